@@ -1,0 +1,12 @@
+"""nasbook: neural architecture search in a notebook.
+
+Three objects face the user: :class:`Search` (runs a strategy over a space on a task, durable on
+disk), and, in later releases, ``Predictor`` and ``KnowledgeBase``. Everything else is reached
+through its subpackage: ``nasbook.space``, ``nasbook.tasks``, ``nasbook.strategies``.
+"""
+
+from nasbook._errors import NasbookError
+from nasbook._version import __version__
+from nasbook.search import Budget, Search, Trial, TrialState, load_search
+
+__all__ = ["Budget", "NasbookError", "Search", "Trial", "TrialState", "__version__", "load_search"]

@@ -1,0 +1,5 @@
+import sys
+
+from nasbook.cli import main
+
+sys.exit(main())

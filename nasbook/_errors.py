@@ -1,0 +1,98 @@
+"""Exceptions and warnings raised by nasbook.
+
+Every error says what was wrong, what is allowed, what was received and, where it
+helps, what to do next.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class NasbookError(Exception):
+    """Base class of every error nasbook raises on purpose."""
+
+
+class InvalidParameterError(NasbookError, ValueError):
+    """A parameter has a value (or type) outside what is allowed."""
+
+
+class InvalidArchitectureError(NasbookError, ValueError):
+    """An architecture is not a member of the search space it was given to."""
+
+
+class StorageError(NasbookError):
+    """The storage cannot be opened or does not hold what was asked for."""
+
+
+class DuplicatedSearchError(StorageError):
+    """A search with that name already exists in the storage."""
+
+
+class SearchNotFoundError(StorageError, KeyError):
+    """No search with that name exists in the storage."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class SpaceExhausted(NasbookError):
+    """The strategy has no new architecture left to propose."""
+
+
+class TrialFailed(NasbookError):
+    """Raised by a task to end one trial as FAILED with a human-readable reason."""
+
+
+class NasbookWarning(UserWarning):
+    """Base class of nasbook's warnings."""
+
+
+class ReproducibilityWarning(NasbookWarning):
+    """A resumed search could not replay its history exactly.
+
+    Silence with ``warnings.filterwarnings("ignore", category=ReproducibilityWarning)``.
+    """
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return " (did you mean 'x'?)" for the closest choice, or ""."""
+    close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_choice(kind: str, name: object, choices: Iterable[str], hint: str = "") -> InvalidParameterError:
+    """Build the error for a name outside a closed set of choices."""
+    choices = sorted(choices)
+    listed = ", ".join(repr(c) for c in choices)
+    msg = f"Unknown {kind} {name!r}. Available: {listed}{did_you_mean(str(name), choices)}."
+    if hint:
+        msg += " " + hint
+    return InvalidParameterError(msg)
+
+
+def check_type(owner: str, param: str, value: object, types: type | tuple[type, ...], allowed: str) -> None:
+    """Raise a TypeError naming ``owner(param=...)`` when ``value`` is not of ``types``."""
+    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        ok = False
+    else:
+        ok = isinstance(value, types)
+    if not ok:
+        raise InvalidParameterTypeError(
+            f"{owner}({param}=...) must be {allowed}; got {value!r} of type {type(value).__name__}."
+        )
+
+
+def check_int(owner: str, param: str, value: object, *, minimum: int | None = None, allow_none: bool = False) -> None:
+    """Check that ``value`` is an int (not a bool) and at least ``minimum``."""
+    if value is None and allow_none:
+        return
+    allowed = "an int" + (f" >= {minimum}" if minimum is not None else "") + (" or None" if allow_none else "")
+    check_type(owner, param, value, int, allowed)
+    if minimum is not None and value < minimum:  # type: ignore[operator]
+        raise InvalidParameterError(f"{owner}({param}=...) must be {allowed}; got {value!r}.")
+
+
+class InvalidParameterTypeError(InvalidParameterError, TypeError):
+    """A parameter has the wrong type (both a ValueError and a TypeError)."""

@@ -1,0 +1,97 @@
+"""``nasbook`` on the command line.
+
+``nasbook search``: run (or resume) a search on a NAS-Bench-Graph table and print its result.
+``nasbook show NAME``: print a stored search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from nasbook._errors import NasbookError
+
+
+def _summary(search) -> str:  # type: ignore[no-untyped-def]
+    from nasbook.tasks import NasBenchGraph
+
+    lines = [repr(search)]
+    states: dict[str, int] = {}
+    for t in search.trials:
+        states[t.state.value] = states.get(t.state.value, 0) + 1
+    lines.append("trials: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
+    best = search.best
+    if best is None:
+        lines.append("no completed trial")
+        return "\n".join(lines)
+    lines.append(f"best trial: #{best.number}, architecture {best.arch.id}: {best.arch.spec}")
+    lines.append(f"  {search.metric} = {best.value:.4f}")
+    for k, v in best.attrs.items():
+        if isinstance(v, float):
+            lines.append(f"  {k} = {v:.4f}   (held out: never shown to the strategy)")
+    task = search.task
+    if isinstance(task, NasBenchGraph):
+        opt_arch, opt = task.optimum()
+        lines.append(
+            f"  regret vs the table's best {search.metric} ({opt:.4f}, arch {opt_arch.id}): "
+            f"{100 * (opt - best.value):.2f} pp"
+        )
+    lines.append(f"storage: {search.storage.label} (resume with: nasbook search --resume {search.name!r} --storage ...)")
+    return "\n".join(lines)
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    import nasbook
+    from nasbook.tasks import NasBenchGraph
+
+    if args.resume:
+        search = nasbook.load_search(args.resume, storage=args.storage, budget=args.budget)
+    else:
+        search = nasbook.Search(
+            NasBenchGraph(args.dataset), strategy=args.strategy, budget=args.budget or 100, seed=args.seed,
+            storage=args.storage, name=args.name,
+        )
+    search.run(show_progress=not args.quiet)
+    print(_summary(search))
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    import nasbook
+
+    print(_summary(nasbook.load_search(args.name, storage=args.storage)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nasbook", description="Neural architecture search in a notebook.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("search", help="run or resume a search on a NAS-Bench-Graph table")
+    p.add_argument("--dataset", default="cora", help="NAS-Bench-Graph dataset (default: cora)")
+    p.add_argument("--strategy", default="evolution", help="random, evolution or local (default: evolution)")
+    p.add_argument("--budget", type=int, default=None, help="trials (default 100; with --resume: a new total)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
+    p.add_argument("--name", default=None, help="search name (unique in the storage)")
+    p.add_argument("--resume", metavar="NAME", default=None, help="resume (or extend) the stored search NAME")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_search)
+    s = sub.add_parser("show", help="print a stored search")
+    s.add_argument("name")
+    s.add_argument("--storage", default="nasbook.db")
+    s.set_defaults(func=_cmd_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except NasbookError as exc:
+        print(f"nasbook: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

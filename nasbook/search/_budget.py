@@ -1,0 +1,76 @@
+"""Budgets in trials, epochs or seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When a search stops: after ``trials`` trials, ``epochs`` trained epochs, or ``seconds`` of
+    run time, whichever comes first. ``None`` means no limit on that axis; at least one is set.
+
+    ``Search(budget=100)`` is ``Budget(trials=100)``; a dict such as ``{"seconds": 60}`` works too.
+    """
+
+    trials: int | None = None
+    epochs: int | None = None
+    seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("trials", "epochs"):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise InvalidParameterTypeError(f"budget {name} must be a positive int; got {v!r} of type {type(v).__name__}.")
+            if v <= 0:
+                raise InvalidParameterError(f"budget {name} must be a positive int (> 0); got {v!r}.")
+        s = self.seconds
+        if s is not None:
+            if isinstance(s, bool) or not isinstance(s, (int, float)):
+                raise InvalidParameterTypeError(f"budget seconds must be a positive number; got {s!r} of type {type(s).__name__}.")
+            if not s > 0:
+                raise InvalidParameterError(f"budget seconds must be > 0; got {s!r}.")
+        if self.trials is None and self.epochs is None and self.seconds is None:
+            raise InvalidParameterError("budget needs at least one of trials, epochs or seconds; got none.")
+
+    @classmethod
+    def coerce(cls, budget: Any) -> Budget:
+        """Accept an int (trials), a mapping of trials/epochs/seconds, or a Budget."""
+        if isinstance(budget, Budget):
+            return budget
+        if isinstance(budget, bool):
+            raise InvalidParameterTypeError(f"budget must be a positive int (trials), a dict or a Budget; got {budget!r}.")
+        if isinstance(budget, int):
+            if budget <= 0:
+                raise InvalidParameterError(f"budget must be a positive number of trials (> 0); got {budget!r}.")
+            return cls(trials=budget)
+        if isinstance(budget, Mapping):
+            unknown = set(budget) - {"trials", "epochs", "seconds"}
+            if unknown:
+                raise InvalidParameterError(
+                    f"budget keys must be among 'trials', 'epochs', 'seconds'; got {sorted(map(str, unknown))!r}."
+                )
+            return cls(**dict(budget))
+        raise InvalidParameterTypeError(
+            f"budget must be a positive int (trials), a dict like {{'seconds': 60}} or a Budget; got {budget!r} "
+            f"of type {type(budget).__name__}."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def __str__(self) -> str:
+        parts = []
+        if self.trials is not None:
+            parts.append(f"{self.trials} trials")
+        if self.epochs is not None:
+            parts.append(f"{self.epochs} epochs")
+        if self.seconds is not None:
+            parts.append(f"{self.seconds:g} s")
+        return " / ".join(parts)

@@ -1,0 +1,285 @@
+"""The search-space protocol and the immutable :class:`Architecture`."""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import inspect
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, unknown_choice
+
+if TYPE_CHECKING:
+    import torch
+
+EncodingKind = Literal["adjacency", "path"]
+ENCODINGS: tuple[str, ...] = ("adjacency", "path")
+
+
+def _freeze(value: Any) -> Any:
+    """Turn lists/dicts into tuples so that a spec is hashable and immutable."""
+    if isinstance(value, Mapping):
+        return tuple((str(k), _freeze(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def stable_hash(payload: Any, n: int = 12) -> str:
+    """A short hex digest of the canonical JSON of ``payload``: stable across runs and machines."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()[:n]
+
+
+class Architecture:
+    """One point of a search space: immutable, hashable, with a stable id.
+
+    Architectures are made by a space (``space.sample(rng)``, ``space.make(...)``), which
+    puts them in canonical form first, so two isomorphic cells are one ``Architecture`` with
+    one ``id``. Equality and hashing use ``(space_id, id)``.
+
+    Parameters
+    ----------
+    space_id : str
+        Identity of the space (its class and configuration) the architecture belongs to.
+    id : str
+        Stable id, unique inside the space.
+    spec : mapping
+        The canonical description (JSON-serializable), e.g. ``{"link": [...], "ops": [...]}``.
+    """
+
+    __slots__ = ("_spec", "id", "space_id", "_hash", "_json")
+
+    def __init__(self, space_id: str, id: str, spec: Mapping[str, Any]):
+        object.__setattr__(self, "space_id", str(space_id))
+        object.__setattr__(self, "id", str(id))
+        object.__setattr__(self, "_spec", tuple((str(k), _freeze(v)) for k, v in spec.items()))
+        object.__setattr__(self, "_hash", hash((self.space_id, self.id)))
+        object.__setattr__(self, "_json", None)
+
+    @classmethod
+    def _trusted(cls, space_id: str, id: str, frozen_spec: tuple[tuple[str, Any], ...]) -> Architecture:
+        """Fast constructor for spaces: ``frozen_spec`` is already canonical and frozen."""
+        self = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(self, "space_id", space_id)
+        setattr_(self, "id", id)
+        setattr_(self, "_spec", frozen_spec)
+        setattr_(self, "_hash", hash((space_id, id)))
+        setattr_(self, "_json", None)
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Architecture is immutable; make a new one with space.make(...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Architecture is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Architecture, (self.space_id, self.id, self.to_dict()))
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The canonical description as a fresh dict of lists (safe to modify)."""
+        return {k: _thaw(v) for k, v in self._spec}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable form; ``space.from_dict(arch.to_dict())`` gives it back."""
+        return self.spec
+
+    def to_json(self) -> str:
+        """Compact JSON of :meth:`to_dict` (computed once)."""
+        if self._json is None:
+            object.__setattr__(self, "_json", json.dumps(self.to_dict(), separators=(",", ":")))
+        return self._json  # type: ignore[return-value]
+
+    def __getitem__(self, key: str) -> Any:
+        for k, v in self._spec:
+            if k == key:
+                return _thaw(v)
+        raise KeyError(key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Architecture):
+            return NotImplemented
+        return self.id == other.id and self.space_id == other.space_id
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={_thaw(v)!r}" for k, v in self._spec)
+        return f"Architecture({self.id!r}: {body})"
+
+
+class SearchSpace(abc.ABC):
+    """A set of architectures that strategies search over.
+
+    Subclasses implement the abstract methods; everything that takes a random generator takes a
+    ``numpy.random.Generator`` so that one seed drives a whole search.
+
+    Methods are called:
+
+    - ``sample(rng)`` when a strategy needs a fresh architecture (uniform over *architectures*,
+      i.e. over canonical forms, not over raw encodings);
+    - ``mutate(arch, rng)`` for a random neighbour (always a different architecture);
+    - ``neighbours(arch)`` for every architecture one edit away (local search);
+    - ``encode(arch, kind)`` for a fixed-length float vector (predictors, embeddings);
+    - ``validate(arch)`` before anything is evaluated or stored.
+    """
+
+    #: short name used in ids and reprs
+    name: ClassVar[str] = "space"
+
+    # -- identity -------------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, read from the ``__init__`` signature (scikit-learn style)."""
+        sig = inspect.signature(type(self).__init__)
+        return {
+            p: getattr(self, p)
+            for p in sig.parameters
+            if p != "self" and sig.parameters[p].kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+        }
+
+    @property
+    def space_id(self) -> str:
+        """Identity of this space and its configuration: ``name`` plus a hash of its params."""
+        cached = self.__dict__.get("_space_id")
+        if cached is None:
+            params = {k: _thaw(_freeze(v)) for k, v in self.get_params().items()}
+            cached = f"{self.name}-{stable_hash(params, 8)}"
+            self.__dict__["_space_id"] = cached
+        return cached
+
+    def to_config(self) -> dict[str, Any]:
+        """JSON description of the space, stored with every search."""
+        return {"class": type(self).__name__, "params": {k: _thaw(_freeze(v)) for k, v in self.get_params().items()}}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SearchSpace) and self.space_id == other.space_id
+
+    def __hash__(self) -> int:
+        return hash(self.space_id)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    # -- membership ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def make(self, **spec: Any) -> Architecture:
+        """Canonicalize and validate a description; raise InvalidArchitectureError if not a member."""
+
+    def from_dict(self, data: Mapping[str, Any]) -> Architecture:
+        """Rebuild an architecture from ``Architecture.to_dict()`` (re-validated)."""
+        if not isinstance(data, Mapping):
+            raise InvalidArchitectureError(
+                f"{type(self).__name__}.from_dict() takes a mapping like arch.to_dict(); got {type(data).__name__}."
+            )
+        return self.make(**dict(data))
+
+    def validate(self, arch: object) -> Architecture:
+        """Return ``arch`` if it belongs to this space, else raise InvalidArchitectureError."""
+        if not isinstance(arch, Architecture):
+            raise InvalidArchitectureError(
+                f"{type(self).__name__} expected an Architecture; got {arch!r} of type {type(arch).__name__}. "
+                f"Make one with space.make(...) or space.sample(rng)."
+            )
+        if arch.space_id != self.space_id:
+            raise InvalidArchitectureError(
+                f"Architecture {arch.id!r} belongs to space {arch.space_id!r}, not to this "
+                f"{type(self).__name__} ({self.space_id!r})."
+            )
+        return arch
+
+    def __contains__(self, arch: object) -> bool:
+        try:
+            self.validate(arch)
+        except InvalidArchitectureError:
+            return False
+        return True
+
+    @property
+    @abc.abstractmethod
+    def cardinality(self) -> int:
+        """Number of distinct (canonical) architectures."""
+
+    # -- moves -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def sample(self, rng: np.random.Generator) -> Architecture:
+        """A uniformly random architecture."""
+
+    @abc.abstractmethod
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        """Every architecture one edit away from ``arch`` (without ``arch``), in a fixed order."""
+
+    def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
+        """A random neighbour of ``arch`` (never ``arch`` itself)."""
+        nbrs = self.neighbours(self.validate(arch))
+        if not nbrs:
+            raise InvalidArchitectureError(f"Architecture {arch.id!r} has no neighbours in {self!r}.")
+        return nbrs[int(rng.integers(len(nbrs)))]
+
+    # -- encodings ---------------------------------------------------------------------------
+    def encoding_size(self, kind: str = "adjacency") -> int:
+        """Length of ``encode(arch, kind)``."""
+        self._check_encoding(kind)
+        return int(self._encoding_size(kind))
+
+    def encode(self, arch: Architecture, kind: str = "adjacency") -> np.ndarray:
+        """A fixed-length float32 vector: ``"adjacency"`` (one-hot adjacency + ops) or ``"path"``."""
+        self._check_encoding(kind)
+        return self._encode(self.validate(arch), kind)
+
+    def encode_many(self, archs: Sequence[Architecture], kind: str = "adjacency") -> np.ndarray:
+        """Stack ``encode`` over ``archs`` into a (n, encoding_size) array."""
+        size = self.encoding_size(kind)
+        out = np.zeros((len(archs), size), dtype=np.float32)
+        for i, a in enumerate(archs):
+            out[i] = self.encode(a, kind)
+        return out
+
+    def _check_encoding(self, kind: str) -> None:
+        if kind not in ENCODINGS:
+            raise unknown_choice("encoding", kind, ENCODINGS)
+
+    @abc.abstractmethod
+    def _encode(self, arch: Architecture, kind: str) -> np.ndarray: ...
+
+    @abc.abstractmethod
+    def _encoding_size(self, kind: str) -> int: ...
+
+    # -- building ------------------------------------------------------------------------------
+    def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:
+        """A ``torch.nn.Module`` for ``arch``. Tabular spaces have nothing to build."""
+        raise NotImplementedError(
+            f"{type(self).__name__} is a tabular benchmark space: its architectures are looked up, "
+            "not built. Use CellSpace or ChainSpace to train networks."
+        )
+
+
+def check_choice_list(owner: str, param: str, values: object, allowed: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Validate a non-empty list of distinct op names (optionally from ``allowed``)."""
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise InvalidParameterError(f"{owner}({param}=...) must be a non-empty list of names; got {values!r}.")
+    out = tuple(values)
+    for v in out:
+        if not isinstance(v, str):
+            raise InvalidParameterError(f"{owner}({param}=...) must hold strings; got {v!r} of type {type(v).__name__}.")
+        if allowed is not None and v not in allowed:
+            raise unknown_choice(f"op in {owner}({param}=...)", v, allowed)
+    if len(set(out)) != len(out):
+        raise InvalidParameterError(f"{owner}({param}=...) must not repeat names; got {list(out)!r}.")
+    return out

@@ -1,0 +1,692 @@
+"""A NAS-Bench-201 style cell space: one op on every edge of a small DAG, canonical up to isomorphism."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, check_int
+from nasbook.space._base import Architecture, SearchSpace, check_choice_list, stable_hash
+
+if TYPE_CHECKING:
+    import torch
+
+#: Every op a cell edge can carry. ``none`` (no edge) and ``skip_connect`` (identity) have no weights.
+CELL_OPS: tuple[str, ...] = (
+    "none",
+    "skip_connect",
+    "nor_conv_1x1",
+    "nor_conv_3x3",
+    "nor_conv_5x5",
+    "sep_conv_3x3",
+    "dil_conv_3x3",
+    "avg_pool_3x3",
+    "max_pool_3x3",
+)
+NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+MAX_NODES = 6
+_CACHE_LIMIT = 200_000
+
+Key = tuple[str, ...]
+
+
+class CellSpace(SearchSpace):
+    """Cells of NAS-Bench-201: a DAG over ``n_nodes`` nodes with one op on every edge ``i -> j``, ``i < j``.
+
+    Node 0 is the input, node ``n_nodes - 1`` the output, and every other node is the sum of its
+    incoming edges, each edge applying its op to the node it starts from. ``build`` stacks the same
+    cell ``n_cells`` times (NAS-Bench-201's macro skeleton, smaller).
+
+    **Spec.** ``{"edges": [op, ...]}``, one op per edge in lexicographic order of ``(i, j)``:
+    ``(0, 1), (0, 2), ..., (0, n-1), (1, 2), ..., (n-2, n-1)``. For 4 nodes that is
+    ``0->1, 0->2, 0->3, 1->2, 1->3, 2->3``, which is NAS-Bench-201's order read column by column
+    (see :meth:`from_string` / :meth:`to_string` for its ``|op~0|+|op~0|op~1|+...`` strings).
+
+    **What counts as the same architecture.** :meth:`make` puts every spec in canonical form, so
+    two specs that build the same network are one :class:`Architecture` with one ``id``:
+
+    1. an edge whose op is ``"none"`` does not exist;
+    2. an edge that lies on no path from the input to the output cannot change the output (it
+       starts at a node the input never reaches, or ends at a node that never reaches the output),
+       so its op is irrelevant and it is set to ``"none"``; nodes left without edges are unused;
+    3. intermediate nodes have no identity of their own: relabelling them in any order that keeps
+       every edge going from a lower to a higher number gives the same network (sums commute).
+       The canonical spec is the lexicographically smallest (comparing op names) of these
+       relabellings.
+
+    Nothing else is merged: ``skip_connect`` is an edge like any other (a chain
+    ``0 -skip-> 1 -conv-> 3`` and a single edge ``0 -conv-> 3`` stay two architectures, as they
+    do in NAS-Bench-201's tables), and two parallel edges with the same op are two sets of
+    weights. So the 15625 raw NAS-Bench-201 cells give 8764 architectures here; the 6466 "unique"
+    cells quoted for NAS-Bench-201 also treat ``skip_connect`` as the identity when comparing.
+    A spec with no path from input to output at all is not a member: ``make`` raises and
+    ``sample`` never returns one.
+
+    Parameters
+    ----------
+    n_nodes : int, default 4
+        Nodes of the cell, input and output included, from 2 to 6.
+    ops : sequence of str, default NAS-Bench-201's five ops
+        Ops an edge can carry, a subset of ``none``, ``skip_connect``, ``nor_conv_1x1``,
+        ``nor_conv_3x3``, ``nor_conv_5x5``, ``sep_conv_3x3``, ``dil_conv_3x3``, ``avg_pool_3x3``,
+        ``max_pool_3x3``. Convolutions are ReLU-Conv-BN; pools have stride 1.
+    channels : int, default 16
+        Channels of the first stage in :meth:`build`; each later stage doubles them.
+    n_cells : int, default 3
+        Cells stacked by :meth:`build`, split as evenly as possible into ``n_stages`` stages.
+    n_stages : int, default 3
+        Stages of :meth:`build`, separated by a stride-2 convolution that halves height and width
+        (rounding up, so 8x8 images never shrink to nothing) and doubles the channels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> space = CellSpace()
+    >>> space.cardinality
+    8764
+    >>> a = space.make(edges=["nor_conv_3x3", "none", "none", "skip_connect", "none", "nor_conv_1x1"])
+    >>> b = space.make(edges=["none", "nor_conv_3x3", "none", "none", "skip_connect", "nor_conv_1x1"])
+    >>> a == b          # nodes 1 and 2 swapped
+    True
+    >>> space.sample(np.random.default_rng(0)) in space
+    True
+    """
+
+    name: ClassVar[str] = "cell"
+
+    def __init__(
+        self,
+        n_nodes: int = 4,
+        ops: Sequence[str] = NB201_OPS,
+        channels: int = 16,
+        n_cells: int = 3,
+        n_stages: int = 3,
+    ):
+        self.n_nodes = n_nodes
+        self.ops = ops
+        self.channels = channels
+        self.n_cells = n_cells
+        self.n_stages = n_stages
+        owner = type(self).__name__
+        check_int(owner, "n_nodes", n_nodes, minimum=2)
+        if n_nodes > MAX_NODES:
+            raise InvalidParameterError(
+                f"{owner}(n_nodes=...) must be an int from 2 to {MAX_NODES}; got {n_nodes!r}. "
+                "Larger cells make canonicalization (all relabellings of the nodes) too slow."
+            )
+        self._ops = check_choice_list(owner, "ops", ops, allowed=CELL_OPS)
+        if all(op == "none" for op in self._ops):
+            raise InvalidParameterError(
+                f"{owner}(ops=...) needs at least one op other than 'none', or no cell connects its "
+                f"input to its output; got {list(self._ops)!r}."
+            )
+        check_int(owner, "channels", channels, minimum=1)
+        check_int(owner, "n_cells", n_cells, minimum=1)
+        check_int(owner, "n_stages", n_stages, minimum=1)
+        if n_stages > n_cells:
+            raise InvalidParameterError(
+                f"{owner}(n_stages=...) must be at most n_cells={n_cells!r} (every stage holds at "
+                f"least one cell); got {n_stages!r}."
+            )
+        self._setup()
+
+    # -- internal tables ------------------------------------------------------------------
+    def _setup(self) -> None:
+        n = self.n_nodes
+        self._edges: tuple[tuple[int, int], ...] = tuple((i, j) for i in range(n) for j in range(i + 1, n))
+        index = {e: k for k, e in enumerate(self._edges)}
+        self._edge_index = index
+        # one row per relabelling of the intermediate nodes: where each edge goes (-1: it would
+        # point backwards, so the relabelling is not allowed when that edge exists)
+        maps = []
+        for perm in itertools.permutations(range(1, n - 1)):
+            p = (0, *perm, n - 1)
+            maps.append(tuple(index.get((p[i], p[j]), -1) for i, j in self._edges))
+        self._relabellings: tuple[tuple[int, ...], ...] = tuple(maps)
+        self._has_none = "none" in self._ops
+        self._live_ops = tuple(op for op in self._ops if op != "none")
+        self._op_index = {op: k for k, op in enumerate(self._ops)}
+        self._live_index = {op: k for k, op in enumerate(self._live_ops)}
+        self._canon: dict[Key, Key | None] = {}
+        self._archs: dict[Key, Architecture] = {}
+        self._nbrs: dict[Key, tuple[Architecture, ...]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # caches are rebuilt on demand; only the constructor arguments travel
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._ops = tuple(self.ops)
+        self._setup()
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges (positions of ``spec["edges"]``): ``n_nodes * (n_nodes - 1) // 2``."""
+        return len(self._edges)
+
+    @property
+    def edges(self) -> tuple[tuple[int, int], ...]:
+        """The ``(i, j)`` pair of every position of ``spec["edges"]``, in order."""
+        return self._edges
+
+    # -- canonical form -------------------------------------------------------------------
+    def _prune(self, raw: Key) -> Key | None:
+        """Set every edge on no input->output path to "none"; None when there is no such path."""
+        n = self.n_nodes
+        edges = self._edges
+        reach = [False] * n
+        reach[0] = True
+        for k, (i, j) in enumerate(edges):  # lexicographic order visits i's in-edges before i's out-edges
+            if reach[i] and raw[k] != "none":
+                reach[j] = True
+        if not reach[n - 1]:
+            return None
+        coreach = [False] * n
+        coreach[n - 1] = True
+        for k in range(len(edges) - 1, -1, -1):
+            i, j = edges[k]
+            if coreach[j] and raw[k] != "none":
+                coreach[i] = True
+        return tuple(op if op != "none" and reach[i] and coreach[j] else "none" for op, (i, j) in zip(raw, edges))
+
+    def _canonical(self, raw: Key) -> Key | None:
+        """Canonical form of a validated raw spec (cached); None when it is not a member."""
+        cache = self._canon
+        if raw in cache:
+            return cache[raw]
+        pruned = self._prune(raw)
+        best = pruned
+        if pruned is not None and len(self._relabellings) > 1:
+            live = [k for k, op in enumerate(pruned) if op != "none"]
+            for emap in self._relabellings:
+                if any(emap[k] < 0 for k in live):
+                    continue
+                out = ["none"] * len(pruned)
+                for k in live:
+                    out[emap[k]] = pruned[k]
+                cand = tuple(out)
+                if cand < best:  # type: ignore[operator]
+                    best = cand
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        cache[raw] = best
+        if best is not None:
+            cache[best] = best
+        return best
+
+    def _arch(self, key: Key) -> Architecture:
+        """The Architecture of a canonical key (cached)."""
+        arch = self._archs.get(key)
+        if arch is None:
+            spec = {"edges": list(key)}
+            arch = Architecture(self.space_id, stable_hash(spec), spec)
+            if len(self._archs) > _CACHE_LIMIT:
+                self._archs.clear()
+                self._nbrs.clear()
+            self._archs[key] = arch
+        return arch
+
+    # -- membership ------------------------------------------------------------------------
+    def make(self, **spec: Any) -> Architecture:
+        """Canonicalize and validate a cell.
+
+        Parameters
+        ----------
+        edges : sequence of str
+            One op per edge, in the order of :attr:`edges` (``(0, 1), (0, 2), ..., (n-2, n-1)``).
+
+        Returns
+        -------
+        Architecture
+            In canonical form (see the class docstring).
+
+        Raises
+        ------
+        InvalidArchitectureError
+            If a field is missing or unknown, an op is not in ``ops``, the length is wrong, or no
+            path of non-``none`` edges joins the input to the output.
+        """
+        owner = type(self).__name__
+        if set(spec) != {"edges"}:
+            extra = sorted(set(spec) - {"edges"})
+            what = f"unknown field(s) {extra!r}" if extra else "no 'edges' field"
+            raise InvalidArchitectureError(
+                f"{owner}.make() takes one field, edges=[op, ...] ({self.n_edges} ops, one per edge "
+                f"(i, j) in lexicographic order); got {what}."
+            )
+        edges = spec["edges"]
+        if isinstance(edges, str) or not isinstance(edges, Sequence):
+            raise InvalidArchitectureError(
+                f"{owner}.make(edges=...) must be a list of {self.n_edges} op names; got {edges!r} "
+                f"of type {type(edges).__name__}."
+            )
+        raw = tuple(edges)
+        if len(raw) != self.n_edges:
+            raise InvalidArchitectureError(
+                f"{owner}.make(edges=...) must hold {self.n_edges} ops for n_nodes={self.n_nodes}, one "
+                f"per edge {list(self._edges)!r}; got {len(raw)}: {list(raw)!r}."
+            )
+        canon = self._canonical(self._check_ops(raw))
+        if canon is None:
+            raise InvalidArchitectureError(
+                f"{owner}.make(edges=...) has no path from the input (node 0) to the output "
+                f"(node {self.n_nodes - 1}) through edges other than 'none'; got {list(raw)!r}. "
+                "Such a cell computes nothing and is not in the space."
+            )
+        return self._arch(canon)
+
+    def _check_ops(self, raw: Key) -> Key:
+        for k, op in enumerate(raw):
+            if not isinstance(op, str) or op not in self._op_index:
+                listed = ", ".join(repr(o) for o in self._ops)
+                raise InvalidArchitectureError(
+                    f"{type(self).__name__}.make(edges=...): edge {k} {self._edges[k]} has op {op!r}, "
+                    f"which is not in this space's ops. Allowed: {listed}."
+                )
+        return raw
+
+    def validate(self, arch: object) -> Architecture:
+        """Return ``arch`` if it is a canonical member of this space, else raise InvalidArchitectureError."""
+        arch = super().validate(arch)
+        try:
+            key = tuple(arch["edges"])
+        except (KeyError, TypeError):
+            key = None
+        if key is None or self._archs.get(key) != arch:
+            try:
+                ok = key is not None and self.make(edges=list(key)) == arch and self._canon.get(key) == key
+            except InvalidArchitectureError:
+                ok = False
+            if not ok:
+                raise InvalidArchitectureError(
+                    f"Architecture {arch.id!r} claims space {arch.space_id!r} but its spec {arch.spec!r} is "
+                    f"not a canonical cell of {self!r}. Make architectures with space.make(...)."
+                )
+        return arch
+
+    # -- counting and sampling ---------------------------------------------------------------
+    @functools.cached_property
+    def _classes(self) -> tuple[tuple[tuple[int, ...], tuple[tuple[int, ...], ...], int], ...]:
+        """One entry per shape of canonical cell (edge set up to relabelling).
+
+        Each entry is ``(edges, symmetries, count)``: the edge positions of a representative shape,
+        its symmetries (relabellings that map the shape onto itself, as permutations of those
+        positions) and the number of distinct cells of that shape, by Burnside's lemma: the
+        average over symmetries of ``n_live_ops ** cycles``.
+        """
+        n_edges, m = self.n_edges, len(self._live_ops)
+        masks = range(2**n_edges) if self._has_none else [2**n_edges - 1]
+        out = []
+        for mask in masks:
+            present = tuple("x" if mask >> (n_edges - 1 - k) & 1 else "none" for k in range(n_edges))
+            if self._prune(present) != present:
+                continue
+            live = [k for k in range(n_edges) if present[k] != "none"]
+            shape = frozenset(live)
+            images = []
+            for emap in self._relabellings:
+                if all(emap[k] >= 0 for k in live):
+                    images.append(tuple(sorted(emap[k] for k in live)))
+            if min(images) != tuple(live):  # keep one representative per shape
+                continue
+            pos = {k: a for a, k in enumerate(live)}
+            syms = []
+            for emap in self._relabellings:
+                if all(emap[k] >= 0 for k in live) and frozenset(emap[k] for k in live) == shape:
+                    syms.append(tuple(pos[emap[k]] for k in live))
+            total = sum(m ** _n_cycles(g) for g in syms)
+            assert total % len(syms) == 0
+            out.append((tuple(live), tuple(syms), total // len(syms)))
+        return tuple(out)
+
+    @functools.cached_property
+    def _class_cumsum(self) -> tuple[int, ...]:
+        return tuple(itertools.accumulate(c for _, _, c in self._classes))
+
+    @property
+    def cardinality(self) -> int:
+        """Number of distinct canonical cells (8764 for the NAS-Bench-201 defaults)."""
+        cum = self._class_cumsum
+        return cum[-1] if cum else 0
+
+    def sample(self, rng: np.random.Generator) -> Architecture:
+        """A cell drawn uniformly over canonical cells (not over raw specs).
+
+        A shape is drawn with probability proportional to its number of cells, then ops for its
+        edges uniformly, kept with probability ``|stabilizer| / |symmetries|`` (so that every cell
+        of the shape is equally likely, however many raw specs it has), else redrawn.
+        """
+        cum = self._class_cumsum
+        c = int(np.searchsorted(cum, _randbelow(rng, cum[-1]), side="right"))
+        live, syms, _ = self._classes[c]
+        live_ops, n_syms = self._live_ops, len(syms)
+        while True:
+            labels = rng.integers(len(live_ops), size=len(live)).tolist()
+            if n_syms > 1:
+                stab = sum(1 for g in syms if all(labels[g[a]] == labels[a] for a in range(len(live))))
+                if int(rng.integers(n_syms)) >= stab:
+                    continue
+            raw = ["none"] * self.n_edges
+            for k, lab in zip(live, labels):
+                raw[k] = live_ops[lab]
+            key = self._canonical(tuple(raw))
+            assert key is not None
+            return self._arch(key)
+
+    # -- moves --------------------------------------------------------------------------------
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        """Every cell one op change away: one edge of the canonical spec set to another op.
+
+        In order of edge, then of ``ops``; without ``arch``, duplicates and non-members. Because
+        of pruning the relation is not always symmetric: removing an edge may also drop the edges
+        that only it kept on a path, and one op change cannot put them all back.
+        """
+        key = tuple(self.validate(arch)["edges"])
+        cached = self._nbrs.get(key)
+        if cached is None:
+            seen = {key}
+            out = []
+            for k in range(self.n_edges):
+                for op in self._ops:
+                    if op == key[k]:
+                        continue
+                    cand = self._canonical((*key[:k], op, *key[k + 1 :]))
+                    if cand is not None and cand not in seen:
+                        seen.add(cand)
+                        out.append(self._arch(cand))
+            cached = self._nbrs[key] = tuple(out)
+        return list(cached)
+
+    def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
+        """A uniformly random neighbour of ``arch``; a random other cell if it has none.
+
+        With pruning, a few cells of spaces without two non-``none`` ops have no neighbour
+        (e.g. a single ``0 -> n-1`` edge when the only other op is ``none``).
+        """
+        nbrs = self.neighbours(arch)
+        if nbrs:
+            return nbrs[int(rng.integers(len(nbrs)))]
+        if self.cardinality < 2:
+            raise InvalidArchitectureError(f"Architecture {arch.id!r} has no neighbours in {self!r}: it is its only cell.")
+        while True:
+            other = self.sample(rng)
+            if other != arch:
+                return other
+
+    # -- NAS-Bench-201 strings -------------------------------------------------------------------
+    def to_string(self, arch: Architecture) -> str:
+        """The NAS-Bench-201 string of ``arch``: ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``.
+
+        Examples
+        --------
+        >>> space = CellSpace()
+        >>> space.to_string(space.make(edges=["none", "none", "nor_conv_3x3", "none", "none", "none"]))
+        '|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|'
+        """
+        edges = self.validate(arch)["edges"]
+        idx = self._edge_index
+        return "+".join(
+            "|" + "|".join(f"{edges[idx[(i, j)]]}~{i}" for i in range(j)) + "|" for j in range(1, self.n_nodes)
+        )
+
+    def from_string(self, text: str) -> Architecture:
+        """Parse a NAS-Bench-201 string (``|op~0|+|op~0|op~1|+...``) into a canonical cell.
+
+        Raises
+        ------
+        InvalidArchitectureError
+            If the string is malformed, has the wrong number of nodes or an unknown op.
+        """
+        owner = type(self).__name__
+        form = "'|op~0|+|op~0|op~1|+...', node j listing its inputs 0..j-1"
+        if not isinstance(text, str):
+            raise InvalidArchitectureError(f"{owner}.from_string() takes a string like {form}; got {text!r}.")
+        nodes = text.strip().split("+")
+        if len(nodes) != self.n_nodes - 1:
+            raise InvalidArchitectureError(
+                f"{owner}.from_string(): expected {self.n_nodes - 1} '+'-separated nodes for n_nodes="
+                f"{self.n_nodes} ({form}); got {len(nodes)} in {text!r}."
+            )
+        ops: dict[tuple[int, int], str] = {}
+        for j, part in enumerate(nodes, start=1):
+            items = part.strip("|").split("|") if part.startswith("|") and part.endswith("|") else None
+            if items is None or len(items) != j:
+                raise InvalidArchitectureError(
+                    f"{owner}.from_string(): node {j} must read like {'|' + '|'.join(f'op~{i}' for i in range(j)) + '|'}; "
+                    f"got {part!r} in {text!r}."
+                )
+            for i, item in enumerate(items):
+                op, sep, src = item.rpartition("~")
+                if not sep or src != str(i):
+                    raise InvalidArchitectureError(
+                        f"{owner}.from_string(): input {i} of node {j} must read 'op~{i}'; got {item!r} in {text!r}."
+                    )
+                ops[(i, j)] = op
+        return self.make(edges=[ops[e] for e in self._edges])
+
+    # -- encodings -------------------------------------------------------------------------------
+    def _encoding_size(self, kind: str) -> int:
+        if kind == "adjacency":
+            return self.n_edges * (1 + len(self._ops))
+        m = len(self._live_ops)
+        return sum(m**length for length in range(1, self.n_nodes))
+
+    def _encode(self, arch: Architecture, kind: str) -> np.ndarray:
+        """``adjacency``: one bit per edge (present or not), then one-hot of each edge's op over ``ops``.
+
+        ``path`` (White et al., BANANAS): one indicator per sequence of non-``none`` ops of length
+        1 to ``n_nodes - 1``, set when some input->output path carries exactly that sequence;
+        sequences are ordered by length, then as base-``n_live_ops`` numbers.
+        """
+        edges = arch["edges"]
+        out = np.zeros(self._encoding_size(kind), dtype=np.float32)
+        if kind == "adjacency":
+            n_edges, width = self.n_edges, len(self._ops)
+            for k, op in enumerate(edges):
+                if op != "none":
+                    out[k] = 1.0
+                out[n_edges + k * width + self._op_index[op]] = 1.0
+            return out
+        m, last = len(self._live_ops), self.n_nodes - 1
+        succ: dict[int, list[tuple[int, int]]] = {}
+        for (i, j), op in zip(self._edges, edges):
+            if op != "none":
+                succ.setdefault(i, []).append((j, self._live_index[op]))
+        offsets = [0] * (self.n_nodes + 1)
+        for length in range(1, self.n_nodes):
+            offsets[length + 1] = offsets[length] + m**length
+
+        def walk(node: int, length: int, code: int) -> None:
+            for nxt, o in succ.get(node, ()):
+                c = code * m + o
+                if nxt == last:
+                    out[offsets[length + 1] + c] = 1.0
+                else:
+                    walk(nxt, length + 1, c)
+
+        walk(0, 0, 0)
+        return out
+
+    # -- building ----------------------------------------------------------------------------------
+    def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:
+        """A small CNN: stem, ``n_cells`` cells in ``n_stages`` stages, global average pool, linear.
+
+        The stem is a 3x3 convolution to ``channels`` channels; between stages a ReLU-Conv-BN with
+        stride 2 halves height and width (rounding up) and doubles the channels. Edges that are
+        ``none`` are not built.
+
+        Parameters
+        ----------
+        arch : Architecture
+            A cell of this space.
+        input_shape : sequence of int
+            ``(channels, height, width)`` of one image, e.g. ``(1, 8, 8)`` or ``(3, 32, 32)``.
+        n_classes : int
+            Outputs of the final linear layer.
+
+        Returns
+        -------
+        torch.nn.Module
+            Maps ``(batch, *input_shape)`` to ``(batch, n_classes)`` logits.
+        """
+        edges = self.validate(arch)["edges"]
+        c_in = _check_image_shape(type(self).__name__, input_shape)
+        check_int(f"{type(self).__name__}.build", "n_classes", n_classes, minimum=1)
+        cell_edges = tuple((i, j, op) for (i, j), op in zip(self._edges, edges) if op != "none")
+        per_stage = [self.n_cells // self.n_stages + (s < self.n_cells % self.n_stages) for s in range(self.n_stages)]
+        return _torch_classes()["CellNetwork"](
+            c_in, self.channels, cell_edges, self.n_nodes, tuple(per_stage), int(n_classes)
+        )
+
+
+def _n_cycles(perm: Sequence[int]) -> int:
+    seen = [False] * len(perm)
+    cycles = 0
+    for start in range(len(perm)):
+        if not seen[start]:
+            cycles += 1
+            k = start
+            while not seen[k]:
+                seen[k] = True
+                k = perm[k]
+    return cycles
+
+
+def _randbelow(rng: np.random.Generator, n: int) -> int:
+    """A uniform int in ``[0, n)`` for any Python int ``n`` (numpy stops at 2**63)."""
+    if n <= 2**62:
+        return int(rng.integers(n))
+    bits = n.bit_length()
+    chunks = math.ceil(bits / 62)
+    while True:
+        x = 0
+        for _ in range(chunks):
+            x = (x << 62) | int(rng.integers(2**62))
+        x >>= 62 * chunks - bits
+        if x < n:
+            return x
+
+
+def _check_image_shape(owner: str, input_shape: object) -> int:
+    """Check an image ``(channels, height, width)`` shape; return its channels."""
+    ok = (
+        isinstance(input_shape, Sequence)
+        and not isinstance(input_shape, str)
+        and len(input_shape) == 3
+        and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in input_shape)
+    )
+    if not ok:
+        raise InvalidParameterError(
+            f"{owner}.build(input_shape=...) must be (channels, height, width) of positive ints, "
+            f"e.g. (1, 8, 8); got {input_shape!r}."
+        )
+    return int(input_shape[0])  # type: ignore[index]
+
+
+# -- torch modules -------------------------------------------------------------------------------
+# torch is imported on first build only. The classes are published as attributes of this module
+# (through the module __getattr__ below) so that built networks pickle by reference.
+_TORCH_NAMES = ("CellNetwork", "Cell")
+
+
+@functools.cache
+def _torch_classes() -> dict[str, type]:
+    from torch import nn
+
+    def relu_conv_bn(c: int, kernel: int, dilation: int = 1, separable: bool = False) -> nn.Module:
+        pad = dilation * (kernel // 2)
+        if separable:
+            conv: list[nn.Module] = [
+                nn.Conv2d(c, c, kernel, padding=pad, groups=c, bias=False),
+                nn.Conv2d(c, c, 1, bias=False),
+            ]
+        else:
+            conv = [nn.Conv2d(c, c, kernel, padding=pad, dilation=dilation, bias=False)]
+        return nn.Sequential(nn.ReLU(), *conv, nn.BatchNorm2d(c))
+
+    def make_op(op: str, c: int) -> nn.Module:
+        if op == "skip_connect":
+            return nn.Identity()
+        if op == "nor_conv_1x1":
+            return relu_conv_bn(c, 1)
+        if op == "nor_conv_3x3":
+            return relu_conv_bn(c, 3)
+        if op == "nor_conv_5x5":
+            return relu_conv_bn(c, 5)
+        if op == "sep_conv_3x3":
+            return relu_conv_bn(c, 3, separable=True)
+        if op == "dil_conv_3x3":
+            return relu_conv_bn(c, 3, dilation=2)
+        if op == "avg_pool_3x3":
+            return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        if op == "max_pool_3x3":
+            return nn.MaxPool2d(3, stride=1, padding=1)
+        raise ValueError(f"no module for op {op!r}")  # unreachable: ops are validated
+
+    class Cell(nn.Module):
+        """One cell: node j is the sum over edges (i, j, op) of op(node i); returns the last node."""
+
+        def __init__(self, edges: tuple[tuple[int, int, str], ...], n_nodes: int, channels: int):
+            super().__init__()
+            self.edge_list = [(i, j) for i, j, _ in edges]  # lexicographic: node i is complete before use
+            self.n_nodes = n_nodes
+            self.edge_ops = nn.ModuleList(make_op(op, channels) for _, _, op in edges)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            nodes: list[torch.Tensor | None] = [x] + [None] * (self.n_nodes - 1)
+            for (i, j), op in zip(self.edge_list, self.edge_ops):
+                y = op(nodes[i])
+                nodes[j] = y if nodes[j] is None else nodes[j] + y
+            return nodes[-1]  # type: ignore[return-value]
+
+    class CellNetwork(nn.Module):
+        """Stem, stages of cells joined by stride-2 reductions, global average pool, linear head."""
+
+        def __init__(
+            self,
+            in_channels: int,
+            channels: int,
+            edges: tuple[tuple[int, int, str], ...],
+            n_nodes: int,
+            cells_per_stage: tuple[int, ...],
+            n_classes: int,
+        ):
+            super().__init__()
+            layers: list[nn.Module] = [
+                nn.Conv2d(in_channels, channels, 3, padding=1, bias=False),
+                nn.BatchNorm2d(channels),
+            ]
+            c = channels
+            for s, n_cells in enumerate(cells_per_stage):
+                if s > 0:
+                    layers.append(
+                        nn.Sequential(
+                            nn.ReLU(), nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(2 * c)
+                        )
+                    )
+                    c *= 2
+                layers.extend(Cell(edges, n_nodes, c) for _ in range(n_cells))
+            layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+            self.features = nn.Sequential(*layers)
+            self.classifier = nn.Linear(c, n_classes)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.classifier(self.features(x))
+
+    classes: dict[str, type] = {"Cell": Cell, "CellNetwork": CellNetwork}
+    for name, cls in classes.items():
+        cls.__module__ = __name__
+        cls.__qualname__ = name
+    return classes
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TORCH_NAMES:
+        return _torch_classes()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,268 @@
+"""NAS-Bench-Graph's space: 4 GNN nodes, 9 link patterns, 9 ops (5 for proteins)."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from nasbook._errors import InvalidArchitectureError
+from nasbook.space._base import Architecture, SearchSpace, check_choice_list
+
+#: NAS-Bench-Graph's op names, in the benchmark's own order (its hash uses these indices).
+GNN_OPS: tuple[str, ...] = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
+#: The op subset NAS-Bench-Graph evaluated on ogbg-proteins.
+PROTEINS_OPS: tuple[str, ...] = ("gcn", "sage", "arma", "fc", "skip")
+#: The nine canonical link patterns: ``link[i]`` is the input of node ``i+1`` (0 = the cell input).
+LINKS: tuple[tuple[int, int, int, int], ...] = (
+    (0, 0, 0, 0), (0, 0, 0, 1), (0, 0, 1, 1), (0, 0, 1, 2), (0, 0, 1, 3),
+    (0, 1, 1, 1), (0, 1, 1, 2), (0, 1, 2, 2), (0, 1, 2, 3),
+)
+#: Every raw link (node i+1 may read the input or any earlier node): 24 of them.
+RAW_LINKS: tuple[tuple[int, ...], ...] = tuple(itertools.product(range(1), range(2), range(3), range(4)))
+_N_NODES = 4
+
+
+@functools.cache
+def _benchmark_key(link: tuple[int, ...], ops: tuple[str, ...]) -> int:
+    """NAS-Bench-Graph's own canonical hash (``Arch(link, ops).valid_hash()``), memoised."""
+    from nas_bench_graph.architecture import Arch  # pure Python, no pickles
+
+    return int(Arch(list(link), list(ops)).valid_hash())
+
+
+def _decode_key(key: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The canonical (link, ops) whose benchmark key is ``key`` (base-10 digits: link, 4 ops)."""
+    digits = []
+    k = key
+    for _ in range(_N_NODES):
+        digits.append(k % 10)
+        k //= 10
+    return LINKS[k], tuple(GNN_OPS[d] for d in reversed(digits))
+
+
+@functools.lru_cache(maxsize=8)
+def _enumerate_keys(ops: tuple[str, ...]) -> np.ndarray:
+    """Sorted benchmark keys of every architecture whose ops come from ``ops`` (all-skip excluded)."""
+    keys = set()
+    for link in LINKS:
+        for combo in itertools.product(ops, repeat=_N_NODES):
+            if all(o == "skip" for o in combo):
+                continue
+            keys.add(_benchmark_key(link, combo))
+    return np.array(sorted(keys), dtype=np.int64)
+
+
+class GraphSpace(SearchSpace):
+    """NAS-Bench-Graph's search space of GNN cells.
+
+    A cell has four nodes; node ``i`` takes its input from one earlier node or the cell input
+    (``link``), and applies one op. Nodes nobody reads are the cell's outputs. Many raw
+    (link, ops) pairs describe the same computation (157,464 raw encodings, 26,206
+    architectures with all nine ops); :meth:`make` maps each to its canonical form, and the
+    architecture id is the benchmark's own key (``Arch(link, ops).valid_hash()`` in the
+    ``nas-bench-graph`` package), so ids look a trial up directly.
+
+    Parameters
+    ----------
+    ops : sequence of str, optional
+        Allowed ops, a subset of :data:`GNN_OPS` (default: all nine). NAS-Bench-Graph's
+        proteins table covers :data:`PROTEINS_OPS` only.
+
+    Examples
+    --------
+    >>> space = GraphSpace()
+    >>> space.cardinality
+    26206
+    >>> arch = space.make(link=[0, 0, 1, 2], ops=["gcn", "gat", "sage", "fc"])
+    >>> arch.id
+    '30174'
+    """
+
+    name = "graph"
+
+    def __init__(self, ops: Sequence[str] = GNN_OPS):
+        self.ops = tuple(ops) if isinstance(ops, (list, tuple)) else ops
+
+    # -- helpers ---------------------------------------------------------------------------
+    @property
+    def _ops(self) -> tuple[str, ...]:
+        cached = self.__dict__.get("_ops_checked")
+        if cached is None:
+            cached = check_choice_list("GraphSpace", "ops", self.ops, GNN_OPS)
+            if cached == ("skip",):
+                from nasbook._errors import InvalidParameterError
+
+                raise InvalidParameterError("GraphSpace(ops=...) needs at least one op besides 'skip'; got ['skip'].")
+            # keep the benchmark's order so encodings do not depend on how the user listed ops
+            cached = tuple(o for o in GNN_OPS if o in cached)
+            self.__dict__["_ops_checked"] = cached
+            self.__dict__["_op_index"] = {o: i for i, o in enumerate(cached)}
+            self.__dict__["_archs"] = {}
+        return cached
+
+    @property
+    def keys(self) -> np.ndarray:
+        """Sorted benchmark keys of every architecture in the space."""
+        return _enumerate_keys(self._ops)
+
+    def _from_key(self, key: int) -> Architecture:
+        self._ops  # noqa: B018 - initialises caches
+        archs: dict[int, Architecture] = self.__dict__["_archs"]
+        arch = archs.get(key)
+        if arch is None:
+            link, ops = _decode_key(key)
+            arch = Architecture._trusted(self.space_id, str(key), (("link", link), ("ops", ops)))
+            archs[key] = arch
+        return arch
+
+    # -- membership -------------------------------------------------------------------------
+    def make(self, link: Any = None, ops: Any = None, **extra: Any) -> Architecture:
+        """Canonicalize ``(link, ops)`` into an architecture of this space.
+
+        ``link[i]`` is where node ``i+1`` reads from: 0 for the cell input, ``j`` for node ``j``
+        (so ``0 <= link[i] <= i``); ``ops[i]`` is node ``i+1``'s op.
+        """
+        allowed = self._ops
+        if extra:
+            raise InvalidArchitectureError(
+                f"GraphSpace architectures have fields 'link' and 'ops'; got unexpected {sorted(extra)!r}."
+            )
+        if isinstance(link, (str, bytes)) or not isinstance(link, Sequence) or len(link) != _N_NODES:
+            raise InvalidArchitectureError(
+                f"GraphSpace link must be a list of {_N_NODES} ints with 0 <= link[i] <= i; got {link!r}."
+            )
+        for i, v in enumerate(link):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v <= i:
+                raise InvalidArchitectureError(
+                    f"GraphSpace link[{i}] must be an int in [0, {i}] (node {i + 1} reads the input or an "
+                    f"earlier node); got {v!r} in link={list(link)!r}."
+                )
+        if isinstance(ops, (str, bytes)) or not isinstance(ops, Sequence) or len(ops) != _N_NODES:
+            raise InvalidArchitectureError(f"GraphSpace ops must be a list of {_N_NODES} op names; got {ops!r}.")
+        for i, o in enumerate(ops):
+            if o not in allowed:
+                from nasbook._errors import did_you_mean
+
+                raise InvalidArchitectureError(
+                    f"GraphSpace ops[{i}] must be one of {list(allowed)!r}; got {o!r}"
+                    f"{did_you_mean(str(o), allowed)}."
+                )
+        if all(o == "skip" for o in ops):
+            raise InvalidArchitectureError(
+                "GraphSpace: an all-'skip' cell computes nothing and is not in the space (nor in any table)."
+            )
+        key = _benchmark_key(tuple(int(v) for v in link), tuple(ops))
+        return self._from_key(key)
+
+    def validate(self, arch: object) -> Architecture:
+        arch = super().validate(arch)
+        return arch
+
+    @property
+    def cardinality(self) -> int:
+        return int(len(self.keys))
+
+    # -- moves ---------------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator) -> Architecture:
+        keys = self.__dict__.get("_keys_list")
+        if keys is None:
+            keys = self.__dict__["_keys_list"] = self.keys.tolist()
+        key = keys[int(rng.integers(len(keys)))]
+        arch = self.__dict__["_archs"].get(key)
+        return arch if arch is not None else self._from_key(key)
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        self.validate(arch)
+        cached = self.__dict__.setdefault("_nbrs", {}).get(arch.id)
+        if cached is not None:
+            return list(cached)
+        link, ops = tuple(arch["link"]), tuple(arch["ops"])
+        seen = {arch.id}
+        out: list[Architecture] = []
+
+        def add(lk: tuple[int, ...], op: tuple[str, ...]) -> None:
+            if all(o == "skip" for o in op):
+                return
+            a = self._from_key(_benchmark_key(lk, op))
+            if a.id not in seen:
+                seen.add(a.id)
+                out.append(a)
+
+        for i in range(_N_NODES):
+            for o in self._ops:
+                if o != ops[i]:
+                    add(link, ops[:i] + (o,) + ops[i + 1 :])
+        for lk in RAW_LINKS:
+            if lk != link:
+                add(lk, ops)
+        self.__dict__["_nbrs"][arch.id] = tuple(out)
+        return list(out)
+
+    def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
+        """One random edit: a new op on one node, or (with probability 1/2) a new link pattern.
+
+        Edits that land on the same canonical architecture are retried, so the result always
+        differs from ``arch``.
+        """
+        self.validate(arch)
+        link, ops = tuple(arch["link"]), tuple(arch["ops"])
+        allowed = self._ops
+        for _ in range(100):
+            if rng.random() < 0.5:
+                i = int(rng.integers(_N_NODES))
+                choices = [o for o in allowed if o != ops[i]]
+                new_ops, new_link = ops[:i] + (choices[int(rng.integers(len(choices)))],) + ops[i + 1 :], link
+            else:
+                choices_l = [lk for lk in RAW_LINKS if lk != link]
+                new_ops, new_link = ops, choices_l[int(rng.integers(len(choices_l)))]
+            if all(o == "skip" for o in new_ops):
+                continue
+            key = _benchmark_key(new_link, new_ops)
+            if str(key) != arch.id:
+                return self._from_key(key)
+        return super().mutate(arch, rng)  # pragma: no cover - every arch has distinct neighbours
+
+    # -- encodings ----------------------------------------------------------------------------------
+    def _encoding_size(self, kind: str) -> int:
+        n = len(self._ops)
+        if kind == "adjacency":
+            # parent one-hot (upper triangle of a 5x5 adjacency), op one-hot per node, output flags
+            return 10 + _N_NODES * n + _N_NODES
+        return sum(n**length for length in range(1, _N_NODES + 1))
+
+    def _encode(self, arch: Architecture, kind: str) -> np.ndarray:
+        link, ops = arch["link"], arch["ops"]
+        idx: dict[str, int] = self.__dict__["_op_index"]
+        n = len(self._ops)
+        vec = np.zeros(self._encoding_size(kind), dtype=np.float32)
+        children = {p for p in link}
+        if kind == "adjacency":
+            # node j (1..4) reads node link[j-1]; edge (p, j) sits at the upper-triangle index
+            for j, p in enumerate(link, start=1):
+                vec[(j * (j - 1)) // 2 + p] = 1.0
+            for i, o in enumerate(ops):
+                vec[10 + i * n + idx[o]] = 1.0
+            for i in range(_N_NODES):
+                if (i + 1) not in children:
+                    vec[10 + _N_NODES * n + i] = 1.0
+            return vec
+        # path encoding: one bit per op sequence on an input -> output path
+        offsets = [sum(n**length for length in range(1, L)) for L in range(1, _N_NODES + 2)]
+        for leaf in range(1, _N_NODES + 1):
+            if leaf in children:
+                continue
+            seq = []
+            node = leaf
+            while node != 0:
+                seq.append(idx[ops[node - 1]])
+                node = link[node - 1]
+            seq.reverse()
+            code = 0
+            for s in seq:
+                code = code * n + s
+            vec[offsets[len(seq) - 1] + code] = 1.0
+        return vec

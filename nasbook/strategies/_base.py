@@ -1,0 +1,127 @@
+"""The strategy plug-in point: :class:`BaseStrategy` with ``ask`` and ``tell``."""
+
+from __future__ import annotations
+
+import abc
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from nasbook._errors import SpaceExhausted, check_int
+
+if TYPE_CHECKING:
+    from nasbook.search import Trial
+    from nasbook.space import Architecture, SearchSpace
+
+
+class BaseStrategy(abc.ABC):
+    """Proposes architectures (``ask``) and learns from finished trials (``tell``).
+
+    Lifecycle, driven by :class:`~nasbook.Search`:
+
+    1. ``setup(space, seed=..., mode=...)`` once, before anything else (and again on resume, on
+       a fresh instance, followed by a replay of the stored history);
+    2. ``ask()`` whenever the search has room for another trial;
+    3. ``tell(trial)`` once per finished trial, in completion order, *after* the trial is
+       committed to storage. ``trial.value`` is None for failed trials; ``trial.attrs`` (test
+       scores and other held-out numbers) is always empty here.
+
+    Subclasses implement ``_ask`` and may override ``_setup`` and ``_tell``. The base class keeps
+    ``seen_`` (ids proposed or told) so that strategies never propose an architecture twice
+    unless ``allow_duplicates=True``.
+
+    Class attributes
+    ----------------
+    tell_order_independent : bool
+        True when the proposals after a batch of tells do not depend on the order of those tells.
+    """
+
+    tell_order_independent: ClassVar[bool] = False
+    #: name under which the strategy is registered ("random", "evolution", ...)
+    alias: ClassVar[str] = ""
+
+    def __init__(self, seed: int | None = None, allow_duplicates: bool = False):
+        self.seed = seed
+        self.allow_duplicates = allow_duplicates
+
+    # -- configuration ------------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, read from the ``__init__`` signature."""
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self" and hasattr(self, p)}
+
+    def to_config(self) -> dict[str, Any]:
+        return {"class": type(self).__name__, "alias": self.alias, "params": self.get_params()}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def _validate_params(self) -> None:
+        """Check constructor arguments (called by ``setup``); raise InvalidParameterError."""
+        check_int(type(self).__name__, "seed", self.seed, minimum=0, allow_none=True)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def setup(self, space: SearchSpace, *, seed: int | None = None, mode: str = "max") -> BaseStrategy:
+        """Bind to a space and reset all learned state. Returns self."""
+        self._validate_params()
+        self.space_ = space
+        self.mode_ = mode
+        self.rng_ = np.random.default_rng(self.seed if self.seed is not None else seed)
+        self.seen_: set[str] = set()
+        self.n_told_ = 0
+        self._setup()
+        return self
+
+    def ask(self) -> Architecture:
+        """The next architecture to evaluate."""
+        arch = self._ask()
+        self.seen_.add(arch.id)
+        return arch
+
+    def tell(self, trial: Trial) -> None:
+        """Learn from one finished trial (committed already)."""
+        self.seen_.add(trial.arch.id)
+        self.n_told_ += 1
+        self._tell(trial)
+
+    def _setup(self) -> None:
+        """Hook: reset subclass state after ``setup``."""
+
+    @abc.abstractmethod
+    def _ask(self) -> Architecture:
+        """Hook: propose one architecture."""
+
+    def _tell(self, trial: Trial) -> None:
+        """Hook: learn from a finished trial. Default: nothing."""
+
+    # -- helpers for subclasses ------------------------------------------------------------------------
+    def _score(self, trial: Trial) -> float:
+        """Higher is better, whatever the task's mode; -inf for a trial without a value."""
+        if trial.value is None or trial.value != trial.value:
+            return float("-inf")
+        return trial.value if self.mode_ == "max" else -trial.value
+
+    def _is_new(self, arch: Architecture) -> bool:
+        return self.allow_duplicates or arch.id not in self.seen_
+
+    def _sample_new(self, propose: Callable[[], Architecture] | None = None, max_tries: int = 100) -> Architecture:
+        """Draw from ``propose`` (default: uniform sampling) until an unseen architecture comes up.
+
+        Falls back to uniform sampling, then raises SpaceExhausted when every architecture of
+        the space has been seen.
+        """
+        space, rng = self.space_, self.rng_
+        if propose is not None:
+            for _ in range(max_tries):
+                arch = propose()
+                if self._is_new(arch):
+                    return arch
+        if not self.allow_duplicates and len(self.seen_) >= space.cardinality:
+            raise SpaceExhausted(f"all {space.cardinality} architectures of {space!r} have been proposed")
+        while True:  # expected tries = cardinality / unseen: finite, since something is unseen
+            arch = space.sample(rng)
+            if self._is_new(arch):
+                return arch

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, ClassVar
+
+from nasbook._errors import InvalidParameterError, check_int
+from nasbook.strategies._base import BaseStrategy
+
+if TYPE_CHECKING:
+    from nasbook.search import Trial
+    from nasbook.space import Architecture
+
+
+class RegularizedEvolution(BaseStrategy):
+    """Regularized (aging) evolution, Real et al. 2019.
+
+    The first ``population_size`` proposals are uniform samples. After that each proposal is a
+    mutation of the best of ``sample_size`` members drawn at random from the population; the
+    population holds the ``population_size`` most recently *finished* trials, so old members age
+    out whatever their score.
+
+    Parameters
+    ----------
+    population_size : int
+        Members kept (>= 2).
+    sample_size : int
+        Tournament size (1 <= sample_size <= population_size): larger is greedier.
+    seed, allow_duplicates
+        See :class:`BaseStrategy`.
+    """
+
+    alias: ClassVar[str] = "evolution"
+
+    def __init__(self, population_size: int = 20, sample_size: int = 5, seed: int | None = None, allow_duplicates: bool = False):
+        super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self.population_size = population_size
+        self.sample_size = sample_size
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_int("RegularizedEvolution", "population_size", self.population_size, minimum=2)
+        check_int("RegularizedEvolution", "sample_size", self.sample_size, minimum=1)
+        if self.sample_size > self.population_size:
+            raise InvalidParameterError(
+                f"RegularizedEvolution(sample_size=...) must be <= population_size ({self.population_size}); "
+                f"got {self.sample_size}."
+            )
+
+    def _setup(self) -> None:
+        self.population_: deque[tuple[float, Architecture]] = deque(maxlen=self.population_size)
+        self.n_asked_ = 0
+
+    def _ask(self) -> Architecture:
+        self.n_asked_ += 1
+        if self.n_asked_ <= self.population_size or not self.population_:
+            return self._sample_new()
+        pop = self.population_
+        idx = self.rng_.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
+        parent = max((pop[int(i)] for i in idx), key=lambda m: m[0])[1]
+        space, rng = self.space_, self.rng_
+        state = {"arch": parent}
+
+        def propose() -> Architecture:
+            # a random walk from the parent: repeated mutation escapes a fully explored neighbourhood
+            child = space.mutate(state["arch"], rng)
+            state["arch"] = child
+            return child
+
+        return self._sample_new(propose)
+
+    def _tell(self, trial: Trial) -> None:
+        if trial.value is not None:
+            self.population_.append((self._score(trial), trial.arch))

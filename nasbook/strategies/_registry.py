@@ -1,0 +1,57 @@
+"""Resolve strategy names: built-ins plus the entry-point group ``nasbook.strategies``."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+from nasbook._errors import InvalidParameterTypeError, unknown_choice
+from nasbook.strategies._base import BaseStrategy
+from nasbook.strategies._evolution import RegularizedEvolution
+from nasbook.strategies._local import LocalSearch
+from nasbook.strategies._random import RandomSearch
+
+BUILTIN: dict[str, type[BaseStrategy]] = {
+    "random": RandomSearch,
+    "evolution": RegularizedEvolution,
+    "local": LocalSearch,
+}
+ENTRY_POINT_GROUP = "nasbook.strategies"
+
+
+def available_strategies() -> dict[str, type[BaseStrategy]]:
+    """Built-in strategies and those third parties register under ``nasbook.strategies``."""
+    found = dict(BUILTIN)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in found:
+            found[ep.name] = ep  # type: ignore[assignment]  # loaded lazily in get_strategy
+    return found
+
+
+def strategy_class(name: str) -> type[BaseStrategy]:
+    """The class registered under ``name`` (or whose class name is ``name``)."""
+    found = available_strategies()
+    by_class = {cls.__name__: cls for cls in BUILTIN.values()}
+    cls: Any = found.get(name) or by_class.get(name)
+    if cls is None:
+        raise unknown_choice(
+            "strategy", name, found,
+            f"Third-party strategies register under entry-point group {ENTRY_POINT_GROUP!r}.",
+        )
+    if not isinstance(cls, type):
+        cls = cls.load()
+    return cls  # type: ignore[no-any-return]
+
+
+def get_strategy(strategy: str | BaseStrategy, **params: Any) -> BaseStrategy:
+    """Return a strategy instance from an instance or a registered name (with ``params``)."""
+    if isinstance(strategy, BaseStrategy):
+        return strategy
+    if isinstance(strategy, type) and issubclass(strategy, BaseStrategy):
+        return strategy(**params)
+    if not isinstance(strategy, str):
+        raise InvalidParameterTypeError(
+            f"strategy must be a name such as 'evolution' or a BaseStrategy instance; got {strategy!r} "
+            f"of type {type(strategy).__name__}."
+        )
+    return strategy_class(strategy)(**params)

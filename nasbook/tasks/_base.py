@@ -1,0 +1,85 @@
+"""The :class:`Task` protocol: what a trial is evaluated on."""
+
+from __future__ import annotations
+
+import abc
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from nasbook.space import Architecture, SearchSpace
+
+
+class Decision(Enum):
+    """What a running trial should do after it reported an epoch."""
+
+    CONTINUE = "continue"
+    STOP = "stop"
+
+
+#: ``report(epoch, **metrics) -> Decision``: how a training trial talks to the search loop.
+Reporter = Callable[..., Decision]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one evaluation returns.
+
+    Attributes
+    ----------
+    value : float
+        The objective (``task.metric``), what strategies optimise.
+    metrics : dict
+        Further metrics strategies may see (e.g. train loss).
+    attrs : dict
+        Recorded for the user but never shown to strategies: test score, latency, #params.
+    epochs : int or None
+        Epochs trained (None for a table look-up without a fidelity).
+    """
+
+    value: float
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    epochs: int | None = None
+
+
+class Task(abc.ABC):
+    """What architectures are evaluated on: data, a metric to optimise and its direction.
+
+    ``evaluate`` is called once per trial, possibly in another process (an executor's worker),
+    so a task must be cheap to pickle. It returns a :class:`Result`; it raises
+    :class:`~nasbook.TrialFailed` to end the trial as FAILED with a reason.
+    """
+
+    #: name of the objective, e.g. ``"val_accuracy"``
+    metric: str = "value"
+    #: ``"max"`` or ``"min"``
+    mode: Literal["max", "min"] = "max"
+
+    @property
+    def space(self) -> SearchSpace | None:
+        """The space this task fixes (tabular benchmarks), or None when any suitable space works."""
+        return None
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @abc.abstractmethod
+    def evaluate(self, arch: Architecture, *, fidelity: Mapping[str, Any] | None = None, report: Reporter | None = None) -> Result:
+        """Evaluate one architecture and return its :class:`Result`."""
+
+    def get_params(self) -> dict[str, Any]:
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self" and hasattr(self, p)}
+
+    def to_config(self) -> dict[str, Any]:
+        """JSON description of the task, stored with every search."""
+        return {"class": type(self).__name__, "params": self.get_params(), "metric": self.metric, "mode": self.mode}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
