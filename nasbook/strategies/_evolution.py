@@ -22,16 +22,17 @@ class RegularizedEvolution(BaseStrategy):
     Parameters
     ----------
     population_size : int
-        Members kept (>= 2).
+        Members kept (>= 2). Default 30, NASLib's default for tabular benchmarks.
     sample_size : int
-        Tournament size (1 <= sample_size <= population_size): larger is greedier.
+        Tournament size (1 <= sample_size <= population_size): larger is greedier. Default 10
+        (NASLib's).
     seed, allow_duplicates
         See :class:`BaseStrategy`.
     """
 
     alias: ClassVar[str] = "evolution"
 
-    def __init__(self, population_size: int = 20, sample_size: int = 5, seed: int | None = None, allow_duplicates: bool = False):
+    def __init__(self, population_size: int = 30, sample_size: int = 10, seed: int | None = None, allow_duplicates: bool = False):
         super().__init__(seed=seed, allow_duplicates=allow_duplicates)
         self.population_size = population_size
         self.sample_size = sample_size
