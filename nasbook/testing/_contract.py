@@ -1,0 +1,152 @@
+"""The contract every strategy passes (like scikit-learn's estimator checks)."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from typing import Any
+
+import pytest
+
+from nasbook.search import Search, Trial, TrialState, load_search
+from nasbook.space import GraphSpace, SearchSpace
+from nasbook.space._graph import PROTEINS_OPS
+from nasbook.strategies import BaseStrategy
+from nasbook.testing._toy import ToyTask
+
+
+def clone(strategy: BaseStrategy) -> BaseStrategy:
+    """A fresh, unfitted copy with the same constructor arguments."""
+    return type(strategy)(**strategy.get_params())
+
+
+def _drive(strategy: BaseStrategy, space: SearchSpace, task: ToyTask, n: int, seed: int = 0) -> list[str]:
+    """ask/tell ``n`` times synchronously; return the proposed ids."""
+    strategy.setup(space, seed=seed, mode=task.mode)
+    ids = []
+    for number in range(n):
+        arch = strategy.ask()
+        res = task.evaluate(arch)
+        strategy.tell(Trial(number, arch, TrialState.COMPLETE, res.value, n_told_before=number))
+        ids.append(arch.id)
+    return ids
+
+
+class StrategyContract:
+    """Subclass and provide a ``strategy`` fixture; optionally override ``space``/``n_trials``."""
+
+    n_trials: int = 60
+
+    @pytest.fixture
+    def strategy(self) -> BaseStrategy:
+        raise NotImplementedError("subclasses provide a `strategy` fixture returning a fresh instance")
+
+    @pytest.fixture
+    def space(self) -> SearchSpace:
+        return GraphSpace(ops=PROTEINS_OPS)  # 2,021 architectures: small, but room to search
+
+    @pytest.fixture
+    def task(self, space: SearchSpace) -> ToyTask:
+        return ToyTask(space, seed=3)
+
+    # -- the contract -----------------------------------------------------------------------------
+    def test_proposals_are_members(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
+        strategy.setup(space, seed=0, mode="max")
+        for number in range(self.n_trials):
+            arch = strategy.ask()
+            assert arch in space
+            strategy.tell(Trial(number, arch, TrialState.COMPLETE, task.evaluate(arch).value))
+
+    def test_deterministic_under_seed(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
+        a = _drive(clone(strategy), space, task, self.n_trials, seed=7)
+        b = _drive(clone(strategy), space, task, self.n_trials, seed=7)
+        assert a == b
+
+    def test_seed_matters(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
+        if strategy.seed is not None:
+            pytest.skip("the strategy fixes its own seed")
+        a = _drive(clone(strategy), space, task, self.n_trials, seed=1)
+        b = _drive(clone(strategy), space, task, self.n_trials, seed=2)
+        assert a != b
+
+    def test_no_duplicate_proposals(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
+        if strategy.allow_duplicates:
+            pytest.skip("duplicates were asked for")
+        ids = _drive(clone(strategy), space, task, 4 * self.n_trials, seed=0)
+        assert len(ids) == len(set(ids))
+
+    def test_tell_order_independence(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
+        if not type(strategy).tell_order_independent:
+            pytest.skip("the strategy does not claim tell-order independence")
+        batch = 12
+        first = clone(strategy).setup(space, seed=5, mode="max")
+        second = clone(strategy).setup(space, seed=5, mode="max")
+        asked_1 = [first.ask() for _ in range(batch)]
+        asked_2 = [second.ask() for _ in range(batch)]
+        assert asked_1 == asked_2
+        trials = [Trial(i, a, TrialState.COMPLETE, task.evaluate(a).value) for i, a in enumerate(asked_1)]
+        for t in trials:
+            first.tell(t)
+        for t in reversed(trials):
+            second.tell(t)
+        assert [first.ask().id for _ in range(batch)] == [second.ask().id for _ in range(batch)]
+
+    def test_accepts_foreign_and_failed_trials(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        s = clone(strategy).setup(space, seed=0, mode="max")
+        # trials it never proposed (a warm start) and failed ones must be absorbed
+        for i in range(10):
+            arch = space.sample(rng)
+            s.tell(Trial(i, arch, TrialState.COMPLETE, task.evaluate(arch).value))
+        s.tell(Trial(10, space.sample(rng), TrialState.FAILED, None, reason="boom"))
+        for _ in range(5):
+            assert s.ask() in space
+
+    def test_minimisation(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
+        s = clone(strategy).setup(space, seed=0, mode="min")
+        for number in range(20):
+            arch = s.ask()
+            s.tell(Trial(number, arch, TrialState.COMPLETE, -task.evaluate(arch).value))
+
+    def test_budget_respected(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
+        search = Search(space, task, strategy=clone(strategy), budget=25, seed=0, storage=":memory:")
+        search.run()
+        assert search.n_trials == 25
+        search.extend(5).run()
+        assert search.n_trials == 30
+
+    def test_exhausts_a_small_space(self, strategy: BaseStrategy) -> None:
+        if strategy.allow_duplicates:
+            pytest.skip("duplicates were asked for")
+        tiny = GraphSpace(ops=("gcn", "skip"))
+        search = Search(tiny, ToyTask(tiny), strategy=clone(strategy), budget=tiny.cardinality + 10, seed=0, storage=":memory:")
+        with pytest.warns(UserWarning, match="stopped early"):
+            search.run()
+        assert search.n_trials == tiny.cardinality
+        assert len({t.arch.id for t in search.trials}) == tiny.cardinality
+
+    def test_resume_replays_exactly(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask, tmp_path: Any) -> None:
+        path = tmp_path / "contract.db"
+        full = Search(space, task, strategy=clone(strategy), budget=40, seed=11, storage=":memory:").run()
+
+        class Stop(Exception):
+            pass
+
+        def stop_after_17(search: Search, trial: Trial) -> None:
+            if trial.number == 16:
+                raise Stop
+
+        cut = Search(space, task, strategy=clone(strategy), budget=40, seed=11, storage=path, name="cut",
+                     callbacks=[stop_after_17])
+        with pytest.raises(Stop):
+            cut.run()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a ReproducibilityWarning fails the contract
+            resumed = load_search("cut", path, task=task, space=space, strategy=clone(strategy)).run()
+        assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
+
+    def test_pickles_before_setup(self, strategy: BaseStrategy) -> None:
+        again = pickle.loads(pickle.dumps(strategy))
+        assert again.get_params() == strategy.get_params()

@@ -1,0 +1,26 @@
+"""Hypothesis strategies for architectures of any space."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from nasbook.space import SearchSpace
+
+
+def architectures(space: SearchSpace) -> Any:
+    """Architectures of ``space``: sampled, then walked a few random mutations away."""
+
+    @st.composite
+    def _draw(draw: Any) -> Any:
+        seed = draw(st.integers(0, 2**32 - 1))
+        steps = draw(st.integers(0, 5))
+        rng = np.random.default_rng(seed)
+        arch = space.sample(rng)
+        for _ in range(steps):
+            arch = space.mutate(arch, rng)
+        return arch
+
+    return _draw()

@@ -1,0 +1,49 @@
+"""The contract suite must catch broken strategies (a contract that cannot fail is no contract)."""
+
+import random
+
+import pytest
+
+from nasbook.space import GraphSpace
+from nasbook.space._graph import PROTEINS_OPS
+from nasbook.strategies import BaseStrategy, RandomSearch
+from nasbook.testing import StrategyContract, ToyTask
+
+
+class UnseededRandom(BaseStrategy):
+    """Ignores the seed (uses the global `random` module) and repeats itself."""
+
+    tell_order_independent = True
+
+    def _ask(self):
+        keys = self.space_.keys
+        key = int(keys[random.randrange(min(40, len(keys)))])
+        return self.space_._from_key(key)
+
+
+class OrderSensitive(RandomSearch):
+    """Claims tell-order independence but reseeds from the last told value."""
+
+    def _tell(self, trial):
+        import numpy as np
+
+        self.rng_ = np.random.default_rng(abs(hash(trial.arch.id)) % 1000)
+
+
+@pytest.fixture
+def space():
+    return GraphSpace(ops=PROTEINS_OPS)
+
+
+def test_contract_catches_nondeterminism_and_duplicates(space):
+    contract = StrategyContract()
+    task = ToyTask(space)
+    with pytest.raises(AssertionError):
+        contract.test_deterministic_under_seed(UnseededRandom(), space, task)
+    with pytest.raises(AssertionError):
+        contract.test_no_duplicate_proposals(UnseededRandom(), space, task)
+
+
+def test_contract_catches_false_tell_order_claim(space):
+    with pytest.raises(AssertionError):
+        StrategyContract().test_tell_order_independence(OrderSensitive(), space, ToyTask(space))
