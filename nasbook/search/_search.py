@@ -273,12 +273,12 @@ class Search:
         except (KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:  # the search goes on; the reason is kept with the trial
-            reason = f"{type(exc).__name__}: {exc}"
             tb = traceback.format_exc(limit=5)
-            return Trial(number, arch, TrialState.FAILED, None, {}, {"traceback": tb}, None, started, time.time(), reason, self._n_told)
+            return Trial(number, arch, TrialState.FAILED, None, {}, {"traceback": tb}, None, started, time.time(),
+                         f"{type(exc).__name__}: {exc}", self._n_told)
         value = float(res.value)
         state = TrialState.COMPLETE
-        reason = None
+        reason: str | None = None
         if value != value or value in (float("inf"), float("-inf")):
             state, reason = TrialState.DIVERGED, f"objective {self.task.metric} is {value}"
         return Trial(number, arch, state, value if state is TrialState.COMPLETE else None, dict(res.metrics),

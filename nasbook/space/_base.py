@@ -61,6 +61,11 @@ class Architecture:
     """
 
     __slots__ = ("_spec", "id", "space_id", "_hash", "_json")
+    id: str
+    space_id: str
+    _spec: tuple[tuple[str, Any], ...]
+    _hash: int
+    _json: str | None
 
     def __init__(self, space_id: str, id: str, spec: Mapping[str, Any]):
         object.__setattr__(self, "space_id", str(space_id))

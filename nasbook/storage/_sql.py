@@ -234,7 +234,9 @@ class Storage:
         except (DatabaseError, OperationalError) as exc:
             self.conn.rollback()
             raise self._wrap(exc) from exc
-        return int(res.inserted_primary_key[0])
+        pk = res.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
 
     def get_search(self, name: str) -> tuple[int, dict[str, Any], str, float]:
         row = self.conn.execute(

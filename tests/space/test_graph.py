@@ -146,9 +146,9 @@ def test_architecture_from_another_space_is_refused(space):
 
 def test_bad_space_parameters():
     with pytest.raises(InvalidParameterError, match=r"GraphSpace\(ops=\.\.\.\).*got 'gcn'"):
-        GraphSpace(ops="gcn").cardinality
+        _ = GraphSpace(ops="gcn").cardinality
     with pytest.raises(InvalidParameterError, match=r"did you mean 'gcn'"):
-        GraphSpace(ops=["gcm", "gat"]).cardinality
+        _ = GraphSpace(ops=["gcm", "gat"]).cardinality
     with pytest.raises(InvalidParameterError, match=r"encoding 'onehot'.*'adjacency', 'path'"):
         GraphSpace().encoding_size("onehot")
 
