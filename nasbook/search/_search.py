@@ -207,9 +207,7 @@ class Search:
                 self._best = trial
 
     def _tell(self, trial: Trial) -> None:
-        blind = Trial(trial.number, trial.arch, trial.state, trial.value, trial.metrics, {}, trial.epochs,
-                      trial.started_at, trial.finished_at, trial.reason, trial.n_told_before)
-        self.strategy.tell(blind)
+        self.strategy.tell(self._blind(trial))
         self._n_told += 1
 
     def _setup_strategy(self) -> None:
@@ -251,6 +249,7 @@ class Search:
 
     @staticmethod
     def _blind(trial: Trial) -> Trial:
+        """The trial as strategies see it: held-out ``attrs`` removed."""
         return Trial(trial.number, trial.arch, trial.state, trial.value, trial.metrics, {}, trial.epochs,
                      trial.started_at, trial.finished_at, trial.reason, trial.n_told_before)
 

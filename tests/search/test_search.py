@@ -239,3 +239,19 @@ def test_repr_is_cheap_and_informative(cora):
     s.run()
     assert "done" in repr(s) and "best" in repr(s)
     assert repr(s.best).startswith("<Trial ")
+
+
+class Stray(RandomSearch):
+    """Proposes architectures of another space."""
+
+    def _ask(self):
+        other = GraphSpace(ops=PROTEINS_OPS)
+        return other.sample(self.rng_)
+
+
+def test_a_proposal_from_another_space_is_refused_before_evaluation(tmp_path, cora):
+    path = tmp_path / "stray.db"
+    s = nasbook.Search(cora, strategy=Stray(), budget=5, seed=0, storage=path, name="stray")
+    with pytest.raises(nasbook.NasbookError, match="belongs to space"):
+        s.run()
+    assert s.n_trials == 0 and s.state is SearchState.INTERRUPTED
