@@ -163,10 +163,14 @@ class SearchSpace(abc.ABC):
         """Identity of this space and its configuration: ``name`` plus a hash of its params."""
         cached = self.__dict__.get("_space_id")
         if cached is None:
-            params = {k: _thaw(_freeze(v)) for k, v in self.get_params().items()}
+            params = {k: _thaw(_freeze(v)) for k, v in self._identity_params().items()}
             cached = f"{self.name}-{stable_hash(params, 8)}"
             self.__dict__["_space_id"] = cached
         return cached
+
+    def _identity_params(self) -> dict[str, Any]:
+        """What makes two spaces the same (defaults resolved); ``space_id`` hashes it."""
+        return self.get_params()
 
     def to_config(self) -> dict[str, Any]:
         """JSON description of the space, stored with every search."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import math
@@ -89,9 +90,13 @@ class CellSpace(SearchSpace):
     >>> space = CellSpace()
     >>> space.cardinality
     8764
-    >>> a = space.make(edges=["nor_conv_3x3", "none", "none", "skip_connect", "none", "nor_conv_1x1"])
-    >>> b = space.make(edges=["none", "nor_conv_3x3", "none", "none", "skip_connect", "nor_conv_1x1"])
-    >>> a == b          # nodes 1 and 2 swapped
+    >>> a = space.make(edges=["nor_conv_3x3", "none", "none", "none", "skip_connect", "none"])
+    >>> b = space.make(edges=["none", "nor_conv_3x3", "none", "none", "none", "skip_connect"])
+    >>> a == b  # 0 -> 1 -> 3 or 0 -> 2 -> 3: nodes 1 and 2 swapped
+    True
+    >>> a["edges"]  # the canonical spec
+    ['none', 'nor_conv_3x3', 'none', 'none', 'none', 'skip_connect']
+    >>> a == space.make(edges=["nor_conv_3x3", "avg_pool_3x3", "none", "none", "skip_connect", "none"])
     True
     >>> space.sample(np.random.default_rng(0)) in space
     True
@@ -154,7 +159,8 @@ class CellSpace(SearchSpace):
         self._live_index = {op: k for k, op in enumerate(self._live_ops)}
         self._canon: dict[Key, Key | None] = {}
         self._archs: dict[Key, Architecture] = {}
-        self._nbrs: dict[Key, tuple[Architecture, ...]] = {}
+        self._nbrs: dict[Key, tuple[Key, ...]] = {}
+        self._draws: dict[tuple[int, int], tuple[int, Architecture]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # caches are rebuilt on demand; only the constructor arguments travel
@@ -228,7 +234,6 @@ class CellSpace(SearchSpace):
             arch = Architecture(self.space_id, stable_hash(spec), spec)
             if len(self._archs) > _CACHE_LIMIT:
                 self._archs.clear()
-                self._nbrs.clear()
             self._archs[key] = arch
         return arch
 
@@ -296,9 +301,10 @@ class CellSpace(SearchSpace):
         arch = super().validate(arch)
         try:
             key = tuple(arch["edges"])
-        except (KeyError, TypeError):
-            key = None
-        if key is None or self._archs.get(key) != arch:
+            known = self._archs.get(key)
+        except (KeyError, TypeError):  # no "edges", or unhashable items in it
+            key, known = None, None
+        if known is None or known != arch:
             try:
                 ok = key is not None and self.make(edges=list(key)) == arch and self._canon.get(key) == key
             except InvalidArchitectureError:
@@ -346,8 +352,8 @@ class CellSpace(SearchSpace):
         return tuple(out)
 
     @functools.cached_property
-    def _class_cumsum(self) -> tuple[int, ...]:
-        return tuple(itertools.accumulate(c for _, _, c in self._classes))
+    def _class_cumsum(self) -> list[int]:
+        return list(itertools.accumulate(c for _, _, c in self._classes))
 
     @property
     def cardinality(self) -> int:
@@ -363,45 +369,78 @@ class CellSpace(SearchSpace):
         of the shape is equally likely, however many raw specs it has), else redrawn.
         """
         cum = self._class_cumsum
-        c = int(np.searchsorted(cum, _randbelow(rng, cum[-1]), side="right"))
+        c = bisect.bisect_right(cum, _randbelow(rng, cum[-1]))
         live, syms, _ = self._classes[c]
-        live_ops, n_syms = self._live_ops, len(syms)
+        n_codes, n_syms = len(self._live_ops) ** len(live), len(syms)
         while True:
-            labels = rng.integers(len(live_ops), size=len(live)).tolist()
-            if n_syms > 1:
-                stab = sum(1 for g in syms if all(labels[g[a]] == labels[a] for a in range(len(live))))
-                if int(rng.integers(n_syms)) >= stab:
-                    continue
-            raw = ["none"] * self.n_edges
-            for k, lab in zip(live, labels):
-                raw[k] = live_ops[lab]
-            key = self._canonical(tuple(raw))
-            assert key is not None
-            return self._arch(key)
+            code = _randbelow(rng, n_codes)
+            drawn = self._draws.get((c, code))
+            if drawn is None:
+                if len(self._draws) > _CACHE_LIMIT:
+                    self._draws.clear()
+                drawn = self._draws[(c, code)] = self._draw(c, code)
+            stab, arch = drawn
+            if stab == n_syms or rng.random() * n_syms < stab:
+                return arch
+
+    def _draw(self, c: int, code: int) -> tuple[int, Architecture]:
+        """Labelling number ``code`` of shape ``c``: its stabilizer size and its canonical cell."""
+        live, syms, _ = self._classes[c]
+        m = len(self._live_ops)
+        labels = []
+        for _ in live:
+            code, digit = divmod(code, m)
+            labels.append(digit)
+        stab = sum(1 for g in syms if all(labels[g[a]] == labels[a] for a in range(len(live))))
+        raw = ["none"] * self.n_edges
+        for k, lab in zip(live, labels):
+            raw[k] = self._live_ops[lab]
+        key = self._canonical(tuple(raw))
+        assert key is not None
+        return stab, self._arch(key)
 
     # -- moves --------------------------------------------------------------------------------
-    def neighbours(self, arch: Architecture) -> list[Architecture]:
-        """Every cell one op change away: one edge of the canonical spec set to another op.
-
-        In order of edge, then of ``ops``; without ``arch``, duplicates and non-members. Because
-        of pruning the relation is not always symmetric: removing an edge may also drop the edges
-        that only it kept on a path, and one op change cannot put them all back.
-        """
-        key = tuple(self.validate(arch)["edges"])
+    def _neighbour_keys(self, key: Key) -> tuple[Key, ...]:
         cached = self._nbrs.get(key)
         if cached is None:
             seen = {key}
             out = []
-            for k in range(self.n_edges):
-                for op in self._ops:
-                    if op == key[k]:
-                        continue
-                    cand = self._canonical((*key[:k], op, *key[k + 1 :]))
-                    if cand is not None and cand not in seen:
-                        seen.add(cand)
-                        out.append(self._arch(cand))
+            # edit every labelling of the cell, not only the canonical one: which edges can be
+            # added between intermediate nodes depends on how they are numbered
+            live = [k for k, op in enumerate(key) if op != "none"]
+            labellings = {key: None}
+            for emap in self._relabellings:
+                if all(emap[k] >= 0 for k in live):
+                    relabelled = ["none"] * len(key)
+                    for k in live:
+                        relabelled[emap[k]] = key[k]
+                    labellings[tuple(relabelled)] = None
+            for lab in labellings:
+                for k in range(self.n_edges):
+                    for op in self._ops:
+                        if op == lab[k]:
+                            continue
+                        cand = self._canonical((*lab[:k], op, *lab[k + 1 :]))
+                        if cand is not None and cand not in seen:
+                            seen.add(cand)
+                            out.append(cand)
+            if len(self._nbrs) > _CACHE_LIMIT:
+                self._nbrs.clear()
             cached = self._nbrs[key] = tuple(out)
-        return list(cached)
+        return cached
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        """Every cell one op change away: one edge set to another op in some labelling of ``arch``.
+
+        The labellings are the canonical spec and its relabellings of intermediate nodes that keep
+        every edge pointing from a lower to a higher number (they differ in which new edges
+        between intermediate nodes can be added). Results come in order of labelling (canonical
+        first), edge, then ``ops``; without ``arch``, duplicates and non-members. Because of
+        pruning the relation is not always symmetric: removing an edge may also drop the edges that
+        only it kept on a path, and one op change cannot put them all back; otherwise ``b`` is a
+        neighbour of ``a`` exactly when ``a`` is one of ``b``.
+        """
+        return [self._arch(k) for k in self._neighbour_keys(tuple(self.validate(arch)["edges"]))]
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
         """A uniformly random neighbour of ``arch``; a random other cell if it has none.
@@ -409,11 +448,13 @@ class CellSpace(SearchSpace):
         With pruning, a few cells of spaces without two non-``none`` ops have no neighbour
         (e.g. a single ``0 -> n-1`` edge when the only other op is ``none``).
         """
-        nbrs = self.neighbours(arch)
-        if nbrs:
-            return nbrs[int(rng.integers(len(nbrs)))]
+        keys = self._neighbour_keys(tuple(self.validate(arch)["edges"]))
+        if keys:
+            return self._arch(keys[int(rng.integers(len(keys)))])
         if self.cardinality < 2:
-            raise InvalidArchitectureError(f"Architecture {arch.id!r} has no neighbours in {self!r}: it is its only cell.")
+            raise InvalidArchitectureError(
+                f"Architecture {arch.id!r} has no neighbours in {self!r}: it is its only cell."
+            )
         while True:
             other = self.sample(rng)
             if other != arch:
@@ -458,8 +499,8 @@ class CellSpace(SearchSpace):
             items = part.strip("|").split("|") if part.startswith("|") and part.endswith("|") else None
             if items is None or len(items) != j:
                 raise InvalidArchitectureError(
-                    f"{owner}.from_string(): node {j} must read like {'|' + '|'.join(f'op~{i}' for i in range(j)) + '|'}; "
-                    f"got {part!r} in {text!r}."
+                    f"{owner}.from_string(): node {j} must read like "
+                    f"{'|' + '|'.join(f'op~{i}' for i in range(j)) + '|'}; got {part!r} in {text!r}."
                 )
             for i, item in enumerate(items):
                 op, sep, src = item.rpartition("~")
@@ -540,9 +581,10 @@ class CellSpace(SearchSpace):
         check_int(f"{type(self).__name__}.build", "n_classes", n_classes, minimum=1)
         cell_edges = tuple((i, j, op) for (i, j), op in zip(self._edges, edges) if op != "none")
         per_stage = [self.n_cells // self.n_stages + (s < self.n_cells % self.n_stages) for s in range(self.n_stages)]
-        return _torch_classes()["CellNetwork"](
+        network: torch.nn.Module = _torch_classes()["CellNetwork"](
             c_in, self.channels, cell_edges, self.n_nodes, tuple(per_stage), int(n_classes)
         )
+        return network
 
 
 def _n_cycles(perm: Sequence[int]) -> int:
@@ -677,7 +719,8 @@ def _torch_classes() -> dict[str, type]:
             self.classifier = nn.Linear(c, n_classes)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.classifier(self.features(x))
+            logits: torch.Tensor = self.classifier(self.features(x))
+            return logits
 
     classes: dict[str, type] = {"Cell": Cell, "CellNetwork": CellNetwork}
     for name, cls in classes.items():

@@ -102,18 +102,24 @@ class ChainSpace(SearchSpace):
             raise InvalidParameterError(
                 f"{owner}(max_depth=...) must be at least min_depth={min_depth!r}; got {max_depth!r}."
             )
-        self._ops = DEFAULT_OPS[kind] if ops is None else check_choice_list(
-            owner, "ops", ops, allowed=CNN_OPS if kind == "cnn" else MLP_OPS
+        self._ops = (
+            DEFAULT_OPS[kind]
+            if ops is None
+            else check_choice_list(owner, "ops", ops, allowed=CNN_OPS if kind == "cnn" else MLP_OPS)
         )
         self._widths = DEFAULT_WIDTHS[kind] if widths is None else _check_widths(owner, widths)
         self._setup()
+
+    def _identity_params(self) -> dict[str, Any]:
+        # ChainSpace() and ChainSpace(widths=<the default widths>) are one space
+        return {**self.get_params(), "widths": list(self._widths), "ops": list(self._ops)}
 
     def _setup(self) -> None:
         self._choices: tuple[tuple[str, int], ...] = tuple((op, w) for op in self._ops for w in self._widths)
         self._op_index = {op: k for k, op in enumerate(self._ops)}
         self._width_index = {w: k for k, w in enumerate(self._widths)}
         self._archs: dict[Key, Architecture] = {}
-        self._nbrs: dict[Key, tuple[Architecture, ...]] = {}
+        self._nbrs: dict[Key, tuple[Key, ...]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # caches are rebuilt on demand; only the constructor arguments travel
@@ -137,7 +143,6 @@ class ChainSpace(SearchSpace):
             arch = Architecture(self.space_id, stable_hash(spec), spec)
             if len(self._archs) > _CACHE_LIMIT:
                 self._archs.clear()
-                self._nbrs.clear()
             self._archs[key] = arch
         return arch
 
@@ -185,7 +190,11 @@ class ChainSpace(SearchSpace):
                     f"{owner}.make(layers=...): layer {p} has op {op!r}, which is not in this space's ops. "
                     f"Allowed: {listed}."
                 )
-            if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or int(width) not in self._width_index:
+            if (
+                isinstance(width, bool)
+                or not isinstance(width, (int, np.integer))
+                or int(width) not in self._width_index
+            ):
                 raise InvalidArchitectureError(
                     f"{owner}.make(layers=...): layer {p} has width {width!r}, which is not in this space's "
                     f"widths. Allowed: {list(self._widths)!r}."
@@ -234,24 +243,16 @@ class ChainSpace(SearchSpace):
             key.append(self._choices[digit])
         return self._arch(tuple(key))
 
-    def neighbours(self, arch: Architecture) -> list[Architecture]:
-        """Every chain one edit away, in this order, without duplicates.
-
-        1. one layer's op changed; 2. one layer's width changed; 3. one layer removed (if above
-        ``min_depth``); 4. one layer inserted at any position with any op and width (if below
-        ``max_depth``). The relation is symmetric.
-        """
-        self.validate(arch)
-        key: Key = tuple((op, w) for op, w in arch["layers"])
+    def _neighbour_keys(self, key: Key) -> tuple[Key, ...]:
         cached = self._nbrs.get(key)
         if cached is None:
             seen = {key}
-            out: list[Architecture] = []
+            out: list[Key] = []
 
             def add(cand: Key) -> None:
                 if cand not in seen:
                     seen.add(cand)
-                    out.append(self._arch(cand))
+                    out.append(cand)
 
             for p, (op, w) in enumerate(key):
                 for o in self._ops:
@@ -268,8 +269,31 @@ class ChainSpace(SearchSpace):
                 for p in range(len(key) + 1):
                     for layer in self._choices:
                         add((*key[:p], layer, *key[p:]))
+            if len(self._nbrs) > _CACHE_LIMIT:
+                self._nbrs.clear()
             cached = self._nbrs[key] = tuple(out)
-        return list(cached)
+        return cached
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        """Every chain one edit away, in this order, without duplicates.
+
+        1. one layer's op changed; 2. one layer's width changed; 3. one layer removed (if above
+        ``min_depth``); 4. one layer inserted at any position with any op and width (if below
+        ``max_depth``). The relation is symmetric.
+        """
+        return [self._arch(k) for k in self._neighbour_keys(self._key(arch))]
+
+    def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
+        """A uniformly random neighbour of ``arch`` (the same draw as ``neighbours(arch)[i]``)."""
+        keys = self._neighbour_keys(self._key(arch))
+        if not keys:
+            raise InvalidArchitectureError(
+                f"Architecture {arch.id!r} has no neighbours in {self!r}: it is its only chain."
+            )
+        return self._arch(keys[int(rng.integers(len(keys)))])
+
+    def _key(self, arch: Architecture) -> Key:
+        return tuple((op, w) for op, w in self.validate(arch)["layers"])
 
     # -- encodings -----------------------------------------------------------------------------
     def _encoding_size(self, kind: str) -> int:
@@ -356,7 +380,14 @@ class ChainSpace(SearchSpace):
                 )
             c = math.prod(int(s) for s in input_shape)
             modules.append(nn.Flatten())
-            activations = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU, "elu": nn.ELU, "sigmoid": nn.Sigmoid}
+            activations = {
+                "relu": nn.ReLU,
+                "gelu": nn.GELU,
+                "tanh": nn.Tanh,
+                "silu": nn.SiLU,
+                "elu": nn.ELU,
+                "sigmoid": nn.Sigmoid,
+            }
             for op, w in layers:
                 modules += [nn.Linear(c, w), activations[op]()]
                 c = w
@@ -386,7 +417,8 @@ def _check_widths(owner: str, widths: object) -> tuple[int, ...]:
     for w in widths:
         if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1:
             raise InvalidParameterError(
-                f"{owner}(widths=...) must hold positive ints; got {w!r} of type {type(w).__name__} in {list(widths)!r}."
+                f"{owner}(widths=...) must hold positive ints; got {w!r} of type {type(w).__name__} "
+                f"in {list(widths)!r}."
             )
     out = tuple(int(w) for w in widths)
     if len(set(out)) != len(out):

@@ -28,3 +28,29 @@ class TestLocalSearchBest(StrategyContract):
     @pytest.fixture
     def strategy(self):
         return LocalSearch(n_initial=5, improvement="best")
+
+
+class TestEvolutionOnCells(StrategyContract):
+    """The contract holds on other spaces too."""
+
+    @pytest.fixture
+    def space(self):
+        from nasbook.space import CellSpace
+
+        return CellSpace()
+
+    @pytest.fixture
+    def strategy(self):
+        return RegularizedEvolution(population_size=10, sample_size=3)
+
+
+class TestLocalSearchOnChains(StrategyContract):
+    @pytest.fixture
+    def space(self):
+        from nasbook.space import ChainSpace
+
+        return ChainSpace(kind="mlp", max_depth=3)
+
+    @pytest.fixture
+    def strategy(self):
+        return LocalSearch(n_initial=5)
