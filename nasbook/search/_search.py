@@ -284,22 +284,22 @@ class Search:
                      dict(res.attrs), res.epochs, started, time.time(), reason, self._n_told)
 
     def _commit(self, trial: Trial) -> None:
-        arch = trial.arch
-        self._storage.commit_trial(self._search_id, {
-            "number": trial.number,
-            "state": trial.state.value,
-            "arch_id": arch.id,
-            "arch": arch.to_json(),
-            "value": trial.value,
-            "metrics": _dumps(trial.metrics) if trial.metrics else "{}",
-            "attrs": _dumps(trial.attrs) if trial.attrs else "{}",
-            "epochs": trial.epochs,
-            "n_told_before": trial.n_told_before,
-            "tell_seq": self._n_told,
-            "started_at": trial.started_at,
-            "finished_at": trial.finished_at,
-            "reason": trial.reason,
-        })
+        # values in storage.TRIAL_COLUMNS order
+        self._storage.commit_trial(self._search_id, (
+            trial.number,
+            trial.state.value,
+            trial.arch.id,
+            trial.arch.to_json(),
+            trial.value,
+            _dumps(trial.metrics) if trial.metrics else "{}",
+            _dumps(trial.attrs) if trial.attrs else "{}",
+            trial.epochs,
+            trial.n_told_before,
+            self._n_told,
+            trial.started_at,
+            trial.finished_at,
+            trial.reason,
+        ))
 
     def run(self, *, show_progress: bool = False) -> Search:
         """Run until the budget is spent (or the strategy runs out of architectures). Returns self.

@@ -65,6 +65,13 @@ _trials = sa.Table(
 )
 
 
+#: Column order of :meth:`Storage.commit_trial`'s ``values``.
+TRIAL_COLUMNS: tuple[str, ...] = (
+    "number", "state", "arch_id", "arch", "value", "metrics", "attrs", "epochs", "n_told_before",
+    "tell_seq", "started_at", "finished_at", "reason",
+)
+
+
 @dataclass(frozen=True)
 class TrialRow:
     """A trial as stored: plain values, JSON already decoded."""
@@ -143,7 +150,7 @@ class Storage:
         self._ins_trial = _trials.insert()
         # the hot path: a plain INSERT in the driver's own paramstyle skips SQLAlchemy's
         # statement compilation (about half the per-trial cost on SQLite)
-        self._trial_cols = [c.name for c in _trials.columns if c.name != "id"]
+        self._trial_cols = ["search_id", *TRIAL_COLUMNS]
         ph = {"qmark": "?", "numeric": ":{i}", "named": ":{n}", "format": "%s", "pyformat": "%({n})s"}[
             self.engine.dialect.paramstyle
         ]
@@ -274,40 +281,33 @@ class Storage:
             self.conn.commit()
 
     # -- trials ----------------------------------------------------------------------------------
-    def commit_trial(self, search_id: int, row: dict[str, Any]) -> None:
-        """Insert (or finish) one trial and commit: durable when this returns.
+    def commit_trial(self, search_id: int, values: tuple[Any, ...]) -> None:
+        """Insert one finished trial and commit: it is durable when this returns.
 
-        ``row`` holds the columns of the trials table with JSON fields already dumped.
+        ``values`` follows :data:`TRIAL_COLUMNS`, JSON fields already dumped (the hot path of a
+        tabular search: no dicts, no statement compilation).
         """
         conn = self.conn
+        params: Any = (search_id, *values)
+        if self._named:
+            params = dict(zip(self._trial_cols, params))
         try:
-            if row.get("_update"):
-                values = {k: v for k, v in row.items() if not k.startswith("_")}
-                conn.execute(
-                    _trials.update()
-                    .where(_trials.c.search_id == search_id, _trials.c.number == values.pop("number"))
-                    .values(**values)
-                )
-            else:
-                row["search_id"] = search_id
-                params = row if self._named else tuple(row[c] for c in self._trial_cols)
-                if self._sqlite and not conn.in_transaction():
-                    # SQLite hot path: the DBAPI connection SQLAlchemy pooled for us, one INSERT
-                    # and one COMMIT, no statement compilation or result set machinery
-                    dbapi = conn.connection.dbapi_connection
-                    try:
-                        dbapi.execute(self._raw_insert, params)  # type: ignore[union-attr]
-                        dbapi.commit()  # type: ignore[union-attr]
-                    except BaseException:
-                        dbapi.rollback()  # type: ignore[union-attr]
-                        raise
-                    return
-                conn.exec_driver_sql(self._raw_insert, params)
+            if self._sqlite and not conn.in_transaction():
+                # SQLite: one INSERT and one COMMIT on the DBAPI connection SQLAlchemy pooled
+                dbapi = conn.connection.dbapi_connection
+                try:
+                    dbapi.execute(self._raw_insert, params)  # type: ignore[union-attr]
+                    dbapi.commit()  # type: ignore[union-attr]
+                except BaseException:
+                    dbapi.rollback()  # type: ignore[union-attr]
+                    raise
+                return
+            conn.exec_driver_sql(self._raw_insert, params)
             conn.commit()
         except (IntegrityError, sqlite3.IntegrityError) as exc:
             conn.rollback()
             raise StorageError(
-                f"trial {row.get('number')} is already stored in {self.label!r}: is another process running "
+                f"trial {values[0]} is already stored in {self.label!r}: is another process running "
                 "this search? (load it again to continue from what is committed)"
             ) from exc
         except (DatabaseError, OperationalError, sqlite3.Error) as exc:

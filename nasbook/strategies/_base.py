@@ -119,6 +119,10 @@ class BaseStrategy(abc.ABC):
                 arch = propose()
                 if self._is_new(arch):
                     return arch
+        for _ in range(max_tries):  # cheap first: most draws are new
+            arch = space.sample(rng)
+            if self._is_new(arch):
+                return arch
         if not self.allow_duplicates and len(self.seen_) >= space.cardinality:
             raise SpaceExhausted(f"all {space.cardinality} architectures of {space!r} have been proposed")
         while True:  # expected tries = cardinality / unseen: finite, since something is unseen

@@ -158,7 +158,8 @@ class NasBenchGraph(Task):
         self.__init__(state["dataset"])  # type: ignore[misc]
 
     def evaluate(self, arch: Architecture, *, fidelity: Mapping[str, Any] | None = None, report: Reporter | None = None) -> Result:
-        self._space.validate(arch)
+        if arch.__class__ is not Architecture or arch.space_id != self._space.space_id:
+            self._space.validate(arch)  # raises, naming both spaces
         table = load_table(self.dataset)
         i = table.row(int(arch.id))
         if i < 0:
