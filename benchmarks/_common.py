@@ -1,0 +1,147 @@
+"""Helpers shared by the benchmark scripts: run metadata, plain-text tables, JSON output."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def metadata(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Where and how a benchmark ran: command line, date, machine, versions."""
+    import numpy
+    import scipy
+
+    import nasbook
+
+    try:
+        import optuna
+
+        optuna_version: str | None = optuna.__version__
+    except ImportError:  # pragma: no cover - optuna is a dev dependency
+        optuna_version = None
+    try:
+        import sqlalchemy
+
+        sqlalchemy_version: str | None = sqlalchemy.__version__
+    except ImportError:  # pragma: no cover
+        sqlalchemy_version = None
+    try:
+        load = os.getloadavg()
+    except OSError:  # pragma: no cover - not on every platform
+        load = None
+    argv = list(sys.argv if argv is None else argv)
+    return {
+        "package": package_state(),
+        "command": "python " + shlex.join(argv),
+        "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "loadavg_at_start": load,
+            "python": sys.version.split()[0],
+            "implementation": platform.python_implementation(),
+        },
+        "versions": {
+            "nasbook": nasbook.__version__,
+            "optuna": optuna_version,
+            "numpy": numpy.__version__,
+            "scipy": scipy.__version__,
+            "sqlalchemy": sqlalchemy_version,
+            "sqlite": __import__("sqlite3").sqlite_version,
+        },
+    }
+
+
+def package_state() -> dict[str, Any]:
+    """The git commit of the checkout and whether the package's files differ from it (best effort)."""
+    import hashlib
+    import subprocess
+
+    import nasbook
+
+    root = Path(nasbook.__file__).resolve().parent.parent
+    out: dict[str, Any] = {"path": str(root)}
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True).stdout
+
+        out["commit"] = git("rev-parse", "HEAD").strip()
+        diff = git("diff", "HEAD", "--", "nasbook")
+        out["nasbook_dirty_files"] = [ln for ln in git("diff", "HEAD", "--name-only", "--", "nasbook").splitlines() if ln]
+        out["nasbook_diff_sha1"] = hashlib.sha1(diff.encode()).hexdigest() if diff else None
+    except (OSError, subprocess.SubprocessError):
+        out["commit"] = None
+    return out
+
+
+def describe_machine(meta: dict[str, Any]) -> str:
+    m, v = meta["machine"], meta["versions"]
+    return (
+        f"{m['platform']}, {m['cpu_count']} CPUs, Python {m['python']}; "
+        f"nasbook {v['nasbook']}, optuna {v['optuna']}, numpy {v['numpy']}, scipy {v['scipy']}, "
+        f"sqlalchemy {v['sqlalchemy']}, SQLite {v['sqlite']}"
+    )
+
+
+def describe_package(meta: dict[str, Any]) -> str:
+    pkg = meta.get("package", {})
+    commit = (pkg.get("commit") or "unknown")[:10]
+    dirty = pkg.get("nasbook_dirty_files") or []
+    return f"nasbook at commit {commit}" + (f" + uncommitted changes to {', '.join(dirty)}" if dirty else " (clean)")
+
+
+def mean_std(xs: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof=1; 0 for a single value)."""
+    n = len(xs)
+    if n == 0:
+        return math.nan, math.nan
+    m = sum(xs) / n
+    if n == 1:
+        return m, 0.0
+    return m, math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
+
+
+def median(xs: Sequence[float]) -> float:
+    s = sorted(xs)
+    n = len(s)
+    if n == 0:
+        return math.nan
+    return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
+
+
+def pm(mean: float, std: float, digits: int = 2) -> str:
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
+    """A plain aligned text table; ``align`` holds one 'l' or 'r' per column (default: first l, rest r)."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    align = align or "l" + "r" * (len(headers) - 1)
+
+    def line(r: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(r, widths, align)).rstrip()
+
+    out = [line(cells[0]), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells[1:]]
+    return "\n".join(out)
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".tmp")
+    with open(tmp, "w") as fh:
+        json.dump(obj, fh, indent=1, allow_nan=True)
+        fh.write("\n")
+    os.replace(tmp, p)

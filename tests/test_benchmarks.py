@@ -1,0 +1,35 @@
+"""The benchmark scripts run end to end with tiny parameters (their figures are recorded in
+docs/benchmarks.md from full runs; nothing here checks speed)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(script, *args):
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True, text=True, timeout=300)
+
+
+def test_strategies_benchmark_smoke(tmp_path):
+    pytest.importorskip("optuna")
+    out = tmp_path / "s.json"
+    res = _run("strategies_nbg.py", "--datasets", "proteins", "--seeds", "2", "--budget", "15", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "evolution" in res.stdout and "optuna-tpe" in res.stdout
+    data = json.loads(out.read_text())
+    assert data  # raw numbers plus metadata
+    assert "proteins" in json.dumps(data)
+
+
+def test_overhead_benchmark_smoke(tmp_path):
+    pytest.importorskip("optuna")
+    out = tmp_path / "o.json"
+    res = _run("overhead.py", "--trials", "200", "--optuna-trials", "10", "--repeats", "1", "--audit-trials", "20", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "trials/s" in res.stdout and "one commit per trial" in res.stdout
+    assert json.loads(out.read_text())
