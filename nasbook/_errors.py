@@ -45,6 +45,14 @@ class TrialFailed(NasbookError):
     """Raised by a task to end one trial as FAILED with a human-readable reason."""
 
 
+class TrialDiverged(TrialFailed):
+    """Raised by training-health checks (NaN loss, divergence, collapse): the trial ends DIVERGED."""
+
+
+class ExecutorError(NasbookError):
+    """An executor cannot start or lost contact with its workers."""
+
+
 class NasbookWarning(UserWarning):
     """Base class of nasbook's warnings."""
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import secrets
 import time
-import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -19,15 +19,17 @@ from nasbook._errors import (
     ReproducibilityWarning,
     SpaceExhausted,
     StorageError,
-    TrialFailed,
     check_int,
 )
 from nasbook._version import __version__
+from nasbook.executors._base import BaseExecutor, LocalExecutor, Outcome, evaluate_trial
+from nasbook.executors._dask import resolve_executor
 from nasbook.search._budget import Budget
 from nasbook.search._trial import Trial, TrialState
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, get_strategy
 from nasbook.tasks import Task
+from nasbook.tasks._base import Decision
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from nasbook.storage import Storage
 
 Callback = Callable[["Search", Trial], None]
+_STATES = {s.value: s for s in TrialState}
 
 
 class SearchState(str, Enum):
@@ -76,6 +79,13 @@ class Search:
         Unique within the storage; generated when omitted.
     callbacks : list of callables, optional
         ``fn(search, trial)`` after each committed trial.
+    executor : str or executor
+        Where trials run: ``"local"`` (in this process, the default: right for tabular
+        benchmarks), ``"dask"`` (a CPU ``LocalCluster`` on 127.0.0.1), ``"dask-cuda"`` (one worker
+        per GPU), ``"auto"`` (dask-cuda when GPUs exist, else a CPU cluster), a scheduler address,
+        a ``distributed.Client``, or an executor from :mod:`nasbook.executors`.
+    trial_timeout_s : float, optional
+        A trial running longer is stopped and FAILS with a reason (executors with workers).
 
     Examples
     --------
@@ -96,6 +106,8 @@ class Search:
         storage: str | Storage = "nasbook.db",
         name: str | None = None,
         callbacks: Sequence[Callback] | None = None,
+        executor: str | BaseExecutor | Any = "local",
+        trial_timeout_s: float | None = None,
     ):
         if isinstance(space, Task) and task is None:
             space, task = None, space
@@ -132,6 +144,8 @@ class Search:
         for cb in self.callbacks:
             if not callable(cb):
                 raise InvalidParameterTypeError(f"Search(callbacks=...) must hold callables fn(search, trial); got {cb!r}.")
+        self.executor = resolve_executor(executor)
+        self.trial_timeout_s = _check_timeout(trial_timeout_s)
         from nasbook.storage import open_storage
 
         self._storage = open_storage(storage)
@@ -148,6 +162,7 @@ class Search:
             "strategy": self.strategy.to_config(),
             "budget": self.budget.to_dict(),
             "seed": self.seed,
+            "executor": repr(self.executor),
             "metric": self.task.metric,
             "mode": self.task.mode,
             "nasbook_version": __version__,
@@ -161,6 +176,9 @@ class Search:
         self._best: Trial | None = None
         self._n_told = 0
         self._requeue: list[Trial] = []
+        self._live: dict[int, tuple[int, dict[str, float]]] = {}
+        self._tell_seq: dict[int, int] = {}  # number -> order in which the strategy was told
+        self._executor_started = False
 
     # -- public read API -------------------------------------------------------------------------
     @property
@@ -201,21 +219,27 @@ class Search:
         return a > b if self.task.mode == "max" else a < b
 
     def _record(self, trial: Trial) -> None:
-        self._trials.append(trial)
+        trials = self._trials
+        if not trials or trials[-1].number < trial.number:
+            trials.append(trial)
+        else:  # finished out of order (parallel workers): keep trial-number order
+            bisect.insort(trials, trial, key=lambda t: t.number)
         if trial.state is TrialState.COMPLETE and trial.value is not None and trial.value == trial.value:
             if self._best is None or self._better(trial.value, self._best.value):  # type: ignore[arg-type]
                 self._best = trial
 
     def _tell(self, trial: Trial) -> None:
         self.strategy.tell(self._blind(trial))
+        self._tell_seq[trial.number] = self._n_told
         self._n_told += 1
 
     def _setup_strategy(self) -> None:
         """Set the strategy up and replay the committed history into it."""
         self.strategy.setup(self.space, seed=self.seed, mode=self.task.mode)
-        asks = sorted(self._trials, key=lambda t: t.number)
+        asks = sorted(self._trials + self._requeue, key=lambda t: t.number)
         told = [t for t in self._trials if t.state.is_finished]
-        told.sort(key=lambda t: (t.finished_at or 0.0, t.number))
+        seq = self._tell_seq
+        told.sort(key=lambda t: (seq.get(t.number, 1 << 62), t.finished_at or 0.0, t.number))
         tell_iter = iter(told)
         n_told = 0
         mismatches = 0
@@ -251,11 +275,11 @@ class Search:
     def _blind(trial: Trial) -> Trial:
         """The trial as strategies see it: held-out ``attrs`` removed."""
         return Trial(trial.number, trial.arch, trial.state, trial.value, trial.metrics, {}, trial.epochs,
-                     trial.started_at, trial.finished_at, trial.reason, trial.n_told_before)
+                     trial.started_at, trial.finished_at, trial.reason, trial.n_told_before, trial.curves)
 
-    def _spent(self, t_start: float) -> bool:
+    def _spent(self, t_start: float, n_running: int = 0) -> bool:
         b = self.budget
-        if b.trials is not None and len(self._trials) >= b.trials:
+        if b.trials is not None and len(self._trials) + n_running >= b.trials:
             return True
         if b.epochs is not None and sum(t.epochs or 0 for t in self._trials) >= b.epochs:
             return True
@@ -263,29 +287,34 @@ class Search:
             return True
         return False
 
-    def _evaluate(self, number: int, arch: Architecture) -> Trial:
-        started = time.time()
-        try:
-            res = self.task.evaluate(arch)
-        except TrialFailed as exc:
-            return Trial(number, arch, TrialState.FAILED, None, {}, {}, None, started, time.time(), str(exc), self._n_told)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as exc:  # the search goes on; the reason is kept with the trial
-            tb = traceback.format_exc(limit=5)
-            return Trial(number, arch, TrialState.FAILED, None, {}, {"traceback": tb}, None, started, time.time(),
-                         f"{type(exc).__name__}: {exc}", self._n_told)
-        value = float(res.value)
-        state = TrialState.COMPLETE
-        reason: str | None = None
-        if value != value or value in (float("inf"), float("-inf")):
-            state, reason = TrialState.DIVERGED, f"objective {self.task.metric} is {value}"
-        return Trial(number, arch, state, value if state is TrialState.COMPLETE else None, dict(res.metrics),
-                     dict(res.attrs), res.epochs, started, time.time(), reason, self._n_told)
+    def _trial_from(self, outcome: Outcome, arch: Architecture, n_told_before: int) -> Trial:
+        res = outcome.result
+        state = _STATES[outcome.state]
+        attrs: dict[str, Any] = dict(res.attrs) if res is not None else {}
+        if outcome.traceback:
+            attrs["traceback"] = outcome.traceback
+        value = None
+        if res is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
+            value = float(res.value)
+        return Trial(
+            outcome.number, arch, state, value,
+            dict(res.metrics) if res is not None else {}, attrs,
+            res.epochs if res is not None else None,
+            outcome.started_at, outcome.finished_at, outcome.reason, n_told_before,
+            {k: [float(x) for x in v] for k, v in res.curves.items()} if res is not None and res.curves else {},
+        )
 
-    def _commit(self, trial: Trial) -> None:
+    def _commit(self, trial: Trial, *, update: bool = False) -> None:
+        """Insert (or, for a trial first stored as RUNNING, overwrite) the trial's row durably."""
+        values = self._row(trial)
+        if update:
+            self._storage.finish_trial(self._search_id, values)
+        else:
+            self._storage.commit_trial(self._search_id, values)
+
+    def _row(self, trial: Trial) -> tuple[Any, ...]:
         # values in storage.TRIAL_COLUMNS order
-        self._storage.commit_trial(self._search_id, (
+        return (
             trial.number,
             trial.state.value,
             trial.arch.id,
@@ -299,20 +328,21 @@ class Search:
             trial.started_at,
             trial.finished_at,
             trial.reason,
-        ))
+            _dumps(trial.curves) if trial.curves else "{}",
+        )
 
     def run(self, *, show_progress: bool = False) -> Search:
         """Run until the budget is spent (or the strategy runs out of architectures). Returns self.
 
         Safe to call again: a finished search returns at once; after :meth:`extend` it goes on.
-        Interrupting (Ctrl-C) stops after committing what finished and leaves the search resumable.
+        Interrupting (Ctrl-C) stops after committing what finished and leaves the search
+        resumable: trials still running are marked QUEUED and run first on the next ``run()``.
         """
         if not self._ready:
             self._setup_strategy()
         t_start = time.monotonic()
         self.state = SearchState.RUNNING
         self._storage.update_search(self._search_id, state=self.state.value)
-        space, strategy, callbacks = self.space, self.strategy, self.callbacks
         pbar = None
         if show_progress and self.budget.trials is not None:
             from tqdm.auto import tqdm
@@ -320,24 +350,10 @@ class Search:
             pbar = tqdm(total=self.budget.trials, initial=len(self._trials), desc=self.name, leave=True)
         final = SearchState.INTERRUPTED
         try:
-            while not self._spent(t_start):
-                try:
-                    arch = strategy.ask()
-                except SpaceExhausted as exc:
-                    warnings.warn(f"Search {self.name!r} stopped early: {exc}.", stacklevel=2)
-                    break
-                if arch.space_id != space.space_id:
-                    space.validate(arch)  # raises InvalidArchitectureError naming both spaces
-                trial = self._evaluate(len(self._trials), arch)
-                self._commit(trial)  # durable first ...
-                self._record(trial)
-                self._tell(trial)  # ... then the strategy hears of it
-                for cb in callbacks:
-                    cb(self, trial)
-                if pbar is not None:
-                    pbar.update(1)
-                    if self._best is not None:
-                        pbar.set_postfix_str(f"best {self._best.value:.4g}", refresh=False)
+            if isinstance(self.executor, LocalExecutor) and not self._requeue:
+                self._run_local(t_start, pbar)
+            else:
+                self._run_executor(t_start, pbar)
             final = SearchState.DONE
         finally:
             if pbar is not None:
@@ -349,6 +365,127 @@ class Search:
             except StorageError:  # pragma: no cover - never hide the original error
                 pass
         return self
+
+    def _ask(self) -> Architecture | None:
+        try:
+            arch = self.strategy.ask()
+        except SpaceExhausted as exc:
+            warnings.warn(f"Search {self.name!r} stopped early: {exc}.", stacklevel=4)
+            return None
+        if arch.space_id != self.space.space_id:
+            self.space.validate(arch)  # raises InvalidArchitectureError naming both spaces
+        return arch
+
+    def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:
+        self._commit(trial, update=update)  # durable first ...
+        self._record(trial)
+        self._tell(trial)  # ... then the strategy hears of it
+        for cb in self.callbacks:
+            cb(self, trial)
+        if pbar is not None:
+            pbar.update(1)
+            if self._best is not None:
+                pbar.set_postfix_str(f"best {self._best.value:.4g}", refresh=False)
+
+    def _run_local(self, t_start: float, pbar: Any) -> None:
+        """In-process, one trial at a time: a trial is stored once, when it has finished."""
+        task, space, live = self.task, self.space, self._live
+        while not self._spent(t_start):
+            arch = self._ask()
+            if arch is None:
+                return
+            number, told = len(self._trials), self._n_told
+
+            def report(epoch: int, _n: int = number, **metrics: float) -> Decision:
+                live[_n] = (epoch, metrics)
+                return Decision.CONTINUE
+
+            outcome = evaluate_trial(task, space, arch, number, None, report)
+            live.pop(number, None)
+            self._finish(self._trial_from(outcome, arch, told), pbar)
+
+    def _run_executor(self, t_start: float, pbar: Any) -> None:
+        """Trials on workers: each is stored RUNNING when submitted and overwritten when it ends,
+        so a crash leaves a record of what was running (re-queued on resume)."""
+        ex = self.executor
+        ex.start()
+        self._executor_started = True
+        running: dict[int, tuple[Architecture, int, float]] = {}
+        exhausted = False
+        try:
+            while True:
+                while len(running) < ex.capacity and not self._spent(t_start, n_running=len(running)):
+                    if self._requeue:
+                        queued = self._requeue.pop(0)
+                        arch, number, told = queued.arch, queued.number, queued.n_told_before
+                        self._storage.finish_trial(
+                            self._search_id,
+                            self._row(Trial(number, arch, TrialState.RUNNING, None, started_at=time.time(), n_told_before=told)),
+                        )
+                    else:
+                        if exhausted:
+                            break
+                        maybe = self._ask()
+                        if maybe is None:
+                            exhausted = True
+                            break
+                        arch, number, told = maybe, self._next_number(running), self._n_told
+                        self._storage.commit_trial(
+                            self._search_id,
+                            self._row(Trial(number, arch, TrialState.RUNNING, None, started_at=time.time(), n_told_before=told)),
+                        )
+                    ex.submit(number, self.task, self.space, arch)
+                    running[number] = (arch, told, time.monotonic())
+                if not running:
+                    return
+                for event in ex.poll(0.05):
+                    if event.kind == "report":
+                        self._live[event.number] = (event.epoch or 0, dict(event.metrics))
+                    elif event.kind == "done" and event.number in running and event.outcome is not None:
+                        arch, told, _ = running.pop(event.number)
+                        self._live.pop(event.number, None)
+                        self._finish(self._trial_from(event.outcome, arch, told), pbar, update=True)
+                if self.trial_timeout_s is not None:
+                    now = time.monotonic()
+                    for number, (arch, told, t0) in list(running.items()):
+                        if now - t0 > self.trial_timeout_s:
+                            ex.cancel(number)
+                            del running[number]
+                            self._live.pop(number, None)
+                            outcome = Outcome(number, "failed", None, f"timed out after {self.trial_timeout_s:g} s "
+                                              "(trial_timeout_s)", started_at=time.time() - (now - t0), finished_at=time.time())
+                            self._finish(self._trial_from(outcome, arch, told), pbar, update=True)
+        except BaseException:
+            # interrupted (or the set-up is wrong): nothing finished is lost; what was running is
+            # marked QUEUED so that the next run() re-runs it first
+            for number, (arch, told, _) in running.items():
+                ex.cancel(number)
+                queued = Trial(number, arch, TrialState.QUEUED, None, n_told_before=told)
+                try:
+                    self._storage.finish_trial(self._search_id, self._row(queued))
+                except StorageError:  # pragma: no cover
+                    pass
+                self._requeue.append(queued)
+            self._live.clear()
+            raise
+
+    def _next_number(self, running: dict[int, Any]) -> int:
+        used = {t.number for t in self._trials} | set(running) | {t.number for t in self._requeue}
+        n = len(used)
+        while n in used:  # pragma: no cover - numbers are dense
+            n += 1
+        return n
+
+    @property
+    def running(self) -> dict[int, tuple[int, dict[str, float]]]:
+        """Trials running now: ``{number: (last epoch reported, its metrics)}`` (live view)."""
+        return dict(self._live)
+
+    def close(self) -> None:
+        """Release the executor's workers (a LocalCluster it started)."""
+        if getattr(self, "_executor_started", False):
+            self.executor.close()
+            self._executor_started = False
 
     def extend(self, trials: int | None = None, *, epochs: int | None = None, seconds: float | None = None) -> Search:
         """Add budget (on top of the current one) to a search, e.g. a finished one. Returns self."""
@@ -373,6 +510,14 @@ class Search:
         from nasbook.results import trials_dataset
 
         return trials_dataset(self)
+
+
+def _check_timeout(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise InvalidParameterError(f"trial_timeout_s must be a number of seconds > 0 or None; got {value!r}.")
+    return float(value)
 
 
 # -- resume ------------------------------------------------------------------------------------------
@@ -409,6 +554,8 @@ def load_search(
     strategy: BaseStrategy | None = None,
     budget: int | dict[str, Any] | Budget | None = None,
     callbacks: Sequence[Callback] | None = None,
+    executor: str | BaseExecutor | Any = "local",
+    trial_timeout_s: float | None = None,
 ) -> Search:
     """Load a stored search to inspect, resume or extend it.
 
@@ -442,6 +589,8 @@ def load_search(
     self.seed = int(config["seed"])
     self.name = name
     self.callbacks = list(callbacks or [])
+    self.executor = resolve_executor(executor)
+    self.trial_timeout_s = _check_timeout(trial_timeout_s)
     self._storage, self._search_id = st, search_id
     self._init_state(SearchState(state) if state != "running" else SearchState.INTERRUPTED, elapsed_s=elapsed)
     for row in st.iter_trials(search_id):
@@ -455,8 +604,13 @@ def load_search(
                 f"to {arch.id!r}; the space definition changed since it was stored."
             )
         trial = Trial(row.number, arch, TrialState(row.state), row.value, row.metrics, row.attrs, row.epochs,
-                      row.started_at, row.finished_at, row.reason, row.n_told_before)
-        self._record(trial)
+                      row.started_at, row.finished_at, row.reason, row.n_told_before, row.curves)
+        if trial.state.is_finished:
+            self._record(trial)
+            if row.tell_seq is not None:
+                self._tell_seq[row.number] = int(row.tell_seq)
+        else:  # running when the process died, or interrupted: run it again first
+            self._requeue.append(Trial(trial.number, arch, TrialState.QUEUED, None, n_told_before=trial.n_told_before))
     if budget is not None:
         st.update_search(search_id, config=self._config())
     return self

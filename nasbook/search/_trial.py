@@ -11,8 +11,14 @@ if TYPE_CHECKING:
 
 
 class TrialState(str, Enum):
-    """Life cycle of a trial. Finished states: COMPLETE, PRUNED, FAILED, DIVERGED."""
+    """Life cycle of a trial.
 
+    QUEUED: asked, to be (re-)run (e.g. it was running when its search was interrupted);
+    RUNNING: on a worker; finished: COMPLETE, PRUNED (stopped early by a scheduler), FAILED,
+    DIVERGED (training-health checks).
+    """
+
+    QUEUED = "queued"
     RUNNING = "running"
     COMPLETE = "complete"
     PRUNED = "pruned"
@@ -21,7 +27,7 @@ class TrialState(str, Enum):
 
     @property
     def is_finished(self) -> bool:
-        return self is not TrialState.RUNNING
+        return self not in (TrialState.RUNNING, TrialState.QUEUED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,10 @@ class Trial:
         Unix times.
     reason : str or None
         Why a trial FAILED or DIVERGED.
+    n_told_before : int
+        How many trials the strategy had been told when it proposed this one (for replay).
+    curves : dict of lists
+        Per-epoch metrics, e.g. ``{"val_accuracy": [...]}``.
     """
 
     number: int
@@ -59,6 +69,7 @@ class Trial:
     finished_at: float | None = None
     reason: str | None = None
     n_told_before: int = 0
+    curves: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float | None:

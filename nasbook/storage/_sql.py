@@ -61,6 +61,7 @@ _trials = sa.Table(
     sa.Column("started_at", sa.Float, nullable=True),
     sa.Column("finished_at", sa.Float, nullable=True),
     sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("curves", sa.Text, nullable=False, default="{}"),
     sa.UniqueConstraint("search_id", "number", name="uq_trial_number"),
 )
 
@@ -68,7 +69,7 @@ _trials = sa.Table(
 #: Column order of :meth:`Storage.commit_trial`'s ``values``.
 TRIAL_COLUMNS: tuple[str, ...] = (
     "number", "state", "arch_id", "arch", "value", "metrics", "attrs", "epochs", "n_told_before",
-    "tell_seq", "started_at", "finished_at", "reason",
+    "tell_seq", "started_at", "finished_at", "reason", "curves",
 )
 
 
@@ -89,6 +90,7 @@ class TrialRow:
     started_at: float | None
     finished_at: float | None
     reason: str | None
+    curves: dict[str, list[float]]
 
 
 def _dumps(obj: Any) -> str:
@@ -314,11 +316,34 @@ class Storage:
             conn.rollback()
             raise self._wrap(exc) from exc
 
+    def finish_trial(self, search_id: int, values: tuple[Any, ...]) -> None:
+        """Overwrite the row of trial ``values[0]`` (e.g. RUNNING -> COMPLETE) and commit."""
+        row = dict(zip(TRIAL_COLUMNS, values))
+        number = row.pop("number")
+        try:
+            self.conn.execute(
+                _trials.update().where(_trials.c.search_id == search_id, _trials.c.number == number).values(**row)
+            )
+            self.conn.commit()
+        except (DatabaseError, OperationalError) as exc:
+            self.conn.rollback()
+            raise self._wrap(exc) from exc
+
+    def delete_trials(self, search_id: int, numbers: list[int]) -> None:
+        """Remove unfinished trials (never finished ones) and commit."""
+        if not numbers:
+            return
+        t = _trials.c
+        self.conn.execute(
+            _trials.delete().where(t.search_id == search_id, t.number.in_(numbers), t.state.in_(["running", "queued"]))
+        )
+        self.conn.commit()
+
     def iter_trials(self, search_id: int) -> Iterator[TrialRow]:
         t = _trials.c
         q = sa.select(
             t.number, t.state, t.arch_id, t.arch, t.value, t.metrics, t.attrs, t.epochs, t.n_told_before,
-            t.tell_seq, t.started_at, t.finished_at, t.reason,
+            t.tell_seq, t.started_at, t.finished_at, t.reason, t.curves,
         ).where(t.search_id == search_id).order_by(t.number)
         rows = self.conn.execute(q).all()
         self.conn.commit()
@@ -328,6 +353,7 @@ class Storage:
                     int(r.number), str(r.state), str(r.arch_id), json.loads(r.arch),
                     None if r.value is None else float(r.value), json.loads(r.metrics), json.loads(r.attrs),
                     r.epochs, int(r.n_told_before), r.tell_seq, r.started_at, r.finished_at, r.reason,
+                    json.loads(r.curves),
                 )
             except (json.JSONDecodeError, TypeError, ValueError) as exc:
                 raise StorageError(f"trial {r.number} in {self.label!r} is corrupt: {exc}") from exc

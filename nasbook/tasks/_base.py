@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,13 +37,21 @@ class Result:
     attrs : dict
         Recorded for the user but never shown to strategies: test score, latency, #params.
     epochs : int or None
-        Epochs trained (None for a table look-up without a fidelity).
+        Epochs trained in all (None for a table look-up without a fidelity).
+    curves : dict of lists
+        Per-epoch values (``{"val_accuracy": [...], "train_loss": [...]}``), epoch = list index.
+    checkpoint : bytes or None
+        State to continue training from (``fidelity={"checkpoint": ...}``), written with
+        ``torch.save`` and read back with ``torch.load(weights_only=True)``; never stored in the
+        database.
     """
 
     value: float
     metrics: Mapping[str, float] = field(default_factory=dict)
     attrs: Mapping[str, Any] = field(default_factory=dict)
     epochs: int | None = None
+    curves: Mapping[str, Sequence[float]] = field(default_factory=dict)
+    checkpoint: bytes | None = field(default=None, repr=False)
 
 
 class Task(abc.ABC):
@@ -51,8 +59,14 @@ class Task(abc.ABC):
 
     ``evaluate`` is called once per trial, possibly in another process (an executor's worker),
     so a task must be cheap to pickle. It returns a :class:`Result`; it raises
-    :class:`~nasbook.TrialFailed` to end the trial as FAILED with a reason.
+    :class:`~nasbook.TrialFailed` to end the trial as FAILED with a reason (``TrialDiverged``
+    for DIVERGED). ``space`` is the space the architecture belongs to (training tasks build the
+    network with it); ``fidelity`` holds e.g. ``{"epochs": 3, "checkpoint": ...}``; ``report`` is
+    called after every epoch and may answer ``Decision.STOP``.
     """
+
+    #: True when the task trains for epochs (so budgets and fidelities in epochs make sense)
+    has_epochs: bool = False
 
     #: name of the objective, e.g. ``"val_accuracy"``
     metric: str = "value"
@@ -69,7 +83,14 @@ class Task(abc.ABC):
         return type(self).__name__
 
     @abc.abstractmethod
-    def evaluate(self, arch: Architecture, *, fidelity: Mapping[str, Any] | None = None, report: Reporter | None = None) -> Result:
+    def evaluate(
+        self,
+        arch: Architecture,
+        *,
+        space: SearchSpace | None = None,
+        fidelity: Mapping[str, Any] | None = None,
+        report: Reporter | None = None,
+    ) -> Result:
         """Evaluate one architecture and return its :class:`Result`."""
 
     def get_params(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from nasbook._errors import TrialFailed, check_type, unknown_choice
-from nasbook.space import Architecture, GraphSpace
+from nasbook.space import Architecture, GraphSpace, SearchSpace
 from nasbook.space._graph import GNN_OPS, PROTEINS_OPS
 from nasbook.tasks._base import Reporter, Result, Task
 
@@ -157,7 +157,14 @@ class NasBenchGraph(Task):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["dataset"])  # type: ignore[misc]
 
-    def evaluate(self, arch: Architecture, *, fidelity: Mapping[str, Any] | None = None, report: Reporter | None = None) -> Result:
+    def evaluate(
+        self,
+        arch: Architecture,
+        *,
+        space: SearchSpace | None = None,
+        fidelity: Mapping[str, Any] | None = None,
+        report: Reporter | None = None,
+    ) -> Result:
         if arch.__class__ is not Architecture or arch.space_id != self._space.space_id:
             self._space.validate(arch)  # raises, naming both spaces
         table = load_table(self.dataset)

@@ -23,15 +23,24 @@ class ToyTask(Task):
         Picks the linear function.
     fail_ids : collection of str
         Architecture ids whose evaluation raises (to test failure handling).
+    epochs : int
+        0 (default): an instant look-up. Otherwise the task pretends to train: it reports a
+        rising learning curve once per epoch through ``report`` (obeying ``Decision.STOP``),
+        sleeping ``epoch_s`` per epoch, so executors, pruning and timeouts can be tested.
+    epoch_s : float
+        Seconds per simulated epoch.
     """
 
     metric = "score"
     mode = "max"
 
-    def __init__(self, space: SearchSpace, seed: int = 0, fail_ids: tuple[str, ...] = ()):
+    def __init__(self, space: SearchSpace, seed: int = 0, fail_ids: tuple[str, ...] = (), epochs: int = 0, epoch_s: float = 0.0):
         self.space_ = space
         self.seed = seed
         self.fail_ids = tuple(fail_ids)
+        self.epochs = epochs
+        self.epoch_s = epoch_s
+        self.has_epochs = epochs > 0
         rng = np.random.default_rng(seed)
         self._w = rng.normal(size=space.encoding_size("adjacency")).astype(np.float64)
 
@@ -40,11 +49,32 @@ class ToyTask(Task):
         return self.space_
 
     def get_params(self) -> dict[str, Any]:
-        return {"seed": self.seed, "fail_ids": list(self.fail_ids)}
+        return {"seed": self.seed, "fail_ids": list(self.fail_ids), "epochs": self.epochs, "epoch_s": self.epoch_s}
 
-    def evaluate(self, arch: Architecture, *, fidelity: Mapping[str, Any] | None = None, report: Reporter | None = None) -> Result:
+    def evaluate(
+        self,
+        arch: Architecture,
+        *,
+        space: SearchSpace | None = None,
+        fidelity: Mapping[str, Any] | None = None,
+        report: Reporter | None = None,
+    ) -> Result:
         if arch.id in self.fail_ids:
             raise RuntimeError(f"toy failure for {arch.id}")
         x = self.space_.encode(arch, "adjacency").astype(np.float64)
         jitter = int(stable_hash(arch.id, 6), 16) / 16**6 - 0.5
-        return Result(float(x @ self._w + 0.1 * jitter), attrs={"test_score": float(x @ self._w)})
+        final = float(x @ self._w + 0.1 * jitter)
+        if not self.epochs:
+            return Result(final, attrs={"test_score": float(x @ self._w)})
+        import time
+
+        from nasbook.tasks import Decision
+
+        n = int((fidelity or {}).get("epochs", self.epochs))
+        curve: list[float] = []
+        for epoch in range(n):
+            time.sleep(self.epoch_s)
+            curve.append(final - 2.0 / (epoch + 1))  # rises towards the final value
+            if report is not None and report(epoch, **{self.metric: curve[-1]}) is Decision.STOP:
+                break
+        return Result(curve[-1], attrs={"test_score": float(x @ self._w)}, epochs=len(curve), curves={self.metric: curve})

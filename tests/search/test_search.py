@@ -87,7 +87,7 @@ class Flaky(Task):
     def get_params(self):
         return {}
 
-    def evaluate(self, arch, *, fidelity=None, report=None):
+    def evaluate(self, arch, *, space=None, fidelity=None, report=None):
         n = int(arch.id)
         if n % 5 == 0:
             raise ValueError(f"cannot evaluate {arch.id}")

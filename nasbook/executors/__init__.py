@@ -1,0 +1,11 @@
+"""Executors: where trials run. ``LocalExecutor`` (in-process), ``DaskExecutor`` (a CPU
+``LocalCluster``, any ``distributed.Client`` or scheduler address), ``DaskCudaExecutor`` (one
+worker per GPU). dask is imported only when a dask executor starts."""
+
+from nasbook.executors._base import BaseExecutor, ExecutorEvent, LocalExecutor, Outcome, evaluate_trial
+from nasbook.executors._dask import DaskCudaExecutor, DaskExecutor, resolve_executor
+
+__all__ = [
+    "BaseExecutor", "DaskCudaExecutor", "DaskExecutor", "ExecutorEvent", "LocalExecutor", "Outcome",
+    "evaluate_trial", "resolve_executor",
+]

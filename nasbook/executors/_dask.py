@@ -1,0 +1,304 @@
+"""Trials on a dask cluster: a CPU ``LocalCluster``, any ``distributed.Client`` or scheduler address,
+or ``dask_cuda.LocalCUDACluster`` (one worker per GPU)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from nasbook._errors import ExecutorError, InvalidParameterError, check_int
+from nasbook.executors._base import BaseExecutor, ExecutorEvent, Outcome, evaluate_trial
+from nasbook.tasks._base import Decision
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+    from nasbook.space import Architecture, SearchSpace
+    from nasbook.tasks import Task
+
+
+def _remote_trial(
+    task: Task,
+    space: SearchSpace,
+    arch: Architecture,
+    number: int,
+    fidelity: Mapping[str, Any] | None,
+    queue_name: str,
+    stop_name: str,
+    torch_threads: int,
+) -> Outcome:
+    """Runs on a worker: evaluate, stream each epoch's report, obey a STOP event."""
+    import sys
+
+    from distributed import Event, Queue, get_client
+
+    if torch_threads and ("torch" in sys.modules or getattr(task, "has_epochs", False)):
+        import torch
+
+        torch.set_num_threads(torch_threads)
+    client = get_client()  # the worker's own client
+    queue = Queue(queue_name, client=client)
+    stop = Event(stop_name, client=client)
+
+    def report(epoch: int, **metrics: float) -> Decision:
+        queue.put({"number": number, "epoch": epoch, "metrics": {k: float(v) for k, v in metrics.items()}})
+        return Decision.STOP if stop.is_set() else Decision.CONTINUE
+
+    return evaluate_trial(task, space, arch, number, fidelity, report)
+
+
+class DaskExecutor(BaseExecutor):
+    """Run trials on a dask cluster.
+
+    Parameters
+    ----------
+    client : distributed.Client, str or None
+        An existing client, a scheduler address (``"tcp://host:8786"``), or None to start a CPU
+        ``LocalCluster`` on 127.0.0.1 (closed again by :meth:`close`).
+    n_workers : int
+        Workers of the LocalCluster started when ``client`` is None (default: CPU count, max 4).
+    torch_threads : int
+        ``torch.set_num_threads`` in each trial (one per trial by default: several trials share
+        the cores, and more threads per trial made small networks ten times slower here).
+    connect_timeout_s : float
+        How long to wait for a scheduler address to answer.
+    allowed_failures : int
+        Worker deaths a trial survives (dask re-runs it elsewhere each time) before it FAILS.
+
+    Workers stay up across trials and searches until :meth:`close`, so imports (torch,
+    Lightning) are paid once per worker.
+    """
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        n_workers: int | None = None,
+        torch_threads: int = 1,
+        connect_timeout_s: float = 10.0,
+        allowed_failures: int = 2,
+    ):
+        self.client = client
+        self.n_workers = n_workers
+        self.torch_threads = torch_threads
+        self.connect_timeout_s = connect_timeout_s
+        self.allowed_failures = allowed_failures
+        self._client: Client | None = None
+        self._cluster: Any = None
+        self._owns = False
+        self._futures: dict[int, Future] = {}
+        self._tokens: dict[int, str] = {}
+        self._uid = uuid.uuid4().hex[:10]
+
+    def __repr__(self) -> str:
+        where = self._address() or ("LocalCluster" if self.client is None else repr(self.client))
+        return f"{type(self).__name__}({where}, capacity={self.capacity})"
+
+    def _address(self) -> str | None:
+        if self._client is not None:
+            try:
+                return str(self._client.scheduler.address)  # type: ignore[union-attr]
+            except Exception:  # pragma: no cover - a closed client
+                return None
+        return self.client if isinstance(self.client, str) else None
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def _make_cluster(self) -> Any:
+        from distributed import LocalCluster
+
+        n = self.n_workers if self.n_workers is not None else max(1, min(4, os.cpu_count() or 1))
+        return LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+        )
+
+    def start(self) -> None:
+        if self._client is not None:
+            return
+        check_int(type(self).__name__, "torch_threads", self.torch_threads, minimum=0)
+        check_int(type(self).__name__, "allowed_failures", self.allowed_failures, minimum=0)
+        check_int(type(self).__name__, "n_workers", self.n_workers, minimum=1, allow_none=True)
+        import dask
+        from distributed import Client
+
+        dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures})
+        if self.client is None:
+            self._cluster = self._make_cluster()
+            self._client = Client(self._cluster, set_as_default=False)
+            self._owns = True
+        elif isinstance(self.client, str):
+            try:
+                self._client = Client(self.client, timeout=self.connect_timeout_s, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ExecutorError(
+                    f"DaskExecutor(client={self.client!r}): no dask scheduler answered within "
+                    f"{self.connect_timeout_s:g} s ({type(exc).__name__}: {exc}). Start one with "
+                    "`dask scheduler` (and `dask worker ADDRESS`), or pass client=None for a local cluster."
+                ) from exc
+            self._owns = True
+        elif isinstance(self.client, Client):
+            self._client = self.client
+        else:
+            raise InvalidParameterError(
+                f"DaskExecutor(client=...) must be a distributed.Client, a scheduler address or None; got {self.client!r}."
+            )
+        self.capacity = max(1, sum(self._client.nthreads().values()))
+
+    def close(self) -> None:
+        for number in list(self._futures):
+            self.cancel(number)
+        if self._owns and self._client is not None:
+            self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+        self._client = self._cluster = None
+        self._owns = False
+
+    @property
+    def dask_client(self) -> Client:
+        if self._client is None:
+            self.start()
+        assert self._client is not None
+        return self._client
+
+    # -- trials ---------------------------------------------------------------------------------------
+    def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture, fidelity: Mapping[str, Any] | None = None) -> None:
+        client = self.dask_client
+        token = uuid.uuid4().hex[:8]  # a fresh stop flag per submission: a re-run starts unstopped
+        self._tokens[number] = token
+        fut = client.submit(
+            _remote_trial, task, space, arch, number, fidelity, self._queue_name, self._stop_name(number),
+            self.torch_threads, key=f"nasbook-trial-{self._uid}-{number}-{token}", pure=False,
+        )
+        self._futures[number] = fut
+
+    @property
+    def _queue_name(self) -> str:
+        return f"nasbook-reports-{self._uid}"
+
+    def _stop_name(self, number: int) -> str:
+        return f"nasbook-stop-{self._uid}-{number}-{self._tokens.get(number, '')}"
+
+    @property
+    def n_running(self) -> int:
+        return len(self._futures)
+
+    def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
+        import time
+
+        from distributed import Queue
+
+        client = self.dask_client
+        queue = Queue(self._queue_name, client=client)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            events: list[ExecutorEvent] = []
+            try:
+                items = queue.get(batch=True)
+            except Exception:  # pragma: no cover - queue unavailable while the scheduler restarts
+                items = []
+            for item in items:
+                events.append(ExecutorEvent("report", int(item["number"]), int(item["epoch"]), item["metrics"]))
+            for number, fut in list(self._futures.items()):
+                if fut.done():  # local state: no round trip
+                    del self._futures[number]
+                    events.append(ExecutorEvent("done", number, outcome=self._outcome(number, fut)))
+            remaining = deadline - time.monotonic()
+            if events or remaining <= 0 or not self._futures:
+                return events
+            time.sleep(min(0.02, remaining))
+
+    def _outcome(self, number: int, fut: Future) -> Outcome:
+        from distributed import KilledWorker
+
+        if fut.status == "finished":
+            return fut.result()  # type: ignore[no-any-return]
+        exc = fut.exception()
+        if isinstance(exc, KilledWorker):
+            return Outcome(number, "failed", None,
+                           f"its worker died {self.allowed_failures + 1} times while running it (dask re-ran it on "
+                           f"another worker each time): {exc}", attempts=self.allowed_failures + 1)
+        if isinstance(exc, InvalidParameterError):
+            raise exc  # the user's set-up is wrong: stop the search with the task's message
+        return Outcome(number, "failed", None, f"{type(exc).__name__}: {exc}")
+
+    def stop(self, number: int) -> None:
+        from distributed import Event
+
+        Event(self._stop_name(number), client=self.dask_client).set()
+
+    def cancel(self, number: int) -> None:
+        fut = self._futures.pop(number, None)
+        if fut is not None:
+            self.stop(number)  # a running trial stops at its next report
+            fut.cancel()
+
+
+class DaskCudaExecutor(DaskExecutor):
+    """One dask worker per GPU (``dask_cuda.LocalCUDACluster``), one trial per GPU.
+
+    Each worker sees only its GPU through ``CUDA_VISIBLE_DEVICES``, so a trial's
+    ``accelerator="auto"`` lands on it. Needs the ``gpu`` extra (``pip install 'nasbook[gpu]'``)
+    and an NVIDIA GPU.
+    """
+
+    def _make_cluster(self) -> Any:
+        try:
+            from dask_cuda import LocalCUDACluster
+        except ImportError as exc:
+            raise ExecutorError(
+                "DaskCudaExecutor needs dask-cuda: pip install 'nasbook[gpu]' (or conda install -c rapidsai "
+                "-c conda-forge dask-cuda)."
+            ) from exc
+        n_gpus = _count_gpus()
+        if n_gpus == 0:
+            raise ExecutorError("DaskCudaExecutor found no NVIDIA GPU on this machine; use DaskExecutor() (CPU) instead.")
+        kwargs: dict[str, Any] = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0", "silence_logs": logging.ERROR}
+        if self.n_workers is not None:
+            kwargs["CUDA_VISIBLE_DEVICES"] = list(range(min(self.n_workers, n_gpus)))
+        return LocalCUDACluster(**kwargs)
+
+
+def _count_gpus() -> int:
+    try:
+        import torch
+
+        return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
+    except Exception:  # pragma: no cover
+        return 0
+
+
+def resolve_executor(executor: Any) -> BaseExecutor:
+    """``"local"``, ``"dask"``, ``"dask-cuda"``, ``"auto"`` (dask-cuda when GPUs exist, else a CPU
+    cluster), a ``distributed.Client``, a scheduler address, or an executor instance."""
+    from nasbook._errors import unknown_choice
+    from nasbook.executors._base import LocalExecutor
+
+    if isinstance(executor, BaseExecutor):
+        return executor
+    if executor is None or executor == "local":
+        return LocalExecutor()
+    if isinstance(executor, str):
+        if executor == "dask":
+            return DaskExecutor()
+        if executor in ("dask-cuda", "dask_cuda"):
+            return DaskCudaExecutor()
+        if executor == "auto":
+            return DaskCudaExecutor() if _count_gpus() > 0 else DaskExecutor()
+        if "://" in executor:
+            return DaskExecutor(executor)
+        raise unknown_choice("executor", executor, ("local", "dask", "dask-cuda", "auto"),
+                             "A scheduler address such as 'tcp://127.0.0.1:8786' works too.")
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover
+        Client = ()  # type: ignore[assignment,misc]
+    if isinstance(executor, Client):
+        return DaskExecutor(executor)
+    raise InvalidParameterError(
+        f"executor must be 'local', 'dask', 'dask-cuda', 'auto', a scheduler address, a distributed.Client "
+        f"or an executor instance; got {executor!r} of type {type(executor).__name__}."
+    )

@@ -1,0 +1,191 @@
+"""Trials on a real dask LocalCluster (2 worker processes on 127.0.0.1)."""
+
+import os
+import signal
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import cloudpickle
+import pytest
+
+import nasbook
+from nasbook._errors import ExecutorError, InvalidParameterError
+from nasbook.executors import DaskCudaExecutor, DaskExecutor, LocalExecutor, resolve_executor
+from nasbook.search import SearchState, TrialState
+from nasbook.space import GraphSpace
+from nasbook.space._graph import PROTEINS_OPS
+from nasbook.tasks import NasBenchGraph
+from nasbook.testing import ToyTask
+
+pytest.importorskip("distributed")
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests/
+
+SPACE = GraphSpace(ops=PROTEINS_OPS)
+
+
+@pytest.fixture(scope="module")
+def executor():
+    ex = DaskExecutor(n_workers=2)
+    ex.start()
+    yield ex
+    ex.close()
+
+
+def _rows(path):
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT number, state FROM nasbook_trials ORDER BY number").fetchall()
+    finally:
+        con.close()
+
+
+def test_tabular_search_on_two_workers(executor, tmp_path):
+    path = tmp_path / "d.db"
+    s = nasbook.Search(NasBenchGraph("cora"), strategy="evolution", budget=24, seed=0, storage=path, executor=executor).run()
+    assert executor.capacity == 2 and s.state is SearchState.DONE
+    assert sorted(t.number for t in s.trials) == list(range(24))
+    assert len({t.arch.id for t in s.trials}) == 24
+    rows = _rows(path)
+    assert [r[0] for r in rows] == list(range(24)) and {r[1] for r in rows} == {"complete"}  # nothing left RUNNING
+    again = nasbook.load_search(s.name, path)
+    assert [t.arch.id for t in again.trials] == [t.arch.id for t in s.trials]
+
+
+def test_reports_stream_back_and_stop_reaches_running_trials(executor):
+    task = ToyTask(SPACE, epochs=6, epoch_s=0.15)
+    seen = []
+
+    def watch(search, trial):
+        seen.append(dict(search.running))
+
+    s = nasbook.Search(SPACE, task, budget=4, seed=0, storage=":memory:", executor=executor, callbacks=[watch])
+    s.run()
+    assert all(t.state is TrialState.COMPLETE and t.epochs == 6 and len(t.curves["score"]) == 6 for t in s.trials)
+    assert any(seen), "no per-epoch report reached the notebook process while trials ran"
+    # STOP: a trial asked to stop ends early, PRUNED, with what it reached
+    executor.submit(999, task, SPACE, SPACE.sample(__import__("numpy").random.default_rng(0)))
+    time.sleep(0.2)
+    executor.stop(999)
+    events = []
+    deadline = time.monotonic() + 10
+    while not any(e.kind == "done" for e in events) and time.monotonic() < deadline:
+        events += executor.poll(0.2)
+    done = next(e for e in events if e.kind == "done")
+    assert done.outcome.state == "pruned" and done.outcome.result.epochs < 6
+
+
+def test_trial_timeout(executor, tmp_path):
+    task = ToyTask(SPACE, epochs=50, epoch_s=0.1)
+    s = nasbook.Search(SPACE, task, budget=2, seed=0, storage=tmp_path / "t.db", executor=executor, trial_timeout_s=0.5).run()
+    assert [t.state for t in s.trials] == [TrialState.FAILED, TrialState.FAILED]
+    assert all("timed out after 0.5 s" in t.reason for t in s.trials)
+    assert {r[1] for r in _rows(tmp_path / "t.db")} == {"failed"}
+
+
+class Recorder(ToyTask):
+    """Writes a file per attempt, so a test can see a trial run twice."""
+
+    def __init__(self, space, folder, **kw):
+        super().__init__(space, **kw)
+        self.folder = str(folder)
+
+    def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+        Path(self.folder, f"{arch.id}-{os.getpid()}-{time.time_ns()}").touch()
+        return super().evaluate(arch, space=space, fidelity=fidelity, report=report)
+
+
+def test_a_killed_worker_is_survived_and_its_trial_rerun(tmp_path):
+    attempts = tmp_path / "attempts"
+    attempts.mkdir()
+    task = Recorder(SPACE, attempts, epochs=10, epoch_s=0.2)
+    with DaskExecutor(n_workers=2) as ex:
+        pids = list(ex.dask_client.run(os.getpid).values())
+        killed = []
+
+        def kill_once(search, trial):
+            pass
+
+        s = nasbook.Search(SPACE, task, budget=4, seed=0, storage=tmp_path / "k.db", executor=ex, callbacks=[kill_once])
+
+        import threading
+
+        def killer():
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not killed:
+                if s.running:  # a trial is mid-run: kill one worker hard
+                    os.kill(pids[0], signal.SIGKILL)
+                    killed.append(pids[0])
+                time.sleep(0.05)
+
+        t = threading.Thread(target=killer)
+        t.start()
+        s.run()
+        t.join()
+    assert killed
+    assert s.n_trials == 4 and all(t.state is TrialState.COMPLETE for t in s.trials)
+    per_arch = {}
+    for f in attempts.iterdir():
+        per_arch.setdefault(f.name.split("-")[0], []).append(f)
+    assert max(len(v) for v in per_arch.values()) >= 2, "the killed trial was not re-run"
+    assert {r[1] for r in _rows(tmp_path / "k.db")} == {"complete"}
+
+
+def test_interrupt_marks_running_trials_queued_and_resume_reruns_them(executor, tmp_path):
+    path = tmp_path / "q.db"
+    task = ToyTask(SPACE, epochs=5, epoch_s=0.1)
+
+    def ctrl_c(search, trial):
+        if search.n_trials == 2:
+            raise KeyboardInterrupt
+
+    s = nasbook.Search(SPACE, task, budget=6, seed=0, storage=path, name="q", executor=executor, callbacks=[ctrl_c])
+    with pytest.raises(KeyboardInterrupt):
+        s.run()
+    states = dict(_rows(path))
+    assert "running" not in states.values() and list(states.values()).count("queued") >= 1
+    resumed = nasbook.load_search("q", path, task=task, executor=executor).run()
+    assert resumed.n_trials == 6 and sorted(t.number for t in resumed.trials) == list(range(6))
+    assert {r[1] for r in _rows(path)} == {"complete"}
+
+
+def test_scheduler_address_nobody_listens_on():
+    ex = DaskExecutor("tcp://127.0.0.1:9", connect_timeout_s=1)
+    t0 = time.monotonic()
+    with pytest.raises(ExecutorError, match=r"no dask scheduler answered within 1 s"):
+        ex.start()
+    assert time.monotonic() - t0 < 30
+
+
+def test_search_state_is_kept_when_the_executor_cannot_start(tmp_path):
+    path = tmp_path / "keep.db"
+    nasbook.Search(NasBenchGraph("cora"), budget=5, seed=0, storage=path, name="keep").run()
+    s = nasbook.load_search("keep", path, budget=10, executor=DaskExecutor("tcp://127.0.0.1:9", connect_timeout_s=1))
+    with pytest.raises(ExecutorError):
+        s.run()
+    assert nasbook.load_search("keep", path).n_trials == 5
+
+
+def test_dask_cuda_executor_explains_what_is_missing():
+    try:
+        import dask_cuda  # noqa: F401
+    except ImportError:
+        with pytest.raises(ExecutorError, match=r"pip install 'nasbook\[gpu\]'"):
+            DaskCudaExecutor().start()
+    else:  # pragma: no cover - GPU machines
+        import torch
+
+        if not torch.cuda.is_available():
+            with pytest.raises(ExecutorError, match="no NVIDIA GPU"):
+                DaskCudaExecutor().start()
+
+
+def test_resolve_executor_names():
+    assert isinstance(resolve_executor("local"), LocalExecutor)
+    assert isinstance(resolve_executor("dask"), DaskExecutor)
+    assert isinstance(resolve_executor("tcp://127.0.0.1:8786"), DaskExecutor)
+    with pytest.raises(InvalidParameterError, match=r"Unknown executor 'dsak'.*did you mean 'dask'"):
+        resolve_executor("dsak")
+    with pytest.raises(InvalidParameterError, match=r"trial_timeout_s must be a number of seconds > 0"):
+        nasbook.Search(NasBenchGraph("cora"), storage=":memory:", trial_timeout_s=0)
