@@ -27,7 +27,7 @@ from nasbook.executors._dask import resolve_executor
 from nasbook.search._budget import Budget
 from nasbook.search._trial import Trial, TrialState
 from nasbook.space import SearchSpace
-from nasbook.strategies import BaseStrategy, get_strategy
+from nasbook.strategies import BaseStrategy, Proposal, get_strategy
 from nasbook.tasks import Task
 from nasbook.tasks._base import Decision
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
-    from nasbook.space import Architecture
     from nasbook.storage import Storage
 
 Callback = Callable[["Search", Trial], None]
@@ -178,6 +177,8 @@ class Search:
         self._requeue: list[Trial] = []
         self._live: dict[int, tuple[int, dict[str, float]]] = {}
         self._tell_seq: dict[int, int] = {}  # number -> order in which the strategy was told
+        self._checkpoints: dict[int, bytes] = {}  # number -> state to continue from (in memory only)
+        self._epochs_spent = 0
         self._executor_started = False
 
     # -- public read API -------------------------------------------------------------------------
@@ -219,6 +220,12 @@ class Search:
         return a > b if self.task.mode == "max" else a < b
 
     def _record(self, trial: Trial) -> None:
+        if trial.epochs:
+            before = 0
+            if trial.parent is not None:
+                parent = self._trial_by_number(trial.parent)
+                before = parent.epochs or 0 if parent is not None else 0
+            self._epochs_spent += max(0, trial.epochs - before)
         trials = self._trials
         if not trials or trials[-1].number < trial.number:
             trials.append(trial)
@@ -251,7 +258,8 @@ class Search:
                 self.strategy.tell(self._blind(nxt))
                 n_told += 1
             try:
-                proposed = self.strategy.ask()
+                asked = self.strategy.ask()
+                proposed = asked.arch if isinstance(asked, Proposal) else asked
             except SpaceExhausted:
                 proposed = None
             if proposed is None or proposed.id != trial.arch.id:
@@ -275,20 +283,23 @@ class Search:
     def _blind(trial: Trial) -> Trial:
         """The trial as strategies see it: held-out ``attrs`` removed."""
         return Trial(trial.number, trial.arch, trial.state, trial.value, trial.metrics, {}, trial.epochs,
-                     trial.started_at, trial.finished_at, trial.reason, trial.n_told_before, trial.curves)
+                     trial.started_at, trial.finished_at, trial.reason, trial.n_told_before, trial.curves, trial.parent)
 
     def _spent(self, t_start: float, n_running: int = 0) -> bool:
         b = self.budget
         if b.trials is not None and len(self._trials) + n_running >= b.trials:
             return True
-        if b.epochs is not None and sum(t.epochs or 0 for t in self._trials) >= b.epochs:
+        if b.epochs is not None and self._epochs_spent >= b.epochs:
             return True
         if b.seconds is not None and self._elapsed_before + (time.monotonic() - t_start) >= b.seconds:
             return True
         return False
 
-    def _trial_from(self, outcome: Outcome, arch: Architecture, n_told_before: int) -> Trial:
+    def _trial_from(self, outcome: Outcome, proposal: Proposal, n_told_before: int) -> Trial:
         res = outcome.result
+        arch = proposal.arch
+        if res is not None and res.checkpoint is not None:
+            self._checkpoints[outcome.number] = res.checkpoint
         state = _STATES[outcome.state]
         attrs: dict[str, Any] = dict(res.attrs) if res is not None else {}
         if outcome.traceback:
@@ -302,6 +313,7 @@ class Search:
             res.epochs if res is not None else None,
             outcome.started_at, outcome.finished_at, outcome.reason, n_told_before,
             {k: [float(x) for x in v] for k, v in res.curves.items()} if res is not None and res.curves else {},
+            proposal.parent,
         )
 
     def _commit(self, trial: Trial, *, update: bool = False) -> None:
@@ -329,6 +341,7 @@ class Search:
             trial.finished_at,
             trial.reason,
             _dumps(trial.curves) if trial.curves else "{}",
+            trial.parent,
         )
 
     def run(self, *, show_progress: bool = False) -> Search:
@@ -366,15 +379,32 @@ class Search:
                 pass
         return self
 
-    def _ask(self) -> Architecture | None:
+    def _ask(self) -> Proposal | None:
         try:
-            arch = self.strategy.ask()
+            asked = self.strategy.ask()
         except SpaceExhausted as exc:
             warnings.warn(f"Search {self.name!r} stopped early: {exc}.", stacklevel=4)
             return None
-        if arch.space_id != self.space.space_id:
-            self.space.validate(arch)  # raises InvalidArchitectureError naming both spaces
-        return arch
+        proposal = asked if isinstance(asked, Proposal) else Proposal(asked)
+        if proposal.arch.space_id != self.space.space_id:
+            self.space.validate(proposal.arch)  # raises InvalidArchitectureError naming both spaces
+        if proposal.epochs is not None and not getattr(self.task, "has_epochs", False):
+            raise InvalidParameterError(
+                f"{self.strategy!r} asked for {proposal.epochs} epochs, but {self.task!r} does not train for epochs."
+            )
+        return proposal
+
+    def _fidelity(self, proposal: Proposal) -> dict[str, Any] | None:
+        if proposal.epochs is None and proposal.parent is None:
+            return None
+        fidelity: dict[str, Any] = {}
+        if proposal.epochs is not None:
+            fidelity["epochs"] = proposal.epochs
+        if proposal.parent is not None:
+            ckpt = self._checkpoints.get(proposal.parent)
+            if ckpt is not None:  # else (e.g. after a restart) it trains from scratch
+                fidelity["checkpoint"] = ckpt
+        return fidelity
 
     def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:
         self._commit(trial, update=update)  # durable first ...
@@ -391,8 +421,8 @@ class Search:
         """In-process, one trial at a time: a trial is stored once, when it has finished."""
         task, space, live = self.task, self.space, self._live
         while not self._spent(t_start):
-            arch = self._ask()
-            if arch is None:
+            proposal = self._ask()
+            if proposal is None:
                 return
             number, told = len(self._trials), self._n_told
 
@@ -400,9 +430,9 @@ class Search:
                 live[_n] = (epoch, metrics)
                 return Decision.CONTINUE
 
-            outcome = evaluate_trial(task, space, arch, number, None, report)
+            outcome = evaluate_trial(task, space, proposal.arch, number, self._fidelity(proposal), report)
             live.pop(number, None)
-            self._finish(self._trial_from(outcome, arch, told), pbar)
+            self._finish(self._trial_from(outcome, proposal, told), pbar)
 
     def _run_executor(self, t_start: float, pbar: Any) -> None:
         """Trials on workers: each is stored RUNNING when submitted and overwritten when it ends,
@@ -410,18 +440,16 @@ class Search:
         ex = self.executor
         ex.start()
         self._executor_started = True
-        running: dict[int, tuple[Architecture, int, float]] = {}
+        running: dict[int, tuple[Proposal, int, float]] = {}
         exhausted = False
         try:
             while True:
                 while len(running) < ex.capacity and not self._spent(t_start, n_running=len(running)):
                     if self._requeue:
                         queued = self._requeue.pop(0)
-                        arch, number, told = queued.arch, queued.number, queued.n_told_before
-                        self._storage.finish_trial(
-                            self._search_id,
-                            self._row(Trial(number, arch, TrialState.RUNNING, None, started_at=time.time(), n_told_before=told)),
-                        )
+                        proposal = Proposal(queued.arch, queued.epochs, queued.parent)
+                        number, told = queued.number, queued.n_told_before
+                        self._storage.finish_trial(self._search_id, self._row(_running_trial(number, proposal, told)))
                     else:
                         if exhausted:
                             break
@@ -429,38 +457,36 @@ class Search:
                         if maybe is None:
                             exhausted = True
                             break
-                        arch, number, told = maybe, self._next_number(running), self._n_told
-                        self._storage.commit_trial(
-                            self._search_id,
-                            self._row(Trial(number, arch, TrialState.RUNNING, None, started_at=time.time(), n_told_before=told)),
-                        )
-                    ex.submit(number, self.task, self.space, arch)
-                    running[number] = (arch, told, time.monotonic())
+                        proposal, number, told = maybe, self._next_number(running), self._n_told
+                        self._storage.commit_trial(self._search_id, self._row(_running_trial(number, proposal, told)))
+                    ex.submit(number, self.task, self.space, proposal.arch, self._fidelity(proposal))
+                    running[number] = (proposal, told, time.monotonic())
                 if not running:
                     return
                 for event in ex.poll(0.05):
                     if event.kind == "report":
                         self._live[event.number] = (event.epoch or 0, dict(event.metrics))
                     elif event.kind == "done" and event.number in running and event.outcome is not None:
-                        arch, told, _ = running.pop(event.number)
+                        proposal, told, _ = running.pop(event.number)
                         self._live.pop(event.number, None)
-                        self._finish(self._trial_from(event.outcome, arch, told), pbar, update=True)
+                        self._finish(self._trial_from(event.outcome, proposal, told), pbar, update=True)
                 if self.trial_timeout_s is not None:
                     now = time.monotonic()
-                    for number, (arch, told, t0) in list(running.items()):
+                    for number, (proposal, told, t0) in list(running.items()):
                         if now - t0 > self.trial_timeout_s:
                             ex.cancel(number)
                             del running[number]
                             self._live.pop(number, None)
                             outcome = Outcome(number, "failed", None, f"timed out after {self.trial_timeout_s:g} s "
                                               "(trial_timeout_s)", started_at=time.time() - (now - t0), finished_at=time.time())
-                            self._finish(self._trial_from(outcome, arch, told), pbar, update=True)
+                            self._finish(self._trial_from(outcome, proposal, told), pbar, update=True)
         except BaseException:
             # interrupted (or the set-up is wrong): nothing finished is lost; what was running is
             # marked QUEUED so that the next run() re-runs it first
-            for number, (arch, told, _) in running.items():
+            for number, (proposal, told, _) in running.items():
                 ex.cancel(number)
-                queued = Trial(number, arch, TrialState.QUEUED, None, n_told_before=told)
+                queued = Trial(number, proposal.arch, TrialState.QUEUED, None, epochs=proposal.epochs,
+                               n_told_before=told, parent=proposal.parent)
                 try:
                     self._storage.finish_trial(self._search_id, self._row(queued))
                 except StorageError:  # pragma: no cover
@@ -468,6 +494,16 @@ class Search:
                 self._requeue.append(queued)
             self._live.clear()
             raise
+
+    def _trial_by_number(self, number: int) -> Trial | None:
+        trials = self._trials
+        i = bisect.bisect_left(trials, number, key=lambda t: t.number)
+        return trials[i] if i < len(trials) and trials[i].number == number else None
+
+    @property
+    def epochs_spent(self) -> int:
+        """Epochs trained over all trials (a continuation counts only its extra epochs)."""
+        return self._epochs_spent
 
     def _next_number(self, running: dict[int, Any]) -> int:
         used = {t.number for t in self._trials} | set(running) | {t.number for t in self._requeue}
@@ -510,6 +546,11 @@ class Search:
         from nasbook.results import trials_dataset
 
         return trials_dataset(self)
+
+
+def _running_trial(number: int, proposal: Proposal, told: int) -> Trial:
+    return Trial(number, proposal.arch, TrialState.RUNNING, None, epochs=proposal.epochs, started_at=time.time(),
+                 n_told_before=told, parent=proposal.parent)
 
 
 def _check_timeout(value: Any) -> float | None:
@@ -604,13 +645,14 @@ def load_search(
                 f"to {arch.id!r}; the space definition changed since it was stored."
             )
         trial = Trial(row.number, arch, TrialState(row.state), row.value, row.metrics, row.attrs, row.epochs,
-                      row.started_at, row.finished_at, row.reason, row.n_told_before, row.curves)
+                      row.started_at, row.finished_at, row.reason, row.n_told_before, row.curves, row.parent)
         if trial.state.is_finished:
             self._record(trial)
             if row.tell_seq is not None:
                 self._tell_seq[row.number] = int(row.tell_seq)
         else:  # running when the process died, or interrupted: run it again first
-            self._requeue.append(Trial(trial.number, arch, TrialState.QUEUED, None, n_told_before=trial.n_told_before))
+            self._requeue.append(Trial(trial.number, arch, TrialState.QUEUED, None, epochs=trial.epochs,
+                                       n_told_before=trial.n_told_before, parent=trial.parent))
     if budget is not None:
         st.update_search(search_id, config=self._config())
     return self

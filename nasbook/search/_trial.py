@@ -56,6 +56,8 @@ class Trial:
         How many trials the strategy had been told when it proposed this one (for replay).
     curves : dict of lists
         Per-epoch metrics, e.g. ``{"val_accuracy": [...]}``.
+    parent : int or None
+        The trial this one continued training from (multi-fidelity promotion).
     """
 
     number: int
@@ -70,6 +72,7 @@ class Trial:
     reason: str | None = None
     n_told_before: int = 0
     curves: dict[str, list[float]] = field(default_factory=dict)
+    parent: int | None = None
 
     @property
     def duration_s(self) -> float | None:

@@ -62,6 +62,7 @@ _trials = sa.Table(
     sa.Column("finished_at", sa.Float, nullable=True),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("curves", sa.Text, nullable=False, default="{}"),
+    sa.Column("parent", sa.Integer, nullable=True),
     sa.UniqueConstraint("search_id", "number", name="uq_trial_number"),
 )
 
@@ -69,7 +70,7 @@ _trials = sa.Table(
 #: Column order of :meth:`Storage.commit_trial`'s ``values``.
 TRIAL_COLUMNS: tuple[str, ...] = (
     "number", "state", "arch_id", "arch", "value", "metrics", "attrs", "epochs", "n_told_before",
-    "tell_seq", "started_at", "finished_at", "reason", "curves",
+    "tell_seq", "started_at", "finished_at", "reason", "curves", "parent",
 )
 
 
@@ -91,6 +92,7 @@ class TrialRow:
     finished_at: float | None
     reason: str | None
     curves: dict[str, list[float]]
+    parent: int | None
 
 
 def _dumps(obj: Any) -> str:
@@ -343,7 +345,7 @@ class Storage:
         t = _trials.c
         q = sa.select(
             t.number, t.state, t.arch_id, t.arch, t.value, t.metrics, t.attrs, t.epochs, t.n_told_before,
-            t.tell_seq, t.started_at, t.finished_at, t.reason, t.curves,
+            t.tell_seq, t.started_at, t.finished_at, t.reason, t.curves, t.parent,
         ).where(t.search_id == search_id).order_by(t.number)
         rows = self.conn.execute(q).all()
         self.conn.commit()
@@ -353,7 +355,7 @@ class Storage:
                     int(r.number), str(r.state), str(r.arch_id), json.loads(r.arch),
                     None if r.value is None else float(r.value), json.loads(r.metrics), json.loads(r.attrs),
                     r.epochs, int(r.n_told_before), r.tell_seq, r.started_at, r.finished_at, r.reason,
-                    json.loads(r.curves),
+                    json.loads(r.curves), r.parent,
                 )
             except (json.JSONDecodeError, TypeError, ValueError) as exc:
                 raise StorageError(f"trial {r.number} in {self.label!r} is corrupt: {exc}") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -13,7 +14,28 @@ from nasbook._errors import SpaceExhausted, check_int
 
 if TYPE_CHECKING:
     from nasbook.search import Trial
-    from nasbook.space import Architecture, SearchSpace
+    from nasbook.space import SearchSpace
+
+from nasbook.space import Architecture
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What a strategy may return from ``ask`` instead of a bare architecture.
+
+    Attributes
+    ----------
+    arch : Architecture
+    epochs : int or None
+        Train to this many epochs in all (multi-fidelity); None: the task's default.
+    parent : int or None
+        Number of an earlier trial of the same architecture to continue from (its
+        checkpoint), so a promotion trains only the extra epochs.
+    """
+
+    arch: Architecture
+    epochs: int | None = None
+    parent: int | None = None
 
 
 class BaseStrategy(abc.ABC):
@@ -75,10 +97,10 @@ class BaseStrategy(abc.ABC):
         self._setup()
         return self
 
-    def ask(self) -> Architecture:
-        """The next architecture to evaluate."""
+    def ask(self) -> Architecture | Proposal:
+        """The next architecture to evaluate (or a :class:`Proposal` with a fidelity)."""
         arch = self._ask()
-        self.seen_.add(arch.id)
+        self.seen_.add(arch.arch.id if isinstance(arch, Proposal) else arch.id)
         return arch
 
     def tell(self, trial: Trial) -> None:
@@ -91,7 +113,7 @@ class BaseStrategy(abc.ABC):
         """Hook: reset subclass state after ``setup``."""
 
     @abc.abstractmethod
-    def _ask(self) -> Architecture:
+    def _ask(self) -> Architecture | Proposal:
         """Hook: propose one architecture."""
 
     def _tell(self, trial: Trial) -> None:

@@ -101,23 +101,24 @@ def test_a_killed_worker_is_survived_and_its_trial_rerun(tmp_path):
     attempts.mkdir()
     task = Recorder(SPACE, attempts, epochs=10, epoch_s=0.2)
     with DaskExecutor(n_workers=2) as ex:
-        pids = list(ex.dask_client.run(os.getpid).values())
         killed = []
-
-        def kill_once(search, trial):
-            pass
-
-        s = nasbook.Search(SPACE, task, budget=4, seed=0, storage=tmp_path / "k.db", executor=ex, callbacks=[kill_once])
+        s = nasbook.Search(SPACE, task, budget=4, seed=0, storage=tmp_path / "k.db", executor=ex)
 
         import threading
 
         def killer():
+            # kill (SIGKILL) the worker process of a trial that has started but not finished
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not killed:
-                if s.running:  # a trial is mid-run: kill one worker hard
-                    os.kill(pids[0], signal.SIGKILL)
-                    killed.append(pids[0])
-                time.sleep(0.05)
+                done = {t.arch.id for t in s.trials}
+                for f in sorted(attempts.iterdir()):
+                    arch_id, pid = f.name.split("-")[:2]
+                    if arch_id not in done:
+                        time.sleep(0.3)  # well inside its 2 s of "training"
+                        os.kill(int(pid), signal.SIGKILL)
+                        killed.append(arch_id)
+                        break
+                time.sleep(0.02)
 
         t = threading.Thread(target=killer)
         t.start()
@@ -128,7 +129,8 @@ def test_a_killed_worker_is_survived_and_its_trial_rerun(tmp_path):
     per_arch = {}
     for f in attempts.iterdir():
         per_arch.setdefault(f.name.split("-")[0], []).append(f)
-    assert max(len(v) for v in per_arch.values()) >= 2, "the killed trial was not re-run"
+    assert len(per_arch[killed[0]]) == 2, "the killed trial was not re-run exactly once"
+    assert sum(len(v) for v in per_arch.values()) == 5  # 4 trials + 1 re-run
     assert {r[1] for r in _rows(tmp_path / "k.db")} == {"complete"}
 
 
