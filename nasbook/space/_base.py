@@ -128,6 +128,12 @@ class Architecture:
         body = ", ".join(f"{k}={_thaw(v)!r}" for k, v in self._spec)
         return f"Architecture({self.id!r}: {body})"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Notebook display: text/plain and text/html with an SVG drawing (see :mod:`nasbook.display`)."""
+        from nasbook.display import repr_mimebundle
+
+        return repr_mimebundle(self, include=include, exclude=exclude)
+
 
 class SearchSpace(abc.ABC):
     """A set of architectures that strategies search over.
@@ -185,6 +191,12 @@ class SearchSpace(abc.ABC):
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Notebook display: text/plain and text/html with the size, choices and an example drawn (see :mod:`nasbook.display`)."""
+        from nasbook.display import repr_mimebundle
+
+        return repr_mimebundle(self, include=include, exclude=exclude)
 
     # -- membership ------------------------------------------------------------------------
     @abc.abstractmethod

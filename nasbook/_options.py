@@ -1,0 +1,104 @@
+"""Global display options: :func:`set_options` and :func:`get_options` (xarray style)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from nasbook._errors import InvalidParameterError, unknown_choice
+
+DISPLAY_STYLES: tuple[str, ...] = ("html", "text")
+
+_DEFAULTS: dict[str, Any] = {
+    "display_style": "html",
+    "display_max_rows": 20,
+}
+
+OPTIONS: dict[str, Any] = dict(_DEFAULTS)
+
+
+def _check_display_style(value: object) -> None:
+    if not isinstance(value, str) or value not in DISPLAY_STYLES:
+        err = unknown_choice("display_style", value, DISPLAY_STYLES)
+        raise InvalidParameterError(f"set_options(display_style=...): {err}") from None
+
+
+def _check_display_max_rows(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidParameterError(
+            f"set_options(display_max_rows=...) must be an int >= 1; got {value!r} of type {type(value).__name__}."
+        )
+
+
+_VALIDATORS: dict[str, Callable[[object], None]] = {
+    "display_style": _check_display_style,
+    "display_max_rows": _check_display_max_rows,
+}
+
+
+class set_options:  # noqa: N801 - a function-like name, as in xarray
+    """Set nasbook's global options, for the session or inside a ``with`` block.
+
+    Parameters
+    ----------
+    display_style : {"html", "text"}, default "html"
+        ``"text"`` makes notebook reprs plain text only (no HTML), e.g. for terminals or when HTML
+        output is unwelcome in saved notebooks.
+    display_max_rows : int >= 1, default 20
+        Most rows shown by a table in a repr (trials, metrics, parameters); the rest is summarised
+        as "... N more trials".
+
+    Examples
+    --------
+    >>> import nasbook
+    >>> nasbook.set_options(display_max_rows=50)        # for the rest of the session
+    <nasbook.set_options display_max_rows=50>
+    >>> with nasbook.set_options(display_style="text"):  # only inside the block
+    ...     nasbook.get_options()["display_style"]
+    'text'
+    >>> nasbook.set_options(display_max_rows=20)
+    <nasbook.set_options display_max_rows=20>
+    """
+
+    def __init__(self, **kwargs: Any):
+        for name, value in kwargs.items():  # check everything before changing anything
+            if name not in _VALIDATORS:
+                raise unknown_choice("option", name, _VALIDATORS, hint="See help(nasbook.set_options).")
+            _VALIDATORS[name](value)
+        self._changed = dict(kwargs)
+        self._previous = {name: OPTIONS[name] for name in kwargs}
+        OPTIONS.update(kwargs)
+
+    def __enter__(self) -> set_options:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        OPTIONS.update(self._previous)
+
+    def __repr__(self) -> str:
+        body = " ".join(f"{k}={v!r}" for k, v in self._changed.items())
+        return f"<nasbook.set_options {body}>"
+
+
+def get_options() -> dict[str, Any]:
+    """A copy of the current options (changing it changes nothing; use :func:`set_options`).
+
+    Examples
+    --------
+    >>> import nasbook
+    >>> nasbook.get_options()["display_style"]
+    'html'
+    """
+    return dict(OPTIONS)
+
+
+def reset_options() -> None:
+    """Restore every option to its default (for tests)."""
+    OPTIONS.clear()
+    OPTIONS.update(_DEFAULTS)
