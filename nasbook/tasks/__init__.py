@@ -1,6 +1,11 @@
-"""Tasks: what trials are evaluated on (a benchmark table now, Lightning training later)."""
+"""Tasks: what trials are evaluated on. ``NasBenchGraph`` looks results up in a benchmark table;
+``TrainingTask`` trains with Lightning on any ``LightningDataModule``; ``Digits`` and
+``BreastCancer`` bundle scikit-learn's offline datasets."""
 
 from nasbook.tasks._base import Decision, Reporter, Result, Task
 from nasbook.tasks._nbg import NBG_DATASETS, NasBenchGraph
+from nasbook.tasks._training import BreastCancer, Digits, TrainingTask
 
-__all__ = ["NBG_DATASETS", "Decision", "NasBenchGraph", "Reporter", "Result", "Task"]
+__all__ = [
+    "NBG_DATASETS", "BreastCancer", "Decision", "Digits", "NasBenchGraph", "Reporter", "Result", "Task", "TrainingTask",
+]

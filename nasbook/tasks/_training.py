@@ -1,0 +1,562 @@
+"""Training tasks: every trial trains its network with Lightning on a LightningDataModule.
+
+Importing this module imports neither torch nor lightning; ``nasbook.training`` is imported on
+the first ``evaluate`` (or ``meta_features``), in whichever process runs it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from nasbook._errors import InvalidParameterError, check_int, did_you_mean, unknown_choice
+from nasbook.tasks._base import Reporter, Result, Task
+
+if TYPE_CHECKING:
+    import lightning.pytorch as pl
+
+    from nasbook.space import Architecture, SearchSpace
+
+_OPTIMIZERS = ("adam", "adamw", "sgd")
+_ACCELERATORS = ("auto", "cpu", "cuda", "gpu", "mps")
+_FIDELITY_KEYS = ("checkpoint", "epochs")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class TrainingTask(Task):
+    """Train each architecture on a LightningDataModule and score it on the validation split.
+
+    ``evaluate`` builds the network with ``space.build(arch, input_shape, n_classes)``, trains
+    it with cross-entropy (:class:`nasbook.training.ArchModule`) for ``max_epochs`` epochs (or
+    ``fidelity["epochs"]``), reports every epoch to the search loop, and returns a
+    :class:`~nasbook.tasks.Result`:
+
+    - ``value``: ``metric`` at the **last epoch trained** (not the best epoch: the network a
+      trial leaves behind, and its checkpoint, are the last epoch's);
+    - ``metrics``: the last epoch's ``train_loss``, ``val_loss`` and ``val_accuracy``;
+    - ``attrs`` (never shown to strategies): ``test_accuracy`` and ``test_loss`` of the final
+      network (when the datamodule has a test split), ``n_params``, ``flops`` (forward, one
+      sample), ``train_time_s`` (this evaluation) and ``train_time_total_s`` (all evaluations
+      that led to this checkpoint), ``epochs_run`` and ``steps_run`` (by this evaluation);
+    - ``curves``: per-epoch lists of the logged metrics, epoch = list index, earlier epochs
+      included when continuing from a checkpoint; ``epochs``: epochs trained in all;
+    - ``checkpoint``: bytes to continue from (weights, optimizer, curves, random state).
+
+    **Fidelity.** ``fidelity={"epochs": 9, "checkpoint": res.checkpoint}`` continues a trial
+    that stopped at, say, 3 epochs: only 6 more are trained and epochs keep counting from 3.
+    On CPU with the same ``num_threads`` the result equals training 9 epochs in one go.
+
+    **Reports.** ``report(epoch, **metrics)`` is called after every epoch (epoch counted from 0);
+    ``Decision.STOP`` ends training after that epoch and ``evaluate`` returns what was reached.
+
+    **Errors.** Training-health failures (NaN loss, divergence, exploding or vanishing gradients,
+    predictions collapsed to one class; see :class:`nasbook.training.HealthCheck`) raise
+    :class:`~nasbook._errors.TrialDiverged`. Mistakes in the set-up (a bad parameter, an empty
+    split, a metric that is never logged, data that does not fit the space) raise
+    :class:`~nasbook._errors.InvalidParameterError`, which stops the search.
+
+    Parameters
+    ----------
+    datamodule : lightning.LightningDataModule
+        Yields ``(x, y)`` batches with integer labels; ``test_dataloader`` is optional. It is
+        pickled to every worker: load data in ``setup()``, not in ``__init__``.
+    metric : str, default "val_accuracy"
+        The objective; one of the logged metrics (``val_accuracy``, ``val_loss``, ``train_loss``).
+    mode : {"max", "min"}, default "max"
+    max_epochs : int, default 10
+        Epochs per trial when the strategy gives no fidelity.
+    input_shape : tuple of int, optional
+        Shape of one sample; inferred from the first training batch when None.
+    n_classes : int, optional
+        Inferred when None: from ``datamodule.n_classes`` (or ``num_classes``), else from the
+        training labels (max + 1).
+    optimizer : {"adam", "adamw", "sgd"}, default "adam"
+    lr : float, default 1e-3
+    weight_decay : float, default 0.0
+    seed : int, default 0
+        Seeds weight initialisation, data order and dropout: the same seed gives the same curve
+        on CPU.
+    accelerator : {"cpu", "auto", "cuda", "gpu", "mps"}, default "cpu"
+        ``"auto"`` uses a GPU when the worker has one (always one device).
+    num_threads : int or None, default 1
+        torch intra-op threads while training (restored afterwards); None leaves torch's setting.
+        One thread per trial is fastest when several trials share a machine.
+    health : bool or dict, default True
+        False turns the health checks off; a dict sets :class:`~nasbook.training.HealthCheck`'s
+        thresholds, e.g. ``{"max_grad_norm": 1e5}``.
+
+    Examples
+    --------
+    >>> from nasbook.space import ChainSpace
+    >>> from nasbook.tasks._training import BreastCancer
+    >>> space, task = ChainSpace(kind="mlp", max_depth=2), BreastCancer(max_epochs=3)
+    >>> res = task.evaluate(space.make(layers=[["relu", 64]]), space=space)  # doctest: +SKIP
+    >>> res.epochs, len(res.curves["val_accuracy"])                          # doctest: +SKIP
+    (3, 3)
+    """
+
+    has_epochs = True
+
+    def __init__(
+        self,
+        datamodule: pl.LightningDataModule,
+        metric: str = "val_accuracy",
+        mode: Literal["max", "min"] = "max",
+        max_epochs: int = 10,
+        input_shape: Sequence[int] | None = None,
+        n_classes: int | None = None,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        seed: int = 0,
+        accelerator: str = "cpu",
+        num_threads: int | None = 1,
+        health: bool | Mapping[str, float] = True,
+    ):
+        self._datamodule = datamodule
+        self.metric = metric
+        self.mode = mode
+        self.max_epochs = max_epochs
+        self.input_shape = input_shape
+        self.n_classes = n_classes
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.seed = seed
+        self.accelerator = accelerator
+        self.num_threads = num_threads
+        self.health = health
+        self._info: dict[str, Any] | None = None
+
+    @property
+    def datamodule(self) -> pl.LightningDataModule:
+        """The data every trial trains on."""
+        return self._datamodule
+
+    # -- validation --------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Validate the parameters (cheap: loads no data, imports no torch).
+
+        ``evaluate`` calls it first; a search may call it before submitting any trial.
+        """
+        owner = type(self).__name__
+        self._check_datamodule()
+        if not isinstance(self.metric, str) or not self.metric:
+            raise InvalidParameterError(f"{owner}(metric=...) must be a metric name such as 'val_accuracy'; got {self.metric!r}.")
+        if self.mode not in ("max", "min"):
+            raise unknown_choice("mode", self.mode, ("max", "min"), f"{owner}(mode=...) says whether {self.metric!r} is maximised or minimised.")
+        check_int(owner, "max_epochs", self.max_epochs, minimum=1)
+        if self.input_shape is not None:
+            shape = self.input_shape
+            if (
+                not isinstance(shape, Sequence)
+                or isinstance(shape, str)
+                or not shape
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape)
+            ):
+                raise InvalidParameterError(
+                    f"{owner}(input_shape=...) must be the shape of one sample, positive ints such as (1, 8, 8) "
+                    f"or (30,), or None to infer it from the data; got {shape!r}."
+                )
+        check_int(owner, "n_classes", self.n_classes, minimum=2, allow_none=True)
+        if self.optimizer not in _OPTIMIZERS:
+            raise unknown_choice("optimizer", self.optimizer, _OPTIMIZERS, f"Pass {owner}(optimizer=...) one of them.")
+        if not _is_number(self.lr) or not self.lr > 0:
+            raise InvalidParameterError(f"{owner}(lr=...) must be a finite number > 0; got {self.lr!r}.")
+        if not _is_number(self.weight_decay) or self.weight_decay < 0:
+            raise InvalidParameterError(f"{owner}(weight_decay=...) must be a finite number >= 0; got {self.weight_decay!r}.")
+        check_int(owner, "seed", self.seed, minimum=0)
+        if self.accelerator not in _ACCELERATORS:
+            raise unknown_choice("accelerator", self.accelerator, _ACCELERATORS, f"Pass {owner}(accelerator=...) one of them.")
+        check_int(owner, "num_threads", self.num_threads, minimum=1, allow_none=True)
+        if not isinstance(self.health, (bool, Mapping)):
+            raise InvalidParameterError(
+                f"{owner}(health=...) must be True, False or a dict of HealthCheck thresholds; got {self.health!r}."
+            )
+
+    def _check_datamodule(self) -> None:
+        dm = self._datamodule
+        if isinstance(dm, type) or not callable(getattr(dm, "train_dataloader", None)):
+            what = f"the class {dm.__name__}" if isinstance(dm, type) else repr(dm)
+            raise InvalidParameterError(
+                f"{type(self).__name__}(datamodule=...) must be a LightningDataModule instance with a "
+                f"train_dataloader(); got {what}."
+            )
+
+    def _fidelity(self, fidelity: Mapping[str, Any] | None) -> tuple[int, Any]:
+        owner = f"{type(self).__name__}.evaluate"
+        if fidelity is None:
+            return int(self.max_epochs), None
+        if not isinstance(fidelity, Mapping):
+            raise InvalidParameterError(
+                f"{owner}(fidelity=...) must be None or a dict such as {{'epochs': 3}}; got {fidelity!r}."
+            )
+        unknown = sorted(set(map(str, fidelity)) - set(_FIDELITY_KEYS))
+        if unknown:
+            hint = did_you_mean(unknown[0], _FIDELITY_KEYS)
+            raise InvalidParameterError(
+                f"{owner}(fidelity=...) takes keys {list(_FIDELITY_KEYS)!r}; got unknown key(s) {unknown!r}{hint}."
+            )
+        epochs = fidelity.get("epochs", self.max_epochs)
+        check_int(owner, "fidelity['epochs']", epochs, minimum=1)
+        return int(epochs), fidelity.get("checkpoint")
+
+    # -- data --------------------------------------------------------------------------------------
+    def data_info(self) -> dict[str, Any]:
+        """Sizes, sample shape and classes of the data, loading it once (cached on the task).
+
+        Raises :class:`~nasbook._errors.InvalidParameterError` naming the split when the
+        training or validation split is empty.
+        """
+        if self._info is not None:
+            return self._info
+        from nasbook.training import seeded
+        from nasbook.training._data import first_batch, split_labels, split_loader, split_size
+
+        owner = type(self).__name__
+        dm = self.datamodule
+        dm_name = type(dm).__name__
+        with seeded(None):  # a shuffling loader draws from torch's generator: keep it untouched
+            dm.prepare_data()
+            dm.setup("fit")
+            sizes: dict[str, int | None] = {}
+            batch = None
+            for split in ("train", "val"):
+                loader = split_loader(dm, split)
+                if loader is None:
+                    if split == "train":
+                        raise InvalidParameterError(f"{owner}: {dm_name} defines no train_dataloader(); it has nothing to train on.")
+                    sizes[split] = None
+                    continue
+                n = split_size(loader)
+                got = first_batch(loader) if n != 0 else None
+                if n == 0 or got is None:
+                    raise InvalidParameterError(
+                        f"{owner}: the {split!r} split of {dm_name} is empty (0 samples); "
+                        f"{split}_dataloader() must yield at least one (x, y) batch."
+                    )
+                sizes[split] = n
+                if split == "train":
+                    batch = got
+            assert batch is not None
+            x, y = batch
+            labels = None
+            n_classes = getattr(dm, "n_classes", None) or getattr(dm, "num_classes", None)
+            if not (isinstance(n_classes, int) and n_classes >= 1):
+                labels = split_labels(split_loader(dm, "train"))  # type: ignore[arg-type]
+                n_classes = int(labels.max()) + 1
+            dm.setup("test")
+            test_loader = split_loader(dm, "test")
+            sizes["test"] = split_size(test_loader) if test_loader is not None else None
+        self._info = {
+            "input_shape": tuple(int(s) for s in x.shape[1:]),
+            "n_classes": int(n_classes),
+            "max_label": int(y.max()),
+            "n_train": sizes["train"],
+            "n_val": sizes["val"],
+            "n_test": sizes["test"],
+        }
+        return self._info
+
+    def meta_features(self) -> dict[str, Any]:
+        """Describe the data for the knowledge base (JSON-safe).
+
+        Keys: ``n_train``, ``n_val``, ``n_test`` (None when unknown or absent), ``n_classes``,
+        ``input_shape``, ``n_features`` (product of the input shape), ``class_entropy`` (entropy
+        of the training labels divided by ``log(n_classes)``: 1 is perfectly balanced) and
+        ``class_ratio`` (smallest over largest class count in the training split).
+        """
+        from nasbook.training._data import split_labels, split_loader
+
+        info = self.data_info()
+        shape = tuple(self.input_shape) if self.input_shape is not None else info["input_shape"]
+        n_classes = int(self.n_classes) if self.n_classes is not None else info["n_classes"]
+        labels = split_labels(split_loader(self.datamodule, "train"))  # type: ignore[arg-type]
+        counts = [int(c) for c in labels.bincount(minlength=n_classes).tolist()]
+        total = sum(counts)
+        probs = [c / total for c in counts if c > 0]
+        entropy = -sum(p * math.log(p) for p in probs)
+        return {
+            "n_train": info["n_train"],
+            "n_val": info["n_val"],
+            "n_test": info["n_test"],
+            "n_classes": n_classes,
+            "input_shape": list(shape),
+            "n_features": math.prod(shape),
+            "class_entropy": entropy / math.log(n_classes) if n_classes > 1 else 0.0,
+            "class_ratio": min(counts) / max(counts) if max(counts) > 0 else 0.0,
+        }
+
+    # -- evaluation --------------------------------------------------------------------------------
+    def evaluate(
+        self,
+        arch: Architecture,
+        *,
+        space: SearchSpace | None = None,
+        fidelity: Mapping[str, Any] | None = None,
+        report: Reporter | None = None,
+    ) -> Result:
+        self.check()
+        owner = type(self).__name__
+        if space is None:
+            raise InvalidParameterError(
+                f"{owner}.evaluate(space=...) needs the SearchSpace that architecture {arch.id!r} belongs to, "
+                "to build its network; got None."
+            )
+        epochs, checkpoint = self._fidelity(fidelity)
+        from nasbook.training import HealthCheck, load_checkpoint, profile, seeded, train
+        from nasbook.training._data import first_batch, split_loader
+
+        health: Any = self.health
+        if isinstance(health, Mapping):
+            unknown = sorted(set(health) - set(HealthCheck.PARAMS))
+            if unknown:
+                raise InvalidParameterError(
+                    f"{owner}(health=...) takes HealthCheck thresholds {list(HealthCheck.PARAMS)!r}; "
+                    f"got unknown key(s) {unknown!r}{did_you_mean(unknown[0], HealthCheck.PARAMS)}."
+                )
+        state = None
+        if checkpoint is not None:
+            state = load_checkpoint(checkpoint, owner=f"{owner}.evaluate")
+            written_for = state.get("extra", {}).get("arch_id")
+            if written_for is not None and written_for != arch.id:
+                raise InvalidParameterError(
+                    f"{owner}.evaluate: fidelity['checkpoint'] was written for architecture {written_for!r}, "
+                    f"not {arch.id!r}."
+                )
+            if int(state["epochs"]) > epochs:
+                raise InvalidParameterError(
+                    f"{owner}.evaluate(fidelity['epochs']=...) must be at least the {int(state['epochs'])} epochs "
+                    f"the checkpoint has trained; got {epochs}."
+                )
+
+        info = self.data_info()
+        given = self.input_shape is not None
+        input_shape = tuple(self.input_shape) if given else info["input_shape"]  # type: ignore[arg-type]
+        n_classes = int(self.n_classes) if self.n_classes is not None else info["n_classes"]
+        if info["max_label"] >= n_classes:
+            raise InvalidParameterError(
+                f"{owner}(n_classes=...) must exceed every label; got n_classes={n_classes} but the training "
+                f"data has label {info['max_label']}. Pass n_classes=None to infer it."
+            )
+        source = "given as input_shape" if given else "inferred from the first training batch"
+        with seeded(None):
+            x = first_batch(split_loader(self.datamodule, "train"))[0]  # type: ignore[arg-type,index]
+        with seeded(self.seed, self.num_threads):
+            try:
+                net = space.build(arch, input_shape, n_classes)
+            except InvalidParameterError as exc:
+                raise InvalidParameterError(
+                    f"{owner}: cannot build architecture {arch.id!r} of {space!r} for input_shape={input_shape} "
+                    f"({source}) and n_classes={n_classes}: {exc}"
+                ) from exc
+            try:
+                prof = profile(net, x)
+            except RuntimeError as exc:
+                sample = tuple(int(s) for s in x.shape[1:])
+                raise InvalidParameterError(
+                    f"{owner}: architecture {arch.id!r} of {space!r}, built for input_shape={input_shape} "
+                    f"({source}) and n_classes={n_classes}, does not fit the data: its first forward pass on one "
+                    f"sample of shape {sample} failed ({str(exc).splitlines()[0]}). Pass input_shape=None to "
+                    f"infer it, or input_shape={sample}."
+                ) from exc
+            if prof["n_outputs"] != n_classes:
+                raise InvalidParameterError(
+                    f"{owner}: architecture {arch.id!r} of {space!r} outputs {prof['n_outputs']} values per sample; "
+                    f"expected n_classes={n_classes} logits."
+                )
+            out = train(
+                net,
+                self.datamodule,
+                max_epochs=epochs,
+                report=report,
+                checkpoint=state,
+                seed=self.seed,
+                monitor=self.metric,
+                optimizer=self.optimizer,
+                lr=self.lr,
+                weight_decay=self.weight_decay,
+                accelerator=self.accelerator,
+                num_threads=self.num_threads,
+                health=health,
+                extra={"arch_id": arch.id, "space_id": arch.space_id},
+            )
+        curves: dict[str, list[float]] = out["curves"]
+        last = {k: v[-1] for k, v in curves.items() if v}
+        attrs: dict[str, Any] = dict(out["test"])
+        attrs.update(
+            n_params=prof["n_params"],
+            flops=prof["flops"],
+            train_time_s=out["train_time_s"],
+            train_time_total_s=out["train_time_total_s"],
+            epochs_run=out["epochs_run"],
+            steps_run=out["steps_run"],
+        )
+        return Result(
+            value=float(last.get(self.metric, math.nan)),
+            metrics=last,
+            attrs=attrs,
+            epochs=out["epochs"],
+            curves=curves,
+            checkpoint=out["checkpoint"],
+        )
+
+    # -- description -------------------------------------------------------------------------------
+    def _train_params(self) -> dict[str, Any]:
+        health = self.health if isinstance(self.health, bool) else {str(k): float(v) for k, v in self.health.items()}
+        return {
+            "metric": self.metric,
+            "mode": self.mode,
+            "max_epochs": self.max_epochs,
+            "input_shape": list(self.input_shape) if self.input_shape is not None else None,
+            "n_classes": self.n_classes,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "seed": self.seed,
+            "accelerator": self.accelerator,
+            "num_threads": self.num_threads,
+            "health": health,
+        }
+
+    def to_config(self) -> dict[str, Any]:
+        """JSON description: the training parameters and the datamodule's class and hyperparameters.
+
+        The datamodule's data is not stored: a search on user data is resumed with ``task=...``.
+        """
+        dm = self.datamodule
+        hparams = {}
+        for k, v in dict(getattr(dm, "hparams", {}) or {}).items():
+            if v is None or isinstance(v, (bool, int, float, str)):
+                hparams[str(k)] = v
+        return {
+            "class": type(self).__name__,
+            "params": self._train_params(),
+            "datamodule": {"class": f"{type(dm).__module__}.{type(dm).__qualname__}", "hparams": hparams},
+            "metric": self.metric,
+            "mode": self.mode,
+        }
+
+
+class _BundledTask(TrainingTask):
+    """A training task on a small dataset shipped with scikit-learn, created lazily."""
+
+    _dm_class: str = ""
+
+    def __init__(
+        self,
+        max_epochs: int = 10,
+        batch_size: int = 64,
+        seed: int = 0,
+        metric: str = "val_accuracy",
+        mode: Literal["max", "min"] = "max",
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        accelerator: str = "cpu",
+        num_threads: int | None = 1,
+        health: bool | Mapping[str, float] = True,
+        split_seed: int = 0,
+    ):
+        super().__init__(
+            None,  # type: ignore[arg-type]  # created on first use, in the process that trains
+            metric=metric, mode=mode, max_epochs=max_epochs, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, seed=seed, accelerator=accelerator, num_threads=num_threads, health=health,
+        )
+        self.batch_size = batch_size
+        self.split_seed = split_seed
+
+    @property
+    def datamodule(self) -> pl.LightningDataModule:
+        if self._datamodule is None:
+            from nasbook import training
+
+            self.check()
+            self._datamodule = getattr(training, self._dm_class)(batch_size=self.batch_size, split_seed=self.split_seed)
+        return self._datamodule
+
+    def _check_datamodule(self) -> None:
+        pass  # created on first use
+
+    def check(self) -> None:
+        super().check()
+        owner = type(self).__name__
+        check_int(owner, "batch_size", self.batch_size, minimum=1)
+        check_int(owner, "split_seed", self.split_seed, minimum=0)
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()  # the constructor's arguments, in its order
+        if isinstance(self.health, Mapping):
+            params["health"] = {str(k): float(v) for k, v in self.health.items()}
+        return params
+
+    def to_config(self) -> dict[str, Any]:
+        return {"class": type(self).__name__, "params": self.get_params(), "metric": self.metric, "mode": self.mode}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_datamodule"] = None  # the data is loaded again where the task lands
+        return state
+
+
+class Digits(_BundledTask):
+    """scikit-learn's handwritten digits: 1,797 images of ``(1, 8, 8)`` in [0, 1], 10 classes.
+
+    Split once (``split_seed``), stratified, into 60% train, 20% validation and 20% test. For
+    image spaces such as :class:`~nasbook.space.CellSpace` or ``ChainSpace(kind="cnn")``.
+    Parameters are those of :class:`TrainingTask`, plus ``batch_size`` (training batches) and
+    ``split_seed``; ``input_shape`` and ``n_classes`` come from the data.
+
+    Examples
+    --------
+    >>> from nasbook.space import CellSpace
+    >>> task = Digits(max_epochs=2)
+    >>> space = CellSpace()
+    >>> res = task.evaluate(space.sample(__import__("numpy").random.default_rng(0)), space=space)  # doctest: +SKIP
+    """
+
+    _dm_class = "DigitsDataModule"
+
+    @property
+    def name(self) -> str:
+        return "digits"
+
+
+class BreastCancer(_BundledTask):
+    """scikit-learn's breast-cancer table: 569 samples of 30 features, standardized with the
+    training split's statistics, 2 classes (37% / 63%).
+
+    Split once (``split_seed``), stratified, into 60% train, 20% validation and 20% test. For
+    ``ChainSpace(kind="mlp")``. Parameters as for :class:`Digits`; ``batch_size`` defaults to 32.
+    """
+
+    _dm_class = "BreastCancerDataModule"
+
+    def __init__(
+        self,
+        max_epochs: int = 10,
+        batch_size: int = 32,
+        seed: int = 0,
+        metric: str = "val_accuracy",
+        mode: Literal["max", "min"] = "max",
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        accelerator: str = "cpu",
+        num_threads: int | None = 1,
+        health: bool | Mapping[str, float] = True,
+        split_seed: int = 0,
+    ):
+        super().__init__(
+            max_epochs=max_epochs, batch_size=batch_size, seed=seed, metric=metric, mode=mode, optimizer=optimizer,
+            lr=lr, weight_decay=weight_decay, accelerator=accelerator, num_threads=num_threads, health=health,
+            split_seed=split_seed,
+        )
+
+    @property
+    def name(self) -> str:
+        return "breast_cancer"

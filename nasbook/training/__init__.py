@@ -1,0 +1,49 @@
+"""Training with Lightning: the only part of nasbook that imports ``lightning``.
+
+Importing this package imports lightning and torch (several seconds the first time in a
+process); ``nasbook`` and ``nasbook.tasks`` import it only when a training task evaluates an
+architecture. Executors can import it once per worker to pay that cost before the first trial.
+
+- :class:`ArchModule`: LightningModule around any classifier network (cross-entropy; logs
+  ``train_loss``, ``val_loss``, ``val_accuracy``, ``test_loss``, ``test_accuracy``).
+- :class:`NasbookCallback`: records per-epoch curves and reports to the search loop.
+- :class:`HealthCheck`: NaN loss, divergence, exploding/vanishing gradients, collapse to one
+  class -> :class:`~nasbook._errors.TrialDiverged`.
+- :func:`make_trainer`, :func:`train`, :func:`seeded`, :func:`profile`,
+  :func:`save_checkpoint` / :func:`load_checkpoint`.
+- Bundled data: :class:`DigitsDataModule`, :class:`BreastCancerDataModule`.
+"""
+
+from nasbook.training._callbacks import HealthCheck, NasbookCallback
+from nasbook.training._data import ArrayDataModule, BreastCancerDataModule, DigitsDataModule
+from nasbook.training._module import OPTIMIZERS, ArchModule
+from nasbook.training._train import (
+    ACCELERATORS,
+    CHECKPOINT_FORMAT,
+    load_checkpoint,
+    make_trainer,
+    profile,
+    quiet_lightning,
+    save_checkpoint,
+    seeded,
+    train,
+)
+
+__all__ = [
+    "ACCELERATORS",
+    "CHECKPOINT_FORMAT",
+    "OPTIMIZERS",
+    "ArchModule",
+    "ArrayDataModule",
+    "BreastCancerDataModule",
+    "DigitsDataModule",
+    "HealthCheck",
+    "NasbookCallback",
+    "load_checkpoint",
+    "make_trainer",
+    "profile",
+    "quiet_lightning",
+    "save_checkpoint",
+    "seeded",
+    "train",
+]

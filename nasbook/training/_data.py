@@ -1,0 +1,165 @@
+"""Small bundled datasets as LightningDataModules (scikit-learn's, nothing is downloaded)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+
+class ArrayDataModule(pl.LightningDataModule):
+    """A classification table split once, stratified and seeded, into train/val/test tensors.
+
+    Subclasses implement :meth:`load` (features and integer labels as numpy arrays) and may
+    override :meth:`transform` (fit on the training split, applied to every split). Nothing is
+    loaded until :meth:`setup`, so the module pickles as its few arguments.
+
+    Parameters
+    ----------
+    batch_size : int, default 64
+        Training batch size (evaluation uses batches of up to 1024).
+    split_seed : int, default 0
+        Seeds the split, so every search on the same data sees the same split.
+    val_fraction, test_fraction : float, default 0.2
+    """
+
+    n_classes: int = 0
+
+    def __init__(self, batch_size: int = 64, split_seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.2):
+        super().__init__()
+        self.batch_size = batch_size
+        self.split_seed = split_seed
+        self.val_fraction = val_fraction
+        self.test_fraction = test_fraction
+        self._data: dict[str, TensorDataset] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_data"] = None  # tensors are rebuilt by setup() wherever the module lands
+        return state
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def transform(self, x_train: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def setup(self, stage: str | None = None) -> None:
+        if self._data is not None:
+            return
+        from sklearn.model_selection import train_test_split
+
+        x, y = self.load()
+        idx = np.arange(len(y))
+        rest, test = train_test_split(idx, test_size=self.test_fraction, stratify=y, random_state=self.split_seed)
+        val_share = self.val_fraction / (1.0 - self.test_fraction)
+        train, val = train_test_split(rest, test_size=val_share, stratify=y[rest], random_state=self.split_seed)
+        x_train = x[train]
+        self._data = {
+            name: TensorDataset(
+                torch.as_tensor(np.ascontiguousarray(self.transform(x_train, x[rows])), dtype=torch.float32),
+                torch.as_tensor(y[rows], dtype=torch.long),
+            )
+            for name, rows in (("train", train), ("val", val), ("test", test))
+        }
+
+    def dataset(self, split: str) -> TensorDataset:
+        """The tensors of ``split`` (``"train"``, ``"val"`` or ``"test"``), loading them if needed."""
+        self.setup()
+        assert self._data is not None
+        return self._data[split]
+
+    def train_dataloader(self) -> DataLoader[Any]:
+        data = self.dataset("train")
+        # a last batch of one sample breaks BatchNorm in training mode: drop it rather than fail
+        return DataLoader(data, batch_size=self.batch_size, shuffle=True, drop_last=len(data) % self.batch_size == 1)
+
+    def val_dataloader(self) -> DataLoader[Any]:
+        return DataLoader(self.dataset("val"), batch_size=1024)
+
+    def test_dataloader(self) -> DataLoader[Any]:
+        return DataLoader(self.dataset("test"), batch_size=1024)
+
+
+class DigitsDataModule(ArrayDataModule):
+    """scikit-learn's 1,797 handwritten digits: ``(1, 8, 8)`` images scaled to [0, 1], 10 classes."""
+
+    n_classes = 10
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.datasets import load_digits
+
+        data = load_digits()
+        x = (np.asarray(data.data, dtype=np.float32) / 16.0).reshape(-1, 1, 8, 8)
+        return x, np.asarray(data.target, dtype=np.int64)
+
+
+class BreastCancerDataModule(ArrayDataModule):
+    """scikit-learn's 569 breast-cancer biopsies: 30 features standardized on the training split, 2 classes."""
+
+    n_classes = 2
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.datasets import load_breast_cancer
+
+        data = load_breast_cancer()
+        return np.asarray(data.data, dtype=np.float32), np.asarray(data.target, dtype=np.int64)
+
+    def transform(self, x_train: np.ndarray, x: np.ndarray) -> np.ndarray:
+        mean = x_train.mean(axis=0)
+        std = x_train.std(axis=0)
+        std[std == 0] = 1.0
+        out: np.ndarray = ((x - mean) / std).astype(np.float32)
+        return out
+
+
+# -- looking into any datamodule -------------------------------------------------------------------
+def split_loader(datamodule: pl.LightningDataModule, split: str) -> DataLoader[Any] | None:
+    """``datamodule``'s dataloader for ``split``, or None when it does not define one."""
+    from lightning.pytorch.utilities.model_helpers import is_overridden
+
+    name = f"{split}_dataloader"
+    if not is_overridden(name, datamodule, pl.LightningDataModule):
+        return None
+    loader = getattr(datamodule, name)()
+    if isinstance(loader, (list, tuple)):  # several loaders: the first one stands for the split
+        loader = loader[0] if loader else None
+    return loader  # type: ignore[no-any-return]
+
+
+def split_size(loader: DataLoader[Any]) -> int | None:
+    """Samples in a loader's dataset, or None when the dataset has no length."""
+    dataset = getattr(loader, "dataset", None)
+    try:
+        return len(dataset)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def first_batch(loader: Iterable[Any]) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The first ``(x, y)`` batch of a loader, or None when it yields nothing."""
+    for batch in loader:
+        if isinstance(batch, (list, tuple)) and len(batch) >= 2:
+            return batch[0], batch[1]
+        raise TypeError(f"a batch must be an (x, y) pair; got {type(batch).__name__}")
+    return None
+
+
+def split_labels(loader: DataLoader[Any]) -> torch.Tensor:
+    """Every label of a split: read from a ``TensorDataset`` (or a ``targets`` attribute), else by iterating."""
+    dataset: Dataset[Any] | None = getattr(loader, "dataset", None)
+    if isinstance(dataset, TensorDataset) and len(dataset.tensors) >= 2:
+        return dataset.tensors[1].reshape(-1).long()
+    targets = getattr(dataset, "targets", None)
+    if targets is not None:
+        return torch.as_tensor(np.asarray(targets)).reshape(-1).long()
+    labels = []
+    for batch in loader:
+        labels.append(torch.as_tensor(batch[1]).reshape(-1).long())
+    return torch.cat(labels) if labels else torch.zeros(0, dtype=torch.long)

@@ -1,0 +1,365 @@
+"""``train``: one quiet, seeded Lightning fit that can continue from a checkpoint."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import math
+import pickle
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torch import nn
+
+from nasbook._errors import InvalidParameterError, check_int
+from nasbook.tasks._base import Reporter
+from nasbook.training._callbacks import HealthCheck, NasbookCallback, TrialDiverged
+from nasbook.training._module import ArchModule
+
+#: Accelerators :func:`train` accepts (passed on to ``lightning.Trainer``).
+ACCELERATORS: tuple[str, ...] = ("auto", "cpu", "cuda", "gpu", "mps")
+#: Written into every checkpoint; a checkpoint of another format is refused.
+CHECKPOINT_FORMAT = "nasbook-checkpoint-1"
+
+# lightning's messages that say nothing useful about a small in-memory dataset, and one
+# deprecation lightning triggers itself with recent torch
+_QUIET = (
+    r".*does not have many workers.*",
+    r".*is smaller than the logging interval.*",
+    r".*isinstance\(treespec, LeafSpec\).*",
+)
+
+
+def quiet_lightning() -> None:
+    """Set lightning's loggers to WARNING: no "GPU available" or "Seed set" lines in the notebook."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def make_trainer(
+    max_epochs: int,
+    *,
+    callbacks: Sequence[pl.Callback] = (),
+    accelerator: str = "cpu",
+    **kwargs: Any,
+) -> pl.Trainer:
+    """A ``lightning.Trainer`` that writes nothing and prints nothing.
+
+    No checkpoints, no logger (so no ``lightning_logs/``), no progress bar or model summary, no
+    sanity validation, one device (a dask-cuda worker sees only its own GPU). ``kwargs`` go to
+    ``lightning.Trainer`` and override these defaults.
+
+    Examples
+    --------
+    >>> trainer = make_trainer(3)
+    >>> trainer.max_epochs, trainer.logger
+    (3, None)
+    """
+    quiet_lightning()
+    options: dict[str, Any] = {
+        "max_epochs": max_epochs,
+        "accelerator": accelerator,
+        "devices": 1,
+        "callbacks": list(callbacks),
+        "enable_checkpointing": False,
+        "logger": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "num_sanity_val_steps": 0,
+    }
+    options.update(kwargs)
+    return pl.Trainer(**options)
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None, num_threads: int | None = None) -> Iterator[None]:
+    """Run a block with torch's CPU generator seeded, and ``num_threads`` intra-op threads.
+
+    The generator state and the thread count are restored on exit, so training in the notebook
+    process leaves the user's own random streams alone. (CUDA generators are seeded, not restored.)
+    """
+    previous_threads = torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
+        try:
+            yield
+        finally:
+            if num_threads is not None:
+                torch.set_num_threads(previous_threads)
+
+
+def profile(net: nn.Module, x: torch.Tensor) -> dict[str, int | None]:
+    """``n_params``, forward ``flops`` per sample and ``n_outputs`` of ``net`` on one sample of ``x``.
+
+    Runs one forward pass in eval mode without gradients, so it also checks that ``net`` takes
+    inputs shaped like ``x``: a shape mismatch raises the ``RuntimeError`` of that pass.
+    FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (a multiply-add is 2);
+    ops it does not know (pooling, activations) count 0. ``flops`` is None if counting fails.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    n_params = sum(p.numel() for p in net.parameters())
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            sample = x[:1]
+            flops: int | None
+            try:
+                counter = FlopCounterMode(display=False)
+                with counter:
+                    out = net(sample)
+                flops = int(counter.get_total_flops())
+            except RuntimeError:
+                out = net(sample)  # a real shape error raises here, outside the counter
+                flops = None
+    finally:
+        net.train(was_training)
+    n_outputs = int(out[0].numel()) if isinstance(out, torch.Tensor) and out.dim() >= 1 else None
+    return {"n_params": int(n_params), "flops": flops, "n_outputs": n_outputs}
+
+
+def _to_cpu(obj: Any) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, Mapping):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
+def save_checkpoint(state: Mapping[str, Any]) -> bytes:
+    """``torch.save`` ``state`` (tensors moved to CPU) to bytes, tagged with the checkpoint format."""
+    buf = io.BytesIO()
+    torch.save({"format": CHECKPOINT_FORMAT, **_to_cpu(state)}, buf)
+    return buf.getvalue()
+
+
+def load_checkpoint(data: object, owner: str = "train") -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`, with ``torch.load(weights_only=True)``.
+
+    Only tensors, numbers, strings and containers can come back: a file that holds anything
+    else (an arbitrary pickled object) is refused, not executed.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InvalidParameterError(
+            f"{owner}: fidelity['checkpoint'] must be the bytes of a previous Result.checkpoint; "
+            f"got {type(data).__name__}."
+        )
+    try:
+        with warnings.catch_warnings():  # "Detected pickle protocol 4": a foreign file, refused below anyway
+            warnings.filterwarnings("ignore", message=r".*pickle protocol.*")
+            state = torch.load(io.BytesIO(bytes(data)), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, TypeError) as exc:
+        raise InvalidParameterError(
+            f"{owner}: fidelity['checkpoint'] is not a nasbook checkpoint (torch.load with weights_only=True "
+            f"refused it: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__})."
+        ) from exc
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        fmt = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise InvalidParameterError(
+            f"{owner}: fidelity['checkpoint'] has format {fmt!r}; expected {CHECKPOINT_FORMAT!r}, "
+            "the Result.checkpoint of a TrainingTask evaluation."
+        )
+    return state
+
+
+def train(
+    net: nn.Module,
+    datamodule: pl.LightningDataModule,
+    *,
+    max_epochs: int,
+    report: Reporter | None = None,
+    checkpoint: bytes | Mapping[str, Any] | None = None,
+    seed: int | None = 0,
+    monitor: str = "val_accuracy",
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    accelerator: str = "cpu",
+    num_threads: int | None = 1,
+    health: HealthCheck | Mapping[str, Any] | bool = True,
+    test: bool = True,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train ``net`` on ``datamodule`` until ``max_epochs`` epochs in all; return what happened.
+
+    With a ``checkpoint`` (a previous run's ``"checkpoint"`` bytes), the network weights,
+    optimizer state, curves, epoch and step counters and torch's random state are restored, and
+    only ``max_epochs - checkpoint epochs`` more epochs are trained. On CPU with the same
+    ``num_threads`` this continues exactly as an uninterrupted run would have.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Maps ``(batch, *input_shape)`` to ``(batch, n_classes)`` logits. Build it inside
+        :func:`seeded` for reproducible initial weights.
+    datamodule : lightning.LightningDataModule
+        Yields ``(x, y)`` batches; ``test_dataloader`` is optional.
+    max_epochs : int
+        Epochs in all, including those in ``checkpoint``.
+    report : callable, optional
+        ``report(epoch, **metrics) -> Decision``, called after every epoch (epoch counted from
+        0, across checkpoints); ``Decision.STOP`` ends training after that epoch.
+    checkpoint : bytes or dict, optional
+    seed : int or None, default 0
+        Seeds torch for the data order and dropout (ignored with a checkpoint, which holds the
+        random state to continue from).
+    monitor : str, default "val_accuracy"
+        Must be logged (checked after the first epoch).
+    optimizer, lr, weight_decay
+        See :class:`ArchModule`.
+    accelerator : {"cpu", "auto", "cuda", "gpu", "mps"}, default "cpu"
+    num_threads : int or None, default 1
+        torch intra-op threads while training (restored afterwards); None leaves them alone.
+    health : HealthCheck, dict or bool, default True
+        True: a default :class:`HealthCheck`; a dict: its keyword arguments; False: none.
+    test : bool, default True
+        Evaluate the final network on the test split when the datamodule has one.
+    extra : dict, optional
+        Plain data stored in the checkpoint under ``"extra"`` (e.g. the architecture id).
+
+    Returns
+    -------
+    dict
+        ``curves`` (metric -> per-epoch list, all epochs), ``epochs`` (in all), ``epochs_run`` and
+        ``steps_run`` (by this call), ``steps`` (optimizer steps in all), ``stopped`` (True when
+        ``report`` said STOP), ``test`` (``test_loss``, ``test_accuracy``, or empty),
+        ``train_time_s`` (this call's fit), ``train_time_total_s`` (all fits),
+        ``checkpoint`` (bytes).
+
+    Raises
+    ------
+    TrialDiverged
+        From :class:`HealthCheck`, with attributes ``epochs`` (completed before the failure) and
+        ``curves`` (their metrics).
+    InvalidParameterError
+        For a bad setting, an unreadable checkpoint or a ``monitor`` that is never logged.
+    """
+    check_int("train", "max_epochs", max_epochs, minimum=1)
+    if accelerator not in ACCELERATORS:
+        raise InvalidParameterError(
+            f"accelerator must be one of {', '.join(map(repr, ACCELERATORS))}; got {accelerator!r}."
+        )
+    state: dict[str, Any] | None = None
+    if checkpoint is not None:
+        state = dict(checkpoint) if isinstance(checkpoint, Mapping) else load_checkpoint(checkpoint)
+    done = int(state["epochs"]) if state else 0
+    if done > max_epochs:
+        raise InvalidParameterError(
+            f"the checkpoint has already trained {done} epochs, more than the {max_epochs} asked for; "
+            f"ask for epochs >= {done}."
+        )
+    curves: dict[str, list[float]] = {k: list(v) for k, v in (state or {}).get("curves", {}).items()}
+    if state and state.get("optimizer_name", optimizer) != optimizer:
+        raise InvalidParameterError(
+            f"the checkpoint was trained with optimizer {state['optimizer_name']!r}; continue it with the same "
+            f"optimizer, not {optimizer!r}."
+        )
+    if state:
+        try:
+            net.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            raise InvalidParameterError(
+                f"the checkpoint does not fit this network (was it written for another architecture?): "
+                f"{str(exc).splitlines()[0]}"
+            ) from exc
+    module = ArchModule(
+        net, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
+        optimizer_state=state["optimizer"] if state else None,
+    )
+    recorder = NasbookCallback(report, monitor, epoch_offset=done, curves=curves)
+    callbacks: list[pl.Callback] = [recorder]
+    steps_before = int(state.get("steps", 0)) if state else 0
+    if health is not False:
+        if isinstance(health, HealthCheck):
+            checker = health
+        else:
+            checker = HealthCheck(**(dict(health) if isinstance(health, Mapping) else {}))
+        checker.epoch_offset, checker.step_offset = done, steps_before
+        first = curves.get("train_loss", [])
+        if checker.reference_loss is None and first and math.isfinite(first[0]):
+            checker.reference_loss = float(first[0])
+        callbacks.insert(0, checker)
+    trainer = make_trainer(max_epochs - done, callbacks=callbacks, accelerator=accelerator)
+    with seeded(seed if state is None else None, num_threads), warnings.catch_warnings():
+        for pattern in _QUIET:
+            warnings.filterwarnings("ignore", message=pattern)
+        if state is not None and isinstance(state.get("rng"), torch.Tensor):
+            torch.set_rng_state(state["rng"])
+        t0 = time.perf_counter()
+        if max_epochs > done:
+            try:
+                _interruptible(trainer.fit, module, datamodule=datamodule)
+            except TrialDiverged as exc:
+                # what was reached before the failure, for the record (plain data: it pickles)
+                vars(exc).update(epochs=recorder.epochs, curves={k: list(v) for k, v in recorder.curves.items()})
+                raise
+        fit_s = time.perf_counter() - t0
+        rng = torch.get_rng_state()
+        steps_run = int(trainer.global_step)
+        tested: dict[str, float] = {}
+        if test and _has_test_split(datamodule):
+            out = _interruptible(trainer.test, module, datamodule=datamodule, verbose=False)
+            tested = {k: float(v) for k, v in (out[0] if out else {}).items()}
+    opt_state = module.optimizer_state
+    if trainer.optimizers:
+        opt_state = trainer.optimizers[0].state_dict()
+    total_s = float(state.get("train_time_total_s", 0.0)) + fit_s if state else fit_s
+    new_state = {
+        "model": net.state_dict(),
+        "optimizer": opt_state if opt_state is not None else {},
+        "optimizer_name": optimizer,
+        "epochs": recorder.epochs,
+        "steps": steps_before + steps_run,
+        "curves": recorder.curves,
+        "rng": rng,
+        "train_time_total_s": total_s,
+        "extra": dict(extra or {}),
+    }
+    return {
+        "curves": recorder.curves,
+        "epochs": recorder.epochs,
+        "epochs_run": recorder.epochs_run,
+        "steps_run": steps_run,
+        "steps": steps_before + steps_run,
+        "stopped": recorder.stopped,
+        "test": tested,
+        "train_time_s": fit_s,
+        "train_time_total_s": total_s,
+        "checkpoint": save_checkpoint(new_state),
+    }
+
+
+def _interruptible(trainer_fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``trainer.fit``/``test`` so that Ctrl+C stays a ``KeyboardInterrupt``.
+
+    On a KeyboardInterrupt Lightning ignores SIGINT from then on and calls ``sys.exit(1)``: in a
+    notebook that leaves a kernel that can no longer be interrupted. Undo both.
+    """
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        return trainer_fn(*args, **kwargs)
+    except SystemExit as exc:
+        if not isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        if handler is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, handler)
+        raise exc.__context__ from None
+
+
+def _has_test_split(datamodule: pl.LightningDataModule) -> bool:
+    from lightning.pytorch.utilities.model_helpers import is_overridden
+
+    return bool(is_overridden("test_dataloader", datamodule, pl.LightningDataModule))
