@@ -6,7 +6,11 @@ through its subpackage: ``nasbook.space``, ``nasbook.tasks``, ``nasbook.strategi
 """
 
 from nasbook._errors import NasbookError
+from nasbook._options import get_options, set_options
 from nasbook._version import __version__
 from nasbook.search import Budget, Search, Trial, TrialState, load_search
 
-__all__ = ["Budget", "NasbookError", "Search", "Trial", "TrialState", "__version__", "load_search"]
+__all__ = [
+    "Budget", "NasbookError", "Search", "Trial", "TrialState", "__version__", "get_options", "load_search",
+    "set_options",
+]

@@ -145,6 +145,9 @@ class Search:
                 raise InvalidParameterTypeError(f"Search(callbacks=...) must hold callables fn(search, trial); got {cb!r}.")
         self.executor = resolve_executor(executor)
         self.trial_timeout_s = _check_timeout(trial_timeout_s)
+        check = getattr(task, "check", None)
+        if callable(check):
+            check()  # cheap set-up checks (no training) before anything is stored
         from nasbook.storage import open_storage
 
         self._storage = open_storage(storage)
@@ -179,6 +182,7 @@ class Search:
         self._tell_seq: dict[int, int] = {}  # number -> order in which the strategy was told
         self._checkpoints: dict[int, bytes] = {}  # number -> state to continue from (in memory only)
         self._epochs_spent = 0
+        self._waiting = False
         self._executor_started = False
 
     # -- public read API -------------------------------------------------------------------------
@@ -207,6 +211,11 @@ class Search:
     @property
     def mode(self) -> str:
         return self.task.mode
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from nasbook.display import repr_mimebundle
+
+        return repr_mimebundle(self, include=include, exclude=exclude)
 
     def __repr__(self) -> str:
         best = "" if self._best is None else f", best {self._best.value:.6g} ({self._best.arch.id})"
@@ -300,6 +309,8 @@ class Search:
         arch = proposal.arch
         if res is not None and res.checkpoint is not None:
             self._checkpoints[outcome.number] = res.checkpoint
+        if proposal.parent is not None:  # continued: the child's checkpoint supersedes the parent's
+            self._checkpoints.pop(proposal.parent, None)
         state = _STATES[outcome.state]
         attrs: dict[str, Any] = dict(res.attrs) if res is not None else {}
         if outcome.traceback:
@@ -380,10 +391,19 @@ class Search:
         return self
 
     def _ask(self) -> Proposal | None:
+        """The next proposal; None when the strategy has nothing (more) to propose.
+
+        ``self._waiting`` tells the two apart: True when the strategy waits for running trials
+        (synchronous successive halving between rungs), False when it is exhausted.
+        """
+        self._waiting = False
         try:
             asked = self.strategy.ask()
         except SpaceExhausted as exc:
             warnings.warn(f"Search {self.name!r} stopped early: {exc}.", stacklevel=4)
+            return None
+        if asked is None:
+            self._waiting = True
             return None
         proposal = asked if isinstance(asked, Proposal) else Proposal(asked)
         if proposal.arch.space_id != self.space.space_id:
@@ -423,6 +443,9 @@ class Search:
         while not self._spent(t_start):
             proposal = self._ask()
             if proposal is None:
+                if self._waiting:
+                    warnings.warn(f"Search {self.name!r} stopped: {self.strategy!r} waits for trials, but none is running.",
+                                  stacklevel=3)
                 return
             number, told = len(self._trials), self._n_told
 
@@ -455,6 +478,11 @@ class Search:
                             break
                         maybe = self._ask()
                         if maybe is None:
+                            if self._waiting and running:
+                                break  # the strategy waits for a running trial to finish
+                            if self._waiting:
+                                warnings.warn(f"Search {self.name!r} stopped: {self.strategy!r} waits for trials, "
+                                              "but none is running.", stacklevel=3)
                             exhausted = True
                             break
                         proposal, number, told = maybe, self._next_number(running), self._n_told
@@ -578,7 +606,7 @@ def _rebuild_task(config: dict[str, Any]) -> Task:
     from nasbook import tasks as tasks_mod
 
     cls = getattr(tasks_mod, config.get("class", ""), None)
-    if not (isinstance(cls, type) and issubclass(cls, Task)) or config.get("class") not in {"NasBenchGraph"}:
+    if not (isinstance(cls, type) and issubclass(cls, Task)) or config.get("class") not in {"NasBenchGraph", "Digits", "BreastCancer"}:
         raise InvalidParameterError(
             f"the stored search evaluates on {config.get('class')!r}, which nasbook cannot rebuild from storage "
             "(it may hold user data); pass task=... to load_search."

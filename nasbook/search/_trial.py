@@ -80,6 +80,11 @@ class Trial:
             return None
         return self.finished_at - self.started_at
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from nasbook.display import repr_mimebundle
+
+        return repr_mimebundle(self, include=include, exclude=exclude)
+
     def __repr__(self) -> str:
         value = "" if self.value is None else f" value={self.value:.6g}"
         reason = f" reason={self.reason!r}" if self.reason else ""

@@ -151,3 +151,9 @@ class BaseStrategy(abc.ABC):
             arch = space.sample(rng)
             if self._is_new(arch):
                 return arch
+
+
+def clone(strategy: BaseStrategy) -> BaseStrategy:
+    """A fresh, un-set-up copy with the same constructor arguments (nested strategies cloned too)."""
+    params: dict[str, Any] = {k: clone(v) if isinstance(v, BaseStrategy) else v for k, v in strategy.get_params().items()}
+    return type(strategy)(**params)

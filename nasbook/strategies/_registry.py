@@ -9,12 +9,16 @@ from nasbook._errors import InvalidParameterTypeError, unknown_choice
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._local import LocalSearch
+from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
 from nasbook.strategies._random import RandomSearch
 
 BUILTIN: dict[str, type[BaseStrategy]] = {
     "random": RandomSearch,
     "evolution": RegularizedEvolution,
     "local": LocalSearch,
+    "asha": ASHA,
+    "sh": SuccessiveHalving,
+    "hyperband": Hyperband,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
 

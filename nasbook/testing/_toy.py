@@ -66,15 +66,23 @@ class ToyTask(Task):
         final = float(x @ self._w + 0.1 * jitter)
         if not self.epochs:
             return Result(final, attrs={"test_score": float(x @ self._w)})
+        import json
         import time
 
         from nasbook.tasks import Decision
 
-        n = int((fidelity or {}).get("epochs", self.epochs))
+        fidelity = fidelity or {}
+        n = int(fidelity.get("epochs", self.epochs))
         curve: list[float] = []
-        for epoch in range(n):
+        if fidelity.get("checkpoint") is not None:  # continue where the parent trial stopped
+            curve = list(json.loads(fidelity["checkpoint"])["curve"])
+        start = len(curve)
+        for epoch in range(start, n):
             time.sleep(self.epoch_s)
             curve.append(final - 2.0 / (epoch + 1))  # rises towards the final value
             if report is not None and report(epoch, **{self.metric: curve[-1]}) is Decision.STOP:
                 break
-        return Result(curve[-1], attrs={"test_score": float(x @ self._w)}, epochs=len(curve), curves={self.metric: curve})
+        return Result(
+            curve[-1], metrics={"epochs_run": len(curve) - start}, attrs={"test_score": float(x @ self._w)},
+            epochs=len(curve), curves={self.metric: curve}, checkpoint=json.dumps({"curve": curve}).encode(),
+        )

@@ -54,3 +54,33 @@ class TestLocalSearchOnChains(StrategyContract):
     @pytest.fixture
     def strategy(self):
         return LocalSearch(n_initial=5)
+
+
+class TestASHA(StrategyContract):
+    task_epochs = 9
+
+    @pytest.fixture
+    def strategy(self):
+        from nasbook.strategies import ASHA
+
+        return ASHA(base=RegularizedEvolution(population_size=10, sample_size=3), min_epochs=1, max_epochs=9, eta=3)
+
+
+class TestSuccessiveHalving(StrategyContract):
+    task_epochs = 9
+
+    @pytest.fixture
+    def strategy(self):
+        from nasbook.strategies import SuccessiveHalving
+
+        return SuccessiveHalving(base="random", min_epochs=1, max_epochs=9, eta=3)
+
+
+class TestHyperband(StrategyContract):
+    task_epochs = 9
+
+    @pytest.fixture
+    def strategy(self):
+        from nasbook.strategies import Hyperband
+
+        return Hyperband(base="evolution", min_epochs=1, max_epochs=9, eta=3)

@@ -1,0 +1,257 @@
+"""Multi-fidelity scheduling over epochs: ASHA, successive halving and Hyperband.
+
+Each wraps a *proposing* strategy (``base``: "random", "evolution", any BaseStrategy) that picks
+new architectures; the wrapper decides how many epochs each gets. A promotion is a new trial of
+the same architecture with more epochs and ``parent`` = the trial it continues from, so a
+training task resumes from that trial's checkpoint instead of retraining from scratch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from nasbook._errors import InvalidParameterError, check_int
+from nasbook.strategies._base import BaseStrategy, Proposal, clone
+
+if TYPE_CHECKING:
+    from nasbook.search import Trial
+    from nasbook.space import Architecture
+
+
+def rung_epochs(min_epochs: int, max_epochs: int, eta: int) -> list[int]:
+    """``[min, min*eta, min*eta^2, ..., max]``: the epochs at which trials are compared."""
+    rungs = [min_epochs]
+    while rungs[-1] * eta < max_epochs:
+        rungs.append(rungs[-1] * eta)
+    if rungs[-1] != max_epochs:
+        rungs.append(max_epochs)
+    return rungs
+
+
+class _MultiFidelity(BaseStrategy):
+    """Shared parameters, validation and base-strategy plumbing."""
+
+    def __init__(
+        self,
+        base: str | BaseStrategy = "random",
+        min_epochs: int = 1,
+        max_epochs: int = 27,
+        eta: int = 3,
+        seed: int | None = None,
+        allow_duplicates: bool = False,
+    ):
+        super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self.base = base
+        self.min_epochs = min_epochs
+        self.max_epochs = max_epochs
+        self.eta = eta
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        name = type(self).__name__
+        check_int(name, "min_epochs", self.min_epochs, minimum=1)
+        check_int(name, "max_epochs", self.max_epochs, minimum=1)
+        check_int(name, "eta", self.eta, minimum=2)
+        if self.max_epochs < self.min_epochs:
+            raise InvalidParameterError(
+                f"{name}(max_epochs=...) must be >= min_epochs ({self.min_epochs}); got {self.max_epochs}."
+            )
+        if isinstance(self.base, _MultiFidelity):
+            raise InvalidParameterError(f"{name}(base=...) must be a proposing strategy, not another scheduler; got {self.base!r}.")
+
+    def to_config(self) -> dict[str, Any]:
+        cfg = super().to_config()
+        base = self.base
+        cfg["params"]["base"] = base.to_config() if isinstance(base, BaseStrategy) else base
+        return cfg
+
+    def _setup(self) -> None:
+        from nasbook.strategies._registry import get_strategy
+
+        base = self.base
+        if isinstance(base, dict):  # rebuilt from a stored configuration
+            from nasbook.strategies._registry import strategy_class
+
+            base = strategy_class(base.get("alias") or base["class"])(**base.get("params", {}))
+        self.base_ = clone(base) if isinstance(base, BaseStrategy) else get_strategy(base)
+        seed = int(self.rng_.integers(2**31))
+        self.base_.setup(self.space_, seed=seed, mode=self.mode_)
+        self.rungs_ = rung_epochs(self.min_epochs, self.max_epochs, self.eta)
+
+    def _new_arch(self) -> Architecture:
+        asked = self.base_.ask()
+        return asked.arch if isinstance(asked, Proposal) else asked
+
+
+class ASHA(_MultiFidelity):
+    """Asynchronous successive halving (Li et al., 2020).
+
+    New architectures (from ``base``) start at ``min_epochs``. Whenever a worker is free, the
+    best not-yet-promoted trial among the top ``1/eta`` of the highest possible rung is promoted
+    to the next rung (``eta`` times the epochs); otherwise a new architecture starts. No rung
+    waits for stragglers, which keeps every worker busy.
+
+    Parameters
+    ----------
+    base : str or BaseStrategy
+        Proposes new architectures; it is told the results of the first rung.
+    min_epochs, max_epochs : int
+        Epochs of the first and the last rung.
+    eta : int
+        Reduction factor (>= 2).
+    """
+
+    alias: ClassVar[str] = "asha"
+
+    def _setup(self) -> None:
+        super()._setup()
+        n = len(self.rungs_)
+        self.results_: list[dict[str, tuple[float, int, Architecture]]] = [{} for _ in range(n)]
+        self.promoted_: list[set[str]] = [set() for _ in range(n)]
+        self.pending_: dict[str, int] = {}
+
+    def _ask(self) -> Proposal:
+        for k in range(len(self.rungs_) - 2, -1, -1):
+            results = self.results_[k]
+            n_top = len(results) // self.eta
+            if n_top == 0:
+                continue
+            top = sorted(results.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:n_top]
+            for arch_id, (_, number, arch) in top:
+                if arch_id not in self.promoted_[k] and arch_id not in self.pending_:
+                    self.promoted_[k].add(arch_id)
+                    self.pending_[arch_id] = k + 1
+                    return Proposal(arch, epochs=self.rungs_[k + 1], parent=number)
+        arch = self._new_arch()
+        self.pending_[arch.id] = 0
+        return Proposal(arch, epochs=self.rungs_[0])
+
+    def _tell(self, trial: Trial) -> None:
+        k = self.pending_.pop(trial.arch.id, None)
+        if k is None:  # a trial this scheduler did not ask for (a warm start): place it by epochs
+            if trial.epochs not in self.rungs_:
+                return
+            k = self.rungs_.index(trial.epochs)
+        if trial.value is not None:
+            self.results_[k][trial.arch.id] = (self._score(trial), trial.number, trial.arch)
+        if k == 0:
+            self.base_.tell(trial)
+
+
+class SuccessiveHalving(_MultiFidelity):
+    """Synchronous successive halving (Jamieson & Talwalkar, 2016), bracket after bracket.
+
+    A bracket starts ``n_initial`` architectures at ``min_epochs``, waits until all have
+    finished, continues the best ``1/eta`` to ``eta`` times the epochs, and so on up to
+    ``max_epochs``; then the next bracket starts. While a rung is unfinished and nothing can be
+    promoted, ``ask`` returns None and the search waits for running trials.
+
+    Parameters
+    ----------
+    n_initial : int or None
+        Architectures per bracket (default ``eta ** (number of rungs - 1)``).
+    """
+
+    alias: ClassVar[str] = "sh"
+
+    def __init__(
+        self,
+        base: str | BaseStrategy = "random",
+        min_epochs: int = 1,
+        max_epochs: int = 27,
+        eta: int = 3,
+        n_initial: int | None = None,
+        seed: int | None = None,
+        allow_duplicates: bool = False,
+    ):
+        super().__init__(base, min_epochs, max_epochs, eta, seed, allow_duplicates)
+        self.n_initial = n_initial
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_int(type(self).__name__, "n_initial", self.n_initial, minimum=1, allow_none=True)
+
+    def _brackets(self) -> list[tuple[int, list[int]]]:
+        """(architectures, rung epochs) of each bracket in the cycle."""
+        rungs = self.rungs_
+        n = self.n_initial if self.n_initial is not None else self.eta ** (len(rungs) - 1)
+        return [(n, rungs)]
+
+    def _setup(self) -> None:
+        super()._setup()
+        self.cycle_ = self._brackets()
+        self.bracket_index_ = -1
+        self._next_bracket()
+        self.pending_: dict[str, int] = {}
+
+    def _next_bracket(self) -> None:
+        self.bracket_index_ += 1
+        n, rungs = self.cycle_[self.bracket_index_ % len(self.cycle_)]
+        self.b_rungs_ = rungs
+        self.b_sizes_ = [max(1, n // self.eta**k) for k in range(len(rungs))]
+        self.b_results_: list[dict[str, tuple[float, int, Architecture]]] = [{} for _ in rungs]
+        self.b_started_ = [0 for _ in rungs]
+        self.b_queue_: list[tuple[Architecture, int]] = []  # promotions waiting: (arch, parent)
+        self.b_rung_ = 0
+
+    def _ask(self) -> Proposal | None:  # type: ignore[override]
+        while True:
+            k = self.b_rung_
+            if k == 0 and self.b_started_[0] < self.b_sizes_[0]:
+                arch = self._new_arch()
+                self.b_started_[0] += 1
+                self.pending_[arch.id] = 0
+                return Proposal(arch, epochs=self.b_rungs_[0])
+            if self.b_queue_:
+                arch, parent = self.b_queue_.pop(0)
+                self.b_started_[k] += 1
+                self.pending_[arch.id] = k
+                return Proposal(arch, epochs=self.b_rungs_[k], parent=parent)
+            done = len(self.b_results_[k]) + self._lost(k)
+            if done < self.b_started_[k]:
+                return None  # wait for this rung to finish
+            if k + 1 < len(self.b_rungs_) and self.b_results_[k]:
+                ranked = sorted(self.b_results_[k].items(), key=lambda kv: (-kv[1][0], kv[1][1]))
+                keep = ranked[: self.b_sizes_[k + 1]]
+                self.b_queue_ = [(a, number) for _, (_, number, a) in keep]
+                self.b_rung_ = k + 1
+                continue
+            self._next_bracket()
+
+    def _lost(self, k: int) -> int:
+        return getattr(self, "_failed", {}).get((self.bracket_index_, k), 0)
+
+    def ask(self) -> Proposal | None:  # type: ignore[override]
+        asked = self._ask()
+        if asked is not None:
+            self.seen_.add(asked.arch.id)
+        return asked
+
+    def _tell(self, trial: Trial) -> None:
+        k = self.pending_.pop(trial.arch.id, None)
+        if k is None:
+            return  # not part of the current bracket (e.g. a warm start)
+        if trial.value is None:  # failed: count it as finished so the rung can complete
+            failed: dict[tuple[int, int], int] = self.__dict__.setdefault("_failed", {})
+            failed[(self.bracket_index_, k)] = failed.get((self.bracket_index_, k), 0) + 1
+        else:
+            self.b_results_[k][trial.arch.id] = (self._score(trial), trial.number, trial.arch)
+        if k == 0:
+            self.base_.tell(trial)
+
+
+class Hyperband(SuccessiveHalving):
+    """Hyperband (Li et al., 2018): successive-halving brackets that trade many short runs
+    against few long ones, cycling from the most aggressive bracket to plain full training."""
+
+    alias: ClassVar[str] = "hyperband"
+
+    def _brackets(self) -> list[tuple[int, list[int]]]:
+        rungs = self.rungs_
+        s_max = len(rungs) - 1
+        out = []
+        for s in range(s_max, -1, -1):
+            n = math.ceil((s_max + 1) / (s + 1) * self.eta**s)
+            out.append((n, rungs[s_max - s:]))
+        return out
