@@ -97,11 +97,12 @@ def _budget_used(search: Search, trials: Sequence[Trial]) -> str:
     if getattr(budget, "trials", None) is not None:
         parts.append(f"{len(trials)} of {budget.trials} trials")
     if getattr(budget, "epochs", None) is not None:
-        parts.append(f"{sum(t.epochs or 0 for t in trials)} of {budget.epochs} epochs")
+        spent = getattr(search, "epochs_spent", None)
+        if spent is None:
+            spent = sum(t.epochs or 0 for t in trials)
+        parts.append(f"{spent} of {budget.epochs} epochs")
     if getattr(budget, "seconds", None) is not None:
         elapsed = getattr(search, "elapsed_s", None)
-        if elapsed is None:
-            elapsed = getattr(search, "_elapsed_before", None)
         parts.append(f"{fmt_duration(elapsed)} of {budget.seconds:g} s" if elapsed is not None else f"{budget.seconds:g} s")
     return " / ".join(parts) if parts else str(budget)
 

@@ -115,6 +115,9 @@ class BaseExecutor(abc.ABC):
     def stop(self, number: int) -> None:
         """Ask a running trial to stop at its next report (``Decision.STOP``)."""
 
+    def warm_up(self, modules: tuple[str, ...]) -> None:
+        """Import ``modules`` where trials run, before the first trial (e.g. Lightning: seconds)."""
+
     def cancel(self, number: int) -> None:
         """Abandon a trial: its outcome will not be reported."""
 

@@ -50,6 +50,13 @@ def _remote_trial(
     return evaluate_trial(task, space, arch, number, fidelity, report)
 
 
+def _import_modules(modules: tuple[str, ...]) -> None:
+    import importlib
+
+    for m in modules:
+        importlib.import_module(m)
+
+
 class DaskExecutor(BaseExecutor):
     """Run trials on a dask cluster.
 
@@ -91,6 +98,7 @@ class DaskExecutor(BaseExecutor):
         self._owns = False
         self._futures: dict[int, Future] = {}
         self._tokens: dict[int, str] = {}
+        self._warmed: set[str] = set()
         self._uid = uuid.uuid4().hex[:10]
 
     def __repr__(self) -> str:
@@ -156,6 +164,7 @@ class DaskExecutor(BaseExecutor):
                 self._cluster.close()
         self._client = self._cluster = None
         self._owns = False
+        self._warmed = set()
 
     @property
     def dask_client(self) -> Client:
@@ -163,6 +172,13 @@ class DaskExecutor(BaseExecutor):
             self.start()
         assert self._client is not None
         return self._client
+
+    def warm_up(self, modules: tuple[str, ...]) -> None:
+        """Import ``modules`` on every worker at once (Lightning takes 6-12 s per fresh worker)."""
+        missing = tuple(m for m in modules if m not in self._warmed)
+        if missing:
+            self.dask_client.run(_import_modules, missing)
+            self._warmed.update(missing)
 
     # -- trials ---------------------------------------------------------------------------------------
     def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture, fidelity: Mapping[str, Any] | None = None) -> None:

@@ -219,8 +219,12 @@ class Search:
 
     def __repr__(self) -> str:
         best = "" if self._best is None else f", best {self._best.value:.6g} ({self._best.arch.id})"
+        b = self.budget
+        used = (f"{len(self._trials)} of {b.trials} trials" if b.trials is not None else
+                f"{self._epochs_spent} of {b.epochs} epochs" if b.epochs is not None else
+                f"{len(self._trials)} trials in {self._elapsed_before:.0f} of {b.seconds:g} s")
         return (
-            f"<Search {self.name!r} {self.state.value}: {len(self._trials)} of {self.budget}, "
+            f"<Search {self.name!r} {self.state.value}: {used}, "
             f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{best}>"
         )
 
@@ -463,6 +467,8 @@ class Search:
         ex = self.executor
         ex.start()
         self._executor_started = True
+        if getattr(self.task, "has_epochs", False) and not isinstance(ex, LocalExecutor):
+            ex.warm_up(("nasbook.training",))  # every worker imports Lightning at once, not trial by trial
         running: dict[int, tuple[Proposal, int, float]] = {}
         exhausted = False
         try:
@@ -527,6 +533,11 @@ class Search:
         trials = self._trials
         i = bisect.bisect_left(trials, number, key=lambda t: t.number)
         return trials[i] if i < len(trials) and trials[i].number == number else None
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds spent in ``run()`` over all sessions (a seconds budget counts this)."""
+        return self._elapsed_before
 
     @property
     def epochs_spent(self) -> int:

@@ -191,3 +191,22 @@ def test_resolve_executor_names():
         resolve_executor("dsak")
     with pytest.raises(InvalidParameterError, match=r"trial_timeout_s must be a number of seconds > 0"):
         nasbook.Search(NasBenchGraph("cora"), storage=":memory:", trial_timeout_s=0)
+
+
+@pytest.mark.gpu
+def test_dask_cuda_executor_runs_one_trial_per_gpu(tmp_path):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("dask_cuda")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    from nasbook.space import CellSpace
+    from nasbook.tasks import Digits
+
+    n_gpus = torch.cuda.device_count()
+    with DaskCudaExecutor() as ex:
+        assert ex.capacity == n_gpus
+        visible = ex.dask_client.run(lambda: os.environ.get("CUDA_VISIBLE_DEVICES", ""))
+        assert len({v.split(",")[0] for v in visible.values()}) == n_gpus  # each worker leads with its own GPU
+        s = nasbook.Search(CellSpace(), Digits(max_epochs=2, accelerator="auto"), budget=2 * n_gpus, seed=0,
+                           storage=tmp_path / "gpu.db", executor=ex).run()
+    assert all(t.state is TrialState.COMPLETE for t in s.trials)

@@ -1,0 +1,254 @@
+"""``SubsetSpace``: a search space restricted to a finite list of another space's architectures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError
+from nasbook.space._base import Architecture, SearchSpace, stable_hash
+
+if TYPE_CHECKING:
+    import torch
+
+
+class SubsetSpace(SearchSpace):
+    """The architectures of ``space`` listed in ``archs``, and no others.
+
+    Made for tables of trained architectures (e.g. :class:`~nasbook.tasks.DigitsTable`): a
+    strategy searching a ``SubsetSpace`` only ever proposes architectures the table holds.
+
+    **Identity.** A subset is a space of its own: its ``space_id`` is ``"subset-"`` plus a hash of
+    the parent's ``space_id`` and of the sorted member ids, and its architectures carry that
+    ``space_id`` (same ``id`` and canonical spec as in the parent). Membership is checked by id
+    (and spec): ``parent_arch in subset`` is False, ``subset.make(**parent_arch.spec)`` or
+    :meth:`from_parent` gives the subset's version, :meth:`to_parent` goes back.
+
+    **Moves.**
+
+    - ``sample``: uniform over the members;
+    - ``neighbours(arch)``: the parent's neighbours that are members (often none: a small subset
+      of a large space is sparse);
+    - ``mutate(arch, rng)``: a random member neighbour; when there is none, a random one of the
+      members closest to ``arch`` in Hamming distance of the parent's adjacency encoding (never
+      ``arch`` itself), so mutation-based strategies still take small steps;
+    - ``encode`` / ``encoding_size`` / ``build``: the parent's, on the parent's version.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The parent space.
+    archs : sequence of Architecture or spec mappings
+        The members, as architectures of ``space`` or as their specs (``arch.to_dict()``); each is
+        canonicalized by ``space`` and duplicates are refused. Their order is kept
+        (:attr:`members`, :meth:`index`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nasbook.space import CellSpace
+    >>> parent = CellSpace()
+    >>> rng = np.random.default_rng(0)
+    >>> sub = SubsetSpace(parent, [parent.sample(rng) for _ in range(5)])
+    >>> sub.cardinality
+    5
+    >>> sub.sample(rng) in sub
+    True
+    """
+
+    name: ClassVar[str] = "subset"
+
+    def __init__(self, space: SearchSpace, archs: Sequence[Architecture | Mapping[str, Any]]):
+        if not isinstance(space, SearchSpace):
+            raise InvalidParameterError(f"SubsetSpace(space=...) must be a SearchSpace; got {space!r} of type {type(space).__name__}.")
+        if isinstance(archs, (str, bytes, Mapping)) or not isinstance(archs, Sequence) or not archs:
+            raise InvalidParameterError(
+                "SubsetSpace(archs=...) must be a non-empty list of architectures of the parent space (or their specs); "
+                f"got {archs!r}."
+            )
+        self.space = space
+        parent_archs: list[Architecture] = []
+        for k, a in enumerate(archs):
+            if isinstance(a, Architecture):
+                try:
+                    pa = space.validate(a)
+                except InvalidArchitectureError as exc:
+                    raise InvalidParameterError(f"SubsetSpace(archs=...): item {k} is not an architecture of {space!r}: {exc}") from exc
+            elif isinstance(a, Mapping):
+                try:
+                    pa = space.from_dict(a)
+                except InvalidArchitectureError as exc:
+                    raise InvalidParameterError(f"SubsetSpace(archs=...): item {k} is not a spec of {space!r}: {exc}") from exc
+            else:
+                raise InvalidParameterError(
+                    f"SubsetSpace(archs=...): item {k} must be an Architecture or a spec mapping; got {a!r} of type {type(a).__name__}."
+                )
+            parent_archs.append(pa)
+        ids = [a.id for a in parent_archs]
+        if len(set(ids)) != len(ids):
+            seen: set[str] = set()
+            dup = next(i for i in ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
+            raise InvalidParameterError(
+                f"SubsetSpace(archs=...) lists architecture {dup!r} twice (after canonicalization by {space!r}); list each once."
+            )
+        self._parent_archs = parent_archs
+        self.archs = [a.to_dict() for a in parent_archs]
+        self._setup()
+
+    def _setup(self) -> None:
+        sid = self.space_id
+        self._members = [Architecture._trusted(sid, a.id, a._spec) for a in self._parent_archs]
+        self._index = {a.id: i for i, a in enumerate(self._members)}
+        self._nbrs: dict[str, list[Architecture]] = {}
+        self._codes: np.ndarray | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"space": self.space, "archs": self.archs, "_parent_archs": self._parent_archs,
+                "_space_id": self.__dict__.get("_space_id")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.__dict__.get("_space_id") is None:
+            self.__dict__.pop("_space_id", None)
+        self._setup()
+
+    # -- identity ------------------------------------------------------------------------------
+    def _identity_params(self) -> dict[str, Any]:
+        return {"parent": self.space.space_id, "ids": sorted(a.id for a in self._parent_archs)}
+
+    @property
+    def space_id(self) -> str:
+        cached = self.__dict__.get("_space_id")
+        if cached is None:
+            cached = f"{self.name}-{stable_hash(self._identity_params(), 8)}"
+            self.__dict__["_space_id"] = cached
+        return cached
+
+    def to_config(self) -> dict[str, Any]:
+        return {"class": type(self).__name__, "params": {"space": self.space.to_config(), "archs": self.archs}}
+
+    def __repr__(self) -> str:
+        return f"SubsetSpace({self.space!r}, {len(self._members)} architectures)"
+
+    @property
+    def parent(self) -> SearchSpace:
+        """The space the members come from."""
+        return self.space
+
+    @property
+    def members(self) -> list[Architecture]:
+        """The members (this space's architectures) in the order given."""
+        return list(self._members)
+
+    @property
+    def ids(self) -> list[str]:
+        """Member ids in the order given."""
+        return [a.id for a in self._members]
+
+    def index(self, arch: Architecture | str) -> int:
+        """Position of ``arch`` (an architecture of this space or of the parent, or an id) in :attr:`members`.
+
+        Raises InvalidArchitectureError when it is not a member.
+        """
+        arch_id = arch if isinstance(arch, str) else arch.id
+        i = self._index.get(arch_id)
+        if i is None:
+            raise self._not_member(arch_id)
+        return i
+
+    def _not_member(self, arch_id: str) -> InvalidArchitectureError:
+        return InvalidArchitectureError(
+            f"Architecture {arch_id!r} is not one of the {len(self._members)} architectures of this "
+            f"SubsetSpace of {self.space!r} ({self.space_id!r})."
+        )
+
+    def from_parent(self, arch: Architecture) -> Architecture:
+        """This space's version of a parent-space architecture (InvalidArchitectureError if not a member)."""
+        pa = self.space.validate(arch)
+        return self._members[self.index(pa.id)]
+
+    def to_parent(self, arch: Architecture) -> Architecture:
+        """The parent space's version of a member."""
+        return self._parent_archs[self._index[self.validate(arch).id]]
+
+    # -- membership ------------------------------------------------------------------------------
+    def make(self, **spec: Any) -> Architecture:
+        """Canonicalize ``spec`` with the parent space; raise InvalidArchitectureError unless it is a member."""
+        pa = self.space.make(**spec)
+        return self._members[self.index(pa.id)]
+
+    def validate(self, arch: object) -> Architecture:
+        """Return ``arch`` if it is a member of this subset, else raise InvalidArchitectureError."""
+        if isinstance(arch, Architecture) and arch.space_id == self.space.space_id and arch.space_id != self.space_id:
+            known = self._index.get(arch.id)
+            hint = (
+                f" It is member {known} of the subset: use subset.from_parent(arch)." if known is not None
+                else " It is not one of the subset's architectures."
+            )
+            raise InvalidArchitectureError(
+                f"Architecture {arch.id!r} belongs to the parent space {self.space!r}, not to this SubsetSpace "
+                f"({self.space_id!r}).{hint}"
+            )
+        a = super().validate(arch)
+        i = self._index.get(a.id)
+        if i is None:
+            raise self._not_member(a.id)
+        member = self._members[i]
+        if a is not member and a._spec != member._spec:
+            raise InvalidArchitectureError(
+                f"Architecture {a.id!r} claims space {a.space_id!r} but its spec {a.spec!r} differs from the member's "
+                f"{member.spec!r}. Make architectures with space.make(...)."
+            )
+        return member
+
+    @property
+    def cardinality(self) -> int:
+        return len(self._members)
+
+    # -- moves -------------------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator) -> Architecture:
+        return self._members[int(rng.integers(len(self._members)))]
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        """The parent's neighbours of ``arch`` that are members, in the parent's order (may be empty)."""
+        a = self.validate(arch)
+        got = self._nbrs.get(a.id)
+        if got is None:
+            pa = self._parent_archs[self._index[a.id]]
+            got = [self._members[self._index[n.id]] for n in self.space.neighbours(pa) if n.id in self._index]
+            self._nbrs[a.id] = got
+        return list(got)
+
+    def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
+        """A random member neighbour, else a random one of the nearest members (Hamming distance of the
+        parent's adjacency encoding); never ``arch`` itself."""
+        a = self.validate(arch)
+        if len(self._members) < 2:
+            raise InvalidArchitectureError(f"Architecture {a.id!r} has no other architecture to mutate into in {self!r}.")
+        nbrs = self.neighbours(a)
+        if nbrs:
+            return nbrs[int(rng.integers(len(nbrs)))]
+        return self._members[int(rng.choice(self.nearest(a)))]
+
+    def nearest(self, arch: Architecture) -> list[int]:
+        """Positions of the members (other than ``arch``) closest to ``arch`` in Hamming distance of the
+        parent's adjacency encoding."""
+        i = self._index[self.validate(arch).id]
+        if self._codes is None:
+            self._codes = self.space.encode_many(self._parent_archs, "adjacency") > 0.5
+        dist = (self._codes != self._codes[i]).sum(axis=1)
+        dist[i] = np.iinfo(dist.dtype).max
+        return [int(j) for j in np.flatnonzero(dist == dist.min())]
+
+    # -- encodings and building ----------------------------------------------------------------
+    def _encoding_size(self, kind: str) -> int:
+        return self.space.encoding_size(kind)
+
+    def _encode(self, arch: Architecture, kind: str) -> np.ndarray:
+        return self.space.encode(self._parent_archs[self._index[arch.id]], kind)
+
+    def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:
+        """The parent's network for ``arch``."""
+        return self.space.build(self.to_parent(arch), input_shape, n_classes)

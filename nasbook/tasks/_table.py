@@ -1,0 +1,369 @@
+"""Learning-curve tables as tasks: training replaced by looking curves up, epoch by epoch.
+
+:class:`CurveTableTask` answers ``evaluate(arch, fidelity={"epochs": e})`` from a table of
+per-epoch curves, so multi-fidelity strategies (ASHA, Hyperband, successive halving) can be
+benchmarked in seconds through the same loop as real training. :class:`DigitsTable` is the table
+shipped with nasbook: ``CellSpace()`` architectures trained on :class:`~nasbook.tasks.Digits`
+(see ``docs/digits_table.md`` for how it was built).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, did_you_mean
+from nasbook.space import Architecture, SearchSpace
+from nasbook.space._subset import SubsetSpace
+from nasbook.tasks._base import Decision, Reporter, Result, Task
+
+#: The per-epoch curves a table holds, shape ``(n_archs, n_seeds, n_epochs)``.
+CURVE_NAMES: tuple[str, ...] = ("val_accuracy", "val_loss", "train_loss")
+_FIDELITY_KEYS = ("checkpoint", "epochs")
+_CHECKPOINT_FORMAT = "nasbook-curve-table-1"
+
+
+@dataclass(frozen=True)
+class CurveTable:
+    """A learning-curve table: the arrays of the ``.npz`` and the metadata of the ``.json``.
+
+    Attributes
+    ----------
+    space : SubsetSpace
+        The tabulated architectures, in row order.
+    curves : dict of float32 arrays ``(n_archs, n_seeds, n_epochs)``
+        ``val_accuracy``, ``val_loss``, ``train_loss`` after each epoch (index 0 = first epoch).
+    test_accuracy, train_time_s : float32 arrays ``(n_archs, n_seeds)``
+        Of the network after the last epoch; training wall time of all epochs.
+    n_params, flops : int64 arrays ``(n_archs,)``
+    seeds : list of int
+        The training seeds (second axis).
+    meta : dict
+        The ``.json`` document (how the table was built).
+    """
+
+    space: SubsetSpace
+    curves: dict[str, np.ndarray]
+    test_accuracy: np.ndarray
+    train_time_s: np.ndarray
+    n_params: np.ndarray
+    flops: np.ndarray
+    seeds: list[int]
+    meta: dict[str, Any]
+
+    @property
+    def n_archs(self) -> int:
+        return int(self.test_accuracy.shape[0])
+
+    @property
+    def n_epochs(self) -> int:
+        return int(self.curves["val_accuracy"].shape[2])
+
+
+def _rebuild_parent(config: Mapping[str, Any]) -> SearchSpace:
+    from nasbook import space as space_mod
+
+    cls = getattr(space_mod, str(config.get("class", "")), None)
+    if not (isinstance(cls, type) and issubclass(cls, SearchSpace)):
+        raise InvalidParameterError(f"the curve table was built over space {config.get('class')!r}, which nasbook cannot rebuild.")
+    return cls(**dict(config.get("params", {})))
+
+
+def load_curve_table(npz: bytes | Path | str, doc: Mapping[str, Any] | Path | str) -> CurveTable:
+    """Read a table: ``npz`` (bytes or a path) with numeric arrays only, ``doc`` (the JSON, parsed or a path).
+
+    The arrays are read with ``allow_pickle=False``; the space is rebuilt from the JSON's config
+    and every listed spec must canonicalize to its listed id.
+    """
+    import io
+
+    if not isinstance(doc, Mapping):
+        doc = json.loads(Path(doc).read_text())
+    source = io.BytesIO(npz) if isinstance(npz, bytes) else npz
+    with np.load(source, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    missing = [k for k in (*CURVE_NAMES, "test_accuracy", "train_time_s", "n_params", "flops") if k not in arrays]
+    if missing:
+        raise InvalidParameterError(f"curve table lacks array(s) {missing!r}")
+    parent = _rebuild_parent(doc["space"]["config"])
+    space = SubsetSpace(parent, list(doc["specs"]))
+    got = [a.id for a in space.members]
+    if got != list(doc["ids"]):
+        raise InvalidParameterError("curve table: a listed spec does not canonicalize to its listed id; the space changed since it was built.")
+    n, k, e = arrays["val_accuracy"].shape
+    for name in CURVE_NAMES:
+        if arrays[name].shape != (n, k, e):
+            raise InvalidParameterError(f"curve table: {name} has shape {arrays[name].shape}, expected {(n, k, e)}")
+    if n != len(got) or len(doc["seeds"]) != k or int(doc["epochs"]) != e:
+        raise InvalidParameterError("curve table: the arrays do not match the JSON's ids, seeds or epochs")
+    return CurveTable(
+        space=space,
+        curves={c: arrays[c] for c in CURVE_NAMES},
+        test_accuracy=arrays["test_accuracy"],
+        train_time_s=arrays["train_time_s"],
+        n_params=arrays["n_params"],
+        flops=arrays["flops"],
+        seeds=[int(s) for s in doc["seeds"]],
+        meta=dict(doc),
+    )
+
+
+@functools.cache
+def load_digits_table(path: str | None = None) -> CurveTable:
+    """The shipped Digits table (once per process), or the table at ``path`` (``.npz``/``.json`` prefix)."""
+    if path is None:
+        files = resources.files("nasbook") / "_data"
+        return load_curve_table((files / "digits_cells.npz").read_bytes(), json.loads((files / "digits_cells.json").read_text()))
+    prefix = Path(path)
+    return load_curve_table(prefix.with_suffix(".npz"), prefix.with_suffix(".json"))
+
+
+class CurveTableTask(Task):
+    """A task that looks per-epoch curves up in a :class:`CurveTable` instead of training.
+
+    ``evaluate(arch, fidelity={"epochs": e})`` returns what training ``arch`` for ``e`` epochs
+    gave when the table was built:
+
+    - ``value``: ``val_accuracy`` after epoch ``e`` (of training seed ``seed``, or the mean over
+      the table's seeds for ``seed="mean"``); no fidelity means the table's last epoch;
+    - ``metrics``: epoch ``e``'s ``val_accuracy``, ``val_loss``, ``train_loss``;
+    - ``curves``: the three curves up to epoch ``e``; ``epochs``: ``e``;
+    - ``attrs`` (never shown to strategies): ``test_accuracy`` of the network **after the table's
+      last epoch** (the table stores no per-epoch test score), ``n_params``, ``flops``,
+      ``train_time_s`` (the table's training time scaled to the epochs this evaluation "ran"),
+      ``train_time_total_s`` (scaled to ``e``), ``epochs_run``;
+    - ``checkpoint``: small JSON bytes; ``fidelity={"epochs": 9, "checkpoint": ...}`` from a
+      3-epoch result "runs" only 6 epochs (``epochs_run=6``), as a training task would.
+
+    ``report(epoch, **metrics)`` is called for every epoch run; ``Decision.STOP`` ends there.
+    """
+
+    has_epochs = True
+    metric = "val_accuracy"
+    mode: Literal["max", "min"] = "max"
+
+    def __init__(self, seed: int | Literal["mean"] = "mean"):
+        self.seed = seed
+
+    # -- the table -------------------------------------------------------------------------------
+    @property
+    def table(self) -> CurveTable:
+        """The whole table (for benchmarks and regret; strategies never see it)."""
+        raise NotImplementedError
+
+    @property
+    def space(self) -> SubsetSpace:
+        return self.table.space
+
+    @property
+    def max_epochs(self) -> int:
+        """Epochs in the table: the highest fidelity."""
+        return self.table.n_epochs
+
+    def _seed_index(self) -> int | None:
+        table = self.table
+        if isinstance(self.seed, str) and self.seed == "mean":
+            return None
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or int(self.seed) not in table.seeds:
+            raise InvalidParameterError(
+                f"{type(self).__name__}(seed=...) must be 'mean' or one of the table's training seeds {table.seeds!r}; got {self.seed!r}."
+            )
+        return table.seeds.index(int(self.seed))
+
+    def check(self) -> None:
+        """Validate the parameters (loads the table)."""
+        self._seed_index()
+
+    def curve(self, name: str = "val_accuracy") -> np.ndarray:
+        """``(n_archs, n_epochs)`` float64: one curve of every architecture for this task's seed (or the seed mean)."""
+        if name not in CURVE_NAMES:
+            raise InvalidParameterError(f"{type(self).__name__}.curve(name=...) takes one of {list(CURVE_NAMES)!r}; got {name!r}{did_you_mean(str(name), CURVE_NAMES)}.")
+        arr = self.table.curves[name].astype(np.float64)
+        j = self._seed_index()
+        return arr.mean(axis=1) if j is None else arr[:, j]
+
+    def values(self, epochs: int | None = None) -> np.ndarray:
+        """``(n_archs,)``: the objective of every architecture after ``epochs`` (default: the last)."""
+        e = self._check_epochs(epochs if epochs is not None else self.max_epochs, "values(epochs=...)")
+        return self.curve("val_accuracy")[:, e - 1]
+
+    def _per_arch(self, arr: np.ndarray) -> np.ndarray:
+        j = self._seed_index()
+        a = arr.astype(np.float64)
+        return a.mean(axis=1) if j is None else a[:, j]
+
+    def optimum(self, epochs: int | None = None) -> tuple[Architecture, float]:
+        """The architecture with the best objective after ``epochs`` (default: the last) and that value."""
+        vals = self.values(epochs)
+        i = int(np.argmax(vals))
+        return self.space.members[i], float(vals[i])
+
+    def _check_epochs(self, epochs: object, what: str) -> int:
+        n = self.max_epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or not 1 <= int(epochs) <= n:
+            raise InvalidParameterError(
+                f"{type(self).__name__}.{what} must be an int from 1 to {n}, the table's epochs (max_epochs={n}); got {epochs!r}."
+            )
+        return int(epochs)
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def _row(self, arch: Architecture) -> int:
+        space = self.space
+        if not isinstance(arch, Architecture):
+            raise InvalidArchitectureError(f"{type(self).__name__}.evaluate expected an Architecture; got {arch!r} of type {type(arch).__name__}.")
+        if arch.space_id == space.space.space_id:  # the parent space's version of a tabulated arch
+            i = space._index.get(arch.id)
+            if i is None:
+                raise InvalidArchitectureError(
+                    f"Architecture {arch.id!r} of {space.space!r} is not in {type(self).__name__}'s table of "
+                    f"{space.cardinality} architectures; search task.space (a SubsetSpace) to get only tabulated ones."
+                )
+            space.space.validate(arch)
+            return i
+        if arch.space_id != space.space_id:
+            raise InvalidArchitectureError(
+                f"Architecture {arch.id!r} belongs to space {arch.space_id!r}, not to {type(self).__name__}'s "
+                f"table ({space.space_id!r}, a SubsetSpace of {space.space!r})."
+            )
+        return space.index(space.validate(arch))
+
+    def _fidelity(self, arch: Architecture, fidelity: Mapping[str, Any] | None) -> tuple[int, int]:
+        owner = f"{type(self).__name__}.evaluate"
+        if fidelity is None:
+            return self.max_epochs, 0
+        if not isinstance(fidelity, Mapping):
+            raise InvalidParameterError(f"{owner}(fidelity=...) must be None or a dict such as {{'epochs': 3}}; got {fidelity!r}.")
+        unknown = sorted(set(map(str, fidelity)) - set(_FIDELITY_KEYS))
+        if unknown:
+            raise InvalidParameterError(
+                f"{owner}(fidelity=...) takes keys {list(_FIDELITY_KEYS)!r}; got unknown key(s) {unknown!r}"
+                f"{did_you_mean(unknown[0], _FIDELITY_KEYS)}."
+            )
+        epochs = self._check_epochs(fidelity.get("epochs", self.max_epochs), "evaluate(fidelity['epochs']=...)")
+        start = 0
+        ckpt = fidelity.get("checkpoint")
+        if ckpt is not None:
+            try:
+                state = json.loads(ckpt)
+                ok = isinstance(state, dict) and state.get("format") == _CHECKPOINT_FORMAT
+            except (TypeError, ValueError, UnicodeDecodeError):
+                ok = False
+            if not ok:
+                raise InvalidParameterError(f"{owner}(fidelity['checkpoint']=...) is not a checkpoint written by {type(self).__name__}.")
+            if state.get("arch_id") != arch.id:
+                raise InvalidParameterError(
+                    f"{owner}: fidelity['checkpoint'] was written for architecture {state.get('arch_id')!r}, not {arch.id!r}."
+                )
+            if state.get("seed") != self.seed:
+                raise InvalidParameterError(
+                    f"{owner}: fidelity['checkpoint'] was written with seed={state.get('seed')!r}, not seed={self.seed!r}."
+                )
+            start = int(state["epochs"])
+            if start > epochs:
+                raise InvalidParameterError(
+                    f"{owner}(fidelity['epochs']=...) must be at least the {start} epochs the checkpoint has trained; got {epochs}."
+                )
+        return epochs, start
+
+    def evaluate(
+        self,
+        arch: Architecture,
+        *,
+        space: SearchSpace | None = None,
+        fidelity: Mapping[str, Any] | None = None,
+        report: Reporter | None = None,
+    ) -> Result:
+        table = self.table
+        self.check()
+        i = self._row(arch)
+        epochs, start = self._fidelity(arch, fidelity)
+        j = self._seed_index()
+        sel: Any = slice(None) if j is None else j
+        curves_all = {c: table.curves[c][i, sel].astype(np.float64) for c in CURVE_NAMES}
+        curves_np = {c: (v.mean(axis=0) if j is None else v)[:epochs] for c, v in curves_all.items()}
+        if report is not None:
+            for epoch in range(start, epochs):
+                if report(epoch, **{c: float(v[epoch]) for c, v in curves_np.items()}) is Decision.STOP:
+                    epochs = epoch + 1
+                    break
+        curves = {c: [float(x) for x in v[:epochs]] for c, v in curves_np.items()}
+        last = {c: v[-1] for c, v in curves.items()}
+        per_epoch_s = float(np.mean(table.train_time_s[i, sel])) / table.n_epochs
+        attrs: dict[str, Any] = {
+            "test_accuracy": float(np.mean(table.test_accuracy[i, sel])),
+            "n_params": int(table.n_params[i]),
+            "flops": int(table.flops[i]),
+            "train_time_s": per_epoch_s * (epochs - start),
+            "train_time_total_s": per_epoch_s * epochs,
+            "epochs_run": epochs - start,
+        }
+        checkpoint = json.dumps(
+            {"format": _CHECKPOINT_FORMAT, "arch_id": arch.id, "seed": self.seed, "epochs": epochs}, separators=(",", ":")
+        ).encode()
+        value = last["val_accuracy"]
+        return Result(
+            value=float(value) if math.isfinite(value) else math.nan,
+            metrics=last, attrs=attrs, epochs=epochs, curves=curves, checkpoint=checkpoint,
+        )
+
+    # -- description -----------------------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        return {"seed": self.seed}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.get_params()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+
+class DigitsTable(CurveTableTask):
+    """The learning-curve table shipped with nasbook: ``CellSpace()`` architectures trained on Digits.
+
+    A few hundred architectures drawn uniformly from ``CellSpace()``, each trained with
+    :class:`~nasbook.tasks.Digits` (Adam, lr 1e-3, batch 64) for the table's epochs under two or
+    more training seeds, every epoch's ``val_accuracy``, ``val_loss`` and ``train_loss`` recorded
+    (see ``docs/digits_table.md``). Evaluating looks the curves up: a multi-fidelity search that
+    would take an hour of CPU runs in a second, through the same loop as real training. See
+    :class:`CurveTableTask` for what ``evaluate`` returns.
+
+    Parameters
+    ----------
+    seed : int or "mean", default "mean"
+        Which training seed's curves to answer with, or their mean over the table's seeds.
+    path : str, optional
+        Prefix of another table (``<path>.npz`` + ``<path>.json``, as written by
+        ``benchmarks/build_digits_table.py``); None: the shipped one.
+
+    Examples
+    --------
+    >>> task = DigitsTable()
+    >>> res = task.evaluate(task.space.members[0], fidelity={"epochs": 3})
+    >>> res.epochs, len(res.curves["val_accuracy"])
+    (3, 3)
+    """
+
+    def __init__(self, seed: int | Literal["mean"] = "mean", path: str | None = None):
+        super().__init__(seed)
+        self.path = path
+        if path is not None and not isinstance(path, str):
+            raise InvalidParameterError(f"DigitsTable(path=...) must be a str prefix of a .npz/.json pair or None; got {path!r}.")
+
+    @property
+    def name(self) -> str:
+        return "digits-table"
+
+    @property
+    def table(self) -> CurveTable:
+        return load_digits_table(self.path)
+
+    def get_params(self) -> dict[str, Any]:
+        return {"seed": self.seed, "path": self.path}
