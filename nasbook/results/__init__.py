@@ -8,7 +8,12 @@ Dims ``("trial",)``. Coordinates: ``trial`` (the trial number), ``arch_id`` (str
 and one float variable per metric and per held-out attr (e.g. ``test_accuracy``,
 ``latency_ms``, ``params_m``). Attributes: ``name``, ``metric``, ``mode``, ``seed``,
 ``space``, ``space_id``, ``task``, ``strategy``, ``nasbook_version``, ``schema_version``.
-Learning curves add an ``epoch`` dim in a later schema version.
+When any trial has learning curves, an ``epoch`` dim (0-based) is added with one
+``curve_<metric>(trial, epoch)`` variable per curve (NaN past a trial's last epoch), and
+``parent`` (trial, -1 when none) records multi-fidelity continuations.
+
+Importing this module registers the ``.nas`` accessor on Datasets:
+``ds.nas.best(k)``, ``ds.nas.pareto_front(minimize=[...], maximize=[...])``.
 """
 
 from __future__ import annotations
@@ -94,7 +99,83 @@ def trials_dataset(search: Search) -> xr.Dataset:
         },
     )
     ds["value"].attrs["long_name"] = search.metric
+    trials = sorted(search.trials, key=lambda t: t.number)
+    ds["parent"] = ("trial", np.asarray([-1 if t.parent is None else t.parent for t in trials], dtype=np.int64))
+    names = sorted({k for t in trials for k in t.curves})
+    if names:
+        n_epochs = max(len(v) for t in trials for v in t.curves.values())
+        for name in names:
+            arr = np.full((len(trials), n_epochs), np.nan)
+            for i, t in enumerate(trials):
+                curve = t.curves.get(name)
+                if curve:
+                    arr[i, : len(curve)] = curve
+            ds[f"curve_{name}"] = (("trial", "epoch"), arr)
+        ds = ds.assign_coords(epoch=np.arange(n_epochs))
     return ds
+
+
+def _register_accessor() -> None:
+    import xarray as xr
+
+    if hasattr(xr.Dataset, "nas"):
+        return
+
+    @xr.register_dataset_accessor("nas")
+    class NasAccessor:
+        """nasbook's view of a search Dataset: ``ds.nas.best(k)``, ``ds.nas.pareto_front(...)``."""
+
+        def __init__(self, ds: xr.Dataset):
+            self._ds = ds
+
+        def _ok(self) -> xr.Dataset:
+            ds = self._ds
+            return ds.isel(trial=np.flatnonzero(np.isfinite(ds["value"].values)))
+
+        def best(self, k: int = 5) -> xr.Dataset:
+            """The ``k`` best trials with a value, best first (by ``attrs['mode']``)."""
+            from nasbook._errors import check_int
+
+            check_int("ds.nas.best", "k", k, minimum=1)
+            ds = self._ok()
+            values = ds["value"].values
+            order = np.argsort(-values if self._ds.attrs.get("mode", "max") == "max" else values, kind="stable")
+            return ds.isel(trial=order[:k])
+
+        def pareto_front(self, minimize: list[str] | tuple[str, ...] = (), maximize: list[str] | tuple[str, ...] | None = None) -> xr.Dataset:
+            """Trials no other trial beats on every objective (ties kept).
+
+            ``maximize`` defaults to ``["value"]`` for a maximised metric (``minimize`` gets it
+            otherwise); e.g. ``ds.nas.pareto_front(minimize=["latency_ms"])``.
+            """
+            from nasbook._errors import InvalidParameterError
+
+            ds = self._ok()
+            minimize = list(minimize)
+            if maximize is None:
+                maximize = ["value"] if self._ds.attrs.get("mode", "max") == "max" else []
+                if "value" not in maximize and "value" not in minimize:
+                    minimize.append("value")
+            cols = []
+            for name, sign in [(n, 1.0) for n in minimize] + [(n, -1.0) for n in maximize]:
+                if name not in ds or ds[name].dims != ("trial",):
+                    per_trial = sorted(str(v) for v in ds.data_vars if ds[v].dims == ("trial",) and ds[v].dtype.kind == "f")
+                    raise InvalidParameterError(
+                        f"pareto_front: {name!r} is not a per-trial number of this Dataset; choose from {per_trial!r}."
+                    )
+                cols.append(sign * ds[name].values.astype(float))
+            if not cols:
+                raise InvalidParameterError("pareto_front needs at least one objective in minimize or maximize.")
+            x = np.stack(cols, axis=1)  # all minimised
+            x = np.where(np.isnan(x), np.inf, x)
+            keep = np.ones(len(x), dtype=bool)
+            for i in range(len(x)):
+                dominated = np.all(x <= x[i], axis=1) & np.any(x < x[i], axis=1)
+                keep[i] = not dominated.any()
+            return ds.isel(trial=np.flatnonzero(keep))
+
+
+_register_accessor()
 
 
 __all__ = ["SCHEMA_VERSION", "trials_dataframe", "trials_dataset"]

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+import nasbook
+from nasbook._errors import InvalidParameterError
+from nasbook.space import GraphSpace
+from nasbook.space._graph import PROTEINS_OPS
+from nasbook.strategies import SuccessiveHalving
+from nasbook.tasks import NasBenchGraph
+from nasbook.testing import ToyTask
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return nasbook.Search(NasBenchGraph("cora"), strategy="random", budget=60, seed=0, storage=":memory:").run().to_xarray()
+
+
+def test_best_k(ds):
+    top = ds.nas.best(5)
+    assert top.sizes["trial"] == 5
+    assert list(top["value"].values) == sorted(ds["value"].values, reverse=True)[:5]
+    with pytest.raises(InvalidParameterError):
+        ds.nas.best(0)
+
+
+def test_pareto_front_against_brute_force(ds):
+    front = ds.nas.pareto_front(minimize=["latency_ms"])
+    v, lat = ds["value"].values, ds["latency_ms"].values
+    expected = [
+        int(ds.trial[i]) for i in range(len(v))
+        if not any((v[j] >= v[i]) and (lat[j] <= lat[i]) and ((v[j] > v[i]) or (lat[j] < lat[i])) for j in range(len(v)))
+    ]
+    assert sorted(front.trial.values.tolist()) == sorted(expected)
+    assert int(ds.trial[np.argmax(v)]) in front.trial.values  # the best is never dominated
+    with pytest.raises(InvalidParameterError, match=r"'latency' is not a per-trial number.*'latency_ms'"):
+        ds.nas.pareto_front(minimize=["latency"])
+
+
+def test_curves_get_an_epoch_dimension():
+    space = GraphSpace(ops=PROTEINS_OPS)
+    s = nasbook.Search(space, ToyTask(space, epochs=9), strategy=SuccessiveHalving(max_epochs=9, n_initial=9),
+                       budget=13, seed=0, storage=":memory:").run()
+    ds = s.to_xarray()
+    assert ds["curve_score"].dims == ("trial", "epoch") and ds.sizes["epoch"] == 9
+    one_epoch = ds.where(ds["epochs"] == 1, drop=True)
+    assert np.isnan(one_epoch["curve_score"].values[:, 1:]).all()
+    promoted = ds.where(ds["parent"] >= 0, drop=True)
+    assert promoted.sizes["trial"] == 4
