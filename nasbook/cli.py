@@ -52,7 +52,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             NasBenchGraph(args.dataset), strategy=args.strategy, budget=args.budget or 100, seed=args.seed,
             storage=args.storage, name=args.name,
         )
-    search.run(show_progress=not args.quiet)
+    search.run(progress="none" if args.quiet else "bar")
     print(_summary(search))
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import json
 import secrets
+import threading
 import time
 import uuid
 import warnings
@@ -16,6 +17,7 @@ from nasbook._errors import (
     InvalidArchitectureError,
     InvalidParameterError,
     InvalidParameterTypeError,
+    NasbookError,
     ReproducibilityWarning,
     SpaceExhausted,
     StorageError,
@@ -183,6 +185,9 @@ class Search:
         self._checkpoints: dict[int, bytes] = {}  # number -> state to continue from (in memory only)
         self._epochs_spent = 0
         self._waiting = False
+        self._stop_flag = False
+        self._thread: threading.Thread | None = None
+        self._bg_error: BaseException | None = None
         self._executor_started = False
 
     # -- public read API -------------------------------------------------------------------------
@@ -299,6 +304,8 @@ class Search:
                      trial.started_at, trial.finished_at, trial.reason, trial.n_told_before, trial.curves, trial.parent)
 
     def _spent(self, t_start: float, n_running: int = 0) -> bool:
+        if self._stop_flag:
+            return True
         b = self.budget
         if b.trials is not None and len(self._trials) + n_running >= b.trials:
             return True
@@ -359,23 +366,28 @@ class Search:
             trial.parent,
         )
 
-    def run(self, *, show_progress: bool = False) -> Search:
+    def run(self, *, progress: str | bool = "none") -> Search:
         """Run until the budget is spent (or the strategy runs out of architectures). Returns self.
 
         Safe to call again: a finished search returns at once; after :meth:`extend` it goes on.
         Interrupting (Ctrl-C) stops after committing what finished and leaves the search
         resumable: trials still running are marked QUEUED and run first on the next ``run()``.
+
+        Parameters
+        ----------
+        progress : {"none", "auto", "widget", "bar"} or bool
+            ``"auto"`` (or True): a live widget in a notebook, a tqdm bar elsewhere.
         """
         if not self._ready:
             self._setup_strategy()
+        if threading.current_thread() is not self._thread:
+            self._stop_flag = False  # a fresh run() in the foreground clears an earlier stop()
         t_start = time.monotonic()
         self.state = SearchState.RUNNING
         self._storage.update_search(self._search_id, state=self.state.value)
-        pbar = None
-        if show_progress and self.budget.trials is not None:
-            from tqdm.auto import tqdm
+        from nasbook.display._monitor import make_progress
 
-            pbar = tqdm(total=self.budget.trials, initial=len(self._trials), desc=self.name, leave=True)
+        pbar = make_progress(self, progress)
         final = SearchState.INTERRUPTED
         try:
             if isinstance(self.executor, LocalExecutor) and not self._requeue:
@@ -384,15 +396,54 @@ class Search:
                 self._run_executor(t_start, pbar)
             final = SearchState.DONE
         finally:
+            if final is SearchState.DONE and self._stop_flag:
+                final = SearchState.INTERRUPTED  # stopped with stop(): resumable, not finished
+            self.state = final
             if pbar is not None:
                 pbar.close()
-            self.state = final
             try:
                 self._elapsed_before += time.monotonic() - t_start
                 self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before)
             except StorageError:  # pragma: no cover - never hide the original error
                 pass
         return self
+
+    def start(self, *, progress: str | bool = "auto") -> Search:
+        """Run in a background thread and return at once; the notebook stays usable.
+
+        Look at ``search`` (its repr, ``trials``, ``best``, ``running``) while it runs;
+        :meth:`wait` blocks until it ends, :meth:`stop` ends it after the trials in flight.
+        """
+        if self._thread is not None and self._thread.is_alive():
+            raise NasbookError(f"Search {self.name!r} is already running in the background.")
+        self._stop_flag = False
+        self._bg_error = None
+
+        def target() -> None:
+            try:
+                self.run(progress=progress)
+            except BaseException as exc:  # kept for wait(): a thread cannot raise into the notebook
+                self._bg_error = exc
+
+        self._thread = threading.Thread(target=target, name=f"nasbook-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def wait(self, timeout_s: float | None = None) -> Search:
+        """Block until a search started with :meth:`start` ends; re-raise its error, if any."""
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if not self._thread.is_alive():
+                self._thread = None
+        if self._bg_error is not None:
+            err, self._bg_error = self._bg_error, None
+            raise err
+        return self
+
+    def stop(self) -> Search:
+        """Stop a running search after the trials in flight; it stays resumable."""
+        self._stop_flag = True
+        return self.wait()
 
     def _ask(self) -> Proposal | None:
         """The next proposal; None when the strategy has nothing (more) to propose.
@@ -437,9 +488,7 @@ class Search:
         for cb in self.callbacks:
             cb(self, trial)
         if pbar is not None:
-            pbar.update(1)
-            if self._best is not None:
-                pbar.set_postfix_str(f"best {self._best.value:.4g}", refresh=False)
+            pbar.trial_finished(trial)
 
     def _run_local(self, t_start: float, pbar: Any) -> None:
         """In-process, one trial at a time: a trial is stored once, when it has finished."""

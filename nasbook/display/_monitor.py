@@ -1,0 +1,182 @@
+"""Live progress of a running search: one ipywidgets box in a notebook, a tqdm bar elsewhere.
+
+Both are views only (the search never depends on them) and both are throttled, so a tabular
+search of thousands of trials per second is not slowed down by its display.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nasbook.search import Search, Trial
+
+PROGRESS_CHOICES = ("auto", "widget", "bar", "none")
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, Notebook, papermill), False in a terminal."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
+
+
+def make_progress(search: Search, progress: str | bool) -> _Progress | None:
+    from nasbook._errors import unknown_choice
+
+    if progress is True:
+        progress = "auto"
+    if progress is False or progress == "none":
+        return None
+    if progress not in PROGRESS_CHOICES:
+        raise unknown_choice("progress", progress, PROGRESS_CHOICES)
+    if progress == "widget" or (progress == "auto" and in_notebook()):
+        try:
+            return WidgetProgress(search)
+        except ImportError:
+            if progress == "widget":
+                raise
+    return BarProgress(search)
+
+
+def _total(search: Search) -> tuple[int | None, str]:
+    b = search.budget
+    if b.trials is not None:
+        return b.trials, "trials"
+    if b.epochs is not None:
+        return b.epochs, "epochs"
+    return None, "trials"
+
+
+def _done(search: Search, unit: str) -> int:
+    return search.epochs_spent if unit == "epochs" else search.n_trials
+
+
+class _Progress:
+    min_interval_s = 0.2
+
+    def __init__(self, search: Search):
+        self.search = search
+        self._last = 0.0
+
+    def trial_finished(self, trial: Trial) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.min_interval_s:
+            self._last = now
+            self.refresh()
+
+    def refresh(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.refresh()
+
+
+class BarProgress(_Progress):
+    """A tqdm bar: in a terminal, in CI logs, or wherever widgets cannot render."""
+
+    def __init__(self, search: Search):
+        super().__init__(search)
+        from tqdm.auto import tqdm
+
+        total, self.unit = _total(search)
+        self.bar = tqdm(total=total, initial=_done(search, self.unit), desc=search.name, unit=self.unit[:-1],
+                        leave=True, mininterval=self.min_interval_s)
+
+    def refresh(self) -> None:
+        s = self.search
+        self.bar.n = _done(s, self.unit)
+        if s.best is not None:
+            self.bar.set_postfix_str(f"best {s.best.value:.4g}", refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.refresh()
+        self.bar.close()
+
+
+def _sparkline(values: list[float], width: int = 220, height: int = 44, mode: str = "max") -> str:
+    """A tiny inline SVG of best-so-far against trials (no plotting library, works offline)."""
+    pts = [v for v in values if v == v]
+    if len(pts) < 2:
+        return ""
+    best, run = [], None
+    for v in pts:
+        run = v if run is None or (v > run if mode == "max" else v < run) else run
+        best.append(run)
+    lo, hi = min(pts), max(pts)
+    span = (hi - lo) or 1.0
+    n = len(pts) - 1
+
+    def xy(i: int, v: float) -> str:
+        return f"{2 + (width - 4) * i / n:.1f},{height - 2 - (height - 4) * (v - lo) / span:.1f}"
+
+    dots = "".join(f"<circle cx='{xy(i, v).split(',')[0]}' cy='{xy(i, v).split(',')[1]}' r='1.2' "
+                   "fill='var(--jp-ui-font-color2, #999)'/>" for i, v in enumerate(pts[-400:], start=max(0, len(pts) - 400)))
+    line = " ".join(xy(i, v) for i, v in enumerate(best))
+    return (f"<svg width='{width}' height='{height}' role='img' aria-label='best so far'>{dots}"
+            f"<polyline points='{line}' fill='none' stroke='var(--jp-brand-color1, #1976d2)' stroke-width='1.6'/></svg>")
+
+
+class WidgetProgress(_Progress):
+    """One ipywidgets box updated in place: progress, best so far, running trials, failures."""
+
+    def __init__(self, search: Search):
+        super().__init__(search)
+        import ipywidgets as widgets
+        from IPython.display import display
+
+        total, self.unit = _total(search)
+        self.bar = widgets.IntProgress(value=_done(search, self.unit), min=0, max=total or 1,
+                                       description="", layout=widgets.Layout(width="50%"))
+        self.label = widgets.HTML()
+        self.body = widgets.HTML()
+        self.box = widgets.VBox([widgets.HBox([self.bar, self.label]), self.body])
+        self.box.add_class("nasbook-monitor")
+        self.refresh()
+        display(self.box)
+
+    def state_html(self) -> str:
+        s = self.search
+        e = html.escape
+        trials = s.trials
+        failed = [t for t in trials if t.state.value in ("failed", "diverged")]
+        parts = []
+        if s.best is not None:
+            parts.append(f"<b>best</b> {e(s.metric)} = {s.best.value:.4g} (trial {s.best.number}, arch {e(s.best.arch.id)})")
+        running = s.running
+        if running:
+            rows = "".join(
+                f"<tr><td>{n}</td><td>{ep + 1}</td><td>{e(', '.join(f'{k}={v:.3g}' for k, v in list(m.items())[:3]))}</td></tr>"
+                for n, (ep, m) in sorted(running.items())[:8]
+            )
+            parts.append(f"<table><tr><th>running</th><th>epoch</th><th>last report</th></tr>{rows}</table>")
+        spark = _sparkline([t.value if t.value is not None else float("nan") for t in trials], mode=s.mode)
+        if spark:
+            parts.append(spark)
+        if failed:
+            items = "".join(f"<li>trial {t.number} {t.state.value}: {e(t.reason or '')[:200]}</li>" for t in failed[-5:])
+            parts.append(f"<details><summary>{len(failed)} failed</summary><ul>{items}</ul></details>")
+        return "<div>" + "<br>".join(parts) + "</div>"
+
+    def refresh(self) -> None:
+        s = self.search
+        done = _done(s, self.unit)
+        self.bar.value = min(done, self.bar.max)
+        total = self.bar.max if s.budget.trials is not None or s.budget.epochs is not None else None
+        of = f" of {total}" if total else ""
+        self.label.value = (f"<span>{html.escape(s.name)}: <b>{html.escape(s.state.value)}</b>, "
+                            f"{done}{of} {self.unit}</span>")
+        self.body.value = self.state_html()
+
+    def close(self) -> None:
+        self.refresh()
+        # leave a static line that reads well where widgets do not render (GitHub, plain exports)
+        s = self.search
+        best = f", best {s.metric} {s.best.value:.4g} (arch {s.best.arch.id})" if s.best is not None else ""
+        print(f"{s.name}: {s.state.value}, {_done(s, self.unit)} {self.unit}{best}")

@@ -1,0 +1,86 @@
+import time
+
+import pytest
+
+import nasbook
+from nasbook._errors import InvalidParameterError
+from nasbook.display._monitor import BarProgress, WidgetProgress, make_progress
+from nasbook.search import SearchState
+from nasbook.space import GraphSpace
+from nasbook.space._graph import PROTEINS_OPS
+from nasbook.tasks import NasBenchGraph
+from nasbook.testing import ToyTask
+
+SPACE = GraphSpace(ops=PROTEINS_OPS)
+
+
+def test_widget_shows_progress_best_and_escaped_failures():
+    pytest.importorskip("ipywidgets")
+
+    class Evil(ToyTask):
+        def evaluate(self, arch, **kw):
+            if int(arch.id) % 7 == 0:
+                raise RuntimeError("<img src=x onerror=alert(1)>")
+            return super().evaluate(arch, **kw)
+
+    s = nasbook.Search(SPACE, Evil(SPACE), strategy="random", budget=300, seed=0, storage=":memory:").run()
+    w = make_progress(s, "widget")
+    assert isinstance(w, WidgetProgress)
+    state = w.state_html()
+    assert "best" in state and "<svg" in state and "<polyline" in state
+    assert any(t.state.value == "failed" for t in s.trials)
+    assert "failed</summary>" in state
+    assert "<img src=x" not in state and "&lt;img src=x" in state
+    assert w.bar.value == 300 and w.bar.max == 300
+    assert "300 of 300 trials" in w.label.value
+
+
+def test_bar_in_a_terminal(capsys):
+    s = nasbook.Search(NasBenchGraph("cora"), budget=50, seed=0, storage=":memory:", name="barred")
+    assert isinstance(make_progress(s, "bar"), BarProgress)
+    s.run(progress="bar")
+    err = capsys.readouterr().err
+    assert "barred" in err and "50/50" in err and "best" in err
+
+
+def test_progress_choices():
+    s = nasbook.Search(NasBenchGraph("cora"), budget=5, seed=0, storage=":memory:")
+    assert make_progress(s, "none") is None and make_progress(s, False) is None
+    assert isinstance(make_progress(s, "auto"), BarProgress)  # not in a notebook kernel here
+    with pytest.raises(InvalidParameterError, match=r"Unknown progress 'widgte'.*did you mean 'widget'"):
+        s.run(progress="widgte")
+
+
+def test_start_runs_in_the_background_and_stop_leaves_it_resumable(tmp_path):
+    task = ToyTask(SPACE, epochs=3, epoch_s=0.02)
+    s = nasbook.Search(SPACE, task, budget=200, seed=0, storage=tmp_path / "bg.db", name="bg")
+    s.start(progress="none")
+    deadline = time.monotonic() + 30
+    while s.n_trials < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert s.state is SearchState.RUNNING and 0 < s.n_trials < 200  # usable mid-run
+    s.stop()
+    assert s.state is SearchState.INTERRUPTED and s.n_trials < 200
+    again = nasbook.load_search("bg", tmp_path / "bg.db", task=task).run()
+    assert again.n_trials == 200 and again.state is SearchState.DONE
+
+
+def test_background_errors_reach_wait():
+    class Broken(ToyTask):
+        def evaluate(self, arch, **kw):
+            raise InvalidParameterError("bad set-up")
+
+    s = nasbook.Search(SPACE, Broken(SPACE), budget=5, seed=0, storage=":memory:")
+    s.start(progress="none")
+    with pytest.raises(InvalidParameterError, match="bad set-up"):
+        s.wait(30)
+    assert s.state is SearchState.INTERRUPTED and s.n_trials == 0
+
+
+def test_a_search_cannot_be_started_twice():
+    task = ToyTask(SPACE, epochs=50, epoch_s=0.05)
+    s = nasbook.Search(SPACE, task, budget=3, seed=0, storage=":memory:")
+    s.start(progress="none")
+    with pytest.raises(nasbook.NasbookError, match="already running"):
+        s.start(progress="none")
+    s.stop()
