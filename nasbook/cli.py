@@ -2,6 +2,8 @@
 
 ``nasbook search``: run (or resume) a search on a NAS-Bench-Graph table and print its result.
 ``nasbook show NAME``: print a stored search.
+``nasbook report NOTEBOOK [-p name value ...] [-o DIR]``: run a notebook as a report (papermill),
+write the executed notebook and a self-contained HTML that renders offline.
 """
 
 from __future__ import annotations
@@ -64,6 +66,16 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from nasbook._report import make_report, parse_value
+
+    params = {name: parse_value(value) for name, value in (args.parameter or [])}
+    ipynb, html = make_report(args.notebook, params, args.output_dir, kernel_name=args.kernel)
+    print(f"wrote {ipynb}")
+    print(f"wrote {html} (self-contained: opens offline)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nasbook", description="Neural architecture search in a notebook.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="NAME", default=None, help="resume (or extend) the stored search NAME")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_search)
+    r = sub.add_parser("report", help="execute a notebook with papermill and write it as .ipynb and offline HTML")
+    r.add_argument("notebook")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="set a parameter of the notebook's 'parameters' cell (repeatable)")
+    r.add_argument("-o", "--output-dir", default="reports", help="where to write the report (default: reports/)")
+    r.add_argument("-k", "--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
+    r.set_defaults(func=_cmd_report)
     s = sub.add_parser("show", help="print a stored search")
     s.add_argument("name")
     s.add_argument("--storage", default="nasbook.db")
