@@ -100,25 +100,33 @@ class BarProgress(_Progress):
         self.bar.close()
 
 
-def _sparkline(values: list[float], width: int = 220, height: int = 44, mode: str = "max") -> str:
-    """A tiny inline SVG of best-so-far against trials (no plotting library, works offline)."""
+def _sparkline(values: list[float], width: int = 220, height: int = 44, mode: str = "max", max_points: int = 300) -> str:
+    """A tiny inline SVG of best-so-far against trials (no plotting library, works offline).
+
+    At most ``max_points`` points are drawn (evenly spaced trials, the best-so-far taken over
+    all of them), so a refresh stays cheap however long the search.
+    """
     pts = [v for v in values if v == v]
     if len(pts) < 2:
         return ""
-    best, run = [], None
+    best, run = [], pts[0]
     for v in pts:
-        run = v if run is None or (v > run if mode == "max" else v < run) else run
+        if v > run if mode == "max" else v < run:
+            run = v
         best.append(run)
+    n = len(pts) - 1
+    idx = sorted({round(i * n / (max_points - 1)) for i in range(max_points)}) if len(pts) > max_points else range(len(pts))
     lo, hi = min(pts), max(pts)
     span = (hi - lo) or 1.0
-    n = len(pts) - 1
 
-    def xy(i: int, v: float) -> str:
-        return f"{2 + (width - 4) * i / n:.1f},{height - 2 - (height - 4) * (v - lo) / span:.1f}"
+    def x(i: int) -> float:
+        return 2 + (width - 4) * i / n
 
-    dots = "".join(f"<circle cx='{xy(i, v).split(',')[0]}' cy='{xy(i, v).split(',')[1]}' r='1.2' "
-                   "fill='var(--jp-ui-font-color2, #999)'/>" for i, v in enumerate(pts[-400:], start=max(0, len(pts) - 400)))
-    line = " ".join(xy(i, v) for i, v in enumerate(best))
+    def y(v: float) -> float:
+        return height - 2 - (height - 4) * (v - lo) / span
+
+    dots = "".join(f"<circle cx='{x(i):.1f}' cy='{y(pts[i]):.1f}' r='1.2' fill='var(--jp-ui-font-color2, #999)'/>" for i in idx)
+    line = " ".join(f"{x(i):.1f},{y(best[i]):.1f}" for i in idx)
     return (f"<svg width='{width}' height='{height}' role='img' aria-label='best so far'>{dots}"
             f"<polyline points='{line}' fill='none' stroke='var(--jp-brand-color1, #1976d2)' stroke-width='1.6'/></svg>")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -99,6 +100,8 @@ class DaskExecutor(BaseExecutor):
         self._futures: dict[int, Future] = {}
         self._tokens: dict[int, str] = {}
         self._warmed: set[str] = set()
+        self._wake = threading.Event()
+        self._queue: Any = None
         self._uid = uuid.uuid4().hex[:10]
 
     def __repr__(self) -> str:
@@ -165,6 +168,7 @@ class DaskExecutor(BaseExecutor):
         self._client = self._cluster = None
         self._owns = False
         self._warmed = set()
+        self._queue = None
 
     @property
     def dask_client(self) -> Client:
@@ -190,6 +194,7 @@ class DaskExecutor(BaseExecutor):
             self.torch_threads, key=f"nasbook-trial-{self._uid}-{number}-{token}", pure=False,
         )
         self._futures[number] = fut
+        fut.add_done_callback(lambda _f: self._wake.set())
 
     @property
     def _queue_name(self) -> str:
@@ -203,29 +208,30 @@ class DaskExecutor(BaseExecutor):
         return len(self._futures)
 
     def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
-        import time
+        # a finished trial wakes us at once (a done-callback sets the event); per-epoch reports
+        # are read from the queue once per poll, so they arrive at most timeout_s late
+        if self._futures and not any(f.done() for f in self._futures.values()):
+            self._wake.wait(timeout_s)
+        self._wake.clear()
+        events: list[ExecutorEvent] = []
+        try:
+            items = self._report_queue().get(batch=True)
+        except Exception:  # pragma: no cover - queue unavailable while the scheduler restarts
+            items = []
+        for item in items:
+            events.append(ExecutorEvent("report", int(item["number"]), int(item["epoch"]), item["metrics"]))
+        for number, fut in list(self._futures.items()):
+            if fut.done():  # local state: no round trip
+                del self._futures[number]
+                events.append(ExecutorEvent("done", number, outcome=self._outcome(number, fut)))
+        return events
 
-        from distributed import Queue
+    def _report_queue(self) -> Any:
+        if self._queue is None:
+            from distributed import Queue
 
-        client = self.dask_client
-        queue = Queue(self._queue_name, client=client)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            events: list[ExecutorEvent] = []
-            try:
-                items = queue.get(batch=True)
-            except Exception:  # pragma: no cover - queue unavailable while the scheduler restarts
-                items = []
-            for item in items:
-                events.append(ExecutorEvent("report", int(item["number"]), int(item["epoch"]), item["metrics"]))
-            for number, fut in list(self._futures.items()):
-                if fut.done():  # local state: no round trip
-                    del self._futures[number]
-                    events.append(ExecutorEvent("done", number, outcome=self._outcome(number, fut)))
-            remaining = deadline - time.monotonic()
-            if events or remaining <= 0 or not self._futures:
-                return events
-            time.sleep(min(0.02, remaining))
+            self._queue = Queue(self._queue_name, client=self.dask_client)
+        return self._queue
 
     def _outcome(self, number: int, fut: Future) -> Outcome:
         from distributed import KilledWorker

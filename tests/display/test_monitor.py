@@ -84,3 +84,14 @@ def test_a_search_cannot_be_started_twice():
     with pytest.raises(nasbook.NasbookError, match="already running"):
         s.start(progress="none")
     s.stop()
+
+
+def test_sparkline_caps_points_but_keeps_the_best():
+    from nasbook.display._monitor import _sparkline
+
+    values = [0.1] * 5000
+    values[1234] = 0.9  # a best that an even subsample would skip
+    svg = _sparkline(values, max_points=100)
+    assert svg.count("<circle") <= 100
+    last_y = svg.split("points='")[1].split("'")[0].split()[-1].split(",")[1]
+    assert float(last_y) == pytest.approx(2.0)  # the line ends at the top: best 0.9 was kept
