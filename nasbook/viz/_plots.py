@@ -1,0 +1,140 @@
+"""hvplot renderers over the ``_*_info`` builders, and :func:`save` for offline files.
+
+hvplot and holoviews are imported inside the functions, so ``import nasbook.viz`` stays light.
+Each renderer goes through a tidy DataFrame (hvplot on a Dataset would turn leftover dims
+into a slider widget).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nasbook._errors import InvalidParameterError
+from nasbook.viz._info import HistoryX, _curves_info, _history_info, _op_frequency_info, _tradeoff_info
+
+if TYPE_CHECKING:
+    from nasbook.search import Search
+
+_INSTALL = "pip install hvplot matplotlib  (or: conda install -c conda-forge hvplot matplotlib)"
+
+
+def _hvplot() -> None:
+    try:
+        import hvplot.pandas  # noqa: F401 - registers DataFrame.hvplot
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(f"nasbook.viz plots need hvplot: {_INSTALL}") from err
+
+
+def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
+    """Best value so far (a step line) over each trial's value (dots), one colour per search.
+
+    Parameters
+    ----------
+    *searches : Search
+    x : {"trials", "epochs", "seconds"}
+        See :func:`nasbook.viz._history_info`.
+    **opts
+        holoviews options applied to the overlay (``width``, ``height``, ``title``...).
+
+    Returns
+    -------
+    holoviews.Overlay
+    """
+    ds = _history_info(*searches, x=x)
+    _hvplot()
+    df = ds.to_dataframe().reset_index().dropna(subset=[x])
+    label = ds[x].attrs["long_name"]
+    best = df.hvplot.step(x=x, y="best_so_far", by="search", where="post", xlabel=label, ylabel=ds.attrs["metric"])
+    dots = df.dropna(subset=["value"]).hvplot.scatter(x=x, y="value", by="search", alpha=0.35, legend=False)
+    return (dots * best).opts(title=f"best {ds.attrs['metric']} so far ({ds.attrs['mode']})", **opts)
+
+
+def plot_curves(search: Search, metric: str | None = None, top_k: int | None = None, **opts: Any) -> Any:
+    """Learning curves (metric against epoch), one line per trial; see :func:`_curves_info`.
+
+    Returns
+    -------
+    holoviews.NdOverlay
+    """
+    ds = _curves_info(search, metric=metric, top_k=top_k)
+    _hvplot()
+    df = ds[["curve"]].to_dataframe().reset_index().dropna(subset=["curve"])
+    return df.hvplot.line(
+        x="epoch", y="curve", by="trial", ylabel=ds.attrs["metric"], legend=ds.sizes["trial"] <= 10,
+        title=f"{ds.attrs['metric']} per epoch" + (f" (top {top_k})" if top_k else ""),
+    ).opts(**opts)
+
+
+def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts: Any) -> Any:
+    """Every completed trial as a point of (x, y), the Pareto front highlighted and joined.
+
+    Returns
+    -------
+    holoviews.Overlay
+    """
+    ds = _tradeoff_info(search, x=x, y=y)
+    _hvplot()
+    df = ds.reset_coords().to_dataframe().reset_index()
+    df["point"] = df["on_front"].map({True: "Pareto front", False: "dominated"})
+    hover = list(dict.fromkeys(["trial", "arch_id", x, y]))
+    points = df.hvplot.scatter(x=x, y=y, by="point", hover_cols=hover)
+    front = df[df["on_front"]].sort_values([x, y]).hvplot.line(x=x, y=y, color="black", line_dash="dashed")
+    return (points * front).opts(title=f"{y} vs {x} ({int(ds['on_front'].sum())} on the front)", **opts)
+
+
+def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> Any:
+    """Share of each op among the top architectures next to its share among all of them.
+
+    Returns
+    -------
+    holoviews.Bars
+    """
+    ds = _op_frequency_info(search, top=top)
+    _hvplot()
+    df = ds["frequency"].to_dataframe().reset_index()
+    df["group"] = df["group"].map({"top": f"top {ds.attrs['n_top']}", "all": f"all {ds.attrs['n_all']}"})
+    return df.hvplot.bar(x="op", y="frequency", by="group", ylabel="share of op slots", rot=45,
+                         title=f"ops among the best {ds.attrs['metric']}").opts(**opts)
+
+
+def save(obj: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+    """Write a plot to ``.html`` (Bokeh, resources inlined: opens offline) or ``.png``.
+
+    The PNG goes through holoviews' matplotlib backend, so it needs matplotlib but no
+    browser. Returns the path written.
+
+    Parameters
+    ----------
+    obj : holoviews object
+        What a ``plot_*`` function returned.
+    path : str or path-like
+        Ends in ``.html`` or ``.png``.
+    title : str, optional
+        The HTML page title.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".html", ".png"):
+        raise InvalidParameterError(f"save(path=...) must end in '.html' or '.png'; got {os.fspath(path)!r}.")
+    try:
+        import holoviews as hv
+    except ImportError as err:  # pragma: no cover
+        raise ImportError(f"nasbook.viz.save needs holoviews: {_INSTALL}") from err
+    if suffix == ".html":
+        import holoviews.plotting.bokeh  # noqa: F401 - registers the renderer without hv.extension()
+        from bokeh.embed import file_html
+        from bokeh.resources import INLINE
+
+        # plain Bokeh rather than hv.save's Panel template: that template links its favicons
+        # from a CDN and carries Panel's bundle, which a static plot does not need
+        model = hv.render(obj, backend="bokeh")
+        p.write_text(file_html(model, INLINE, title=title or p.stem), encoding="utf-8")
+    else:
+        try:
+            import holoviews.plotting.mpl  # noqa: F401
+        except ImportError as err:  # pragma: no cover
+            raise ImportError(f"nasbook.viz.save(..., '*.png') needs matplotlib: {_INSTALL}") from err
+        hv.save(obj, p, fmt="png", backend="matplotlib")
+    return p
