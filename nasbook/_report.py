@@ -50,7 +50,11 @@ def provenance(namespace: Mapping[str, Any], parameters: Mapping[str, Any]) -> N
 
     from nasbook.search import Search
 
-    searches = [v for v in namespace.values() if isinstance(v, Search)]
+    by_name: dict[str, Search] = {}
+    for v in namespace.values():  # one entry per search, even when several variables hold it
+        if isinstance(v, Search) and (v.name not in by_name or v.n_trials > by_name[v.name].n_trials):
+            by_name[v.name] = v
+    searches = list(by_name.values())
     rows = [
         ("nasbook", __version__),
         ("generated", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")),
@@ -87,12 +91,17 @@ def offline_html(body: str, require_url: str, renderer_url: str) -> str:
     body = body.replace(f'<script src="{require_url}"></script>', "<script>" + _asset("require.js") + "</script>")
     marker = f"'{renderer_url}'"
     if marker in body:
-        # the renderer is loaded by a snippet that sets scriptElement.src: give it the inlined
-        # code instead (a text/plain script is not executed until the snippet copies it)
-        body = body.replace("scriptElement.src = widgetRendererSrc;",
-                            "scriptElement.text = document.getElementById('nasbook-widget-renderer').text;")
-        body = body.replace("</body>", '<script type="text/plain" id="nasbook-widget-renderer">'
-                            + _asset("embed-amd.js") + "</script>\n</body>", 1)
+        # nbconvert's snippet loads the renderer by setting scriptElement.src: point it at a Blob
+        # URL of the inlined code (a text/plain script is not executed by itself), so it loads
+        # asynchronously exactly as from a CDN
+        body = body.replace(
+            "scriptElement.src = widgetRendererSrc;",
+            "scriptElement.src = URL.createObjectURL(new Blob([document.getElementById('nasbook-widget-renderer').text], "
+            "{type: 'text/javascript'}));",
+        )
+        # the LAST </body>: plot libraries' inlined JavaScript may contain the string itself
+        head, sep, tail = body.rpartition("</body>")
+        body = head + '<script type="text/plain" id="nasbook-widget-renderer">' + _asset("embed-amd.js") + "</script>\n" + sep + tail
     return _EXTERNAL_SCRIPT.sub("", body)
 
 

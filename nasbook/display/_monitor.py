@@ -147,7 +147,7 @@ class WidgetProgress(_Progress):
         self.box = widgets.VBox([widgets.HBox([self.bar, self.label]), self.body])
         self.box.add_class("nasbook-monitor")
         self.refresh()
-        display(self.box)
+        self.handle = display(self.box, display_id=True)
 
     def state_html(self) -> str:
         s = self.search
@@ -182,9 +182,21 @@ class WidgetProgress(_Progress):
                             f"{done}{of} {self.unit}</span>")
         self.body.value = self.state_html()
 
-    def close(self) -> None:
-        self.refresh()
-        # leave a static line that reads well where widgets do not render (GitHub, plain exports)
+    def summary_text(self) -> str:
         s = self.search
         best = f", best {s.metric} {s.best.value:.4g} (arch {s.best.arch.id})" if s.best is not None else ""
-        print(f"{s.name}: {s.state.value}, {_done(s, self.unit)} {self.unit}{best}")
+        return f"{s.name}: {s.state.value}, {_done(s, self.unit)} {self.unit}{best}"
+
+    def close(self) -> None:
+        """Replace the live widget by static output (HTML + text) that reads well anywhere.
+
+        The executed notebook then holds no widget state for the monitor: a papermill report,
+        GitHub or an HTML export shows the final state without a widget renderer.
+        """
+        self.refresh()
+        bar = f"<progress value='{self.bar.value}' max='{self.bar.max}' style='width:50%'></progress> "
+        html_out = f"<div class='nasbook-monitor'>{bar}{self.label.value}{self.body.value}</div>"
+        bundle = {"text/plain": self.summary_text(), "text/html": html_out}
+        if self.handle is not None:
+            self.handle.update(bundle, raw=True)
+        self.box.close()
