@@ -366,7 +366,7 @@ class Search:
             trial.parent,
         )
 
-    def run(self, *, progress: str | bool = "none") -> Search:
+    def run(self, *, progress: Any = "none") -> Search:
         """Run until the budget is spent (or the strategy runs out of architectures). Returns self.
 
         Safe to call again: a finished search returns at once; after :meth:`extend` it goes on.
@@ -385,9 +385,9 @@ class Search:
         t_start = time.monotonic()
         self.state = SearchState.RUNNING
         self._storage.update_search(self._search_id, state=self.state.value)
-        from nasbook.display._monitor import make_progress
+        from nasbook.display._monitor import _Progress, make_progress
 
-        pbar = make_progress(self, progress)
+        pbar = progress if isinstance(progress, _Progress) else make_progress(self, progress)
         final = SearchState.INTERRUPTED
         try:
             if isinstance(self.executor, LocalExecutor) and not self._requeue:
@@ -419,9 +419,15 @@ class Search:
         self._stop_flag = False
         self._bg_error = None
 
+        from nasbook.display._monitor import make_progress
+
+        # the widget is made here, in the notebook's own thread, so that the front-end hears of
+        # it with this cell's output; the background thread only updates it
+        view = make_progress(self, progress)
+
         def target() -> None:
             try:
-                self.run(progress=progress)
+                self.run(progress=view if view is not None else "none")
             except BaseException as exc:  # kept for wait(): a thread cannot raise into the notebook
                 self._bg_error = exc
 
@@ -666,7 +672,7 @@ def _rebuild_task(config: dict[str, Any]) -> Task:
     from nasbook import tasks as tasks_mod
 
     cls = getattr(tasks_mod, config.get("class", ""), None)
-    if not (isinstance(cls, type) and issubclass(cls, Task)) or config.get("class") not in {"NasBenchGraph", "Digits", "BreastCancer"}:
+    if not (isinstance(cls, type) and issubclass(cls, Task)) or config.get("class") not in {"NasBenchGraph", "Digits", "BreastCancer", "DigitsTable"}:
         raise InvalidParameterError(
             f"the stored search evaluates on {config.get('class')!r}, which nasbook cannot rebuild from storage "
             "(it may hold user data); pass task=... to load_search."

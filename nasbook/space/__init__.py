@@ -2,8 +2,11 @@
 
 from nasbook.space._base import ENCODINGS, Architecture, SearchSpace, stable_hash
 from nasbook.space._graph import GNN_OPS, LINKS, PROTEINS_OPS, GraphSpace
+from nasbook.space._subset import SubsetSpace
 
-__all__ = ["ENCODINGS", "GNN_OPS", "LINKS", "PROTEINS_OPS", "Architecture", "GraphSpace", "SearchSpace", "stable_hash"]
+__all__ = [
+    "ENCODINGS", "GNN_OPS", "LINKS", "PROTEINS_OPS", "Architecture", "GraphSpace", "SearchSpace", "SubsetSpace", "stable_hash",
+]
 
 try:  # CellSpace / ChainSpace land in their own modules
     from nasbook.space._cell import CellSpace  # noqa: F401

@@ -4,8 +4,10 @@
 
 from nasbook.tasks._base import Decision, Reporter, Result, Task
 from nasbook.tasks._nbg import NBG_DATASETS, NasBenchGraph
+from nasbook.tasks._table import CurveTable, CurveTableTask, DigitsTable, load_curve_table
 from nasbook.tasks._training import BreastCancer, Digits, TrainingTask
 
 __all__ = [
-    "NBG_DATASETS", "BreastCancer", "Decision", "Digits", "NasBenchGraph", "Reporter", "Result", "Task", "TrainingTask",
+    "NBG_DATASETS", "BreastCancer", "CurveTable", "CurveTableTask", "Decision", "Digits", "DigitsTable", "NasBenchGraph",
+    "Reporter", "Result", "Task", "TrainingTask", "load_curve_table",
 ]

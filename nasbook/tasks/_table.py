@@ -85,24 +85,23 @@ def load_curve_table(npz: bytes | Path | str, doc: Mapping[str, Any] | Path | st
     """
     import io
 
-    if not isinstance(doc, Mapping):
-        doc = json.loads(Path(doc).read_text())
+    meta: Mapping[str, Any] = doc if isinstance(doc, Mapping) else json.loads(Path(doc).read_text())
     source = io.BytesIO(npz) if isinstance(npz, bytes) else npz
     with np.load(source, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     missing = [k for k in (*CURVE_NAMES, "test_accuracy", "train_time_s", "n_params", "flops") if k not in arrays]
     if missing:
         raise InvalidParameterError(f"curve table lacks array(s) {missing!r}")
-    parent = _rebuild_parent(doc["space"]["config"])
-    space = SubsetSpace(parent, list(doc["specs"]))
+    parent = _rebuild_parent(meta["space"]["config"])
+    space = SubsetSpace(parent, list(meta["specs"]))
     got = [a.id for a in space.members]
-    if got != list(doc["ids"]):
+    if got != list(meta["ids"]):
         raise InvalidParameterError("curve table: a listed spec does not canonicalize to its listed id; the space changed since it was built.")
     n, k, e = arrays["val_accuracy"].shape
     for name in CURVE_NAMES:
         if arrays[name].shape != (n, k, e):
             raise InvalidParameterError(f"curve table: {name} has shape {arrays[name].shape}, expected {(n, k, e)}")
-    if n != len(got) or len(doc["seeds"]) != k or int(doc["epochs"]) != e:
+    if n != len(got) or len(meta["seeds"]) != k or int(meta["epochs"]) != e:
         raise InvalidParameterError("curve table: the arrays do not match the JSON's ids, seeds or epochs")
     return CurveTable(
         space=space,
@@ -111,8 +110,8 @@ def load_curve_table(npz: bytes | Path | str, doc: Mapping[str, Any] | Path | st
         train_time_s=arrays["train_time_s"],
         n_params=arrays["n_params"],
         flops=arrays["flops"],
-        seeds=[int(s) for s in doc["seeds"]],
-        meta=dict(doc),
+        seeds=[int(s) for s in meta["seeds"]],
+        meta=dict(meta),
     )
 
 
@@ -328,9 +327,9 @@ class CurveTableTask(Task):
 class DigitsTable(CurveTableTask):
     """The learning-curve table shipped with nasbook: ``CellSpace()`` architectures trained on Digits.
 
-    A few hundred architectures drawn uniformly from ``CellSpace()``, each trained with
-    :class:`~nasbook.tasks.Digits` (Adam, lr 1e-3, batch 64) for the table's epochs under two or
-    more training seeds, every epoch's ``val_accuracy``, ``val_loss`` and ``train_loss`` recorded
+    127 architectures drawn uniformly from ``CellSpace()`` (the first 127 of a seeded list of
+    150; the build was cut short), each trained with :class:`~nasbook.tasks.Digits` (Adam, lr 1e-3,
+    batch 64) for 9 epochs under training seeds 0 and 1, every epoch's ``val_accuracy``, ``val_loss`` and ``train_loss`` recorded
     (see ``docs/digits_table.md``). Evaluating looks the curves up: a multi-fidelity search that
     would take an hour of CPU runs in a second, through the same loop as real training. See
     :class:`CurveTableTask` for what ``evaluate`` returns.
