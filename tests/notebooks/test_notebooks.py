@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("tutorials/*.ipynb")])
-SMALL = {"budget": 12, "n_seeds": 3, "seed": 0}
+SMALL = {"budget": 12, "n_seeds": 3, "seed": 0, "max_epochs": 1}
 
 
 def test_there_are_notebooks_and_each_has_a_parameters_cell():
