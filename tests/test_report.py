@@ -2,6 +2,8 @@
 
 import json
 import re
+import shutil
+import subprocess
 
 import nbformat
 import pytest
@@ -27,6 +29,7 @@ def _notebook(path, body):
 def test_report_is_self_contained_and_records_provenance(tmp_path):
     nb = _notebook(tmp_path / "demo.ipynb", [
         "import ipywidgets as w\nw.IntSlider(value=budget)",
+        "import holoviews as hv\nhv.extension('bokeh', inline=True, logo=False)\nhv.Curve([1, 3, 2])",
         "import nasbook\nfrom nasbook.tasks import NasBenchGraph\n"
         "s = nasbook.Search(NasBenchGraph('cora'), budget=budget, seed=seed, storage=':memory:', name=name).run()\ns",
     ])
@@ -41,6 +44,18 @@ def test_report_is_self_contained_and_records_provenance(tmp_path):
     assert "&lt;b&gt;x&lt;/b&gt;" in text and "<b>x</b>" not in text.split("Report provenance")[1][:5000]
     prov = [c for c in executed.cells if "nasbook-provenance" in c.metadata.get("tags", [])]
     assert prov and "budget" in json.dumps(prov[0]["outputs"])
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return
+    # open it offline in a real browser: the widget and the Bokeh plot must be drawn by their JS
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=15000", "--dump-dom", html.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout
+    assert re.search(r'class="lm-Widget[^"]*widget-slider', dom), "the ipywidgets slider was not rendered"
+    assert 'class="bk-' in dom and 'class="bk-' not in text, "the Bokeh plot was not rendered"
 
 
 @pytest.mark.notebook
