@@ -6,6 +6,7 @@ search of thousands of trials per second is not slowed down by its display.
 
 from __future__ import annotations
 
+import abc
 import html
 import time
 from typing import TYPE_CHECKING
@@ -57,7 +58,7 @@ def _done(search: Search, unit: str) -> int:
     return search.epochs_spent if unit == "epochs" else search.n_trials
 
 
-class _Progress:
+class _Progress(abc.ABC):
     min_interval_s = 0.2
 
     def __init__(self, search: Search):
@@ -70,8 +71,9 @@ class _Progress:
             self._last = now
             self.refresh()
 
+    @abc.abstractmethod
     def refresh(self) -> None:
-        raise NotImplementedError
+        """Redraw from the search's in-memory state."""
 
     def close(self) -> None:
         self.refresh()

@@ -158,10 +158,6 @@ class GraphSpace(SearchSpace):
         key = _benchmark_key(tuple(int(v) for v in link), tuple(ops))
         return self._from_key(key)
 
-    def validate(self, arch: object) -> Architecture:
-        arch = super().validate(arch)
-        return arch
-
     @property
     def cardinality(self) -> int:
         return int(len(self.keys))
