@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import uuid
+from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -21,41 +22,54 @@ if TYPE_CHECKING:
     from nasbook.tasks import Task
 
 
+#: submission tokens a STOP has reached, in each worker process (set by :func:`_mark_stopped`)
+_STOPPED: set[str] = set()
+
+
+async def _mark_stopped(token: str) -> None:
+    """Runs on every worker's event loop (``Client.run``): trials submitted under ``token`` stop at
+    their next report. A coroutine, so the broadcast need not wait for it (``wait=False``)."""
+    _STOPPED.add(token)
+    if len(_STOPPED) > 10_000:  # tokens of trials that had already ended when their STOP came
+        _STOPPED.clear()
+        _STOPPED.add(token)
+
+
 def _remote_trial(
     task: Task,
     space: SearchSpace,
     arch: Architecture,
     number: int,
     fidelity: Mapping[str, Any] | None,
-    queue_name: str,
-    stop_name: str,
+    topic: str,
+    token: str,
     torch_threads: int,
 ) -> Outcome:
-    """Runs on a worker: evaluate, stream each epoch's report, obey a STOP event."""
+    """Runs on a worker: evaluate, stream each epoch's report, obey a STOP.
+
+    Reports go out as dask events (``Worker.log_event``: batched, no round trip, the trial never
+    waits for the notebook); a STOP arrives as a flag set on the worker by ``Client.run``, so
+    asking "should I stop?" after each epoch costs a set look-up.
+    """
     import sys
 
-    from distributed import Event, Queue, get_client
+    from distributed import get_worker
 
     if torch_threads and ("torch" in sys.modules or getattr(task, "has_epochs", False)):
         import torch
 
         torch.set_num_threads(torch_threads)
-    client = get_client()  # the worker's own client
-    queue = Queue(queue_name, client=client)
-    stop = Event(stop_name, client=client)
+    worker = get_worker()
 
     def report(epoch: int, **metrics: float) -> Decision:
-        queue.put({"number": number, "epoch": epoch, "metrics": {k: float(v) for k, v in metrics.items()}})
-        return Decision.STOP if stop.is_set() else Decision.CONTINUE
+        worker.log_event(topic, {"number": number, "token": token, "epoch": int(epoch),
+                                 "metrics": {k: float(v) for k, v in metrics.items()}})
+        return Decision.STOP if token in _STOPPED else Decision.CONTINUE
 
-    return evaluate_trial(task, space, arch, number, fidelity, report)
-
-
-def _import_modules(modules: tuple[str, ...]) -> None:
-    import importlib
-
-    for m in modules:
-        importlib.import_module(m)
+    try:
+        return evaluate_trial(task, space, arch, number, fidelity, report)
+    finally:
+        _STOPPED.discard(token)
 
 
 class DaskExecutor(BaseExecutor):
@@ -99,10 +113,11 @@ class DaskExecutor(BaseExecutor):
         self._owns = False
         self._futures: dict[int, Future] = {}
         self._tokens: dict[int, str] = {}
-        self._warmed: set[str] = set()
         self._wake = threading.Event()
-        self._queue: Any = None
+        self._reports: deque[dict[str, Any]] = deque()
+        self._stopped: set[int] = set()
         self._uid = uuid.uuid4().hex[:10]
+        self._topic = f"nasbook-reports-{self._uid}"
 
     def __repr__(self) -> str:
         where = self._address() or ("LocalCluster" if self.client is None else repr(self.client))
@@ -157,18 +172,28 @@ class DaskExecutor(BaseExecutor):
                 f"DaskExecutor(client=...) must be a distributed.Client, a scheduler address or None; got {self.client!r}."
             )
         self.capacity = max(1, sum(self._client.nthreads().values()))
+        self._client.subscribe_topic(self._topic, self._on_report)
+
+    def _on_report(self, event: tuple[float, dict[str, Any]]) -> None:
+        # runs on the client's event loop thread: hand the report over and wake poll()
+        self._reports.append(event[1])
+        self._wake.set()
 
     def close(self) -> None:
         for number in list(self._futures):
             self.cancel(number)
+        if self._client is not None:
+            try:
+                self._client.unsubscribe_topic(self._topic)
+            except Exception:  # pragma: no cover - the client is already closed
+                pass
         if self._owns and self._client is not None:
             self._client.close()
             if self._cluster is not None:
                 self._cluster.close()
         self._client = self._cluster = None
         self._owns = False
-        self._warmed = set()
-        self._queue = None
+        self._reports.clear()
 
     @property
     def dask_client(self) -> Client:
@@ -178,60 +203,68 @@ class DaskExecutor(BaseExecutor):
         return self._client
 
     def warm_up(self, modules: tuple[str, ...]) -> None:
-        """Import ``modules`` on every worker at once (Lightning takes 6-12 s per fresh worker)."""
-        missing = tuple(m for m in modules if m not in self._warmed)
-        if missing:
-            self.dask_client.run(_import_modules, missing)
-            self._warmed.update(missing)
+        """Import ``modules`` on every worker at once (Lightning takes 6-12 s per fresh worker).
+
+        A dask worker plugin does it, so a worker that joins later (or restarts after dying)
+        imports them before its first trial too (registering again re-imports: cached, instant).
+        """
+        if modules:
+            from distributed.diagnostics.plugin import WorkerPlugin
+
+            class _Imports(WorkerPlugin):  # picklable by value: defined here, it carries its modules
+                def __init__(self, mods: tuple[str, ...]):
+                    self.mods = mods
+
+                def setup(self, worker: Any) -> None:
+                    import importlib
+
+                    for m in self.mods:
+                        importlib.import_module(m)
+
+            self.dask_client.register_plugin(_Imports(tuple(modules)), name="nasbook-imports-" + ",".join(sorted(modules)))
 
     # -- trials ---------------------------------------------------------------------------------------
     def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture, fidelity: Mapping[str, Any] | None = None) -> None:
         client = self.dask_client
         token = uuid.uuid4().hex[:8]  # a fresh stop flag per submission: a re-run starts unstopped
         self._tokens[number] = token
+        self._stopped.discard(number)
         fut = client.submit(
-            _remote_trial, task, space, arch, number, fidelity, self._queue_name, self._stop_name(number),
+            _remote_trial, task, space, arch, number, fidelity, self._topic, token,
             self.torch_threads, key=f"nasbook-trial-{self._uid}-{number}-{token}", pure=False,
         )
         self._futures[number] = fut
         fut.add_done_callback(lambda _f: self._wake.set())
 
     @property
-    def _queue_name(self) -> str:
-        return f"nasbook-reports-{self._uid}"
-
-    def _stop_name(self, number: int) -> str:
-        return f"nasbook-stop-{self._uid}-{number}-{self._tokens.get(number, '')}"
-
-    @property
     def n_running(self) -> int:
         return len(self._futures)
 
     def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
-        # a finished trial wakes us at once (a done-callback sets the event); per-epoch reports
-        # are read from the queue once per poll, so they arrive at most timeout_s late
-        if self._futures and not any(f.done() for f in self._futures.values()):
+        # a finished trial (done-callback) or an epoch's report (event handler) wakes us at once;
+        # waiting costs no round trip to the scheduler
+        if self._futures and not self._reports and not any(f.done() for f in self._futures.values()):
             self._wake.wait(timeout_s)
         self._wake.clear()
         events: list[ExecutorEvent] = []
-        try:
-            items = self._report_queue().get(batch=True)
-        except Exception:  # pragma: no cover - queue unavailable while the scheduler restarts
-            items = []
-        for item in items:
-            events.append(ExecutorEvent("report", int(item["number"]), int(item["epoch"]), item["metrics"]))
+        restop: set[int] = set()
+        while self._reports:
+            item = self._reports.popleft()
+            number = int(item["number"])
+            if item.get("token") != self._tokens.get(number):
+                continue  # from an earlier submission of this number (cancelled, or its worker died)
+            if number in self._stopped:
+                restop.add(number)  # still reporting after STOP: e.g. re-run on a worker that joined later
+            events.append(ExecutorEvent("report", number, int(item["epoch"]), item["metrics"]))
+        for number in restop:
+            self._send_stop(number)
         for number, fut in list(self._futures.items()):
             if fut.done():  # local state: no round trip
                 del self._futures[number]
+                self._stopped.discard(number)
+                self._tokens.pop(number, None)  # reports still in flight from it are dropped
                 events.append(ExecutorEvent("done", number, outcome=self._outcome(number, fut)))
         return events
-
-    def _report_queue(self) -> Any:
-        if self._queue is None:
-            from distributed import Queue
-
-            self._queue = Queue(self._queue_name, client=self.dask_client)
-        return self._queue
 
     def _outcome(self, number: int, fut: Future) -> Outcome:
         from distributed import KilledWorker
@@ -248,15 +281,22 @@ class DaskExecutor(BaseExecutor):
         return Outcome(number, "failed", None, f"{type(exc).__name__}: {exc}")
 
     def stop(self, number: int) -> None:
-        from distributed import Event
+        if number in self._futures and number not in self._stopped:
+            self._stopped.add(number)
+            self._send_stop(number)
 
-        Event(self._stop_name(number), client=self.dask_client).set()
+    def _send_stop(self, number: int) -> None:
+        token = self._tokens.get(number)
+        if token is not None:  # every worker gets the flag: cheaper than asking who runs the trial
+            self.dask_client.run(_mark_stopped, token, wait=False, on_error="ignore")
 
     def cancel(self, number: int) -> None:
         fut = self._futures.pop(number, None)
+        self._stopped.discard(number)
         if fut is not None:
-            self.stop(number)  # a running trial stops at its next report
+            self._send_stop(number)  # a running trial stops at its next report
             fut.cancel()
+        self._tokens.pop(number, None)
 
 
 class DaskCudaExecutor(DaskExecutor):

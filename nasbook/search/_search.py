@@ -553,7 +553,7 @@ class Search:
                 if not running:
                     return
                 for event in ex.poll(0.05):
-                    if event.kind == "report":
+                    if event.kind == "report" and event.number in running:
                         self._live[event.number] = (event.epoch or 0, dict(event.metrics))
                     elif event.kind == "done" and event.number in running and event.outcome is not None:
                         proposal, told, _ = running.pop(event.number)
