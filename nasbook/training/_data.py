@@ -12,6 +12,11 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
+#: split tensors already built in this process, by (module class, split arguments): a dask worker
+#: keeps them between trials instead of reloading and re-splitting the table for each one
+_SPLIT_CACHE: dict[tuple[Any, ...], dict[str, TensorDataset]] = {}
+_SPLIT_CACHE_SIZE = 8
+
 
 class ArrayDataModule(pl.LightningDataModule):
     """A classification table split once, stratified and seeded, into train/val/test tensors.
@@ -50,9 +55,27 @@ class ArrayDataModule(pl.LightningDataModule):
     def transform(self, x_train: np.ndarray, x: np.ndarray) -> np.ndarray:
         return x
 
+    def _cache_key(self) -> tuple[Any, ...] | None:
+        """What the split tensors depend on; None for subclasses that may hold other state."""
+        cls = type(self)
+        if cls.load is ArrayDataModule.load or cls.__module__ != __name__:
+            return None  # only the bundled modules, whose data is fixed, are shared
+        return (cls.__qualname__, self.split_seed, self.val_fraction, self.test_fraction)
+
     def setup(self, stage: str | None = None) -> None:
         if self._data is not None:
             return
+        key = self._cache_key()
+        if key is not None and key in _SPLIT_CACHE:
+            self._data = _SPLIT_CACHE[key]  # read-only: loaders index it, nothing writes to it
+            return
+        self._data = self._split()
+        if key is not None:
+            if len(_SPLIT_CACHE) >= _SPLIT_CACHE_SIZE:
+                _SPLIT_CACHE.pop(next(iter(_SPLIT_CACHE)))
+            _SPLIT_CACHE[key] = self._data
+
+    def _split(self) -> dict[str, TensorDataset]:
         from sklearn.model_selection import train_test_split
 
         x, y = self.load()
@@ -61,7 +84,7 @@ class ArrayDataModule(pl.LightningDataModule):
         val_share = self.val_fraction / (1.0 - self.test_fraction)
         train, val = train_test_split(rest, test_size=val_share, stratify=y[rest], random_state=self.split_seed)
         x_train = x[train]
-        self._data = {
+        return {
             name: TensorDataset(
                 torch.as_tensor(np.ascontiguousarray(self.transform(x_train, x[rows])), dtype=torch.float32),
                 torch.as_tensor(y[rows], dtype=torch.long),

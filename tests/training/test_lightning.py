@@ -243,6 +243,24 @@ def test_datamodules_split_stratified_and_pickle_without_data():
     assert x.shape[1:] == (1, 8, 8) and 0.0 <= float(x.min()) and float(x.max()) <= 1.0 and int(y.max()) == 9
 
 
+def test_bundled_splits_are_built_once_per_process_and_keyed_by_the_split():
+    from nasbook.training import _data
+
+    a, b = DigitsDataModule(split_seed=3), DigitsDataModule(split_seed=3, batch_size=8)
+    assert a.dataset("train") is b.dataset("train")  # a worker keeps the tensors between trials
+    other = DigitsDataModule(split_seed=4)
+    assert not torch.equal(other.dataset("val").tensors[1], a.dataset("val").tensors[1])
+    assert len(pickle.dumps(a)) < 2000  # the cache is never pickled with a module
+
+    class Shifted(DigitsDataModule):  # a user's subclass is never served another class's tensors
+        def load(self):
+            x, y = super().load()
+            return x + 1.0, y
+
+    assert float(Shifted(split_seed=3).dataset("train").tensors[0].min()) >= 1.0
+    assert len(_data._SPLIT_CACHE) <= _data._SPLIT_CACHE_SIZE
+
+
 @pytest.mark.gpu
 def test_trains_on_a_gpu_and_continues_on_cpu():
     if not torch.cuda.is_available():
