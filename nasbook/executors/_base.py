@@ -74,8 +74,8 @@ def evaluate_trial(
         res = task.evaluate(arch, space=space, fidelity=fidelity, report=_report if report is not None else None)
     except InvalidParameterError:
         raise
-    except TrialDiverged as exc:
-        return Outcome(number, "diverged", None, str(exc), None, started, time.time())
+    except TrialDiverged as exc:  # keep what it trained: the curves show how it went wrong
+        return Outcome(number, "diverged", _partial_result(exc), str(exc), None, started, time.time())
     except TrialFailed as exc:
         return Outcome(number, "failed", None, str(exc), None, started, time.time())
     except (KeyboardInterrupt, SystemExit):
@@ -87,6 +87,17 @@ def evaluate_trial(
     if value != value or value in (float("inf"), float("-inf")):
         return Outcome(number, "diverged", res, f"objective {task.metric} is {value}", None, started, time.time())
     return Outcome(number, "pruned" if stopped else "complete", res, None, None, started, time.time())
+
+
+def _partial_result(exc: TrialDiverged) -> Result | None:
+    """The epochs and curves a diverged training reached (``nasbook.training.train`` attaches them)."""
+    curves = getattr(exc, "curves", None) or {}
+    epochs = getattr(exc, "epochs", None)
+    if not curves and not epochs:
+        return None
+    curves = {str(k): [float(x) for x in v] for k, v in curves.items()}
+    last = {k: v[-1] for k, v in curves.items() if v}
+    return Result(float("nan"), last, {}, int(epochs) if epochs else None, curves)
 
 
 class BaseExecutor(abc.ABC):

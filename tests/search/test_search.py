@@ -110,6 +110,26 @@ def test_failures_are_recorded_with_reasons_and_the_search_goes_on():
     assert s.best.state is TrialState.COMPLETE
 
 
+def test_a_diverged_training_keeps_its_curves_and_its_epochs_count():
+    from nasbook._errors import TrialDiverged
+    from nasbook.testing import ToyTask
+
+    space = GraphSpace(ops=PROTEINS_OPS)
+
+    class Blows(ToyTask):  # what nasbook.training.train raises: the epochs and curves it reached
+        def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+            exc = TrialDiverged("training loss became NaN at epoch 3, step 40")
+            vars(exc).update(epochs=3, curves={"train_loss": [1.0, 0.5, 9e9], "val_accuracy": [0.5, 0.6, 0.1]})
+            raise exc
+
+    s = nasbook.Search(space, Blows(space, epochs=5), budget={"trials": 2}, seed=0, storage=":memory:").run()
+    t = s.trials[0]
+    assert t.state is TrialState.DIVERGED and t.value is None and "epoch 3" in t.reason
+    assert t.epochs == 3 and t.curves["train_loss"] == [1.0, 0.5, 9e9] and t.metrics["val_accuracy"] == 0.1
+    assert s.epochs_spent == 6  # the compute a diverged trial burned counts against an epochs budget
+    assert s.to_xarray()["curve_train_loss"].sel(trial=0).values[:3].tolist() == [1.0, 0.5, 9e9]
+
+
 def test_minimisation_picks_the_smallest():
     space = GraphSpace(ops=PROTEINS_OPS)
 
