@@ -333,6 +333,23 @@ def _space_choices(space: SearchSpace) -> list[tuple[str, Cell]]:
     return []
 
 
+#: a parameter's repr longer than this is cut (a SubsetSpace's ``archs`` can be thousands of specs)
+PARAM_CHARS = 160
+
+
+def _param_repr(value: Any) -> str:
+    """A parameter's repr, short: long lists say how many items they hold and show the first."""
+    text = repr(value)
+    if len(text) <= PARAM_CHARS:
+        return text
+    if isinstance(value, (list, tuple)) and value:
+        first = repr(value[0])
+        if len(first) > PARAM_CHARS // 2:
+            first = first[: PARAM_CHARS // 2] + "…"
+        return f"{len(value):,} items: [{first}, …]"
+    return text[:PARAM_CHARS] + f"… ({len(text):,} characters)"
+
+
 def _try(fn: Any) -> tuple[Any, str | None]:
     try:
         return fn(), None
@@ -352,7 +369,7 @@ def space_view(space: SearchSpace) -> View:
             ("cardinality", card_err or f"{int(cardinality):,} architectures"),
         )
     )
-    params = [(str(k), repr(v)) for k, v in space.get_params().items()]
+    params = [(str(k), _param_repr(v)) for k, v in space.get_params().items()]
     sections = [Section("Overview", (overview,)), Section("Parameters", (fields(params, max_rows, "parameters"),))]
     choices = _space_choices(space)
     if choices:
@@ -374,7 +391,7 @@ def object_view(obj: Any) -> View:
     if callable(get_params):
         params, err = _try(get_params)
         if err is None and isinstance(params, Mapping):
-            rows = [(str(k), repr(v)) for k, v in params.items()]
+            rows = [(str(k), _param_repr(v)) for k, v in params.items()]
             sections.append(Section("Parameters", (fields(rows, _max_rows(), "parameters"),)))
     if not sections:
         sections.append(Section("Overview", (Note(repr(obj)),)))

@@ -235,6 +235,18 @@ def test_a_space_whose_cardinality_raises_still_shows():
     assert "unavailable (RuntimeError: too big to count)" in text
 
 
+def test_a_large_subset_space_shows_a_count_not_every_member():
+    from nasbook.space import SubsetSpace
+
+    parent = CellSpace()
+    rng = np.random.default_rng(0)
+    archs = list({a.id: a for a in (parent.sample(rng) for _ in range(400))}.values())
+    text, html = _bundle(SubsetSpace(parent, archs))
+    _check_common(text, html)
+    assert f"{len(archs):,} items: [{{'edges':" in text
+    assert len(text) < 2000 and len(html) < 20_000  # 400 specs would be ~50 kB
+
+
 # -- generic builders -------------------------------------------------------------------------------
 def test_object_html_for_later_objects():
     html = display.object_html(
