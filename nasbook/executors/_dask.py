@@ -114,6 +114,7 @@ class DaskExecutor(BaseExecutor):
         self._futures: dict[int, Future] = {}
         self._tokens: dict[int, str] = {}
         self._wake = threading.Event()
+        self._finished: deque[tuple[int, str, Outcome | None, BaseException | None]] = deque()
         self._reports: deque[dict[str, Any]] = deque()
         self._stopped: set[int] = set()
         self._uid = uuid.uuid4().hex[:10]
@@ -194,6 +195,7 @@ class DaskExecutor(BaseExecutor):
         self._client = self._cluster = None
         self._owns = False
         self._reports.clear()
+        self._finished.clear()
 
     @property
     def dask_client(self) -> Client:
@@ -234,16 +236,28 @@ class DaskExecutor(BaseExecutor):
             self.torch_threads, key=f"nasbook-trial-{self._uid}-{number}-{token}", pure=False,
         )
         self._futures[number] = fut
-        fut.add_done_callback(lambda _f: self._wake.set())
+        client.loop.add_callback(self._collect, client, number, token, fut)
+
+    async def _collect(self, client: Client, number: int, token: str, fut: Future) -> None:
+        # on the client's event loop: wait for the trial and fetch its outcome at once, while the
+        # notebook's thread goes on (fetching in poll() cost one more round trip per trial)
+        outcome: Outcome | None = None
+        error: BaseException | None = None
+        try:
+            outcome = (await client.gather([fut], asynchronous=True))[0]
+        except BaseException as exc:  # the trial's error, KilledWorker, or cancellation
+            error = exc
+        self._finished.append((number, token, outcome, error))
+        self._wake.set()
 
     @property
     def n_running(self) -> int:
         return len(self._futures)
 
     def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
-        # a finished trial (done-callback) or an epoch's report (event handler) wakes us at once;
+        # a finished trial (its _collect) or an epoch's report (event handler) wakes us at once;
         # waiting costs no round trip to the scheduler
-        if self._futures and not self._reports and not any(f.done() for f in self._futures.values()):
+        if self._futures and not self._reports and not self._finished:
             self._wake.wait(timeout_s)
         self._wake.clear()
         events: list[ExecutorEvent] = []
@@ -258,20 +272,19 @@ class DaskExecutor(BaseExecutor):
             events.append(ExecutorEvent("report", number, int(item["epoch"]), item["metrics"]))
         for number in restop:
             self._send_stop(number)
-        for number, fut in list(self._futures.items()):
-            if fut.done():  # local state: no round trip
-                del self._futures[number]
-                self._stopped.discard(number)
-                self._tokens.pop(number, None)  # reports still in flight from it are dropped
-                events.append(ExecutorEvent("done", number, outcome=self._outcome(number, fut)))
+        while self._finished:
+            number, token, outcome, error = self._finished.popleft()
+            if self._tokens.get(number) != token or number not in self._futures:
+                continue  # cancelled, or an earlier submission of a re-submitted number
+            del self._futures[number]
+            self._stopped.discard(number)
+            self._tokens.pop(number, None)  # reports still in flight from it are dropped
+            events.append(ExecutorEvent("done", number, outcome=outcome if error is None else self._failure(number, error)))
         return events
 
-    def _outcome(self, number: int, fut: Future) -> Outcome:
+    def _failure(self, number: int, exc: BaseException) -> Outcome:
         from distributed import KilledWorker
 
-        if fut.status == "finished":
-            return fut.result()  # type: ignore[no-any-return]
-        exc = fut.exception()
         if isinstance(exc, KilledWorker):
             return Outcome(number, "failed", None,
                            f"its worker died {self.allowed_failures + 1} times while running it (dask re-ran it on "
