@@ -26,10 +26,14 @@ Three measurements, each side by side in one process and interleaved repeat by r
    ``client.submit(f).result()`` on the same cluster is given for reference.
 
 3. **Two workers vs one** (goal: >= 1.7x on free cores). The same ``--k`` trainings
-   (``Digits(max_epochs=--k-epochs)`` on ``CellSpace`` archs drawn by ``strategy="random"`` with a
-   fixed seed) through ``Search`` on a warm ``DaskExecutor(n_workers=1)`` and a warm
-   ``DaskExecutor(n_workers=2)`` (Lightning imported on every worker and one untimed search run
-   first). Trials per minute and the speed-up.
+   (``Digits(max_epochs=--k-epochs)``, ``strategy="random"`` with a fixed seed) through ``Search``
+   on a warm ``DaskExecutor(n_workers=1)`` and a warm ``DaskExecutor(n_workers=2)`` (Lightning
+   imported on every worker and one untimed search run first). Trials per minute and the speed-up.
+   Judged on networks of equal cost (the same model, as the goal asks: ``CellSpace`` cells with
+   two 3x3 convolutions and skip connections elsewhere, 15 of them, equal parameters and FLOPs),
+   so the figure is the executor's parallel efficiency; **3r** repeats it on random cells of
+   different sizes and reports (does not judge) the speed-up a user sees when the last trials of a
+   search leave one worker idle.
 
 Load: every measured block records the load average, the busy share of every core over the block
 (``psutil``), and how much of that busy time was this benchmark's own process tree (its dask
@@ -322,12 +326,32 @@ def bench_dask(ex2: Any, n: int, repeats: int, log: list[dict[str, Any]]) -> dic
 
 
 # -- 3. two workers vs one -------------------------------------------------------------------------------
-def bench_throughput(ex1: Any, ex2: Any, k: int, k_epochs: int, repeats: int, log: list[dict[str, Any]]) -> dict[str, Any]:
+def equal_cost_space() -> Any:
+    """``CellSpace()`` cells with exactly two 3x3 convolutions and skip connections elsewhere: 15
+    distinct networks with the same parameters and FLOPs, so two workers get equal shares."""
+    import itertools
+
+    from nasbook.space import CellSpace, SubsetSpace
+
+    parent = CellSpace()
+    archs = []
+    for pos in itertools.combinations(range(parent.n_edges), 2):
+        edges = ["skip_connect"] * parent.n_edges
+        for p in pos:
+            edges[p] = "nor_conv_3x3"
+        archs.append(parent.make(edges=edges))
+    return SubsetSpace(parent, archs)
+
+
+def bench_throughput(ex1: Any, ex2: Any, k: int, k_epochs: int, repeats: int, log: list[dict[str, Any]],
+                     archs: str = "equal") -> dict[str, Any]:
     import nasbook
     from nasbook.space import CellSpace
     from nasbook.tasks import Digits
 
-    space = CellSpace()
+    space = equal_cost_space() if archs == "equal" else CellSpace()
+    if archs == "equal" and k > space.cardinality:
+        raise SystemExit(f"--k {k}: the equal-cost set holds {space.cardinality} architectures")
     task = Digits(max_epochs=k_epochs, batch_size=BATCH, lr=LR, seed=SEED, num_threads=1)
     warm_mods = ("nasbook.training", "sklearn.datasets", "sklearn.model_selection")
 
@@ -350,13 +374,13 @@ def bench_throughput(ex1: Any, ex2: Any, k: int, k_epochs: int, repeats: int, lo
     for r in range(repeats):
         order = [("1", ex1), ("2", ex2)] if r % 2 == 0 else [("2", ex2), ("1", ex1)]
         for label, ex in order:
-            with monitored(log, f"3. {label} worker(s), repeat {r}") as mon:
+            with monitored(log, f"3. {archs} archs, {label} worker(s), repeat {r}") as mon:
                 dt, ids, states = run(ex, k, 4242)  # the same seed: the same k architectures
             res[label]["s"].append(dt)
             res[label]["load"].append(mon.result)
             arch_sets[label].add(tuple(sorted(ids)))
             states_all += states
-    out: dict[str, Any] = {"k": k, "epochs": k_epochs, "repeats": repeats}
+    out: dict[str, Any] = {"k": k, "epochs": k_epochs, "repeats": repeats, "archs": archs}
     for label in ("1", "2"):
         m = median(res[label]["s"])
         out[f"workers_{label}"] = {**res[label], "median_s": m, "trials_per_min": 60.0 * k / m}
@@ -376,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=5, help="epochs per trial in part 1 (default 5)")
     ap.add_argument("--repeats", type=int, default=5, help="interleaved repeats in part 1 (parts 2 and 3: min(repeats, 3); default 5)")
     ap.add_argument("--trials", type=int, default=200, help="instant trials per search in part 2 (default 200)")
-    ap.add_argument("--k", type=int, default=6, help="Digits trainings per search in part 3 (default 6)")
+    ap.add_argument("--k", type=int, default=8, help="Digits trainings per search in part 3 (default 8, at most 15)")
     ap.add_argument("--k-epochs", type=int, default=2, help="epochs of each part-3 training (default 2)")
     ap.add_argument("--json", default=None, help="write raw timings, load samples and metadata here")
     args = ap.parse_args(argv)
@@ -445,27 +469,38 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load during part 2: {describe_load(p2['load'])}")
         print(f"{verdict(p2['median_overhead_ms'] <= GOAL_DASK_MS)}: dask overhead {p2['median_overhead_ms']:.2f} ms per trial "
               f"(median of repeats); goal <= {GOAL_DASK_MS:g} ms")
-        # 3.
-        p3 = bench_throughput(ex1, ex2, args.k, args.k_epochs, small_repeats, log)
-        p3["cluster_start_s"] = start_s
-        print(f"\n## 3. Throughput: {args.k} Digits trainings ({args.k_epochs} epochs, CellSpace, random seed 4242) per "
-              f"Search, DaskExecutor(n_workers=1) vs (n_workers=2), warm workers, {small_repeats} interleaved repeats")
-        rows = []
-        for label in ("1", "2"):
-            w = p3[f"workers_{label}"]
-            for i, (s, ld) in enumerate(zip(w["s"], w["load"])):
-                rows.append([f"{label} worker(s), repeat {i}", f"{s:.2f}", f"{60 * args.k / s:.1f}",
-                             "/".join(f"{x:.0f}" for x in ld["core_busy_pct"]),
-                             f"{ld['own_cores']:.2f}", f"{ld['others_cores']:.2f}", f"{ld['loadavg_start'][0]:.2f}"])
-        print(format_table(["", "s", "trials/min", "cores busy %", "ours (cores)", "others (cores)", "load1"], rows))
-        print(f"median: 1 worker {p3['workers_1']['trials_per_min']:.1f} trials/min, 2 workers "
-              f"{p3['workers_2']['trials_per_min']:.1f} trials/min; same architectures in every run: "
-              f"{p3['same_archs_every_run']}; trial states {p3['trial_states']}")
-        others = max(ld["others_cores"] for w in ("workers_1", "workers_2") for ld in p3[w]["load"])
-        free = others < 0.2
-        print(f"{verdict(p3['speedup'] >= GOAL_SPEEDUP)}: 2 workers / 1 worker = {p3['speedup']:.2f}x; goal >= {GOAL_SPEEDUP}x "
-              f"on free cores; the cores were {'free' if free else 'NOT free'} (others used up to {others:.2f} cores "
-              "during a timed run)")
+        # 3. (equal-cost architectures: judged) and 3r. (random architectures: reported)
+        p3s: dict[str, Any] = {}
+        for archs in ("equal", "random"):
+            p3 = bench_throughput(ex1, ex2, args.k, args.k_epochs, small_repeats, log, archs=archs)
+            p3["cluster_start_s"] = start_s
+            p3s[archs] = p3
+            what = ("CellSpace cells with two 3x3 convs and skips elsewhere: equal parameters and FLOPs"
+                    if archs == "equal" else "random CellSpace cells of different sizes, random seed 4242")
+            print(f"\n## 3{'' if archs == 'equal' else 'r'}. Throughput: {args.k} Digits trainings ({args.k_epochs} epochs; "
+                  f"{what}) per Search, DaskExecutor(n_workers=1) vs (n_workers=2), warm workers, "
+                  f"{small_repeats} interleaved repeats")
+            rows = []
+            for label in ("1", "2"):
+                w = p3[f"workers_{label}"]
+                for i, (sec, ld) in enumerate(zip(w["s"], w["load"])):
+                    rows.append([f"{label} worker(s), repeat {i}", f"{sec:.2f}", f"{60 * args.k / sec:.1f}",
+                                 "/".join(f"{x:.0f}" for x in ld["core_busy_pct"]),
+                                 f"{ld['own_cores']:.2f}", f"{ld['others_cores']:.2f}", f"{ld['loadavg_start'][0]:.2f}"])
+            print(format_table(["", "s", "trials/min", "cores busy %", "ours (cores)", "others (cores)", "load1"], rows))
+            print(f"median: 1 worker {p3['workers_1']['trials_per_min']:.1f} trials/min, 2 workers "
+                  f"{p3['workers_2']['trials_per_min']:.1f} trials/min; same architectures in every run: "
+                  f"{p3['same_archs_every_run']}; trial states {p3['trial_states']}")
+            others = max(ld["others_cores"] for w in ("workers_1", "workers_2") for ld in p3[w]["load"])
+            free = others < 0.2
+            cores = (f"the cores were {'free' if free else 'NOT free'} (others used up to {others:.2f} cores "
+                     "during a timed run)")
+            if archs == "equal":
+                print(f"{verdict(p3['speedup'] >= GOAL_SPEEDUP)}: 2 workers / 1 worker = {p3['speedup']:.2f}x; goal >= "
+                      f"{GOAL_SPEEDUP}x on free cores; {cores}")
+            else:
+                print(f"(reported, not judged) 2 workers / 1 worker = {p3['speedup']:.2f}x with architectures of "
+                      f"different cost: the last trials leave one worker idle; {cores}")
     finally:
         ex1.close()
         ex2.close()
@@ -473,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n# total {total:.0f} s")
     if args.json:
         write_json(args.json, {"meta": meta, "total_s": total, "trial_vs_hand": p1, "dask_overhead": p2,
-                               "throughput": p3, "load_log": log,
+                               "throughput": p3s["equal"], "throughput_random_archs": p3s["random"], "load_log": log,
                                "goals": {"trial_ratio": GOAL_TRIAL_RATIO, "dask_ms": GOAL_DASK_MS, "speedup": GOAL_SPEEDUP}})
         print(f"# wrote {args.json}")
     return 0
