@@ -193,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
                             executor=DaskExecutor(n_workers=args.workers, torch_threads=1))
         else:
             print(f"resuming {name}: {search.n_trials} trials stored", flush=True)
+            if (search.budget.trials or 0) < len(archs):  # a longer list than the stored run had
+                search.extend(trials=len(archs) - (search.budget.trials or 0))
         ts = time.monotonic()
         n_done = [0]
 

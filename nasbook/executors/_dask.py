@@ -236,7 +236,9 @@ class DaskExecutor(BaseExecutor):
             self.torch_threads, key=f"nasbook-trial-{self._uid}-{number}-{token}", pure=False,
         )
         self._futures[number] = fut
-        client.loop.add_callback(self._collect, client, number, token, fut)
+        loop = client.loop
+        assert loop is not None  # a started client always has its event loop
+        loop.add_callback(self._collect, client, number, token, fut)
 
     async def _collect(self, client: Client, number: int, token: str, fut: Future) -> None:
         # on the client's event loop: wait for the trial and fetch its outcome at once, while the
