@@ -183,6 +183,7 @@ class Search:
         self._live: dict[int, tuple[int, dict[str, float]]] = {}
         self._tell_seq: dict[int, int] = {}  # number -> order in which the strategy was told
         self._checkpoints: dict[int, bytes] = {}  # number -> state to continue from (in memory only)
+        self._warned_parent = False
         self._epochs_spent = 0
         self._waiting = False
         self._stop_flag = False
@@ -318,8 +319,8 @@ class Search:
     def _trial_from(self, outcome: Outcome, proposal: Proposal, n_told_before: int) -> Trial:
         res = outcome.result
         arch = proposal.arch
-        if res is not None and res.checkpoint is not None:
-            self._checkpoints[outcome.number] = res.checkpoint
+        if res is not None and res.checkpoint is not None and getattr(self.strategy, "continues_trials", False):
+            self._checkpoints[outcome.number] = res.checkpoint  # ~1 MB for a small CNN: only when it may be used
         if proposal.parent is not None:  # continued: the child's checkpoint supersedes the parent's
             self._checkpoints.pop(proposal.parent, None)
         state = _STATES[outcome.state]
@@ -485,6 +486,11 @@ class Search:
             ckpt = self._checkpoints.get(proposal.parent)
             if ckpt is not None:  # else (e.g. after a restart) it trains from scratch
                 fidelity["checkpoint"] = ckpt
+            elif not getattr(self.strategy, "continues_trials", False) and not self._warned_parent:
+                self._warned_parent = True
+                warnings.warn(f"{type(self.strategy).__name__} proposes continuations (Proposal(parent=...)) but does "
+                              "not set the class attribute continues_trials = True, so no checkpoint was kept: "
+                              "they train from scratch.", stacklevel=4)
         return fidelity
 
     def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:

@@ -58,9 +58,13 @@ class BaseStrategy(abc.ABC):
     ----------------
     tell_order_independent : bool
         True when the proposals after a batch of tells do not depend on the order of those tells.
+    continues_trials : bool
+        True when proposals may continue a finished trial (``Proposal(parent=...)``): the search
+        then keeps each trial's checkpoint in memory; otherwise it drops them at once.
     """
 
     tell_order_independent: ClassVar[bool] = False
+    continues_trials: ClassVar[bool] = False
     #: name under which the strategy is registered ("random", "evolution", ...)
     alias: ClassVar[str] = ""
 

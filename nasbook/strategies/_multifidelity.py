@@ -32,6 +32,8 @@ def rung_epochs(min_epochs: int, max_epochs: int, eta: int) -> list[int]:
 class _MultiFidelity(BaseStrategy):
     """Shared parameters, validation and base-strategy plumbing."""
 
+    continues_trials: ClassVar[bool] = True  # a promotion continues its parent's checkpoint
+
     def __init__(
         self,
         base: str | BaseStrategy = "random",

@@ -130,6 +130,27 @@ def test_a_diverged_training_keeps_its_curves_and_its_epochs_count():
     assert s.to_xarray()["curve_train_loss"].sel(trial=0).values[:3].tolist() == [1.0, 0.5, 9e9]
 
 
+def test_checkpoints_are_kept_only_for_strategies_that_continue_trials():
+    from nasbook.strategies import ASHA, BaseStrategy, Proposal
+    from nasbook.testing import ToyTask
+
+    space = GraphSpace(ops=PROTEINS_OPS)
+    task = ToyTask(space, epochs=9)
+    full = nasbook.Search(space, task, strategy="random", budget=6, seed=0, storage=":memory:").run()
+    assert full._checkpoints == {}  # a full-training search would otherwise hold one per trial
+    asha = nasbook.Search(space, task, strategy=ASHA(max_epochs=9), budget=12, seed=0, storage=":memory:").run()
+    assert asha._checkpoints and any(t.parent is not None for t in asha.trials)
+
+    class Continues(BaseStrategy):  # a user strategy that forgot to declare it
+        def _ask(self):
+            if self.seen_:
+                return Proposal(self.space_.sample(self.rng_), epochs=9, parent=0)
+            return Proposal(self.space_.sample(self.rng_), epochs=3)
+
+    with pytest.warns(UserWarning, match="continues_trials = True"):
+        nasbook.Search(space, task, strategy=Continues(), budget=2, seed=0, storage=":memory:").run()
+
+
 def test_minimisation_picks_the_smallest():
     space = GraphSpace(ops=PROTEINS_OPS)
 
