@@ -261,7 +261,7 @@ class Search:
 
     def _setup_strategy(self) -> None:
         """Set the strategy up and replay the committed history into it."""
-        self.strategy.setup(self.space, seed=self.seed, mode=self.task.mode)
+        self.strategy.setup(self.space, seed=self.seed, mode=self.task.mode, metric=self.task.metric)
         asks = sorted(self._trials + self._requeue, key=lambda t: t.number)
         told = [t for t in self._trials if t.state.is_finished]
         seq = self._tell_seq
@@ -504,7 +504,7 @@ class Search:
 
     def _run_local(self, t_start: float, pbar: Any) -> None:
         """In-process, one trial at a time: a trial is stored once, when it has finished."""
-        task, space, live = self.task, self.space, self._live
+        task, space, live, strategy = self.task, self.space, self._live, self.strategy
         while not self._spent(t_start):
             proposal = self._ask()
             if proposal is None:
@@ -516,7 +516,7 @@ class Search:
 
             def report(epoch: int, _n: int = number, **metrics: float) -> Decision:
                 live[_n] = (epoch, metrics)
-                return Decision.CONTINUE
+                return strategy.on_report(_n, epoch, metrics)  # pruning: STOP ends the trial PRUNED
 
             outcome = evaluate_trial(task, space, proposal.arch, number, self._fidelity(proposal), report)
             live.pop(number, None)
@@ -531,6 +531,8 @@ class Search:
         if getattr(self.task, "has_epochs", False) and not isinstance(ex, LocalExecutor):
             ex.warm_up(("nasbook.training",))  # every worker imports Lightning at once, not trial by trial
         running: dict[int, tuple[Proposal, int, float]] = {}
+        if isinstance(ex, LocalExecutor):  # in-process: the strategy answers each report directly
+            ex.report_hook = lambda number, epoch, metrics: self.strategy.on_report(number, epoch, metrics)
         exhausted = False
         try:
             while True:
@@ -561,6 +563,9 @@ class Search:
                 for event in ex.poll(0.05):
                     if event.kind == "report" and event.number in running:
                         self._live[event.number] = (event.epoch or 0, dict(event.metrics))
+                        if not isinstance(ex, LocalExecutor) and self.strategy.on_report(
+                                event.number, event.epoch or 0, event.metrics) is Decision.STOP:
+                            ex.stop(event.number)  # reaches the trial after its current epoch
                     elif event.kind == "done" and event.number in running and event.outcome is not None:
                         proposal, told, _ = running.pop(event.number)
                         self._live.pop(event.number, None)

@@ -1,17 +1,19 @@
 """Search strategies: the :class:`BaseStrategy` plug-in point and built-in strategies.
 
 Names resolve as strings too: ``"random"``, ``"evolution"``, ``"local"``, and the
-multi-fidelity schedulers ``"asha"``, ``"sh"``, ``"hyperband"`` (which wrap a proposing strategy).
+multi-fidelity schedulers ``"asha"``, ``"sh"``, ``"hyperband"`` and the early-stopping rule
+``"median-stopping"`` (which wrap a proposing strategy).
 """
 
 from nasbook.strategies._base import BaseStrategy, Proposal, clone
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving, rung_epochs
+from nasbook.strategies._pruning import MedianStopping
 from nasbook.strategies._random import RandomSearch
 from nasbook.strategies._registry import ENTRY_POINT_GROUP, available_strategies, get_strategy, strategy_class
 
 __all__ = [
-    "ASHA", "ENTRY_POINT_GROUP", "Hyperband", "SuccessiveHalving", "rung_epochs", "BaseStrategy", "Proposal", "LocalSearch", "RandomSearch", "RegularizedEvolution",
+    "ASHA", "ENTRY_POINT_GROUP", "Hyperband", "MedianStopping", "SuccessiveHalving", "rung_epochs", "BaseStrategy", "Proposal", "LocalSearch", "RandomSearch", "RegularizedEvolution",
     "available_strategies", "clone", "get_strategy", "strategy_class",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from nasbook.space import SearchSpace
 
 from nasbook.space import Architecture
+from nasbook.tasks._base import Decision
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,17 @@ class BaseStrategy(abc.ABC):
         check_int(type(self).__name__, "seed", self.seed, minimum=0, allow_none=True)
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def setup(self, space: SearchSpace, *, seed: int | None = None, mode: str = "max") -> BaseStrategy:
-        """Bind to a space and reset all learned state. Returns self."""
+    def setup(self, space: SearchSpace, *, seed: int | None = None, mode: str = "max",
+              metric: str | None = None) -> BaseStrategy:
+        """Bind to a space and reset all learned state. Returns self.
+
+        ``metric`` is the task's objective (the key of ``report``'s metrics and of
+        ``trial.curves``), for strategies that watch running trials (:meth:`on_report`).
+        """
         self._validate_params()
         self.space_ = space
         self.mode_ = mode
+        self.metric_ = metric
         self.rng_ = np.random.default_rng(self.seed if self.seed is not None else seed)
         self.seen_: set[str] = set()
         self.n_told_ = 0
@@ -112,6 +119,15 @@ class BaseStrategy(abc.ABC):
         self.seen_.add(trial.arch.id)
         self.n_told_ += 1
         self._tell(trial)
+
+    def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        """A running trial's metrics after ``epoch`` (counted from 0); ``Decision.STOP`` prunes it.
+
+        Called in the notebook process for every per-epoch report, whatever the executor; the
+        trial then ends PRUNED with what it reached and is told like any other. Default: never
+        stop. Decisions are not replayed on resume (the pruned trials are, as stored).
+        """
+        return Decision.CONTINUE
 
     def _setup(self) -> None:
         """Hook: reset subclass state after ``setup``."""

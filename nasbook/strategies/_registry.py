@@ -10,6 +10,7 @@ from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
+from nasbook.strategies._pruning import MedianStopping
 from nasbook.strategies._random import RandomSearch
 
 BUILTIN: dict[str, type[BaseStrategy]] = {
@@ -19,6 +20,7 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "asha": ASHA,
     "sh": SuccessiveHalving,
     "hyperband": Hyperband,
+    "median-stopping": MedianStopping,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
 

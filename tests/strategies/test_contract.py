@@ -84,3 +84,13 @@ class TestHyperband(StrategyContract):
         from nasbook.strategies import Hyperband
 
         return Hyperband(base="evolution", min_epochs=1, max_epochs=9, eta=3)
+
+
+class TestMedianStopping(StrategyContract):
+    task_epochs = 6
+
+    @pytest.fixture
+    def strategy(self):
+        from nasbook.strategies import MedianStopping
+
+        return MedianStopping(base=RegularizedEvolution(population_size=10, sample_size=3), min_trials=3)

@@ -1,0 +1,118 @@
+"""Early stopping of running trials from their per-epoch reports: the median stopping rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from nasbook._errors import InvalidParameterError, check_int
+from nasbook.strategies._base import BaseStrategy, Proposal, clone
+from nasbook.tasks._base import Decision
+
+if TYPE_CHECKING:
+    from nasbook.search import Trial
+    from nasbook.space import Architecture
+
+
+class MedianStopping(BaseStrategy):
+    """Stop a running trial whose objective falls below the median of earlier trials at the same epoch.
+
+    The median stopping rule of Google Vizier (Golovin et al., 2017), in the per-epoch form of
+    Optuna's ``MedianPruner``: after epoch ``e`` (counted from 0) a trial is stopped when its
+    reported objective is worse than the median of the objective at epoch ``e`` over the
+    *completed* trials that reached it, once at least ``min_trials`` of them have. Architectures
+    come from ``base`` (any proposing strategy); a stopped trial ends PRUNED with the epochs and
+    curves it reached, and ``base`` is told of it like any other trial (its value is the last
+    one reported).
+
+    Works with every executor: reports reach the notebook while the trial runs (on dask, as
+    events), and the STOP reaches the trial after its current epoch. Needs a task that reports
+    per epoch (``has_epochs``), such as ``Digits`` or ``DigitsTable``.
+
+    Parameters
+    ----------
+    base : str or BaseStrategy, default "random"
+        The strategy that proposes architectures.
+    min_epochs : int, default 1
+        Never stop before this many epochs have run (epochs ``0 .. min_epochs - 1`` are free).
+    min_trials : int, default 5
+        Completed trials needed at an epoch before the rule applies there.
+    seed : int, optional
+        Seeds ``base`` (through the search's seed when None).
+    """
+
+    alias: ClassVar[str] = "median-stopping"
+    tell_order_independent: ClassVar[bool] = False
+
+    def __init__(self, base: str | BaseStrategy = "random", min_epochs: int = 1, min_trials: int = 5,
+                 seed: int | None = None):
+        super().__init__(seed=seed)
+        self.base = base
+        self.min_epochs = min_epochs
+        self.min_trials = min_trials
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        name = type(self).__name__
+        check_int(name, "min_epochs", self.min_epochs, minimum=0)
+        check_int(name, "min_trials", self.min_trials, minimum=1)
+        if not isinstance(self.base, (str, BaseStrategy, dict)):
+            raise InvalidParameterError(f"{name}(base=...) must be a strategy name or a BaseStrategy; got {self.base!r}.")
+        if getattr(self.base, "continues_trials", False):
+            raise InvalidParameterError(
+                f"{name}(base=...) must be a proposing strategy, not a multi-fidelity scheduler; got {self.base!r}."
+            )
+
+    def to_config(self) -> dict[str, Any]:
+        cfg = super().to_config()
+        base = self.base
+        cfg["params"]["base"] = base.to_config() if isinstance(base, BaseStrategy) else base
+        return cfg
+
+    def _setup(self) -> None:
+        from nasbook.strategies._registry import get_strategy, strategy_class
+
+        base = self.base
+        if isinstance(base, dict):  # rebuilt from a stored configuration
+            base = strategy_class(base.get("alias") or base["class"])(**base.get("params", {}))
+        self.base_ = clone(base) if isinstance(base, BaseStrategy) else get_strategy(base)
+        if self.base_.continues_trials:
+            raise InvalidParameterError(
+                f"MedianStopping(base=...) must be a proposing strategy, not a multi-fidelity scheduler; got {base!r}."
+            )
+        self.base_.setup(self.space_, seed=int(self.rng_.integers(2**31)), mode=self.mode_, metric=self.metric_)
+        #: objective per epoch of every completed trial: column e holds the values at epoch e
+        self.completed_: list[list[float]] = []
+        self.n_stopped_ = 0
+
+    def _ask(self) -> Architecture | Proposal:
+        return self.base_.ask()
+
+    def _tell(self, trial: Trial) -> None:
+        self.base_.tell(trial)
+        curve = trial.curves.get(self.metric_ or "", []) if trial.curves else []
+        if trial.state.value == "complete" and curve:
+            self.completed_.append([float(v) for v in curve])
+
+    def median_at(self, epoch: int) -> tuple[float, int]:
+        """The median objective at ``epoch`` over completed trials, and how many reached it."""
+        vals = [c[epoch] for c in self.completed_ if len(c) > epoch and c[epoch] == c[epoch]]
+        return (float(np.median(vals)) if vals else float("nan")), len(vals)
+
+    def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        if self.metric_ is None or epoch < self.min_epochs:
+            return Decision.CONTINUE
+        value = metrics.get(self.metric_)
+        if value is None:
+            return Decision.CONTINUE
+        value = float(value)
+        median, n = self.median_at(epoch)
+        if n < self.min_trials:
+            return Decision.CONTINUE
+        worse = value != value or (value < median if self.mode_ == "max" else value > median)
+        if worse:
+            self.n_stopped_ += 1
+            return Decision.STOP
+        return Decision.CONTINUE

@@ -1,0 +1,76 @@
+"""The median stopping rule: decisions, and pruning through the search loop on every executor."""
+
+import pytest
+
+import nasbook
+from nasbook._errors import InvalidParameterError
+from nasbook.search import TrialState
+from nasbook.space import GraphSpace
+from nasbook.space._graph import PROTEINS_OPS
+from nasbook.strategies import MedianStopping, get_strategy
+from nasbook.tasks import Decision
+from nasbook.tasks._table import DigitsTable
+from nasbook.testing import ToyTask
+
+SPACE = GraphSpace(ops=PROTEINS_OPS)
+
+
+def _fed(mode="max", **kw):
+    """A rule that has seen three completed trials with curves [1, 2, 3], [2, 3, 4], [3, 4, 5]."""
+    from nasbook.search import Trial
+
+    rule = MedianStopping(**kw).setup(SPACE, seed=0, mode=mode, metric="acc")
+    for i, start in enumerate((1.0, 2.0, 3.0)):
+        arch = rule.ask()
+        rule.tell(Trial(i, arch, TrialState.COMPLETE, start + 2, curves={"acc": [start, start + 1, start + 2]}))
+    return rule
+
+
+def test_stops_below_the_median_at_the_same_epoch_only_when_enough_trials_reached_it():
+    rule = _fed(min_trials=3, min_epochs=1)
+    assert rule.median_at(1) == (3.0, 3)
+    assert rule.on_report(9, 0, {"acc": -100.0}) is Decision.CONTINUE  # epoch 0 is a warm-up epoch
+    assert rule.on_report(9, 1, {"acc": 2.9}) is Decision.STOP
+    assert rule.on_report(9, 1, {"acc": 3.0}) is Decision.CONTINUE  # equal to the median: kept
+    assert rule.on_report(9, 2, {"acc": float("nan")}) is Decision.STOP
+    assert rule.on_report(9, 3, {"acc": -1.0}) is Decision.CONTINUE  # no completed trial reached epoch 3
+    assert rule.on_report(9, 1, {"loss": 0.0}) is Decision.CONTINUE  # not the objective
+    assert _fed(min_trials=4).on_report(9, 1, {"acc": 0.0}) is Decision.CONTINUE
+    low = _fed(mode="min", min_trials=3)
+    assert low.on_report(9, 1, {"acc": 3.1}) is Decision.STOP and low.on_report(9, 1, {"acc": 2.0}) is Decision.CONTINUE
+
+
+def test_bad_parameters_are_named():
+    with pytest.raises(InvalidParameterError, match=r"MedianStopping\(min_trials=\.\.\.\) must be an int >= 1; got 0"):
+        MedianStopping(min_trials=0).setup(SPACE)
+    with pytest.raises(InvalidParameterError, match=r"must be a proposing strategy, not a multi-fidelity scheduler"):
+        MedianStopping(base="asha").setup(SPACE)
+    assert isinstance(get_strategy("median-stopping"), MedianStopping)
+
+
+def test_prunes_on_the_digits_table_and_saves_epochs():
+    task = DigitsTable()
+    pruned = nasbook.Search(task, strategy=MedianStopping(min_trials=5), budget=40, seed=0, storage=":memory:").run()
+    assert pruned.n_trials == 40
+    stopped = [t for t in pruned.trials if t.state is TrialState.PRUNED]
+    assert stopped and all(t.epochs < task.max_epochs and len(t.curves["val_accuracy"]) == t.epochs for t in stopped)
+    assert pruned.epochs_spent == sum(t.epochs for t in pruned.trials) < 40 * task.max_epochs
+    assert pruned.strategy.n_stopped_ == len(stopped)
+    assert pruned.best.state is TrialState.COMPLETE
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_stop_reaches_running_trials_on_every_executor(executor):
+    pytest.importorskip("distributed")
+    task = ToyTask(SPACE, epochs=8, epoch_s=0.05 if executor == "dask" else 0.0)
+    ex = nasbook.executors.DaskExecutor(n_workers=2) if executor == "dask" else "local"
+    try:
+        s = nasbook.Search(SPACE, task, strategy=MedianStopping(min_trials=3), budget=16, seed=0,
+                           storage=":memory:", executor=ex).run()
+    finally:
+        if executor == "dask":
+            ex.close()
+    stopped = [t for t in s.trials if t.state is TrialState.PRUNED]
+    assert stopped, "no trial was stopped"
+    assert all(t.epochs < 8 and t.value == t.curves["score"][-1] for t in stopped)
+    assert s.epochs_spent < 16 * 8
