@@ -8,7 +8,11 @@ the same seeds for every method, under ``Budget(epochs=--budget)``:
   table's last epoch (no fidelity);
 * ``ASHA``, ``SuccessiveHalving`` and ``Hyperband`` with ``base`` random and evolution,
   ``min_epochs=--min-epochs``, ``max_epochs`` = the table's epochs, ``eta=--eta``; promotions
-  continue from the parent's checkpoint, so they cost only the extra epochs.
+  continue from the parent's checkpoint, so they cost only the extra epochs;
+* ``MedianStopping`` (early stopping from the per-epoch reports) with ``base`` random and
+  evolution, ``min_epochs=--min-epochs``, ``min_trials=3``: a trial below the median of the
+  completed trials at the same epoch is stopped (PRUNED); its epochs count, it is never an
+  incumbent.
 
 Evolution (alone or as a base) uses ``population_size=5, sample_size=2``: the table holds about a
 hundred architectures and a full-training search affords only a dozen or two trials, so the
@@ -49,7 +53,15 @@ from _common import describe_machine, describe_package, format_table, mean_std, 
 
 import nasbook
 from nasbook.search import Budget, TrialState
-from nasbook.strategies import ASHA, BaseStrategy, Hyperband, RandomSearch, RegularizedEvolution, SuccessiveHalving
+from nasbook.strategies import (
+    ASHA,
+    BaseStrategy,
+    Hyperband,
+    MedianStopping,
+    RandomSearch,
+    RegularizedEvolution,
+    SuccessiveHalving,
+)
 from nasbook.strategies._multifidelity import rung_epochs
 from nasbook.tasks._table import DigitsTable
 
@@ -58,8 +70,10 @@ METHODS = (
     "asha-random", "asha-evolution",
     "sh-random", "sh-evolution",
     "hyperband-random", "hyperband-evolution",
+    "median-random", "median-evolution",
 )
 POP, SAMPLE = 5, 2
+MEDIAN_MIN_TRIALS = 3  # completed trials before the median stopping rule applies (Optuna's default is 5)
 
 
 def make_strategy(method: str, max_epochs: int, min_epochs: int, eta: int) -> BaseStrategy:
@@ -67,6 +81,8 @@ def make_strategy(method: str, max_epochs: int, min_epochs: int, eta: int) -> Ba
     base: BaseStrategy = RandomSearch() if base_name == "random" else RegularizedEvolution(population_size=POP, sample_size=SAMPLE)
     if kind == "full":
         return base
+    if kind == "median":
+        return MedianStopping(base=base, min_epochs=min_epochs, min_trials=MEDIAN_MIN_TRIALS)
     cls = {"asha": ASHA, "sh": SuccessiveHalving, "hyperband": Hyperband}[kind]
     return cls(base=base, min_epochs=min_epochs, max_epochs=max_epochs, eta=eta)  # type: ignore[abstract]
 
@@ -86,6 +102,10 @@ def run_one(task: DigitsTable, method: str, seed: int, budget: int, min_epochs: 
     inc_epochs, inc_value, inc_row = -1, -math.inf, -1
     curve: list[tuple[int, float]] = []  # (cumulative epochs, incumbent regret pp) after each trial
     for t in search.trials:
+        if t.state is TrialState.PRUNED:  # stopped early by the median rule: its epochs count, it is no incumbent
+            spent += int(t.attrs["epochs_run"])
+            sim_s += float(t.attrs["train_time_s"])
+            continue
         if t.state is not TrialState.COMPLETE or t.value is None:
             continue
         spent += int(t.attrs["epochs_run"])
@@ -106,6 +126,7 @@ def run_one(task: DigitsTable, method: str, seed: int, budget: int, min_epochs: 
         "n_trials": len(search.trials),
         "n_distinct": len({t.arch.id for t in search.trials}),
         "n_full": sum(e == task.max_epochs for e in rungs),
+        "n_pruned": sum(t.state is TrialState.PRUNED for t in search.trials),
         "final_regret": curve[-1][1],
         "final_epochs": inc_epochs,
         "final_test_accuracy": float(test[inc_row]),
