@@ -210,3 +210,13 @@ def test_dask_cuda_executor_runs_one_trial_per_gpu(tmp_path):
         s = nasbook.Search(CellSpace(), Digits(max_epochs=2, accelerator="auto"), budget=2 * n_gpus, seed=0,
                            storage=tmp_path / "gpu.db", executor=ex).run()
     assert all(t.state is TrialState.COMPLETE for t in s.trials)
+
+
+def test_warm_up_imports_on_workers_that_restart_later():
+    with DaskExecutor(n_workers=1) as ex:
+        client = ex.dask_client
+        assert not any(client.run(lambda: "colorsys" in sys.modules).values())
+        ex.warm_up(("colorsys",))
+        assert all(client.run(lambda: "colorsys" in sys.modules).values())
+        client.restart()  # fresh worker processes: the plugin imports again before any trial
+        assert all(client.run(lambda: "colorsys" in sys.modules).values())
