@@ -213,10 +213,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.only_seed is not None:
         print(f"seed {args.only_seed} done in {wall:.0f} s; write the table with --from-db", flush=True)
         return
-    if args.from_db:  # first trial started to last trial finished, over every seed
-        times = [(t.started_at, t.finished_at) for srch in searches.values() for t in srch.trials
-                 if t.started_at is not None and t.finished_at is not None]
-        wall = max(f for _, f in times) - min(st for st, _ in times) if times else float("nan")
+    if args.from_db:  # time during which some trial was training, over every seed (a resumed build's pause excluded)
+        times = sorted((t.started_at, t.finished_at) for srch in searches.values() for t in srch.trials
+                       if t.started_at is not None and t.finished_at is not None)
+        wall, end = 0.0, float("-inf")
+        for st, fin in times:  # length of the union of the trials' intervals
+            if fin > end:
+                wall += fin - max(st, end)
+                end = fin
+        wall = wall if times else float("nan")
     write_table(out, archs, searches, args.epochs, meta, wall, space, task_params)
 
 
