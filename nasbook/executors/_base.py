@@ -86,6 +86,10 @@ def evaluate_trial(
     value = float(res.value)
     if value != value or value in (float("inf"), float("-inf")):
         return Outcome(number, "diverged", res, f"objective {task.metric} is {value}", None, started, time.time())
+    if stopped:  # a STOP after the last planned epoch saved nothing: the trial is complete
+        planned = (fidelity or {}).get("epochs", getattr(task, "max_epochs", None))
+        if planned is not None and res.epochs is not None and res.epochs >= planned:
+            stopped = False
     return Outcome(number, "pruned" if stopped else "complete", res, None, None, started, time.time())
 
 

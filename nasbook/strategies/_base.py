@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from nasbook._errors import SpaceExhausted, check_int
+from nasbook._errors import InvalidParameterError, SpaceExhausted, check_int
 
 if TYPE_CHECKING:
     from nasbook.search import Trial
@@ -177,3 +177,37 @@ def clone(strategy: BaseStrategy) -> BaseStrategy:
     """A fresh, un-set-up copy with the same constructor arguments (nested strategies cloned too)."""
     params: dict[str, Any] = {k: clone(v) if isinstance(v, BaseStrategy) else v for k, v in strategy.get_params().items()}
     return type(strategy)(**params)
+
+
+class WrapsBase(BaseStrategy):
+    """A strategy that draws its architectures from another one, ``base`` (a name, an instance, or
+    the configuration a stored search kept): the multi-fidelity schedulers and early stopping."""
+
+    base: Any
+
+    def _check_base(self) -> None:
+        """Refuse a scheduler as ``base`` (called by ``_validate_params``)."""
+        if getattr(self.base, "continues_trials", False) or (
+                isinstance(self.base, str) and self.base in ("asha", "sh", "hyperband", "median-stopping")):
+            raise InvalidParameterError(
+                f"{type(self).__name__}(base=...) must be a proposing strategy, not a multi-fidelity scheduler "
+                f"or another wrapper; got {self.base!r}."
+            )
+
+    def to_config(self) -> dict[str, Any]:
+        cfg = super().to_config()
+        base = self.base
+        cfg["params"]["base"] = base.to_config() if isinstance(base, BaseStrategy) else base
+        return cfg
+
+    def _setup_base(self) -> BaseStrategy:
+        """A fresh ``base``, set up on this space with a seed drawn from this strategy's generator."""
+        from nasbook.strategies._registry import get_strategy, strategy_class
+
+        base = self.base
+        if isinstance(base, dict):  # rebuilt from a stored configuration
+            base = strategy_class(base.get("alias") or base["class"])(**base.get("params", {}))
+        built = clone(base) if isinstance(base, BaseStrategy) else get_strategy(base)
+        built.setup(self.space_, seed=int(self.rng_.integers(2**31)), mode=self.mode_, metric=self.metric_)
+        return built
+

@@ -9,10 +9,10 @@ training task resumes from that trial's checkpoint instead of retraining from sc
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from nasbook._errors import InvalidParameterError, check_int
-from nasbook.strategies._base import BaseStrategy, Proposal, clone
+from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
 
 if TYPE_CHECKING:
     from nasbook.search import Trial
@@ -29,7 +29,7 @@ def rung_epochs(min_epochs: int, max_epochs: int, eta: int) -> list[int]:
     return rungs
 
 
-class _MultiFidelity(BaseStrategy):
+class _MultiFidelity(WrapsBase):
     """Shared parameters, validation and base-strategy plumbing."""
 
     continues_trials: ClassVar[bool] = True  # a promotion continues its parent's checkpoint
@@ -59,26 +59,10 @@ class _MultiFidelity(BaseStrategy):
             raise InvalidParameterError(
                 f"{name}(max_epochs=...) must be >= min_epochs ({self.min_epochs}); got {self.max_epochs}."
             )
-        if isinstance(self.base, _MultiFidelity):
-            raise InvalidParameterError(f"{name}(base=...) must be a proposing strategy, not another scheduler; got {self.base!r}.")
-
-    def to_config(self) -> dict[str, Any]:
-        cfg = super().to_config()
-        base = self.base
-        cfg["params"]["base"] = base.to_config() if isinstance(base, BaseStrategy) else base
-        return cfg
+        self._check_base()
 
     def _setup(self) -> None:
-        from nasbook.strategies._registry import get_strategy
-
-        base = self.base
-        if isinstance(base, dict):  # rebuilt from a stored configuration
-            from nasbook.strategies._registry import strategy_class
-
-            base = strategy_class(base.get("alias") or base["class"])(**base.get("params", {}))
-        self.base_ = clone(base) if isinstance(base, BaseStrategy) else get_strategy(base)
-        seed = int(self.rng_.integers(2**31))
-        self.base_.setup(self.space_, seed=seed, mode=self.mode_)
+        self.base_ = self._setup_base()
         self.rungs_ = rung_epochs(self.min_epochs, self.max_epochs, self.eta)
 
     def _new_arch(self) -> Architecture:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, check_int
-from nasbook.strategies._base import BaseStrategy, Proposal, clone
+from nasbook._errors import check_int
+from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
 from nasbook.tasks._base import Decision
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from nasbook.space import Architecture
 
 
-class MedianStopping(BaseStrategy):
+class MedianStopping(WrapsBase):
     """Stop a running trial whose objective falls below the median of earlier trials at the same epoch.
 
     The median stopping rule of Google Vizier (Golovin et al., 2017), in the per-epoch form of
@@ -58,31 +58,10 @@ class MedianStopping(BaseStrategy):
         name = type(self).__name__
         check_int(name, "min_epochs", self.min_epochs, minimum=0)
         check_int(name, "min_trials", self.min_trials, minimum=1)
-        if not isinstance(self.base, (str, BaseStrategy, dict)):
-            raise InvalidParameterError(f"{name}(base=...) must be a strategy name or a BaseStrategy; got {self.base!r}.")
-        if getattr(self.base, "continues_trials", False):
-            raise InvalidParameterError(
-                f"{name}(base=...) must be a proposing strategy, not a multi-fidelity scheduler; got {self.base!r}."
-            )
-
-    def to_config(self) -> dict[str, Any]:
-        cfg = super().to_config()
-        base = self.base
-        cfg["params"]["base"] = base.to_config() if isinstance(base, BaseStrategy) else base
-        return cfg
+        self._check_base()
 
     def _setup(self) -> None:
-        from nasbook.strategies._registry import get_strategy, strategy_class
-
-        base = self.base
-        if isinstance(base, dict):  # rebuilt from a stored configuration
-            base = strategy_class(base.get("alias") or base["class"])(**base.get("params", {}))
-        self.base_ = clone(base) if isinstance(base, BaseStrategy) else get_strategy(base)
-        if self.base_.continues_trials:
-            raise InvalidParameterError(
-                f"MedianStopping(base=...) must be a proposing strategy, not a multi-fidelity scheduler; got {base!r}."
-            )
-        self.base_.setup(self.space_, seed=int(self.rng_.integers(2**31)), mode=self.mode_, metric=self.metric_)
+        self.base_ = self._setup_base()
         #: objective per epoch of every completed trial: column e holds the values at epoch e
         self.completed_: list[list[float]] = []
         self.n_stopped_ = 0

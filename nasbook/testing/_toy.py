@@ -48,6 +48,11 @@ class ToyTask(Task):
     def space(self) -> SearchSpace:
         return self.space_
 
+    @property
+    def max_epochs(self) -> int | None:
+        """Epochs of a full evaluation (None for an instant task), as training tasks expose it."""
+        return self.epochs or None
+
     def get_params(self) -> dict[str, Any]:
         return {"seed": self.seed, "fail_ids": list(self.fail_ids), "epochs": self.epochs, "epoch_s": self.epoch_s}
 

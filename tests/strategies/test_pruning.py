@@ -55,7 +55,7 @@ def test_prunes_on_the_digits_table_and_saves_epochs():
     stopped = [t for t in pruned.trials if t.state is TrialState.PRUNED]
     assert stopped and all(t.epochs < task.max_epochs and len(t.curves["val_accuracy"]) == t.epochs for t in stopped)
     assert pruned.epochs_spent == sum(t.epochs for t in pruned.trials) < 40 * task.max_epochs
-    assert pruned.strategy.n_stopped_ == len(stopped)
+    assert pruned.strategy.n_stopped_ >= len(stopped)  # a STOP at the last epoch leaves the trial complete
     assert pruned.best.state is TrialState.COMPLETE
 
 
@@ -74,3 +74,16 @@ def test_stop_reaches_running_trials_on_every_executor(executor):
     assert stopped, "no trial was stopped"
     assert all(t.epochs < 8 and t.value == t.curves["score"][-1] for t in stopped)
     assert s.epochs_spent < 16 * 8
+
+
+def test_a_stop_at_the_last_planned_epoch_leaves_the_trial_complete():
+    from nasbook.executors._base import evaluate_trial
+
+    task = ToyTask(SPACE, epochs=3)
+    arch = SPACE.sample(__import__("numpy").random.default_rng(0))
+    early = evaluate_trial(task, SPACE, arch, 0, None, lambda epoch, **m: Decision.STOP)
+    assert early.state == "pruned" and early.result.epochs == 1
+    late = evaluate_trial(task, SPACE, arch, 0, None, lambda epoch, **m: Decision.STOP if epoch == 2 else Decision.CONTINUE)
+    assert late.state == "complete" and late.result.epochs == 3
+    rung = evaluate_trial(task, SPACE, arch, 0, {"epochs": 2}, lambda epoch, **m: Decision.STOP if epoch == 1 else Decision.CONTINUE)
+    assert rung.state == "complete" and rung.result.epochs == 2  # the planned epochs come from the fidelity
