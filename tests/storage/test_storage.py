@@ -22,8 +22,9 @@ def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(tmp_path):
 
 def test_a_corrupt_sqlite_file_is_refused(tmp_path):
     path = tmp_path / "broken.db"
-    _search(path).run()
+    _search(path).run().storage.close()  # checkpoint the WAL into the file, whenever GC would run
     data = bytearray(path.read_bytes())
+    assert len(data) > 4096, "the schema page is not in the main file yet"
     data[100:4096] = b"\xff" * (4096 - 100)  # trash the schema page, keep the header
     path.write_bytes(bytes(data))
     (tmp_path / "broken.db-wal").unlink(missing_ok=True)
