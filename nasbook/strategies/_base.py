@@ -186,9 +186,12 @@ class WrapsBase(BaseStrategy):
     base: Any
 
     def _check_base(self) -> None:
-        """Refuse a scheduler as ``base`` (called by ``_validate_params``)."""
-        if getattr(self.base, "continues_trials", False) or (
-                isinstance(self.base, str) and self.base in ("asha", "sh", "hyperband", "median-stopping")):
+        """Refuse a scheduler or another wrapper as ``base`` (called by ``_validate_params``)."""
+        from nasbook.strategies._registry import strategy_class
+
+        base = self.base
+        cls = type(base) if isinstance(base, BaseStrategy) else strategy_class(base) if isinstance(base, str) else None
+        if cls is not None and issubclass(cls, WrapsBase):
             raise InvalidParameterError(
                 f"{type(self).__name__}(base=...) must be a proposing strategy, not a multi-fidelity scheduler "
                 f"or another wrapper; got {self.base!r}."

@@ -87,3 +87,15 @@ def test_a_stop_at_the_last_planned_epoch_leaves_the_trial_complete():
     assert late.state == "complete" and late.result.epochs == 3
     rung = evaluate_trial(task, SPACE, arch, 0, {"epochs": 2}, lambda epoch, **m: Decision.STOP if epoch == 1 else Decision.CONTINUE)
     assert rung.state == "complete" and rung.result.epochs == 2  # the planned epochs come from the fidelity
+
+
+def test_a_wrapper_is_refused_as_base_by_name_or_instance():
+    from nasbook.strategies import ASHA
+
+    for base in ("hyperband", MedianStopping(), ASHA(max_epochs=3)):
+        with pytest.raises(InvalidParameterError, match=r"must be a proposing strategy, not a multi-fidelity scheduler"):
+            MedianStopping(base=base).setup(SPACE)
+        with pytest.raises(InvalidParameterError, match=r"ASHA\(base=\.\.\.\) must be a proposing strategy"):
+            ASHA(base=base).setup(SPACE)
+    with pytest.raises(InvalidParameterError, match=r"did you mean 'evolution'"):
+        MedianStopping(base="evolutoin").setup(SPACE)
