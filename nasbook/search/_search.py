@@ -319,7 +319,7 @@ class Search:
     def _trial_from(self, outcome: Outcome, proposal: Proposal, n_told_before: int) -> Trial:
         res = outcome.result
         arch = proposal.arch
-        if res is not None and res.checkpoint is not None and getattr(self.strategy, "continues_trials", False):
+        if res is not None and res.checkpoint is not None and self.strategy.continues_trials:
             self._checkpoints[outcome.number] = res.checkpoint  # ~1 MB for a small CNN: only when it may be used
         if proposal.parent is not None:  # continued: the child's checkpoint supersedes the parent's
             self._checkpoints.pop(proposal.parent, None)
@@ -486,7 +486,7 @@ class Search:
             ckpt = self._checkpoints.get(proposal.parent)
             if ckpt is not None:  # else (e.g. after a restart) it trains from scratch
                 fidelity["checkpoint"] = ckpt
-            elif not getattr(self.strategy, "continues_trials", False) and not self._warned_parent:
+            elif not self.strategy.continues_trials and not self._warned_parent:
                 self._warned_parent = True
                 warnings.warn(f"{type(self.strategy).__name__} proposes continuations (Proposal(parent=...)) but does "
                               "not set the class attribute continues_trials = True, so no checkpoint was kept: "

@@ -44,7 +44,6 @@ class MedianStopping(WrapsBase):
     """
 
     alias: ClassVar[str] = "median-stopping"
-    tell_order_independent: ClassVar[bool] = False
 
     def __init__(self, base: str | BaseStrategy = "random", min_epochs: int = 1, min_trials: int = 5,
                  seed: int | None = None):
@@ -62,8 +61,8 @@ class MedianStopping(WrapsBase):
 
     def _setup(self) -> None:
         self.base_ = self._setup_base()
-        #: objective per epoch of every completed trial: column e holds the values at epoch e
-        self.completed_: list[list[float]] = []
+        #: at_epoch_[e]: the objective at epoch e of every completed trial that reached it (NaN left out)
+        self.at_epoch_: list[list[float]] = []
         self.n_stopped_ = 0
 
     def _ask(self) -> Architecture | Proposal:
@@ -73,11 +72,15 @@ class MedianStopping(WrapsBase):
         self.base_.tell(trial)
         curve = trial.curves.get(self.metric_ or "", []) if trial.curves else []
         if trial.state.value == "complete" and curve:
-            self.completed_.append([float(v) for v in curve])
+            while len(self.at_epoch_) < len(curve):
+                self.at_epoch_.append([])
+            for e, v in enumerate(curve):
+                if v == v:
+                    self.at_epoch_[e].append(float(v))
 
     def median_at(self, epoch: int) -> tuple[float, int]:
         """The median objective at ``epoch`` over completed trials, and how many reached it."""
-        vals = [c[epoch] for c in self.completed_ if len(c) > epoch and c[epoch] == c[epoch]]
+        vals = self.at_epoch_[epoch] if epoch < len(self.at_epoch_) else []
         return (float(np.median(vals)) if vals else float("nan")), len(vals)
 
     def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
