@@ -42,7 +42,8 @@ from nasbook.display._views import (
 )
 
 if TYPE_CHECKING:
-    from nasbook.search import Search, Trial
+    from nasbook.search import Search
+    from nasbook.trial import Trial
     from nasbook.space import Architecture, SearchSpace
 
 #: Badge colours exist for these states (others get a neutral grey).

@@ -12,7 +12,8 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nasbook.search import Search, Trial
+    from nasbook.search import Search
+    from nasbook.trial import Trial
 
 PROGRESS_CHOICES = ("auto", "widget", "bar", "none")
 

@@ -11,7 +11,8 @@ from nasbook.display._text import render_text
 from nasbook.display._views import architecture_view, search_view, space_view, trial_view, view_of
 
 if TYPE_CHECKING:
-    from nasbook.search import Search, Trial
+    from nasbook.search import Search
+    from nasbook.trial import Trial
     from nasbook.space import Architecture, SearchSpace
 
 

@@ -16,7 +16,8 @@ from nasbook.display._model import Badge, Cell, Drawing, Fields, Note, Pre, Sect
 from nasbook.display._svg import architecture_svg, diagram, drawing_text
 
 if TYPE_CHECKING:
-    from nasbook.search import Search, Trial
+    from nasbook.search import Search
+    from nasbook.trial import Trial
     from nasbook.space import Architecture, SearchSpace
 
 _MISSING = "-"
@@ -401,7 +402,7 @@ def object_view(obj: Any) -> View:
 def view_of(obj: Any) -> View:
     """Dispatch on type: Search, Trial, Architecture, SearchSpace, else :func:`object_view`."""
     from nasbook.search._search import Search
-    from nasbook.search._trial import Trial
+    from nasbook.trial import Trial
     from nasbook.space._base import Architecture, SearchSpace
 
     if isinstance(obj, Search):

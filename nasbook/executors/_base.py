@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError, TrialDiverged, TrialFailed
-from nasbook.tasks._base import Decision, Result
+from nasbook.trial import Decision, Outcome, Result, TrialState
 
 if TYPE_CHECKING:
     from nasbook.space import Architecture, SearchSpace

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import ExecutorError, InvalidParameterError, check_int
 from nasbook.executors._base import BaseExecutor, ExecutorEvent, Outcome, evaluate_trial
-from nasbook.tasks._base import Decision
+from nasbook.trial import Decision
 
 if TYPE_CHECKING:
     from distributed import Client, Future

@@ -2,6 +2,6 @@
 
 from nasbook.search._budget import Budget
 from nasbook.search._search import Search, SearchState, load_search
-from nasbook.search._trial import Trial, TrialState
+from nasbook.trial import Trial, TrialState
 
 __all__ = ["Budget", "Search", "SearchState", "Trial", "TrialState", "load_search"]

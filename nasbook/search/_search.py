@@ -27,11 +27,11 @@ from nasbook._version import __version__
 from nasbook.executors._base import BaseExecutor, LocalExecutor, Outcome, evaluate_trial
 from nasbook.executors._dask import resolve_executor
 from nasbook.search._budget import Budget
-from nasbook.search._trial import Trial, TrialState
+from nasbook.trial import Trial, TrialState
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal, get_strategy
 from nasbook.tasks import Task
-from nasbook.tasks._base import Decision
+from nasbook.trial import Decision
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -13,11 +13,11 @@ import numpy as np
 from nasbook._errors import InvalidParameterError, SpaceExhausted, check_int
 
 if TYPE_CHECKING:
-    from nasbook.search import Trial
+    from nasbook.trial import Trial
     from nasbook.space import SearchSpace
 
 from nasbook.space import Architecture
-from nasbook.tasks._base import Decision
+from nasbook.trial import Decision
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from nasbook._errors import InvalidParameterError, check_int
 from nasbook.strategies._base import BaseStrategy
 
 if TYPE_CHECKING:
-    from nasbook.search import Trial
+    from nasbook.trial import Trial
     from nasbook.space import Architecture
 
 

@@ -6,7 +6,7 @@ from nasbook._errors import check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy
 
 if TYPE_CHECKING:
-    from nasbook.search import Trial
+    from nasbook.trial import Trial
     from nasbook.space import Architecture
 
 

@@ -15,7 +15,7 @@ from nasbook._errors import InvalidParameterError, check_int
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
 
 if TYPE_CHECKING:
-    from nasbook.search import Trial
+    from nasbook.trial import Trial
     from nasbook.space import Architecture
 
 

@@ -9,10 +9,10 @@ import numpy as np
 
 from nasbook._errors import check_int
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
-from nasbook.tasks._base import Decision
+from nasbook.trial import Decision
 
 if TYPE_CHECKING:
-    from nasbook.search import Trial
+    from nasbook.trial import Trial
     from nasbook.space import Architecture
 
 

@@ -5,53 +5,14 @@ from __future__ import annotations
 import abc
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
+
+from nasbook.trial import Decision, Reporter, Result
 
 if TYPE_CHECKING:
     from nasbook.space import Architecture, SearchSpace
 
-
-class Decision(Enum):
-    """What a running trial should do after it reported an epoch."""
-
-    CONTINUE = "continue"
-    STOP = "stop"
-
-
-#: ``report(epoch, **metrics) -> Decision``: how a training trial talks to the search loop.
-Reporter = Callable[..., Decision]
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one evaluation returns.
-
-    Attributes
-    ----------
-    value : float
-        The objective (``task.metric``), what strategies optimise.
-    metrics : dict
-        Further metrics strategies may see (e.g. train loss).
-    attrs : dict
-        Recorded for the user but never shown to strategies: test score, latency, #params.
-    epochs : int or None
-        Epochs trained in all (None for a table look-up without a fidelity).
-    curves : dict of lists
-        Per-epoch values (``{"val_accuracy": [...], "train_loss": [...]}``), epoch = list index.
-    checkpoint : bytes or None
-        State to continue training from (``fidelity={"checkpoint": ...}``), written with
-        ``torch.save`` and read back with ``torch.load(weights_only=True)``; never stored in the
-        database.
-    """
-
-    value: float
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    attrs: Mapping[str, Any] = field(default_factory=dict)
-    epochs: int | None = None
-    curves: Mapping[str, Sequence[float]] = field(default_factory=dict)
-    checkpoint: bytes | None = field(default=None, repr=False)
+__all__ = ["Decision", "Reporter", "Result", "Task"]
 
 
 class Task(abc.ABC):

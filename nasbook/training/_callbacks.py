@@ -10,7 +10,7 @@ import lightning.pytorch as pl
 import torch
 
 from nasbook._errors import InvalidParameterError, did_you_mean
-from nasbook.tasks._base import Decision, Reporter
+from nasbook.trial import Decision, Reporter
 
 try:
     from nasbook._errors import TrialDiverged

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from nasbook._errors import InvalidParameterError, check_int
-from nasbook.tasks._base import Reporter
+from nasbook.trial import Reporter
 from nasbook.training._callbacks import HealthCheck, NasbookCallback, TrialDiverged
 from nasbook.training._module import ArchModule
 

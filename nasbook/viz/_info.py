@@ -17,7 +17,8 @@ from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, ch
 if TYPE_CHECKING:
     import xarray as xr
 
-    from nasbook.search import Search, Trial
+    from nasbook.search import Search
+    from nasbook.trial import Trial
 
 HistoryX = Literal["trials", "epochs", "seconds"]
 HISTORY_X: tuple[str, ...] = ("trials", "epochs", "seconds")
