@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import abc
+import numbers
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from nasbook._errors import InvalidParameterError, TrialDiverged, TrialFailed
 from nasbook.trial import Decision, Outcome, Result, TrialState
@@ -18,32 +19,24 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Outcome:
-    """How one evaluation ended, built where it ran (plain data: it crosses processes).
+class ExecutorEvent:
+    """What an executor reports: ``"report"`` (an epoch's metrics) or ``"done"`` (an Outcome).
 
-    ``state`` is ``"complete"``, ``"pruned"`` (stopped by ``Decision.STOP``), ``"failed"`` or
-    ``"diverged"``.
+    ``decision`` is set on a report that was already answered where the trial runs (an in-process
+    executor asks the search's ``decide`` callback synchronously); None means the search decides
+    now and, on ``Decision.STOP``, calls ``executor.stop(number)``.
     """
 
-    number: int
-    state: str
-    result: Result | None
-    reason: str | None = None
-    traceback: str | None = None
-    started_at: float = 0.0
-    finished_at: float = 0.0
-    attempts: int = 1
-
-
-@dataclass
-class ExecutorEvent:
-    """What an executor reports: ``"report"`` (an epoch's metrics) or ``"done"`` (an Outcome)."""
-
-    kind: str
+    kind: Literal["report", "done"]
     number: int
     epoch: int | None = None
     metrics: Mapping[str, float] = field(default_factory=dict)
     outcome: Outcome | None = None
+    decision: Decision | None = None
+
+
+#: ``decide(number, epoch, metrics) -> Decision``: the search's answer to a running trial's report.
+Decide = Callable[[int, int, Mapping[str, float]], Decision]
 
 
 def evaluate_trial(
@@ -75,22 +68,42 @@ def evaluate_trial(
     except InvalidParameterError:
         raise
     except TrialDiverged as exc:  # keep what it trained: the curves show how it went wrong
-        return Outcome(number, "diverged", _partial_result(exc), str(exc), None, started, time.time())
+        return Outcome(number, TrialState.DIVERGED, _partial_result(exc), str(exc), None, started, time.time())
     except TrialFailed as exc:
-        return Outcome(number, "failed", None, str(exc), None, started, time.time())
+        return Outcome(number, TrialState.FAILED, None, str(exc), None, started, time.time())
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:  # the search goes on; the reason is kept with the trial
-        return Outcome(number, "failed", None, f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=8),
+        return Outcome(number, TrialState.FAILED, None, f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=8),
                        started, time.time())
+    problem = _check_result(task, res)
+    if problem is not None:  # a custom task's bug: this trial FAILS with the reason, the search goes on
+        return Outcome(number, TrialState.FAILED, None, problem, None, started, time.time())
     value = float(res.value)
     if value != value or value in (float("inf"), float("-inf")):
-        return Outcome(number, "diverged", res, f"objective {task.metric} is {value}", None, started, time.time())
+        return Outcome(number, TrialState.DIVERGED, res, f"objective {task.metric} is {value}", None, started, time.time())
     if stopped:  # a STOP after the last planned epoch saved nothing: the trial is complete
-        planned = (fidelity or {}).get("epochs", getattr(task, "max_epochs", None))
+        planned = (fidelity or {}).get("epochs", task.max_epochs)
         if planned is not None and res.epochs is not None and res.epochs >= planned:
             stopped = False
-    return Outcome(number, "pruned" if stopped else "complete", res, None, None, started, time.time())
+    return Outcome(number, TrialState.PRUNED if stopped else TrialState.COMPLETE, res, None, None, started, time.time())
+
+
+def _check_result(task: Task, res: Any) -> str | None:
+    """Why ``res`` is not a usable :class:`Result` (None when it is)."""
+    where = f"{type(task).__name__}.evaluate"
+    if not isinstance(res, Result):
+        return (f"{where} returned {_short(res)} of type {type(res).__name__}; it must return "
+                "nasbook.trial.Result(value=...) (or raise nasbook.TrialFailed to fail the trial).")
+    v = res.value
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        return f"{where} returned Result(value={_short(v)}) of type {type(v).__name__}; value must be a real number."
+    return None
+
+
+def _short(obj: Any, n: int = 60) -> str:
+    text = repr(obj)
+    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 def _partial_result(exc: TrialDiverged) -> Result | None:
@@ -107,21 +120,38 @@ def _partial_result(exc: TrialDiverged) -> Result | None:
 class BaseExecutor(abc.ABC):
     """Runs trials somewhere and streams back their per-epoch reports and outcomes.
 
-    The search calls ``start()`` once per ``run()``, ``submit`` while ``n_free`` > 0,
-    ``poll(timeout_s)`` to collect :class:`ExecutorEvent` s, ``stop(number)`` to deliver
-    ``Decision.STOP`` to a running trial, ``cancel(number)`` to abandon one, and ``close()``.
-    Executors never know which strategy asked for a trial.
+    The search drives every executor through the same calls, in this order:
+
+    1. ``start(decide)`` once per ``run()``: start (or reconnect to) workers. ``decide`` is the
+       search's answer to a report; executors that run trials in this process call it from the
+       trial's ``report`` so a STOP reaches the trial at once; remote executors need not.
+    2. ``warm_up(modules)`` when the task names :attr:`~nasbook.tasks.Task.worker_imports`.
+    3. ``submit(...)`` while fewer than :attr:`capacity` trials run.
+    4. ``poll(timeout_s)`` to collect :class:`ExecutorEvent` s: reports (``decision`` None: the
+       search decides and may call ``stop(number)``) and ``done`` outcomes.
+    5. ``cancel(number)`` for a trial past its timeout or when the search is interrupted; its
+       outcome is then never reported.
+    6. ``close()`` when the search is closed.
+
+    Executors never know which strategy asked for a trial. An executor that loses its workers
+    raises :class:`~nasbook.ExecutorError` from ``submit``/``poll``; the search then stores the
+    trials in flight as QUEUED and re-runs them first on the next ``run()``.
     """
 
     #: trials this executor runs at once (set by ``start``)
     capacity: int = 1
+    #: True when ``submit`` runs the trial to its end before returning: nothing can be left
+    #: running elsewhere by a crash, so the search stores such a trial once, when it has finished,
+    #: instead of storing it RUNNING first (half the writes on the tabular hot path).
+    in_process: ClassVar[bool] = False
 
-    def start(self) -> None:
-        """Start (or reconnect to) workers; idempotent."""
+    def start(self, decide: Decide | None = None) -> None:
+        """Start (or reconnect to) workers; idempotent. ``decide`` answers reports (see the class doc)."""
 
     @abc.abstractmethod
-    def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture, fidelity: Mapping[str, Any] | None = None) -> None:
-        """Start trial ``number``."""
+    def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture,
+               fidelity: Mapping[str, Any] | None = None) -> None:
+        """Start trial ``number``: evaluate ``arch`` on ``task`` (use :func:`evaluate_trial`)."""
 
     @abc.abstractmethod
     def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
@@ -135,6 +165,9 @@ class BaseExecutor(abc.ABC):
 
     def cancel(self, number: int) -> None:
         """Abandon a trial: its outcome will not be reported."""
+
+    def check(self) -> None:
+        """Cheap checks before a search stores anything (e.g. a script that cannot start workers)."""
 
     @property
     def n_running(self) -> int:
@@ -158,30 +191,36 @@ class LocalExecutor(BaseExecutor):
     """Runs each trial in the notebook process, one at a time (no workers, no pickling).
 
     The right choice for tabular benchmarks: a look-up costs microseconds, far less than any
-    round trip to a worker.
+    round trip to a worker. Reports are answered synchronously by the search's ``decide``.
     """
 
     capacity = 1
+    in_process = True
 
     def __init__(self) -> None:
         self._events: list[ExecutorEvent] = []
         self._stop: set[int] = set()
-        self.report_hook: Callable[[int, int, Mapping[str, float]], Decision] | None = None
+        self._decide: Decide | None = None
 
     def __repr__(self) -> str:
         return "LocalExecutor()"
 
-    def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture, fidelity: Mapping[str, Any] | None = None) -> None:
-        events = self._events
+    def start(self, decide: Decide | None = None) -> None:
+        self._decide = decide
+
+    def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture,
+               fidelity: Mapping[str, Any] | None = None) -> None:
+        events, decide, stops = self._events, self._decide, self._stop
 
         def report(epoch: int, **metrics: float) -> Decision:
-            events.append(ExecutorEvent("report", number, epoch, dict(metrics)))
-            hook = self.report_hook
-            if hook is not None and hook(number, epoch, metrics) is Decision.STOP:
-                return Decision.STOP
-            return Decision.STOP if number in self._stop else Decision.CONTINUE
+            decision = decide(number, epoch, metrics) if decide is not None else Decision.CONTINUE
+            if number in stops:
+                decision = Decision.STOP
+            events.append(ExecutorEvent("report", number, epoch, metrics, decision=decision))
+            return decision
 
         outcome = evaluate_trial(task, space, arch, number, fidelity, report)
+        stops.discard(number)
         events.append(ExecutorEvent("done", number, outcome=outcome))
 
     def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
@@ -190,3 +229,7 @@ class LocalExecutor(BaseExecutor):
 
     def stop(self, number: int) -> None:
         self._stop.add(number)
+
+    def cancel(self, number: int) -> None:
+        self._events = [e for e in self._events if e.number != number]
+        self._stop.discard(number)

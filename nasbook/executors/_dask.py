@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import ExecutorError, InvalidParameterError, check_int
-from nasbook.executors._base import BaseExecutor, ExecutorEvent, Outcome, evaluate_trial
-from nasbook.trial import Decision
+from nasbook.executors._base import BaseExecutor, Decide, ExecutorEvent, evaluate_trial
+from nasbook.trial import Decision, Outcome, TrialState
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -56,7 +56,7 @@ def _remote_trial(
 
     from distributed import get_worker
 
-    if torch_threads and ("torch" in sys.modules or getattr(task, "has_epochs", False)):
+    if torch_threads and ("torch" in sys.modules or "nasbook.training" in task.worker_imports):
         import torch
 
         torch.set_num_threads(torch_threads)
@@ -172,7 +172,7 @@ class DaskExecutor(BaseExecutor):
                 dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
             )
 
-    def start(self) -> None:
+    def start(self, decide: Decide | None = None) -> None:
         if self._client is not None:
             return
         check_int(type(self).__name__, "torch_threads", self.torch_threads, minimum=0)
@@ -318,12 +318,12 @@ class DaskExecutor(BaseExecutor):
         from distributed import KilledWorker
 
         if isinstance(exc, KilledWorker):
-            return Outcome(number, "failed", None,
+            return Outcome(number, TrialState.FAILED, None,
                            f"its worker died {self.allowed_failures + 1} times while running it (dask re-ran it on "
                            f"another worker each time): {exc}", attempts=self.allowed_failures + 1)
         if isinstance(exc, InvalidParameterError):
             raise exc  # the user's set-up is wrong: stop the search with the task's message
-        return Outcome(number, "failed", None, f"{type(exc).__name__}: {exc}")
+        return Outcome(number, TrialState.FAILED, None, f"{type(exc).__name__}: {exc}")
 
     def stop(self, number: int) -> None:
         if number in self._futures and number not in self._stopped:

@@ -1,7 +1,8 @@
-"""The search loop: :class:`Search`, :class:`Trial`, budgets and resume."""
+"""The search loop: :class:`Search`, budgets, resume (:func:`load_search`)."""
 
 from nasbook.search._budget import Budget
-from nasbook.search._search import Search, SearchState, load_search
+from nasbook.search._resume import load_search
+from nasbook.search._search import Search, SearchState
 from nasbook.trial import Trial, TrialState
 
 __all__ = ["Budget", "Search", "SearchState", "Trial", "TrialState", "load_search"]

@@ -384,3 +384,59 @@ def open_storage(storage: Storage | str | os.PathLike[str] | None) -> Storage:
 
 
 __all__ = ["SCHEMA_VERSION", "Storage", "TrialRow", "open_storage"]
+
+
+# --- TEMPORARY adapter (replaced by the storage rework): the new API over the old tables ---------
+@dataclass(frozen=True)
+class SearchRecord:
+    id: int
+    name: str
+    config: dict[str, Any]
+    state: str
+    elapsed_s: float
+
+
+def _tmp_row(trial: Any, tell_seq: int | None) -> tuple[Any, ...]:
+    return (trial.number, trial.state.value, trial.arch.id, trial.arch.to_json(), trial.value,
+            _dumps(trial.metrics), _dumps(trial.attrs), trial.epochs, trial.n_told_before, tell_seq,
+            trial.started_at, trial.finished_at, trial.reason, _dumps(trial.curves), trial.parent)
+
+
+def _tmp_add(self: Storage, search_id: int, trial: Any, *, tell_seq: int | None = None) -> None:
+    self.commit_trial(search_id, _tmp_row(trial, tell_seq))
+
+
+def _tmp_update(self: Storage, search_id: int, trial: Any, *, tell_seq: int | None = None) -> None:
+    self.finish_trial(search_id, _tmp_row(trial, tell_seq))
+
+
+def _tmp_load(self: Storage, search_id: int, space: Any) -> tuple[list[Any], dict[int, int]]:
+    from nasbook.trial import Trial, TrialState
+    out, seq = [], {}
+    for row in self.iter_trials(search_id):
+        arch = space.from_dict(row.arch)
+        out.append(Trial(row.number, arch, TrialState(row.state), row.value, row.metrics, row.attrs, row.epochs,
+                         row.started_at, row.finished_at, row.reason, row.n_told_before, row.curves, row.parent))
+        if row.tell_seq is not None:
+            seq[row.number] = row.tell_seq
+    return out, seq
+
+
+def _tmp_get(self: Storage, name: str) -> SearchRecord:
+    sid, config, state, elapsed = self._old_get_search(name)
+    return SearchRecord(sid, name, config, state, elapsed)
+
+
+Storage._old_get_search = Storage.get_search  # type: ignore[attr-defined]
+Storage.get_search = _tmp_get  # type: ignore[assignment,method-assign]
+Storage.add_trial = _tmp_add  # type: ignore[attr-defined]
+Storage.update_trial = _tmp_update  # type: ignore[attr-defined]
+Storage.load_trials = _tmp_load  # type: ignore[attr-defined]
+Storage.acquire_lease = lambda self, sid, owner, ttl_s=60.0: None  # type: ignore[attr-defined]
+Storage.renew_lease = lambda self, sid, owner: None  # type: ignore[attr-defined]
+Storage.release_lease = lambda self, sid, owner: None  # type: ignore[attr-defined]
+_old_open = open_storage
+
+
+def open_storage(storage: Any, *, create: bool = True) -> Storage:  # type: ignore[no-redef]
+    return _old_open(storage)

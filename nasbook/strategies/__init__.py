@@ -5,7 +5,7 @@ multi-fidelity schedulers ``"asha"``, ``"sh"``, ``"hyperband"`` and the early-st
 ``"median-stopping"`` (which wrap a proposing strategy).
 """
 
-from nasbook.strategies._base import BaseStrategy, Proposal, clone
+from nasbook.strategies._base import WAIT, BaseStrategy, Proposal, clone
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving, rung_epochs
@@ -14,6 +14,6 @@ from nasbook.strategies._random import RandomSearch
 from nasbook.strategies._registry import ENTRY_POINT_GROUP, available_strategies, get_strategy, strategy_class
 
 __all__ = [
-    "ASHA", "ENTRY_POINT_GROUP", "Hyperband", "MedianStopping", "SuccessiveHalving", "rung_epochs", "BaseStrategy", "Proposal", "LocalSearch", "RandomSearch", "RegularizedEvolution",
+    "WAIT", "ASHA", "ENTRY_POINT_GROUP", "Hyperband", "MedianStopping", "SuccessiveHalving", "rung_epochs", "BaseStrategy", "Proposal", "LocalSearch", "RandomSearch", "RegularizedEvolution",
     "available_strategies", "clone", "get_strategy", "strategy_class",
 ]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import abc
-import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -16,30 +14,14 @@ if TYPE_CHECKING:
     from nasbook.trial import Trial
     from nasbook.space import SearchSpace
 
+from nasbook._params import Params
 from nasbook.space import Architecture
-from nasbook.trial import Decision
+from nasbook.trial import WAIT, Decision, Proposal, Wait
+
+__all__ = ["WAIT", "BaseStrategy", "Proposal", "WrapsBase", "clone"]
 
 
-@dataclass(frozen=True)
-class Proposal:
-    """What a strategy may return from ``ask`` instead of a bare architecture.
-
-    Attributes
-    ----------
-    arch : Architecture
-    epochs : int or None
-        Train to this many epochs in all (multi-fidelity); None: the task's default.
-    parent : int or None
-        Number of an earlier trial of the same architecture to continue from (its
-        checkpoint), so a promotion trains only the extra epochs.
-    """
-
-    arch: Architecture
-    epochs: int | None = None
-    parent: int | None = None
-
-
-class BaseStrategy(abc.ABC):
+class BaseStrategy(Params, abc.ABC):
     """Proposes architectures (``ask``) and learns from finished trials (``tell``).
 
     Lifecycle, driven by :class:`~nasbook.Search`:
@@ -74,17 +56,15 @@ class BaseStrategy(abc.ABC):
         self.allow_duplicates = allow_duplicates
 
     # -- configuration ------------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments, read from the ``__init__`` signature."""
-        sig = inspect.signature(type(self).__init__)
-        return {p: getattr(self, p) for p in sig.parameters if p != "self" and hasattr(self, p)}
-
     def to_config(self) -> dict[str, Any]:
         return {"class": type(self).__name__, "alias": self.alias, "params": self.get_params()}
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
+    def _repr_params(self) -> dict[str, Any]:
+        params = self.get_params()
+        seed = getattr(self, "seed_", None)
+        if params.get("seed") is None and seed is not None:  # set up: show the seed in effect
+            params["seed"] = seed
+        return params
 
     def _validate_params(self) -> None:
         """Check constructor arguments (called by ``setup``); raise InvalidParameterError."""
@@ -102,17 +82,33 @@ class BaseStrategy(abc.ABC):
         self.space_ = space
         self.mode_ = mode
         self.metric_ = metric
-        self.rng_ = np.random.default_rng(self.seed if self.seed is not None else seed)
+        #: the seed in effect: the strategy's own, else the search's (shown by ``repr``)
+        self.seed_ = self.seed if self.seed is not None else seed
+        self.rng_ = np.random.default_rng(self.seed_)
         self.seen_: set[str] = set()
         self.n_told_ = 0
         self._setup()
         return self
 
-    def ask(self) -> Architecture | Proposal:
-        """The next architecture to evaluate (or a :class:`Proposal` with a fidelity)."""
-        arch = self._ask()
-        self.seen_.add(arch.arch.id if isinstance(arch, Proposal) else arch.id)
-        return arch
+    def ask(self) -> Architecture | Proposal | Wait:
+        """The next architecture to evaluate, a :class:`Proposal` (with a fidelity, a checkpoint to
+        continue from, a lineage), or :data:`~nasbook.trial.WAIT` when nothing can be proposed until a
+        running trial ends. Raises :class:`~nasbook.SpaceExhausted` when every architecture was seen.
+
+        Called by the search whenever it has room for another trial, after ``setup``."""
+        asked = self._ask()
+        if asked is WAIT:
+            return asked
+        if isinstance(asked, Proposal):
+            self.seen_.add(asked.arch.id)
+        elif isinstance(asked, Architecture):
+            self.seen_.add(asked.id)
+        else:
+            raise TypeError(
+                f"{type(self).__name__}._ask() must return an Architecture, a Proposal or nasbook.trial.WAIT; "
+                f"got {asked!r} of type {type(asked).__name__}."
+            )
+        return asked
 
     def tell(self, trial: Trial) -> None:
         """Learn from one finished trial (committed already)."""
@@ -133,8 +129,8 @@ class BaseStrategy(abc.ABC):
         """Hook: reset subclass state after ``setup``."""
 
     @abc.abstractmethod
-    def _ask(self) -> Architecture | Proposal:
-        """Hook: propose one architecture."""
+    def _ask(self) -> Architecture | Proposal | Wait:
+        """Hook: propose one architecture (or return ``WAIT``); see :meth:`ask`."""
 
     def _tell(self, trial: Trial) -> None:
         """Hook: learn from a finished trial. Default: nothing."""
@@ -175,8 +171,7 @@ class BaseStrategy(abc.ABC):
 
 def clone(strategy: BaseStrategy) -> BaseStrategy:
     """A fresh, un-set-up copy with the same constructor arguments (nested strategies cloned too)."""
-    params: dict[str, Any] = {k: clone(v) if isinstance(v, BaseStrategy) else v for k, v in strategy.get_params().items()}
-    return type(strategy)(**params)
+    return strategy.clone()
 
 
 class WrapsBase(BaseStrategy):

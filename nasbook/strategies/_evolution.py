@@ -4,7 +4,7 @@ from collections import deque
 from typing import TYPE_CHECKING, ClassVar
 
 from nasbook._errors import InvalidParameterError, check_int
-from nasbook.strategies._base import BaseStrategy
+from nasbook.strategies._base import BaseStrategy, Proposal
 
 if TYPE_CHECKING:
     from nasbook.trial import Trial
@@ -48,16 +48,16 @@ class RegularizedEvolution(BaseStrategy):
             )
 
     def _setup(self) -> None:
-        self.population_: deque[tuple[float, Architecture]] = deque(maxlen=self.population_size)
+        self.population_: deque[tuple[float, Architecture, int]] = deque(maxlen=self.population_size)  # (score, arch, trial number)
         self.n_asked_ = 0
 
-    def _ask(self) -> Architecture:
+    def _ask(self) -> Architecture | Proposal:
         self.n_asked_ += 1
         if self.n_asked_ <= self.population_size or not self.population_:
             return self._sample_new()
         pop = self.population_
         idx = self.rng_.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
-        parent = max((pop[int(i)] for i in idx), key=lambda m: m[0])[1]
+        _, parent, parent_number = max((pop[int(i)] for i in idx), key=lambda m: m[0])
         space, rng = self.space_, self.rng_
         state = {"arch": parent}
 
@@ -67,8 +67,9 @@ class RegularizedEvolution(BaseStrategy):
             state["arch"] = child
             return child
 
-        return self._sample_new(propose)
+        # the child trains from scratch; its lineage records the parent it was mutated from
+        return Proposal(self._sample_new(propose), lineage=(parent_number,))
 
     def _tell(self, trial: Trial) -> None:
         if trial.value is not None:
-            self.population_.append((self._score(trial), trial.arch))
+            self.population_.append((self._score(trial), trial.arch, trial.number))

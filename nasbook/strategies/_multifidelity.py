@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from nasbook._errors import InvalidParameterError, check_int
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
+from nasbook.trial import WAIT, Wait
 
 if TYPE_CHECKING:
     from nasbook.trial import Trial
@@ -131,7 +132,7 @@ class SuccessiveHalving(_MultiFidelity):
     A bracket starts ``n_initial`` architectures at ``min_epochs``, waits until all have
     finished, continues the best ``1/eta`` to ``eta`` times the epochs, and so on up to
     ``max_epochs``; then the next bracket starts. While a rung is unfinished and nothing can be
-    promoted, ``ask`` returns None and the search waits for running trials.
+    promoted, ``ask`` returns ``WAIT`` and the search waits for running trials.
 
     Parameters
     ----------
@@ -181,7 +182,7 @@ class SuccessiveHalving(_MultiFidelity):
         self.b_queue_: list[tuple[Architecture, int]] = []  # promotions waiting: (arch, parent)
         self.b_rung_ = 0
 
-    def _ask(self) -> Proposal | None:  # type: ignore[override]
+    def _ask(self) -> Proposal | Wait:
         while True:
             k = self.b_rung_
             if k == 0 and self.b_started_[0] < self.b_sizes_[0]:
@@ -196,7 +197,7 @@ class SuccessiveHalving(_MultiFidelity):
                 return Proposal(arch, epochs=self.b_rungs_[k], parent=parent)
             done = len(self.b_results_[k]) + self._lost(k)
             if done < self.b_started_[k]:
-                return None  # wait for this rung to finish
+                return WAIT  # wait for this rung to finish
             if k + 1 < len(self.b_rungs_) and self.b_results_[k]:
                 ranked = sorted(self.b_results_[k].items(), key=lambda kv: (-kv[1][0], kv[1][1]))
                 keep = ranked[: self.b_sizes_[k + 1]]
@@ -207,12 +208,6 @@ class SuccessiveHalving(_MultiFidelity):
 
     def _lost(self, k: int) -> int:
         return getattr(self, "_failed", {}).get((self.bracket_index_, k), 0)
-
-    def ask(self) -> Proposal | None:  # type: ignore[override]
-        asked = self._ask()
-        if asked is not None:
-            self.seen_.add(asked.arch.id)
-        return asked
 
     def _tell(self, trial: Trial) -> None:
         k = self.pending_.pop(trial.arch.id, None)

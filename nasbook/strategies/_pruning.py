@@ -9,7 +9,7 @@ import numpy as np
 
 from nasbook._errors import check_int
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
-from nasbook.trial import Decision
+from nasbook.trial import Decision, TrialState, Wait
 
 if TYPE_CHECKING:
     from nasbook.trial import Trial
@@ -65,13 +65,13 @@ class MedianStopping(WrapsBase):
         self.at_epoch_: list[list[float]] = []
         self.n_stopped_ = 0
 
-    def _ask(self) -> Architecture | Proposal:
+    def _ask(self) -> Architecture | Proposal | Wait:
         return self.base_.ask()
 
     def _tell(self, trial: Trial) -> None:
         self.base_.tell(trial)
         curve = trial.curves.get(self.metric_ or "", []) if trial.curves else []
-        if trial.state.value == "complete" and curve:
+        if trial.state is TrialState.COMPLETE and curve:
             while len(self.at_epoch_) < len(curve):
                 self.at_epoch_.append([])
             for e, v in enumerate(curve):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import abc
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from nasbook._params import Params
 from nasbook.trial import Decision, Reporter, Result
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "Reporter", "Result", "Task"]
 
 
-class Task(abc.ABC):
+class Task(Params, abc.ABC):
     """What architectures are evaluated on: data, a metric to optimise and its direction.
 
     ``evaluate`` is called once per trial, possibly in another process (an executor's worker),
@@ -28,6 +28,13 @@ class Task(abc.ABC):
 
     #: True when the task trains for epochs (so budgets and fidelities in epochs make sense)
     has_epochs: bool = False
+    #: Epochs of a full evaluation (None for tasks without epochs). The search reads it for budgets
+    #: in epochs, and a ``Decision.STOP`` after this many epochs leaves a trial COMPLETE.
+    max_epochs: int | None = None
+    #: Modules a worker must import before its first trial of this task (an executor imports them
+    #: on every worker at once, and again on a worker that restarts). Training tasks name
+    #: ``("nasbook.training",)`` (Lightning: 6-12 s); a table look-up names nothing.
+    worker_imports: tuple[str, ...] = ()
 
     #: name of the objective, e.g. ``"val_accuracy"``
     metric: str = "value"
@@ -54,14 +61,11 @@ class Task(abc.ABC):
     ) -> Result:
         """Evaluate one architecture and return its :class:`Result`."""
 
-    def get_params(self) -> dict[str, Any]:
-        sig = inspect.signature(type(self).__init__)
-        return {p: getattr(self, p) for p in sig.parameters if p != "self" and hasattr(self, p)}
+    def check(self) -> None:
+        """Cheap set-up checks (no training, no data loading beyond metadata), called by ``Search``
+        before anything is stored; raise :class:`~nasbook.InvalidParameterError` naming the parameter.
+        Default: nothing to check."""
 
     def to_config(self) -> dict[str, Any]:
         """JSON description of the task, stored with every search."""
         return {"class": type(self).__name__, "params": self.get_params(), "metric": self.metric, "mode": self.mode}
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"

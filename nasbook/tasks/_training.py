@@ -100,6 +100,7 @@ class TrainingTask(Task):
     """
 
     has_epochs = True
+    worker_imports = ("nasbook.training",)
 
     def __init__(
         self,

@@ -301,11 +301,11 @@ def test_a_proposal_from_another_space_is_refused_before_evaluation(tmp_path, co
 @pytest.mark.parametrize("make_space", [lambda: GraphSpace(ops=PROTEINS_OPS), lambda: __import__("nasbook").space.CellSpace(n_nodes=3),
                                         lambda: __import__("nasbook").space.ChainSpace(kind="mlp", widths=(8, 16))])
 def test_stored_space_configuration_rebuilds_the_same_space(tmp_path, make_space):
-    from nasbook.search._search import _rebuild_space
+    from nasbook.search._resume import rebuild_space as _rebuild_space
 
     space = make_space()
     s = nasbook.Search(space, ToyTask(space), budget=4, seed=0, storage=tmp_path / "r.db", name="r").run()
-    _, config, _, _ = s.storage.get_search("r")
+    config = s.storage.get_search("r").config
     rebuilt = _rebuild_space(config["space"])
     assert rebuilt == space and rebuilt.space_id == config["space_id"]
     assert [rebuilt.from_dict(t.arch.to_dict()) for t in s.trials] == [t.arch for t in s.trials]

@@ -1,0 +1,48 @@
+"""``get_params``, ``repr`` and ``clone`` written once, for every configurable object.
+
+Strategies, tasks and search spaces are configured in ``__init__`` (scikit-learn style): their
+constructor arguments are stored under the same names, so ``get_params()`` can read them back from
+the signature, ``repr`` can show them, and ``clone()`` can build a fresh, unfitted copy.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, TypeVar
+
+_T = TypeVar("_T", bound="Params")
+
+
+class Params:
+    """Mixin: constructor arguments as parameters (``get_params``, ``__repr__``, ``clone``)."""
+
+    #: longest repr of one parameter value in ``repr(obj)`` (a list of 300 specs would fill a screen)
+    _repr_max_value: int = 80
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, read from the ``__init__`` signature (scikit-learn style)."""
+        sig = inspect.signature(type(self).__init__)
+        return {
+            name: getattr(self, name)
+            for name, p in sig.parameters.items()
+            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and hasattr(self, name)
+        }
+
+    def _repr_params(self) -> dict[str, Any]:
+        """What ``repr`` shows: the parameters (subclasses may add effective values)."""
+        return self.get_params()
+
+    def __repr__(self) -> str:
+        parts = []
+        for k, v in self._repr_params().items():
+            text = repr(v)
+            if len(text) > self._repr_max_value:
+                text = text[: self._repr_max_value - 3] + "..."
+            parts.append(f"{k}={text}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def clone(self: _T) -> _T:
+        """A fresh copy with the same constructor arguments and no learned state (nested
+        :class:`Params` arguments, e.g. a wrapped strategy, are cloned too)."""
+        params = {k: v.clone() if isinstance(v, Params) else v for k, v in self.get_params().items()}
+        return type(self)(**params)

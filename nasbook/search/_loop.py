@@ -1,0 +1,155 @@
+"""The loop: ask -> submit -> (reports) -> commit -> tell, the same for every executor.
+
+One function drives every :class:`~nasbook.executors.BaseExecutor` through the calls its docstring
+lists; the in-process ``LocalExecutor`` is an ordinary executor whose ``submit`` runs the trial to
+its end (``in_process = True``, so the trial is stored once, when it has finished).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from nasbook.search._search import Search
+
+#: a run renews its lease on the search this often (the lease expires after LEASE_TTL_S without one)
+LEASE_RENEW_S = 10.0
+LEASE_TTL_S = 60.0
+
+
+@dataclass
+class _Running:
+    proposal: Proposal
+    told: int  # trials the strategy had been told when it proposed this one
+    t0: float  # time.monotonic() at submission
+    stored: bool  # a row (RUNNING or QUEUED) exists: finishing overwrites it
+
+
+def running_trial(number: int, proposal: Proposal, told: int, state: TrialState = TrialState.RUNNING) -> Trial:
+    return Trial(number, proposal.arch, state, None, epochs=proposal.epochs,
+                 started_at=time.time() if state is TrialState.RUNNING else None,
+                 n_told_before=told, parent=proposal.parent, lineage=proposal.lineage)
+
+
+def run_trials(s: Search, t_start: float, pbar: Any) -> None:
+    """Run trials until the budget is spent or the strategy has nothing left to propose.
+
+    On any exception (Ctrl-C, a lost scheduler, a callback that raises) the trials in flight are
+    cancelled and stored QUEUED, so the next ``run()`` re-runs them first; finished trials are
+    committed already.
+    """
+    ex, strategy, live, storage, sid = s.executor, s.strategy, s._live, s._storage, s._search_id
+    task, space = s.task, s.space
+
+    def decide(number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        live[number] = (epoch, dict(metrics))
+        return strategy.on_report(number, epoch, metrics)
+
+    ex.start(decide)
+    s._executor_started = True
+    if task.worker_imports:
+        ex.warm_up(tuple(task.worker_imports))  # every worker imports at once, not trial by trial
+    running: dict[int, _Running] = {}
+    store_running = not ex.in_process  # a crash can leave a remote trial running: record it first
+    timeout_s = s.trial_timeout_s
+    exhausted = False
+    last_renew = time.monotonic()
+    try:
+        while True:
+            while len(running) < ex.capacity and not s._spent(t_start, len(running)):
+                if s._requeue:  # interrupted earlier: run again first, under the same number
+                    queued = s._requeue.pop(0)
+                    proposal = Proposal(queued.arch, queued.epochs, queued.parent, queued.lineage)
+                    number, told, stored = queued.number, queued.n_told_before, True
+                    if store_running:
+                        storage.update_trial(sid, running_trial(number, proposal, told))
+                else:
+                    if exhausted:
+                        break
+                    asked = s._ask()
+                    if asked is WAIT and running:
+                        break  # the strategy waits for a running trial to finish
+                    if asked is None or asked is WAIT:
+                        if asked is WAIT:
+                            warnings.warn(f"Search {s.name!r} stopped: {strategy!r} waits for trials, but none is "
+                                          "running.", stacklevel=4)
+                        exhausted = True
+                        break
+                    proposal, number, told = asked, s._take_number(), s._n_told  # type: ignore[assignment]
+                    stored = store_running
+                    if store_running:
+                        storage.add_trial(sid, running_trial(number, proposal, told))
+                ex.submit(number, task, space, proposal.arch, s._fidelity(proposal))
+                running[number] = _Running(proposal, told, time.monotonic(), stored)
+            if not running:
+                return
+            for event in ex.poll(0.05):
+                r = running.get(event.number)
+                if r is None:
+                    continue
+                if event.kind == "report":
+                    live[event.number] = (event.epoch or 0, dict(event.metrics))
+                    if event.decision is None and strategy.on_report(
+                            event.number, event.epoch or 0, event.metrics) is Decision.STOP:
+                        ex.stop(event.number)  # reaches the trial after its current epoch
+                elif event.outcome is not None:
+                    del running[event.number]
+                    live.pop(event.number, None)
+                    s._finish(trial_from(s, event.outcome, r), pbar, update=r.stored)
+            now = time.monotonic()
+            if timeout_s is not None:
+                for number, r in list(running.items()):
+                    if now - r.t0 > timeout_s:
+                        ex.cancel(number)
+                        del running[number]
+                        live.pop(number, None)
+                        outcome = Outcome(number, TrialState.FAILED, None, f"timed out after {timeout_s:g} s "
+                                          "(trial_timeout_s)", started_at=time.time() - (now - r.t0),
+                                          finished_at=time.time())
+                        s._finish(trial_from(s, outcome, r), pbar, update=r.stored)
+            if now - last_renew > LEASE_RENEW_S:
+                storage.renew_lease(sid, s._owner)
+                last_renew = now
+    except BaseException:
+        # nothing finished is lost; what was running is stored QUEUED and runs first next time
+        for number, r in running.items():
+            try:
+                ex.cancel(number)
+            except Exception:  # noqa: BLE001 - the executor may be what failed
+                pass
+            queued = running_trial(number, r.proposal, r.told, TrialState.QUEUED)
+            try:
+                (storage.update_trial if r.stored else storage.add_trial)(sid, queued)
+            except Exception:  # noqa: BLE001 - never hide the original error (the store may be what failed)
+                pass
+        live.clear()
+        raise
+
+
+def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
+    """The trial to commit for an outcome: its result, and the proposal it answered."""
+    res, proposal = outcome.result, r.proposal
+    if res is not None and res.checkpoint is not None and s.strategy.continues_trials:
+        s._checkpoints[outcome.number] = res.checkpoint  # ~1 MB for a small CNN: only when it may be used
+    if proposal.parent is not None:  # continued: the child's checkpoint supersedes the parent's
+        s._checkpoints.pop(proposal.parent, None)
+    state = outcome.state
+    attrs: dict[str, Any] = dict(res.attrs) if res is not None else {}
+    if outcome.traceback:
+        attrs["traceback"] = outcome.traceback
+    value = float(res.value) if res is not None and state.has_value else None
+    return Trial(
+        outcome.number, proposal.arch, state, value,
+        dict(res.metrics) if res is not None else {}, attrs,
+        res.epochs if res is not None else None,
+        outcome.started_at, outcome.finished_at, outcome.reason, r.told,
+        {k: [float(x) for x in v] for k, v in res.curves.items()} if res is not None and res.curves else {},
+        proposal.parent, proposal.lineage,
+    )

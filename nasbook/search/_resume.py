@@ -1,0 +1,234 @@
+"""Resume and replay: :func:`load_search`, and replaying a stored history into a fresh strategy."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from nasbook._errors import (
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    ReproducibilityWarning,
+    SpaceExhausted,
+    StorageError,
+)
+from nasbook.search._budget import Budget
+from nasbook.space import SearchSpace
+from nasbook.strategies import BaseStrategy, Proposal
+from nasbook.tasks import Task
+from nasbook.trial import Trial, TrialState
+
+if TYPE_CHECKING:
+    from nasbook.search._search import Callback, Search
+    from nasbook.storage import Storage
+
+#: tasks nasbook rebuilds from a stored configuration (others may hold user data: pass task=...)
+_REBUILDABLE_TASKS = frozenset({"NasBenchGraph", "Digits", "BreastCancer", "DigitsTable"})
+_CONFIG_KEYS = {"space": dict, "task": dict, "strategy": dict, "budget": dict, "seed": int}
+
+
+def blind(trial: Trial) -> Trial:
+    """The trial as strategies see it: held-out ``attrs`` removed."""
+    if not trial.attrs:
+        return trial
+    return Trial(trial.number, trial.arch, trial.state, trial.value, trial.metrics, {}, trial.epochs,
+                 trial.started_at, trial.finished_at, trial.reason, trial.n_told_before, trial.curves, trial.parent,
+                 trial.lineage)
+
+
+def replay(s: Search) -> None:
+    """Set the strategy up and replay the committed history into it, ask by ask and tell by tell in
+    the order they happened, so a seeded strategy ends in the state an uninterrupted run had."""
+    strategy = s.strategy
+    strategy.setup(s.space, seed=s.seed, mode=s.task.mode, metric=s.task.metric)
+    asks = sorted(s._trials + s._requeue, key=lambda t: t.number)
+    told = [t for t in s._trials if t.state.is_finished]
+    seq = s._tell_seq
+    told.sort(key=lambda t: (seq.get(t.number, 1 << 62), t.finished_at or 0.0, t.number))
+    tell_iter = iter(told)
+    n_told = 0
+    mismatches = 0
+    for trial in asks:
+        while n_told < trial.n_told_before:
+            nxt = next(tell_iter, None)
+            if nxt is None:
+                break
+            strategy.tell(blind(nxt))
+            n_told += 1
+        try:
+            asked = strategy.ask()
+        except SpaceExhausted:
+            asked = None
+        proposed = asked.arch if isinstance(asked, Proposal) else asked
+        if proposed is None or getattr(proposed, "id", None) != trial.arch.id:
+            mismatches += 1
+            strategy.seen_.add(trial.arch.id)
+    for rest in tell_iter:
+        strategy.tell(blind(rest))
+        n_told += 1
+    s._n_told = n_told
+    if mismatches:
+        warnings.warn(
+            f"Search {s.name!r}: {mismatches} of {len(asks)} stored trials differ from what "
+            f"{strategy!r} proposes with seed {s.seed}; the strategy was told the stored "
+            "history, but later proposals may differ from an uninterrupted run.",
+            ReproducibilityWarning,
+            stacklevel=4,
+        )
+    s._ready = True
+
+
+def read_trials(s: Search) -> None:
+    """(Re)load the committed trials from storage: finished ones into the history, the rest (running
+    when a process died, or interrupted) into the queue to run first."""
+    s._reset_history()
+    trials, tell_seq = s._storage.load_trials(s._search_id, s.space)
+    top = -1
+    for trial in trials:
+        top = max(top, trial.number)
+        if trial.state.is_finished:
+            s._record(trial)
+            if trial.number in tell_seq:
+                s._tell_seq[trial.number] = int(tell_seq[trial.number])
+        else:
+            s._requeue.append(Trial(trial.number, trial.arch, TrialState.QUEUED, None, epochs=trial.epochs,
+                                    n_told_before=trial.n_told_before, parent=trial.parent, lineage=trial.lineage))
+    s._next_number = top + 1
+    s._ready = False
+
+
+def rebuild_space(config: dict[str, Any]) -> SearchSpace:
+    from nasbook import space as space_mod
+
+    cls = getattr(space_mod, str(config.get("class", "")), None)
+    if not (isinstance(cls, type) and issubclass(cls, SearchSpace)):
+        raise InvalidParameterError(
+            f"the stored search uses space {config.get('class')!r}, which nasbook cannot rebuild; pass space=... to load_search."
+        )
+    return cls(**dict(config.get("params", {})))
+
+
+def rebuild_task(config: dict[str, Any]) -> Task:
+    from nasbook import tasks as tasks_mod
+
+    name = str(config.get("class", ""))
+    cls = getattr(tasks_mod, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Task)) or name not in _REBUILDABLE_TASKS:
+        raise InvalidParameterError(
+            f"the stored search evaluates on {config.get('class')!r}, which nasbook cannot rebuild from storage "
+            "(it may hold user data); pass task=... to load_search."
+        )
+    return cls(**config.get("params", {}))
+
+
+def rebuild_strategy(config: dict[str, Any]) -> BaseStrategy:
+    from nasbook.strategies import strategy_class
+
+    return strategy_class(config.get("alias") or config["class"])(**config.get("params", {}))
+
+
+def _check_config(name: str, label: str, config: Any) -> dict[str, Any]:
+    if not isinstance(config, dict):
+        raise StorageError(f"search {name!r} in {label!r} has a damaged configuration: a {type(config).__name__}, not a mapping.")
+    for key, typ in _CONFIG_KEYS.items():
+        if not isinstance(config.get(key), typ) or isinstance(config.get(key), bool):
+            raise StorageError(f"search {name!r} in {label!r} has a damaged configuration: {key!r} should be a "
+                               f"{typ.__name__}; found {config.get(key)!r:.60}.")
+    return config
+
+
+def load_search(
+    name: str,
+    storage: str | os.PathLike[str] | Storage = "nasbook.db",
+    *,
+    task: Task | None = None,
+    space: SearchSpace | None = None,
+    strategy: BaseStrategy | None = None,
+    budget: int | dict[str, Any] | Budget | None = None,
+    callbacks: Sequence[Callback] | None = None,
+    executor: Any = "local",
+    trial_timeout_s: float | None = None,
+    allow_changes: bool = False,
+) -> Search:
+    """Load a stored search to inspect, resume or extend it.
+
+    The space, task and strategy are rebuilt from the stored configuration (built-in ones; pass
+    your own for custom classes). Committed trials are read back and, at the next ``run()``,
+    replayed into a fresh strategy, so a seeded search goes on as if never interrupted.
+
+    Parameters
+    ----------
+    name : str
+        The search's name in ``storage``.
+    storage : str, path or Storage
+        Where it is stored. A path that does not exist is an error (no empty file is created).
+    task, space, strategy : optional
+        Instead of the stored ones (needed for custom classes). A task or space whose configuration
+        differs from the stored one is refused unless ``allow_changes=True``.
+    budget : optional
+        A new *total* budget (e.g. larger, to extend a finished search); never less than what was spent.
+    allow_changes : bool
+        Accept a task or space other than the stored one; the change is recorded in the search's
+        configuration (``config["changes"]``).
+    """
+    from nasbook.search._search import Search
+    from nasbook.storage import Storage, open_storage
+
+    if not isinstance(name, str) or not name:
+        raise InvalidParameterTypeError(f"load_search(name=...) must be a search's name (a non-empty str); got {name!r}.")
+    if not isinstance(storage, (str, os.PathLike, Storage)):
+        raise InvalidParameterTypeError(
+            f"load_search(storage=...) must be a file path, a database URL or a Storage; got {storage!r} of type "
+            f"{type(storage).__name__}.")
+    for param, value, typ in (("task", task, Task), ("space", space, SearchSpace), ("strategy", strategy, BaseStrategy)):
+        if value is not None and not isinstance(value, typ):
+            raise InvalidParameterTypeError(f"load_search({param}=...) must be a {typ.__name__} or None; got {value!r:.80} "
+                                            f"of type {type(value).__name__}.")
+    if not isinstance(allow_changes, bool):
+        raise InvalidParameterTypeError(f"load_search(allow_changes=...) must be True or False; got {allow_changes!r}.")
+    st = open_storage(storage, create=False)
+    record = st.get_search(name)
+    config = _check_config(name, st.label, record.config)
+    changes: list[dict[str, Any]] = []
+    if space is None:
+        space = task.space if task is not None and task.space is not None else rebuild_space(config["space"])
+    if space.space_id != config.get("space_id"):
+        if not allow_changes:
+            raise InvalidParameterError(
+                f"search {name!r} was run over space {config.get('space_id')!r} ({config['space'].get('class')}); the "
+                f"space given is {space.space_id!r} ({space!r:.80}). Pass the stored space, or allow_changes=True "
+                "to continue over another one (recorded)."
+            )
+        changes.append({"what": "space", "from": config.get("space_id"), "to": space.space_id})
+    if task is None:
+        task = rebuild_task(config["task"])
+    elif task.to_config() != config["task"]:
+        if not allow_changes:
+            raise InvalidParameterError(
+                f"search {name!r} was run on {_describe(config['task'])}; the task given is {task!r:.120}. Pass the "
+                "stored task, or allow_changes=True to continue on another one (recorded in the search's configuration)."
+            )
+        changes.append({"what": "task", "from": config["task"], "to": task.to_config()})
+    if strategy is None:
+        strategy = rebuild_strategy(config["strategy"])
+    self = Search.__new__(Search)
+    self._configure(space, task, strategy=strategy,
+                    budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
+                    name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s)
+    self._attach(st, record.id, record.state, record.elapsed_s)
+    read_trials(self)
+    self._check_budget_covers_spent()
+    for change in changes:
+        change["at"] = time.time()
+    self._changes = [*config.get("changes", []), *changes]
+    if changes or budget is not None:
+        st.update_search(record.id, config=self._config())
+    return self
+
+
+def _describe(task_config: dict[str, Any]) -> str:
+    params = ", ".join(f"{k}={v!r}" for k, v in dict(task_config.get("params", {})).items())
+    return f"{task_config.get('class')}({params})"[:160]
