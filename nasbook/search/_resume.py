@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import warnings
@@ -205,13 +206,13 @@ def load_search(
         changes.append({"what": "space", "from": config.get("space_id"), "to": space.space_id})
     if task is None:
         task = rebuild_task(config["task"])
-    elif task.to_config() != config["task"]:
+    elif _as_stored(task.to_config()) != config["task"]:
         if not allow_changes:
             raise InvalidParameterError(
                 f"search {name!r} was run on {_describe(config['task'])}; the task given is {task!r:.120}. Pass the "
                 "stored task, or allow_changes=True to continue on another one (recorded in the search's configuration)."
             )
-        changes.append({"what": "task", "from": config["task"], "to": task.to_config()})
+        changes.append({"what": "task", "from": config["task"], "to": _as_stored(task.to_config())})
     if strategy is None:
         strategy = rebuild_strategy(config["strategy"])
     self = Search.__new__(Search)
@@ -232,3 +233,8 @@ def load_search(
 def _describe(task_config: dict[str, Any]) -> str:
     params = ", ".join(f"{k}={v!r}" for k, v in dict(task_config.get("params", {})).items())
     return f"{task_config.get('class')}({params})"[:160]
+
+
+def _as_stored(config: dict[str, Any]) -> Any:
+    """A configuration as it reads back from storage (tuples become lists, keys strings)."""
+    return json.loads(json.dumps(config, default=repr))
