@@ -10,17 +10,19 @@ Subclass :class:`StrategyContract` to check a strategy of your own (needs pytest
 
 from nasbook.testing._toy import ToyTask
 
-__all__ = ["StrategyContract", "ToyTask", "architectures"]
+__all__ = ["ExecutorContract", "StrategyContract", "TaskContract", "ToyTask", "architectures"]
+
+_LAZY = {  # pytest and hypothesis are test-time dependencies: imported only when asked for
+    "StrategyContract": "nasbook.testing._contract",
+    "ExecutorContract": "nasbook.testing._executor_contract",
+    "TaskContract": "nasbook.testing._task_contract",
+    "architectures": "nasbook.testing._hypothesis",
+}
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    # pytest and hypothesis are test-time dependencies: import them only when asked for
-    if name == "StrategyContract":
-        from nasbook.testing._contract import StrategyContract
+    if name in _LAZY:
+        import importlib
 
-        return StrategyContract
-    if name == "architectures":
-        from nasbook.testing._hypothesis import architectures
-
-        return architectures
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(name)

@@ -47,3 +47,33 @@ def test_contract_catches_nondeterminism_and_duplicates(space):
 def test_contract_catches_false_tell_order_claim(space):
     with pytest.raises(AssertionError):
         StrategyContract().test_tell_order_independence(OrderSensitive(), space, ToyTask(space))
+
+
+class MaximisesAlways(BaseStrategy):
+    """Greedy hill-climbing that ignores the task's direction (always keeps the largest value)."""
+
+    def _setup(self):
+        self.best_ = None
+
+    def _ask(self):
+        if self.best_ is None:
+            return self._sample_new()
+        return self._sample_new(lambda: self.space_.mutate(self.best_[1], self.rng_))
+
+    def _tell(self, trial):
+        if trial.value is not None and (self.best_ is None or trial.value > self.best_[0]):
+            self.best_ = (trial.value, trial.arch)
+
+
+def test_contract_catches_a_strategy_that_ignores_the_direction(space):
+    with pytest.raises(AssertionError):
+        StrategyContract().test_minimisation(MaximisesAlways(), space, ToyTask(space))
+
+
+def test_minimisation_contract_passes_a_strategy_that_uses_score(space):
+    class Greedy(MaximisesAlways):
+        def _tell(self, trial):
+            if trial.value is not None and (self.best_ is None or self._score(trial) > self.best_[0]):
+                self.best_ = (self._score(trial), trial.arch)
+
+    StrategyContract().test_minimisation(Greedy(), space, ToyTask(space))
