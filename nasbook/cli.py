@@ -1,7 +1,8 @@
 """``nasbook`` on the command line.
 
 ``nasbook search``: run (or resume) a search on a NAS-Bench-Graph table and print its result.
-``nasbook show NAME``: print a stored search.
+``nasbook show [NAME]``: print a stored search (without NAME: list them).
+``nasbook list``: list the searches in a storage.
 ``nasbook report NOTEBOOK [-p name value ...] [-o DIR]``: run a notebook as a report (papermill),
 write the executed notebook and a self-contained HTML that renders offline.
 """
@@ -9,6 +10,7 @@ write the executed notebook and a self-contained HTML that renders offline.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -39,7 +41,11 @@ def _summary(search) -> str:  # type: ignore[no-untyped-def]
             f"  regret vs the table's best {search.metric} ({opt:.4f}, arch {opt_arch.id}): "
             f"{100 * (opt - best.value):.2f} pp"
         )
-    lines.append(f"storage: {search.storage.label} (resume with: nasbook search --resume {search.name!r} --storage ...)")
+    resume = f"nasbook search --resume {shlex.quote(search.name)} --storage {shlex.quote(search.storage.label)}"
+    if isinstance(task, NasBenchGraph):
+        lines.append(f"storage: {search.storage.label} (extend with: {resume} --budget N)")
+    else:
+        lines.append(f"storage: {search.storage.label}")
     return "\n".join(lines)
 
 
@@ -62,7 +68,35 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     import nasbook
 
+    if args.name is None:
+        return _cmd_list(args)
     print(_summary(nasbook.load_search(args.name, storage=args.storage)))
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from nasbook.storage import open_storage
+
+    st = open_storage(args.storage, create=False)
+    try:
+        records = st.list_searches()
+    finally:
+        st.close()
+    if not records:
+        print(f"no searches in {st.label}")
+        return 0
+    rows = [("name", "state", "trials", "best", "strategy", "task")]
+    for r in records:
+        cfg = r.config if isinstance(r.config, dict) else {}
+        best = "" if r.best_value is None else f"{r.best_value:.4g}"
+        strategy = cfg.get("strategy", {}).get("alias") or cfg.get("strategy", {}).get("class", "?") if isinstance(cfg.get("strategy"), dict) else "?"
+        task = cfg.get("task", {}).get("class", "?") if isinstance(cfg.get("task"), dict) else "?"
+        rows.append((r.name, r.state, "" if r.n_trials is None else str(r.n_trials), best, str(strategy), str(task)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    print(f"{len(records)} search{'es' if len(records) != 1 else ''} in {st.label}:")
+    for row in rows:
+        print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    print("show one with: nasbook show NAME --storage " + shlex.quote(st.label))
     return 0
 
 
@@ -83,23 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="cora", help="NAS-Bench-Graph dataset (default: cora)")
     p.add_argument("--strategy", default="evolution", help="random, evolution or local (default: evolution)")
     p.add_argument("--budget", type=int, default=None, help="trials (default 100; with --resume: a new total)")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None, help="seeds the strategy (default: drawn and stored, so a resume reproduces)")
     p.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
     p.add_argument("--name", default=None, help="search name (unique in the storage)")
     p.add_argument("--resume", metavar="NAME", default=None, help="resume (or extend) the stored search NAME")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_search)
     r = sub.add_parser("report", help="execute a notebook with papermill and write it as .ipynb and offline HTML")
-    r.add_argument("notebook")
+    r.add_argument("notebook", help="the .ipynb to run (it needs a cell tagged 'parameters' for -p)")
     r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="set a parameter of the notebook's 'parameters' cell (repeatable)")
     r.add_argument("-o", "--output-dir", default="reports", help="where to write the report (default: reports/)")
     r.add_argument("-k", "--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
     r.set_defaults(func=_cmd_report)
-    s = sub.add_parser("show", help="print a stored search")
-    s.add_argument("name")
-    s.add_argument("--storage", default="nasbook.db")
+    s = sub.add_parser("show", help="print a stored search (without NAME: list the searches)")
+    s.add_argument("name", nargs="?", default=None, help="the search's name (default: list them all)")
+    s.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
     s.set_defaults(func=_cmd_show)
+    ls = sub.add_parser("list", help="list the searches in a storage")
+    ls.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
+    ls.set_defaults(func=_cmd_list)
     return parser
 
 

@@ -26,3 +26,31 @@ def test_console_script_entry_point(tmp_path):
         capture_output=True, text=True, check=True,
     ).stdout
     assert "5 complete" in out
+
+
+def test_cli_every_option_has_help():
+    from nasbook.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            if action.dest != "help":
+                assert action.help, f"`nasbook {name}` option {action.option_strings or action.dest} has no help"
+
+
+def test_cli_list_and_show_without_name_list_searches(tmp_path, capsys):
+    db = str(tmp_path / "l.db")
+    assert main(["search", "--dataset", "cora", "--budget", "5", "--seed", "0", "--storage", db, "--name", "one", "--quiet"]) == 0
+    assert main(["search", "--dataset", "pubmed", "--strategy", "random", "--budget", "3", "--storage", db, "--name", "two", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"--resume one --storage {db}" in out  # the resume hint names the real storage
+    for argv in (["list", "--storage", db], ["show", "--storage", db]):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "2 searches" in out and "one" in out and "two" in out and "evolution" in out and "random" in out
+
+
+def test_cli_list_of_a_missing_file_creates_nothing(tmp_path, capsys):
+    assert main(["list", "--storage", str(tmp_path / "typo.db")]) == 2
+    assert "typo.db" in capsys.readouterr().err and not (tmp_path / "typo.db").exists()
