@@ -30,6 +30,10 @@ class DuplicatedSearchError(StorageError):
     """A search with that name already exists in the storage."""
 
 
+class SearchLockedError(StorageError):
+    """Another live process is running the search (it holds the search's lease)."""
+
+
 class SearchNotFoundError(StorageError, KeyError):
     """No search with that name exists in the storage."""
 

@@ -1,169 +1,91 @@
-"""SQLAlchemy storage: one table of searches, one of trials, one of metadata.
+"""SQLAlchemy storage: searches, their trials, and a lease per search; a SQLite file by default.
 
 SQLite files run in WAL mode with ``synchronous=NORMAL``: every commit is written to the
 write-ahead log before ``commit()`` returns, so a killed process (SIGKILL, a kernel restart)
 loses nothing that was committed; only a power cut can lose the last few commits. Pass a
 database URL (``postgresql://...``) for a server.
+
+Trial values round-trip exactly (JSON with NaN and +-inf for metrics, attrs, curves), with one
+exception set by SQLite itself: a REAL column has no NaN, so a NaN ``value`` reads back as None
+(and ``-0.0`` as ``0.0``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
-from sqlalchemy.pool import StaticPool
 
-from nasbook._errors import DuplicatedSearchError, InvalidParameterError, SearchNotFoundError, StorageError
+from nasbook._errors import (
+    DuplicatedSearchError,
+    InvalidParameterError,
+    SearchNotFoundError,
+    StorageError,
+    did_you_mean,
+)
 from nasbook._version import __version__
-
-SCHEMA_VERSION = "1"
-_MAGIC = "nasbook"
-
-_md = sa.MetaData()
-_meta = sa.Table(
-    "nasbook_meta", _md,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
+from nasbook.storage import _engine, _lease
+from nasbook.storage._legacy import LegacyStorageMethods
+from nasbook.storage._records import (
+    Damaged,
+    SearchRecord,
+    build_trial,
+    decode_trial_row,
+    search_record,
+    trial_values,
 )
-_searches = sa.Table(
-    "nasbook_searches", _md,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(255), nullable=False, unique=True),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("nasbook_version", sa.String(32), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("config", sa.Text, nullable=False),
-    sa.Column("elapsed_s", sa.Float, nullable=False, default=0.0),
+from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, init_schema, searches, trials
+
+if TYPE_CHECKING:
+    from nasbook.space import SearchSpace
+    from nasbook.trial import Trial
+
+_COLS = ("search_id", *TRIAL_COLUMNS)
+#: one SQL text per write, named parameters: run raw on SQLite's DBAPI (the hot path), via sa.text elsewhere
+_INSERT_SQL = "INSERT INTO nasbook_trials ({}) VALUES ({})".format(", ".join(_COLS), ", ".join(f":{c}" for c in _COLS))
+_UPDATE_SQL = "UPDATE nasbook_trials SET {} WHERE search_id = :search_id AND number = :number".format(
+    ", ".join(f"{c} = :{c}" for c in TRIAL_COLUMNS if c != "number")
 )
-_trials = sa.Table(
-    "nasbook_trials", _md,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("search_id", sa.Integer, sa.ForeignKey("nasbook_searches.id"), nullable=False),
-    sa.Column("number", sa.Integer, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("arch_id", sa.String(64), nullable=False),
-    sa.Column("arch", sa.Text, nullable=False),
-    sa.Column("value", sa.Float, nullable=True),
-    sa.Column("metrics", sa.Text, nullable=False),
-    sa.Column("attrs", sa.Text, nullable=False),
-    sa.Column("epochs", sa.Integer, nullable=True),
-    sa.Column("n_told_before", sa.Integer, nullable=False),
-    sa.Column("tell_seq", sa.Integer, nullable=True),
-    sa.Column("started_at", sa.Float, nullable=True),
-    sa.Column("finished_at", sa.Float, nullable=True),
-    sa.Column("reason", sa.Text, nullable=True),
-    sa.Column("curves", sa.Text, nullable=False, default="{}"),
-    sa.Column("parent", sa.Integer, nullable=True),
-    sa.UniqueConstraint("search_id", "number", name="uq_trial_number"),
-)
+_SELECT_SQL = "SELECT {} FROM nasbook_trials WHERE search_id = :search_id ORDER BY number".format(", ".join(TRIAL_COLUMNS))
+_SEARCH_COLS = "id, name, created_at, nasbook_version, state, config, elapsed_s"
+_UNFINISHED = ("running", "queued")
 
 
-#: Column order of :meth:`Storage.commit_trial`'s ``values``.
-TRIAL_COLUMNS: tuple[str, ...] = (
-    "number", "state", "arch_id", "arch", "value", "metrics", "attrs", "epochs", "n_told_before",
-    "tell_seq", "started_at", "finished_at", "reason", "curves", "parent",
-)
-
-
-@dataclass(frozen=True)
-class TrialRow:
-    """A trial as stored: plain values, JSON already decoded."""
-
-    number: int
-    state: str
-    arch_id: str
-    arch: dict[str, Any]
-    value: float | None
-    metrics: dict[str, Any]
-    attrs: dict[str, Any]
-    epochs: int | None
-    n_told_before: int
-    tell_seq: int | None
-    started_at: float | None
-    finished_at: float | None
-    reason: str | None
-    curves: dict[str, list[float]]
-    parent: int | None
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), allow_nan=True)
-
-
-def _sqlite_pragmas(dbapi_con: Any, _record: Any) -> None:
-    dbapi_con.execute("PRAGMA journal_mode=WAL")
-    dbapi_con.execute("PRAGMA synchronous=NORMAL")
-    dbapi_con.execute("PRAGMA foreign_keys=ON")
-    dbapi_con.execute("PRAGMA busy_timeout=10000")
-
-
-def _to_url(storage: str | os.PathLike[str]) -> tuple[str, str]:
-    """Return (SQLAlchemy URL, human label) for a path, ':memory:' or a URL."""
-    if isinstance(storage, os.PathLike):
-        storage = os.fspath(storage)
-    if not isinstance(storage, str) or not storage:
-        raise InvalidParameterError(
-            "storage must be a file path, ':memory:', a database URL such as 'sqlite:///runs.db' or "
-            f"'postgresql://host/db', or a nasbook Storage; got {storage!r}."
-        )
-    if storage == ":memory:":
-        return "sqlite://", ":memory:"
-    if "://" in storage:
-        return storage, storage
-    path = Path(storage).expanduser()
-    if path.is_dir():
-        raise InvalidParameterError(f"storage={storage!r} is a directory; give a file path such as {str(path / 'nasbook.db')!r}.")
-    return f"sqlite:///{path}", str(path)
-
-
-class Storage:
-    """A nasbook database: searches and their trials.
+class Storage(LegacyStorageMethods):
+    """A nasbook database: searches, their trials, and who is running each search.
 
     Parameters
     ----------
     url : str or path
-        A SQLite file path (created if missing), ``":memory:"``, or any SQLAlchemy URL.
+        A SQLite file path, ``":memory:"``, or any SQLAlchemy URL (``postgresql://user@host/db``).
+    create : bool
+        Create a SQLite file that does not exist yet (default). With False, a missing file raises
+        StorageError and nothing is created (for reading a search back: a mistyped path never
+        leaves an empty file behind).
+
+    Attributes
+    ----------
+    url : str
+        What SQLAlchemy connects to (may hold a password: never printed).
+    label : str
+        What messages and ``repr`` show: the path, or the URL with its password masked.
     """
 
-    def __init__(self, url: str | os.PathLike[str] = "nasbook.db"):
-        self.url, self.label = _to_url(url)
-        self._path = None if not self.url.startswith("sqlite:///") else Path(self.url[len("sqlite:///"):])
-        if self._path is not None and self._path.exists() and self._path.stat().st_size > 0:
-            _check_sqlite_header(self._path)
-        kwargs: dict[str, Any] = {}
-        if self.url == "sqlite://":
-            kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-        elif self.url.startswith("sqlite"):
-            kwargs = {"connect_args": {"check_same_thread": False}}
-        try:
-            self.engine = sa.create_engine(self.url, **kwargs)
-        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-            raise InvalidParameterError(f"storage={self.label!r} is not a usable database URL: {exc}") from exc
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+    def __init__(self, url: str | os.PathLike[str] = "nasbook.db", *, create: bool = True):
+        target = _engine.resolve(url, create=create)
+        self._target = target
+        self.url, self.label = target.url, target.label
+        if target.path is not None:
+            _engine.probe_sqlite_file(target.path, self.label)
+        self.engine = _engine.create_engine(target)
         self._conn: sa.Connection | None = None
-        self._ins_trial = _trials.insert()
-        # the hot path: a plain INSERT in the driver's own paramstyle skips SQLAlchemy's
-        # statement compilation (about half the per-trial cost on SQLite)
-        self._trial_cols = ["search_id", *TRIAL_COLUMNS]
-        ph = {"qmark": "?", "numeric": ":{i}", "named": ":{n}", "format": "%s", "pyformat": "%({n})s"}[
-            self.engine.dialect.paramstyle
-        ]
-        self._raw_insert = "INSERT INTO nasbook_trials ({}) VALUES ({})".format(
-            ", ".join(self._trial_cols),
-            ", ".join(ph.format(i=i + 1, n=n) for i, n in enumerate(self._trial_cols)),
-        )
-        self._named = self.engine.dialect.paramstyle in ("named", "pyformat")
         self._sqlite = self.engine.dialect.name == "sqlite" and self.engine.dialect.driver == "pysqlite"
+        self._names: dict[int, str] = {}
         self._init_schema()
 
     # -- connection -----------------------------------------------------------------------------
@@ -180,7 +102,7 @@ class Storage:
         self.engine.dispose()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"url": self.url if self.url != "sqlite://" else ":memory:"}
+        return {"url": self.url if not self._target.memory else ":memory:"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["url"])  # type: ignore[misc]
@@ -188,191 +110,273 @@ class Storage:
     def __repr__(self) -> str:
         return f"Storage({self.label!r})"
 
-    def _wrap(self, exc: Exception) -> StorageError:
-        return StorageError(f"storage {self.label!r} failed: {exc}")
+    def _wrap(self, exc: BaseException) -> StorageError:
+        orig = getattr(exc, "orig", None) or exc
+        return StorageError(f"storage {self.label!r} failed: {self._target.scrub(str(orig))}")
 
     def _init_schema(self) -> None:
+        for attempt in range(3):
+            conn = self.conn
+            try:
+                if self._sqlite:
+                    # one writer at a time: processes opening a new (or old) file at once take turns,
+                    # the first creates (or migrates) the tables, the others find them
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                init_schema(conn, self.label)
+                conn.commit()
+                return
+            except StorageError:
+                conn.rollback()
+                self.close()
+                raise
+            except (DatabaseError, OperationalError) as exc:
+                self._rollback_quietly()
+                text = str(getattr(exc, "orig", exc)).lower()
+                if attempt < 2 and ("already exists" in text or isinstance(exc, IntegrityError)):
+                    continue  # a server without transactional DDL: another process created them first
+                self.close()
+                raise StorageError(
+                    f"storage {self.label!r} cannot be opened as a database: {self._target.scrub(str(getattr(exc, 'orig', exc)))}"
+                ) from None
+
+    def _rollback_quietly(self) -> None:
         try:
-            insp = sa.inspect(self.conn)
-            tables = set(insp.get_table_names())
-        except (DatabaseError, OperationalError) as exc:
-            self.close()
-            raise StorageError(f"storage {self.label!r} cannot be opened as a database: {exc.orig}") from exc
-        if tables and "nasbook_meta" not in tables:
-            self.close()
-            raise StorageError(
-                f"storage {self.label!r} is a database of something else (tables {sorted(tables)[:5]!r}), "
-                "not a nasbook storage; nasbook will not write into it. Give a new file path."
-            )
-        if not tables:
-            _md.create_all(self.conn)
-            self.conn.execute(_meta.insert(), [
-                {"key": "magic", "value": _MAGIC},
-                {"key": "schema_version", "value": SCHEMA_VERSION},
-                {"key": "created_by", "value": __version__},
-            ])
+            self.conn.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; close() follows
+            pass
+
+    def _read(self, stmt: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
+        try:
+            rows = self.conn.execute(stmt, params or {}).all()
             self.conn.commit()
-            return
-        rows = dict(self.conn.execute(sa.select(_meta.c.key, _meta.c.value)).all())
-        if rows.get("magic") != _MAGIC:
-            self.close()
-            raise StorageError(f"storage {self.label!r} has a nasbook_meta table without nasbook's marker; refusing to use it.")
-        if rows.get("schema_version") != SCHEMA_VERSION:
-            self.close()
-            raise StorageError(
-                f"storage {self.label!r} has schema version {rows.get('schema_version')!r}; this nasbook "
-                f"({__version__}) reads version {SCHEMA_VERSION!r}."
-            )
-        missing = {"nasbook_searches", "nasbook_trials"} - tables
-        if missing:
-            self.close()
-            raise StorageError(f"storage {self.label!r} is damaged: tables {sorted(missing)!r} are missing.")
+        except (DatabaseError, OperationalError) as exc:
+            self._rollback_quietly()
+            raise self._wrap(exc) from None
+        return rows
+
+    def _write(self, sql: str, params: dict[str, Any]) -> int:
+        """Run one write statement and COMMIT (durable on return); the number of rows it touched."""
+        conn = self.conn
+        if self._sqlite and not conn.in_transaction():
+            # SQLite: the statement and COMMIT straight on the DBAPI connection SQLAlchemy pooled
+            # (no statement compilation: about half the per-trial cost)
+            dbapi: Any = conn.connection.dbapi_connection
+            try:
+                n = dbapi.execute(sql, params).rowcount
+                dbapi.commit()
+            except BaseException:
+                dbapi.rollback()
+                raise
+            return int(n)
+        try:
+            n = conn.execute(sa.text(sql), params).rowcount
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        return int(n)
+
+    def _search_name(self, search_id: int) -> str:
+        """The name of search ``search_id``; StorageError if there is none."""
+        name = self._names.get(search_id)
+        if name is None:
+            rows = self._read(sa.select(searches.c.name).where(searches.c.id == search_id))
+            if not rows:
+                raise StorageError(
+                    f"no search with id {search_id!r} in {self.label!r} (searches there: {self.search_names()[:10]!r})."
+                )
+            name = self._names[search_id] = str(rows[0][0])
+        return name
 
     # -- searches --------------------------------------------------------------------------------
     def create_search(self, name: str, config: dict[str, Any]) -> int:
+        """Store a new search; its id. DuplicatedSearchError if the name is taken."""
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterError(f"a search name must be a non-empty string; got {name!r}.")
+        if not isinstance(config, dict):
+            raise InvalidParameterError(f"a search config must be a dict; got {type(config).__name__}.")
         try:
-            res = self.conn.execute(_searches.insert().values(
+            res = self.conn.execute(searches.insert().values(
                 name=name, created_at=time.time(), nasbook_version=__version__, state="created",
-                config=_dumps(config), elapsed_s=0.0,
+                config=config, elapsed_s=0.0,
             ))
             self.conn.commit()
-        except IntegrityError as exc:
-            self.conn.rollback()
+        except IntegrityError:
+            self._rollback_quietly()
             raise DuplicatedSearchError(
                 f"A search named {name!r} already exists in {self.label!r}. Resume it with "
                 f"nasbook.load_search({name!r}, storage={self.label!r}), or pick another name."
-            ) from exc
+            ) from None
+        except (TypeError, ValueError) as exc:
+            self._rollback_quietly()
+            raise InvalidParameterError(f"the config of search {name!r} cannot be stored as JSON: {exc}") from None
         except (DatabaseError, OperationalError) as exc:
-            self.conn.rollback()
-            raise self._wrap(exc) from exc
+            self._rollback_quietly()
+            raise self._wrap(exc) from None
         pk = res.inserted_primary_key
         assert pk is not None
+        self._names[int(pk[0])] = name
         return int(pk[0])
 
-    def get_search(self, name: str) -> tuple[int, dict[str, Any], str, float]:
-        row = self.conn.execute(
-            sa.select(_searches.c.id, _searches.c.config, _searches.c.state, _searches.c.elapsed_s).where(_searches.c.name == name)
-        ).first()
-        self.conn.commit()
-        if row is None:
+    def get_search(self, name: str) -> SearchRecord:
+        """The stored search ``name``; SearchNotFoundError if there is none."""
+        rows = self._read(sa.text(f"SELECT {_SEARCH_COLS} FROM nasbook_searches WHERE name = :name"), {"name": name})
+        if not rows:
             names = self.search_names()
-            from nasbook._errors import did_you_mean
-
             raise SearchNotFoundError(
                 f"No search named {name!r} in {self.label!r}. Searches there: {names[:10]!r}{did_you_mean(name, names)}."
             )
-        try:
-            config = json.loads(row.config)
-        except json.JSONDecodeError as exc:
-            raise StorageError(f"search {name!r} in {self.label!r} has a corrupt configuration: {exc}") from exc
-        return int(row.id), config, str(row.state), float(row.elapsed_s)
+        return search_record(rows[0]._mapping, self.label)
 
     def search_names(self) -> list[str]:
-        names = [r[0] for r in self.conn.execute(sa.select(_searches.c.name).order_by(_searches.c.id))]
-        self.conn.commit()
-        return names
+        return [str(r[0]) for r in self._read(sa.select(searches.c.name).order_by(searches.c.id))]
 
-    def update_search(self, search_id: int, *, state: str | None = None, config: dict[str, Any] | None = None, elapsed_s: float | None = None) -> None:
+    def list_searches(self) -> list[SearchRecord]:
+        """Every stored search, oldest first, with ``n_trials`` and ``best_value`` filled in."""
+        t = trials.c
+        sub = (
+            sa.select(
+                t.search_id,
+                sa.func.count().label("n_trials"),
+                sa.func.max(sa.case((t.state == "complete", t.value))).label("best_max"),
+                sa.func.min(sa.case((t.state == "complete", t.value))).label("best_min"),
+            ).group_by(t.search_id).subquery()
+        )
+        s = searches.c
+        q = (
+            sa.select(
+                s.id, s.name, s.created_at, s.nasbook_version, s.state,
+                sa.type_coerce(s.config, sa.Text).label("config"), s.elapsed_s,
+                sub.c.n_trials, sub.c.best_max, sub.c.best_min,
+            ).outerjoin(sub, sub.c.search_id == s.id).order_by(s.id)
+        )
+        return [
+            search_record(r._mapping, self.label, int(r.n_trials or 0), (r.best_max, r.best_min)) for r in self._read(q)
+        ]
+
+    def update_search(self, search_id: int, *, state: str | None = None, config: dict[str, Any] | None = None,
+                      elapsed_s: float | None = None) -> None:
         values: dict[str, Any] = {}
         if state is not None:
             values["state"] = state
         if config is not None:
-            values["config"] = _dumps(config)
+            if not isinstance(config, dict):
+                raise InvalidParameterError(f"a search config must be a dict; got {type(config).__name__}.")
+            values["config"] = config
         if elapsed_s is not None:
-            values["elapsed_s"] = elapsed_s
-        if values:
-            self.conn.execute(_searches.update().where(_searches.c.id == search_id).values(**values))
+            values["elapsed_s"] = float(elapsed_s)
+        if not values:
+            return
+        try:
+            n = self.conn.execute(searches.update().where(searches.c.id == search_id).values(**values)).rowcount
             self.conn.commit()
+        except (DatabaseError, OperationalError) as exc:
+            self._rollback_quietly()
+            raise self._wrap(exc) from None
+        if n == 0:
+            self._search_name(search_id)  # raises: no such search
 
     # -- trials ----------------------------------------------------------------------------------
-    def commit_trial(self, search_id: int, values: tuple[Any, ...]) -> None:
-        """Insert one finished trial and commit: it is durable when this returns.
+    def add_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None) -> None:
+        """Insert ``trial`` and COMMIT: durable when this returns.
 
-        ``values`` follows :data:`TRIAL_COLUMNS`, JSON fields already dumped (the hot path of a
-        tabular search: no dicts, no statement compilation).
+        StorageError if its number is already stored (is another process running this search?).
         """
-        conn = self.conn
-        params: Any = (search_id, *values)
-        if self._named:
-            params = dict(zip(self._trial_cols, params))
-        try:
-            if self._sqlite and not conn.in_transaction():
-                # SQLite: one INSERT and one COMMIT on the DBAPI connection SQLAlchemy pooled
-                dbapi = conn.connection.dbapi_connection
-                try:
-                    dbapi.execute(self._raw_insert, params)  # type: ignore[union-attr]
-                    dbapi.commit()  # type: ignore[union-attr]
-                except BaseException:
-                    dbapi.rollback()  # type: ignore[union-attr]
-                    raise
-                return
-            conn.exec_driver_sql(self._raw_insert, params)
-            conn.commit()
-        except (IntegrityError, sqlite3.IntegrityError) as exc:
-            conn.rollback()
-            raise StorageError(
-                f"trial {values[0]} is already stored in {self.label!r}: is another process running "
-                "this search? (load it again to continue from what is committed)"
-            ) from exc
-        except (DatabaseError, OperationalError, sqlite3.Error) as exc:
-            conn.rollback()
-            raise self._wrap(exc) from exc
+        values = trial_values(trial, tell_seq)
+        values["search_id"] = search_id
+        self._write_trial(_INSERT_SQL, values)
 
-    def finish_trial(self, search_id: int, values: tuple[Any, ...]) -> None:
-        """Overwrite the row of trial ``values[0]`` (e.g. RUNNING -> COMPLETE) and commit."""
-        row = dict(zip(TRIAL_COLUMNS, values))
-        number = row.pop("number")
+    def update_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None) -> None:
+        """Overwrite the stored row of ``trial.number`` (RUNNING -> COMPLETE, RUNNING -> QUEUED, ...) and COMMIT."""
+        values = trial_values(trial, tell_seq)
+        values["search_id"] = search_id
+        if self._write_trial(_UPDATE_SQL, values) == 0:
+            raise StorageError(
+                f"trial {trial.number} of search {self._search_name(search_id)!r} is not stored in {self.label!r}, "
+                "so it cannot be updated; store it first with add_trial."
+            )
+
+    def _write_trial(self, sql: str, values: dict[str, Any]) -> int:
+        try:
+            return self._write(sql, values)
+        except (IntegrityError, sqlite3.IntegrityError) as exc:
+            text = str(getattr(exc, "orig", exc))
+            if "FOREIGN KEY" in text.upper():
+                self._search_name(values["search_id"])  # raises: no such search
+            raise StorageError(
+                f"trial {values['number']} is already stored in {self.label!r}: is another process running "
+                "this search? (load it again to continue from what is committed)"
+            ) from None
+        except (DatabaseError, OperationalError, sqlite3.Error) as exc:
+            raise self._wrap(exc) from None
+
+    def delete_trials(self, search_id: int, numbers: Sequence[int]) -> None:
+        """Remove unfinished (RUNNING, QUEUED) trials among ``numbers`` and COMMIT; finished ones stay."""
+        numbers = [int(n) for n in numbers]
+        if not numbers:
+            return
+        t = trials.c
         try:
             self.conn.execute(
-                _trials.update().where(_trials.c.search_id == search_id, _trials.c.number == number).values(**row)
+                trials.delete().where(t.search_id == search_id, t.number.in_(numbers), t.state.in_(_UNFINISHED))
             )
             self.conn.commit()
         except (DatabaseError, OperationalError) as exc:
-            self.conn.rollback()
-            raise self._wrap(exc) from exc
+            self._rollback_quietly()
+            raise self._wrap(exc) from None
 
-    def delete_trials(self, search_id: int, numbers: list[int]) -> None:
-        """Remove unfinished trials (never finished ones) and commit."""
-        if not numbers:
-            return
-        t = _trials.c
-        self.conn.execute(
-            _trials.delete().where(t.search_id == search_id, t.number.in_(numbers), t.state.in_(["running", "queued"]))
-        )
-        self.conn.commit()
+    def load_trials(self, search_id: int, space: SearchSpace) -> tuple[list[Trial], dict[int, int]]:
+        """Trials of the search in number order, architectures rebuilt in ``space``, and ``{number: tell_seq}``.
 
-    def iter_trials(self, search_id: int) -> Iterator[TrialRow]:
-        t = _trials.c
-        q = sa.select(
-            t.number, t.state, t.arch_id, t.arch, t.value, t.metrics, t.attrs, t.epochs, t.n_told_before,
-            t.tell_seq, t.started_at, t.finished_at, t.reason, t.curves, t.parent,
-        ).where(t.search_id == search_id).order_by(t.number)
-        rows = self.conn.execute(q).all()
-        self.conn.commit()
-        for r in rows:
+        StorageError naming the trial if a row is damaged or its architecture is not (any more) the
+        one stored in ``space``.
+        """
+        name = self._search_name(search_id)
+        out: list[Trial] = []
+        tell_seq: dict[int, int] = {}
+        for row in self._read(sa.text(_SELECT_SQL), {"search_id": search_id}):
+            m = row._mapping
             try:
-                yield TrialRow(
-                    int(r.number), str(r.state), str(r.arch_id), json.loads(r.arch),
-                    None if r.value is None else float(r.value), json.loads(r.metrics), json.loads(r.attrs),
-                    r.epochs, int(r.n_told_before), r.tell_seq, r.started_at, r.finished_at, r.reason,
-                    json.loads(r.curves), r.parent,
-                )
-            except (json.JSONDecodeError, TypeError, ValueError) as exc:
-                raise StorageError(f"trial {r.number} in {self.label!r} is corrupt: {exc}") from exc
+                values = decode_trial_row(m)
+                trial = build_trial(values, space)
+            except Damaged as exc:
+                raise StorageError(f"trial {m['number']!s:.20} of search {name!r} in {self.label!r}: {exc}.") from None
+            out.append(trial)
+            if values["tell_seq"] is not None:
+                tell_seq[trial.number] = values["tell_seq"]
+        return out, tell_seq
+
+    # -- leases ----------------------------------------------------------------------------------
+    def acquire_lease(self, search_id: int, owner: str, *, ttl_s: float = 60.0) -> None:
+        """Claim the search for this process, or raise SearchLockedError at once.
+
+        Succeeds if no process holds it, ``owner`` holds it, its heartbeat is older than ``ttl_s``,
+        or its holder is a dead process on this host (so a killed run resumes at once).
+        """
+        _lease.check_args(owner, ttl_s)
+        name = self._search_name(search_id)
+        self._lease_call(_lease.acquire, search_id, owner, float(ttl_s), name)
+
+    def renew_lease(self, search_id: int, owner: str) -> None:
+        """Heartbeat. SearchLockedError if ``owner`` no longer holds the lease (taken over or released)."""
+        _lease.check_args(owner)
+        self._lease_call(_lease.renew, search_id, owner, self._names.get(search_id) or f"id {search_id}")
+
+    def release_lease(self, search_id: int, owner: str) -> None:
+        """Give the search up (no error if ``owner`` does not hold it)."""
+        _lease.check_args(owner)
+        self._lease_call(_lease.release, search_id, owner)
+
+    def _lease_call(self, fn: Any, *args: Any) -> None:
+        try:
+            fn(self.conn, *args)
+        except (DatabaseError, OperationalError) as exc:
+            self._rollback_quietly()
+            raise self._wrap(exc) from None
 
 
-def _check_sqlite_header(path: Path) -> None:
-    with open(path, "rb") as fh:
-        head = fh.read(16)
-    if head != b"SQLite format 3\x00":
-        raise StorageError(
-            f"storage {str(path)!r} is not a SQLite database (it starts with {head[:16]!r}); "
-            "nasbook will not overwrite it. Give a new file path or a database URL."
-        )
-
-
-def open_storage(storage: Storage | str | os.PathLike[str] | None) -> Storage:
-    """Return a :class:`Storage` for a path, ``":memory:"`` or a database URL."""
+def open_storage(storage: Storage | str | os.PathLike[str] | None, *, create: bool = True) -> Storage:
+    """Return a :class:`Storage` for a path, ``":memory:"`` or a database URL (a Storage is returned as is)."""
     if isinstance(storage, Storage):
         return storage
     if storage is None:
@@ -380,63 +384,7 @@ def open_storage(storage: Storage | str | os.PathLike[str] | None) -> Storage:
             "storage=None: nasbook keeps every trial durably; give a file path (default 'nasbook.db') "
             "or ':memory:' for a throw-away search."
         )
-    return Storage(storage)
+    return Storage(storage, create=create)
 
 
-__all__ = ["SCHEMA_VERSION", "Storage", "TrialRow", "open_storage"]
-
-
-# --- TEMPORARY adapter (replaced by the storage rework): the new API over the old tables ---------
-@dataclass(frozen=True)
-class SearchRecord:
-    id: int
-    name: str
-    config: dict[str, Any]
-    state: str
-    elapsed_s: float
-
-
-def _tmp_row(trial: Any, tell_seq: int | None) -> tuple[Any, ...]:
-    return (trial.number, trial.state.value, trial.arch.id, trial.arch.to_json(), trial.value,
-            _dumps(trial.metrics), _dumps(trial.attrs), trial.epochs, trial.n_told_before, tell_seq,
-            trial.started_at, trial.finished_at, trial.reason, _dumps(trial.curves), trial.parent)
-
-
-def _tmp_add(self: Storage, search_id: int, trial: Any, *, tell_seq: int | None = None) -> None:
-    self.commit_trial(search_id, _tmp_row(trial, tell_seq))
-
-
-def _tmp_update(self: Storage, search_id: int, trial: Any, *, tell_seq: int | None = None) -> None:
-    self.finish_trial(search_id, _tmp_row(trial, tell_seq))
-
-
-def _tmp_load(self: Storage, search_id: int, space: Any) -> tuple[list[Any], dict[int, int]]:
-    from nasbook.trial import Trial, TrialState
-    out, seq = [], {}
-    for row in self.iter_trials(search_id):
-        arch = space.from_dict(row.arch)
-        out.append(Trial(row.number, arch, TrialState(row.state), row.value, row.metrics, row.attrs, row.epochs,
-                         row.started_at, row.finished_at, row.reason, row.n_told_before, row.curves, row.parent))
-        if row.tell_seq is not None:
-            seq[row.number] = row.tell_seq
-    return out, seq
-
-
-def _tmp_get(self: Storage, name: str) -> SearchRecord:
-    sid, config, state, elapsed = self._old_get_search(name)
-    return SearchRecord(sid, name, config, state, elapsed)
-
-
-Storage._old_get_search = Storage.get_search  # type: ignore[attr-defined]
-Storage.get_search = _tmp_get  # type: ignore[assignment,method-assign]
-Storage.add_trial = _tmp_add  # type: ignore[attr-defined]
-Storage.update_trial = _tmp_update  # type: ignore[attr-defined]
-Storage.load_trials = _tmp_load  # type: ignore[attr-defined]
-Storage.acquire_lease = lambda self, sid, owner, ttl_s=60.0: None  # type: ignore[attr-defined]
-Storage.renew_lease = lambda self, sid, owner: None  # type: ignore[attr-defined]
-Storage.release_lease = lambda self, sid, owner: None  # type: ignore[attr-defined]
-_old_open = open_storage
-
-
-def open_storage(storage: Any, *, create: bool = True) -> Storage:  # type: ignore[no-redef]
-    return _old_open(storage)
+__all__ = ["SCHEMA_VERSION", "SearchRecord", "Storage", "open_storage"]

@@ -1,0 +1,201 @@
+"""From what the user typed (a path, ``":memory:"``, a URL) to a SQLAlchemy engine, with errors that say what to do.
+
+A password in a URL never reaches a message: labels are rendered with ``hide_password=True`` and
+driver errors pass through :meth:`Target.scrub`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+from nasbook._errors import InvalidParameterError, StorageError
+from nasbook.storage import _schema
+
+#: DBAPI driver (SQLAlchemy's name) -> what to pip install for it
+_DRIVER_PACKAGES: dict[str, str] = {
+    "psycopg": '"psycopg[binary]"',
+    "psycopg2": "psycopg2-binary",
+    "pg8000": "pg8000",
+    "asyncpg": "asyncpg",
+    "mysqldb": "mysqlclient",
+    "pymysql": "pymysql",
+    "mysqlconnector": "mysql-connector-python",
+    "mariadbconnector": "mariadb",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+    "oracledb": "oracledb",
+    "cx_oracle": "cx_Oracle",
+}
+#: a lighter alternative to suggest where the default driver needs system libraries
+_ALTERNATIVES: dict[str, str] = {
+    "mysqldb": " (or, without a C compiler: pip install pymysql and use 'mysql+pymysql://...')",
+    "psycopg": " (or pip install psycopg2-binary and use 'postgresql+psycopg2://...')",
+}
+_URL_HELP = ("a file path, ':memory:', or a database URL such as 'sqlite:///runs.db', "
+             "'postgresql://user@host/db' or 'mysql+pymysql://user@host/db'")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a Storage lives."""
+
+    url: str  # what SQLAlchemy connects to (may hold a password: never print it)
+    label: str  # what messages and reprs print
+    path: Path | None  # the SQLite file, if any
+    password: str | None
+
+    @property
+    def memory(self) -> bool:
+        return self.url == "sqlite://"
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the URL's password (also URL-quoted) masked."""
+        if self.password:
+            for secret in {self.password, quote(self.password, safe="")}:
+                text = text.replace(secret, "***")
+        return text
+
+
+def resolve(storage: Any, *, create: bool) -> Target:
+    """Check ``storage`` (a path, ':memory:' or a URL) and say where it lives."""
+    if isinstance(storage, os.PathLike):
+        storage = os.fspath(storage)
+    if not isinstance(storage, str) or not storage:
+        raise InvalidParameterError(
+            f"storage must be a file path, ':memory:', a database URL such as 'sqlite:///runs.db' or "
+            f"'postgresql://host/db', or a nasbook Storage; got {storage!r}."
+        )
+    if storage == ":memory:":
+        return Target("sqlite://", ":memory:", None, None)
+    if "://" not in storage:
+        return _sqlite_file(Path(storage).expanduser(), storage, create)
+    try:
+        url = make_url(storage)
+    except sa.exc.ArgumentError:
+        raise InvalidParameterError(
+            f"storage={_mask_raw(storage)!r} is not a usable database URL: it cannot be parsed. Give {_URL_HELP}."
+        ) from None
+    label = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return Target("sqlite://", ":memory:", None, None)
+        if url.query.get("uri") or url.database.startswith("file:"):
+            return Target(storage, label, None, None)  # a SQLite URI: taken as given
+        target = _sqlite_file(Path(url.database).expanduser(), label, create)
+        return Target(url.set(database=str(target.path)).render_as_string(hide_password=False), label, target.path, None)
+    return Target(url.render_as_string(hide_password=False), label, None, url.password)
+
+
+def _mask_raw(text: str) -> str:
+    """Mask ``user:password@`` in a string SQLAlchemy could not parse."""
+    head, sep, rest = text.partition("://")
+    if sep and "@" in rest:
+        cred, _, host = rest.rpartition("@")
+        if ":" in cred:
+            return f"{head}://{cred.split(':', 1)[0]}:***@{host}"
+    return text
+
+
+def _sqlite_file(path: Path, label: str, create: bool) -> Target:
+    if path.is_dir():
+        raise InvalidParameterError(
+            f"storage={label!r} is a directory; give a file path such as {str(path / 'nasbook.db')!r}."
+        )
+    if not path.exists():
+        if not create:
+            raise StorageError(
+                f"storage {label!r} does not exist (no such file: {str(path)!r}); check the path, or create the "
+                "search first (nothing was created)."
+            )
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise StorageError(
+                f"storage {label!r} cannot be created: the folder {str(parent)!r} does not exist. Create it "
+                "first (os.makedirs) or give another path."
+            )
+    return Target(f"sqlite:///{path}", label if "://" in label else str(path), path, None)
+
+
+def _sqlite_pragmas(dbapi_con: Any, _record: Any) -> None:
+    dbapi_con.execute("PRAGMA busy_timeout=10000")  # first: switching to WAL may wait for another opener
+    dbapi_con.execute("PRAGMA journal_mode=WAL")
+    dbapi_con.execute("PRAGMA synchronous=NORMAL")
+    dbapi_con.execute("PRAGMA foreign_keys=ON")
+
+
+def create_engine(target: Target) -> sa.Engine:
+    kwargs: dict[str, Any] = {}
+    url: str | URL = target.url
+    backend = make_url(url).get_backend_name()
+    if target.memory:
+        kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    elif backend == "sqlite":
+        kwargs = {"connect_args": {"check_same_thread": False}}
+    if backend in ("sqlite", "postgresql", "mysql", "mariadb"):
+        kwargs |= {"json_serializer": _schema.dumps, "json_deserializer": _schema.loads}
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except sa.exc.NoSuchModuleError:
+        raise InvalidParameterError(
+            f"storage={target.label!r} is not a usable database URL: SQLAlchemy has no database "
+            f"{make_url(url).drivername!r}. Give {_URL_HELP}."
+        ) from None
+    except ImportError as exc:
+        driver = make_url(url).get_driver_name()
+        package = _DRIVER_PACKAGES.get(driver)
+        what = (f"pip install {package}{_ALTERNATIVES.get(driver, '')}" if package
+                else f"install the Python package that provides the {driver!r} driver")
+        raise StorageError(
+            f"storage {target.label!r} needs the database driver {driver!r}, which is not installed "
+            f"({target.scrub(str(exc))}). To use it: {what}."
+        ) from None
+    except sa.exc.ArgumentError as exc:
+        raise InvalidParameterError(
+            f"storage={target.label!r} is not a usable database URL: {target.scrub(str(exc))}. Give {_URL_HELP}."
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def probe_sqlite_file(path: Path, label: str) -> None:
+    """Refuse, without writing a byte, a file that is not SQLite, not nasbook's, or from a newer nasbook.
+
+    Opening read-only first means a foreign database is never switched to WAL mode and a newer
+    file is left exactly as it was; the write transaction that creates or migrates checks again.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head != b"SQLite format 3\x00":
+        raise StorageError(
+            f"storage {label!r} is not a SQLite database (it starts with {head[:16]!r}); "
+            "nasbook will not overwrite it. Give a new file path or a database URL."
+        )
+    try:
+        con = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        raise StorageError(f"storage {label!r} cannot be opened as a database: {exc}") from None
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            return
+        if "nasbook_meta" not in tables:
+            raise _schema.foreign_error(label, tables)
+        rows = {str(k): str(v) for k, v in con.execute("SELECT key, value FROM nasbook_meta")}
+    except sqlite3.Error as exc:
+        raise StorageError(f"storage {label!r} cannot be opened as a database: {exc}") from None
+    finally:
+        con.close()
+    _schema.check_meta(rows, tables, label)

@@ -1,0 +1,125 @@
+"""One process at a time per search: a lease row (owner token, host, pid, heartbeat time).
+
+Taking a lease is atomic on any database without locks held across statements: a free search is
+taken by an INSERT (the primary key lets exactly one of several racing processes in), a stale
+one by a compare-and-swap UPDATE that names the holder it read (``owner`` and ``heartbeat_at``),
+so of several processes taking over the same stale lease exactly one sees ``rowcount == 1``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from nasbook._errors import InvalidParameterError, SearchLockedError
+from nasbook.storage._schema import leases
+
+_L = leases.c
+
+
+@dataclass(frozen=True)
+class Holder:
+    owner: str
+    hostname: str
+    pid: int
+    heartbeat_at: float
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (a zombie counts as alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def check_args(owner: Any, ttl_s: Any = 1.0) -> None:
+    if not isinstance(owner, str) or not owner or len(owner) > 64:
+        raise InvalidParameterError(
+            f"lease owner must be a non-empty string of at most 64 characters (e.g. uuid.uuid4().hex); got {owner!r}."
+        )
+    if isinstance(ttl_s, bool) or not isinstance(ttl_s, (int, float)) or not ttl_s > 0:
+        raise InvalidParameterError(f"ttl_s must be a number of seconds > 0; got {ttl_s!r}.")
+
+
+def holder(conn: sa.Connection, search_id: int) -> Holder | None:
+    row = conn.execute(
+        sa.select(_L.owner, _L.hostname, _L.pid, _L.heartbeat_at).where(_L.search_id == search_id)
+    ).first()
+    return None if row is None else Holder(str(row.owner), str(row.hostname), int(row.pid), float(row.heartbeat_at))
+
+
+def _stale(h: Holder, owner: str, ttl_s: float, now: float) -> bool:
+    return (
+        h.owner == owner
+        or h.heartbeat_at < now - ttl_s
+        or (h.hostname == socket.gethostname() and not pid_alive(h.pid))
+    )
+
+
+def locked_error(name: str, h: Holder | None, ttl_s: float | None = None) -> SearchLockedError:
+    if h is None:
+        return SearchLockedError(f"search {name!r}: this process no longer holds its lease (it was released).")
+    age = max(0.0, time.time() - h.heartbeat_at)
+    expiry = f"; a lease not renewed for {ttl_s:g} s is taken over" if ttl_s is not None else ""
+    return SearchLockedError(
+        f"search {name!r} is being run by another process (pid {h.pid} on host {h.hostname!r}, last heartbeat "
+        f"{age:.0f} s ago); wait for it to finish, or stop it (and then load the search again){expiry}."
+    )
+
+
+def acquire(conn: sa.Connection, search_id: int, owner: str, ttl_s: float, name: str) -> None:
+    """Take the lease or raise SearchLockedError; commits. See the module docstring."""
+    me = {"owner": owner, "hostname": socket.gethostname(), "pid": os.getpid()}
+    for _ in range(5):  # the holder may change between our statements: look again
+        now = time.time()
+        try:
+            conn.execute(leases.insert().values(search_id=search_id, acquired_at=now, heartbeat_at=now, **me))
+            conn.commit()
+            return
+        except IntegrityError:
+            conn.rollback()
+        h = holder(conn, search_id)
+        conn.commit()
+        if h is None:
+            continue  # released meanwhile: try the INSERT again
+        if not _stale(h, owner, ttl_s, now):
+            raise locked_error(name, h, ttl_s)
+        res = conn.execute(
+            leases.update()
+            .where(_L.search_id == search_id, _L.owner == h.owner, _L.heartbeat_at == h.heartbeat_at)
+            .values(acquired_at=now, heartbeat_at=now, **me)
+        )
+        conn.commit()
+        if res.rowcount == 1:
+            return
+    raise locked_error(name, holder(conn, search_id), ttl_s)
+
+
+def renew(conn: sa.Connection, search_id: int, owner: str, name: str) -> None:
+    res = conn.execute(
+        leases.update().where(_L.search_id == search_id, _L.owner == owner).values(heartbeat_at=time.time())
+    )
+    conn.commit()
+    if res.rowcount != 1:
+        h = holder(conn, search_id)
+        conn.commit()
+        raise locked_error(name, h)
+
+
+def release(conn: sa.Connection, search_id: int, owner: str) -> None:
+    conn.execute(leases.delete().where(_L.search_id == search_id, _L.owner == owner))
+    conn.commit()

@@ -1,0 +1,214 @@
+"""Tables, the on-disk schema version, and the migrations between versions.
+
+Schema versions
+---------------
+``"1"``  nasbook_meta, nasbook_searches, nasbook_trials (JSON held in TEXT columns).
+``"2"``  adds ``nasbook_trials.lineage`` (a JSON list) and the ``nasbook_leases`` table (one
+         process at a time per search). JSON columns are declared ``sa.JSON``.
+
+Creating and migrating run in one write transaction (``BEGIN IMMEDIATE`` on SQLite), so processes
+opening the same new or old file at once serialise: the first creates or migrates, the others then
+find the current schema. Migrations use Alembic's ``Operations`` API programmatically (no
+``alembic.ini``, no script directory); ``batch_alter_table`` keeps them portable to SQLite.
+
+A migrated version-1 SQLite file keeps its JSON columns declared ``TEXT``: SQLite's declared type only
+sets a column's affinity, TEXT affinity holds JSON text unchanged, and nasbook reads those columns as
+text and decodes them itself. Re-declaring them would mean copying the tables with foreign keys
+switched off, which SQLite cannot do inside the single transaction that keeps migration race-safe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+from nasbook._errors import StorageError
+from nasbook._version import __version__
+
+SCHEMA_VERSION = "2"
+MAGIC = "nasbook"
+
+
+# -- JSON ------------------------------------------------------------------------------------------------
+def _json_default(obj: Any) -> Any:
+    # numpy scalars and arrays (a task's metrics often are): their plain Python value
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 0) == 0:
+        return obj.item()
+    if hasattr(obj, "tolist") and callable(obj.tolist):
+        return obj.tolist()
+    if isinstance(obj, (tuple, set, frozenset)):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} {obj!r} cannot be stored as JSON")
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON; NaN and +-inf are written as ``NaN``/``Infinity`` (read back by :func:`loads`)."""
+    return json.dumps(obj, separators=(",", ":"), allow_nan=True, default=_json_default)
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text)
+
+
+class JSONText(TypeDecorator[Any]):
+    """JSON kept as text, with NaN/inf: the JSON columns on servers whose native JSON refuses NaN."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else dumps(value)
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        return None if value is None else loads(value)
+
+
+def _json() -> sa.types.TypeEngine[Any]:
+    # SQLite: sa.JSON (text on disk; the engine's json_serializer keeps NaN). PostgreSQL and MySQL
+    # validate their native JSON and refuse NaN, which metrics and curves may hold: text there.
+    return sa.JSON().with_variant(JSONText(), "postgresql", "mysql", "mariadb")
+
+
+# -- tables ----------------------------------------------------------------------------------------------
+metadata = sa.MetaData()
+meta = sa.Table(
+    "nasbook_meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+searches = sa.Table(
+    "nasbook_searches", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("nasbook_version", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("config", _json(), nullable=False),
+    sa.Column("elapsed_s", sa.Float, nullable=False, default=0.0),
+)
+trials = sa.Table(
+    "nasbook_trials", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("search_id", sa.Integer, sa.ForeignKey("nasbook_searches.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("arch_id", sa.String(64), nullable=False),
+    sa.Column("arch", _json(), nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("metrics", _json(), nullable=False),
+    sa.Column("attrs", _json(), nullable=False),
+    sa.Column("epochs", sa.Integer, nullable=True),
+    sa.Column("n_told_before", sa.Integer, nullable=False),
+    sa.Column("tell_seq", sa.Integer, nullable=True),
+    sa.Column("started_at", sa.Float, nullable=True),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("curves", _json(), nullable=False),
+    sa.Column("parent", sa.Integer, nullable=True),
+    sa.Column("lineage", _json(), nullable=False, server_default=sa.text("'[]'")),
+    sa.UniqueConstraint("search_id", "number", name="uq_trial_number"),
+)
+leases = sa.Table(
+    "nasbook_leases", metadata,
+    sa.Column("search_id", sa.Integer, sa.ForeignKey("nasbook_searches.id"), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("hostname", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("acquired_at", sa.Float, nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=False),
+)
+
+#: The trial columns a Trial is written to, in table order (``search_id`` aside).
+TRIAL_COLUMNS: tuple[str, ...] = (
+    "number", "state", "arch_id", "arch", "value", "metrics", "attrs", "epochs", "n_told_before",
+    "tell_seq", "started_at", "finished_at", "reason", "curves", "parent", "lineage",
+)
+JSON_TRIAL_COLUMNS = frozenset({"arch", "metrics", "attrs", "curves", "lineage"})
+
+
+# -- migrations ------------------------------------------------------------------------------------------
+def _v1_to_v2(conn: sa.Connection) -> None:
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    op = Operations(MigrationContext.configure(connection=conn))
+    with op.batch_alter_table("nasbook_trials") as batch:  # SQLite: ADD COLUMN needs no table copy
+        batch.add_column(sa.Column("lineage", sa.Text, nullable=False, server_default=sa.text("'[]'")))
+    leases.create(conn, checkfirst=True)
+
+
+#: from-version -> the step that upgrades it to the next version, in place, inside the open transaction
+MIGRATIONS: dict[str, tuple[str, Callable[[sa.Connection], None]]] = {"1": ("2", _v1_to_v2)}
+
+
+def _version_number(version: str | None, label: str) -> int:
+    try:
+        n = int(str(version))
+    except ValueError:
+        n = -1
+    if n < 1:
+        raise StorageError(
+            f"storage {label!r} is damaged: its schema version is {version!r}, not a version nasbook wrote."
+        ) from None
+    return n
+
+
+def check_meta(rows: dict[str, str], tables: set[str], label: str) -> str:
+    """Validate nasbook_meta's rows; return the stored schema version (raises for foreign/newer files)."""
+    if rows.get("magic") != MAGIC:
+        raise StorageError(f"storage {label!r} has a nasbook_meta table without nasbook's marker; refusing to use it.")
+    version = rows.get("schema_version")
+    if _version_number(version, label) > int(SCHEMA_VERSION):
+        raise StorageError(
+            f"storage {label!r} was written by a newer nasbook (schema version {version!r}; this nasbook "
+            f"{__version__} reads schema versions up to {SCHEMA_VERSION!r}): upgrade nasbook "
+            "(pip install -U nasbook) to open it. The file was not changed."
+        )
+    if version != SCHEMA_VERSION and version not in MIGRATIONS:
+        raise StorageError(
+            f"storage {label!r} has schema version {version!r}, which this nasbook ({__version__}) cannot migrate."
+        )
+    missing = {"nasbook_searches", "nasbook_trials"} - tables
+    if missing:
+        raise StorageError(f"storage {label!r} is damaged: tables {sorted(missing)!r} are missing.")
+    return str(version)
+
+
+def foreign_error(label: str, tables: set[str]) -> StorageError:
+    return StorageError(
+        f"storage {label!r} is a database of something else (tables {sorted(tables)[:5]!r}), "
+        "not a nasbook storage; nasbook will not write into it. Give a new file path."
+    )
+
+
+def init_schema(conn: sa.Connection, label: str) -> None:
+    """Create the tables in an empty database, or check (and migrate) a nasbook one.
+
+    Runs inside the caller's open write transaction and leaves committing to the caller.
+    """
+    tables = set(sa.inspect(conn).get_table_names())
+    if tables and "nasbook_meta" not in tables:
+        raise foreign_error(label, tables)
+    if not tables:
+        metadata.create_all(conn, checkfirst=True)
+        conn.execute(meta.insert(), [
+            {"key": "magic", "value": MAGIC},
+            {"key": "schema_version", "value": SCHEMA_VERSION},
+            {"key": "created_by", "value": __version__},
+        ])
+        return
+    rows = {str(k): str(v) for k, v in conn.execute(sa.select(meta.c.key, meta.c.value)).all()}
+    version = check_meta(rows, tables, label)
+    migrated = False
+    while version != SCHEMA_VERSION:
+        version, step = MIGRATIONS[version]
+        step(conn)
+        migrated = True
+    if migrated:
+        conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=SCHEMA_VERSION))
+        conn.execute(meta.delete().where(meta.c.key == "migrated_by"))
+        conn.execute(meta.insert().values(key="migrated_by", value=__version__))
