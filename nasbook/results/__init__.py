@@ -10,7 +10,8 @@ and one float variable per metric and per held-out attr (e.g. ``test_accuracy``,
 ``space``, ``space_id``, ``task``, ``strategy``, ``nasbook_version``, ``schema_version``.
 When any trial has learning curves, an ``epoch`` dim (0-based) is added with one
 ``curve_<metric>(trial, epoch)`` variable per curve (NaN past a trial's last epoch), and
-``parent`` (trial, -1 when none) records multi-fidelity continuations.
+``parent`` (trial, -1 when none) records multi-fidelity continuations (the checkpoint a trial trained on
+from); ``derived_from`` (trial, -1 when none) the trial an architecture was mutated from (its lineage).
 
 Importing this module registers the ``.nas`` accessor on Datasets:
 ``ds.nas.best(k)``, ``ds.nas.pareto_front(minimize=[...], maximize=[...])``.
@@ -101,6 +102,7 @@ def trials_dataset(search: Search) -> xr.Dataset:
     ds["value"].attrs["long_name"] = search.metric
     trials = sorted(search.trials, key=lambda t: t.number)
     ds["parent"] = ("trial", np.asarray([-1 if t.parent is None else t.parent for t in trials], dtype=np.int64))
+    ds["derived_from"] = ("trial", np.asarray([t.lineage[0] if t.lineage else -1 for t in trials], dtype=np.int64))
     names = sorted({k for t in trials for k in t.curves})
     if names:
         n_epochs = max(len(v) for t in trials for v in t.curves.values())
