@@ -210,3 +210,10 @@ def test_background_run_and_foreground_run_share_nothing_stale(tmp_path):
     assert threading.active_count() >= 1
     s.run(progress="none")
     assert s.n_trials == 20 and [t.number for t in s.trials] == list(range(20))
+
+
+def test_lineage_is_in_the_results(tmp_path):
+    evo = nasbook.strategies.RegularizedEvolution(population_size=4, sample_size=2)
+    s = nasbook.Search(SPACE, ToyTask(SPACE), strategy=evo, budget=10, seed=0, storage=":memory:").run(progress="none")
+    ds = s.to_xarray()
+    assert list(ds["derived_from"].values[:4]) == [-1] * 4 and (ds["derived_from"].values[4:] >= 0).all()
