@@ -6,12 +6,19 @@ import abc
 import hashlib
 import inspect
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
-from nasbook._errors import InvalidArchitectureError, InvalidParameterError, unknown_choice
+from nasbook._errors import (
+    InvalidArchitectureError,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    check_int,
+    unknown_choice,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -291,16 +298,54 @@ class SearchSpace(abc.ABC):
         )
 
 
+#: Widest layer (channels or units) a built-in space accepts: a 3x3 convolution this wide already
+#: holds 38 billion weights, so anything larger is a typo (a missing comma, an extra zero).
+MAX_WIDTH = 2**16
+
+
+def check_int_range(owner: str, param: str, value: object, minimum: int, maximum: int, why: str = "") -> int:
+    """Check that ``value`` is an int in ``[minimum, maximum]``; ``why`` explains the upper bound."""
+    check_int(owner, param, value, minimum=minimum)
+    if value > maximum:  # type: ignore[operator]
+        raise InvalidParameterError(
+            f"{owner}({param}=...) must be an int from {minimum} to {maximum}; got {value!r}." + (f" {why}" if why else "")
+        )
+    return int(value)  # type: ignore[call-overload]
+
+
 def check_choice_list(owner: str, param: str, values: object, allowed: Sequence[str] | None = None) -> tuple[str, ...]:
     """Validate a non-empty list of distinct op names (optionally from ``allowed``)."""
-    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
-        raise InvalidParameterError(f"{owner}({param}=...) must be a non-empty list of names; got {values!r}.")
+    listed = f" Allowed: {', '.join(repr(a) for a in allowed)}." if allowed is not None else ""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise InvalidParameterTypeError(
+            f"{owner}({param}=...) must be a non-empty list of names; got {values!r} of type {type(values).__name__}.{listed}"
+        )
+    if not values:
+        raise InvalidParameterError(f"{owner}({param}=...) must be a non-empty list of names; got {values!r}.{listed}")
     out = tuple(values)
     for v in out:
         if not isinstance(v, str):
-            raise InvalidParameterError(f"{owner}({param}=...) must hold strings; got {v!r} of type {type(v).__name__}.")
+            raise InvalidParameterTypeError(
+                f"{owner}({param}=...) must hold strings; got {v!r} of type {type(v).__name__} in {list(out)!r}.{listed}"
+            )
         if allowed is not None and v not in allowed:
             raise unknown_choice(f"op in {owner}({param}=...)", v, allowed)
     if len(set(out)) != len(out):
-        raise InvalidParameterError(f"{owner}({param}=...) must not repeat names; got {list(out)!r}.")
+        dups = sorted({v for v in out if out.count(v) > 1})
+        raise InvalidParameterError(f"{owner}({param}=...) must not repeat names; got {list(out)!r} ({dups!r} repeated).")
     return out
+
+
+def randbelow(rng: np.random.Generator, n: int) -> int:
+    """A uniform int in ``[0, n)`` for any Python int ``n`` (numpy stops at 2**63)."""
+    if n <= 2**62:
+        return int(rng.integers(n))
+    bits = n.bit_length()
+    chunks = math.ceil(bits / 62)
+    while True:
+        x = 0
+        for _ in range(chunks):
+            x = (x << 62) | int(rng.integers(2**62))
+        x >>= 62 * chunks - bits
+        if x < n:
+            return x
