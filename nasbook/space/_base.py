@@ -189,6 +189,42 @@ class SearchSpace(abc.ABC):
         """JSON description of the space, stored with every search."""
         return {"class": type(self).__name__, "params": {k: _thaw(_freeze(v)) for k, v in self.get_params().items()}}
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SearchSpace:
+        """The space that :meth:`to_config` described: ``space.from_config(space.to_config()) == space``.
+
+        Called on :class:`SearchSpace` itself, ``config["class"]`` names a built-in space of
+        :mod:`nasbook.space`; called on a subclass, it must name that subclass.
+        """
+        name = config.get("class") if isinstance(config, Mapping) else None
+        params = config.get("params", {}) if isinstance(config, Mapping) else None
+        if not isinstance(name, str) or not isinstance(params, Mapping):
+            raise InvalidParameterError(
+                f"{cls.__name__}.from_config(config=...) takes what space.to_config() returns, "
+                f"{{'class': ..., 'params': {{...}}}}; got {config!r}."
+            )
+        if cls is SearchSpace:
+            from nasbook import space as builtin
+
+            found = getattr(builtin, name, None)
+            if not (isinstance(found, type) and issubclass(found, SearchSpace)) or found is SearchSpace:
+                raise InvalidParameterError(
+                    f"SearchSpace.from_config(config=...): {name!r} is not a built-in space of nasbook.space; "
+                    f"rebuild it with YourSpace.from_config(config)."
+                )
+            return found.from_config(config)
+        if name != cls.__name__:
+            raise InvalidParameterError(
+                f"{cls.__name__}.from_config(config=...) got the config of a {name!r}; use {name}.from_config "
+                "or SearchSpace.from_config for built-in spaces."
+            )
+        return cls._from_params(dict(params))
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any]) -> SearchSpace:
+        """Build from the JSON params of :meth:`to_config`; spaces whose params nest other objects override it."""
+        return cls(**params)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SearchSpace) and self.space_id == other.space_id
 
