@@ -6,12 +6,19 @@ import abc
 import hashlib
 import inspect
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
-from nasbook._errors import InvalidArchitectureError, InvalidParameterError, unknown_choice
+from nasbook._errors import (
+    InvalidArchitectureError,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    check_int,
+    unknown_choice,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -182,6 +189,42 @@ class SearchSpace(abc.ABC):
         """JSON description of the space, stored with every search."""
         return {"class": type(self).__name__, "params": {k: _thaw(_freeze(v)) for k, v in self.get_params().items()}}
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SearchSpace:
+        """The space that :meth:`to_config` described: ``space.from_config(space.to_config()) == space``.
+
+        Called on :class:`SearchSpace` itself, ``config["class"]`` names a built-in space of
+        :mod:`nasbook.space`; called on a subclass, it must name that subclass.
+        """
+        name = config.get("class") if isinstance(config, Mapping) else None
+        params = config.get("params", {}) if isinstance(config, Mapping) else None
+        if not isinstance(name, str) or not isinstance(params, Mapping):
+            raise InvalidParameterError(
+                f"{cls.__name__}.from_config(config=...) takes what space.to_config() returns, "
+                f"{{'class': ..., 'params': {{...}}}}; got {config!r}."
+            )
+        if cls is SearchSpace:
+            from nasbook import space as builtin
+
+            found = getattr(builtin, name, None)
+            if not (isinstance(found, type) and issubclass(found, SearchSpace)) or found is SearchSpace:
+                raise InvalidParameterError(
+                    f"SearchSpace.from_config(config=...): {name!r} is not a built-in space of nasbook.space; "
+                    f"rebuild it with YourSpace.from_config(config)."
+                )
+            return found.from_config(config)
+        if name != cls.__name__:
+            raise InvalidParameterError(
+                f"{cls.__name__}.from_config(config=...) got the config of a {name!r}; use {name}.from_config "
+                "or SearchSpace.from_config for built-in spaces."
+            )
+        return cls._from_params(dict(params))
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any]) -> SearchSpace:
+        """Build from the JSON params of :meth:`to_config`; spaces whose params nest other objects override it."""
+        return cls(**params)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SearchSpace) and self.space_id == other.space_id
 
@@ -291,16 +334,54 @@ class SearchSpace(abc.ABC):
         )
 
 
+#: Widest layer (channels or units) a built-in space accepts: a 3x3 convolution this wide already
+#: holds 38 billion weights, so anything larger is a typo (a missing comma, an extra zero).
+MAX_WIDTH = 2**16
+
+
+def check_int_range(owner: str, param: str, value: object, minimum: int, maximum: int, why: str = "") -> int:
+    """Check that ``value`` is an int in ``[minimum, maximum]``; ``why`` explains the upper bound."""
+    check_int(owner, param, value, minimum=minimum)
+    if value > maximum:  # type: ignore[operator]
+        raise InvalidParameterError(
+            f"{owner}({param}=...) must be an int from {minimum} to {maximum}; got {value!r}." + (f" {why}" if why else "")
+        )
+    return int(value)  # type: ignore[call-overload]
+
+
 def check_choice_list(owner: str, param: str, values: object, allowed: Sequence[str] | None = None) -> tuple[str, ...]:
     """Validate a non-empty list of distinct op names (optionally from ``allowed``)."""
-    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
-        raise InvalidParameterError(f"{owner}({param}=...) must be a non-empty list of names; got {values!r}.")
+    listed = f" Allowed: {', '.join(repr(a) for a in allowed)}." if allowed is not None else ""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise InvalidParameterTypeError(
+            f"{owner}({param}=...) must be a non-empty list of names; got {values!r} of type {type(values).__name__}.{listed}"
+        )
+    if not values:
+        raise InvalidParameterError(f"{owner}({param}=...) must be a non-empty list of names; got {values!r}.{listed}")
     out = tuple(values)
     for v in out:
         if not isinstance(v, str):
-            raise InvalidParameterError(f"{owner}({param}=...) must hold strings; got {v!r} of type {type(v).__name__}.")
+            raise InvalidParameterTypeError(
+                f"{owner}({param}=...) must hold strings; got {v!r} of type {type(v).__name__} in {list(out)!r}.{listed}"
+            )
         if allowed is not None and v not in allowed:
             raise unknown_choice(f"op in {owner}({param}=...)", v, allowed)
     if len(set(out)) != len(out):
-        raise InvalidParameterError(f"{owner}({param}=...) must not repeat names; got {list(out)!r}.")
+        dups = sorted({v for v in out if out.count(v) > 1})
+        raise InvalidParameterError(f"{owner}({param}=...) must not repeat names; got {list(out)!r} ({dups!r} repeated).")
     return out
+
+
+def randbelow(rng: np.random.Generator, n: int) -> int:
+    """A uniform int in ``[0, n)`` for any Python int ``n`` (numpy stops at 2**63)."""
+    if n <= 2**62:
+        return int(rng.integers(n))
+    bits = n.bit_length()
+    chunks = math.ceil(bits / 62)
+    while True:
+        x = 0
+        for _ in range(chunks):
+            x = (x << 62) | int(rng.integers(2**62))
+        x >>= 62 * chunks - bits
+        if x < n:
+            return x

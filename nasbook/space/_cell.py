@@ -5,14 +5,23 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, check_int
-from nasbook.space._base import Architecture, SearchSpace, check_choice_list, stable_hash
+from nasbook.space import _cell_graph as graph
+from nasbook.space._base import (
+    MAX_WIDTH,
+    Architecture,
+    SearchSpace,
+    check_choice_list,
+    check_int_range,
+    randbelow,
+    stable_hash,
+)
+from nasbook.space._cell_graph import Key
 
 if TYPE_CHECKING:
     import torch
@@ -31,9 +40,9 @@ CELL_OPS: tuple[str, ...] = (
 )
 NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 MAX_NODES = 6
+#: NAS-Bench-201 stacks 15 cells and DARTS 20; more is almost certainly a typo.
+MAX_CELLS = 64
 _CACHE_LIMIT = 200_000
-
-Key = tuple[str, ...]
 
 
 class CellSpace(SearchSpace):
@@ -79,10 +88,11 @@ class CellSpace(SearchSpace):
     channels : int, default 16
         Channels of the first stage in :meth:`build`; each later stage doubles them.
     n_cells : int, default 3
-        Cells stacked by :meth:`build`, split as evenly as possible into ``n_stages`` stages.
+        Cells stacked by :meth:`build` (1 to 64), split as evenly as possible into ``n_stages`` stages.
     n_stages : int, default 3
         Stages of :meth:`build`, separated by a stride-2 convolution that halves height and width
-        (rounding up, so 8x8 images never shrink to nothing) and doubles the channels.
+        (rounding up, so 8x8 images never shrink to nothing) and doubles the channels. The last
+        stage may have at most 65536 channels (``channels * 2 ** (n_stages - 1)``).
 
     Examples
     --------
@@ -118,41 +128,37 @@ class CellSpace(SearchSpace):
         self.n_cells = n_cells
         self.n_stages = n_stages
         owner = type(self).__name__
-        check_int(owner, "n_nodes", n_nodes, minimum=2)
-        if n_nodes > MAX_NODES:
-            raise InvalidParameterError(
-                f"{owner}(n_nodes=...) must be an int from 2 to {MAX_NODES}; got {n_nodes!r}. "
-                "Larger cells make canonicalization (all relabellings of the nodes) too slow."
-            )
+        why = "Larger cells make canonicalization (all relabellings of the nodes) too slow."
+        check_int_range(owner, "n_nodes", n_nodes, 2, MAX_NODES, why)
         self._ops = check_choice_list(owner, "ops", ops, allowed=CELL_OPS)
         if all(op == "none" for op in self._ops):
             raise InvalidParameterError(
                 f"{owner}(ops=...) needs at least one op other than 'none', or no cell connects its "
                 f"input to its output; got {list(self._ops)!r}."
             )
-        check_int(owner, "channels", channels, minimum=1)
-        check_int(owner, "n_cells", n_cells, minimum=1)
+        check_int_range(owner, "channels", channels, 1, MAX_WIDTH, "A 3x3 convolution that wide already holds 38 billion weights.")
+        check_int_range(owner, "n_cells", n_cells, 1, MAX_CELLS, "NAS-Bench-201 stacks 15 cells, DARTS 20.")
         check_int(owner, "n_stages", n_stages, minimum=1)
         if n_stages > n_cells:
             raise InvalidParameterError(
                 f"{owner}(n_stages=...) must be at most n_cells={n_cells!r} (every stage holds at "
                 f"least one cell); got {n_stages!r}."
             )
+        if channels * 2 ** (n_stages - 1) > MAX_WIDTH:
+            top = (MAX_WIDTH // channels).bit_length()
+            raise InvalidParameterError(
+                f"{owner}(n_stages=...) must be at most {top} with channels={channels!r}: every stage doubles "
+                f"the channels, and the last stage may have at most {MAX_WIDTH}; got n_stages={n_stages!r} "
+                f"({channels * 2 ** (n_stages - 1)} channels)."
+            )
         self._setup()
 
     # -- internal tables ------------------------------------------------------------------
     def _setup(self) -> None:
         n = self.n_nodes
-        self._edges: tuple[tuple[int, int], ...] = tuple((i, j) for i in range(n) for j in range(i + 1, n))
-        index = {e: k for k, e in enumerate(self._edges)}
-        self._edge_index = index
-        # one row per relabelling of the intermediate nodes: where each edge goes (-1: it would
-        # point backwards, so the relabelling is not allowed when that edge exists)
-        maps = []
-        for perm in itertools.permutations(range(1, n - 1)):
-            p = (0, *perm, n - 1)
-            maps.append(tuple(index.get((p[i], p[j]), -1) for i, j in self._edges))
-        self._relabellings: tuple[tuple[int, ...], ...] = tuple(maps)
+        self._edges: tuple[tuple[int, int], ...] = graph.dag_edges(n)
+        self._edge_index = {e: k for k, e in enumerate(self._edges)}
+        self._relabellings: tuple[tuple[int, ...], ...] = graph.relabellings(n, self._edges)
         self._has_none = "none" in self._ops
         self._live_ops = tuple(op for op in self._ops if op != "none")
         self._op_index = {op: k for k, op in enumerate(self._ops)}
@@ -184,22 +190,7 @@ class CellSpace(SearchSpace):
     # -- canonical form -------------------------------------------------------------------
     def _prune(self, raw: Key) -> Key | None:
         """Set every edge on no input->output path to "none"; None when there is no such path."""
-        n = self.n_nodes
-        edges = self._edges
-        reach = [False] * n
-        reach[0] = True
-        for k, (i, j) in enumerate(edges):  # lexicographic order visits i's in-edges before i's out-edges
-            if reach[i] and raw[k] != "none":
-                reach[j] = True
-        if not reach[n - 1]:
-            return None
-        coreach = [False] * n
-        coreach[n - 1] = True
-        for k in range(len(edges) - 1, -1, -1):
-            i, j = edges[k]
-            if coreach[j] and raw[k] != "none":
-                coreach[i] = True
-        return tuple(op if op != "none" and reach[i] and coreach[j] else "none" for op, (i, j) in zip(raw, edges))
+        return graph.prune(raw, self.n_nodes, self._edges)
 
     def _canonical(self, raw: Key) -> Key | None:
         """Canonical form of a validated raw spec (cached); None when it is not a member."""
@@ -211,13 +202,8 @@ class CellSpace(SearchSpace):
         if pruned is not None and len(self._relabellings) > 1:
             live = [k for k, op in enumerate(pruned) if op != "none"]
             for emap in self._relabellings:
-                if any(emap[k] < 0 for k in live):
-                    continue
-                out = ["none"] * len(pruned)
-                for k in live:
-                    out[emap[k]] = pruned[k]
-                cand = tuple(out)
-                if cand < best:  # type: ignore[operator]
+                cand = graph.relabel(pruned, emap, live)
+                if cand is not None and cand < best:  # type: ignore[operator]
                     best = cand
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
@@ -318,38 +304,9 @@ class CellSpace(SearchSpace):
 
     # -- counting and sampling ---------------------------------------------------------------
     @functools.cached_property
-    def _classes(self) -> tuple[tuple[tuple[int, ...], tuple[tuple[int, ...], ...], int], ...]:
-        """One entry per shape of canonical cell (edge set up to relabelling).
-
-        Each entry is ``(edges, symmetries, count)``: the edge positions of a representative shape,
-        its symmetries (relabellings that map the shape onto itself, as permutations of those
-        positions) and the number of distinct cells of that shape, by Burnside's lemma: the
-        average over symmetries of ``n_live_ops ** cycles``.
-        """
-        n_edges, m = self.n_edges, len(self._live_ops)
-        masks = range(2**n_edges) if self._has_none else [2**n_edges - 1]
-        out = []
-        for mask in masks:
-            present = tuple("x" if mask >> (n_edges - 1 - k) & 1 else "none" for k in range(n_edges))
-            if self._prune(present) != present:
-                continue
-            live = [k for k in range(n_edges) if present[k] != "none"]
-            shape = frozenset(live)
-            images = []
-            for emap in self._relabellings:
-                if all(emap[k] >= 0 for k in live):
-                    images.append(tuple(sorted(emap[k] for k in live)))
-            if min(images) != tuple(live):  # keep one representative per shape
-                continue
-            pos = {k: a for a, k in enumerate(live)}
-            syms = []
-            for emap in self._relabellings:
-                if all(emap[k] >= 0 for k in live) and frozenset(emap[k] for k in live) == shape:
-                    syms.append(tuple(pos[emap[k]] for k in live))
-            total = sum(m ** _n_cycles(g) for g in syms)
-            assert total % len(syms) == 0
-            out.append((tuple(live), tuple(syms), total // len(syms)))
-        return tuple(out)
+    def _classes(self) -> tuple[graph.ShapeClass, ...]:
+        """One entry per shape of canonical cell (see :func:`~nasbook.space._cell_graph.shape_classes`)."""
+        return graph.shape_classes(self.n_edges, self._relabellings, self._prune, len(self._live_ops), self._has_none)
 
     @functools.cached_property
     def _class_cumsum(self) -> list[int]:
@@ -369,11 +326,11 @@ class CellSpace(SearchSpace):
         of the shape is equally likely, however many raw specs it has), else redrawn.
         """
         cum = self._class_cumsum
-        c = bisect.bisect_right(cum, _randbelow(rng, cum[-1]))
+        c = bisect.bisect_right(cum, randbelow(rng, cum[-1]))
         live, syms, _ = self._classes[c]
         n_codes, n_syms = len(self._live_ops) ** len(live), len(syms)
         while True:
-            code = _randbelow(rng, n_codes)
+            code = randbelow(rng, n_codes)
             drawn = self._draws.get((c, code))
             if drawn is None:
                 if len(self._draws) > _CACHE_LIMIT:
@@ -410,11 +367,9 @@ class CellSpace(SearchSpace):
             live = [k for k, op in enumerate(key) if op != "none"]
             labellings = {key: None}
             for emap in self._relabellings:
-                if all(emap[k] >= 0 for k in live):
-                    relabelled = ["none"] * len(key)
-                    for k in live:
-                        relabelled[emap[k]] = key[k]
-                    labellings[tuple(relabelled)] = None
+                relabelled = graph.relabel(key, emap, live)
+                if relabelled is not None:
+                    labellings[relabelled] = None
             for lab in labellings:
                 for k in range(self.n_edges):
                     for op in self._ops:
@@ -470,11 +425,7 @@ class CellSpace(SearchSpace):
         >>> space.to_string(space.make(edges=["none", "none", "nor_conv_3x3", "none", "none", "none"]))
         '|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|'
         """
-        edges = self.validate(arch)["edges"]
-        idx = self._edge_index
-        return "+".join(
-            "|" + "|".join(f"{edges[idx[(i, j)]]}~{i}" for i in range(j)) + "|" for j in range(1, self.n_nodes)
-        )
+        return graph.to_nb201(self.validate(arch)["edges"], self.n_nodes, self._edge_index)
 
     def from_string(self, text: str) -> Architecture:
         """Parse a NAS-Bench-201 string (``|op~0|+|op~0|op~1|+...``) into a canonical cell.
@@ -484,31 +435,7 @@ class CellSpace(SearchSpace):
         InvalidArchitectureError
             If the string is malformed, has the wrong number of nodes or an unknown op.
         """
-        owner = type(self).__name__
-        form = "'|op~0|+|op~0|op~1|+...', node j listing its inputs 0..j-1"
-        if not isinstance(text, str):
-            raise InvalidArchitectureError(f"{owner}.from_string() takes a string like {form}; got {text!r}.")
-        nodes = text.strip().split("+")
-        if len(nodes) != self.n_nodes - 1:
-            raise InvalidArchitectureError(
-                f"{owner}.from_string(): expected {self.n_nodes - 1} '+'-separated nodes for n_nodes="
-                f"{self.n_nodes} ({form}); got {len(nodes)} in {text!r}."
-            )
-        ops: dict[tuple[int, int], str] = {}
-        for j, part in enumerate(nodes, start=1):
-            items = part.strip("|").split("|") if part.startswith("|") and part.endswith("|") else None
-            if items is None or len(items) != j:
-                raise InvalidArchitectureError(
-                    f"{owner}.from_string(): node {j} must read like "
-                    f"{'|' + '|'.join(f'op~{i}' for i in range(j)) + '|'}; got {part!r} in {text!r}."
-                )
-            for i, item in enumerate(items):
-                op, sep, src = item.rpartition("~")
-                if not sep or src != str(i):
-                    raise InvalidArchitectureError(
-                        f"{owner}.from_string(): input {i} of node {j} must read 'op~{i}'; got {item!r} in {text!r}."
-                    )
-                ops[(i, j)] = op
+        ops = graph.from_nb201(type(self).__name__, text, self.n_nodes)
         return self.make(edges=[ops[e] for e in self._edges])
 
     # -- encodings -------------------------------------------------------------------------------
@@ -534,24 +461,7 @@ class CellSpace(SearchSpace):
                     out[k] = 1.0
                 out[n_edges + k * width + self._op_index[op]] = 1.0
             return out
-        m, last = len(self._live_ops), self.n_nodes - 1
-        succ: dict[int, list[tuple[int, int]]] = {}
-        for (i, j), op in zip(self._edges, edges):
-            if op != "none":
-                succ.setdefault(i, []).append((j, self._live_index[op]))
-        offsets = [0] * (self.n_nodes + 1)
-        for length in range(1, self.n_nodes):
-            offsets[length + 1] = offsets[length] + m**length
-
-        def walk(node: int, length: int, code: int) -> None:
-            for nxt, o in succ.get(node, ()):
-                c = code * m + o
-                if nxt == last:
-                    out[offsets[length + 1] + c] = 1.0
-                else:
-                    walk(nxt, length + 1, c)
-
-        walk(0, 0, 0)
+        out[graph.path_codes(edges, self.n_nodes, self._edges, self._live_index)] = 1.0
         return out
 
     # -- building ----------------------------------------------------------------------------------
@@ -577,159 +487,10 @@ class CellSpace(SearchSpace):
             Maps ``(batch, *input_shape)`` to ``(batch, n_classes)`` logits.
         """
         edges = self.validate(arch)["edges"]
-        c_in = _check_image_shape(type(self).__name__, input_shape)
-        check_int(f"{type(self).__name__}.build", "n_classes", n_classes, minimum=1)
+        owner = type(self).__name__
+        check_int(f"{owner}.build", "n_classes", n_classes, minimum=1)
         cell_edges = tuple((i, j, op) for (i, j), op in zip(self._edges, edges) if op != "none")
         per_stage = [self.n_cells // self.n_stages + (s < self.n_cells % self.n_stages) for s in range(self.n_stages)]
-        network: torch.nn.Module = _torch_classes()["CellNetwork"](
-            c_in, self.channels, cell_edges, self.n_nodes, tuple(per_stage), int(n_classes)
-        )
-        return network
+        from nasbook.space._torch import build_cell_network
 
-
-def _n_cycles(perm: Sequence[int]) -> int:
-    seen = [False] * len(perm)
-    cycles = 0
-    for start in range(len(perm)):
-        if not seen[start]:
-            cycles += 1
-            k = start
-            while not seen[k]:
-                seen[k] = True
-                k = perm[k]
-    return cycles
-
-
-def _randbelow(rng: np.random.Generator, n: int) -> int:
-    """A uniform int in ``[0, n)`` for any Python int ``n`` (numpy stops at 2**63)."""
-    if n <= 2**62:
-        return int(rng.integers(n))
-    bits = n.bit_length()
-    chunks = math.ceil(bits / 62)
-    while True:
-        x = 0
-        for _ in range(chunks):
-            x = (x << 62) | int(rng.integers(2**62))
-        x >>= 62 * chunks - bits
-        if x < n:
-            return x
-
-
-def _check_image_shape(owner: str, input_shape: object) -> int:
-    """Check an image ``(channels, height, width)`` shape; return its channels."""
-    ok = (
-        isinstance(input_shape, Sequence)
-        and not isinstance(input_shape, str)
-        and len(input_shape) == 3
-        and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in input_shape)
-    )
-    if not ok:
-        raise InvalidParameterError(
-            f"{owner}.build(input_shape=...) must be (channels, height, width) of positive ints, "
-            f"e.g. (1, 8, 8); got {input_shape!r}."
-        )
-    return int(input_shape[0])  # type: ignore[index]
-
-
-# -- torch modules -------------------------------------------------------------------------------
-# torch is imported on first build only. The classes are published as attributes of this module
-# (through the module __getattr__ below) so that built networks pickle by reference.
-_TORCH_NAMES = ("CellNetwork", "Cell")
-
-
-@functools.cache
-def _torch_classes() -> dict[str, type]:
-    from torch import nn
-
-    def relu_conv_bn(c: int, kernel: int, dilation: int = 1, separable: bool = False) -> nn.Module:
-        pad = dilation * (kernel // 2)
-        if separable:
-            conv: list[nn.Module] = [
-                nn.Conv2d(c, c, kernel, padding=pad, groups=c, bias=False),
-                nn.Conv2d(c, c, 1, bias=False),
-            ]
-        else:
-            conv = [nn.Conv2d(c, c, kernel, padding=pad, dilation=dilation, bias=False)]
-        return nn.Sequential(nn.ReLU(), *conv, nn.BatchNorm2d(c))
-
-    def make_op(op: str, c: int) -> nn.Module:
-        if op == "skip_connect":
-            return nn.Identity()
-        if op == "nor_conv_1x1":
-            return relu_conv_bn(c, 1)
-        if op == "nor_conv_3x3":
-            return relu_conv_bn(c, 3)
-        if op == "nor_conv_5x5":
-            return relu_conv_bn(c, 5)
-        if op == "sep_conv_3x3":
-            return relu_conv_bn(c, 3, separable=True)
-        if op == "dil_conv_3x3":
-            return relu_conv_bn(c, 3, dilation=2)
-        if op == "avg_pool_3x3":
-            return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
-        if op == "max_pool_3x3":
-            return nn.MaxPool2d(3, stride=1, padding=1)
-        raise ValueError(f"no module for op {op!r}")  # unreachable: ops are validated
-
-    class Cell(nn.Module):
-        """One cell: node j is the sum over edges (i, j, op) of op(node i); returns the last node."""
-
-        def __init__(self, edges: tuple[tuple[int, int, str], ...], n_nodes: int, channels: int):
-            super().__init__()
-            self.edge_list = [(i, j) for i, j, _ in edges]  # lexicographic: node i is complete before use
-            self.n_nodes = n_nodes
-            self.edge_ops = nn.ModuleList(make_op(op, channels) for _, _, op in edges)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            nodes: list[torch.Tensor | None] = [x] + [None] * (self.n_nodes - 1)
-            for (i, j), op in zip(self.edge_list, self.edge_ops):
-                y = op(nodes[i])
-                nodes[j] = y if nodes[j] is None else nodes[j] + y
-            return nodes[-1]  # type: ignore[return-value]
-
-    class CellNetwork(nn.Module):
-        """Stem, stages of cells joined by stride-2 reductions, global average pool, linear head."""
-
-        def __init__(
-            self,
-            in_channels: int,
-            channels: int,
-            edges: tuple[tuple[int, int, str], ...],
-            n_nodes: int,
-            cells_per_stage: tuple[int, ...],
-            n_classes: int,
-        ):
-            super().__init__()
-            layers: list[nn.Module] = [
-                nn.Conv2d(in_channels, channels, 3, padding=1, bias=False),
-                nn.BatchNorm2d(channels),
-            ]
-            c = channels
-            for s, n_cells in enumerate(cells_per_stage):
-                if s > 0:
-                    layers.append(
-                        nn.Sequential(
-                            nn.ReLU(), nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(2 * c)
-                        )
-                    )
-                    c *= 2
-                layers.extend(Cell(edges, n_nodes, c) for _ in range(n_cells))
-            layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-            self.features = nn.Sequential(*layers)
-            self.classifier = nn.Linear(c, n_classes)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            logits: torch.Tensor = self.classifier(self.features(x))
-            return logits
-
-    classes: dict[str, type] = {"Cell": Cell, "CellNetwork": CellNetwork}
-    for name, cls in classes.items():
-        cls.__module__ = __name__
-        cls.__qualname__ = name
-    return classes
-
-
-def __getattr__(name: str) -> Any:
-    if name in _TORCH_NAMES:
-        return _torch_classes()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return build_cell_network(owner, cell_edges, self.n_nodes, self.channels, tuple(per_stage), input_shape, int(n_classes))

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from nasbook._errors import InvalidArchitectureError, InvalidParameterError, check_int, unknown_choice
-from nasbook.space._base import Architecture, SearchSpace, check_choice_list, stable_hash
-from nasbook.space._cell import _check_image_shape, _randbelow
+from nasbook._errors import (
+    InvalidArchitectureError,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    check_int,
+    unknown_choice,
+)
+from nasbook.space._base import (
+    MAX_WIDTH,
+    Architecture,
+    SearchSpace,
+    check_choice_list,
+    check_int_range,
+    randbelow,
+    stable_hash,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -26,6 +38,11 @@ DEFAULT_OPS: dict[str, tuple[str, ...]] = {
     "mlp": ("relu", "gelu", "tanh"),
 }
 DEFAULT_WIDTHS: dict[str, tuple[int, ...]] = {"cnn": (16, 32, 64), "mlp": (32, 64, 128, 256)}
+#: Deepest chain: plain chains (no skip connections) stop improving after a few dozen layers
+#: (He et al. 2016 found a 56-layer plain network worse than a 20-layer one).
+MAX_DEPTH = 128
+#: Most width choices: each one adds a column per position to the encodings.
+MAX_WIDTH_CHOICES = 256
 _CACHE_LIMIT = 200_000
 
 Key = tuple[tuple[str, int], ...]
@@ -50,9 +67,9 @@ class ChainSpace(SearchSpace):
     kind : {"cnn", "mlp"}, default "cnn"
         Network family.
     min_depth, max_depth : int, default 1 and 4
-        Bounds on the number of layers, ``1 <= min_depth <= max_depth``.
+        Bounds on the number of layers, ``1 <= min_depth <= max_depth <= 128``.
     widths : sequence of int, optional
-        Allowed layer widths, distinct positive ints. Default ``(16, 32, 64)`` for ``"cnn"``,
+        Allowed layer widths, at most 256 distinct ints from 1 to 65536. Default ``(16, 32, 64)`` for ``"cnn"``,
         ``(32, 64, 128, 256)`` for ``"mlp"``.
     ops : sequence of str, optional
         Allowed layer ops, distinct names from :data:`CNN_OPS` (``"cnn"``; default ``conv3x3``,
@@ -96,8 +113,9 @@ class ChainSpace(SearchSpace):
         owner = type(self).__name__
         if not isinstance(kind, str) or kind not in KINDS:
             raise unknown_choice(f"{owner}(kind=...)", kind, KINDS)
-        check_int(owner, "min_depth", min_depth, minimum=1)
-        check_int(owner, "max_depth", max_depth, minimum=1)
+        why = "Plain chains this deep train worse than shallow ones; for skip connections use CellSpace."
+        check_int_range(owner, "min_depth", min_depth, 1, MAX_DEPTH, why)
+        check_int_range(owner, "max_depth", max_depth, 1, MAX_DEPTH, why)
         if max_depth < min_depth:
             raise InvalidParameterError(
                 f"{owner}(max_depth=...) must be at least min_depth={min_depth!r}; got {max_depth!r}."
@@ -232,7 +250,7 @@ class ChainSpace(SearchSpace):
     def sample(self, rng: np.random.Generator) -> Architecture:
         """A chain drawn uniformly over all chains (so deep chains, being more numerous, dominate)."""
         k = len(self._choices)
-        r = _randbelow(rng, self.cardinality)
+        r = randbelow(rng, self.cardinality)
         depth = self.min_depth
         while r >= k**depth:
             r -= k**depth
@@ -357,67 +375,26 @@ class ChainSpace(SearchSpace):
         layers = [(op, int(w)) for op, w in self.validate(arch)["layers"]]
         owner = type(self).__name__
         check_int(f"{owner}.build", "n_classes", n_classes, minimum=1)
-        from torch import nn
+        from nasbook.space._torch import build_chain
 
-        modules: list[nn.Module] = []
-        if self.kind == "cnn":
-            c = _check_image_shape(owner, input_shape)
-            for op, w in layers:
-                modules.extend(_conv_block(nn, op, c, w))
-                c = w
-            modules += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        else:
-            ok = (
-                isinstance(input_shape, Sequence)
-                and not isinstance(input_shape, str)
-                and len(input_shape) >= 1
-                and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in input_shape)
-            )
-            if not ok:
-                raise InvalidParameterError(
-                    f"{owner}.build(input_shape=...) must be the shape of one sample, positive ints such as "
-                    f"(30,) or (1, 8, 8); got {input_shape!r}."
-                )
-            c = math.prod(int(s) for s in input_shape)
-            modules.append(nn.Flatten())
-            activations = {
-                "relu": nn.ReLU,
-                "gelu": nn.GELU,
-                "tanh": nn.Tanh,
-                "silu": nn.SiLU,
-                "elu": nn.ELU,
-                "sigmoid": nn.Sigmoid,
-            }
-            for op, w in layers:
-                modules += [nn.Linear(c, w), activations[op]()]
-                c = w
-        modules.append(nn.Linear(c, int(n_classes)))
-        return nn.Sequential(*modules)
-
-
-def _conv_block(nn: Any, op: str, c_in: int, c_out: int) -> list[Any]:
-    """The modules of one CNN layer (``nn`` is ``torch.nn``, passed in so torch loads lazily)."""
-    pre: list[Any] = []
-    if op == "maxpool_conv3x3":
-        pre.append(nn.MaxPool2d(3, stride=2, padding=1))
-        op = "conv3x3"
-    if op == "sepconv3x3":
-        conv = [nn.Conv2d(c_in, c_in, 3, padding=1, groups=c_in, bias=False), nn.Conv2d(c_in, c_out, 1, bias=False)]
-    elif op == "dilconv3x3":
-        conv = [nn.Conv2d(c_in, c_out, 3, padding=2, dilation=2, bias=False)]
-    else:
-        size = {"conv1x1": 1, "conv3x3": 3, "conv5x5": 5}[op]
-        conv = [nn.Conv2d(c_in, c_out, size, padding=size // 2, bias=False)]
-    return [*pre, *conv, nn.BatchNorm2d(c_out), nn.ReLU()]
+        return build_chain(owner, self.kind, layers, input_shape, int(n_classes))
 
 
 def _check_widths(owner: str, widths: object) -> tuple[int, ...]:
-    if isinstance(widths, str) or not isinstance(widths, Sequence) or not widths:
-        raise InvalidParameterError(f"{owner}(widths=...) must be a non-empty list of positive ints; got {widths!r}.")
+    if isinstance(widths, str) or not isinstance(widths, Sequence):
+        raise InvalidParameterTypeError(
+            f"{owner}(widths=...) must be a non-empty list of ints from 1 to {MAX_WIDTH}; got {widths!r} of type "
+            f"{type(widths).__name__}."
+        )
+    if not widths or len(widths) > MAX_WIDTH_CHOICES:
+        raise InvalidParameterError(
+            f"{owner}(widths=...) must be a non-empty list of at most {MAX_WIDTH_CHOICES} ints from 1 to {MAX_WIDTH}; "
+            f"got {len(widths)} width(s){': []' if not widths else ''}."
+        )
     for w in widths:
-        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1:
+        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or not 1 <= w <= MAX_WIDTH:
             raise InvalidParameterError(
-                f"{owner}(widths=...) must hold positive ints; got {w!r} of type {type(w).__name__} "
+                f"{owner}(widths=...) must hold positive ints up to {MAX_WIDTH}; got {w!r} of type {type(w).__name__} "
                 f"in {list(widths)!r}."
             )
     out = tuple(int(w) for w in widths)

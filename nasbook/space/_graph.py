@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbook._errors import InvalidArchitectureError
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, did_you_mean
 from nasbook.space._base import Architecture, SearchSpace, check_choice_list
 
 #: NAS-Bench-Graph's op names, in the benchmark's own order (its hash uses these indices).
@@ -86,6 +86,7 @@ class GraphSpace(SearchSpace):
 
     def __init__(self, ops: Sequence[str] = GNN_OPS):
         self.ops = tuple(ops) if isinstance(ops, (list, tuple)) else ops
+        self._ops  # noqa: B018 - checks ops now: a typo should fail here, not at the first sample
 
     # -- helpers ---------------------------------------------------------------------------
     @property
@@ -94,9 +95,10 @@ class GraphSpace(SearchSpace):
         if cached is None:
             cached = check_choice_list("GraphSpace", "ops", self.ops, GNN_OPS)
             if cached == ("skip",):
-                from nasbook._errors import InvalidParameterError
-
-                raise InvalidParameterError("GraphSpace(ops=...) needs at least one op besides 'skip'; got ['skip'].")
+                raise InvalidParameterError(
+                    "GraphSpace(ops=...) needs at least one op besides 'skip' (an all-'skip' cell computes "
+                    f"nothing); got ['skip']. Allowed: {', '.join(repr(o) for o in GNN_OPS)}."
+                )
             # keep the benchmark's order so encodings do not depend on how the user listed ops
             cached = tuple(o for o in GNN_OPS if o in cached)
             self.__dict__["_ops_checked"] = cached
@@ -145,8 +147,6 @@ class GraphSpace(SearchSpace):
             raise InvalidArchitectureError(f"GraphSpace ops must be a list of {_N_NODES} op names; got {ops!r}.")
         for i, o in enumerate(ops):
             if o not in allowed:
-                from nasbook._errors import did_you_mean
-
                 raise InvalidArchitectureError(
                     f"GraphSpace ops[{i}] must be one of {list(allowed)!r}; got {o!r}"
                     f"{did_you_mean(str(o), allowed)}."
@@ -157,6 +157,23 @@ class GraphSpace(SearchSpace):
             )
         key = _benchmark_key(tuple(int(v) for v in link), tuple(ops))
         return self._from_key(key)
+
+    def validate(self, arch: object) -> Architecture:
+        """Return ``arch`` if it is a canonical member of this space, else raise InvalidArchitectureError."""
+        arch = super().validate(arch)
+        archs: dict[int, Architecture] = self.__dict__["_archs"]
+        key = int(arch.id) if arch.id.isascii() and arch.id.isdigit() and str(int(arch.id)) == arch.id else None
+        known = archs.get(key) if key is not None else None
+        if known is None and key is not None:
+            keys = self.keys
+            i = int(np.searchsorted(keys, key))
+            known = self._from_key(key) if i < len(keys) and int(keys[i]) == key else None
+        if known is None or (known is not arch and known._spec != arch._spec):
+            raise InvalidArchitectureError(
+                f"Architecture {arch.id!r} claims space {arch.space_id!r} but it is not a canonical cell of "
+                f"{self!r} (spec {arch.spec!r}). Make architectures with space.make(...)."
+            )
+        return arch
 
     @property
     def cardinality(self) -> int:

@@ -129,6 +129,13 @@ class SubsetSpace(SearchSpace):
     def to_config(self) -> dict[str, Any]:
         return {"class": type(self).__name__, "params": {"space": self.space.to_config(), "archs": self.archs}}
 
+    @classmethod
+    def _from_params(cls, params: dict[str, Any]) -> SearchSpace:
+        parent = params.get("space")
+        if isinstance(parent, Mapping):
+            params = {**params, "space": SearchSpace.from_config(parent)}
+        return cls(**params)
+
     def __repr__(self) -> str:
         return f"SubsetSpace({self.space!r}, {len(self._members)} architectures)"
 

@@ -3,9 +3,10 @@
 ``BreastCancer`` bundle scikit-learn's offline datasets."""
 
 from nasbook.tasks._base import Decision, Reporter, Result, Task
+from nasbook.tasks._bundled import BreastCancer, Digits
 from nasbook.tasks._nbg import NBG_DATASETS, NasBenchGraph
 from nasbook.tasks._table import CurveTable, CurveTableTask, DigitsTable, load_curve_table
-from nasbook.tasks._training import BreastCancer, Digits, TrainingTask
+from nasbook.tasks._training import TrainingTask
 
 __all__ = [
     "NBG_DATASETS", "BreastCancer", "CurveTable", "CurveTableTask", "Decision", "Digits", "DigitsTable", "NasBenchGraph",

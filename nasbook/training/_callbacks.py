@@ -9,16 +9,8 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
-from nasbook._errors import InvalidParameterError, did_you_mean
+from nasbook._errors import InvalidParameterError, TrialDiverged, did_you_mean
 from nasbook.trial import Decision, Reporter
-
-try:
-    from nasbook._errors import TrialDiverged
-except ImportError:  # pragma: no cover - older checkouts without it
-    from nasbook._errors import TrialFailed
-
-    class TrialDiverged(TrialFailed):  # type: ignore[no-redef]
-        """Training-health failure (NaN loss, divergence, collapse)."""
 
 
 def _scalars(metrics: Mapping[str, Any]) -> dict[str, float]:

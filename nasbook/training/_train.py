@@ -18,9 +18,9 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
-from nasbook._errors import InvalidParameterError, check_int
+from nasbook._errors import InvalidParameterError, TrialDiverged, check_int
+from nasbook.training._callbacks import HealthCheck, NasbookCallback
 from nasbook.trial import Reporter
-from nasbook.training._callbacks import HealthCheck, NasbookCallback, TrialDiverged
 from nasbook.training._module import ArchModule
 
 #: Accelerators :func:`train` accepts (passed on to ``lightning.Trainer``).

@@ -534,3 +534,34 @@ def test_build_stages_and_pickle(space, torch):
 def test_build_bad_arguments(space, shape, n_classes, fragment):
     with pytest.raises(InvalidParameterError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         space.build(space.sample(np.random.default_rng(0)), shape, n_classes)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragments"),
+    [
+        ({"channels": 10**6}, ["channels", "from 1 to 65536", "1000000"]),
+        ({"n_cells": 10**6}, ["n_cells", "from 1 to 64", "1000000"]),
+        ({"n_cells": 40, "n_stages": 20}, ["n_stages", "at most 13", "channels=16", "got n_stages=20"]),
+        ({"channels": 2**15, "n_stages": 3, "n_cells": 3}, ["n_stages", "at most 2", "channels=32768"]),
+    ],
+)
+def test_absurd_sizes_are_refused_at_once(kwargs, fragments):
+    with pytest.raises(InvalidParameterError) as info:
+        CellSpace(**kwargs)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_importing_the_space_package_does_not_import_torch():
+    code = (
+        "import sys, numpy as np, nasbook.space as s; "
+        "c = s.CellSpace(); c.encode(c.sample(np.random.default_rng(0))); "
+        "m = s.ChainSpace(); m.neighbours(m.sample(np.random.default_rng(0))); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_built_networks_pickle_by_reference(space, torch):
+    model = space.build(space.sample(np.random.default_rng(0)), (1, 8, 8), 10)
+    assert type(model).__module__ == "nasbook.space._torch" and type(model).__qualname__ == "CellNetwork"

@@ -360,3 +360,26 @@ def test_build_bad_arguments(kind, shape, n_classes, fragment):
     s = ChainSpace(kind=kind)
     with pytest.raises(InvalidParameterError, match=fragment):
         s.build(s.sample(np.random.default_rng(0)), shape, n_classes)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragments"),
+    [
+        ({"max_depth": 10**6}, ["max_depth", "from 1 to 128", "1000000"]),
+        ({"min_depth": 200, "max_depth": 300}, ["min_depth", "from 1 to 128", "200"]),
+        ({"widths": [16, 10**6]}, ["widths", "up to 65536", "1000000"]),
+        ({"widths": list(range(1, 1000))}, ["widths", "at most 256", "999"]),
+        ({"widths": "16"}, ["widths", "'16'", "str"]),
+    ],
+)
+def test_absurd_sizes_are_refused_at_once(kwargs, fragments):
+    with pytest.raises(InvalidParameterError) as info:
+        ChainSpace(**kwargs)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_largest_allowed_sizes_still_work():
+    s = ChainSpace(kind="mlp", max_depth=128, widths=(8, 65536))
+    arch = s.sample(np.random.default_rng(0))
+    assert arch in s and s.cardinality > 2**128 and s.encode(arch).shape == (s.encoding_size(),)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nasbook._errors import InvalidArchitectureError, InvalidParameterError
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, InvalidParameterTypeError
 from nasbook.space import GNN_OPS, LINKS, PROTEINS_OPS, Architecture, GraphSpace
 from nasbook.space._graph import RAW_LINKS
 from nasbook.tasks import NBG_DATASETS, NasBenchGraph
@@ -157,3 +157,49 @@ def test_space_identity_depends_on_configuration():
     assert GraphSpace() == GraphSpace(ops=list(GNN_OPS))
     assert GraphSpace() != GraphSpace(ops=PROTEINS_OPS)
     assert GraphSpace().space_id != GraphSpace(ops=PROTEINS_OPS).space_id
+
+
+@pytest.mark.parametrize(
+    ("ops", "error", "fragments"),
+    [
+        (["gcm", "gat"], InvalidParameterError, ["GraphSpace(ops=...)", "'gcm'", "did you mean 'gcn'", "'sage'"]),
+        (["gcn", "gcn"], InvalidParameterError, ["GraphSpace(ops=...)", "repeat", "['gcn', 'gcn']"]),
+        ([], InvalidParameterError, ["GraphSpace(ops=...)", "non-empty", "Allowed: 'gat'"]),
+        ("gcn", InvalidParameterTypeError, ["GraphSpace(ops=...)", "'gcn' of type str", "Allowed: 'gat'"]),
+        (7, InvalidParameterTypeError, ["GraphSpace(ops=...)", "7 of type int", "Allowed: 'gat'"]),
+        (["gcn", 3], InvalidParameterTypeError, ["GraphSpace(ops=...)", "3 of type int", "Allowed: 'gat'"]),
+        (["skip"], InvalidParameterError, ["GraphSpace(ops=...)", "besides 'skip'", "Allowed: 'gat'"]),
+    ],
+)
+def test_ops_are_checked_in_the_constructor(ops, error, fragments):
+    with pytest.raises(error) as info:
+        GraphSpace(ops=ops)  # not deferred to the first sample
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_validate_refuses_forged_architectures(space):
+    arch = space.make(link=[0, 0, 1, 2], ops=["gcn", "gat", "sage", "fc"])
+    forged = [
+        Architecture(space.space_id, arch.id, {"link": [0, 0, 0, 0], "ops": ["fc"] * 4}),  # right id, wrong spec
+        Architecture(space.space_id, "12", arch.to_dict()),  # not a key of the space
+        Architecture(space.space_id, "030174", arch.to_dict()),  # the key, spelled differently
+        Architecture(space.space_id, "x", {"nothing": 1}),
+    ]
+    for fake in forged:
+        assert fake not in space
+        with pytest.raises(InvalidArchitectureError, match="not a canonical cell"):
+            space.encode(fake)
+    rebuilt = Architecture(space.space_id, arch.id, arch.to_dict())  # e.g. unpickled: a copy, not the cached one
+    assert space.validate(rebuilt) is rebuilt
+    proteins = GraphSpace(ops=PROTEINS_OPS)
+    outside = Architecture(proteins.space_id, arch.id, arch.to_dict())  # a key of GraphSpace(), not of proteins
+    assert outside not in proteins
+
+
+def test_from_config_round_trip():
+    for space in (GraphSpace(), GraphSpace(ops=["sage", "gcn"])):
+        again = GraphSpace.from_config(space.to_config())
+        assert again == space and again.ops == space.ops
+    with pytest.raises(InvalidParameterError, match="config of a 'CellSpace'"):
+        GraphSpace.from_config({"class": "CellSpace", "params": {}})

@@ -11,8 +11,7 @@ import pytest
 
 from nasbook._errors import InvalidParameterError, TrialDiverged
 from nasbook.space import CellSpace, ChainSpace
-from nasbook.tasks import Decision
-from nasbook.tasks._training import BreastCancer, Digits, TrainingTask
+from nasbook.tasks import BreastCancer, Decision, Digits, TrainingTask
 
 pytest.importorskip("lightning")
 torch = pytest.importorskip("torch")
@@ -257,8 +256,8 @@ def test_meta_features(digits_run):
 
 def test_importing_tasks_imports_neither_torch_nor_lightning():
     code = (
-        "import sys, nasbook, nasbook.tasks, nasbook.tasks._training; "
-        "t = nasbook.tasks._training.Digits(max_epochs=2); t.check(); pickle = __import__('pickle').dumps(t); "
+        "import sys, nasbook, nasbook.tasks, nasbook.tasks._bundled; "
+        "t = nasbook.tasks._bundled.Digits(max_epochs=2); t.check(); pickle = __import__('pickle').dumps(t); "
         "print([m for m in ('torch', 'lightning', 'sklearn') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

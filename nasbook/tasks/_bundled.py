@@ -1,0 +1,136 @@
+"""Tasks on small datasets bundled with scikit-learn (offline): :class:`Digits` and :class:`BreastCancer`.
+
+The datamodules (:mod:`nasbook.training`) are created on first use, in the process that trains,
+so creating, checking or pickling these tasks imports neither torch nor lightning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from nasbook._errors import check_int
+from nasbook.tasks._training import TrainingTask
+
+if TYPE_CHECKING:
+    import lightning.pytorch as pl
+
+
+class _BundledTask(TrainingTask):
+    """A training task on a small dataset shipped with scikit-learn, created lazily."""
+
+    _dm_class: str = ""
+
+    def __init__(
+        self,
+        max_epochs: int = 10,
+        batch_size: int = 64,
+        seed: int = 0,
+        metric: str = "val_accuracy",
+        mode: Literal["max", "min"] = "max",
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        accelerator: str = "cpu",
+        num_threads: int | None = 1,
+        health: bool | Mapping[str, float] = True,
+        split_seed: int = 0,
+    ):
+        super().__init__(
+            None,  # type: ignore[arg-type]  # created on first use, in the process that trains
+            metric=metric, mode=mode, max_epochs=max_epochs, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, seed=seed, accelerator=accelerator, num_threads=num_threads, health=health,
+        )
+        self.batch_size = batch_size
+        self.split_seed = split_seed
+
+    @property
+    def datamodule(self) -> pl.LightningDataModule:
+        if self._datamodule is None:
+            from nasbook import training
+
+            self.check()
+            self._datamodule = getattr(training, self._dm_class)(batch_size=self.batch_size, split_seed=self.split_seed)
+        return self._datamodule
+
+    def _check_datamodule(self) -> None:
+        pass  # created on first use
+
+    def check(self) -> None:
+        super().check()
+        owner = type(self).__name__
+        check_int(owner, "batch_size", self.batch_size, minimum=1)
+        check_int(owner, "split_seed", self.split_seed, minimum=0)
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()  # the constructor's arguments, in its order
+        if isinstance(self.health, Mapping):
+            params["health"] = {str(k): float(v) for k, v in self.health.items()}
+        return params
+
+    def to_config(self) -> dict[str, Any]:
+        return {"class": type(self).__name__, "params": self.get_params(), "metric": self.metric, "mode": self.mode}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_datamodule"] = None  # the data is loaded again where the task lands
+        return state
+
+
+class Digits(_BundledTask):
+    """scikit-learn's handwritten digits: 1,797 images of ``(1, 8, 8)`` in [0, 1], 10 classes.
+
+    Split once (``split_seed``), stratified, into 60% train, 20% validation and 20% test. For
+    image spaces such as :class:`~nasbook.space.CellSpace` or ``ChainSpace(kind="cnn")``.
+    Parameters are those of :class:`TrainingTask`, plus ``batch_size`` (training batches) and
+    ``split_seed``; ``input_shape`` and ``n_classes`` come from the data.
+
+    Examples
+    --------
+    >>> from nasbook.space import CellSpace
+    >>> task = Digits(max_epochs=2)
+    >>> space = CellSpace()
+    >>> res = task.evaluate(space.sample(__import__("numpy").random.default_rng(0)), space=space)  # doctest: +SKIP
+    """
+
+    _dm_class = "DigitsDataModule"
+
+    @property
+    def name(self) -> str:
+        return "digits"
+
+
+class BreastCancer(_BundledTask):
+    """scikit-learn's breast-cancer table: 569 samples of 30 features, standardized with the
+    training split's statistics, 2 classes (37% / 63%).
+
+    Split once (``split_seed``), stratified, into 60% train, 20% validation and 20% test. For
+    ``ChainSpace(kind="mlp")``. Parameters as for :class:`Digits`; ``batch_size`` defaults to 32.
+    """
+
+    _dm_class = "BreastCancerDataModule"
+
+    def __init__(
+        self,
+        max_epochs: int = 10,
+        batch_size: int = 32,
+        seed: int = 0,
+        metric: str = "val_accuracy",
+        mode: Literal["max", "min"] = "max",
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        accelerator: str = "cpu",
+        num_threads: int | None = 1,
+        health: bool | Mapping[str, float] = True,
+        split_seed: int = 0,
+    ):
+        super().__init__(
+            max_epochs=max_epochs, batch_size=batch_size, seed=seed, metric=metric, mode=mode, optimizer=optimizer,
+            lr=lr, weight_decay=weight_decay, accelerator=accelerator, num_threads=num_threads, health=health,
+            split_seed=split_seed,
+        )
+
+    @property
+    def name(self) -> str:
+        return "breast_cancer"
