@@ -17,6 +17,8 @@ from nasbook.space._base import Architecture, SearchSpace, check_choice_list, st
 if TYPE_CHECKING:
     import torch
 
+    from nasbook.display import Diagram
+
 #: Every op a cell edge can carry. ``none`` (no edge) and ``skip_connect`` (identity) have no weights.
 CELL_OPS: tuple[str, ...] = (
     "none",
@@ -585,6 +587,25 @@ class CellSpace(SearchSpace):
             c_in, self.channels, cell_edges, self.n_nodes, tuple(per_stage), int(n_classes)
         )
         return network
+
+    # -- drawing (notebook reprs) --------------------------------------------------------------
+    def draw(self, arch: Architecture) -> Diagram:
+        """The cell as an arc diagram: nodes ``in, 1, ..., out``, one labelled edge per op that is not ``none``."""
+        from nasbook.display import Diagram, DiagramEdge, DiagramNode
+
+        ops = [str(op) for op in arch["edges"]]
+        if len(ops) != len(self.edges):
+            raise InvalidArchitectureError(
+                f"{type(self).__name__}.draw(): architecture {arch.id!r} has {len(ops)} edges; the cells of "
+                f"this space have {len(self.edges)}. Draw it with the space it belongs to."
+            )
+        n = self.n_nodes
+        labels = ["in" if k == 0 else "out" if k == n - 1 else str(k) for k in range(n)]
+        return Diagram(
+            tuple(DiagramNode(label, "point") for label in labels),
+            tuple(DiagramEdge(i, j, op) for (i, j), op in zip(self.edges, ops) if op != "none"),
+            kind="cell",
+        )
 
 
 def _n_cycles(perm: Sequence[int]) -> int:

@@ -15,6 +15,8 @@ from nasbook.space._cell import _check_image_shape, _randbelow
 if TYPE_CHECKING:
     import torch
 
+    from nasbook.display import Diagram
+
 #: Layer ops of ``kind="cnn"``: each ends in BatchNorm and ReLU and keeps the spatial size, except
 #: ``maxpool_conv3x3`` which halves it first (3x3 max-pool, stride 2, rounding up).
 CNN_OPS: tuple[str, ...] = ("conv1x1", "conv3x3", "conv5x5", "sepconv3x3", "dilconv3x3", "maxpool_conv3x3")
@@ -393,6 +395,20 @@ class ChainSpace(SearchSpace):
                 c = w
         modules.append(nn.Linear(c, int(n_classes)))
         return nn.Sequential(*modules)
+
+    # -- drawing (notebook reprs) --------------------------------------------------------------
+    def draw(self, arch: Architecture) -> Diagram:
+        """The chain: input, one ``op / width`` box per layer, output."""
+        from nasbook.display import Diagram, DiagramEdge, DiagramNode
+
+        layers = [(str(op), str(w)) for op, w in arch["layers"]]
+        nodes = (
+            DiagramNode("input", "io"),
+            *(DiagramNode(op, "op", f" / {w}") for op, w in layers),
+            DiagramNode("output", "io"),
+        )
+        text = " -> ".join(["input", *(f"{op}/{w}" for op, w in layers), "output"])
+        return Diagram(nodes, tuple(DiagramEdge(i, i + 1) for i in range(len(nodes) - 1)), text=text, kind="chain")
 
 
 def _conv_block(nn: Any, op: str, c_in: int, c_out: int) -> list[Any]:
