@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
                       f"val_acc={trial.value}", flush=True)
 
         search.callbacks = [*getattr(search, "callbacks", []), progress]
-        search.run()
+        search.run(progress="none")
         search.close()
         print(f"seed {s}: {search.n_trials} trials in {time.monotonic() - ts:.0f} s", flush=True)
         searches[s] = search

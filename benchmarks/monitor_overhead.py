@@ -66,7 +66,7 @@ def _refresh_cost(task: NasBenchGraph, trials: int) -> dict[str, float]:
     """Milliseconds per refresh() of each display on a finished search of ``trials`` trials."""
     from nasbook.display._monitor import BarProgress, WidgetProgress
 
-    search = nasbook.Search(task, strategy="random", budget=trials, seed=12345, storage=":memory:").run()
+    search = nasbook.Search(task, strategy="random", budget=trials, seed=12345, storage=":memory:").run(progress="none")
     out = {}
     with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
         for name, cls in (("widget", WidgetProgress), ("bar", BarProgress)):

@@ -94,7 +94,7 @@ def run_one(task: DigitsTable, method: str, seed: int, budget: int, min_epochs: 
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        search = nasbook.Search(task, strategy=strategy, budget=Budget(epochs=budget), seed=seed, storage=":memory:").run()
+        search = nasbook.Search(task, strategy=strategy, budget=Budget(epochs=budget), seed=seed, storage=":memory:").run(progress="none")
     wall = time.perf_counter() - t0
     exhausted = any("stopped early" in str(w.message) for w in caught)
     spent = 0

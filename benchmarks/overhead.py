@@ -48,7 +48,7 @@ def run_nasbook(n: int, seed: int, storage: str) -> dict[str, Any]:
     task = NasBenchGraph(DATASET)
     search = nasbook.Search(task, strategy="random", budget=n, seed=seed, storage=storage, name=f"overhead-{seed}")
     c0, t0 = time.process_time(), time.perf_counter()
-    search.run()
+    search.run(progress="none")
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert search.n_trials == n, (search.n_trials, n)
     out: dict[str, Any] = {"n": n, "seconds": dt, "cpu_seconds": cpu}
@@ -79,7 +79,7 @@ def nasbook_commit_audit(n: int, path: str) -> dict[str, Any]:
             pending[0] = 0
 
     dbapi.set_trace_callback(trace)
-    search.run()
+    search.run(progress="none")
     dbapi.set_trace_callback(None)
     search.storage.close()
     with sqlite3.connect(path) as con:
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     _ = task.space.keys
     one_time["key_enumeration_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    nasbook.Search(task, strategy="random", budget=100, seed=0, storage=":memory:").run()
+    nasbook.Search(task, strategy="random", budget=100, seed=0, storage=":memory:").run(progress="none")
     one_time["first_search_100_trials_s"] = time.perf_counter() - t0
     run_nasbook(200, 0, str(d / "warm-nb.db"))
     run_nasbook(200, 0, ":memory:")

@@ -57,7 +57,7 @@ def _curve_points(best_so_far: list[float], vmax: float) -> dict[str, float]:
 def run_nasbook(dataset: str, method: str, seed: int, budget: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     task = NasBenchGraph(dataset)
-    search = nasbook.Search(task, strategy=method, budget=budget, seed=seed, storage=":memory:").run()
+    search = nasbook.Search(task, strategy=method, budget=budget, seed=seed, storage=":memory:").run(progress="none")
     wall = time.perf_counter() - t0
     best = search.best
     assert best is not None and best.value is not None
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     for d in datasets:
         task = NasBenchGraph(d)
         _ = task.table, task.space.keys
-        nasbook.Search(task, strategy="random", budget=5, seed=0, storage=":memory:").run()
+        nasbook.Search(task, strategy="random", budget=5, seed=0, storage=":memory:").run(progress="none")
     warmup_s = time.perf_counter() - t0
 
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {}

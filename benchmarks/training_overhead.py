@@ -289,7 +289,7 @@ def bench_dask(ex2: Any, n: int, repeats: int, log: list[dict[str, Any]]) -> dic
     def run(executor: Any, seed: int) -> float:
         s = nasbook.Search(space, task, strategy="random", budget=n, seed=seed, storage=":memory:", executor=executor)
         t0 = time.perf_counter()
-        s.run()
+        s.run(progress="none")
         dt = time.perf_counter() - t0
         assert s.n_trials == n, s.n_trials
         assert all(t.state.value == "complete" for t in s.trials), {t.state for t in s.trials}
@@ -358,7 +358,7 @@ def bench_throughput(ex1: Any, ex2: Any, k: int, k_epochs: int, repeats: int, lo
     def run(ex: Any, budget: int, seed: int) -> tuple[float, list[str], list[str]]:
         s = nasbook.Search(space, task, strategy="random", budget=budget, seed=seed, storage=":memory:", executor=ex)
         t0 = time.perf_counter()
-        s.run()
+        s.run(progress="none")
         dt = time.perf_counter() - t0
         ids = [t.arch.id for t in sorted(s.trials, key=lambda t: t.number)]
         states = [t.state.value for t in s.trials]

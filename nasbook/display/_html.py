@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nasbook.display._model import (
     Badge,
@@ -32,19 +32,8 @@ from nasbook.display._model import (
     fields,
 )
 from nasbook.display._text import header_text, render_text
-from nasbook.display._views import (
-    _max_rows,
-    architecture_view,
-    fmt_value,
-    search_view,
-    space_view,
-    trial_view,
-)
-
-if TYPE_CHECKING:
-    from nasbook.search import Search
-    from nasbook.trial import Trial
-    from nasbook.space import Architecture, SearchSpace
+from nasbook.display._views import fmt_value, view_of
+from nasbook.display._views import max_rows as _max_rows_option
 
 #: Badge colours exist for these states (others get a neutral grey).
 KNOWN_STATES: tuple[str, ...] = (
@@ -176,32 +165,32 @@ def render_html(view: View, text: str | None = None) -> str:
 
 
 # -- public builders ---------------------------------------------------------------------------------
-def search_html(search: Search) -> str:
+def search_html(search: Any) -> str:
     """HTML repr of a Search: overview (state badge, strategy, task, storage, seed, budget used),
     best trial (value, arch, drawing, held-out attrs) and the trials table (capped at
     ``display_max_rows``). Reads in-memory attributes only."""
-    return render_html(search_view(search))
+    return render_html(view_of(search))
 
 
-def trial_html(trial: Trial) -> str:
+def trial_html(trial: Any) -> str:
     """HTML repr of a Trial: overview, failure reason (and traceback), drawing, metrics, attrs."""
-    return render_html(trial_view(trial))
+    return render_html(view_of(trial))
 
 
-def architecture_html(arch: Architecture, space: SearchSpace | None = None) -> str:
-    """HTML repr of an Architecture: ids, an SVG drawing with its op labels, the spec."""
-    return render_html(architecture_view(arch, space))
+def architecture_html(arch: Any, space: Any = None) -> str:
+    """HTML repr of an Architecture: ids, an SVG drawing (by ``space``, default its own), the spec."""
+    return render_html(arch._view(space) if space is not None else view_of(arch))
 
 
-def space_html(space: SearchSpace) -> str:
+def space_html(space: Any) -> str:
     """HTML repr of a SearchSpace: id, cardinality, parameters, choices and an example drawn."""
-    return render_html(space_view(space))
+    return render_html(view_of(space))
 
 
 def fields_html(mapping: Mapping[str, Any], max_rows: int | None = None, noun: str = "entries") -> str:
     """Escaped ``name: value`` rows (values formatted like the reprs), capped at ``max_rows``."""
     rows: list[tuple[str, Cell]] = [(str(k), fmt_value(v)) for k, v in mapping.items()]
-    return _fields_html(fields(rows, max_rows or _max_rows(), noun))
+    return _fields_html(fields(rows, max_rows or _max_rows_option(), noun))
 
 
 def table_html(
@@ -212,7 +201,7 @@ def table_html(
 ) -> str:
     """An escaped table; more than ``max_rows`` rows (default ``display_max_rows``) keep head and tail."""
     all_rows = [tuple(fmt_value(v) for v in row) for row in rows]
-    kept, n_more, split = cap(all_rows, max_rows or _max_rows())
+    kept, n_more, split = cap(all_rows, max_rows or _max_rows_option())
     cols = tuple(str(c) for c in columns)
     return _table_html(Table(cols, tuple(kept), n_more, split, noun))
 

@@ -43,16 +43,7 @@ def make_progress(search: Search, progress: str | bool) -> _Progress | None:
         except ImportError:
             if progress == "widget":
                 raise
-    if progress == "auto" and not _is_terminal():
-        return None  # output to a file or a pipe (a log, a test runner): no bar redrawn in it
     return BarProgress(search)
-
-
-def _is_terminal() -> bool:
-    import sys
-
-    stream = sys.stderr
-    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
 
 
 def _total(search: Search) -> tuple[int | None, str]:

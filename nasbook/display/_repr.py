@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Container
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nasbook._options import OPTIONS
 from nasbook.display._html import render_html
+from nasbook.display._model import View
 from nasbook.display._text import render_text
-from nasbook.display._views import architecture_view, search_view, space_view, trial_view, view_of
-
-if TYPE_CHECKING:
-    from nasbook.search import Search
-    from nasbook.trial import Trial
-    from nasbook.space import Architecture, SearchSpace
+from nasbook.display._views import view_of
 
 
 def mimebundle(
@@ -46,39 +42,51 @@ def mimebundle(
     return bundle
 
 
-def repr_mimebundle(obj: Any, include: Container[str] | None = None, exclude: Container[str] | None = None) -> dict[str, str]:
-    """``text/plain`` and ``text/html`` for a Search, Trial, Architecture or SearchSpace.
-
-    Dispatches on the type of ``obj`` (anything else gets its class name and ``get_params()``).
-    Both mimetypes come from one view, so they list the same sections. Only in-memory attributes
-    are read: never storage, dask or a benchmark table.
-
-    Examples
-    --------
-    >>> class Search:
-    ...     def _repr_mimebundle_(self, include=None, exclude=None):
-    ...         return nasbook.display.repr_mimebundle(self, include=include, exclude=exclude)
-    """
-    view = view_of(obj)
+def view_mimebundle(view: View, include: Container[str] | None = None, exclude: Container[str] | None = None) -> dict[str, str]:
+    """The bundle of a :class:`View`: its text, and its HTML only when wanted (both list the same sections)."""
     text = render_text(view)
     return mimebundle(text, lambda: render_html(view, text), include=include, exclude=exclude)
 
 
-def search_text(search: Search) -> str:
+def repr_mimebundle(obj: Any, include: Container[str] | None = None, exclude: Container[str] | None = None) -> dict[str, str]:
+    """``text/plain`` and ``text/html`` for any object, from its :func:`view_of`.
+
+    The view is a registered one (Search, Trial), else ``obj._view()`` (Architecture,
+    SearchSpace, your own classes), else the class name and ``get_params()``. Both mimetypes come
+    from one view, so they list the same sections. Only in-memory attributes are read: never
+    storage, dask or a benchmark table.
+
+    Examples
+    --------
+    >>> from nasbook.display import Note, Section, View
+    >>> class Thing:
+    ...     def _view(self):
+    ...         return View("Thing", sections=(Section("Overview", (Note("a thing"),)),))
+    ...     def _repr_mimebundle_(self, include=None, exclude=None):
+    ...         return repr_mimebundle(self, include=include, exclude=exclude)
+    >>> print(Thing()._repr_mimebundle_()["text/plain"])
+    Thing
+    Overview
+      a thing
+    """
+    return view_mimebundle(view_of(obj), include=include, exclude=exclude)
+
+
+def search_text(search: Any) -> str:
     """The text/plain repr of a Search (the same sections as :func:`search_html`)."""
-    return render_text(search_view(search))
+    return render_text(view_of(search))
 
 
-def trial_text(trial: Trial) -> str:
+def trial_text(trial: Any) -> str:
     """The text/plain repr of a Trial."""
-    return render_text(trial_view(trial))
+    return render_text(view_of(trial))
 
 
-def architecture_text(arch: Architecture, space: SearchSpace | None = None) -> str:
-    """The text/plain repr of an Architecture (its drawing as text)."""
-    return render_text(architecture_view(arch, space))
+def architecture_text(arch: Any, space: Any = None) -> str:
+    """The text/plain repr of an Architecture (its drawing as text, by ``space``, default its own)."""
+    return render_text(arch._view(space) if space is not None else view_of(arch))
 
 
-def space_text(space: SearchSpace) -> str:
+def space_text(space: Any) -> str:
     """The text/plain repr of a SearchSpace."""
-    return render_text(space_view(space))
+    return render_text(view_of(space))

@@ -1,32 +1,36 @@
-"""Inline SVG drawings of architectures (no JavaScript, no dependencies).
+"""Inline SVG drawings of architectures (no JavaScript, no dependencies): the drawing primitives.
 
-Every built-in space is drawn as an *arc diagram*: nodes on one horizontal line in topological
-order, an edge between neighbours as a straight arrow and a longer edge as an arc. Nodes never sit
-on an edge, so any DAG of these small sizes stays readable without a layout engine.
+A space draws its architectures by returning a :class:`Diagram` from its
+:meth:`~nasbook.space.SearchSpace.draw` hook; this module only lays a diagram out and renders it.
+Nothing here knows any space: the built-in spaces build their diagrams themselves.
 
-- GraphSpace (``{"link", "ops"}``): input, the four op nodes, output; leaves feed the output.
-- CellSpace (``{"edges"}``): nodes ``0 .. n-1``, one labelled edge per op that is not ``"none"``,
-  edges in lexicographic ``(i, j)`` order.
+Every diagram is drawn as an *arc diagram*: nodes on one horizontal line in the order given
+(which must be topological: every edge goes ``src < dst``), an edge between neighbours as a
+straight arrow and a longer edge as an arc. Nodes never sit on an edge, so any DAG of these small
+sizes stays readable without a layout engine. Arcs go above or below the line, whichever crosses
+fewer arcs already drawn there. Edge labels (ops on edges, as in a cell) sit on their arcs.
 
-Arcs go above or below the line, whichever crosses fewer arcs already drawn there.
-- ChainSpace (``{"layers"}``): input, one ``op / width`` box per layer, output.
-
-The space kind is read from the spec's keys, since an :class:`Architecture` only knows its space id.
+Examples
+--------
+>>> d = Diagram((DiagramNode("input", "io"), DiagramNode("relu", "op"), DiagramNode("output", "io")),
+...             (DiagramEdge(0, 1), DiagramEdge(1, 2)))
+>>> diagram_text(d)
+'input -> relu -> output'
+>>> diagram_svg(d).startswith("<svg")
+True
 """
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from nasbook.space import Architecture
+from nasbook._errors import InvalidParameterError, check_type
 
 NodeKind = Literal["io", "op", "point"]
+NODE_KINDS: tuple[str, ...] = ("io", "op", "point")
 
 _CHAR_W = 6.6  # width of one character of the 11px monospace font used in drawings
 _FONT = 11
@@ -38,103 +42,99 @@ _LEVEL = 22  # vertical distance between arcs of consecutive spans
 
 @dataclass(frozen=True)
 class DiagramNode:
+    """One node: ``label`` in a box (``"io"``: input/output, ``"op"``: an op) or a circle (``"point"``).
+
+    ``sub`` is a muted suffix drawn after the label, e.g. a chain layer's ``" / 64"``.
+    """
+
     label: str
-    kind: NodeKind
-    sub: str = ""  # muted suffix, e.g. a chain layer's " / 64"
+    kind: NodeKind = "op"
+    sub: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in NODE_KINDS:
+            raise InvalidParameterError(
+                f"DiagramNode(kind=...) must be one of {list(NODE_KINDS)}; got {self.kind!r}. "
+                "Use 'io' for inputs/outputs, 'op' for an op box, 'point' for an unlabelled junction."
+            )
 
 
 @dataclass(frozen=True)
 class DiagramEdge:
+    """An arrow from node ``src`` to node ``dst`` (indices into :attr:`Diagram.nodes`, ``src < dst``)."""
+
     src: int
     dst: int
-    label: str = ""
+    label: str = ""  # an op on the edge (cells)
 
 
 @dataclass(frozen=True)
 class Diagram:
-    """What to draw: nodes in topological order and edges ``src < dst`` between them."""
+    """What to draw: nodes in topological order and edges ``src < dst`` between them.
 
-    kind: str  # "graph", "cell" or "chain"
+    Parameters
+    ----------
+    nodes : tuple of DiagramNode
+        In topological order (left to right).
+    edges : tuple of DiagramEdge
+        Each from an earlier node to a later one.
+    text : str, optional
+        The plain-text form (text/plain reprs). Default: ``"a -> b -> c"`` for a chain, else one
+        ``"a -> b  label"`` line per edge (see :func:`diagram_text`).
+    kind : str, default "dag"
+        A CSS modifier (``nb-svg-<kind>``), e.g. the space's name.
+
+    Raises
+    ------
+    InvalidParameterError
+        When an edge does not go from an earlier node to a later one.
+    """
+
     nodes: tuple[DiagramNode, ...]
-    edges: tuple[DiagramEdge, ...]
+    edges: tuple[DiagramEdge, ...] = ()
+    text: str | None = None
+    kind: str = "dag"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nodes", tuple(self.nodes))
+        object.__setattr__(self, "edges", tuple(self.edges))
+        n = len(self.nodes)
+        if not n:
+            raise InvalidParameterError("Diagram(nodes=...) needs at least one DiagramNode; got none.")
+        for node in self.nodes:
+            check_type("Diagram", "nodes", node, DiagramNode, "a sequence of DiagramNode")
+        for e in self.edges:
+            check_type("Diagram", "edges", e, DiagramEdge, "a sequence of DiagramEdge")
+            if not (0 <= e.src < e.dst < n):
+                raise InvalidParameterError(
+                    f"Diagram(edges=...): edge {e.src} -> {e.dst} must go from an earlier node to a later one "
+                    f"(0 <= src < dst < {n}, the number of nodes). List the nodes in topological order."
+                )
+
+    @property
+    def n_ops(self) -> int:
+        """Op boxes plus labelled edges: how many ops the drawing shows."""
+        return sum(n.kind == "op" for n in self.nodes) + sum(bool(e.label) for e in self.edges)
+
+    @property
+    def op_labels(self) -> list[str]:
+        """Every op the drawing shows: op nodes' labels, then edge labels."""
+        return [n.label for n in self.nodes if n.kind == "op"] + [e.label for e in self.edges if e.label]
 
 
-def _spec_of(arch: Architecture | Mapping[str, Any]) -> Mapping[str, Any]:
-    return arch if isinstance(arch, Mapping) else arch.spec
-
-
-def _cell_n_nodes(n_edges: int) -> int | None:
-    """``n`` with ``n (n - 1) / 2 == n_edges``, or None."""
-    n = (1 + math.isqrt(1 + 8 * n_edges)) // 2
-    return n if n >= 2 and n * (n - 1) // 2 == n_edges else None
-
-
-def diagram(arch: Architecture | Mapping[str, Any]) -> Diagram | None:
-    """The nodes and edges of ``arch`` (an Architecture or its spec), or None for an unknown spec."""
-    spec = _spec_of(arch)
-    keys = set(spec)
-    try:
-        if keys == {"link", "ops"}:
-            link, ops = [int(v) for v in spec["link"]], [str(o) for o in spec["ops"]]
-            if len(link) != len(ops) or any(not 0 <= p <= i for i, p in enumerate(link)):
-                return None
-            n = len(ops)
-            nodes = (DiagramNode("input", "io"), *(DiagramNode(o, "op") for o in ops), DiagramNode("output", "io"))
-            read = set(link)
-            edges = [DiagramEdge(p, i + 1) for i, p in enumerate(link)]
-            edges += [DiagramEdge(i, n + 1) for i in range(1, n + 1) if i not in read]
-            return Diagram("graph", nodes, tuple(sorted(edges, key=lambda e: (e.src, e.dst))))
-        if keys == {"edges"}:
-            ops = [str(o) for o in spec["edges"]]
-            m = _cell_n_nodes(len(ops))
-            if m is None:
-                return None
-            pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
-            labels = ["in" if k == 0 else "out" if k == m - 1 else str(k) for k in range(m)]
-            cell_nodes = tuple(DiagramNode(lab, "point") for lab in labels)
-            cell_edges = tuple(DiagramEdge(i, j, op) for (i, j), op in zip(pairs, ops) if op != "none")
-            return Diagram("cell", cell_nodes, cell_edges)
-        if keys == {"layers"}:
-            layers = [(str(op), str(w)) for op, w in spec["layers"]]
-            chain_nodes = (
-                DiagramNode("input", "io"),
-                *(DiagramNode(op, "op", f" / {w}") for op, w in layers),
-                DiagramNode("output", "io"),
-            )
-            chain_edges = tuple(DiagramEdge(i, i + 1) for i in range(len(chain_nodes) - 1))
-            return Diagram("chain", chain_nodes, chain_edges)
-    except (TypeError, ValueError):
-        return None
-    return None
-
-
-def op_labels(arch: Architecture | Mapping[str, Any]) -> list[str]:
-    """Every op name a drawing of ``arch`` shows (node ops, non-``none`` edge ops, layer ops)."""
-    d = diagram(arch)
-    if d is None:
-        return []
-    if d.kind == "cell":
-        return [e.label for e in d.edges]
-    return [n.label for n in d.nodes if n.kind == "op"]
-
-
-def drawing_text(arch: Architecture | Mapping[str, Any]) -> str:
-    """A plain-text rendering of the drawing (what the text repr shows instead of the SVG)."""
-    spec = _spec_of(arch)
-    d = diagram(spec)
-    if d is None:
-        return "\n".join(f"{k}: {v!r}" for k, v in spec.items())
-    if d.kind == "graph":
-        names = ["input"] + [f"node {i}" for i in range(1, len(d.nodes) - 1)]
-        lines = [f"node {e.dst} = {d.nodes[e.dst].label}({names[e.src]})" for e in d.edges if e.dst < len(d.nodes) - 1]
-        leaves = [names[e.src] for e in d.edges if e.dst == len(d.nodes) - 1]
-        lines.append("output = " + " + ".join(leaves))
-        return "\n".join(lines)
-    if d.kind == "cell":
-        if not d.edges:
-            return "(no edges)"
-        return "\n".join(f"{d.nodes[e.src].label} -> {d.nodes[e.dst].label}  {e.label}" for e in d.edges)
-    return " -> ".join(n.label + n.sub.replace(" / ", "/") for n in d.nodes)
+def diagram_text(d: Diagram) -> str:
+    """The plain-text form of ``d``: its own ``text``, else a chain ``a -> b -> c`` or one line per edge."""
+    if d.text is not None:
+        return d.text
+    names = [n.label + n.sub for n in d.nodes]
+    is_chain = len(d.edges) == len(d.nodes) - 1 and all(
+        (e.src, e.dst) == (i, i + 1) and not e.label for i, e in enumerate(d.edges)
+    )
+    if is_chain:
+        return " -> ".join(names)
+    if not d.edges:
+        return "(no edges)"
+    return "\n".join(f"{names[e.src]} -> {names[e.dst]}" + (f"  {e.label}" if e.label else "") for e in d.edges)
 
 
 # -- drawing --------------------------------------------------------------------------------------
@@ -146,6 +146,10 @@ def _node_width(node: DiagramNode) -> float:
 
 def _label_width(text: str) -> float:
     return len(text) * _CHAR_W + 8.0
+
+
+def _css_kind(kind: str) -> str:
+    return "".join(c for c in str(kind).lower() if c.isalnum() or c in "-_") or "dag"
 
 
 def _fmt(x: float) -> str:
@@ -176,39 +180,30 @@ def _sides(edges: tuple[DiagramEdge, ...]) -> dict[tuple[int, int], int]:
     return out
 
 
-def architecture_svg(
-    arch: Architecture | Mapping[str, Any],
-    *,
-    scale: float = 1.0,
-    title: str | None = None,
-) -> str | None:
-    """An inline ``<svg>`` drawing of ``arch`` with its op labels, or None for an unknown spec.
+def diagram_svg(d: Diagram, *, scale: float = 1.0, title: str | None = None) -> str:
+    """An inline ``<svg>`` drawing of ``d`` with its labels.
 
     Parameters
     ----------
-    arch : Architecture or mapping
-        An architecture of a built-in space, or its ``spec``.
+    d : Diagram
+        What to draw (from a space's :meth:`~nasbook.space.SearchSpace.draw`).
     scale : float, default 1.0
         Multiplies the drawing's width and height (the ``viewBox`` is unchanged); CSS also caps
         the width at 100% of the output area.
     title : str, optional
-        Tooltip / accessible name; defaults to the architecture id.
+        Tooltip / accessible name, e.g. ``"architecture 1a2b3c"``.
 
     Returns
     -------
-    str or None
-        Well-formed XML (every text escaped); ids are unique per call (``uuid4``).
+    str
+        Well-formed XML (every label escaped); ids are unique per call (``uuid4``).
     """
-    d = diagram(arch)
-    if d is None:
-        return None
-    if title is None and not isinstance(arch, Mapping):
-        title = f"architecture {arch.id}"
     widths = [_node_width(n) for n in d.nodes]
     gap = 28.0
-    if d.kind == "cell" and d.edges:
+    labelled = [e for e in d.edges if e.label]
+    if labelled:
         # same-span arcs have their labels one node pitch apart: make the pitch fit the widest label
-        gap = max(gap, max(_label_width(e.label) for e in d.edges) + 12.0)
+        gap = max(gap, max(_label_width(e.label) for e in labelled) + 12.0)
     xs: list[float] = []  # node centres
     x = float(_MARGIN)
     for w in widths:
@@ -224,7 +219,7 @@ def architecture_svg(
     def arc_height(e: DiagramEdge) -> float:
         return 14.0 + _LEVEL * (e.dst - e.src - 1)
 
-    label_pad = 9.0 if d.kind == "cell" else 0.0
+    label_pad = 9.0 if labelled else 0.0
     above = max([arc_height(e) + label_pad for e in d.edges if side(e) < 0], default=0.0)
     below = max([arc_height(e) + label_pad for e in d.edges if side(e) > 0], default=0.0)
     half = _BOX_H / 2
@@ -234,7 +229,7 @@ def architecture_svg(
     uid = uuid.uuid4().hex[:12]
     marker = f"nb-arrow-{uid}"
     out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="nb-svg nb-svg-{d.kind}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="nb-svg nb-svg-{_css_kind(d.kind)}" role="img" '
         f'width="{_fmt(width * scale)}" height="{_fmt(height * scale)}" '
         f'viewBox="0 0 {_fmt(width)} {_fmt(height)}" font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" '
         f'font-size="{_FONT}">'

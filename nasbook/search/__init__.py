@@ -6,3 +6,7 @@ from nasbook.search._search import Search, SearchState
 from nasbook.trial import Trial, TrialState
 
 __all__ = ["Budget", "Search", "SearchState", "Trial", "TrialState", "load_search"]
+
+from nasbook.search._views import register_views  # noqa: E402 - after the classes it registers
+
+register_views(Search, Trial)  # reprs of Search and Trial (nasbook.display knows neither class)

@@ -29,6 +29,8 @@ from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
 from nasbook.search import _loop, _resume
 from nasbook.search._budget import Budget
+from nasbook.search._checks import check_timeout as _check_timeout
+from nasbook.search._checks import space_and_task as _space_and_task
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal, get_strategy
 from nasbook.tasks import Task
@@ -354,8 +356,8 @@ class Search:
         Parameters
         ----------
         progress : {"auto", "none", "widget", "bar"} or bool
-            ``"auto"`` (the default): a live widget in a notebook, a progress bar in a terminal,
-            nothing when output goes to a file or a pipe. ``"none"`` (or False) silences it.
+            ``"auto"`` (the default): a live widget in a notebook, a tqdm bar on stderr elsewhere (a
+            script behaves like a notebook). ``"none"`` (or False) silences it.
         """
         if self._stale:
             _resume.read_trials(self)
@@ -483,34 +485,3 @@ class Search:
         from nasbook.results import trials_dataset
 
         return trials_dataset(self)
-
-
-def _space_and_task(space: Any, task: Any) -> tuple[SearchSpace, Task]:
-    """Accept ``Search(space, task)`` and ``Search(task)`` for a task that fixes its space."""
-    if isinstance(space, Task) and task is None:
-        space, task = None, space
-    if task is None:
-        hint = ""
-        if isinstance(space, str):
-            hint = f" For a NAS-Bench-Graph table: Search(NasBenchGraph({space!r}), ...) with from nasbook.tasks import NasBenchGraph."
-        raise InvalidParameterTypeError(
-            "Search needs a task: Search(space, task, ...), or Search(task, ...) for a task that fixes its space; "
-            f"got {space!r:.80} of type {type(space).__name__} and no task.{hint}"
-        )
-    if not isinstance(task, Task):
-        raise InvalidParameterTypeError(f"Search(task=...) must be a nasbook Task; got {task!r:.80} of type {type(task).__name__}.")
-    if space is None:
-        space = task.space
-        if space is None:
-            raise InvalidParameterError(f"{task!r} does not fix a search space; pass one: Search(space, task, ...).")
-    if not isinstance(space, SearchSpace):
-        raise InvalidParameterTypeError(f"Search(space=...) must be a SearchSpace; got {space!r:.80} of type {type(space).__name__}.")
-    return space, task
-
-
-def _check_timeout(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise InvalidParameterError(f"trial_timeout_s must be a number of seconds > 0 or None; got {value!r}.")
-    return float(value)

@@ -7,6 +7,7 @@ import hashlib
 import inspect
 import json
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -22,6 +23,8 @@ from nasbook._errors import (
 
 if TYPE_CHECKING:
     import torch
+
+    from nasbook.display import Diagram, View
 
 EncodingKind = Literal["adjacency", "path"]
 ENCODINGS: tuple[str, ...] = ("adjacency", "path")
@@ -136,10 +139,16 @@ class Architecture:
         return f"Architecture({self.id!r}: {body})"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """Notebook display: text/plain and text/html with an SVG drawing (see :mod:`nasbook.display`)."""
+        """Notebook display: text/plain and text/html with a drawing by its space (see :meth:`SearchSpace.draw`)."""
         from nasbook.display import repr_mimebundle
 
         return repr_mimebundle(self, include=include, exclude=exclude)
+
+    def _view(self, space: SearchSpace | None = None) -> View:
+        """The notebook view: ids, a drawing by ``space`` (default: its space, if in memory), the spec."""
+        from nasbook.space._views import architecture_view
+
+        return architecture_view(self, space)
 
 
 class SearchSpace(abc.ABC):
@@ -160,6 +169,11 @@ class SearchSpace(abc.ABC):
 
     #: short name used in ids and reprs
     name: ClassVar[str] = "space"
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SearchSpace:
+        self = super().__new__(cls)
+        _LIVE_SPACES[id(self)] = self  # so an architecture's repr finds its space (see live_space)
+        return self
 
     # -- identity -------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -240,6 +254,43 @@ class SearchSpace(abc.ABC):
         from nasbook.display import repr_mimebundle
 
         return repr_mimebundle(self, include=include, exclude=exclude)
+
+    def _view(self) -> View:
+        """The notebook view: size, parameters, choices and an example drawn with :meth:`draw`."""
+        from nasbook.space._views import space_view
+
+        return space_view(self)
+
+    # -- drawing -----------------------------------------------------------------------------
+    def draw(self, arch: Architecture) -> Diagram | None:
+        """A drawing of ``arch`` for notebook reprs, or None to show its spec as text (the default).
+
+        Override it to draw the architectures of your own space: return a
+        :class:`nasbook.display.Diagram`, nodes (:class:`~nasbook.display.DiagramNode`) in
+        topological order and edges (:class:`~nasbook.display.DiagramEdge`) from an earlier node
+        to a later one, optionally labelled with an op. ``nasbook.display`` lays it out as an
+        inline SVG (HTML reprs) and as text (``text/plain``); every label is escaped. The reprs
+        of an architecture, a trial and a search call it; an error it raises is shown in the
+        repr instead of the drawing. Read only ``arch`` and this space's configuration: no I/O.
+
+        Parameters
+        ----------
+        arch : Architecture
+            An architecture of this space.
+
+        Returns
+        -------
+        Diagram or None
+
+        Examples
+        --------
+        >>> from nasbook.display import Diagram, DiagramEdge, DiagramNode
+        >>> class Pipeline(SearchSpace):  # doctest: +SKIP
+        ...     def draw(self, arch):
+        ...         steps = [DiagramNode("input", "io"), *(DiagramNode(s) for s in arch["steps"]), DiagramNode("output", "io")]
+        ...         return Diagram(tuple(steps), tuple(DiagramEdge(i, i + 1) for i in range(len(steps) - 1)))
+        """
+        return None
 
     # -- membership ------------------------------------------------------------------------
     @abc.abstractmethod
@@ -347,6 +398,21 @@ def check_int_range(owner: str, param: str, value: object, minimum: int, maximum
             f"{owner}({param}=...) must be an int from {minimum} to {maximum}; got {value!r}." + (f" {why}" if why else "")
         )
     return int(value)  # type: ignore[call-overload]
+
+
+#: every SearchSpace in memory, weakly (an Architecture only knows its space's id)
+_LIVE_SPACES: weakref.WeakValueDictionary[int, SearchSpace] = weakref.WeakValueDictionary()
+
+
+def live_space(space_id: str) -> SearchSpace | None:
+    """A space in memory whose ``space_id`` is ``space_id``, or None (spaces are held weakly)."""
+    for space in list(_LIVE_SPACES.values()):
+        try:
+            if space.space_id == space_id:
+                return space
+        except Exception:  # a half-built space (its __init__ raised) has no id
+            continue
+    return None
 
 
 def check_choice_list(owner: str, param: str, values: object, allowed: Sequence[str] | None = None) -> tuple[str, ...]:

@@ -26,6 +26,8 @@ from nasbook.space._cell_graph import Key
 if TYPE_CHECKING:
     import torch
 
+    from nasbook.display import Diagram
+
 #: Every op a cell edge can carry. ``none`` (no edge) and ``skip_connect`` (identity) have no weights.
 CELL_OPS: tuple[str, ...] = (
     "none",
@@ -428,13 +430,8 @@ class CellSpace(SearchSpace):
         return graph.to_nb201(self.validate(arch)["edges"], self.n_nodes, self._edge_index)
 
     def from_string(self, text: str) -> Architecture:
-        """Parse a NAS-Bench-201 string (``|op~0|+|op~0|op~1|+...``) into a canonical cell.
-
-        Raises
-        ------
-        InvalidArchitectureError
-            If the string is malformed, has the wrong number of nodes or an unknown op.
-        """
+        """Parse a NAS-Bench-201 string (``|op~0|+|op~0|op~1|+...``) into a canonical cell; a malformed
+        string, a wrong number of nodes or an unknown op raises InvalidArchitectureError."""
         ops = graph.from_nb201(type(self).__name__, text, self.n_nodes)
         return self.make(edges=[ops[e] for e in self._edges])
 
@@ -494,3 +491,8 @@ class CellSpace(SearchSpace):
         from nasbook.space._torch import build_cell_network
 
         return build_cell_network(owner, cell_edges, self.n_nodes, self.channels, tuple(per_stage), input_shape, int(n_classes))
+
+    # -- drawing (notebook reprs) --------------------------------------------------------------
+    def draw(self, arch: Architecture) -> Diagram:
+        """The cell as an arc diagram: nodes ``in, 1, ..., out``, one labelled edge per op that is not ``none``."""
+        return graph.cell_diagram(type(self).__name__, arch, self.edges, self.n_nodes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from nasbook._errors import InvalidArchitectureError
 
@@ -173,3 +174,22 @@ def path_codes(key: Key, n: int, edges: Sequence[tuple[int, int]], live_index: d
 
     walk(0, 0, 0)
     return out
+
+
+def cell_diagram(owner: str, arch: Any, edges: tuple[tuple[int, int], ...], n_nodes: int) -> Any:
+    """A cell as a display diagram (``CellSpace.draw``): nodes ``in, 1, ..., out``, one labelled
+    edge per op that is not ``none``."""
+    from nasbook.display import Diagram, DiagramEdge, DiagramNode
+
+    ops = [str(op) for op in arch["edges"]]
+    if len(ops) != len(edges):
+        raise InvalidArchitectureError(
+            f"{owner}.draw(): architecture {arch.id!r} has {len(ops)} edges; the cells of "
+            f"this space have {len(edges)}. Draw it with the space it belongs to."
+        )
+    labels = ["in" if k == 0 else "out" if k == n_nodes - 1 else str(k) for k in range(n_nodes)]
+    return Diagram(
+        tuple(DiagramNode(label, "point") for label in labels),
+        tuple(DiagramEdge(i, j, op) for (i, j), op in zip(edges, ops) if op != "none"),
+        kind="cell",
+    )

@@ -27,6 +27,8 @@ from nasbook.space._base import (
 if TYPE_CHECKING:
     import torch
 
+    from nasbook.display import Diagram
+
 #: Layer ops of ``kind="cnn"``: each ends in BatchNorm and ReLU and keeps the spatial size, except
 #: ``maxpool_conv3x3`` which halves it first (3x3 max-pool, stride 2, rounding up).
 CNN_OPS: tuple[str, ...] = ("conv1x1", "conv3x3", "conv5x5", "sepconv3x3", "dilconv3x3", "maxpool_conv3x3")
@@ -378,6 +380,20 @@ class ChainSpace(SearchSpace):
         from nasbook.space._torch import build_chain
 
         return build_chain(owner, self.kind, layers, input_shape, int(n_classes))
+
+    # -- drawing (notebook reprs) --------------------------------------------------------------
+    def draw(self, arch: Architecture) -> Diagram:
+        """The chain: input, one ``op / width`` box per layer, output."""
+        from nasbook.display import Diagram, DiagramEdge, DiagramNode
+
+        layers = [(str(op), str(w)) for op, w in arch["layers"]]
+        nodes = (
+            DiagramNode("input", "io"),
+            *(DiagramNode(op, "op", f" / {w}") for op, w in layers),
+            DiagramNode("output", "io"),
+        )
+        text = " -> ".join(["input", *(f"{op}/{w}" for op, w in layers), "output"])
+        return Diagram(nodes, tuple(DiagramEdge(i, i + 1) for i in range(len(nodes) - 1)), text=text, kind="chain")
 
 
 def _check_widths(owner: str, widths: object) -> tuple[int, ...]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, did_you_mean
 from nasbook.space._base import Architecture, SearchSpace, check_choice_list
+
+if TYPE_CHECKING:
+    from nasbook.display import Diagram
 
 #: NAS-Bench-Graph's op names, in the benchmark's own order (its hash uses these indices).
 GNN_OPS: tuple[str, ...] = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "fc", "skip")
@@ -279,3 +282,18 @@ class GraphSpace(SearchSpace):
                 code = code * n + s
             vec[offsets[len(seq) - 1] + code] = 1.0
         return vec
+
+    # -- drawing (notebook reprs) --------------------------------------------------------------
+    def draw(self, arch: Architecture) -> Diagram:
+        """The cell: input, the four op nodes, output; each node reads its ``link``, unread nodes feed the output."""
+        from nasbook.display import Diagram, DiagramEdge, DiagramNode
+
+        link, ops = [int(v) for v in arch["link"]], [str(o) for o in arch["ops"]]
+        n = len(ops)
+        nodes = (DiagramNode("input", "io"), *(DiagramNode(o, "op") for o in ops), DiagramNode("output", "io"))
+        leaves = [i for i in range(1, n + 1) if i not in set(link)]
+        edges = [DiagramEdge(p, i + 1) for i, p in enumerate(link)] + [DiagramEdge(i, n + 1) for i in leaves]
+        names = ["input"] + [f"node {i}" for i in range(1, n + 1)]
+        lines = [f"node {i + 1} = {op}({names[p]})" for i, (p, op) in enumerate(zip(link, ops))]
+        lines.append("output = " + " + ".join(names[i] for i in leaves))
+        return Diagram(nodes, tuple(sorted(edges, key=lambda e: (e.src, e.dst))), text="\n".join(lines), kind="graph")

@@ -13,6 +13,8 @@ from nasbook.space._base import Architecture, SearchSpace, stable_hash
 if TYPE_CHECKING:
     import torch
 
+    from nasbook.display import Diagram
+
 
 class SubsetSpace(SearchSpace):
     """The architectures of ``space`` listed in ``archs``, and no others.
@@ -259,3 +261,8 @@ class SubsetSpace(SearchSpace):
     def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:
         """The parent's network for ``arch``."""
         return self.space.build(self.to_parent(arch), input_shape, n_classes)
+
+    # -- drawing (notebook reprs) --------------------------------------------------------------
+    def draw(self, arch: Architecture) -> Diagram | None:
+        """The parent space's drawing of ``arch``."""
+        return self.space.draw(self.to_parent(arch))

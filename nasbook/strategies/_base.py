@@ -11,8 +11,8 @@ import numpy as np
 from nasbook._errors import InvalidParameterError, SpaceExhausted, check_int
 
 if TYPE_CHECKING:
-    from nasbook.trial import Trial
     from nasbook.space import SearchSpace
+    from nasbook.trial import Trial
 
 from nasbook._params import Params
 from nasbook.space import Architecture

@@ -7,8 +7,8 @@ from nasbook._errors import InvalidParameterError, check_int
 from nasbook.strategies._base import BaseStrategy, Proposal
 
 if TYPE_CHECKING:
-    from nasbook.trial import Trial
     from nasbook.space import Architecture
+    from nasbook.trial import Trial
 
 
 class RegularizedEvolution(BaseStrategy):

@@ -6,8 +6,8 @@ from nasbook._errors import check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy
 
 if TYPE_CHECKING:
-    from nasbook.trial import Trial
     from nasbook.space import Architecture
+    from nasbook.trial import Trial
 
 
 class LocalSearch(BaseStrategy):

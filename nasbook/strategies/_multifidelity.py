@@ -16,8 +16,8 @@ from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
 from nasbook.trial import WAIT, Wait
 
 if TYPE_CHECKING:
-    from nasbook.trial import Trial
     from nasbook.space import Architecture
+    from nasbook.trial import Trial
 
 
 def rung_epochs(min_epochs: int, max_epochs: int, eta: int) -> list[int]:
@@ -68,6 +68,8 @@ class _MultiFidelity(WrapsBase):
 
     def _new_arch(self) -> Architecture:
         asked = self.base_.ask()
+        if isinstance(asked, Wait):  # a proposing strategy never waits (wrappers are refused as base)
+            raise TypeError(f"{type(self).__name__}: base {self.base_!r} returned WAIT; it must propose.")
         return asked.arch if isinstance(asked, Proposal) else asked
 
 

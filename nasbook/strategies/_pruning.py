@@ -12,8 +12,8 @@ from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
 from nasbook.trial import Decision, TrialState, Wait
 
 if TYPE_CHECKING:
-    from nasbook.trial import Trial
     from nasbook.space import Architecture
+    from nasbook.trial import Trial
 
 
 class MedianStopping(WrapsBase):

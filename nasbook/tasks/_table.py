@@ -163,7 +163,7 @@ class CurveTableTask(Task):
         return self.table.space
 
     @property
-    def max_epochs(self) -> int:
+    def max_epochs(self) -> int:  # type: ignore[override]  # a plain attribute on Task
         """Epochs in the table: the highest fidelity."""
         return self.table.n_epochs
 

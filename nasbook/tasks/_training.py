@@ -191,7 +191,7 @@ class TrainingTask(Task):
     def _fidelity(self, fidelity: Mapping[str, Any] | None) -> tuple[int, Any]:
         owner = f"{type(self).__name__}.evaluate"
         if fidelity is None:
-            return int(self.max_epochs), None
+            return int(self.max_epochs or 0), None
         if not isinstance(fidelity, Mapping):
             raise InvalidParameterError(
                 f"{owner}(fidelity=...) must be None or a dict such as {{'epochs': 3}}; got {fidelity!r}."

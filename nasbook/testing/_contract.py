@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 
 from nasbook.search import Search, load_search
-from nasbook.trial import Trial, TrialState
 from nasbook.space import GraphSpace, SearchSpace
 from nasbook.space._graph import PROTEINS_OPS
 from nasbook.strategies import BaseStrategy, Proposal
-from nasbook.trial import WAIT
 from nasbook.strategies._base import clone
 from nasbook.testing._toy import ToyTask
+from nasbook.trial import Trial, TrialState, Wait
 
 
 def _drive(strategy: BaseStrategy, space: SearchSpace, task: ToyTask, n: int, seed: int = 0,
@@ -30,7 +29,7 @@ def _drive(strategy: BaseStrategy, space: SearchSpace, task: ToyTask, n: int, se
     ids: list[tuple[str, int | None]] = []
     for number in range(n):
         asked = strategy.ask()
-        assert asked is not WAIT and asked is not None, "a synchronous ask/tell loop never has to wait"
+        assert not isinstance(asked, Wait) and asked is not None, "a synchronous ask/tell loop never has to wait"
         p = asked if isinstance(asked, Proposal) else Proposal(asked)
         res = task.evaluate(p.arch, fidelity={"epochs": p.epochs} if p.epochs else None)
         curves = {k: [sign * x for x in v] for k, v in res.curves.items()}

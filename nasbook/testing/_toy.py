@@ -49,7 +49,7 @@ class ToyTask(Task):
         return self.space_
 
     @property
-    def max_epochs(self) -> int | None:
+    def max_epochs(self) -> int | None:  # type: ignore[override]  # a plain attribute on Task
         """Epochs of a full evaluation (None for an instant task), as training tasks expose it."""
         return self.epochs or None
 

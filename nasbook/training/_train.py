@@ -20,8 +20,8 @@ from torch import nn
 
 from nasbook._errors import InvalidParameterError, TrialDiverged, check_int
 from nasbook.training._callbacks import HealthCheck, NasbookCallback
-from nasbook.trial import Reporter
 from nasbook.training._module import ArchModule
+from nasbook.trial import Reporter
 
 #: Accelerators :func:`train` accepts (passed on to ``lightning.Trainer``).
 ACCELERATORS: tuple[str, ...] = ("auto", "cpu", "cuda", "gpu", "mps")

@@ -99,7 +99,14 @@ def test_markup_in_names_reasons_and_attrs_is_escaped(evil_search):
 
 def test_markup_in_an_architecture_is_escaped():
     arch = Architecture("chain-evil", XSS, {"layers": [[XSS, 64], ["relu", '"><svg onload=alert(1)>']]})
+    # no space in memory has this id: the spec is shown as text, escaped
     text, html = _bundle(arch)
+    _check_common(text, html)
+    assert extract_svgs(html) == []
+    assert XSS in text and XSS not in html and "onload=alert(1)>" not in html.replace("&gt;", "")
+    # drawn by a built-in space's hook: the labels in the SVG are escaped too
+    space = ChainSpace(kind="mlp")
+    text, html = display.architecture_text(arch, space), display.architecture_html(arch, space)
     _check_common(text, html)
     assert XSS not in html and "onload=alert(1)>" not in html.replace("&gt;", "")
     svg = extract_svgs(html)[0]
@@ -107,6 +114,7 @@ def test_markup_in_an_architecture_is_escaped():
 
     ET.fromstring(svg)  # still well-formed
     assert XSS in "".join(ET.fromstring(svg).itertext())
+    assert f"input -> {XSS}/64 -> relu/" in text
 
 
 def test_row_cap(nbg_search):

@@ -1,4 +1,5 @@
-"""Architecture drawings: well-formed XML, every op label, no overlapping labels, every space."""
+"""Architecture drawings: each space's ``draw`` hook, laid out by ``nasbook.display``: well-formed XML,
+every op label, no overlapping labels, every space."""
 
 import re
 import xml.etree.ElementTree as ET
@@ -9,7 +10,8 @@ import pytest
 from display_helpers import extract_svgs
 
 from nasbook import display
-from nasbook.display._svg import architecture_svg, diagram
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError
+from nasbook.display import Diagram, DiagramEdge, DiagramNode, diagram_svg, diagram_text
 from nasbook.space import CellSpace, ChainSpace, GraphSpace
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -63,7 +65,7 @@ def test_drawings_are_well_formed_labelled_and_uncluttered(name):
     rng = np.random.default_rng(7)
     for _ in range(60 if name.startswith("cell") else 15):
         arch = space.sample(rng)
-        svg = architecture_svg(arch)
+        svg = diagram_svg(space.draw(arch))
         root = ET.fromstring(svg)
         assert root.tag == f"{NS}svg"
         shown = texts(root)
@@ -87,8 +89,9 @@ def test_drawings_are_well_formed_labelled_and_uncluttered(name):
 
 
 def test_graph_edges_follow_link_and_leaves_feed_the_output():
-    arch = GraphSpace().make(link=[0, 0, 1, 2], ops=["gcn", "gat", "sage", "fc"])
-    d = diagram(arch)
+    space = GraphSpace()
+    arch = space.make(link=[0, 0, 1, 2], ops=["gcn", "gat", "sage", "fc"])
+    d = space.draw(arch)
     link = arch["link"]
     edges = {(e.src, e.dst) for e in d.edges}
     assert {(p, i + 1) for i, p in enumerate(link)} <= edges
@@ -98,31 +101,69 @@ def test_graph_edges_follow_link_and_leaves_feed_the_output():
 
 
 def test_cell_edges_are_lexicographic_and_skip_none():
-    spec = {"edges": ["nor_conv_3x3", "none", "skip_connect", "avg_pool_3x3", "none", "nor_conv_1x1"]}
-    d = diagram(spec)
-    assert [(e.src, e.dst, e.label) for e in d.edges] == [
-        (0, 1, "nor_conv_3x3"), (0, 3, "skip_connect"), (1, 2, "avg_pool_3x3"), (2, 3, "nor_conv_1x1"),
-    ]  # fmt: skip
+    space = CellSpace(ops=("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"))
+    arch = space.make(edges=["nor_conv_3x3", "none", "skip_connect", "avg_pool_3x3", "none", "nor_conv_1x1"])
+    d = space.draw(arch)
+    assert space.edges == ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+    labelled = {(i, j): op for (i, j), op in zip(space.edges, arch["edges"]) if op != "none"}
+    assert [(e.src, e.dst, e.label) for e in d.edges] == [(i, j, op) for (i, j), op in labelled.items()]
     assert [n.label for n in d.nodes] == ["in", "1", "2", "out"]
+    assert d.n_ops == len(labelled) and sorted(d.op_labels) == sorted(labelled.values())
 
 
-def test_unknown_or_malformed_specs_are_not_drawn():
-    assert architecture_svg({"genes": [1]}) is None
-    assert architecture_svg({"edges": ["a", "b"]}) is None  # 2 is not n(n-1)/2
-    assert architecture_svg({"link": [1, 0, 0, 0], "ops": ["a"] * 4}) is None  # node 1 cannot read node 1
+def test_texts_of_each_space():
+    chain = ChainSpace(kind="mlp")
+    assert diagram_text(chain.draw(chain.make(layers=[["relu", 64], ["tanh", 32]]))) == "input -> relu/64 -> tanh/32 -> output"
+    graph = GraphSpace()
+    arch = graph.make(link=[0, 1, 1, 0], ops=["gcn", "gat", "sage", "fc"])
+    assert arch.spec == {"link": [0, 0, 1, 1], "ops": ["gcn", "fc", "gat", "sage"]}  # canonical form
+    assert diagram_text(graph.draw(arch)).splitlines() == [
+        "node 1 = gcn(input)", "node 2 = fc(input)", "node 3 = gat(node 1)", "node 4 = sage(node 1)",
+        "output = node 2 + node 3 + node 4",
+    ]  # fmt: skip
+
+
+def test_a_cell_of_another_size_is_refused_by_draw():
+    arch = CellSpace(n_nodes=3).sample(np.random.default_rng(0))
+    with pytest.raises(InvalidArchitectureError, match="has 3 edges"):
+        CellSpace().draw(arch)
+
+
+def test_malformed_diagrams_are_refused():
+    nodes = (DiagramNode("a", "io"), DiagramNode("b", "io"))
+    with pytest.raises(InvalidParameterError, match="earlier node to a later one"):
+        Diagram(nodes, (DiagramEdge(1, 0),))
+    with pytest.raises(InvalidParameterError, match="earlier node to a later one"):
+        Diagram(nodes, (DiagramEdge(0, 2),))
+    with pytest.raises(InvalidParameterError, match="at least one DiagramNode"):
+        Diagram(())
+    with pytest.raises(InvalidParameterError, match="DiagramNode"):
+        Diagram(("a",))  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="'io', 'op', 'point'"):
+        DiagramNode("x", "box")  # type: ignore[arg-type]
+
+
+def test_generic_text_forms():
+    nodes = (DiagramNode("a", "io"), DiagramNode("b"), DiagramNode("c", "io"))
+    assert diagram_text(Diagram(nodes, (DiagramEdge(0, 1), DiagramEdge(1, 2)))) == "a -> b -> c"
+    assert diagram_text(Diagram(nodes, (DiagramEdge(0, 2, "op"), DiagramEdge(0, 1)))) == "a -> c  op\na -> b"
+    assert diagram_text(Diagram(nodes)) == "(no edges)"
+    assert diagram_text(Diagram(nodes, text="mine")) == "mine"
 
 
 def test_ids_are_unique_per_drawing():
-    arch = ChainSpace(kind="mlp").make(layers=[["relu", 32]])
-    a, b = architecture_svg(arch), architecture_svg(arch)
+    space = ChainSpace(kind="mlp")
+    d = space.draw(space.make(layers=[["relu", 32]]))
+    a, b = diagram_svg(d), diagram_svg(d)
     ida = re.search(r'<marker id="([^"]+)"', a).group(1)
     idb = re.search(r'<marker id="([^"]+)"', b).group(1)
     assert ida != idb and f"url(#{ida})" in a
 
 
 def test_scale_changes_the_size_not_the_view_box():
-    arch = ChainSpace(kind="mlp").make(layers=[["relu", 32]])
-    big, small = ET.fromstring(architecture_svg(arch)), ET.fromstring(architecture_svg(arch, scale=0.5))
+    space = ChainSpace(kind="mlp")
+    d = space.draw(space.make(layers=[["relu", 32]]))
+    big, small = ET.fromstring(diagram_svg(d)), ET.fromstring(diagram_svg(d, scale=0.5))
     assert big.get("viewBox") == small.get("viewBox")
     assert float(small.get("width")) == pytest.approx(float(big.get("width")) / 2, abs=0.1)
 
