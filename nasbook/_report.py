@@ -1,18 +1,29 @@
 """``nasbook report``: execute a notebook with papermill and export a self-contained HTML.
 
-The HTML renders offline: require.js and the Jupyter widgets renderer are inlined from copies
-shipped with nasbook (see ``_report_assets/NOTICE.md``), CDN scripts are removed, images are
-embedded, and a provenance cell (nasbook version, date, parameters, every search's seed and
-space) is appended to the notebook before it runs.
+The HTML renders offline and makes no network request: require.js and the Jupyter widgets
+renderer are inlined from copies shipped with nasbook (see ``_report_assets/NOTICE.md``), the
+renderer only when an output shows a widget; BokehJS and Panel are loaded once, gzipped and
+unpacked in the browser, from the notebook's own ``inline=True`` copy or, for a notebook that
+loads them from a CDN, from the installed packages; Panel's CDN stylesheets become data: URLs
+of the installed files; remaining CDN tags are removed and images are embedded. A provenance
+cell (nasbook version, date, parameters, every search's seed and space) is appended to the
+notebook before it runs. The executed .ipynb written next to the HTML keeps every output but
+the ~3 MB library copy (the HTML has it).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import functools
+import gzip
+import importlib.metadata
+import importlib.util
 import json
 import platform
 import re
 import sys
+import urllib.parse
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -84,25 +95,226 @@ def _asset(name: str) -> str:
 
 
 _EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>", re.I)
+_EXTERNAL_LINK = re.compile(r"<link[^>]*\bhref=[\"']https?://[^\"']*[\"'][^>]*>", re.I)
+_JS_MIME = "application/javascript"
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# what hv.extension(), pn.extension(), hvplot and bokeh's output_notebook() publish to load BokehJS/Panel
+_LOAD_MIMES = ("application/vnd.holoviews_load.v0+json", "application/vnd.bokehjs_load.v0+json")
+_JS_URLS = re.compile(r"\b(const|var|let)\s+js_urls\s*=\s*(\[[^\]]*\]);")
+_BOKEH_CDN = re.compile(r"https://cdn\.bokeh\.org/bokeh/release/(bokeh(?:-[a-z]+)?)-(\d[\w.\-]*?)(\.min)?\.js$")
+_PANEL_CDN = re.compile(r"https://cdn\.holoviz\.org/panel/([\w.\-]+)/dist/([^\"'\s?#)]+)(?:\?[^\"'\s#)]*)?")
+_LOAD_RENDERER = re.compile(r"scriptElement\.src = widgetRendererSrc;\s*document\.body\.appendChild\(scriptElement\);")
+# what an inline=True loader carries: BokehJS and its bundles, Panel, and the ES module shim
+_CORE_LIBRARY = re.compile(r"cdn\.bokeh\.org/bokeh/release/bokeh-|/dist/panel(\.min)?\.js$|/es-module-shims[@.]")
+LIBRARY_JS_BYTES = 64 * 1024
+"""A loader output above this size carries a copy of the BokehJS/Panel libraries (``inline=True``)."""
+
+# defines nasbookInline(chunks): gunzip each base64 chunk in the browser and run them in order, each
+# as its own script (DecompressionStream: Chrome 80, Firefox 113, Safari 16.4); outputs that call it
+# are chained, so the libraries run before any later loader, exactly as they would in order
+_RUNNER = """<script>
+window.nasbookInline = function (chunks) {
+  function unpack(b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+  }
+  function run(code) {
+    return new Promise(function (resolve) {
+      var s = document.createElement("script");
+      s.src = URL.createObjectURL(new Blob([code], {type: "text/javascript"}));
+      s.onload = s.onerror = function () { URL.revokeObjectURL(s.src); resolve(); };
+      document.head.appendChild(s);
+    });
+  }
+  window.nasbookInlineDone = chunks.reduce(function (done, b64) {
+    return done.then(function () { return unpack(b64); }).then(run);
+  }, window.nasbookInlineDone || Promise.resolve());
+};
+</script>"""
+
+
+def _packed(code: str) -> str:
+    return base64.b64encode(gzip.compress(code.encode("utf-8"), compresslevel=9, mtime=0)).decode("ascii")
+
+
+@functools.cache
+def _packed_asset(name: str) -> str:
+    return _packed(_asset(name))
+
+
+def _inline_call(chunks: list[str]) -> str:
+    return "nasbookInline([" + ",".join(f'"{c}"' for c in chunks) + "]);"
+
+
+def _package_dir(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    return Path(spec.origin).parent if spec is not None and spec.origin else None
+
+
+def _installed_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _local_copy(url: str) -> Path | None:
+    """The installed file a bokeh/panel CDN URL points at, when the versions match; else None."""
+    url = urllib.parse.unquote(url)
+    m = _BOKEH_CDN.match(url)
+    if m and m.group(2) == _installed_version("bokeh") and (root := _package_dir("bokeh")):
+        path = root / "server" / "static" / "js" / f"{m.group(1)}{m.group(3) or ''}.js"
+        return path if path.is_file() else None
+    m = _PANEL_CDN.fullmatch(url)
+    if m and m.group(1) == _installed_version("panel") and (root := _package_dir("panel")):
+        path = (root / "dist" / m.group(2)).resolve()
+        return path if path.is_file() and (root / "dist").resolve() in path.parents else None
+    return None
+
+
+def _loader_js(output: Any) -> str | None:
+    """The JavaScript of an output that loads BokehJS/Panel, or None for any other output."""
+    data = output.get("data", {})
+    if output.get("output_type") not in ("display_data", "execute_result"):
+        return None
+    for mime in _LOAD_MIMES:
+        if mime in data:
+            js = data.get(_JS_MIME, data[mime])
+            return js if isinstance(js, str) else None
+    return None
+
+
+def _cdn_urls(js: str) -> list[str]:
+    m = _JS_URLS.search(js)
+    if not m:
+        return []
+    try:
+        urls = json.loads(m.group(2))
+    except json.JSONDecodeError:
+        return []
+    return [u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))]
+
+
+def offline_notebook(nb: Any) -> Any:
+    """A copy of an executed notebook, ready for an HTML that loads nothing from the network.
+
+    - empty outputs (Panel publishes some) are dropped: they show nothing and nbconvert warns;
+    - BokehJS/Panel is loaded once: later copies of a loader and CDN reloads (hvplot re-runs
+      ``hv.extension()`` in every cell that plots) are dropped once the libraries are on the page;
+    - the loader that carries the libraries is gzipped and unpacked in the browser, and a loader
+      that fetches them from a CDN gets the installed packages' copies instead (same versions only);
+    - widget state that no output displays is dropped, and with it the widget renderer.
+    """
+    import copy
+    import warnings
+
+    nb = copy.deepcopy(nb)
+    seen: set[str] = set()
+    loaded: set[str] = set()  # CDN URLs whose libraries are on the page
+    inline = False  # a loader with its own copy of BokehJS/Panel ran
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") in ("display_data", "execute_result") and not out.get("data"):
+                continue
+            js = _loader_js(out)
+            if js is not None:
+                if js in seen:
+                    continue
+                seen.add(js)
+                cdn = _cdn_urls(js)
+                new = [u for u in cdn if u not in loaded and not (inline and _CORE_LIBRARY.search(u))]
+                if cdn and not new and (inline or loaded):
+                    continue  # a reload of libraries already on the page
+                chunks = None
+                if new:
+                    local = [_local_copy(u) for u in new]
+                    missing = [u for u, path in zip(new, local) if path is None]
+                    if missing:
+                        warnings.warn(f"nasbook report: no installed copy of {missing[0]} (versions differ?); "
+                                      "the HTML report loads it from the network.", stacklevel=3)
+                    else:
+                        body = _JS_URLS.sub(lambda m: f"{m.group(1)} js_urls = [];", js, count=1)
+                        chunks = [_packed(path.read_text(encoding="utf-8")) for path in local if path] + [_packed(body)]
+                        loaded.update(new)
+                elif not cdn and len(js) > LIBRARY_JS_BYTES:
+                    chunks = [_packed(js)]
+                    inline = True
+                if chunks is not None:
+                    out["data"] = {_JS_MIME: _inline_call(chunks)}
+            kept.append(out)
+        cell["outputs"] = kept
+    views = any(_WIDGET_VIEW in out.get("data", {}) for c in nb.cells if c.cell_type == "code" for out in c.outputs)
+    if not views:
+        # widget state but no output shows a widget (a progress bar replaced by its final HTML):
+        # without the state, nbconvert leaves out the 3.6 MB widget renderer that would draw nothing
+        nb.metadata.pop("widgets", None)
+    return nb
+
+
+def _panel_css_as_data(match: re.Match[str]) -> str:
+    path = _local_copy(match.group(0)) if match.group(2).endswith(".css") else None
+    if path is None:
+        return match.group(0)
+    return "data:text/css;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def slim_notebook(nb: Any, html_name: str) -> Any:
+    """The executed notebook to keep next to the HTML: library copies in loader outputs removed.
+
+    ``hv.extension('bokeh', inline=True)`` puts BokehJS and Panel (~3 MB, twice: as JavaScript and
+    as HoloViews' load mimetype) into the notebook. Jupyter does not run a notebook's JavaScript
+    until it is trusted or re-run, and the HTML report carries the libraries, so the .ipynb keeps a
+    note in their place; every other output is kept as executed.
+    """
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            js = _loader_js(out)
+            if js is not None and len(js) > LIBRARY_JS_BYTES:
+                note = (f"[nasbook report: the {len(js) / 1e6:.1f} MB copy of BokehJS/Panel that was here is in "
+                        f"{html_name}; run this cell again to draw the plots in Jupyter]")
+                out["data"] = {"text/plain": note}
+                out["metadata"] = {}
+    return nb
 
 
 def offline_html(body: str, require_url: str, renderer_url: str) -> str:
-    """Inline require.js and the widget renderer; drop every remaining CDN script."""
-    body = body.replace(f'<script src="{require_url}"></script>', "<script>" + _asset("require.js") + "</script>")
-    marker = f"'{renderer_url}'"
-    if marker in body:
-        # nbconvert's snippet loads the renderer by setting scriptElement.src: point it at a Blob
-        # URL of the inlined code (a text/plain script is not executed by itself), so it loads
-        # asynchronously exactly as from a CDN
-        body = body.replace(
-            "scriptElement.src = widgetRendererSrc;",
-            "scriptElement.src = URL.createObjectURL(new Blob([document.getElementById('nasbook-widget-renderer').text], "
-            "{type: 'text/javascript'}));",
-        )
-        # the LAST </body>: plot libraries' inlined JavaScript may contain the string itself
-        head, sep, tail = body.rpartition("</body>")
-        body = head + '<script type="text/plain" id="nasbook-widget-renderer">' + _asset("embed-amd.js") + "</script>\n" + sep + tail
-    return _EXTERNAL_SCRIPT.sub("", body)
+    """Inline require.js and the widget renderer, point Panel's CSS at local copies, drop CDN tags."""
+    body = body.replace(f'<script src="{require_url}"></script>',
+                        "<script>" + _asset("require.js") + "</script>\n" + _RUNNER, 1)
+    if _RUNNER not in body:  # a template without require.js: the runner still goes first in <head>
+        body = body.replace("<head>", "<head>\n" + _RUNNER, 1)
+    if f"'{renderer_url}'" in body:
+        # nbconvert's snippet loads the renderer by setting scriptElement.src after DOMContentLoaded:
+        # unpack the gzipped copy instead (asynchronously, as a CDN script would load)
+        body, n = _LOAD_RENDERER.subn(lambda _: _inline_call([_packed_asset("embed-amd.js")]), body, count=1)
+        if n != 1:
+            raise NasbookError("nasbook report: this nbconvert's widget snippet is not the one nasbook knows how to "
+                               "make offline; pin nbconvert<8 or report the versions at nasbook's issue tracker.")
+    body = _PANEL_CDN.sub(_panel_css_as_data, body)
+    return _EXTERNAL_LINK.sub("", _EXTERNAL_SCRIPT.sub("", body))
+
+
+def _kernel_config() -> Any:
+    """Encrypt the kernel's local TCP sockets (CurveZMQ) where the kernel supports it.
+
+    ipykernel 7 warns on stderr that a kernel "is running over TCP without encryption" otherwise;
+    ``transport_encryption='auto'`` provisions keys only for kernelspecs that declare support.
+    """
+    import zmq
+    from jupyter_client.manager import KernelManager
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve") and "transport_encryption" in KernelManager.class_trait_names():
+        config.KernelManager.transport_encryption = "auto"
+    return config
 
 
 def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = None, out_dir: str | Path = "reports",
@@ -146,7 +358,7 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
     try:
         pm.execute_notebook(
             str(staged), str(ipynb), parameters=parameters, cwd=str(out.resolve()),
-            kernel_name=kernel_name, progress_bar=False, execution_timeout=timeout_s,
+            kernel_name=kernel_name, progress_bar=False, execution_timeout=timeout_s, config=_kernel_config(),
         )
     except pm.PapermillExecutionError as exc:
         raise NasbookError(f"nasbook report: {src.name} failed in cell {exc.cell_index}: {exc.ename}: {exc.evalue} "
@@ -158,12 +370,12 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
         "version": __version__, "parameters": parameters, "source": str(src),
         "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(), "python": sys.version.split()[0],
     }
-    nbformat.write(executed, ipynb)
     exporter = HTMLExporter(template_name="lab", embed_images=True)
     require_url = exporter.require_js_url
     renderer_url = "nasbook-inline-widget-renderer.js"
     exporter.widget_renderer_url = renderer_url
-    body, _ = exporter.from_notebook_node(executed)
+    body, _ = exporter.from_notebook_node(offline_notebook(executed))
     html_path = out / f"{src.stem}.html"
     html_path.write_text(offline_html(body, require_url, renderer_url), encoding="utf-8")
+    nbformat.write(slim_notebook(executed, html_path.name), ipynb)
     return ipynb, html_path

@@ -1,18 +1,67 @@
 """`nasbook report`: papermill execution plus an HTML that renders offline."""
 
+import base64
+import gzip
+import importlib.metadata
 import json
 import re
 import shutil
-import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from nasbook._errors import InvalidParameterError, NasbookError
-from nasbook._report import make_report, parse_value
+from nasbook._report import LIBRARY_JS_BYTES, make_report, offline_notebook, parse_value, slim_notebook
 from nasbook.cli import main
 
 pytest.importorskip("papermill")
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+HV_LOAD = "application/vnd.holoviews_load.v0+json"
+
+
+def _open_offline(html, wait_for):
+    """Open ``html`` in headless Chromium with every non-local request refused.
+
+    Returns the URLs of the refused requests and, per CSS selector in ``wait_for`` (matched
+    through shadow roots), how many elements with a size are drawn once the page has settled.
+    """
+    if CHROMIUM is None:
+        pytest.skip("no chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    refused = []
+
+    def route(r):
+        if r.request.url.startswith(LOCAL_SCHEMES):
+            r.continue_()
+        else:
+            refused.append(r.request.url)
+            r.abort()
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.route("**/*", route)
+            page.goto(html.as_uri(), wait_until="load")
+            drawn = {}
+            for selector, n in wait_for.items():
+                try:  # locators pierce open shadow roots (Bokeh draws inside them)
+                    page.locator(selector).nth(n - 1).wait_for(state="visible", timeout=20_000)
+                except sync_api.TimeoutError:
+                    pass
+            page.wait_for_timeout(500)  # late requests (stylesheets of the last plot) still get recorded
+            for selector in wait_for:
+                boxes = [page.locator(selector).nth(i).bounding_box() for i in range(page.locator(selector).count())]
+                drawn[selector] = sum(1 for b in boxes if b and b["width"] > 20 and b["height"] > 10)
+        finally:
+            browser.close()
+    return refused, drawn
 
 
 def _notebook(path, body):
@@ -26,36 +75,113 @@ def _notebook(path, body):
 
 
 @pytest.mark.notebook
-def test_report_is_self_contained_and_records_provenance(tmp_path):
+def test_report_is_self_contained_and_records_provenance(tmp_path, capfd):
     nb = _notebook(tmp_path / "demo.ipynb", [
         "import ipywidgets as w\nw.IntSlider(value=budget)",
         "import holoviews as hv\nhv.extension('bokeh', inline=True, logo=False)\nhv.Curve([1, 3, 2])",
+        # hvplot re-runs hv.extension() in every cell that imports it: a CDN reload of BokehJS each time
+        "import hvplot.pandas\nimport pandas as pd\npd.DataFrame({'x': [1, 2, 3]}).hvplot.scatter('x', 'x')",
         "import nasbook\nfrom nasbook.tasks import NasBenchGraph\n"
         "s = nasbook.Search(NasBenchGraph('cora'), budget=budget, seed=seed, storage=':memory:', name=name).run()\ns",
     ])
     ipynb, html = make_report(nb, {"budget": 7, "name": "<b>x</b>"}, tmp_path / "out")
+    err = capfd.readouterr().err
+    assert "IPKernelApp" not in err and "is not able to be represented" not in err, err
     executed = nbformat.read(ipynb, as_version=4)
     assert executed.metadata["nasbook"]["parameters"] == {"budget": 7, "name": "<b>x</b>"}
     text = html.read_text()
     assert not re.search(r"<script[^>]*src=[\"']https?://", text), "a script still loads from the network"
     assert "application/vnd.jupyter.widget-state+json" in text  # widget state saved by papermill
-    assert "nasbook-widget-renderer" in text and "requirejs" in text  # renderer and require.js inlined
+    assert "nasbookInline(" in text and "requirejs" in text  # renderer, BokehJS and require.js inlined
     assert "Report provenance" in text and "seed" in text and "GraphSpace" in text
     assert "&lt;b&gt;x&lt;/b&gt;" in text and "<b>x</b>" not in text.split("Report provenance")[1][:5000]
     prov = [c for c in executed.cells if "nasbook-provenance" in c.metadata.get("tags", [])]
     assert prov and "budget" in json.dumps(prov[0]["outputs"])
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        return
-    # open it offline in a real browser: the widget and the Bokeh plot must be drawn by their JS
-    dom = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=15000", "--dump-dom", html.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    ).stdout
-    assert re.search(r'class="lm-Widget[^"]*widget-slider', dom), "the ipywidgets slider was not rendered"
-    assert 'class="bk-' in dom and 'class="bk-' not in text, "the Bokeh plot was not rendered"
+    # the executed notebook is not a second copy of the libraries
+    assert ipynb.stat().st_size < 1_000_000 and "bokeh.min.js" not in ipynb.read_text()
+    # open it offline in a real browser: the widget and both Bokeh plots are drawn, nothing is fetched
+    refused, drawn = _open_offline(html, {".widget-slider": 1, ".bk-Canvas": 2})
+    assert refused == [], f"{len(refused)} network requests: {refused[:5]}"
+    assert drawn[".widget-slider"] == 1, "the ipywidgets slider was not rendered"
+    assert drawn[".bk-Canvas"] == 2, "the Bokeh plots were not rendered"
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_quickstart_report_is_small_quiet_offline_and_reruns_in_place(tmp_path, capfd):
+    from nasbook.storage import open_storage
+
+    out = tmp_path / "reports"
+    for _ in range(2):  # the README's main job, run twice into the same directory
+        assert main(["report", str(ROOT / "notebooks" / "quickstart.ipynb"), "-o", str(out), "-p", "budget", "30"]) == 0
+    err = capfd.readouterr().err
+    assert "IPKernelApp" not in err and "without encryption" not in err, err
+    assert "is not able to be represented" not in err, err
+    store = open_storage(out / "quickstart.db")
+    try:
+        assert store.search_names() == ["quickstart"]  # re-running replaced the search, did not add one
+    finally:
+        store.close()
+    html, ipynb = out / "quickstart.html", out / "quickstart.ipynb"
+    size = html.stat().st_size
+    assert size <= 3_000_000, f"the HTML report is {size / 1e6:.1f} MB"
+    assert ipynb.stat().st_size < size / 2, "the executed notebook is a second copy of the report"
+    assert sum(f.stat().st_size for f in out.iterdir()) < 1.5 * size
+    refused, drawn = _open_offline(html, {".bk-Canvas": 3, ".nasbook-monitor": 1})
+    assert refused == [], f"{len(refused)} network requests: {refused[:5]}"
+    assert drawn[".bk-Canvas"] == 3, "the three Bokeh plots were not all drawn"
+    assert drawn[".nasbook-monitor"] == 1, "the search's progress display is missing"
+
+
+def _load_output(js):
+    return nbformat.v4.new_output("display_data", data={"application/javascript": js, HV_LOAD: js})
+
+
+def _unpack(call):
+    return [gzip.decompress(base64.b64decode(c)).decode() for c in re.findall(r'"([A-Za-z0-9+/=]+)"', call)]
+
+
+def test_offline_notebook_loads_bokeh_once_from_local_copies():
+    bokeh = importlib.metadata.version("bokeh")
+    cdn = f'(function(root) {{ const js_urls = ["https://cdn.bokeh.org/bokeh/release/bokeh-{bokeh}.min.js"]; }})(window);'
+    inline = "/* BokehJS */" + "x" * LIBRARY_JS_BYTES
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    first, second = nbformat.v4.new_code_cell("a"), nbformat.v4.new_code_cell("b")
+    first.outputs = [_load_output(cdn), nbformat.v4.new_output("display_data", data={}), _load_output(cdn)]
+    second.outputs = [_load_output(cdn.replace("})", "/* reload */})")), _load_output(inline),
+                      nbformat.v4.new_output("stream", text="kept")]
+    panel = importlib.metadata.version("panel")
+    extra = f"https://cdn.holoviz.org/panel/{panel}/dist/bundled/katex/katex@0.16.22/dist/contrib/auto-render.min.js"
+    third = nbformat.v4.new_code_cell("c")  # an extension (pn.extension('katex')) after the inline libraries
+    third.outputs = [_load_output(f'const js_urls = ["{cdn.split(chr(34))[1]}", "{extra}"]; /* katex */')]
+    nb.cells = [first, second, third]
+    off = offline_notebook(nb)
+    a, b, c = (cell.outputs for cell in off.cells)
+    assert len(a) == 1 and len(b) == 2  # the empty output, the copy and the CDN reload are gone
+    katex = _unpack(c[0]["data"]["application/javascript"])  # only what is new is added: not BokehJS again
+    assert len(katex) == 2 and "renderMathInElement" in katex[0] and "js_urls = []" in katex[1]
+    code = _unpack(a[0]["data"]["application/javascript"])
+    assert code[0].startswith(Path(importlib.metadata.distribution("bokeh").locate_file(
+        "bokeh/server/static/js/bokeh.min.js")).read_text()[:200])  # the installed BokehJS, not a download
+    assert "js_urls = []" in code[1] and "https://" not in code[1]
+    assert _unpack(b[0]["data"]["application/javascript"]) == [inline] and b[1]["text"] == "kept"
+    assert "widgets" not in off.metadata  # no output shows a widget: no renderer
+    assert nb.cells[0].outputs[0]["data"]["application/javascript"] == cdn  # the original is untouched
+    slim = slim_notebook(nb, "r.html")
+    assert slim.cells[1].outputs[1]["data"] == {"text/plain": slim.cells[1].outputs[1]["data"]["text/plain"]}
+    assert "r.html" in slim.cells[1].outputs[1]["data"]["text/plain"] and slim.cells[0].outputs[0]["data"][HV_LOAD] == cdn
+
+
+def test_offline_notebook_keeps_a_cdn_loader_it_has_no_copy_of():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("a")
+    cdn = 'const js_urls = ["https://cdn.bokeh.org/bokeh/release/bokeh-0.0.1.min.js"];'
+    cell.outputs = [_load_output(cdn)]
+    nb.cells = [cell]
+    with pytest.warns(UserWarning, match=r"no installed copy of https://cdn\.bokeh\.org/.*bokeh-0\.0\.1"):
+        off = offline_notebook(nb)
+    assert off.cells[0].outputs[0]["data"]["application/javascript"] == cdn
 
 
 @pytest.mark.notebook
