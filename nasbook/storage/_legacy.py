@@ -59,15 +59,15 @@ class LegacyStorageMethods:
 
     def commit_trial(self, search_id: int, values: tuple[Any, ...]) -> None:
         """Deprecated: removed when the loop moves to add_trial. Insert a row given in TRIAL_COLUMNS order."""
-        from nasbook.storage._sql import _INSERT_SQL
+        from nasbook.storage._sql import _INSERT
 
-        self._write_trial(_INSERT_SQL, self._legacy_values(search_id, values))
+        self._write_trial(_INSERT, self._legacy_values(search_id, values))
 
     def finish_trial(self, search_id: int, values: tuple[Any, ...]) -> None:
         """Deprecated: removed when the loop moves to add_trial (use update_trial)."""
-        from nasbook.storage._sql import _UPDATE_SQL
+        from nasbook.storage._sql import _UPDATE
 
-        self._write_trial(_UPDATE_SQL, self._legacy_values(search_id, values))
+        self._write_trial(_UPDATE, self._legacy_values(search_id, values))
 
     def iter_trials(self, search_id: int) -> Iterator[TrialRow]:
         """Deprecated: removed when the loop moves to add_trial (use load_trials)."""

@@ -12,10 +12,12 @@ exception set by SQLite itself: a REAL column has no NaN, so a NaN ``value`` rea
 
 from __future__ import annotations
 
+import operator
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -46,11 +48,35 @@ if TYPE_CHECKING:
     from nasbook.trial import Trial
 
 _COLS = ("search_id", *TRIAL_COLUMNS)
-#: one SQL text per write, named parameters: run raw on SQLite's DBAPI (the hot path), via sa.text elsewhere
-_INSERT_SQL = "INSERT INTO nasbook_trials ({}) VALUES ({})".format(", ".join(_COLS), ", ".join(f":{c}" for c in _COLS))
-_UPDATE_SQL = "UPDATE nasbook_trials SET {} WHERE search_id = :search_id AND number = :number".format(
-    ", ".join(f"{c} = :{c}" for c in TRIAL_COLUMNS if c != "number")
-)
+_SET_COLS = tuple(c for c in TRIAL_COLUMNS if c != "number")
+
+
+@dataclass(frozen=True)
+class _Write:
+    """One write statement, from one column list, in two forms: named parameters for ``sa.text`` (any
+    database), and ``?`` placeholders plus an itemgetter for SQLite's DBAPI (the hot path: positional
+    parameters bind in about half the time of named ones)."""
+
+    named: str
+    qmark: str
+    order: Callable[[dict[str, Any]], tuple[Any, ...]]
+
+
+def _insert_stmt() -> _Write:
+    head = f"INSERT INTO nasbook_trials ({', '.join(_COLS)}) VALUES "
+    return _Write(head + f"({', '.join(':' + c for c in _COLS)})", head + f"({', '.join('?' * len(_COLS))})",
+                  operator.itemgetter(*_COLS))
+
+
+def _update_stmt() -> _Write:
+    where, params = " WHERE search_id = {} AND number = {}", (*_SET_COLS, "search_id", "number")
+    head = "UPDATE nasbook_trials SET "
+    return _Write(head + ", ".join(f"{c} = :{c}" for c in _SET_COLS) + where.format(":search_id", ":number"),
+                  head + ", ".join(f"{c} = ?" for c in _SET_COLS) + where.format("?", "?"),
+                  operator.itemgetter(*params))
+
+
+_INSERT, _UPDATE = _insert_stmt(), _update_stmt()
 _SELECT_SQL = "SELECT {} FROM nasbook_trials WHERE search_id = :search_id ORDER BY number".format(", ".join(TRIAL_COLUMNS))
 _SEARCH_COLS = "id, name, created_at, nasbook_version, state, config, elapsed_s"
 _UNFINISHED = ("running", "queued")
@@ -154,7 +180,7 @@ class Storage(LegacyStorageMethods):
             raise self._wrap(exc) from None
         return rows
 
-    def _write(self, sql: str, params: dict[str, Any]) -> int:
+    def _write(self, stmt: _Write, params: dict[str, Any]) -> int:
         """Run one write statement and COMMIT (durable on return); the number of rows it touched."""
         conn = self.conn
         if self._sqlite and not conn.in_transaction():
@@ -162,14 +188,14 @@ class Storage(LegacyStorageMethods):
             # (no statement compilation: about half the per-trial cost)
             dbapi: Any = conn.connection.dbapi_connection
             try:
-                n = dbapi.execute(sql, params).rowcount
+                n = dbapi.execute(stmt.qmark, stmt.order(params)).rowcount
                 dbapi.commit()
             except BaseException:
                 dbapi.rollback()
                 raise
             return int(n)
         try:
-            n = conn.execute(sa.text(sql), params).rowcount
+            n = conn.execute(sa.text(stmt.named), params).rowcount
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -284,21 +310,21 @@ class Storage(LegacyStorageMethods):
         """
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
-        self._write_trial(_INSERT_SQL, values)
+        self._write_trial(_INSERT, values)
 
     def update_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None) -> None:
         """Overwrite the stored row of ``trial.number`` (RUNNING -> COMPLETE, RUNNING -> QUEUED, ...) and COMMIT."""
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
-        if self._write_trial(_UPDATE_SQL, values) == 0:
+        if self._write_trial(_UPDATE, values) == 0:
             raise StorageError(
                 f"trial {trial.number} of search {self._search_name(search_id)!r} is not stored in {self.label!r}, "
                 "so it cannot be updated; store it first with add_trial."
             )
 
-    def _write_trial(self, sql: str, values: dict[str, Any]) -> int:
+    def _write_trial(self, stmt: _Write, values: dict[str, Any]) -> int:
         try:
-            return self._write(sql, values)
+            return self._write(stmt, values)
         except (IntegrityError, sqlite3.IntegrityError) as exc:
             text = str(getattr(exc, "orig", exc))
             if "FOREIGN KEY" in text.upper():

@@ -1,4 +1,4 @@
-"""Public test helpers: the strategy contract suite, a toy task, hypothesis strategies.
+"""Public test helpers: the strategy and storage contract suites, a toy task, hypothesis strategies.
 
 Subclass :class:`StrategyContract` to check a strategy of your own (needs pytest)::
 
@@ -10,7 +10,7 @@ Subclass :class:`StrategyContract` to check a strategy of your own (needs pytest
 
 from nasbook.testing._toy import ToyTask
 
-__all__ = ["StrategyContract", "ToyTask", "architectures"]
+__all__ = ["StorageContract", "StrategyContract", "ToyTask", "architectures"]
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
@@ -19,6 +19,10 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
         from nasbook.testing._contract import StrategyContract
 
         return StrategyContract
+    if name == "StorageContract":
+        from nasbook.testing._storage_contract import StorageContract
+
+        return StorageContract
     if name == "architectures":
         from nasbook.testing._hypothesis import architectures
 
