@@ -28,9 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import describe_machine, describe_package, format_table, median, metadata, write_json
-
 import numpy as np
+from _common import describe_machine, describe_package, format_table, median, metadata, write_json
 
 from nasbook.space import GraphSpace
 from nasbook.storage import Storage

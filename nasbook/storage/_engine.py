@@ -81,7 +81,8 @@ def resolve(storage: Any, *, create: bool) -> Target:
         return _sqlite_file(Path(storage).expanduser(), storage, create)
     try:
         url = make_url(storage)
-    except sa.exc.ArgumentError:
+        url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
+    except (sa.exc.ArgumentError, ValueError):
         raise InvalidParameterError(
             f"storage={_mask_raw(storage)!r} is not a usable database URL: it cannot be parsed. Give {_URL_HELP}."
         ) from None

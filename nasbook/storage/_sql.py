@@ -41,7 +41,7 @@ from nasbook.storage._records import (
     search_record,
     trial_values,
 )
-from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, init_schema, searches, trials
+from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, dumps, init_schema, searches, trials
 
 if TYPE_CHECKING:
     from nasbook.space import SearchSpace
@@ -221,6 +221,7 @@ class Storage(LegacyStorageMethods):
             raise InvalidParameterError(f"a search name must be a non-empty string; got {name!r}.")
         if not isinstance(config, dict):
             raise InvalidParameterError(f"a search config must be a dict; got {type(config).__name__}.")
+        _check_json(config, f"the config of search {name!r}")
         try:
             res = self.conn.execute(searches.insert().values(
                 name=name, created_at=time.time(), nasbook_version=__version__, state="created",
@@ -233,9 +234,6 @@ class Storage(LegacyStorageMethods):
                 f"A search named {name!r} already exists in {self.label!r}. Resume it with "
                 f"nasbook.load_search({name!r}, storage={self.label!r}), or pick another name."
             ) from None
-        except (TypeError, ValueError) as exc:
-            self._rollback_quietly()
-            raise InvalidParameterError(f"the config of search {name!r} cannot be stored as JSON: {exc}") from None
         except (DatabaseError, OperationalError) as exc:
             self._rollback_quietly()
             raise self._wrap(exc) from None
@@ -288,6 +286,7 @@ class Storage(LegacyStorageMethods):
         if config is not None:
             if not isinstance(config, dict):
                 raise InvalidParameterError(f"a search config must be a dict; got {type(config).__name__}.")
+            _check_json(config, f"the config of search id {search_id}")
             values["config"] = config
         if elapsed_s is not None:
             values["elapsed_s"] = float(elapsed_s)
@@ -399,6 +398,13 @@ class Storage(LegacyStorageMethods):
         except (DatabaseError, OperationalError) as exc:
             self._rollback_quietly()
             raise self._wrap(exc) from None
+
+
+def _check_json(obj: Any, what: str) -> None:
+    try:
+        dumps(obj)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidParameterError(f"{what} cannot be stored as JSON: {exc}") from None
 
 
 def open_storage(storage: Storage | str | os.PathLike[str] | None, *, create: bool = True) -> Storage:
