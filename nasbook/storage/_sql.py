@@ -385,7 +385,7 @@ class Storage(LegacyStorageMethods):
     def renew_lease(self, search_id: int, owner: str) -> None:
         """Heartbeat. SearchLockedError if ``owner`` no longer holds the lease (taken over or released)."""
         _lease.check_args(owner)
-        self._lease_call(_lease.renew, search_id, owner, self._names.get(search_id) or f"id {search_id}")
+        self._lease_call(_lease.renew, search_id, owner, self._search_name)
 
     def release_lease(self, search_id: int, owner: str) -> None:
         """Give the search up (no error if ``owner`` does not hold it)."""
