@@ -7,7 +7,9 @@ driver errors pass through :meth:`Target.scrub`.
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,7 +83,8 @@ def resolve(storage: Any, *, create: bool) -> Target:
         return _sqlite_file(Path(storage).expanduser(), storage, create)
     try:
         url = make_url(storage)
-    except sa.exc.ArgumentError:
+        url.port  # noqa: B018 - a port that is not a number fails here, not at connect time
+    except (sa.exc.ArgumentError, ValueError):
         raise InvalidParameterError(
             f"storage={_mask_raw(storage)!r} is not a usable database URL: it cannot be parsed. Give {_URL_HELP}."
         ) from None
@@ -128,7 +131,18 @@ def _sqlite_file(path: Path, label: str, create: bool) -> Target:
 
 def _sqlite_pragmas(dbapi_con: Any, _record: Any) -> None:
     dbapi_con.execute("PRAGMA busy_timeout=10000")  # first: switching to WAL may wait for another opener
-    dbapi_con.execute("PRAGMA journal_mode=WAL")
+    # Switching a new file to WAL needs a moment alone with it. While another process creates the tables
+    # SQLite can answer "database is locked" at once, without calling the busy handler (20 processes
+    # opening one new file hit it): retry for up to the busy timeout.
+    deadline = time.monotonic() + 10.0
+    while True:
+        try:
+            dbapi_con.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01 + 0.04 * random.random())  # jittered: the openers do not retry in lockstep
     dbapi_con.execute("PRAGMA synchronous=NORMAL")
     dbapi_con.execute("PRAGMA foreign_keys=ON")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +110,7 @@ def acquire(conn: sa.Connection, search_id: int, owner: str, ttl_s: float, name:
     raise locked_error(name, holder(conn, search_id), ttl_s)
 
 
-def renew(conn: sa.Connection, search_id: int, owner: str, name: str) -> None:
+def renew(conn: sa.Connection, search_id: int, owner: str, name_of: Callable[[int], str]) -> None:
     res = conn.execute(
         leases.update().where(_L.search_id == search_id, _L.owner == owner).values(heartbeat_at=time.time())
     )
@@ -117,7 +118,7 @@ def renew(conn: sa.Connection, search_id: int, owner: str, name: str) -> None:
     if res.rowcount != 1:
         h = holder(conn, search_id)
         conn.commit()
-        raise locked_error(name, h)
+        raise locked_error(name_of(search_id), h)
 
 
 def release(conn: sa.Connection, search_id: int, owner: str) -> None:

@@ -7,7 +7,7 @@ RecursionError, KeyError or ValueError.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,15 +56,10 @@ class SearchRecord:
             )
         return value
 
-    def __iter__(self) -> Iterator[Any]:
-        # deprecated: removed when the loop moves to add_trial (old `id, config, state, elapsed = get_search(..)`)
-        return iter((self.id, self.config, self.state, self.elapsed_s))
 
 
 # -- writing ---------------------------------------------------------------------------------------------
-def _json_field(trial: Trial, name: str, value: Any, empty: str) -> str:
-    if not value:
-        return empty
+def _json_field(trial: Trial, name: str, value: Any) -> str:
     try:
         return dumps(value)
     except (TypeError, ValueError, RecursionError) as exc:
@@ -73,23 +68,24 @@ def _json_field(trial: Trial, name: str, value: Any, empty: str) -> str:
 
 def trial_values(trial: Trial, tell_seq: int | None) -> dict[str, Any]:
     """The trial's row by column name, JSON columns already dumped: the one place a Trial becomes a row."""
+    metrics, attrs, curves, lineage = trial.metrics, trial.attrs, trial.curves, trial.lineage
     return {
         "number": trial.number,
         "state": trial.state.value,
         "arch_id": trial.arch.id,
         "arch": trial.arch.to_json(),
         "value": trial.value,
-        "metrics": _json_field(trial, "metrics", trial.metrics, "{}"),
-        "attrs": _json_field(trial, "attrs", trial.attrs, "{}"),
+        "metrics": _json_field(trial, "metrics", metrics) if metrics else "{}",
+        "attrs": _json_field(trial, "attrs", attrs) if attrs else "{}",
         "epochs": trial.epochs,
         "n_told_before": trial.n_told_before,
         "tell_seq": tell_seq,
         "started_at": trial.started_at,
         "finished_at": trial.finished_at,
         "reason": trial.reason,
-        "curves": _json_field(trial, "curves", trial.curves, "{}"),
+        "curves": _json_field(trial, "curves", curves) if curves else "{}",
         "parent": trial.parent,
-        "lineage": _json_field(trial, "lineage", list(trial.lineage), "[]"),
+        "lineage": _json_field(trial, "lineage", list(lineage)) if lineage else "[]",
     }
 
 

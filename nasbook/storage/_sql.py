@@ -12,10 +12,12 @@ exception set by SQLite itself: a REAL column has no NaN, so a NaN ``value`` rea
 
 from __future__ import annotations
 
+import operator
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,7 +32,6 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.storage import _engine, _lease
-from nasbook.storage._legacy import LegacyStorageMethods
 from nasbook.storage._records import (
     Damaged,
     SearchRecord,
@@ -39,24 +40,48 @@ from nasbook.storage._records import (
     search_record,
     trial_values,
 )
-from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, init_schema, searches, trials
+from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, dumps, init_schema, searches, trials
 
 if TYPE_CHECKING:
     from nasbook.space import SearchSpace
     from nasbook.trial import Trial
 
 _COLS = ("search_id", *TRIAL_COLUMNS)
-#: one SQL text per write, named parameters: run raw on SQLite's DBAPI (the hot path), via sa.text elsewhere
-_INSERT_SQL = "INSERT INTO nasbook_trials ({}) VALUES ({})".format(", ".join(_COLS), ", ".join(f":{c}" for c in _COLS))
-_UPDATE_SQL = "UPDATE nasbook_trials SET {} WHERE search_id = :search_id AND number = :number".format(
-    ", ".join(f"{c} = :{c}" for c in TRIAL_COLUMNS if c != "number")
-)
+_SET_COLS = tuple(c for c in TRIAL_COLUMNS if c != "number")
+
+
+@dataclass(frozen=True)
+class _Write:
+    """One write statement, from one column list, in two forms: named parameters for ``sa.text`` (any
+    database), and ``?`` placeholders plus an itemgetter for SQLite's DBAPI (the hot path: positional
+    parameters bind in about half the time of named ones)."""
+
+    named: str
+    qmark: str
+    order: Callable[[dict[str, Any]], tuple[Any, ...]]
+
+
+def _insert_stmt() -> _Write:
+    head = f"INSERT INTO nasbook_trials ({', '.join(_COLS)}) VALUES "
+    return _Write(head + f"({', '.join(':' + c for c in _COLS)})", head + f"({', '.join('?' * len(_COLS))})",
+                  operator.itemgetter(*_COLS))
+
+
+def _update_stmt() -> _Write:
+    where, params = " WHERE search_id = {} AND number = {}", (*_SET_COLS, "search_id", "number")
+    head = "UPDATE nasbook_trials SET "
+    return _Write(head + ", ".join(f"{c} = :{c}" for c in _SET_COLS) + where.format(":search_id", ":number"),
+                  head + ", ".join(f"{c} = ?" for c in _SET_COLS) + where.format("?", "?"),
+                  operator.itemgetter(*params))
+
+
+_INSERT, _UPDATE = _insert_stmt(), _update_stmt()
 _SELECT_SQL = "SELECT {} FROM nasbook_trials WHERE search_id = :search_id ORDER BY number".format(", ".join(TRIAL_COLUMNS))
 _SEARCH_COLS = "id, name, created_at, nasbook_version, state, config, elapsed_s"
 _UNFINISHED = ("running", "queued")
 
 
-class Storage(LegacyStorageMethods):
+class Storage:
     """A nasbook database: searches, their trials, and who is running each search.
 
     Parameters
@@ -154,7 +179,7 @@ class Storage(LegacyStorageMethods):
             raise self._wrap(exc) from None
         return rows
 
-    def _write(self, sql: str, params: dict[str, Any]) -> int:
+    def _write(self, stmt: _Write, params: dict[str, Any]) -> int:
         """Run one write statement and COMMIT (durable on return); the number of rows it touched."""
         conn = self.conn
         if self._sqlite and not conn.in_transaction():
@@ -162,14 +187,14 @@ class Storage(LegacyStorageMethods):
             # (no statement compilation: about half the per-trial cost)
             dbapi: Any = conn.connection.dbapi_connection
             try:
-                n = dbapi.execute(sql, params).rowcount
+                n = dbapi.execute(stmt.qmark, stmt.order(params)).rowcount
                 dbapi.commit()
             except BaseException:
                 dbapi.rollback()
                 raise
             return int(n)
         try:
-            n = conn.execute(sa.text(sql), params).rowcount
+            n = conn.execute(sa.text(stmt.named), params).rowcount
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -195,6 +220,7 @@ class Storage(LegacyStorageMethods):
             raise InvalidParameterError(f"a search name must be a non-empty string; got {name!r}.")
         if not isinstance(config, dict):
             raise InvalidParameterError(f"a search config must be a dict; got {type(config).__name__}.")
+        _check_json(config, f"the config of search {name!r}")
         try:
             res = self.conn.execute(searches.insert().values(
                 name=name, created_at=time.time(), nasbook_version=__version__, state="created",
@@ -207,9 +233,6 @@ class Storage(LegacyStorageMethods):
                 f"A search named {name!r} already exists in {self.label!r}. Resume it with "
                 f"nasbook.load_search({name!r}, storage={self.label!r}), or pick another name."
             ) from None
-        except (TypeError, ValueError) as exc:
-            self._rollback_quietly()
-            raise InvalidParameterError(f"the config of search {name!r} cannot be stored as JSON: {exc}") from None
         except (DatabaseError, OperationalError) as exc:
             self._rollback_quietly()
             raise self._wrap(exc) from None
@@ -262,6 +285,7 @@ class Storage(LegacyStorageMethods):
         if config is not None:
             if not isinstance(config, dict):
                 raise InvalidParameterError(f"a search config must be a dict; got {type(config).__name__}.")
+            _check_json(config, f"the config of search id {search_id}")
             values["config"] = config
         if elapsed_s is not None:
             values["elapsed_s"] = float(elapsed_s)
@@ -284,21 +308,21 @@ class Storage(LegacyStorageMethods):
         """
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
-        self._write_trial(_INSERT_SQL, values)
+        self._write_trial(_INSERT, values)
 
     def update_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None) -> None:
         """Overwrite the stored row of ``trial.number`` (RUNNING -> COMPLETE, RUNNING -> QUEUED, ...) and COMMIT."""
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
-        if self._write_trial(_UPDATE_SQL, values) == 0:
+        if self._write_trial(_UPDATE, values) == 0:
             raise StorageError(
                 f"trial {trial.number} of search {self._search_name(search_id)!r} is not stored in {self.label!r}, "
                 "so it cannot be updated; store it first with add_trial."
             )
 
-    def _write_trial(self, sql: str, values: dict[str, Any]) -> int:
+    def _write_trial(self, stmt: _Write, values: dict[str, Any]) -> int:
         try:
-            return self._write(sql, values)
+            return self._write(stmt, values)
         except (IntegrityError, sqlite3.IntegrityError) as exc:
             text = str(getattr(exc, "orig", exc))
             if "FOREIGN KEY" in text.upper():
@@ -360,7 +384,7 @@ class Storage(LegacyStorageMethods):
     def renew_lease(self, search_id: int, owner: str) -> None:
         """Heartbeat. SearchLockedError if ``owner`` no longer holds the lease (taken over or released)."""
         _lease.check_args(owner)
-        self._lease_call(_lease.renew, search_id, owner, self._names.get(search_id) or f"id {search_id}")
+        self._lease_call(_lease.renew, search_id, owner, self._search_name)
 
     def release_lease(self, search_id: int, owner: str) -> None:
         """Give the search up (no error if ``owner`` does not hold it)."""
@@ -373,6 +397,13 @@ class Storage(LegacyStorageMethods):
         except (DatabaseError, OperationalError) as exc:
             self._rollback_quietly()
             raise self._wrap(exc) from None
+
+
+def _check_json(obj: Any, what: str) -> None:
+    try:
+        dumps(obj)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidParameterError(f"{what} cannot be stored as JSON: {exc}") from None
 
 
 def open_storage(storage: Storage | str | os.PathLike[str] | None, *, create: bool = True) -> Storage:
