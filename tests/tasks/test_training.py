@@ -1,11 +1,13 @@
 """TrainingTask, Digits and BreastCancer: real (small) training through Lightning."""
 
+import importlib.util
 import json
 import math
 import pickle
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,8 +15,16 @@ from nasbook._errors import InvalidParameterError, TrialDiverged
 from nasbook.space import CellSpace, ChainSpace
 from nasbook.tasks import BreastCancer, Decision, Digits, TrainingTask
 
-pytest.importorskip("lightning")
-torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("lightning") is None, reason="needs lightning")
+torch: Any = None  # imported by _torch when the first test here runs, not when the file is collected
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _torch():
+    global torch
+    import torch as module
+
+    torch = module
 
 CELL = CellSpace()
 #: one 3x3 convolution from the cell's input to its output: the cheapest useful cell

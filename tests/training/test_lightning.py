@@ -1,69 +1,81 @@
-"""nasbook.training: the Lightning module, callbacks, health checks and ``train``."""
+"""nasbook.training: the Lightning module, callbacks, health checks and ``train``.
 
+Collecting this file imports neither torch nor Lightning: ``_imports`` does, when the first test here
+runs, and binds the names below as module globals (the helper classes keep picklable names).
+"""
+
+import importlib.util
 import io
 import math
 import pickle
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 
-pytest.importorskip("lightning")
-torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
+from nasbook._errors import InvalidParameterError, TrialDiverged
+from nasbook.trial import Decision
 
-from nasbook._errors import InvalidParameterError, TrialDiverged  # noqa: E402
-from nasbook.tasks import Decision  # noqa: E402
-from nasbook.training import (  # noqa: E402
-    ArchModule,
-    ArrayDataModule,
-    BreastCancerDataModule,
-    DigitsDataModule,
-    HealthCheck,
-    load_checkpoint,
-    make_trainer,
-    profile,
-    save_checkpoint,
-    seeded,
-    train,
-)
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("lightning") is None, reason="needs lightning")
+
+torch: Any = None
+nn: Any = None
+ArchModule = ArrayDataModule = BreastCancerDataModule = DigitsDataModule = HealthCheck = None
+load_checkpoint = make_trainer = profile = save_checkpoint = seeded = train = None
+Blobs = Constant = NaNOut = None
 
 
-class Blobs(ArrayDataModule):
-    """Gaussian blobs in 4-d; ``majority`` is the share of class 0."""
+@pytest.fixture(autouse=True, scope="module")
+def _imports():
+    import torch as torch_
+    from torch import nn as nn_
 
-    def __init__(self, n_classes=3, majority=None, n=300, **kwargs):
-        super().__init__(**kwargs)
-        self.n_classes, self.majority, self.n = n_classes, majority, n
+    from nasbook import training
 
-    def load(self):
-        rng = np.random.default_rng(0)
-        if self.majority is None:
-            y = np.arange(self.n) % self.n_classes
-        else:
-            y = (rng.random(self.n) > self.majority).astype(np.int64) * rng.integers(1, self.n_classes, self.n)
-        x = rng.normal(size=(self.n, 4)).astype(np.float32) + 3 * np.eye(self.n_classes, 4, dtype=np.float32)[y]
-        return x, y.astype(np.int64)
+    g = globals()
+    g.update(torch=torch_, nn=nn_)
+    for name in ("ArchModule", "ArrayDataModule", "BreastCancerDataModule", "DigitsDataModule", "HealthCheck",
+                 "load_checkpoint", "make_trainer", "profile", "save_checkpoint", "seeded", "train"):
+        g[name] = getattr(training, name)
 
+    class Blobs(training.ArrayDataModule):
+        """Gaussian blobs in 4-d; ``majority`` is the share of class 0."""
 
-class Constant(nn.Module):
-    """Ignores its input: the same logits for every sample (it can only learn the class prior)."""
+        def __init__(self, n_classes=3, majority=None, n=300, **kwargs):
+            super().__init__(**kwargs)
+            self.n_classes, self.majority, self.n = n_classes, majority, n
 
-    def __init__(self, n_classes):
-        super().__init__()
-        self.bias = nn.Parameter(torch.linspace(1.0, 0.0, n_classes))
+        def load(self):
+            rng = np.random.default_rng(0)
+            if self.majority is None:
+                y = np.arange(self.n) % self.n_classes
+            else:
+                y = (rng.random(self.n) > self.majority).astype(np.int64) * rng.integers(1, self.n_classes, self.n)
+            x = rng.normal(size=(self.n, 4)).astype(np.float32) + 3 * np.eye(self.n_classes, 4, dtype=np.float32)[y]
+            return x, y.astype(np.int64)
 
-    def forward(self, x):
-        return self.bias.expand(x.shape[0], -1)
+    class Constant(nn_.Module):
+        """Ignores its input: the same logits for every sample (it can only learn the class prior)."""
 
+        def __init__(self, n_classes):
+            super().__init__()
+            self.bias = nn_.Parameter(torch_.linspace(1.0, 0.0, n_classes))
 
-class NaNOut(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(30, 2)
+        def forward(self, x):
+            return self.bias.expand(x.shape[0], -1)
 
-    def forward(self, x):
-        return self.linear(x) * float("nan")
+    class NaNOut(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn_.Linear(30, 2)
+
+        def forward(self, x):
+            return self.linear(x) * float("nan")
+
+    for cls in (Blobs, Constant, NaNOut):
+        cls.__qualname__ = cls.__name__  # pickled by reference to this module's global
+        g[cls.__name__] = cls
 
 
 def mlp(n_in, n_out, seed=0):

@@ -1,14 +1,24 @@
 """Renderers return holoviews objects; save() writes offline HTML and real PNGs."""
 
+import importlib.util
 import re
+from typing import Any
 
 import pytest
 
 from nasbook._errors import InvalidParameterError
 from nasbook.viz import plot_curves, plot_history, plot_op_frequency, plot_tradeoff, save
 
-hv = pytest.importorskip("holoviews")
-pytest.importorskip("hvplot")
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("hvplot") is None, reason="needs hvplot")
+hv: Any = None  # imported when the first test here runs: collecting stays light (holoviews takes seconds)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _holoviews():
+    global hv
+    import holoviews
+
+    hv = holoviews
 
 
 def test_renderers_return_holoviews_objects(cora, cora_evo, curves):
