@@ -699,7 +699,8 @@ class DaskCudaExecutor(DaskExecutor):
 
     Each worker sees only its GPU through ``CUDA_VISIBLE_DEVICES``, so a trial's
     ``accelerator="auto"`` lands on it. Needs the ``gpu`` extra (``pip install 'nasbook[gpu]'``)
-    and an NVIDIA GPU.
+    and an NVIDIA GPU. Its cluster listens on 127.0.0.1 over plain TCP (``security`` is not used
+    here yet: dask-cuda's TLS set-up is untested).
     """
 
     def _make_cluster(self) -> Any:
