@@ -261,6 +261,29 @@ def _spawn_can_rerun_main() -> None:
             del main.__file__
 
 
+class _ReconnectNoise(logging.Filter):
+    """Drops what distributed's client logs when it is closed while it tries to reconnect to a
+    dead scheduler: a 35-line traceback of the cancelled attempt, and "Failed to reconnect"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[0] if record.exc_info else None
+        if exc is not None and issubclass(exc, asyncio.CancelledError):
+            return False
+        return not str(record.msg).startswith("Failed to reconnect to scheduler")
+
+
+@contextlib.contextmanager
+def _quiet_reconnect_noise() -> Iterator[None]:
+    """While nasbook closes a client whose scheduler is gone: the ExecutorError says what happened."""
+    log = logging.getLogger("distributed.client")
+    noise = _ReconnectNoise()
+    log.addFilter(noise)
+    try:
+        yield
+    finally:
+        log.removeFilter(noise)
+
+
 #: how often poll() asks the scheduler how many workers it has, while trials are in flight
 _CHECK_EVERY_S = 1.0
 
@@ -503,7 +526,7 @@ class DaskExecutor(BaseExecutor):
         self._finished.clear()
         self._lost_reason = None
         if owns and client is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), _quiet_reconnect_noise():
                 client.close(timeout=min(5.0, self.connect_timeout_s))
         if cluster is not None:
             with contextlib.suppress(Exception):
