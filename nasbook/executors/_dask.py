@@ -3,18 +3,29 @@ or ``dask_cuda.LocalCUDACluster`` (one worker per GPU)."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
 import threading
+import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import ExecutorError, InvalidParameterError, check_int
-from nasbook.executors._base import BaseExecutor, Decide, ExecutorEvent, evaluate_trial
-from nasbook.trial import Decision, Outcome, TrialState
+from nasbook._errors import ExecutorError, InvalidParameterError, InvalidParameterTypeError, check_int
+from nasbook.executors._base import BaseExecutor, Decide, ExecutorEvent
+from nasbook.executors._cluster import (
+    _quiet_reconnect_noise,
+    _spawn_can_rerun_main,
+    check_scheduler_address,
+    local_cluster_problem,
+    training_worker_config,
+)
+from nasbook.executors._worker import _mark_stopped, _remote_trial
+from nasbook.trial import Outcome, TrialState
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -23,82 +34,7 @@ if TYPE_CHECKING:
     from nasbook.tasks import Task
 
 
-#: submission tokens a STOP has reached, in each worker process (set by :func:`_mark_stopped`)
-_STOPPED: set[str] = set()
-
-
-async def _mark_stopped(token: str) -> None:
-    """Runs on every worker's event loop (``Client.run``): trials submitted under ``token`` stop at
-    their next report. A coroutine, so the broadcast need not wait for it (``wait=False``)."""
-    _STOPPED.add(token)
-    if len(_STOPPED) > 10_000:  # tokens of trials that had already ended when their STOP came
-        _STOPPED.clear()
-        _STOPPED.add(token)
-
-
-def _remote_trial(
-    task: Task,
-    space: SearchSpace,
-    arch: Architecture,
-    number: int,
-    fidelity: Mapping[str, Any] | None,
-    topic: str,
-    token: str,
-    torch_threads: int,
-) -> Outcome:
-    """Runs on a worker: evaluate, stream each epoch's report, obey a STOP.
-
-    Reports go out as dask events (``Worker.log_event``: batched, no round trip, the trial never
-    waits for the notebook); a STOP arrives as a flag set on the worker by ``Client.run``, so
-    asking "should I stop?" after each epoch costs a set look-up.
-    """
-    import sys
-
-    from distributed import get_worker
-
-    if torch_threads and ("torch" in sys.modules or "nasbook.training" in task.worker_imports):
-        import torch
-
-        torch.set_num_threads(torch_threads)
-    worker = get_worker()
-
-    def report(epoch: int, **metrics: float) -> Decision:
-        worker.log_event(topic, {"number": number, "token": token, "epoch": int(epoch),
-                                 "metrics": {k: float(v) for k, v in metrics.items()}})
-        return Decision.STOP if token in _STOPPED else Decision.CONTINUE
-
-    try:
-        return evaluate_trial(task, space, arch, number, fidelity, report)
-    finally:
-        _STOPPED.discard(token)
-
-
-@contextlib.contextmanager
-def training_worker_config() -> Iterator[None]:
-    """Dask settings for the worker processes nasbook starts itself (LocalCluster, LocalCUDACluster).
-
-    * ``MALLOC_TRIM_THRESHOLD_`` left unset. Dask sets it (65536) for every worker to hand freed
-      memory back to the OS, but setting it also freezes glibc's mmap threshold, so each tensor
-      over 128 kB becomes an mmap and fresh page faults: small networks trained 1.3-1.7x slower in
-      a worker than in the notebook. The value a dask nanny copied into this process's
-      environment (which new workers would inherit) is held back while they start.
-    * The workers' statistical profiler off: it samples every thread's stack 100 times a second,
-      a cost a Python-heavy training loop pays in full.
-
-    Clusters you start yourself keep your settings; see the docs on executors.
-    """
-    import dask
-
-    key = "MALLOC_TRIM_THRESHOLD_"
-    dask_value = str(dask.config.get(f"distributed.nanny.pre-spawn-environ.{key}", None))
-    held = os.environ.pop(key) if os.environ.get(key) == dask_value else None
-    try:
-        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{key}": None,
-                              "distributed.worker.profile.enabled": False}):
-            yield
-    finally:
-        if held is not None:
-            os.environ[key] = held
+_CHECK_EVERY_S = 1.0
 
 
 class DaskExecutor(BaseExecutor):
@@ -108,19 +44,36 @@ class DaskExecutor(BaseExecutor):
     ----------
     client : distributed.Client, str or None
         An existing client, a scheduler address (``"tcp://host:8786"``), or None to start a CPU
-        ``LocalCluster`` on 127.0.0.1 (closed again by :meth:`close`).
+        ``LocalCluster`` on 127.0.0.1 (closed again by :meth:`close`). That cluster speaks TLS
+        with temporary credentials made for it: only this executor's client can connect to it.
     n_workers : int
         Workers of the LocalCluster started when ``client`` is None (default: CPU count, max 4).
     torch_threads : int
         ``torch.set_num_threads`` in each trial (one per trial by default: several trials share
         the cores, and more threads per trial made small networks ten times slower here).
     connect_timeout_s : float
-        How long to wait for a scheduler address to answer.
+        How long to wait for a scheduler address to answer (and for the scheduler to answer a
+        question while trials run).
+    no_workers_timeout_s : float or None
+        How long trials may wait while the scheduler has no worker at all before the search
+        stops with :class:`~nasbook.ExecutorError` (None: wait for workers forever, e.g. for a
+        batch queue that may take long to start them).
     allowed_failures : int
         Worker deaths a trial survives (dask re-runs it elsewhere each time) before it FAILS.
+        Applies to the LocalCluster nasbook starts; a scheduler you start yourself keeps its own
+        ``distributed.scheduler.allowed-failures`` setting.
+    security : distributed.security.Security, bool or None
+        For ``client=None``: None (default) or True makes temporary TLS credentials for the
+        cluster, a ``Security`` is used as given, False starts it without TLS (any local user
+        could then run code in its workers). For a scheduler address: the credentials to connect
+        with (None: dask's configuration). Ignored for a ``distributed.Client``.
 
     Workers stay up across trials and searches until :meth:`close`, so imports (torch,
     Lightning) are paid once per worker.
+
+    If the scheduler dies, or has no worker for ``no_workers_timeout_s``, ``search.run()``
+    raises :class:`~nasbook.ExecutorError`; the trials in flight are stored QUEUED and run first
+    when the search runs again (``start()`` connects anew).
     """
 
     def __init__(
@@ -130,13 +83,18 @@ class DaskExecutor(BaseExecutor):
         n_workers: int | None = None,
         torch_threads: int = 1,
         connect_timeout_s: float = 10.0,
+        no_workers_timeout_s: float | None = 60.0,
         allowed_failures: int = 2,
+        security: Any = None,
     ):
         self.client = client
         self.n_workers = n_workers
         self.torch_threads = torch_threads
         self.connect_timeout_s = connect_timeout_s
+        self.no_workers_timeout_s = no_workers_timeout_s
         self.allowed_failures = allowed_failures
+        self.security = security
+        self._check_params()
         self._client: Client | None = None
         self._cluster: Any = None
         self._owns = False
@@ -146,8 +104,45 @@ class DaskExecutor(BaseExecutor):
         self._finished: deque[tuple[int, str, Outcome | None, BaseException | None]] = deque()
         self._reports: deque[dict[str, Any]] = deque()
         self._stopped: set[int] = set()
+        self._next_check = 0.0
+        self._no_workers_since: float | None = None
+        self._lost_reason: str | None = None
         self._uid = uuid.uuid4().hex[:10]
         self._topic = f"nasbook-reports-{self._uid}"
+
+    def _check_params(self) -> None:
+        name = type(self).__name__
+        check_int(name, "torch_threads", self.torch_threads, minimum=0)
+        check_int(name, "allowed_failures", self.allowed_failures, minimum=0)
+        check_int(name, "n_workers", self.n_workers, minimum=1, allow_none=True)
+        for param, allow_none in (("connect_timeout_s", False), ("no_workers_timeout_s", True)):
+            value = getattr(self, param)
+            if value is None and allow_none:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise InvalidParameterError(
+                    f"{name}({param}=...) must be a number of seconds > 0{' or None' if allow_none else ''}; got {value!r}."
+                )
+        if isinstance(self.client, str):
+            check_scheduler_address(self.client, f"{name}(client=...)")
+        elif self.client is not None:
+            try:
+                from distributed import Client
+            except ImportError:  # pragma: no cover
+                Client = ()  # type: ignore[assignment,misc]
+            if not isinstance(self.client, Client):
+                raise InvalidParameterTypeError(
+                    f"{name}(client=...) must be a distributed.Client, a scheduler address such as "
+                    f"'tcp://127.0.0.1:8786' or None; got {self.client!r} of type {type(self.client).__name__}."
+                )
+        if self.security is not None and not isinstance(self.security, bool):
+            from distributed.security import Security
+
+            if not isinstance(self.security, Security):
+                raise InvalidParameterTypeError(
+                    f"{name}(security=...) must be a distributed.security.Security, True, False or None; "
+                    f"got {self.security!r} of type {type(self.security).__name__}."
+                )
 
     def __repr__(self) -> str:
         where = self._address() or ("LocalCluster" if self.client is None else repr(self.client))
@@ -162,33 +157,69 @@ class DaskExecutor(BaseExecutor):
         return self.client if isinstance(self.client, str) else None
 
     # -- life cycle -------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Raise :class:`~nasbook.ExecutorError` now if :meth:`start` could not start its cluster here.
+
+        For a LocalCluster (``client=None``): a script must start it under ``if __name__ ==
+        "__main__":`` (see :func:`check_can_start_local_cluster`). Cheap, starts nothing: the
+        search calls it before it stores anything.
+        """
+        self._check_params()
+        problem = local_cluster_problem() if self.client is None else None
+        if problem is not None:
+            raise ExecutorError(problem)
+
+    def _local_security(self) -> Any:
+        from distributed.security import Security
+
+        if self.security is False:
+            return None
+        if isinstance(self.security, Security):
+            return self.security
+        try:
+            return Security.temporary()
+        except ImportError as exc:
+            raise ExecutorError(
+                f"{type(self).__name__} starts its local cluster with TLS, which needs the 'cryptography' package "
+                f"({exc}): pip install cryptography. Or pass security=False for a cluster without TLS, to which "
+                "any user of this machine could connect and run code."
+            ) from exc
+
     def _make_cluster(self) -> Any:
         from distributed import LocalCluster
 
         n = self.n_workers if self.n_workers is not None else max(1, min(4, os.cpu_count() or 1))
+        security = self._local_security()
         with training_worker_config():
             return LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                security=security, protocol="tls://" if security is not None else "tcp://",
             )
 
     def start(self, decide: Decide | None = None) -> None:
         if self._client is not None:
             return
-        check_int(type(self).__name__, "torch_threads", self.torch_threads, minimum=0)
-        check_int(type(self).__name__, "allowed_failures", self.allowed_failures, minimum=0)
-        check_int(type(self).__name__, "n_workers", self.n_workers, minimum=1, allow_none=True)
+        self.check()
         import dask
         from distributed import Client
 
-        dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures})
         if self.client is None:
-            self._cluster = self._make_cluster()
-            self._client = Client(self._cluster, set_as_default=False)
+            _spawn_can_rerun_main()
+            # allowed-failures is the scheduler's own setting, read when it starts: set for it only
+            with dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures}):
+                self._cluster = self._make_cluster()
+            try:
+                self._client = Client(self._cluster, set_as_default=False)
+            except BaseException:
+                self._cluster.close()
+                self._cluster = None
+                raise
             self._owns = True
         elif isinstance(self.client, str):
             try:
-                self._client = Client(self.client, timeout=self.connect_timeout_s, set_as_default=False)
+                self._client = Client(self.client, timeout=self.connect_timeout_s, set_as_default=False,
+                                      security=self.security if not isinstance(self.security, bool) else None)
             except (OSError, TimeoutError) as exc:
                 raise ExecutorError(
                     f"DaskExecutor(client={self.client!r}): no dask scheduler answered within "
@@ -196,14 +227,26 @@ class DaskExecutor(BaseExecutor):
                     "`dask scheduler` (and `dask worker ADDRESS`), or pass client=None for a local cluster."
                 ) from exc
             self._owns = True
-        elif isinstance(self.client, Client):
-            self._client = self.client
         else:
-            raise InvalidParameterError(
-                f"DaskExecutor(client=...) must be a distributed.Client, a scheduler address or None; got {self.client!r}."
-            )
-        self.capacity = max(1, sum(self._client.nthreads().values()))
-        self._client.subscribe_topic(self._topic, self._on_report)
+            client = self.client
+            deadline = time.monotonic() + self.connect_timeout_s
+            while client.status in ("newly-created", "connecting") and time.monotonic() < deadline:
+                time.sleep(0.05)  # the client reconnects by itself after losing its scheduler
+            if client.status != "running":
+                raise ExecutorError(
+                    f"{type(self).__name__}: the distributed.Client passed is {client.status!r}, not connected to "
+                    f"a scheduler. Pass a new Client, or the scheduler's address (it reconnects by itself)."
+                )
+            self._client = client
+            self._owns = False
+        self._next_check = 0.0
+        self._no_workers_since = None
+        try:
+            self.capacity = max(1, sum(self._client.nthreads().values()))
+            self._client.subscribe_topic(self._topic, self._on_report)
+        except (OSError, TimeoutError) as exc:
+            self._lost(f"the dask scheduler at {self._address()} stopped answering ({type(exc).__name__}: {exc}).")
+        self._lost_reason = None
 
     def _on_report(self, event: tuple[float, dict[str, Any]]) -> None:
         # runs on the client's event loop thread: hand the report over and wake poll()
@@ -218,14 +261,69 @@ class DaskExecutor(BaseExecutor):
                 self._client.unsubscribe_topic(self._topic)
             except Exception:  # pragma: no cover - the client is already closed
                 pass
-        if self._owns and self._client is not None:
-            self._client.close()
-            if self._cluster is not None:
-                self._cluster.close()
+        self._release()
+
+    def _release(self) -> None:
+        """Forget the client (closing what this executor opened); a later start() connects anew."""
+        client, cluster, owns = self._client, self._cluster, self._owns
         self._client = self._cluster = None
         self._owns = False
+        self._futures.clear()
+        self._tokens.clear()
+        self._stopped.clear()
         self._reports.clear()
         self._finished.clear()
+        self._lost_reason = None
+        if owns and client is not None:
+            with contextlib.suppress(Exception), _quiet_reconnect_noise():
+                client.close(timeout=min(5.0, self.connect_timeout_s))
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close()
+
+    def _lost(self, what: str) -> None:
+        """Raise ExecutorError for a scheduler that is gone (or has no workers); forget the client."""
+        in_flight = sorted(self._futures)
+        self._release()
+        trials = f"trials {', '.join(map(str, in_flight))} were" if len(in_flight) > 1 else (
+            f"trial {in_flight[0]} was" if in_flight else "no trial was")
+        raise ExecutorError(
+            f"{type(self).__name__}: {what} The search stopped; {trials} running and will run first when it "
+            "runs again: once the scheduler is back, call run() again (this executor reconnects), or "
+            "nasbook.load_search(name, storage, executor=NEW_ADDRESS).run()."
+        )
+
+    def _connection_problem(self) -> str | None:
+        """Why the trials in flight cannot finish, or None. A lost scheduler: at once (the client's
+        own status); no workers: after no_workers_timeout_s (the scheduler's worker count, asked at
+        most once a second while trials are in flight)."""
+        client = self._client
+        if client is None:
+            return None
+        if client.status != "running":
+            return f"lost its connection to the dask scheduler at {self._address()} (client {client.status})."
+        now = time.monotonic()
+        if now < self._next_check:
+            return None
+        self._next_check = now + _CHECK_EVERY_S
+        try:
+            info = client.sync(client.scheduler.identity, n_workers=0, callback_timeout=self.connect_timeout_s)
+        except Exception as exc:
+            return (f"the dask scheduler at {self._address()} did not answer within {self.connect_timeout_s:g} s "
+                    f"({type(exc).__name__}: {exc}).")
+        threads = int(info.get("total_threads") or 0)
+        if threads > 0:
+            self._no_workers_since = None
+            self.capacity = threads  # workers may join (an adaptive cluster) or leave
+            return None
+        if self._no_workers_since is None:
+            self._no_workers_since = now
+        waited = now - self._no_workers_since
+        if self.no_workers_timeout_s is not None and waited >= self.no_workers_timeout_s:
+            return (f"the dask scheduler at {self._address()} has had no worker for {waited:.0f} s "
+                    f"(no_workers_timeout_s={self.no_workers_timeout_s:g}). Start workers: "
+                    f"`dask worker {self._address()} --nthreads 1`.")
+        return None
 
     @property
     def dask_client(self) -> Client:
@@ -258,6 +356,11 @@ class DaskExecutor(BaseExecutor):
     # -- trials ---------------------------------------------------------------------------------------
     def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture, fidelity: Mapping[str, Any] | None = None) -> None:
         client = self.dask_client
+        problem = self._lost_reason or (
+            f"lost its connection to the dask scheduler at {self._address()} (client {client.status})."
+            if client.status != "running" else None)
+        if problem is not None:
+            self._lost(problem)
         token = uuid.uuid4().hex[:8]  # a fresh stop flag per submission: a re-run starts unstopped
         self._tokens[number] = token
         self._stopped.discard(number)
@@ -289,9 +392,12 @@ class DaskExecutor(BaseExecutor):
     def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
         # a finished trial (its _collect) or an epoch's report (event handler) wakes us at once;
         # waiting costs no round trip to the scheduler
+        if self._lost_reason is not None:  # found by the last poll, which had outcomes to hand over first
+            self._lost(self._lost_reason)
         if self._futures and not self._reports and not self._finished:
             self._wake.wait(timeout_s)
         self._wake.clear()
+        lost = self._connection_problem() if self._futures else None
         events: list[ExecutorEvent] = []
         restop: set[int] = set()
         while self._reports:
@@ -302,25 +408,40 @@ class DaskExecutor(BaseExecutor):
             if number in self._stopped:
                 restop.add(number)  # still reporting after STOP: e.g. re-run on a worker that joined later
             events.append(ExecutorEvent("report", number, int(item["epoch"]), item["metrics"]))
-        for number in restop:
-            self._send_stop(number)
+        if lost is None:
+            for number in restop:
+                self._send_stop(number)
         while self._finished:
             number, token, outcome, error = self._finished.popleft()
             if self._tokens.get(number) != token or number not in self._futures:
                 continue  # cancelled, or an earlier submission of a re-submitted number
+            if isinstance(error, (concurrent.futures.CancelledError, asyncio.CancelledError)):
+                # not cancelled by us (that pops the number first): the scheduler forgot the trial, e.g.
+                # the client lost its connection (and maybe reconnected at once); it will not finish
+                lost = lost or f"the dask scheduler at {self._address()} dropped trial {number} ({error})."
+                continue
             del self._futures[number]
             self._stopped.discard(number)
             self._tokens.pop(number, None)  # reports still in flight from it are dropped
             events.append(ExecutorEvent("done", number, outcome=outcome if error is None else self._failure(number, error)))
+        if lost is not None:
+            if any(e.kind == "done" for e in events):
+                self._lost_reason = lost  # hand over what finished; the next poll (or submit) raises
+                return events
+            self._lost(lost)
         return events
 
     def _failure(self, number: int, exc: BaseException) -> Outcome:
         from distributed import KilledWorker
 
         if isinstance(exc, KilledWorker):
+            try:
+                attempts = int(exc.allowed_failures) + 1  # the scheduler's own setting
+            except (AttributeError, IndexError, TypeError, ValueError):  # pragma: no cover - older distributed
+                attempts = self.allowed_failures + 1
             return Outcome(number, TrialState.FAILED, None,
-                           f"its worker died {self.allowed_failures + 1} times while running it (dask re-ran it on "
-                           f"another worker each time): {exc}", attempts=self.allowed_failures + 1)
+                           f"its worker died {attempts} times while running it (dask re-ran it on "
+                           f"another worker each time): {exc}", attempts=attempts)
         if isinstance(exc, InvalidParameterError):
             raise exc  # the user's set-up is wrong: stop the search with the task's message
         return Outcome(number, TrialState.FAILED, None, f"{type(exc).__name__}: {exc}")
@@ -331,9 +452,10 @@ class DaskExecutor(BaseExecutor):
             self._send_stop(number)
 
     def _send_stop(self, number: int) -> None:
-        token = self._tokens.get(number)
-        if token is not None:  # every worker gets the flag: cheaper than asking who runs the trial
-            self.dask_client.run(_mark_stopped, token, wait=False, on_error="ignore")
+        token, client = self._tokens.get(number), self._client
+        if token is not None and client is not None and client.status == "running":
+            # every worker gets the flag: cheaper than asking who runs the trial
+            client.run(_mark_stopped, token, wait=False, on_error="ignore")
 
     def cancel(self, number: int) -> None:
         fut = self._futures.pop(number, None)
@@ -342,71 +464,3 @@ class DaskExecutor(BaseExecutor):
             self._send_stop(number)  # a running trial stops at its next report
             fut.cancel()
         self._tokens.pop(number, None)
-
-
-class DaskCudaExecutor(DaskExecutor):
-    """One dask worker per GPU (``dask_cuda.LocalCUDACluster``), one trial per GPU.
-
-    Each worker sees only its GPU through ``CUDA_VISIBLE_DEVICES``, so a trial's
-    ``accelerator="auto"`` lands on it. Needs the ``gpu`` extra (``pip install 'nasbook[gpu]'``)
-    and an NVIDIA GPU.
-    """
-
-    def _make_cluster(self) -> Any:
-        try:
-            from dask_cuda import LocalCUDACluster
-        except ImportError as exc:
-            raise ExecutorError(
-                "DaskCudaExecutor needs dask-cuda: pip install 'nasbook[gpu]' (or conda install -c rapidsai "
-                "-c conda-forge dask-cuda)."
-            ) from exc
-        n_gpus = _count_gpus()
-        if n_gpus == 0:
-            raise ExecutorError("DaskCudaExecutor found no NVIDIA GPU on this machine; use DaskExecutor() (CPU) instead.")
-        kwargs: dict[str, Any] = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0", "silence_logs": logging.ERROR}
-        if self.n_workers is not None:
-            kwargs["CUDA_VISIBLE_DEVICES"] = list(range(min(self.n_workers, n_gpus)))
-        with training_worker_config():
-            return LocalCUDACluster(**kwargs)
-
-
-def _count_gpus() -> int:
-    try:
-        import torch
-
-        return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
-    except Exception:  # pragma: no cover
-        return 0
-
-
-def resolve_executor(executor: Any) -> BaseExecutor:
-    """``"local"``, ``"dask"``, ``"dask-cuda"``, ``"auto"`` (dask-cuda when GPUs exist, else a CPU
-    cluster), a ``distributed.Client``, a scheduler address, or an executor instance."""
-    from nasbook._errors import unknown_choice
-    from nasbook.executors._base import LocalExecutor
-
-    if isinstance(executor, BaseExecutor):
-        return executor
-    if executor is None or executor == "local":
-        return LocalExecutor()
-    if isinstance(executor, str):
-        if executor == "dask":
-            return DaskExecutor()
-        if executor in ("dask-cuda", "dask_cuda"):
-            return DaskCudaExecutor()
-        if executor == "auto":
-            return DaskCudaExecutor() if _count_gpus() > 0 else DaskExecutor()
-        if "://" in executor:
-            return DaskExecutor(executor)
-        raise unknown_choice("executor", executor, ("local", "dask", "dask-cuda", "auto"),
-                             "A scheduler address such as 'tcp://127.0.0.1:8786' works too.")
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover
-        Client = ()  # type: ignore[assignment,misc]
-    if isinstance(executor, Client):
-        return DaskExecutor(executor)
-    raise InvalidParameterError(
-        f"executor must be 'local', 'dask', 'dask-cuda', 'auto', a scheduler address, a distributed.Client "
-        f"or an executor instance; got {executor!r} of type {type(executor).__name__}."
-    )

@@ -1,0 +1,225 @@
+"""Starting worker processes safely: the worker settings nasbook uses, scheduler addresses, and the
+check that a script can start a LocalCluster at all (spawned workers re-run ``__main__``)."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from nasbook._errors import ExecutorError, InvalidParameterError
+
+
+@contextlib.contextmanager
+def training_worker_config() -> Iterator[None]:
+    """Dask settings for the worker processes nasbook starts itself (LocalCluster, LocalCUDACluster).
+
+    * ``MALLOC_TRIM_THRESHOLD_`` left unset. Dask sets it (65536) for every worker to hand freed
+      memory back to the OS, but setting it also freezes glibc's mmap threshold, so each tensor
+      over 128 kB becomes an mmap and fresh page faults: small networks trained 1.3-1.7x slower in
+      a worker than in the notebook. The value a dask nanny copied into this process's
+      environment (which new workers would inherit) is held back while they start.
+    * The workers' statistical profiler off: it samples every thread's stack 100 times a second,
+      a cost a Python-heavy training loop pays in full.
+
+    Clusters you start yourself keep your settings; see the docs on executors.
+    """
+    import dask
+
+    key = "MALLOC_TRIM_THRESHOLD_"
+    dask_value = str(dask.config.get(f"distributed.nanny.pre-spawn-environ.{key}", None))
+    held = os.environ.pop(key) if os.environ.get(key) == dask_value else None
+    try:
+        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{key}": None,
+                              "distributed.worker.profile.enabled": False}):
+            yield
+    finally:
+        if held is not None:
+            os.environ[key] = held
+
+
+# -- checks before anything starts ------------------------------------------------------------------------
+def check_scheduler_address(address: str, param: str = "DaskExecutor(client=...)") -> None:
+    """Raise :class:`InvalidParameterError` naming ``param`` unless ``address`` is a dask scheduler
+    address (``"tcp://host:port"``, ``"tls://host:port"``; distributed parses it)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    def bad(why: str) -> InvalidParameterError:
+        return InvalidParameterError(
+            f"{param} must be a dask scheduler address such as 'tcp://127.0.0.1:8786'; got {address!r} ({why})."
+        )
+
+    try:
+        scheme, location = parse_address(address, strict=False)
+    except (TypeError, ValueError) as exc:
+        raise bad(str(exc)) from None
+    try:
+        get_backend(scheme)
+    except (ValueError, ImportError) as exc:
+        raise bad(str(exc)) from None
+    if scheme == "inproc":
+        return
+    try:
+        host, port = parse_host_port(location)
+    except (TypeError, ValueError) as exc:
+        raise bad(f"no valid port number: {exc}") from None
+    if not host or any(c.isspace() for c in host):
+        raise bad(f"host {host!r} is not a host name")
+    if not 0 < int(port) < 65536:
+        raise bad(f"port {port} is outside 1..65535")
+
+
+_GUARD = 'if __name__ == "__main__":'
+
+
+def check_can_start_local_cluster() -> None:
+    """Raise :class:`ExecutorError` when worker processes started now would re-run the calling script.
+
+    Dask nannies start each worker with multiprocessing "spawn" (or "forkserver"), which imports
+    the main module again in the new process: a script whose top-level code starts a search
+    would start it once more in every worker (and each of those its own cluster). Looked at: the
+    main module multiprocessing would re-import (its own ``get_preparation_data``), and the line
+    its top-level code is running now, which must be under ``if __name__ == "__main__":``. A
+    notebook, ``python -c``, code piped on stdin and a guarded script pass.
+    """
+    problem = local_cluster_problem()
+    if problem is not None:
+        raise ExecutorError(problem)
+
+
+def local_cluster_problem() -> str | None:
+    """What :func:`check_can_start_local_cluster` would raise, or None (a shorter traceback for callers)."""
+    import dask
+
+    if dask.config.get("distributed.worker.multiprocessing-method", "spawn") == "fork":
+        return None
+    path = _main_path_spawn_reruns()
+    if path is None:
+        return None
+    main = sys.modules["__main__"]
+    frame = _module_frame(main)
+    if frame is None:  # its top-level code has finished (python -i) or runs nowhere we can see
+        return None
+    lineno = frame.f_lineno
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):  # not Python source we can read: cannot tell
+        return None
+    if _guarded(tree.body, lineno):
+        return None
+    return (
+        f"{path}, line {lineno} starts a dask cluster outside `{_GUARD}`: its workers start with "
+        "multiprocessing 'spawn', which re-runs the script's top-level code in every worker. "
+        f"Fix: put the code that builds and runs the search under `{_GUARD}` (or use executor='local')."
+    )
+
+
+def _main_path_spawn_reruns() -> str | None:
+    """The file multiprocessing's spawn would run again in each new process, or None."""
+    from multiprocessing import spawn
+
+    main = sys.modules.get("__main__")
+    if main is None:
+        return None
+    data = spawn.get_preparation_data("nasbook-check")
+    if "init_main_from_path" in data:
+        return str(getattr(main, "__file__", None) or data["init_main_from_path"])
+    name = data.get("init_main_from_name")
+    if name is None or name == "__main__" or name.endswith(".__main__"):  # spawn skips those itself
+        return None
+    file = getattr(main, "__file__", None)
+    return str(file) if file else None
+
+
+def _module_frame(main: Any) -> Any:
+    """The frame running ``main``'s top-level code: on this thread's stack, else the main thread's."""
+    namespace = vars(main)
+    frames = sys._current_frames()
+    starts = [sys._getframe(), frames.get(threading.main_thread().ident or -1)]
+    for frame in starts:
+        while frame is not None:
+            if frame.f_code.co_name == "<module>" and frame.f_globals is namespace:
+                return frame
+            frame = frame.f_back
+    return None
+
+
+def _main_test(test: ast.expr) -> str | None:
+    """``"eq"`` for ``__name__ == "__main__"``, ``"ne"`` for ``!=`` (either side), else None."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq))):
+        return None
+    sides = [test.left, test.comparators[0]]
+    names = [s.id for s in sides if isinstance(s, ast.Name)]
+    consts = [s.value for s in sides if isinstance(s, ast.Constant)]
+    if names == ["__name__"] and consts == ["__main__"]:
+        return "eq" if isinstance(test.ops[0], ast.Eq) else "ne"
+    return None
+
+
+def _guarded(body: list[Any], lineno: int) -> bool:
+    """Whether line ``lineno`` of the statements ``body`` lies under ``if __name__ == "__main__":``."""
+    for node in body:
+        if not node.lineno <= lineno <= (node.end_lineno or node.lineno):
+            continue
+        if isinstance(node, ast.If):
+            kind = _main_test(node.test)
+            for branch, guarded in ((node.body, kind == "eq"), (node.orelse, kind == "ne")):
+                if any(s.lineno <= lineno <= (s.end_lineno or s.lineno) for s in branch):
+                    return guarded or _guarded(branch, lineno)
+            return False  # the test itself
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            return False  # a decorator or default evaluated at import time
+        inner: list[Any] = []
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                inner.append(child)
+            elif isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                inner.extend(child.body)
+        return _guarded(inner, lineno)
+    return False
+
+
+def _spawn_can_rerun_main() -> None:
+    """Code piped on stdin (``python - <<EOF``) has ``__file__ == "<stdin>"``, which spawn tries to
+    run again in every worker and cannot (``FileNotFoundError``). Such a main module has no file to
+    re-import, so it is started without one, as in a notebook: the workers need none of its code
+    (tasks are pickled by value)."""
+    main = sys.modules.get("__main__")
+    file = getattr(main, "__file__", None)
+    if main is not None and isinstance(file, str) and getattr(main, "__spec__", None) is None and not os.path.isfile(file):
+        with contextlib.suppress(AttributeError, TypeError):
+            del main.__file__
+
+
+class _ReconnectNoise(logging.Filter):
+    """Drops what distributed's client logs when it is closed while it tries to reconnect to a
+    dead scheduler: a 35-line traceback of the cancelled attempt, and "Failed to reconnect"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[0] if record.exc_info else None
+        if exc is not None and issubclass(exc, asyncio.CancelledError):
+            return False
+        return not str(record.msg).startswith("Failed to reconnect to scheduler")
+
+
+@contextlib.contextmanager
+def _quiet_reconnect_noise() -> Iterator[None]:
+    """While nasbook closes a client whose scheduler is gone: the ExecutorError says what happened."""
+    log = logging.getLogger("distributed.client")
+    noise = _ReconnectNoise()
+    log.addFilter(noise)
+    try:
+        yield
+    finally:
+        log.removeFilter(noise)
+
+
+#: how often poll() asks the scheduler how many workers it has, while trials are in flight

@@ -1,0 +1,93 @@
+"""``DaskCudaExecutor`` (one worker per GPU) and :func:`resolve_executor` (names, addresses, clients)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from nasbook._errors import ExecutorError, InvalidParameterError
+from nasbook.executors._base import BaseExecutor
+from nasbook.executors._cluster import check_scheduler_address, local_cluster_problem, training_worker_config
+from nasbook.executors._dask import DaskExecutor
+
+
+class DaskCudaExecutor(DaskExecutor):
+    """One dask worker per GPU (``dask_cuda.LocalCUDACluster``), one trial per GPU.
+
+    Each worker sees only its GPU through ``CUDA_VISIBLE_DEVICES``, so a trial's
+    ``accelerator="auto"`` lands on it. Needs the ``gpu`` extra (``pip install 'nasbook[gpu]'``)
+    and an NVIDIA GPU. Its cluster listens on 127.0.0.1 over plain TCP (``security`` is not used
+    here yet: dask-cuda's TLS set-up is untested).
+    """
+
+    def _make_cluster(self) -> Any:
+        try:
+            from dask_cuda import LocalCUDACluster
+        except ImportError as exc:
+            raise ExecutorError(
+                "DaskCudaExecutor needs dask-cuda: pip install 'nasbook[gpu]' (or conda install -c rapidsai "
+                "-c conda-forge dask-cuda)."
+            ) from exc
+        n_gpus = _count_gpus()
+        if n_gpus == 0:
+            raise ExecutorError("DaskCudaExecutor found no NVIDIA GPU on this machine; use DaskExecutor() (CPU) instead.")
+        kwargs: dict[str, Any] = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0", "silence_logs": logging.ERROR}
+        if self.n_workers is not None:
+            kwargs["CUDA_VISIBLE_DEVICES"] = list(range(min(self.n_workers, n_gpus)))
+        with training_worker_config():
+            return LocalCUDACluster(**kwargs)
+
+
+def _count_gpus() -> int:
+    try:
+        import torch
+
+        return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
+    except Exception:  # pragma: no cover
+        return 0
+
+
+def resolve_executor(executor: Any) -> BaseExecutor:
+    """``"local"``, ``"dask"``, ``"dask-cuda"``, ``"auto"`` (dask-cuda when GPUs exist, else a CPU
+    cluster), a ``distributed.Client``, a scheduler address, or an executor instance.
+
+    A dask executor is checked here (:meth:`DaskExecutor.check`), so that a search that could not
+    start its cluster fails before it stores anything.
+    """
+    resolved = _resolve(executor)
+    problem = local_cluster_problem() if isinstance(resolved, DaskExecutor) and resolved.client is None else None
+    if problem is not None:  # raised here: the traceback a script prints stays short
+        raise ExecutorError(problem)
+    return resolved
+
+
+def _resolve(executor: Any) -> BaseExecutor:
+    from nasbook._errors import unknown_choice
+    from nasbook.executors._base import LocalExecutor
+
+    if isinstance(executor, BaseExecutor):
+        return executor
+    if executor is None or executor == "local":
+        return LocalExecutor()
+    if isinstance(executor, str):
+        if executor == "dask":
+            return DaskExecutor()
+        if executor in ("dask-cuda", "dask_cuda"):
+            return DaskCudaExecutor()
+        if executor == "auto":
+            return DaskCudaExecutor() if _count_gpus() > 0 else DaskExecutor()
+        if "://" in executor:
+            check_scheduler_address(executor, "executor")
+            return DaskExecutor(executor)
+        raise unknown_choice("executor", executor, ("local", "dask", "dask-cuda", "auto"),
+                             "A scheduler address such as 'tcp://127.0.0.1:8786' works too.")
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover
+        Client = ()  # type: ignore[assignment,misc]
+    if isinstance(executor, Client):
+        return DaskExecutor(executor)
+    raise InvalidParameterError(
+        f"executor must be 'local', 'dask', 'dask-cuda', 'auto', a scheduler address, a distributed.Client "
+        f"or an executor instance; got {executor!r} of type {type(executor).__name__}."
+    )
