@@ -5,10 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "lightning", "hvplot", "holoviews")
 
 
+@pytest.mark.slow
 def test_collecting_the_tests_imports_no_heavy_library():
     code = (
         "import sys, json, pytest\n"

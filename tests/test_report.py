@@ -74,6 +74,7 @@ def _notebook(path, body):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 def test_report_is_self_contained_and_records_provenance(tmp_path, capfd):
     nb = _notebook(tmp_path / "demo.ipynb", [

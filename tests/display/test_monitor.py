@@ -52,7 +52,7 @@ def test_progress_choices():
 
 
 def test_start_runs_in_the_background_and_stop_leaves_it_resumable(tmp_path):
-    task = ToyTask(SPACE, epochs=3, epoch_s=0.02)
+    task = ToyTask(SPACE, epochs=3, epoch_s=0.005)
     s = nasbook.Search(SPACE, task, budget=200, seed=0, storage=tmp_path / "bg.db", name="bg")
     s.start(progress="none")
     deadline = time.monotonic() + 30

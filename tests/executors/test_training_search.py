@@ -41,6 +41,7 @@ def test_asha_continues_trained_networks_from_their_checkpoints(tmp_path):
         assert t.curves["val_accuracy"][: parent.epochs] == parent.curves["val_accuracy"]
 
 
+@pytest.mark.slow
 def test_digits_cells_on_two_dask_workers(tmp_path):
     with DaskExecutor(n_workers=2) as ex:
         s = nasbook.Search(CellSpace(), Digits(max_epochs=2), strategy="evolution", budget=3, seed=0,

@@ -8,6 +8,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("tutorials/*.ipynb")])
 SMALL = {"budget": 12, "n_seeds": 3, "seed": 0, "max_epochs": 1}
+#: notebooks that run in a few seconds stay in the default run; the rest (10-35 s each: Lightning
+#: training, dask clusters, many searches) run with `pytest -m slow`, which CI runs too
+FAST = {"tutorials/01_random_vs_evolution"}
+
+
+def _case(path: Path):  # noqa: ANN202
+    name = f"{path.parent.name}/{path.stem}"
+    return pytest.param(path, id=name, marks=() if name in FAST else (pytest.mark.slow,))
 
 
 def test_there_are_notebooks_and_each_has_a_parameters_cell():
@@ -19,7 +27,7 @@ def test_there_are_notebooks_and_each_has_a_parameters_cell():
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", [_case(p) for p in NOTEBOOKS])
 def test_notebook_executes(path, tmp_path):
     import papermill as pm
 
