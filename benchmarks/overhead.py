@@ -17,9 +17,15 @@ Configurations, timed side by side and interleaved repeat by repeat:
   like-for-like durability setting.
 * ``optuna-memory``: Optuna's in-memory storage.
 
+With ``--baseline REF`` (a git revision, e.g. the commit before a redesign), the durable nasbook
+loop of REF and of the working tree run side by side, each in a fresh subprocess (so neither
+inherits the other's warm caches), interleaved repeat by repeat: ``before@REF`` and ``after``,
+and their ratio.
+
 Usage::
 
     python benchmarks/overhead.py --trials 5000 --repeats 3 --json FILE
+    python benchmarks/overhead.py --trials 5000 --repeats 5 --baseline ac955a9 --json FILE
 """
 
 from __future__ import annotations
@@ -97,6 +103,53 @@ def nasbook_commit_audit(n: int, path: str) -> dict[str, Any]:
     }
 
 
+# -- before / after: the same durable loop from two checkouts, each in its own process ---------------------
+_SUBPROCESS_RUN = """
+import json, os, sys, tempfile, time
+import nasbook
+from nasbook.tasks import NasBenchGraph
+n, seed = int(sys.argv[1]), int(sys.argv[2])
+d = tempfile.mkdtemp(prefix="nasbook-overhead-sub-")
+task = NasBenchGraph("cora")
+nasbook.Search(task, strategy="random", budget=200, seed=0, storage=os.path.join(d, "warm.db"), name="w").run(progress="none")
+s = nasbook.Search(task, strategy="random", budget=n, seed=seed, storage=os.path.join(d, "x.db"), name="x")
+c0, t0 = time.process_time(), time.perf_counter()
+s.run(progress="none")
+dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+assert s.n_trials == n
+print(json.dumps({"n": n, "seconds": dt, "cpu_seconds": cpu, "nasbook": nasbook.__file__}))
+"""
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """The ``nasbook`` package of git revision ``ref``, extracted under ``into`` (no worktree left behind)."""
+    import io
+    import subprocess
+    import tarfile
+
+    root = Path(__file__).resolve().parents[1]
+    data = subprocess.run(["git", "archive", "--format=tar", ref, "nasbook"], cwd=root, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def run_in_subprocess(code_root: Path, n: int, seed: int) -> dict[str, Any]:
+    import json
+    import os
+    import subprocess
+
+    import tempfile
+
+    env = {**os.environ, "PYTHONPATH": str(code_root)}
+    with tempfile.TemporaryDirectory() as cwd:  # `python -c` puts the working folder first on sys.path
+        out = subprocess.run([sys.executable, "-c", _SUBPROCESS_RUN, str(n), str(seed)], env=env, cwd=cwd,
+                             capture_output=True, text=True, check=True, timeout=600).stdout
+    res = json.loads(out.strip().splitlines()[-1])
+    assert str(res["nasbook"]).startswith(str(code_root)), res["nasbook"]
+    return dict(res)
+
+
 # -- Optuna ------------------------------------------------------------------------------------------------
 def _optuna_rdb(url: str, wal: bool, trace: Any = None) -> Any:
     import sqlalchemy as sa
@@ -170,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3, help="interleaved repeats of every configuration (default 3)")
     ap.add_argument("--audit-trials", type=int, default=1000, help="trials in the untimed commit audit (default 1000)")
     ap.add_argument("--json", default=None, help="write raw timings, summaries and metadata here")
+    ap.add_argument("--baseline", default=None, metavar="REF",
+                    help="also time the durable loop of git revision REF against the working tree, side by side")
     args = ap.parse_args(argv)
     if min(args.trials, args.optuna_trials, args.repeats, args.audit_trials) < 1:
         ap.error("--trials, --optuna-trials, --repeats and --audit-trials must be >= 1")
@@ -209,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{one_time['key_enumeration_s']:.2f} s, first 100-trial search {one_time['first_search_100_trials_s']:.2f} s")
 
     configs = ["nasbook-sqlite", "optuna-sqlite", "nasbook-memory", "optuna-memory", "optuna-sqlite-wal"]
+    roots: dict[str, Path] = {}
+    if args.baseline:
+        roots[f"before@{args.baseline}"] = checkout(args.baseline, d / "baseline")
+        roots["after"] = Path(__file__).resolve().parents[1]
+        configs += list(roots)
     raw: dict[str, list[dict[str, Any]]] = {c: [] for c in configs}
     durable_ok = True
     for r in range(args.repeats):
@@ -221,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
                 res = run_nasbook(args.trials, seed, ":memory:")
             elif c == "optuna-sqlite":
                 res = run_optuna(args.optuna_trials, seed, _optuna_rdb(f"sqlite:///{d / f'op-{r}.db'}", wal=False))
+            elif c in roots:
+                res = run_in_subprocess(roots[c], args.trials, seed)
             elif c == "optuna-sqlite-wal":
                 res = run_optuna(args.optuna_trials, seed, _optuna_rdb(f"sqlite:///{d / f'opw-{r}.db'}", wal=True))
             else:
@@ -262,11 +324,17 @@ def main(argv: list[str] | None = None) -> int:
         "in-memory: nasbook / optuna": summary["nasbook-memory"]["median_us_per_trial"] / summary["optuna-memory"]["median_us_per_trial"],
         "nasbook: sqlite / in-memory": summary["nasbook-sqlite"]["median_us_per_trial"] / summary["nasbook-memory"]["median_us_per_trial"],
     }
+    if roots:
+        before, after = (summary[c] for c in roots)
+        ratios[f"durable loop: after / before@{args.baseline}"] = after["median_us_per_trial"] / before["median_us_per_trial"]
+        ratios[f"durable loop CPU: after / before@{args.baseline}"] = (
+            after["median_cpu_us_per_trial"] / before["median_cpu_us_per_trial"])
     print()
     print("## Per-trial wall-time ratios (medians)")
     rows = []
     for k, v in ratios.items():
-        reading = f"nasbook {1 / v:.1f}x faster" if "optuna" in k else f"the durable store costs {v:.2f}x"
+        reading = (f"nasbook {1 / v:.1f}x faster" if "optuna" in k else f"the durable store costs {v:.2f}x"
+                   if "in-memory" in k else f"{'faster' if v < 1 else 'slower'} by {abs(1 - v):.0%}")
         rows.append([k, f"{v:.4f}", reading])
     print(format_table(["ratio", "value", "reading"], rows, align="lrl"))
 
@@ -298,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
                 "dataset": DATASET, "trials": args.trials, "optuna_sqlite_trials": args.optuna_trials,
                 "optuna_memory_trials": args.trials, "repeats": args.repeats, "order": configs,
                 "timed": "nasbook: Search.run() only; Optuna: the ask/tell loop only (study creation excluded)",
+                "baseline": args.baseline,
             },
             "one_time": one_time,
             "raw": raw,
