@@ -159,3 +159,33 @@ def test_the_checker_sees_lazy_relative_and_top_level_imports_and_skips_type_che
     assert find_cycle(graph) == ["a", "b", "cli", "a"]
     graph["cli"].discard("a")
     assert find_cycle(graph) is None
+
+
+def private_imports(root: pathlib.Path = ROOT) -> list[str]:
+    """Imports of another package's private module (``nasbook.X._y`` from outside ``X``); the shared
+    private top-level helpers (``nasbook._errors``, ``_options``, ``_params``, ``_version``) are meant
+    for every package."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = _module_name(path, root)
+        src = _node(module)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        skip = _type_checking_nodes(tree)
+        for node in ast.walk(tree):
+            if id(node) in skip or not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            for name in _imported(module, path.name == "__init__.py", node):
+                parts = name.split(".")
+                if len(parts) >= 3 and parts[0] == "nasbook" and parts[1] != src and parts[2].startswith("_"):
+                    found.append(f"{path.relative_to(root.parent)}:{node.lineno} imports {name}")
+    return found
+
+
+def test_no_package_imports_another_packages_private_module():
+    assert private_imports() == []
+
+
+def test_the_private_import_check_can_fail(tmp_path):
+    pkg = _write(tmp_path, {"__init__.py": "", "a/__init__.py": "def f():\n    from nasbook.b._impl import g\n",
+                            "b/__init__.py": "from nasbook.b._impl import g\n", "b/_impl.py": "g = 1\n"})
+    assert private_imports(pkg) == ["nasbook/a/__init__.py:2 imports nasbook.b._impl"]

@@ -59,6 +59,7 @@ from nasbook.display._model import (
     cap,
     fields,
 )
+from nasbook.display._monitor import Progress, make_progress
 from nasbook.display._repr import (
     architecture_text,
     mimebundle,
@@ -70,9 +71,36 @@ from nasbook.display._repr import (
 )
 from nasbook.display._svg import Diagram, DiagramEdge, DiagramNode, diagram_svg, diagram_text
 from nasbook.display._text import render_text
-from nasbook.display._views import object_view, view_of
+from nasbook.display._views import (
+    MISSING,
+    attempt,
+    drawing,
+    fmt_duration,
+    fmt_state,
+    fmt_time,
+    fmt_value,
+    mapping_rows,
+    max_rows,
+    object_view,
+    param_repr,
+    short,
+    view_of,
+)
 
 __all__ = [
+    "MISSING",
+    "Progress",
+    "attempt",
+    "drawing",
+    "fmt_duration",
+    "fmt_state",
+    "fmt_time",
+    "fmt_value",
+    "make_progress",
+    "mapping_rows",
+    "max_rows",
+    "param_repr",
+    "short",
     "Badge",
     "Cell",
     "Diagram",

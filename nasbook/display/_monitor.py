@@ -28,7 +28,7 @@ def in_notebook() -> bool:
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
-def make_progress(search: Search, progress: str | bool) -> _Progress | None:
+def make_progress(search: Search, progress: str | bool) -> Progress | None:
     from nasbook._errors import unknown_choice
 
     if progress is True:
@@ -59,7 +59,9 @@ def _done(search: Search, unit: str) -> int:
     return search.epochs_spent if unit == "epochs" else search.n_trials
 
 
-class _Progress(abc.ABC):
+class Progress(abc.ABC):
+    """Live progress of a running search (a widget or a bar); ``search.run(progress=...)`` makes one."""
+
     min_interval_s = 0.2
 
     def __init__(self, search: Search):
@@ -80,7 +82,7 @@ class _Progress(abc.ABC):
         self.refresh()
 
 
-class BarProgress(_Progress):
+class BarProgress(Progress):
     """A tqdm bar: in a terminal, in CI logs, or wherever widgets cannot render."""
 
     def __init__(self, search: Search):
@@ -134,7 +136,7 @@ def _sparkline(values: list[float], width: int = 220, height: int = 44, mode: st
             f"<polyline points='{line}' fill='none' stroke='var(--jp-brand-color1, #1976d2)' stroke-width='1.6'/></svg>")
 
 
-class WidgetProgress(_Progress):
+class WidgetProgress(Progress):
     """One ipywidgets box updated in place: progress, best so far, running trials, failures."""
 
     def __init__(self, search: Search):

@@ -363,9 +363,9 @@ class Search:
             _resume.read_trials(self)
         if threading.current_thread() is not self._thread:
             self._stop_flag = False  # a fresh run() in the foreground clears an earlier stop()
-        from nasbook.display._monitor import _Progress, make_progress
+        from nasbook.display import Progress, make_progress
 
-        pbar = progress if isinstance(progress, _Progress) else make_progress(self, progress)
+        pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
         self._storage.acquire_lease(self._search_id, self._owner, ttl_s=_loop.LEASE_TTL_S)
         t_start = time.monotonic()
         final = SearchState.INTERRUPTED
@@ -404,7 +404,7 @@ class Search:
         self._stop_flag = False
         self._bg_error = None
 
-        from nasbook.display._monitor import make_progress
+        from nasbook.display import make_progress
 
         # the widget is made here, in the notebook's own thread, so that the front-end hears of
         # it with this cell's output; the background thread only updates it

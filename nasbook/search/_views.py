@@ -13,9 +13,18 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nasbook.display import Badge, Cell, Fields, Note, Pre, Section, Table, View, cap, fields, view_of
-from nasbook.display._views import (
+from nasbook.display import (
     MISSING,
+    Badge,
+    Cell,
+    Fields,
+    Note,
+    Pre,
+    Section,
+    Table,
+    View,
+    cap,
+    fields,
     fmt_duration,
     fmt_state,
     fmt_time,
@@ -23,8 +32,9 @@ from nasbook.display._views import (
     mapping_rows,
     max_rows,
     short,
+    view_of,
 )
-from nasbook.space._views import architecture_parts
+from nasbook.space import architecture_parts
 
 if TYPE_CHECKING:
     from nasbook.search import Search, Trial

@@ -9,8 +9,9 @@ from nasbook.space._cell import CellSpace
 from nasbook.space._chain import ChainSpace
 from nasbook.space._graph import GNN_OPS, LINKS, PROTEINS_OPS, GraphSpace
 from nasbook.space._subset import SubsetSpace
+from nasbook.space._views import architecture_parts
 
 __all__ = [
     "ENCODINGS", "GNN_OPS", "LINKS", "PROTEINS_OPS", "Architecture", "CellSpace", "ChainSpace", "GraphSpace",
-    "SearchSpace", "SubsetSpace", "stable_hash",
+    "SearchSpace", "SubsetSpace", "architecture_parts", "stable_hash",
 ]

@@ -12,8 +12,21 @@ from typing import Any
 
 import numpy as np
 
-from nasbook.display import Cell, Diagram, Fields, Note, Part, Section, View, fields
-from nasbook.display._views import attempt, drawing, fmt_value, max_rows, param_repr
+from nasbook.display import (
+    Cell,
+    Diagram,
+    Fields,
+    Note,
+    Part,
+    Section,
+    View,
+    attempt,
+    drawing,
+    fields,
+    fmt_value,
+    max_rows,
+    param_repr,
+)
 from nasbook.space._base import Architecture, SearchSpace, live_space
 
 

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from nasbook._errors import TrialFailed, check_type, unknown_choice
-from nasbook.space import Architecture, GraphSpace, SearchSpace
-from nasbook.space._graph import GNN_OPS, PROTEINS_OPS
+from nasbook.space import GNN_OPS, PROTEINS_OPS, Architecture, GraphSpace, SearchSpace
 from nasbook.tasks._base import Reporter, Result, Task
 
 #: The nine datasets shipped in the ``nas-bench-graph`` wheel.

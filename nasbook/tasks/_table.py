@@ -21,8 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, did_you_mean
-from nasbook.space import Architecture, SearchSpace
-from nasbook.space._subset import SubsetSpace
+from nasbook.space import Architecture, SearchSpace, SubsetSpace
 from nasbook.tasks._base import Decision, Reporter, Result, Task
 
 #: The per-epoch curves a table holds, shape ``(n_archs, n_seeds, n_epochs)``.

@@ -215,8 +215,7 @@ class TrainingTask(Task):
         """
         if self._info is not None:
             return self._info
-        from nasbook.training import seeded
-        from nasbook.training._data import first_batch, split_labels, split_loader, split_size
+        from nasbook.training import first_batch, seeded, split_labels, split_loader, split_size
 
         owner = type(self).__name__
         dm = self.datamodule
@@ -271,7 +270,7 @@ class TrainingTask(Task):
         of the training labels divided by ``log(n_classes)``: 1 is perfectly balanced) and
         ``class_ratio`` (smallest over largest class count in the training split).
         """
-        from nasbook.training._data import split_labels, split_loader
+        from nasbook.training import split_labels, split_loader
 
         info = self.data_info()
         shape = tuple(self.input_shape) if self.input_shape is not None else info["input_shape"]
@@ -309,8 +308,7 @@ class TrainingTask(Task):
                 "to build its network; got None."
             )
         epochs, checkpoint = self._fidelity(fidelity)
-        from nasbook.training import HealthCheck, load_checkpoint, profile, seeded, train
-        from nasbook.training._data import first_batch, split_loader
+        from nasbook.training import HealthCheck, first_batch, load_checkpoint, profile, seeded, split_loader, train
 
         health: Any = self.health
         if isinstance(health, Mapping):

@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 
 from nasbook.search import Search, load_search
-from nasbook.space import GraphSpace, SearchSpace
-from nasbook.space._graph import PROTEINS_OPS
-from nasbook.strategies import BaseStrategy, Proposal
-from nasbook.strategies._base import clone
+from nasbook.space import PROTEINS_OPS, GraphSpace, SearchSpace
+from nasbook.strategies import BaseStrategy, Proposal, clone
 from nasbook.testing._toy import ToyTask
 from nasbook.trial import Trial, TrialState, Wait
 

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from nasbook.executors import BaseExecutor, ExecutorEvent
-from nasbook.space import GraphSpace, SearchSpace
-from nasbook.space._graph import PROTEINS_OPS
+from nasbook.space import PROTEINS_OPS, GraphSpace, SearchSpace
 from nasbook.testing._toy import ToyTask
 from nasbook.trial import Decision, TrialState
 

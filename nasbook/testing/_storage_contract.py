@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 
 from nasbook._errors import DuplicatedSearchError, SearchLockedError, SearchNotFoundError, StorageError
-from nasbook.space import GraphSpace, SearchSpace
-from nasbook.space._graph import PROTEINS_OPS
+from nasbook.space import PROTEINS_OPS, GraphSpace, SearchSpace
 from nasbook.trial import Trial, TrialState
 
 __all__ = ["StorageContract", "canonical", "assert_same_trials"]

@@ -15,7 +15,15 @@ architecture. Executors can import it once per worker to pay that cost before th
 """
 
 from nasbook.training._callbacks import HealthCheck, NasbookCallback
-from nasbook.training._data import ArrayDataModule, BreastCancerDataModule, DigitsDataModule
+from nasbook.training._data import (
+    ArrayDataModule,
+    BreastCancerDataModule,
+    DigitsDataModule,
+    first_batch,
+    split_labels,
+    split_loader,
+    split_size,
+)
 from nasbook.training._module import OPTIMIZERS, ArchModule
 from nasbook.training._train import (
     ACCELERATORS,
@@ -39,11 +47,15 @@ __all__ = [
     "DigitsDataModule",
     "HealthCheck",
     "NasbookCallback",
+    "first_batch",
     "load_checkpoint",
     "make_trainer",
     "profile",
     "quiet_lightning",
     "save_checkpoint",
     "seeded",
+    "split_labels",
+    "split_loader",
+    "split_size",
     "train",
 ]
