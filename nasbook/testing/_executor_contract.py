@@ -27,6 +27,13 @@ def _until_done(ex: BaseExecutor, numbers: set[int], timeout_s: float = 60.0) ->
     return events
 
 
+class ReturnsNone(ToyTask):
+    """A task with a bug: ``evaluate`` returns None (module level, so workers can unpickle it)."""
+
+    def evaluate(self, arch: Any, **kwargs: Any) -> Any:
+        return None
+
+
 class ExecutorContract:
     """Subclass and provide an ``executor`` fixture (a fresh or shared, un-started executor).
 
@@ -123,6 +130,13 @@ class ExecutorContract:
         (done,) = [e for e in _until_done(ex, {5}) if e.kind == "done"]
         assert done.outcome is not None and done.outcome.state is TrialState.FAILED
         assert done.outcome.reason and "toy failure" in done.outcome.reason
+
+    def test_a_task_returning_no_result_is_a_failed_outcome(self, executor: BaseExecutor, space: SearchSpace) -> None:
+        ex = self._start(executor)
+        ex.submit(6, ReturnsNone(space), space, space.sample(__import__("numpy").random.default_rng(5)), None)
+        (done,) = [e for e in _until_done(ex, {6}) if e.kind == "done"]
+        assert done.outcome is not None and done.outcome.state is TrialState.FAILED
+        assert done.outcome.reason and "returned None" in done.outcome.reason
 
     def test_a_search_gives_the_trials_of_the_in_process_executor(self, executor: BaseExecutor, space: SearchSpace) -> None:
         from nasbook.search import Search
