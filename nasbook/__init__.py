@@ -5,12 +5,12 @@ disk), and, in later releases, ``Predictor`` and ``KnowledgeBase``. Everything e
 through its subpackage: ``nasbook.space``, ``nasbook.tasks``, ``nasbook.strategies``.
 """
 
-from nasbook._errors import NasbookError
+from nasbook._errors import NasbookError, TrialFailed
 from nasbook._options import get_options, set_options
 from nasbook._version import __version__
 from nasbook.search import Budget, Search, Trial, TrialState, load_search
 
 __all__ = [
-    "Budget", "NasbookError", "Search", "Trial", "TrialState", "__version__", "get_options", "load_search",
+    "Budget", "NasbookError", "Search", "Trial", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
     "set_options",
 ]
