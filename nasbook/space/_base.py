@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import abc
 import hashlib
-import inspect
 import json
 import math
 import weakref
@@ -20,6 +19,7 @@ from nasbook._errors import (
     check_int,
     unknown_choice,
 )
+from nasbook._params import Params
 
 if TYPE_CHECKING:
     import torch
@@ -151,7 +151,7 @@ class Architecture:
         return architecture_view(self, space)
 
 
-class SearchSpace(abc.ABC):
+class SearchSpace(Params, abc.ABC):
     """A set of architectures that strategies search over.
 
     Subclasses implement the abstract methods; everything that takes a random generator takes a
@@ -175,16 +175,7 @@ class SearchSpace(abc.ABC):
         _LIVE_SPACES[id(self)] = self  # so an architecture's repr finds its space (see live_space)
         return self
 
-    # -- identity -------------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments, read from the ``__init__`` signature (scikit-learn style)."""
-        sig = inspect.signature(type(self).__init__)
-        return {
-            p: getattr(self, p)
-            for p in sig.parameters
-            if p != "self" and sig.parameters[p].kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
-        }
-
+    # -- identity (get_params, repr and clone come from Params) ---------------------------------
     @property
     def space_id(self) -> str:
         """Identity of this space and its configuration: ``name`` plus a hash of its params."""
@@ -245,9 +236,6 @@ class SearchSpace(abc.ABC):
     def __hash__(self) -> int:
         return hash(self.space_id)
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Notebook display: text/plain and text/html with the size, choices and an example drawn (see :mod:`nasbook.display`)."""
