@@ -59,9 +59,8 @@ def _imported(module: str, is_package: bool, node: ast.Import | ast.ImportFrom) 
     return [base]
 
 
-def import_edges(root: pathlib.Path = ROOT) -> dict[Edge, list[str]]:
-    """``(from_node, to_node) -> ["path:line", ...]`` for every runtime import between two nodes."""
-    edges: dict[Edge, list[str]] = collections.defaultdict(list)
+def runtime_imports(root: pathlib.Path = ROOT):
+    """``(path, node of the importer, line, imported module)`` for every runtime import under ``root``."""
     for path in sorted(root.rglob("*.py")):
         module = _module_name(path, root)
         src = _node(module)
@@ -71,8 +70,15 @@ def import_edges(root: pathlib.Path = ROOT) -> dict[Edge, list[str]]:
             if id(node) in skip or not isinstance(node, (ast.Import, ast.ImportFrom)):
                 continue
             for name in _imported(module, path.name == "__init__.py", node):
-                if name.startswith("nasbook.") and _node(name) != src:
-                    edges[(src, _node(name))].append(f"{path.relative_to(root.parent)}:{node.lineno}")
+                yield path, src, node.lineno, name
+
+
+def import_edges(root: pathlib.Path = ROOT) -> dict[Edge, list[str]]:
+    """``(from_node, to_node) -> ["path:line", ...]`` for every runtime import between two nodes."""
+    edges: dict[Edge, list[str]] = collections.defaultdict(list)
+    for path, src, line, name in runtime_imports(root):
+        if name.startswith("nasbook.") and _node(name) != src:
+            edges[(src, _node(name))].append(f"{path.relative_to(root.parent)}:{line}")
     return dict(edges)
 
 
@@ -166,18 +172,10 @@ def private_imports(root: pathlib.Path = ROOT) -> list[str]:
     private top-level helpers (``nasbook._errors``, ``_options``, ``_params``, ``_version``) are meant
     for every package."""
     found = []
-    for path in sorted(root.rglob("*.py")):
-        module = _module_name(path, root)
-        src = _node(module)
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        skip = _type_checking_nodes(tree)
-        for node in ast.walk(tree):
-            if id(node) in skip or not isinstance(node, (ast.Import, ast.ImportFrom)):
-                continue
-            for name in _imported(module, path.name == "__init__.py", node):
-                parts = name.split(".")
-                if len(parts) >= 3 and parts[0] == "nasbook" and parts[1] != src and parts[2].startswith("_"):
-                    found.append(f"{path.relative_to(root.parent)}:{node.lineno} imports {name}")
+    for path, src, line, name in runtime_imports(root):
+        parts = name.split(".")
+        if len(parts) >= 3 and parts[0] == "nasbook" and parts[1] != src and parts[2].startswith("_"):
+            found.append(f"{path.relative_to(root.parent)}:{line} imports {name}")
     return found
 
 
