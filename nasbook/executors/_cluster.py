@@ -28,6 +28,11 @@ def training_worker_config() -> Iterator[None]:
     * The workers' statistical profiler off: it samples every thread's stack 100 times a second,
       a cost a Python-heavy training loop pays in full.
 
+    * The notebook's own environment is given back: a nanny copies its pre-spawn variables
+      (``OMP_NUM_THREADS=1`` and friends) into *this* process's ``os.environ`` to hand them to the
+      worker it spawns; they are restored once the cluster has started, so programs the user starts
+      later are not pinned to one thread.
+
     Clusters you start yourself keep your settings; see the docs on executors.
     """
     import dask
@@ -35,11 +40,18 @@ def training_worker_config() -> Iterator[None]:
     key = "MALLOC_TRIM_THRESHOLD_"
     dask_value = str(dask.config.get(f"distributed.nanny.pre-spawn-environ.{key}", None))
     held = os.environ.pop(key) if os.environ.get(key) == dask_value else None
+    spawn_env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+    before = {name: os.environ.get(name) for name in spawn_env if name != key}
     try:
         with dask.config.set({f"distributed.nanny.pre-spawn-environ.{key}": None,
                               "distributed.worker.profile.enabled": False}):
             yield
     finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         if held is not None:
             os.environ[key] = held
 

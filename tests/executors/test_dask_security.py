@@ -105,3 +105,19 @@ def test_without_cryptography_the_error_says_what_to_do(monkeypatch):
     monkeypatch.setattr(distributed.security.Security, "temporary", classmethod(missing))
     with pytest.raises(ExecutorError, match=r"pip install cryptography.*security=False"):
         DaskExecutor(n_workers=1).start()
+
+
+def test_the_notebooks_environment_is_given_back_after_the_cluster_starts(monkeypatch):
+    import os
+
+    from nasbook.executors import DaskExecutor
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "7")
+    ex = DaskExecutor(n_workers=1)
+    try:
+        ex.start()
+        assert "OMP_NUM_THREADS" not in os.environ  # a nanny set it to 1 here to pass it on to its worker
+        assert os.environ["MKL_NUM_THREADS"] == "7"
+    finally:
+        ex.close()
