@@ -7,7 +7,10 @@ helps, what to do next.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 
 class NasbookError(Exception):
@@ -39,6 +42,10 @@ class SearchNotFoundError(StorageError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class NotBuildableError(NasbookError, NotImplementedError):
+    """The space's architectures are looked up in a table, not built into networks."""
 
 
 class SpaceExhausted(NasbookError):
@@ -108,3 +115,55 @@ def check_int(owner: str, param: str, value: object, *, minimum: int | None = No
 
 class InvalidParameterTypeError(InvalidParameterError, TypeError):
     """A parameter has the wrong type (both a ValueError and a TypeError)."""
+
+
+def check_call(owner: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Raise InvalidParameterTypeError when ``fn(*args, **kwargs)`` does not fit ``fn``'s signature.
+
+    Python's own TypeError names the function but suggests nothing; this one names ``owner``,
+    suggests the closest parameter for a misspelt keyword and lists the keyword-only parameters
+    when too many arguments were given by position.
+    """
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return
+    try:
+        sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        params = [p for p in sig.parameters.values() if p.name != "self"]
+        names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        msg = f"{owner}(): {exc}"
+        unknown = [k for k in kwargs if k not in sig.parameters]
+        if unknown:
+            msg = (f"{owner}() got an unexpected keyword argument {unknown[0]!r}{did_you_mean(unknown[0], names)}. "
+                   f"Its parameters: {', '.join(names) or '(none)'}.")
+        elif "positional" in str(exc):
+            kw_only = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+            if kw_only:
+                msg += f". Pass these by name: {', '.join(f'{n}=...' for n in kw_only)}"
+            elif any(p.kind is p.VAR_KEYWORD for p in params):
+                msg += ". Pass the values by name, e.g. name=value"
+            n_pos = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in sig.parameters.values())
+            extra = ", ".join(repr(a) for a in args[n_pos:])
+            msg += f"; got {extra[:80]} by position." if extra else "."
+        raise InvalidParameterTypeError(msg) from None
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def checked_signature(fn: _F) -> _F:
+    """Decorate a public function or method so that a misspelt keyword or an extra positional
+    argument raises :func:`check_call`'s InvalidParameterTypeError (the signature is unchanged)."""
+    owner = fn.__qualname__.removesuffix(".__init__")
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TypeError:
+            check_call(owner, fn, args, kwargs)  # raises if the call itself did not fit
+            raise
+
+    return wrapper  # type: ignore[return-value]

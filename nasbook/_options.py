@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, unknown_choice
+from nasbook._errors import InvalidParameterError, checked_signature, unknown_choice
 
 DISPLAY_STYLES: tuple[str, ...] = ("html", "text")
 
@@ -61,6 +61,7 @@ class set_options:  # noqa: N801 - a function-like name, as in xarray
     <nasbook.set_options display_max_rows=20>
     """
 
+    @checked_signature
     def __init__(self, **kwargs: Any):
         for name, value in kwargs.items():  # check everything before changing anything
             if name not in _VALIDATORS:

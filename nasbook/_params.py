@@ -10,6 +10,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, TypeVar
 
+from nasbook._errors import checked_signature
+
 _T = TypeVar("_T", bound="Params")
 
 
@@ -18,6 +20,10 @@ class Params:
 
     #: longest repr of one parameter value in ``repr(obj)`` (a list of 300 specs would fill a screen)
     _repr_max_value: int = 80
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        wrap_init(cls)
 
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments, read from the ``__init__`` signature (scikit-learn style)."""
@@ -46,3 +52,10 @@ class Params:
         :class:`Params` arguments, e.g. a wrapped strategy, are cloned too)."""
         params = {k: v.clone() if isinstance(v, Params) else v for k, v in self.get_params().items()}
         return type(self)(**params)
+
+
+def wrap_init(cls: type) -> None:
+    """Make ``cls(misspelt=...)`` an InvalidParameterTypeError with a suggestion (see ``checked_signature``)."""
+    init = cls.__dict__.get("__init__")
+    if init is not None and not hasattr(init, "__wrapped__"):
+        cls.__init__ = checked_signature(init)  # type: ignore[misc]

@@ -57,7 +57,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         search = nasbook.load_search(args.resume, storage=args.storage, budget=args.budget)
     else:
         search = nasbook.Search(
-            NasBenchGraph(args.dataset), strategy=args.strategy, budget=args.budget or 100, seed=args.seed,
+            NasBenchGraph(args.dataset), strategy=args.strategy, budget=100 if args.budget is None else args.budget, seed=args.seed,
             storage=args.storage, name=args.name,
         )
     search.run(progress="none" if args.quiet else "bar")

@@ -50,7 +50,8 @@ class DaskExecutor(BaseExecutor):
         Workers of the LocalCluster started when ``client`` is None (default: CPU count, max 4).
     torch_threads : int
         ``torch.set_num_threads`` in each trial (one per trial by default: several trials share
-        the cores, and more threads per trial made small networks ten times slower here).
+        the cores, and more threads per trial made small networks ten times slower here); 0 leaves
+        torch's own default.
     connect_timeout_s : float
         How long to wait for a scheduler address to answer (and for the scheduler to answer a
         question while trials run).
@@ -225,7 +226,7 @@ class DaskExecutor(BaseExecutor):
                     f"DaskExecutor(client={self.client!r}): no dask scheduler answered within "
                     f"{self.connect_timeout_s:g} s ({type(exc).__name__}: {exc}). Start one with "
                     "`dask scheduler` (and `dask worker ADDRESS`), or pass client=None for a local cluster."
-                ) from exc
+                ) from None  # the message carries the connection error; its 3-deep traceback would not help
             self._owns = True
         else:
             client = self.client

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, checked_signature
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,6 @@ class Budget:
         if self.seconds is not None:
             parts.append(f"{self.seconds:g} s")
         return " / ".join(parts)
+
+
+setattr(Budget, "__init__", checked_signature(Budget.__init__))  # noqa: B010 - Budget(trails=10) suggests "trials"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
-from nasbook.space import SearchSpace
-from nasbook.tasks import Task
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
+from nasbook.space import SearchSpace, SubsetSpace
+from nasbook.tasks import Task, TrainingTask
 
 
 def space_and_task(space: Any, task: Any) -> tuple[SearchSpace, Task]:
@@ -29,7 +31,29 @@ def space_and_task(space: Any, task: Any) -> tuple[SearchSpace, Task]:
             raise InvalidParameterError(f"{task!r} does not fix a search space; pass one: Search(space, task, ...).")
     if not isinstance(space, SearchSpace):
         raise InvalidParameterTypeError(f"Search(space=...) must be a SearchSpace; got {space!r:.80} of type {type(space).__name__}.")
+    _check_objective(task)
+    if isinstance(task, TrainingTask) and not _can_build(space):
+        raise InvalidParameterError(
+            f"{type(task).__name__} trains networks that the space builds, but Search(space=...) got "
+            f"{type(space).__name__}, a tabular benchmark space whose architectures cannot be built. Search a "
+            "CellSpace or ChainSpace with a training task."
+        )
     return space, task
+
+
+def _check_objective(task: Task) -> None:
+    """A custom task's ``metric`` and ``mode`` (class attributes, so no constructor checks them)."""
+    name = type(task).__name__
+    if not isinstance(task.metric, str) or not task.metric:
+        raise InvalidParameterError(f"{name}.metric must be the objective's name (a non-empty str); got {task.metric!r}.")
+    if task.mode not in ("max", "min"):
+        raise unknown_choice(f"{name}.mode (whether {task.metric!r} is maximised or minimised)", task.mode, ("max", "min"))
+
+
+def _can_build(space: SearchSpace) -> bool:
+    while isinstance(space, SubsetSpace):
+        space = space.parent
+    return type(space).build is not SearchSpace.build
 
 
 def check_timeout(value: Any) -> float | None:
@@ -38,3 +62,37 @@ def check_timeout(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise InvalidParameterError(f"trial_timeout_s must be a number of seconds > 0 or None; got {value!r}.")
     return float(value)
+
+
+def check_callbacks(callbacks: Any) -> list[Callable[..., Any]]:
+    """A list of callables that can be called as ``fn(search, trial)``."""
+    if callbacks is not None and (isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence)):
+        raise InvalidParameterTypeError(f"Search(callbacks=...) must be a list of callables fn(search, trial); got {callbacks!r}.")
+    out = list(callbacks or [])
+    for cb in out:
+        if not callable(cb):
+            raise InvalidParameterTypeError(f"Search(callbacks=...) must hold callables fn(search, trial); got {cb!r}.")
+        _check_callback(cb)
+    return out
+
+
+def _check_callback(cb: Callable[..., Any]) -> None:
+    """Refuse a callback that cannot be called as ``fn(search, trial)`` (checked before anything runs)."""
+    try:
+        sig = inspect.signature(cb)
+    except (TypeError, ValueError):  # a builtin without a signature: it is called and may raise then
+        return
+    try:
+        sig.bind(None, None)
+    except TypeError as exc:
+        raise InvalidParameterTypeError(
+            f"Search(callbacks=...): every callback is called as fn(search, trial), but {cb!r:.80} takes {sig} "
+            f"({exc})."
+        ) from None
+
+
+def check_epochs_task(task: Task, what: str) -> None:
+    """Refuse a budget in epochs for a task that does not train for epochs."""
+    if not task.has_epochs:
+        raise InvalidParameterError(f"{what} needs a task that trains for epochs; {task!r} looks answers up. "
+                                    "Give the budget in trials or seconds.")

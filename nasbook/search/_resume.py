@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import time
@@ -15,6 +16,7 @@ from nasbook._errors import (
     ReproducibilityWarning,
     SpaceExhausted,
     StorageError,
+    checked_signature,
 )
 from nasbook.search._budget import Budget
 from nasbook.space import SearchSpace
@@ -109,7 +111,22 @@ def rebuild_space(config: dict[str, Any]) -> SearchSpace:
         raise InvalidParameterError(
             f"the stored search uses space {config.get('class')!r}, which nasbook cannot rebuild; pass space=... to load_search."
         )
-    return cls(**dict(config.get("params", {})))
+    params = _stored_params("space", cls, config)
+    return cls._from_params(params)
+
+
+def _stored_params(what: str, cls: type, config: dict[str, Any]) -> dict[str, Any]:
+    """The stored ``params`` of a configuration, checked against ``cls``'s constructor."""
+    params = config.get("params", {})
+    if not isinstance(params, dict):
+        raise StorageError(f"the stored {what} configuration is damaged: its 'params' should be a mapping; found "
+                           f"{params!r:.60}. Pass {what}=... to load_search.")
+    try:
+        inspect.signature(cls.__init__).bind(None, **params)  # type: ignore[misc]
+    except TypeError as exc:
+        raise StorageError(f"the stored {what} configuration does not fit {cls.__name__}: {exc} (params "
+                           f"{sorted(params)!r:.80}). Pass {what}=... to load_search.") from None
+    return params
 
 
 def rebuild_task(config: dict[str, Any]) -> Task:
@@ -122,13 +139,14 @@ def rebuild_task(config: dict[str, Any]) -> Task:
             f"the stored search evaluates on {config.get('class')!r}, which nasbook cannot rebuild from storage "
             "(it may hold user data); pass task=... to load_search."
         )
-    return cls(**config.get("params", {}))
+    return cls(**_stored_params("task", cls, config))
 
 
 def rebuild_strategy(config: dict[str, Any]) -> BaseStrategy:
     from nasbook.strategies import strategy_class
 
-    return strategy_class(config.get("alias") or config["class"])(**config.get("params", {}))
+    cls = strategy_class(config.get("alias") or config["class"])
+    return cls(**_stored_params("strategy", cls, config))
 
 
 def _check_config(name: str, label: str, config: Any) -> dict[str, Any]:
@@ -141,6 +159,7 @@ def _check_config(name: str, label: str, config: Any) -> dict[str, Any]:
     return config
 
 
+@checked_signature
 def load_search(
     name: str,
     storage: str | os.PathLike[str] | Storage = "nasbook.db",

@@ -19,16 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import (
     InvalidParameterError,
-    InvalidParameterTypeError,
     NasbookError,
     SpaceExhausted,
     StorageError,
     check_int,
+    checked_signature,
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
 from nasbook.search import _loop, _resume
 from nasbook.search._budget import Budget
+from nasbook.search._checks import check_callbacks as _check_callbacks
+from nasbook.search._checks import check_epochs_task as _check_epochs_task
 from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
 from nasbook.space import SearchSpace
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from nasbook.storage import Storage
 
 Callback = Callable[["Search", Trial], None]
+#: longest search name (the storage's ``name`` column is VARCHAR(255) on every database)
+MAX_NAME = 255
 
 
 class SearchState(str, Enum):
@@ -95,6 +99,7 @@ class Search:
     True
     """
 
+    @checked_signature
     def __init__(
         self,
         space: SearchSpace | Task | None = None,
@@ -112,6 +117,9 @@ class Search:
         space, task = _space_and_task(space, task)
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise InvalidParameterError(f"Search(name=...) must be a non-empty string; got {name!r}.")
+        if name is not None and len(name) > MAX_NAME:
+            raise InvalidParameterError(f"Search(name=...) must be at most {MAX_NAME} characters (a database column "
+                                        f"holds it); got {len(name)}: {name[:40]!r}...")
         check_int("Search", "seed", seed, minimum=0, allow_none=True)
         self._configure(
             space, task, strategy=strategy, budget=budget,
@@ -141,19 +149,11 @@ class Search:
         self.strategy = get_strategy(strategy)
         self.strategy._validate_params()
         self.budget = Budget.coerce(budget)
-        if self.budget.epochs is not None and not task.has_epochs:
-            raise InvalidParameterError(
-                f"budget in epochs needs a task that trains for epochs; {task!r} looks answers up. "
-                "Give the budget in trials or seconds."
-            )
+        if self.budget.epochs is not None:
+            _check_epochs_task(task, "budget in epochs")
         self.seed = seed
         self.name = name
-        if callbacks is not None and (isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence)):
-            raise InvalidParameterTypeError(f"Search(callbacks=...) must be a list of callables fn(search, trial); got {callbacks!r}.")
-        self.callbacks = list(callbacks or [])
-        for cb in self.callbacks:
-            if not callable(cb):
-                raise InvalidParameterTypeError(f"Search(callbacks=...) must hold callables fn(search, trial); got {cb!r}.")
+        self.callbacks = _check_callbacks(callbacks)
         self.executor = resolve_executor(executor)
         self.trial_timeout_s = _check_timeout(trial_timeout_s)
         self._changes: list[dict[str, Any]] = []
@@ -344,6 +344,7 @@ class Search:
         if pbar is not None:
             pbar.trial_finished(trial)
 
+    @checked_signature
     def run(self, *, progress: Any = "auto") -> Search:
         """Run until the budget is spent (or the strategy runs out of architectures). Returns self.
 
@@ -393,6 +394,7 @@ class Search:
                 pass
         return self
 
+    @checked_signature
     def start(self, *, progress: str | bool = "auto") -> Search:
         """Run in a background thread and return at once; the notebook stays usable.
 
@@ -420,8 +422,13 @@ class Search:
         self._thread.start()
         return self
 
+    @checked_signature
     def wait(self, timeout_s: float | None = None) -> Search:
         """Block until a search started with :meth:`start` ends; re-raise its error, if any."""
+        if timeout_s is not None and (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float))
+                                      or not timeout_s >= 0):
+            raise InvalidParameterError(f"Search.wait(timeout_s=...) must be a number of seconds >= 0 or None; "
+                                        f"got {timeout_s!r}.")
         if self._thread is not None:
             self._thread.join(timeout_s)
             if not self._thread.is_alive():
@@ -462,10 +469,13 @@ class Search:
             self.executor.close()
             self._executor_started = False
 
+    @checked_signature
     def extend(self, trials: int | None = None, *, epochs: int | None = None, seconds: float | None = None) -> Search:
         """Add budget (on top of the current one) to a search, e.g. a finished one. Returns self."""
         b = self.budget
         Budget(trials=trials, epochs=epochs, seconds=seconds)  # validates the increments
+        if epochs is not None:
+            _check_epochs_task(self.task, f"Search.extend(epochs={epochs!r})")
         def add(a: float | None, b: float | None) -> Any:
             return None if a is None and b is None else (a or 0) + (b or 0)
 
@@ -485,3 +495,4 @@ class Search:
         from nasbook.results import trials_dataset
 
         return trials_dataset(self)
+

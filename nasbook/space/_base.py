@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import inspect
 import json
 import math
 import weakref
@@ -16,10 +17,11 @@ from nasbook._errors import (
     InvalidArchitectureError,
     InvalidParameterError,
     InvalidParameterTypeError,
+    NotBuildableError,
     check_int,
     unknown_choice,
 )
-from nasbook._params import Params
+from nasbook._params import Params  # also checks constructor keywords: CellSpace(n_node=5) suggests 'n_nodes'
 
 if TYPE_CHECKING:
     import torch
@@ -223,6 +225,12 @@ class SearchSpace(Params, abc.ABC):
                 f"{cls.__name__}.from_config(config=...) got the config of a {name!r}; use {name}.from_config "
                 "or SearchSpace.from_config for built-in spaces."
             )
+        try:
+            inspect.signature(cls.__init__).bind(None, **params)
+        except TypeError as exc:
+            raise InvalidParameterError(
+                f"{cls.__name__}.from_config(config=...): its params do not fit {cls.__name__}: {exc}."
+            ) from None
         return cls._from_params(dict(params))
 
     @classmethod
@@ -330,6 +338,7 @@ class SearchSpace(Params, abc.ABC):
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
         """A random neighbour of ``arch`` (never ``arch`` itself)."""
+        check_rng(type(self).__name__ + ".mutate", rng)
         nbrs = self.neighbours(self.validate(arch))
         if not nbrs:
             raise InvalidArchitectureError(f"Architecture {arch.id!r} has no neighbours in {self!r}.")
@@ -367,7 +376,7 @@ class SearchSpace(Params, abc.ABC):
     # -- building ------------------------------------------------------------------------------
     def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:
         """A ``torch.nn.Module`` for ``arch``. Tabular spaces have nothing to build."""
-        raise NotImplementedError(
+        raise NotBuildableError(
             f"{type(self).__name__} is a tabular benchmark space: its architectures are looked up, "
             "not built. Use CellSpace or ChainSpace to train networks."
         )
@@ -424,6 +433,15 @@ def check_choice_list(owner: str, param: str, values: object, allowed: Sequence[
         dups = sorted({v for v in out if out.count(v) > 1})
         raise InvalidParameterError(f"{owner}({param}=...) must not repeat names; got {list(out)!r} ({dups!r} repeated).")
     return out
+
+
+def check_rng(owner: str, rng: object) -> None:
+    """Refuse anything but a numpy Generator (an int seed or None would fail deep inside numpy)."""
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidParameterTypeError(
+            f"{owner}(rng=...) must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {rng!r:.60} of "
+            f"type {type(rng).__name__}."
+        )
 
 
 def randbelow(rng: np.random.Generator, n: int) -> int:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, did_you_mean
-from nasbook.space._base import Architecture, SearchSpace, check_choice_list
+from nasbook.space._base import Architecture, SearchSpace, check_choice_list, check_rng
 
 if TYPE_CHECKING:
     from nasbook.display import Diagram
@@ -184,6 +184,7 @@ class GraphSpace(SearchSpace):
 
     # -- moves ---------------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Architecture:
+        check_rng(type(self).__name__ + ".sample", rng)
         keys = self.__dict__.get("_keys_list")
         if keys is None:
             keys = self.__dict__["_keys_list"] = self.keys.tolist()
@@ -224,6 +225,7 @@ class GraphSpace(SearchSpace):
         Edits that land on the same canonical architecture are retried, so the result always
         differs from ``arch``.
         """
+        check_rng(type(self).__name__ + ".mutate", rng)
         self.validate(arch)
         link, ops = tuple(arch["link"]), tuple(arch["ops"])
         allowed = self._ops

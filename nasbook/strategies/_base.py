@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, SpaceExhausted, check_int
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, SpaceExhausted, check_int, unknown_choice
 
 if TYPE_CHECKING:
     from nasbook.space import SearchSpace
@@ -69,6 +69,10 @@ class BaseStrategy(Params, abc.ABC):
     def _validate_params(self) -> None:
         """Check constructor arguments (called by ``setup``); raise InvalidParameterError."""
         check_int(type(self).__name__, "seed", self.seed, minimum=0, allow_none=True)
+        if not isinstance(getattr(self, "allow_duplicates", False), bool):  # 'no' would be truthy
+            raise InvalidParameterTypeError(
+                f"{type(self).__name__}(allow_duplicates=...) must be True or False; got {self.allow_duplicates!r}."
+            )
 
     # -- lifecycle ------------------------------------------------------------------------------
     def setup(self, space: SearchSpace, *, seed: int | None = None, mode: str = "max",
@@ -79,6 +83,16 @@ class BaseStrategy(Params, abc.ABC):
         ``trial.curves``), for strategies that watch running trials (:meth:`on_report`).
         """
         self._validate_params()
+        from nasbook.space import SearchSpace
+
+        name = type(self).__name__
+        if not isinstance(space, SearchSpace):
+            raise InvalidParameterTypeError(
+                f"{name}.setup(space=...) must be a SearchSpace; got {space!r:.60} of type {type(space).__name__}."
+            )
+        if mode not in ("max", "min"):
+            raise unknown_choice(f"{name}.setup(mode=...)", mode, ("max", "min"))
+        check_int(name + ".setup", "seed", seed, minimum=0, allow_none=True)
         self.space_ = space
         self.mode_ = mode
         self.metric_ = metric
@@ -185,6 +199,11 @@ class WrapsBase(BaseStrategy):
         from nasbook.strategies._registry import strategy_class
 
         base = self.base
+        if not isinstance(base, (str, BaseStrategy, dict)):  # a dict: rebuilt from a stored configuration
+            raise InvalidParameterTypeError(
+                f"{type(self).__name__}(base=...) must be a strategy name such as 'random' or a BaseStrategy "
+                f"instance; got {base!r:.60} of type {type(base).__name__}."
+            )
         cls = type(base) if isinstance(base, BaseStrategy) else strategy_class(base) if isinstance(base, str) else None
         if cls is not None and issubclass(cls, WrapsBase):
             raise InvalidParameterError(

@@ -121,6 +121,12 @@ def load_digits_table(path: str | None = None) -> CurveTable:
         files = resources.files("nasbook") / "_data"
         return load_curve_table((files / "digits_cells.npz").read_bytes(), json.loads((files / "digits_cells.json").read_text()))
     prefix = Path(path)
+    missing = [str(f) for f in (prefix.with_suffix(".npz"), prefix.with_suffix(".json")) if not f.is_file()]
+    if missing:
+        raise InvalidParameterError(
+            f"DigitsTable(path={path!r}) must be the prefix of a .npz/.json pair (as build_digits_table.py writes "
+            f"them); no such file: {', '.join(repr(m) for m in missing)}."
+        )
     return load_curve_table(prefix.with_suffix(".npz"), prefix.with_suffix(".json"))
 
 

@@ -7,11 +7,13 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from nasbook._errors import check_type
 from nasbook.space import SearchSpace
 
 
 def architectures(space: SearchSpace) -> Any:
     """Architectures of ``space``: sampled, then walked a few random mutations away."""
+    check_type("architectures", "space", space, SearchSpace, "a SearchSpace")
 
     @st.composite
     def _draw(draw: Any) -> Any:

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbook._errors import check_int, check_type
 from nasbook.space import Architecture, SearchSpace, stable_hash
 from nasbook.tasks import Reporter, Result, Task
 
@@ -35,6 +36,8 @@ class ToyTask(Task):
     mode = "max"
 
     def __init__(self, space: SearchSpace, seed: int = 0, fail_ids: tuple[str, ...] = (), epochs: int = 0, epoch_s: float = 0.0):
+        check_type("ToyTask", "space", space, SearchSpace, "a SearchSpace")
+        check_int("ToyTask", "epochs", epochs, minimum=0)
         self.space_ = space
         self.seed = seed
         self.fail_ids = tuple(fail_ids)

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import InvalidParameterError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.viz._info import HistoryX, _curves_info, _history_info, _op_frequency_info, _tradeoff_info
 
 if TYPE_CHECKING:
@@ -122,6 +122,16 @@ def save(obj: Any, path: str | os.PathLike[str], *, title: str | None = None) ->
         import holoviews as hv
     except ImportError as err:  # pragma: no cover
         raise ImportError(f"nasbook.viz.save needs holoviews: {_INSTALL}") from err
+    if not isinstance(obj, hv.core.Dimensioned):
+        raise InvalidParameterTypeError(
+            f"save(obj=...) must be a plot that a plot_* function returned (a holoviews object); got {obj!r:.60} "
+            f"of type {type(obj).__name__}."
+        )
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise InvalidParameterError(
+            f"save(path={os.fspath(path)!r}): the folder {str(folder)!r} does not exist; create it first (os.makedirs)."
+        )
     if suffix == ".html":
         import holoviews.plotting.bokeh  # noqa: F401 - registers the renderer without hv.extension()
         from bokeh.embed import file_html
