@@ -138,7 +138,6 @@ def run_in_subprocess(code_root: Path, n: int, seed: int) -> dict[str, Any]:
     import json
     import os
     import subprocess
-
     import tempfile
 
     env = {**os.environ, "PYTHONPATH": str(code_root)}
