@@ -142,7 +142,7 @@ class Result:
     checkpoint: bytes | None = field(default=None, repr=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """How one evaluation ended, built where it ran (plain data: it crosses processes).
 

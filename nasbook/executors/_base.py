@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from nasbook.tasks import Task
 
 
-@dataclass
+@dataclass(slots=True)
 class ExecutorEvent:
     """What an executor reports: ``"report"`` (an epoch's metrics) or ``"done"`` (an Outcome).
 
@@ -91,6 +91,8 @@ def evaluate_trial(
 
 def _check_result(task: Task, res: Any) -> str | None:
     """Why ``res`` is not a usable :class:`Result` (None when it is)."""
+    if type(res) is Result and type(res.value) is float:  # the common case, without the ABC check below
+        return None
     where = f"{type(task).__name__}.evaluate"
     if not isinstance(res, Result):
         return (f"{where} returned {_short(res)} of type {type(res).__name__}; it must return "

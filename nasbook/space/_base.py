@@ -338,7 +338,7 @@ class SearchSpace(Params, abc.ABC):
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
         """A random neighbour of ``arch`` (never ``arch`` itself)."""
-        check_rng(type(self).__name__ + ".mutate", rng)
+        check_rng(self, "mutate", rng)
         nbrs = self.neighbours(self.validate(arch))
         if not nbrs:
             raise InvalidArchitectureError(f"Architecture {arch.id!r} has no neighbours in {self!r}.")
@@ -435,12 +435,13 @@ def check_choice_list(owner: str, param: str, values: object, allowed: Sequence[
     return out
 
 
-def check_rng(owner: str, rng: object) -> None:
-    """Refuse anything but a numpy Generator (an int seed or None would fail deep inside numpy)."""
-    if not isinstance(rng, np.random.Generator):
+def check_rng(space: object, method: str, rng: object) -> None:
+    """Refuse anything but a numpy Generator (an int seed or None would fail deep inside numpy).
+    On the hot path of every sample: the message is built only when it is needed."""
+    if type(rng) is not np.random.Generator and not isinstance(rng, np.random.Generator):
         raise InvalidParameterTypeError(
-            f"{owner}(rng=...) must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {rng!r:.60} of "
-            f"type {type(rng).__name__}."
+            f"{type(space).__name__}.{method}(rng=...) must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
+            f"got {rng!r:.60} of type {type(rng).__name__}."
         )
 
 

@@ -328,7 +328,7 @@ class CellSpace(SearchSpace):
         edges uniformly, kept with probability ``|stabilizer| / |symmetries|`` (so that every cell
         of the shape is equally likely, however many raw specs it has), else redrawn.
         """
-        check_rng(type(self).__name__ + ".sample", rng)
+        check_rng(self, "sample", rng)
         cum = self._class_cumsum
         c = bisect.bisect_right(cum, randbelow(rng, cum[-1]))
         live, syms, _ = self._classes[c]
@@ -406,7 +406,7 @@ class CellSpace(SearchSpace):
 
         With pruning, a few cells of spaces without two non-``none`` ops have no neighbour
         (e.g. a single ``0 -> n-1`` edge when the only other op is ``none``)."""
-        check_rng(type(self).__name__ + ".mutate", rng)
+        check_rng(self, "mutate", rng)
         keys = self._neighbour_keys(tuple(self.validate(arch)["edges"]))
         if keys:
             return self._arch(keys[int(rng.integers(len(keys)))])

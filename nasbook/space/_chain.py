@@ -252,7 +252,7 @@ class ChainSpace(SearchSpace):
     # -- moves ---------------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Architecture:
         """A chain drawn uniformly over all chains (so deep chains, being more numerous, dominate)."""
-        check_rng(type(self).__name__ + ".sample", rng)
+        check_rng(self, "sample", rng)
         k = len(self._choices)
         r = randbelow(rng, self.cardinality)
         depth = self.min_depth
@@ -307,7 +307,7 @@ class ChainSpace(SearchSpace):
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
         """A uniformly random neighbour of ``arch`` (the same draw as ``neighbours(arch)[i]``)."""
-        check_rng(type(self).__name__ + ".mutate", rng)
+        check_rng(self, "mutate", rng)
         keys = self._neighbour_keys(self._key(arch))
         if not keys:
             raise InvalidArchitectureError(

@@ -184,7 +184,7 @@ class GraphSpace(SearchSpace):
 
     # -- moves ---------------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Architecture:
-        check_rng(type(self).__name__ + ".sample", rng)
+        check_rng(self, "sample", rng)
         keys = self.__dict__.get("_keys_list")
         if keys is None:
             keys = self.__dict__["_keys_list"] = self.keys.tolist()
@@ -225,7 +225,7 @@ class GraphSpace(SearchSpace):
         Edits that land on the same canonical architecture are retried, so the result always
         differs from ``arch``.
         """
-        check_rng(type(self).__name__ + ".mutate", rng)
+        check_rng(self, "mutate", rng)
         self.validate(arch)
         link, ops = tuple(arch["link"]), tuple(arch["ops"])
         allowed = self._ops

@@ -218,7 +218,7 @@ class SubsetSpace(SearchSpace):
 
     # -- moves -------------------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Architecture:
-        check_rng(type(self).__name__ + ".sample", rng)
+        check_rng(self, "sample", rng)
         return self._members[int(rng.integers(len(self._members)))]
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
@@ -234,7 +234,7 @@ class SubsetSpace(SearchSpace):
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
         """A random member neighbour, else a random one of the nearest members (Hamming distance of the
         parent's adjacency encoding); never ``arch`` itself."""
-        check_rng(type(self).__name__ + ".mutate", rng)
+        check_rng(self, "mutate", rng)
         a = self.validate(arch)
         if len(self._members) < 2:
             raise InvalidArchitectureError(f"Architecture {a.id!r} has no other architecture to mutate into in {self!r}.")
