@@ -1,5 +1,8 @@
 """One process at a time per search: a lease row (owner token, host, pid, heartbeat time).
 
+On this host a holder whose process is alive keeps the lease and one whose process is gone loses it
+at once; a holder on another host loses it when its heartbeat is older than ``ttl_s``.
+
 Taking a lease is atomic on any database without locks held across statements: a free search is
 taken by an INSERT (the primary key lets exactly one of several racing processes in), a stale
 one by a compare-and-swap UPDATE that names the holder it read (``owner`` and ``heartbeat_at``),
@@ -63,12 +66,17 @@ def holder(conn: sa.Connection, search_id: int) -> Holder | None:
     return None if row is None else Holder(str(row.owner), str(row.hostname), int(row.pid), float(row.heartbeat_at))
 
 
+#: a live process on this host keeps its lease however old its heartbeat (an in-process trial that
+#: trains for an hour renews nothing meanwhile); past this age the pid is taken to be reused
+SAME_HOST_MAX_AGE_S = 24 * 3600.0
+
+
 def _stale(h: Holder, owner: str, ttl_s: float, now: float) -> bool:
-    return (
-        h.owner == owner
-        or h.heartbeat_at < now - ttl_s
-        or (h.hostname == socket.gethostname() and not pid_alive(h.pid))
-    )
+    if h.owner == owner:
+        return True
+    if h.hostname == socket.gethostname():  # ask the OS rather than the clock
+        return not pid_alive(h.pid) or h.heartbeat_at < now - max(ttl_s, SAME_HOST_MAX_AGE_S)
+    return h.heartbeat_at < now - ttl_s
 
 
 def locked_error(name: str, h: Holder | None, ttl_s: float | None = None) -> SearchLockedError:

@@ -81,8 +81,8 @@ def test_the_error_says_how_old_the_heartbeat_is(search):
 def test_a_taken_over_lease_fails_its_old_owners_heartbeat(search):
     path, st, sid = search
     st.acquire_lease(sid, "old")
-    with sqlite3.connect(path) as con:
-        con.execute("UPDATE nasbook_leases SET heartbeat_at = heartbeat_at - 3600")
+    with sqlite3.connect(path) as con:  # an old heartbeat from another host (this host's live pids keep theirs)
+        con.execute("UPDATE nasbook_leases SET heartbeat_at = heartbeat_at - 3600, hostname = 'elsewhere'")
     other = Storage(path, create=False)
     other.acquire_lease(sid, "new")
     with pytest.raises(SearchLockedError, match="being run by another process"):
@@ -160,3 +160,13 @@ def test_of_processes_racing_for_a_stale_lease_exactly_one_wins(search, round_):
     outcome = _race(path, sid, 20)
     assert outcome == Counter({"won": 1, "locked": 19}), outcome
     assert _holder_row(path, sid)[0].startswith("owner-")
+
+
+def test_a_live_process_on_this_host_keeps_its_lease_through_a_long_trial(search):
+    path, st, sid = search
+    st.acquire_lease(sid, "trainer", ttl_s=60)
+    with sqlite3.connect(path) as con:  # an in-process trial has trained for two hours without a heartbeat
+        con.execute("UPDATE nasbook_leases SET heartbeat_at = heartbeat_at - 7200")
+    with pytest.raises(SearchLockedError, match="being run by another process"):
+        st.acquire_lease(sid, "intruder", ttl_s=60)
+    st.renew_lease(sid, "trainer")
