@@ -14,6 +14,7 @@ backend (needs pytest)::
 from __future__ import annotations
 
 import math
+import socket
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -271,7 +272,9 @@ class StorageContract:
         with pytest.raises(SearchLockedError):
             storage.acquire_lease(sid, "owner-b", ttl_s=60)
         real = time.time
-        monkeypatch.setattr(time, "time", lambda: real() + 3600)  # an hour without a heartbeat
+        monkeypatch.setattr(time, "time", lambda: real() + 3600)  # an hour without a heartbeat ...
+        # ... seen from another host (on the holder's own host, a live holder keeps its lease)
+        monkeypatch.setattr(socket, "gethostname", lambda: "another-host.example")
         storage.acquire_lease(sid, "owner-b", ttl_s=60)
         with pytest.raises(SearchLockedError):
             storage.renew_lease(sid, "owner-a")  # the old owner learns it lost the search
