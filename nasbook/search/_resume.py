@@ -111,8 +111,7 @@ def rebuild_space(config: dict[str, Any]) -> SearchSpace:
         raise InvalidParameterError(
             f"the stored search uses space {config.get('class')!r}, which nasbook cannot rebuild; pass space=... to load_search."
         )
-    params = _stored_params("space", cls, config)
-    return cls._from_params(params)
+    return cls.from_config({"class": cls.__name__, "params": _stored_params("space", cls, config)})
 
 
 def _stored_params(what: str, cls: type, config: dict[str, Any]) -> dict[str, Any]:
@@ -148,15 +147,6 @@ def rebuild_strategy(config: dict[str, Any]) -> BaseStrategy:
     cls = strategy_class(config.get("alias") or config["class"])
     return cls(**_stored_params("strategy", cls, config))
 
-
-def _check_config(name: str, label: str, config: Any) -> dict[str, Any]:
-    if not isinstance(config, dict):
-        raise StorageError(f"search {name!r} in {label!r} has a damaged configuration: a {type(config).__name__}, not a mapping.")
-    for key, typ in _CONFIG_KEYS.items():
-        if not isinstance(config.get(key), typ) or isinstance(config.get(key), bool):
-            raise StorageError(f"search {name!r} in {label!r} has a damaged configuration: {key!r} should be a "
-                               f"{typ.__name__}; found {config.get(key)!r:.60}.")
-    return config
 
 
 @checked_signature
@@ -211,7 +201,9 @@ def load_search(
         raise InvalidParameterTypeError(f"load_search(allow_changes=...) must be True or False; got {allow_changes!r}.")
     st = open_storage(storage, create=False)
     record = st.get_search(name)
-    config = _check_config(name, st.label, record.config)
+    for key, kind in _CONFIG_KEYS.items():  # a StorageError naming the search if one is missing or damaged
+        record.require(key, kind)
+    config = record.config
     changes: list[dict[str, Any]] = []
     if space is None:
         space = task.space if task is not None and task.space is not None else rebuild_space(config["space"])

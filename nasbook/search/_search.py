@@ -133,8 +133,6 @@ class Search:
 
         storage_ = open_storage(storage)
         self._attach(storage_, storage_.create_search(self.name, self._config()), SearchState.CREATED.value, 0.0)
-        self._next_number = 0
-        self._ready = False
 
     # -- construction, shared by __init__ and load_search ------------------------------------------
     def _configure(self, space: SearchSpace, task: Task, *, strategy: Any, budget: Any, seed: int, name: str,
