@@ -48,6 +48,10 @@ class NotBuildableError(NasbookError, NotImplementedError):
     """The space's architectures are looked up in a table, not built into networks."""
 
 
+class NotEnumerableError(NasbookError, NotImplementedError):
+    """The space cannot list its architectures (``space.enumerate()``): sample it instead."""
+
+
 class SpaceExhausted(NasbookError):
     """The strategy has no new architecture left to propose."""
 

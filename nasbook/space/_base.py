@@ -6,7 +6,6 @@ import abc
 import hashlib
 import inspect
 import json
-import math
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -16,19 +15,26 @@ import numpy as np
 from nasbook._errors import (
     InvalidArchitectureError,
     InvalidParameterError,
-    InvalidParameterTypeError,
+    NasbookError,
     NotBuildableError,
     check_int,
     unknown_choice,
 )
 from nasbook._params import Params  # also checks constructor keywords: CellSpace(n_node=5) suggests 'n_nodes'
+from nasbook.space._helpers import MAX_WIDTH as MAX_WIDTH
+from nasbook.space._helpers import check_choice_list as check_choice_list
+from nasbook.space._helpers import check_int_range as check_int_range
+from nasbook.space._helpers import check_rng as check_rng
+from nasbook.space._helpers import enumerate_by_walking
+from nasbook.space._helpers import randbelow as randbelow
 
 if TYPE_CHECKING:
     import torch
 
     from nasbook.display import Diagram, View
 
-EncodingKind = Literal["adjacency", "path"]
+EncodingKind = Literal["adjacency", "path", "graf"]
+#: the encodings every space supports by default (a space lists its own in ``space.encodings``)
 ENCODINGS: tuple[str, ...] = ("adjacency", "path")
 
 
@@ -345,33 +351,99 @@ class SearchSpace(Params, abc.ABC):
         return nbrs[int(rng.integers(len(nbrs)))]
 
     # -- encodings ---------------------------------------------------------------------------
+    #: the encoding kinds of this space and their layout versions: bump a kind's number whenever its
+    #: columns change meaning, so that :meth:`encoding_version` tells a stored model it is stale
+    ENCODING_VERSIONS: ClassVar[Mapping[str, int]] = {"adjacency": 1, "path": 1}
+
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        """The kinds :meth:`encode` accepts on this space, e.g. ``("adjacency", "path", "graf")``."""
+        return tuple(self.ENCODING_VERSIONS)
+
     def encoding_size(self, kind: str = "adjacency") -> int:
         """Length of ``encode(arch, kind)``."""
-        self._check_encoding(kind)
+        self._check_encoding(kind, "encoding_size")
         return int(self._encoding_size(kind))
 
     def encode(self, arch: Architecture, kind: str = "adjacency") -> np.ndarray:
-        """A fixed-length float32 vector: ``"adjacency"`` (one-hot adjacency + ops) or ``"path"``."""
-        self._check_encoding(kind)
-        return self._encode(self.validate(arch), kind)
+        """A fixed-length float32 vector, one of :attr:`encodings`: ``"adjacency"`` (one-hot adjacency
+        and ops), ``"path"`` (one-hot op sequences of input-output paths) or, on built-in spaces,
+        ``"graf"`` (graph features: op counts, path lengths through op subsets, degrees; GRAF,
+        Kadlecová et al. 2024), described column by column by :meth:`feature_names`."""
+        self._check_encoding(kind, "encode")
+        return self._encoded(self.validate(arch), kind).copy()
 
     def encode_many(self, archs: Sequence[Architecture], kind: str = "adjacency") -> np.ndarray:
-        """Stack ``encode`` over ``archs`` into a (n, encoding_size) array."""
-        size = self.encoding_size(kind)
-        out = np.zeros((len(archs), size), dtype=np.float32)
+        """Stack ``encode`` over ``archs`` into a (n, encoding_size) array (vectors are cached by id)."""
+        self._check_encoding(kind, "encode_many")
+        out = np.zeros((len(archs), self._encoding_size(kind)), dtype=np.float32)
         for i, a in enumerate(archs):
-            out[i] = self.encode(a, kind)
+            out[i] = self._encoded(self.validate(a), kind)
         return out
 
-    def _check_encoding(self, kind: str) -> None:
-        if kind not in ENCODINGS:
-            raise unknown_choice("encoding", kind, ENCODINGS)
+    def feature_names(self, kind: str = "adjacency") -> list[str]:
+        """One name per column of ``encode(arch, kind)``, e.g. ``"count[gcn]"`` (default ``"adjacency[3]"``)."""
+        self._check_encoding(kind, "feature_names")
+        names = [str(n) for n in self._feature_names(kind)]
+        if len(names) != self._encoding_size(kind):  # pragma: no cover - a space's bug, not the user's
+            raise NasbookError(f"{type(self).__name__}.feature_names({kind!r}) gives {len(names)} names for "
+                               f"{self._encoding_size(kind)} columns.")
+        return names
+
+    def _feature_names(self, kind: str) -> list[str]:
+        return [f"{kind}[{i}]" for i in range(self._encoding_size(kind))]
+
+    def encoding_version(self, kind: str = "adjacency") -> str:
+        """A stable string naming the layout of ``encode(arch, kind)`` on this space:
+        ``"{kind}/{version}:{size}:{space_id}"``, e.g. ``"graf/1:118:graph-1a2b3c4d"``.
+
+        Store it with anything fitted on these vectors: another kind, another layout version
+        (:attr:`ENCODING_VERSIONS`), another length or another space configuration give another string.
+        """
+        self._check_encoding(kind, "encoding_version")
+        return f"{kind}/{int(self.ENCODING_VERSIONS[kind])}:{self._encoding_size(kind)}:{self.space_id}"
+
+    def _check_encoding(self, kind: object, method: str = "encode") -> None:
+        if not isinstance(kind, str) or kind not in self.encodings:
+            raise unknown_choice(f"{type(self).__name__}.{method}(kind=...) encoding", kind, self.encodings,
+                                 hint="space.encodings lists the encodings this space can give.")
+
+    def _encoded(self, arch: Architecture, kind: str) -> np.ndarray:
+        """``_encode`` of a validated ``arch``, cached by id (at most ~16 MB of vectors per kind)."""
+        cache = self.__dict__.setdefault("_encoding_cache", {}).setdefault(kind, {})
+        vec = cache.get(arch.id)
+        if vec is None:
+            vec = np.asarray(self._encode(arch, kind), dtype=np.float32)
+            if len(cache) * max(vec.size, 1) >= 2**22:
+                cache.clear()
+            cache[arch.id] = vec
+        return vec
 
     @abc.abstractmethod
     def _encode(self, arch: Architecture, kind: str) -> np.ndarray: ...
 
     @abc.abstractmethod
     def _encoding_size(self, kind: str) -> int: ...
+
+    # -- enumeration ---------------------------------------------------------------------------
+    def enumerate(self, limit: int = 100_000) -> list[Architecture]:
+        """Every architecture of the space, in a fixed order (the same on every call and machine).
+
+        Raises InvalidParameterError when :attr:`cardinality` exceeds ``limit`` (sample instead,
+        or pass a larger ``limit``), and NotEnumerableError when the space cannot list its members.
+        """
+        check_int(f"{type(self).__name__}.enumerate", "limit", limit, minimum=0)
+        card = self.cardinality
+        if card > limit:
+            raise InvalidParameterError(
+                f"{type(self).__name__}.enumerate(limit=...): the space has {card:,} architectures, more than "
+                f"limit={limit:,}; pass a larger limit (if that many fit in memory) or draw with sample(rng)."
+            )
+        return self._enumerate()
+
+    def _enumerate(self) -> list[Architecture]:
+        """Generic: walk neighbours from fixed-seed samples; sorted by id. Override when the space can list itself."""
+        return enumerate_by_walking(self)
 
     # -- building ------------------------------------------------------------------------------
     def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:
@@ -380,21 +452,6 @@ class SearchSpace(Params, abc.ABC):
             f"{type(self).__name__} is a tabular benchmark space: its architectures are looked up, "
             "not built. Use CellSpace or ChainSpace to train networks."
         )
-
-
-#: Widest layer (channels or units) a built-in space accepts: a 3x3 convolution this wide already
-#: holds 38 billion weights, so anything larger is a typo (a missing comma, an extra zero).
-MAX_WIDTH = 2**16
-
-
-def check_int_range(owner: str, param: str, value: object, minimum: int, maximum: int, why: str = "") -> int:
-    """Check that ``value`` is an int in ``[minimum, maximum]``; ``why`` explains the upper bound."""
-    check_int(owner, param, value, minimum=minimum)
-    if value > maximum:  # type: ignore[operator]
-        raise InvalidParameterError(
-            f"{owner}({param}=...) must be an int from {minimum} to {maximum}; got {value!r}." + (f" {why}" if why else "")
-        )
-    return int(value)  # type: ignore[call-overload]
 
 
 #: every SearchSpace in memory, weakly (an Architecture only knows its space's id)
@@ -410,51 +467,3 @@ def live_space(space_id: str) -> SearchSpace | None:
         except Exception:  # a half-built space (its __init__ raised) has no id
             continue
     return None
-
-
-def check_choice_list(owner: str, param: str, values: object, allowed: Sequence[str] | None = None) -> tuple[str, ...]:
-    """Validate a non-empty list of distinct op names (optionally from ``allowed``)."""
-    listed = f" Allowed: {', '.join(repr(a) for a in allowed)}." if allowed is not None else ""
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise InvalidParameterTypeError(
-            f"{owner}({param}=...) must be a non-empty list of names; got {values!r} of type {type(values).__name__}.{listed}"
-        )
-    if not values:
-        raise InvalidParameterError(f"{owner}({param}=...) must be a non-empty list of names; got {values!r}.{listed}")
-    out = tuple(values)
-    for v in out:
-        if not isinstance(v, str):
-            raise InvalidParameterTypeError(
-                f"{owner}({param}=...) must hold strings; got {v!r} of type {type(v).__name__} in {list(out)!r}.{listed}"
-            )
-        if allowed is not None and v not in allowed:
-            raise unknown_choice(f"op in {owner}({param}=...)", v, allowed)
-    if len(set(out)) != len(out):
-        dups = sorted({v for v in out if out.count(v) > 1})
-        raise InvalidParameterError(f"{owner}({param}=...) must not repeat names; got {list(out)!r} ({dups!r} repeated).")
-    return out
-
-
-def check_rng(space: object, method: str, rng: object) -> None:
-    """Refuse anything but a numpy Generator (an int seed or None would fail deep inside numpy).
-    On the hot path of every sample: the message is built only when it is needed."""
-    if type(rng) is not np.random.Generator and not isinstance(rng, np.random.Generator):
-        raise InvalidParameterTypeError(
-            f"{type(space).__name__}.{method}(rng=...) must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
-            f"got {rng!r:.60} of type {type(rng).__name__}."
-        )
-
-
-def randbelow(rng: np.random.Generator, n: int) -> int:
-    """A uniform int in ``[0, n)`` for any Python int ``n`` (numpy stops at 2**63)."""
-    if n <= 2**62:
-        return int(rng.integers(n))
-    bits = n.bit_length()
-    chunks = math.ceil(bits / 62)
-    while True:
-        x = 0
-        for _ in range(chunks):
-            x = (x << 62) | int(rng.integers(2**62))
-        x >>= 62 * chunks - bits
-        if x < n:
-            return x

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, check_int
+from nasbook.space import _cell_features as features
 from nasbook.space import _cell_graph as graph
 from nasbook.space._base import (
     MAX_WIDTH,
@@ -116,6 +117,7 @@ class CellSpace(SearchSpace):
     """
 
     name: ClassVar[str] = "cell"
+    ENCODING_VERSIONS: ClassVar[dict[str, int]] = {"adjacency": 1, "path": 1, "graf": 1}
 
     def __init__(
         self,
@@ -437,31 +439,19 @@ class CellSpace(SearchSpace):
         ops = graph.from_nb201(type(self).__name__, text, self.n_nodes)
         return self.make(edges=[ops[e] for e in self._edges])
 
-    # -- encodings -------------------------------------------------------------------------------
+    # -- encodings and enumeration (in nasbook/space/_cell_features.py) --------------------------
     def _encoding_size(self, kind: str) -> int:
-        if kind == "adjacency":
-            return self.n_edges * (1 + len(self._ops))
-        m = len(self._live_ops)
-        return sum(m**length for length in range(1, self.n_nodes))
+        return features.encoding_size(self, kind)
 
     def _encode(self, arch: Architecture, kind: str) -> np.ndarray:
-        """``adjacency``: one bit per edge (present or not), then one-hot of each edge's op over ``ops``.
+        """``adjacency``, ``path`` (BANANAS) or ``graf`` (graph features): see :mod:`nasbook.space._cell_features`."""
+        return features.encode(self, arch["edges"], kind)
 
-        ``path`` (White et al., BANANAS): one indicator per sequence of non-``none`` ops of length
-        1 to ``n_nodes - 1``, set when some input->output path carries exactly that sequence;
-        sequences are ordered by length, then as base-``n_live_ops`` numbers.
-        """
-        edges = arch["edges"]
-        out = np.zeros(self._encoding_size(kind), dtype=np.float32)
-        if kind == "adjacency":
-            n_edges, width = self.n_edges, len(self._ops)
-            for k, op in enumerate(edges):
-                if op != "none":
-                    out[k] = 1.0
-                out[n_edges + k * width + self._op_index[op]] = 1.0
-            return out
-        out[graph.path_codes(edges, self.n_nodes, self._edges, self._live_index)] = 1.0
-        return out
+    def _feature_names(self, kind: str) -> list[str]:
+        return features.feature_names(self, kind)
+
+    def _enumerate(self) -> list[Architecture]:
+        return features.enumerate_cells(self)
 
     # -- building ----------------------------------------------------------------------------------
     def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:

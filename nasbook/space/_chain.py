@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +15,7 @@ from nasbook._errors import (
     check_int,
     unknown_choice,
 )
+from nasbook.space import _chain_features as features
 from nasbook.space._base import (
     MAX_WIDTH,
     Architecture,
@@ -99,6 +101,7 @@ class ChainSpace(SearchSpace):
     """
 
     name: ClassVar[str] = "chain"
+    ENCODING_VERSIONS: ClassVar[dict[str, int]] = {"adjacency": 1, "path": 1, "graf": 1}
 
     def __init__(
         self,
@@ -321,6 +324,8 @@ class ChainSpace(SearchSpace):
     # -- encodings -----------------------------------------------------------------------------
     def _encoding_size(self, kind: str) -> int:
         n_ops, n_widths, depth = len(self._ops), len(self._widths), self.max_depth
+        if kind == "graf":
+            return len(features.graf_names(self))
         if kind == "adjacency":
             return depth * (n_ops + n_widths) + (self.max_depth - self.min_depth + 1)
         return depth * (n_ops + n_widths) + n_ops * n_ops
@@ -336,8 +341,13 @@ class ChainSpace(SearchSpace):
         ``(position, op)`` for every position, then of ``(position, width)``, then of every
         transition ``(op_i, op_{i+1})`` between consecutive layers (position-free, so that chains
         sharing motifs at different depths share features).
+
+        ``graf``: depth, op and width counts, width statistics, downsampling positions and size
+        estimates; see :mod:`nasbook.space._chain_features`. :meth:`feature_names` names every column.
         """
         layers = arch["layers"]
+        if kind == "graf":
+            return features.graf(self, [(op, int(w)) for op, w in layers])
         n_ops, n_widths, depth = len(self._ops), len(self._widths), self.max_depth
         out = np.zeros(self._encoding_size(kind), dtype=np.float32)
         ops = [self._op_index[op] for op, _ in layers]
@@ -356,6 +366,17 @@ class ChainSpace(SearchSpace):
         for a, b in zip(ops, ops[1:]):
             out[base + a * n_ops + b] = 1.0
         return out
+
+    def _feature_names(self, kind: str) -> list[str]:
+        return features.feature_names(self, kind)
+
+    def _enumerate(self) -> list[Architecture]:
+        """By depth, then in ``itertools.product`` order of :attr:`layer_choices`."""
+        return [
+            self._arch(key)
+            for depth in range(self.min_depth, self.max_depth + 1)
+            for key in itertools.product(self._choices, repeat=depth)
+        ]
 
     # -- building ------------------------------------------------------------------------------
     def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:

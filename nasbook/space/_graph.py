@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, did_you_mean
 from nasbook.space._base import Architecture, SearchSpace, check_choice_list, check_rng
+from nasbook.space._graph_features import graph_features
 
 if TYPE_CHECKING:
     from nasbook.display import Diagram
@@ -86,6 +87,7 @@ class GraphSpace(SearchSpace):
     """
 
     name = "graph"
+    ENCODING_VERSIONS: ClassVar[dict[str, int]] = {"adjacency": 1, "path": 1, "graf": 1}
 
     def __init__(self, ops: Sequence[str] = GNN_OPS):
         self.ops = tuple(ops) if isinstance(ops, (list, tuple)) else ops
@@ -245,14 +247,40 @@ class GraphSpace(SearchSpace):
         return super().mutate(arch, rng)  # pragma: no cover - every arch has distinct neighbours
 
     # -- encodings ----------------------------------------------------------------------------------
+    def _graf(self) -> tuple[list[str], np.ndarray]:
+        """Names and rows (in :attr:`keys` order) of the ``graf`` features of every architecture, computed once."""
+        cached = self.__dict__.get("_graf_table")
+        if cached is None:
+            keys = self.keys
+            digits = (keys[:, None] // 10 ** np.arange(_N_NODES - 1, -1, -1)) % 10  # the key's four op digits
+            to_space = np.full(len(GNN_OPS), -1, dtype=np.int64)
+            to_space[[GNN_OPS.index(o) for o in self._ops]] = np.arange(len(self._ops))
+            links = np.asarray(LINKS, dtype=np.int64)[keys // 10**_N_NODES]
+            cached = self.__dict__["_graf_table"] = graph_features(links, to_space[digits], self._ops, LINKS)
+        return cached
+
+    def _feature_names(self, kind: str) -> list[str]:
+        """``graf``: see :mod:`nasbook.space._graph_features`; others ``"adjacency[i]"``, ``"path[i]"``."""
+        if kind == "graf":
+            return list(self._graf()[0])
+        return super()._feature_names(kind)
+
+    def _enumerate(self) -> list[Architecture]:
+        """In :attr:`keys` order (ascending benchmark key)."""
+        return [self._from_key(int(k)) for k in self.keys]
+
     def _encoding_size(self, kind: str) -> int:
         n = len(self._ops)
+        if kind == "graf":
+            return len(graph_features(np.zeros((0, _N_NODES)), np.zeros((0, _N_NODES)), self._ops, LINKS)[0])
         if kind == "adjacency":
             # parent one-hot (upper triangle of a 5x5 adjacency), op one-hot per node, output flags
             return 10 + _N_NODES * n + _N_NODES
         return sum(n**length for length in range(1, _N_NODES + 1))
 
     def _encode(self, arch: Architecture, kind: str) -> np.ndarray:
+        if kind == "graf":
+            return self._graf()[1][int(np.searchsorted(self.keys, int(arch.id)))]
         link, ops = arch["link"], arch["ops"]
         idx: dict[str, int] = self.__dict__["_op_index"]
         n = len(self._ops)

@@ -253,12 +253,37 @@ class SubsetSpace(SearchSpace):
         dist[i] = np.iinfo(dist.dtype).max
         return [int(j) for j in np.flatnonzero(dist == dist.min())]
 
-    # -- encodings and building ----------------------------------------------------------------
+    # -- encodings, enumeration and building ------------------------------------------------------
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        """The parent's encodings."""
+        return self.space.encodings
+
+    def encoding_version(self, kind: str = "adjacency") -> str:
+        """The parent's: a subset encodes its members exactly as the parent does."""
+        self._check_encoding(kind, "encoding_version")
+        return self.space.encoding_version(kind)
+
+    def encode_many(self, archs: Sequence[Architecture], kind: str = "adjacency") -> np.ndarray:
+        """The parent's ``encode_many`` of the members' parent versions."""
+        self._check_encoding(kind, "encode_many")
+        return self.space.encode_many([self._parent_archs[self._index[self.validate(a).id]] for a in archs], kind)
+
     def _encoding_size(self, kind: str) -> int:
         return self.space.encoding_size(kind)
 
     def _encode(self, arch: Architecture, kind: str) -> np.ndarray:
         return self.space.encode(self._parent_archs[self._index[arch.id]], kind)
+
+    def _encoded(self, arch: Architecture, kind: str) -> np.ndarray:
+        return self._encode(arch, kind)  # the parent caches
+
+    def _feature_names(self, kind: str) -> list[str]:
+        return self.space.feature_names(kind)
+
+    def _enumerate(self) -> list[Architecture]:
+        """The members, in the order given."""
+        return list(self._members)
 
     def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:
         """The parent's network for ``arch``."""

@@ -149,7 +149,7 @@ def test_bad_space_parameters():
         _ = GraphSpace(ops="gcn").cardinality
     with pytest.raises(InvalidParameterError, match=r"did you mean 'gcn'"):
         _ = GraphSpace(ops=["gcm", "gat"]).cardinality
-    with pytest.raises(InvalidParameterError, match=r"encoding 'onehot'.*'adjacency', 'path'"):
+    with pytest.raises(InvalidParameterError, match=r"kind=.*encoding 'onehot'.*'adjacency', 'graf', 'path'"):
         GraphSpace().encoding_size("onehot")
 
 
