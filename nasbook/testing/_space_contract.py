@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nasbook._errors import InvalidArchitectureError, InvalidParameterError
-from nasbook.space import ENCODINGS, Architecture, SearchSpace
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, NotEnumerableError
+from nasbook.space import Architecture, SearchSpace
 
 # Rebuilds a space from its config in a fresh interpreter and prints the ids it gives.
 _CHILD = """
@@ -44,8 +44,13 @@ class SpaceContract:
       a fresh interpreter (so it is not built on Python's salted ``hash``);
     - ``validate`` refuses anything that is not a member (other objects, other spaces' or forged
       architectures) with :class:`~nasbook._errors.InvalidArchitectureError`;
-    - every kind of :data:`~nasbook.space.ENCODINGS` has one length per space and is
-      deterministic float32;
+    - every kind of ``space.encodings`` has one length per space and is deterministic, finite
+      float32; ``feature_names(kind)`` names every column once; ``encoding_version(kind)`` is a
+      string that differs between kinds and is the same in a fresh instance; an unknown kind
+      raises InvalidParameterError naming ``kind`` and the supported kinds;
+    - ``enumerate()`` lists every architecture once, in the same order every time (spaces of at
+      most ``max_enumerate`` architectures; a space may refuse with NotEnumerableError), and
+      refuses a ``limit`` below ``cardinality``;
     - ``neighbours`` are members, never the architecture itself, without repeats, in a fixed
       order; ``mutate`` returns a member other than its input, one of the neighbours when there
       are any, the same one for the same seed;
@@ -227,7 +232,12 @@ class SpaceContract:
     def test_encodings_fixed_length_and_deterministic(self, space: SearchSpace) -> None:
         archs = self._samples(space)
         fresh = self._fresh(space)
-        for kind in ENCODINGS:
+        kinds = space.encodings
+        assert isinstance(kinds, tuple) and kinds and all(isinstance(k, str) for k in kinds), (
+            f"space.encodings must be a non-empty tuple of kind names; got {kinds!r}"
+        )
+        assert len(set(kinds)) == len(kinds), f"space.encodings repeats a kind: {kinds!r}"
+        for kind in kinds:
             size = space.encoding_size(kind)
             assert isinstance(size, int) and size > 0, f"encoding_size({kind!r}) is {size!r}"
             rows = []
@@ -246,6 +256,51 @@ class SpaceContract:
                 assert len({r.tobytes() for r in rows}) > 1, f"every architecture has the same {kind!r} encoding"
         with pytest.raises(InvalidParameterError):
             space.encode(archs[0], "no-such-encoding")
+
+    def test_encoding_names_and_versions(self, space: SearchSpace) -> None:
+        fresh = self._fresh(space)
+        versions: dict[str, str] = {}
+        for kind in space.encodings:
+            names = space.feature_names(kind)
+            size = space.encoding_size(kind)
+            assert isinstance(names, list) and len(names) == size, (
+                f"feature_names({kind!r}) has {len(names)} names for {size} columns"
+            )
+            assert all(isinstance(n, str) and n for n in names), f"feature_names({kind!r}) holds a non-string or empty name"
+            assert len(set(names)) == len(names), f"feature_names({kind!r}) repeats a name"
+            version = space.encoding_version(kind)
+            assert isinstance(version, str) and version, f"encoding_version({kind!r}) is {version!r}"
+            assert fresh.encoding_version(kind) == version, f"encoding_version({kind!r}) differs in a fresh instance"
+            versions[kind] = version
+        assert len(set(versions.values())) == len(versions), f"two kinds share an encoding_version: {versions!r}"
+        arch = self._samples(space, n=1)[0]
+        for call in (lambda: space.encode(arch, "no-such-encoding"), lambda: space.encoding_size("no-such-encoding"),
+                     lambda: space.encode_many([arch], "no-such-encoding")):
+            with pytest.raises(InvalidParameterError) as info:
+                call()
+            text = str(info.value)
+            assert "kind" in text and "no-such-encoding" in text and all(repr(k) in text for k in space.encodings), (
+                f"an unknown encoding's error must name `kind`, what was given and the supported kinds; got {text!r}"
+            )
+
+    def test_enumerate(self, space: SearchSpace) -> None:
+        card = space.cardinality
+        if card > self.max_enumerate:
+            pytest.skip(f"{card} architectures: more than max_enumerate={self.max_enumerate} to enumerate")
+        try:
+            archs = space.enumerate()
+        except NotEnumerableError:
+            pytest.skip(f"{type(space).__name__} cannot enumerate its architectures")
+        ids = [a.id for a in archs]
+        assert len(ids) == card, f"enumerate() gave {len(ids)} architectures; cardinality is {card}"
+        assert len(set(ids)) == len(ids), "enumerate() repeats architectures"
+        for arch in archs[:: max(1, card // 50)]:
+            assert arch in space, f"enumerate() gave {arch!r}, which is not a member"
+        assert [a.id for a in space.enumerate()] == ids, "enumerate() order is not fixed"
+        assert [a.id for a in self._fresh(space).enumerate()] == ids, "enumerate() order differs in a fresh instance"
+        if card > 1:
+            with pytest.raises(InvalidParameterError):
+                space.enumerate(limit=card - 1)
 
     # -- moves ----------------------------------------------------------------------------------------
     def test_neighbours_and_mutations(self, space: SearchSpace) -> None:

@@ -97,6 +97,23 @@ class NoisyEncoding(Tiny):
         return vec
 
 
+class ShortFeatureNames(Tiny):
+    """Names one column fewer than the encoding has."""
+
+    def feature_names(self, kind="adjacency"):
+        return super().feature_names(kind)[:-1]
+
+
+class OneVersionForAllKinds(Tiny):
+    def encoding_version(self, kind="adjacency"):
+        return "v1"
+
+
+class EnumeratesTooFew(Tiny):
+    def _enumerate(self):
+        return super()._enumerate()[:-1]
+
+
 class NeighbourOfItself(Tiny):
     def neighbours(self, arch):
         return [arch, *super().neighbours(arch)]
@@ -156,6 +173,9 @@ CASES = [
     (TrustsTheSpaceId, "test_validate_rejects_foreign_architectures"),
     (RaggedEncoding, "test_encodings_fixed_length_and_deterministic"),
     (NoisyEncoding, "test_encodings_fixed_length_and_deterministic"),
+    (ShortFeatureNames, "test_encoding_names_and_versions"),
+    (OneVersionForAllKinds, "test_encoding_names_and_versions"),
+    (EnumeratesTooFew, "test_enumerate"),
     (NeighbourOfItself, "test_neighbours_and_mutations"),
     (MutatesFar, "test_neighbours_and_mutations"),
     (OffByOne, "test_cardinality"),
