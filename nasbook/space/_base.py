@@ -244,6 +244,10 @@ class SearchSpace(Params, abc.ABC):
         """Build from the JSON params of :meth:`to_config`; spaces whose params nest other objects override it."""
         return cls(**params)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # cached encodings are recomputed on demand: a pickled space (sent to every worker) stays small
+        return {k: v for k, v in self.__dict__.items() if k != "_encoding_cache"}
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SearchSpace) and self.space_id == other.space_id
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, did_you_mean
 from nasbook.space._base import Architecture, SearchSpace, check_choice_list, check_rng
-from nasbook.space._graph_features import graph_features
+from nasbook.space._graph_features import graph_feature_names, graph_features
 
 if TYPE_CHECKING:
     from nasbook.display import Diagram
@@ -92,6 +92,10 @@ class GraphSpace(SearchSpace):
     def __init__(self, ops: Sequence[str] = GNN_OPS):
         self.ops = tuple(ops) if isinstance(ops, (list, tuple)) else ops
         self._ops  # noqa: B018 - checks ops now: a typo should fail here, not at the first sample
+
+    def __getstate__(self) -> dict[str, Any]:
+        # caches of encodings are rebuilt on demand: a pickled space (sent to every worker) stays small
+        return {k: v for k, v in self.__dict__.items() if k not in ("_encoding_cache", "_graf_table")}
 
     # -- helpers ---------------------------------------------------------------------------
     @property
@@ -262,7 +266,7 @@ class GraphSpace(SearchSpace):
     def _feature_names(self, kind: str) -> list[str]:
         """``graf``: see :mod:`nasbook.space._graph_features`; others ``"adjacency[i]"``, ``"path[i]"``."""
         if kind == "graf":
-            return list(self._graf()[0])
+            return list(graph_feature_names(self._ops, LINKS))
         return super()._feature_names(kind)
 
     def _enumerate(self) -> list[Architecture]:
@@ -272,11 +276,22 @@ class GraphSpace(SearchSpace):
     def _encoding_size(self, kind: str) -> int:
         n = len(self._ops)
         if kind == "graf":
-            return len(graph_features(np.zeros((0, _N_NODES)), np.zeros((0, _N_NODES)), self._ops, LINKS)[0])
+            return len(graph_feature_names(self._ops, LINKS))
         if kind == "adjacency":
             # parent one-hot (upper triangle of a 5x5 adjacency), op one-hot per node, output flags
             return 10 + _N_NODES * n + _N_NODES
         return sum(n**length for length in range(1, _N_NODES + 1))
+
+    def encode_many(self, archs: Sequence[Architecture], kind: str = "adjacency") -> np.ndarray:
+        """Stack ``encode`` over ``archs``; ``graf`` rows come from one table of the whole space."""
+        if kind != "graf":
+            return super().encode_many(archs, kind)
+        table = self._graf()[1]
+        keys = np.fromiter((int(self.validate(a).id) for a in archs), dtype=np.int64, count=len(archs))
+        return table[np.searchsorted(self.keys, keys)]
+
+    def _encoded(self, arch: Architecture, kind: str) -> np.ndarray:
+        return self._encode(arch, kind) if kind == "graf" else super()._encoded(arch, kind)  # graf: a table row
 
     def _encode(self, arch: Architecture, kind: str) -> np.ndarray:
         if kind == "graf":

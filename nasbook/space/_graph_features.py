@@ -26,6 +26,7 @@ Groups with no op in the space are left out, so the length depends on the space'
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -57,10 +58,10 @@ def hop_groups(ops: Sequence[str]) -> list[tuple[str, np.ndarray]]:
 
 
 def _masked_min_max(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise min and max of ``values`` where ``mask``; 0 in rows where nothing is masked in."""
-    any_ = mask.any(axis=1)
-    lo = np.where(mask, values, np.inf).min(axis=1, initial=np.inf)
-    hi = np.where(mask, values, -np.inf).max(axis=1, initial=-np.inf)
+    """Min and max over the first axis (nodes) of ``values`` where ``mask``; 0 where nothing is masked in."""
+    any_ = mask.any(axis=0)
+    lo = np.where(mask, values, np.inf).min(axis=0, initial=np.inf)
+    hi = np.where(mask, values, -np.inf).max(axis=0, initial=-np.inf)
     return np.where(any_, lo, 0.0), np.where(any_, hi, 0.0)
 
 
@@ -71,70 +72,75 @@ def graph_features(
 
     ``links``: ``(n_cells, 4)`` ints, ``links[c, j]`` the node that node ``j+1`` reads; ``ops``:
     ``(n_cells, 4)`` indices into ``op_names``; ``patterns``: the canonical link patterns (for the
-    one-hot). Called with zero rows it gives the names alone.
+    one-hot). Called with zero rows it gives the names alone. Arrays are node-major inside
+    (``[node, cell]``) so that sums over the four nodes are plain vector additions.
     """
     links = np.asarray(links, dtype=np.int64).reshape(-1, _N)
     ops = np.asarray(ops, dtype=np.int64).reshape(-1, _N)
     n_cells, n_ops = len(links), len(op_names)
-    rows = np.arange(n_cells)
+    cells = np.arange(n_cells)
+    parent, op = links.T, ops.T  # (node, cell); node j + 1 reads parent[j]
     names: list[str] = []
-    cols: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
 
-    def add(name: str, col: np.ndarray) -> None:
-        names.append(name)
-        cols.append(np.asarray(col, dtype=np.float64).reshape(n_cells))
+    def add(prefix: str, labels: Sequence[str], block: np.ndarray) -> None:
+        """Columns ``prefix[label]`` from ``block`` (cells, len(labels)) or (cells,) for a single unlabelled column."""
+        names.extend([f"{prefix}[{label}]" for label in labels] if labels else [prefix])
+        blocks.append(np.asarray(block, dtype=np.float32).reshape(n_cells, max(len(labels), 1)))
 
-    onehot = np.eye(n_ops, dtype=np.float64)[ops]  # (cells, node, op)
-    depth = np.zeros((n_cells, _N + 1))
-    readers = np.zeros((n_cells, _N + 1))
-    for j in range(1, _N + 1):
-        depth[:, j] = depth[rows, links[:, j - 1]] + 1
-        readers[rows, links[:, j - 1]] += 1
-    leaf = readers[:, 1:] == 0  # (cells, node): feeds the output
-    node_depth = depth[:, 1:]
+    onehot = np.eye(n_ops, dtype=np.float32)[op]  # (node, cell, op)
+    depth = np.zeros((_N + 1, n_cells), dtype=np.float32)  # row 0: the input
+    readers = np.zeros((_N + 1, n_cells), dtype=np.float32)
+    for j in range(_N):
+        depth[j + 1] = depth[parent[j], cells] + 1
+        readers[parent[j], cells] += 1
+    leaf = readers[1:] == 0  # (node, cell): feeds the output
+    node_depth = depth[1:]
 
-    counts = onehot.sum(axis=1)
-    for i, o in enumerate(op_names):
-        add(f"count[{o}]", counts[:, i])
+    add("count", op_names, onehot.sum(axis=0))
     for name, mask in op_subsets(op_names):
-        ok = np.ones((n_cells, _N + 1), dtype=bool)
-        allowed = mask[ops]
-        for j in range(1, _N + 1):
-            ok[:, j] = ok[rows, links[:, j - 1]] & allowed[:, j - 1]
-        good = leaf & ok[:, 1:]
+        ok = np.ones((_N + 1, n_cells), dtype=bool)
+        allowed = mask[op]
+        for j in range(_N):
+            ok[j + 1] = ok[parent[j], cells] & allowed[j]
+        good = leaf & ok[1:]
         lo, hi = _masked_min_max(node_depth, good)
-        add(f"min_path[{name}]", lo)
-        add(f"max_path[{name}]", hi)
-        add(f"n_paths[{name}]", good.sum(axis=1))
-    n_leaves = leaf.sum(axis=1)
+        add(f"min_path[{name}]", (), lo)
+        add(f"max_path[{name}]", (), hi)
+        add(f"n_paths[{name}]", (), good.sum(axis=0))
+    n_leaves = leaf.sum(axis=0)
     for name, mask in hop_groups(op_names):
-        hops = np.zeros((n_cells, _N + 1))
-        member = mask[ops]
-        for j in range(1, _N + 1):
-            hops[:, j] = hops[rows, links[:, j - 1]] + member[:, j - 1]
-        lo, hi = _masked_min_max(hops[:, 1:], leaf)
-        add(f"min_hops[{name}]", lo)
-        add(f"max_hops[{name}]", hi)
-        add(f"mean_hops[{name}]", np.where(leaf, hops[:, 1:], 0).sum(axis=1) / np.maximum(n_leaves, 1))
-    out_degree = readers[:, 1:] + leaf
-    for i, o in enumerate(op_names):
-        has = ops == i
-        k = has.sum(axis=1)
-        add(f"out_degree_mean[{o}]", (out_degree * has).sum(axis=1) / np.maximum(k, 1))
-        add(f"out_degree_max[{o}]", (out_degree * has).max(axis=1, initial=0))
-    for i, o in enumerate(op_names):
-        add(f"output_count[{o}]", (onehot[:, :, i] * leaf).sum(axis=1))
-    for i, o in enumerate(op_names):
-        add(f"input_count[{o}]", (onehot[:, :, i] * (links == 0)).sum(axis=1))
+        hops = np.zeros((_N + 1, n_cells), dtype=np.float32)
+        member = mask[op]
+        for j in range(_N):
+            hops[j + 1] = hops[parent[j], cells] + member[j]
+        lo, hi = _masked_min_max(hops[1:], leaf)
+        add(f"min_hops[{name}]", (), lo)
+        add(f"max_hops[{name}]", (), hi)
+        add(f"mean_hops[{name}]", (), np.where(leaf, hops[1:], 0).sum(axis=0) / np.maximum(n_leaves, 1))
+    out_degree = (readers[1:] + leaf)[:, :, None] * onehot  # (node, cell, op), 0 where the node has another op
+    mean_degree = out_degree.sum(axis=0) / np.maximum(onehot.sum(axis=0), 1)
+    max_degree = out_degree.max(axis=0)
+    pairs = np.stack([mean_degree, max_degree], axis=2).reshape(n_cells, 2 * n_ops)
+    names.extend(f"out_degree_{stat}[{o}]" for o in op_names for stat in ("mean", "max"))
+    blocks.append(pairs)
+    add("output_count", op_names, (onehot * leaf[:, :, None]).sum(axis=0))
+    add("input_count", op_names, (onehot * (parent == 0)[:, :, None]).sum(axis=0))
     for d in range(1, _N + 1):
-        for i, o in enumerate(op_names):
-            add(f"level_count[{o}@{d}]", (onehot[:, :, i] * (node_depth == d)).sum(axis=1))
-    add("n_outputs", n_leaves)
-    add("depth", depth.max(axis=1, initial=0))
-    add("input_out_degree", readers[:, 0])
+        add("level_count", [f"{o}@{d}" for o in op_names], (onehot * (node_depth == d)[:, :, None]).sum(axis=0))
+    add("n_outputs", (), n_leaves)
+    add("depth", (), depth.max(axis=0, initial=0))
+    add("input_out_degree", (), readers[0])
     base = (_N + 1) ** np.arange(_N - 1, -1, -1)  # a link pattern as one base-5 number
     code = links @ base
-    for k, pattern in enumerate(patterns):
-        add(f"link_pattern[{k}]", code == int(np.asarray(pattern, dtype=np.int64) @ base))
-    matrix = np.column_stack(cols).astype(np.float32) if cols else np.zeros((n_cells, 0), dtype=np.float32)
-    return names, matrix.reshape(n_cells, len(names))
+    codes = np.array([int(np.asarray(p, dtype=np.int64) @ base) for p in patterns], dtype=np.int64)
+    add("link_pattern", [str(k) for k in range(len(patterns))], code[:, None] == codes[None, :])
+    matrix = np.concatenate(blocks, axis=1) if blocks else np.zeros((n_cells, 0), dtype=np.float32)
+    return names, np.ascontiguousarray(matrix, dtype=np.float32)
+
+
+@functools.cache
+def graph_feature_names(op_names: tuple[str, ...], patterns: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
+    """The names of :func:`graph_features`' columns (they depend on the ops and patterns only)."""
+    empty = np.zeros((0, _N), dtype=np.int64)
+    return tuple(graph_features(empty, empty, op_names, patterns)[0])
