@@ -309,7 +309,10 @@ class OptunaSampler(BaseStrategy):
                 if not running:
                     del self.running_[arch.id]
                 return
-            params = self.space_.parameters_of(arch)
+            try:
+                params = self.space_.parameters_of(arch)
+            except InvalidArchitectureError:  # from another space (a search continued over a changed one)
+                return
             dists = {name: optuna.distributions.CategoricalDistribution(choices) for name, (choices, _) in params.items()}
             state = optuna.trial.TrialState.COMPLETE if value is not None else optuna.trial.TrialState.FAIL
             self.study_.add_trial(optuna.trial.create_trial(

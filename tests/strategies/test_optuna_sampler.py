@@ -261,6 +261,15 @@ def test_running_trials_stay_running_and_duplicates_of_them_fail():
     assert again.study_.trials[1].state == optuna.trial.TrialState.FAIL
 
 
+def test_with_allow_duplicates_optunas_repeats_are_evaluated_again():
+    optuna = _optuna()
+    space = GraphSpace(ops=PROTEINS_OPS)
+    strategy = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: choices[0]), allow_duplicates=True)
+    ids = [t[0] for t in _drive(strategy, space, ToyTask(space), 3)]
+    assert len(set(ids)) == 1 and strategy.n_rejected_ == strategy.n_fallbacks_ == 0
+    assert [t.state for t in strategy.study_.trials] == [optuna.trial.TrialState.COMPLETE] * 3
+
+
 def test_foreign_and_failed_trials_are_added_with_their_parameters():
     optuna = _optuna()
     space = ChainSpace(kind="mlp", max_depth=3)
