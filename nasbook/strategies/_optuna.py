@@ -78,6 +78,23 @@ def describe_sampler(sampler: Any) -> dict[str, Any]:
     return out
 
 
+_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+def _default_settings(cls: type) -> dict[str, Any]:
+    """:func:`describe_sampler` of ``cls()`` (empty when it needs arguments), so a repr shows what differs."""
+    found = _DEFAULTS.get(cls)
+    if found is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                found = describe_sampler(cls())
+        except Exception:  # a third-party sampler with required arguments
+            found = {}
+        _DEFAULTS[cls] = found
+    return found
+
+
 def _seed_unseeded(sampler: Any, seed: int, lazy_cls: Any, base_cls: type, depth: int = 0) -> None:
     """Seed the random states a sampler built without ``seed`` left unset, as if it had been built with
     ``seed`` (Optuna's samplers, nested ones included, draw from ``LazyRandomState``s set on first use)."""
@@ -127,7 +144,8 @@ class OptunaSampler(BaseStrategy):
     **Seeds and resume.** ``setup`` starts from a fresh sampler every time (built from its name, or
     a deep copy of the instance given, which is never used itself), so a resumed search replays its
     history into the same state and proposes what an uninterrupted one would. A sampler built
-    without a seed gets the strategy's seed (``seed``, else the search's). The stored configuration
+    without a seed gets the strategy's seed (``seed``, else the search's; not ``QMCSampler``, which
+    draws its seed when built: give it one). The stored configuration
     keeps a named sampler (``"tpe"``, ``"random"``, ``"gp"``, ``"cmaes"``, ``"qmc"`` with
     ``sampler_params``) whole; for an instance it keeps the class and key settings only, so
     resuming such a search needs ``load_search(..., strategy=OptunaSampler(<the same sampler>))``.
@@ -222,7 +240,8 @@ class OptunaSampler(BaseStrategy):
         params = super()._repr_params()
         sampler = self.sampler
         if not (sampler is None or isinstance(sampler, (str, Mapping))):
-            settings = ", ".join(f"{k}={v!r}" for k, v in describe_sampler(sampler).items())
+            defaults = _default_settings(type(sampler))
+            settings = ", ".join(f"{k}={v!r}" for k, v in describe_sampler(sampler).items() if defaults.get(k, _SETTINGS) != v)
             params["sampler"] = _Shown(f"{type(sampler).__name__}({settings})")
         return params
 

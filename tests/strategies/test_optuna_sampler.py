@@ -192,8 +192,9 @@ def test_config_is_json_and_names_the_sampler():
 
 def test_repr_shows_the_sampler_and_its_settings():
     optuna = _optuna()
-    text = repr(OptunaSampler(optuna.samplers.TPESampler(n_startup_trials=7)))
-    assert text.startswith("OptunaSampler(sampler=TPESampler(n_startup_trials=7")
+    text = repr(OptunaSampler(optuna.samplers.TPESampler(n_startup_trials=7, constant_liar=False)))
+    assert text.startswith("OptunaSampler(sampler=TPESampler(n_startup_trials=7, constant_liar=False), seed=None")
+    assert repr(OptunaSampler(optuna.samplers.RandomSampler())).startswith("OptunaSampler(sampler=RandomSampler(), ")
     assert "0x" not in text  # no memory address: the same for every copy
     space = GraphSpace(ops=PROTEINS_OPS)
     assert "seed=3" in repr(OptunaSampler("random").setup(space, seed=3))
