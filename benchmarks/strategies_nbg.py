@@ -1,21 +1,23 @@
 """Strategy quality on NAS-Bench-Graph: nasbook's strategies against Optuna's samplers.
 
 One run evaluates, on the same tables and with the same seeds, nasbook's ``random``,
-``evolution`` and ``local`` strategies (``nasbook.Search``, in-memory storage) and Optuna's
-``TPESampler`` and ``RandomSampler`` (ask/tell). The budget is the number of DISTINCT
-architectures queried, as in nasbook, whose strategies never repeat one.
+``evolution`` and ``local`` strategies and Optuna's ``TPESampler`` and ``RandomSampler``, all
+through ``nasbook.Search`` (in-memory storage); the Optuna samplers through
+``nasbook.strategies.OptunaSampler(sampler)``. The budget is the number of DISTINCT architectures
+queried, as in nasbook, whose strategies never repeat one.
 
-Optuna's view of the space (documented in docs/benchmarks.md):
+Optuna's view of the space (``GraphSpace.suggest``; documented in docs/benchmarks.md):
 
 * ``link``: categorical over the index (0..8) of the nine canonical link patterns
-  ``nasbook.space._graph.LINKS`` (NAS-Bench-Graph's own ``link`` choices);
+  ``nasbook.space.LINKS`` (NAS-Bench-Graph's own ``link`` choices);
 * ``op1``..``op4``: categorical over the dataset's op list (``task.space.ops``: nine ops, five on
   proteins).
 
 A proposal is canonicalised with ``task.space.make(link=..., ops=...)``. An all-skip proposal
 (not an architecture) is told as FAIL and does not count; a proposal of an architecture already
-queried is told its cached value and does not count either; Optuna gets at most
-``--max-trials-factor`` x budget trials in all, so every run terminates. Duplicates and failures
+queried is told its cached value and does not count either; after ``--max-retries`` such
+proposals in a row the strategy proposes an unseen neighbour of Optuna's last proposal itself
+(Optuna is told its value), so every run terminates. Duplicates, failures and these fall-backs
 are recorded.
 
 Usage::
@@ -35,8 +37,6 @@ import numpy as np
 from _common import describe_machine, describe_package, format_table, mean_std, metadata, pm, write_json
 
 import nasbook
-from nasbook._errors import InvalidArchitectureError
-from nasbook.space._graph import LINKS
 from nasbook.tasks import NasBenchGraph
 from nasbook.tasks._nbg import NBG_DATASETS
 
@@ -54,7 +54,7 @@ def _curve_points(best_so_far: list[float], vmax: float) -> dict[str, float]:
     return {str(c): 100.0 * (vmax - best_so_far[c - 1]) for c in CHECKPOINTS if c <= len(best_so_far)}
 
 
-def run_nasbook(dataset: str, method: str, seed: int, budget: int) -> dict[str, Any]:
+def run_nasbook(dataset: str, method: str | nasbook.strategies.BaseStrategy, seed: int, budget: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     task = NasBenchGraph(dataset)
     search = nasbook.Search(task, strategy=method, budget=budget, seed=seed, storage=":memory:").run(progress="none")
@@ -79,64 +79,25 @@ def run_nasbook(dataset: str, method: str, seed: int, budget: int) -> dict[str, 
     }
 
 
-def run_optuna(dataset: str, method: str, seed: int, budget: int, max_trials_factor: int) -> dict[str, Any]:
+def run_optuna(dataset: str, method: str, seed: int, budget: int, max_retries: int) -> dict[str, Any]:
     import optuna
-    from optuna.distributions import CategoricalDistribution
-    from optuna.trial import TrialState
 
-    t0 = time.perf_counter()
-    task = NasBenchGraph(dataset)
-    space, table = task.space, task.table
-    ops = list(space.ops)
-    dists: dict[str, Any] = {"link": CategoricalDistribution(list(range(len(LINKS))))}
-    for i in range(4):
-        dists[f"op{i + 1}"] = CategoricalDistribution(ops)
+    from nasbook.strategies import OptunaSampler
+
     if method == "optuna-tpe":
         sampler: optuna.samplers.BaseSampler = optuna.samplers.TPESampler(seed=seed)
     elif method == "optuna-random":
         sampler = optuna.samplers.RandomSampler(seed=seed)
     else:  # pragma: no cover
         raise ValueError(method)
-    study = optuna.create_study(direction="maximize", sampler=sampler)
-    cache: dict[str, float] = {}
-    best_id, best_valid, best_test = "", -math.inf, math.nan
-    best_so_far: list[float] = []
-    n_trials = n_dup = n_fail = 0
-    max_trials = max_trials_factor * budget
-    while len(cache) < budget and n_trials < max_trials:
-        trial = study.ask(dists)
-        n_trials += 1
-        p = trial.params
-        try:
-            arch = space.make(link=list(LINKS[p["link"]]), ops=[p[f"op{i + 1}"] for i in range(4)])
-        except InvalidArchitectureError:  # all-skip: not an architecture
-            study.tell(trial, state=TrialState.FAIL)
-            n_fail += 1
-            continue
-        cached = cache.get(arch.id)
-        if cached is not None:
-            study.tell(trial, cached)
-            n_dup += 1
-            continue
-        row = table.row(int(arch.id))
-        value = table.valid_l[row]
-        cache[arch.id] = value
-        study.tell(trial, value)
-        if value > best_valid:  # strict: the first architecture found with the best value, as nasbook
-            best_id, best_valid, best_test = arch.id, value, table.test_l[row]
-        best_so_far.append(best_valid)
-    wall = time.perf_counter() - t0
-    return {
-        "best_arch": best_id,
-        "best_valid": float(best_valid),
-        "test": float(best_test),
-        "n_distinct": len(cache),
-        "n_trials": n_trials,
-        "n_duplicates": n_dup,
-        "n_failed": n_fail,
-        "wall_s": wall,
-        "best_so_far": best_so_far,
-    }
+    strategy = OptunaSampler(sampler, max_retries=max_retries)
+    r = run_nasbook(dataset, strategy, seed, budget)
+    study = strategy.study_
+    n_failed = sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials)
+    # n_trials: Optuna's proposals (the fall-backs were added to the study, not proposed by it)
+    r.update(n_trials=len(study.trials) - strategy.n_fallbacks_, n_failed=n_failed, n_duplicates=strategy.n_rejected_ - n_failed,
+             n_fallbacks=strategy.n_fallbacks_)
+    return r
 
 
 def _wilcoxon(a: list[float], b: list[float]) -> tuple[float, str]:
@@ -162,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default=",".join(ALL_METHODS), help="comma-separated subset of " + ",".join(ALL_METHODS))
     ap.add_argument("--seeds", type=int, default=20, help="number of seeds, 0..N-1, the same for every method (default 20)")
     ap.add_argument("--budget", type=int, default=100, help="distinct architectures queried per search (default 100)")
-    ap.add_argument("--max-trials-factor", type=int, default=20,
-                    help="Optuna gets at most this x budget trials, duplicates and failures included (default 20)")
+    ap.add_argument("--max-retries", type=int, default=10,
+                    help="Optuna proposals in a row that are seen or no architecture before OptunaSampler proposes "
+                         "an unseen neighbour itself (default 10, the strategy's default)")
     ap.add_argument("--json", default=None, help="write raw per-seed numbers, summaries and metadata here")
     args = ap.parse_args(argv)
 
@@ -175,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     for m in methods:
         if m not in ALL_METHODS:
             ap.error(f"unknown method {m!r}; choose from {', '.join(ALL_METHODS)}")
-    if args.seeds < 1 or args.budget < 1 or args.max_trials_factor < 1:
-        ap.error("--seeds, --budget and --max-trials-factor must be >= 1")
+    if args.seeds < 1 or args.budget < 1 or args.max_retries < 0:
+        ap.error("--seeds and --budget must be >= 1, --max-retries >= 0")
     seeds = list(range(args.seeds))
 
     import optuna
@@ -211,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 if m in NASBOOK_METHODS:
                     r = run_nasbook(d, m, s, args.budget)
                 else:
-                    r = run_optuna(d, m, s, args.budget, args.max_trials_factor)
+                    r = run_optuna(d, m, s, args.budget, args.max_retries)
                 bsf = r.pop("best_so_far")
                 r["seed"] = s
                 r["valid_regret_pp"] = 100.0 * (vmax - r["best_valid"])
@@ -232,23 +194,25 @@ def main(argv: list[str] | None = None) -> int:
             dup = sum(r["n_duplicates"] for r in rs) / n_tr
             fail = sum(r["n_failed"] for r in rs)
             short = sum(r["n_distinct"] < args.budget for r in rs)
+            fallbacks = sum(r.get("n_fallbacks", 0) for r in rs)
             summary[d][m] = {
                 "valid_regret_pp_mean": reg[0], "valid_regret_pp_std": reg[1],
                 "test_pct_mean": tst[0], "test_pct_std": tst[1],
                 "hit_fraction": hit,
                 "ms_per_trial_mean": ms[0], "ms_per_trial_std": ms[1],
                 "duplicate_fraction_of_proposals": dup, "failed_proposals": fail,
-                "seeds_short_of_budget": short,
+                "seeds_short_of_budget": short, "fallbacks": fallbacks,
             }
             rows.append([m, pm(*reg), pm(*tst), f"{hit:.2f}", pm(*ms, digits=2),
                          f"{100 * dup:.1f}%" if m in OPTUNA_METHODS else "-",
-                         str(fail) if m in OPTUNA_METHODS else "-", str(short)])
+                         str(fail) if m in OPTUNA_METHODS else "-", str(fallbacks) if m in OPTUNA_METHODS else "-",
+                         str(short)])
         print()
         print(f"## {d}  (table max valid {100 * vmax:.2f}%, {len(task.table.keys)} architectures; "
               f"{time.perf_counter() - t_d:.1f} s)")
         print(format_table(
             ["method", "valid regret pp", f"test {task.test_metric.split('_', 1)[1]} %", "hit", "ms/trial",
-             "dup prop.", "fails", "short"],
+             "dup prop.", "fails", "fallbk", "short"],
             rows))
         sys.stdout.flush()
     total_s = time.perf_counter() - t_all
@@ -320,11 +284,13 @@ def main(argv: list[str] | None = None) -> int:
             "metadata": meta,
             "config": {
                 "datasets": datasets, "methods": methods, "seeds": seeds, "budget": args.budget,
-                "max_trials_factor": args.max_trials_factor, "hit_tolerance": HIT_TOL,
+                "max_retries": args.max_retries, "hit_tolerance": HIT_TOL,
                 "optuna_space": "link: categorical over index of the 9 canonical LINKS; op1..op4: categorical over task.space.ops",
-                "optuna_samplers": {"optuna-tpe": "TPESampler(seed=seed) (defaults)", "optuna-random": "RandomSampler(seed=seed)"},
+                "optuna_samplers": {"optuna-tpe": "OptunaSampler(TPESampler(seed=seed)) (defaults)",
+                                    "optuna-random": "OptunaSampler(RandomSampler(seed=seed))"},
                 "nasbook_strategies": {m: repr(nasbook.strategies.get_strategy(m)) for m in methods if m in NASBOOK_METHODS},
-                "budget_counts": "distinct architectures; Optuna duplicates are told their cached value and do not count",
+                "budget_counts": "distinct architectures; Optuna duplicates are told their cached value and do not count; "
+                                 "after max_retries in a row OptunaSampler proposes an unseen neighbour (a fallback)",
                 "ms_per_trial": "wall time of the whole method run (task + search/study construction + loop) / budget",
             },
             "table_max_valid": {d: float(NasBenchGraph(d).optimum()[1]) for d in datasets},

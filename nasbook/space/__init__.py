@@ -8,10 +8,11 @@ from nasbook.space._base import ENCODINGS, Architecture, SearchSpace, stable_has
 from nasbook.space._cell import CellSpace
 from nasbook.space._chain import ChainSpace
 from nasbook.space._graph import GNN_OPS, LINKS, PROTEINS_OPS, GraphSpace
+from nasbook.space._parameters import NoParametersError, has_parameters
 from nasbook.space._subset import SubsetSpace
 from nasbook.space._views import architecture_parts
 
 __all__ = [
     "ENCODINGS", "GNN_OPS", "LINKS", "PROTEINS_OPS", "Architecture", "CellSpace", "ChainSpace", "GraphSpace",
-    "SearchSpace", "SubsetSpace", "architecture_parts", "stable_hash",
+    "NoParametersError", "SearchSpace", "SubsetSpace", "architecture_parts", "has_parameters", "stable_hash",
 ]

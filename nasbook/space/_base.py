@@ -7,7 +7,7 @@ import hashlib
 import inspect
 import json
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -456,6 +456,27 @@ class SearchSpace(Params, abc.ABC):
             f"{type(self).__name__} is a tabular benchmark space: its architectures are looked up, "
             "not built. Use CellSpace or ChainSpace to train networks."
         )
+
+    # -- named parameters (Optuna-style samplers; nasbook/space/_parameters.py) -------------------
+    def suggest(self, choose: Callable[[str, tuple[Any, ...]], Any]) -> Architecture:
+        """The architecture made of the values ``choose(name, choices)`` returns, asked parameter by
+        parameter in a fixed order (define-by-run: later parameters may depend on earlier values).
+
+        For Optuna: ``space.suggest(lambda name, choices: trial.suggest_categorical(name, choices))``.
+        Choices are str, int, float, bool or None. Raises InvalidArchitectureError when the values make
+        no member of the space (count it as a failed proposal and ask again). Third-party spaces
+        override it together with :meth:`parameters_of`.
+        """
+        from nasbook.space._parameters import suggest
+
+        return suggest(self, choose)
+
+    def parameters_of(self, arch: Architecture) -> dict[str, tuple[tuple[Any, ...], Any]]:
+        """``{name: (choices, value)}``: the parameters :meth:`suggest` asks for, with the values that
+        give ``arch`` (to tell a sampler about an architecture it did not propose)."""
+        from nasbook.space._parameters import parameters_of
+
+        return parameters_of(self, arch)
 
 
 #: every SearchSpace in memory, weakly (an Architecture only knows its space's id)

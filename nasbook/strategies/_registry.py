@@ -10,6 +10,7 @@ from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
+from nasbook.strategies._optuna import OptunaSampler
 from nasbook.strategies._pruning import MedianStopping
 from nasbook.strategies._random import RandomSearch
 
@@ -21,6 +22,7 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "sh": SuccessiveHalving,
     "hyperband": Hyperband,
     "median-stopping": MedianStopping,
+    "optuna": OptunaSampler,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
 

@@ -1,0 +1,376 @@
+"""OptunaSampler: any Optuna sampler as a nasbook strategy (optuna is an optional extra: imported inside tests)."""
+
+import json
+import pickle
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
+from nasbook.search import Search, load_search
+from nasbook.space import PROTEINS_OPS, CellSpace, ChainSpace, GraphSpace
+from nasbook.strategies import OptunaSampler, get_strategy
+from nasbook.testing import StrategyContract
+from nasbook.testing._contract import _drive
+from nasbook.testing._toy import ToyTask
+from nasbook.trial import Trial, TrialState
+
+
+def _optuna():
+    return pytest.importorskip("optuna")
+
+
+# -- the contract, on every built-in space ----------------------------------------------------------
+class TestOptunaTPE(StrategyContract):
+    @pytest.fixture
+    def strategy(self):
+        _optuna()
+        return OptunaSampler()
+
+
+class TestOptunaRandomInstance(StrategyContract):
+    """An unseeded instance: the strategy seeds it (so the search's seed matters and replays exactly)."""
+
+    @pytest.fixture
+    def strategy(self):
+        return OptunaSampler(_optuna().samplers.RandomSampler())
+
+
+class TestOptunaSeededTPEInstance(StrategyContract):
+    @pytest.fixture
+    def strategy(self):
+        return OptunaSampler(_optuna().samplers.TPESampler(seed=1, n_startup_trials=5), seed=0)
+
+
+class TestOptunaTPEOnCells(StrategyContract):
+    @pytest.fixture
+    def space(self):
+        return CellSpace()
+
+    @pytest.fixture
+    def strategy(self):
+        _optuna()
+        return OptunaSampler("tpe", sampler_params={"n_startup_trials": 5})
+
+
+class TestOptunaTPEOnChains(StrategyContract):
+    """Variable depth: the layers' parameters exist only up to the depth chosen."""
+
+    n_trials = 25  # Optuna's TPE re-proposes small chains often: each retry is a full TPE ask
+
+    @pytest.fixture
+    def space(self):
+        return ChainSpace(kind="mlp", max_depth=3)
+
+    @pytest.fixture
+    def strategy(self):
+        _optuna()
+        return OptunaSampler()
+
+
+class TestOptunaTPEOnDigitsTable(StrategyContract):
+    """A SubsetSpace: most parameter combinations are not members (told FAIL, asked again, then random)."""
+
+    n_trials = 30
+
+    @pytest.fixture
+    def space(self):
+        from nasbook.tasks import DigitsTable
+
+        return DigitsTable().space
+
+    @pytest.fixture
+    def strategy(self):
+        _optuna()
+        return OptunaSampler(max_retries=5)
+
+
+class TestOptunaQMC(StrategyContract):
+    @pytest.fixture
+    def strategy(self):
+        _optuna()
+        return OptunaSampler("qmc")
+
+
+@pytest.mark.skip(reason="CmaEsSampler does not model CategoricalDistribution: every parameter of a nasbook space is "
+                         "sampled by its RandomSampler, with one warning per parameter and trial")
+class TestOptunaCmaEs(StrategyContract):  # pragma: no cover
+    @pytest.fixture
+    def strategy(self):
+        return OptunaSampler("cmaes")
+
+
+def test_gp_sampler_proposes_new_members_deterministically():
+    """GPSampler models categoricals, but needs ~1 s per proposal here: a short drive, not the contract."""
+    _optuna()
+    space = GraphSpace(ops=PROTEINS_OPS)
+    task = ToyTask(space, seed=3)
+    strategy = OptunaSampler("gp", sampler_params={"n_startup_trials": 4})
+    first = _drive(strategy.clone(), space, task, 6, seed=2)
+    assert len(set(first)) == 6
+    assert _drive(strategy.clone(), space, task, 6, seed=2) == first
+
+
+# -- seeds, resume, storage ------------------------------------------------------------------------------
+def test_an_unseeded_instance_gets_the_strategys_seed():
+    optuna = _optuna()
+    space = GraphSpace(ops=PROTEINS_OPS)
+    task = ToyTask(space, seed=3)
+    by_name = _drive(OptunaSampler("tpe"), space, task, 25, seed=5)
+    assert _drive(OptunaSampler(optuna.samplers.TPESampler()), space, task, 25, seed=5) == by_name
+    assert _drive(OptunaSampler(optuna.samplers.TPESampler(seed=5)), space, task, 25, seed=0) == by_name
+    assert _drive(OptunaSampler(optuna.samplers.TPESampler()), space, task, 25, seed=6) != by_name
+
+
+def test_the_users_sampler_is_never_used_itself():
+    optuna = _optuna()
+    sampler = optuna.samplers.TPESampler(seed=3)
+    state = pickle.dumps(sampler)
+    strategy = OptunaSampler(sampler)
+    space = GraphSpace(ops=PROTEINS_OPS)
+    _drive(strategy, space, ToyTask(space), 15)
+    assert strategy.sampler_ is not sampler
+    assert pickle.dumps(sampler) == state
+
+
+def _cut_and_full(tmp_path, strategy, n_cut=15, budget=35, task_seed=3):
+    space = GraphSpace(ops=PROTEINS_OPS)
+    task = ToyTask(space, seed=task_seed)
+    full = Search(space, task, strategy=strategy.clone(), budget=budget, seed=4, storage=":memory:").run(progress="none")
+
+    class Stop(Exception):
+        pass
+
+    def stop(search, trial):
+        if trial.number == n_cut - 1:
+            raise Stop
+
+    path = tmp_path / "optuna.db"
+    with pytest.raises(Stop):
+        Search(space, task, strategy=strategy.clone(), budget=budget, seed=4, storage=path, name="cut",
+               callbacks=[stop]).run(progress="none")
+    return full, path, task
+
+
+def test_a_named_sampler_resumes_exactly_from_storage_alone(tmp_path):
+    _optuna()
+    full, path, task = _cut_and_full(tmp_path, OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ReproducibilityWarning fails the test
+        resumed = load_search("cut", path, task=task)  # the strategy rebuilt from the stored configuration
+        assert isinstance(resumed.strategy, OptunaSampler) and resumed.strategy.sampler_params == {"n_startup_trials": 5}
+        resumed.run(progress="none")
+    assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
+
+
+def test_a_seeded_instance_resumes_exactly_when_passed_again(tmp_path):
+    optuna = _optuna()
+    strategy = OptunaSampler(optuna.samplers.TPESampler(seed=9, n_startup_trials=5))
+    full, path, task = _cut_and_full(tmp_path, strategy)
+    with pytest.raises(InvalidParameterError, match=r"load_search\(name, storage, strategy=OptunaSampler"):
+        load_search("cut", path, task=task).run(progress="none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resumed = load_search("cut", path, task=task, strategy=strategy.clone()).run(progress="none")
+    assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
+
+
+def test_config_is_json_and_names_the_sampler():
+    optuna = _optuna()
+    cfg = OptunaSampler(optuna.samplers.TPESampler(seed=2, n_startup_trials=7)).to_config()
+    assert json.loads(json.dumps(cfg)) == cfg
+    stored = cfg["params"]["sampler"]
+    assert stored["optuna_sampler"].endswith("TPESampler")
+    assert stored["settings"]["n_startup_trials"] == 7
+    assert cfg["alias"] == "optuna" and get_strategy("optuna").__class__ is OptunaSampler
+    named = OptunaSampler("gp", seed=1, sampler_params={"n_startup_trials": 3}).to_config()
+    assert named["params"] == {"sampler": "gp", "seed": 1, "allow_duplicates": False, "max_retries": 10,
+                               "sampler_params": {"n_startup_trials": 3}}
+
+
+def test_repr_shows_the_sampler_and_its_settings():
+    optuna = _optuna()
+    text = repr(OptunaSampler(optuna.samplers.TPESampler(n_startup_trials=7, constant_liar=False)))
+    assert text.startswith("OptunaSampler(sampler=TPESampler(n_startup_trials=7, constant_liar=False), seed=None")
+    assert repr(OptunaSampler(optuna.samplers.RandomSampler())).startswith("OptunaSampler(sampler=RandomSampler(), ")
+    assert "0x" not in text  # no memory address: the same for every copy
+    space = GraphSpace(ops=PROTEINS_OPS)
+    assert "seed=3" in repr(OptunaSampler("random").setup(space, seed=3))
+
+
+# -- what Optuna is told ---------------------------------------------------------------------------------
+def _fixed_sampler(optuna, pick):
+    """A sampler that always answers ``pick(name, choices)``."""
+
+    class Fixed(optuna.samplers.BaseSampler):
+        def infer_relative_search_space(self, study, trial):
+            return {}
+
+        def sample_relative(self, study, trial, search_space):
+            return {}
+
+        def sample_independent(self, study, trial, param_name, param_distribution):
+            return pick(param_name, param_distribution.choices)
+
+    return Fixed()
+
+
+def test_repeated_proposals_are_told_and_never_evaluated_twice():
+    optuna = _optuna()
+    space = GraphSpace(ops=PROTEINS_OPS)
+    strategy = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: choices[0]), max_retries=3)
+    ids = [t[0] for t in _drive(strategy, space, ToyTask(space), 5)]
+    assert len(set(ids)) == 5
+    assert ids[0] == space.make(link=[0, 0, 0, 0], ops=["gcn"] * 4).id
+    assert strategy.n_fallbacks_ == 4 and strategy.n_rejected_ == 4 * 4
+    trials = strategy.study_.trials
+    first_value = trials[0].value
+    repeats = [t for t in trials if t.params == trials[0].params]
+    assert len(repeats) == 1 + 16 and all(t.value == first_value for t in repeats)  # told the known value
+    fallbacks = [t for t in trials if t.params != trials[0].params]
+    assert len(fallbacks) == 4 and all(t.state == optuna.trial.TrialState.COMPLETE for t in fallbacks)
+
+
+def test_combinations_that_are_no_architecture_are_told_fail():
+    optuna = _optuna()
+    space = GraphSpace(ops=PROTEINS_OPS)
+    strategy = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: "skip" if "skip" in choices else 0),
+                             max_retries=2)
+    arch = strategy.setup(space, seed=0).ask()
+    assert arch in space
+    states = [t.state for t in strategy.study_.trials]
+    assert states == [optuna.trial.TrialState.FAIL] * 3
+
+
+def test_running_trials_stay_running_and_duplicates_of_them_fail():
+    optuna = _optuna()
+    space = GraphSpace(ops=PROTEINS_OPS)
+    task = ToyTask(space)
+    strategy = OptunaSampler().setup(space, seed=0)
+    asked = [strategy.ask() for _ in range(4)]
+    running = optuna.trial.TrialState.RUNNING
+    assert [t.state for t in strategy.study_.trials] == [running] * 4
+    for number in (2, 0, 3, 1):  # completion order differs from ask order (a parallel executor)
+        strategy.tell(Trial(number, asked[number], TrialState.COMPLETE, task.evaluate(asked[number]).value))
+    values = {t.number: t.value for t in strategy.study_.trials}
+    assert values == {i: task.evaluate(a).value for i, a in enumerate(asked)}
+    again = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: choices[1]), max_retries=1).setup(space, seed=0)
+    pending = again.ask()
+    assert again.ask() != pending  # the repeat of a running architecture is told FAIL, then a random one
+    assert again.study_.trials[1].state == optuna.trial.TrialState.FAIL
+
+
+def test_with_allow_duplicates_optunas_repeats_are_evaluated_again():
+    optuna = _optuna()
+    space = GraphSpace(ops=PROTEINS_OPS)
+    strategy = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: choices[0]), allow_duplicates=True)
+    ids = [t[0] for t in _drive(strategy, space, ToyTask(space), 3)]
+    assert len(set(ids)) == 1 and strategy.n_rejected_ == strategy.n_fallbacks_ == 0
+    assert [t.state for t in strategy.study_.trials] == [optuna.trial.TrialState.COMPLETE] * 3
+
+
+def test_foreign_and_failed_trials_are_added_with_their_parameters():
+    optuna = _optuna()
+    space = ChainSpace(kind="mlp", max_depth=3)
+    strategy = OptunaSampler().setup(space, seed=0, mode="min")
+    arch = space.make(layers=[["relu", 64], ["tanh", 32]])
+    strategy.tell(Trial(0, arch, TrialState.COMPLETE, 0.25))
+    strategy.tell(Trial(1, space.make(layers=[["gelu", 32]]), TrialState.FAILED, None, reason="boom"))
+    first, second = strategy.study_.trials
+    assert first.params == {"depth": 2, "layer0_op": "relu", "layer0_width": 64, "layer1_op": "tanh", "layer1_width": 32}
+    assert first.value == 0.25 and second.state == optuna.trial.TrialState.FAIL
+    assert strategy.study_.direction == optuna.study.StudyDirection.MINIMIZE
+
+
+def test_optunas_per_trial_logs_are_silenced_and_the_level_restored():
+    import logging
+
+    optuna = _optuna()
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    handler = Keep()
+    library = logging.getLogger("optuna")
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    library.addHandler(handler)
+    try:
+        optuna.create_study()  # the handler sees Optuna's INFO lines outside the strategy
+        assert any("A new study created" in r for r in records)
+        records.clear()
+        space = GraphSpace(ops=PROTEINS_OPS)
+        _drive(OptunaSampler(), space, ToyTask(space), 12)
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+    finally:
+        library.removeHandler(handler)
+        optuna.logging.set_verbosity(before)
+    assert records == []
+
+
+# -- errors ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"sampler": object()}, InvalidParameterTypeError, r"OptunaSampler\(sampler=...\) must be an optuna.samplers.BaseSampler"),
+    ({"sampler": "tpee"}, InvalidParameterError, "did you mean 'tpe'"),
+    ({"sampler_params": {"seed": 1}}, InvalidParameterError, r"must not hold 'seed'.*OptunaSampler\(seed=...\)"),
+    ({"sampler_params": {"gamma": len}}, InvalidParameterError, r"sampler_params=...\) must hold JSON values"),
+    ({"sampler_params": {"n_startup": 3}}, InvalidParameterError, r"sampler_params=...\) do not fit optuna.samplers.TPESampler"),
+    ({"sampler_params": [1]}, InvalidParameterTypeError, r"sampler_params=...\) must be a dict"),
+    ({"max_retries": -1}, InvalidParameterError, "max_retries"),
+])
+def test_bad_parameters_are_named(kwargs, error, match):
+    _optuna()
+    with pytest.raises(error, match=match):
+        OptunaSampler(**kwargs).setup(GraphSpace(ops=PROTEINS_OPS))
+
+
+def test_sampler_params_need_a_named_sampler():
+    optuna = _optuna()
+    with pytest.raises(InvalidParameterError, match="only goes with a sampler name"):
+        OptunaSampler(optuna.samplers.RandomSampler(), sampler_params={"seed": 1}).setup(GraphSpace())
+
+
+def test_missing_optuna_is_a_nasbook_error_that_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)  # `import optuna` raises ImportError
+    with pytest.raises(NasbookError, match=r"OptunaSampler needs Optuna.*pip install 'nasbook\[optuna\]'") as info:
+        OptunaSampler().setup(GraphSpace())
+    assert isinstance(info.value, ImportError)
+
+
+def test_a_space_without_parameters_is_refused_with_what_to_implement():
+    _optuna()
+    from nasbook.space import NoParametersError, SearchSpace
+
+    class Listed(SearchSpace):  # a third-party space
+        name = "listed"
+
+        def __init__(self):
+            self.inner = GraphSpace(ops=("gcn", "skip"))
+
+        def make(self, **spec):
+            return self.inner.make(**spec)
+
+        @property
+        def cardinality(self):
+            return self.inner.cardinality
+
+        def sample(self, rng):
+            return self.inner.sample(rng)
+
+        def neighbours(self, arch):
+            return []
+
+        def _encode(self, arch, kind):
+            return np.zeros(1)
+
+        def _encoding_size(self, kind):
+            return 1
+
+    with pytest.raises(InvalidParameterTypeError, match=r"Listed does not.*Listed.suggest\(choose\)"):
+        OptunaSampler().setup(Listed())
+    with pytest.raises(NoParametersError, match=r"Implement Listed.suggest\(choose\)"):
+        Listed().suggest(lambda name, choices: choices[0])
