@@ -1,16 +1,18 @@
 """nasbook: neural architecture search in a notebook.
 
 Three objects face the user: :class:`Search` (runs a strategy over a space on a task, durable on
-disk), and, in later releases, ``Predictor`` and ``KnowledgeBase``. Everything else is reached
-through its subpackage: ``nasbook.space``, ``nasbook.tasks``, ``nasbook.strategies``.
+disk), :class:`Predictor` (an architecture's quality, with an uncertainty, before it is trained)
+and, in a later release, ``KnowledgeBase``. Everything else is reached through its subpackage:
+``nasbook.space``, ``nasbook.tasks``, ``nasbook.strategies``, ``nasbook.predictors``.
 """
 
 from nasbook._errors import NasbookError, TrialFailed
 from nasbook._options import get_options, set_options
 from nasbook._version import __version__
+from nasbook.predictors import Predictor
 from nasbook.search import Budget, Search, Trial, TrialState, load_search
 
 __all__ = [
-    "Budget", "NasbookError", "Search", "Trial", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
+    "Budget", "NasbookError", "Predictor", "Search", "Trial", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
     "set_options",
 ]

@@ -44,6 +44,10 @@ class SearchNotFoundError(StorageError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NotFittedError(NasbookError, ValueError, AttributeError):
+    """A predictor was used before ``fit`` (like scikit-learn's ``NotFittedError``)."""
+
+
 class NotBuildableError(NasbookError, NotImplementedError):
     """The space's architectures are looked up in a table, not built into networks."""
 

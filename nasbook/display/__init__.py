@@ -69,7 +69,7 @@ from nasbook.display._repr import (
     trial_text,
     view_mimebundle,
 )
-from nasbook.display._svg import Diagram, DiagramEdge, DiagramNode, diagram_svg, diagram_text
+from nasbook.display._svg import Diagram, DiagramEdge, DiagramNode, diagram_svg, diagram_text, scatter_svg
 from nasbook.display._text import render_text
 from nasbook.display._views import (
     MISSING,
@@ -129,6 +129,7 @@ __all__ = [
     "object_view",
     "render_html",
     "render_text",
+    "scatter_svg",
     "repr_mimebundle",
     "search_html",
     "search_text",

@@ -23,9 +23,10 @@ True
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Literal
+from typing import Any, Literal
 
 from nasbook._errors import InvalidParameterError, check_type
 
@@ -292,3 +293,35 @@ def diagram_svg(d: Diagram, *, scale: float = 1.0, title: str | None = None) -> 
     out.append("</svg>")
     return "".join(out)
 
+
+
+def scatter_svg(x: Sequence[float] | Any, y: Sequence[float] | Any, *, x_label: str = "", y_label: str = "", size: int = 180,
+                max_points: int = 600) -> str:
+    """A small static scatter plot (inline SVG) for reprs, e.g. a predictor's predicted vs true
+    scores; interactive plots are :mod:`nasbook.viz`'s. At most ``max_points`` points (evenly
+    thinned), axes from the data's range, no JavaScript."""
+    import numpy as np
+
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    xs, ys = xs[ok], ys[ok]
+    if len(xs) > max_points:
+        keep = np.linspace(0, len(xs) - 1, max_points).astype(int)
+        xs, ys = xs[keep], ys[keep]
+    pad, w = 24.0, float(size)
+
+    def scale(v: np.ndarray) -> np.ndarray:
+        lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
+        return (v - lo) / (hi - lo) if hi > lo else np.full_like(v, 0.5)
+
+    px, py = pad + scale(xs) * (w - 2 * pad), w - pad - scale(ys) * (w - 2 * pad)
+    dots = "".join(f'<circle cx="{_fmt(a)}" cy="{_fmt(b)}" r="1.6"/>' for a, b in zip(px, py))
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
+        f'class="nb-scatter" role="img" aria-label="{escape(y_label)} against {escape(x_label)}">'
+        f'<rect x="{pad}" y="{pad}" width="{_fmt(w - 2 * pad)}" height="{_fmt(w - 2 * pad)}" fill="none" stroke="#999"/>'
+        f'<g fill="#3465a4" fill-opacity="0.55">{dots}</g>'
+        f'<text x="{_fmt(w / 2)}" y="{_fmt(w - 6)}" font-size="10" text-anchor="middle">{escape(x_label)}</text>'
+        f'<text x="10" y="{_fmt(w / 2)}" font-size="10" text-anchor="middle" transform="rotate(-90 10 {_fmt(w / 2)})">'
+        f"{escape(y_label)}</text></svg>"
+    )

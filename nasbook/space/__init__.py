@@ -4,7 +4,7 @@ Importing it never imports torch: ``CellSpace.build`` and ``ChainSpace.build`` l
 :mod:`nasbook.space._torch` on first use.
 """
 
-from nasbook.space._base import ENCODINGS, Architecture, SearchSpace, stable_hash
+from nasbook.space._base import ENCODINGS, Architecture, SearchSpace, live_space, stable_hash
 from nasbook.space._cell import CellSpace
 from nasbook.space._chain import ChainSpace
 from nasbook.space._graph import GNN_OPS, LINKS, PROTEINS_OPS, GraphSpace
@@ -14,5 +14,6 @@ from nasbook.space._views import architecture_parts
 
 __all__ = [
     "ENCODINGS", "GNN_OPS", "LINKS", "PROTEINS_OPS", "Architecture", "CellSpace", "ChainSpace", "GraphSpace",
-    "NoParametersError", "SearchSpace", "SubsetSpace", "architecture_parts", "has_parameters", "stable_hash",
+    "NoParametersError", "SearchSpace", "SubsetSpace", "architecture_parts", "has_parameters", "live_space",
+    "stable_hash",
 ]

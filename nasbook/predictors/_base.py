@@ -1,0 +1,390 @@
+"""The predictor plug-in point: :class:`BasePredictor`, in the scikit-learn mould.
+
+A predictor maps architectures to a predicted score with an uncertainty. ``fit(archs, scores)``
+encodes the architectures with their space's encodings (``space.encode_many``), standardises the
+scores, fits a model (``_fit``) and calibrates its spread; ``predict(archs)`` returns an xarray
+Dataset with ``mean`` and ``std`` over dim ``arch``. A new model implements two hooks on
+feature matrices:
+
+- ``_fit(X, z)``: learn from features ``X`` (n, d) and standardised scores ``z`` (mean 0, std 1);
+- ``_predict(X) -> (mean, std)``: predictions in the same standardised units.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+
+from nasbook._errors import (
+    InvalidArchitectureError,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    NotFittedError,
+    check_int,
+    unknown_choice,
+)
+from nasbook._params import Params
+from nasbook.predictors import _metrics
+from nasbook.space import Architecture, SearchSpace
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from nasbook.display import View
+
+Calibration = Literal["cv", "none"]
+CALIBRATIONS: tuple[str, ...] = ("cv", "none")
+Target = Literal["rank", "standard"]
+TARGETS: tuple[str, ...] = ("rank", "standard")
+#: folds of the cross-validation that calibrates the predicted spread
+CV_FOLDS = 5
+#: the smallest training set on which the spread is calibrated by cross-validation
+MIN_CV = 10
+
+
+def live_space_of(owner: str, archs: Sequence[Architecture]) -> SearchSpace:
+    """The space in memory that ``archs`` belong to (an Architecture only knows its space's id)."""
+    from nasbook.space import live_space
+
+    found = live_space(archs[0].space_id)
+    if found is None:
+        raise InvalidParameterError(
+            f"{owner}: the space of these architectures ({archs[0].space_id!r}) is no longer in memory; "
+            "pass it as space=..."
+        )
+    return found
+
+
+def check_archs(owner: str, param: str, archs: object, space: SearchSpace | None) -> tuple[list[Architecture], SearchSpace]:
+    """A list of architectures of one space (``space``, or theirs), or a clear error naming ``param``."""
+    if isinstance(archs, (str, bytes, Architecture)) or not isinstance(archs, Sequence):
+        raise InvalidParameterTypeError(
+            f"{owner}({param}=...) must be a list of Architectures; got {archs!r:.80} of type {type(archs).__name__}."
+        )
+    out = list(archs)
+    for i, a in enumerate(out):
+        if not isinstance(a, Architecture):
+            raise InvalidParameterTypeError(
+                f"{owner}({param}=...) must hold Architectures (from space.sample or space.make); "
+                f"item {i} is {a!r:.60} of type {type(a).__name__}."
+            )
+    if not out:
+        return out, space if space is not None else None  # type: ignore[return-value]
+    if space is None:
+        space = live_space_of(f"{owner}({param}=...)", out)
+    for i, a in enumerate(out):
+        if a.space_id != space.space_id:
+            raise InvalidArchitectureError(
+                f"{owner}({param}=...): item {i} ({a.id!r}) belongs to space {a.space_id!r}, not to "
+                f"{type(space).__name__} {space.space_id!r}; every architecture must come from one space."
+            )
+    return out, space
+
+
+def check_scores(owner: str, scores: object, n: int) -> np.ndarray:
+    """Finite float scores, as many as the architectures, or a clear error naming ``scores``."""
+    if isinstance(scores, (str, bytes)):
+        raise InvalidParameterTypeError(f"{owner}(scores=...) must be a sequence of numbers; got {scores!r:.60}.")
+    try:
+        y = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterTypeError(
+            f"{owner}(scores=...) must be a sequence of numbers; got {scores!r:.80} of type {type(scores).__name__}."
+        ) from None
+    if y.ndim != 1:
+        raise InvalidParameterError(f"{owner}(scores=...) must be one-dimensional; got shape {y.shape}.")
+    if len(y) != n:
+        raise InvalidParameterError(
+            f"{owner}(archs=..., scores=...) must have the same length; got {n} architectures and {len(y)} scores."
+        )
+    bad = np.flatnonzero(~np.isfinite(y))
+    if bad.size:
+        raise InvalidParameterError(
+            f"{owner}(scores=...) must be finite; scores[{int(bad[0])}] is {y[bad[0]]!r} ({bad.size} not finite). "
+            "Drop failed or diverged trials first (Predictor.fit_search does)."
+        )
+    return y
+
+
+class BasePredictor(Params, abc.ABC):
+    """Predicts an architecture's score, with an uncertainty, from its encodings.
+
+    Parameters
+    ----------
+    features : str or sequence of str
+        Encodings of the space to use (``space.encodings``), concatenated; ``"auto"`` takes the
+        space's GRAF-style graph features (``"graf"``) where it has them, else its one-hot
+        adjacency. (On NAS-Bench-Graph, adding the one-hot adjacency to the graph features
+        lowered the trees' Kendall tau at 100 training architectures.)
+    target : {"rank", "standard"}
+        What the model learns: ``"rank"`` (default) the normal scores of the training scores'
+        ranks, ``Phi^-1((rank - 1/2) / n)``, which no outlier (a diverged network at 10%
+        accuracy) can dominate; predictions are mapped back to the scores' units through the
+        training scores' quantiles (linearly beyond them). ``"standard"``: the scores minus their
+        mean, over their standard deviation.
+    calibration : {"cv", "none"}
+        ``"cv"`` (default) rescales the predicted spread so that the central 68% interval covers
+        68% of out-of-fold residuals in a 5-fold cross-validation of the training set (needs 10
+        or more architectures); ``"none"`` keeps the model's own spread.
+    seed : int or None
+        Seeds every random choice of the fit.
+
+    Attributes (after ``fit``)
+    ---------------------------
+    space_ : SearchSpace
+    features_ : tuple of str
+        The encodings used.
+    feature_versions_ : tuple of str
+        ``space.encoding_version(kind)`` of each: a fitted model refuses a space whose encoding changed.
+    n_features_in_, n_train_ : int
+    std_scale_ : float
+        Factor applied to the model's spread by the calibration.
+    fit_time_s_ : float
+    scores_ : dict
+        Metrics of the last ``score`` call (empty before).
+    """
+
+    #: registered name ("gp", "random-forest", ...)
+    alias: ClassVar[str] = ""
+
+    def __init__(self, features: str | Sequence[str] = "auto", target: Target = "rank", calibration: Calibration = "cv",
+                 seed: int | None = None):
+        self.features = features
+        self.target = target
+        self.calibration = calibration
+        self.seed = seed
+
+    # -- hooks ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
+        """Learn from features ``X`` (n, d) and standardised scores ``z``."""
+
+    @abc.abstractmethod
+    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation, in the standardised units of ``_fit``, for each row of ``X``."""
+
+    def _validate_params(self) -> None:
+        """Check constructor arguments (called by ``fit``)."""
+        name = type(self).__name__
+        if self.target not in TARGETS:
+            raise unknown_choice(f"{name}(target=...)", self.target, TARGETS)
+        if self.calibration not in CALIBRATIONS:
+            raise unknown_choice(f"{name}(calibration=...)", self.calibration, CALIBRATIONS)
+        check_int(name, "seed", self.seed, minimum=0, allow_none=True)
+        feats = self.features
+        if not (isinstance(feats, str) or (isinstance(feats, Sequence) and feats and all(isinstance(f, str) for f in feats))):
+            raise InvalidParameterTypeError(
+                f"{name}(features=...) must be 'auto', an encoding name or a non-empty list of them; "
+                f"got {feats!r:.60} of type {type(feats).__name__}."
+            )
+
+    # -- features -----------------------------------------------------------------------------
+    def _resolve_features(self, space: SearchSpace) -> tuple[str, ...]:
+        available = tuple(getattr(space, "encodings", ("adjacency", "path")))
+        if self.features == "auto":
+            return ("graf",) if "graf" in available else ("adjacency",)
+        kinds = (self.features,) if isinstance(self.features, str) else tuple(self.features)
+        for kind in kinds:
+            if kind not in available:
+                raise unknown_choice(
+                    f"encoding for {type(self).__name__}(features=...)", kind, available,
+                    f"{type(space).__name__} provides only these encodings (space.encodings).",
+                )
+        return kinds
+
+    def _encode(self, archs: Sequence[Architecture]) -> np.ndarray:
+        space = self.space_
+        return np.hstack([space.encode_many(archs, kind) for kind in self.features_]).astype(np.float64)
+
+    @staticmethod
+    def _versions(space: SearchSpace, kinds: Sequence[str]) -> tuple[str, ...]:
+        version = getattr(space, "encoding_version", None)
+        return tuple(version(k) if version else f"{k}/{space.encoding_size(k)}" for k in kinds)
+
+    # -- fitting --------------------------------------------------------------------------------
+    def fit(self, archs: Sequence[Architecture], scores: Sequence[float], *, space: SearchSpace | None = None) -> BasePredictor:
+        """Fit on architectures and their scores (higher or lower is better: the predictor does
+        not care). Returns self.
+
+        Parameters
+        ----------
+        archs : list of Architecture
+            Two or more architectures of one space.
+        scores : sequence of float
+            Their finite scores, one per architecture.
+        space : SearchSpace, optional
+            Their space (default: the space in memory they came from).
+        """
+        name = f"{type(self).__name__}.fit"
+        self._validate_params()
+        archs_, space_ = check_archs(name, "archs", archs, space)
+        if len(archs_) < 2:
+            raise InvalidParameterError(
+                f"{name}(archs=...) needs at least 2 architectures with scores to learn anything; got {len(archs_)}."
+            )
+        y = check_scores(name, scores, len(archs_))
+        t0 = time.perf_counter()
+        self.space_ = space_
+        self.features_ = self._resolve_features(space_)
+        self.feature_versions_ = self._versions(space_, self.features_)
+        X = self._encode(archs_)
+        self.n_train_ = len(y)
+        self.n_features_in_ = X.shape[1]
+        z = self._fit_target(y)
+        self.std_scale_ = self._calibrate(X, z) if self.calibration == "cv" else 1.0
+        self._fit(X, z)
+        self.fit_time_s_ = time.perf_counter() - t0
+        self.scores_: dict[str, float] = {}
+        self.scored_: tuple[np.ndarray, np.ndarray] | None = None
+        return self
+
+    def _fit_target(self, y: np.ndarray) -> np.ndarray:
+        """The latent targets the model learns, and what maps them back (``_inverse``)."""
+        self.y_mean_ = float(y.mean())
+        sd = float(y.std())
+        self.y_scale_ = sd if sd > 0 else 1.0
+        if self.target == "standard":
+            return (y - self.y_mean_) / self.y_scale_
+        from scipy import stats
+
+        z = stats.norm.ppf((stats.rankdata(y) - 0.5) / len(y))
+        # the quantile map: distinct latent values and the mean score at each (ties share a rank)
+        zq, inv = np.unique(z, return_inverse=True)
+        yq = np.bincount(inv, weights=y) / np.bincount(inv)
+        self._quantiles = (zq, yq)
+        return z  # type: ignore[no-any-return]
+
+    def _inverse(self, z: np.ndarray) -> np.ndarray:
+        """Latent values back in the scores' units (monotone; linear beyond the training range)."""
+        if self.target == "standard":
+            return z * self.y_scale_ + self.y_mean_
+        zq, yq = self._quantiles
+        if len(zq) < 2:
+            return np.full_like(z, yq[0] if len(yq) else self.y_mean_)
+        out = np.interp(z, zq, yq)
+        k = min(5, len(zq) - 1)
+        lo_slope = (yq[k] - yq[0]) / (zq[k] - zq[0])
+        hi_slope = (yq[-1] - yq[-1 - k]) / (zq[-1] - zq[-1 - k])
+        out = np.where(z < zq[0], yq[0] + (z - zq[0]) * lo_slope, out)
+        return np.where(z > zq[-1], yq[-1] + (z - zq[-1]) * hi_slope, out)  # type: ignore[no-any-return]
+
+    def _calibrate(self, X: np.ndarray, z: np.ndarray) -> float:
+        """The factor that makes out-of-fold ``|residual| / std`` have its 68.27% quantile at 1."""
+        n = len(z)
+        if n < MIN_CV:
+            return 1.0
+        folds = np.random.default_rng(self.seed).permutation(n) % min(CV_FOLDS, n)
+        ratios = []
+        for k in range(min(CV_FOLDS, n)):
+            test = folds == k
+            self._fit(X[~test], z[~test])
+            mean, std = self._predict(X[test])
+            ratios.append(np.abs(z[test] - mean) / np.maximum(std, 1e-9))
+        q = float(np.quantile(np.concatenate(ratios), 0.6827))
+        return q if math.isfinite(q) and q > 0 else 1.0
+
+    def fit_search(self, search: Any) -> BasePredictor:
+        """Fit on a search's completed trials (their values; failed, pruned and diverged trials
+        are left out). Returns self."""
+        from nasbook.trial import TrialState
+
+        space = getattr(search, "space", None)
+        if space is None or not hasattr(search, "trials"):
+            raise InvalidParameterTypeError(
+                f"{type(self).__name__}.fit_search(search=...) must be a nasbook.Search; got {search!r:.60}."
+            )
+        done = [t for t in search.trials if t.state is TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)]
+        if len(done) < 2:
+            raise InvalidParameterError(
+                f"{type(self).__name__}.fit_search(search=...) needs at least 2 completed trials with values; "
+                f"search {getattr(search, 'name', '?')!r} has {len(done)}."
+            )
+        return self.fit([t.arch for t in done], [float(t.value) for t in done], space=space)  # type: ignore[arg-type]
+
+    # -- predicting ----------------------------------------------------------------------------
+    def _check_fitted(self, method: str) -> None:
+        if not hasattr(self, "n_train_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet: call .fit(archs, scores) or .fit_search(search) "
+                f"before .{method}()."
+            )
+
+    def _check_space(self, method: str, archs: object) -> list[Architecture]:
+        self._check_fitted(method)
+        out, _ = check_archs(f"{type(self).__name__}.{method}", "archs", archs, self.space_)
+        now = self._versions(self.space_, self.features_)
+        if now != self.feature_versions_:
+            raise InvalidParameterError(
+                f"{type(self).__name__}.{method}(): fitted on encodings {list(self.feature_versions_)}, but the space "
+                f"now encodes them as {list(now)}; fit again."
+            )
+        return out
+
+    def predict_mean_std(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, std)`` as numpy arrays in the scores' units: the fast path under :meth:`predict`."""
+        archs_ = self._check_space("predict", archs)
+        if not archs_:
+            return np.zeros(0), np.zeros(0)
+        return self._predict_features(self._encode(archs_))
+
+    def predict_latent(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, std)`` in the model's own units (see ``target``): normal, calibrated, and
+        monotone in the score. Acquisition functions work here (see ``strategies.BO``)."""
+        archs_ = self._check_space("predict", archs)
+        if not archs_:
+            return np.zeros(0), np.zeros(0)
+        return self._predict_latent_features(self._encode(archs_))
+
+    def _predict_latent_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, std = self._predict(X)
+        return np.asarray(mean, dtype=np.float64), np.maximum(np.asarray(std, dtype=np.float64), 0.0) * self.std_scale_
+
+    def _predict_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, std = self._predict_latent_features(X)
+        lo, mid, hi = self._inverse(mean - std), self._inverse(mean), self._inverse(mean + std)
+        return mid, np.abs(hi - lo) / 2
+
+    def predict(self, archs: Sequence[Architecture]) -> xr.Dataset:
+        """Predicted ``mean`` and ``std`` of each architecture's score: an xarray Dataset over dim
+        ``arch`` (coordinate: architecture ids)."""
+        import xarray as xr
+
+        archs_ = self._check_space("predict", archs)
+        mean, std = self.predict_mean_std(archs_)
+        return xr.Dataset(
+            {"mean": ("arch", mean), "std": ("arch", std)},
+            coords={"arch": [a.id for a in archs_]},
+            attrs={"predictor": repr(self), "features": list(self.features_), "n_train": self.n_train_},
+        )
+
+    def score(self, archs: Sequence[Architecture], scores: Sequence[float], metric: str = "kendall_tau") -> float:
+        """Kendall's tau (default) between ``scores`` and the predicted means; ``metric`` may be
+        any of :data:`nasbook.predictors.METRICS`. Every metric is kept in ``scores_``."""
+        if metric not in _metrics.METRICS:
+            raise unknown_choice(f"{type(self).__name__}.score(metric=...)", metric, _metrics.METRICS)
+        archs_ = self._check_space("score", archs)
+        y = check_scores(f"{type(self).__name__}.score", scores, len(archs_))
+        if len(y) < 2:
+            raise InvalidParameterError(
+                f"{type(self).__name__}.score(archs=...) needs at least 2 architectures; got {len(y)}."
+            )
+        mean, std = self.predict_mean_std(archs_)
+        self.scores_ = _metrics.all_scores(y, mean, std)
+        self.scored_ = (y, mean)
+        return self.scores_[metric]
+
+    # -- display ---------------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from nasbook.display import repr_mimebundle
+
+        return repr_mimebundle(self, include=include, exclude=exclude)
+
+    def _view(self) -> View:
+        from nasbook.predictors._views import predictor_view
+
+        return predictor_view(self)

@@ -1,0 +1,71 @@
+"""Scores of a predictor against the truth: rank correlations, top-k overlap, interval coverage.
+
+Every function takes the true scores first, then the predictions, as 1-D arrays of one length;
+"higher is better" for the true scores unless ``mode="min"``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: two-sided normal quantiles of the central 68.27% and 95% intervals
+_Z = {0.68: 1.0, 0.95: 1.959963984540054}
+
+METRICS: tuple[str, ...] = ("kendall_tau", "spearman", "top_k_overlap", "coverage_68", "coverage_95", "nll")
+
+
+def kendall_tau(y: np.ndarray, mean: np.ndarray) -> float:
+    """Kendall's tau-b between true and predicted scores (NaN when either is constant)."""
+    if np.ptp(y) == 0 or np.ptp(mean) == 0:
+        return math.nan
+    from scipy import stats
+
+    return float(stats.kendalltau(y, mean).statistic)
+
+
+def spearman(y: np.ndarray, mean: np.ndarray) -> float:
+    """Spearman's rank correlation (NaN when either is constant)."""
+    if np.ptp(y) == 0 or np.ptp(mean) == 0:
+        return math.nan
+    from scipy import stats
+
+    return float(stats.spearmanr(y, mean).statistic)
+
+
+def top_k_overlap(y: np.ndarray, mean: np.ndarray, k: int | float = 0.01, mode: str = "max") -> float:
+    """Fraction of the truly best ``k`` architectures among the predicted best ``k`` (NASLib's
+    precision@k); a float ``k`` is a fraction of ``len(y)``."""
+    n = len(y)
+    kk = max(1, int(round(k * n))) if isinstance(k, float) else int(min(k, n))
+    sign = 1.0 if mode == "max" else -1.0
+    true_top = set(np.argsort(-sign * y, kind="stable")[:kk].tolist())
+    pred_top = set(np.argsort(-sign * mean, kind="stable")[:kk].tolist())
+    return len(true_top & pred_top) / kk
+
+
+def coverage(y: np.ndarray, mean: np.ndarray, std: np.ndarray, level: float = 0.68) -> float:
+    """Fraction of true scores inside the central normal interval ``mean +- z(level) * std``."""
+    from scipy import stats
+
+    z = _Z.get(level) or float(stats.norm.ppf(0.5 + level / 2))
+    return float(np.mean(np.abs(y - mean) <= z * std))
+
+
+def nll(y: np.ndarray, mean: np.ndarray, std: np.ndarray) -> float:
+    """Mean negative log-likelihood of the true scores under the predicted normals."""
+    sd = np.maximum(std, 1e-12)
+    return float(np.mean(0.5 * np.log(2 * np.pi * sd**2) + 0.5 * ((y - mean) / sd) ** 2))
+
+
+def all_scores(y: np.ndarray, mean: np.ndarray, std: np.ndarray, mode: str = "max") -> dict[str, float]:
+    """Every metric of :data:`METRICS` at once."""
+    return {
+        "kendall_tau": kendall_tau(y, mean),
+        "spearman": spearman(y, mean),
+        "top_k_overlap": top_k_overlap(y, mean, 0.01, mode),
+        "coverage_68": coverage(y, mean, std, 0.68),
+        "coverage_95": coverage(y, mean, std, 0.95),
+        "nll": nll(y, mean, std),
+    }

@@ -1,0 +1,50 @@
+"""Resolve predictor names: built-ins plus the entry-point group ``nasbook.predictors``."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+from nasbook._errors import InvalidParameterTypeError, unknown_choice
+from nasbook.predictors._base import BasePredictor
+
+ENTRY_POINT_GROUP = "nasbook.predictors"
+
+
+def _builtin() -> dict[str, type[BasePredictor]]:
+    from nasbook.predictors._ensemble import Ensemble
+    from nasbook.predictors._mlp import MLPEnsemble
+    from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
+
+    return {cls.alias: cls for cls in (GaussianProcess, RandomForest, ExtraTrees, GradientBoosting, MLPEnsemble, Ensemble)}
+
+
+def available_predictors() -> dict[str, Any]:
+    """Built-in models and those third parties register under ``nasbook.predictors``."""
+    found: dict[str, Any] = dict(_builtin())
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep)  # loaded lazily in predictor_class
+    return found
+
+
+def predictor_class(name: str) -> type[BasePredictor]:
+    """The class registered under ``name`` (or whose class name is ``name``)."""
+    found = available_predictors()
+    by_class = {cls.__name__: cls for cls in _builtin().values()}
+    cls: Any = found.get(name) or by_class.get(name)
+    if cls is None:
+        raise unknown_choice("predictor model", name, found, f"Third-party models register under entry-point group {ENTRY_POINT_GROUP!r}.")
+    if not isinstance(cls, type):
+        cls = cls.load()
+    return cls  # type: ignore[no-any-return]
+
+
+def get_predictor(model: str | BasePredictor, **params: Any) -> BasePredictor:
+    """A predictor instance from an instance or a registered name (with ``params``)."""
+    if isinstance(model, BasePredictor):
+        return model
+    if not isinstance(model, str):
+        raise InvalidParameterTypeError(
+            f"model must be a name such as 'gp' or a BasePredictor instance; got {model!r:.60} of type {type(model).__name__}."
+        )
+    return predictor_class(model)(**params)
