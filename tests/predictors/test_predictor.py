@@ -1,0 +1,287 @@
+"""nasbook.Predictor and the models behind it: the scikit-learn-style API, what they learn, the
+calibration of their spread, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import math
+from importlib.util import find_spec
+
+import numpy as np
+import pytest
+
+import nasbook
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, InvalidParameterTypeError, NotFittedError
+from nasbook.predictors import (
+    BasePredictor,
+    Ensemble,
+    ExtraTrees,
+    GaussianProcess,
+    GradientBoosting,
+    Predictor,
+    RandomForest,
+    available_predictors,
+    kendall_tau,
+)
+from nasbook.space import CellSpace, ChainSpace, GraphSpace
+
+SKLEARN_MODELS = ("gp", "random-forest", "extra-trees", "gbt")
+FAST = {"n_estimators": 30}
+
+
+@pytest.fixture(scope="module")
+def space():
+    return GraphSpace()
+
+
+@pytest.fixture(scope="module")
+def archs(space):
+    return space.enumerate()[::37][:600]
+
+
+def gcn_score(arch):
+    """A score the graph features determine: GCN nodes count, fully connected nodes cost."""
+    ops = list(arch["ops"])
+    return ops.count("gcn") - 0.5 * ops.count("fc") + 0.1 * len(set(arch["link"]))
+
+
+def cheap(name, **kw):
+    if name in ("random-forest", "extra-trees"):
+        kw.setdefault("n_estimators", 30)
+    if name == "gbt":
+        kw.setdefault("max_iter", 40)
+    return available_predictors()[name](seed=0, **kw)
+
+
+# -- API --------------------------------------------------------------------------------------
+def test_fit_returns_self_and_predict_gives_mean_and_std_over_arch(archs):
+    y = [gcn_score(a) for a in archs[:60]]
+    p = Predictor(model=cheap("random-forest"), seed=0)
+    assert p.fit(archs[:60], y) is p
+    ds = p.predict(archs[60:70])
+    assert set(ds.data_vars) == {"mean", "std"}
+    assert ds["mean"].dims == ("arch",) and list(ds["arch"].values) == [a.id for a in archs[60:70]]
+    assert np.all(ds["std"].values > 0)
+    assert p.n_train_ == 60 and p.features_ == ("graf",) and p.n_features_in_ == p.space_.encoding_size("graf")
+    assert p.feature_versions_ == (p.space_.encoding_version("graf"),)
+
+
+@pytest.mark.parametrize("name", SKLEARN_MODELS)
+def test_each_model_learns_a_function_of_the_graph(archs, name):
+    y = np.array([gcn_score(a) for a in archs])
+    p = cheap(name).fit(archs[:150], y[:150])
+    assert p.score(archs[150:], y[150:]) > 0.7
+    assert set(p.scores_) == set(nasbook.predictors.METRICS)
+
+
+def test_mlp_ensemble_learns_too(archs):
+    pytest.importorskip("torch")
+    y = np.array([gcn_score(a) for a in archs])
+    p = available_predictors()["mlp"](epochs=150, seed=0).fit(archs[:150], y[:150])
+    assert p.score(archs[150:], y[150:]) > 0.7
+
+
+def test_same_seed_same_predictions(archs):
+    y = [gcn_score(a) for a in archs[:40]]
+    a = Predictor(seed=3).fit(archs[:40], y).predict_mean_std(archs[40:60])
+    b = Predictor(seed=3).fit(archs[:40], y).predict_mean_std(archs[40:60])
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_default_ensemble_beats_chance_on_a_real_table():
+    from nasbook.tasks import NasBenchGraph
+
+    task = NasBenchGraph("photo")
+    archs = task.space.enumerate()
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(archs))
+    tr, te = idx[:100], idx[100:1100]
+    y = task.table.valid
+    p = Predictor(seed=0).fit([archs[i] for i in tr], y[tr])
+    tau = p.score([archs[i] for i in te], y[te])
+    assert tau > 0.35  # a random ranking scores 0; one-hot trees reach about 0.4 here
+    assert 0.45 < p.scores_["coverage_68"] < 0.9
+
+
+def test_rank_target_maps_back_monotonically_into_the_scores_range(archs):
+    y = np.array([gcn_score(a) for a in archs[:80]])
+    y[0] = -100.0  # an outlier: a diverged network
+    p = GaussianProcess(seed=0).fit(archs[:80], y)
+    z = np.linspace(-4, 4, 200)
+    back = p._inverse(z)
+    assert np.all(np.diff(back) >= 0)
+    mean, _ = p.predict_mean_std(archs[80:200])
+    assert mean.min() > -100.0 and mean.max() < y.max() + 1.0
+    standard = GaussianProcess(target="standard", seed=0).fit(archs[:80], y)
+    assert standard.score(archs[80:200], [gcn_score(a) for a in archs[80:200]]) < p.score(archs[80:200], [gcn_score(a) for a in archs[80:200]])
+
+
+def test_calibrated_intervals_cover_about_their_level():
+    rng = np.random.default_rng(1)
+    space = GraphSpace()
+    archs = space.enumerate()[::13][:1000]
+    y = np.array([gcn_score(a) for a in archs]) + rng.normal(0, 0.5, len(archs))
+    p = RandomForest(n_estimators=50, seed=0).fit(archs[:200], y[:200])
+    p.score(archs[200:], y[200:])
+    assert 0.58 < p.scores_["coverage_68"] < 0.8, p.scores_
+    raw = RandomForest(n_estimators=50, calibration="none", seed=0).fit(archs[:200], y[:200])
+    raw.score(archs[200:], y[200:])
+    assert abs(p.scores_["coverage_68"] - 0.68) <= abs(raw.scores_["coverage_68"] - 0.68) + 0.02
+
+
+def test_ensemble_is_the_mixture_of_its_members(archs):
+    y = np.array([gcn_score(a) for a in archs[:50]])
+    members = [cheap("random-forest"), cheap("gbt")]
+    ens = Ensemble(members, calibration="none", seed=0).fit(archs[:50], y)
+    X = ens._encode(archs[50:80])
+    (m1, s1), (m2, s2) = (m._predict(X) for m in ens.members_)
+    mu, sd = ens._predict(X)
+    np.testing.assert_allclose(mu, (m1 + m2) / 2)
+    np.testing.assert_allclose(sd**2, (s1**2 + s2**2) / 2 + ((m1 - m2) / 2) ** 2)
+
+
+def test_fit_search_uses_completed_trials():
+    from nasbook.tasks import NasBenchGraph
+
+    search = nasbook.Search(NasBenchGraph("cora"), strategy="random", budget=25, seed=0, storage=":memory:")
+    search.run(progress="none")
+    p = Predictor(model=cheap("extra-trees")).fit_search(search)
+    assert p.n_train_ == sum(t.state is nasbook.TrialState.COMPLETE for t in search.trials)
+    assert p.space_ == search.space
+
+
+@pytest.mark.parametrize("space", [CellSpace(), ChainSpace(kind="mlp")], ids=["cell", "chain"])
+def test_other_spaces_have_graph_features(space):
+    rng = np.random.default_rng(0)
+    archs = list({a.id: a for a in (space.sample(rng) for _ in range(80))}.values())
+    y = rng.normal(size=len(archs))
+    p = cheap("extra-trees").fit(archs, y)
+    assert p.features_ == ("graf",)
+    assert p.predict(archs[:5])["mean"].shape == (5,)
+
+
+def test_repr_shows_fit_and_last_score_with_a_scatter(archs):
+    from nasbook.display import repr_mimebundle
+
+    p = Predictor(model=cheap("random-forest"))
+    assert "not fitted" in repr_mimebundle(p)["text/plain"]
+    y = [gcn_score(a) for a in archs]
+    p.fit(archs[:50], y[:50]).score(archs[50:150], y[50:150])
+    bundle = repr_mimebundle(p)
+    assert "trained on          50 architectures" in bundle["text/plain"]
+    assert "Kendall tau" in bundle["text/plain"] and "Predicted vs true" in bundle["text/plain"]
+    assert "<svg" in bundle["text/html"] and bundle["text/html"].count("<circle") == 100
+
+
+def test_params_clone_and_registry():
+    p = Predictor(model="gp", seed=1)
+    assert p.get_params() == {"model": "gp", "features": "auto", "target": "rank", "calibration": "cv", "seed": 1}
+    assert repr(p.clone()) == repr(p)
+    assert set(SKLEARN_MODELS) | {"mlp", "ensemble"} <= set(available_predictors())
+    assert isinstance(Predictor(model=RandomForest()), BasePredictor)
+
+
+def test_kendall_tau_of_a_constant_is_nan():
+    assert math.isnan(kendall_tau(np.ones(5), np.arange(5.0)))
+
+
+# -- bad input: clear errors naming the parameter, nothing learned is lost --------------------------
+@pytest.mark.parametrize("n", [0, 1])
+def test_fit_on_fewer_than_two(archs, n):
+    with pytest.raises(InvalidParameterError, match=r"fit\(archs=\.\.\.\) needs at least 2"):
+        Predictor().fit(archs[:n], [1.0] * n, space=GraphSpace())
+
+
+def test_lengths_differ(archs):
+    with pytest.raises(InvalidParameterError, match=r"same length; got 5 architectures and 4 scores"):
+        Predictor().fit(archs[:5], [1.0, 2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_scores_not_finite(archs, bad):
+    with pytest.raises(InvalidParameterError, match=r"scores=\.\.\.\) must be finite; scores\[2\]"):
+        Predictor().fit(archs[:5], [1.0, 2.0, bad, 4.0, 5.0])
+
+
+def test_scores_not_numbers(archs):
+    with pytest.raises(InvalidParameterTypeError, match=r"scores=\.\.\.\) must be a sequence of numbers"):
+        Predictor().fit(archs[:3], ["a", "b", "c"])
+
+
+def test_archs_from_another_space(archs):
+    other = CellSpace().sample(np.random.default_rng(0))
+    with pytest.raises(InvalidArchitectureError, match=r"archs=\.\.\.\): item 2 .* belongs to space"):
+        Predictor().fit([archs[0], archs[1], other], [1.0, 2.0, 3.0])
+    p = Predictor(model=cheap("random-forest")).fit(archs[:20], [gcn_score(a) for a in archs[:20]])
+    with pytest.raises(InvalidArchitectureError, match=r"predict\(archs=\.\.\.\)"):
+        p.predict([other])
+    assert p.n_train_ == 20  # the fitted model is untouched
+
+
+def test_not_architectures(archs):
+    with pytest.raises(InvalidParameterTypeError, match=r"must hold Architectures .* item 1 is 'x'"):
+        Predictor().fit([archs[0], "x"], [1.0, 2.0])
+    with pytest.raises(InvalidParameterTypeError, match=r"must be a list of Architectures"):
+        Predictor().fit(archs[0], [1.0])
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_mean_std", "score"])
+def test_use_before_fit(archs, method):
+    args = (archs[:3], [1.0, 2.0, 3.0]) if method == "score" else (archs[:3],)
+    with pytest.raises(NotFittedError, match=r"not fitted yet: call \.fit\(archs, scores\)"):
+        getattr(Predictor(), method)(*args)
+
+
+def test_unknown_model_name(archs):
+    with pytest.raises(InvalidParameterError, match=r"Unknown predictor model 'randomforest'.*did you mean 'random-forest'"):
+        Predictor(model="randomforest").fit(archs[:5], [1, 2, 3, 4, 5])
+
+
+def test_space_without_the_requested_features(archs):
+    with pytest.raises(InvalidParameterError, match=r"features=\.\.\.\) 'onehot'. Available: 'adjacency', 'graf', 'path'"):
+        Predictor(features="onehot").fit(archs[:5], [1, 2, 3, 4, 5])
+
+
+def test_a_changed_encoding_is_refused(archs, monkeypatch):
+    p = Predictor(model=cheap("random-forest")).fit(archs[:20], [gcn_score(a) for a in archs[:20]])
+    monkeypatch.setattr(type(p.space_), "encoding_version", lambda self, kind: f"{kind}/99")
+    with pytest.raises(InvalidParameterError, match=r"fitted on encodings \['graf/1:.*now encodes them as \['graf/99'\]"):
+        p.predict(archs[:3])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"calibration": "loo"}, r"calibration=\.\.\.\)"),
+        ({"target": "log"}, r"target=\.\.\.\)"),
+        ({"features": 3}, r"features=\.\.\.\) must be 'auto', an encoding name"),
+        ({"seed": -1}, r"seed"),
+    ],
+)
+def test_bad_parameters_are_named(archs, kwargs, match):
+    with pytest.raises((InvalidParameterError, InvalidParameterTypeError), match=match):
+        Predictor(**kwargs).fit(archs[:5], [1, 2, 3, 4, 5])
+
+
+def test_misspelt_keyword_suggests():
+    with pytest.raises(InvalidParameterTypeError, match="calibration"):
+        Predictor(calibrate="cv")
+
+
+def test_unknown_score_metric(archs):
+    p = Predictor(model=cheap("random-forest")).fit(archs[:20], [gcn_score(a) for a in archs[:20]])
+    with pytest.raises(InvalidParameterError, match=r"score\(metric=\.\.\.\)"):
+        p.score(archs[:5], [1, 2, 3, 4, 5], metric="r2")
+
+
+@pytest.mark.skipif(find_spec("torch") is None, reason="the MLP ensemble needs torch")
+def test_mlp_bad_parameter():
+    with pytest.raises(InvalidParameterError, match=r"MLPEnsemble\(lr=\.\.\.\) must be a positive number"):
+        available_predictors()["mlp"](lr=0).fit(GraphSpace().enumerate()[:5], [1, 2, 3, 4, 5])
+
+
+def test_gbt_and_extra_trees_parameters_checked():
+    with pytest.raises(InvalidParameterError, match="learning_rate"):
+        GradientBoosting(learning_rate=2.0)._validate_params()
+    with pytest.raises(InvalidParameterError, match="max_features"):
+        ExtraTrees(max_features=3.0)._validate_params()
