@@ -8,13 +8,14 @@ Subclass a contract to check a plug-in of your own (needs pytest)::
             return MyStrategy()
 
 ``SpaceContract`` (fixture ``space``), ``TaskContract`` (``task``), ``ExecutorContract``
-(``executor``) and ``StorageContract`` (``storage``) work the same way.
+(``executor``), ``StorageContract`` (``storage``) and ``PredictorContract`` (``predictor``)
+work the same way.
 """
 
 from nasbook.testing._toy import ToyTask
 
 __all__ = [
-    "ExecutorContract", "SpaceContract", "StorageContract", "StrategyContract", "TaskContract", "ToyTask", "architectures",
+    "ExecutorContract", "PredictorContract", "SpaceContract", "StorageContract", "StrategyContract", "TaskContract", "ToyTask", "architectures",
 ]
 
 _LAZY = {  # pytest and hypothesis are test-time dependencies: imported only when asked for
@@ -23,6 +24,7 @@ _LAZY = {  # pytest and hypothesis are test-time dependencies: imported only whe
     "StorageContract": "nasbook.testing._storage_contract",
     "ExecutorContract": "nasbook.testing._executor_contract",
     "TaskContract": "nasbook.testing._task_contract",
+    "PredictorContract": "nasbook.testing._predictor_contract",
     "architectures": "nasbook.testing._hypothesis",
 }
 

@@ -1,0 +1,94 @@
+"""Every built-in predictor passes PredictorContract, and the contract catches broken ones."""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+import numpy as np
+import pytest
+
+from nasbook.predictors import Ensemble, ExtraTrees, GaussianProcess, GradientBoosting, Predictor, RandomForest
+from nasbook.testing import PredictorContract
+from nasbook.testing._predictor_contract import contract_data
+
+
+class TestGaussianProcess(PredictorContract):
+    @pytest.fixture
+    def predictor(self):
+        return GaussianProcess(seed=0)
+
+
+class TestRandomForest(PredictorContract):
+    @pytest.fixture
+    def predictor(self):
+        return RandomForest(n_estimators=40, seed=0)
+
+
+class TestExtraTrees(PredictorContract):
+    @pytest.fixture
+    def predictor(self):
+        return ExtraTrees(n_estimators=40, seed=0)
+
+
+class TestGradientBoosting(PredictorContract):
+    @pytest.fixture
+    def predictor(self):
+        return GradientBoosting(max_iter=60, seed=0)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(find_spec("torch") is None, reason="the MLP ensemble needs torch")
+class TestMLPEnsemble(PredictorContract):
+    @pytest.fixture
+    def predictor(self):
+        from nasbook.predictors import MLPEnsemble
+
+        return MLPEnsemble(epochs=150, seed=0)
+
+
+@pytest.mark.slow
+class TestDefaultPredictor(PredictorContract):
+    @pytest.fixture
+    def predictor(self):
+        return Predictor(model=Ensemble([GaussianProcess(), ExtraTrees(n_estimators=40), GradientBoosting(max_iter=60)]), seed=0)
+
+
+# -- the contract can fail ----------------------------------------------------------------------------
+class _NanSpread(RandomForest):
+    def _predict(self, X):
+        mean, std = super()._predict(X)
+        return mean, np.where(np.arange(len(X)) % 2, std, np.nan)
+
+
+class _Unseeded(RandomForest):
+    def _fit(self, X, z):
+        self.seed = None
+        super()._fit(X, z)
+
+
+class _Constant(RandomForest):
+    def _predict(self, X):
+        return np.zeros(len(X)), np.ones(len(X))
+
+
+class _OrderDependent(RandomForest):
+    def _predict(self, X):
+        mean, std = super()._predict(X)
+        return mean + np.arange(len(X)) * 1e-3, std
+
+
+@pytest.mark.parametrize(
+    ("broken", "check"),
+    [
+        (_NanSpread, "test_predict_gives_mean_and_std_over_arch"),
+        (_Unseeded, "test_same_seed_same_predictions"),
+        (_Constant, "test_it_learns"),
+        (_OrderDependent, "test_predict_gives_mean_and_std_over_arch"),
+    ],
+)
+def test_the_contract_catches_broken_predictors(broken, check):
+    contract = PredictorContract()
+    data = contract_data(contract.n_train)
+    predictor = broken(n_estimators=20, seed=0)
+    with pytest.raises(AssertionError):
+        getattr(contract, check)(predictor, data)
