@@ -142,16 +142,22 @@ def _make_progress(progress: object, total: int) -> Any:
     return tqdm(total=total, desc="evaluate", unit="fit")
 
 
-def _warm_encodings(space: SearchSpace, archs: list[Architecture], templates: Sequence[BasePredictor]) -> None:
-    """Encode every architecture the run uses once per encoding (the space caches vectors by id),
-    so that no fit's time includes the first encoding of its architectures."""
+def _warm_up(space: SearchSpace, archs: list[Architecture], y: np.ndarray, templates: Sequence[BasePredictor],
+             used: np.ndarray, first: np.ndarray) -> None:
+    """Untimed: encode every architecture the run uses once per encoding (the space caches vectors
+    by id) and fit each predictor once on ``first``, so that no recorded time includes the first
+    encoding of an architecture or the import of a model's libraries (torch takes seconds)."""
     kinds: set[str] = set()
     for t in templates:
         t._validate_params()
         kinds.update(t._resolve_features(space))
     for kind in sorted(kinds):
-        if len(archs) * space.encoding_size(kind) < 2**22:  # what the space's cache keeps
-            space.encode_many(archs, kind)
+        if len(used) * space.encoding_size(kind) < 2**22:  # what the space's cache keeps
+            space.encode_many([archs[i] for i in used], kind)
+    for t in templates:
+        model = t.clone()
+        model.fit([archs[i] for i in first], y[first], space=space)  # type: ignore[arg-type]
+        model.predict_mean_std([archs[i] for i in first[:2]])
 
 
 def _scores(y: np.ndarray, mean: np.ndarray, std: np.ndarray | None, k: int | float, mode: str) -> dict[str, float]:
@@ -289,7 +295,8 @@ def evaluate(
 
     out = {v: np.full((len(labels), len(sizes), len(seed_list)), np.nan) for v in VARIABLES}
     used = np.unique(np.concatenate([np.random.default_rng(s).permutation(n_all)[: n_test_ + largest] for s in seed_list]))
-    _warm_encodings(space, [archs[i] for i in used], [m for m in models.values() if m is not None])
+    first = np.random.default_rng(seed_list[0]).permutation(n_all)[n_test_: n_test_ + sizes[0]]
+    _warm_up(space, archs, y, [m for m in models.values() if m is not None], used, first)
     bar = _make_progress(progress, len(labels) * len(sizes) * len(seed_list))
     try:
         for i_s, seed in enumerate(seed_list):
