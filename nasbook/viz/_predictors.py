@@ -51,7 +51,7 @@ def _predictor_scores_info(ds: xr.Dataset, metric: str = "kendall_tau", band: Ba
             "plot_predictor_scores(ds=...) must be the Dataset that nasbook.predictors.evaluate returned (dims "
             f"{', '.join(_EVAL_DIMS)}); got {type(ds).__name__} with dims {list(getattr(ds, 'dims', []))}."
         )
-    metrics = [v for v in ds.data_vars if ds[v].dims == _EVAL_DIMS]
+    metrics = [str(v) for v in ds.data_vars if ds[v].dims == _EVAL_DIMS]
     if metric not in metrics:
         raise unknown_choice("metric for plot_predictor_scores(metric=...)", metric, metrics)
     if band not in BANDS:
