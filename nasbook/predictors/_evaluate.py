@@ -104,6 +104,8 @@ def _resolve_predictors(spec: object) -> dict[str, BasePredictor]:
 
 
 def _ints(owner: str, param: str, value: object, minimum: int) -> list[int]:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     vals = [value] if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
     if isinstance(vals, (str, bytes)) or not isinstance(vals, Sequence) or not vals:
         raise InvalidParameterTypeError(

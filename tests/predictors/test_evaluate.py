@@ -144,8 +144,9 @@ def test_nas_bench_graph_with_a_named_model():
 
 
 def test_n_test_none_holds_out_the_rest(task):
-    ds = evaluate(Spy(), task, n_train=[10, 50], seeds=1, n_test=None, baselines=False, progress=False)
-    assert ds.attrs["n_test"] == 250
+    ds = evaluate(Spy(), task, n_train=np.array([10, 50]), seeds=np.array([4]), n_test=None, baselines=False,
+                  progress=False)
+    assert ds.attrs["n_test"] == 250 and list(ds["seed"].values) == [4]
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
