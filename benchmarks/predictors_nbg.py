@@ -18,6 +18,10 @@ Usage::
 
     python benchmarks/predictors_nbg.py --json FILE [--datasets all] [--seeds 10] \\
         [--sizes 20,50,100,200,1000] [--n-test 2000] [--predictors auto]
+
+The full run takes hours on one core (Predictor() at 1,000 architectures: about 2 minutes a fit here).
+Datasets are independent: run one process per dataset (``--datasets cora --json cora.json``...)
+and combine them with ``--merge cora.json citeseer.json ... --json all.json``.
 """
 
 from __future__ import annotations
@@ -60,6 +64,71 @@ def _cell(xs: list[float], digits: int = 3) -> str:
     return pm(m, s, digits)
 
 
+def _report(raw: dict[str, dict[str, Any]], datasets: list[str], sizes: list[int], labels: list[str], default: str,
+            seeds: list[int]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Print the tables across datasets and the goals; return (summary, goals)."""
+    summary: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    for i, n in enumerate(sizes):
+        summary[str(n)] = {}
+        rows = []
+        for p in labels:
+            pooled = {v: _finite([raw[d]["metrics"][p][v][i] for d in datasets]) for v in SUMMARY_VARS}
+            summary[str(n)][p] = {v: dict(zip(("mean", "std"), mean_std(x))) for v, x in pooled.items()}
+            rows.append([p, *(_cell(pooled[v], 2 if v != "fit_s" else 3) for v in SUMMARY_VARS)])
+        print()
+        print(f"## n_train = {n}: mean ± std over {len(datasets)} datasets x {len(seeds)} seeds")
+        print(format_table(["predictor", "Kendall tau", "Spearman", "top-1% overlap", "coverage 68%", "coverage 95%", "fit s"], rows))
+
+    shown = [n for n in (100, 1000) if n in sizes] or [sizes[-1]]
+    print()
+    print(f"## Kendall tau per dataset (mean ± std over {len(seeds)} seeds) at n_train = {', '.join(map(str, shown))}")
+    rows = []
+    for d in datasets:
+        row = [d]
+        for n in shown:
+            i = sizes.index(n)
+            row += [_cell(_finite(raw[d]["metrics"][p]["kendall_tau"][i])) for p in labels]
+        rows.append(row)
+    print(format_table(["dataset", *(f"{p} @{n}" for n in shown for p in labels)], rows))
+
+    goals: dict[str, Any] = {}
+    for n, goal in GOAL_TAU.items():
+        if n in sizes:
+            tau = summary[str(n)][default]["kendall_tau"]["mean"]
+            goals[f"kendall_tau_at_{n}"] = {"value": tau, "goal": goal, "met": bool(tau >= goal)}
+    cov = _finite([raw[d]["metrics"][default]["coverage_68"][i] for d in datasets for i in range(len(sizes))])
+    if cov:
+        c = float(np.mean(cov))
+        goals["coverage_68_all_sizes"] = {"value": c, "goal": list(GOAL_COVERAGE_68),
+                                          "met": bool(GOAL_COVERAGE_68[0] <= c <= GOAL_COVERAGE_68[1])}
+    print()
+    print(f"## Goals for {default!r} (mean over datasets and seeds)")
+    for key, g in goals.items():
+        print(f"{key}: {g['value']:.3f} (goal {g['goal']}) {'met' if g['met'] else 'NOT met'}")
+    return summary, goals
+
+
+def _merge(paths: list[str]) -> dict[str, Any]:
+    """One document from several runs over different datasets (e.g. one process per dataset)."""
+    import json
+
+    docs = [json.loads(open(p).read()) for p in paths]
+    keys = ("seeds", "sizes", "predictors", "baselines")
+    first = docs[0]["config"]
+    for p, doc in zip(paths, docs):
+        if any(doc["config"][k] != first[k] for k in keys):
+            raise SystemExit(f"--merge: {p} differs from {paths[0]} in {', '.join(keys)}; merge runs of one configuration")
+    raw: dict[str, Any] = {}
+    for p, doc in zip(paths, docs):
+        for d, r in doc["raw"].items():
+            if d in raw:
+                raise SystemExit(f"--merge: dataset {d!r} appears in more than one file ({p})")
+            raw[d] = r
+    config = {**first, "datasets": [d for d in NBG_DATASETS if d in raw], "merged_from": paths}
+    return {"config": config, "raw": raw, "metadata": [doc["metadata"] for doc in docs],
+            "total_s": sum(doc["total_s"] for doc in docs)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default="all", help="'all' or a comma-separated list of " + ",".join(NBG_DATASETS))
@@ -70,7 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--predictors", default="auto",
                     help="comma-separated predictor names, the first one the default (default 'auto' = Predictor())")
     ap.add_argument("--json", default=None, help="write per-seed numbers, summaries and metadata here")
+    ap.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                    help="run nothing: combine the JSON files of runs over different datasets (same seeds, sizes, "
+                         "predictors), print the tables across them and write --json")
     args = ap.parse_args(argv)
+    if args.merge:
+        doc = _merge(args.merge)
+        c = doc["config"]
+        print(f"# predictors_nbg: merged {len(args.merge)} runs: {', '.join(c['datasets'])}")
+        summary, goals = _report(doc["raw"], c["datasets"], c["sizes"], [*c["predictors"], *c["baselines"]],
+                                 c["default"], c["seeds"])
+        if args.json:
+            write_json(args.json, {"benchmark": "predictors_nbg", **doc, "summary": summary, "goals": goals})
+            print(f"# wrote {args.json}")
+        return 0
 
     datasets = list(NBG_DATASETS) if args.datasets == "all" else [d.strip() for d in args.datasets.split(",") if d.strip()]
     for d in datasets:
@@ -131,44 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     total_s = time.perf_counter() - t_all
 
-    summary: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
-    for i, n in enumerate(sizes):
-        summary[str(n)] = {}
-        rows = []
-        for p in labels:
-            pooled = {v: _finite([raw[d]["metrics"][p][v][i] for d in datasets]) for v in SUMMARY_VARS}
-            summary[str(n)][p] = {v: dict(zip(("mean", "std"), mean_std(x))) for v, x in pooled.items()}
-            rows.append([p, *(_cell(pooled[v], 2 if v != "fit_s" else 3) for v in SUMMARY_VARS)])
-        print()
-        print(f"## n_train = {n}: mean ± std over {len(datasets)} datasets x {len(seeds)} seeds")
-        print(format_table(["predictor", "Kendall tau", "Spearman", "top-1% overlap", "coverage 68%", "coverage 95%", "fit s"], rows))
-
-    shown = [n for n in (100, 1000) if n in sizes] or [sizes[-1]]
-    print()
-    print(f"## Kendall tau per dataset (mean ± std over {len(seeds)} seeds) at n_train = {', '.join(map(str, shown))}")
-    rows = []
-    for d in datasets:
-        row = [d]
-        for n in shown:
-            i = sizes.index(n)
-            row += [_cell(_finite(raw[d]["metrics"][p]["kendall_tau"][i])) for p in labels]
-        rows.append(row)
-    print(format_table(["dataset", *(f"{p} @{n}" for n in shown for p in labels)], rows))
-
-    goals: dict[str, Any] = {}
-    for n, goal in GOAL_TAU.items():
-        if n in sizes:
-            tau = summary[str(n)][default]["kendall_tau"]["mean"]
-            goals[f"kendall_tau_at_{n}"] = {"value": tau, "goal": goal, "met": bool(tau >= goal)}
-    cov = _finite([raw[d]["metrics"][default]["coverage_68"][i] for d in datasets for i in range(len(sizes))])
-    if cov:
-        c = float(np.mean(cov))
-        goals["coverage_68_all_sizes"] = {"value": c, "goal": list(GOAL_COVERAGE_68),
-                                          "met": bool(GOAL_COVERAGE_68[0] <= c <= GOAL_COVERAGE_68[1])}
-    print()
-    print(f"## Goals for {default!r} (mean over datasets and seeds)")
-    for key, g in goals.items():
-        print(f"{key}: {g['value']:.3f} (goal {g['goal']}) {'met' if g['met'] else 'NOT met'}")
+    summary, goals = _report(raw, datasets, sizes, labels, default, seeds)
     print()
     print(f"# total {total_s:.1f} s")
 

@@ -46,3 +46,10 @@ def test_predictors_benchmark_smoke(tmp_path):
     taus = data["raw"]["proteins"]["metrics"]["gp"]["kendall_tau"]
     assert len(taus) == 2 and len(taus[0]) == 1 and -1 <= taus[1][0] <= 1
     assert data["raw"]["proteins"]["n_test"] == 100
+    merged = tmp_path / "m.json"  # runs over different datasets (one process each) combine into one report
+    res = _run("predictors_nbg.py", "--merge", str(out), "--json", str(merged))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "n_train = 50" in res.stdout
+    assert json.loads(merged.read_text())["summary"] == data["summary"]
+    res = _run("predictors_nbg.py", "--merge", str(out), str(out))
+    assert res.returncode != 0 and "more than one file" in res.stderr
