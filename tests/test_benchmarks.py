@@ -33,3 +33,23 @@ def test_overhead_benchmark_smoke(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "trials/s" in res.stdout and "one commit per trial" in res.stdout
     assert json.loads(out.read_text())
+
+
+def test_predictors_benchmark_smoke(tmp_path):
+    out = tmp_path / "p.json"
+    res = _run("predictors_nbg.py", "--datasets", "proteins", "--seeds", "1", "--sizes", "20,50", "--n-test", "100",
+               "--predictors", "gp,random-forest", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "#params" in res.stdout and "onehot-gbt" in res.stdout and "n_train = 50" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["config"]["threads"]["OMP_NUM_THREADS"] == "1"
+    taus = data["raw"]["proteins"]["metrics"]["gp"]["kendall_tau"]
+    assert len(taus) == 2 and len(taus[0]) == 1 and -1 <= taus[1][0] <= 1
+    assert data["raw"]["proteins"]["n_test"] == 100
+    merged = tmp_path / "m.json"  # runs over different datasets (one process each) combine into one report
+    res = _run("predictors_nbg.py", "--merge", str(out), "--json", str(merged))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "n_train = 50" in res.stdout
+    assert json.loads(merged.read_text())["summary"] == data["summary"]
+    res = _run("predictors_nbg.py", "--merge", str(out), str(out))
+    assert res.returncode != 0 and "more than one file" in res.stderr

@@ -7,10 +7,12 @@
 - :class:`BasePredictor`: the plug-in point (``_fit`` / ``_predict`` on feature matrices); third
   parties register under the entry-point group ``nasbook.predictors``.
 - Metrics: :func:`kendall_tau`, :func:`spearman`, :func:`top_k_overlap`, :func:`coverage`.
+- :func:`evaluate`: those metrics against training-set size on a tabular task, with baselines.
 """
 
 from nasbook.predictors._base import BasePredictor
 from nasbook.predictors._ensemble import Ensemble, Predictor
+from nasbook.predictors._evaluate import evaluate
 from nasbook.predictors._metrics import METRICS, all_scores, coverage, kendall_tau, nll, spearman, top_k_overlap
 from nasbook.predictors._mlp import MLPEnsemble
 from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
@@ -20,4 +22,5 @@ __all__ = [
     "ENTRY_POINT_GROUP", "METRICS", "BasePredictor", "Ensemble", "ExtraTrees", "GaussianProcess", "GradientBoosting",
     "MLPEnsemble", "Predictor", "RandomForest", "all_scores", "available_predictors", "coverage", "get_predictor",
     "kendall_tau", "nll", "predictor_class", "spearman", "top_k_overlap",
+    "evaluate",
 ]

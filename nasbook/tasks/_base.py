@@ -10,6 +10,8 @@ from nasbook._params import Params
 from nasbook.trial import Decision, Reporter, Result
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from nasbook.space import Architecture, SearchSpace
 
 __all__ = ["Decision", "Reporter", "Result", "Task"]
@@ -65,6 +67,16 @@ class Task(Params, abc.ABC):
         """Cheap set-up checks (no training, no data loading beyond metadata), called by ``Search``
         before anything is stored; raise :class:`~nasbook.InvalidParameterError` naming the parameter.
         Default: nothing to check."""
+
+    def ground_truth(self) -> xr.Dataset:
+        """Every architecture's score, for tabular tasks (benchmarks, predictor evaluation; strategies
+        never see it): a Dataset over dim ``arch`` (ids, in ``task.space.enumerate()`` order) with
+        ``value`` (the objective exactly as a search sees it) and, where known, ``test`` and
+        ``params``; attrs ``metric``, ``mode`` and, where the task has one, ``noise_ceiling``.
+        Raises NasbookError here: a task that trains has no table."""
+        from nasbook.tasks._truth import not_tabular
+
+        raise not_tabular(self)
 
     def to_config(self) -> dict[str, Any]:
         """JSON description of the task, stored with every search."""

@@ -8,13 +8,16 @@ import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nasbook._errors import TrialFailed, check_type, unknown_choice
 from nasbook.space import GNN_OPS, PROTEINS_OPS, Architecture, GraphSpace, SearchSpace
 from nasbook.tasks._base import Reporter, Result, Task
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 #: The nine datasets shipped in the ``nas-bench-graph`` wheel.
 NBG_DATASETS: tuple[str, ...] = ("arxiv", "citeseer", "computers", "cora", "cs", "photo", "physics", "proteins", "pubmed")
@@ -181,6 +184,15 @@ class NasBenchGraph(Task):
         table = load_table(self.dataset)
         i = int(np.argmax(table.valid))
         return self._space._from_key(int(table.keys[i])), float(table.valid[i])
+
+    def ground_truth(self) -> xr.Dataset:
+        """Every architecture of the table over dim ``arch`` (ids, in ``space.enumerate()`` order):
+        ``value`` (validation score: what a search sees), ``test``, ``params`` (count),
+        ``latency_ms``. No ``noise_ceiling``: the light tables hold only the mean over the
+        benchmark's three training seeds, so seed-to-seed agreement cannot be measured."""
+        from nasbook.tasks._truth import nbg_ground_truth
+
+        return nbg_ground_truth(self)
 
     def to_config(self) -> dict[str, Any]:
         return {"class": "NasBenchGraph", "params": {"dataset": self.dataset}, "metric": self.metric, "mode": self.mode}

@@ -16,13 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, did_you_mean
 from nasbook.space import Architecture, SearchSpace, SubsetSpace
 from nasbook.tasks._base import Decision, Reporter, Result, Task
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 #: The per-epoch curves a table holds, shape ``(n_archs, n_seeds, n_epochs)``.
 CURVE_NAMES: tuple[str, ...] = ("val_accuracy", "val_loss", "train_loss")
@@ -217,6 +220,16 @@ class CurveTableTask(Task):
                 f"{type(self).__name__}.{what} must be an int from 1 to {n}, the table's epochs (max_epochs={n}); got {epochs!r}."
             )
         return int(epochs)
+
+    def ground_truth(self) -> xr.Dataset:
+        """Every architecture of the table over dim ``arch`` (ids, in ``space.enumerate()`` order):
+        ``value`` (``values()``: val_accuracy at the last epoch for this task's ``seed``), ``test``,
+        ``params``, ``flops``; attr ``noise_ceiling``: Kendall tau between two training seeds'
+        final val_accuracy (the mean over pairs with more seeds), the rank agreement a predictor
+        of one training run can hope for."""
+        from nasbook.tasks._truth import curve_ground_truth
+
+        return curve_ground_truth(self)
 
     # -- evaluation -----------------------------------------------------------------------------
     def _row(self, arch: Architecture) -> int:

@@ -23,16 +23,21 @@ from nasbook.viz._info import (
     _tradeoff_info,
 )
 from nasbook.viz._plots import plot_curves, plot_history, plot_op_frequency, plot_tradeoff, save
+from nasbook.viz._predictors import _predictions_info, _predictor_scores_info, plot_predictions, plot_predictor_scores
 
 __all__ = [
     "HISTORY_X",
     "_curves_info",
     "_history_info",
     "_op_frequency_info",
+    "_predictions_info",
+    "_predictor_scores_info",
     "_tradeoff_info",
     "plot_curves",
     "plot_history",
     "plot_op_frequency",
+    "plot_predictions",
+    "plot_predictor_scores",
     "plot_tradeoff",
     "save",
 ]

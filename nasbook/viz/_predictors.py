@@ -1,0 +1,169 @@
+"""Plots of predictors: scores against training-set size (``predictors.evaluate``), predicted vs true.
+
+Each plot is a pair, as in ``_plots.py``: a ``_*_info`` builder returns the xarray Dataset that is
+drawn (what tests check), and a ``plot_*`` renderer draws it with hvplot, imported inside.
+Predictors are duck-typed (``scored_``, ``score``), so viz imports nothing from ``predictors``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+Band = Literal["ci95", "std", "none"]
+BANDS: tuple[str, ...] = ("ci95", "std", "none")
+_EVAL_DIMS = ("predictor", "n_train", "seed")
+#: the nominal level a coverage metric should reach
+_NOMINAL = {"coverage_68": 0.6827, "coverage_95": 0.95}
+
+
+def _predictor_scores_info(ds: xr.Dataset, metric: str = "kendall_tau", band: Band = "ci95") -> xr.Dataset:
+    """Mean over seeds of one metric of :func:`nasbook.predictors.evaluate`'s result, with a band.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        What ``evaluate`` returned (dims ``predictor``, ``n_train``, ``seed``).
+    metric : str
+        One of its variables, e.g. ``"kendall_tau"``, ``"spearman"``, ``"coverage_68"``, ``"fit_s"``.
+    band : {"ci95", "std", "none"}
+        ``"ci95"``: the 95% confidence interval of the mean over seeds (Student t);
+        ``"std"``: mean +- one standard deviation over seeds; ``"none"``: no band.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``(predictor, n_train)``; variables ``mean``, ``lo``, ``hi``, ``n_seeds`` (finite
+        values); attrs ``metric``, ``long_name``, ``band``, ``task``, ``reference`` (the noise
+        ceiling for rank metrics, the nominal level for coverage; NaN when none).
+    """
+    import xarray as xr
+
+    if not isinstance(ds, xr.Dataset) or any(d not in ds.dims for d in _EVAL_DIMS):
+        raise InvalidParameterTypeError(
+            "plot_predictor_scores(ds=...) must be the Dataset that nasbook.predictors.evaluate returned (dims "
+            f"{', '.join(_EVAL_DIMS)}); got {type(ds).__name__} with dims {list(getattr(ds, 'dims', []))}."
+        )
+    metrics = [str(v) for v in ds.data_vars if ds[v].dims == _EVAL_DIMS]
+    if metric not in metrics:
+        raise unknown_choice("metric for plot_predictor_scores(metric=...)", metric, metrics)
+    if band not in BANDS:
+        raise unknown_choice("plot_predictor_scores(band=...)", band, BANDS)
+    da = ds[metric]
+    n = da.notnull().sum("seed")
+    mean = da.mean("seed", skipna=True)
+    sd = da.std("seed", ddof=1, skipna=True).fillna(0.0)
+    if band == "std":
+        half = sd
+    elif band == "ci95":
+        from scipy import stats
+
+        tq = xr.apply_ufunc(lambda k: np.where(k > 1, stats.t.ppf(0.975, np.maximum(k - 1, 1)), 0.0), n)
+        half = tq * sd / np.sqrt(n.clip(min=1))
+    else:
+        half = xr.zeros_like(mean)
+    if metric in _NOMINAL:
+        reference = _NOMINAL[metric]
+    elif metric in ("kendall_tau",):
+        reference = float(ds.attrs.get("noise_ceiling", math.nan))
+    else:
+        reference = math.nan
+    return xr.Dataset(
+        {"mean": mean, "lo": mean - half, "hi": mean + half, "n_seeds": n},
+        attrs={"metric": metric, "long_name": da.attrs.get("long_name", metric), "band": band,
+               "task": ds.attrs.get("task", ""), "reference": reference},
+    )
+
+
+def _predictions_info(predictor: Any, archs: Any = None, scores: Any = None) -> xr.Dataset:
+    """Predicted and true scores of a predictor's last ``score`` call (or of ``score(archs, scores)``
+    when they are given).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dim ``point``; variables ``predicted``, ``true``; attrs ``predictor`` (repr) and the last
+        scores (``kendall_tau``, ``spearman``, ``coverage_68``...).
+    """
+    import xarray as xr
+
+    if not hasattr(predictor, "score") or not hasattr(predictor, "fit"):
+        raise InvalidParameterTypeError(
+            f"plot_predictions(predictor=...) must be a nasbook predictor; got {predictor!r:.60} of type {type(predictor).__name__}."
+        )
+    if (archs is None) != (scores is None):
+        raise InvalidParameterError("plot_predictions(archs=..., scores=...) takes both or neither.")
+    if archs is not None:
+        predictor.score(archs, scores)
+    scored = getattr(predictor, "scored_", None)
+    if scored is None:
+        raise InvalidParameterError(
+            f"plot_predictions(predictor=...): this {type(predictor).__name__} has not been scored yet; call "
+            "predictor.score(archs, scores) first, or pass archs=... and scores=... with the true scores."
+        )
+    y, mean = (np.asarray(a, dtype=np.float64) for a in scored)
+    attrs: dict[str, Any] = {"predictor": repr(predictor)}
+    attrs.update({k: float(v) for k, v in getattr(predictor, "scores_", {}).items()})
+    return xr.Dataset({"predicted": ("point", mean), "true": ("point", y)}, attrs=attrs)
+
+
+def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Band = "ci95", **opts: Any) -> Any:
+    """One metric of :func:`nasbook.predictors.evaluate` against training-set size (log axis): a
+    line per predictor (mean over seeds) with a band; the task's noise ceiling (Kendall tau) or
+    the nominal level (coverage) as a grey line. See :func:`_predictor_scores_info`.
+
+    Returns
+    -------
+    holoviews.Overlay
+    """
+    from nasbook.viz._plots import _hvplot
+
+    info = _predictor_scores_info(ds, metric=metric, band=band)
+    _hvplot()
+    import holoviews as hv
+
+    df = info.to_dataframe().reset_index().dropna(subset=["mean"])
+    label = str(info.attrs["long_name"])
+    kw = dict(x="n_train", by="predictor", logx=True, xlabel="training architectures", ylabel=label)
+    lines = df.hvplot.line(y="mean", **kw)
+    dots = df.hvplot.scatter(y="mean", legend=False, **kw)
+    plot = lines * dots
+    if band != "none":
+        plot = df.hvplot.area(y="lo", y2="hi", alpha=0.2, stacked=False, legend=False, **kw) * plot
+    title = f"{label} vs training-set size" + (f" on {info.attrs['task']}" if info.attrs["task"] else "")
+    ref = info.attrs["reference"]
+    if math.isfinite(ref):
+        plot = plot * hv.HLine(ref).opts(color="gray", alpha=0.7)
+        title += f" (grey: {'nominal' if metric in _NOMINAL else 'noise ceiling'} {ref:.2f})"
+    return plot.opts(title=title, **opts)
+
+
+def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **opts: Any) -> Any:
+    """Predicted (x) against true (y) scores of the predictor's last ``score`` call, with the
+    diagonal; with ``archs`` and ``scores``, scores them first. See :func:`_predictions_info`.
+
+    Returns
+    -------
+    holoviews.Overlay
+    """
+    from nasbook.viz._plots import _hvplot
+
+    info = _predictions_info(predictor, archs, scores)
+    _hvplot()
+    import holoviews as hv
+
+    df = info.to_dataframe().reset_index()
+    points = df.hvplot.scatter(x="predicted", y="true", alpha=0.5, xlabel="predicted", ylabel="true")
+    lo = float(min(df["predicted"].min(), df["true"].min()))
+    hi = float(max(df["predicted"].max(), df["true"].max()))
+    diagonal = hv.Curve([(lo, lo), (hi, hi)]).opts(color="gray", alpha=0.7)
+    tau = info.attrs.get("kendall_tau", math.nan)
+    title = f"predicted vs true: {len(df)} architectures, Kendall tau {tau:.3f}"
+    return (points * diagonal).opts(title=title, **opts)
