@@ -26,8 +26,7 @@ class GaussianProcess(BasePredictor):
 
     The kernel is ``amplitude * Matern(nu) + white noise`` with one length scale over all
     standardised feature columns; amplitude, length scale and noise are fitted by maximum
-    marginal likelihood (``n_restarts`` random restarts). Exact and well calibrated on small
-    training sets; the fit costs O(n^3), about a second at n = 1,000.
+    marginal likelihood (``n_restarts`` random restarts), on at most ``max_tune`` architectures.
 
     Parameters
     ----------
@@ -37,23 +36,29 @@ class GaussianProcess(BasePredictor):
         Extra optimiser restarts of the kernel hyperparameters from random starts. Default 0:
         the start (unit amplitude, length scale sqrt(d) on standardised columns) is a sensible
         one, and each restart costs a fit.
+    max_tune : int
+        Above this many training architectures, the kernel's hyperparameters are tuned on a
+        random subset of this size, and the GP then conditions on every architecture with them
+        (the tuning is what costs O(n^3) per optimiser step). Default 300.
     features, target, calibration, seed
         See :class:`BasePredictor`.
     """
 
     alias: ClassVar[str] = "gp"
 
-    def __init__(self, nu: float = 2.5, n_restarts: int = 0, features: str | Sequence[str] = "auto",
+    def __init__(self, nu: float = 2.5, n_restarts: int = 0, max_tune: int = 300, features: str | Sequence[str] = "auto",
                  target: Target = "rank", calibration: Calibration = "cv", seed: int | None = None):
         super().__init__(features=features, target=target, calibration=calibration, seed=seed)
         self.nu = nu
         self.n_restarts = n_restarts
+        self.max_tune = max_tune
 
     def _validate_params(self) -> None:
         super()._validate_params()
         if self.nu not in (0.5, 1.5, 2.5, float("inf")):
             raise unknown_choice("GaussianProcess(nu=...)", self.nu, ("0.5", "1.5", "2.5", "inf"))  # type: ignore[arg-type]
         check_int("GaussianProcess", "n_restarts", self.n_restarts, minimum=0)
+        check_int("GaussianProcess", "max_tune", self.max_tune, minimum=2)
 
     def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
         from sklearn.exceptions import ConvergenceWarning
@@ -64,12 +69,20 @@ class GaussianProcess(BasePredictor):
         d = max(1, Xs.shape[1])
         base = RBF(np.sqrt(d), (1e-2, 1e4)) if self.nu == float("inf") else Matern(np.sqrt(d), (1e-2, 1e4), nu=self.nu)
         kernel = ConstantKernel(1.0, (1e-3, 1e2)) * base + WhiteKernel(0.1, (1e-6, 1e1))
-        self.model_ = GaussianProcessRegressor(
-            kernel, normalize_y=False, n_restarts_optimizer=self.n_restarts, random_state=self.seed
-        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self.model_.fit(Xs, z)
+            if len(z) > self.max_tune:
+                # marginal-likelihood tuning costs O(n^3) per optimiser step: tune on a random
+                # subset, then condition on every point with the kernel it found
+                pick = np.random.default_rng(self.seed).choice(len(z), self.max_tune, replace=False)
+                tuned = GaussianProcessRegressor(
+                    kernel, n_restarts_optimizer=self.n_restarts, random_state=self.seed
+                ).fit(Xs[pick], z[pick])
+                self.model_ = GaussianProcessRegressor(tuned.kernel_, optimizer=None).fit(Xs, z)
+            else:
+                self.model_ = GaussianProcessRegressor(
+                    kernel, n_restarts_optimizer=self.n_restarts, random_state=self.seed
+                ).fit(Xs, z)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         Xs, _, _ = _scaled(X, self._center, self._scale)
