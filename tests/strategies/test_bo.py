@@ -1,5 +1,6 @@
 """BO: predictor-guided search (contract on every built-in space, batches, resume, errors)."""
 
+import json
 import warnings
 
 import numpy as np
@@ -41,7 +42,7 @@ class TestBOPoolUCB(StrategyContract):
 
 
 class TestBOOnCells(StrategyContract):
-    n_trials = 30
+    n_trials = 20
 
     @pytest.fixture
     def space(self):
@@ -49,11 +50,11 @@ class TestBOOnCells(StrategyContract):
 
     @pytest.fixture
     def strategy(self):
-        return cheap(acquisition="ts")
+        return cheap(acquisition="ts", candidates="pool", n_candidates=40)
 
 
 class TestBOOnChains(StrategyContract):
-    n_trials = 30
+    n_trials = 20
 
     @pytest.fixture
     def space(self):
@@ -61,11 +62,11 @@ class TestBOOnChains(StrategyContract):
 
     @pytest.fixture
     def strategy(self):
-        return cheap()
+        return cheap(candidates="pool", n_candidates=40)
 
 
 class TestBOOnDigitsTable(StrategyContract):
-    n_trials = 30
+    n_trials = 20
 
     @pytest.fixture
     def space(self):
@@ -205,6 +206,24 @@ def test_other_predictors_by_name(predictor):
     task = ToyTask(SPACE, seed=3)
     ids = _drive(BO(predictor=predictor, n_initial=4, candidates="pool", n_candidates=50), SPACE, task, 7, seed=0)
     assert len(set(ids)) == 7
+
+
+def test_config_is_json_and_rebuilds_the_predictor():
+    from nasbook.predictors import Ensemble
+
+    s = BO(predictor=Ensemble(["gp", RandomForest(n_estimators=7)], calibration="none"), acquisition="ucb")
+    cfg = s.to_config()
+    assert json.loads(json.dumps(cfg)) == cfg
+    assert cfg["params"]["predictor"]["predictor"] == "Ensemble"
+    again = BO(**json.loads(json.dumps(cfg))["params"])
+    assert repr(again._build_predictor()) == repr(s._build_predictor())
+    assert again.to_config() == cfg
+
+
+def test_default_surrogate_is_a_small_forest_on_graph_features_and_adjacency():
+    s = BO().setup(SPACE, seed=0)
+    assert type(s._template) is RandomForest and s._template.n_estimators == 50
+    assert s._template.features == ("graf", "adjacency") and s._template.calibration == "none"
 
 
 # -- errors ----------------------------------------------------------------------------------------------
