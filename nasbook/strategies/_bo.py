@@ -216,7 +216,7 @@ class BO(BaseStrategy):
     def _tell(self, trial: Trial) -> None:
         self._pending.pop(trial.arch.id, None)
         score = self._score(trial)
-        if math.isfinite(score):
+        if math.isfinite(score) and trial.arch.space_id == self.space_.space_id:  # another space's: not encodable here
             self._told.append((trial.arch, score))
 
     # -- proposing -----------------------------------------------------------------------------------

@@ -201,6 +201,18 @@ def test_warm_started_with_foreign_trials_it_fits_at_once():
     assert s.n_fits_ == 1
 
 
+def test_trials_of_another_space_are_not_learnt_from():
+    other = GraphSpace()
+    task = ToyTask(SPACE, seed=3)
+    s = cheap(n_initial=2).setup(SPACE, seed=0)
+    rng = np.random.default_rng(0)
+    s.tell(Trial(0, other.sample(rng), TrialState.COMPLETE, 1.0))
+    for i in range(1, 4):
+        a = s.ask()
+        s.tell(Trial(i, a, TrialState.COMPLETE, task.evaluate(a).value))
+    assert s.ask() in SPACE and s.predictor_.n_train_ == 3
+
+
 @pytest.mark.parametrize("predictor", ["gp", "extra-trees"])
 def test_other_predictors_by_name(predictor):
     task = ToyTask(SPACE, seed=3)
