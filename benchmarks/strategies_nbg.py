@@ -1,7 +1,7 @@
 """Strategy quality on NAS-Bench-Graph: nasbook's strategies against Optuna's samplers.
 
 One run evaluates, on the same tables and with the same seeds, nasbook's ``random``,
-``evolution`` and ``local`` strategies and Optuna's ``TPESampler`` and ``RandomSampler``, all
+``evolution``, ``local`` and ``bo`` strategies and Optuna's ``TPESampler`` and ``RandomSampler``, all
 through ``nasbook.Search`` (in-memory storage); the Optuna samplers through
 ``nasbook.strategies.OptunaSampler(sampler)``. The budget is the number of DISTINCT architectures
 queried, as in nasbook, whose strategies never repeat one.
@@ -40,7 +40,7 @@ import nasbook
 from nasbook.tasks import NasBenchGraph
 from nasbook.tasks._nbg import NBG_DATASETS
 
-NASBOOK_METHODS = ("random", "evolution", "local")
+NASBOOK_METHODS = ("random", "evolution", "local", "bo")
 OPTUNA_METHODS = ("optuna-tpe", "optuna-random")
 ALL_METHODS = NASBOOK_METHODS + OPTUNA_METHODS
 #: a search "found the best" when its best valid score is within this of the table's maximum
@@ -115,6 +115,39 @@ def _wilcoxon(a: list[float], b: list[float]) -> tuple[float, str]:
         return math.nan, f"wilcoxon failed: {exc}"
     note = f"{len(d) - nz} tied pairs dropped" if nz < len(d) else ""
     return p, note
+
+
+def _bo_versus(raw: dict[str, Any], summary: dict[str, Any], datasets: list[str], methods: list[str]) -> dict[str, Any]:
+    """bo against evolution and Optuna TPE, dataset by dataset: mean valid regret and test score of the
+    returned architecture (the issue's acceptance: lower regret than both on >= 8 of 9 datasets)."""
+    rivals = [m for m in ("evolution", "optuna-tpe") if m in methods]
+    if "bo" not in methods or not rivals:
+        return {}
+    out: dict[str, Any] = {}
+    rows = []
+    for d in datasets:
+        sd = summary[d]
+        reg = {m: sd[m]["valid_regret_pp_mean"] for m in ["bo", *rivals]}
+        tst = {m: sd[m]["test_pct_mean"] for m in ["bo", *rivals]}
+        ps = {m: _wilcoxon([r["valid_regret_pp"] for r in raw[d]["bo"]], [r["valid_regret_pp"] for r in raw[d][m]])[0]
+              for m in rivals}
+        beats = all(reg["bo"] < reg[m] for m in rivals)
+        test_ok = all(tst["bo"] >= tst[m] for m in rivals)
+        out[d] = {"valid_regret_pp": reg, "test_pct": tst, "wilcoxon_p_vs": ps, "bo_beats_all": beats,
+                  "bo_test_at_least": test_ok}
+        rows.append([d, *(f"{reg[m]:.3f}" for m in ["bo", *rivals]), *(f"{ps[m]:.3f}" for m in rivals),
+                     "yes" if beats else "no", *(f"{tst[m]:.2f}" for m in ["bo", *rivals]), "yes" if test_ok else "no"])
+    wins = sum(out[d]["bo_beats_all"] for d in datasets)
+    test_wins = sum(out[d]["bo_test_at_least"] for d in datasets)
+    out["(summary)"] = {"bo_beats_all_on": wins, "bo_test_at_least_on": test_wins, "n_datasets": len(datasets)}
+    print()
+    print(f"## bo vs {' and '.join(rivals)}: mean valid regret (pp), p = paired two-sided Wilcoxon against each; "
+          "test % of the returned architecture")
+    print(format_table(["dataset", "bo", *rivals, *(f"p vs {m}" for m in rivals), "bo lowest?", "test bo",
+                        *(f"test {m}" for m in rivals), "test >=?"], rows))
+    print(f"bo has the lowest mean regret on {wins} of {len(datasets)} datasets; its test score is at least theirs "
+          f"on {test_wins} of {len(datasets)}")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"evolution has the lower mean regret on {wins} of {len(datasets)} datasets; "
               f"p < 0.05 on {sig} of {len(datasets)}")
 
+    bo_vs = _bo_versus(raw, summary, datasets, methods)
+
     print()
     print(f"# total {total_s:.1f} s (+ {warmup_s:.1f} s warm-up: table loads and key enumeration)")
 
@@ -289,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                 "optuna_samplers": {"optuna-tpe": "OptunaSampler(TPESampler(seed=seed)) (defaults)",
                                     "optuna-random": "OptunaSampler(RandomSampler(seed=seed))"},
                 "nasbook_strategies": {m: repr(nasbook.strategies.get_strategy(m)) for m in methods if m in NASBOOK_METHODS},
+                "bo_default_predictor": repr(nasbook.strategies.get_strategy("bo")._build_predictor()),
                 "budget_counts": "distinct architectures; Optuna duplicates are told their cached value and do not count; "
                                  "after max_retries in a row OptunaSampler proposes an unseen neighbour (a fallback)",
                 "ms_per_trial": "wall time of the whole method run (task + search/study construction + loop) / budget",
@@ -299,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             "overall": overall,
             "anytime_mean_regret_pp": anytime,
             "evolution_vs_tpe": comparison,
+            "bo_versus": bo_vs,
             "total_s": total_s,
             "warmup_s": warmup_s,
         })

@@ -21,6 +21,7 @@ def test_strategies_benchmark_smoke(tmp_path):
     res = _run("strategies_nbg.py", "--datasets", "proteins", "--seeds", "2", "--budget", "15", "--json", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
     assert "evolution" in res.stdout and "optuna-tpe" in res.stdout
+    assert "bo lowest?" in res.stdout  # bo against evolution and TPE, dataset by dataset
     data = json.loads(out.read_text())
     assert data  # raw numbers plus metadata
     assert "proteins" in json.dumps(data)
@@ -53,3 +54,13 @@ def test_predictors_benchmark_smoke(tmp_path):
     assert json.loads(merged.read_text())["summary"] == data["summary"]
     res = _run("predictors_nbg.py", "--merge", str(out), str(out))
     assert res.returncode != 0 and "more than one file" in res.stderr
+
+
+def test_bo_cost_benchmark_smoke(tmp_path):
+    pytest.importorskip("optuna")
+    out = tmp_path / "b.json"
+    res = _run("bo_cost.py", "--dataset", "proteins", "--sizes", "20,40", "--asks", "2", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "bo fit+acq ms" in res.stdout and "tpe ms/trial" in res.stdout
+    data = json.loads(out.read_text())
+    assert len(data["results"]["40"]["bo"]["fit_ms"]) == 2

@@ -62,7 +62,7 @@ def replay(s: Search) -> None:
             strategy.tell(blind(nxt))
             n_told += 1
         try:
-            asked = strategy.ask()
+            asked = strategy._replay_ask(trial.arch)
         except SpaceExhausted:
             asked = None
         proposed = asked.arch if isinstance(asked, Proposal) else asked

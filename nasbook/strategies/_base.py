@@ -124,6 +124,17 @@ class BaseStrategy(Params, abc.ABC):
             )
         return asked
 
+    def _replay_ask(self, arch: Architecture) -> Architecture | Proposal | Wait:
+        """Hook for resume: ask again while a stored history is replayed, knowing that the stored
+        trial was ``arch``; return what the strategy proposes (compared with ``arch``: a difference
+        is a ReproducibilityWarning).
+
+        Default: :meth:`ask`. A strategy whose ask is costly (a model fit) overrides it to advance
+        its state exactly as ``ask`` would have, without the cost, record ``arch`` in ``seen_`` and
+        return it (:class:`~nasbook.strategies.BO` does).
+        """
+        return self.ask()
+
     def tell(self, trial: Trial) -> None:
         """Learn from one finished trial (committed already)."""
         self.seen_.add(trial.arch.id)

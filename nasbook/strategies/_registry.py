@@ -7,6 +7,7 @@ from typing import Any
 
 from nasbook._errors import InvalidParameterTypeError, unknown_choice
 from nasbook.strategies._base import BaseStrategy
+from nasbook.strategies._bo import BO
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
@@ -23,6 +24,7 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "hyperband": Hyperband,
     "median-stopping": MedianStopping,
     "optuna": OptunaSampler,
+    "bo": BO,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
 
