@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted([*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("tutorials/*.ipynb")])
-SMALL = {"budget": 12, "n_seeds": 3, "seed": 0, "max_epochs": 1}
+SMALL = {"budget": 12, "n_seeds": 3, "seed": 0, "max_epochs": 1, "sizes": [20, 50]}
 #: notebooks that run in a few seconds stay in the default run; the rest (10-35 s each: Lightning
 #: training, dask clusters, many searches) run with `pytest -m slow`, which CI runs too
 FAST = {"tutorials/01_random_vs_evolution"}
