@@ -59,7 +59,7 @@ from nasbook.display._model import (
     cap,
     fields,
 )
-from nasbook.display._monitor import Progress, make_progress
+from nasbook.display._monitor import Progress, make_progress, progress_mode
 from nasbook.display._repr import (
     architecture_text,
     mimebundle,
@@ -97,6 +97,7 @@ __all__ = [
     "fmt_time",
     "fmt_value",
     "make_progress",
+    "progress_mode",
     "mapping_rows",
     "max_rows",
     "param_repr",

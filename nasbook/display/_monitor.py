@@ -28,15 +28,24 @@ def in_notebook() -> bool:
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
-def make_progress(search: Search, progress: str | bool) -> Progress | None:
+def progress_mode(progress: object, param: str = "progress") -> str | None:
+    """``progress`` as one of ``"auto"``, ``"widget"``, ``"bar"``, or None for no progress
+    (``True`` is ``"auto"``, ``False`` is ``"none"``); anything else is an error naming ``param``."""
     from nasbook._errors import unknown_choice
 
     if progress is True:
-        progress = "auto"
+        return "auto"
     if progress is False or progress == "none":
         return None
     if progress not in PROGRESS_CHOICES:
-        raise unknown_choice("progress", progress, PROGRESS_CHOICES)
+        raise unknown_choice(param, progress, PROGRESS_CHOICES)
+    return progress  # type: ignore[return-value]
+
+
+def make_progress(search: Search, progress: str | bool) -> Progress | None:
+    progress = progress_mode(progress)  # type: ignore[assignment]
+    if progress is None:
+        return None
     if progress == "widget" or (progress == "auto" and in_notebook()):
         try:
             return WidgetProgress(search)

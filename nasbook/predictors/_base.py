@@ -361,10 +361,13 @@ class BasePredictor(Params, abc.ABC):
 
     def predict_mean_std(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, std)`` as numpy arrays in the scores' units: the fast path under :meth:`predict`."""
-        archs_ = self._check_space("predict", archs)
-        if not archs_:
+        return self._mean_std(self._check_space("predict", archs))
+
+    def _mean_std(self, archs: list[Architecture]) -> tuple[np.ndarray, np.ndarray]:
+        """``predict_mean_std`` on architectures already checked."""
+        if not archs:
             return np.zeros(0), np.zeros(0)
-        return self._predict_features(self._encode(archs_))
+        return self._predict_features(self._encode(archs))
 
     def predict_latent(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, std)`` in the model's own units (see ``target``): normal, calibrated, and
@@ -393,7 +396,7 @@ class BasePredictor(Params, abc.ABC):
         import xarray as xr
 
         archs_ = self._check_space("predict", archs)
-        mean, std = self.predict_mean_std(archs_)
+        mean, std = self._mean_std(archs_)
         return xr.Dataset(
             {"mean": ("arch", mean), "std": ("arch", std)},
             coords={"arch": [a.id for a in archs_]},
@@ -411,7 +414,7 @@ class BasePredictor(Params, abc.ABC):
             raise InvalidParameterError(
                 f"{type(self).__name__}.score(archs=...) needs at least 2 architectures; got {len(y)}."
             )
-        mean, std = self.predict_mean_std(archs_)
+        mean, std = self._mean_std(archs_)
         self.scores_ = _metrics.all_scores(y, mean, std)
         self.scored_ = (y, mean)
         return self.scores_[metric]

@@ -28,7 +28,6 @@ VARIABLES: tuple[str, ...] = (
 )
 #: the baselines :func:`evaluate` adds: rank by parameter count; gradient-boosted trees on the one-hot adjacency
 BASELINES: tuple[str, ...] = ("#params", "onehot-gbt")
-PROGRESS_CHOICES: tuple[str, ...] = ("auto", "widget", "bar", "none")
 _LONG_NAMES = {
     "kendall_tau": "Kendall tau", "spearman": "Spearman", "top_k_overlap": "precision@k (top-k overlap)",
     "coverage_68": "68% interval coverage", "coverage_95": "95% interval coverage", "nll": "NLL",
@@ -129,12 +128,11 @@ def _check_k(k: object) -> None:
 
 
 def _make_progress(progress: object, total: int) -> Any:
-    if progress is True:
-        progress = "auto"
-    if progress is False or progress == "none":
+    from nasbook.display import progress_mode
+
+    progress = progress_mode(progress, "evaluate(progress=...)")
+    if progress is None:
         return None
-    if progress not in PROGRESS_CHOICES:
-        raise unknown_choice("evaluate(progress=...)", progress, PROGRESS_CHOICES)
     if progress == "widget":
         from tqdm.notebook import tqdm
     elif progress == "bar":
