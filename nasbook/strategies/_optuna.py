@@ -29,7 +29,7 @@ __all__ = ["SAMPLER_NAMES", "OptunaMissingError", "OptunaSampler"]
 
 #: samplers nasbook builds (and rebuilds from storage) by name: ``name -> optuna.samplers class name``
 SAMPLER_NAMES: dict[str, str] = {
-    "tpe": "TPESampler", "random": "RandomSampler", "gp": "GPSampler", "cmaes": "CmaEsSampler", "qmc": "QMCSampler",
+    "tpe": "TPESampler", "random": "RandomSampler", "gp": "GPSampler", "qmc": "QMCSampler",
 }
 #: sampler attributes shown by ``repr`` and kept in the stored configuration (when an instance has them)
 _SETTINGS = ("n_startup_trials", "n_ei_candidates", "multivariate", "group", "constant_liar", "deterministic",
@@ -146,7 +146,7 @@ class OptunaSampler(BaseStrategy):
     history into the same state and proposes what an uninterrupted one would. A sampler built
     without a seed gets the strategy's seed (``seed``, else the search's; not ``QMCSampler``, which
     draws its seed when built: give it one). The stored configuration
-    keeps a named sampler (``"tpe"``, ``"random"``, ``"gp"``, ``"cmaes"``, ``"qmc"`` with
+    keeps a named sampler (``"tpe"``, ``"random"``, ``"gp"``, ``"qmc"`` with
     ``sampler_params``) whole; for an instance it keeps the class and key settings only, so
     resuming such a search needs ``load_search(..., strategy=OptunaSampler(<the same sampler>))``.
 
@@ -154,7 +154,8 @@ class OptunaSampler(BaseStrategy):
     ----------
     sampler : optuna.samplers.BaseSampler or str, optional
         An Optuna sampler instance, or the name of one nasbook builds with the strategy's seed:
-        ``"tpe"`` (the default, ``TPESampler``), ``"random"``, ``"gp"``, ``"cmaes"``, ``"qmc"``.
+        ``"tpe"`` (the default, ``TPESampler``), ``"random"``, ``"gp"``, ``"qmc"`` (not ``"cmaes"``:
+        CMA-ES cannot model the categorical parameters of a space; pass a ``CmaEsSampler`` instance if you want it with an independent sampler of your choice).
     seed : int, optional
         Overrides the search's seed.
     allow_duplicates : bool
@@ -195,6 +196,13 @@ class OptunaSampler(BaseStrategy):
             )
         optuna = _import_optuna("OptunaSampler")
         if sampler is None or isinstance(sampler, str):
+            if sampler == "cmaes":
+                raise InvalidParameterError(
+                    "OptunaSampler(sampler='cmaes') is not offered: CMA-ES models continuous and integer parameters "
+                    "only, and every parameter of a nasbook space is categorical, so Optuna would sample each one "
+                    "with its independent RandomSampler (a random search with one warning per parameter and trial). "
+                    "Use 'tpe' or 'gp' (they model categoricals), or pass optuna.samplers.CmaEsSampler(...) yourself "
+                    "with the independent_sampler you want.")
             if sampler is not None and sampler not in SAMPLER_NAMES:
                 raise unknown_choice("OptunaSampler(sampler=...) name", sampler, SAMPLER_NAMES,
                                      "Or pass an optuna.samplers.BaseSampler instance.")

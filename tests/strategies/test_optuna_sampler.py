@@ -94,12 +94,12 @@ class TestOptunaQMC(StrategyContract):
         return OptunaSampler("qmc")
 
 
-@pytest.mark.skip(reason="CmaEsSampler does not model CategoricalDistribution: every parameter of a nasbook space is "
-                         "sampled by its RandomSampler, with one warning per parameter and trial")
-class TestOptunaCmaEs(StrategyContract):  # pragma: no cover
-    @pytest.fixture
-    def strategy(self):
-        return OptunaSampler("cmaes")
+def test_cmaes_by_name_is_refused_with_the_reason_and_what_to_use():
+    """CMA-ES cannot model categorical parameters (all of a space's are): by name it would be a random search that
+    warns once per parameter and trial, so the name is refused and the message says what to use instead."""
+    _optuna()
+    with pytest.raises(InvalidParameterError, match=r"(?s)categorical.*'tpe' or 'gp'.*CmaEsSampler"):
+        OptunaSampler("cmaes").setup(GraphSpace(ops=PROTEINS_OPS), seed=0)
 
 
 def test_gp_sampler_proposes_new_members_deterministically():
