@@ -63,7 +63,7 @@ def _as_curves(owner: str, param: str, curves: object, min_length: int) -> list[
         bad = np.flatnonzero(~np.isfinite(r))
         if bad.size:
             raise InvalidParameterError(
-                f"{owner}({param}=...) must hold finite numbers; {param}[{i}] is {r[bad[0]]!r} at epoch {int(bad[0]) + 1} "
+                f"{owner}({param}=...) must hold finite numbers; {param}[{i}] is {float(r[bad[0]])!r} at epoch {int(bad[0]) + 1} "
                 "(a diverged trial has no curve to extrapolate: drop it first)."
             )
     return rows
