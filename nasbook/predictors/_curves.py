@@ -325,7 +325,7 @@ class ParametricCurves(BaseCurvePredictor):
         if self.bounds is not None:
             lo, hi = sorted(float(b) * (1.0 if self.mode == "max" else -1.0) for b in self.bounds)
             inside = (pred >= lo - 1e-9) & (pred <= hi + 1e-9)
-            any_inside = inside.any(axis=0)
+            any_inside: np.ndarray = np.asarray(inside.any(axis=0))
             logw = np.where(inside | ~any_inside[None, :], logw, -np.inf)
             pred = np.clip(pred, lo, hi)
         w = np.exp(logw - logsumexp(logw, axis=0, keepdims=True))
