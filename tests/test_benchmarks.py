@@ -64,3 +64,16 @@ def test_bo_cost_benchmark_smoke(tmp_path):
     assert "bo fit+acq ms" in res.stdout and "tpe ms/trial" in res.stdout
     data = json.loads(out.read_text())
     assert len(data["results"]["40"]["bo"]["fit_ms"]) == 2
+
+
+def test_curves_benchmark_smoke(tmp_path):
+    out = tmp_path / "c.json"
+    res = _run("curves.py", "--table", "digits", "mnist1d", "--seeds", "1", "--budget-factor", "4",
+               "--methods", "full,asha,median,curve-last-value", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "last-value" in res.stdout and "pow3" in res.stdout and "12.5%" in res.stdout and "x fewer than full" in res.stdout
+    data = json.loads(out.read_text())
+    digits = data["tables"]["digits"]
+    assert set(digits["prediction"]["summary"]) >= {"last-value", "pow3", "parametric", "learned"}
+    assert set(digits["stopping"]["summary"]) == {"full", "asha", "median", "curve-last-value"}
+    assert "mnist1d" in data["tables"]  # run, or skipped with a message while the table is not merged

@@ -145,6 +145,24 @@ def _sparkline(values: list[float], width: int = 220, height: int = 44, mode: st
             f"<polyline points='{line}' fill='none' stroke='var(--jp-brand-color1, #1976d2)' stroke-width='1.6'/></svg>")
 
 
+def running_note(strategy: object, number: int) -> str:
+    """What the strategy predicts for a running trial (``trial_attrs``), as one short line; "" when nothing."""
+    try:
+        attrs = strategy.trial_attrs(number)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - the monitor never breaks a search
+        return ""
+    mean = attrs.get("predicted_final") if isinstance(attrs, dict) else None
+    if not isinstance(mean, (int, float)):
+        return ""
+    std, ref, at = attrs.get("predicted_final_std"), attrs.get("predicted_reference"), attrs.get("predicted_at_epoch")
+    text = f"{mean:.4g}" + (f" ± {std:.2g}" if isinstance(std, (int, float)) else "")
+    if isinstance(ref, (int, float)):
+        text += f" vs {ref:.4g}"
+    if at is not None:
+        text += f" (from {at} ep)"
+    return text + (", stopped" if attrs.get("stopped_by_prediction") else "")
+
+
 class WidgetProgress(Progress):
     """One ipywidgets box updated in place: progress, best so far, running trials, failures."""
 
@@ -173,11 +191,15 @@ class WidgetProgress(Progress):
             parts.append(f"<b>best</b> {e(s.metric)} = {s.best.value:.4g} (trial {s.best.number}, arch {e(s.best.arch.id)})")
         running = s.running
         if running:
+            notes = {n: running_note(s.strategy, n) for n in running}
+            extra = any(notes.values())
             rows = "".join(
-                f"<tr><td>{n}</td><td>{ep + 1}</td><td>{e(', '.join(f'{k}={v:.3g}' for k, v in list(m.items())[:3]))}</td></tr>"
+                f"<tr><td>{n}</td><td>{ep + 1}</td><td>{e(', '.join(f'{k}={v:.3g}' for k, v in list(m.items())[:3]))}</td>"
+                + (f"<td>{e(notes[n])}</td>" if extra else "") + "</tr>"
                 for n, (ep, m) in sorted(running.items())[:8]
             )
-            parts.append(f"<table><tr><th>running</th><th>epoch</th><th>last report</th></tr>{rows}</table>")
+            head = "<th>predicted final</th>" if extra else ""
+            parts.append(f"<table><tr><th>running</th><th>epoch</th><th>last report</th>{head}</tr>{rows}</table>")
         spark = _sparkline([t.value if t.value is not None else float("nan") for t in trials], mode=s.mode)
         if spark:
             parts.append(spark)

@@ -7,10 +7,14 @@
 - :class:`BasePredictor`: the plug-in point (``_fit`` / ``_predict`` on feature matrices); third
   parties register under the entry-point group ``nasbook.predictors``.
 - Metrics: :func:`kendall_tau`, :func:`spearman`, :func:`top_k_overlap`, :func:`coverage`.
+- Learning curves: :class:`LastValue`, :class:`ParametricCurves`, :class:`LearnedCurves` (plug-in
+  point :class:`BaseCurvePredictor`): a running trial's final value from its first epochs.
 - :func:`evaluate`: those metrics against training-set size on a tabular task, with baselines.
 """
 
 from nasbook.predictors._base import BasePredictor
+from nasbook.predictors._curves import FAMILIES, BaseCurvePredictor, LastValue, ParametricCurves, get_curve_predictor
+from nasbook.predictors._curves_learned import LearnedCurves
 from nasbook.predictors._ensemble import Ensemble, Predictor
 from nasbook.predictors._evaluate import evaluate
 from nasbook.predictors._metrics import METRICS, all_scores, coverage, kendall_tau, nll, spearman, top_k_overlap
@@ -22,5 +26,5 @@ __all__ = [
     "ENTRY_POINT_GROUP", "METRICS", "BasePredictor", "Ensemble", "ExtraTrees", "GaussianProcess", "GradientBoosting",
     "MLPEnsemble", "Predictor", "RandomForest", "all_scores", "available_predictors", "coverage", "get_predictor",
     "kendall_tau", "nll", "predictor_class", "spearman", "top_k_overlap",
-    "evaluate",
+    "evaluate", "FAMILIES", "BaseCurvePredictor", "LastValue", "LearnedCurves", "ParametricCurves", "get_curve_predictor",
 ]

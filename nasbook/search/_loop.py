@@ -144,6 +144,7 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
     attrs: dict[str, Any] = dict(res.attrs) if res is not None else {}
     if outcome.traceback:
         attrs["traceback"] = outcome.traceback
+    attrs.update(s.strategy.trial_attrs(outcome.number))  # e.g. a stopping rule's last prediction
     value = float(res.value) if res is not None and state.has_value else None
     return Trial(
         outcome.number, proposal.arch, state, value,

@@ -228,7 +228,10 @@ def trial_view(trial: Trial) -> View:
     if isinstance(curves, Mapping) and curves:
         table = _curves_table(curves, rows_cap)
         sections.append(Section("Curves", (table,), summary=f"{max((len(v) for v in curves.values()), default=0)} epochs"))
-    attrs = mapping_rows(trial.attrs, skip=("traceback",))
+    predicted = {k: v for k, v in trial.attrs.items() if k.startswith("predicted_") or k == "stopped_by_prediction"}
+    if predicted:  # a stopping rule's last prediction while the trial ran (CurveStopping)
+        sections.append(Section("Curve prediction", (fields(mapping_rows(predicted), rows_cap, "prediction"),)))
+    attrs = mapping_rows(trial.attrs, skip=("traceback", *predicted))
     if attrs:
         sections.append(Section("Held-out attrs", (fields(attrs, rows_cap, "attrs"),)))
     return View("Trial", name=str(trial.number), badge=fmt_state(trial.state), sections=tuple(sections), kind="trial")

@@ -150,6 +150,11 @@ class BaseStrategy(Params, abc.ABC):
         """
         return Decision.CONTINUE
 
+    def trial_attrs(self, number: int) -> dict[str, Any]:
+        """Attributes the strategy records on trial ``number`` (running, or finishing now): stored
+        with the trial when it is committed and shown by the live monitor. Default: none."""
+        return {}
+
     def _setup(self) -> None:
         """Hook: reset subclass state after ``setup``."""
 
@@ -227,6 +232,10 @@ class WrapsBase(BaseStrategy):
         base = self.base
         cfg["params"]["base"] = base.to_config() if isinstance(base, BaseStrategy) else base
         return cfg
+
+    def trial_attrs(self, number: int) -> dict[str, Any]:
+        base = getattr(self, "base_", None)
+        return base.trial_attrs(number) if isinstance(base, BaseStrategy) else {}
 
     def _setup_base(self) -> BaseStrategy:
         """A fresh ``base``, set up on this space with a seed drawn from this strategy's generator."""

@@ -8,6 +8,7 @@ from typing import Any
 from nasbook._errors import InvalidParameterTypeError, unknown_choice
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo import BO
+from nasbook.strategies._curve_stopping import CurveStopping
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
@@ -23,6 +24,7 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "sh": SuccessiveHalving,
     "hyperband": Hyperband,
     "median-stopping": MedianStopping,
+    "curve-stopping": CurveStopping,
     "optuna": OptunaSampler,
     "bo": BO,
 }

@@ -1,0 +1,236 @@
+"""Learning-curve prediction and curve-based early stopping on curve tables (Digits, MNIST-1D).
+
+**Part 1, prediction.** Every (architecture, training seed) run of a table is one curve of
+``val_accuracy``. For each seed of the benchmark the architectures are split in halves: the
+learned predictor is trained on the full curves of one half (with ``val_loss`` and
+``train_loss`` as covariates; ``learned-objective`` without them), and every predictor predicts
+the last epoch's value of the other half's runs from their first L epochs, L in {1, 2, 3,
+12.5%, 25%, 50% of the epochs}. Score: Kendall tau between predicted and true final values (per
+run), mean ± std over seeds, next to the last value and the pow3 fit in the same run; ms per
+curve (the learned predictor's includes fitting its model for that prefix length).
+
+**Part 2, early stopping.** ``nasbook.Search`` on the table (``seed="mean"`` curves), random
+proposals, equal ``Budget(epochs=--budget)`` for: full training, ``ASHA`` (min 1 epoch, eta 3),
+``MedianStopping`` (min_trials 3) and ``CurveStopping`` with each predictor. Incumbent: the best
+trial at the highest epoch count reached (pruned trials never are); its regret is the table's
+best final value minus its architecture's final value, in percentage points. "Epochs to the full
+run's best": epochs spent until the incumbent's final value is within 0.2 pp of what full
+training had found at the end of the same seed's budget.
+
+Usage::
+
+    python benchmarks/curves.py --json bench-results/curves.json --table digits mnist1d --seeds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+from _common import describe_machine, describe_package, format_table, mean_std, metadata, pm, write_json
+
+import nasbook
+from nasbook.predictors import LastValue, LearnedCurves, ParametricCurves, kendall_tau
+from nasbook.search import Budget, TrialState
+from nasbook.strategies import ASHA, CurveStopping, MedianStopping, RandomSearch
+
+PREDICTORS = ("last-value", "pow3", "parametric", "learned-objective", "learned")
+COVARIATES = ("val_loss", "train_loss")
+STOP_METHODS = ("full", "asha", "median", "curve-learned", "curve-parametric", "curve-last-value")
+WITHIN_PP = 0.2
+
+
+def load_table(name: str) -> Any:
+    """The table's task (``seed="mean"``), or None with a message when it is not importable yet."""
+    import nasbook.tasks as tasks
+
+    cls = {"digits": "DigitsTable", "mnist1d": "MNIST1DTable"}[name]
+    task_cls = getattr(tasks, cls, None)
+    if task_cls is None:
+        print(f"## {name}: skipped: nasbook.tasks.{cls} is not importable in this checkout (not merged yet)\n")
+        return None
+    return task_cls(seed="mean")
+
+
+def prefixes(n_epochs: int) -> dict[str, int]:
+    out = {"1 ep": 1, "2 ep": 2, "3 ep": 3}
+    for frac in (0.125, 0.25, 0.5):
+        out[f"{frac * 100:g}%"] = max(1, int(round(frac * n_epochs)))
+    return {k: v for k, v in out.items() if v < n_epochs}
+
+
+def make_predictor(name: str) -> Any:
+    return {"last-value": LastValue(), "pow3": ParametricCurves(families=("pow3",), bounds=(0.0, 1.0)),
+            "parametric": ParametricCurves(bounds=(0.0, 1.0)), "learned": LearnedCurves(),
+            "learned-objective": LearnedCurves()}[name]
+
+
+def prediction_part(task: Any, n_seeds: int) -> dict[str, Any]:
+    table = task.table
+    n, s, e = table.curves["val_accuracy"].shape
+    acc = table.curves["val_accuracy"].astype(np.float64)
+    covs = {c: table.curves[c].astype(np.float64) for c in COVARIATES}
+    pre = prefixes(e)
+    taus: dict[str, dict[str, list[float]]] = {p: {k: [] for k in pre} for p in PREDICTORS}
+    ms: dict[str, dict[str, list[float]]] = {p: {k: [] for k in pre} for p in PREDICTORS}
+    for seed in range(n_seeds):
+        perm = np.random.default_rng(seed).permutation(n)
+        train, test = perm[: n // 2], perm[n // 2:]
+        Ytr, Yte = acc[train].reshape(-1, e), acc[test].reshape(-1, e)
+        Ctr = {c: v[train].reshape(-1, e) for c, v in covs.items()}
+        Cte = {c: v[test].reshape(-1, e) for c, v in covs.items()}
+        truth = Yte[:, -1]
+        for p in PREDICTORS:
+            model = make_predictor(p)
+            if p == "learned":
+                model.fit(Ytr, Ctr)
+            elif p == "learned-objective":
+                model.fit(Ytr)
+            for label, L in pre.items():
+                if L < model.min_length:
+                    taus[p][label].append(math.nan)
+                    ms[p][label].append(math.nan)
+                    continue
+                cov = {c: v[:, :L] for c, v in Cte.items()} if p == "learned" else None
+                t0 = time.perf_counter()
+                mean, _ = model.predict_arrays(Yte[:, :L], e, cov)
+                ms[p][label].append(1000 * (time.perf_counter() - t0) / len(Yte))
+                taus[p][label].append(kendall_tau(truth, mean))
+    summary = {p: {k: {"tau": mean_std(taus[p][k]) if not math.isnan(taus[p][k][0]) else (math.nan, math.nan),
+                       "ms_per_curve": mean_std(ms[p][k]) if not math.isnan(ms[p][k][0]) else (math.nan, math.nan)}
+                   for k in pre} for p in PREDICTORS}
+    return {"prefixes": pre, "summary": summary, "raw_tau": taus}
+
+
+K, CONFIDENCE = 3, 0.95
+
+
+def make_strategy(method: str, max_epochs: int) -> Any:
+    if method == "full":
+        return RandomSearch()
+    if method == "asha":
+        return ASHA(base="random", min_epochs=1, max_epochs=max_epochs, eta=3)
+    if method == "median":
+        return MedianStopping(base="random", min_epochs=1, min_trials=3)
+    pred = method.removeprefix("curve-")
+    predictor = {"learned": LearnedCurves(min_curves=10), "parametric": ParametricCurves(bounds=(0.0, 1.0)),
+                 "last-value": LastValue()}[pred]
+    return CurveStopping(base="random", predictor=predictor, k=K, confidence=CONFIDENCE, max_epochs=max_epochs)
+
+
+def run_search(task: Any, method: str, seed: int, budget: int, final: np.ndarray, vmax: float) -> dict[str, Any]:
+    space = task.space
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = nasbook.Search(task, strategy=make_strategy(method, task.max_epochs), budget=Budget(epochs=budget),
+                                seed=seed, storage=":memory:").run(progress="none")
+    wall = time.perf_counter() - t0
+    spent, inc_e, inc_v, inc_row = 0, -1, -math.inf, -1
+    curve: list[tuple[int, float]] = []  # (cumulative epochs, incumbent's true final value)
+    for t in search.trials:
+        spent += int(t.attrs.get("epochs_run", t.epochs or 0))
+        if t.state is not TrialState.COMPLETE or t.value is None:
+            continue
+        e = int(t.epochs or 0)
+        if e > inc_e or (e == inc_e and t.value > inc_v):
+            inc_e, inc_v, inc_row = e, float(t.value), space.index(t.arch)
+        curve.append((spent, float(final[inc_row])))
+    return {"method": method, "seed": seed, "epochs_spent": spent, "n_trials": len(search.trials),
+            "n_pruned": sum(t.state is TrialState.PRUNED for t in search.trials),
+            "final_regret_pp": 100 * (vmax - curve[-1][1]) if curve else math.nan, "curve": curve, "wall_s": wall,
+            "ms_per_trial": 1000 * wall / max(1, len(search.trials))}
+
+
+def epochs_to(curve: list[tuple[int, float]], target: float) -> float:
+    for spent, v in curve:
+        if v >= target - 1e-12:
+            return float(spent)
+    return math.nan
+
+
+def stopping_part(task: Any, n_seeds: int, budget: int, methods: list[str]) -> dict[str, Any]:
+    final = task.values()
+    vmax = float(final.max())
+    runs = [run_search(task, m, seed, budget, final, vmax) for seed in range(n_seeds) for m in methods]
+    full_best = {r["seed"]: r["curve"][-1][1] for r in runs if r["method"] == "full"}
+    summary: dict[str, Any] = {}
+    for m in methods:
+        rs = [r for r in runs if r["method"] == m]
+        to = [epochs_to(r["curve"], full_best[r["seed"]] - WITHIN_PP / 100) for r in rs]
+        reached = [x for x in to if not math.isnan(x)]
+        summary[m] = {"final_regret_pp": mean_std([r["final_regret_pp"] for r in rs]),
+                      "epochs_to_full_best": mean_std(reached), "n_reached": len(reached),
+                      "median_epochs_to_full_best": float(np.median([x if not math.isnan(x) else math.inf for x in to])),
+                      "n_trials": mean_std([r["n_trials"] for r in rs]), "n_pruned": mean_std([r["n_pruned"] for r in rs]),
+                      "ms_per_trial": mean_std([r["ms_per_trial"] for r in rs])}
+    return {"summary": summary, "runs": runs, "best_final": vmax}
+
+
+def main(argv: list[str] | None = None) -> None:
+    global K, CONFIDENCE  # noqa: PLW0603 - one run, one setting
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--table", nargs="+", default=["digits"], choices=["digits", "mnist1d"])
+    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--budget-factor", type=int, default=30, help="epoch budget of each search = factor x the table's epochs")
+    p.add_argument("--methods", default=",".join(STOP_METHODS))
+    p.add_argument("--k", type=int, default=3, help="CurveStopping(k=...)")
+    p.add_argument("--confidence", type=float, default=0.95, help="CurveStopping(confidence=...)")
+    p.add_argument("--skip-prediction", action="store_true", help="only the early-stopping part")
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+    K, CONFIDENCE = args.k, args.confidence
+    meta = metadata(sys.argv if argv is None else ["benchmarks/curves.py", *argv])
+    methods = [m for m in args.methods.split(",") if m]
+    unknown = sorted(set(methods) - set(STOP_METHODS))
+    if unknown or "full" not in methods:
+        raise SystemExit(f"--methods must include 'full' and come from {list(STOP_METHODS)}; got {methods}")
+    print(f"{describe_machine(meta)}\n{describe_package(meta)}\n")
+    out: dict[str, Any] = {"meta": meta, "config": {"seeds": args.seeds, "budget_factor": args.budget_factor,
+                                                    "methods": methods, "within_pp": WITHIN_PP,
+                                                    "curve_stopping": {"k": K, "confidence": CONFIDENCE}}, "tables": {}}
+    for name in args.table:
+        task = load_table(name)
+        if task is None:
+            out["tables"][name] = {"skipped": "not importable"}
+            continue
+        t0 = time.perf_counter()
+        n, s, e = task.table.curves["val_accuracy"].shape
+        budget = args.budget_factor * e
+        print(f"## {name}: {n} architectures x {s} seeds x {e} epochs; epoch budget {budget}")
+        import sklearn.linear_model  # noqa: F401 - imported before anything is timed
+
+        pred = prediction_part(task, 1 if args.skip_prediction else args.seeds)
+        labels = list(pred["prefixes"])
+        print(f"Kendall tau of predicted vs true final val_accuracy (per run, unseen half of the architectures), "
+              f"mean ± std over {args.seeds} splits; prefix lengths {pred['prefixes']}")
+        cell = lambda ms: "n/a" if math.isnan(ms[0]) else pm(*ms, 3)  # noqa: E731
+        print(format_table(["predictor", *labels], [[pname, *[cell(pred["summary"][pname][k]["tau"]) for k in labels]]
+                                                    for pname in PREDICTORS]))
+        print("ms per curve: " + ", ".join(
+            f"{pname} {np.nanmax([pred['summary'][pname][k]['ms_per_curve'][0] for k in labels]):.3f}" for pname in PREDICTORS))
+        stop = stopping_part(task, args.seeds, budget, methods)
+        print(f"\nEarly stopping at an equal budget of {budget} epochs, random proposals, {args.seeds} seeds "
+              f"(best final in the table {100 * stop['best_final']:.2f}%)")
+        full_e = stop["summary"]["full"]["epochs_to_full_best"][0]
+        print(format_table(
+            ["method", "final regret pp", f"epochs to full's best -{WITHIN_PP} pp (reached)", "x fewer than full",
+             "trials", "pruned", "ms/trial"],
+            [[m, pm(*v["final_regret_pp"]), f"{pm(*v['epochs_to_full_best'], 0)} ({v['n_reached']}/{args.seeds})",
+              f"{full_e / v['epochs_to_full_best'][0]:.2f}" if v["n_reached"] else "n/a",
+              pm(*v["n_trials"], 1), pm(*v["n_pruned"], 1), f"{v['ms_per_trial'][0]:.1f}"]
+             for m, v in stop["summary"].items()]))
+        print(f"({name}: {time.perf_counter() - t0:.0f} s)\n")
+        out["tables"][name] = {"shape": [n, s, e], "budget_epochs": budget, "prediction": pred, "stopping": stop}
+    if args.json:
+        write_json(args.json, out)
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
