@@ -4,7 +4,7 @@ Names resolve as strings too: ``"random"``, ``"evolution"``, ``"local"``, and th
 multi-fidelity schedulers ``"asha"``, ``"sh"``, ``"hyperband"`` and the early-stopping rule
 ``"median-stopping"`` (which wrap a proposing strategy), and ``"optuna"``: any Optuna sampler
 (:class:`OptunaSampler`, needs the optional ``optuna`` extra), and ``"bo"``: predictor-guided
-search (:class:`BO`).
+search (:class:`BO`), and ``"portfolio"``: a bandit over strategies (:class:`Portfolio`).
 """
 
 from nasbook.strategies._base import WAIT, BaseStrategy, Proposal, clone
@@ -13,11 +13,12 @@ from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving, rung_epochs
 from nasbook.strategies._optuna import OptunaSampler
+from nasbook.strategies._portfolio import Portfolio, portfolio_prior
 from nasbook.strategies._pruning import MedianStopping
 from nasbook.strategies._random import RandomSearch
 from nasbook.strategies._registry import ENTRY_POINT_GROUP, available_strategies, get_strategy, strategy_class
 
 __all__ = [
-    "WAIT", "ASHA", "BO", "ENTRY_POINT_GROUP", "Hyperband", "MedianStopping", "OptunaSampler", "SuccessiveHalving", "rung_epochs", "BaseStrategy", "Proposal", "LocalSearch", "RandomSearch", "RegularizedEvolution",
-    "available_strategies", "clone", "get_strategy", "strategy_class",
+    "WAIT", "ASHA", "BO", "ENTRY_POINT_GROUP", "Hyperband", "MedianStopping", "OptunaSampler", "Portfolio", "SuccessiveHalving", "rung_epochs", "BaseStrategy", "Proposal", "LocalSearch", "RandomSearch", "RegularizedEvolution",
+    "available_strategies", "clone", "get_strategy", "portfolio_prior", "strategy_class",
 ]

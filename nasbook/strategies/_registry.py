@@ -12,6 +12,7 @@ from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
 from nasbook.strategies._optuna import OptunaSampler
+from nasbook.strategies._portfolio import Portfolio
 from nasbook.strategies._pruning import MedianStopping
 from nasbook.strategies._random import RandomSearch
 
@@ -25,6 +26,7 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "median-stopping": MedianStopping,
     "optuna": OptunaSampler,
     "bo": BO,
+    "portfolio": Portfolio,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
 
