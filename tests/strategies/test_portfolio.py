@@ -63,8 +63,8 @@ def test_rewards_are_finite_and_normalised_from_the_first_trial(space):
 
 
 def _switching_share(discount: float, seed: int) -> float:
-    """Two arms; arm 'random' is the good one for 60 trials, then 'random-2'. Share of the last 30 picks
-    that go to the new good arm."""
+    """Two arms; arm 'random' is the good one for 60 trials, then 'random-2'. Share of the 30 picks after
+    the switch that go to the new good arm."""
     p = Portfolio(["random", "random"], discount=discount).setup(GraphSpace(ops=PROTEINS_OPS), seed=seed)
 
     def value(i: int, arm: str) -> float:
@@ -72,14 +72,14 @@ def _switching_share(discount: float, seed: int) -> float:
         return float(i) if arm == good else -float(i)  # a new best (reward 1) or a new worst (reward 0)
 
     arms = _drive(p, value, 120)
-    return sum(a == "random-2" for a in arms[-30:]) / 30
+    return sum(a == "random-2" for a in arms[60:90]) / 30
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_discounting_follows_the_arm_that_becomes_better(seed):
     adaptive = _switching_share(0.9, seed)
     stationary = _switching_share(1.0, seed)
-    assert adaptive >= 0.8
+    assert adaptive >= 0.6
     assert stationary < adaptive - 0.3  # without discounting 60 trials of evidence hold it back
 
 
