@@ -4,12 +4,14 @@ Names resolve as strings too: ``"random"``, ``"evolution"``, ``"local"``, and th
 multi-fidelity schedulers ``"asha"``, ``"sh"``, ``"hyperband"`` and the early-stopping rule
 ``"median-stopping"`` (which wrap a proposing strategy), and ``"optuna"``: any Optuna sampler
 (:class:`OptunaSampler`, needs the optional ``optuna`` extra), and ``"bo"``: predictor-guided
-search (:class:`BO`), and ``"portfolio"``: a bandit over strategies (:class:`Portfolio`).
+search (:class:`BO`), and ``"portfolio"``: a bandit over strategies (:class:`Portfolio`); ``"fingerprint-stopping"`` stops trials whose early
+fingerprint resembles past diverged runs (:class:`FingerprintStopping`).
 """
 
 from nasbook.strategies._base import WAIT, BaseStrategy, Proposal, clone
 from nasbook.strategies._bo import BO
 from nasbook.strategies._evolution import RegularizedEvolution
+from nasbook.strategies._fingerprint import FingerprintStopping, divergence_risk, fingerprint_frame, flag_divergence
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving, rung_epochs
 from nasbook.strategies._optuna import OptunaSampler
@@ -19,6 +21,6 @@ from nasbook.strategies._random import RandomSearch
 from nasbook.strategies._registry import ENTRY_POINT_GROUP, available_strategies, get_strategy, strategy_class
 
 __all__ = [
-    "WAIT", "ASHA", "BO", "ENTRY_POINT_GROUP", "Hyperband", "MedianStopping", "OptunaSampler", "Portfolio", "SuccessiveHalving", "rung_epochs", "BaseStrategy", "Proposal", "LocalSearch", "RandomSearch", "RegularizedEvolution",
-    "available_strategies", "clone", "get_strategy", "portfolio_prior", "strategy_class",
+    "WAIT", "ASHA", "BO", "ENTRY_POINT_GROUP", "FingerprintStopping", "Hyperband", "MedianStopping", "OptunaSampler", "Portfolio", "SuccessiveHalving", "rung_epochs", "BaseStrategy", "Proposal", "LocalSearch", "RandomSearch", "RegularizedEvolution",
+    "available_strategies", "clone", "divergence_risk", "fingerprint_frame", "flag_divergence", "get_strategy", "portfolio_prior", "strategy_class",
 ]

@@ -9,6 +9,7 @@ from nasbook._errors import InvalidParameterTypeError, unknown_choice
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo import BO
 from nasbook.strategies._evolution import RegularizedEvolution
+from nasbook.strategies._fingerprint import FingerprintStopping
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
 from nasbook.strategies._optuna import OptunaSampler
@@ -27,6 +28,7 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "optuna": OptunaSampler,
     "bo": BO,
     "portfolio": Portfolio,
+    "fingerprint-stopping": FingerprintStopping,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
 
