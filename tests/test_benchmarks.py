@@ -64,3 +64,15 @@ def test_bo_cost_benchmark_smoke(tmp_path):
     assert "bo fit+acq ms" in res.stdout and "tpe ms/trial" in res.stdout
     data = json.loads(out.read_text())
     assert len(data["results"]["40"]["bo"]["fit_ms"]) == 2
+
+
+def test_portfolio_benchmark_smoke(tmp_path):
+    out = tmp_path / "p.json"
+    res = _run("portfolio_nbg.py", "--datasets", "proteins", "--seeds", "2", "--budget", "12", "--arms", "random,local",
+               "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "<= worst arm?" in res.stdout and "% local" in res.stdout  # the goal column and the arm shares
+    data = json.loads(out.read_text())
+    assert data["partial"] is False and set(data["summary"]["proteins"]) == {"portfolio", "random", "local"}
+    again = _run("portfolio_nbg.py", "--report", str(out))
+    assert again.returncode == 0 and "% random" in again.stdout
