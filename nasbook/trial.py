@@ -104,12 +104,16 @@ class Proposal:
         Numbers of the trials this architecture was derived from (an evolution child's parent),
         recorded with the trial. Independent of ``parent``: a mutated child has a lineage but
         trains from scratch.
+    attrs : dict
+        Recorded with the finished trial's ``attrs`` (e.g. ``portfolio_arm``: which arm of a
+        :class:`~nasbook.strategies.Portfolio` proposed it); the task's own attrs win a clash.
     """
 
     arch: Architecture
     epochs: int | None = None
     parent: int | None = None
     lineage: tuple[int, ...] = ()
+    attrs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

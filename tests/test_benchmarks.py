@@ -77,3 +77,15 @@ def test_curves_benchmark_smoke(tmp_path):
     assert set(digits["prediction"]["summary"]) >= {"last-value", "pow3", "parametric", "learned"}
     assert set(digits["stopping"]["summary"]) == {"full", "asha", "median", "curve-last-value"}
     assert "mnist1d" in data["tables"]  # run, or skipped with a message while the table is not merged
+
+
+def test_portfolio_benchmark_smoke(tmp_path):
+    out = tmp_path / "p.json"
+    res = _run("portfolio_nbg.py", "--datasets", "proteins", "--seeds", "2", "--budget", "12", "--arms", "random,local",
+               "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "<= worst arm?" in res.stdout and "% local" in res.stdout  # the goal column and the arm shares
+    data = json.loads(out.read_text())
+    assert data["partial"] is False and set(data["summary"]["proteins"]) == {"portfolio", "random", "local"}
+    again = _run("portfolio_nbg.py", "--report", str(out))
+    assert again.returncode == 0 and "% random" in again.stdout

@@ -112,10 +112,12 @@ def _partial_result(exc: TrialDiverged) -> Result | None:
     """The epochs and curves a diverged training reached (``nasbook.training.train`` attaches them)."""
     curves = getattr(exc, "curves", None) or {}
     epochs = getattr(exc, "epochs", None)
-    if not curves and not epochs:
+    extra = getattr(exc, "metrics", None) or {}  # the run's fingerprint
+    if not curves and not epochs and not extra:
         return None
     curves = {str(k): [float(x) for x in v] for k, v in curves.items()}
     last = {k: v[-1] for k, v in curves.items() if v}
+    last.update({str(k): float(v) for k, v in extra.items()})
     return Result(float("nan"), last, {}, int(epochs) if epochs else None, curves)
 
 

@@ -141,7 +141,7 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
     if proposal.parent is not None:  # continued: the child's checkpoint supersedes the parent's
         s._checkpoints.pop(proposal.parent, None)
     state = outcome.state
-    attrs: dict[str, Any] = dict(res.attrs) if res is not None else {}
+    attrs: dict[str, Any] = {**proposal.attrs, **(res.attrs if res is not None else {})}
     if outcome.traceback:
         attrs["traceback"] = outcome.traceback
     attrs.update(s.strategy.trial_attrs(outcome.number))  # e.g. a stopping rule's last prediction

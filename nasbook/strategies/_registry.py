@@ -10,9 +10,11 @@ from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo import BO
 from nasbook.strategies._curve_stopping import CurveStopping
 from nasbook.strategies._evolution import RegularizedEvolution
+from nasbook.strategies._fingerprint import FingerprintStopping
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
 from nasbook.strategies._optuna import OptunaSampler
+from nasbook.strategies._portfolio import Portfolio
 from nasbook.strategies._pruning import MedianStopping
 from nasbook.strategies._random import RandomSearch
 
@@ -27,6 +29,8 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "curve-stopping": CurveStopping,
     "optuna": OptunaSampler,
     "bo": BO,
+    "portfolio": Portfolio,
+    "fingerprint-stopping": FingerprintStopping,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
 

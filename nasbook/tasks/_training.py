@@ -386,6 +386,7 @@ class TrainingTask(Task):
             )
         curves: dict[str, list[float]] = out["curves"]
         last = {k: v[-1] for k, v in curves.items() if v}
+        last.update(out.get("fingerprint", {}))  # the run's early fingerprint (fp_*), for strategies to compare
         attrs: dict[str, Any] = dict(out["test"])
         attrs.update(
             n_params=prof["n_params"],

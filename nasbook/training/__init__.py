@@ -7,6 +7,8 @@ architecture. Executors can import it once per worker to pay that cost before th
 - :class:`ArchModule`: LightningModule around any classifier network (cross-entropy; logs
   ``train_loss``, ``val_loss``, ``val_accuracy``, ``test_loss``, ``test_accuracy``).
 - :class:`NasbookCallback`: records per-epoch curves and reports to the search loop.
+- :class:`RunFingerprint`: a compact fingerprint of the first steps (loss-curve shape, gradient
+  norms, non-finite flags), reported and stored with the trial's metrics (``fp_*``).
 - :class:`HealthCheck`: NaN loss, divergence, exploding/vanishing gradients, collapse to one
   class -> :class:`~nasbook._errors.TrialDiverged`.
 - :func:`make_trainer`, :func:`train`, :func:`seeded`, :func:`profile`,
@@ -24,6 +26,7 @@ from nasbook.training._data import (
     split_loader,
     split_size,
 )
+from nasbook.training._fingerprint import FINGERPRINT_KEYS, RunFingerprint, fingerprint
 from nasbook.training._module import OPTIMIZERS, ArchModule
 from nasbook.training._train import (
     ACCELERATORS,
@@ -45,8 +48,11 @@ __all__ = [
     "ArrayDataModule",
     "BreastCancerDataModule",
     "DigitsDataModule",
+    "FINGERPRINT_KEYS",
     "HealthCheck",
     "NasbookCallback",
+    "RunFingerprint",
+    "fingerprint",
     "first_batch",
     "load_checkpoint",
     "make_trainer",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import lightning.pytorch as pl
@@ -46,6 +46,9 @@ class NasbookCallback(pl.Callback):
         ``epoch_offset + trainer.current_epoch``, counted from 0.
     curves : mapping of str to list of float, optional
         Earlier epochs' curves (from a checkpoint), continued by this fit.
+    extra : callable, optional
+        ``extra() -> {name: float}``: more numbers to report with each epoch's metrics but not
+        recorded as curves (the run's fingerprint so far, :class:`RunFingerprint`).
     """
 
     def __init__(
@@ -55,8 +58,10 @@ class NasbookCallback(pl.Callback):
         *,
         epoch_offset: int = 0,
         curves: Mapping[str, Sequence[float]] | None = None,
+        extra: Callable[[], Mapping[str, float]] | None = None,
     ):
         self.report = report
+        self.extra = extra
         self.monitor = monitor
         self.epoch_offset = int(epoch_offset)
         self.curves: dict[str, list[float]] = {k: [float(x) for x in v] for k, v in (curves or {}).items()}
@@ -82,7 +87,8 @@ class NasbookCallback(pl.Callback):
             curve = self.curves.setdefault(k, [math.nan] * n_before)
             curve.append(metrics.get(k, math.nan))
         self.epochs_run += 1
-        if self.report is not None and self.report(epoch, **metrics) == Decision.STOP:
+        extra = dict(self.extra()) if self.extra is not None else {}
+        if self.report is not None and self.report(epoch, **{**extra, **metrics}) == Decision.STOP:
             trainer.should_stop = True
             self.stopped = True
 

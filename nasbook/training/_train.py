@@ -20,6 +20,7 @@ from torch import nn
 
 from nasbook._errors import InvalidParameterError, TrialDiverged, check_int
 from nasbook.training._callbacks import HealthCheck, NasbookCallback
+from nasbook.training._fingerprint import RunFingerprint
 from nasbook.training._module import ArchModule
 from nasbook.trial import Reporter
 
@@ -192,6 +193,7 @@ def train(
     health: HealthCheck | Mapping[str, Any] | bool = True,
     test: bool = True,
     extra: Mapping[str, Any] | None = None,
+    fingerprint: bool = True,
 ) -> dict[str, Any]:
     """Train ``net`` on ``datamodule`` until ``max_epochs`` epochs in all; return what happened.
 
@@ -229,6 +231,9 @@ def train(
         Evaluate the final network on the test split when the datamodule has one.
     extra : dict, optional
         Plain data stored in the checkpoint under ``"extra"`` (e.g. the architecture id).
+    fingerprint : bool, default True
+        Fingerprint the first steps (:class:`RunFingerprint`): reported with every epoch's metrics
+        and returned (also when the run diverges, as the exception's ``metrics``).
 
     Returns
     -------
@@ -237,13 +242,13 @@ def train(
         ``steps_run`` (by this call), ``steps`` (optimizer steps in all), ``stopped`` (True when
         ``report`` said STOP), ``test`` (``test_loss``, ``test_accuracy``, or empty),
         ``train_time_s`` (this call's fit), ``train_time_total_s`` (all fits),
-        ``checkpoint`` (bytes).
+        ``fingerprint`` (``fp_*`` numbers, empty with ``fingerprint=False``), ``checkpoint`` (bytes).
 
     Raises
     ------
     TrialDiverged
-        From :class:`HealthCheck`, with attributes ``epochs`` (completed before the failure) and
-        ``curves`` (their metrics).
+        From :class:`HealthCheck`, with attributes ``epochs`` (completed before the failure),
+        ``curves`` (their metrics) and ``metrics`` (the fingerprint).
     InvalidParameterError
         For a bad setting, an unreadable checkpoint or a ``monitor`` that is never logged.
     """
@@ -279,7 +284,9 @@ def train(
         net, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
         optimizer_state=state["optimizer"] if state else None,
     )
-    recorder = NasbookCallback(report, monitor, epoch_offset=done, curves=curves)
+    printer = RunFingerprint(state=(state or {}).get("fingerprint")) if fingerprint else None
+    recorder = NasbookCallback(report, monitor, epoch_offset=done, curves=curves,
+                               extra=printer.features if printer is not None else None)
     callbacks: list[pl.Callback] = [recorder]
     steps_before = int(state.get("steps", 0)) if state else 0
     if health is not False:
@@ -292,6 +299,8 @@ def train(
         if checker.reference_loss is None and first and math.isfinite(first[0]):
             checker.reference_loss = float(first[0])
         callbacks.insert(0, checker)
+    if printer is not None:
+        callbacks.insert(0, printer)  # before the health check: it records the step that fails
     trainer = make_trainer(max_epochs - done, callbacks=callbacks, accelerator=accelerator)
     with seeded(seed if state is None else None, num_threads), warnings.catch_warnings():
         for pattern in _QUIET:
@@ -304,7 +313,8 @@ def train(
                 _interruptible(trainer.fit, module, datamodule=datamodule)
             except TrialDiverged as exc:
                 # what was reached before the failure, for the record (plain data: it pickles)
-                vars(exc).update(epochs=recorder.epochs, curves={k: list(v) for k, v in recorder.curves.items()})
+                vars(exc).update(epochs=recorder.epochs, curves={k: list(v) for k, v in recorder.curves.items()},
+                                 metrics=printer.features() if printer is not None else {})
                 raise
         fit_s = time.perf_counter() - t0
         rng = torch.get_rng_state()
@@ -327,6 +337,7 @@ def train(
         "rng": rng,
         "train_time_total_s": total_s,
         "extra": dict(extra or {}),
+        "fingerprint": printer.state if printer is not None else {},
     }
     return {
         "curves": recorder.curves,
@@ -338,6 +349,7 @@ def train(
         "test": tested,
         "train_time_s": fit_s,
         "train_time_total_s": total_s,
+        "fingerprint": printer.features() if printer is not None else {},
         "checkpoint": save_checkpoint(new_state),
     }
 

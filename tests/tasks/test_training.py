@@ -55,7 +55,8 @@ def test_digits_cell_network_learns_in_two_epochs(digits_run):
     assert res.value == res.curves["val_accuracy"][-1]  # the objective is the last epoch's
     assert set(res.curves) == {"train_loss", "val_loss", "val_accuracy"}
     assert all(len(curve) == 2 for curve in res.curves.values())
-    assert res.metrics == {k: v[-1] for k, v in res.curves.items()}
+    assert {k: v for k, v in res.metrics.items() if not k.startswith("fp_")} == {k: v[-1] for k, v in res.curves.items()}
+    assert res.metrics["fp_steps"] == 2 * _steps_per_epoch(task) and res.metrics["fp_nonfinite"] == 0.0  # run fingerprint
     attrs = res.attrs
     assert 0.3 < attrs["test_accuracy"] <= 1.0 and attrs["test_loss"] > 0
     assert attrs["n_params"] > 1000 and attrs["flops"] > attrs["n_params"]
@@ -92,7 +93,8 @@ def test_report_every_epoch_and_stop(cancer_task):
     assert res.epochs == 2 and all(len(c) == 2 for c in res.curves.values())
     assert res.attrs["epochs_run"] == 2
     for epoch, metrics in calls:  # the reported numbers are the curves' (this epoch's train loss too)
-        assert metrics == {k: v[epoch] for k, v in res.curves.items()}
+        assert {k: v for k, v in metrics.items() if not k.startswith("fp_")} == {k: v[epoch] for k, v in res.curves.items()}
+        assert "fp_loss_peak" in metrics  # the run's fingerprint so far, reported but not a curve
 
     seen = []
     BreastCancer(max_epochs=3).evaluate(RELU64, space=MLP, report=lambda epoch, **m: seen.append(epoch))

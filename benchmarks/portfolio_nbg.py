@@ -1,0 +1,200 @@
+"""Portfolio on NAS-Bench-Graph: ``strategies.Portfolio`` against each of its arms alone.
+
+One run evaluates, on the same tables and with the same seeds, ``Portfolio(arms)`` and every arm
+alone (default arms: random, evolution, local, bo; each with its defaults), through
+``nasbook.Search`` (in-memory storage), budget = distinct architectures queried. Per dataset: the
+mean valid regret (pp) at 25/50/100 queries and the test score of the returned architecture, and the
+Portfolio's share of picks per arm.
+
+Goals (issue 11): the Portfolio is never worse than its worst arm on any dataset, and its mean valid
+regret over the nine datasets is within 0.05 pp of its best single arm's, or better.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/portfolio_nbg.py --seeds 10 --json FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+import numpy as np
+from _common import describe_machine, describe_package, format_table, mean_std, metadata, write_json
+
+import nasbook
+from nasbook.strategies import Portfolio
+from nasbook.tasks import NasBenchGraph
+from nasbook.tasks._nbg import NBG_DATASETS
+
+ARMS = ("random", "evolution", "local", "bo")
+CHECKPOINTS = (10, 25, 50, 100)
+#: the issue's margin: mean regret within this of the best single arm
+MARGIN_PP = 0.05
+
+
+def run_one(dataset: str, strategy: Any, seed: int, budget: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    task = NasBenchGraph(dataset)
+    _, vmax = task.optimum()
+    search = nasbook.Search(task, strategy=strategy, budget=budget, seed=seed, storage=":memory:").run(progress="none")
+    best = search.best
+    assert best is not None and best.value is not None
+    values = np.asarray([t.value if t.value is not None else -np.inf for t in search.trials], dtype=float)
+    best_so_far = np.maximum.accumulate(values)
+    out: dict[str, Any] = {
+        "valid_regret_pp": 100.0 * (vmax - float(best.value)),
+        "test_pct": 100.0 * float(best.attrs[task.test_metric]),
+        "regret_at": {str(c): 100.0 * (vmax - float(best_so_far[c - 1])) for c in CHECKPOINTS if c <= len(values)},
+        "n_trials": len(values),
+        "wall_s": time.perf_counter() - t0,
+    }
+    if isinstance(search.strategy, Portfolio):
+        out["shares"] = search.strategy.shares_
+        out["history"] = list(search.strategy.history_)
+        arms = [t.attrs.get("portfolio_arm") for t in search.trials]
+        assert arms == out["history"], "trial attrs portfolio_arm disagree with the choice history"
+    return out
+
+
+def _summarise(rows: dict[str, list[dict[str, Any]]], methods: list[str], budget: int) -> dict[str, Any]:
+    sd: dict[str, Any] = {}
+    for m in methods:
+        rs = rows[m]
+        sd[m] = {"valid_regret_pp_mean": mean_std([r["valid_regret_pp"] for r in rs])[0],
+                 "test_pct_mean": mean_std([r["test_pct"] for r in rs])[0],
+                 "regret_at": {str(c): float(np.mean([r["regret_at"][str(c)] for r in rs])) for c in CHECKPOINTS if c <= budget},
+                 "wall_s_mean": float(np.mean([r["wall_s"] for r in rs])), "n_seeds": len(rs)}
+    sd["portfolio"]["shares"] = {a: float(np.mean([r["shares"][a] for r in rows["portfolio"]]))
+                                 for a in rows["portfolio"][0]["shares"]}
+    return sd
+
+
+def _report(summary: dict[str, Any], datasets: list[str], methods: list[str], arms: list[str], budget: int,
+            n_seeds: int, no_arms: bool = False) -> tuple[dict[str, float], dict[str, float], dict[str, float], dict[str, Any]]:
+    """Print the tables of a (possibly partial) run; return the means and the goals."""
+    names = list(summary[datasets[0]]["portfolio"]["shares"])
+    rows = []
+    for d in datasets:
+        sd = summary[d]
+        reg = {m: sd[m]["valid_regret_pp_mean"] for m in methods}
+        row = [d, *(f"{reg[m]:.3f}" for m in methods)]
+        if not no_arms:
+            worst = max(reg[m] for m in arms)
+            row.append("yes" if reg["portfolio"] <= worst else "NO")
+        row += [f"{100 * sd['portfolio']['shares'][a]:.0f}" for a in names]
+        row.append(f"{sd['portfolio']['test_pct_mean']:.2f}")
+        rows.append(row)
+    mean_reg = {m: float(np.mean([summary[d][m]["valid_regret_pp_mean"] for d in datasets])) for m in methods}
+    mean_test = {m: float(np.mean([summary[d][m]["test_pct_mean"] for d in datasets])) for m in methods}
+    mean_shares = {a: float(np.mean([summary[d]["portfolio"]["shares"][a] for d in datasets])) for a in names}
+    rows.append(["(mean)", *(f"{mean_reg[m]:.3f}" for m in methods), *([""] if not no_arms else []),
+                 *(f"{100 * mean_shares[a]:.0f}" for a in names), f"{mean_test['portfolio']:.2f}"])
+    print()
+    print(f"## Mean valid regret (pp) at {budget} queries, {n_seeds} seeds; Portfolio's picks per arm (%)")
+    heads = ["dataset", *methods, *([] if no_arms else ["<= worst arm?"]), *(f"% {a}" for a in names), "test % pf"]
+    print(format_table(heads, rows))
+    print()
+    print("## Anytime: mean valid regret (pp) over the datasets after n distinct queries")
+    cps = [c for c in CHECKPOINTS if c <= budget]
+    print(format_table(["method", *(f"n={c}" for c in cps), "test %", "s/search"],
+                       [[m, *(f"{np.mean([summary[d][m]['regret_at'][str(c)] for d in datasets]):.3f}" for c in cps),
+                         f"{mean_test[m]:.2f}", f"{np.mean([summary[d][m]['wall_s_mean'] for d in datasets]):.2f}"]
+                        for m in methods]))
+    goals: dict[str, Any] = {}
+    if not no_arms:
+        best_arm = min(arms, key=lambda m: mean_reg[m])
+        never_worse = [d for d in datasets if summary[d]["portfolio"]["valid_regret_pp_mean"]
+                       <= max(summary[d][m]["valid_regret_pp_mean"] for m in arms)]
+        within = mean_reg["portfolio"] <= mean_reg[best_arm] + MARGIN_PP
+        goals = {"never_worse_than_worst_arm_on": len(never_worse), "n_datasets": len(datasets),
+                 "best_arm": best_arm, "best_arm_mean_pp": mean_reg[best_arm], "portfolio_mean_pp": mean_reg["portfolio"],
+                 "within_margin": within}
+        print()
+        print(f"never worse than its worst arm on {len(never_worse)} of {len(datasets)} datasets "
+              f"({'met' if len(never_worse) == len(datasets) else 'MISSED'}); mean regret {mean_reg['portfolio']:.3f} pp "
+              f"vs best arm {best_arm} {mean_reg[best_arm]:.3f} pp: within {MARGIN_PP} pp or better "
+              f"{'met' if within else 'MISSED'}")
+    return mean_reg, mean_test, mean_shares, goals
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default="all", help="'all' or a comma-separated list of " + ",".join(NBG_DATASETS))
+    ap.add_argument("--arms", default=",".join(ARMS), help="comma-separated strategy names (default random,evolution,local,bo)")
+    ap.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1, the same for every method (default 10)")
+    ap.add_argument("--budget", type=int, default=100, help="distinct architectures per search (default 100)")
+    ap.add_argument("--bandit", default="ts", help="Portfolio(bandit=...) (default ts)")
+    ap.add_argument("--discount", type=float, default=None, help="Portfolio(discount=...) (default: the class default)")
+    ap.add_argument("--no-arms", action="store_true", help="run the Portfolio only (tuning; no goals checked)")
+    ap.add_argument("--json", default=None, help="write raw per-seed numbers, summaries and metadata here")
+    ap.add_argument("--report", default=None, help="print the tables of a JSON written by an earlier (maybe partial) run")
+    args = ap.parse_args(argv)
+    if args.report:
+        import json
+
+        with open(args.report) as f:
+            done = json.load(f)
+        a = done["args"]
+        summ = done["summary"]
+        ds = list(summ)
+        ms = list(summ[ds[0]])
+        n = min(summ[d]["portfolio"]["n_seeds"] for d in ds)
+        print(f"# {done['meta']['command']}  ({n} seeds done{', partial' if done.get('partial') else ''})")
+        _report(summ, ds, ms, [m for m in ms if m != "portfolio"], a["budget"], n, a["no_arms"])
+        return 0
+
+    datasets = list(NBG_DATASETS) if args.datasets == "all" else [d.strip() for d in args.datasets.split(",") if d.strip()]
+    for d in datasets:
+        if d not in NBG_DATASETS:
+            ap.error(f"unknown dataset {d!r}; choose from {', '.join(NBG_DATASETS)}")
+    arms = [a.strip() for a in args.arms.split(",") if a.strip()]
+    if args.seeds < 1 or args.budget < 1 or not arms:
+        ap.error("--seeds and --budget must be >= 1 and --arms non-empty")
+    kw: dict[str, Any] = {"bandit": args.bandit}
+    if args.discount is not None:
+        kw["discount"] = args.discount
+    portfolio = Portfolio(arms, **kw)
+    methods = ["portfolio"] + ([] if args.no_arms else arms)
+    seeds = list(range(args.seeds))
+    meta = metadata([sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
+    print(f"# portfolio_nbg: {portfolio!r} vs {', '.join(arms)} on {', '.join(datasets)}; seeds 0..{args.seeds - 1}; "
+          f"budget {args.budget}", flush=True)
+    print(f"# {meta['date_utc']}  {describe_machine(meta)}")
+    print(f"# {describe_package(meta)}")
+    print(f"# {meta['command']}", flush=True)
+
+    raw: dict[str, dict[str, list[dict[str, Any]]]] = {d: {m: [] for m in methods} for d in datasets}
+    summary: dict[str, dict[str, Any]] = {}
+    t_all = time.perf_counter()
+    # seed-major: a run stopped early still has every dataset, with fewer seeds
+    for seed in seeds:
+        for d in datasets:
+            for m in methods:
+                strategy = portfolio.clone() if m == "portfolio" else m
+                raw[d][m].append(run_one(d, strategy, seed, args.budget))
+            pf = raw[d]["portfolio"][-1]
+            print(f"  {d} seed {seed}: " + "  ".join(f"{m} {raw[d][m][-1]['valid_regret_pp']:.3f}" for m in methods)
+                  + f"  (shares {', '.join(f'{k} {v:.2f}' for k, v in pf['shares'].items())}; "
+                  f"{time.perf_counter() - t_all:.0f} s)", flush=True)
+        summary = {d: _summarise(raw[d], methods, args.budget) for d in datasets}
+        if args.json:  # after every seed: a long run leaves usable results if stopped
+            write_json(args.json, {"meta": meta, "args": vars(args), "portfolio": repr(portfolio), "raw": raw,
+                                   "summary": summary, "seeds_done": seed + 1, "partial": seed != seeds[-1]})
+    total_s = time.perf_counter() - t_all
+
+    mean_reg, mean_test, mean_shares, goals = _report(summary, datasets, methods, arms, args.budget, len(seeds),
+                                                      args.no_arms)
+    print(f"# total {total_s:.0f} s", flush=True)
+    if args.json:
+        write_json(args.json, {"meta": meta, "args": vars(args), "portfolio": repr(portfolio), "raw": raw,
+                               "summary": summary, "mean_valid_regret_pp": mean_reg, "mean_test_pct": mean_test,
+                               "mean_shares": mean_shares, "goals": goals, "total_s": total_s, "partial": False})
+        print(f"# wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

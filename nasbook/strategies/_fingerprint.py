@@ -1,0 +1,220 @@
+"""Run fingerprints against past outcomes: :func:`divergence_risk` and :class:`FingerprintStopping`.
+
+A training trial's metrics hold its early fingerprint (``fp_*``, written by
+``nasbook.training.RunFingerprint``, reported with every epoch). A new trial whose fingerprint lies
+among those of past runs that DIVERGED is likely to diverge too: it can be stopped at once instead of
+training until the health checks end it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int
+from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
+from nasbook.trial import Decision, Trial, TrialState, Wait
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nasbook.space import Architecture
+
+PREFIX = "fp_"
+#: entries left out of distances: how many steps were seen says when, not how, a run went
+IGNORED = frozenset({"fp_steps"})
+#: the smallest spread an entry is scaled by (entries are logs and fractions: a difference below 1 is small)
+SCALE_FLOOR = 1.0
+#: the entries compared by default: how far the loss rose above its start, how large the gradients were,
+#: and non-finite values. The loss trend and the spreads vary a lot between healthy runs (measured on
+#: Digits: they made a too-high learning rate look healthy), so they are recorded but not compared.
+DEFAULT_FEATURES: tuple[str, ...] = ("fp_loss_peak", "fp_grad_max", "fp_grad_median", "fp_nonfinite")
+
+
+def fingerprint_frame(trials: Iterable[Trial]) -> pd.DataFrame:
+    """One row per finished trial with a fingerprint: ``number``, ``state``, ``diverged`` and its ``fp_*``."""
+    import pandas as pd
+
+    rows = []
+    for t in trials:
+        fp = {k: float(v) for k, v in (t.metrics or {}).items() if k.startswith(PREFIX)}
+        if fp and t.state.is_finished:
+            rows.append({"number": t.number, "state": t.state.value, "diverged": t.state is TrialState.DIVERGED, **fp})
+    return pd.DataFrame(rows)
+
+
+def _as_arrays(past: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(fp columns, X, diverged) of a DataFrame or a list of records with ``fp_*`` and ``diverged`` or ``state``."""
+    import pandas as pd
+
+    if past is None:
+        return [], np.zeros((0, 0)), np.zeros(0, dtype=bool)
+    frame = past if isinstance(past, pd.DataFrame) else pd.DataFrame(list(past))
+    cols = sorted(c for c in frame.columns if str(c).startswith(PREFIX) and c not in IGNORED)
+    if len(frame) and not cols:
+        raise InvalidParameterError(
+            f"past fingerprints need fp_* columns (a trial's metrics from nasbook.training.RunFingerprint); found "
+            f"{list(frame.columns)[:12]}. Build them with fingerprint_frame(search.trials)."
+        )
+    if "diverged" in frame.columns:
+        div = frame["diverged"].astype(bool).to_numpy()
+    elif "state" in frame.columns:
+        div = frame["state"].astype(str).str.lower().isin(["diverged", "trialstate.diverged"]).to_numpy()
+    elif len(frame):
+        raise InvalidParameterError("past fingerprints need a 'diverged' (bool) or a 'state' column with each run's outcome.")
+    else:
+        div = np.zeros(0, dtype=bool)
+    X = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float) if cols else np.zeros((len(frame), 0))
+    return cols, np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0), div
+
+
+def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
+                    features: Sequence[str] | None = DEFAULT_FEATURES) -> float:
+    """The fraction of the ``k`` past runs nearest to ``fingerprint`` that DIVERGED (NaN without past runs).
+
+    ``past``: a DataFrame (or list of records) with ``fp_*`` columns and ``diverged`` (bool) or ``state``,
+    e.g. :func:`fingerprint_frame` of earlier searches, or the knowledge base's trials. Distances are
+    Euclidean over ``features`` (default :data:`DEFAULT_FEATURES`; None: every ``fp_*`` entry both
+    share), each scaled by its spread among the past runs (at least 1).
+
+    Examples
+    --------
+    >>> past = [{"fp_loss_peak": 0.0, "diverged": False}, {"fp_loss_peak": 0.1, "diverged": False},
+    ...         {"fp_loss_peak": 8.0, "diverged": True}, {"fp_loss_peak": 9.0, "diverged": True}]
+    >>> divergence_risk({"fp_loss_peak": 7.5}, past, k=2)
+    1.0
+    """
+    check_int("divergence_risk", "k", k, minimum=1)
+    if not isinstance(fingerprint, Mapping):
+        raise InvalidParameterTypeError(
+            f"divergence_risk(fingerprint=...) must map fp_* names to numbers (a trial's metrics); got "
+            f"{type(fingerprint).__name__}."
+        )
+    cols, X, div = _as_arrays(past)
+    cols_in = [i for i, c in enumerate(cols) if c in fingerprint and (features is None or c in features)]
+    if not len(X) or not cols_in:
+        return math.nan
+    X = X[:, cols_in]
+    x = np.asarray([float(fingerprint[cols[i]]) for i in cols_in])
+    x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    # each entry scaled by its spread among the past runs, but never below SCALE_FLOOR: fingerprint entries
+    # are logs and fractions, and an entry that hardly varies among a few past runs must not dominate
+    scale = np.maximum(X.std(axis=0), SCALE_FLOOR)
+    d = np.sqrt((((X - x) / scale) ** 2).sum(axis=1))
+    nearest = np.argsort(d, kind="stable")[: min(k, len(d))]
+    return float(div[nearest].mean())
+
+
+def flag_divergence(fingerprint: Mapping[str, float], past: Any, k: int = 5, threshold: float = 0.5,
+                    features: Sequence[str] | None = DEFAULT_FEATURES) -> bool:
+    """True when :func:`divergence_risk` is at least ``threshold`` (never without past runs)."""
+    risk = divergence_risk(fingerprint, past, k, features)
+    return risk == risk and risk >= threshold
+
+
+class FingerprintStopping(WrapsBase):
+    """Stop a running trial whose early fingerprint resembles past runs that diverged.
+
+    At each epoch's report (from ``min_epochs`` on) the trial's fingerprint so far (``fp_*``
+    metrics) is compared with those of ``past`` runs and of the finished trials of this search:
+    when at least ``threshold`` of its ``k`` nearest neighbours DIVERGED, the trial is stopped (it
+    ends PRUNED with what it reached). Architectures come from ``base``; stopped trials are told to it
+    like any other, but never join the past (a PRUNED trial's outcome is unknown). Needs a training task
+    (``nasbook.tasks.Digits`` and other ``TrainingTask`` s report fingerprints).
+
+    Parameters
+    ----------
+    base : str or BaseStrategy, default "random"
+    past : DataFrame or list of dict, optional
+        Fingerprints of earlier runs with their outcomes (:func:`fingerprint_frame`).
+    k : int, default 5
+    threshold : float in (0, 1], default 0.5
+    min_epochs : int, default 0
+        Never stop before this epoch (counted from 0).
+    min_diverged : int, default 1
+        Past runs that diverged needed before anything is stopped.
+    seed : int, optional
+    """
+
+    alias: ClassVar[str] = "fingerprint-stopping"
+
+    def __init__(self, base: str | BaseStrategy = "random", past: Any = None, k: int = 5, threshold: float = 0.5,
+                 min_epochs: int = 0, min_diverged: int = 1, seed: int | None = None):
+        super().__init__(seed=seed)
+        self.base = base
+        self.past = past
+        self.k = k
+        self.threshold = threshold
+        self.min_epochs = min_epochs
+        self.min_diverged = min_diverged
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        name = type(self).__name__
+        check_int(name, "k", self.k, minimum=1)
+        check_int(name, "min_epochs", self.min_epochs, minimum=0)
+        check_int(name, "min_diverged", self.min_diverged, minimum=1)
+        t = self.threshold
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not (0 < t <= 1):
+            raise InvalidParameterError(f"{name}(threshold=...) must be a number in (0, 1]; got {t!r}.")
+        if self.past is not None and not hasattr(self.past, "columns") and not isinstance(self.past, Sequence):
+            raise InvalidParameterTypeError(
+                f"{name}(past=...) must be a DataFrame or a list of records with fp_* and 'diverged'; got "
+                f"{type(self.past).__name__}."
+            )
+        self._check_base()
+
+    def to_config(self) -> dict[str, Any]:
+        cfg = super().to_config()
+        past = self.past
+        if past is not None and hasattr(past, "to_dict"):
+            cfg["params"]["past"] = past.to_dict(orient="records")
+        return cfg
+
+    def _setup(self) -> None:
+        self.base_ = self._setup_base()
+        cols, X, div = _as_arrays(self.past)
+        self._records: list[dict[str, Any]] = [
+            {**dict(zip(cols, map(float, row))), "diverged": bool(d)} for row, d in zip(X, div)
+        ]
+        #: trials stopped: number -> the risk that stopped them
+        self.stopped_: dict[int, float] = {}
+
+    def _repr_params(self) -> dict[str, Any]:
+        params = super()._repr_params()
+        if hasattr(self, "stopped_"):
+            params["n_stopped"] = len(self.stopped_)
+            params["n_past"] = len(self._records)
+        return params
+
+    def _ask(self) -> Architecture | Proposal | Wait:
+        return self.base_.ask()
+
+    def _replay_ask(self, arch: Architecture) -> Architecture | Proposal | Wait:
+        return self.base_._replay_ask(arch)
+
+    def _tell(self, trial: Trial) -> None:
+        self.base_.tell(trial)
+        fp = {k: float(v) for k, v in (trial.metrics or {}).items() if k.startswith(PREFIX)}
+        # a PRUNED trial's outcome is unknown (this strategy or another rule stopped it): never part of the past
+        if fp and trial.state in (TrialState.COMPLETE, TrialState.DIVERGED):
+            self._records.append({**fp, "diverged": trial.state is TrialState.DIVERGED})
+
+    def risk(self, fingerprint: Mapping[str, float]) -> float:
+        """:func:`divergence_risk` of ``fingerprint`` against the past runs known so far."""
+        return divergence_risk(fingerprint, self._records, self.k)
+
+    def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        if epoch < self.min_epochs or number in self.stopped_:
+            return self.base_.on_report(number, epoch, metrics)
+        fp = {k: float(v) for k, v in metrics.items() if k.startswith(PREFIX)}
+        if not fp or sum(r["diverged"] for r in self._records) < self.min_diverged:
+            return self.base_.on_report(number, epoch, metrics)
+        risk = self.risk(fp)
+        if risk == risk and risk >= self.threshold:
+            self.stopped_[number] = risk
+            return Decision.STOP
+        return self.base_.on_report(number, epoch, metrics)

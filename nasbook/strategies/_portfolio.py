@@ -1,0 +1,347 @@
+"""A bandit over strategies: :class:`Portfolio`, alias ``"portfolio"``, and :func:`portfolio_prior`."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, SpaceExhausted, unknown_choice
+from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase, clone
+from nasbook.trial import WAIT, Wait
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nasbook.space import Architecture
+    from nasbook.trial import Trial
+
+BANDITS: tuple[str, ...] = ("ts", "ucb")
+DEFAULT_ARMS: tuple[str, ...] = ("random", "evolution", "local", "bo")
+
+
+class Portfolio(BaseStrategy):
+    """Choose among strategies online with a discounted bandit: each ask goes to one arm.
+
+    **Rewards** are normalised and finite from the first trial: a finished trial proposed by an
+    arm earns the rank of its value among all values told before it, in [0, 1] (the fraction of
+    earlier values it beats, ties counting half; 0.5 for the very first trial, 0 for a trial
+    without a value). A new best earns 1, a new worst 0, whatever the scale of the objective.
+
+    **Discounting** (Garivier & Moulines, 2011): at every tell, every arm's accumulated reward and
+    pull count are multiplied by ``discount``, so old evidence fades (its weight halves after
+    ``log 0.5 / log discount`` tells) and the portfolio follows an arm that becomes the better one
+    later in the search. ``discount=1`` is the stationary bandit.
+
+    **Bandits.** ``"ts"``: discounted Thompson sampling (Raj & Kalyani, 2017) with a
+    ``Beta(1 + wins, 1 + losses)`` posterior per arm, a reward ``r`` counting ``r`` wins and
+    ``1 - r`` losses. ``"ucb"``: discounted UCB, ``mean + exploration * sqrt(2 log N / n)``.
+
+    **Shared history.** Every arm is told every finished trial, whichever arm proposed it, and
+    learns of every architecture proposed (so no arm proposes one another arm is evaluating). An
+    arm chosen late starts from everything the search knows (a surrogate fits all trials, evolution
+    draws its parents from them, local search climbs from the best), instead of from the few
+    trials it proposed itself: the bandit then judges what each method does *with the search's
+    knowledge*, which is the choice it has to make at the next ask.
+
+    **Priors**: ``prior={arm: pseudo-wins}``, e.g. how many similar past tasks each strategy won
+    (:func:`portfolio_prior` computes it from a DataFrame of past trials). With ``K`` the sum of
+    the pseudo-wins, arm ``a`` starts as if it had been played ``K`` times and won ``prior[a]``
+    of them; the prior is discounted like any other evidence.
+
+    Each trial records the arm that proposed it in ``trial.attrs["portfolio_arm"]``; ``history_``
+    keeps the choice of every ask, ``arm_counts_`` / :attr:`shares_` the picks per arm, and ``repr``
+    shows them. Resume replays the stored history exactly (the arms replay theirs: ``bo`` without
+    fitting).
+
+    Parameters
+    ----------
+    strategies : sequence of str or BaseStrategy, default ("random", "evolution", "local", "bo")
+        The arms: registered names or instances (cloned at ``setup``). Proposing strategies only
+        (no multi-fidelity scheduler or other wrapper). An arm's name is its alias (``"bo"``),
+        numbered when repeated (``"evolution-2"``).
+    bandit : {"ts", "ucb"}, default "ts"
+    discount : float in (0, 1], default 0.97
+        About a third of a 100-query search is remembered at full weight (1 / (1 - 0.97) = 33 tells).
+    exploration : float >= 0, default 0.5
+        The weight of the confidence term of ``"ucb"`` (unused by ``"ts"``).
+    prior : mapping of arm name to pseudo-wins (finite, >= 0), optional
+    seed : int, optional
+        Seeds the bandit and, through draws from it, every arm.
+    """
+
+    alias: ClassVar[str] = "portfolio"
+
+    def __init__(self, strategies: Sequence[str | BaseStrategy] = DEFAULT_ARMS, bandit: str = "ts",
+                 discount: float = 0.97, exploration: float = 0.5, prior: Mapping[str, float] | None = None,
+                 seed: int | None = None):
+        super().__init__(seed=seed)
+        self.strategies = strategies
+        self.bandit = bandit
+        self.discount = discount
+        self.exploration = exploration
+        self.prior = prior
+
+    # -- configuration ---------------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        arms = self.strategies
+        if isinstance(arms, (str, BaseStrategy)) or not isinstance(arms, Sequence):
+            raise InvalidParameterTypeError(
+                f"Portfolio(strategies=...) must be a list of strategy names or BaseStrategy instances; got "
+                f"{arms!r:.80} of type {type(arms).__name__}. Example: Portfolio(['random', 'evolution', 'bo'])."
+            )
+        if len(arms) == 0:
+            raise InvalidParameterError(
+                "Portfolio(strategies=...) needs at least one strategy; got an empty list. Example: "
+                "Portfolio(['random', 'evolution', 'local', 'bo'])."
+            )
+        self._arm_names = _arm_names(arms)
+        if self.bandit not in BANDITS:
+            raise unknown_choice("Portfolio(bandit=...)", self.bandit, BANDITS)
+        for param, value, low, low_ok in (("discount", self.discount, 0.0, False),
+                                           ("exploration", self.exploration, 0.0, True)):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            if not ok or value < low or (value == low and not low_ok) or (param == "discount" and value > 1):
+                allowed = "a number in (0, 1]" if param == "discount" else "a finite number >= 0"
+                raise InvalidParameterError(f"Portfolio({param}=...) must be {allowed}; got {value!r}.")
+        prior = self.prior
+        if prior is not None:
+            if not isinstance(prior, Mapping):
+                raise InvalidParameterTypeError(
+                    f"Portfolio(prior=...) must map arm names to pseudo-wins, e.g. {{'bo': 3, 'evolution': 1}} "
+                    f"(portfolio_prior(trials) computes one); got {prior!r:.80} of type {type(prior).__name__}."
+                )
+            for name, wins in prior.items():
+                if name not in self._arm_names:
+                    raise unknown_choice("Portfolio(prior=...) arm", name, self._arm_names,
+                                         "The prior's keys must be arm names.")
+                if isinstance(wins, bool) or not isinstance(wins, (int, float)) or not (math.isfinite(wins) and wins >= 0):
+                    raise InvalidParameterError(
+                        f"Portfolio(prior=...) pseudo-wins must be finite numbers >= 0; got {wins!r} for arm {name!r}."
+                    )
+
+    def to_config(self) -> dict[str, Any]:
+        cfg = super().to_config()
+        cfg["params"]["strategies"] = [s.to_config() if isinstance(s, BaseStrategy) else s for s in self.strategies]
+        if self.prior is not None:
+            cfg["params"]["prior"] = {str(k): float(v) for k, v in self.prior.items()}
+        return cfg
+
+    def _repr_params(self) -> dict[str, Any]:
+        params = super()._repr_params()
+        params["strategies"] = list(getattr(self, "_arm_names", None) or self.strategies)
+        if hasattr(self, "arm_counts_"):
+            params["arm_counts"] = dict(self.arm_counts_)
+        return params
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def _setup(self) -> None:
+        from nasbook.strategies._registry import get_strategy, strategy_class
+
+        self.arms_: dict[str, BaseStrategy] = {}
+        for name, spec in zip(self._arm_names, self.strategies):
+            if isinstance(spec, dict):  # rebuilt from a stored configuration
+                spec = strategy_class(spec.get("alias") or spec["class"])(**spec.get("params", {}))
+            arm = clone(spec) if isinstance(spec, BaseStrategy) else get_strategy(spec)
+            arm.setup(self.space_, seed=int(self.rng_.integers(2**31)), mode=self.mode_, metric=self.metric_)
+            self.arms_[name] = arm
+        n = len(self.arms_)
+        #: discounted reward sums (wins) and pull counts per arm, in arm order
+        self.wins_ = np.zeros(n)
+        self.pulls_ = np.zeros(n)
+        if self.prior:
+            total = float(sum(self.prior.values()))
+            for i, name in enumerate(self._arm_names):
+                self.wins_[i] = float(self.prior.get(name, 0.0))
+                self.pulls_[i] = total
+        self.arm_counts_: dict[str, int] = dict.fromkeys(self._arm_names, 0)
+        #: the arm chosen at every ask, in ask order
+        self.history_: list[str] = []
+        #: (trial number, arm, reward) of every finished trial an arm proposed
+        self.rewards_: list[tuple[int, str, float]] = []
+        self.exhausted_: set[str] = set()
+        self._arm_of: dict[str, str] = {}
+        self._values: list[float] = []  # sorted scores told so far (higher is better)
+
+    @property
+    def shares_(self) -> dict[str, float]:
+        """The fraction of asks that went to each arm."""
+        total = sum(self.arm_counts_.values())
+        return {k: (v / total if total else 0.0) for k, v in self.arm_counts_.items()}
+
+    def _index(self) -> np.ndarray:
+        """The bandit's score of every arm for this ask (one draw per arm for Thompson sampling)."""
+        wins, pulls = self.wins_, self.pulls_
+        if self.bandit == "ts":
+            return self.rng_.beta(1.0 + wins, 1.0 + np.maximum(pulls - wins, 0.0))  # type: ignore[no-any-return]
+        total = max(float(pulls.sum()), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(pulls > 0, wins / np.maximum(pulls, 1e-300), 0.0)
+            bonus = float(self.exploration) * np.sqrt(2.0 * math.log(max(total, math.e)) / pulls)
+        # never pulled (or evidence discounted to nothing): try it first
+        return np.where(pulls > 1e-12, mean + bonus, np.inf)  # type: ignore[no-any-return]
+
+    def _choose(self, skip: set[str]) -> str | None:
+        index = self._index()
+        order = sorted(range(len(index)), key=lambda i: (-float(index[i]), i))
+        for i in order:
+            name = self._arm_names[i]
+            if name not in skip and name not in self.exhausted_:
+                return name
+        return None
+
+    def _ask(self) -> Architecture | Proposal | Wait:
+        return self._propose(None)
+
+    def _replay_ask(self, arch: Architecture) -> Architecture | Proposal | Wait:
+        asked = self._propose(arch)
+        if asked is not WAIT:
+            self.seen_.add(arch.id)
+        return asked
+
+    def _propose(self, replayed: Architecture | None) -> Architecture | Proposal | Wait:
+        waiting: set[str] = set()
+        while True:
+            name = self._choose(waiting)
+            if name is None:
+                if waiting:
+                    return WAIT
+                raise SpaceExhausted(f"every arm of {self!r} has exhausted the space")
+            arm = self.arms_[name]
+            try:
+                asked = arm._replay_ask(replayed) if replayed is not None else arm.ask()
+            except SpaceExhausted:
+                self.exhausted_.add(name)
+                continue
+            if asked is WAIT:
+                waiting.add(name)
+                continue
+            break
+        prop = asked if isinstance(asked, Proposal) else Proposal(asked)  # type: ignore[arg-type]
+        arch = replayed if replayed is not None else prop.arch
+        for other in self.arms_.values():  # no arm proposes what another one is evaluating
+            other.seen_.add(prop.arch.id)
+            other.seen_.add(arch.id)
+        self._arm_of[arch.id] = name
+        self.arm_counts_[name] += 1
+        self.history_.append(name)
+        return Proposal(prop.arch, prop.epochs, prop.parent, prop.lineage, {**prop.attrs, "portfolio_arm": name})
+
+    def _tell(self, trial: Trial) -> None:
+        for arm in self.arms_.values():  # shared history: every arm learns from every trial
+            arm.tell(trial)
+        score = self._score(trial)
+        values = self._values
+        name = self._arm_of.pop(trial.arch.id, None)
+        reward = _rank_reward(score, values)
+        if math.isfinite(score):
+            bisect.insort(values, score)
+        self.wins_ *= self.discount
+        self.pulls_ *= self.discount
+        if name is not None:
+            i = self._arm_names.index(name)
+            self.wins_[i] += reward
+            self.pulls_[i] += 1.0
+            self.rewards_.append((trial.number, name, reward))
+
+
+def _rank_reward(score: float, values: list[float]) -> float:
+    """The fraction of ``values`` (sorted) that ``score`` beats, ties counting half; 0.5 when there are none."""
+    if not math.isfinite(score):
+        return 0.0
+    if not values:
+        return 0.5
+    below = bisect.bisect_left(values, score)
+    ties = bisect.bisect_right(values, score) - below
+    return (below + 0.5 * ties) / len(values)
+
+
+def _arm_names(arms: Sequence[Any]) -> list[str]:
+    from nasbook.strategies._registry import strategy_class
+
+    names: list[str] = []
+    for i, spec in enumerate(arms):
+        if isinstance(spec, dict) and ("alias" in spec or "class" in spec):
+            cls = strategy_class(spec.get("alias") or spec["class"])
+            base = spec.get("alias") or cls.alias or cls.__name__
+        elif isinstance(spec, str):
+            cls = strategy_class(spec)  # an unknown name: a nasbook error listing the known ones
+            base = spec
+        elif isinstance(spec, BaseStrategy):
+            cls = type(spec)
+            base = cls.alias or cls.__name__
+        else:
+            raise InvalidParameterTypeError(
+                f"Portfolio(strategies=...) entry {i} must be a strategy name such as 'evolution' or a BaseStrategy "
+                f"instance; got {spec!r:.60} of type {type(spec).__name__}."
+            )
+        if issubclass(cls, WrapsBase):
+            raise InvalidParameterError(
+                f"Portfolio(strategies=...) entry {i} must be a proposing strategy, not a multi-fidelity scheduler "
+                f"or another wrapper; got {spec!r:.60}. Wrap the Portfolio instead, e.g. MedianStopping(base=Portfolio(...))."
+            )
+        name, k = base, 2
+        while name in names:
+            name, k = f"{base}-{k}", k + 1
+        names.append(name)
+    return names
+
+
+def portfolio_prior(trials: pd.DataFrame, *, arms: Sequence[str] | None = None, budget: int | None = None,
+                    weight: float = 1.0) -> dict[str, float]:
+    """Pseudo-wins per strategy from past trials: which strategy won each task.
+
+    ``trials`` has one row per trial with columns ``task``, ``search``, ``strategy``, ``value`` and
+    ``mode`` ("max" or "min"), e.g. ``KnowledgeBase.trials()`` filtered to tasks similar to the new
+    one. For every task, each search's best value (over its first ``budget`` trials, in row order,
+    when given) is compared; the strategy of the best search wins the task (ties share it). Only
+    the strategies in ``arms`` compete when it is given (the Portfolio's arm names). The result,
+    times ``weight``, is a ``prior`` for :class:`Portfolio`: ``{strategy: tasks won}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> past = pd.DataFrame({"task": ["a", "a", "b", "b"], "search": [1, 2, 3, 4], "mode": "max",
+    ...                      "strategy": ["bo", "random", "bo", "random"], "value": [0.9, 0.8, 0.5, 0.7]})
+    >>> portfolio_prior(past)
+    {'bo': 1.0, 'random': 1.0}
+    """
+    import pandas as pd
+
+    if not isinstance(trials, pd.DataFrame):
+        raise InvalidParameterTypeError(
+            f"portfolio_prior(trials=...) must be a pandas DataFrame of past trials; got {type(trials).__name__}."
+        )
+    missing = [c for c in ("task", "search", "strategy", "value", "mode") if c not in trials.columns]
+    if missing:
+        raise InvalidParameterError(
+            f"portfolio_prior(trials=...) needs columns task, search, strategy, value and mode; missing {missing}; "
+            f"found {list(trials.columns)}."
+        )
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
+        raise InvalidParameterError(f"portfolio_prior(budget=...) must be an int >= 1 or None; got {budget!r}.")
+    if arms is not None:
+        trials = trials[trials["strategy"].isin(list(arms))]
+    wins: dict[str, float] = {}
+    for _, task_rows in trials.groupby("task", sort=True):
+        best: dict[str, float] = {}
+        for _, rows in task_rows.groupby("search", sort=True):
+            if budget is not None:
+                rows = rows.iloc[:budget]
+            vals = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
+            sign = -1.0 if str(rows["mode"].iloc[0]) == "min" else 1.0
+            vals = sign * vals[np.isfinite(vals)]
+            if len(vals):
+                strategy = str(rows["strategy"].iloc[0])
+                best[strategy] = max(best.get(strategy, -math.inf), float(vals.max()))
+        if not best:
+            continue
+        top = max(best.values())
+        winners = [s for s, v in best.items() if v == top]
+        for s in winners:
+            wins[s] = wins.get(s, 0.0) + weight / len(winners)
+    return wins
