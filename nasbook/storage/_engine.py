@@ -43,6 +43,9 @@ _ALTERNATIVES: dict[str, str] = {
     "mysqldb": " (or, without a C compiler: pip install pymysql and use 'mysql+pymysql://...')",
     "psycopg": " (or pip install psycopg2-binary and use 'postgresql+psycopg2://...')",
 }
+#: seconds to wait for a database server to answer before giving up (``?connect_timeout=N`` in a URL overrides it)
+CONNECT_TIMEOUT_S = 10
+_TIMEOUT_DRIVERS = frozenset({"psycopg", "psycopg2", "pymysql", "mysqldb"})
 _URL_HELP = ("a file path, ':memory:', or a database URL such as 'sqlite:///runs.db', "
              "'postgresql://user@host/db' or 'mysql+pymysql://user@host/db'")
 
@@ -157,6 +160,11 @@ def create_engine(target: Target) -> sa.Engine:
         kwargs = {"connect_args": {"check_same_thread": False}}
     if backend in ("sqlite", "postgresql", "mysql", "mariadb"):
         kwargs |= {"json_serializer": _schema.dumps, "json_deserializer": _schema.loads}
+    parsed = make_url(url)
+    if (backend in ("postgresql", "mysql", "mariadb") and parsed.get_driver_name() in _TIMEOUT_DRIVERS
+            and "connect_timeout" not in parsed.query):
+        # an unreachable server fails fast with a clear error instead of hanging on the OS's TCP timeout
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
     try:
         engine = sa.create_engine(url, **kwargs)
     except sa.exc.NoSuchModuleError:
