@@ -205,8 +205,11 @@ def probe_sqlite_file(path: Path, label: str) -> None:
             f"storage {label!r} is not a SQLite database (it starts with {head[:16]!r}); "
             "nasbook will not overwrite it. Give a new file path or a database URL."
         )
+    # A file without a -wal beside it is open nowhere and fully checkpointed: read it as immutable, so
+    # probing a WAL-mode file refused here does not leave new -wal/-shm files next to it
+    flags = "mode=ro" if path.with_name(path.name + "-wal").exists() else "mode=ro&immutable=1"
     try:
-        con = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=10)
+        con = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{flags}", uri=True, timeout=10)
     except sqlite3.Error as exc:
         raise StorageError(f"storage {label!r} cannot be opened as a database: {exc}") from None
     try:

@@ -141,7 +141,15 @@ class Storage:
 
     def _init_schema(self) -> None:
         for attempt in range(3):
-            conn = self.conn
+            try:
+                conn = self.conn
+            except (DatabaseError, OperationalError) as exc:  # an unreachable server, refused credentials
+                self.close()
+                raise StorageError(
+                    f"storage {self.label!r} cannot be opened as a database: the server did not accept a connection "
+                    f"(within {_engine.CONNECT_TIMEOUT_S} s): {self._target.scrub(str(getattr(exc, 'orig', exc)).strip())}. "
+                    "Check the host, port and credentials in the URL, and that the server is running."
+                ) from None
             try:
                 if self._sqlite:
                     # one writer at a time: processes opening a new (or old) file at once take turns,
