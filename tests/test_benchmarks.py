@@ -64,3 +64,12 @@ def test_bo_cost_benchmark_smoke(tmp_path):
     assert "bo fit+acq ms" in res.stdout and "tpe ms/trial" in res.stdout
     data = json.loads(out.read_text())
     assert len(data["results"]["40"]["bo"]["fit_ms"]) == 2
+
+
+def test_kb_ingest_benchmark_smoke(tmp_path):
+    out = tmp_path / "kbi.json"
+    res = _run("kb_ingest.py", "--trials", "2000", "--backends", "sqlite", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "trials/s" in res.stdout and "bytes/trial" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["results"]["sqlite"]["trials"] == 2000 and data["results"]["sqlite"]["bytes_per_trial"] > 0

@@ -29,22 +29,39 @@ _STATES = frozenset({"complete", "pruned", "failed", "diverged"})
 _S, _T = TABLES["searches"], TABLES["trials"]
 
 
-def _records(trials: Any) -> Iterator[Mapping[str, Any]]:
-    if hasattr(trials, "to_dict") and hasattr(trials, "columns"):  # a DataFrame, read column-wise
-        cols = {c: trials[c].tolist() for c in trials.columns}
-        names = list(cols)
-        for values in zip(*(cols[c] for c in names)):
-            yield dict(zip(names, values))
+_COLUMNS = ("arch", "arch_id", "value", "number", "state", "metrics", "epochs", "finished_at")
+
+
+def _chunks(trials: Any, size: int) -> Iterator[tuple[int, dict[str, list[Any]]]]:
+    """``(index of the first row, {column: values})`` chunk by chunk, read column-wise."""
+    if hasattr(trials, "columns") and hasattr(trials, "iloc"):  # a DataFrame
+        if "arch" not in trials.columns:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: the DataFrame has no 'arch' column (an Architecture or "
+                                        f"its spec per row); its columns: {list(trials.columns)[:10]!r}.")
+        n = len(trials)
+        for lo in range(0, n, size):
+            part = trials.iloc[lo:lo + size]
+            yield lo, {c: part[c].tolist() if c in part.columns else [None] * len(part) for c in _COLUMNS}
         return
     if isinstance(trials, (str, bytes, Mapping)) or not isinstance(trials, Iterable):
         raise InvalidParameterTypeError(
             f"KnowledgeBase.ingest(trials=...) takes a DataFrame or an iterable of mappings (one per trial, with 'arch' "
             f"and 'value'); got {type(trials).__name__}.")
+    rows: list[Mapping[str, Any]] = []
+    lo = 0
     for i, row in enumerate(trials):
         if not isinstance(row, Mapping):
             raise InvalidParameterTypeError(f"KnowledgeBase.ingest: trial {i} should be a mapping with 'arch' and "
                                             f"'value'; got {type(row).__name__} {row!r:.60}.")
-        yield row
+        if "arch" not in row:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} has no 'arch' (an Architecture or its "
+                                        f"spec); its keys: {sorted(row)[:10]!r}.")
+        rows.append(row)
+        if len(rows) >= size:
+            yield lo, {c: [r.get(c) for r in rows] for c in _COLUMNS}
+            lo, rows = lo + len(rows), []
+    if rows:
+        yield lo, {c: [r.get(c) for r in rows] for c in _COLUMNS}
 
 
 def _task_config(task: Any, metric: str | None, mode: str | None) -> tuple[dict[str, Any], str]:
@@ -68,13 +85,14 @@ class _Arch:
     """Architecture -> (id, JSON), each distinct spec checked against the space once."""
 
     def __init__(self, space: SearchSpace, validate: bool):
-        self.space, self.validate, self.cache = space, validate, {}  # type: ignore[var-annotated]
+        self.space, self.validate = space, validate
+        self.cache: dict[str, tuple[str, str]] = {}
+        self.by_obj: dict[int, tuple[Any, tuple[str, str]]] = {}
 
-    def __call__(self, i: int, row: Mapping[str, Any]) -> tuple[str, str]:
-        if "arch" not in row:
-            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} has no 'arch' (an Architecture or its spec); "
-                                        f"its keys: {sorted(row)[:10]!r}.")
-        arch = row["arch"]
+    def __call__(self, i: int, arch: Any, given_id: Any) -> tuple[str, str]:
+        hit = self.by_obj.get(id(arch))
+        if hit is not None and hit[0] is arch and given_id is None:  # the same spec object again (a DataFrame column)
+            return hit[1]
         if hasattr(arch, "space_id") and hasattr(arch, "to_json"):
             if arch.space_id != self.space.space_id:
                 raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s architecture {arch.id} is from space "
@@ -88,13 +106,12 @@ class _Arch:
             raise InvalidParameterTypeError(f"KnowledgeBase.ingest: trial {i}'s 'arch' should be an Architecture or "
                                             f"its spec (a dict); got {type(arch).__name__} {arch!r:.60}.")
         if not self.validate:
-            arch_id = row.get("arch_id")
-            if not isinstance(arch_id, str) or not arch_id:
+            if not isinstance(given_id, str) or not given_id:
                 raise InvalidParameterError(f"KnowledgeBase.ingest(validate=False): trial {i} needs an 'arch_id' (str); "
-                                            f"got {arch_id!r}.")
-            return arch_id, arch_text
-        hit = self.cache.get(arch_text)
-        if hit is None:
+                                            f"got {given_id!r}.")
+            return given_id, arch_text
+        hit2 = self.cache.get(arch_text)
+        if hit2 is None:
             from nasbook.knowledge._frames import load_json
 
             try:
@@ -102,11 +119,13 @@ class _Arch:
             except NasbookError as exc:
                 raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s architecture is not in "
                                             f"{self.space!r:.80}: {exc}") from None
-            hit = self.cache[arch_text] = (built.id, built.to_json())
-        if row.get("arch_id") not in (None, hit[0]):
-            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} gives arch_id {row['arch_id']!r}, but its "
-                                        f"architecture's id in {self.space.space_id!r} is {hit[0]!r}.")
-        return hit
+            hit2 = self.cache[arch_text] = (built.id, built.to_json())
+        if given_id is not None and given_id != hit2[0]:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} gives arch_id {given_id!r}, but its "
+                                        f"architecture's id in {self.space.space_id!r} is {hit2[0]!r}.")
+        if isinstance(arch, Mapping):
+            self.by_obj[id(arch)] = (arch, hit2)  # keeps the object alive, so its id is not reused
+        return hit2
 
 
 def _float(i: int, v: Any) -> float | None:
@@ -121,31 +140,46 @@ def _float(i: int, v: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
-def _row(sid: int, i: int, row: Mapping[str, Any], arch: _Arch, now: float) -> tuple[Any, ...]:
-    arch_id, arch_json = arch(i, row)
-    number = row.get("number", i)
-    if isinstance(number, bool) or not isinstance(number, int):
-        try:
-            number = int(number)  # numpy integers
-        except (TypeError, ValueError):
-            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s number should be an int; got {number!r:.40}.") from None
-    state = row.get("state", "complete") or "complete"
-    if state not in _STATES:
-        raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s state must be one of {sorted(_STATES)}; got {state!r}.")
-    value = _float(i, row.get("value"))
-    if state == "complete" and value is None:
-        raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} is complete but has no value (a number).")
-    metrics = row.get("metrics")
-    if metrics is not None and not isinstance(metrics, Mapping):
-        raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s metrics should be a dict; got {metrics!r:.40}.")
-    epochs = row.get("epochs")
-    epochs = None if epochs is None or (isinstance(epochs, float) and math.isnan(epochs)) else int(epochs)
-    finished = row.get("finished_at")
-    finished = now if finished is None else float(finished)
-    # search_id, number, state, arch_id, arch, value, metrics, attrs, epochs, n_told_before, tell_seq,
-    # started_at, finished_at, reason, curves, parent, lineage
-    return (sid, number, state, arch_id, arch_json, value, dumps(dict(metrics)) if metrics else "{}", "{}", epochs,
-            number, number, None, finished, None, "{}", None, "[]")
+def _rows(sid: int, lo: int, cols: dict[str, list[Any]], arch: _Arch, now: float) -> list[tuple[Any, ...]]:
+    out = []
+    for j, (a, given, value, number, state, metrics, epochs, finished) in enumerate(zip(
+            cols["arch"], cols["arch_id"], cols["value"], cols["number"], cols["state"], cols["metrics"],
+            cols["epochs"], cols["finished_at"])):
+        i = lo + j
+        arch_id, arch_json = arch(i, a, given)
+        if number is None:
+            number = i
+        elif type(number) is not int:
+            try:
+                number = int(number)  # numpy integers
+            except (TypeError, ValueError):
+                raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s number should be an int; got "
+                                            f"{number!r:.40}.") from None
+        if state is None:
+            state = "complete"
+        elif state not in _STATES:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s state must be one of {sorted(_STATES)}; "
+                                        f"got {state!r}.")
+        if type(value) is not float:
+            value = _float(i, value)
+        elif value != value:
+            value = None
+        if value is None and state == "complete":
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} is complete but has no value (a number).")
+        if isinstance(metrics, Mapping):
+            metrics_json = dumps(metrics) if metrics else "{}"
+        elif metrics is None or (isinstance(metrics, float) and metrics != metrics):  # a DataFrame's missing cell
+            metrics_json = "{}"
+        else:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s metrics should be a dict; got {metrics!r:.40}.")
+        if epochs is not None:
+            epochs = None if isinstance(epochs, float) and epochs != epochs else int(epochs)
+        finished = now if finished is None or finished != finished else float(finished)
+        # search_id, number, state, arch_id, arch, value, metrics, attrs, epochs, n_told_before, tell_seq,
+        # started_at, finished_at, reason, curves, parent, lineage
+        out.append((sid, number, state, arch_id, arch_json, value, metrics_json, "{}", epochs, number, number, None,
+                    finished, None, "{}", None, "[]"))
+    return out
 
 
 def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name: str | None, strategy: str,
@@ -161,7 +195,6 @@ def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name
         raise InvalidParameterTypeError(f"KnowledgeBase.ingest(validate=...) must be True or False; got {validate!r}.")
     task_config, task_name = _task_config(task, metric, mode)
     name = name if name is not None else f"ingest-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    records = _records(trials)
     config = {
         "name": name, "space": space.to_config(), "space_id": space.space_id, "task": task_config,
         "task_name": task_name, "strategy": {"class": strategy, "alias": strategy, "params": {}},
@@ -172,16 +205,10 @@ def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name
     sid = st.create_search(name, config)
     arch, now, n = _Arch(space, validate), time.time(), 0
     try:
-        chunk: list[tuple[Any, ...]] = []
-        for i, row in enumerate(records):
-            chunk.append(_row(sid, i, row, arch, now))
-            if len(chunk) >= CHUNK:
-                st.insert_trial_rows(chunk)
-                n += len(chunk)
-                chunk = []
-        if chunk:
-            st.insert_trial_rows(chunk)
-            n += len(chunk)
+        for lo, cols in _chunks(trials, CHUNK):
+            rows = _rows(sid, lo, cols, arch, now)
+            st.insert_trial_rows(rows)
+            n += len(rows)
         config["budget"] = {"trials": max(n, 1)}
         st.update_search(sid, state="done", config=config)
     except BaseException:
