@@ -55,9 +55,9 @@ def kb_view(kb: KnowledgeBase) -> View:
     else:
         sections.append(Section("Tasks", (Note("none yet: run Search(..., kb=kb) or kb.ingest(...)"),)))
     if len(spaces):
-        rows = [(str(sid), str(s["class"] or "-"), _n(s["n_searches"]), _n(s["n_trials"])) for sid, s in spaces.iterrows()]
-        kept, n_more, split = cap(rows, limit)
-        sections.append(Section("Spaces", (Table(("space", "class", "searches", "trials"), tuple(kept), n_more, split,
+        space_rows = [(str(sid), str(s["class"] or "-"), _n(s["n_searches"]), _n(s["n_trials"])) for sid, s in spaces.iterrows()]
+        kept2, n_more, split = cap(space_rows, limit)
+        sections.append(Section("Spaces", (Table(("space", "class", "searches", "trials"), tuple(kept2), n_more, split,
                                                  "spaces", frozenset({2, 3})),), summary=str(len(spaces))))
     subtitle = f"{len(tasks)} tasks · {len(spaces)} spaces · {_n(n_trials)} trials"
     return View("KnowledgeBase", name=kb.label, subtitle=subtitle, sections=tuple(sections), kind="kb")

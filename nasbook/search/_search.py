@@ -136,7 +136,7 @@ class Search:
         self.executor.check()  # e.g. a script that cannot start worker processes
         storage_ = _kb.storage_for(storage, kb)
         self._attach(storage_, storage_.create_search(self.name, self._config()), SearchState.CREATED.value, 0.0)
-        self._kb = _kb.link(self, kb)
+        self._kb: _kb.KbLink | None = _kb.link(self, kb)
 
     # -- construction, shared by __init__ and load_search ------------------------------------------
     def _configure(self, space: SearchSpace, task: Task, *, strategy: Any, budget: Any, seed: int, name: str,
@@ -159,7 +159,7 @@ class Search:
         self.executor = resolve_executor(executor)
         self.trial_timeout_s = _check_timeout(trial_timeout_s)
         self._changes: list[dict[str, Any]] = []
-        self._kb: _kb.KbLink | None = None
+        self._kb = None
         self._owner = uuid.uuid4().hex  # this object's lease on the search while it runs
         self._thread: threading.Thread | None = None
         self._bg_error: BaseException | None = None
