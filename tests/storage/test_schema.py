@@ -157,3 +157,20 @@ def test_processes_opening_the_same_version_1_file_at_once_migrate_it_once(tmp_p
     assert len(st.search_names()) == 13
     assert len(st.load_trials(st.get_search("old-run").id, GraphSpace(ops=PROTEINS_OPS))[0]) == 6
     st.close()
+
+
+def test_a_version_2_file_is_migrated_and_joins_the_knowledge_base(tmp_path):
+    path = tmp_path / "v2.db"
+    con = sqlite3.connect(path)
+    con.executescript((Path(__file__).parent / "data" / "schema_v2_search.sql").read_text())
+    con.close()
+    assert _meta(path)["schema_version"] == "2"
+    kb = nasbook.KnowledgeBase(path)
+    assert _meta(path)["schema_version"] == SCHEMA_VERSION
+    assert {"task_key", "space_id", "strategy"} <= set(_columns(path, "nasbook_searches"))
+    searches = kb.searches.set_index("search")
+    assert searches.loc["v2-run", "strategy"] == "evolution" and searches.loc["v2-cora", "n_trials"] == 3
+    assert sorted(kb.tasks["task"]) == ["NasBenchGraph(dataset='cora')", "NasBenchGraph(dataset='proteins')"]
+    assert len(kb.trials(task=nasbook.tasks.NasBenchGraph("proteins"))) == 4
+    kb.close()
+    assert nasbook.load_search("v2-run", path, budget=6).run(progress="none").n_trials == 6
