@@ -2,7 +2,7 @@
 
 Three objects face the user: :class:`Search` (runs a strategy over a space on a task, durable on
 disk), :class:`Predictor` (an architecture's quality, with an uncertainty, before it is trained)
-and, in a later release, ``KnowledgeBase``. Everything else is reached through its subpackage:
+and :class:`KnowledgeBase` (every trial of every search, by task and space). Everything else is reached through its subpackage:
 ``nasbook.space``, ``nasbook.tasks``, ``nasbook.strategies``, ``nasbook.predictors``.
 """
 
@@ -13,6 +13,14 @@ from nasbook.predictors import Predictor
 from nasbook.search import Budget, Search, Trial, TrialState, load_search
 
 __all__ = [
-    "Budget", "NasbookError", "Predictor", "Search", "Trial", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
+    "Budget", "KnowledgeBase", "NasbookError", "Predictor", "Search", "Trial", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
     "set_options",
 ]
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    if name == "KnowledgeBase":  # imported on first use: it pulls in SQLAlchemy
+        from nasbook.knowledge import KnowledgeBase
+
+        return KnowledgeBase
+    raise AttributeError(f"module 'nasbook' has no attribute {name!r}")

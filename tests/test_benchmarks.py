@@ -89,3 +89,12 @@ def test_portfolio_benchmark_smoke(tmp_path):
     assert data["partial"] is False and set(data["summary"]["proteins"]) == {"portfolio", "random", "local"}
     again = _run("portfolio_nbg.py", "--report", str(out))
     assert again.returncode == 0 and "% random" in again.stdout
+
+
+def test_kb_ingest_benchmark_smoke(tmp_path):
+    out = tmp_path / "kbi.json"
+    res = _run("kb_ingest.py", "--trials", "2000", "--backends", "sqlite", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "trials/s" in res.stdout and "bytes/trial" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["results"]["sqlite"]["trials"] == 2000 and data["results"]["sqlite"]["bytes_per_trial"] > 0

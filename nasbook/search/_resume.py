@@ -18,6 +18,7 @@ from nasbook._errors import (
     StorageError,
     checked_signature,
 )
+from nasbook.search import _kb
 from nasbook.search._budget import Budget
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal
@@ -25,6 +26,7 @@ from nasbook.tasks import Task
 from nasbook.trial import Trial, TrialState
 
 if TYPE_CHECKING:
+    from nasbook.knowledge import KnowledgeBase
     from nasbook.search._search import Callback, Search
     from nasbook.storage import Storage
 
@@ -152,7 +154,7 @@ def rebuild_strategy(config: dict[str, Any]) -> BaseStrategy:
 @checked_signature
 def load_search(
     name: str,
-    storage: str | os.PathLike[str] | Storage = "nasbook.db",
+    storage: str | os.PathLike[str] | Storage | None = None,
     *,
     task: Task | None = None,
     space: SearchSpace | None = None,
@@ -162,6 +164,7 @@ def load_search(
     executor: Any = "local",
     trial_timeout_s: float | None = None,
     allow_changes: bool = False,
+    kb: KnowledgeBase | None = None,
 ) -> Search:
     """Load a stored search to inspect, resume or extend it.
 
@@ -173,8 +176,9 @@ def load_search(
     ----------
     name : str
         The search's name in ``storage``.
-    storage : str, path or Storage
-        Where it is stored. A path that does not exist is an error (no empty file is created).
+    storage : str, path or Storage, optional
+        Where it is stored (default ``"nasbook.db"``, or the store of ``kb``). A path that does not
+        exist is an error (no empty file is created).
     task, space, strategy : optional
         Instead of the stored ones (needed for custom classes). A task or space whose configuration
         differs from the stored one is refused unless ``allow_changes=True``.
@@ -183,13 +187,16 @@ def load_search(
     allow_changes : bool
         Accept a task or space other than the stored one; the change is recorded in the search's
         configuration (``config["changes"]``).
+    kb : KnowledgeBase, optional
+        Record the search there from now on; a copy kept there is first caught up with every
+        committed trial it lacks.
     """
     from nasbook.search._search import Search
-    from nasbook.storage import Storage, open_storage
+    from nasbook.storage import Storage
 
     if not isinstance(name, str) or not name:
         raise InvalidParameterTypeError(f"load_search(name=...) must be a search's name (a non-empty str); got {name!r}.")
-    if not isinstance(storage, (str, os.PathLike, Storage)):
+    if storage is not None and not isinstance(storage, (str, os.PathLike, Storage)):
         raise InvalidParameterTypeError(
             f"load_search(storage=...) must be a file path, a database URL or a Storage; got {storage!r} of type "
             f"{type(storage).__name__}.")
@@ -199,7 +206,7 @@ def load_search(
                                             f"of type {type(value).__name__}.")
     if not isinstance(allow_changes, bool):
         raise InvalidParameterTypeError(f"load_search(allow_changes=...) must be True or False; got {allow_changes!r}.")
-    st = open_storage(storage, create=False)
+    st = _kb.storage_for(storage, kb, "load_search", create=False)
     record = st.get_search(name)
     for key, kind in _CONFIG_KEYS.items():  # a StorageError naming the search if one is missing or damaged
         record.require(key, kind)
@@ -232,13 +239,27 @@ def load_search(
                     name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s)
     self._attach(st, record.id, record.state, record.elapsed_s)
     read_trials(self)
-    self._check_budget_covers_spent()
+    check_budget_covers_spent(self)
     for change in changes:
         change["at"] = time.time()
     self._changes = [*config.get("changes", []), *changes]
     if changes or budget is not None:
         st.update_search(record.id, config=self._config())
+    self._kb = _kb.link(self, kb)
     return self
+
+
+def check_budget_covers_spent(self: Search) -> None:
+    b, what = self.budget, None
+    if b.trials is not None and b.trials < len(self._trials):
+        what = f"trials={b.trials}, but {len(self._trials)} trials are done"
+    elif b.epochs is not None and b.epochs < self._epochs_spent:
+        what = f"epochs={b.epochs}, but {self._epochs_spent} epochs were trained"
+    elif b.seconds is not None and b.seconds < self._elapsed_before:
+        what = f"seconds={b.seconds:g}, but {self._elapsed_before:.0f} s were spent"
+    if what:
+        raise InvalidParameterError(f"budget must be at least what search {self.name!r} has spent: got {what}. "
+                                    "A budget is a new total; give a larger one to extend the search.")
 
 
 def _describe(task_config: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _loop, _resume
+from nasbook.search import _kb, _loop, _resume
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
 from nasbook.search._checks import check_epochs_task as _check_epochs_task
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
+    from nasbook.knowledge import KnowledgeBase
     from nasbook.storage import Storage
 
 Callback = Callable[["Search", Trial], None]
@@ -76,9 +77,9 @@ class Search:
         Number of trials, or ``{"trials": ..., "epochs": ..., "seconds": ...}``.
     seed : int, optional
         Seeds the strategy. Drawn at random (and stored) when omitted, so resumes reproduce.
-    storage : str, path or Storage
-        SQLite file (default ``"nasbook.db"``), ``":memory:"`` for a throw-away search, or a
-        database URL.
+    storage : str, path or Storage, optional
+        SQLite file (default ``"nasbook.db"``, or the knowledge base's store when ``kb`` is given),
+        ``":memory:"`` for a throw-away search, or a database URL.
     name : str, optional
         Unique within the storage; generated when omitted.
     callbacks : list of callables, optional
@@ -90,6 +91,9 @@ class Search:
         a ``distributed.Client``, or an executor from :mod:`nasbook.executors`.
     trial_timeout_s : float, optional
         A trial running longer is stopped and FAILS with a reason (executors with workers).
+    kb : KnowledgeBase, optional
+        Record the search in this knowledge base; with a ``storage`` of its own, each committed
+        trial is also copied there (see :mod:`nasbook.search._kb`).
 
     Examples
     --------
@@ -108,11 +112,12 @@ class Search:
         strategy: str | BaseStrategy = "random",
         budget: int | dict[str, Any] | Budget = 100,
         seed: int | None = None,
-        storage: str | os.PathLike[str] | Storage = "nasbook.db",
+        storage: str | os.PathLike[str] | Storage | None = None,
         name: str | None = None,
         callbacks: Sequence[Callback] | None = None,
         executor: str | BaseExecutor | Any = "local",
         trial_timeout_s: float | None = None,
+        kb: KnowledgeBase | None = None,
     ):
         space, task = _space_and_task(space, task)
         if name is not None and (not isinstance(name, str) or not name.strip()):
@@ -129,10 +134,9 @@ class Search:
         )
         self.task.check()  # cheap set-up checks (no training) before anything is stored
         self.executor.check()  # e.g. a script that cannot start worker processes
-        from nasbook.storage import open_storage
-
-        storage_ = open_storage(storage)
+        storage_ = _kb.storage_for(storage, kb)
         self._attach(storage_, storage_.create_search(self.name, self._config()), SearchState.CREATED.value, 0.0)
+        self._kb: _kb.KbLink | None = _kb.link(self, kb)
 
     # -- construction, shared by __init__ and load_search ------------------------------------------
     def _configure(self, space: SearchSpace, task: Task, *, strategy: Any, budget: Any, seed: int, name: str,
@@ -155,6 +159,7 @@ class Search:
         self.executor = resolve_executor(executor)
         self.trial_timeout_s = _check_timeout(trial_timeout_s)
         self._changes: list[dict[str, Any]] = []
+        self._kb = None
         self._owner = uuid.uuid4().hex  # this object's lease on the search while it runs
         self._thread: threading.Thread | None = None
         self._bg_error: BaseException | None = None
@@ -188,6 +193,7 @@ class Search:
             "space": self.space.to_config(),
             "space_id": self.space.space_id,
             "task": self.task.to_config(),
+            "task_name": self.task.name,
             "strategy": self.strategy.to_config(),
             "budget": self.budget.to_dict(),
             "seed": self.seed,
@@ -199,18 +205,6 @@ class Search:
         if self._changes:
             config["changes"] = self._changes
         return config
-
-    def _check_budget_covers_spent(self) -> None:
-        b, what = self.budget, None
-        if b.trials is not None and b.trials < len(self._trials):
-            what = f"trials={b.trials}, but {len(self._trials)} trials are done"
-        elif b.epochs is not None and b.epochs < self._epochs_spent:
-            what = f"epochs={b.epochs}, but {self._epochs_spent} epochs were trained"
-        elif b.seconds is not None and b.seconds < self._elapsed_before:
-            what = f"seconds={b.seconds:g}, but {self._elapsed_before:.0f} s were spent"
-        if what:
-            raise InvalidParameterError(f"budget must be at least what search {self.name!r} has spent: got {what}. "
-                                        "A budget is a new total; give a larger one to extend the search.")
 
     # -- public read API -------------------------------------------------------------------------
     @property
@@ -333,6 +327,8 @@ class Search:
             self._storage.update_trial(self._search_id, trial, tell_seq=self._n_told)
         else:
             self._storage.add_trial(self._search_id, trial, tell_seq=self._n_told)
+        if self._kb is not None:  # a knowledge base kept elsewhere gets its copy (idempotent)
+            self._kb.record(trial)
         self._record(trial)
         self.strategy.tell(_resume.blind(trial))  # ... then the strategy hears of it
         self._tell_seq[trial.number] = self._n_told

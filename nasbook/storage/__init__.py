@@ -1,8 +1,22 @@
-"""Durable storage of searches and trials (SQLAlchemy; a SQLite file by default)."""
+"""Durable storage of searches and trials (SQLAlchemy; a SQLite file by default).
+
+The same store is the knowledge base's (:class:`nasbook.KnowledgeBase`): every search created in
+it is catalogued by task (a stable :func:`task_key`) and space. ``TABLES`` gives the SQLAlchemy
+tables, ``dumps``/``loads`` the JSON form of the JSON columns (NaN and infinities kept).
+"""
+
+from types import MappingProxyType
 
 from nasbook._errors import SearchLockedError
+from nasbook.storage._catalog import describe_task, insert_ignore, task_key
 from nasbook.storage._records import SearchRecord
-from nasbook.storage._schema import SCHEMA_VERSION
+from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, dumps, loads, searches, spaces, tasks, trials
 from nasbook.storage._sql import Storage, open_storage
 
-__all__ = ["SCHEMA_VERSION", "SearchLockedError", "SearchRecord", "Storage", "open_storage"]
+#: the knowledge base's tables by short name (read-only mapping of SQLAlchemy tables)
+TABLES = MappingProxyType({"searches": searches, "trials": trials, "tasks": tasks, "spaces": spaces})
+
+__all__ = [
+    "SCHEMA_VERSION", "TABLES", "TRIAL_COLUMNS", "SearchLockedError", "SearchRecord", "Storage", "describe_task", "dumps",
+    "insert_ignore", "loads", "open_storage", "task_key",
+]

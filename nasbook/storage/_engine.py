@@ -43,6 +43,9 @@ _ALTERNATIVES: dict[str, str] = {
     "mysqldb": " (or, without a C compiler: pip install pymysql and use 'mysql+pymysql://...')",
     "psycopg": " (or pip install psycopg2-binary and use 'postgresql+psycopg2://...')",
 }
+#: seconds to wait for a database server to answer before giving up (``?connect_timeout=N`` in a URL overrides it)
+CONNECT_TIMEOUT_S = 10
+_TIMEOUT_DRIVERS = frozenset({"psycopg", "psycopg2", "pymysql", "mysqldb"})
 _URL_HELP = ("a file path, ':memory:', or a database URL such as 'sqlite:///runs.db', "
              "'postgresql://user@host/db' or 'mysql+pymysql://user@host/db'")
 
@@ -157,6 +160,11 @@ def create_engine(target: Target) -> sa.Engine:
         kwargs = {"connect_args": {"check_same_thread": False}}
     if backend in ("sqlite", "postgresql", "mysql", "mariadb"):
         kwargs |= {"json_serializer": _schema.dumps, "json_deserializer": _schema.loads}
+    parsed = make_url(url)
+    if (backend in ("postgresql", "mysql", "mariadb") and parsed.get_driver_name() in _TIMEOUT_DRIVERS
+            and "connect_timeout" not in parsed.query):
+        # an unreachable server fails fast with a clear error instead of hanging on the OS's TCP timeout
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
     try:
         engine = sa.create_engine(url, **kwargs)
     except sa.exc.NoSuchModuleError:
@@ -197,8 +205,11 @@ def probe_sqlite_file(path: Path, label: str) -> None:
             f"storage {label!r} is not a SQLite database (it starts with {head[:16]!r}); "
             "nasbook will not overwrite it. Give a new file path or a database URL."
         )
+    # A file without a -wal beside it is open nowhere and fully checkpointed: read it as immutable, so
+    # probing a WAL-mode file refused here does not leave new -wal/-shm files next to it
+    flags = "mode=ro" if path.with_name(path.name + "-wal").exists() else "mode=ro&immutable=1"
     try:
-        con = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=10)
+        con = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{flags}", uri=True, timeout=10)
     except sqlite3.Error as exc:
         raise StorageError(f"storage {label!r} cannot be opened as a database: {exc}") from None
     try:

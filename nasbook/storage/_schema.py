@@ -5,6 +5,10 @@ Schema versions
 ``"1"``  nasbook_meta, nasbook_searches, nasbook_trials (JSON held in TEXT columns).
 ``"2"``  adds ``nasbook_trials.lineage`` (a JSON list) and the ``nasbook_leases`` table (one
          process at a time per search). JSON columns are declared ``sa.JSON``.
+``"3"``  the knowledge base's catalogue: ``nasbook_tasks`` (a stable task key, name, config,
+         meta-features, landmarks), ``nasbook_spaces`` (every space seen, by ``space_id``) and, on
+         ``nasbook_searches``, ``task_key``, ``space_id`` and ``strategy`` (filled when a search is
+         created; the migration fills them from each stored search's config).
 
 Creating and migrating run in one write transaction (``BEGIN IMMEDIATE`` on SQLite), so processes
 opening the same new or old file at once serialise: the first creates or migrates, the others then
@@ -29,7 +33,7 @@ from sqlalchemy.types import TypeDecorator
 from nasbook._errors import StorageError
 from nasbook._version import __version__
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 MAGIC = "nasbook"
 
 
@@ -92,6 +96,9 @@ searches = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("config", _json(), nullable=False),
     sa.Column("elapsed_s", sa.Float, nullable=False, default=0.0),
+    sa.Column("task_key", sa.String(32), nullable=True, index=True),
+    sa.Column("space_id", sa.String(64), nullable=True),
+    sa.Column("strategy", sa.String(64), nullable=True),
 )
 trials = sa.Table(
     "nasbook_trials", metadata,
@@ -125,6 +132,23 @@ leases = sa.Table(
     sa.Column("heartbeat_at", sa.Float, nullable=False),
 )
 
+tasks = sa.Table(
+    "nasbook_tasks", metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("config", _json(), nullable=False),
+    sa.Column("meta_features", _json(), nullable=True),
+    sa.Column("landmarks", _json(), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+spaces = sa.Table(
+    "nasbook_spaces", metadata,
+    sa.Column("space_id", sa.String(64), primary_key=True),
+    sa.Column("config", _json(), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 #: The trial columns a Trial is written to, in table order (``search_id`` aside).
 TRIAL_COLUMNS: tuple[str, ...] = (
     "number", "state", "arch_id", "arch", "value", "metrics", "attrs", "epochs", "n_told_before",
@@ -144,8 +168,25 @@ def _v1_to_v2(conn: sa.Connection) -> None:
     leases.create(conn, checkfirst=True)
 
 
+def _v2_to_v3(conn: sa.Connection) -> None:
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    from nasbook.storage._catalog import backfill
+
+    op = Operations(MigrationContext.configure(connection=conn))
+    with op.batch_alter_table("nasbook_searches") as batch:  # SQLite: ADD COLUMN, no table copy
+        batch.add_column(sa.Column("task_key", sa.String(32), nullable=True))
+        batch.add_column(sa.Column("space_id", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("strategy", sa.String(64), nullable=True))
+    op.create_index("ix_nasbook_searches_task_key", "nasbook_searches", ["task_key"])
+    tasks.create(conn, checkfirst=True)
+    spaces.create(conn, checkfirst=True)
+    backfill(conn)  # every stored search joins the catalogue, from its config
+
+
 #: from-version -> the step that upgrades it to the next version, in place, inside the open transaction
-MIGRATIONS: dict[str, tuple[str, Callable[[sa.Connection], None]]] = {"1": ("2", _v1_to_v2)}
+MIGRATIONS: dict[str, tuple[str, Callable[[sa.Connection], None]]] = {"1": ("2", _v1_to_v2), "2": ("3", _v2_to_v3)}
 
 
 def _version_number(version: str | None, label: str) -> int:

@@ -31,7 +31,7 @@ from nasbook._errors import (
     did_you_mean,
 )
 from nasbook._version import __version__
-from nasbook.storage import _engine, _lease
+from nasbook.storage import _catalog, _engine, _lease
 from nasbook.storage._records import (
     Damaged,
     SearchRecord,
@@ -141,7 +141,15 @@ class Storage:
 
     def _init_schema(self) -> None:
         for attempt in range(3):
-            conn = self.conn
+            try:
+                conn = self.conn
+            except (DatabaseError, OperationalError) as exc:  # an unreachable server, refused credentials
+                self.close()
+                raise StorageError(
+                    f"storage {self.label!r} cannot be opened as a database: the server did not accept a connection "
+                    f"(within {_engine.CONNECT_TIMEOUT_S} s): {self._target.scrub(str(getattr(exc, 'orig', exc)).strip())}. "
+                    "Check the host, port and credentials in the URL, and that the server is running."
+                ) from None
             try:
                 if self._sqlite:
                     # one writer at a time: processes opening a new (or old) file at once take turns,
@@ -222,10 +230,12 @@ class Storage:
             raise InvalidParameterError(f"a search config must be a dict; got {type(config).__name__}.")
         _check_json(config, f"the config of search {name!r}")
         try:
+            now = time.time()
             res = self.conn.execute(searches.insert().values(
-                name=name, created_at=time.time(), nasbook_version=__version__, state="created",
-                config=config, elapsed_s=0.0,
+                name=name, created_at=now, nasbook_version=__version__, state="created",
+                config=config, elapsed_s=0.0, **_catalog.catalog_columns(config),
             ))
+            _catalog.register(self.conn, config, now)  # its task and space join the knowledge base's catalogue
             self.conn.commit()
         except IntegrityError:
             self._rollback_quietly()
@@ -330,6 +340,55 @@ class Storage:
             raise StorageError(
                 f"trial {values['number']} is already stored in {self.label!r}: is another process running "
                 "this search? (load it again to continue from what is committed)"
+            ) from None
+        except (DatabaseError, OperationalError, sqlite3.Error) as exc:
+            raise self._wrap(exc) from None
+
+    def add_trials(self, search_id: int, trials: Sequence[Trial], *, ignore_existing: bool = True) -> None:
+        """Insert many trials in one transaction and COMMIT. With ``ignore_existing`` (the default) a
+        trial whose number is stored already is skipped, so copying the same trials twice stores them
+        once (how a knowledge base mirrors a search kept elsewhere)."""
+        rows = []
+        for trial in trials:
+            row = trial_values(trial, None)
+            row["search_id"] = search_id
+            rows.append(row)
+        self.insert_trial_rows(rows, ignore_existing=ignore_existing)
+
+    def insert_trial_rows(self, rows: Sequence[Any], *, ignore_existing: bool = False) -> None:
+        """Bulk insert of trial rows (dicts of every trial column and ``search_id``, or tuples in the order
+        ``("search_id", *TRIAL_COLUMNS)``; JSON columns as JSON text) in
+        one transaction, then COMMIT. The fast path of ``KnowledgeBase.ingest``: executemany on SQLite,
+        COPY on PostgreSQL (psycopg) unless ``ignore_existing``."""
+        if not rows:
+            return
+        dialect, driver = self.engine.dialect.name, self.engine.dialect.driver
+        conn = self.conn
+        try:
+            if (self._sqlite or (dialect == "postgresql" and driver == "psycopg")) and not conn.in_transaction():
+                dbapi: Any = conn.connection.dbapi_connection
+                try:
+                    if self._sqlite:
+                        sql = _catalog.trial_insert_sql(dialect, ignore=ignore_existing, qmark=True)
+                        dbapi.executemany(sql, _catalog.trial_rows(rows))
+                    else:
+                        _catalog.pg_insert(dbapi, rows, ignore=ignore_existing)
+                    dbapi.commit()
+                except BaseException:
+                    dbapi.rollback()
+                    raise
+                return
+            sql = _catalog.trial_insert_sql(dialect, ignore=ignore_existing, qmark=False)
+            try:
+                conn.execute(sa.text(sql), _catalog.trial_dicts(rows))
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+        except (IntegrityError, sqlite3.IntegrityError) as exc:
+            raise StorageError(
+                f"storage {self.label!r} refused the trials: {self._target.scrub(str(getattr(exc, 'orig', exc)))} "
+                "(a trial number stored twice for one search, or a search that does not exist). Nothing was stored."
             ) from None
         except (DatabaseError, OperationalError, sqlite3.Error) as exc:
             raise self._wrap(exc) from None

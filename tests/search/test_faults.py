@@ -33,7 +33,7 @@ class Interrupting(ToyTask):
 
 
 @pytest.mark.parametrize("strategy", ["evolution", "local", "random"])
-def test_ctrl_c_then_run_again_continues_exactly(tmp_path, strategy):
+def test_ctrl_c_then_run_again_continues_exactly(store_url, strategy):
     def make_strategy():
         return nasbook.strategies.get_strategy(strategy, **({"population_size": 8, "sample_size": 3} if strategy == "evolution" else {}))
 
@@ -47,7 +47,7 @@ def test_ctrl_c_then_run_again_continues_exactly(tmp_path, strategy):
             hits["n"] += 1
             raise KeyboardInterrupt
 
-    s = nasbook.Search(SPACE, task, strategy=make_strategy(), budget=50, seed=3, storage=tmp_path / "c.db", name="c",
+    s = nasbook.Search(SPACE, task, strategy=make_strategy(), budget=50, seed=3, storage=store_url, name="c",
                        callbacks=[interrupt_after_commit])
     interrupts = 0
     while True:
@@ -62,12 +62,12 @@ def test_ctrl_c_then_run_again_continues_exactly(tmp_path, strategy):
     assert [t.number for t in s.trials] == list(range(50))
     assert s.state is nasbook.search.SearchState.DONE
     # the store agrees with memory
-    again = nasbook.load_search("c", tmp_path / "c.db", task=ToyTask(SPACE), allow_changes=True)
+    again = nasbook.load_search("c", store_url, task=ToyTask(SPACE), allow_changes=True)
     assert [t.arch.id for t in again.trials] == [t.arch.id for t in full.trials]
 
 
-def test_a_second_runner_of_the_same_search_is_refused_at_start(tmp_path):
-    path = tmp_path / "lease.db"
+def test_a_second_runner_of_the_same_search_is_refused_at_start(store_url):
+    path = store_url
     slow = ToyTask(SPACE, epochs=2, epoch_s=0.05)
     first = nasbook.Search(SPACE, slow, budget=200, seed=0, storage=path, name="shared")
     first.start(progress="none")
@@ -88,8 +88,8 @@ def test_a_second_runner_of_the_same_search_is_refused_at_start(tmp_path):
     assert second.n_trials == n + 2
 
 
-def test_load_search_refuses_another_task_unless_allowed_and_records_it(tmp_path):
-    path = tmp_path / "m.db"
+def test_load_search_refuses_another_task_unless_allowed_and_records_it(store_url):
+    path = store_url
     nasbook.Search(SPACE, ToyTask(SPACE, seed=1), budget=5, seed=0, storage=path, name="m").run(progress="none")
     with pytest.raises(InvalidParameterError, match=r"ToyTask.*allow_changes"):
         nasbook.load_search("m", path, task=ToyTask(SPACE, seed=2))
@@ -111,8 +111,8 @@ def test_load_search_refuses_another_space(tmp_path):
         nasbook.load_search("sp", path, space=other, task=ToyTask(other))
 
 
-def test_a_budget_below_what_is_spent_is_refused(tmp_path):
-    path = tmp_path / "b.db"
+def test_a_budget_below_what_is_spent_is_refused(store_url):
+    path = store_url
     nasbook.Search(SPACE, ToyTask(SPACE), budget=10, seed=0, storage=path, name="b").run(progress="none")
     with pytest.raises(InvalidParameterError, match="10 trials are done"):
         nasbook.load_search("b", path, task=ToyTask(SPACE), budget=5)
@@ -187,8 +187,8 @@ def test_strategy_repr_shows_the_seed_in_effect():
     assert "seed=1234" in repr(s.strategy)
 
 
-def test_evolution_records_each_childs_parent(tmp_path):
-    path = tmp_path / "lin.db"
+def test_evolution_records_each_childs_parent(store_url):
+    path = store_url
     evo = nasbook.strategies.RegularizedEvolution(population_size=5, sample_size=2)
     s = nasbook.Search(SPACE, ToyTask(SPACE), strategy=evo, budget=25, seed=0, storage=path, name="lin").run(progress="none")
     children = [t for t in s.trials if t.lineage]

@@ -169,8 +169,8 @@ def test_budget_in_seconds(cora):
     assert str(Budget(trials=5, seconds=2)) == "5 trials / 2 s"
 
 
-def test_extend_a_finished_search(tmp_path, cora):
-    path = tmp_path / "e.db"
+def test_extend_a_finished_search(store_url, cora):
+    path = store_url
     nasbook.Search(cora, strategy="evolution", budget=30, seed=2, storage=path, name="e").run()
     longer = nasbook.load_search("e", path, budget=50).run()
     assert longer.n_trials == 50
@@ -190,8 +190,8 @@ def test_changed_strategy_on_resume_warns(tmp_path, cora):
     assert s.n_trials == 45
 
 
-def test_interrupt_leaves_the_search_resumable(tmp_path, cora):
-    path = tmp_path / "i.db"
+def test_interrupt_leaves_the_search_resumable(store_url, cora):
+    path = store_url
 
     def ctrl_c(search, trial):
         if trial.number == 9:

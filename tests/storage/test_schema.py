@@ -37,15 +37,15 @@ def _columns(path, table):
         return [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
 
 
-def test_schema_version_is_2():
-    assert SCHEMA_VERSION == "2"
+def test_schema_version_is_3():
+    assert SCHEMA_VERSION == "3"
 
 
 def test_a_version_1_file_is_migrated_in_place_and_its_trials_load(tmp_path):
     path = _v1_file(tmp_path / "old.db")
     assert _meta(path)["schema_version"] == "1" and "lineage" not in _columns(path, "nasbook_trials")
     st = Storage(path)
-    assert _meta(path)["schema_version"] == "2"
+    assert _meta(path)["schema_version"] == SCHEMA_VERSION
     assert _columns(path, "nasbook_trials")[-1] == "lineage"
     assert _columns(path, "nasbook_leases")
     rec = st.get_search("old-run")
@@ -66,7 +66,7 @@ def test_a_version_1_file_is_migrated_in_place_and_its_trials_load(tmp_path):
     again = Storage(path, create=False)
     assert again.load_trials(rec.id, GraphSpace(ops=PROTEINS_OPS))[0][-1].lineage == (0, 3)
     again.close()
-    assert _meta(path)["schema_version"] == "2"
+    assert _meta(path)["schema_version"] == SCHEMA_VERSION
 
 
 def test_a_migrated_search_resumes(tmp_path):
@@ -83,10 +83,10 @@ def test_a_file_from_a_newer_nasbook_is_refused_and_left_unchanged(tmp_path):
     st.create_search("s", {})
     st.close()
     with sqlite3.connect(path) as con:
-        con.execute("UPDATE nasbook_meta SET value = '3' WHERE key = 'schema_version'")
+        con.execute("UPDATE nasbook_meta SET value = '4' WHERE key = 'schema_version'")
     before = path.read_bytes()
     files = sorted(p.name for p in tmp_path.iterdir())
-    with pytest.raises(StorageError, match=r"written by a newer nasbook.*schema version '3'.*upgrade") as info:
+    with pytest.raises(StorageError, match=r"written by a newer nasbook.*schema version '4'.*upgrade") as info:
         Storage(path)
     assert info.value.__cause__ is None
     assert path.read_bytes() == before
@@ -151,9 +151,26 @@ def test_processes_opening_the_same_version_1_file_at_once_migrate_it_once(tmp_p
     path = _v1_file(tmp_path / "old.db")
     outcome = _race(path, 12)
     assert outcome == Counter({"ok": 12}), outcome
-    assert _meta(path)["schema_version"] == "2"
+    assert _meta(path)["schema_version"] == SCHEMA_VERSION
     assert _columns(path, "nasbook_trials").count("lineage") == 1
     st = Storage(path, create=False)
     assert len(st.search_names()) == 13
     assert len(st.load_trials(st.get_search("old-run").id, GraphSpace(ops=PROTEINS_OPS))[0]) == 6
     st.close()
+
+
+def test_a_version_2_file_is_migrated_and_joins_the_knowledge_base(tmp_path):
+    path = tmp_path / "v2.db"
+    con = sqlite3.connect(path)
+    con.executescript((Path(__file__).parent / "data" / "schema_v2_search.sql").read_text())
+    con.close()
+    assert _meta(path)["schema_version"] == "2"
+    kb = nasbook.KnowledgeBase(path)
+    assert _meta(path)["schema_version"] == SCHEMA_VERSION
+    assert {"task_key", "space_id", "strategy"} <= set(_columns(path, "nasbook_searches"))
+    searches = kb.searches.set_index("search")
+    assert searches.loc["v2-run", "strategy"] == "evolution" and searches.loc["v2-cora", "n_trials"] == 3
+    assert sorted(kb.tasks["task"]) == ["NasBenchGraph(dataset='cora')", "NasBenchGraph(dataset='proteins')"]
+    assert len(kb.trials(task=nasbook.tasks.NasBenchGraph("proteins"))) == 4
+    kb.close()
+    assert nasbook.load_search("v2-run", path, budget=6).run(progress="none").n_trials == 6

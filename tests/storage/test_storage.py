@@ -72,7 +72,8 @@ def test_bad_storage_arguments(tmp_path):
     with pytest.raises(InvalidParameterError, match="is a directory"):
         _search(tmp_path)
     with pytest.raises(InvalidParameterError, match="storage=None"):
-        _search(None)
+        nasbook.storage.open_storage(None)
+    assert _search(None).storage.label == "nasbook.db"  # Search(storage=None): the default file (or a kb's store)
     with pytest.raises(InvalidParameterError, match="not a usable database URL"):
         _search("nosuchdialect://x")
 

@@ -1,4 +1,4 @@
-"""The storage contract on the SQLite backends nasbook ships: a file and an in-memory database."""
+"""The storage contract on the SQLite backends nasbook ships (a file, a URL, an in-memory database) and on PostgreSQL."""
 
 import pytest
 
@@ -26,5 +26,15 @@ class TestSQLiteMemory(StorageContract):
     @pytest.fixture
     def storage(self):
         st = Storage(":memory:")
+        yield st
+        st.close()
+
+
+class TestPostgreSQL(StorageContract):
+    """The same contract on a real PostgreSQL server (tests/conftest.py starts one on 127.0.0.1)."""
+
+    @pytest.fixture
+    def storage(self, postgres_url):
+        st = Storage(postgres_url)
         yield st
         st.close()

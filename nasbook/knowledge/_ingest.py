@@ -1,0 +1,226 @@
+"""``KnowledgeBase.ingest``: trials of a run made elsewhere, checked and bulk-inserted as one new search.
+
+Speed: rows are built as tuples in the store's column order and inserted in chunks (executemany on
+SQLite, COPY on PostgreSQL). Each distinct architecture is checked against the space once (a cache
+keyed by its spec), so 10^6 trials over a space of 26,206 architectures pay for 26,206 checks.
+All or nothing: a row that fails a check, or a failed insert, removes the partial search.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, StorageError
+from nasbook._version import __version__
+from nasbook.storage import TABLES, dumps
+
+if TYPE_CHECKING:
+    from nasbook.knowledge._kb import KnowledgeBase
+    from nasbook.space import SearchSpace
+
+CHUNK = 50_000
+_STATES = frozenset({"complete", "pruned", "failed", "diverged"})
+_S, _T = TABLES["searches"], TABLES["trials"]
+
+
+_COLUMNS = ("arch", "arch_id", "value", "number", "state", "metrics", "epochs", "finished_at")
+
+
+def _chunks(trials: Any, size: int) -> Iterator[tuple[int, dict[str, list[Any]]]]:
+    """``(index of the first row, {column: values})`` chunk by chunk, read column-wise."""
+    if hasattr(trials, "columns") and hasattr(trials, "iloc"):  # a DataFrame
+        if "arch" not in trials.columns:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: the DataFrame has no 'arch' column (an Architecture or "
+                                        f"its spec per row); its columns: {list(trials.columns)[:10]!r}.")
+        n = len(trials)
+        for lo in range(0, n, size):
+            part = trials.iloc[lo:lo + size]
+            yield lo, {c: part[c].tolist() if c in part.columns else [None] * len(part) for c in _COLUMNS}
+        return
+    if isinstance(trials, (str, bytes, Mapping)) or not isinstance(trials, Iterable):
+        raise InvalidParameterTypeError(
+            f"KnowledgeBase.ingest(trials=...) takes a DataFrame or an iterable of mappings (one per trial, with 'arch' "
+            f"and 'value'); got {type(trials).__name__}.")
+    rows: list[Mapping[str, Any]] = []
+    lo = 0
+    for i, row in enumerate(trials):
+        if not isinstance(row, Mapping):
+            raise InvalidParameterTypeError(f"KnowledgeBase.ingest: trial {i} should be a mapping with 'arch' and "
+                                            f"'value'; got {type(row).__name__} {row!r:.60}.")
+        if "arch" not in row:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} has no 'arch' (an Architecture or its "
+                                        f"spec); its keys: {sorted(row)[:10]!r}.")
+        rows.append(row)
+        if len(rows) >= size:
+            yield lo, {c: [r.get(c) for r in rows] for c in _COLUMNS}
+            lo, rows = lo + len(rows), []
+    if rows:
+        yield lo, {c: [r.get(c) for r in rows] for c in _COLUMNS}
+
+
+def _task_config(task: Any, metric: str | None, mode: str | None) -> tuple[dict[str, Any], str]:
+    from nasbook.knowledge._frames import as_stored
+
+    if isinstance(task, str) and task:
+        mode = mode or "max"
+        if mode not in ("max", "min"):
+            raise InvalidParameterError(f"KnowledgeBase.ingest(mode=...) must be 'max' or 'min'; got {mode!r}.")
+        return {"class": "ExternalTask", "params": {"name": task}, "metric": metric or "value", "mode": mode}, task
+    if hasattr(task, "to_config"):
+        if (metric is not None and metric != task.metric) or (mode is not None and mode != task.mode):
+            raise InvalidParameterError(f"KnowledgeBase.ingest: {task!r:.60} has metric {task.metric!r} and mode "
+                                        f"{task.mode!r}; metric= and mode= are for a task given by name.")
+        return as_stored(task.to_config()), str(task.name)
+    raise InvalidParameterTypeError(f"KnowledgeBase.ingest(task=...) must be a nasbook Task or a task name (str); "
+                                    f"got {task!r:.80} of type {type(task).__name__}.")
+
+
+class _Arch:
+    """Architecture -> (id, JSON), each distinct spec checked against the space once."""
+
+    def __init__(self, space: SearchSpace, validate: bool):
+        self.space, self.validate = space, validate
+        self.cache: dict[str, tuple[str, str]] = {}
+        self.by_obj: dict[int, tuple[Any, tuple[str, str]]] = {}
+
+    def __call__(self, i: int, arch: Any, given_id: Any) -> tuple[str, str]:
+        hit = self.by_obj.get(id(arch))
+        if hit is not None and hit[0] is arch and given_id is None:  # the same spec object again (a DataFrame column)
+            return hit[1]
+        if hasattr(arch, "space_id") and hasattr(arch, "to_json"):
+            if arch.space_id != self.space.space_id:
+                raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s architecture {arch.id} is from space "
+                                            f"{arch.space_id!r}, not {self.space.space_id!r} (the space= given).")
+            return arch.id, arch.to_json()
+        if isinstance(arch, str):
+            arch_text = arch
+        elif isinstance(arch, Mapping):
+            arch_text = dumps(arch)
+        else:
+            raise InvalidParameterTypeError(f"KnowledgeBase.ingest: trial {i}'s 'arch' should be an Architecture or "
+                                            f"its spec (a dict); got {type(arch).__name__} {arch!r:.60}.")
+        if not self.validate:
+            if not isinstance(given_id, str) or not given_id:
+                raise InvalidParameterError(f"KnowledgeBase.ingest(validate=False): trial {i} needs an 'arch_id' (str); "
+                                            f"got {given_id!r}.")
+            return given_id, arch_text
+        hit2 = self.cache.get(arch_text)
+        if hit2 is None:
+            from nasbook.knowledge._frames import load_json
+
+            try:
+                built = self.space.from_dict(load_json(arch_text, f"trial {i}'s arch") if isinstance(arch, str) else arch)
+            except NasbookError as exc:
+                raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s architecture is not in "
+                                            f"{self.space!r:.80}: {exc}") from None
+            hit2 = self.cache[arch_text] = (built.id, built.to_json())
+        if given_id is not None and given_id != hit2[0]:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} gives arch_id {given_id!r}, but its "
+                                        f"architecture's id in {self.space.space_id!r} is {hit2[0]!r}.")
+        if isinstance(arch, Mapping):
+            self.by_obj[id(arch)] = (arch, hit2)  # keeps the object alive, so its id is not reused
+        return hit2
+
+
+def _float(i: int, v: Any) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        try:
+            v = float(v)  # numpy scalars
+        except (TypeError, ValueError):
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s value should be a number; got {v!r:.40}.") from None
+    v = float(v)
+    return None if math.isnan(v) else v
+
+
+def _rows(sid: int, lo: int, cols: dict[str, list[Any]], arch: _Arch, now: float) -> list[tuple[Any, ...]]:
+    out = []
+    for j, (a, given, value, number, state, metrics, epochs, finished) in enumerate(zip(
+            cols["arch"], cols["arch_id"], cols["value"], cols["number"], cols["state"], cols["metrics"],
+            cols["epochs"], cols["finished_at"])):
+        i = lo + j
+        arch_id, arch_json = arch(i, a, given)
+        if number is None:
+            number = i
+        elif type(number) is not int:
+            try:
+                number = int(number)  # numpy integers
+            except (TypeError, ValueError):
+                raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s number should be an int; got "
+                                            f"{number!r:.40}.") from None
+        if state is None:
+            state = "complete"
+        elif state not in _STATES:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s state must be one of {sorted(_STATES)}; "
+                                        f"got {state!r}.")
+        if type(value) is not float:
+            value = _float(i, value)
+        elif value != value:
+            value = None
+        if value is None and state == "complete":
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} is complete but has no value (a number).")
+        if isinstance(metrics, Mapping):
+            metrics_json = dumps(metrics) if metrics else "{}"
+        elif metrics is None or (isinstance(metrics, float) and metrics != metrics):  # a DataFrame's missing cell
+            metrics_json = "{}"
+        else:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s metrics should be a dict; got {metrics!r:.40}.")
+        if epochs is not None:
+            epochs = None if isinstance(epochs, float) and epochs != epochs else int(epochs)
+        finished = now if finished is None or finished != finished else float(finished)
+        # search_id, number, state, arch_id, arch, value, metrics, attrs, epochs, n_told_before, tell_seq,
+        # started_at, finished_at, reason, curves, parent, lineage
+        out.append((sid, number, state, arch_id, arch_json, value, metrics_json, "{}", epochs, number, number, None,
+                    finished, None, "{}", None, "[]"))
+    return out
+
+
+def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name: str | None, strategy: str,
+                  metric: str | None, mode: str | None, validate: bool) -> str:
+    from nasbook.space import SearchSpace
+
+    if not isinstance(space, SearchSpace):
+        raise InvalidParameterTypeError(f"KnowledgeBase.ingest(space=...) must be a SearchSpace (the space of the "
+                                        f"architectures); got {space!r:.80} of type {type(space).__name__}.")
+    if not isinstance(strategy, str) or not strategy:
+        raise InvalidParameterError(f"KnowledgeBase.ingest(strategy=...) must be a non-empty str; got {strategy!r}.")
+    if not isinstance(validate, bool):
+        raise InvalidParameterTypeError(f"KnowledgeBase.ingest(validate=...) must be True or False; got {validate!r}.")
+    task_config, task_name = _task_config(task, metric, mode)
+    name = name if name is not None else f"ingest-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    config = {
+        "name": name, "space": space.to_config(), "space_id": space.space_id, "task": task_config,
+        "task_name": task_name, "strategy": {"class": strategy, "alias": strategy, "params": {}},
+        "seed": 0, "metric": task_config.get("metric"), "mode": task_config.get("mode", "max"),
+        "nasbook_version": __version__, "ingested": True,
+    }
+    st = kb.storage
+    sid = st.create_search(name, config)
+    arch, now, n = _Arch(space, validate), time.time(), 0
+    try:
+        for lo, cols in _chunks(trials, CHUNK):
+            rows = _rows(sid, lo, cols, arch, now)
+            st.insert_trial_rows(rows)
+            n += len(rows)
+        config["budget"] = {"trials": max(n, 1)}
+        st.update_search(sid, state="done", config=config)
+    except BaseException:
+        _drop_search(kb, sid)
+        raise
+    return name
+
+
+def _drop_search(kb: KnowledgeBase, sid: int) -> None:
+    """Remove a partly ingested search (all or nothing)."""
+    try:
+        kb._write(lambda conn: (conn.execute(_T.delete().where(_T.c.search_id == sid)),
+                                conn.execute(_S.delete().where(_S.c.id == sid))))
+    except (StorageError, sa.exc.SQLAlchemyError):  # pragma: no cover - the original error matters more
+        pass

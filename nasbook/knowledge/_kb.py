@@ -1,0 +1,381 @@
+"""``KnowledgeBase``: every trial of every search, by task and space, in the store the loop commits to."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, StorageError, did_you_mean
+from nasbook.knowledge import _frames, _parquet
+from nasbook.knowledge._ingest import ingest_trials
+from nasbook.storage import TABLES, Storage, dumps, insert_ignore, task_key
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
+    import xarray as xr
+
+    from nasbook.space import Architecture, SearchSpace
+    from nasbook.tasks import Task
+
+_S, _T, _K, _P = TABLES["searches"], TABLES["trials"], TABLES["tasks"], TABLES["spaces"]
+#: the trial states :meth:`KnowledgeBase.trials` returns unless told otherwise
+FINISHED_OK = ("complete",)
+ALL_STATES = ("complete", "pruned", "failed", "diverged", "running", "queued")
+
+
+class KnowledgeBase:
+    """The memory of every search: trials by task and space, in the store searches commit to.
+
+    Parameters
+    ----------
+    path_or_url : str, path or Storage
+        A SQLite file (default ``"nasbook.db"``, the file ``Search`` writes by default),
+        ``":memory:"``, any database URL (``"postgresql+psycopg://user@host/db"`` for a team), or
+        a :class:`nasbook.storage.Storage`. Every search stored there is in the knowledge base;
+        ``Search(..., kb=kb)`` adds new ones (and mirrors those kept in another store).
+    create : bool
+        Create a SQLite file that does not exist (default). With False a missing file is an error.
+
+    Examples
+    --------
+    >>> kb = KnowledgeBase(":memory:")
+    >>> kb.trials().shape[0]
+    0
+    """
+
+    def __init__(self, path_or_url: str | os.PathLike[str] | Storage = "nasbook.db", *, create: bool = True):
+        if isinstance(path_or_url, Storage):
+            self.storage = path_or_url
+        elif isinstance(path_or_url, (str, os.PathLike)):
+            if not isinstance(create, bool):
+                raise InvalidParameterTypeError(f"KnowledgeBase(create=...) must be True or False; got {create!r}.")
+            self.storage = Storage(path_or_url, create=create)
+        else:
+            raise InvalidParameterTypeError(
+                f"KnowledgeBase(path_or_url=...) must be a file path, ':memory:', a database URL such as "
+                f"'postgresql+psycopg://user@host/db', or a nasbook Storage; got {path_or_url!r:.80} of type "
+                f"{type(path_or_url).__name__}.")
+
+    # -- the store ------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """What SQLAlchemy connects to (may hold a password: never printed)."""
+        return self.storage.url
+
+    @property
+    def label(self) -> str:
+        """The path, or the URL with its password masked."""
+        return self.storage.label
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        from nasbook.knowledge._views import kb_summary
+
+        return f"<KnowledgeBase {self.label!r}: {kb_summary(self)}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from nasbook.display import view_mimebundle
+        from nasbook.knowledge._views import kb_view
+
+        return view_mimebundle(kb_view(self), include=include, exclude=exclude)
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_(include={"text/html"}).get("text/html", "")
+
+    def _rows(self, stmt: Any, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
+        conn = self.storage.conn
+        try:
+            rows = conn.execute(stmt, dict(params or {})).all()
+            conn.commit()
+        except (sa.exc.DatabaseError, sa.exc.OperationalError) as exc:
+            conn.rollback()
+            raise StorageError(f"knowledge base {self.label!r} failed: {getattr(exc, 'orig', exc)}") from None
+        return rows
+
+    def _write(self, fn: Any) -> Any:
+        conn = self.storage.conn
+        try:
+            out = fn(conn)
+            conn.commit()
+        except (sa.exc.DatabaseError, sa.exc.OperationalError) as exc:
+            conn.rollback()
+            raise StorageError(f"knowledge base {self.label!r} failed: {getattr(exc, 'orig', exc)}") from None
+        except BaseException:
+            conn.rollback()
+            raise
+        return out
+
+    # -- tables ---------------------------------------------------------------------------------
+    @property
+    def searches(self) -> pd.DataFrame:
+        """One row per search: search, task, task_key, space_id, strategy, state, n_trials, best, metric, mode, ..."""
+        return _frames.searches_frame(self)
+
+    @property
+    def tasks(self) -> pd.DataFrame:
+        """One row per task (index ``task_key``): name, n_searches, n_trials, best, metric, mode, meta-features, landmarks."""
+        return _frames.tasks_frame(self)
+
+    @property
+    def spaces(self) -> pd.DataFrame:
+        """One row per space seen (index ``space_id``): class, n_searches, n_trials."""
+        return _frames.spaces_frame(self)
+
+    def trials(self, task: Any = None, space: Any = None, search: Any = None,
+               states: str | Iterable[str] | None = FINISHED_OK) -> pd.DataFrame:
+        """Trials as a DataFrame, one row each, oldest search first and in trial-number order.
+
+        Columns: task, task_key, search, strategy, space_id, number, state, arch_id, arch (the
+        spec, a dict), value, metrics (a dict), metric, mode, epochs, finished_at.
+
+        Parameters
+        ----------
+        task, space, search : optional
+            Keep only these: a Task, task key or task name; a SearchSpace or ``space_id``; a search
+            name or Search. Each may also be a list.
+        states : str, list of str or None
+            Trial states to keep (default: only ``"complete"``); None keeps every state.
+        """
+        return _frames.trials_frame(self, self._where(task, space, search, states))
+
+    def to_xarray(self, task: Any = None, space: Any = None, search: Any = None,
+                  states: str | Iterable[str] | None = FINISHED_OK) -> xr.Dataset:
+        """:meth:`trials` as an ``xarray.Dataset`` over dim ``trial``; numeric metrics as ``metrics.<name>``."""
+        return _frames.to_dataset(self.trials(task, space, search, states), self.label)
+
+    # -- filters --------------------------------------------------------------------------------
+    def _catalog(self) -> tuple[dict[str, str], set[str], list[str]]:
+        """(task key -> name, space ids, search names)."""
+        keys = {str(k): str(n) for k, n in self._rows(sa.select(_K.c.key, _K.c.name))}
+        spaces = {str(r[0]) for r in self._rows(sa.select(_P.c.space_id))}
+        names = [str(r[0]) for r in self._rows(sa.select(_S.c.name).order_by(_S.c.id))]
+        return keys, spaces, names
+
+    def _where(self, task: Any, space: Any, search: Any, states: Any) -> list[Any]:
+        keys, spaces, names = self._catalog()
+        where: list[Any] = []
+        if task is not None:
+            where.append(_S.c.task_key.in_(self.task_keys(task, _keys=keys)))
+        if space is not None:
+            where.append(_S.c.space_id.in_([self._space_id(s, spaces) for s in _many(space)]))
+        if search is not None:
+            wanted = [s if isinstance(s, str) else getattr(s, "name", s) for s in _many(search)]
+            for name in wanted:
+                if name not in names:
+                    raise InvalidParameterError(f"KnowledgeBase.trials(search=...): no search named {name!r} in "
+                                                f"{self.label!r}; searches there: {names[:10]!r}{did_you_mean(str(name), names)}.")
+            where.append(_S.c.name.in_(wanted))
+        if states is not None:
+            states = [states] if isinstance(states, str) else list(states)
+            bad = [s for s in states if s not in ALL_STATES]
+            if bad:
+                raise InvalidParameterError(f"KnowledgeBase.trials(states=...) takes trial states among {list(ALL_STATES)} "
+                                            f"(or None for all); got {bad!r}.")
+            where.append(_T.c.state.in_(states))
+        return where
+
+    def task_keys(self, task: Any, *, _keys: dict[str, str] | None = None) -> list[str]:
+        """The stored task keys a Task, key or name (or a list of them) stands for; an error for an unknown one."""
+        keys = self._catalog()[0] if _keys is None else _keys
+        out: list[str] = []
+        for t in _many(task):
+            if isinstance(t, str):
+                found = [t] if t in keys else [k for k, n in keys.items() if n == t]
+            elif hasattr(t, "to_config"):
+                found = [self.task_key(t)]
+                found = found if found[0] in keys else []
+            else:
+                raise InvalidParameterTypeError(f"a task filter must be a Task, a task key or a task name; got {t!r:.80} "
+                                                f"of type {type(t).__name__}.")
+            if not found:
+                names = sorted(set(keys.values()))
+                raise InvalidParameterError(
+                    f"task {getattr(t, 'name', t)!r} is not in knowledge base {self.label!r}; tasks there: {names[:10]!r}"
+                    f"{did_you_mean(str(getattr(t, 'name', t)), names)}. Run a Search(..., kb=kb) on it or kb.ingest(...) its trials.")
+            out += found
+        return out
+
+    def _space_id(self, space: Any, known: set[str]) -> str:
+        space_id = space if isinstance(space, str) else getattr(space, "space_id", None)
+        if not isinstance(space_id, str):
+            raise InvalidParameterTypeError(f"a space filter must be a SearchSpace or a space_id; got {space!r:.80}.")
+        if space_id not in known:
+            raise InvalidParameterError(
+                f"space {space_id!r} has never been seen by knowledge base {self.label!r}; spaces there: "
+                f"{sorted(known)[:10]!r}. Its architectures have no recorded trials here.")
+        return space_id
+
+    @staticmethod
+    def task_key(task: Task | Mapping[str, Any]) -> str:
+        """The stable key of a task (a hash of its configuration): the same for every run of that task."""
+        config = task if isinstance(task, Mapping) else task.to_config()
+        return task_key(_frames.as_stored(config))
+
+    # -- tasks ----------------------------------------------------------------------------------
+    def add_task(self, task: Task) -> str:
+        """Register a task (no trials needed); its key. Searches register theirs when created."""
+        if not hasattr(task, "to_config"):
+            raise InvalidParameterTypeError(f"KnowledgeBase.add_task(task=...) must be a nasbook Task; got {task!r:.80}.")
+        config = _frames.as_stored(task.to_config())
+        key, now = task_key(config), time.time()
+        row = {"key": key, "name": str(getattr(task, "name", type(task).__name__))[:255], "config": config,
+               "meta_features": None, "landmarks": None, "created_at": now, "updated_at": now}
+        self._write(lambda conn: insert_ignore(conn, _K, [row]))
+        return key
+
+    def add_task_meta(self, task: Task | str, meta_features: Mapping[str, Any] | None = None,
+                      landmarks: Mapping[str, float] | None = None) -> str:
+        """Store a task's meta-features and/or landmarks; its key.
+
+        Parameters
+        ----------
+        task : Task or str
+            A Task (registered if new), or the key or name of a stored one.
+        meta_features : dict, optional
+            Describes the data (sizes, classes, input shape, balance...). Omitted (with no
+            landmarks either): computed by ``task.meta_features()`` (``TrainingTask`` has it).
+        landmarks : dict, optional
+            ``{probe architecture id: score on this task}``: how a few probe architectures fare here.
+        """
+        if meta_features is None and landmarks is None:
+            compute = getattr(task, "meta_features", None)
+            if not callable(compute):
+                raise InvalidParameterError(
+                    f"KnowledgeBase.add_task_meta: {getattr(task, 'name', task)!r} cannot describe its data itself (it "
+                    "has no meta_features() method); pass meta_features={...} and/or landmarks={arch_id: score}.")
+            meta_features = compute()
+        meta = _check_mapping("meta_features", meta_features, numbers=False)
+        marks = _check_mapping("landmarks", landmarks, numbers=True)
+        key = self.add_task(task) if not isinstance(task, str) else self.task_keys(task)[0]
+        values: dict[str, Any] = {"updated_at": time.time()}
+        if meta is not None:
+            values["meta_features"] = meta
+        if marks is not None:
+            values["landmarks"] = marks
+        self._write(lambda conn: conn.execute(_K.update().where(_K.c.key == key).values(**values)))
+        return key
+
+    def meta_features(self, task: Task | str) -> dict[str, Any]:
+        """The stored meta-features of a task; an error naming the task if it has none."""
+        return self._task_field(task, "meta_features", "meta_features={...} (or a task with meta_features())")
+
+    def landmarks(self, task: Task | str) -> dict[str, float]:
+        """The stored landmarks (``{probe architecture id: score}``) of a task; an error if it has none."""
+        return self._task_field(task, "landmarks", "landmarks={arch_id: score, ...}")
+
+    def _task_field(self, task: Any, field: str, how: str) -> Any:
+        key = self.task_keys(task)[0]
+        rows = self._rows(sa.select(_K.c.name, sa.type_coerce(_K.c[field], sa.Text)).where(_K.c.key == key))
+        name, text = rows[0]
+        value = _frames.load_json(text, f"the {field} of task {name!r}") if text is not None else None
+        if not value:
+            raise NasbookError(
+                f"task {name!r} (key {key}) has no {field.replace('_', '-')} in knowledge base {self.label!r}: expected a "
+                f"mapping, found none. Add them with kb.add_task_meta(task, {how}).")
+        return dict(value)
+
+    # -- spaces and architectures ---------------------------------------------------------------
+    def space(self, space_id: str) -> SearchSpace:
+        """The SearchSpace stored under ``space_id`` (rebuilt from its configuration)."""
+        from nasbook import space as space_mod
+
+        self._space_id(space_id, self._catalog()[1])
+        (text,) = self._rows(sa.select(sa.type_coerce(_P.c.config, sa.Text)).where(_P.c.space_id == space_id))[0]
+        config = _frames.load_json(text, f"the configuration of space {space_id!r}")
+        cls = getattr(space_mod, str(config.get("class", "")), None)
+        if not (isinstance(cls, type) and issubclass(cls, space_mod.SearchSpace)):
+            raise NasbookError(f"space {space_id!r} in {self.label!r} is a {config.get('class')!r}, which nasbook cannot "
+                               "rebuild (a space of your own: build it yourself).")
+        return cls.from_config(config)
+
+    def results_of(self, arch: Architecture, states: str | Iterable[str] | None = FINISHED_OK) -> pd.DataFrame:
+        """Every recorded trial of one architecture, on every task (the :meth:`trials` columns)."""
+        space_id, arch_id = getattr(arch, "space_id", None), getattr(arch, "id", None)
+        if not isinstance(space_id, str) or not isinstance(arch_id, str):
+            raise InvalidParameterTypeError(f"KnowledgeBase.results_of(arch=...) must be an Architecture; got {arch!r:.80}.")
+        where = self._where(None, space_id, None, states)
+        return _frames.trials_frame(self, [*where, _T.c.arch_id == arch_id])
+
+    # similarity over architectures (kb.similar), over tasks (kb.similar_tasks, kb.cluster_tasks) and
+    # warm starts build on trials(), task_keys(), meta_features(), landmarks() and space() above.
+
+    # -- bulk in and out ------------------------------------------------------------------------
+    def ingest(self, trials: Any, *, task: Task | str, space: SearchSpace, name: str | None = None,
+               strategy: str = "external", metric: str | None = None, mode: str | None = None,
+               validate: bool = True) -> str:
+        """Load the trials of a run made elsewhere (one new search); its name.
+
+        Parameters
+        ----------
+        trials : DataFrame or iterable of mappings
+            One row per trial: ``arch`` (an Architecture or its spec, a dict) and ``value``; optional
+            ``number``, ``state`` (default ``"complete"``), ``metrics`` (a dict), ``epochs``,
+            ``finished_at``. With ``validate=False`` also ``arch_id``, trusted as given.
+        task : Task or str
+            The task they ran on: a Task, or a name for a task nasbook does not know.
+        space : SearchSpace
+            The space of the architectures; each is checked against it (``validate=True``).
+        name, strategy : str
+            The new search's name (generated when omitted) and the strategy to record.
+        metric, mode : str, optional
+            For a task given by name: the objective (default ``"value"``, ``"max"``).
+        """
+        return ingest_trials(self, trials, task=task, space=space, name=name, strategy=strategy, metric=metric,
+                             mode=mode, validate=validate)
+
+    def export(self, path: str | os.PathLike[str]) -> Path:
+        """Write every search, task, space and trial to one Parquet file (lossless; no pickle); its path."""
+        return _parquet.export(self, path)
+
+    def import_parquet(self, path: str | os.PathLike[str], *, prefix: str = "") -> list[str]:
+        """Add the searches of a file from :meth:`export`; the names of the searches added or merged.
+
+        Importing the same file twice stores its trials once. A search whose name is taken by a
+        different search is an error unless ``prefix`` renames the imported ones.
+        """
+        return _parquet.import_parquet(self, path, prefix=prefix)
+
+    @classmethod
+    def import_(cls, path: str | os.PathLike[str], into: str | os.PathLike[str] | Storage = ":memory:") -> KnowledgeBase:
+        """A knowledge base (``into``, in memory by default) holding the contents of an exported file."""
+        kb = cls(into)
+        kb.import_parquet(path)
+        return kb
+
+
+def _many(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+
+
+def _check_mapping(param: str, value: Any, *, numbers: bool) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InvalidParameterTypeError(f"KnowledgeBase.add_task_meta({param}=...) must be a mapping with string keys; "
+                                        f"got {value!r:.80} of type {type(value).__name__}.")
+    out = dict(value)
+    if numbers:
+        bad = {k: v for k, v in out.items() if isinstance(v, bool) or not isinstance(v, (int, float))}
+        if bad:
+            raise InvalidParameterError(f"KnowledgeBase.add_task_meta(landmarks=...) maps probe architecture ids to "
+                                        f"scores (numbers); got {bad!r:.120}.")
+        out = {k: float(v) for k, v in out.items()}
+    try:
+        dumps(out)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"KnowledgeBase.add_task_meta({param}=...) cannot be stored as JSON: {exc}") from None
+    return out

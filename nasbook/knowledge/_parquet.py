@@ -1,0 +1,176 @@
+"""Share a knowledge base as one Parquet file (pyarrow; never pickle).
+
+The file holds one row per trial (every stored column; JSON columns as JSON text, so NaN and
+infinities survive) and, in the Parquet schema's key-value metadata under ``b"nasbook"``, a JSON
+document with the searches (name, config, state, ...), tasks (key, name, config, meta-features,
+landmarks) and spaces. Importing checks that document before writing anything, inserts "unless
+present" (a search already there with the same config is merged: importing twice stores once).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, StorageError
+from nasbook._version import __version__
+from nasbook.storage import SCHEMA_VERSION, TABLES, TRIAL_COLUMNS, dumps, insert_ignore, loads
+
+if TYPE_CHECKING:
+    from nasbook.knowledge._kb import KnowledgeBase
+
+FORMAT = "nasbook-knowledge-base"
+FORMAT_VERSION = 1
+BATCH = 100_000
+_S, _K, _P = TABLES["searches"], TABLES["tasks"], TABLES["spaces"]
+_JSON = ("arch", "metrics", "attrs", "curves", "lineage")
+_INT = ("number", "epochs", "n_told_before", "tell_seq", "parent")
+_FLOAT = ("value", "started_at", "finished_at")
+
+
+def _schema(meta: dict[str, Any]) -> Any:
+    import pyarrow as pa
+
+    types = {c: pa.string() for c in ("state", "arch_id", "reason", *_JSON)}
+    types |= {c: pa.int64() for c in _INT} | {c: pa.float64() for c in _FLOAT}
+    fields = [pa.field("search", pa.string())] + [pa.field(c, types[c]) for c in TRIAL_COLUMNS]
+    return pa.schema(fields, metadata={b"nasbook": dumps(meta).encode()})
+
+
+def _text(rows: Any, column: str) -> list[Any]:
+    return [v if v is None or isinstance(v, str) else dumps(v) for v in rows]
+
+
+def export(kb: KnowledgeBase, path: str | os.PathLike[str]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterTypeError(f"KnowledgeBase.export(path=...) must be a file path; got {path!r:.80}.")
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidParameterError(f"KnowledgeBase.export(path=...) is a folder; give a file path such as "
+                                    f"{str(path / 'kb.parquet')!r}.")
+    rows = kb._rows(sa.select(_S.c.id, _S.c.name, sa.type_coerce(_S.c.config, sa.Text), _S.c.state, _S.c.created_at,
+                              _S.c.elapsed_s, _S.c.nasbook_version).order_by(_S.c.id))
+    searches = [{"name": r[1], "config": loads(r[2]) if isinstance(r[2], str) else r[2], "state": r[3],
+                 "created_at": r[4], "elapsed_s": r[5], "nasbook_version": r[6]} for r in rows]
+    names = {int(r[0]): str(r[1]) for r in rows}
+    tasks = [{"key": r[0], "name": r[1], "config": r[2], "meta_features": r[3], "landmarks": r[4]}
+             for r in kb._rows(sa.select(_K.c.key, _K.c.name, _K.c.config, _K.c.meta_features, _K.c.landmarks))]
+    spaces = [{"space_id": r[0], "config": r[1]} for r in kb._rows(sa.select(_P.c.space_id, _P.c.config))]
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "schema_version": SCHEMA_VERSION,
+            "nasbook_version": __version__, "searches": searches, "tasks": tasks, "spaces": spaces}
+    schema = _schema(meta)
+    cols = ", ".join(("search_id", *TRIAL_COLUMNS))
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for batch in _batches(kb, f"SELECT {cols} FROM nasbook_trials ORDER BY search_id, number"):
+                data: dict[str, list[Any]] = {"search": [names.get(int(r[0]), "") for r in batch]}
+                for j, c in enumerate(TRIAL_COLUMNS, start=1):
+                    values = [r[j] for r in batch]
+                    data[c] = _text(values, c) if c in _JSON else values
+                writer.write_table(pa.table(data, schema=schema))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _batches(kb: KnowledgeBase, sql: str) -> Iterator[list[Any]]:
+    with kb.storage.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(sa.text(sql))
+        for part in result.partitions(BATCH):
+            yield list(part)
+
+
+def _read_meta(path: Path) -> tuple[Any, dict[str, Any]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise StorageError(f"KnowledgeBase.import_parquet: no such file {str(path)!r} (expected a file written by "
+                           "KnowledgeBase.export).")
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise StorageError(f"{str(path)!r} is not a Parquet file ({exc}); expected a file written by "
+                           "KnowledgeBase.export. Nothing was imported.") from None
+    raw = (pf.schema_arrow.metadata or {}).get(b"nasbook")
+    try:
+        meta = loads(raw) if raw is not None else None
+    except ValueError:
+        meta = None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise StorageError(f"{str(path)!r} is a Parquet file but not a nasbook knowledge-base export (its metadata "
+                           "lacks nasbook's marker); expected a file written by KnowledgeBase.export. Nothing was imported.")
+    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+        raise StorageError(f"{str(path)!r} was exported by a newer nasbook ({meta.get('nasbook_version')}, format "
+                           f"{meta.get('format_version')}; this nasbook {__version__} reads format {FORMAT_VERSION}): "
+                           "upgrade nasbook to import it. Nothing was imported.")
+    missing = {"search", *TRIAL_COLUMNS} - set(pf.schema_arrow.names)
+    if missing or not all(isinstance(meta.get(k), list) for k in ("searches", "tasks", "spaces")):
+        raise StorageError(f"{str(path)!r} is a damaged knowledge-base export: columns {sorted(missing)!r} or its "
+                           "searches/tasks/spaces lists are missing. Nothing was imported.")
+    return pf, meta
+
+
+def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: str = "") -> list[str]:
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterTypeError(f"KnowledgeBase.import_parquet(path=...) must be a file path; got {path!r:.80}.")
+    if not isinstance(prefix, str):
+        raise InvalidParameterTypeError(f"KnowledgeBase.import_parquet(prefix=...) must be a str; got {prefix!r:.80}.")
+    pf, meta = _read_meta(Path(path))
+    st = kb.storage
+    existing = {r.name: r for r in st.list_searches()}
+    plan: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]] = {}  # exported name -> (new name, search, match)
+    for s in meta["searches"]:
+        if not isinstance(s, dict) or not isinstance(s.get("name"), str) or not isinstance(s.get("config"), dict):
+            raise StorageError(f"{str(path)!r} is a damaged knowledge-base export: a search entry is {s!r:.80}.")
+        new = prefix + s["name"]
+        old = existing.get(new)
+        stored = dict(s["config"], name=new) if prefix else s["config"]
+        if old is not None and old.config != stored:
+            raise StorageError(
+                f"knowledge base {kb.label!r} already has a different search named {new!r}; import with a prefix, "
+                f"e.g. kb.import_parquet({str(path)!r}, prefix='shared/'). Nothing was imported.")
+        plan[s["name"]] = (new, s, None if old is None else {"id": old.id})
+    now = time.time()
+    task_rows = [{"key": str(t["key"]), "name": str(t.get("name") or t["key"])[:255], "config": t.get("config") or {},
+                  "meta_features": t.get("meta_features"), "landmarks": t.get("landmarks"), "created_at": now,
+                  "updated_at": now} for t in meta["tasks"] if isinstance(t, dict) and t.get("key")]
+    space_rows = [{"space_id": str(p["space_id"]), "config": p.get("config") or {}, "created_at": now}
+                  for p in meta["spaces"] if isinstance(p, dict) and p.get("space_id")]
+
+    def catalog(conn: sa.Connection) -> None:
+        insert_ignore(conn, _K, task_rows)
+        insert_ignore(conn, _P, space_rows)
+        for t in task_rows:  # meta-features and landmarks fill gaps, never overwrite
+            for field in ("meta_features", "landmarks"):
+                if t[field] is not None:
+                    conn.execute(_K.update().where(_K.c.key == t["key"], _K.c[field].is_(None)).values({field: t[field]}))
+
+    kb._write(catalog)
+    ids: dict[str, int] = {}
+    for exported, (new, s, match) in plan.items():
+        if match is not None:
+            ids[exported] = match["id"]
+            continue
+        sid = st.create_search(new, dict(s["config"], name=new) if prefix else s["config"])
+        st.update_search(sid, state=str(s.get("state") or "done"), elapsed_s=float(s.get("elapsed_s") or 0.0))
+        ids[exported] = sid
+    for batch in pf.iter_batches(batch_size=BATCH, columns=["search", *TRIAL_COLUMNS]):
+        cols = batch.to_pydict()
+        unknown = set(cols["search"]) - set(ids)
+        if unknown:
+            raise StorageError(f"{str(path)!r} is a damaged knowledge-base export: trials of searches {sorted(unknown)[:5]!r} "
+                               "that its metadata does not list.")
+        rows = [(ids[name], *vals) for name, *vals in zip(cols["search"], *(cols[c] for c in TRIAL_COLUMNS))]
+        st.insert_trial_rows(rows, ignore_existing=True)
+    return [new for new, _, _ in plan.values()]

@@ -1,0 +1,116 @@
+"""``Search(..., kb=kb)``: where a search is stored when it has a knowledge base, and how it is recorded there.
+
+Two cases:
+
+- **The kb's store is the search's store** (no ``storage=`` given, or the same URL): the loop's own
+  commits *are* the knowledge base's record; nothing is written twice. The search opens its own
+  connection to that store (a background run never shares the kb's connection).
+- **The search has a store of its own**: that store stays the single authority for the loop
+  (commit-before-tell, leases, exactly-once resume all rest on one database, and making the kb the
+  authority would need a two-phase commit across two databases). The kb gets a *mirror*: a search
+  row of the same name (its config says ``mirror_of``) and, after each trial is committed to the
+  search's store, that trial inserted "unless present" under its number. A copy keyed by
+  (search, number) and inserted idempotently can never duplicate; the gap a crash between the two
+  commits leaves (or a kb that was unreachable for a while: a warning, not a failed search) is
+  filled by a full re-sync whenever the search is attached again (``load_search(..., kb=kb)``)
+  and before the next trial after a failed write.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from nasbook._errors import InvalidParameterTypeError, NasbookWarning, StorageError
+
+if TYPE_CHECKING:
+    from nasbook.knowledge import KnowledgeBase
+    from nasbook.search._search import Search
+    from nasbook.storage import Storage
+    from nasbook.trial import Trial
+
+
+def storage_for(storage: Any, kb: Any, owner: str = "Search", *, create: bool = True) -> Storage:
+    """The search's store: ``storage`` if given, else the kb's store, else ``"nasbook.db"``."""
+    from nasbook.storage import open_storage
+
+    if kb is None:
+        return open_storage("nasbook.db" if storage is None else storage, create=create)
+    check_kb(kb, owner)
+    if storage is None or (not isinstance(storage, (str, os.PathLike)) and storage is kb.storage):
+        return kb.storage if kb.storage.url == "sqlite://" else open_storage(kb.url, create=create)
+    return open_storage(storage, create=create)
+
+
+def check_kb(kb: Any, owner: str) -> None:
+    from nasbook.knowledge import KnowledgeBase
+
+    if not isinstance(kb, KnowledgeBase):
+        raise InvalidParameterTypeError(f"{owner}(kb=...) must be a nasbook.KnowledgeBase (e.g. KnowledgeBase('kb.db') "
+                                        f"or a database URL) or None; got {kb!r:.80} of type {type(kb).__name__}.")
+
+
+class KbLink:
+    """A search's link to its knowledge base: registers its task, mirrors its trials when stored elsewhere."""
+
+    def __init__(self, search: Search, kb: KnowledgeBase):
+        self.kb = kb
+        self.search = search
+        kb.add_task(search.task)  # the task's name (the search's config may predate task_name)
+        st = search.storage
+        self.mirror = not (st is kb.storage or (st.url == kb.storage.url and st.url != "sqlite://"))
+        self.kb_id: int | None = None
+        self.dirty = False
+        self._warned = False
+        if self.mirror:
+            self.kb_id = self._mirror_row()
+            self.sync()
+
+    def _mirror_row(self) -> int:
+        s, kb = self.search, self.kb
+        config = dict(s._config(), mirror_of=s.storage.label)
+        try:
+            record = kb.storage.get_search(s.name)
+        except StorageError:  # none yet (SearchNotFoundError)
+            return kb.storage.create_search(s.name, config)
+        if record.config.get("mirror_of") != s.storage.label or record.config.get("seed") != s.seed:
+            raise StorageError(
+                f"knowledge base {kb.label!r} already holds another search named {s.name!r} (not a copy of this "
+                f"search in {s.storage.label!r}); give this search another name.")
+        return record.id
+
+    def sync(self) -> None:
+        """Copy every finished trial committed to the search's store that the kb lacks."""
+        if not self.mirror:
+            return
+        s = self.search
+        trials, _ = s.storage.load_trials(s._search_id, s.space)
+        self._write([t for t in trials if t.state.is_finished])
+
+    def record(self, trial: Trial) -> None:
+        """After ``trial`` is committed to the search's store: record it in the kb (mirror only)."""
+        if not self.mirror:
+            return
+        if self.dirty:
+            self.dirty = False
+            self.sync()
+        else:
+            self._write([trial])
+
+    def _write(self, trials: list[Trial]) -> None:
+        assert self.kb_id is not None
+        try:
+            self.kb.storage.add_trials(self.kb_id, trials, ignore_existing=True)
+        except StorageError as exc:
+            self.dirty = True  # the next trial re-syncs everything the kb missed
+            if not self._warned:
+                self._warned = True
+                warnings.warn(f"Search {self.search.name!r}: knowledge base {self.kb.label!r} could not record trials "
+                              f"({exc}); the search goes on (its own store has them) and the knowledge base is "
+                              "caught up on the next trial or when the search is loaded again.", NasbookWarning,
+                              stacklevel=4)
+
+
+def link(search: Search, kb: Any) -> KbLink | None:
+    return None if kb is None else KbLink(search, kb)
