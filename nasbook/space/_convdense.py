@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 #: kept), ``conv{k}_s2`` the same with stride 2 (the length is halved, rounding up); each is
 #: followed by BatchNorm and ReLU.
 CONV_OPS: tuple[str, ...] = ("conv3", "conv5", "conv9", "conv3_s2", "conv5_s2", "conv9_s2")
-DEFAULT_CONV_WIDTHS: tuple[int, ...] = (8, 16, 32)
+DEFAULT_CONV_WIDTHS: tuple[int, ...] = (4, 8, 16)
 DEFAULT_DENSE_WIDTHS: tuple[int, ...] = (32, 64, 128)
 MAX_CONV = 16
 MAX_DENSE = 8
@@ -100,7 +100,7 @@ class ConvDenseSpace(SearchSpace):
     min_dense, max_dense : int, default 0 and 2
         Bounds on the dense layers, ``0 <= min_dense <= max_dense <= 8``.
     conv_ops : sequence of str, default all of :data:`CONV_OPS`
-    conv_widths : sequence of int, default ``(8, 16, 32)``
+    conv_widths : sequence of int, default ``(4, 8, 16)``
     dense_widths : sequence of int, default ``(32, 64, 128)``
 
     Examples
