@@ -10,7 +10,13 @@ from nasbook.space import CONV_OPS, CellSpace, ChainSpace, ConvDenseSpace
 from nasbook.space._chain import CNN_OPS
 from nasbook.space._convdense import conv_dense_size
 
-torch = pytest.importorskip("torch")
+torch = None  # imported by the autouse fixture when the first test runs, not when the file is collected
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _torch():
+    global torch
+    torch = pytest.importorskip("torch")
 
 CELL_OPS = ("skip_connect", "nor_conv_1x1", "nor_conv_3x3", "nor_conv_5x5", "sep_conv_3x3", "dil_conv_3x3",
             "avg_pool_3x3", "max_pool_3x3")
