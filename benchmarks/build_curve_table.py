@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None, prog: str = "benchmarks/build_curve_tabl
         search = None
         if db.exists():
             try:
-                search = load_search(name, storage=f"sqlite:///{db}", strategy=FixedList(specs), executor=executor)
+                search = load_search(name, storage=f"sqlite:///{db}", task=task, strategy=FixedList(specs), executor=executor)
                 print(f"resuming {name}: {search.n_trials} trials stored", flush=True)
             except Exception:  # not there yet
                 search = None
