@@ -129,5 +129,5 @@ def test_a_cnn_beats_logistic_regression():
     space = ConvDenseSpace()
     task = MNIST1D(max_epochs=8, lr=3e-3)
     linear = task.evaluate(space.make(conv=[], dense=[]), space=space).value
-    cnn = task.evaluate(space.make(conv=[["conv5_s2", 32], ["conv5_s2", 32]], dense=[64]), space=space).value
+    cnn = task.evaluate(space.make(conv=[["conv5", 16], ["conv5_s2", 16]], dense=[64]), space=space).value
     assert linear < 0.45 and cnn > linear + 0.2
