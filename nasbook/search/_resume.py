@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from nasbook.storage import Storage
 
 #: tasks nasbook rebuilds from a stored configuration (others may hold user data: pass task=...)
-_REBUILDABLE_TASKS = frozenset({"NasBenchGraph", "Digits", "BreastCancer", "DigitsTable"})
+_REBUILDABLE_TASKS = frozenset({"NasBenchGraph", "Digits", "BreastCancer", "DigitsTable", "MNIST1D", "MNIST1DTable"})
 _CONFIG_KEYS = {"space": dict, "task": dict, "strategy": dict, "budget": dict, "seed": int}
 
 

@@ -466,7 +466,8 @@ class CellSpace(SearchSpace):
         arch : Architecture
             A cell of this space.
         input_shape : sequence of int
-            ``(channels, height, width)`` of one image, e.g. ``(1, 8, 8)`` or ``(3, 32, 32)``.
+            ``(channels, height, width)`` of one image, e.g. ``(1, 8, 8)`` or ``(3, 32, 32)`` (Conv2d), or
+            ``(channels, length)`` of one sequence, e.g. ``(1, 40)`` (the same network with Conv1d).
         n_classes : int
             Outputs of the final linear layer.
 

@@ -387,7 +387,8 @@ class ChainSpace(SearchSpace):
         arch : Architecture
             A chain of this space.
         input_shape : sequence of int
-            ``"cnn"``: ``(channels, height, width)`` of one image, e.g. ``(1, 8, 8)``. ``"mlp"``: the
+            ``"cnn"``: ``(channels, height, width)`` of one image, e.g. ``(1, 8, 8)`` (Conv2d), or ``(channels,
+            length)`` of one sequence, e.g. ``(1, 40)`` (the same chain with Conv1d). ``"mlp"``: the
             shape of one sample, e.g. ``(30,)``; it is flattened, so ``(1, 8, 8)`` works too.
         n_classes : int
             Outputs of the final linear layer.

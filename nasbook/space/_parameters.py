@@ -10,6 +10,8 @@ one *program* per space class, so the names, choices and order always agree:
 - :class:`CellSpace`: ``edge_i_j`` for every edge ``(i, j)`` in spec order, over the space's ops;
 - :class:`ChainSpace`: ``depth`` (``min_depth`` .. ``max_depth``), then ``layer{p}_op`` and
   ``layer{p}_width`` for the ``depth`` layers only (conditional parameters);
+- :class:`ConvDenseSpace`: ``n_conv``, then ``conv{p}_op`` and ``conv{p}_width`` for those layers,
+  then ``n_dense`` and ``dense{p}_width`` (conditional parameters);
 - :class:`SubsetSpace`: its parent's parameters; a combination the subset does not hold is not a member.
 
 A combination that is no architecture (an all-``skip`` graph cell, a cell without a path from input
@@ -82,10 +84,11 @@ def _chain_values(space: Any, arch: Architecture) -> dict[str, Any]:
 def _programs() -> dict[type, tuple[Program, Reader]]:
     from nasbook.space._cell import CellSpace
     from nasbook.space._chain import ChainSpace
+    from nasbook.space._convdense import ConvDenseSpace, conv_dense_program, conv_dense_values
     from nasbook.space._graph import GraphSpace
 
     return {GraphSpace: (_graph_program, _graph_values), CellSpace: (_cell_program, _cell_values),
-            ChainSpace: (_chain_program, _chain_values)}
+            ChainSpace: (_chain_program, _chain_values), ConvDenseSpace: (conv_dense_program, conv_dense_values)}
 
 
 def _program_of(space: SearchSpace) -> tuple[Program, Reader]:

@@ -1,4 +1,4 @@
-"""Tasks on small datasets bundled with scikit-learn (offline): :class:`Digits` and :class:`BreastCancer`.
+"""Tasks on small offline datasets: scikit-learn's :class:`Digits` and :class:`BreastCancer`, and :class:`MNIST1D`.
 
 The datamodules (:mod:`nasbook.training`) are created on first use, in the process that trains,
 so creating, checking or pickling these tasks imports neither torch nor lightning.
@@ -134,3 +134,30 @@ class BreastCancer(_BundledTask):
     @property
     def name(self) -> str:
         return "breast_cancer"
+
+
+class MNIST1D(_BundledTask):
+    """MNIST-1D (Greydanus 2020; the ``mnist1d`` package): 5,000 sequences of ``(1, 40)``, 10 classes.
+
+    Generated offline from the package's ten digit templates (``make_dataset(get_dataset_args())``,
+    once per process: nothing is downloaded or written). A small dataset on which architectures
+    differ a lot: published single models span about 30% (logistic regression) to 94% (CNN)
+    test accuracy. The package's 4,000 training sequences are split once, stratified
+    (``split_seed``), into 3,200 train and 800 validation; its 1,000 test sequences are the test
+    split. For 1-D spaces such as :class:`~nasbook.space.ConvDenseSpace`, ``CellSpace`` or
+    ``ChainSpace(kind="cnn")`` (their ``build`` makes Conv1d networks for a ``(channels, length)``
+    input) and ``ChainSpace(kind="mlp")``. Parameters as for :class:`Digits`.
+
+    Examples
+    --------
+    >>> from nasbook.space import ConvDenseSpace
+    >>> task = MNIST1D(max_epochs=2)
+    >>> space = ConvDenseSpace()
+    >>> res = task.evaluate(space.make(conv=[["conv5_s2", 16]], dense=[64]), space=space)  # doctest: +SKIP
+    """
+
+    _dm_class = "MNIST1DDataModule"
+
+    @property
+    def name(self) -> str:
+        return "mnist1d"

@@ -50,6 +50,8 @@ class CurveTable:
         The training seeds (second axis).
     meta : dict
         The ``.json`` document (how the table was built).
+    latency_ms : float32 array ``(n_archs,)`` or None
+        Median ms of a batch-1 CPU forward pass at one thread, when the table measured it.
     """
 
     space: SubsetSpace
@@ -60,6 +62,7 @@ class CurveTable:
     flops: np.ndarray
     seeds: list[int]
     meta: dict[str, Any]
+    latency_ms: np.ndarray | None = None
 
     @property
     def n_archs(self) -> int:
@@ -105,6 +108,9 @@ def load_curve_table(npz: bytes | Path | str, doc: Mapping[str, Any] | Path | st
             raise InvalidParameterError(f"curve table: {name} has shape {arrays[name].shape}, expected {(n, k, e)}")
     if n != len(got) or len(meta["seeds"]) != k or int(meta["epochs"]) != e:
         raise InvalidParameterError("curve table: the arrays do not match the JSON's ids, seeds or epochs")
+    latency = arrays.get("latency_ms")
+    if latency is not None and latency.shape != (n,):
+        raise InvalidParameterError(f"curve table: latency_ms has shape {latency.shape}, expected {(n,)}")
     return CurveTable(
         space=space,
         curves={c: arrays[c] for c in CURVE_NAMES},
@@ -114,6 +120,7 @@ def load_curve_table(npz: bytes | Path | str, doc: Mapping[str, Any] | Path | st
         flops=arrays["flops"],
         seeds=[int(s) for s in meta["seeds"]],
         meta=dict(meta),
+        latency_ms=latency,
     )
 
 
@@ -146,7 +153,7 @@ class CurveTableTask(Task):
     - ``attrs`` (never shown to strategies): ``test_accuracy`` of the network **after the table's
       last epoch** (the table stores no per-epoch test score), ``n_params``, ``flops``,
       ``train_time_s`` (the table's training time scaled to the epochs this evaluation "ran"),
-      ``train_time_total_s`` (scaled to ``e``), ``epochs_run``;
+      ``train_time_total_s`` (scaled to ``e``), ``epochs_run``, and ``latency_ms`` when the table has it;
     - ``checkpoint``: small JSON bytes; ``fidelity={"epochs": 9, "checkpoint": ...}`` from a
       3-epoch result "runs" only 6 epochs (``epochs_run=6``), as a training task would.
 
@@ -322,6 +329,8 @@ class CurveTableTask(Task):
             "train_time_total_s": per_epoch_s * epochs,
             "epochs_run": epochs - start,
         }
+        if table.latency_ms is not None:
+            attrs["latency_ms"] = float(table.latency_ms[i])
         checkpoint = json.dumps(
             {"format": _CHECKPOINT_FORMAT, "arch_id": arch.id, "seed": self.seed, "epochs": epochs}, separators=(",", ":")
         ).encode()

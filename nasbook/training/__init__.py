@@ -13,7 +13,7 @@ architecture. Executors can import it once per worker to pay that cost before th
   class -> :class:`~nasbook._errors.TrialDiverged`.
 - :func:`make_trainer`, :func:`train`, :func:`seeded`, :func:`profile`,
   :func:`save_checkpoint` / :func:`load_checkpoint`.
-- Bundled data: :class:`DigitsDataModule`, :class:`BreastCancerDataModule`.
+- Bundled data: :class:`DigitsDataModule`, :class:`BreastCancerDataModule`, :class:`MNIST1DDataModule`.
 """
 
 from nasbook.training._callbacks import HealthCheck, NasbookCallback
@@ -21,6 +21,7 @@ from nasbook.training._data import (
     ArrayDataModule,
     BreastCancerDataModule,
     DigitsDataModule,
+    MNIST1DDataModule,
     first_batch,
     split_labels,
     split_loader,
@@ -50,6 +51,7 @@ __all__ = [
     "DigitsDataModule",
     "FINGERPRINT_KEYS",
     "HealthCheck",
+    "MNIST1DDataModule",
     "NasbookCallback",
     "RunFingerprint",
     "fingerprint",

@@ -1,7 +1,8 @@
-"""Small bundled datasets as LightningDataModules (scikit-learn's, nothing is downloaded)."""
+"""Small bundled datasets as LightningDataModules (scikit-learn's and MNIST-1D, generated offline: nothing is downloaded)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -140,6 +141,60 @@ class BreastCancerDataModule(ArrayDataModule):
         std[std == 0] = 1.0
         out: np.ndarray = ((x - mean) / std).astype(np.float32)
         return out
+
+
+@functools.cache
+def mnist1d_arrays() -> dict[str, np.ndarray]:
+    """The MNIST-1D sequences of ``mnist1d.data.make_dataset(get_dataset_args())``, made once per process.
+
+    4,000 training and 1,000 test sequences of 40 floats, 10 classes, generated from the package's
+    templates in memory (nothing is downloaded or written). ``make_dataset`` seeds Python's and
+    numpy's global generators; their states are restored afterwards.
+    """
+    import random
+
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        data = make_dataset(get_dataset_args())
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+    out: dict[str, np.ndarray] = {
+        "x": np.asarray(data["x"], dtype=np.float32), "y": np.asarray(data["y"], dtype=np.int64),
+        "x_test": np.asarray(data["x_test"], dtype=np.float32), "y_test": np.asarray(data["y_test"], dtype=np.int64),
+    }
+    for v in out.values():
+        v.setflags(write=False)
+    return out
+
+
+class MNIST1DDataModule(ArrayDataModule):
+    """MNIST-1D (Greydanus 2020, the ``mnist1d`` package): sequences of shape ``(1, 40)``, 10 classes.
+
+    The package's own 4,000 training sequences are split once, stratified with ``split_seed``,
+    into train and validation (``val_fraction`` of the 4,000, default 0.2: 3,200 / 800); its
+    1,000 test sequences are the test split (``test_fraction`` is not used).
+    """
+
+    n_classes = 10
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        data = mnist1d_arrays()
+        return data["x"][:, None, :], data["y"]
+
+    def _split(self) -> dict[str, TensorDataset]:
+        from sklearn.model_selection import train_test_split
+
+        x, y = self.load()
+        data = mnist1d_arrays()
+        train, val = train_test_split(np.arange(len(y)), test_size=self.val_fraction, stratify=y, random_state=self.split_seed)
+        rows = {"train": (x[train], y[train]), "val": (x[val], y[val]), "test": (data["x_test"][:, None, :], data["y_test"])}
+        return {
+            name: TensorDataset(torch.tensor(np.ascontiguousarray(xs), dtype=torch.float32), torch.tensor(ys, dtype=torch.long))
+            for name, (xs, ys) in rows.items()
+        }
 
 
 # -- looking into any datamodule -------------------------------------------------------------------

@@ -525,7 +525,7 @@ def test_build_stages_and_pickle(space, torch):
 @pytest.mark.parametrize(
     ("shape", "n_classes", "fragment"),
     [
-        ((8, 8), 10, "input_shape"),
+        ((64,), 10, "input_shape"),  # (channels, length) builds a 1-D network
         ((1, 0, 8), 10, "(1, 0, 8)"),
         ("abc", 10, "input_shape"),
         ((1, 8, 8), 0, "n_classes"),

@@ -4,7 +4,7 @@ enough to enumerate (where ``cardinality`` and uniform sampling are checked)."""
 import numpy as np
 import pytest
 
-from nasbook.space import PROTEINS_OPS, CellSpace, ChainSpace, GraphSpace, SubsetSpace
+from nasbook.space import PROTEINS_OPS, CellSpace, ChainSpace, ConvDenseSpace, GraphSpace, SubsetSpace
 from nasbook.testing import SpaceContract
 
 
@@ -39,3 +39,13 @@ class TestSubsetSpace(SpaceContract):
         rng = np.random.default_rng(0)
         archs = {a.id: a for a in (parent.sample(rng) for _ in range(60))}
         return SubsetSpace(parent, list(archs.values())[:40])
+
+
+class TestConvDenseSpace(SpaceContract):
+    @pytest.fixture(
+        params=[{}, {"max_conv": 2, "max_dense": 1, "conv_ops": ("conv3", "conv5_s2"), "conv_widths": (8, 16), "dense_widths": (32,)},
+                {"min_conv": 1, "max_conv": 1, "min_dense": 1, "max_dense": 2}],
+        ids=["default", "tiny", "always-conv-and-dense"],
+    )
+    def space(self, request):
+        return ConvDenseSpace(**request.param)
