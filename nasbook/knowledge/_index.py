@@ -293,7 +293,8 @@ class ArchIndex:
             return pd.DataFrame({"arch_id": pd.Series([], dtype=object), "distance": pd.Series([], dtype=float)})
         skip_id = self._pos.get(skip, -1) if skip is not None else -1
         labels, dist = self._search(q, want, cand, skip_id)
-        return pd.DataFrame({"arch_id": [self.arch_ids[i] for i in labels], "distance": np.sqrt(np.maximum(dist, 0.0))})
+        names = np.array([self.arch_ids[i] for i in labels], dtype=object)
+        return pd.DataFrame({"arch_id": names, "distance": np.sqrt(np.maximum(dist, 0.0))})
 
     def search(self, vectors: Any, k: int, *, standardised: bool = False, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Batch search: ``(int ids, squared distances)`` of shape (n, k), -1 where fewer exist.
@@ -320,7 +321,7 @@ class ArchIndex:
     def _search(self, q: np.ndarray, want: int, cand: set[int] | None, skip_id: int) -> tuple[list[int], np.ndarray]:
         import faiss
 
-        if cand is not None and self.kind_built_ != "flat" and len(cand) <= EXACT_FILTER_MAX:
+        if cand is not None and len(cand) <= EXACT_FILTER_MAX:  # cheaper than a selector over the whole index
             return self._exact_subset(q, want, cand)
         sel = None
         if cand is not None:
@@ -340,13 +341,26 @@ class ArchIndex:
             cand = {i for i in self._pos.values() if i != skip_id}
         return self._exact_subset(q, want, cand)
 
+    def _read(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of sorted int ids: a zero-copy view of flat storage (its rows follow the
+        ascending ids of ``id_map``), or the IVF direct map."""
+        import faiss
+
+        if self.kind_built_ == "ivf":
+            return np.asarray(self._index.reconstruct_batch(ids))
+        inner = faiss.downcast_index(self._index.index)
+        flat = faiss.downcast_index(inner.storage) if self.kind_built_ == "hnsw" else inner
+        xb = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim).reshape(flat.ntotal, self.dim)
+        rows = np.searchsorted(faiss.vector_to_array(self._index.id_map), ids)
+        return np.asarray(xb[rows])
+
     def _exact_subset(self, q: np.ndarray, want: int, cand: set[int]) -> tuple[list[int], np.ndarray]:
         ids = np.fromiter(cand, dtype=np.int64, count=len(cand))
         ids.sort()
         d2 = np.empty(len(ids))
         for start in range(0, len(ids), 65536):
             chunk = ids[start:start + 65536]
-            x = self._index.reconstruct_batch(chunk)
+            x = self._read(chunk)
             d2[start:start + len(chunk)] = ((x - q) ** 2).sum(axis=1)
         order = np.lexsort((ids, d2))[:want]
         return ids[order].tolist(), d2[order]
