@@ -211,11 +211,11 @@ class ArchIndex:
             elif kind == "hnsw":
                 index = faiss.IndexIDMap2(faiss.IndexHNSWFlat(d, 32))
             else:
-                nlist = max(1, min(int(4 * math.sqrt(len(x))), len(x) // 39))
+                nlist = max(1, min(int(math.sqrt(len(x))), len(x) // 39))
                 index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist)
-                index.cp.seed = 0
+                index.cp.seed, index.cp.niter = 0, 10
                 rng = np.random.default_rng(0)
-                train = x if len(x) <= 64 * nlist else x[rng.choice(len(x), 64 * nlist, replace=False)]
+                train = x if len(x) <= 40 * nlist else x[rng.choice(len(x), 40 * nlist, replace=False)]
                 index.train(train)
                 index.set_direct_map_type(faiss.DirectMap.Hashtable)
             index.add_with_ids(x, ids)

@@ -158,7 +158,8 @@ def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: 
     else:
         out["value"] = [next(iter(s.values())) if len(s) == 1 else np.nan for s in out["scores"]]
     out["arch"] = out["arch_id"].map(specs)
-    out.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
-                      "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
     cols = ["arch_id", "distance", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"]
-    return pd.DataFrame(out[cols]).reset_index(drop=True)
+    result = pd.DataFrame(out[cols]).reset_index(drop=True)
+    result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
+                         "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
+    return result

@@ -279,7 +279,6 @@ def cluster_tasks(tasks: Any, trials: Any, n_clusters: int | None = None, *, pro
     import pandas as pd
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
-    from sklearn.metrics import silhouette_samples, silhouette_score
 
     check_int("cluster_tasks", "n_clusters", n_clusters, minimum=1, allow_none=True)
     dist = task_distances(tasks, trials, probes=probes, n_probes=n_probes, space=space, weights=weights)
@@ -292,6 +291,8 @@ def cluster_tasks(tasks: Any, trials: Any, n_clusters: int | None = None, *, pro
                                     "record the probes (pick_probes) on every task or give meta-features.")
     if n_clusters is not None and n_clusters > n:
         raise InvalidParameterError(f"cluster_tasks(n_clusters=...) must be at most the {n} recorded tasks; got {n_clusters}.")
+    from sklearn.metrics import silhouette_samples, silhouette_score
+
     tree = linkage(squareform(d, checks=False), method="average")
     if n_clusters is None:
         options = range(2, n) if n > 2 else [n]
