@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--top", type=int, default=100)
     ap.add_argument("--nprobe", default="8,16,32,64,128", help="nprobe values of the sweep")
     ap.add_argument("--hnsw-n", type=int, default=100_000, help="vectors for the HNSW comparison (0: skip)")
+    ap.add_argument("--method", choices=("auto", "flat", "ivf", "hnsw"), default="auto", help="the 10^6 index's method")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                                    "dim": int(raw.shape[1]), "exact_max": EXACT_MAX},
                            "meta": meta, "generate_s": gen_s}
     t0 = time.perf_counter()
-    index = ArchIndex(space, kind).add_vectors(ids, raw)
+    index = ArchIndex(space, kind, method=args.method).add_vectors(ids, raw)
     res["build_s"] = time.perf_counter() - t0
     inner = index._index
     res["index"] = {"kind": index.kind_built_, "nlist": int(getattr(inner, "nlist", 0)),
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         sub = faiss.IndexFlatL2(index.dim)
         sub.add(xs[:n_sub])
         with _one_thread():
-            m, p95s, _ = timed_queries(lambda v: sub.search(v[None, :], 10), q[:50])
+            m, p95s, _ = timed_queries(lambda v, sub=sub: sub.search(v[None, :], 10), q[:50])
         flat_rows.append({"n": n_sub, "median_ms": m, "p95_ms": p95s})
         del sub
     res["exact_by_size"] = flat_rows
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for label, f in (("5%", filt), ("20 archs", small)):
         fset = set(f)
         fpos = np.array(sorted(index.int_id(a) for a in fset))
-        m, p95s, outs = timed_queries(lambda v: index.similar(v, 10, filter=fset), qraw[:50])
+        m, p95s, outs = timed_queries(lambda v, fset=fset: index.similar(v, 10, filter=fset), qraw[:50])
         sub = faiss.IndexFlatL2(index.dim)
         sub.add(np.ascontiguousarray(xs[np.searchsorted(xids, fpos)]))
         sd, _ = sub.search(q[:50], 10)
@@ -300,7 +301,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             t0 = time.perf_counter()
             h = ArchIndex(space, kind, method=method).add_vectors(ids[:n_h], hx)
             b = time.perf_counter() - t0
-            m, p95s, outs = timed_queries(lambda v: h.similar(v, 10), hq)
+            m, p95s, outs = timed_queries(lambda v, h=h: h.similar(v, 10), hq)
             dd = np.array([o["distance"].to_numpy() ** 2 for o in outs])
             ii = np.array([[h.int_id(x) for x in o["arch_id"]] for o in outs])
             rd, ri = recall(dd, ii, hd, hi)

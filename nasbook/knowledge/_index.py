@@ -25,14 +25,16 @@ from typing import Any
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int, unknown_choice
-from nasbook.space import Architecture, SearchSpace
 from nasbook.knowledge._vectors import check_kind, check_space, encode_archs, reference_stats, standardise
+from nasbook.space import Architecture, SearchSpace
 
-#: above this many vectors "auto" leaves exact search for IVF (docs/benchmarks.md, section 11b: an exact
-#: query over 10^5 82-d vectors takes ~3 ms on one thread, over 10^6 ~30 ms; IVF stays near 1 ms)
-EXACT_MAX = 100_000
+#: above this many vectors "auto" leaves exact search for IVF (docs/benchmarks.md, "KB similarity at scale":
+#: on the shared 2-core machine one exact query took ~4 ms over 5x10^4 vectors but 39 ms over 10^5, while IVF
+#: answered in ~1 ms with recall 0.99 at 2x10^5). The built-in spaces (GraphSpace 26,206, CellSpace 8,764
+#: architectures) always stay exact.
+EXACT_MAX = 50_000
 METHODS: tuple[str, ...] = ("auto", "flat", "ivf", "hnsw")
-#: an exact refill reads back the vectors of a filter of at most this many architectures at once
+#: a filter of at most this many architectures is searched exactly over its own vectors (more on IVF)
 EXACT_FILTER_MAX = 4096
 _MAGIC = b"NBKIDX"
 _FORMAT = 1
@@ -70,7 +72,8 @@ class ArchIndex:
     exact_max : int
         The size at which ``"auto"`` switches from exact search to IVF.
     nprobe : int, optional
-        IVF lists visited per query (default ``max(16, nlist // 16)``: recall >= 0.95 at 10^6).
+        IVF lists visited per query (default ``max(32, nlist // 16)``, ``nlist = sqrt(n)``: recall 0.996
+        at 2x10^5 real cells).
     ef_search : int
         HNSW's search breadth.
 
@@ -205,6 +208,7 @@ class ArchIndex:
         import faiss
 
         d = self.dim
+        index: Any
         with faiss_threads(2):
             if kind == "flat":
                 index = faiss.IndexIDMap2(faiss.IndexFlatL2(d))
@@ -217,7 +221,7 @@ class ArchIndex:
                 rng = np.random.default_rng(0)
                 train = x if len(x) <= 40 * nlist else x[rng.choice(len(x), 40 * nlist, replace=False)]
                 index.train(train)
-                index.set_direct_map_type(faiss.DirectMap.Hashtable)
+                index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
             index.add_with_ids(x, ids)
         self._index, self.kind_built_, self._trained_n = index, kind, len(x)
 
@@ -312,16 +316,26 @@ class ArchIndex:
 
         if self.kind_built_ == "ivf":
             nlist = self._index.nlist
-            nprobe = self.nprobe or max(16, nlist // 16)
-            return faiss.SearchParametersIVF(sel=sel, nprobe=min(nlist, nprobe * scale))
+            nprobe = self.nprobe or max(32, nlist // 16)
+            return faiss.SearchParametersIVF(sel=sel, nprobe=min(nlist, nprobe * scale))  # type: ignore[call-arg]
         if self.kind_built_ == "hnsw":
-            return faiss.SearchParametersHNSW(sel=sel, efSearch=self.ef_search * scale)
-        return faiss.SearchParameters(sel=sel) if sel is not None else None
+            return faiss.SearchParametersHNSW(sel=sel, efSearch=self.ef_search * scale)  # type: ignore[attr-defined]
+        return faiss.SearchParameters(sel=sel) if sel is not None else None  # type: ignore[call-arg]
+
+    def _exact_filter_max(self) -> int:
+        """Filters up to this size are searched exactly over their own vectors: reading them costs no
+        more than the vectors an approximate search would scan (IVF: ``nprobe / nlist`` of the index),
+        and an IVF search restricted to a small filter misses the filtered neighbours in unprobed lists."""
+        if self.kind_built_ == "ivf":
+            nlist = self._index.nlist
+            scanned = len(self) * min(nlist, self.nprobe or max(32, nlist // 16)) / nlist
+            return max(EXACT_FILTER_MAX, int(2 * scanned))
+        return EXACT_FILTER_MAX
 
     def _search(self, q: np.ndarray, want: int, cand: set[int] | None, skip_id: int) -> tuple[list[int], np.ndarray]:
         import faiss
 
-        if cand is not None and len(cand) <= EXACT_FILTER_MAX:  # cheaper than a selector over the whole index
+        if cand is not None and len(cand) <= self._exact_filter_max():
             return self._exact_subset(q, want, cand)
         sel = None
         if cand is not None:
@@ -348,8 +362,8 @@ class ArchIndex:
 
         if self.kind_built_ == "ivf":
             return np.asarray(self._index.reconstruct_batch(ids))
-        inner = faiss.downcast_index(self._index.index)
-        flat = faiss.downcast_index(inner.storage) if self.kind_built_ == "hnsw" else inner
+        inner: Any = faiss.downcast_index(self._index.index)
+        flat: Any = faiss.downcast_index(inner.storage) if self.kind_built_ == "hnsw" else inner
         xb = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim).reshape(flat.ntotal, self.dim)
         rows = np.searchsorted(faiss.vector_to_array(self._index.id_map), ids)
         return np.asarray(xb[rows])
