@@ -158,6 +158,27 @@ def warm_start_aggregation(n_trials: int, n_tasks: int, n_archs: int, top: int, 
     out["numpy_codes_ms"] = float(np.median(times))
     check = select(df)
     out["numpy_matches_pandas"] = bool(list(archs[best_np]) == list(check.index))
+    # a store that keeps each (task, architecture)'s rank within its task (updated as trials arrive)
+    # leaves only the per-architecture mean: one bincount and a partial sort
+    key = tc.astype(np.int64) * len(archs) + ac
+    cnt = np.bincount(key, minlength=len(tasks) * len(archs))
+    cells = np.flatnonzero(cnt)
+    pct_cells = np.empty(len(cells))
+    t_cells, a_cells = cells // len(archs), cells % len(archs)
+    per = pd.Series(np.bincount(key, weights=values, minlength=len(tasks) * len(archs))[cells] / cnt[cells])
+    pct_cells[:] = per.groupby(t_cells).rank(pct=True, ascending=False).to_numpy()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        n_per = np.bincount(a_cells, minlength=len(archs))
+        mean_rank = np.bincount(a_cells, weights=pct_cells, minlength=len(archs)) / np.maximum(n_per, 1)
+        mean_rank[n_per < 2] = np.inf
+        best = np.argpartition(mean_rank, top)[:top]
+        best = best[np.lexsort((best, mean_rank[best]))]
+        times.append((time.perf_counter() - t0) * 1e3)
+    out["stored_ranks_ms"] = float(np.median(times))
+    out["stored_ranks_cells"] = int(len(cells))
+    out["stored_ranks_matches_pandas"] = bool(list(archs[best]) == list(check.index))
     for label, frame in (("object", df), ("category", None)):
         if frame is None:
             t0 = time.perf_counter()
@@ -356,6 +377,9 @@ def report(res: dict[str, Any]) -> None:
     rows.append([f"  same, numpy on int codes (factorize {w['factorize_ms']:.0f} ms once; same top: "
                  f"{w['numpy_matches_pandas']})", f"{w['numpy_codes_ms']:.0f} ms",
                  "met" if w["numpy_codes_ms"] <= GOAL_WARM_MS else "MISSED"])
+    rows.append([f"  same, ranks within each task stored ({w['stored_ranks_cells']:,} task x arch cells; same top: "
+                 f"{w['stored_ranks_matches_pandas']})", f"{w['stored_ranks_ms']:.0f} ms",
+                 "met" if w["stored_ranks_ms"] <= GOAL_WARM_MS else "MISSED"])
     print(f"\n## {n:,} {res['config']['source']} vectors, goals: <= {GOAL_QUERY_MS} ms, recall >= {GOAL_RECALL}, "
           f"warm start <= {GOAL_WARM_MS} ms")
     print(format_table(["measure", "value", "goal"], rows, "lrl"))

@@ -77,4 +77,4 @@ def test_kb_scale_benchmark_smoke(tmp_path):
     assert data["filtered"]["5%"]["exactly_k_in_filter"] is True  # 75 candidates: exactly 10 from them
     assert 0 <= data["similar"]["recall_at_10"] <= 1 and data["bytes_per_vector"] > 0
     assert set(data["methods_at"]) == {"ivf", "hnsw", "flat"} and data["methods_at"]["flat"]["recall_at_10"] == 1.0
-    assert data["warm_start"]["numpy_matches_pandas"] is True
+    assert data["warm_start"]["numpy_matches_pandas"] is True and data["warm_start"]["stored_ranks_matches_pandas"] is True
