@@ -43,10 +43,14 @@ def _task_map_info(distances: Any, clusters: Any = None, method: str = "mds", se
         raise InvalidParameterError(f"plot_task_map: needs at least 2 tasks with finite distances; got {n} tasks.")
     attrs: dict[str, Any] = {"method": method}
     if method == "mds":
+        import warnings
+
         from sklearn.manifold import MDS
 
-        mds = MDS(n_components=2, dissimilarity="precomputed", random_state=seed, n_init=4, normalized_stress="auto")
-        xy = mds.fit_transform(d)
+        with warnings.catch_warnings():  # scikit-learn 1.8 renames dissimilarity/init; the old names still work
+            warnings.simplefilter("ignore", FutureWarning)
+            mds = MDS(n_components=2, dissimilarity="precomputed", random_state=seed, n_init=4, normalized_stress="auto")
+            xy = mds.fit_transform(d)
         attrs["stress"] = float(mds.stress_)
     else:
         j = np.eye(n) - 1.0 / n
