@@ -4,8 +4,29 @@ It lives in the same SQLAlchemy store the search loop commits to (a SQLite file 
 database URL for a team): every search created there is catalogued by its task (a stable key,
 :meth:`KnowledgeBase.task_key`) and space. ``Search(..., kb=kb)`` records into it; ``ingest``
 bulk-loads trials of runs made elsewhere; ``export``/``import_parquet`` share it as Parquet.
+
+Similarity works on its records: architecture similarity (a FAISS index over each space's
+encodings, :class:`ArchIndex`, :func:`similar_archs`) and task similarity (meta-features plus
+landmark architectures, :func:`similar_tasks`, :func:`cluster_tasks`). Those functions take
+``kb.trials()`` / ``kb.tasks`` DataFrames; importing this package imports neither faiss nor pandas.
 """
 
+from nasbook.knowledge._index import EXACT_MAX, ArchIndex, StaleIndexError
 from nasbook.knowledge._kb import ALL_STATES, KnowledgeBase
+from nasbook.knowledge._meta import meta_vector, nbg_meta_features, task_meta_features
+from nasbook.knowledge._plots import _neighbourhood_info, _task_map_info, plot_neighbourhood, plot_task_map
+from nasbook.knowledge._similar import similar_archs, sync_index, task_quantiles
+from nasbook.knowledge._tasksim import (
+    cluster_tasks,
+    landmark_table,
+    pick_probes,
+    similar_tasks,
+    task_distances,
+)
 
-__all__ = ["ALL_STATES", "KnowledgeBase"]
+__all__ = [
+    "ALL_STATES", "EXACT_MAX", "ArchIndex", "KnowledgeBase", "StaleIndexError", "_neighbourhood_info", "_task_map_info",
+    "cluster_tasks", "landmark_table", "meta_vector", "nbg_meta_features", "pick_probes", "plot_neighbourhood",
+    "plot_task_map", "similar_archs", "similar_tasks", "sync_index", "task_distances", "task_meta_features",
+    "task_quantiles",
+]

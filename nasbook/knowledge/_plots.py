@@ -1,0 +1,111 @@
+"""Plots of the knowledge base: the task map and an architecture's neighbourhood.
+
+Each is a pair as in :mod:`nasbook.viz`: ``_*_info`` returns the DataFrame that is drawn (what the
+tests check) and ``plot_*`` draws it with hvplot, imported inside.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
+
+EMBEDDINGS: tuple[str, ...] = ("mds", "pca")
+
+
+def _hvplot() -> None:
+    try:
+        import hvplot.pandas  # noqa: F401 - registers DataFrame.hvplot
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("nasbook.knowledge plots need hvplot: pip install hvplot") from err
+
+
+def _task_map_info(distances: Any, clusters: Any = None, method: str = "mds", seed: int = 0) -> Any:
+    """A 2-D embedding of a task x task distance matrix (:func:`task_distances`).
+
+    ``method="mds"``: metric MDS on the distances (scikit-learn, ``dissimilarity="precomputed"``);
+    ``"pca"``: classical scaling (PCA of the double-centred squared distances). Returns a DataFrame:
+    ``task``, ``x``, ``y``, ``cluster`` (from ``clusters``, :func:`cluster_tasks`'s frame, else 0),
+    ``nearest`` (the closest other task); attrs ``stress`` (MDS) or ``explained`` (PCA).
+    """
+    import pandas as pd
+
+    if not isinstance(distances, pd.DataFrame) or distances.shape[0] != distances.shape[1]:
+        raise InvalidParameterTypeError("plot_task_map(distances=...) takes the square DataFrame task_distances() "
+                                        f"returns; got {type(distances).__name__}.")
+    if method not in EMBEDDINGS:
+        raise unknown_choice("plot_task_map(method=...) embedding", method, EMBEDDINGS)
+    d = distances.to_numpy(dtype=float)
+    n = len(d)
+    if n < 2 or not np.isfinite(d).all():
+        raise InvalidParameterError(f"plot_task_map: needs at least 2 tasks with finite distances; got {n} tasks.")
+    attrs: dict[str, Any] = {"method": method}
+    if method == "mds":
+        import warnings
+
+        from sklearn.manifold import MDS
+
+        with warnings.catch_warnings():  # scikit-learn 1.8 renames dissimilarity/init; the old names still work
+            warnings.simplefilter("ignore", FutureWarning)
+            mds = MDS(n_components=2, dissimilarity="precomputed", random_state=seed, n_init=4, normalized_stress="auto")
+            xy = mds.fit_transform(d)
+        attrs["stress"] = float(mds.stress_)
+    else:
+        j = np.eye(n) - 1.0 / n
+        b = -0.5 * j @ (d**2) @ j
+        vals, vecs = np.linalg.eigh(b)
+        top = np.argsort(vals)[::-1][:2]
+        xy = vecs[:, top] * np.sqrt(np.maximum(vals[top], 0.0))
+        attrs["explained"] = float(np.maximum(vals[top], 0).sum() / max(np.maximum(vals, 0).sum(), 1e-12))
+    if xy.shape[1] < 2:  # pragma: no cover - two tasks embed on a line
+        xy = np.column_stack([xy, np.zeros(n)])
+    names = [str(t) for t in distances.index]
+    masked = d + np.diag(np.full(n, np.inf))
+    cluster = dict(zip(clusters["task"], clusters["cluster"])) if clusters is not None else {}
+    out = pd.DataFrame({"task": names, "x": xy[:, 0], "y": xy[:, 1], "cluster": [int(cluster.get(t, 0)) for t in names],
+                        "nearest": [names[int(i)] for i in masked.argmin(axis=1)]})
+    out.attrs.update(attrs)
+    return out
+
+
+def plot_task_map(distances: Any, clusters: Any = None, method: str = "mds", **opts: Any) -> Any:
+    """The recorded tasks on a plane: near tasks (same architectures win) lie close; colour = cluster.
+    See :func:`_task_map_info`. Returns a holoviews Overlay."""
+    info = _task_map_info(distances, clusters, method)
+    _hvplot()
+    points = info.hvplot.scatter(x="x", y="y", c="cluster", cmap="Category10", hover_cols=["task", "nearest"],
+                                 size=80, colorbar=False, xlabel="", ylabel="")
+    labels = info.hvplot.labels(x="x", y="y", text="task", text_baseline="bottom", text_font_size="9pt")
+    title = f"task map ({info.attrs['method'].upper()} of task distances, {len(info)} tasks)"
+    return (points * labels).opts(title=title, **opts)
+
+
+def _neighbourhood_info(neighbours: Any) -> Any:
+    """The frame :func:`similar_archs` returned, checked, with ``score`` (the value when it came from
+    one task, else the mean quantile) and ``score_name``."""
+    import pandas as pd
+
+    need = {"arch_id", "distance", "value", "quantile"}
+    if not isinstance(neighbours, pd.DataFrame) or not need <= set(neighbours.columns):
+        raise InvalidParameterTypeError("plot_neighbourhood(neighbours=...) takes the DataFrame similar_archs() "
+                                        f"returns (columns {sorted(need)}); got {type(neighbours).__name__}.")
+    task = neighbours.attrs.get("task")
+    out = neighbours[["arch_id", "distance", "value", "quantile"]].copy()
+    use_value = task is not None or (len(out) > 0 and out["value"].notna().all())
+    out["score"] = out["value"] if use_value else out["quantile"]
+    out.attrs.update(neighbours.attrs, score_name="value" if use_value else "quantile (1 = best on its tasks)")
+    return out
+
+
+def plot_neighbourhood(neighbours: Any, **opts: Any) -> Any:
+    """Distance from the query (x) against recorded score (y) of :func:`similar_archs`'s neighbours: a
+    flat cloud says nearness predicts little here, a falling one that near architectures score alike."""
+    info = _neighbourhood_info(neighbours)
+    _hvplot()
+    a = info.attrs
+    where = f" on {a['task']}" if a.get("task") else ""
+    title = f"neighbours of {a.get('query') or 'the query'}{where} ({a.get('kind', '')} encoding)"
+    return info.hvplot.scatter(x="distance", y="score", hover_cols=["arch_id"], xlabel="distance to the query",
+                               ylabel=a["score_name"], size=60).opts(title=title, **opts)

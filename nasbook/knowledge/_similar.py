@@ -1,0 +1,165 @@
+"""Similar architectures at the level of a knowledge base: trials (a DataFrame) in, neighbours with
+their recorded scores out. Pure functions over ``kb.trials()``'s frame, so they know no store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, unknown_choice
+from nasbook.knowledge._index import ArchIndex, StaleIndexError
+from nasbook.knowledge._vectors import check_kind, check_space
+from nasbook.space import Architecture, SearchSpace
+
+#: the columns of ``kb.trials()`` these functions read
+TRIAL_COLUMNS: tuple[str, ...] = ("task", "space_id", "arch_id", "arch", "value", "mode")
+
+
+def check_trials(owner: str, trials: Any, columns: Sequence[str] = TRIAL_COLUMNS) -> Any:
+    import pandas as pd
+
+    if not isinstance(trials, pd.DataFrame):
+        raise InvalidParameterTypeError(f"{owner}(trials=...) must be a pandas DataFrame like kb.trials(); "
+                                        f"got {type(trials).__name__}.")
+    missing = [c for c in columns if c not in trials.columns]
+    if missing:
+        raise InvalidParameterError(f"{owner}(trials=...) lacks the columns {missing}; it needs {list(columns)} "
+                                    f"(what kb.trials() gives); got {list(trials.columns)}.")
+    return trials
+
+
+def space_rows(owner: str, trials: Any, space: SearchSpace) -> Any:
+    rows = trials[trials["space_id"] == space.space_id]
+    if rows.empty:
+        known = sorted(map(str, trials["space_id"].dropna().unique()))
+        raise InvalidParameterError(
+            f"{owner}: no trial is recorded in space {space.space_id!r} ({type(space).__name__}); the trials hold "
+            f"the spaces {known}. Pass the space of a recorded task (task.space)."
+        )
+    return rows
+
+
+def sync_index(trials: Any, space: SearchSpace, index: ArchIndex | bytes | None = None, *, kind: str | None = None,
+               **index_kwargs: Any) -> tuple[ArchIndex, bool]:
+    """An index of every architecture of ``space`` recorded in ``trials``.
+
+    Reuses ``index`` (an :class:`ArchIndex` or its bytes) when it was built over the space's current
+    encoding layout, adding the architectures recorded since and dropping those no longer recorded;
+    rebuilds it from the recorded specs when it is stale (another encoding version or space), so
+    vectors of two layouts never mix. Returns ``(index, changed)``: persist ``index.to_bytes()`` when
+    ``changed``.
+    """
+    check_trials("sync_index", trials, ("space_id", "arch_id", "arch"))
+    space = check_space("sync_index", space)
+    if isinstance(index, (bytes, bytearray, memoryview)):
+        try:
+            index = ArchIndex.from_bytes(index, space)
+        except StaleIndexError:
+            index = None
+    elif index is not None and not isinstance(index, ArchIndex):
+        raise InvalidParameterTypeError(f"sync_index(index=...) takes an ArchIndex, its bytes or None; got {type(index).__name__}.")
+    want_kind = check_kind("sync_index", space, kind if kind is not None else (index.kind if index is not None else None))
+    changed = False
+    if index is None or index.is_stale(space) or index.kind != want_kind:
+        index, changed = ArchIndex(space, want_kind, **index_kwargs), True
+    index.space = space
+    rows = space_rows("sync_index", trials, space).drop_duplicates("arch_id")
+    ids = rows["arch_id"].astype(str)
+    new = rows[~ids.isin(index._pos.keys()).to_numpy()]
+    if len(new):
+        sid = space.space_id
+        index.add([Architecture(sid, str(a), spec) for a, spec in zip(new["arch_id"], new["arch"])])
+        changed = True
+    recorded = set(ids)
+    gone = [a for a in index._pos if a not in recorded]
+    if gone:
+        index.remove(gone)
+        changed = True
+    return index, changed
+
+
+def task_quantiles(trials: Any) -> Any:
+    """Each (task, arch_id)'s mean value and its quantile among that task's architectures (1 = best,
+    whatever the task's mode): comparable across tasks. Columns task, arch_id, value, n_trials, quantile."""
+    g = trials.groupby(["task", "arch_id"], sort=False, observed=True)
+    per = g["value"].mean().rename("value").to_frame()
+    per["n_trials"] = g.size()
+    per = per.reset_index()
+    mode = trials.groupby("task", sort=False, observed=True)["mode"].first()
+    sign = np.where(per["task"].map(mode).to_numpy() == "min", -1.0, 1.0)
+    per["quantile"] = (per["value"] * sign).groupby(per["task"], sort=False).rank(pct=True, method="average")
+    return per
+
+
+def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: int = 10, task: str | None = None, *,
+                  index: ArchIndex | bytes | None = None, kind: str | None = None) -> Any:
+    """The ``k`` recorded architectures nearest to ``arch``, with what they scored.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        ``kb.trials()``: columns task, space_id, arch_id, arch (spec dict), value, mode.
+    space : SearchSpace
+        The space of ``arch``.
+    arch : Architecture or array
+        The query: an architecture of ``space`` (left out of its own answer) or a raw encoding.
+    k : int
+        Exactly ``k`` rows come back when ``k`` recorded architectures exist after the filter.
+    task : str, optional
+        Only architectures recorded on this task, with their value there.
+    index : ArchIndex or bytes, optional
+        A stored index to reuse (see :func:`sync_index`); built from the trials when absent or stale.
+    kind : str, optional
+        The encoding (default: the index's, else ``"graf"`` where the space has it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per neighbour, nearest first: ``arch_id``, ``distance``, ``value`` (mean recorded value
+        on ``task``; with no task, the value where the architecture was recorded on one task only, else
+        NaN), ``quantile`` (its mean quantile among each task's architectures, 1 = best), ``n_trials``,
+        ``n_tasks``, ``scores`` (task -> mean value), ``arch`` (spec).
+    """
+    import pandas as pd
+
+    check_trials("similar_archs", trials)
+    space = check_space("similar_archs", space)
+    check_int("similar_archs", "k", k, minimum=1)
+    if isinstance(arch, Architecture) and arch.space_id != space.space_id:
+        raise InvalidParameterError(
+            f"similar_archs(arch=...): architecture {arch.id!r} belongs to space {arch.space_id!r}, not to the "
+            f"space passed ({space.space_id!r}); pass its own space."
+        )
+    rows = space_rows("similar_archs", trials, space)
+    if task is not None:
+        tasks = sorted(map(str, rows["task"].unique()))
+        if task not in tasks:
+            raise unknown_choice(f"task of similar_archs(task=...) in space {space.space_id!r}", task, tasks)
+    idx, _ = sync_index(rows, space, index, kind=kind)
+    filt = rows.loc[rows["task"] == task, "arch_id"].astype(str).unique() if task is not None else None
+    near = idx.similar(arch, k, filter=filt)
+    per = task_quantiles(rows)  # quantiles need every architecture of each task, not only the neighbours
+    per = per[per["arch_id"].astype(str).isin(set(near["arch_id"]))]
+    per = per.assign(arch_id=per["arch_id"].astype(str))
+    by = per.groupby("arch_id", sort=False)
+    specs = rows.drop_duplicates("arch_id").assign(arch_id=lambda d: d["arch_id"].astype(str)).set_index("arch_id")["arch"]
+    out = near.copy()
+    out["n_trials"] = out["arch_id"].map(by["n_trials"].sum()).fillna(0).astype(int)
+    out["n_tasks"] = out["arch_id"].map(by.size()).fillna(0).astype(int)
+    out["quantile"] = out["arch_id"].map(by["quantile"].mean())
+    scores = {a: dict(zip(g["task"], g["value"])) for a, g in by}
+    out["scores"] = out["arch_id"].map(lambda a: scores.get(a, {}))
+    if task is not None:
+        on_task = per[per["task"] == task].set_index("arch_id")
+        out["value"] = out["arch_id"].map(on_task["value"])
+        out["quantile"] = out["arch_id"].map(on_task["quantile"])
+    else:
+        out["value"] = [next(iter(s.values())) if len(s) == 1 else np.nan for s in out["scores"]]
+    out["arch"] = out["arch_id"].map(specs)
+    cols = ["arch_id", "distance", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"]
+    result = pd.DataFrame(out[cols]).reset_index(drop=True)
+    result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
+                         "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
+    return result
