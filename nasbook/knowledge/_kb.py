@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, StorageError, did_you_mean
 from nasbook.knowledge import _frames, _parquet
 from nasbook.knowledge._ingest import ingest_trials
+from nasbook.knowledge._kb_similarity import SimilarityMixin
 from nasbook.storage import TABLES, Storage, dumps, insert_ignore, task_key
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ FINISHED_OK = ("complete",)
 ALL_STATES = ("complete", "pruned", "failed", "diverged", "running", "queued")
 
 
-class KnowledgeBase:
+class KnowledgeBase(SimilarityMixin):
     """The memory of every search: trials by task and space, in the store searches commit to.
 
     Parameters
@@ -310,8 +311,8 @@ class KnowledgeBase:
         where = self._where(None, space_id, None, states)
         return _frames.trials_frame(self, [*where, _T.c.arch_id == arch_id])
 
-    # similarity over architectures (kb.similar), over tasks (kb.similar_tasks, kb.cluster_tasks) and
-    # warm starts build on trials(), task_keys(), meta_features(), landmarks() and space() above.
+    # similarity over architectures (similar), over tasks (similar_tasks, task_distances, cluster_tasks),
+    # landmarks (probes, measure_landmarks) and their plots: SimilarityMixin (_kb_similarity.py).
 
     # -- bulk in and out ------------------------------------------------------------------------
     def ingest(self, trials: Any, *, task: Task | str, space: SearchSpace, name: str | None = None,

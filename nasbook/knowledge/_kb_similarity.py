@@ -1,0 +1,177 @@
+"""The similarity methods of :class:`~nasbook.KnowledgeBase`: architectures (``similar``), tasks
+(``similar_tasks``, ``task_distances``, ``cluster_tasks``), landmarks (``probes``,
+``measure_landmarks``) and their plots. They read the base's records through its public tables
+and call the pure functions of :mod:`nasbook.knowledge` (``_similar``, ``_tasksim``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int
+from nasbook.knowledge._index import ArchIndex
+from nasbook.knowledge._meta import task_meta_features
+from nasbook.knowledge._similar import similar_archs, sync_index
+from nasbook.knowledge._tasksim import WEIGHTS, cluster_tasks, pick_probes, similar_tasks, task_distances
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nasbook.space import Architecture, SearchSpace
+    from nasbook.tasks import Task
+
+
+class SimilarityMixin:
+    """Mixed into KnowledgeBase; needs ``trials``, ``tasks``, ``task_keys``, ``space``, ``add_task_meta``."""
+
+    if TYPE_CHECKING:  # what the mixin reads from KnowledgeBase
+        tasks: pd.DataFrame
+
+        def trials(self, task: Any = None, space: Any = None, search: Any = None, states: Any = ...) -> pd.DataFrame: ...
+        def task_keys(self, task: Any) -> list[str]: ...
+        def space(self, space_id: str) -> SearchSpace: ...
+        def add_task_meta(self, task: Any, meta_features: Any = None, landmarks: Any = None) -> str: ...
+
+    # -- architectures -----------------------------------------------------------------------------
+    def similar(self, arch: Architecture, k: int = 10, task: Task | str | None = None, *,
+                kind: str | None = None) -> pd.DataFrame:
+        """The ``k`` recorded architectures nearest to ``arch`` in its space's encoding, with their scores.
+
+        Exactly ``k`` rows come back when ``k`` recorded architectures (other than ``arch``) exist after
+        the ``task`` filter. The FAISS index (:class:`ArchIndex`: exact up to 50,000 architectures, IVF
+        above) is built on first use, kept with this object and brought up to date with the trials
+        recorded since; an encoding version change rebuilds it rather than mixing two layouts.
+
+        Parameters
+        ----------
+        arch : Architecture
+            The query (left out of its own answer).
+        k : int
+            How many neighbours.
+        task : Task or str, optional
+            Only architectures recorded on this task (a Task, key or name), with their value there.
+        kind : str, optional
+            The encoding (default ``"graf"`` where the space has it, else ``"adjacency"``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Nearest first: ``arch_id``, ``distance``, ``value``, ``quantile`` (1 = best of its task),
+            ``n_trials``, ``n_tasks``, ``scores`` (task -> mean value), ``arch`` (spec).
+        """
+        space_id = getattr(arch, "space_id", None)
+        if not isinstance(space_id, str) or not isinstance(getattr(arch, "id", None), str):
+            raise InvalidParameterTypeError(f"KnowledgeBase.similar(arch=...) must be an Architecture; got {arch!r:.80} "
+                                            f"of type {type(arch).__name__}.")
+        check_int("KnowledgeBase.similar", "k", k, minimum=1)
+        space = self.space(space_id)  # a space the base has never seen: a clear error naming the known ones
+        trials = self.trials(space=space_id)
+        if trials.empty:
+            raise InvalidParameterError(f"KnowledgeBase.similar: no completed trial is recorded in space {space_id!r}; "
+                                        "nothing to compare with yet.")
+        task_name = self._task_name(task, "similar") if task is not None else None
+        cache = self.__dict__.setdefault("_indexes", {})
+        index, _ = sync_index(trials, space, cache.get((space_id, kind)), kind=kind)
+        cache[(space_id, kind)] = index
+        return similar_archs(trials, space, arch, k, task_name, index=index, kind=kind)
+
+    def _task_name(self, task: Any, owner: str) -> str:
+        keys = self.task_keys(task)
+        tasks = self.tasks
+        names = {str(tasks.loc[key, "task"]) for key in keys if key in tasks.index}
+        if len(names) != 1:
+            raise InvalidParameterError(f"KnowledgeBase.{owner}(task=...): {task!r:.60} names no single recorded task; "
+                                        f"known: {sorted(map(str, tasks['task']))}.")
+        return names.pop()
+
+    # -- landmarks ---------------------------------------------------------------------------------
+    def probes(self, n: int = 10, *, space: SearchSpace | str | None = None) -> list[Architecture]:
+        """``n`` probe architectures for landmarks: recorded on the most tasks and spread in quality
+        (and in encoding, with ``space``). Measure them on a new task with :meth:`measure_landmarks`."""
+        space_obj = self.space(space) if isinstance(space, str) else space
+        trials = self.trials(space=space_obj.space_id if space_obj is not None else None)
+        ids = pick_probes(trials, n, space=space_obj)
+        rows = trials.drop_duplicates("arch_id").set_index("arch_id")
+        out = []
+        for arch_id in ids:
+            sp = space_obj if space_obj is not None else self.space(str(rows.loc[arch_id, "space_id"]))
+            out.append(sp.make(**rows.loc[arch_id, "arch"]))
+        return out
+
+    def measure_landmarks(self, task: Task, n: int = 10, *, probes: Sequence[Architecture] | None = None) -> dict[str, float]:
+        """Evaluate the probe architectures on ``task`` (``task.evaluate``: a table lookup on a
+        tabular task, a training run otherwise), store them as the task's landmarks (and its
+        meta-features, when none are stored and the task can describe itself) and return them."""
+        if not hasattr(task, "evaluate") or not hasattr(task, "space"):
+            raise InvalidParameterTypeError(f"KnowledgeBase.measure_landmarks(task=...) must be a nasbook Task; got "
+                                            f"{task!r:.80}.")
+        archs = list(probes) if probes is not None else self.probes(n, space=task.space)
+        marks: dict[str, float] = {}
+        for arch in archs:
+            result = task.evaluate(arch, space=task.space)
+            value = getattr(result, "value", None)
+            if value is not None:
+                marks[arch.id] = float(value)
+        if not marks:
+            raise NasbookError(f"KnowledgeBase.measure_landmarks: no probe gave a score on {task.name!r}.")
+        meta = None if self._stored_task(task).get("meta_features") else (task_meta_features(task) or None)
+        self.add_task_meta(task, meta_features=meta, landmarks=marks)
+        return marks
+
+    # -- tasks -------------------------------------------------------------------------------------
+    def similar_tasks(self, task: Task | str, k: int = 5, *, landmarks: Mapping[str, float] | None = None,
+                      weights: Sequence[float] = WEIGHTS) -> pd.DataFrame:
+        """The ``k`` recorded tasks nearest to ``task``, saying why.
+
+        The distance mixes meta-features of the data (sizes, classes, input shape, balance) and
+        landmarks: the rank correlation of probe architectures' scores on the two tasks (how NAS
+        tasks really differ). ``task`` is a Task (its stored meta-features and landmarks, else
+        ``task.meta_features()``) or the name or key of a recorded one; ``landmarks`` overrides the
+        stored ones. The columns ``meta:<feature>`` give each feature's share of the meta distance,
+        ``landmark_rho`` the probes' rank correlation, ``why`` a sentence.
+        """
+        stored = self._stored_task(task)
+        meta = stored.get("meta_features") or (task_meta_features(task) if not isinstance(task, str) else None)
+        marks = landmarks if landmarks is not None else stored.get("landmarks")
+        name = stored.get("task") or getattr(task, "name", None)
+        mode = stored.get("mode") or getattr(task, "mode", "max")
+        return similar_tasks(self.tasks.reset_index(), self.trials(), meta, marks, k,
+                             query_mode=str(mode), exclude=name, weights=weights)
+
+    def _stored_task(self, task: Any) -> dict[str, Any]:
+        try:
+            keys = self.task_keys(task)
+        except NasbookError:
+            if isinstance(task, str):
+                raise
+            return {}
+        tasks = self.tasks
+        return dict(tasks.loc[keys[0]]) if keys and keys[0] in tasks.index else {}
+
+    def task_distances(self, *, n_probes: int = 10, weights: Sequence[float] = WEIGHTS) -> pd.DataFrame:
+        """The symmetric task x task distance matrix behind :meth:`similar_tasks`."""
+        return task_distances(self.tasks.reset_index(), self.trials(), n_probes=n_probes,
+                              weights=weights)
+
+    def cluster_tasks(self, n_clusters: int | None = None, *, n_probes: int = 10,
+                      weights: Sequence[float] = WEIGHTS) -> pd.DataFrame:
+        """Group the recorded tasks (hierarchical clustering of :meth:`task_distances`; the number of
+        clusters by silhouette when not given): ``task``, ``cluster``, ``silhouette``."""
+        return cluster_tasks(self.tasks.reset_index(), self.trials(), n_clusters,
+                             n_probes=n_probes, weights=weights)
+
+    # -- plots -------------------------------------------------------------------------------------
+    def plot_task_map(self, *, method: str = "mds", n_probes: int = 10) -> Any:
+        """The recorded tasks on a 2-D map of :meth:`task_distances`, coloured by :meth:`cluster_tasks`."""
+        from nasbook.knowledge._plots import plot_task_map
+
+        dist = self.task_distances(n_probes=n_probes)
+        clusters = self.cluster_tasks(n_probes=n_probes) if len(dist) >= 3 else None
+        return plot_task_map(dist, clusters, method=method)
+
+    def plot_neighbourhood(self, arch: Architecture, k: int = 20, task: Task | str | None = None) -> Any:
+        """An architecture's ``k`` nearest recorded neighbours: distance against recorded score."""
+        from nasbook.knowledge._plots import plot_neighbourhood
+
+        return plot_neighbourhood(self.similar(arch, k, task))
+

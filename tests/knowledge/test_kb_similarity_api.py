@@ -1,0 +1,72 @@
+"""KnowledgeBase.similar / similar_tasks / cluster_tasks / landmarks: the similarity functions wired to the store."""
+
+import numpy as np
+import pytest
+
+import nasbook
+from nasbook._errors import InvalidParameterError, NasbookError
+from nasbook.knowledge import nbg_meta_features
+from nasbook.space import CellSpace
+from nasbook.tasks import NasBenchGraph
+
+DATASETS = ("cora", "citeseer", "pubmed", "photo")
+
+
+@pytest.fixture(scope="module")
+def kb():
+    kb = nasbook.KnowledgeBase(":memory:")
+    for d in DATASETS:
+        nasbook.Search(NasBenchGraph(d), strategy="random", budget=40, seed=1, kb=kb, name=f"r-{d}").run(progress="none")
+        kb.add_task_meta(NasBenchGraph(d), meta_features=nbg_meta_features(d))
+    return kb
+
+
+def test_similar_returns_exactly_k_recorded_neighbours_without_the_query(kb):
+    trials = kb.trials(task="nbg-cora")
+    space = NasBenchGraph("cora").space
+    query = space.make(**trials.iloc[0]["arch"])
+    out = kb.similar(query, 7)
+    assert len(out) == 7 and query.id not in set(out["arch_id"])
+    assert (np.diff(out["distance"].to_numpy()) >= 0).all()
+    assert set(out["arch_id"]) <= set(kb.trials()["arch_id"])
+
+
+def test_similar_on_a_task_reports_the_value_recorded_there(kb):
+    space = NasBenchGraph("cora").space
+    query = space.make(**kb.trials(task="nbg-cora").iloc[3]["arch"])
+    out = kb.similar(query, 5, task="nbg-pubmed")
+    recorded = kb.trials(task="nbg-pubmed").groupby("arch_id")["value"].mean()
+    assert len(out) == 5
+    for arch_id, value in zip(out["arch_id"], out["value"]):
+        assert value == pytest.approx(recorded[arch_id])
+
+
+def test_similar_refuses_an_architecture_of_a_space_the_base_never_saw(kb):
+    arch = CellSpace().sample(np.random.default_rng(0))
+    with pytest.raises(InvalidParameterError, match="never been seen"):
+        kb.similar(arch, 3)
+
+
+def test_landmarks_of_a_new_task_are_measured_stored_and_drive_similar_tasks(kb):
+    arxiv = NasBenchGraph("arxiv")
+    marks = kb.measure_landmarks(arxiv, n=8)
+    assert len(marks) == 8 and kb.landmarks(arxiv) == pytest.approx(marks)
+    assert kb.meta_features(arxiv)["n_classes"] == 40  # stored alongside, since none were
+    near = kb.similar_tasks(arxiv, 3)
+    assert len(near) == 3 and "nbg-arxiv" not in set(near["task"])
+    assert near["why"].str.contains("landmarks").all()
+    assert (np.diff(near["distance"].to_numpy()) >= 0).all()
+
+
+def test_similar_tasks_of_a_recorded_task_leaves_it_out_and_clusters_cover_every_task(kb):
+    near = kb.similar_tasks("nbg-cora", 2)
+    assert "nbg-cora" not in set(near["task"]) and len(near) == 2
+    clusters = kb.cluster_tasks()
+    assert set(clusters["task"]) == set(kb.tasks["task"])
+
+
+def test_similar_tasks_of_a_task_without_meta_features_or_landmarks_says_what_to_add():
+    kb = nasbook.KnowledgeBase(":memory:")
+    nasbook.Search(NasBenchGraph("cora"), strategy="random", budget=10, seed=0, kb=kb, name="c").run(progress="none")
+    with pytest.raises(NasbookError, match="meta-features and no landmarks"):
+        kb.similar_tasks("nbg-cora", 1)
