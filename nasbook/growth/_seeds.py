@@ -146,9 +146,9 @@ class SeedController(pl.Callback):
       only, never validation), a *shadow pass* runs the network with the seed at ``alpha = 1`` and
       steps the seed's own Adam optimizer on that loss; the trunk's batch norms keep their
       statistics. Other parameters are not touched by it.
-    - at the end of an epoch the gate compares the epoch's mean shadow loss with the trunk's
-      mean training loss: ``shadow <= trunk * (1 + gate_tolerance)`` (the seed pays) moves it to
-      BLENDING; after ``patience`` epochs without passing it is CULLED (alpha stays 0).
+    - at the end of an epoch the gate (:meth:`gate`) moves it to BLENDING when its shadow loss
+      improved over the epoch and the epoch's mean shadow loss is within ``gate_tolerance`` of the
+      trunk's mean training loss (the seed pays); after ``patience`` epochs without passing it is CULLED (alpha stays 0).
     - BLENDING: alpha follows the seed's :class:`AlphaSchedule` (per step or per epoch) and the
       seed trains with the trunk; it is ACTIVE when alpha reaches exactly 1.
 
@@ -170,6 +170,7 @@ class SeedController(pl.Callback):
         self._batch: tuple[torch.Tensor, torch.Tensor] | None = None
         self._trunk = [0.0, 0]
         self._shadow: dict[str, list[float]] = {}
+        self._halves: dict[str, list[list[float]]] = {}  # per seed: shadow losses of the epoch, in order
 
     # -- lightning hooks ---------------------------------------------------------------------------------
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -208,7 +209,7 @@ class SeedController(pl.Callback):
                 shadow = total / n if n else math.inf
                 seed.shadow_loss = shadow
                 seed.health = trunk - shadow if math.isfinite(shadow) and math.isfinite(trunk) else 0.0
-                if shadow <= trunk * (1.0 + self.gate_tolerance):
+                if self.gate(self._halves.get(seed.name, [[]])[0], shadow, trunk):
                     seed.advance(Stage.BLENDING)
                 elif seed.epochs_in_stage >= self.patience:
                     seed.advance(Stage.CULLED)
@@ -216,8 +217,16 @@ class SeedController(pl.Callback):
                 seed.lifecycle.step_alpha()
         self._trunk = [0.0, 0]
         self._shadow.clear()
+        self._halves.clear()
         for key, value in self.metrics().items():
             pl_module.log(key, value, on_step=False, on_epoch=True)
+
+    def gate(self, losses: Sequence[float], shadow: float, trunk: float) -> bool:
+        """The quality signal: the shadow loss improved over the epoch (its second half below its first)
+        and the seed at full strength is within ``gate_tolerance`` of the trunk's loss."""
+        half = len(losses) // 2
+        improving = half > 0 and sum(losses[half:]) / (len(losses) - half) < sum(losses[:half]) / half
+        return bool(improving and shadow <= trunk * (1.0 + self.gate_tolerance))
 
     # -- the shadow pass --------------------------------------------------------------------------------
     def _shadow_step(self, pl_module: pl.LightningModule, seed: Seed, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -244,6 +253,7 @@ class SeedController(pl.Callback):
             seed.shadow = False
             for m, mom in zip(frozen, momenta):
                 m.momentum = mom
+        self._halves.setdefault(seed.name, [[]])[0].append(float(loss.detach()))
         acc = self._shadow.setdefault(seed.name, [0.0, 0])
         acc[0] += float(loss.detach()) * len(y)
         acc[1] += len(y)

@@ -82,6 +82,13 @@ def _chain(kind: str, move: GrowthMove, parent: nn.Module, child: nn.Module, met
                 _copy(pmods[a], cmods[b])
         _copy(pmods[phead], cmods[chead])
         new = cseg[p]
+        for i in new:  # g starts near the identity, so its shadow loss starts near the trunk's
+            m = cmods[i]
+            if isinstance(m, nn.Linear) and m.in_features == m.out_features:
+                nn.init.eye_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) and m.in_channels == m.out_channels:
+                nn.init.dirac_(m.weight, groups=m.groups if m.groups == m.in_channels else 1)
         return [{"mode": "lerp", "first": names[new[0]], "last": names[new[-1]]}]
     layer = int(move.params["layer"])
     for k in range(len(pseg)):

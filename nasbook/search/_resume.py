@@ -18,6 +18,7 @@ from nasbook._errors import (
     StorageError,
     checked_signature,
 )
+from nasbook.search import _checkpoints
 from nasbook.search._budget import Budget
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal
@@ -81,6 +82,7 @@ def replay(s: Search) -> None:
             ReproducibilityWarning,
             stacklevel=4,
         )
+    _checkpoints.open_store(s)
     s._ready = True
 
 

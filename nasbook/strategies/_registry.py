@@ -9,6 +9,7 @@ from nasbook._errors import InvalidParameterTypeError, unknown_choice
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo import BO
 from nasbook.strategies._evolution import RegularizedEvolution
+from nasbook.strategies._growth import Growth
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
 from nasbook.strategies._optuna import OptunaSampler
@@ -25,6 +26,7 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "median-stopping": MedianStopping,
     "optuna": OptunaSampler,
     "bo": BO,
+    "growth": Growth,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
 

@@ -192,6 +192,7 @@ def train(
     health: HealthCheck | Mapping[str, Any] | bool = True,
     test: bool = True,
     extra: Mapping[str, Any] | None = None,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> dict[str, Any]:
     """Train ``net`` on ``datamodule`` until ``max_epochs`` epochs in all; return what happened.
 
@@ -229,6 +230,9 @@ def train(
         Evaluate the final network on the test split when the datamodule has one.
     extra : dict, optional
         Plain data stored in the checkpoint under ``"extra"`` (e.g. the architecture id).
+    callbacks : sequence of lightning callbacks, optional
+        Run before the recorder, so what they log at an epoch's end is in that epoch's curves; a
+        callback with a ``checkpoint_extra()`` method adds its dict to the checkpoint's ``"extra"``.
 
     Returns
     -------
@@ -280,7 +284,7 @@ def train(
         optimizer_state=state["optimizer"] if state else None,
     )
     recorder = NasbookCallback(report, monitor, epoch_offset=done, curves=curves)
-    callbacks: list[pl.Callback] = [recorder]
+    callbacks = [*callbacks, recorder]
     steps_before = int(state.get("steps", 0)) if state else 0
     if health is not False:
         if isinstance(health, HealthCheck):
@@ -326,7 +330,8 @@ def train(
         "curves": recorder.curves,
         "rng": rng,
         "train_time_total_s": total_s,
-        "extra": dict(extra or {}),
+        "extra": {**(extra or {}), **{k: v for cb in callbacks if hasattr(cb, "checkpoint_extra")
+                                       for k, v in cb.checkpoint_extra().items()}},
     }
     return {
         "curves": recorder.curves,
