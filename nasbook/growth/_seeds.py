@@ -234,6 +234,7 @@ class SeedController(pl.Callback):
         own = {id(m) for root in seed.modules() for m in root.modules()}
         frozen = [m for m in net.modules() if isinstance(m, _BN) and id(m) not in own]
         momenta = [m.momentum for m in frozen]
+        counts = [m.num_batches_tracked.clone() if m.num_batches_tracked is not None else None for m in frozen]
         for m in frozen:
             m.momentum = 0.0  # the trunk's running statistics are not the shadow pass's business
         seed.shadow = True
@@ -251,8 +252,10 @@ class SeedController(pl.Callback):
                     p.grad = None
         finally:
             seed.shadow = False
-            for m, mom in zip(frozen, momenta):
+            for m, mom, count in zip(frozen, momenta, counts):
                 m.momentum = mom
+                if count is not None:
+                    m.num_batches_tracked.copy_(count)  # type: ignore[union-attr]
         self._halves.setdefault(seed.name, [[]])[0].append(float(loss.detach()))
         acc = self._shadow.setdefault(seed.name, [0.0, 0])
         acc[0] += float(loss.detach()) * len(y)
