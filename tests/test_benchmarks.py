@@ -64,3 +64,15 @@ def test_bo_cost_benchmark_smoke(tmp_path):
     assert "bo fit+acq ms" in res.stdout and "tpe ms/trial" in res.stdout
     data = json.loads(out.read_text())
     assert len(data["results"]["40"]["bo"]["fit_ms"]) == 2
+
+
+@pytest.mark.slow
+def test_growth_benchmark_smoke(tmp_path):
+    pytest.importorskip("lightning")
+    out = tmp_path / "g.json"
+    res = _run("growth.py", "--task", "digits", "mnist1d", "--seeds", "1", "--trials", "4", "--population", "2",
+               "--sample-size", "2", "--epochs", "1", "--child-epochs", "1", "--max-depth", "2", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "epochs to scratch's best" in res.stdout and "final best val acc" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["tasks"]["digits"]["seeds"][0]["target"] > 0

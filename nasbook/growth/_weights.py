@@ -155,8 +155,9 @@ def _widen(kind: str, p_layer: Sequence[nn.Module], c_layer: Sequence[nn.Module]
         source = torch.cat([torch.arange(n_old), index])
         frac = shares / total[source]
         w_new.copy_(w_old[:, source] * frac.view(1, -1, *([1] * (w_old.dim() - 2))).to(w_old.dtype))
-    if getattr(cons_p, "bias", None) is not None:
-        cons_c.bias.copy_(cons_p.bias)  # type: ignore[union-attr]
+    bias_p, bias_c = getattr(cons_p, "bias", None), getattr(cons_c, "bias", None)
+    if isinstance(bias_p, torch.Tensor) and isinstance(bias_c, torch.Tensor):
+        bias_c.copy_(bias_p)
     for a, b in zip(p_nx[k + 1:], c_nx[k + 1:]):
         _copy(a, b)
 
@@ -195,7 +196,8 @@ def _cell(space: CellSpace, move: GrowthMove, parent: nn.Module, child: nn.Modul
     sites = []
     c_index = {(i, j): e for e, (i, j, _) in enumerate(c_live)}
     for (_, pc), (cname, cc) in zip(p_cells, c_cells):
+        p_ops, c_ops = pc.get_submodule("edge_ops"), cc.get_submodule("edge_ops")
         for e, (i, j, _) in enumerate(p_live):
-            _copy(pc.edge_ops[e], cc.edge_ops[c_index[(pi[i], pi[j])]])
+            _copy(p_ops[e], c_ops[c_index[(pi[i], pi[j])]])  # type: ignore[index]
         sites.append(f"{cname}.edge_ops.{c_index[(pi[new_edge[0]], pi[new_edge[1]])]}")
     return [{"mode": "add", "first": s, "last": s} for s in sites]
