@@ -107,6 +107,13 @@ class Proposal:
     attrs : dict
         Recorded with the finished trial's ``attrs`` (e.g. ``portfolio_arm``: which arm of a
         :class:`~nasbook.strategies.Portfolio` proposed it); the task's own attrs win a clash.
+
+
+    grow : dict or None
+        Grow this architecture from another trial's trained weights instead of training it from
+        scratch (:class:`nasbook.strategies.Growth`): ``{"from": number, "parent": spec, "move": ...}``,
+        passed to the task as ``fidelity["grow"]`` with that trial's checkpoint. Plain data. Not
+        stored: a grown trial that is re-run after an interruption trains from scratch.
     """
 
     arch: Architecture
@@ -114,6 +121,9 @@ class Proposal:
     parent: int | None = None
     lineage: tuple[int, ...] = ()
     attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+    grow: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -224,4 +234,8 @@ class Trial:
     def __repr__(self) -> str:
         value = "" if self.value is None else f" value={self.value:.6g}"
         reason = f" reason={self.reason!r}" if self.reason else ""
-        return f"<Trial {self.number} {self.state.value} arch={self.arch.id}{value}{reason}>"
+        stages = ("dormant", "training", "blending", "active", "culled")  # nasbook.growth.Stage
+        seeds = "".join(f" {k[:-6]}={stages[int(v)] if 0 <= v < 5 else v}(alpha={self.metrics.get(k[:-6] + '_alpha', 0):.3g},"
+                        f"health={self.metrics.get(k[:-6] + '_health', 0):.3g})"
+                        for k, v in self.metrics.items() if k.endswith("_stage") and k.startswith("seed"))
+        return f"<Trial {self.number} {self.state.value} arch={self.arch.id}{value}{seeds}{reason}>"

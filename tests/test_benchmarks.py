@@ -112,3 +112,15 @@ def test_kb_scale_benchmark_smoke(tmp_path):
     assert 0 <= data["similar"]["recall_at_10"] <= 1 and data["bytes_per_vector"] > 0
     assert set(data["methods_at"]) == {"ivf", "hnsw", "flat"} and data["methods_at"]["flat"]["recall_at_10"] == 1.0
     assert data["warm_start"]["numpy_matches_pandas"] is True and data["warm_start"]["stored_ranks_matches_pandas"] is True
+
+
+@pytest.mark.slow
+def test_growth_benchmark_smoke(tmp_path):
+    pytest.importorskip("lightning")
+    out = tmp_path / "g.json"
+    res = _run("growth.py", "--task", "digits", "mnist1d", "--seeds", "1", "--trials", "4", "--population", "2",
+               "--sample-size", "2", "--epochs", "1", "--child-epochs", "1", "--max-depth", "2", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "epochs to scratch's best" in res.stdout and "final best val acc" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["tasks"]["digits"]["seeds"][0]["target"] > 0

@@ -187,3 +187,10 @@ def test_the_private_import_check_can_fail(tmp_path):
     pkg = _write(tmp_path, {"__init__.py": "", "a/__init__.py": "def f():\n    from nasbook.b._impl import g\n",
                             "b/__init__.py": "from nasbook.b._impl import g\n", "b/_impl.py": "g = 1\n"})
     assert private_imports(pkg) == ["nasbook/a/__init__.py:2 imports nasbook.b._impl"]
+
+
+def test_growth_sits_below_the_strategies_and_tasks_that_use_it():
+    """nasbook.growth is imported by strategies (its moves) and tasks (growing a child's weights): it
+    imports none of them, nor the search or the executors."""
+    above = {b for (a, b) in import_edges() if a == "growth"} & {"strategies", "tasks", "search", "executors", "display"}
+    assert not above, above

@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int
-from nasbook.knowledge._index import ArchIndex
 from nasbook.knowledge._meta import task_meta_features
 from nasbook.knowledge._similar import similar_archs, sync_index
 from nasbook.knowledge._tasksim import WEIGHTS, cluster_tasks, pick_probes, similar_tasks, task_distances

@@ -18,7 +18,7 @@ from nasbook._errors import (
     StorageError,
     checked_signature,
 )
-from nasbook.search import _kb
+from nasbook.search import _checkpoints, _kb
 from nasbook.search._budget import Budget
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal
@@ -83,6 +83,7 @@ def replay(s: Search) -> None:
             ReproducibilityWarning,
             stacklevel=4,
         )
+    _checkpoints.open_store(s)
     s._ready = True
 
 

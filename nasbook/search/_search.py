@@ -27,7 +27,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _kb, _loop, _resume
+from nasbook.search import _checkpoints, _kb, _loop, _resume
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
 from nasbook.search._checks import check_epochs_task as _check_epochs_task
@@ -305,21 +305,7 @@ class Search:
         return proposal
 
     def _fidelity(self, proposal: Proposal) -> dict[str, Any] | None:
-        if proposal.epochs is None and proposal.parent is None:
-            return None
-        fidelity: dict[str, Any] = {}
-        if proposal.epochs is not None:
-            fidelity["epochs"] = proposal.epochs
-        if proposal.parent is not None:
-            ckpt = self._checkpoints.get(proposal.parent)
-            if ckpt is not None:  # else (e.g. after a restart) it trains from scratch
-                fidelity["checkpoint"] = ckpt
-            elif not self.strategy.continues_trials and not self._warned_parent:
-                self._warned_parent = True
-                warnings.warn(f"{type(self.strategy).__name__} proposes continuations (Proposal(parent=...)) but does "
-                              "not set the class attribute continues_trials = True, so no checkpoint was kept: "
-                              "they train from scratch.", stacklevel=5)
-        return fidelity
+        return _checkpoints.fidelity(self, proposal)
 
     def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:
         """Commit a finished trial (durable first), then record it, tell the strategy, call back."""
@@ -331,6 +317,7 @@ class Search:
             self._kb.record(trial)
         self._record(trial)
         self.strategy.tell(_resume.blind(trial))  # ... then the strategy hears of it
+        _checkpoints.prune(self)
         self._tell_seq[trial.number] = self._n_told
         self._n_told += 1
         for cb in self.callbacks:

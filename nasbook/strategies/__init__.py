@@ -6,7 +6,8 @@ schedulers ``"asha"``, ``"sh"``, ``"hyperband"``; the stopping rules ``"median-s
 ``"fingerprint-stopping"`` (early run fingerprints that resemble past diverged runs,
 :class:`FingerprintStopping`), which wrap a proposing strategy; ``"optuna"``: any Optuna sampler
 (:class:`OptunaSampler`, needs the optional ``optuna`` extra); ``"bo"``: predictor-guided search
-(:class:`BO`); ``"portfolio"``: a bandit over strategies (:class:`Portfolio`).
+(:class:`BO`); ``"portfolio"``: a bandit over strategies (:class:`Portfolio`); ``"growth"``: evolution that grows
+trained parents (:class:`Growth`).
 """
 
 from nasbook.strategies._base import WAIT, BaseStrategy, Proposal, clone
@@ -14,6 +15,7 @@ from nasbook.strategies._bo import BO
 from nasbook.strategies._curve_stopping import CurveStopping
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._fingerprint import FingerprintStopping, divergence_risk, fingerprint_frame, flag_divergence
+from nasbook.strategies._growth import Growth
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving, rung_epochs
 from nasbook.strategies._optuna import OptunaSampler
@@ -23,7 +25,7 @@ from nasbook.strategies._random import RandomSearch
 from nasbook.strategies._registry import ENTRY_POINT_GROUP, available_strategies, get_strategy, strategy_class
 
 __all__ = [
-    "ASHA", "BO", "BaseStrategy", "CurveStopping", "ENTRY_POINT_GROUP", "FingerprintStopping", "Hyperband",
+    "ASHA", "BO", "BaseStrategy", "CurveStopping", "ENTRY_POINT_GROUP", "FingerprintStopping", "Growth", "Hyperband",
     "LocalSearch", "MedianStopping", "OptunaSampler", "Portfolio", "Proposal", "RandomSearch", "RegularizedEvolution",
     "SuccessiveHalving", "WAIT", "available_strategies", "clone", "divergence_risk", "fingerprint_frame",
     "flag_divergence", "get_strategy", "portfolio_prior", "rung_epochs", "strategy_class",

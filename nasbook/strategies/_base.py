@@ -44,10 +44,15 @@ class BaseStrategy(Params, abc.ABC):
     continues_trials : bool
         True when proposals may continue a finished trial (``Proposal(parent=...)``): the search
         then keeps each trial's checkpoint in memory; otherwise it drops them at once.
+    keeps_checkpoints : bool
+        True (with ``continues_trials``) when checkpoints are reused many times
+        (``Proposal(grow=...)``): the search keeps them in the run's storage area on disk and drops
+        those :meth:`checkpoints_needed` no longer lists.
     """
 
     tell_order_independent: ClassVar[bool] = False
     continues_trials: ClassVar[bool] = False
+    keeps_checkpoints: ClassVar[bool] = False
     #: name under which the strategy is registered ("random", "evolution", ...)
     alias: ClassVar[str] = ""
 
@@ -154,6 +159,11 @@ class BaseStrategy(Params, abc.ABC):
         """Attributes the strategy records on trial ``number`` (running, or finishing now): stored
         with the trial when it is committed and shown by the live monitor. Default: none."""
         return {}
+
+
+    def checkpoints_needed(self) -> set[int] | None:
+        """Numbers of the trials whose checkpoints the strategy may still use; None: keep them all."""
+        return None
 
     def _setup(self) -> None:
         """Hook: reset subclass state after ``setup``."""

@@ -11,6 +11,7 @@ from nasbook.strategies._bo import BO
 from nasbook.strategies._curve_stopping import CurveStopping
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.strategies._fingerprint import FingerprintStopping
+from nasbook.strategies._growth import Growth
 from nasbook.strategies._local import LocalSearch
 from nasbook.strategies._multifidelity import ASHA, Hyperband, SuccessiveHalving
 from nasbook.strategies._optuna import OptunaSampler
@@ -31,6 +32,9 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "bo": BO,
     "portfolio": Portfolio,
     "fingerprint-stopping": FingerprintStopping,
+
+
+    "growth": Growth,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 _OPTIMIZERS = ("adam", "adamw", "sgd")
 _ACCELERATORS = ("auto", "cpu", "cuda", "gpu", "mps")
-_FIDELITY_KEYS = ("checkpoint", "epochs")
+_FIDELITY_KEYS = ("checkpoint", "epochs", "grow")
 
 
 def _is_number(value: object) -> bool:
@@ -45,6 +45,10 @@ class TrainingTask(Task):
     - ``curves``: per-epoch lists of the logged metrics, epoch = list index, earlier epochs
       included when continuing from a checkpoint; ``epochs``: epochs trained in all;
     - ``checkpoint``: bytes to continue from (weights, optimizer, curves, random state).
+
+    **Growth.** ``fidelity={"checkpoint": parent.checkpoint, "grow": {...}}`` (what
+    :class:`nasbook.strategies.Growth` proposes) trains a child grown from a parent's weights
+    with soft-landing seeds; see :mod:`nasbook.growth`.
 
     **Fidelity.** ``fidelity={"epochs": 9, "checkpoint": res.checkpoint}`` continues a trial
     that stopped at, say, 3 epochs: only 6 more are trained and epochs keep counting from 3.
@@ -319,7 +323,10 @@ class TrainingTask(Task):
                     f"got unknown key(s) {unknown!r}{did_you_mean(unknown[0], HealthCheck.PARAMS)}."
                 )
         state = None
-        if checkpoint is not None:
+        grow = (fidelity or {}).get("grow")
+        if checkpoint is not None and grow is not None:  # a parent's checkpoint, grown in below (nasbook.growth)
+            state = load_checkpoint(checkpoint, owner=f"{owner}.evaluate")
+        elif checkpoint is not None:
             state = load_checkpoint(checkpoint, owner=f"{owner}.evaluate")
             written_for = state.get("extra", {}).get("arch_id")
             if written_for is not None and written_for != arch.id:
@@ -368,9 +375,16 @@ class TrainingTask(Task):
                     f"{owner}: architecture {arch.id!r} of {space!r} outputs {prof['n_outputs']} values per sample; "
                     f"expected n_classes={n_classes} logits."
                 )
+            callbacks: list[Any] = []
+            if grow is not None or (state or {}).get("extra", {}).get("growth"):
+                from nasbook.growth import prepare_training
+
+                state, callbacks = prepare_training(space, arch, net, grow=grow, state=state, input_shape=input_shape,
+                                                    n_classes=n_classes, owner=owner)
             out = train(
                 net,
                 self.datamodule,
+                callbacks=callbacks,
                 max_epochs=epochs,
                 report=report,
                 checkpoint=state,

@@ -194,6 +194,7 @@ def train(
     test: bool = True,
     extra: Mapping[str, Any] | None = None,
     fingerprint: bool = True,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> dict[str, Any]:
     """Train ``net`` on ``datamodule`` until ``max_epochs`` epochs in all; return what happened.
 
@@ -234,6 +235,9 @@ def train(
     fingerprint : bool, default True
         Fingerprint the first steps (:class:`RunFingerprint`): reported with every epoch's metrics
         and returned (also when the run diverges, as the exception's ``metrics``).
+    callbacks : sequence of lightning callbacks, optional
+        Run before the recorder, so what they log at an epoch's end is in that epoch's curves; a
+        callback with a ``checkpoint_extra()`` method adds its dict to the checkpoint's ``"extra"``.
 
     Returns
     -------
@@ -287,7 +291,7 @@ def train(
     printer = RunFingerprint(state=(state or {}).get("fingerprint")) if fingerprint else None
     recorder = NasbookCallback(report, monitor, epoch_offset=done, curves=curves,
                                extra=printer.features if printer is not None else None)
-    callbacks: list[pl.Callback] = [recorder]
+    cbs: list[pl.Callback] = [*callbacks, recorder]
     steps_before = int(state.get("steps", 0)) if state else 0
     if health is not False:
         if isinstance(health, HealthCheck):
@@ -298,10 +302,10 @@ def train(
         first = curves.get("train_loss", [])
         if checker.reference_loss is None and first and math.isfinite(first[0]):
             checker.reference_loss = float(first[0])
-        callbacks.insert(0, checker)
+        cbs.insert(0, checker)
     if printer is not None:
-        callbacks.insert(0, printer)  # before the health check: it records the step that fails
-    trainer = make_trainer(max_epochs - done, callbacks=callbacks, accelerator=accelerator)
+        cbs.insert(0, printer)  # before the health check: it records the step that fails
+    trainer = make_trainer(max_epochs - done, callbacks=cbs, accelerator=accelerator)
     with seeded(seed if state is None else None, num_threads), warnings.catch_warnings():
         for pattern in _QUIET:
             warnings.filterwarnings("ignore", message=pattern)
@@ -336,7 +340,8 @@ def train(
         "curves": recorder.curves,
         "rng": rng,
         "train_time_total_s": total_s,
-        "extra": dict(extra or {}),
+        "extra": {**(extra or {}), **{k: v for cb in cbs if hasattr(cb, "checkpoint_extra")
+                                       for k, v in cb.checkpoint_extra().items()}},
         "fingerprint": printer.state if printer is not None else {},
     }
     return {

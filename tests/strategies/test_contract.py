@@ -94,3 +94,31 @@ class TestMedianStopping(StrategyContract):
         from nasbook.strategies import MedianStopping
 
         return MedianStopping(base=RegularizedEvolution(population_size=10, sample_size=3), min_trials=3)
+
+
+class TestGrowthOnChains(StrategyContract):
+    @pytest.fixture
+    def space(self):
+        from nasbook.space import ChainSpace
+
+        return ChainSpace(kind="mlp", max_depth=3)
+
+    @pytest.fixture
+    def strategy(self):
+        from nasbook.strategies import Growth
+
+        return Growth(population_size=5, sample_size=2)
+
+
+class TestGrowthOnCells(StrategyContract):
+    @pytest.fixture
+    def space(self):
+        from nasbook.space import CellSpace
+
+        return CellSpace()
+
+    @pytest.fixture
+    def strategy(self):
+        from nasbook.strategies import Growth
+
+        return Growth(population_size=5, sample_size=2)

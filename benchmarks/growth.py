@@ -1,0 +1,146 @@
+"""Growth with weight inheritance against the same evolution training every child from scratch.
+
+For each task and seed, two searches with the same strategy, seed, space and number of trials
+(in-memory storage, local executor, one thread):
+
+* ``growth``: :class:`~nasbook.strategies.Growth` with ``inherit=True``: the first
+  ``--population`` trials train ``--epochs`` epochs from scratch; every grown child starts from
+  its parent's checkpoint (soft-landing seed) and trains ``--child-epochs`` epochs;
+* ``scratch``: the same ``Growth`` with ``inherit=False``: the same kind of children (growth
+  moves of tournament winners), each trained from scratch for ``--epochs`` epochs.
+
+Measures per seed, then mean ± std: the from-scratch run's final best validation accuracy (the
+target); the training epochs (sum of ``trial.epochs`` in trial order) and the wall time (sum of
+``train_time_s``) each run spent until its best validation accuracy first reached that target
+(growth's goal: <= 50% of scratch's epochs); the final best validation accuracy of each (goal:
+growth not worse). A run that never reaches the target is counted apart.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/growth.py --task digits --seeds 3 --json bench-results/growth.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import format_table, mean_std, metadata, pm, write_json  # noqa: E402
+
+
+def make_task(name: str, epochs: int, lr: float) -> Any:
+    """The task, or None with a message when it is not available in this install."""
+    import nasbook.tasks as tasks
+
+    if name == "digits":
+        return tasks.Digits(max_epochs=epochs, lr=lr)
+    cls = getattr(tasks, "MNIST1D", None)
+    if cls is None:
+        print(f"[skip] task {name!r}: nasbook.tasks.MNIST1D is not importable in this install", flush=True)
+        return None
+    return cls(max_epochs=epochs, lr=lr)
+
+
+def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    from nasbook.search import Search
+    from nasbook.space import ChainSpace
+    from nasbook.strategies import Growth
+
+    space = ChainSpace(kind="cnn", max_depth=args.max_depth, widths=(8, 16, 32), ops=("conv3x3", "conv1x1", "sepconv3x3"))
+    strategy = Growth(population_size=args.population, sample_size=args.sample_size, child_epochs=args.child_epochs,
+                      inherit=inherit, blend_length=args.blend_length)
+    t0 = time.perf_counter()
+    search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
+    search.run(progress="none")
+    trials = sorted(search.trials, key=lambda t: t.number)
+    rows = [{"number": t.number, "epochs": t.epochs or 0, "value": t.value, "grown": bool(t.lineage),
+             "train_time_s": float(t.attrs.get("train_time_s", 0.0)), "ready": t.metrics.get("growth_ready"),
+             "stage": t.metrics.get("seed0_stage")} for t in trials]
+    best = max((r["value"] for r in rows if r["value"] is not None), default=float("nan"))
+    return {"trials": rows, "best": best, "wall_s": time.perf_counter() - t0}
+
+
+def to_reach(run: dict[str, Any], target: float) -> tuple[int | None, float | None]:
+    epochs, secs, best = 0, 0.0, float("-inf")
+    for r in run["trials"]:
+        epochs += r["epochs"]
+        secs += r["train_time_s"]
+        if r["value"] is not None:
+            best = max(best, r["value"])
+        if best >= target - 1e-9:
+            return epochs, secs
+    return None, None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--task", nargs="+", default=["digits"], choices=["digits", "mnist1d"])
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--trials", type=int, default=16)
+    p.add_argument("--population", type=int, default=5)
+    p.add_argument("--sample-size", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--child-epochs", type=int, default=2)
+    p.add_argument("--blend-length", type=int, default=10)
+    p.add_argument("--max-depth", type=int, default=4)
+    p.add_argument("--lr", type=float, default=5e-3)
+    p.add_argument("--json", required=True)
+    args = p.parse_args(argv)
+    out: dict[str, Any] = {"meta": metadata(), "args": vars(args), "tasks": {}}
+    for name in args.task:
+        task = make_task(name, args.epochs, args.lr)
+        if task is None:
+            out["tasks"][name] = {"skipped": "nasbook.tasks.MNIST1D is not importable"}
+            continue
+        per_seed = []
+        for seed in range(args.seeds):
+            scratch = one_run(task, False, seed, args)
+            print(f"[{name} seed {seed}] scratch best {scratch['best']:.4f} in {scratch['wall_s']:.0f} s", flush=True)
+            grown = one_run(task, True, seed, args)
+            print(f"[{name} seed {seed}] growth  best {grown['best']:.4f} in {grown['wall_s']:.0f} s", flush=True)
+            target = scratch["best"]
+            se, ss = to_reach(scratch, target)
+            ge, gs = to_reach(grown, target)
+            per_seed.append({"seed": seed, "target": target, "scratch": scratch, "growth": grown,
+                             "scratch_epochs_to_target": se, "scratch_seconds_to_target": ss,
+                             "growth_epochs_to_target": ge, "growth_seconds_to_target": gs,
+                             "scratch_epochs_total": sum(r["epochs"] for r in scratch["trials"]),
+                             "growth_epochs_total": sum(r["epochs"] for r in grown["trials"]),
+                             "seeds_active": sum(1 for r in grown["trials"] if r["stage"] == 3.0),
+                             "seeds_culled": sum(1 for r in grown["trials"] if r["stage"] == 4.0),
+                             "seeds_unfinished": sum(1 for r in grown["trials"] if r["stage"] in (0.0, 1.0, 2.0))})
+        out["tasks"][name] = {"seeds": per_seed}
+        reached = [s for s in per_seed if s["growth_epochs_to_target"] is not None]
+        ratio = [s["growth_epochs_to_target"] / s["scratch_epochs_to_target"] for s in reached]
+        tratio = [s["growth_seconds_to_target"] / s["scratch_seconds_to_target"] for s in reached]
+        rows = [
+            ["final best val acc", pm(*mean_std([s["scratch"]["best"] for s in per_seed]), 4),
+             pm(*mean_std([s["growth"]["best"] for s in per_seed]), 4)],
+            ["epochs in all", pm(*mean_std([s["scratch_epochs_total"] for s in per_seed]), 1),
+             pm(*mean_std([s["growth_epochs_total"] for s in per_seed]), 1)],
+            ["epochs to scratch's best", pm(*mean_std([s["scratch_epochs_to_target"] for s in per_seed]), 1),
+             pm(*mean_std([s["growth_epochs_to_target"] for s in reached]), 1) if reached else "never"],
+            ["train s to scratch's best", pm(*mean_std([s["scratch_seconds_to_target"] for s in per_seed]), 1),
+             pm(*mean_std([s["growth_seconds_to_target"] for s in reached]), 1) if reached else "never"],
+        ]
+        print(f"\n{name}: {args.trials} trials, {args.seeds} seeds (growth reached scratch's best in {len(reached)} of "
+              f"{len(per_seed)} seeds)")
+        print(format_table(["", "scratch", "growth"], rows))
+        if ratio:
+            print(f"growth epochs / scratch epochs to scratch's best: {pm(*mean_std(ratio), 2)}; "
+                  f"train time ratio {pm(*mean_std(tratio), 2)}")
+        print("seeds of grown children: active {}, culled {}, unfinished {}".format(
+            sum(s["seeds_active"] for s in per_seed), sum(s["seeds_culled"] for s in per_seed),
+            sum(s["seeds_unfinished"] for s in per_seed)), flush=True)
+        out["tasks"][name]["summary"] = {"epoch_ratio": ratio, "time_ratio": tratio, "reached": len(reached)}
+    write_json(args.json, out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""Growth: trained networks that grow new capacity with soft-landing seeds.
+
+- moves (no torch): :func:`growth_moves`, :func:`deepen`, :func:`widen` (ChainSpace) and
+  :func:`add_edge` (CellSpace) give a :class:`GrowthMove`: a parent, the child it grows into (a
+  member of the same space) and what was added;
+- the life of a seed (no torch): :class:`Stage`, :data:`TRANSITIONS`, :class:`Lifecycle`,
+  :class:`AlphaSchedule`, :class:`IllegalTransitionError`;
+- weights (torch, imported on first use): :func:`grow_network` copies a trained parent into the
+  child network, :class:`Seed` hooks new capacity in as ``x + alpha * (g(x) - x)`` or
+  ``alpha * g(x)``, :func:`blend`, :class:`SeedController` (a Lightning callback) drives the
+  stages while training.
+
+The strategy that searches this way is :class:`nasbook.strategies.Growth` (``strategy="growth"``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nasbook.growth._moves import KINDS, GrowthMove, add_edge, deepen, growth_moves, make_move, widen
+from nasbook.growth._stages import TRANSITIONS, AlphaSchedule, IllegalTransitionError, Lifecycle, Stage
+
+if TYPE_CHECKING:
+    from nasbook.growth._prepare import SEED_KEYS, grow_network, prepare_training
+    from nasbook.growth._seeds import Seed, SeedController, blend
+    from nasbook.growth._weights import METHODS, chain_segments
+
+_LAZY = {
+    "SEED_KEYS": "_prepare", "grow_network": "_prepare", "prepare_training": "_prepare",
+    "Seed": "_seeds", "SeedController": "_seeds", "blend": "_seeds",
+    "METHODS": "_weights", "chain_segments": "_weights",
+}
+
+__all__ = [
+    "KINDS", "METHODS", "SEED_KEYS", "TRANSITIONS", "AlphaSchedule", "GrowthMove", "IllegalTransitionError",
+    "Lifecycle", "Seed", "SeedController", "Stage", "add_edge", "blend", "chain_segments", "deepen", "grow_network",
+    "growth_moves", "make_move", "prepare_training", "widen",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """The torch-side names, imported on first use (``import nasbook.growth`` stays torch-free)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"nasbook.growth.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'nasbook.growth' has no attribute {name!r}")

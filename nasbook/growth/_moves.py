@@ -1,0 +1,215 @@
+"""Growth moves at the level of architectures (no torch): which children a parent can grow into.
+
+A :class:`GrowthMove` names a parent, the child it grows into (a member of the same space) and
+what was added. The weights follow in :mod:`nasbook.growth._weights`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, InvalidParameterTypeError, unknown_choice
+from nasbook.space import Architecture, CellSpace, ChainSpace, SearchSpace
+
+#: the moves: ``deepen`` and ``widen`` grow a ChainSpace chain, ``add_edge`` a CellSpace cell
+KINDS: tuple[str, ...] = ("deepen", "widen", "add_edge")
+#: chain ops that change the spatial size: never inserted by ``deepen`` (the block must map x to x's shape)
+_RESIZING = ("maxpool_conv3x3",)
+
+
+@dataclass(frozen=True)
+class GrowthMove:
+    """One growth step: ``parent`` grows into ``child`` by ``kind`` with ``params``.
+
+    ``params``: ``deepen``: ``position`` (index of the new layer in the child) and ``op``;
+    ``widen``: ``layer`` and ``width``; ``add_edge``: ``edge`` (position in the parent's
+    ``spec["edges"]``) and ``op``. :meth:`to_dict` is plain data (it crosses processes) and
+    :func:`make_move` rebuilds the move from it.
+    """
+
+    kind: str
+    parent: Architecture
+    child: Architecture
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **{k: v for k, v in self.params.items()}}
+
+    def __repr__(self) -> str:
+        what = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"GrowthMove({self.kind}: {what}; {self.parent.id[:8]} -> {self.child.id[:8]})"
+
+
+def _chain_ops(space: ChainSpace) -> list[str]:
+    return list(dict.fromkeys(op for op, _ in space.layer_choices))
+
+
+def _chain_widths(space: ChainSpace) -> list[int]:
+    return list(dict.fromkeys(int(w) for _, w in space.layer_choices))
+
+
+def _check_space(space: object, owner: str) -> ChainSpace | CellSpace:
+    if not isinstance(space, (ChainSpace, CellSpace)):
+        raise InvalidParameterTypeError(
+            f"{owner}(space=...) must be a ChainSpace or a CellSpace (the spaces nasbook can grow); got "
+            f"{space!r:.80} of type {type(space).__name__}."
+        )
+    return space
+
+
+def _check_arch(space: SearchSpace, arch: object, owner: str) -> Architecture:
+    try:
+        return space.validate(arch)
+    except InvalidArchitectureError as exc:
+        raise InvalidArchitectureError(
+            f"{owner}: the architecture to grow is not a member of {space!r}: {exc} Grow architectures of the "
+            "space they were made in."
+        ) from exc
+
+
+def deepen(space: ChainSpace, arch: Architecture, position: int, op: str | None = None) -> GrowthMove:
+    """Insert a layer at ``position`` (1 .. depth) of a chain, as wide as the layer before it.
+
+    The new layer maps its input to the same shape, so it can enter as ``x + alpha * (g(x) - x)``
+    (a soft-landing seed) and leave the parent's function unchanged at ``alpha = 0``. ``op``
+    defaults to ``conv3x3`` (``cnn``) or ``relu`` (``mlp``) when allowed, else the first allowed op
+    that keeps the spatial size.
+    """
+    owner = "growth.deepen"
+    space = _check_space(space, owner)  # type: ignore[assignment]
+    if not isinstance(space, ChainSpace):
+        raise InvalidParameterError(f"{owner}: deepen grows a ChainSpace chain; {space!r} is a CellSpace (use add_edge).")
+    layers = [(str(o), int(w)) for o, w in _check_arch(space, arch, owner)["layers"]]
+    if len(layers) >= space.max_depth:
+        raise InvalidParameterError(f"{owner}: the chain already has max_depth={space.max_depth} layers; it cannot deepen.")
+    if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= len(layers):
+        raise InvalidParameterError(
+            f"{owner}(position=...) must be an int from 1 to {len(layers)} (after an existing layer, whose width "
+            f"the new layer keeps); got {position!r}."
+        )
+    allowed = [o for o in _chain_ops(space) if o not in _RESIZING]
+    if op is None:
+        preferred = "conv3x3" if space.kind == "cnn" else "relu"
+        op = preferred if preferred in allowed else (allowed[0] if allowed else None)
+    if op not in allowed:
+        raise unknown_choice(f"{owner}(op=...)", op, allowed, "The new layer must keep the shape of its input.")
+    width = layers[position - 1][1]
+    child = space.make(layers=[*layers[:position], (op, width), *layers[position:]])
+    return GrowthMove("deepen", arch, child, {"position": position, "op": op})
+
+
+def widen(space: ChainSpace, arch: Architecture, layer: int, width: int | None = None) -> GrowthMove:
+    """Give layer ``layer`` of a chain more channels or units (``width``: an allowed width above the
+    current one; default the next one up)."""
+    owner = "growth.widen"
+    space = _check_space(space, owner)  # type: ignore[assignment]
+    if not isinstance(space, ChainSpace):
+        raise InvalidParameterError(
+            f"{owner}: widen grows a ChainSpace chain; {space!r} is a CellSpace, whose channels are a parameter of "
+            "the space (use add_edge)."
+        )
+    layers = [(str(o), int(w)) for o, w in _check_arch(space, arch, owner)["layers"]]
+    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < len(layers):
+        raise InvalidParameterError(
+            f"{owner}(layer=...) must be the index of an existing layer, 0 to {len(layers) - 1}; got {layer!r}."
+        )
+    current = layers[layer][1]
+    wider = sorted(w for w in _chain_widths(space) if w > current)
+    if width is None:
+        if not wider:
+            raise InvalidParameterError(f"{owner}: layer {layer} already has the largest width {current}.")
+        width = wider[0]
+    if width not in wider:
+        raise InvalidParameterError(
+            f"{owner}(width=...) must be an allowed width above layer {layer}'s {current}: {wider!r}; got {width!r}."
+        )
+    child = space.make(layers=[*layers[:layer], (layers[layer][0], int(width)), *layers[layer + 1:]])
+    return GrowthMove("widen", arch, child, {"layer": layer, "width": int(width)})
+
+
+def _used_nodes(space: CellSpace, edges: list[str]) -> set[int]:
+    used = {0, space.n_nodes - 1}
+    for (i, j), op in zip(space.edges, edges):
+        if op != "none":
+            used.update((i, j))
+    return used
+
+
+def add_edge(space: CellSpace, arch: Architecture, edge: int | tuple[int, int], op: str) -> GrowthMove:
+    """Put ``op`` on an edge of a cell that has none (``edge``: its position in ``spec["edges"]`` or its
+    ``(i, j)``), between two nodes the cell already uses, so that the new edge is live."""
+    owner = "growth.add_edge"
+    space = _check_space(space, owner)  # type: ignore[assignment]
+    if not isinstance(space, CellSpace):
+        raise InvalidParameterError(f"{owner}: add_edge grows a CellSpace cell; {space!r} is a ChainSpace (use deepen or widen).")
+    edges = list(_check_arch(space, arch, owner)["edges"])
+    if isinstance(edge, tuple):
+        if edge not in space.edges:
+            raise InvalidParameterError(f"{owner}(edge=...) must be one of the cell's edges {list(space.edges)!r}; got {edge!r}.")
+        edge = space.edges.index(edge)
+    if isinstance(edge, bool) or not isinstance(edge, int) or not 0 <= edge < space.n_edges:
+        raise InvalidParameterError(
+            f"{owner}(edge=...) must be an edge position 0 to {space.n_edges - 1} or an (i, j) pair; got {edge!r}."
+        )
+    if edges[edge] != "none":
+        raise InvalidParameterError(f"{owner}: edge {edge} {space.edges[edge]} already carries {edges[edge]!r}.")
+    live = [o for o in space.ops if o != "none"]
+    if op not in live:
+        raise unknown_choice(f"{owner}(op=...)", op, live)
+    i, j = space.edges[edge]
+    used = _used_nodes(space, edges)
+    if i not in used or j not in used:
+        raise InvalidParameterError(
+            f"{owner}: edge {edge} {(i, j)} touches a node the cell does not use, so it would lie on no path from "
+            f"input to output; pick an edge between used nodes {sorted(used)!r}."
+        )
+    child = space.make(edges=[*edges[:edge], op, *edges[edge + 1:]])
+    return GrowthMove("add_edge", arch, child, {"edge": edge, "op": op})
+
+
+def growth_moves(space: SearchSpace, arch: Architecture) -> list[GrowthMove]:
+    """Every growth move from ``arch`` in a deterministic order; ``[]`` for spaces nasbook cannot grow."""
+    if not isinstance(space, (ChainSpace, CellSpace)):
+        return []
+    arch = _check_arch(space, arch, "growth.growth_moves")
+    out: list[GrowthMove] = []
+    if isinstance(space, ChainSpace):
+        layers = arch["layers"]
+        if len(layers) < space.max_depth:
+            for p in range(1, len(layers) + 1):
+                for op in _chain_ops(space):
+                    if op not in _RESIZING:
+                        out.append(deepen(space, arch, p, op))
+        for k, (_, w) in enumerate(layers):
+            for v in sorted(v for v in _chain_widths(space) if v > w):
+                out.append(widen(space, arch, k, v))
+        return out
+    edges = list(arch["edges"])
+    used = _used_nodes(space, edges)
+    for k, (i, j) in enumerate(space.edges):
+        if edges[k] == "none" and i in used and j in used:
+            for op in space.ops:
+                if op != "none":
+                    out.append(add_edge(space, arch, k, op))
+    return [m for m in out if m.child != arch]
+
+
+def make_move(space: SearchSpace, arch: Architecture, move: Mapping[str, Any]) -> GrowthMove:
+    """Rebuild a move from :meth:`GrowthMove.to_dict` (checked again: it may come from a stored proposal)."""
+    if not isinstance(move, Mapping) or move.get("kind") not in KINDS:
+        raise InvalidParameterError(
+            f"a growth move must be a dict with 'kind' one of {list(KINDS)!r}; got {move!r:.120}."
+        )
+    params = {k: v for k, v in move.items() if k != "kind"}
+    if isinstance(params.get("edge"), list):
+        params["edge"] = tuple(params["edge"])
+    try:
+        if move["kind"] == "deepen":
+            return deepen(space, arch, **params)  # type: ignore[arg-type]
+        if move["kind"] == "widen":
+            return widen(space, arch, **params)  # type: ignore[arg-type]
+        return add_edge(space, arch, **params)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise InvalidParameterError(f"growth move {dict(move)!r} has unknown or missing fields: {exc}.") from exc

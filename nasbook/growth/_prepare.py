@@ -1,0 +1,92 @@
+"""Grow a trained network (the user-facing :func:`grow_network`) and the hook TrainingTask calls."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from nasbook._errors import InvalidParameterError
+from nasbook.growth._moves import GrowthMove, make_move
+from nasbook.growth._seeds import Seed, SeedController
+from nasbook.growth._stages import AlphaSchedule
+from nasbook.growth._weights import transfer
+from nasbook.space import Architecture, SearchSpace
+
+#: keys of ``Proposal.grow["seed"]``: the schedule and the controller's settings
+SEED_KEYS: tuple[str, ...] = ("shape", "length", "every", "lr", "gate_tolerance", "patience", "delay_epochs")
+
+
+def grow_network(space: SearchSpace, move: GrowthMove, parent_net: nn.Module, input_shape: Sequence[int],
+                 n_classes: int, *, schedule: AlphaSchedule | None = None, method: str = "net2net",
+                 seed: int = 0) -> tuple[nn.Module, list[Seed]]:
+    """The child network of ``move``, with ``parent_net``'s weights, and its seeds (hooked in, DORMANT).
+
+    The child is ``space.build(move.child, input_shape, n_classes)``: its ``state_dict`` loads into
+    any network of the child architecture. While its seeds are at ``alpha = 0`` (DORMANT, TRAINING,
+    CULLED) it computes what ``parent_net`` computes; ``widen`` adds no seed (it is exact as it is).
+    """
+    if not isinstance(move, GrowthMove):
+        raise InvalidParameterError(f"grow_network(move=...) must be a GrowthMove (from growth_moves, deepen, widen or "
+                                    f"add_edge); got {type(move).__name__}.")
+    space.validate(move.parent)
+    gen = torch.Generator().manual_seed(int(seed))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        child = space.build(move.child, input_shape, n_classes)
+    child.train(parent_net.training)
+    sites = transfer(space, move, parent_net, child, method=method, generator=gen)
+    schedule = schedule if schedule is not None else AlphaSchedule()
+    seeds = [Seed(f"seed{k}", [s], schedule) for k, s in enumerate(sites[:1])]
+    if len(sites) > 1:  # one new edge in every cell: one seed, one alpha
+        seeds = [Seed("seed0", sites, schedule)]
+    for s in seeds:
+        s.attach(child)
+    return child, seeds
+
+
+def _config(grow: Mapping[str, Any]) -> tuple[AlphaSchedule, dict[str, Any]]:
+    cfg = dict(grow.get("seed") or {})
+    unknown = sorted(set(cfg) - set(SEED_KEYS))
+    if unknown:
+        raise InvalidParameterError(f"grow['seed'] takes keys {list(SEED_KEYS)!r}; got unknown {unknown!r}.")
+    schedule = AlphaSchedule(**{k: cfg.pop(k) for k in ("shape", "length", "every") if k in cfg})
+    return schedule, cfg
+
+
+def prepare_training(space: SearchSpace, arch: Architecture, net: nn.Module, *, grow: Mapping[str, Any] | None,
+                     state: dict[str, Any] | None, input_shape: Sequence[int], n_classes: int,
+                     owner: str = "TrainingTask.evaluate") -> tuple[dict[str, Any] | None, list[Any]]:
+    """For TrainingTask: load a parent's checkpoint into the child ``net`` and seed it (``grow``), or
+    re-attach the seeds a continued checkpoint holds. Returns the checkpoint left for ``train`` (None
+    when the weights were grown in here) and the callbacks to train with."""
+    if grow is not None:
+        if state is None:  # the parent's checkpoint is gone (e.g. after a restart): train from scratch
+            return None, []
+        if not isinstance(grow, Mapping) or not {"parent", "move"} <= set(grow):
+            raise InvalidParameterError(f"{owner}(fidelity['grow']=...) must hold 'parent' (its spec) and 'move'; got {grow!r:.120}.")
+        parent = space.make(**dict(grow["parent"]))
+        written_for = state.get("extra", {}).get("arch_id")
+        if written_for is not None and written_for != parent.id:
+            raise InvalidParameterError(f"{owner}: fidelity['checkpoint'] was written for {written_for!r}, not for the "
+                                        f"parent {parent.id!r} named by fidelity['grow'].")
+        move = make_move(space, parent, grow["move"])
+        if move.child != arch:
+            raise InvalidParameterError(f"{owner}: growing {parent.id!r} by {grow['move']!r} gives {move.child.id!r}, "
+                                        f"not the architecture evaluated, {arch.id!r}.")
+        schedule, cfg = _config(grow)
+        parent_net = space.build(parent, input_shape, n_classes)
+        parent_net.load_state_dict(state["model"])
+        gen = torch.Generator().manual_seed(int(grow.get("rng", 0)))
+        sites = transfer(space, move, parent_net, net, method=str(grow.get("method", "net2net")), generator=gen)
+        if not sites:
+            return None, []
+        seed = Seed("seed0", sites, schedule).attach(net)
+        return None, [SeedController([seed], **cfg)]
+    saved = (state or {}).get("extra", {}).get("growth")
+    if saved:
+        seeds = [Seed.from_dict(d).attach(net) for d in saved["seeds"]]
+        return state, [SeedController(seeds, **saved.get("config", {}))]
+    return state, []

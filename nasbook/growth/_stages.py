@@ -1,0 +1,148 @@
+"""The life of a soft-landing seed (no torch): stages, the transition table and alpha schedules.
+
+A seed is new capacity ``g`` that enters the network as ``x + alpha * (g(x) - x)`` (a new layer)
+or ``alpha * g(x)`` added to a sum (a new cell edge). ``alpha`` is 0 while the seed is DORMANT or
+TRAINING (``g`` trains in the shadow, the output is the parent's), ramps to exactly 1 while it is
+BLENDING, and the seed is ACTIVE once ``alpha == 1``: the network is then exactly the child
+architecture. A seed whose shadow loss does not pay is CULLED, with ``alpha`` still 0.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable
+from typing import Any
+
+from nasbook._errors import InvalidParameterError, NasbookError, check_int, unknown_choice
+
+
+class Stage(enum.IntEnum):
+    """Stages of a seed; the value is what per-epoch curves record (``seed0_stage``)."""
+
+    DORMANT = 0
+    TRAINING = 1
+    BLENDING = 2
+    ACTIVE = 3
+    CULLED = 4
+
+
+#: allowed moves. BLENDING cannot be culled: alpha > 0 there, and dropping the seed would jump.
+TRANSITIONS: dict[Stage, frozenset[Stage]] = {
+    Stage.DORMANT: frozenset({Stage.TRAINING, Stage.CULLED}),
+    Stage.TRAINING: frozenset({Stage.BLENDING, Stage.CULLED}),
+    Stage.BLENDING: frozenset({Stage.ACTIVE}),
+    Stage.ACTIVE: frozenset(),
+    Stage.CULLED: frozenset(),
+}
+
+
+class IllegalTransitionError(NasbookError, ValueError):
+    """A seed was asked to move between stages the transition table does not join."""
+
+
+_SHAPES: dict[str, Callable[[float], float]] = {
+    "linear": lambda t: t,
+    "cosine": lambda t: 0.5 - 0.5 * math.cos(math.pi * t),
+}
+EVERY: tuple[str, ...] = ("epoch", "step")
+
+
+class AlphaSchedule:
+    """How alpha ramps from 0 to exactly 1 while a seed is BLENDING.
+
+    Parameters
+    ----------
+    shape : {"linear", "cosine"} or callable
+        ``alpha = shape(k / length)`` after ``k`` updates; a callable must map [0, 1] into [0, 1],
+        be non-decreasing on the ``length`` update points and give exactly 1.0 at 1 (checked).
+    length : int, default 20
+        Updates from 0 to 1.
+    every : {"step", "epoch"}, default "step"
+        One update per optimizer step or per epoch.
+    """
+
+    def __init__(self, shape: str | Callable[[float], float] = "linear", length: int = 20, every: str = "step"):
+        owner = "AlphaSchedule"
+        check_int(owner, "length", length, minimum=1)
+        if every not in EVERY:
+            raise unknown_choice(f"{owner}(every=...)", every, EVERY)
+        if isinstance(shape, str):
+            if shape not in _SHAPES:
+                raise unknown_choice(f"{owner}(shape=...)", shape, tuple(_SHAPES))
+            fn = _SHAPES[shape]
+        elif callable(shape):
+            fn = shape
+        else:
+            raise InvalidParameterError(f"{owner}(shape=...) must be 'linear', 'cosine' or a callable; got {shape!r}.")
+        self.shape, self.length, self.every = shape, int(length), every
+        values = []
+        for k in range(1, self.length + 1):
+            try:
+                v = float(fn(k / self.length))
+            except (TypeError, ValueError) as exc:
+                raise InvalidParameterError(f"{owner}(shape=...) failed at t={k / self.length:g}: {exc}") from exc
+            values.append(v)
+        prev = 0.0
+        for k, v in enumerate(values, 1):
+            if not (0.0 <= v <= 1.0) or v < prev:
+                raise InvalidParameterError(
+                    f"{owner}(shape=...) must rise monotonically within [0, 1]; got alpha={v!r} after update {k} "
+                    f"of {self.length} (previous {prev!r})."
+                )
+            prev = v
+        if values[-1] != 1.0:
+            raise InvalidParameterError(
+                f"{owner}(shape=...) must end at exactly alpha=1 (the seed is then the child's own layer, so the "
+                f"output does not jump when it becomes ACTIVE); it ends at {values[-1]!r}."
+            )
+        self.values: tuple[float, ...] = tuple(values)
+
+    def alpha(self, k: int) -> float:
+        """Alpha after ``k`` updates (0 before the first, 1 from ``length`` on)."""
+        return 0.0 if k <= 0 else self.values[min(k, self.length) - 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        if not isinstance(self.shape, str):
+            raise InvalidParameterError("an AlphaSchedule with a callable shape cannot be stored; use 'linear' or 'cosine'.")
+        return {"shape": self.shape, "length": self.length, "every": self.every}
+
+    def __repr__(self) -> str:
+        return f"AlphaSchedule({self.shape!r}, length={self.length}, every={self.every!r})"
+
+
+class Lifecycle:
+    """Stage and alpha of one seed, moved only along :data:`TRANSITIONS`."""
+
+    def __init__(self, schedule: AlphaSchedule, stage: Stage = Stage.DORMANT, updates: int = 0):
+        self.schedule = schedule
+        self.stage = Stage(stage)
+        self.updates = int(updates)  # alpha updates made while BLENDING
+        self.history: list[tuple[str, str]] = []
+
+    @property
+    def alpha(self) -> float:
+        if self.stage is Stage.ACTIVE:
+            return 1.0
+        if self.stage is Stage.BLENDING:
+            return self.schedule.alpha(self.updates)
+        return 0.0
+
+    def advance(self, to: Stage) -> None:
+        to = Stage(to)
+        if to not in TRANSITIONS[self.stage]:
+            allowed = sorted(s.name for s in TRANSITIONS[self.stage]) or ["none: it is final"]
+            raise IllegalTransitionError(
+                f"a seed cannot go from {self.stage.name} to {to.name}; from {self.stage.name} it may go to "
+                f"{', '.join(allowed)} (DORMANT -> TRAINING -> BLENDING -> ACTIVE, CULLED before blending)."
+            )
+        self.history.append((self.stage.name, to.name))
+        self.stage = to
+
+    def step_alpha(self) -> None:
+        """One schedule update while BLENDING; becomes ACTIVE when alpha reaches 1."""
+        if self.stage is not Stage.BLENDING:
+            raise IllegalTransitionError(f"alpha only ramps while BLENDING; the seed is {self.stage.name}.")
+        self.updates += 1
+        if self.schedule.alpha(self.updates) == 1.0:
+            self.advance(Stage.ACTIVE)

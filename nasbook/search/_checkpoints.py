@@ -1,0 +1,121 @@
+"""Checkpoints a search keeps for its strategy: in memory, or in the run's storage area on disk.
+
+A strategy with ``continues_trials`` gets each finished trial's checkpoint kept (in memory) so a
+later proposal can continue it. One with ``keeps_checkpoints`` as well (:class:`~nasbook.strategies.Growth`,
+whose parents have many children) gets them kept on disk next to a SQLite database, in
+``<database>.checkpoints/search-<id>/``, so that a resumed search still finds them; the search
+deletes those the strategy no longer needs (``strategy.checkpoints_needed()``) after every tell.
+With ``":memory:"`` or a server database they stay in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from nasbook._errors import StorageError
+from nasbook.trial import Proposal
+
+if TYPE_CHECKING:
+    from nasbook.search._search import Search
+
+
+class CheckpointDir(MutableMapping[int, bytes]):
+    """``trial number -> checkpoint bytes``, one file per trial in ``path`` (written atomically)."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = pathlib.Path(path)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the checkpoint folder {str(self.path)!r}: {exc}") from exc
+
+    def _file(self, number: int) -> pathlib.Path:
+        return self.path / f"trial-{int(number)}.ckpt"
+
+    def __getitem__(self, number: int) -> bytes:
+        try:
+            return self._file(number).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(number) from None
+
+    def __setitem__(self, number: int, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path, suffix=".part")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, self._file(number))
+
+    def __delitem__(self, number: int) -> None:
+        try:
+            self._file(number).unlink()
+        except FileNotFoundError:
+            raise KeyError(number) from None
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(sorted(int(p.stem.split("-", 1)[1]) for p in self.path.glob("trial-*.ckpt")))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.path.glob("trial-*.ckpt"))
+
+    def __repr__(self) -> str:
+        return f"CheckpointDir({str(self.path)!r}, {len(self)} checkpoints)"
+
+
+def store_path(s: Search) -> pathlib.Path | None:
+    """Where a search keeps checkpoints on disk: next to its SQLite file; None for other storage."""
+    target = getattr(s.storage, "_target", None)
+    path = getattr(target, "path", None)
+    if path is None or getattr(target, "memory", False):
+        return None
+    return pathlib.Path(f"{path}.checkpoints") / f"search-{s._search_id}"
+
+
+def open_store(s: Search) -> None:
+    """Give the search the checkpoint store its strategy asks for (after the strategy is set up)."""
+    if getattr(s.strategy, "keeps_checkpoints", False) and not isinstance(s._checkpoints, CheckpointDir):
+        path = store_path(s)
+        if path is not None:
+            held = dict(s._checkpoints)
+            s._checkpoints = CheckpointDir(path)  # type: ignore[assignment]
+            s._checkpoints.update(held)
+    prune(s)
+
+
+def prune(s: Search) -> None:
+    """Drop the checkpoints the strategy no longer needs."""
+    needed = getattr(s.strategy, "checkpoints_needed", lambda: None)()
+    if needed is None:
+        return
+    for number in list(s._checkpoints):
+        if number not in needed:
+            s._checkpoints.pop(number, None)
+
+
+def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:
+    """The task's ``fidelity`` for a proposal: epochs, the checkpoint it continues or grows from."""
+    grow = proposal.grow
+    if proposal.epochs is None and proposal.parent is None and grow is None:
+        return None
+    out: dict[str, Any] = {}
+    if proposal.epochs is not None:
+        out["epochs"] = proposal.epochs
+    if grow is not None:
+        ckpt = s._checkpoints.get(int(grow["from"]))
+        if ckpt is not None:  # else (the parent's checkpoint is gone) the child trains from scratch
+            out["checkpoint"] = ckpt
+            out["grow"] = {k: v for k, v in grow.items() if k != "from"}
+    elif proposal.parent is not None:
+        ckpt = s._checkpoints.get(proposal.parent)
+        if ckpt is not None:  # else (e.g. after a restart) it trains from scratch
+            out["checkpoint"] = ckpt
+        elif not s.strategy.continues_trials and not s._warned_parent:
+            import warnings
+
+            s._warned_parent = True
+            warnings.warn(f"{type(s.strategy).__name__} proposes continuations (Proposal(parent=...)) but does "
+                          "not set the class attribute continues_trials = True, so no checkpoint was kept: "
+                          "they train from scratch.", stacklevel=6)
+    return out
