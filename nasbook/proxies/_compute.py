@@ -211,7 +211,7 @@ def compute(
 def _score_checked(owner: str, net: nn.Module, x: torch.Tensor, y: torch.Tensor, names: Sequence[str], what: str) -> dict[str, float]:
     try:
         return score_network(net, x, y, names)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError) as exc:
         raise InvalidParameterError(
             f"{owner}: {what} does not fit the batch: a pass on x of shape {tuple(x.shape)} failed "
             f"({str(exc).splitlines()[0]}). Give a batch whose samples have the shape the network was built for."

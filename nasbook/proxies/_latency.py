@@ -70,7 +70,7 @@ def latency(
                     model(x)
                 timer = benchmark.Timer(stmt="model(x)", globals={"model": model, "x": x}, num_threads=threads)
                 times = [timer.timeit(1).median * 1e3 for _ in range(repeats)]
-            except RuntimeError as exc:
+            except (RuntimeError, ValueError) as exc:
                 raise InvalidParameterError(
                     f"{owner}: the model does not take input_shape={tuple(input_shape)} (batch {tuple(x.shape)}): "
                     f"{str(exc).splitlines()[0]}"
