@@ -51,8 +51,9 @@ def extra_table(owner: str, extra: object) -> tuple[dict[str, int], np.ndarray, 
         matrix, names = np.vstack(rows), [f"extra[{k}]" for k in range(len(rows[0]))]
     else:
         raise InvalidParameterTypeError(f"{owner}(extra=...) must be {_ALLOWED}; got {extra!r:.60} of type {type(extra).__name__}.")
-    if np.isnan(matrix).all(axis=0).any():
-        bad = [n for n, b in zip(names, np.isnan(matrix).all(axis=0)) if b]
+    empty = np.flatnonzero(np.isnan(matrix).all(axis=0))
+    if empty.size:
+        bad = [names[int(k)] for k in empty]
         raise InvalidParameterError(f"{owner}(extra=...): column(s) {bad} hold no number at all.")
     return {i: r for r, i in enumerate(ids)}, matrix, names
 

@@ -75,8 +75,10 @@ def _weighted(net: nn.Module) -> list[nn.Module]:
     return [m for m in net.modules() if isinstance(m, _WEIGHTED)]
 
 
-def _loss(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return nn.functional.cross_entropy(net(x), y)
+def _weight(m: nn.Module) -> torch.Tensor:
+    w = m.weight
+    assert isinstance(w, torch.Tensor)
+    return w
 
 
 # -- two half-batch cross-entropy passes: grad_norm, snip, fisher, zico ------------------------------
@@ -104,8 +106,9 @@ def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str
             nn.functional.cross_entropy(net(x[idx]), y[idx]).backward()
             with torch.no_grad():
                 for i, m in enumerate(layers):
-                    if m.weight.grad is not None:
-                        grads[i].append(m.weight.grad.detach().clone())
+                    grad = _weight(m).grad
+                    if grad is not None:
+                        grads[i].append(grad.detach().clone())
                 for a in acts:
                     if a.grad is not None:
                         prod = a * a.grad
@@ -117,11 +120,11 @@ def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str
         acts.clear()
     out: dict[str, float] = {}
     with torch.no_grad():
-        mean_grads = [(m.weight, torch.stack(g).mean(0)) for m, g in zip(layers, grads) if g]
+        mean_grads = [(_weight(m), torch.stack(g).mean(0)) for m, g in zip(layers, grads) if g]
         if "grad_norm" in want:
-            out["grad_norm"] = float(sum(g.norm(2) for _, g in mean_grads))
+            out["grad_norm"] = sum(float(g.norm(2)) for _, g in mean_grads)
         if "snip" in want:
-            out["snip"] = float(sum((w * g).abs().sum() for w, g in mean_grads))
+            out["snip"] = sum(float((w * g).abs().sum()) for w, g in mean_grads)
         if "fisher" in want:
             out["fisher"] = fisher_total
         if "zico" in want:
@@ -223,7 +226,7 @@ def count_flops(net: nn.Module, x: torch.Tensor) -> float:
 
     def hook(m: nn.Module, _i: object, out: torch.Tensor) -> None:
         nonlocal total
-        w = m.weight  # type: ignore[union-attr]
+        w = _weight(m)
         if isinstance(m, nn.Linear):
             total += 2.0 * out.numel() * w.shape[1]
         else:
