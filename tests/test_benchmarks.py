@@ -124,3 +124,21 @@ def test_growth_benchmark_smoke(tmp_path):
     assert "epochs to scratch's best" in res.stdout and "final best val acc" in res.stdout
     data = json.loads(out.read_text())
     assert data["tasks"]["digits"]["seeds"][0]["target"] > 0
+
+
+@pytest.mark.slow
+def test_proxies_benchmark_smoke(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "px.json"
+    res = _run("proxies.py", "--table", "digits", "mnist1d", "--limit", "25", "--proxy-seeds", "1", "--batch-size", "16",
+               "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "blend - #params" in res.stdout and "ms per architecture" in res.stdout
+    assert "omni predictor skipped: --limit 25" in res.stdout
+    data = json.loads(out.read_text())
+    rho = data["tables"]["digits"]["spearman"]
+    for name in ("synflow", "naswot", "meco", "blend", "#params (table)", "FLOPs (table)"):
+        assert -1 <= rho[name][0] <= 1, name
+    assert data["tables"]["digits"]["per_seed"][0]["params_match_table"]
+    if "mnist1d" not in data["tables"]:
+        assert "skipping table 'mnist1d'" in res.stdout

@@ -35,11 +35,13 @@ class _BundledTask(TrainingTask):
         num_threads: int | None = 1,
         health: bool | Mapping[str, float] = True,
         split_seed: int = 0,
+        latency: bool = False,
     ):
         super().__init__(
             None,  # type: ignore[arg-type]  # created on first use, in the process that trains
             metric=metric, mode=mode, max_epochs=max_epochs, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay, seed=seed, accelerator=accelerator, num_threads=num_threads, health=health,
+            latency=latency,
         )
         self.batch_size = batch_size
         self.split_seed = split_seed
@@ -66,6 +68,8 @@ class _BundledTask(TrainingTask):
         params = super().get_params()  # the constructor's arguments, in its order
         if isinstance(self.health, Mapping):
             params["health"] = {str(k): float(v) for k, v in self.health.items()}
+        if not params.get("latency"):
+            params.pop("latency", None)  # configs written before the option stay as they were
         return params
 
     def to_config(self) -> dict[str, Any]:
@@ -83,7 +87,8 @@ class Digits(_BundledTask):
     Split once (``split_seed``), stratified, into 60% train, 20% validation and 20% test. For
     image spaces such as :class:`~nasbook.space.CellSpace` or ``ChainSpace(kind="cnn")``.
     Parameters are those of :class:`TrainingTask`, plus ``batch_size`` (training batches) and
-    ``split_seed``; ``input_shape`` and ``n_classes`` come from the data.
+    ``split_seed``; ``input_shape`` and ``n_classes`` come from the data. ``latency=True`` records
+    ``latency_ms`` (see :class:`TrainingTask`).
 
     Examples
     --------
@@ -124,11 +129,12 @@ class BreastCancer(_BundledTask):
         num_threads: int | None = 1,
         health: bool | Mapping[str, float] = True,
         split_seed: int = 0,
+        latency: bool = False,
     ):
         super().__init__(
             max_epochs=max_epochs, batch_size=batch_size, seed=seed, metric=metric, mode=mode, optimizer=optimizer,
             lr=lr, weight_decay=weight_decay, accelerator=accelerator, num_threads=num_threads, health=health,
-            split_seed=split_seed,
+            split_seed=split_seed, latency=latency,
         )
 
     @property

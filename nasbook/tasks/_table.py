@@ -182,6 +182,17 @@ class CurveTableTask(Task):
         """Epochs in the table: the highest fidelity."""
         return self.table.n_epochs
 
+    def training_task(self) -> Task:
+        """The training task whose runs the table records (to draw real batches from, e.g. for
+        :func:`nasbook.proxies.compute`, or to train an architecture for real). Subclasses that
+        know it implement this; the base class cannot."""
+        from nasbook._errors import NasbookError
+
+        raise NasbookError(
+            f"{type(self).__name__}.training_task(): this table does not say which training task produced it; "
+            "implement training_task() in the subclass, or pass a batch (x, y) or a TrainingTask instead."
+        )
+
     def _seed_index(self) -> int | None:
         table = self.table
         if isinstance(self.seed, str) and self.seed == "mean":
@@ -392,3 +403,15 @@ class DigitsTable(CurveTableTask):
 
     def get_params(self) -> dict[str, Any]:
         return {"seed": self.seed, "path": self.path}
+
+    def training_task(self) -> Task:
+        """The :class:`~nasbook.tasks.Digits` task the table was built with (from its metadata),
+        with training seed ``seed`` (the table's first seed for ``seed="mean"``)."""
+        from nasbook import tasks
+
+        config = self.table.meta.get("task", {})
+        cls = getattr(tasks, str(config.get("class", "")), None)
+        if not (isinstance(cls, type) and issubclass(cls, Task)):
+            raise InvalidParameterError(f"{self.name}: the table was built with task {config.get('class')!r}, which nasbook cannot rebuild.")
+        seed = self.table.seeds[0] if self._seed_index() is None else int(self.seed)
+        return cls(**{**dict(config.get("params", {})), "seed": seed})

@@ -92,6 +92,10 @@ class TrainingTask(Task):
     health : bool or dict, default True
         False turns the health checks off; a dict sets :class:`~nasbook.training.HealthCheck`'s
         thresholds, e.g. ``{"max_grad_norm": 1e5}``.
+    latency : bool, default False
+        True times the trained network's forward pass on one sample
+        (:func:`nasbook.proxies.latency`, ``num_threads`` threads) and records its median as the
+        metric ``latency_ms`` (a second objective) and its p95 as the attribute ``latency_p95_ms``.
 
     Examples
     --------
@@ -121,6 +125,7 @@ class TrainingTask(Task):
         accelerator: str = "cpu",
         num_threads: int | None = 1,
         health: bool | Mapping[str, float] = True,
+        latency: bool = False,
     ):
         self._datamodule = datamodule
         self.metric = metric
@@ -135,6 +140,7 @@ class TrainingTask(Task):
         self.accelerator = accelerator
         self.num_threads = num_threads
         self.health = health
+        self.latency = latency
         self._info: dict[str, Any] | None = None
 
     @property
@@ -182,6 +188,8 @@ class TrainingTask(Task):
             raise InvalidParameterError(
                 f"{owner}(health=...) must be True, False or a dict of HealthCheck thresholds; got {self.health!r}."
             )
+        if not isinstance(getattr(self, "latency", False), bool):
+            raise InvalidParameterError(f"{owner}(latency=...) must be True or False; got {self.latency!r}.")
 
     def _check_datamodule(self) -> None:
         dm = self._datamodule
@@ -265,6 +273,18 @@ class TrainingTask(Task):
             "n_test": sizes["test"],
         }
         return self._info
+
+    def sample_batch(self, batch_size: int = 64, seed: int = 0) -> tuple[Any, Any]:
+        """``(x, y)`` tensors: ``batch_size`` training samples drawn without replacement with
+        ``numpy.random.default_rng(seed)`` (the whole split when smaller), e.g. for
+        :func:`nasbook.proxies.compute`. Loads the data (and Lightning) on first use."""
+        from nasbook.training import sample_split, seeded
+
+        check_int(f"{type(self).__name__}.sample_batch", "batch_size", batch_size, minimum=1)
+        check_int(f"{type(self).__name__}.sample_batch", "seed", seed, minimum=0)
+        self.data_info()  # the split exists and is not empty
+        with seeded(None):
+            return sample_split(self.datamodule, "train", batch_size, seed)
 
     def meta_features(self) -> dict[str, Any]:
         """Describe the data for the knowledge base (JSON-safe).
@@ -402,6 +422,11 @@ class TrainingTask(Task):
         last = {k: v[-1] for k, v in curves.items() if v}
         last.update(out.get("fingerprint", {}))  # the run's early fingerprint (fp_*), for strategies to compare
         attrs: dict[str, Any] = dict(out["test"])
+        if getattr(self, "latency", False):
+            from nasbook.proxies import latency
+
+            lat = latency(net.cpu(), input_shape, batch_size=1, num_threads=self.num_threads)
+            last["latency_ms"], attrs["latency_p95_ms"] = lat.median_ms, lat.p95_ms
         attrs.update(
             n_params=prof["n_params"],
             flops=prof["flops"],
@@ -435,6 +460,7 @@ class TrainingTask(Task):
             "accelerator": self.accelerator,
             "num_threads": self.num_threads,
             "health": health,
+            **({"latency": True} if getattr(self, "latency", False) else {}),  # configs without it stay as they were
         }
 
     def to_config(self) -> dict[str, Any]:

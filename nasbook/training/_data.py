@@ -241,3 +241,28 @@ def split_labels(loader: DataLoader[Any]) -> torch.Tensor:
     for batch in loader:
         labels.append(torch.as_tensor(batch[1]).reshape(-1).long())
     return torch.cat(labels) if labels else torch.zeros(0, dtype=torch.long)
+
+
+def sample_split(datamodule: pl.LightningDataModule, split: str, batch_size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``batch_size`` samples of ``split`` drawn without replacement with ``numpy.random.default_rng(seed)``,
+    as stacked ``(x, y)`` tensors (the whole split when it is smaller). A dataset without a length
+    or indexing gives its loader's first batches instead, cut to ``batch_size``."""
+    from torch.utils.data import default_collate
+
+    loader = split_loader(datamodule, split)
+    if loader is None:
+        raise ValueError(f"{type(datamodule).__name__} defines no {split}_dataloader()")
+    dataset = getattr(loader, "dataset", None)
+    n = split_size(loader)
+    if n is not None and n > 0 and hasattr(dataset, "__getitem__"):
+        idx = np.random.default_rng(seed).choice(n, size=min(batch_size, n), replace=False)
+        batch = default_collate([dataset[int(i)] for i in idx])  # type: ignore[index]
+        return batch[0], batch[1]
+    xs, ys, got = [], [], 0
+    for b in loader:
+        xs.append(b[0])
+        ys.append(b[1])
+        got += len(b[0])
+        if got >= batch_size:
+            break
+    return torch.cat(xs)[:batch_size], torch.cat(ys)[:batch_size]
