@@ -8,7 +8,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, NotFittedError, check_int
-from nasbook.predictors._curves import Arrays, BaseCurvePredictor, Curves, Mode, _as_curves, _check_covariates, _check_features
+from nasbook.predictors._curves import (
+    Arrays,
+    BaseCurvePredictor,
+    Curves,
+    Mode,
+    _as_curves,
+    _check_covariates,
+    _check_features,
+)
 
 
 def _features(Y: np.ndarray, covariates: Mapping[str, np.ndarray], log_covariates: Mapping[str, bool],
