@@ -9,13 +9,15 @@ the last epoch's value of the other half's runs from their first L epochs, L in 
 run), mean ± std over seeds, next to the last value and the pow3 fit in the same run; ms per
 curve (the learned predictor's includes fitting its model for that prefix length).
 
-**Part 2, early stopping.** ``nasbook.Search`` on the table (``seed="mean"`` curves), random
-proposals, equal ``Budget(epochs=--budget)`` for: full training, ``ASHA`` (min 1 epoch, eta 3),
+**Part 2, early stopping.** ``nasbook.Search`` on the table (``seed="mean"`` curves), every method
+drawing from ``RandomSearch(seed=seed)`` (the same proposals in the same order), equal
+``Budget(epochs=--budget)`` for: full training, ``ASHA`` (min 1 epoch, eta 3),
 ``MedianStopping`` (min_trials 3) and ``CurveStopping`` with each predictor. Incumbent: the best
 trial at the highest epoch count reached (pruned trials never are); its regret is the table's
 best final value minus its architecture's final value, in percentage points. "Epochs to the full
 run's best": epochs spent until the incumbent's final value is within 0.2 pp of what full
-training had found at the end of the same seed's budget.
+training had found at the end of the same seed's budget; median over seeds, a seed that never gets
+there counted as beyond the budget, and "x fewer" the median per-seed ratio to full training.
 
 Usage::
 
