@@ -9,13 +9,15 @@ the last epoch's value of the other half's runs from their first L epochs, L in 
 run), mean ± std over seeds, next to the last value and the pow3 fit in the same run; ms per
 curve (the learned predictor's includes fitting its model for that prefix length).
 
-**Part 2, early stopping.** ``nasbook.Search`` on the table (``seed="mean"`` curves), random
-proposals, equal ``Budget(epochs=--budget)`` for: full training, ``ASHA`` (min 1 epoch, eta 3),
+**Part 2, early stopping.** ``nasbook.Search`` on the table (``seed="mean"`` curves), every method
+drawing from ``RandomSearch(seed=seed)`` (the same proposals in the same order), equal
+``Budget(epochs=--budget)`` for: full training, ``ASHA`` (min 1 epoch, eta 3),
 ``MedianStopping`` (min_trials 3) and ``CurveStopping`` with each predictor. Incumbent: the best
 trial at the highest epoch count reached (pruned trials never are); its regret is the table's
 best final value minus its architecture's final value, in percentage points. "Epochs to the full
 run's best": epochs spent until the incumbent's final value is within 0.2 pp of what full
-training had found at the end of the same seed's budget.
+training had found at the end of the same seed's budget; median over seeds, a seed that never gets
+there counted as beyond the budget, and "x fewer" the median per-seed ratio to full training.
 
 Usage::
 
@@ -39,7 +41,7 @@ from nasbook.predictors import LastValue, LearnedCurves, ParametricCurves, kenda
 from nasbook.search import Budget, TrialState
 from nasbook.strategies import ASHA, CurveStopping, MedianStopping, RandomSearch
 
-PREDICTORS = ("last-value", "pow3", "parametric", "learned-objective", "learned")
+PREDICTORS = ("last-value", "pow3", "parametric", "learned-objective", "learned", "learned-arch")
 COVARIATES = ("val_loss", "train_loss")
 STOP_METHODS = ("full", "asha", "median", "curve-learned", "curve-parametric", "curve-last-value")
 WITHIN_PP = 0.2
@@ -67,28 +69,38 @@ def prefixes(n_epochs: int) -> dict[str, int]:
 def make_predictor(name: str) -> Any:
     return {"last-value": LastValue(), "pow3": ParametricCurves(families=("pow3",), bounds=(0.0, 1.0)),
             "parametric": ParametricCurves(bounds=(0.0, 1.0)), "learned": LearnedCurves(),
-            "learned-objective": LearnedCurves()}[name]
+            "learned-objective": LearnedCurves(), "learned-arch": LearnedCurves()}[name]
 
 
-def prediction_part(task: Any, n_seeds: int) -> dict[str, Any]:
+def arch_features(task: Any) -> np.ndarray:
+    """The ``graf`` encoding of every architecture of the table (row order), for ``learned-arch``."""
+    space = task.table.space
+    return np.asarray(space.encode_many(list(space.enumerate()), "graf"), dtype=np.float64)
+
+
+def prediction_part(task: Any, seeds: range) -> dict[str, Any]:
     table = task.table
     n, s, e = table.curves["val_accuracy"].shape
     acc = table.curves["val_accuracy"].astype(np.float64)
     covs = {c: table.curves[c].astype(np.float64) for c in COVARIATES}
     pre = prefixes(e)
+    graf = arch_features(task)
     taus: dict[str, dict[str, list[float]]] = {p: {k: [] for k in pre} for p in PREDICTORS}
     ms: dict[str, dict[str, list[float]]] = {p: {k: [] for k in pre} for p in PREDICTORS}
-    for seed in range(n_seeds):
+    for seed in seeds:
         perm = np.random.default_rng(seed).permutation(n)
         train, test = perm[: n // 2], perm[n // 2:]
         Ytr, Yte = acc[train].reshape(-1, e), acc[test].reshape(-1, e)
         Ctr = {c: v[train].reshape(-1, e) for c, v in covs.items()}
         Cte = {c: v[test].reshape(-1, e) for c, v in covs.items()}
+        Ftr, Fte = np.repeat(graf[train], s, axis=0), np.repeat(graf[test], s, axis=0)  # rows are (arch, seed)
         truth = Yte[:, -1]
         for p in PREDICTORS:
             model = make_predictor(p)
             if p == "learned":
                 model.fit(Ytr, Ctr)
+            elif p == "learned-arch":
+                model.fit(Ytr, Ctr, features=Ftr)
             elif p == "learned-objective":
                 model.fit(Ytr)
             for label, L in pre.items():
@@ -96,9 +108,9 @@ def prediction_part(task: Any, n_seeds: int) -> dict[str, Any]:
                     taus[p][label].append(math.nan)
                     ms[p][label].append(math.nan)
                     continue
-                cov = {c: v[:, :L] for c, v in Cte.items()} if p == "learned" else None
+                cov = {c: v[:, :L] for c, v in Cte.items()} if p in ("learned", "learned-arch") else None
                 t0 = time.perf_counter()
-                mean, _ = model.predict_arrays(Yte[:, :L], e, cov)
+                mean, _ = model.predict_arrays(Yte[:, :L], e, cov, Fte if p == "learned-arch" else None)
                 ms[p][label].append(1000 * (time.perf_counter() - t0) / len(Yte))
                 taus[p][label].append(kendall_tau(truth, mean))
     summary = {p: {k: {"tau": mean_std(taus[p][k]) if not math.isnan(taus[p][k][0]) else (math.nan, math.nan),
@@ -107,20 +119,24 @@ def prediction_part(task: Any, n_seeds: int) -> dict[str, Any]:
     return {"prefixes": pre, "summary": summary, "raw_tau": taus}
 
 
-K, CONFIDENCE = 3, 0.95
+K, CONFIDENCE, MIN_CURVES = 3, 0.95, 10
 
 
-def make_strategy(method: str, max_epochs: int) -> Any:
+def make_strategy(method: str, max_epochs: int, seed: int) -> Any:
+    """Every method draws its architectures from ``RandomSearch(seed=seed)``: the same proposals in the
+    same order (common random numbers), so methods differ only in what they do with them."""
+    base = RandomSearch(seed=seed)
     if method == "full":
-        return RandomSearch()
+        return base
     if method == "asha":
-        return ASHA(base="random", min_epochs=1, max_epochs=max_epochs, eta=3)
+        return ASHA(base=base, min_epochs=1, max_epochs=max_epochs, eta=3)
     if method == "median":
-        return MedianStopping(base="random", min_epochs=1, min_trials=3)
+        return MedianStopping(base=base, min_epochs=1, min_trials=3)
     pred = method.removeprefix("curve-")
-    predictor = {"learned": LearnedCurves(min_curves=10), "parametric": ParametricCurves(bounds=(0.0, 1.0)),
+    predictor = {"learned": LearnedCurves(min_curves=MIN_CURVES), "parametric": ParametricCurves(bounds=(0.0, 1.0)),
                  "last-value": LastValue()}[pred]
-    return CurveStopping(base="random", predictor=predictor, k=K, confidence=CONFIDENCE, max_epochs=max_epochs)
+    return CurveStopping(base=base, predictor=predictor, k=K, confidence=CONFIDENCE, max_epochs=max_epochs,
+                         fallback=ParametricCurves(bounds=(0.0, 1.0)))
 
 
 def run_search(task: Any, method: str, seed: int, budget: int, final: np.ndarray, vmax: float) -> dict[str, Any]:
@@ -128,7 +144,7 @@ def run_search(task: Any, method: str, seed: int, budget: int, final: np.ndarray
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        search = nasbook.Search(task, strategy=make_strategy(method, task.max_epochs), budget=Budget(epochs=budget),
+        search = nasbook.Search(task, strategy=make_strategy(method, task.max_epochs, seed), budget=Budget(epochs=budget),
                                 seed=seed, storage=":memory:").run(progress="none")
     wall = time.perf_counter() - t0
     spent, inc_e, inc_v, inc_row = 0, -1, -math.inf, -1
@@ -154,19 +170,23 @@ def epochs_to(curve: list[tuple[int, float]], target: float) -> float:
     return math.nan
 
 
-def stopping_part(task: Any, n_seeds: int, budget: int, methods: list[str]) -> dict[str, Any]:
+def stopping_part(task: Any, seeds: range, budget: int, methods: list[str]) -> dict[str, Any]:
     final = task.values()
     vmax = float(final.max())
-    runs = [run_search(task, m, seed, budget, final, vmax) for seed in range(n_seeds) for m in methods]
+    runs = [run_search(task, m, seed, budget, final, vmax) for seed in seeds for m in methods]
     full_best = {r["seed"]: r["curve"][-1][1] for r in runs if r["method"] == "full"}
     summary: dict[str, Any] = {}
     for m in methods:
         rs = [r for r in runs if r["method"] == m]
         to = [epochs_to(r["curve"], full_best[r["seed"]] - WITHIN_PP / 100) for r in rs]
+        censored = [x if not math.isnan(x) else math.inf for x in to]  # not reached within the budget: > budget
         reached = [x for x in to if not math.isnan(x)]
+        ratio = [full_to / x for full_to, x in zip(
+            [epochs_to(r["curve"], full_best[r["seed"]] - WITHIN_PP / 100) for r in runs if r["method"] == "full"], censored)]
         summary[m] = {"final_regret_pp": mean_std([r["final_regret_pp"] for r in rs]),
-                      "epochs_to_full_best": mean_std(reached), "n_reached": len(reached),
-                      "median_epochs_to_full_best": float(np.median([x if not math.isnan(x) else math.inf for x in to])),
+                      "epochs_to_full_best": mean_std(reached) if reached else (math.nan, math.nan), "n_reached": len(reached),
+                      "median_epochs_to_full_best": float(np.median(censored)),
+                      "median_x_fewer": float(np.median(ratio)),
                       "n_trials": mean_std([r["n_trials"] for r in rs]), "n_pruned": mean_std([r["n_pruned"] for r in rs]),
                       "ms_per_trial": mean_std([r["ms_per_trial"] for r in rs])}
     return {"summary": summary, "runs": runs, "best_final": vmax}
@@ -177,6 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--table", nargs="+", default=["digits"], choices=["digits", "mnist1d"])
     p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed+seeds-1 (probes: 100+)")
     p.add_argument("--budget-factor", type=int, default=30, help="epoch budget of each search = factor x the table's epochs")
     p.add_argument("--methods", default=",".join(STOP_METHODS))
     p.add_argument("--k", type=int, default=3, help="CurveStopping(k=...)")
@@ -191,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown or "full" not in methods:
         raise SystemExit(f"--methods must include 'full' and come from {list(STOP_METHODS)}; got {methods}")
     print(f"{describe_machine(meta)}\n{describe_package(meta)}\n")
-    out: dict[str, Any] = {"meta": meta, "config": {"seeds": args.seeds, "budget_factor": args.budget_factor,
+    out: dict[str, Any] = {"meta": meta, "config": {"seeds": args.seeds, "first_seed": args.first_seed, "budget_factor": args.budget_factor,
                                                     "methods": methods, "within_pp": WITHIN_PP,
                                                     "curve_stopping": {"k": K, "confidence": CONFIDENCE}}, "tables": {}}
     for name in args.table:
@@ -205,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"## {name}: {n} architectures x {s} seeds x {e} epochs; epoch budget {budget}")
         import sklearn.linear_model  # noqa: F401 - imported before anything is timed
 
-        pred = prediction_part(task, 1 if args.skip_prediction else args.seeds)
+        pred = prediction_part(task, range(args.first_seed, args.first_seed + (1 if args.skip_prediction else args.seeds)))
         labels = list(pred["prefixes"])
         print(f"Kendall tau of predicted vs true final val_accuracy (per run, unseen half of the architectures), "
               f"mean ± std over {args.seeds} splits; prefix lengths {pred['prefixes']}")
@@ -214,16 +235,14 @@ def main(argv: list[str] | None = None) -> None:
                                                     for pname in PREDICTORS]))
         print("ms per curve: " + ", ".join(
             f"{pname} {np.nanmax([pred['summary'][pname][k]['ms_per_curve'][0] for k in labels]):.3f}" for pname in PREDICTORS))
-        stop = stopping_part(task, args.seeds, budget, methods)
+        stop = stopping_part(task, range(args.first_seed, args.first_seed + args.seeds), budget, methods)
         print(f"\nEarly stopping at an equal budget of {budget} epochs, random proposals, {args.seeds} seeds "
               f"(best final in the table {100 * stop['best_final']:.2f}%)")
-        full_e = stop["summary"]["full"]["epochs_to_full_best"][0]
         print(format_table(
-            ["method", "final regret pp", f"epochs to full's best -{WITHIN_PP} pp (reached)", "x fewer than full",
-             "trials", "pruned", "ms/trial"],
-            [[m, pm(*v["final_regret_pp"]), f"{pm(*v['epochs_to_full_best'], 0)} ({v['n_reached']}/{args.seeds})",
-              f"{full_e / v['epochs_to_full_best'][0]:.2f}" if v["n_reached"] else "n/a",
-              pm(*v["n_trials"], 1), pm(*v["n_pruned"], 1), f"{v['ms_per_trial'][0]:.1f}"]
+            ["method", "final regret pp", f"median epochs to full's best -{WITHIN_PP} pp", "reached",
+             "median x fewer than full", "trials", "pruned", "ms/trial"],
+            [[m, pm(*v["final_regret_pp"]), f"{v['median_epochs_to_full_best']:.0f}", f"{v['n_reached']}/{args.seeds}",
+              f"{v['median_x_fewer']:.2f}", pm(*v["n_trials"], 1), pm(*v["n_pruned"], 1), f"{v['ms_per_trial'][0]:.1f}"]
              for m, v in stop["summary"].items()]))
         print(f"({name}: {time.perf_counter() - t0:.0f} s)\n")
         out["tables"][name] = {"shape": [n, s, e], "budget_epochs": budget, "prediction": pred, "stopping": stop}

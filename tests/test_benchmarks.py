@@ -74,7 +74,8 @@ def test_curves_benchmark_smoke(tmp_path):
     assert "last-value" in res.stdout and "pow3" in res.stdout and "12.5%" in res.stdout and "x fewer than full" in res.stdout
     data = json.loads(out.read_text())
     digits = data["tables"]["digits"]
-    assert set(digits["prediction"]["summary"]) >= {"last-value", "pow3", "parametric", "learned"}
+    assert set(digits["prediction"]["summary"]) >= {"last-value", "pow3", "parametric", "learned", "learned-arch"}
+    assert digits["stopping"]["summary"]["full"]["median_x_fewer"] == 1.0  # full against itself
     assert set(digits["stopping"]["summary"]) == {"full", "asha", "median", "curve-last-value"}
     assert "mnist1d" in data["tables"]  # run, or skipped with a message while the table is not merged
 

@@ -97,6 +97,24 @@ def _check_covariates(owner: str, covariates: object, rows: list[np.ndarray]) ->
     return out
 
 
+def _check_features(owner: str, features: object, n: int) -> np.ndarray | None:
+    """Static per-curve features as a finite ``(n, d)`` float array, or None."""
+    if features is None:
+        return None
+    try:
+        F = np.asarray(features, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterTypeError(f"{owner}(features=...) must be a 2-D array of numbers (n_curves, n_features) or "
+                                        f"None; got {features!r:.60}.") from None
+    if F.ndim != 2 or F.shape[0] != n:
+        raise InvalidParameterError(f"{owner}(features=...) must have shape ({n}, n_features), one row per curve; "
+                                    f"got shape {F.shape}.")
+    if not np.isfinite(F).all():
+        raise InvalidParameterError(f"{owner}(features=...) must hold finite numbers; row "
+                                    f"{int(np.flatnonzero(~np.isfinite(F).all(axis=1))[0])} does not.")
+    return F
+
+
 class BaseCurvePredictor(Params, abc.ABC):
     """Predicts the value of a learning curve at ``target_epoch`` from its first epochs.
 
@@ -124,16 +142,20 @@ class BaseCurvePredictor(Params, abc.ABC):
             raise unknown_choice(f"{type(self).__name__}(mode=...)", self.mode, ("max", "min"))
 
     @abc.abstractmethod
-    def _predict_block(self, Y: np.ndarray, target_epoch: int, covariates: dict[str, np.ndarray]) -> Arrays:
-        """Mean and std at ``target_epoch`` for each row of ``Y`` (n, L), L < target_epoch, higher is better."""
+    def _predict_block(self, Y: np.ndarray, target_epoch: int, covariates: dict[str, np.ndarray],
+                       features: np.ndarray | None = None) -> Arrays:
+        """Mean and std at ``target_epoch`` for each row of ``Y`` (n, L), L < target_epoch, higher is better
+        (``features``: the rows' static features, or None)."""
 
-    def predict_arrays(self, curves: Curves, target_epoch: int, covariates: Mapping[str, Curves] | None = None) -> Arrays:
+    def predict_arrays(self, curves: Curves, target_epoch: int, covariates: Mapping[str, Curves] | None = None,
+                       features: Any = None) -> Arrays:
         """The fast path of :meth:`predict`: ``(mean, std)``, two float arrays of one value per curve."""
         owner = f"{type(self).__name__}.predict"
         self._validate_params()
         rows = _as_curves(owner, "curves", curves, self.min_length)
         target = _check_target(owner, target_epoch, [len(r) for r in rows])
         covs = _check_covariates(owner, covariates, rows)
+        feats = _check_features(owner, features, len(rows))
         sign = 1.0 if self.mode == "max" else -1.0
         mean = np.empty(len(rows))
         std = np.empty(len(rows))
@@ -145,11 +167,12 @@ class BaseCurvePredictor(Params, abc.ABC):
                 mean[idx], std[idx] = Y[:, -1], 0.0
                 continue
             cov = {k: np.stack([v[i] for i in idx]) for k, v in covs.items()}
-            m, s = self._predict_block(Y, target, cov)
+            m, s = self._predict_block(Y, target, cov, None if feats is None else feats[idx])
             mean[idx], std[idx] = m, s
         return mean * sign, std
 
-    def predict(self, curves: Curves, target_epoch: int, covariates: Mapping[str, Curves] | None = None) -> xr.Dataset:
+    def predict(self, curves: Curves, target_epoch: int, covariates: Mapping[str, Curves] | None = None,
+                features: Any = None) -> xr.Dataset:
         """The value after ``target_epoch`` of every curve.
 
         Parameters
@@ -161,6 +184,9 @@ class BaseCurvePredictor(Params, abc.ABC):
         covariates : dict of str to curves, optional
             Other per-epoch metrics of the same trials (``val_loss``, ``train_loss``), same lengths;
             models that learned from them use them, the others ignore them.
+        features : array (n, d), optional
+            Static features of each curve's trial (an architecture encoding, e.g.
+            ``space.encode_many(archs, "graf")``); models that learned from them use them.
 
         Returns
         -------
@@ -170,7 +196,7 @@ class BaseCurvePredictor(Params, abc.ABC):
         """
         import xarray as xr
 
-        mean, std = self.predict_arrays(curves, target_epoch, covariates)
+        mean, std = self.predict_arrays(curves, target_epoch, covariates, features)
         rows = _as_curves(type(self).__name__, "curves", curves, 0)
         return xr.Dataset(
             {"mean": ("curve", mean), "std": ("curve", std), "n_epochs": ("curve", np.array([len(r) for r in rows]))},
@@ -187,7 +213,8 @@ class LastValue(BaseCurvePredictor):
 
     alias: ClassVar[str] = "last-value"
 
-    def _predict_block(self, Y: np.ndarray, target_epoch: int, covariates: dict[str, np.ndarray]) -> Arrays:
+    def _predict_block(self, Y: np.ndarray, target_epoch: int, covariates: dict[str, np.ndarray],
+                       features: np.ndarray | None = None) -> Arrays:
         L = Y.shape[1]
         if L == 1:
             return Y[:, -1].copy(), np.full(len(Y), np.nan)
@@ -310,7 +337,8 @@ class ParametricCurves(BaseCurvePredictor):
         if not isinstance(self.rel_noise, (int, float)) or not 0 < self.rel_noise < 1:
             raise InvalidParameterError(f"{name}(rel_noise=...) must be a number in (0, 1); got {self.rel_noise!r}.")
 
-    def _predict_block(self, Y: np.ndarray, target_epoch: int, covariates: dict[str, np.ndarray]) -> Arrays:
+    def _predict_block(self, Y: np.ndarray, target_epoch: int, covariates: dict[str, np.ndarray],
+                       features: np.ndarray | None = None) -> Arrays:
         from scipy.special import logsumexp
 
         n, L = Y.shape

@@ -8,15 +8,26 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, NotFittedError, check_int
-from nasbook.predictors._curves import Arrays, BaseCurvePredictor, Curves, Mode, _as_curves, _check_covariates
+from nasbook.predictors._curves import (
+    Arrays,
+    BaseCurvePredictor,
+    Curves,
+    Mode,
+    _as_curves,
+    _check_covariates,
+    _check_features,
+)
 
 
-def _features(Y: np.ndarray, covariates: Mapping[str, np.ndarray], log_covariates: Mapping[str, bool]) -> np.ndarray:
-    """Per curve: the prefix, its last value and slope, and every covariate's prefix (log of a positive one)."""
+def _features(Y: np.ndarray, covariates: Mapping[str, np.ndarray], log_covariates: Mapping[str, bool],
+              static: np.ndarray | None = None) -> np.ndarray:
+    """Per curve: the prefix, its change, every covariate's prefix (log of a positive one), static features."""
     parts = [Y, Y[:, -1:] - Y[:, :1]]
     for name in sorted(covariates):
         c = covariates[name]
         parts.append(np.log(np.maximum(c, 1e-12)) if log_covariates.get(name) else c)
+    if static is not None:
+        parts.append(static)
     return np.hstack(parts)
 
 
@@ -29,10 +40,16 @@ class LearnedCurves(BaseCurvePredictor):
     metrics: ``train_loss``, ``val_loss``; positive ones on a log scale). Models are fitted the first
     time a (L, T) pair is asked for and kept.
 
-    Measured on the Digits table (150 training architectures, 2 seeds each): from one epoch, the
-    objective alone ranks the final accuracy no better than the last value (Kendall tau 0.11);
-    with the first epoch's ``train_loss`` it reaches 0.31. A learned model earns its place through
-    the covariates, so pass them when the curves were recorded with them.
+    ``features`` (optional, given to ``fit`` and then to every ``predict``): static features of
+    each trial, typically its architecture's encoding (``space.encode_many(archs, "graf")``),
+    appended to the regression's inputs; what the architecture says about the final value is then
+    learned with what the first epochs say.
+
+    Measured with ``benchmarks/curves.py`` on architectures the model never saw (Kendall tau of
+    the predicted final accuracy, see docs/benchmarks.md): on the Digits table, from one epoch,
+    the objective alone ranks no better than the last value (0.13) and the losses lift it to 0.30;
+    on the MNIST-1D table, from two epochs, last value 0.29, losses 0.57, losses and ``graf``
+    features higher still. Pass covariates and features when the curves have them.
 
     Parameters
     ----------
@@ -48,6 +65,8 @@ class LearnedCurves(BaseCurvePredictor):
         Length of the training curves: the farthest target epoch.
     covariate_names_ : tuple of str
     n_curves_ : int
+    n_features_ : int
+        Width of the static features (0: fitted without).
     """
 
     alias: ClassVar[str] = "learned"
@@ -57,17 +76,20 @@ class LearnedCurves(BaseCurvePredictor):
         self.alpha_init = alpha_init
         self.min_curves = min_curves
 
-    def fit(self, curves: Curves, covariates: Mapping[str, Curves] | None = None) -> LearnedCurves:
+    def fit(self, curves: Curves, covariates: Mapping[str, Curves] | None = None, features: Any = None) -> LearnedCurves:
         """Learn from complete curves (an array ``(n, E)`` or ragged: each is used up to its own length).
 
         ``covariates``: other per-epoch metrics of the same trials (same lengths); ``predict`` must
-        then be given the same names. Returns self.
+        then be given the same names. ``features``: an ``(n, d)`` array of static features of the
+        trials (an architecture encoding); ``predict`` must then be given features of width d.
+        Returns self.
         """
         owner = f"{type(self).__name__}.fit"
         self._validate_params()
         check_int(type(self).__name__, "min_curves", self.min_curves, minimum=3)
         rows = _as_curves(owner, "curves", curves, 2)
         covs = _check_covariates(owner, covariates, rows)
+        feats = _check_features(owner, features, len(rows))
         if len(rows) < self.min_curves:
             raise InvalidParameterError(f"{owner}(curves=...) needs at least min_curves={self.min_curves} curves; got {len(rows)}.")
         sign = 1.0 if self.mode == "max" else -1.0
@@ -77,6 +99,8 @@ class LearnedCurves(BaseCurvePredictor):
         self.log_covariates_ = {k: bool(all((r > 0).all() for r in v)) for k, v in covs.items()}
         self.n_epochs_ = max(len(r) for r in rows)
         self.n_curves_ = len(rows)
+        self.features_ = feats
+        self.n_features_ = 0 if feats is None else int(feats.shape[1])
         self.models_: dict[tuple[int, int], Any] = {}
         return self
 
@@ -96,17 +120,28 @@ class LearnedCurves(BaseCurvePredictor):
             Y = np.stack([self.curves_[i][:L] for i in idx])
             cov = {k: np.stack([v[i][:L] for i in idx]) for k, v in self.covariates_.items()}
             y = np.array([self.curves_[i][T - 1] for i in idx])
+            static = None if self.features_ is None else self.features_[idx]
             params = {} if self.alpha_init is None else {"alpha_init": self.alpha_init}
             self.models_[key] = make_pipeline(StandardScaler(), BayesianRidge(**params)).fit(
-                _features(Y, cov, self.log_covariates_), y)
+                _features(Y, cov, self.log_covariates_, static), y)
         return self.models_[key]
 
-    def predict_arrays(self, curves: Curves, target_epoch: int, covariates: Mapping[str, Curves] | None = None) -> Arrays:
+    def predict_arrays(self, curves: Curves, target_epoch: int, covariates: Mapping[str, Curves] | None = None,
+                       features: Any = None) -> Arrays:
         if not hasattr(self, "models_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted: call fit(curves) with complete curves first.")
-        return super().predict_arrays(curves, target_epoch, covariates)
+        width = 0 if features is None else np.shape(features)[-1] if np.ndim(features) == 2 else -1
+        if width != self.n_features_:
+            raise InvalidParameterError(
+                f"{type(self).__name__}.predict(features=...) must be "
+                + ("None (it was fitted without features)" if not self.n_features_ else
+                   f"an (n_curves, {self.n_features_}) array, like the features it was fitted with")
+                + f"; got {'None' if features is None else f'shape {np.shape(features)}'}."
+            )
+        return super().predict_arrays(curves, target_epoch, covariates, features)
 
-    def _predict_block(self, Y: np.ndarray, target_epoch: int, covariates: dict[str, np.ndarray]) -> Arrays:
+    def _predict_block(self, Y: np.ndarray, target_epoch: int, covariates: dict[str, np.ndarray],
+                       features: np.ndarray | None = None) -> Arrays:
         names = tuple(sorted(covariates))
         if names != self.covariate_names_:
             raise InvalidParameterError(
@@ -119,7 +154,7 @@ class LearnedCurves(BaseCurvePredictor):
                 f"curves it learned from; got {target_epoch}."
             )
         model = self._model(Y.shape[1], target_epoch)
-        X = _features(Y, covariates, self.log_covariates_)
+        X = _features(Y, covariates, self.log_covariates_, features)
         scaler, ridge = model.steps[0][1], model.steps[1][1]
         mean, std = ridge.predict(scaler.transform(X), return_std=True)
         return np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)

@@ -39,7 +39,8 @@ class CurveStopping(WrapsBase):
 
     A ``LearnedCurves`` predictor is trained on the trials of this search that reached
     ``max_epochs`` (objective, with the other reported metrics as covariates), once it has
-    ``min_curves`` of them; until then nothing is stopped.
+    ``min_curves`` of them; until then the ``fallback`` predictor decides (None: nothing is
+    stopped), so the first epochs of the search are not all spent on full trainings.
 
     Each trial's last prediction is stored with it as attrs (``predicted_final``,
     ``predicted_final_std``, ``predicted_at_epoch``, ``predicted_reference``,
@@ -55,6 +56,8 @@ class CurveStopping(WrapsBase):
         One-sided probability (normal) that the trial ends below the k-th best before it is stopped.
     min_epochs : int, default 1
         Never stop before this many epochs (nor before the predictor's shortest curve).
+    fallback : str or BaseCurvePredictor or None, default "parametric"
+        Predicts while a ``LearnedCurves`` predictor has too few full curves to be fitted.
     max_epochs : int, optional
         The epoch whose value is predicted; None: ``base.max_epochs`` for a scheduler, else the
         longest curve of the trials told so far (a trial without a fidelity trains them all).
@@ -65,7 +68,7 @@ class CurveStopping(WrapsBase):
 
     def __init__(self, base: str | BaseStrategy = "random", predictor: str | BaseCurvePredictor = "parametric",
                  k: int = 3, confidence: float = 0.95, min_epochs: int = 1, max_epochs: int | None = None,
-                 seed: int | None = None):
+                 seed: int | None = None, fallback: str | BaseCurvePredictor | None = "parametric"):
         super().__init__(seed=seed)
         self.base = base
         self.predictor = predictor
@@ -73,6 +76,7 @@ class CurveStopping(WrapsBase):
         self.confidence = confidence
         self.min_epochs = min_epochs
         self.max_epochs = max_epochs
+        self.fallback = fallback
 
     @property
     def continues_trials(self) -> bool:  # type: ignore[override]  # follows the base
@@ -109,12 +113,18 @@ class CurveStopping(WrapsBase):
         if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.5 <= c < 1:
             raise InvalidParameterError(f"{name}(confidence=...) must be a number in [0.5, 1); got {c!r}.")
         get_curve_predictor(self.predictor)
+        if self.fallback is not None:
+            if isinstance(get_curve_predictor(self.fallback), LearnedCurves):
+                raise InvalidParameterError(f"{name}(fallback=...) must predict without training (e.g. 'parametric', "
+                                            f"'last-value') or be None; got {self.fallback!r}.")
         self._check_base()
 
     def to_config(self) -> dict[str, Any]:
         cfg = super().to_config()
         p = self.predictor
         cfg["params"]["predictor"] = p if isinstance(p, str) else repr(p)
+        f = self.fallback
+        cfg["params"]["fallback"] = f if f is None or isinstance(f, str) else repr(f)
         return cfg
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -125,6 +135,10 @@ class CurveStopping(WrapsBase):
         pred = get_curve_predictor(self.predictor).clone()
         pred.mode = self.mode_  # type: ignore[assignment]
         self.predictor_ = pred
+        fb = None if self.fallback is None else get_curve_predictor(self.fallback).clone()
+        if fb is not None:
+            fb.mode = self.mode_  # type: ignore[assignment]
+        self.fallback_ = fb
         self.z_ = float(norm.ppf(self.confidence))
         self.finals_: list[float] = []  # observed values at max_epochs, higher is better
         self.longest_ = 0
@@ -231,15 +245,15 @@ class CurveStopping(WrapsBase):
             return Decision.CONTINUE
         n = len(curve)
         target, ref = self.target_epoch(), self.reference()
-        pred = self.predictor_
-        if target is None or ref is None or n >= target or n < max(self.min_epochs, pred.min_length):
+        pred: BaseCurvePredictor | None = self.predictor_
+        if isinstance(pred, LearnedCurves) and (not hasattr(pred, "models_") or target is None or target > pred.n_epochs_):
+            pred = self.fallback_  # not trained yet (or not to this epoch)
+        if pred is None or target is None or ref is None or n >= target or n < max(self.min_epochs, pred.min_length):
             return Decision.CONTINUE
         if any(not math.isfinite(x) for x in curve):
             return Decision.CONTINUE  # a NaN is the training-health checks' business
         covariates = None
         if isinstance(pred, LearnedCurves):
-            if not hasattr(pred, "models_") or target > pred.n_epochs_:
-                return Decision.CONTINUE
             names = pred.covariate_names_
             if any(len(hist.get(c, [])) != n or not all(map(math.isfinite, hist[c])) for c in names):
                 return Decision.CONTINUE

@@ -122,3 +122,35 @@ def test_bad_input_names_the_parameter_what_is_allowed_and_what_came():
         LearnedCurves().fit(acc[:5])
     with pytest.raises(InvalidParameterError, match=r"Available: 'last-value', 'learned', 'parametric', 'pow3'"):
         get_curve_predictor("pow5")
+
+
+def test_learned_curves_use_static_features_that_carry_the_final_value():
+    # the final value is set by a static feature the prefix cannot see: only a model given it ranks well
+    rng = np.random.default_rng(0)
+    n = 120
+    feat = rng.uniform(size=(n, 1))
+    start = rng.uniform(0.2, 0.3, size=n)
+    curves = np.stack([np.linspace(s, 0.5 + 0.4 * f, 10) for s, f in zip(start, feat[:, 0])])
+    curves[:, :2] = start[:, None]  # the first two epochs say nothing about the end
+    tr, te = slice(0, 80), slice(80, None)
+    plain = LearnedCurves().fit(curves[tr]).predict_arrays(curves[te, :2], 10)[0]
+    with_f = LearnedCurves().fit(curves[tr], features=feat[tr]).predict_arrays(curves[te, :2], 10, features=feat[te])[0]
+    truth = curves[te, -1]
+    assert np.abs(with_f - truth).mean() < 0.2 * np.abs(plain - truth).mean()
+
+
+def test_learned_curves_features_must_match_what_was_fitted():
+    curves = np.tile(np.linspace(0.2, 0.9, 6), (12, 1)) + np.linspace(0, 0.05, 12)[:, None]
+    model = LearnedCurves().fit(curves, features=np.arange(24.0).reshape(12, 2))
+    with pytest.raises(InvalidParameterError, match=r"\(n_curves, 2\) array"):
+        model.predict_arrays(curves[:, :3], 6)
+    with pytest.raises(InvalidParameterError, match=r"\(n_curves, 2\) array"):
+        model.predict_arrays(curves[:, :3], 6, features=np.zeros((12, 3)))
+    with pytest.raises(InvalidParameterError, match="one row per curve"):
+        LearnedCurves().fit(curves, features=np.zeros((5, 2)))
+    with pytest.raises(InvalidParameterError, match="finite"):
+        LearnedCurves().fit(curves, features=np.full((12, 2), np.nan))
+    plain = LearnedCurves().fit(curves)
+    with pytest.raises(InvalidParameterError, match="fitted without features"):
+        plain.predict_arrays(curves[:, :3], 6, features=np.zeros((12, 2)))
+    assert model.predict_arrays(curves[:, :3], 6, features=np.zeros((12, 2)))[0].shape == (12,)

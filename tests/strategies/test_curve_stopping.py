@@ -110,7 +110,8 @@ def test_bad_parameters_are_named():
                     ({"confidence": 1.0}, r"confidence=\.\.\.\) must be a number in \[0.5, 1\); got 1.0"),
                     ({"predictor": "pow5"}, r"Unknown curve predictor 'pow5'"),
                     ({"max_epochs": 1}, r"max_epochs=\.\.\.\) must be an int >= 2 or None; got 1"),
-                    ({"base": 3}, r"base=\.\.\.\) must be a strategy name")]:
+                    ({"base": 3}, r"base=\.\.\.\) must be a strategy name"),
+                    ({"predictor": "learned", "fallback": "learned"}, r"fallback=\.\.\.\) must predict without training")]:
         with pytest.raises(InvalidParameterError, match=msg):
             CurveStopping(**kw).setup(SPACE)
     assert isinstance(get_strategy("curve-stopping"), CurveStopping)
@@ -152,3 +153,15 @@ class TestCurveStoppingOverASHA(StrategyContract):
     @pytest.fixture
     def strategy(self):
         return CurveStopping(base=ASHA(base="random", min_epochs=1, max_epochs=9, eta=3), predictor="last-value", k=2)
+
+
+def test_a_learned_predictor_lets_its_fallback_decide_until_it_is_fitted():
+    # four full curves are fewer than LearnedCurves' min_curves=10: the fallback (last value) decides...
+    rule = _fed(predictor="learned", fallback="last-value")
+    assert not hasattr(rule.predictor_, "models_")
+    decision, epoch = _report(rule, 9, [0.2, 0.3, 0.31, 0.32])
+    assert decision is Decision.STOP and epoch == 1
+    # ... and without a fallback nothing is stopped until the learned model is fitted
+    quiet = _fed(predictor="learned", fallback=None)
+    assert _report(quiet, 9, [0.2, 0.3, 0.31, 0.32]) == (Decision.CONTINUE, 3)
+    assert CurveStopping(predictor="learned").to_config()["params"]["fallback"] == "parametric"
