@@ -112,7 +112,9 @@ def test_healthy_training_passes_and_reports_exact_epoch_metrics():
     assert [e for e, _ in calls] == [0, 1, 2]
     assert out["epochs"] == out["epochs_run"] == 3 and not out["stopped"]
     assert out["steps_run"] == out["steps"] == 3 * math.ceil(180 / 64)
-    assert calls[-1][1] == {k: v[-1] for k, v in out["curves"].items()}
+    reported = {k: v for k, v in calls[-1][1].items() if not k.startswith("fp_")}  # the run fingerprint rides along
+    assert reported == {k: v[-1] for k, v in out["curves"].items()}
+    assert out["fingerprint"] and all(calls[-1][1][k] == v for k, v in out["fingerprint"].items())
     assert out["curves"]["val_accuracy"][-1] > 0.8 and set(out["test"]) == {"test_loss", "test_accuracy"}
 
 
