@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nasbook.search import _warm
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     stored = store_running
                     if store_running:
                         storage.add_trial(sid, running_trial(number, proposal, told))
-                ex.submit(number, task, space, proposal.arch, s._fidelity(proposal))
+                ex.submit(number, task, space, proposal.arch, fidelity(s, proposal))
                 running[number] = _Running(proposal, told, time.monotonic(), stored)
             if not running:
                 return
@@ -133,6 +134,25 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
         raise
 
 
+def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:
+    """What ``task.evaluate`` gets as ``fidelity``: the epochs asked for, the checkpoint to continue from."""
+    if proposal.epochs is None and proposal.parent is None:
+        return None
+    out: dict[str, Any] = {}
+    if proposal.epochs is not None:
+        out["epochs"] = proposal.epochs
+    if proposal.parent is not None:
+        ckpt = s._checkpoints.get(proposal.parent)
+        if ckpt is not None:  # else (e.g. after a restart) it trains from scratch
+            out["checkpoint"] = ckpt
+        elif not s.strategy.continues_trials and not s._warned_parent:
+            s._warned_parent = True
+            warnings.warn(f"{type(s.strategy).__name__} proposes continuations (Proposal(parent=...)) but does "
+                          "not set the class attribute continues_trials = True, so no checkpoint was kept: "
+                          "they train from scratch.", stacklevel=5)
+    return out
+
+
 def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
     """The trial to commit for an outcome: its result, and the proposal it answered."""
     res, proposal = outcome.result, r.proposal
@@ -142,6 +162,8 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
         s._checkpoints.pop(proposal.parent, None)
     state = outcome.state
     attrs: dict[str, Any] = dict(res.attrs) if res is not None else {}
+    if s._warm_by_id:
+        attrs.update(_warm.trial_attrs(s, proposal.arch))  # where a warm-start architecture came from
     if outcome.traceback:
         attrs["traceback"] = outcome.traceback
     value = float(res.value) if res is not None and state.has_value else None

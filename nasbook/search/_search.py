@@ -27,7 +27,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _loop, _resume
+from nasbook.search import _loop, _resume, _warm
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
 from nasbook.search._checks import check_epochs_task as _check_epochs_task
@@ -90,6 +90,9 @@ class Search:
         a ``distributed.Client``, or an executor from :mod:`nasbook.executors`.
     trial_timeout_s : float, optional
         A trial running longer is stopped and FAILS with a reason (executors with workers).
+    warm_start : bool, int or list, optional
+        Architectures proposed first, each trial recording where it came from: a list (of them, or of
+        ``(arch, provenance)`` from ``knowledge.select_warm_start``), or True (10) / ``n`` from ``kb``.
 
     Examples
     --------
@@ -113,6 +116,7 @@ class Search:
         callbacks: Sequence[Callback] | None = None,
         executor: str | BaseExecutor | Any = "local",
         trial_timeout_s: float | None = None,
+        warm_start: bool | int | Sequence[Any] | None = None,
     ):
         space, task = _space_and_task(space, task)
         if name is not None and (not isinstance(name, str) or not name.strip()):
@@ -127,6 +131,7 @@ class Search:
             name=name if name is not None else f"search-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
             callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s,
         )
+        _warm.set_seeds(self, _warm.resolve(warm_start, self.space, getattr(self, "_warm_source", None)))
         self.task.check()  # cheap set-up checks (no training) before anything is stored
         self.executor.check()  # e.g. a script that cannot start worker processes
         from nasbook.storage import open_storage
@@ -161,6 +166,7 @@ class Search:
         self._executor_started = False
         self._stop_flag = False
         self._reset_history()
+        _warm.set_seeds(self, [])
 
     def _attach(self, storage: Storage, search_id: int, state: str, elapsed_s: float) -> None:
         self._storage = storage
@@ -198,7 +204,7 @@ class Search:
         }
         if self._changes:
             config["changes"] = self._changes
-        return config
+        return _warm.with_config(self, config)
 
     def _check_budget_covers_spent(self) -> None:
         b, what = self.budget, None
@@ -250,9 +256,10 @@ class Search:
         used = (f"{len(self._trials)} of {b.trials} trials" if b.trials is not None else
                 f"{self._epochs_spent} of {b.epochs} epochs" if b.epochs is not None else
                 f"{len(self._trials)} trials in {self._elapsed_before:.0f} of {b.seconds:g} s")
+        warm = f", warm-started with {len(self._warm)}" if self._warm else ""
         return (
             f"<Search {self.name!r} {self.state.value}: {used}, "
-            f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{best}>"
+            f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{warm}{best}>"
         )
 
     # -- the loop --------------------------------------------------------------------------------------
@@ -309,23 +316,6 @@ class Search:
                 f"{self.strategy!r} asked for {proposal.epochs} epochs, but {self.task!r} does not train for epochs."
             )
         return proposal
-
-    def _fidelity(self, proposal: Proposal) -> dict[str, Any] | None:
-        if proposal.epochs is None and proposal.parent is None:
-            return None
-        fidelity: dict[str, Any] = {}
-        if proposal.epochs is not None:
-            fidelity["epochs"] = proposal.epochs
-        if proposal.parent is not None:
-            ckpt = self._checkpoints.get(proposal.parent)
-            if ckpt is not None:  # else (e.g. after a restart) it trains from scratch
-                fidelity["checkpoint"] = ckpt
-            elif not self.strategy.continues_trials and not self._warned_parent:
-                self._warned_parent = True
-                warnings.warn(f"{type(self.strategy).__name__} proposes continuations (Proposal(parent=...)) but does "
-                              "not set the class attribute continues_trials = True, so no checkpoint was kept: "
-                              "they train from scratch.", stacklevel=5)
-        return fidelity
 
     def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:
         """Commit a finished trial (durable first), then record it, tell the strategy, call back."""
@@ -492,5 +482,5 @@ class Search:
         """The trials as an ``xarray.Dataset`` with dim ``trial``; see :mod:`nasbook.results`."""
         from nasbook.results import trials_dataset
 
-        return trials_dataset(self)
+        return _warm.with_summary(self, trials_dataset(self))
 
