@@ -102,6 +102,9 @@ class Search:
     True
     """
 
+    _warm: list[tuple[Any, dict[str, Any]]]  # warm-start architectures and provenance (search._warm)
+    _warm_by_id: dict[str, dict[str, Any]]
+
     @checked_signature
     def __init__(
         self,
