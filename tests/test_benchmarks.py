@@ -143,3 +143,18 @@ def test_proxies_benchmark_smoke(tmp_path):
     assert data["tables"]["digits"]["per_seed"][0]["params_match_table"]
     if "mnist1d" not in data["tables"]:
         assert "skipping table 'mnist1d'" in res.stdout
+
+
+@pytest.mark.slow
+def test_warmstart_benchmark_smoke(tmp_path):
+    out = tmp_path / "w.json"
+    res = _run("warmstart_nbg.py", "--datasets", "cora", "--seeds", "1", "--bo-seeds", "1", "--budget", "20",
+               "--past-budget", "20", "--bo-predictor-trees", "5", "--store", str(tmp_path / "past.db"), "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "warm-evolution@10" in res.stdout and "naive@10" in res.stdout and "prior predictor" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["past_trials"] == 9 * 2 * 20  # read back from the store
+    runs = data["raw"]["cora"]["runs"]
+    assert len(runs["warm-evolution"]) == 1 and len(runs["warm-bo"]) == 1 and set(runs["bo"][0]) == {"10", "20"}
+    assert len(data["raw"]["cora"]["seeds"]) == 10 and "tasks" in data["raw"]["cora"]["seeds"][0]
+    assert "warm10_reaches_cold_evolution100_on" in data["goals"]

@@ -9,6 +9,11 @@ Similarity works on its records: architecture similarity (a FAISS index over eac
 encodings, :class:`ArchIndex`, :func:`similar_archs`) and task similarity (meta-features plus
 landmark architectures, :func:`similar_tasks`, :func:`cluster_tasks`). Those functions take
 ``kb.trials()`` / ``kb.tasks`` DataFrames; importing this package imports neither faiss nor pandas.
+
+What past searches know, for new ones: :func:`select_warm_start` (the architectures to try first on
+a new task, aggregated over past tasks weighted by similarity and diversified, each with its
+provenance) and :class:`TransferPrior` (a prior score for every architecture from past tasks'
+surrogates, for :class:`nasbook.predictors.PriorPredictor` and ``strategies.BO(prior=...)``).
 """
 
 from nasbook.knowledge._index import EXACT_MAX, ArchIndex, StaleIndexError
@@ -23,10 +28,11 @@ from nasbook.knowledge._tasksim import (
     similar_tasks,
     task_distances,
 )
+from nasbook.knowledge._warm import REQUIRED_COLUMNS, TransferPrior, past_trials, select_warm_start
 
 __all__ = [
-    "ALL_STATES", "EXACT_MAX", "ArchIndex", "KnowledgeBase", "StaleIndexError", "_neighbourhood_info", "_task_map_info",
-    "cluster_tasks", "landmark_table", "meta_vector", "nbg_meta_features", "pick_probes", "plot_neighbourhood",
-    "plot_task_map", "similar_archs", "similar_tasks", "sync_index", "task_distances", "task_meta_features",
+    "ALL_STATES", "EXACT_MAX", "REQUIRED_COLUMNS", "ArchIndex", "KnowledgeBase", "StaleIndexError", "TransferPrior", "_neighbourhood_info", "_task_map_info",
+    "cluster_tasks", "landmark_table", "meta_vector", "nbg_meta_features", "past_trials", "pick_probes", "plot_neighbourhood",
+    "plot_task_map", "select_warm_start", "similar_archs", "similar_tasks", "sync_index", "task_distances", "task_meta_features",
     "task_quantiles",
 ]

@@ -3,7 +3,8 @@
 - :class:`Predictor` (also ``nasbook.Predictor``): the best default for the space at hand, or
   any model by name (``Predictor(model="gp")``).
 - Models: :class:`GaussianProcess`, :class:`RandomForest`, :class:`ExtraTrees`,
-  :class:`GradientBoosting` (quantile heads), :class:`MLPEnsemble` (torch), :class:`Ensemble`.
+  :class:`GradientBoosting` (quantile heads), :class:`MLPEnsemble` (torch), :class:`Ensemble`,
+  :class:`PriorPredictor` (a surrogate corrected from a prior, e.g. past tasks').
 - :class:`OmniPredictor`: the encoding plus extra per-architecture columns (zero-cost proxies,
   early-curve values) in one model.
 - :class:`BasePredictor`: the plug-in point (``_fit`` / ``_predict`` on feature matrices); third
@@ -23,11 +24,12 @@ from nasbook.predictors._metrics import METRICS, all_scores, coverage, kendall_t
 from nasbook.predictors._mlp import MLPEnsemble
 from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
 from nasbook.predictors._omni import OmniPredictor
+from nasbook.predictors._prior import PriorPredictor
 from nasbook.predictors._registry import ENTRY_POINT_GROUP, available_predictors, get_predictor, predictor_class
 
 __all__ = [
     "ENTRY_POINT_GROUP", "METRICS", "BasePredictor", "Ensemble", "ExtraTrees", "GaussianProcess", "GradientBoosting",
-    "MLPEnsemble", "Predictor", "RandomForest", "all_scores", "available_predictors", "coverage", "get_predictor",
-    "kendall_tau", "nll", "OmniPredictor", "predictor_class", "spearman", "top_k_overlap",
+    "MLPEnsemble", "Predictor", "PriorPredictor", "RandomForest", "all_scores", "available_predictors", "coverage",
+    "get_predictor", "kendall_tau", "nll", "OmniPredictor", "predictor_class", "spearman", "top_k_overlap",
     "evaluate", "FAMILIES", "BaseCurvePredictor", "LastValue", "LearnedCurves", "ParametricCurves", "get_curve_predictor",
 ]

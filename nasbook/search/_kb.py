@@ -114,3 +114,58 @@ class KbLink:
 
 def link(search: Search, kb: Any) -> KbLink | None:
     return None if kb is None else KbLink(search, kb)
+
+
+# -- what the knowledge base gives a new search: warm-start architectures, a transfer prior for bo --------
+def past_of(search: Search, kb: KnowledgeBase) -> tuple[Any, dict[str, float] | None]:
+    """The kb's completed trials in the search's space family (every task but none of this search's
+    own) and task weights: ``1 - distance`` of :meth:`KnowledgeBase.similar_tasks` (at least 0.05),
+    the search's own task 1, every task alike when the task cannot be compared (no meta-features,
+    no landmarks)."""
+    from nasbook._errors import NasbookError
+
+    trials = kb.trials()
+    trials = trials[trials["search"] != search.name]
+    names = sorted(set(map(str, trials["task"])))
+    if not names:
+        return trials, None
+    try:
+        near = kb.similar_tasks(search.task, k=len(names))
+    except NasbookError:  # nothing to compare the task with: every past task alike
+        return trials, None
+    weights = {t: 0.05 for t in names}
+    weights.update({str(t): max(0.05, 1.0 - float(d)) for t, d in zip(near["task"], near["distance"]) if d == d})
+    own = getattr(search.task, "name", None)
+    if own in weights:
+        weights[own] = 1.0
+    return trials, weights
+
+
+def warm_source(search: Search, kb: KnowledgeBase) -> Any:
+    """``source(n)`` for ``Search(kb=kb, warm_start=True | n)``: :func:`~nasbook.knowledge.select_warm_start`
+    over the kb's past trials, weighted by task similarity."""
+    def source(n: int) -> Any:
+        from nasbook.knowledge import select_warm_start
+
+        trials, weights = past_of(search, kb)
+        return select_warm_start(trials, search.space, n, task_weights=weights, mode=search.task.mode)
+    return source
+
+
+def give_prior(search: Search, kb: KnowledgeBase) -> None:
+    """``strategy="bo"`` with a knowledge base (and no prior of its own): a
+    :class:`~nasbook.knowledge.TransferPrior` of the kb's past trials, weighted by task similarity.
+    Quietly none when the kb holds no usable past task for this space."""
+    from nasbook._errors import NasbookError
+    from nasbook.knowledge import TransferPrior
+
+    strategy = search.strategy
+    if not hasattr(strategy, "prior") or getattr(strategy, "prior", None) is not None or type(strategy).__name__ != "BO":
+        return
+    trials, weights = past_of(search, kb)
+    if trials.empty:
+        return
+    try:
+        strategy.prior = TransferPrior(trials, search.space, task_weights=weights, mode=search.task.mode)
+    except NasbookError:
+        return

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nasbook.search import _checkpoints, _warm
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     stored = store_running
                     if store_running:
                         storage.add_trial(sid, running_trial(number, proposal, told))
-                ex.submit(number, task, space, proposal.arch, s._fidelity(proposal))
+                ex.submit(number, task, space, proposal.arch, fidelity(s, proposal))
                 running[number] = _Running(proposal, told, time.monotonic(), stored)
             if not running:
                 return
@@ -133,6 +134,11 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
         raise
 
 
+def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:
+    """What ``task.evaluate`` gets as ``fidelity``: epochs, the checkpoint it continues or grows from."""
+    return _checkpoints.fidelity(s, proposal)
+
+
 def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
     """The trial to commit for an outcome: its result, and the proposal it answered."""
     res, proposal = outcome.result, r.proposal
@@ -142,6 +148,8 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
         s._checkpoints.pop(proposal.parent, None)
     state = outcome.state
     attrs: dict[str, Any] = {**proposal.attrs, **(res.attrs if res is not None else {})}
+    if s._warm_by_id:
+        attrs.update(_warm.trial_attrs(s, proposal.arch))  # where a warm-start architecture came from
     if outcome.traceback:
         attrs["traceback"] = outcome.traceback
     attrs.update(s.strategy.trial_attrs(outcome.number))  # e.g. a stopping rule's last prediction

@@ -20,6 +20,7 @@ from nasbook._errors import (
 )
 from nasbook.search import _checkpoints, _kb
 from nasbook.search._budget import Budget
+from nasbook.search._warm import from_config, set_seeds
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal
 from nasbook.tasks import Task
@@ -49,6 +50,8 @@ def replay(s: Search) -> None:
     the order they happened, so a seeded strategy ends in the state an uninterrupted run had."""
     strategy = s.strategy
     strategy.setup(s.space, seed=s.seed, mode=s.task.mode, metric=s.task.metric)
+    if s._warm:
+        strategy.enqueue([arch for arch, _ in s._warm])  # served first, as in the uninterrupted run
     asks = sorted(s._trials + s._requeue, key=lambda t: t.number)
     told = [t for t in s._trials if t.state.is_finished]
     seq = s._tell_seq
@@ -64,7 +67,7 @@ def replay(s: Search) -> None:
             strategy.tell(blind(nxt))
             n_told += 1
         try:
-            asked = strategy._replay_ask(trial.arch)
+            asked = strategy._replay_next(trial.arch)
         except SpaceExhausted:
             asked = None
         proposed = asked.arch if isinstance(asked, Proposal) else asked
@@ -238,6 +241,7 @@ def load_search(
     self._configure(space, task, strategy=strategy,
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
                     name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s)
+    set_seeds(self, from_config(config, space, name))
     self._attach(st, record.id, record.state, record.elapsed_s)
     read_trials(self)
     check_budget_covers_spent(self)

@@ -27,7 +27,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _checkpoints, _kb, _loop, _resume
+from nasbook.search import _checkpoints, _kb, _loop, _resume, _warm
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
 from nasbook.search._checks import check_epochs_task as _check_epochs_task
@@ -94,6 +94,9 @@ class Search:
     kb : KnowledgeBase, optional
         Record the search in this knowledge base; with a ``storage`` of its own, each committed
         trial is also copied there (see :mod:`nasbook.search._kb`).
+    warm_start : bool, int or list, optional
+        Architectures proposed first, each trial recording where it came from: a list (of them, or of
+        ``(arch, provenance)`` from ``knowledge.select_warm_start``), or True (10) / ``n`` from ``kb``.
 
     Examples
     --------
@@ -102,6 +105,9 @@ class Search:
     >>> search.run().best.value > 0.8
     True
     """
+
+    _warm: list[tuple[Any, dict[str, Any]]]  # warm-start architectures and provenance (search._warm)
+    _warm_by_id: dict[str, dict[str, Any]]
 
     @checked_signature
     def __init__(
@@ -118,6 +124,7 @@ class Search:
         executor: str | BaseExecutor | Any = "local",
         trial_timeout_s: float | None = None,
         kb: KnowledgeBase | None = None,
+        warm_start: bool | int | Sequence[Any] | None = None,
     ):
         space, task = _space_and_task(space, task)
         if name is not None and (not isinstance(name, str) or not name.strip()):
@@ -132,6 +139,11 @@ class Search:
             name=name if name is not None else f"search-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
             callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s,
         )
+        if kb is not None:
+            _kb.check_kb(kb, "Search")
+            _kb.give_prior(self, kb)
+        source = _kb.warm_source(self, kb) if kb is not None else None
+        _warm.set_seeds(self, _warm.resolve(warm_start, self.space, source))
         self.task.check()  # cheap set-up checks (no training) before anything is stored
         self.executor.check()  # e.g. a script that cannot start worker processes
         storage_ = _kb.storage_for(storage, kb)
@@ -166,6 +178,7 @@ class Search:
         self._executor_started = False
         self._stop_flag = False
         self._reset_history()
+        _warm.set_seeds(self, [])
 
     def _attach(self, storage: Storage, search_id: int, state: str, elapsed_s: float) -> None:
         self._storage = storage
@@ -204,7 +217,7 @@ class Search:
         }
         if self._changes:
             config["changes"] = self._changes
-        return config
+        return _warm.with_config(self, config)
 
     # -- public read API -------------------------------------------------------------------------
     @property
@@ -244,9 +257,10 @@ class Search:
         used = (f"{len(self._trials)} of {b.trials} trials" if b.trials is not None else
                 f"{self._epochs_spent} of {b.epochs} epochs" if b.epochs is not None else
                 f"{len(self._trials)} trials in {self._elapsed_before:.0f} of {b.seconds:g} s")
+        warm = f", warm-started with {len(self._warm)}" if self._warm else ""
         return (
             f"<Search {self.name!r} {self.state.value}: {used}, "
-            f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{best}>"
+            f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{warm}{best}>"
         )
 
     # -- the loop --------------------------------------------------------------------------------------
@@ -303,9 +317,6 @@ class Search:
                 f"{self.strategy!r} asked for {proposal.epochs} epochs, but {self.task!r} does not train for epochs."
             )
         return proposal
-
-    def _fidelity(self, proposal: Proposal) -> dict[str, Any] | None:
-        return _checkpoints.fidelity(self, proposal)
 
     def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:
         """Commit a finished trial (durable first), then record it, tell the strategy, call back."""
@@ -475,5 +486,5 @@ class Search:
         """The trials as an ``xarray.Dataset`` with dim ``trial``; see :mod:`nasbook.results`."""
         from nasbook.results import trials_dataset
 
-        return trials_dataset(self)
+        return _warm.with_summary(self, trials_dataset(self))
 

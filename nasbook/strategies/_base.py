@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -106,8 +107,37 @@ class BaseStrategy(Params, abc.ABC):
         self.rng_ = np.random.default_rng(self.seed_)
         self.seen_: set[str] = set()
         self.n_told_ = 0
+        self.enqueued_: deque[Architecture] = deque()
+        self.n_enqueued_ = 0
         self._setup()
         return self
+
+    def enqueue(self, archs: Sequence[Architecture]) -> BaseStrategy:
+        """Propose ``archs`` first, in order, before anything the strategy would choose (after
+        ``setup``; like Optuna's ``enqueue_trial``): how a search is warm-started. Returns self.
+
+        They count as the strategy's own proposals: evolution's population starts from them
+        (no random initial population when some are given), BO's initial design is them. One
+        already seen is skipped. A wrapper (multi-fidelity scheduler, early stopping) passes them
+        to the strategy it wraps.
+        """
+        self.enqueued_.extend(archs)
+        return self
+
+    def _replay_next(self, arch: Architecture) -> Architecture | Proposal | Wait:
+        """Replay one stored ask: an enqueued architecture as :meth:`ask` serves it, else :meth:`_replay_ask`."""
+        if self._pop_enqueued(peek=True) is not None:
+            return self.ask()
+        return self._replay_ask(arch)
+
+    def _pop_enqueued(self, peek: bool = False) -> Architecture | None:
+        queue = getattr(self, "enqueued_", None)
+        while queue:
+            if queue[0].id in self.seen_ and not self.allow_duplicates:
+                queue.popleft()
+                continue
+            return queue[0] if peek else queue.popleft()
+        return None
 
     def ask(self) -> Architecture | Proposal | Wait:
         """The next architecture to evaluate, a :class:`Proposal` (with a fidelity, a checkpoint to
@@ -115,6 +145,11 @@ class BaseStrategy(Params, abc.ABC):
         running trial ends. Raises :class:`~nasbook.SpaceExhausted` when every architecture was seen.
 
         Called by the search whenever it has room for another trial, after ``setup``."""
+        first = self._pop_enqueued()
+        if first is not None:
+            self.seen_.add(first.id)
+            self.n_enqueued_ += 1
+            return first
         asked = self._ask()
         if asked is WAIT:
             return asked
@@ -246,6 +281,14 @@ class WrapsBase(BaseStrategy):
     def trial_attrs(self, number: int) -> dict[str, Any]:
         base = getattr(self, "base_", None)
         return base.trial_attrs(number) if isinstance(base, BaseStrategy) else {}
+
+    def enqueue(self, archs: Sequence[Architecture]) -> BaseStrategy:
+        """Pass ``archs`` to the wrapped strategy (see :meth:`BaseStrategy.enqueue`)."""
+        base = getattr(self, "base_", None)
+        if base is None:  # not set up yet: served first by this wrapper's own queue
+            return super().enqueue(archs)
+        base.enqueue(archs)
+        return self
 
     def _setup_base(self) -> BaseStrategy:
         """A fresh ``base``, set up on this space with a seed drawn from this strategy's generator."""

@@ -89,6 +89,11 @@ class BO(BaseStrategy):
         Size of the pool. Default 1,000.
     liar : {"mean", "min", "max"}
         The score lent to pending trials in the fit. Default ``"mean"`` (Kriging believer).
+    prior : object with ``predict(archs)``, optional
+        What is known before any trial, e.g. :class:`nasbook.knowledge.TransferPrior` (past tasks):
+        the surrogate becomes a :class:`~nasbook.predictors.PriorPredictor` over ``predictor``, which
+        learns how far to trust it. Not stored with the search: pass ``strategy=BO(prior=...)`` to
+        ``load_search`` to resume.
     seed, allow_duplicates
         See :class:`BaseStrategy` (with ``allow_duplicates=True`` a pending architecture may
         still be proposed again).
@@ -107,7 +112,7 @@ class BO(BaseStrategy):
 
     def __init__(self, predictor: str | BasePredictor = "auto", acquisition: str = "ei", kappa: float = 2.0,
                  n_initial: int = 10, candidates: str = "auto", n_candidates: int = 1000, liar: str = "mean",
-                 seed: int | None = None, allow_duplicates: bool = False):
+                 seed: int | None = None, allow_duplicates: bool = False, prior: Any = None):
         super().__init__(seed=seed, allow_duplicates=allow_duplicates)
         self.predictor = predictor
         self.acquisition = acquisition
@@ -116,6 +121,7 @@ class BO(BaseStrategy):
         self.candidates = candidates
         self.n_candidates = n_candidates
         self.liar = liar
+        self.prior = prior
 
     # -- configuration ---------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -132,10 +138,21 @@ class BO(BaseStrategy):
         if isinstance(k, bool) or not isinstance(k, (int, float)) or not (math.isfinite(k) and k >= 0):
             raise InvalidParameterError(f"BO(kappa=...) must be a finite number >= 0; got {k!r}.")
         self._template = self._build_predictor()
+        prior = self.prior
+        if isinstance(prior, dict) and "unstored_prior" in prior:  # rebuilt from a stored configuration
+            raise InvalidParameterError(
+                f"this BO searched with a prior ({prior['unstored_prior']}) that is not stored with the search; "
+                "pass strategy=BO(prior=..., ...) to load_search to resume it.")
+        if prior is not None and not (callable(getattr(prior, "predict", None)) or callable(prior)):
+            raise InvalidParameterTypeError(
+                f"BO(prior=...) must be an object with predict(archs) (e.g. nasbook.knowledge.TransferPrior), a callable "
+                f"archs -> scores, or None; got {prior!r:.60} of type {type(prior).__name__}.")
 
     def to_config(self) -> dict[str, Any]:
         cfg = super().to_config()
         cfg["params"]["predictor"] = _predictor_config(self.predictor)
+        if self.prior is not None:
+            cfg["params"]["prior"] = {"unstored_prior": repr(self.prior)[:200]}
         return cfg
 
     def _build_predictor(self) -> BasePredictor:
@@ -185,6 +202,12 @@ class BO(BaseStrategy):
         self._pending: dict[str, Architecture] = {}
         if self.predictor == "auto":  # the default's features depend on the space
             self._template = default_predictor(self.space_)
+        if self.prior is not None:  # the surrogate corrects the prior
+            from nasbook.predictors import PriorPredictor
+
+            t = self._template
+            self._template = PriorPredictor(self.prior, model=t, features=t.features, target=t.target,
+                                            calibration=t.calibration, seed=t.seed)
         card = self.space_.cardinality
         self._use_space = self.candidates == "space" or (self.candidates == "auto" and card <= MAX_ENUMERATED)
         self._all: list[Architecture] | None = None

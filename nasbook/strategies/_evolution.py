@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 class RegularizedEvolution(BaseStrategy):
     """Regularized (aging) evolution, Real et al. 2019.
 
-    The first ``population_size`` proposals are uniform samples. After that each proposal is a
+    The first ``population_size`` proposals are uniform samples (none when the search was
+    warm-started: the population starts from the architectures enqueued, see ``enqueue``). After that each proposal is a
     mutation of the best of ``sample_size`` members drawn at random from the population; the
     population holds the ``population_size`` most recently *finished* trials, so old members age
     out whatever their score.
@@ -53,7 +54,8 @@ class RegularizedEvolution(BaseStrategy):
 
     def _ask(self) -> Architecture | Proposal:
         self.n_asked_ += 1
-        if self.n_asked_ <= self.population_size or not self.population_:
+        n_random = 0 if self.n_enqueued_ else self.population_size  # warm-started: the seeds are the population
+        if self.n_asked_ <= n_random or not self.population_:
             return self._sample_new()
         pop = self.population_
         idx = self.rng_.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)

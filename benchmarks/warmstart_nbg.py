@@ -1,0 +1,309 @@
+"""Warm starts on NAS-Bench-Graph, leave one dataset out: do past searches on eight datasets make a
+search on the ninth cheaper?
+
+1. **Past searches**: on each of the nine datasets, one ``evolution`` and one ``random`` search of
+   ``--past-budget`` evaluations (seed 1000), recorded in a SQLite store (``--store``; reused when it
+   holds them already) and read back from it with ``nasbook.load_search``.
+2. For each held-out dataset, from the past trials of the OTHER eight only (uniform task weights):
+   the warm-start seeds (``knowledge.select_warm_start``, ``--n-warm`` architectures, diversified)
+   and a transfer prior (``knowledge.TransferPrior``).
+3. Per seed, on the held-out dataset, ``--budget`` evaluations each: cold and warm ``evolution`` and
+   ``random`` (warm = ``Search(warm_start=seeds)``), then cold ``bo`` and warm ``bo`` (the seeds and
+   ``BO(prior=TransferPrior)``) for the first ``--bo-seeds`` seeds (a bo run costs ~1 s per ask on a
+   shared core); the naive transfer: the ``--n-warm`` architectures with the best mean rank over the
+   other eight datasets' FULL tables (an oracle-ish baseline: it sees every architecture of the
+   other tables, the warm start only the past searches).
+4. Valid regret (pp below the table's best validation score) and the test score (%) of the returned
+   architecture (best validation so far) after 10, 20, 50 and 100 evaluations.
+5. The transfer-prior predictor: ``PriorPredictor(TransferPrior)`` against the cold GRAF-style forest
+   (``RandomForest()``, graph features), both fitted on 20 random architectures of the held-out
+   dataset, Kendall tau on all the others.
+
+Goals (issue 11): 10 warm evaluations reach cold evolution's 100-evaluation valid regret with a test
+score at least as high on >= 8 of 9 datasets; warm evolution's valid regret after 50 evaluations <=
+0.30 pp (mean over datasets); the prior predictor's tau at 20 >= 0.42.
+
+Usage::
+
+    python benchmarks/warmstart_nbg.py --json FILE [--seeds 10] [--datasets all] [--bo-seeds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import os
+import sys
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+from _common import format_table, mean_std, metadata, write_json
+
+import nasbook
+from nasbook.knowledge import TransferPrior, select_warm_start
+from nasbook.predictors import PriorPredictor, RandomForest, kendall_tau
+from nasbook.strategies import BO
+from nasbook.tasks import NasBenchGraph
+from nasbook.tasks._nbg import NBG_DATASETS, load_table
+
+CHECKPOINTS = (10, 20, 50, 100)
+PAST_SEED = 1000
+PAST_STRATEGIES = ("evolution", "random")
+METHODS = ("evolution", "random", "bo")
+N_TRAIN = 20
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def fill_store(path: str, past_budget: int) -> list[str]:
+    """The past searches, run into ``path`` unless it holds them already; their names."""
+    names = []
+    for d in NBG_DATASETS:
+        for strat in PAST_STRATEGIES:
+            name = f"past-{d}-{strat}"
+            names.append(name)
+            try:
+                s = nasbook.load_search(name, path)
+                if s.n_trials >= past_budget:
+                    continue
+            except Exception:  # noqa: BLE001 - not there yet (or no store): run it
+                pass
+            nasbook.Search(NasBenchGraph(d), strategy=strat, budget=past_budget, seed=PAST_SEED, storage=path,
+                           name=name).run(progress="none")
+    return names
+
+
+def read_store(path: str, names: list[str]) -> Any:
+    """Every past trial, read back from the store, as the table of past trials ``knowledge`` takes."""
+    import pandas as pd
+
+    rows = []
+    for name in names:
+        s = nasbook.load_search(name, path)
+        for t in s.trials:
+            rows.append({"task": s.task.name, "search": s.name, "strategy": s.strategy.alias,
+                         "space_id": s.space.space_id, "arch_id": t.arch.id, "arch": t.arch.to_dict(),
+                         "value": t.value if t.value is not None else math.nan, "mode": s.task.mode})
+    return pd.DataFrame(rows)
+
+
+def naive_transfer(held: str, n: int) -> list[Any]:
+    """The ``n`` architectures of ``held``'s space with the best mean quantile over the other FULL tables."""
+    from scipy.stats import rankdata
+
+    space = NasBenchGraph(held).space
+    keys = set(int(k) for k in space.keys)
+    total: dict[int, float] = {}
+    count: dict[int, int] = {}
+    for d in NBG_DATASETS:
+        if d == held:
+            continue
+        tab = load_table(d)
+        q = (rankdata(tab.valid) - 0.5) / len(tab.valid)
+        for k, v in zip(tab.keys.tolist(), q.tolist()):
+            if k in keys:
+                total[k] = total.get(k, 0.0) + v
+                count[k] = count.get(k, 0) + 1
+    best = sorted(total, key=lambda k: (-total[k] / count[k], k))[:n]
+    return [space._from_key(k) for k in best]
+
+
+def curve(task: NasBenchGraph, archs: list[Any], vmax: float) -> dict[str, dict[str, float]]:
+    """Valid regret (pp) and test score (%) of the best-valid architecture after each checkpoint."""
+    tab = task.table
+    out: dict[str, dict[str, float]] = {}
+    best_v, best_t = -math.inf, math.nan
+    for i, a in enumerate(archs, 1):
+        r = tab.row(int(a.id))
+        v = tab.valid_l[r] if r >= 0 else -math.inf
+        if v > best_v:
+            best_v, best_t = v, tab.test_l[r]
+        if i in CHECKPOINTS:
+            out[str(i)] = {"regret_pp": 100.0 * (vmax - best_v), "test_pct": 100.0 * best_t}
+    return out
+
+
+def run_search(task: NasBenchGraph, strategy: Any, seed: int, budget: int, warm: Any = None) -> list[Any]:
+    s = nasbook.Search(task, strategy=strategy, budget=budget, seed=seed, storage=":memory:", warm_start=warm)
+    s.run(progress="none")
+    return [t.arch for t in s.trials]
+
+
+@functools.cache
+def _truth(dataset: str) -> tuple[list[Any], np.ndarray]:
+    task = NasBenchGraph(dataset)
+    tab = task.table
+    archs = task.space.enumerate(limit=10**6)
+    return archs, np.array([tab.valid_l[tab.row(int(a.id))] for a in archs])
+
+
+def tau_at_20(task: NasBenchGraph, prior: TransferPrior, seed: int) -> dict[str, float]:
+    space = task.space
+    archs, y = _truth(task.dataset)
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(archs), N_TRAIN, replace=False)
+    train = [archs[i] for i in idx]
+    mask = np.ones(len(archs), dtype=bool)
+    mask[idx] = False
+    test = [a for a, m in zip(archs, mask) if m]
+    out = {}
+    for label, model in (("cold_forest", RandomForest(seed=seed)), ("prior", PriorPredictor(prior, seed=seed))):
+        model.fit(train, y[idx], space=space)
+        out[label] = kendall_tau(y[mask], model.predict_mean_std(test)[0])
+    out["prior_alone"] = kendall_tau(y[mask], prior.predict(test))
+    return out
+
+
+def summarise(raw: dict[str, Any], datasets: list[str]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for d in datasets:
+        rd = raw[d]
+        sd: dict[str, Any] = {}
+        for method, runs in rd["runs"].items():
+            if not runs:
+                continue
+            sd[method] = {c: {k: mean_std([r[c][k] for r in runs]) for k in ("regret_pp", "test_pct")}
+                          for c in runs[0]} | {"n_seeds": len(runs)}  # type: ignore[operator]
+        sd["tau"] = {k: mean_std([t[k] for t in rd["tau"]]) for k in rd["tau"][0]} if rd["tau"] else {}
+        summary[d] = sd
+    return summary
+
+
+def goals(summary: dict[str, Any], datasets: list[str]) -> dict[str, Any]:
+    hits, rows = 0, []
+    for d in datasets:
+        s = summary[d]
+        last = str(max(int(c) for c in s["evolution"] if c.isdigit()))
+        w10, c100 = s["warm-evolution"]["10"], s["evolution"][last]
+        ok = w10["regret_pp"][0] <= c100["regret_pp"][0] and w10["test_pct"][0] >= c100["test_pct"][0]
+        hits += ok
+        rows.append((d, ok))
+    w50 = [summary[d]["warm-evolution"]["50"]["regret_pp"][0] for d in datasets if "50" in summary[d]["warm-evolution"]]
+    taus = [summary[d]["tau"]["prior"][0] for d in datasets if summary[d]["tau"]]
+    colds = [summary[d]["tau"]["cold_forest"][0] for d in datasets if summary[d]["tau"]]
+    return {
+        "warm10_reaches_cold_evolution100_on": hits, "n_datasets": len(datasets),
+        "warm10_goal_met": hits >= math.ceil(8 * len(datasets) / 9),
+        "per_dataset": dict(rows),
+        "warm_evolution50_regret_pp_mean": float(np.mean(w50)) if w50 else math.nan,
+        "warm50_goal_met": bool(w50) and float(np.mean(w50)) <= 0.30,
+        "tau20_prior_mean": float(np.mean(taus)) if taus else math.nan,
+        "tau20_cold_forest_mean": float(np.mean(colds)) if colds else math.nan,
+        "tau_goal_met": bool(taus) and float(np.mean(taus)) >= 0.42,
+    }
+
+
+def print_tables(summary: dict[str, Any], datasets: list[str], g: dict[str, Any]) -> None:
+    methods = [m for m in ("naive", "evolution", "warm-evolution", "random", "warm-random", "bo", "warm-bo")
+               if any(m in summary[d] for d in datasets)]
+    for key, label in (("regret_pp", "valid regret (pp), mean over seeds"), ("test_pct", "test % of the returned architecture")):
+        print(f"\n## {label}: method @ evaluations")
+        headers = ["dataset"] + [f"{m}@{c}" for m in methods for c in CHECKPOINTS if m != "naive" or c == 10]
+        rows = []
+        for d in datasets:
+            row: list[Any] = [d]
+            for m in methods:
+                for c in CHECKPOINTS:
+                    if m == "naive" and c != 10:
+                        continue
+                    v = summary[d].get(m, {}).get(str(c))
+                    row.append(f"{v[key][0]:.3f}" if v else "-")
+            rows.append(row)
+        mean_row: list[Any] = ["mean"]
+        for j in range(1, len(headers)):
+            vals = [float(r[j]) for r in rows if r[j] != "-"]
+            mean_row.append(f"{np.mean(vals):.3f}" if len(vals) == len(rows) else "-")
+        print(format_table(headers, rows + [mean_row]))
+    print("\n## Kendall tau at 20 training architectures (all other architectures of the held-out table)")
+    print(format_table(["dataset", "cold forest", "prior predictor", "prior alone"],
+                       [[d, *(f"{summary[d]['tau'][k][0]:.3f} ± {summary[d]['tau'][k][1]:.3f}"
+                              for k in ("cold_forest", "prior", "prior_alone"))] for d in datasets if summary[d]["tau"]]))
+    print(f"\nwarm@10 reaches cold evolution@100 (regret and test) on {g['warm10_reaches_cold_evolution100_on']} of "
+          f"{g['n_datasets']} (goal >= 8 of 9: {'met' if g['warm10_goal_met'] else 'MISSED'}); warm evolution@50 "
+          f"mean regret {g['warm_evolution50_regret_pp_mean']:.3f} pp (goal <= 0.30: "
+          f"{'met' if g['warm50_goal_met'] else 'MISSED'}); tau@20 prior {g['tau20_prior_mean']:.3f} vs cold forest "
+          f"{g['tau20_cold_forest_mean']:.3f} (goal >= 0.42: {'met' if g['tau_goal_met'] else 'MISSED'})")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--bo-seeds", type=int, default=2, help="seeds of the bo runs (the first ones)")
+    ap.add_argument("--datasets", default="all")
+    ap.add_argument("--budget", type=int, default=100)
+    ap.add_argument("--past-budget", type=int, default=150)
+    ap.add_argument("--n-warm", type=int, default=10)
+    ap.add_argument("--store", default=None, help="SQLite file of the past searches (default: a temporary one)")
+    ap.add_argument("--bo-predictor-trees", type=int, default=50)
+    args = ap.parse_args(argv)
+    datasets = list(NBG_DATASETS) if args.datasets == "all" else args.datasets.split(",")
+    meta = metadata(argv if argv is not None else sys.argv[1:])
+    t0 = time.perf_counter()
+    tmp = None
+    store = args.store
+    if store is None:
+        tmp = tempfile.TemporaryDirectory()
+        store = os.path.join(tmp.name, "past.db")
+    names = fill_store(store, args.past_budget)
+    past = read_store(store, names)
+    log(f"past searches: {len(names)} searches, {len(past)} trials read back from {store}")
+    raw: dict[str, Any] = {}
+    cache: dict[str, Any] = {}
+    for d in datasets:
+        task = NasBenchGraph(d)
+        vmax = float(np.max(task.table.valid))
+        other = past[past["task"] != task.name]
+        seeds = select_warm_start(other, task.space, args.n_warm)
+        prior = TransferPrior(other, task.space, seed=0)
+        naive = naive_transfer(d, args.n_warm)
+        cache[d] = (seeds, prior)
+        rd: dict[str, Any] = {"seeds": [{"id": a.id, **p} for a, p in seeds], "naive": [a.id for a in naive],
+                              "runs": {m: [] for m in ("naive", "evolution", "warm-evolution", "random", "warm-random",
+                                                       "bo", "warm-bo")}, "tau": []}
+        rd["runs"]["naive"].append(curve(task, naive, vmax))
+        for seed in range(args.seeds):
+            for m in ("evolution", "random"):
+                rd["runs"][m].append(curve(task, run_search(task, m, seed, args.budget), vmax))
+                rd["runs"][f"warm-{m}"].append(curve(task, run_search(task, m, seed, args.budget, seeds), vmax))
+            rd["tau"].append(tau_at_20(task, prior, seed))
+        log(f"{d}: evolution/random x {args.seeds} seeds and tau done ({time.perf_counter() - t0:.0f} s)")
+        raw[d] = rd
+    report(raw, datasets, args, meta, t0, len(past))  # the cheap part, in case the bo part is cut short
+    for d in datasets:  # bo last: the costly part
+        task = NasBenchGraph(d)
+        vmax = float(np.max(task.table.valid))
+        seeds, prior = cache[d]
+        for seed in range(min(args.bo_seeds, args.seeds)):
+            trees = args.bo_predictor_trees
+            cold = BO(predictor=RandomForest(n_estimators=trees, calibration="none", features=("graf", "adjacency")))
+            warm = BO(predictor=RandomForest(n_estimators=trees, calibration="none", features=("graf", "adjacency")),
+                      prior=prior)
+            raw[d]["runs"]["bo"].append(curve(task, run_search(task, cold, seed, args.budget), vmax))
+            raw[d]["runs"]["warm-bo"].append(curve(task, run_search(task, warm, seed, args.budget, seeds), vmax))
+            log(f"{d}: bo seed {seed} done ({time.perf_counter() - t0:.0f} s)")
+    result = report(raw, datasets, args, meta, t0, len(past))
+    if tmp is not None:
+        tmp.cleanup()
+    return result
+
+
+def report(raw: dict[str, Any], datasets: list[str], args: Any, meta: dict[str, Any], t0: float,
+           n_past: int) -> dict[str, Any]:
+    summary = summarise(raw, datasets)
+    g = goals(summary, datasets)
+    print_tables(summary, datasets, g)
+    result = {"meta": meta, "args": vars(args), "wall_s": time.perf_counter() - t0, "past_trials": n_past,
+              "summary": summary, "goals": g, "raw": raw}
+    write_json(args.json, result)
+    sys.stdout.flush()
+    return result
+
+
+if __name__ == "__main__":
+    main()

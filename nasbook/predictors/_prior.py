@@ -1,0 +1,111 @@
+""":class:`PriorPredictor`: a surrogate that starts from a prior, e.g. what past tasks say
+(``nasbook.knowledge.TransferPrior``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
+from nasbook.predictors._base import BasePredictor, Calibration, Target
+from nasbook.predictors._ensemble import _member
+from nasbook.space import Architecture
+
+HOWS: tuple[str, ...] = ("residual", "feature")
+
+
+def prior_values(owner: str, prior: Any, archs: Sequence[Architecture]) -> np.ndarray:
+    """``prior.predict(archs)`` (or ``prior(archs)``) as finite floats, one per architecture."""
+    fn = getattr(prior, "predict", None)
+    fn = fn if callable(fn) else prior
+    try:
+        out = np.asarray(fn(list(archs)), dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"{owner}: the prior did not give one number per architecture: {exc}") from None
+    if len(out) != len(archs):
+        raise InvalidParameterError(f"{owner}: the prior gave {len(out)} values for {len(archs)} architectures.")
+    bad = ~np.isfinite(out)
+    if bad.any():
+        raise InvalidParameterError(f"{owner}: the prior's value for {archs[int(np.argmax(bad))].id!r} is not finite.")
+    return out
+
+
+class PriorPredictor(BasePredictor):
+    """A surrogate with a prior: a score per architecture known before any is trained (e.g.
+    :class:`nasbook.knowledge.TransferPrior`, what similar past tasks say), corrected by the
+    architectures trained on this task.
+
+    ``how="residual"`` (default): the latent targets are regressed on the standardised prior
+    (least squares through the training architectures, slope shrunk towards 0 by ``shrink``
+    pseudo-observations), and ``model`` learns what the prior misses, with the prior as one of its
+    features; the prediction is slope * prior + the model's. An uninformative prior gets a slope
+    near 0 and leaves the model alone. ``how="feature"``: the prior is only one more feature.
+
+    Parameters
+    ----------
+    prior : object with ``predict(archs)``, or a callable ``archs -> scores``
+        Higher or lower is better: the slope learns its direction.
+    model : str or BasePredictor
+        The surrogate of the residual (a registered name or an instance, cloned). Default a
+        random forest.
+    how : {"residual", "feature"}
+    shrink : float
+        Pseudo-observations pulling the slope towards 0 (>= 0). Default 2.
+    features, target, calibration, seed
+        See :class:`BasePredictor`.
+    """
+
+    alias: ClassVar[str] = "prior"
+
+    def __init__(self, prior: Any = None, model: str | BasePredictor = "random-forest", how: str = "residual",
+                 shrink: float = 2.0, features: str | Sequence[str] = "auto", target: Target = "rank",
+                 calibration: Calibration = "cv", seed: int | None = None):
+        super().__init__(features=features, target=target, calibration=calibration, seed=seed)
+        self.prior = prior
+        self.model = model
+        self.how = how
+        self.shrink = shrink
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.prior is None or not (callable(getattr(self.prior, "predict", None)) or callable(self.prior)):
+            raise InvalidParameterTypeError(
+                "PriorPredictor(prior=...) must be an object with predict(archs) (e.g. nasbook.knowledge.TransferPrior) "
+                f"or a callable archs -> scores; got {self.prior!r:.60} of type {type(self.prior).__name__}.")
+        if self.how not in HOWS:
+            raise unknown_choice("PriorPredictor(how=...)", self.how, HOWS)
+        s = self.shrink
+        if isinstance(s, bool) or not isinstance(s, (int, float)) or not (np.isfinite(s) and s >= 0):
+            raise InvalidParameterError(f"PriorPredictor(shrink=...) must be a finite number >= 0; got {s!r}.")
+        if isinstance(self.model, PriorPredictor):
+            raise InvalidParameterTypeError("PriorPredictor(model=...) must be a model, not another PriorPredictor.")
+        self._built = _member("PriorPredictor(model=...)", self.model, self.seed)
+
+    def _encode(self, archs: Sequence[Architecture]) -> np.ndarray:
+        X = super()._encode(archs)
+        p = prior_values(f"{type(self).__name__}", self.prior, archs)
+        return np.hstack([X, p[:, None]])
+
+    def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
+        p = X[:, -1]
+        self.p_mean_, sd = float(p.mean()), float(p.std())
+        self.p_scale_ = sd if sd > 1e-12 else 1.0
+        ps = (p - self.p_mean_) / self.p_scale_
+        Xs = np.hstack([X[:, :-1], ps[:, None]])
+        if self.how == "residual":
+            zc = z - z.mean()
+            self.slope_ = float(np.dot(ps, zc) / (np.dot(ps, ps) + float(self.shrink)))
+            self.offset_ = float(z.mean())
+            target = z - self.offset_ - self.slope_ * ps
+        else:
+            self.slope_, self.offset_ = 0.0, 0.0
+            target = z
+        self._built._fit(Xs, target)
+        self.model_ = self._built
+
+    def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ps = (X[:, -1] - self.p_mean_) / self.p_scale_
+        mean, std = self.model_._predict(np.hstack([X[:, :-1], ps[:, None]]))
+        return self.offset_ + self.slope_ * ps + np.asarray(mean), std
