@@ -3,11 +3,15 @@
 For each task and seed, two searches with the same strategy, seed, space and number of trials
 (in-memory storage, local executor, one thread):
 
-* ``growth``: :class:`~nasbook.strategies.Growth` with ``inherit=True``: the first
-  ``--population`` trials train ``--epochs`` epochs from scratch; every grown child starts from
-  its parent's checkpoint (soft-landing seed) and trains ``--child-epochs`` epochs;
-* ``scratch``: the same ``Growth`` with ``inherit=False``: the same kind of children (growth
-  moves of tournament winners), each trained from scratch for ``--epochs`` epochs.
+* ``growth``: :class:`~nasbook.strategies.Growth` with ``inherit=True`` and ``start="small"``:
+  the first ``--population`` trials (the smallest chains of the space: one or two layers of the
+  smallest width) train ``--start-epochs`` epochs from scratch; every grown child starts from its
+  parent's checkpoint (deepen: a soft-landing seed; widen: exact Net2Net) and trains
+  ``--child-epochs`` epochs;
+* ``scratch``: the same ``Growth`` with ``inherit=False``: the same initial population (same
+  seed, same architectures) and the same rule for children (a tournament of ``--sample-size``
+  among the members that can grow, a move kind drawn uniformly, then a move of that kind), every
+  trial trained from scratch for ``--epochs`` epochs.
 
 Measures per seed, then mean ± std: the from-scratch run's final best validation accuracy (the
 target); the training epochs (sum of ``trial.epochs`` in trial order) and the wall time (sum of
@@ -17,7 +21,7 @@ growth not worse). A run that never reaches the target is counted apart.
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/growth.py --task digits --seeds 3 --json bench-results/growth.json
+    OMP_NUM_THREADS=1 python benchmarks/growth.py --task mnist1d digits --seeds 3 --json bench-results/growth.json
 """
 
 from __future__ import annotations
@@ -52,8 +56,10 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
     from nasbook.strategies import Growth
 
     space = ChainSpace(kind="cnn", max_depth=args.max_depth, widths=(8, 16, 32), ops=("conv3x3", "conv1x1", "sepconv3x3"))
-    strategy = Growth(population_size=args.population, sample_size=args.sample_size, child_epochs=args.child_epochs,
-                      inherit=inherit, blend_length=args.blend_length)
+    strategy = Growth(population_size=args.population, sample_size=args.sample_size,
+                      child_epochs=args.child_epochs if inherit else None,
+                      start_epochs=args.start_epochs if inherit else None, inherit=inherit,
+                      blend_length=args.blend_length, patience=args.patience)
     t0 = time.perf_counter()
     search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
     search.run(progress="none")
@@ -62,7 +68,7 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
              "train_time_s": float(t.attrs.get("train_time_s", 0.0)), "ready": t.metrics.get("growth_ready"),
              "stage": t.metrics.get("seed0_stage")} for t in trials]
     best = max((r["value"] for r in rows if r["value"] is not None), default=float("nan"))
-    return {"trials": rows, "best": best, "wall_s": time.perf_counter() - t0}
+    return {"trials": rows, "best": best, "wall_s": time.perf_counter() - t0, "moves": dict(strategy.moves_used_)}
 
 
 def to_reach(run: dict[str, Any], target: float) -> tuple[int | None, float | None]:
@@ -86,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample-size", type=int, default=3)
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--child-epochs", type=int, default=2)
+    p.add_argument("--start-epochs", type=int, default=2)
+    p.add_argument("--patience", type=int, default=1)
     p.add_argument("--blend-length", type=int, default=10)
     p.add_argument("--max-depth", type=int, default=4)
     p.add_argument("--lr", type=float, default=5e-3)
@@ -102,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             scratch = one_run(task, False, seed, args)
             print(f"[{name} seed {seed}] scratch best {scratch['best']:.4f} in {scratch['wall_s']:.0f} s", flush=True)
             grown = one_run(task, True, seed, args)
-            print(f"[{name} seed {seed}] growth  best {grown['best']:.4f} in {grown['wall_s']:.0f} s", flush=True)
+            print(f"[{name} seed {seed}] growth  best {grown['best']:.4f} in {grown['wall_s']:.0f} s; moves "
+                  f"{grown['moves']}", flush=True)
             target = scratch["best"]
             se, ss = to_reach(scratch, target)
             ge, gs = to_reach(grown, target)
@@ -134,10 +143,23 @@ def main(argv: list[str] | None = None) -> int:
         if ratio:
             print(f"growth epochs / scratch epochs to scratch's best: {pm(*mean_std(ratio), 2)}; "
                   f"train time ratio {pm(*mean_std(tratio), 2)}")
+        for s in per_seed:
+            print(f"  seed {s['seed']}: target {s['target']:.4f}; epochs to it scratch {s['scratch_epochs_to_target']} "
+                  f"growth {s['growth_epochs_to_target']}; train s scratch {s['scratch_seconds_to_target']:.0f} growth "
+                  + (f"{s['growth_seconds_to_target']:.0f}" if s["growth_seconds_to_target"] is not None else "never")
+                  + f"; final best scratch {s['scratch']['best']:.4f} growth {s['growth']['best']:.4f}; growth moves "
+                  f"{s['growth']['moves']}, scratch moves {s['scratch']['moves']}")
+        moves: dict[str, int] = {}
+        for s in per_seed:
+            for k, v in s["growth"]["moves"].items():
+                moves[k] = moves.get(k, 0) + v
+        total = sum(moves.values()) or 1
+        print("growth run's moves: " + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in sorted(moves.items())))
         print("seeds of grown children: active {}, culled {}, unfinished {}".format(
             sum(s["seeds_active"] for s in per_seed), sum(s["seeds_culled"] for s in per_seed),
             sum(s["seeds_unfinished"] for s in per_seed)), flush=True)
-        out["tasks"][name]["summary"] = {"epoch_ratio": ratio, "time_ratio": tratio, "reached": len(reached)}
+        out["tasks"][name]["summary"] = {"epoch_ratio": ratio, "time_ratio": tratio, "reached": len(reached),
+                                         "moves": moves}
     write_json(args.json, out)
     return 0
 

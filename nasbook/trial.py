@@ -112,8 +112,9 @@ class Proposal:
     grow : dict or None
         Grow this architecture from another trial's trained weights instead of training it from
         scratch (:class:`nasbook.strategies.Growth`): ``{"from": number, "parent": spec, "move": ...}``,
-        passed to the task as ``fidelity["grow"]`` with that trial's checkpoint. Plain data. Not
-        stored: a grown trial that is re-run after an interruption trains from scratch.
+        passed to the task as ``fidelity["grow"]`` with that trial's checkpoint. Plain data, stored
+        with the trial (``attrs["grow"]``): a grown trial re-run after an interruption grows again
+        from its parent (whose checkpoint the strategy keeps while the child is pending).
     """
 
     arch: Architecture

@@ -34,9 +34,18 @@ class _Running:
 
 
 def running_trial(number: int, proposal: Proposal, told: int, state: TrialState = TrialState.RUNNING) -> Trial:
-    return Trial(number, proposal.arch, state, None, epochs=proposal.epochs,
+    # the proposal's attrs and what it grows from are stored with it, so a re-queued trial is the same proposal
+    attrs = {**proposal.attrs, **({"grow": dict(proposal.grow)} if proposal.grow is not None else {})}
+    return Trial(number, proposal.arch, state, None, {}, attrs, epochs=proposal.epochs,
                  started_at=time.time() if state is TrialState.RUNNING else None,
                  n_told_before=told, parent=proposal.parent, lineage=proposal.lineage)
+
+
+def requeued_proposal(queued: Trial) -> Proposal:
+    """The proposal of a trial stored QUEUED or RUNNING (:func:`running_trial`), to run again."""
+    attrs = dict(queued.attrs)
+    grow = attrs.pop("grow", None)
+    return Proposal(queued.arch, queued.epochs, queued.parent, queued.lineage, attrs, grow)
 
 
 def run_trials(s: Search, t_start: float, pbar: Any) -> None:
@@ -67,7 +76,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
             while len(running) < ex.capacity and not s._spent(t_start, len(running)):
                 if s._requeue:  # interrupted earlier: run again first, under the same number
                     queued = s._requeue.pop(0)
-                    proposal = Proposal(queued.arch, queued.epochs, queued.parent, queued.lineage)
+                    proposal = requeued_proposal(queued)
                     number, told, stored = queued.number, queued.n_told_before, True
                     if store_running:
                         storage.update_trial(sid, running_trial(number, proposal, told))
@@ -150,6 +159,8 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
     attrs: dict[str, Any] = {**proposal.attrs, **(res.attrs if res is not None else {})}
     if s._warm_by_id:
         attrs.update(_warm.trial_attrs(s, proposal.arch))  # where a warm-start architecture came from
+    if proposal.grow is not None:  # how it grew: its parent, the move and the seed's settings
+        attrs["grow"] = dict(proposal.grow)
     if outcome.traceback:
         attrs["traceback"] = outcome.traceback
     attrs.update(s.strategy.trial_attrs(outcome.number))  # e.g. a stopping rule's last prediction

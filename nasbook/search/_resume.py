@@ -103,8 +103,9 @@ def read_trials(s: Search) -> None:
             if trial.number in tell_seq:
                 s._tell_seq[trial.number] = int(tell_seq[trial.number])
         else:
-            s._requeue.append(Trial(trial.number, trial.arch, TrialState.QUEUED, None, epochs=trial.epochs,
-                                    n_told_before=trial.n_told_before, parent=trial.parent, lineage=trial.lineage))
+            s._requeue.append(Trial(trial.number, trial.arch, TrialState.QUEUED, None, {}, dict(trial.attrs),
+                                    epochs=trial.epochs, n_told_before=trial.n_told_before, parent=trial.parent,
+                                    lineage=trial.lineage))
     s._next_number = top + 1
     s._ready = False
 

@@ -2,42 +2,62 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, unknown_choice
+from nasbook._errors import (
+    InvalidArchitectureError,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    check_int,
+    unknown_choice,
+)
 from nasbook.growth import KINDS, AlphaSchedule, growth_moves
+from nasbook.space import CellSpace, ChainSpace
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.trial import Proposal
 
 if TYPE_CHECKING:
+    from nasbook.growth import GrowthMove
     from nasbook.space import Architecture
     from nasbook.trial import Trial
+
+STARTS: tuple[str, ...] = ("small", "random")
 
 
 class Growth(RegularizedEvolution):
     """Regularized evolution whose mutations are growth moves and whose children inherit weights.
 
-    The first ``population_size`` proposals are uniform samples trained from scratch. After that a
-    tournament picks a parent from the population and a random :func:`~nasbook.growth.growth_moves`
-    move grows it (``ChainSpace``: insert a layer, widen a layer; ``CellSpace``: put an op on an
+    The first ``population_size`` proposals are the initial population, trained from scratch
+    (``start_epochs`` epochs). With ``start="small"`` (the default) they are the smallest networks
+    of the space (``ChainSpace``: ``min_depth`` layers, or one more when those are used up, of the
+    smallest width with random ops; ``CellSpace``: sparse cells of a few edges), so that the search
+    grows them; ``start="random"`` samples uniformly. After that a tournament of ``sample_size``
+    members picks a parent among the members that can grow (``inherit=True``: whose own seed
+    landed, so the network in its checkpoint is exactly its architecture), a move *kind* is drawn
+    uniformly among those the parent allows (so deepening and widening are used alike), then a move
+    of that kind (``ChainSpace``: insert a layer, widen a layer; ``CellSpace``: put an op on an
     unused edge). With ``inherit=True`` the child starts from the parent's trained checkpoint: the
     task copies the weights into the child network, the new capacity lands softly (a seed at
     ``alpha = 0`` that shadow-trains, blends in and becomes the child's own layer) and the child
-    trains ``child_epochs`` epochs. With ``inherit=False`` the same children train from scratch for
-    the task's full epochs (the ablation the benchmark compares with).
+    trains ``child_epochs`` epochs. With ``inherit=False`` the same kind of children train from
+    scratch for the task's full epochs (the comparison the benchmark makes).
 
-    When a parent cannot grow (its checkpoint is gone, its own seed never landed, the space has no
-    growth moves, or every grown child was seen) the child is a plain mutation trained from scratch.
-    Parents' checkpoints live in the run's storage area and are deleted once their trial has left
-    the population.
+    Only when no member of the population can grow (every one is at the space's largest size, or
+    its grown children were all seen) is the child a plain mutation, trained from scratch. Parents'
+    checkpoints live in the run's storage area and are deleted once their trial has left the
+    population and no queued child still grows from them.
 
     Parameters
     ----------
     population_size, sample_size
         See :class:`RegularizedEvolution` (defaults 10 and 3: growth searches train real networks).
+    start : {"small", "random"}, default "small"
+    start_epochs : int or None, default None
+        Epochs each member of the initial population trains (None: the task's ``max_epochs``).
     child_epochs : int or None, default None
-        Epochs a grown child trains (None: the task's ``max_epochs``).
+        Epochs a grown child trains (None: the task's ``max_epochs``); at least ``patience + 1``
+        lets every seed finish (land or be culled) within the child's training.
     inherit : bool, default True
     moves : sequence of str, default all
         Growth moves to use: ``"deepen"``, ``"widen"``, ``"add_edge"``.
@@ -60,7 +80,8 @@ class Growth(RegularizedEvolution):
     def __init__(self, population_size: int = 10, sample_size: int = 3, child_epochs: int | None = None,
                  inherit: bool = True, moves: tuple[str, ...] = KINDS, schedule: str = "linear", blend_length: int = 20,
                  blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "net2net",
-                 seed: int | None = None, allow_duplicates: bool = False):
+                 start: str = "small", start_epochs: int | None = None, seed: int | None = None,
+                 allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
                          allow_duplicates=allow_duplicates)
         self.child_epochs = child_epochs
@@ -72,11 +93,14 @@ class Growth(RegularizedEvolution):
         self.gate_tolerance = gate_tolerance
         self.patience = patience
         self.method = method
+        self.start = start
+        self.start_epochs = start_epochs
 
     def _validate_params(self) -> None:
         super()._validate_params()
         owner = type(self).__name__
         check_int(owner, "child_epochs", self.child_epochs, minimum=1, allow_none=True)
+        check_int(owner, "start_epochs", self.start_epochs, minimum=1, allow_none=True)
         check_int(owner, "patience", self.patience, minimum=1)
         if not isinstance(self.inherit, bool):
             raise InvalidParameterTypeError(f"{owner}(inherit=...) must be True or False; got {self.inherit!r}.")
@@ -85,6 +109,8 @@ class Growth(RegularizedEvolution):
             raise InvalidParameterError(f"{owner}(moves=...) must be a non-empty list from {list(KINDS)!r}; got {moves!r}.")
         if self.method not in ("net2net", "zero"):
             raise unknown_choice(f"{owner}(method=...)", self.method, ("net2net", "zero"))
+        if self.start not in STARTS:
+            raise unknown_choice(f"{owner}(start=...)", self.start, STARTS)
         if not isinstance(self.gate_tolerance, (int, float)) or not 0 <= self.gate_tolerance < float("inf"):
             raise InvalidParameterError(f"{owner}(gate_tolerance=...) must be a finite number >= 0; got {self.gate_tolerance!r}.")
         AlphaSchedule(self.schedule, self.blend_length, self.blend_every)  # raises on a bad schedule
@@ -94,6 +120,37 @@ class Growth(RegularizedEvolution):
         # (score, arch, trial number, ready to grow from)
         self.population_: deque[tuple[float, Architecture, int, bool]] = deque(maxlen=self.population_size)  # type: ignore[assignment]
         self.n_grown_ = 0
+        self.moves_used_: Counter[str] = Counter()  # growth moves proposed, by kind ("mutation": plain ones)
+        self.pending_: dict[str, int] = {}  # grown child's arch id -> parent's number, until told: checkpoints stay
+
+    # -- the initial population ------------------------------------------------------------------------
+    def _small(self) -> Architecture:
+        space, rng = self.space_, self.rng_
+        if isinstance(space, ChainSpace):
+            ops = list(dict.fromkeys(op for op, _ in space.layer_choices))
+            width = min(int(w) for _, w in space.layer_choices)
+            state = {"tries": 0}
+
+            def chain() -> Architecture:
+                state["tries"] += 1  # depth min_depth first, one more layer once those are used up
+                depth = min(space.max_depth, space.min_depth + state["tries"] // 30)
+                return space.make(layers=[[ops[int(rng.integers(len(ops)))], width] for _ in range(depth)])
+
+            return self._sample_new(chain, max_tries=120)
+        if isinstance(space, CellSpace) and "none" in space.ops:
+            live = [op for op in space.ops if op != "none"]
+
+            def cell() -> Architecture:
+                while True:  # sparse cells: each edge carries an op with probability 1/3
+                    edges = [live[int(rng.integers(len(live)))] if rng.random() < 1 / 3 else "none"
+                             for _ in range(space.n_edges)]
+                    try:
+                        return space.make(edges=edges)
+                    except InvalidArchitectureError:
+                        continue
+
+            return self._sample_new(cell)
+        return self._sample_new()
 
     def _payload(self, parent: Architecture, number: int, move: dict[str, Any]) -> dict[str, Any]:
         return {"from": number, "parent": dict(parent.spec), "move": move, "method": self.method,
@@ -101,22 +158,35 @@ class Growth(RegularizedEvolution):
                 "seed": {"shape": self.schedule, "length": self.blend_length, "every": self.blend_every,
                          "gate_tolerance": float(self.gate_tolerance), "patience": self.patience}}
 
+    def _new_moves(self, parent: Architecture) -> list[GrowthMove]:
+        return [m for m in growth_moves(self.space_, parent) if m.kind in self.moves and self._is_new(m.child)]
+
     def _ask(self) -> Architecture | Proposal:
         self.n_asked_ += 1
         if self.n_asked_ <= self.population_size or not self.population_:
-            return self._sample_new()
-        pop = self.population_
-        idx = self.rng_.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
-        _, parent, number, ready = max((pop[int(i)] for i in idx), key=lambda m: m[0])
-        moves = [m for m in growth_moves(self.space_, parent) if m.kind in self.moves and self._is_new(m.child)]
-        if moves:
-            move = moves[int(self.rng_.integers(len(moves)))]
+            arch = self._small() if self.start == "small" else self._sample_new()
+            return Proposal(arch, epochs=self.start_epochs) if self.start_epochs is not None else arch
+        pop = list(self.population_)
+        # the members that can grow: they have unseen grown children (and, when inheriting, a landed seed)
+        growable = [(m, mv) for m in pop if (m[3] or not self.inherit) for mv in [self._new_moves(m[1])] if mv]
+        if growable:
+            idx = self.rng_.choice(len(growable), size=min(self.sample_size, len(growable)), replace=False)
+            (_, parent, number, _), moves = max((growable[int(i)] for i in idx), key=lambda g: g[0][0])
+            kinds = sorted({m.kind for m in moves})
+            kind = kinds[int(self.rng_.integers(len(kinds)))]
+            of_kind = [m for m in moves if m.kind == kind]
+            move = of_kind[int(self.rng_.integers(len(of_kind)))]
             self.n_grown_ += 1
-            if self.inherit and ready:
+            self.moves_used_[kind] += 1
+            if self.inherit:
+                self.pending_[move.child.id] = number
                 return Proposal(move.child, epochs=self.child_epochs, lineage=(number,),
                                 grow=self._payload(parent, number, move.to_dict()))
             return Proposal(move.child, lineage=(number,))
+        idx = self.rng_.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
+        _, parent, number, _ = max((pop[int(i)] for i in idx), key=lambda m: m[0])
         state = {"arch": parent}
+        self.moves_used_["mutation"] += 1
 
         def propose() -> Architecture:
             child = self.space_.mutate(state["arch"], self.rng_)
@@ -126,10 +196,11 @@ class Growth(RegularizedEvolution):
         return Proposal(self._sample_new(propose), lineage=(number,))
 
     def _tell(self, trial: Trial) -> None:
+        self.pending_.pop(trial.arch.id, None)
         if trial.value is not None:
             ready = trial.metrics.get("growth_ready", 1.0) == 1.0
             self.population_.append((self._score(trial), trial.arch, trial.number, ready))  # type: ignore[arg-type]
 
     def checkpoints_needed(self) -> set[int]:
-        """The population's trials: any of them may be picked as a parent."""
-        return {m[2] for m in self.population_}
+        """The population's trials (any may be picked as a parent) and the parents of children not told yet."""
+        return {m[2] for m in self.population_} | set(self.pending_.values())
