@@ -110,6 +110,27 @@ def landmark_table(trials: Any, probes: Sequence[str]) -> Any:
     return per.mul(sign, axis=0)
 
 
+def with_stored_landmarks(table: Any, tasks: Any, probes: Sequence[str]) -> Any:
+    """``table`` (:func:`landmark_table`) with the landmarks stored on tasks (``kb.tasks``' ``landmarks``
+    column, from ``measure_landmarks``) filled in where no trial recorded that probe on that task:
+    a task measured on the probes but never searched has a row too."""
+    import pandas as pd
+
+    if tasks is None or not isinstance(tasks, pd.DataFrame) or "landmarks" not in tasks.columns:
+        return table
+    table = table.copy()
+    for _, row in tasks.iterrows():
+        marks = row["landmarks"]
+        if not isinstance(marks, Mapping):
+            continue
+        sign = -1.0 if row.get("mode") == "min" else 1.0
+        t = str(row["task"])
+        for p in probes:
+            if p in marks and (t not in table.index or not np.isfinite(table.loc[t, p])):
+                table.loc[t, p] = sign * float(marks[p])
+    return table
+
+
 def _spearman(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
     from scipy.stats import spearmanr
 
@@ -231,6 +252,7 @@ def similar_tasks(tasks: Any, trials: Any, query_meta: Mapping[str, Any] | None 
     probes = [str(p) for p in (probes if probes is not None else (query_landmarks or {}))]
     metas = task_meta_table(tasks)
     table = landmark_table(trials, probes) if probes else landmark_table(trials, []).iloc[:, :0]
+    table = with_stored_landmarks(table, tasks, probes) if probes else table
     drop = {exclude} if isinstance(exclude, str) else set(exclude or ())
     metas = {t: m for t, m in metas.items() if t not in drop}
     table = table[~table.index.isin(drop)]
@@ -255,7 +277,7 @@ def task_distances(tasks: Any, trials: Any, *, probes: Sequence[str] | None = No
     wm, wl = _check_weights(weights)
     probes = [str(p) for p in probes] if probes is not None else pick_probes(trials, n_probes, space=space)
     metas = task_meta_table(tasks)
-    table = landmark_table(trials, probes)
+    table = with_stored_landmarks(landmark_table(trials, probes), tasks, probes)
     names = sorted(set(metas) | set(table.index))
     out = pd.DataFrame(0.0, index=pd.Index(names, name="task"), columns=pd.Index(names, name="other"))
     for t in names:

@@ -70,3 +70,19 @@ def test_similar_tasks_of_a_task_without_meta_features_or_landmarks_says_what_to
     nasbook.Search(NasBenchGraph("cora"), strategy="random", budget=10, seed=0, kb=kb, name="c").run(progress="none")
     with pytest.raises(NasbookError, match="meta-features and no landmarks"):
         kb.similar_tasks("nbg-cora", 1)
+
+
+def test_a_task_measured_on_the_probes_but_never_searched_is_placed_by_its_landmarks_too():
+    # measure_landmarks stores a new task's landmarks; the task map (task_distances) must use them as
+    # similar_tasks does, not place the task by its meta-features alone
+    kb = nasbook.KnowledgeBase(":memory:")
+    for d in ("cora", "citeseer", "pubmed"):
+        nasbook.Search(NasBenchGraph(d), strategy="random", budget=30, seed=1, kb=kb, name=f"r-{d}").run(progress="none")
+        kb.add_task_meta(NasBenchGraph(d), meta_features=nbg_meta_features(d))
+    photo = NasBenchGraph("photo")
+    kb.measure_landmarks(photo, probes=kb.probes(8))
+    near = kb.similar_tasks(photo, 3).set_index("task")
+    assert near["landmark_distance"].notna().all()
+    dist = kb.task_distances(n_probes=8)
+    for task, row in near.iterrows():  # equal but for the meta-features' standardisation over the tasks compared
+        assert dist.loc["nbg-photo", task] == pytest.approx(row["distance"], abs=0.01)
