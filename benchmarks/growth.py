@@ -6,7 +6,8 @@ For each task and seed, two searches with the same strategy, seed, space and num
 * ``growth``: :class:`~nasbook.strategies.Growth` with ``inherit=True`` and ``start="small"``:
   the first ``--population`` trials (the smallest chains of the space: one or two layers of the
   smallest width) train ``--start-epochs`` epochs from scratch; every grown child starts from its
-  parent's checkpoint (deepen: a soft-landing seed; widen: exact Net2Net) and trains
+  parent's checkpoint (deepen: a soft-landing seed; widen: exact, new units with zero weight in the next
+  layer, ``--method``) and trains
   ``--child-epochs`` epochs;
 * ``scratch``: the same ``Growth`` with ``inherit=False``: the same initial population (same
   seed, same architectures) and the same rule for children (a tournament of ``--sample-size``
@@ -59,7 +60,7 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
     strategy = Growth(population_size=args.population, sample_size=args.sample_size,
                       child_epochs=args.child_epochs if inherit else None,
                       start_epochs=args.start_epochs if inherit else None, inherit=inherit,
-                      blend_length=args.blend_length, patience=args.patience)
+                      blend_length=args.blend_length, patience=args.patience, method=args.method)
     t0 = time.perf_counter()
     search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
     search.run(progress="none")
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--blend-length", type=int, default=10)
     p.add_argument("--max-depth", type=int, default=4)
     p.add_argument("--lr", type=float, default=5e-3)
+    p.add_argument("--method", default="zero", choices=["zero", "net2net"], help="how widen initialises new units")
     p.add_argument("--json", required=True)
     args = p.parse_args(argv)
     out: dict[str, Any] = {"meta": metadata(), "args": vars(args), "tasks": {}}
@@ -123,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                              "seeds_active": sum(1 for r in grown["trials"] if r["stage"] == 3.0),
                              "seeds_culled": sum(1 for r in grown["trials"] if r["stage"] == 4.0),
                              "seeds_unfinished": sum(1 for r in grown["trials"] if r["stage"] in (0.0, 1.0, 2.0))})
+            out["tasks"][name] = {"seeds": per_seed, "partial": True}
+            write_json(args.json, out)  # after every seed: a stopped run keeps what it finished
         out["tasks"][name] = {"seeds": per_seed}
         reached = [s for s in per_seed if s["growth_epochs_to_target"] is not None]
         ratio = [s["growth_epochs_to_target"] / s["scratch_epochs_to_target"] for s in reached]

@@ -12,7 +12,7 @@ from nasbook._errors import InvalidParameterError
 from nasbook.growth._moves import GrowthMove, make_move
 from nasbook.growth._seeds import Seed, SeedController
 from nasbook.growth._stages import AlphaSchedule
-from nasbook.growth._weights import transfer
+from nasbook.growth._weights import DEFAULT_METHOD, transfer
 from nasbook.space import Architecture, SearchSpace
 
 #: keys of ``Proposal.grow["seed"]``: the schedule and the controller's settings
@@ -20,7 +20,7 @@ SEED_KEYS: tuple[str, ...] = ("shape", "length", "every", "lr", "gate_tolerance"
 
 
 def grow_network(space: SearchSpace, move: GrowthMove, parent_net: nn.Module, input_shape: Sequence[int],
-                 n_classes: int, *, schedule: AlphaSchedule | None = None, method: str = "net2net",
+                 n_classes: int, *, schedule: AlphaSchedule | None = None, method: str = DEFAULT_METHOD,
                  seed: int = 0) -> tuple[nn.Module, list[Seed]]:
     """The child network of ``move``, with ``parent_net``'s weights, and its seeds (hooked in, DORMANT).
 
@@ -80,7 +80,7 @@ def prepare_training(space: SearchSpace, arch: Architecture, net: nn.Module, *, 
         parent_net = space.build(parent, input_shape, n_classes)
         parent_net.load_state_dict(state["model"])
         gen = torch.Generator().manual_seed(int(grow.get("rng", 0)))
-        sites = transfer(space, move, parent_net, net, method=str(grow.get("method", "net2net")), generator=gen)
+        sites = transfer(space, move, parent_net, net, method=str(grow.get("method", DEFAULT_METHOD)), generator=gen)
         if not sites:
             return None, []
         seed = Seed("seed0", sites, schedule).attach(net)

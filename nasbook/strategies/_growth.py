@@ -69,8 +69,10 @@ class Growth(RegularizedEvolution):
         A seed blends in once its shadow loss is within this fraction of the trunk's training loss.
     patience : int, default 2
         Epochs a seed may shadow-train without passing the gate before it is culled.
-    method : {"net2net", "zero"}, default "net2net"
-        How ``widen`` initialises the new units.
+    method : {"zero", "net2net"}, default "zero"
+        How ``widen`` initialises the new units: random, with zero weight in the next layer
+        (``"zero"``), or copies of existing units (``"net2net"``, whose copies stay copies under
+        Adam: see :mod:`nasbook.growth`). Both are exact at the moment of growth.
     """
 
     alias: ClassVar[str] = "growth"
@@ -79,7 +81,7 @@ class Growth(RegularizedEvolution):
 
     def __init__(self, population_size: int = 10, sample_size: int = 3, child_epochs: int | None = None,
                  inherit: bool = True, moves: tuple[str, ...] = KINDS, schedule: str = "linear", blend_length: int = 20,
-                 blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "net2net",
+                 blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "zero",
                  start: str = "small", start_epochs: int | None = None, seed: int | None = None,
                  allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
@@ -107,8 +109,8 @@ class Growth(RegularizedEvolution):
         moves = self.moves
         if isinstance(moves, str) or not all(m in KINDS for m in moves) or not moves:
             raise InvalidParameterError(f"{owner}(moves=...) must be a non-empty list from {list(KINDS)!r}; got {moves!r}.")
-        if self.method not in ("net2net", "zero"):
-            raise unknown_choice(f"{owner}(method=...)", self.method, ("net2net", "zero"))
+        if self.method not in ("zero", "net2net"):
+            raise unknown_choice(f"{owner}(method=...)", self.method, ("zero", "net2net"))
         if self.start not in STARTS:
             raise unknown_choice(f"{owner}(start=...)", self.start, STARTS)
         if not isinstance(self.gate_tolerance, (int, float)) or not 0 <= self.gate_tolerance < float("inf"):
