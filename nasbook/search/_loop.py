@@ -86,6 +86,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     stored = store_running
                     if store_running:
                         storage.add_trial(sid, running_trial(number, proposal, told))
+                strategy.on_start(number, proposal)  # which architecture this trial number trains
                 ex.submit(number, task, space, proposal.arch, s._fidelity(proposal))
                 running[number] = _Running(proposal, told, time.monotonic(), stored)
             if not running:
