@@ -37,13 +37,15 @@ import numpy as np
 from _common import describe_machine, describe_package, format_table, mean_std, metadata, pm, write_json
 
 import nasbook
+from nasbook._errors import SpaceExhausted
 from nasbook.predictors import LastValue, LearnedCurves, ParametricCurves, kendall_tau
 from nasbook.search import Budget, TrialState
-from nasbook.strategies import ASHA, CurveStopping, MedianStopping, RandomSearch
+from nasbook.strategies import ASHA, BaseStrategy, CurveStopping, MedianStopping
 
 PREDICTORS = ("last-value", "pow3", "parametric", "learned-objective", "learned", "learned-arch")
 COVARIATES = ("val_loss", "train_loss")
-STOP_METHODS = ("full", "asha", "median", "curve-learned", "curve-parametric", "curve-last-value")
+STOP_METHODS = ("full", "asha", "median", "curve-learned", "curve-learned-arch", "curve-prior", "curve-parametric",
+                "curve-last-value")
 WITHIN_PP = 0.2
 
 
@@ -119,13 +121,47 @@ def prediction_part(task: Any, seeds: range) -> dict[str, Any]:
     return {"prefixes": pre, "summary": summary, "raw_tau": taus}
 
 
-K, CONFIDENCE, MIN_CURVES = 3, 0.95, 10
+K, CONFIDENCE, MIN_CURVES, MIN_EPOCHS, PRIOR_QUANTILE = 3, 0.95, 10, 1, None
 
 
-def make_strategy(method: str, max_epochs: int, seed: int) -> Any:
-    """Every method draws its architectures from ``RandomSearch(seed=seed)``: the same proposals in the
-    same order (common random numbers), so methods differ only in what they do with them."""
-    base = RandomSearch(seed=seed)
+class SubsetRandom(BaseStrategy):
+    """Uniform random proposals without replacement from the table rows ``rows`` (the search half)."""
+
+    alias = "subset-random"
+
+    def __init__(self, rows: tuple[int, ...] = (), seed: int | None = None):
+        super().__init__(seed=seed)
+        self.rows = rows
+
+    def _setup(self) -> None:
+        self.order_ = [int(i) for i in self.rng_.permutation(np.asarray(self.rows, dtype=int))]
+
+    def _ask(self) -> Any:
+        members = self.space_.members
+        while self.order_:
+            arch = members[self.order_.pop(0)]
+            if self._is_new(arch):
+                return arch
+        raise SpaceExhausted(f"all {len(self.rows)} architectures of the search half were proposed")
+
+
+def halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(prior half, search half) of the table's rows for this seed: disjoint architectures."""
+    perm = np.random.default_rng(10_000 + seed).permutation(n)
+    return np.sort(perm[: n // 2]), np.sort(perm[n // 2:])
+
+
+def fit_prior(task: Any, rows: np.ndarray, graf: np.ndarray) -> LearnedCurves:
+    """``LearnedCurves`` fitted on the seed-mean curves of the prior half (objective, losses, ``graf``)."""
+    acc = task.curve("val_accuracy")[rows]
+    covs = {c: task.curve(c)[rows] for c in COVARIATES}
+    return LearnedCurves(min_curves=MIN_CURVES).fit(acc, covs, features=graf[rows])
+
+
+def make_strategy(method: str, max_epochs: int, seed: int, rows: np.ndarray, prior: LearnedCurves | None) -> Any:
+    """Every method draws its architectures from ``SubsetRandom(search half, seed=seed)``: the same
+    proposals in the same order (common random numbers), so methods differ only in what they do with them."""
+    base = SubsetRandom(rows=tuple(int(i) for i in rows), seed=seed)
     if method == "full":
         return base
     if method == "asha":
@@ -133,19 +169,23 @@ def make_strategy(method: str, max_epochs: int, seed: int) -> Any:
     if method == "median":
         return MedianStopping(base=base, min_epochs=1, min_trials=3)
     pred = method.removeprefix("curve-")
-    predictor = {"learned": LearnedCurves(min_curves=MIN_CURVES), "parametric": ParametricCurves(bounds=(0.0, 1.0)),
-                 "last-value": LastValue()}[pred]
+    predictor = {"learned": LearnedCurves(min_curves=MIN_CURVES), "learned-arch": LearnedCurves(min_curves=MIN_CURVES),
+                 "prior": prior, "parametric": ParametricCurves(bounds=(0.0, 1.0)), "last-value": LastValue()}[pred]
     return CurveStopping(base=base, predictor=predictor, k=K, confidence=CONFIDENCE, max_epochs=max_epochs,
-                         fallback=ParametricCurves(bounds=(0.0, 1.0)))
+                         min_epochs=MIN_EPOCHS, fallback=ParametricCurves(bounds=(0.0, 1.0)),
+                         features="graf" if pred in ("learned-arch", "prior") else None,
+                         prior_quantile=PRIOR_QUANTILE if pred == "prior" else None)
 
 
-def run_search(task: Any, method: str, seed: int, budget: int, final: np.ndarray, vmax: float) -> dict[str, Any]:
+def run_search(task: Any, method: str, seed: int, budget: int, final: np.ndarray, vmax: float, rows: np.ndarray,
+               prior: LearnedCurves | None) -> dict[str, Any]:
     space = task.space
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        search = nasbook.Search(task, strategy=make_strategy(method, task.max_epochs, seed), budget=Budget(epochs=budget),
-                                seed=seed, storage=":memory:").run(progress="none")
+        strategy = make_strategy(method, task.max_epochs, seed, rows, prior)
+        search = nasbook.Search(task, strategy=strategy, budget=Budget(epochs=budget), seed=seed,
+                                storage=":memory:").run(progress="none")
     wall = time.perf_counter() - t0
     spent, inc_e, inc_v, inc_row = 0, -1, -math.inf, -1
     curve: list[tuple[int, float]] = []  # (cumulative epochs, incumbent's true final value)
@@ -157,7 +197,16 @@ def run_search(task: Any, method: str, seed: int, budget: int, final: np.ndarray
         if e > inc_e or (e == inc_e and t.value > inc_v):
             inc_e, inc_v, inc_row = e, float(t.value), space.index(t.arch)
         curve.append((spent, float(final[inc_row])))
-    return {"method": method, "seed": seed, "epochs_spent": spent, "n_trials": len(search.trials),
+    # the eventual best: the best (true final) architecture this run proposed; wrongly stopped when
+    # no trial of it reached max_epochs
+    seen = {space.index(t.arch) for t in search.trials}
+    best_row = max(seen, key=lambda i: final[i]) if seen else -1
+    full_rows = {space.index(t.arch) for t in search.trials
+                 if t.state is TrialState.COMPLETE and int(t.epochs or 0) >= task.max_epochs}
+    return {"best_proposed_stopped": bool(best_row >= 0 and best_row not in full_rows),
+            "best_proposed_regret_pp": 100 * (vmax - float(final[best_row])) if seen else math.nan,
+            "n_stopped_by_prediction": sum(bool(t.attrs.get("stopped_by_prediction")) for t in search.trials),
+            "method": method, "seed": seed, "epochs_spent": spent, "n_trials": len(search.trials),
             "n_pruned": sum(t.state is TrialState.PRUNED for t in search.trials),
             "final_regret_pp": 100 * (vmax - curve[-1][1]) if curve else math.nan, "curve": curve, "wall_s": wall,
             "ms_per_trial": 1000 * wall / max(1, len(search.trials))}
@@ -170,10 +219,27 @@ def epochs_to(curve: list[tuple[int, float]], target: float) -> float:
     return math.nan
 
 
+def calibration(task: Any, prior: LearnedCurves, rows: np.ndarray, graf: np.ndarray) -> dict[str, float]:
+    """Share of the search half's true finals inside the prior's central 90% predictive interval, per prefix."""
+    acc = task.curve("val_accuracy")[rows]
+    covs = {c: task.curve(c)[rows] for c in COVARIATES}
+    out = {}
+    for L in (1, 2, 3):
+        mean, std = prior.predict_arrays(acc[:, :L], acc.shape[1], {c: v[:, :L] for c, v in covs.items()}, graf[rows])
+        out[f"{L} ep"] = float(np.mean(np.abs(acc[:, -1] - mean) <= 1.645 * std))
+    return out
+
+
 def stopping_part(task: Any, seeds: range, budget: int, methods: list[str]) -> dict[str, Any]:
     final = task.values()
     vmax = float(final.max())
-    runs = [run_search(task, m, seed, budget, final, vmax) for seed in seeds for m in methods]
+    graf = arch_features(task)
+    runs, cover = [], []
+    for seed in seeds:
+        prior_rows, rows = halves(len(final), seed)
+        prior = fit_prior(task, prior_rows, graf)
+        cover.append(calibration(task, prior, rows, graf))
+        runs += [run_search(task, m, seed, budget, final, vmax, rows, prior) for m in methods]
     full_best = {r["seed"]: r["curve"][-1][1] for r in runs if r["method"] == "full"}
     summary: dict[str, Any] = {}
     for m in methods:
@@ -188,12 +254,15 @@ def stopping_part(task: Any, seeds: range, budget: int, methods: list[str]) -> d
                       "median_epochs_to_full_best": float(np.median(censored)),
                       "median_x_fewer": float(np.median(ratio)),
                       "n_trials": mean_std([r["n_trials"] for r in rs]), "n_pruned": mean_std([r["n_pruned"] for r in rs]),
+                      "best_proposed_stopped": sum(r["best_proposed_stopped"] for r in rs),
+                      "epochs_spent": mean_std([r["epochs_spent"] for r in rs]),
                       "ms_per_trial": mean_std([r["ms_per_trial"] for r in rs])}
-    return {"summary": summary, "runs": runs, "best_final": vmax}
+    coverage = {k: float(np.mean([c[k] for c in cover])) for k in cover[0]}
+    return {"summary": summary, "runs": runs, "best_final": vmax, "prior_coverage_90": coverage}
 
 
 def main(argv: list[str] | None = None) -> None:
-    global K, CONFIDENCE  # noqa: PLW0603 - one run, one setting
+    global K, CONFIDENCE, MIN_EPOCHS, PRIOR_QUANTILE  # noqa: PLW0603 - one run, one setting
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--table", nargs="+", default=["digits"], choices=["digits", "mnist1d"])
     p.add_argument("--seeds", type=int, default=10)
@@ -202,10 +271,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--methods", default=",".join(STOP_METHODS))
     p.add_argument("--k", type=int, default=3, help="CurveStopping(k=...)")
     p.add_argument("--confidence", type=float, default=0.95, help="CurveStopping(confidence=...)")
+    p.add_argument("--prior-quantile", type=float, default=None, help="CurveStopping(prior_quantile=...) of curve-prior")
+    p.add_argument("--min-epochs", type=int, default=1, help="CurveStopping(min_epochs=...)")
     p.add_argument("--skip-prediction", action="store_true", help="only the early-stopping part")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
-    K, CONFIDENCE = args.k, args.confidence
+    K, CONFIDENCE, MIN_EPOCHS, PRIOR_QUANTILE = args.k, args.confidence, args.min_epochs, args.prior_quantile
     meta = metadata(sys.argv if argv is None else ["benchmarks/curves.py", *argv])
     methods = [m for m in args.methods.split(",") if m]
     unknown = sorted(set(methods) - set(STOP_METHODS))
@@ -214,7 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{describe_machine(meta)}\n{describe_package(meta)}\n")
     out: dict[str, Any] = {"meta": meta, "config": {"seeds": args.seeds, "first_seed": args.first_seed, "budget_factor": args.budget_factor,
                                                     "methods": methods, "within_pp": WITHIN_PP,
-                                                    "curve_stopping": {"k": K, "confidence": CONFIDENCE}}, "tables": {}}
+                                                    "curve_stopping": {"k": K, "confidence": CONFIDENCE,
+                                                                                          "min_epochs": MIN_EPOCHS,
+                                                                                          "prior_quantile": PRIOR_QUANTILE}}, "tables": {}}
     for name in args.table:
         task = load_table(name)
         if task is None:
@@ -240,10 +313,13 @@ def main(argv: list[str] | None = None) -> None:
               f"(best final in the table {100 * stop['best_final']:.2f}%)")
         print(format_table(
             ["method", "final regret pp", f"median epochs to full's best -{WITHIN_PP} pp", "reached",
-             "median x fewer than full", "trials", "pruned", "ms/trial"],
+             "median x fewer than full", "trials", "pruned", "best proposed stopped", "epochs spent", "ms/trial"],
             [[m, pm(*v["final_regret_pp"]), f"{v['median_epochs_to_full_best']:.0f}", f"{v['n_reached']}/{args.seeds}",
-              f"{v['median_x_fewer']:.2f}", pm(*v["n_trials"], 1), pm(*v["n_pruned"], 1), f"{v['ms_per_trial'][0]:.1f}"]
+              f"{v['median_x_fewer']:.2f}", pm(*v["n_trials"], 1), pm(*v["n_pruned"], 1),
+              f"{v['best_proposed_stopped']}/{args.seeds}", pm(*v["epochs_spent"], 0), f"{v['ms_per_trial'][0]:.1f}"]
              for m, v in stop["summary"].items()]))
+        print("prior (LearnedCurves fitted on the other half's curves + graf): share of the search half's finals inside "
+              "its central 90% interval: " + ", ".join(f"{k} {v:.2f}" for k, v in stop["prior_coverage_90"].items()))
         print(f"({name}: {time.perf_counter() - t0:.0f} s)\n")
         out["tables"][name] = {"shape": [n, s, e], "budget_epochs": budget, "prediction": pred, "stopping": stop}
     if args.json:

@@ -96,6 +96,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     stored = store_running
                     if store_running:
                         storage.add_trial(sid, running_trial(number, proposal, told))
+                strategy.on_start(number, proposal)  # which architecture this trial number trains
                 ex.submit(number, task, space, proposal.arch, fidelity(s, proposal))
                 running[number] = _Running(proposal, told, time.monotonic(), stored)
             if not running:

@@ -181,6 +181,14 @@ class BaseStrategy(Params, abc.ABC):
         self.n_told_ += 1
         self._tell(trial)
 
+    def on_start(self, number: int, proposal: Proposal) -> None:
+        """Trial ``number`` is about to run ``proposal`` (its architecture, epochs, parent).
+
+        Called by the search once per submission (a trial re-run after an interruption is started
+        again under its number), before any :meth:`on_report` for it: a strategy that watches
+        running trials learns here which architecture a trial number trains. Default: nothing.
+        """
+
     def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         """A running trial's metrics after ``epoch`` (counted from 0); ``Decision.STOP`` prunes it.
 
@@ -277,6 +285,11 @@ class WrapsBase(BaseStrategy):
         base = self.base
         cfg["params"]["base"] = base.to_config() if isinstance(base, BaseStrategy) else base
         return cfg
+
+    def on_start(self, number: int, proposal: Proposal) -> None:
+        base = getattr(self, "base_", None)
+        if isinstance(base, BaseStrategy):
+            base.on_start(number, proposal)
 
     def trial_attrs(self, number: int) -> dict[str, Any]:
         base = getattr(self, "base_", None)

@@ -3,9 +3,12 @@ confidently below the current k-th best."""
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int
 from nasbook.predictors import BaseCurvePredictor, LearnedCurves, get_curve_predictor
@@ -17,7 +20,8 @@ if TYPE_CHECKING:
     from nasbook.trial import Trial
 
 #: trial attrs this strategy records (the last prediction made while the trial ran)
-ATTRS = ("predicted_final", "predicted_final_std", "predicted_at_epoch", "predicted_reference", "stopped_by_prediction")
+ATTRS = ("predicted_final", "predicted_final_std", "predicted_at_epoch", "predicted_reference", "predicted_p_reference",
+         "stopped_by_prediction")
 
 
 class CurveStopping(WrapsBase):
@@ -25,10 +29,10 @@ class CurveStopping(WrapsBase):
 
     After every epoch of a running trial, a curve predictor (:mod:`nasbook.predictors`:
     ``"parametric"``, ``"learned"``, ``"last-value"``, ``"pow3"`` or an instance) extrapolates its
-    objective to ``max_epochs``; the trial is stopped when the upper end of the one-sided
-    ``confidence`` interval, ``mean + z * std``, is below the k-th best final value observed so far
-    (``mean - z * std`` above it when minimising). Until ``k`` trials have reached ``max_epochs``
-    nothing is stopped. A stopped trial ends PRUNED with the epochs and curves it reached and
+    objective to ``max_epochs`` as a normal (mean, predictive std); the trial is stopped when the
+    probability that its final value reaches the k-th best final value observed so far,
+    ``P(final >= reference)`` (``<=`` when minimising), is below ``1 - confidence``. Until ``k``
+    trials have reached ``max_epochs`` nothing is stopped. A stopped trial ends PRUNED with the epochs and curves it reached and
     ``base`` is told of it.
 
     ``base`` may be any strategy, including a multi-fidelity scheduler or another wrapper
@@ -42,6 +46,13 @@ class CurveStopping(WrapsBase):
     ``min_curves`` of them; until then the ``fallback`` predictor decides (None: nothing is
     stopped), so the first epochs of the search are not all spent on full trainings.
 
+    An informed start: pass a ``LearnedCurves`` already fitted on the full curves of earlier
+    searches (another table, a :class:`~nasbook.knowledge.KnowledgeBase`'s trials' curves) as
+    ``predictor``; it decides from the first trial on, and is refitted on those curves plus this
+    search's full ones as they come. ``features`` (an encoding name of the space, e.g. ``"graf"``):
+    the running trial's architecture encoding is given to the learned predictor as static
+    features (a prior must then have been fitted with features of that encoding).
+
     Each trial's last prediction is stored with it as attrs (``predicted_final``,
     ``predicted_final_std``, ``predicted_at_epoch``, ``predicted_reference``,
     ``stopped_by_prediction``): the trial's repr and the live monitor show them.
@@ -53,7 +64,8 @@ class CurveStopping(WrapsBase):
     k : int, default 3
         Compare with the k-th best final value.
     confidence : float, default 0.95
-        One-sided probability (normal) that the trial ends below the k-th best before it is stopped.
+        A trial is stopped when ``P(final >= k-th best) < 1 - confidence`` under the predictor's
+        normal predictive distribution.
     min_epochs : int, default 1
         Never stop before this many epochs (nor before the predictor's shortest curve).
     fallback : str or BaseCurvePredictor or None, default "parametric"
@@ -61,6 +73,14 @@ class CurveStopping(WrapsBase):
     max_epochs : int, optional
         The epoch whose value is predicted; None: ``base.max_epochs`` for a scheduler, else the
         longest curve of the trials told so far (a trial without a fidelity trains them all).
+    prior_quantile : float, optional
+        With a fitted ``predictor`` (an informed start): the reference is never below this
+        quantile of the final values the prior learned from (e.g. 0.9: a trial must be likely to
+        end among the top 10% of the earlier searches' architectures, or beat the k-th best of
+        this one, whichever is higher), and it applies from the first trial on. None: off.
+    features : str, optional
+        An encoding of the space (``space.encode_many(archs, features)``) given to a
+        ``LearnedCurves`` predictor as static per-trial features; None: none.
     seed : int, optional
     """
 
@@ -68,7 +88,8 @@ class CurveStopping(WrapsBase):
 
     def __init__(self, base: str | BaseStrategy = "random", predictor: str | BaseCurvePredictor = "parametric",
                  k: int = 3, confidence: float = 0.95, min_epochs: int = 1, max_epochs: int | None = None,
-                 seed: int | None = None, fallback: str | BaseCurvePredictor | None = "parametric"):
+                 seed: int | None = None, fallback: str | BaseCurvePredictor | None = "parametric",
+                 features: str | None = None, prior_quantile: float | None = None):
         super().__init__(seed=seed)
         self.base = base
         self.predictor = predictor
@@ -77,6 +98,8 @@ class CurveStopping(WrapsBase):
         self.min_epochs = min_epochs
         self.max_epochs = max_epochs
         self.fallback = fallback
+        self.features = features
+        self.prior_quantile = prior_quantile
 
     @property
     def continues_trials(self) -> bool:  # type: ignore[override]  # follows the base
@@ -117,6 +140,12 @@ class CurveStopping(WrapsBase):
             if isinstance(get_curve_predictor(self.fallback), LearnedCurves):
                 raise InvalidParameterError(f"{name}(fallback=...) must predict without training (e.g. 'parametric', "
                                             f"'last-value') or be None; got {self.fallback!r}.")
+        q = self.prior_quantile
+        if q is not None and (isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 1):
+            raise InvalidParameterError(f"{name}(prior_quantile=...) must be a number in [0, 1] or None; got {q!r}.")
+        if self.features is not None and not isinstance(self.features, str):
+            raise InvalidParameterTypeError(f"{name}(features=...) must be an encoding name of the space such as 'graf', "
+                                            f"or None; got {self.features!r:.60} of type {type(self.features).__name__}.")
         self._check_base()
 
     def to_config(self) -> dict[str, Any]:
@@ -132,9 +161,20 @@ class CurveStopping(WrapsBase):
         from scipy.stats import norm
 
         self.base_ = self._setup_base()
-        pred = get_curve_predictor(self.predictor).clone()
-        pred.mode = self.mode_  # type: ignore[assignment]
+        given = get_curve_predictor(self.predictor)
+        self.prior_: dict[str, Any] | None = None
+        pred: BaseCurvePredictor
+        if isinstance(given, LearnedCurves) and hasattr(given, "models_"):  # fitted: an informed start
+            self.prior_ = _prior_of(given)
+            pred = copy.deepcopy(given)
+            if pred.mode != self.mode_:  # refit in this search's direction
+                pred.mode = self.mode_  # type: ignore[assignment]
+                pred.fit(self.prior_["curves"], self.prior_["covariates"], self.prior_["features"])
+        else:
+            pred = given.clone()
+            pred.mode = self.mode_  # type: ignore[assignment]
         self.predictor_ = pred
+        self._check_features(pred)
         fb = None if self.fallback is None else get_curve_predictor(self.fallback).clone()
         if fb is not None:
             fb.mode = self.mode_  # type: ignore[assignment]
@@ -149,6 +189,34 @@ class CurveStopping(WrapsBase):
         self.predictions_: dict[int, dict[str, Any]] = {}
         self.n_stopped_ = 0
         self.n_fitted_ = 0
+        self.encoded_: dict[int, Any] = {}  # running trial number -> its architecture's features
+        self.full_features_: list[Any] = []  # features of full_curves_ (None: not encoded)
+
+    def _check_features(self, pred: BaseCurvePredictor) -> None:
+        width = getattr(pred, "n_features_", 0) if self.prior_ is not None else 0
+        if self.features is None:
+            if width:
+                raise InvalidParameterError(
+                    f"{type(self).__name__}(predictor=...) was fitted with {width} static features per curve; pass the "
+                    "encoding it was fitted with as features=... (e.g. features='graf').")
+            return
+        if self.prior_ is not None and not width:
+            raise InvalidParameterError(
+                f"{type(self).__name__}(features={self.features!r}): the fitted predictor learned without static "
+                "features; fit it with features=space.encode_many(archs, ...) too, or pass features=None.")
+        enc = self._encode(self.space_.sample(np.random.default_rng(0)))
+        if width and enc.shape[0] != width:
+            raise InvalidParameterError(
+                f"{type(self).__name__}(features={self.features!r}) encodes an architecture of this space in "
+                f"{enc.shape[0]} numbers, but the predictor was fitted with {width} features per curve.")
+
+    def _encode(self, arch: Architecture) -> np.ndarray:
+        return np.asarray(self.space_.encode_many([arch], self.features or ""), dtype=np.float64)[0]
+
+    def on_start(self, number: int, proposal: Proposal) -> None:
+        self.base_.on_start(number, proposal)
+        if self.features is not None and isinstance(self.predictor_, LearnedCurves):
+            self.encoded_[number] = self._encode(proposal.arch)
 
     def _note(self, asked: Architecture | Proposal | Wait) -> Architecture | Proposal | Wait:
         if isinstance(asked, Proposal) and asked.parent is not None:
@@ -171,19 +239,35 @@ class CurveStopping(WrapsBase):
         scheduled = getattr(self.base_, "max_epochs", None)
         if isinstance(scheduled, int):
             return scheduled
+        if self.longest_ == 0 and getattr(self, "prior_", None) is not None:
+            return int(self.predictor_.n_epochs_)  # type: ignore[attr-defined]  # the prior's curves' length
         return self.longest_ or None
 
     def reference(self) -> float | None:
-        """The k-th best observed final value (in the task's units), None before k trials got there."""
-        if len(self.finals_) < self.k:
+        """The k-th best observed final value (in the task's units), None before k trials got there;
+        with ``prior_quantile``, at least that quantile of the fitted prior's final values."""
+        best = sorted(self.finals_, reverse=True)[self.k - 1] if len(self.finals_) >= self.k else None
+        floor = self._prior_floor()
+        if floor is not None:
+            best = floor if best is None else max(best, floor)
+        if best is None:
             return None
-        v = sorted(self.finals_, reverse=True)[self.k - 1]
-        return v if self.mode_ == "max" else -v
+        return best if self.mode_ == "max" else -best
+
+    def _prior_floor(self) -> float | None:
+        """The ``prior_quantile`` of the prior's values at the target epoch (higher is better), or None."""
+        target = self.target_epoch()
+        if self.prior_quantile is None or self.prior_ is None or target is None:
+            return None
+        sign = 1.0 if self.mode_ == "max" else -1.0
+        vals = [sign * float(c[target - 1]) for c in self.prior_["curves"] if len(c) >= target]
+        return float(np.quantile(vals, self.prior_quantile)) if vals else None
 
     def _tell(self, trial: Trial) -> None:
         self.base_.tell(trial)
         self.history_.pop(trial.number, None)
         self.predictions_.pop(trial.number, None)
+        self.encoded_.pop(trial.number, None)
         if trial.parent is not None and trial.parent in self.pending_:
             self.pending_.remove(trial.parent)
         curves = {k: list(v) for k, v in (trial.curves or {}).items()}
@@ -198,20 +282,37 @@ class CurveStopping(WrapsBase):
             v = float(curve[target - 1])
             self.finals_.append(v if self.mode_ == "max" else -v)
             self.full_curves_.append({k: v[:target] for k, v in curves.items()})
+            self.full_features_.append(self._encode(trial.arch) if self.features is not None else None)
             self._refit(target)
 
     def _refit(self, target: int) -> None:
         pred = self.predictor_
         if not isinstance(pred, LearnedCurves):
             return
-        usable = [c for c in self.full_curves_ if len(c.get(self.metric_ or "", [])) >= target]
-        if len(usable) < pred.min_curves or len(usable) == self.n_fitted_:
+        metric, prior = self.metric_ or "", self.prior_
+        usable = [i for i, c in enumerate(self.full_curves_) if len(c.get(metric, [])) >= target]
+        if len(usable) == self.n_fitted_ or (prior is None and len(usable) < pred.min_curves):
             return
-        names = set.intersection(*(set(c) for c in usable)) - {self.metric_}
-        finite = [c for c in usable if all(math.isfinite(x) for k in (*names, self.metric_) for x in c[k or ""][:target])]
-        if len(finite) < pred.min_curves:
+        if prior is not None:
+            names = set(prior["covariates"])
+            usable = [i for i in usable if names <= set(self.full_curves_[i])]
+        else:
+            names = set.intersection(*(set(self.full_curves_[i]) for i in usable)) - {metric}
+        finite = [i for i in usable if all(math.isfinite(x) for k in (*names, metric) for x in self.full_curves_[i][k][:target])]
+        if self.features is not None:
+            finite = [i for i in finite if self.full_features_[i] is not None]
+        if prior is None and len(finite) < pred.min_curves:
             return
-        pred.fit([c[self.metric_ or ""][:target] for c in finite], {n: [c[n][:target] for c in finite] for n in sorted(names)})
+        own = [self.full_curves_[i] for i in finite]
+        curves = [c[metric][:target] for c in own]
+        covs = {n: [c[n][:target] for c in own] for n in sorted(names)}
+        feats = [self.full_features_[i] for i in finite] if self.features is not None else None
+        if prior is not None:  # the earlier searches' curves, then this one's
+            curves = list(prior["curves"]) + curves
+            covs = {n: list(prior["covariates"][n]) + v for n, v in covs.items()}
+            if feats is not None and prior["features"] is not None:
+                feats = list(prior["features"]) + feats
+        pred.fit(curves, covs, features=None if feats is None else np.stack(feats))
         self.n_fitted_ = len(usable)
 
     # -- the rule -------------------------------------------------------------------------------
@@ -252,24 +353,48 @@ class CurveStopping(WrapsBase):
             return Decision.CONTINUE
         if any(not math.isfinite(x) for x in curve):
             return Decision.CONTINUE  # a NaN is the training-health checks' business
-        covariates = None
+        covariates, feats = None, None
         if isinstance(pred, LearnedCurves):
             names = pred.covariate_names_
             if any(len(hist.get(c, [])) != n or not all(map(math.isfinite, hist[c])) for c in names):
                 return Decision.CONTINUE
             covariates = {c: [hist[c]] for c in names}
-        mean_a, std_a = pred.predict_arrays([curve], target, covariates)
+            if pred.n_features_:
+                if number not in self.encoded_:  # started without on_start: its architecture is unknown
+                    return Decision.CONTINUE
+                feats = self.encoded_[number][None, :]
+        mean_a, std_a = pred.predict_arrays([curve], target, covariates, feats)
         mean, std = float(mean_a[0]), float(std_a[0])
-        spread = self.z_ * (std if std == std else math.inf)
-        stop = mean + spread < ref if self.mode_ == "max" else mean - spread > ref
+        p_ref = self._p_reaches(mean, std, ref)
+        stop = p_ref < 1.0 - self.confidence
         self.predictions_[number] = {"predicted_final": mean, "predicted_final_std": std, "predicted_at_epoch": n,
-                                     "predicted_reference": ref, "stopped_by_prediction": bool(stop)}
+                                     "predicted_reference": ref, "predicted_p_reference": p_ref,
+                                     "stopped_by_prediction": bool(stop)}
         if stop:
             self.n_stopped_ += 1
             return Decision.STOP
         return Decision.CONTINUE
 
+    def _p_reaches(self, mean: float, std: float, ref: float) -> float:
+        """P(final >= ref) (<= when minimising) for a normal(mean, std); a NaN std: 1 (never stop blind)."""
+        from scipy.stats import norm
+
+        gap = mean - ref if self.mode_ == "max" else ref - mean
+        if not std == std or not math.isfinite(mean):
+            return 1.0
+        if std <= 0:
+            return 1.0 if gap >= 0 else 0.0
+        return float(norm.cdf(gap / std))
+
     def trial_attrs(self, number: int) -> dict[str, Any]:
         out = dict(self.base_.trial_attrs(number)) if hasattr(self, "base_") else {}
         out.update(getattr(self, "predictions_", {}).get(number, {}))
         return out
+
+
+def _prior_of(pred: LearnedCurves) -> dict[str, Any]:
+    """The curves a fitted ``LearnedCurves`` learned from, in the task's own direction."""
+    sign = 1.0 if pred.mode == "max" else -1.0
+    return {"curves": [np.asarray(r) * sign for r in pred.curves_],
+            "covariates": {k: list(v) for k, v in pred.covariates_.items()},
+            "features": None if pred.features_ is None else np.asarray(pred.features_)}
