@@ -128,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=int, default=100, help="distinct architectures per search (default 100)")
     ap.add_argument("--bandit", default="ts", help="Portfolio(bandit=...) (default ts)")
     ap.add_argument("--discount", type=float, default=None, help="Portfolio(discount=...) (default: the class default)")
+    ap.add_argument("--reward", default=None, help="Portfolio(reward=...) (default: the class default)")
+    ap.add_argument("--exploration", type=float, default=None, help="Portfolio(exploration=...) (default: the class default)")
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first..first+N-1 (probes: 100 and up)")
     ap.add_argument("--no-arms", action="store_true", help="run the Portfolio only (tuning; no goals checked)")
     ap.add_argument("--json", default=None, help="write raw per-seed numbers, summaries and metadata here")
     ap.add_argument("--report", default=None, help="print the tables of a JSON written by an earlier (maybe partial) run")
@@ -154,13 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1 or args.budget < 1 or not arms:
         ap.error("--seeds and --budget must be >= 1 and --arms non-empty")
     kw: dict[str, Any] = {"bandit": args.bandit}
-    if args.discount is not None:
-        kw["discount"] = args.discount
+    for key in ("discount", "reward", "exploration"):
+        if getattr(args, key) is not None:
+            kw[key] = getattr(args, key)
     portfolio = Portfolio(arms, **kw)
     methods = ["portfolio"] + ([] if args.no_arms else arms)
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     meta = metadata([sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
-    print(f"# portfolio_nbg: {portfolio!r} vs {', '.join(arms)} on {', '.join(datasets)}; seeds 0..{args.seeds - 1}; "
+    print(f"# portfolio_nbg: {portfolio!r} vs {', '.join(arms)} on {', '.join(datasets)}; seeds {seeds[0]}..{seeds[-1]}; "
           f"budget {args.budget}", flush=True)
     print(f"# {meta['date_utc']}  {describe_machine(meta)}")
     print(f"# {describe_package(meta)}")
@@ -182,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = {d: _summarise(raw[d], methods, args.budget) for d in datasets}
         if args.json:  # after every seed: a long run leaves usable results if stopped
             write_json(args.json, {"meta": meta, "args": vars(args), "portfolio": repr(portfolio), "raw": raw,
-                                   "summary": summary, "seeds_done": seed + 1, "partial": seed != seeds[-1]})
+                                   "summary": summary, "seeds_done": seed - seeds[0] + 1, "partial": seed != seeds[-1]})
     total_s = time.perf_counter() - t_all
 
     mean_reg, mean_test, mean_shares, goals = _report(summary, datasets, methods, arms, args.budget, len(seeds),
