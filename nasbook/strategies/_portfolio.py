@@ -333,7 +333,9 @@ def portfolio_prior(trials: pd.DataFrame, *, arms: Sequence[str] | None = None, 
     ``trials`` has one row per trial with columns ``task``, ``search``, ``strategy``, ``value`` and
     ``mode`` ("max" or "min"), e.g. ``KnowledgeBase.trials()`` filtered to tasks similar to the new
     one. For every task, each search's best value (over its first ``budget`` trials, in row order,
-    when given) is compared; the strategy of the best search wins the task (ties share it). Only
+    when given) is taken, and the strategy whose searches reach the best mean of them wins the task
+    (ties share it): with several searches per strategy (seeds), the strategy that does better on
+    average, not the one that got the single luckiest search (with one search each, the best search). Only
     the strategies in ``arms`` compete when it is given (the Portfolio's arm names). The result,
     times ``weight``, is a ``prior`` for :class:`Portfolio`: ``{strategy: tasks won}``. With
     ``task_weights`` (``{task: weight}``, e.g. the similarity of each past task to the new one) a
@@ -365,7 +367,7 @@ def portfolio_prior(trials: pd.DataFrame, *, arms: Sequence[str] | None = None, 
         trials = trials[trials["strategy"].isin(list(arms))]
     wins: dict[str, float] = {}
     for task, task_rows in trials.groupby("task", sort=True):
-        best: dict[str, float] = {}
+        bests: dict[str, list[float]] = {}
         for _, rows in task_rows.groupby("search", sort=True):
             if budget is not None:
                 rows = rows.iloc[:budget]
@@ -374,7 +376,8 @@ def portfolio_prior(trials: pd.DataFrame, *, arms: Sequence[str] | None = None, 
             vals = sign * vals[np.isfinite(vals)]
             if len(vals):
                 strategy = str(rows["strategy"].iloc[0])
-                best[strategy] = max(best.get(strategy, -math.inf), float(vals.max()))
+                bests.setdefault(strategy, []).append(float(vals.max()))
+        best = {k: float(np.mean(v)) for k, v in bests.items()}
         if not best:
             continue
         top = max(best.values())

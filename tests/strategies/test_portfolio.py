@@ -256,6 +256,10 @@ def test_portfolio_prior_counts_the_tasks_each_strategy_won():
     assert portfolio_prior(trials) == {"bo": 1.5, "evolution": 1.0, "random": 0.5}  # c is a tie: shared
     assert portfolio_prior(trials, budget=1)["bo"] == 1.5
     assert portfolio_prior(trials, arms=["random", "evolution"]) == {"random": 2.0, "evolution": 1.0}
+    # several searches per strategy: the better mean of the searches' bests wins, not the luckiest search
+    seeds = pd.DataFrame({"task": "d", "search": [1, 2, 3, 4, 5], "strategy": ["bo", "bo", "bo", "local", "local"],
+                          "value": [0.9, 0.5, 0.5, 0.8, 0.8], "mode": "max"})
+    assert portfolio_prior(seeds) == {"local": 1.0}
     prior = portfolio_prior(trials, arms=["bo", "random"])
     Portfolio(["bo", "random"], prior=prior).setup(GraphSpace(ops=PROTEINS_OPS))
     with pytest.raises(InvalidParameterError, match="missing"):
