@@ -184,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--discount", type=float, default=None, help="Portfolio(discount=...) (default: the class default)")
     ap.add_argument("--reward", default=None, help="Portfolio(reward=...) (default: the class default)")
     ap.add_argument("--exploration", type=float, default=None, help="Portfolio(exploration=...) (default: the class default)")
+    ap.add_argument("--prior", default=None, help="a fixed Portfolio(prior=...) for probes, e.g. bo=8")
+    ap.add_argument("--discount-prior", default=None, choices=["yes", "no"], help="Portfolio(discount_prior=...)")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first..first+N-1 (probes: 100 and up)")
     ap.add_argument("--arms-from", default=None,
                     help="reuse the single-arm results of this strategies_nbg.py JSON (same seeds, budget) after --verify")
@@ -220,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("discount", "reward", "exploration"):
         if getattr(args, key) is not None:
             kw[key] = getattr(args, key)
+    if args.prior:
+        kw["prior"] = {k: float(v) for k, v in (p.split("=") for p in args.prior.split(","))}
+    if args.discount_prior is not None:
+        kw["discount_prior"] = args.discount_prior == "yes"
     portfolio = Portfolio(arms, **kw)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     if args.lodo_prior and not args.arms_from:

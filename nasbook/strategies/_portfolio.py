@@ -72,6 +72,12 @@ class Portfolio(BaseStrategy):
     exploration : float >= 0, default 0.5
         The weight of the confidence term of ``"ucb"`` (unused by ``"ts"``).
     prior : mapping of arm name to pseudo-wins (finite, >= 0), optional
+        ``Search(kb=kb)`` fills it from the knowledge base when it is not given (``repr`` then says
+        ``(from kb)``).
+    reward : {"rank", "top"}, default "rank"
+        ``"rank"``: the rank reward above. ``"top"``: 1 when the trial enters the best tenth of the
+        values told before it (beats the ``ceil(n / 10)``-th best; 0.5 on a tie with it; 1 for a new
+        best early on), else 0: it rewards what improves the incumbent or the top of the search.
     seed : int, optional
         Seeds the bandit and, through draws from it, every arm.
     """
@@ -82,7 +88,7 @@ class Portfolio(BaseStrategy):
 
     def __init__(self, strategies: Sequence[str | BaseStrategy] = DEFAULT_ARMS, bandit: str = "ts",
                  discount: float = 0.97, exploration: float = 0.5, prior: Mapping[str, float] | None = None,
-                 reward: str = "rank", seed: int | None = None):
+                 reward: str = "rank", discount_prior: bool = True, seed: int | None = None):
         super().__init__(seed=seed)
         self.strategies = strategies
         self.bandit = bandit
@@ -90,6 +96,7 @@ class Portfolio(BaseStrategy):
         self.exploration = exploration
         self.prior = prior
         self.reward = reward
+        self.discount_prior = discount_prior
 
     # -- configuration ---------------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -108,6 +115,8 @@ class Portfolio(BaseStrategy):
         self._arm_names = _arm_names(arms)
         if self.bandit not in BANDITS:
             raise unknown_choice("Portfolio(bandit=...)", self.bandit, BANDITS)
+        if not isinstance(self.discount_prior, bool):
+            raise InvalidParameterTypeError(f"Portfolio(discount_prior=...) must be True or False; got {self.discount_prior!r}.")
         if self.reward not in REWARDS:
             raise unknown_choice("Portfolio(reward=...)", self.reward, REWARDS)
         for param, value, low, low_ok in (("discount", self.discount, 0.0, False),
@@ -163,11 +172,19 @@ class Portfolio(BaseStrategy):
         #: discounted reward sums (wins) and pull counts per arm, in arm order
         self.wins_ = np.zeros(n)
         self.pulls_ = np.zeros(n)
+        #: the prior's pseudo-wins and pseudo-pulls per arm (kept apart when ``discount_prior=False``)
+        self.prior_wins_ = np.zeros(n)
+        self.prior_pulls_ = np.zeros(n)
         if self.prior:
             total = float(sum(self.prior.values()))
             for i, name in enumerate(self._arm_names):
-                self.wins_[i] = float(self.prior.get(name, 0.0))
-                self.pulls_[i] = total
+                self.prior_wins_[i] = float(self.prior.get(name, 0.0))
+                self.prior_pulls_[i] = total
+            if self.discount_prior:  # the prior is evidence like any other: it fades
+                self.wins_ += self.prior_wins_
+                self.pulls_ += self.prior_pulls_
+                self.prior_wins_[:] = 0.0
+                self.prior_pulls_[:] = 0.0
         self.arm_counts_: dict[str, int] = dict.fromkeys(self._arm_names, 0)
         #: the arm chosen at every ask, in ask order
         self.history_: list[str] = []
@@ -192,7 +209,7 @@ class Portfolio(BaseStrategy):
 
     def _index(self) -> np.ndarray:
         """The bandit's score of every arm for this ask (one draw per arm for Thompson sampling)."""
-        wins, pulls = self.wins_, self.pulls_
+        wins, pulls = self.wins_ + self.prior_wins_, self.pulls_ + self.prior_pulls_
         if self.bandit == "ts":
             return self.rng_.beta(1.0 + wins, 1.0 + np.maximum(pulls - wins, 0.0))  # type: ignore[no-any-return]
         total = max(float(pulls.sum()), 1.0)
