@@ -169,3 +169,24 @@ def give_prior(search: Search, kb: KnowledgeBase) -> None:
         strategy.prior = TransferPrior(trials, search.space, task_weights=weights, mode=search.task.mode)
     except NasbookError:
         return
+
+
+def give_portfolio_prior(search: Search, kb: KnowledgeBase) -> None:
+    """A :class:`~nasbook.strategies.Portfolio` with a knowledge base (and no prior of its own): the
+    pseudo-wins of :func:`~nasbook.strategies.portfolio_prior` over the kb's past searches with the
+    Portfolio's arms, each past task's win weighted by its similarity to this task (as in
+    :func:`past_of`), searches compared over their first ``budget.trials`` trials. The strategy's
+    ``prior_from_`` says ``"kb"`` (its repr shows it). Quietly none when no past search used an arm."""
+    from nasbook.strategies import Portfolio, portfolio_prior
+
+    strategy = search.strategy
+    if not isinstance(strategy, Portfolio) or strategy.prior is not None:
+        return
+    trials, weights = past_of(search, kb)
+    if trials.empty:
+        return
+    budget = search.budget.trials if isinstance(search.budget.trials, int) else None
+    prior = portfolio_prior(trials, arms=strategy.arm_names, budget=budget, task_weights=weights)
+    if prior and sum(prior.values()) > 0:
+        strategy.prior = prior
+        strategy.prior_from_ = "kb"

@@ -142,6 +142,7 @@ class Search:
         if kb is not None:
             _kb.check_kb(kb, "Search")
             _kb.give_prior(self, kb)
+            _kb.give_portfolio_prior(self, kb)
         source = _kb.warm_source(self, kb) if kb is not None else None
         _warm.set_seeds(self, _warm.resolve(warm_start, self.space, source))
         self.task.check()  # cheap set-up checks (no training) before anything is stored

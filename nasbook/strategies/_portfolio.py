@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from nasbook.trial import Trial
 
 BANDITS: tuple[str, ...] = ("ts", "ucb")
+REWARDS: tuple[str, ...] = ("top", "rank")
+#: ``reward="top"``: a trial earns 1 when it enters this fraction of the best values told before it
+TOP_FRACTION = 0.1
 DEFAULT_ARMS: tuple[str, ...] = ("random", "evolution", "local", "bo")
 
 
@@ -69,21 +72,31 @@ class Portfolio(BaseStrategy):
     exploration : float >= 0, default 0.5
         The weight of the confidence term of ``"ucb"`` (unused by ``"ts"``).
     prior : mapping of arm name to pseudo-wins (finite, >= 0), optional
+        ``Search(kb=kb)`` fills it from the knowledge base when it is not given (``repr`` then says
+        ``(from kb)``).
+    reward : {"rank", "top"}, default "rank"
+        ``"rank"``: the rank reward above. ``"top"``: 1 when the trial enters the best tenth of the
+        values told before it (beats the ``ceil(n / 10)``-th best; 0.5 on a tie with it; 1 for a new
+        best early on), else 0: it rewards what improves the incumbent or the top of the search.
     seed : int, optional
         Seeds the bandit and, through draws from it, every arm.
     """
 
     alias: ClassVar[str] = "portfolio"
+    #: where ``prior`` came from when the caller did not give it (``"kb"``: ``Search(kb=...)``); shown by ``repr``
+    prior_from_: str | None = None
 
     def __init__(self, strategies: Sequence[str | BaseStrategy] = DEFAULT_ARMS, bandit: str = "ts",
                  discount: float = 0.97, exploration: float = 0.5, prior: Mapping[str, float] | None = None,
-                 seed: int | None = None):
+                 reward: str = "rank", discount_prior: bool = True, seed: int | None = None):
         super().__init__(seed=seed)
         self.strategies = strategies
         self.bandit = bandit
         self.discount = discount
         self.exploration = exploration
         self.prior = prior
+        self.reward = reward
+        self.discount_prior = discount_prior
 
     # -- configuration ---------------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -102,6 +115,10 @@ class Portfolio(BaseStrategy):
         self._arm_names = _arm_names(arms)
         if self.bandit not in BANDITS:
             raise unknown_choice("Portfolio(bandit=...)", self.bandit, BANDITS)
+        if not isinstance(self.discount_prior, bool):
+            raise InvalidParameterTypeError(f"Portfolio(discount_prior=...) must be True or False; got {self.discount_prior!r}.")
+        if self.reward not in REWARDS:
+            raise unknown_choice("Portfolio(reward=...)", self.reward, REWARDS)
         for param, value, low, low_ok in (("discount", self.discount, 0.0, False),
                                            ("exploration", self.exploration, 0.0, True)):
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -134,6 +151,8 @@ class Portfolio(BaseStrategy):
     def _repr_params(self) -> dict[str, Any]:
         params = super()._repr_params()
         params["strategies"] = list(getattr(self, "_arm_names", None) or self.strategies)
+        if getattr(self, "prior_from_", None):  # e.g. "kb": Search(kb=...) gave the prior
+            params["prior"] = _Shown(f"{dict(params['prior'] or {})!r} (from {self.prior_from_})")
         if hasattr(self, "arm_counts_"):
             params["arm_counts"] = dict(self.arm_counts_)
         return params
@@ -153,11 +172,19 @@ class Portfolio(BaseStrategy):
         #: discounted reward sums (wins) and pull counts per arm, in arm order
         self.wins_ = np.zeros(n)
         self.pulls_ = np.zeros(n)
+        #: the prior's pseudo-wins and pseudo-pulls per arm (kept apart when ``discount_prior=False``)
+        self.prior_wins_ = np.zeros(n)
+        self.prior_pulls_ = np.zeros(n)
         if self.prior:
             total = float(sum(self.prior.values()))
             for i, name in enumerate(self._arm_names):
-                self.wins_[i] = float(self.prior.get(name, 0.0))
-                self.pulls_[i] = total
+                self.prior_wins_[i] = float(self.prior.get(name, 0.0))
+                self.prior_pulls_[i] = total
+            if self.discount_prior:  # the prior is evidence like any other: it fades
+                self.wins_ += self.prior_wins_
+                self.pulls_ += self.prior_pulls_
+                self.prior_wins_[:] = 0.0
+                self.prior_pulls_[:] = 0.0
         self.arm_counts_: dict[str, int] = dict.fromkeys(self._arm_names, 0)
         #: the arm chosen at every ask, in ask order
         self.history_: list[str] = []
@@ -168,6 +195,13 @@ class Portfolio(BaseStrategy):
         self._values: list[float] = []  # sorted scores told so far (higher is better)
 
     @property
+    def arm_names(self) -> list[str]:
+        """The arms' names, in order (the keys a ``prior`` may use)."""
+        if not hasattr(self, "_arm_names"):
+            self._arm_names = _arm_names(self.strategies)
+        return list(self._arm_names)
+
+    @property
     def shares_(self) -> dict[str, float]:
         """The fraction of asks that went to each arm."""
         total = sum(self.arm_counts_.values())
@@ -175,7 +209,7 @@ class Portfolio(BaseStrategy):
 
     def _index(self) -> np.ndarray:
         """The bandit's score of every arm for this ask (one draw per arm for Thompson sampling)."""
-        wins, pulls = self.wins_, self.pulls_
+        wins, pulls = self.wins_ + self.prior_wins_, self.pulls_ + self.prior_pulls_
         if self.bandit == "ts":
             return self.rng_.beta(1.0 + wins, 1.0 + np.maximum(pulls - wins, 0.0))  # type: ignore[no-any-return]
         total = max(float(pulls.sum()), 1.0)
@@ -237,7 +271,7 @@ class Portfolio(BaseStrategy):
         score = self._score(trial)
         values = self._values
         name = self._arm_of.pop(trial.arch.id, None)
-        reward = _rank_reward(score, values)
+        reward = _rank_reward(score, values) if self.reward == "rank" else _top_reward(score, values)
         if math.isfinite(score):
             bisect.insort(values, score)
         self.wins_ *= self.discount
@@ -249,6 +283,13 @@ class Portfolio(BaseStrategy):
             self.rewards_.append((trial.number, name, reward))
 
 
+class _Shown(str):
+    """A string that ``repr`` shows without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _rank_reward(score: float, values: list[float]) -> float:
     """The fraction of ``values`` (sorted) that ``score`` beats, ties counting half; 0.5 when there are none."""
     if not math.isfinite(score):
@@ -258,6 +299,17 @@ def _rank_reward(score: float, values: list[float]) -> float:
     below = bisect.bisect_left(values, score)
     ties = bisect.bisect_right(values, score) - below
     return (below + 0.5 * ties) / len(values)
+
+
+def _top_reward(score: float, values: list[float]) -> float:
+    """1 when ``score`` beats the ``k``-th best of ``values`` (sorted; ``k = ceil(TOP_FRACTION * n)``), 0.5 on a tie
+    with it, else 0; 0.5 when there are no values yet."""
+    if not math.isfinite(score):
+        return 0.0
+    if not values:
+        return 0.5
+    kth = values[-max(1, math.ceil(TOP_FRACTION * len(values)))]
+    return 1.0 if score > kth else 0.5 if score == kth else 0.0
 
 
 def _arm_names(arms: Sequence[Any]) -> list[str]:
@@ -292,15 +344,19 @@ def _arm_names(arms: Sequence[Any]) -> list[str]:
 
 
 def portfolio_prior(trials: pd.DataFrame, *, arms: Sequence[str] | None = None, budget: int | None = None,
-                    weight: float = 1.0) -> dict[str, float]:
+                    weight: float = 1.0, task_weights: Mapping[str, float] | None = None) -> dict[str, float]:
     """Pseudo-wins per strategy from past trials: which strategy won each task.
 
     ``trials`` has one row per trial with columns ``task``, ``search``, ``strategy``, ``value`` and
     ``mode`` ("max" or "min"), e.g. ``KnowledgeBase.trials()`` filtered to tasks similar to the new
     one. For every task, each search's best value (over its first ``budget`` trials, in row order,
-    when given) is compared; the strategy of the best search wins the task (ties share it). Only
+    when given) is taken, and the strategy whose searches reach the best mean of them wins the task
+    (ties share it): with several searches per strategy (seeds), the strategy that does better on
+    average, not the one that got the single luckiest search (with one search each, the best search). Only
     the strategies in ``arms`` compete when it is given (the Portfolio's arm names). The result,
-    times ``weight``, is a ``prior`` for :class:`Portfolio`: ``{strategy: tasks won}``.
+    times ``weight``, is a ``prior`` for :class:`Portfolio`: ``{strategy: tasks won}``. With
+    ``task_weights`` (``{task: weight}``, e.g. the similarity of each past task to the new one) a
+    task's win counts its weight (tasks it does not name count 1).
 
     Examples
     --------
@@ -327,8 +383,8 @@ def portfolio_prior(trials: pd.DataFrame, *, arms: Sequence[str] | None = None, 
     if arms is not None:
         trials = trials[trials["strategy"].isin(list(arms))]
     wins: dict[str, float] = {}
-    for _, task_rows in trials.groupby("task", sort=True):
-        best: dict[str, float] = {}
+    for task, task_rows in trials.groupby("task", sort=True):
+        bests: dict[str, list[float]] = {}
         for _, rows in task_rows.groupby("search", sort=True):
             if budget is not None:
                 rows = rows.iloc[:budget]
@@ -337,11 +393,13 @@ def portfolio_prior(trials: pd.DataFrame, *, arms: Sequence[str] | None = None, 
             vals = sign * vals[np.isfinite(vals)]
             if len(vals):
                 strategy = str(rows["strategy"].iloc[0])
-                best[strategy] = max(best.get(strategy, -math.inf), float(vals.max()))
+                bests.setdefault(strategy, []).append(float(vals.max()))
+        best = {k: float(np.mean(v)) for k, v in bests.items()}
         if not best:
             continue
         top = max(best.values())
         winners = [s for s, v in best.items() if v == top]
+        w = weight * (float(task_weights.get(str(task), 1.0)) if task_weights is not None else 1.0)
         for s in winners:
-            wins[s] = wins.get(s, 0.0) + weight / len(winners)
+            wins[s] = wins.get(s, 0.0) + w / len(winners)
     return wins

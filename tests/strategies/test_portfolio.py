@@ -96,6 +96,19 @@ def test_a_prior_shifts_the_early_picks(space):
     assert 0.2 < first_picks(None) < 0.8
 
 
+def test_an_undiscounted_prior_still_weighs_after_the_evidence_has_faded(space):
+    def late_picks(discount_prior):
+        picks = []
+        for seed in range(4):
+            p = Portfolio(["random", "evolution"], prior={"evolution": 6}, discount=0.8,
+                          discount_prior=discount_prior).setup(space, seed=seed)
+            picks += _drive(p, lambda i, arm: 0.0, 60)[30:]  # both arms alike: only the prior tells them apart
+        return sum(a == "evolution" for a in picks) / len(picks)
+
+    assert late_picks(False) >= 0.75
+    assert 0.25 < late_picks(True) < 0.75  # faded after 30 tells at discount 0.8
+
+
 def test_every_arm_learns_every_trial_and_the_choices_are_visible(space):
     task = ToyTask(space, seed=1)
     s = Search(space, task, strategy=Portfolio(["random", "evolution", "local"]), budget=30, seed=3,
@@ -256,6 +269,10 @@ def test_portfolio_prior_counts_the_tasks_each_strategy_won():
     assert portfolio_prior(trials) == {"bo": 1.5, "evolution": 1.0, "random": 0.5}  # c is a tie: shared
     assert portfolio_prior(trials, budget=1)["bo"] == 1.5
     assert portfolio_prior(trials, arms=["random", "evolution"]) == {"random": 2.0, "evolution": 1.0}
+    # several searches per strategy: the better mean of the searches' bests wins, not the luckiest search
+    seeds = pd.DataFrame({"task": "d", "search": [1, 2, 3, 4, 5], "strategy": ["bo", "bo", "bo", "local", "local"],
+                          "value": [0.9, 0.5, 0.5, 0.8, 0.8], "mode": "max"})
+    assert portfolio_prior(seeds) == {"local": 1.0}
     prior = portfolio_prior(trials, arms=["bo", "random"])
     Portfolio(["bo", "random"], prior=prior).setup(GraphSpace(ops=PROTEINS_OPS))
     with pytest.raises(InvalidParameterError, match="missing"):
