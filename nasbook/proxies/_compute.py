@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +16,7 @@ from nasbook._errors import (
     check_int,
     unknown_choice,
 )
+from nasbook._seeding import seeded
 from nasbook.proxies._zc import DESCRIPTIONS, PROXIES, score_network
 from nasbook.space import Architecture, SearchSpace
 
@@ -25,20 +25,6 @@ if TYPE_CHECKING:
     from torch import nn
 
 
-@contextlib.contextmanager
-def seeded(seed: int | None, num_threads: int | None = None) -> Iterator[None]:
-    """torch's CPU generator seeded (and ``num_threads`` intra-op threads) inside the block; both restored."""
-    before = torch.get_num_threads()
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
-        try:
-            yield
-        finally:
-            if num_threads is not None:
-                torch.set_num_threads(before)
 
 
 def check_names(owner: str, names: object) -> list[str]:

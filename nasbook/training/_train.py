@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 import math
@@ -11,7 +10,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lightning.pytorch as pl
@@ -19,6 +18,7 @@ import torch
 from torch import nn
 
 from nasbook._errors import InvalidParameterError, TrialDiverged, check_int
+from nasbook._seeding import seeded
 from nasbook.training._callbacks import HealthCheck, NasbookCallback
 from nasbook.training._fingerprint import RunFingerprint
 from nasbook.training._module import ArchModule
@@ -79,24 +79,6 @@ def make_trainer(
     return pl.Trainer(**options)
 
 
-@contextlib.contextmanager
-def seeded(seed: int | None, num_threads: int | None = None) -> Iterator[None]:
-    """Run a block with torch's CPU generator seeded, and ``num_threads`` intra-op threads.
-
-    The generator state and the thread count are restored on exit, so training in the notebook
-    process leaves the user's own random streams alone. (CUDA generators are seeded, not restored.)
-    """
-    previous_threads = torch.get_num_threads()
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
-        try:
-            yield
-        finally:
-            if num_threads is not None:
-                torch.set_num_threads(previous_threads)
 
 
 def profile(net: nn.Module, x: torch.Tensor) -> dict[str, int | None]:
