@@ -3,8 +3,10 @@
 The file holds one row per trial (every stored column; JSON columns as JSON text, so NaN and
 infinities survive) and, in the Parquet schema's key-value metadata under ``b"nasbook"``, a JSON
 document with the searches (name, config, state, ...), tasks (key, name, config, meta-features,
-landmarks) and spaces. Importing checks that document before writing anything, inserts "unless
-present" (a search already there with the same config is merged: importing twice stores once).
+landmarks) and spaces. Importing checks that document, and that every trial row belongs to a search it
+lists, before writing anything; inserts "unless present" (a search already there with the same config is
+merged: importing twice stores once); and if a write fails part-way, the searches this import created
+are deleted with their trials, so a failed import leaves the knowledge base as it was.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 FORMAT = "nasbook-knowledge-base"
 FORMAT_VERSION = 1
 BATCH = 100_000
-_S, _K, _P = TABLES["searches"], TABLES["tasks"], TABLES["spaces"]
+_S, _T, _K, _P = TABLES["searches"], TABLES["trials"], TABLES["tasks"], TABLES["spaces"]
 _JSON = ("arch", "metrics", "attrs", "curves", "lineage")
 _INT = ("number", "epochs", "n_told_before", "tell_seq", "parent")
 _FLOAT = ("value", "started_at", "finished_at")
@@ -156,21 +158,39 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
                 if t[field] is not None:
                     conn.execute(_K.update().where(_K.c.key == t["key"], _K.c[field].is_(None)).values({field: t[field]}))
 
+    # every trial's search must be listed before anything is written (a damaged file changes nothing)
+    listed = set(plan)
+    for batch in pf.iter_batches(batch_size=BATCH, columns=["search"]):
+        unknown = set(batch.column(0).to_pylist()) - listed
+        if unknown:
+            raise StorageError(f"{str(path)!r} is a damaged knowledge-base export: trials of searches {sorted(map(str, unknown))[:5]!r} "
+                               "that its metadata does not list. Nothing was imported.")
     kb._write(catalog)
     ids: dict[str, int] = {}
-    for exported, (new, s, match) in plan.items():
-        if match is not None:
-            ids[exported] = match["id"]
-            continue
-        sid = st.create_search(new, dict(s["config"], name=new) if prefix else s["config"])
-        st.update_search(sid, state=str(s.get("state") or "done"), elapsed_s=float(s.get("elapsed_s") or 0.0))
-        ids[exported] = sid
-    for batch in pf.iter_batches(batch_size=BATCH, columns=["search", *TRIAL_COLUMNS]):
-        cols = batch.to_pydict()
-        unknown = set(cols["search"]) - set(ids)
-        if unknown:
-            raise StorageError(f"{str(path)!r} is a damaged knowledge-base export: trials of searches {sorted(unknown)[:5]!r} "
-                               "that its metadata does not list.")
-        rows = [(ids[name], *vals) for name, *vals in zip(cols["search"], *(cols[c] for c in TRIAL_COLUMNS))]
-        st.insert_trial_rows(rows, ignore_existing=True)
+    created: list[int] = []
+    try:
+        for exported, (new, s, match) in plan.items():
+            if match is not None:
+                ids[exported] = match["id"]
+                continue
+            sid = st.create_search(new, dict(s["config"], name=new) if prefix else s["config"])
+            created.append(sid)
+            st.update_search(sid, state=str(s.get("state") or "done"), elapsed_s=float(s.get("elapsed_s") or 0.0))
+            ids[exported] = sid
+        for batch in pf.iter_batches(batch_size=BATCH, columns=["search", *TRIAL_COLUMNS]):
+            cols = batch.to_pydict()
+            rows = [(ids[name], *vals) for name, *vals in zip(cols["search"], *(cols[c] for c in TRIAL_COLUMNS))]
+            st.insert_trial_rows(rows, ignore_existing=True)
+    except BaseException:
+        # undo this import's searches (and their trials); searches that were merged keep what they had
+        # plus rows inserted "unless present", which are the export's own copies of theirs
+        if created:
+            def undo(conn: sa.Connection) -> None:
+                conn.execute(_T.delete().where(_T.c.search_id.in_(created)))
+                conn.execute(_S.delete().where(_S.c.id.in_(created)))
+            try:
+                kb._write(undo)
+            except StorageError:
+                pass
+        raise
     return [new for new, _, _ in plan.values()]

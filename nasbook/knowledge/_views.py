@@ -19,11 +19,18 @@ def _n(x: Any) -> str:
     return f"{int(x):,}"
 
 
+def _count(n: Any, word: str, plural: str | None = None) -> str:
+    """``1 task``, ``2 tasks``, ``1 search``, ``3 searches``."""
+    return f"{_n(n)} {word if int(n) == 1 else plural or word + 's'}"
+
+
 def kb_summary(kb: KnowledgeBase) -> str:
     def count() -> str:
         tasks, spaces = kb.tasks, kb.spaces
-        return (f"{len(tasks)} tasks, {len(spaces)} spaces, {_n(tasks['n_searches'].sum() if len(tasks) else 0)} "
-                f"searches, {_n(tasks['n_trials'].sum() if len(tasks) else 0)} complete trials")
+        n_searches = tasks["n_searches"].sum() if len(tasks) else 0
+        n_trials = tasks["n_trials"].sum() if len(tasks) else 0
+        return (f"{_count(len(tasks), 'task')}, {_count(len(spaces), 'space')}, {_count(n_searches, 'search', 'searches')}, "
+                f"{_n(n_trials)} complete trial{'' if int(n_trials) == 1 else 's'}")
 
     text, error = attempt(count)
     return text if error is None else str(error)
@@ -59,5 +66,5 @@ def kb_view(kb: KnowledgeBase) -> View:
         kept2, n_more, split = cap(space_rows, limit)
         sections.append(Section("Spaces", (Table(("space", "class", "searches", "trials"), tuple(kept2), n_more, split,
                                                  "spaces", frozenset({2, 3})),), summary=str(len(spaces))))
-    subtitle = f"{len(tasks)} tasks · {len(spaces)} spaces · {_n(n_trials)} trials"
+    subtitle = f"{_count(len(tasks), 'task')} · {_count(len(spaces), 'space')} · {_count(n_trials, 'trial')}"
     return View("KnowledgeBase", name=kb.label, subtitle=subtitle, sections=tuple(sections), kind="kb")

@@ -179,7 +179,7 @@ def test_repr_counts_tasks_spaces_and_best_per_task(tmp_path):
     kb = KnowledgeBase(tmp_path / "kb.db")
     s = _search(kb, name="a", budget=6)
     text = repr(kb)
-    assert "1 tasks, 1 spaces, 1 searches, 6 complete trials" in text
+    assert "1 task, 1 space, 1 search, 6 complete trials" in text
     bundle = kb._repr_mimebundle_()
     plain, html = bundle["text/plain"], bundle["text/html"]
     assert "Tasks (1)" in plain and "Spaces (1)" in plain

@@ -125,3 +125,52 @@ def test_a_foreign_parquet_file_is_refused(tmp_path):
     with pytest.raises(StorageError, match="is not a Parquet file"):
         kb.import_parquet(tmp_path / "junk.parquet")
     assert len(kb.searches) == 0
+
+
+def _export_two_searches(tmp_path):
+    kb = KnowledgeBase(tmp_path / "src.db")
+    for name, seed in (("a", 0), ("b", 1)):
+        nasbook.Search(SPACE, ToyTask(SPACE), budget=4, seed=seed, storage=kb.storage, kb=kb, name=name).run(progress="none")
+    return kb.export(tmp_path / "kb.parquet")
+
+
+def test_an_export_with_trials_of_an_unlisted_search_imports_nothing(tmp_path):
+    import json
+
+    import pyarrow.parquet as pq
+
+    path = _export_two_searches(tmp_path)
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"nasbook"])
+    meta["searches"] = [s for s in meta["searches"] if s["name"] != "b"]  # b's trials stay in the rows
+    damaged = tmp_path / "damaged.parquet"
+    pq.write_table(table.replace_schema_metadata({b"nasbook": json.dumps(meta).encode()}), damaged)
+    kb = KnowledgeBase(tmp_path / "dst.db")
+    nasbook.Search(SPACE, ToyTask(SPACE), budget=3, seed=5, storage=kb.storage, kb=kb, name="mine").run(progress="none")
+    before = kb.trials(states=None)
+    with pytest.raises(StorageError, match=r"trials of searches \['b'\].*Nothing was imported"):
+        kb.import_parquet(damaged)
+    assert kb.searches["search"].tolist() == ["mine"]
+    assert kb.trials(states=None).equals(before)
+
+
+def test_a_failure_while_writing_trials_removes_the_searches_it_created(tmp_path, monkeypatch):
+    path = _export_two_searches(tmp_path)
+    kb = KnowledgeBase(tmp_path / "dst.db")
+    nasbook.Search(SPACE, ToyTask(SPACE), budget=3, seed=5, storage=kb.storage, kb=kb, name="mine").run(progress="none")
+    before = kb.trials(states=None)
+    calls = []
+
+    def failing(rows, *, ignore_existing=False):
+        calls.append(len(rows))
+        raise StorageError("disk full (simulated)")
+
+    monkeypatch.setattr(kb.storage, "insert_trial_rows", failing)
+    with pytest.raises(StorageError, match="disk full"):
+        kb.import_parquet(path)
+    assert calls  # the failure came from the trial writes, after the searches were created
+    monkeypatch.undo()
+    assert sorted(r.name for r in kb.storage.list_searches()) == ["mine"]
+    assert kb.trials(states=None).equals(before)
+    assert sorted(kb.import_parquet(path)) == ["a", "b"]  # and the same file imports cleanly afterwards
+    assert len(kb.trials(search="b", states=None)) == 4
