@@ -98,18 +98,31 @@ class KbLink:
         else:
             self._write([trial])
 
+    def state(self, state: str, elapsed_s: float | None = None) -> None:
+        """The search's state (and run time) changed in its own store: the mirror row says the same, so
+        the kb's ``searches`` never shows a finished search as "created" (mirror only; a failed write warns)."""
+        if not self.mirror or self.kb_id is None:
+            return
+        try:
+            self.kb.storage.update_search(self.kb_id, state=state, elapsed_s=elapsed_s)
+        except StorageError as exc:
+            self._warn(exc)
+
+    def _warn(self, exc: BaseException) -> None:
+        if not self._warned:
+            self._warned = True
+            warnings.warn(f"Search {self.search.name!r}: knowledge base {self.kb.label!r} could not record trials "
+                          f"({exc}); the search goes on (its own store has them) and the knowledge base is "
+                          "caught up on the next trial or when the search is loaded again.", NasbookWarning,
+                          stacklevel=5)
+
     def _write(self, trials: list[Trial]) -> None:
         assert self.kb_id is not None
         try:
             self.kb.storage.add_trials(self.kb_id, trials, ignore_existing=True)
         except StorageError as exc:
             self.dirty = True  # the next trial re-syncs everything the kb missed
-            if not self._warned:
-                self._warned = True
-                warnings.warn(f"Search {self.search.name!r}: knowledge base {self.kb.label!r} could not record trials "
-                              f"({exc}); the search goes on (its own store has them) and the knowledge base is "
-                              "caught up on the next trial or when the search is loaded again.", NasbookWarning,
-                              stacklevel=4)
+            self._warn(exc)
 
 
 def link(search: Search, kb: Any) -> KbLink | None:

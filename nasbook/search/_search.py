@@ -368,6 +368,8 @@ class Search:
                 _resume.replay(self)
             self.state = SearchState.RUNNING
             self._storage.update_search(self._search_id, state=self.state.value)
+            if self._kb is not None:
+                self._kb.state(self.state.value)
             _loop.run_trials(self, t_start, pbar)
             final = SearchState.DONE
         except BaseException:
@@ -383,6 +385,8 @@ class Search:
                 self._elapsed_before += time.monotonic() - t_start
                 self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before)
                 self._storage.release_lease(self._search_id, self._owner)
+                if self._kb is not None:
+                    self._kb.state(final.value, self._elapsed_before)
             except (StorageError, OSError):  # pragma: no cover - never hide the original error
                 pass
         return self
