@@ -179,9 +179,44 @@ def give_prior(search: Search, kb: KnowledgeBase) -> None:
     if trials.empty:
         return
     try:
-        strategy.prior = TransferPrior(trials, search.space, task_weights=weights, mode=search.task.mode)
+        prior = TransferPrior(trials, search.space, task_weights=weights, mode=search.task.mode)
     except NasbookError:
         return
+    # where it came from, so that load_search(..., kb=kb) rebuilds the same prior (resume stays exact)
+    per_search = trials.groupby("search")["number"].agg(["size", "max"])
+    prior.kb_provenance = {"searches": {str(k): [int(r["size"]), int(r["max"])] for k, r in per_search.iterrows()},
+                           "task_weights": None if weights is None else {str(k): float(v) for k, v in weights.items()},
+                           "mode": search.task.mode}
+    strategy.prior = prior
+
+
+def restore_prior(strategy: Any, config: dict[str, Any], space: Any, kb: KnowledgeBase | None) -> None:
+    """``load_search(..., kb=kb)``: rebuild what :func:`give_prior` and :func:`give_portfolio_prior`
+    gave the stored search: a BO's transfer prior from the same past trials (the searches and trial
+    numbers recorded in its configuration; a warning if the kb no longer holds exactly those), and a
+    Portfolio's "(from kb)" label."""
+    from nasbook.knowledge import TransferPrior
+
+    if config.get("prior_from") and getattr(strategy, "prior", None) is not None:
+        strategy.prior_from_ = config["prior_from"]
+    prior = getattr(strategy, "prior", None)
+    if kb is None or not (isinstance(prior, dict) and isinstance(prior.get("kb"), dict)):
+        return
+    provenance = prior["kb"]
+    wanted = {str(k): (int(v[0]), int(v[1])) for k, v in provenance["searches"].items()}
+    trials = kb.trials()
+    trials = trials[trials["search"].isin(list(wanted))]
+    keep = trials["number"].to_numpy() <= trials["search"].map(lambda n: wanted[n][1]).to_numpy()
+    trials = trials[keep]
+    have = trials.groupby("search").size().to_dict()
+    changed = sorted(n for n, (size, _) in wanted.items() if have.get(n, 0) != size)
+    if changed:
+        warnings.warn(f"knowledge base {kb.label!r} no longer holds exactly the trials this search's transfer prior "
+                      f"was fitted on (searches {changed[:5]!r}); the prior is rebuilt from what it holds, so proposals "
+                      "may differ from the original run's.", NasbookWarning, stacklevel=4)
+    rebuilt = TransferPrior(trials, space, task_weights=provenance.get("task_weights"), mode=provenance.get("mode"))
+    rebuilt.kb_provenance = provenance
+    strategy.prior = rebuilt
 
 
 def give_portfolio_prior(search: Search, kb: KnowledgeBase) -> None:

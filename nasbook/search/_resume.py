@@ -238,6 +238,7 @@ def load_search(
         changes.append({"what": "task", "from": config["task"], "to": _as_stored(task.to_config())})
     if strategy is None:
         strategy = rebuild_strategy(config["strategy"])
+        _kb.restore_prior(strategy, config["strategy"], space, kb)
     self = Search.__new__(Search)
     self._configure(space, task, strategy=strategy,
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),

@@ -92,8 +92,10 @@ class BO(BaseStrategy):
     prior : object with ``predict(archs)``, optional
         What is known before any trial, e.g. :class:`nasbook.knowledge.TransferPrior` (past tasks):
         the surrogate becomes a :class:`~nasbook.predictors.PriorPredictor` over ``predictor``, which
-        learns how far to trust it. Not stored with the search: pass ``strategy=BO(prior=...)`` to
-        ``load_search`` to resume.
+        learns how far to trust it. A prior of your own is not stored with the search: pass
+        ``strategy=BO(prior=...)`` to ``load_search`` to resume. The prior ``Search(kb=kb)`` gives is
+        stored as where it came from (which past searches, how many of their trials, the task
+        weights), and ``load_search(..., kb=kb)`` rebuilds the same prior from the knowledge base.
     seed, allow_duplicates
         See :class:`BaseStrategy` (with ``allow_duplicates=True`` a pending architecture may
         still be proposed again).
@@ -139,6 +141,10 @@ class BO(BaseStrategy):
             raise InvalidParameterError(f"BO(kappa=...) must be a finite number >= 0; got {k!r}.")
         self._template = self._build_predictor()
         prior = self.prior
+        if isinstance(prior, dict) and "kb" in prior:  # a kb's transfer prior, stored by provenance
+            raise InvalidParameterError(
+                "this BO searched with a transfer prior from a knowledge base; pass the same kb=... to load_search "
+                "to rebuild it (or strategy=BO(...) to continue without it).")
         if isinstance(prior, dict) and "unstored_prior" in prior:  # rebuilt from a stored configuration
             raise InvalidParameterError(
                 f"this BO searched with a prior ({prior['unstored_prior']}) that is not stored with the search; "
@@ -151,7 +157,10 @@ class BO(BaseStrategy):
     def to_config(self) -> dict[str, Any]:
         cfg = super().to_config()
         cfg["params"]["predictor"] = _predictor_config(self.predictor)
-        if self.prior is not None:
+        provenance = getattr(self.prior, "kb_provenance", None)
+        if isinstance(provenance, dict):
+            cfg["params"]["prior"] = {"kb": provenance}
+        elif self.prior is not None:
             cfg["params"]["prior"] = {"unstored_prior": repr(self.prior)[:200]}
         return cfg
 

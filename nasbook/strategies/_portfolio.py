@@ -146,6 +146,8 @@ class Portfolio(BaseStrategy):
         cfg["params"]["strategies"] = [s.to_config() if isinstance(s, BaseStrategy) else s for s in self.strategies]
         if self.prior is not None:
             cfg["params"]["prior"] = {str(k): float(v) for k, v in self.prior.items()}
+            if getattr(self, "prior_from_", None):  # load_search restores it, so the repr still says "(from kb)"
+                cfg["prior_from"] = self.prior_from_
         return cfg
 
     def _repr_params(self) -> dict[str, Any]:

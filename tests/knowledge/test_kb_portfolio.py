@@ -61,3 +61,14 @@ def test_arms_no_past_search_used_leave_the_prior_unset(kb):
     search = nasbook.Search(NasBenchGraph("photo"), strategy=Portfolio(["local", "bo"]), budget=3, seed=0, kb=kb,
                             name="pf-none")
     assert search.strategy.prior is None
+
+
+def test_a_resumed_portfolio_still_says_its_prior_came_from_the_kb(kb, tmp_path):
+    search = nasbook.Search(NasBenchGraph("photo"), strategy=Portfolio(["random", "evolution"]), budget=4, seed=0,
+                            kb=kb, storage=tmp_path / "pf.db", name="pf-resume")
+    search.run(progress="none")
+    again = nasbook.load_search("pf-resume", tmp_path / "pf.db", task=NasBenchGraph("photo"), budget=6)
+    assert again.strategy.prior == search.strategy.prior and again.strategy.prior_from_ == "kb"
+    assert "(from kb)" in repr(again.strategy)
+    again.run(progress="none")
+    assert len(again.trials) == 6

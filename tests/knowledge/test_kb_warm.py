@@ -40,3 +40,21 @@ def test_bo_with_a_knowledge_base_gets_a_transfer_prior_and_without_one_does_not
 def test_warm_start_true_without_a_knowledge_base_says_what_to_pass():
     with pytest.raises(nasbook.NasbookError, match="kb=KnowledgeBase"):
         nasbook.Search(NasBenchGraph("photo"), strategy="evolution", budget=3, warm_start=True, storage=":memory:")
+
+
+def test_a_bo_search_with_a_kb_prior_resumes_exactly_from_the_same_past_trials(kb, tmp_path):
+    task = NasBenchGraph("photo")
+    exported = kb.export(tmp_path / "past.parquet")  # two knowledge bases with the same past
+    kb_a, kb_b = nasbook.KnowledgeBase.import_(exported), nasbook.KnowledgeBase.import_(exported)
+    whole = nasbook.Search(task, strategy="bo", budget=14, seed=1, kb=kb_a, storage=tmp_path / "a.db", name="bo-r")
+    whole.run(progress="none")
+    part = nasbook.Search(task, strategy="bo", budget=12, seed=1, kb=kb_b, storage=tmp_path / "b.db", name="bo-r")
+    part.run(progress="none")
+    assert [t.arch.id for t in part.trials] == [t.arch.id for t in whole.trials[:12]]
+    # kb_b gains trials (another search) before the resume: the rebuilt prior must not see them
+    nasbook.Search(NasBenchGraph("computers"), strategy="random", budget=15, seed=4, kb=kb_b, name="later").run(progress="none")
+    with pytest.raises(nasbook.NasbookError, match="transfer prior from a knowledge base; pass the same kb"):
+        nasbook.load_search("bo-r", tmp_path / "b.db", task=task)
+    resumed = nasbook.load_search("bo-r", tmp_path / "b.db", task=task, kb=kb_b, budget=14).run(progress="none")
+    assert resumed.strategy.prior.kb_provenance == part.strategy.prior.kb_provenance
+    assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in whole.trials]
