@@ -248,7 +248,16 @@ class TransferPrior:
         Tasks with fewer finite trials are left out. Default 5.
     seed : int
         Seeds the surrogates.
+
+    Attributes
+    ----------
+    kb_provenance : dict or None
+        Set by ``Search(kb=kb, strategy="bo")``: which past searches (and how many of their trials)
+        and which task weights the prior was fitted on, stored with the search so that
+        ``load_search(..., kb=kb)`` rebuilds the same prior.
     """
+
+    kb_provenance: dict[str, Any] | None = None
 
     def __init__(self, trials: pd.DataFrame, space: SearchSpace, *, task_weights: Mapping[str, float] | None = None,
                  mode: str | None = None, model: BasePredictor | None = None, min_trials: int = 5, seed: int = 0):
