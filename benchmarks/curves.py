@@ -45,7 +45,7 @@ from nasbook.strategies import ASHA, BaseStrategy, CurveStopping, MedianStopping
 PREDICTORS = ("last-value", "pow3", "parametric", "learned-objective", "learned", "learned-arch")
 COVARIATES = ("val_loss", "train_loss")
 STOP_METHODS = ("full", "asha", "median", "curve-learned", "curve-learned-arch", "curve-prior", "curve-parametric",
-                "curve-last-value")
+                "curve-last-value", "curve-prior-asha", "curve-prior-asha-ranked")
 WITHIN_PP = 0.2
 
 
@@ -168,7 +168,11 @@ def make_strategy(method: str, max_epochs: int, seed: int, rows: np.ndarray, pri
         return ASHA(base=base, min_epochs=1, max_epochs=max_epochs, eta=3)
     if method == "median":
         return MedianStopping(base=base, min_epochs=1, min_trials=3)
-    pred = method.removeprefix("curve-")
+    if method.startswith("curve-prior-asha"):  # the predictive rule on top of ASHA's rungs (composition);
+        # "-ranked": the rungs rank by the predicted final value instead of the value reached so far
+        base = ASHA(base=base, min_epochs=1, max_epochs=max_epochs, eta=3,
+                    rank_by="prediction" if method.endswith("-ranked") else "value")
+    pred = method.removeprefix("curve-").removesuffix("-ranked").removesuffix("-asha")
     predictor = {"learned": LearnedCurves(min_curves=MIN_CURVES), "learned-arch": LearnedCurves(min_curves=MIN_CURVES),
                  "prior": prior, "parametric": ParametricCurves(bounds=(0.0, 1.0)), "last-value": LastValue()}[pred]
     return CurveStopping(base=base, predictor=predictor, k=K, confidence=CONFIDENCE, max_epochs=max_epochs,

@@ -36,11 +36,17 @@ _REBUILDABLE_TASKS = frozenset({"NasBenchGraph", "Digits", "BreastCancer", "Digi
 _CONFIG_KEYS = {"space": dict, "task": dict, "strategy": dict, "budget": dict, "seed": int}
 
 
+#: attrs a strategy recorded itself (a stopping rule's prediction, ``trial_attrs``): given back with the trial
+OWN_ATTRS = ("predicted_",)
+
+
 def blind(trial: Trial) -> Trial:
-    """The trial as strategies see it: held-out ``attrs`` removed."""
+    """The trial as strategies see it: held-out ``attrs`` (a test score, where a warm start came from) removed;
+    what the strategy itself recorded (``predicted_*``) kept, live and on replay alike."""
     if not trial.attrs:
         return trial
-    return Trial(trial.number, trial.arch, trial.state, trial.value, trial.metrics, {}, trial.epochs,
+    own = {k: v for k, v in trial.attrs.items() if k.startswith(OWN_ATTRS)}
+    return Trial(trial.number, trial.arch, trial.state, trial.value, trial.metrics, own, trial.epochs,
                  trial.started_at, trial.finished_at, trial.reason, trial.n_told_before, trial.curves, trial.parent,
                  trial.lineage)
 

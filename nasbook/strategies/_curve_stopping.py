@@ -349,7 +349,7 @@ class CurveStopping(WrapsBase):
         pred: BaseCurvePredictor | None = self.predictor_
         if isinstance(pred, LearnedCurves) and (not hasattr(pred, "models_") or target is None or target > pred.n_epochs_):
             pred = self.fallback_  # not trained yet (or not to this epoch)
-        if pred is None or target is None or ref is None or n >= target or n < max(self.min_epochs, pred.min_length):
+        if pred is None or target is None or n >= target or n < max(self.min_epochs, pred.min_length):
             return Decision.CONTINUE
         if any(not math.isfinite(x) for x in curve):
             return Decision.CONTINUE  # a NaN is the training-health checks' business
@@ -365,8 +365,9 @@ class CurveStopping(WrapsBase):
                 feats = self.encoded_[number][None, :]
         mean_a, std_a = pred.predict_arrays([curve], target, covariates, feats)
         mean, std = float(mean_a[0]), float(std_a[0])
-        p_ref = self._p_reaches(mean, std, ref)
-        stop = p_ref < 1.0 - self.confidence
+        # predicted even before there is a reference: the monitor shows it, ASHA(rank_by="prediction") ranks by it
+        p_ref = self._p_reaches(mean, std, ref) if ref is not None else None
+        stop = p_ref is not None and p_ref < 1.0 - self.confidence
         self.predictions_[number] = {"predicted_final": mean, "predicted_final_std": std, "predicted_at_epoch": n,
                                      "predicted_reference": ref, "predicted_p_reference": p_ref,
                                      "stopped_by_prediction": bool(stop)}

@@ -11,13 +11,16 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, ClassVar
 
-from nasbook._errors import InvalidParameterError, check_int
+from nasbook._errors import InvalidParameterError, check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
 from nasbook.trial import WAIT, Wait
 
 if TYPE_CHECKING:
     from nasbook.space import Architecture
     from nasbook.trial import Trial
+
+#: what a rung ranks its trials by (see ASHA's ``rank_by``)
+RANK_BY = ("value", "prediction")
 
 
 def rung_epochs(min_epochs: int, max_epochs: int, eta: int) -> list[int]:
@@ -43,12 +46,14 @@ class _MultiFidelity(WrapsBase):
         eta: int = 3,
         seed: int | None = None,
         allow_duplicates: bool = False,
+        rank_by: str = "value",
     ):
         super().__init__(seed=seed, allow_duplicates=allow_duplicates)
         self.base = base
         self.min_epochs = min_epochs
         self.max_epochs = max_epochs
         self.eta = eta
+        self.rank_by = rank_by
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -60,7 +65,21 @@ class _MultiFidelity(WrapsBase):
             raise InvalidParameterError(
                 f"{name}(max_epochs=...) must be >= min_epochs ({self.min_epochs}); got {self.max_epochs}."
             )
+        if self.rank_by not in RANK_BY:
+            raise unknown_choice(f"{name}(rank_by=...)", self.rank_by, RANK_BY)
         self._check_base()
+
+    def _rung_score(self, trial: Trial) -> float:
+        """How a rung ranks ``trial`` (higher is better): its value, or with ``rank_by="prediction"`` the
+        final value a wrapping :class:`~nasbook.strategies.CurveStopping` predicted from the trial's whole
+        curve at this rung (its ``predicted_final`` attr, made at ``predicted_at_epoch == trial.epochs``),
+        the value when there is no such prediction."""
+        if self.rank_by == "prediction" and trial.value is not None:
+            attrs = trial.attrs or {}
+            mean, at = attrs.get("predicted_final"), attrs.get("predicted_at_epoch")
+            if isinstance(mean, (int, float)) and math.isfinite(mean) and at is not None and at == trial.epochs:
+                return float(mean) if self.mode_ == "max" else -float(mean)
+        return self._score(trial)
 
     def _setup(self) -> None:
         self.base_ = self._setup_base()
@@ -89,6 +108,13 @@ class ASHA(_MultiFidelity):
         Epochs of the first and the last rung.
     eta : int
         Reduction factor (>= 2).
+    rank_by : {"value", "prediction"}
+        What a rung ranks by: the value reached at the rung's epochs (default), or the final value
+        predicted from the curve so far by a wrapping :class:`~nasbook.strategies.CurveStopping`
+        (``CurveStopping(base=ASHA(rank_by="prediction"), predictor=...)``; the observed value where
+        it made no prediction). A rung of one or two epochs ranks by how fast a network learns, which
+        favours networks that learn fast and end poorly (MLPs against CNNs on MNIST-1D); a
+        curve predictor with the architecture's features ranks by where it is heading.
     """
 
     alias: ClassVar[str] = "asha"
@@ -123,7 +149,7 @@ class ASHA(_MultiFidelity):
                 return
             k = self.rungs_.index(trial.epochs)
         if trial.value is not None:
-            self.results_[k][trial.arch.id] = (self._score(trial), trial.number, trial.arch)
+            self.results_[k][trial.arch.id] = (self._rung_score(trial), trial.number, trial.arch)
         if k == 0:
             self.base_.tell(trial)
 
@@ -153,8 +179,9 @@ class SuccessiveHalving(_MultiFidelity):
         n_initial: int | None = None,
         seed: int | None = None,
         allow_duplicates: bool = False,
+        rank_by: str = "value",
     ):
-        super().__init__(base, min_epochs, max_epochs, eta, seed, allow_duplicates)
+        super().__init__(base, min_epochs, max_epochs, eta, seed, allow_duplicates, rank_by)
         self.n_initial = n_initial
 
     def _validate_params(self) -> None:
@@ -219,7 +246,7 @@ class SuccessiveHalving(_MultiFidelity):
             failed: dict[tuple[int, int], int] = self.__dict__.setdefault("_failed", {})
             failed[(self.bracket_index_, k)] = failed.get((self.bracket_index_, k), 0) + 1
         else:
-            self.b_results_[k][trial.arch.id] = (self._score(trial), trial.number, trial.arch)
+            self.b_results_[k][trial.arch.id] = (self._rung_score(trial), trial.number, trial.arch)
         if k == 0:
             self.base_.tell(trial)
 
