@@ -39,7 +39,10 @@ class CurveStopping(WrapsBase):
     (``CurveStopping(base=ASHA(...))``): its proposals (epochs, checkpoints to continue) pass
     through unchanged, and its own ``on_report`` decisions are obeyed first. A continued trial
     (an ASHA promotion) reports only its new epochs; its prefix is its parent's curve when exactly
-    one pending continuation starts at that epoch, otherwise it is not predicted.
+    one pending continuation starts at that epoch, otherwise it is not predicted. With
+    ``ASHA(rank_by="prediction")`` as base, ASHA's rungs rank trials by this rule's predicted final
+    value instead of the value after the rung's few epochs: the composition that works on both
+    bundled curve tables (``docs/benchmarks.md``, section 10s).
 
     A ``LearnedCurves`` predictor is trained on the trials of this search that reached
     ``max_epochs`` (objective, with the other reported metrics as covariates), once it has
