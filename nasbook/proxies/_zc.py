@@ -107,7 +107,8 @@ def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str
     halves = [torch.as_tensor(idx) for idx in np.array_split(np.arange(x.shape[0]), 2) if len(idx)]
     grads: list[list[torch.Tensor]] = [[] for _ in layers]
     fisher_parts: list[torch.Tensor] = []
-    others = [p for p in net.parameters() if all(p is not w for w in weights)]
+    weight_ids = {id(w) for w in weights}
+    others = [p for p in net.parameters() if id(p) not in weight_ids]
     for p in others:  # their gradients are not used (preserved() restores the flags)
         p.requires_grad_(False)
     try:
