@@ -104,7 +104,7 @@ def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str
             acts.append(out)
 
     handles = [m.register_forward_hook(keep) for m in layers] if keep_acts else []
-    halves = [torch.as_tensor(idx) for idx in np.array_split(np.arange(x.shape[0]), 2) if len(idx)]
+    halves = [slice(int(idx[0]), int(idx[-1]) + 1) for idx in np.array_split(np.arange(x.shape[0]), 2) if len(idx)]
     grads: list[list[torch.Tensor]] = [[] for _ in layers]
     fisher_parts: list[torch.Tensor] = []
     weight_ids = {id(w) for w in weights}
@@ -228,6 +228,8 @@ def _jacobian_pass(net: nn.Module, x: torch.Tensor, want: set[str]) -> dict[str,
             mats.append(_corr(fea[0].reshape(fea.shape[1], -1) if fea.dim() > 2 else fea.reshape(fea.shape[0], -1)))
 
         handles += [m.register_forward_hook(corr) for m in _weighted(net)]
+    for p in net.parameters():  # only the input's gradient is asked for (the caller restores the flags)
+        p.requires_grad_(False)
     xg = x.detach().clone().requires_grad_("jacov" in want)
     try:
         if "jacov" in want:
