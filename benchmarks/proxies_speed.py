@@ -11,12 +11,14 @@ It reports, per implementation, mean and median ms per architecture, process CPU
 time, for the build, each shared pass and the total (goal: <= 50 ms), and the largest relative
 difference between the two implementations' values of each proxy (they compute the same thing).
 With ``--alone N`` it also times each proxy asked for alone (``names=[proxy]``) on the first N
-architectures.
+architectures; with ``--bare``, the two shared passes with no proxy arithmetic (two half-batch
+cross-entropy forward/backwards to the conv/linear weights; one full-batch forward and backward to
+the input), a floor for what any implementation of the same passes costs.
 
 Usage::
 
     python benchmarks/proxies_speed.py --json FILE [--table digits mnist1d] [--limit N] [--batch-size 64]
-        [--seed 0] [--alone N]
+        [--seed 0] [--alone N] [--bare]
 
 Torch and BLAS run on one thread (set before they load), so times are per core.
 """
@@ -77,6 +79,26 @@ def one(score: Callable[..., dict[str, float]], build: Callable[[], Any], x: Any
     return values, cpu, wall
 
 
+def bare_passes(net: Any, x: Any, y: Any) -> dict[str, float]:
+    """CPU ms of the two shared passes with no proxy arithmetic, hook or restore: a floor for them."""
+    import torch
+    from torch import nn
+
+    net.train()
+    weights = [m.weight for m in net.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))]
+    half = x.shape[0] // 2
+    c0 = time.process_time()
+    for idx in (slice(0, half), slice(half, x.shape[0])):
+        torch.autograd.grad(nn.functional.cross_entropy(net(x[idx]), y[idx]), weights)
+    c1 = time.process_time()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    xg = x.clone().requires_grad_(True)
+    torch.autograd.grad(net(xg).sum(), xg)
+    c2 = time.process_time()
+    return {"halves (bare)": 1e3 * (c1 - c0), "jacobian (bare)": 1e3 * (c2 - c1)}
+
+
 def rel_diff(a: float, b: float) -> float:
     if a == b or (math.isnan(a) and math.isnan(b)):
         return 0.0
@@ -102,6 +124,7 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any]:
     wall: dict[str, dict[str, list[float]]] = {v: {} for v in impls}
     worst = dict.fromkeys(names, 0.0)
     alone: dict[str, dict[str, list[float]]] = {v: {n: [] for n in names} for v in impls}
+    bare: dict[str, list[float]] = {}
     w0 = time.perf_counter()
     for i, arch in enumerate(archs):
         order = list(impls) if i % 2 == 0 else list(impls)[::-1]
@@ -117,6 +140,12 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any]:
                                            args.seed)[1]["total"])
         for n in names:
             worst[n] = max(worst[n], rel_diff(got["old"][n], got["new"][n]))
+        if args.bare:
+            from nasbook._seeding import seeded
+
+            with seeded(args.seed):
+                for part, ms in bare_passes(task.space.build(arch, shape, k), x, y).items():
+                    bare.setdefault(part, []).append(ms)
     seconds = time.perf_counter() - w0
     parts = ["build", *[p for p in PASSES if any(p in cpu[v] for v in impls)], "total"]
 
@@ -141,11 +170,15 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any]:
     total = summary["total"]["new CPU mean"]
     print(f"new: {total:.1f} ms CPU per architecture (mean; median {summary['total']['new CPU median']:.1f}), "
           f"goal <= 50: {'met' if total <= 50 else 'missed'}; old: {summary['total']['old CPU mean']:.1f}")
+    if bare:
+        print("the two shared passes bare (forward + backward only, no proxy arithmetic), CPU ms mean: "
+              + ", ".join(f"{part} {np.mean(v):.1f}" for part, v in bare.items()))
     print("largest relative difference old vs new, per proxy: "
           + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
     out: dict[str, Any] = {"table": repr(task), "n_archs": n, "batch_size": args.batch_size, "seed": args.seed,
                            "ms": summary, "max_rel_diff": worst, "seconds": seconds,
-                           "raw_cpu": cpu, "raw_wall": wall}
+                           "raw_cpu": cpu, "raw_wall": wall,
+                           "bare_cpu_mean": {part: float(np.mean(v)) for part, v in bare.items()}}
     if args.alone:
         m = min(args.alone, n)
         rows = [[p, *[f"{np.mean(alone[v][p]):.1f}" for v in impls],
@@ -165,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--alone", type=int, default=0, metavar="N", help="also time each proxy alone on N architectures")
+    ap.add_argument("--bare", action="store_true", help="also time the two shared passes bare (a floor for them)")
     args = ap.parse_args(argv)
     import torch
 
