@@ -148,6 +148,21 @@ def test_proxies_benchmark_smoke(tmp_path):
 
 
 @pytest.mark.slow
+def test_proxies_speed_benchmark_smoke(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "ps.json"
+    res = _run("proxies_speed.py", "--table", "digits", "--limit", "4", "--batch-size", "16", "--alone", "1", "--bare",
+               "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "build + all proxies" in res.stdout and "goal <= 50" in res.stdout and "each proxy alone" in res.stdout
+    digits = json.loads(out.read_text())["tables"]["digits"]
+    assert digits["n_archs"] == 4 and set(digits["max_rel_diff"]) >= {"synflow", "zico", "flops"}
+    assert max(digits["max_rel_diff"].values()) < 1e-9  # old and new compute the same values
+    assert digits["ms"]["total"]["new CPU mean"] > 0 and digits["ms"]["total"]["old CPU mean"] > 0
+    assert set(digits["bare_cpu_mean"]) == {"halves (bare)", "jacobian (bare)"}
+
+
+@pytest.mark.slow
 def test_warmstart_benchmark_smoke(tmp_path):
     out = tmp_path / "w.json"
     res = _run("warmstart_nbg.py", "--datasets", "cora", "--seeds", "1", "--bo-seeds", "1", "--budget", "20",

@@ -15,8 +15,8 @@ negated, larger is better); ``params`` and ``flops`` are taken as "bigger is bet
 baseline. :data:`DESCRIPTIONS` says what each computes and its source.
 
 **Passes and modes.** Gradient proxies run in train mode (BatchNorm on batch statistics,
-dropout drawn from torch's generator, seeded by ``seed``), as their papers do; synflow runs on a
-float64 copy with |weights| and BatchNorm as the identity on an all-ones input. The network is
+dropout drawn from torch's generator, seeded by ``seed``), as their papers do; synflow runs the
+network (not a copy) on float64 |weights| with BatchNorm as the identity on an all-ones input. The network is
 left as it was: weights, BatchNorm statistics, flags and gradients are restored.
 
 Importing this package imports torch. No custom autograd function is defined here (every

@@ -5,7 +5,10 @@ published (none is negated here; ``jacov`` is published as the negated eigenvalu
 kept so). Proxies that need the same pass share it: two half-batch cross-entropy passes give
 ``zico`` (which needs two batches) and, from their mean gradient, ``grad_norm``, ``snip`` and
 ``fisher``; one forward/backward of the output sum to the input gives ``jacov``, and its forward
-pass ``naswot`` and ``meco``; ``synflow`` runs on a float64 copy; ``params`` and ``flops`` count.
+pass ``naswot`` and ``meco``; ``synflow`` runs the network on float64 |weights| through
+``torch.func.functional_call`` (no copy of the network), and its one-sample forward pass also
+counts ``flops``; ``params`` counts. Every backward asks ``torch.autograd.grad`` for just the
+gradients its proxies use (no ``.grad`` accumulated, no weight gradient in the Jacobian pass).
 
 The network is left as it was: its parameters, buffers (BatchNorm running statistics), train/eval
 flags, ``requires_grad`` flags and ``.grad`` are restored (see :func:`preserved`).
@@ -14,7 +17,6 @@ flags, ``requires_grad`` flags and ``.grad`` are restored (see :func:`preserved`
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 from collections.abc import Callable, Iterator, Sequence
 
@@ -49,6 +51,8 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 _WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+#: NASWOT's agreement counts are summed in float32 over at most this many units at a time (exact)
+_EXACT_UNITS = 2**23
 _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ELU, nn.Tanh, nn.Sigmoid, nn.Hardswish, nn.Mish)
 
 
@@ -85,154 +89,227 @@ def _weight(m: nn.Module) -> torch.Tensor:
 def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str]) -> dict[str, float]:
     """ZiCo needs the gradients of two batches; the others take their mean (the gradient of the
     batch's mean loss, BatchNorm statistics per half), so one scheme serves all four at the cost
-    of one full pass, and a proxy's value does not depend on which others were asked for."""
+    of one full pass, and a proxy's value does not depend on which others were asked for.
+
+    Each half's backward asks ``torch.autograd.grad`` for the conv/linear weights' gradients (and
+    the layer outputs' for fisher) only: no ``.grad`` to zero, clone or restore, and no gradient of
+    a BatchNorm or bias parameter is computed."""
     layers = _weighted(net)
+    weights = [_weight(m) for m in layers]
     acts: list[torch.Tensor] = []
-    fisher_total = 0.0
     keep_acts = "fisher" in want
 
     def keep(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
         if out.requires_grad:
-            out.retain_grad()
             acts.append(out)
 
     handles = [m.register_forward_hook(keep) for m in layers] if keep_acts else []
-    halves = [torch.as_tensor(idx) for idx in np.array_split(np.arange(x.shape[0]), 2) if len(idx)]
+    halves = [slice(int(idx[0]), int(idx[-1]) + 1) for idx in np.array_split(np.arange(x.shape[0]), 2) if len(idx)]
     grads: list[list[torch.Tensor]] = [[] for _ in layers]
+    fisher_parts: list[torch.Tensor] = []
+    weight_ids = {id(w) for w in weights}
+    others = [p for p in net.parameters() if id(p) not in weight_ids]
+    for p in others:  # their gradients are not used (preserved() restores the flags)
+        p.requires_grad_(False)
     try:
         for idx in halves:
             acts.clear()
-            net.zero_grad(set_to_none=True)
-            nn.functional.cross_entropy(net(x[idx]), y[idx]).backward()
+            loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
+            got = torch.autograd.grad(loss, [*weights, *acts], allow_unused=True)
+            for i, g in enumerate(got[: len(weights)]):
+                if g is not None:
+                    grads[i].append(g)
             with torch.no_grad():
-                for i, m in enumerate(layers):
-                    grad = _weight(m).grad
-                    if grad is not None:
-                        grads[i].append(grad.detach().clone())
-                for a in acts:
-                    if a.grad is not None:
-                        prod = a * a.grad
+                for a, ag in zip(acts, got[len(weights):]):
+                    if ag is not None:
+                        prod = a * ag
                         per_channel = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
-                        fisher_total += float((0.5 * per_channel.pow(2)).sum()) / x.shape[0]
+                        fisher_parts.append(per_channel.pow(2).sum().double() * 0.5)
     finally:
         for h in handles:
             h.remove()
         acts.clear()
     out: dict[str, float] = {}
     with torch.no_grad():
-        mean_grads = [(_weight(m), torch.stack(g).mean(0)) for m, g in zip(layers, grads) if g]
+        mean_grads = [(w, torch.stack(g).mean(0)) for w, g in zip(weights, grads) if g]
         if "grad_norm" in want:
-            out["grad_norm"] = sum(float(g.norm(2)) for _, g in mean_grads)
+            out["grad_norm"] = _total([g.norm(2) for _, g in mean_grads])
         if "snip" in want:
-            out["snip"] = sum(float((w * g).abs().sum()) for w, g in mean_grads)
+            out["snip"] = _total([(w * g).abs().sum() for w, g in mean_grads])
         if "fisher" in want:
-            out["fisher"] = fisher_total
+            out["fisher"] = _total(fisher_parts) / x.shape[0]
         if "zico" in want:
-            total = 0.0
-            for gs in grads:
-                if len(gs) < 2:
-                    continue
-                g = torch.stack([t.reshape(-1).double() for t in gs])
-                std, mean_abs = g.std(0, unbiased=False), g.abs().mean(0)
-                nz = std > 0
-                s_ = float((mean_abs[nz] / std[nz]).sum())
-                if s_ > 0:
-                    total += math.log(s_)
-            out["zico"] = total
+            out["zico"] = _zico(grads)
     return out
 
 
+def _total(parts: list[torch.Tensor]) -> float:
+    """The sum of 0-d tensors, in float64, with one conversion to a Python float."""
+    return float(torch.stack([p.double() for p in parts]).sum()) if parts else 0.0
+
+
+def _zico(grads: list[list[torch.Tensor]]) -> float:
+    """ZiCo from each layer's per-batch gradients: sum over layers of log(sum of mean|g| / std(g))."""
+    total = 0.0
+    for gs in grads:
+        if len(gs) < 2:
+            continue
+        if len(gs) == 2:  # two batches: std = |a - b| / 2 (torch's std over a dim of 2 is slow)
+            a, b = gs[0].reshape(-1).double(), gs[1].reshape(-1).double()
+            std, mean_abs = (a - b).abs_().div_(2), (a.abs() + b.abs()).div_(2)
+        else:
+            g = torch.stack([t.reshape(-1).double() for t in gs])
+            std, mean_abs = g.std(0, unbiased=False), g.abs().mean(0)
+        ratio = torch.where(std > 0, mean_abs / std, 0.0)
+        s_ = float(ratio.sum())
+        if s_ > 0:
+            total += math.log(s_)
+    return total
+
+
 # -- one input-Jacobian pass: jacov; its forward: naswot, meco ----------------------------------------
-def _min_corr_eig(rows: torch.Tensor) -> float:
-    """Smallest eigenvalue of the Pearson correlation of ``rows`` (NaN rows/cols zeroed), or NaN."""
+def _corr(rows: torch.Tensor) -> torch.Tensor | None:
+    """The Pearson correlation of ``rows`` in float64 (NaN and inf set to 0), or None below 2 x 2."""
     if rows.shape[0] < 2 or rows.shape[1] < 2:
-        return math.nan
-    corr = torch.nan_to_num(torch.corrcoef(rows.double()), nan=0.0, posinf=0.0, neginf=0.0)
-    return float(torch.linalg.eigvalsh(corr)[0])
+        return None
+    return torch.nan_to_num(torch.corrcoef(rows.double()), nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _smallest_eigenvalues(mats: list[torch.Tensor | None]) -> list[float]:
+    """The smallest eigenvalue of each symmetric matrix (NaN for None), one batched eigvalsh per size."""
+    out = [math.nan] * len(mats)
+    by_size: dict[int, list[int]] = {}
+    for i, m in enumerate(mats):
+        if m is not None:
+            by_size.setdefault(m.shape[0], []).append(i)
+    for idx in by_size.values():
+        smallest = torch.linalg.eigvalsh(torch.stack([mats[i] for i in idx]))[:, 0].tolist()  # type: ignore[misc]
+        for i, v in zip(idx, smallest):
+            out[i] = v
+    return out
+
+
+def _agreements(codes: list[torch.Tensor], n: int) -> torch.Tensor:
+    """NASWOT's K (float64): K[i, j] = sum over the codes' units of [c_i == c_j], for boolean codes (n, units).
+
+    Over a group of units, K = c c^T + (1 - c)(1 - c)^T = units - |c_i| - |c_j| + 2 c_i.c_j: whole
+    numbers, computed exactly by one float32 matrix product per group of codes under 2**23 units
+    (every partial result stays under 2**24), in float64 for a larger code."""
+    kmat = torch.zeros(n, n, dtype=torch.float64)
+    groups: list[list[torch.Tensor]] = []
+    size = 0
+    for c in codes:
+        if not groups or size + c.shape[1] >= _EXACT_UNITS:
+            groups.append([])
+            size = 0
+        groups[-1].append(c)
+        size += c.shape[1]
+    for group in groups:
+        units = sum(c.shape[1] for c in group)
+        c = torch.cat(group, dim=1).to(torch.float32 if units < _EXACT_UNITS else torch.float64)
+        r = c.sum(1, keepdim=True)
+        kmat += (2 * (c @ c.T) - r - r.T + units).double()
+    return kmat
 
 
 def _jacobian_pass(net: nn.Module, x: torch.Tensor, want: set[str]) -> dict[str, float]:
+    n = x.shape[0]
     codes: list[torch.Tensor] = []
-    meco: list[float] = []
+    mats: list[torch.Tensor | None] = []
     handles = []
     if "naswot" in want:
         def code(_m: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-            codes.append((inputs[0].detach().reshape(inputs[0].shape[0], -1) > 0).double())
+            codes.append(inputs[0].detach().reshape(n, -1) > 0)
 
         handles += [m.register_forward_pre_hook(code) for m in net.modules() if isinstance(m, _ACTIVATIONS)]
     if "meco" in want:
         def corr(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
             fea = out.detach()
-            rows = fea[0].reshape(fea.shape[1], -1) if fea.dim() > 2 else fea.reshape(fea.shape[0], -1)
-            meco.append(_min_corr_eig(rows))
+            mats.append(_corr(fea[0].reshape(fea.shape[1], -1) if fea.dim() > 2 else fea.reshape(fea.shape[0], -1)))
 
         handles += [m.register_forward_hook(corr) for m in _weighted(net)]
+    for p in net.parameters():  # only the input's gradient is asked for (the caller restores the flags)
+        p.requires_grad_(False)
     xg = x.detach().clone().requires_grad_("jacov" in want)
     try:
-        out_ = net(xg)
         if "jacov" in want:
-            out_.sum().backward()
+            (jac,) = torch.autograd.grad(net(xg).sum(), xg)  # the input's gradient only, no weight's
+        else:
+            with torch.no_grad():
+                net(xg)
     finally:
         for h in handles:
             h.remove()
     res: dict[str, float] = {}
     if "jacov" in want:
-        assert xg.grad is not None
-        jac = xg.grad.reshape(x.shape[0], -1).double()
-        corr_ = torch.nan_to_num(torch.corrcoef(jac), nan=0.0)
+        corr_ = torch.nan_to_num(torch.corrcoef(jac.reshape(n, -1).double()), nan=0.0)
         v = torch.linalg.eigvalsh(corr_)
         k = 1e-5
         res["jacov"] = float(-torch.sum(torch.log(v.clamp_min(0) + k) + 1.0 / (v.clamp_min(0) + k)))
     if "naswot" in want:
-        n = x.shape[0]
-        kmat = torch.zeros(n, n, dtype=torch.float64)
-        for c in codes:
-            kmat += c @ c.T + (1 - c) @ (1 - c).T
-        sign, logdet = torch.linalg.slogdet(kmat)
+        sign, logdet = torch.linalg.slogdet(_agreements(codes, n))
         res["naswot"] = float(logdet) if float(sign) > 0 else -math.inf
     if "meco" in want:
-        vals = [v for v in meco if math.isfinite(v)]
+        vals = [v for v in _smallest_eigenvalues(mats) if math.isfinite(v)]
         res["meco"] = float(sum(vals)) if vals else math.nan
     return res
 
 
 # -- synflow: |weights|, float64, BatchNorm as identity, all-ones input -------------------------------
-def _synflow(net: nn.Module, x: torch.Tensor) -> float:
-    twin = copy.deepcopy(net).double().eval()  # a copy: the caller's network keeps its dtype and weights
+def _synflow(net: nn.Module, x: torch.Tensor, trainable: set[str], flops: list[float] | None = None) -> float:
+    """Synflow of ``net`` through ``torch.func.functional_call`` on float64 |weights| (the network
+    itself is not copied or changed; it runs in eval mode, as the caller arranges), summed over the
+    ``trainable`` parameters (names); ``flops``, when given, gets the FLOPs counted in the same pass."""
+    from torch.func import functional_call
+
+    tensors: dict[str, torch.Tensor] = {
+        k: v.detach().double() if v.is_floating_point() else v for k, v in net.named_buffers()
+    }
+    params = {k: v.detach().double() for k, v in net.named_parameters()}
+    epsilons: list[tuple[nn.modules.batchnorm._BatchNorm, float]] = []
+    for name, m in net.named_modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            pre = f"{name}." if name else ""
+            if m.running_mean is not None:
+                tensors[pre + "running_mean"] = torch.zeros_like(tensors[pre + "running_mean"])
+                tensors[pre + "running_var"] = torch.ones_like(tensors[pre + "running_var"])
+                epsilons.append((m, m.eps))
+            if m.affine:
+                params[pre + "weight"] = torch.ones_like(params[pre + "weight"])
+                params[pre + "bias"] = torch.zeros_like(params[pre + "bias"])
+    leaves = {k: v.abs().requires_grad_(k in trainable) for k, v in params.items()}
+    handles = [m.register_forward_hook(_flop_hook(flops)) for m in _weighted(net)] if flops is not None else []
+    try:
+        for m, _ in epsilons:
+            m.eps = 0.0
+        out = functional_call(net, {**tensors, **leaves}, (torch.ones((1, *x.shape[1:]), dtype=torch.float64),))
+    finally:
+        for m, eps in epsilons:
+            m.eps = eps
+        for h in handles:
+            h.remove()
+    names = [k for k, v in leaves.items() if v.requires_grad]
+    if not names:  # every parameter frozen: an empty sum
+        return 0.0
+    got = torch.autograd.grad(out.sum(), [leaves[k] for k in names], allow_unused=True)
     with torch.no_grad():
-        for m in twin.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                if m.running_mean is not None:
-                    m.running_mean.zero_()
-                    m.running_var.fill_(1.0)  # type: ignore[union-attr]
-                    m.eps = 0.0
-                if m.affine:
-                    m.weight.fill_(1.0)
-                    m.bias.zero_()
-        for p in twin.parameters():
-            p.abs_()
-    twin.zero_grad(set_to_none=True)
-    ones = torch.ones((1, *x.shape[1:]), dtype=torch.float64)
-    twin(ones).sum().backward()
-    with torch.no_grad():
-        return float(sum((p * p.grad).abs().sum() for p in twin.parameters() if p.grad is not None))
+        return _total([(leaves[k] * g).abs().sum() for k, g in zip(names, got) if g is not None])
+
+
+def _flop_hook(acc: list[float]) -> Callable[[nn.Module, object, torch.Tensor], None]:
+    def hook(m: nn.Module, _i: object, out: torch.Tensor) -> None:
+        w = _weight(m)
+        acc[0] += 2.0 * out.numel() * (w.shape[1] if isinstance(m, nn.Linear) else math.prod(w.shape[1:]))
+
+    return hook
 
 
 def count_flops(net: nn.Module, x: torch.Tensor) -> float:
     """Forward FLOPs of one sample of ``x``, counted as ``torch.utils.flop_counter`` counts them
     (convolutions and matrix products, a multiply-add is 2; pooling, normalisation and activations
     0) but from forward hooks on the conv/linear layers, ten times faster on small networks."""
-    total = 0.0
-
-    def hook(m: nn.Module, _i: object, out: torch.Tensor) -> None:
-        nonlocal total
-        w = _weight(m)
-        if isinstance(m, nn.Linear):
-            total += 2.0 * out.numel() * w.shape[1]
-        else:
-            total += 2.0 * out.numel() * math.prod(w.shape[1:])
-
-    handles = [m.register_forward_hook(hook) for m in _weighted(net)]
+    total = [0.0]
+    handles = [m.register_forward_hook(_flop_hook(total)) for m in _weighted(net)]
     was = net.training
     net.eval()
     try:
@@ -242,7 +319,7 @@ def count_flops(net: nn.Module, x: torch.Tensor) -> float:
         net.train(was)
         for h in handles:
             h.remove()
-    return total
+    return total[0]
 
 
 def score_network(net: nn.Module, x: torch.Tensor, y: torch.Tensor, names: Sequence[str],
@@ -263,6 +340,8 @@ def score_network(net: nn.Module, x: torch.Tensor, y: torch.Tensor, names: Seque
         if timer is not None:
             timer(label, time.perf_counter() - t0)
 
+    trainable = {k for k, p in net.named_parameters() if p.requires_grad}
+    flops = [0.0] if "flops" in want and "synflow" in want else None
     with preserved(net):
         net.train()
         for p in net.parameters():
@@ -271,10 +350,13 @@ def score_network(net: nn.Module, x: torch.Tensor, y: torch.Tensor, names: Seque
             timed("halves", lambda: _halves_pass(net, x, y, want))
         if want & {"jacov", "naswot", "meco"}:
             timed("jacobian", lambda: _jacobian_pass(net, x, want))
-    if "synflow" in want:
-        timed("synflow", lambda: {"synflow": _synflow(net, x)})
+        if "synflow" in want:  # in eval mode; its forward on one sample also counts the FLOPs
+            net.eval()
+            timed("synflow", lambda: {"synflow": _synflow(net, x, trainable, flops)})
     if "params" in want:
         out["params"] = float(sum(p.numel() for p in net.parameters() if p.requires_grad))
-    if "flops" in want:
+    if flops is not None:
+        out["flops"] = flops[0]
+    elif "flops" in want:
         timed("flops", lambda: {"flops": count_flops(net, x)})
     return {n: out[n] for n in names}
