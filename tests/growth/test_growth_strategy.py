@@ -115,7 +115,7 @@ def test_a_winner_that_cannot_grow_trains_longer_from_its_checkpoint_and_takes_i
     asked = _run(st, 40)
     more = [(k, p) for k, p in enumerate(asked) if p.parent is not None]
     assert more and st.moves_used_["train"] == len(more) and st.moves_used_["mutation"] == 0
-    for k, p in more:  # the same network, 2 epochs beyond what its parent's checkpoint holds
+    for _, p in more:  # the same network, 2 epochs beyond what its parent's checkpoint holds
         parent = asked[p.parent]
         assert p.arch == parent.arch and p.grow is None and p.lineage == (p.parent,)
         assert len(p.arch["layers"]) == 4 and {w for _, w in p.arch["layers"]} == {32}  # as large as the space allows
