@@ -156,7 +156,7 @@ class Growth(RegularizedEvolution):
         self.n_grown_ = 0
         self.moves_used_: Counter[str] = Counter()  # growth moves proposed, by kind ("mutation": plain ones)
         self.pending_: dict[str, int] = {}  # grown child's arch id -> parent's number, until told: checkpoints stay
-        self.continuing_: list[int] = []  # members being trained longer (train_more), until told
+        self.continuing_: dict[int, int] = {}  # member being trained longer (train_more) -> epochs asked, until told
         self.epochs_: dict[int, int] = {}  # trial number -> epochs its checkpoint holds
 
     # -- the initial population ------------------------------------------------------------------------
@@ -228,19 +228,18 @@ class Growth(RegularizedEvolution):
         pop = list(self.population_)
         if self.train_more:
             # the tournament runs over every member that can be a parent (inheriting: its seed landed)
-            pool = [m for m in pop if m[3] or not self.inherit]
+            pool = [m for m in pop if (m[3] or not self.inherit) and m[2] not in self.continuing_]
             if pool:
                 idx = self.rng_.choice(len(pool), size=min(self.sample_size, len(pool)), replace=False)
                 _, parent, number, _ = max((pool[int(i)] for i in idx), key=lambda m: m[0])
                 moves = self._new_moves(parent)
                 if moves:
                     return self._grow(parent, number, moves)
-                if self.inherit:  # the winner is as large as the space allows: it grows by training longer
-                    self.moves_used_["train"] += 1
-                    self.continuing_.append(number)
-                    before = self.epochs_.get(number, 1)
-                    return Proposal(parent, epochs=before + (self.child_epochs or before), parent=number,
-                                    lineage=(number,))
+                if self.inherit and number in self.epochs_:  # as large as the space allows: it trains longer
+                    self.moves_used_["train"] += 1  # (a task without epochs records none: a mutation then)
+                    before = self.epochs_[number]
+                    self.continuing_[number] = before + (self.child_epochs or before)
+                    return Proposal(parent, epochs=self.continuing_[number], parent=number, lineage=(number,))
                 return self._mutate(parent, number)
         else:
             # the members that can grow: they have unseen grown children (and, when inheriting, a landed seed)
@@ -276,13 +275,14 @@ class Growth(RegularizedEvolution):
 
     def _tell(self, trial: Trial) -> None:
         self.pending_.pop(trial.arch.id, None)
+        if trial.epochs:
+            self.epochs_[trial.number] = int(trial.epochs)
         if trial.parent is not None and trial.parent in self.continuing_:
-            self.continuing_.remove(trial.parent)
+            proposed = self.continuing_.pop(trial.parent)
+            self.epochs_[trial.number] = max(self.epochs_.get(trial.number, 0), proposed)
             if trial.value is not None:  # the same network, trained longer, takes its parent's place
                 self.population_ = deque((m for m in self.population_ if m[2] != trial.parent),
                                          maxlen=self.population_size)
-        if trial.epochs:
-            self.epochs_[trial.number] = int(trial.epochs)
         if trial.value is not None:
             ready = trial.metrics.get("growth_ready", 1.0) == 1.0
             self.population_.append((self._score(trial), trial.arch, trial.number, ready))  # type: ignore[arg-type]

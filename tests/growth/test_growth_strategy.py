@@ -125,7 +125,7 @@ def test_a_winner_that_cannot_grow_trains_longer_from_its_checkpoint_and_takes_i
     assert len(archs) == len(set(archs))
     assert any(p.epochs > 4 for _, p in more)  # continued more than once
     # checkpoints kept: the population's, and a member's while it is being trained longer
-    st.continuing_.append(999)
+    st.continuing_[999] = 8
     assert 999 in st.checkpoints_needed()
     # scratch (inherit=False) mutates such a winner instead: every trial trains from scratch
     scratch = _run(Growth(population_size=5, sample_size=3, inherit=False), 40)
