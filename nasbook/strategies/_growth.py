@@ -288,5 +288,6 @@ class Growth(RegularizedEvolution):
             self.population_.append((self._score(trial), trial.arch, trial.number, ready))  # type: ignore[arg-type]
 
     def checkpoints_needed(self) -> set[int]:
-        """The population's trials (any may be picked as a parent) and the parents of children not told yet."""
+        """The population's trials (any may be picked as a parent), the parents of children not told yet and the
+        members being trained longer (train_more) until their continuation is told."""
         return {m[2] for m in self.population_} | set(self.pending_.values()) | set(self.continuing_)
