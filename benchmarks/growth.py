@@ -11,8 +11,12 @@ For each task and seed, two searches with the same strategy, seed, space and num
   ``--child-epochs`` epochs;
 * ``scratch``: the same ``Growth`` with ``inherit=False``: the same initial population (same
   seed, same architectures) and the same rule for children (a tournament of ``--sample-size``
-  among the members that can grow, a move kind drawn uniformly, then a move of that kind), every
-  trial trained from scratch for ``--epochs`` epochs.
+  among the members; the winner grows by a move chosen by ``--choice``: ``capacity`` widens a
+  narrow chain to the widest width before deepening it), every trial trained from scratch for
+  ``--epochs`` epochs. A winner that cannot grow (as large as the space allows) is trained
+  ``--child-epochs`` more epochs from its checkpoint in the growth run (``train_more``, counted as
+  those extra epochs only) and mutated (a plain mutation, trained from scratch) in the scratch
+  run; ``--no-train-more``: the tournament among the growable members only, as before.
 
 Measures per seed, then mean ± std: the from-scratch run's final best validation accuracy (the
 target); the training epochs (sum of ``trial.epochs`` in trial order) and the wall time (sum of
@@ -60,14 +64,22 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
     strategy = Growth(population_size=args.population, sample_size=args.sample_size,
                       child_epochs=args.child_epochs if inherit else None,
                       start_epochs=args.start_epochs if inherit else None, inherit=inherit,
-                      blend_length=args.blend_length, patience=args.patience, method=args.method)
+                      blend_length=args.blend_length, patience=args.patience, method=args.method,
+                      choice=args.choice, train_more=not args.no_train_more)
     t0 = time.perf_counter()
     search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
     search.run(progress="none")
     trials = sorted(search.trials, key=lambda t: t.number)
-    rows = [{"number": t.number, "epochs": t.epochs or 0, "value": t.value, "grown": bool(t.lineage),
+    by_number = {t.number: t for t in trials}
+
+    def trained(t: Any) -> int:  # a continued trial (train_more) trained only the epochs beyond its parent's
+        before = by_number[t.parent].epochs or 0 if t.parent is not None and t.parent in by_number else 0
+        return max(0, (t.epochs or 0) - before)
+
+    rows = [{"number": t.number, "epochs": trained(t), "value": t.value, "grown": bool(t.lineage),
              "train_time_s": float(t.attrs.get("train_time_s", 0.0)), "ready": t.metrics.get("growth_ready"),
-             "stage": t.metrics.get("seed0_stage")} for t in trials]
+             "stage": t.metrics.get("seed0_stage"),
+             "continued": t.parent is not None, "arch": [list(x) for x in t.arch.spec.get("layers", [])]} for t in trials]
     best = max((r["value"] for r in rows if r["value"] is not None), default=float("nan"))
     return {"trials": rows, "best": best, "wall_s": time.perf_counter() - t0, "moves": dict(strategy.moves_used_)}
 
@@ -92,13 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--population", type=int, default=5)
     p.add_argument("--sample-size", type=int, default=3)
     p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--child-epochs", type=int, default=2)
-    p.add_argument("--start-epochs", type=int, default=2)
+    p.add_argument("--child-epochs", type=int, default=3)
+    p.add_argument("--start-epochs", type=int, default=1)
     p.add_argument("--patience", type=int, default=1)
     p.add_argument("--blend-length", type=int, default=10)
     p.add_argument("--max-depth", type=int, default=4)
     p.add_argument("--lr", type=float, default=5e-3)
     p.add_argument("--method", default="zero", choices=["zero", "net2net"], help="how widen initialises new units")
+    p.add_argument("--choice", default="capacity", choices=["capacity", "uniform"],
+                   help="how a parent's move is chosen (both arms): widen narrow chains first, or a kind uniformly")
+    p.add_argument("--no-train-more", action="store_true",
+                   help="Growth(train_more=False): tournament among growable members only, no continued trials")
+    p.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 (probes: 100)")
     p.add_argument("--json", required=True)
     args = p.parse_args(argv)
     out: dict[str, Any] = {"meta": metadata(), "args": vars(args), "tasks": {}}
@@ -108,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             out["tasks"][name] = {"skipped": "nasbook.tasks.MNIST1D is not importable"}
             continue
         per_seed = []
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             scratch = one_run(task, False, seed, args)
             print(f"[{name} seed {seed}] scratch best {scratch['best']:.4f} in {scratch['wall_s']:.0f} s", flush=True)
             grown = one_run(task, True, seed, args)

@@ -61,5 +61,23 @@ def test_growth_runs_on_dask_workers(tmp_path):
     with DaskExecutor(n_workers=1) as ex:
         search = Search(space, task, strategy=strategy, budget=6, seed=1, storage=tmp_path / "d.db", executor=ex)
         search.run(progress="none")
-    grown = [t for t in search.trials if "growth_ready" in t.metrics]
+    grown = [t for t in search.trials if "growth_ready" in t.metrics and t.parent is None]
     assert grown and all(t.epochs == 2 for t in grown)
+
+
+@pytest.mark.slow
+def test_a_winner_that_cannot_grow_continues_from_its_own_checkpoint():
+    pytest.importorskip("lightning")
+    from nasbook.tasks import Digits
+
+    space = ChainSpace(kind="mlp", max_depth=1, widths=(32, 64), ops=("relu", "tanh"))  # [x 64] cannot grow
+    strategy = Growth(population_size=2, sample_size=2, start_epochs=1, child_epochs=1, blend_length=4)
+    search = Search(space, Digits(max_epochs=3, lr=1e-2), strategy=strategy, budget=7, seed=0, storage=":memory:")
+    search.run(progress="none")
+    trials = {t.number: t for t in search.trials}
+    more = [t for t in trials.values() if t.parent is not None]
+    assert more and strategy.moves_used_["train"] == len(more)
+    for t in more:  # the same network, trained one epoch beyond its parent's checkpoint
+        parent = trials[t.parent]
+        assert t.arch == parent.arch and t.arch["layers"][0][1] == 64
+        assert t.epochs == parent.epochs + 1 and t.value is not None

@@ -26,12 +26,14 @@ def _run(strategy, n, space=SPACE, ready=lambda number: True):
         layers = p.arch.spec.get("layers", [])
         value = float(len(layers) + sum(w for _, w in layers) / 100) if layers else float(number)
         metrics = {"growth_ready": 1.0 if ready(number) else 0.0} if p.grow else {}
-        strategy.tell(Trial(number, p.arch, TrialState.COMPLETE, value, metrics, lineage=p.lineage))
+        value += 0.01 * (p.epochs or 6)  # training longer helps a little
+        strategy.tell(Trial(number, p.arch, TrialState.COMPLETE, value, metrics, epochs=p.epochs or 6, parent=p.parent,
+                            lineage=p.lineage))
     return asked
 
 
 def test_the_small_start_is_the_smallest_chains_and_both_moves_are_used():
-    st = Growth(population_size=5, sample_size=3)
+    st = Growth(population_size=5, sample_size=3, choice="uniform", train_more=False)
     asked = _run(st, 30)
     start = asked[:5]
     assert all(len(p.arch["layers"]) <= 2 and {w for _, w in p.arch["layers"]} == {8} for p in start)
@@ -53,6 +55,89 @@ def test_scratch_gets_the_same_initial_population_and_children_chosen_the_same_w
     for p in scratch[5:]:  # each child is one growth move of its parent
         parent = scratch[p.lineage[0]].arch
         assert len(p.arch["layers"]) - len(parent["layers"]) in (0, 1)
+
+
+def test_capacity_choice_widens_a_narrow_chain_to_the_widest_width_before_deepening_it():
+    st = Growth(population_size=5, sample_size=3, train_more=False)  # choice="capacity" is the default
+    asked = _run(st, 30)
+    grown = [p for p in asked if p.grow]
+    assert Counter(p.grow["move"]["kind"] for p in grown).keys() == {"deepen", "widen"}
+    seen, checked = set(), 0
+    for p in asked:
+        before = set(seen)
+        seen.add(p.arch)
+        if not p.grow:
+            continue
+        parent = asked[p.grow["from"]].arch
+        widths = [w for _, w in parent["layers"]]
+        move = p.grow["move"]
+        preferred = [SPACE.make(layers=[[o, 32 if k == j else w] for k, (o, w) in enumerate(parent["layers"])])
+                     for j, w in enumerate(widths) if w == min(widths) < 32]
+        if preferred and all(c in before for c in preferred):
+            continue  # seen already: the next move in the order (checked below)
+        checked += 1
+        if move["kind"] == "widen":  # straight to the widest width, the narrowest layer first
+            assert move["width"] == 32 and widths[move["layer"]] == min(widths), (widths, move)
+        else:  # deepens only a chain that is wide everywhere: the new layer is wide too
+            assert min(widths) == 32, (widths, move)
+            assert p.arch["layers"][move["position"]][1] == 32
+    assert checked >= 15
+    # the uniform rule deepens narrow chains as well: 8-channel layers added by deepen
+    uniform = _run(Growth(population_size=5, sample_size=3, choice="uniform"), 30)
+    assert any(p.grow["move"]["kind"] == "deepen" and min(w for _, w in uniform[p.grow["from"]].arch["layers"]) < 32
+               for p in uniform if p.grow)
+
+
+def test_capacity_choice_falls_to_the_next_move_when_the_preferred_child_was_seen():
+    st = Growth(population_size=2, sample_size=2)
+    st.setup(SPACE, seed=0)
+    parent = SPACE.make(layers=[["conv3x3", 8], ["conv1x1", 16]])
+    from nasbook.growth import growth_moves
+
+    moves = growth_moves(SPACE, parent)
+    assert st._choose(parent, moves).params == {"layer": 0, "width": 32}
+    no_narrowest = [m for m in moves if m.params != {"layer": 0, "width": 32}]
+    assert st._choose(parent, no_narrowest).params == {"layer": 1, "width": 32}
+    only_small = [m for m in moves if m.kind == "deepen" or m.params.get("width") == 16]
+    assert st._choose(parent, only_small).params == {"layer": 0, "width": 16}  # no layer is widest: widen first
+    assert st._choose(parent, [m for m in only_small if m.kind == "deepen"]).kind == "deepen"
+    wide_last = SPACE.make(layers=[["conv3x3", 8], ["conv1x1", 32]])
+    moves = [m for m in growth_moves(SPACE, wide_last) if m.params != {"layer": 0, "width": 32}]
+    for _ in range(10):  # the narrow layer's widening was seen: a deepen after the wide layer, which is wide too
+        move = st._choose(wide_last, moves)
+        assert move.kind == "deepen" and move.params["position"] == 2 and move.child["layers"][2][1] == 32
+    with pytest.raises(Exception, match="choice"):
+        Growth(choice="biggest").setup(SPACE)
+
+
+def test_a_winner_that_cannot_grow_trains_longer_from_its_checkpoint_and_takes_its_place():
+    st = Growth(population_size=5, sample_size=3, start_epochs=2, child_epochs=2)  # train_more=True: the default
+    asked = _run(st, 40)
+    more = [(k, p) for k, p in enumerate(asked) if p.parent is not None]
+    assert more and st.moves_used_["train"] == len(more) and st.moves_used_["mutation"] == 0
+    for _, p in more:  # the same network, 2 epochs beyond what its parent's checkpoint holds
+        parent = asked[p.parent]
+        assert p.arch == parent.arch and p.grow is None and p.lineage == (p.parent,)
+        assert len(p.arch["layers"]) == 4 and {w for _, w in p.arch["layers"]} == {32}  # as large as the space allows
+        assert p.epochs == (parent.epochs or 0) + 2
+    # a continued trial replaces its parent: no architecture twice in the population
+    archs = [m[1] for m in st.population_]
+    assert len(archs) == len(set(archs))
+    assert any(p.epochs > 4 for _, p in more)  # continued more than once
+    # checkpoints kept: the population's, and a member's while it is being trained longer
+    st.continuing_[999] = 8
+    assert 999 in st.checkpoints_needed()
+    # scratch (inherit=False) mutates such a winner instead: every trial trains from scratch
+    scratch = _run(Growth(population_size=5, sample_size=3, inherit=False), 40)
+    assert all(p.parent is None and p.epochs is None for p in scratch)
+    with pytest.raises(Exception, match="train_more"):
+        Growth(train_more="yes").setup(SPACE)
+
+
+def test_without_train_more_only_growable_members_enter_the_tournament():
+    st = Growth(population_size=5, sample_size=3, start_epochs=2, child_epochs=2, train_more=False)
+    asked = _run(st, 40)
+    assert all(p.parent is None for p in asked) and st.moves_used_["train"] == 0
 
 
 def test_random_start_and_bad_start_values():
