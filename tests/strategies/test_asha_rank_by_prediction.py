@@ -35,7 +35,7 @@ def test_rungs_rank_by_the_predicted_final_value(table):
     first_rung = {t.arch.id: t for t in s.trials if t.epochs == 1 and t.parent is None}
     ranked = rule.base_.results_[0]
     assert len(ranked) == len(first_rung) >= 10
-    for arch_id, (score, number, _) in ranked.items():
+    for arch_id, (score, _number, _) in ranked.items():
         t = first_rung[arch_id]
         assert t.attrs["predicted_at_epoch"] == 1
         assert score == pytest.approx(t.attrs["predicted_final"]) and score != pytest.approx(t.value)
