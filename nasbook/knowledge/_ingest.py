@@ -219,8 +219,16 @@ def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name
 
 def _drop_search(kb: KnowledgeBase, sid: int) -> None:
     """Remove a partly ingested search (all or nothing)."""
+    from nasbook.storage import rebuild_stats
+
+    def drop(conn: sa.Connection) -> None:
+        row = conn.execute(sa.select(_S.c.space_id, _S.c.task_key).where(_S.c.id == sid)).first()
+        conn.execute(_T.delete().where(_T.c.search_id == sid))
+        conn.execute(_S.delete().where(_S.c.id == sid))
+        if row is not None:
+            rebuild_stats(conn, row[0], row[1])  # the chunks stored before the failure leave the aggregates
+
     try:
-        kb._write(lambda conn: (conn.execute(_T.delete().where(_T.c.search_id == sid)),
-                                conn.execute(_S.delete().where(_S.c.id == sid))))
+        kb._write(drop)
     except (StorageError, sa.exc.SQLAlchemyError):  # pragma: no cover - the original error matters more
         pass

@@ -1,0 +1,173 @@
+"""The warm-start aggregates (schema version 4), kept in the same transaction as the trials they come from.
+
+What a warm start reads is, per past task, the rank of every architecture's best value among the
+task's architectures. Ranking every trial at query time costs seconds at 10^6 trials, so the store
+keeps:
+
+* ``nasbook_space_archs``: one row per (space, architecture) with a finished trial: an integer
+  ``no`` (what the ranks are stored by) and the architecture's spec;
+* ``nasbook_arch_stats``: one row per (space, task, architecture): the largest and the smallest
+  finite value of its complete trials (so either direction can be ranked) and the ids of the
+  searches that recorded it (``",3,17,"``);
+* ``nasbook_task_ranks``: one row per (space, task): ``changed`` (bumped by every write of the
+  task's trials), ``ranked`` (the ``changed`` its ``ranks`` were computed at), the number of
+  architectures and ``ranks``, a float64 blob of five rows (``no``, best value, smallest value,
+  quantile when larger is better, quantile when smaller is better).
+
+Writes (:meth:`Storage.add_trial`, ``update_trial``, ``insert_trial_rows``) call :func:`record` on
+the rows just written: the first two tables are upserted with max/min (idempotent, so a trial
+written twice counts once) and ``changed`` is bumped. A complete trial overwritten by another value,
+or trials removed, call :func:`rebuild` for their task (its aggregates recomputed from its trials).
+Ranks are recomputed lazily, per task, by :func:`refresh_ranks` on the first read after a write.
+Quantiles are ``(rank - 1/2) / n`` with ties sharing their mean rank: ``knowledge.task_quantiles``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from nasbook.storage._schema import searches as _S
+
+#: a finite float (NaN is larger than every number on PostgreSQL and NULL on SQLite: both fail this)
+_FINITE = "t.value >= -1.7976931348623157e308 AND t.value <= 1.7976931348623157e308"
+_OK = (f"t.state = 'complete' AND t.value IS NOT NULL AND {_FINITE} AND s.task_key IS NOT NULL "
+       "AND s.space_id IS NOT NULL")
+_FROM = "FROM nasbook_trials t JOIN nasbook_searches s ON s.id = t.search_id"
+_WHERE = "t.search_id = :sid AND t.number >= :lo AND t.number <= :hi"
+
+Execute = Callable[[str, dict[str, Any]], Any]
+
+
+def _sql(dialect: str) -> tuple[str, str, str]:
+    """(archs upsert, stats upsert, task counter upsert) for ``dialect`` (sqlite or postgresql)."""
+    hi, lo_, find = ("max", "min", "instr") if dialect == "sqlite" else ("GREATEST", "LEAST", "strpos")
+    archs = (f"INSERT INTO nasbook_space_archs (space_id, arch_id, arch) SELECT s.space_id, t.arch_id, MIN(t.arch) "
+             f"{_FROM} WHERE {_WHERE} AND {_OK} GROUP BY s.space_id, t.arch_id "
+             "ON CONFLICT (space_id, arch_id) DO NOTHING")
+    stats = ("INSERT INTO nasbook_arch_stats (space_id, task_key, arch_id, vmax, vmin, searches) "
+             "SELECT s.space_id, s.task_key, t.arch_id, MAX(t.value), MIN(t.value), ',' || CAST(s.id AS TEXT) || ',' "
+             f"{_FROM} WHERE {_WHERE} AND {_OK} GROUP BY s.space_id, s.task_key, t.arch_id, s.id "
+             "ON CONFLICT (space_id, task_key, arch_id) DO UPDATE SET "
+             f"vmax = {hi}(nasbook_arch_stats.vmax, excluded.vmax), vmin = {lo_}(nasbook_arch_stats.vmin, excluded.vmin), "
+             f"searches = CASE WHEN {find}(nasbook_arch_stats.searches, excluded.searches) > 0 "
+             "THEN nasbook_arch_stats.searches ELSE nasbook_arch_stats.searches || substr(excluded.searches, 2) END")
+    bump = ("INSERT INTO nasbook_task_ranks (space_id, task_key, changed, ranked, n) "
+            "SELECT s.space_id, s.task_key, 1, 0, 0 FROM nasbook_searches s "
+            "WHERE s.id = :sid AND s.task_key IS NOT NULL AND s.space_id IS NOT NULL "
+            "ON CONFLICT (space_id, task_key) DO UPDATE SET changed = nasbook_task_ranks.changed + 1")
+    return archs, stats, bump
+
+
+_CACHE: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+
+def statements(dialect: str, *, pyformat: bool = False) -> tuple[str, ...]:
+    """:func:`_sql`'s statements, with ``%(name)s`` parameters for a psycopg cursor when ``pyformat``."""
+    key = (dialect, pyformat)
+    if key not in _CACHE:
+        out = _sql(dialect)
+        _CACHE[key] = tuple(re.sub(r":(\w+)", r"%(\1)s", s) for s in out) if pyformat else out
+    return _CACHE[key]
+
+
+def supported(dialect: str) -> bool:
+    """Whether the aggregates are kept on this database (SQLite and PostgreSQL: both have ON CONFLICT)."""
+    return dialect in ("sqlite", "postgresql")
+
+
+def record(execute: Execute, dialect: str, search_id: int, lo: int, hi: int, *, pyformat: bool = False) -> None:
+    """Fold the trials ``lo <= number <= hi`` of a search into the aggregates (inside the caller's transaction)."""
+    if not supported(dialect):
+        return
+    params = {"sid": int(search_id), "lo": int(lo), "hi": int(hi)}
+    archs, stats, bump = statements(dialect, pyformat=pyformat)
+    execute(archs, params)
+    if getattr(execute(stats, params), "rowcount", 1) != 0:  # nothing new for the aggregates: ranks stay valid
+        execute(bump, params)
+
+
+def record_rows(execute: Execute, dialect: str, rows: Sequence[Any], *, pyformat: bool = False) -> None:
+    """:func:`record` for bulk-inserted trial rows (tuples starting ``search_id, number`` or dicts)."""
+    spans: dict[int, list[int]] = {}
+    for r in rows:
+        sid, number = (r[0], r[1]) if isinstance(r, tuple) else (r["search_id"], r["number"])
+        span = spans.get(sid)
+        if span is None:
+            spans[sid] = [number, number]
+        elif number < span[0]:
+            span[0] = number
+        elif number > span[1]:
+            span[1] = number
+    for sid, (lo, hi) in spans.items():
+        record(execute, dialect, sid, lo, hi, pyformat=pyformat)
+
+
+def sa_execute(conn: sa.Connection) -> Execute:
+    return lambda sql, params: conn.execute(sa.text(sql), params)
+
+
+def rebuild(conn: sa.Connection, space_id: str | None, task_key: str | None) -> None:
+    """Recompute one (space, task)'s aggregates from its trials (after a trial was overwritten or removed)."""
+    dialect = conn.dialect.name
+    if not supported(dialect) or space_id is None or task_key is None:
+        return
+    conn.execute(sa.text("DELETE FROM nasbook_arch_stats WHERE space_id = :sp AND task_key = :tk"),
+                 {"sp": space_id, "tk": task_key})
+    ids = conn.execute(sa.select(_S.c.id).where(_S.c.space_id == space_id, _S.c.task_key == task_key)).scalars().all()
+    big = 2**62
+    for sid in ids:
+        record(sa_execute(conn), dialect, int(sid), -big, big)
+    conn.execute(sa.text("UPDATE nasbook_task_ranks SET changed = changed + 1 WHERE space_id = :sp AND task_key = :tk"),
+                 {"sp": space_id, "tk": task_key})
+
+
+def backfill(conn: sa.Connection) -> None:
+    """Fill the aggregates from every stored search (the migration to schema version 4)."""
+    big = 2**62
+    for sid in conn.execute(sa.select(_S.c.id).order_by(_S.c.id)).scalars().all():
+        record(sa_execute(conn), conn.dialect.name, int(sid), -big, big)
+
+
+def quantiles(values: np.ndarray) -> np.ndarray:
+    """``(rank - 1/2) / n`` of each value among ``values`` (ascending; ties share their mean rank)."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0)
+    order = np.argsort(values, kind="mergesort")
+    v = values[order]
+    start = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])  # first position of each run of equal values
+    ends = np.r_[start[1:], n]
+    mean_rank = (start + 1 + ends) / 2.0  # mean of the 1-based ranks start+1 .. ends
+    out = np.empty(n)
+    out[order] = np.repeat(mean_rank, ends - start)
+    return (out - 0.5) / n
+
+
+def refresh_ranks(conn: sa.Connection, space_id: str) -> None:
+    """Recompute the ranks of every task of ``space_id`` written since they were last ranked."""
+    stale = conn.execute(sa.text("SELECT task_key, changed FROM nasbook_task_ranks WHERE space_id = :sp "
+                                 "AND changed <> ranked"), {"sp": space_id}).all()
+    for task_key, changed in stale:
+        rows = conn.execute(sa.text(
+            "SELECT a.no, s.vmax, s.vmin FROM nasbook_arch_stats s JOIN nasbook_space_archs a "
+            "ON a.space_id = s.space_id AND a.arch_id = s.arch_id WHERE s.space_id = :sp AND s.task_key = :tk"),
+            {"sp": space_id, "tk": task_key}).all()
+        table = np.array(rows, dtype=np.float64).reshape(-1, 3).T
+        blob = np.vstack([table, quantiles(table[1]), quantiles(-table[2])]).tobytes()
+        conn.execute(sa.text("UPDATE nasbook_task_ranks SET ranked = :c, n = :n, ranks = :r "
+                             "WHERE space_id = :sp AND task_key = :tk"),
+                     {"c": changed, "n": len(rows), "r": blob, "sp": space_id, "tk": task_key})
+
+
+def read_ranks(conn: sa.Connection, space_id: str) -> dict[str, np.ndarray]:
+    """``{task_key: (5, n) array}``: rows no, best value, smallest value, quantile (max), quantile (min)."""
+    out = {}
+    for task_key, n, blob in conn.execute(sa.text("SELECT task_key, n, ranks FROM nasbook_task_ranks WHERE "
+                                                  "space_id = :sp AND n > 0"), {"sp": space_id}).all():
+        out[str(task_key)] = np.frombuffer(bytes(blob), dtype=np.float64).reshape(5, int(n))
+    return out
