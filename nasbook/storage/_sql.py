@@ -403,11 +403,12 @@ class Storage:
                     if self._sqlite:
                         sql = _catalog.trial_insert_sql(dialect, ignore=ignore_existing, qmark=True)
                         dbapi.executemany(sql, _catalog.trial_rows(rows))
-                        _stats.record_rows(dbapi.execute, dialect, rows)
+                        _stats.record_rows(dbapi.execute, dbapi.executemany, dialect, rows)
                     else:
                         _catalog.pg_insert(dbapi, rows, ignore=ignore_existing)
                         with dbapi.cursor() as cur:
-                            _stats.record_rows(lambda q, p: cur.execute(q, p), dialect, rows, pyformat=True)
+                            _stats.record_rows(lambda q, p: cur.execute(q, p), lambda q, p: cur.executemany(q, p),
+                                               dialect, rows, pyformat=True)
                     dbapi.commit()
                 except BaseException:
                     dbapi.rollback()
@@ -416,7 +417,7 @@ class Storage:
             sql = _catalog.trial_insert_sql(dialect, ignore=ignore_existing, qmark=False)
             try:
                 conn.execute(sa.text(sql), _catalog.trial_dicts(rows))
-                _stats.record_rows(_stats.sa_execute(conn), dialect, rows)
+                _stats.record_rows(_stats.sa_execute(conn), _stats.sa_execute(conn), dialect, rows)
                 conn.commit()
             except BaseException:
                 conn.rollback()

@@ -91,20 +91,54 @@ def record(execute: Execute, dialect: str, search_id: int, lo: int, hi: int, *, 
         execute(bump, params)
 
 
-def record_rows(execute: Execute, dialect: str, rows: Sequence[Any], *, pyformat: bool = False) -> None:
-    """:func:`record` for bulk-inserted trial rows (tuples starting ``search_id, number`` or dicts)."""
-    spans: dict[int, list[int]] = {}
+def _upserts(dialect: str, pyformat: bool) -> tuple[str, str, str]:
+    """(archs, stats, task counter) upserts of given values, for :func:`record_rows`."""
+    key = (dialect + ":values", pyformat)
+    if key not in _CACHE:
+        archs_sql, stats_sql, bump = _sql(dialect)
+        archs = ("INSERT INTO nasbook_space_archs (space_id, arch_id, arch) VALUES (:sp, :a, :spec) "
+                 "ON CONFLICT (space_id, arch_id) DO NOTHING")
+        stats = ("INSERT INTO nasbook_arch_stats (space_id, task_key, arch_id, vmax, vmin, searches) "
+                 "VALUES (:sp, :tk, :a, :vmax, :vmin, :se) " + stats_sql[stats_sql.index("ON CONFLICT"):])
+        out = (archs, stats, bump)
+        _CACHE[key] = tuple(re.sub(r":(\w+)", r"%(\1)s", q) for q in out) if pyformat else out
+    return _CACHE[key]  # type: ignore[return-value]
+
+
+def record_rows(execute: Execute, executemany: Execute, dialect: str, rows: Sequence[Any], *,
+                pyformat: bool = False) -> None:
+    """Fold bulk-inserted trial rows (tuples in ``("search_id", *TRIAL_COLUMNS)`` order, or dicts; JSON
+    as text) into the aggregates: reduced here, per search and architecture, then one upsert per
+    distinct architecture (no per-trial SQL)."""
+    if not supported(dialect) or not rows:
+        return
+    if not isinstance(rows[0], tuple):
+        rows = [(r["search_id"], r["number"], r["state"], r["arch_id"], r["arch"], r["value"]) for r in rows]
+    by_search: dict[int, dict[str, list[Any]]] = {}
+    inf = float("inf")
     for r in rows:
-        sid, number = (r[0], r[1]) if isinstance(r, tuple) else (r["search_id"], r["number"])
-        span = spans.get(sid)
-        if span is None:
-            spans[sid] = [number, number]
-        elif number < span[0]:
-            span[0] = number
-        elif number > span[1]:
-            span[1] = number
-    for sid, (lo, hi) in spans.items():
-        record(execute, dialect, sid, lo, hi, pyformat=pyformat)
+        v = r[5]
+        if r[2] != "complete" or v is None or not (-inf < v < inf):
+            continue
+        agg = by_search.setdefault(r[0], {})
+        cell = agg.get(r[3])
+        if cell is None:
+            agg[r[3]] = [v, v, r[4]]
+        elif v > cell[0]:
+            cell[0] = v
+        elif v < cell[1]:
+            cell[1] = v
+    archs_sql, stats_sql, bump = _upserts(dialect, pyformat)
+    for sid, agg in by_search.items():
+        ph = "%(sid)s" if pyformat else ":sid"
+        found = execute(f"SELECT space_id, task_key FROM nasbook_searches WHERE id = {ph}", {"sid": sid}).fetchone()
+        if found is None or found[0] is None or found[1] is None:
+            continue
+        sp, tk = found
+        executemany(archs_sql, [{"sp": sp, "a": a, "spec": c[2]} for a, c in agg.items()])
+        se = f",{sid},"
+        executemany(stats_sql, [{"sp": sp, "tk": tk, "a": a, "vmax": c[0], "vmin": c[1], "se": se} for a, c in agg.items()])
+        execute(bump, {"sid": sid})
 
 
 def sa_execute(conn: sa.Connection) -> Execute:
