@@ -344,7 +344,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--nprobe", default="8,16,32,64,128", help="nprobe values of the sweep")
     ap.add_argument("--hnsw-n", type=int, default=100_000, help="vectors for the HNSW comparison (0: skip)")
     ap.add_argument("--ef", default="16,32,64,128", help="HNSW efSearch values of the comparison")
-    ap.add_argument("--stages", default="similar,warm,ingest", help="what to run: similar, warm, ingest")
+    ap.add_argument("--stages", default="ingest,similar,warm",
+                    help="what to run, comma-separated: ingest, similar, warm (and warm-synthetic: the old in-memory variants)")
+    ap.add_argument("--ingest-trials", type=int, default=1_000_000, help="trials of the ingest stage (kb_ingest.py)")
+    ap.add_argument("--backends", default="sqlite,postgresql", help="backends of the ingest stage")
+    ap.add_argument("--warm-n", type=int, default=10, help="architectures a warm start selects")
+    ap.add_argument("--repeats", type=int, default=5, help="timed repeats of a warm-start selection")
+    ap.add_argument("--warm-check", action="store_true", help="also run the query-time path and compare")
     ap.add_argument("--method", choices=("auto", "flat", "ivf", "hnsw"), default="auto", help="the 10^6 index's method")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None)
@@ -361,7 +367,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         similar_stage(args, res)
         if args.json:
             write_json(args.json, res)
+    if "ingest" in stages:
+        import kb_ingest
+
+        res["ingest"] = kb_ingest.measure(args.ingest_trials, args.backends)
+        if args.json:
+            write_json(args.json, res)
     if "warm" in stages:
+        import kb_warm
+
+        res["warm"] = kb_warm.warm_stage(args)
+        if args.json:
+            write_json(args.json, res)
+    if "warm-synthetic" in stages:
         res["warm_start"] = warm_start_aggregation(args.trials, args.tasks, args.archs, args.top, args.seed, 3)
     report(res)
     if args.json:
@@ -385,6 +403,16 @@ class _one_thread:
 def report(res: dict[str, Any]) -> None:
     if "similar" in res:
         report_similar(res)
+    if "ingest" in res:
+        import kb_ingest
+
+        print()
+        kb_ingest.report(res["ingest"])
+    if "warm" in res:
+        import kb_warm
+
+        print(f"\n## KnowledgeBase warm starts from the stored ranks, goal <= {GOAL_WARM_MS} ms")
+        print(format_table(["measure", "value", "goal"], kb_warm.report_rows(res["warm"]), "lrl"))
     if "warm_start" in res:
         report_warm(res)
 

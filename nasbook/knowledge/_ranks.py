@@ -108,8 +108,9 @@ def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
 
 def _choose(kb: KnowledgeBase, space: SearchSpace, n: int, diversify: bool, present: np.ndarray, score: np.ndarray,
             cnt: np.ndarray) -> list[tuple[Architecture, float, int]]:
-    """The first ``n`` of (-score, -tasks, id) order, skipping neighbours of those taken with ``diversify``."""
-    m = min(len(present), max(64, 16 * n))
+    """(architecture, score, its ``no``): the first ``n`` of (-score, -tasks, id) order, skipping neighbours of
+    those taken with ``diversify``."""
+    m = min(len(present), max(32, 4 * n))
     while True:
         if m < len(present):
             cut = -np.partition(-score, m - 1)[m - 1]
@@ -117,16 +118,16 @@ def _choose(kb: KnowledgeBase, space: SearchSpace, n: int, diversify: bool, pres
         else:
             top = np.arange(len(present))
         found = _archs(kb, space, present[top].tolist())
-        cands = sorted(((-float(score[i]), -int(cnt[i]), found[int(present[i])], float(score[i])) for i in top),
-                       key=lambda c: (c[0], c[1], c[2].id))
+        cands = sorted(((-float(score[i]), -int(cnt[i]), found[int(present[i])], float(score[i]), int(present[i]))
+                        for i in top), key=lambda c: (c[0], c[1], c[2].id))
         chosen: list[tuple[Architecture, float, int]] = []
         blocked: set[str] = set()
-        for _, neg_cnt, arch, s in cands:
+        for _, _, arch, s, no in cands:
             if len(chosen) >= n:
                 break
             if arch.id in blocked:
                 continue
-            chosen.append((arch, s, -neg_cnt))
+            chosen.append((arch, s, no))
             blocked.add(arch.id)
             if diversify:
                 blocked.update(a.id for a in space.neighbours(arch))
@@ -150,27 +151,33 @@ def _provenance(kb: KnowledgeBase, space: SearchSpace, chosen: list[tuple[Archit
                 weights: dict[str, float], qrow: dict[str, int], mode: str | None) -> list[tuple[Architecture, dict[str, Any]]]:
     if not chosen:
         return []
+    nos = np.array([no for _, _, no in chosen], dtype=np.float64)
     ids = [a.id for a, _, _ in chosen]
-    rows = kb._rows(sa.text(f"SELECT no, arch_id FROM nasbook_space_archs WHERE space_id = :sp AND arch_id IN "
-                            f"({', '.join(':a' + str(i) for i in range(len(ids)))})"),
-                    {"sp": space.space_id, **{f"a{i}": a for i, a in enumerate(ids)}})
-    no_of = {str(a): int(no) for no, a in rows}
-    names = {int(i): str(nm) for i, nm in kb._rows(sa.select(_S.c.id, _S.c.name))}
+    at: dict[str, dict[int, int]] = {}  # task key -> {no: column of ranks[task]}
+    found: dict[tuple[str, str], str] = {}  # (task key, arch id) -> searches (",3,17,")
+    params = {"sp": space.space_id, **{f"a{i}": a for i, a in enumerate(ids)}}
+    inlist = ", ".join(f":a{i}" for i in range(len(ids)))
+    for k in used:
+        cols = np.flatnonzero(np.isin(ranks[k][0], nos))
+        at[k] = {int(ranks[k][0, j]): int(j) for j in cols}
+        if len(cols):
+            for a, se in kb._rows(sa.text("SELECT arch_id, searches FROM nasbook_arch_stats WHERE space_id = :sp AND "
+                                          f"task_key = :tk AND arch_id IN ({inlist})"), {**params, "tk": k}):
+                found[(k, str(a))] = str(se)
+    sids = {int(x) for se in found.values() for x in se.split(",") if x}
+    names = {int(i): str(nm) for i, nm in kb._rows(sa.select(_S.c.id, _S.c.name).where(_S.c.id.in_(sorted(sids))))}
     out = []
-    for rank, (arch, s, _) in enumerate(chosen):
+    for rank, (arch, s, no) in enumerate(chosen):
         per_task = {}
         for k in used:
             r = ranks[k]
-            hit = np.flatnonzero(r[0] == no_of[arch.id])
-            if not len(hit):
+            j = at[k].get(no)
+            if j is None:
                 continue
-            j = int(hit[0])
             name, own_mode = tasks[k]
             best = float(r[1, j]) if (mode or own_mode) == "max" else -float(r[2, j])
-            found = kb._rows(sa.text("SELECT searches FROM nasbook_arch_stats WHERE space_id = :sp AND task_key = :tk "
-                                     "AND arch_id = :a"), {"sp": space.space_id, "tk": k, "a": arch.id})
-            sids = [int(x) for x in str(found[0][0]).split(",") if x] if found else []
+            here = [int(x) for x in found.get((k, arch.id), "").split(",") if x]
             per_task[name] = {"quantile": round(float(r[qrow[k], j]), 4), "score": best, "n": int(r.shape[1]),
-                              "weight": float(weights[name]), "searches": sorted({names[i] for i in sids if i in names})}
+                              "weight": float(weights[name]), "searches": sorted({names[i] for i in here if i in names})}
         out.append((arch, {"rank": rank, "score": round(s, 6), "n_tasks": len(per_task), "tasks": per_task}))
     return out

@@ -191,7 +191,7 @@ def refresh_ranks(conn: sa.Connection, space_id: str) -> None:
             "SELECT a.no, s.vmax, s.vmin FROM nasbook_arch_stats s JOIN nasbook_space_archs a "
             "ON a.space_id = s.space_id AND a.arch_id = s.arch_id WHERE s.space_id = :sp AND s.task_key = :tk"),
             {"sp": space_id, "tk": task_key}).all()
-        table = np.array(rows, dtype=np.float64).reshape(-1, 3).T
+        table = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, 3).T
         blob = np.vstack([table, quantiles(table[1]), quantiles(-table[2])]).tobytes()
         conn.execute(sa.text("UPDATE nasbook_task_ranks SET ranked = :c, n = :n, ranks = :r "
                              "WHERE space_id = :sp AND task_key = :tk"),
