@@ -57,7 +57,7 @@ def _json_default(obj: Any) -> Any:
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=True, default=_json_default)  # built once: ~2 us a call
 try:  # the C encoder itself, built once (JSONEncoder.encode builds one per call: ~40% of a small dict's cost)
-    from json.encoder import c_make_encoder as _c_make_encoder
+    from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
     from json.encoder import encode_basestring_ascii as _ascii
 
     _C_ENCODE: Any = _c_make_encoder(None, _json_default, _ascii, None, ":", ",", False, False, True)

@@ -333,34 +333,14 @@ class Storage:
         """Overwrite the stored row of ``trial.number`` (RUNNING -> COMPLETE, RUNNING -> QUEUED, ...) and COMMIT."""
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
-        if self._was_complete(search_id, trial.number):
-            self._overwrite_complete(values)
+        if _stats.was_complete(self, search_id, trial.number):
+            _stats.overwrite_complete(self, values, _UPDATE.named)  # and its task's aggregates recomputed
             return
         if self._write_trial(_UPDATE, values) == 0:
             raise StorageError(
                 f"trial {trial.number} of search {self._search_name(search_id)!r} is not stored in {self.label!r}, "
                 "so it cannot be updated; store it first with add_trial."
             )
-
-    def _was_complete(self, search_id: int, number: int) -> bool:
-        t = trials.c
-        rows = self._read(sa.select(t.state).where(t.search_id == search_id, t.number == number))
-        return bool(rows) and rows[0][0] == "complete"
-
-    def _overwrite_complete(self, values: dict[str, Any]) -> None:
-        """A complete trial written again (a new value, a new state): the update, then its task's
-        warm-start aggregates recomputed (a best value may have gone), in one transaction."""
-        conn = self.conn
-        s = searches.c
-        try:
-            conn.execute(sa.text(_UPDATE.named), values)
-            row = conn.execute(sa.select(s.space_id, s.task_key).where(s.id == values["search_id"])).first()
-            if row is not None:
-                _stats.rebuild(conn, row[0], row[1])
-            conn.commit()
-        except (DatabaseError, OperationalError) as exc:
-            self._rollback_quietly()
-            raise self._wrap(exc) from None
 
     def _write_trial(self, stmt: _Write, values: dict[str, Any]) -> int:
         try:

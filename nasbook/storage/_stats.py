@@ -32,6 +32,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from nasbook.storage._schema import searches as _S
+from nasbook.storage._schema import trials
 
 #: a finite float (NaN is larger than every number on PostgreSQL and NULL on SQLite: both fail this)
 _FINITE = "t.value >= -1.7976931348623157e308 AND t.value <= 1.7976931348623157e308"
@@ -40,7 +41,7 @@ _OK = (f"t.state = 'complete' AND t.value IS NOT NULL AND {_FINITE} AND s.task_k
 _FROM = "FROM nasbook_trials t JOIN nasbook_searches s ON s.id = t.search_id"
 _WHERE = "t.search_id = :sid AND t.number >= :lo AND t.number <= :hi"
 
-Execute = Callable[[str, dict[str, Any]], Any]
+Execute = Callable[[str, Any], Any]
 
 
 def _sql(dialect: str) -> tuple[str, str, str]:
@@ -158,6 +159,30 @@ def rebuild(conn: sa.Connection, space_id: str | None, task_key: str | None) -> 
         record(sa_execute(conn), dialect, int(sid), -big, big)
     conn.execute(sa.text("UPDATE nasbook_task_ranks SET changed = changed + 1 WHERE space_id = :sp AND task_key = :tk"),
                  {"sp": space_id, "tk": task_key})
+
+
+def was_complete(st: Any, search_id: int, number: int) -> bool:
+    """Whether trial ``number`` of the search is stored complete (so overwriting it may lower a best value)."""
+    t = trials.c
+    rows = st._read(sa.select(t.state).where(t.search_id == search_id, t.number == number))
+    return bool(rows) and rows[0][0] == "complete"
+
+
+def overwrite_complete(st: Any, values: dict[str, Any], update_sql: str) -> None:
+    """A complete trial written again (a new value, a new state): the update, then its task's
+    aggregates recomputed (a best value may have gone), in one transaction."""
+    from sqlalchemy.exc import DatabaseError, OperationalError
+
+    conn = st.conn
+    try:
+        conn.execute(sa.text(update_sql), values)
+        row = conn.execute(sa.select(_S.c.space_id, _S.c.task_key).where(_S.c.id == values["search_id"])).first()
+        if row is not None:
+            rebuild(conn, row[0], row[1])
+        conn.commit()
+    except (DatabaseError, OperationalError) as exc:
+        st._rollback_quietly()
+        raise st._wrap(exc) from None
 
 
 def backfill(conn: sa.Connection) -> None:

@@ -13,8 +13,8 @@ from nasbook.space import CellSpace, GraphSpace
 from nasbook.storage import SCHEMA_VERSION, Storage
 
 
-def _rows(space, archs, rng, n, dup=0.3):
-    """``n`` trials over ``archs``, about ``dup`` of them repeats with another value; a few values tied."""
+def _rows(space, archs, rng, n):
+    """``n`` trials drawn from ``archs`` (repeats get other values), 3-decimal values (ties within a task)."""
     picks = rng.integers(0, len(archs), n)
     values = np.round(rng.random(n), 3)  # 3 decimals: ties within a task
     return [{"arch": archs[i], "value": float(v)} for i, v in zip(picks, values)]
@@ -22,7 +22,7 @@ def _rows(space, archs, rng, n, dup=0.3):
 
 def _fill(kb, space, rng, tasks=("t-a", "t-b", "t-c", "t-d"), per_task=300, modes=None):
     archs = list({a.id: a for a in (space.sample(rng) for _ in range(150))}.values())
-    for j, t in enumerate(tasks):
+    for t in tasks:
         mode = (modes or {}).get(t, "max")
         kb.ingest(_rows(space, archs, rng, per_task // 2), task=t, space=space, mode=mode, name=f"{t}-1")
         kb.ingest(_rows(space, archs, rng, per_task // 2), task=t, space=space, mode=mode, name=f"{t}-2")
