@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from nasbook._errors import InvalidParameterTypeError, check_int
 from nasbook.knowledge._warm import SHRINK_TASKS, _check_weights
 from nasbook.space import Architecture, SearchSpace
-from nasbook.storage import TABLES, loads, read_ranks, refresh_ranks
+from nasbook.storage import TABLES, loads, ranked_tasks, read_ranks, refresh_ranks
 
 if TYPE_CHECKING:
     from nasbook.knowledge._kb import KnowledgeBase
@@ -33,7 +33,8 @@ _CHUNK = 500  # ids per IN (...) list
 
 
 def _state(conn: sa.Connection, space_id: str, exclude: str | None) -> Any:
-    """(ranks by task key, {task key: (name, mode)}) or None when the stored ranks cannot answer."""
+    """({task key: architectures ranked}, {task key: (name, mode)}) after re-ranking the tasks written since
+    their last ranking, or None when the stored ranks cannot answer."""
     spaces = set(conn.execute(sa.text("SELECT DISTINCT space_id FROM nasbook_task_ranks")).scalars().all())
     if spaces - {space_id}:
         return None
@@ -43,7 +44,7 @@ def _state(conn: sa.Connection, space_id: str, exclude: str | None) -> Any:
         if done is not None:
             return None
     refresh_ranks(conn, space_id)
-    ranks = read_ranks(conn, space_id)
+    ranks = ranked_tasks(conn, space_id)
     tasks = {}
     for key, name, config in conn.execute(sa.select(_K.c.key, _K.c.name, sa.type_coerce(_K.c.config, sa.Text))
                                           .where(_K.c.key.in_(list(ranks)))).all():
@@ -86,16 +87,19 @@ def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
     state = kb._write(lambda c: _state(c, space.space_id, exclude))
     if state is None:
         return None
-    ranks, tasks = state
-    order = sorted(ranks, key=lambda k: tasks[k][0])  # tasks by name, as select_warm_start groups them
+    counts, tasks = state
+    order = sorted(counts, key=lambda k: tasks[k][0])  # tasks by name, as select_warm_start groups them
     weights = _check_weights("select_warm_start", task_weights, sorted(tasks[k][0] for k in order))
     w_mean = float(np.mean([w for w in weights.values() if w > 0]))
     shrink = SHRINK_TASKS * w_mean
     used = [k for k in order if weights[tasks[k][0]] > 0]
-    qrow = {k: 3 if (mode or tasks[k][1]) == "max" else 4 for k in used}
+    modes = {k: mode or tasks[k][1] for k in used}
+    ranks = kb._write(lambda c: read_ranks(c, space.space_id, modes))
+    if set(ranks) != set(used):  # re-ranked to nothing in between (a failed ingest removed): the slow path
+        return None
     nos = np.concatenate([ranks[k][0] for k in used]).astype(np.int64)
-    w = np.concatenate([np.full(ranks[k].shape[1], weights[tasks[k][0]]) for k in used])
-    q = np.concatenate([ranks[k][qrow[k]] for k in used])
+    w = np.concatenate([np.full(len(ranks[k][0]), weights[tasks[k][0]]) for k in used])
+    q = np.concatenate([ranks[k][1] for k in used])
     size = int(nos.max()) + 1
     num = np.bincount(nos, w * q, minlength=size)  # sequential sums in task order: select_warm_start's
     den = np.bincount(nos, w, minlength=size)
@@ -103,7 +107,7 @@ def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
     present = np.flatnonzero(cnt > 0)
     score = (num[present] + shrink * 0.5) / (den[present] + shrink)
     chosen = _choose(kb, space, n, diversify, present, score, cnt[present])
-    return _provenance(kb, space, chosen, ranks, tasks, used, weights, qrow, mode)
+    return _provenance(kb, space, chosen, ranks, tasks, used, weights, modes)
 
 
 def _choose(kb: KnowledgeBase, space: SearchSpace, n: int, diversify: bool, present: np.ndarray, score: np.ndarray,
@@ -147,37 +151,44 @@ def _archs(kb: KnowledgeBase, space: SearchSpace, nos: list[int]) -> dict[int, A
 
 
 def _provenance(kb: KnowledgeBase, space: SearchSpace, chosen: list[tuple[Architecture, float, int]],
-                ranks: dict[str, np.ndarray], tasks: dict[str, tuple[str, str]], used: list[str],
-                weights: dict[str, float], qrow: dict[str, int], mode: str | None) -> list[tuple[Architecture, dict[str, Any]]]:
+                ranks: dict[str, tuple[np.ndarray, np.ndarray]], tasks: dict[str, tuple[str, str]], used: list[str],
+                weights: dict[str, float], modes: dict[str, str]) -> list[tuple[Architecture, dict[str, Any]]]:
+    """select_warm_start's answer: per chosen architecture and past task its quantile, best score, the
+    task's number of architectures, the task's weight and the searches that recorded it."""
     if not chosen:
         return []
-    nos = np.array([no for _, _, no in chosen], dtype=np.float64)
+    nos = np.array([no for _, _, no in chosen], dtype=np.int32)
     ids = [a.id for a, _, _ in chosen]
-    at: dict[str, dict[int, int]] = {}  # task key -> {no: column of ranks[task]}
-    found: dict[tuple[str, str], str] = {}  # (task key, arch id) -> searches (",3,17,")
-    params = {"sp": space.space_id, **{f"a{i}": a for i, a in enumerate(ids)}}
-    inlist = ", ".join(f":a{i}" for i in range(len(ids)))
+    at: dict[str, dict[int, int]] = {}  # task key -> {no: position in ranks[task]}
+    found: dict[tuple[str, str], tuple[float, float, str]] = {}  # (task key, arch id) -> (vmax, vmin, searches)
+    starts = np.cumsum([0] + [len(ranks[k][0]) for k in used])
+    every = np.concatenate([ranks[k][0] for k in used])
+    hits = np.flatnonzero(np.isin(every, nos, kind="table"))  # one pass over every (task, architecture) cell
     for k in used:
-        cols = np.flatnonzero(np.isin(ranks[k][0], nos))
-        at[k] = {int(ranks[k][0, j]): int(j) for j in cols}
-        if len(cols):
-            for a, se in kb._rows(sa.text("SELECT arch_id, searches FROM nasbook_arch_stats WHERE space_id = :sp AND "
-                                          f"task_key = :tk AND arch_id IN ({inlist})"), {**params, "tk": k}):
-                found[(k, str(a))] = str(se)
-    sids = {int(x) for se in found.values() for x in se.split(",") if x}
+        at[k] = {}
+    for h in hits.tolist():
+        t = int(np.searchsorted(starts, h, side="right")) - 1
+        at[used[t]][int(every[h])] = h - int(starts[t])
+    params = {"sp": space.space_id, **{f"a{i}": a for i, a in enumerate(ids)}, **{f"k{i}": k for i, k in enumerate(used)}}
+    for k, a, vmax, vmin, se in kb._rows(sa.text(  # the primary key (space, task, arch) with an IN list on both
+            "SELECT task_key, arch_id, vmax, vmin, searches FROM nasbook_arch_stats WHERE space_id = :sp AND "
+            f"task_key IN ({', '.join(f':k{i}' for i in range(len(used)))}) AND "
+            f"arch_id IN ({', '.join(f':a{i}' for i in range(len(ids)))})"), params):
+        found[(str(k), str(a))] = (float(vmax), float(vmin), str(se))
+    sids = {int(x) for _, _, se in found.values() for x in se.split(",") if x}
     names = {int(i): str(nm) for i, nm in kb._rows(sa.select(_S.c.id, _S.c.name).where(_S.c.id.in_(sorted(sids))))}
     out = []
     for rank, (arch, s, no) in enumerate(chosen):
         per_task = {}
         for k in used:
-            r = ranks[k]
             j = at[k].get(no)
             if j is None:
                 continue
-            name, own_mode = tasks[k]
-            best = float(r[1, j]) if (mode or own_mode) == "max" else -float(r[2, j])
-            here = [int(x) for x in found.get((k, arch.id), "").split(",") if x]
-            per_task[name] = {"quantile": round(float(r[qrow[k], j]), 4), "score": best, "n": int(r.shape[1]),
+            name = tasks[k][0]
+            vmax, vmin, se = found[(k, arch.id)]
+            here = [int(x) for x in se.split(",") if x]
+            per_task[name] = {"quantile": round(float(ranks[k][1][j]), 4),
+                              "score": vmax if modes[k] == "max" else -vmin, "n": len(ranks[k][0]),
                               "weight": float(weights[name]), "searches": sorted({names[i] for i in here if i in names})}
         out.append((arch, {"rank": rank, "score": round(s, 6), "n_tasks": len(per_task), "tasks": per_task}))
     return out

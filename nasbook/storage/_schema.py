@@ -191,7 +191,9 @@ task_ranks = sa.Table(
     sa.Column("changed", sa.Integer, nullable=False),
     sa.Column("ranked", sa.Integer, nullable=False),
     sa.Column("n", sa.Integer, nullable=False),
-    sa.Column("ranks", sa.LargeBinary, nullable=True),
+    sa.Column("nos", sa.LargeBinary, nullable=True),
+    sa.Column("qmax", sa.LargeBinary, nullable=True),
+    sa.Column("qmin", sa.LargeBinary, nullable=True),
 )
 
 #: The trial columns a Trial is written to, in table order (``search_id`` aside).

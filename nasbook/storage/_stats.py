@@ -11,8 +11,8 @@ keeps:
   searches that recorded it (``",3,17,"``);
 * ``nasbook_task_ranks``: one row per (space, task): ``changed`` (bumped by every write of the
   task's trials), ``ranked`` (the ``changed`` its ``ranks`` were computed at), the number of
-  architectures and ``ranks``, a float64 blob of five rows (``no``, best value, smallest value,
-  quantile when larger is better, quantile when smaller is better).
+  architectures, and blobs: ``nos`` (the architectures' ``no``, int32), ``qmax`` and ``qmin``
+  (float64: each one's quantile when larger values are better, and when smaller ones are).
 
 Writes (:meth:`Storage.add_trial`, ``update_trial``, ``insert_trial_rows``) call :func:`record` on
 the rows just written: the first two tables are upserted with max/min (idempotent, so a trial
@@ -217,16 +217,32 @@ def refresh_ranks(conn: sa.Connection, space_id: str) -> None:
             "ON a.space_id = s.space_id AND a.arch_id = s.arch_id WHERE s.space_id = :sp AND s.task_key = :tk"),
             {"sp": space_id, "tk": task_key}).all()
         table = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, 3).T
-        blob = np.vstack([table, quantiles(table[1]), quantiles(-table[2])]).tobytes()
-        conn.execute(sa.text("UPDATE nasbook_task_ranks SET ranked = :c, n = :n, ranks = :r "
+        conn.execute(sa.text("UPDATE nasbook_task_ranks SET ranked = :c, n = :n, nos = :nos, qmax = :qmax, qmin = :qmin "
                              "WHERE space_id = :sp AND task_key = :tk"),
-                     {"c": changed, "n": len(rows), "r": blob, "sp": space_id, "tk": task_key})
+                     {"c": changed, "n": len(rows), "nos": table[0].astype(np.int32).tobytes(),
+                      "qmax": quantiles(table[1]).tobytes(), "qmin": quantiles(-table[2]).tobytes(),
+                      "sp": space_id, "tk": task_key})
 
 
-def read_ranks(conn: sa.Connection, space_id: str) -> dict[str, np.ndarray]:
-    """``{task_key: (5, n) array}``: rows no, best value, smallest value, quantile (max), quantile (min)."""
+def read_ranks(conn: sa.Connection, space_id: str, modes: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{task_key: (nos, quantiles)}`` for the tasks of ``modes`` (``{task_key: "max" or "min"}``): the
+    quantiles where larger values are better (``"max"``) or smaller ones."""
     out = {}
-    for task_key, n, blob in conn.execute(sa.text("SELECT task_key, n, ranks FROM nasbook_task_ranks WHERE "
-                                                  "space_id = :sp AND n > 0"), {"sp": space_id}).all():
-        out[str(task_key)] = np.frombuffer(bytes(blob), dtype=np.float64).reshape(5, int(n))
+    for mode in ("max", "min"):
+        keys = [k for k, m in modes.items() if m == mode]
+        if not keys:
+            continue
+        inlist = ", ".join(f":k{i}" for i in range(len(keys)))
+        rows = conn.execute(sa.text(f"SELECT task_key, nos, q{mode} FROM nasbook_task_ranks WHERE space_id = :sp AND n > 0 "
+                                    f"AND task_key IN ({inlist})"),
+                            {"sp": space_id, **{f"k{i}": k for i, k in enumerate(keys)}}).all()
+        for task_key, nos, q in rows:
+            out[str(task_key)] = (np.frombuffer(nos, dtype=np.int32), np.frombuffer(q, dtype=np.float64))
     return out
+
+
+def ranked_tasks(conn: sa.Connection, space_id: str) -> dict[str, int]:
+    """``{task_key: number of architectures}`` of the space's tasks with ranks (call :func:`refresh_ranks` first)."""
+    rows = conn.execute(sa.text("SELECT task_key, n FROM nasbook_task_ranks WHERE space_id = :sp AND n > 0"),
+                        {"sp": space_id}).all()
+    return {str(k): int(n) for k, n in rows}
