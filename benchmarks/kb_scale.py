@@ -1,27 +1,26 @@
-"""Knowledge-base similarity at scale: an ArchIndex of 10^6 architecture vectors, and the
-warm-start selection's aggregation over 10^6 trials.
+"""Knowledge base at scale, in stages (``--stages``, default ``ingest,similar,warm``):
+
+* ``ingest``: ``KnowledgeBase.ingest`` of ``--ingest-trials`` trials into SQLite and PostgreSQL (when the
+  server binaries are installed): trials/s and bytes per trial (``kb_ingest.py``, which also runs alone);
+* ``similar``: an ArchIndex of ``--n`` architecture vectors: build, per-query time of ``similar``
+  (one thread, median and p95 over ``--queries`` fresh queries), recall@10 against exact search, an
+  nprobe sweep, exact (flat) query time against size (which sets ``EXACT_MAX``), filtered queries,
+  bytes per vector, serialise/deserialise, and IVF (``--nprobe``) beside HNSW (``--ef``) at ``--hnsw-n``;
+* ``warm``: warm-start selection from the ranks the store keeps, over ``--trials`` trials of ``--tasks``
+  tasks and ``--archs`` real cells (``kb_warm.py``; ``--warm-check`` compares it with the query-time path);
+* ``warm-synthetic``: the earlier in-memory variants of the warm-start aggregation (pandas, numpy).
 
 Vectors (``--source``):
 
 * ``cell5`` (default): real architectures of ``CellSpace(n_nodes=5)`` (4,788,844 cells), sampled
-  uniformly without repeats, ``"adjacency"`` encoding (60 columns; ``"graf"`` costs ~0.45 ms per
-  cell to compute here, 8 minutes of CPU for 10^6, so the benchmark uses the cheaper layout). The
-  vectors are cached in ``--cache`` (a .npy per n and seed) for reruns.
+  uniformly without repeats, ``"adjacency"`` encoding (60 columns; sampling costs ~0.08 ms a cell and
+  encoding ~0.015 ms at idle). The vectors are cached in ``--cache`` (a .npz per n and seed) for reruns.
 * ``random``: standard-normal vectors in the standardised space of GraphSpace's ``"graf"`` encoding
-  (138 columns): the default spaces hold fewer than 10^6 architectures (GraphSpace 26,206, CellSpace
-  8,764), and iid Gaussian vectors are the hard case for approximate search (no structure to exploit).
-
-Measured: build (standardise + IVF train + add), per-query time of ``ArchIndex.similar`` (one
-thread, median and p95 over ``--queries`` fresh queries), recall@10 against exact search, an nprobe
-sweep, exact (flat) query time against size (which sets ``EXACT_MAX``), filtered queries (a 5% "task"
-filter and a 20-architecture one: exactly k back, equal to exact search on the subset), HNSW at
-10^5 beside IVF, bytes per vector, serialise/deserialise time, and the warm-start aggregation over
-``--trials`` trials (per task: rank of each architecture's value; per architecture: mean rank over
-tasks; top ``--top``) with pandas.
+  (138 columns): iid Gaussian vectors are the hard case for approximate search (no structure to exploit).
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/kb_scale.py --n 1000000 --json FILE
+    OMP_NUM_THREADS=1 python benchmarks/kb_scale.py --n 1000000 --hnsw-n 1000000 --cache CACHE --json FILE
 """
 
 from __future__ import annotations
