@@ -201,7 +201,7 @@ class Storage:
             try:
                 n = dbapi.execute(stmt.qmark, stmt.order(params)).rowcount
                 if stats and n:
-                    _stats.record(dbapi.execute, "sqlite", params["search_id"], params["number"], params["number"])
+                    _stats.record_rows(dbapi.execute, dbapi.executemany, "sqlite", [_stats.row_of(params)])
                 dbapi.commit()
             except BaseException:
                 dbapi.rollback()
@@ -210,8 +210,8 @@ class Storage:
         try:
             n = conn.execute(sa.text(stmt.named), params).rowcount
             if stats and n:
-                _stats.record(_stats.sa_execute(conn), conn.dialect.name, params["search_id"], params["number"],
-                              params["number"])
+                run = _stats.sa_execute(conn)
+                _stats.record_rows(run, run, conn.dialect.name, [_stats.row_of(params)])
             conn.commit()
         except BaseException:
             conn.rollback()

@@ -96,11 +96,13 @@ def _upserts(dialect: str, pyformat: bool) -> tuple[str, str, str]:
     """(archs, stats, task counter) upserts of given values, for :func:`record_rows`."""
     key = (dialect + ":values", pyformat)
     if key not in _CACHE:
-        archs_sql, stats_sql, bump = _sql(dialect)
+        stats_sql = _sql(dialect)[1]
         archs = ("INSERT INTO nasbook_space_archs (space_id, arch_id, arch) VALUES (:sp, :a, :spec) "
                  "ON CONFLICT (space_id, arch_id) DO NOTHING")
         stats = ("INSERT INTO nasbook_arch_stats (space_id, task_key, arch_id, vmax, vmin, searches) "
                  "VALUES (:sp, :tk, :a, :vmax, :vmin, :se) " + stats_sql[stats_sql.index("ON CONFLICT"):])
+        bump = ("INSERT INTO nasbook_task_ranks (space_id, task_key, changed, ranked, n) VALUES (:sp, :tk, 1, 0, 0) "
+                "ON CONFLICT (space_id, task_key) DO UPDATE SET changed = nasbook_task_ranks.changed + 1")
         out = (archs, stats, bump)
         _CACHE[key] = tuple(re.sub(r":(\w+)", r"%(\1)s", q) for q in out) if pyformat else out
     return _CACHE[key]  # type: ignore[return-value]
@@ -136,10 +138,16 @@ def record_rows(execute: Execute, executemany: Execute, dialect: str, rows: Sequ
         if found is None or found[0] is None or found[1] is None:
             continue
         sp, tk = found
-        executemany(archs_sql, [{"sp": sp, "a": a, "spec": c[2]} for a, c in agg.items()])
         se = f",{sid},"
-        executemany(stats_sql, [{"sp": sp, "tk": tk, "a": a, "vmax": c[0], "vmin": c[1], "se": se} for a, c in agg.items()])
-        execute(bump, {"sid": sid})
+        if len(agg) == 1:  # one trial (a search recording as it goes): plain statements
+            ((a, c),) = agg.items()
+            execute(archs_sql, {"sp": sp, "a": a, "spec": c[2]})
+            execute(stats_sql, {"sp": sp, "tk": tk, "a": a, "vmax": c[0], "vmin": c[1], "se": se})
+        else:
+            executemany(archs_sql, [{"sp": sp, "a": a, "spec": c[2]} for a, c in agg.items()])
+            executemany(stats_sql, [{"sp": sp, "tk": tk, "a": a, "vmax": c[0], "vmin": c[1], "se": se}
+                                    for a, c in agg.items()])
+        execute(bump, {"sp": sp, "tk": tk})
 
 
 def sa_execute(conn: sa.Connection) -> Execute:
@@ -161,8 +169,19 @@ def rebuild(conn: sa.Connection, space_id: str | None, task_key: str | None) -> 
                  {"sp": space_id, "tk": task_key})
 
 
+def row_of(values: dict[str, Any]) -> tuple[Any, ...]:
+    """A trial row (by column name) as :func:`record_rows` reads it."""
+    return (values["search_id"], values["number"], values["state"], values["arch_id"], values["arch"], values["value"])
+
+
 def was_complete(st: Any, search_id: int, number: int) -> bool:
     """Whether trial ``number`` of the search is stored complete (so overwriting it may lower a best value)."""
+    conn = st.conn
+    if st._sqlite and not conn.in_transaction():  # the hot path of every trial: the DBAPI connection, no compile
+        dbapi: Any = conn.connection.dbapi_connection
+        found = dbapi.execute("SELECT state FROM nasbook_trials WHERE search_id = ? AND number = ?",
+                              (search_id, number)).fetchone()  # a SELECT opens no transaction: nothing to commit
+        return found is not None and found[0] == "complete"
     t = trials.c
     rows = st._read(sa.select(t.state).where(t.search_id == search_id, t.number == number))
     return bool(rows) and rows[0][0] == "complete"
