@@ -7,7 +7,8 @@ another tool would arrive. Timed: the ``ingest`` call alone (the DataFrame is bu
 fresh SQLite file (WAL) and, when the server binaries are installed, a fresh database on a
 throwaway PostgreSQL server (``nasbook.testing._postgres``: initdb + pg_ctl on 127.0.0.1, fsync
 off, as in the tests). Bytes per trial: the SQLite file (plus its -wal) or
-``pg_total_relation_size('nasbook_trials')``, over N. Goal: >= 20,000 trials/s.
+the sum of ``pg_total_relation_size`` over the ``nasbook_*`` tables (trials, their index and the
+warm-start aggregates), over N. Also run by ``kb_scale.py --stages ingest``. Goal: >= 20,000 trials/s.
 
 Usage::
 
@@ -66,19 +67,15 @@ def run(url: str, trials: Any, space: GraphSpace, size: Any) -> dict[str, Any]:
             "count_check_s": count_s}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--trials", type=int, default=1_000_000)
-    ap.add_argument("--backends", default="sqlite,postgresql")
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args()
-    meta = metadata()
+def measure(n_trials: int, backends: str = "sqlite,postgresql") -> dict[str, Any]:
+    """Ingest ``n_trials`` into each backend: ``{"n_archs", "build_s", "results": {backend: figures}}``."""
     t0 = time.perf_counter()
-    space, trials, n_archs = make_trials(args.trials)
-    print(f"# {args.trials:,} trials over {n_archs:,} distinct architectures built in {time.perf_counter() - t0:.1f} s")
+    space, trials, n_archs = make_trials(n_trials)
+    build_s = time.perf_counter() - t0
+    print(f"# {n_trials:,} trials over {n_archs:,} distinct architectures built in {build_s:.1f} s", flush=True)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        if "sqlite" in args.backends:
+        if "sqlite" in backends:
             path = Path(tmp) / "kb.db"
 
             def sqlite_size(kb: KnowledgeBase) -> int:
@@ -86,7 +83,8 @@ def main() -> None:
                 return sum(p.stat().st_size for p in Path(tmp).glob("kb.db*"))
 
             results["sqlite"] = run(str(path), trials, space, sqlite_size)
-        if "postgresql" in args.backends:
+            print(f"# sqlite: {results['sqlite']['trials_per_s']:,.0f} trials/s", flush=True)
+        if "postgresql" in backends:
             from nasbook.testing._postgres import find_postgres, fresh_database, postgres_server
 
             if find_postgres() is None:
@@ -95,23 +93,42 @@ def main() -> None:
                 with postgres_server() as server:
                     def pg_size(kb: KnowledgeBase) -> int:
                         conn = kb.storage.conn
-                        value = conn.exec_driver_sql("SELECT pg_total_relation_size('nasbook_trials')").scalar()
+                        value = conn.exec_driver_sql(
+                            "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relkind = 'r' "
+                            "AND c.relname LIKE 'nasbook%%'").scalar()
                         conn.commit()
                         return int(value)
 
                     results["postgresql"] = run(fresh_database(server), trials, space, pg_size)
+                    print(f"# postgresql: {results['postgresql']['trials_per_s']:,.0f} trials/s", flush=True)
+    return {"n_trials": n_trials, "n_archs": n_archs, "build_s": build_s, "results": results}
+
+
+def report(out: dict[str, Any]) -> None:
     rows = []
-    for backend, r in results.items():
+    for backend, r in out["results"].items():
         if "skipped" in r:
             rows.append([backend, "-", "-", "-", "-", r["skipped"]])
             continue
         ok = "met" if r["trials_per_s"] >= GOAL else "MISSED"
         rows.append([backend, f"{r['trials']:,}", f"{r['seconds']:.1f}", f"{r['trials_per_s']:,.0f}",
                      f"{r['bytes_per_trial']:.0f}", f"goal >= {GOAL:,}/s {ok}"])
-    print(f"## KnowledgeBase.ingest: {args.trials:,} trials (DataFrame of arch specs, value, 2 metrics), one call")
+    print(f"## KnowledgeBase.ingest: {out['n_trials']:,} trials over {out['n_archs']:,} architectures (DataFrame of arch "
+          "specs, value, 2 metrics), one call")
     print(format_table(["backend", "trials", "s", "trials/s", "bytes/trial", ""], rows))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--trials", type=int, default=1_000_000)
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    meta = metadata()
+    out = measure(args.trials, args.backends)
+    report(out)
     if args.json:
-        write_json(args.json, {"metadata": meta, "n_archs": n_archs, "results": results})
+        write_json(args.json, {"metadata": meta, "n_archs": out["n_archs"], "results": out["results"]})
         print(f"# wrote {args.json}")
 
 

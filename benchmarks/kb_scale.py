@@ -1,27 +1,26 @@
-"""Knowledge-base similarity at scale: an ArchIndex of 10^6 architecture vectors, and the
-warm-start selection's aggregation over 10^6 trials.
+"""Knowledge base at scale, in stages (``--stages``, default ``ingest,similar,warm``):
+
+* ``ingest``: ``KnowledgeBase.ingest`` of ``--ingest-trials`` trials into SQLite and PostgreSQL (when the
+  server binaries are installed): trials/s and bytes per trial (``kb_ingest.py``, which also runs alone);
+* ``similar``: an ArchIndex of ``--n`` architecture vectors: build, per-query time of ``similar``
+  (one thread, median and p95 over ``--queries`` fresh queries), recall@10 against exact search, an
+  nprobe sweep, exact (flat) query time against size (which sets ``EXACT_MAX``), filtered queries,
+  bytes per vector, serialise/deserialise, and IVF (``--nprobe``) beside HNSW (``--ef``) at ``--hnsw-n``;
+* ``warm``: warm-start selection from the ranks the store keeps, over ``--trials`` trials of ``--tasks``
+  tasks and ``--archs`` real cells (``kb_warm.py``; ``--warm-check`` compares it with the query-time path);
+* ``warm-synthetic``: the earlier in-memory variants of the warm-start aggregation (pandas, numpy).
 
 Vectors (``--source``):
 
 * ``cell5`` (default): real architectures of ``CellSpace(n_nodes=5)`` (4,788,844 cells), sampled
-  uniformly without repeats, ``"adjacency"`` encoding (60 columns; ``"graf"`` costs ~0.45 ms per
-  cell to compute here, 8 minutes of CPU for 10^6, so the benchmark uses the cheaper layout). The
-  vectors are cached in ``--cache`` (a .npy per n and seed) for reruns.
+  uniformly without repeats, ``"adjacency"`` encoding (60 columns; sampling costs ~0.08 ms a cell and
+  encoding ~0.015 ms at idle). The vectors are cached in ``--cache`` (a .npz per n and seed) for reruns.
 * ``random``: standard-normal vectors in the standardised space of GraphSpace's ``"graf"`` encoding
-  (138 columns): the default spaces hold fewer than 10^6 architectures (GraphSpace 26,206, CellSpace
-  8,764), and iid Gaussian vectors are the hard case for approximate search (no structure to exploit).
-
-Measured: build (standardise + IVF train + add), per-query time of ``ArchIndex.similar`` (one
-thread, median and p95 over ``--queries`` fresh queries), recall@10 against exact search, an nprobe
-sweep, exact (flat) query time against size (which sets ``EXACT_MAX``), filtered queries (a 5% "task"
-filter and a 20-architecture one: exactly k back, equal to exact search on the subset), HNSW at
-10^5 beside IVF, bytes per vector, serialise/deserialise time, and the warm-start aggregation over
-``--trials`` trials (per task: rank of each architecture's value; per architecture: mean rank over
-tasks; top ``--top``) with pandas.
+  (138 columns): iid Gaussian vectors are the hard case for approximate search (no structure to exploit).
 
 Usage::
 
-    OMP_NUM_THREADS=1 python benchmarks/kb_scale.py --n 1000000 --json FILE
+    OMP_NUM_THREADS=1 python benchmarks/kb_scale.py --n 1000000 --hnsw-n 1000000 --cache CACHE --json FILE
 """
 
 from __future__ import annotations
@@ -194,28 +193,10 @@ def warm_start_aggregation(n_trials: int, n_tasks: int, n_archs: int, top: int, 
     return out
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, default=1_000_000)
-    ap.add_argument("--source", choices=("cell5", "random"), default="cell5")
-    ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--trials", type=int, default=1_000_000)
-    ap.add_argument("--tasks", type=int, default=20)
-    ap.add_argument("--archs", type=int, default=100_000, help="distinct architectures among the trials")
-    ap.add_argument("--top", type=int, default=100)
-    ap.add_argument("--nprobe", default="8,16,32,64,128", help="nprobe values of the sweep")
-    ap.add_argument("--hnsw-n", type=int, default=100_000, help="vectors for the HNSW comparison (0: skip)")
-    ap.add_argument("--method", choices=("auto", "flat", "ivf", "hnsw"), default="auto", help="the 10^6 index's method")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--cache", type=Path, default=None)
-    ap.add_argument("--json", type=Path, default=None)
-    args = ap.parse_args(argv)
+def similar_stage(args: Any, res: dict[str, Any]) -> None:
+    """ArchIndex at ``args.n`` vectors: build, queries, recall, sweeps, filters, IVF and HNSW side by side."""
     import faiss
 
-    meta = metadata()
-    print(describe_machine(meta))
-    print(describe_package(meta))
-    print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; queries run on 1 FAISS thread")
     t0 = time.perf_counter()
     if args.source == "cell5":
         space, ids, raw, qarchs = cell5_vectors(args.n, args.queries, args.seed, args.cache)
@@ -227,9 +208,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     gen_s = time.perf_counter() - t0
     print(f"{args.n:,} {args.source} vectors ({kind}, {raw.shape[1]} columns) made in {gen_s:.1f} s")
 
-    res: dict[str, Any] = {"config": vars(args) | {"cache": str(args.cache), "json": str(args.json), "kind": kind,
-                                                   "dim": int(raw.shape[1]), "exact_max": EXACT_MAX},
-                           "meta": meta, "generate_s": gen_s}
+    res["config"].update({"kind": kind, "dim": int(raw.shape[1])})
+    res["generate_s"] = gen_s
     t0 = time.perf_counter()
     index = ArchIndex(space, kind, method=args.method).add_vectors(ids, raw)
     res["build_s"] = time.perf_counter() - t0
@@ -318,20 +298,88 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ex.add(xs[np.searchsorted(xids, np.arange(n_h))])
         hd, hi = ex.search(q, 10)
         comp = {}
-        for method in ("ivf", "hnsw", "flat"):
-            t0 = time.perf_counter()
-            h = ArchIndex(space, kind, method=method).add_vectors(ids[:n_h], hx)
-            b = time.perf_counter() - t0
-            m, p95s, outs = timed_queries(lambda v, h=h: h.similar(v, 10), hq)
-            dd = np.array([o["distance"].to_numpy() ** 2 for o in outs])
-            ii = np.array([[h.int_id(x) for x in o["arch_id"]] for o in outs])
-            rd, ri = recall(dd, ii, hd, hi)
-            comp[method] = {"n": n_h, "build_s": b, "median_ms": m, "p95_ms": p95s, "recall_at_10": rd,
-                            "bytes_per_vector": h.nbytes() / n_h}
-            del h
+        methods = ("ivf", "hnsw") if n_h > 4 * EXACT_MAX else ("ivf", "hnsw", "flat")
+        for method in methods:
+            if method == "ivf" and n_h == args.n and index.kind_built_ == "ivf":
+                h, b = index, res["build_s"]  # the index built above
+            else:
+                t0 = time.perf_counter()
+                h = ArchIndex(space, kind, method=method).add_vectors(ids[:n_h], hx)
+                b = time.perf_counter() - t0
+            print(f"{method} at {n_h:,}: built in {b:.1f} s", flush=True)
+            sweep_of = {"ivf": ("nprobe", [int(v) for v in args.nprobe.split(",")]),
+                        "hnsw": ("ef_search", [int(v) for v in args.ef.split(",")]), "flat": ("", [0])}[method]
+            attr, settings = sweep_of
+            default = getattr(h, attr) if attr else None
+            for setting in settings:
+                if attr:
+                    setattr(h, attr, setting)
+                m, p95s, outs = timed_queries(lambda v, h=h: h.similar(v, 10), hq)
+                dd = np.array([o["distance"].to_numpy() ** 2 for o in outs])
+                ii = np.array([[h.int_id(x) for x in o["arch_id"]] for o in outs])
+                rd, ri = recall(dd, ii, hd, hi)
+                label = f"{method} {attr}={setting}" if attr else method
+                comp[label] = {"n": n_h, "build_s": b, "median_ms": m, "p95_ms": p95s, "recall_at_10": rd,
+                               "bytes_per_vector": h.nbytes() / n_h,
+                               "params": {"nlist": int(getattr(h._index, "nlist", 0)), attr: setting} if attr else {}}
+                print(f"  {label}: median {m:.2f} ms, p95 {p95s:.2f} ms, recall@10 {rd:.3f}", flush=True)
+            if attr:
+                setattr(h, attr, default)
+            if h is not index:
+                del h
         res["methods_at"] = comp
 
-    res["warm_start"] = warm_start_aggregation(args.trials, args.tasks, args.archs, args.top, args.seed, 3)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--source", choices=("cell5", "random"), default="cell5")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--trials", type=int, default=1_000_000)
+    ap.add_argument("--tasks", type=int, default=20)
+    ap.add_argument("--archs", type=int, default=100_000, help="distinct architectures among the trials")
+    ap.add_argument("--top", type=int, default=100)
+    ap.add_argument("--nprobe", default="8,16,32,64,128", help="nprobe values of the sweep")
+    ap.add_argument("--hnsw-n", type=int, default=100_000, help="vectors for the HNSW comparison (0: skip)")
+    ap.add_argument("--ef", default="16,32,64,128", help="HNSW efSearch values of the comparison")
+    ap.add_argument("--stages", default="ingest,similar,warm",
+                    help="what to run, comma-separated: ingest, similar, warm (and warm-synthetic: the old in-memory variants)")
+    ap.add_argument("--ingest-trials", type=int, default=1_000_000, help="trials of the ingest stage (kb_ingest.py)")
+    ap.add_argument("--backends", default="sqlite,postgresql", help="backends of the ingest stage")
+    ap.add_argument("--warm-n", type=int, default=10, help="architectures a warm start selects")
+    ap.add_argument("--repeats", type=int, default=5, help="timed repeats of a warm-start selection")
+    ap.add_argument("--warm-check", action="store_true", help="also run the query-time path and compare")
+    ap.add_argument("--method", choices=("auto", "flat", "ivf", "hnsw"), default="auto", help="the 10^6 index's method")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    meta = metadata()
+    print(describe_machine(meta))
+    print(describe_package(meta))
+    print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; queries run on 1 FAISS thread")
+    stages = set(args.stages.split(","))
+    res: dict[str, Any] = {"config": vars(args) | {"cache": str(args.cache), "json": str(args.json), "exact_max": EXACT_MAX},
+                           "meta": meta}
+    if "similar" in stages:
+        similar_stage(args, res)
+        if args.json:
+            write_json(args.json, res)
+    if "ingest" in stages:
+        import kb_ingest
+
+        res["ingest"] = kb_ingest.measure(args.ingest_trials, args.backends)
+        if args.json:
+            write_json(args.json, res)
+    if "warm" in stages:
+        import kb_warm
+
+        res["warm"] = kb_warm.warm_stage(args)
+        if args.json:
+            write_json(args.json, res)
+    if "warm-synthetic" in stages:
+        res["warm_start"] = warm_start_aggregation(args.trials, args.tasks, args.archs, args.top, args.seed, 3)
     report(res)
     if args.json:
         write_json(args.json, res)
@@ -352,6 +400,40 @@ class _one_thread:
 
 
 def report(res: dict[str, Any]) -> None:
+    if "similar" in res:
+        report_similar(res)
+    if "ingest" in res:
+        import kb_ingest
+
+        print()
+        kb_ingest.report(res["ingest"])
+    if "warm" in res:
+        import kb_warm
+
+        print(f"\n## KnowledgeBase warm starts from the stored ranks, goal <= {GOAL_WARM_MS} ms")
+        print(format_table(["measure", "value", "goal"], kb_warm.report_rows(res["warm"]), "lrl"))
+    if "warm_start" in res:
+        report_warm(res)
+
+
+def report_warm(res: dict[str, Any]) -> None:
+    w = res["warm_start"]
+    rows = []
+    rows.append([f"warm-start aggregation, {w['n_trials']:,} trials, object ids", f"{w['object_ms']:.0f} ms",
+                 "met" if w["object_ms"] <= GOAL_WARM_MS else "MISSED"])
+    rows.append([f"  same, categorical ids (conversion {w['to_category_ms']:.0f} ms once)", f"{w['category_ms']:.0f} ms",
+                 "met" if w["category_ms"] <= GOAL_WARM_MS else "MISSED"])
+    rows.append([f"  same, numpy on int codes (factorize {w['factorize_ms']:.0f} ms once; same top: "
+                 f"{w['numpy_matches_pandas']})", f"{w['numpy_codes_ms']:.0f} ms",
+                 "met" if w["numpy_codes_ms"] <= GOAL_WARM_MS else "MISSED"])
+    rows.append([f"  same, ranks within each task stored ({w['stored_ranks_cells']:,} task x arch cells; same top: "
+                 f"{w['stored_ranks_matches_pandas']})", f"{w['stored_ranks_ms']:.0f} ms",
+                 "met" if w["stored_ranks_ms"] <= GOAL_WARM_MS else "MISSED"])
+    print(f"\n## warm-start selection, goal <= {GOAL_WARM_MS} ms")
+    print(format_table(["measure", "value", "goal"], rows, "lrl"))
+
+
+def report_similar(res: dict[str, Any]) -> None:
     n = res["config"]["n"]
     s = res["similar"]
     rows = [
@@ -369,19 +451,7 @@ def report(res: dict[str, Any]) -> None:
     for label, f in res["filtered"].items():
         rows.append([f"filtered ({label}: {f['n_filter']:,}) median / p95", f"{f['median_ms']:.2f} / {f['p95_ms']:.2f} ms",
                      f"exactly k: {f['exactly_k_in_filter']}, recall {f['recall_at_10']:.3f}"])
-    w = res["warm_start"]
-    rows.append([f"warm-start aggregation, {w['n_trials']:,} trials, object ids", f"{w['object_ms']:.0f} ms",
-                 "met" if w["object_ms"] <= GOAL_WARM_MS else "MISSED"])
-    rows.append([f"  same, categorical ids (conversion {w['to_category_ms']:.0f} ms once)", f"{w['category_ms']:.0f} ms",
-                 "met" if w["category_ms"] <= GOAL_WARM_MS else "MISSED"])
-    rows.append([f"  same, numpy on int codes (factorize {w['factorize_ms']:.0f} ms once; same top: "
-                 f"{w['numpy_matches_pandas']})", f"{w['numpy_codes_ms']:.0f} ms",
-                 "met" if w["numpy_codes_ms"] <= GOAL_WARM_MS else "MISSED"])
-    rows.append([f"  same, ranks within each task stored ({w['stored_ranks_cells']:,} task x arch cells; same top: "
-                 f"{w['stored_ranks_matches_pandas']})", f"{w['stored_ranks_ms']:.0f} ms",
-                 "met" if w["stored_ranks_ms"] <= GOAL_WARM_MS else "MISSED"])
-    print(f"\n## {n:,} {res['config']['source']} vectors, goals: <= {GOAL_QUERY_MS} ms, recall >= {GOAL_RECALL}, "
-          f"warm start <= {GOAL_WARM_MS} ms")
+    print(f"\n## {n:,} {res['config']['source']} vectors, goals: <= {GOAL_QUERY_MS} ms, recall >= {GOAL_RECALL}")
     print(format_table(["measure", "value", "goal"], rows, "lrl"))
     if res["nprobe_sweep"]:
         print(f"\nIVF nprobe sweep (nlist {res['index']['nlist']}, default nprobe {res['index']['default_nprobe']})")

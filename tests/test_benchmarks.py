@@ -106,15 +106,21 @@ def test_kb_ingest_benchmark_smoke(tmp_path):
 def test_kb_scale_benchmark_smoke(tmp_path):
     out = tmp_path / "kb.json"
     res = _run("kb_scale.py", "--source", "cell5", "--n", "1500", "--queries", "5", "--method", "ivf", "--nprobe", "2,4",
-               "--hnsw-n", "300", "--trials", "3000", "--archs", "200", "--top", "10", "--json", str(out))
+               "--hnsw-n", "300", "--ef", "16,32", "--trials", "3000", "--tasks", "4", "--archs", "200", "--top", "10",
+               "--stages", "ingest,similar,warm,warm-synthetic", "--ingest-trials", "500", "--backends", "sqlite",
+               "--warm-check", "--json", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
     assert "recall@10" in res.stdout and "nprobe sweep" in res.stdout and "warm-start aggregation" in res.stdout
+    assert "trials/s" in res.stdout and "from the stored ranks" in res.stdout
     data = json.loads(out.read_text())
     assert data["index"]["kind"] == "ivf" and [r["nprobe"] for r in data["nprobe_sweep"]] == [2, 4]
     assert data["filtered"]["5%"]["exactly_k_in_filter"] is True  # 75 candidates: exactly 10 from them
     assert 0 <= data["similar"]["recall_at_10"] <= 1 and data["bytes_per_vector"] > 0
-    assert set(data["methods_at"]) == {"ivf", "hnsw", "flat"} and data["methods_at"]["flat"]["recall_at_10"] == 1.0
+    assert set(data["methods_at"]) == {"ivf nprobe=2", "ivf nprobe=4", "hnsw ef_search=16", "hnsw ef_search=32", "flat"}
+    assert data["methods_at"]["flat"]["recall_at_10"] == 1.0
     assert data["warm_start"]["numpy_matches_pandas"] is True and data["warm_start"]["stored_ranks_matches_pandas"] is True
+    assert data["ingest"]["results"]["sqlite"]["trials"] == 500
+    assert data["warm"]["same_as_query_time"] is True and data["warm"]["cells"] > 0
 
 
 @pytest.mark.slow

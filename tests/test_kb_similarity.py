@@ -173,6 +173,26 @@ def test_auto_switches_from_exact_to_ivf_as_it_grows(cells):
     assert len(index.similar(archs[0], 10)) == 10
 
 
+def test_ivf_visits_default_nprobe_lists_however_many_it_has(cells):
+    """Above EXACT_MAX the index is IVF with DEFAULT_NPROBE (32) lists a query, also at 10^6 vectors (nlist 1000),
+    where the former max(32, nlist // 16) visited 62 lists and missed 5 ms a query (docs/benchmarks.md, 11s)."""
+    from types import SimpleNamespace
+
+    from nasbook.knowledge._index import DEFAULT_NPROBE
+
+    space, archs = cells
+    index = ArchIndex(space, exact_max=500).add(archs[:1200])
+    assert index.kind_built_ == "ivf" and DEFAULT_NPROBE == 32
+    real = index._index
+    index._index = SimpleNamespace(nlist=1000)  # the nlist of a 10^6-vector index, without building one
+    try:
+        assert index._params(None).nprobe == 32
+        index.nprobe = 100
+        assert index._params(None).nprobe == 100
+    finally:
+        index._index, index.nprobe = real, None
+
+
 def test_bad_input_is_refused(cells):
     space, archs = cells
     with pytest.raises(InvalidParameterTypeError, match="SearchSpace"):

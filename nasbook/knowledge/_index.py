@@ -33,6 +33,11 @@ from nasbook.space import Architecture, SearchSpace
 #: answered in ~1 ms with recall 0.99 at 2x10^5). The built-in spaces (GraphSpace 26,206, CellSpace 8,764
 #: architectures) always stay exact.
 EXACT_MAX = 50_000
+#: IVF lists visited per query unless told: at 10^6 real CellSpace(n_nodes=5) cells (nlist 1000) 32 lists gave
+#: recall@10 0.976 at 2.1 ms a query, the former max(32, nlist // 16) = 62 lists 0.998 at 6-8 ms (goal <= 5 ms,
+#: >= 0.95); HNSW (M 32, efSearch 128) answered in 1.6 ms at 0.997 but took 14x IVF's build time and twice its
+#: bytes, and cannot remove (docs/benchmarks.md, "11s. KnowledgeBase at 10^6")
+DEFAULT_NPROBE = 32
 METHODS: tuple[str, ...] = ("auto", "flat", "ivf", "hnsw")
 #: a filter of at most this many architectures is searched exactly over its own vectors (more on IVF)
 EXACT_FILTER_MAX = 4096
@@ -72,8 +77,8 @@ class ArchIndex:
     exact_max : int
         The size at which ``"auto"`` switches from exact search to IVF.
     nprobe : int, optional
-        IVF lists visited per query (default ``max(32, nlist // 16)``, ``nlist = sqrt(n)``: recall 0.996
-        at 2x10^5 real cells).
+        IVF lists visited per query (default :data:`DEFAULT_NPROBE`, 32, ``nlist = sqrt(n)``: recall 0.996
+        at 2x10^5 real cells, 0.976 at 10^6).
     ef_search : int
         HNSW's search breadth.
 
@@ -316,7 +321,7 @@ class ArchIndex:
 
         if self.kind_built_ == "ivf":
             nlist = self._index.nlist
-            nprobe = self.nprobe or max(32, nlist // 16)
+            nprobe = self.nprobe or DEFAULT_NPROBE
             return faiss.SearchParametersIVF(sel=sel, nprobe=min(nlist, nprobe * scale))  # type: ignore[call-arg]
         if self.kind_built_ == "hnsw":
             return faiss.SearchParametersHNSW(sel=sel, efSearch=self.ef_search * scale)  # type: ignore[attr-defined]
@@ -328,7 +333,7 @@ class ArchIndex:
         and an IVF search restricted to a small filter misses the filtered neighbours in unprobed lists."""
         if self.kind_built_ == "ivf":
             nlist = self._index.nlist
-            scanned = len(self) * min(nlist, self.nprobe or max(32, nlist // 16)) / nlist
+            scanned = len(self) * min(nlist, self.nprobe or DEFAULT_NPROBE) / nlist
             return max(EXACT_FILTER_MAX, int(2 * scanned))
         return EXACT_FILTER_MAX
 

@@ -140,46 +140,75 @@ def _float(i: int, v: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
-def _rows(sid: int, lo: int, cols: dict[str, list[Any]], arch: _Arch, now: float) -> list[tuple[Any, ...]]:
+def _numbers(lo: int, numbers: list[Any]) -> list[int]:
+    if all(v is None for v in numbers):
+        return list(range(lo, lo + len(numbers)))
     out = []
-    for j, (a, given, value, number, state, metrics, epochs, finished) in enumerate(zip(
-            cols["arch"], cols["arch_id"], cols["value"], cols["number"], cols["state"], cols["metrics"],
-            cols["epochs"], cols["finished_at"])):
-        i = lo + j
-        arch_id, arch_json = arch(i, a, given)
+    for j, number in enumerate(numbers):
         if number is None:
-            number = i
+            number = lo + j
         elif type(number) is not int:
             try:
                 number = int(number)  # numpy integers
             except (TypeError, ValueError):
-                raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s number should be an int; got "
+                raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j}'s number should be an int; got "
                                             f"{number!r:.40}.") from None
-        if state is None:
-            state = "complete"
-        elif state not in _STATES:
-            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s state must be one of {sorted(_STATES)}; "
-                                        f"got {state!r}.")
-        if type(value) is not float:
-            value = _float(i, value)
-        elif value != value:
-            value = None
-        if value is None and state == "complete":
-            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i} is complete but has no value (a number).")
-        if isinstance(metrics, Mapping):
-            metrics_json = dumps(metrics) if metrics else "{}"
-        elif metrics is None or (isinstance(metrics, float) and metrics != metrics):  # a DataFrame's missing cell
-            metrics_json = "{}"
-        else:
-            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s metrics should be a dict; got {metrics!r:.40}.")
-        if epochs is not None:
-            epochs = None if isinstance(epochs, float) and epochs != epochs else int(epochs)
-        finished = now if finished is None or finished != finished else float(finished)
-        # search_id, number, state, arch_id, arch, value, metrics, attrs, epochs, n_told_before, tell_seq,
-        # started_at, finished_at, reason, curves, parent, lineage
-        out.append((sid, number, state, arch_id, arch_json, value, metrics_json, "{}", epochs, number, number, None,
-                    finished, None, "{}", None, "[]"))
+        out.append(number)
     return out
+
+
+def _states(lo: int, states: list[Any]) -> list[str]:
+    if all(v is None for v in states):
+        return ["complete"] * len(states)
+    out = ["complete" if v is None else v for v in states]
+    for j, state in enumerate(out):
+        if state not in _STATES:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j}'s state must be one of {sorted(_STATES)}; "
+                                        f"got {state!r}.")
+    return out
+
+
+def _values(lo: int, values: list[Any], states: list[str]) -> list[float | None]:
+    if all(type(v) is float for v in values):  # a DataFrame's float column: NaN is the missing value
+        out: list[float | None] = [None if v != v else v for v in values]
+    else:
+        out = [_float(lo + j, v) for j, v in enumerate(values)]
+    for j, (v, state) in enumerate(zip(out, states)):
+        if v is None and state == "complete":
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j} is complete but has no value (a number).")
+    return out
+
+
+def _metrics(lo: int, metrics: list[Any]) -> list[str]:
+    out = []
+    for j, m in enumerate(metrics):
+        if type(m) is dict or isinstance(m, Mapping):
+            out.append(dumps(m) if m else "{}")
+        elif m is None or (isinstance(m, float) and m != m):  # a DataFrame's missing cell
+            out.append("{}")
+        else:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j}'s metrics should be a dict; got {m!r:.40}.")
+    return out
+
+
+def _rows(sid: int, lo: int, cols: dict[str, list[Any]], arch: _Arch, now: float) -> list[tuple[Any, ...]]:
+    """The chunk's rows in the store's column order, checked column by column."""
+    ids, specs = [], []
+    for j, (a, given) in enumerate(zip(cols["arch"], cols["arch_id"])):
+        arch_id, arch_json = arch(lo + j, a, given)
+        ids.append(arch_id)
+        specs.append(arch_json)
+    numbers = _numbers(lo, cols["number"])
+    states = _states(lo, cols["state"])
+    values = _values(lo, cols["value"], states)
+    metrics = _metrics(lo, cols["metrics"])
+    epochs = [None if e is None or (isinstance(e, float) and e != e) else int(e) for e in cols["epochs"]]
+    finished = [now if f is None or f != f else float(f) for f in cols["finished_at"]]
+    k = len(ids)
+    # search_id, number, state, arch_id, arch, value, metrics, attrs, epochs, n_told_before, tell_seq,
+    # started_at, finished_at, reason, curves, parent, lineage
+    return list(zip([sid] * k, numbers, states, ids, specs, values, metrics, ["{}"] * k, epochs, numbers, numbers,
+                    [None] * k, finished, [None] * k, ["{}"] * k, [None] * k, ["[]"] * k))
 
 
 def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name: str | None, strategy: str,
@@ -219,8 +248,16 @@ def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name
 
 def _drop_search(kb: KnowledgeBase, sid: int) -> None:
     """Remove a partly ingested search (all or nothing)."""
+    from nasbook.storage import rebuild_stats
+
+    def drop(conn: sa.Connection) -> None:
+        row = conn.execute(sa.select(_S.c.space_id, _S.c.task_key).where(_S.c.id == sid)).first()
+        conn.execute(_T.delete().where(_T.c.search_id == sid))
+        conn.execute(_S.delete().where(_S.c.id == sid))
+        if row is not None:
+            rebuild_stats(conn, row[0], row[1])  # the chunks stored before the failure leave the aggregates
+
     try:
-        kb._write(lambda conn: (conn.execute(_T.delete().where(_T.c.search_id == sid)),
-                                conn.execute(_S.delete().where(_S.c.id == sid))))
+        kb._write(drop)
     except (StorageError, sa.exc.SQLAlchemyError):  # pragma: no cover - the original error matters more
         pass

@@ -311,6 +311,32 @@ class KnowledgeBase(SimilarityMixin):
         where = self._where(None, space_id, None, states)
         return _frames.trials_frame(self, [*where, _T.c.arch_id == arch_id])
 
+    def warm_start(self, space: SearchSpace, n: int = 10, *, task_weights: Any = None, diversify: bool = True,
+                   mode: str | None = None, exclude: str | None = None) -> list[tuple[Architecture, dict[str, Any]]]:
+        """:func:`~nasbook.knowledge.select_warm_start` over this knowledge base's complete trials,
+        read from the per-task ranks the store keeps as trials are written (no trial is read), or
+        computed from :meth:`trials` where those cannot give the same answer (past trials in
+        another space, two tasks under one name).
+
+        ``task_weights`` is a mapping ``{task name: weight}``, None, or a function of the sorted
+        names of the past tasks returning either; ``exclude`` names a search whose trials are left out.
+        """
+        from nasbook.knowledge._ranks import past_task_names, stored_warm_start
+        from nasbook.knowledge._warm import select_warm_start
+
+        names = past_task_names(self, space)
+        if names is not None:
+            weights = task_weights(names) if callable(task_weights) else task_weights
+            out = stored_warm_start(self, space, n, task_weights=weights, diversify=diversify, mode=mode, exclude=exclude)
+            if out is not None:
+                return out
+        trials = self.trials()
+        if exclude is not None:
+            trials = trials[trials["search"] != exclude]
+        if callable(task_weights):
+            task_weights = task_weights(sorted(set(map(str, trials["task"]))))
+        return select_warm_start(trials, space, n, task_weights=task_weights, diversify=diversify, mode=mode)
+
     # similarity over architectures (similar), over tasks (similar_tasks, task_distances, cluster_tasks),
     # landmarks (probes, measure_landmarks) and their plots: SimilarityMixin (_kb_similarity.py).
 

@@ -157,7 +157,11 @@ def _aggregate(q: pd.DataFrame, weights: dict[str, float]) -> list[_Candidate]:
         if not (w > 0).any():
             continue
         qs = g["quantile"].to_numpy(dtype=float)
-        score = float((np.dot(w, qs) + shrink * 0.5) / (w.sum() + shrink))
+        num = den = 0.0
+        for wi, qi in zip(w.tolist(), qs.tolist()):  # sequential sums in task order (as the stored ranks' bincount)
+            num += wi * qi
+            den += wi
+        score = (num + shrink * 0.5) / (den + shrink)
         per_task = {str(t): {"quantile": round(float(qq), 4), "score": float(s), "n": int(n), "weight": float(ww),
                              "searches": list(se)}
                     for t, qq, s, n, ww, se in zip(g["task"], qs, g["score"], g["n_task"], w, g["searches"]) if ww > 0}

@@ -135,33 +135,35 @@ def past_of(search: Search, kb: KnowledgeBase) -> tuple[Any, dict[str, float] | 
     own) and task weights: ``1 - distance`` of :meth:`KnowledgeBase.similar_tasks` (at least 0.05),
     the search's own task 1, every task alike when the task cannot be compared (no meta-features,
     no landmarks)."""
-    from nasbook._errors import NasbookError
-
     trials = kb.trials()
     trials = trials[trials["search"] != search.name]
-    names = sorted(set(map(str, trials["task"])))
+    return trials, weights_of(search, kb, sorted(set(map(str, trials["task"]))))
+
+
+def weights_of(search: Search, kb: KnowledgeBase, names: list[str]) -> dict[str, float] | None:
+    """:func:`past_of`'s task weights over the past tasks ``names``."""
+    from nasbook._errors import NasbookError
+
     if not names:
-        return trials, None
+        return None
     try:
         near = kb.similar_tasks(search.task, k=len(names))
     except NasbookError:  # nothing to compare the task with: every past task alike
-        return trials, None
+        return None
     weights = {t: 0.05 for t in names}
     weights.update({str(t): max(0.05, 1.0 - float(d)) for t, d in zip(near["task"], near["distance"]) if d == d})
     own = getattr(search.task, "name", None)
     if own in weights:
         weights[own] = 1.0
-    return trials, weights
+    return weights
 
 
 def warm_source(search: Search, kb: KnowledgeBase) -> Any:
     """``source(n)`` for ``Search(kb=kb, warm_start=True | n)``: :func:`~nasbook.knowledge.select_warm_start`
     over the kb's past trials, weighted by task similarity."""
     def source(n: int) -> Any:
-        from nasbook.knowledge import select_warm_start
-
-        trials, weights = past_of(search, kb)
-        return select_warm_start(trials, search.space, n, task_weights=weights, mode=search.task.mode)
+        return kb.warm_start(search.space, n, task_weights=lambda names: weights_of(search, kb, names),
+                             mode=search.task.mode, exclude=search.name)
     return source
 
 

@@ -9,6 +9,12 @@ Schema versions
          meta-features, landmarks), ``nasbook_spaces`` (every space seen, by ``space_id``) and, on
          ``nasbook_searches``, ``task_key``, ``space_id`` and ``strategy`` (filled when a search is
          created; the migration fills them from each stored search's config).
+``"4"``  per-task aggregates for warm starts, kept as trials are written (:mod:`nasbook.storage._stats`):
+         ``nasbook_space_archs`` (every architecture with a finished trial: an integer number and its
+         spec), ``nasbook_arch_stats`` (per space, task and architecture: best value both ways, the
+         searches that recorded it) and ``nasbook_task_ranks`` (per space and task: a write counter and
+         the task's ranks, recomputed on the first read after a write). The migration fills them from
+         the stored trials.
 
 Creating and migrating run in one write transaction (``BEGIN IMMEDIATE`` on SQLite), so processes
 opening the same new or old file at once serialise: the first creates or migrates, the others then
@@ -33,7 +39,7 @@ from sqlalchemy.types import TypeDecorator
 from nasbook._errors import StorageError
 from nasbook._version import __version__
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 MAGIC = "nasbook"
 
 
@@ -50,11 +56,23 @@ def _json_default(obj: Any) -> Any:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=True, default=_json_default)  # built once: ~2 us a call
+try:  # the C encoder itself, built once (JSONEncoder.encode builds one per call: ~40% of a small dict's cost)
+    from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
+    from json.encoder import encode_basestring_ascii as _ascii
+
+    _C_ENCODE: Any = _c_make_encoder(None, _json_default, _ascii, None, ":", ",", False, False, True)
+except ImportError:  # pragma: no cover - a Python without the C accelerator
+    _C_ENCODE = None
 
 
 def dumps(obj: Any) -> str:
     """Compact JSON; NaN and +-inf are written as ``NaN``/``Infinity`` (read back by :func:`loads`)."""
-    return _ENCODER.encode(obj)
+    if isinstance(obj, str) or _C_ENCODE is None:
+        return _ENCODER.encode(obj)
+    try:
+        return "".join(_C_ENCODE(obj, 0))
+    except RecursionError:
+        raise ValueError("Circular reference detected") from None
 
 
 def loads(text: str | bytes) -> Any:
@@ -148,6 +166,35 @@ spaces = sa.Table(
     sa.Column("config", _json(), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+# schema 4: the warm-start aggregates (filled by nasbook.storage._stats)
+space_archs = sa.Table(
+    "nasbook_space_archs", metadata,
+    sa.Column("no", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("space_id", sa.String(64), nullable=False),
+    sa.Column("arch_id", sa.String(64), nullable=False),
+    sa.Column("arch", sa.Text, nullable=False),
+    sa.UniqueConstraint("space_id", "arch_id", name="uq_space_arch"),
+)
+arch_stats = sa.Table(
+    "nasbook_arch_stats", metadata,
+    sa.Column("space_id", sa.String(64), primary_key=True),
+    sa.Column("task_key", sa.String(32), primary_key=True),
+    sa.Column("arch_id", sa.String(64), primary_key=True),
+    sa.Column("vmax", sa.Float, nullable=False),
+    sa.Column("vmin", sa.Float, nullable=False),
+    sa.Column("searches", sa.Text, nullable=False),
+)
+task_ranks = sa.Table(
+    "nasbook_task_ranks", metadata,
+    sa.Column("space_id", sa.String(64), primary_key=True),
+    sa.Column("task_key", sa.String(32), primary_key=True),
+    sa.Column("changed", sa.Integer, nullable=False),
+    sa.Column("ranked", sa.Integer, nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("nos", sa.LargeBinary, nullable=True),
+    sa.Column("qmax", sa.LargeBinary, nullable=True),
+    sa.Column("qmin", sa.LargeBinary, nullable=True),
+)
 
 #: The trial columns a Trial is written to, in table order (``search_id`` aside).
 TRIAL_COLUMNS: tuple[str, ...] = (
@@ -185,8 +232,17 @@ def _v2_to_v3(conn: sa.Connection) -> None:
     backfill(conn)  # every stored search joins the catalogue, from its config
 
 
+def _v3_to_v4(conn: sa.Connection) -> None:
+    from nasbook.storage import _stats
+
+    for table in (space_archs, arch_stats, task_ranks):
+        table.create(conn, checkfirst=True)
+    _stats.backfill(conn)  # every stored finished trial joins the aggregates
+
+
 #: from-version -> the step that upgrades it to the next version, in place, inside the open transaction
-MIGRATIONS: dict[str, tuple[str, Callable[[sa.Connection], None]]] = {"1": ("2", _v1_to_v2), "2": ("3", _v2_to_v3)}
+MIGRATIONS: dict[str, tuple[str, Callable[[sa.Connection], None]]] = {
+    "1": ("2", _v1_to_v2), "2": ("3", _v2_to_v3), "3": ("4", _v3_to_v4)}
 
 
 def _version_number(version: str | None, label: str) -> int:

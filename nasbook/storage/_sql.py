@@ -31,7 +31,7 @@ from nasbook._errors import (
     did_you_mean,
 )
 from nasbook._version import __version__
-from nasbook.storage import _catalog, _engine, _lease
+from nasbook.storage import _catalog, _engine, _lease, _stats
 from nasbook.storage._records import (
     Damaged,
     SearchRecord,
@@ -188,14 +188,20 @@ class Storage:
         return rows
 
     def _write(self, stmt: _Write, params: dict[str, Any]) -> int:
-        """Run one write statement and COMMIT (durable on return); the number of rows it touched."""
+        """Run one write statement and COMMIT (durable on return); the number of rows it touched.
+
+        A trial written complete is folded into the warm-start aggregates (:mod:`._stats`) in the
+        same transaction."""
         conn = self.conn
+        stats = params.get("state") == "complete" and "number" in params
         if self._sqlite and not conn.in_transaction():
             # SQLite: the statement and COMMIT straight on the DBAPI connection SQLAlchemy pooled
             # (no statement compilation: about half the per-trial cost)
             dbapi: Any = conn.connection.dbapi_connection
             try:
                 n = dbapi.execute(stmt.qmark, stmt.order(params)).rowcount
+                if stats and n:
+                    _stats.record_rows(dbapi.execute, dbapi.executemany, "sqlite", [_stats.row_of(params)])
                 dbapi.commit()
             except BaseException:
                 dbapi.rollback()
@@ -203,6 +209,9 @@ class Storage:
             return int(n)
         try:
             n = conn.execute(sa.text(stmt.named), params).rowcount
+            if stats and n:
+                run = _stats.sa_execute(conn)
+                _stats.record_rows(run, run, conn.dialect.name, [_stats.row_of(params)])
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -324,6 +333,9 @@ class Storage:
         """Overwrite the stored row of ``trial.number`` (RUNNING -> COMPLETE, RUNNING -> QUEUED, ...) and COMMIT."""
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
+        if _stats.was_complete(self, search_id, trial.number):
+            _stats.overwrite_complete(self, values, _UPDATE.named)  # and its task's aggregates recomputed
+            return
         if self._write_trial(_UPDATE, values) == 0:
             raise StorageError(
                 f"trial {trial.number} of search {self._search_name(search_id)!r} is not stored in {self.label!r}, "
@@ -371,8 +383,12 @@ class Storage:
                     if self._sqlite:
                         sql = _catalog.trial_insert_sql(dialect, ignore=ignore_existing, qmark=True)
                         dbapi.executemany(sql, _catalog.trial_rows(rows))
+                        _stats.record_rows(dbapi.execute, dbapi.executemany, dialect, rows)
                     else:
                         _catalog.pg_insert(dbapi, rows, ignore=ignore_existing)
+                        with dbapi.cursor() as cur:
+                            _stats.record_rows(lambda q, p: cur.execute(q, p), lambda q, p: cur.executemany(q, p),
+                                               dialect, rows, pyformat=True)
                     dbapi.commit()
                 except BaseException:
                     dbapi.rollback()
@@ -381,6 +397,7 @@ class Storage:
             sql = _catalog.trial_insert_sql(dialect, ignore=ignore_existing, qmark=False)
             try:
                 conn.execute(sa.text(sql), _catalog.trial_dicts(rows))
+                _stats.record_rows(_stats.sa_execute(conn), _stats.sa_execute(conn), dialect, rows)
                 conn.commit()
             except BaseException:
                 conn.rollback()

@@ -1,0 +1,194 @@
+"""Warm starts from the ranks the store keeps (schema version 4), without reading every trial.
+
+:func:`stored_warm_start` answers what :func:`~nasbook.knowledge.select_warm_start` answers over
+``kb.trials()`` (same architectures, same order, same provenance), from ``nasbook_task_ranks``: per
+past task, every architecture's best value and its quantile among the task's architectures, kept by
+the store as trials are written (:mod:`nasbook.storage`'s ``_stats``) and re-ranked per task on the
+first read after a write. The aggregation over tasks is one ``bincount`` over the stored
+(task, architecture) cells.
+
+It declines (returns None, and the caller ranks the trials itself) where the stored ranks cannot
+give the same answer: past trials in another space (translated through their specs by
+``select_warm_start``), two tasks under one name, or an excluded search that has finished trials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from nasbook._errors import InvalidParameterTypeError, check_int
+from nasbook.knowledge._warm import SHRINK_TASKS, _check_weights
+from nasbook.space import Architecture, SearchSpace
+from nasbook.storage import TABLES, loads, ranked_tasks, read_ranks, refresh_ranks
+
+if TYPE_CHECKING:
+    from nasbook.knowledge._kb import KnowledgeBase
+
+_S, _T, _K = TABLES["searches"], TABLES["trials"], TABLES["tasks"]
+_CHUNK = 500  # ids per IN (...) list
+
+
+def _state(conn: sa.Connection, space_id: str, exclude: str | None) -> Any:
+    """({task key: architectures ranked}, {task key: (name, mode)}) after re-ranking the tasks written since
+    their last ranking, or None when the stored ranks cannot answer."""
+    spaces = set(conn.execute(sa.text("SELECT DISTINCT space_id FROM nasbook_task_ranks")).scalars().all())
+    if spaces - {space_id}:
+        return None
+    if exclude is not None:
+        done = conn.execute(sa.select(_T.c.id).select_from(_T.join(_S, _S.c.id == _T.c.search_id))
+                            .where(_S.c.name == exclude, _T.c.state == "complete").limit(1)).first()
+        if done is not None:
+            return None
+    refresh_ranks(conn, space_id)
+    ranks = ranked_tasks(conn, space_id)
+    tasks = {}
+    for key, name, config in conn.execute(sa.select(_K.c.key, _K.c.name, sa.type_coerce(_K.c.config, sa.Text))
+                                          .where(_K.c.key.in_(list(ranks)))).all():
+        mode = loads(config).get("mode", "max") if config else "max"
+        tasks[str(key)] = (str(name), mode if mode in ("max", "min") else "max")
+    names = [v[0] for v in tasks.values()]
+    if not ranks or set(ranks) - set(tasks) or len(set(names)) != len(names):
+        return None
+    return ranks, tasks
+
+
+def past_task_names(kb: KnowledgeBase, space: SearchSpace) -> list[str] | None:
+    """The sorted names of the tasks with stored ranks when they are all in ``space``; None otherwise."""
+    from nasbook.storage import _stats
+
+    if not _stats.supported(kb.storage.conn.dialect.name):
+        return None
+    rows = kb._rows(sa.text("SELECT DISTINCT r.space_id, k.name FROM nasbook_task_ranks r LEFT JOIN nasbook_tasks k "
+                            "ON k.key = r.task_key"))
+    if not rows or any(sp != space.space_id or name is None for sp, name in rows):
+        return None
+    return sorted({str(name) for _, name in rows})
+
+
+def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
+                      task_weights: Mapping[str, float] | None = None, diversify: bool = True,
+                      mode: str | None = None, exclude: str | None = None) -> list[tuple[Architecture, dict[str, Any]]] | None:
+    """``select_warm_start(kb.trials(), space, n, ...)`` (less the trials of search ``exclude``)
+    from the stored ranks; None where they cannot give that answer (see the module docstring)."""
+    from nasbook.storage import _stats
+
+    check_int("select_warm_start", "n", n, minimum=1)
+    if not isinstance(diversify, bool):
+        raise InvalidParameterTypeError(f"select_warm_start(diversify=...) must be True or False; got {diversify!r}.")
+    if not isinstance(space, SearchSpace):
+        raise InvalidParameterTypeError(f"select_warm_start(space=...) must be a SearchSpace; got {space!r:.60}.")
+    conn = kb.storage.conn
+    if not _stats.supported(conn.dialect.name):
+        return None
+    state = kb._write(lambda c: _state(c, space.space_id, exclude))
+    if state is None:
+        return None
+    counts, tasks = state
+    order = sorted(counts, key=lambda k: tasks[k][0])  # tasks by name, as select_warm_start groups them
+    weights = _check_weights("select_warm_start", task_weights, sorted(tasks[k][0] for k in order))
+    w_mean = float(np.mean([w for w in weights.values() if w > 0]))
+    shrink = SHRINK_TASKS * w_mean
+    used = [k for k in order if weights[tasks[k][0]] > 0]
+    modes = {k: mode or tasks[k][1] for k in used}
+    ranks = kb._write(lambda c: read_ranks(c, space.space_id, modes))
+    if set(ranks) != set(used):  # re-ranked to nothing in between (a failed ingest removed): the slow path
+        return None
+    nos = np.concatenate([ranks[k][0] for k in used]).astype(np.int64)
+    w = np.concatenate([np.full(len(ranks[k][0]), weights[tasks[k][0]]) for k in used])
+    q = np.concatenate([ranks[k][1] for k in used])
+    size = int(nos.max()) + 1
+    num = np.bincount(nos, w * q, minlength=size)  # sequential sums in task order: select_warm_start's
+    den = np.bincount(nos, w, minlength=size)
+    cnt = np.bincount(nos, minlength=size)
+    present = np.flatnonzero(cnt > 0)
+    score = (num[present] + shrink * 0.5) / (den[present] + shrink)
+    chosen = _choose(kb, space, n, diversify, present, score, cnt[present])
+    return _provenance(kb, space, chosen, ranks, tasks, used, weights, modes)
+
+
+def _choose(kb: KnowledgeBase, space: SearchSpace, n: int, diversify: bool, present: np.ndarray, score: np.ndarray,
+            cnt: np.ndarray) -> list[tuple[Architecture, float, int]]:
+    """(architecture, score, its ``no``): the first ``n`` of (-score, -tasks, id) order, skipping neighbours of
+    those taken with ``diversify``."""
+    m = min(len(present), max(32, 4 * n))
+    while True:
+        if m < len(present):
+            cut = -np.partition(-score, m - 1)[m - 1]
+            top = np.flatnonzero(score >= cut)  # ties at the cut come along: the id decides among them
+        else:
+            top = np.arange(len(present))
+        found = _archs(kb, space, present[top].tolist())
+        cands = sorted(((-float(score[i]), -int(cnt[i]), found[int(present[i])], float(score[i]), int(present[i]))
+                        for i in top), key=lambda c: (c[0], c[1], c[2].id))
+        chosen: list[tuple[Architecture, float, int]] = []
+        blocked: set[str] = set()
+        for _, _, arch, s, no in cands:
+            if len(chosen) >= n:
+                break
+            if arch.id in blocked:
+                continue
+            chosen.append((arch, s, no))
+            blocked.add(arch.id)
+            if diversify:
+                blocked.update(a.id for a in space.neighbours(arch))
+        if len(chosen) >= n or len(top) == len(present):
+            return chosen
+        m = min(len(present), m * 8)
+
+
+def _archs(kb: KnowledgeBase, space: SearchSpace, nos: list[int]) -> dict[int, Architecture]:
+    out = {}
+    for lo in range(0, len(nos), _CHUNK):
+        part = nos[lo:lo + _CHUNK]
+        rows = kb._rows(sa.text(f"SELECT no, arch FROM nasbook_space_archs WHERE no IN ({', '.join(map(str, part))})"))
+        for no, spec in rows:
+            out[int(no)] = space.from_dict(loads(spec))
+    return out
+
+
+def _provenance(kb: KnowledgeBase, space: SearchSpace, chosen: list[tuple[Architecture, float, int]],
+                ranks: dict[str, tuple[np.ndarray, np.ndarray]], tasks: dict[str, tuple[str, str]], used: list[str],
+                weights: dict[str, float], modes: dict[str, str]) -> list[tuple[Architecture, dict[str, Any]]]:
+    """select_warm_start's answer: per chosen architecture and past task its quantile, best score, the
+    task's number of architectures, the task's weight and the searches that recorded it."""
+    if not chosen:
+        return []
+    nos = np.array([no for _, _, no in chosen], dtype=np.int32)
+    ids = [a.id for a, _, _ in chosen]
+    at: dict[str, dict[int, int]] = {}  # task key -> {no: position in ranks[task]}
+    found: dict[tuple[str, str], tuple[float, float, str]] = {}  # (task key, arch id) -> (vmax, vmin, searches)
+    starts = np.cumsum([0] + [len(ranks[k][0]) for k in used])
+    every = np.concatenate([ranks[k][0] for k in used])
+    hits = np.flatnonzero(np.isin(every, nos, kind="table"))  # one pass over every (task, architecture) cell
+    for k in used:
+        at[k] = {}
+    for h in hits.tolist():
+        t = int(np.searchsorted(starts, h, side="right")) - 1
+        at[used[t]][int(every[h])] = h - int(starts[t])
+    params = {"sp": space.space_id, **{f"a{i}": a for i, a in enumerate(ids)}, **{f"k{i}": k for i, k in enumerate(used)}}
+    for k, a, vmax, vmin, se in kb._rows(sa.text(  # the primary key (space, task, arch) with an IN list on both
+            "SELECT task_key, arch_id, vmax, vmin, searches FROM nasbook_arch_stats WHERE space_id = :sp AND "
+            f"task_key IN ({', '.join(f':k{i}' for i in range(len(used)))}) AND "
+            f"arch_id IN ({', '.join(f':a{i}' for i in range(len(ids)))})"), params):
+        found[(str(k), str(a))] = (float(vmax), float(vmin), str(se))
+    sids = {int(x) for _, _, se in found.values() for x in se.split(",") if x}
+    names = {int(i): str(nm) for i, nm in kb._rows(sa.select(_S.c.id, _S.c.name).where(_S.c.id.in_(sorted(sids))))}
+    out = []
+    for rank, (arch, s, no) in enumerate(chosen):
+        per_task = {}
+        for k in used:
+            j = at[k].get(no)
+            if j is None:
+                continue
+            name = tasks[k][0]
+            vmax, vmin, se = found[(k, arch.id)]
+            here = [int(x) for x in se.split(",") if x]
+            per_task[name] = {"quantile": round(float(ranks[k][1][j]), 4),
+                              "score": vmax if modes[k] == "max" else -vmin, "n": len(ranks[k][0]),
+                              "weight": float(weights[name]), "searches": sorted({names[i] for i in here if i in names})}
+        out.append((arch, {"rank": rank, "score": round(s, 6), "n_tasks": len(per_task), "tasks": per_task}))
+    return out

@@ -1,0 +1,267 @@
+"""The warm-start aggregates (schema version 4), kept in the same transaction as the trials they come from.
+
+What a warm start reads is, per past task, the rank of every architecture's best value among the
+task's architectures. Ranking every trial at query time costs seconds at 10^6 trials, so the store
+keeps:
+
+* ``nasbook_space_archs``: one row per (space, architecture) with a finished trial: an integer
+  ``no`` (what the ranks are stored by) and the architecture's spec;
+* ``nasbook_arch_stats``: one row per (space, task, architecture): the largest and the smallest
+  finite value of its complete trials (so either direction can be ranked) and the ids of the
+  searches that recorded it (``",3,17,"``);
+* ``nasbook_task_ranks``: one row per (space, task): ``changed`` (bumped by every write of the
+  task's trials), ``ranked`` (the ``changed`` its ``ranks`` were computed at), the number of
+  architectures, and blobs: ``nos`` (the architectures' ``no``, int32), ``qmax`` and ``qmin``
+  (float64: each one's quantile when larger values are better, and when smaller ones are).
+
+Writes (:meth:`Storage.add_trial`, ``update_trial``, ``insert_trial_rows``) call :func:`record` on
+the rows just written: the first two tables are upserted with max/min (idempotent, so a trial
+written twice counts once) and ``changed`` is bumped. A complete trial overwritten by another value,
+or trials removed, call :func:`rebuild` for their task (its aggregates recomputed from its trials).
+Ranks are recomputed lazily, per task, by :func:`refresh_ranks` on the first read after a write.
+Quantiles are ``(rank - 1/2) / n`` with ties sharing their mean rank: ``knowledge.task_quantiles``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from nasbook.storage._schema import searches as _S
+from nasbook.storage._schema import trials
+
+#: a finite float (NaN is larger than every number on PostgreSQL and NULL on SQLite: both fail this)
+_FINITE = "t.value >= -1.7976931348623157e308 AND t.value <= 1.7976931348623157e308"
+_OK = (f"t.state = 'complete' AND t.value IS NOT NULL AND {_FINITE} AND s.task_key IS NOT NULL "
+       "AND s.space_id IS NOT NULL")
+_FROM = "FROM nasbook_trials t JOIN nasbook_searches s ON s.id = t.search_id"
+_WHERE = "t.search_id = :sid AND t.number >= :lo AND t.number <= :hi"
+
+Execute = Callable[[str, Any], Any]
+
+
+def _sql(dialect: str) -> tuple[str, str, str]:
+    """(archs upsert, stats upsert, task counter upsert) for ``dialect`` (sqlite or postgresql)."""
+    hi, lo_, find = ("max", "min", "instr") if dialect == "sqlite" else ("GREATEST", "LEAST", "strpos")
+    archs = (f"INSERT INTO nasbook_space_archs (space_id, arch_id, arch) SELECT s.space_id, t.arch_id, MIN(t.arch) "
+             f"{_FROM} WHERE {_WHERE} AND {_OK} GROUP BY s.space_id, t.arch_id "
+             "ON CONFLICT (space_id, arch_id) DO NOTHING")
+    stats = ("INSERT INTO nasbook_arch_stats (space_id, task_key, arch_id, vmax, vmin, searches) "
+             "SELECT s.space_id, s.task_key, t.arch_id, MAX(t.value), MIN(t.value), ',' || CAST(s.id AS TEXT) || ',' "
+             f"{_FROM} WHERE {_WHERE} AND {_OK} GROUP BY s.space_id, s.task_key, t.arch_id, s.id "
+             "ON CONFLICT (space_id, task_key, arch_id) DO UPDATE SET "
+             f"vmax = {hi}(nasbook_arch_stats.vmax, excluded.vmax), vmin = {lo_}(nasbook_arch_stats.vmin, excluded.vmin), "
+             f"searches = CASE WHEN {find}(nasbook_arch_stats.searches, excluded.searches) > 0 "
+             "THEN nasbook_arch_stats.searches ELSE nasbook_arch_stats.searches || substr(excluded.searches, 2) END")
+    bump = ("INSERT INTO nasbook_task_ranks (space_id, task_key, changed, ranked, n) "
+            "SELECT s.space_id, s.task_key, 1, 0, 0 FROM nasbook_searches s "
+            "WHERE s.id = :sid AND s.task_key IS NOT NULL AND s.space_id IS NOT NULL "
+            "ON CONFLICT (space_id, task_key) DO UPDATE SET changed = nasbook_task_ranks.changed + 1")
+    return archs, stats, bump
+
+
+_CACHE: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+
+def statements(dialect: str, *, pyformat: bool = False) -> tuple[str, ...]:
+    """:func:`_sql`'s statements, with ``%(name)s`` parameters for a psycopg cursor when ``pyformat``."""
+    key = (dialect, pyformat)
+    if key not in _CACHE:
+        out = _sql(dialect)
+        _CACHE[key] = tuple(re.sub(r":(\w+)", r"%(\1)s", s) for s in out) if pyformat else out
+    return _CACHE[key]
+
+
+def supported(dialect: str) -> bool:
+    """Whether the aggregates are kept on this database (SQLite and PostgreSQL: both have ON CONFLICT)."""
+    return dialect in ("sqlite", "postgresql")
+
+
+def record(execute: Execute, dialect: str, search_id: int, lo: int, hi: int, *, pyformat: bool = False) -> None:
+    """Fold the trials ``lo <= number <= hi`` of a search into the aggregates (inside the caller's transaction)."""
+    if not supported(dialect):
+        return
+    params = {"sid": int(search_id), "lo": int(lo), "hi": int(hi)}
+    archs, stats, bump = statements(dialect, pyformat=pyformat)
+    execute(archs, params)
+    if getattr(execute(stats, params), "rowcount", 1) != 0:  # nothing new for the aggregates: ranks stay valid
+        execute(bump, params)
+
+
+def _upserts(dialect: str, pyformat: bool) -> tuple[str, str, str]:
+    """(archs, stats, task counter) upserts of given values, for :func:`record_rows`."""
+    key = (dialect + ":values", pyformat)
+    if key not in _CACHE:
+        stats_sql = _sql(dialect)[1]
+        archs = ("INSERT INTO nasbook_space_archs (space_id, arch_id, arch) VALUES (:sp, :a, :spec) "
+                 "ON CONFLICT (space_id, arch_id) DO NOTHING")
+        stats = ("INSERT INTO nasbook_arch_stats (space_id, task_key, arch_id, vmax, vmin, searches) "
+                 "VALUES (:sp, :tk, :a, :vmax, :vmin, :se) " + stats_sql[stats_sql.index("ON CONFLICT"):])
+        bump = ("INSERT INTO nasbook_task_ranks (space_id, task_key, changed, ranked, n) VALUES (:sp, :tk, 1, 0, 0) "
+                "ON CONFLICT (space_id, task_key) DO UPDATE SET changed = nasbook_task_ranks.changed + 1")
+        out = (archs, stats, bump)
+        _CACHE[key] = tuple(re.sub(r":(\w+)", r"%(\1)s", q) for q in out) if pyformat else out
+    return _CACHE[key]  # type: ignore[return-value]
+
+
+def record_rows(execute: Execute, executemany: Execute, dialect: str, rows: Sequence[Any], *,
+                pyformat: bool = False) -> None:
+    """Fold bulk-inserted trial rows (tuples in ``("search_id", *TRIAL_COLUMNS)`` order, or dicts; JSON
+    as text) into the aggregates: reduced here, per search and architecture, then one upsert per
+    distinct architecture (no per-trial SQL)."""
+    if not supported(dialect) or not rows:
+        return
+    if not isinstance(rows[0], tuple):
+        rows = [(r["search_id"], r["number"], r["state"], r["arch_id"], r["arch"], r["value"]) for r in rows]
+    by_search: dict[int, dict[str, list[Any]]] = {}
+    inf = float("inf")
+    for r in rows:
+        v = r[5]
+        if r[2] != "complete" or v is None or not (-inf < v < inf):
+            continue
+        agg = by_search.setdefault(r[0], {})
+        cell = agg.get(r[3])
+        if cell is None:
+            agg[r[3]] = [v, v, r[4]]
+        elif v > cell[0]:
+            cell[0] = v
+        elif v < cell[1]:
+            cell[1] = v
+    archs_sql, stats_sql, bump = _upserts(dialect, pyformat)
+    for sid, agg in by_search.items():
+        ph = "%(sid)s" if pyformat else ":sid"
+        found = execute(f"SELECT space_id, task_key FROM nasbook_searches WHERE id = {ph}", {"sid": sid}).fetchone()
+        if found is None or found[0] is None or found[1] is None:
+            continue
+        sp, tk = found
+        se = f",{sid},"
+        if len(agg) == 1:  # one trial (a search recording as it goes): plain statements
+            ((a, c),) = agg.items()
+            execute(archs_sql, {"sp": sp, "a": a, "spec": c[2]})
+            execute(stats_sql, {"sp": sp, "tk": tk, "a": a, "vmax": c[0], "vmin": c[1], "se": se})
+        else:
+            executemany(archs_sql, [{"sp": sp, "a": a, "spec": c[2]} for a, c in agg.items()])
+            executemany(stats_sql, [{"sp": sp, "tk": tk, "a": a, "vmax": c[0], "vmin": c[1], "se": se}
+                                    for a, c in agg.items()])
+        execute(bump, {"sp": sp, "tk": tk})
+
+
+def sa_execute(conn: sa.Connection) -> Execute:
+    return lambda sql, params: conn.execute(sa.text(sql), params)
+
+
+def rebuild(conn: sa.Connection, space_id: str | None, task_key: str | None) -> None:
+    """Recompute one (space, task)'s aggregates from its trials (after a trial was overwritten or removed)."""
+    dialect = conn.dialect.name
+    if not supported(dialect) or space_id is None or task_key is None:
+        return
+    conn.execute(sa.text("DELETE FROM nasbook_arch_stats WHERE space_id = :sp AND task_key = :tk"),
+                 {"sp": space_id, "tk": task_key})
+    ids = conn.execute(sa.select(_S.c.id).where(_S.c.space_id == space_id, _S.c.task_key == task_key)).scalars().all()
+    big = 2**62
+    for sid in ids:
+        record(sa_execute(conn), dialect, int(sid), -big, big)
+    conn.execute(sa.text("UPDATE nasbook_task_ranks SET changed = changed + 1 WHERE space_id = :sp AND task_key = :tk"),
+                 {"sp": space_id, "tk": task_key})
+
+
+def row_of(values: dict[str, Any]) -> tuple[Any, ...]:
+    """A trial row (by column name) as :func:`record_rows` reads it."""
+    return (values["search_id"], values["number"], values["state"], values["arch_id"], values["arch"], values["value"])
+
+
+def was_complete(st: Any, search_id: int, number: int) -> bool:
+    """Whether trial ``number`` of the search is stored complete (so overwriting it may lower a best value)."""
+    conn = st.conn
+    if st._sqlite and not conn.in_transaction():  # the hot path of every trial: the DBAPI connection, no compile
+        dbapi: Any = conn.connection.dbapi_connection
+        found = dbapi.execute("SELECT state FROM nasbook_trials WHERE search_id = ? AND number = ?",
+                              (search_id, number)).fetchone()  # a SELECT opens no transaction: nothing to commit
+        return found is not None and found[0] == "complete"
+    t = trials.c
+    rows = st._read(sa.select(t.state).where(t.search_id == search_id, t.number == number))
+    return bool(rows) and rows[0][0] == "complete"
+
+
+def overwrite_complete(st: Any, values: dict[str, Any], update_sql: str) -> None:
+    """A complete trial written again (a new value, a new state): the update, then its task's
+    aggregates recomputed (a best value may have gone), in one transaction."""
+    from sqlalchemy.exc import DatabaseError, OperationalError
+
+    conn = st.conn
+    try:
+        conn.execute(sa.text(update_sql), values)
+        row = conn.execute(sa.select(_S.c.space_id, _S.c.task_key).where(_S.c.id == values["search_id"])).first()
+        if row is not None:
+            rebuild(conn, row[0], row[1])
+        conn.commit()
+    except (DatabaseError, OperationalError) as exc:
+        st._rollback_quietly()
+        raise st._wrap(exc) from None
+
+
+def backfill(conn: sa.Connection) -> None:
+    """Fill the aggregates from every stored search (the migration to schema version 4)."""
+    big = 2**62
+    for sid in conn.execute(sa.select(_S.c.id).order_by(_S.c.id)).scalars().all():
+        record(sa_execute(conn), conn.dialect.name, int(sid), -big, big)
+
+
+def quantiles(values: np.ndarray) -> np.ndarray:
+    """``(rank - 1/2) / n`` of each value among ``values`` (ascending; ties share their mean rank)."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0)
+    order = np.argsort(values, kind="mergesort")
+    v = values[order]
+    start = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])  # first position of each run of equal values
+    ends = np.r_[start[1:], n]
+    mean_rank = (start + 1 + ends) / 2.0  # mean of the 1-based ranks start+1 .. ends
+    out = np.empty(n)
+    out[order] = np.repeat(mean_rank, ends - start)
+    return (out - 0.5) / n
+
+
+def refresh_ranks(conn: sa.Connection, space_id: str) -> None:
+    """Recompute the ranks of every task of ``space_id`` written since they were last ranked."""
+    stale = conn.execute(sa.text("SELECT task_key, changed FROM nasbook_task_ranks WHERE space_id = :sp "
+                                 "AND changed <> ranked"), {"sp": space_id}).all()
+    for task_key, changed in stale:
+        rows = conn.execute(sa.text(
+            "SELECT a.no, s.vmax, s.vmin FROM nasbook_arch_stats s JOIN nasbook_space_archs a "
+            "ON a.space_id = s.space_id AND a.arch_id = s.arch_id WHERE s.space_id = :sp AND s.task_key = :tk"),
+            {"sp": space_id, "tk": task_key}).all()
+        table = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, 3).T
+        conn.execute(sa.text("UPDATE nasbook_task_ranks SET ranked = :c, n = :n, nos = :nos, qmax = :qmax, qmin = :qmin "
+                             "WHERE space_id = :sp AND task_key = :tk"),
+                     {"c": changed, "n": len(rows), "nos": table[0].astype(np.int32).tobytes(),
+                      "qmax": quantiles(table[1]).tobytes(), "qmin": quantiles(-table[2]).tobytes(),
+                      "sp": space_id, "tk": task_key})
+
+
+def read_ranks(conn: sa.Connection, space_id: str, modes: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{task_key: (nos, quantiles)}`` for the tasks of ``modes`` (``{task_key: "max" or "min"}``): the
+    quantiles where larger values are better (``"max"``) or smaller ones."""
+    out = {}
+    for mode in ("max", "min"):
+        keys = [k for k, m in modes.items() if m == mode]
+        if not keys:
+            continue
+        inlist = ", ".join(f":k{i}" for i in range(len(keys)))
+        rows = conn.execute(sa.text(f"SELECT task_key, nos, q{mode} FROM nasbook_task_ranks WHERE space_id = :sp AND n > 0 "
+                                    f"AND task_key IN ({inlist})"),
+                            {"sp": space_id, **{f"k{i}": k for i, k in enumerate(keys)}}).all()
+        for task_key, nos, q in rows:
+            out[str(task_key)] = (np.frombuffer(nos, dtype=np.int32), np.frombuffer(q, dtype=np.float64))
+    return out
+
+
+def ranked_tasks(conn: sa.Connection, space_id: str) -> dict[str, int]:
+    """``{task_key: number of architectures}`` of the space's tasks with ranks (call :func:`refresh_ranks` first)."""
+    rows = conn.execute(sa.text("SELECT task_key, n FROM nasbook_task_ranks WHERE space_id = :sp AND n > 0"),
+                        {"sp": space_id}).all()
+    return {str(k): int(n) for k, n in rows}
