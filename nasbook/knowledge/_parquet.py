@@ -186,8 +186,13 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
         # plus rows inserted "unless present", which are the export's own copies of theirs
         if created:
             def undo(conn: sa.Connection) -> None:
+                from nasbook.storage import rebuild_stats
+
+                keys = conn.execute(sa.select(_S.c.space_id, _S.c.task_key).where(_S.c.id.in_(created))).all()
                 conn.execute(_T.delete().where(_T.c.search_id.in_(created)))
                 conn.execute(_S.delete().where(_S.c.id.in_(created)))
+                for space_id, task_key in set(keys):  # the per-task aggregates the removed trials fed
+                    rebuild_stats(conn, space_id, task_key)
             try:
                 kb._write(undo)
             except StorageError:

@@ -155,22 +155,29 @@ def test_an_export_with_trials_of_an_unlisted_search_imports_nothing(tmp_path):
 
 
 def test_a_failure_while_writing_trials_removes_the_searches_it_created(tmp_path, monkeypatch):
+    import nasbook.knowledge._parquet as parquet
+
     path = _export_two_searches(tmp_path)
     kb = KnowledgeBase(tmp_path / "dst.db")
     nasbook.Search(SPACE, ToyTask(SPACE), budget=3, seed=5, storage=kb.storage, kb=kb, name="mine").run(progress="none")
-    before = kb.trials(states=None)
-    calls = []
+    before, warm_before = kb.trials(states=None), kb.warm_start(SPACE, 3)
+    real, calls = kb.storage.insert_trial_rows, []
 
-    def failing(rows, *, ignore_existing=False):
+    def failing(rows, *, ignore_existing=False):  # the first batch is written, the second fails
         calls.append(len(rows))
-        raise StorageError("disk full (simulated)")
+        if len(calls) > 1:
+            raise StorageError("disk full (simulated)")
+        return real(rows, ignore_existing=ignore_existing)
 
+    monkeypatch.setattr(parquet, "BATCH", 3)
     monkeypatch.setattr(kb.storage, "insert_trial_rows", failing)
     with pytest.raises(StorageError, match="disk full"):
         kb.import_parquet(path)
-    assert calls  # the failure came from the trial writes, after the searches were created
+    assert calls == [3, 3]  # the failure came after trials of the import were stored
     monkeypatch.undo()
     assert sorted(r.name for r in kb.storage.list_searches()) == ["mine"]
     assert kb.trials(states=None).equals(before)
+    warm_after = kb.warm_start(SPACE, 3)  # the stored per-task aggregates were rebuilt without them
+    assert [(a.id, why) for a, why in warm_after] == [(a.id, why) for a, why in warm_before]
     assert sorted(kb.import_parquet(path)) == ["a", "b"]  # and the same file imports cleanly afterwards
     assert len(kb.trials(search="b", states=None)) == 4
