@@ -76,6 +76,8 @@ def _update_stmt() -> _Write:
 
 
 _INSERT, _UPDATE = _insert_stmt(), _update_stmt()
+#: the usual update: a row not complete yet (an overwritten complete trial is found by the row count, no SELECT)
+_UPDATE_FRESH = _Write(_UPDATE.named + " AND state <> 'complete'", _UPDATE.qmark + " AND state <> 'complete'", _UPDATE.order)
 _SELECT_SQL = "SELECT {} FROM nasbook_trials WHERE search_id = :search_id ORDER BY number".format(", ".join(TRIAL_COLUMNS))
 _SEARCH_COLS = "id, name, created_at, nasbook_version, state, config, elapsed_s"
 _UNFINISHED = ("running", "queued")
@@ -111,6 +113,7 @@ class Storage:
         self._conn: sa.Connection | None = None
         self._sqlite = self.engine.dialect.name == "sqlite" and self.engine.dialect.driver == "pysqlite"
         self._names: dict[int, str] = {}
+        self._stat_keys: dict[int, tuple[Any, Any]] = {}  # search id -> (space_id, task_key), for the aggregates
         self._init_schema()
 
     # -- connection -----------------------------------------------------------------------------
@@ -195,13 +198,13 @@ class Storage:
         conn = self.conn
         stats = params.get("state") == "complete" and "number" in params
         if self._sqlite and not conn.in_transaction():
-            # SQLite: the statement and COMMIT straight on the DBAPI connection SQLAlchemy pooled
-            # (no statement compilation: about half the per-trial cost)
+            # SQLite: statement and COMMIT straight on the pooled DBAPI connection (no compilation: half the cost)
             dbapi: Any = conn.connection.dbapi_connection
             try:
                 n = dbapi.execute(stmt.qmark, stmt.order(params)).rowcount
                 if stats and n:
-                    _stats.record_rows(dbapi.execute, dbapi.executemany, "sqlite", [_stats.row_of(params)])
+                    _stats.record_rows(dbapi.execute, dbapi.executemany, "sqlite", [_stats.row_of(params)],
+                                       keys=self._stat_keys)
                 dbapi.commit()
             except BaseException:
                 dbapi.rollback()
@@ -211,7 +214,7 @@ class Storage:
             n = conn.execute(sa.text(stmt.named), params).rowcount
             if stats and n:
                 run = _stats.sa_execute(conn)
-                _stats.record_rows(run, run, conn.dialect.name, [_stats.row_of(params)])
+                _stats.record_rows(run, run, conn.dialect.name, [_stats.row_of(params)], keys=self._stat_keys)
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -310,6 +313,8 @@ class Storage:
             values["elapsed_s"] = float(elapsed_s)
         if not values:
             return
+        if config is not None:
+            self._stat_keys.pop(search_id, None)  # its task may have changed (load_search(allow_changes=True))
         try:
             n = self.conn.execute(searches.update().where(searches.c.id == search_id).values(**values)).rowcount
             self.conn.commit()
@@ -333,14 +338,12 @@ class Storage:
         """Overwrite the stored row of ``trial.number`` (RUNNING -> COMPLETE, RUNNING -> QUEUED, ...) and COMMIT."""
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
-        if _stats.was_complete(self, search_id, trial.number):
-            _stats.overwrite_complete(self, values, _UPDATE.named)  # and its task's aggregates recomputed
+        if self._write_trial(_UPDATE_FRESH, values) == 1:  # the usual case: one statement
             return
-        if self._write_trial(_UPDATE, values) == 0:
-            raise StorageError(
-                f"trial {trial.number} of search {self._search_name(search_id)!r} is not stored in {self.label!r}, "
-                "so it cannot be updated; store it first with add_trial."
-            )
+        if not _stats.was_complete(self, search_id, trial.number):
+            raise StorageError(f"trial {trial.number} of search {self._search_name(search_id)!r} is not stored in "
+                               f"{self.label!r}, so it cannot be updated; store it first with add_trial.")
+        _stats.overwrite_complete(self, values, _UPDATE.named)  # a complete trial overwritten: its task's aggregates rebuilt
 
     def _write_trial(self, stmt: _Write, values: dict[str, Any]) -> int:
         try:

@@ -109,10 +109,11 @@ def _upserts(dialect: str, pyformat: bool) -> tuple[str, str, str]:
 
 
 def record_rows(execute: Execute, executemany: Execute, dialect: str, rows: Sequence[Any], *,
-                pyformat: bool = False) -> None:
+                pyformat: bool = False, keys: dict[int, tuple[Any, Any]] | None = None) -> None:
     """Fold bulk-inserted trial rows (tuples in ``("search_id", *TRIAL_COLUMNS)`` order, or dicts; JSON
     as text) into the aggregates: reduced here, per search and architecture, then one upsert per
-    distinct architecture (no per-trial SQL)."""
+    distinct architecture (no per-trial SQL). ``keys``: the caller's cache of each search's (space,
+    task), which a search's trials share (a Storage clears it when a search's configuration changes)."""
     if not supported(dialect) or not rows:
         return
     if not isinstance(rows[0], tuple):
@@ -133,8 +134,12 @@ def record_rows(execute: Execute, executemany: Execute, dialect: str, rows: Sequ
             cell[1] = v
     archs_sql, stats_sql, bump = _upserts(dialect, pyformat)
     for sid, agg in by_search.items():
-        ph = "%(sid)s" if pyformat else ":sid"
-        found = execute(f"SELECT space_id, task_key FROM nasbook_searches WHERE id = {ph}", {"sid": sid}).fetchone()
+        found = None if keys is None else keys.get(sid)
+        if found is None:  # (space, task) of the search: asked once per search when the caller keeps ``keys``
+            ph = "%(sid)s" if pyformat else ":sid"
+            found = execute(f"SELECT space_id, task_key FROM nasbook_searches WHERE id = {ph}", {"sid": sid}).fetchone()
+            if found is not None and keys is not None:
+                keys[sid] = tuple(found)
         if found is None or found[0] is None or found[1] is None:
             continue
         sp, tk = found
