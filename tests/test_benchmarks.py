@@ -69,14 +69,15 @@ def test_bo_cost_benchmark_smoke(tmp_path):
 def test_curves_benchmark_smoke(tmp_path):
     out = tmp_path / "c.json"
     res = _run("curves.py", "--table", "digits", "mnist1d", "--seeds", "1", "--budget-factor", "4",
-               "--methods", "full,asha,median,curve-last-value,curve-prior", "--prior-quantile", "0.9", "--json", str(out))
+               "--methods", "full,asha,median,curve-last-value,curve-prior,curve-prior-asha-ranked", "--prior-quantile", "0.9", "--json", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
     assert "last-value" in res.stdout and "pow3" in res.stdout and "12.5%" in res.stdout and "x fewer than full" in res.stdout
     data = json.loads(out.read_text())
     digits = data["tables"]["digits"]
     assert set(digits["prediction"]["summary"]) >= {"last-value", "pow3", "parametric", "learned", "learned-arch"}
     assert digits["stopping"]["summary"]["full"]["median_x_fewer"] == 1.0  # full against itself
-    assert set(digits["stopping"]["summary"]) == {"full", "asha", "median", "curve-last-value", "curve-prior"}
+    assert set(digits["stopping"]["summary"]) == {"full", "asha", "median", "curve-last-value", "curve-prior",
+                                                  "curve-prior-asha-ranked"}
     assert "best proposed stopped" in res.stdout and 0 <= digits["stopping"]["summary"]["curve-prior"]["best_proposed_stopped"] <= 1
     assert set(digits["stopping"]["prior_coverage_90"]) == {"1 ep", "2 ep", "3 ep"}
     assert "mnist1d" in data["tables"]  # run, or skipped with a message while the table is not merged
