@@ -221,16 +221,15 @@ class BasePredictor(Params, abc.ABC):
         return kinds
 
     def _all_features(self, space: SearchSpace) -> tuple[str, ...]:
-        """Every encoding the fit needs: this predictor's, and those that a wrapped model
-        (``_built``: an :class:`Ensemble` whose members have their own ``features``) adds."""
-        kinds = self._resolve_features(space)
-        inner = self.__dict__.get("_built")
-        return inner._member_features(space, kinds) if isinstance(inner, BasePredictor) else kinds
+        """Every encoding the fit needs: this predictor's, and those its model adds (an
+        :class:`Ensemble` whose members have their own ``features``)."""
+        return self._member_features(space, self._resolve_features(space))
 
     def _member_features(self, space: SearchSpace, kinds: tuple[str, ...]) -> tuple[str, ...]:
-        """The encodings a model needs when its owner encodes ``kinds`` (an Ensemble adds its
-        members' own)."""
-        return kinds
+        """The encodings this model needs when its owner encodes ``kinds``: ``kinds``, or what a
+        wrapped model (``_built``) adds to them (an Ensemble adds its members' own)."""
+        inner = self.__dict__.get("_built")
+        return inner._member_features(space, kinds) if isinstance(inner, BasePredictor) else kinds
 
     def _encode(self, archs: Sequence[Architecture]) -> np.ndarray:
         space = self.space_

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 #: (measured on NAS-Bench-Graph, 9 datasets: each of gp, extra-trees, gbt alone reaches Kendall
 #: tau 0.48-0.49 at 100 training architectures, the three together 0.52; adding an MLP ensemble
 #: or a random forest changed it by less than 0.002 and cost more; a second Gaussian process on
-#: the one-hot adjacency, a second view of the same architectures, added 0.009 (probes: 9 datasets x seeds 100-102, 23 of 27 higher)
+#: the one-hot adjacency, a second view of the same architectures, added 0.009 (probes: 9
+#: datasets x seeds 100-102, higher on 23 of 27); weighting members by out-of-fold tau or
+#: stacking them did not beat equal weights)
 DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = ("gp", GaussianProcess(features="adjacency"), "extra-trees", "gbt")
 
 
@@ -77,9 +79,6 @@ class Ensemble(BasePredictor):
             )
         self._built = [_member(f"Ensemble(members=[...]) item {i}", m, self.seed) for i, m in enumerate(members)]
         self._views: list[np.ndarray | None] | None = None
-
-    def _all_features(self, space: SearchSpace) -> tuple[str, ...]:
-        return self._member_features(space, self._resolve_features(space))
 
     def _member_features(self, space: SearchSpace, kinds: tuple[str, ...]) -> tuple[str, ...]:
         """The union of ``kinds`` (the owner's encodings) and the members' own, in that order;
@@ -142,8 +141,9 @@ class Predictor(BasePredictor):
 
     ``Predictor()`` picks the best default for the space at hand: an ensemble of a Gaussian
     process, extra trees and quantile gradient-boosted trees on the space's GRAF-style graph
-    features (its one-hot adjacency where it has none), learning the rank-normal scores, with a
-    spread calibrated by cross-validation. ``Predictor(model="gp")`` picks one model.
+    features (its one-hot adjacency where it has none) and a second Gaussian process on the
+    one-hot adjacency, learning the rank-normal scores, with a spread calibrated by
+    cross-validation. ``Predictor(model="gp")`` picks one model.
 
     Parameters
     ----------
