@@ -17,7 +17,7 @@ runs repeat exactly.
 Usage::
 
     python benchmarks/predictors_nbg.py --json FILE [--datasets all] [--seeds 10] \\
-        [--sizes 20,50,100,200,1000] [--n-test 2000] [--predictors auto]
+        [--sizes 20,50,100,200,1000] [--n-test 2000] [--predictors auto] [--baselines #params,onehot-gbt]
 
 The full run takes hours on one core (Predictor() at 1,000 architectures: about 2 minutes a fit here).
 Datasets are independent: run one process per dataset (``--datasets cora --json cora.json``...)
@@ -138,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="held-out architectures per seed (default 2000; proteins holds out what the largest size leaves)")
     ap.add_argument("--predictors", default="auto",
                     help="comma-separated predictor names, the first one the default (default 'auto' = Predictor())")
+    ap.add_argument("--baselines", default=",".join(BASELINES),
+                    help=f"comma-separated baselines to run beside the predictors, or 'none' (default {','.join(BASELINES)})")
     ap.add_argument("--json", default=None, help="write per-seed numbers, summaries and metadata here")
     ap.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                     help="run nothing: combine the JSON files of runs over different datasets (same seeds, sizes, "
@@ -177,12 +179,16 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(1)
+    baselines = [] if args.baselines.strip() == "none" else [b.strip() for b in args.baselines.split(",") if b.strip()]
+    for b in baselines:
+        if b not in BASELINES:
+            ap.error(f"unknown baseline {b!r}; choose from {', '.join(BASELINES)} or 'none'")
     seeds = list(range(args.seeds))
-    labels = [*names, *BASELINES]
+    labels = [*names, *baselines]
     default = names[0]
 
     meta = metadata([sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
-    print(f"# predictors_nbg: {', '.join(names)} + baselines {', '.join(BASELINES)} on {', '.join(datasets)}; "
+    print(f"# predictors_nbg: {', '.join(names)} + baselines {', '.join(baselines) or 'none'} on {', '.join(datasets)}; "
           f"seeds 0..{args.seeds - 1}; training sizes {', '.join(map(str, sizes))}; up to {args.n_test} held out")
     print(f"# {meta['date_utc']}  {describe_machine(meta)}; threads 1")
     print(f"# {describe_package(meta)}")
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         if n_test < 2:
             ap.error(f"{d} has {n_archs} architectures: too few for a training set of {sizes[-1]} plus a held-out set")
         t_d = time.perf_counter()
-        ds = evaluate(names, task, n_train=sizes, seeds=seeds, n_test=n_test, progress="none")
+        ds = evaluate(names, task, n_train=sizes, seeds=seeds, n_test=n_test, progress="none", baselines=baselines or False)
         wall = time.perf_counter() - t_d
         raw[d] = {
             "n_archs": n_archs, "n_test": n_test, "top_k": ds.attrs["top_k"], "wall_s": wall,
@@ -223,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             "metadata": meta,
             "config": {
                 "datasets": datasets, "seeds": seeds, "sizes": sizes, "n_test_requested": args.n_test,
-                "predictors": names, "baselines": list(BASELINES), "default": default,
+                "predictors": names, "baselines": baselines, "default": default,
                 "threads": {v: os.environ.get(v) for v in _THREAD_VARS},
                 "split": "nasbook.predictors.evaluate: per seed, default_rng(seed).permutation; the first n_test held "
                          "out; training sets are the first n of the rest (nested); same splits for every predictor",

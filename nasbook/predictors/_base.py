@@ -220,6 +220,17 @@ class BasePredictor(Params, abc.ABC):
                 )
         return kinds
 
+    def _all_features(self, space: SearchSpace) -> tuple[str, ...]:
+        """Every encoding the fit needs: this predictor's, and those its model adds (an
+        :class:`Ensemble` whose members have their own ``features``)."""
+        return self._member_features(space, self._resolve_features(space))
+
+    def _member_features(self, space: SearchSpace, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """The encodings this model needs when its owner encodes ``kinds``: ``kinds``, or what a
+        wrapped model (``_built``) adds to them (an Ensemble adds its members' own)."""
+        inner = self.__dict__.get("_built")
+        return inner._member_features(space, kinds) if isinstance(inner, BasePredictor) else kinds
+
     def _encode(self, archs: Sequence[Architecture]) -> np.ndarray:
         space = self.space_
         return np.hstack([space.encode_many(archs, kind) for kind in self.features_]).astype(np.float64)
@@ -253,7 +264,7 @@ class BasePredictor(Params, abc.ABC):
         y = check_scores(name, scores, len(archs_))
         t0 = time.perf_counter()
         self.space_ = space_
-        self.features_ = self._resolve_features(space_)
+        self.features_ = self._all_features(space_)
         self.feature_versions_ = self._versions(space_, self.features_)
         X = self._encode(archs_)
         self.n_train_ = len(y)

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors._base import BasePredictor, Calibration, Target
+from nasbook.predictors._models import GaussianProcess
 from nasbook.predictors._registry import get_predictor
 
+if TYPE_CHECKING:
+    from nasbook.space import SearchSpace
+
 #: the members of ``Ensemble()`` and of ``Predictor()``'s default model
-#: (measured on NAS-Bench-Graph, 9 datasets: each member alone reaches Kendall tau 0.48-0.49 at
-#: 100 training architectures, the three together 0.52; adding an MLP ensemble or a random
-#: forest changed it by less than 0.002 and cost more)
-DEFAULT_MEMBERS: tuple[str, ...] = ("gp", "extra-trees", "gbt")
+#: (measured on NAS-Bench-Graph, 9 datasets: each of gp, extra-trees, gbt alone reaches Kendall
+#: tau 0.48-0.49 at 100 training architectures, the three together 0.52; adding an MLP ensemble
+#: or a random forest changed it by less than 0.002 and cost more; a second Gaussian process on
+#: the one-hot adjacency, a second view of the same architectures, added 0.009 (probes: 9
+#: datasets x seeds 100-102, higher on 23 of 27); weighting members by out-of-fold tau or
+#: stacking them did not beat equal weights)
+DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = ("gp", GaussianProcess(features="adjacency"), "extra-trees", "gbt")
 
 
 def _member(owner: str, spec: object, seed: int | None) -> BasePredictor:
@@ -36,16 +43,24 @@ def _member(owner: str, spec: object, seed: int | None) -> BasePredictor:
 
 
 class Ensemble(BasePredictor):
-    """Several surrogates fitted on the same features; their predictions are pooled as an equally
-    weighted mixture (mean of means; variance = mean of variances + variance of means).
+    """Several surrogates, each on its own view of the architectures; their predictions are pooled
+    as an equally weighted mixture (mean of means; variance = mean of variances + variance of means).
+
+    A member left at ``features="auto"`` sees the ensemble's features; a member given its own
+    (``GaussianProcess(features="adjacency")``) sees those instead, so that members can look at
+    the same architecture through different encodings. Columns appended after the encodings
+    (:class:`OmniPredictor`'s extra columns, a prior) go to every member. Members identical in
+    model, parameters and encodings are fitted once.
 
     Parameters
     ----------
     members : sequence of str or BasePredictor
         Registered names (:func:`available_predictors`) or instances (cloned). Default: a Gaussian
-        process, extra trees and quantile gradient-boosted trees.
+        process on the ensemble's features and one on the one-hot adjacency, extra trees and
+        quantile gradient-boosted trees.
     features, target, calibration, seed
-        See :class:`BasePredictor`; the ensemble's features and calibration apply to the whole.
+        See :class:`BasePredictor`; the ensemble's features are its members' default, and its
+        calibration applies to the whole.
     """
 
     alias: ClassVar[str] = "ensemble"
@@ -63,14 +78,59 @@ class Ensemble(BasePredictor):
                 f"Ensemble(members=...) must be a non-empty list of predictor names or instances; got {members!r:.80}."
             )
         self._built = [_member(f"Ensemble(members=[...]) item {i}", m, self.seed) for i, m in enumerate(members)]
+        self._views: list[np.ndarray | None] | None = None
+
+    def _member_features(self, space: SearchSpace, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """The union of ``kinds`` (the owner's encodings) and the members' own, in that order;
+        records each member's columns of the concatenated encodings (None: all of them) and drops
+        members identical to an earlier one."""
+        own = [kinds if m.features == "auto" else m._resolve_features(space) for m in self._built]
+        union = list(kinds)
+        for mk in own:
+            union += [k for k in mk if k not in union]
+        sizes = [space.encoding_size(k) for k in union]
+        start = dict(zip(union, np.cumsum([0, *sizes[:-1]]).tolist()))
+        size = dict(zip(union, sizes))
+        seen: set[tuple[Any, ...]] = set()
+        self._active: list[int] = []
+        self._views = []
+        for i, (m, mk) in enumerate(zip(self._built, own)):
+            key = (type(m), repr({k: v for k, v in m.get_params().items() if k != "features"}), mk)
+            if key in seen:
+                continue
+            seen.add(key)
+            self._active.append(i)
+            full = list(mk) == union
+            self._views.append(None if full else np.concatenate([np.arange(start[k], start[k] + size[k]) for k in mk]))
+        self._n_encoded = int(sum(sizes))
+        return tuple(union)
+
+    def _columns(self, X: np.ndarray, view: np.ndarray | None) -> np.ndarray:
+        if view is None:
+            return X
+        return X[:, np.concatenate([view, np.arange(self._n_encoded, X.shape[1])])]
+
+    def _members_and_views(self) -> list[tuple[BasePredictor, np.ndarray | None]]:
+        if self._views is None:  # inside a model that did not resolve the members' features: all see all
+            seen: set[str] = set()
+            out: list[tuple[BasePredictor, np.ndarray | None]] = []
+            for m in self._built:
+                key = repr((type(m), {k: v for k, v in m.get_params().items() if k != "features"}))
+                if key not in seen:
+                    seen.add(key)
+                    out.append((m, None))
+            return out
+        return [(self._built[i], v) for i, v in zip(self._active, self._views)]
 
     def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
-        for m in self._built:
-            m._fit(X, z)
-        self.members_ = self._built
+        pairs = self._members_and_views()
+        for m, view in pairs:
+            m._fit(self._columns(X, view), z)
+        self.members_ = [m for m, _ in pairs]
+        self._fitted_views = [v for _, v in pairs]
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        means, stds = zip(*(m._predict(X) for m in self.members_))
+        means, stds = zip(*(m._predict(self._columns(X, v)) for m, v in zip(self.members_, self._fitted_views)))
         mu = np.mean(means, axis=0)
         var = np.mean(np.square(stds), axis=0) + np.var(means, axis=0)
         return mu, np.sqrt(var)
@@ -81,8 +141,9 @@ class Predictor(BasePredictor):
 
     ``Predictor()`` picks the best default for the space at hand: an ensemble of a Gaussian
     process, extra trees and quantile gradient-boosted trees on the space's GRAF-style graph
-    features (its one-hot adjacency where it has none), learning the rank-normal scores, with a
-    spread calibrated by cross-validation. ``Predictor(model="gp")`` picks one model.
+    features (its one-hot adjacency where it has none) and a second Gaussian process on the
+    one-hot adjacency, learning the rank-normal scores, with a spread calibrated by
+    cross-validation. ``Predictor(model="gp")`` picks one model.
 
     Parameters
     ----------

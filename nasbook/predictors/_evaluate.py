@@ -150,7 +150,7 @@ def _warm_up(space: SearchSpace, archs: list[Architecture], y: np.ndarray, templ
     kinds: set[str] = set()
     for t in templates:
         t._validate_params()
-        kinds.update(t._resolve_features(space))
+        kinds.update(t._all_features(space))
     for kind in sorted(kinds):
         if len(used) * space.encoding_size(kind) < 2**22:  # what the space's cache keeps
             space.encode_many([archs[i] for i in used], kind)

@@ -122,6 +122,10 @@ class OmniPredictor(Predictor):
         super().fit(archs, scores, space=space)
         return self
 
+    def _all_features(self, space: SearchSpace) -> tuple[str, ...]:
+        # without the encoding, every member of an ensemble sees the extra columns alone
+        return super()._all_features(space) if self.encoding else self._resolve_features(space)
+
     def _rows(self, archs: Sequence[Architecture]) -> np.ndarray:
         missing = [a.id for a in archs if a.id not in self._lookup]
         if missing:

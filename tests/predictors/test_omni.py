@@ -54,6 +54,16 @@ def test_extra_columns_alone_and_other_formats(table):
     with_enc = OmniPredictor(extra=as_dict, model=RandomForest(), calibration="none", seed=0).fit(archs[:40], y[:40])
     assert with_enc.n_features_in_ > 2
     assert "60" not in repr(p) and "300 architectures x 2 columns" in repr(p)
+    # the default ensemble: every member gets the extra columns, with or without the encoding
+    alone = OmniPredictor(extra=as_dict, encoding=False, calibration="none", seed=0).fit(archs[:40], y[:40])
+    assert alone.n_features_in_ == 2 and alone.model_.members_[0]._center.shape == (2,)
+    assert len(alone.model_.members_) == 3  # both Gaussian processes would see the same two columns: fitted once
+    assert alone.score(archs[40:], y[40:]) > 0.5
+    both = OmniPredictor(extra=as_dict, calibration="none", seed=0).fit(archs[:40], y[:40])
+    gp_own, gp_adj = both.model_.members_[:2]
+    n_enc = sum(table.space.encoding_size(k) for k in both.features_)
+    assert both.n_features_in_ == n_enc + 2
+    assert gp_adj._center.shape == (table.space.encoding_size("adjacency") + 2,)
     clone = p.clone()
     assert clone.extra is p.extra
 

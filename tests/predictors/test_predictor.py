@@ -140,6 +140,33 @@ def test_ensemble_is_the_mixture_of_its_members(archs):
     np.testing.assert_allclose(sd**2, (s1**2 + s2**2) / 2 + ((m1 - m2) / 2) ** 2)
 
 
+def test_ensemble_members_with_their_own_features_see_those_columns(archs, space):
+    y = np.array([gcn_score(a) for a in archs[:50]])
+    ens = Ensemble([GaussianProcess(features="adjacency"), cheap("extra-trees")], calibration="none", seed=0)
+    ens.fit(archs[:50], y)
+    assert ens.features_ == ("graf", "adjacency")
+    n_graf, n_adj = space.encoding_size("graf"), space.encoding_size("adjacency")
+    assert ens.n_features_in_ == n_graf + n_adj
+    gp, trees = ens.members_
+    assert gp._center.shape == (n_adj,) and trees.model_.n_features_in_ == n_graf
+    X = ens._encode(archs[50:80])
+    np.testing.assert_allclose(gp._predict(X[:, n_graf:])[0], gp._predict(space.encode_many(archs[50:80], "adjacency"))[0])
+    mu, _ = ens._predict(X)
+    np.testing.assert_allclose(mu, (gp._predict(X[:, n_graf:])[0] + trees._predict(X[:, :n_graf])[0]) / 2)
+
+
+def test_default_model_has_a_second_view_and_drops_identical_members(archs):
+    y = np.array([gcn_score(a) for a in archs[:40]])
+    p = Predictor(seed=0, calibration="none").fit(archs[:40], y)
+    assert p.features_ == ("graf", "adjacency")
+    assert [type(m).__name__ for m in p.model_.members_] == ["GaussianProcess", "GaussianProcess", "ExtraTrees",
+                                                              "GradientBoosting"]
+    # on the one-hot adjacency alone both Gaussian processes would be the same model: fitted once
+    q = Predictor(features="adjacency", seed=0, calibration="none").fit(archs[:40], y)
+    assert q.features_ == ("adjacency",)
+    assert [type(m).__name__ for m in q.model_.members_] == ["GaussianProcess", "ExtraTrees", "GradientBoosting"]
+
+
 def test_fit_search_uses_completed_trials():
     from nasbook.tasks import NasBenchGraph
 

@@ -1,0 +1,118 @@
+"""Probe for Predictor() round 2 (not the reporting benchmark): member-level predictions cached per
+(dataset, seed) so that ways of combining members can be compared on the same fits.
+
+For each dataset and probe seed (100.. by default, never the reporting seeds 0..9) the split is
+evaluate()'s (default_rng(seed).permutation; first n_test held out; training set = next n). Each
+candidate member is fitted on the 5 calibration folds (the same folds as BasePredictor._calibrate)
+and on the whole training set, in the latent rank-normal units. Combinations are scored by Kendall
+tau of their mean on the held-out set.
+
+    python benchmarks/predictors_probe.py --seeds 100,101,102 --n 100 --json bench-results/probe.json
+"""
+
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from nasbook.tasks import NasBenchGraph  # noqa: E402
+from nasbook.tasks._nbg import NBG_DATASETS  # noqa: E402
+
+
+def _members(seed):
+    from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
+
+    return {
+        "gp": ("graf", GaussianProcess(seed=seed)),
+        "et": ("graf", ExtraTrees(seed=seed)),
+        "gbt": ("graf", GradientBoosting(seed=seed)),
+        "rf": ("graf", RandomForest(seed=seed)),
+        "gp_adj": ("adjacency", GaussianProcess(seed=seed)),
+        "gp_both": ("both", GaussianProcess(seed=seed)),
+        "et_leaf3": ("graf", ExtraTrees(min_samples_leaf=3, seed=seed)),
+        "et_mf1": ("graf", ExtraTrees(max_features=1.0, seed=seed)),
+        "gbt_lr1": ("graf", GradientBoosting(learning_rate=0.1, max_iter=100, max_leaf_nodes=7, seed=seed)),
+        "gp_path": ("path", GaussianProcess(seed=seed)),
+        "et_adj": ("adjacency", ExtraTrees(seed=seed)),
+        "gbt_adj": ("adjacency", GradientBoosting(seed=seed)),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--datasets", default="all")
+    ap.add_argument("--seeds", default="100,101,102")
+    ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--members", default="all")
+    ap.add_argument("--json", required=True)
+    args = ap.parse_args()
+    from threadpoolctl import threadpool_limits
+
+    datasets = list(NBG_DATASETS) if args.datasets == "all" else args.datasets.split(",")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    out = {}
+    if os.path.exists(args.json):
+        out = json.loads(open(args.json).read())
+    for d in datasets:
+        task = NasBenchGraph(d)
+        gt = task.ground_truth()
+        space = task.space
+        by_id = {a.id: a for a in space.enumerate(limit=100_000)}
+        y_all = np.asarray(gt["value"].values, dtype=np.float64)
+        keep = np.flatnonzero(np.isfinite(y_all))
+        archs = [by_id[str(i)] for i in np.asarray(gt["arch"].values)[keep]]
+        y_all = y_all[keep]
+        n_all = len(y_all)
+        n_test = min(2000, n_all - 1000)
+        for seed in seeds:
+            perm = np.random.default_rng(seed).permutation(n_all)
+            test, train = perm[:n_test], perm[n_test: n_test + args.n]
+            y, yt = y_all[train], y_all[test]
+            z = stats.norm.ppf((stats.rankdata(y) - 0.5) / len(y))
+            folds = np.random.default_rng(seed).permutation(len(y)) % 5
+            used = np.concatenate([test, train])
+            enc = {k: np.zeros((n_all, 1)) for k in ("graf", "adjacency", "path", "both")}
+            for k in ("graf", "adjacency", "path"):
+                enc[k] = np.zeros((n_all, space.encoding_size(k)))
+                enc[k][used] = space.encode_many([archs[i] for i in used], k)
+            enc["both"] = np.hstack([enc["graf"], enc["adjacency"]])
+            key = f"{d}/{seed}"
+            rec = out.setdefault(key, {"y_train": y.tolist(), "y_test": yt.tolist(), "members": {}})
+            for name, (feat, model) in _members(seed).items():
+                if (args.members != "all" and name not in args.members.split(",")) or name in rec["members"]:
+                    continue
+                X, Xt = enc[feat][train], enc[feat][test]
+                model._validate_params()
+                t0 = time.perf_counter()
+                oof_m, oof_s = np.zeros(len(y)), np.zeros(len(y))
+                with threadpool_limits(1):
+                    for k in range(5):
+                        te = folds == k
+                        model._fit(X[~te], z[~te])
+                        m, s = model._predict(X[te])
+                        oof_m[te], oof_s[te] = m, s
+                    model._fit(X, z)
+                    tm, ts = model._predict(Xt)
+                dt = time.perf_counter() - t0
+                rec["members"][name] = {"oof_mean": oof_m.tolist(), "oof_std": oof_s.tolist(),
+                                        "test_mean": tm.tolist(), "test_std": ts.tolist(), "fit_s": dt}
+                tau = stats.kendalltau(yt, tm).statistic
+                print(f"{key} {name}: tau {tau:.3f} oof-tau {stats.kendalltau(y, oof_m).statistic:.3f} ({dt:.1f} s)",
+                      flush=True)
+            with open(args.json, "w") as f:
+                json.dump(out, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
