@@ -197,7 +197,8 @@ def test_an_interrupted_grown_trial_grows_from_its_parent_after_a_resume(tmp_pat
     from nasbook.search import Search, load_search
     from nasbook.tasks import Digits
 
-    space = ChainSpace(kind="mlp", max_depth=3, widths=(16, 32), ops=("relu", "tanh"))
+    # one width: the capacity rule has nothing to widen, so the child is a deepen with a soft-landing seed
+    space = ChainSpace(kind="mlp", max_depth=3, widths=(32,), ops=("relu", "tanh"))
 
     class Interrupting(Digits):
         calls = 0
