@@ -208,8 +208,7 @@ def restore_prior(strategy: Any, config: dict[str, Any], space: Any, kb: Knowled
     wanted = {str(k): (int(v[0]), int(v[1])) for k, v in provenance["searches"].items()}
     trials = kb.trials()
     trials = trials[trials["search"].isin(list(wanted))]
-    keep = trials["number"].to_numpy() <= trials["search"].map(lambda n: wanted[n][1]).to_numpy()
-    trials = trials[keep]
+    trials = trials[trials["number"] <= trials["search"].map({k: last for k, (_, last) in wanted.items()})]
     have = trials.groupby("search").size().to_dict()
     changed = sorted(n for n, (size, _) in wanted.items() if have.get(n, 0) != size)
     if changed:
