@@ -60,22 +60,33 @@ _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ELU, nn.Ta
 
 
 @contextlib.contextmanager
-def preserved(net: nn.Module) -> Iterator[None]:
-    """Run a block that may train-step, hook or flag ``net``; restore all of it afterwards."""
-    state = {k: v.detach().clone() for k, v in net.state_dict(keep_vars=True).items()}
+def preserved(net: nn.Module, parameters: bool = True) -> Iterator[None]:
+    """Run a block that may train-step, hook or flag ``net``; restore all of it afterwards.
+
+    ``parameters=False``: for a block that never writes to a parameter (the proxies: gradients
+    come from ``torch.autograd.grad``, synflow's |weights| are copies), only the buffers
+    (BatchNorm's running statistics, which a train-mode forward updates) are saved and restored;
+    a parameter written to in place anyway (its version counter moved) raises RuntimeError."""
+    sd = net.state_dict(keep_vars=True)
+    param_ids = {id(p) for p in net.parameters()}
+    saved = {k: v for k, v in sd.items() if parameters or id(v) not in param_ids}
+    state = {k: v.detach().clone() for k, v in saved.items()}
+    versions = {p: p._version for p in net.parameters()} if not parameters else {}
     modes = {m: m.training for m in net.modules()}
     flags = {p: (p.requires_grad, p.grad) for p in net.parameters()}
     try:
         yield
     finally:
         with torch.no_grad():
-            for k, v in net.state_dict(keep_vars=True).items():
+            for k, v in saved.items():
                 v.copy_(state[k])
         for m, mode in modes.items():
             m.training = mode
         for p, (req, grad) in flags.items():
             p.requires_grad_(req)
             p.grad = grad
+        if any(p._version != v for p, v in versions.items()):
+            raise RuntimeError("preserved(parameters=False): a parameter was written to in place and cannot be restored")
 
 
 def _weighted(net: nn.Module) -> list[nn.Module]:
@@ -196,7 +207,18 @@ def _corr(rows: torch.Tensor) -> torch.Tensor | None:
     """The Pearson correlation of ``rows`` in float64 (NaN and inf set to 0), or None below 2 x 2."""
     if rows.shape[0] < 2 or rows.shape[1] < 2:
         return None
-    return torch.nan_to_num(torch.corrcoef(rows.double()), nan=0.0, posinf=0.0, neginf=0.0)
+    return _corrcoef(rows.double())
+
+
+def _corrcoef(rows: torch.Tensor) -> torch.Tensor:
+    """``torch.corrcoef`` of float64 rows with NaN and inf set to 0, in four kernels (torch's takes
+    about twenty, which on the small matrices here cost more than the arithmetic); equal to it up
+    to rounding (a few ulps)."""
+    x = rows - rows.mean(1, keepdim=True)
+    c = x @ x.T
+    d = c.diagonal().sqrt()
+    c = (c / d[:, None] / d[None, :]).clamp_(-1.0, 1.0)
+    return torch.nan_to_num_(c, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _smallest_eigenvalues(mats: list[torch.Tensor | None]) -> list[float]:
@@ -285,7 +307,7 @@ class _ForwardProbes:
     def values(self, n: int, jac: torch.Tensor | None) -> dict[str, float]:
         res: dict[str, float] = {}
         if "jacov" in self.want and jac is not None:
-            corr_ = torch.nan_to_num(torch.corrcoef(jac.reshape(n, -1).double()), nan=0.0)
+            corr_ = _corrcoef(jac.reshape(n, -1).double())
             v = torch.linalg.eigvalsh(corr_)
             k = 1e-5
             res["jacov"] = float(-torch.sum(torch.log(v.clamp_min(0) + k) + 1.0 / (v.clamp_min(0) + k)))
@@ -414,7 +436,7 @@ def score_network(net: nn.Module, x: torch.Tensor, y: torch.Tensor, names: Seque
 
     trainable = {k for k, p in net.named_parameters() if p.requires_grad}
     flops = [0.0] if "flops" in want and "synflow" in want else None
-    with preserved(net):
+    with preserved(net, parameters=False):  # no proxy writes to a parameter
         net.train()
         for p in net.parameters():
             p.requires_grad_(True)
