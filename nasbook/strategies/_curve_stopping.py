@@ -381,7 +381,9 @@ class CurveStopping(WrapsBase):
             weight = self.value_weight(n, target)
         self.predictions_[number] = {"predicted_final": mean, "predicted_final_std": std, "predicted_at_epoch": n,
                                      "predicted_reference": ref, "predicted_p_reference": p_ref,
-                                     "predicted_value_weight": weight, "stopped_by_prediction": bool(stop)}
+                                     "stopped_by_prediction": bool(stop)}
+        if weight is not None:  # recorded only where a blend-ranking base uses it (a rung's epoch)
+            self.predictions_[number]["predicted_value_weight"] = weight
         if stop:
             self.n_stopped_ += 1
             return Decision.STOP

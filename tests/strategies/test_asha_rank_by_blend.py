@@ -52,7 +52,7 @@ def test_rungs_rank_by_the_weighted_ranks(table):
     pred = np.array([trials[second[a][1]].attrs["predicted_final"] for a in ids])
     value = np.array([trials[second[a][1]].value for a in ids])
     at = [trials[second[a][1]].attrs["predicted_at_epoch"] for a in ids]  # 3, or fewer for a pruned promotion
-    recorded = [trials[second[a][1]].attrs["predicted_value_weight"] for a in ids]
+    recorded = [trials[second[a][1]].attrs.get("predicted_value_weight") for a in ids]
     # a weight is recorded at a rung's epoch only; a pruned promotion (no weight) ranks by its prediction alone
     assert recorded == [rule.value_weight(3, 15) if e == 3 else None for e in at] and 3 in at
     w = np.array([0.0 if r is None else r for r in recorded])
