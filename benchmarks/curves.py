@@ -45,7 +45,7 @@ from nasbook.strategies import ASHA, BaseStrategy, CurveStopping, MedianStopping
 PREDICTORS = ("last-value", "pow3", "parametric", "learned-objective", "learned", "learned-arch")
 COVARIATES = ("val_loss", "train_loss")
 STOP_METHODS = ("full", "asha", "median", "curve-learned", "curve-learned-arch", "curve-prior", "curve-parametric",
-                "curve-last-value", "curve-prior-asha", "curve-prior-asha-ranked")
+                "curve-last-value", "curve-prior-asha", "curve-prior-asha-ranked", "curve-prior-asha-blend")
 WITHIN_PP = 0.2
 
 
@@ -122,6 +122,7 @@ def prediction_part(task: Any, seeds: range) -> dict[str, Any]:
 
 
 K, CONFIDENCE, MIN_CURVES, MIN_EPOCHS, PRIOR_QUANTILE = 3, 0.95, 10, 1, None
+ETA = 3  # ASHA(eta=...) of the composed methods (curve-prior-asha*)
 
 
 class SubsetRandom(BaseStrategy):
@@ -170,9 +171,10 @@ def make_strategy(method: str, max_epochs: int, seed: int, rows: np.ndarray, pri
         return MedianStopping(base=base, min_epochs=1, min_trials=3)
     if method.startswith("curve-prior-asha"):  # the predictive rule on top of ASHA's rungs (composition);
         # "-ranked": the rungs rank by the predicted final value instead of the value reached so far
-        base = ASHA(base=base, min_epochs=1, max_epochs=max_epochs, eta=3,
-                    rank_by="prediction" if method.endswith("-ranked") else "value")
-    pred = method.removeprefix("curve-").removesuffix("-ranked").removesuffix("-asha")
+        # "-blend": by the prediction's rank blended with the value's, weighted from the prior's curves
+        rank_by = {"ranked": "prediction", "blend": "blend"}.get(method.rsplit("-", 1)[-1], "value")
+        base = ASHA(base=base, min_epochs=1, max_epochs=max_epochs, eta=ETA, rank_by=rank_by)
+    pred = method.removeprefix("curve-").removesuffix("-ranked").removesuffix("-blend").removesuffix("-asha")
     predictor = {"learned": LearnedCurves(min_curves=MIN_CURVES), "learned-arch": LearnedCurves(min_curves=MIN_CURVES),
                  "prior": prior, "parametric": ParametricCurves(bounds=(0.0, 1.0)), "last-value": LastValue()}[pred]
     return CurveStopping(base=base, predictor=predictor, k=K, confidence=CONFIDENCE, max_epochs=max_epochs,
@@ -266,7 +268,7 @@ def stopping_part(task: Any, seeds: range, budget: int, methods: list[str]) -> d
 
 
 def main(argv: list[str] | None = None) -> None:
-    global K, CONFIDENCE, MIN_EPOCHS, PRIOR_QUANTILE  # noqa: PLW0603 - one run, one setting
+    global K, CONFIDENCE, MIN_EPOCHS, PRIOR_QUANTILE, ETA  # noqa: PLW0603 - one run, one setting
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--table", nargs="+", default=["digits"], choices=["digits", "mnist1d"])
     p.add_argument("--seeds", type=int, default=10)
@@ -277,10 +279,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--confidence", type=float, default=0.95, help="CurveStopping(confidence=...)")
     p.add_argument("--prior-quantile", type=float, default=None, help="CurveStopping(prior_quantile=...) of curve-prior")
     p.add_argument("--min-epochs", type=int, default=1, help="CurveStopping(min_epochs=...)")
+    p.add_argument("--eta", type=int, default=ETA, help="ASHA(eta=...) under CurveStopping (curve-prior-asha*)")
     p.add_argument("--skip-prediction", action="store_true", help="only the early-stopping part")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     K, CONFIDENCE, MIN_EPOCHS, PRIOR_QUANTILE = args.k, args.confidence, args.min_epochs, args.prior_quantile
+    ETA = args.eta
     meta = metadata(sys.argv if argv is None else ["benchmarks/curves.py", *argv])
     methods = [m for m in args.methods.split(",") if m]
     unknown = sorted(set(methods) - set(STOP_METHODS))
@@ -291,7 +295,9 @@ def main(argv: list[str] | None = None) -> None:
                                                     "methods": methods, "within_pp": WITHIN_PP,
                                                     "curve_stopping": {"k": K, "confidence": CONFIDENCE,
                                                                                           "min_epochs": MIN_EPOCHS,
-                                                                                          "prior_quantile": PRIOR_QUANTILE}}, "tables": {}}
+                                                                                          "prior_quantile": PRIOR_QUANTILE,
+                                                                                          "eta": ETA}},
+           "tables": {}}
     for name in args.table:
         task = load_table(name)
         if task is None:

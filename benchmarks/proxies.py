@@ -23,8 +23,9 @@ proxy seed (batch and initialisation). It reports, in the same run:
 
 Usage::
 
-    python benchmarks/proxies.py --json FILE [--table digits mnist1d] [--proxy-seeds 3] [--batch-size 64]
-        [--limit N] [--sizes 20,50,100] [--omni-seeds 5] [--n-test 100] [--no-omni]
+    python benchmarks/proxies.py --json FILE [--table digits mnist1d] [--proxy-seeds 3] [--batch-size 32]
+        [--jacobian-batch halves|full] [--settings 64:full,32:halves] [--limit N] [--sizes 20,50,100]
+        [--omni-seeds 5] [--n-test 100] [--no-omni]
 
 Torch and BLAS run on one thread (set before they load), so times are per core.
 """
@@ -129,6 +130,17 @@ def omni(task: Any, px: Any, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def parse_settings(text: str) -> list[tuple[int, str]]:
+    """``"64:full,32:halves"`` -> [(64, "full"), (32, "halves")]: (batch size, jacobian_batch) pairs."""
+    out = []
+    for item in text.split(","):
+        size, _, where = item.partition(":")
+        if where not in ("halves", "full") or not size.isdigit():
+            raise SystemExit(f"--settings items are BATCH:halves or BATCH:full (e.g. 64:full,32:halves); got {item!r}")
+        out.append((int(size), where))
+    return out
+
+
 def run_table(name: str, args: argparse.Namespace) -> dict[str, Any] | None:
     from nasbook import proxies
 
@@ -141,11 +153,12 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any] | None:
     archs, y = members[:n], task.values()[:n]
     table = task.table
     params, flops = table.n_params[:n].astype(float), table.flops[:n].astype(float)
-    proxies.compute(task.space, archs[:3], task, seed=0, batch_size=args.batch_size)  # untimed warm-up
+    jb = args.jacobian_batch
+    proxies.compute(task.space, archs[:3], task, seed=0, batch_size=args.batch_size, jacobian_batch=jb)  # warm-up
     per_seed, runs = [], []
     for s in range(args.proxy_seeds):
         w0, c0 = time.perf_counter(), time.process_time()
-        ds = proxies.compute(task.space, archs, task, seed=s, batch_size=args.batch_size)
+        ds = proxies.compute(task.space, archs, task, seed=s, batch_size=args.batch_size, jacobian_batch=jb)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         runs.append(ds)
         rho = {p: spearman(ds[p].values, y) for p in ds.data_vars}
@@ -157,7 +170,8 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any] | None:
                          "ms_mean_wall": 1e3 * wall / n, "ms_mean_cpu": 1e3 * cpu / n,
                          "params_match_table": bool(np.array_equal(ds["params"].values, params)),
                          "flops_match_table": bool(np.array_equal(ds["flops"].values, flops))})
-    out: dict[str, Any] = {"table": repr(task), "n_archs": n, "batch_size": args.batch_size, "per_seed": per_seed,
+    out: dict[str, Any] = {"table": repr(task), "n_archs": n, "batch_size": args.batch_size, "jacobian_batch": jb,
+                           "per_seed": per_seed,
                            "target": "final val_accuracy, mean over the table's training seeds",
                            "noise_ceiling_kendall": task.ground_truth().attrs.get("noise_ceiling")}
     names = list(per_seed[0]["spearman"])
@@ -165,8 +179,8 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any] | None:
     out["ms_median"] = mean_std([r["ms_median"] for r in per_seed])
     out["ms_mean_cpu"] = mean_std([r["ms_mean_cpu"] for r in per_seed])
     rows = [[k, pm(*out["spearman"][k], 3)] for k in names]
-    print(f"\n## {name}: {n} architectures, batch {args.batch_size}, {args.proxy_seeds} proxy seed(s); Spearman vs final "
-          f"val_accuracy (mean ± sd over proxy seeds)")
+    print(f"\n## {name}: {n} architectures, batch {args.batch_size}, jacobian_batch={jb!r}, {args.proxy_seeds} proxy "
+          f"seed(s); Spearman vs final val_accuracy (mean ± sd over proxy seeds)")
     print(format_table(["proxy", "Spearman"], rows))
     gain = out["spearman"]["blend"][0] - out["spearman"]["#params (table)"][0]
     print(f"blend - #params = {gain:+.3f} (goal >= +0.10: {'met' if gain >= 0.10 else 'missed'})")
@@ -192,7 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", required=True)
     ap.add_argument("--table", nargs="+", default=["digits", "mnist1d"], choices=sorted(TABLES))
     ap.add_argument("--proxy-seeds", type=int, default=3)
-    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--batch-size", type=int, default=None, help="default: proxies.compute's (32)")
+    ap.add_argument("--jacobian-batch", default="halves", choices=["halves", "full"], help="proxies.compute(jacobian_batch=...)")
+    ap.add_argument("--settings", type=parse_settings, default=None,
+                    help="several BATCH:halves|full settings in one run, e.g. 64:full,32:halves (overrides "
+                         "--batch-size and --jacobian-batch; a table of each and a side-by-side comparison)")
     ap.add_argument("--limit", type=int, default=None, help="first N architectures of each table (smoke tests)")
     ap.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")], default=[20, 50, 100])
     ap.add_argument("--omni-seeds", type=int, default=5)
@@ -205,11 +223,28 @@ def main(argv: list[str] | None = None) -> int:
     meta = metadata()
     print(f"# {describe_machine(meta)}\n# {describe_package(meta)}")
     t0 = time.perf_counter()
-    results = {}
+    import inspect
+
+    from nasbook import proxies
+
+    default_batch = inspect.signature(proxies.compute).parameters["batch_size"].default
+    settings = args.settings or [(args.batch_size or default_batch, args.jacobian_batch)]
+    results: dict[str, Any] = {}
     for name in args.table:
-        got = run_table(name, args)
-        if got is not None:
-            results[name] = got
+        for size, where in settings:
+            args.batch_size, args.jacobian_batch = size, where
+            got = run_table(name, args)
+            if got is not None:
+                results[name if len(settings) == 1 else f"{name} {size}:{where}"] = got
+        if len(settings) > 1 and all(f"{name} {b}:{w}" in results for b, w in settings):
+            got_all = [results[f"{name} {b}:{w}"] for b, w in settings]
+            keys = list(got_all[0]["spearman"])
+            print(f"\n## {name}: Spearman vs final val_accuracy by setting (batch:jacobian_batch; mean ± sd over proxy seeds)")
+            print(format_table(["proxy", *[f"{b}:{w}" for b, w in settings]],
+                               [[k, *[pm(*r["spearman"][k], 3) for r in got_all]] for k in keys]
+                               + [["blend - #params", *[f"{r['spearman']['blend'][0] - r['spearman']['#params (table)'][0]:+.3f}"
+                                                        for r in got_all]],
+                                  ["mean CPU ms per arch", *[pm(*r["ms_mean_cpu"], 1) for r in got_all]]]))
     meta["seconds"] = time.perf_counter() - t0
     meta["loadavg_at_end"] = os.getloadavg()
     write_json(args.json, {"config": vars(args), "meta": meta, "tables": results})

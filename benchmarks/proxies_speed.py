@@ -18,7 +18,7 @@ the input), a floor for what any implementation of the same passes costs.
 Usage::
 
     python benchmarks/proxies_speed.py --json FILE [--table digits mnist1d] [--limit N] [--batch-size 64]
-        [--seed 0] [--alone N] [--bare]
+        [--seed 0] [--alone N] [--bare] [--jacobian-batch halves|full]
 
 Torch and BLAS run on one thread (set before they load), so times are per core.
 """
@@ -48,12 +48,14 @@ PASSES = {"halves": "snip, grad_norm, fisher, zico", "jacobian": "jacov, naswot,
           "flops": "flops"}
 
 
-def implementations() -> dict[str, Callable[..., dict[str, float]]]:
+def implementations(jacobian_batch: str = "halves") -> dict[str, Callable[..., dict[str, float]]]:
+    import functools
+
     import _proxies_v1
 
     from nasbook.proxies import _zc
 
-    return {"old": _proxies_v1.score_network, "new": _zc.score_network}
+    return {"old": _proxies_v1.score_network, "new": functools.partial(_zc.score_network, jacobian_batch=jacobian_batch)}
 
 
 def one(score: Callable[..., dict[str, float]], build: Callable[[], Any], x: Any, y: Any, names: list[str],
@@ -115,8 +117,11 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any]:
     x, y = proxies.check_batch("proxies_speed", train.sample_batch(args.batch_size, seed=args.seed))
     k = int(train.n_classes if train.n_classes is not None else train.data_info()["n_classes"])
     shape = tuple(int(s) for s in x.shape[1:])
-    impls = implementations()
+    impls = implementations(args.jacobian_batch)
     names = list(proxies.PROXIES)
+    passes = dict(PASSES)
+    if args.jacobian_batch == "halves":
+        passes["halves"] = "new: all but synflow, params, flops; old: snip, grad_norm, fisher, zico"
     for arch in archs[:3]:  # untimed warm-up of both
         for score in impls.values():
             one(score, lambda a=arch: task.space.build(a, shape, k), x, y, names, args.seed)
@@ -147,14 +152,14 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any]:
                 for part, ms in bare_passes(task.space.build(arch, shape, k), x, y).items():
                     bare.setdefault(part, []).append(ms)
     seconds = time.perf_counter() - w0
-    parts = ["build", *[p for p in PASSES if any(p in cpu[v] for v in impls)], "total"]
+    parts = ["build", *[p for p in passes if any(p in cpu[v] for v in impls)], "total"]
 
     def stat(d: dict[str, list[float]], part: str, f: Callable[[Any], Any]) -> float:
         return float(f(d[part])) if part in d else 0.0
 
     rows, summary = [], {}
     for part in parts:
-        label = f"{part} ({PASSES[part]})" if part in PASSES else ("build + all proxies" if part == "total" else part)
+        label = f"{part} ({passes[part]})" if part in passes else ("build + all proxies" if part == "total" else part)
         vals = {f"{v} {kind}": stat(d[v], part, f) for v in impls for kind, d, f in
                 (("CPU mean", cpu, np.mean), ("CPU median", cpu, np.median), ("wall mean", wall, np.mean))}
         summary[part] = vals
@@ -163,7 +168,8 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any]:
                               for v in impls], f"{ratio:.2f}"])
     n = len(archs)
     print(f"\n## {name}: {n} architectures, batch {args.batch_size}, seed {args.seed}; ms per architecture, one thread "
-          "(old = nasbook 8b7c194's proxies code, new = this checkout; interleaved)")
+          f"(old = nasbook 8b7c194's proxies code, new = this checkout, jacobian_batch={args.jacobian_batch!r}; "
+          "interleaved)")
     print(format_table(["part", "old CPU mean", "new CPU mean", "old CPU median", "new CPU median", "old wall mean",
                         "new wall mean", "new/old CPU"], rows))
     print("(synflow in new also counts the FLOPs in its forward pass, so new has no flops pass)")
@@ -176,6 +182,7 @@ def run_table(name: str, args: argparse.Namespace) -> dict[str, Any]:
     print("largest relative difference old vs new, per proxy: "
           + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
     out: dict[str, Any] = {"table": repr(task), "n_archs": n, "batch_size": args.batch_size, "seed": args.seed,
+                           "jacobian_batch": args.jacobian_batch,
                            "ms": summary, "max_rel_diff": worst, "seconds": seconds,
                            "raw_cpu": cpu, "raw_wall": wall,
                            "bare_cpu_mean": {part: float(np.mean(v)) for part, v in bare.items()}}
@@ -197,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N architectures of each table")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jacobian-batch", default="halves", choices=["halves", "full"],
+                    help="new code's jacobian_batch (where jacov, naswot, meco come from)")
     ap.add_argument("--alone", type=int, default=0, metavar="N", help="also time each proxy alone on N architectures")
     ap.add_argument("--bare", action="store_true", help="also time the two shared passes bare (a floor for them)")
     args = ap.parse_args(argv)

@@ -15,7 +15,9 @@ negated, larger is better); ``params`` and ``flops`` are taken as "bigger is bet
 baseline. :data:`DESCRIPTIONS` says what each computes and its source.
 
 **Passes and modes.** Gradient proxies run in train mode (BatchNorm on batch statistics,
-dropout drawn from torch's generator, seeded by ``seed``), as their papers do; synflow runs the
+dropout drawn from torch's generator, seeded by ``seed``), as their papers do; all but synflow,
+params and flops come from two half-batch forward/backward passes (``jacobian_batch="halves"``,
+the default; ``"full"`` adds a full-batch pass for jacov, naswot and meco, as before round 3); synflow runs the
 network (not a copy) on float64 |weights| with BatchNorm as the identity on an all-ones input. The network is
 left as it was: weights, BatchNorm statistics, flags and gradients are restored.
 

@@ -4,8 +4,11 @@ Every proxy is returned so that **higher = predicted better**, which is also how
 published (none is negated here; ``jacov`` is published as the negated eigenvalue sum below and
 kept so). Proxies that need the same pass share it: two half-batch cross-entropy passes give
 ``zico`` (which needs two batches) and, from their mean gradient, ``grad_norm``, ``snip`` and
-``fisher``; one forward/backward of the output sum to the input gives ``jacov``, and its forward
-pass ``naswot`` and ``meco``; ``synflow`` runs the network on float64 |weights| through
+``fisher``; by default (``jacobian_batch="halves"``) the same two passes also give ``naswot`` and
+``meco`` (forward hooks) and ``jacov`` (a second, input-only backward of the output sum on each
+half's graph); with ``jacobian_batch="full"`` these three come from a separate full-batch
+forward/backward of the output sum to the input (BatchNorm statistics over the whole batch, the
+definition before round 3); ``synflow`` runs the network on float64 |weights| through
 ``torch.func.functional_call`` (no copy of the network), and its one-sample forward pass also
 counts ``flops``; ``params`` counts. Every backward asks ``torch.autograd.grad`` for just the
 gradients its proxies use (no ``.grad`` accumulated, no weight gradient in the Jacobian pass).
@@ -57,22 +60,33 @@ _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ELU, nn.Ta
 
 
 @contextlib.contextmanager
-def preserved(net: nn.Module) -> Iterator[None]:
-    """Run a block that may train-step, hook or flag ``net``; restore all of it afterwards."""
-    state = {k: v.detach().clone() for k, v in net.state_dict(keep_vars=True).items()}
+def preserved(net: nn.Module, parameters: bool = True) -> Iterator[None]:
+    """Run a block that may train-step, hook or flag ``net``; restore all of it afterwards.
+
+    ``parameters=False``: for a block that never writes to a parameter (the proxies: gradients
+    come from ``torch.autograd.grad``, synflow's |weights| are copies), only the buffers
+    (BatchNorm's running statistics, which a train-mode forward updates) are saved and restored;
+    a parameter written to in place anyway (its version counter moved) raises RuntimeError."""
+    sd = net.state_dict(keep_vars=True)
+    param_ids = {id(p) for p in net.parameters()}
+    saved = {k: v for k, v in sd.items() if parameters or id(v) not in param_ids}
+    state = {k: v.detach().clone() for k, v in saved.items()}
+    versions = {p: p._version for p in net.parameters()} if not parameters else {}
     modes = {m: m.training for m in net.modules()}
     flags = {p: (p.requires_grad, p.grad) for p in net.parameters()}
     try:
         yield
     finally:
         with torch.no_grad():
-            for k, v in net.state_dict(keep_vars=True).items():
+            for k, v in saved.items():
                 v.copy_(state[k])
         for m, mode in modes.items():
             m.training = mode
         for p, (req, grad) in flags.items():
             p.requires_grad_(req)
             p.grad = grad
+        if any(p._version != v for p, v in versions.items()):
+            raise RuntimeError("preserved(parameters=False): a parameter was written to in place and cannot be restored")
 
 
 def _weighted(net: nn.Module) -> list[nn.Module]:
@@ -85,18 +99,25 @@ def _weight(m: nn.Module) -> torch.Tensor:
     return w
 
 
-# -- two half-batch cross-entropy passes: grad_norm, snip, fisher, zico ------------------------------
-def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str]) -> dict[str, float]:
+# -- two half-batch cross-entropy passes: grad_norm, snip, fisher, zico (and by default jacov, naswot, meco) ------
+def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str],
+                 forward: set[str] | frozenset[str] = frozenset()) -> dict[str, float]:
     """ZiCo needs the gradients of two batches; the others take their mean (the gradient of the
     batch's mean loss, BatchNorm statistics per half), so one scheme serves all four at the cost
     of one full pass, and a proxy's value does not depend on which others were asked for.
 
     Each half's backward asks ``torch.autograd.grad`` for the conv/linear weights' gradients (and
     the layer outputs' for fisher) only: no ``.grad`` to zero, clone or restore, and no gradient of
-    a BatchNorm or bias parameter is computed."""
+    a BatchNorm or bias parameter is computed.
+
+    ``forward``: the proxies of :func:`_jacobian_pass` (jacov, naswot, meco) to take from these same
+    two passes instead of a separate full-batch pass: NASWOT's codes of both halves (K over the
+    whole batch), MeCo's feature maps of the first half's forward, jacov's input gradients of the
+    output sum, one input-only backward per half on the same graph (``retain_graph``)."""
     layers = _weighted(net)
     weights = [_weight(m) for m in layers]
     acts: list[torch.Tensor] = []
+    grad_wanted = bool(want & {"grad_norm", "snip", "fisher", "zico"})
     keep_acts = "fisher" in want
 
     def keep(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
@@ -104,17 +125,29 @@ def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str
             acts.append(out)
 
     handles = [m.register_forward_hook(keep) for m in layers] if keep_acts else []
+    fw = _ForwardProbes(net, forward)
     halves = [slice(int(idx[0]), int(idx[-1]) + 1) for idx in np.array_split(np.arange(x.shape[0]), 2) if len(idx)]
     grads: list[list[torch.Tensor]] = [[] for _ in layers]
     fisher_parts: list[torch.Tensor] = []
+    jacs: list[torch.Tensor] = []
     weight_ids = {id(w) for w in weights}
     others = [p for p in net.parameters() if id(p) not in weight_ids]
     for p in others:  # their gradients are not used (preserved() restores the flags)
         p.requires_grad_(False)
+    if not grad_wanted:
+        for w in weights:
+            w.requires_grad_(False)
     try:
         for idx in halves:
             acts.clear()
-            loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
+            xi = x[idx].detach().clone().requires_grad_(True) if "jacov" in forward else x[idx]
+            with torch.set_grad_enabled(grad_wanted or "jacov" in forward):
+                out_ = net(xi)
+            if "jacov" in forward:  # the input's gradient of the output sum, on the same graph
+                jacs.append(torch.autograd.grad(out_.sum(), xi, retain_graph=grad_wanted)[0])
+            if not grad_wanted:
+                continue
+            loss = nn.functional.cross_entropy(out_, y[idx])
             got = torch.autograd.grad(loss, [*weights, *acts], allow_unused=True)
             for i, g in enumerate(got[: len(weights)]):
                 if g is not None:
@@ -126,8 +159,9 @@ def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str
                         per_channel = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
                         fisher_parts.append(per_channel.pow(2).sum().double() * 0.5)
     finally:
-        for h in handles:
-            h.remove()
+        for hd in handles:
+            hd.remove()
+        fw.remove()
         acts.clear()
     out: dict[str, float] = {}
     with torch.no_grad():
@@ -140,6 +174,7 @@ def _halves_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor, want: set[str
             out["fisher"] = _total(fisher_parts) / x.shape[0]
         if "zico" in want:
             out["zico"] = _zico(grads)
+        out.update(fw.values(x.shape[0], torch.cat(jacs) if jacs else None))
     return out
 
 
@@ -172,7 +207,18 @@ def _corr(rows: torch.Tensor) -> torch.Tensor | None:
     """The Pearson correlation of ``rows`` in float64 (NaN and inf set to 0), or None below 2 x 2."""
     if rows.shape[0] < 2 or rows.shape[1] < 2:
         return None
-    return torch.nan_to_num(torch.corrcoef(rows.double()), nan=0.0, posinf=0.0, neginf=0.0)
+    return _corrcoef(rows.double())
+
+
+def _corrcoef(rows: torch.Tensor) -> torch.Tensor:
+    """``torch.corrcoef`` of float64 rows with NaN and inf set to 0, in four kernels (torch's takes
+    about twenty, which on the small matrices here cost more than the arithmetic); equal to it up
+    to rounding (a few ulps)."""
+    x = rows - rows.mean(1, keepdim=True)
+    c = x @ x.T
+    d = c.diagonal().sqrt()
+    c = (c / d[:, None] / d[None, :]).clamp_(-1.0, 1.0)
+    return torch.nan_to_num_(c, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _smallest_eigenvalues(mats: list[torch.Tensor | None]) -> list[float]:
@@ -212,25 +258,79 @@ def _agreements(codes: list[torch.Tensor], n: int) -> torch.Tensor:
     return kmat
 
 
+class _ForwardProbes:
+    """Forward hooks for NASWOT (every activation's input sign code) and MeCo (every conv/linear
+    output's channel correlation, of the batch's first sample; between the samples of the whole
+    batch for an output without positions), and jacov, naswot and meco from them and the input
+    Jacobian. The batch may come in several forward calls (the halves): codes and position-free
+    outputs are joined in sample order."""
+
+    def __init__(self, net: nn.Module, want: set[str] | frozenset[str]):
+        self.want = want
+        self.codes: list[list[torch.Tensor]] = []  # one list per forward call, in activation order
+        self.mats: list[torch.Tensor | None] = []  # MeCo's matrices, layer order (None: rows below)
+        self.rows: dict[int, list[torch.Tensor]] = {}  # MeCo's position-free outputs, by slot, per call
+        self.slot = 0
+        self.calls = 0
+        self.handles: list[torch.utils.hooks.RemovableHandle] = []
+        if want & {"naswot", "meco"}:
+            self.handles.append(net.register_forward_pre_hook(self._call))
+        if "naswot" in want:
+            self.handles += [m.register_forward_pre_hook(self._code) for m in net.modules() if isinstance(m, _ACTIVATIONS)]
+        if "meco" in want:
+            self.handles += [m.register_forward_hook(self._corr) for m in _weighted(net)]
+
+    def _call(self, _m: nn.Module, _i: object) -> None:
+        self.codes.append([])
+        self.calls += 1
+        self.slot = 0
+
+    def _code(self, _m: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+        inp = inputs[0]
+        self.codes[-1].append(inp.detach().reshape(inp.shape[0], -1) > 0)
+
+    def _corr(self, _m: nn.Module, _i: object, out: torch.Tensor) -> None:
+        fea = out.detach()
+        slot, self.slot = self.slot, self.slot + 1
+        if fea.dim() <= 2:  # between samples: every call's rows
+            if self.calls == 1:
+                self.mats.append(None)
+            self.rows.setdefault(slot, []).append(fea.reshape(fea.shape[0], -1))
+        elif self.calls == 1:  # the first sample's channels
+            self.mats.append(_corr(fea[0].reshape(fea.shape[1], -1)))
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles = []
+
+    def values(self, n: int, jac: torch.Tensor | None) -> dict[str, float]:
+        res: dict[str, float] = {}
+        if "jacov" in self.want and jac is not None:
+            corr_ = _corrcoef(jac.reshape(n, -1).double())
+            v = torch.linalg.eigvalsh(corr_)
+            k = 1e-5
+            res["jacov"] = float(-torch.sum(torch.log(v.clamp_min(0) + k) + 1.0 / (v.clamp_min(0) + k)))
+        if "naswot" in self.want:
+            calls = [c for c in self.codes if c]
+            codes = [torch.cat(parts) for parts in zip(*calls)] if len(calls) > 1 else (calls[0] if calls else [])
+            sign, logdet = torch.linalg.slogdet(_agreements(codes, n))
+            res["naswot"] = float(logdet) if float(sign) > 0 else -math.inf
+        if "meco" in self.want:
+            mats = [_corr(torch.cat(self.rows[i])) if m is None and i in self.rows else m for i, m in enumerate(self.mats)]
+            vals = [v for v in _smallest_eigenvalues(mats) if math.isfinite(v)]
+            res["meco"] = float(sum(vals)) if vals else math.nan
+        return res
+
+
 def _jacobian_pass(net: nn.Module, x: torch.Tensor, want: set[str]) -> dict[str, float]:
-    n = x.shape[0]
-    codes: list[torch.Tensor] = []
-    mats: list[torch.Tensor | None] = []
-    handles = []
-    if "naswot" in want:
-        def code(_m: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
-            codes.append(inputs[0].detach().reshape(n, -1) > 0)
-
-        handles += [m.register_forward_pre_hook(code) for m in net.modules() if isinstance(m, _ACTIVATIONS)]
-    if "meco" in want:
-        def corr(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
-            fea = out.detach()
-            mats.append(_corr(fea[0].reshape(fea.shape[1], -1) if fea.dim() > 2 else fea.reshape(fea.shape[0], -1)))
-
-        handles += [m.register_forward_hook(corr) for m in _weighted(net)]
+    """jacov, naswot and meco from one separate full-batch forward (BatchNorm statistics over the
+    whole batch) and, for jacov, its backward to the input: ``jacobian_batch="full"``."""
+    fw = _ForwardProbes(net, want)
     for p in net.parameters():  # only the input's gradient is asked for (the caller restores the flags)
         p.requires_grad_(False)
     xg = x.detach().clone().requires_grad_("jacov" in want)
+    jac = None
     try:
         if "jacov" in want:
             (jac,) = torch.autograd.grad(net(xg).sum(), xg)  # the input's gradient only, no weight's
@@ -238,21 +338,8 @@ def _jacobian_pass(net: nn.Module, x: torch.Tensor, want: set[str]) -> dict[str,
             with torch.no_grad():
                 net(xg)
     finally:
-        for h in handles:
-            h.remove()
-    res: dict[str, float] = {}
-    if "jacov" in want:
-        corr_ = torch.nan_to_num(torch.corrcoef(jac.reshape(n, -1).double()), nan=0.0)
-        v = torch.linalg.eigvalsh(corr_)
-        k = 1e-5
-        res["jacov"] = float(-torch.sum(torch.log(v.clamp_min(0) + k) + 1.0 / (v.clamp_min(0) + k)))
-    if "naswot" in want:
-        sign, logdet = torch.linalg.slogdet(_agreements(codes, n))
-        res["naswot"] = float(logdet) if float(sign) > 0 else -math.inf
-    if "meco" in want:
-        vals = [v for v in _smallest_eigenvalues(mats) if math.isfinite(v)]
-        res["meco"] = float(sum(vals)) if vals else math.nan
-    return res
+        fw.remove()
+    return fw.values(x.shape[0], jac)
 
 
 # -- synflow: |weights|, float64, BatchNorm as identity, all-ones input -------------------------------
@@ -322,12 +409,19 @@ def count_flops(net: nn.Module, x: torch.Tensor) -> float:
     return total[0]
 
 
+#: where jacov, naswot and meco come from (see :func:`score_network`)
+JACOBIAN_BATCH = ("halves", "full")
+
+
 def score_network(net: nn.Module, x: torch.Tensor, y: torch.Tensor, names: Sequence[str],
-                  timer: Callable[[str, float], None] | None = None) -> dict[str, float]:
+                  timer: Callable[[str, float], None] | None = None, jacobian_batch: str = "halves") -> dict[str, float]:
     """Every proxy in ``names`` of ``net`` on the batch ``(x, y)``, sharing passes; ``net`` is restored.
 
     The gradient proxies run in train mode (BatchNorm on batch statistics, dropout active and drawn
-    from torch's generator: seed it for repeatable scores), as their papers do.
+    from torch's generator: seed it for repeatable scores), as their papers do. ``jacobian_batch``:
+    ``"halves"`` takes jacov, naswot and meco from the two half-batch passes of the gradient proxies
+    (BatchNorm statistics per half; one pass fewer); ``"full"`` from a separate full-batch pass (the
+    definition before nasbook's round-3 speed-up; the values it gave are pinned in the tests).
     """
     import time
 
@@ -342,14 +436,18 @@ def score_network(net: nn.Module, x: torch.Tensor, y: torch.Tensor, names: Seque
 
     trainable = {k for k, p in net.named_parameters() if p.requires_grad}
     flops = [0.0] if "flops" in want and "synflow" in want else None
-    with preserved(net):
+    with preserved(net, parameters=False):  # no proxy writes to a parameter
         net.train()
         for p in net.parameters():
             p.requires_grad_(True)
-        if want & {"grad_norm", "snip", "fisher", "zico"}:
-            timed("halves", lambda: _halves_pass(net, x, y, want))
-        if want & {"jacov", "naswot", "meco"}:
-            timed("jacobian", lambda: _jacobian_pass(net, x, want))
+        forward = want & {"jacov", "naswot", "meco"}
+        if jacobian_batch == "halves" and forward:
+            timed("halves", lambda: _halves_pass(net, x, y, want, forward))
+        else:
+            if want & {"grad_norm", "snip", "fisher", "zico"}:
+                timed("halves", lambda: _halves_pass(net, x, y, want))
+            if forward:
+                timed("jacobian", lambda: _jacobian_pass(net, x, want))
         if "synflow" in want:  # in eval mode; its forward on one sample also counts the FLOPs
             net.eval()
             timed("synflow", lambda: {"synflow": _synflow(net, x, trainable, flops)})

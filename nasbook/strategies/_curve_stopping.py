@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 #: trial attrs this strategy records (the last prediction made while the trial ran)
 ATTRS = ("predicted_final", "predicted_final_std", "predicted_at_epoch", "predicted_reference", "predicted_p_reference",
-         "stopped_by_prediction")
+         "predicted_value_weight", "stopped_by_prediction")
 
 
 class CurveStopping(WrapsBase):
@@ -42,7 +42,10 @@ class CurveStopping(WrapsBase):
     one pending continuation starts at that epoch, otherwise it is not predicted. With
     ``ASHA(rank_by="prediction")`` as base, ASHA's rungs rank trials by this rule's predicted final
     value instead of the value after the rung's few epochs: the composition that works on both
-    bundled curve tables (``docs/benchmarks.md``, section 10s).
+    bundled curve tables (``docs/benchmarks.md``, sections 10s and 10s-round5). With
+    ``ASHA(rank_by="blend")`` and a prior, a rung ranks by the prediction's rank blended with the
+    observed value's, weighted by how well each ranks the prior's own curves at that epoch
+    (:meth:`value_weight`, recorded as ``predicted_value_weight``).
 
     A ``LearnedCurves`` predictor is trained on the trials of this search that reached
     ``max_epochs`` (objective, with the other reported metrics as covariates), once it has
@@ -194,6 +197,7 @@ class CurveStopping(WrapsBase):
         self.n_fitted_ = 0
         self.encoded_: dict[int, Any] = {}  # running trial number -> its architecture's features
         self.full_features_: list[Any] = []  # features of full_curves_ (None: not encoded)
+        self.value_weights_: dict[tuple[int, int], float | None] = {}  # (epoch, target) -> value weight
 
     def _check_features(self, pred: BaseCurvePredictor) -> None:
         width = getattr(pred, "n_features_", 0) if self.prior_ is not None else 0
@@ -371,13 +375,60 @@ class CurveStopping(WrapsBase):
         # predicted even before there is a reference: the monitor shows it, ASHA(rank_by="prediction") ranks by it
         p_ref = self._p_reaches(mean, std, ref) if ref is not None else None
         stop = p_ref is not None and p_ref < 1.0 - self.confidence
+        weight = None  # only a base that ranks its rungs by blend asks for it, and only at a rung's epoch
+        if (pred is self.predictor_ and self.prior_ is not None and getattr(self.base_, "rank_by", None) == "blend"
+                and n in getattr(self.base_, "rungs_", ())):
+            weight = self.value_weight(n, target)
         self.predictions_[number] = {"predicted_final": mean, "predicted_final_std": std, "predicted_at_epoch": n,
                                      "predicted_reference": ref, "predicted_p_reference": p_ref,
                                      "stopped_by_prediction": bool(stop)}
+        if weight is not None:  # recorded only where a blend-ranking base uses it (a rung's epoch)
+            self.predictions_[number]["predicted_value_weight"] = weight
         if stop:
             self.n_stopped_ += 1
             return Decision.STOP
         return Decision.CONTINUE
+
+    def value_weight(self, epoch: int, target: int) -> float | None:
+        """How much a rung should trust a trial's observed value at ``epoch`` against its predicted
+        value at ``target`` (``ASHA(rank_by="blend")``), from the prior's own curves: with ``tv`` the
+        Kendall tau of the value at ``epoch`` against the final and ``tp`` that of the prior's
+        5-fold cross-validated predictions from ``epoch`` (each floored at 0),
+        ``tv**2 / (tv**2 + tp**2)``; None without a prior (or fewer than 10 of its curves reaching
+        ``target``). Computed once per (epoch, target)."""
+        key = (epoch, target)
+        if key not in self.value_weights_:
+            self.value_weights_[key] = self._value_weight(epoch, target)
+        return self.value_weights_[key]
+
+    def _value_weight(self, epoch: int, target: int) -> float | None:
+        from nasbook.predictors import kendall_tau
+
+        prior = self.prior_
+        if prior is None or not isinstance(self.predictor_, LearnedCurves):
+            return None
+        sign = 1.0 if self.mode_ == "max" else -1.0
+        idx = [i for i, c in enumerate(prior["curves"]) if len(c) >= target]
+        if len(idx) < 10:
+            return None
+        curves = np.stack([np.asarray(prior["curves"][i][:target], dtype=np.float64) for i in idx])
+        covs = {k: np.stack([np.asarray(v[i][:target], dtype=np.float64) for i in idx]) for k, v in prior["covariates"].items()}
+        feats = None if prior["features"] is None else np.asarray(prior["features"])[idx]
+        final = sign * curves[:, -1]
+        folds = np.random.default_rng(0).permutation(len(idx)) % 5
+        pred = np.zeros(len(idx))
+        for k in range(5):
+            tr, te = folds != k, folds == k
+            model = self.predictor_.clone()
+            model.mode = self.mode_  # type: ignore[assignment]
+            model.min_curves = min(model.min_curves, int(tr.sum()))
+            model.fit(curves[tr], {c: v[tr] for c, v in covs.items()}, None if feats is None else feats[tr])
+            got, _ = model.predict_arrays(curves[te, :epoch], target, {c: v[te, :epoch] for c, v in covs.items()},
+                                          None if feats is None else feats[te])
+            pred[te] = sign * got
+        tv, tp = kendall_tau(final, sign * curves[:, epoch - 1]), kendall_tau(final, pred)
+        tv, tp = (max(0.0, t) if t == t else 0.0 for t in (tv, tp))
+        return float(tv**2 / (tv**2 + tp**2)) if tv + tp > 0 else 0.0
 
     def _p_reaches(self, mean: float, std: float, ref: float) -> float:
         """P(final >= ref) (<= when minimising) for a normal(mean, std); a NaN std: 1 (never stop blind)."""

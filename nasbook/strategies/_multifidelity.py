@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from nasbook.trial import Trial
 
 #: what a rung ranks its trials by (see ASHA's ``rank_by``)
-RANK_BY = ("value", "prediction")
+RANK_BY = ("value", "prediction", "blend")
 
 
 def rung_epochs(min_epochs: int, max_epochs: int, eta: int) -> list[int]:
@@ -74,16 +74,51 @@ class _MultiFidelity(WrapsBase):
         final value a wrapping :class:`~nasbook.strategies.CurveStopping` predicted from the trial's whole
         curve at this rung (its ``predicted_final`` attr, made at ``predicted_at_epoch == trial.epochs``),
         the value when there is no such prediction."""
-        if self.rank_by == "prediction" and trial.value is not None:
+        if self.rank_by in ("prediction", "blend") and trial.value is not None:
             attrs = trial.attrs or {}
             mean, at = attrs.get("predicted_final"), attrs.get("predicted_at_epoch")
             if isinstance(mean, (int, float)) and math.isfinite(mean) and at is not None and at == trial.epochs:
                 return float(mean) if self.mode_ == "max" else -float(mean)
         return self._score(trial)
 
+    def _value_weight(self, trial: Trial) -> float | None:
+        """With ``rank_by="blend"``: the weight of the observed value at this rung (the trial's
+        ``predicted_value_weight`` attr, recorded with its prediction at ``trial.epochs``), else None."""
+        if self.rank_by != "blend" or trial.value is None:
+            return None
+        attrs = trial.attrs or {}
+        w, at = attrs.get("predicted_value_weight"), attrs.get("predicted_at_epoch")
+        if isinstance(w, (int, float)) and math.isfinite(w) and at is not None and at == trial.epochs:
+            return float(w)
+        return None
+
+    def _ranked(self, results: dict[str, tuple[float, int, Architecture]]) -> list[tuple[str, tuple[float, int, Architecture]]]:
+        """A rung's results, best first: by score (ties: the earlier trial); with ``rank_by="blend"``
+        by ``(1 - w) * rank(prediction) + w * rank(value)`` over the rung (ranks average ties)."""
+        items = list(results.items())
+        blend = getattr(self, "blend_", {})
+        if self.rank_by != "blend" or not any(v[1] in blend for _, v in items):
+            return sorted(items, key=lambda kv: (-kv[1][0], kv[1][1]))
+        import numpy as np
+        from scipy.stats import rankdata
+
+        pred = rankdata([v[0] for _, v in items])
+        value = rankdata([blend.get(v[1], (v[0], 0.0))[0] for _, v in items])
+        w = np.array([blend.get(v[1], (0.0, 0.0))[1] for _, v in items])
+        score = (1 - w) * pred + w * value
+        order = sorted(range(len(items)), key=lambda i: (-score[i], items[i][1][1]))
+        return [items[i] for i in order]
+
+    def _record(self, results: dict[str, tuple[float, int, Architecture]], trial: Trial) -> None:
+        results[trial.arch.id] = (self._rung_score(trial), trial.number, trial.arch)
+        w = self._value_weight(trial)
+        if w is not None:
+            self.__dict__.setdefault("blend_", {})[trial.number] = (self._score(trial), w)
+
     def _setup(self) -> None:
         self.base_ = self._setup_base()
         self.rungs_ = rung_epochs(self.min_epochs, self.max_epochs, self.eta)
+        self.blend_: dict[int, tuple[float, float]] = {}  # rank_by="blend": trial number -> (value score, its weight)
 
     def _new_arch(self) -> Architecture:
         asked = self.base_.ask()
@@ -115,6 +150,10 @@ class ASHA(_MultiFidelity):
         it made no prediction). A rung of one or two epochs ranks by how fast a network learns, which
         favours networks that learn fast and end poorly (MLPs against CNNs on MNIST-1D); a
         curve predictor with the architecture's features ranks by where it is heading.
+        ``"blend"``: by ``(1 - w) * rank(predicted final) + w * rank(value)`` over the rung, w the
+        weight CurveStopping gives the observed value at that epoch (``predicted_value_weight``:
+        from how well the value and the prediction rank its prior's curves there; 0 where the value
+        ranks them no better than chance). Without a prior's weight it ranks as ``"prediction"``.
     """
 
     alias: ClassVar[str] = "asha"
@@ -132,7 +171,7 @@ class ASHA(_MultiFidelity):
             n_top = len(results) // self.eta
             if n_top == 0:
                 continue
-            top = sorted(results.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:n_top]
+            top = self._ranked(results)[:n_top]
             for arch_id, (_, number, arch) in top:
                 if arch_id not in self.promoted_[k] and arch_id not in self.pending_:
                     self.promoted_[k].add(arch_id)
@@ -149,7 +188,7 @@ class ASHA(_MultiFidelity):
                 return
             k = self.rungs_.index(trial.epochs)
         if trial.value is not None:
-            self.results_[k][trial.arch.id] = (self._rung_score(trial), trial.number, trial.arch)
+            self._record(self.results_[k], trial)
         if k == 0:
             self.base_.tell(trial)
 
@@ -228,7 +267,7 @@ class SuccessiveHalving(_MultiFidelity):
             if done < self.b_started_[k]:
                 return WAIT  # wait for this rung to finish
             if k + 1 < len(self.b_rungs_) and self.b_results_[k]:
-                ranked = sorted(self.b_results_[k].items(), key=lambda kv: (-kv[1][0], kv[1][1]))
+                ranked = self._ranked(self.b_results_[k])
                 keep = ranked[: self.b_sizes_[k + 1]]
                 self.b_queue_ = [(a, number) for _, (_, number, a) in keep]
                 self.b_rung_ = k + 1
@@ -246,7 +285,7 @@ class SuccessiveHalving(_MultiFidelity):
             failed: dict[tuple[int, int], int] = self.__dict__.setdefault("_failed", {})
             failed[(self.bracket_index_, k)] = failed.get((self.bracket_index_, k), 0) + 1
         else:
-            self.b_results_[k][trial.arch.id] = (self._rung_score(trial), trial.number, trial.arch)
+            self._record(self.b_results_[k], trial)
         if k == 0:
             self.base_.tell(trial)
 
