@@ -65,7 +65,8 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
                       child_epochs=args.child_epochs if inherit else None,
                       start_epochs=args.start_epochs if inherit else None, inherit=inherit,
                       blend_length=args.blend_length, patience=args.patience, method=args.method,
-                      choice=args.choice, train_more=not args.no_train_more)
+                      choice=args.choice, train_more=not args.no_train_more,
+                      **({"lr_cycle": {"warmup": args.warmup, "floor": args.floor}} if args.lr_cycle else {}))
     t0 = time.perf_counter()
     search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
     search.run(progress="none")
@@ -111,10 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-depth", type=int, default=4)
     p.add_argument("--lr", type=float, default=5e-3)
     p.add_argument("--method", default="zero", choices=["zero", "net2net"], help="how widen initialises new units")
-    p.add_argument("--choice", default="capacity", choices=["capacity", "uniform"],
+    p.add_argument("--choice", default="capacity", choices=["capacity", "uniform", "widen_all"],
                    help="how a parent's move is chosen (both arms): widen narrow chains first, or a kind uniformly")
     p.add_argument("--no-train-more", action="store_true",
                    help="Growth(train_more=False): tournament among growable members only, no continued trials")
+    p.add_argument("--lr-cycle", action="store_true",
+                   help="Growth(lr_cycle=...): every grown or continued child runs one learning-rate cycle (growth arm)")
+    p.add_argument("--warmup", type=float, default=0.1, help="lr cycle: warm-up fraction of a child's steps")
+    p.add_argument("--floor", type=float, default=0.05, help="lr cycle: the lr at both ends, as a fraction of --lr")
     p.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 (probes: 100)")
     p.add_argument("--json", required=True)
     args = p.parse_args(argv)

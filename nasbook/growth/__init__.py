@@ -17,8 +17,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nasbook.growth._moves import KINDS, GrowthMove, add_edge, deepen, growth_moves, make_move, widen
-from nasbook.growth._stages import TRANSITIONS, AlphaSchedule, IllegalTransitionError, Lifecycle, Stage
+from nasbook.growth._moves import (
+    KINDS,
+    GrowthMove,
+    add_edge,
+    deepen,
+    growth_moves,
+    make_move,
+    make_path,
+    widen,
+    widen_all,
+)
+from nasbook.growth._stages import (
+    CYCLE_KEYS,
+    TRANSITIONS,
+    AlphaSchedule,
+    IllegalTransitionError,
+    Lifecycle,
+    Stage,
+    check_cycle,
+    cycle_factor,
+)
 
 if TYPE_CHECKING:
     from nasbook.growth._prepare import SEED_KEYS, grow_network, prepare_training
@@ -32,9 +51,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "KINDS", "METHODS", "SEED_KEYS", "TRANSITIONS", "AlphaSchedule", "GrowthMove", "IllegalTransitionError",
-    "Lifecycle", "Seed", "SeedController", "Stage", "add_edge", "blend", "chain_segments", "deepen", "grow_network",
-    "growth_moves", "make_move", "prepare_training", "widen",
+    "CYCLE_KEYS", "KINDS", "METHODS", "SEED_KEYS", "TRANSITIONS", "AlphaSchedule", "GrowthMove", "IllegalTransitionError",
+    "Lifecycle", "Seed", "SeedController", "Stage", "add_edge", "blend", "chain_segments", "check_cycle", "cycle_factor", "deepen", "grow_network",
+    "growth_moves", "make_move", "make_path", "prepare_training", "widen", "widen_all",
 ]
 
 

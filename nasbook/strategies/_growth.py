@@ -12,7 +12,7 @@ from nasbook._errors import (
     check_int,
     unknown_choice,
 )
-from nasbook.growth import KINDS, AlphaSchedule, growth_moves
+from nasbook.growth import CYCLE_KEYS, KINDS, AlphaSchedule, check_cycle, growth_moves, widen_all
 from nasbook.space import CellSpace, ChainSpace
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.trial import Proposal
@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 STARTS: tuple[str, ...] = ("small", "random")
 #: how a move is chosen once the parent is: ``"capacity"`` widens a narrow chain (to the widest width) before
-#: deepening it; ``"uniform"`` draws a move kind uniformly, then a move of it
-CHOICES: tuple[str, ...] = ("capacity", "uniform")
+#: deepening it; ``"widen_all"`` the same, but widening every narrower layer in one move; ``"uniform"`` draws a
+#: move kind uniformly, then a move of it
+CHOICES: tuple[str, ...] = ("capacity", "uniform", "widen_all")
 
 
 class Growth(RegularizedEvolution):
@@ -109,7 +110,8 @@ class Growth(RegularizedEvolution):
                  inherit: bool = True, moves: tuple[str, ...] = KINDS, schedule: str = "linear", blend_length: int = 20,
                  blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "zero",
                  start: str = "small", start_epochs: int | None = None, choice: str = "capacity",
-                 train_more: bool = True, seed: int | None = None, allow_duplicates: bool = False):
+                 train_more: bool = True, lr_cycle: bool | dict[str, float] = False, seed: int | None = None,
+                 allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
                          allow_duplicates=allow_duplicates)
         self.child_epochs = child_epochs
@@ -125,6 +127,7 @@ class Growth(RegularizedEvolution):
         self.start_epochs = start_epochs
         self.choice = choice
         self.train_more = train_more
+        self.lr_cycle = lr_cycle
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -148,6 +151,16 @@ class Growth(RegularizedEvolution):
         if not isinstance(self.gate_tolerance, (int, float)) or not 0 <= self.gate_tolerance < float("inf"):
             raise InvalidParameterError(f"{owner}(gate_tolerance=...) must be a finite number >= 0; got {self.gate_tolerance!r}.")
         AlphaSchedule(self.schedule, self.blend_length, self.blend_every)  # raises on a bad schedule
+        if not isinstance(self.lr_cycle, (bool, dict)):
+            raise InvalidParameterTypeError(f"{owner}(lr_cycle=...) must be True, False or a dict with keys from "
+                                            f"{list(CYCLE_KEYS)!r}; got {self.lr_cycle!r}.")
+        if isinstance(self.lr_cycle, dict):
+            check_cycle(self.lr_cycle, f"{owner}(lr_cycle=...)")
+
+    def _cycle(self) -> dict[str, float] | None:
+        if self.lr_cycle is False or not self.inherit:
+            return None
+        return check_cycle(self.lr_cycle if isinstance(self.lr_cycle, dict) else {})
 
     def _setup(self) -> None:
         super()._setup()
@@ -188,19 +201,29 @@ class Growth(RegularizedEvolution):
             return self._sample_new(cell)
         return self._sample_new()
 
-    def _payload(self, parent: Architecture, number: int, move: dict[str, Any]) -> dict[str, Any]:
+    def _payload(self, parent: Architecture, number: int, move: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
         return {"from": number, "parent": dict(parent.spec), "move": move, "method": self.method,
                 "rng": int(self.rng_.integers(2**31)),
                 "seed": {"shape": self.schedule, "length": self.blend_length, "every": self.blend_every,
-                         "gate_tolerance": float(self.gate_tolerance), "patience": self.patience}}
+                         "gate_tolerance": float(self.gate_tolerance), "patience": self.patience,
+                         **({"cycle": self._cycle()} if self._cycle() is not None else {})}}
 
     def _new_moves(self, parent: Architecture) -> list[GrowthMove]:
         return [m for m in growth_moves(self.space_, parent) if m.kind in self.moves and self._is_new(m.child)]
 
+    def _path(self, parent: Architecture, moves: list[GrowthMove]) -> list[GrowthMove]:
+        """One of ``moves`` (the parent's unseen ones, non-empty) by the ``choice`` rule, as a path of one move;
+        ``"widen_all"``: first the path that widens every narrower layer to the widest width, when it is new."""
+        if self.choice == "widen_all" and isinstance(self.space_, ChainSpace) and "widen" in self.moves:
+            path = widen_all(self.space_, parent)
+            if len(path) > 1 and self._is_new(path[-1].child):
+                return path
+        return [self._choose(parent, moves)]
+
     def _choose(self, parent: Architecture, moves: list[GrowthMove]) -> GrowthMove:
         """One of ``moves`` (the parent's unseen ones, non-empty) by the ``choice`` rule."""
         rng = self.rng_
-        if self.choice == "capacity" and isinstance(self.space_, ChainSpace):
+        if self.choice in ("capacity", "widen_all") and isinstance(self.space_, ChainSpace):
             widest = max(int(w) for _, w in self.space_.layer_choices)
             narrow = min(int(w) for _, w in parent["layers"])
             tiers = [  # the first non-empty tier wins
@@ -253,14 +276,16 @@ class Growth(RegularizedEvolution):
         return self._mutate(parent, number)
 
     def _grow(self, parent: Architecture, number: int, moves: list[GrowthMove]) -> Proposal:
-        move = self._choose(parent, moves)
+        path = self._path(parent, moves)
+        child = path[-1].child
         self.n_grown_ += 1
-        self.moves_used_[move.kind] += 1
+        self.moves_used_[path[-1].kind] += 1
         if self.inherit:
-            self.pending_[move.child.id] = number
-            return Proposal(move.child, epochs=self.child_epochs, lineage=(number,),
-                            grow=self._payload(parent, number, move.to_dict()))
-        return Proposal(move.child, lineage=(number,))
+            self.pending_[child.id] = number
+            move = path[0].to_dict() if len(path) == 1 else [m.to_dict() for m in path]
+            return Proposal(child, epochs=self.child_epochs, lineage=(number,),
+                            grow=self._payload(parent, number, move))
+        return Proposal(child, lineage=(number,))
 
     def _mutate(self, parent: Architecture, number: int) -> Proposal:
         state = {"arch": parent}
