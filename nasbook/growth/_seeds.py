@@ -188,9 +188,9 @@ class SeedController(pl.Callback):
             params = [p for p in seed.parameters() if p.requires_grad]
             if params:
                 self._opts[seed.name] = torch.optim.Adam(params, lr=self.lr)
-        batches = trainer.num_training_batches
+        batches = getattr(trainer, "num_training_batches", 1)
         batches = int(batches) if math.isfinite(batches) else 1
-        self._steps = [0, max(1, batches * int(trainer.max_epochs or 1))]
+        self._steps = [0, max(1, batches * int(getattr(trainer, "max_epochs", 1) or 1))]
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int) -> None:
         self._batch = (batch[0].detach(), batch[1].detach())
