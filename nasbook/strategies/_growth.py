@@ -110,6 +110,11 @@ class Growth(RegularizedEvolution):
         ``lr``. Why: a continued network at a constant learning rate plateaus (MNIST-1D, four
         32-channel layers continued 3 epochs at a time: 0.87-0.94), while one that anneals at the end
         of every continuation reaches 0.97-0.99 (docs/benchmarks.md, "Growth, round 4").
+    exploit : bool, default False
+        With ``train_more=True``: once the population's best member cannot grow (it is as large as
+        the space allows, or its grown children were all seen), it is the parent of every child,
+        instead of the winner of a tournament (continued with ``inherit=True``, mutated without), so
+        the best full-size network is not left behind by a tournament that did not sample it.
     method : {"zero", "net2net"}, default "zero"
         How ``widen`` initialises the new units: random, with zero weight in the next layer
         (``"zero"``), or copies of existing units (``"net2net"``, whose copies stay copies under
@@ -124,7 +129,8 @@ class Growth(RegularizedEvolution):
                  inherit: bool = True, moves: tuple[str, ...] = KINDS, schedule: str = "linear", blend_length: int = 20,
                  blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "zero",
                  start: str = "small", start_epochs: int | None = None, choice: str = "capacity",
-                 train_more: bool = True, lr_cycle: bool | dict[str, float] = True, seed: int | None = None,
+                 train_more: bool = True, lr_cycle: bool | dict[str, float] = True, exploit: bool = False,
+                 seed: int | None = None,
                  allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
                          allow_duplicates=allow_duplicates)
@@ -142,6 +148,7 @@ class Growth(RegularizedEvolution):
         self.choice = choice
         self.train_more = train_more
         self.lr_cycle = lr_cycle
+        self.exploit = exploit
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -151,6 +158,8 @@ class Growth(RegularizedEvolution):
         check_int(owner, "patience", self.patience, minimum=1)
         if not isinstance(self.train_more, bool):
             raise InvalidParameterTypeError(f"{owner}(train_more=...) must be True or False; got {self.train_more!r}.")
+        if not isinstance(self.exploit, bool):
+            raise InvalidParameterTypeError(f"{owner}(exploit=...) must be True or False; got {self.exploit!r}.")
         if not isinstance(self.inherit, bool):
             raise InvalidParameterTypeError(f"{owner}(inherit=...) must be True or False; got {self.inherit!r}.")
         moves = self.moves
@@ -267,8 +276,12 @@ class Growth(RegularizedEvolution):
             # the tournament runs over every member that can be a parent (inheriting: its seed landed)
             pool = [m for m in pop if (m[3] or not self.inherit) and m[2] not in self.continuing_]
             if pool:
-                idx = self.rng_.choice(len(pool), size=min(self.sample_size, len(pool)), replace=False)
-                _, parent, number, _ = max((pool[int(i)] for i in idx), key=lambda m: m[0])
+                best = max(pool, key=lambda m: m[0])
+                if self.exploit and not self._new_moves(best[1]):  # the best cannot grow: it is the parent
+                    _, parent, number, _ = best
+                else:
+                    idx = self.rng_.choice(len(pool), size=min(self.sample_size, len(pool)), replace=False)
+                    _, parent, number, _ = max((pool[int(i)] for i in idx), key=lambda m: m[0])
                 moves = self._new_moves(parent)
                 if moves:
                     return self._grow(parent, number, moves)
