@@ -19,9 +19,9 @@ For each task and seed, two searches with the same strategy, seed, space and num
   ``--child-epochs`` more epochs from its checkpoint in the growth run (``train_more``, counted as
   those extra epochs only) and mutated (a plain mutation, trained from scratch) in the scratch
   run; ``--no-train-more``: the tournament among the growable members only, as before. Both arms
-  run with ``Growth(exploit=True)``: once the population's best member cannot grow, it is the parent
-  of every child (continued in the growth run, mutated in the scratch run), not a tournament's winner
-  (``--no-exploit``: round 3's rule). The
+  run with ``Growth(exploit=--exploit)``: ``full`` (the default): once the population's best member
+  cannot grow, it is the parent of every child (continued in the growth run, mutated in the scratch
+  run), not a tournament's winner; ``always``: the best is always the parent; ``off``: round 3's rule. The
   control ``--scratch-lr-cycle`` trains every scratch trial with the same learning-rate cycle
   (the task itself has a constant lr), to tell how much of a gap the schedule alone makes.
 
@@ -99,7 +99,7 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
                       start_epochs=args.start_epochs if inherit else None, inherit=inherit,
                       blend_length=args.blend_length, patience=args.patience, method=args.method,
                       choice=args.choice, train_more=not args.no_train_more,
-                      exploit=not args.no_exploit, lr_cycle=False if args.no_lr_cycle else {"warmup": args.warmup, "floor": args.floor})
+                      exploit=args.exploit, lr_cycle=False if args.no_lr_cycle else {"warmup": args.warmup, "floor": args.floor})
     t0 = time.perf_counter()
     search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
     with scratch_cycle({"warmup": args.warmup, "floor": args.floor} if not inherit and args.scratch_lr_cycle else None):
@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="how a parent's move is chosen (both arms): widen narrow chains first, or a kind uniformly")
     p.add_argument("--no-train-more", action="store_true",
                    help="Growth(train_more=False): tournament among growable members only, no continued trials")
-    p.add_argument("--no-exploit", action="store_true",
-                   help="Growth(exploit=False) (both arms): a tournament winner is the parent also once the best cannot grow")
+    p.add_argument("--exploit", default="full", choices=["off", "full", "always"],
+                   help="Growth(exploit=...) (both arms): when the population's best is the parent (off: round 3)")
     p.add_argument("--no-lr-cycle", action="store_true",
                    help="Growth(lr_cycle=False): grown and continued children keep the task's constant lr (round 3)")
     p.add_argument("--scratch-lr-cycle", action="store_true",

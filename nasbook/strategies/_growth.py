@@ -27,6 +27,8 @@ STARTS: tuple[str, ...] = ("small", "random")
 #: deepening it; ``"widen_all"`` the same, but widening every narrower layer in one move; ``"uniform"`` draws a
 #: move kind uniformly, then a move of it
 CHOICES: tuple[str, ...] = ("capacity", "uniform", "widen_all")
+#: when the population's best member is the parent instead of a tournament's winner (``train_more=True``)
+EXPLOITS: tuple[str, ...] = ("off", "full", "always")
 
 
 class Growth(RegularizedEvolution):
@@ -110,11 +112,13 @@ class Growth(RegularizedEvolution):
         ``lr``. Why: a continued network at a constant learning rate plateaus (MNIST-1D, four
         32-channel layers continued 3 epochs at a time: 0.87-0.94), while one that anneals at the end
         of every continuation reaches 0.97-0.99 (docs/benchmarks.md, "Growth, round 4").
-    exploit : bool, default False
-        With ``train_more=True``: once the population's best member cannot grow (it is as large as
-        the space allows, or its grown children were all seen), it is the parent of every child,
-        instead of the winner of a tournament (continued with ``inherit=True``, mutated without), so
-        the best full-size network is not left behind by a tournament that did not sample it.
+    exploit : {"off", "full", "always"}, default "off"
+        With ``train_more=True``, when the population's best member is the parent instead of the
+        winner of a tournament: ``"off"`` never; ``"full"`` once the best cannot grow (it is as
+        large as the space allows, or its grown children were all seen: it is then continued with
+        ``inherit=True``, mutated without), so the best full-size network is not left behind by a
+        tournament that did not sample it; ``"always"``: every child is the best member's (a greedy
+        climb: the best grows while it can, then trains longer).
     method : {"zero", "net2net"}, default "zero"
         How ``widen`` initialises the new units: random, with zero weight in the next layer
         (``"zero"``), or copies of existing units (``"net2net"``, whose copies stay copies under
@@ -129,7 +133,7 @@ class Growth(RegularizedEvolution):
                  inherit: bool = True, moves: tuple[str, ...] = KINDS, schedule: str = "linear", blend_length: int = 20,
                  blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "zero",
                  start: str = "small", start_epochs: int | None = None, choice: str = "capacity",
-                 train_more: bool = True, lr_cycle: bool | dict[str, float] = True, exploit: bool = False,
+                 train_more: bool = True, lr_cycle: bool | dict[str, float] = True, exploit: str = "off",
                  seed: int | None = None,
                  allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
@@ -158,8 +162,8 @@ class Growth(RegularizedEvolution):
         check_int(owner, "patience", self.patience, minimum=1)
         if not isinstance(self.train_more, bool):
             raise InvalidParameterTypeError(f"{owner}(train_more=...) must be True or False; got {self.train_more!r}.")
-        if not isinstance(self.exploit, bool):
-            raise InvalidParameterTypeError(f"{owner}(exploit=...) must be True or False; got {self.exploit!r}.")
+        if self.exploit not in EXPLOITS:
+            raise unknown_choice(f"{owner}(exploit=...)", self.exploit, EXPLOITS)
         if not isinstance(self.inherit, bool):
             raise InvalidParameterTypeError(f"{owner}(inherit=...) must be True or False; got {self.inherit!r}.")
         moves = self.moves
@@ -277,7 +281,7 @@ class Growth(RegularizedEvolution):
             pool = [m for m in pop if (m[3] or not self.inherit) and m[2] not in self.continuing_]
             if pool:
                 best = max(pool, key=lambda m: m[0])
-                if self.exploit and not self._new_moves(best[1]):  # the best cannot grow: it is the parent
+                if self.exploit == "always" or (self.exploit == "full" and not self._new_moves(best[1])):
                     _, parent, number, _ = best
                 else:
                     idx = self.rng_.choice(len(pool), size=min(self.sample_size, len(pool)), replace=False)
