@@ -2,9 +2,11 @@
 
 - moves (no torch): :func:`growth_moves`, :func:`deepen`, :func:`widen` (ChainSpace) and
   :func:`add_edge` (CellSpace) give a :class:`GrowthMove`: a parent, the child it grows into (a
-  member of the same space) and what was added;
+  member of the same space) and what was added; :func:`widen_all` gives a path of widens (every
+  narrower layer to one width) and :func:`make_path` rebuilds a move or a path from plain data;
 - the life of a seed (no torch): :class:`Stage`, :data:`TRANSITIONS`, :class:`Lifecycle`,
-  :class:`AlphaSchedule`, :class:`IllegalTransitionError`;
+  :class:`AlphaSchedule`, :class:`IllegalTransitionError`; the learning-rate cycle a grown child
+  may train with: :data:`CYCLE_KEYS`, :func:`check_cycle`, :func:`cycle_factor`;
 - weights (torch, imported on first use): :func:`grow_network` copies a trained parent into the
   child network, :class:`Seed` hooks new capacity in as ``x + alpha * (g(x) - x)`` or
   ``alpha * g(x)``, :func:`blend`, :class:`SeedController` (a Lightning callback) drives the
