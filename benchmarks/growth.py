@@ -8,7 +8,9 @@ For each task and seed, two searches with the same strategy, seed, space and num
   smallest width) train ``--start-epochs`` epochs from scratch; every grown child starts from its
   parent's checkpoint (deepen: a soft-landing seed; widen: exact, new units with zero weight in the next
   layer, ``--method``) and trains
-  ``--child-epochs`` epochs;
+  ``--child-epochs`` epochs with one learning-rate cycle (``Growth(lr_cycle=...)``: a warm-up over
+  ``--warmup`` of its steps from ``--floor`` times ``--lr`` to ``--lr``, then a cosine decay back to the
+  floor; ``--no-lr-cycle``: the task's constant lr, as in round 3);
 * ``scratch``: the same ``Growth`` with ``inherit=False``: the same initial population (same
   seed, same architectures) and the same rule for children (a tournament of ``--sample-size``
   among the members; the winner grows by a move chosen by ``--choice``: ``capacity`` widens a
@@ -16,7 +18,12 @@ For each task and seed, two searches with the same strategy, seed, space and num
   ``--epochs`` epochs. A winner that cannot grow (as large as the space allows) is trained
   ``--child-epochs`` more epochs from its checkpoint in the growth run (``train_more``, counted as
   those extra epochs only) and mutated (a plain mutation, trained from scratch) in the scratch
-  run; ``--no-train-more``: the tournament among the growable members only, as before.
+  run; ``--no-train-more``: the tournament among the growable members only, as before. Both arms
+  run with ``Growth(exploit=--exploit)``: ``full`` (the default): once the population's best member
+  cannot grow, it is the parent of every child (continued in the growth run, mutated in the scratch
+  run), not a tournament's winner; ``always``: the best is always the parent; ``off``: round 3's rule. The
+  control ``--scratch-lr-cycle`` trains every scratch trial with the same learning-rate cycle
+  (the task itself has a constant lr), to tell how much of a gap the schedule alone makes.
 
 Measures per seed, then mean ± std: the from-scratch run's final best validation accuracy (the
 target); the training epochs (sum of ``trial.epochs`` in trial order) and the wall time (sum of
@@ -32,8 +39,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +64,30 @@ def make_task(name: str, epochs: int, lr: float) -> Any:
     return cls(max_epochs=epochs, lr=lr)
 
 
+@contextlib.contextmanager
+def scratch_cycle(cycle: dict[str, float] | None) -> Iterator[None]:
+    """The control ``--scratch-lr-cycle``: while it is open, every training call without callbacks (a trial
+    trained from scratch) runs the same learning-rate cycle as a grown child (a ``SeedController`` with no seed)."""
+    if cycle is None:
+        yield
+        return
+    import nasbook.training as training
+    from nasbook.growth import SeedController
+
+    plain = training.train
+
+    def train(*a: Any, **kw: Any) -> Any:
+        if not kw.get("callbacks"):
+            kw["callbacks"] = [SeedController([], cycle=cycle)]
+        return plain(*a, **kw)
+
+    training.train = train  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        training.train = plain  # type: ignore[assignment]
+
+
 def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     from nasbook.search import Search
     from nasbook.space import ChainSpace
@@ -65,10 +98,12 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
                       child_epochs=args.child_epochs if inherit else None,
                       start_epochs=args.start_epochs if inherit else None, inherit=inherit,
                       blend_length=args.blend_length, patience=args.patience, method=args.method,
-                      choice=args.choice, train_more=not args.no_train_more)
+                      choice=args.choice, train_more=not args.no_train_more,
+                      exploit=args.exploit, lr_cycle=False if args.no_lr_cycle else {"warmup": args.warmup, "floor": args.floor})
     t0 = time.perf_counter()
     search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
-    search.run(progress="none")
+    with scratch_cycle({"warmup": args.warmup, "floor": args.floor} if not inherit and args.scratch_lr_cycle else None):
+        search.run(progress="none")
     trials = sorted(search.trials, key=lambda t: t.number)
     by_number = {t.number: t for t in trials}
 
@@ -111,10 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-depth", type=int, default=4)
     p.add_argument("--lr", type=float, default=5e-3)
     p.add_argument("--method", default="zero", choices=["zero", "net2net"], help="how widen initialises new units")
-    p.add_argument("--choice", default="capacity", choices=["capacity", "uniform"],
+    p.add_argument("--choice", default="capacity", choices=["capacity", "uniform", "widen_all"],
                    help="how a parent's move is chosen (both arms): widen narrow chains first, or a kind uniformly")
     p.add_argument("--no-train-more", action="store_true",
                    help="Growth(train_more=False): tournament among growable members only, no continued trials")
+    p.add_argument("--exploit", default="full", choices=["off", "full", "always"],
+                   help="Growth(exploit=...) (both arms): when the population's best is the parent (off: round 3)")
+    p.add_argument("--no-lr-cycle", action="store_true",
+                   help="Growth(lr_cycle=False): grown and continued children keep the task's constant lr (round 3)")
+    p.add_argument("--scratch-lr-cycle", action="store_true",
+                   help="control: the scratch arm trains every trial with the same learning-rate cycle")
+    p.add_argument("--warmup", type=float, default=0.1, help="lr cycle: warm-up fraction of a child's steps")
+    p.add_argument("--floor", type=float, default=0.05, help="lr cycle: the lr at both ends, as a fraction of --lr")
     p.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 (probes: 100)")
     p.add_argument("--json", required=True)
     args = p.parse_args(argv)

@@ -2,9 +2,11 @@
 
 - moves (no torch): :func:`growth_moves`, :func:`deepen`, :func:`widen` (ChainSpace) and
   :func:`add_edge` (CellSpace) give a :class:`GrowthMove`: a parent, the child it grows into (a
-  member of the same space) and what was added;
+  member of the same space) and what was added; :func:`widen_all` gives a path of widens (every
+  narrower layer to one width) and :func:`make_path` rebuilds a move or a path from plain data;
 - the life of a seed (no torch): :class:`Stage`, :data:`TRANSITIONS`, :class:`Lifecycle`,
-  :class:`AlphaSchedule`, :class:`IllegalTransitionError`;
+  :class:`AlphaSchedule`, :class:`IllegalTransitionError`; the learning-rate cycle a grown child
+  may train with: :data:`CYCLE_KEYS`, :func:`check_cycle`, :func:`cycle_factor`;
 - weights (torch, imported on first use): :func:`grow_network` copies a trained parent into the
   child network, :class:`Seed` hooks new capacity in as ``x + alpha * (g(x) - x)`` or
   ``alpha * g(x)``, :func:`blend`, :class:`SeedController` (a Lightning callback) drives the
@@ -17,8 +19,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nasbook.growth._moves import KINDS, GrowthMove, add_edge, deepen, growth_moves, make_move, widen
-from nasbook.growth._stages import TRANSITIONS, AlphaSchedule, IllegalTransitionError, Lifecycle, Stage
+from nasbook.growth._moves import (
+    KINDS,
+    GrowthMove,
+    add_edge,
+    deepen,
+    growth_moves,
+    make_move,
+    make_path,
+    widen,
+    widen_all,
+)
+from nasbook.growth._stages import (
+    CYCLE_KEYS,
+    TRANSITIONS,
+    AlphaSchedule,
+    IllegalTransitionError,
+    Lifecycle,
+    Stage,
+    check_cycle,
+    cycle_factor,
+)
 
 if TYPE_CHECKING:
     from nasbook.growth._prepare import SEED_KEYS, grow_network, prepare_training
@@ -32,9 +53,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "KINDS", "METHODS", "SEED_KEYS", "TRANSITIONS", "AlphaSchedule", "GrowthMove", "IllegalTransitionError",
-    "Lifecycle", "Seed", "SeedController", "Stage", "add_edge", "blend", "chain_segments", "deepen", "grow_network",
-    "growth_moves", "make_move", "prepare_training", "widen",
+    "CYCLE_KEYS", "KINDS", "METHODS", "SEED_KEYS", "TRANSITIONS", "AlphaSchedule", "GrowthMove", "IllegalTransitionError",
+    "Lifecycle", "Seed", "SeedController", "Stage", "add_edge", "blend", "chain_segments", "check_cycle", "cycle_factor", "deepen", "grow_network",
+    "growth_moves", "make_move", "make_path", "prepare_training", "widen", "widen_all",
 ]
 
 

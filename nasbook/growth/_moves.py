@@ -6,7 +6,7 @@ what was added. The weights follow in :mod:`nasbook.growth._weights`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +129,27 @@ def widen(space: ChainSpace, arch: Architecture, layer: int, width: int | None =
     return GrowthMove("widen", arch, child, {"layer": layer, "width": int(width)})
 
 
+def widen_all(space: ChainSpace, arch: Architecture, width: int | None = None) -> list[GrowthMove]:
+    """Widen every layer of a chain narrower than ``width`` (default: the space's widest) to it: the path of
+    :func:`widen` moves, one per layer, in layer order (``[]`` when none is narrower). Each step is exact, so
+    the path is: the last move's child computes what ``arch`` computes."""
+    owner = "growth.widen_all"
+    space = _check_space(space, owner)  # type: ignore[assignment]
+    if not isinstance(space, ChainSpace):
+        raise InvalidParameterError(f"{owner}: widen grows a ChainSpace chain; {space!r} is a CellSpace (use add_edge).")
+    widths = _chain_widths(space)
+    width = max(widths) if width is None else width
+    if width not in widths:
+        raise InvalidParameterError(f"{owner}(width=...) must be one of the space's widths {sorted(widths)!r}; got {width!r}.")
+    path: list[GrowthMove] = []
+    current = _check_arch(space, arch, owner)
+    for k, (_, w) in enumerate(arch["layers"]):
+        if int(w) < width:
+            path.append(widen(space, current, k, width))
+            current = path[-1].child
+    return path
+
+
 def _used_nodes(space: CellSpace, edges: list[str]) -> set[int]:
     used = {0, space.n_nodes - 1}
     for (i, j), op in zip(space.edges, edges):
@@ -194,6 +215,17 @@ def growth_moves(space: SearchSpace, arch: Architecture) -> list[GrowthMove]:
                 if op != "none":
                     out.append(add_edge(space, arch, k, op))
     return [m for m in out if m.child != arch]
+
+
+def make_path(space: SearchSpace, arch: Architecture, moves: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[GrowthMove]:
+    """Rebuild a move (a dict) or a path of moves (a list of dicts, each applied to the previous child)."""
+    specs = [moves] if isinstance(moves, Mapping) else list(moves) if isinstance(moves, (list, tuple)) else None
+    if not specs:
+        raise InvalidParameterError(f"a growth move must be a dict, or a non-empty list of them (a path); got {moves!r:.120}.")
+    path: list[GrowthMove] = []
+    for spec in specs:
+        path.append(make_move(space, path[-1].child if path else arch, spec))
+    return path
 
 
 def make_move(space: SearchSpace, arch: Architecture, move: Mapping[str, Any]) -> GrowthMove:

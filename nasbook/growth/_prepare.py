@@ -9,14 +9,15 @@ import torch
 from torch import nn
 
 from nasbook._errors import InvalidParameterError
-from nasbook.growth._moves import GrowthMove, make_move
+from nasbook.growth._moves import GrowthMove, make_path
 from nasbook.growth._seeds import Seed, SeedController
 from nasbook.growth._stages import AlphaSchedule
 from nasbook.growth._weights import DEFAULT_METHOD, transfer
 from nasbook.space import Architecture, SearchSpace
 
 #: keys of ``Proposal.grow["seed"]``: the schedule and the controller's settings
-SEED_KEYS: tuple[str, ...] = ("shape", "length", "every", "lr", "gate_tolerance", "patience", "delay_epochs")
+SEED_KEYS: tuple[str, ...] = ("shape", "length", "every", "lr", "gate_tolerance", "patience", "delay_epochs",
+                               "cycle")
 
 
 def grow_network(space: SearchSpace, move: GrowthMove, parent_net: nn.Module, input_shape: Sequence[int],
@@ -72,17 +73,28 @@ def prepare_training(space: SearchSpace, arch: Architecture, net: nn.Module, *, 
         if written_for is not None and written_for != parent.id:
             raise InvalidParameterError(f"{owner}: fidelity['checkpoint'] was written for {written_for!r}, not for the "
                                         f"parent {parent.id!r} named by fidelity['grow'].")
-        move = make_move(space, parent, grow["move"])
-        if move.child != arch:
-            raise InvalidParameterError(f"{owner}: growing {parent.id!r} by {grow['move']!r} gives {move.child.id!r}, "
+        path = make_path(space, parent, grow["move"])  # one move, or a path of them (widen_all)
+        if path[-1].child != arch:
+            raise InvalidParameterError(f"{owner}: growing {parent.id!r} by {grow['move']!r} gives {path[-1].child.id!r}, "
                                         f"not the architecture evaluated, {arch.id!r}.")
+        if any(m.kind != "widen" for m in path[:-1]):
+            raise InvalidParameterError(f"{owner}: in a path of growth moves only the last may add a seed (deepen, "
+                                        f"add_edge); got {grow['move']!r:.120}.")
         schedule, cfg = _config(grow)
         parent_net = space.build(parent, input_shape, n_classes)
         parent_net.load_state_dict(state["model"])
         gen = torch.Generator().manual_seed(int(grow.get("rng", 0)))
-        sites = transfer(space, move, parent_net, net, method=str(grow.get("method", DEFAULT_METHOD)), generator=gen)
-        if not sites:
-            return None, []
+        method = str(grow.get("method", DEFAULT_METHOD))
+        for move in path[:-1]:  # each widen is exact, so the path is too
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(int(torch.randint(2**31, (1,), generator=gen)))
+                step = space.build(move.child, input_shape, n_classes)
+            step.train(parent_net.training)
+            transfer(space, move, parent_net, step, method=method, generator=gen)
+            parent_net = step
+        sites = transfer(space, path[-1], parent_net, net, method=method, generator=gen)
+        if not sites:  # (widen): no seed, but the learning-rate cycle when one is asked for
+            return None, ([SeedController([], **cfg)] if cfg.get("cycle") is not None else [])
         seed = Seed("seed0", sites, schedule).attach(net)
         return None, [SeedController([seed], **cfg)]
     saved = (state or {}).get("extra", {}).get("growth")

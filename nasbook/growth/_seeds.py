@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nasbook._errors import InvalidParameterError, check_int
-from nasbook.growth._stages import AlphaSchedule, Lifecycle, Stage
+from nasbook.growth._stages import AlphaSchedule, Lifecycle, Stage, check_cycle, cycle_factor
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 MODES: tuple[str, ...] = ("lerp", "add")
@@ -156,16 +156,24 @@ class SeedController(pl.Callback):
     :class:`Stage` value), ``<seed>_alpha``, ``<seed>_health`` (trunk loss minus shadow loss at
     the last gate: > 0 means the seed helps) and ``growth_ready`` (1 when every seed is ACTIVE, so
     the network is exactly the child architecture).
+
+    ``cycle`` (None: the trunk's learning rate is left alone): the trunk's learning rate runs one
+    cycle over this training call, from ``floor`` times the task's ``lr`` up to the ``lr`` in the
+    first ``warmup`` fraction of the steps (linear), then back down to ``floor`` times it (cosine):
+    a warm restart after growth (Loshchilov & Hutter 2017, SGDR). It is kept in the checkpoint, so
+    a continued trial (``Proposal(parent=...)``) runs a cycle of its own.
     """
 
     def __init__(self, seeds: Sequence[Seed], *, lr: float = 1e-3, gate_tolerance: float = 0.05, patience: int = 3,
-                 delay_epochs: int = 0):
+                 delay_epochs: int = 0, cycle: dict[str, float] | None = None):
         check_int("SeedController", "patience", patience, minimum=1)
         check_int("SeedController", "delay_epochs", delay_epochs, minimum=0)
         if not isinstance(gate_tolerance, (int, float)) or not math.isfinite(gate_tolerance) or gate_tolerance < 0:
             raise InvalidParameterError(f"SeedController(gate_tolerance=...) must be a finite number >= 0; got {gate_tolerance!r}.")
         self.seeds = list(seeds)
         self.lr, self.gate_tolerance, self.patience, self.delay_epochs = float(lr), float(gate_tolerance), patience, delay_epochs
+        self.cycle = check_cycle(cycle)
+        self._steps = [0, 0]  # this call's steps done, in all
         self._opts: dict[str, torch.optim.Optimizer] = {}
         self._batch: tuple[torch.Tensor, torch.Tensor] | None = None
         self._trunk = [0.0, 0]
@@ -180,9 +188,17 @@ class SeedController(pl.Callback):
             params = [p for p in seed.parameters() if p.requires_grad]
             if params:
                 self._opts[seed.name] = torch.optim.Adam(params, lr=self.lr)
+        batches = getattr(trainer, "num_training_batches", 1)
+        batches = int(batches) if math.isfinite(batches) else 1
+        self._steps = [0, max(1, batches * int(getattr(trainer, "max_epochs", 1) or 1))]
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int) -> None:
         self._batch = (batch[0].detach(), batch[1].detach())
+        if self.cycle is not None and trainer.optimizers:
+            lr = float(getattr(pl_module, "lr", self.lr)) * cycle_factor(self.cycle, *self._steps)
+            for group in trainer.optimizers[0].param_groups:
+                group["lr"] = lr
+            self._steps[0] += 1
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
@@ -275,7 +291,9 @@ class SeedController(pl.Callback):
         """What a checkpoint keeps so that a continued trial re-attaches its seeds where they were."""
         return {"growth": {"seeds": [s.to_dict() for s in self.seeds],
                            "config": {"lr": self.lr, "gate_tolerance": self.gate_tolerance, "patience": self.patience,
-                                      "delay_epochs": self.delay_epochs}}}
+                                      "delay_epochs": self.delay_epochs,
+                                      **({"cycle": dict(self.cycle)} if self.cycle is not None else {})}}}
 
     def __repr__(self) -> str:
         return f"SeedController({', '.join(map(repr, self.seeds))})"
+

@@ -146,3 +146,31 @@ class Lifecycle:
         self.updates += 1
         if self.schedule.alpha(self.updates) == 1.0:
             self.advance(Stage.ACTIVE)
+
+
+#: keys of a learning-rate ``cycle`` and their defaults
+CYCLE_KEYS: dict[str, float] = {"warmup": 0.1, "floor": 0.05}
+
+
+def check_cycle(cycle: Any, where: str = "SeedController(cycle=...)") -> dict[str, float] | None:
+    """``cycle`` with its defaults filled in (None stays None); raises on unknown keys or values out of range."""
+    if cycle is None:
+        return None
+    ok = isinstance(cycle, dict) and not set(cycle) - set(CYCLE_KEYS) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in cycle.values())
+    out = {**CYCLE_KEYS, **{k: float(v) for k, v in cycle.items()}} if ok else {}
+    if not ok or not 0 <= out["warmup"] < 1 or not 0 <= out["floor"] <= 1:
+        raise InvalidParameterError(f"{where} must be None or a dict with keys from {list(CYCLE_KEYS)!r}, warmup in "
+                                    f"[0, 1) and floor in [0, 1] (fractions of the steps and of the lr); got {cycle!r}.")
+    return out
+
+
+def cycle_factor(cycle: dict[str, float], step: int, total: int) -> float:
+    """The learning-rate factor at ``step`` of ``total``: linear from ``floor`` to 1 over the warm-up, then
+    cosine back down to ``floor`` at the last step."""
+    floor, warm = cycle["floor"], int(cycle["warmup"] * total)
+    if step < warm:
+        return floor + (1.0 - floor) * (step + 1) / warm
+    rest = max(1, total - warm - 1)
+    t = min(1.0, (step - warm) / rest)
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * t))

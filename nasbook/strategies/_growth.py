@@ -12,7 +12,7 @@ from nasbook._errors import (
     check_int,
     unknown_choice,
 )
-from nasbook.growth import KINDS, AlphaSchedule, growth_moves
+from nasbook.growth import CYCLE_KEYS, KINDS, AlphaSchedule, check_cycle, growth_moves, widen_all
 from nasbook.space import CellSpace, ChainSpace
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.trial import Proposal
@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 
 STARTS: tuple[str, ...] = ("small", "random")
 #: how a move is chosen once the parent is: ``"capacity"`` widens a narrow chain (to the widest width) before
-#: deepening it; ``"uniform"`` draws a move kind uniformly, then a move of it
-CHOICES: tuple[str, ...] = ("capacity", "uniform")
+#: deepening it; ``"widen_all"`` the same, but widening every narrower layer in one move; ``"uniform"`` draws a
+#: move kind uniformly, then a move of it
+CHOICES: tuple[str, ...] = ("capacity", "uniform", "widen_all")
+#: when the population's best member is the parent instead of a tournament's winner (``train_more=True``)
+EXPLOITS: tuple[str, ...] = ("off", "full", "always")
 
 
 class Growth(RegularizedEvolution):
@@ -88,13 +91,34 @@ class Growth(RegularizedEvolution):
         the 8-channel starts without widening them stayed narrow and slow (MNIST-1D, 16 trials: best
         0.48 and 0.67 against 0.90-0.96 from scratch; docs/benchmarks.md, "Growth"). Both arms of
         the comparison (``inherit`` True or False) use the same rule. ``CellSpace`` has one kind
-        (``add_edge``): either rule draws one uniformly.
+        (``add_edge``): either rule draws one uniformly. ``"widen_all"``: as ``"capacity"``, but a
+        chain with several layers below the widest width widens them all to it in one child (a path
+        of exact widens, :func:`nasbook.growth.widen_all`), so a lineage reaches the space's widest
+        chains in one move instead of one per layer.
     train_more : bool, default True
         See above. Why: with ``"capacity"`` a lineage reaches the space's largest chains within a
         few moves, and its best network (four 32-channel layers, 2 epochs per move: 0.65 on
         MNIST-1D) then needed more training on the same architecture, not a sibling grown from a
         weaker member (0.61-0.62) or a plain mutation trained from scratch (6 epochs each); the
         same winner-takes-the-tournament rule holds in both arms of the comparison.
+    lr_cycle : bool or dict, default True
+        With ``inherit=True``: every grown child and every continued trial trains with one
+        learning-rate cycle over its epochs, a linear warm-up from ``floor`` times the task's ``lr``
+        to the ``lr`` over the first ``warmup`` fraction of its steps, then a cosine decay back to
+        ``floor`` times it at its last step (a warm restart, Loshchilov & Hutter 2017); a dict sets
+        ``warmup`` and ``floor`` (defaults 0.1 and 0.05, :data:`nasbook.growth.CYCLE_KEYS`). The
+        cycle is kept in the child's checkpoint, so its continuations run their own. Children
+        trained from scratch (``inherit=False``, the initial population) keep the task's constant
+        ``lr``. Why: a continued network at a constant learning rate plateaus (MNIST-1D, four
+        32-channel layers continued 3 epochs at a time: 0.87-0.94), while one that anneals at the end
+        of every continuation reaches 0.97-0.99 (docs/benchmarks.md, "Growth, round 4").
+    exploit : {"off", "full", "always"}, default "off"
+        With ``train_more=True``, when the population's best member is the parent instead of the
+        winner of a tournament: ``"off"`` never; ``"full"`` once the best cannot grow (it is as
+        large as the space allows, or its grown children were all seen: it is then continued with
+        ``inherit=True``, mutated without), so the best full-size network is not left behind by a
+        tournament that did not sample it; ``"always"``: every child is the best member's (a greedy
+        climb: the best grows while it can, then trains longer).
     method : {"zero", "net2net"}, default "zero"
         How ``widen`` initialises the new units: random, with zero weight in the next layer
         (``"zero"``), or copies of existing units (``"net2net"``, whose copies stay copies under
@@ -109,7 +133,9 @@ class Growth(RegularizedEvolution):
                  inherit: bool = True, moves: tuple[str, ...] = KINDS, schedule: str = "linear", blend_length: int = 20,
                  blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "zero",
                  start: str = "small", start_epochs: int | None = None, choice: str = "capacity",
-                 train_more: bool = True, seed: int | None = None, allow_duplicates: bool = False):
+                 train_more: bool = True, lr_cycle: bool | dict[str, float] = True, exploit: str = "off",
+                 seed: int | None = None,
+                 allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
                          allow_duplicates=allow_duplicates)
         self.child_epochs = child_epochs
@@ -125,6 +151,8 @@ class Growth(RegularizedEvolution):
         self.start_epochs = start_epochs
         self.choice = choice
         self.train_more = train_more
+        self.lr_cycle = lr_cycle
+        self.exploit = exploit
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -134,6 +162,8 @@ class Growth(RegularizedEvolution):
         check_int(owner, "patience", self.patience, minimum=1)
         if not isinstance(self.train_more, bool):
             raise InvalidParameterTypeError(f"{owner}(train_more=...) must be True or False; got {self.train_more!r}.")
+        if self.exploit not in EXPLOITS:
+            raise unknown_choice(f"{owner}(exploit=...)", self.exploit, EXPLOITS)
         if not isinstance(self.inherit, bool):
             raise InvalidParameterTypeError(f"{owner}(inherit=...) must be True or False; got {self.inherit!r}.")
         moves = self.moves
@@ -148,6 +178,16 @@ class Growth(RegularizedEvolution):
         if not isinstance(self.gate_tolerance, (int, float)) or not 0 <= self.gate_tolerance < float("inf"):
             raise InvalidParameterError(f"{owner}(gate_tolerance=...) must be a finite number >= 0; got {self.gate_tolerance!r}.")
         AlphaSchedule(self.schedule, self.blend_length, self.blend_every)  # raises on a bad schedule
+        if not isinstance(self.lr_cycle, (bool, dict)):
+            raise InvalidParameterTypeError(f"{owner}(lr_cycle=...) must be True, False or a dict with keys from "
+                                            f"{list(CYCLE_KEYS)!r}; got {self.lr_cycle!r}.")
+        if isinstance(self.lr_cycle, dict):
+            check_cycle(self.lr_cycle, f"{owner}(lr_cycle=...)")
+
+    def _cycle(self) -> dict[str, float] | None:
+        if self.lr_cycle is False or not self.inherit:
+            return None
+        return check_cycle(self.lr_cycle if isinstance(self.lr_cycle, dict) else {})
 
     def _setup(self) -> None:
         super()._setup()
@@ -188,19 +228,29 @@ class Growth(RegularizedEvolution):
             return self._sample_new(cell)
         return self._sample_new()
 
-    def _payload(self, parent: Architecture, number: int, move: dict[str, Any]) -> dict[str, Any]:
+    def _payload(self, parent: Architecture, number: int, move: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
         return {"from": number, "parent": dict(parent.spec), "move": move, "method": self.method,
                 "rng": int(self.rng_.integers(2**31)),
                 "seed": {"shape": self.schedule, "length": self.blend_length, "every": self.blend_every,
-                         "gate_tolerance": float(self.gate_tolerance), "patience": self.patience}}
+                         "gate_tolerance": float(self.gate_tolerance), "patience": self.patience,
+                         **({"cycle": self._cycle()} if self._cycle() is not None else {})}}
 
     def _new_moves(self, parent: Architecture) -> list[GrowthMove]:
         return [m for m in growth_moves(self.space_, parent) if m.kind in self.moves and self._is_new(m.child)]
 
+    def _path(self, parent: Architecture, moves: list[GrowthMove]) -> list[GrowthMove]:
+        """One of ``moves`` (the parent's unseen ones, non-empty) by the ``choice`` rule, as a path of one move;
+        ``"widen_all"``: first the path that widens every narrower layer to the widest width, when it is new."""
+        if self.choice == "widen_all" and isinstance(self.space_, ChainSpace) and "widen" in self.moves:
+            path = widen_all(self.space_, parent)
+            if len(path) > 1 and self._is_new(path[-1].child):
+                return path
+        return [self._choose(parent, moves)]
+
     def _choose(self, parent: Architecture, moves: list[GrowthMove]) -> GrowthMove:
         """One of ``moves`` (the parent's unseen ones, non-empty) by the ``choice`` rule."""
         rng = self.rng_
-        if self.choice == "capacity" and isinstance(self.space_, ChainSpace):
+        if self.choice in ("capacity", "widen_all") and isinstance(self.space_, ChainSpace):
             widest = max(int(w) for _, w in self.space_.layer_choices)
             narrow = min(int(w) for _, w in parent["layers"])
             tiers = [  # the first non-empty tier wins
@@ -230,8 +280,12 @@ class Growth(RegularizedEvolution):
             # the tournament runs over every member that can be a parent (inheriting: its seed landed)
             pool = [m for m in pop if (m[3] or not self.inherit) and m[2] not in self.continuing_]
             if pool:
-                idx = self.rng_.choice(len(pool), size=min(self.sample_size, len(pool)), replace=False)
-                _, parent, number, _ = max((pool[int(i)] for i in idx), key=lambda m: m[0])
+                best = max(pool, key=lambda m: m[0])
+                if self.exploit == "always" or (self.exploit == "full" and not self._new_moves(best[1])):
+                    _, parent, number, _ = best
+                else:
+                    idx = self.rng_.choice(len(pool), size=min(self.sample_size, len(pool)), replace=False)
+                    _, parent, number, _ = max((pool[int(i)] for i in idx), key=lambda m: m[0])
                 moves = self._new_moves(parent)
                 if moves:
                     return self._grow(parent, number, moves)
@@ -253,14 +307,16 @@ class Growth(RegularizedEvolution):
         return self._mutate(parent, number)
 
     def _grow(self, parent: Architecture, number: int, moves: list[GrowthMove]) -> Proposal:
-        move = self._choose(parent, moves)
+        path = self._path(parent, moves)
+        child = path[-1].child
         self.n_grown_ += 1
-        self.moves_used_[move.kind] += 1
+        self.moves_used_[path[-1].kind] += 1
         if self.inherit:
-            self.pending_[move.child.id] = number
-            return Proposal(move.child, epochs=self.child_epochs, lineage=(number,),
-                            grow=self._payload(parent, number, move.to_dict()))
-        return Proposal(move.child, lineage=(number,))
+            self.pending_[child.id] = number
+            move = path[0].to_dict() if len(path) == 1 else [m.to_dict() for m in path]
+            return Proposal(child, epochs=self.child_epochs, lineage=(number,),
+                            grow=self._payload(parent, number, move))
+        return Proposal(child, lineage=(number,))
 
     def _mutate(self, parent: Architecture, number: int) -> Proposal:
         state = {"arch": parent}
