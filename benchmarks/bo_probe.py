@@ -39,6 +39,7 @@ def run(dataset: str, kwargs: dict[str, Any], seed: int, budget: int) -> dict[st
     bsf = np.maximum.accumulate(vals)
     best = search.best
     return {"regret_at": {c: 100 * (vmax - bsf[c - 1]) for c in CHECKPOINTS if c <= len(vals)},
+            "valid_regret_pp": 100 * (vmax - bsf[-1]),
             "test_pct": 100 * float(best.attrs[task.test_metric]), "wall_s": wall,
             "ms_per_ask": search.strategy.ms_per_ask}
 
@@ -66,14 +67,18 @@ def main(argv: list[str] | None = None) -> int:
             for n, kw in variants.items():
                 r = run(d, kw, s, args.budget)
                 raw[n][d].append(r)
-                print(f"  {d} seed {s} {n}: regret@100 {r['regret_at'][100]:.3f}  ({r['ms_per_ask']:.0f} ms/ask)", flush=True)
+                print(f"  {d} seed {s} {n}: regret@{args.budget} {r['valid_regret_pp']:.3f}  ({r['ms_per_ask']:.0f} ms/ask)", flush=True)
     rows = []
+    cps = [c for c in CHECKPOINTS if c < args.budget]
+    per_d_all: list[list[float]] = []
     for n in variants:
-        per_d = [np.mean([r["regret_at"][100] for r in raw[n][d]]) for d in datasets]
-        at = [np.mean([r["regret_at"][c] for d in datasets for r in raw[n][d]]) for c in CHECKPOINTS]
+        per_d = [np.mean([r["valid_regret_pp"] for r in raw[n][d]]) for d in datasets]
+        at = [np.mean([r["regret_at"][c] for d in datasets for r in raw[n][d]]) for c in cps]
         ms = np.mean([r["ms_per_ask"] for d in datasets for r in raw[n][d]])
         rows.append([n, *(f"{x:.3f}" for x in per_d), *(f"{x:.3f}" for x in at), f"{ms:.0f}"])
-    print(format_table(["variant", *datasets, *(f"all@{c}" for c in CHECKPOINTS), "ms/ask"], rows))
+        per_d_all.append([r["valid_regret_pp"] for d in datasets for r in raw[n][d]])
+    print(format_table(["variant", *datasets, *(f"all@{c}" for c in cps), f"all@{args.budget}", "ms/ask"],
+                       [[*r[:-1], f"{np.mean(per_d_all[k]):.3f}", r[-1]] for k, r in enumerate(rows)]))
     if args.json:
         write_json(args.json, {"variants": {n: repr(kw) for n, kw in variants.items()}, "seeds": seeds, "raw": raw})
     return 0
