@@ -72,9 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="100,1000", help="told trials before the timed asks (comma-separated)")
     ap.add_argument("--asks", type=int, default=5, help="timed asks per size (default 5)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--candidates", default=None, help="BO(candidates=...) (default: BO's default)")
     ap.add_argument("--json", default=None, help="write the raw timings and metadata here")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    params: dict[str, Any] = {} if args.candidates is None else {"candidates": args.candidates}
     try:
         from threadpoolctl import threadpool_limits
 
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in sizes:
         archs = [everything[i] for i in rng.choice(len(everything), n, replace=False)]
-        bo = time_bo(task, archs, args.asks, args.seed)
+        bo = time_bo(task, archs, args.asks, args.seed, **params)
         tpe = time_tpe(task, archs, args.asks, args.seed)
         results[str(n)] = {"bo": bo, "optuna-tpe": tpe}
         fit, acq, ask, trial = (mean_std(bo["fit_ms"]), mean_std(bo["acquisition_ms"]), mean_std(bo["ask_ms"]),
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         write_json(args.json, {"benchmark": "bo_cost", "metadata": meta,
                                "config": {"dataset": args.dataset, "sizes": sizes, "asks": args.asks, "seed": args.seed,
-                                          "bo": repr(BO()), "threads": 1},
+                                          "bo": repr(BO(**params)), "threads": 1},
                                "results": results})
         print(f"# wrote {args.json}")
     return 0

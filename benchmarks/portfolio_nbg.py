@@ -180,10 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--arms", default=",".join(ARMS), help="comma-separated strategy names (default random,evolution,local,bo)")
     ap.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1, the same for every method (default 10)")
     ap.add_argument("--budget", type=int, default=100, help="distinct architectures per search (default 100)")
-    ap.add_argument("--bandit", default="ts", help="Portfolio(bandit=...) (default ts)")
+    ap.add_argument("--bandit", default="ts", help="Portfolio(bandit=...): ts, ucb or hedge (default ts)")
     ap.add_argument("--discount", type=float, default=None, help="Portfolio(discount=...) (default: the class default)")
     ap.add_argument("--reward", default=None, help="Portfolio(reward=...) (default: the class default)")
     ap.add_argument("--exploration", type=float, default=None, help="Portfolio(exploration=...) (default: the class default)")
+    ap.add_argument("--eta", type=float, default=None, help="Portfolio(eta=...), bandit 'hedge' (default: the class default)")
     ap.add_argument("--prior", default=None, help="a fixed Portfolio(prior=...) for probes, e.g. bo=8")
     ap.add_argument("--discount-prior", default=None, choices=["yes", "no"], help="Portfolio(discount_prior=...)")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first..first+N-1 (probes: 100 and up)")
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1 or args.budget < 1 or not arms:
         ap.error("--seeds and --budget must be >= 1 and --arms non-empty")
     kw: dict[str, Any] = {"bandit": args.bandit}
-    for key in ("discount", "reward", "exploration"):
+    for key in ("discount", "reward", "exploration", "eta"):
         if getattr(args, key) is not None:
             kw[key] = getattr(args, key)
     if args.prior:

@@ -182,3 +182,23 @@ def test_warmstart_benchmark_smoke(tmp_path):
     assert len(runs["warm-evolution"]) == 1 and len(runs["warm-bo"]) == 1 and set(runs["bo"][0]) == {"10", "20"}
     assert len(data["raw"]["cora"]["seeds"]) == 10 and "tasks" in data["raw"]["cora"]["seeds"][0]
     assert "warm10_reaches_cold_evolution100_on" in data["goals"]
+
+
+def test_bo_probe_benchmark_smoke_and_it_refuses_the_reported_seeds(tmp_path):
+    out = tmp_path / "bp.json"
+    res = _run("bo_probe.py", "--datasets", "proteins", "--seeds", "100-100", "--budget", "12",
+               "base={}", 'loc=dict(candidates="local")', "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "all@12" in res.stdout and "loc" in res.stdout
+    assert set(json.loads(out.read_text())["raw"]) == {"base", "loc"}
+    res = _run("bo_probe.py", "--datasets", "proteins", "--seeds", "0-1", "base={}")
+    assert res.returncode != 0 and "seeds must be >= 100" in res.stderr
+
+
+def test_portfolio_benchmark_hedge_smoke(tmp_path):
+    out = tmp_path / "ph.json"
+    res = _run("portfolio_nbg.py", "--datasets", "proteins", "--seeds", "1", "--budget", "12", "--arms", "random,local",
+               "--bandit", "hedge", "--eta", "2", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "bandit='hedge'" in res.stdout and "eta=2.0" in res.stdout
+    assert json.loads(out.read_text())["partial"] is False

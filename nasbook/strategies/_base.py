@@ -225,6 +225,13 @@ class BaseStrategy(Params, abc.ABC):
             return float("-inf")
         return trial.value if self.mode_ == "max" else -trial.value
 
+    def _withdraw(self, arch: Architecture) -> None:
+        """Forget the proposal of ``arch`` (asked, never evaluated): it may be proposed again.
+
+        ``Portfolio(bandit="hedge")`` withdraws the nominees it does not choose. Default: drop it
+        from ``seen_``; a strategy that keeps more state about its proposals extends this."""
+        self.seen_.discard(arch.id)
+
     def _is_new(self, arch: Architecture) -> bool:
         return self.allow_duplicates or arch.id not in self.seen_
 

@@ -78,6 +78,12 @@ class LocalSearch(BaseStrategy):
                 return arch
         return self._sample_new()
 
+    def _withdraw(self, arch: Architecture) -> None:
+        """Forget the proposal, and put ``arch`` back on top of the neighbours to try (it was the next one)."""
+        super()._withdraw(arch)
+        if self.current_ is not None and arch.id != self.current_[1].id:
+            self.queue_.append(arch)
+
     def _tell(self, trial: Trial) -> None:
         if trial.value is None:
             return

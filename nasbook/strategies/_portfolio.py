@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from nasbook.space import Architecture
     from nasbook.trial import Trial
 
-BANDITS: tuple[str, ...] = ("ts", "ucb")
+BANDITS: tuple[str, ...] = ("ts", "ucb", "hedge")
 REWARDS: tuple[str, ...] = ("top", "rank")
 #: ``reward="top"``: a trial earns 1 when it enters this fraction of the best values told before it
 TOP_FRACTION = 0.1
@@ -42,6 +42,15 @@ class Portfolio(BaseStrategy):
     **Bandits.** ``"ts"``: discounted Thompson sampling (Raj & Kalyani, 2017) with a
     ``Beta(1 + wins, 1 + losses)`` posterior per arm, a reward ``r`` counting ``r`` wins and
     ``1 - r`` losses. ``"ucb"``: discounted UCB, ``mean + exploration * sqrt(2 log N / n)``.
+    ``"hedge"``: GP-Hedge (Hoffman, Brochu & de Freitas, 2011): at every ask EVERY arm nominates
+    an architecture and one nominee is chosen with probability ``~ exp(eta * G)``; the nominees not
+    chosen are withdrawn from their arms. At the next ask a shared surrogate fitted on every trial
+    told (a ``bo`` arm's model of that ask, else ``strategies.BO``'s default forest) predicts every
+    last nominee's value, and every arm's gain ``G`` grows by the rank of its nominee's prediction
+    among the values told (in [0, 1], discounted like the other bandits' evidence): the bandit
+    learns from all arms at every step. Every arm proposes at every ask, so a search costs at
+    least what its costliest arm costs alone, and resume re-runs the arms' asks (a ``bo`` arm
+    fits again) to replay the same choices.
 
     **Shared history.** Every arm is told every finished trial, whichever arm proposed it, and
     learns of every architecture proposed (so no arm proposes one another arm is evaluating). An
@@ -70,7 +79,10 @@ class Portfolio(BaseStrategy):
     discount : float in (0, 1], default 0.97
         About a third of a 100-query search is remembered at full weight (1 / (1 - 0.97) = 33 tells).
     exploration : float >= 0, default 0.5
-        The weight of the confidence term of ``"ucb"`` (unused by ``"ts"``).
+        The weight of the confidence term of ``"ucb"`` (unused by the others).
+    eta : float > 0, default 1
+        The learning rate of ``"hedge"`` (unused by the others): a gain ahead by ``1 / eta`` makes
+        an arm ``e`` times likelier.
     prior : mapping of arm name to pseudo-wins (finite, >= 0), optional
         ``Search(kb=kb)`` fills it from the knowledge base when it is not given (``repr`` then says
         ``(from kb)``).
@@ -88,7 +100,7 @@ class Portfolio(BaseStrategy):
 
     def __init__(self, strategies: Sequence[str | BaseStrategy] = DEFAULT_ARMS, bandit: str = "ts",
                  discount: float = 0.97, exploration: float = 0.5, prior: Mapping[str, float] | None = None,
-                 reward: str = "rank", discount_prior: bool = True, seed: int | None = None):
+                 reward: str = "rank", discount_prior: bool = True, seed: int | None = None, eta: float = 1.0):
         super().__init__(seed=seed)
         self.strategies = strategies
         self.bandit = bandit
@@ -97,6 +109,7 @@ class Portfolio(BaseStrategy):
         self.prior = prior
         self.reward = reward
         self.discount_prior = discount_prior
+        self.eta = eta
 
     # -- configuration ---------------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -120,10 +133,10 @@ class Portfolio(BaseStrategy):
         if self.reward not in REWARDS:
             raise unknown_choice("Portfolio(reward=...)", self.reward, REWARDS)
         for param, value, low, low_ok in (("discount", self.discount, 0.0, False),
-                                           ("exploration", self.exploration, 0.0, True)):
+                                           ("exploration", self.exploration, 0.0, True), ("eta", self.eta, 0.0, False)):
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             if not ok or value < low or (value == low and not low_ok) or (param == "discount" and value > 1):
-                allowed = "a number in (0, 1]" if param == "discount" else "a finite number >= 0"
+                allowed = {"discount": "a number in (0, 1]", "eta": "a finite number > 0"}.get(param, "a finite number >= 0")
                 raise InvalidParameterError(f"Portfolio({param}=...) must be {allowed}; got {value!r}.")
         prior = self.prior
         if prior is not None:
@@ -195,6 +208,8 @@ class Portfolio(BaseStrategy):
         self.exhausted_: set[str] = set()
         self._arm_of: dict[str, str] = {}
         self._values: list[float] = []  # sorted scores told so far (higher is better)
+        self._hedge_last: dict[str, Architecture] = {}  # "hedge": the last round's nominees, rewarded at the next ask
+        self._hedge_told: list[tuple[Architecture, float]] = []  # "hedge": what its own surrogate fits
 
     @property
     def arm_names(self) -> list[str]:
@@ -240,12 +255,35 @@ class Portfolio(BaseStrategy):
         return asked
 
     def _propose(self, replayed: Architecture | None) -> Architecture | Proposal | Wait:
+        if self.bandit == "hedge":  # every arm asks, also on replay: the gains need every nominee
+            from nasbook.strategies._hedge import hedge_propose
+
+            got = hedge_propose(self)
+            if got is WAIT:
+                return WAIT
+            name, asked = got  # type: ignore[misc]
+        else:
+            name, asked = self._propose_one(replayed)
+            if asked is WAIT:
+                return WAIT
+        prop = asked if isinstance(asked, Proposal) else Proposal(asked)
+        arch = replayed if replayed is not None else prop.arch
+        for other in self.arms_.values():  # no arm proposes what another one is evaluating
+            other.seen_.add(prop.arch.id)
+            other.seen_.add(arch.id)
+        self._arm_of[arch.id] = name
+        self.arm_counts_[name] += 1
+        self.history_.append(name)
+        return Proposal(prop.arch, prop.epochs, prop.parent, prop.lineage, {**prop.attrs, "portfolio_arm": name})
+
+    def _propose_one(self, replayed: Architecture | None) -> tuple[str, Any]:
+        """The one-pull bandits: the chosen arm asks (the next best when it waits or is exhausted)."""
         waiting: set[str] = set()
         while True:
             name = self._choose(waiting)
             if name is None:
                 if waiting:
-                    return WAIT
+                    return "", WAIT
                 raise SpaceExhausted(f"every arm of {self!r} has exhausted the space")
             arm = self.arms_[name]
             try:
@@ -256,16 +294,7 @@ class Portfolio(BaseStrategy):
             if asked is WAIT:
                 waiting.add(name)
                 continue
-            break
-        prop = asked if isinstance(asked, Proposal) else Proposal(asked)  # type: ignore[arg-type]
-        arch = replayed if replayed is not None else prop.arch
-        for other in self.arms_.values():  # no arm proposes what another one is evaluating
-            other.seen_.add(prop.arch.id)
-            other.seen_.add(arch.id)
-        self._arm_of[arch.id] = name
-        self.arm_counts_[name] += 1
-        self.history_.append(name)
-        return Proposal(prop.arch, prop.epochs, prop.parent, prop.lineage, {**prop.attrs, "portfolio_arm": name})
+            return name, asked
 
     def _tell(self, trial: Trial) -> None:
         for arm in self.arms_.values():  # shared history: every arm learns from every trial
@@ -273,6 +302,12 @@ class Portfolio(BaseStrategy):
         score = self._score(trial)
         values = self._values
         name = self._arm_of.pop(trial.arch.id, None)
+        if self.bandit == "hedge":  # rewarded at the next ask, through the shared surrogate
+            if math.isfinite(score):
+                bisect.insort(values, score)
+                if trial.arch.space_id == self.space_.space_id:
+                    self._hedge_told.append((trial.arch, score))
+            return
         reward = _rank_reward(score, values) if self.reward == "rank" else _top_reward(score, values)
         if math.isfinite(score):
             bisect.insort(values, score)

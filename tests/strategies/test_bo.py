@@ -41,6 +41,26 @@ class TestBOPoolUCB(StrategyContract):
         return cheap(candidates="pool", n_candidates=60, acquisition="ucb")
 
 
+class TestBOLocal(StrategyContract):
+    n_trials = 30
+
+    @pytest.fixture
+    def strategy(self):
+        return cheap(candidates="local", radius=1, n_parents=3)
+
+
+class TestBOLocalOnChains(StrategyContract):  # not enumerated: the neighbourhood alone
+    n_trials = 20
+
+    @pytest.fixture
+    def space(self):
+        return ChainSpace(kind="mlp", max_depth=3)
+
+    @pytest.fixture
+    def strategy(self):
+        return cheap(candidates="local", radius=1)
+
+
 class TestBOOnCells(StrategyContract):
     n_trials = 20
 
@@ -238,6 +258,32 @@ def test_default_surrogate_is_a_small_forest_on_graph_features_and_adjacency():
     assert s._template.features == ("graf", "adjacency") and s._template.calibration == "none"
 
 
+@pytest.mark.parametrize("radius", [1, 2])
+def test_local_candidates_stay_within_radius_edits_of_the_best_told(radius):
+    task = ToyTask(SPACE, seed=3)
+    s = cheap(candidates="local", radius=radius, n_parents=2).setup(SPACE, seed=0)
+    for i in range(12):
+        a = s.ask()
+        s.tell(Trial(i, a, TrialState.COMPLETE, task.evaluate(a).value))
+        if i >= 5:  # model-based: within radius edits of one of the 2 best told before this ask
+            told = sorted(s._told[:-1], key=lambda t: -t[1])[:2]
+            reach = {p.id for p, _ in told}
+            frontier = [p for p, _ in told]
+            for _ in range(radius):
+                frontier = [b for f in frontier for b in SPACE.neighbours(f)]
+                reach |= {b.id for b in frontier}
+            assert a.id in reach
+    region = s._region()
+    assert region and all(s._is_new(a) for a in region) and len({a.id for a in region}) == len(region)
+
+
+def test_local_candidates_fall_back_to_the_space_when_the_neighbourhood_is_seen():
+    tiny = GraphSpace(ops=("gcn", "skip"))
+    task = ToyTask(tiny, seed=1)
+    ids = _drive(cheap(n_initial=2, candidates="local", radius=1, n_parents=1), tiny, task, tiny.cardinality, seed=0)
+    assert len({i for i, _ in ids}) == tiny.cardinality
+
+
 # -- errors ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("params", "error", "match"), [
     ({"acquisition": "pi"}, InvalidParameterError, r"BO\(acquisition=\.\.\.\).*'ei', 'ts', 'ucb'"),
@@ -247,6 +293,9 @@ def test_default_surrogate_is_a_small_forest_on_graph_features_and_adjacency():
     ({"n_initial": 2.5}, InvalidParameterError, r"n_initial"),
     ({"n_candidates": 0}, InvalidParameterError, r"n_candidates"),
     ({"kappa": -1.0}, InvalidParameterError, r"BO\(kappa=\.\.\.\)"),
+    ({"radius": 0}, InvalidParameterError, r"BO\(radius=\.\.\.\).*>= 1"),
+    ({"n_parents": 0}, InvalidParameterError, r"BO\(n_parents=\.\.\.\).*>= 1"),
+    ({"radius": 1.5}, InvalidParameterError, r"radius"),
     ({"predictor": "gaussian"}, InvalidParameterError, r"BO\(predictor=\.\.\.\).*'gp'"),
     ({"predictor": 3}, InvalidParameterTypeError, r"BO\(predictor=\.\.\.\) must be"),
     ({"predictor": RandomForest(n_estimators=1)}, InvalidParameterError, r"n_estimators"),
