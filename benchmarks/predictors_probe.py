@@ -29,9 +29,13 @@ from nasbook.tasks import NasBenchGraph  # noqa: E402
 from nasbook.tasks._nbg import NBG_DATASETS  # noqa: E402
 
 
-def _members(seed):
+def _members(seed, n_graf=138, n_adj=50):
+    from _probe_members import GPX
+
+    from nasbook.predictors._mlp import MLPEnsemble
     from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
 
+    blocks = [list(range(n_graf)), list(range(n_graf, n_graf + n_adj))]
     return {
         "gp": ("graf", GaussianProcess(seed=seed)),
         "et": ("graf", ExtraTrees(seed=seed)),
@@ -45,6 +49,20 @@ def _members(seed):
         "gp_path": ("path", GaussianProcess(seed=seed)),
         "et_adj": ("adjacency", ExtraTrees(seed=seed)),
         "gbt_adj": ("adjacency", GradientBoosting(seed=seed)),
+        # round 3 candidates
+        "gp_ard": ("graf", GPX(ard=True, seed=seed)),
+        "gp_adj_ard": ("adjacency", GPX(ard=True, seed=seed)),
+        "gp_sum": ("both", GPX(blocks=blocks, seed=seed)),
+        "gp_m15": ("graf", GPX(nu=1.5, seed=seed)),
+        "gp_adj_m15": ("adjacency", GPX(nu=1.5, seed=seed)),
+        "gp_rbf": ("graf", GPX(nu=float("inf"), seed=seed)),
+        "et_path": ("path", ExtraTrees(seed=seed)),
+        "et_both": ("both", ExtraTrees(seed=seed)),
+        "gp_lin": ("graf", GPX(extra="linear", seed=seed)),
+        "gp_adj_lin": ("adjacency", GPX(extra="linear", seed=seed)),
+        "gp_adj_poly2": ("adjacency", GPX(extra="poly2", seed=seed)),
+        "et_500": ("graf", ExtraTrees(n_estimators=500, seed=seed)),
+        "mlp": ("graf", MLPEnsemble(seed=seed)),
     }
 
 
@@ -88,7 +106,7 @@ def main() -> int:
             enc["both"] = np.hstack([enc["graf"], enc["adjacency"]])
             key = f"{d}/{seed}"
             rec = out.setdefault(key, {"y_train": y.tolist(), "y_test": yt.tolist(), "members": {}})
-            for name, (feat, model) in _members(seed).items():
+            for name, (feat, model) in _members(seed, space.encoding_size("graf"), space.encoding_size("adjacency")).items():
                 if (args.members != "all" and name not in args.members.split(",")) or name in rec["members"]:
                     continue
                 X, Xt = enc[feat][train], enc[feat][test]
