@@ -100,6 +100,7 @@ class Ensemble(BasePredictor):
                 continue
             seen.add(key)
             self._active.append(i)
+            m._member_features(space, mk)  # a member that picks columns of its view (GaussianProcess(drop=...))
             full = list(mk) == union
             self._views.append(None if full else np.concatenate([np.arange(start[k], start[k] + size[k]) for k in mk]))
         self._n_encoded = int(sum(sizes))
