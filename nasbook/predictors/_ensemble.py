@@ -21,8 +21,13 @@ if TYPE_CHECKING:
 #: or a random forest changed it by less than 0.002 and cost more; a second Gaussian process on
 #: the one-hot adjacency, a second view of the same architectures, added 0.009 (probes: 9
 #: datasets x seeds 100-102, higher on 23 of 27); weighting members by out-of-fold tau or
-#: stacking them did not beat equal weights)
-DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = ("gp", GaussianProcess(features="adjacency"), "extra-trees", "gbt")
+#: stacking them did not beat equal weights. Round 3: the graph-feature GP without GRAF's
+#: per-depth op counts and link-pattern one-hot (GP_DROP) added 0.003 (higher on 22 of 27);
+#: other kernels, a sum kernel over both views, rank-averaging, a pairwise ranker and an MLP did
+#: not help: docs/benchmarks.md, section 1e-pred)
+GP_DROP: tuple[str, ...] = ("level_count", "link_pattern")
+DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = (
+    GaussianProcess(drop=GP_DROP), GaussianProcess(features="adjacency"), "extra-trees", "gbt")
 
 
 def _member(owner: str, spec: object, seed: int | None) -> BasePredictor:
@@ -56,7 +61,8 @@ class Ensemble(BasePredictor):
     ----------
     members : sequence of str or BasePredictor
         Registered names (:func:`available_predictors`) or instances (cloned). Default: a Gaussian
-        process on the ensemble's features and one on the one-hot adjacency, extra trees and
+        process on the ensemble's features (without GRAF's per-depth op counts and link-pattern
+        columns where the space has them) and one on the one-hot adjacency, extra trees and
         quantile gradient-boosted trees.
     features, target, calibration, seed
         See :class:`BasePredictor`; the ensemble's features are its members' default, and its
