@@ -55,7 +55,7 @@ PAST_STRATEGIES = ("evolution", "random")
 METHODS = ("evolution", "random", "bo")
 N_TRAIN = 20
 #: the transfer-prior predictor the goal judges (a key of prior_models)
-PRIOR_MODEL = "prior_rf"
+PRIOR_MODEL = "prior_rf_agree"
 
 
 def log(msg: str) -> None:
@@ -169,6 +169,12 @@ class CachedPrior:
         return np.stack(list(per.values())).T @ w / w.sum()  # type: ignore[no-any-return]
 
 
+class _Sharper(PriorPredictor):
+    """Probe only: agreement weights raised to a power."""
+
+    _power = 2.0
+
+
 def prior_models(prior: Any, seed: int) -> dict[str, Any]:
     """The predictors of the tau part: the cold forest, the transfer-prior predictor of section 11w
     (``prior_rf``: residual on the prior, random forest), and round 2's."""
@@ -183,10 +189,15 @@ def prior_models(prior: Any, seed: int) -> dict[str, Any]:
         "prior_ens_agree": PriorPredictor(prior, model=Ensemble(), task_weights="agreement", seed=seed),
         "prior_ens_agree_feature": PriorPredictor(prior, model=Ensemble(), task_weights="agreement", how="feature",
                                                   seed=seed),
+        "prior_rf_agree2": _Sharper(prior, task_weights="agreement", seed=seed),
+        "prior_rf_agree_s05": PriorPredictor(prior, task_weights="agreement", shrink=0.5, seed=seed),
+        "prior_rf_agree_s8": PriorPredictor(prior, task_weights="agreement", shrink=8.0, seed=seed),
+        "prior_gp_agree": PriorPredictor(prior, model="gp", task_weights="agreement", seed=seed),
     }
 
 
-def tau_at_20(task: NasBenchGraph, prior: Any, seed: int, models: list[str] | None = None) -> dict[str, float]:
+def tau_at_20(task: NasBenchGraph, prior: Any, seed: int, models: list[str] | None = None,
+              n_test: int | None = None) -> dict[str, float]:
     space = task.space
     archs, y = _truth(task.dataset)
     rng = np.random.default_rng(seed)
@@ -194,6 +205,8 @@ def tau_at_20(task: NasBenchGraph, prior: Any, seed: int, models: list[str] | No
     train = [archs[i] for i in idx]
     mask = np.ones(len(archs), dtype=bool)
     mask[idx] = False
+    if n_test is not None and n_test < mask.sum():  # probes: a random subset of the held-out architectures
+        mask[rng.choice(np.flatnonzero(mask), int(mask.sum()) - n_test, replace=False)] = False
     test = [a for a, m in zip(archs, mask) if m]
     out = {}
     for label, model in prior_models(prior, seed).items():
@@ -306,6 +319,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="'prior': only the tau part (the predictors at 20 training architectures), no searches")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 "
                     "(probes use 100 and above; the reporting seeds are 0..9)")
+    ap.add_argument("--tau-test", type=int, default=None, help="probes: score on this many random held-out "
+                    "architectures instead of all")
     ap.add_argument("--prior-models", default="all", help="comma-separated keys of prior_models() for the tau part")
     args = ap.parse_args(argv)
     models = None if args.prior_models == "all" else args.prior_models.split(",")
@@ -342,7 +357,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 for m in ("evolution", "random"):
                     rd["runs"][m].append(curve(task, run_search(task, m, seed, args.budget), vmax))
                     rd["runs"][f"warm-{m}"].append(curve(task, run_search(task, m, seed, args.budget, seeds), vmax))
-            rd["tau"].append(tau_at_20(task, cached, seed, models))
+            rd["tau"].append(tau_at_20(task, cached, seed, models, args.tau_test))
             log(f"{d} seed {seed}: " + " ".join(f"{k} {v:.3f}" for k, v in rd["tau"][-1].items()))
         log(f"{d}: evolution/random x {args.seeds} seeds and tau done ({time.perf_counter() - t0:.0f} s)")
         raw[d] = rd
