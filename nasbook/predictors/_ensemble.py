@@ -122,7 +122,8 @@ class Ensemble(BasePredictor):
             seen: set[str] = set()
             out: list[tuple[BasePredictor, np.ndarray | None]] = []
             for m in self._built:
-                key = repr((type(m), {k: v for k, v in m.get_params().items() if k != "features"}))
+                # unnamed columns: a GaussianProcess's ``drop`` picks none, so it does not tell members apart
+                key = repr((type(m), {k: v for k, v in m.get_params().items() if k not in ("features", "drop")}))
                 if key not in seen:
                     seen.add(key)
                     out.append((m, None))

@@ -75,7 +75,8 @@ class GaussianProcess(BasePredictor):
             raise InvalidParameterTypeError(
                 "GaussianProcess(drop=...) must be a list of column-name prefixes such as ['level_count'] "
                 f"(space.feature_names(kind) lists the names); got {drop!r:.60} of type {type(drop).__name__}.")
-        self._keep: np.ndarray | None = None
+        self._keep: np.ndarray | None = None  # set by _member_features, where the columns' names are known
+        self._n_encoded = 0
 
     def _member_features(self, space: SearchSpace, kinds: tuple[str, ...]) -> tuple[str, ...]:
         """Records which of the encodings' columns the kernel sees (``drop``)."""
@@ -90,13 +91,8 @@ class GaussianProcess(BasePredictor):
         return kinds
 
     def _columns(self, X: np.ndarray) -> np.ndarray:
-        """``X`` without the dropped columns (columns after the encodings, e.g. a prior, are kept)."""
-        if not self.drop:
-            return X
-        if not hasattr(self, "_n_encoded"):
-            raise InvalidParameterError(
-                "GaussianProcess(drop=...) needs the names of its feature columns: fit it with .fit(archs, scores), "
-                "or as a member of an Ensemble or a Predictor.")
+        """``X`` without the dropped columns (columns after the encodings, e.g. a prior, are kept).
+        Where no column has a name (a model fed only extra columns) nothing is dropped."""
         if self._keep is None:
             return X
         return X[:, np.concatenate([self._keep, np.arange(self._n_encoded, X.shape[1])])]
