@@ -101,12 +101,15 @@ class Ensemble(BasePredictor):
         self._active: list[int] = []
         self._views = []
         for i, (m, mk) in enumerate(zip(self._built, own)):
-            key = (type(m), repr({k: v for k, v in m.get_params().items() if k != "features"}), mk)
+            m._member_features(space, mk)  # a member that picks columns of its view (GaussianProcess(drop=...))
+            # the same model on the same columns: a ``drop`` that picks none is no difference
+            keep = getattr(m, "_keep", None)
+            params = repr({k: v for k, v in m.get_params().items() if k not in ("features", "drop")})
+            key = (type(m), params, mk, None if keep is None else tuple(keep.tolist()))
             if key in seen:
                 continue
             seen.add(key)
             self._active.append(i)
-            m._member_features(space, mk)  # a member that picks columns of its view (GaussianProcess(drop=...))
             full = list(mk) == union
             self._views.append(None if full else np.concatenate([np.arange(start[k], start[k] + size[k]) for k in mk]))
         self._n_encoded = int(sum(sizes))
