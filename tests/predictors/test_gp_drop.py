@@ -62,3 +62,16 @@ def test_drop_bad_input_names_the_parameter(data):
     bare._validate_params()
     bare._fit(np.random.default_rng(0).normal(size=(8, 3)), np.arange(8.0))
     assert bare.model_.X_train_.shape == (8, 3)
+
+
+def test_the_default_graph_gp_leaves_out_per_depth_counts_and_link_patterns(data):
+    space, archs, y, names = data
+    p = Predictor(seed=0, calibration="none").fit(archs[:40], y[:40], space=space)
+    gp_graf, gp_adj = p.model_.members_[:2]
+    dropped = sum(n.startswith(("level_count", "link_pattern")) for n in names)
+    assert dropped == 45
+    assert gp_graf.model_.X_train_.shape[1] == len(names) - dropped
+    assert gp_adj.model_.X_train_.shape[1] == space.encoding_size("adjacency")
+    # the encodings (and so what a stored model checks) are unchanged
+    assert p.features_ == ("graf", "adjacency")
+    assert p.feature_versions_ == (space.encoding_version("graf"), space.encoding_version("adjacency"))
