@@ -28,7 +28,6 @@ from scipy import stats  # noqa: E402
 from nasbook.tasks import NasBenchGraph  # noqa: E402
 from nasbook.tasks._nbg import NBG_DATASETS  # noqa: E402
 
-
 #: GRAF feature subsets (column-name prefixes): GRAF's strongest groups (op counts, path lengths)
 SUBSETS = {
     "graf_core": ("count[", "min_path[", "max_path["),

@@ -15,9 +15,12 @@ search on the ninth cheaper?
    other tables, the warm start only the past searches).
 4. Valid regret (pp below the table's best validation score) and the test score (%) of the returned
    architecture (best validation so far) after 10, 20, 50 and 100 evaluations.
-5. The transfer-prior predictor: ``PriorPredictor(TransferPrior)`` against the cold GRAF-style forest
-   (``RandomForest()``, graph features), both fitted on 20 random architectures of the held-out
-   dataset, Kendall tau on all the others.
+5. The transfer-prior predictor: ``PriorPredictor(TransferPrior, task_weights="agreement")`` (the
+   past tasks weighted by their Kendall tau with the 20 observed scores; ``prior_rf`` is section
+   11w's fixed average) against the cold GRAF-style forest (``RandomForest()``, graph features), all
+   fitted on 20 random architectures of the held-out dataset, Kendall tau on all the others
+   (``prior_models`` lists the predictors; ``--prior-models`` picks some, ``--only prior`` runs this
+   part alone, ``--first-seed 100`` probes away from the reporting seeds).
 
 Goals (issue 11): 10 warm evaluations reach cold evolution's 100-evaluation valid regret with a test
 score at least as high on >= 8 of 9 datasets; warm evolution's valid regret after 50 evaluations <=
@@ -26,6 +29,7 @@ score at least as high on >= 8 of 9 datasets; warm evolution's valid regret afte
 Usage::
 
     python benchmarks/warmstart_nbg.py --json FILE [--seeds 10] [--datasets all] [--bo-seeds 2]
+    python benchmarks/warmstart_nbg.py --only prior --prior-models cold_forest,prior_rf,prior_rf_agree --json FILE
 """
 
 from __future__ import annotations
