@@ -301,6 +301,10 @@ def print_tables(summary: dict[str, Any], datasets: list[str], g: dict[str, Any]
             for d in datasets if summary[d]["tau"]]
     rows.append(["mean", *(f"{g['tau20_means'][k]:.3f}" for k in keys)])
     print(format_table(["dataset", *keys], rows))
+    if not methods:  # --only prior: no searches, so no search goals
+        print(f"\ntau@20 prior ({PRIOR_MODEL}) {g['tau20_prior_mean']:.3f} vs cold forest {g['tau20_cold_forest_mean']:.3f} "
+              f"(goal >= 0.42: {'met' if g['tau_goal_met'] else 'MISSED'})")
+        return
     print(f"\nwarm@10 reaches cold evolution@100 (regret and test) on {g['warm10_reaches_cold_evolution100_on']} of "
           f"{g['n_datasets']} (goal >= 8 of 9: {'met' if g['warm10_goal_met'] else 'MISSED'}); warm evolution@50 "
           f"mean regret {g['warm_evolution50_regret_pp_mean']:.3f} pp (goal <= 0.30: "
