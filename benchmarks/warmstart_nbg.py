@@ -179,6 +179,18 @@ class _Sharper(PriorPredictor):
     _power = 2.0
 
 
+class _AboveChance(PriorPredictor):
+    """Probe only: a task's agreement counts only above one null standard deviation of tau."""
+
+    _null_sds = 1.0
+
+
+class _AboveHalfChance(PriorPredictor):
+    """Probe only: half a null standard deviation."""
+
+    _null_sds = 0.5
+
+
 def prior_models(prior: Any, seed: int) -> dict[str, Any]:
     """The predictors of the tau part: the cold forest, the transfer-prior predictor of section 11w
     (``prior_rf``: residual on the prior, random forest), and round 2's."""
@@ -197,6 +209,8 @@ def prior_models(prior: Any, seed: int) -> dict[str, Any]:
         "prior_rf_agree_s05": PriorPredictor(prior, task_weights="agreement", shrink=0.5, seed=seed),
         "prior_rf_agree_s8": PriorPredictor(prior, task_weights="agreement", shrink=8.0, seed=seed),
         "prior_gp_agree": PriorPredictor(prior, model="gp", task_weights="agreement", seed=seed),
+        "prior_rf_agree_null1": _AboveChance(prior, task_weights="agreement", seed=seed),
+        "prior_rf_agree_null05": _AboveHalfChance(prior, task_weights="agreement", seed=seed),
     }
 
 

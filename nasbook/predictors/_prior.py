@@ -50,7 +50,7 @@ def prior_task_values(owner: str, prior: Any, archs: Sequence[Architecture]) -> 
     return out
 
 
-def agreement_weights(P: np.ndarray, z: np.ndarray, power: float = 1.0) -> np.ndarray:
+def agreement_weights(P: np.ndarray, z: np.ndarray, power: float = 1.0, floor: float = 0.0) -> np.ndarray:
     """Each past task's weight: its Kendall tau with the observed scores on the observed
     architectures, floored at 0 (a task that ranks them backwards or at random gets none)."""
     from scipy import stats
@@ -60,7 +60,7 @@ def agreement_weights(P: np.ndarray, z: np.ndarray, power: float = 1.0) -> np.nd
         return np.ones(P.shape[1]) / P.shape[1]
     for j in range(P.shape[1]):
         tau = stats.kendalltau(P[:, j], z).statistic
-        w[j] = max(float(tau), 0.0) ** power if np.isfinite(tau) else 0.0
+        w[j] = max(float(tau) - floor, 0.0) ** power if np.isfinite(tau) else 0.0
     return w
 
 
@@ -98,6 +98,7 @@ class PriorPredictor(BasePredictor):
 
     alias: ClassVar[str] = "prior"
     _power: ClassVar[float] = 1.0
+    _null_sds: ClassVar[float] = 0.0  # probe: agreement counted above this many null sds of tau
 
     def __init__(self, prior: Any = None, model: str | BasePredictor = "random-forest", how: str = "residual",
                  shrink: float = 2.0, task_weights: str = "fixed", features: str | Sequence[str] = "auto", target: Target = "rank",
@@ -146,7 +147,9 @@ class PriorPredictor(BasePredictor):
         P = X[:, -k:]
         if fitting:
             assert z is not None
-            w = agreement_weights(P, z, self._power)
+            n = len(z)
+            null_sd = float(np.sqrt(2 * (2 * n + 5) / (9 * n * (n - 1)))) if n > 1 else 0.0
+            w = agreement_weights(P, z, self._power, self._null_sds * null_sd)
             self.task_weights_ = w / w.sum() if w.sum() > 0 else w
         return X[:, :-k], P @ self.task_weights_
 
