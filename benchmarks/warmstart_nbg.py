@@ -309,7 +309,7 @@ def print_tables(summary: dict[str, Any], datasets: list[str], g: dict[str, Any]
             mean_row.append(f"{np.mean(vals):.3f}" if len(vals) == len(rows) else "-")
         print(format_table(headers, rows + [mean_row]))
     print("\n## Kendall tau at 20 training architectures (all other architectures of the held-out table; "
-          f"'prior' = {PRIOR_MODEL})")
+          f"the prior predictor judged by the goal: {PRIOR_MODEL})")
     keys = [k for k in g["tau20_means"] if k != "prior"]
     rows = [[d, *(f"{summary[d]['tau'][k][0]:.3f} ± {summary[d]['tau'][k][1]:.3f}" for k in keys)]
             for d in datasets if summary[d]["tau"]]
@@ -343,7 +343,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "(probes use 100 and above; the reporting seeds are 0..9)")
     ap.add_argument("--tau-test", type=int, default=None, help="probes: score on this many random held-out "
                     "architectures instead of all")
-    ap.add_argument("--prior-models", default="all", help="comma-separated keys of prior_models() for the tau part")
+    ap.add_argument("--prior-models", default="cold_forest,prior_rf,prior_rf_agree",
+                    help="comma-separated keys of prior_models() for the tau part, or 'all' (default: the cold "
+                         "forest, section 11w's prior predictor and the reported one)")
     args = ap.parse_args(argv)
     models = None if args.prior_models == "all" else args.prior_models.split(",")
     datasets = list(NBG_DATASETS) if args.datasets == "all" else args.datasets.split(",")

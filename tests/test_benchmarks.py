@@ -182,3 +182,16 @@ def test_warmstart_benchmark_smoke(tmp_path):
     assert len(runs["warm-evolution"]) == 1 and len(runs["warm-bo"]) == 1 and set(runs["bo"][0]) == {"10", "20"}
     assert len(data["raw"]["cora"]["seeds"]) == 10 and "tasks" in data["raw"]["cora"]["seeds"][0]
     assert "warm10_reaches_cold_evolution100_on" in data["goals"]
+
+
+@pytest.mark.slow
+def test_warmstart_benchmark_prior_part_alone(tmp_path):
+    out = tmp_path / "p.json"
+    res = _run("warmstart_nbg.py", "--only", "prior", "--datasets", "cora", "--seeds", "1", "--first-seed", "100",
+               "--past-budget", "20", "--tau-test", "300", "--prior-models", "cold_forest,prior_rf_agree",
+               "--store", str(tmp_path / "past.db"), "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "prior_rf_agree" in res.stdout and "warm@10" not in res.stdout  # no search ran, no search goal printed
+    data = json.loads(out.read_text())
+    assert set(data["raw"]["cora"]["tau"][0]) == {"cold_forest", "prior_rf_agree", "prior", "prior_alone"}
+    assert not data["raw"]["cora"]["runs"]["evolution"]
