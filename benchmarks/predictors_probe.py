@@ -28,10 +28,26 @@ from scipy import stats  # noqa: E402
 from nasbook.tasks import NasBenchGraph  # noqa: E402
 from nasbook.tasks._nbg import NBG_DATASETS  # noqa: E402
 
+#: GRAF feature subsets (column-name prefixes): GRAF's strongest groups (op counts, path lengths)
+SUBSETS = {
+    "graf_core": ("count[", "min_path[", "max_path["),
+    "graf_core2": ("count[", "min_path[", "max_path[", "n_paths[", "min_hops[", "max_hops[", "mean_hops[", "depth",
+                   "n_outputs"),
+    "graf_nolevel": ("count[", "min_path[", "max_path[", "n_paths[", "min_hops[", "max_hops[", "mean_hops[",
+                     "out_degree", "output_count[", "input_count[", "n_outputs", "depth", "input_out_degree",
+                     "link_pattern["),
+}
+SUBSETS["graf_nodeg"] = tuple(p for p in SUBSETS["graf_nolevel"] if p != "out_degree")
+SUBSETS["graf_nolink"] = tuple(p for p in SUBSETS["graf_nolevel"] if p != "link_pattern[")
 
-def _members(seed):
+
+def _members(seed, n_graf=138, n_adj=50):
+    from _probe_members import GPX, PairwiseGBT
+
+    from nasbook.predictors._mlp import MLPEnsemble
     from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
 
+    blocks = [list(range(n_graf)), list(range(n_graf, n_graf + n_adj))]
     return {
         "gp": ("graf", GaussianProcess(seed=seed)),
         "et": ("graf", ExtraTrees(seed=seed)),
@@ -45,6 +61,29 @@ def _members(seed):
         "gp_path": ("path", GaussianProcess(seed=seed)),
         "et_adj": ("adjacency", ExtraTrees(seed=seed)),
         "gbt_adj": ("adjacency", GradientBoosting(seed=seed)),
+        # round 3 candidates
+        "gp_ard": ("graf", GPX(ard=True, seed=seed)),
+        "gp_adj_ard": ("adjacency", GPX(ard=True, seed=seed)),
+        "gp_sum": ("both", GPX(blocks=blocks, seed=seed)),
+        "gp_m15": ("graf", GPX(nu=1.5, seed=seed)),
+        "gp_adj_m15": ("adjacency", GPX(nu=1.5, seed=seed)),
+        "gp_rbf": ("graf", GPX(nu=float("inf"), seed=seed)),
+        "et_path": ("path", ExtraTrees(seed=seed)),
+        "et_both": ("both", ExtraTrees(seed=seed)),
+        "gp_lin": ("graf", GPX(extra="linear", seed=seed)),
+        "gp_adj_lin": ("adjacency", GPX(extra="linear", seed=seed)),
+        "gp_adj_poly2": ("adjacency", GPX(extra="poly2", seed=seed)),
+        "et_500": ("graf", ExtraTrees(n_estimators=500, seed=seed)),
+        "mlp": ("graf", MLPEnsemble(seed=seed)),
+        "pair_gbt": ("graf", PairwiseGBT(seed=seed)),
+        "gp_core": ("graf_core", GaussianProcess(seed=seed)),
+        "gp_core2": ("graf_core2", GaussianProcess(seed=seed)),
+        "gp_nolevel": ("graf_nolevel", GaussianProcess(seed=seed)),
+        "et_core2": ("graf_core2", ExtraTrees(seed=seed)),
+        "et_nolevel": ("graf_nolevel", ExtraTrees(seed=seed)),
+        "gbt_nolevel": ("graf_nolevel", GradientBoosting(seed=seed)),
+        "gp_nodeg": ("graf_nodeg", GaussianProcess(seed=seed)),
+        "gp_nolink": ("graf_nolink", GaussianProcess(seed=seed)),
     }
 
 
@@ -82,13 +121,20 @@ def main() -> int:
             folds = np.random.default_rng(seed).permutation(len(y)) % 5
             used = np.concatenate([test, train])
             enc = {k: np.zeros((n_all, 1)) for k in ("graf", "adjacency", "path", "both")}
+            wanted = {f for f, _ in _members(seed).values()} if args.members == "all" else \
+                {f for n, (f, _) in _members(seed).items() if n in args.members.split(",")}
             for k in ("graf", "adjacency", "path"):
+                if k == "path" and "path" not in wanted:
+                    continue
                 enc[k] = np.zeros((n_all, space.encoding_size(k)))
                 enc[k][used] = space.encode_many([archs[i] for i in used], k)
             enc["both"] = np.hstack([enc["graf"], enc["adjacency"]])
+            names = space._feature_names("graf")
+            for view, prefixes in SUBSETS.items():
+                enc[view] = enc["graf"][:, [i for i, nm in enumerate(names) if nm.startswith(prefixes)]]
             key = f"{d}/{seed}"
             rec = out.setdefault(key, {"y_train": y.tolist(), "y_test": yt.tolist(), "members": {}})
-            for name, (feat, model) in _members(seed).items():
+            for name, (feat, model) in _members(seed, space.encoding_size("graf"), space.encoding_size("adjacency")).items():
                 if (args.members != "all" and name not in args.members.split(",")) or name in rec["members"]:
                     continue
                 X, Xt = enc[feat][train], enc[feat][test]
@@ -109,8 +155,9 @@ def main() -> int:
                 tau = stats.kendalltau(yt, tm).statistic
                 print(f"{key} {name}: tau {tau:.3f} oof-tau {stats.kendalltau(y, oof_m).statistic:.3f} ({dt:.1f} s)",
                       flush=True)
-            with open(args.json, "w") as f:
+            with open(args.json + ".tmp", "w") as f:  # atomic: a killed probe leaves the last good file
                 json.dump(out, f)
+            os.replace(args.json + ".tmp", args.json)
     return 0
 
 

@@ -15,9 +15,12 @@ search on the ninth cheaper?
    other tables, the warm start only the past searches).
 4. Valid regret (pp below the table's best validation score) and the test score (%) of the returned
    architecture (best validation so far) after 10, 20, 50 and 100 evaluations.
-5. The transfer-prior predictor: ``PriorPredictor(TransferPrior)`` against the cold GRAF-style forest
-   (``RandomForest()``, graph features), both fitted on 20 random architectures of the held-out
-   dataset, Kendall tau on all the others.
+5. The transfer-prior predictor: ``PriorPredictor(TransferPrior, task_weights="agreement")`` (the
+   past tasks weighted by their Kendall tau with the 20 observed scores; ``prior_rf`` is section
+   11w's fixed average) against the cold GRAF-style forest (``RandomForest()``, graph features), all
+   fitted on 20 random architectures of the held-out dataset, Kendall tau on all the others
+   (``prior_models`` lists the predictors; ``--prior-models`` picks some, ``--only prior`` runs this
+   part alone, ``--first-seed 100`` probes away from the reporting seeds).
 
 Goals (issue 11): 10 warm evaluations reach cold evolution's 100-evaluation valid regret with a test
 score at least as high on >= 8 of 9 datasets; warm evolution's valid regret after 50 evaluations <=
@@ -26,6 +29,7 @@ score at least as high on >= 8 of 9 datasets; warm evolution's valid regret afte
 Usage::
 
     python benchmarks/warmstart_nbg.py --json FILE [--seeds 10] [--datasets all] [--bo-seeds 2]
+    python benchmarks/warmstart_nbg.py --only prior --prior-models cold_forest,prior_rf,prior_rf_agree --json FILE
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ PAST_SEED = 1000
 PAST_STRATEGIES = ("evolution", "random")
 METHODS = ("evolution", "random", "bo")
 N_TRAIN = 20
+#: the transfer-prior predictor the goal judges (a key of prior_models)
+PRIOR_MODEL = "prior_rf_agree"
 
 
 def log(msg: str) -> None:
@@ -142,7 +148,74 @@ def _truth(dataset: str) -> tuple[list[Any], np.ndarray]:
     return archs, np.array([tab.valid_l[tab.row(int(a.id))] for a in archs])
 
 
-def tau_at_20(task: NasBenchGraph, prior: TransferPrior, seed: int) -> dict[str, float]:
+class CachedPrior:
+    """A TransferPrior whose per-task predictions are computed once per architecture (the tau part
+    predicts every architecture of the table for each model and seed)."""
+
+    def __init__(self, prior: TransferPrior):
+        self.prior = prior
+        self._rows: dict[str, int] = {}
+        self._values = np.zeros((0, len(prior.models)))
+
+    def predict_tasks(self, archs: list[Any]) -> dict[str, np.ndarray]:
+        todo = list({a.id: a for a in archs if a.id not in self._rows}.values())
+        if todo:
+            per = self.prior.predict_tasks(todo)
+            new = np.stack([per[t] for t in self.prior.models], axis=1)
+            self._rows.update((a.id, len(self._values) + i) for i, a in enumerate(todo))
+            self._values = np.vstack([self._values, new])
+        rows = np.array([self._rows[a.id] for a in archs], dtype=np.int64)
+        return {t: self._values[rows, j] for j, t in enumerate(self.prior.models)}
+
+    def predict(self, archs: list[Any]) -> np.ndarray:
+        per = self.predict_tasks(archs)
+        w = np.array([self.prior.weights[t] for t in per])
+        return np.stack(list(per.values())).T @ w / w.sum()  # type: ignore[no-any-return]
+
+
+class _Sharper(PriorPredictor):
+    """Probe only: agreement weights raised to a power."""
+
+    _power = 2.0
+
+
+class _AboveChance(PriorPredictor):
+    """Probe only: a task's agreement counts only above one null standard deviation of tau."""
+
+    _null_sds = 1.0
+
+
+class _AboveHalfChance(PriorPredictor):
+    """Probe only: half a null standard deviation."""
+
+    _null_sds = 0.5
+
+
+def prior_models(prior: Any, seed: int) -> dict[str, Any]:
+    """The predictors of the tau part: the cold forest, the transfer-prior predictor of section 11w
+    (``prior_rf``: residual on the prior, random forest), and round 2's."""
+    from nasbook.predictors import Ensemble, Predictor
+
+    return {
+        "cold_forest": RandomForest(seed=seed),
+        "cold_default": Predictor(seed=seed),
+        "prior_rf": PriorPredictor(prior, seed=seed),
+        "prior_rf_agree": PriorPredictor(prior, task_weights="agreement", seed=seed),
+        "prior_ens": PriorPredictor(prior, model=Ensemble(), seed=seed),
+        "prior_ens_agree": PriorPredictor(prior, model=Ensemble(), task_weights="agreement", seed=seed),
+        "prior_ens_agree_feature": PriorPredictor(prior, model=Ensemble(), task_weights="agreement", how="feature",
+                                                  seed=seed),
+        "prior_rf_agree2": _Sharper(prior, task_weights="agreement", seed=seed),
+        "prior_rf_agree_s05": PriorPredictor(prior, task_weights="agreement", shrink=0.5, seed=seed),
+        "prior_rf_agree_s8": PriorPredictor(prior, task_weights="agreement", shrink=8.0, seed=seed),
+        "prior_gp_agree": PriorPredictor(prior, model="gp", task_weights="agreement", seed=seed),
+        "prior_rf_agree_null1": _AboveChance(prior, task_weights="agreement", seed=seed),
+        "prior_rf_agree_null05": _AboveHalfChance(prior, task_weights="agreement", seed=seed),
+    }
+
+
+def tau_at_20(task: NasBenchGraph, prior: Any, seed: int, models: list[str] | None = None,
+              n_test: int | None = None) -> dict[str, float]:
     space = task.space
     archs, y = _truth(task.dataset)
     rng = np.random.default_rng(seed)
@@ -150,11 +223,17 @@ def tau_at_20(task: NasBenchGraph, prior: TransferPrior, seed: int) -> dict[str,
     train = [archs[i] for i in idx]
     mask = np.ones(len(archs), dtype=bool)
     mask[idx] = False
+    if n_test is not None and n_test < mask.sum():  # probes: a random subset of the held-out architectures
+        mask[rng.choice(np.flatnonzero(mask), int(mask.sum()) - n_test, replace=False)] = False
     test = [a for a, m in zip(archs, mask) if m]
     out = {}
-    for label, model in (("cold_forest", RandomForest(seed=seed)), ("prior", PriorPredictor(prior, seed=seed))):
+    for label, model in prior_models(prior, seed).items():
+        if models is not None and label not in models:
+            continue
         model.fit(train, y[idx], space=space)
         out[label] = kendall_tau(y[mask], model.predict_mean_std(test)[0])
+        if label == PRIOR_MODEL:
+            out["prior"] = out[label]
     out["prior_alone"] = kendall_tau(y[mask], prior.predict(test))
     return out
 
@@ -178,14 +257,20 @@ def goals(summary: dict[str, Any], datasets: list[str]) -> dict[str, Any]:
     hits, rows = 0, []
     for d in datasets:
         s = summary[d]
+        if "evolution" not in s or "warm-evolution" not in s:
+            continue
         last = str(max(int(c) for c in s["evolution"] if c.isdigit()))
         w10, c100 = s["warm-evolution"]["10"], s["evolution"][last]
         ok = w10["regret_pp"][0] <= c100["regret_pp"][0] and w10["test_pct"][0] >= c100["test_pct"][0]
         hits += ok
         rows.append((d, ok))
-    w50 = [summary[d]["warm-evolution"]["50"]["regret_pp"][0] for d in datasets if "50" in summary[d]["warm-evolution"]]
-    taus = [summary[d]["tau"]["prior"][0] for d in datasets if summary[d]["tau"]]
-    colds = [summary[d]["tau"]["cold_forest"][0] for d in datasets if summary[d]["tau"]]
+    w50 = [summary[d]["warm-evolution"]["50"]["regret_pp"][0] for d in datasets
+           if "50" in summary[d].get("warm-evolution", {})]
+    taus = [summary[d]["tau"]["prior"][0] for d in datasets if "prior" in summary[d]["tau"]]
+    colds = [summary[d]["tau"]["cold_forest"][0] for d in datasets if "cold_forest" in summary[d]["tau"]]
+    tau_means = {k: float(np.mean([summary[d]["tau"][k][0] for d in datasets]))
+                 for k in (summary[datasets[0]]["tau"] if datasets else {})
+                 if all(k in summary[d]["tau"] for d in datasets)}
     return {
         "warm10_reaches_cold_evolution100_on": hits, "n_datasets": len(datasets),
         "warm10_goal_met": hits >= math.ceil(8 * len(datasets) / 9),
@@ -195,6 +280,8 @@ def goals(summary: dict[str, Any], datasets: list[str]) -> dict[str, Any]:
         "tau20_prior_mean": float(np.mean(taus)) if taus else math.nan,
         "tau20_cold_forest_mean": float(np.mean(colds)) if colds else math.nan,
         "tau_goal_met": bool(taus) and float(np.mean(taus)) >= 0.42,
+        "tau20_means": tau_means,
+        "prior_model": PRIOR_MODEL,
     }
 
 
@@ -202,6 +289,8 @@ def print_tables(summary: dict[str, Any], datasets: list[str], g: dict[str, Any]
     methods = [m for m in ("naive", "evolution", "warm-evolution", "random", "warm-random", "bo", "warm-bo")
                if any(m in summary[d] for d in datasets)]
     for key, label in (("regret_pp", "valid regret (pp), mean over seeds"), ("test_pct", "test % of the returned architecture")):
+        if not methods:
+            break
         print(f"\n## {label}: method @ evaluations")
         headers = ["dataset"] + [f"{m}@{c}" for m in methods for c in CHECKPOINTS if m != "naive" or c == 10]
         rows = []
@@ -219,10 +308,17 @@ def print_tables(summary: dict[str, Any], datasets: list[str], g: dict[str, Any]
             vals = [float(r[j]) for r in rows if r[j] != "-"]
             mean_row.append(f"{np.mean(vals):.3f}" if len(vals) == len(rows) else "-")
         print(format_table(headers, rows + [mean_row]))
-    print("\n## Kendall tau at 20 training architectures (all other architectures of the held-out table)")
-    print(format_table(["dataset", "cold forest", "prior predictor", "prior alone"],
-                       [[d, *(f"{summary[d]['tau'][k][0]:.3f} ± {summary[d]['tau'][k][1]:.3f}"
-                              for k in ("cold_forest", "prior", "prior_alone"))] for d in datasets if summary[d]["tau"]]))
+    print("\n## Kendall tau at 20 training architectures (all other architectures of the held-out table; "
+          f"the prior predictor judged by the goal: {PRIOR_MODEL})")
+    keys = [k for k in g["tau20_means"] if k != "prior"]
+    rows = [[d, *(f"{summary[d]['tau'][k][0]:.3f} ± {summary[d]['tau'][k][1]:.3f}" for k in keys)]
+            for d in datasets if summary[d]["tau"]]
+    rows.append(["mean", *(f"{g['tau20_means'][k]:.3f}" for k in keys)])
+    print(format_table(["dataset", *keys], rows))
+    if not methods:  # --only prior: no searches, so no search goals
+        print(f"\ntau@20 prior ({PRIOR_MODEL}) {g['tau20_prior_mean']:.3f} vs cold forest {g['tau20_cold_forest_mean']:.3f} "
+              f"(goal >= 0.42: {'met' if g['tau_goal_met'] else 'MISSED'})")
+        return
     print(f"\nwarm@10 reaches cold evolution@100 (regret and test) on {g['warm10_reaches_cold_evolution100_on']} of "
           f"{g['n_datasets']} (goal >= 8 of 9: {'met' if g['warm10_goal_met'] else 'MISSED'}); warm evolution@50 "
           f"mean regret {g['warm_evolution50_regret_pp_mean']:.3f} pp (goal <= 0.30: "
@@ -241,7 +337,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--n-warm", type=int, default=10)
     ap.add_argument("--store", default=None, help="SQLite file of the past searches (default: a temporary one)")
     ap.add_argument("--bo-predictor-trees", type=int, default=50)
+    ap.add_argument("--only", choices=("all", "prior"), default="all",
+                    help="'prior': only the tau part (the predictors at 20 training architectures), no searches")
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 "
+                    "(probes use 100 and above; the reporting seeds are 0..9)")
+    ap.add_argument("--tau-test", type=int, default=None, help="probes: score on this many random held-out "
+                    "architectures instead of all")
+    ap.add_argument("--prior-models", default="cold_forest,prior_rf,prior_rf_agree",
+                    help="comma-separated keys of prior_models() for the tau part, or 'all' (default: the cold "
+                         "forest, section 11w's prior predictor and the reported one)")
     args = ap.parse_args(argv)
+    models = None if args.prior_models == "all" else args.prior_models.split(",")
     datasets = list(NBG_DATASETS) if args.datasets == "all" else args.datasets.split(",")
     meta = metadata(argv if argv is not None else sys.argv[1:])
     t0 = time.perf_counter()
@@ -261,19 +367,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         other = past[past["task"] != task.name]
         seeds = select_warm_start(other, task.space, args.n_warm)
         prior = TransferPrior(other, task.space, seed=0)
-        naive = naive_transfer(d, args.n_warm)
         cache[d] = (seeds, prior)
-        rd: dict[str, Any] = {"seeds": [{"id": a.id, **p} for a, p in seeds], "naive": [a.id for a in naive],
+        rd: dict[str, Any] = {"seeds": [{"id": a.id, **p} for a, p in seeds],
                               "runs": {m: [] for m in ("naive", "evolution", "warm-evolution", "random", "warm-random",
                                                        "bo", "warm-bo")}, "tau": []}
-        rd["runs"]["naive"].append(curve(task, naive, vmax))
-        for seed in range(args.seeds):
-            for m in ("evolution", "random"):
-                rd["runs"][m].append(curve(task, run_search(task, m, seed, args.budget), vmax))
-                rd["runs"][f"warm-{m}"].append(curve(task, run_search(task, m, seed, args.budget, seeds), vmax))
-            rd["tau"].append(tau_at_20(task, prior, seed))
+        if args.only == "all":
+            naive = naive_transfer(d, args.n_warm)
+            rd["naive"] = [a.id for a in naive]
+            rd["runs"]["naive"].append(curve(task, naive, vmax))
+        cached = CachedPrior(prior)
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            if args.only == "all":
+                for m in ("evolution", "random"):
+                    rd["runs"][m].append(curve(task, run_search(task, m, seed, args.budget), vmax))
+                    rd["runs"][f"warm-{m}"].append(curve(task, run_search(task, m, seed, args.budget, seeds), vmax))
+            rd["tau"].append(tau_at_20(task, cached, seed, models, args.tau_test))
+            log(f"{d} seed {seed}: " + " ".join(f"{k} {v:.3f}" for k, v in rd["tau"][-1].items()))
         log(f"{d}: evolution/random x {args.seeds} seeds and tau done ({time.perf_counter() - t0:.0f} s)")
         raw[d] = rd
+    if args.only == "prior":
+        return report(raw, datasets, args, meta, t0, len(past))
     report(raw, datasets, args, meta, t0, len(past))  # the cheap part, in case the bo part is cut short
     for d in datasets:  # bo last: the costly part
         task = NasBenchGraph(d)

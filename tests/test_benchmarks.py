@@ -202,3 +202,16 @@ def test_portfolio_benchmark_hedge_smoke(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "bandit='hedge'" in res.stdout and "eta=2.0" in res.stdout
     assert json.loads(out.read_text())["partial"] is False
+
+
+@pytest.mark.slow
+def test_warmstart_benchmark_prior_part_alone(tmp_path):
+    out = tmp_path / "p.json"
+    res = _run("warmstart_nbg.py", "--only", "prior", "--datasets", "cora", "--seeds", "1", "--first-seed", "100",
+               "--past-budget", "20", "--tau-test", "300", "--prior-models", "cold_forest,prior_rf_agree",
+               "--store", str(tmp_path / "past.db"), "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "prior_rf_agree" in res.stdout and "warm@10" not in res.stdout  # no search ran, no search goal printed
+    data = json.loads(out.read_text())
+    assert set(data["raw"]["cora"]["tau"][0]) == {"cold_forest", "prior_rf_agree", "prior", "prior_alone"}
+    assert not data["raw"]["cora"]["runs"]["evolution"]

@@ -21,8 +21,13 @@ if TYPE_CHECKING:
 #: or a random forest changed it by less than 0.002 and cost more; a second Gaussian process on
 #: the one-hot adjacency, a second view of the same architectures, added 0.009 (probes: 9
 #: datasets x seeds 100-102, higher on 23 of 27); weighting members by out-of-fold tau or
-#: stacking them did not beat equal weights)
-DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = ("gp", GaussianProcess(features="adjacency"), "extra-trees", "gbt")
+#: stacking them did not beat equal weights. Round 3: the graph-feature GP without GRAF's
+#: per-depth op counts and link-pattern one-hot (GP_DROP) added 0.003 (higher on 22 of 27);
+#: other kernels, a sum kernel over both views, rank-averaging, a pairwise ranker and an MLP did
+#: not help: docs/benchmarks.md, section 1e-pred)
+GP_DROP: tuple[str, ...] = ("level_count", "link_pattern")
+DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = (
+    GaussianProcess(drop=GP_DROP), GaussianProcess(features="adjacency"), "extra-trees", "gbt")
 
 
 def _member(owner: str, spec: object, seed: int | None) -> BasePredictor:
@@ -56,7 +61,8 @@ class Ensemble(BasePredictor):
     ----------
     members : sequence of str or BasePredictor
         Registered names (:func:`available_predictors`) or instances (cloned). Default: a Gaussian
-        process on the ensemble's features and one on the one-hot adjacency, extra trees and
+        process on the ensemble's features (without GRAF's per-depth op counts and link-pattern
+        columns where the space has them) and one on the one-hot adjacency, extra trees and
         quantile gradient-boosted trees.
     features, target, calibration, seed
         See :class:`BasePredictor`; the ensemble's features are its members' default, and its
@@ -95,7 +101,11 @@ class Ensemble(BasePredictor):
         self._active: list[int] = []
         self._views = []
         for i, (m, mk) in enumerate(zip(self._built, own)):
-            key = (type(m), repr({k: v for k, v in m.get_params().items() if k != "features"}), mk)
+            m._member_features(space, mk)  # a member that picks columns of its view (GaussianProcess(drop=...))
+            # the same model on the same columns: a ``drop`` that picks none is no difference
+            keep = getattr(m, "_keep", None)
+            params = repr({k: v for k, v in m.get_params().items() if k not in ("features", "drop")})
+            key = (type(m), params, mk, None if keep is None else tuple(keep.tolist()))
             if key in seen:
                 continue
             seen.add(key)
@@ -115,7 +125,8 @@ class Ensemble(BasePredictor):
             seen: set[str] = set()
             out: list[tuple[BasePredictor, np.ndarray | None]] = []
             for m in self._built:
-                key = repr((type(m), {k: v for k, v in m.get_params().items() if k != "features"}))
+                # unnamed columns: a GaussianProcess's ``drop`` picks none, so it does not tell members apart
+                key = repr((type(m), {k: v for k, v in m.get_params().items() if k not in ("features", "drop")}))
                 if key not in seen:
                     seen.add(key)
                     out.append((m, None))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, check_int, unknown_choice
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, unknown_choice
 from nasbook.predictors._base import BasePredictor, Calibration, Target
+
+if TYPE_CHECKING:
+    from nasbook.space import SearchSpace
 
 
 def _scaled(X: np.ndarray, center: np.ndarray | None = None, scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,18 +43,26 @@ class GaussianProcess(BasePredictor):
         Above this many training architectures, the kernel's hyperparameters are tuned on a
         random subset of this size, and the GP then conditions on every architecture with them
         (the tuning is what costs O(n^3) per optimiser step). Default 300.
+    drop : sequence of str
+        Feature columns left out of the kernel: those whose name (``space.feature_names(kind)``)
+        starts with one of these prefixes, e.g. ``("level_count",)``; prefixes that match no
+        column are ignored (so one setting serves every space). With one length scale over all
+        columns, every column weighs in every distance: on NAS-Bench-Graph leaving out GRAF's 36
+        per-depth op counts raised the GP's tau (``Predictor()``'s default does). Default none.
     features, target, calibration, seed
         See :class:`BasePredictor`.
     """
 
     alias: ClassVar[str] = "gp"
 
-    def __init__(self, nu: float = 2.5, n_restarts: int = 0, max_tune: int = 300, features: str | Sequence[str] = "auto",
-                 target: Target = "rank", calibration: Calibration = "cv", seed: int | None = None):
+    def __init__(self, nu: float = 2.5, n_restarts: int = 0, max_tune: int = 300, drop: Sequence[str] = (),
+                 features: str | Sequence[str] = "auto", target: Target = "rank", calibration: Calibration = "cv",
+                 seed: int | None = None):
         super().__init__(features=features, target=target, calibration=calibration, seed=seed)
         self.nu = nu
         self.n_restarts = n_restarts
         self.max_tune = max_tune
+        self.drop = tuple(drop) if isinstance(drop, list) else drop
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -59,13 +70,39 @@ class GaussianProcess(BasePredictor):
             raise unknown_choice("GaussianProcess(nu=...)", self.nu, ("0.5", "1.5", "2.5", "inf"))  # type: ignore[arg-type]
         check_int("GaussianProcess", "n_restarts", self.n_restarts, minimum=0)
         check_int("GaussianProcess", "max_tune", self.max_tune, minimum=2)
+        drop = self.drop
+        if isinstance(drop, str) or not isinstance(drop, Sequence) or not all(isinstance(d, str) and d for d in drop):
+            raise InvalidParameterTypeError(
+                "GaussianProcess(drop=...) must be a list of column-name prefixes such as ['level_count'] "
+                f"(space.feature_names(kind) lists the names); got {drop!r:.60} of type {type(drop).__name__}.")
+        self._keep: np.ndarray | None = None  # set by _member_features, where the columns' names are known
+        self._n_encoded = 0
+
+    def _member_features(self, space: SearchSpace, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """Records which of the encodings' columns the kernel sees (``drop``)."""
+        if self.drop:
+            names = [n for k in kinds for n in space.feature_names(k)]
+            keep = np.array([i for i, n in enumerate(names) if not n.startswith(tuple(self.drop))], dtype=np.int64)
+            if not len(keep):
+                raise InvalidParameterError(
+                    f"GaussianProcess(drop={list(self.drop)!r}) leaves none of the {len(names)} columns of "
+                    f"{' + '.join(kinds)}; drop fewer.")
+            self._keep, self._n_encoded = (keep if len(keep) < len(names) else None), len(names)
+        return kinds
+
+    def _columns(self, X: np.ndarray) -> np.ndarray:
+        """``X`` without the dropped columns (columns after the encodings, e.g. a prior, are kept).
+        Where no column has a name (a model fed only extra columns) nothing is dropped."""
+        if self._keep is None:
+            return X
+        return X[:, np.concatenate([self._keep, np.arange(self._n_encoded, X.shape[1])])]
 
     def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, WhiteKernel
 
-        Xs, self._center, self._scale = _scaled(X)
+        Xs, self._center, self._scale = _scaled(self._columns(X))
         d = max(1, Xs.shape[1])
         base = RBF(np.sqrt(d), (1e-2, 1e4)) if self.nu == float("inf") else Matern(np.sqrt(d), (1e-2, 1e4), nu=self.nu)
         kernel = ConstantKernel(1.0, (1e-3, 1e2)) * base + WhiteKernel(0.1, (1e-6, 1e1))
@@ -85,7 +122,7 @@ class GaussianProcess(BasePredictor):
                 ).fit(Xs, z)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        Xs, _, _ = _scaled(X, self._center, self._scale)
+        Xs, _, _ = _scaled(self._columns(X), self._center, self._scale)
         mean, std = self.model_.predict(Xs, return_std=True)
         return mean, std
 

@@ -14,6 +14,7 @@ from nasbook.predictors._ensemble import _member
 from nasbook.space import Architecture
 
 HOWS: tuple[str, ...] = ("residual", "feature")
+TASK_WEIGHTS: tuple[str, ...] = ("fixed", "agreement")
 
 
 def prior_values(owner: str, prior: Any, archs: Sequence[Architecture]) -> np.ndarray:
@@ -30,6 +31,37 @@ def prior_values(owner: str, prior: Any, archs: Sequence[Architecture]) -> np.nd
     if bad.any():
         raise InvalidParameterError(f"{owner}: the prior's value for {archs[int(np.argmax(bad))].id!r} is not finite.")
     return out
+
+
+def prior_task_values(owner: str, prior: Any, archs: Sequence[Architecture]) -> np.ndarray:
+    """``prior.predict_tasks(archs)`` as an (n, tasks) array of finite floats."""
+    fn = getattr(prior, "predict_tasks", None)
+    if not callable(fn):
+        raise InvalidParameterTypeError(
+            f"{owner}(task_weights='agreement') needs a prior with predict_tasks(archs) (one prediction per past "
+            f"task, as nasbook.knowledge.TransferPrior has); {type(prior).__name__} has none: use task_weights='fixed'.")
+    per = fn(list(archs))
+    cols = [np.asarray(v, dtype=np.float64).reshape(-1) for v in (per.values() if isinstance(per, dict) else per)]
+    if not cols or any(len(c) != len(archs) for c in cols):
+        raise InvalidParameterError(f"{owner}: the prior's predict_tasks did not give one number per architecture and task.")
+    out = np.stack(cols, axis=1)
+    if not np.isfinite(out).all():
+        raise InvalidParameterError(f"{owner}: the prior's predict_tasks gave a value that is not finite.")
+    return out
+
+
+def agreement_weights(P: np.ndarray, z: np.ndarray, power: float = 1.0, floor: float = 0.0) -> np.ndarray:
+    """Each past task's weight: its Kendall tau with the observed scores on the observed
+    architectures, floored at 0 (a task that ranks them backwards or at random gets none)."""
+    from scipy import stats
+
+    w = np.zeros(P.shape[1])
+    if len(z) < 3:
+        return np.ones(P.shape[1]) / P.shape[1]
+    for j in range(P.shape[1]):
+        tau = stats.kendalltau(P[:, j], z).statistic
+        w[j] = max(float(tau) - floor, 0.0) ** power if np.isfinite(tau) else 0.0
+    return w
 
 
 class PriorPredictor(BasePredictor):
@@ -53,20 +85,30 @@ class PriorPredictor(BasePredictor):
     how : {"residual", "feature"}
     shrink : float
         Pseudo-observations pulling the slope towards 0 (>= 0). Default 2.
+    task_weights : {"fixed", "agreement"}
+        ``"fixed"`` (default): the prior's own ``predict``. ``"agreement"``: the prior's past tasks
+        (``prior.predict_tasks(archs)``, as :class:`~nasbook.knowledge.TransferPrior` has) are
+        reweighted by how well each ranks the training architectures (Kendall tau with their
+        scores, floored at 0; the task-similarity weighting of RGPE, Feurer et al. 2018), so a past
+        task that disagrees with this one drops out; when none agrees the prior is flat and the
+        model learns alone.
     features, target, calibration, seed
         See :class:`BasePredictor`.
     """
 
     alias: ClassVar[str] = "prior"
+    _power: ClassVar[float] = 1.0
+    _null_sds: ClassVar[float] = 0.0  # probe: agreement counted above this many null sds of tau
 
     def __init__(self, prior: Any = None, model: str | BasePredictor = "random-forest", how: str = "residual",
-                 shrink: float = 2.0, features: str | Sequence[str] = "auto", target: Target = "rank",
+                 shrink: float = 2.0, task_weights: str = "fixed", features: str | Sequence[str] = "auto", target: Target = "rank",
                  calibration: Calibration = "cv", seed: int | None = None):
         super().__init__(features=features, target=target, calibration=calibration, seed=seed)
         self.prior = prior
         self.model = model
         self.how = how
         self.shrink = shrink
+        self.task_weights = task_weights
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -79,21 +121,44 @@ class PriorPredictor(BasePredictor):
         s = self.shrink
         if isinstance(s, bool) or not isinstance(s, (int, float)) or not (np.isfinite(s) and s >= 0):
             raise InvalidParameterError(f"PriorPredictor(shrink=...) must be a finite number >= 0; got {s!r}.")
+        if self.task_weights not in TASK_WEIGHTS:
+            raise unknown_choice("PriorPredictor(task_weights=...)", self.task_weights, TASK_WEIGHTS)
+        if self.task_weights == "agreement" and not callable(getattr(self.prior, "predict_tasks", None)):
+            prior_task_values("PriorPredictor", self.prior, [])
         if isinstance(self.model, PriorPredictor):
             raise InvalidParameterTypeError("PriorPredictor(model=...) must be a model, not another PriorPredictor.")
         self._built = _member("PriorPredictor(model=...)", self.model, self.seed)
 
     def _encode(self, archs: Sequence[Architecture]) -> np.ndarray:
         X = super()._encode(archs)
+        if self.task_weights == "agreement":
+            P = prior_task_values(type(self).__name__, self.prior, archs)
+            self._n_tasks = P.shape[1]
+            return np.hstack([X, P])
+        self._n_tasks = 1
         p = prior_values(f"{type(self).__name__}", self.prior, archs)
         return np.hstack([X, p[:, None]])
 
+    def _split(self, X: np.ndarray, fitting: bool, z: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The encodings and the (combined) prior column of ``X``; fitting sets the task weights."""
+        k = self._n_tasks
+        if self.task_weights != "agreement":
+            return X[:, :-1], X[:, -1]
+        P = X[:, -k:]
+        if fitting:
+            assert z is not None
+            n = len(z)
+            null_sd = float(np.sqrt(2 * (2 * n + 5) / (9 * n * (n - 1)))) if n > 1 else 0.0
+            w = agreement_weights(P, z, self._power, self._null_sds * null_sd)
+            self.task_weights_ = w / w.sum() if w.sum() > 0 else w
+        return X[:, :-k], P @ self.task_weights_
+
     def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
-        p = X[:, -1]
+        X, p = self._split(X, True, z)
         self.p_mean_, sd = float(p.mean()), float(p.std())
         self.p_scale_ = sd if sd > 1e-12 else 1.0
         ps = (p - self.p_mean_) / self.p_scale_
-        Xs = np.hstack([X[:, :-1], ps[:, None]])
+        Xs = np.hstack([X, ps[:, None]])
         if self.how == "residual":
             zc = z - z.mean()
             self.slope_ = float(np.dot(ps, zc) / (np.dot(ps, ps) + float(self.shrink)))
@@ -106,6 +171,7 @@ class PriorPredictor(BasePredictor):
         self.model_ = self._built
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ps = (X[:, -1] - self.p_mean_) / self.p_scale_
-        mean, std = self.model_._predict(np.hstack([X[:, :-1], ps[:, None]]))
+        X, p = self._split(X, False)
+        ps = (p - self.p_mean_) / self.p_scale_
+        mean, std = self.model_._predict(np.hstack([X, ps[:, None]]))
         return self.offset_ + self.slope_ * ps + np.asarray(mean), std

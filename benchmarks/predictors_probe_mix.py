@@ -1,0 +1,63 @@
+"""Mixtures of the members cached by predictors_probe.py, scored on the same held-out sets.
+
+Each mixture is members joined by ``+``; ``how`` is ``mean`` (the mean of the members' latent means,
+as ``Ensemble``) or ``rank`` (the mean of the members' normal scores of their held-out ranks).
+Prints per mixture: mean Kendall tau over the (dataset, seed) pairs holding all its members, the
+paired difference against ``--base`` and on how many pairs it is higher, and the per-dataset means.
+
+    python benchmarks/predictors_probe_mix.py --json bench-results/probe3.json --base gp+gp_adj+et+gbt \\
+        --mixes gp+gp_adj+et+gbt:rank gp_sum+et+gbt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+
+import numpy as np
+from scipy import stats
+
+
+def mix_tau(rec: dict, spec: str) -> float | None:
+    names, _, how = spec.partition(":")
+    members = names.split("+")
+    if any(m not in rec["members"] for m in members):
+        return None
+    yt = np.asarray(rec["y_test"])
+    means = [np.asarray(rec["members"][m]["test_mean"]) for m in members]
+    if how == "rank":
+        means = [stats.norm.ppf((stats.rankdata(m) - 0.5) / len(m)) for m in means]
+    elif how not in ("", "mean"):
+        raise SystemExit(f"unknown how {how!r} in {spec!r}: mean or rank")
+    return float(stats.kendalltau(yt, np.mean(means, axis=0)).statistic)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--base", default="gp+gp_adj+et+gbt")
+    ap.add_argument("--mixes", nargs="+", required=True)
+    args = ap.parse_args(argv)
+    doc = json.loads(open(args.json).read())
+    for spec in [args.base, *args.mixes]:
+        diffs, taus, per = [], [], defaultdict(list)
+        for key, rec in doc.items():
+            t, b = mix_tau(rec, spec), mix_tau(rec, args.base)
+            if t is None or b is None:
+                continue
+            taus.append(t)
+            diffs.append(t - b)
+            per[key.split("/")[0]].append(t)
+        if not taus:
+            print(f"{spec}: no pair holds all its members")
+            continue
+        d = np.asarray(diffs)
+        line = " ".join(f"{k} {np.mean(v):.3f}" for k, v in sorted(per.items()))
+        print(f"{spec:40s} tau {np.mean(taus):.4f}  vs base {d.mean():+.4f}  higher {int((d > 0).sum())}/{len(d)}  | {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
