@@ -30,6 +30,11 @@ DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = (
     GaussianProcess(drop=GP_DROP), GaussianProcess(features="adjacency"), "extra-trees", "gbt")
 
 
+def _model_key(m: BasePredictor) -> str:
+    """A member's model and parameters, less what selects its columns (``features``, ``drop``)."""
+    return repr((type(m), {k: v for k, v in m.get_params().items() if k not in ("features", "drop")}))
+
+
 def _member(owner: str, spec: object, seed: int | None) -> BasePredictor:
     """A fresh member from a registered name or an instance (cloned), seeded from ``seed``."""
     if isinstance(spec, BasePredictor):
@@ -104,8 +109,7 @@ class Ensemble(BasePredictor):
             m._member_features(space, mk)  # a member that picks columns of its view (GaussianProcess(drop=...))
             # the same model on the same columns: a ``drop`` that picks none is no difference
             keep = getattr(m, "_keep", None)
-            params = repr({k: v for k, v in m.get_params().items() if k not in ("features", "drop")})
-            key = (type(m), params, mk, None if keep is None else tuple(keep.tolist()))
+            key = (_model_key(m), mk, None if keep is None else tuple(keep.tolist()))
             if key in seen:
                 continue
             seen.add(key)
@@ -126,7 +130,7 @@ class Ensemble(BasePredictor):
             out: list[tuple[BasePredictor, np.ndarray | None]] = []
             for m in self._built:
                 # unnamed columns: a GaussianProcess's ``drop`` picks none, so it does not tell members apart
-                key = repr((type(m), {k: v for k, v in m.get_params().items() if k not in ("features", "drop")}))
+                key = _model_key(m)
                 if key not in seen:
                     seen.add(key)
                     out.append((m, None))

@@ -11,6 +11,7 @@ import numpy as np
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
 from nasbook.predictors._base import BasePredictor, Calibration, Target
 from nasbook.predictors._ensemble import _member
+from nasbook.predictors._metrics import kendall_tau
 from nasbook.space import Architecture
 
 HOWS: tuple[str, ...] = ("residual", "feature")
@@ -53,14 +54,12 @@ def prior_task_values(owner: str, prior: Any, archs: Sequence[Architecture]) -> 
 def agreement_weights(P: np.ndarray, z: np.ndarray, power: float = 1.0, floor: float = 0.0) -> np.ndarray:
     """Each past task's weight: its Kendall tau with the observed scores on the observed
     architectures, floored at 0 (a task that ranks them backwards or at random gets none)."""
-    from scipy import stats
-
-    w = np.zeros(P.shape[1])
     if len(z) < 3:
         return np.ones(P.shape[1]) / P.shape[1]
+    w = np.zeros(P.shape[1])
     for j in range(P.shape[1]):
-        tau = stats.kendalltau(P[:, j], z).statistic
-        w[j] = max(float(tau) - floor, 0.0) ** power if np.isfinite(tau) else 0.0
+        tau = kendall_tau(z, P[:, j])  # NaN (a constant column or scores): no weight
+        w[j] = max(tau - floor, 0.0) ** power if np.isfinite(tau) else 0.0
     return w
 
 
