@@ -96,7 +96,7 @@ class _MultiFidelity(WrapsBase):
         """A rung's results, best first: by score (ties: the earlier trial); with ``rank_by="blend"``
         by ``(1 - w) * rank(prediction) + w * rank(value)`` over the rung (ranks average ties)."""
         items = list(results.items())
-        blend = getattr(self, "blend_", {})
+        blend = self.blend_
         if self.rank_by != "blend" or not any(v[1] in blend for _, v in items):
             return sorted(items, key=lambda kv: (-kv[1][0], kv[1][1]))
         import numpy as np
@@ -113,7 +113,7 @@ class _MultiFidelity(WrapsBase):
         results[trial.arch.id] = (self._rung_score(trial), trial.number, trial.arch)
         w = self._value_weight(trial)
         if w is not None:
-            self.__dict__.setdefault("blend_", {})[trial.number] = (self._score(trial), w)
+            self.blend_[trial.number] = (self._score(trial), w)
 
     def _setup(self) -> None:
         self.base_ = self._setup_base()
