@@ -296,4 +296,3 @@ class SeedController(pl.Callback):
 
     def __repr__(self) -> str:
         return f"SeedController({', '.join(map(repr, self.seeds))})"
-

@@ -134,8 +134,7 @@ class Growth(RegularizedEvolution):
                  blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "zero",
                  start: str = "small", start_epochs: int | None = None, choice: str = "capacity",
                  train_more: bool = True, lr_cycle: bool | dict[str, float] = True, exploit: str = "off",
-                 seed: int | None = None,
-                 allow_duplicates: bool = False):
+                 seed: int | None = None, allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
                          allow_duplicates=allow_duplicates)
         self.child_epochs = child_epochs
@@ -229,11 +228,12 @@ class Growth(RegularizedEvolution):
         return self._sample_new()
 
     def _payload(self, parent: Architecture, number: int, move: dict[str, Any] | list[dict[str, Any]]) -> dict[str, Any]:
+        cycle = self._cycle()
         return {"from": number, "parent": dict(parent.spec), "move": move, "method": self.method,
                 "rng": int(self.rng_.integers(2**31)),
                 "seed": {"shape": self.schedule, "length": self.blend_length, "every": self.blend_every,
                          "gate_tolerance": float(self.gate_tolerance), "patience": self.patience,
-                         **({"cycle": self._cycle()} if self._cycle() is not None else {})}}
+                         **({"cycle": cycle} if cycle is not None else {})}}
 
     def _new_moves(self, parent: Architecture) -> list[GrowthMove]:
         return [m for m in growth_moves(self.space_, parent) if m.kind in self.moves and self._is_new(m.child)]
