@@ -99,7 +99,8 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
                       start_epochs=args.start_epochs if inherit else None, inherit=inherit,
                       blend_length=args.blend_length, patience=args.patience, method=args.method,
                       choice=args.choice, train_more=not args.no_train_more,
-                      exploit=args.exploit, lr_cycle=False if args.no_lr_cycle else {"warmup": args.warmup, "floor": args.floor})
+                      exploit=args.exploit, continue_epochs=args.continue_epochs if inherit else None,
+                      lr_cycle=False if args.no_lr_cycle else {"warmup": args.warmup, "floor": args.floor})
     t0 = time.perf_counter()
     search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
     with scratch_cycle({"warmup": args.warmup, "floor": args.floor} if not inherit and args.scratch_lr_cycle else None):
@@ -131,7 +132,7 @@ def to_reach(run: dict[str, Any], target: float) -> tuple[int | None, float | No
     return None, None
 
 
-def main(argv: list[str] | None = None) -> int:
+def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--task", nargs="+", default=["digits"], choices=["digits", "mnist1d"])
     p.add_argument("--seeds", type=int, default=3)
@@ -141,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--child-epochs", type=int, default=3)
     p.add_argument("--start-epochs", type=int, default=1)
+    p.add_argument("--continue-epochs", type=int, default=None,
+                   help="Growth(continue_epochs=...): epochs a continued full-size network trains (None: --child-epochs)")
     p.add_argument("--patience", type=int, default=1)
     p.add_argument("--blend-length", type=int, default=10)
     p.add_argument("--max-depth", type=int, default=4)
@@ -160,7 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--floor", type=float, default=0.05, help="lr cycle: the lr at both ends, as a fraction of --lr")
     p.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 (probes: 100)")
     p.add_argument("--json", required=True)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
     out: dict[str, Any] = {"meta": metadata(), "args": vars(args), "tasks": {}}
     for name in args.task:
         task = make_task(name, args.epochs, args.lr)

@@ -119,6 +119,11 @@ class Growth(RegularizedEvolution):
         ``inherit=True``, mutated without), so the best full-size network is not left behind by a
         tournament that did not sample it; ``"always"``: every child is the best member's (a greedy
         climb: the best grows while it can, then trains longer).
+    continue_epochs : int or None, default None
+        Epochs a continued trial (``train_more``, ``inherit=True``) trains beyond its parent's checkpoint
+        (None: ``child_epochs``). A network that cannot grow any more gains nothing from short steps
+        between which nothing changes but the learning-rate cycle's restart; with it set to the task's
+        ``max_epochs`` each continuation is one full training run started from the trained weights.
     method : {"zero", "net2net"}, default "zero"
         How ``widen`` initialises the new units: random, with zero weight in the next layer
         (``"zero"``), or copies of existing units (``"net2net"``, whose copies stay copies under
@@ -134,7 +139,7 @@ class Growth(RegularizedEvolution):
                  blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "zero",
                  start: str = "small", start_epochs: int | None = None, choice: str = "capacity",
                  train_more: bool = True, lr_cycle: bool | dict[str, float] = True, exploit: str = "off",
-                 seed: int | None = None, allow_duplicates: bool = False):
+                 continue_epochs: int | None = None, seed: int | None = None, allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
                          allow_duplicates=allow_duplicates)
         self.child_epochs = child_epochs
@@ -152,12 +157,14 @@ class Growth(RegularizedEvolution):
         self.train_more = train_more
         self.lr_cycle = lr_cycle
         self.exploit = exploit
+        self.continue_epochs = continue_epochs
 
     def _validate_params(self) -> None:
         super()._validate_params()
         owner = type(self).__name__
         check_int(owner, "child_epochs", self.child_epochs, minimum=1, allow_none=True)
         check_int(owner, "start_epochs", self.start_epochs, minimum=1, allow_none=True)
+        check_int(owner, "continue_epochs", self.continue_epochs, minimum=1, allow_none=True)
         check_int(owner, "patience", self.patience, minimum=1)
         if not isinstance(self.train_more, bool):
             raise InvalidParameterTypeError(f"{owner}(train_more=...) must be True or False; got {self.train_more!r}.")
@@ -292,7 +299,7 @@ class Growth(RegularizedEvolution):
                 if self.inherit and number in self.epochs_:  # as large as the space allows: it trains longer
                     self.moves_used_["train"] += 1  # (a task without epochs records none: a mutation then)
                     before = self.epochs_[number]
-                    self.continuing_[number] = before + (self.child_epochs or before)
+                    self.continuing_[number] = before + (self.continue_epochs or self.child_epochs or before)
                     return Proposal(parent, epochs=self.continuing_[number], parent=number, lineage=(number,))
                 return self._mutate(parent, number)
         else:
