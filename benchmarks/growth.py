@@ -100,6 +100,7 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
                       blend_length=args.blend_length, patience=args.patience, method=args.method,
                       choice=args.choice, train_more=not args.no_train_more,
                       exploit=args.exploit, continue_epochs=args.continue_epochs if inherit else None,
+                      deepen_op=args.deepen_op,
                       lr_cycle=False if args.no_lr_cycle else {"warmup": args.warmup, "floor": args.floor})
     t0 = time.perf_counter()
     search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
@@ -151,6 +152,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="zero", choices=["zero", "net2net"], help="how widen initialises new units")
     p.add_argument("--choice", default="capacity", choices=["capacity", "uniform", "widen_all"],
                    help="how a parent's move is chosen (both arms): widen narrow chains first, or a kind uniformly")
+    p.add_argument("--deepen-op", default="random", choices=["random", "largest"],
+                   help="Growth(deepen_op=...) (both arms): a deepen inserts any op, or the one with the most weights")
     p.add_argument("--no-train-more", action="store_true",
                    help="Growth(train_more=False): tournament among growable members only, no continued trials")
     p.add_argument("--exploit", default="full", choices=["off", "full", "always"],
