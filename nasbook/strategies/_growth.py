@@ -123,7 +123,10 @@ class Growth(RegularizedEvolution):
         large as the space allows, or its grown children were all seen: it is then continued with
         ``inherit=True``, mutated without), so the best full-size network is not left behind by a
         tournament that did not sample it; ``"always"``: every child is the best member's (a greedy
-        climb: the best grows while it can, then trains longer).
+        climb: the best grows while it can, then trains longer). ``benchmarks/growth.py`` runs both arms with
+        ``"always"`` since round 5: with ``deepen_op="largest"`` and ``continue_epochs`` at the task's
+        ``max_epochs`` it reached the space's largest chains at the earliest trial on every probe seed
+        (docs/benchmarks.md, "Growth, round 5").
     continue_epochs : int or None, default None
         Epochs a continued trial (``train_more``, ``inherit=True``) trains beyond its parent's checkpoint
         (None: ``child_epochs``). A network that cannot grow any more gains nothing from short steps
