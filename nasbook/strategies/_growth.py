@@ -132,7 +132,7 @@ class Growth(RegularizedEvolution):
         (None: ``child_epochs``). A network that cannot grow any more gains nothing from short steps
         between which nothing changes but the learning-rate cycle's restart; with it set to the task's
         ``max_epochs`` each continuation is one full training run started from the trained weights.
-    deepen_op : {"random", "largest"}, default "random"
+    deepen_op : {"random", "largest"}, default "largest"
         With ``choice="capacity"`` or ``"widen_all"`` on a ``ChainSpace``, which op a ``deepen`` inserts: any op
         (``"random"``), or, among the deepens of the chosen tier, only those whose new layer has the most weights
         (``"largest"``: on CNN chains ``conv5x5`` > ``conv3x3`` = ``dilconv3x3`` > ``sepconv3x3`` > ``conv1x1``;
@@ -155,7 +155,7 @@ class Growth(RegularizedEvolution):
                  blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "zero",
                  start: str = "small", start_epochs: int | None = None, choice: str = "capacity",
                  train_more: bool = True, lr_cycle: bool | dict[str, float] = True, exploit: str = "off",
-                 continue_epochs: int | None = None, deepen_op: str = "random", seed: int | None = None, allow_duplicates: bool = False):
+                 continue_epochs: int | None = None, deepen_op: str = "largest", seed: int | None = None, allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
                          allow_duplicates=allow_duplicates)
         self.child_epochs = child_epochs
