@@ -16,14 +16,19 @@ For each task and seed, two searches with the same strategy, seed, space and num
   among the members; the winner grows by a move chosen by ``--choice``: ``capacity`` widens a
   narrow chain to the widest width before deepening it), every trial trained from scratch for
   ``--epochs`` epochs. A winner that cannot grow (as large as the space allows) is trained
-  ``--child-epochs`` more epochs from its checkpoint in the growth run (``train_more``, counted as
+  ``--continue-epochs`` more epochs from its checkpoint in the growth run (``train_more``, counted as
   those extra epochs only) and mutated (a plain mutation, trained from scratch) in the scratch
   run; ``--no-train-more``: the tournament among the growable members only, as before. Both arms
-  run with ``Growth(exploit=--exploit)``: ``full`` (the default): once the population's best member
-  cannot grow, it is the parent of every child (continued in the growth run, mutated in the scratch
-  run), not a tournament's winner; ``always``: the best is always the parent; ``off``: round 3's rule. The
+  run with ``Growth(exploit=--exploit)``: ``always`` (the default since round 5): the population's best
+  member is always the parent (grown while it can, then continued in the growth run, mutated in the
+  scratch run); ``full`` (round 4): the best is the parent once it cannot grow, a tournament's winner
+  before; ``off``: round 3's rule. The
   control ``--scratch-lr-cycle`` trains every scratch trial with the same learning-rate cycle
   (the task itself has a constant lr), to tell how much of a gap the schedule alone makes.
+  ``--continue-epochs`` (``Growth(continue_epochs=...)``, growth run only): the epochs a continued
+  full-size network trains (default: ``--epochs``, the task's ``max_epochs``);
+  ``--deepen-op`` (``Growth(deepen_op=...)``, both runs): ``largest`` (the default since round 5)
+  makes a deepen insert the op with the most weights (``conv3x3`` here), ``random`` any op.
 
 Measures per seed, then mean ± std: the from-scratch run's final best validation accuracy (the
 target); the training epochs (sum of ``trial.epochs`` in trial order) and the wall time (sum of
@@ -99,7 +104,9 @@ def one_run(task: Any, inherit: bool, seed: int, args: argparse.Namespace) -> di
                       start_epochs=args.start_epochs if inherit else None, inherit=inherit,
                       blend_length=args.blend_length, patience=args.patience, method=args.method,
                       choice=args.choice, train_more=not args.no_train_more,
-                      exploit=args.exploit, lr_cycle=False if args.no_lr_cycle else {"warmup": args.warmup, "floor": args.floor})
+                      exploit=args.exploit, continue_epochs=(args.continue_epochs or args.epochs) if inherit else None,
+                      deepen_op=args.deepen_op,
+                      lr_cycle=False if args.no_lr_cycle else {"warmup": args.warmup, "floor": args.floor})
     t0 = time.perf_counter()
     search = Search(space, task, strategy=strategy, budget=args.trials, seed=seed, storage=":memory:")
     with scratch_cycle({"warmup": args.warmup, "floor": args.floor} if not inherit and args.scratch_lr_cycle else None):
@@ -131,7 +138,7 @@ def to_reach(run: dict[str, Any], target: float) -> tuple[int | None, float | No
     return None, None
 
 
-def main(argv: list[str] | None = None) -> int:
+def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--task", nargs="+", default=["digits"], choices=["digits", "mnist1d"])
     p.add_argument("--seeds", type=int, default=3)
@@ -139,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--population", type=int, default=5)
     p.add_argument("--sample-size", type=int, default=3)
     p.add_argument("--epochs", type=int, default=6)
-    p.add_argument("--child-epochs", type=int, default=3)
+    p.add_argument("--child-epochs", type=int, default=2)
     p.add_argument("--start-epochs", type=int, default=1)
+    p.add_argument("--continue-epochs", type=int, default=None,
+                   help="Growth(continue_epochs=...): epochs a continued full-size network trains (default: --epochs)")
     p.add_argument("--patience", type=int, default=1)
     p.add_argument("--blend-length", type=int, default=10)
     p.add_argument("--max-depth", type=int, default=4)
@@ -148,9 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--method", default="zero", choices=["zero", "net2net"], help="how widen initialises new units")
     p.add_argument("--choice", default="capacity", choices=["capacity", "uniform", "widen_all"],
                    help="how a parent's move is chosen (both arms): widen narrow chains first, or a kind uniformly")
+    p.add_argument("--deepen-op", default="largest", choices=["random", "largest"],
+                   help="Growth(deepen_op=...) (both arms): a deepen inserts any op, or the one with the most weights")
     p.add_argument("--no-train-more", action="store_true",
                    help="Growth(train_more=False): tournament among growable members only, no continued trials")
-    p.add_argument("--exploit", default="full", choices=["off", "full", "always"],
+    p.add_argument("--exploit", default="always", choices=["off", "full", "always"],
                    help="Growth(exploit=...) (both arms): when the population's best is the parent (off: round 3)")
     p.add_argument("--no-lr-cycle", action="store_true",
                    help="Growth(lr_cycle=False): grown and continued children keep the task's constant lr (round 3)")
@@ -160,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--floor", type=float, default=0.05, help="lr cycle: the lr at both ends, as a fraction of --lr")
     p.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 (probes: 100)")
     p.add_argument("--json", required=True)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
     out: dict[str, Any] = {"meta": metadata(), "args": vars(args), "tasks": {}}
     for name in args.task:
         task = make_task(name, args.epochs, args.lr)

@@ -27,6 +27,11 @@ STARTS: tuple[str, ...] = ("small", "random")
 #: deepening it; ``"widen_all"`` the same, but widening every narrower layer in one move; ``"uniform"`` draws a
 #: move kind uniformly, then a move of it
 CHOICES: tuple[str, ...] = ("capacity", "uniform", "widen_all")
+#: which op a ``deepen`` of the ``"capacity"``/``"widen_all"`` rules inserts: any (``"random"``) or one with the most
+#: weights at the new layer's place (``"largest"``)
+DEEPEN_OPS: tuple[str, ...] = ("random", "largest")
+#: weights of a CNN layer per (input channels x width), by op; sepconv3x3 (depthwise 3 + pointwise 1) is computed
+_OP_WEIGHTS: dict[str, float] = {"conv1x1": 1.0, "conv3x3": 9.0, "dilconv3x3": 9.0, "conv5x5": 25.0, "maxpool_conv3x3": 9.0}
 #: when the population's best member is the parent instead of a tournament's winner (``train_more=True``)
 EXPLOITS: tuple[str, ...] = ("off", "full", "always")
 
@@ -118,7 +123,23 @@ class Growth(RegularizedEvolution):
         large as the space allows, or its grown children were all seen: it is then continued with
         ``inherit=True``, mutated without), so the best full-size network is not left behind by a
         tournament that did not sample it; ``"always"``: every child is the best member's (a greedy
-        climb: the best grows while it can, then trains longer).
+        climb: the best grows while it can, then trains longer). ``benchmarks/growth.py`` runs both arms with
+        ``"always"`` since round 5: with ``deepen_op="largest"`` and ``continue_epochs`` at the task's
+        ``max_epochs`` it reached the space's largest chains at the earliest trial on every probe seed
+        (docs/benchmarks.md, "Growth, round 5").
+    continue_epochs : int or None, default None
+        Epochs a continued trial (``train_more``, ``inherit=True``) trains beyond its parent's checkpoint
+        (None: ``child_epochs``). A network that cannot grow any more gains nothing from short steps
+        between which nothing changes but the learning-rate cycle's restart; with it set to the task's
+        ``max_epochs`` each continuation is one full training run started from the trained weights.
+    deepen_op : {"random", "largest"}, default "largest"
+        With ``choice="capacity"`` or ``"widen_all"`` on a ``ChainSpace``, which op a ``deepen`` inserts: any op
+        (``"random"``), or, among the deepens of the chosen tier, only those whose new layer has the most weights
+        (``"largest"``: on CNN chains ``conv5x5`` > ``conv3x3`` = ``dilconv3x3`` > ``sepconv3x3`` > ``conv1x1``;
+        MLP ops all tie), so the move adds the most capacity, as the rule's widens do. Why: a lineage deepened
+        with 1x1 convolutions keeps a receptive field too small for the task however long it trains (MNIST-1D
+        probe seed 103: four 32-channel layers, three of them ``conv1x1``, 0.55 to 0.80 over seven continuations
+        while scratch reached 0.97; docs/benchmarks.md, "Growth, round 5"). Both arms use the same rule.
     method : {"zero", "net2net"}, default "zero"
         How ``widen`` initialises the new units: random, with zero weight in the next layer
         (``"zero"``), or copies of existing units (``"net2net"``, whose copies stay copies under
@@ -134,7 +155,7 @@ class Growth(RegularizedEvolution):
                  blend_every: str = "step", gate_tolerance: float = 0.25, patience: int = 2, method: str = "zero",
                  start: str = "small", start_epochs: int | None = None, choice: str = "capacity",
                  train_more: bool = True, lr_cycle: bool | dict[str, float] = True, exploit: str = "off",
-                 seed: int | None = None, allow_duplicates: bool = False):
+                 continue_epochs: int | None = None, deepen_op: str = "largest", seed: int | None = None, allow_duplicates: bool = False):
         super().__init__(population_size=population_size, sample_size=sample_size, seed=seed,
                          allow_duplicates=allow_duplicates)
         self.child_epochs = child_epochs
@@ -152,12 +173,15 @@ class Growth(RegularizedEvolution):
         self.train_more = train_more
         self.lr_cycle = lr_cycle
         self.exploit = exploit
+        self.continue_epochs = continue_epochs
+        self.deepen_op = deepen_op
 
     def _validate_params(self) -> None:
         super()._validate_params()
         owner = type(self).__name__
         check_int(owner, "child_epochs", self.child_epochs, minimum=1, allow_none=True)
         check_int(owner, "start_epochs", self.start_epochs, minimum=1, allow_none=True)
+        check_int(owner, "continue_epochs", self.continue_epochs, minimum=1, allow_none=True)
         check_int(owner, "patience", self.patience, minimum=1)
         if not isinstance(self.train_more, bool):
             raise InvalidParameterTypeError(f"{owner}(train_more=...) must be True or False; got {self.train_more!r}.")
@@ -170,6 +194,8 @@ class Growth(RegularizedEvolution):
             raise InvalidParameterError(f"{owner}(moves=...) must be a non-empty list from {list(KINDS)!r}; got {moves!r}.")
         if self.method not in ("zero", "net2net"):
             raise unknown_choice(f"{owner}(method=...)", self.method, ("zero", "net2net"))
+        if self.deepen_op not in DEEPEN_OPS:
+            raise unknown_choice(f"{owner}(deepen_op=...)", self.deepen_op, DEEPEN_OPS)
         if self.choice not in CHOICES:
             raise unknown_choice(f"{owner}(choice=...)", self.choice, CHOICES)
         if self.start not in STARTS:
@@ -263,12 +289,26 @@ class Growth(RegularizedEvolution):
                 [m for m in moves if m.kind == "deepen"],
             ]
             for tier in tiers:
+                if tier and self.deepen_op == "largest" and tier[0].kind == "deepen":
+                    most = max(self._weights(parent, m) for m in tier)
+                    tier = [m for m in tier if self._weights(parent, m) >= most]
                 if tier:
                     return tier[int(rng.integers(len(tier)))]
         kinds = sorted({m.kind for m in moves})
         kind = kinds[int(rng.integers(len(kinds)))]
         of_kind = [m for m in moves if m.kind == kind]
         return of_kind[int(rng.integers(len(of_kind)))]
+
+    def _weights(self, parent: Architecture, move: GrowthMove) -> float:
+        """The weights of a deepen's new layer (CNN: by op, from the widths around it; MLP: input x width)."""
+        position, op = move.params["position"], move.params["op"]
+        width = int(move.child["layers"][position][1])
+        c_in = int(parent["layers"][position - 1][1]) if position > 0 else width
+        if getattr(self.space_, "kind", "cnn") != "cnn":
+            return float(c_in * width)
+        if op == "sepconv3x3":
+            return float(9 * c_in + c_in * width)
+        return _OP_WEIGHTS.get(op, 1.0) * c_in * width
 
     def _ask(self) -> Architecture | Proposal:
         self.n_asked_ += 1
@@ -292,7 +332,7 @@ class Growth(RegularizedEvolution):
                 if self.inherit and number in self.epochs_:  # as large as the space allows: it trains longer
                     self.moves_used_["train"] += 1  # (a task without epochs records none: a mutation then)
                     before = self.epochs_[number]
-                    self.continuing_[number] = before + (self.child_epochs or before)
+                    self.continuing_[number] = before + (self.continue_epochs or self.child_epochs or before)
                     return Proposal(parent, epochs=self.continuing_[number], parent=number, lineage=(number,))
                 return self._mutate(parent, number)
         else:
