@@ -9,7 +9,7 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors._base import BasePredictor, Calibration, Target
-from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting
+from nasbook.predictors._models import GaussianProcess
 from nasbook.predictors._registry import get_predictor
 
 if TYPE_CHECKING:
@@ -24,13 +24,13 @@ if TYPE_CHECKING:
 #: stacking them did not beat equal weights. Round 3: the graph-feature GP without GRAF's
 #: per-depth op counts and link-pattern one-hot (GP_DROP) added 0.003 (higher on 22 of 27);
 #: other kernels, a sum kernel over both views, rank-averaging, a pairwise ranker and an MLP did
-#: not help: docs/benchmarks.md, section 1e-pred. Round 4: the extra trees without the same
-#: columns (GP_DROP) and the booster's prediction from a squared-error mean instead of the
-#: pinball-loss median added 0.004 together (probes: 0.519 -> 0.523, higher on 20 of 27): section 1f-pred)
+#: not help: docs/benchmarks.md, section 1e-pred. Round 4: extra trees without the same columns
+#: (``ExtraTrees(drop=GP_DROP)``) and a squared-error mean for the booster
+#: (``GradientBoosting(center="mean")``) raised the probes by 0.004 (higher on 20 of 27) but the
+#: reporting seeds by 0.0007 only (0.516 both): not adopted, section 1f-pred)
 GP_DROP: tuple[str, ...] = ("level_count", "link_pattern")
 DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = (
-    GaussianProcess(drop=GP_DROP), GaussianProcess(features="adjacency"), ExtraTrees(drop=GP_DROP),
-    GradientBoosting(center="mean"))
+    GaussianProcess(drop=GP_DROP), GaussianProcess(features="adjacency"), "extra-trees", "gbt")
 
 
 def _model_key(m: BasePredictor) -> str:
@@ -69,9 +69,9 @@ class Ensemble(BasePredictor):
     ----------
     members : sequence of str or BasePredictor
         Registered names (:func:`available_predictors`) or instances (cloned). Default: a Gaussian
-        process and extra trees on the ensemble's features (both without GRAF's per-depth op counts
-        and link-pattern columns where the space has them), a Gaussian process on the one-hot
-        adjacency, and gradient-boosted trees (a squared-error mean, quantile heads for the spread).
+        process on the ensemble's features (without GRAF's per-depth op counts and link-pattern
+        columns where the space has them) and one on the one-hot adjacency, extra trees and
+        quantile gradient-boosted trees.
     features, target, calibration, seed
         See :class:`BasePredictor`; the ensemble's features are its members' default, and its
         calibration applies to the whole.
@@ -158,10 +158,9 @@ class Predictor(BasePredictor):
     """Predicts architecture quality, with an uncertainty: nasbook's front door to surrogates.
 
     ``Predictor()`` picks the best default for the space at hand: an ensemble of a Gaussian
-    process, extra trees (both without GRAF's per-depth op counts and link patterns) and
-    gradient-boosted trees (squared-error mean, quantile heads for the spread) on the space's
-    GRAF-style graph features (its one-hot adjacency where it has none) and a second Gaussian
-    process on the one-hot adjacency, learning the rank-normal scores, with a spread calibrated by
+    process, extra trees and quantile gradient-boosted trees on the space's GRAF-style graph
+    features (its one-hot adjacency where it has none) and a second Gaussian process on the
+    one-hot adjacency, learning the rank-normal scores, with a spread calibrated by
     cross-validation. ``Predictor(model="gp")`` picks one model.
 
     Parameters

@@ -1,5 +1,5 @@
-"""Round 4 of Predictor()'s members: forests with ``drop`` (feature columns left out by name), the
-booster's ``center`` (median or squared-error mean), and the default ensemble that uses both."""
+"""Options probed in Predictor() round 4: forests with ``drop`` (feature columns left out by name) and the
+booster's ``center`` (median or squared-error mean), alone and together in an ensemble."""
 
 from __future__ import annotations
 
@@ -57,12 +57,16 @@ def test_the_booster_center(data):
         GradientBoosting(center="mode").fit(archs[:20], y[:20], space=space)
 
 
-def test_the_default_members_drop_the_same_columns_and_boost_the_mean(data):
+def test_members_with_drop_and_center_in_one_ensemble(data):
     space, archs, y, names = data
-    p = Predictor(seed=0, calibration="none").fit(archs[:40], y[:40], space=space)
-    gp_graf, gp_adj, trees, boost = p.model_.members_
     dropped = sum(n.startswith(("level_count", "link_pattern")) for n in names)
-    assert trees.model_.n_features_in_ == gp_graf.model_.X_train_.shape[1] == len(names) - dropped
-    assert boost.models_[0].loss == "squared_error"
-    assert boost.models_[0].n_features_in_ == len(names)
-    assert p.features_ == ("graf", "adjacency")
+    ens = Ensemble([ExtraTrees(n_estimators=20, drop=("level_count", "link_pattern")),
+                    GradientBoosting(center="mean", max_iter=20)], calibration="none", seed=0)
+    p = Predictor(model=ens, seed=0, calibration="none").fit(archs[:40], y[:40], space=space)
+    trees, boost = p.model_.members_
+    assert trees.model_.n_features_in_ == len(names) - dropped
+    assert boost.models_[0].loss == "squared_error" and boost.models_[0].n_features_in_ == len(names)
+    # the default is round 3's: extra trees on every column, the booster's median
+    default = Predictor(seed=0, calibration="none").fit(archs[:40], y[:40], space=space)
+    assert default.model_.members_[2].model_.n_features_in_ == len(names)
+    assert default.model_.members_[3].models_[0].loss == "quantile"
