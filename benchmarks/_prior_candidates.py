@@ -120,8 +120,6 @@ def candidate_models(prior: Any, seed: int) -> dict[str, Any]:
         "rf_leaf5": PriorPredictor(prior, model=RandomForest(min_samples_leaf=5), task_weights="agreement", seed=seed),
         "rf_leaf3_s1": PriorPredictor(prior, model=RandomForest(min_samples_leaf=3), task_weights="agreement",
                                       shrink=1.0, seed=seed),
-        "rf_leaf3_500": PriorPredictor(prior, model=RandomForest(n_estimators=500, min_samples_leaf=3),
-                                       task_weights="agreement", seed=seed),
         "rf_leaf3_tcols": _TaskCols(prior, model=RandomForest(min_samples_leaf=3), task_weights="agreement",
                                     seed=seed),
         "rf_leaf3_drop": _DropCols(prior, model=RandomForest(min_samples_leaf=3), task_weights="agreement", seed=seed),
