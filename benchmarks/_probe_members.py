@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from nasbook.predictors._models import GaussianProcess, _scaled
+from nasbook.predictors._models import GaussianProcess, GradientBoosting, _scaled
 
 
 def _columns_kernel():
@@ -116,3 +116,22 @@ class PairwiseGBT(GaussianProcess):
             p = self.model_.predict_proba(D)[:, 1].reshape(len(blk), n).mean(axis=1)
             out[s:s + 200] = stats.norm.ppf(np.clip(p, 1e-3, 1 - 1e-3))
         return out, np.full(len(X), 0.5)
+
+
+class GBTMean(GradientBoosting):
+    """Round 4 probe: the mean from a squared-error booster (the default's mean is the median head's,
+    fitted with the pinball loss, whose gradient is only a sign); the spread from the two quantile
+    heads as in GradientBoosting."""
+
+    def _fit(self, X, z):
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        super()._fit(X, z)
+        leaf = max(2, min(20, len(z) // 10))
+        self.mean_model_ = HistGradientBoostingRegressor(
+            max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=leaf, random_state=self.seed, early_stopping=False).fit(X, z)
+
+    def _predict(self, X):
+        _, std = super()._predict(X)
+        return self.mean_model_.predict(X), std

@@ -42,7 +42,7 @@ SUBSETS["graf_nolink"] = tuple(p for p in SUBSETS["graf_nolevel"] if p != "link_
 
 
 def _members(seed, n_graf=138, n_adj=50):
-    from _probe_members import GPX, PairwiseGBT
+    from _probe_members import GPX, GBTMean, PairwiseGBT
 
     from nasbook.predictors._mlp import MLPEnsemble
     from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
@@ -84,6 +84,12 @@ def _members(seed, n_graf=138, n_adj=50):
         "gbt_nolevel": ("graf_nolevel", GradientBoosting(seed=seed)),
         "gp_nodeg": ("graf_nodeg", GaussianProcess(seed=seed)),
         "gp_nolink": ("graf_nolink", GaussianProcess(seed=seed)),
+        # round 4 candidates
+        "gbt_ls": ("graf", GBTMean(seed=seed)),
+        "gp_nolink_r3": ("graf_nolink", GaussianProcess(n_restarts=3, seed=seed)),
+        "gp_adj_r3": ("adjacency", GaussianProcess(n_restarts=3, seed=seed)),
+        "et_mf03": ("graf", ExtraTrees(max_features=0.3, seed=seed)),
+        "et_nolink": ("graf_nolink", ExtraTrees(seed=seed)),
     }
 
 

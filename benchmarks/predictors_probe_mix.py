@@ -1,7 +1,9 @@
 """Mixtures of the members cached by predictors_probe.py, scored on the same held-out sets.
 
 Each mixture is members joined by ``+``; ``how`` is ``mean`` (the mean of the members' latent means,
-as ``Ensemble``) or ``rank`` (the mean of the members' normal scores of their held-out ranks).
+as ``Ensemble``) or ``rank`` (the mean of the members' normal scores of their held-out ranks), ``z`` (means scaled to unit
+spread), ``prec`` / ``prec_rel`` (per-architecture inverse-variance weights; relative: each member's stds
+divided by their median).
 Prints per mixture: mean Kendall tau over the (dataset, seed) pairs holding all its members, the
 paired difference against ``--base`` and on how many pairs it is higher, and the per-dataset means.
 
@@ -27,10 +29,18 @@ def mix_tau(rec: dict, spec: str) -> float | None:
         return None
     yt = np.asarray(rec["y_test"])
     means = [np.asarray(rec["members"][m]["test_mean"]) for m in members]
+    stds = [np.maximum(np.asarray(rec["members"][m]["test_std"]), 1e-9) for m in members]
     if how == "rank":
         means = [stats.norm.ppf((stats.rankdata(m) - 0.5) / len(m)) for m in means]
+    elif how == "z":  # each member's means scaled to unit spread over the held-out set
+        means = [m / max(float(np.std(m)), 1e-12) for m in means]
+    elif how in ("prec", "prec_rel"):  # per architecture, inverse-variance weights (relative: member's median)
+        if how == "prec_rel":
+            stds = [s / np.median(s) for s in stds]
+        w = np.array([1 / s**2 for s in stds])
+        return float(stats.kendalltau(yt, (w * np.array(means)).sum(0) / w.sum(0)).statistic)
     elif how not in ("", "mean"):
-        raise SystemExit(f"unknown how {how!r} in {spec!r}: mean or rank")
+        raise SystemExit(f"unknown how {how!r} in {spec!r}: mean, rank, z, prec or prec_rel")
     return float(stats.kendalltau(yt, np.mean(means, axis=0)).statistic)
 
 

@@ -211,6 +211,12 @@ def prior_models(prior: Any, seed: int) -> dict[str, Any]:
         "prior_gp_agree": PriorPredictor(prior, model="gp", task_weights="agreement", seed=seed),
         "prior_rf_agree_null1": _AboveChance(prior, task_weights="agreement", seed=seed),
         "prior_rf_agree_null05": _AboveHalfChance(prior, task_weights="agreement", seed=seed),
+        # round 3 (section 11w-prior3): a smoother residual forest (leaves of 3), with or without
+        # GRAF's per-depth op counts and link patterns
+        "prior_rf3_agree": PriorPredictor(prior, model=RandomForest(min_samples_leaf=3), task_weights="agreement",
+                                          seed=seed),
+        "prior_rf3d_agree": PriorPredictor(prior, model=RandomForest(min_samples_leaf=3, drop=("level_count", "link_pattern")),
+                                           task_weights="agreement", seed=seed),
     }
 
 

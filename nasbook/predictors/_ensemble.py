@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 #: stacking them did not beat equal weights. Round 3: the graph-feature GP without GRAF's
 #: per-depth op counts and link-pattern one-hot (GP_DROP) added 0.003 (higher on 22 of 27);
 #: other kernels, a sum kernel over both views, rank-averaging, a pairwise ranker and an MLP did
-#: not help: docs/benchmarks.md, section 1e-pred)
+#: not help: docs/benchmarks.md, section 1e-pred. Round 4: extra trees without the same columns
+#: (``ExtraTrees(drop=GP_DROP)``) and a squared-error mean for the booster
+#: (``GradientBoosting(center="mean")``) raised the probes by 0.004 (higher on 20 of 27) but the
+#: reporting seeds by 0.0007 only (0.516 both): not adopted, section 1f-pred)
 GP_DROP: tuple[str, ...] = ("level_count", "link_pattern")
 DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = (
     GaussianProcess(drop=GP_DROP), GaussianProcess(features="adjacency"), "extra-trees", "gbt")

@@ -24,7 +24,41 @@ def _scaled(X: np.ndarray, center: np.ndarray | None = None, scale: np.ndarray |
     return (X - center) / scale, center, scale
 
 
-class GaussianProcess(BasePredictor):
+class _DropColumns(BasePredictor):
+    """Shared code of the models with ``drop``: feature columns left out by name (prefix)."""
+
+    drop: Sequence[str]
+
+    def _validate_drop(self) -> None:
+        drop = self.drop
+        if isinstance(drop, str) or not isinstance(drop, Sequence) or not all(isinstance(d, str) and d for d in drop):
+            raise InvalidParameterTypeError(
+                f"{type(self).__name__}(drop=...) must be a list of column-name prefixes such as ['level_count'] "
+                f"(space.feature_names(kind) lists the names); got {drop!r:.60} of type {type(drop).__name__}.")
+        self._keep: np.ndarray | None = None  # set by _member_features, where the columns' names are known
+        self._n_encoded = 0
+
+    def _member_features(self, space: SearchSpace, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        """Records which of the encodings' columns the model sees (``drop``)."""
+        if self.drop:
+            names = [n for k in kinds for n in space.feature_names(k)]
+            keep = np.array([i for i, n in enumerate(names) if not n.startswith(tuple(self.drop))], dtype=np.int64)
+            if not len(keep):
+                raise InvalidParameterError(
+                    f"{type(self).__name__}(drop={list(self.drop)!r}) leaves none of the {len(names)} columns of "
+                    f"{' + '.join(kinds)}; drop fewer.")
+            self._keep, self._n_encoded = (keep if len(keep) < len(names) else None), len(names)
+        return kinds
+
+    def _columns(self, X: np.ndarray) -> np.ndarray:
+        """``X`` without the dropped columns (columns after the encodings, e.g. a prior, are kept).
+        Where no column has a name (a model fed only extra columns) nothing is dropped."""
+        if self._keep is None:
+            return X
+        return X[:, np.concatenate([self._keep, np.arange(self._n_encoded, X.shape[1])])]
+
+
+class GaussianProcess(_DropColumns):
     """A Gaussian process (scikit-learn) on standardised features.
 
     The kernel is ``amplitude * Matern(nu) + white noise`` with one length scale over all
@@ -70,32 +104,7 @@ class GaussianProcess(BasePredictor):
             raise unknown_choice("GaussianProcess(nu=...)", self.nu, ("0.5", "1.5", "2.5", "inf"))  # type: ignore[arg-type]
         check_int("GaussianProcess", "n_restarts", self.n_restarts, minimum=0)
         check_int("GaussianProcess", "max_tune", self.max_tune, minimum=2)
-        drop = self.drop
-        if isinstance(drop, str) or not isinstance(drop, Sequence) or not all(isinstance(d, str) and d for d in drop):
-            raise InvalidParameterTypeError(
-                "GaussianProcess(drop=...) must be a list of column-name prefixes such as ['level_count'] "
-                f"(space.feature_names(kind) lists the names); got {drop!r:.60} of type {type(drop).__name__}.")
-        self._keep: np.ndarray | None = None  # set by _member_features, where the columns' names are known
-        self._n_encoded = 0
-
-    def _member_features(self, space: SearchSpace, kinds: tuple[str, ...]) -> tuple[str, ...]:
-        """Records which of the encodings' columns the kernel sees (``drop``)."""
-        if self.drop:
-            names = [n for k in kinds for n in space.feature_names(k)]
-            keep = np.array([i for i, n in enumerate(names) if not n.startswith(tuple(self.drop))], dtype=np.int64)
-            if not len(keep):
-                raise InvalidParameterError(
-                    f"GaussianProcess(drop={list(self.drop)!r}) leaves none of the {len(names)} columns of "
-                    f"{' + '.join(kinds)}; drop fewer.")
-            self._keep, self._n_encoded = (keep if len(keep) < len(names) else None), len(names)
-        return kinds
-
-    def _columns(self, X: np.ndarray) -> np.ndarray:
-        """``X`` without the dropped columns (columns after the encodings, e.g. a prior, are kept).
-        Where no column has a name (a model fed only extra columns) nothing is dropped."""
-        if self._keep is None:
-            return X
-        return X[:, np.concatenate([self._keep, np.arange(self._n_encoded, X.shape[1])])]
+        self._validate_drop()
 
     def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
         from sklearn.exceptions import ConvergenceWarning
@@ -127,18 +136,19 @@ class GaussianProcess(BasePredictor):
         return mean, std
 
 
-class _Forest(BasePredictor):
+class _Forest(_DropColumns):
     """Shared code of the forests: the spread is the standard deviation over the trees."""
 
     _estimator: ClassVar[str] = ""
 
     def __init__(self, n_estimators: int = 200, min_samples_leaf: int = 1, max_features: float | str | None = 0.5,
-                 features: str | Sequence[str] = "auto", target: Target = "rank", calibration: Calibration = "cv",
-                 seed: int | None = None):
+                 drop: Sequence[str] = (), features: str | Sequence[str] = "auto", target: Target = "rank",
+                 calibration: Calibration = "cv", seed: int | None = None):
         super().__init__(features=features, target=target, calibration=calibration, seed=seed)
         self.n_estimators = n_estimators
         self.min_samples_leaf = min_samples_leaf
         self.max_features = max_features
+        self.drop = tuple(drop) if isinstance(drop, list) else drop
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -151,6 +161,7 @@ class _Forest(BasePredictor):
             raise InvalidParameterError(
                 f"{name}(max_features=...) must be a fraction in (0, 1], 'sqrt', 'log2' or None; got {mf!r}."
             )
+        self._validate_drop()
 
     def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
         from sklearn import ensemble
@@ -159,12 +170,12 @@ class _Forest(BasePredictor):
         self.model_ = cls(
             n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf, max_features=self.max_features,
             random_state=self.seed, n_jobs=1,
-        ).fit(X, z)
+        ).fit(self._columns(X), z)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # each fitted tree's ``tree_.predict`` on one float32 C-ordered copy of X: the estimators'
         # own ``predict`` checks and converts X again per tree, which dominates on 26,000 rows
-        X32 = np.ascontiguousarray(X, dtype=np.float32)
+        X32 = np.ascontiguousarray(self._columns(X), dtype=np.float32)
         per_tree = np.empty((len(self.model_.estimators_), len(X32)))
         for i, tree in enumerate(self.model_.estimators_):
             per_tree[i] = tree.tree_.predict(X32).reshape(len(X32), -1)[:, 0]
@@ -182,6 +193,9 @@ class RandomForest(_Forest):
         Smallest leaf. Default 1.
     max_features : float, {"sqrt", "log2"} or None
         Features tried per split (a fraction, a rule, or all). Default 0.5.
+    drop : sequence of str
+        Feature columns left out: those whose name (``space.feature_names(kind)``) starts with one
+        of these prefixes (as :class:`GaussianProcess`'s ``drop``). Default none.
     features, target, calibration, seed
         See :class:`BasePredictor`.
     """
@@ -198,12 +212,16 @@ class ExtraTrees(_Forest):
     _estimator: ClassVar[str] = "ExtraTreesRegressor"
 
 
+CENTERS: tuple[str, ...] = ("median", "mean")
+
+
 class GradientBoosting(BasePredictor):
     """Gradient-boosted trees with quantile heads (scikit-learn's histogram boosting).
 
-    Three models are fitted: the median and the 15.87% / 84.13% quantiles (pinball loss); the
-    mean is the median's prediction and the spread is half the distance between the outer two,
-    which is one standard deviation for a normal.
+    Three models are fitted: the centre (the median, pinball loss, or the mean, squared error:
+    ``center``) and the 15.87% / 84.13% quantiles (pinball loss); the prediction is the centre's
+    and the spread is half the distance between the outer two, which is one standard deviation
+    for a normal.
 
     Parameters
     ----------
@@ -213,6 +231,11 @@ class GradientBoosting(BasePredictor):
         Default 0.05.
     max_leaf_nodes : int
         Leaves per tree. Default 15.
+    center : {"median", "mean"}
+        What the prediction is: the median head (pinball loss, whose gradient is only a sign) or
+        a squared-error booster's mean (alone on NAS-Bench-Graph at 100 architectures: Kendall
+        tau 0.483 against 0.473; in ``Predictor()``'s ensemble no gain on the reporting seeds,
+        docs/benchmarks.md section 1f-pred). Default ``"median"``.
     features, target, calibration, seed
         See :class:`BasePredictor`.
     """
@@ -220,12 +243,13 @@ class GradientBoosting(BasePredictor):
     alias: ClassVar[str] = "gbt"
 
     def __init__(self, max_iter: int = 200, learning_rate: float = 0.05, max_leaf_nodes: int = 15,
-                 features: str | Sequence[str] = "auto", target: Target = "rank", calibration: Calibration = "cv",
-                 seed: int | None = None):
+                 center: str = "median", features: str | Sequence[str] = "auto", target: Target = "rank",
+                 calibration: Calibration = "cv", seed: int | None = None):
         super().__init__(features=features, target=target, calibration=calibration, seed=seed)
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
+        self.center = center
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -234,20 +258,23 @@ class GradientBoosting(BasePredictor):
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= 1:
             raise InvalidParameterError(f"GradientBoosting(learning_rate=...) must be a number in (0, 1]; got {lr!r}.")
+        if self.center not in CENTERS:
+            raise unknown_choice("GradientBoosting(center=...)", self.center, CENTERS)
 
     def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         leaf = max(2, min(20, len(z) // 10))
 
-        def model(q: float) -> Any:
+        def model(q: float | None) -> Any:
+            loss: dict[str, Any] = {"loss": "squared_error"} if q is None else {"loss": "quantile", "quantile": q}
             return HistGradientBoostingRegressor(
-                loss="quantile", quantile=q, max_iter=self.max_iter, learning_rate=self.learning_rate,
+                **loss, max_iter=self.max_iter, learning_rate=self.learning_rate,
                 max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=leaf, random_state=self.seed,
                 early_stopping=False,
             ).fit(X, z)
 
-        self.models_ = (model(0.5), model(0.1587), model(0.8413))
+        self.models_ = (model(None if self.center == "mean" else 0.5), model(0.1587), model(0.8413))
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mid, lo, hi = (m.predict(X) for m in self.models_)

@@ -1,0 +1,158 @@
+"""Probe for the transfer prior at 20 training architectures (issue 11; not the reporting benchmark).
+
+``warmstart_nbg.py --only prior`` rebuilds the per-dataset ``TransferPrior`` and predicts every
+architecture of the table with each past task's surrogate in every process. This probe does that
+once per dataset (``--cache DIR``: one ``prior_<dataset>.npz`` with the per-task predictions of every
+architecture, in ``task.space.enumerate()`` order, and the validation scores ``warmstart_nbg`` scores
+on), then fits candidate predictors on the same splits as ``warmstart_nbg.tau_at_20`` (seed s:
+``default_rng(s).choice`` of 20 training architectures, ``--tau-test`` random held-out ones scored, all
+when omitted), with a prior that reads the cached predictions (same numbers as ``TransferPrior``).
+
+    python benchmarks/prior_probe.py --store bench-results/warm_past.db --cache bench-results/prior_cache \\
+        --seeds 100-105 --tau-test 3000 --models prior_rf_agree,... --json bench-results/pp.json
+"""
+
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+from warmstart_nbg import N_TRAIN, _truth, fill_store, read_store  # noqa: E402
+
+from nasbook.knowledge import TransferPrior  # noqa: E402
+from nasbook.predictors import kendall_tau  # noqa: E402
+from nasbook.tasks import NasBenchGraph  # noqa: E402
+from nasbook.tasks._nbg import NBG_DATASETS  # noqa: E402
+
+
+class NpzPrior:
+    """The per-task predictions of a TransferPrior, read from the cache (uniform task weights)."""
+
+    def __init__(self, ids: np.ndarray, P: np.ndarray, tasks: list[str]):
+        self.row = {str(i): k for k, i in enumerate(ids)}
+        self.P = P
+        self.models = tasks
+        self.weights = {t: 1.0 for t in tasks}
+
+    def predict_tasks(self, archs: list[Any]) -> dict[str, np.ndarray]:
+        rows = np.array([self.row[a.id] for a in archs], dtype=np.int64)
+        return {t: self.P[rows, j] for j, t in enumerate(self.models)}
+
+    def predict(self, archs: list[Any]) -> np.ndarray:
+        rows = np.array([self.row[a.id] for a in archs], dtype=np.int64)
+        return self.P[rows].mean(axis=1)  # type: ignore[no-any-return]
+
+
+#: the per-past-task surrogate of the TransferPrior (probe: --prior-model); "rf" is TransferPrior's default
+PRIOR_SURROGATES = {
+    "rf": lambda: None,
+    "et": lambda: _pred().ExtraTrees(n_estimators=100, calibration="none", seed=0),
+    "gp": lambda: _pred().GaussianProcess(calibration="none", seed=0),
+    "gpd": lambda: _pred().GaussianProcess(drop=("level_count", "link_pattern"), calibration="none", seed=0),
+    "ens": lambda: _pred().Ensemble(calibration="none", seed=0),
+}
+
+
+def _pred() -> Any:
+    import nasbook.predictors
+
+    return nasbook.predictors
+
+
+def cache_file(cache: str, d: str, prior_model: str) -> str:
+    return os.path.join(cache, f"prior_{d}.npz" if prior_model == "rf" else f"prior_{d}_{prior_model}.npz")
+
+
+def build_cache(store: str, cache: str, datasets: list[str], prior_model: str = "rf") -> None:
+    os.makedirs(cache, exist_ok=True)
+    todo = [d for d in datasets if not os.path.exists(cache_file(cache, d, prior_model))]
+    if not todo:
+        return
+    names = fill_store(store, 150)
+    past = read_store(store, names)
+    for d in todo:
+        t0 = time.perf_counter()
+        task = NasBenchGraph(d)
+        archs, y = _truth(d)
+        prior = TransferPrior(past[past["task"] != task.name], task.space, seed=0,
+                              model=PRIOR_SURROGATES[prior_model]())
+        per = prior.predict_tasks(archs)
+        tasks = list(prior.models)
+        P = np.stack([per[t] for t in tasks], axis=1)
+        np.savez(cache_file(cache, d, prior_model), ids=np.array([a.id for a in archs]), P=P, y=y,
+                 tasks=np.array(tasks))
+        print(f"cache {d}: {P.shape} in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def candidates(prior: Any, seed: int) -> dict[str, Any]:
+    from _prior_candidates import candidate_models
+
+    return candidate_models(prior, seed)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--store", required=True)
+    ap.add_argument("--cache", required=True)
+    ap.add_argument("--datasets", default="all")
+    ap.add_argument("--seeds", default="100-102", help="first-last (probes: >= 100)")
+    ap.add_argument("--tau-test", type=int, default=3000)
+    ap.add_argument("--models", default="prior_rf_agree")
+    ap.add_argument("--prior-model", default="rf", choices=sorted(PRIOR_SURROGATES),
+                    help="the TransferPrior's per-task surrogate (rf: its default)")
+    ap.add_argument("--json", required=True)
+    args = ap.parse_args()
+    datasets = list(NBG_DATASETS) if args.datasets == "all" else args.datasets.split(",")
+    lo, _, hi = args.seeds.partition("-")
+    seeds = list(range(int(lo), int(hi or lo) + 1))
+    build_cache(args.store, args.cache, datasets, args.prior_model)
+    out: dict[str, Any] = json.loads(open(args.json).read()) if os.path.exists(args.json) else {}
+    models = args.models.split(",")
+    for d in datasets:
+        task = NasBenchGraph(d)
+        z = np.load(cache_file(args.cache, d, args.prior_model))
+        prior = NpzPrior(z["ids"], z["P"], [str(t) for t in z["tasks"]])
+        archs, y = _truth(d)
+        assert [a.id for a in archs] == [str(i) for i in z["ids"]]
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            idx = rng.choice(len(archs), N_TRAIN, replace=False)
+            mask = np.ones(len(archs), dtype=bool)
+            mask[idx] = False
+            if args.tau_test is not None and args.tau_test < mask.sum():
+                mask[rng.choice(np.flatnonzero(mask), int(mask.sum()) - args.tau_test, replace=False)] = False
+            train = [archs[i] for i in idx]
+            test = [a for a, m in zip(archs, mask) if m]
+            rec = out.setdefault(f"{d}/{seed}" if args.prior_model == "rf" else f"{d}/{seed}/{args.prior_model}", {})
+            for name in models:
+                if name in rec:
+                    continue
+                model = candidates(prior, seed)[name]
+                t0 = time.perf_counter()
+                model.fit(train, y[idx], space=task.space)
+                rec[name] = kendall_tau(y[mask], model.predict_mean_std(test)[0])
+                print(f"{d}/{seed} {name}: {rec[name]:.3f} ({time.perf_counter() - t0:.1f} s)", flush=True)
+            with open(args.json + ".tmp", "w") as f:
+                json.dump(out, f)
+            os.replace(args.json + ".tmp", args.json)
+    base = models[0]
+    for name in models:
+        pairs = [(r[name], r[base]) for r in out.values() if name in r and base in r]
+        if pairs:
+            a = np.array(pairs)
+            print(f"{name:28s} tau {a[:, 0].mean():.4f} vs {base} {np.mean(a[:, 0] - a[:, 1]):+.4f} "
+                  f"higher {(a[:, 0] > a[:, 1]).sum()}/{len(a)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
