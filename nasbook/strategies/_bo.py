@@ -97,12 +97,13 @@ class BO(BaseStrategy):
         The initial design: ``n_initial`` uniform samples (default), or ``"kmeans"``: the member
         nearest the centre of each of ``n_initial`` k-means clusters of the standardized encodings of
         the space (of ``n_candidates`` samples where it is not enumerated), a design that covers the
-        space's regions.
+        space's regions. On NAS-Bench-Graph it did not lower the regret at 100 queries in the probes
+        (docs/benchmarks.md, section 1f), so it is not the default.
     explore_every : int
         Every ``explore_every``-th ask (0: never, the default) maximises the acquisition only over
         the candidates far from everything told (beyond the ``explore_quantile`` of the candidates'
         distances to their nearest told architecture), so regions the surrogate has not seen get
-        queries.
+        queries (every 5th: no gain in section 1f's probes).
     explore_quantile : float
         See ``explore_every`` (in [0, 1); default 0.5: the far half).
     radius : int
