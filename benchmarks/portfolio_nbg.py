@@ -78,7 +78,7 @@ def _report(summary: dict[str, Any], datasets: list[str], methods: list[str], ar
             n_seeds: int, no_arms: bool = False) -> tuple[dict[str, float], dict[str, float], dict[str, float], dict[str, Any]]:
     """Print the tables of a (possibly partial) run; return the means and the goals (per Portfolio variant)."""
     pfs = [m for m in methods if m.startswith("portfolio")]
-    names = list(summary[datasets[0]]["portfolio"]["shares"])
+    names = list(summary[datasets[0]][pfs[0]]["shares"])
     rows = []
     for d in datasets:
         sd = summary[d]
@@ -87,13 +87,13 @@ def _report(summary: dict[str, Any], datasets: list[str], methods: list[str], ar
         if not no_arms:
             worst = max(reg[m] for m in arms)
             row.append(" ".join("yes" if reg[p] <= worst else "NO" for p in pfs))
-        row += [f"{sd['portfolio']['test_pct_mean']:.2f}"]
+        row += [f"{sd[pfs[0]]['test_pct_mean']:.2f}"]
         rows.append(row)
     mean_reg = {m: float(np.mean([summary[d][m]["valid_regret_pp_mean"] for d in datasets])) for m in methods}
     mean_test = {m: float(np.mean([summary[d][m]["test_pct_mean"] for d in datasets])) for m in methods}
     mean_shares = {p: {a: float(np.mean([summary[d][p]["shares"][a] for d in datasets])) for a in names} for p in pfs}
     rows.append(["(mean)", *(f"{mean_reg[m]:.3f}" for m in methods), *([""] if not no_arms else []),
-                 f"{mean_test['portfolio']:.2f}"])
+                 f"{mean_test[pfs[0]]:.2f}"])
     print()
     print(f"## Mean valid regret (pp) at {budget} queries, {n_seeds} seeds")
     heads = ["dataset", *methods, *([] if no_arms else [f"<= worst arm? ({', '.join(pfs)})"]), "test % pf"]
@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="dataset:seed pairs on which every arm is rerun and must match --arms-from exactly")
     ap.add_argument("--lodo-prior", action="store_true",
                     help="also run 'portfolio-lodo': prior = which arm won each of the other datasets (needs --arms-from)")
+    ap.add_argument("--lodo-only", action="store_true",
+                    help="with --lodo-prior: run 'portfolio-lodo' only (the cold Portfolio's figures are known)")
     ap.add_argument("--no-arms", action="store_true", help="run the Portfolio only (tuning; no goals checked)")
     ap.add_argument("--json", default=None, help="write raw per-seed numbers, summaries and metadata here")
     ap.add_argument("--report", default=None, help="print the tables of a JSON written by an earlier (maybe partial) run")
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         summ = done["summary"]
         ds = list(summ)
         ms = list(summ[ds[0]])
-        n = min(summ[d]["portfolio"]["n_seeds"] for d in ds)
+        n = min(summ[d][next(m for m in ms if m.startswith("portfolio"))]["n_seeds"] for d in ds)
         print(f"# {done['meta']['command']}  ({n} seeds done{', partial' if done.get('partial') else ''})")
         _report(summ, ds, ms, [m for m in ms if not m.startswith("portfolio")], a["budget"], n, a["no_arms"])
         return 0
@@ -232,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.lodo_prior and not args.arms_from:
         ap.error("--lodo-prior needs --arms-from (the other datasets' single-arm results)")
     reuse = _load_arms(args.arms_from, arms, datasets, seeds) if args.arms_from else None
-    pfs = ["portfolio"] + (["portfolio-lodo"] if args.lodo_prior else [])
+    pfs = (["portfolio-lodo"] if args.lodo_prior and args.lodo_only else
+           ["portfolio"] + (["portfolio-lodo"] if args.lodo_prior else []))
     methods = pfs + ([] if args.no_arms else arms)
     meta = metadata([sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
     print(f"# portfolio_nbg: {portfolio!r} vs {', '.join(arms)} on {', '.join(datasets)}; seeds {seeds[0]}..{seeds[-1]}; "

@@ -215,3 +215,38 @@ def test_warmstart_benchmark_prior_part_alone(tmp_path):
     data = json.loads(out.read_text())
     assert set(data["raw"]["cora"]["tau"][0]) == {"cold_forest", "prior_rf_agree", "prior", "prior_alone"}
     assert not data["raw"]["cora"]["runs"]["evolution"]
+
+
+def test_bo_probe_reports_the_recommended_architecture_and_reference_methods(tmp_path):
+    out = tmp_path / "bpr.json"
+    res = _run("bo_probe.py", "--datasets", "proteins", "--seeds", "100-100", "--budget", "12", "--refs", "evolution",
+               'km=dict(init="kmeans", explore_every=2)', "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "km (recommend())" in res.stdout and ">= refs" in res.stdout
+    data = json.loads(out.read_text())
+    assert "test_rec_pct" in data["raw"]["km"]["proteins"][0] and len(data["refs"]["evolution"]["proteins"]) == 1
+
+
+def test_bo_test_ceiling_compares_the_valid_best_test_with_the_returned(tmp_path):
+    from nasbook.tasks._nbg import NBG_DATASETS
+
+    fake = {"raw": {d: {m: [{"test": 0.5}] for m in ("bo", "evolution", "optuna-tpe")} for d in NBG_DATASETS}}
+    path = tmp_path / "fake.json"
+    path.write_text(json.dumps(fake))
+    res = _run("bo_test_ceiling.py", "--results", str(path))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "meets 'test at least theirs' on 9 of 9" in res.stdout  # every table's valid-best tests above 50%
+
+
+def test_portfolio_benchmark_lodo_only(tmp_path):
+    arms = tmp_path / "arms.json"
+    res = _run("strategies_nbg.py", "--datasets", "proteins,cora", "--methods", "random,local", "--seeds", "1",
+               "--budget", "12", "--json", str(arms))
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = tmp_path / "pl.json"
+    res = _run("portfolio_nbg.py", "--datasets", "proteins,cora", "--seeds", "1", "--budget", "12", "--arms", "random,local",
+               "--arms-from", str(arms), "--verify", "proteins:0", "--lodo-prior", "--lodo-only", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert set(data["summary"]["proteins"]) == {"portfolio-lodo", "random", "local"}  # no cold Portfolio run
+    assert "portfolio-lodo: never worse" in res.stdout

@@ -10,6 +10,7 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, SpaceExhausted, check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy
+from nasbook.strategies._bo_design import INITS, far_mask, kmeans_design
 
 if TYPE_CHECKING:
     from nasbook.predictors import BasePredictor
@@ -92,6 +93,19 @@ class BO(BaseStrategy):
         the same architectures as ``"space"`` in the probes at about half the acquisition cost.
     n_candidates : int
         Size of the pool. Default 1,000.
+    init : {"random", "kmeans"}
+        The initial design: ``n_initial`` uniform samples (default), or ``"kmeans"``: the member
+        nearest the centre of each of ``n_initial`` k-means clusters of the standardized encodings of
+        the space (of ``n_candidates`` samples where it is not enumerated), a design that covers the
+        space's regions. On NAS-Bench-Graph it did not lower the regret at 100 queries in the probes
+        (docs/benchmarks.md, section 1f), so it is not the default.
+    explore_every : int
+        Every ``explore_every``-th ask (0: never, the default) maximises the acquisition only over
+        the candidates far from everything told (beyond the ``explore_quantile`` of the candidates'
+        distances to their nearest told architecture), so regions the surrogate has not seen get
+        queries (every 5th: no gain in section 1f's probes).
+    explore_quantile : float
+        See ``explore_every`` (in [0, 1); default 0.5: the far half).
     radius : int
         Edits from the best trials that ``candidates="local"`` reaches (>= 1). Default 2.
     n_parents : int
@@ -125,8 +139,12 @@ class BO(BaseStrategy):
     def __init__(self, predictor: str | BasePredictor = "auto", acquisition: str = "ei", kappa: float = 2.0,
                  n_initial: int = 10, candidates: str = "auto", n_candidates: int = 1000, liar: str = "mean",
                  seed: int | None = None, allow_duplicates: bool = False, prior: Any = None, radius: int = 2,
-                 n_parents: int = N_PARENTS):
+                 n_parents: int = N_PARENTS, init: str = "random", explore_every: int = 0,
+                 explore_quantile: float = 0.5):
         super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self.init = init
+        self.explore_every = explore_every
+        self.explore_quantile = explore_quantile
         self.radius = radius
         self.n_parents = n_parents
         self.predictor = predictor
@@ -151,6 +169,12 @@ class BO(BaseStrategy):
         check_int("BO", "n_candidates", self.n_candidates, minimum=1)
         check_int("BO", "radius", self.radius, minimum=1)
         check_int("BO", "n_parents", self.n_parents, minimum=1)
+        check_int("BO", "explore_every", self.explore_every, minimum=0)
+        if self.init not in INITS:
+            raise unknown_choice("BO(init=...)", self.init, INITS)
+        q = self.explore_quantile
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q < 1:
+            raise InvalidParameterError(f"BO(explore_quantile=...) must be a number in [0, 1); got {q!r}.")
         k = self.kappa
         if isinstance(k, bool) or not isinstance(k, (int, float)) or not (math.isfinite(k) and k >= 0):
             raise InvalidParameterError(f"BO(kappa=...) must be a finite number >= 0; got {k!r}.")
@@ -237,17 +261,22 @@ class BO(BaseStrategy):
         self._all: list[Architecture] | None = None
         self._row: dict[str, int] | None = None
         self._X_all: dict[tuple[str, ...], np.ndarray] = {}
+        self._design_seed: int | None = None  # the first ask's draw: the initial design is a function of it
+        self._design: list[Architecture] | None = None
 
     def _next_rng(self) -> np.random.Generator:
         """The generator of one ask: seeded by one draw from ``rng_``, so a replay needs only the draw."""
         self.n_asked_ += 1
-        return np.random.default_rng(int(self.rng_.integers(2**62)))
+        draw = int(self.rng_.integers(2**62))
+        if self._design_seed is None:
+            self._design_seed = draw
+        return np.random.default_rng(draw)
 
     def _ask(self) -> Architecture:
         rng = self._next_rng()
         told = self._told
         if len({s for _, s in told}) < 2 or (self.n_asked_ <= self.n_initial and len(told) < self.n_initial):
-            arch = self._random_new(rng)
+            arch = self._design_new() or self._random_new(rng)
         else:
             arch = self._model_ask(rng)
         self._pending[arch.id] = arch
@@ -288,6 +317,22 @@ class BO(BaseStrategy):
             if self._is_new(arch):
                 return arch
 
+    def _design_new(self) -> Architecture | None:
+        """``init="kmeans"``: the first design architecture not seen yet (None when all are, or with
+        ``init="random"``)."""
+        if self.init == "random":
+            return None
+        if self._design is None:
+            seed = int(self._design_seed or 0)
+            space = self.space_
+            if self._use_space:
+                pool = self._space_list()
+            else:
+                r = np.random.default_rng(seed + 1)
+                pool = list({a.id: a for a in (space.sample(r) for _ in range(self.n_candidates))}.values())
+            self._design = kmeans_design(space, pool, self.n_initial, seed)
+        return next((a for a in self._design if self._is_new(a)), None)
+
     def _space_list(self) -> list[Architecture]:
         if self._all is None:
             self._all = self.space_.enumerate(limit=max(MAX_ENUMERATED, self.space_.cardinality))
@@ -316,6 +361,8 @@ class BO(BaseStrategy):
         self.predictor_ = model
         t1 = time.perf_counter()
         cands, X = self._candidates(model, rng)
+        if cands and self.explore_every and self.n_asked_ % self.explore_every == 0 and len(cands) > 1:
+            cands, X = self._far(cands, X, model)
         if not cands:
             arch = self._random_new(rng)
         else:
@@ -346,6 +393,28 @@ class BO(BaseStrategy):
         cands = region or self._pool(rng)
         X = model._encode(cands) if cands else np.zeros((0, model.n_features_in_))
         return cands, np.ascontiguousarray(X, dtype=np.float32)
+
+    def _far(self, cands: list[Architecture], X: np.ndarray, model: BasePredictor) -> tuple[list[Architecture], np.ndarray]:
+        """The candidates far from every architecture told (see ``explore_every``), with their rows."""
+        told = [a for a, _ in self._told] + list(self._pending.values())
+        mask = far_mask(X, model._encode(told), X.std(axis=0), float(self.explore_quantile))
+        idx = np.flatnonzero(mask)
+        return [cands[i] for i in idx], X[idx]
+
+    def recommend(self) -> Architecture | None:
+        """The told architecture with the best mean of a surrogate fitted on every score told (the
+        "best posterior mean" recommendation of noisy Bayesian optimisation: one lucky evaluation
+        does not win on its own); None before two distinct scores. ``Search.best`` stays the best
+        evaluated trial."""
+        if len({s for _, s in self._told}) < 2:
+            return None
+        archs = [a for a, _ in self._told]
+        model = self._template.clone()
+        if model.seed is None:
+            model.seed = 0
+        model.fit(archs, [s for _, s in self._told], space=self.space_)
+        mean, _ = model.predict_mean_std(archs)
+        return archs[int(np.argmax(mean))]
 
     def _parents(self) -> list[Architecture]:
         """The ``n_parents`` best architectures told (best first; ties in tell order)."""
