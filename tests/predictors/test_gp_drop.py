@@ -8,21 +8,10 @@ import pytest
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors import Ensemble, GaussianProcess, Predictor, PriorPredictor, kendall_tau
-from nasbook.space import GraphSpace
 
 
-@pytest.fixture(scope="module")
-def data():
-    space = GraphSpace()
-    archs = space.enumerate()[::41][:240]
-    X = space.encode_many(archs, "graf")
-    names = space.feature_names("graf")
-    y = X[:, names.index("count[gcn]")] - 0.5 * X[:, names.index("count[fc]")]
-    return space, archs, y, names
-
-
-def test_dropped_columns_never_reach_the_kernel(data):
-    space, archs, y, names = data
+def test_dropped_columns_never_reach_the_kernel(graf_data):
+    space, archs, y, names = graf_data
     n_level = sum(n.startswith("level_count") for n in names)
     assert n_level > 0
     gp = GaussianProcess(drop=["level_count"], seed=0).fit(archs[:80], y[:80], space=space)
@@ -35,8 +24,8 @@ def test_dropped_columns_never_reach_the_kernel(data):
     assert np.allclose(same.predict_mean_std(archs[80:90])[0], full.predict_mean_std(archs[80:90])[0])
 
 
-def test_drop_works_inside_an_ensemble_a_predictor_and_beside_a_prior(data):
-    space, archs, y, names = data
+def test_drop_works_inside_an_ensemble_a_predictor_and_beside_a_prior(graf_data):
+    space, archs, y, names = graf_data
     keep = len(names) - sum(n.startswith(("level_count", "count[")) for n in names)
     gp = GaussianProcess(drop=("level_count", "count["))
     p = Predictor(model=Ensemble([gp, GaussianProcess(features="adjacency")]), seed=0).fit(archs[:60], y[:60])
@@ -48,8 +37,8 @@ def test_drop_works_inside_an_ensemble_a_predictor_and_beside_a_prior(data):
     assert pp.model_.model_.X_train_.shape[1] == keep + 1  # the prior's column is kept
 
 
-def test_drop_bad_input_names_the_parameter(data):
-    space, archs, y, names = data
+def test_drop_bad_input_names_the_parameter(graf_data):
+    space, archs, y, names = graf_data
     with pytest.raises(InvalidParameterTypeError, match="drop"):
         GaussianProcess(drop="level_count").fit(archs[:20], y[:20], space=space)
     with pytest.raises(InvalidParameterTypeError, match="drop"):
@@ -64,8 +53,8 @@ def test_drop_bad_input_names_the_parameter(data):
     assert bare.model_.X_train_.shape == (8, 3)
 
 
-def test_the_default_graph_gp_leaves_out_per_depth_counts_and_link_patterns(data):
-    space, archs, y, names = data
+def test_the_default_graph_gp_leaves_out_per_depth_counts_and_link_patterns(graf_data):
+    space, archs, y, names = graf_data
     p = Predictor(seed=0, calibration="none").fit(archs[:40], y[:40], space=space)
     gp_graf, gp_adj = p.model_.members_[:2]
     dropped = sum(n.startswith(("level_count", "link_pattern")) for n in names)

@@ -8,22 +8,11 @@ import pytest
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors import Ensemble, ExtraTrees, GradientBoosting, Predictor, RandomForest, kendall_tau
-from nasbook.space import GraphSpace
-
-
-@pytest.fixture(scope="module")
-def data():
-    space = GraphSpace()
-    archs = space.enumerate()[::41][:240]
-    X = space.encode_many(archs, "graf")
-    names = space.feature_names("graf")
-    y = X[:, names.index("count[gcn]")] - 0.5 * X[:, names.index("count[fc]")]
-    return space, archs, y, names
 
 
 @pytest.mark.parametrize("cls", [ExtraTrees, RandomForest])
-def test_a_forest_never_sees_dropped_columns(data, cls):
-    space, archs, y, names = data
+def test_a_forest_never_sees_dropped_columns(graf_data, cls):
+    space, archs, y, names = graf_data
     n_level = sum(n.startswith("level_count") for n in names)
     f = cls(n_estimators=20, drop=["level_count"], seed=0).fit(archs[:80], y[:80], space=space)
     assert f.model_.n_features_in_ == len(names) - n_level
@@ -34,8 +23,8 @@ def test_a_forest_never_sees_dropped_columns(data, cls):
     assert fitted.model_.members_[0].model_.n_features_in_ == len(names) - n_level
 
 
-def test_forest_drop_bad_input_names_the_parameter(data):
-    space, archs, y, names = data
+def test_forest_drop_bad_input_names_the_parameter(graf_data):
+    space, archs, y, names = graf_data
     with pytest.raises(InvalidParameterTypeError, match=r"ExtraTrees\(drop=...\)"):
         ExtraTrees(drop="level_count").fit(archs[:20], y[:20], space=space)
     prefixes = sorted({n.split("[")[0] for n in names})
@@ -43,8 +32,8 @@ def test_forest_drop_bad_input_names_the_parameter(data):
         RandomForest(drop=prefixes).fit(archs[:20], y[:20], space=space)
 
 
-def test_the_booster_center(data):
-    space, archs, y, names = data
+def test_the_booster_center(graf_data):
+    space, archs, y, names = graf_data
     mean = GradientBoosting(center="mean", max_iter=30, seed=0).fit(archs[:80], y[:80], space=space)
     median = GradientBoosting(max_iter=30, seed=0).fit(archs[:80], y[:80], space=space)
     assert mean.models_[0].loss == "squared_error" and median.models_[0].loss == "quantile"
@@ -57,8 +46,8 @@ def test_the_booster_center(data):
         GradientBoosting(center="mode").fit(archs[:20], y[:20], space=space)
 
 
-def test_members_with_drop_and_center_in_one_ensemble(data):
-    space, archs, y, names = data
+def test_members_with_drop_and_center_in_one_ensemble(graf_data):
+    space, archs, y, names = graf_data
     dropped = sum(n.startswith(("level_count", "link_pattern")) for n in names)
     ens = Ensemble([ExtraTrees(n_estimators=20, drop=("level_count", "link_pattern")),
                     GradientBoosting(center="mean", max_iter=20)], calibration="none", seed=0)

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from bo_helpers import cheap
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors import RandomForest
@@ -15,13 +16,6 @@ from nasbook.testing import StrategyContract
 from nasbook.testing._contract import _drive
 from nasbook.testing._toy import ToyTask
 from nasbook.trial import Trial, TrialState
-
-
-def cheap(**params):
-    """A BO whose surrogate costs a few milliseconds per fit."""
-    params.setdefault("predictor", RandomForest(n_estimators=8, calibration="none"))
-    params.setdefault("n_initial", 5)
-    return BO(**params)
 
 
 # -- the contract ------------------------------------------------------------------------------------------

@@ -5,22 +5,15 @@ import warnings
 
 import numpy as np
 import pytest
+from bo_helpers import cheap
 
 from nasbook._errors import InvalidParameterError
-from nasbook.predictors import RandomForest
 from nasbook.search import Search, load_search
 from nasbook.space import PROTEINS_OPS, ChainSpace, GraphSpace
 from nasbook.strategies import BO
 from nasbook.testing import StrategyContract
 from nasbook.testing._toy import ToyTask
 from nasbook.trial import Trial, TrialState
-
-
-def cheap(**params):
-    params.setdefault("predictor", RandomForest(n_estimators=8, calibration="none"))
-    params.setdefault("n_initial", 5)
-    return BO(**params)
-
 
 SPACE = GraphSpace(ops=PROTEINS_OPS)
 
