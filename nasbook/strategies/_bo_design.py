@@ -58,9 +58,9 @@ def kmeans_design(space: SearchSpace, pool: list[Architecture], n: int, seed: in
 def far_mask(X_cands: np.ndarray, X_told: np.ndarray, scale: np.ndarray, quantile: float) -> np.ndarray:
     """Which candidates lie farther from every told architecture than the ``quantile`` of the
     candidates' nearest-told distances (Euclidean on the columns divided by ``scale``)."""
+    from sklearn.metrics import pairwise_distances_argmin_min
+
     s = np.where(scale > 0, scale, 1.0).astype(np.float32)
-    A = np.asarray(X_cands, dtype=np.float32) / s
-    B = np.asarray(X_told, dtype=np.float32) / s
-    d2 = (A * A).sum(axis=1)[:, None] - 2.0 * (A @ B.T) + (B * B).sum(axis=1)[None, :]
-    nearest = d2.min(axis=1)
+    _, nearest = pairwise_distances_argmin_min(np.asarray(X_cands, dtype=np.float32) / s,
+                                               np.asarray(X_told, dtype=np.float32) / s)
     return nearest >= np.quantile(nearest, quantile)  # type: ignore[no-any-return]
