@@ -290,8 +290,9 @@ class Growth(RegularizedEvolution):
             ]
             for tier in tiers:
                 if tier and self.deepen_op == "largest" and tier[0].kind == "deepen":
-                    most = max(self._weights(parent, m) for m in tier)
-                    tier = [m for m in tier if self._weights(parent, m) >= most]
+                    weights = [self._weights(parent, m) for m in tier]
+                    most = max(weights)
+                    tier = [m for m, w in zip(tier, weights) if w >= most]
                 if tier:
                     return tier[int(rng.integers(len(tier)))]
         kinds = sorted({m.kind for m in moves})
