@@ -13,7 +13,9 @@ landmark architectures, :func:`similar_tasks`, :func:`cluster_tasks`). Those fun
 What past searches know, for new ones: :func:`select_warm_start` (the architectures to try first on
 a new task, aggregated over past tasks weighted by similarity and diversified, each with its
 provenance) and :class:`TransferPrior` (a prior score for every architecture from past tasks'
-surrogates, for :class:`nasbook.predictors.PriorPredictor` and ``strategies.BO(prior=...)``).
+surrogates, for :class:`nasbook.predictors.PriorPredictor` and ``strategies.BO(prior=...)``), and
+:func:`select_landmarks` / :meth:`TransferPrior.landmarks` (the architectures to measure first on a
+new task so that such a predictor learns most from them: k-means over what the past tasks predict).
 """
 
 from nasbook.knowledge._index import EXACT_MAX, ArchIndex, StaleIndexError
