@@ -98,10 +98,12 @@ def training_set(proto: str, prior: Any, task: Any, archs: list[Any], idx: np.nd
     """Rows of the training architectures chosen by ``proto`` and the held-out mask: ``mask`` minus them."""
     from nasbook.knowledge import select_landmarks
 
+    proto, _, pick = proto.partition("/")
     by, _, k = proto.partition(":")
     k_lm = int(k) if k else N_TRAIN
     row = {a.id: i for i, a in enumerate(archs)}
-    lm = [row[a.id] for a in select_landmarks(prior, k_lm, by=by, candidates=archs, seed=seed, space=task.space)]
+    lm = [row[a.id] for a in select_landmarks(prior, k_lm, by=by, candidates=archs, seed=seed, space=task.space,
+                                              pick=pick or "centre")]
     rest = [int(i) for i in idx if int(i) not in set(lm)][: N_TRAIN - k_lm]
     tidx = np.array(lm + rest, dtype=np.int64)
     tmask = mask.copy()
@@ -126,7 +128,8 @@ def main() -> int:
     ap.add_argument("--train", default="random",
                     help="comma-separated training-set choices: 'random' (20 uniform, as warmstart_nbg), a "
                          "select_landmarks by= ('predictions', 'encoding', 'both', 'disagreement'), or 'BY:K' "
-                         "(K landmarks, the rest the random split's first ones)")
+                         "(K landmarks, the rest the random split's first ones); '/random' after it: a random member of each "
+                         "k-means cluster instead of the one nearest its centre")
     ap.add_argument("--models", default="prior_rf_agree")
     ap.add_argument("--prior-model", default="rf", choices=sorted(PRIOR_SURROGATES),
                     help="the TransferPrior's per-task surrogate (rf: its default)")

@@ -43,6 +43,7 @@ from nasbook.space import Architecture, SearchSpace
 __all__ = ["BYS", "DISAGREEMENT_SHARE", "MAX_CANDIDATES", "select_landmarks"]
 
 BYS: tuple[str, ...] = ("predictions", "encoding", "both", "disagreement")
+PICKS: tuple[str, ...] = ("centre", "random")
 #: at most this many candidates: the whole space when it is this small, else a uniform sample
 MAX_CANDIDATES = 30_000
 #: ``by="disagreement"`` clusters this share of the candidates, those the past tasks disagree on most
@@ -96,24 +97,28 @@ def _block(X: np.ndarray) -> np.ndarray:
     return Z / np.sqrt(max(live, 1))  # type: ignore[no-any-return]
 
 
-def _kmeans_representatives(X: np.ndarray, n: int, seed: int) -> list[int]:
-    """Rows of ``X``: of each of ``n`` k-means clusters the member nearest its centre, largest first."""
+def _kmeans_representatives(X: np.ndarray, n: int, seed: int, pick: str = "centre") -> list[int]:
+    """Rows of ``X``: of each of ``n`` k-means clusters the member nearest its centre (``pick="centre"``)
+    or one drawn uniformly (``pick="random"``: stratified sampling, the clusters as strata), largest first."""
     from sklearn.cluster import KMeans
 
     km = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(np.ascontiguousarray(X, dtype=np.float64))
     labels, centres = km.labels_, km.cluster_centers_
     sizes = np.bincount(labels, minlength=n)
+    rng = np.random.default_rng(seed)
     out = []
     for c in np.argsort(-sizes, kind="stable"):
         members = np.flatnonzero(labels == c)
-        if len(members):
+        if len(members) and pick == "random":
+            out.append(int(members[int(rng.integers(len(members)))]))
+        elif len(members):
             d = ((X[members] - centres[c]) ** 2).sum(axis=1)
             out.append(int(members[int(np.argmin(d))]))
     return out
 
 
 def select_landmarks(prior: Any, n: int = 20, *, by: str = "predictions", candidates: Sequence[Architecture] | None = None,
-                     seed: int = 0, space: SearchSpace | None = None) -> list[Architecture]:
+                     seed: int = 0, space: SearchSpace | None = None, pick: str = "centre") -> list[Architecture]:
     """The ``n`` architectures to measure first on a new task, chosen to cover what the past tasks
     predict (see the module's docstring for ``by``).
 
@@ -130,6 +135,8 @@ def select_landmarks(prior: Any, n: int = 20, *, by: str = "predictions", candid
         it when it has at most :data:`MAX_CANDIDATES` architectures, else a uniform sample of that many).
     seed : int
         Seeds k-means' initialisation (and the sample of a large space's candidates).
+    pick : {"centre", "random"}
+        Of each cluster, the member nearest its centre, or one drawn at random (seeded).
     space : SearchSpace, optional
         Default ``prior.space``.
 
@@ -143,6 +150,8 @@ def select_landmarks(prior: Any, n: int = 20, *, by: str = "predictions", candid
     check_int(owner, "seed", seed, minimum=0)
     if by not in BYS:
         raise unknown_choice(f"{owner}(by=...) landmark choice", by, BYS)
+    if pick not in PICKS:
+        raise unknown_choice(f"{owner}(pick=...) cluster member", pick, PICKS)
     if not callable(getattr(prior, "predict_tasks", None)):
         raise InvalidParameterTypeError(
             f"{owner}(prior=...) must have predict_tasks(archs) (one prediction per past task), as "
@@ -174,7 +183,7 @@ def select_landmarks(prior: Any, n: int = 20, *, by: str = "predictions", candid
         X = blocks[1][rows]
     else:
         X = np.hstack(blocks)
-    chosen = _kmeans_representatives(X, n, seed)
+    chosen = _kmeans_representatives(X, n, seed, pick)
     if len(chosen) < n:  # k-means left a cluster empty (duplicate points): fill with the farthest others
         taken = set(chosen)
         d = np.min([((X - X[c]) ** 2).sum(axis=1) for c in chosen], axis=0)

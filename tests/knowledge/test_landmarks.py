@@ -7,7 +7,7 @@ import pytest
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.knowledge import TransferPrior, select_landmarks
-from nasbook.knowledge._landmarks import BYS
+from nasbook.knowledge._landmarks import BYS, PICKS
 from nasbook.predictors import RandomForest
 from nasbook.space import PROTEINS_OPS, GraphSpace
 
@@ -42,9 +42,11 @@ def pool(space):
     return list({a.id: a for a in (space.sample(rng) for _ in range(400))}.values())
 
 
+@pytest.mark.parametrize("pick", PICKS)
 @pytest.mark.parametrize("by", BYS)
-def test_landmarks_are_n_distinct_architectures_of_the_space(prior, space, pool, by):
-    got = prior.landmarks(12, by=by, candidates=pool, seed=3)
+def test_landmarks_are_n_distinct_architectures_of_the_space(prior, space, pool, by, pick):
+    got = select_landmarks(prior, 12, by=by, candidates=pool, seed=3, pick=pick)
+    assert [a.id for a in got] == [a.id for a in select_landmarks(prior, 12, by=by, candidates=pool, seed=3, pick=pick)]
     assert len(got) == 12
     assert len({a.id for a in got}) == 12
     ids = {a.id for a in pool}
@@ -95,6 +97,8 @@ def test_bad_input_names_the_parameter(prior, space, pool):
         prior.landmarks(5, candidates="all")
     with pytest.raises(InvalidParameterTypeError, match=r"prior=\.\.\..*predict_tasks"):
         select_landmarks(lambda archs: [0.0] * len(archs), 5, space=space)
+    with pytest.raises(InvalidParameterError, match=r"pick=\.\.\."):
+        select_landmarks(prior, 5, candidates=pool, pick="medoid")
     with pytest.raises(InvalidParameterError, match=r"seed=\.\.\."):
         prior.landmarks(5, candidates=pool, seed=-1)
 
