@@ -93,6 +93,24 @@ def build_cache(store: str, cache: str, datasets: list[str], prior_model: str = 
         print(f"cache {d}: {P.shape} in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
+def training_set(proto: str, prior: Any, task: Any, archs: list[Any], idx: np.ndarray, mask: np.ndarray,
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the training architectures chosen by ``proto`` and the held-out mask: ``mask`` minus them."""
+    from nasbook.knowledge import select_landmarks
+
+    proto, _, pick = proto.partition("/")
+    by, _, k = proto.partition(":")
+    k_lm = int(k) if k else N_TRAIN
+    row = {a.id: i for i, a in enumerate(archs)}
+    lm = [row[a.id] for a in select_landmarks(prior, k_lm, by=by, candidates=archs, seed=seed, space=task.space,
+                                              pick=pick or "centre")]
+    rest = [int(i) for i in idx if int(i) not in set(lm)][: N_TRAIN - k_lm]
+    tidx = np.array(lm + rest, dtype=np.int64)
+    tmask = mask.copy()
+    tmask[tidx] = False
+    return tidx, tmask
+
+
 def candidates(prior: Any, seed: int) -> dict[str, Any]:
     from _prior_candidates import candidate_models
 
@@ -105,7 +123,13 @@ def main() -> int:
     ap.add_argument("--cache", required=True)
     ap.add_argument("--datasets", default="all")
     ap.add_argument("--seeds", default="100-102", help="first-last (probes: >= 100)")
-    ap.add_argument("--tau-test", type=int, default=3000)
+    ap.add_argument("--tau-test", type=lambda v: None if v == "all" else int(v), default=3000,
+                    help="random held-out architectures scored per split, or 'all' (every other one of the table)")
+    ap.add_argument("--train", default="random",
+                    help="comma-separated training-set choices: 'random' (20 uniform, as warmstart_nbg), a "
+                         "select_landmarks by= ('predictions', 'encoding', 'both', 'disagreement'), or 'BY:K' "
+                         "(K landmarks, the rest the random split's first ones); '/random' after it: a random member of each "
+                         "k-means cluster instead of the one nearest its centre")
     ap.add_argument("--models", default="prior_rf_agree")
     ap.add_argument("--prior-model", default="rf", choices=sorted(PRIOR_SURROGATES),
                     help="the TransferPrior's per-task surrogate (rf: its default)")
@@ -117,6 +141,8 @@ def main() -> int:
     build_cache(args.store, args.cache, datasets, args.prior_model)
     out: dict[str, Any] = json.loads(open(args.json).read()) if os.path.exists(args.json) else {}
     models = args.models.split(",")
+    protocols = args.train.split(",")
+    seed_set = {str(x) for x in seeds}
     for d in datasets:
         task = NasBenchGraph(d)
         z = np.load(cache_file(args.cache, d, args.prior_model))
@@ -130,27 +156,39 @@ def main() -> int:
             mask[idx] = False
             if args.tau_test is not None and args.tau_test < mask.sum():
                 mask[rng.choice(np.flatnonzero(mask), int(mask.sum()) - args.tau_test, replace=False)] = False
-            train = [archs[i] for i in idx]
-            test = [a for a, m in zip(archs, mask) if m]
             rec = out.setdefault(f"{d}/{seed}" if args.prior_model == "rf" else f"{d}/{seed}/{args.prior_model}", {})
-            for name in models:
-                if name in rec:
-                    continue
-                model = candidates(prior, seed)[name]
-                t0 = time.perf_counter()
-                model.fit(train, y[idx], space=task.space)
-                rec[name] = kendall_tau(y[mask], model.predict_mean_std(test)[0])
-                print(f"{d}/{seed} {name}: {rec[name]:.3f} ({time.perf_counter() - t0:.1f} s)", flush=True)
+            for proto in protocols:
+                # the random protocol's split as before; a landmark protocol trains on its own choice and
+                # is scored on the random protocol's held-out sample minus what it trained on
+                tidx, tmask = (idx, mask) if proto == "random" else training_set(proto, prior, task, archs, idx, mask, seed)
+                if proto != "random":
+                    rec.setdefault("train", {})[proto] = [archs[i].id for i in tidx]
+                train = [archs[i] for i in tidx]
+                test = [a for a, m in zip(archs, tmask) if m]
+                for name in models:
+                    key = name if proto == "random" else f"{name}@{proto}"
+                    if key in rec:
+                        continue
+                    model = candidates(prior, seed)[name]
+                    t0 = time.perf_counter()
+                    model.fit(train, y[tidx], space=task.space)
+                    rec[key] = kendall_tau(y[tmask], model.predict_mean_std(test)[0])
+                    print(f"{d}/{seed} {key}: {rec[key]:.3f} ({time.perf_counter() - t0:.1f} s)", flush=True)
             with open(args.json + ".tmp", "w") as f:
                 json.dump(out, f)
             os.replace(args.json + ".tmp", args.json)
     base = models[0]
     for name in models:
-        pairs = [(r[name], r[base]) for r in out.values() if name in r and base in r]
-        if pairs:
-            a = np.array(pairs)
-            print(f"{name:28s} tau {a[:, 0].mean():.4f} vs {base} {np.mean(a[:, 0] - a[:, 1]):+.4f} "
-                  f"higher {(a[:, 0] > a[:, 1]).sum()}/{len(a)}")
+        for proto in protocols:
+            key = name if proto == "random" else f"{name}@{proto}"
+            ref = base if proto == "random" else name  # a landmark row: against the same model on random 20
+            pairs = [(r[key], r[ref], r.get(base, np.nan)) for k, r in out.items()
+                     if key in r and ref in r and k.split("/")[1] in seed_set and k.split("/")[0] in datasets]
+            if pairs:
+                a = np.array(pairs)
+                print(f"{key:40s} tau {a[:, 0].mean():.4f} vs {ref} {np.mean(a[:, 0] - a[:, 1]):+.4f} "
+                      f"higher {(a[:, 0] > a[:, 1]).sum()}/{len(a)}; vs {base} {np.mean(a[:, 0] - a[:, 2]):+.4f} "
+                      f"higher {(a[:, 0] > a[:, 2]).sum()}/{len(a)} (pairs {len(a)})")
     return 0
 
 

@@ -217,6 +217,18 @@ def test_warmstart_benchmark_prior_part_alone(tmp_path):
     assert not data["raw"]["cora"]["runs"]["evolution"]
 
 
+@pytest.mark.slow
+def test_warmstart_benchmark_prior_part_on_landmarks(tmp_path):
+    out = tmp_path / "pl.json"
+    res = _run("warmstart_nbg.py", "--only", "prior", "--datasets", "cora", "--seeds", "1", "--first-seed", "100",
+               "--past-budget", "20", "--tau-test", "300", "--prior-models", "cold_forest,prior_rf_agree",
+               "--landmarks", "predictions", "--store", str(tmp_path / "past.db"), "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "prior_rf_agree@landmarks" in res.stdout and "trained on 20 landmarks" in res.stdout
+    tau = json.loads(out.read_text())["raw"]["cora"]["tau"][0]
+    assert {"cold_forest@landmarks", "prior_rf_agree@landmarks"} <= set(tau) and -1 <= tau["cold_forest@landmarks"] <= 1
+
+
 def test_bo_probe_reports_the_recommended_architecture_and_reference_methods(tmp_path):
     out = tmp_path / "bpr.json"
     res = _run("bo_probe.py", "--datasets", "proteins", "--seeds", "100-100", "--budget", "12", "--refs", "evolution",

@@ -13,11 +13,14 @@ landmark architectures, :func:`similar_tasks`, :func:`cluster_tasks`). Those fun
 What past searches know, for new ones: :func:`select_warm_start` (the architectures to try first on
 a new task, aggregated over past tasks weighted by similarity and diversified, each with its
 provenance) and :class:`TransferPrior` (a prior score for every architecture from past tasks'
-surrogates, for :class:`nasbook.predictors.PriorPredictor` and ``strategies.BO(prior=...)``).
+surrogates, for :class:`nasbook.predictors.PriorPredictor` and ``strategies.BO(prior=...)``), and
+:func:`select_landmarks` / :meth:`TransferPrior.landmarks` (the architectures to measure first on a
+new task so that such a predictor learns most from them: k-means over what the past tasks predict).
 """
 
 from nasbook.knowledge._index import EXACT_MAX, ArchIndex, StaleIndexError
 from nasbook.knowledge._kb import ALL_STATES, KnowledgeBase
+from nasbook.knowledge._landmarks import select_landmarks
 from nasbook.knowledge._meta import meta_vector, nbg_meta_features, task_meta_features
 from nasbook.knowledge._plots import _neighbourhood_info, _task_map_info, plot_neighbourhood, plot_task_map
 from nasbook.knowledge._similar import similar_archs, sync_index, task_quantiles
@@ -33,6 +36,6 @@ from nasbook.knowledge._warm import REQUIRED_COLUMNS, TransferPrior, past_trials
 __all__ = [
     "ALL_STATES", "EXACT_MAX", "REQUIRED_COLUMNS", "ArchIndex", "KnowledgeBase", "StaleIndexError", "TransferPrior", "_neighbourhood_info", "_task_map_info",
     "cluster_tasks", "landmark_table", "meta_vector", "nbg_meta_features", "past_trials", "pick_probes", "plot_neighbourhood",
-    "plot_task_map", "select_warm_start", "similar_archs", "similar_tasks", "sync_index", "task_distances", "task_meta_features",
+    "plot_task_map", "select_landmarks", "select_warm_start", "similar_archs", "similar_tasks", "sync_index", "task_distances", "task_meta_features",
     "task_quantiles",
 ]

@@ -310,6 +310,16 @@ class TransferPrior:
             memo.update(zip((a.id for a in todo), values.tolist()))
         return np.array([memo[a.id] for a in archs], dtype=np.float64)
 
+    def landmarks(self, n: int = 20, *, by: str = "predictions", candidates: Sequence[Architecture] | None = None,
+                  seed: int = 0, pick: str = "centre") -> list[Architecture]:
+        """The ``n`` architectures of the space to measure first on a new task, chosen to cover what
+        the past tasks predict (:func:`nasbook.knowledge.select_landmarks`; ``by``: ``"predictions"``,
+        ``"encoding"``, ``"both"`` or ``"disagreement"``; ``pick``: of each cluster the member nearest its
+        centre or a random one): distinct, deterministic for a ``seed``."""
+        from nasbook.knowledge._landmarks import select_landmarks
+
+        return select_landmarks(self, n, by=by, candidates=candidates, seed=seed, pick=pick)
+
     def __repr__(self) -> str:
         tasks = ", ".join(f"{t} ({self.n_trials[t]}, w={self.weights[t]:.2g})" for t in self.models)
         return f"<TransferPrior over {type(self.space).__name__}: {len(self.models)} past tasks: {tasks}>"
