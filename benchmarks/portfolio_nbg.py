@@ -160,6 +160,11 @@ def _print_paired(raw: dict[str, dict[str, list[dict[str, Any]]]], datasets: lis
                   arm: str) -> dict[str, Any]:
     out = {}
     for p in pfs:
+        rows = []
+        for d in datasets:
+            sd = _paired(raw, [d], p, arm)
+            rows.append([d, f"{sd['mean_diff_pp']:+.3f}", sd["lower"], sd["higher"], sd["tied"], sd["all_picks_on_arm"]])
+        print(format_table(["dataset", f"{p} - {arm} (pp)", "lower", "higher", "tied", f"every pick {arm}"], rows))
         st = out[p] = _paired(raw, datasets, p, arm)
         print(f"{p} vs {arm} alone, paired over {st['n']} searches: lower on {st['lower']}, higher on {st['higher']}, "
               f"tied on {st['tied']}; mean difference {st['mean_diff_pp']:+.3f} pp (sd {st['sd_pp']:.3f}), two-sided "
