@@ -128,6 +128,52 @@ def _report(summary: dict[str, Any], datasets: list[str], methods: list[str], ar
     return mean_reg, mean_test, mean_shares, goals  # type: ignore[return-value]
 
 
+def _paired(raw: dict[str, dict[str, list[dict[str, Any]]]], datasets: list[str], pf: str, arm: str) -> dict[str, Any]:
+    """``pf`` against ``arm`` over the (dataset, seed) searches both ran (seed order): lower / higher / tied,
+    the mean difference of valid regret (pp), a two-sided Wilcoxon signed-rank p (ties dropped), and how
+    many searches gave every pick to ``arm`` and, of those, how many ran ``arm``'s own trial sequence
+    (same best architecture and best-so-far curve as ``arm`` alone)."""
+    from scipy.stats import wilcoxon
+
+    diffs, only, same, mixed = [], 0, 0, []
+    for d in datasets:
+        for r, a in zip(raw[d][pf], raw[d][arm]):
+            diff = r["valid_regret_pp"] - a["valid_regret_pp"]
+            diffs.append(diff)
+            if set(r["history"]) == {arm}:
+                only += 1
+                same += (r["best_arch"] == str(a["best_arch"]) and
+                         all(abs(r["regret_at"][c] - a["regret_at"][c]) < 1e-9 for c in r["regret_at"]))
+            else:
+                mixed.append(diff)
+    x = np.asarray(diffs)
+    nz = x[np.abs(x) > 1e-9]
+    p = float(wilcoxon(nz, alternative="two-sided").pvalue) if len(nz) else float("nan")
+    return {"arm": arm, "n": len(x), "lower": int((x < -1e-9).sum()), "higher": int((x > 1e-9).sum()),
+            "tied": int((np.abs(x) <= 1e-9).sum()), "mean_diff_pp": float(x.mean()) if len(x) else float("nan"),
+            "sd_pp": float(x.std(ddof=1)) if len(x) > 1 else float("nan"), "wilcoxon_p": p,
+            "all_picks_on_arm": only, "identical_to_arm": same, "n_mixed": len(mixed),
+            "mean_diff_mixed_pp": float(np.mean(mixed)) if mixed else float("nan")}
+
+
+def _print_paired(raw: dict[str, dict[str, list[dict[str, Any]]]], datasets: list[str], pfs: list[str],
+                  arm: str) -> dict[str, Any]:
+    out = {}
+    for p in pfs:
+        rows = []
+        for d in datasets:
+            sd = _paired(raw, [d], p, arm)
+            rows.append([d, f"{sd['mean_diff_pp']:+.3f}", sd["lower"], sd["higher"], sd["tied"], sd["all_picks_on_arm"]])
+        print(format_table(["dataset", f"{p} - {arm} (pp)", "lower", "higher", "tied", f"every pick {arm}"], rows))
+        st = out[p] = _paired(raw, datasets, p, arm)
+        print(f"{p} vs {arm} alone, paired over {st['n']} searches: lower on {st['lower']}, higher on {st['higher']}, "
+              f"tied on {st['tied']}; mean difference {st['mean_diff_pp']:+.3f} pp (sd {st['sd_pp']:.3f}), two-sided "
+              f"Wilcoxon p = {st['wilcoxon_p']:.3g}; every pick on {arm} in {st['all_picks_on_arm']} searches "
+              f"({st['identical_to_arm']} of them {arm}'s own trials exactly); the other {st['n_mixed']}: mean "
+              f"difference {st['mean_diff_mixed_pp']:+.3f} pp")
+    return out
+
+
 def _load_arms(path: str, arms: list[str], datasets: list[str], seeds: list[int]) -> dict[str, dict[str, dict[int, Any]]]:
     """Single-arm results of ``benchmarks/strategies_nbg.py`` (same seeds and budget): {dataset: {arm: {seed: row}}}."""
     import json
@@ -211,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
         ms = list(summ[ds[0]])
         n = min(summ[d][next(m for m in ms if m.startswith("portfolio"))]["n_seeds"] for d in ds)
         print(f"# {done['meta']['command']}  ({n} seeds done{', partial' if done.get('partial') else ''})")
-        _report(summ, ds, ms, [m for m in ms if not m.startswith("portfolio")], a["budget"], n, a["no_arms"])
+        arms_done = [m for m in ms if not m.startswith("portfolio")]
+        _, _, _, goals = _report(summ, ds, ms, arms_done, a["budget"], n, a["no_arms"])
+        if not a["no_arms"]:
+            best = next(iter(goals.values()))["best_arm"]
+            _print_paired(done["raw"], ds, [m for m in ms if m.startswith("portfolio")], best)
         return 0
 
     datasets = list(NBG_DATASETS) if args.datasets == "all" else [d.strip() for d in args.datasets.split(",") if d.strip()]
@@ -282,11 +332,13 @@ def main(argv: list[str] | None = None) -> int:
 
     mean_reg, mean_test, mean_shares, goals = _report(summary, datasets, methods, arms, args.budget, len(seeds),
                                                       args.no_arms)
+    paired = _print_paired(raw, datasets, pfs, next(iter(goals.values()))["best_arm"]) if goals else {}
     print(f"# total {total_s:.0f} s", flush=True)
     if args.json:
         write_json(args.json, {"meta": meta, "args": vars(args), "portfolio": repr(portfolio), "raw": raw, **extra,
                                "summary": summary, "mean_valid_regret_pp": mean_reg, "mean_test_pct": mean_test,
-                               "mean_shares": mean_shares, "goals": goals, "total_s": total_s, "partial": False})
+                               "mean_shares": mean_shares, "goals": goals, "paired_vs_best_arm": paired,
+                               "total_s": total_s, "partial": False})
         print(f"# wrote {args.json}")
     return 0
 

@@ -100,7 +100,8 @@ def hedge_propose(pf: Portfolio) -> tuple[str, Any] | Wait:
         if waited:
             return WAIT
         raise SpaceExhausted(f"every arm of {pf!r} has exhausted the space")
-    reward_nominees(pf, fitted)
+    if len(pf.arms_) > 1:  # one arm: nothing to choose, so no surrogate to fit for the gains
+        reward_nominees(pf, fitted)
     names = list(nominees)
     idx = [pf._arm_names.index(n) for n in names]
     probs = hedge_probabilities((pf.wins_ + pf.prior_wins_)[idx], pf.eta)

@@ -91,7 +91,18 @@ class Portfolio(BaseStrategy):
         values told before it (beats the ``ceil(n / 10)``-th best; 0.5 on a tie with it; 1 for a new
         best early on), else 0: it rewards what improves the incumbent or the top of the search.
     seed : int, optional
-        Seeds the bandit and, through draws from it, every arm.
+        The seed in effect (this one, else the search's) is every arm's, so a one-arm Portfolio is
+        exactly its arm: ``Search(..., strategy=Portfolio(["bo"]), seed=s)`` proposes the trials of
+        ``strategy="bo", seed=s``, and an arm inside a Portfolio starts on the stream it has alone
+        (it departs from it only through what the other arms add to the shared history). A class
+        repeated among the arms (two ``BO`` configurations) gives its first arm the seed and its
+        k-th repeat ``SeedSequence(seed, spawn_key=(k,))``'s first word, so repeats never
+        duplicate each other; arms of different classes share the seed, so random, evolution and
+        local draw the same initial samples (the shared history lets each architecture be
+        evaluated once; the hedge's nominees may then coincide, and a nominee chosen from one arm
+        stays proposed in every arm that nominated it). The bandit draws from a stream of its
+        own (``spawn_key=(0,)``). An arm constructed with its own ``seed`` keeps it. Without any
+        seed, every arm gets one drawn from the Portfolio's unseeded generator.
     """
 
     alias: ClassVar[str] = "portfolio"
@@ -176,12 +187,17 @@ class Portfolio(BaseStrategy):
     def _setup(self) -> None:
         from nasbook.strategies._registry import get_strategy, strategy_class
 
-        self.arms_: dict[str, BaseStrategy] = {}
-        for name, spec in zip(self._arm_names, self.strategies):
+        built: list[BaseStrategy] = []
+        for spec in self.strategies:
             if isinstance(spec, dict):  # rebuilt from a stored configuration
                 spec = strategy_class(spec.get("alias") or spec["class"])(**spec.get("params", {}))
-            arm = clone(spec) if isinstance(spec, BaseStrategy) else get_strategy(spec)
-            arm.setup(self.space_, seed=int(self.rng_.integers(2**31)), mode=self.mode_, metric=self.metric_)
+            built.append(clone(spec) if isinstance(spec, BaseStrategy) else get_strategy(spec))
+        seeds = _arm_seeds(self.seed_, [type(a) for a in built], self.rng_)
+        if self.seed_ is not None:  # the bandit's own draws: a stream no arm uses
+            self.rng_ = np.random.default_rng(np.random.SeedSequence(self.seed_, spawn_key=(0,)))
+        self.arms_: dict[str, BaseStrategy] = {}
+        for name, arm, seed in zip(self._arm_names, built, seeds):
+            arm.setup(self.space_, seed=seed, mode=self.mode_, metric=self.metric_)
             self.arms_[name] = arm
         n = len(self.arms_)
         #: discounted reward sums (wins) and pull counts per arm, in arm order
@@ -347,6 +363,20 @@ def _top_reward(score: float, values: list[float]) -> float:
         return 0.5
     kth = values[-max(1, math.ceil(TOP_FRACTION * len(values)))]
     return 1.0 if score > kth else 0.5 if score == kth else 0.0
+
+
+def _arm_seeds(seed: int | None, classes: Sequence[type], rng: np.random.Generator) -> list[int]:
+    """The seed of every arm: ``seed`` for the first arm of each class, for the k-th repeat of a class
+    (k = 1, 2, ...) the first word of ``SeedSequence(seed, spawn_key=(k,))``; without a seed, one
+    draw from ``rng`` (the Portfolio's unseeded generator) per arm."""
+    if seed is None:
+        return [int(rng.integers(2**31)) for _ in classes]
+    repeats: dict[type, int] = {}
+    out = []
+    for cls in classes:
+        k = repeats[cls] = repeats.get(cls, -1) + 1
+        out.append(seed if k == 0 else int(np.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1)[0]))
+    return out
 
 
 def _arm_names(arms: Sequence[Any]) -> list[str]:
