@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--arms", default=",".join(ARMS), help="comma-separated strategy names (default random,evolution,local,bo)")
     ap.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1, the same for every method (default 10)")
     ap.add_argument("--budget", type=int, default=100, help="distinct architectures per search (default 100)")
-    ap.add_argument("--bandit", default="ts", help="Portfolio(bandit=...): ts, ucb or hedge (default ts)")
+    ap.add_argument("--bandit", default="hedge", help="Portfolio(bandit=...): hedge, ts or ucb (default hedge, as Portfolio())")
     ap.add_argument("--discount", type=float, default=None, help="Portfolio(discount=...) (default: the class default)")
     ap.add_argument("--reward", default=None, help="Portfolio(reward=...) (default: the class default)")
     ap.add_argument("--exploration", type=float, default=None, help="Portfolio(exploration=...) (default: the class default)")

@@ -49,8 +49,10 @@ def _drive(p: Portfolio, value_of, n: int) -> list[str]:
     return arms
 
 
-def test_rewards_are_finite_and_normalised_from_the_first_trial(space):
-    p = Portfolio(["random", "evolution"]).setup(space, seed=0)
+@pytest.mark.parametrize("bandit", ["ts", "ucb"])
+def test_rewards_are_finite_and_normalised_from_the_first_trial(space, bandit):
+    # the one-pull bandits: one reward per finished trial, for the arm that proposed it
+    p = Portfolio(["random", "evolution"], bandit=bandit).setup(space, seed=0)
     huge = [1e300, -1e300, 5.0, None, 5.0, 1e308, float("nan")]
     _drive(p, lambda i, arm: huge[i % len(huge)], 40)
     rewards = [r for _, _, r in p.rewards_]
@@ -59,6 +61,17 @@ def test_rewards_are_finite_and_normalised_from_the_first_trial(space):
     assert all(math.isfinite(r) and 0.0 <= r <= 1.0 for r in rewards)
     assert rewards[1] == 0.0  # -1e300 beats nothing told before
     assert rewards[3] == 0.0  # a failed trial (no value) earns nothing
+    assert np.all(np.isfinite(p.wins_)) and np.all(np.isfinite(p.pulls_))
+
+
+def test_hedge_rewards_stay_finite_and_normalised_under_extreme_values(space):
+    # "hedge" rewards every arm's nominee at every round: many rewards per trial, all in [0, 1]
+    p = Portfolio(["random", "evolution"], bandit="hedge").setup(space, seed=0)
+    huge = [1e300, -1e300, 5.0, None, 5.0, 1e308, float("nan")]
+    _drive(p, lambda i, arm: huge[i % len(huge)], 40)
+    rewards = [r for _, _, r in p.rewards_]
+    assert len(rewards) > 40
+    assert all(math.isfinite(r) and 0.0 <= r <= 1.0 for r in rewards)
     assert np.all(np.isfinite(p.wins_)) and np.all(np.isfinite(p.pulls_))
 
 
@@ -100,7 +113,7 @@ def test_an_undiscounted_prior_still_weighs_after_the_evidence_has_faded(space):
     def late_picks(discount_prior):
         picks = []
         for seed in range(4):
-            p = Portfolio(["random", "evolution"], prior={"evolution": 6}, discount=0.8,
+            p = Portfolio(["random", "evolution"], bandit="ts", prior={"evolution": 6}, discount=0.8,
                           discount_prior=discount_prior).setup(space, seed=seed)
             picks += _drive(p, lambda i, arm: 0.0, 60)[30:]  # both arms alike: only the prior tells them apart
         return sum(a == "evolution" for a in picks) / len(picks)
@@ -123,7 +136,7 @@ def test_every_arm_learns_every_trial_and_the_choices_are_visible(space):
 
 def test_pending_trials_are_never_proposed_twice_and_tells_may_come_in_any_order(space):
     task = ToyTask(space, seed=1)
-    p = Portfolio(["random", "evolution", "local"]).setup(space, seed=0)
+    p = Portfolio(["random", "evolution", "local"], bandit="ts").setup(space, seed=0)  # one reward per trial
     seen: set[str] = set()
     pending: list[Proposal] = []
     number = 0
