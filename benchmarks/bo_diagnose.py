@@ -30,10 +30,10 @@ import numpy as np
 
 import nasbook
 from nasbook.predictors import Ensemble, ExtraTrees, GaussianProcess, RandomForest
-
-GP_DROP = ("level_count", "link_pattern")  # as Predictor()'s graph-feature members drop
 from nasbook.strategies import BO
 from nasbook.tasks import NasBenchGraph
+
+GP_DROP = ("level_count", "link_pattern")  # as Predictor()'s graph-feature members drop
 
 FEATS = ("graf", "adjacency")
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, SpaceExhausted, check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy
-from nasbook.strategies._bo_design import INITS, predictor_config, predictor_from_config, far_mask, kmeans_design
+from nasbook.strategies._bo_design import INITS, far_mask, kmeans_design, predictor_config, predictor_from_config
 from nasbook.strategies._bo_regions import ball, basin_centres
 
 if TYPE_CHECKING:
