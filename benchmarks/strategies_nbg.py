@@ -23,6 +23,8 @@ are recorded.
 Usage::
 
     python benchmarks/strategies_nbg.py --datasets all --seeds 20 --budget 100 --json FILE
+    # bo alone with other parameters, the other methods' searches taken from an earlier run's JSON
+    python benchmarks/strategies_nbg.py --methods bo --bo-params 'dict(regions=2)' --seeds 10 --merge OLD.json --json FILE
 """
 
 from __future__ import annotations
@@ -160,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="Optuna proposals in a row that are seen or no architecture before OptunaSampler proposes "
                          "an unseen neighbour itself (default 10, the strategy's default)")
     ap.add_argument("--json", default=None, help="write raw per-seed numbers, summaries and metadata here")
+    ap.add_argument("--bo-params", default="{}",
+                    help="keyword arguments of BO for the method 'bo', as a Python dict, e.g. 'dict(regions=2)' (default: BO())")
+    ap.add_argument("--merge", default=None,
+                    help="an earlier run's JSON: every method in it that --methods leaves out is taken from it (its searches "
+                         "on the same datasets and seeds, not rerun) and reported beside the methods run here")
     args = ap.parse_args(argv)
 
     datasets = list(NBG_DATASETS) if args.datasets == "all" else [d.strip() for d in args.datasets.split(",") if d.strip()]
@@ -173,6 +180,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1 or args.budget < 1 or args.max_retries < 0:
         ap.error("--seeds and --budget must be >= 1, --max-retries >= 0")
     seeds = list(range(args.seeds))
+    bo_params = eval(args.bo_params, {"dict": dict})  # noqa: S307 - a command-line option of a benchmark script
+    if not isinstance(bo_params, dict):
+        ap.error(f"--bo-params must be a dict of BO's keyword arguments; got {args.bo_params!r}")
+    merged: dict[str, dict[str, dict[int, dict[str, Any]]]] = {}  # dataset -> method -> seed -> record
+    if args.merge:
+        import json
+
+        with open(args.merge) as fh:
+            old = json.load(fh)
+        extra = [m for m in next(iter(old["raw"].values())) if m not in methods]
+        for d in datasets:
+            for m in extra:
+                by_seed = {int(r["seed"]): r for r in old["raw"].get(d, {}).get(m, [])}
+                if not all(s in by_seed for s in seeds):
+                    ap.error(f"--merge {args.merge} lacks {m} on {d} for seeds 0..{args.seeds - 1}")
+                merged.setdefault(d, {})[m] = by_seed
+        methods += extra
 
     import optuna
 
@@ -203,7 +227,12 @@ def main(argv: list[str] | None = None) -> int:
         # interleave methods within each seed, so machine noise spreads evenly over methods
         for s in seeds:
             for m in methods:
-                if m in NASBOOK_METHODS:
+                if m in merged.get(d, {}):
+                    raw[d][m].append(merged[d][m][s])
+                    continue
+                if m == "bo" and bo_params:
+                    r = run_nasbook(d, nasbook.strategies.BO(**bo_params), s, args.budget)
+                elif m in NASBOOK_METHODS:
                     r = run_nasbook(d, m, s, args.budget)
                 else:
                     r = run_optuna(d, m, s, args.budget, args.max_retries)
@@ -320,10 +349,14 @@ def main(argv: list[str] | None = None) -> int:
             "config": {
                 "datasets": datasets, "methods": methods, "seeds": seeds, "budget": args.budget,
                 "max_retries": args.max_retries, "hit_tolerance": HIT_TOL,
+                "bo_params": args.bo_params, "merged_from": args.merge,
+                "merged_methods": sorted({m for per in merged.values() for m in per}),
                 "optuna_space": "link: categorical over index of the 9 canonical LINKS; op1..op4: categorical over task.space.ops",
                 "optuna_samplers": {"optuna-tpe": "OptunaSampler(TPESampler(seed=seed)) (defaults)",
                                     "optuna-random": "OptunaSampler(RandomSampler(seed=seed))"},
-                "nasbook_strategies": {m: repr(nasbook.strategies.get_strategy(m)) for m in methods if m in NASBOOK_METHODS},
+                "nasbook_strategies": {m: repr(nasbook.strategies.BO(**bo_params) if m == "bo" and bo_params
+                                               else nasbook.strategies.get_strategy(m))
+                                       for m in methods if m in NASBOOK_METHODS and m not in merged.get(datasets[0], {})},
                 "bo_default_predictor": repr(nasbook.strategies.get_strategy("bo")._build_predictor()),
                 "budget_counts": "distinct architectures; Optuna duplicates are told their cached value and do not count; "
                                  "after max_retries in a row OptunaSampler proposes an unseen neighbour (a fallback)",

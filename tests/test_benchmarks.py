@@ -262,3 +262,33 @@ def test_portfolio_benchmark_lodo_only(tmp_path):
     data = json.loads(out.read_text())
     assert set(data["summary"]["proteins"]) == {"portfolio-lodo", "random", "local"}  # no cold Portfolio run
     assert "portfolio-lodo: never worse" in res.stdout
+
+
+def test_bo_paired_compares_probe_files_against_a_base(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path, variant in ((a, "base={}"), (b, "tr2=dict(regions=2)")):
+        res = _run("bo_probe.py", "--datasets", "proteins", "--seeds", "100-101", "--budget", "14", variant, "--json", str(path))
+        assert res.returncode == 0, res.stderr[-2000:]
+    res = _run("bo_paired.py", str(a), str(b))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "won/lost/tied" in res.stdout and "tr2" in res.stdout and "2 searches" in res.stdout
+    res = _run("bo_paired.py", "--base", "nope", str(a), str(b))
+    assert res.returncode != 0 and "no variant 'nope'" in res.stderr
+
+
+def test_strategies_benchmark_runs_a_bo_variant_beside_merged_methods(tmp_path):
+    pytest.importorskip("optuna")
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    res = _run("strategies_nbg.py", "--datasets", "proteins", "--methods", "evolution,optuna-tpe", "--seeds", "1",
+               "--budget", "12", "--json", str(old))
+    assert res.returncode == 0, res.stderr[-2000:]
+    res = _run("strategies_nbg.py", "--datasets", "proteins", "--methods", "bo", "--bo-params", "dict(regions=2)",
+               "--seeds", "1", "--budget", "12", "--merge", str(old), "--json", str(new))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "bo lowest?" in res.stdout
+    data = json.loads(new.read_text())
+    assert data["config"]["merged_methods"] == ["evolution", "optuna-tpe"] and "regions=2" in data["config"]["nasbook_strategies"]["bo"]
+    assert data["raw"]["proteins"]["evolution"] == json.loads(old.read_text())["raw"]["proteins"]["evolution"]
+    res = _run("strategies_nbg.py", "--datasets", "proteins", "--methods", "bo", "--seeds", "2", "--budget", "12",
+               "--merge", str(old))
+    assert res.returncode != 0 and "lacks evolution" in res.stderr

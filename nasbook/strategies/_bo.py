@@ -10,7 +10,8 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, SpaceExhausted, check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy
-from nasbook.strategies._bo_design import INITS, far_mask, kmeans_design
+from nasbook.strategies._bo_design import INITS, far_mask, kmeans_design, predictor_config, predictor_from_config
+from nasbook.strategies._bo_regions import ball, basin_centres
 
 if TYPE_CHECKING:
     from nasbook.predictors import BasePredictor
@@ -111,6 +112,15 @@ class BO(BaseStrategy):
     n_parents : int
         How many of the best trials told the pool's mutations and the local region start from
         (>= 1). Default 10.
+    regions : int
+        Candidate regions the model-based asks cycle through (TuRBO-style multiple trust regions on
+        a discrete space; default 1: off). Ask ``i`` uses region ``i % regions``: region 0 is
+        ``candidates`` as above; region ``j >= 1`` is every unseen architecture within ``radius``
+        edits of the ``j``-th best told architecture of a distinct basin (greedily, best first, each
+        more than ``radius`` edits from the earlier ones), so the best architectures of basins
+        other than the incumbent's are exploited too; region 0's candidates when there is no such
+        basin yet or its ball is all seen. On NAS-Bench-Graph 2 and 3 regions raised the regret at
+        100 queries (0.58 / 0.61 pp against 0.37 on 36 probe searches, docs/benchmarks.md 1g).
     liar : {"mean", "min", "max"}
         The score lent to pending trials in the fit. Default ``"mean"`` (Kriging believer).
     prior : object with ``predict(archs)``, optional
@@ -140,11 +150,12 @@ class BO(BaseStrategy):
                  n_initial: int = 10, candidates: str = "auto", n_candidates: int = 1000, liar: str = "mean",
                  seed: int | None = None, allow_duplicates: bool = False, prior: Any = None, radius: int = 2,
                  n_parents: int = N_PARENTS, init: str = "random", explore_every: int = 0,
-                 explore_quantile: float = 0.5):
+                 explore_quantile: float = 0.5, regions: int = 1):
         super().__init__(seed=seed, allow_duplicates=allow_duplicates)
         self.init = init
         self.explore_every = explore_every
         self.explore_quantile = explore_quantile
+        self.regions = regions
         self.radius = radius
         self.n_parents = n_parents
         self.predictor = predictor
@@ -170,6 +181,7 @@ class BO(BaseStrategy):
         check_int("BO", "radius", self.radius, minimum=1)
         check_int("BO", "n_parents", self.n_parents, minimum=1)
         check_int("BO", "explore_every", self.explore_every, minimum=0)
+        check_int("BO", "regions", self.regions, minimum=1)
         if self.init not in INITS:
             raise unknown_choice("BO(init=...)", self.init, INITS)
         q = self.explore_quantile
@@ -195,7 +207,7 @@ class BO(BaseStrategy):
 
     def to_config(self) -> dict[str, Any]:
         cfg = super().to_config()
-        cfg["params"]["predictor"] = _predictor_config(self.predictor)
+        cfg["params"]["predictor"] = predictor_config(self.predictor)
         provenance = getattr(self.prior, "kb_provenance", None)
         if isinstance(provenance, dict):
             cfg["params"]["prior"] = {"kb": provenance}
@@ -208,7 +220,7 @@ class BO(BaseStrategy):
 
         spec = self.predictor
         if isinstance(spec, dict) and "predictor" in spec:  # rebuilt from a stored configuration
-            spec = _predictor_from_config(spec)
+            spec = predictor_from_config(spec)
         if isinstance(spec, BasePredictor):
             built = spec.clone()
         elif spec == "auto":
@@ -374,6 +386,9 @@ class BO(BaseStrategy):
 
     def _candidates(self, model: BasePredictor, rng: np.random.Generator) -> tuple[list[Architecture], np.ndarray]:
         region = self._region() if self.candidates == "local" else None
+        slot = self.n_asked_ % self.regions
+        if slot:
+            region = self._basin_region(slot) or region
         if self._use_space:
             allA = self._space_list()
             X_all = self._X_all.get(model.features_)
@@ -439,6 +454,15 @@ class BO(BaseStrategy):
             frontier = nxt
         return out
 
+    def _basin_region(self, slot: int) -> list[Architecture]:
+        """``regions``: the unseen architectures within ``radius`` edits of the ``slot``-th basin's
+        centre (empty when there are not that many basins yet)."""
+        order = sorted(range(len(self._told)), key=lambda i: -self._told[i][1])
+        centres = basin_centres(self.space_, [self._told[i][0] for i in order], slot + 1, self.radius)
+        if len(centres) <= slot:
+            return []
+        return [a for a in ball(self.space_, [centres[slot]], self.radius).values() if self._is_new(a)]
+
     def _pool(self, rng: np.random.Generator) -> list[Architecture]:
         """Mutations (one to three edits) of the best architectures told, and uniform samples."""
         space = self.space_
@@ -470,25 +494,3 @@ class BO(BaseStrategy):
         z = (mean - float(np.max(told_mean))) / std
         return (mean - float(np.max(told_mean))) * norm.cdf(z) + std * norm.pdf(z)  # type: ignore[no-any-return]
 
-
-def _predictor_config(spec: Any) -> Any:
-    """A predictor as JSON: ``{"predictor": class name, "params": {...}}`` (nested instances too)."""
-    from nasbook.predictors import BasePredictor
-
-    if isinstance(spec, BasePredictor):
-        return {"predictor": type(spec).__name__, "params": {k: _predictor_config(v) for k, v in spec.get_params().items()}}
-    if isinstance(spec, (list, tuple)):
-        return [_predictor_config(v) for v in spec]
-    return spec
-
-
-def _predictor_from_config(spec: Any) -> Any:
-    """The inverse of :func:`_predictor_config`."""
-    from nasbook.predictors import predictor_class
-
-    if isinstance(spec, dict) and "predictor" in spec:
-        params = {k: _predictor_from_config(v) for k, v in dict(spec.get("params", {})).items()}
-        return predictor_class(str(spec["predictor"]))(**params)
-    if isinstance(spec, list):
-        return tuple(_predictor_from_config(v) for v in spec)
-    return spec

@@ -1,9 +1,9 @@
 """Coverage helpers of :class:`~nasbook.strategies.BO`: a space-filling initial design and the
-far-from-evaluated filter of its exploration asks."""
+far-from-evaluated filter of its exploration asks; its predictor as stored configuration."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -64,3 +64,26 @@ def far_mask(X_cands: np.ndarray, X_told: np.ndarray, scale: np.ndarray, quantil
     _, nearest = pairwise_distances_argmin_min(np.asarray(X_cands, dtype=np.float32) / s,
                                                np.asarray(X_told, dtype=np.float32) / s)
     return nearest >= np.quantile(nearest, quantile)  # type: ignore[no-any-return]
+
+
+def predictor_config(spec: Any) -> Any:
+    """A predictor as JSON: ``{"predictor": class name, "params": {...}}`` (nested instances too)."""
+    from nasbook.predictors import BasePredictor
+
+    if isinstance(spec, BasePredictor):
+        return {"predictor": type(spec).__name__, "params": {k: predictor_config(v) for k, v in spec.get_params().items()}}
+    if isinstance(spec, (list, tuple)):
+        return [predictor_config(v) for v in spec]
+    return spec
+
+
+def predictor_from_config(spec: Any) -> Any:
+    """The inverse of :func:`predictor_config`."""
+    from nasbook.predictors import predictor_class
+
+    if isinstance(spec, dict) and "predictor" in spec:
+        params = {k: predictor_from_config(v) for k, v in dict(spec.get("params", {})).items()}
+        return predictor_class(str(spec["predictor"]))(**params)
+    if isinstance(spec, list):
+        return tuple(predictor_from_config(v) for v in spec)
+    return spec
