@@ -438,21 +438,10 @@ class BO(BaseStrategy):
 
     def _region(self) -> list[Architecture]:
         """``candidates="local"``: the new architectures within ``radius`` edits of the best told
-        (breadth-first through ``space.neighbours``), in a fixed order; empty when all are seen."""
-        space = self.space_
-        frontier = self._parents()
-        reached = {a.id for a in frontier}
-        out: list[Architecture] = []
-        for _ in range(self.radius):
-            nxt = []
-            for a in frontier:
-                for b in space.neighbours(a):
-                    if b.id not in reached:
-                        reached.add(b.id)
-                        nxt.append(b)
-            out.extend(b for b in nxt if self._is_new(b))
-            frontier = nxt
-        return out
+        (breadth-first through ``space.neighbours``, :func:`ball`), in a fixed order; empty when all are seen."""
+        parents = self._parents()
+        centres = {a.id for a in parents}
+        return [a for a in ball(self.space_, parents, self.radius).values() if a.id not in centres and self._is_new(a)]
 
     def _basin_region(self, slot: int) -> list[Architecture]:
         """``regions``: the unseen architectures within ``radius`` edits of the ``slot``-th basin's
