@@ -47,6 +47,7 @@ CV_FOLDS = 5
 CV_FEWER_FOLDS = 300
 #: the smallest training set on which the spread is calibrated by cross-validation
 MIN_CV = 10
+_FLOAT_MAX = float(np.finfo(float).max)
 
 
 def _one_thread() -> Any:
@@ -280,33 +281,47 @@ class BasePredictor(Params, abc.ABC):
 
     def _fit_target(self, y: np.ndarray) -> np.ndarray:
         """The latent targets the model learns, and what maps them back (``_inverse``)."""
-        self.y_mean_ = float(y.mean())
-        sd = float(y.std())
-        self.y_scale_ = sd if sd > 0 else 1.0
+        # scores near the float limit (a user's 1e300) would overflow the plain mean and spread; they
+        # are computed on the scores divided by their largest magnitude then, and only then, so every
+        # ordinary fit keeps its exact numbers
+        s = 1.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, sd = float(y.mean()), float(y.std())
+        if not (math.isfinite(mean) and math.isfinite(sd)):
+            s = float(np.max(np.abs(y)))
+            mean, sd = float((y / s).mean()), float((y / s).std())
+        self.y_mean_ = mean * s
+        self.y_scale_ = min(sd * s, _FLOAT_MAX) if sd > 0 else 1.0
         if self.target == "standard":
-            return (y - self.y_mean_) / self.y_scale_
+            return (y / s - mean) / (sd if sd > 0 else 1.0 / s)
         from scipy import stats
 
         z = stats.norm.ppf((stats.rankdata(y) - 0.5) / len(y))
         # the quantile map: distinct latent values and the mean score at each (ties share a rank)
         zq, inv = np.unique(z, return_inverse=True)
-        yq = np.bincount(inv, weights=y) / np.bincount(inv)
+        yq = np.bincount(inv, weights=y / s) / np.bincount(inv) * s
         self._quantiles = (zq, yq)
         return z  # type: ignore[no-any-return]
 
     def _inverse(self, z: np.ndarray) -> np.ndarray:
-        """Latent values back in the scores' units (monotone; linear beyond the training range)."""
-        if self.target == "standard":
-            return z * self.y_scale_ + self.y_mean_
-        zq, yq = self._quantiles
-        if len(zq) < 2:
-            return np.full_like(z, yq[0] if len(yq) else self.y_mean_)
-        out = np.interp(z, zq, yq)
-        k = min(5, len(zq) - 1)
-        lo_slope = (yq[k] - yq[0]) / (zq[k] - zq[0])
-        hi_slope = (yq[-1] - yq[-1 - k]) / (zq[-1] - zq[-1 - k])
-        out = np.where(z < zq[0], yq[0] + (z - zq[0]) * lo_slope, out)
-        return np.where(z > zq[-1], yq[-1] + (z - zq[-1]) * hi_slope, out)  # type: ignore[no-any-return]
+        """Latent values back in the scores' units (monotone; linear beyond the training range; never
+        beyond the largest finite float)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.target == "standard":
+                return np.clip(z * self.y_scale_ + self.y_mean_, -_FLOAT_MAX, _FLOAT_MAX)  # type: ignore[no-any-return]
+            zq, yq = self._quantiles
+            if len(zq) < 2:
+                return np.full_like(z, yq[0] if len(yq) else self.y_mean_)
+            out = np.interp(z, zq, yq)
+            k = min(5, len(zq) - 1)
+            lo, hi = z < zq[0], z > zq[-1]
+            if lo.any():
+                lo_slope = (yq[k] / 2 - yq[0] / 2) / (zq[k] - zq[0]) * 2
+                out[lo] = yq[0] + (z[lo] - zq[0]) * lo_slope
+            if hi.any():
+                hi_slope = (yq[-1] / 2 - yq[-1 - k] / 2) / (zq[-1] - zq[-1 - k]) * 2
+                out[hi] = yq[-1] + (z[hi] - zq[-1]) * hi_slope
+            return np.clip(out, -_FLOAT_MAX, _FLOAT_MAX)  # type: ignore[no-any-return]
 
     def _calibrate(self, X: np.ndarray, z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """Factors that put the 68.27% quantile of out-of-fold ``|residual| / std`` at 1: in the
@@ -324,11 +339,14 @@ class BasePredictor(Params, abc.ABC):
             mean, std = self._predict(X[test])
             std = np.maximum(np.asarray(std, dtype=np.float64), 1e-9)
             latent.append(np.abs(z[test] - mean) / std)
-            half = np.abs(self._inverse(mean + std) - self._inverse(mean - std)) / 2
-            scores.append(np.abs(y[test] - self._inverse(mean)) / np.maximum(half, 1e-12))
+            with np.errstate(over="ignore", invalid="ignore"):  # inf ratios are left out by factor() below
+                half = np.abs(self._inverse(mean + std) / 2 - self._inverse(mean - std) / 2)
+                scores.append(np.abs(y[test] - self._inverse(mean)) / np.maximum(half, 1e-12))
 
         def factor(ratios: list[np.ndarray]) -> float:
-            q = float(np.quantile(np.concatenate(ratios), 0.6827))
+            r = np.concatenate(ratios)
+            r = r[np.isfinite(r)]
+            q = float(np.quantile(r, 0.6827)) if len(r) else math.nan
             return q if math.isfinite(q) and q > 0 else 1.0
 
         return factor(latent), factor(scores)

@@ -116,6 +116,28 @@ def test_rank_target_maps_back_monotonically_into_the_scores_range(archs):
     assert standard.score(archs[80:200], [gcn_score(a) for a in archs[80:200]]) < p.score(archs[80:200], [gcn_score(a) for a in archs[80:200]])
 
 
+@pytest.mark.parametrize("target", ["rank", "standard"])
+def test_scores_near_the_float_limit_fit_without_overflow(archs, target):
+    # finite scores a user may tell (a loss of 1e300, a sentinel of 1e308) must not overflow the
+    # target's mean and spread into inf/NaN: predictions stay finite and keep the ranking
+    y = np.array([gcn_score(a) for a in archs[:60]])
+    big = np.where(y > np.median(y), 1e308, -1e300) + y * 1e290
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        p = RandomForest(n_estimators=30, target=target, seed=0).fit(archs[:60], big)
+        mean, std = p.predict_mean_std(archs[60:160])
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std >= 0)
+    truth = np.array([gcn_score(a) for a in archs[60:160]]) > np.median(y)
+    def mid(v):
+        return np.sort(v)[len(v) // 2]  # a median that adds nothing, so cannot overflow itself
+
+    assert mid(mean[truth]) > mid(mean[~truth])  # the huge half is predicted above the other
+    back = p._inverse(np.linspace(-8, 8, 50))
+    assert np.all(np.isfinite(back)) and np.all(np.diff(back) >= 0)
+
+
 def test_calibrated_intervals_cover_about_their_level():
     rng = np.random.default_rng(1)
     space = GraphSpace()
