@@ -42,7 +42,7 @@ SUBSETS["graf_nolink"] = tuple(p for p in SUBSETS["graf_nolevel"] if p != "link_
 
 
 def _members(seed, n_graf=138, n_adj=50):
-    from _probe_members import GPX, GBTMean, PairwiseGBT
+    from _probe_members import GPX, EvidenceGP, GBTMean, LooGP, PairwiseGBT, PopGP, SelfTrainedET
 
     from nasbook.predictors._mlp import MLPEnsemble
     from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
@@ -90,6 +90,24 @@ def _members(seed, n_graf=138, n_adj=50):
         "gp_adj_r3": ("adjacency", GaussianProcess(n_restarts=3, seed=seed)),
         "et_mf03": ("graf", ExtraTrees(max_features=0.3, seed=seed)),
         "et_nolink": ("graf_nolink", ExtraTrees(seed=seed)),
+        # round 5 candidates: the unlabeled space (pool = the view of every architecture), per-fit selection
+        "gp_nolink_pop": ("graf_nolink", PopGP(seed=seed)),
+        "gp_adj_pop": ("adjacency", PopGP(seed=seed)),
+        "gp_pca24": ("graf_nolink", PopGP(k=24, seed=seed)),
+        "gp_pca16w": ("graf_nolink", PopGP(k=16, whiten=True, seed=seed)),
+        "gp_pca40": ("graf", PopGP(k=40, seed=seed)),
+        "gp_evid": ("graf", EvidenceGP(seed=seed)),
+        "et_st300": ("both", SelfTrainedET(m=300, seed=seed)),
+        "et_st1000": ("both", SelfTrainedET(m=1000, seed=seed)),
+        "gp_nolink_loo": ("graf_nolink", LooGP(seed=seed)),
+        "gp_adj_loo": ("adjacency", LooGP(seed=seed)),
+        "gp_nolink_lootau": ("graf_nolink", LooGP(crit="tau", seed=seed)),
+        "gp_adj_lootau": ("adjacency", LooGP(crit="tau", seed=seed)),
+        "et_par": ("graf_par", ExtraTrees(seed=seed)),
+        "gbt_par": ("graf_par", GradientBoosting(seed=seed)),
+        "gp_nolink_par": ("graf_nolink_par", GaussianProcess(seed=seed)),
+        "gp_adjfam": ("adjfam", GaussianProcess(seed=seed)),
+        "gp_adjfam_pop": ("adjfam", PopGP(seed=seed)),
     }
 
 
@@ -125,19 +143,35 @@ def main() -> int:
             y, yt = y_all[train], y_all[test]
             z = stats.norm.ppf((stats.rankdata(y) - 0.5) / len(y))
             folds = np.random.default_rng(seed).permutation(len(y)) % 5
-            used = np.concatenate([test, train])
-            enc = {k: np.zeros((n_all, 1)) for k in ("graf", "adjacency", "path", "both")}
             wanted = {f for f, _ in _members(seed).values()} if args.members == "all" else \
                 {f for n, (f, _) in _members(seed).items() if n in args.members.split(",")}
+            pooled = any(getattr(m, "needs_pool", False) for n, (_, m) in _members(seed).items()
+                         if args.members == "all" or n in args.members.split(","))
+            # the pool: every architecture of the table (no scores read), for the round-5 members
+            used = np.arange(n_all) if pooled else np.concatenate([test, train])
+            enc = {k: np.zeros((n_all, 1)) for k in ("graf", "adjacency", "path", "both")}
             for k in ("graf", "adjacency", "path"):
                 if k == "path" and "path" not in wanted:
                     continue
                 enc[k] = np.zeros((n_all, space.encoding_size(k)))
                 enc[k][used] = space.encode_many([archs[i] for i in used], k)
             enc["both"] = np.hstack([enc["graf"], enc["adjacency"]])
+            # round 5: log parameter count (a property of the architecture, no training) as one more column
+            logp = np.log(np.asarray(gt["params"].values, dtype=np.float64)[keep])[:, None]
             names = space._feature_names("graf")
             for view, prefixes in SUBSETS.items():
                 enc[view] = enc["graf"][:, [i for i, nm in enumerate(names) if nm.startswith(prefixes)]]
+            enc["graf_par"] = np.hstack([enc["graf"], logp])
+            # round 5: the one-hot adjacency plus each node's op family (message passing, fc, skip): two cells
+            # that differ in one GNN op (gcn -> gat) are nearer than cells that differ by gcn -> skip
+            if "adjfam" in wanted:
+                fam = {"fc": 1, "skip": 2}
+                F = np.zeros((n_all, 12))
+                for i in used:
+                    for j, op in enumerate(archs[i].spec["ops"]):
+                        F[i, 3 * j + fam.get(op, 0)] = 1.0
+                enc["adjfam"] = np.hstack([enc["adjacency"], F])
+            enc["graf_nolink_par"] = np.hstack([enc["graf_nolink"], logp])
             key = f"{d}/{seed}"
             rec = out.setdefault(key, {"y_train": y.tolist(), "y_test": yt.tolist(), "members": {}})
             for name, (feat, model) in _members(seed, space.encoding_size("graf"), space.encoding_size("adjacency")).items():
@@ -145,6 +179,12 @@ def main() -> int:
                     continue
                 X, Xt = enc[feat][train], enc[feat][test]
                 model._validate_params()
+                if getattr(model, "needs_pool", False):
+                    model.pool = enc[feat]
+                    model.view_cols = {v: np.array([i for i, nm in enumerate(names) if nm.startswith(p)])
+                                       for v, p in SUBSETS.items()}
+                    model.view_cols["graf"] = np.arange(len(names))
+                    model.view_cols["n_graf"] = len(names)
                 t0 = time.perf_counter()
                 oof_m, oof_s = np.zeros(len(y)), np.zeros(len(y))
                 with threadpool_limits(1):

@@ -22,8 +22,32 @@ import numpy as np
 from scipy import stats
 
 
+def _select(rec: dict, names: str, how: str) -> list[str] | None:
+    """Per-fit selection by the training set's out-of-fold Kendall tau (the calibration's 5 folds):
+    ``a|b+c|d:sel`` picks, in each slot, the alternative with the higher out-of-fold tau;
+    ``:selmix`` picks the combination of alternatives whose out-of-fold mixture has the higher tau."""
+    import itertools
+
+    slots = [s.split("|") for s in names.split("+")]
+    if any(m not in rec["members"] for s in slots for m in s):
+        return None
+    y = np.asarray(rec["y_train"])
+
+    def oof(ms: list[str]) -> float:
+        return float(stats.kendalltau(y, np.mean([rec["members"][m]["oof_mean"] for m in ms], axis=0)).statistic)
+
+    if how == "sel":
+        return [max(s, key=lambda m: oof([m])) for s in slots]
+    return list(max(itertools.product(*slots), key=lambda ms: oof(list(ms))))
+
+
 def mix_tau(rec: dict, spec: str) -> float | None:
     names, _, how = spec.partition(":")
+    if how in ("sel", "selmix"):
+        picked = _select(rec, names, how)
+        if picked is None:
+            return None
+        names, how = "+".join(picked), "mean"
     members = names.split("+")
     if any(m not in rec["members"] for m in members):
         return None
