@@ -28,8 +28,6 @@ from nasbook.predictors import PriorPredictor, RandomForest
 from nasbook.strategies import BO
 
 BO_VARIANTS = ("bo", "warm-bo", "warm-bo-lm", "warm-bo-seeds-lm", "warm-bo-agree")
-#: the strategies_nbg.py checkpoints that warmstart_nbg.py's CHECKPOINTS share
-COLD_JSON_CHECKPOINTS = ("10", "50", "100")
 
 
 def _forest(trees: int) -> RandomForest:
@@ -66,10 +64,12 @@ def bo_setup(variant: str, trees: int, prior: Any, cached_prior: Any, seeds: lis
     raise ValueError(f"unknown bo variant {variant!r}; choose from {', '.join(BO_VARIANTS)}")
 
 
-def cold_from_json(path: str, datasets: list[str], seeds: list[int], budget: int) -> dict[str, list[dict[str, Any]]]:
+def cold_from_json(path: str, datasets: list[str], seeds: list[int], budget: int,
+                   checkpoints: tuple[int, ...]) -> dict[str, list[dict[str, Any]]]:
     """Cold bo's curves per dataset (in ``seeds`` order) from a ``strategies_nbg.py`` JSON: valid regret at
-    10, 50 and 100 queries (its ``regret_at``) and the test score at the end only (``test_pct``); the
-    checkpoint 20 and the test score before the end are not stored there."""
+    the ``checkpoints`` it stores (its ``regret_at``: 10, 50, 100) and, at the budget when it is a checkpoint,
+    the final regret and test score (``valid_regret_pp``, ``test_pct``); the checkpoint 20 and the test
+    score before the end are not stored there."""
     with open(path) as fh:
         data = json.load(fh)
     if data.get("config", {}).get("budget") != budget:
@@ -83,8 +83,9 @@ def cold_from_json(path: str, datasets: list[str], seeds: list[int], budget: int
         out[d] = []
         for s in seeds:
             r = by_seed[s]
-            c = {k: {"regret_pp": float(r["regret_at"][k])} for k in COLD_JSON_CHECKPOINTS if k in r["regret_at"]}
-            c[str(budget)] = {"regret_pp": float(r["valid_regret_pp"]), "test_pct": float(r["test_pct"])}
+            c = {str(k): {"regret_pp": float(r["regret_at"][str(k)])} for k in checkpoints if str(k) in r["regret_at"]}
+            if budget in checkpoints:
+                c[str(budget)] = {"regret_pp": float(r["valid_regret_pp"]), "test_pct": float(r["test_pct"])}
             out[d].append(c)
     return out
 

@@ -445,7 +445,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     rd["runs"][f"warm-{m}"].append(curve(task, run_search(task, m, seed, args.budget, seeds), vmax))
             rd["tau"].append(tau_at_20(task, cached, seed, models, args.tau_test, args.landmarks))
             log(f"{d} seed {seed}: " + " ".join(f"{k} {v:.3f}" for k, v in rd["tau"][-1].items()))
-        log(f"{d}: evolution/random x {args.seeds} seeds and tau done ({time.perf_counter() - t0:.0f} s)")
+        if args.only != "bo":
+            log(f"{d}: evolution/random x {args.seeds} seeds and tau done ({time.perf_counter() - t0:.0f} s)")
         raw[d] = rd
     if args.only == "prior":
         return report(raw, datasets, args, meta, t0, len(past))
@@ -453,7 +454,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         report(raw, datasets, args, meta, t0, len(past))  # the cheap part, in case the bo part is cut short
     bo_seeds = list(range(args.first_seed, args.first_seed + min(args.bo_seeds, args.seeds)))
     if args.bo_cold_from:
-        for d, runs in cold_from_json(args.bo_cold_from, datasets, bo_seeds, args.budget).items():
+        for d, runs in cold_from_json(args.bo_cold_from, datasets, bo_seeds, args.budget, CHECKPOINTS).items():
             raw[d]["runs"]["bo"] = runs
         log(f"cold bo: {len(bo_seeds)} seeds per dataset read from {args.bo_cold_from}")
     for d in datasets:  # bo last: the costly part
