@@ -90,6 +90,29 @@ def cold_from_json(path: str, datasets: list[str], seeds: list[int], budget: int
     return out
 
 
+def merge_runs(paths: list[str], datasets: list[str], first_seed: int, n_seeds: int, budget: int,
+               skip: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """The bo variants' runs of earlier ``warmstart_nbg.py`` JSONs (same seeds and budget), per dataset,
+    except the variants in ``skip`` (run here): the first file holding a variant gives it."""
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for path in paths:
+        with open(path) as fh:
+            data = json.load(fh)
+        a = data["args"]
+        n = min(a["bo_seeds"], a["seeds"])
+        if (a["first_seed"], n, a["budget"]) != (first_seed, n_seeds, budget):
+            raise SystemExit(f"--bo-merge {path}: its bo seeds {a['first_seed']}..{a['first_seed'] + n - 1} and budget "
+                             f"{a['budget']} differ from this run's {first_seed}..{first_seed + n_seeds - 1} and {budget}")
+        for d in datasets:
+            runs = data["raw"].get(d, {}).get("runs", {})
+            for v in BO_VARIANTS:
+                if v in skip or v in out.get(d, {}) or not runs.get(v):
+                    continue
+                if len(runs[v]) != n_seeds:
+                    raise SystemExit(f"--bo-merge {path}: {v} on {d} has {len(runs[v])} seeds, not {n_seeds}")
+                out.setdefault(d, {})[v] = runs[v]
+    return out
+
 def wilcoxon_p(a: list[float], b: list[float]) -> float:
     """Two-sided paired Wilcoxon signed-rank p of a vs b (differences rounded to 1e-9; 1 when all tie)."""
     from scipy.stats import wilcoxon

@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 from _common import format_table, mean_std, metadata, write_json
-from _warm_bo import BO_VARIANTS, bo_setup, cold_from_json, paired
+from _warm_bo import BO_VARIANTS, bo_setup, cold_from_json, merge_runs, paired
 
 import nasbook
 from nasbook.knowledge import TransferPrior, select_landmarks, select_warm_start
@@ -389,6 +389,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--bo-cold-from", default=None,
                     help="a strategies_nbg.py JSON (same seeds, budget 100): cold bo's valid regret at 10/50/100 and test "
                          "at 100 are read from it instead of rerunning bo (the same searches: BO() seeded by the seed)")
+    ap.add_argument("--bo-merge", default=None,
+                    help="comma-separated earlier warmstart_nbg.py JSONs of the same bo seeds and budget: the bo variants "
+                         "they hold and --bo-variants leaves out are taken from them (the first file holding one), not rerun")
     ap.add_argument("--bo-base", default="bo", help="the bo variant the others are paired against (default bo)")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 "
                     "(probes use 100 and above; the reporting seeds are 0..9)")
@@ -457,6 +460,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for d, runs in cold_from_json(args.bo_cold_from, datasets, bo_seeds, args.budget, CHECKPOINTS).items():
             raw[d]["runs"]["bo"] = runs
         log(f"cold bo: {len(bo_seeds)} seeds per dataset read from {args.bo_cold_from}")
+    if args.bo_merge:
+        merged = merge_runs(args.bo_merge.split(","), datasets, args.first_seed, len(bo_seeds), args.budget,
+                            variants + (["bo"] if args.bo_cold_from else []))
+        for d, by_variant in merged.items():
+            raw[d]["runs"].update(by_variant)
+        log(f"bo variants taken from {args.bo_merge}: {sorted({v for m in merged.values() for v in m})}")
     for d in datasets:  # bo last: the costly part
         task = NasBenchGraph(d)
         vmax = float(np.max(task.table.valid))

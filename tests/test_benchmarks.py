@@ -229,6 +229,14 @@ def test_warmstart_benchmark_bo_part_alone_and_cold_bo_read_from_strategies_json
     assert runs_a["warm-bo-lm"] == runs_b["warm-bo-lm"]
     assert b["bo_paired"]["warm-bo-lm"]["regret_pp"]["10"]["n"] == 1
     assert "test_pct" not in b["summary"]["cora"]["bo"]["10"]  # not stored by strategies_nbg
+    merged = tmp_path / "merged.json"  # nothing rerun: both variants taken from the rerun's JSON
+    res = _run("warmstart_nbg.py", *common, "--bo-variants", "", "--bo-merge", f"{read},{rerun}", "--json", str(merged))
+    assert res.returncode == 0, res.stderr[-2000:]
+    runs_m = json.loads(merged.read_text())["raw"]["cora"]["runs"]
+    assert runs_m["bo"] == runs_b["bo"] and runs_m["warm-bo-lm"] == runs_a["warm-bo-lm"]  # the first file holding one
+    res = _run("warmstart_nbg.py", *common, "--first-seed", "0", "--bo-variants", "", "--bo-merge", str(rerun),
+               "--json", str(merged))
+    assert res.returncode != 0 and "bo seeds 1..1 and budget 20 differ from this run's 0..0" in res.stderr
     res = _run("warmstart_nbg.py", *common, "--bo-variants", "bo,warm-bo", "--bo-cold-from", str(cold), "--json", str(read))
     assert res.returncode != 0 and "leave 'bo' out of --bo-variants" in res.stderr
     res = _run("warmstart_nbg.py", *common, "--bo-variants", "warm-bo-x", "--json", str(read))
