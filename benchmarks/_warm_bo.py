@@ -40,7 +40,7 @@ class _AgreementBO(BO):
 
     def to_config(self) -> dict[str, Any]:
         cfg = super().to_config()
-        cfg["params"]["predictor"]["params"]["prior"] = {"unstored_prior": repr(self.predictor.prior)[:200]}
+        cfg["params"]["predictor"]["params"]["prior"] = {"unstored_prior": repr(getattr(self.predictor, "prior", None))[:200]}
         return cfg
 
 
