@@ -33,6 +33,13 @@ Usage::
 
     python benchmarks/warmstart_nbg.py --json FILE [--seeds 10] [--datasets all] [--bo-seeds 2]
     python benchmarks/warmstart_nbg.py --only prior --prior-models cold_forest,prior_rf,prior_rf_agree --json FILE
+    # the bo part alone on 10 seeds, cold bo read from a strategies_nbg.py JSON of the same seeds (not rerun)
+    python benchmarks/warmstart_nbg.py --only bo --bo-seeds 10 --bo-variants warm-bo \
+        --bo-cold-from bench-results/strategies_nbg.json --json FILE
+
+``--only bo`` runs the bo part alone (``--bo-variants``, see ``_warm_bo.py``: ``bo``, ``warm-bo``,
+``warm-bo-lm``, ``warm-bo-seeds-lm``, ``warm-bo-agree``) on seeds ``--first-seed`` .. and pairs every
+variant with cold bo (or, with ``--bo-base``, another variant) per checkpoint.
 """
 
 from __future__ import annotations
@@ -48,11 +55,11 @@ from typing import Any
 
 import numpy as np
 from _common import format_table, mean_std, metadata, write_json
+from _warm_bo import BO_VARIANTS, bo_setup, cold_from_json, merge_runs, paired
 
 import nasbook
 from nasbook.knowledge import TransferPrior, select_landmarks, select_warm_start
 from nasbook.predictors import PriorPredictor, RandomForest, kendall_tau
-from nasbook.strategies import BO
 from nasbook.tasks import NasBenchGraph
 from nasbook.tasks._nbg import NBG_DATASETS, load_table
 
@@ -271,8 +278,12 @@ def summarise(raw: dict[str, Any], datasets: list[str]) -> dict[str, Any]:
         for method, runs in rd["runs"].items():
             if not runs:
                 continue
-            sd[method] = {c: {k: mean_std([r[c][k] for r in runs]) for k in ("regret_pp", "test_pct")}
+            sd[method] = {c: {k: mean_std([r[c].get(k, math.nan) for r in runs]) for k in ("regret_pp", "test_pct")}
                           for c in runs[0]} | {"n_seeds": len(runs)}  # type: ignore[operator]
+            for c in runs[0]:  # checkpoints a run does not store (cold bo read from strategies_nbg): left out
+                for k in ("regret_pp", "test_pct"):
+                    if any(k not in r.get(c, {}) for r in runs):
+                        del sd[method][c][k]
         sd["tau"] = {k: mean_std([t[k] for t in rd["tau"]]) for k in rd["tau"][0]} if rd["tau"] else {}
         summary[d] = sd
     return summary
@@ -314,7 +325,7 @@ def goals(summary: dict[str, Any], datasets: list[str]) -> dict[str, Any]:
 
 
 def print_tables(summary: dict[str, Any], datasets: list[str], g: dict[str, Any]) -> None:
-    methods = [m for m in ("naive", "evolution", "warm-evolution", "random", "warm-random", "bo", "warm-bo")
+    methods = [m for m in ("naive", "evolution", "warm-evolution", "random", "warm-random", *BO_VARIANTS)
                if any(m in summary[d] for d in datasets)]
     for key, label in (("regret_pp", "valid regret (pp), mean over seeds"), ("test_pct", "test % of the returned architecture")):
         if not methods:
@@ -329,13 +340,15 @@ def print_tables(summary: dict[str, Any], datasets: list[str], g: dict[str, Any]
                     if m == "naive" and c != 10:
                         continue
                     v = summary[d].get(m, {}).get(str(c))
-                    row.append(f"{v[key][0]:.3f}" if v else "-")
+                    row.append(f"{v[key][0]:.3f}" if v and key in v else "-")
             rows.append(row)
         mean_row: list[Any] = ["mean"]
         for j in range(1, len(headers)):
             vals = [float(r[j]) for r in rows if r[j] != "-"]
             mean_row.append(f"{np.mean(vals):.3f}" if len(vals) == len(rows) else "-")
         print(format_table(headers, rows + [mean_row]))
+    if not any(summary[d]["tau"] for d in datasets):  # --only bo
+        return
     print("\n## Kendall tau at 20 training architectures (all other architectures of the held-out table; "
           f"the prior predictor judged by the goal: {PRIOR_MODEL})")
     keys = [k for k in g["tau20_means"] if k != "prior"]
@@ -368,8 +381,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--n-warm", type=int, default=10)
     ap.add_argument("--store", default=None, help="SQLite file of the past searches (default: a temporary one)")
     ap.add_argument("--bo-predictor-trees", type=int, default=50)
-    ap.add_argument("--only", choices=("all", "prior"), default="all",
-                    help="'prior': only the tau part (the predictors at 20 training architectures), no searches")
+    ap.add_argument("--only", choices=("all", "prior", "bo"), default="all",
+                    help="'prior': only the tau part (the predictors at 20 training architectures), no searches; "
+                         "'bo': only the bo part (--bo-variants on --bo-seeds seeds)")
+    ap.add_argument("--bo-variants", default="bo,warm-bo",
+                    help=f"comma-separated bo variants of the bo part, of {','.join(BO_VARIANTS)} (default bo,warm-bo)")
+    ap.add_argument("--bo-cold-from", default=None,
+                    help="a strategies_nbg.py JSON (same seeds, budget 100): cold bo's valid regret at 10/50/100 and test "
+                         "at 100 are read from it instead of rerunning bo (the same searches: BO() seeded by the seed)")
+    ap.add_argument("--bo-merge", default=None,
+                    help="comma-separated earlier warmstart_nbg.py JSONs of the same bo seeds and budget: the bo variants "
+                         "they hold and --bo-variants leaves out are taken from them (the first file holding one), not rerun")
+    ap.add_argument("--bo-base", default="bo", help="the bo variant the others are paired against (default bo)")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 "
                     "(probes use 100 and above; the reporting seeds are 0..9)")
     ap.add_argument("--tau-test", type=int, default=None, help="probes: score on this many random held-out "
@@ -381,6 +404,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="also fit the tau part's predictors on 20 landmarks (knowledge.select_landmarks with this "
                          "by=, seeded by the seed) instead of 20 random architectures (columns LABEL@landmarks)")
     args = ap.parse_args(argv)
+    variants = [v for v in args.bo_variants.split(",") if v]
+    bad = [v for v in variants if v not in BO_VARIANTS]
+    if bad:
+        ap.error(f"--bo-variants: unknown {bad}; choose from {', '.join(BO_VARIANTS)}")
+    if args.bo_cold_from and "bo" in variants:
+        ap.error("--bo-cold-from reads cold bo from a JSON: leave 'bo' out of --bo-variants")
     models = None if args.prior_models == "all" else args.prior_models.split(",")
     datasets = list(NBG_DATASETS) if args.datasets == "all" else args.datasets.split(",")
     meta = metadata(argv if argv is not None else sys.argv[1:])
@@ -401,39 +430,53 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         other = past[past["task"] != task.name]
         seeds = select_warm_start(other, task.space, args.n_warm)
         prior = TransferPrior(other, task.space, seed=0)
-        cache[d] = (seeds, prior)
         rd: dict[str, Any] = {"seeds": [{"id": a.id, **p} for a, p in seeds],
                               "runs": {m: [] for m in ("naive", "evolution", "warm-evolution", "random", "warm-random",
-                                                       "bo", "warm-bo")}, "tau": []}
+                                                       *BO_VARIANTS)}, "tau": []}
         if args.only == "all":
             naive = naive_transfer(d, args.n_warm)
             rd["naive"] = [a.id for a in naive]
             rd["runs"]["naive"].append(curve(task, naive, vmax))
         cached = CachedPrior(prior)
+        cache[d] = (seeds, prior, cached)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
+            if args.only == "bo":
+                break
             if args.only == "all":
                 for m in ("evolution", "random"):
                     rd["runs"][m].append(curve(task, run_search(task, m, seed, args.budget), vmax))
                     rd["runs"][f"warm-{m}"].append(curve(task, run_search(task, m, seed, args.budget, seeds), vmax))
             rd["tau"].append(tau_at_20(task, cached, seed, models, args.tau_test, args.landmarks))
             log(f"{d} seed {seed}: " + " ".join(f"{k} {v:.3f}" for k, v in rd["tau"][-1].items()))
-        log(f"{d}: evolution/random x {args.seeds} seeds and tau done ({time.perf_counter() - t0:.0f} s)")
+        if args.only != "bo":
+            log(f"{d}: evolution/random x {args.seeds} seeds and tau done ({time.perf_counter() - t0:.0f} s)")
         raw[d] = rd
     if args.only == "prior":
         return report(raw, datasets, args, meta, t0, len(past))
-    report(raw, datasets, args, meta, t0, len(past))  # the cheap part, in case the bo part is cut short
+    if args.only == "all":
+        report(raw, datasets, args, meta, t0, len(past))  # the cheap part, in case the bo part is cut short
+    bo_seeds = list(range(args.first_seed, args.first_seed + min(args.bo_seeds, args.seeds)))
+    if args.bo_cold_from:
+        for d, runs in cold_from_json(args.bo_cold_from, datasets, bo_seeds, args.budget, CHECKPOINTS).items():
+            raw[d]["runs"]["bo"] = runs
+        log(f"cold bo: {len(bo_seeds)} seeds per dataset read from {args.bo_cold_from}")
+    if args.bo_merge:
+        merged = merge_runs(args.bo_merge.split(","), datasets, args.first_seed, len(bo_seeds), args.budget,
+                            variants + (["bo"] if args.bo_cold_from else []))
+        for d, by_variant in merged.items():
+            raw[d]["runs"].update(by_variant)
+        log(f"bo variants taken from {args.bo_merge}: {sorted({v for m in merged.values() for v in m})}")
     for d in datasets:  # bo last: the costly part
         task = NasBenchGraph(d)
         vmax = float(np.max(task.table.valid))
-        seeds, prior = cache[d]
-        for seed in range(min(args.bo_seeds, args.seeds)):
-            trees = args.bo_predictor_trees
-            cold = BO(predictor=RandomForest(n_estimators=trees, calibration="none", features=("graf", "adjacency")))
-            warm = BO(predictor=RandomForest(n_estimators=trees, calibration="none", features=("graf", "adjacency")),
-                      prior=prior)
-            raw[d]["runs"]["bo"].append(curve(task, run_search(task, cold, seed, args.budget), vmax))
-            raw[d]["runs"]["warm-bo"].append(curve(task, run_search(task, warm, seed, args.budget, seeds), vmax))
+        seeds, prior, cached = cache[d]
+        for seed in bo_seeds:
+            for v in variants:  # interleaved within a seed, so machine noise spreads over the variants
+                strategy, warm = bo_setup(v, args.bo_predictor_trees, prior, cached, seeds, seed, args.n_warm)
+                raw[d]["runs"][v].append(curve(task, run_search(task, strategy, seed, args.budget, warm), vmax))
             log(f"{d}: bo seed {seed} done ({time.perf_counter() - t0:.0f} s)")
+        if args.only == "bo":  # a partial report after each dataset
+            report(raw, datasets[:datasets.index(d) + 1], args, meta, t0, len(past), quiet=True)
     result = report(raw, datasets, args, meta, t0, len(past))
     if tmp is not None:
         tmp.cleanup()
@@ -441,12 +484,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def report(raw: dict[str, Any], datasets: list[str], args: Any, meta: dict[str, Any], t0: float,
-           n_past: int) -> dict[str, Any]:
+           n_past: int, quiet: bool = False) -> dict[str, Any]:
     summary = summarise(raw, datasets)
     g = goals(summary, datasets)
-    print_tables(summary, datasets, g)
+    bo_paired = {}
+    if not quiet:
+        print_tables(summary, datasets, g)
+        bo_paired = paired(raw, datasets, args.bo_base, CHECKPOINTS)
     result = {"meta": meta, "args": vars(args), "wall_s": time.perf_counter() - t0, "past_trials": n_past,
-              "summary": summary, "goals": g, "raw": raw}
+              "summary": summary, "goals": g, "bo_paired": bo_paired, "raw": raw, "partial": quiet}
     write_json(args.json, result)
     sys.stdout.flush()
     return result

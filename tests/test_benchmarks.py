@@ -204,6 +204,47 @@ def test_portfolio_benchmark_hedge_smoke(tmp_path):
     assert json.loads(out.read_text())["partial"] is False
 
 
+
+@pytest.mark.slow
+def test_warmstart_benchmark_bo_part_alone_and_cold_bo_read_from_strategies_json(tmp_path):
+    pytest.importorskip("optuna")
+    cold = tmp_path / "s.json"
+    res = _run("strategies_nbg.py", "--datasets", "cora", "--methods", "bo", "--seeds", "2", "--budget", "20",
+               "--json", str(cold))
+    assert res.returncode == 0, res.stderr[-2000:]
+    common = ["--only", "bo", "--datasets", "cora", "--seeds", "1", "--bo-seeds", "1", "--first-seed", "1",
+              "--budget", "20", "--past-budget", "20", "--store", str(tmp_path / "past.db")]
+    rerun, read = tmp_path / "rerun.json", tmp_path / "read.json"
+    res = _run("warmstart_nbg.py", *common, "--bo-variants", "bo,warm-bo-lm", "--json", str(rerun))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "warm-bo-lm@10" in res.stdout and "paired by (dataset, seed)" in res.stdout and "Kendall" not in res.stdout
+    res = _run("warmstart_nbg.py", *common, "--bo-variants", "warm-bo-lm", "--bo-cold-from", str(cold), "--json", str(read))
+    assert res.returncode == 0, res.stderr[-2000:]
+    a, b = (json.loads(p.read_text()) for p in (rerun, read))
+    runs_a, runs_b = a["raw"]["cora"]["runs"], b["raw"]["cora"]["runs"]
+    assert not runs_a["evolution"] and not a["raw"]["cora"]["tau"]  # the bo part alone
+    # seed 1 (not 0: --first-seed counts), read from the JSON: the same search as the rerun
+    assert runs_b["bo"][0]["10"] == {"regret_pp": pytest.approx(runs_a["bo"][0]["10"]["regret_pp"])}
+    assert runs_b["bo"][0]["20"] == pytest.approx(runs_a["bo"][0]["20"])  # the end: regret and test
+    assert runs_a["warm-bo-lm"] == runs_b["warm-bo-lm"]
+    assert b["bo_paired"]["warm-bo-lm"]["regret_pp"]["10"]["n"] == 1
+    assert "test_pct" not in b["summary"]["cora"]["bo"]["10"]  # not stored by strategies_nbg
+    merged = tmp_path / "merged.json"  # nothing rerun: both variants taken from the rerun's JSON
+    res = _run("warmstart_nbg.py", *common, "--bo-variants", "", "--bo-merge", f"{read},{rerun}", "--json", str(merged))
+    assert res.returncode == 0, res.stderr[-2000:]
+    runs_m = json.loads(merged.read_text())["raw"]["cora"]["runs"]
+    assert runs_m["bo"] == runs_b["bo"] and runs_m["warm-bo-lm"] == runs_a["warm-bo-lm"]  # the first file holding one
+    res = _run("warmstart_nbg.py", *common, "--first-seed", "0", "--bo-variants", "", "--bo-merge", str(rerun),
+               "--json", str(merged))
+    assert res.returncode != 0 and "bo seeds 1..1 and budget 20 differ from this run's 0..0" in res.stderr
+    res = _run("warmstart_nbg.py", *common, "--bo-variants", "bo,warm-bo", "--bo-cold-from", str(cold), "--json", str(read))
+    assert res.returncode != 0 and "leave 'bo' out of --bo-variants" in res.stderr
+    res = _run("warmstart_nbg.py", *common, "--bo-variants", "warm-bo-x", "--json", str(read))
+    assert res.returncode != 0 and "--bo-variants: unknown ['warm-bo-x']" in res.stderr
+    res = _run("warmstart_nbg.py", *common, "--first-seed", "5", "--bo-variants", "warm-bo", "--bo-cold-from", str(cold),
+               "--json", str(read))
+    assert res.returncode != 0 and "no bo search on cora for seeds [5]" in res.stderr
+
 @pytest.mark.slow
 def test_warmstart_benchmark_prior_part_alone(tmp_path):
     out = tmp_path / "p.json"
