@@ -333,3 +333,21 @@ def test_strategies_benchmark_runs_a_bo_variant_beside_merged_methods(tmp_path):
     res = _run("strategies_nbg.py", "--datasets", "proteins", "--methods", "bo", "--seeds", "2", "--budget", "12",
                "--merge", str(old))
     assert res.returncode != 0 and "lacks evolution" in res.stderr
+
+
+def test_nbg_needles_counts_the_architectures_near_the_best_and_the_searches_that_got_there(tmp_path):
+    from nasbook.tasks._nbg import NBG_DATASETS
+
+    # one search per method and table: "bo" at zero regret, "local" 1 pp away
+    fake = {"raw": {d: {"bo": [{"valid_regret_pp": 0.0}], "local": [{"valid_regret_pp": 1.0}]} for d in NBG_DATASETS}}
+    path = tmp_path / "fake.json"
+    path.write_text(json.dumps(fake))
+    out = tmp_path / "needles.json"
+    res = _run("nbg_needles.py", "--results", str(path), "--methods", "bo,local", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = json.loads(out.read_text())["datasets"]
+    for d in NBG_DATASETS:
+        w = data[d]["within"]
+        assert 1 <= w["0"] <= w["0.35"] <= w["0.5"] <= w["1"] <= data[d]["n"]  # nested, the best itself counted
+        assert data[d]["share_of_searches_within_goal"] == {"bo": 1.0, "local": 0.0}
+    assert data["citeseer"]["n"] == 26206 and data["proteins"]["n"] == 2021
