@@ -111,6 +111,22 @@ def _members(seed, n_graf=138, n_adj=50):
     }
 
 
+def scored_archs(dataset):
+    """``(space, archs, values, params, n_test)``: a NAS-Bench-Graph table's architectures with a
+    finite validation score, in the ground truth's order, their parameter counts, and how many the
+    probes hold out."""
+    task = NasBenchGraph(dataset)
+    gt = task.ground_truth()
+    space = task.space
+    by_id = {a.id: a for a in space.enumerate(limit=100_000)}
+    y_all = np.asarray(gt["value"].values, dtype=np.float64)
+    keep = np.flatnonzero(np.isfinite(y_all))
+    archs = [by_id[str(i)] for i in np.asarray(gt["arch"].values)[keep]]
+    params = np.asarray(gt["params"].values, dtype=np.float64)[keep]
+    y_all = y_all[keep]
+    return space, archs, y_all, params, min(2000, len(y_all) - 1000)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="all")
@@ -127,16 +143,8 @@ def main() -> int:
     if os.path.exists(args.json):
         out = json.loads(open(args.json).read())
     for d in datasets:
-        task = NasBenchGraph(d)
-        gt = task.ground_truth()
-        space = task.space
-        by_id = {a.id: a for a in space.enumerate(limit=100_000)}
-        y_all = np.asarray(gt["value"].values, dtype=np.float64)
-        keep = np.flatnonzero(np.isfinite(y_all))
-        archs = [by_id[str(i)] for i in np.asarray(gt["arch"].values)[keep]]
-        y_all = y_all[keep]
+        space, archs, y_all, params, n_test = scored_archs(d)
         n_all = len(y_all)
-        n_test = min(2000, n_all - 1000)
         for seed in seeds:
             perm = np.random.default_rng(seed).permutation(n_all)
             test, train = perm[:n_test], perm[n_test: n_test + args.n]
@@ -157,7 +165,7 @@ def main() -> int:
                 enc[k][used] = space.encode_many([archs[i] for i in used], k)
             enc["both"] = np.hstack([enc["graf"], enc["adjacency"]])
             # round 5: log parameter count (a property of the architecture, no training) as one more column
-            logp = np.log(np.asarray(gt["params"].values, dtype=np.float64)[keep])[:, None]
+            logp = np.log(params)[:, None]
             names = space._feature_names("graf")
             for view, prefixes in SUBSETS.items():
                 enc[view] = enc["graf"][:, [i for i, nm in enumerate(names) if nm.startswith(prefixes)]]

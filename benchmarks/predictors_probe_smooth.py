@@ -25,9 +25,9 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from predictors_probe import scored_archs  # noqa: E402
 from scipy import sparse, stats  # noqa: E402
 
-from nasbook.tasks import NasBenchGraph  # noqa: E402
 from nasbook.tasks._nbg import NBG_DATASETS  # noqa: E402
 
 ALPHAS = (0.2, 0.35, 0.5)
@@ -49,16 +49,8 @@ def main() -> int:
     out = json.loads(open(args.json).read()) if os.path.exists(args.json) else {}
     W = None
     for d in datasets:
-        task = NasBenchGraph(d)
-        gt = task.ground_truth()
-        space = task.space
-        by_id = {a.id: a for a in space.enumerate(limit=100_000)}
-        y_all = np.asarray(gt["value"].values, dtype=np.float64)
-        keep = np.flatnonzero(np.isfinite(y_all))
-        archs = [by_id[str(i)] for i in np.asarray(gt["arch"].values)[keep]]
-        y_all = y_all[keep]
+        space, archs, y_all, _, n_test = scored_archs(d)
         n_all = len(y_all)
-        n_test = min(2000, n_all - 1000)
         # the neighbourhood graph of the architectures with a score (the same space for every dataset)
         pos = {a.id: i for i, a in enumerate(archs)}
         rows, cols = [], []
