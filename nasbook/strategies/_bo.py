@@ -126,9 +126,10 @@ class BO(BaseStrategy):
         Output warping of the surrogate's target: ``"none"`` (default) fits the told scores as they
         are (the default forest learns their ranks' normal scores); ``"log"`` fits the log-regret
         ``-log(max - y + delta)`` and ``"boxcox"`` a Box-Cox transform of the regret with a fitted
-        exponent, so the surrogate resolves the top rather than the bottom (``delta``: the 10%
+        exponent, meant to resolve the top rather than the bottom (``delta``: the 10%
         quantile of the positive regrets told; the predictor's ``target`` becomes ``"standard"``;
-        expected improvement is taken in the warped units; ``nasbook/strategies/_bo_warp.py``).
+        expected improvement is taken in the warped units; ``nasbook/strategies/_bo_warp.py``). On
+        NAS-Bench-Graph both raised the regret at 100 queries (0.59 / 0.56 pp against 0.37, docs 1j).
     liar : {"mean", "min", "max"}
         The score lent to pending trials in the fit. Default ``"mean"`` (Kriging believer).
     prior : object with ``predict(archs)``, optional
