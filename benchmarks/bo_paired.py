@@ -5,7 +5,7 @@ against the base: the mean paired difference with its standard error, the paired
 lost / tied (lower / higher / equal regret), the two-sided Wilcoxon signed-rank p, the mean test %
 of the returned architecture, and ms per ask (BO's own fit + acquisition, mean over searches).
 Also says whether a variant passes the bar for a reporting run: mean lower by >= ``--bar`` pp and
-more paired wins than losses.
+more paired wins than losses (and, with ``--alpha``, a two-sided Wilcoxon p below it).
 
 Usage::
 
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("files", nargs="+", help="bo_probe.py JSON files")
     ap.add_argument("--base", default="base", help="the variant the others are paired against")
     ap.add_argument("--bar", type=float, default=0.05, help="pp a variant's mean must be lower by (default 0.05)")
+    ap.add_argument("--alpha", type=float, default=None, help="also require Wilcoxon p < ALPHA to pass (default: not required)")
     args = ap.parse_args(argv)
     raw: dict[str, dict[str, list[dict]]] = {}
     seeds: dict[str, list[int]] = {}
@@ -67,13 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         wins, losses = int((np.round(diff, 9) < 0).sum()), int((np.round(diff, 9) > 0).sum())
         test = np.mean([r["test_pct"] for d in datasets for r in raw[n][d]])
         ms = np.mean([r["ms_per_ask"] for d in datasets for r in raw[n][d]])
-        ok = n != args.base and diff.mean() <= -args.bar and wins > losses
+        ok = n != args.base and diff.mean() <= -args.bar and wins > losses and (args.alpha is None or p < args.alpha)
         rows.append([n, f"{v.mean():.3f}", f"{diff.mean():+.3f} ± {diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0:.3f}",
                      f"{wins}/{losses}/{len(diff) - wins - losses}", f"{p:.3f}" if n != args.base else "",
                      f"{test:.2f}", f"{ms:.0f}", ("yes" if ok else "no") if n != args.base else ""])
     print(f"\n## against {args.base!r}, paired by (dataset, seed): {len(b)} searches")
     print(format_table(["variant", "mean pp", "diff pp ± se", "won/lost/tied", "wilcoxon p", "test %", "ms/ask",
-                        f"passes (<= -{args.bar}, won > lost)"], rows))
+                        f"passes (<= -{args.bar}, won > lost{'' if args.alpha is None else f', p < {args.alpha}'})"], rows))
     return 0
 
 
