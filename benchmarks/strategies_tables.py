@@ -23,7 +23,7 @@ the test accuracy of the trained network. Methods:
   ``dense{p}_width``); a combination the table does not hold is told FAIL, and after
   ``--max-retries`` such proposals in a row the strategy answers with an unseen member itself (a
   fallback, counted). On a table of a few hundred members of a large space most asks end so.
-* ``optuna-tpe-nearest`` (optional, not in the default list' comparison targets): the same TPE, but
+* ``optuna-tpe-nearest``: the same TPE, but
   a combination that is no member is mapped to the NEAREST member (Hamming distance of the parent's
   adjacency encoding, first in table order on ties) and Optuna is told that member's value for its
   proposal: the usual way to run a parameter-space optimiser on a tabular subset.
