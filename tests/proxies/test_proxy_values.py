@@ -44,6 +44,13 @@ def _close(got: float, want: float, rel: float, abs_: float) -> bool:
     return abs(got - want) <= max(rel * abs(want), abs_)
 
 
+#: tolerance against the pinned values for proxies that magnify float32 rounding: ZiCo divides by the
+#: spread of two batches' gradients, |g1 - g2|, a difference of nearly equal numbers, so another CPU's
+#: kernels move it by up to 3e-5 relative (measured on an AMD EPYC against the pinning machine), where
+#: the other proxies agree within 2e-7; a change of definition moves it by far more. The exact check
+#: is the next test, which runs the old code beside the new on the same machine.
+PINNED_REL = {"zico": 2e-4}
+
 #: the proxies whose definition the default jacobian_batch="halves" changed (round 3)
 FORWARD = ("jacov", "naswot", "meco")
 
@@ -62,8 +69,9 @@ def test_every_proxy_equals_the_value_pinned_from_the_code_before_the_speed_up(t
     for case in want:
         assert got[case].keys() == want[case].keys(), case
         for name, w in want[case].items():
-            # rel 1e-6: room for another CPU's kernels; on the machine that pinned them they agree to 1e-15
-            assert _close(got[case][name], w, rel=1e-6, abs_=1e-9), (case, name, got[case][name], w)
+            # room for another CPU's kernels (on the machine that pinned them they agree to 1e-15)
+            rel = PINNED_REL.get(name, 1e-6)
+            assert _close(got[case][name], w, rel=rel, abs_=1e-9), (case, name, got[case][name], w, rel)
 
 
 def test_every_proxy_equals_the_code_before_the_speed_up_run_alongside(torch, old):
