@@ -68,26 +68,30 @@ def _pred() -> Any:
     return nasbook.predictors
 
 
-def store_tag(searches: int = 1, trials: int = 150) -> str:
+def store_tag(searches: int = 1, trials: int = 150, skip: int = 0) -> str:
     """The knowledge base's size in cache names and JSON keys: '' for warmstart_nbg's store (one
-    evolution and one random search of 150 trials per past dataset), else '_s{searches}t{trials}'."""
-    return "" if (searches, trials) == (1, 150) else f"_s{searches}t{trials}"
+    evolution and one random search of 150 trials per past dataset), else '_s{searches}t{trials}'
+    (and 'o{skip}' when the searches start at seed PAST_SEED + skip)."""
+    if (searches, trials, skip) == (1, 150, 0):
+        return ""
+    return f"_s{searches}t{trials}" + (f"o{skip}" if skip else "")
 
 
 def cache_file(cache: str, d: str, prior_model: str, tag: str = "") -> str:
     return os.path.join(cache, f"prior_{d}{tag}.npz" if prior_model == "rf" else f"prior_{d}_{prior_model}{tag}.npz")
 
 
-def past_table(store: str, searches: int = 1, trials: int = 150) -> Any:
+def past_table(store: str, searches: int = 1, trials: int = 150, skip: int = 0) -> Any:
     """The past trials: warmstart_nbg's store (``fill_store``: per dataset one evolution and one random
     search of 150 evaluations, seed PAST_SEED) plus, for ``searches`` > 1, more searches of the same
     strategies with seeds PAST_SEED + 1 .. (run into ``store`` unless there already), each cut to its
-    first ``trials`` trials (a shorter search of the same seed: the strategies do not read the budget)."""
+    first ``trials`` trials (a shorter search of the same seed: the strategies do not read the budget);
+    ``skip``: the searches of seeds PAST_SEED + skip .. instead (another knowledge base of the same size)."""
     import nasbook
     from nasbook.tasks._nbg import NBG_DATASETS as DS
 
-    names = fill_store(store, 150)
-    for i in range(1, searches):
+    names = fill_store(store, 150) if skip == 0 else []
+    for i in range(max(skip, 1), skip + searches):
         for d in DS:
             for strat in PAST_STRATEGIES:
                 name = f"past-{d}-{strat}-s{PAST_SEED + i}"
@@ -104,13 +108,13 @@ def past_table(store: str, searches: int = 1, trials: int = 150) -> Any:
 
 
 def build_cache(store: str, cache: str, datasets: list[str], prior_model: str = "rf", searches: int = 1,
-                trials: int = 150) -> None:
+                trials: int = 150, skip: int = 0) -> None:
     os.makedirs(cache, exist_ok=True)
-    tag = store_tag(searches, trials)
+    tag = store_tag(searches, trials, skip)
     todo = [d for d in datasets if not os.path.exists(cache_file(cache, d, prior_model, tag))]
     if not todo:
         return
-    past = past_table(store, searches, trials)
+    past = past_table(store, searches, trials, skip)
     print(f"past trials: {len(past)} in {past['search'].nunique()} searches", flush=True)
     for d in todo:
         t0 = time.perf_counter()
@@ -181,15 +185,21 @@ def main() -> int:
     ap.add_argument("--past-searches", type=int, default=1,
                     help="the knowledge base's size: searches per strategy and past dataset (1: warmstart_nbg's store)")
     ap.add_argument("--past-trials", type=int, default=150, help="each past search cut to its first N trials (<= 150)")
+    ap.add_argument("--past-skip", type=int, default=0,
+                    help="the past searches of seeds 1000 + skip .. instead (another knowledge base of the same size)")
     ap.add_argument("--json", required=True)
     args = ap.parse_args()
-    if args.past_searches < 1 or not 5 <= args.past_trials <= 150:
-        ap.error("--past-searches must be >= 1 and --past-trials in 5..150")
-    tag = store_tag(args.past_searches, args.past_trials)
+    for bad, msg in ((args.past_searches < 1, f"--past-searches must be >= 1; got {args.past_searches}"),
+                     (not 5 <= args.past_trials <= 150, f"--past-trials must be in 5..150; got {args.past_trials}"),
+                     (args.past_skip < 0, f"--past-skip must be >= 0; got {args.past_skip}")):
+        if bad:
+            ap.error(msg)
+    tag = store_tag(args.past_searches, args.past_trials, args.past_skip)
     datasets = list(NBG_DATASETS) if args.datasets == "all" else args.datasets.split(",")
     lo, _, hi = args.seeds.partition("-")
     seeds = list(range(int(lo), int(hi or lo) + 1))
-    build_cache(args.store, args.cache, datasets, args.prior_model, args.past_searches, args.past_trials)
+    build_cache(args.store, args.cache, datasets, args.prior_model, args.past_searches, args.past_trials,
+                args.past_skip)
     out: dict[str, Any] = json.loads(open(args.json).read()) if os.path.exists(args.json) else {}
     models = args.models.split(",")
     protocols = args.train.split(",")
