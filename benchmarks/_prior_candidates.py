@@ -97,10 +97,11 @@ class _CoreCols(_DropCols):
 
 
 def candidate_models(prior: Any, seed: int) -> dict[str, Any]:
-    from nasbook.predictors import Ensemble, GaussianProcess
+    from nasbook.predictors import Ensemble, GaussianProcess, Predictor
 
     return {
         "cold_forest": RandomForest(seed=seed),
+        "cold_default": Predictor(seed=seed),
         "prior_rf": PriorPredictor(prior, seed=seed),
         "prior_rf_agree": PriorPredictor(prior, task_weights="agreement", seed=seed),
         "soft10": _Soft(prior, task_weights="agreement", seed=seed),
