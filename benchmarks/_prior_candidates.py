@@ -97,10 +97,11 @@ class _CoreCols(_DropCols):
 
 
 def candidate_models(prior: Any, seed: int) -> dict[str, Any]:
-    from nasbook.predictors import Ensemble, GaussianProcess
+    from nasbook.predictors import Ensemble, GaussianProcess, Predictor
 
     return {
         "cold_forest": RandomForest(seed=seed),
+        "cold_default": Predictor(seed=seed),
         "prior_rf": PriorPredictor(prior, seed=seed),
         "prior_rf_agree": PriorPredictor(prior, task_weights="agreement", seed=seed),
         "soft10": _Soft(prior, task_weights="agreement", seed=seed),
@@ -129,4 +130,141 @@ def candidate_models(prior: Any, seed: int) -> dict[str, Any]:
         "ens_agree": PriorPredictor(prior, model=Ensemble(), task_weights="agreement", seed=seed),
         "gpd_agree": PriorPredictor(prior, model=GaussianProcess(drop=("level_count", "link_pattern")),
                                     task_weights="agreement", seed=seed),
+        **mix_models(prior, seed),
     }
+
+
+# -- round 5 (section 11w-prior5): the prior predictor mixed with a cold model, chosen inside the fit by
+# the out-of-fold Kendall tau on the training architectures (no held-out architecture is seen)
+
+class _Mixed(PriorPredictor):
+    """The prior predictor blended with a cold model on the same encodings: mean = w * prior's +
+    (1 - w) * cold's (both regress the same latent scores), w from ``_grid`` maximising the pooled
+    out-of-fold Kendall tau of the blend over ``_folds`` shuffled folds of the training set (each fold
+    refits the agreement weights too); ties go to the larger w (the prior)."""
+
+    _grid: ClassVar[tuple[float, ...]] = (0.0, 1.0)  # selection: the prior predictor or the cold model
+    _folds: ClassVar[int] = 5
+    _cold: ClassVar[Any] = "random-forest"
+    _repeats: ClassVar[int] = 1
+
+    def _inner(self) -> PriorPredictor:
+        p = PriorPredictor(self.prior, model=self.model, how=self.how, shrink=self.shrink,
+                           task_weights=self.task_weights, calibration="none", seed=self.seed)
+        p._validate_params()
+        p._n_tasks = self._n_tasks
+        return p
+
+    def _cold_member(self) -> Any:
+        from nasbook.predictors._ensemble import _member
+
+        return _member("mix cold", self._cold, self.seed)
+
+    def _fit(self, X, z):
+        from sklearn.model_selection import KFold
+
+        k = self._n_tasks
+        n = len(z)
+        taus = np.zeros(len(self._grid))
+        for r in range(self._repeats):
+            op, oc = np.zeros(n), np.zeros(n)
+            seed = (self.seed or 0) + 7919 * r
+            for tr, te in KFold(min(self._folds, n), shuffle=True, random_state=seed).split(X):
+                p = self._inner()
+                p._fit(X[tr], z[tr])
+                op[te] = p._predict(X[te])[0]
+                c = self._cold_member()
+                c._fit(X[tr, :-k], z[tr])
+                oc[te] = np.asarray(c._predict(X[te, :-k])[0])
+            for i, w in enumerate(self._grid):
+                t = kendall_tau(z, w * op + (1 - w) * oc)
+                taus[i] += t if np.isfinite(t) else 0.0
+        best = np.flatnonzero(taus >= taus.max() - 1e-12)
+        self.mix_weight_ = float(max(self._grid[i] for i in best))
+        self.mix_taus_ = taus / self._repeats
+        super()._fit(X, z)
+        self.cold_ = self._cold_member()
+        self.cold_._fit(X[:, :-k], z)
+
+    def _predict(self, X):
+        mp, sp = super()._predict(X)
+        w = self.mix_weight_
+        if w >= 1.0:
+            return mp, sp
+        mc, sc = self.cold_._predict(X[:, :-self._n_tasks])
+        return w * np.asarray(mp) + (1 - w) * np.asarray(mc), w * np.asarray(sp) + (1 - w) * np.asarray(sc)
+
+
+class _MixBlend(_Mixed):
+    _grid = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+class _MixBlendHi(_Mixed):
+    """Only part of the way towards the cold model: w in {0.5, 0.75, 1}."""
+
+    _grid = (0.5, 0.75, 1.0)
+
+
+class _MixBlend3(_MixBlend):
+    """Blend, the out-of-fold tau averaged over 3 repeats of the folds (less noisy)."""
+
+    _repeats = 3
+
+
+class _MixSelLoo(_Mixed):
+    _folds = 20
+
+
+def mix_models(prior: Any, seed: int) -> dict[str, Any]:
+    kw: dict[str, Any] = {"task_weights": "agreement", "calibration": "none", "seed": seed}
+    return {
+        "mix_sel": _Mixed(prior, **kw),
+        "mix_blend": _MixBlend(prior, **kw),
+        "mix_blend_hi": _MixBlendHi(prior, **kw),
+        "mix_blend3": _MixBlend3(prior, **kw),
+        "mix_sel_loo": _MixSelLoo(prior, **kw),
+    }
+
+
+# -- round 5: landmarks chosen sequentially (section 11w-prior4's "not done")
+
+def sequential_landmarks(prior: Any, archs: list[Any], y: np.ndarray, k: int, n: int, seed: int, space: Any,
+                         covered: bool = True) -> list[int]:
+    """Rows of ``archs``: ``k`` landmarks ``select_landmarks(by="predictions")``, measured (``y``), the
+    past tasks reweighted by their agreement with them (``agreement_weights``, as
+    ``PriorPredictor(task_weights="agreement")``; uniform when none agrees), then ``n - k`` more from
+    k-means over the standardised past-task predictions scaled by sqrt(weight) (distances weigh each
+    task by its agreement): ``covered=True``, n clusters and the centre-nearest member of the largest
+    clusters holding no measured landmark (then of the others); ``covered=False``, n - k clusters."""
+    from nasbook.knowledge import select_landmarks
+    from nasbook.knowledge._landmarks import _standardised_columns
+    from nasbook.predictors._prior import agreement_weights
+
+    row = {a.id: i for i, a in enumerate(archs)}
+    first = [row[a.id] for a in select_landmarks(prior, k, by="predictions", candidates=archs, seed=seed,
+                                                          space=space)]
+    per = prior.predict_tasks(archs)
+    P = np.stack([np.asarray(v, dtype=np.float64) for v in per.values()], axis=1)
+    w = agreement_weights(P[first], y[first])
+    w = w / w.sum() if w.sum() > 0 else np.ones(P.shape[1]) / P.shape[1]
+    X = _standardised_columns(P) * np.sqrt(w)
+    from sklearn.cluster import KMeans
+
+    m = n if covered else n - k
+    km = KMeans(n_clusters=m, n_init=1, random_state=seed).fit(X)
+    labels, centres = km.labels_, km.cluster_centers_
+    sizes = np.bincount(labels, minlength=m)
+    hit = set(labels[first].tolist()) if covered else set()
+    order = [c for c in np.argsort(-sizes, kind="stable") if c not in hit]
+    order += [c for c in np.argsort(-sizes, kind="stable") if c in hit]
+    chosen = list(first)
+    taken = set(chosen)
+    for c in order:
+        if len(chosen) >= n:
+            break
+        members = np.array([i for i in np.flatnonzero(labels == c) if int(i) not in taken])
+        if len(members):
+            i = int(members[int(np.argmin(((X[members] - centres[c]) ** 2).sum(axis=1)))])
+            chosen.append(i)
+            taken.add(i)
+    return chosen
