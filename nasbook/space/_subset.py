@@ -65,6 +65,8 @@ class SubsetSpace(SearchSpace):
     """
 
     name: ClassVar[str] = "subset"
+    #: the distance that projects a parent move onto the members: ``"jaccard"`` or ``"hamming"``
+    projection: ClassVar[str] = "jaccard"
 
     def __init__(self, space: SearchSpace, archs: Sequence[Architecture | Mapping[str, Any]]):
         if not isinstance(space, SearchSpace):
@@ -282,8 +284,12 @@ class SubsetSpace(SearchSpace):
                     x = self.space.encode_many([pnbrs[k] for k in outside], "adjacency") > 0.5
                     c = codes.astype(np.float32)
                     xf = x.astype(np.float32)
-                    # Hamming distance of 0/1 vectors: |x| + |c| - 2 x.c (exact in float32 at these sizes)
-                    dist = xf.sum(axis=1)[:, None] + c.sum(axis=1)[None, :] - 2.0 * (xf @ c.T)
+                    inter = xf @ c.T  # shared ones (exact in float32 at these sizes)
+                    union = xf.sum(axis=1)[:, None] + c.sum(axis=1)[None, :] - inter
+                    if self.projection == "hamming":
+                        dist = union - inter
+                    else:  # Jaccard distance, 1 - |x & c| / |x | c|, (ties: equal fractions of small integers)
+                        dist = 1.0 - inter.astype(np.float64) / np.maximum(union, 1.0)
                     dist[:, i] = np.inf
                     for row, k in enumerate(outside):
                         d = dist[row]
