@@ -33,7 +33,8 @@ class SubsetSpace(SearchSpace):
     - ``sample``: uniform over the members;
     - ``mutate(arch, rng)``: one parent move, projected: a uniformly random parent neighbour of
       ``arch``, kept when it is a member, else replaced by a random one of the members (never
-      ``arch``) nearest to it in Hamming distance of the parent's adjacency encoding. A small subset
+      ``arch``) nearest to it in Jaccard distance of the parent's 0/1 adjacency encoding
+      (:attr:`projection`; Hamming made short ConvDense stacks near everything). A small subset
       of a large space is sparse (few parent neighbours are members), and projecting the *move*
       keeps the parent's move distribution, where jumping to the members nearest ``arch`` would
       follow whatever the table happens to hold near it (docs/benchmarks.md 1k, 1l);
@@ -65,7 +66,10 @@ class SubsetSpace(SearchSpace):
     """
 
     name: ClassVar[str] = "subset"
-    #: the distance that projects a parent move onto the members: ``"jaccard"`` or ``"hamming"``
+    #: the distance on the parent's 0/1 adjacency encoding that projects a parent move onto the
+    #: members: ``"jaccard"`` (1 - shared ones / ones in either; the default) or ``"hamming"``
+    #: (differing bits; on ConvDenseSpace it sends deep networks' children to shallow members,
+    #: docs/benchmarks.md 1l)
     projection: ClassVar[str] = "jaccard"
 
     def __init__(self, space: SearchSpace, archs: Sequence[Architecture | Mapping[str, Any]]):
@@ -232,8 +236,8 @@ class SubsetSpace(SearchSpace):
         """The members one parent move away, each parent neighbour projected onto the members.
 
         For each of the parent's neighbours of ``arch``, in the parent's order: itself when it is a
-        member, else every member (other than ``arch``) nearest to it in Hamming distance of the
-        parent's adjacency encoding, in table order; without repeats. This is exactly the set
+        member, else every member (other than ``arch``) nearest to it (:attr:`projection`
+        distance of the parent's adjacency encoding), in table order; without repeats. This is exactly the set
         :meth:`mutate` draws from, so it is non-empty for every member of a subset of two or more
         (when the parent gives ``arch`` no neighbour at all: the members nearest to ``arch``)."""
         a = self.validate(arch)
@@ -251,7 +255,7 @@ class SubsetSpace(SearchSpace):
         Draws one of the parent's neighbours of ``arch`` uniformly (the parent's own ``mutate`` on
         the built-in spaces but ``GraphSpace``, whose edit kinds are weighted); a member is returned
         as is, a non-member is replaced by one of the members (other than ``arch``) nearest to it
-        in Hamming distance of the parent's adjacency encoding, ties at random. Mutation thus keeps
+        (:attr:`projection` distance of the parent's adjacency encoding), ties at random. Mutation thus keeps
         the parent's move distribution (e.g. as many layer removals as the parent proposes) instead
         of drifting towards whatever members lie closest to ``arch``. When the parent gives
         ``arch`` no neighbour: one of the members nearest to ``arch`` (:meth:`nearest`)."""
