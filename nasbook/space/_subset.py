@@ -31,11 +31,16 @@ class SubsetSpace(SearchSpace):
     **Moves.**
 
     - ``sample``: uniform over the members;
-    - ``neighbours(arch)``: the parent's neighbours that are members (often none: a small subset
-      of a large space is sparse);
-    - ``mutate(arch, rng)``: a random member neighbour; when there is none, a random one of the
-      members closest to ``arch`` in Hamming distance of the parent's adjacency encoding (never
-      ``arch`` itself), so mutation-based strategies still take small steps;
+    - ``mutate(arch, rng)``: one parent move, projected: a uniformly random parent neighbour of
+      ``arch``, kept when it is a member, else replaced by a random one of the members (never
+      ``arch``) nearest to it in Jaccard distance of the parent's 0/1 adjacency encoding
+      (:attr:`projection`; Hamming made short ConvDense stacks near everything). A small subset
+      of a large space is sparse (few parent neighbours are members), and projecting the *move*
+      keeps the parent's move distribution, where jumping to the members nearest ``arch`` would
+      follow whatever the table happens to hold near it (docs/benchmarks.md 1k, 1l);
+    - ``neighbours(arch)``: the set ``mutate`` draws from (every parent neighbour projected, all
+      ties kept), so it is non-empty for every member of a subset of two or more and local search
+      climbs instead of restarting;
     - ``encode`` / ``encoding_size`` / ``build``: the parent's, on the parent's version.
 
     Parameters
@@ -61,6 +66,11 @@ class SubsetSpace(SearchSpace):
     """
 
     name: ClassVar[str] = "subset"
+    #: the distance on the parent's 0/1 adjacency encoding that projects a parent move onto the
+    #: members: ``"jaccard"`` (1 - shared ones / ones in either; the default) or ``"hamming"``
+    #: (differing bits; on ConvDenseSpace it sends deep networks' children to shallow members,
+    #: docs/benchmarks.md 1l)
+    projection: ClassVar[str] = "jaccard"
 
     def __init__(self, space: SearchSpace, archs: Sequence[Architecture | Mapping[str, Any]]):
         if not isinstance(space, SearchSpace):
@@ -104,6 +114,7 @@ class SubsetSpace(SearchSpace):
         self._members = [Architecture._trusted(sid, a.id, a._spec) for a in self._parent_archs]
         self._index = {a.id: i for i, a in enumerate(self._members)}
         self._nbrs: dict[str, list[Architecture]] = {}
+        self._proj: dict[int, list[list[int]]] = {}
         self._codes: np.ndarray | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -222,34 +233,85 @@ class SubsetSpace(SearchSpace):
         return self._members[int(rng.integers(len(self._members)))]
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
-        """The parent's neighbours of ``arch`` that are members, in the parent's order (may be empty)."""
+        """The members one parent move away, each parent neighbour projected onto the members.
+
+        For each of the parent's neighbours of ``arch``, in the parent's order: itself when it is a
+        member, else every member (other than ``arch``) nearest to it (:attr:`projection`
+        distance of the parent's adjacency encoding), in table order; without repeats. This is exactly the set
+        :meth:`mutate` draws from, so it is non-empty for every member of a subset of two or more
+        (when the parent gives ``arch`` no neighbour at all: the members nearest to ``arch``)."""
         a = self.validate(arch)
         got = self._nbrs.get(a.id)
         if got is None:
-            pa = self._parent_archs[self._index[a.id]]
-            got = [self._members[self._index[n.id]] for n in self.space.neighbours(pa) if n.id in self._index]
+            seen: set[int] = set()
+            order = [j for cands in self._projections(self._index[a.id]) for j in cands if not (j in seen or seen.add(j))]  # type: ignore[func-returns-value]
+            got = [self._members[j] for j in order]
             self._nbrs[a.id] = got
         return list(got)
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
-        """A random member neighbour, else a random one of the nearest members (Hamming distance of the
-        parent's adjacency encoding); never ``arch`` itself."""
+        """One parent move, projected onto the members; never ``arch`` itself.
+
+        Draws one of the parent's neighbours of ``arch`` uniformly (the parent's own ``mutate`` on
+        the built-in spaces but ``GraphSpace``, whose edit kinds are weighted); a member is returned
+        as is, a non-member is replaced by one of the members (other than ``arch``) nearest to it
+        (:attr:`projection` distance of the parent's adjacency encoding), ties at random. Mutation thus keeps
+        the parent's move distribution (e.g. as many layer removals as the parent proposes) instead
+        of drifting towards whatever members lie closest to ``arch``. When the parent gives
+        ``arch`` no neighbour: one of the members nearest to ``arch`` (:meth:`nearest`)."""
         check_rng(self, "mutate", rng)
         a = self.validate(arch)
         if len(self._members) < 2:
             raise InvalidArchitectureError(f"Architecture {a.id!r} has no other architecture to mutate into in {self!r}.")
-        nbrs = self.neighbours(a)
-        if nbrs:
-            return nbrs[int(rng.integers(len(nbrs)))]
-        return self._members[int(rng.choice(self.nearest(a)))]
+        proj = self._projections(self._index[a.id])
+        cands = proj[int(rng.integers(len(proj)))]
+        return self._members[cands[int(rng.integers(len(cands)))] if len(cands) > 1 else cands[0]]
+
+    def _projections(self, i: int) -> list[list[int]]:
+        """Per parent neighbour of member ``i`` (parent's order): the positions of its projection,
+        [its own position] for a member, else the nearest members other than ``i`` (all ties, table
+        order). ``[nearest(i)]`` when the parent gives no neighbour; ``[]`` for a lone member."""
+        got = self._proj.get(i)
+        if got is not None:
+            return got
+        if len(self._members) < 2:
+            got = []
+        else:
+            pnbrs = self.space.neighbours(self._parent_archs[i])
+            if not pnbrs:
+                got = [self.nearest(self._members[i])]
+            else:
+                codes = self._member_codes()
+                outside = [k for k, n in enumerate(pnbrs) if n.id not in self._index]
+                got = [[self._index[n.id]] if n.id in self._index else [] for n in pnbrs]
+                if outside:
+                    x = self.space.encode_many([pnbrs[k] for k in outside], "adjacency") > 0.5
+                    c = codes.astype(np.float32)
+                    xf = x.astype(np.float32)
+                    inter = xf @ c.T  # shared ones (exact in float32 at these sizes)
+                    union = xf.sum(axis=1)[:, None] + c.sum(axis=1)[None, :] - inter
+                    if self.projection == "hamming":
+                        dist = union - inter
+                    else:  # Jaccard distance, 1 - |x & c| / |x | c|, (ties: equal fractions of small integers)
+                        dist = 1.0 - inter.astype(np.float64) / np.maximum(union, 1.0)
+                    dist[:, i] = np.inf
+                    for row, k in enumerate(outside):
+                        d = dist[row]
+                        got[k] = [int(j) for j in np.flatnonzero(d == d.min())]
+        self._proj[i] = got
+        return got
+
+    def _member_codes(self) -> np.ndarray:
+        if self._codes is None:
+            self._codes = self.space.encode_many(self._parent_archs, "adjacency") > 0.5
+        return self._codes
 
     def nearest(self, arch: Architecture) -> list[int]:
         """Positions of the members (other than ``arch``) closest to ``arch`` in Hamming distance of the
         parent's adjacency encoding."""
         i = self._index[self.validate(arch).id]
-        if self._codes is None:
-            self._codes = self.space.encode_many(self._parent_archs, "adjacency") > 0.5
-        dist = (self._codes != self._codes[i]).sum(axis=1)
+        codes = self._member_codes()
+        dist = (codes != codes[i]).sum(axis=1)
         dist[i] = np.iinfo(dist.dtype).max
         return [int(j) for j in np.flatnonzero(dist == dist.min())]
 
