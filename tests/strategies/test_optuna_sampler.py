@@ -71,7 +71,7 @@ class TestOptunaTPEOnChains(StrategyContract):
 
 
 class TestOptunaTPEOnDigitsTable(StrategyContract):
-    """A SubsetSpace: most parameter combinations are not members (told FAIL, asked again, then random)."""
+    """A SubsetSpace: most parameter combinations are not members (told FAIL, projected onto a nearest member)."""
 
     n_trials = 30
 
