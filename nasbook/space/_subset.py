@@ -281,25 +281,40 @@ class SubsetSpace(SearchSpace):
             if not pnbrs:
                 got = [self.nearest(self._members[i])]
             else:
-                codes = self._member_codes()
                 outside = [k for k, n in enumerate(pnbrs) if n.id not in self._index]
                 got = [[self._index[n.id]] if n.id in self._index else [] for n in pnbrs]
                 if outside:
-                    x = self.space.encode_many([pnbrs[k] for k in outside], "adjacency") > 0.5
-                    c = codes.astype(np.float32)
-                    xf = x.astype(np.float32)
-                    inter = xf @ c.T  # shared ones (exact in float32 at these sizes)
-                    union = xf.sum(axis=1)[:, None] + c.sum(axis=1)[None, :] - inter
-                    if self.projection == "hamming":
-                        dist = union - inter
-                    else:  # Jaccard distance, 1 - |x & c| / |x | c|, (ties: equal fractions of small integers)
-                        dist = 1.0 - inter.astype(np.float64) / np.maximum(union, 1.0)
+                    dist = self._distances([pnbrs[k] for k in outside])
                     dist[:, i] = np.inf
                     for row, k in enumerate(outside):
                         d = dist[row]
                         got[k] = [int(j) for j in np.flatnonzero(d == d.min())]
         self._proj[i] = got
         return got
+
+    def _distances(self, parent_archs: Sequence[Architecture]) -> np.ndarray:
+        """(len(parent_archs), n_members): :attr:`projection` distance of the parent's adjacency encoding."""
+        c = self._member_codes().astype(np.float32)
+        xf = (self.space.encode_many(list(parent_archs), "adjacency") > 0.5).astype(np.float32)
+        inter = xf @ c.T  # shared ones (exact in float32 at these sizes)
+        union = xf.sum(axis=1)[:, None] + c.sum(axis=1)[None, :] - inter
+        if self.projection == "hamming":
+            return union - inter
+        # Jaccard distance, 1 - |x & c| / |x | c|, (ties: equal fractions of small integers)
+        return 1.0 - inter.astype(np.float64) / np.maximum(union, 1.0)
+
+    def nearest_to(self, arch: Architecture) -> list[int]:
+        """Positions of the members nearest to ``arch``, an architecture of the PARENT space: its own
+        position when it is a member, else every member at the smallest :attr:`projection` distance
+        of the parent's adjacency encoding (all ties, table order); the projection :meth:`mutate`
+        applies to a parent move, here of any parent architecture (e.g. an Optuna proposal,
+        :class:`~nasbook.strategies.OptunaSampler`)."""
+        pa = self.space.validate(arch)
+        i = self._index.get(pa.id)
+        if i is not None:
+            return [i]
+        d = self._distances([pa])[0]
+        return [int(j) for j in np.flatnonzero(d == d.min())]
 
     def _member_codes(self) -> np.ndarray:
         if self._codes is None:

@@ -18,7 +18,7 @@ from nasbook._errors import (
     check_int,
     unknown_choice,
 )
-from nasbook.space import has_parameters
+from nasbook.space import SubsetSpace, has_parameters
 from nasbook.strategies._base import BaseStrategy
 
 if TYPE_CHECKING:
@@ -133,13 +133,24 @@ class OptunaSampler(BaseStrategy):
     :class:`~nasbook.space.SubsetSpace`) is told FAIL, and Optuna is asked again; after
     ``max_retries`` such answers the strategy proposes an unseen neighbour of Optuna's favourite
     (``space.mutate``), else an unseen architecture at random; Optuna is told its result like any
-    other. None of these counts as a trial. On a small subset of a large space (a table of a few
-    hundred cells) most combinations are not members and many asks end in this fallback.
+    other. None of these counts as a trial.
 
-    **Trials Optuna did not propose** (a warm start, a stored history replayed, a random
-    fallback) are added to the study with their parameters (``study.add_trial``). Running trials
-    stay RUNNING in the study until told, so samplers that account for them (TPE's
-    ``constant_liar``) see the parallel executor's pending work.
+    **Tables** (a :class:`~nasbook.space.SubsetSpace`, e.g. :class:`~nasbook.tasks.DigitsTable`).
+    On a small subset of a large space nearly every combination Optuna proposes is no member
+    (97-98 % of TPE's on the shipped tables), so without help most asks end in the fallback. With
+    ``project=True`` (the default) a proposal that is an architecture of the parent space but no
+    member is projected: the strategy proposes one of the members nearest to it
+    (:meth:`SubsetSpace.nearest_to <nasbook.space.SubsetSpace.nearest_to>`, ties at random) that
+    is unseen; when all of them are seen, Optuna is asked again as above. Optuna's model stays
+    honest: the proposal itself is told FAIL (it is never credited with the member's value under
+    its own parameters), and the member evaluated is added to the study with *its* parameters
+    when its result comes (``n_projected_`` counts these asks). ``project=False`` keeps the plain
+    FAIL-and-retry; spaces that are not subsets are unaffected (docs/benchmarks.md 1k, 1m).
+
+    **Trials Optuna did not propose** (a warm start, a stored history replayed, a projected
+    member, a random fallback) are added to the study with their parameters (``study.add_trial``)
+    when told. Running trials stay RUNNING in the study until told, so samplers that account for
+    them (TPE's ``constant_liar``) see the parallel executor's pending work.
 
     **Seeds and resume.** ``setup`` starts from a fresh sampler every time (built from its name, or
     a deep copy of the instance given, which is never used itself), so a resumed search replays its
@@ -165,6 +176,9 @@ class OptunaSampler(BaseStrategy):
         unseen neighbour of Optuna's last proposal (else a random unseen architecture) itself.
     sampler_params : dict, optional
         Keyword arguments of the named sampler (JSON values, e.g. ``{"n_startup_trials": 20}``).
+    project : bool, default True
+        On a :class:`~nasbook.space.SubsetSpace`, answer a proposal that is no member with an
+        unseen member nearest to it (above) instead of asking Optuna again.
 
     Examples
     --------
@@ -176,9 +190,10 @@ class OptunaSampler(BaseStrategy):
     alias: ClassVar[str] = "optuna"
 
     def __init__(self, sampler: Any = None, seed: int | None = None, allow_duplicates: bool = False,
-                 max_retries: int = 10, sampler_params: Mapping[str, Any] | None = None):
+                 max_retries: int = 10, sampler_params: Mapping[str, Any] | None = None, project: bool = True):
         super().__init__(seed=seed, allow_duplicates=allow_duplicates)
         self.sampler = sampler
+        self.project = project
         self.max_retries = max_retries
         self.sampler_params = sampler_params
 
@@ -186,6 +201,10 @@ class OptunaSampler(BaseStrategy):
     def _validate_params(self) -> None:
         super()._validate_params()
         check_int("OptunaSampler", "max_retries", self.max_retries, minimum=0)
+        if not isinstance(self.project, bool):
+            raise InvalidParameterTypeError(
+                f"OptunaSampler(project=...) must be True or False; got {self.project!r:.80} of type "
+                f"{type(self.project).__name__}.")
         sampler, params = self.sampler, self.sampler_params
         if isinstance(sampler, Mapping):  # what to_config stored for an instance
             raise InvalidParameterError(
@@ -271,6 +290,7 @@ class OptunaSampler(BaseStrategy):
         self.values_: dict[str, float | None] = {}  # arch id -> the value told (None: failed)
         self.n_rejected_ = 0  # Optuna proposals told FAIL or a known value and asked again
         self.n_fallbacks_ = 0  # asks answered at random after max_retries rejected proposals
+        self.n_projected_ = 0  # asks answered by the nearest unseen member of a non-member proposal (project)
 
     def _build_sampler(self, optuna: Any) -> Any:
         sampler = self.sampler
@@ -296,14 +316,30 @@ class OptunaSampler(BaseStrategy):
     def _ask(self) -> Architecture:
         study, space, optuna = self.study_, self.space_, _import_optuna("OptunaSampler")
         favourite: Architecture | None = None  # Optuna's last proposal already seen
+        subset = space if self.project and isinstance(space, SubsetSpace) else None
+        proposed: Architecture | None
         with _quiet(optuna):
             for _ in range(self.max_retries + 1):
                 trial = study.ask()
+                arch = proposed = None
                 try:
-                    arch = space.suggest(trial.suggest_categorical)
-                except InvalidArchitectureError:  # no architecture of the space
-                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                    if subset is None:
+                        arch = space.suggest(trial.suggest_categorical)
+                    else:  # the parent's architecture, kept to project it when it is no member
+                        proposed = subset.space.suggest(trial.suggest_categorical)
+                        with contextlib.suppress(InvalidArchitectureError):
+                            arch = subset.from_parent(proposed)
+                except InvalidArchitectureError:  # no architecture of the space (or of the parent)
+                    pass
+                if arch is None:
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)  # never credited with another's value
                     self.n_rejected_ += 1
+                    if proposed is not None:  # a parent architecture the subset lacks: its nearest unseen member
+                        assert subset is not None
+                        near = [m for m in (subset.members[j] for j in subset.nearest_to(proposed)) if self._is_new(m)]
+                        if near:
+                            self.n_projected_ += 1  # told at tell as a trial Optuna did not propose
+                            return near[int(self.rng_.integers(len(near)))] if len(near) > 1 else near[0]
                     continue
                 if self._is_new(arch):
                     self.running_.setdefault(arch.id, []).append(trial)
