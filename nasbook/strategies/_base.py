@@ -56,6 +56,9 @@ class BaseStrategy(Params, abc.ABC):
     keeps_checkpoints: ClassVar[bool] = False
     #: name under which the strategy is registered ("random", "evolution", ...)
     alias: ClassVar[str] = ""
+    #: parameters added after searches were already stored, with the value that reproduces what such
+    #: a search did, for a stored configuration that lacks them (``load_search`` rebuilds with these)
+    stored_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, seed: int | None = None, allow_duplicates: bool = False):
         self.seed = seed

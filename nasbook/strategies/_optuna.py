@@ -188,6 +188,8 @@ class OptunaSampler(BaseStrategy):
     """
 
     alias: ClassVar[str] = "optuna"
+    #: searches stored before ``project`` existed resume as they ran: without projection
+    stored_defaults: ClassVar[dict[str, Any]] = {"project": False}
 
     def __init__(self, sampler: Any = None, seed: int | None = None, allow_duplicates: bool = False,
                  max_retries: int = 10, sampler_params: Mapping[str, Any] | None = None, project: bool = True):

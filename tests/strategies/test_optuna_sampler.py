@@ -484,3 +484,43 @@ def test_a_projecting_search_on_a_table_resumes_exactly(tmp_path):
         resumed = load_search("cut", path, task=task).run(progress="none")
     assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
     assert resumed.strategy.n_projected_ == full.strategy.n_projected_
+
+
+def test_a_table_search_stored_before_projection_resumes_as_it_ran(tmp_path):
+    """A configuration stored before ``project`` existed lacks it: ``load_search`` rebuilds the
+    sampler without projection (``OptunaSampler.stored_defaults``), so the search goes on exactly as
+    it would have; the default (projection) would propose other architectures."""
+    import json
+    import sqlite3
+
+    _optuna()
+    space = _digits_space()
+    task = ToyTask(space, seed=3)
+    old = OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}, max_retries=3, project=False)
+    full = Search(space, task, strategy=old.clone(), budget=30, seed=4, storage=":memory:").run(progress="none")
+    projected = Search(space, task, strategy=OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}, max_retries=3),
+                       budget=30, seed=4, storage=":memory:").run(progress="none")
+    assert [t.arch.id for t in projected.trials] != [t.arch.id for t in full.trials]  # the default behaves otherwise
+
+    class Stop(Exception):
+        pass
+
+    def stop(search, trial):
+        if trial.number == 11:
+            raise Stop
+
+    path = tmp_path / "old.db"
+    with pytest.raises(Stop):
+        Search(space, task, strategy=old.clone(), budget=30, seed=4, storage=path, name="cut",
+               callbacks=[stop]).run(progress="none")
+    with sqlite3.connect(path) as conn:  # what an earlier nasbook stored: no "project"
+        (raw,) = conn.execute("SELECT config FROM nasbook_searches WHERE name = 'cut'").fetchone()
+        config = json.loads(raw)
+        del config["strategy"]["params"]["project"]
+        conn.execute("UPDATE nasbook_searches SET config = ? WHERE name = 'cut'", (json.dumps(config),))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ReproducibilityWarning fails the test
+        resumed = load_search("cut", path, task=task)
+        assert resumed.strategy.project is False
+        resumed.run(progress="none")
+    assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
