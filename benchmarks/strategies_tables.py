@@ -176,9 +176,12 @@ def run_one(table: str, method: str, seed: int, budget: int, checkpoints: list[i
 
         study = search.strategy.study_  # type: ignore[attr-defined]
         n_fail = sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials)
-        out.update(n_proposals=len(study.trials) - search.strategy.n_fallbacks_,  # type: ignore[attr-defined]
+        # the study also holds the trials Optuna did not propose: fallbacks and (project=True) the members
+        # that answered a non-member proposal, each added with its own parameters
+        n_proj = int(getattr(search.strategy, "n_projected_", 0))
+        out.update(n_proposals=len(study.trials) - search.strategy.n_fallbacks_ - n_proj,  # type: ignore[attr-defined]
                    n_failed=n_fail, n_duplicates=search.strategy.n_rejected_ - n_fail,  # type: ignore[attr-defined]
-                   n_fallbacks=search.strategy.n_fallbacks_)  # type: ignore[attr-defined]
+                   n_fallbacks=search.strategy.n_fallbacks_, n_projected_queries=n_proj)  # type: ignore[attr-defined]
         if method == "optuna-tpe-nearest":
             out["n_projected"] = nearest_space(table).n_projected
     if method == "portfolio":
@@ -313,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
                 sm.update(proposals_per_query=props / (budget * len(rs)),
                           failed_share_of_proposals=sum(r["n_failed"] for r in rs) / max(props, 1),
                           duplicate_share_of_proposals=sum(r["n_duplicates"] for r in rs) / max(props, 1),
-                          fallback_share_of_queries=sum(r["n_fallbacks"] for r in rs) / (budget * len(rs)))
+                          fallback_share_of_queries=sum(r["n_fallbacks"] for r in rs) / (budget * len(rs)),
+                          projected_share_of_queries=sum(r.get("n_projected_queries", 0) for r in rs) / (budget * len(rs)))
                 if m == "optuna-tpe-nearest":
                     sm["projected_share_of_proposals"] = sum(r["n_projected"] for r in rs) / max(props, 1)
             if m == "portfolio":
@@ -337,14 +341,17 @@ def main(argv: list[str] | None = None) -> int:
         opt_rows = [[m, f"{summary[tname][m]['proposals_per_query']:.2f}", f"{100 * summary[tname][m]['failed_share_of_proposals']:.1f}%",
                      f"{100 * summary[tname][m]['duplicate_share_of_proposals']:.1f}%",
                      f"{100 * summary[tname][m]['fallback_share_of_queries']:.1f}%",
+                     f"{100 * summary[tname][m].get('projected_share_of_queries', 0.0):.1f}%",
                      f"{100 * summary[tname][m]['projected_share_of_proposals']:.1f}%" if m == "optuna-tpe-nearest" else "-"]
                     for m in methods if m in OPTUNA_METHODS]
         if opt_rows:
             print()
             print("Optuna's view of the table: proposals per query; shares of proposals that were no member (told FAIL) or a "
-                  "seen architecture; share of queries answered by the fallback (an unseen member chosen by nasbook, not Optuna); "
+                  "seen architecture; share of queries answered by the fallback (an unseen member chosen by nasbook, not Optuna) "
+                  "and by OptunaSampler's projection (the nearest unseen member of a non-member proposal); "
                   "nearest: share of proposals mapped to their nearest member")
-            print(format_table(["method", "proposals/query", "no member", "seen", "fallback queries", "mapped"], opt_rows))
+            print(format_table(["method", "proposals/query", "no member", "seen", "fallback queries", "projected queries", "mapped"],
+                               opt_rows))
         if "portfolio" in methods:
             sh = summary[tname]["portfolio"]["shares"]
             print()
