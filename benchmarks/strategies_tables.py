@@ -20,10 +20,12 @@ the test accuracy of the trained network. Methods:
 * ``optuna-tpe``: ``strategies.OptunaSampler(optuna.samplers.TPESampler(seed=s))``, as in
   ``strategies_nbg.py``. Optuna searches the PARENT space's parameters (``SubsetSpace.suggest``:
   CellSpace's ``edge_i_j`` ops; ConvDenseSpace's ``n_conv``, ``conv{p}_op/width``, ``n_dense``,
-  ``dense{p}_width``); a combination the table does not hold is told FAIL, and after
+  ``dense{p}_width``); a combination the table does not hold is told FAIL and, with
+  ``OptunaSampler``'s default ``project=True`` (section 1m), answered by its nearest unseen member,
+  added to the study with its own parameters (counted); when there is none, after
   ``--max-retries`` such proposals in a row the strategy answers with an unseen member itself (a
-  fallback, counted). On a table of a few hundred members of a large space most asks end so.
-* ``optuna-tpe-nearest``: the same TPE, but
+  fallback, counted). Before 1m (``project=False``) most asks ended in the fallback (section 1k).
+* ``optuna-tpe-nearest``: the same TPE (``project=False``), but
   a combination that is no member is mapped to the NEAREST member (Hamming distance of the parent's
   adjacency encoding, first in table order on ties) and Optuna is told that member's value for its
   proposal: the usual way to run a parameter-space optimiser on a tabular subset.
@@ -125,7 +127,10 @@ def make_strategy(method: str, seed: int, max_retries: int) -> Any:
     if method in OPTUNA_METHODS:
         import optuna
 
-        return OptunaSampler(optuna.samplers.TPESampler(seed=seed), max_retries=max_retries)
+        # the nearest variant maps non-members in its space's suggest; OptunaSampler's own projection
+        # (project=True, section 1m) draws the parent's architecture itself and would bypass that map
+        return OptunaSampler(optuna.samplers.TPESampler(seed=seed), max_retries=max_retries,
+                             project=method != "optuna-tpe-nearest")
     raise ValueError(method)  # pragma: no cover
 
 
