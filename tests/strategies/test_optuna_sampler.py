@@ -135,8 +135,9 @@ def test_the_users_sampler_is_never_used_itself():
     assert pickle.dumps(sampler) == state
 
 
-def _cut_and_full(tmp_path, strategy, n_cut=15, budget=35, task_seed=3):
-    space = GraphSpace(ops=PROTEINS_OPS)
+def _cut_and_full(tmp_path, strategy, n_cut=15, budget=35, task_seed=3, space=None):
+    """An uninterrupted search and one stopped after ``n_cut`` trials (stored as "cut" in a file)."""
+    space = GraphSpace(ops=PROTEINS_OPS) if space is None else space
     task = ToyTask(space, seed=task_seed)
     full = Search(space, task, strategy=strategy.clone(), budget=budget, seed=4, storage=":memory:").run(progress="none")
 
@@ -462,23 +463,9 @@ def test_nearest_to_gives_the_members_at_the_smallest_jaccard_distance():
 
 def test_a_projecting_search_on_a_table_resumes_exactly(tmp_path):
     _optuna()
-    space = _digits_space()
-    task = ToyTask(space, seed=3)
     strategy = OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}, max_retries=3)
-    full = Search(space, task, strategy=strategy.clone(), budget=30, seed=4, storage=":memory:").run(progress="none")
+    full, path, task = _cut_and_full(tmp_path, strategy, n_cut=12, budget=30, space=_digits_space())
     assert full.strategy.n_projected_ > 0
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == 11:
-            raise Stop
-
-    path = tmp_path / "table.db"
-    with pytest.raises(Stop):
-        Search(space, task, strategy=strategy.clone(), budget=30, seed=4, storage=path, name="cut",
-               callbacks=[stop]).run(progress="none")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a ReproducibilityWarning fails the test
         resumed = load_search("cut", path, task=task).run(progress="none")
@@ -495,24 +482,11 @@ def test_a_table_search_stored_before_projection_resumes_as_it_ran(tmp_path):
 
     _optuna()
     space = _digits_space()
-    task = ToyTask(space, seed=3)
     old = OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}, max_retries=3, project=False)
-    full = Search(space, task, strategy=old.clone(), budget=30, seed=4, storage=":memory:").run(progress="none")
+    full, path, task = _cut_and_full(tmp_path, old, n_cut=12, budget=30, space=space)
     projected = Search(space, task, strategy=OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}, max_retries=3),
                        budget=30, seed=4, storage=":memory:").run(progress="none")
     assert [t.arch.id for t in projected.trials] != [t.arch.id for t in full.trials]  # the default behaves otherwise
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == 11:
-            raise Stop
-
-    path = tmp_path / "old.db"
-    with pytest.raises(Stop):
-        Search(space, task, strategy=old.clone(), budget=30, seed=4, storage=path, name="cut",
-               callbacks=[stop]).run(progress="none")
     with sqlite3.connect(path) as conn:  # what an earlier nasbook stored: no "project"
         (raw,) = conn.execute("SELECT config FROM nasbook_searches WHERE name = 'cut'").fetchone()
         config = json.loads(raw)
