@@ -1,14 +1,12 @@
 """BO's coverage options: the k-means initial design, the far-from-told exploration asks, and
 ``recommend()`` (contract, exact resume, behaviour, errors)."""
 
-import warnings
 
 import numpy as np
 import pytest
-from bo_helpers import cheap
+from bo_helpers import cheap, cut_and_resume
 
 from nasbook._errors import InvalidParameterError
-from nasbook.search import Search, load_search
 from nasbook.space import PROTEINS_OPS, ChainSpace, GraphSpace
 from nasbook.strategies import BO
 from nasbook.testing import StrategyContract
@@ -77,26 +75,8 @@ def test_exploration_asks_come_from_the_far_half():
 
 
 def test_resume_with_design_and_exploration_is_exact(tmp_path):
-    task = ToyTask(SPACE, seed=3)
-    make = lambda: cheap(init="kmeans", explore_every=3)  # noqa: E731
-    full = Search(SPACE, task, strategy=make(), budget=24, seed=4, storage=":memory:").run(progress="none")
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == 3:  # inside the initial design
-            raise Stop
-
-    path = tmp_path / "bo.db"
-    with pytest.raises(Stop):
-        Search(SPACE, task, strategy=make(), budget=24, seed=4, storage=path, name="cut", callbacks=[stop]).run(
-            progress="none")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        resumed = load_search("cut", path, task=task, space=SPACE)
-        assert resumed.strategy.init == "kmeans" and resumed.strategy.explore_every == 3
-        resumed.run(progress="none")
+    full, resumed = cut_and_resume(tmp_path, SPACE, lambda: cheap(init="kmeans", explore_every=3), budget=24, stop_at=3)  # inside the initial design
+    assert resumed.strategy.init == "kmeans" and resumed.strategy.explore_every == 3
     assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
 
 

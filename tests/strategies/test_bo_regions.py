@@ -1,13 +1,11 @@
 """BO's multiple candidate regions (``regions=k``): contract, exact resume, behaviour, errors."""
 
-import warnings
 
 import numpy as np
 import pytest
-from bo_helpers import cheap
+from bo_helpers import cheap, cut_and_resume
 
 from nasbook._errors import InvalidParameterError
-from nasbook.search import Search, load_search
 from nasbook.space import PROTEINS_OPS, ChainSpace, GraphSpace
 from nasbook.strategies import BO
 from nasbook.strategies._bo_regions import ball, basin_centres
@@ -89,26 +87,8 @@ def test_regions_one_is_the_default_behaviour():
 
 
 def test_resume_with_regions_is_exact(tmp_path):
-    task = ToyTask(SPACE, seed=3)
-    make = lambda: cheap(regions=3)  # noqa: E731
-    full = Search(SPACE, task, strategy=make(), budget=24, seed=4, storage=":memory:").run(progress="none")
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == 13:  # after some region asks
-            raise Stop
-
-    path = tmp_path / "bo.db"
-    with pytest.raises(Stop):
-        Search(SPACE, task, strategy=make(), budget=24, seed=4, storage=path, name="cut", callbacks=[stop]).run(
-            progress="none")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        resumed = load_search("cut", path, task=task, space=SPACE)
-        assert resumed.strategy.regions == 3
-        resumed.run(progress="none")
+    full, resumed = cut_and_resume(tmp_path, SPACE, lambda: cheap(regions=3), budget=24, stop_at=13)  # after some region asks
+    assert resumed.strategy.regions == 3
     assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
 
 

@@ -1,13 +1,11 @@
 """BO's output warping (``warp=...``): contract, the warps themselves, changed proposals, exact resume, errors."""
 
-import warnings
 
 import numpy as np
 import pytest
-from bo_helpers import cheap
+from bo_helpers import cheap, cut_and_resume
 
 from nasbook._errors import InvalidParameterError
-from nasbook.search import Search, load_search
 from nasbook.space import PROTEINS_OPS, ChainSpace, GraphSpace
 from nasbook.strategies import BO
 from nasbook.strategies._bo_warp import DELTA_QUANTILE, warp_scores
@@ -94,26 +92,8 @@ def test_warp_changes_proposals_and_fits_a_standard_target():
 
 
 def test_resume_with_warp_is_exact(tmp_path):
-    task = ToyTask(SPACE, seed=3)
-    make = lambda: cheap(warp="boxcox")  # noqa: E731
-    full = Search(SPACE, task, strategy=make(), budget=20, seed=4, storage=":memory:").run(progress="none")
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == 11:  # after some model-based asks
-            raise Stop
-
-    path = tmp_path / "bo.db"
-    with pytest.raises(Stop):
-        Search(SPACE, task, strategy=make(), budget=20, seed=4, storage=path, name="cut", callbacks=[stop]).run(
-            progress="none")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        resumed = load_search("cut", path, task=task, space=SPACE)
-        assert resumed.strategy.warp == "boxcox"
-        resumed.run(progress="none")
+    full, resumed = cut_and_resume(tmp_path, SPACE, lambda: cheap(warp="boxcox"), budget=20, stop_at=11)  # after some model-based asks
+    assert resumed.strategy.warp == "boxcox"
     assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
 
 
