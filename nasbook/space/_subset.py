@@ -243,8 +243,7 @@ class SubsetSpace(SearchSpace):
         a = self.validate(arch)
         got = self._nbrs.get(a.id)
         if got is None:
-            seen: set[int] = set()
-            order = [j for cands in self._projections(self._index[a.id]) for j in cands if not (j in seen or seen.add(j))]  # type: ignore[func-returns-value]
+            order = dict.fromkeys(j for cands in self._projections(self._index[a.id]) for j in cands)  # first seen, no repeats
             got = [self._members[j] for j in order]
             self._nbrs[a.id] = got
         return list(got)
