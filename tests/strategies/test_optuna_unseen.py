@@ -192,6 +192,7 @@ def test_a_search_stored_before_project_unseen_resumes_as_it_ran(tmp_path):
         assert config["strategy"]["params"]["project"] is True
         del config["strategy"]["params"]["project_unseen"]
         conn.execute("UPDATE nasbook_searches SET config = ? WHERE name = 'cut'", (json.dumps(config),))
+    assert OptunaSampler.stored_defaults["project_unseen"] is False  # not the current default: the stored one
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a ReproducibilityWarning fails the test
         resumed = load_search("cut", path, task=task)
