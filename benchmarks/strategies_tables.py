@@ -25,6 +25,8 @@ the test accuracy of the trained network. Methods:
   added to the study with its own parameters (counted); when there is none, after
   ``--max-retries`` such proposals in a row the strategy answers with an unseen member itself (a
   fallback, counted). Before 1m (``project=False``) most asks ended in the fallback (section 1k).
+  ``--optuna-project-unseen true`` projects onto the nearest UNSEEN members at whatever distance
+  instead of retrying when the nearest members are all seen (``project_unseen=True``, section 1o).
 * ``optuna-tpe-nearest``: the same TPE (``project=False``), but
   a combination that is no member is mapped to the NEAREST member (Hamming distance of the parent's
   adjacency encoding, first in table order on ties) and Optuna is told that member's value for its
@@ -119,7 +121,7 @@ class _NearestMNIST1D(MNIST1DTable):
 NEAREST_TASKS: dict[str, type] = {"digits": _NearestDigits, "mnist1d": _NearestMNIST1D}
 
 
-def make_strategy(method: str, seed: int, max_retries: int) -> Any:
+def make_strategy(method: str, seed: int, max_retries: int, project_unseen: bool | None = None) -> Any:
     if method in NASBOOK_METHODS:
         return method
     if method == "portfolio":
@@ -129,12 +131,14 @@ def make_strategy(method: str, seed: int, max_retries: int) -> Any:
 
         # the nearest variant maps non-members in its space's suggest; OptunaSampler's own projection
         # (project=True, section 1m) draws the parent's architecture itself and would bypass that map
+        extra = {} if project_unseen is None else {"project_unseen": project_unseen}  # else OptunaSampler's default
         return OptunaSampler(optuna.samplers.TPESampler(seed=seed), max_retries=max_retries,
-                             project=method != "optuna-tpe-nearest")
+                             project=method != "optuna-tpe-nearest", **extra)
     raise ValueError(method)  # pragma: no cover
 
 
-def run_one(table: str, method: str, seed: int, budget: int, checkpoints: list[int], max_retries: int) -> dict[str, Any]:
+def run_one(table: str, method: str, seed: int, budget: int, checkpoints: list[int], max_retries: int,
+            project_unseen: bool | None = None) -> dict[str, Any]:
     """One search: regret and the incumbent's test accuracy after each checkpoint, and its diagnostics."""
     t0 = time.perf_counter()
     task = (NEAREST_TASKS if method == "optuna-tpe-nearest" else TABLES)[table]()
@@ -142,7 +146,7 @@ def run_one(table: str, method: str, seed: int, budget: int, checkpoints: list[i
         nearest_space(table).n_projected = 0
     values_all = task.values()
     vmax = float(values_all.max())
-    strategy = make_strategy(method, seed, max_retries)
+    strategy = make_strategy(method, seed, max_retries, project_unseen)
     search = nasbook.Search(task, strategy=strategy, budget=budget, seed=seed, storage=":memory:").run(progress="none")
     wall = time.perf_counter() - t0
     trials = search.trials
@@ -239,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoints", default="10,20,30,50",
                     help="query counts to report regret at ('all' = the table's size); those above the budget are dropped")
     ap.add_argument("--max-retries", type=int, default=10, help="OptunaSampler's max_retries (default 10, its default)")
+    ap.add_argument("--optuna-project-unseen", choices=("true", "false"), default=None,
+                    help="OptunaSampler's project_unseen for optuna-tpe (default: its default; false: section 1m's projection)")
     ap.add_argument("--json", default=None, help="write raw per-seed numbers, summaries and metadata here")
     args = ap.parse_args(argv)
 
@@ -252,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown method {m!r}; choose from {', '.join(ALL_METHODS)}")
     if not tables or not methods or args.seeds < 1 or args.max_retries < 0:
         ap.error("--tables and --methods must not be empty, --seeds >= 1, --max-retries >= 0")
+    project_unseen = None if args.optuna_project_unseen is None else args.optuna_project_unseen == "true"
     budget_arg = _parse_points(args.budget, "--budget", ap)
     if len(budget_arg) != 1:
         ap.error("--budget takes one value")
@@ -299,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         t_d = time.perf_counter()
         for s in seeds:  # methods interleaved within each seed: machine noise spreads evenly
             for m in methods:
-                raw[tname][m].append(run_one(tname, m, s, budget, cps, args.max_retries))
+                raw[tname][m].append(run_one(tname, m, s, budget, cps, args.max_retries, project_unseen))
         elapsed = time.perf_counter() - t_d
 
         ti = table_info[tname]
@@ -428,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             "metadata": meta,
             "config": {
                 "tables": tables, "methods": methods, "seeds": seeds, "budget": args.budget, "checkpoints": args.checkpoints,
-                "max_retries": args.max_retries, "hit_tolerance": HIT_TOL,
+                "max_retries": args.max_retries, "optuna_project_unseen": project_unseen, "hit_tolerance": HIT_TOL,
                 "task": "TABLES[t]() with its defaults: seed='mean' (mean of the table's training seeds); no fidelity asked, "
                         "so every value is the final epoch's val_accuracy",
                 "strategies": {m: repr(nasbook.strategies.get_strategy(make_strategy(m, 0, args.max_retries)))

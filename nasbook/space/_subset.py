@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -302,17 +302,28 @@ class SubsetSpace(SearchSpace):
         # Jaccard distance, 1 - |x & c| / |x | c|, (ties: equal fractions of small integers)
         return 1.0 - inter.astype(np.float64) / np.maximum(union, 1.0)
 
-    def nearest_to(self, arch: Architecture) -> list[int]:
+    def nearest_to(self, arch: Architecture, exclude: Collection[str] = ()) -> list[int]:
         """Positions of the members nearest to ``arch``, an architecture of the PARENT space: its own
         position when it is a member, else every member at the smallest :attr:`projection` distance
         of the parent's adjacency encoding (all ties, table order); the projection :meth:`mutate`
         applies to a parent move, here of any parent architecture (e.g. an Optuna proposal,
-        :class:`~nasbook.strategies.OptunaSampler`)."""
+        :class:`~nasbook.strategies.OptunaSampler`).
+
+        ``exclude``: ids of members left out (e.g. those a search has seen). The nearest of the
+        other members are returned, at whatever distance (``arch`` itself is left out too when it is
+        an excluded member); ``[]`` when every member is excluded."""
+        if isinstance(exclude, (str, bytes)):
+            raise InvalidParameterError(
+                f"SubsetSpace.nearest_to(exclude=...) must be a collection of member ids; got the string {exclude!r:.80}.")
         pa = self.space.validate(arch)
         i = self._index.get(pa.id)
-        if i is not None:
+        if i is not None and pa.id not in exclude:
             return [i]
         d = self._distances([pa])[0]
+        if exclude:
+            d[[j for j, m in enumerate(self._members) if m.id in exclude]] = np.inf
+            if not np.isfinite(d).any():
+                return []
         return [int(j) for j in np.flatnonzero(d == d.min())]
 
     def _member_codes(self) -> np.ndarray:

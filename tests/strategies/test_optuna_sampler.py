@@ -188,7 +188,7 @@ def test_config_is_json_and_names_the_sampler():
     assert cfg["alias"] == "optuna" and get_strategy("optuna").__class__ is OptunaSampler
     named = OptunaSampler("gp", seed=1, sampler_params={"n_startup_trials": 3}).to_config()
     assert named["params"] == {"sampler": "gp", "seed": 1, "allow_duplicates": False, "max_retries": 10, "project": True,
-                               "sampler_params": {"n_startup_trials": 3}}
+                               "project_unseen": False, "sampler_params": {"n_startup_trials": 3}}
 
 
 def test_repr_shows_the_sampler_and_its_settings():
