@@ -17,25 +17,11 @@ def cut_and_resume(tmp_path, space, make, budget, stop_at):
     ReproducibilityWarning is an error): ``(full, resumed)``, both run to ``budget``."""
     import warnings
 
-    import pytest
+    from resume_helpers import cut_and_full
 
-    from nasbook.search import Search, load_search
-    from nasbook.testing._toy import ToyTask
+    from nasbook.search import load_search
 
-    task = ToyTask(space, seed=3)
-    full = Search(space, task, strategy=make(), budget=budget, seed=4, storage=":memory:").run(progress="none")
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == stop_at:
-            raise Stop
-
-    path = tmp_path / "bo.db"
-    with pytest.raises(Stop):
-        Search(space, task, strategy=make(), budget=budget, seed=4, storage=path, name="cut", callbacks=[stop]).run(
-            progress="none")
+    full, path, task = cut_and_full(tmp_path, make(), space, n_cut=stop_at + 1, budget=budget)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         resumed = load_search("cut", path, task=task, space=space).run(progress="none")

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from resume_helpers import cut_and_full
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
 from nasbook.search import Search, load_search
@@ -135,24 +136,10 @@ def test_the_users_sampler_is_never_used_itself():
     assert pickle.dumps(sampler) == state
 
 
-def _cut_and_full(tmp_path, strategy, n_cut=15, budget=35, task_seed=3, space=None):
+def _cut_and_full(tmp_path, strategy, n_cut=15, budget=35, space=None):
     """An uninterrupted search and one stopped after ``n_cut`` trials (stored as "cut" in a file)."""
     space = GraphSpace(ops=PROTEINS_OPS) if space is None else space
-    task = ToyTask(space, seed=task_seed)
-    full = Search(space, task, strategy=strategy.clone(), budget=budget, seed=4, storage=":memory:").run(progress="none")
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == n_cut - 1:
-            raise Stop
-
-    path = tmp_path / "optuna.db"
-    with pytest.raises(Stop):
-        Search(space, task, strategy=strategy.clone(), budget=budget, seed=4, storage=path, name="cut",
-               callbacks=[stop]).run(progress="none")
-    return full, path, task
+    return cut_and_full(tmp_path, strategy, space, n_cut=n_cut, budget=budget)
 
 
 def test_a_named_sampler_resumes_exactly_from_storage_alone(tmp_path):

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from resume_helpers import cut_and_full
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.search import Search, load_search
@@ -142,28 +143,10 @@ def test_project_unseen_is_a_bool_and_is_stored():
     assert OptunaSampler(project_unseen=True).to_config()["params"]["project_unseen"] is True
 
 
-def _cut_and_full(tmp_path, strategy, space, n_cut=15, budget=40):
-    task = ToyTask(space, seed=3)
-    full = Search(space, task, strategy=strategy.clone(), budget=budget, seed=4, storage=":memory:").run(progress="none")
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == n_cut - 1:
-            raise Stop
-
-    path = tmp_path / "optuna.db"
-    with pytest.raises(Stop):
-        Search(space, task, strategy=strategy.clone(), budget=budget, seed=4, storage=path, name="cut",
-               callbacks=[stop]).run(progress="none")
-    return full, path, task
-
-
 def test_a_search_projecting_onto_unseen_members_resumes_exactly(tmp_path):
     _optuna()
-    full, path, task = _cut_and_full(tmp_path, OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}, max_retries=3,
-                                                             project_unseen=True), _space("mnist1d"))
+    full, path, task = cut_and_full(tmp_path, OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}, max_retries=3,
+                                                             project_unseen=True), _space("mnist1d"), budget=40)
     off = Search(task.space, task, strategy=OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}, max_retries=3,
                                                           project_unseen=False),
                  budget=40, seed=4, storage=":memory:").run(progress="none")
@@ -185,7 +168,7 @@ def test_a_search_stored_before_project_unseen_resumes_as_it_ran(tmp_path):
     as it would have."""
     _optuna()
     old = OptunaSampler("tpe", sampler_params={"n_startup_trials": 5}, max_retries=3, project_unseen=False)
-    full, path, task = _cut_and_full(tmp_path, old, _space("mnist1d"))
+    full, path, task = cut_and_full(tmp_path, old, _space("mnist1d"), budget=40)
     with sqlite3.connect(path) as conn:  # what 1m's nasbook stored: project, no project_unseen
         (raw,) = conn.execute("SELECT config FROM nasbook_searches WHERE name = 'cut'").fetchone()
         config = json.loads(raw)
