@@ -282,8 +282,12 @@ def test_use_before_fit(archs, method):
 
 
 def test_unknown_model_name(archs):
-    with pytest.raises(InvalidParameterError, match=r"Unknown predictor model 'randomforest'.*did you mean 'random-forest'"):
+    # the error names the parameter as the user wrote it, and the default it left
+    with pytest.raises(InvalidParameterError, match=r"Unknown Predictor\(model=\.\.\.\) 'randomforest'.*did you mean "
+                                                    r"'random-forest'.*Predictor\(model='auto'\) is the default"):
         Predictor(model="randomforest").fit(archs[:5], [1, 2, 3, 4, 5])
+    with pytest.raises(InvalidParameterError, match=r"Unknown Ensemble\(members=\[\.\.\.\]\) item 1 'gpp'"):
+        Ensemble(["gp", "gpp"]).fit(archs[:5], [1, 2, 3, 4, 5])
 
 
 def test_space_without_the_requested_features(archs):
