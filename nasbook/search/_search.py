@@ -31,6 +31,7 @@ from nasbook.search import _checkpoints, _kb, _loop, _resume, _warm
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
 from nasbook.search._checks import check_epochs_task as _check_epochs_task
+from nasbook.search._checks import check_strategy_epochs as _check_strategy_epochs
 from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
 from nasbook.space import SearchSpace
@@ -163,6 +164,7 @@ class Search:
         self.task = task
         self.strategy = get_strategy(strategy)
         self.strategy._validate_params()
+        _check_strategy_epochs(self.strategy, task)
         self.budget = Budget.coerce(budget)
         if self.budget.epochs is not None:
             _check_epochs_task(task, "budget in epochs")
