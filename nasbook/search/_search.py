@@ -355,6 +355,8 @@ class Search:
             ``"auto"`` (the default): a live widget in a notebook, a tqdm bar on stderr elsewhere (a
             script behaves like a notebook). ``"none"`` (or False) silences it.
         """
+        if self._thread is not None and self._thread.is_alive() and threading.current_thread() is not self._thread:
+            raise NasbookError(f"Search {self.name!r} is running in the background (start()): wait() or stop() it first.")
         if self._stale:
             _resume.read_trials(self)
         if threading.current_thread() is not self._thread:
