@@ -90,7 +90,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         cfg = r.config if isinstance(r.config, dict) else {}
         best = "" if r.best_value is None else f"{r.best_value:.4g}"
         strategy = cfg.get("strategy", {}).get("alias") or cfg.get("strategy", {}).get("class", "?") if isinstance(cfg.get("strategy"), dict) else "?"
-        task = cfg.get("task", {}).get("class", "?") if isinstance(cfg.get("task"), dict) else "?"
+        task = cfg.get("task_name") or (cfg.get("task", {}).get("class", "?") if isinstance(cfg.get("task"), dict) else "?")
         rows.append((r.name, r.state, "" if r.n_trials is None else str(r.n_trials), best, str(strategy), str(task)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     print(f"{len(records)} search{'es' if len(records) != 1 else ''} in {st.label}:")

@@ -49,6 +49,8 @@ def test_cli_list_and_show_without_name_list_searches(tmp_path, capsys):
         assert main(argv) == 0
         out = capsys.readouterr().out
         assert "2 searches" in out and "one" in out and "two" in out and "evolution" in out and "random" in out
+        # the task column tells a cora search from a pubmed one (not "NasBenchGraph" for both)
+        assert "nbg-cora" in out and "nbg-pubmed" in out
 
 
 def test_cli_list_of_a_missing_file_creates_nothing(tmp_path, capsys):

@@ -23,3 +23,12 @@ def test_public_front_door():
 
     for name in ("Search", "load_search", "Budget", "Trial", "TrialState", "NasbookError", "__version__"):
         assert hasattr(nasbook, name)
+
+
+def test_the_errors_a_task_raises_are_public():
+    # tutorial 2 catches TrialDiverged from task.evaluate: it must not need the private nasbook._errors
+    import nasbook
+    from nasbook import _errors
+
+    assert nasbook.TrialDiverged is _errors.TrialDiverged and issubclass(nasbook.TrialDiverged, nasbook.TrialFailed)
+    assert {"TrialDiverged", "TrialFailed"} <= set(nasbook.__all__)

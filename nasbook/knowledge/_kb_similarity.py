@@ -129,6 +129,21 @@ class SimilarityMixin:
         stored ones. The columns ``meta:<feature>`` give each feature's share of the meta distance,
         ``landmark_rho`` the probes' rank correlation, ``why`` a sentence.
         """
+        near = self._near_tasks(task, k, landmarks=landmarks, weights=weights)
+        if near.empty:  # every recorded task's distance is undefined: say so rather than answer nothing
+            name = self._stored_task(task).get("task") or getattr(task, "name", task)
+            others = sorted(set(self.tasks["task"]) - {name})
+            raise InvalidParameterError(
+                f"similar_tasks: none of the {len(others)} other recorded tasks ({', '.join(others[:5])}"
+                f"{', ...' if len(others) > 5 else ''}) can be compared with {name!r}: they share no meta-feature "
+                "with it and fewer than 3 probe architectures with its landmarks. Store the meta-features of "
+                "every task (kb.add_task_meta(task, meta_features=...)) or measure landmarks on it "
+                "(kb.measure_landmarks(task)).")
+        return near
+
+    def _near_tasks(self, task: Task | str, k: int, *, landmarks: Mapping[str, float] | None = None,
+                    weights: Sequence[float] = WEIGHTS) -> pd.DataFrame:
+        """:meth:`similar_tasks`, empty when no recorded task can be compared with ``task``."""
         stored = self._stored_task(task)
         meta = stored.get("meta_features") or (task_meta_features(task) if not isinstance(task, str) else None)
         marks = landmarks if landmarks is not None else stored.get("landmarks")

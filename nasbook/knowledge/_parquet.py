@@ -58,6 +58,9 @@ def export(kb: KnowledgeBase, path: str | os.PathLike[str]) -> Path:
     if path.is_dir():
         raise InvalidParameterError(f"KnowledgeBase.export(path=...) is a folder; give a file path such as "
                                     f"{str(path / 'kb.parquet')!r}.")
+    if not path.parent.is_dir():  # else pyarrow's FileNotFoundError names the temporary '.partial' file
+        raise InvalidParameterError(f"KnowledgeBase.export(path=...): the folder {str(path.parent)!r} does not exist; "
+                                    f"create it first (got {str(path)!r}).")
     rows = kb._rows(sa.select(_S.c.id, _S.c.name, sa.type_coerce(_S.c.config, sa.Text), _S.c.state, _S.c.created_at,
                               _S.c.elapsed_s, _S.c.nasbook_version).order_by(_S.c.id))
     searches = [{"name": r[1], "config": loads(r[2]) if isinstance(r[2], str) else r[2], "state": r[3],

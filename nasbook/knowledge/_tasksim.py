@@ -319,7 +319,7 @@ def cluster_tasks(tasks: Any, trials: Any, n_clusters: int | None = None, *, pro
     if n_clusters is None:
         options = range(2, n) if n > 2 else [n]
         scored = [(silhouette_score(d, fcluster(tree, c, "maxclust"), metric="precomputed")
-                   if len(set(fcluster(tree, c, "maxclust"))) > 1 else -1.0, c) for c in options]
+                   if 1 < len(set(fcluster(tree, c, "maxclust"))) < n else -1.0, c) for c in options]
         n_clusters = max(scored, key=lambda sc: (sc[0], -sc[1]))[1]
     labels = fcluster(tree, n_clusters, "maxclust")
     order = {lab: i for i, (lab, _) in enumerate(pd.Series(labels).value_counts().sort_index().sort_values(

@@ -353,7 +353,12 @@ class BasePredictor(Params, abc.ABC):
 
     def fit_search(self, search: Any) -> BasePredictor:
         """Fit on a search's completed trials (their values; failed, pruned and diverged trials
-        are left out). Returns self."""
+        are left out). Returns self.
+
+        In a multi-fidelity search (ASHA, Hyperband, ...) only the trials trained for the most
+        epochs count: a value after a low rung's epoch or two is not the architecture's final
+        quality, and the same architecture would come twice with two different scores.
+        """
         from nasbook.trial import TrialState
 
         space = getattr(search, "space", None)
@@ -362,11 +367,15 @@ class BasePredictor(Params, abc.ABC):
                 f"{type(self).__name__}.fit_search(search=...) must be a nasbook.Search; got {search!r:.60}."
             )
         done = [t for t in search.trials if t.state is TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)]
-        if len(done) < 2:
+        top = max((t.epochs for t in done if t.epochs is not None), default=None)
+        final = [t for t in done if t.epochs is None or t.epochs == top]
+        if len(final) < 2:
+            at = f" at its most epochs ({top}; {len(done)} at any)" if len(final) < len(done) else ""
             raise InvalidParameterError(
                 f"{type(self).__name__}.fit_search(search=...) needs at least 2 completed trials with values; "
-                f"search {getattr(search, 'name', '?')!r} has {len(done)}."
+                f"search {getattr(search, 'name', '?')!r} has {len(final)}{at}."
             )
+        done = final
         return self.fit([t.arch for t in done], [float(t.value) for t in done], space=space)  # type: ignore[arg-type]
 
     # -- predicting ----------------------------------------------------------------------------

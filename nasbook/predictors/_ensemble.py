@@ -10,7 +10,7 @@ import numpy as np
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors._base import BasePredictor, Calibration, Target
 from nasbook.predictors._models import GaussianProcess
-from nasbook.predictors._registry import get_predictor
+from nasbook.predictors._registry import predictor_class
 
 if TYPE_CHECKING:
     from nasbook.space import SearchSpace
@@ -43,7 +43,8 @@ def _member(owner: str, spec: object, seed: int | None) -> BasePredictor:
     if isinstance(spec, BasePredictor):
         model = spec.clone()
     elif isinstance(spec, str):
-        model = get_predictor(spec)
+        model = predictor_class(spec, kind=owner, hint="Predictor(model='auto') is the default ensemble. " if
+                                owner.startswith("Predictor(") else "")()
     else:
         raise InvalidParameterTypeError(
             f"{owner} must be a predictor name such as 'gp' or a BasePredictor instance; got {spec!r:.60} "

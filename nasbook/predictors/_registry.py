@@ -27,13 +27,15 @@ def available_predictors() -> dict[str, Any]:
     return found
 
 
-def predictor_class(name: str) -> type[BasePredictor]:
-    """The class registered under ``name`` (or whose class name is ``name``)."""
+def predictor_class(name: str, *, kind: str = "predictor model", hint: str = "") -> type[BasePredictor]:
+    """The class registered under ``name`` (or whose class name is ``name``); an unknown name is an
+    error that names ``kind`` (e.g. ``"Predictor(model=...)"``), lists the names and adds ``hint``."""
     found = available_predictors()
     by_class = {cls.__name__: cls for cls in _builtin().values()}
     cls: Any = found.get(name) or by_class.get(name)
     if cls is None:
-        raise unknown_choice("predictor model", name, found, f"Third-party models register under entry-point group {ENTRY_POINT_GROUP!r}.")
+        raise unknown_choice(kind, name, found, f"{hint}Third-party models register under entry-point group "
+                                                f"{ENTRY_POINT_GROUP!r}.")
     if not isinstance(cls, type):
         cls = cls.load()
     return cls  # type: ignore[no-any-return]

@@ -8,7 +8,7 @@ from typing import Any
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
 from nasbook.space import SearchSpace, SubsetSpace
-from nasbook.tasks import Task, TrainingTask
+from nasbook.tasks import CurveTableTask, Task, TrainingTask
 
 
 def space_and_task(space: Any, task: Any) -> tuple[SearchSpace, Task]:
@@ -96,3 +96,25 @@ def check_epochs_task(task: Task, what: str) -> None:
     if not task.has_epochs:
         raise InvalidParameterError(f"{what} needs a task that trains for epochs; {task!r} looks answers up. "
                                     "Give the budget in trials or seconds.")
+
+
+def check_strategy_epochs(strategy: Any, task: Task) -> None:
+    """Refuse, before any trial runs, a schedule that goes past the epochs a table recorded.
+
+    ``strategy="asha"`` on ``DigitsTable()`` (9 epochs) is ``ASHA(max_epochs=27)``: it used to run
+    until its first promotion to 27 epochs and fail there, mid-search. A training task may train
+    past its ``max_epochs``; a table cannot, so only tables are checked (wrapped strategies too).
+    """
+    if not isinstance(task, CurveTableTask):
+        return
+    seen = set()
+    while strategy is not None and id(strategy) not in seen:
+        seen.add(id(strategy))
+        top = getattr(strategy, "max_epochs", None)
+        if isinstance(top, int) and not isinstance(top, bool) and top > task.max_epochs:
+            name = type(strategy).__name__
+            raise InvalidParameterError(
+                f"{name}(max_epochs=...) schedules trials of up to {top} epochs, but {task!r} recorded "
+                f"{task.max_epochs} epochs per architecture; pass strategy={name}(max_epochs={task.max_epochs}, ...) "
+                "(the strategy's names use their default max_epochs).")
+        strategy = getattr(strategy, "base", None)

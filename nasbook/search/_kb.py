@@ -147,7 +147,7 @@ def weights_of(search: Search, kb: KnowledgeBase, names: list[str]) -> dict[str,
     if not names:
         return None
     try:
-        near = kb.similar_tasks(search.task, k=len(names))
+        near = kb._near_tasks(search.task, k=len(names))  # empty when no task compares: all at 0.05
     except NasbookError:  # nothing to compare the task with: every past task alike
         return None
     weights = {t: 0.05 for t in names}

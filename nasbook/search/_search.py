@@ -31,6 +31,7 @@ from nasbook.search import _checkpoints, _kb, _loop, _resume, _warm
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
 from nasbook.search._checks import check_epochs_task as _check_epochs_task
+from nasbook.search._checks import check_strategy_epochs as _check_strategy_epochs
 from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
 from nasbook.space import SearchSpace
@@ -163,6 +164,7 @@ class Search:
         self.task = task
         self.strategy = get_strategy(strategy)
         self.strategy._validate_params()
+        _check_strategy_epochs(self.strategy, task)
         self.budget = Budget.coerce(budget)
         if self.budget.epochs is not None:
             _check_epochs_task(task, "budget in epochs")
@@ -353,6 +355,8 @@ class Search:
             ``"auto"`` (the default): a live widget in a notebook, a tqdm bar on stderr elsewhere (a
             script behaves like a notebook). ``"none"`` (or False) silences it.
         """
+        if self._thread is not None and self._thread.is_alive() and threading.current_thread() is not self._thread:
+            raise NasbookError(f"Search {self.name!r} is running in the background (start()): wait() or stop() it first.")
         if self._stale:
             _resume.read_trials(self)
         if threading.current_thread() is not self._thread:

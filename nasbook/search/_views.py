@@ -101,6 +101,17 @@ def _running(search: Search) -> str:
     return f"{len(live)}: " + ", ".join(items) + more
 
 
+def _strategy_text(search: Search) -> str:
+    """The strategy's repr, saying where its seed comes from before it runs: an unseeded strategy
+    shows ``seed=None`` until ``run`` seeds it from the search (a created or loaded search)."""
+    strategy = getattr(search, "strategy", None)
+    text = short(repr(strategy), _REPR_CHARS)
+    seed = getattr(search, "seed", None)
+    if seed is not None and getattr(strategy, "seed", 0) is None and getattr(strategy, "seed_", None) is None:
+        text += f"; run() seeds it with the search's seed {seed}"
+    return text
+
+
 def search_view(search: Search) -> View:
     """The repr of a :class:`~nasbook.Search`: overview, best trial, trials (capped)."""
     rows_cap = max_rows()
@@ -109,7 +120,7 @@ def search_view(search: Search) -> View:
     task = getattr(search, "task", None)
     overview = Fields(
         (
-            ("strategy", short(repr(getattr(search, "strategy", None)), _REPR_CHARS)),
+            ("strategy", _strategy_text(search)),
             ("task", short(repr(task), _REPR_CHARS) if task is not None else MISSING),
             ("objective", _objective(search)),
             ("space", short(repr(getattr(search, "space", None)), _REPR_CHARS)),

@@ -8,16 +8,27 @@ into a slider widget).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
 from nasbook.viz._info import HistoryX, _curves_info, _history_info, _op_frequency_info, _tradeoff_info
 
 if TYPE_CHECKING:
     from nasbook.search import Search
 
 _INSTALL = "pip install hvplot matplotlib  (or: conda install -c conda-forge hvplot matplotlib)"
+
+
+def _built(plot: str, builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``builder(*args, **kwargs)``, its errors naming the plot the user called (``plot_history(x=...)``)
+    rather than the private builder behind it (``_history_info(x=...)``)."""
+    try:
+        return builder(*args, **kwargs)
+    except NasbookError as exc:
+        exc.args = tuple(a.replace(builder.__name__, plot) if isinstance(a, str) else a for a in exc.args)
+        raise
 
 
 def _hvplot() -> None:
@@ -42,7 +53,7 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     -------
     holoviews.Overlay
     """
-    ds = _history_info(*searches, x=x)
+    ds = _built("plot_history", _history_info, *searches, x=x)
     _hvplot()
     df = ds.to_dataframe().reset_index().dropna(subset=[x])
     label = ds[x].attrs["long_name"]
@@ -58,7 +69,7 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
     -------
     holoviews.NdOverlay
     """
-    ds = _curves_info(search, metric=metric, top_k=top_k)
+    ds = _built("plot_curves", _curves_info, search, metric=metric, top_k=top_k)
     _hvplot()
     df = ds[["curve"]].to_dataframe().reset_index().dropna(subset=["curve"])
     return df.hvplot.line(
@@ -74,7 +85,7 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
     -------
     holoviews.Overlay
     """
-    ds = _tradeoff_info(search, x=x, y=y)
+    ds = _built("plot_tradeoff", _tradeoff_info, search, x=x, y=y)
     _hvplot()
     df = ds.reset_coords().to_dataframe().reset_index()
     df["point"] = df["on_front"].map({True: "Pareto front", False: "dominated"})
@@ -91,7 +102,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     -------
     holoviews.Bars
     """
-    ds = _op_frequency_info(search, top=top)
+    ds = _built("plot_op_frequency", _op_frequency_info, search, top=top)
     _hvplot()
     df = ds["frequency"].to_dataframe().reset_index()
     df["group"] = df["group"].map({"top": f"top {ds.attrs['n_top']}", "all": f"all {ds.attrs['n_all']}"})

@@ -145,6 +145,11 @@ def test_search_before_run_and_the_state_badge():
     assert "No complete trial yet." in text and "No trials yet." in html
     assert "nb-state-created" in html
     assert "0 of 3 trials" in text
+    # before run() the strategy reads seed=None: the view says which seed it will get
+    assert "RandomSearch(seed=None" in text and "run() seeds it with the search's seed 0" in text
+    search.run(progress="none")
+    text, _ = _bundle(search)
+    assert "RandomSearch(seed=0" in text and "run() seeds it" not in text
 
 
 def test_repr_never_touches_storage_or_dask(toy_failed_search, monkeypatch):

@@ -181,3 +181,11 @@ def test_a_failure_while_writing_trials_removes_the_searches_it_created(tmp_path
     assert [(a.id, why) for a, why in warm_after] == [(a.id, why) for a, why in warm_before]
     assert sorted(kb.import_parquet(path)) == ["a", "b"]  # and the same file imports cleanly afterwards
     assert len(kb.trials(search="b", states=None)) == 4
+
+
+def test_an_export_into_a_missing_folder_names_the_folder(tmp_path):
+    # pyarrow's own error named the temporary 'kb.parquet.partial', a file the user never asked for
+    target = tmp_path / "no" / "such" / "kb.parquet"
+    with pytest.raises(nasbook.NasbookError, match=r"export\(path=\.\.\.\): the folder .*such' does not exist") as info:
+        KnowledgeBase(":memory:").export(target)
+    assert ".partial" not in str(info.value) and not (tmp_path / "no").exists()

@@ -199,6 +199,31 @@ def test_fit_search_uses_completed_trials():
     assert p.space_ == search.space
 
 
+def test_fit_search_of_a_multi_fidelity_search_learns_final_values_only():
+    # ASHA's rung-1 values (Digits table: Spearman 0.27 with the final ranking) are not an
+    # architecture's quality, and a promoted architecture would come twice with two scores
+    from nasbook.strategies import ASHA
+    from nasbook.tasks import DigitsTable
+
+    search = nasbook.Search(DigitsTable(), strategy=ASHA(max_epochs=9), budget={"epochs": 150}, seed=0, storage=":memory:")
+    search.run(progress="none")
+    done = [t for t in search.trials if t.state is nasbook.TrialState.COMPLETE]
+    final = [t for t in done if t.epochs == 9]
+    assert 2 <= len(final) < len(done)
+    p = Predictor(model=cheap("extra-trees")).fit_search(search)
+    assert p.n_train_ == len(final)
+    with pytest.raises(InvalidParameterError, match=r"has 1 at its most epochs \(9; \d+ at any\)"):
+        Predictor().fit_search(_OneFinal(search, final[0]))
+
+
+class _OneFinal:
+    """A search's view with a single trial at the top epochs."""
+
+    def __init__(self, search, keep):
+        self.space, self.name = search.space, search.name
+        self.trials = [t for t in search.trials if t.epochs != keep.epochs or t is keep]
+
+
 @pytest.mark.parametrize("space", [CellSpace(), ChainSpace(kind="mlp")], ids=["cell", "chain"])
 def test_other_spaces_have_graph_features(space):
     rng = np.random.default_rng(0)
@@ -282,8 +307,12 @@ def test_use_before_fit(archs, method):
 
 
 def test_unknown_model_name(archs):
-    with pytest.raises(InvalidParameterError, match=r"Unknown predictor model 'randomforest'.*did you mean 'random-forest'"):
+    # the error names the parameter as the user wrote it, and the default it left
+    with pytest.raises(InvalidParameterError, match=r"Unknown Predictor\(model=\.\.\.\) 'randomforest'.*did you mean "
+                                                    r"'random-forest'.*Predictor\(model='auto'\) is the default"):
         Predictor(model="randomforest").fit(archs[:5], [1, 2, 3, 4, 5])
+    with pytest.raises(InvalidParameterError, match=r"Unknown Ensemble\(members=\[\.\.\.\]\) item 1 'gpp'"):
+        Ensemble(["gp", "gpp"]).fit(archs[:5], [1, 2, 3, 4, 5])
 
 
 def test_space_without_the_requested_features(archs):

@@ -212,6 +212,22 @@ def test_background_run_and_foreground_run_share_nothing_stale(tmp_path):
     assert s.n_trials == 20 and [t.number for t in s.trials] == list(range(20))
 
 
+@pytest.mark.parametrize("where", ["file", "memory"])
+def test_run_while_the_search_runs_in_the_background_is_refused(tmp_path, where):
+    # with a file the foreground run() used to drive the same strategy from a second thread, with
+    # ':memory:' it failed with "cannot start a transaction within a transaction"
+    storage = tmp_path / "bg2.db" if where == "file" else ":memory:"
+    s = nasbook.Search(SPACE, ToyTask(SPACE, epochs=2, epoch_s=0.01), budget=40, seed=0, storage=storage, name="bg2")
+    s.start(progress="none")
+    try:
+        with pytest.raises(nasbook.NasbookError, match=r"running in the background \(start\(\)\): wait\(\) or stop\(\)"):
+            s.run(progress="none")
+    finally:
+        s.stop()
+    assert [t.number for t in s.trials] == list(range(s.n_trials))
+    assert s.run(progress="none").n_trials == 40
+
+
 def test_lineage_is_in_the_results(tmp_path):
     evo = nasbook.strategies.RegularizedEvolution(population_size=4, sample_size=2)
     s = nasbook.Search(SPACE, ToyTask(SPACE), strategy=evo, budget=10, seed=0, storage=":memory:").run(progress="none")
