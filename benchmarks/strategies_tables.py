@@ -83,10 +83,10 @@ class NearestMemberSubset(SubsetSpace):
             return self.from_parent(parent_arch)
         except InvalidArchitectureError:
             pass
-        codes = self.__dict__.get("_member_codes")
+        codes = self.__dict__.get("_nearest_codes")
         if codes is None:
             codes = self.space.encode_many([self.to_parent(m) for m in self.members], "adjacency") > 0.5
-            self.__dict__["_member_codes"] = codes
+            self.__dict__["_nearest_codes"] = codes
         code = self.space.encode_many([parent_arch], "adjacency")[0] > 0.5
         self.n_projected += 1
         return self.members[int(np.argmin((codes != code).sum(axis=1)))]
