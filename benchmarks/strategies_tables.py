@@ -68,6 +68,8 @@ ALL_METHODS = (*NASBOOK_METHODS, "optuna-tpe", "portfolio", "optuna-tpe-nearest"
 DEFAULT_METHODS = ALL_METHODS
 #: the Portfolio's arms (``strategy="portfolio"``'s documented default)
 ARMS = tuple(DEFAULT_ARMS)
+#: Portfolio parameters other than its defaults (probes: --hedge-distinct, --hedge-reward)
+PORTFOLIO_PARAMS: dict[str, Any] = {}
 
 
 class NearestMemberSubset(SubsetSpace):
@@ -123,7 +125,7 @@ def make_strategy(method: str, seed: int, max_retries: int) -> Any:
     if method in NASBOOK_METHODS:
         return method
     if method == "portfolio":
-        return Portfolio(bandit="hedge")
+        return Portfolio(bandit="hedge", **PORTFOLIO_PARAMS)
     if method in OPTUNA_METHODS:
         import optuna
 
@@ -239,8 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoints", default="10,20,30,50",
                     help="query counts to report regret at ('all' = the table's size); those above the budget are dropped")
     ap.add_argument("--max-retries", type=int, default=10, help="OptunaSampler's max_retries (default 10, its default)")
+    ap.add_argument("--hedge-distinct", default=None, choices=["yes", "no"], help="the portfolio's Portfolio(hedge_distinct=...)")
+    ap.add_argument("--hedge-reward", default=None, choices=["told", "round"], help="the portfolio's Portfolio(hedge_reward=...)")
     ap.add_argument("--json", default=None, help="write raw per-seed numbers, summaries and metadata here")
     args = ap.parse_args(argv)
+    PORTFOLIO_PARAMS.clear()
+    if args.hedge_distinct is not None:
+        PORTFOLIO_PARAMS["hedge_distinct"] = args.hedge_distinct == "yes"
+    if args.hedge_reward is not None:
+        PORTFOLIO_PARAMS["hedge_reward"] = args.hedge_reward
 
     tables = [t.strip() for t in args.tables.split(",") if t.strip()]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
