@@ -391,8 +391,9 @@ def main(argv: list[str] | None = None) -> int:
                 cc["portfolio vs best arm"] = {**_paired(reg["portfolio"], reg[best_arm]), "arm": best_arm}
                 cc["portfolio vs worst arm"] = {**_paired(reg["portfolio"], reg[worst_arm]), "arm": worst_arm}
             singles = [m for m in methods if m != "portfolio"]
-            best_single = min(singles, key=lambda m: float(np.mean(reg[m])))
-            cc["best single method"] = {"method": best_single, "mean": float(np.mean(reg[best_single]))}
+            if singles:  # --methods portfolio alone (probes): nothing to rank
+                best_single = min(singles, key=lambda m: float(np.mean(reg[m])))
+                cc["best single method"] = {"method": best_single, "mean": float(np.mean(reg[best_single]))}
             comp[key] = cc
             for name, st in cc.items():
                 if name == "best single method":
@@ -405,8 +406,9 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print("paired by seed: mean valid regret (pp) of a and b, a - b, seeds where a is lower/higher/tied, two-sided Wilcoxon p")
             print(format_table(["n", "a vs b", "a", "b", "a - b", "lower/higher/tied", "p"], rows, align="rlrrrrr"))
-        print("best single method (lowest mean regret, Portfolio excluded): "
-              + ", ".join(f"n={c} {comp[str(c)]['best single method']['method']}" for c in cps))
+        if any(m != "portfolio" for m in methods):
+            print("best single method (lowest mean regret, Portfolio excluded): "
+                  + ", ".join(f"n={c} {comp[str(c)]['best single method']['method']}" for c in cps))
         sys.stdout.flush()
     total_s = time.perf_counter() - t_all
 

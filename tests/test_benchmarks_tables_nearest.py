@@ -37,3 +37,20 @@ def test_nearest_variant_maps_non_members_and_still_mutates(strategies_tables):
     child = space.mutate(space.members[0], np.random.default_rng(1))
     assert child.id in members
     assert all(n.id in members for n in space.neighbours(space.members[3]))
+
+
+def test_portfolio_alone_with_hedge_options_writes_its_json(tmp_path):
+    """Probes run the Portfolio without single methods: no best single method to rank, and the options reach it."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "p.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "strategies_tables.py"), "--tables", "mnist1d",
+                          "--methods", "portfolio", "--seeds", "1", "--budget", "12", "--checkpoints", "10",
+                          "--hedge-distinct", "yes", "--hedge-reward", "round", "--json", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "best single method" not in res.stdout
+    raw = json.loads(out.read_text())["raw"]["mnist1d"]["portfolio"]
+    assert len(raw) == 1 and set(raw[0]["regret_at"]) == {"10"}
