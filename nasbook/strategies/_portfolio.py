@@ -84,12 +84,13 @@ class Portfolio(BaseStrategy):
     hedge_distinct : bool, default False
         ``"hedge"``: arms that nominate the same architecture are one option, chosen with the
         probability of the highest gain among them (and credited to that arm), instead of one option
-        per arm (two arms drawing the same initial samples doubled their architecture's chance).
+        per arm (two arms drawing the same initial samples doubled their architecture's chance). Probed
+        against the early lag (docs/benchmarks.md 1n), not adopted.
     hedge_reward : {"told", "round"}, default "told"
         ``"hedge"``: ``"told"`` rewards a nominee with the rank of its predicted value among the values
         told; ``"round"`` with its rank among the round's distinct nominees' predictions (1 for the
         surrogate's favourite, 0 for its last; 0.5 when all coincide), which does not compare the
-        surrogate's shrunk predictions with observed values.
+        surrogate's shrunk predictions with observed values. Probed in 1n, not adopted (worse on NB-Graph at 50).
     discount : float in (0, 1], default 0.97
         About a third of a 100-query search is remembered at full weight (1 / (1 - 0.97) = 33 tells).
     exploration : float >= 0, default 0.5
