@@ -30,7 +30,7 @@ from nasbook.tasks import NasBenchGraph
 from nasbook.tasks._nbg import NBG_DATASETS
 
 ARMS = ("random", "evolution", "local", "bo")
-CHECKPOINTS = (10, 25, 50, 100)
+CHECKPOINTS = (10, 20, 25, 30, 50, 100)
 #: the issue's margin: mean regret within this of the best single arm
 MARGIN_PP = 0.05
 
@@ -66,7 +66,8 @@ def _summarise(rows: dict[str, list[dict[str, Any]]], methods: list[str], budget
         rs = rows[m]
         sd[m] = {"valid_regret_pp_mean": mean_std([r["valid_regret_pp"] for r in rs])[0],
                  "test_pct_mean": mean_std([r["test_pct"] for r in rs])[0],
-                 "regret_at": {str(c): float(np.mean([r["regret_at"][str(c)] for r in rs])) for c in CHECKPOINTS if c <= budget},
+                 "regret_at": {str(c): float(np.mean([r["regret_at"][str(c)] for r in rs])) for c in CHECKPOINTS
+                               if c <= budget and all(str(c) in r["regret_at"] for r in rs)},
                  "wall_s_mean": float(np.mean([r["wall_s"] for r in rs])), "n_seeds": len(rs)}
     for m in methods:
         if m.startswith("portfolio"):
@@ -105,7 +106,7 @@ def _report(summary: dict[str, Any], datasets: list[str], methods: list[str], ar
                        + [["(mean)", p, *(f"{100 * mean_shares[p][a]:.0f}" for a in names)] for p in pfs]))
     print()
     print("## Anytime: mean valid regret (pp) over the datasets after n distinct queries")
-    cps = [c for c in CHECKPOINTS if c <= budget]
+    cps = [c for c in CHECKPOINTS if c <= budget and str(c) in summary[datasets[0]][methods[0]]["regret_at"]]  # older JSONs: fewer
     print(format_table(["method", *(f"n={c}" for c in cps), "test %", "s/search"],
                        [[m, *(f"{np.mean([summary[d][m]['regret_at'][str(c)] for d in datasets]):.3f}" for c in cps),
                          f"{mean_test[m]:.2f}", f"{np.mean([summary[d][m]['wall_s_mean'] for d in datasets]):.2f}"]
@@ -231,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reward", default=None, help="Portfolio(reward=...) (default: the class default)")
     ap.add_argument("--exploration", type=float, default=None, help="Portfolio(exploration=...) (default: the class default)")
     ap.add_argument("--eta", type=float, default=None, help="Portfolio(eta=...), bandit 'hedge' (default: the class default)")
+    ap.add_argument("--hedge-distinct", default=None, choices=["yes", "no"], help="Portfolio(hedge_distinct=...)")
+    ap.add_argument("--hedge-reward", default=None, choices=["told", "round"], help="Portfolio(hedge_reward=...)")
     ap.add_argument("--prior", default=None, help="a fixed Portfolio(prior=...) for probes, e.g. bo=8")
     ap.add_argument("--discount-prior", default=None, choices=["yes", "no"], help="Portfolio(discount_prior=...)")
     ap.add_argument("--first-seed", type=int, default=0, help="seeds first..first+N-1 (probes: 100 and up)")
@@ -279,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         kw["prior"] = {k: float(v) for k, v in (p.split("=") for p in args.prior.split(","))}
     if args.discount_prior is not None:
         kw["discount_prior"] = args.discount_prior == "yes"
+    if args.hedge_distinct is not None:
+        kw["hedge_distinct"] = args.hedge_distinct == "yes"
+    if args.hedge_reward is not None:
+        kw["hedge_reward"] = args.hedge_reward
     portfolio = Portfolio(arms, **kw)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     if args.lodo_prior and not args.arms_from:

@@ -70,6 +70,8 @@ ALL_METHODS = (*NASBOOK_METHODS, "optuna-tpe", "portfolio", "optuna-tpe-nearest"
 DEFAULT_METHODS = ALL_METHODS
 #: the Portfolio's arms (``strategy="portfolio"``'s documented default)
 ARMS = tuple(DEFAULT_ARMS)
+#: Portfolio parameters other than its defaults (probes: --hedge-distinct, --hedge-reward)
+PORTFOLIO_PARAMS: dict[str, Any] = {}
 
 
 class NearestMemberSubset(SubsetSpace):
@@ -85,10 +87,10 @@ class NearestMemberSubset(SubsetSpace):
             return self.from_parent(parent_arch)
         except InvalidArchitectureError:
             pass
-        codes = self.__dict__.get("_member_codes")
+        codes = self.__dict__.get("_nearest_codes")
         if codes is None:
             codes = self.space.encode_many([self.to_parent(m) for m in self.members], "adjacency") > 0.5
-            self.__dict__["_member_codes"] = codes
+            self.__dict__["_nearest_codes"] = codes
         code = self.space.encode_many([parent_arch], "adjacency")[0] > 0.5
         self.n_projected += 1
         return self.members[int(np.argmin((codes != code).sum(axis=1)))]
@@ -125,7 +127,7 @@ def make_strategy(method: str, seed: int, max_retries: int, project_unseen: bool
     if method in NASBOOK_METHODS:
         return method
     if method == "portfolio":
-        return Portfolio(bandit="hedge")
+        return Portfolio(bandit="hedge", **PORTFOLIO_PARAMS)
     if method in OPTUNA_METHODS:
         import optuna
 
@@ -245,8 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-retries", type=int, default=10, help="OptunaSampler's max_retries (default 10, its default)")
     ap.add_argument("--optuna-project-unseen", choices=("true", "false"), default=None,
                     help="OptunaSampler's project_unseen for optuna-tpe (default: its default; false: section 1m's projection)")
+    ap.add_argument("--hedge-distinct", default=None, choices=["yes", "no"], help="the portfolio's Portfolio(hedge_distinct=...)")
+    ap.add_argument("--hedge-reward", default=None, choices=["told", "round"], help="the portfolio's Portfolio(hedge_reward=...)")
     ap.add_argument("--json", default=None, help="write raw per-seed numbers, summaries and metadata here")
     args = ap.parse_args(argv)
+    PORTFOLIO_PARAMS.clear()
+    if args.hedge_distinct is not None:
+        PORTFOLIO_PARAMS["hedge_distinct"] = args.hedge_distinct == "yes"
+    if args.hedge_reward is not None:
+        PORTFOLIO_PARAMS["hedge_reward"] = args.hedge_reward
 
     tables = [t.strip() for t in args.tables.split(",") if t.strip()]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -389,8 +398,9 @@ def main(argv: list[str] | None = None) -> int:
                 cc["portfolio vs best arm"] = {**_paired(reg["portfolio"], reg[best_arm]), "arm": best_arm}
                 cc["portfolio vs worst arm"] = {**_paired(reg["portfolio"], reg[worst_arm]), "arm": worst_arm}
             singles = [m for m in methods if m != "portfolio"]
-            best_single = min(singles, key=lambda m: float(np.mean(reg[m])))
-            cc["best single method"] = {"method": best_single, "mean": float(np.mean(reg[best_single]))}
+            if singles:  # --methods portfolio alone (probes): nothing to rank
+                best_single = min(singles, key=lambda m: float(np.mean(reg[m])))
+                cc["best single method"] = {"method": best_single, "mean": float(np.mean(reg[best_single]))}
             comp[key] = cc
             for name, st in cc.items():
                 if name == "best single method":
@@ -403,8 +413,9 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print("paired by seed: mean valid regret (pp) of a and b, a - b, seeds where a is lower/higher/tied, two-sided Wilcoxon p")
             print(format_table(["n", "a vs b", "a", "b", "a - b", "lower/higher/tied", "p"], rows, align="rlrrrrr"))
-        print("best single method (lowest mean regret, Portfolio excluded): "
-              + ", ".join(f"n={c} {comp[str(c)]['best single method']['method']}" for c in cps))
+        if any(m != "portfolio" for m in methods):
+            print("best single method (lowest mean regret, Portfolio excluded): "
+                  + ", ".join(f"n={c} {comp[str(c)]['best single method']['method']}" for c in cps))
         sys.stdout.flush()
     total_s = time.perf_counter() - t_all
 

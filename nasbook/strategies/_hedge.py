@@ -6,6 +6,11 @@ again). At the next ask, the shared surrogate, fitted on every trial told, score
 the previous round, and EVERY arm's gain ``G_i`` grows by the rank of its nominee's predicted
 value among the values told (in [0, 1]): the bandit learns from all arms at every step, not
 from one pull per step.
+
+``hedge_reward="round"`` ranks each nominee's prediction among the round's distinct nominees'
+predictions instead (the surrogate's favourite earns 1, its last 0). ``hedge_distinct=True`` makes
+arms that nominate the same architecture one option: its probability is that of the highest gain
+among them, not their sum, and the arm with that gain is credited with the proposal.
 """
 
 from __future__ import annotations
@@ -67,12 +72,38 @@ def reward_nominees(pf: Portfolio, fitted: BasePredictor | None) -> None:
     pf.wins_ *= pf.discount
     pf.pulls_ *= pf.discount
     round_ = len(pf.history_)
+    others = _round_means(names, [last[n] for n in names], means.tolist())
     for name, mean in zip(names, means.tolist()):
         i = pf._arm_names.index(name)
-        r = _rank_reward(float(mean), pf._values) if math.isfinite(mean) else 0.0
+        ranks_against = others[name] if getattr(pf, "hedge_reward", "told") == "round" else pf._values
+        r = _rank_reward(float(mean), ranks_against) if math.isfinite(mean) else 0.0
         pf.wins_[i] += r
         pf.pulls_[i] += 1.0
         pf.rewards_.append((round_, name, r))
+
+
+def _round_means(names: list[str], archs: list[Architecture], means: list[float]) -> dict[str, list[float]]:
+    """For each arm, the sorted finite predictions of the round's OTHER distinct nominees (``"round"``
+    rewards rank against them; none: ``_rank_reward`` gives 0.5)."""
+    distinct = {a.id: m for a, m in zip(archs, means) if math.isfinite(m)}
+    return {n: sorted(m for aid, m in distinct.items() if aid != a.id) for n, a in zip(names, archs)}
+
+
+def _choose(pf: Portfolio, names: list[str], nominees: dict[str, Any]) -> str:
+    """The Hedge draw (one uniform from the bandit's stream): over the arms, or with ``hedge_distinct``
+    over the distinct nominees, each weighted by the highest gain among the arms that nominated it."""
+    idx = [pf._arm_names.index(n) for n in names]
+    gains = (pf.wins_ + pf.prior_wins_)[idx]
+    options = [[k] for k in range(len(names))]
+    if getattr(pf, "hedge_distinct", False):
+        by_arch: dict[str, list[int]] = {}
+        for k, n in enumerate(names):
+            by_arch.setdefault(_arch_of(nominees[n]).id, []).append(k)
+        options = list(by_arch.values())
+    best = [max(ks, key=lambda k: (gains[k], -k)) for ks in options]  # the credited arm of each option
+    probs = hedge_probabilities(gains[best], pf.eta)
+    k = min(int(np.searchsorted(np.cumsum(probs), pf.rng_.random() * probs.sum(), side="right")), len(best) - 1)
+    return names[best[k]]
 
 
 def hedge_propose(pf: Portfolio) -> tuple[str, Any] | Wait:
@@ -102,11 +133,7 @@ def hedge_propose(pf: Portfolio) -> tuple[str, Any] | Wait:
         raise SpaceExhausted(f"every arm of {pf!r} has exhausted the space")
     if len(pf.arms_) > 1:  # one arm: nothing to choose, so no surrogate to fit for the gains
         reward_nominees(pf, fitted)
-    names = list(nominees)
-    idx = [pf._arm_names.index(n) for n in names]
-    probs = hedge_probabilities((pf.wins_ + pf.prior_wins_)[idx], pf.eta)
-    k = min(int(np.searchsorted(np.cumsum(probs), pf.rng_.random() * probs.sum(), side="right")), len(names) - 1)
-    name = names[k]
+    name = _choose(pf, list(nominees), nominees)
     chosen = _arch_of(nominees[name])
     for other, asked in nominees.items():
         arch = _arch_of(asked)

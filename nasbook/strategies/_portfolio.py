@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 BANDITS: tuple[str, ...] = ("ts", "ucb", "hedge")
 REWARDS: tuple[str, ...] = ("top", "rank")
+HEDGE_REWARDS: tuple[str, ...] = ("told", "round")
 #: ``reward="top"``: a trial earns 1 when it enters this fraction of the best values told before it
 TOP_FRACTION = 0.1
 DEFAULT_ARMS: tuple[str, ...] = ("random", "evolution", "local", "bo")
@@ -80,6 +81,16 @@ class Portfolio(BaseStrategy):
         the lower mean regret cold (0.598 against Thompson sampling's 0.637 pp) and with the knowledge
         base's prior (0.459 against 0.561 pp, lower on 34 of 90 paired searches, higher on 17), for
         about 1.5 times the strategy's own cost per ask (every arm nominates at every ask).
+    hedge_distinct : bool, default False
+        ``"hedge"``: arms that nominate the same architecture are one option, chosen with the
+        probability of the highest gain among them (and credited to that arm), instead of one option
+        per arm (two arms drawing the same initial samples doubled their architecture's chance). Probed
+        against the early lag (docs/benchmarks.md 1n), not adopted.
+    hedge_reward : {"told", "round"}, default "told"
+        ``"hedge"``: ``"told"`` rewards a nominee with the rank of its predicted value among the values
+        told; ``"round"`` with its rank among the round's distinct nominees' predictions (1 for the
+        surrogate's favourite, 0 for its last; 0.5 when all coincide), which does not compare the
+        surrogate's shrunk predictions with observed values. Probed in 1n, not adopted (worse on NB-Graph at 50).
     discount : float in (0, 1], default 0.97
         About a third of a 100-query search is remembered at full weight (1 / (1 - 0.97) = 33 tells).
     exploration : float >= 0, default 0.5
@@ -110,12 +121,15 @@ class Portfolio(BaseStrategy):
     """
 
     alias: ClassVar[str] = "portfolio"
+    #: searches stored before the two hedge parameters existed resume as they ran
+    stored_defaults: ClassVar[dict[str, Any]] = {"hedge_distinct": False, "hedge_reward": "told"}
     #: where ``prior`` came from when the caller did not give it (``"kb"``: ``Search(kb=...)``); shown by ``repr``
     prior_from_: str | None = None
 
     def __init__(self, strategies: Sequence[str | BaseStrategy] = DEFAULT_ARMS, bandit: str = "hedge",
                  discount: float = 0.97, exploration: float = 0.5, prior: Mapping[str, float] | None = None,
-                 reward: str = "rank", discount_prior: bool = True, seed: int | None = None, eta: float = 1.0):
+                 reward: str = "rank", discount_prior: bool = True, seed: int | None = None, eta: float = 1.0,
+                 hedge_distinct: bool = False, hedge_reward: str = "told"):
         super().__init__(seed=seed)
         self.strategies = strategies
         self.bandit = bandit
@@ -125,6 +139,8 @@ class Portfolio(BaseStrategy):
         self.reward = reward
         self.discount_prior = discount_prior
         self.eta = eta
+        self.hedge_distinct = hedge_distinct
+        self.hedge_reward = hedge_reward
 
     # -- configuration ---------------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -147,6 +163,10 @@ class Portfolio(BaseStrategy):
             raise InvalidParameterTypeError(f"Portfolio(discount_prior=...) must be True or False; got {self.discount_prior!r}.")
         if self.reward not in REWARDS:
             raise unknown_choice("Portfolio(reward=...)", self.reward, REWARDS)
+        if not isinstance(self.hedge_distinct, bool):
+            raise InvalidParameterTypeError(f"Portfolio(hedge_distinct=...) must be True or False; got {self.hedge_distinct!r}.")
+        if self.hedge_reward not in HEDGE_REWARDS:
+            raise unknown_choice("Portfolio(hedge_reward=...)", self.hedge_reward, HEDGE_REWARDS)
         for param, value, low, low_ok in (("discount", self.discount, 0.0, False),
                                            ("exploration", self.exploration, 0.0, True), ("eta", self.eta, 0.0, False)):
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -193,8 +213,9 @@ class Portfolio(BaseStrategy):
 
         built: list[BaseStrategy] = []
         for spec in self.strategies:
-            if isinstance(spec, dict):  # rebuilt from a stored configuration
-                spec = strategy_class(spec.get("alias") or spec["class"])(**spec.get("params", {}))
+            if isinstance(spec, dict):  # rebuilt from a stored configuration, as load_search rebuilds a strategy
+                cls = strategy_class(spec.get("alias") or spec["class"])
+                spec = cls(**{**cls.stored_defaults, **spec.get("params", {})})
             built.append(clone(spec) if isinstance(spec, BaseStrategy) else get_strategy(spec))
         seeds = _arm_seeds(self.seed_, [type(a) for a in built], self.rng_)
         if self.seed_ is not None:  # the bandit's own draws: a stream no arm uses
