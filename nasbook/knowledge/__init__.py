@@ -18,6 +18,7 @@ surrogates, for :class:`nasbook.predictors.PriorPredictor` and ``strategies.BO(p
 new task so that such a predictor learns most from them: k-means over what the past tasks predict).
 """
 
+from nasbook.knowledge._fidelity import top_fidelity
 from nasbook.knowledge._index import EXACT_MAX, ArchIndex, StaleIndexError
 from nasbook.knowledge._kb import ALL_STATES, KnowledgeBase
 from nasbook.knowledge._landmarks import select_landmarks
@@ -37,5 +38,5 @@ __all__ = [
     "ALL_STATES", "EXACT_MAX", "REQUIRED_COLUMNS", "ArchIndex", "KnowledgeBase", "StaleIndexError", "TransferPrior", "_neighbourhood_info", "_task_map_info",
     "cluster_tasks", "landmark_table", "meta_vector", "nbg_meta_features", "past_trials", "pick_probes", "plot_neighbourhood",
     "plot_task_map", "select_landmarks", "select_warm_start", "similar_archs", "similar_tasks", "sync_index", "task_distances", "task_meta_features",
-    "task_quantiles",
+    "task_quantiles", "top_fidelity",
 ]

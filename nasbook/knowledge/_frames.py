@@ -80,14 +80,21 @@ def _counts(kb: KnowledgeBase, by: Any) -> dict[str, tuple[int, int]]:
 
 
 def best_per_task(kb: KnowledgeBase, keys: Sequence[str], modes: dict[str, str]) -> dict[str, tuple[float, str, str]]:
-    """``{task key: (best value, its arch_id, its search)}`` over complete trials, under each task's mode."""
+    """``{task key: (best value, its arch_id, its search)}`` over complete trials, under each task's mode;
+    of a multi-fidelity search only those at its most epochs (:mod:`nasbook.knowledge._fidelity`)."""
     out = {}
+    # NaN is not a result (PostgreSQL sorts it above every number)
+    valued = sa.and_(_T.c.state == "complete", _T.c.value.is_not(None), _T.c.value == _T.c.value)
     for key in keys:
         mode = modes.get(key, "max")
         order = _T.c.value.desc() if mode == "max" else _T.c.value.asc()
-        q = (sa.select(_T.c.value, _T.c.arch_id, _S.c.name).select_from(_T.join(_S, _S.c.id == _T.c.search_id))
-             .where(_S.c.task_key == key, _T.c.state == "complete", _T.c.value.is_not(None))
-             .where(_T.c.value == _T.c.value)  # NaN is not a result (PostgreSQL sorts it above every number)
+        top = (sa.select(_T.c.search_id, sa.func.max(_T.c.epochs).label("top"))
+               .select_from(_T.join(_S, _S.c.id == _T.c.search_id))
+               .where(_S.c.task_key == key, valued).group_by(_T.c.search_id).subquery())
+        q = (sa.select(_T.c.value, _T.c.arch_id, _S.c.name)
+             .select_from(_T.join(_S, _S.c.id == _T.c.search_id).join(top, top.c.search_id == _T.c.search_id))
+             .where(_S.c.task_key == key, valued)
+             .where(sa.or_(_T.c.epochs.is_(None), _T.c.epochs == top.c.top))
              .order_by(order, _T.c.id).limit(1))
         rows = kb._rows(q)
         if rows:

@@ -9,7 +9,13 @@ first read after a write. The aggregation over tasks is one ``bincount`` over th
 
 It declines (returns None, and the caller ranks the trials itself) where the stored ranks cannot
 give the same answer: past trials in another space (translated through their specs by
-``select_warm_start``), two tasks under one name, or an excluded search that has finished trials.
+``select_warm_start``), two tasks under one name, an excluded search that has finished trials, or a
+task with a search whose complete trials were trained for different epochs (a multi-fidelity search:
+the stored best values are over every trial, while warm starts count only each search's trials at its
+most epochs, :mod:`nasbook.knowledge._fidelity`). Which tasks hold such a search is asked once per
+task and write (the task's ``changed`` counter) and remembered by the knowledge base object. So the
+stored aggregates never mix fidelities into an answer, and a store written before this rule (its
+aggregates are the same: every complete trial) needs no migration.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from nasbook._errors import InvalidParameterTypeError, check_int
 from nasbook.knowledge._warm import SHRINK_TASKS, _check_weights
 from nasbook.space import Architecture, SearchSpace
 from nasbook.storage import TABLES, loads, ranked_tasks, read_ranks, refresh_ranks
+from nasbook.storage._stats import _FROM, _OK
 
 if TYPE_CHECKING:
     from nasbook.knowledge._kb import KnowledgeBase
@@ -32,7 +39,25 @@ _S, _T, _K = TABLES["searches"], TABLES["trials"], TABLES["tasks"]
 _CHUNK = 500  # ids per IN (...) list
 
 
-def _state(conn: sa.Connection, space_id: str, exclude: str | None) -> Any:
+def _mixed_fidelity(conn: sa.Connection, space_id: str, seen: dict[tuple[str, str], tuple[int, bool]]) -> bool:
+    """Whether a task of ``space_id`` has a search with complete trials at different epochs; ``seen``
+    remembers each (space, task)'s answer at its ``changed`` counter, so only tasks written since are asked."""
+    changed = {str(k): int(c) for k, c in conn.execute(sa.text(
+        "SELECT task_key, changed FROM nasbook_task_ranks WHERE space_id = :sp"), {"sp": space_id}).all()}
+    stale = sorted(k for k, c in changed.items() if seen.get((space_id, k), (None, False))[0] != c)
+    for lo in range(0, len(stale), _CHUNK):
+        part = stale[lo:lo + _CHUNK]
+        params = {"sp": space_id, **{f"k{i}": k for i, k in enumerate(part)}}
+        mixed = {str(k) for k in conn.execute(sa.text(
+            f"SELECT DISTINCT m.task_key FROM (SELECT s.task_key AS task_key {_FROM} WHERE s.space_id = :sp AND "
+            f"s.task_key IN ({', '.join(f':k{i}' for i in range(len(part)))}) AND {_OK} "
+            "GROUP BY s.task_key, t.search_id HAVING MIN(t.epochs) < MAX(t.epochs)) m"), params).scalars().all()}
+        seen.update({(space_id, k): (changed[k], k in mixed) for k in part})
+    return any(seen[(space_id, k)][1] for k in changed)
+
+
+def _state(conn: sa.Connection, space_id: str, exclude: str | None,
+           seen: dict[tuple[str, str], tuple[int, bool]]) -> Any:
     """({task key: architectures ranked}, {task key: (name, mode)}) after re-ranking the tasks written since
     their last ranking, or None when the stored ranks cannot answer."""
     spaces = set(conn.execute(sa.text("SELECT DISTINCT space_id FROM nasbook_task_ranks")).scalars().all())
@@ -44,6 +69,8 @@ def _state(conn: sa.Connection, space_id: str, exclude: str | None) -> Any:
         if done is not None:
             return None
     refresh_ranks(conn, space_id)
+    if _mixed_fidelity(conn, space_id, seen):
+        return None
     ranks = ranked_tasks(conn, space_id)
     tasks = {}
     for key, name, config in conn.execute(sa.select(_K.c.key, _K.c.name, sa.type_coerce(_K.c.config, sa.Text))
@@ -84,7 +111,7 @@ def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
     conn = kb.storage.conn
     if not _stats.supported(conn.dialect.name):
         return None
-    state = kb._write(lambda c: _state(c, space.space_id, exclude))
+    state = kb._write(lambda c: _state(c, space.space_id, exclude, kb._fidelity_seen))
     if state is None:
         return None
     counts, tasks = state

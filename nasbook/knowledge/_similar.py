@@ -82,7 +82,11 @@ def sync_index(trials: Any, space: SearchSpace, index: ArchIndex | bytes | None 
 
 def task_quantiles(trials: Any) -> Any:
     """Each (task, arch_id)'s mean value and its quantile among that task's architectures (1 = best,
-    whatever the task's mode): comparable across tasks. Columns task, arch_id, value, n_trials, quantile."""
+    whatever the task's mode): comparable across tasks. Columns task, arch_id, value, n_trials, quantile.
+    Of a multi-fidelity search only the trials at its most epochs count (:mod:`nasbook.knowledge._fidelity`)."""
+    from nasbook.knowledge._fidelity import top_fidelity
+
+    trials = top_fidelity(trials)
     g = trials.groupby(["task", "arch_id"], sort=False, observed=True)
     per = g["value"].mean().rename("value").to_frame()
     per["n_trials"] = g.size()

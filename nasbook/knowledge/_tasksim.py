@@ -99,8 +99,12 @@ def pick_probes(trials: Any, n: int = 10, *, space: SearchSpace | None = None, k
 
 def landmark_table(trials: Any, probes: Sequence[str]) -> Any:
     """Tasks x probes: each probe's mean recorded value on each task, negated on ``mode="min"``
-    tasks (so larger is better everywhere); NaN where a probe was not recorded."""
+    tasks (so larger is better everywhere); NaN where a probe was not recorded. Of a multi-fidelity
+    search only the trials at its most epochs count (:mod:`nasbook.knowledge._fidelity`)."""
+    from nasbook.knowledge._fidelity import top_fidelity
+
     check_trials("landmark_table", trials, ("task", "arch_id", "value", "mode"))
+    trials = top_fidelity(trials)
     probes = [str(p) for p in probes]
     rows = trials[trials["arch_id"].astype(str).isin(probes)]
     per = rows.assign(arch_id=rows["arch_id"].astype(str)).groupby(["task", "arch_id"])["value"].mean().unstack()

@@ -6,7 +6,9 @@ Both work on a plain table of past trials (a :class:`pandas.DataFrame`, one row 
 
 - ``task`` (the task's name), ``value`` (its objective; NaN for a failed trial), ``arch_id``,
 - ``arch`` (the architecture's spec, ``arch.to_dict()``) and ``space_id``,
-- optionally ``search`` (the search's name) and ``mode`` (``"max"`` or ``"min"``, per row),
+- optionally ``search`` (the search's name), ``mode`` (``"max"`` or ``"min"``, per row) and
+  ``epochs`` (what a trial was trained: of a multi-fidelity search only the trials at its most
+  epochs count, :mod:`nasbook.knowledge._fidelity`),
 
 and a ``{task: weight}`` mapping of how similar each past task is to the new one (uniform when
 unknown). Scores of different tasks are never compared directly: each task's scores become
@@ -69,9 +71,12 @@ def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None
 
     A row of another space is translated through its spec (``space.from_dict``) when ``space``
     accepts it (a GraphSpace over fewer ops and the full one share their cells) and dropped
-    otherwise; failed trials (no finite value) are dropped. Raises when nothing is left.
+    otherwise; failed trials (no finite value) are dropped, and so are the trials of a search below its
+    most epochs (:func:`~nasbook.knowledge._fidelity.top_fidelity`). Raises when nothing is left.
     """
     import pandas as pd
+
+    from nasbook.knowledge._fidelity import top_fidelity
 
     if not isinstance(trials, pd.DataFrame):
         raise InvalidParameterTypeError(
@@ -87,21 +92,22 @@ def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None
     if mode is not None and mode not in ("max", "min"):
         raise InvalidParameterError(f"{owner}(mode=...) must be 'max', 'min' or None (each row's 'mode' column, "
                                     f"else 'max'); got {mode!r}.")
-    values = pd.to_numeric(trials["value"], errors="coerce").to_numpy(dtype=float)
+    table = top_fidelity(trials)  # the trials that count for quality
+    values = pd.to_numeric(table["value"], errors="coerce").to_numpy(dtype=float)
     if mode is not None:
-        sign = np.full(len(trials), 1.0 if mode == "max" else -1.0)
-    elif "mode" in trials.columns:
-        modes = trials["mode"].astype(str).to_numpy()
+        sign = np.full(len(table), 1.0 if mode == "max" else -1.0)
+    elif "mode" in table.columns:
+        modes = table["mode"].astype(str).to_numpy()
         bad = sorted(set(modes) - {"max", "min"})
         if bad:
             raise InvalidParameterError(f"{owner}(trials=...): column 'mode' must hold 'max' or 'min'; found {bad[:3]}.")
         sign = np.where(modes == "min", -1.0, 1.0)
     else:
-        sign = np.ones(len(trials))
-    same = trials["space_id"].astype(str).to_numpy() == space.space_id
+        sign = np.ones(len(table))
+    same = table["space_id"].astype(str).to_numpy() == space.space_id
     archs: list[Architecture | None] = []
     cache: dict[tuple[bool, str], Architecture | None] = {}
-    for is_same, aid, spec in zip(same, trials["arch_id"].astype(str), trials["arch"]):
+    for is_same, aid, spec in zip(same, table["arch_id"].astype(str), table["arch"]):
         key = (bool(is_same), aid if is_same else repr(spec))
         if key not in cache:
             try:
@@ -111,15 +117,15 @@ def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None
         archs.append(cache[key])
     ok = np.array([a is not None for a in archs], dtype=bool) & np.isfinite(values)
     if not ok.any():
-        spaces = sorted(trials["space_id"].astype(str).unique().tolist())
+        spaces = sorted(table["space_id"].astype(str).unique().tolist())
         raise InvalidParameterError(
-            f"{owner}(trials=...): none of the {len(trials)} past trials has a finite value and an architecture of "
+            f"{owner}(trials=...): none of the {len(table)} past trials has a finite value and an architecture of "
             f"{type(space).__name__} {space.space_id!r}; they come from the spaces {spaces[:5]!r}. Warm starts and "
             "transfer priors need past trials of the same space (or one whose architectures it contains).")
     kept = [a for a, k in zip(archs, ok) if k]
-    search = trials["search"].astype(str).to_numpy()[ok] if "search" in trials.columns else np.full(int(ok.sum()), "")
+    search = table["search"].astype(str).to_numpy()[ok] if "search" in table.columns else np.full(int(ok.sum()), "")
     return pd.DataFrame({
-        "task": trials["task"].astype(str).to_numpy()[ok],
+        "task": table["task"].astype(str).to_numpy()[ok],
         "search": search,
         "arch_id": [a.id for a in kept],  # type: ignore[union-attr]
         "score": (values * sign)[ok],
