@@ -69,7 +69,8 @@ class TrainingTask(Task):
         Yields ``(x, y)`` batches with integer labels; ``test_dataloader`` is optional. It is
         pickled to every worker: load data in ``setup()``, not in ``__init__``.
     metric : str, default "val_accuracy"
-        The objective; one of the logged metrics (``val_accuracy``, ``val_loss``, ``train_loss``).
+        The objective; one of the logged metrics (``val_accuracy``, ``val_loss``, ``train_loss``;
+        ``logged_metrics``), checked when the task is built.
     mode : {"max", "min"}, default "max"
     max_epochs : int, default 10
         Epochs per trial when the strategy gives no fidelity.
@@ -109,6 +110,8 @@ class TrainingTask(Task):
 
     has_epochs = True
     worker_imports = ("nasbook.training",)
+    #: what every trial logs each epoch (:class:`nasbook.training.ArchModule`): the ``metric`` choices
+    logged_metrics: tuple[str, ...] = ("train_loss", "val_accuracy", "val_loss")
 
     def __init__(
         self,
@@ -142,6 +145,7 @@ class TrainingTask(Task):
         self.health = health
         self.latency = latency
         self._info: dict[str, Any] | None = None
+        self._check_metric()  # at once: a misspelt metric would otherwise fail only after a trial trained
 
     @property
     def datamodule(self) -> pl.LightningDataModule:
@@ -156,8 +160,7 @@ class TrainingTask(Task):
         """
         owner = type(self).__name__
         self._check_datamodule()
-        if not isinstance(self.metric, str) or not self.metric:
-            raise InvalidParameterError(f"{owner}(metric=...) must be a metric name such as 'val_accuracy'; got {self.metric!r}.")
+        self._check_metric()
         if self.mode not in ("max", "min"):
             raise unknown_choice("mode", self.mode, ("max", "min"), f"{owner}(mode=...) says whether {self.metric!r} is maximised or minimised.")
         # ints are stored back as plain ints (np.int64 -> int): the config is the task's stored identity
@@ -191,6 +194,14 @@ class TrainingTask(Task):
             )
         if not isinstance(getattr(self, "latency", False), bool):
             raise InvalidParameterError(f"{owner}(latency=...) must be True or False; got {self.latency!r}.")
+
+    def _check_metric(self) -> None:
+        owner = type(self).__name__
+        if not isinstance(self.metric, str) or not self.metric:
+            raise InvalidParameterError(f"{owner}(metric=...) must be a metric name such as 'val_accuracy'; got {self.metric!r}.")
+        if self.metric not in self.logged_metrics:
+            raise unknown_choice(f"{owner}(metric=...)", self.metric, self.logged_metrics,
+                                 "The objective must be a metric every trial logs.")
 
     def _check_datamodule(self) -> None:
         dm = self._datamodule
