@@ -69,6 +69,11 @@ class TrialDiverged(TrialFailed):
     """Raised by training-health checks (NaN loss, divergence, collapse): the trial ends DIVERGED."""
 
 
+class RepeatedTrialFailure(NasbookError):
+    """A run's first trials all failed with the same error: the set-up, not the architectures, is at
+    fault, so the search stopped (see ``nasbook.set_options(stop_after_failures=...)``)."""
+
+
 class ExecutorError(NasbookError):
     """An executor cannot start or lost contact with its workers."""
 
