@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -68,6 +69,11 @@ class TrialDiverged(TrialFailed):
     """Raised by training-health checks (NaN loss, divergence, collapse): the trial ends DIVERGED."""
 
 
+class RepeatedTrialFailure(NasbookError):
+    """A run's first trials all failed with the same error: the set-up, not the architectures, is at
+    fault, so the search stopped (see ``nasbook.set_options(stop_after_failures=...)``)."""
+
+
 class ExecutorError(NasbookError):
     """An executor cannot start or lost contact with its workers."""
 
@@ -111,14 +117,22 @@ def check_type(owner: str, param: str, value: object, types: type | tuple[type, 
         )
 
 
-def check_int(owner: str, param: str, value: object, *, minimum: int | None = None, allow_none: bool = False) -> None:
-    """Check that ``value`` is an int (not a bool) and at least ``minimum``."""
+def check_int(owner: str, param: str, value: object, *, minimum: int | None = None, allow_none: bool = False) -> Any:
+    """Check that ``value`` is an int (not a bool) and at least ``minimum``; return it as a plain int.
+
+    Integral numpy scalars (``np.int64(3)``, what ``rng.integers`` gives) are accepted and returned
+    as Python ints, so configs stored as JSON stay plain; bools (Python or numpy) and floats are refused.
+    Returns None for an allowed None.
+    """
     if value is None and allow_none:
-        return
+        return None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)  # np.int64 & co. (np.bool_ is not Integral)
     allowed = "an int" + (f" >= {minimum}" if minimum is not None else "") + (" or None" if allow_none else "")
     check_type(owner, param, value, int, allowed)
     if minimum is not None and value < minimum:  # type: ignore[operator]
         raise InvalidParameterError(f"{owner}({param}=...) must be {allowed}; got {value!r}.")
+    return value
 
 
 class InvalidParameterTypeError(InvalidParameterError, TypeError):

@@ -1,4 +1,4 @@
-"""Global display options: :func:`set_options` and :func:`get_options` (xarray style)."""
+"""Global options (display; when a search stops on failing trials): :func:`set_options` and :func:`get_options` (xarray style)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ DISPLAY_STYLES: tuple[str, ...] = ("html", "text")
 _DEFAULTS: dict[str, Any] = {
     "display_style": "html",
     "display_max_rows": 20,
+    "stop_after_failures": 5,
 }
 
 OPTIONS: dict[str, Any] = dict(_DEFAULTS)
@@ -31,9 +32,18 @@ def _check_display_max_rows(value: object) -> None:
         )
 
 
+def _check_stop_after_failures(value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidParameterError(
+            f"set_options(stop_after_failures=...) must be an int >= 0 (0: never stop); got {value!r} of type "
+            f"{type(value).__name__}."
+        )
+
+
 _VALIDATORS: dict[str, Callable[[object], None]] = {
     "display_style": _check_display_style,
     "display_max_rows": _check_display_max_rows,
+    "stop_after_failures": _check_stop_after_failures,
 }
 
 
@@ -48,6 +58,11 @@ class set_options:  # noqa: N801 - a function-like name, as in xarray
     display_max_rows : int >= 1, default 20
         Most rows shown by a table in a repr (trials, metrics, parameters); the rest is summarised
         as "... N more trials".
+    stop_after_failures : int >= 0, default 5
+        A search stops with :class:`~nasbook._errors.RepeatedTrialFailure` when the first this many
+        trials of a ``run()`` all raised the same exception (type and message), e.g. a training task
+        asked for a GPU the machine does not have; 0 never stops. Failures that differ, or any trial
+        that does not fail, let the search go on as before (a failing trial is recorded FAILED).
 
     Examples
     --------

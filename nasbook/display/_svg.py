@@ -296,10 +296,11 @@ def diagram_svg(d: Diagram, *, scale: float = 1.0, title: str | None = None) -> 
 
 
 def scatter_svg(x: Sequence[float] | Any, y: Sequence[float] | Any, *, x_label: str = "", y_label: str = "", size: int = 180,
-                max_points: int = 600) -> str:
+                max_points: int = 600, diagonal: bool = False) -> str:
     """A small static scatter plot (inline SVG) for reprs, e.g. a predictor's predicted vs true
     scores; interactive plots are :mod:`nasbook.viz`'s. At most ``max_points`` points (evenly
-    thinned), axes from the data's range, no JavaScript."""
+    thinned), axes from the data's range with its min and max written at their ends, no JavaScript.
+    ``diagonal=True`` puts both axes on one range and draws the line y = x (a perfect prediction)."""
     import numpy as np
 
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -308,20 +309,32 @@ def scatter_svg(x: Sequence[float] | Any, y: Sequence[float] | Any, *, x_label: 
     if len(xs) > max_points:
         keep = np.linspace(0, len(xs) - 1, max_points).astype(int)
         xs, ys = xs[keep], ys[keep]
-    pad, w = 24.0, float(size)
+    (x0, x1), (y0, y1) = ((float(v.min()), float(v.max())) if len(v) else (0.0, 1.0) for v in (xs, ys))
+    if diagonal:
+        x0 = y0 = min(x0, y0)
+        x1 = y1 = max(x1, y1)
+    left, top, w = 34.0, 8.0, float(size)
+    a = w - 40.0  # the square plotting area; room left for the y ends, below for the x ends and label
+    bottom = top + a
 
-    def scale(v: np.ndarray) -> np.ndarray:
-        lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
+    def scale(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
         return (v - lo) / (hi - lo) if hi > lo else np.full_like(v, 0.5)
 
-    px, py = pad + scale(xs) * (w - 2 * pad), w - pad - scale(ys) * (w - 2 * pad)
-    dots = "".join(f'<circle cx="{_fmt(a)}" cy="{_fmt(b)}" r="1.6"/>' for a, b in zip(px, py))
+    px, py = left + scale(xs, x0, x1) * a, bottom - scale(ys, y0, y1) * a
+    dots = "".join(f'<circle cx="{_fmt(p)}" cy="{_fmt(q)}" r="1.6"/>' for p, q in zip(px, py))
+    line = (f'<line class="nb-diagonal" x1="{_fmt(left)}" y1="{_fmt(bottom)}" x2="{_fmt(left + a)}" y2="{_fmt(top)}" '
+            f'stroke="#999" stroke-dasharray="3 2"><title>y = x</title></line>' if diagonal and x1 > x0 else "")
+    tick = '<text class="nb-tick" x="{}" y="{}" font-size="8" fill="#666" text-anchor="{}">{}</text>'
+    ticks = (tick.format(_fmt(left), _fmt(bottom + 10), "start", f"{x0:.3g}")
+             + tick.format(_fmt(left + a), _fmt(bottom + 10), "end", f"{x1:.3g}")
+             + tick.format(_fmt(left - 3), _fmt(bottom), "end", f"{y0:.3g}")
+             + tick.format(_fmt(left - 3), _fmt(top + 7), "end", f"{y1:.3g}"))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
         f'class="nb-scatter" role="img" aria-label="{escape(y_label)} against {escape(x_label)}">'
-        f'<rect x="{pad}" y="{pad}" width="{_fmt(w - 2 * pad)}" height="{_fmt(w - 2 * pad)}" fill="none" stroke="#999"/>'
-        f'<g fill="#3465a4" fill-opacity="0.55">{dots}</g>'
-        f'<text x="{_fmt(w / 2)}" y="{_fmt(w - 6)}" font-size="10" text-anchor="middle">{escape(x_label)}</text>'
-        f'<text x="10" y="{_fmt(w / 2)}" font-size="10" text-anchor="middle" transform="rotate(-90 10 {_fmt(w / 2)})">'
-        f"{escape(y_label)}</text></svg>"
+        f'<rect x="{_fmt(left)}" y="{_fmt(top)}" width="{_fmt(a)}" height="{_fmt(a)}" fill="none" stroke="#999"/>'
+        f'{line}<g fill="#3465a4" fill-opacity="0.55">{dots}</g>{ticks}'
+        f'<text x="{_fmt(left + a / 2)}" y="{_fmt(w - 6)}" font-size="10" text-anchor="middle">{escape(x_label)}</text>'
+        f'<text x="10" y="{_fmt(top + a / 2)}" font-size="10" text-anchor="middle" '
+        f'transform="rotate(-90 10 {_fmt(top + a / 2)})">{escape(y_label)}</text></svg>'
     )

@@ -238,7 +238,10 @@ def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name
             rows = _rows(sid, lo, cols, arch, now)
             st.insert_trial_rows(rows)
             n += len(rows)
-        config["budget"] = {"trials": max(n, 1)}
+        if n == 0:  # an empty search would only add a name that every listing shows with no trials
+            raise InvalidParameterError("KnowledgeBase.ingest(trials=...) holds no trials; pass at least one row "
+                                        "(a mapping or DataFrame row with 'arch' and 'value'). Nothing was recorded.")
+        config["budget"] = {"trials": n}
         st.update_search(sid, state="done", config=config)
     except BaseException:
         _drop_search(kb, sid)

@@ -199,7 +199,7 @@ class BasePredictor(Params, abc.ABC):
             raise unknown_choice(f"{name}(target=...)", self.target, TARGETS)
         if self.calibration not in CALIBRATIONS:
             raise unknown_choice(f"{name}(calibration=...)", self.calibration, CALIBRATIONS)
-        check_int(name, "seed", self.seed, minimum=0, allow_none=True)
+        self.seed = check_int(name, "seed", self.seed, minimum=0, allow_none=True)  # np.int64 -> int
         feats = self.features
         if not (isinstance(feats, str) or (isinstance(feats, Sequence) and feats and all(isinstance(f, str) for f in feats))):
             raise InvalidParameterTypeError(

@@ -39,7 +39,7 @@ def predictor_view(p: BasePredictor) -> View:
             from nasbook.display import scatter_svg
 
             y, mean = p.scored_
-            svg = scatter_svg(mean, y, x_label="predicted", y_label="true")
+            svg = scatter_svg(mean, y, x_label="predicted", y_label="true", diagonal=True)
             text = f"{len(y)} points, Kendall tau {fmt_value(scores['kendall_tau'])} (plot: nasbook.viz.plot_predictions)"
             sections.append(Section("Predicted vs true", (Drawing(svg, text),)))
     return View(title=type(p).__name__, badge="fitted" if fitted else "not fitted", sections=tuple(sections), kind="predictor")

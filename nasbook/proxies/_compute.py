@@ -172,9 +172,9 @@ def compute(
 
     owner = "proxies.compute"
     wanted = check_names(owner, names)
-    check_int(owner, "seed", seed, minimum=0)
-    check_int(owner, "batch_size", batch_size, minimum=2)
-    check_int(owner, "n_classes", n_classes, minimum=2, allow_none=True)
+    seed = check_int(owner, "seed", seed, minimum=0)  # np.int64 -> int (it lands in the Dataset's attrs)
+    batch_size = check_int(owner, "batch_size", batch_size, minimum=2)
+    n_classes = check_int(owner, "n_classes", n_classes, minimum=2, allow_none=True)
     check_jacobian_batch(owner, jacobian_batch)
     archs_ = _check_space(owner, space, archs)
     x, y, task_classes = resolve_batch(owner, task_or_batch, batch_size, seed)

@@ -12,7 +12,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nasbook.search import _checkpoints, _warm
+from nasbook.search import _checkpoints, _failfast, _warm
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     running: dict[int, _Running] = {}
     store_running = not ex.in_process  # a crash can leave a remote trial running: record it first
     timeout_s = s.trial_timeout_s
+    watch = _failfast.FailureWatch(s.name)  # stops a run whose first trials all raise the same error
     exhausted = False
     last_renew = time.monotonic()
     try:
@@ -100,6 +101,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                 ex.submit(number, task, space, proposal.arch, fidelity(s, proposal))
                 running[number] = _Running(proposal, told, time.monotonic(), stored)
             if not running:
+                watch.at_end()
                 return
             for event in ex.poll(0.05):
                 r = running.get(event.number)
@@ -113,7 +115,9 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                 elif event.outcome is not None:
                     del running[event.number]
                     live.pop(event.number, None)
-                    s._finish(trial_from(s, event.outcome, r), pbar, update=r.stored)
+                    trial = trial_from(s, event.outcome, r)
+                    s._finish(trial, pbar, update=r.stored)
+                    watch.see(trial)
             now = time.monotonic()
             if timeout_s is not None:
                 for number, r in list(running.items()):

@@ -133,7 +133,7 @@ class Search:
         if name is not None and len(name) > MAX_NAME:
             raise InvalidParameterError(f"Search(name=...) must be at most {MAX_NAME} characters (a database column "
                                         f"holds it); got {len(name)}: {name[:40]!r}...")
-        check_int("Search", "seed", seed, minimum=0, allow_none=True)
+        seed = check_int("Search", "seed", seed, minimum=0, allow_none=True)  # np.int64 -> int
         self._configure(
             space, task, strategy=strategy, budget=budget,
             seed=seed if seed is not None else secrets.randbits(31),

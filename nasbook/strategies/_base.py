@@ -77,7 +77,7 @@ class BaseStrategy(Params, abc.ABC):
 
     def _validate_params(self) -> None:
         """Check constructor arguments (called by ``setup``); raise InvalidParameterError."""
-        check_int(type(self).__name__, "seed", self.seed, minimum=0, allow_none=True)
+        self.seed = check_int(type(self).__name__, "seed", self.seed, minimum=0, allow_none=True)  # np.int64 -> int
         if not isinstance(getattr(self, "allow_duplicates", False), bool):  # 'no' would be truthy
             raise InvalidParameterTypeError(
                 f"{type(self).__name__}(allow_duplicates=...) must be True or False; got {self.allow_duplicates!r}."
@@ -101,7 +101,7 @@ class BaseStrategy(Params, abc.ABC):
             )
         if mode not in ("max", "min"):
             raise unknown_choice(f"{name}.setup(mode=...)", mode, ("max", "min"))
-        check_int(name + ".setup", "seed", seed, minimum=0, allow_none=True)
+        seed = check_int(name + ".setup", "seed", seed, minimum=0, allow_none=True)
         self.space_ = space
         self.mode_ = mode
         self.metric_ = metric

@@ -448,7 +448,8 @@ def portfolio_prior(trials: pd.DataFrame, *, arms: Sequence[str] | None = None, 
     the strategies in ``arms`` compete when it is given (the Portfolio's arm names). The result,
     times ``weight``, is a ``prior`` for :class:`Portfolio`: ``{strategy: tasks won}``. With
     ``task_weights`` (``{task: weight}``, e.g. the similarity of each past task to the new one) a
-    task's win counts its weight (tasks it does not name count 1).
+    task's win counts its weight (tasks it does not name count 1). Every trial counts, low rungs of a multi-fidelity
+    search too, as in its ``best`` and a trials budget (not :func:`~nasbook.knowledge.top_fidelity`: no quality aggregate).
 
     Examples
     --------

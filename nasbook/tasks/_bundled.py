@@ -61,8 +61,8 @@ class _BundledTask(TrainingTask):
     def check(self) -> None:
         super().check()
         owner = type(self).__name__
-        check_int(owner, "batch_size", self.batch_size, minimum=1)
-        check_int(owner, "split_seed", self.split_seed, minimum=0)
+        self.batch_size = check_int(owner, "batch_size", self.batch_size, minimum=1)
+        self.split_seed = check_int(owner, "split_seed", self.split_seed, minimum=0)
 
     def get_params(self) -> dict[str, Any]:
         params = super().get_params()  # the constructor's arguments, in its order

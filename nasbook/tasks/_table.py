@@ -205,6 +205,8 @@ class CurveTableTask(Task):
 
     def check(self) -> None:
         """Validate the parameters (loads the table)."""
+        if isinstance(self.seed, np.integer):
+            self.seed = int(self.seed)  # np.int64 -> int: the config is the task's stored identity
         self._seed_index()
 
     def curve(self, name: str = "val_accuracy") -> np.ndarray:

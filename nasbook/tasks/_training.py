@@ -69,7 +69,8 @@ class TrainingTask(Task):
         Yields ``(x, y)`` batches with integer labels; ``test_dataloader`` is optional. It is
         pickled to every worker: load data in ``setup()``, not in ``__init__``.
     metric : str, default "val_accuracy"
-        The objective; one of the logged metrics (``val_accuracy``, ``val_loss``, ``train_loss``).
+        The objective; one of the logged metrics (``val_accuracy``, ``val_loss``, ``train_loss``;
+        ``logged_metrics``), checked when the task is built.
     mode : {"max", "min"}, default "max"
     max_epochs : int, default 10
         Epochs per trial when the strategy gives no fidelity.
@@ -109,6 +110,8 @@ class TrainingTask(Task):
 
     has_epochs = True
     worker_imports = ("nasbook.training",)
+    #: what every trial logs each epoch (:class:`nasbook.training.ArchModule`): the ``metric`` choices
+    logged_metrics: tuple[str, ...] = ("train_loss", "val_accuracy", "val_loss")
 
     def __init__(
         self,
@@ -142,6 +145,7 @@ class TrainingTask(Task):
         self.health = health
         self.latency = latency
         self._info: dict[str, Any] | None = None
+        self._check_metric()  # at once: a misspelt metric would otherwise fail only after a trial trained
 
     @property
     def datamodule(self) -> pl.LightningDataModule:
@@ -156,11 +160,11 @@ class TrainingTask(Task):
         """
         owner = type(self).__name__
         self._check_datamodule()
-        if not isinstance(self.metric, str) or not self.metric:
-            raise InvalidParameterError(f"{owner}(metric=...) must be a metric name such as 'val_accuracy'; got {self.metric!r}.")
+        self._check_metric()
         if self.mode not in ("max", "min"):
             raise unknown_choice("mode", self.mode, ("max", "min"), f"{owner}(mode=...) says whether {self.metric!r} is maximised or minimised.")
-        check_int(owner, "max_epochs", self.max_epochs, minimum=1)
+        # ints are stored back as plain ints (np.int64 -> int): the config is the task's stored identity
+        self.max_epochs = check_int(owner, "max_epochs", self.max_epochs, minimum=1)
         if self.input_shape is not None:
             shape = self.input_shape
             if (
@@ -173,23 +177,31 @@ class TrainingTask(Task):
                     f"{owner}(input_shape=...) must be the shape of one sample, positive ints such as (1, 8, 8) "
                     f"or (30,), or None to infer it from the data; got {shape!r}."
                 )
-        check_int(owner, "n_classes", self.n_classes, minimum=2, allow_none=True)
+        self.n_classes = check_int(owner, "n_classes", self.n_classes, minimum=2, allow_none=True)
         if self.optimizer not in _OPTIMIZERS:
             raise unknown_choice("optimizer", self.optimizer, _OPTIMIZERS, f"Pass {owner}(optimizer=...) one of them.")
         if not _is_number(self.lr) or not self.lr > 0:
             raise InvalidParameterError(f"{owner}(lr=...) must be a finite number > 0; got {self.lr!r}.")
         if not _is_number(self.weight_decay) or self.weight_decay < 0:
             raise InvalidParameterError(f"{owner}(weight_decay=...) must be a finite number >= 0; got {self.weight_decay!r}.")
-        check_int(owner, "seed", self.seed, minimum=0)
+        self.seed = check_int(owner, "seed", self.seed, minimum=0)
         if self.accelerator not in _ACCELERATORS:
             raise unknown_choice("accelerator", self.accelerator, _ACCELERATORS, f"Pass {owner}(accelerator=...) one of them.")
-        check_int(owner, "num_threads", self.num_threads, minimum=1, allow_none=True)
+        self.num_threads = check_int(owner, "num_threads", self.num_threads, minimum=1, allow_none=True)
         if not isinstance(self.health, (bool, Mapping)):
             raise InvalidParameterError(
                 f"{owner}(health=...) must be True, False or a dict of HealthCheck thresholds; got {self.health!r}."
             )
         if not isinstance(getattr(self, "latency", False), bool):
             raise InvalidParameterError(f"{owner}(latency=...) must be True or False; got {self.latency!r}.")
+
+    def _check_metric(self) -> None:
+        owner = type(self).__name__
+        if not isinstance(self.metric, str) or not self.metric:
+            raise InvalidParameterError(f"{owner}(metric=...) must be a metric name such as 'val_accuracy'; got {self.metric!r}.")
+        if self.metric not in self.logged_metrics:
+            raise unknown_choice(f"{owner}(metric=...)", self.metric, self.logged_metrics,
+                                 "The objective must be a metric every trial logs.")
 
     def _check_datamodule(self) -> None:
         dm = self._datamodule
@@ -280,8 +292,8 @@ class TrainingTask(Task):
         :func:`nasbook.proxies.compute`. Loads the data (and Lightning) on first use."""
         from nasbook.training import sample_split, seeded
 
-        check_int(f"{type(self).__name__}.sample_batch", "batch_size", batch_size, minimum=1)
-        check_int(f"{type(self).__name__}.sample_batch", "seed", seed, minimum=0)
+        batch_size = check_int(f"{type(self).__name__}.sample_batch", "batch_size", batch_size, minimum=1)
+        seed = check_int(f"{type(self).__name__}.sample_batch", "seed", seed, minimum=0)
         self.data_info()  # the split exists and is not empty
         with seeded(None):
             return sample_split(self.datamodule, "train", batch_size, seed)

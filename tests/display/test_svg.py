@@ -174,3 +174,14 @@ def test_the_html_reprs_embed_parseable_svg(name):
     for html in (display.space_html(space), display.architecture_html(space.sample(np.random.default_rng(1)))):
         (svg,) = extract_svgs(html)
         ET.fromstring(svg)
+
+
+def test_scatter_svg_writes_each_axis_ends_and_draws_the_diagonal_only_when_asked():
+    from nasbook.display import scatter_svg
+
+    plain = scatter_svg([0.5, 0.25, 1.0], [10.0, 30.0, 20.0], x_label="p", y_label="t")
+    assert "nb-diagonal" not in plain
+    assert re.findall(r'class="nb-tick"[^>]*>([^<]*)<', plain) == ["0.25", "1", "10", "30"]  # own ranges
+    both = scatter_svg([0.5, 0.25, 1.0], [0.0, 3.0, 2.0], diagonal=True)
+    assert both.count('class="nb-diagonal"') == 1 and "<title>y = x</title>" in both
+    assert re.findall(r'class="nb-tick"[^>]*>([^<]*)<', both) == ["0", "3", "0", "3"]  # one shared range

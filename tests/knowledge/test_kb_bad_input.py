@@ -189,3 +189,21 @@ def test_an_export_into_a_missing_folder_names_the_folder(tmp_path):
     with pytest.raises(nasbook.NasbookError, match=r"export\(path=\.\.\.\): the folder .*such' does not exist") as info:
         KnowledgeBase(":memory:").export(target)
     assert ".partial" not in str(info.value) and not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("empty", [[], iter(()), "frame"])
+def test_ingesting_no_trials_is_refused_and_records_nothing(empty):
+    # before: an empty search was recorded (budget {"trials": 1}, no trials)
+    import pandas as pd
+
+    from nasbook._errors import InvalidParameterError
+
+    if empty == "frame":
+        empty = pd.DataFrame({"arch": [], "value": []})
+    kb = KnowledgeBase(":memory:")
+    with pytest.raises(InvalidParameterError, match=r"ingest\(trials=\.\.\.\) holds no trials"):
+        kb.ingest(empty, task="t", space=SPACE, name="nothing")
+    assert [r.name for r in kb.storage.list_searches()] == []
+    kb.ingest([{"arch": SPACE.sample(__import__("numpy").random.default_rng(100)), "value": 1.0}], task="t",
+              space=SPACE, name="nothing")  # the name is still free
+    assert [r.name for r in kb.storage.list_searches()] == ["nothing"]

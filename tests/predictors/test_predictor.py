@@ -247,6 +247,30 @@ def test_repr_shows_fit_and_last_score_with_a_scatter(archs):
     assert "<svg" in bundle["text/html"] and bundle["text/html"].count("<circle") == 100
 
 
+def test_the_predicted_vs_true_thumbnail_has_the_diagonal_and_its_axis_ends(archs):
+    # before: no y = x line and no axis values, so the fit could not be judged from the thumbnail
+    import re
+    import xml.etree.ElementTree as ET
+
+    from nasbook.display import repr_mimebundle
+
+    y = np.array([gcn_score(a) for a in archs])
+    p = Predictor(model=cheap("random-forest")).fit(archs[:50], y[:50])
+    p.score(archs[50:150], y[50:150])
+    html = repr_mimebundle(p)["text/html"]
+    svg = ET.fromstring(re.search(r"<svg[^>]*class=\"nb-scatter\".*?</svg>", html, re.S).group(0))
+    ns = "{http://www.w3.org/2000/svg}"
+    rect, line = svg.find(f"{ns}rect"), svg.find(f"{ns}line[@class='nb-diagonal']")
+    x0, y0 = float(rect.get("x")), float(rect.get("y"))
+    side = float(rect.get("width"))
+    # y = x runs from the frame's lower-left corner to its upper-right one: both axes share one range
+    assert [float(line.get(k)) for k in ("x1", "y1", "x2", "y2")] == [x0, y0 + side, x0 + side, y0]
+    ends = [t.text for t in svg.findall(f"{ns}text[@class='nb-tick']")]
+    mean = p.predict(archs[50:150])["mean"].values
+    lo, hi = min(mean.min(), y[50:150].min()), max(mean.max(), y[50:150].max())
+    assert ends == [f"{lo:.3g}", f"{hi:.3g}"] * 2  # x min, x max, y min, y max
+
+
 def test_params_clone_and_registry():
     p = Predictor(model="gp", seed=1)
     assert p.get_params() == {"model": "gp", "features": "auto", "target": "rank", "calibration": "cv", "seed": 1}

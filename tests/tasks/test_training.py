@@ -13,7 +13,7 @@ import pytest
 
 from nasbook._errors import InvalidParameterError, TrialDiverged
 from nasbook.space import CellSpace, ChainSpace
-from nasbook.tasks import BreastCancer, Decision, Digits, TrainingTask
+from nasbook.tasks import MNIST1D, BreastCancer, Decision, Digits, TrainingTask
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("lightning") is None, reason="needs lightning")
 torch: Any = None  # imported by _torch when the first test here runs, not when the file is collected
@@ -171,12 +171,16 @@ def test_parameter_errors_name_the_parameter(cancer_task):
         TrainingTask(DigitsDataModule).evaluate(RELU64, space=MLP)
 
 
-def test_metric_never_logged():
+@pytest.mark.parametrize("cls", [BreastCancer, Digits, MNIST1D])
+def test_an_unknown_metric_is_refused_when_the_task_is_built(cls):
+    # before: refused only after the first trial had trained (the monitor was never logged)
     with pytest.raises(InvalidParameterError) as info:
-        BreastCancer(max_epochs=2, metric="val_acc").evaluate(RELU64, space=MLP)
+        cls(max_epochs=2, metric="val_acc")
     msg = str(info.value)
-    assert "metric 'val_acc' was never logged; logged metrics: ['train_loss', 'val_accuracy', 'val_loss']" in msg
-    assert "did you mean 'val_accuracy'" in msg
+    assert f"{cls.__name__}(metric=...) 'val_acc'" in msg  # the parameter and what was received
+    assert "'train_loss', 'val_accuracy', 'val_loss'" in msg and "did you mean 'val_accuracy'" in msg
+    with pytest.raises(InvalidParameterError, match=r"TrainingTask\(metric=\.\.\.\) 'acc'"):
+        TrainingTask(None, metric="acc")  # type: ignore[arg-type]
 
 
 def test_data_that_does_not_fit_the_space():
