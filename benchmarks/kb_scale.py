@@ -350,6 +350,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--warm-n", type=int, default=10, help="architectures a warm start selects")
     ap.add_argument("--repeats", type=int, default=5, help="timed repeats of a warm-start selection")
     ap.add_argument("--warm-check", action="store_true", help="also run the query-time path and compare")
+    ap.add_argument("--asha-tasks", type=int, default=0,
+                    help="warm stage: the first K tasks' searches are multi-fidelity (ASHA-shaped, rungs 1/3/9)")
     ap.add_argument("--method", choices=("auto", "flat", "ivf", "hnsw"), default="auto", help="the 10^6 index's method")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None)

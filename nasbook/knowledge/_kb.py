@@ -53,6 +53,8 @@ class KnowledgeBase(SimilarityMixin):
     def __init__(self, path_or_url: str | os.PathLike[str] | Storage = "nasbook.db", *, create: bool = True):
         #: (space, task) -> (its write counter, whether a search there has trials at different epochs): _ranks.py
         self._fidelity_seen: dict[tuple[str, str], tuple[int, bool]] = {}
+        #: (space, task) of such a search -> (its write counter, its cells over top-fidelity trials): _ranks.py
+        self._fidelity_cells: dict[tuple[str, str], tuple[int, Any]] = {}
         if isinstance(path_or_url, Storage):
             self.storage = path_or_url
         elif isinstance(path_or_url, (str, os.PathLike)):
@@ -318,8 +320,9 @@ class KnowledgeBase(SimilarityMixin):
         """:func:`~nasbook.knowledge.select_warm_start` over this knowledge base's complete trials,
         read from the per-task ranks the store keeps as trials are written (no trial is read), or
         computed from :meth:`trials` where those cannot give the same answer (past trials in
-        another space, two tasks under one name, a multi-fidelity search: of which only the trials
-        at its most epochs count, :mod:`nasbook.knowledge._fidelity`).
+        another space, two tasks under one name). Of a multi-fidelity search only the trials at its
+        most epochs count (:mod:`nasbook.knowledge._fidelity`): such a task's ranks are aggregated
+        from those trials once per write of the task and remembered (``_ranks.py``).
 
         ``task_weights`` is a mapping ``{task name: weight}``, None, or a function of the sorted
         names of the past tasks returning either; ``exclude`` names a search whose trials are left out.

@@ -9,19 +9,26 @@ first read after a write. The aggregation over tasks is one ``bincount`` over th
 
 It declines (returns None, and the caller ranks the trials itself) where the stored ranks cannot
 give the same answer: past trials in another space (translated through their specs by
-``select_warm_start``), two tasks under one name, an excluded search that has finished trials, or a
-task with a search whose complete trials were trained for different epochs (a multi-fidelity search:
-the stored best values are over every trial, while warm starts count only each search's trials at its
-most epochs, :mod:`nasbook.knowledge._fidelity`). Which tasks hold such a search is asked once per
-task and write (the task's ``changed`` counter) and remembered by the knowledge base object. So the
-stored aggregates never mix fidelities into an answer, and a store written before this rule (its
-aggregates are the same: every complete trial) needs no migration.
+``select_warm_start``), two tasks under one name, or an excluded search that has finished trials.
+
+**Multi-fidelity searches.** Warm starts count only each search's complete trials at its most epochs
+(:mod:`nasbook.knowledge._fidelity`), while the stored best values (``nasbook_arch_stats``) and the
+ranks stored from them are over every complete trial. So a task holding a search whose complete trials
+have different epochs (ASHA, Hyperband, ...: asked once per task and write, by the task's ``changed``
+counter) is not read from its stored ranks: its (architecture, best value both ways, searches) cells are
+aggregated from its top-fidelity trials by one grouped read (:func:`_top_cells`) and ranked here, and
+that is remembered on the knowledge base object at the task's ``changed`` counter, so repeated warm
+starts read nothing more until the task is written again. Its stored rows are left as they are
+(:func:`~nasbook.storage.refresh_ranks` skips it): nothing written to the store changes meaning, so a
+store of any version of schema 4, and any process reading it, never mixes fidelities into an answer.
+A search whose top epochs rises (a new rung) bumps the counter with its write, and the task's cells
+are aggregated again: its lower-rung values never count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
@@ -30,7 +37,7 @@ from nasbook._errors import InvalidParameterTypeError, check_int
 from nasbook.knowledge._warm import SHRINK_TASKS, _check_weights
 from nasbook.space import Architecture, SearchSpace
 from nasbook.storage import TABLES, loads, ranked_tasks, read_ranks, refresh_ranks
-from nasbook.storage._stats import _FROM, _OK
+from nasbook.storage._stats import _FROM, _OK, quantiles
 
 if TYPE_CHECKING:
     from nasbook.knowledge._kb import KnowledgeBase
@@ -39,9 +46,25 @@ _S, _T, _K = TABLES["searches"], TABLES["trials"], TABLES["tasks"]
 _CHUNK = 500  # ids per IN (...) list
 
 
-def _mixed_fidelity(conn: sa.Connection, space_id: str, seen: dict[tuple[str, str], tuple[int, bool]]) -> bool:
-    """Whether a task of ``space_id`` has a search with complete trials at different epochs; ``seen``
-    remembers each (space, task)'s answer at its ``changed`` counter, so only tasks written since are asked."""
+Seen = dict[tuple[str, str], tuple[int, bool]]
+Tops = dict[tuple[str, str], tuple[int, "_Cells"]]
+
+
+class _Cells(NamedTuple):
+    """A task's (architecture, best values, searches) cells over its top-fidelity trials, ranked both ways."""
+
+    nos: np.ndarray  # int32: the architectures' ``no``
+    vmax: np.ndarray
+    vmin: np.ndarray
+    searches: list[str]  # ",3,17,": the searches that recorded each architecture at their most epochs
+    qmax: np.ndarray
+    qmin: np.ndarray
+
+
+def _mixed_fidelity(conn: sa.Connection, space_id: str, seen: Seen) -> dict[str, int]:
+    """``{task key: its changed counter}`` of the tasks of ``space_id`` with a search whose complete trials
+    have different epochs; ``seen`` remembers each (space, task)'s answer at its ``changed`` counter, so only
+    tasks written since are asked."""
     changed = {str(k): int(c) for k, c in conn.execute(sa.text(
         "SELECT task_key, changed FROM nasbook_task_ranks WHERE space_id = :sp"), {"sp": space_id}).all()}
     stale = sorted(k for k, c in changed.items() if seen.get((space_id, k), (None, False))[0] != c)
@@ -53,13 +76,34 @@ def _mixed_fidelity(conn: sa.Connection, space_id: str, seen: dict[tuple[str, st
             f"s.task_key IN ({', '.join(f':k{i}' for i in range(len(part)))}) AND {_OK} "
             "GROUP BY s.task_key, t.search_id HAVING MIN(t.epochs) < MAX(t.epochs)) m"), params).scalars().all()}
         seen.update({(space_id, k): (changed[k], k in mixed) for k in part})
-    return any(seen[(space_id, k)][1] for k in changed)
+    return {k: c for k, c in changed.items() if seen[(space_id, k)][1]}
 
 
-def _state(conn: sa.Connection, space_id: str, exclude: str | None,
-           seen: dict[tuple[str, str], tuple[int, bool]]) -> Any:
-    """({task key: architectures ranked}, {task key: (name, mode)}) after re-ranking the tasks written since
-    their last ranking, or None when the stored ranks cannot answer."""
+def _top_cells(conn: sa.Connection, space_id: str, task_key: str) -> _Cells:
+    """The task's cells over the trials that count (:func:`~nasbook.knowledge.top_fidelity`'s rule in SQL:
+    per search, the complete finite trials at its most epochs, and those without epochs), ranked as
+    :func:`~nasbook.storage.refresh_ranks` ranks the stored cells."""
+    rows = conn.execute(sa.text(
+        f"SELECT a.no, t.search_id, MAX(t.value), MIN(t.value) {_FROM} "
+        f"JOIN (SELECT t.search_id AS sid, MAX(t.epochs) AS top {_FROM} WHERE s.space_id = :sp AND s.task_key = :tk "
+        f"AND {_OK} GROUP BY t.search_id) f ON f.sid = t.search_id "
+        "JOIN nasbook_space_archs a ON a.space_id = s.space_id AND a.arch_id = t.arch_id "
+        f"WHERE s.space_id = :sp AND s.task_key = :tk AND {_OK} AND (t.epochs IS NULL OR t.epochs = f.top) "
+        "GROUP BY a.no, t.search_id ORDER BY a.no, t.search_id"), {"sp": space_id, "tk": task_key}).all()
+    table = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, 4).T
+    no = table[0].astype(np.int64)
+    first = np.flatnonzero(np.r_[True, no[1:] != no[:-1]]) if len(no) else np.zeros(0, dtype=np.int64)
+    vmax = np.maximum.reduceat(table[2], first) if len(no) else np.zeros(0)
+    vmin = np.minimum.reduceat(table[3], first) if len(no) else np.zeros(0)
+    sids = table[1].astype(np.int64).tolist()
+    ends = np.r_[first[1:], len(no)].tolist()
+    searches = ["," + ",".join(map(str, sids[lo:hi])) + "," for lo, hi in zip(first.tolist(), ends)]
+    return _Cells(no[first].astype(np.int32), vmax, vmin, searches, quantiles(vmax), quantiles(-vmin))
+
+
+def _state(conn: sa.Connection, space_id: str, exclude: str | None, seen: Seen, tops: Tops) -> Any:
+    """({task key: architectures ranked}, {task key: (name, mode)}, {task key: its top-fidelity cells}) after
+    re-ranking the tasks written since their last ranking, or None when the stored ranks cannot answer."""
     spaces = set(conn.execute(sa.text("SELECT DISTINCT space_id FROM nasbook_task_ranks")).scalars().all())
     if spaces - {space_id}:
         return None
@@ -68,10 +112,17 @@ def _state(conn: sa.Connection, space_id: str, exclude: str | None,
                             .where(_S.c.name == exclude, _T.c.state == "complete").limit(1)).first()
         if done is not None:
             return None
-    refresh_ranks(conn, space_id)
-    if _mixed_fidelity(conn, space_id, seen):
-        return None
-    ranks = ranked_tasks(conn, space_id)
+    mixed = _mixed_fidelity(conn, space_id, seen)
+    refresh_ranks(conn, space_id, skip=mixed)
+    ranks = {k: n for k, n in ranked_tasks(conn, space_id).items() if k not in mixed}
+    cells = {}
+    for key, changed in mixed.items():
+        hit = tops.get((space_id, key))
+        if hit is None or hit[0] != changed:
+            hit = tops[(space_id, key)] = (changed, _top_cells(conn, space_id, key))
+        if len(hit[1].nos):
+            cells[key] = hit[1]
+            ranks[key] = len(hit[1].nos)
     tasks = {}
     for key, name, config in conn.execute(sa.select(_K.c.key, _K.c.name, sa.type_coerce(_K.c.config, sa.Text))
                                           .where(_K.c.key.in_(list(ranks)))).all():
@@ -80,7 +131,7 @@ def _state(conn: sa.Connection, space_id: str, exclude: str | None,
     names = [v[0] for v in tasks.values()]
     if not ranks or set(ranks) - set(tasks) or len(set(names)) != len(names):
         return None
-    return ranks, tasks
+    return ranks, tasks, cells
 
 
 def past_task_names(kb: KnowledgeBase, space: SearchSpace) -> list[str] | None:
@@ -111,17 +162,20 @@ def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
     conn = kb.storage.conn
     if not _stats.supported(conn.dialect.name):
         return None
-    state = kb._write(lambda c: _state(c, space.space_id, exclude, kb._fidelity_seen))
+    state = kb._write(lambda c: _state(c, space.space_id, exclude, kb._fidelity_seen, kb._fidelity_cells))
     if state is None:
         return None
-    counts, tasks = state
+    counts, tasks, cells = state
     order = sorted(counts, key=lambda k: tasks[k][0])  # tasks by name, as select_warm_start groups them
     weights = _check_weights("select_warm_start", task_weights, sorted(tasks[k][0] for k in order))
     w_mean = float(np.mean([w for w in weights.values() if w > 0]))
     shrink = SHRINK_TASKS * w_mean
     used = [k for k in order if weights[tasks[k][0]] > 0]
     modes = {k: mode or tasks[k][1] for k in used}
-    ranks = kb._write(lambda c: read_ranks(c, space.space_id, modes))
+    stored = {k: m for k, m in modes.items() if k not in cells}
+    ranks = kb._write(lambda c: read_ranks(c, space.space_id, stored)) if stored else {}
+    ranks.update({k: (cells[k].nos, cells[k].qmax if m == "max" else cells[k].qmin)
+                  for k, m in modes.items() if k in cells})
     if set(ranks) != set(used):  # re-ranked to nothing in between (a failed ingest removed): the slow path
         return None
     nos = np.concatenate([ranks[k][0] for k in used]).astype(np.int64)
@@ -134,7 +188,7 @@ def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
     present = np.flatnonzero(cnt > 0)
     score = (num[present] + shrink * 0.5) / (den[present] + shrink)
     chosen = _choose(kb, space, n, diversify, present, score, cnt[present])
-    return _provenance(kb, space, chosen, ranks, tasks, used, weights, modes)
+    return _provenance(kb, space, chosen, ranks, tasks, used, weights, modes, cells)
 
 
 def _choose(kb: KnowledgeBase, space: SearchSpace, n: int, diversify: bool, present: np.ndarray, score: np.ndarray,
@@ -179,9 +233,11 @@ def _archs(kb: KnowledgeBase, space: SearchSpace, nos: list[int]) -> dict[int, A
 
 def _provenance(kb: KnowledgeBase, space: SearchSpace, chosen: list[tuple[Architecture, float, int]],
                 ranks: dict[str, tuple[np.ndarray, np.ndarray]], tasks: dict[str, tuple[str, str]], used: list[str],
-                weights: dict[str, float], modes: dict[str, str]) -> list[tuple[Architecture, dict[str, Any]]]:
+                weights: dict[str, float], modes: dict[str, str],
+                cells: dict[str, _Cells]) -> list[tuple[Architecture, dict[str, Any]]]:
     """select_warm_start's answer: per chosen architecture and past task its quantile, best score, the
-    task's number of architectures, the task's weight and the searches that recorded it."""
+    task's number of architectures, the task's weight and the searches that recorded it (from the stored
+    cells, or from ``cells`` for a task with a multi-fidelity search)."""
     if not chosen:
         return []
     nos = np.array([no for _, _, no in chosen], dtype=np.int32)
@@ -196,12 +252,18 @@ def _provenance(kb: KnowledgeBase, space: SearchSpace, chosen: list[tuple[Archit
     for h in hits.tolist():
         t = int(np.searchsorted(starts, h, side="right")) - 1
         at[used[t]][int(every[h])] = h - int(starts[t])
-    params = {"sp": space.space_id, **{f"a{i}": a for i, a in enumerate(ids)}, **{f"k{i}": k for i, k in enumerate(used)}}
+    plain = [k for k in used if k not in cells]
+    params = {"sp": space.space_id, **{f"a{i}": a for i, a in enumerate(ids)}, **{f"k{i}": k for i, k in enumerate(plain)}}
     for k, a, vmax, vmin, se in kb._rows(sa.text(  # the primary key (space, task, arch) with an IN list on both
             "SELECT task_key, arch_id, vmax, vmin, searches FROM nasbook_arch_stats WHERE space_id = :sp AND "
-            f"task_key IN ({', '.join(f':k{i}' for i in range(len(used)))}) AND "
-            f"arch_id IN ({', '.join(f':a{i}' for i in range(len(ids)))})"), params):
+            f"task_key IN ({', '.join(f':k{i}' for i in range(len(plain)))}) AND "
+            f"arch_id IN ({', '.join(f':a{i}' for i in range(len(ids)))})"), params) if plain else []:
         found[(str(k), str(a))] = (float(vmax), float(vmin), str(se))
+    for (arch, _, no), k in ((c, k) for c in chosen for k in used if k in cells):
+        j = at[k].get(no)
+        if j is not None:
+            c = cells[k]
+            found[(k, arch.id)] = (float(c.vmax[j]), float(c.vmin[j]), c.searches[j])
     sids = {int(x) for _, _, se in found.values() for x in se.split(",") if x}
     names = {int(i): str(nm) for i, nm in kb._rows(sa.select(_S.c.id, _S.c.name).where(_S.c.id.in_(sorted(sids))))}
     out = []

@@ -25,7 +25,7 @@ Quantiles are ``(rank - 1/2) / n`` with ties sharing their mean rank: ``knowledg
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -231,11 +231,14 @@ def quantiles(values: np.ndarray) -> np.ndarray:
     return (out - 0.5) / n
 
 
-def refresh_ranks(conn: sa.Connection, space_id: str) -> None:
-    """Recompute the ranks of every task of ``space_id`` written since they were last ranked."""
+def refresh_ranks(conn: sa.Connection, space_id: str, skip: Collection[str] = ()) -> None:
+    """Recompute the ranks of every task of ``space_id`` written since they were last ranked (but those
+    in ``skip``: tasks the caller ranks otherwise, so their stored ranks stay stale)."""
     stale = conn.execute(sa.text("SELECT task_key, changed FROM nasbook_task_ranks WHERE space_id = :sp "
                                  "AND changed <> ranked"), {"sp": space_id}).all()
     for task_key, changed in stale:
+        if task_key in skip:
+            continue
         rows = conn.execute(sa.text(
             "SELECT a.no, s.vmax, s.vmin FROM nasbook_arch_stats s JOIN nasbook_space_archs a "
             "ON a.space_id = s.space_id AND a.arch_id = s.arch_id WHERE s.space_id = :sp AND s.task_key = :tk"),
