@@ -99,8 +99,9 @@ class Portfolio(BaseStrategy):
         The learning rate of ``"hedge"`` (unused by the others): a gain ahead by ``1 / eta`` makes
         an arm ``e`` times likelier.
     prior : mapping of arm name to pseudo-wins (finite, >= 0), optional
-        ``Search(kb=kb)`` fills it from the knowledge base when it is not given (``repr`` then says
-        ``(from kb)``).
+        ``Search(kb=kb)`` fills it from the knowledge base when it is not given (``repr``: ``(from kb)``).
+    discount_prior : bool, default True
+        True: the prior is discounted like any other evidence; False: it is kept apart and never fades.
     reward : {"rank", "top"}, default "rank"
         ``"rank"``: the rank reward above. ``"top"``: 1 when the trial enters the best tenth of the
         values told before it (beats the ``ceil(n / 10)``-th best; 0.5 on a tie with it; 1 for a new
