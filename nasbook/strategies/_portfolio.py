@@ -77,8 +77,8 @@ class Portfolio(BaseStrategy):
         (no multi-fidelity scheduler or other wrapper). An arm's name is its alias (``"bo"``),
         numbered when repeated (``"evolution-2"``).
     bandit : {"hedge", "ts", "ucb"}, default "hedge"
-        ``"hedge"`` by default: on NAS-Bench-Graph at 100 queries (docs/benchmarks.md, 11.6-11.6d) it had
-        the lower mean regret cold (0.598 against Thompson sampling's 0.637 pp) and with the knowledge
+        ``"hedge"`` by default: on NAS-Bench-Graph at 100 queries (docs/benchmarks.md, 11.6d-11.6e) it had
+        the lower mean regret cold (0.531 against Thompson sampling's 0.623 pp on one seeding) and with the knowledge
         base's prior (0.459 against 0.561 pp, lower on 34 of 90 paired searches, higher on 17), for
         about 1.5 times the strategy's own cost per ask (every arm nominates at every ask).
     hedge_distinct : bool, default False
