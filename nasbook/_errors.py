@@ -66,7 +66,8 @@ class TrialFailed(NasbookError):
 
 
 class TrialDiverged(TrialFailed):
-    """Raised by training-health checks (NaN loss, divergence, collapse): the trial ends DIVERGED."""
+    """Raised by training-health checks (NaN loss, divergence, collapse), or by a task's ``evaluate``,
+    to end one trial as DIVERGED with a human-readable reason (``except TrialFailed`` catches it too)."""
 
 
 class RepeatedTrialFailure(NasbookError):

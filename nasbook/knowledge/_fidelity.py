@@ -36,10 +36,28 @@ __all__ = ["top_fidelity"]
 
 
 def top_fidelity(trials: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``trials`` that count for quality (see the module docstring): per ``search``
-    (the whole table when there is no ``search`` column), those at the most ``epochs`` among its
-    complete trials with a finite ``value``, and those with no ``epochs``. Without an ``epochs``
-    column, or when nothing is dropped, ``trials`` itself comes back."""
+    """The rows of ``trials`` that count for quality (see the module docstring).
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        Trials as :meth:`KnowledgeBase.trials <nasbook.knowledge.KnowledgeBase.trials>` gives them;
+        the columns read are ``epochs``, ``value``, ``state`` and ``search`` (each optional).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per ``search`` (the whole table when there is no ``search`` column), the rows at the most
+        ``epochs`` among its complete trials with a finite ``value``, and the rows with no
+        ``epochs``. Without an ``epochs`` column, or when nothing is dropped, ``trials`` itself.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> asha = pd.DataFrame({"search": "s", "state": "complete", "epochs": [1, 1, 3, 9, 9], "value": [.5, .6, .7, .8, .9]})
+    >>> top_fidelity(asha)["value"].tolist()
+    [0.8, 0.9]
+    """
     import pandas as pd
 
     if "epochs" not in trials.columns or trials.empty:

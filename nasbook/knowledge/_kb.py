@@ -33,6 +33,10 @@ ALL_STATES = ("complete", "pruned", "failed", "diverged", "running", "queued")
 class KnowledgeBase(SimilarityMixin):
     """The memory of every search: trials by task and space, in the store searches commit to.
 
+    Of a multi-fidelity search (ASHA, Hyperband, ...) only the trials at that search's most epochs
+    count for quality (warm starts, the transfer prior, ``similar``, task similarity, the best per
+    task); :meth:`trials` keeps every rung. The rule: :func:`~nasbook.knowledge.top_fidelity`.
+
     Parameters
     ----------
     path_or_url : str, path or Storage
@@ -145,7 +149,9 @@ class KnowledgeBase(SimilarityMixin):
         """Trials as a DataFrame, one row each, oldest search first and in trial-number order.
 
         Columns: task, task_key, search, strategy, space_id, number, state, arch_id, arch (the
-        spec, a dict), value, metrics (a dict), metric, mode, epochs, finished_at.
+        spec, a dict), value, metrics (a dict), metric, mode, epochs, finished_at. The raw record:
+        every rung of a multi-fidelity search is a row (the quality aggregates keep only each
+        search's trials at its most epochs: :func:`~nasbook.knowledge.top_fidelity`).
 
         Parameters
         ----------

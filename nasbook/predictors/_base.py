@@ -154,8 +154,8 @@ class BasePredictor(Params, abc.ABC):
         68% of out-of-fold residuals in a 5-fold (3-fold above 300 architectures)
         cross-validation of the training set (needs 10 or more architectures); ``"none"`` keeps
         the model's own spread.
-    seed : int or None
-        Seeds every random choice of the fit.
+    seed : int or None, default None
+        Seeds every random choice of the fit (a Python or numpy integer; None: unseeded).
 
     Attributes (after ``fit``)
     ---------------------------

@@ -77,7 +77,7 @@ class Search:
     budget : int, dict or Budget
         Number of trials, or ``{"trials": ..., "epochs": ..., "seconds": ...}``.
     seed : int, optional
-        Seeds the strategy. Drawn at random (and stored) when omitted, so resumes reproduce.
+        Seeds the strategy (numpy integers too). Drawn at random (and stored) when omitted, so resumes reproduce.
     storage : str, path or Storage, optional
         SQLite file (default ``"nasbook.db"``, or the knowledge base's store when ``kb`` is given),
         ``":memory:"`` for a throw-away search, or a database URL.

@@ -38,6 +38,14 @@ class BaseStrategy(Params, abc.ABC):
     ``seen_`` (ids proposed or told) so that strategies never propose an architecture twice
     unless ``allow_duplicates=True``.
 
+    Parameters
+    ----------
+    seed : int, optional
+        Overrides the search's seed (a Python or numpy integer, stored as a plain int); None: the
+        search's seed is used.
+    allow_duplicates : bool, default False
+        Allow proposing an architecture that was already proposed or told.
+
     Class attributes
     ----------------
     tell_order_independent : bool

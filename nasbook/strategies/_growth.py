@@ -74,8 +74,8 @@ class Growth(RegularizedEvolution):
         Epochs a grown child trains (None: the task's ``max_epochs``); at least ``patience + 1``
         lets every seed finish (land or be culled) within the child's training.
     inherit : bool, default True
-    moves : sequence of str, default all
-        Growth moves to use: ``"deepen"``, ``"widen"``, ``"add_edge"``.
+    moves : sequence of str, default ("deepen", "widen", "add_edge")
+        Growth moves to use (all three by default; a space offers those it has).
     schedule : {"linear", "cosine"}, default "linear"
     blend_length : int, default 20
     blend_every : {"step", "epoch"}, default "step"
@@ -144,6 +144,10 @@ class Growth(RegularizedEvolution):
         How ``widen`` initialises the new units: random, with zero weight in the next layer
         (``"zero"``), or copies of existing units (``"net2net"``, whose copies stay copies under
         Adam: see :mod:`nasbook.growth`). Both are exact at the moment of growth.
+    seed : int, optional
+        Overrides the search's seed.
+    allow_duplicates : bool, default False
+        See :class:`BaseStrategy`.
     """
 
     alias: ClassVar[str] = "growth"

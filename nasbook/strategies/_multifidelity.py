@@ -137,13 +137,20 @@ class ASHA(_MultiFidelity):
 
     Parameters
     ----------
-    base : str or BaseStrategy
-        Proposes new architectures; it is told the results of the first rung.
-    min_epochs, max_epochs : int
-        Epochs of the first and the last rung.
-    eta : int
-        Reduction factor (>= 2).
-    rank_by : {"value", "prediction"}
+    base : str or BaseStrategy, default "random"
+        Proposes new architectures (a proposing strategy: not a scheduler or another wrapper); it
+        is told the results of the first rung.
+    min_epochs, max_epochs : int, default 1 and 27
+        Epochs of the first and the last rung; the rungs are ``min_epochs * eta ** k`` below
+        ``max_epochs``, then ``max_epochs`` (:func:`rung_epochs`).
+    eta : int >= 2, default 3
+        Reduction factor.
+    seed : int, optional
+        Overrides the search's seed; ``base`` is set up with a seed drawn from it.
+    allow_duplicates : bool, default False
+        Unused by the scheduler (it proposes what ``base`` proposes: give ``base`` an instance with
+        its own ``allow_duplicates``); kept for the common strategy signature.
+    rank_by : {"value", "prediction", "blend"}, default "value"
         What a rung ranks by: the value reached at the rung's epochs (default), or the final value
         predicted from the curve so far by a wrapping :class:`~nasbook.strategies.CurveStopping`
         (``CurveStopping(base=ASHA(rank_by="prediction"), predictor=...)``; the observed value where
@@ -203,8 +210,10 @@ class SuccessiveHalving(_MultiFidelity):
 
     Parameters
     ----------
-    n_initial : int or None
-        Architectures per bracket (default ``eta ** (number of rungs - 1)``).
+    base, min_epochs, max_epochs, eta, seed, allow_duplicates, rank_by
+        As for :class:`ASHA` (defaults ``"random"``, 1, 27, 3, None, False, ``"value"``).
+    n_initial : int or None, default None
+        Architectures per bracket (None: ``eta ** (number of rungs - 1)``).
     """
 
     alias: ClassVar[str] = "sh"
@@ -292,7 +301,20 @@ class SuccessiveHalving(_MultiFidelity):
 
 class Hyperband(SuccessiveHalving):
     """Hyperband (Li et al., 2018): successive-halving brackets that trade many short runs
-    against few long ones, cycling from the most aggressive bracket to plain full training."""
+    against few long ones, cycling from the most aggressive bracket to plain full training.
+
+    With ``s_max + 1`` rungs, bracket ``s`` (from ``s_max`` down to 0) starts
+    ``ceil((s_max + 1) / (s + 1) * eta ** s)`` architectures at rung ``s_max - s`` (counting from
+    0) and continues the best ``1/eta`` of each rung to the next, up to ``max_epochs``; bracket 0
+    trains its architectures to ``max_epochs`` directly.
+
+    Parameters
+    ----------
+    base, min_epochs, max_epochs, eta, seed, allow_duplicates, rank_by
+        As for :class:`ASHA` (defaults ``"random"``, 1, 27, 3, None, False, ``"value"``).
+    n_initial : int or None, default None
+        Unused: the brackets set their own sizes (above).
+    """
 
     alias: ClassVar[str] = "hyperband"
 

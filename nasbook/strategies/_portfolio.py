@@ -77,8 +77,8 @@ class Portfolio(BaseStrategy):
         (no multi-fidelity scheduler or other wrapper). An arm's name is its alias (``"bo"``),
         numbered when repeated (``"evolution-2"``).
     bandit : {"hedge", "ts", "ucb"}, default "hedge"
-        ``"hedge"`` by default: on NAS-Bench-Graph at 100 queries (docs/benchmarks.md, 11.6-11.6d) it had
-        the lower mean regret cold (0.598 against Thompson sampling's 0.637 pp) and with the knowledge
+        ``"hedge"`` by default: on NAS-Bench-Graph at 100 queries (docs/benchmarks.md, 11.6d-11.6e) it had
+        the lower mean regret cold (0.531 against Thompson sampling's 0.623 pp on one seeding) and with the knowledge
         base's prior (0.459 against 0.561 pp, lower on 34 of 90 paired searches, higher on 17), for
         about 1.5 times the strategy's own cost per ask (every arm nominates at every ask).
     hedge_distinct : bool, default False
@@ -99,8 +99,9 @@ class Portfolio(BaseStrategy):
         The learning rate of ``"hedge"`` (unused by the others): a gain ahead by ``1 / eta`` makes
         an arm ``e`` times likelier.
     prior : mapping of arm name to pseudo-wins (finite, >= 0), optional
-        ``Search(kb=kb)`` fills it from the knowledge base when it is not given (``repr`` then says
-        ``(from kb)``).
+        ``Search(kb=kb)`` fills it from the knowledge base when it is not given (``repr``: ``(from kb)``).
+    discount_prior : bool, default True
+        True: the prior is discounted like any other evidence; False: it is kept apart and never fades.
     reward : {"rank", "top"}, default "rank"
         ``"rank"``: the rank reward above. ``"top"``: 1 when the trial enters the best tenth of the
         values told before it (beats the ``ceil(n / 10)``-th best; 0.5 on a tie with it; 1 for a new

@@ -65,6 +65,17 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
 def plot_curves(search: Search, metric: str | None = None, top_k: int | None = None, **opts: Any) -> Any:
     """Learning curves (metric against epoch), one line per trial; see :func:`_curves_info`.
 
+    Parameters
+    ----------
+    search : Search
+        A search whose task trains for epochs and reports curves.
+    metric : str, optional
+        Which curve (default: the search's metric).
+    top_k : int, optional
+        Only the ``k`` completed trials with the best value (default: every trial with a curve).
+    **opts
+        holoviews options (``width``, ``height``, ``title``...).
+
     Returns
     -------
     holoviews.NdOverlay
@@ -80,6 +91,15 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
 
 def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts: Any) -> Any:
     """Every completed trial as a point of (x, y), the Pareto front highlighted and joined.
+
+    Parameters
+    ----------
+    search : Search
+    x, y : str, default "params_m" and "value"
+        Per-trial numbers of ``search.to_xarray()``; ``x`` is minimised (a cost), ``y`` follows the
+        search's mode (see :func:`_tradeoff_info`).
+    **opts
+        holoviews options (``width``, ``height``, ``title``...).
 
     Returns
     -------
@@ -97,6 +117,15 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
 
 def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> Any:
     """Share of each op among the top architectures next to its share among all of them.
+
+    Parameters
+    ----------
+    search : Search
+    top : float or int, default 0.1
+        A float in (0, 1]: that fraction of the architectures; an int >= 1: that many (see
+        :func:`_op_frequency_info`).
+    **opts
+        holoviews options (``width``, ``height``, ``title``...).
 
     Returns
     -------

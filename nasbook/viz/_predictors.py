@@ -119,6 +119,17 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
     line per predictor (mean over seeds) with a band; the task's noise ceiling (Kendall tau) or
     the nominal level (coverage) as a grey line. See :func:`_predictor_scores_info`.
 
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        What ``evaluate`` returned.
+    metric : str, default "kendall_tau"
+        One of its variables (``"spearman"``, ``"coverage_68"``, ``"fit_s"``...).
+    band : {"ci95", "std", "none"}, default "ci95"
+        The 95% confidence interval of the mean over seeds, mean +- one std over seeds, or none.
+    **opts
+        holoviews options (``width``, ``height``, ``title``...).
+
     Returns
     -------
     holoviews.Overlay
@@ -148,6 +159,15 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
 def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **opts: Any) -> Any:
     """Predicted (x) against true (y) scores of the predictor's last ``score`` call, with the
     diagonal; with ``archs`` and ``scores``, scores them first. See :func:`_predictions_info`.
+
+    Parameters
+    ----------
+    predictor : BasePredictor
+        A fitted predictor (that has been scored, unless ``archs`` and ``scores`` are given).
+    archs, scores : optional
+        Architectures and their true scores to score the predictor on first (both or neither).
+    **opts
+        holoviews options (``width``, ``height``, ``title``...).
 
     Returns
     -------
