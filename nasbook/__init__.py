@@ -6,14 +6,14 @@ and :class:`KnowledgeBase` (every trial of every search, by task and space). Eve
 ``nasbook.space``, ``nasbook.tasks``, ``nasbook.strategies``, ``nasbook.predictors``.
 """
 
-from nasbook._errors import NasbookError, TrialDiverged, TrialFailed
+from nasbook._errors import NasbookError, RepeatedTrialFailure, TrialDiverged, TrialFailed
 from nasbook._options import get_options, set_options
 from nasbook._version import __version__
 from nasbook.predictors import Predictor
 from nasbook.search import Budget, Search, Trial, TrialState, load_search
 
 __all__ = [
-    "Budget", "KnowledgeBase", "NasbookError", "Predictor", "Search", "Trial", "TrialDiverged", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
+    "Budget", "KnowledgeBase", "NasbookError", "Predictor", "RepeatedTrialFailure", "Search", "Trial", "TrialDiverged", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
     "set_options",
 ]
 

@@ -59,7 +59,7 @@ class set_options:  # noqa: N801 - a function-like name, as in xarray
         Most rows shown by a table in a repr (trials, metrics, parameters); the rest is summarised
         as "... N more trials".
     stop_after_failures : int >= 0, default 5
-        A search stops with :class:`~nasbook._errors.RepeatedTrialFailure` when the first this many
+        A search stops with :class:`nasbook.RepeatedTrialFailure` when the first this many
         trials of a ``run()`` all raised the same exception (type and message), e.g. a training task
         asked for a GPU the machine does not have; 0 never stops. Failures that differ, or any trial
         that does not fail, let the search go on as before (a failing trial is recorded FAILED).

@@ -31,4 +31,4 @@ def test_the_errors_a_task_raises_are_public():
     from nasbook import _errors
 
     assert nasbook.TrialDiverged is _errors.TrialDiverged and issubclass(nasbook.TrialDiverged, nasbook.TrialFailed)
-    assert {"TrialDiverged", "TrialFailed"} <= set(nasbook.__all__)
+    assert {"RepeatedTrialFailure", "TrialDiverged", "TrialFailed"} <= set(nasbook.__all__)

@@ -312,11 +312,18 @@ class Hyperband(SuccessiveHalving):
     ----------
     base, min_epochs, max_epochs, eta, seed, allow_duplicates, rank_by
         As for :class:`ASHA` (defaults ``"random"``, 1, 27, 3, None, False, ``"value"``).
-    n_initial : int or None, default None
-        Unused: the brackets set their own sizes (above).
+    n_initial : None
+        Must stay None: the brackets set their own sizes (above); a number is refused.
     """
 
     alias: ClassVar[str] = "hyperband"
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.n_initial is not None:  # inherited from SuccessiveHalving, where it sizes the one bracket
+            raise InvalidParameterError(
+                f"Hyperband(n_initial=...) must be None: each bracket sets its own size from eta and the rungs "
+                f"(SuccessiveHalving(n_initial=...) runs one bracket of a chosen size); got {self.n_initial!r}.")
 
     def _brackets(self) -> list[tuple[int, list[int]]]:
         rungs = self.rungs_

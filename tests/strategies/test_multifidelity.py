@@ -92,3 +92,11 @@ def test_resume_of_a_multifidelity_search_replays_exactly(tmp_path):
         cut.run()
     again = nasbook.load_search("mf", path, task=task).run()
     assert [(t.arch.id, t.epochs) for t in again.trials] == [(t.arch.id, t.epochs) for t in full.trials]
+
+
+def test_hyperband_refuses_n_initial_its_brackets_would_ignore():
+    from nasbook._errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=r"Hyperband\(n_initial=...\) must be None.*got 5"):
+        Hyperband(n_initial=5).setup(SPACE, seed=0)
+    Hyperband(n_initial=None).setup(SPACE, seed=0)  # the default is fine
