@@ -197,6 +197,14 @@ def load_search(
         differs from the stored one is refused unless ``allow_changes=True``.
     budget : optional
         A new *total* budget (e.g. larger, to extend a finished search); never less than what was spent.
+    callbacks : list of callables, optional
+        ``fn(search, trial)`` after each committed trial from now on (callbacks are not stored).
+    executor : str or executor, default "local"
+        Where the resumed trials run, as for :class:`~nasbook.Search`; the executor the search was
+        created with is recorded in its configuration but not reused, so a search may resume on
+        another machine or cluster.
+    trial_timeout_s : float, optional
+        A trial running longer is stopped and FAILS with a reason (executors with workers).
     allow_changes : bool
         Accept a task or space other than the stored one; the change is recorded in the search's
         configuration (``config["changes"]``).
