@@ -36,8 +36,16 @@ import sqlalchemy as sa
 from nasbook._errors import InvalidParameterTypeError, check_int
 from nasbook.knowledge._warm import SHRINK_TASKS, _check_weights
 from nasbook.space import Architecture, SearchSpace
-from nasbook.storage import TABLES, loads, ranked_tasks, read_ranks, refresh_ranks
-from nasbook.storage._stats import _FROM, _OK, quantiles
+from nasbook.storage import (
+    TABLES,
+    loads,
+    mixed_fidelity_tasks,
+    quantiles,
+    ranked_tasks,
+    read_ranks,
+    refresh_ranks,
+    top_fidelity_cells,
+)
 
 if TYPE_CHECKING:
     from nasbook.knowledge._kb import KnowledgeBase
@@ -70,11 +78,7 @@ def _mixed_fidelity(conn: sa.Connection, space_id: str, seen: Seen) -> dict[str,
     stale = sorted(k for k, c in changed.items() if seen.get((space_id, k), (None, False))[0] != c)
     for lo in range(0, len(stale), _CHUNK):
         part = stale[lo:lo + _CHUNK]
-        params = {"sp": space_id, **{f"k{i}": k for i, k in enumerate(part)}}
-        mixed = {str(k) for k in conn.execute(sa.text(
-            f"SELECT DISTINCT m.task_key FROM (SELECT s.task_key AS task_key {_FROM} WHERE s.space_id = :sp AND "
-            f"s.task_key IN ({', '.join(f':k{i}' for i in range(len(part)))}) AND {_OK} "
-            "GROUP BY s.task_key, t.search_id HAVING MIN(t.epochs) < MAX(t.epochs)) m"), params).scalars().all()}
+        mixed = mixed_fidelity_tasks(conn, space_id, part)
         seen.update({(space_id, k): (changed[k], k in mixed) for k in part})
     return {k: c for k, c in changed.items() if seen[(space_id, k)][1]}
 
@@ -83,13 +87,7 @@ def _top_cells(conn: sa.Connection, space_id: str, task_key: str) -> _Cells:
     """The task's cells over the trials that count (:func:`~nasbook.knowledge.top_fidelity`'s rule in SQL:
     per search, the complete finite trials at its most epochs, and those without epochs), ranked as
     :func:`~nasbook.storage.refresh_ranks` ranks the stored cells."""
-    rows = conn.execute(sa.text(
-        f"SELECT a.no, t.search_id, MAX(t.value), MIN(t.value) {_FROM} "
-        f"JOIN (SELECT t.search_id AS sid, MAX(t.epochs) AS top {_FROM} WHERE s.space_id = :sp AND s.task_key = :tk "
-        f"AND {_OK} GROUP BY t.search_id) f ON f.sid = t.search_id "
-        "JOIN nasbook_space_archs a ON a.space_id = s.space_id AND a.arch_id = t.arch_id "
-        f"WHERE s.space_id = :sp AND s.task_key = :tk AND {_OK} AND (t.epochs IS NULL OR t.epochs = f.top) "
-        "GROUP BY a.no, t.search_id ORDER BY a.no, t.search_id"), {"sp": space_id, "tk": task_key}).all()
+    rows = top_fidelity_cells(conn, space_id, task_key)
     table = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, 4).T
     no = table[0].astype(np.int64)
     first = np.flatnonzero(np.r_[True, no[1:] != no[:-1]]) if len(no) else np.zeros(0, dtype=np.int64)

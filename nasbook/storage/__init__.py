@@ -12,7 +12,14 @@ from nasbook.storage._catalog import describe_task, insert_ignore, task_key
 from nasbook.storage._records import SearchRecord
 from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, dumps, loads, searches, spaces, tasks, trials
 from nasbook.storage._sql import Storage, open_storage
-from nasbook.storage._stats import ranked_tasks, read_ranks, refresh_ranks
+from nasbook.storage._stats import (
+    mixed_fidelity_tasks,
+    quantiles,
+    ranked_tasks,
+    read_ranks,
+    refresh_ranks,
+    top_fidelity_cells,
+)
 from nasbook.storage._stats import rebuild as rebuild_stats
 
 #: the knowledge base's tables by short name (read-only mapping of SQLAlchemy tables)
@@ -20,5 +27,5 @@ TABLES = MappingProxyType({"searches": searches, "trials": trials, "tasks": task
 
 __all__ = [
     "SCHEMA_VERSION", "TABLES", "TRIAL_COLUMNS", "SearchLockedError", "SearchRecord", "Storage", "describe_task", "dumps",
-    "insert_ignore", "loads", "open_storage", "ranked_tasks", "read_ranks", "rebuild_stats", "refresh_ranks", "task_key",
+    "insert_ignore", "loads", "mixed_fidelity_tasks", "open_storage", "quantiles", "ranked_tasks", "read_ranks", "rebuild_stats", "refresh_ranks", "task_key", "top_fidelity_cells",
 ]
