@@ -43,6 +43,22 @@ def test_bar_in_a_terminal(capsys):
     assert "barred" in err and "50/50" in err and "best" in err
 
 
+def test_bar_counts_failures(capsys):
+    # a run in which a third of the trials raise must not look healthy in a terminal
+    class Flaky(ToyTask):
+        def evaluate(self, arch, **kw):
+            if int(arch.id) % 3 == 0:
+                raise RuntimeError("flaky")
+            return super().evaluate(arch, **kw)
+
+    s = nasbook.Search(SPACE, Flaky(SPACE), strategy="random", budget=60, seed=0, storage=":memory:", name="flaky")
+    s.run(progress="bar")
+    n_failed = sum(t.state.value == "failed" for t in s.trials)
+    assert 0 < n_failed < 60
+    last = capsys.readouterr().err.strip().split("\r")[-1]
+    assert f"{n_failed} failed" in last and "best" in last
+
+
 def test_progress_choices():
     s = nasbook.Search(NasBenchGraph("cora"), budget=5, seed=0, storage=":memory:")
     assert make_progress(s, "none") is None and make_progress(s, False) is None
