@@ -60,7 +60,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
             NasBenchGraph(args.dataset), strategy=args.strategy, budget=100 if args.budget is None else args.budget, seed=args.seed,
             storage=args.storage, name=args.name,
         )
-    search.run(progress="none" if args.quiet else "bar")
+    try:
+        search.run(progress="none" if args.quiet else "bar")
+    except KeyboardInterrupt:
+        # finished trials are stored and the ones in flight re-run first: say how, not a traceback
+        resume = f"nasbook search --resume {shlex.quote(search.name)} --storage {shlex.quote(search.storage.label)}"
+        print(f"nasbook: interrupted after {search.n_trials} trials; resume with: {resume}", file=sys.stderr)
+        return 130
     print(_summary(search))
     return 0
 
@@ -147,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NasbookError as exc:
         print(f"nasbook: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # e.g. while a table loads or a report runs: no traceback, the shell's code
+        print("nasbook: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

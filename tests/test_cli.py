@@ -56,3 +56,23 @@ def test_cli_list_and_show_without_name_list_searches(tmp_path, capsys):
 def test_cli_list_of_a_missing_file_creates_nothing(tmp_path, capsys):
     assert main(["list", "--storage", str(tmp_path / "typo.db")]) == 2
     assert "typo.db" in capsys.readouterr().err and not (tmp_path / "typo.db").exists()
+
+
+def test_cli_ctrl_c_stops_with_a_resume_hint_not_a_traceback(tmp_path, capsys, monkeypatch):
+    from nasbook.search._search import Search
+
+    finish = Search._finish
+
+    def interrupted_after_5(self, trial, pbar, **kw):  # Ctrl-C arriving during the 6th trial's commit
+        if self.n_trials == 5:
+            raise KeyboardInterrupt
+        finish(self, trial, pbar, **kw)
+
+    db = str(tmp_path / "i.db")
+    monkeypatch.setattr(Search, "_finish", interrupted_after_5)
+    assert main(["search", "--budget", "20", "--seed", "0", "--storage", db, "--name", "i", "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert err == f"nasbook: interrupted after 5 trials; resume with: nasbook search --resume i --storage {db}\n"
+    monkeypatch.setattr(Search, "_finish", finish)
+    assert main(["search", "--resume", "i", "--storage", db, "--quiet"]) == 0
+    assert "20 complete" in capsys.readouterr().out
