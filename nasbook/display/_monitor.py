@@ -113,18 +113,23 @@ class BarProgress(Progress):
         self.n_failed += trial.state.value in _FAILED
         super().trial_finished(trial)
 
-    def refresh(self) -> None:
+    def _update(self, end: bool = False) -> None:
         s = self.search
         self.bar.n = _done(s, self.unit)
         post = [f"best {s.best.value:.4g}"] if s.best is not None else []
         if self.n_failed:
             post.append(f"{self.n_failed} failed")
+        if end and s.state.value == "interrupted":  # stopped or Ctrl-C: the last line says it can go on
+            post.append("interrupted, resumable")
         self.bar.set_postfix_str(", ".join(post), refresh=False)
+
+    def refresh(self) -> None:
+        self._update()
         self.bar.refresh()
 
     def close(self) -> None:
-        self.refresh()
-        self.bar.close()
+        self._update(end=True)
+        self.bar.close()  # draws the final line once (a refresh before it printed it twice)
 
 
 def _sparkline(values: list[float], width: int = 220, height: int = 44, mode: str = "max", max_points: int = 300) -> str:

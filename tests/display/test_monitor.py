@@ -111,3 +111,16 @@ def test_sparkline_caps_points_but_keeps_the_best():
     assert svg.count("<circle") <= 100
     last_y = svg.split("points='")[1].split("'")[0].split()[-1].split(",")[1]
     assert float(last_y) == pytest.approx(2.0)  # the line ends at the top: best 0.9 was kept
+
+
+def test_bar_says_an_interrupted_run_is_resumable_and_ends_on_one_line(capsys):
+    def stop_after_5(search, trial):
+        if search.n_trials == 5:
+            raise KeyboardInterrupt
+
+    s = nasbook.Search(NasBenchGraph("cora"), budget=50, seed=0, storage=":memory:", name="cut", callbacks=[stop_after_5])
+    with pytest.raises(KeyboardInterrupt):
+        s.run(progress="bar")
+    frames = [f.strip() for f in capsys.readouterr().err.replace("\n", "\r").split("\r") if f.strip()]
+    assert "5/50" in frames[-1] and "interrupted, resumable" in frames[-1]
+    assert frames[-1] != frames[-2]  # the final line is drawn once
