@@ -10,11 +10,12 @@ write the executed notebook and a self-contained HTML that renders offline.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Sequence
 
-from nasbook._errors import NasbookError
+from nasbook._errors import InvalidParameterError, NasbookError
 
 
 def _summary(search) -> str:  # type: ignore[no-untyped-def]
@@ -54,11 +55,17 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from nasbook.tasks import NasBenchGraph
 
     if args.resume:
+        # a stored search keeps its task, strategy and seed: refuse options that would be ignored
+        ignored = [f"--{k}" for k in ("dataset", "strategy", "seed", "name") if getattr(args, k) is not None]
+        if ignored:
+            raise InvalidParameterError(
+                f"{', '.join(ignored)} cannot be combined with --resume: the stored search {args.resume!r} keeps "
+                "its dataset, strategy, seed and name (only --budget, a new total, changes on a resume).")
         search = nasbook.load_search(args.resume, storage=args.storage, budget=args.budget)
     else:
         search = nasbook.Search(
-            NasBenchGraph(args.dataset), strategy=args.strategy, budget=100 if args.budget is None else args.budget, seed=args.seed,
-            storage=args.storage, name=args.name,
+            NasBenchGraph(args.dataset or "cora"), strategy=args.strategy or "evolution",
+            budget=100 if args.budget is None else args.budget, seed=args.seed, storage=args.storage, name=args.name,
         )
     try:
         search.run(progress="none" if args.quiet else "bar")
@@ -117,11 +124,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from nasbook._version import __version__
+
     parser = argparse.ArgumentParser(prog="nasbook", description="Neural architecture search in a notebook.")
+    parser.add_argument("--version", action="version", version=f"nasbook {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("search", help="run or resume a search on a NAS-Bench-Graph table")
-    p.add_argument("--dataset", default="cora", help="NAS-Bench-Graph dataset (default: cora)")
-    p.add_argument("--strategy", default="evolution", help="random, evolution or local (default: evolution)")
+    p.add_argument("--dataset", default=None, help="NAS-Bench-Graph dataset: cora, citeseer, pubmed, cs, physics, "
+                   "photo, computers, arxiv or proteins (default: cora)")
+    p.add_argument("--strategy", default=None, help="a strategy name, e.g. random, evolution, local, bo, optuna or "
+                   "portfolio (default: evolution)")
     p.add_argument("--budget", type=int, default=None, help="trials (default 100; with --resume: a new total)")
     p.add_argument("--seed", type=int, default=None, help="seeds the strategy (default: drawn and stored, so a resume reproduces)")
     p.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
@@ -156,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # e.g. while a table loads or a report runs: no traceback, the shell's code
         print("nasbook: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `nasbook show NAME | head`: the reader left; no traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit: let it write nowhere
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

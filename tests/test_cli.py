@@ -76,3 +76,32 @@ def test_cli_ctrl_c_stops_with_a_resume_hint_not_a_traceback(tmp_path, capsys, m
     monkeypatch.setattr(Search, "_finish", finish)
     assert main(["search", "--resume", "i", "--storage", db, "--quiet"]) == 0
     assert "20 complete" in capsys.readouterr().out
+
+
+def test_cli_resume_refuses_options_it_would_ignore(tmp_path, capsys):
+    db = str(tmp_path / "r.db")
+    assert main(["search", "--budget", "5", "--seed", "0", "--storage", db, "--name", "r", "--quiet"]) == 0
+    capsys.readouterr()
+    # the stored search is evolution on cora: a resume that names another dataset or strategy must not run it silently
+    assert main(["search", "--resume", "r", "--dataset", "pubmed", "--strategy", "random", "--budget", "8",
+                 "--storage", db, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nasbook: error: --dataset, --strategy cannot be combined with --resume")
+    assert main(["show", "r", "--storage", db]) == 0
+    assert "5 complete" in capsys.readouterr().out  # nothing ran
+
+
+def test_cli_version_and_closed_pipe(tmp_path):
+    import nasbook
+
+    out = subprocess.run([sys.executable, "-m", "nasbook", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"nasbook {nasbook.__version__}"
+    db = str(tmp_path / "p.db")
+    assert main(["search", "--budget", "5", "--seed", "0", "--storage", db, "--name", "p", "--quiet"]) == 0
+    # a reader that leaves at once (`nasbook show p | head -0`): no BrokenPipeError traceback
+    proc = subprocess.Popen([sys.executable, "-m", "nasbook", "show", "p", "--storage", db],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(60)
+    assert "Traceback" not in err and "BrokenPipe" not in err
