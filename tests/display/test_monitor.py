@@ -124,3 +124,27 @@ def test_bar_says_an_interrupted_run_is_resumable_and_ends_on_one_line(capsys):
     frames = [f.strip() for f in capsys.readouterr().err.replace("\n", "\r").split("\r") if f.strip()]
     assert "5/50" in frames[-1] and "interrupted, resumable" in frames[-1]
     assert frames[-1] != frames[-2]  # the final line is drawn once
+
+
+def test_repr_right_after_start_says_running(tmp_path):
+    # `search.start()` as a cell's last line shows the live widget and the repr of the returned search:
+    # that repr must not say "created" (the thread has not reached run()'s state change yet)
+    import threading
+
+    s = nasbook.Search(SPACE, ToyTask(SPACE), budget=20, seed=0, storage=tmp_path / "r.db", name="r")
+    go = threading.Event()
+    acquire = s._storage.acquire_lease
+
+    def held_lease(*a, **kw):
+        go.wait(30)
+        return acquire(*a, **kw)
+
+    s._storage.acquire_lease = held_lease
+    s.start(progress="none")
+    try:
+        assert s._repr_mimebundle_()["text/plain"].splitlines()[0].endswith("[running]")
+        assert "nb-state-running" in s._repr_mimebundle_()["text/html"]
+    finally:
+        go.set()
+        s.wait(30)
+    assert "nb-state-done" in s._repr_mimebundle_()["text/html"]
