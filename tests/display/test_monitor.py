@@ -148,3 +148,43 @@ def test_repr_right_after_start_says_running(tmp_path):
         go.set()
         s.wait(30)
     assert "nb-state-done" in s._repr_mimebundle_()["text/html"]
+
+
+@pytest.mark.parametrize("where", [":memory:", "file"])
+def test_ctrl_c_ends_run_with_a_short_resumable_message(tmp_path, where, monkeypatch):
+    from nasbook._errors import SearchInterrupted
+    from nasbook.search import _loop
+
+    monkeypatch.setattr(_loop, "in_ipython", lambda: True)  # a notebook kernel
+
+    def ctrl_c_after_5(search, trial):
+        if search.n_trials == 5:
+            raise KeyboardInterrupt
+
+    storage = ":memory:" if where == ":memory:" else str(tmp_path / "k.db")
+    s = nasbook.Search(NasBenchGraph("cora"), budget=20, seed=0, storage=storage, name="k", callbacks=[ctrl_c_after_5])
+    with pytest.raises(KeyboardInterrupt) as info:  # still a KeyboardInterrupt: "Run All" stops, handlers catch it
+        s.run(progress="none")
+    assert isinstance(info.value, SearchInterrupted)
+    lines = info.value._render_traceback_()  # what IPython shows instead of the loop's frames
+    assert len(lines) == 1 and "interrupted after 5 trials" in lines[0] and "run() again" in lines[0]
+    if where == "file":
+        assert f"nasbook.load_search('k', {storage!r}).run()" in lines[0]
+    s.callbacks.clear()
+    assert s.run(progress="none").n_trials == 20
+
+
+def test_ctrl_c_in_a_script_stays_a_plain_keyboard_interrupt(tmp_path):
+    # Python exits with the SIGINT status (130 in a shell) only for KeyboardInterrupt itself, not a subclass
+    script = tmp_path / "s.py"
+    script.write_text(
+        "import nasbook\nfrom nasbook.tasks import NasBenchGraph\n"
+        "def cb(s, t):\n    if s.n_trials == 3:\n        raise KeyboardInterrupt\n"
+        f"nasbook.Search(NasBenchGraph('cora'), budget=9, seed=0, storage={str(tmp_path / 's.db')!r}, "
+        "callbacks=[cb]).run(progress='none')\n")
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (-2, 130, 0xC000013A), proc.stderr[-500:]
+    assert proc.stderr.rstrip().endswith("KeyboardInterrupt")
