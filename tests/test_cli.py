@@ -105,3 +105,20 @@ def test_cli_version_and_closed_pipe(tmp_path):
     err = proc.stderr.read().decode()
     proc.wait(60)
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_cli_show_a_search_whose_task_is_the_users(tmp_path, capsys):
+    # `nasbook list` suggests `nasbook show NAME`; for a user's task (not rebuilt from storage) it failed
+    # with "pass task=... to load_search", which a shell user cannot do
+    import nasbook
+    from nasbook.space import GraphSpace
+    from nasbook.testing import ToyTask
+
+    space = GraphSpace(ops=("gcn", "sage", "fc", "skip"))
+    db = str(tmp_path / "u.db")
+    s = nasbook.Search(space, ToyTask(space, fail_ids=()), budget=12, seed=0, storage=db, name="u").run(progress="none")
+    assert main(["show", "u", "--storage", db]) == 0
+    out = capsys.readouterr().out
+    assert "search 'u' (done) on ToyTask" in out and "trials: 12 complete" in out
+    assert f"best trial: #{s.best.number}, architecture {s.best.arch.id}" in out and f"score = {s.best.value:.4f}" in out
+    assert "load_search('u'" in out and "task=..." in out
