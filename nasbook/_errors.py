@@ -190,3 +190,15 @@ def checked_signature(fn: _F) -> _F:
             raise
 
     return wrapper  # type: ignore[return-value]
+
+
+class SearchInterrupted(KeyboardInterrupt):
+    """Ctrl-C (a kernel interrupt) stopped ``Search.run()``; what finished is stored and it resumes.
+
+    A ``KeyboardInterrupt``, so code that catches one still does, and a notebook's "Run All" still
+    stops. IPython shows only its message (``_render_traceback_``) instead of a wall of frames from
+    inside the loop, whose cell the user already knows.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]

@@ -317,6 +317,22 @@ def _kernel_config() -> Any:
     return config
 
 
+def _failed_cell(executed: Path, index: int) -> str:
+    """Which of the *user's* cells failed: papermill counts from 0 and includes the parameters cell it
+    injects (only when -p is given), so its index named another cell depending on the command line."""
+    import nbformat
+
+    try:
+        cells = [c for c in nbformat.read(executed, as_version=4).cells  # less the error banner papermill adds on top
+                 if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    except Exception:  # noqa: BLE001 - the error message must not fail
+        return f"cell {index}"
+    injected = sum("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[:index])
+    first = next((line.strip() for line in cells[index].source.splitlines() if line.strip()), "") if index < len(cells) else ""
+    where = f"cell {index - injected + 1}"
+    return where + (f" ({first[:60]!r})" if first else "")
+
+
 def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = None, out_dir: str | Path = "reports",
                 *, kernel_name: str | None = None, timeout_s: float | None = None) -> tuple[Path, Path]:
     """Execute ``notebook`` with ``parameters`` and write ``OUT/NAME.ipynb`` and ``OUT/NAME.html``."""
@@ -359,10 +375,14 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
         pm.execute_notebook(
             str(staged), str(ipynb), parameters=parameters, cwd=str(out.resolve()),
             kernel_name=kernel_name, progress_bar=False, execution_timeout=timeout_s, config=_kernel_config(),
+            # the kernel logs "KeyboardInterrupt caught in kernel." when nbclient interrupts it before shutting
+            # down after a failed cell: a Ctrl-C the user never pressed. Its own log stays quiet; cell errors
+            # come back as messages and are reported below
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except pm.PapermillExecutionError as exc:
-        raise NasbookError(f"nasbook report: {src.name} failed in cell {exc.cell_index}: {exc.ename}: {exc.evalue} "
-                           f"(the partial notebook is at {ipynb})") from exc
+        raise NasbookError(f"nasbook report: {src.name} failed in {_failed_cell(ipynb, exc.cell_index)}: {exc.ename}: "
+                           f"{exc.evalue} (the partial notebook is at {ipynb})") from exc
     finally:
         staged.unlink(missing_ok=True)
     executed = nbformat.read(ipynb, as_version=4)

@@ -10,11 +10,12 @@ write the executed notebook and a self-contained HTML that renders offline.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Sequence
 
-from nasbook._errors import NasbookError
+from nasbook._errors import InvalidParameterError, NasbookError
 
 
 def _summary(search) -> str:  # type: ignore[no-untyped-def]
@@ -54,13 +55,25 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from nasbook.tasks import NasBenchGraph
 
     if args.resume:
+        # a stored search keeps its task, strategy and seed: refuse options that would be ignored
+        ignored = [f"--{k}" for k in ("dataset", "strategy", "seed", "name") if getattr(args, k) is not None]
+        if ignored:
+            raise InvalidParameterError(
+                f"{', '.join(ignored)} cannot be combined with --resume: the stored search {args.resume!r} keeps "
+                "its dataset, strategy, seed and name (only --budget, a new total, changes on a resume).")
         search = nasbook.load_search(args.resume, storage=args.storage, budget=args.budget)
     else:
         search = nasbook.Search(
-            NasBenchGraph(args.dataset), strategy=args.strategy, budget=100 if args.budget is None else args.budget, seed=args.seed,
-            storage=args.storage, name=args.name,
+            NasBenchGraph(args.dataset or "cora"), strategy=args.strategy or "evolution",
+            budget=100 if args.budget is None else args.budget, seed=args.seed, storage=args.storage, name=args.name,
         )
-    search.run(progress="none" if args.quiet else "bar")
+    try:
+        search.run(progress="none" if args.quiet else "bar")
+    except KeyboardInterrupt:
+        # finished trials are stored and the ones in flight re-run first: say how, not a traceback
+        resume = f"nasbook search --resume {shlex.quote(search.name)} --storage {shlex.quote(search.storage.label)}"
+        print(f"nasbook: interrupted after {search.n_trials} trials; resume with: {resume}", file=sys.stderr)
+        return 130
     print(_summary(search))
     return 0
 
@@ -70,8 +83,51 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     if args.name is None:
         return _cmd_list(args)
+    from nasbook.search._resume import rebuild_task
+    from nasbook.storage import open_storage
+
+    st = open_storage(args.storage, create=False)
+    try:
+        task_config = st.get_search(args.name).config.get("task", {})
+    finally:
+        st.close()
+    try:
+        rebuild_task(task_config)
+    except NasbookError:  # a user's task (ToyTask, TrainingTask(datamodule)...): show what the store holds
+        print(_stored_summary(args.storage, args.name))
+        return 0
     print(_summary(nasbook.load_search(args.name, storage=args.storage)))
     return 0
+
+
+def _stored_summary(storage: str, name: str) -> str:
+    """A search whose task cannot be rebuilt from the store, from its rows alone (no task needed)."""
+    from nasbook.search._resume import rebuild_space
+    from nasbook.storage import open_storage
+
+    st = open_storage(storage, create=False)
+    try:
+        rec = st.get_search(name)
+        trials, _ = st.load_trials(rec.id, rebuild_space(rec.config["space"]))
+    finally:
+        st.close()
+    cfg = rec.config
+    task = cfg.get("task_name") or cfg.get("task", {}).get("class", "?")
+    lines = [f"search {rec.name!r} ({rec.state}) on {task}, stored in {st.label}"]
+    states: dict[str, int] = {}
+    for t in trials:
+        states[t.state.value] = states.get(t.state.value, 0) + 1
+    lines.append("trials: " + (", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "none"))
+    done = [t for t in trials if t.value is not None and t.state.value == "complete"]
+    if done:
+        best = (min if cfg.get("mode") == "min" else max)(done, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
+        lines.append(f"best trial: #{best.number}, architecture {best.arch.id}: {best.arch.spec}")
+        lines.append(f"  {cfg.get('metric', 'value')} = {best.value:.4f}")
+    else:
+        lines.append("no completed trial")
+    lines.append(f"(its task, {task}, is not rebuilt from storage: in Python, "
+                 f"nasbook.load_search({name!r}, {st.label!r}, task=...) loads the search itself)")
+    return "\n".join(lines)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -111,11 +167,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from nasbook._version import __version__
+
     parser = argparse.ArgumentParser(prog="nasbook", description="Neural architecture search in a notebook.")
+    parser.add_argument("--version", action="version", version=f"nasbook {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("search", help="run or resume a search on a NAS-Bench-Graph table")
-    p.add_argument("--dataset", default="cora", help="NAS-Bench-Graph dataset (default: cora)")
-    p.add_argument("--strategy", default="evolution", help="random, evolution or local (default: evolution)")
+    p.add_argument("--dataset", default=None, help="NAS-Bench-Graph dataset: cora, citeseer, pubmed, cs, physics, "
+                   "photo, computers, arxiv or proteins (default: cora)")
+    p.add_argument("--strategy", default=None, help="a strategy name, e.g. random, evolution, local, bo, optuna or "
+                   "portfolio (default: evolution)")
     p.add_argument("--budget", type=int, default=None, help="trials (default 100; with --resume: a new total)")
     p.add_argument("--seed", type=int, default=None, help="seeds the strategy (default: drawn and stored, so a resume reproduces)")
     p.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
@@ -147,6 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NasbookError as exc:
         print(f"nasbook: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # e.g. while a table loads or a report runs: no traceback, the shell's code
+        print("nasbook: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `nasbook show NAME | head`: the reader left; no traceback
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit: let it write nowhere
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,3 +56,69 @@ def test_cli_list_and_show_without_name_list_searches(tmp_path, capsys):
 def test_cli_list_of_a_missing_file_creates_nothing(tmp_path, capsys):
     assert main(["list", "--storage", str(tmp_path / "typo.db")]) == 2
     assert "typo.db" in capsys.readouterr().err and not (tmp_path / "typo.db").exists()
+
+
+def test_cli_ctrl_c_stops_with_a_resume_hint_not_a_traceback(tmp_path, capsys, monkeypatch):
+    from nasbook.search._search import Search
+
+    finish = Search._finish
+
+    def interrupted_after_5(self, trial, pbar, **kw):  # Ctrl-C arriving during the 6th trial's commit
+        if self.n_trials == 5:
+            raise KeyboardInterrupt
+        finish(self, trial, pbar, **kw)
+
+    db = str(tmp_path / "i.db")
+    monkeypatch.setattr(Search, "_finish", interrupted_after_5)
+    assert main(["search", "--budget", "20", "--seed", "0", "--storage", db, "--name", "i", "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert err == f"nasbook: interrupted after 5 trials; resume with: nasbook search --resume i --storage {db}\n"
+    monkeypatch.setattr(Search, "_finish", finish)
+    assert main(["search", "--resume", "i", "--storage", db, "--quiet"]) == 0
+    assert "20 complete" in capsys.readouterr().out
+
+
+def test_cli_resume_refuses_options_it_would_ignore(tmp_path, capsys):
+    db = str(tmp_path / "r.db")
+    assert main(["search", "--budget", "5", "--seed", "0", "--storage", db, "--name", "r", "--quiet"]) == 0
+    capsys.readouterr()
+    # the stored search is evolution on cora: a resume that names another dataset or strategy must not run it silently
+    assert main(["search", "--resume", "r", "--dataset", "pubmed", "--strategy", "random", "--budget", "8",
+                 "--storage", db, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nasbook: error: --dataset, --strategy cannot be combined with --resume")
+    assert main(["show", "r", "--storage", db]) == 0
+    assert "5 complete" in capsys.readouterr().out  # nothing ran
+
+
+def test_cli_version_and_closed_pipe(tmp_path):
+    import nasbook
+
+    out = subprocess.run([sys.executable, "-m", "nasbook", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"nasbook {nasbook.__version__}"
+    db = str(tmp_path / "p.db")
+    assert main(["search", "--budget", "5", "--seed", "0", "--storage", db, "--name", "p", "--quiet"]) == 0
+    # a reader that leaves at once (`nasbook show p | head -0`): no BrokenPipeError traceback
+    proc = subprocess.Popen([sys.executable, "-m", "nasbook", "show", "p", "--storage", db],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(60)
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_cli_show_a_search_whose_task_is_the_users(tmp_path, capsys):
+    # `nasbook list` suggests `nasbook show NAME`; for a user's task (not rebuilt from storage) it failed
+    # with "pass task=... to load_search", which a shell user cannot do
+    import nasbook
+    from nasbook.space import GraphSpace
+    from nasbook.testing import ToyTask
+
+    space = GraphSpace(ops=("gcn", "sage", "fc", "skip"))
+    db = str(tmp_path / "u.db")
+    s = nasbook.Search(space, ToyTask(space, fail_ids=()), budget=12, seed=0, storage=db, name="u").run(progress="none")
+    assert main(["show", "u", "--storage", db]) == 0
+    out = capsys.readouterr().out
+    assert "search 'u' (done) on ToyTask" in out and "trials: 12 complete" in out
+    assert f"best trial: #{s.best.number}, architecture {s.best.arch.id}" in out and f"score = {s.best.value:.4f}" in out
+    assert "load_search('u'" in out and "task=..." in out

@@ -201,3 +201,15 @@ def test_report_errors(tmp_path, capsys):
 def test_parameter_values():
     assert parse_value("12") == 12 and parse_value("0.5") == 0.5 and parse_value("true") is True
     assert parse_value("none") is None and parse_value("[1, 2]") == [1, 2] and parse_value("cora") == "cora"
+
+
+@pytest.mark.notebook
+def test_report_names_the_failing_cell_the_same_with_or_without_parameters(tmp_path, capfd):
+    # papermill counts from 0, includes the parameters cell it injects for -p, and puts an error banner on
+    # top of the partial notebook: the same failing cell was "cell 2" or "cell 3" depending on -p
+    nb = _notebook(tmp_path / "bad.ipynb", ["x = 1", "raise ValueError('boom')"])
+    for params in ({}, {"budget": 3}):
+        with pytest.raises(NasbookError, match=r"failed in cell 3 \(\"raise ValueError\('boom'\)\"\): ValueError: boom"):
+            make_report(nb, params, tmp_path / "o")
+    # nor does the kernel log a Ctrl-C nobody pressed (nbclient interrupts it before shutting it down)
+    assert "KeyboardInterrupt" not in capfd.readouterr().err

@@ -68,6 +68,10 @@ def _done(search: Search, unit: str) -> int:
     return search.epochs_spent if unit == "epochs" else search.n_trials
 
 
+#: trial states that count as failures in the progress views
+_FAILED = ("failed", "diverged")
+
+
 class Progress(abc.ABC):
     """Live progress of a running search (a widget or a bar); ``search.run(progress=...)`` makes one."""
 
@@ -101,17 +105,31 @@ class BarProgress(Progress):
         total, self.unit = _total(search)
         self.bar = tqdm(total=total, initial=_done(search, self.unit), desc=search.name, unit=self.unit[:-1],
                         leave=True, mininterval=self.min_interval_s)
+        # failures are counted as they finish (a resumed search starts from its stored ones), so a
+        # run whose trials raise says so in the bar instead of looking healthy
+        self.n_failed = sum(t.state.value in _FAILED for t in search.trials)
 
-    def refresh(self) -> None:
+    def trial_finished(self, trial: Trial) -> None:
+        self.n_failed += trial.state.value in _FAILED
+        super().trial_finished(trial)
+
+    def _update(self, end: bool = False) -> None:
         s = self.search
         self.bar.n = _done(s, self.unit)
-        if s.best is not None:
-            self.bar.set_postfix_str(f"best {s.best.value:.4g}", refresh=False)
+        post = [f"best {s.best.value:.4g}"] if s.best is not None else []
+        if self.n_failed:
+            post.append(f"{self.n_failed} failed")
+        if end and s.state.value == "interrupted":  # stopped or Ctrl-C: the last line says it can go on
+            post.append("interrupted, resumable")
+        self.bar.set_postfix_str(", ".join(post), refresh=False)
+
+    def refresh(self) -> None:
+        self._update()
         self.bar.refresh()
 
     def close(self) -> None:
-        self.refresh()
-        self.bar.close()
+        self._update(end=True)
+        self.bar.close()  # draws the final line once (a refresh before it printed it twice)
 
 
 def _sparkline(values: list[float], width: int = 220, height: int = 44, mode: str = "max", max_points: int = 300) -> str:
@@ -185,7 +203,7 @@ class WidgetProgress(Progress):
         s = self.search
         e = html.escape
         trials = s.trials
-        failed = [t for t in trials if t.state.value in ("failed", "diverged")]
+        failed = [t for t in trials if t.state.value in _FAILED]
         parts = []
         if s.best is not None:
             parts.append(f"<b>best</b> {e(s.metric)} = {s.best.value:.4g} (trial {s.best.number}, arch {e(s.best.arch.id)})")

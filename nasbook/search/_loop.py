@@ -7,11 +7,13 @@ its end (``in_process = True``, so the trial is stored once, when it has finishe
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nasbook._errors import SearchInterrupted
 from nasbook.search import _checkpoints, _failfast, _warm
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 
@@ -132,7 +134,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
             if now - last_renew > LEASE_RENEW_S:
                 storage.renew_lease(sid, s._owner)
                 last_renew = now
-    except BaseException:
+    except BaseException as exc:
         # nothing finished is lost; what was running is stored QUEUED and runs first next time
         for number, r in running.items():
             try:
@@ -145,7 +147,22 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
             except Exception:  # noqa: BLE001 - never hide the original error (the store may be what failed)
                 pass
         live.clear()
-        raise
+        if type(exc) is KeyboardInterrupt and in_ipython():  # Ctrl-C: say that it resumes, not where the loop was
+            raise interrupted(s) from None
+        raise  # a script keeps the plain KeyboardInterrupt: Python then exits as killed by SIGINT (130)
+
+
+def in_ipython() -> bool:
+    """True under IPython (a notebook kernel or the IPython shell), which shows SearchInterrupted in one line."""
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None
+
+
+def interrupted(s: Search) -> SearchInterrupted:
+    again = "run() again" if s.storage.label == ":memory:" else (
+        f"run() again, or nasbook.load_search({s.name!r}, {s.storage.label!r}).run() in another process,")
+    return SearchInterrupted(f"Search {s.name!r} interrupted after {s.n_trials} trials. They are stored; "
+                             f"{again} goes on where it stopped (trials in flight run first).")
 
 
 def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:

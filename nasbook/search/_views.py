@@ -43,6 +43,15 @@ _REPR_CHARS = 240  # a strategy's, task's or space's repr beyond this is noise i
 
 
 # -- Search -----------------------------------------------------------------------------------------
+def _state(search: Search) -> str:
+    """The state to show: "running" from the moment ``start()`` returns (its thread sets the state a
+    moment later, so a repr in the same cell said "created" under the live widget)."""
+    thread = getattr(search, "_thread", None)
+    if thread is not None and thread.is_alive():
+        return "running"
+    return fmt_state(search.state)
+
+
 def _budget_used(search: Search, trials: Sequence[Trial]) -> str:
     budget = getattr(search, "budget", None)
     if budget is None:
@@ -183,7 +192,7 @@ def search_view(search: Search) -> View:
     return View(
         "Search",
         name=str(search.name),
-        badge=fmt_state(search.state),
+        badge=_state(search),
         sections=tuple(sections),
         kind="search",
         quote_name=True,

@@ -43,6 +43,22 @@ def test_bar_in_a_terminal(capsys):
     assert "barred" in err and "50/50" in err and "best" in err
 
 
+def test_bar_counts_failures(capsys):
+    # a run in which a third of the trials raise must not look healthy in a terminal
+    class Flaky(ToyTask):
+        def evaluate(self, arch, **kw):
+            if int(arch.id) % 3 == 0:
+                raise RuntimeError("flaky")
+            return super().evaluate(arch, **kw)
+
+    s = nasbook.Search(SPACE, Flaky(SPACE), strategy="random", budget=60, seed=0, storage=":memory:", name="flaky")
+    s.run(progress="bar")
+    n_failed = sum(t.state.value == "failed" for t in s.trials)
+    assert 0 < n_failed < 60
+    last = capsys.readouterr().err.strip().split("\r")[-1]
+    assert f"{n_failed} failed" in last and "best" in last
+
+
 def test_progress_choices():
     s = nasbook.Search(NasBenchGraph("cora"), budget=5, seed=0, storage=":memory:")
     assert make_progress(s, "none") is None and make_progress(s, False) is None
@@ -95,3 +111,80 @@ def test_sparkline_caps_points_but_keeps_the_best():
     assert svg.count("<circle") <= 100
     last_y = svg.split("points='")[1].split("'")[0].split()[-1].split(",")[1]
     assert float(last_y) == pytest.approx(2.0)  # the line ends at the top: best 0.9 was kept
+
+
+def test_bar_says_an_interrupted_run_is_resumable_and_ends_on_one_line(capsys):
+    def stop_after_5(search, trial):
+        if search.n_trials == 5:
+            raise KeyboardInterrupt
+
+    s = nasbook.Search(NasBenchGraph("cora"), budget=50, seed=0, storage=":memory:", name="cut", callbacks=[stop_after_5])
+    with pytest.raises(KeyboardInterrupt):
+        s.run(progress="bar")
+    frames = [f.strip() for f in capsys.readouterr().err.replace("\n", "\r").split("\r") if f.strip()]
+    assert "5/50" in frames[-1] and "interrupted, resumable" in frames[-1]
+    assert frames[-1] != frames[-2]  # the final line is drawn once
+
+
+def test_repr_right_after_start_says_running(tmp_path):
+    # `search.start()` as a cell's last line shows the live widget and the repr of the returned search:
+    # that repr must not say "created" (the thread has not reached run()'s state change yet)
+    import threading
+
+    s = nasbook.Search(SPACE, ToyTask(SPACE), budget=20, seed=0, storage=tmp_path / "r.db", name="r")
+    go = threading.Event()
+    acquire = s._storage.acquire_lease
+
+    def held_lease(*a, **kw):
+        go.wait(30)
+        return acquire(*a, **kw)
+
+    s._storage.acquire_lease = held_lease
+    s.start(progress="none")
+    try:
+        assert s._repr_mimebundle_()["text/plain"].splitlines()[0].endswith("[running]")
+        assert "nb-state-running" in s._repr_mimebundle_()["text/html"]
+    finally:
+        go.set()
+        s.wait(30)
+    assert "nb-state-done" in s._repr_mimebundle_()["text/html"]
+
+
+@pytest.mark.parametrize("where", [":memory:", "file"])
+def test_ctrl_c_ends_run_with_a_short_resumable_message(tmp_path, where, monkeypatch):
+    from nasbook._errors import SearchInterrupted
+    from nasbook.search import _loop
+
+    monkeypatch.setattr(_loop, "in_ipython", lambda: True)  # a notebook kernel
+
+    def ctrl_c_after_5(search, trial):
+        if search.n_trials == 5:
+            raise KeyboardInterrupt
+
+    storage = ":memory:" if where == ":memory:" else str(tmp_path / "k.db")
+    s = nasbook.Search(NasBenchGraph("cora"), budget=20, seed=0, storage=storage, name="k", callbacks=[ctrl_c_after_5])
+    with pytest.raises(KeyboardInterrupt) as info:  # still a KeyboardInterrupt: "Run All" stops, handlers catch it
+        s.run(progress="none")
+    assert isinstance(info.value, SearchInterrupted)
+    lines = info.value._render_traceback_()  # what IPython shows instead of the loop's frames
+    assert len(lines) == 1 and "interrupted after 5 trials" in lines[0] and "run() again" in lines[0]
+    if where == "file":
+        assert f"nasbook.load_search('k', {storage!r}).run()" in lines[0]
+    s.callbacks.clear()
+    assert s.run(progress="none").n_trials == 20
+
+
+def test_ctrl_c_in_a_script_stays_a_plain_keyboard_interrupt(tmp_path):
+    # Python exits with the SIGINT status (130 in a shell) only for KeyboardInterrupt itself, not a subclass
+    script = tmp_path / "s.py"
+    script.write_text(
+        "import nasbook\nfrom nasbook.tasks import NasBenchGraph\n"
+        "def cb(s, t):\n    if s.n_trials == 3:\n        raise KeyboardInterrupt\n"
+        f"nasbook.Search(NasBenchGraph('cora'), budget=9, seed=0, storage={str(tmp_path / 's.db')!r}, "
+        "callbacks=[cb]).run(progress='none')\n")
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (-2, 130, 0xC000013A), proc.stderr[-500:]
+    assert proc.stderr.rstrip().endswith("KeyboardInterrupt")

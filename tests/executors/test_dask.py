@@ -220,3 +220,20 @@ def test_warm_up_imports_on_workers_that_restart_later():
         assert all(client.run(lambda: "colorsys" in sys.modules).values())
         client.restart()  # fresh worker processes: the plugin imports again before any trial
         assert all(client.run(lambda: "colorsys" in sys.modules).values())
+
+
+def test_local_workers_ignore_ctrl_c_also_after_a_restart(executor):
+    # Ctrl-C in a terminal reaches every process of the group: the workers nasbook starts must leave it
+    # to the search (which stores the trials in flight and closes them) instead of dying with tracebacks
+    client = executor.dask_client
+
+    def ignores_sigint():
+        return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+    assert len(client.run(ignores_sigint)) == 2 and all(client.run(ignores_sigint).values())
+    pid = next(iter(client.run(os.getpid).values()))
+    os.kill(pid, signal.SIGINT)
+    time.sleep(1.0)
+    assert pid in client.run(os.getpid).values()  # still alive
+    client.restart()
+    assert all(client.run(ignores_sigint).values())
