@@ -83,7 +83,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     if args.name is None:
         return _cmd_list(args)
-    from nasbook.search._resume import rebuild_task
+    from nasbook.search import rebuild_task
     from nasbook.storage import open_storage
 
     st = open_storage(args.storage, create=False)
@@ -102,7 +102,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _stored_summary(storage: str, name: str) -> str:
     """A search whose task cannot be rebuilt from the store, from its rows alone (no task needed)."""
-    from nasbook.search._resume import rebuild_space
+    from nasbook.search import rebuild_space
     from nasbook.storage import open_storage
 
     st = open_storage(storage, create=False)

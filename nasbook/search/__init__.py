@@ -2,6 +2,8 @@
 
 from nasbook.search._budget import Budget
 from nasbook.search._resume import load_search
+from nasbook.search._resume import rebuild_space as rebuild_space  # for the CLI: a stored configuration rebuilt
+from nasbook.search._resume import rebuild_task as rebuild_task
 from nasbook.search._search import Search, SearchState
 from nasbook.trial import Trial, TrialState
 
