@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from nasbook._errors import (
     InvalidParameterError,
     InvalidParameterTypeError,
+    NasbookWarning,
     ReproducibilityWarning,
     SpaceExhausted,
     StorageError,
@@ -174,7 +175,7 @@ def load_search(
     strategy: BaseStrategy | None = None,
     budget: int | dict[str, Any] | Budget | None = None,
     callbacks: Sequence[Callback] | None = None,
-    executor: Any = "local",
+    executor: Any = None,
     trial_timeout_s: float | None = None,
     allow_changes: bool = False,
     kb: KnowledgeBase | None = None,
@@ -199,10 +200,11 @@ def load_search(
         A new *total* budget (e.g. larger, to extend a finished search); never less than what was spent.
     callbacks : list of callables, optional
         ``fn(search, trial)`` after each committed trial from now on (callbacks are not stored).
-    executor : str or executor, default "local"
-        Where the resumed trials run, as for :class:`~nasbook.Search`; the executor the search was
-        created with is recorded in its configuration but not reused, so a search may resume on
-        another machine or cluster.
+    executor : str or executor, optional
+        Where the resumed trials run, as for :class:`~nasbook.Search`; default ``"local"``. The
+        executor the search was created with is recorded in its configuration but not reused, so a
+        search may resume on another machine or cluster; a training search that ran elsewhere and
+        is loaded without ``executor`` warns that it will now train in this process.
     trial_timeout_s : float, optional
         A trial running longer is stopped and FAILS with a reason (executors with workers).
     allow_changes : bool
@@ -255,6 +257,9 @@ def load_search(
     if strategy is None:
         strategy = rebuild_strategy(config["strategy"])
         _kb.restore_prior(strategy, config["strategy"], space, kb)
+    if executor is None:
+        executor = "local"
+        _warn_if_moved_in_process(name, config, task)
     self = Search.__new__(Search)
     self._configure(space, task, strategy=strategy,
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
@@ -270,6 +275,18 @@ def load_search(
         st.update_search(record.id, config=self._config())
     self._kb = _kb.link(self, kb)
     return self
+
+
+def _warn_if_moved_in_process(name: str, config: dict[str, Any], task: Task) -> None:
+    """A training search that ran on workers (dask, dask-cuda, a cluster) and is loaded without
+    ``executor=...`` would train its remaining trials one at a time in this process: say so."""
+    from nasbook.tasks import TrainingTask
+
+    ran_on = str(config.get("executor") or "")
+    if ran_on and not ran_on.startswith("LocalExecutor") and isinstance(task, TrainingTask):
+        warnings.warn(f"search {name!r} ran on {ran_on}; loaded without executor=..., its remaining trials train in "
+                      "this process, one at a time. Pass load_search(..., executor='dask') (or your executor) to "
+                      "train them on workers again.", NasbookWarning, stacklevel=3)
 
 
 def check_budget_covers_spent(self: Search) -> None:

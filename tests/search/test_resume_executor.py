@@ -1,0 +1,48 @@
+"""load_search without executor=...: a training search that ran on workers says it now trains here."""
+
+import json
+import sqlite3
+import warnings
+
+import pytest
+
+from nasbook import load_search
+from nasbook._errors import NasbookWarning
+from nasbook.search import Search
+from nasbook.space import ChainSpace, GraphSpace
+from nasbook.tasks import Digits
+from nasbook.testing._toy import ToyTask
+
+
+def _ran_on(path, name, executor):
+    """Record ``executor`` as the one the stored search ran on (what DaskExecutor's repr stores)."""
+    with sqlite3.connect(path) as conn:
+        (raw,) = conn.execute("SELECT config FROM nasbook_searches WHERE name = ?", (name,)).fetchone()
+        config = json.loads(raw)
+        assert config["executor"].startswith("LocalExecutor")
+        config["executor"] = executor
+        conn.execute("UPDATE nasbook_searches SET config = ? WHERE name = ?", (json.dumps(config), name))
+
+
+def test_a_training_search_from_workers_warns_when_loaded_without_executor(tmp_path):
+    path = tmp_path / "dk.db"
+    Search(ChainSpace(kind="mlp"), Digits(), strategy="random", budget=2, storage=path, name="dk")
+    _ran_on(path, "dk", "DaskExecutor(LocalCluster, capacity=2)")
+    with pytest.warns(NasbookWarning, match=r"ran on DaskExecutor\(LocalCluster, capacity=2\).*executor='dask'"):
+        loaded = load_search("dk", path)
+    assert type(loaded.executor).__name__ == "LocalExecutor"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asked for explicitly: nothing to say
+        load_search("dk", path, executor="local")
+
+
+def test_a_table_search_or_one_run_locally_loads_silently(tmp_path):
+    path = tmp_path / "t.db"
+    space = GraphSpace()
+    Search(space, ToyTask(space), strategy="random", budget=2, storage=path, name="toy")
+    Search(ChainSpace(kind="mlp"), Digits(), strategy="random", budget=2, storage=path, name="local")
+    _ran_on(path, "toy", "DaskExecutor(LocalCluster, capacity=2)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_search("toy", path, task=ToyTask(space))  # answers from a table or a toy: nothing trains
+        load_search("local", path)  # ran in-process, resumes in-process
