@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 
 import nasbook
+from nasbook._errors import NasbookWarning
 from nasbook.executors import DaskExecutor
 from nasbook.search import TrialState
 from nasbook.space import CellSpace, ChainSpace
@@ -64,4 +65,5 @@ def test_sixteen_digits_networks_on_two_workers(tmp_path):
     assert s.n_trials == 16 and len({t.arch.id for t in s.trials}) == 16
     assert sum(t.state is TrialState.COMPLETE for t in s.trials) >= 15
     assert s.best.value > 0.9
-    assert nasbook.load_search("real", tmp_path / "real.db").n_trials == 16
+    with pytest.warns(NasbookWarning, match=r"ran on DaskExecutor.*train in this process"):  # no executor given
+        assert nasbook.load_search("real", tmp_path / "real.db").n_trials == 16
