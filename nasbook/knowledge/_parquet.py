@@ -180,6 +180,11 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
             created.append(sid)
             st.update_search(sid, state=str(s.get("state") or "done"), elapsed_s=float(s.get("elapsed_s") or 0.0))
             ids[exported] = sid
+            origin = {k: s[k] for k, t in (("created_at", (int, float)), ("nasbook_version", str))
+                      if isinstance(s.get(k), t)}
+            if origin:  # when it ran and with which nasbook, not when it was imported by which
+                kb._write(lambda conn, sid=sid, origin=origin: conn.execute(_S.update().where(_S.c.id == sid)
+                                                                             .values(**origin)))
         for batch in pf.iter_batches(batch_size=BATCH, columns=["search", *TRIAL_COLUMNS]):
             cols = batch.to_pydict()
             rows = [(ids[name], *vals) for name, *vals in zip(cols["search"], *(cols[c] for c in TRIAL_COLUMNS))]
