@@ -54,6 +54,9 @@ def _columns(search: Search) -> dict[str, list[Any]]:
     for k in attr_keys:
         if k not in cols:
             cols[k] = [float(t.attrs.get(k, nan)) for t in trials]
+    for k in _text_attr_keys(trials):  # e.g. warm_start_from: which past tasks a warm-start seed came from
+        if k not in cols:
+            cols[k] = [str(t.attrs.get(k, "")) for t in trials]
     values = np.asarray(cols["value"], dtype=float)
     sign = 1.0 if search.mode == "max" else -1.0
     filled = np.where(np.isnan(values), -np.inf, sign * values)
@@ -61,6 +64,15 @@ def _columns(search: Search) -> dict[str, list[Any]]:
     cols["best_so_far"] = list(np.where(np.isinf(best), np.nan, sign * best))
     cols["arch"] = [t.arch.spec for t in trials]
     return cols
+
+
+def _text_attr_keys(trials: list[Any]) -> list[str]:
+    """Attributes that are text on every trial that has them (numbers and mixed kinds are not)."""
+    kinds: dict[str, set[bool]] = {}
+    for t in trials:
+        for k, v in t.attrs.items():
+            kinds.setdefault(k, set()).add(isinstance(v, str))
+    return sorted(k for k, seen in kinds.items() if seen == {True})
 
 
 def trials_dataframe(search: Search) -> pd.DataFrame:
@@ -81,7 +93,9 @@ def trials_dataset(search: Search) -> xr.Dataset:
     reason = np.asarray(cols.pop("reason"), dtype=object).astype(str)
     cols.pop("arch")
     cols.pop("started_at")
-    data_vars = {k: ("trial", np.asarray(v, dtype=float)) for k, v in cols.items()}
+    text = set(_text_attr_keys(list(search.trials)))
+    data_vars = {k: ("trial", np.asarray(v, dtype=object).astype(str) if k in text else np.asarray(v, dtype=float))
+                 for k, v in cols.items()}
     data_vars["reason"] = ("trial", reason)
     ds = xr.Dataset(
         data_vars,
