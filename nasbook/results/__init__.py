@@ -80,6 +80,11 @@ def trials_dataframe(search: Search) -> pd.DataFrame:
 
     cols = _columns(search)
     df = pd.DataFrame(cols)
+    # lineage, named as in to_xarray (there -1 stands for none; here pandas' missing value): which
+    # trial's checkpoint a promotion continued, and which trial a mutated or grown child came from
+    trials = sorted(search.trials, key=lambda t: t.number)
+    df.insert(3, "parent", pd.array([t.parent for t in trials], dtype="Int64"))
+    df.insert(4, "derived_from", pd.array([t.lineage[0] if t.lineage else None for t in trials], dtype="Int64"))
     return df.set_index("number")
 
 
