@@ -60,8 +60,10 @@ class SimilarityMixin:
         """
         space_id = getattr(arch, "space_id", None)
         if not isinstance(space_id, str) or not isinstance(getattr(arch, "id", None), str):
+            hint = (" A spec as kb.trials() gives it becomes one with kb.space(row.space_id).make(**row.arch)."
+                    if isinstance(arch, Mapping) else "")
             raise InvalidParameterTypeError(f"KnowledgeBase.similar(arch=...) must be an Architecture; got {arch!r:.80} "
-                                            f"of type {type(arch).__name__}.")
+                                            f"of type {type(arch).__name__}.{hint}")
         check_int("KnowledgeBase.similar", "k", k, minimum=1)
         space = self.space(space_id)  # a space the base has never seen: a clear error naming the known ones
         trials = self.trials(space=space_id)

@@ -31,6 +31,13 @@ def test_similar_returns_exactly_k_recorded_neighbours_without_the_query(kb):
     assert set(out["arch_id"]) <= set(kb.trials()["arch_id"])
 
 
+def test_similar_given_a_spec_from_trials_says_how_to_make_the_architecture(kb):
+    row = kb.trials(task="nbg-cora").iloc[0]
+    with pytest.raises(TypeError, match=r"kb.space\(row.space_id\).make\(\*\*row.arch\)"):
+        kb.similar(row["arch"], 3)
+    assert len(kb.similar(kb.space(row["space_id"]).make(**row["arch"]), 3)) == 3
+
+
 def test_similar_on_a_task_reports_the_value_recorded_there(kb):
     space = NasBenchGraph("cora").space
     query = space.make(**kb.trials(task="nbg-cora").iloc[3]["arch"])
