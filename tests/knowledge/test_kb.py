@@ -201,3 +201,13 @@ def test_an_imported_search_keeps_when_it_ran_and_its_nasbook_version(tmp_path):
     before, after = kb.searches.iloc[0], other.searches.iloc[0]
     assert after["created_at"] == before["created_at"]  # not the time of the import
     assert after["nasbook_version"] == "0.0.9"
+
+
+def test_an_imported_base_lists_its_tasks_in_the_order_they_were_first_recorded(tmp_path):
+    kb = KnowledgeBase(tmp_path / "a.db")
+    for seed in (5, 3, 8, 1):  # task keys in another order than the recording's
+        _search(kb, seed=seed, name=f"s{seed}", budget=3)
+    other = KnowledgeBase(tmp_path / "b.db")
+    other.import_parquet(kb.export(tmp_path / "kb.parquet"))
+    assert other.tasks["task"].tolist() == kb.tasks["task"].tolist()
+    assert other.tasks.index.tolist() == kb.tasks.index.tolist()
