@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 import nasbook
@@ -46,3 +47,16 @@ def test_curves_get_an_epoch_dimension():
     assert np.isnan(one_epoch["curve_score"].values[:, 1:]).all()
     promoted = ds.where(ds["parent"] >= 0, drop=True)
     assert promoted.sizes["trial"] == 4
+
+
+def test_the_dataframe_shows_each_childs_lineage_as_the_dataset_does():
+    from nasbook.strategies import RegularizedEvolution
+
+    s = nasbook.Search(NasBenchGraph("cora"), strategy=RegularizedEvolution(population_size=5, sample_size=2),
+                       budget=12, seed=0, storage=":memory:").run(progress="none")
+    df, ds = s.to_dataframe(), s.to_xarray()
+    lineage = [t.lineage[0] if t.lineage else None for t in s.trials]
+    assert any(x is not None for x in lineage) and lineage[0] is None
+    assert [None if x is pd.NA else int(x) for x in df["derived_from"]] == lineage
+    assert ds["derived_from"].values.tolist() == [-1 if x is None else x for x in lineage]
+    assert df["parent"].isna().all() and "parent" in ds

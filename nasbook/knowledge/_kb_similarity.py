@@ -60,8 +60,10 @@ class SimilarityMixin:
         """
         space_id = getattr(arch, "space_id", None)
         if not isinstance(space_id, str) or not isinstance(getattr(arch, "id", None), str):
+            hint = (" A spec as kb.trials() gives it becomes one with kb.space(row.space_id).make(**row.arch)."
+                    if isinstance(arch, Mapping) else "")
             raise InvalidParameterTypeError(f"KnowledgeBase.similar(arch=...) must be an Architecture; got {arch!r:.80} "
-                                            f"of type {type(arch).__name__}.")
+                                            f"of type {type(arch).__name__}.{hint}")
         check_int("KnowledgeBase.similar", "k", k, minimum=1)
         space = self.space(space_id)  # a space the base has never seen: a clear error naming the known ones
         trials = self.trials(space=space_id)
@@ -149,8 +151,23 @@ class SimilarityMixin:
         marks = landmarks if landmarks is not None else stored.get("landmarks")
         name = stored.get("task") or getattr(task, "name", None)
         mode = stored.get("mode") or getattr(task, "mode", "max")
+        if marks is None and stored:  # a recorded task: its own trials of the probes, as task_distances uses
+            marks = self._recorded_landmarks(str(name), str(mode)) or None
         return similar_tasks(self.tasks.reset_index(), self.trials(), meta, marks, k,
                              query_mode=str(mode), exclude=name, weights=weights)
+
+    def _recorded_landmarks(self, name: str, mode: str, n_probes: int = 10) -> dict[str, float]:
+        """The scores the task's recorded trials give the probes of :func:`pick_probes` (in the
+        metric's own sign: ``landmark_table`` negates ``mode="min"`` tasks, ``similar_tasks`` does it again)."""
+        from nasbook.knowledge._tasksim import landmark_table
+
+        trials = self.trials()
+        probes = pick_probes(trials, n_probes)
+        table = landmark_table(trials, probes) if probes else None
+        if table is None or name not in table.index:
+            return {}
+        sign = -1.0 if mode == "min" else 1.0
+        return {str(a): sign * float(v) for a, v in table.loc[name].dropna().items()}
 
     def _stored_task(self, task: Any) -> dict[str, Any]:
         try:

@@ -66,9 +66,11 @@ def export(kb: KnowledgeBase, path: str | os.PathLike[str]) -> Path:
     searches = [{"name": r[1], "config": loads(r[2]) if isinstance(r[2], str) else r[2], "state": r[3],
                  "created_at": r[4], "elapsed_s": r[5], "nasbook_version": r[6]} for r in rows]
     names = {int(r[0]): str(r[1]) for r in rows}
-    tasks = [{"key": r[0], "name": r[1], "config": r[2], "meta_features": r[3], "landmarks": r[4]}
-             for r in kb._rows(sa.select(_K.c.key, _K.c.name, _K.c.config, _K.c.meta_features, _K.c.landmarks))]
-    spaces = [{"space_id": r[0], "config": r[1]} for r in kb._rows(sa.select(_P.c.space_id, _P.c.config))]
+    tasks = [{"key": r[0], "name": r[1], "config": r[2], "meta_features": r[3], "landmarks": r[4], "created_at": r[5]}
+             for r in kb._rows(sa.select(_K.c.key, _K.c.name, _K.c.config, _K.c.meta_features, _K.c.landmarks,
+                                         _K.c.created_at))]
+    spaces = [{"space_id": r[0], "config": r[1], "created_at": r[2]}
+              for r in kb._rows(sa.select(_P.c.space_id, _P.c.config, _P.c.created_at))]
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "schema_version": SCHEMA_VERSION,
             "nasbook_version": __version__, "searches": searches, "tasks": tasks, "spaces": spaces}
     schema = _schema(meta)
@@ -147,10 +149,14 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
                 f"e.g. kb.import_parquet({str(path)!r}, prefix='shared/'). Nothing was imported.")
         plan[s["name"]] = (new, s, None if old is None else {"id": old.id})
     now = time.time()
+    def when(row: dict[str, Any]) -> float:  # first recorded there (kb.tasks and kb.spaces list in that order)
+        t = row.get("created_at")
+        return float(t) if isinstance(t, (int, float)) and not isinstance(t, bool) else now
+
     task_rows = [{"key": str(t["key"]), "name": str(t.get("name") or t["key"])[:255], "config": t.get("config") or {},
-                  "meta_features": t.get("meta_features"), "landmarks": t.get("landmarks"), "created_at": now,
+                  "meta_features": t.get("meta_features"), "landmarks": t.get("landmarks"), "created_at": when(t),
                   "updated_at": now} for t in meta["tasks"] if isinstance(t, dict) and t.get("key")]
-    space_rows = [{"space_id": str(p["space_id"]), "config": p.get("config") or {}, "created_at": now}
+    space_rows = [{"space_id": str(p["space_id"]), "config": p.get("config") or {}, "created_at": when(p)}
                   for p in meta["spaces"] if isinstance(p, dict) and p.get("space_id")]
 
     def catalog(conn: sa.Connection) -> None:
@@ -180,6 +186,11 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
             created.append(sid)
             st.update_search(sid, state=str(s.get("state") or "done"), elapsed_s=float(s.get("elapsed_s") or 0.0))
             ids[exported] = sid
+            origin = {k: s[k] for k, t in (("created_at", (int, float)), ("nasbook_version", str))
+                      if isinstance(s.get(k), t)}
+            if origin:  # when it ran and with which nasbook, not when it was imported by which
+                kb._write(lambda conn, sid=sid, origin=origin: conn.execute(_S.update().where(_S.c.id == sid)
+                                                                             .values(**origin)))
         for batch in pf.iter_batches(batch_size=BATCH, columns=["search", *TRIAL_COLUMNS]):
             cols = batch.to_pydict()
             rows = [(ids[name], *vals) for name, *vals in zip(cols["search"], *(cols[c] for c in TRIAL_COLUMNS))]

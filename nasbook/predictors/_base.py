@@ -269,6 +269,7 @@ class BasePredictor(Params, abc.ABC):
         self.feature_versions_ = self._versions(space_, self.features_)
         X = self._encode(archs_)
         self.n_train_ = len(y)
+        self.metric_: str | None = None  # fit_search names it; scores given to fit() carry no name
         self.n_features_in_ = X.shape[1]
         z = self._fit_target(y)
         with _one_thread():
@@ -376,7 +377,9 @@ class BasePredictor(Params, abc.ABC):
                 f"search {getattr(search, 'name', '?')!r} has {len(final)}{at}."
             )
         done = final
-        return self.fit([t.arch for t in done], [float(t.value) for t in done], space=space)  # type: ignore[arg-type]
+        self.fit([t.arch for t in done], [float(t.value) for t in done], space=space)  # type: ignore[arg-type]
+        self.metric_ = getattr(search, "metric", None)
+        return self
 
     # -- predicting ----------------------------------------------------------------------------
     def _check_fitted(self, method: str) -> None:
@@ -435,11 +438,17 @@ class BasePredictor(Params, abc.ABC):
 
         archs_ = self._check_space("predict", archs)
         mean, std = self._mean_std(archs_)
-        return xr.Dataset(
+        ds = xr.Dataset(
             {"mean": ("arch", mean), "std": ("arch", std)},
             coords={"arch": [a.id for a in archs_]},
             attrs={"predictor": repr(self), "features": list(self.features_), "n_train": self.n_train_},
         )
+        metric = getattr(self, "metric_", None)
+        if metric:  # the predictions are in the fitted scores' units: say which metric they are
+            ds.attrs["metric"] = metric
+            ds["mean"].attrs["long_name"] = f"predicted {metric}"
+            ds["std"].attrs["long_name"] = f"std of predicted {metric}"
+        return ds
 
     def score(self, archs: Sequence[Architecture], scores: Sequence[float], metric: str = "kendall_tau") -> float:
         """Kendall's tau (default) between ``scores`` and the predicted means; ``metric`` may be

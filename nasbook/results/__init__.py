@@ -54,6 +54,9 @@ def _columns(search: Search) -> dict[str, list[Any]]:
     for k in attr_keys:
         if k not in cols:
             cols[k] = [float(t.attrs.get(k, nan)) for t in trials]
+    for k in _text_attr_keys(trials):  # e.g. warm_start_from: which past tasks a warm-start seed came from
+        if k not in cols:
+            cols[k] = [str(t.attrs.get(k, "")) for t in trials]
     values = np.asarray(cols["value"], dtype=float)
     sign = 1.0 if search.mode == "max" else -1.0
     filled = np.where(np.isnan(values), -np.inf, sign * values)
@@ -63,11 +66,25 @@ def _columns(search: Search) -> dict[str, list[Any]]:
     return cols
 
 
+def _text_attr_keys(trials: list[Any]) -> list[str]:
+    """Attributes that are text on every trial that has them (numbers and mixed kinds are not)."""
+    kinds: dict[str, set[bool]] = {}
+    for t in trials:
+        for k, v in t.attrs.items():
+            kinds.setdefault(k, set()).add(isinstance(v, str))
+    return sorted(k for k, seen in kinds.items() if seen == {True})
+
+
 def trials_dataframe(search: Search) -> pd.DataFrame:
     import pandas as pd
 
     cols = _columns(search)
     df = pd.DataFrame(cols)
+    # lineage, named as in to_xarray (there -1 stands for none; here pandas' missing value): which
+    # trial's checkpoint a promotion continued, and which trial a mutated or grown child came from
+    trials = sorted(search.trials, key=lambda t: t.number)
+    df.insert(3, "parent", pd.array([t.parent for t in trials], dtype="Int64"))
+    df.insert(4, "derived_from", pd.array([t.lineage[0] if t.lineage else None for t in trials], dtype="Int64"))
     return df.set_index("number")
 
 
@@ -81,7 +98,9 @@ def trials_dataset(search: Search) -> xr.Dataset:
     reason = np.asarray(cols.pop("reason"), dtype=object).astype(str)
     cols.pop("arch")
     cols.pop("started_at")
-    data_vars = {k: ("trial", np.asarray(v, dtype=float)) for k, v in cols.items()}
+    text = set(_text_attr_keys(list(search.trials)))
+    data_vars = {k: ("trial", np.asarray(v, dtype=object).astype(str) if k in text else np.asarray(v, dtype=float))
+                 for k, v in cols.items()}
     data_vars["reason"] = ("trial", reason)
     ds = xr.Dataset(
         data_vars,

@@ -188,3 +188,26 @@ def test_repr_counts_tasks_spaces_and_best_per_task(tmp_path):
     assert f"{s.best.value:.6g}"[:5] in plain and s.best.arch.id in plain
     assert "ToyTask" in html and SPACE.space_id in html
     assert kb._repr_html_().startswith("<")
+
+
+def test_an_imported_search_keeps_when_it_ran_and_its_nasbook_version(tmp_path):
+    kb = KnowledgeBase(tmp_path / "a.db")
+    _search(kb, name="a")
+    kb.storage.conn.execute(nasbook.storage.TABLES["searches"].update().values(nasbook_version="0.0.9"))
+    kb.storage.conn.commit()
+    path = kb.export(tmp_path / "kb.parquet")
+    other = KnowledgeBase(tmp_path / "b.db")
+    other.import_parquet(path)
+    before, after = kb.searches.iloc[0], other.searches.iloc[0]
+    assert after["created_at"] == before["created_at"]  # not the time of the import
+    assert after["nasbook_version"] == "0.0.9"
+
+
+def test_an_imported_base_lists_its_tasks_in_the_order_they_were_first_recorded(tmp_path):
+    kb = KnowledgeBase(tmp_path / "a.db")
+    for seed in (5, 3, 8, 1):  # task keys in another order than the recording's
+        _search(kb, seed=seed, name=f"s{seed}", budget=3)
+    other = KnowledgeBase(tmp_path / "b.db")
+    other.import_parquet(kb.export(tmp_path / "kb.parquet"))
+    assert other.tasks["task"].tolist() == kb.tasks["task"].tolist()
+    assert other.tasks.index.tolist() == kb.tasks.index.tolist()

@@ -31,6 +31,13 @@ def test_similar_returns_exactly_k_recorded_neighbours_without_the_query(kb):
     assert set(out["arch_id"]) <= set(kb.trials()["arch_id"])
 
 
+def test_similar_given_a_spec_from_trials_says_how_to_make_the_architecture(kb):
+    row = kb.trials(task="nbg-cora").iloc[0]
+    with pytest.raises(TypeError, match=r"kb.space\(row.space_id\).make\(\*\*row.arch\)"):
+        kb.similar(row["arch"], 3)
+    assert len(kb.similar(kb.space(row["space_id"]).make(**row["arch"]), 3)) == 3
+
+
 def test_similar_on_a_task_reports_the_value_recorded_there(kb):
     space = NasBenchGraph("cora").space
     query = space.make(**kb.trials(task="nbg-cora").iloc[3]["arch"])
@@ -68,8 +75,23 @@ def test_similar_tasks_of_a_recorded_task_leaves_it_out_and_clusters_cover_every
 def test_similar_tasks_of_a_task_without_meta_features_or_landmarks_says_what_to_add():
     kb = nasbook.KnowledgeBase(":memory:")
     nasbook.Search(NasBenchGraph("cora"), strategy="random", budget=10, seed=0, kb=kb, name="c").run(progress="none")
-    with pytest.raises(NasbookError, match="meta-features and no landmarks"):
+    nasbook.Search(NasBenchGraph("pubmed"), strategy="random", budget=10, seed=5, kb=kb, name="p").run(progress="none")
+    with pytest.raises(NasbookError, match="share no meta-feature.*kb.measure_landmarks"):  # no architecture in common
         kb.similar_tasks("nbg-cora", 1)
+
+
+def test_similar_tasks_of_a_recorded_task_uses_its_trials_as_task_distances_does():
+    # three tasks searched on the same architectures and nothing stored by hand: the task map
+    # (task_distances, cluster_tasks) compares them by their trials, and similar_tasks must too
+    kb = nasbook.KnowledgeBase(":memory:")
+    for d in ("cora", "citeseer", "pubmed"):
+        nasbook.Search(NasBenchGraph(d), strategy="random", budget=20, seed=1, kb=kb, name=f"r-{d}").run(progress="none")
+    dist = kb.task_distances()
+    for query in ("nbg-cora", NasBenchGraph("cora")):
+        near = kb.similar_tasks(query, 2).set_index("task")
+        assert set(near.index) == {"nbg-citeseer", "nbg-pubmed"}
+        for task, row in near.iterrows():
+            assert row["distance"] == pytest.approx(dist.loc["nbg-cora", task])
 
 
 def test_a_task_measured_on_the_probes_but_never_searched_is_placed_by_its_landmarks_too():

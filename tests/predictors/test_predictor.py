@@ -197,6 +197,10 @@ def test_fit_search_uses_completed_trials():
     p = Predictor(model=cheap("extra-trees")).fit_search(search)
     assert p.n_train_ == sum(t.state is nasbook.TrialState.COMPLETE for t in search.trials)
     assert p.space_ == search.space
+    out = p.predict([t.arch for t in search.trials[:3]])  # in the search's metric's units, and it says which
+    assert out.attrs["metric"] == "val_accuracy" and out["mean"].attrs["long_name"] == "predicted val_accuracy"
+    p.fit([t.arch for t in search.trials], [float(t.value) for t in search.trials])  # unnamed scores: no metric
+    assert "metric" not in p.predict([search.trials[0].arch, search.trials[1].arch]).attrs
 
 
 def test_fit_search_of_a_multi_fidelity_search_learns_final_values_only():

@@ -154,3 +154,13 @@ def test_bo_with_a_prior_is_stored_as_unstored_and_resumes_when_given_again(tmp_
     assert again.n_trials == 10 and [t.arch.id for t in again.trials[:3]] == [a.id for a in seeds[:3]]
     with pytest.raises(InvalidParameterTypeError, match="prior"):
         nasbook.Search(task, strategy=cheap_bo(prior=3), budget=2, storage=":memory:")
+
+
+def test_the_results_tables_say_where_each_seed_came_from(task, seeds):
+    past = _past(task, seeds)
+    picked = select_warm_start(past, task.space, n=4)
+    s = nasbook.Search(task, budget=6, seed=0, storage=":memory:", warm_start=picked).run(progress="none")
+    df = s.to_dataframe()
+    origins = [t.attrs.get("warm_start_from", "") for t in s.trials]
+    assert df["warm_start_from"].tolist() == origins and origins[0] != "" and origins[-1] == ""
+    assert s.to_xarray()["warm_start_from"].values.tolist() == origins
