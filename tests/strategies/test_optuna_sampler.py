@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from optuna_helpers import fixed_sampler
 from resume_helpers import cut_and_full
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
@@ -189,26 +190,10 @@ def test_repr_shows_the_sampler_and_its_settings():
 
 
 # -- what Optuna is told ---------------------------------------------------------------------------------
-def _fixed_sampler(optuna, pick):
-    """A sampler that always answers ``pick(name, choices)``."""
-
-    class Fixed(optuna.samplers.BaseSampler):
-        def infer_relative_search_space(self, study, trial):
-            return {}
-
-        def sample_relative(self, study, trial, search_space):
-            return {}
-
-        def sample_independent(self, study, trial, param_name, param_distribution):
-            return pick(param_name, param_distribution.choices)
-
-    return Fixed()
-
-
 def test_repeated_proposals_are_told_and_never_evaluated_twice():
     optuna = _optuna()
     space = GraphSpace(ops=PROTEINS_OPS)
-    strategy = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: choices[0]), max_retries=3)
+    strategy = OptunaSampler(fixed_sampler(optuna, lambda name, choices: choices[0]), max_retries=3)
     ids = [t[0] for t in _drive(strategy, space, ToyTask(space), 5)]
     assert len(set(ids)) == 5
     assert ids[0] == space.make(link=[0, 0, 0, 0], ops=["gcn"] * 4).id
@@ -224,7 +209,7 @@ def test_repeated_proposals_are_told_and_never_evaluated_twice():
 def test_combinations_that_are_no_architecture_are_told_fail():
     optuna = _optuna()
     space = GraphSpace(ops=PROTEINS_OPS)
-    strategy = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: "skip" if "skip" in choices else 0),
+    strategy = OptunaSampler(fixed_sampler(optuna, lambda name, choices: "skip" if "skip" in choices else 0),
                              max_retries=2)
     arch = strategy.setup(space, seed=0).ask()
     assert arch in space
@@ -244,7 +229,7 @@ def test_running_trials_stay_running_and_duplicates_of_them_fail():
         strategy.tell(Trial(number, asked[number], TrialState.COMPLETE, task.evaluate(asked[number]).value))
     values = {t.number: t.value for t in strategy.study_.trials}
     assert values == {i: task.evaluate(a).value for i, a in enumerate(asked)}
-    again = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: choices[1]), max_retries=1).setup(space, seed=0)
+    again = OptunaSampler(fixed_sampler(optuna, lambda name, choices: choices[1]), max_retries=1).setup(space, seed=0)
     pending = again.ask()
     assert again.ask() != pending  # the repeat of a running architecture is told FAIL, then a random one
     assert again.study_.trials[1].state == optuna.trial.TrialState.FAIL
@@ -253,7 +238,7 @@ def test_running_trials_stay_running_and_duplicates_of_them_fail():
 def test_with_allow_duplicates_optunas_repeats_are_evaluated_again():
     optuna = _optuna()
     space = GraphSpace(ops=PROTEINS_OPS)
-    strategy = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: choices[0]), allow_duplicates=True)
+    strategy = OptunaSampler(fixed_sampler(optuna, lambda name, choices: choices[0]), allow_duplicates=True)
     ids = [t[0] for t in _drive(strategy, space, ToyTask(space), 3)]
     assert len(set(ids)) == 1 and strategy.n_rejected_ == strategy.n_fallbacks_ == 0
     assert [t.state for t in strategy.study_.trials] == [optuna.trial.TrialState.COMPLETE] * 3
@@ -399,7 +384,7 @@ def test_a_projected_member_is_told_under_its_own_parameters_never_the_proposals
     while proposal.id in members:  # a parent architecture the table lacks
         proposal = parent.sample(rng)
     params = {k: v for k, (_, v) in parent.parameters_of(proposal).items()}
-    strategy = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: params[name]), max_retries=2)
+    strategy = OptunaSampler(fixed_sampler(optuna, lambda name, choices: params[name]), max_retries=2)
     strategy.setup(space, seed=0)
     arch = strategy.ask()
     nearest = [space.members[j] for j in space.nearest_to(proposal)]

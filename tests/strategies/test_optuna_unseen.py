@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from optuna_helpers import fixed_sampler
 from resume_helpers import cut_and_full
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
@@ -85,7 +86,7 @@ def test_a_proposal_whose_nearest_members_are_seen_is_projected_further_out_not_
     rings = np.unique(jac)
     assert (jac <= rings[0] + 1e-9).sum() < n  # the nearest ring alone cannot answer n asks
     for unseen in (True, False):
-        strategy = OptunaSampler(_fixed_sampler(optuna, lambda name, choices: params[name]), max_retries=2,
+        strategy = OptunaSampler(fixed_sampler(optuna, lambda name, choices: params[name]), max_retries=2,
                                  project_unseen=unseen)
         strategy.setup(space, seed=0)
         got = []
@@ -102,20 +103,6 @@ def test_a_proposal_whose_nearest_members_are_seen_is_projected_further_out_not_
             assert all(t.state == optuna.trial.TrialState.FAIL for t in strategy.study_.trials if t.params == params)
         else:
             assert strategy.n_fallbacks_ == n - int((jac <= rings[0] + 1e-9).sum()) > 0
-
-
-def _fixed_sampler(optuna, pick):
-    class Fixed(optuna.samplers.BaseSampler):
-        def infer_relative_search_space(self, study, trial):
-            return {}
-
-        def sample_relative(self, study, trial, search_space):
-            return {}
-
-        def sample_independent(self, study, trial, param_name, param_distribution):
-            return pick(param_name, param_distribution.choices)
-
-    return Fixed()
 
 
 def test_on_mnist1d_tpe_asks_seldom_end_in_the_fallback():

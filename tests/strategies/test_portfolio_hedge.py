@@ -6,10 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
+from resume_helpers import cut_and_full
 
 from nasbook._errors import InvalidParameterError
 from nasbook.predictors import RandomForest
-from nasbook.search import Search, load_search
+from nasbook.search import load_search
 from nasbook.space import PROTEINS_OPS, GraphSpace
 from nasbook.strategies import BO, Portfolio, RandomSearch
 from nasbook.strategies._hedge import hedge_probabilities
@@ -89,24 +90,11 @@ def test_a_prior_makes_an_arm_likelier_from_the_first_ask(space):
 
 
 def test_resume_replays_exactly(tmp_path, space):
-    task = ToyTask(space, seed=2)
     strategy = Portfolio(["random", "local", cheap_bo()], bandit="hedge")
-    full = Search(space, task, strategy=strategy.clone(), budget=24, seed=5, storage=":memory:").run(progress="none")
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == 13:
-            raise Stop
-
-    path = tmp_path / "hedge.db"
-    with pytest.raises(Stop):
-        Search(space, task, strategy=strategy.clone(), budget=24, seed=5, storage=path, name="h", callbacks=[stop]).run(
-            progress="none")
+    full, path, task = cut_and_full(tmp_path, strategy, space, n_cut=14, budget=24, task_seed=2, seed=5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        resumed = load_search("h", path, task=task, space=space).run(progress="none")
+        resumed = load_search("cut", path, task=task, space=space).run(progress="none")
     assert resumed.strategy.bandit == "hedge"
     assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
     assert resumed.strategy.history_ == full.strategy.history_

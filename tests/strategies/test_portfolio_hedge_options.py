@@ -7,10 +7,11 @@ import warnings
 
 import numpy as np
 import pytest
+from resume_helpers import cut_and_full
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors import RandomForest
-from nasbook.search import Search, load_search
+from nasbook.search import load_search
 from nasbook.search._resume import rebuild_strategy
 from nasbook.space import PROTEINS_OPS, GraphSpace
 from nasbook.strategies import BO, Portfolio
@@ -142,24 +143,11 @@ def test_a_stored_arm_configuration_takes_its_class_stored_defaults(space):
 @pytest.mark.parametrize("params", [{"hedge_distinct": True, "hedge_reward": "round"}, {"hedge_distinct": True},
                                     {"hedge_reward": "round"}])
 def test_resume_with_the_options_replays_exactly(tmp_path, space, params):
-    task = ToyTask(space, seed=2)
     strategy = Portfolio(["random", "evolution", "local", cheap_bo()], bandit="hedge", **params)
-    full = Search(space, task, strategy=strategy.clone(), budget=24, seed=5, storage=":memory:").run(progress="none")
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == 13:
-            raise Stop
-
-    path = tmp_path / "hedge.db"
-    with pytest.raises(Stop):
-        Search(space, task, strategy=strategy.clone(), budget=24, seed=5, storage=path, name="h", callbacks=[stop]).run(
-            progress="none")
+    full, path, task = cut_and_full(tmp_path, strategy, space, n_cut=14, budget=24, task_seed=2, seed=5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        resumed = load_search("h", path, task=task, space=space).run(progress="none")
+        resumed = load_search("cut", path, task=task, space=space).run(progress="none")
     for key, value in params.items():
         assert getattr(resumed.strategy, key) == value
     assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
