@@ -60,3 +60,25 @@ def test_the_dataframe_shows_each_childs_lineage_as_the_dataset_does():
     assert [None if x is pd.NA else int(x) for x in df["derived_from"]] == lineage
     assert ds["derived_from"].values.tolist() == [-1 if x is None else x for x in lineage]
     assert df["parent"].isna().all() and "parent" in ds
+
+
+def test_integer_trial_attributes_stay_integers_in_the_dataframe():
+    """A rank or a count (e.g. warm_start_rank) read 0.0, 1.0, ... after the NaN fill; pandas' nullable
+    Int64 keeps it an integer, missing where a trial lacks it. The Dataset keeps floats (NaN)."""
+    import pandas as pd
+
+    from nasbook.search import Search
+    from nasbook.space import GraphSpace
+    from nasbook.testing._toy import ToyTask
+
+    space = GraphSpace()
+    s = Search(space, ToyTask(space), strategy="random", budget=4, seed=0, storage=":memory:").run(progress="none")
+    for i, t in enumerate(s.trials):
+        if i < 2:
+            t.attrs["warm_start_rank"] = i
+        t.attrs["flag"] = i % 2 == 0  # bools are not integers here
+    df = s.to_dataframe()
+    assert str(df["warm_start_rank"].dtype) == "Int64"
+    assert df["warm_start_rank"].iloc[:2].tolist() == [0, 1] and df["warm_start_rank"].iloc[2:].isna().all()
+    assert isinstance(df["warm_start_rank"].dtype, pd.Int64Dtype)
+    assert s.to_xarray()["warm_start_rank"].dtype == float

@@ -85,7 +85,24 @@ def trials_dataframe(search: Search) -> pd.DataFrame:
     trials = sorted(search.trials, key=lambda t: t.number)
     df.insert(3, "parent", pd.array([t.parent for t in trials], dtype="Int64"))
     df.insert(4, "derived_from", pd.array([t.lineage[0] if t.lineage else None for t in trials], dtype="Int64"))
+    metrics = {k for t in trials for k in t.metrics}
+    for k in _int_attr_keys(trials):  # a rank or a count stays an integer here (NaN-filled floats in to_xarray)
+        if k in df and k not in _BUILTIN and k not in metrics:
+            df[k] = pd.array([t.attrs.get(k) for t in trials], dtype="Int64")
     return df.set_index("number")
+
+
+_BUILTIN = frozenset({"number", "arch_id", "state", "value", "epochs", "duration_s", "started_at", "reason",
+                      "best_so_far", "arch", "parent", "derived_from"})
+
+
+def _int_attr_keys(trials: list[Any]) -> list[str]:
+    """Attributes that are integers (not bools) on every trial that has them."""
+    kinds: dict[str, set[bool]] = {}
+    for t in trials:
+        for k, v in t.attrs.items():
+            kinds.setdefault(k, set()).add(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)))
+    return sorted(k for k, seen in kinds.items() if seen == {True})
 
 
 def trials_dataset(search: Search) -> xr.Dataset:
