@@ -159,9 +159,7 @@ def rebuild_strategy(config: dict[str, Any]) -> BaseStrategy:
     from nasbook.strategies import strategy_class
 
     cls = strategy_class(config.get("alias") or config["class"])
-    params = _stored_params("strategy", cls, config)
-    # a parameter added later takes, for a search stored before it, the value that behaves as that search did
-    return cls(**{**cls.stored_defaults, **params})
+    return cls.from_stored(_stored_params("strategy", cls, config))
 
 
 

@@ -83,6 +83,14 @@ class BaseStrategy(Params, abc.ABC):
             params["seed"] = seed
         return params
 
+    @classmethod
+    def from_stored(cls, params: Mapping[str, Any]) -> BaseStrategy:
+        """This strategy built from the ``params`` of a stored configuration (``to_config()``): a
+        parameter added after it was stored takes its :attr:`stored_defaults` value, the one that
+        behaves as that search did. ``load_search``, a stored Portfolio's arms and a stored wrapper's
+        ``base`` are all rebuilt through this."""
+        return cls(**{**cls.stored_defaults, **params})
+
     def _validate_params(self) -> None:
         """Check constructor arguments (called by ``setup``); raise InvalidParameterError."""
         self.seed = check_int(type(self).__name__, "seed", self.seed, minimum=0, allow_none=True)  # np.int64 -> int
@@ -327,7 +335,7 @@ class WrapsBase(BaseStrategy):
 
         base = self.base
         if isinstance(base, dict):  # rebuilt from a stored configuration
-            base = strategy_class(base.get("alias") or base["class"])(**base.get("params", {}))
+            base = strategy_class(base.get("alias") or base["class"]).from_stored(base.get("params", {}))
         built = clone(base) if isinstance(base, BaseStrategy) else get_strategy(base)
         built.setup(self.space_, seed=int(self.rng_.integers(2**31)), mode=self.mode_, metric=self.metric_)
         return built

@@ -215,8 +215,7 @@ class Portfolio(BaseStrategy):
         built: list[BaseStrategy] = []
         for spec in self.strategies:
             if isinstance(spec, dict):  # rebuilt from a stored configuration, as load_search rebuilds a strategy
-                cls = strategy_class(spec.get("alias") or spec["class"])
-                spec = cls(**{**cls.stored_defaults, **spec.get("params", {})})
+                spec = strategy_class(spec.get("alias") or spec["class"]).from_stored(spec.get("params", {}))
             built.append(clone(spec) if isinstance(spec, BaseStrategy) else get_strategy(spec))
         seeds = _arm_seeds(self.seed_, [type(a) for a in built], self.rng_)
         if self.seed_ is not None:  # the bandit's own draws: a stream no arm uses
