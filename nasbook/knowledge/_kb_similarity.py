@@ -151,23 +151,11 @@ class SimilarityMixin:
         marks = landmarks if landmarks is not None else stored.get("landmarks")
         name = stored.get("task") or getattr(task, "name", None)
         mode = stored.get("mode") or getattr(task, "mode", "max")
+        trials = self.trials()  # read once: the landmarks below and the comparison use the same trials
         if marks is None and stored:  # a recorded task: its own trials of the probes, as task_distances uses
-            marks = self._recorded_landmarks(str(name), str(mode)) or None
-        return similar_tasks(self.tasks.reset_index(), self.trials(), meta, marks, k,
+            marks = _recorded_landmarks(trials, str(name), str(mode)) or None
+        return similar_tasks(self.tasks.reset_index(), trials, meta, marks, k,
                              query_mode=str(mode), exclude=name, weights=weights)
-
-    def _recorded_landmarks(self, name: str, mode: str, n_probes: int = 10) -> dict[str, float]:
-        """The scores the task's recorded trials give the probes of :func:`pick_probes` (in the
-        metric's own sign: ``landmark_table`` negates ``mode="min"`` tasks, ``similar_tasks`` does it again)."""
-        from nasbook.knowledge._tasksim import landmark_table
-
-        trials = self.trials()
-        probes = pick_probes(trials, n_probes)
-        table = landmark_table(trials, probes) if probes else None
-        if table is None or name not in table.index:
-            return {}
-        sign = -1.0 if mode == "min" else 1.0
-        return {str(a): sign * float(v) for a, v in table.loc[name].dropna().items()}
 
     def _stored_task(self, task: Any) -> dict[str, Any]:
         try:
@@ -206,3 +194,15 @@ class SimilarityMixin:
 
         return plot_neighbourhood(self.similar(arch, k, task))
 
+
+def _recorded_landmarks(trials: Any, name: str, mode: str, n_probes: int = 10) -> dict[str, float]:
+    """The scores a recorded task's trials give the probes of :func:`pick_probes` (in the metric's
+    own sign: ``landmark_table`` negates ``mode="min"`` tasks, ``similar_tasks`` does it again)."""
+    from nasbook.knowledge._tasksim import landmark_table
+
+    probes = pick_probes(trials, n_probes)
+    table = landmark_table(trials, probes) if probes else None
+    if table is None or name not in table.index:
+        return {}
+    sign = -1.0 if mode == "min" else 1.0
+    return {str(a): sign * float(v) for a, v in table.loc[name].dropna().items()}
