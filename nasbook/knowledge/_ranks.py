@@ -87,8 +87,7 @@ def _top_cells(conn: sa.Connection, space_id: str, task_key: str) -> _Cells:
     """The task's cells over the trials that count (:func:`~nasbook.knowledge.top_fidelity`'s rule in SQL:
     per search, the complete finite trials at its most epochs, and those without epochs), ranked as
     :func:`~nasbook.storage.refresh_ranks` ranks the stored cells."""
-    rows = top_fidelity_cells(conn, space_id, task_key)
-    table = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(-1, 4).T
+    table = np.array(top_fidelity_cells(conn, space_id, task_key), dtype=np.float64).reshape(-1, 4).T
     no = table[0].astype(np.int64)
     first = np.flatnonzero(np.r_[True, no[1:] != no[:-1]]) if len(no) else np.zeros(0, dtype=np.int64)
     vmax = np.maximum.reduceat(table[2], first) if len(no) else np.zeros(0)
@@ -257,11 +256,12 @@ def _provenance(kb: KnowledgeBase, space: SearchSpace, chosen: list[tuple[Archit
             f"task_key IN ({', '.join(f':k{i}' for i in range(len(plain)))}) AND "
             f"arch_id IN ({', '.join(f':a{i}' for i in range(len(ids)))})"), params) if plain else []:
         found[(str(k), str(a))] = (float(vmax), float(vmin), str(se))
-    for (arch, _, no), k in ((c, k) for c in chosen for k in used if k in cells):
-        j = at[k].get(no)
-        if j is not None:
-            c = cells[k]
-            found[(k, arch.id)] = (float(c.vmax[j]), float(c.vmin[j]), c.searches[j])
+    for k in (k for k in used if k in cells):  # a task with a multi-fidelity search: its top-fidelity cells
+        c = cells[k]
+        for arch, _, no in chosen:
+            j = at[k].get(no)
+            if j is not None:
+                found[(k, arch.id)] = (float(c.vmax[j]), float(c.vmin[j]), c.searches[j])
     sids = {int(x) for _, _, se in found.values() for x in se.split(",") if x}
     names = {int(i): str(nm) for i, nm in kb._rows(sa.select(_S.c.id, _S.c.name).where(_S.c.id.in_(sorted(sids))))}
     out = []

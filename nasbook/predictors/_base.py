@@ -376,8 +376,7 @@ class BasePredictor(Params, abc.ABC):
                 f"{type(self).__name__}.fit_search(search=...) needs at least 2 completed trials with values; "
                 f"search {getattr(search, 'name', '?')!r} has {len(final)}{at}."
             )
-        done = final
-        self.fit([t.arch for t in done], [float(t.value) for t in done], space=space)  # type: ignore[arg-type]
+        self.fit([t.arch for t in final], [float(t.value) for t in final], space=space)  # type: ignore[arg-type]
         self.metric_ = getattr(search, "metric", None)
         return self
 

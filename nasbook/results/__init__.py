@@ -19,6 +19,7 @@ Importing this module registers the ``.nas`` accessor on Datasets:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -66,13 +67,18 @@ def _columns(search: Search) -> dict[str, list[Any]]:
     return cols
 
 
-def _text_attr_keys(trials: list[Any]) -> list[str]:
-    """Attributes that are text on every trial that has them (numbers and mixed kinds are not)."""
+def _attr_keys(trials: list[Any], is_kind: Callable[[Any], bool]) -> list[str]:
+    """Attributes whose value is of the kind ``is_kind`` tests on every trial that has them (mixed kinds are not)."""
     kinds: dict[str, set[bool]] = {}
     for t in trials:
         for k, v in t.attrs.items():
-            kinds.setdefault(k, set()).add(isinstance(v, str))
+            kinds.setdefault(k, set()).add(bool(is_kind(v)))
     return sorted(k for k, seen in kinds.items() if seen == {True})
+
+
+def _text_attr_keys(trials: list[Any]) -> list[str]:
+    """Attributes that are text on every trial that has them."""
+    return _attr_keys(trials, lambda v: isinstance(v, str))
 
 
 def trials_dataframe(search: Search) -> pd.DataFrame:
@@ -86,7 +92,8 @@ def trials_dataframe(search: Search) -> pd.DataFrame:
     df.insert(3, "parent", pd.array([t.parent for t in trials], dtype="Int64"))
     df.insert(4, "derived_from", pd.array([t.lineage[0] if t.lineage else None for t in trials], dtype="Int64"))
     metrics = {k for t in trials for k in t.metrics}
-    for k in _int_attr_keys(trials):  # a rank or a count stays an integer here (NaN-filled floats in to_xarray)
+    ints = _attr_keys(trials, lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)))
+    for k in ints:  # a rank or a count stays an integer here (NaN-filled floats in to_xarray)
         if k in df and k not in _BUILTIN and k not in metrics:
             df[k] = pd.array([t.attrs.get(k) for t in trials], dtype="Int64")
     return df.set_index("number")
@@ -94,15 +101,6 @@ def trials_dataframe(search: Search) -> pd.DataFrame:
 
 _BUILTIN = frozenset({"number", "arch_id", "state", "value", "epochs", "duration_s", "started_at", "reason",
                       "best_so_far", "arch", "parent", "derived_from"})
-
-
-def _int_attr_keys(trials: list[Any]) -> list[str]:
-    """Attributes that are integers (not bools) on every trial that has them."""
-    kinds: dict[str, set[bool]] = {}
-    for t in trials:
-        for k, v in t.attrs.items():
-            kinds.setdefault(k, set()).add(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)))
-    return sorted(k for k, seen in kinds.items() if seen == {True})
 
 
 def trials_dataset(search: Search) -> xr.Dataset:
