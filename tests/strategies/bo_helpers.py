@@ -17,7 +17,7 @@ def cut_and_resume(tmp_path, space, make, budget, stop_at):
     ReproducibilityWarning is an error): ``(full, resumed)``, both run to ``budget``."""
     import warnings
 
-    from resume_helpers import cut_and_full
+    from strategy_helpers import cut_and_full
 
     from nasbook.search import load_search
 

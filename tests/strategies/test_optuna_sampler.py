@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 from optuna_helpers import fixed_sampler
-from resume_helpers import cut_and_full
+from strategy_helpers import cut_and_full
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
 from nasbook.search import Search, load_search
@@ -470,3 +470,16 @@ def test_a_table_search_stored_before_projection_resumes_as_it_ran(tmp_path):
         assert resumed.strategy.project is False
         resumed.run(progress="none")
     assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
+
+
+def test_a_stored_wrappers_base_is_rebuilt_with_its_stored_defaults():
+    """ASHA(base=OptunaSampler(...)) stored before ``project`` existed: its base, rebuilt from the stored
+    dict, behaves as it ran (project=False), as load_search rebuilds a top-level strategy."""
+    _optuna()
+    from nasbook.strategies import ASHA
+
+    stored = ASHA(base=OptunaSampler("tpe"), max_epochs=9).to_config()["params"]
+    del stored["base"]["params"]["project"], stored["base"]["params"]["project_unseen"]
+    asha = ASHA(**stored).setup(GraphSpace(ops=PROTEINS_OPS), seed=0)
+    assert isinstance(asha.base_, OptunaSampler)
+    assert asha.base_.project is False and asha.base_.project_unseen is False

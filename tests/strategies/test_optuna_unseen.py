@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 from optuna_helpers import fixed_sampler
-from resume_helpers import cut_and_full
+from strategy_helpers import cut_and_full
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.search import Search, load_search

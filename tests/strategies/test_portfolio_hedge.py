@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from resume_helpers import cut_and_full
+from strategy_helpers import ask_tell, cut_and_full
 
 from nasbook._errors import InvalidParameterError
 from nasbook.predictors import RandomForest
@@ -15,8 +15,6 @@ from nasbook.space import PROTEINS_OPS, GraphSpace
 from nasbook.strategies import BO, Portfolio, RandomSearch
 from nasbook.strategies._hedge import hedge_probabilities
 from nasbook.testing import StrategyContract
-from nasbook.testing._toy import ToyTask
-from nasbook.trial import Trial, TrialState
 
 
 def cheap_bo(**params):
@@ -38,17 +36,8 @@ def space():
     return GraphSpace(ops=PROTEINS_OPS)
 
 
-def _run(space, strategy, n, seed=0):
-    task = ToyTask(space, seed=3)
-    p = strategy.setup(space, seed=seed)
-    for i in range(n):
-        prop = p.ask()
-        p.tell(Trial(i, prop.arch, TrialState.COMPLETE, task.evaluate(prop.arch).value))
-    return p
-
-
 def test_every_arm_is_rewarded_at_every_round_not_only_the_one_chosen(space):
-    p = _run(space, Portfolio(["random", "evolution", "local", cheap_bo()], bandit="hedge"), 20)
+    p = ask_tell(space, Portfolio(["random", "evolution", "local", cheap_bo()], bandit="hedge"), 20)
     rounds: dict[int, set[str]] = {}
     for r, arm, reward in p.rewards_:
         assert 0.0 <= reward <= 1.0
@@ -60,7 +49,7 @@ def test_every_arm_is_rewarded_at_every_round_not_only_the_one_chosen(space):
 
 
 def test_nominees_not_chosen_are_withdrawn_from_their_arms(space):
-    p = _run(space, Portfolio(["random", cheap_bo()], bandit="hedge"), 15)
+    p = ask_tell(space, Portfolio(["random", cheap_bo()], bandit="hedge"), 15)
     proposed = {a for a in p.arms_["random"].seen_}
     # every arm knows exactly the architectures evaluated; the withdrawn nominees are forgotten
     for arm in p.arms_.values():
@@ -70,7 +59,7 @@ def test_nominees_not_chosen_are_withdrawn_from_their_arms(space):
 
 
 def test_the_arm_whose_nominees_the_surrogate_rates_higher_gets_the_picks(space):
-    shares = [_run(space, Portfolio([RandomSearch(), cheap_bo()], bandit="hedge", eta=2.0), 40, seed=s).shares_
+    shares = [ask_tell(space, Portfolio([RandomSearch(), cheap_bo()], bandit="hedge", eta=2.0), 40, seed=s).shares_
               for s in range(3)]
     assert np.mean([s["bo"] for s in shares]) > 0.7
 
@@ -83,7 +72,7 @@ def test_hedge_probabilities_are_a_stable_softmax():
 
 def test_a_prior_makes_an_arm_likelier_from_the_first_ask(space):
     def first_picks(prior):
-        return sum(_run(space, Portfolio(["random", "evolution"], bandit="hedge", prior=prior), 3, seed=s).history_[0]
+        return sum(ask_tell(space, Portfolio(["random", "evolution"], bandit="hedge", prior=prior), 3, seed=s).history_[0]
                    == "evolution" for s in range(20))
 
     assert first_picks({"evolution": 5.0}) >= 18 and first_picks(None) < 18

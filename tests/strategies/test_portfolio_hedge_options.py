@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from resume_helpers import cut_and_full
+from strategy_helpers import ask_tell, cut_and_full
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors import RandomForest
@@ -16,8 +16,6 @@ from nasbook.search._resume import rebuild_strategy
 from nasbook.space import PROTEINS_OPS, GraphSpace
 from nasbook.strategies import BO, Portfolio
 from nasbook.strategies._hedge import _choose
-from nasbook.testing._toy import ToyTask
-from nasbook.trial import Trial, TrialState
 
 
 def cheap_bo(**params):
@@ -84,17 +82,8 @@ def test_distinct_nominees_choose_as_the_arms_do(space):
         assert picks[0] == picks[1]
 
 
-def _run(space, strategy, n, seed=0):
-    task = ToyTask(space, seed=3)
-    p = strategy.setup(space, seed=seed)
-    for i in range(n):
-        prop = p.ask()
-        p.tell(Trial(i, prop.arch, TrialState.COMPLETE, task.evaluate(prop.arch).value))
-    return p
-
-
 def test_round_reward_ranks_the_nominees_against_each_other(space):
-    p = _run(space, Portfolio(["random", "local", cheap_bo()], bandit="hedge", hedge_reward="round"), 25)
+    p = ask_tell(space, Portfolio(["random", "local", cheap_bo()], bandit="hedge", hedge_reward="round"), 25)
     rounds: dict[int, list[float]] = {}
     for r, _, reward in p.rewards_:
         rounds.setdefault(r, []).append(reward)
@@ -109,7 +98,7 @@ def test_round_reward_ranks_the_nominees_against_each_other(space):
 
 def test_told_reward_ranks_against_the_values_told(space):
     """The default of stored searches: rewards are ranks among the values told (multiples of 1 / (2 n))."""
-    p = _run(space, Portfolio(["random", "local", cheap_bo()], bandit="hedge", hedge_reward="told"), 25)
+    p = ask_tell(space, Portfolio(["random", "local", cheap_bo()], bandit="hedge", hedge_reward="told"), 25)
     rewards = [r for _, _, r in p.rewards_]
     assert any(r not in (0.0, 0.25, 0.5, 0.75, 1.0) for r in rewards)
 
