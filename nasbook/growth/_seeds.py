@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nasbook._errors import InvalidParameterError, check_int
-from nasbook.growth._stages import AlphaSchedule, Lifecycle, Stage, check_cycle, cycle_factor
+from nasbook.growth._stages import AlphaSchedule, Lifecycle, Stage, check_cycle, cycle_factor, settle_epochs
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 MODES: tuple[str, ...] = ("lerp", "add")
@@ -182,6 +182,9 @@ class SeedController(pl.Callback):
 
     # -- lightning hooks ---------------------------------------------------------------------------------
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        top = getattr(trainer, "max_epochs", None)
+        if isinstance(top, int) and top > 0:  # (-1 or None: Lightning trains without an epoch limit)
+            self.check_epochs(top - int(getattr(trainer, "current_epoch", 0) or 0))
         for seed in self.seeds:
             if seed.stage is Stage.DORMANT and self.delay_epochs == 0:
                 seed.advance(Stage.TRAINING)
@@ -191,6 +194,24 @@ class SeedController(pl.Callback):
         batches = getattr(trainer, "num_training_batches", 1)
         batches = int(batches) if math.isfinite(batches) else 1
         self._steps = [0, max(1, batches * int(getattr(trainer, "max_epochs", 1) or 1))]
+
+    def check_epochs(self, epochs: int) -> None:
+        """Refuse a training of ``epochs`` epochs too short for a seed that has not started blending to leave
+        ``alpha = 0`` or be culled (:func:`~nasbook.growth.settle_epochs`): the network would end exactly as its
+        parent, silently. Called when training starts."""
+        for seed in self.seeds:
+            if seed.stage not in (Stage.DORMANT, Stage.TRAINING):
+                continue
+            delay = self.delay_epochs if seed.stage is Stage.DORMANT else 0
+            need = settle_epochs(self.patience, seed.lifecycle.schedule, delay)
+            if epochs < need:
+                ramp = (f"+ blend length={seed.lifecycle.schedule.length} epochs (every='epoch')"
+                        if seed.lifecycle.schedule.every == "epoch" else "+ 1 epoch of per-step ramp")
+                raise InvalidParameterError(
+                    f"SeedController: seed {seed.name!r} ({seed.stage.name}) needs at least {need} epochs to leave "
+                    f"alpha=0 or be culled (delay_epochs={delay} + patience={self.patience} {ramp}), but this training "
+                    f"runs {epochs}: the network would end exactly as its parent. Train at least {need} epochs "
+                    f"(Growth(child_epochs=...), or the task's max_epochs when child_epochs is None) or lower patience.")
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int) -> None:
         self._batch = (batch[0].detach(), batch[1].detach())

@@ -111,6 +111,34 @@ class AlphaSchedule:
         return f"AlphaSchedule({self.shape!r}, length={self.length}, every={self.every!r})"
 
 
+def settle_epochs(patience: int, schedule: AlphaSchedule, delay_epochs: int = 0) -> int:
+    """The fewest epochs of training after which every seed has left ``alpha = 0`` or been culled.
+
+    A seed waits ``delay_epochs`` epochs (DORMANT), then shadow-trains; its gate runs at the end of
+    each TRAINING epoch and may first pass at the last one before it is culled (epoch ``patience``).
+    Alpha only moves in the epochs after that: per step, from the first step of the next epoch;
+    per epoch, one update at the end of each, so the seed lands ``length`` epochs later. A training
+    shorter than this may end with the seed still TRAINING, or BLENDING at ``alpha = 0``: the network
+    is then exactly its parent, and a grown child is a silent copy of it.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs a seed may shadow-train without passing the gate before it is culled.
+    schedule : AlphaSchedule
+        The seed's ramp while BLENDING.
+    delay_epochs : int, default 0
+        Epochs the seed stays DORMANT before it starts shadow-training.
+
+    Returns
+    -------
+    int
+        ``delay_epochs + patience + 1`` for a per-step ramp (alpha > 0 at the end, at ``length``
+        steps it is 1), ``delay_epochs + patience + length`` for a per-epoch ramp (the seed is ACTIVE).
+    """
+    return int(delay_epochs) + int(patience) + (schedule.length if schedule.every == "epoch" else 1)
+
+
 class Lifecycle:
     """Stage and alpha of one seed, moved only along :data:`TRANSITIONS`."""
 

@@ -36,8 +36,9 @@ class SimilarityMixin:
                 kind: str | None = None) -> pd.DataFrame:
         """The ``k`` recorded architectures nearest to ``arch`` in its space's encoding, with their scores.
 
-        Exactly ``k`` rows come back when ``k`` recorded architectures (other than ``arch``) exist after
-        the ``task`` filter. The FAISS index (:class:`ArchIndex`: exact up to 50,000 architectures, IVF
+        Exactly ``k`` neighbours come back when ``k`` recorded architectures (other than ``arch``) exist
+        after the ``task`` filter: one row each with ``task``; without it one row per (neighbour, task it
+        has a value on), since values of different tasks are not comparable. The FAISS index (:class:`ArchIndex`: exact up to 50,000 architectures, IVF
         above) is built on first use, kept with this object and brought up to date with the trials
         recorded since; an encoding version change rebuilds it rather than mixing two layouts.
 
@@ -48,15 +49,18 @@ class SimilarityMixin:
         k : int
             How many neighbours.
         task : Task or str, optional
-            Only architectures recorded on this task (a Task, key or name), with their value there.
+            Only architectures recorded on this task (a Task, key or name), with their value there;
+            None: every recorded architecture, with its value on each of its tasks (long form).
         kind : str, optional
             The encoding (default ``"graf"`` where the space has it, else ``"adjacency"``).
 
         Returns
         -------
         pandas.DataFrame
-            Nearest first: ``arch_id``, ``distance``, ``value``, ``quantile`` (1 = best of its task),
-            ``n_trials``, ``n_tasks``, ``scores`` (task -> mean value), ``arch`` (spec).
+            Nearest first: ``arch_id``, ``distance``, ``task``, ``value`` (the mean top-fidelity value on
+            ``task``), ``quantile`` (among that task's architectures, 1 = best), ``n_trials``, ``n_tasks``,
+            ``scores`` (task -> mean value), ``arch`` (spec); see
+            :func:`~nasbook.knowledge.similar_archs` for the long form without ``task``.
         """
         space_id = getattr(arch, "space_id", None)
         if not isinstance(space_id, str) or not isinstance(getattr(arch, "id", None), str):

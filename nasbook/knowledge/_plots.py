@@ -83,8 +83,8 @@ def plot_task_map(distances: Any, clusters: Any = None, method: str = "mds", **o
 
 
 def _neighbourhood_info(neighbours: Any) -> Any:
-    """The frame :func:`similar_archs` returned, checked, with ``score`` (the value when it came from
-    one task, else the mean quantile) and ``score_name``."""
+    """The frame :func:`similar_archs` returned, checked, one row per neighbour, with ``score`` (the value
+    when it came from one task, else the neighbour's mean quantile over its tasks) and ``score_name``."""
     import pandas as pd
 
     need = {"arch_id", "distance", "value", "quantile"}
@@ -92,8 +92,11 @@ def _neighbourhood_info(neighbours: Any) -> Any:
         raise InvalidParameterTypeError("plot_neighbourhood(neighbours=...) takes the DataFrame similar_archs() "
                                         f"returns (columns {sorted(need)}); got {type(neighbours).__name__}.")
     task = neighbours.attrs.get("task")
-    out = neighbours[["arch_id", "distance", "value", "quantile"]].copy()
-    use_value = task is not None or (len(out) > 0 and out["value"].notna().all())
+    one_task = "task" not in neighbours.columns or neighbours["task"].dropna().nunique() <= 1
+    # the long form (no task): one point per neighbour, at its mean quantile over its tasks
+    out = neighbours.groupby("arch_id", sort=False).agg(distance=("distance", "first"), value=("value", "first"),
+                                                      quantile=("quantile", "mean")).reset_index()
+    use_value = task is not None or (one_task and len(out) > 0 and out["value"].notna().all())
     out["score"] = out["value"] if use_value else out["quantile"]
     out.attrs.update(neighbours.attrs, score_name="value" if use_value else "quantile (1 = best on its tasks)")
     return out

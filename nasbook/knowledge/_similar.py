@@ -121,10 +121,21 @@ def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: 
     Returns
     -------
     pandas.DataFrame
-        One row per neighbour, nearest first: ``arch_id``, ``distance``, ``value`` (mean recorded value
-        on ``task``; with no task, the value where the architecture was recorded on one task only, else
-        NaN), ``quantile`` (its mean quantile among each task's architectures, 1 = best), ``n_trials``,
-        ``n_tasks``, ``scores`` (task -> mean value), ``arch`` (spec).
+        Nearest first, the columns ``arch_id``, ``distance``, ``task``, ``value``, ``quantile``,
+        ``n_trials``, ``n_tasks``, ``scores`` (task -> mean value), ``arch`` (spec). Values and quantiles
+        count a multi-fidelity search's trials at its most epochs only (:func:`task_quantiles`).
+
+        - With ``task``: one row per neighbour: ``value`` its mean value on ``task``, ``quantile`` its
+          quantile among that task's architectures (1 = best), ``n_trials`` and ``n_tasks`` over every task.
+        - Without ``task``: one row per (neighbour, task it has a value on), tasks in name order within a
+          neighbour, so that ``value`` is always a value on the row's ``task`` (values of different tasks
+          are different metrics and scales: they are never averaged into one column); ``quantile`` and
+          ``n_trials`` are on that task, ``n_tasks`` and ``scores`` the neighbour's over all of them. A
+          neighbour with no value that counts (only low rungs of a multi-fidelity search) keeps one row,
+          with ``task``, ``value`` and ``quantile`` missing. To compare neighbours across tasks use
+          ``quantile`` (``groupby("arch_id")["quantile"].mean()``); one task's rows (``df[df.task == name]``)
+          carry the values ``task=name`` gives those neighbours (``task=name`` searches that task's
+          architectures only, so its ``k`` neighbours may be others).
     """
     import pandas as pd
 
@@ -157,12 +168,16 @@ def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: 
     out["scores"] = out["arch_id"].map(lambda a: scores.get(a, {}))
     if task is not None:
         on_task = per[per["task"] == task].set_index("arch_id")
+        out["task"] = task
         out["value"] = out["arch_id"].map(on_task["value"])
         out["quantile"] = out["arch_id"].map(on_task["quantile"])
-    else:
-        out["value"] = [next(iter(s.values())) if len(s) == 1 else np.nan for s in out["scores"]]
+    else:  # long form: one row per (neighbour, task), nearest first, then by task name
+        out = out.drop(columns=["quantile", "n_trials"]).assign(order=np.arange(len(out)))
+        per_task = per[["arch_id", "task", "value", "quantile", "n_trials"]].astype({"task": object})
+        out = out.merge(per_task, on="arch_id", how="left").sort_values(["order", "task"], kind="stable")
+        out["n_trials"] = out["n_trials"].fillna(0).astype(int)
     out["arch"] = out["arch_id"].map(specs)
-    cols = ["arch_id", "distance", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"]
+    cols = ["arch_id", "distance", "task", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"]
     result = pd.DataFrame(out[cols]).reset_index(drop=True)
     result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
                          "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})

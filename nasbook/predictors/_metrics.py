@@ -34,11 +34,52 @@ def spearman(y: np.ndarray, mean: np.ndarray) -> float:
     return float(stats.spearmanr(y, mean).statistic)
 
 
-def top_k_overlap(y: np.ndarray, mean: np.ndarray, k: int | float = 0.01, mode: str = "max") -> float:
+def top_k_count(k: int | float | None, n: int, owner: str = "top_k_overlap") -> int:
+    """How many architectures the top ``k`` of ``n`` is.
+
+    Parameters
+    ----------
+    k : int, float or None
+        A count (capped at ``n``), or a fraction of ``n``: the nearest whole count, halves rounded up
+        (``floor(k * n + 0.5)``: 1% of 250 is 3, of 200 is 2, of 149 is 1). None: the default, 1% of
+        ``n`` counted the same way but at least 1 (so it holds at any ``n``).
+    n : int
+        The architectures ranked.
+    owner : str, default "top_k_overlap"
+        Who asks (named in the error).
+
+    Returns
+    -------
+    int
+        The count, at least 1.
+
+    Raises
+    ------
+    InvalidParameterError
+        A fraction that rounds to no architecture (``k * n < 0.5``): the top set it asks for is smaller than
+        one architecture, so no precision@k measures it (counting the top 1 instead would report another
+        metric under its name).
+    """
+    from nasbook._errors import InvalidParameterError
+
+    if k is None:
+        return max(1, int(math.floor(0.01 * n + 0.5)))
+    if not isinstance(k, float):
+        return int(min(k, n))
+    count = int(math.floor(k * n + 0.5))
+    if count < 1:
+        raise InvalidParameterError(
+            f"{owner}(k={k!r}): the top {k:.4g} of {n} architectures is {k * n:.3g} of one, which rounds to none; pass "
+            f"a fraction of at least {0.5 / n:.3g} (half an architecture in {n}) or an int k (a count).")
+    return count
+
+
+def top_k_overlap(y: np.ndarray, mean: np.ndarray, k: int | float | None = None, mode: str = "max") -> float:
     """Fraction of the truly best ``k`` architectures among the predicted best ``k`` (NASLib's
-    precision@k); a float ``k`` is a fraction of ``len(y)``."""
+    precision@k); a float ``k`` is a fraction of ``len(y)``, counted by :func:`top_k_count` (the nearest
+    whole count; a fraction of less than half an architecture is refused); None: the top 1%, at least 1."""
     n = len(y)
-    kk = max(1, int(round(k * n))) if isinstance(k, float) else int(min(k, n))
+    kk = top_k_count(k, n)
     sign = 1.0 if mode == "max" else -1.0
     true_top = set(np.argsort(-sign * y, kind="stable")[:kk].tolist())
     pred_top = set(np.argsort(-sign * mean, kind="stable")[:kk].tolist())
@@ -64,7 +105,7 @@ def all_scores(y: np.ndarray, mean: np.ndarray, std: np.ndarray, mode: str = "ma
     return {
         "kendall_tau": kendall_tau(y, mean),
         "spearman": spearman(y, mean),
-        "top_k_overlap": top_k_overlap(y, mean, 0.01, mode),
+        "top_k_overlap": top_k_overlap(y, mean, None, mode),  # the top 1%, at least 1
         "coverage_68": coverage(y, mean, std, 0.68),
         "coverage_95": coverage(y, mean, std, 0.95),
         "nll": nll(y, mean, std),

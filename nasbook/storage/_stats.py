@@ -36,6 +36,7 @@ from nasbook.storage._schema import trials
 
 #: a finite float (NaN is larger than every number on PostgreSQL and NULL on SQLite: both fail this)
 _FINITE = "t.value >= -1.7976931348623157e308 AND t.value <= 1.7976931348623157e308"
+# the condition of nasbook.storage._fidelity.counts (which the top-fidelity queries use), as text for the upserts
 _OK = (f"t.state = 'complete' AND t.value IS NOT NULL AND {_FINITE} AND s.task_key IS NOT NULL "
        "AND s.space_id IS NOT NULL")
 _FROM = "FROM nasbook_trials t JOIN nasbook_searches s ON s.id = t.search_id"
@@ -214,32 +215,6 @@ def backfill(conn: sa.Connection) -> None:
     big = 2**62
     for sid in conn.execute(sa.select(_S.c.id).order_by(_S.c.id)).scalars().all():
         record(sa_execute(conn), conn.dialect.name, int(sid), -big, big)
-
-
-def mixed_fidelity_tasks(conn: sa.Connection, space_id: str, task_keys: Sequence[str]) -> set[str]:
-    """Those of ``task_keys`` (tasks of ``space_id``) with a search whose complete, finite trials were
-    trained for different epochs (a multi-fidelity search: ASHA, Hyperband, ...)."""
-    if not task_keys:
-        return set()
-    params = {"sp": space_id, **{f"k{i}": k for i, k in enumerate(task_keys)}}
-    return {str(k) for k in conn.execute(sa.text(
-        f"SELECT DISTINCT m.task_key FROM (SELECT s.task_key AS task_key {_FROM} WHERE s.space_id = :sp AND "
-        f"s.task_key IN ({', '.join(f':k{i}' for i in range(len(task_keys)))}) AND {_OK} "
-        "GROUP BY s.task_key, t.search_id HAVING MIN(t.epochs) < MAX(t.epochs)) m"), params).scalars().all()}
-
-
-def top_fidelity_cells(conn: sa.Connection, space_id: str, task_key: str) -> list[tuple[int, int, float, float]]:
-    """``(architecture no, search id, max value, min value)`` over the trials of one task that count by
-    :func:`nasbook.knowledge.top_fidelity`'s rule (per search, the complete finite trials at its most
-    epochs, and those without epochs), ordered by architecture then search."""
-    rows = conn.execute(sa.text(
-        f"SELECT a.no, t.search_id, MAX(t.value), MIN(t.value) {_FROM} "
-        f"JOIN (SELECT t.search_id AS sid, MAX(t.epochs) AS top {_FROM} WHERE s.space_id = :sp AND s.task_key = :tk "
-        f"AND {_OK} GROUP BY t.search_id) f ON f.sid = t.search_id "
-        "JOIN nasbook_space_archs a ON a.space_id = s.space_id AND a.arch_id = t.arch_id "
-        f"WHERE s.space_id = :sp AND s.task_key = :tk AND {_OK} AND (t.epochs IS NULL OR t.epochs = f.top) "
-        "GROUP BY a.no, t.search_id ORDER BY a.no, t.search_id"), {"sp": space_id, "tk": task_key}).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
 def quantiles(values: np.ndarray) -> np.ndarray:
