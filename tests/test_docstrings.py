@@ -248,7 +248,10 @@ def check_class(where: str, cls: type, problems: list[Problem], checked: set[int
             if not documented and init is not None and inspect.getdoc(init):
                 documented = _documented(_parsed(inspect.getdoc(init) or "", f"{where}.__init__", problems), sections)
             signature = _signature(cls)
-            if signature is not None:
+            passes_through = signature is not None and all(
+                p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()
+            )  # an abstract base's ``__new__(cls, *args, **kwargs)``: its subclasses document their own
+            if signature is not None and not passes_through:
                 _check_parameters(f"{where}()", signature, documented, problems)
     if issubclass(cls, enum.Enum):
         return

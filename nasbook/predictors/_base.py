@@ -157,8 +157,8 @@ class BasePredictor(Params, abc.ABC):
     seed : int or None, default None
         Seeds every random choice of the fit (a Python or numpy integer; None: unseeded).
 
-    Attributes (after ``fit``)
-    ---------------------------
+    Attributes
+    ----------
     space_ : SearchSpace
     features_ : tuple of str
         The encodings used.

@@ -59,8 +59,8 @@ class LearnedCurves(BaseCurvePredictor):
         Fewest training curves ``fit`` accepts.
     mode : {"max", "min"}
 
-    Attributes (after ``fit``)
-    ---------------------------
+    Attributes
+    ----------
     n_epochs_ : int
         Length of the training curves: the farthest target epoch.
     covariate_names_ : tuple of str
