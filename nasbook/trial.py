@@ -223,6 +223,7 @@ class Trial:
 
     @property
     def duration_s(self) -> float | None:
+        """Wall time from start to finish, in seconds; None unless both are recorded."""
         if self.started_at is None or self.finished_at is None:
             return None
         return self.finished_at - self.started_at
