@@ -16,7 +16,9 @@ with :class:`numpydoc.docscrape.NumpyDocString` and must
 A class's constructor parameters are read from the class docstring (scikit-learn's habit) or from
 ``__init__``'s own docstring; dataclass and named-tuple fields may be documented under
 *Attributes*. An override without a docstring of its own is judged by the one it inherits
-(:func:`inspect.getdoc`), against its own signature. Properties need a summary line only.
+(:func:`inspect.getdoc`), against its own signature; an override whose docstring has no
+*Parameters* (or *Returns*) section is read with its base method's. Properties need a summary
+line only, their own or the overridden property's.
 
 Not checked, each for a stated reason: the ``test_*`` methods and fixtures of the contract suites
 in :mod:`nasbook.testing` (their parameters are pytest fixtures, not a caller's arguments); hooks
@@ -266,7 +268,8 @@ def check_class(where: str, cls: type, problems: list[Problem], checked: set[int
             if key in checked:
                 continue
             checked.add(key)
-            if not (inspect.getdoc(member) or "").strip():
+            inherited = (inspect.getdoc(vars(k)[name]) for k in cls.__mro__[1:] if name in vars(k))
+            if not (inspect.getdoc(member) or "").strip() and not any((d or "").strip() for d in inherited):
                 problems.append(Problem(member_where, "SS01", "property has no docstring"))
             continue
         if key in checked:
