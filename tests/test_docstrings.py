@@ -14,8 +14,8 @@ with :class:`numpydoc.docscrape.NumpyDocString` and must
 * parse without numpydoc warnings (an unknown section name, a malformed list) (``GL06``).
 
 A class's constructor parameters are read from the class docstring (scikit-learn's habit) or from
-``__init__``'s own docstring; dataclass and named-tuple fields may be documented under
-*Attributes*. An override without a docstring of its own is judged by the one it inherits
+``__init__``'s own docstring (a class that inherits its constructor may leave them to the class
+that defines it); dataclass and named-tuple fields may be documented under *Attributes*. An override without a docstring of its own is judged by the one it inherits
 (:func:`inspect.getdoc`), against its own signature; an override whose docstring has no
 *Parameters* (or *Returns*) section is read with its base method's. Properties need a summary
 line only, their own or the overridden property's.
@@ -58,7 +58,7 @@ FRAMEWORK_HOOKS = {
     "on_train_start", "on_train_end", "on_train_epoch_start", "on_train_epoch_end", "on_validation_epoch_start",
     "on_validation_epoch_end", "on_train_batch_start", "on_train_batch_end", "on_validation_batch_end",
     "on_fit_start", "on_fit_end", "on_exception", "on_before_optimizer_step", "on_after_backward",
-    "on_save_checkpoint", "on_load_checkpoint", "state_dict", "load_state_dict", "extra_repr", "teardown",
+    "on_before_backward", "on_save_checkpoint", "on_load_checkpoint", "state_dict", "load_state_dict", "extra_repr", "teardown",
 }
 
 
@@ -249,6 +249,10 @@ def check_class(where: str, cls: type, problems: list[Problem], checked: set[int
             init = vars(cls).get("__init__")
             if not documented and init is not None and inspect.getdoc(init):
                 documented = _documented(_parsed(inspect.getdoc(init) or "", f"{where}.__init__", problems), sections)
+            if not documented and owner is not cls:  # the constructor is inherited: so are its docs
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    documented = _documented(docscrape.NumpyDocString(inspect.getdoc(owner) or ""), sections)
             signature = _signature(cls)
             passes_through = signature is not None and all(
                 p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()
