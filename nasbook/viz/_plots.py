@@ -153,6 +153,11 @@ def save(obj: Any, path: str | os.PathLike[str], *, title: str | None = None) ->
         Ends in ``.html`` or ``.png``.
     title : str, optional
         The HTML page title.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
     """
     p = Path(path)
     suffix = p.suffix.lower()
