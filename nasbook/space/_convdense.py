@@ -167,6 +167,18 @@ class ConvDenseSpace(SearchSpace):
     def make(self, **spec: Any) -> Architecture:
         """Validate a network: ``conv=[[op, width], ...]`` and ``dense=[width, ...]`` (both required).
 
+        Parameters
+        ----------
+        conv : sequence of (str, int)
+            ``[op, width]`` per convolution layer, input side first; ``min_conv`` to ``max_conv`` of them.
+        dense : sequence of int
+            Units per hidden dense layer; ``min_dense`` to ``max_dense`` of them.
+
+        Returns
+        -------
+        Architecture
+            The network, a member of this space.
+
         Raises
         ------
         InvalidArchitectureError
