@@ -6,8 +6,9 @@ and properties, including those it inherits from a nasbook base class), the docs
 with :class:`numpydoc.docscrape.NumpyDocString` and must
 
 * open with a summary line (``SS01``);
-* document every parameter of the signature under *Parameters* or *Other Parameters*, ``self``
-  and ``cls`` aside; ``*args`` and ``**kwargs`` are documented under those names (``PR01``);
+* document every parameter of the signature under *Parameters* or *Other Parameters*, ``self``,
+  ``cls`` and private ``_names`` aside; ``*args`` and ``**kwargs`` are documented under those
+  names, or by the keywords they take (``PR01``);
 * document no parameter that the signature lacks (``PR02``);
 * have a *Returns* (or *Yields*) section when the function returns a value: a return annotation
   other than ``None``, or a ``return <value>`` in its source (``RT01``);
@@ -125,7 +126,7 @@ def _signature_names(signature: inspect.Signature) -> list[str]:
             names.append(f"**{param.name}")
         else:
             names.append(param.name)
-    return [n for n in names if n not in ("self", "cls")]
+    return [n for n in names if n not in ("self", "cls") and not n.startswith("_")]  # ``_keys=``: private
 
 
 def _check_parameters(where: str, signature: inspect.Signature, documented: list[str], problems: list[Problem]) -> None:
