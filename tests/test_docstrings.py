@@ -9,7 +9,8 @@ with :class:`numpydoc.docscrape.NumpyDocString` and must
 * document every parameter of the signature under *Parameters* or *Other Parameters*, ``self``,
   ``cls`` and private ``_names`` aside; ``*args`` and ``**kwargs`` are documented under those
   names, or by the keywords they take (``PR01``);
-* document no parameter that the signature lacks (``PR02``);
+* document no parameter that the signature lacks (``PR02``), and none without a description
+  (``PR07``: a name and a type tell a caller nothing the signature does not);
 * have a *Returns* (or *Yields*) section when the function returns a value: a return annotation
   other than ``None``, or a ``return <value>`` in its source (``RT01``);
 * parse without numpydoc warnings (an unknown section name, a malformed list) (``GL06``).
@@ -109,6 +110,11 @@ def _parsed(doc: str, where: str, problems: list[Problem]) -> docscrape.NumpyDoc
     return parsed
 
 
+def _undescribed(parsed: docscrape.NumpyDocString) -> list[str]:
+    """Parameters listed with a type but no description: a caller learns nothing from them."""
+    return [p.name for section in ("Parameters", "Other Parameters") for p in parsed[section] if not "".join(p.desc).strip()]
+
+
 def _documented(parsed: docscrape.NumpyDocString, sections: tuple[str, ...]) -> list[str]:
     names = []
     for section in sections:
@@ -197,6 +203,8 @@ def check_function(where: str, func: Callable, problems: list[Problem], cls: typ
         problems.append(Problem(where, "SS01", "no summary line"))
         return
     name = getattr(func, "__name__", "")
+    if _undescribed(parsed):
+        problems.append(Problem(where, "PR07", f"no description: {', '.join(_undescribed(parsed))}"))
     documented = _documented(parsed, ("Parameters", "Other Parameters"))
     if not documented:  # an override documents what differs; the base method documents the hook's parameters
         documented = [n.strip() for entry in _inherited(cls, name, "Parameters") or [] for n in entry.split(",")]
@@ -239,6 +247,8 @@ def check_class(where: str, cls: type, problems: list[Problem], checked: set[int
     parsed = _parsed(doc, where, problems)
     if not " ".join(parsed["Summary"]).strip():
         problems.append(Problem(where, "SS01", "no summary line"))
+    if _undescribed(parsed):
+        problems.append(Problem(where, "PR07", f"no description: {', '.join(_undescribed(parsed))}"))
     contract = cls.__module__.startswith("nasbook.testing._") and cls.__name__.endswith("Contract")
     owner = _constructor_owner(cls)
     if not issubclass(cls, enum.Enum):  # an enum's "constructor" is the lookup Enum(value)
@@ -325,6 +335,7 @@ def test_the_checker_catches_a_bad_docstring():
         ----------
         alpha : int
             The first.
+        beta : int
         gamma : int
             Not in the signature.
         """
@@ -337,7 +348,8 @@ def test_the_checker_catches_a_bad_docstring():
     problems = []
     check_function("bad", bad, problems)
     assert {p.code: p.detail for p in problems} == {
-        "PR01": "not documented: beta, *args",
+        "PR07": "no description: beta",
+        "PR01": "not documented: *args",
         "PR02": "documented but not in the signature: gamma",
         "RT01": "returns a value but has no Returns section",
     }

@@ -328,6 +328,7 @@ class ParametricCurves(BaseCurvePredictor):
     rel_noise : float
         Least observation noise, as a fraction of each curve's range.
     mode : {"max", "min"}
+        ``"max"`` for curves that rise (accuracy), ``"min"`` for those that fall (a loss).
     """
 
     alias: ClassVar[str] = "parametric"

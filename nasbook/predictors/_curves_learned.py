@@ -58,6 +58,7 @@ class LearnedCurves(BaseCurvePredictor):
     min_curves : int
         Fewest training curves ``fit`` accepts.
     mode : {"max", "min"}
+        ``"max"`` for curves that rise (accuracy), ``"min"`` for those that fall (a loss).
 
     Attributes
     ----------

@@ -157,6 +157,7 @@ def compute(
     space : SearchSpace
         A space that builds networks (``CellSpace``, ``ChainSpace``, a ``SubsetSpace`` of one).
     archs : list of Architecture
+        Architectures of ``space`` to score, one network each.
     task_or_batch : TrainingTask, CurveTableTask or (x, y)
         Where the minibatch comes from: ``task.sample_batch(batch_size, seed)`` for a training task,
         ``table.training_task().sample_batch(...)`` for a curve table, or a batch itself

@@ -100,8 +100,11 @@ class ConvDenseSpace(SearchSpace):
     min_dense, max_dense : int, default 0 and 2
         Bounds on the dense layers, ``0 <= min_dense <= max_dense <= 8``.
     conv_ops : sequence of str, default all of :data:`CONV_OPS`
+        Ops a convolution layer may use.
     conv_widths : sequence of int, default ``(4, 8, 16)``
+        Channels a convolution layer may have.
     dense_widths : sequence of int, default ``(32, 64, 128)``
+        Units a dense layer may have.
 
     Examples
     --------

@@ -66,7 +66,9 @@ class CurveStopping(WrapsBase):
     Parameters
     ----------
     base : str or BaseStrategy, default "random"
+        The strategy that proposes architectures (a name, an instance or a scheduler); its proposals pass through.
     predictor : str or BaseCurvePredictor, default "parametric"
+        The curve predictor that extrapolates each running trial: a name or an instance.
     k : int, default 3
         Compare with the k-th best final value.
     confidence : float, default 0.95
@@ -88,6 +90,7 @@ class CurveStopping(WrapsBase):
         An encoding of the space (``space.encode_many(archs, features)``) given to a
         ``LearnedCurves`` predictor as static per-trial features; None: none.
     seed : int, optional
+        Seeds this strategy's own choices (and, drawn from it, the wrapped one's); None: the search's seed.
     """
 
     alias: ClassVar[str] = "curve-stopping"

@@ -176,15 +176,19 @@ class FingerprintStopping(WrapsBase):
     Parameters
     ----------
     base : str or BaseStrategy, default "random"
+        The strategy that proposes architectures (a name, an instance or a scheduler); its proposals pass through.
     past : DataFrame or list of dict, optional
         Fingerprints of earlier runs with their outcomes (:func:`fingerprint_frame`).
     k : int, default 5
+        Nearest past runs that vote (:func:`divergence_risk`).
     threshold : float in (0, 1], default 0.5
+        A trial is stopped when at least this fraction of its ``k`` neighbours DIVERGED.
     min_epochs : int, default 0
         Never stop before this epoch (counted from 0).
     min_diverged : int, default 1
         Past runs that diverged needed before anything is stopped.
     seed : int, optional
+        Seeds this strategy's own choices (and, drawn from it, the wrapped one's); None: the search's seed.
     """
 
     alias: ClassVar[str] = "fingerprint-stopping"

@@ -252,6 +252,7 @@ def train(
         ``report(epoch, **metrics) -> Decision``, called after every epoch (epoch counted from
         0, across checkpoints); ``Decision.STOP`` ends training after that epoch.
     checkpoint : bytes or dict, optional
+        A previous result's checkpoint (bytes) or its loaded state (dict) to continue from; None starts afresh.
     seed : int or None, default 0
         Seeds torch for the data order and dropout (ignored with a checkpoint, which holds the
         random state to continue from).
@@ -260,6 +261,7 @@ def train(
     optimizer, lr, weight_decay
         See :class:`ArchModule`.
     accelerator : {"cpu", "auto", "cuda", "gpu", "mps"}, default "cpu"
+        Where to train; ``"auto"`` uses a GPU when there is one (always one device).
     num_threads : int or None, default 1
         torch intra-op threads while training (restored afterwards); None leaves them alone.
     health : HealthCheck, dict or bool, default True

@@ -44,6 +44,7 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     Parameters
     ----------
     *searches : Search
+        One or more searches with a completed trial, sharing one ``mode``, overlaid.
     x : {"trials", "epochs", "seconds"}
         See :func:`nasbook.viz._history_info`.
     **opts
@@ -95,6 +96,7 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
     Parameters
     ----------
     search : Search
+        A search with completed trials.
     x, y : str, default "params_m" and "value"
         Per-trial numbers of ``search.to_xarray()``; ``x`` is minimised (a cost), ``y`` follows the
         search's mode (see :func:`_tradeoff_info`).
@@ -121,6 +123,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     Parameters
     ----------
     search : Search
+        A search with completed trials.
     top : float or int, default 0.1
         A float in (0, 1]: that fraction of the architectures; an int >= 1: that many (see
         :func:`_op_frequency_info`).
