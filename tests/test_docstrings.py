@@ -22,6 +22,9 @@ that defines it); dataclass and named-tuple fields may be documented under *Attr
 *Parameters* (or *Returns*) section is read with its base method's. Properties need a summary
 line only, their own or the overridden property's.
 
+The ``>>>`` examples of those docstrings run too (:mod:`doctest`, ``+SKIP`` ones aside), in a
+temporary directory.
+
 Not checked, each for a stated reason: the ``test_*`` methods and fixtures of the contract suites
 in :mod:`nasbook.testing` (their parameters are pytest fixtures, not a caller's arguments); hooks
 a framework calls (Lightning's ``training_step``, torch's ``forward``, the hooks listed in
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import doctest
 import enum
 import functools
 import importlib
@@ -40,7 +44,7 @@ import inspect
 import pathlib
 import textwrap
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 
@@ -353,3 +357,57 @@ def test_the_checker_catches_a_bad_docstring():
         "PR02": "documented but not in the signature: gamma",
         "RT01": "returns a value but has no Returns section",
     }
+
+
+def docstring_examples() -> Iterator[tuple[str, doctest.DocTest]]:
+    """The ``>>>`` examples of every public docstring checked above, one DocTest each."""
+    finder = doctest.DocTestFinder(recurse=False)
+    seen: set[int] = set()
+
+    def tests(where: str, obj: object) -> list[doctest.DocTest]:
+        target = obj.fget if isinstance(obj, property) else obj
+        if id(target) in seen:
+            return []
+        seen.add(id(target))
+        module = importlib.import_module(getattr(target, "__module__", None) or "nasbook")
+        return [t for t in finder.find(target, where, module=False, globs=dict(vars(module))) if t.examples]
+
+    for where, obj in public_objects():
+        found = tests(where, obj)
+        if inspect.isclass(obj):
+            for name, _, member in _members(obj):
+                found += tests(f"{where}.{name}", member)
+        for test in found:
+            yield where, test
+
+
+def run_examples(cases: Iterable[tuple[str, doctest.DocTest]]) -> list[str]:
+    """Run the examples; the name and first failure report of each docstring whose examples fail."""
+    failed = []
+    for _, test in cases:
+        report: list[str] = []
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        if runner.run(test, out=report.append).failed:
+            failed.append(f"{test.name}:\n{''.join(report)[:1500]}")
+    return failed
+
+
+def test_docstring_examples_run(tmp_path, monkeypatch):
+    """Every ``>>>`` example in a public docstring runs and prints what it shows (``+SKIP`` aside)."""
+    monkeypatch.chdir(tmp_path)  # examples that store a search write their file here
+    cases = list(docstring_examples())
+    assert len(cases) >= 20, f"found only {len(cases)} docstrings with examples: the walk is broken"
+    failed = run_examples(cases)
+    assert not failed, "\n\n".join(failed)
+
+
+def test_a_wrong_example_fails():
+    def shown():
+        """Add one.
+
+        >>> 1 + 1
+        3
+        """
+
+    [case] = doctest.DocTestFinder().find(shown, "shown")
+    assert run_examples([("shown", case)]) and "Expected" in run_examples([("shown", case)])[0]
