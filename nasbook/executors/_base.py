@@ -88,9 +88,10 @@ def evaluate_trial(
     Returns
     -------
     Outcome
-        COMPLETE with the task's result, PRUNED when a report was answered STOP, DIVERGED when the
-        training diverged (with the epochs it reached), FAILED with the reason and traceback of any
-        other error.
+        COMPLETE with the task's result; PRUNED when a report was answered STOP before the
+        planned epochs (a STOP after the last one leaves it COMPLETE); DIVERGED when training
+        diverged (with the epochs it reached) or the objective is NaN or infinite; FAILED with the
+        reason (and the traceback of an unexpected error) otherwise.
     """
     started = time.time()
     stopped = False
@@ -243,7 +244,8 @@ class BaseExecutor(abc.ABC):
         Parameters
         ----------
         number : int
-            The trial to stop; its outcome still comes back, as PRUNED.
+            The trial to stop; its outcome still comes back (PRUNED, or COMPLETE when it had
+        reached its last planned epoch).
         """
 
     def warm_up(self, modules: tuple[str, ...]) -> None:
