@@ -245,7 +245,7 @@ class BaseExecutor(abc.ABC):
         ----------
         number : int
             The trial to stop; its outcome still comes back (PRUNED, or COMPLETE when it had
-        reached its last planned epoch).
+            reached its last planned epoch).
         """
 
     def warm_up(self, modules: tuple[str, ...]) -> None:
