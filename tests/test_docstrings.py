@@ -12,7 +12,8 @@ with :class:`numpydoc.docscrape.NumpyDocString` and must
 * document no parameter that the signature lacks (``PR02``), and none without a description
   (``PR07``: a name and a type tell a caller nothing the signature does not);
 * have a *Returns* (or *Yields*) section when the function returns a value: a return annotation
-  other than ``None``, or a ``return <value>`` in its source (``RT01``);
+  other than ``None``, or a ``return <value>`` in its source (``RT01``), each entry described
+  (``RT03``);
 * parse without numpydoc warnings (an unknown section name, a malformed list) (``GL06``).
 
 A class's constructor parameters are read from the class docstring (scikit-learn's habit) or from
@@ -219,6 +220,8 @@ def check_function(where: str, func: Callable, problems: list[Problem], cls: typ
     returns = parsed["Returns"] or parsed["Yields"] or _inherited(cls, name, "Returns") or _inherited(cls, name, "Yields")
     if not returns and (inspect.isgeneratorfunction(target) or (inspect.isfunction(target) and _returns_value(target))):
         problems.append(Problem(where, "RT01", "returns a value but has no Returns section"))
+    if any(not "".join(r.desc).strip() for r in parsed["Returns"] + parsed["Yields"]):
+        problems.append(Problem(where, "RT03", "a Returns entry without a description (what is the value?)"))
 
 
 def _constructor_owner(cls: type) -> type | None:
@@ -330,6 +333,11 @@ def test_public_docstrings_match_signatures():
     assert not fixed, f"fixed, so delete these lines from {GAPS.name}:\n" + "\n".join(fixed)
 
 
+def _with_doc(func: Callable, doc: str) -> Callable:
+    func.__doc__ = doc
+    return func
+
+
 def test_the_checker_catches_a_bad_docstring():
     """The checks can fail: a summary-less, mis-documented function is reported on each count."""
 
@@ -348,6 +356,10 @@ def test_the_checker_catches_a_bad_docstring():
     problems: list[Problem] = []
     check_function("bad", bad, problems)
     assert [p.code for p in problems] == ["SS01"]  # nothing else is read without a summary
+    bare = "Return it.\n\nReturns\n-------\nint\n"
+    problems = []
+    check_function("bare", _with_doc(lambda: 1, bare), problems)
+    assert [p.code for p in problems] == ["RT03"]
     bad.__doc__ = "Add things.\n" + bad.__doc__
     problems = []
     check_function("bad", bad, problems)

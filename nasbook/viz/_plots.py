@@ -53,6 +53,7 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     Returns
     -------
     holoviews.Overlay
+        The best-so-far step lines over the trials' dots.
     """
     ds = _built("plot_history", _history_info, *searches, x=x)
     _hvplot()
@@ -80,6 +81,7 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
     Returns
     -------
     holoviews.NdOverlay
+        One curve per trial.
     """
     ds = _built("plot_curves", _curves_info, search, metric=metric, top_k=top_k)
     _hvplot()
@@ -106,6 +108,7 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
     Returns
     -------
     holoviews.Overlay
+        The trials' points, with the Pareto front joined on top.
     """
     ds = _built("plot_tradeoff", _tradeoff_info, search, x=x, y=y)
     _hvplot()
@@ -133,6 +136,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     Returns
     -------
     holoviews.Bars
+        Two bars per op: its share among the top architectures and among all.
     """
     ds = _built("plot_op_frequency", _op_frequency_info, search, top=top)
     _hvplot()
