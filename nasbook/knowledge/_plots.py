@@ -72,7 +72,25 @@ def _task_map_info(distances: Any, clusters: Any = None, method: str = "mds", se
 
 def plot_task_map(distances: Any, clusters: Any = None, method: str = "mds", **opts: Any) -> Any:
     """The recorded tasks on a plane: near tasks (same architectures win) lie close; colour = cluster.
-    See :func:`_task_map_info`. Returns a holoviews Overlay."""
+
+    See :func:`_task_map_info` for the embedding.
+
+    Parameters
+    ----------
+    distances : pandas.DataFrame
+        The square matrix :func:`task_distances` returns.
+    clusters : pandas.DataFrame, optional
+        :func:`cluster_tasks`'s frame, to colour by cluster; None: one colour.
+    method : {"mds", "pca"}, default "mds"
+        Metric MDS on the distances, or classical scaling.
+    **opts
+        Options passed to the plot's ``.opts()`` (holoviews).
+
+    Returns
+    -------
+    holoviews.Overlay
+        The points and their labels.
+    """
     info = _task_map_info(distances, clusters, method)
     _hvplot()
     points = info.hvplot.scatter(x="x", y="y", c="cluster", cmap="Category10", hover_cols=["task", "nearest"],
@@ -103,8 +121,22 @@ def _neighbourhood_info(neighbours: Any) -> Any:
 
 
 def plot_neighbourhood(neighbours: Any, **opts: Any) -> Any:
-    """Distance from the query (x) against recorded score (y) of :func:`similar_archs`'s neighbours: a
-    flat cloud says nearness predicts little here, a falling one that near architectures score alike."""
+    """Distance from the query (x) against recorded score (y) of :func:`similar_archs`'s neighbours.
+
+    A flat cloud says nearness predicts little here, a falling one that near architectures score alike.
+
+    Parameters
+    ----------
+    neighbours : pandas.DataFrame
+        What :func:`similar_archs` (or ``kb.similar``) returned.
+    **opts
+        Options passed to the plot's ``.opts()`` (holoviews), e.g. ``width=500``.
+
+    Returns
+    -------
+    holoviews.Scatter
+        The plot (hvplot).
+    """
     info = _neighbourhood_info(neighbours)
     _hvplot()
     a = info.attrs

@@ -48,8 +48,27 @@ def sync_index(trials: Any, space: SearchSpace, index: ArchIndex | bytes | None 
     Reuses ``index`` (an :class:`ArchIndex` or its bytes) when it was built over the space's current
     encoding layout, adding the architectures recorded since and dropping those no longer recorded;
     rebuilds it from the recorded specs when it is stale (another encoding version or space), so
-    vectors of two layouts never mix. Returns ``(index, changed)``: persist ``index.to_bytes()`` when
-    ``changed``.
+    vectors of two layouts never mix.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        ``kb.trials()`` rows (``space_id``, ``arch_id``, ``arch``).
+    space : SearchSpace
+        The space whose architectures are indexed.
+    index : ArchIndex or bytes, optional
+        A previous index, or its :meth:`ArchIndex.to_bytes`; None builds a new one.
+    kind : str, optional
+        The encoding (one of ``space.encodings``); None: that of ``index``, else the space's default.
+    **index_kwargs
+        Passed to :class:`ArchIndex` when one is built.
+
+    Returns
+    -------
+    index : ArchIndex
+        Up to date with ``trials``.
+    changed : bool
+        True when it differs from ``index``: persist ``index.to_bytes()`` then.
     """
     check_trials("sync_index", trials, ("space_id", "arch_id", "arch"))
     space = check_space("sync_index", space)
@@ -81,9 +100,21 @@ def sync_index(trials: Any, space: SearchSpace, index: ArchIndex | bytes | None 
 
 
 def task_quantiles(trials: Any) -> Any:
-    """Each (task, arch_id)'s mean value and its quantile among that task's architectures (1 = best,
-    whatever the task's mode): comparable across tasks. Columns task, arch_id, value, n_trials, quantile.
-    Of a multi-fidelity search only the trials at its most epochs count (:mod:`nasbook.knowledge._fidelity`)."""
+    """Each (task, arch_id)'s mean value and its quantile among that task's architectures.
+
+    The quantile is 1 for the best, whatever the task's mode, so it is comparable across tasks. Of
+    a multi-fidelity search only the trials at its most epochs count (:mod:`nasbook.knowledge._fidelity`).
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        ``kb.trials()`` rows (task, arch_id, value, mode, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns task, arch_id, value, n_trials, quantile.
+    """
     from nasbook.knowledge._fidelity import top_fidelity
 
     trials = top_fidelity(trials)

@@ -34,9 +34,19 @@ def counts(*where: Any) -> sa.ColumnElement[bool]:
 
 
 def top_fidelity_trials(*where: Any) -> sa.Subquery:
-    """The trials that count by the top-fidelity rule among those ``where`` selects (conditions on the
-    trials and searches tables: a task, a space); columns ``id``, ``search_id``, ``search`` (its name),
-    ``task_key``, ``space_id``, ``arch_id``, ``value``, ``epochs``."""
+    """The trials that count by the top-fidelity rule among those ``where`` selects.
+
+    Parameters
+    ----------
+    *where : sqlalchemy.ColumnElement
+        Conditions on the trials and searches tables (a task, a space), added to :func:`counts`.
+
+    Returns
+    -------
+    sqlalchemy.Subquery
+        Columns ``id``, ``search_id``, ``search`` (its name), ``task_key``, ``space_id``, ``arch_id``,
+        ``value``, ``epochs``.
+    """
     joined = _T.join(_S, _S.c.id == _T.c.search_id)
     ok = counts(*where)
     top = (sa.select(_T.c.search_id, sa.func.max(_T.c.epochs).label("top")).select_from(joined).where(ok)
@@ -57,8 +67,23 @@ def _cells_statement() -> sa.Select[Any]:
 
 
 def top_fidelity_cells(conn: sa.Connection, space_id: str, task_key: str) -> list[tuple[int, int, float, float]]:
-    """``(architecture no, search id, max value, min value)`` over the trials of one task that count
-    (:func:`top_fidelity_trials`), ordered by architecture then search."""
+    """The per-(architecture, search) best and worst values of one task's trials that count.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str
+        The space whose aggregates are read or written.
+    task_key : str
+        The task.
+
+    Returns
+    -------
+    list of tuple
+        ``(architecture no, search id, max value, min value)`` over the trials that count
+        (:func:`top_fidelity_trials`), ordered by architecture then search.
+    """
     rows = conn.execute(_cells_statement(), {"sp": space_id, "tk": task_key}).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
@@ -72,8 +97,25 @@ def _mixed_statement() -> sa.Select[Any]:
 
 
 def mixed_fidelity_tasks(conn: sa.Connection, space_id: str, task_keys: Sequence[str]) -> set[str]:
-    """Those of ``task_keys`` (tasks of ``space_id``) with a search whose trials that may count
-    (:func:`counts`) were trained for different epochs (a multi-fidelity search: ASHA, Hyperband, ...)."""
+    """Those of ``task_keys`` with a search whose trials that may count were trained for different epochs.
+
+    Such a task has a multi-fidelity search (ASHA, Hyperband, ...), whose lower rungs must not count
+    for quality.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str
+        The space of the tasks.
+    task_keys : sequence of str
+        Keys of tasks of that space.
+
+    Returns
+    -------
+    set of str
+        The keys of the mixed-fidelity tasks (trials that may count: :func:`counts`).
+    """
     if not task_keys:
         return set()
     return {str(k) for k in conn.execute(_mixed_statement(), {"sp": space_id, "keys": list(task_keys)}).scalars().all()}
@@ -81,8 +123,19 @@ def mixed_fidelity_tasks(conn: sa.Connection, space_id: str, task_keys: Sequence
 
 @functools.cache
 def best_counted(mode: str) -> sa.Select[Any]:
-    """``(value, arch_id, search)`` of the best trial of the task ``:tk`` (a bound parameter) that counts
-    (:func:`top_fidelity_trials`) under ``mode`` ("max" or "min"); ties go to the trial written first."""
+    """The statement for the best trial of one task that counts (:func:`top_fidelity_trials`).
+
+    Parameters
+    ----------
+    mode : {"max", "min"}
+        Whether the task's objective is maximised or minimised.
+
+    Returns
+    -------
+    sqlalchemy.Select
+        Selects ``(value, arch_id, search)`` of the best trial of the task bound as ``:tk``; ties go to
+        the trial written first. Built once per mode.
+    """
     sub = top_fidelity_trials(_S.c.task_key == sa.bindparam("tk"))
     order = sub.c.value.desc() if mode == "max" else sub.c.value.asc()
     return sa.select(sub.c.value, sub.c.arch_id, sub.c.search).order_by(order, sub.c.id).limit(1)

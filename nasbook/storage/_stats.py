@@ -161,7 +161,17 @@ def sa_execute(conn: sa.Connection) -> Execute:
 
 
 def rebuild(conn: sa.Connection, space_id: str | None, task_key: str | None) -> None:
-    """Recompute one (space, task)'s aggregates from its trials (after a trial was overwritten or removed)."""
+    """Recompute one (space, task)'s aggregates from its trials (after a trial was overwritten or removed).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str or None
+        The space of the search whose trials changed; None (a search without one) does nothing.
+    task_key : str or None
+        The task's key (:func:`task_key`); None does nothing.
+    """
     dialect = conn.dialect.name
     if not supported(dialect) or space_id is None or task_key is None:
         return
@@ -218,7 +228,18 @@ def backfill(conn: sa.Connection) -> None:
 
 
 def quantiles(values: np.ndarray) -> np.ndarray:
-    """``(rank - 1/2) / n`` of each value among ``values`` (ascending; ties share their mean rank)."""
+    """``(rank - 1/2) / n`` of each value among ``values`` (ascending; ties share their mean rank).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        1-D values.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 quantiles in (0, 1), aligned with ``values``; empty for no values.
+    """
     n = len(values)
     if n == 0:
         return np.zeros(0)
@@ -233,8 +254,17 @@ def quantiles(values: np.ndarray) -> np.ndarray:
 
 
 def refresh_ranks(conn: sa.Connection, space_id: str, skip: Collection[str] = ()) -> None:
-    """Recompute the ranks of every task of ``space_id`` written since they were last ranked (but those
-    in ``skip``: tasks the caller ranks otherwise, so their stored ranks stay stale)."""
+    """Recompute the ranks of every task of ``space_id`` written since they were last ranked.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str
+        The space whose aggregates are read or written.
+    skip : collection of str, default ()
+        Task keys left alone: tasks the caller ranks otherwise, so their stored ranks stay stale.
+    """
     stale = conn.execute(sa.text("SELECT task_key, changed FROM nasbook_task_ranks WHERE space_id = :sp "
                                  "AND changed <> ranked"), {"sp": space_id}).all()
     for task_key, changed in stale:
@@ -253,8 +283,24 @@ def refresh_ranks(conn: sa.Connection, space_id: str, skip: Collection[str] = ()
 
 
 def read_ranks(conn: sa.Connection, space_id: str, modes: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{task_key: (nos, quantiles)}`` for the tasks of ``modes`` (``{task_key: "max" or "min"}``): the
-    quantiles where larger values are better (``"max"``) or smaller ones."""
+    """The stored per-task ranks of the tasks of ``modes``.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str
+        The space whose aggregates are read or written.
+    modes : dict of str to str
+        ``{task_key: "max" or "min"}``: which quantiles to read for each task, those where larger
+        values are better or those where smaller ones are.
+
+    Returns
+    -------
+    dict
+        ``{task_key: (nos, quantiles)}``: the architectures' numbers in the space (int32) and their
+        quantiles (float64); tasks without ranks are left out.
+    """
     out = {}
     for mode in ("max", "min"):
         keys = [k for k, m in modes.items() if m == mode]
@@ -270,7 +316,20 @@ def read_ranks(conn: sa.Connection, space_id: str, modes: dict[str, str]) -> dic
 
 
 def ranked_tasks(conn: sa.Connection, space_id: str) -> dict[str, int]:
-    """``{task_key: number of architectures}`` of the space's tasks with ranks (call :func:`refresh_ranks` first)."""
+    """The space's tasks with ranks (call :func:`refresh_ranks` first).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str
+        The space whose aggregates are read or written.
+
+    Returns
+    -------
+    dict of str to int
+        ``{task_key: number of ranked architectures}``.
+    """
     rows = conn.execute(sa.text("SELECT task_key, n FROM nasbook_task_ranks WHERE space_id = :sp AND n > 0"),
                         {"sp": space_id}).all()
     return {str(k): int(n) for k, n in rows}

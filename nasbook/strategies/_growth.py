@@ -68,6 +68,7 @@ class Growth(RegularizedEvolution):
     population_size, sample_size
         See :class:`RegularizedEvolution` (defaults 10 and 3: growth searches train real networks).
     start : {"small", "random"}, default "small"
+        The initial population: the smallest networks of the space, or uniform samples.
     start_epochs : int or None, default None
         Epochs each member of the initial population trains (None: the task's ``max_epochs``).
     child_epochs : int or None, default None
@@ -81,10 +82,13 @@ class Growth(RegularizedEvolution):
         that test is its parent trained further (alpha stays 0), recorded under an architecture it
         is not, and cannot grow (its seed never landed).
     inherit : bool, default True
+        Children start from their parent's trained checkpoint (soft-landing seeds); False trains them from scratch.
     moves : sequence of str, default ("deepen", "widen", "add_edge")
         Growth moves to use (all three by default; a space offers those it has).
     schedule : {"linear", "cosine"}, default "linear"
+        The shape of the alpha ramp of a seed while it blends in (:class:`nasbook.growth.AlphaSchedule`).
     blend_length : int, default 20
+        Updates from alpha 0 to 1 (see ``blend_every``).
     blend_every : {"step", "epoch"}, default "step"
         Alpha ramps from 0 to exactly 1 in ``blend_length`` steps or epochs.
     gate_tolerance : float, default 0.25
