@@ -77,9 +77,19 @@ class _OrderDependent(RandomForest):
         return mean + np.arange(len(X)) * 1e-3, std
 
 
+class _FitsOnce(RandomForest):
+    """Keeps its first fit: a refit on new data (a notebook's second fit) silently predicts from the old one."""
+
+    def _fit(self, X, z):
+        if not hasattr(self, "forest_once_"):
+            super()._fit(X, z)
+            self.forest_once_ = True
+
+
 @pytest.mark.parametrize(
     ("broken", "check"),
     [
+        (_FitsOnce, "test_refit_forgets_the_first_fit"),
         (_NanSpread, "test_predict_gives_mean_and_std_over_arch"),
         (_Unseeded, "test_same_seed_same_predictions"),
         (_Constant, "test_it_learns"),
