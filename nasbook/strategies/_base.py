@@ -34,9 +34,12 @@ class BaseStrategy(Params, abc.ABC):
        committed to storage. ``trial.value`` is None for failed trials; ``trial.attrs`` (test
        scores and other held-out numbers) is always empty here.
 
-    Subclasses implement ``_ask`` and may override ``_setup`` and ``_tell``. The base class keeps
-    ``seen_`` (ids proposed or told) so that strategies never propose an architecture twice
-    unless ``allow_duplicates=True``.
+    Subclasses implement ``_ask`` and may override ``_setup`` (reset everything learned there, not
+    in ``__init__``: a rerun sets the same instance up again) and ``_tell``. After ``setup`` the base
+    class holds ``space_``, ``mode_``, ``metric_``, ``rng_`` (draw every random choice from it) and
+    ``seen_`` (ids proposed or told, so that strategies never propose an architecture twice unless
+    ``allow_duplicates=True``); ``_score(trial)`` is the value with higher always better.
+    docs/search-loop.md, "Writing a strategy", has an example and how to register one by name.
 
     Parameters
     ----------
@@ -62,11 +65,18 @@ class BaseStrategy(Params, abc.ABC):
     tell_order_independent: ClassVar[bool] = False
     continues_trials: ClassVar[bool] = False
     keeps_checkpoints: ClassVar[bool] = False
-    #: name under which the strategy is registered ("random", "evolution", ...)
+    #: name under which the strategy is registered ("random", "evolution", ...): stored with a search,
+    #: so ``load_search`` rebuilds this class by it. Not inherited: a subclass without its own is
+    #: stored, shown and rebuilt under its class name (never as the built-in it extends)
     alias: ClassVar[str] = ""
     #: parameters added after searches were already stored, with the value that reproduces what such
     #: a search did, for a stored configuration that lacks them (``load_search`` rebuilds with these)
     stored_defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "alias" not in cls.__dict__:
+            cls.alias = ""
 
     def __init__(self, seed: int | None = None, allow_duplicates: bool = False):
         self.seed = seed
@@ -74,6 +84,7 @@ class BaseStrategy(Params, abc.ABC):
 
     # -- configuration ------------------------------------------------------------------------
     def to_config(self) -> dict[str, Any]:
+        """JSON description stored with every search: class name, :attr:`alias` and parameters."""
         return {"class": type(self).__name__, "alias": self.alias, "params": self.get_params()}
 
     def _repr_params(self) -> dict[str, Any]:
