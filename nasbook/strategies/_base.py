@@ -36,9 +36,10 @@ class BaseStrategy(Params, abc.ABC):
 
     Subclasses implement ``_ask`` and may override ``_setup`` (reset everything learned there, not
     in ``__init__``: a rerun sets the same instance up again) and ``_tell``. After ``setup`` the base
-    class holds ``space_``, ``mode_``, ``metric_``, ``rng_`` (draw every random choice from it) and
-    ``seen_`` (ids proposed or told, so that strategies never propose an architecture twice unless
-    ``allow_duplicates=True``); ``_score(trial)`` is the value with higher always better.
+    class holds ``space_``, ``mode_``, ``metric_``, ``rng_`` (draw every random choice from it),
+    ``n_told_`` (tells so far, counted here) and ``seen_`` (ids proposed or told, so that strategies
+    never propose an architecture twice unless ``allow_duplicates=True``); ``_score(trial)`` is the
+    value with higher always better.
     docs/search-loop.md, "Writing a strategy", has an example and how to register one by name.
 
     Parameters

@@ -24,7 +24,7 @@ class Greedy(BaseStrategy):
         self.n_init = n_init
 
     def _setup(self):
-        self.best_, self.n_told_ = None, 0
+        self.best_ = None
 
     def _ask(self):
         if self.best_ is None or self.n_told_ < self.n_init or self.rng_.random() < 0.3:
@@ -33,7 +33,6 @@ class Greedy(BaseStrategy):
         return self._sample_new(lambda: self.space_.mutate(parent, self.rng_))
 
     def _tell(self, trial):
-        self.n_told_ += 1
         if trial.value is not None and (self.best_ is None or self._score(trial) > self.best_[0]):
             self.best_ = (self._score(trial), trial.arch)
 
