@@ -11,6 +11,7 @@ import pytest
 from nasbook.search import Search, load_search
 from nasbook.space import PROTEINS_OPS, GraphSpace, SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal, clone
+from nasbook.testing._params_check import assert_constructor_arguments_kept
 from nasbook.testing._toy import ToyTask
 from nasbook.trial import Trial, TrialState, Wait
 
@@ -181,6 +182,9 @@ class StrategyContract:
             warnings.simplefilter("error")
             again.run()
         assert [t.arch.id for t in again.trials] == [t.arch.id for t in full.trials], "a rerun in the same process differs"
+
+    def test_constructor_arguments_are_kept(self, strategy: BaseStrategy) -> None:
+        assert_constructor_arguments_kept(strategy)
 
     def test_pickles_before_setup(self, strategy: BaseStrategy) -> None:
         again = pickle.loads(pickle.dumps(strategy))

@@ -13,6 +13,7 @@ import pytest
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, NotFittedError
 from nasbook.predictors import BasePredictor, kendall_tau
 from nasbook.space import Architecture, CellSpace, GraphSpace
+from nasbook.testing._params_check import assert_constructor_arguments_kept
 
 
 def _signal(arch: Architecture) -> float:
@@ -66,6 +67,7 @@ class PredictorContract:
         return predictor.fit(archs[: self.n_train], y[: self.n_train])
 
     def test_fit_returns_self_and_sets_learned_state(self, predictor: BasePredictor, data: Any) -> None:
+        assert_constructor_arguments_kept(predictor)
         params = predictor.get_params()
         fitted = self._fit(predictor, data)
         assert fitted is predictor

@@ -86,9 +86,18 @@ class _FitsOnce(RandomForest):
             self.forest_once_ = True
 
 
+class _HiddenDepth(RandomForest):
+    """Keeps its own argument as ``self._depth``: a clone (BO refits clones) silently has the default."""
+
+    def __init__(self, depth=3, n_estimators=100, seed=None):
+        super().__init__(n_estimators=n_estimators, seed=seed)
+        self._depth = depth
+
+
 @pytest.mark.parametrize(
     ("broken", "check"),
     [
+        (_HiddenDepth, "test_fit_returns_self_and_sets_learned_state"),
         (_FitsOnce, "test_refit_forgets_the_first_fit"),
         (_NanSpread, "test_predict_gives_mean_and_std_over_arch"),
         (_Unseeded, "test_same_seed_same_predictions"),

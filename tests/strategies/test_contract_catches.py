@@ -105,3 +105,18 @@ def test_contract_catches_a_strategy_whose_setup_does_not_reset_what_it_learned(
     contract.test_setup_resets_learned_state(fixed(), space, task)
     (tmp_path / "fixed").mkdir()
     contract.test_resume_replays_exactly(fixed(), space, task, tmp_path / "fixed")
+
+
+class HiddenParameter(RandomSearch):
+    """Keeps its argument as ``self._restarts``: clone() (and the contract's own runs, ASHA's base, a resumed
+    search) silently use the default."""
+
+    def __init__(self, restarts=1, seed=None, allow_duplicates=False):
+        super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self._restarts = restarts
+
+
+def test_contract_catches_a_constructor_argument_that_is_not_kept():
+    with pytest.raises(AssertionError, match=r"HiddenParameter.__init__ takes \['restarts'\] but keeps no attribute"):
+        StrategyContract().test_constructor_arguments_are_kept(HiddenParameter(restarts=5))
+    StrategyContract().test_constructor_arguments_are_kept(RandomSearch(seed=3))

@@ -70,6 +70,14 @@ class SaltedIds(Tiny):
         return arch
 
 
+class HiddenWidths(Tiny):
+    """Keeps an argument as ``self._extra``: the space id, a clone and a stored search leave it out."""
+
+    def __init__(self, kind="mlp", min_depth=1, max_depth=2, widths=(8, 16), ops=("relu", "tanh"), extra=1):
+        super().__init__(kind=kind, min_depth=min_depth, max_depth=max_depth, widths=widths, ops=ops)
+        self._extra = extra
+
+
 class AcceptsAnything(Tiny):
     def validate(self, arch):
         return arch
@@ -168,6 +176,7 @@ CASES = [
     (NotUniform, "test_sample_is_uniform"),
     (RandomIds, "test_architectures_are_canonical"),
     (RandomIds, "test_ids_stable_across_instances"),
+    (HiddenWidths, "test_ids_stable_across_instances"),
     (SaltedIds, "test_ids_stable_across_processes"),
     (AcceptsAnything, "test_validate_rejects_foreign_architectures"),
     (TrustsTheSpaceId, "test_validate_rejects_foreign_architectures"),
