@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from nasbook.space import SearchSpace
     from nasbook.trial import Trial
 
-from nasbook._params import Params
+from nasbook._params import Params, check_base_init
 from nasbook.space import Architecture
 from nasbook.trial import WAIT, Decision, Proposal, Wait
 
@@ -105,6 +105,7 @@ class BaseStrategy(Params, abc.ABC):
 
     def _validate_params(self) -> None:
         """Check constructor arguments (called by ``setup``); raise InvalidParameterError."""
+        check_base_init(self, BaseStrategy)
         self.seed = check_int(type(self).__name__, "seed", self.seed, minimum=0, allow_none=True)  # np.int64 -> int
         if not isinstance(getattr(self, "allow_duplicates", False), bool):  # 'no' would be truthy
             raise InvalidParameterTypeError(
