@@ -130,3 +130,16 @@ def test_load_search_of_an_unregistered_strategy_says_to_pass_it(space, tmp_path
     with pytest.raises(nasbook.InvalidParameterError, match=r"strategy 'Mine'.*pass strategy=\.\.\. to load_search"):
         nasbook.load_search("m", tmp_path / "m.db", task=task)
     assert nasbook.load_search("m", tmp_path / "m.db", task=task, strategy=Mine()).strategy.__class__ is Mine
+
+
+def test_load_search_of_a_portfolio_with_an_arm_of_your_own_says_to_pass_it(space, tmp_path):
+    from nasbook.strategies import Portfolio, RandomSearch
+
+    class MyArm(RandomSearch):
+        pass
+
+    task = ToyTask(space)
+    nasbook.Search(space, task, strategy=Portfolio([MyArm(), "evolution"]), budget=4, seed=0, storage=tmp_path / "p.db",
+                   name="p").run(progress=False)
+    with pytest.raises(nasbook.InvalidParameterError, match=r"strategy 'Portfolio'.*'MyArm'.*pass strategy=\.\.\. to load_search"):
+        nasbook.load_search("p", tmp_path / "p.db", task=task)
