@@ -6,7 +6,24 @@ and :class:`KnowledgeBase` (every trial of every search, by task and space). Eve
 ``nasbook.space``, ``nasbook.tasks``, ``nasbook.strategies``, ``nasbook.predictors``.
 """
 
-from nasbook._errors import NasbookError, RepeatedTrialFailure, TrialDiverged, TrialFailed
+# the errors a plug-in raises or a user catches (the docs name them as nasbook.X): tasks raise
+# InvalidParameterError from check(), spaces InvalidArchitectureError, strategies SpaceExhausted
+from nasbook._errors import (
+    ExecutorError,
+    InvalidArchitectureError,
+    InvalidParameterError,
+    NasbookError,
+    NasbookWarning,
+    NotEnumerableError,
+    NotFittedError,
+    RepeatedTrialFailure,
+    ReproducibilityWarning,
+    SearchLockedError,
+    SpaceExhausted,
+    StorageError,
+    TrialDiverged,
+    TrialFailed,
+)
 from nasbook._options import get_options, set_options
 from nasbook._version import __version__
 from nasbook.predictors import Predictor
@@ -15,6 +32,8 @@ from nasbook.search import Budget, Search, Trial, TrialState, load_search
 __all__ = [
     "Budget", "KnowledgeBase", "NasbookError", "Predictor", "RepeatedTrialFailure", "Search", "Trial", "TrialDiverged", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
     "set_options",
+    "ExecutorError", "InvalidArchitectureError", "InvalidParameterError", "NasbookWarning", "NotEnumerableError", "NotFittedError",
+    "ReproducibilityWarning", "SearchLockedError", "SpaceExhausted", "StorageError",
 ]
 
 

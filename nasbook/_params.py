@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, TypeVar
 
-from nasbook._errors import checked_signature
+from nasbook._errors import InvalidParameterTypeError, checked_signature
 
 _T = TypeVar("_T", bound="Params")
 
@@ -73,3 +73,15 @@ def wrap_init(cls: type) -> None:
     init = cls.__dict__.get("__init__")
     if init is not None and not hasattr(init, "__wrapped__"):
         cls.__init__ = checked_signature(init)  # type: ignore[misc]
+
+
+def check_base_init(obj: Any, base: type) -> None:
+    """Raise when ``type(obj).__init__`` skipped ``base.__init__``: its parameters are then unset, and the
+    first method to read one failed with a bare AttributeError naming an attribute the user never wrote."""
+    names = [n for n, p in inspect.signature(base.__dict__["__init__"]).parameters.items()
+             if n != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    missing = [n for n in names if not hasattr(obj, n)]
+    if missing:
+        raise InvalidParameterTypeError(
+            f"{type(obj).__name__}.__init__ did not call super().__init__(...): {base.__name__}'s parameters {missing} are "
+            f"unset. Take them as arguments and pass them on: super().__init__({', '.join(f'{n}={n}' for n in names)}).")

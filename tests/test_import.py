@@ -32,3 +32,21 @@ def test_the_errors_a_task_raises_are_public():
 
     assert nasbook.TrialDiverged is _errors.TrialDiverged and issubclass(nasbook.TrialDiverged, nasbook.TrialFailed)
     assert {"RepeatedTrialFailure", "TrialDiverged", "TrialFailed"} <= set(nasbook.__all__)
+
+
+def test_the_errors_the_docs_name_for_plug_ins_are_public():
+    # Task.check "raises nasbook.InvalidParameterError", make() InvalidArchitectureError, ask() SpaceExhausted,
+    # executors.md shows nasbook.ExecutorError: a plug-in author must not import the private nasbook._errors
+    import re
+    from pathlib import Path
+
+    import nasbook
+    from nasbook import _errors
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [p.read_text() for p in [root / "README.md", *(root / "docs").glob("*.md"), *(root / "nasbook").rglob("*.py")]]
+    named = {m for text in texts for m in re.findall(r"\bnasbook\.([A-Z]\w*(?:Error|Warning|Exhausted))\b", text)}
+    assert {"InvalidParameterError", "InvalidArchitectureError", "SpaceExhausted", "ExecutorError"} <= named
+    for name in named | {"NotFittedError", "NotEnumerableError", "ReproducibilityWarning", "StorageError"}:
+        assert getattr(nasbook, name) is getattr(_errors, name), name
+        assert name in nasbook.__all__, name

@@ -307,7 +307,8 @@ class KnowledgeBase(SimilarityMixin):
 
     # -- spaces and architectures ---------------------------------------------------------------
     def space(self, space_id: str) -> SearchSpace:
-        """The SearchSpace stored under ``space_id`` (rebuilt from its configuration)."""
+        """The SearchSpace stored under ``space_id``: rebuilt from its configuration (built-in spaces), or the
+        space of that id in memory (a space of your own: build it in this process, e.g. to query ``similar``)."""
         from nasbook import space as space_mod
 
         self._space_id(space_id, self._catalog()[1])
@@ -315,8 +316,12 @@ class KnowledgeBase(SimilarityMixin):
         config = _frames.load_json(text, f"the configuration of space {space_id!r}")
         cls = getattr(space_mod, str(config.get("class", "")), None)
         if not (isinstance(cls, type) and issubclass(cls, space_mod.SearchSpace)):
-            raise NasbookError(f"space {space_id!r} in {self.label!r} is a {config.get('class')!r}, which nasbook cannot "
-                               "rebuild (a space of your own: build it yourself).")
+            live = space_mod.live_space(space_id)
+            if live is not None:
+                return live
+            raise NasbookError(f"space {space_id!r} in {self.label!r} is a {config.get('class')!r} (params "
+                               f"{config.get('params')!r:.80}), a class nasbook cannot rebuild: create that space in "
+                               "this process first, and the knowledge base uses it.")
         return cls.from_config(config)
 
     def results_of(self, arch: Architecture, states: str | Iterable[str] | None = FINISHED_OK) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from nasbook._errors import (
     check_int,
     unknown_choice,
 )
-from nasbook._params import Params
+from nasbook._params import Params, check_base_init
 from nasbook.predictors import _metrics
 from nasbook.space import Architecture, SearchSpace
 
@@ -194,6 +194,7 @@ class BasePredictor(Params, abc.ABC):
 
     def _validate_params(self) -> None:
         """Check constructor arguments (called by ``fit``)."""
+        check_base_init(self, BasePredictor)
         name = type(self).__name__
         if self.target not in TARGETS:
             raise unknown_choice(f"{name}(target=...)", self.target, TARGETS)

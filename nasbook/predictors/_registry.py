@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from typing import Any
 
 from nasbook._errors import InvalidParameterTypeError, unknown_choice
+from nasbook._plugins import by_class_name, registered
 from nasbook.predictors._base import BasePredictor
 
 ENTRY_POINT_GROUP = "nasbook.predictors"
@@ -26,12 +26,9 @@ def available_predictors() -> dict[str, Any]:
     -------
     dict
         ``{alias: class}`` for built-ins (``"gp"``, ``"random-forest"``, ...); a third-party entry is its
-        ``EntryPoint`` until :func:`predictor_class` loads it. A built-in alias wins a clash.
+        ``EntryPoint`` until :func:`predictor_class` loads it. A built-in alias wins a clash (which warns).
     """
-    found: dict[str, Any] = dict(_builtin())
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(ep.name, ep)  # loaded lazily in predictor_class
-    return found
+    return registered(ENTRY_POINT_GROUP, _builtin())  # entry points are loaded lazily, in predictor_class
 
 
 def predictor_class(name: str, *, kind: str = "predictor model", hint: str = "") -> type[BasePredictor]:
@@ -55,7 +52,7 @@ def predictor_class(name: str, *, kind: str = "predictor model", hint: str = "")
     """
     found = available_predictors()
     by_class = {cls.__name__: cls for cls in _builtin().values()}
-    cls: Any = found.get(name) or by_class.get(name)
+    cls: Any = found.get(name) or by_class.get(name) or by_class_name(ENTRY_POINT_GROUP, name)  # a stored class name
     if cls is None:
         raise unknown_choice(kind, name, found, f"{hint}Third-party models register under entry-point group "
                                                 f"{ENTRY_POINT_GROUP!r}.")

@@ -158,8 +158,14 @@ def rebuild_task(config: dict[str, Any]) -> Task:
 def rebuild_strategy(config: dict[str, Any]) -> BaseStrategy:
     from nasbook.strategies import strategy_class
 
-    cls = strategy_class(config.get("alias") or config["class"])
-    return cls.from_stored(_stored_params("strategy", cls, config))
+    try:
+        cls = strategy_class(config.get("alias") or config["class"])
+        strategy = cls.from_stored(_stored_params("strategy", cls, config))
+        strategy._validate_params()  # resolves what it holds by name: a Portfolio's arms, a wrapper's base
+        return strategy
+    except InvalidParameterError as exc:  # a class of the user's (or a predictor of it) nasbook cannot find
+        raise InvalidParameterError(f"the stored search uses strategy {config.get('class')!r}, which nasbook cannot "
+                                    f"rebuild ({exc}); pass strategy=... to load_search.") from None
 
 
 

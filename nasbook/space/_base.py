@@ -21,11 +21,12 @@ from nasbook._errors import (
     unknown_choice,
 )
 from nasbook._params import Params  # also checks constructor keywords: CellSpace(n_node=5) suggests 'n_nodes'
+from nasbook.space._arch import Architecture as Architecture
 from nasbook.space._helpers import MAX_WIDTH as MAX_WIDTH
+from nasbook.space._helpers import _freeze, _thaw, enumerate_by_walking
 from nasbook.space._helpers import check_choice_list as check_choice_list
 from nasbook.space._helpers import check_int_range as check_int_range
 from nasbook.space._helpers import check_rng as check_rng
-from nasbook.space._helpers import enumerate_by_walking
 from nasbook.space._helpers import randbelow as randbelow
 
 if TYPE_CHECKING:
@@ -38,132 +39,19 @@ EncodingKind = Literal["adjacency", "path", "graf"]
 ENCODINGS: tuple[str, ...] = ("adjacency", "path")
 
 
-def _freeze(value: Any) -> Any:
-    """Turn lists/dicts into tuples so that a spec is hashable and immutable."""
-    if isinstance(value, Mapping):
-        return tuple((str(k), _freeze(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return value
-
-
 def stable_hash(payload: Any, n: int = 12) -> str:
     """A short hex digest of the canonical JSON of ``payload``: stable across runs and machines."""
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(text.encode()).hexdigest()[:n]
 
 
-class Architecture:
-    """One point of a search space: immutable, hashable, with a stable id.
-
-    Architectures are made by a space (``space.sample(rng)``, ``space.make(...)``), which
-    puts them in canonical form first, so two isomorphic cells are one ``Architecture`` with
-    one ``id``. Equality and hashing use ``(space_id, id)``.
-
-    Parameters
-    ----------
-    space_id : str
-        Identity of the space (its class and configuration) the architecture belongs to.
-    id : str
-        Stable id, unique inside the space.
-    spec : mapping
-        The canonical description (JSON-serializable), e.g. ``{"link": [...], "ops": [...]}``.
-    """
-
-    __slots__ = ("_spec", "id", "space_id", "_hash", "_json")
-    id: str
-    space_id: str
-    _spec: tuple[tuple[str, Any], ...]
-    _hash: int
-    _json: str | None
-
-    def __init__(self, space_id: str, id: str, spec: Mapping[str, Any]):
-        object.__setattr__(self, "space_id", str(space_id))
-        object.__setattr__(self, "id", str(id))
-        object.__setattr__(self, "_spec", tuple((str(k), _freeze(v)) for k, v in spec.items()))
-        object.__setattr__(self, "_hash", hash((self.space_id, self.id)))
-        object.__setattr__(self, "_json", None)
-
-    @classmethod
-    def _trusted(cls, space_id: str, id: str, frozen_spec: tuple[tuple[str, Any], ...]) -> Architecture:
-        """Fast constructor for spaces: ``frozen_spec`` is already canonical and frozen."""
-        self = object.__new__(cls)
-        setattr_ = object.__setattr__
-        setattr_(self, "space_id", space_id)
-        setattr_(self, "id", id)
-        setattr_(self, "_spec", frozen_spec)
-        setattr_(self, "_hash", hash((space_id, id)))
-        setattr_(self, "_json", None)
-        return self
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Architecture is immutable; make a new one with space.make(...)")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("Architecture is immutable")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Architecture, (self.space_id, self.id, self.to_dict()))
-
-    @property
-    def spec(self) -> dict[str, Any]:
-        """The canonical description as a fresh dict of lists (safe to modify)."""
-        return {k: _thaw(v) for k, v in self._spec}
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable form; ``space.from_dict(arch.to_dict())`` gives it back."""
-        return self.spec
-
-    def to_json(self) -> str:
-        """Compact JSON of :meth:`to_dict` (computed once)."""
-        if self._json is None:
-            object.__setattr__(self, "_json", json.dumps(self.to_dict(), separators=(",", ":")))
-        return self._json  # type: ignore[return-value]
-
-    def __getitem__(self, key: str) -> Any:
-        for k, v in self._spec:
-            if k == key:
-                return _thaw(v)
-        raise KeyError(key)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Architecture):
-            return NotImplemented
-        return self.id == other.id and self.space_id == other.space_id
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __repr__(self) -> str:
-        body = ", ".join(f"{k}={_thaw(v)!r}" for k, v in self._spec)
-        return f"Architecture({self.id!r}: {body})"
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """Notebook display: text/plain and text/html with a drawing by its space (see :meth:`SearchSpace.draw`)."""
-        from nasbook.display import repr_mimebundle
-
-        return repr_mimebundle(self, include=include, exclude=exclude)
-
-    def _view(self, space: SearchSpace | None = None) -> View:
-        """The notebook view: ids, a drawing by ``space`` (default: its space, if in memory), the spec."""
-        from nasbook.space._views import architecture_view
-
-        return architecture_view(self, space)
-
-
 class SearchSpace(Params, abc.ABC):
     """A set of architectures that strategies search over.
 
-    Subclasses implement the abstract methods; everything that takes a random generator takes a
-    ``numpy.random.Generator`` so that one seed drives a whole search.
+    Subclasses implement ``cardinality``, ``make`` (canonical spec -> ``Architecture(self.space_id,
+    stable_hash(spec), spec)``), ``sample``, ``neighbours``, ``_encode(arch, kind)`` and
+    ``_encoding_size(kind)`` (docs/search-loop.md, "Writing a space"); everything that takes a random
+    generator takes a ``numpy.random.Generator`` so that one seed drives a whole search.
 
     Methods are called:
 
@@ -246,7 +134,7 @@ class SearchSpace(Params, abc.ABC):
 
     def __getstate__(self) -> dict[str, Any]:
         # cached encodings are recomputed on demand: a pickled space (sent to every worker) stays small
-        return {k: v for k, v in self.__dict__.items() if k != "_encoding_cache"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_encoding_cache", "_validated")}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SearchSpace) and self.space_id == other.space_id
@@ -313,17 +201,35 @@ class SearchSpace(Params, abc.ABC):
         return self.make(**dict(data))
 
     def validate(self, arch: object) -> Architecture:
-        """Return ``arch`` if it belongs to this space, else raise InvalidArchitectureError."""
+        """Return ``arch`` if it belongs to this space, else raise InvalidArchitectureError.
+
+        Default: ``arch`` carries this space's id and is what ``make(**arch.spec)`` gives (same id and spec;
+        each id is re-made once). A space with a faster test overrides it, calling :meth:`_check_space_id` first."""
+        arch = self._check_space_id(arch)
+        known = self.__dict__.setdefault("_validated", {})
+        if known.get(arch.id) == arch._spec:
+            return arch
+        try:
+            made: Architecture | None = self.make(**arch.spec)
+        except (InvalidArchitectureError, TypeError, KeyError):  # a spec make() does not take is no member
+            made = None
+        if made is None or made.id != arch.id or made._spec != arch._spec:
+            raise InvalidArchitectureError(
+                f"Architecture {arch.id!r} claims space {arch.space_id!r} but {type(self).__name__}.make(**arch.spec) "
+                f"gives {made!r} for its spec {arch.spec!r}. Make architectures with space.make(...).")
+        if len(known) >= 2**16:
+            known.clear()
+        known[arch.id] = arch._spec
+        return arch
+
+    def _check_space_id(self, arch: object) -> Architecture:
+        """``arch`` if it is an Architecture carrying this space's id (the first step of :meth:`validate`)."""
         if not isinstance(arch, Architecture):
-            raise InvalidArchitectureError(
-                f"{type(self).__name__} expected an Architecture; got {arch!r} of type {type(arch).__name__}. "
-                f"Make one with space.make(...) or space.sample(rng)."
-            )
+            raise InvalidArchitectureError(f"{type(self).__name__} expected an Architecture; got {arch!r} of type "
+                                           f"{type(arch).__name__}. Make one with space.make(...) or space.sample(rng).")
         if arch.space_id != self.space_id:
-            raise InvalidArchitectureError(
-                f"Architecture {arch.id!r} belongs to space {arch.space_id!r}, not to this "
-                f"{type(self).__name__} ({self.space_id!r})."
-            )
+            raise InvalidArchitectureError(f"Architecture {arch.id!r} belongs to space {arch.space_id!r}, not to this "
+                                           f"{type(self).__name__} ({self.space_id!r}).")
         return arch
 
     def __contains__(self, arch: object) -> bool:
@@ -345,7 +251,8 @@ class SearchSpace(Params, abc.ABC):
 
     @abc.abstractmethod
     def neighbours(self, arch: Architecture) -> list[Architecture]:
-        """Every architecture one edit away from ``arch`` (without ``arch``), in a fixed order."""
+        """Every architecture one edit away from ``arch`` (without ``arch``), in a fixed order; a
+        non-member raises InvalidArchitectureError (start with ``arch = self.validate(arch)``)."""
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
         """A random neighbour of ``arch`` (never ``arch`` itself)."""
@@ -425,10 +332,12 @@ class SearchSpace(Params, abc.ABC):
         return vec
 
     @abc.abstractmethod
-    def _encode(self, arch: Architecture, kind: str) -> np.ndarray: ...
+    def _encode(self, arch: Architecture, kind: str) -> np.ndarray:
+        """Hook: the ``kind`` vector of a validated ``arch`` (one of :attr:`encodings`), ``_encoding_size(kind)`` long."""
 
     @abc.abstractmethod
-    def _encoding_size(self, kind: str) -> int: ...
+    def _encoding_size(self, kind: str) -> int:
+        """Hook: the length of every ``kind`` vector of this space."""
 
     # -- enumeration ---------------------------------------------------------------------------
     def enumerate(self, limit: int = 100_000) -> list[Architecture]:

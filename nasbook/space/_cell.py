@@ -289,7 +289,7 @@ class CellSpace(SearchSpace):
 
     def validate(self, arch: object) -> Architecture:
         """Return ``arch`` if it is a canonical member of this space, else raise InvalidArchitectureError."""
-        arch = super().validate(arch)
+        arch = self._check_space_id(arch)
         try:
             key = tuple(arch["edges"])
             known = self._archs.get(key)

@@ -233,7 +233,7 @@ class ChainSpace(SearchSpace):
 
     def validate(self, arch: object) -> Architecture:
         """Return ``arch`` if it is a member of this space, else raise InvalidArchitectureError."""
-        arch = super().validate(arch)
+        arch = self._check_space_id(arch)
         try:
             key = tuple((op, w) for op, w in arch["layers"])
             known = self._archs.get(key)

@@ -221,7 +221,7 @@ class ConvDenseSpace(SearchSpace):
         return int(width)
 
     def _key(self, arch: Architecture) -> Key:
-        arch = super().validate(arch)
+        arch = self._check_space_id(arch)
         try:
             key: Key = (tuple((str(o), int(w)) for o, w in arch["conv"]), tuple(int(w) for w in arch["dense"]))
         except (KeyError, TypeError, ValueError):

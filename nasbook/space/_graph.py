@@ -181,7 +181,7 @@ class GraphSpace(SearchSpace):
 
     def validate(self, arch: object) -> Architecture:
         """Return ``arch`` if it is a canonical member of this space, else raise InvalidArchitectureError."""
-        arch = super().validate(arch)
+        arch = self._check_space_id(arch)
         archs: dict[int, Architecture] = self.__dict__["_archs"]
         key = int(arch.id) if arch.id.isascii() and arch.id.isdigit() and str(int(arch.id)) == arch.id else None
         known = archs.get(key) if key is not None else None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,23 @@ if TYPE_CHECKING:
 #: Widest layer (channels or units) a built-in space accepts: a 3x3 convolution this wide already
 #: holds 38 billion weights, so anything larger is a typo (a missing comma, an extra zero).
 MAX_WIDTH = 2**16
+
+
+def _freeze(value: Any) -> Any:
+    """Turn lists/dicts into tuples so that a spec is hashable and immutable."""
+    if isinstance(value, Mapping):
+        return tuple((str(k), _freeze(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
 
 
 def check_int_range(owner: str, param: str, value: object, minimum: int, maximum: int, why: str = "") -> int:

@@ -241,7 +241,7 @@ class SubsetSpace(SearchSpace):
                 f"Architecture {arch.id!r} belongs to the parent space {self.space!r}, not to this SubsetSpace "
                 f"({self.space_id!r}).{hint}"
             )
-        a = super().validate(arch)
+        a = self._check_space_id(arch)
         i = self._index.get(a.id)
         if i is None:
             raise self._not_member(a.id)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from nasbook.space import SearchSpace
     from nasbook.trial import Trial
 
-from nasbook._params import Params
+from nasbook._params import Params, check_base_init
 from nasbook.space import Architecture
 from nasbook.trial import WAIT, Decision, Proposal, Wait
 
@@ -34,9 +34,13 @@ class BaseStrategy(Params, abc.ABC):
        committed to storage. ``trial.value`` is None for failed trials; ``trial.attrs`` (test
        scores and other held-out numbers) is always empty here.
 
-    Subclasses implement ``_ask`` and may override ``_setup`` and ``_tell``. The base class keeps
-    ``seen_`` (ids proposed or told) so that strategies never propose an architecture twice
-    unless ``allow_duplicates=True``.
+    Subclasses implement ``_ask`` and may override ``_setup`` (reset everything learned there, not
+    in ``__init__``: a rerun sets the same instance up again) and ``_tell``. After ``setup`` the base
+    class holds ``space_``, ``mode_``, ``metric_``, ``rng_`` (draw every random choice from it),
+    ``n_told_`` (tells so far, counted here) and ``seen_`` (ids proposed or told, so that strategies
+    never propose an architecture twice unless ``allow_duplicates=True``); ``_score(trial)`` is the
+    value with higher always better.
+    docs/search-loop.md, "Writing a strategy", has an example and how to register one by name.
 
     Parameters
     ----------
@@ -62,11 +66,18 @@ class BaseStrategy(Params, abc.ABC):
     tell_order_independent: ClassVar[bool] = False
     continues_trials: ClassVar[bool] = False
     keeps_checkpoints: ClassVar[bool] = False
-    #: name under which the strategy is registered ("random", "evolution", ...)
+    #: name under which the strategy is registered ("random", "evolution", ...): stored with a search,
+    #: so ``load_search`` rebuilds this class by it. Not inherited: a subclass without its own is
+    #: stored, shown and rebuilt under its class name (never as the built-in it extends)
     alias: ClassVar[str] = ""
     #: parameters added after searches were already stored, with the value that reproduces what such
     #: a search did, for a stored configuration that lacks them (``load_search`` rebuilds with these)
     stored_defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "alias" not in cls.__dict__:
+            cls.alias = ""
 
     def __init__(self, seed: int | None = None, allow_duplicates: bool = False):
         self.seed = seed
@@ -113,6 +124,7 @@ class BaseStrategy(Params, abc.ABC):
 
     def _validate_params(self) -> None:
         """Check constructor arguments (called by ``setup``); raise InvalidParameterError."""
+        check_base_init(self, BaseStrategy)
         self.seed = check_int(type(self).__name__, "seed", self.seed, minimum=0, allow_none=True)  # np.int64 -> int
         if not isinstance(getattr(self, "allow_duplicates", False), bool):  # 'no' would be truthy
             raise InvalidParameterTypeError(

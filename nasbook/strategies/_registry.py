@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from typing import Any
 
 from nasbook._errors import InvalidParameterTypeError, unknown_choice
+from nasbook._plugins import by_class_name, registered
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo import BO
 from nasbook.strategies._curve_stopping import CurveStopping
@@ -32,8 +32,6 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "bo": BO,
     "portfolio": Portfolio,
     "fingerprint-stopping": FingerprintStopping,
-
-
     "growth": Growth,
 }
 ENTRY_POINT_GROUP = "nasbook.strategies"
@@ -46,13 +44,9 @@ def available_strategies() -> dict[str, type[BaseStrategy]]:
     -------
     dict
         ``{alias: class}`` for built-ins; a third-party entry is its ``EntryPoint`` until
-        :func:`strategy_class` loads it. A built-in alias wins over an entry point of the same name.
+        :func:`strategy_class` loads it. A built-in alias wins over an entry point of the same name (which warns).
     """
-    found = dict(BUILTIN)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in found:
-            found[ep.name] = ep  # type: ignore[assignment]  # loaded lazily in get_strategy
-    return found
+    return registered(ENTRY_POINT_GROUP, BUILTIN)  # entry points are loaded lazily, in strategy_class
 
 
 def strategy_class(name: str) -> type[BaseStrategy]:
@@ -62,7 +56,8 @@ def strategy_class(name: str) -> type[BaseStrategy]:
     ----------
     name : str
         An alias (``"evolution"``), a built-in class name (``"RegularizedEvolution"``) or an entry
-        point registered under group ``nasbook.strategies``. An unknown name raises an error that
+        point registered under group ``nasbook.strategies``, or a plug-in's class name (what a stored search
+        records, so ``load_search`` finds a plug-in whose entry point is named otherwise). An unknown name raises an error that
         lists the available ones and suggests the nearest.
 
     Returns
@@ -72,7 +67,7 @@ def strategy_class(name: str) -> type[BaseStrategy]:
     """
     found = available_strategies()
     by_class = {cls.__name__: cls for cls in BUILTIN.values()}
-    cls: Any = found.get(name) or by_class.get(name)
+    cls: Any = found.get(name) or by_class.get(name) or by_class_name(ENTRY_POINT_GROUP, name)
     if cls is None:
         raise unknown_choice(
             "strategy", name, found,

@@ -11,6 +11,7 @@ import pytest
 from nasbook.search import Search, load_search
 from nasbook.space import PROTEINS_OPS, GraphSpace, SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal, clone
+from nasbook.testing._params_check import assert_constructor_arguments_kept
 from nasbook.testing._toy import ToyTask
 from nasbook.trial import Trial, TrialState, Wait
 
@@ -87,6 +88,15 @@ class StrategyContract:
         a = _drive(clone(strategy), space, task, self.n_trials, seed=7)
         b = _drive(clone(strategy), space, task, self.n_trials, seed=7)
         assert a == b
+
+    def test_setup_resets_learned_state(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
+        """``setup`` resets everything learned (state made in ``__init__`` is not reset): a search that
+        runs again in the same process sets the same instance up again and replays its history."""
+        s = clone(strategy)
+        first = _drive(s, space, task, self.n_trials, seed=7)
+        assert _drive(s, space, task, self.n_trials, seed=7) == first, (
+            f"{type(strategy).__name__} proposes differently after a second setup(): reset what it learns in "
+            "_setup(), not in __init__")
 
     def test_seed_matters(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
         if strategy.seed is not None:
@@ -176,6 +186,17 @@ class StrategyContract:
             warnings.simplefilter("error")  # a ReproducibilityWarning fails the contract
             resumed = load_search("cut", path, task=task, space=space, strategy=clone(strategy)).run()
         assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
+        # the same search object run again in this process: its own strategy instance is set up again
+        again = Search(space, task, strategy=clone(strategy), budget=40, seed=11, storage=":memory:", callbacks=[stop_after_17])
+        with pytest.raises(Stop):
+            again.run()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            again.run()
+        assert [t.arch.id for t in again.trials] == [t.arch.id for t in full.trials], "a rerun in the same process differs"
+
+    def test_constructor_arguments_are_kept(self, strategy: BaseStrategy) -> None:
+        assert_constructor_arguments_kept(strategy)
 
     def test_pickles_before_setup(self, strategy: BaseStrategy) -> None:
         again = pickle.loads(pickle.dumps(strategy))

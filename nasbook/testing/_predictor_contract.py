@@ -13,6 +13,7 @@ import pytest
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, NotFittedError
 from nasbook.predictors import BasePredictor, kendall_tau
 from nasbook.space import Architecture, CellSpace, GraphSpace
+from nasbook.testing._params_check import assert_constructor_arguments_kept
 
 
 def _signal(arch: Architecture) -> float:
@@ -42,6 +43,8 @@ class PredictorContract:
     - it learns: on a score the encodings determine, Kendall tau on held-out architectures
       exceeds ``min_tau`` (0.5) from ``n_train`` (150) architectures;
     - it is a function of its seed: two fits with one seed predict the same numbers;
+    - a second ``fit`` forgets the first: refitted, it predicts what a fresh fit on the second
+      data predicts (BO and ``evaluate`` refit one instance's clones, a notebook refits in place);
     - scores' direction and scale do not matter: fitting ``a * y + b`` (``a > 0``) ranks alike;
     - it pickles, fitted, and predicts the same after unpickling;
     - use before ``fit`` raises NotFittedError; architectures of another space raise
@@ -64,6 +67,7 @@ class PredictorContract:
         return predictor.fit(archs[: self.n_train], y[: self.n_train])
 
     def test_fit_returns_self_and_sets_learned_state(self, predictor: BasePredictor, data: Any) -> None:
+        assert_constructor_arguments_kept(predictor)
         params = predictor.get_params()
         fitted = self._fit(predictor, data)
         assert fitted is predictor
@@ -102,6 +106,16 @@ class PredictorContract:
         b = self._fit(twin, data).predict_mean_std(archs[-30:])
         np.testing.assert_allclose(a[0], b[0], rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(a[1], b[1], rtol=1e-9, atol=1e-12)
+
+    def test_refit_forgets_the_first_fit(self, predictor: BasePredictor, data: Any) -> None:
+        archs, y = data
+        n = self.n_train
+        fresh = predictor.clone().fit(archs[n:], -y[n:])
+        predictor.fit(archs[:n], y[:n]).fit(archs[n:], -y[n:])
+        assert predictor.n_train_ == len(archs) - n
+        for got, want in zip(predictor.predict_mean_std(archs[:30]), fresh.predict_mean_std(archs[:30])):
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12,
+                                       err_msg="a refitted predictor must predict what a fresh fit on the new data does")
 
     def test_scale_and_shift_of_scores_do_not_change_the_ranking(self, predictor: BasePredictor, data: Any) -> None:
         archs, y = data

@@ -111,3 +111,50 @@ def test_a_task_measured_on_the_probes_but_never_searched_is_placed_by_its_landm
     dist = kb.task_distances(n_probes=8)
     for task, row in near.iterrows():  # equal but for the meta-features' standardisation over the tasks compared
         assert dist.loc["nbg-photo", task] == pytest.approx(row["distance"], abs=0.01)
+
+
+def test_similar_and_warm_start_work_in_a_space_of_your_own():
+    from nasbook.space import ChainSpace
+    from nasbook.testing import ToyTask
+
+    class LabChains(ChainSpace):  # a researcher's space: nasbook cannot rebuild it from its stored configuration
+        def __init__(self, max_depth=3):
+            super().__init__(kind="mlp", max_depth=max_depth, widths=(8, 16), ops=("relu", "tanh"))
+
+    space = LabChains()
+    kb = nasbook.KnowledgeBase(":memory:")
+    for seed in (1, 2):
+        nasbook.Search(space, ToyTask(space, seed=seed), strategy="random", budget=15, seed=seed, storage=":memory:",
+                       kb=kb, name=f"lab-{seed}").run(progress="none")
+    query = space.sample(np.random.default_rng(0))
+    out = kb.similar(query, 4)  # encodes the recorded architectures with the space in memory
+    assert len(out) == 4 and (np.diff(out["distance"].to_numpy()) >= 0).all()
+    assert kb.space(space.space_id) is space
+    warm = nasbook.Search(space, ToyTask(space, seed=3), budget=6, seed=0, storage=":memory:", kb=kb,
+                          warm_start=True).run(progress="none")
+    assert any("warm_start_rank" in t.attrs for t in warm.trials)
+
+
+def test_a_space_of_your_own_that_is_not_in_memory_is_an_error_that_says_to_create_it(tmp_path):
+    import gc
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "kb.db"
+    script = textwrap.dedent(f"""
+        import nasbook
+        from nasbook.space import ChainSpace
+        from nasbook.testing import ToyTask
+        class LabChains(ChainSpace):
+            def __init__(self):
+                super().__init__(kind="mlp", max_depth=2, widths=(8, 16), ops=("relu",))
+        space = LabChains()
+        kb = nasbook.KnowledgeBase({str(path)!r})
+        nasbook.Search(space, ToyTask(space), budget=5, seed=0, storage=":memory:", kb=kb).run(progress="none")
+        print(space.space_id)
+    """)
+    space_id = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()[-1]
+    gc.collect()
+    with pytest.raises(NasbookError, match=r"'LabChains'.*create that space in this process first"):
+        nasbook.KnowledgeBase(path).space(space_id)

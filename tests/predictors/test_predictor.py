@@ -391,3 +391,21 @@ def test_gbt_and_extra_trees_parameters_checked():
         GradientBoosting(learning_rate=2.0)._validate_params()
     with pytest.raises(InvalidParameterError, match="max_features"):
         ExtraTrees(max_features=3.0)._validate_params()
+
+
+def test_a_predictor_whose_init_skips_super_says_to_call_it(archs):
+    from nasbook.predictors import BasePredictor
+
+    class NoSuper(BasePredictor):
+        def __init__(self, k=3):
+            self.k = k
+
+        def _fit(self, X, z):
+            self.mean_ = float(z.mean())
+
+        def _predict(self, X):
+            return np.full(len(X), self.mean_), np.ones(len(X))
+
+    with pytest.raises(InvalidParameterTypeError, match=r"NoSuper.__init__ did not call super\(\).__init__.*"
+                                                        r"\['features', 'target', 'calibration', 'seed'\]"):
+        NoSuper().fit(archs[:10], np.arange(10.0))

@@ -77,9 +77,28 @@ class _OrderDependent(RandomForest):
         return mean + np.arange(len(X)) * 1e-3, std
 
 
+class _FitsOnce(RandomForest):
+    """Keeps its first fit: a refit on new data (a notebook's second fit) silently predicts from the old one."""
+
+    def _fit(self, X, z):
+        if not hasattr(self, "forest_once_"):
+            super()._fit(X, z)
+            self.forest_once_ = True
+
+
+class _HiddenDepth(RandomForest):
+    """Keeps its own argument as ``self._depth``: a clone (BO refits clones) silently has the default."""
+
+    def __init__(self, depth=3, n_estimators=100, seed=None):
+        super().__init__(n_estimators=n_estimators, seed=seed)
+        self._depth = depth
+
+
 @pytest.mark.parametrize(
     ("broken", "check"),
     [
+        (_HiddenDepth, "test_fit_returns_self_and_sets_learned_state"),
+        (_FitsOnce, "test_refit_forgets_the_first_fit"),
         (_NanSpread, "test_predict_gives_mean_and_std_over_arch"),
         (_Unseeded, "test_same_seed_same_predictions"),
         (_Constant, "test_it_learns"),

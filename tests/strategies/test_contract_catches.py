@@ -77,3 +77,46 @@ def test_minimisation_contract_passes_a_strategy_that_uses_score(space):
                 self.best_ = (self._score(trial), trial.arch)
 
     StrategyContract().test_minimisation(Greedy(), space, ToyTask(space))
+
+
+class LeakyGreedy(MaximisesAlways):
+    """Hill climbing that learns in state made by __init__, so setup() does not reset it: a search run again
+    in the same process (after Ctrl-C, an interruption) starts from the first run's best and replays inexactly."""
+
+    def __init__(self, seed=None, allow_duplicates=False):
+        super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self.best_ = None
+
+    def _setup(self):
+        pass
+
+    def _tell(self, trial):
+        if trial.value is not None and (self.best_ is None or self._score(trial) > self.best_[0]):
+            self.best_ = (self._score(trial), trial.arch)
+
+
+def test_contract_catches_a_strategy_whose_setup_does_not_reset_what_it_learned(space, tmp_path):
+    contract, task = StrategyContract(), ToyTask(space)
+    with pytest.raises(AssertionError, match="_setup"):
+        contract.test_setup_resets_learned_state(LeakyGreedy(), space, task)
+    with pytest.raises((AssertionError, UserWarning)):  # a ReproducibilityWarning, or different trials
+        contract.test_resume_replays_exactly(LeakyGreedy(), space, task, tmp_path)
+    fixed = type("Fixed", (LeakyGreedy,), {"_setup": MaximisesAlways._setup})
+    contract.test_setup_resets_learned_state(fixed(), space, task)
+    (tmp_path / "fixed").mkdir()
+    contract.test_resume_replays_exactly(fixed(), space, task, tmp_path / "fixed")
+
+
+class HiddenParameter(RandomSearch):
+    """Keeps its argument as ``self._restarts``: clone() (and the contract's own runs, ASHA's base, a resumed
+    search) silently use the default."""
+
+    def __init__(self, restarts=1, seed=None, allow_duplicates=False):
+        super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self._restarts = restarts
+
+
+def test_contract_catches_a_constructor_argument_that_is_not_kept():
+    with pytest.raises(AssertionError, match=r"HiddenParameter.__init__ takes \['restarts'\] but keeps no attribute"):
+        StrategyContract().test_constructor_arguments_are_kept(HiddenParameter(restarts=5))
+    StrategyContract().test_constructor_arguments_are_kept(RandomSearch(seed=3))

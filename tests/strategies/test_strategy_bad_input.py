@@ -33,3 +33,21 @@ def test_misspelt_strategy_parameters_suggest_the_right_one():
         RegularizedEvolution(pop_size=3)
     with pytest.raises(InvalidParameterTypeError, match="did you mean 'population_size'"):
         get_strategy("evolution", pop_size=3)
+
+
+def test_a_strategy_whose_init_skips_super_says_to_call_it():
+    import nasbook
+    from nasbook.space import GraphSpace
+    from nasbook.strategies import BaseStrategy
+
+    class NoSuper(BaseStrategy):
+        def __init__(self, p=1):
+            self.p = p
+
+        def _ask(self):
+            return self._sample_new()
+
+    with pytest.raises(nasbook.InvalidParameterError, match=r"NoSuper.__init__ did not call super\(\).__init__.*"
+                                                              r"\['seed', 'allow_duplicates'\].*super\(\).__init__\(seed=seed, "
+                                                              r"allow_duplicates=allow_duplicates\)"):
+        NoSuper().setup(GraphSpace())

@@ -1,0 +1,111 @@
+"""The immutable :class:`Architecture`: one point of a search space (made by a :class:`SearchSpace`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from nasbook.space._helpers import _freeze, _thaw
+
+if TYPE_CHECKING:
+    from nasbook.display import View
+    from nasbook.space._base import SearchSpace
+
+
+class Architecture:
+    """One point of a search space: immutable, hashable, with a stable id.
+
+    Architectures are made by a space (``space.sample(rng)``, ``space.make(...)``), which
+    puts them in canonical form first, so two isomorphic cells are one ``Architecture`` with
+    one ``id``. Equality and hashing use ``(space_id, id)``.
+
+    Parameters
+    ----------
+    space_id : str
+        Identity of the space (its class and configuration) the architecture belongs to.
+    id : str
+        Stable id, unique inside the space.
+    spec : mapping
+        The canonical description (JSON-serializable), e.g. ``{"link": [...], "ops": [...]}``.
+    """
+
+    __slots__ = ("_spec", "id", "space_id", "_hash", "_json")
+    id: str
+    space_id: str
+    _spec: tuple[tuple[str, Any], ...]
+    _hash: int
+    _json: str | None
+
+    def __init__(self, space_id: str, id: str, spec: Mapping[str, Any]):
+        object.__setattr__(self, "space_id", str(space_id))
+        object.__setattr__(self, "id", str(id))
+        object.__setattr__(self, "_spec", tuple((str(k), _freeze(v)) for k, v in spec.items()))
+        object.__setattr__(self, "_hash", hash((self.space_id, self.id)))
+        object.__setattr__(self, "_json", None)
+
+    @classmethod
+    def _trusted(cls, space_id: str, id: str, frozen_spec: tuple[tuple[str, Any], ...]) -> Architecture:
+        """Fast constructor for spaces: ``frozen_spec`` is already canonical and frozen."""
+        self = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(self, "space_id", space_id)
+        setattr_(self, "id", id)
+        setattr_(self, "_spec", frozen_spec)
+        setattr_(self, "_hash", hash((space_id, id)))
+        setattr_(self, "_json", None)
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Architecture is immutable; make a new one with space.make(...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Architecture is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Architecture, (self.space_id, self.id, self.to_dict()))
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The canonical description as a fresh dict of lists (safe to modify)."""
+        return {k: _thaw(v) for k, v in self._spec}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable form; ``space.from_dict(arch.to_dict())`` gives it back."""
+        return self.spec
+
+    def to_json(self) -> str:
+        """Compact JSON of :meth:`to_dict` (computed once)."""
+        if self._json is None:
+            object.__setattr__(self, "_json", json.dumps(self.to_dict(), separators=(",", ":")))
+        return self._json  # type: ignore[return-value]
+
+    def __getitem__(self, key: str) -> Any:
+        for k, v in self._spec:
+            if k == key:
+                return _thaw(v)
+        raise KeyError(key)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Architecture):
+            return NotImplemented
+        return self.id == other.id and self.space_id == other.space_id
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={_thaw(v)!r}" for k, v in self._spec)
+        return f"Architecture({self.id!r}: {body})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Notebook display: text/plain and text/html with a drawing by its space (see :meth:`SearchSpace.draw`)."""
+        from nasbook.display import repr_mimebundle
+
+        return repr_mimebundle(self, include=include, exclude=exclude)
+
+    def _view(self, space: SearchSpace | None = None) -> View:
+        """The notebook view: ids, a drawing by ``space`` (default: its space, if in memory), the spec."""
+        from nasbook.space._views import architecture_view
+
+        return architecture_view(self, space)
