@@ -8,6 +8,7 @@ checkpoint is a paired one (Wilcoxon signed-rank over seeds, two-sided).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -440,22 +441,30 @@ def plot_compare(
     _hvplot()  # loads holoviews' bokeh backend, so .opts below apply
     import holoviews as hv
 
+    with contextlib.suppress(ImportError):  # registers matplotlib's options too, for a PNG save(); bokeh stays current
+        import holoviews.plotting.mpl  # noqa: F401
+
     colours = hv.Cycle.default_cycles["default_colors"]
     xs = ds[x].values
     yname = ds.attrs["y"]
-    ylabel = f"{yname.replace('_', ' ')} ({ds.attrs['metric']})"
-    pct = f"{100 * ds.attrs['confidence']:g}%"
+    ydim = hv.Dimension(yname, label=f"{yname.replace('_', ' ')} ({ds.attrs['metric']})")
+    xdim = hv.Dimension(x, label=ds[x].attrs["long_name"])
     layers = []
     for i, g in enumerate(ds["group"].values):
         one = ds.sel(group=g)
         colour = colours[i % len(colours)]
         n = int(one["n_seeds"])
         label = f"{g} ({n} seeds)" if n > 1 else f"{g} (1 seed, no band)"
-        if n > 1:
-            band = hv.Area((xs, one["low"].values, one["high"].values), kdims=[x], vdims=["low", "high"])
-            layers.append(band.opts(color=colour, alpha=0.2, line_alpha=0))
-        line = hv.Curve((xs, one[stat].values), kdims=[x], vdims=[yname], label=label)
-        layers.append(line.opts(color=colour, line_width=2))
+        if n > 1:  # options for both backends: save() draws a PNG with matplotlib
+            band = hv.Area((xs, one["low"].values, one["high"].values), kdims=[xdim], vdims=[ydim, "high"])
+            band = band.opts(color=colour, alpha=0.2, line_alpha=0, backend="bokeh")
+            layers.append(band.opts(color=colour, alpha=0.2, linewidth=0, backend="matplotlib"))
+        line = hv.Curve((xs, one[stat].values), kdims=[xdim], vdims=[ydim], label=label)
+        line = line.opts(color=colour, line_width=2, backend="bokeh")
+        layers.append(line.opts(color=colour, linewidth=2, backend="matplotlib"))
+    pct = f"{100 * ds.attrs['confidence']:g}%"
     title = f"{stat} {yname.replace('_', ' ')} over seeds, {pct} {'t' if interval == 't' else 'bootstrap'} interval"
-    overlay = hv.Overlay(layers).opts(title=title, logy=logy, legend_position="top_right")
-    return overlay.opts(hv.opts.Curve(xlabel=ds[x].attrs["long_name"], ylabel=ylabel)).opts(**opts)
+    overlay = hv.Overlay(layers)
+    for backend in ("bokeh", "matplotlib"):
+        overlay = overlay.opts(title=title, logy=logy, legend_position="top_right", backend=backend)
+    return overlay.opts(**opts)

@@ -217,6 +217,10 @@ def test_plot_builds_with_a_band_per_group_of_several_seeds(runs, tmp_path):
     assert labels == ["random (3 seeds)", "evolution (1 seed, no band)"]
     assert isinstance(plot_compare(*rand, *evo, stat="median", interval="bootstrap"), hv.Overlay)
     nasbook.viz.save(plot_compare(*rand, *evo), tmp_path / "compare.html")
+    if importlib.util.find_spec("matplotlib") is not None:
+        band = plot_compare(*rand, *evo).get(0)
+        assert hv.Store.lookup_options("matplotlib", band, "style").kwargs["alpha"] == 0.2  # a PNG keeps the band see-through
+        assert nasbook.viz.save(plot_compare(*rand, *evo), tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(InvalidParameterError, match=r"^plot_compare\(x=\.\.\.\)"):
         plot_compare(*rand, x="seconds")
     with pytest.raises(InvalidParameterError, match=r"^plot_compare\(logy=\.\.\.\) must be True or False"):
