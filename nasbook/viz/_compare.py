@@ -252,7 +252,8 @@ def _compare_info(
         same shape, when the task knows its optimum) and ``search(group, seed)`` (its name; ``""``
         for a seed a group lacks). Over seeds, of ``attrs["y"]``: ``mean``, ``median``, ``low`` and
         ``high`` (the interval), all ``(group, step)``; each is NaN at a step where any seed of the
-        group has no value yet (no seed is silently dropped), and ``low``/``high`` are NaN for a
+        group has no value (none yet, or none any more: past that search's last ``x``, as with
+        ``x="epochs"``); no seed is silently dropped, and ``low``/``high`` are NaN for a
         group of one seed (no interval can be made). Paired tests against ``reference``, ``(group,
         checkpoint)``: ``diff`` (mean over seeds of group minus reference, in ``y`` units),
         ``p_value`` (two-sided Wilcoxon signed-rank, :func:`scipy.stats.wilcoxon` on the pairs where

@@ -225,3 +225,19 @@ def test_plot_builds_with_a_band_per_group_of_several_seeds(runs, tmp_path):
         plot_compare(*rand, x="seconds")
     with pytest.raises(InvalidParameterError, match=r"^plot_compare\(logy=\.\.\.\) must be True or False"):
         plot_compare(*rand, logy="yes")
+
+
+def test_epochs_curves_stop_where_a_seed_stops():
+    from nasbook.strategies import SuccessiveHalving
+
+    space = GraphSpace(ops=PROTEINS_OPS)
+    task = ToyTask(space, epochs=5)
+    searches = [nasbook.Search(space, task, strategy=SuccessiveHalving(max_epochs=9, n_initial=9), budget=b, seed=s,
+                               storage=":memory:").run(progress="none") for s, b in ((0, 12), (1, 16))]
+    ds = _compare_info(*searches, x="epochs")
+    ends = [s.epochs_spent for s in searches]
+    assert ends[0] != ends[1] and ds["epochs"].values[-1] == max(ends)
+    every_seed = np.isfinite(ds["best_so_far"]).all("seed").squeeze().values
+    assert (np.isfinite(ds["mean"].squeeze().values) == every_seed).all()
+    assert not every_seed[-1]  # past the shorter search's end there is no mean
+    assert ds["checkpoint"].values.tolist() == [min(ends)]  # the default test: the last x both reached
