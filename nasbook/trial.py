@@ -172,6 +172,8 @@ class Outcome:
     started_at: float = 0.0
     finished_at: float = 0.0
     attempts: int = 1
+    #: what happened to each worker that died while running it (dask re-ran it elsewhere)
+    worker_deaths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
