@@ -466,8 +466,8 @@ class DaskExecutor(BaseExecutor):
             deaths = tuple(self._losses.pop(key))
             how = f": {'; '.join(deaths)}" if deaths else ""
             return Outcome(number, TrialState.FAILED, None,
-                           f"its worker died {attempts} times while running it (dask re-ran it on "
-                           f"another worker each time){how}. KilledWorker: {exc}", attempts=attempts,
+                           f"its worker died {'once' if attempts == 1 else f'{attempts} times'} while running it "
+                           f"(dask re-ran it on another worker each time){how}. KilledWorker: {exc}", attempts=attempts,
                            worker_deaths=deaths)
         if isinstance(exc, InvalidParameterError):
             raise exc  # the user's set-up is wrong: stop the search with the task's message

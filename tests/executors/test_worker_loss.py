@@ -4,6 +4,7 @@ and repeats nothing. The stored record says what ran (the cluster, and how many 
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -147,3 +148,17 @@ def test_the_stored_executor_says_what_ran(tmp_path):
     finally:
         s.close()
     assert repr(ex) == "DaskExecutor(LocalCluster, n_workers=2)"
+
+
+def test_trials_that_all_kill_their_workers_stop_the_run_once_named(tmp_path):
+    from nasbook._errors import RepeatedTrialFailure
+
+    task = KillsItsWorker(SPACE, victims=_first_ids(12))  # every architecture: a set-up at fault
+    with DaskExecutor(n_workers=2, allowed_failures=0) as ex, nasbook.set_options(stop_after_failures=3):
+        s = nasbook.Search(SPACE, task, strategy="random", budget=12, seed=0, storage=tmp_path / "all.db", executor=ex)
+        with pytest.raises(RepeatedTrialFailure) as info:
+            s.run(progress="none")
+    msg = str(info.value)
+    assert "first 3 trials" in msg and re.search(r"its dask worker died each time it ran \(trial \d+: its worker died once", msg)
+    assert "trial.attrs['worker_deaths']" in msg
+    assert s.n_trials == 3 and all(t.state is TrialState.FAILED for t in s.trials)
