@@ -191,6 +191,20 @@ def create_engine(target: Target) -> sa.Engine:
     return engine
 
 
+def what_to_do(exc: BaseException) -> str:
+    """What a user does about a database error met while a search writes: the disk filled up, or the
+    file became read-only (a remount, changed permissions). Nothing committed is lost either way."""
+    text = str(exc).lower()
+    if "disk is full" in text or "no space left" in text or "diskfull" in text.replace(" ", ""):
+        what = "The disk is full: free some space"
+    elif "readonly database" in text or "read-only" in text:
+        what = "The store became read-only: make it writable again"
+    else:
+        return ""
+    return (f". {what}, then run() the search again (or load_search it): every trial committed so far is kept, "
+            "and the trials that were in flight run again.")
+
+
 def check_writable(path: Path, label: str) -> None:
     """Refuse a SQLite file this process cannot write, saying so (SQLite's own "attempt to write a
     readonly database" came out as a server that did not accept a connection).
