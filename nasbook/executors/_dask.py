@@ -24,7 +24,7 @@ from nasbook.executors._cluster import (
     local_cluster_problem,
     training_worker_config,
 )
-from nasbook.executors._losses import TOPICS, WorkerLosses
+from nasbook.executors._losses import WorkerLosses, free_topics
 from nasbook.executors._worker import _mark_stopped, _remote_trial
 from nasbook.trial import Outcome, TrialState
 
@@ -252,8 +252,7 @@ class DaskExecutor(BaseExecutor):
         try:
             self.capacity = max(1, sum(self._client.nthreads().values()))
             self._client.subscribe_topic(self._topic, self._on_report)
-            handlers = getattr(self._client, "_event_handlers", {})
-            self._loss_topics = [t for t in TOPICS if t not in handlers]  # never replace a handler of the user's
+            self._loss_topics = free_topics(self._client)
             for topic in self._loss_topics:
                 self._client.subscribe_topic(topic, self._losses.on_event)
         except (OSError, TimeoutError) as exc:

@@ -71,3 +71,11 @@ class WorkerLosses:
     def forget(self, key: str) -> None:
         self._ended.add(key)
         self._deaths.pop(key, None)
+
+
+def free_topics(client: Any) -> list[str]:
+    """The :data:`TOPICS` a :class:`WorkerLosses` may subscribe to on ``client``: never one the user
+    handles (a client has one handler per topic), but one a closed executor's left behind
+    (``unsubscribe_topic`` stops the events and keeps the handler)."""
+    handlers = getattr(client, "_event_handlers", {})
+    return [t for t in TOPICS if t not in handlers or isinstance(getattr(handlers[t], "__self__", None), WorkerLosses)]

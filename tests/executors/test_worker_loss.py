@@ -162,3 +162,26 @@ def test_trials_that_all_kill_their_workers_stop_the_run_once_named(tmp_path):
     assert "first 3 trials" in msg and re.search(r"its dask worker died each time it ran \(trial \d+: its worker died once", msg)
     assert "trial.attrs['worker_deaths']" in msg
     assert s.n_trials == 3 and all(t.state is TrialState.FAILED for t in s.trials)
+
+
+def test_a_users_own_event_handler_is_kept():
+    from distributed import Client, LocalCluster
+
+    seen = []
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        client.subscribe_topic("all", seen.append)
+        ex = DaskExecutor(client)
+        ex.start()
+        try:
+            assert client._event_handlers["all"] == seen.append
+            assert client._event_handlers["worker-restart-memory"] == ex._losses.on_event
+        finally:
+            ex.close()
+        again = DaskExecutor(client)  # distributed keeps a handler after unsubscribe_topic: a later executor subscribes anew
+        again.start()
+        try:
+            assert client._event_handlers["worker-restart-memory"] == again._losses.on_event
+            assert client._event_handlers["all"] == seen.append
+        finally:
+            again.close()
