@@ -105,6 +105,11 @@ class set_options:  # noqa: N801 - a function-like name, as in xarray
 def get_options() -> dict[str, Any]:
     """A copy of the current options (changing it changes nothing; use :func:`set_options`).
 
+    Returns
+    -------
+    dict
+        ``{option: value}`` for every option :func:`set_options` takes.
+
     Examples
     --------
     >>> import nasbook

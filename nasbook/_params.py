@@ -26,7 +26,14 @@ class Params:
         wrap_init(cls)
 
     def get_params(self) -> dict[str, Any]:
-        """Constructor arguments, read from the ``__init__`` signature (scikit-learn style)."""
+        """Constructor arguments, read from the ``__init__`` signature (scikit-learn style).
+
+        Returns
+        -------
+        dict
+            ``{parameter: value}`` for every named ``__init__`` parameter the object stores under
+            that name; they feed ``repr``, the HTML repr, :meth:`clone` and stored configurations.
+        """
         sig = inspect.signature(type(self).__init__)
         return {
             name: getattr(self, name)
@@ -48,8 +55,15 @@ class Params:
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def clone(self: _T) -> _T:
-        """A fresh copy with the same constructor arguments and no learned state (nested
-        :class:`Params` arguments, e.g. a wrapped strategy, are cloned too)."""
+        """A fresh copy with the same constructor arguments and no learned state.
+
+        Nested :class:`Params` arguments, e.g. a wrapped strategy, are cloned too.
+
+        Returns
+        -------
+        Params
+            A new instance of the same class.
+        """
         params = {k: v.clone() if isinstance(v, Params) else v for k, v in self.get_params().items()}
         return type(self)(**params)
 

@@ -333,6 +333,10 @@ def _failed_cell(executed: Path, index: int) -> str:
     return where + (f" ({first[:60]!r})" if first else "")
 
 
+class ReportFailedError(NasbookError):
+    """The notebook ran and a cell raised: the partial notebook is written (``nasbook report`` exits 1)."""
+
+
 def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = None, out_dir: str | Path = "reports",
                 *, kernel_name: str | None = None, timeout_s: float | None = None) -> tuple[Path, Path]:
     """Execute ``notebook`` with ``parameters`` and write ``OUT/NAME.ipynb`` and ``OUT/NAME.html``."""
@@ -381,7 +385,7 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except pm.PapermillExecutionError as exc:
-        raise NasbookError(f"nasbook report: {src.name} failed in {_failed_cell(ipynb, exc.cell_index)}: {exc.ename}: "
+        raise ReportFailedError(f"nasbook report: {src.name} failed in {_failed_cell(ipynb, exc.cell_index)}: {exc.ename}: "
                            f"{exc.evalue} (the partial notebook is at {ipynb})") from exc
     finally:
         staged.unlink(missing_ok=True)

@@ -18,6 +18,19 @@ def seeded(seed: int | None, num_threads: int | None = None) -> Iterator[None]:
 
     The generator state and the thread count are restored on exit, so training in the notebook
     process leaves the user's own random streams alone. (CUDA generators are seeded, not restored.)
+
+    Parameters
+    ----------
+    seed : int or None
+        Seed for ``torch.manual_seed``; None leaves the generator's state as it is (still restored
+        on exit).
+    num_threads : int, optional
+        ``torch.set_num_threads`` inside the block; None keeps the current count.
+
+    Yields
+    ------
+    None
+        Control to the block.
     """
     previous_threads = torch.get_num_threads()
     with torch.random.fork_rng(devices=[]):

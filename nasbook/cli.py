@@ -5,6 +5,11 @@
 ``nasbook list``: list the searches in a storage.
 ``nasbook report NOTEBOOK [-p name value ...] [-o DIR]``: run a notebook as a report (papermill),
 write the executed notebook and a self-contained HTML that renders offline.
+
+Exit status: 0 done; 1 ``nasbook report`` ran the notebook and a cell failed (the partial notebook is
+written; a script can tell it from a mistyped command); 2 a usage error: argparse's (an unknown
+option, a missing argument) and arguments nasbook refuses (a notebook that does not exist, an unknown
+``-p`` parameter, an unknown dataset or search); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ import sys
 from collections.abc import Sequence
 
 from nasbook._errors import InvalidParameterError, NasbookError
+
+#: exit status of a usage error (argparse's own) and of a notebook whose execution failed (``nasbook report``)
+EXIT_USAGE, EXIT_FAILED = 2, 1
 
 
 def _summary(search) -> str:  # type: ignore[no-untyped-def]
@@ -184,7 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="NAME", default=None, help="resume (or extend) the stored search NAME")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_search)
-    r = sub.add_parser("report", help="execute a notebook with papermill and write it as .ipynb and offline HTML")
+    r = sub.add_parser("report", help="execute a notebook with papermill and write it as .ipynb and offline HTML",
+                       epilog=f"exit status: 0 written; {EXIT_FAILED} a cell of the notebook failed (the partial notebook "
+                              f"is written); {EXIT_USAGE} bad arguments (usage, a missing notebook, an unknown -p "
+                              "parameter); 130 interrupted")
     r.add_argument("notebook", help="the .ipynb to run (it needs a cell tagged 'parameters' for -p)")
     r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="set a parameter of the notebook's 'parameters' cell (repeatable)")
@@ -207,7 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except NasbookError as exc:
         print(f"nasbook: error: {exc}", file=sys.stderr)
-        return 2
+        from nasbook._report import ReportFailedError
+
+        return EXIT_FAILED if isinstance(exc, ReportFailedError) else EXIT_USAGE
     except KeyboardInterrupt:  # e.g. while a table loads or a report runs: no traceback, the shell's code
         print("nasbook: interrupted", file=sys.stderr)
         return 130

@@ -161,7 +161,26 @@ class Result:
 class Outcome:
     """How one evaluation ended, built where it ran (plain data: it crosses processes).
 
-    ``state`` is COMPLETE, PRUNED (stopped by ``Decision.STOP``), FAILED or DIVERGED.
+    Attributes
+    ----------
+    number : int
+        The trial's number in its search.
+    state : TrialState
+        COMPLETE, PRUNED (stopped by ``Decision.STOP``), FAILED or DIVERGED.
+    result : Result or None
+        What the task returned (for PRUNED and DIVERGED, what was reached); None when it failed
+        before any result.
+    reason : str, optional
+        Why it failed or diverged, one line.
+    traceback : str, optional
+        The formatted traceback of a failure.
+    started_at : float, default 0.0
+        Start time, seconds since the epoch.
+    finished_at : float, default 0.0
+        End time, seconds since the epoch.
+    attempts : int, default 1
+        How many times it was started: above 1 on a trial that FAILED because its worker died
+        each time dask re-ran it.
     """
 
     number: int
@@ -225,6 +244,7 @@ class Trial:
 
     @property
     def duration_s(self) -> float | None:
+        """Wall time from start to finish, in seconds; None unless both are recorded."""
         if self.started_at is None or self.finished_at is None:
             return None
         return self.finished_at - self.started_at

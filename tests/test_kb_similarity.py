@@ -222,8 +222,8 @@ def test_similar_archs_gives_neighbours_with_their_recorded_scores():
     trials = graph_trials(space, archs)
     query = archs[0]
     near = similar_archs(trials, space, query, k=8)
-    assert len(near) == 8 and query.id not in set(near["arch_id"])
-    assert set(near.columns) >= {"arch_id", "distance", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"}
+    assert near["arch_id"].nunique() == 8 and query.id not in set(near["arch_id"])
+    assert set(near.columns) >= {"arch_id", "distance", "task", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"}
     on_b = similar_archs(trials, space, query, k=8, task="b")
     recorded_b = trials[trials["task"] == "b"].set_index("arch_id")["value"]
     assert len(on_b) == 8 and set(on_b["arch_id"]) <= set(recorded_b.index)
@@ -232,6 +232,28 @@ def test_similar_archs_gives_neighbours_with_their_recorded_scores():
     assert on_b.attrs["task"] == "b" and on_b.attrs["kind"] == "graf"
     n_b = trials.loc[trials["task"] == "b", "arch_id"].nunique()
     assert len(similar_archs(trials, space, query, k=500, task="b")) == n_b - (query.id in set(recorded_b.index))
+
+
+def test_similar_archs_without_a_task_gives_each_neighbours_value_on_each_of_its_tasks():
+    space = GraphSpace()
+    archs = [space.sample(np.random.default_rng(i)) for i in range(120)]
+    trials = graph_trials(space, archs)
+    near = similar_archs(trials, space, archs[0], k=10)
+    recorded = trials.groupby(["arch_id", "task"])["value"].mean()
+    assert near["arch_id"].nunique() == 10 and near["value"].notna().all() and near["task"].notna().all()
+    assert (near.groupby("arch_id", sort=False)["task"].apply(list)
+            == trials.groupby("arch_id")["task"].apply(sorted).loc[near["arch_id"].unique()]).all()  # all its tasks
+    np.testing.assert_allclose(near["value"], [recorded[(a, t)] for a, t in zip(near["arch_id"], near["task"])])
+    assert near["distance"].is_monotonic_increasing  # nearest first, a neighbour's rows together
+    assert (near.groupby("arch_id")["n_tasks"].first() == near.groupby("arch_id").size()).all()
+    both = near[near["n_tasks"] == 2]
+    assert len(both) >= 2  # architectures recorded on both tasks: one value on each, never averaged across
+    on_b = similar_archs(trials, space, archs[0], k=10, task="b").set_index("arch_id")
+    mine = near[near["task"] == "b"].set_index("arch_id")
+    shared = mine.index.intersection(on_b.index)
+    assert len(shared) and np.allclose(mine.loc[shared, "value"], on_b.loc[shared, "value"])
+    assert np.allclose(mine.loc[shared, "quantile"], on_b.loc[shared, "quantile"])
+    assert (on_b["task"] == "b").all()
 
 
 def test_similar_archs_bad_input():

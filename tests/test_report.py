@@ -198,6 +198,25 @@ def test_report_errors(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.notebook
+def test_report_exit_status_tells_a_failed_notebook_from_bad_arguments(tmp_path, capsys):
+    nb = _notebook(tmp_path / "bad.ipynb", ["raise ValueError('boom')"])
+    out = tmp_path / "o"
+    assert main(["report", str(nb), "-o", str(out)]) == 1  # it ran, and a cell failed
+    err = capsys.readouterr().err
+    assert "failed in cell" in err and "ValueError: boom" in err and (out / "bad.ipynb").is_file()
+    assert main(["report", str(nb), "-p", "budgte", "3", "-o", str(out)]) == 2  # refused before running
+    assert "no parameter 'budgte'" in capsys.readouterr().err
+    for argv in (["report"], ["report", str(nb), "-p", "budget"], ["report", str(nb), "--bogus"]):
+        with pytest.raises(SystemExit) as exc:  # argparse's usage errors
+            main(argv)
+        assert exc.value.code == 2
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--help"])
+    assert exc.value.code == 0 and "exit status: 0 written; 1 a cell of the notebook failed" in capsys.readouterr().out
+
+
 def test_parameter_values():
     assert parse_value("12") == 12 and parse_value("0.5") == 0.5 and parse_value("true") is True
     assert parse_value("none") is None and parse_value("[1, 2]") == [1, 2] and parse_value("cora") == "cora"

@@ -51,7 +51,13 @@ KNOWN_STATES: tuple[str, ...] = (
 
 @functools.cache
 def css() -> str:
-    """nasbook's stylesheet (``nasbook/display/static/nasbook.css``), read once per process."""
+    """nasbook's stylesheet (``nasbook/display/static/nasbook.css``), read once per process.
+
+    Returns
+    -------
+    str
+        The CSS text.
+    """
     return (importlib.resources.files("nasbook.display") / "static" / "nasbook.css").read_text(encoding="utf-8")
 
 
@@ -63,7 +69,18 @@ _CLASS_SAFE = re.compile(r"[^a-z0-9_-]")
 
 
 def badge_html(state: str) -> str:
-    """A coloured state label, e.g. ``badge_html("done")``."""
+    """A coloured state label, e.g. ``badge_html("done")``.
+
+    Parameters
+    ----------
+    state : str
+        The label (escaped); its lower-case letters, digits, ``_`` and ``-`` pick the CSS class.
+
+    Returns
+    -------
+    str
+        A ``<span class="nb-badge ...">`` element.
+    """
     text = str(state)
     cls = _CLASS_SAFE.sub("", text.lower())
     return f'<span class="nb-badge nb-state-{cls or "other"}">{escape(text)}</span>'
@@ -157,7 +174,21 @@ def document(body: str, text: str, kind: str = "object") -> str:
 
 
 def render_html(view: View, text: str | None = None) -> str:
-    """The HTML of ``view``; ``text`` (default: ``render_text(view)``) is the fallback."""
+    """The HTML of ``view``; ``text`` (default: ``render_text(view)``) is the fallback.
+
+    Parameters
+    ----------
+    view : View
+        The repr to render.
+    text : str, optional
+        The plain text shown where the stylesheet does not apply (an untrusted notebook, GitHub);
+        None renders it from ``view``.
+
+    Returns
+    -------
+    str
+        Markup: the stylesheet, an escaped text fallback and the body (see :func:`render_html`).
+    """
     if text is None:
         text = render_text(view)
     body = _header_html(view) + "".join(_section_html(s) for s in view.sections)
@@ -166,29 +197,92 @@ def render_html(view: View, text: str | None = None) -> str:
 
 # -- public builders ---------------------------------------------------------------------------------
 def search_html(search: Any) -> str:
-    """HTML repr of a Search: overview (state badge, strategy, task, storage, seed, budget used),
-    best trial (value, arch, drawing, held-out attrs) and the trials table (capped at
-    ``display_max_rows``). Reads in-memory attributes only."""
+    """HTML repr of a Search.
+
+    It shows the overview (state badge, strategy, task, storage, seed, budget used), the best trial
+    (value, arch, drawing, held-out attrs) and the trials table (capped at ``display_max_rows``).
+    Reads in-memory attributes only.
+
+    Parameters
+    ----------
+    search : Search
+        The search.
+
+    Returns
+    -------
+    str
+        Markup: the stylesheet, an escaped text fallback and the body (see :func:`render_html`).
+    """
     return render_html(view_of(search))
 
 
 def trial_html(trial: Any) -> str:
-    """HTML repr of a Trial: overview, failure reason (and traceback), drawing, metrics, attrs."""
+    """HTML repr of a Trial: overview, failure reason (and traceback), drawing, metrics, attrs.
+
+    Parameters
+    ----------
+    trial : Trial
+        The trial.
+
+    Returns
+    -------
+    str
+        Markup: the stylesheet, an escaped text fallback and the body (see :func:`render_html`).
+    """
     return render_html(view_of(trial))
 
 
 def architecture_html(arch: Any, space: Any = None) -> str:
-    """HTML repr of an Architecture: ids, an SVG drawing (by ``space``, default its own), the spec."""
+    """HTML repr of an Architecture: ids, an SVG drawing (by ``space``, default its own), the spec.
+
+    Parameters
+    ----------
+    arch : Architecture
+        The architecture.
+    space : SearchSpace, optional
+        The space that draws it; None uses its own space when that is in memory.
+
+    Returns
+    -------
+    str
+        Markup: the stylesheet, an escaped text fallback and the body (see :func:`render_html`).
+    """
     return render_html(arch._view(space) if space is not None else view_of(arch))
 
 
 def space_html(space: Any) -> str:
-    """HTML repr of a SearchSpace: id, cardinality, parameters, choices and an example drawn."""
+    """HTML repr of a SearchSpace: id, cardinality, parameters, choices and an example drawn.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The space.
+
+    Returns
+    -------
+    str
+        Markup: the stylesheet, an escaped text fallback and the body (see :func:`render_html`).
+    """
     return render_html(view_of(space))
 
 
 def fields_html(mapping: Mapping[str, Any], max_rows: int | None = None, noun: str = "entries") -> str:
-    """Escaped ``name: value`` rows (values formatted like the reprs), capped at ``max_rows``."""
+    """Escaped ``name: value`` rows (values formatted like the reprs), capped at ``max_rows``.
+
+    Parameters
+    ----------
+    mapping : Mapping of str to object
+        The rows, in order; values go through :func:`fmt_value`.
+    max_rows : int, optional
+        The most rows shown (the first ones); None uses the ``display_max_rows`` option.
+    noun : str, default "entries"
+        What the left-out rows are called in the "... N more" line.
+
+    Returns
+    -------
+    str
+        The markup of the rows alone (no stylesheet), for a section body of :func:`object_html`.
+    """
     rows: list[tuple[str, Cell]] = [(str(k), fmt_value(v)) for k, v in mapping.items()]
     return _fields_html(fields(rows, max_rows or _max_rows_option(), noun))
 
@@ -199,7 +293,24 @@ def table_html(
     max_rows: int | None = None,
     noun: str = "rows",
 ) -> str:
-    """An escaped table; more than ``max_rows`` rows (default ``display_max_rows``) keep head and tail."""
+    """An escaped table; more than ``max_rows`` rows (default ``display_max_rows``) keep head and tail.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Column headers.
+    rows : iterable of sequence
+        One sequence of values per row; values go through :func:`fmt_value`.
+    max_rows : int, optional
+        The most rows shown; None uses the ``display_max_rows`` option.
+    noun : str, default "rows"
+        What the left-out rows are called.
+
+    Returns
+    -------
+    str
+        The table's markup alone, for a section body of :func:`object_html`.
+    """
     all_rows = [tuple(fmt_value(v) for v in row) for row in rows]
     kept, n_more, split = cap(all_rows, max_rows or _max_rows_option())
     cols = tuple(str(c) for c in columns)
@@ -231,6 +342,11 @@ def object_html(
     text : str, optional
         The plain-text fallback (use the object's ``text/plain``); default: the header and the
         section titles.
+
+    Returns
+    -------
+    str
+        Markup: the stylesheet, the escaped text fallback and the header and sections.
 
     Examples
     --------

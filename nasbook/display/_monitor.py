@@ -29,8 +29,21 @@ def in_notebook() -> bool:
 
 
 def progress_mode(progress: object, param: str = "progress") -> str | None:
-    """``progress`` as one of ``"auto"``, ``"widget"``, ``"bar"``, or None for no progress
-    (``True`` is ``"auto"``, ``False`` is ``"none"``); anything else is an error naming ``param``."""
+    """``progress`` as one of ``"auto"``, ``"widget"``, ``"bar"``, or None for no progress.
+
+    Parameters
+    ----------
+    progress : str or bool
+        ``"auto"`` (a widget in a notebook, else a text bar), ``"widget"``, ``"bar"``, ``"none"``;
+        ``True`` is ``"auto"`` and ``False`` is ``"none"``. Anything else is an error naming ``param``.
+    param : str, default "progress"
+        The argument's name, for that error.
+
+    Returns
+    -------
+    str or None
+        The mode; None for no progress.
+    """
     from nasbook._errors import unknown_choice
 
     if progress is True:
@@ -43,6 +56,21 @@ def progress_mode(progress: object, param: str = "progress") -> str | None:
 
 
 def make_progress(search: Search, progress: str | bool) -> Progress | None:
+    """The progress view ``search.run(progress=...)`` shows, or None.
+
+    Parameters
+    ----------
+    search : Search
+        The running search; the view reads its in-memory state.
+    progress : str or bool
+        As for :func:`progress_mode`. ``"auto"`` picks the widget in a Jupyter kernel when
+        ipywidgets imports, else the text bar; ``"widget"`` without ipywidgets raises ImportError.
+
+    Returns
+    -------
+    Progress or None
+        None when ``progress`` asks for none.
+    """
     progress = progress_mode(progress)  # type: ignore[assignment]
     if progress is None:
         return None
@@ -73,7 +101,13 @@ _FAILED = ("failed", "diverged")
 
 
 class Progress(abc.ABC):
-    """Live progress of a running search (a widget or a bar); ``search.run(progress=...)`` makes one."""
+    """Live progress of a running search (a widget or a bar); ``search.run(progress=...)`` makes one.
+
+    Parameters
+    ----------
+    search : Search
+        The search whose in-memory state is shown.
+    """
 
     min_interval_s = 0.2
 
@@ -82,6 +116,13 @@ class Progress(abc.ABC):
         self._last = 0.0
 
     def trial_finished(self, trial: Trial) -> None:
+        """Called by the search after each finished trial; redraws at most every ``min_interval_s`` (0.2 s).
+
+        Parameters
+        ----------
+        trial : Trial
+            The trial just committed.
+        """
         now = time.monotonic()
         if now - self._last >= self.min_interval_s:
             self._last = now
@@ -92,6 +133,7 @@ class Progress(abc.ABC):
         """Redraw from the search's in-memory state."""
 
     def close(self) -> None:
+        """Called when the run ends: a last redraw, so the view shows the final state."""
         self.refresh()
 
 

@@ -24,6 +24,22 @@ def mimebundle(
     ``html`` may be a callable, so it is only built when wanted: not with
     ``set_options(display_style="text")``, nor when the front end excludes ``text/html``.
 
+    Parameters
+    ----------
+    text : str
+        The ``text/plain`` repr.
+    html : str or callable, optional
+        The ``text/html`` repr, or a function of no arguments that builds it; None: text only.
+    include : container of str, optional
+        MIME types the front end asks for (IPython's argument); None asks for all.
+    exclude : container of str, optional
+        MIME types the front end does not want; None excludes none.
+
+    Returns
+    -------
+    dict of str to str
+        ``{mime type: content}`` with the wanted types only.
+
     Examples
     --------
     >>> class Thing:
@@ -43,7 +59,22 @@ def mimebundle(
 
 
 def view_mimebundle(view: View, include: Container[str] | None = None, exclude: Container[str] | None = None) -> dict[str, str]:
-    """The bundle of a :class:`View`: its text, and its HTML only when wanted (both list the same sections)."""
+    """The bundle of a :class:`View`: its text, and its HTML only when wanted (both list the same sections).
+
+    Parameters
+    ----------
+    view : View
+        The repr to render.
+    include : container of str, optional
+        MIME types the front end asks for (IPython's argument); None asks for all.
+    exclude : container of str, optional
+        MIME types the front end does not want; None excludes none.
+
+    Returns
+    -------
+    dict of str to str
+        ``{mime type: content}``, as :func:`mimebundle` gives it.
+    """
     text = render_text(view)
     return mimebundle(text, lambda: render_html(view, text), include=include, exclude=exclude)
 
@@ -55,6 +86,20 @@ def repr_mimebundle(obj: Any, include: Container[str] | None = None, exclude: Co
     SearchSpace, your own classes), else the class name and ``get_params()``. Both mimetypes come
     from one view, so they list the same sections. Only in-memory attributes are read: never
     storage, dask or a benchmark table.
+
+    Parameters
+    ----------
+    obj : object
+        Anything; see above for where its view comes from.
+    include : container of str, optional
+        MIME types the front end asks for (IPython's argument); None asks for all.
+    exclude : container of str, optional
+        MIME types the front end does not want; None excludes none.
+
+    Returns
+    -------
+    dict of str to str
+        ``{mime type: content}``, as :func:`mimebundle` gives it.
 
     Examples
     --------
@@ -73,20 +118,66 @@ def repr_mimebundle(obj: Any, include: Container[str] | None = None, exclude: Co
 
 
 def search_text(search: Any) -> str:
-    """The text/plain repr of a Search (the same sections as :func:`search_html`)."""
+    """The text/plain repr of a Search (the same sections as :func:`search_html`).
+
+    Parameters
+    ----------
+    search : Search
+        The search; only its in-memory state is read.
+
+    Returns
+    -------
+    str
+        The repr.
+    """
     return render_text(view_of(search))
 
 
 def trial_text(trial: Any) -> str:
-    """The text/plain repr of a Trial."""
+    """The text/plain repr of a Trial.
+
+    Parameters
+    ----------
+    trial : Trial
+        The trial.
+
+    Returns
+    -------
+    str
+        The repr.
+    """
     return render_text(view_of(trial))
 
 
 def architecture_text(arch: Any, space: Any = None) -> str:
-    """The text/plain repr of an Architecture (its drawing as text, by ``space``, default its own)."""
+    """The text/plain repr of an Architecture (its drawing as text, by ``space``, default its own).
+
+    Parameters
+    ----------
+    arch : Architecture
+        The architecture.
+    space : SearchSpace, optional
+        The space that draws it; None uses its own space when that is in memory (else the spec).
+
+    Returns
+    -------
+    str
+        The repr.
+    """
     return render_text(arch._view(space) if space is not None else view_of(arch))
 
 
 def space_text(space: Any) -> str:
-    """The text/plain repr of a SearchSpace."""
+    """The text/plain repr of a SearchSpace.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The space.
+
+    Returns
+    -------
+    str
+        The repr.
+    """
     return render_text(view_of(space))

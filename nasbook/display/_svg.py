@@ -45,7 +45,14 @@ _LEVEL = 22  # vertical distance between arcs of consecutive spans
 class DiagramNode:
     """One node: ``label`` in a box (``"io"``: input/output, ``"op"``: an op) or a circle (``"point"``).
 
-    ``sub`` is a muted suffix drawn after the label, e.g. a chain layer's ``" / 64"``.
+    Parameters
+    ----------
+    label : str
+        The text in the box (escaped when drawn).
+    kind : {"io", "op", "point"}, default "op"
+        Input/output box, op box, or an unlabelled junction; another value raises an error.
+    sub : str, default ""
+        A muted suffix drawn after the label, e.g. a chain layer's ``" / 64"``.
     """
 
     label: str
@@ -62,7 +69,17 @@ class DiagramNode:
 
 @dataclass(frozen=True)
 class DiagramEdge:
-    """An arrow from node ``src`` to node ``dst`` (indices into :attr:`Diagram.nodes`, ``src < dst``)."""
+    """An arrow from node ``src`` to node ``dst`` (indices into :attr:`Diagram.nodes`, ``src < dst``).
+
+    Parameters
+    ----------
+    src : int
+        Index of the node the arrow leaves.
+    dst : int
+        Index of the node it enters, greater than ``src``.
+    label : str, default ""
+        An op on the edge (cell spaces put their ops on edges).
+    """
 
     src: int
     dst: int
@@ -124,7 +141,18 @@ class Diagram:
 
 
 def diagram_text(d: Diagram) -> str:
-    """The plain-text form of ``d``: its own ``text``, else a chain ``a -> b -> c`` or one line per edge."""
+    """The plain-text form of ``d``: its own ``text``, else a chain ``a -> b -> c`` or one line per edge.
+
+    Parameters
+    ----------
+    d : Diagram
+        The diagram.
+
+    Returns
+    -------
+    str
+        One line for a chain, else one ``src -> dst  op`` line per edge (``"(no edges)"`` without any).
+    """
     if d.text is not None:
         return d.text
     names = [n.label + n.sub for n in d.nodes]
@@ -297,10 +325,33 @@ def diagram_svg(d: Diagram, *, scale: float = 1.0, title: str | None = None) -> 
 
 def scatter_svg(x: Sequence[float] | Any, y: Sequence[float] | Any, *, x_label: str = "", y_label: str = "", size: int = 180,
                 max_points: int = 600, diagonal: bool = False) -> str:
-    """A small static scatter plot (inline SVG) for reprs, e.g. a predictor's predicted vs true
-    scores; interactive plots are :mod:`nasbook.viz`'s. At most ``max_points`` points (evenly
-    thinned), axes from the data's range with its min and max written at their ends, no JavaScript.
-    ``diagonal=True`` puts both axes on one range and draws the line y = x (a perfect prediction)."""
+    """A small static scatter plot (inline SVG) for reprs, e.g. a predictor's predicted vs true scores.
+
+    Interactive plots are :mod:`nasbook.viz`'s. Axes span the data's range, with its min and max
+    written at their ends; no JavaScript. Points with a non-finite coordinate are left out.
+
+    Parameters
+    ----------
+    x : array-like of float
+        Horizontal coordinates.
+    y : array-like of float
+        Vertical coordinates, aligned with ``x``.
+    x_label : str, default ""
+        Caption under the x axis (escaped).
+    y_label : str, default ""
+        Caption of the y axis (escaped).
+    size : int, default 180
+        Width and height of the SVG, in pixels.
+    max_points : int, default 600
+        The most points drawn; more are thinned evenly.
+    diagonal : bool, default False
+        Put both axes on one range and draw the line y = x (a perfect prediction).
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element.
+    """
     import numpy as np
 
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)

@@ -83,7 +83,18 @@ def header_text(view: View) -> str:
 
 
 def render_text(view: View) -> str:
-    """Header line, then each section's title and its indented parts."""
+    """Header line, then each section's title and its indented parts.
+
+    Parameters
+    ----------
+    view : View
+        The repr to render.
+
+    Returns
+    -------
+    str
+        The ``text/plain`` repr; it lists the same sections as :func:`render_html`.
+    """
     lines = [header_text(view)]
     for section in view.sections:
         lines.append(section.title + (f" ({section.summary})" if section.summary else ""))

@@ -25,6 +25,21 @@ class ExecutorEvent:
     ``decision`` is set on a report that was already answered where the trial runs (an in-process
     executor asks the search's ``decide`` callback synchronously); None means the search decides
     now and, on ``Decision.STOP``, calls ``executor.stop(number)``.
+
+    Attributes
+    ----------
+    kind : {"report", "done"}
+        An epoch's report, or the trial's end.
+    number : int
+        The trial's number in its search.
+    epoch : int or None
+        The reported epoch (0-based, as the task counts them); None on ``"done"``.
+    metrics : Mapping of str to float
+        The metrics reported at that epoch; empty on ``"done"``.
+    outcome : Outcome or None
+        How the trial ended; set on ``"done"`` only.
+    decision : Decision or None
+        The answer already given to a report where the trial runs, or None (the search decides).
     """
 
     kind: Literal["report", "done"]
@@ -52,6 +67,31 @@ def evaluate_trial(
     Runs wherever the trial runs (the notebook process or a worker). Errors that are the
     user's set-up (``InvalidParameterError``: shapes that do not fit, a metric never logged)
     are raised, so the search stops with the message instead of failing every trial.
+
+    Parameters
+    ----------
+    task : Task
+        What the trial is evaluated on.
+    space : SearchSpace
+        The space ``arch`` belongs to (tasks that train build the network with it).
+    arch : Architecture
+        The architecture to evaluate.
+    number : int
+        The trial's number, copied into the outcome.
+    fidelity : Mapping, optional
+        The budget of this evaluation, e.g. ``{"epochs": 3}`` from a multi-fidelity strategy;
+        None evaluates at the task's full fidelity.
+    report : callable, optional
+        ``report(epoch, **metrics) -> Decision``, called by the task after each epoch; a
+        ``Decision.STOP`` ends the trial as PRUNED. None answers every report with CONTINUE.
+
+    Returns
+    -------
+    Outcome
+        COMPLETE with the task's result; PRUNED when a report was answered STOP before the
+        planned epochs (a STOP after the last one leaves it COMPLETE); DIVERGED when training
+        diverged (with the epochs it reached) or the objective is NaN or infinite; FAILED with the
+        reason (and the traceback of an unexpected error) otherwise.
     """
     started = time.time()
     stopped = False
@@ -150,31 +190,88 @@ class BaseExecutor(abc.ABC):
     in_process: ClassVar[bool] = False
 
     def start(self, decide: Decide | None = None) -> None:
-        """Start (or reconnect to) workers; idempotent. ``decide`` answers reports (see the class doc)."""
+        """Start (or reconnect to) workers; idempotent. ``decide`` answers reports (see the class doc).
+
+        Parameters
+        ----------
+        decide : callable, optional
+            ``decide(number, epoch, metrics) -> Decision``, the search's answer to a running trial's
+            report. In-process executors call it from the trial's ``report``; remote ones may ignore
+            it and leave ``ExecutorEvent.decision`` None.
+        """
 
     @abc.abstractmethod
     def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture,
                fidelity: Mapping[str, Any] | None = None) -> None:
-        """Start trial ``number``: evaluate ``arch`` on ``task`` (use :func:`evaluate_trial`)."""
+        """Start trial ``number``: evaluate ``arch`` on ``task`` (use :func:`evaluate_trial`).
+
+        Called while fewer than :attr:`capacity` trials run. It returns once the trial is on its way
+        (or, for an :attr:`in_process` executor, finished); the outcome comes back from :meth:`poll`.
+
+        Parameters
+        ----------
+        number : int
+            The trial's number in its search; events carry it.
+        task : Task
+            What to evaluate the architecture on (pickled to remote workers).
+        space : SearchSpace
+            The space ``arch`` belongs to.
+        arch : Architecture
+            The architecture to evaluate.
+        fidelity : Mapping, optional
+            The budget of this evaluation (``{"epochs": n}`` from a multi-fidelity strategy); None for
+            the task's full fidelity.
+        """
 
     @abc.abstractmethod
     def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
-        """Events since the last poll, waiting up to ``timeout_s`` for the first one."""
+        """Events since the last poll, waiting up to ``timeout_s`` for the first one.
+
+        Parameters
+        ----------
+        timeout_s : float, default 0.1
+            Seconds to wait when no event is ready; an in-process executor never waits.
+
+        Returns
+        -------
+        list of ExecutorEvent
+            Reports and ``"done"`` outcomes, in the order they happened; empty when none came in time.
+        """
 
     def stop(self, number: int) -> None:
-        """Ask a running trial to stop at its next report (``Decision.STOP``)."""
+        """Ask a running trial to stop at its next report (``Decision.STOP``).
+
+        Parameters
+        ----------
+        number : int
+            The trial to stop; its outcome still comes back (PRUNED, or COMPLETE when it had
+            reached its last planned epoch).
+        """
 
     def warm_up(self, modules: tuple[str, ...]) -> None:
-        """Import ``modules`` where trials run, before the first trial (e.g. Lightning: seconds)."""
+        """Import ``modules`` where trials run, before the first trial (e.g. Lightning: seconds).
+
+        Parameters
+        ----------
+        modules : tuple of str
+            Module names, as the task's :attr:`~nasbook.tasks.Task.worker_imports` lists them.
+        """
 
     def cancel(self, number: int) -> None:
-        """Abandon a trial: its outcome will not be reported."""
+        """Abandon a trial: its outcome will not be reported.
+
+        Parameters
+        ----------
+        number : int
+            The trial to abandon (past its timeout, or the search was interrupted).
+        """
 
     def check(self) -> None:
         """Cheap checks before a search stores anything (e.g. a script that cannot start workers)."""
 
     @property
     def n_running(self) -> int:
+        """Number of trials submitted whose outcome has not been polled yet (0 when idle)."""
         return 0
 
     def close(self) -> None:
@@ -188,6 +285,13 @@ class BaseExecutor(abc.ABC):
         self.close()
 
     def describe(self) -> str:
+        """A short description of where trials run, for reprs and logs.
+
+        Returns
+        -------
+        str
+            The class name here; dask executors add their cluster's address and size.
+        """
         return type(self).__name__
 
 

@@ -70,6 +70,8 @@ class DaskExecutor(BaseExecutor):
         could then run code in its workers). For a scheduler address: the credentials to connect
         with (None: dask's configuration). Ignored for a ``distributed.Client``.
 
+    Notes
+    -----
     Workers stay up across trials and searches until :meth:`close`, so imports (torch,
     Lightning) are paid once per worker.
 
@@ -340,6 +342,7 @@ class DaskExecutor(BaseExecutor):
 
     @property
     def dask_client(self) -> Client:
+        """The ``distributed.Client`` trials are submitted through; starts the executor on first use."""
         if self._client is None:
             self.start()
         assert self._client is not None

@@ -18,6 +18,26 @@ class DaskCudaExecutor(DaskExecutor):
     ``accelerator="auto"`` lands on it. Needs the ``gpu`` extra (``pip install 'nasbook[gpu]'``)
     and an NVIDIA GPU. Its cluster listens on 127.0.0.1 over plain TCP (``security`` is not used
     here yet: dask-cuda's TLS set-up is untested).
+
+    Parameters
+    ----------
+    client : distributed.Client, str or None
+        As for :class:`DaskExecutor`: an existing client or scheduler address (then no GPU
+        cluster is started), or None to start the ``LocalCUDACluster``.
+    n_workers : int or None
+        GPUs to use, the first ``min(n_workers, GPU count)``; None uses every GPU.
+    torch_threads : int
+        ``torch.set_num_threads`` in each trial (default 1); 0 leaves torch's own default.
+    connect_timeout_s : float
+        How long to wait for the scheduler to answer, in seconds.
+    no_workers_timeout_s : float or None
+        How long trials may wait while the scheduler has no worker before the search stops with
+        :class:`~nasbook.ExecutorError`, in seconds (None: wait forever).
+    allowed_failures : int
+        Worker deaths a trial survives before it FAILS (as for :class:`DaskExecutor`).
+    security : distributed.security.Security, bool or None
+        Not used by the GPU cluster (see above); kept for a scheduler address, as for
+        :class:`DaskExecutor`.
     """
 
     def _make_cluster(self) -> Any:
@@ -48,11 +68,23 @@ def _count_gpus() -> int:
 
 
 def resolve_executor(executor: Any) -> BaseExecutor:
-    """``"local"``, ``"dask"``, ``"dask-cuda"``, ``"auto"`` (dask-cuda when GPUs exist, else a CPU
-    cluster), a ``distributed.Client``, a scheduler address, or an executor instance.
+    """The executor that a search's ``executor=`` argument names.
 
     A dask executor is checked here (:meth:`DaskExecutor.check`), so that a search that could not
     start its cluster fails before it stores anything.
+
+    Parameters
+    ----------
+    executor : str, distributed.Client, BaseExecutor or None
+        ``"local"`` or None (in-process), ``"dask"`` (a CPU ``LocalCluster``), ``"dask-cuda"``,
+        ``"auto"`` (dask-cuda when GPUs exist, else a CPU cluster), a scheduler address such as
+        ``"tcp://host:8786"``, a ``distributed.Client``, or an executor instance (returned as is).
+        Anything else raises InvalidParameterError naming what is allowed.
+
+    Returns
+    -------
+    BaseExecutor
+        A new executor (or the instance given), not started yet.
     """
     resolved = _resolve(executor)
     problem = local_cluster_problem() if isinstance(resolved, DaskExecutor) and resolved.client is None else None

@@ -5,7 +5,8 @@
   member of the same space) and what was added; :func:`widen_all` gives a path of widens (every
   narrower layer to one width) and :func:`make_path` rebuilds a move or a path from plain data;
 - the life of a seed (no torch): :class:`Stage`, :data:`TRANSITIONS`, :class:`Lifecycle`,
-  :class:`AlphaSchedule`, :class:`IllegalTransitionError`; the learning-rate cycle a grown child
+  :class:`AlphaSchedule`, :class:`IllegalTransitionError`, :func:`settle_epochs` (the epochs a
+  seed needs to leave alpha 0 or be culled); the learning-rate cycle a grown child
   may train with: :data:`CYCLE_KEYS`, :func:`check_cycle`, :func:`cycle_factor`;
 - weights (torch, imported on first use): :func:`grow_network` copies a trained parent into the
   child network, :class:`Seed` hooks new capacity in as ``x + alpha * (g(x) - x)`` or
@@ -39,6 +40,7 @@ from nasbook.growth._stages import (
     Stage,
     check_cycle,
     cycle_factor,
+    settle_epochs,
 )
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ _LAZY = {
 __all__ = [
     "CYCLE_KEYS", "KINDS", "METHODS", "SEED_KEYS", "TRANSITIONS", "AlphaSchedule", "GrowthMove", "IllegalTransitionError",
     "Lifecycle", "Seed", "SeedController", "Stage", "add_edge", "blend", "chain_segments", "check_cycle", "cycle_factor", "deepen", "grow_network",
-    "growth_moves", "make_move", "make_path", "prepare_training", "widen", "widen_all",
+    "growth_moves", "make_move", "make_path", "prepare_training", "settle_epochs", "widen", "widen_all",
 ]
 
 

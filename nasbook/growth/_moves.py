@@ -23,10 +23,20 @@ _RESIZING = ("maxpool_conv3x3",)
 class GrowthMove:
     """One growth step: ``parent`` grows into ``child`` by ``kind`` with ``params``.
 
-    ``params``: ``deepen``: ``position`` (index of the new layer in the child) and ``op``;
-    ``widen``: ``layer`` and ``width``; ``add_edge``: ``edge`` (position in the parent's
-    ``spec["edges"]``) and ``op``. :meth:`to_dict` is plain data (it crosses processes) and
-    :func:`make_move` rebuilds the move from it.
+    :meth:`to_dict` is plain data (it crosses processes) and :func:`make_move` rebuilds the move from it.
+
+    Parameters
+    ----------
+    kind : {"deepen", "widen", "add_edge"}
+        The move (:data:`KINDS`).
+    parent : Architecture
+        The architecture grown from.
+    child : Architecture
+        The architecture grown into, a member of the same space.
+    params : Mapping, default {}
+        ``deepen``: ``position`` (index of the new layer in the child) and ``op``; ``widen``:
+        ``layer`` and ``width``; ``add_edge``: ``edge`` (position in the parent's
+        ``spec["edges"]``) and ``op``.
     """
 
     kind: str
@@ -35,6 +45,13 @@ class GrowthMove:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The move as plain data: ``{"kind": ..., **params}``, what :func:`make_move` takes back.
+
+        Returns
+        -------
+        dict
+            JSON-able; the architectures are left out (the parent is known where it is rebuilt).
+        """
         return {"kind": self.kind, **{k: v for k, v in self.params.items()}}
 
     def __repr__(self) -> str:
@@ -73,9 +90,24 @@ def deepen(space: ChainSpace, arch: Architecture, position: int, op: str | None 
     """Insert a layer at ``position`` (1 .. depth) of a chain, as wide as the layer before it.
 
     The new layer maps its input to the same shape, so it can enter as ``x + alpha * (g(x) - x)``
-    (a soft-landing seed) and leave the parent's function unchanged at ``alpha = 0``. ``op``
-    defaults to ``conv3x3`` (``cnn``) or ``relu`` (``mlp``) when allowed, else the first allowed op
-    that keeps the spatial size.
+    (a soft-landing seed) and leave the parent's function unchanged at ``alpha = 0``.
+
+    Parameters
+    ----------
+    space : ChainSpace
+        The chain space ``arch`` belongs to (a CellSpace raises an error naming the right move).
+    arch : Architecture
+        The parent, a member of ``space``.
+    position : int
+        Where the new layer goes: after existing layer ``position - 1``, whose width it keeps.
+    op : str, optional
+        The new layer's op, one the space allows that keeps the spatial size; None: ``conv3x3``
+        (``cnn``) or ``relu`` (``mlp``) when allowed, else the first allowed op that keeps the size.
+
+    Returns
+    -------
+    GrowthMove
+        The move, with the child architecture (a member of ``space``).
     """
     owner = "growth.deepen"
     space = _check_space(space, owner)  # type: ignore[assignment]
@@ -101,8 +133,24 @@ def deepen(space: ChainSpace, arch: Architecture, position: int, op: str | None 
 
 
 def widen(space: ChainSpace, arch: Architecture, layer: int, width: int | None = None) -> GrowthMove:
-    """Give layer ``layer`` of a chain more channels or units (``width``: an allowed width above the
-    current one; default the next one up)."""
+    """Give layer ``layer`` of a chain more channels or units.
+
+    Parameters
+    ----------
+    space : ChainSpace
+        The chain space ``arch`` belongs to (a CellSpace raises an error naming the right move).
+    arch : Architecture
+        The parent, a member of ``space``.
+    layer : int
+        Index of the layer to widen, 0-based.
+    width : int, optional
+        An allowed width above the current one; None: the next one up.
+
+    Returns
+    -------
+    GrowthMove
+        The move, with the child architecture (a member of ``space``).
+    """
     owner = "growth.widen"
     space = _check_space(space, owner)  # type: ignore[assignment]
     if not isinstance(space, ChainSpace):
@@ -130,9 +178,25 @@ def widen(space: ChainSpace, arch: Architecture, layer: int, width: int | None =
 
 
 def widen_all(space: ChainSpace, arch: Architecture, width: int | None = None) -> list[GrowthMove]:
-    """Widen every layer of a chain narrower than ``width`` (default: the space's widest) to it: the path of
-    :func:`widen` moves, one per layer, in layer order (``[]`` when none is narrower). Each step is exact, so
-    the path is: the last move's child computes what ``arch`` computes."""
+    """Widen every layer of a chain narrower than ``width`` to it: a path of :func:`widen` moves.
+
+    Each step is exact, so the path is: the last move's child computes what ``arch`` computes.
+
+    Parameters
+    ----------
+    space : ChainSpace
+        The chain space ``arch`` belongs to (a CellSpace raises an error naming the right move).
+    arch : Architecture
+        The parent, a member of ``space``.
+    width : int, optional
+        One of the space's widths; None: the widest.
+
+    Returns
+    -------
+    list of GrowthMove
+        One move per narrower layer, in layer order, each applied to the previous child; ``[]``
+        when no layer is narrower.
+    """
     owner = "growth.widen_all"
     space = _check_space(space, owner)  # type: ignore[assignment]
     if not isinstance(space, ChainSpace):
@@ -159,8 +223,24 @@ def _used_nodes(space: CellSpace, edges: list[str]) -> set[int]:
 
 
 def add_edge(space: CellSpace, arch: Architecture, edge: int | tuple[int, int], op: str) -> GrowthMove:
-    """Put ``op`` on an edge of a cell that has none (``edge``: its position in ``spec["edges"]`` or its
-    ``(i, j)``), between two nodes the cell already uses, so that the new edge is live."""
+    """Put ``op`` on an edge of a cell that has none, between two nodes the cell already uses, so that the new edge is live.
+
+    Parameters
+    ----------
+    space : CellSpace
+        The cell space ``arch`` belongs to (a ChainSpace raises an error naming the right moves).
+    arch : Architecture
+        The parent, a member of ``space``.
+    edge : int or tuple of int
+        The edge: its position in ``spec["edges"]`` or its ``(i, j)`` node pair.
+    op : str
+        One of the space's ops other than ``"none"``.
+
+    Returns
+    -------
+    GrowthMove
+        The move, with the child architecture (a member of ``space``).
+    """
     owner = "growth.add_edge"
     space = _check_space(space, owner)  # type: ignore[assignment]
     if not isinstance(space, CellSpace):
@@ -191,7 +271,21 @@ def add_edge(space: CellSpace, arch: Architecture, edge: int | tuple[int, int], 
 
 
 def growth_moves(space: SearchSpace, arch: Architecture) -> list[GrowthMove]:
-    """Every growth move from ``arch`` in a deterministic order; ``[]`` for spaces nasbook cannot grow."""
+    """Every growth move from ``arch`` in a deterministic order; ``[]`` for spaces nasbook cannot grow.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        Any space; only ChainSpace (deepen, widen) and CellSpace (add_edge) have moves.
+    arch : Architecture
+        The parent, a member of ``space``.
+
+    Returns
+    -------
+    list of GrowthMove
+        Chains: every deepen (position, then op), then every widen (layer, then width); cells:
+        every live add_edge (edge, then op). Moves whose child equals ``arch`` are left out.
+    """
     if not isinstance(space, (ChainSpace, CellSpace)):
         return []
     arch = _check_arch(space, arch, "growth.growth_moves")
@@ -218,7 +312,22 @@ def growth_moves(space: SearchSpace, arch: Architecture) -> list[GrowthMove]:
 
 
 def make_path(space: SearchSpace, arch: Architecture, moves: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[GrowthMove]:
-    """Rebuild a move (a dict) or a path of moves (a list of dicts, each applied to the previous child)."""
+    """Rebuild a move (a dict) or a path of moves (a list of dicts, each applied to the previous child).
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The space of ``arch``.
+    arch : Architecture
+        The first parent.
+    moves : Mapping or sequence of Mapping
+        :meth:`GrowthMove.to_dict` dicts; an empty list or another type is an error.
+
+    Returns
+    -------
+    list of GrowthMove
+        The moves in order; the last one's child is the grown architecture.
+    """
     specs = [moves] if isinstance(moves, Mapping) else list(moves) if isinstance(moves, (list, tuple)) else None
     if not specs:
         raise InvalidParameterError(f"a growth move must be a dict, or a non-empty list of them (a path); got {moves!r:.120}.")
@@ -229,7 +338,23 @@ def make_path(space: SearchSpace, arch: Architecture, moves: Mapping[str, Any] |
 
 
 def make_move(space: SearchSpace, arch: Architecture, move: Mapping[str, Any]) -> GrowthMove:
-    """Rebuild a move from :meth:`GrowthMove.to_dict` (checked again: it may come from a stored proposal)."""
+    """Rebuild a move from :meth:`GrowthMove.to_dict` (checked again: it may come from a stored proposal).
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The space of ``arch``.
+    arch : Architecture
+        The parent.
+    move : Mapping
+        ``{"kind": "deepen" | "widen" | "add_edge", **params}``; unknown or missing fields raise
+        InvalidParameterError.
+
+    Returns
+    -------
+    GrowthMove
+        The move, its child rebuilt.
+    """
     if not isinstance(move, Mapping) or move.get("kind") not in KINDS:
         raise InvalidParameterError(
             f"a growth move must be a dict with 'kind' one of {list(KINDS)!r}; got {move!r:.120}."

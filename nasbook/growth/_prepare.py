@@ -28,6 +28,32 @@ def grow_network(space: SearchSpace, move: GrowthMove, parent_net: nn.Module, in
     The child is ``space.build(move.child, input_shape, n_classes)``: its ``state_dict`` loads into
     any network of the child architecture. While its seeds are at ``alpha = 0`` (DORMANT, TRAINING,
     CULLED) it computes what ``parent_net`` computes; ``widen`` adds no seed (it is exact as it is).
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The ChainSpace or CellSpace of the move.
+    move : GrowthMove
+        From :func:`growth_moves`, :func:`deepen`, :func:`widen` or :func:`add_edge`.
+    parent_net : torch.nn.Module
+        A network of ``move.parent`` (its train/eval mode is copied to the child).
+    input_shape : sequence of int
+        Shape of one input sample.
+    n_classes : int
+        Number of output logits.
+    schedule : AlphaSchedule, optional
+        The seeds' alpha ramp; None: ``AlphaSchedule()`` (linear over 20 steps).
+    method : {"zero", "net2net"}, default "zero"
+        How widened units are initialised (:data:`METHODS`).
+    seed : int, default 0
+        Seeds the child's fresh weights and the transfer.
+
+    Returns
+    -------
+    net : torch.nn.Module
+        The child network.
+    seeds : list of Seed
+        Its seeds, attached and DORMANT (empty for ``widen``; one seed for a new edge in every cell).
     """
     if not isinstance(move, GrowthMove):
         raise InvalidParameterError(f"grow_network(move=...) must be a GrowthMove (from growth_moves, deepen, widen or "
@@ -60,9 +86,36 @@ def _config(grow: Mapping[str, Any]) -> tuple[AlphaSchedule, dict[str, Any]]:
 def prepare_training(space: SearchSpace, arch: Architecture, net: nn.Module, *, grow: Mapping[str, Any] | None,
                      state: dict[str, Any] | None, input_shape: Sequence[int], n_classes: int,
                      owner: str = "TrainingTask.evaluate") -> tuple[dict[str, Any] | None, list[Any]]:
-    """For TrainingTask: load a parent's checkpoint into the child ``net`` and seed it (``grow``), or
-    re-attach the seeds a continued checkpoint holds. Returns the checkpoint left for ``train`` (None
-    when the weights were grown in here) and the callbacks to train with."""
+    """For TrainingTask: grow the child ``net`` from a parent's checkpoint, or re-attach a continued checkpoint's seeds.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The space of ``arch``.
+    arch : Architecture
+        The architecture being trained (the growth's child).
+    net : torch.nn.Module
+        A freshly built network of ``arch``.
+    grow : Mapping or None
+        ``fidelity["grow"]``: ``{"parent": spec, "move": move dict or path, "seed": {...},
+        "method": ..., "rng": int}``; None when the trial does not grow.
+    state : dict or None
+        The loaded checkpoint (the parent's when growing, the trial's own when continuing); None
+        without one (a grown trial whose parent checkpoint is gone then trains from scratch).
+    input_shape : sequence of int
+        Shape of one input sample.
+    n_classes : int
+        Number of output logits.
+    owner : str, default "TrainingTask.evaluate"
+        Who asks, as errors name it.
+
+    Returns
+    -------
+    state : dict or None
+        The checkpoint left for training to load: None when the weights were grown in here.
+    callbacks : list
+        The :class:`SeedController` to train with, or none.
+    """
     if grow is not None:
         if state is None:  # the parent's checkpoint is gone (e.g. after a restart): train from scratch
             return None, []

@@ -23,14 +23,31 @@ from torch import nn
 from torch.nn import functional as F
 
 from nasbook._errors import InvalidParameterError, check_int
-from nasbook.growth._stages import AlphaSchedule, Lifecycle, Stage, check_cycle, cycle_factor
+from nasbook.growth._stages import AlphaSchedule, Lifecycle, Stage, check_cycle, cycle_factor, settle_epochs
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 MODES: tuple[str, ...] = ("lerp", "add")
 
 
 def blend(x: torch.Tensor, gx: torch.Tensor, alpha: float | torch.Tensor, mode: str = "lerp") -> torch.Tensor:
-    """``x + alpha * (gx - x)`` (``lerp``) or ``alpha * gx`` (``add``); exact at alpha 0 and 1."""
+    """``x + alpha * (gx - x)`` (``lerp``) or ``alpha * gx`` (``add``); exact at alpha 0 and 1.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The input the seed's modules received (``lerp``: what the parent passed on).
+    gx : torch.Tensor
+        The seed's output.
+    alpha : float or torch.Tensor
+        The blend weight, 0 to 1.
+    mode : {"lerp", "add"}, default "lerp"
+        A new chain layer (``lerp``) or a new cell edge whose output is added to a sum (``add``).
+
+    Returns
+    -------
+    torch.Tensor
+        ``x`` itself at alpha 0 in ``lerp`` mode, ``gx`` itself at alpha 1.
+    """
     if not isinstance(alpha, torch.Tensor):
         if alpha == 1.0:
             return gx
@@ -45,6 +62,21 @@ class Seed:
     """New capacity that lands softly; ``sites`` are ``{"mode", "first", "last"}`` module names.
 
     One seed may hold several sites that share one stage and alpha (a new edge in every cell).
+
+    Parameters
+    ----------
+    name : str
+        The seed's name; its logged metrics are ``<name>_stage``, ``<name>_alpha`` and ``<name>_health``.
+    sites : sequence of dict
+        Where it lands: ``{"mode": "lerp" | "add", "first": module name, "last": module name}``, the
+        new capacity being the modules from ``first`` to ``last``. Several sites share one stage
+        and alpha.
+    schedule : AlphaSchedule
+        How alpha ramps while BLENDING.
+    stage : Stage, default Stage.DORMANT
+        The stage to start in (a seed restored from a checkpoint).
+    updates : int, default 0
+        Alpha updates already made while BLENDING.
     """
 
     def __init__(self, name: str, sites: Sequence[dict[str, Any]], schedule: AlphaSchedule,
@@ -65,6 +97,7 @@ class Seed:
 
     @property
     def stage(self) -> Stage:
+        """The seed's current :class:`Stage`."""
         return self.lifecycle.stage
 
     @property
@@ -73,6 +106,13 @@ class Seed:
         return 1.0 if self.shadow else self.lifecycle.alpha
 
     def advance(self, to: Stage) -> None:
+        """Move to stage ``to`` (see :meth:`Lifecycle.advance`); a CULLED seed's parameters stop training.
+
+        Parameters
+        ----------
+        to : Stage
+            The next stage.
+        """
         self.lifecycle.advance(to)
         self.epochs_in_stage = 0
         if to is Stage.CULLED:
@@ -80,7 +120,18 @@ class Seed:
                 p.requires_grad_(False)
 
     def attach(self, net: nn.Module) -> Seed:
-        """Hook the seed into ``net`` (a network of the child architecture)."""
+        """Hook the seed into ``net`` (a network of the child architecture).
+
+        Parameters
+        ----------
+        net : torch.nn.Module
+            The network; it must have the modules the sites name (an error names a missing one).
+
+        Returns
+        -------
+        Seed
+            ``self``, attached.
+        """
         named = dict(net.named_modules())
         for k, site in enumerate(self.sites):
             missing = [site[key] for key in ("first", "last") if site[key] not in named]
@@ -94,6 +145,7 @@ class Seed:
         return self
 
     def detach(self) -> None:
+        """Remove the seed's hooks: the network then computes the child architecture at full strength."""
         for h in self._handles:
             h.remove()
         self._handles.clear()
@@ -110,17 +162,50 @@ class Seed:
         return hook
 
     def modules(self) -> list[nn.Module]:
+        """The modules of the new capacity, over all sites.
+
+        Returns
+        -------
+        list of torch.nn.Module
+            Filled by :meth:`attach`.
+        """
         return list(self._modules)
 
     def parameters(self) -> list[nn.Parameter]:
+        """The parameters of the new capacity (what the shadow passes train).
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+            Over :meth:`modules`.
+        """
         return [p for m in self._modules for p in m.parameters()]
 
     def to_dict(self) -> dict[str, Any]:
+        """The seed as plain data, for a checkpoint (the weights live in the network's own state).
+
+        Returns
+        -------
+        dict
+            ``{"name", "sites", "schedule", "stage", "updates"}``, what :meth:`from_dict` takes.
+        """
         return {"name": self.name, "sites": self.sites, "schedule": self.lifecycle.schedule.to_dict(),
                 "stage": int(self.stage), "updates": self.lifecycle.updates}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Seed:
+        """Rebuild a seed from :meth:`to_dict` (not attached).
+
+        Parameters
+        ----------
+        d : dict
+            As :meth:`to_dict` returns it.
+
+        Returns
+        -------
+        Seed
+            A new, detached seed in the stored stage.
+        """
         return cls(d["name"], d["sites"], AlphaSchedule(**d["schedule"]), Stage(int(d["stage"])), int(d["updates"]))
 
     def __repr__(self) -> str:
@@ -162,6 +247,23 @@ class SeedController(pl.Callback):
     first ``warmup`` fraction of the steps (linear), then back down to ``floor`` times it (cosine):
     a warm restart after growth (Loshchilov & Hutter 2017, SGDR). It is kept in the checkpoint, so
     a continued trial (``Proposal(parent=...)``) runs a cycle of its own.
+
+    Parameters
+    ----------
+    seeds : sequence of Seed
+        The seeds, attached to the network being trained.
+    lr : float, default 1e-3
+        Learning rate of each seed's own Adam optimizer in its shadow passes (and the trunk's
+        fallback when the module has no ``lr`` for the cycle).
+    gate_tolerance : float, default 0.05
+        How far above the trunk's mean training loss the shadow loss may be and still pass the
+        gate, as a fraction of the trunk's loss (>= 0).
+    patience : int, default 3
+        Epochs a seed may spend TRAINING without passing the gate before it is CULLED (>= 1).
+    delay_epochs : int, default 0
+        Epochs a seed stays DORMANT before it starts TRAINING (>= 0).
+    cycle : dict, optional
+        ``{"warmup": ..., "floor": ...}`` (see above and :func:`check_cycle`); None: no cycle.
     """
 
     def __init__(self, seeds: Sequence[Seed], *, lr: float = 1e-3, gate_tolerance: float = 0.05, patience: int = 3,
@@ -182,6 +284,9 @@ class SeedController(pl.Callback):
 
     # -- lightning hooks ---------------------------------------------------------------------------------
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        top = getattr(trainer, "max_epochs", None)
+        if isinstance(top, int) and top > 0:  # (-1 or None: Lightning trains without an epoch limit)
+            self.check_epochs(top - int(getattr(trainer, "current_epoch", 0) or 0))
         for seed in self.seeds:
             if seed.stage is Stage.DORMANT and self.delay_epochs == 0:
                 seed.advance(Stage.TRAINING)
@@ -191,6 +296,35 @@ class SeedController(pl.Callback):
         batches = getattr(trainer, "num_training_batches", 1)
         batches = int(batches) if math.isfinite(batches) else 1
         self._steps = [0, max(1, batches * int(getattr(trainer, "max_epochs", 1) or 1))]
+
+    def check_epochs(self, epochs: int) -> None:
+        """Refuse a training of ``epochs`` epochs too short for a seed that has not started blending to leave
+        ``alpha = 0`` or be culled (:func:`~nasbook.growth.settle_epochs`): the network would end exactly as its
+        parent, silently. Called when training starts.
+
+        Parameters
+        ----------
+        epochs : int
+            The epochs the training will run.
+
+        Raises
+        ------
+        InvalidParameterError
+            When ``epochs`` is below :func:`~nasbook.growth.settle_epochs` for a seed not yet blending.
+        """
+        for seed in self.seeds:
+            if seed.stage not in (Stage.DORMANT, Stage.TRAINING):
+                continue
+            delay = self.delay_epochs if seed.stage is Stage.DORMANT else 0
+            need = settle_epochs(self.patience, seed.lifecycle.schedule, delay)
+            if epochs < need:
+                ramp = (f"+ blend length={seed.lifecycle.schedule.length} epochs (every='epoch')"
+                        if seed.lifecycle.schedule.every == "epoch" else "+ 1 epoch of per-step ramp")
+                raise InvalidParameterError(
+                    f"SeedController: seed {seed.name!r} ({seed.stage.name}) needs at least {need} epochs to leave "
+                    f"alpha=0 or be culled (delay_epochs={delay} + patience={self.patience} {ramp}), but this training "
+                    f"runs {epochs}: the network would end exactly as its parent. Train at least {need} epochs "
+                    f"(Growth(child_epochs=...), or the task's max_epochs when child_epochs is None) or lower patience.")
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int) -> None:
         self._batch = (batch[0].detach(), batch[1].detach())
@@ -238,8 +372,26 @@ class SeedController(pl.Callback):
             pl_module.log(key, value, on_step=False, on_epoch=True)
 
     def gate(self, losses: Sequence[float], shadow: float, trunk: float) -> bool:
-        """The quality signal: the shadow loss improved over the epoch (its second half below its first)
-        and the seed at full strength is within ``gate_tolerance`` of the trunk's loss."""
+        """The quality signal: the shadow loss improved over the epoch and the seed pays.
+
+        "Improved" means the mean of the second half of the epoch's shadow losses is below that of
+        the first half; "pays" means the seed at full strength is within ``gate_tolerance`` of the
+        trunk's loss.
+
+        Parameters
+        ----------
+        losses : sequence of float
+            The epoch's shadow-pass losses, in order.
+        shadow : float
+            The epoch's mean shadow loss (sample-weighted).
+        trunk : float
+            The trunk's mean training loss over the epoch.
+
+        Returns
+        -------
+        bool
+            True when the seed may move to BLENDING.
+        """
         half = len(losses) // 2
         improving = half > 0 and sum(losses[half:]) / (len(losses) - half) < sum(losses[:half]) / half
         return bool(improving and shadow <= trunk * (1.0 + self.gate_tolerance))
@@ -279,6 +431,14 @@ class SeedController(pl.Callback):
 
     # -- reading it out -----------------------------------------------------------------------------------
     def metrics(self) -> dict[str, float]:
+        """The per-epoch metrics logged for every seed.
+
+        Returns
+        -------
+        dict of str to float
+            ``<seed>_stage``, ``<seed>_alpha`` and ``<seed>_health`` per seed, and ``growth_ready``
+            (1.0 when every seed is ACTIVE).
+        """
         out: dict[str, float] = {}
         for seed in self.seeds:
             out[f"{seed.name}_stage"] = float(int(seed.stage))
@@ -288,7 +448,14 @@ class SeedController(pl.Callback):
         return out
 
     def checkpoint_extra(self) -> dict[str, Any]:
-        """What a checkpoint keeps so that a continued trial re-attaches its seeds where they were."""
+        """What a checkpoint keeps so that a continued trial re-attaches its seeds where they were.
+
+        Returns
+        -------
+        dict
+            ``{"growth": {"seeds": [Seed.to_dict(), ...], "config": {lr, gate_tolerance, patience,
+            delay_epochs[, cycle]}}}``.
+        """
         return {"growth": {"seeds": [s.to_dict() for s in self.seeds],
                            "config": {"lr": self.lr, "gate_tolerance": self.gate_tolerance, "patience": self.patience,
                                       "delay_epochs": self.delay_epochs,

@@ -99,10 +99,28 @@ class AlphaSchedule:
         self.values: tuple[float, ...] = tuple(values)
 
     def alpha(self, k: int) -> float:
-        """Alpha after ``k`` updates (0 before the first, 1 from ``length`` on)."""
+        """Alpha after ``k`` updates (0 before the first, 1 from ``length`` on).
+
+        Parameters
+        ----------
+        k : int
+            Updates made while BLENDING.
+
+        Returns
+        -------
+        float
+            In [0, 1].
+        """
         return 0.0 if k <= 0 else self.values[min(k, self.length) - 1]
 
     def to_dict(self) -> dict[str, Any]:
+        """The schedule as plain data, to store with a proposal; a callable ``shape`` cannot be stored (an error).
+
+        Returns
+        -------
+        dict
+            ``{"shape": str, "length": int, "every": str}``, the constructor's arguments.
+        """
         if not isinstance(self.shape, str):
             raise InvalidParameterError("an AlphaSchedule with a callable shape cannot be stored; use 'linear' or 'cosine'.")
         return {"shape": self.shape, "length": self.length, "every": self.every}
@@ -111,8 +129,46 @@ class AlphaSchedule:
         return f"AlphaSchedule({self.shape!r}, length={self.length}, every={self.every!r})"
 
 
+def settle_epochs(patience: int, schedule: AlphaSchedule, delay_epochs: int = 0) -> int:
+    """The fewest epochs of training after which every seed has left ``alpha = 0`` or been culled.
+
+    A seed waits ``delay_epochs`` epochs (DORMANT), then shadow-trains; its gate runs at the end of
+    each TRAINING epoch and may first pass at the last one before it is culled (epoch ``patience``).
+    Alpha only moves in the epochs after that: per step, from the first step of the next epoch;
+    per epoch, one update at the end of each, so the seed lands ``length`` epochs later. A training
+    shorter than this may end with the seed still TRAINING, or BLENDING at ``alpha = 0``: the network
+    is then exactly its parent, and a grown child is a silent copy of it.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs a seed may shadow-train without passing the gate before it is culled.
+    schedule : AlphaSchedule
+        The seed's ramp while BLENDING.
+    delay_epochs : int, default 0
+        Epochs the seed stays DORMANT before it starts shadow-training.
+
+    Returns
+    -------
+    int
+        ``delay_epochs + patience + 1`` for a per-step ramp (alpha > 0 at the end, at ``length``
+        steps it is 1), ``delay_epochs + patience + length`` for a per-epoch ramp (the seed is ACTIVE).
+    """
+    return int(delay_epochs) + int(patience) + (schedule.length if schedule.every == "epoch" else 1)
+
+
 class Lifecycle:
-    """Stage and alpha of one seed, moved only along :data:`TRANSITIONS`."""
+    """Stage and alpha of one seed, moved only along :data:`TRANSITIONS`.
+
+    Parameters
+    ----------
+    schedule : AlphaSchedule
+        How alpha ramps while BLENDING.
+    stage : Stage, default Stage.DORMANT
+        The stage to start in (a restored seed's).
+    updates : int, default 0
+        Alpha updates already made while BLENDING (a restored seed's).
+    """
 
     def __init__(self, schedule: AlphaSchedule, stage: Stage = Stage.DORMANT, updates: int = 0):
         self.schedule = schedule
@@ -122,6 +178,8 @@ class Lifecycle:
 
     @property
     def alpha(self) -> float:
+        """The seed's current alpha: 0 before BLENDING and when CULLED, the schedule's value while BLENDING, 1 when ACTIVE.
+        """
         if self.stage is Stage.ACTIVE:
             return 1.0
         if self.stage is Stage.BLENDING:
@@ -129,6 +187,13 @@ class Lifecycle:
         return 0.0
 
     def advance(self, to: Stage) -> None:
+        """Move to stage ``to``; a move :data:`TRANSITIONS` does not allow raises IllegalTransitionError.
+
+        Parameters
+        ----------
+        to : Stage
+            The next stage (DORMANT -> TRAINING -> BLENDING -> ACTIVE, CULLED before blending).
+        """
         to = Stage(to)
         if to not in TRANSITIONS[self.stage]:
             allowed = sorted(s.name for s in TRANSITIONS[self.stage]) or ["none: it is final"]
@@ -153,7 +218,21 @@ CYCLE_KEYS: dict[str, float] = {"warmup": 0.1, "floor": 0.05}
 
 
 def check_cycle(cycle: Any, where: str = "SeedController(cycle=...)") -> dict[str, float] | None:
-    """``cycle`` with its defaults filled in (None stays None); raises on unknown keys or values out of range."""
+    """``cycle`` with its defaults filled in (None stays None); raises on unknown keys or values out of range.
+
+    Parameters
+    ----------
+    cycle : dict or None
+        ``{"warmup": fraction of the steps, "floor": fraction of the lr}``, keys from
+        :data:`CYCLE_KEYS` (defaults 0.1 and 0.05), warmup in [0, 1), floor in [0, 1].
+    where : str, default "SeedController(cycle=...)"
+        The parameter's name, for the error.
+
+    Returns
+    -------
+    dict of str to float or None
+        Both keys set; None when ``cycle`` is None (no cycle).
+    """
     if cycle is None:
         return None
     ok = isinstance(cycle, dict) and not set(cycle) - set(CYCLE_KEYS) and all(
@@ -166,8 +245,24 @@ def check_cycle(cycle: Any, where: str = "SeedController(cycle=...)") -> dict[st
 
 
 def cycle_factor(cycle: dict[str, float], step: int, total: int) -> float:
-    """The learning-rate factor at ``step`` of ``total``: linear from ``floor`` to 1 over the warm-up, then
-    cosine back down to ``floor`` at the last step."""
+    """The learning-rate factor at ``step`` of ``total``.
+
+    Linear from ``floor`` to 1 over the warm-up, then cosine back down to ``floor`` at the last step.
+
+    Parameters
+    ----------
+    cycle : dict of str to float
+        As :func:`check_cycle` returns it.
+    step : int
+        The current step, 0-based.
+    total : int
+        Steps in the cycle.
+
+    Returns
+    -------
+    float
+        The factor the learning rate is multiplied by, in [floor, 1].
+    """
     floor, warm = cycle["floor"], int(cycle["warmup"] * total)
     if step < warm:
         return floor + (1.0 - floor) * (step + 1) / warm

@@ -41,7 +41,23 @@ DEFAULT_METHOD = "zero"
 
 
 def chain_segments(net: nn.Module, kind: str) -> tuple[list[list[int]], int]:
-    """Indices of the modules of each layer of a built chain, and the index of the linear head."""
+    """Indices of the modules of each layer of a built chain, and the index of the linear head.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        A network ``ChainSpace.build`` made (a sequence of modules).
+    kind : {"cnn", "mlp"}
+        The chain's kind: a ``cnn`` layer ends at its ReLU (the pooling tail is not a layer); an
+        ``mlp`` layer is a pair of modules.
+
+    Returns
+    -------
+    segments : list of list of int
+        For each layer, the indices of its modules among ``net``'s children.
+    head : int
+        Index of the last child, the linear head.
+    """
     mods = list(net.children())
     head = len(mods) - 1
     segments: list[list[int]] = []

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from nasbook._errors import StorageError
-from nasbook.storage import TABLES, loads
+from nasbook.storage import TABLES, best_counted, loads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,23 +80,11 @@ def _counts(kb: KnowledgeBase, by: Any) -> dict[str, tuple[int, int]]:
 
 
 def best_per_task(kb: KnowledgeBase, keys: Sequence[str], modes: dict[str, str]) -> dict[str, tuple[float, str, str]]:
-    """``{task key: (best value, its arch_id, its search)}`` over complete trials, under each task's mode;
-    of a multi-fidelity search only those at its most epochs (:mod:`nasbook.knowledge._fidelity`)."""
+    """``{task key: (best value, its arch_id, its search)}`` under each task's mode over the trials that count
+    by the top-fidelity rule (:func:`nasbook.storage.top_fidelity_trials`, the one the ranks use)."""
     out = {}
-    # NaN is not a result (PostgreSQL sorts it above every number)
-    valued = sa.and_(_T.c.state == "complete", _T.c.value.is_not(None), _T.c.value == _T.c.value)
     for key in keys:
-        mode = modes.get(key, "max")
-        order = _T.c.value.desc() if mode == "max" else _T.c.value.asc()
-        top = (sa.select(_T.c.search_id, sa.func.max(_T.c.epochs).label("top"))
-               .select_from(_T.join(_S, _S.c.id == _T.c.search_id))
-               .where(_S.c.task_key == key, valued).group_by(_T.c.search_id).subquery())
-        q = (sa.select(_T.c.value, _T.c.arch_id, _S.c.name)
-             .select_from(_T.join(_S, _S.c.id == _T.c.search_id).join(top, top.c.search_id == _T.c.search_id))
-             .where(_S.c.task_key == key, valued)
-             .where(sa.or_(_T.c.epochs.is_(None), _T.c.epochs == top.c.top))
-             .order_by(order, _T.c.id).limit(1))
-        rows = kb._rows(q)
+        rows = kb._rows(best_counted("min" if modes.get(key) == "min" else "max"), {"tk": key})
         if rows:
             out[key] = (float(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
     return out

@@ -115,6 +115,7 @@ class ArchIndex:
     # -- size and identity -------------------------------------------------------------------------
     @property
     def dim(self) -> int:
+        """Length of the indexed vectors: ``space.encoding_size(kind)``."""
         return int(self.mean_.shape[0])
 
     def __len__(self) -> int:

@@ -83,6 +83,7 @@ class KnowledgeBase(SimilarityMixin):
         return self.storage.label
 
     def close(self) -> None:
+        """Close the store's connections (also on leaving a ``with`` block)."""
         self.storage.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -160,6 +161,11 @@ class KnowledgeBase(SimilarityMixin):
             name or Search. Each may also be a list.
         states : str, list of str or None
             Trial states to keep (default: only ``"complete"``); None keeps every state.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns above, one row per trial.
         """
         return _frames.trials_frame(self, self._where(task, space, search, states))
 
@@ -330,8 +336,26 @@ class KnowledgeBase(SimilarityMixin):
         most epochs count (:mod:`nasbook.knowledge._fidelity`): such a task's ranks are aggregated
         from those trials once per write of the task and remembered (``_ranks.py``).
 
-        ``task_weights`` is a mapping ``{task name: weight}``, None, or a function of the sorted
-        names of the past tasks returning either; ``exclude`` names a search whose trials are left out.
+        Parameters
+        ----------
+        space : SearchSpace
+            The space of the new search.
+        n : int, default 10
+            How many architectures (fewer when fewer are recorded).
+        task_weights : mapping, callable or None
+            ``{task name: weight}``, None (every task alike), or a function of the sorted names of
+            the past tasks returning either.
+        diversify : bool, default True
+            Skip candidates one edit away from one already chosen.
+        mode : {"max", "min"}, optional
+            Direction of every value; default each trial's own ``mode``.
+        exclude : str, optional
+            The name of a search whose trials are left out (the new search itself).
+
+        Returns
+        -------
+        list of (Architecture, dict)
+            Best first, each with its provenance, as :func:`~nasbook.knowledge.select_warm_start` gives.
         """
         from nasbook.knowledge._ranks import past_task_names, stored_warm_start
         from nasbook.knowledge._warm import select_warm_start
@@ -372,12 +396,30 @@ class KnowledgeBase(SimilarityMixin):
             The new search's name (generated when omitted) and the strategy to record.
         metric, mode : str, optional
             For a task given by name: the objective (default ``"value"``, ``"max"``).
+        validate : bool, default True
+            Check every architecture against ``space``; False trusts the rows' ``arch_id`` (faster).
+
+        Returns
+        -------
+        str
+            The new search's name.
         """
         return ingest_trials(self, trials, task=task, space=space, name=name, strategy=strategy, metric=metric,
                              mode=mode, validate=validate)
 
     def export(self, path: str | os.PathLike[str]) -> Path:
-        """Write every search, task, space and trial to one Parquet file (lossless; no pickle); its path."""
+        """Write every search, task, space and trial to one Parquet file (lossless; no pickle).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
         return _parquet.export(self, path)
 
     def import_parquet(self, path: str | os.PathLike[str], *, prefix: str = "") -> list[str]:
@@ -385,6 +427,18 @@ class KnowledgeBase(SimilarityMixin):
 
         Importing the same file twice stores its trials once. A search whose name is taken by a
         different search is an error unless ``prefix`` renames the imported ones.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file :meth:`export` wrote.
+        prefix : str, default ""
+            Put before the name of every imported search.
+
+        Returns
+        -------
+        list of str
+            The names of the searches added or merged.
         """
         return _parquet.import_parquet(self, path, prefix=prefix)
 

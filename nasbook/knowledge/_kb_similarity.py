@@ -36,8 +36,9 @@ class SimilarityMixin:
                 kind: str | None = None) -> pd.DataFrame:
         """The ``k`` recorded architectures nearest to ``arch`` in its space's encoding, with their scores.
 
-        Exactly ``k`` rows come back when ``k`` recorded architectures (other than ``arch``) exist after
-        the ``task`` filter. The FAISS index (:class:`ArchIndex`: exact up to 50,000 architectures, IVF
+        Exactly ``k`` neighbours come back when ``k`` recorded architectures (other than ``arch``) exist
+        after the ``task`` filter: one row each with ``task``; without it one row per (neighbour, task it
+        has a value on), since values of different tasks are not comparable. The FAISS index (:class:`ArchIndex`: exact up to 50,000 architectures, IVF
         above) is built on first use, kept with this object and brought up to date with the trials
         recorded since; an encoding version change rebuilds it rather than mixing two layouts.
 
@@ -48,15 +49,18 @@ class SimilarityMixin:
         k : int
             How many neighbours.
         task : Task or str, optional
-            Only architectures recorded on this task (a Task, key or name), with their value there.
+            Only architectures recorded on this task (a Task, key or name), with their value there;
+            None: every recorded architecture, with its value on each of its tasks (long form).
         kind : str, optional
             The encoding (default ``"graf"`` where the space has it, else ``"adjacency"``).
 
         Returns
         -------
         pandas.DataFrame
-            Nearest first: ``arch_id``, ``distance``, ``value``, ``quantile`` (1 = best of its task),
-            ``n_trials``, ``n_tasks``, ``scores`` (task -> mean value), ``arch`` (spec).
+            Nearest first: ``arch_id``, ``distance``, ``task``, ``value`` (the mean top-fidelity value on
+            ``task``), ``quantile`` (among that task's architectures, 1 = best), ``n_trials``, ``n_tasks``,
+            ``scores`` (task -> mean value), ``arch`` (spec); see
+            :func:`~nasbook.knowledge.similar_archs` for the long form without ``task``.
         """
         space_id = getattr(arch, "space_id", None)
         if not isinstance(space_id, str) or not isinstance(getattr(arch, "id", None), str):
@@ -87,8 +91,22 @@ class SimilarityMixin:
 
     # -- landmarks ---------------------------------------------------------------------------------
     def probes(self, n: int = 10, *, space: SearchSpace | str | None = None) -> list[Architecture]:
-        """``n`` probe architectures for landmarks: recorded on the most tasks and spread in quality
-        (and in encoding, with ``space``). Measure them on a new task with :meth:`measure_landmarks`."""
+        """``n`` probe architectures for landmarks: recorded on the most tasks and spread in quality.
+
+        Spread in encoding too, with ``space``. Measure them on a new task with :meth:`measure_landmarks`.
+
+        Parameters
+        ----------
+        n : int, default 10
+            How many probes.
+        space : SearchSpace or str, optional
+            A space (or a recorded ``space_id``) to pick them in; None: the space with the most trials.
+
+        Returns
+        -------
+        list of Architecture
+            At most ``n`` recorded architectures, best stratum first.
+        """
         space_obj = self.space(space) if isinstance(space, str) else space
         trials = self.trials(space=space_obj.space_id if space_obj is not None else None)
         ids = pick_probes(trials, n, space=space_obj)
@@ -100,9 +118,25 @@ class SimilarityMixin:
         return out
 
     def measure_landmarks(self, task: Task, n: int = 10, *, probes: Sequence[Architecture] | None = None) -> dict[str, float]:
-        """Evaluate the probe architectures on ``task`` (``task.evaluate``: a table lookup on a
-        tabular task, a training run otherwise), store them as the task's landmarks (and its
-        meta-features, when none are stored and the task can describe itself) and return them."""
+        """Evaluate the probe architectures on ``task`` and store them as the task's landmarks.
+
+        ``task.evaluate`` is a table lookup on a tabular task, a training run otherwise. The task's
+        meta-features are stored too, when none are and the task can describe itself.
+
+        Parameters
+        ----------
+        task : Task
+            The new task (it must have ``evaluate`` and ``space``).
+        n : int, default 10
+            How many probes to pick with :meth:`probes` (in ``task.space``) when ``probes`` is None.
+        probes : sequence of Architecture, optional
+            The architectures to evaluate instead.
+
+        Returns
+        -------
+        dict of str to float
+            ``{architecture id: score}`` of the probes whose result had a value.
+        """
         if not hasattr(task, "evaluate") or not hasattr(task, "space"):
             raise InvalidParameterTypeError(f"KnowledgeBase.measure_landmarks(task=...) must be a nasbook Task; got "
                                             f"{task!r:.80}.")
@@ -126,10 +160,25 @@ class SimilarityMixin:
 
         The distance mixes meta-features of the data (sizes, classes, input shape, balance) and
         landmarks: the rank correlation of probe architectures' scores on the two tasks (how NAS
-        tasks really differ). ``task`` is a Task (its stored meta-features and landmarks, else
-        ``task.meta_features()``) or the name or key of a recorded one; ``landmarks`` overrides the
-        stored ones. The columns ``meta:<feature>`` give each feature's share of the meta distance,
-        ``landmark_rho`` the probes' rank correlation, ``why`` a sentence.
+        tasks really differ). Raises when no recorded task can be compared with it.
+
+        Parameters
+        ----------
+        task : Task or str
+            A Task (its stored meta-features and landmarks, else ``task.meta_features()``) or the name
+            or key of a recorded one.
+        k : int, default 5
+            How many tasks.
+        landmarks : Mapping of str to float, optional
+            ``{architecture id: score}`` overriding the stored landmarks.
+        weights : (float, float), default (1.0, 3.0)
+            Weights of the meta-feature and landmark distances.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The nearest first; ``meta:<feature>`` columns give each feature's share of the meta
+            distance, ``landmark_rho`` the probes' rank correlation, ``why`` a sentence.
         """
         near = self._near_tasks(task, k, landmarks=landmarks, weights=weights)
         if near.empty:  # every recorded task's distance is undefined: say so rather than answer nothing
@@ -168,20 +217,60 @@ class SimilarityMixin:
         return dict(tasks.loc[keys[0]]) if keys and keys[0] in tasks.index else {}
 
     def task_distances(self, *, n_probes: int = 10, weights: Sequence[float] = WEIGHTS) -> pd.DataFrame:
-        """The symmetric task x task distance matrix behind :meth:`similar_tasks`."""
+        """The symmetric task x task distance matrix behind :meth:`similar_tasks`.
+
+        Parameters
+        ----------
+        n_probes : int, default 10
+            How many probe architectures the landmark distances compare on (:func:`pick_probes`).
+        weights : (float, float), default (1.0, 3.0)
+            Weights of the meta-feature and landmark distances.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Square, index and columns the recorded task names.
+        """
         return task_distances(self.tasks.reset_index(), self.trials(), n_probes=n_probes,
                               weights=weights)
 
     def cluster_tasks(self, n_clusters: int | None = None, *, n_probes: int = 10,
                       weights: Sequence[float] = WEIGHTS) -> pd.DataFrame:
-        """Group the recorded tasks (hierarchical clustering of :meth:`task_distances`; the number of
-        clusters by silhouette when not given): ``task``, ``cluster``, ``silhouette``."""
+        """Group the recorded tasks (hierarchical clustering of :meth:`task_distances`).
+
+        Parameters
+        ----------
+        n_clusters : int, optional
+            How many clusters; None picks the count by silhouette.
+        n_probes : int, default 10
+            How many probe architectures the landmark distances compare on (:func:`pick_probes`).
+        weights : (float, float), default (1.0, 3.0)
+            Weights of the meta-feature and landmark distances.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``task``, ``cluster``, ``silhouette``.
+        """
         return cluster_tasks(self.tasks.reset_index(), self.trials(), n_clusters,
                              n_probes=n_probes, weights=weights)
 
     # -- plots -------------------------------------------------------------------------------------
     def plot_task_map(self, *, method: str = "mds", n_probes: int = 10) -> Any:
-        """The recorded tasks on a 2-D map of :meth:`task_distances`, coloured by :meth:`cluster_tasks`."""
+        """The recorded tasks on a 2-D map of :meth:`task_distances`, coloured by :meth:`cluster_tasks`.
+
+        Parameters
+        ----------
+        method : {"mds", "pca"}, default "mds"
+            Metric MDS of the distances, or classical scaling.
+        n_probes : int, default 10
+            How many probe architectures the landmark distances compare on (:func:`pick_probes`).
+
+        Returns
+        -------
+        holoviews.Overlay
+            The map (clusters from three tasks on).
+        """
         from nasbook.knowledge._plots import plot_task_map
 
         dist = self.task_distances(n_probes=n_probes)
@@ -189,7 +278,22 @@ class SimilarityMixin:
         return plot_task_map(dist, clusters, method=method)
 
     def plot_neighbourhood(self, arch: Architecture, k: int = 20, task: Task | str | None = None) -> Any:
-        """An architecture's ``k`` nearest recorded neighbours: distance against recorded score."""
+        """An architecture's ``k`` nearest recorded neighbours: distance against recorded score.
+
+        Parameters
+        ----------
+        arch : Architecture
+            The query.
+        k : int, default 20
+            How many neighbours (:meth:`similar`).
+        task : Task or str, optional
+            Only neighbours recorded on this task (their value as the score); None: all tasks (mean quantile).
+
+        Returns
+        -------
+        holoviews.Scatter
+            The plot.
+        """
         from nasbook.knowledge._plots import plot_neighbourhood
 
         return plot_neighbourhood(self.similar(arch, k, task))

@@ -130,6 +130,7 @@ def select_landmarks(prior: Any, n: int = 20, *, by: str = "predictions", candid
     n : int
         How many landmarks (at most the number of candidates).
     by : {"predictions", "encoding", "both", "disagreement"}
+        What k-means clusters (see the module's docstring): the past tasks' predictions, the encoding, both, or the encoding of the candidates the tasks disagree on most.
     candidates : list of Architecture, optional
         Where to choose from (architectures of the prior's space); default the space itself (all of
         it when it has at most :data:`MAX_CANDIDATES` architectures, else a uniform sample of that many).

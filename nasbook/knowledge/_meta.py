@@ -35,8 +35,19 @@ LOG_KEYS = frozenset({"n_train", "n_val", "n_test", "n_classes", "n_features", "
 
 
 def nbg_meta_features(dataset: str) -> dict[str, Any]:
-    """Meta-features of a NAS-Bench-Graph dataset, keyed like ``TrainingTask.meta_features()``
-    (unknown ones None) plus the graph's ``n_nodes``, ``n_edges`` and ``avg_degree``."""
+    """Meta-features of a NAS-Bench-Graph dataset, keyed like ``TrainingTask.meta_features()``.
+
+    Parameters
+    ----------
+    dataset : str
+        A NAS-Bench-Graph dataset name (``"cora"``, ``"citeseer"``, ..., ``"proteins"``).
+
+    Returns
+    -------
+    dict
+        The published statistics (unknown ones None) plus the graph's ``n_nodes``, ``n_edges``
+        and ``avg_degree``.
+    """
     if dataset not in _NBG_STATS:
         raise InvalidParameterError(f"nbg_meta_features(dataset=...): unknown dataset {dataset!r}; "
                                     f"known: {sorted(_NBG_STATS)}.")
@@ -49,8 +60,19 @@ def nbg_meta_features(dataset: str) -> dict[str, Any]:
 
 
 def task_meta_features(task: Any) -> dict[str, Any]:
-    """The meta-features of a task object: ``task.meta_features()`` where it has them, the published
-    statistics for a NAS-Bench-Graph dataset, else an empty dict (landmarks must then carry it)."""
+    """The meta-features of a task object.
+
+    Parameters
+    ----------
+    task : Task
+        Any task: ``task.meta_features()`` where it has them, the published statistics for a
+        NAS-Bench-Graph dataset.
+
+    Returns
+    -------
+    dict
+        The meta-features; empty when the task has none (landmarks must then carry it).
+    """
     method = getattr(task, "meta_features", None)
     if callable(method):
         return dict(method())
@@ -61,8 +83,19 @@ def task_meta_features(task: Any) -> dict[str, Any]:
 
 
 def meta_vector(meta: Mapping[str, Any] | None) -> dict[str, float]:
-    """The numeric form compared across tasks: counts as ``log10(1 + x)``, ``input_shape`` as its
-    number of dimensions (``input_dims``), other finite numbers as they are; None, text and NaN dropped."""
+    """The numeric form of meta-features that is compared across tasks.
+
+    Parameters
+    ----------
+    meta : Mapping or None
+        Meta-features as :func:`task_meta_features` gives them.
+
+    Returns
+    -------
+    dict of str to float
+        Counts as ``log10(1 + x)``, ``input_shape`` as its number of dimensions (``input_dims``),
+        other finite numbers as they are; None, text and NaN dropped.
+    """
     out: dict[str, float] = {}
     for key, value in (meta or {}).items():
         if key == "input_shape" and isinstance(value, (list, tuple)):

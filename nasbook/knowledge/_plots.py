@@ -72,7 +72,25 @@ def _task_map_info(distances: Any, clusters: Any = None, method: str = "mds", se
 
 def plot_task_map(distances: Any, clusters: Any = None, method: str = "mds", **opts: Any) -> Any:
     """The recorded tasks on a plane: near tasks (same architectures win) lie close; colour = cluster.
-    See :func:`_task_map_info`. Returns a holoviews Overlay."""
+
+    See :func:`_task_map_info` for the embedding.
+
+    Parameters
+    ----------
+    distances : pandas.DataFrame
+        The square matrix :func:`task_distances` returns.
+    clusters : pandas.DataFrame, optional
+        :func:`cluster_tasks`'s frame, to colour by cluster; None: one colour.
+    method : {"mds", "pca"}, default "mds"
+        Metric MDS on the distances, or classical scaling.
+    **opts
+        Options passed to the plot's ``.opts()`` (holoviews).
+
+    Returns
+    -------
+    holoviews.Overlay
+        The points and their labels.
+    """
     info = _task_map_info(distances, clusters, method)
     _hvplot()
     points = info.hvplot.scatter(x="x", y="y", c="cluster", cmap="Category10", hover_cols=["task", "nearest"],
@@ -83,8 +101,8 @@ def plot_task_map(distances: Any, clusters: Any = None, method: str = "mds", **o
 
 
 def _neighbourhood_info(neighbours: Any) -> Any:
-    """The frame :func:`similar_archs` returned, checked, with ``score`` (the value when it came from
-    one task, else the mean quantile) and ``score_name``."""
+    """The frame :func:`similar_archs` returned, checked, one row per neighbour, with ``score`` (the value
+    when it came from one task, else the neighbour's mean quantile over its tasks) and ``score_name``."""
     import pandas as pd
 
     need = {"arch_id", "distance", "value", "quantile"}
@@ -92,16 +110,33 @@ def _neighbourhood_info(neighbours: Any) -> Any:
         raise InvalidParameterTypeError("plot_neighbourhood(neighbours=...) takes the DataFrame similar_archs() "
                                         f"returns (columns {sorted(need)}); got {type(neighbours).__name__}.")
     task = neighbours.attrs.get("task")
-    out = neighbours[["arch_id", "distance", "value", "quantile"]].copy()
-    use_value = task is not None or (len(out) > 0 and out["value"].notna().all())
+    one_task = "task" not in neighbours.columns or neighbours["task"].dropna().nunique() <= 1
+    # the long form (no task): one point per neighbour, at its mean quantile over its tasks
+    out = neighbours.groupby("arch_id", sort=False).agg(distance=("distance", "first"), value=("value", "first"),
+                                                      quantile=("quantile", "mean")).reset_index()
+    use_value = task is not None or (one_task and len(out) > 0 and out["value"].notna().all())
     out["score"] = out["value"] if use_value else out["quantile"]
     out.attrs.update(neighbours.attrs, score_name="value" if use_value else "quantile (1 = best on its tasks)")
     return out
 
 
 def plot_neighbourhood(neighbours: Any, **opts: Any) -> Any:
-    """Distance from the query (x) against recorded score (y) of :func:`similar_archs`'s neighbours: a
-    flat cloud says nearness predicts little here, a falling one that near architectures score alike."""
+    """Distance from the query (x) against recorded score (y) of :func:`similar_archs`'s neighbours.
+
+    A flat cloud says nearness predicts little here, a falling one that near architectures score alike.
+
+    Parameters
+    ----------
+    neighbours : pandas.DataFrame
+        What :func:`similar_archs` (or ``kb.similar``) returned.
+    **opts
+        Options passed to the plot's ``.opts()`` (holoviews), e.g. ``width=500``.
+
+    Returns
+    -------
+    holoviews.Scatter
+        The plot (hvplot).
+    """
     info = _neighbourhood_info(neighbours)
     _hvplot()
     a = info.attrs

@@ -48,8 +48,27 @@ def sync_index(trials: Any, space: SearchSpace, index: ArchIndex | bytes | None 
     Reuses ``index`` (an :class:`ArchIndex` or its bytes) when it was built over the space's current
     encoding layout, adding the architectures recorded since and dropping those no longer recorded;
     rebuilds it from the recorded specs when it is stale (another encoding version or space), so
-    vectors of two layouts never mix. Returns ``(index, changed)``: persist ``index.to_bytes()`` when
-    ``changed``.
+    vectors of two layouts never mix.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        ``kb.trials()`` rows (``space_id``, ``arch_id``, ``arch``).
+    space : SearchSpace
+        The space whose architectures are indexed.
+    index : ArchIndex or bytes, optional
+        A previous index, or its :meth:`ArchIndex.to_bytes`; None builds a new one.
+    kind : str, optional
+        The encoding (one of ``space.encodings``); None: that of ``index``, else the space's default.
+    **index_kwargs
+        Passed to :class:`ArchIndex` when one is built.
+
+    Returns
+    -------
+    index : ArchIndex
+        Up to date with ``trials``.
+    changed : bool
+        True when it differs from ``index``: persist ``index.to_bytes()`` then.
     """
     check_trials("sync_index", trials, ("space_id", "arch_id", "arch"))
     space = check_space("sync_index", space)
@@ -81,9 +100,21 @@ def sync_index(trials: Any, space: SearchSpace, index: ArchIndex | bytes | None 
 
 
 def task_quantiles(trials: Any) -> Any:
-    """Each (task, arch_id)'s mean value and its quantile among that task's architectures (1 = best,
-    whatever the task's mode): comparable across tasks. Columns task, arch_id, value, n_trials, quantile.
-    Of a multi-fidelity search only the trials at its most epochs count (:mod:`nasbook.knowledge._fidelity`)."""
+    """Each (task, arch_id)'s mean value and its quantile among that task's architectures.
+
+    The quantile is 1 for the best, whatever the task's mode, so it is comparable across tasks. Of
+    a multi-fidelity search only the trials at its most epochs count (:mod:`nasbook.knowledge._fidelity`).
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        ``kb.trials()`` rows (task, arch_id, value, mode, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns task, arch_id, value, n_trials, quantile.
+    """
     from nasbook.knowledge._fidelity import top_fidelity
 
     trials = top_fidelity(trials)
@@ -121,10 +152,21 @@ def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: 
     Returns
     -------
     pandas.DataFrame
-        One row per neighbour, nearest first: ``arch_id``, ``distance``, ``value`` (mean recorded value
-        on ``task``; with no task, the value where the architecture was recorded on one task only, else
-        NaN), ``quantile`` (its mean quantile among each task's architectures, 1 = best), ``n_trials``,
-        ``n_tasks``, ``scores`` (task -> mean value), ``arch`` (spec).
+        Nearest first, the columns ``arch_id``, ``distance``, ``task``, ``value``, ``quantile``,
+        ``n_trials``, ``n_tasks``, ``scores`` (task -> mean value), ``arch`` (spec). Values and quantiles
+        count a multi-fidelity search's trials at its most epochs only (:func:`task_quantiles`).
+
+        - With ``task``: one row per neighbour: ``value`` its mean value on ``task``, ``quantile`` its
+          quantile among that task's architectures (1 = best), ``n_trials`` and ``n_tasks`` over every task.
+        - Without ``task``: one row per (neighbour, task it has a value on), tasks in name order within a
+          neighbour, so that ``value`` is always a value on the row's ``task`` (values of different tasks
+          are different metrics and scales: they are never averaged into one column); ``quantile`` and
+          ``n_trials`` are on that task, ``n_tasks`` and ``scores`` the neighbour's over all of them. A
+          neighbour with no value that counts (only low rungs of a multi-fidelity search) keeps one row,
+          with ``task``, ``value`` and ``quantile`` missing. To compare neighbours across tasks use
+          ``quantile`` (``groupby("arch_id")["quantile"].mean()``); one task's rows (``df[df.task == name]``)
+          carry the values ``task=name`` gives those neighbours (``task=name`` searches that task's
+          architectures only, so its ``k`` neighbours may be others).
     """
     import pandas as pd
 
@@ -157,12 +199,16 @@ def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: 
     out["scores"] = out["arch_id"].map(lambda a: scores.get(a, {}))
     if task is not None:
         on_task = per[per["task"] == task].set_index("arch_id")
+        out["task"] = task
         out["value"] = out["arch_id"].map(on_task["value"])
         out["quantile"] = out["arch_id"].map(on_task["quantile"])
-    else:
-        out["value"] = [next(iter(s.values())) if len(s) == 1 else np.nan for s in out["scores"]]
+    else:  # long form: one row per (neighbour, task), nearest first, then by task name
+        out = out.drop(columns=["quantile", "n_trials"]).assign(order=np.arange(len(out)))
+        per_task = per[["arch_id", "task", "value", "quantile", "n_trials"]].astype({"task": object})
+        out = out.merge(per_task, on="arch_id", how="left").sort_values(["order", "task"], kind="stable")
+        out["n_trials"] = out["n_trials"].fillna(0).astype(int)
     out["arch"] = out["arch_id"].map(specs)
-    cols = ["arch_id", "distance", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"]
+    cols = ["arch_id", "distance", "task", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"]
     result = pd.DataFrame(out[cols]).reset_index(drop=True)
     result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
                          "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})

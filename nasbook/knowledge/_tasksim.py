@@ -58,6 +58,22 @@ def pick_probes(trials: Any, n: int = 10, *, space: SearchSpace | None = None, k
     mean quantile (best to worst: a rank correlation needs good and bad probes); each stratum gives the
     architecture farthest, in standardised encoding (with ``space``), from those already picked, or
     the most recorded one without a space. Deterministic.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        ``kb.trials()`` (columns task, space_id, arch_id, value, mode).
+    n : int, default 10
+        How many probes.
+    space : SearchSpace, optional
+        Restricts the pool to this space and spreads the picks in its encoding.
+    kind : str, optional
+        The encoding used for the spread (one of ``space.encodings``); None: the space's default.
+
+    Returns
+    -------
+    list of str
+        At most ``n`` architecture ids, best stratum first.
     """
     check_trials("pick_probes", trials, ("task", "space_id", "arch_id", "value", "mode"))
     check_int("pick_probes", "n", n, minimum=1)
@@ -98,9 +114,23 @@ def pick_probes(trials: Any, n: int = 10, *, space: SearchSpace | None = None, k
 
 
 def landmark_table(trials: Any, probes: Sequence[str]) -> Any:
-    """Tasks x probes: each probe's mean recorded value on each task, negated on ``mode="min"``
-    tasks (so larger is better everywhere); NaN where a probe was not recorded. Of a multi-fidelity
-    search only the trials at its most epochs count (:mod:`nasbook.knowledge._fidelity`)."""
+    """Tasks x probes: each probe's mean recorded value on each task.
+
+    Values are negated on ``mode="min"`` tasks (so larger is better everywhere). Of a
+    multi-fidelity search only the trials at its most epochs count (:mod:`nasbook.knowledge._fidelity`).
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        ``kb.trials()`` (columns task, space_id, arch_id, value, mode).
+    probes : sequence of str
+        Architecture ids, the table's columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: tasks; columns: ``probes``; NaN where a probe was not recorded on a task.
+    """
     from nasbook.knowledge._fidelity import top_fidelity
 
     check_trials("landmark_table", trials, ("task", "arch_id", "value", "mode"))
@@ -273,8 +303,32 @@ def similar_tasks(tasks: Any, trials: Any, query_meta: Mapping[str, Any] | None 
 
 def task_distances(tasks: Any, trials: Any, *, probes: Sequence[str] | None = None, n_probes: int = 10,
                    space: SearchSpace | None = None, weights: Sequence[float] = WEIGHTS) -> Any:
-    """The symmetric task x task distance matrix (DataFrame) of :func:`similar_tasks`, each recorded
-    task queried with its own meta-features and its own landmark scores (probes from :func:`pick_probes`)."""
+    """The symmetric task x task distance matrix of :func:`similar_tasks`.
+
+    Each recorded task is queried with its own meta-features and its own landmark scores (probes
+    from :func:`pick_probes`).
+
+    Parameters
+    ----------
+    tasks : pandas.DataFrame or None
+        ``kb.tasks``: a ``task`` column and the meta-features (a dict column ``meta_features`` or one
+        column per feature).
+    trials : pandas.DataFrame
+        ``kb.trials()`` (columns task, space_id, arch_id, value, mode).
+    probes : sequence of str, optional
+        Probe architecture ids to compare tasks on; None picks ``n_probes`` with :func:`pick_probes`.
+    n_probes : int, default 10
+        How many probes to pick when ``probes`` is None.
+    space : SearchSpace, optional
+        Picks the probes in this space, spread in its encoding; None: the space with the most trials.
+    weights : (float, float), default (1.0, 3.0)
+        Weights of the meta-feature and landmark distances.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Square, index and columns the task names; NaN where two tasks cannot be compared.
+    """
     import pandas as pd
 
     check_trials("task_distances", trials, ("task", "space_id", "arch_id", "value", "mode"))
@@ -299,8 +353,29 @@ def cluster_tasks(tasks: Any, trials: Any, n_clusters: int | None = None, *, pro
                   n_probes: int = 10, space: SearchSpace | None = None, weights: Sequence[float] = WEIGHTS) -> Any:
     """Group the recorded tasks by :func:`task_distances` (average-linkage hierarchical clustering, scipy).
 
-    ``n_clusters=None`` picks the count with the best silhouette (scikit-learn) among 2 .. n-1.
-    Returns a DataFrame: ``task``, ``cluster`` (0-based, by size), ``silhouette`` (per task).
+    Parameters
+    ----------
+    tasks : pandas.DataFrame or None
+        ``kb.tasks``: a ``task`` column and the meta-features (a dict column ``meta_features`` or one
+        column per feature).
+    trials : pandas.DataFrame
+        ``kb.trials()`` (columns task, space_id, arch_id, value, mode).
+    n_clusters : int, optional
+        How many clusters; None picks the count with the best silhouette (scikit-learn) among
+        2 .. n-1.
+    probes : sequence of str, optional
+        Probe architecture ids to compare tasks on; None picks ``n_probes`` with :func:`pick_probes`.
+    n_probes : int, default 10
+        How many probes to pick when ``probes`` is None.
+    space : SearchSpace, optional
+        Picks the probes in this space, spread in its encoding; None: the space with the most trials.
+    weights : (float, float), default (1.0, 3.0)
+        Weights of the meta-feature and landmark distances.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``task``, ``cluster`` (0-based, by size), ``silhouette`` (per task).
     """
     import pandas as pd
     from scipy.cluster.hierarchy import fcluster, linkage

@@ -66,13 +66,30 @@ def _check_weights(owner: str, task_weights: Mapping[str, float] | None, tasks: 
 
 
 def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None = None) -> pd.DataFrame:
-    """The past trials that fit ``space``, with columns ``task``, ``search``, ``arch_id`` (in ``space``),
-    ``score`` (higher is better) and the architecture itself in ``arch_obj``.
+    """The past trials that fit ``space``, scored so that higher is better.
 
     A row of another space is translated through its spec (``space.from_dict``) when ``space``
     accepts it (a GraphSpace over fewer ops and the full one share their cells) and dropped
     otherwise; failed trials (no finite value) are dropped, and so are the trials of a search below its
     most epochs (:func:`~nasbook.knowledge._fidelity.top_fidelity`). Raises when nothing is left.
+
+    Parameters
+    ----------
+    owner : str
+        The caller's name, as errors quote it.
+    trials : pandas.DataFrame
+        Past trials, ``KnowledgeBase.trials()``: columns :data:`REQUIRED_COLUMNS` and optionally
+        ``search`` and ``mode``.
+    space : SearchSpace
+        The space the rows must fit.
+    mode : {"max", "min"}, optional
+        How to orient every value; None reads each row's ``mode`` column (else ``"max"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``task``, ``search``, ``arch_id`` (in ``space``), ``score`` (higher is better) and
+        the architecture itself in ``arch_obj``.
     """
     import pandas as pd
 
@@ -300,12 +317,35 @@ class TransferPrior:
                 f"trials in {space.space_id!r} (per task: {q.groupby('task').size().to_dict()!r:.200}).")
 
     def predict_tasks(self, archs: Sequence[Architecture]) -> dict[str, np.ndarray]:
-        """Each past task's prediction (its latent rank-normal units: higher is better)."""
+        """Each past task's prediction (its latent rank-normal units: higher is better).
+
+        Parameters
+        ----------
+        archs : sequence of Architecture
+            Architectures of the prior's space.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{task: predictions}``, one value per architecture, for every task with a surrogate.
+        """
         return {t: m.predict_latent(archs)[0] for t, m in self.models.items()}
 
     def predict(self, archs: Sequence[Architecture]) -> np.ndarray:
-        """The weighted mean over past tasks of their predictions: higher is better (remembered per
-        architecture: a search asks for the same ones again and again)."""
+        """The weighted mean over past tasks of their predictions: higher is better.
+
+        Remembered per architecture: a search asks for the same ones again and again.
+
+        Parameters
+        ----------
+        archs : sequence of Architecture
+            Architectures of the prior's space.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(len(archs),)`` float64, in rank-normal units.
+        """
         archs = list(archs)
         memo = self._memo
         todo = list({a.id: a for a in archs if a.id not in memo}.values())
@@ -318,10 +358,30 @@ class TransferPrior:
 
     def landmarks(self, n: int = 20, *, by: str = "predictions", candidates: Sequence[Architecture] | None = None,
                   seed: int = 0, pick: str = "centre") -> list[Architecture]:
-        """The ``n`` architectures of the space to measure first on a new task, chosen to cover what
-        the past tasks predict (:func:`nasbook.knowledge.select_landmarks`; ``by``: ``"predictions"``,
-        ``"encoding"``, ``"both"`` or ``"disagreement"``; ``pick``: of each cluster the member nearest its
-        centre or a random one): distinct, deterministic for a ``seed``."""
+        """The ``n`` architectures of the space to measure first on a new task.
+
+        They are chosen to cover what the past tasks predict (:func:`nasbook.knowledge.select_landmarks`):
+        distinct, deterministic for a ``seed``.
+
+        Parameters
+        ----------
+        n : int, default 20
+            How many (at most the number of candidates).
+        by : {"predictions", "encoding", "both", "disagreement"}, default "predictions"
+            What k-means clusters: the past tasks' predictions, the space's encoding, both, or the
+            encoding of the candidates the past tasks disagree on most.
+        candidates : sequence of Architecture, optional
+            Where to choose from; None: the space (a uniform sample of a large one).
+        seed : int, default 0
+            Seeds k-means (and the sample of a large space).
+        pick : {"centre", "random"}, default "centre"
+            Of each cluster, the member nearest its centre or one drawn at random.
+
+        Returns
+        -------
+        list of Architecture
+            ``n`` distinct architectures, largest cluster first.
+        """
         from nasbook.knowledge._landmarks import select_landmarks
 
         return select_landmarks(self, n, by=by, candidates=candidates, seed=seed, pick=pick)

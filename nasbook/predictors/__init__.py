@@ -9,7 +9,7 @@
   early-curve values) in one model.
 - :class:`BasePredictor`: the plug-in point (``_fit`` / ``_predict`` on feature matrices); third
   parties register under the entry-point group ``nasbook.predictors``.
-- Metrics: :func:`kendall_tau`, :func:`spearman`, :func:`top_k_overlap`, :func:`coverage`.
+- Metrics: :func:`kendall_tau`, :func:`spearman`, :func:`top_k_overlap` (its count: :func:`top_k_count`), :func:`coverage`.
 - Learning curves: :class:`LastValue`, :class:`ParametricCurves`, :class:`LearnedCurves` (plug-in
   point :class:`BaseCurvePredictor`): a running trial's final value from its first epochs.
 - :func:`evaluate`: those metrics against training-set size on a tabular task, with baselines.
@@ -20,7 +20,16 @@ from nasbook.predictors._curves import FAMILIES, BaseCurvePredictor, LastValue, 
 from nasbook.predictors._curves_learned import LearnedCurves
 from nasbook.predictors._ensemble import Ensemble, Predictor
 from nasbook.predictors._evaluate import evaluate
-from nasbook.predictors._metrics import METRICS, all_scores, coverage, kendall_tau, nll, spearman, top_k_overlap
+from nasbook.predictors._metrics import (
+    METRICS,
+    all_scores,
+    coverage,
+    kendall_tau,
+    nll,
+    spearman,
+    top_k_count,
+    top_k_overlap,
+)
 from nasbook.predictors._mlp import MLPEnsemble
 from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
 from nasbook.predictors._omni import OmniPredictor
@@ -30,6 +39,6 @@ from nasbook.predictors._registry import ENTRY_POINT_GROUP, available_predictors
 __all__ = [
     "ENTRY_POINT_GROUP", "METRICS", "BasePredictor", "Ensemble", "ExtraTrees", "GaussianProcess", "GradientBoosting",
     "MLPEnsemble", "Predictor", "PriorPredictor", "RandomForest", "all_scores", "available_predictors", "coverage",
-    "get_predictor", "kendall_tau", "nll", "OmniPredictor", "predictor_class", "spearman", "top_k_overlap",
+    "get_predictor", "kendall_tau", "nll", "OmniPredictor", "predictor_class", "spearman", "top_k_count", "top_k_overlap",
     "evaluate", "FAMILIES", "BaseCurvePredictor", "LastValue", "LearnedCurves", "ParametricCurves", "get_curve_predictor",
 ]

@@ -157,8 +157,8 @@ class BasePredictor(Params, abc.ABC):
     seed : int or None, default None
         Seeds every random choice of the fit (a Python or numpy integer; None: unseeded).
 
-    Attributes (after ``fit``)
-    ---------------------------
+    Attributes
+    ----------
     space_ : SearchSpace
     features_ : tuple of str
         The encodings used.
@@ -244,7 +244,7 @@ class BasePredictor(Params, abc.ABC):
     # -- fitting --------------------------------------------------------------------------------
     def fit(self, archs: Sequence[Architecture], scores: Sequence[float], *, space: SearchSpace | None = None) -> BasePredictor:
         """Fit on architectures and their scores (higher or lower is better: the predictor does
-        not care). Returns self.
+        not care).
 
         Parameters
         ----------
@@ -254,6 +254,11 @@ class BasePredictor(Params, abc.ABC):
             Their finite scores, one per architecture.
         space : SearchSpace, optional
             Their space (default: the space in memory they came from).
+
+        Returns
+        -------
+        BasePredictor
+            ``self``, fitted: ``Predictor().fit(archs, scores).predict(others)``.
         """
         name = f"{type(self).__name__}.fit"
         self._validate_params()
@@ -354,11 +359,21 @@ class BasePredictor(Params, abc.ABC):
 
     def fit_search(self, search: Any) -> BasePredictor:
         """Fit on a search's completed trials (their values; failed, pruned and diverged trials
-        are left out). Returns self.
+        are left out).
 
         In a multi-fidelity search (ASHA, Hyperband, ...) only the trials trained for the most
         epochs count: a value after a low rung's epoch or two is not the architecture's final
         quality, and the same architecture would come twice with two different scores.
+
+        Parameters
+        ----------
+        search : Search
+            A search with at least 2 such trials; ``metric_`` is set to its metric.
+
+        Returns
+        -------
+        BasePredictor
+            ``self``, fitted.
         """
         from nasbook.trial import TrialState
 

@@ -149,7 +149,26 @@ class BaseCurvePredictor(Params, abc.ABC):
 
     def predict_arrays(self, curves: Curves, target_epoch: int, covariates: Mapping[str, Curves] | None = None,
                        features: Any = None) -> Arrays:
-        """The fast path of :meth:`predict`: ``(mean, std)``, two float arrays of one value per curve."""
+        """The fast path of :meth:`predict`: ``(mean, std)``, two float arrays of one value per curve.
+
+        Parameters
+        ----------
+        curves : array (n, L) or sequence of 1-D sequences
+            The objective after epochs 1, 2, ..., L of each curve (lengths may differ).
+        target_epoch : int
+            The epoch to predict (counted from 1), at or after the end of every curve.
+        covariates : dict of str to curves, optional
+            Other per-epoch metrics of the same trials, same lengths (see :meth:`predict`).
+        features : array (n, d), optional
+            Static features of each curve's trial (see :meth:`predict`).
+
+        Returns
+        -------
+        mean : numpy.ndarray
+            ``(n,)`` predicted values at ``target_epoch``, in the curves' units.
+        std : numpy.ndarray
+            ``(n,)`` their standard deviations (0 for a curve that already reaches ``target_epoch``).
+        """
         owner = f"{type(self).__name__}.predict"
         self._validate_params()
         rows = _as_curves(owner, "curves", curves, self.min_length)
@@ -309,6 +328,7 @@ class ParametricCurves(BaseCurvePredictor):
     rel_noise : float
         Least observation noise, as a fraction of each curve's range.
     mode : {"max", "min"}
+        ``"max"`` for curves that rise (accuracy), ``"min"`` for those that fall (a loss).
     """
 
     alias: ClassVar[str] = "parametric"
@@ -363,7 +383,21 @@ class ParametricCurves(BaseCurvePredictor):
 
 
 def get_curve_predictor(predictor: str | BaseCurvePredictor, **params: Any) -> BaseCurvePredictor:
-    """A curve predictor from an instance or a name: ``"last-value"``, ``"parametric"``, ``"pow3"``, ``"learned"``."""
+    """A curve predictor from an instance or a name.
+
+    Parameters
+    ----------
+    predictor : str or BaseCurvePredictor
+        An instance (returned as is, ``params`` ignored), or ``"last-value"``, ``"parametric"``,
+        ``"pow3"`` (a parametric predictor of the pow3 family alone) or ``"learned"``.
+    **params
+        Constructor arguments for a named predictor.
+
+    Returns
+    -------
+    BaseCurvePredictor
+        The predictor (a learned one still needs ``fit``).
+    """
     if isinstance(predictor, BaseCurvePredictor):
         return predictor
     from nasbook.predictors._curves_learned import LearnedCurves

@@ -58,9 +58,10 @@ class LearnedCurves(BaseCurvePredictor):
     min_curves : int
         Fewest training curves ``fit`` accepts.
     mode : {"max", "min"}
+        ``"max"`` for curves that rise (accuracy), ``"min"`` for those that fall (a loss).
 
-    Attributes (after ``fit``)
-    ---------------------------
+    Attributes
+    ----------
     n_epochs_ : int
         Length of the training curves: the farthest target epoch.
     covariate_names_ : tuple of str
@@ -79,10 +80,21 @@ class LearnedCurves(BaseCurvePredictor):
     def fit(self, curves: Curves, covariates: Mapping[str, Curves] | None = None, features: Any = None) -> LearnedCurves:
         """Learn from complete curves (an array ``(n, E)`` or ragged: each is used up to its own length).
 
-        ``covariates``: other per-epoch metrics of the same trials (same lengths); ``predict`` must
-        then be given the same names. ``features``: an ``(n, d)`` array of static features of the
-        trials (an architecture encoding); ``predict`` must then be given features of width d.
-        Returns self.
+        Parameters
+        ----------
+        curves : array (n, E) or sequence of 1-D sequences
+            Training curves of at least 2 epochs each (at least ``min_curves`` of them).
+        covariates : dict of str to curves, optional
+            Other per-epoch metrics of the same trials (same lengths); ``predict`` must then be
+            given the same names.
+        features : array (n, d), optional
+            Static features of the trials (an architecture encoding); ``predict`` must then be
+            given features of width d.
+
+        Returns
+        -------
+        LearnedCurves
+            ``self``, fitted.
         """
         owner = f"{type(self).__name__}.fit"
         self._validate_params()

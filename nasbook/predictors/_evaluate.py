@@ -119,11 +119,11 @@ def _ints(owner: str, param: str, value: object, minimum: int) -> list[int]:
 
 
 def _check_k(k: object) -> None:
-    ok = (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1) or (isinstance(k, float) and 0 < k <= 1)
+    ok = k is None or (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1) or (isinstance(k, float) and 0 < k <= 1)
     if not ok:
         raise InvalidParameterError(
-            f"evaluate(k=...) must be an int >= 1 (architectures) or a float in (0, 1] (a fraction of the held-out set); "
-            f"got {k!r}."
+            f"evaluate(k=...) must be an int >= 1 (architectures), a float in (0, 1] (a fraction of the held-out set) or "
+            f"None (the top 1%, at least 1); got {k!r}."
         )
 
 
@@ -160,7 +160,7 @@ def _warm_up(space: SearchSpace, archs: list[Architecture], y: np.ndarray, templ
         model.predict_mean_std([archs[i] for i in first[:2]])
 
 
-def _scores(y: np.ndarray, mean: np.ndarray, std: np.ndarray | None, k: int | float, mode: str) -> dict[str, float]:
+def _scores(y: np.ndarray, mean: np.ndarray, std: np.ndarray | None, k: int | float | None, mode: str) -> dict[str, float]:
     out = {
         "kendall_tau": _metrics.kendall_tau(y, mean),
         "spearman": _metrics.spearman(y, mean),
@@ -182,7 +182,7 @@ def evaluate(
     seeds: int | Sequence[int] = 10,
     n_test: int | None = 2000,
     baselines: bool | Sequence[str] = True,
-    k: int | float = 0.01,
+    k: int | float | None = None,
     progress: str | bool = "auto",
 ) -> xr.Dataset:
     """Score predictors on a tabular task against the number of trained architectures.
@@ -215,9 +215,13 @@ def evaluate(
         parameter count (it does not train; no uncertainty, so coverage and NLL are NaN; needs
         ``params`` in the ground truth) and ``"onehot-gbt"`` is
         ``GradientBoosting(features="adjacency", target="standard")``.
-    k : int or float
-        The top-k of ``top_k_overlap`` (precision@k): a count, or a fraction of ``n_test``
-        (default 1%).
+    k : int, float or None, default None
+        The top-k of ``top_k_overlap`` (precision@k): a count, or a fraction of ``n_test``,
+        counted as the nearest whole number of architectures, halves up
+        (:func:`~nasbook.predictors.top_k_count`: 1% of 200 is 2, of 250 is 3); a fraction below
+        half an architecture (``k * n_test < 0.5``) is refused rather than measured as the top 1.
+        None: the top 1% counted the same way, at least 1 (at any ``n_test``). ``attrs["top_k"]``
+        says the count: a small one makes a coarse metric (top 2: 0, 0.5 or 1).
     progress : {"auto", "widget", "bar", "none"} or bool
         A tqdm progress bar over the fits (``"auto"``: a widget in a notebook, text elsewhere).
 
@@ -291,7 +295,7 @@ def evaluate(
     for b in base_names:
         models[b] = _onehot_gbt() if b == "onehot-gbt" else None
     labels = list(models)
-    top_k = max(1, int(round(k * n_test_))) if isinstance(k, float) else int(min(k, n_test_))
+    top_k = _metrics.top_k_count(k, n_test_, "evaluate")  # a fraction of under half an architecture is refused
 
     out = {v: np.full((len(labels), len(sizes), len(seed_list)), np.nan) for v in VARIABLES}
     used = np.unique(np.concatenate([np.random.default_rng(s).permutation(n_all)[: n_test_ + largest] for s in seed_list]))
@@ -335,7 +339,7 @@ def evaluate(
 
     attrs: dict[str, Any] = {
         "task": task.name, "task_repr": repr(task), "metric": task.metric, "mode": task.mode,
-        "n_archs": n_all, "n_test": n_test_, "top_k": top_k, "k": k,
+        "n_archs": n_all, "n_test": n_test_, "top_k": top_k, "k": k if k is not None else 0.01,
         "baselines": base_names,
         "split": "per seed: numpy.random.default_rng(seed).permutation(n_archs); the first n_test are held out, "
                  "training sets are the first n_train of the rest (nested)",

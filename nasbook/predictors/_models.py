@@ -206,7 +206,20 @@ class RandomForest(_Forest):
 
 class ExtraTrees(_Forest):
     """Extremely randomised trees (scikit-learn); the spread over the trees is the uncertainty.
-    Parameters as :class:`RandomForest`."""
+
+    Parameters
+    ----------
+    n_estimators : int
+        Trees. Default 200.
+    min_samples_leaf : int
+        Smallest leaf. Default 1.
+    max_features : float, {"sqrt", "log2"} or None
+        Features tried per split (a fraction, a rule, or all). Default 0.5.
+    drop : sequence of str
+        Feature columns left out, by name prefix (as :class:`RandomForest`'s ``drop``). Default none.
+    features, target, calibration, seed
+        See :class:`BasePredictor`.
+    """
 
     alias: ClassVar[str] = "extra-trees"
     _estimator: ClassVar[str] = "ExtraTreesRegressor"

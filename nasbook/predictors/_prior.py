@@ -82,6 +82,7 @@ class PriorPredictor(BasePredictor):
         The surrogate of the residual (a registered name or an instance, cloned). Default a
         random forest.
     how : {"residual", "feature"}
+        Correct the prior by a regression on it plus a model of the residual (default), or give it to the model as one more feature.
     shrink : float
         Pseudo-observations pulling the slope towards 0 (>= 0). Default 2.
     task_weights : {"fixed", "agreement"}

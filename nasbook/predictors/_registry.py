@@ -20,7 +20,14 @@ def _builtin() -> dict[str, type[BasePredictor]]:
 
 
 def available_predictors() -> dict[str, Any]:
-    """Built-in models and those third parties register under ``nasbook.predictors``."""
+    """Built-in models and those third parties register under ``nasbook.predictors``.
+
+    Returns
+    -------
+    dict
+        ``{alias: class}`` for built-ins (``"gp"``, ``"random-forest"``, ...); a third-party entry is its
+        ``EntryPoint`` until :func:`predictor_class` loads it. A built-in alias wins a clash.
+    """
     found: dict[str, Any] = dict(_builtin())
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         found.setdefault(ep.name, ep)  # loaded lazily in predictor_class
@@ -28,8 +35,24 @@ def available_predictors() -> dict[str, Any]:
 
 
 def predictor_class(name: str, *, kind: str = "predictor model", hint: str = "") -> type[BasePredictor]:
-    """The class registered under ``name`` (or whose class name is ``name``); an unknown name is an
-    error that names ``kind`` (e.g. ``"Predictor(model=...)"``), lists the names and adds ``hint``."""
+    """The class registered under ``name`` (or whose class name is ``name``).
+
+    Parameters
+    ----------
+    name : str
+        An alias (``"gp"``), a built-in class name (``"GaussianProcess"``) or an entry point of group
+        ``nasbook.predictors``.
+    kind : str, default "predictor model"
+        What the name was given as, for the error an unknown name raises (e.g.
+        ``"Predictor(model=...)"``); the error also lists the known names.
+    hint : str, default ""
+        Text added to that error before the note on entry points.
+
+    Returns
+    -------
+    type
+        The :class:`BasePredictor` subclass (an entry point is loaded).
+    """
     found = available_predictors()
     by_class = {cls.__name__: cls for cls in _builtin().values()}
     cls: Any = found.get(name) or by_class.get(name)
@@ -42,7 +65,20 @@ def predictor_class(name: str, *, kind: str = "predictor model", hint: str = "")
 
 
 def get_predictor(model: str | BasePredictor, **params: Any) -> BasePredictor:
-    """A predictor instance from an instance or a registered name (with ``params``)."""
+    """A predictor instance from an instance or a registered name (with ``params``).
+
+    Parameters
+    ----------
+    model : str or BasePredictor
+        An instance (returned as is, ``params`` ignored) or a name :func:`predictor_class` resolves.
+    **params
+        Constructor arguments for the named class.
+
+    Returns
+    -------
+    BasePredictor
+        A predictor, not fitted.
+    """
     if isinstance(model, BasePredictor):
         return model
     if not isinstance(model, str):

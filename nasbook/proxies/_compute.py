@@ -46,7 +46,25 @@ def check_names(owner: str, names: object) -> list[str]:
 
 
 def check_batch(owner: str, batch: object, input_shape: Sequence[int] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(x, y)`` as float32 and int64 tensors, or an error naming ``batch`` with what was expected and received."""
+    """``(x, y)`` as float32 and int64 tensors, or an error naming ``batch`` with what was expected and received.
+
+    Parameters
+    ----------
+    owner : str
+        The caller's name, as errors quote it (``"proxies.score"``).
+    batch : tuple
+        An ``(x, y)`` pair of tensors or arrays: ``x`` of shape ``(n, *input_shape)`` with n >= 2 and
+        finite values, ``y`` of ``n`` integer labels.
+    input_shape : sequence of int, optional
+        The sample shape ``x`` must have; None takes the batch's.
+
+    Returns
+    -------
+    x : torch.Tensor
+        float32, shape ``(n, *input_shape)``.
+    y : torch.Tensor
+        int64, shape ``(n,)``.
+    """
     if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
         raise InvalidParameterTypeError(
             f"{owner}: the batch must be an (x, y) pair of tensors or arrays (x: (n, *input_shape), y: (n,) integer "
@@ -139,6 +157,7 @@ def compute(
     space : SearchSpace
         A space that builds networks (``CellSpace``, ``ChainSpace``, a ``SubsetSpace`` of one).
     archs : list of Architecture
+        Architectures of ``space`` to score, one network each.
     task_or_batch : TrainingTask, CurveTableTask or (x, y)
         Where the minibatch comes from: ``task.sample_batch(batch_size, seed)`` for a training task,
         ``table.training_task().sample_batch(...)`` for a curve table, or a batch itself
@@ -225,8 +244,27 @@ def score(net: nn.Module, x: Any, y: Any, names: str | Sequence[str] | None = No
     """Proxies of one network on one batch: ``{name: value}`` (higher = predicted better).
 
     ``net`` is left as it was (weights, BatchNorm statistics, train/eval flags, gradients).
-    ``seed`` seeds dropout during the gradient passes (None: torch's current generator).
-    ``jacobian_batch``: where jacov, naswot and meco come from, as in :func:`compute`.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network, usually untrained.
+    x : torch.Tensor or numpy.ndarray
+        Inputs, shape ``(n, *input_shape)``, n >= 2.
+    y : torch.Tensor or numpy.ndarray
+        Integer labels, shape ``(n,)``.
+    names : str or sequence of str, optional
+        Proxies of :data:`PROXIES` to compute; None computes all.
+    seed : int or None, default 0
+        Seeds dropout during the gradient passes (None: torch's current generator).
+    jacobian_batch : {"halves", "full"}, default "halves"
+        Where jacov, naswot and meco come from, as in :func:`compute`: the gradient proxies' two
+        half-batch passes, or an extra full-batch pass.
+
+    Returns
+    -------
+    dict of str to float
+        One value per name, oriented so that higher is predicted better.
     """
     wanted = check_names("proxies.score", names)
     check_jacobian_batch("proxies.score", jacobian_batch)
@@ -240,7 +278,12 @@ def _one(name: str) -> Any:
         return score(net, x, y, [name], seed=seed)[name]
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"The {name} proxy of ``net`` on the batch ``(x, y)`` (higher = predicted better): {DESCRIPTIONS[name]}"
+    fn.__doc__ = (f"The {name} proxy of ``net`` on the batch ``(x, y)`` (higher = predicted better).\n\n{DESCRIPTIONS[name]}\n\n"
+                  "Parameters\n----------\nnet : torch.nn.Module\n    The network, left as it was.\n"
+                  "x : torch.Tensor or numpy.ndarray\n    Inputs, shape ``(n, *input_shape)``, n >= 2.\n"
+                  "y : torch.Tensor or numpy.ndarray\n    Integer labels, shape ``(n,)``.\n"
+                  "seed : int or None, default 0\n    Seeds dropout during the gradient passes (None: torch's generator).\n\n"
+                  f"Returns\n-------\nfloat\n    The proxy's value, as :func:`score` gives it.")
     return fn
 
 

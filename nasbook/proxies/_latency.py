@@ -14,7 +14,25 @@ from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, ch
 
 @dataclass(frozen=True)
 class Latency:
-    """Forward-pass wall time of one batch: ``median_ms``, ``p95_ms``, ``mean_ms`` and every timed repeat."""
+    """Forward-pass wall time of one batch: ``median_ms``, ``p95_ms``, ``mean_ms`` and every timed repeat.
+
+    ``float(latency)`` is ``median_ms``.
+
+    Attributes
+    ----------
+    median_ms : float
+        Median of the timed passes, in milliseconds.
+    p95_ms : float
+        95th percentile of the timed passes, in milliseconds (the slow passes).
+    mean_ms : float
+        Mean of the timed passes, in milliseconds.
+    times_ms : tuple of float
+        Every timed pass, in milliseconds, in the order they ran.
+    batch_size : int
+        Samples in the timed batch.
+    num_threads : int
+        Torch threads the passes ran with.
+    """
 
     median_ms: float
     p95_ms: float
@@ -39,8 +57,28 @@ def latency(
 
     The model runs in eval mode under ``torch.no_grad()`` (its own mode is restored); ``warmup``
     untimed passes come first (allocator, lazy initialisation), then ``repeats`` timed passes,
-    one at a time, so that ``p95_ms`` sees the slow ones. On CPU with ``num_threads=1`` (default;
-    None keeps torch's setting, restored afterwards) the figure is per core.
+    one at a time, so that ``p95_ms`` sees the slow ones.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network; the batch is made on its parameters' device and dtype.
+    input_shape : sequence of int
+        Shape of one sample, positive ints such as ``(1, 8, 8)``.
+    batch_size : int, default 1
+        Samples per timed pass.
+    warmup : int, default 5
+        Untimed passes before timing (>= 0).
+    repeats : int, default 30
+        Timed passes (>= 1).
+    num_threads : int or None, default 1
+        Torch threads during timing: on CPU, 1 gives a per-core figure; None keeps torch's current
+        setting (restored afterwards either way).
+
+    Returns
+    -------
+    Latency
+        The timings, in milliseconds.
     """
     from torch.utils import benchmark
 

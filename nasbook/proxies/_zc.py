@@ -63,10 +63,22 @@ _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ELU, nn.Ta
 def preserved(net: nn.Module, parameters: bool = True) -> Iterator[None]:
     """Run a block that may train-step, hook or flag ``net``; restore all of it afterwards.
 
-    ``parameters=False``: for a block that never writes to a parameter (the proxies: gradients
-    come from ``torch.autograd.grad``, synflow's |weights| are copies), only the buffers
-    (BatchNorm's running statistics, which a train-mode forward updates) are saved and restored;
-    a parameter written to in place anyway (its version counter moved) raises RuntimeError."""
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network whose parameters, buffers, train/eval flags, ``requires_grad`` and ``.grad``
+        are restored when the block exits.
+    parameters : bool, default True
+        False for a block that never writes to a parameter (the proxies: gradients come from
+        ``torch.autograd.grad``, synflow's |weights| are copies): only the buffers (BatchNorm's
+        running statistics) are saved and restored, and a parameter written to in place anyway
+        (its version counter moved) raises RuntimeError.
+
+    Yields
+    ------
+    None
+        Control to the block.
+    """
     sd = net.state_dict(keep_vars=True)
     param_ids = {id(p) for p in net.parameters()}
     saved = {k: v for k, v in sd.items() if parameters or id(v) not in param_ids}
@@ -392,9 +404,23 @@ def _flop_hook(acc: list[float]) -> Callable[[nn.Module, object, torch.Tensor], 
 
 
 def count_flops(net: nn.Module, x: torch.Tensor) -> float:
-    """Forward FLOPs of one sample of ``x``, counted as ``torch.utils.flop_counter`` counts them
-    (convolutions and matrix products, a multiply-add is 2; pooling, normalisation and activations
-    0) but from forward hooks on the conv/linear layers, ten times faster on small networks."""
+    """Forward FLOPs of one sample of ``x``, counted as ``torch.utils.flop_counter`` counts them.
+
+    Convolutions and matrix products count (a multiply-add is 2); pooling, normalisation and
+    activations count 0. Read from forward hooks on the conv/linear layers: ten times faster on small networks.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network (run once in eval mode; its mode is restored).
+    x : torch.Tensor
+        A batch; only its first sample is run.
+
+    Returns
+    -------
+    float
+        FLOPs of one forward pass of one sample.
+    """
     total = [0.0]
     handles = [m.register_forward_hook(_flop_hook(total)) for m in _weighted(net)]
     was = net.training

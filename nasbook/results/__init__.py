@@ -82,6 +82,22 @@ def _text_attr_keys(trials: list[Any]) -> list[str]:
 
 
 def trials_dataframe(search: Search) -> pd.DataFrame:
+    """One row per trial of ``search``, indexed by trial number: what ``Search.to_dataframe()`` returns.
+
+    Parameters
+    ----------
+    search : Search
+        The search; only its in-memory trials are read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``number``; columns ``arch_id``, ``state``, ``value``, ``parent`` and ``derived_from``
+        (nullable Int64: the checkpoint a continuation trained from, the trial a child was mutated or
+        grown from), ``best_so_far``, ``duration_s``, ``epochs``, ``started_at``, ``reason``,
+        ``arch`` (the spec), and one column per metric and per held-out attribute (integer
+        attributes as Int64, text ones as str).
+    """
     import pandas as pd
 
     cols = _columns(search)
@@ -104,6 +120,19 @@ _BUILTIN = frozenset({"number", "arch_id", "state", "value", "epochs", "duration
 
 
 def trials_dataset(search: Search) -> xr.Dataset:
+    """The trials of ``search`` as an ``xarray.Dataset``: what ``Search.to_xarray()`` returns.
+
+    Parameters
+    ----------
+    search : Search
+        The search; only its in-memory trials are read.
+
+    Returns
+    -------
+    xarray.Dataset
+        The schema of this module's docstring (version :data:`SCHEMA_VERSION`): dims ``("trial",)``
+        and, with learning curves, ``("trial", "epoch")``.
+    """
     import xarray as xr
 
     cols = _columns(search)

@@ -11,10 +11,20 @@ from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, ch
 
 @dataclass(frozen=True)
 class Budget:
-    """When a search stops: after ``trials`` trials, ``epochs`` trained epochs, or ``seconds`` of
-    run time, whichever comes first. ``None`` means no limit on that axis; at least one is set.
+    """When a search stops: after ``trials`` trials, ``epochs`` trained epochs, or ``seconds`` of run time.
 
-    ``Search(budget=100)`` is ``Budget(trials=100)``; a dict such as ``{"seconds": 60}`` works too.
+    Whichever comes first stops it. ``Search(budget=100)`` is ``Budget(trials=100)``; a dict such as
+    ``{"seconds": 60}`` works too.
+
+    Parameters
+    ----------
+    trials : int, optional
+        Trials to run (> 0), counting every finished trial, failed ones too; None: no limit.
+    epochs : int, optional
+        Training epochs summed over trials (> 0; a continuation counts only its extra epochs), for
+        multi-fidelity searches where trials differ in length; None: no limit.
+    seconds : float, optional
+        Run time in seconds (> 0); None: no limit. At least one of the three is set.
     """
 
     trials: int | None = None
@@ -41,7 +51,19 @@ class Budget:
 
     @classmethod
     def coerce(cls, budget: Any) -> Budget:
-        """Accept an int (trials), a mapping of trials/epochs/seconds, or a Budget."""
+        """Accept an int (trials), a mapping of trials/epochs/seconds, or a Budget.
+
+        Parameters
+        ----------
+        budget : int, Mapping or Budget
+            ``100`` is ``Budget(trials=100)``; ``{"epochs": 200}`` is ``Budget(epochs=200)``; a Budget
+            is returned as is. Anything else, or an unknown key, raises an error naming what is allowed.
+
+        Returns
+        -------
+        Budget
+            The budget.
+        """
         if isinstance(budget, Budget):
             return budget
         if isinstance(budget, bool):
@@ -63,6 +85,13 @@ class Budget:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The limits that are set, as stored with a search.
+
+        Returns
+        -------
+        dict
+            ``{"trials": ..., "epochs": ..., "seconds": ...}`` without the None entries.
+        """
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     def __str__(self) -> str:

@@ -211,6 +211,11 @@ def load_search(
     kb : KnowledgeBase, optional
         Record the search there from now on; a copy kept there is first caught up with every
         committed trial it lacks.
+
+    Returns
+    -------
+    Search
+        The search, with its committed trials loaded; ``run()`` resumes it.
     """
     from nasbook.search._search import Search
     from nasbook.storage import Storage

@@ -287,6 +287,7 @@ class SearchSpace(Params, abc.ABC):
         Returns
         -------
         Diagram or None
+            The drawing; None shows the spec as text.
 
         Examples
         --------

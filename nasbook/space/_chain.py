@@ -179,6 +179,11 @@ class ChainSpace(SearchSpace):
         layers : sequence of (str, int)
             ``[op, width]`` per layer, input side first; ``min_depth`` to ``max_depth`` of them.
 
+        Returns
+        -------
+        Architecture
+            The chain, a member of this space.
+
         Raises
         ------
         InvalidArchitectureError

@@ -100,8 +100,11 @@ class ConvDenseSpace(SearchSpace):
     min_dense, max_dense : int, default 0 and 2
         Bounds on the dense layers, ``0 <= min_dense <= max_dense <= 8``.
     conv_ops : sequence of str, default all of :data:`CONV_OPS`
+        Ops a convolution layer may use.
     conv_widths : sequence of int, default ``(4, 8, 16)``
+        Channels a convolution layer may have.
     dense_widths : sequence of int, default ``(32, 64, 128)``
+        Units a dense layer may have.
 
     Examples
     --------
@@ -166,6 +169,18 @@ class ConvDenseSpace(SearchSpace):
     # -- membership ----------------------------------------------------------------------------
     def make(self, **spec: Any) -> Architecture:
         """Validate a network: ``conv=[[op, width], ...]`` and ``dense=[width, ...]`` (both required).
+
+        Parameters
+        ----------
+        conv : sequence of (str, int)
+            ``[op, width]`` per convolution layer, input side first; ``min_conv`` to ``max_conv`` of them.
+        dense : sequence of int
+            Units per hidden dense layer; ``min_dense`` to ``max_dense`` of them.
+
+        Returns
+        -------
+        Architecture
+            The network, a member of this space.
 
         Raises
         ------

@@ -134,8 +134,20 @@ class GraphSpace(SearchSpace):
     def make(self, link: Any = None, ops: Any = None, **extra: Any) -> Architecture:
         """Canonicalize ``(link, ops)`` into an architecture of this space.
 
-        ``link[i]`` is where node ``i+1`` reads from: 0 for the cell input, ``j`` for node ``j``
-        (so ``0 <= link[i] <= i``); ``ops[i]`` is node ``i+1``'s op.
+        Parameters
+        ----------
+        link : sequence of int
+            ``link[i]`` is where node ``i+1`` reads from: 0 for the cell input, ``j`` for node ``j``
+            (so ``0 <= link[i] <= i``); one entry per node.
+        ops : sequence of str
+            ``ops[i]`` is node ``i+1``'s op, one of the space's ops.
+        **extra
+            Any other field is an InvalidArchitectureError (the spec has ``link`` and ``ops`` only).
+
+        Returns
+        -------
+        Architecture
+            The canonical architecture: equivalent cells get one id.
         """
         allowed = self._ops
         if extra:

@@ -107,7 +107,18 @@ def _program_of(space: SearchSpace) -> tuple[Program, Reader]:
 
 
 def has_parameters(space: SearchSpace) -> bool:
-    """Whether ``space`` maps its architectures to named parameters (``suggest`` / ``parameters_of``)."""
+    """Whether ``space`` maps its architectures to named parameters (``suggest`` / ``parameters_of``).
+
+    Parameters
+    ----------
+    space : SearchSpace
+        Any space.
+
+    Returns
+    -------
+    bool
+        True when Optuna-style samplers can propose in it.
+    """
     from nasbook.space._base import SearchSpace
     from nasbook.space._subset import SubsetSpace
 

@@ -168,9 +168,17 @@ class SubsetSpace(SearchSpace):
         return [a.id for a in self._members]
 
     def index(self, arch: Architecture | str) -> int:
-        """Position of ``arch`` (an architecture of this space or of the parent, or an id) in :attr:`members`.
+        """Position of ``arch`` in :attr:`members`; InvalidArchitectureError when it is not a member.
 
-        Raises InvalidArchitectureError when it is not a member.
+        Parameters
+        ----------
+        arch : Architecture or str
+            An architecture of this space or of the parent, or an id.
+
+        Returns
+        -------
+        int
+            Its index in :attr:`members`.
         """
         arch_id = arch if isinstance(arch, str) else arch.id
         i = self._index.get(arch_id)
@@ -185,12 +193,34 @@ class SubsetSpace(SearchSpace):
         )
 
     def from_parent(self, arch: Architecture) -> Architecture:
-        """This space's version of a parent-space architecture (InvalidArchitectureError if not a member)."""
+        """This space's version of a parent-space architecture (InvalidArchitectureError if not a member).
+
+        Parameters
+        ----------
+        arch : Architecture
+            An architecture of the parent space.
+
+        Returns
+        -------
+        Architecture
+            The member with the same id, of this space.
+        """
         pa = self.space.validate(arch)
         return self._members[self.index(pa.id)]
 
     def to_parent(self, arch: Architecture) -> Architecture:
-        """The parent space's version of a member."""
+        """The parent space's version of a member.
+
+        Parameters
+        ----------
+        arch : Architecture
+            A member of this space.
+
+        Returns
+        -------
+        Architecture
+            The same architecture as the parent space made it (to build or encode with the parent).
+        """
         return self._parent_archs[self._index[self.validate(arch).id]]
 
     # -- membership ------------------------------------------------------------------------------
@@ -309,9 +339,20 @@ class SubsetSpace(SearchSpace):
         applies to a parent move, here of any parent architecture (e.g. an Optuna proposal,
         :class:`~nasbook.strategies.OptunaSampler`).
 
-        ``exclude``: ids of members left out (e.g. those a search has seen). The nearest of the
-        other members are returned, at whatever distance (``arch`` itself is left out too when it is
-        an excluded member); ``[]`` when every member is excluded."""
+        Parameters
+        ----------
+        arch : Architecture
+            An architecture of the parent space.
+        exclude : collection of str, default ()
+            Ids of members left out (e.g. those a search has seen). The nearest of the other members
+            are returned, at whatever distance (``arch`` itself is left out too when it is an excluded
+            member).
+
+        Returns
+        -------
+        list of int
+            Positions in :attr:`members`; ``[]`` when every member is excluded.
+        """
         if isinstance(exclude, (str, bytes)):
             raise InvalidParameterError(
                 f"SubsetSpace.nearest_to(exclude=...) must be a collection of member ids; got the string {exclude!r:.80}.")
@@ -332,8 +373,18 @@ class SubsetSpace(SearchSpace):
         return self._codes
 
     def nearest(self, arch: Architecture) -> list[int]:
-        """Positions of the members (other than ``arch``) closest to ``arch`` in Hamming distance of the
-        parent's adjacency encoding."""
+        """Positions of the members (other than ``arch``) closest to ``arch`` in Hamming distance of the parent's adjacency encoding.
+
+        Parameters
+        ----------
+        arch : Architecture
+            A member of this space.
+
+        Returns
+        -------
+        list of int
+            Positions in :attr:`members`, every one at the smallest distance (ties in table order).
+        """
         i = self._index[self.validate(arch).id]
         codes = self._member_codes()
         dist = (codes != codes[i]).sum(axis=1)

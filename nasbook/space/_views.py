@@ -58,7 +58,23 @@ def _parts(arch: Architecture, d: Diagram | None, err: str | None, scale: float)
 
 
 def architecture_parts(arch: Architecture, space: SearchSpace | None = None, *, scale: float = 1.0) -> tuple[Part, ...]:
-    """The drawing of ``arch`` as view parts (a note first when the space's ``draw`` failed)."""
+    """The drawing of ``arch`` as view parts (a note first when the space's ``draw`` failed).
+
+    Parameters
+    ----------
+    arch : Architecture
+        The architecture.
+    space : SearchSpace, optional
+        The space that draws it; None: the space in memory with its ``space_id``, if any.
+    scale : float, default 1.0
+        Size factor of the SVG.
+
+    Returns
+    -------
+    tuple of Part
+        A :class:`~nasbook.display.Drawing` (the spec as text when nothing draws it), after a
+        :class:`~nasbook.display.Note` when ``draw`` raised.
+    """
     return _parts(arch, *diagram_of(arch, space), scale)
 
 

@@ -9,23 +9,18 @@ from types import MappingProxyType
 
 from nasbook._errors import SearchLockedError
 from nasbook.storage._catalog import describe_task, insert_ignore, task_key
+from nasbook.storage._fidelity import best_counted, mixed_fidelity_tasks, top_fidelity_cells, top_fidelity_trials
 from nasbook.storage._records import SearchRecord
 from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, dumps, loads, searches, spaces, tasks, trials
 from nasbook.storage._sql import Storage, open_storage
-from nasbook.storage._stats import (
-    mixed_fidelity_tasks,
-    quantiles,
-    ranked_tasks,
-    read_ranks,
-    refresh_ranks,
-    top_fidelity_cells,
-)
+from nasbook.storage._stats import quantiles, ranked_tasks, read_ranks, refresh_ranks
 from nasbook.storage._stats import rebuild as rebuild_stats
 
 #: the knowledge base's tables by short name (read-only mapping of SQLAlchemy tables)
 TABLES = MappingProxyType({"searches": searches, "trials": trials, "tasks": tasks, "spaces": spaces})
 
 __all__ = [
-    "SCHEMA_VERSION", "TABLES", "TRIAL_COLUMNS", "SearchLockedError", "SearchRecord", "Storage", "describe_task", "dumps",
-    "insert_ignore", "loads", "mixed_fidelity_tasks", "open_storage", "quantiles", "ranked_tasks", "read_ranks", "rebuild_stats", "refresh_ranks", "task_key", "top_fidelity_cells",
+    "SCHEMA_VERSION", "TABLES", "TRIAL_COLUMNS", "SearchLockedError", "SearchRecord", "Storage", "best_counted",
+    "describe_task", "dumps", "insert_ignore", "loads", "mixed_fidelity_tasks", "open_storage", "quantiles", "ranked_tasks",
+    "read_ranks", "rebuild_stats", "refresh_ranks", "task_key", "top_fidelity_cells", "top_fidelity_trials",
 ]

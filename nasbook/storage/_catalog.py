@@ -26,13 +26,35 @@ _TRIAL_COLS = ("search_id", *TRIAL_COLUMNS)
 
 
 def task_key(task_config: Mapping[str, Any]) -> str:
-    """The stable key of a task configuration (16 hex digits of a SHA-256 of its canonical JSON)."""
+    """The stable key of a task configuration (16 hex digits of a SHA-256 of its canonical JSON).
+
+    Parameters
+    ----------
+    task_config : Mapping
+        ``task.to_config()`` (as stored).
+
+    Returns
+    -------
+    str
+        The same for equal configurations, on every machine.
+    """
     text = json.dumps(task_config, sort_keys=True, separators=(",", ":"), default=repr, allow_nan=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def describe_task(task_config: Mapping[str, Any]) -> str:
-    """``Class(param=value, ...)``: a task's name when its config does not carry one."""
+    """``Class(param=value, ...)``: a task's name when its config does not carry one.
+
+    Parameters
+    ----------
+    task_config : Mapping
+        ``task.to_config()``.
+
+    Returns
+    -------
+    str
+        At most 255 characters.
+    """
     params = task_config.get("params", {})
     inner = ", ".join(f"{k}={v!r}" for k, v in sorted(params.items())) if isinstance(params, dict) else ""
     return f"{task_config.get('class', 'Task')}({inner})"[:255]
@@ -58,7 +80,17 @@ def catalog_columns(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def insert_ignore(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert the rows whose primary key is not stored yet (the others are left as they are)."""
+    """Insert the rows whose primary key is not stored yet (the others are left as they are).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    table : sqlalchemy.Table
+        One of the store's tables.
+    rows : sequence of dict
+        Rows by column name; none does nothing.
+    """
     if not rows:
         return
     name = conn.dialect.name

@@ -25,8 +25,30 @@ _STATES = {s.value: s for s in TrialState}
 class SearchRecord:
     """A stored search, as :meth:`Storage.get_search` and :meth:`Storage.list_searches` return it.
 
-    ``n_trials`` and ``best_value`` are filled by :meth:`Storage.list_searches` (``best_value``: the
-    best COMPLETE trial's value under the config's ``"mode"``, ``"max"`` unless it says ``"min"``).
+    Attributes
+    ----------
+    id : int
+        The search's row id in the store.
+    name : str
+        Its unique name.
+    config : dict
+        Its stored configuration: task, space, strategy, budget, seed, ...
+    state : str
+        The search's last recorded :class:`~nasbook.search.SearchState` value: ``"created"``, ``"running"``,
+        ``"interrupted"`` or ``"done"``.
+    elapsed_s : float
+        Run time recorded so far, in seconds.
+    created_at : float
+        Creation time, seconds since the epoch.
+    nasbook_version : str
+        The nasbook version that created it.
+    n_trials : int or None
+        Stored trials; filled by :meth:`Storage.list_searches` only.
+    best_value : float or None
+        The best COMPLETE trial's value under the config's ``"mode"`` (``"max"`` unless it says
+        ``"min"``); filled by :meth:`Storage.list_searches` only.
+    label : str
+        The store's label (path, or URL with the password masked), for error messages.
     """
 
     id: int
@@ -41,7 +63,20 @@ class SearchRecord:
     label: str = field(default="", repr=False, compare=False)
 
     def require(self, key: str, kind: type | tuple[type, ...] = object) -> Any:
-        """``config[key]``, or a StorageError naming the search if it is missing or not of ``kind``."""
+        """``config[key]``, or a StorageError naming the search if it is missing or not of ``kind``.
+
+        Parameters
+        ----------
+        key : str
+            The configuration key.
+        kind : type or tuple of type, default object
+            What the value must be (a bool is not accepted as an int or float).
+
+        Returns
+        -------
+        object
+            The value.
+        """
         if key not in self.config:
             raise StorageError(
                 f"search {self.name!r} in {self.label!r} has a damaged configuration: key {key!r} is missing "

@@ -66,7 +66,18 @@ except ImportError:  # pragma: no cover - a Python without the C accelerator
 
 
 def dumps(obj: Any) -> str:
-    """Compact JSON; NaN and +-inf are written as ``NaN``/``Infinity`` (read back by :func:`loads`)."""
+    """Compact JSON; NaN and +-inf are written as ``NaN``/``Infinity`` (read back by :func:`loads`).
+
+    Parameters
+    ----------
+    obj : object
+        JSON-able data (dicts, lists, str, numbers, bool, None).
+
+    Returns
+    -------
+    str
+        The JSON text.
+    """
     if isinstance(obj, str) or _C_ENCODE is None:
         return _ENCODER.encode(obj)
     try:
@@ -76,6 +87,18 @@ def dumps(obj: Any) -> str:
 
 
 def loads(text: str | bytes) -> Any:
+    """Parse JSON text written by :func:`dumps`, ``NaN`` and ``Infinity`` included.
+
+    Parameters
+    ----------
+    text : str or bytes
+        The JSON text.
+
+    Returns
+    -------
+    object
+        The data.
+    """
     return json.loads(text)
 
 

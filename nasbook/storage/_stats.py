@@ -36,6 +36,7 @@ from nasbook.storage._schema import trials
 
 #: a finite float (NaN is larger than every number on PostgreSQL and NULL on SQLite: both fail this)
 _FINITE = "t.value >= -1.7976931348623157e308 AND t.value <= 1.7976931348623157e308"
+# the condition of nasbook.storage._fidelity.counts (which the top-fidelity queries use), as text for the upserts
 _OK = (f"t.state = 'complete' AND t.value IS NOT NULL AND {_FINITE} AND s.task_key IS NOT NULL "
        "AND s.space_id IS NOT NULL")
 _FROM = "FROM nasbook_trials t JOIN nasbook_searches s ON s.id = t.search_id"
@@ -160,7 +161,17 @@ def sa_execute(conn: sa.Connection) -> Execute:
 
 
 def rebuild(conn: sa.Connection, space_id: str | None, task_key: str | None) -> None:
-    """Recompute one (space, task)'s aggregates from its trials (after a trial was overwritten or removed)."""
+    """Recompute one (space, task)'s aggregates from its trials (after a trial was overwritten or removed).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str or None
+        The space of the search whose trials changed; None (a search without one) does nothing.
+    task_key : str or None
+        The task's key (:func:`task_key`); None does nothing.
+    """
     dialect = conn.dialect.name
     if not supported(dialect) or space_id is None or task_key is None:
         return
@@ -216,34 +227,19 @@ def backfill(conn: sa.Connection) -> None:
         record(sa_execute(conn), conn.dialect.name, int(sid), -big, big)
 
 
-def mixed_fidelity_tasks(conn: sa.Connection, space_id: str, task_keys: Sequence[str]) -> set[str]:
-    """Those of ``task_keys`` (tasks of ``space_id``) with a search whose complete, finite trials were
-    trained for different epochs (a multi-fidelity search: ASHA, Hyperband, ...)."""
-    if not task_keys:
-        return set()
-    params = {"sp": space_id, **{f"k{i}": k for i, k in enumerate(task_keys)}}
-    return {str(k) for k in conn.execute(sa.text(
-        f"SELECT DISTINCT m.task_key FROM (SELECT s.task_key AS task_key {_FROM} WHERE s.space_id = :sp AND "
-        f"s.task_key IN ({', '.join(f':k{i}' for i in range(len(task_keys)))}) AND {_OK} "
-        "GROUP BY s.task_key, t.search_id HAVING MIN(t.epochs) < MAX(t.epochs)) m"), params).scalars().all()}
-
-
-def top_fidelity_cells(conn: sa.Connection, space_id: str, task_key: str) -> list[tuple[int, int, float, float]]:
-    """``(architecture no, search id, max value, min value)`` over the trials of one task that count by
-    :func:`nasbook.knowledge.top_fidelity`'s rule (per search, the complete finite trials at its most
-    epochs, and those without epochs), ordered by architecture then search."""
-    rows = conn.execute(sa.text(
-        f"SELECT a.no, t.search_id, MAX(t.value), MIN(t.value) {_FROM} "
-        f"JOIN (SELECT t.search_id AS sid, MAX(t.epochs) AS top {_FROM} WHERE s.space_id = :sp AND s.task_key = :tk "
-        f"AND {_OK} GROUP BY t.search_id) f ON f.sid = t.search_id "
-        "JOIN nasbook_space_archs a ON a.space_id = s.space_id AND a.arch_id = t.arch_id "
-        f"WHERE s.space_id = :sp AND s.task_key = :tk AND {_OK} AND (t.epochs IS NULL OR t.epochs = f.top) "
-        "GROUP BY a.no, t.search_id ORDER BY a.no, t.search_id"), {"sp": space_id, "tk": task_key}).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
-
-
 def quantiles(values: np.ndarray) -> np.ndarray:
-    """``(rank - 1/2) / n`` of each value among ``values`` (ascending; ties share their mean rank)."""
+    """``(rank - 1/2) / n`` of each value among ``values`` (ascending; ties share their mean rank).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        1-D values.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 quantiles in (0, 1), aligned with ``values``; empty for no values.
+    """
     n = len(values)
     if n == 0:
         return np.zeros(0)
@@ -258,8 +254,17 @@ def quantiles(values: np.ndarray) -> np.ndarray:
 
 
 def refresh_ranks(conn: sa.Connection, space_id: str, skip: Collection[str] = ()) -> None:
-    """Recompute the ranks of every task of ``space_id`` written since they were last ranked (but those
-    in ``skip``: tasks the caller ranks otherwise, so their stored ranks stay stale)."""
+    """Recompute the ranks of every task of ``space_id`` written since they were last ranked.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str
+        The space whose aggregates are read or written.
+    skip : collection of str, default ()
+        Task keys left alone: tasks the caller ranks otherwise, so their stored ranks stay stale.
+    """
     stale = conn.execute(sa.text("SELECT task_key, changed FROM nasbook_task_ranks WHERE space_id = :sp "
                                  "AND changed <> ranked"), {"sp": space_id}).all()
     for task_key, changed in stale:
@@ -278,8 +283,24 @@ def refresh_ranks(conn: sa.Connection, space_id: str, skip: Collection[str] = ()
 
 
 def read_ranks(conn: sa.Connection, space_id: str, modes: dict[str, str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{task_key: (nos, quantiles)}`` for the tasks of ``modes`` (``{task_key: "max" or "min"}``): the
-    quantiles where larger values are better (``"max"``) or smaller ones."""
+    """The stored per-task ranks of the tasks of ``modes``.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str
+        The space whose aggregates are read or written.
+    modes : dict of str to str
+        ``{task_key: "max" or "min"}``: which quantiles to read for each task, those where larger
+        values are better or those where smaller ones are.
+
+    Returns
+    -------
+    dict
+        ``{task_key: (nos, quantiles)}``: the architectures' numbers in the space (int32) and their
+        quantiles (float64); tasks without ranks are left out.
+    """
     out = {}
     for mode in ("max", "min"):
         keys = [k for k, m in modes.items() if m == mode]
@@ -295,7 +316,20 @@ def read_ranks(conn: sa.Connection, space_id: str, modes: dict[str, str]) -> dic
 
 
 def ranked_tasks(conn: sa.Connection, space_id: str) -> dict[str, int]:
-    """``{task_key: number of architectures}`` of the space's tasks with ranks (call :func:`refresh_ranks` first)."""
+    """The space's tasks with ranks (call :func:`refresh_ranks` first).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store (inside the caller's transaction where it writes).
+    space_id : str
+        The space whose aggregates are read or written.
+
+    Returns
+    -------
+    dict of str to int
+        ``{task_key: number of ranked architectures}``.
+    """
     rows = conn.execute(sa.text("SELECT task_key, n FROM nasbook_task_ranks WHERE space_id = :sp AND n > 0"),
                         {"sp": space_id}).all()
     return {str(k): int(n) for k, n in rows}

@@ -46,15 +46,15 @@ class BaseStrategy(Params, abc.ABC):
     allow_duplicates : bool, default False
         Allow proposing an architecture that was already proposed or told.
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     tell_order_independent : bool
-        True when the proposals after a batch of tells do not depend on the order of those tells.
+        Class attribute: True when the proposals after a batch of tells do not depend on the order of those tells.
     continues_trials : bool
-        True when proposals may continue a finished trial (``Proposal(parent=...)``): the search
+        Class attribute: True when proposals may continue a finished trial (``Proposal(parent=...)``): the search
         then keeps each trial's checkpoint in memory; otherwise it drops them at once.
     keeps_checkpoints : bool
-        True (with ``continues_trials``) when checkpoints are reused many times
+        Class attribute: True (with ``continues_trials``) when checkpoints are reused many times
         (``Proposal(grow=...)``): the search keeps them in the run's storage area on disk and drops
         those :meth:`checkpoints_needed` no longer lists.
     """
@@ -74,6 +74,14 @@ class BaseStrategy(Params, abc.ABC):
 
     # -- configuration ------------------------------------------------------------------------
     def to_config(self) -> dict[str, Any]:
+        """JSON description of the strategy, stored with every search.
+
+        Returns
+        -------
+        dict
+            ``{"class": <class name>, "alias": <registered name>, "params": get_params()}``; what
+            :meth:`from_stored` rebuilds the strategy from.
+        """
         return {"class": type(self).__name__, "alias": self.alias, "params": self.get_params()}
 
     def _repr_params(self) -> dict[str, Any]:
@@ -85,10 +93,22 @@ class BaseStrategy(Params, abc.ABC):
 
     @classmethod
     def from_stored(cls, params: Mapping[str, Any]) -> BaseStrategy:
-        """This strategy built from the ``params`` of a stored configuration (``to_config()``): a
-        parameter added after it was stored takes its :attr:`stored_defaults` value, the one that
+        """This strategy built from the ``params`` of a stored configuration (``to_config()``).
+
+        A parameter added after it was stored takes its :attr:`stored_defaults` value, the one that
         behaves as that search did. ``load_search``, a stored Portfolio's arms and a stored wrapper's
-        ``base`` are all rebuilt through this."""
+        ``base`` are all rebuilt through this.
+
+        Parameters
+        ----------
+        params : Mapping
+            ``to_config()["params"]``: constructor arguments by name.
+
+        Returns
+        -------
+        BaseStrategy
+            A new, not yet set-up instance of ``cls``.
+        """
         return cls(**{**cls.stored_defaults, **params})
 
     def _validate_params(self) -> None:
@@ -104,8 +124,23 @@ class BaseStrategy(Params, abc.ABC):
               metric: str | None = None) -> BaseStrategy:
         """Bind to a space and reset all learned state. Returns self.
 
-        ``metric`` is the task's objective (the key of ``report``'s metrics and of
-        ``trial.curves``), for strategies that watch running trials (:meth:`on_report`).
+        Parameters
+        ----------
+        space : SearchSpace
+            The space to propose from.
+        seed : int, optional
+            The search's seed; the strategy's own ``seed`` parameter, when set, wins. None draws
+            fresh entropy.
+        mode : {"max", "min"}, default "max"
+            Whether a larger or a smaller ``trial.value`` is better.
+        metric : str, optional
+            The task's objective (the key of ``report``'s metrics and of ``trial.curves``), for
+            strategies that watch running trials (:meth:`on_report`).
+
+        Returns
+        -------
+        BaseStrategy
+            ``self``, set up.
         """
         self._validate_params()
         from nasbook.space import SearchSpace
@@ -132,13 +167,23 @@ class BaseStrategy(Params, abc.ABC):
         return self
 
     def enqueue(self, archs: Sequence[Architecture]) -> BaseStrategy:
-        """Propose ``archs`` first, in order, before anything the strategy would choose (after
-        ``setup``; like Optuna's ``enqueue_trial``): how a search is warm-started. Returns self.
+        """Propose ``archs`` first, in order, before anything the strategy would choose.
 
-        They count as the strategy's own proposals: evolution's population starts from them
-        (no random initial population when some are given), BO's initial design is them. One
-        already seen is skipped. A wrapper (multi-fidelity scheduler, early stopping) passes them
-        to the strategy it wraps.
+        Call it after ``setup`` (like Optuna's ``enqueue_trial``): how a search is warm-started. They
+        count as the strategy's own proposals: evolution's population starts from them (no random
+        initial population when some are given), BO's initial design is them. One already seen is
+        skipped. A wrapper (multi-fidelity scheduler, early stopping) passes them to the strategy it
+        wraps.
+
+        Parameters
+        ----------
+        archs : sequence of Architecture
+            Members of the space the strategy was set up on.
+
+        Returns
+        -------
+        BaseStrategy
+            ``self``.
         """
         self.enqueued_.extend(archs)
         return self
@@ -159,11 +204,18 @@ class BaseStrategy(Params, abc.ABC):
         return None
 
     def ask(self) -> Architecture | Proposal | Wait:
-        """The next architecture to evaluate, a :class:`Proposal` (with a fidelity, a checkpoint to
-        continue from, a lineage), or :data:`~nasbook.trial.WAIT` when nothing can be proposed until a
-        running trial ends. Raises :class:`~nasbook.SpaceExhausted` when every architecture was seen.
+        """The next architecture to evaluate.
 
-        Called by the search whenever it has room for another trial, after ``setup``."""
+        Called by the search whenever it has room for another trial, after ``setup``. Raises
+        :class:`~nasbook.SpaceExhausted` when every architecture was seen.
+
+        Returns
+        -------
+        Architecture, Proposal or WAIT
+            An architecture; a :class:`Proposal` (with a fidelity, a checkpoint to continue from, a
+            lineage); or :data:`~nasbook.trial.WAIT` when nothing can be proposed until a running
+            trial ends.
+        """
         first = self._pop_enqueued()
         if first is not None:
             self.seen_.add(first.id)
@@ -195,7 +247,14 @@ class BaseStrategy(Params, abc.ABC):
         return self.ask()
 
     def tell(self, trial: Trial) -> None:
-        """Learn from one finished trial (committed already)."""
+        """Learn from one finished trial (committed already).
+
+        Parameters
+        ----------
+        trial : Trial
+            The stored trial, any state: ``trial.value`` is None for a failed one, ``trial.attrs`` is
+            empty (held-out numbers never reach a strategy).
+        """
         self.seen_.add(trial.arch.id)
         self.n_told_ += 1
         self._tell(trial)
@@ -206,6 +265,13 @@ class BaseStrategy(Params, abc.ABC):
         Called by the search once per submission (a trial re-run after an interruption is started
         again under its number), before any :meth:`on_report` for it: a strategy that watches
         running trials learns here which architecture a trial number trains. Default: nothing.
+
+        Parameters
+        ----------
+        number : int
+            The trial's number in the search.
+        proposal : Proposal
+            What the trial runs: ``arch``, ``fidelity`` (e.g. ``{"epochs": 3}``), ``parent``.
         """
 
     def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
@@ -214,17 +280,51 @@ class BaseStrategy(Params, abc.ABC):
         Called in the notebook process for every per-epoch report, whatever the executor; the
         trial then ends PRUNED with what it reached and is told like any other. Default: never
         stop. Decisions are not replayed on resume (the pruned trials are, as stored).
+
+        Parameters
+        ----------
+        number : int
+            The reporting trial's number.
+        epoch : int
+            The epoch just finished, 0-based.
+        metrics : Mapping of str to float
+            Everything the task reported for that epoch; the objective is under the ``metric`` given
+            to :meth:`setup`.
+
+        Returns
+        -------
+        Decision
+            ``Decision.CONTINUE`` or ``Decision.STOP``.
         """
         return Decision.CONTINUE
 
     def trial_attrs(self, number: int) -> dict[str, Any]:
-        """Attributes the strategy records on trial ``number`` (running, or finishing now): stored
-        with the trial when it is committed and shown by the live monitor. Default: none."""
+        """Attributes the strategy records on trial ``number`` (running, or finishing now).
+
+        They are stored with the trial when it is committed and shown by the live monitor.
+        Default: none.
+
+        Parameters
+        ----------
+        number : int
+            The trial's number.
+
+        Returns
+        -------
+        dict
+            JSON-able values by name (e.g. a rung, a stopping reason); empty by default.
+        """
         return {}
 
 
     def checkpoints_needed(self) -> set[int] | None:
-        """Numbers of the trials whose checkpoints the strategy may still use; None: keep them all."""
+        """Numbers of the trials whose checkpoints the strategy may still use.
+
+        Returns
+        -------
+        set of int or None
+            Trial numbers whose checkpoints must be kept; None keeps them all (the default).
+        """
         return None
 
     def _setup(self) -> None:
@@ -279,7 +379,18 @@ class BaseStrategy(Params, abc.ABC):
 
 
 def clone(strategy: BaseStrategy) -> BaseStrategy:
-    """A fresh, un-set-up copy with the same constructor arguments (nested strategies cloned too)."""
+    """A fresh, un-set-up copy with the same constructor arguments (nested strategies cloned too).
+
+    Parameters
+    ----------
+    strategy : BaseStrategy
+        The strategy to copy; it is left unchanged.
+
+    Returns
+    -------
+    BaseStrategy
+        A new instance of the same class, without learned state.
+    """
     return strategy.clone()
 
 

@@ -143,8 +143,8 @@ class BO(BaseStrategy):
         See :class:`BaseStrategy` (with ``allow_duplicates=True`` a pending architecture may
         still be proposed again).
 
-    Attributes (after ``setup``)
-    ----------------------------
+    Attributes
+    ----------
     n_fits_ : int
         Surrogate fits so far (two per ask with pending trials and ``liar="mean"``).
     timings_ : list of (int, float, float)

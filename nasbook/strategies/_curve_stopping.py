@@ -66,7 +66,9 @@ class CurveStopping(WrapsBase):
     Parameters
     ----------
     base : str or BaseStrategy, default "random"
+        The strategy that proposes architectures (a name, an instance or a scheduler); its proposals pass through.
     predictor : str or BaseCurvePredictor, default "parametric"
+        The curve predictor that extrapolates each running trial: a name or an instance.
     k : int, default 3
         Compare with the k-th best final value.
     confidence : float, default 0.95
@@ -88,6 +90,7 @@ class CurveStopping(WrapsBase):
         An encoding of the space (``space.encode_many(archs, features)``) given to a
         ``LearnedCurves`` predictor as static per-trial features; None: none.
     seed : int, optional
+        Seeds this strategy's own choices (and, drawn from it, the wrapped one's); None: the search's seed.
     """
 
     alias: ClassVar[str] = "curve-stopping"
@@ -240,7 +243,15 @@ class CurveStopping(WrapsBase):
         return asked
 
     def target_epoch(self) -> int | None:
-        """The epoch whose value is predicted (None while unknown)."""
+        """The epoch whose value is predicted (None while unknown).
+
+        Returns
+        -------
+        int or None
+            ``max_epochs`` when set, else the wrapped scheduler's ``max_epochs``, else the prior's
+            curve length (before any trial finished), else the longest curve seen so far; None when
+            none of these is known yet.
+        """
         if self.max_epochs is not None:
             return int(self.max_epochs)
         scheduled = getattr(self.base_, "max_epochs", None)
@@ -251,8 +262,16 @@ class CurveStopping(WrapsBase):
         return self.longest_ or None
 
     def reference(self) -> float | None:
-        """The k-th best observed final value (in the task's units), None before k trials got there;
-        with ``prior_quantile``, at least that quantile of the fitted prior's final values."""
+        """The k-th best observed final value, the bar a running trial's prediction must reach.
+
+        With ``prior_quantile``, it is at least that quantile of the fitted prior's final values.
+
+        Returns
+        -------
+        float or None
+            In the task's units (sign as the task reports it); None before ``k`` trials reached the
+            target epoch and without a prior floor.
+        """
         best = sorted(self.finals_, reverse=True)[self.k - 1] if len(self.finals_) >= self.k else None
         floor = self._prior_floor()
         if floor is not None:
@@ -390,12 +409,26 @@ class CurveStopping(WrapsBase):
         return Decision.CONTINUE
 
     def value_weight(self, epoch: int, target: int) -> float | None:
-        """How much a rung should trust a trial's observed value at ``epoch`` against its predicted
-        value at ``target`` (``ASHA(rank_by="blend")``), from the prior's own curves: with ``tv`` the
-        Kendall tau of the value at ``epoch`` against the final and ``tp`` that of the prior's
-        5-fold cross-validated predictions from ``epoch`` (each floored at 0),
-        ``tv**2 / (tv**2 + tp**2)``; None without a prior (or fewer than 10 of its curves reaching
-        ``target``). Computed once per (epoch, target)."""
+        """How much a rung should trust a trial's observed value at ``epoch`` against its prediction.
+
+        Used by ``ASHA(rank_by="blend")``, from the prior's own curves: with ``tv`` the Kendall tau of
+        the value at ``epoch`` against the final and ``tp`` that of the prior's 5-fold cross-validated
+        predictions from ``epoch`` (each floored at 0), the weight is ``tv**2 / (tv**2 + tp**2)``.
+        Computed once per (epoch, target).
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch whose observed value is weighed (the rung's epoch count).
+        target : int
+            The epoch whose value is predicted (:meth:`target_epoch`).
+
+        Returns
+        -------
+        float or None
+            The weight of the observed value, in [0, 1] (the prediction gets ``1 - weight``); None
+            without a prior, or with fewer than 10 of its curves reaching ``target``.
+        """
         key = (epoch, target)
         if key not in self.value_weights_:
             self.value_weights_[key] = self._value_weight(epoch, target)

@@ -35,7 +35,19 @@ DEFAULT_FEATURES: tuple[str, ...] = ("fp_loss_peak", "fp_grad_max", "fp_grad_med
 
 
 def fingerprint_frame(trials: Iterable[Trial]) -> pd.DataFrame:
-    """One row per finished trial with a fingerprint: ``number``, ``state``, ``diverged`` and its ``fp_*``."""
+    """One row per finished trial with a fingerprint: ``number``, ``state``, ``diverged`` and its ``fp_*``.
+
+    Parameters
+    ----------
+    trials : iterable of Trial
+        Trials of one or more searches; those not finished, or without ``fp_*`` metrics (a
+        tabular task's), are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``past`` that :func:`divergence_risk` and :class:`FingerprintStopping` take.
+    """
     import pandas as pd
 
     rows = []
@@ -75,10 +87,27 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
                     features: Sequence[str] | None = DEFAULT_FEATURES) -> float:
     """The fraction of the ``k`` past runs nearest to ``fingerprint`` that DIVERGED (NaN without past runs).
 
-    ``past``: a DataFrame (or list of records) with ``fp_*`` columns and ``diverged`` (bool) or ``state``,
-    e.g. :func:`fingerprint_frame` of earlier searches, or the knowledge base's trials. Distances are
-    Euclidean over ``features`` (default :data:`DEFAULT_FEATURES`; None: every ``fp_*`` entry both
-    share), each scaled by its spread among the past runs (at least 1).
+    Distances are Euclidean over ``features``, each scaled by its spread among the past runs (at
+    least 1).
+
+    Parameters
+    ----------
+    fingerprint : Mapping of str to float
+        A run's ``fp_*`` metrics so far (a trial's metrics from
+        :class:`nasbook.training.RunFingerprint`).
+    past : pandas.DataFrame or list of dict
+        Past runs with ``fp_*`` columns and ``diverged`` (bool) or ``state``, e.g.
+        :func:`fingerprint_frame` of earlier searches, or the knowledge base's trials.
+    k : int, default 5
+        Number of nearest past runs that vote (fewer when fewer exist).
+    features : sequence of str or None
+        The ``fp_*`` entries compared, by default :data:`DEFAULT_FEATURES` (loss peak, largest and
+        median gradient norm, non-finite count); None compares every ``fp_*`` entry both share.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when there is no past run.
 
     Examples
     --------
@@ -110,7 +139,26 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
 
 def flag_divergence(fingerprint: Mapping[str, float], past: Any, k: int = 5, threshold: float = 0.5,
                     features: Sequence[str] | None = DEFAULT_FEATURES) -> bool:
-    """True when :func:`divergence_risk` is at least ``threshold`` (never without past runs)."""
+    """True when :func:`divergence_risk` is at least ``threshold`` (never without past runs).
+
+    Parameters
+    ----------
+    fingerprint : Mapping of str to float
+        A run's ``fp_*`` metrics so far.
+    past : pandas.DataFrame or list of dict
+        Past runs, as for :func:`divergence_risk`.
+    k : int, default 5
+        Number of nearest past runs that vote.
+    threshold : float, default 0.5
+        The fraction of diverged neighbours from which the run is flagged.
+    features : sequence of str or None
+        The ``fp_*`` entries compared, as for :func:`divergence_risk`.
+
+    Returns
+    -------
+    bool
+        Whether the run looks like one that will diverge.
+    """
     risk = divergence_risk(fingerprint, past, k, features)
     return risk == risk and risk >= threshold
 
@@ -128,15 +176,19 @@ class FingerprintStopping(WrapsBase):
     Parameters
     ----------
     base : str or BaseStrategy, default "random"
+        The strategy that proposes architectures (a name, an instance or a scheduler); its proposals pass through.
     past : DataFrame or list of dict, optional
         Fingerprints of earlier runs with their outcomes (:func:`fingerprint_frame`).
     k : int, default 5
+        Nearest past runs that vote (:func:`divergence_risk`).
     threshold : float in (0, 1], default 0.5
+        A trial is stopped when at least this fraction of its ``k`` neighbours DIVERGED.
     min_epochs : int, default 0
         Never stop before this epoch (counted from 0).
     min_diverged : int, default 1
         Past runs that diverged needed before anything is stopped.
     seed : int, optional
+        Seeds this strategy's own choices (and, drawn from it, the wrapped one's); None: the search's seed.
     """
 
     alias: ClassVar[str] = "fingerprint-stopping"
@@ -204,7 +256,18 @@ class FingerprintStopping(WrapsBase):
             self._records.append({**fp, "diverged": trial.state is TrialState.DIVERGED})
 
     def risk(self, fingerprint: Mapping[str, float]) -> float:
-        """:func:`divergence_risk` of ``fingerprint`` against the past runs known so far."""
+        """:func:`divergence_risk` of ``fingerprint`` against the past runs known so far.
+
+        Parameters
+        ----------
+        fingerprint : Mapping of str to float
+            A running trial's ``fp_*`` metrics.
+
+        Returns
+        -------
+        float
+            The fraction of the ``k`` nearest past runs that DIVERGED; NaN without past runs.
+        """
         return divergence_risk(fingerprint, self._records, self.k)
 
     def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:

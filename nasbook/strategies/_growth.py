@@ -12,7 +12,7 @@ from nasbook._errors import (
     check_int,
     unknown_choice,
 )
-from nasbook.growth import CYCLE_KEYS, KINDS, AlphaSchedule, check_cycle, growth_moves, widen_all
+from nasbook.growth import CYCLE_KEYS, KINDS, AlphaSchedule, check_cycle, growth_moves, settle_epochs, widen_all
 from nasbook.space import CellSpace, ChainSpace
 from nasbook.strategies._evolution import RegularizedEvolution
 from nasbook.trial import Proposal
@@ -68,16 +68,27 @@ class Growth(RegularizedEvolution):
     population_size, sample_size
         See :class:`RegularizedEvolution` (defaults 10 and 3: growth searches train real networks).
     start : {"small", "random"}, default "small"
+        The initial population: the smallest networks of the space, or uniform samples.
     start_epochs : int or None, default None
         Epochs each member of the initial population trains (None: the task's ``max_epochs``).
     child_epochs : int or None, default None
-        Epochs a grown child trains (None: the task's ``max_epochs``); at least ``patience + 1``
-        lets every seed finish (land or be culled) within the child's training.
+        Epochs a grown child trains (None: the task's ``max_epochs``). With a move that adds a seed
+        (``deepen``, ``add_edge``) it must be at least :func:`nasbook.growth.settle_epochs`:
+        ``patience + 1`` (``blend_every="step"``) or ``patience + blend_length``
+        (``blend_every="epoch"``), so that every seed leaves ``alpha = 0`` or is culled within the
+        child's training; a smaller value is refused here, and a task whose ``max_epochs`` is too
+        small (``child_epochs=None``) when the child starts training. Why not shrink the stages to
+        fit: ``patience`` and the ramp are the seed's quality test; a child trained shorter than
+        that test is its parent trained further (alpha stays 0), recorded under an architecture it
+        is not, and cannot grow (its seed never landed).
     inherit : bool, default True
+        Children start from their parent's trained checkpoint (soft-landing seeds); False trains them from scratch.
     moves : sequence of str, default ("deepen", "widen", "add_edge")
         Growth moves to use (all three by default; a space offers those it has).
     schedule : {"linear", "cosine"}, default "linear"
+        The shape of the alpha ramp of a seed while it blends in (:class:`nasbook.growth.AlphaSchedule`).
     blend_length : int, default 20
+        Updates from alpha 0 to 1 (see ``blend_every``).
     blend_every : {"step", "epoch"}, default "step"
         Alpha ramps from 0 to exactly 1 in ``blend_length`` steps or epochs.
     gate_tolerance : float, default 0.25
@@ -206,7 +217,19 @@ class Growth(RegularizedEvolution):
             raise unknown_choice(f"{owner}(start=...)", self.start, STARTS)
         if not isinstance(self.gate_tolerance, (int, float)) or not 0 <= self.gate_tolerance < float("inf"):
             raise InvalidParameterError(f"{owner}(gate_tolerance=...) must be a finite number >= 0; got {self.gate_tolerance!r}.")
-        AlphaSchedule(self.schedule, self.blend_length, self.blend_every)  # raises on a bad schedule
+        schedule = AlphaSchedule(self.schedule, self.blend_length, self.blend_every)  # raises on a bad schedule
+        need = settle_epochs(self.patience, schedule)
+        seeded = sorted(set(self.moves) & {"deepen", "add_edge"})  # (a widen is exact: it adds no seed)
+        if self.inherit and seeded and self.child_epochs is not None and self.child_epochs < need:
+            tail = need - self.patience
+            ramp = f"blend_length={tail} (blend_every='epoch')" if self.blend_every == "epoch" else "1 (blend_every='step')"
+            fix = f"child_epochs>={need}" + (f" or patience<={self.child_epochs - tail}" if self.child_epochs > tail else "")
+            raise InvalidParameterError(
+                f"{owner}(child_epochs=...) must be at least patience + {ramp} = {need} epochs with moves {seeded!r}, so "
+                f"that every grown child's seed leaves alpha=0 or is culled within its training; got child_epochs="
+                f"{self.child_epochs} with patience={self.patience}. Shorter, a seed that passes its gate late ends at "
+                "alpha=0: the child is its parent trained further, recorded as an architecture it is not, and never "
+                f"grows. Pass {fix}.")
         if not isinstance(self.lr_cycle, (bool, dict)):
             raise InvalidParameterTypeError(f"{owner}(lr_cycle=...) must be True, False or a dict with keys from "
                                             f"{list(CYCLE_KEYS)!r}; got {self.lr_cycle!r}.")

@@ -24,6 +24,7 @@ class LocalSearch(BaseStrategy):
     n_initial : int
         Random architectures before climbing (>= 1).
     improvement : {"first", "best"}
+        Move to the first neighbour that beats the current architecture, or to the best neighbour once all are evaluated.
     seed, allow_duplicates
         See :class:`BaseStrategy`.
     """

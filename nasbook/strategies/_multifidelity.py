@@ -24,7 +24,22 @@ RANK_BY = ("value", "prediction", "blend")
 
 
 def rung_epochs(min_epochs: int, max_epochs: int, eta: int) -> list[int]:
-    """``[min, min*eta, min*eta^2, ..., max]``: the epochs at which trials are compared."""
+    """``[min, min*eta, min*eta^2, ..., max]``: the epochs at which trials are compared.
+
+    Parameters
+    ----------
+    min_epochs : int
+        Epochs of the lowest rung.
+    max_epochs : int
+        Epochs of the highest rung, always the last entry (even when not a power of ``eta`` away).
+    eta : int
+        Factor between successive rungs.
+
+    Returns
+    -------
+    list of int
+        Increasing epoch counts, e.g. ``rung_epochs(1, 27, 3) == [1, 3, 9, 27]``.
+    """
     rungs = [min_epochs]
     while rungs[-1] * eta < max_epochs:
         rungs.append(rungs[-1] * eta)

@@ -79,7 +79,20 @@ class MedianStopping(WrapsBase):
                     self.at_epoch_[e].append(float(v))
 
     def median_at(self, epoch: int) -> tuple[float, int]:
-        """The median objective at ``epoch`` over completed trials, and how many reached it."""
+        """The median objective at ``epoch`` over completed trials, and how many reached it.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch, 0-based as in reports.
+
+        Returns
+        -------
+        median : float
+            The median reported objective at that epoch; NaN when no completed trial reached it.
+        n : int
+            The number of completed trials that reached it.
+        """
         vals = self.at_epoch_[epoch] if epoch < len(self.at_epoch_) else []
         return (float(np.median(vals)) if vals else float("nan")), len(vals)
 

@@ -40,7 +40,14 @@ ENTRY_POINT_GROUP = "nasbook.strategies"
 
 
 def available_strategies() -> dict[str, type[BaseStrategy]]:
-    """Built-in strategies and those third parties register under ``nasbook.strategies``."""
+    """Built-in strategies and those third parties register under ``nasbook.strategies``.
+
+    Returns
+    -------
+    dict
+        ``{alias: class}`` for built-ins; a third-party entry is its ``EntryPoint`` until
+        :func:`strategy_class` loads it. A built-in alias wins over an entry point of the same name.
+    """
     found = dict(BUILTIN)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name not in found:
@@ -49,7 +56,20 @@ def available_strategies() -> dict[str, type[BaseStrategy]]:
 
 
 def strategy_class(name: str) -> type[BaseStrategy]:
-    """The class registered under ``name`` (or whose class name is ``name``)."""
+    """The class registered under ``name`` (or whose class name is ``name``).
+
+    Parameters
+    ----------
+    name : str
+        An alias (``"evolution"``), a built-in class name (``"RegularizedEvolution"``) or an entry
+        point registered under group ``nasbook.strategies``. An unknown name raises an error that
+        lists the available ones and suggests the nearest.
+
+    Returns
+    -------
+    type
+        The :class:`BaseStrategy` subclass (an entry point is loaded).
+    """
     found = available_strategies()
     by_class = {cls.__name__: cls for cls in BUILTIN.values()}
     cls: Any = found.get(name) or by_class.get(name)
@@ -64,7 +84,21 @@ def strategy_class(name: str) -> type[BaseStrategy]:
 
 
 def get_strategy(strategy: str | BaseStrategy, **params: Any) -> BaseStrategy:
-    """Return a strategy instance from an instance or a registered name (with ``params``)."""
+    """Return a strategy instance from an instance or a registered name (with ``params``).
+
+    Parameters
+    ----------
+    strategy : str, BaseStrategy or type
+        An instance (returned as is, ``params`` ignored), a subclass, or a name that
+        :func:`strategy_class` resolves.
+    **params
+        Constructor arguments for a class or a name.
+
+    Returns
+    -------
+    BaseStrategy
+        A strategy, not set up yet.
+    """
     if isinstance(strategy, BaseStrategy):
         return strategy
     if isinstance(strategy, type) and issubclass(strategy, BaseStrategy):

@@ -50,6 +50,7 @@ class Task(Params, abc.ABC):
 
     @property
     def name(self) -> str:
+        """Short name of the task for reprs, tables and a knowledge base's task list (default: the class name)."""
         return type(self).__name__
 
     @abc.abstractmethod
@@ -61,7 +62,28 @@ class Task(Params, abc.ABC):
         fidelity: Mapping[str, Any] | None = None,
         report: Reporter | None = None,
     ) -> Result:
-        """Evaluate one architecture and return its :class:`Result`."""
+        """Evaluate one architecture and return its :class:`Result`.
+
+        Parameters
+        ----------
+        arch : Architecture
+            The architecture of the trial.
+        space : SearchSpace, optional
+            The space ``arch`` belongs to; training tasks build the network with it. None for tasks
+            that fix their own space (tabular benchmarks).
+        fidelity : Mapping, optional
+            How much to evaluate, e.g. ``{"epochs": 3}``, and what to continue from
+            (``"checkpoint"``, ``"grow"``); None evaluates at full fidelity.
+        report : Reporter, optional
+            ``report(epoch, **metrics) -> Decision``, to call after every epoch (epoch counted from
+            0); a ``Decision.STOP`` answer ends the evaluation there. None: nothing is reported.
+
+        Returns
+        -------
+        Result
+            ``value`` (the objective ``metric``), ``metrics``, ``attrs`` (held-out numbers strategies
+            never see), and for tasks with epochs ``curves``, ``epochs`` and ``checkpoint``.
+        """
 
     def check(self) -> None:
         """Cheap set-up checks (no training, no data loading beyond metadata), called by ``Search``
@@ -69,15 +91,28 @@ class Task(Params, abc.ABC):
         Default: nothing to check."""
 
     def ground_truth(self) -> xr.Dataset:
-        """Every architecture's score, for tabular tasks (benchmarks, predictor evaluation; strategies
-        never see it): a Dataset over dim ``arch`` (ids, in ``task.space.enumerate()`` order) with
-        ``value`` (the objective exactly as a search sees it) and, where known, ``test`` and
-        ``params``; attrs ``metric``, ``mode`` and, where the task has one, ``noise_ceiling``.
-        Raises NasbookError here: a task that trains has no table."""
+        """Every architecture's score, for tabular tasks (benchmarks, predictor evaluation; strategies never see it).
+
+        Raises NasbookError here: a task that trains has no table.
+
+        Returns
+        -------
+        xarray.Dataset
+            Dims ``("arch",)`` (ids, in ``task.space.enumerate()`` order); variables ``value`` (the
+            objective exactly as a search sees it) and, where known, ``test`` and ``params``; attrs
+            ``metric``, ``mode`` and, where the task has one, ``noise_ceiling``.
+        """
         from nasbook.tasks._truth import not_tabular
 
         raise not_tabular(self)
 
     def to_config(self) -> dict[str, Any]:
-        """JSON description of the task, stored with every search."""
+        """JSON description of the task, stored with every search.
+
+        Returns
+        -------
+        dict
+            ``{"class": <class name>, "params": get_params(), "metric": ..., "mode": ...}``; its hash is
+            the task's key in a knowledge base.
+        """
         return {"class": type(self).__name__, "params": self.get_params(), "metric": self.metric, "mode": self.mode}

@@ -86,9 +86,39 @@ class Digits(_BundledTask):
 
     Split once (``split_seed``), stratified, into 60% train, 20% validation and 20% test. For
     image spaces such as :class:`~nasbook.space.CellSpace` or ``ChainSpace(kind="cnn")``.
-    Parameters are those of :class:`TrainingTask`, plus ``batch_size`` (training batches) and
-    ``split_seed``; ``input_shape`` and ``n_classes`` come from the data. ``latency=True`` records
-    ``latency_ms`` (see :class:`TrainingTask`).
+    ``input_shape`` and ``n_classes`` come from the data.
+
+    Parameters
+    ----------
+    max_epochs : int, default 10
+        Epochs per trial when the strategy gives no fidelity.
+    batch_size : int, default 64
+        Training batch size.
+    seed : int, default 0
+        Seeds weight initialisation, data order and dropout: the same seed gives the same curve on CPU.
+    metric : str, default "val_accuracy"
+        The objective: ``val_accuracy``, ``val_loss`` or ``train_loss``.
+    mode : {"max", "min"}, default "max"
+        Whether ``metric`` is better larger or smaller.
+    optimizer : {"adam", "adamw", "sgd"}, default "adam"
+        The optimiser.
+    lr : float, default 1e-3
+        Learning rate.
+    weight_decay : float, default 0.0
+        Weight decay (L2 penalty) of the optimiser.
+    accelerator : {"cpu", "auto", "cuda", "gpu", "mps"}, default "cpu"
+        Where to train; ``"auto"`` uses a GPU when the worker has one (always one device).
+    num_threads : int or None, default 1
+        torch intra-op threads while training; None leaves torch's setting. One thread per trial is
+        fastest when several trials share a machine.
+    health : bool or dict, default True
+        False turns the training-health checks off; a dict sets
+        :class:`~nasbook.training.HealthCheck`'s thresholds, e.g. ``{"max_grad_norm": 1e5}``.
+    split_seed : int, default 0
+        Seeds the one stratified train/validation(/test) split.
+    latency : bool, default False
+        True records the trained network's median forward time on one sample as metric
+        ``latency_ms`` (see :class:`TrainingTask`).
 
     Examples
     --------
@@ -110,7 +140,39 @@ class BreastCancer(_BundledTask):
     training split's statistics, 2 classes (37% / 63%).
 
     Split once (``split_seed``), stratified, into 60% train, 20% validation and 20% test. For
-    ``ChainSpace(kind="mlp")``. Parameters as for :class:`Digits`; ``batch_size`` defaults to 32.
+    ``ChainSpace(kind="mlp")``.
+
+    Parameters
+    ----------
+    max_epochs : int, default 10
+        Epochs per trial when the strategy gives no fidelity.
+    batch_size : int, default 32
+        Training batch size.
+    seed : int, default 0
+        Seeds weight initialisation, data order and dropout: the same seed gives the same curve on CPU.
+    metric : str, default "val_accuracy"
+        The objective: ``val_accuracy``, ``val_loss`` or ``train_loss``.
+    mode : {"max", "min"}, default "max"
+        Whether ``metric`` is better larger or smaller.
+    optimizer : {"adam", "adamw", "sgd"}, default "adam"
+        The optimiser.
+    lr : float, default 1e-3
+        Learning rate.
+    weight_decay : float, default 0.0
+        Weight decay (L2 penalty) of the optimiser.
+    accelerator : {"cpu", "auto", "cuda", "gpu", "mps"}, default "cpu"
+        Where to train; ``"auto"`` uses a GPU when the worker has one (always one device).
+    num_threads : int or None, default 1
+        torch intra-op threads while training; None leaves torch's setting. One thread per trial is
+        fastest when several trials share a machine.
+    health : bool or dict, default True
+        False turns the training-health checks off; a dict sets
+        :class:`~nasbook.training.HealthCheck`'s thresholds, e.g. ``{"max_grad_norm": 1e5}``.
+    split_seed : int, default 0
+        Seeds the one stratified train/validation(/test) split.
+    latency : bool, default False
+        True records the trained network's median forward time on one sample as metric
+        ``latency_ms`` (see :class:`TrainingTask`).
     """
 
     _dm_class = "BreastCancerDataModule"
@@ -152,7 +214,39 @@ class MNIST1D(_BundledTask):
     (``split_seed``), into 3,200 train and 800 validation; its 1,000 test sequences are the test
     split. For 1-D spaces such as :class:`~nasbook.space.ConvDenseSpace`, ``CellSpace`` or
     ``ChainSpace(kind="cnn")`` (their ``build`` makes Conv1d networks for a ``(channels, length)``
-    input) and ``ChainSpace(kind="mlp")``. Parameters as for :class:`Digits`.
+    input) and ``ChainSpace(kind="mlp")``.
+
+    Parameters
+    ----------
+    max_epochs : int, default 10
+        Epochs per trial when the strategy gives no fidelity.
+    batch_size : int, default 64
+        Training batch size.
+    seed : int, default 0
+        Seeds weight initialisation, data order and dropout: the same seed gives the same curve on CPU.
+    metric : str, default "val_accuracy"
+        The objective: ``val_accuracy``, ``val_loss`` or ``train_loss``.
+    mode : {"max", "min"}, default "max"
+        Whether ``metric`` is better larger or smaller.
+    optimizer : {"adam", "adamw", "sgd"}, default "adam"
+        The optimiser.
+    lr : float, default 1e-3
+        Learning rate.
+    weight_decay : float, default 0.0
+        Weight decay (L2 penalty) of the optimiser.
+    accelerator : {"cpu", "auto", "cuda", "gpu", "mps"}, default "cpu"
+        Where to train; ``"auto"`` uses a GPU when the worker has one (always one device).
+    num_threads : int or None, default 1
+        torch intra-op threads while training; None leaves torch's setting. One thread per trial is
+        fastest when several trials share a machine.
+    health : bool or dict, default True
+        False turns the training-health checks off; a dict sets
+        :class:`~nasbook.training.HealthCheck`'s thresholds, e.g. ``{"max_grad_norm": 1e5}``.
+    split_seed : int, default 0
+        Seeds the one stratified train/validation(/test) split.
+    latency : bool, default False
+        True records the trained network's median forward time on one sample as metric
+        ``latency_ms`` (see :class:`TrainingTask`).
 
     Examples
     --------

@@ -83,8 +83,18 @@ class MNIST1DTable(CurveTableTask):
     def training_task(self, seed: int | None = None) -> MNIST1D:
         """The :class:`~nasbook.tasks.MNIST1D` task the table was built with (epochs, lr, batch size, split).
 
-        ``seed``: the training seed; default this task's ``seed``, or the table's first seed when it is ``"mean"``.
-        Training a tabulated architecture with it reproduces the table's curves up to thread-level nondeterminism.
+        Training a tabulated architecture with it reproduces the table's curves up to thread-level
+        nondeterminism.
+
+        Parameters
+        ----------
+        seed : int, optional
+            The training seed; default this task's ``seed``, or the table's first seed when it is ``"mean"``.
+
+        Returns
+        -------
+        MNIST1D
+            The training task.
         """
         table = self.table
         if seed is None:

@@ -136,6 +136,7 @@ class NasBenchGraph(Task):
 
     @property
     def test_metric(self) -> str:
+        """Name of the held-out score in ``attrs``: ``"test_roc_auc"`` on proteins, else ``"test_accuracy"``."""
         return "test_roc_auc" if self.dataset == "proteins" else "test_accuracy"
 
     mode = "max"
@@ -180,16 +181,31 @@ class NasBenchGraph(Task):
         })
 
     def optimum(self) -> tuple[Architecture, float]:
-        """The best-validation architecture in the whole table and its score."""
+        """The best-validation architecture in the whole table and its score.
+
+        Returns
+        -------
+        arch : Architecture
+            The architecture with the highest validation score.
+        value : float
+            That score (``metric``).
+        """
         table = load_table(self.dataset)
         i = int(np.argmax(table.valid))
         return self._space._from_key(int(table.keys[i])), float(table.valid[i])
 
     def ground_truth(self) -> xr.Dataset:
-        """Every architecture of the table over dim ``arch`` (ids, in ``space.enumerate()`` order):
-        ``value`` (validation score: what a search sees), ``test``, ``params`` (count),
-        ``latency_ms``. No ``noise_ceiling``: the light tables hold only the mean over the
-        benchmark's three training seeds, so seed-to-seed agreement cannot be measured."""
+        """Every architecture of the table, for benchmarks and predictor evaluation.
+
+        No ``noise_ceiling``: the light tables hold only the mean over the benchmark's three training
+        seeds, so seed-to-seed agreement cannot be measured.
+
+        Returns
+        -------
+        xarray.Dataset
+            Dims ``("arch",)`` (ids, in ``space.enumerate()`` order); variables ``value`` (validation
+            score: what a search sees), ``test``, ``params`` (count), ``latency_ms``.
+        """
         from nasbook.tasks._truth import nbg_ground_truth
 
         return nbg_ground_truth(self)

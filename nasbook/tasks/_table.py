@@ -66,10 +66,12 @@ class CurveTable:
 
     @property
     def n_archs(self) -> int:
+        """Number of architectures (rows) in the table."""
         return int(self.test_accuracy.shape[0])
 
     @property
     def n_epochs(self) -> int:
+        """Number of epochs each curve covers: the table's highest fidelity."""
         return int(self.curves["val_accuracy"].shape[2])
 
 
@@ -87,6 +89,21 @@ def load_curve_table(npz: bytes | Path | str, doc: Mapping[str, Any] | Path | st
 
     The arrays are read with ``allow_pickle=False``; the space is rebuilt from the JSON's config
     and every listed spec must canonicalize to its listed id.
+
+    Parameters
+    ----------
+    npz : bytes, pathlib.Path or str
+        The ``.npz`` archive's content, or its path: the curves (``val_accuracy``, ``val_loss``,
+        ``train_loss``), ``test_accuracy``, ``train_time_s``, ``n_params``, ``flops`` and optionally
+        ``latency_ms``.
+    doc : Mapping, pathlib.Path or str
+        The table's JSON description (space config, architecture specs and ids, training seeds,
+        the task it was built with), parsed or as a path.
+
+    Returns
+    -------
+    CurveTable
+        The table; a missing array raises InvalidParameterError.
     """
     import io
 
@@ -158,6 +175,12 @@ class CurveTableTask(Task):
       3-epoch result "runs" only 6 epochs (``epochs_run=6``), as a training task would.
 
     ``report(epoch, **metrics)`` is called for every epoch run; ``Decision.STOP`` ends there.
+
+    Parameters
+    ----------
+    seed : int or "mean", default "mean"
+        One of the table's training seeds, to see that run's curves, or ``"mean"`` for the mean
+        over the seeds (less noisy); another value is an error when the task is checked.
     """
 
     has_epochs = True
@@ -183,9 +206,16 @@ class CurveTableTask(Task):
         return self.table.n_epochs
 
     def training_task(self) -> Task:
-        """The training task whose runs the table records (to draw real batches from, e.g. for
-        :func:`nasbook.proxies.compute`, or to train an architecture for real). Subclasses that
-        know it implement this; the base class cannot."""
+        """The training task whose runs the table records.
+
+        Use it to draw real batches from (e.g. for :func:`nasbook.proxies.compute`) or to train an
+        architecture for real. Subclasses that know it implement this; the base class raises NasbookError.
+
+        Returns
+        -------
+        Task
+            A training task with the table's parameters.
+        """
         from nasbook._errors import NasbookError
 
         raise NasbookError(
@@ -210,7 +240,19 @@ class CurveTableTask(Task):
         self._seed_index()
 
     def curve(self, name: str = "val_accuracy") -> np.ndarray:
-        """``(n_archs, n_epochs)`` float64: one curve of every architecture for this task's seed (or the seed mean)."""
+        """One curve of every architecture for this task's seed (or the seed mean).
+
+        Parameters
+        ----------
+        name : {"val_accuracy", "val_loss", "train_loss"}, default "val_accuracy"
+            Which logged metric.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_archs, n_epochs)`` float64, rows in ``space.members`` order, column ``e - 1`` the value
+            after epoch ``e``.
+        """
         if name not in CURVE_NAMES:
             raise InvalidParameterError(f"{type(self).__name__}.curve(name=...) takes one of {list(CURVE_NAMES)!r}; got {name!r}{did_you_mean(str(name), CURVE_NAMES)}.")
         arr = self.table.curves[name].astype(np.float64)
@@ -218,7 +260,18 @@ class CurveTableTask(Task):
         return arr.mean(axis=1) if j is None else arr[:, j]
 
     def values(self, epochs: int | None = None) -> np.ndarray:
-        """``(n_archs,)``: the objective of every architecture after ``epochs`` (default: the last)."""
+        """The objective of every architecture after ``epochs``.
+
+        Parameters
+        ----------
+        epochs : int, optional
+            From 1 to ``max_epochs``; None: the last epoch.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_archs,)`` float64 validation accuracies, in ``space.members`` order.
+        """
         e = self._check_epochs(epochs if epochs is not None else self.max_epochs, "values(epochs=...)")
         return self.curve("val_accuracy")[:, e - 1]
 
@@ -228,7 +281,20 @@ class CurveTableTask(Task):
         return a.mean(axis=1) if j is None else a[:, j]
 
     def optimum(self, epochs: int | None = None) -> tuple[Architecture, float]:
-        """The architecture with the best objective after ``epochs`` (default: the last) and that value."""
+        """The architecture with the best objective after ``epochs`` and that value.
+
+        Parameters
+        ----------
+        epochs : int, optional
+            From 1 to ``max_epochs``; None: the last epoch.
+
+        Returns
+        -------
+        arch : Architecture
+            The best architecture (the first one on a tie).
+        value : float
+            Its validation accuracy.
+        """
         vals = self.values(epochs)
         i = int(np.argmax(vals))
         return self.space.members[i], float(vals[i])
@@ -242,11 +308,17 @@ class CurveTableTask(Task):
         return int(epochs)
 
     def ground_truth(self) -> xr.Dataset:
-        """Every architecture of the table over dim ``arch`` (ids, in ``space.enumerate()`` order):
-        ``value`` (``values()``: val_accuracy at the last epoch for this task's ``seed``), ``test``,
-        ``params``, ``flops``; attr ``noise_ceiling``: Kendall tau between two training seeds'
-        final val_accuracy (the mean over pairs with more seeds), the rank agreement a predictor
-        of one training run can hope for."""
+        """Every architecture of the table, for benchmarks and predictor evaluation.
+
+        Returns
+        -------
+        xarray.Dataset
+            Dims ``("arch",)`` (ids, in ``space.enumerate()`` order); variables ``value``
+            (``values()``: val_accuracy at the last epoch for this task's ``seed``), ``test``,
+            ``params``, ``flops``; attr ``noise_ceiling``: Kendall tau between two training seeds'
+            final val_accuracy (the mean over pairs with more seeds), the rank agreement a predictor
+            of one training run can hope for.
+        """
         from nasbook.tasks._truth import curve_ground_truth
 
         return curve_ground_truth(self)
@@ -407,8 +479,13 @@ class DigitsTable(CurveTableTask):
         return {"seed": self.seed, "path": self.path}
 
     def training_task(self) -> Task:
-        """The :class:`~nasbook.tasks.Digits` task the table was built with (from its metadata),
-        with training seed ``seed`` (the table's first seed for ``seed="mean"``)."""
+        """The :class:`~nasbook.tasks.Digits` task the table was built with (from its metadata).
+
+        Returns
+        -------
+        Task
+            With training seed ``seed`` (the table's first seed for ``seed="mean"``).
+        """
         from nasbook import tasks
 
         config = self.table.meta.get("task", {})

@@ -72,6 +72,7 @@ class TrainingTask(Task):
         The objective; one of the logged metrics (``val_accuracy``, ``val_loss``, ``train_loss``;
         ``logged_metrics``), checked when the task is built.
     mode : {"max", "min"}, default "max"
+        Whether ``metric`` is better larger or smaller.
     max_epochs : int, default 10
         Epochs per trial when the strategy gives no fidelity.
     input_shape : tuple of int, optional
@@ -80,8 +81,11 @@ class TrainingTask(Task):
         Inferred when None: from ``datamodule.n_classes`` (or ``num_classes``), else from the
         training labels (max + 1).
     optimizer : {"adam", "adamw", "sgd"}, default "adam"
+        The optimizer (``"sgd"`` with Nesterov momentum 0.9).
     lr : float, default 1e-3
+        Learning rate.
     weight_decay : float, default 0.0
+        Weight decay (L2 penalty) of the optimizer.
     seed : int, default 0
         Seeds weight initialisation, data order and dropout: the same seed gives the same curve
         on CPU.

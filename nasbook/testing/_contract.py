@@ -49,6 +49,18 @@ class StrategyContract:
     task_epochs: int = 0
 
     def make_task(self, space: SearchSpace) -> ToyTask:
+        """The toy task the contract searches on; override to test on another.
+
+        Parameters
+        ----------
+        space : SearchSpace
+            The ``space`` fixture.
+
+        Returns
+        -------
+        ToyTask
+            Seeded, with :attr:`task_epochs` epochs (0: no epochs).
+        """
         return ToyTask(space, seed=3, epochs=self.task_epochs)
 
     @pytest.fixture

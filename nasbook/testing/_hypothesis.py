@@ -12,7 +12,18 @@ from nasbook.space import SearchSpace
 
 
 def architectures(space: SearchSpace) -> Any:
-    """Architectures of ``space``: sampled, then walked a few random mutations away."""
+    """Architectures of ``space``: sampled, then walked a few random mutations away.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The space to draw from.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Draws a seed and 0-5 mutation steps, so hypothesis can shrink towards plain samples.
+    """
     check_type("architectures", "space", space, SearchSpace, "a SearchSpace")
 
     @st.composite

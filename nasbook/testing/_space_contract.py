@@ -97,6 +97,16 @@ class SpaceContract:
 
         Override for a space whose neighbour graph does not connect it and whose sampling
         misses architectures (it should not: sampling is uniform).
+
+        Parameters
+        ----------
+        space : SearchSpace
+            The ``space`` fixture.
+
+        Returns
+        -------
+        set of str
+            The ids found, compared with :attr:`SearchSpace.cardinality` by the contract.
         """
         card = space.cardinality
         rng = np.random.default_rng(self.seed)

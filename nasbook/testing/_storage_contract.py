@@ -101,11 +101,33 @@ class StorageContract:
         return GraphSpace(ops=PROTEINS_OPS)
 
     def durable(self, storage: Any) -> bool:
-        """Whether what is committed outlives the object (False for in-memory databases)."""
+        """Whether what is committed outlives the object (False for in-memory databases).
+
+        Parameters
+        ----------
+        storage : Storage
+            The ``storage`` fixture.
+
+        Returns
+        -------
+        bool
+            Durable stores also run the reopen tests.
+        """
         return getattr(storage, "label", "") != ":memory:"
 
     def reopen(self, storage: Any) -> Any:
-        """A new handle on the same database, as another process would open it."""
+        """A new handle on the same database, as another process would open it.
+
+        Parameters
+        ----------
+        storage : Storage
+            The ``storage`` fixture.
+
+        Returns
+        -------
+        Storage
+            Another instance of the same class on ``storage.url``, opened with ``create=False``.
+        """
         return type(storage)(storage.url, create=False)
 
     # -- searches ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ class ToyTask(Task):
     Parameters
     ----------
     space : SearchSpace
+        The space whose architectures it scores.
     seed : int
         Picks the linear function.
     fail_ids : collection of str

@@ -116,13 +116,21 @@ class HealthCheck(pl.Callback):
     Parameters
     ----------
     divergence_factor : float, default 10.0
+        Divergence: an epoch's mean loss above this many times the first epoch's (and above the margin).
     divergence_margin : float, default 1.0
+        Divergence also needs the loss above the first epoch's mean loss plus this, in loss units.
     max_grad_norm : float, default 1e4
+        Exploding gradients: a total gradient L2 norm above this.
     min_grad_norm : float, default 1e-12
+        Vanishing gradients: every step of an epoch below this total norm (while the loss is above ``min_loss``).
     min_loss : float, default 1e-3
+        A mean training loss at or below this never counts as vanishing gradients (the data is fit).
     collapse_fraction : float, default 0.99
+        Collapse: the share of validation samples predicted as one class from which training has collapsed.
     collapse_after_epoch : int, default 2
+        Collapse is checked from this epoch on (0-based): early epochs may predict one class.
     max_majority : float, default 0.9
+        Collapse is checked only when no class holds more than this share of the validation labels.
     min_val_samples : int, default 20
         Fewer validation samples than this skip the collapse check.
     epoch_offset, step_offset : int, default 0

@@ -33,6 +33,7 @@ class ArrayDataModule(pl.LightningDataModule):
     split_seed : int, default 0
         Seeds the split, so every search on the same data sees the same split.
     val_fraction, test_fraction : float, default 0.2
+        Shares of the samples held out for validation and for test (stratified by label).
     """
 
     n_classes: int = 0
@@ -51,9 +52,32 @@ class ArrayDataModule(pl.LightningDataModule):
         return state
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
+        """The whole table: features and integer labels (subclasses implement it).
+
+        Returns
+        -------
+        x : numpy.ndarray
+            Features, shape ``(n, *input_shape)``, float32.
+        y : numpy.ndarray
+            Labels ``0 .. n_classes - 1``, shape ``(n,)``, int64.
+        """
         raise NotImplementedError
 
     def transform(self, x_train: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Preprocess ``x`` with statistics of the training split (default: unchanged).
+
+        Parameters
+        ----------
+        x_train : numpy.ndarray
+            The training split's features, to fit the transform on.
+        x : numpy.ndarray
+            The features of any split, to transform.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``x`` transformed, same shape.
+        """
         return x
 
     def _cache_key(self) -> tuple[Any, ...] | None:
@@ -94,7 +118,18 @@ class ArrayDataModule(pl.LightningDataModule):
         }
 
     def dataset(self, split: str) -> TensorDataset:
-        """The tensors of ``split`` (``"train"``, ``"val"`` or ``"test"``), loading them if needed."""
+        """The tensors of ``split`` (``"train"``, ``"val"`` or ``"test"``), loading them if needed.
+
+        Parameters
+        ----------
+        split : {"train", "val", "test"}
+            Which split.
+
+        Returns
+        -------
+        torch.utils.data.TensorDataset
+            ``(x, y)`` tensors of that split.
+        """
         self.setup()
         assert self._data is not None
         return self._data[split]
@@ -117,6 +152,15 @@ class DigitsDataModule(ArrayDataModule):
     n_classes = 10
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
+        """The 1,797 digits, scaled to [0, 1] and shaped ``(1, 8, 8)``.
+
+        Returns
+        -------
+        x : numpy.ndarray
+            Shape ``(1797, 1, 8, 8)``, float32.
+        y : numpy.ndarray
+            Digits 0-9, shape ``(1797,)``, int64.
+        """
         from sklearn.datasets import load_digits
 
         data = load_digits()
@@ -130,6 +174,15 @@ class BreastCancerDataModule(ArrayDataModule):
     n_classes = 2
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
+        """The 569 biopsies: 30 raw features each, labels 0 (malignant) and 1 (benign).
+
+        Returns
+        -------
+        x : numpy.ndarray
+            Shape ``(569, 30)``, float32, not yet standardized (see :meth:`transform`).
+        y : numpy.ndarray
+            Shape ``(569,)``, int64.
+        """
         from sklearn.datasets import load_breast_cancer
 
         data = load_breast_cancer()
@@ -181,6 +234,15 @@ class MNIST1DDataModule(ArrayDataModule):
     n_classes = 10
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
+        """The package's 4,000 training sequences (the test split comes from its own 1,000).
+
+        Returns
+        -------
+        x : numpy.ndarray
+            Shape ``(4000, 1, 40)``, float32.
+        y : numpy.ndarray
+            Digits 0-9, shape ``(4000,)``, int64.
+        """
         data = mnist1d_arrays()
         return data["x"][:, None, :], data["y"]
 
@@ -199,7 +261,21 @@ class MNIST1DDataModule(ArrayDataModule):
 
 # -- looking into any datamodule -------------------------------------------------------------------
 def split_loader(datamodule: pl.LightningDataModule, split: str) -> DataLoader[Any] | None:
-    """``datamodule``'s dataloader for ``split``, or None when it does not define one."""
+    """``datamodule``'s dataloader for ``split``, or None when it does not define one.
+
+    Parameters
+    ----------
+    datamodule : lightning.LightningDataModule
+        The data.
+    split : {"train", "val", "test", "predict"}
+        Which ``<split>_dataloader`` method to call.
+
+    Returns
+    -------
+    torch.utils.data.DataLoader or None
+        The loader (the first one when the method returns several); None when the module does
+        not override that method.
+    """
     from lightning.pytorch.utilities.model_helpers import is_overridden
 
     name = f"{split}_dataloader"
@@ -212,7 +288,18 @@ def split_loader(datamodule: pl.LightningDataModule, split: str) -> DataLoader[A
 
 
 def split_size(loader: DataLoader[Any]) -> int | None:
-    """Samples in a loader's dataset, or None when the dataset has no length."""
+    """Samples in a loader's dataset, or None when the dataset has no length.
+
+    Parameters
+    ----------
+    loader : torch.utils.data.DataLoader
+        A loader.
+
+    Returns
+    -------
+    int or None
+        ``len(loader.dataset)``.
+    """
     dataset = getattr(loader, "dataset", None)
     try:
         return len(dataset)  # type: ignore[arg-type]
@@ -221,7 +308,18 @@ def split_size(loader: DataLoader[Any]) -> int | None:
 
 
 def first_batch(loader: Iterable[Any]) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """The first ``(x, y)`` batch of a loader, or None when it yields nothing."""
+    """The first ``(x, y)`` batch of a loader, or None when it yields nothing.
+
+    Parameters
+    ----------
+    loader : iterable
+        A loader yielding ``(x, y)`` batches; another kind of batch raises TypeError.
+
+    Returns
+    -------
+    tuple of torch.Tensor or None
+        ``(x, y)`` of the first batch.
+    """
     for batch in loader:
         if isinstance(batch, (list, tuple)) and len(batch) >= 2:
             return batch[0], batch[1]
@@ -230,7 +328,18 @@ def first_batch(loader: Iterable[Any]) -> tuple[torch.Tensor, torch.Tensor] | No
 
 
 def split_labels(loader: DataLoader[Any]) -> torch.Tensor:
-    """Every label of a split: read from a ``TensorDataset`` (or a ``targets`` attribute), else by iterating."""
+    """Every label of a split: read from a ``TensorDataset`` (or a ``targets`` attribute), else by iterating.
+
+    Parameters
+    ----------
+    loader : torch.utils.data.DataLoader
+        The split's loader.
+
+    Returns
+    -------
+    torch.Tensor
+        1-D int64 labels, in dataset order (empty for an empty split).
+    """
     dataset: Dataset[Any] | None = getattr(loader, "dataset", None)
     if isinstance(dataset, TensorDataset) and len(dataset.tensors) >= 2:
         return dataset.tensors[1].reshape(-1).long()
@@ -244,9 +353,29 @@ def split_labels(loader: DataLoader[Any]) -> torch.Tensor:
 
 
 def sample_split(datamodule: pl.LightningDataModule, split: str, batch_size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``batch_size`` samples of ``split`` drawn without replacement with ``numpy.random.default_rng(seed)``,
-    as stacked ``(x, y)`` tensors (the whole split when it is smaller). A dataset without a length
-    or indexing gives its loader's first batches instead, cut to ``batch_size``."""
+    """``batch_size`` samples of ``split`` drawn without replacement, as stacked ``(x, y)`` tensors.
+
+    The whole split is returned when it is smaller. A dataset without a length or indexing gives
+    its loader's first batches instead, cut to ``batch_size``.
+
+    Parameters
+    ----------
+    datamodule : lightning.LightningDataModule
+        The data; a split it has no loader for raises ValueError.
+    split : {"train", "val", "test"}
+        Which split.
+    batch_size : int
+        Samples wanted.
+    seed : int
+        Seeds ``numpy.random.default_rng`` for the draw.
+
+    Returns
+    -------
+    x : torch.Tensor
+        Inputs, shape ``(min(batch_size, n), *input_shape)``.
+    y : torch.Tensor
+        Their labels.
+    """
     from torch.utils.data import default_collate
 
     loader = split_loader(datamodule, split)

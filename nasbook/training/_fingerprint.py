@@ -35,6 +35,19 @@ def fingerprint(losses: Sequence[float], grad_norms: Sequence[float]) -> dict[st
     Every entry is finite whatever the input (NaN and infinite values set ``fp_nonfinite`` and are
     left out of the statistics), so fingerprints can be compared with a distance.
 
+    Parameters
+    ----------
+    losses : sequence of float
+        The training loss of each step, in order.
+    grad_norms : sequence of float
+        The total L2 gradient norm of each step, in order (may differ in length from ``losses``).
+
+    Returns
+    -------
+    dict of str to float
+        One finite value per name of :data:`FINGERPRINT_KEYS` (loss level, trend, peak and
+        rises; gradient median and max; ``fp_nonfinite`` 1.0 when any input was NaN or infinite).
+
     Examples
     --------
     >>> fp = fingerprint([2.3, 2.0, 1.5, 1.1], [1.0, 0.8, 0.7, 0.5])
@@ -96,7 +109,13 @@ class RunFingerprint(pl.Callback):
         return {"losses": list(self.losses), "grad_norms": list(self.grad_norms)}
 
     def features(self) -> dict[str, float]:
-        """The fingerprint of the steps recorded so far (:data:`FINGERPRINT_KEYS`)."""
+        """The fingerprint of the steps recorded so far (:data:`FINGERPRINT_KEYS`).
+
+        Returns
+        -------
+        dict of str to float
+            As :func:`fingerprint` gives it.
+        """
         return fingerprint(self.losses, self.grad_norms)
 
     def on_before_backward(self, trainer: pl.Trainer, pl_module: pl.LightningModule, loss: torch.Tensor) -> None:

@@ -41,7 +41,9 @@ class ArchModule(pl.LightningModule):
     optimizer : {"adam", "adamw", "sgd"}, default "adam"
         ``"sgd"`` uses Nesterov momentum 0.9.
     lr : float, default 1e-3
+        Learning rate.
     weight_decay : float, default 0.0
+        Weight decay (L2 penalty) of the optimizer.
     optimizer_state : dict, optional
         A ``state_dict`` of the same optimizer (from a checkpoint), loaded into the optimizer this
         module creates, so training continues where it stopped.

@@ -57,6 +57,22 @@ def make_trainer(
     sanity validation, one device (a dask-cuda worker sees only its own GPU). ``kwargs`` go to
     ``lightning.Trainer`` and override these defaults.
 
+    Parameters
+    ----------
+    max_epochs : int
+        Epochs to train.
+    callbacks : sequence of lightning.Callback, default ()
+        Callbacks for the trainer (nasbook's reporter and health checks, your own).
+    accelerator : str, default "cpu"
+        Lightning's accelerator (``"cpu"``, ``"gpu"``, ``"auto"``, ...); always one device.
+    **kwargs
+        Any other ``lightning.Trainer`` argument; these override the defaults above.
+
+    Returns
+    -------
+    lightning.Trainer
+        A new trainer.
+
     Examples
     --------
     >>> trainer = make_trainer(3)
@@ -87,7 +103,20 @@ def profile(net: nn.Module, x: torch.Tensor) -> dict[str, int | None]:
     Runs one forward pass in eval mode without gradients, so it also checks that ``net`` takes
     inputs shaped like ``x``: a shape mismatch raises the ``RuntimeError`` of that pass.
     FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (a multiply-add is 2);
-    ops it does not know (pooling, activations) count 0. ``flops`` is None if counting fails.
+    ops it does not know (pooling, activations) count 0.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network (its train/eval mode is restored).
+    x : torch.Tensor
+        A batch; only its first sample is run.
+
+    Returns
+    -------
+    dict
+        ``{"n_params": int, "flops": int or None, "n_outputs": int or None}``: ``flops`` is None
+        if counting fails, ``n_outputs`` (values per sample) when the output is not a tensor.
     """
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -123,7 +152,19 @@ def _to_cpu(obj: Any) -> Any:
 
 
 def save_checkpoint(state: Mapping[str, Any]) -> bytes:
-    """``torch.save`` ``state`` (tensors moved to CPU) to bytes, tagged with the checkpoint format."""
+    """``torch.save`` ``state`` (tensors moved to CPU) to bytes, tagged with the checkpoint format.
+
+    Parameters
+    ----------
+    state : Mapping
+        Tensors, numbers, strings and containers of them (weights, optimizer state, curves, random
+        state); anything else could not be read back by :func:`load_checkpoint`.
+
+    Returns
+    -------
+    bytes
+        The checkpoint, with ``"format": CHECKPOINT_FORMAT`` added.
+    """
     buf = io.BytesIO()
     torch.save({"format": CHECKPOINT_FORMAT, **_to_cpu(state)}, buf)
     return buf.getvalue()
@@ -134,6 +175,19 @@ def load_checkpoint(data: object, owner: str = "train") -> dict[str, Any]:
 
     Only tensors, numbers, strings and containers can come back: a file that holds anything
     else (an arbitrary pickled object) is refused, not executed.
+
+    Parameters
+    ----------
+    data : bytes
+        The checkpoint (``Result.checkpoint``); bytearray and memoryview work too. Anything else, or
+        bytes of another format, raises InvalidParameterError.
+    owner : str, default "train"
+        Who reads it, as the errors name it.
+
+    Returns
+    -------
+    dict
+        The saved state, tensors on CPU, with its ``"format"`` key.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InvalidParameterError(
@@ -198,6 +252,7 @@ def train(
         ``report(epoch, **metrics) -> Decision``, called after every epoch (epoch counted from
         0, across checkpoints); ``Decision.STOP`` ends training after that epoch.
     checkpoint : bytes or dict, optional
+        A previous result's checkpoint (bytes) or its loaded state (dict) to continue from; None starts afresh.
     seed : int or None, default 0
         Seeds torch for the data order and dropout (ignored with a checkpoint, which holds the
         random state to continue from).
@@ -206,6 +261,7 @@ def train(
     optimizer, lr, weight_decay
         See :class:`ArchModule`.
     accelerator : {"cpu", "auto", "cuda", "gpu", "mps"}, default "cpu"
+        Where to train; ``"auto"`` uses a GPU when there is one (always one device).
     num_threads : int or None, default 1
         torch intra-op threads while training (restored afterwards); None leaves them alone.
     health : HealthCheck, dict or bool, default True

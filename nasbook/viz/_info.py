@@ -252,6 +252,7 @@ def _tradeoff_info(search: Search, x: str = "params_m", y: str = "value") -> xr.
     Parameters
     ----------
     search : Search
+        A search with completed trials.
     x, y : str
         Per-trial numbers of ``search.to_xarray()``: ``value``, metrics and held-out attrs
         (``test_accuracy``, ``latency_ms``, ``params_m``...), ``duration_s``, ``epochs``.
@@ -316,6 +317,7 @@ def _op_frequency_info(search: Search, top: float | int = 0.1) -> xr.Dataset:
     Parameters
     ----------
     search : Search
+        A search with completed trials.
     top : float or int
         A float in (0, 1]: that fraction of the architectures (at least one, rounded up); an
         int >= 1: that many (capped at the number of architectures).

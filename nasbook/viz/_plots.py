@@ -44,6 +44,7 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     Parameters
     ----------
     *searches : Search
+        One or more searches with a completed trial, sharing one ``mode``, overlaid.
     x : {"trials", "epochs", "seconds"}
         See :func:`nasbook.viz._history_info`.
     **opts
@@ -52,6 +53,7 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     Returns
     -------
     holoviews.Overlay
+        The best-so-far step lines over the trials' dots.
     """
     ds = _built("plot_history", _history_info, *searches, x=x)
     _hvplot()
@@ -79,6 +81,7 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
     Returns
     -------
     holoviews.NdOverlay
+        One curve per trial.
     """
     ds = _built("plot_curves", _curves_info, search, metric=metric, top_k=top_k)
     _hvplot()
@@ -95,6 +98,7 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
     Parameters
     ----------
     search : Search
+        A search with completed trials.
     x, y : str, default "params_m" and "value"
         Per-trial numbers of ``search.to_xarray()``; ``x`` is minimised (a cost), ``y`` follows the
         search's mode (see :func:`_tradeoff_info`).
@@ -104,6 +108,7 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
     Returns
     -------
     holoviews.Overlay
+        The trials' points, with the Pareto front joined on top.
     """
     ds = _built("plot_tradeoff", _tradeoff_info, search, x=x, y=y)
     _hvplot()
@@ -121,6 +126,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     Parameters
     ----------
     search : Search
+        A search with completed trials.
     top : float or int, default 0.1
         A float in (0, 1]: that fraction of the architectures; an int >= 1: that many (see
         :func:`_op_frequency_info`).
@@ -130,6 +136,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     Returns
     -------
     holoviews.Bars
+        Two bars per op: its share among the top architectures and among all.
     """
     ds = _built("plot_op_frequency", _op_frequency_info, search, top=top)
     _hvplot()
@@ -153,6 +160,11 @@ def save(obj: Any, path: str | os.PathLike[str], *, title: str | None = None) ->
         Ends in ``.html`` or ``.png``.
     title : str, optional
         The HTML page title.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
     """
     p = Path(path)
     suffix = p.suffix.lower()

@@ -133,6 +133,7 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
     Returns
     -------
     holoviews.Overlay
+        A line (and band) per predictor, with the grey reference line.
     """
     from nasbook.viz._plots import _hvplot
 
@@ -172,6 +173,7 @@ def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **op
     Returns
     -------
     holoviews.Overlay
+        The points and the diagonal (a perfect prediction).
     """
     from nasbook.viz._plots import _hvplot
 

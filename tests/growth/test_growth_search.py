@@ -34,7 +34,7 @@ def test_children_grow_from_checkpoints_kept_on_disk_and_found_after_a_resume(tm
         if trial.number == 4:
             raise Stop
 
-    strategy = Growth(population_size=3, sample_size=2, child_epochs=2, blend_length=4, gate_tolerance=0.5)
+    strategy = Growth(population_size=3, sample_size=2, child_epochs=2, patience=1, blend_length=4, gate_tolerance=0.5)
     cut = Search(space, task, strategy=strategy, budget=8, seed=0, storage=path, name="g", callbacks=[stop])
     with pytest.raises(Stop):
         cut.run(progress="none")
@@ -42,7 +42,7 @@ def test_children_grow_from_checkpoints_kept_on_disk_and_found_after_a_resume(tm
     on_disk = {p.name for p in folder.rglob("*.ckpt")}
     assert on_disk and len(on_disk) <= 3  # the population's checkpoints only
     resumed = load_search("g", path, task=task, space=space, strategy=Growth(
-        population_size=3, sample_size=2, child_epochs=2, blend_length=4, gate_tolerance=0.5)).run(progress="none")
+        population_size=3, sample_size=2, child_epochs=2, patience=1, blend_length=4, gate_tolerance=0.5)).run(progress="none")
     grown = [t for t in resumed.trials if "seed0_stage" in t.metrics or (t.lineage and t.epochs == 2)]
     assert len(resumed.trials) == 8
     after = [t for t in grown if t.number > 4 and "growth_ready" in t.metrics]
@@ -58,7 +58,7 @@ def test_growth_runs_on_dask_workers(tmp_path):
     from nasbook.executors import DaskExecutor
 
     space, task = _setup()
-    strategy = Growth(population_size=2, sample_size=2, child_epochs=2, blend_length=4, gate_tolerance=0.5)
+    strategy = Growth(population_size=2, sample_size=2, child_epochs=2, patience=1, blend_length=4, gate_tolerance=0.5)
     with DaskExecutor(n_workers=1) as ex:
         search = Search(space, task, strategy=strategy, budget=6, seed=1, storage=tmp_path / "d.db", executor=ex)
         search.run(progress="none")
@@ -72,7 +72,8 @@ def test_a_winner_that_cannot_grow_continues_from_its_own_checkpoint():
     from nasbook.tasks import Digits
 
     space = ChainSpace(kind="mlp", max_depth=1, widths=(32, 64), ops=("relu", "tanh"))  # [x 64] cannot grow
-    strategy = Growth(population_size=2, sample_size=2, start_epochs=1, child_epochs=1, blend_length=4)
+    strategy = Growth(population_size=2, sample_size=2, start_epochs=1, child_epochs=1, blend_length=4,
+                      moves=("widen",))  # (a widen adds no seed: one epoch lets nothing wait)
     search = Search(space, Digits(max_epochs=3, lr=1e-2), strategy=strategy, budget=7, seed=0, storage=":memory:")
     search.run(progress="none")
     trials = {t.number: t for t in search.trials}

@@ -47,7 +47,7 @@ def test_the_small_start_is_the_smallest_chains_and_both_moves_are_used():
 
 
 def test_scratch_gets_the_same_initial_population_and_children_chosen_the_same_way():
-    grown = _run(Growth(population_size=5, sample_size=3, start_epochs=2, child_epochs=2), 12)
+    grown = _run(Growth(population_size=5, sample_size=3, start_epochs=2, child_epochs=2, patience=1), 12)
     scratch = _run(Growth(population_size=5, sample_size=3, inherit=False), 12)
     assert [p.arch for p in grown[:5]] == [p.arch for p in scratch[:5]]
     assert all(p.epochs == 2 for p in grown) and all(p.epochs is None for p in scratch)
@@ -111,7 +111,7 @@ def test_capacity_choice_falls_to_the_next_move_when_the_preferred_child_was_see
 
 
 def test_a_winner_that_cannot_grow_trains_longer_from_its_checkpoint_and_takes_its_place():
-    st = Growth(population_size=5, sample_size=3, start_epochs=2, child_epochs=2)  # train_more=True: the default
+    st = Growth(population_size=5, sample_size=3, start_epochs=2, child_epochs=2, patience=1)  # train_more=True: the default
     asked = _run(st, 40)
     more = [(k, p) for k, p in enumerate(asked) if p.parent is not None]
     assert more and st.moves_used_["train"] == len(more) and st.moves_used_["mutation"] == 0
@@ -135,7 +135,7 @@ def test_a_winner_that_cannot_grow_trains_longer_from_its_checkpoint_and_takes_i
 
 
 def test_without_train_more_only_growable_members_enter_the_tournament():
-    st = Growth(population_size=5, sample_size=3, start_epochs=2, child_epochs=2, train_more=False)
+    st = Growth(population_size=5, sample_size=3, start_epochs=2, child_epochs=2, patience=1, train_more=False)
     asked = _run(st, 40)
     assert all(p.parent is None for p in asked) and st.moves_used_["train"] == 0
 
@@ -148,7 +148,7 @@ def test_random_start_and_bad_start_values():
 
 
 def test_a_parent_whose_seed_did_not_land_is_not_grown_from():
-    st = Growth(population_size=3, sample_size=3, child_epochs=1)
+    st = Growth(population_size=3, sample_size=3, child_epochs=2, patience=1)
     asked = _run(st, 12, ready=lambda number: False)  # every grown child's seed was culled
     grown = [p for p in asked if p.grow]
     seeded = {k for k, p in enumerate(asked) if p.grow}
@@ -164,7 +164,7 @@ def test_sparse_cells_start_small():
 
 
 def test_a_pending_childs_parent_keeps_its_checkpoint():
-    st = Growth(population_size=2, sample_size=2, child_epochs=1)
+    st = Growth(population_size=2, sample_size=2, child_epochs=2, patience=1)
     st.setup(SPACE, seed=0)
     for number in range(2):
         st.tell(Trial(number, st.ask(), TrialState.COMPLETE, float(number)))
@@ -180,7 +180,7 @@ def test_a_pending_childs_parent_keeps_its_checkpoint():
 def test_a_grown_trial_is_stored_with_what_it_grows_from_and_requeued_as_it_was():
     from nasbook.search._loop import requeued_proposal, running_trial
 
-    st = Growth(population_size=2, sample_size=2, child_epochs=1)
+    st = Growth(population_size=2, sample_size=2, child_epochs=2, patience=1)
     st.setup(SPACE, seed=0)
     for number in range(2):
         st.tell(Trial(number, st.ask(), TrialState.COMPLETE, float(number)))
@@ -188,7 +188,7 @@ def test_a_grown_trial_is_stored_with_what_it_grows_from_and_requeued_as_it_was(
     stored = running_trial(7, child, 2, TrialState.QUEUED)
     assert stored.attrs["grow"] == dict(child.grow)
     again = requeued_proposal(stored)
-    assert again.grow == dict(child.grow) and again.epochs == 1 and again.lineage == child.lineage
+    assert again.grow == dict(child.grow) and again.epochs == 2 and again.lineage == child.lineage
 
 
 @pytest.mark.slow
@@ -211,7 +211,7 @@ def test_an_interrupted_grown_trial_grows_from_its_parent_after_a_resume(tmp_pat
 
     task = Interrupting(max_epochs=2, lr=1e-2)
     path = tmp_path / "g.db"
-    strategy = dict(population_size=2, sample_size=2, child_epochs=2, blend_length=4, gate_tolerance=0.5)
+    strategy = dict(population_size=2, sample_size=2, child_epochs=2, patience=1, blend_length=4, gate_tolerance=0.5)
     with pytest.raises(KeyboardInterrupt):
         Search(space, task, strategy=Growth(**strategy), budget=3, seed=0, storage=path, name="g").run(progress="none")
     resumed = load_search("g", path, task=Digits(max_epochs=2, lr=1e-2), space=space, strategy=Growth(**strategy),

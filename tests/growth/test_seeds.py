@@ -133,7 +133,7 @@ def test_the_controller_drives_a_seed_to_active_and_records_it_per_epoch():
     first = train(parent, dm, max_epochs=3, lr=1e-2, health=False, test=False)
     child, seeds = grow_network(space, deepen(space, arch, 1), parent, (1, 8, 8), 10,
                                 schedule=AlphaSchedule("linear", 5, "step"))
-    ctl = SeedController(seeds, lr=1e-2, gate_tolerance=0.5)
+    ctl = SeedController(seeds, lr=1e-2, gate_tolerance=0.5, patience=2)  # 3 epochs: gate + ramp
     out = train(child, dm, max_epochs=3, lr=1e-2, health=False, test=False, callbacks=[ctl])
     curves = out["curves"]
     assert curves["seed0_stage"][-1] == float(Stage.ACTIVE) and curves["seed0_alpha"][-1] == 1.0

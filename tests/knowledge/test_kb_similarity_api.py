@@ -25,17 +25,20 @@ def test_similar_returns_exactly_k_recorded_neighbours_without_the_query(kb):
     trials = kb.trials(task="nbg-cora")
     space = NasBenchGraph("cora").space
     query = space.make(**trials.iloc[0]["arch"])
-    out = kb.similar(query, 7)
-    assert len(out) == 7 and query.id not in set(out["arch_id"])
+    out = kb.similar(query, 7)  # without task=: one row per (neighbour, task it has a value on)
+    assert out["arch_id"].nunique() == 7 and query.id not in set(out["arch_id"])
     assert (np.diff(out["distance"].to_numpy()) >= 0).all()
     assert set(out["arch_id"]) <= set(kb.trials()["arch_id"])
+    recorded = kb.trials().groupby(["arch_id", "task"])["value"].mean()
+    assert out["value"].notna().all()
+    assert out["value"].tolist() == pytest.approx([recorded[(a, t)] for a, t in zip(out["arch_id"], out["task"])])
 
 
 def test_similar_given_a_spec_from_trials_says_how_to_make_the_architecture(kb):
     row = kb.trials(task="nbg-cora").iloc[0]
     with pytest.raises(TypeError, match=r"kb.space\(row.space_id\).make\(\*\*row.arch\)"):
         kb.similar(row["arch"], 3)
-    assert len(kb.similar(kb.space(row["space_id"]).make(**row["arch"]), 3)) == 3
+    assert kb.similar(kb.space(row["space_id"]).make(**row["arch"]), 3)["arch_id"].nunique() == 3
 
 
 def test_similar_on_a_task_reports_the_value_recorded_there(kb):

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
-from nasbook.predictors import BasePredictor, RandomForest, evaluate
+from nasbook.predictors import BasePredictor, RandomForest, evaluate, top_k_count, top_k_overlap
 from nasbook.predictors._evaluate import BASELINES, VARIABLES
 from nasbook.tasks import Digits, DigitsTable, NasBenchGraph
 
@@ -160,6 +160,7 @@ def test_n_test_none_holds_out_the_rest(task):
     (dict(seeds=0), InvalidParameterError, r"seeds=\.\.\.\) must be an int >= 1"),
     (dict(seeds=[1, 1]), InvalidParameterError, "repeat"),
     (dict(k=0), InvalidParameterError, r"k=\.\.\.\)"),
+    (dict(k=0.005), InvalidParameterError, r"evaluate\(k=0\.005\).*0\.25 of one, which rounds to none.*at least 0\.01"),
     (dict(baselines=["#param"]), InvalidParameterError, "did you mean '#params'"),
     (dict(progress="yes"), InvalidParameterError, "progress"),
     (dict(task=Digits()), NasbookError, r"Digits\).*needs a tabular task"),
@@ -180,3 +181,15 @@ def test_the_default_predictor_on_nas_bench_graph():
     tau = ds["kendall_tau"].sel(n_train=100, seed=0)
     assert tau.sel(predictor="auto").item() > tau.sel(predictor="#params").item()
     assert (ds["fit_s"].sel(predictor="#params") == 0).all()
+
+
+def test_a_fraction_k_is_the_nearest_count_halves_up_and_one_below_half_an_architecture_is_refused():
+    assert [top_k_count(0.01, n) for n in (200, 250, 149, 150, 50)] == [2, 3, 1, 2, 1]  # not round()'s 2 at 250
+    assert top_k_count(0.0125, 200) == 3 and top_k_count(5, 3) == 3 and top_k_count(1.0, 7) == 7
+    y = np.arange(200.0)
+    mean = y.copy()
+    mean[197] = -1.0  # the third best is predicted worst; the best two are found
+    assert top_k_overlap(y, mean, 0.01) == 1.0 and top_k_overlap(y, mean, 0.0125) == pytest.approx(2 / 3)
+    with pytest.raises(InvalidParameterError, match=r"top_k_overlap\(k=0\.001\).*0\.2 of one.*at least 0\.0025"):
+        top_k_overlap(y, mean, 0.001)  # it was the top 1 (0.5%) reported as the top 0.1%
+    assert top_k_count(0.0025, 200) == 1

@@ -1,0 +1,81 @@
+"""Every ```python block of README.md and docs/*.md (benchmarks.md aside) runs against the code as it is.
+
+Each block runs on its own (so each must carry its imports), in a fresh namespace named
+``__main__``, in a temporary directory (the ``storage="digits.db"`` files land there). The line
+right above a block's fence may hold one comment of directives, separated by ``;``::
+
+    <!-- docs-example: skip REASON -->          not run (a fragment, a cluster, a long probe)
+    <!-- docs-example: slow -->                 run with ``-m slow`` only
+    <!-- docs-example: replace OLD -> NEW -->   run with OLD replaced by NEW (smaller parameters);
+                                                OLD must occur in the block, so the text cannot drift
+
+A ``skip`` needs a reason. tests/test_readme.py additionally compares README's first block's
+printed reprs with what the code prints.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: docs/benchmarks.md is a log of measurements: its blocks are the one-off probes that printed a
+#: section's figures (minutes each), and its sections are never edited after they are appended
+FILES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "benchmarks.md")]
+FENCE = re.compile(r"^```python\s*$")
+DIRECTIVE = re.compile(r"^<!--\s*docs-example:\s*(.*?)\s*-->\s*$")
+
+
+def blocks(path: Path):
+    """``(line of the fence, source, directives)`` for every ```python block of ``path``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        if FENCE.match(lines[i]):
+            start = i
+            i += 1
+            body = []
+            while i < len(lines) and not lines[i].startswith("```"):
+                body.append(lines[i])
+                i += 1
+            match = DIRECTIVE.match(lines[start - 1]) if start else None
+            directives = [d.strip() for d in match.group(1).split(";") if d.strip()] if match else []
+            yield start + 1, "\n".join(body) + "\n", directives
+        i += 1
+
+
+def _cases():
+    for path in FILES:
+        for line, source, directives in blocks(path):
+            marks = [pytest.mark.slow] if "slow" in directives else []
+            skip = next((d for d in directives if d.split()[0] == "skip"), None)
+            if skip is not None:
+                reason = skip[len("skip"):].strip()
+                assert reason, f"{path.name}:{line}: a skipped example says why"
+                marks.append(pytest.mark.skip(reason=f"{path.name}:{line}: {reason}"))
+            yield pytest.param(path, line, source, directives, id=f"{path.name}:{line}", marks=marks)
+
+
+@pytest.mark.parametrize(("path", "line", "source", "directives"), list(_cases()))
+def test_docs_example_runs(path, line, source, directives, tmp_path, monkeypatch):
+    known = {"skip", "slow", "replace"}
+    for directive in directives:
+        assert directive.split()[0] in known, f"{path.name}:{line}: unknown directive {directive!r}"
+        if directive.startswith("replace "):
+            old, sep, new = directive[len("replace "):].partition(" -> ")
+            assert sep and old in source, f"{path.name}:{line}: {old!r} is no longer in the example"
+            source = source.replace(old, new)
+    monkeypatch.chdir(tmp_path)
+    code = compile(source, f"{path.name}:{line}", "exec")
+    exec(code, {"__name__": "__main__"})
+
+
+def test_directives_are_read(tmp_path):
+    """A directive comment above a fence is parsed with the block it stands above."""
+    text = "x\n<!-- docs-example: slow; replace budget=20 -> budget=2 -->\n```python\nb = dict(budget=20)\n```\n"
+    path = tmp_path / "probe.md"
+    path.write_text(text)
+    [(line, source, directives)] = list(blocks(path))
+    assert (line, source, directives) == (3, "b = dict(budget=20)\n", ["slow", "replace budget=20 -> budget=2"])
