@@ -179,8 +179,12 @@ class Outcome:
     finished_at : float, default 0.0
         End time, seconds since the epoch.
     attempts : int, default 1
-        How many times it was started: above 1 on a trial that FAILED because its worker died
-        each time dask re-ran it.
+        How many times it was started: above 1 on a trial whose dask worker died while it ran
+        (dask re-ran it on another worker; it FAILS once that happened ``allowed-failures + 1`` times).
+    worker_deaths : tuple of str, default ()
+        What happened to each worker that died while it ran, from distributed's event log: its
+        address and "ran out of memory (...)" or "died (...)". Stored in
+        ``trial.attrs["worker_deaths"]``.
     """
 
     number: int
@@ -191,6 +195,7 @@ class Outcome:
     started_at: float = 0.0
     finished_at: float = 0.0
     attempts: int = 1
+    worker_deaths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from nasbook.executors._cluster import (
     local_cluster_problem,
     training_worker_config,
 )
+from nasbook.executors._losses import WorkerLosses, free_topics
 from nasbook.executors._worker import _mark_stopped, _remote_trial
 from nasbook.trial import Outcome, TrialState
 
@@ -112,6 +113,8 @@ class DaskExecutor(BaseExecutor):
         self._lost_reason: str | None = None
         self._uid = uuid.uuid4().hex[:10]
         self._topic = f"nasbook-reports-{self._uid}"
+        self._losses = WorkerLosses(f"nasbook-trial-{self._uid}-")
+        self._loss_topics: list[str] = []  # the scheduler's topics this executor subscribed to
 
     def _check_params(self) -> None:
         name = type(self).__name__
@@ -148,8 +151,12 @@ class DaskExecutor(BaseExecutor):
                 )
 
     def __repr__(self) -> str:
-        where = self._address() or ("LocalCluster" if self.client is None else repr(self.client))
-        return f"{type(self).__name__}({where}, capacity={self.capacity})"
+        name = type(self).__name__
+        if self._client is None:  # not started: what it will start or connect to; its capacity is not known yet
+            if self.client is None:
+                return f"{name}(LocalCluster{'' if self.n_workers is None else f', n_workers={self.n_workers}'})"
+            return f"{name}({self.client!r})"
+        return f"{name}({self._address() or 'LocalCluster'}, capacity={self.capacity})"
 
     def _address(self) -> str | None:
         if self._client is not None:
@@ -247,6 +254,9 @@ class DaskExecutor(BaseExecutor):
         try:
             self.capacity = max(1, sum(self._client.nthreads().values()))
             self._client.subscribe_topic(self._topic, self._on_report)
+            self._loss_topics = free_topics(self._client)
+            for topic in self._loss_topics:
+                self._client.subscribe_topic(topic, self._losses.on_event)
         except (OSError, TimeoutError) as exc:
             self._lost(f"the dask scheduler at {self._address()} stopped answering ({type(exc).__name__}: {exc}).")
         self._lost_reason = None
@@ -262,6 +272,8 @@ class DaskExecutor(BaseExecutor):
         if self._client is not None:
             try:
                 self._client.unsubscribe_topic(self._topic)
+                for topic in self._loss_topics:
+                    self._client.unsubscribe_topic(topic)
             except Exception:  # pragma: no cover - the client is already closed
                 pass
         self._release()
@@ -370,7 +382,7 @@ class DaskExecutor(BaseExecutor):
         self._stopped.discard(number)
         fut = client.submit(
             _remote_trial, task, space, arch, number, fidelity, self._topic, token,
-            self.torch_threads, key=f"nasbook-trial-{self._uid}-{number}-{token}", pure=False,
+            self.torch_threads, key=self._key(number, token), pure=False,
         )
         self._futures[number] = fut
         loop = client.loop
@@ -427,7 +439,12 @@ class DaskExecutor(BaseExecutor):
             del self._futures[number]
             self._stopped.discard(number)
             self._tokens.pop(number, None)  # reports still in flight from it are dropped
-            events.append(ExecutorEvent("done", number, outcome=outcome if error is None else self._failure(number, error)))
+            key = self._key(number, token)
+            if error is not None:
+                outcome = self._failure(number, error, key)
+            elif outcome is not None and (deaths := self._losses.pop(key)):  # re-run by dask after a worker died
+                outcome.attempts, outcome.worker_deaths = len(deaths) + 1, tuple(deaths)
+            events.append(ExecutorEvent("done", number, outcome=outcome))
         if lost is not None:
             if any(e.kind == "done" for e in events):
                 self._lost_reason = lost  # hand over what finished; the next poll (or submit) raises
@@ -435,7 +452,10 @@ class DaskExecutor(BaseExecutor):
             self._lost(lost)
         return events
 
-    def _failure(self, number: int, exc: BaseException) -> Outcome:
+    def _key(self, number: int, token: str) -> str:
+        return f"nasbook-trial-{self._uid}-{number}-{token}"
+
+    def _failure(self, number: int, exc: BaseException, key: str) -> Outcome:
         from distributed import KilledWorker
 
         if isinstance(exc, KilledWorker):
@@ -443,9 +463,14 @@ class DaskExecutor(BaseExecutor):
                 attempts = int(exc.allowed_failures) + 1  # the scheduler's own setting
             except (AttributeError, IndexError, TypeError, ValueError):  # pragma: no cover - older distributed
                 attempts = self.allowed_failures + 1
+            if self._client is not None:  # the scheduler's log: which workers died, and which ran out of memory
+                self._losses.read(self._client, self.connect_timeout_s)
+            deaths = tuple(self._losses.pop(key))
+            how = f": {'; '.join(deaths)}" if deaths else ""
             return Outcome(number, TrialState.FAILED, None,
-                           f"its worker died {attempts} times while running it (dask re-ran it on "
-                           f"another worker each time): {exc}", attempts=attempts)
+                           f"its worker died {'once' if attempts == 1 else f'{attempts} times'} while running it "
+                           f"(dask re-ran it on another worker each time){how}. KilledWorker: {exc}", attempts=attempts,
+                           worker_deaths=deaths)
         if isinstance(exc, InvalidParameterError):
             raise exc  # the user's set-up is wrong: stop the search with the task's message
         return Outcome(number, TrialState.FAILED, None, f"{type(exc).__name__}: {exc}")
@@ -467,4 +492,6 @@ class DaskExecutor(BaseExecutor):
         if fut is not None:
             self._send_stop(number)  # a running trial stops at its next report
             fut.cancel()
-        self._tokens.pop(number, None)
+        token = self._tokens.pop(number, None)
+        if token is not None:
+            self._losses.forget(self._key(number, token))

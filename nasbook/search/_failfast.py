@@ -8,7 +8,10 @@ set-up is at fault and every further trial would fail too: the run stops with
 traceback in ``attrs["traceback"]``). Optuna stops ``study.optimize`` at the first exception by
 default (``catch=()``) and Ray Tune can (``FailureConfig(fail_fast=True)``); nasbook keeps going
 through failures that differ and stops only on one that repeats from the start. Only exceptions
-count: not ``TrialFailed`` (a task's own verdict on one trial), timeouts or diverged trials.
+count: not ``TrialFailed`` (a task's own verdict on one trial), timeouts or diverged trials. A trial
+whose dask worker died every time it ran (``KilledWorker``) counts as the same error as another one
+whose workers died the same way (out of memory, or killed): a batch that does not fit in a worker's
+memory limit kills every architecture's workers, and each such trial costs several worker restarts.
 
 A run that ends before ``k`` trials (a smaller budget) with every trial failed that way warns instead.
 The stop is an ordinary interruption: finished trials are stored, those in flight are stored QUEUED,
@@ -31,17 +34,19 @@ class FailureWatch:
         self.name = name
         self.k = int(OPTIONS["stop_after_failures"]) if k is None else k
         self.numbers: list[int] = []
-        self.reason: str | None = None
+        self.reason: str | None = None  # what the message says: the first such trial's error
+        self.key: str | None = None  # what the next trials must share with it
         self.active = self.k > 0
 
     def see(self, trial: Trial) -> None:
         if not self.active:
             return
-        raised = trial.state is TrialState.FAILED and "traceback" in trial.attrs and trial.reason
-        if not raised or (self.reason is not None and trial.reason != self.reason):
+        error = _error(trial)
+        if error is None or (self.key is not None and error[0] != self.key):
             self.active = False  # a trial that did not fail this way: the set-up can work
             return
-        self.reason = trial.reason
+        if self.key is None:
+            self.key, self.reason = error
         self.numbers.append(trial.number)
         if len(self.numbers) >= self.k:
             self.active = False
@@ -49,12 +54,29 @@ class FailureWatch:
                 f"Search {self.name!r} stopped: its first {self.k} trials (numbers {self.numbers[0]}..{self.numbers[-1]}) "
                 f"all failed with the same error, so the set-up rather than the architectures is at fault:\n"
                 f"    {self.reason}\n"
-                f"Each trial keeps its traceback in trial.attrs['traceback']. Fix the set-up and start a new Search "
+                f"Each trial keeps {self._kept()}. Fix the set-up and start a new Search "
                 f"(this one stays resumable: run() tries again). nasbook.set_options(stop_after_failures=0) never stops."
             )
+
+    def _kept(self) -> str:
+        if self.key is not None and self.key.startswith("KilledWorker: "):
+            return "what happened to each of its workers in trial.attrs['worker_deaths']"
+        return "its traceback in trial.attrs['traceback']"
 
     def at_end(self) -> None:
         """Warn when the run ended (its budget spent) with every trial failed with the same error."""
         if self.active and self.numbers:
             warnings.warn(f"Search {self.name!r}: all {len(self.numbers)} trials of this run failed with the same "
                           f"error, likely the set-up: {self.reason}", NasbookWarning, stacklevel=5)
+
+
+def _error(trial: Trial) -> tuple[str, str] | None:
+    """``(what failing trials must share, what to say)`` for a FAILED trial that raised or whose dask
+    workers all died (KilledWorker); None for any other trial."""
+    if trial.state is not TrialState.FAILED or not trial.reason:
+        return None
+    deaths = trial.attrs.get("worker_deaths")
+    if isinstance(deaths, str) and trial.reason.startswith("its worker died"):
+        how = "ran out of memory" if all("ran out of memory" in d for d in deaths.split("; ")) else "died"
+        return f"KilledWorker: {how}", f"its dask worker {how} each time it ran (trial {trial.number}: {trial.reason})"
+    return (trial.reason, trial.reason) if "traceback" in trial.attrs else None

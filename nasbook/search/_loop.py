@@ -64,8 +64,11 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
         live[number] = (epoch, dict(metrics))
         return strategy.on_report(number, epoch, metrics)
 
+    described = repr(ex)  # what the stored config says it runs on (written before the executor started)
     ex.start(decide)
     s._executor_started = True
+    capacity = ex.capacity
+    described = record_executor(s, described)
     if task.worker_imports:
         ex.warm_up(tuple(task.worker_imports))  # every worker imports at once, not trial by trial
     running: dict[int, _Running] = {}
@@ -131,6 +134,9 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                                           "(trial_timeout_s)", started_at=time.time() - (now - r.t0),
                                           finished_at=time.time())
                         s._finish(trial_from(s, outcome, r), pbar, update=r.stored)
+            if ex.capacity > capacity:  # workers joined: the stored record says the most that ran at once
+                capacity = ex.capacity
+                described = record_executor(s, described)
             if now - last_renew > LEASE_RENEW_S:
                 storage.renew_lease(sid, s._owner)
                 last_renew = now
@@ -150,6 +156,15 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
         if type(exc) is KeyboardInterrupt and in_ipython():  # Ctrl-C: say that it resumes, not where the loop was
             raise interrupted(s) from None
         raise  # a script keeps the plain KeyboardInterrupt: Python then exits as killed by SIGINT (130)
+
+
+def record_executor(s: Search, stored: str) -> str:
+    """Store what the search runs on once the executor has started (a dask cluster's address and the
+    trials it runs at once), if it differs from ``stored``, the description stored before; returns it."""
+    now = repr(s.executor)
+    if now != stored:
+        s._storage.update_search(s._search_id, config=s._config())
+    return now
 
 
 def in_ipython() -> bool:
@@ -185,6 +200,9 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
         attrs["grow"] = dict(proposal.grow)
     if outcome.traceback:
         attrs["traceback"] = outcome.traceback
+    if outcome.worker_deaths:  # dask re-ran it after its worker died (out of memory, killed)
+        attrs["attempts"] = outcome.attempts
+        attrs["worker_deaths"] = "; ".join(outcome.worker_deaths)
     attrs.update(s.strategy.trial_attrs(outcome.number))  # e.g. a stopping rule's last prediction
     value = float(res.value) if res is not None and state.has_value else None
     return Trial(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,12 +191,50 @@ def create_engine(target: Target) -> sa.Engine:
     return engine
 
 
+def what_to_do(exc: BaseException) -> str:
+    """What a user does about a database error met while a search writes: the disk filled up, or the
+    file became read-only (a remount, changed permissions). Nothing committed is lost either way."""
+    text = str(exc).lower()
+    if "disk is full" in text or "no space left" in text or "diskfull" in text.replace(" ", ""):
+        what = "The disk is full: free some space"
+    elif "readonly database" in text or "read-only" in text:
+        what = "The store became read-only: make it writable again"
+    else:
+        return ""
+    return (f". {what}, then run() the search again (or load_search it): every trial committed so far is kept, "
+            "and the trials that were in flight run again.")
+
+
+def check_writable(path: Path, label: str) -> None:
+    """Refuse a SQLite file this process cannot write, saying so (SQLite's own "attempt to write a
+    readonly database" came out as a server that did not accept a connection).
+
+    Even reading needs writes: nasbook keeps the file in WAL mode, whose ``-wal`` and ``-shm`` files
+    SQLite creates beside it, and a search takes its lease in it. ``os.access`` asks the OS, so a
+    read-only mount, another user's file and a folder without write permission all count.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.exists() and not os.access(path, os.W_OK):
+        what = f"the file is read-only for this process ({stat.filemode(path.stat().st_mode)}, owner uid {path.stat().st_uid})"
+    elif folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        what = (f"its folder {str(folder)!r} is read-only for this process (SQLite writes its journal, "
+                f"{path.name}-wal and {path.name}-shm, beside the file)")
+    else:
+        return
+    raise StorageError(
+        f"storage {label!r} cannot be used: {what}. nasbook writes to its store even to read it (the journal, "
+        "a search's lease); nothing was changed. Copy the file to a folder you can write "
+        f"(cp {str(path)!r} ~/copy.db) and open the copy, or fix the permissions."
+    )
+
+
 def probe_sqlite_file(path: Path, label: str) -> None:
     """Refuse, without writing a byte, a file that is not SQLite, not nasbook's, or from a newer nasbook.
 
     Opening read-only first means a foreign database is never switched to WAL mode and a newer
     file is left exactly as it was; the write transaction that creates or migrates checks again.
     """
+    check_writable(path, label)
     if not path.exists() or path.stat().st_size == 0:
         return
     with open(path, "rb") as fh:

@@ -140,7 +140,7 @@ class Storage:
 
     def _wrap(self, exc: BaseException) -> StorageError:
         orig = getattr(exc, "orig", None) or exc
-        return StorageError(f"storage {self.label!r} failed: {self._target.scrub(str(orig))}")
+        return StorageError(f"storage {self.label!r} failed: {self._target.scrub(str(orig))}{_engine.what_to_do(orig)}")
 
     def _init_schema(self) -> None:
         for attempt in range(3):
