@@ -15,16 +15,17 @@ Architecture ids are strings; FAISS ids are int64 positions in :attr:`ArchIndex.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int, unknown_choice
+from nasbook.knowledge._index_faiss import DEFAULT_NPROBE as DEFAULT_NPROBE
+from nasbook.knowledge._index_faiss import EXACT_FILTER_MAX as EXACT_FILTER_MAX
+from nasbook.knowledge._index_faiss import FaissStore, faiss_threads
 from nasbook.knowledge._vectors import check_kind, check_space, encode_archs, reference_stats, standardise
 from nasbook.space import Architecture, SearchSpace
 
@@ -33,14 +34,7 @@ from nasbook.space import Architecture, SearchSpace
 #: answered in ~1 ms with recall 0.99 at 2x10^5). The built-in spaces (GraphSpace 26,206, CellSpace 8,764
 #: architectures) always stay exact.
 EXACT_MAX = 50_000
-#: IVF lists visited per query unless told: at 10^6 real CellSpace(n_nodes=5) cells (nlist 1000) 32 lists gave
-#: recall@10 0.976 at 2.1 ms a query, the former max(32, nlist // 16) = 62 lists 0.998 at 6-8 ms (goal <= 5 ms,
-#: >= 0.95); HNSW (M 32, efSearch 128) answered in 1.6 ms at 0.997 but took 14x IVF's build time and twice its
-#: bytes, and cannot remove (docs/benchmarks.md, "11s. KnowledgeBase at 10^6")
-DEFAULT_NPROBE = 32
 METHODS: tuple[str, ...] = ("auto", "flat", "ivf", "hnsw")
-#: a filter of at most this many architectures is searched exactly over its own vectors (more on IVF)
-EXACT_FILTER_MAX = 4096
 _MAGIC = b"NBKIDX"
 _FORMAT = 1
 
@@ -49,21 +43,7 @@ class StaleIndexError(NasbookError):
     """A stored index was built for another space or another encoding layout: rebuild it."""
 
 
-@contextlib.contextmanager
-def faiss_threads(n: int) -> Iterator[None]:
-    """Run FAISS with ``n`` OpenMP threads inside the block (one thread for single queries:
-    two made one query 100x slower on a busy machine, NOTES.md)."""
-    import faiss
-
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(max(1, n))
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(before)
-
-
-class ArchIndex:
+class ArchIndex(FaissStore):
     """Nearest architectures of one space, by Euclidean distance between standardised encodings.
 
     Parameters
@@ -129,15 +109,48 @@ class ArchIndex:
                 f"{self.encoding_version!r})")
 
     def is_stale(self, space: SearchSpace) -> bool:
-        """True when ``space`` encodes differently than this index was built with (rebuild it)."""
+        """True when ``space`` encodes differently than this index was built with (rebuild it).
+
+        Parameters
+        ----------
+        space : SearchSpace
+            The space as it is now (e.g. after an upgrade of nasbook).
+
+        Returns
+        -------
+        bool
+            True when its ``space_id`` or ``encoding_version(kind)`` differs from the index's.
+        """
         return space.space_id != self.space_id or space.encoding_version(self.kind) != self.encoding_version
 
     def int_id(self, arch_id: str) -> int:
-        """The FAISS int64 id of ``arch_id`` (KeyError if not indexed)."""
+        """The FAISS int64 id of ``arch_id`` (KeyError if not indexed).
+
+        Parameters
+        ----------
+        arch_id : str
+            An indexed architecture's id (``Architecture.id``).
+
+        Returns
+        -------
+        int
+            Its position in :attr:`arch_ids`, the id FAISS stores and :meth:`search` returns.
+        """
         return self._pos[arch_id]
 
     def arch_id(self, int_id: int) -> str:
-        """The architecture id of FAISS id ``int_id`` (KeyError if none or removed)."""
+        """The architecture id of FAISS id ``int_id`` (KeyError if none or removed).
+
+        Parameters
+        ----------
+        int_id : int
+            A FAISS id, e.g. an entry of the ids :meth:`search` returns (>= 0; -1 there means no neighbour).
+
+        Returns
+        -------
+        str
+            The id of the architecture indexed under it.
+        """
         found = self.arch_ids[int_id] if 0 <= int_id < len(self.arch_ids) else None
         if found is None:
             raise KeyError(int_id)
@@ -145,7 +158,19 @@ class ArchIndex:
 
     # -- adding and removing ------------------------------------------------------------------------
     def add(self, archs: Iterable[Architecture]) -> ArchIndex:
-        """Index ``archs`` (those already indexed are skipped); returns self."""
+        """Index ``archs`` (those already indexed are skipped); returns self.
+
+        Parameters
+        ----------
+        archs : iterable of Architecture
+            Architectures of this index's space (another space's raise InvalidParameterError); each
+            is encoded with ``kind`` and standardised.
+
+        Returns
+        -------
+        ArchIndex
+            This index, so that ``ArchIndex(space).add(archs)`` chains.
+        """
         space = self._need_space("add")
         new, seen = [], set()
         for a in archs:
@@ -161,7 +186,20 @@ class ArchIndex:
 
     def add_vectors(self, arch_ids: Sequence[str], vectors: Any) -> ArchIndex:
         """Index raw encodings (rows of ``space.encode_many(archs, kind)``) under ``arch_ids``.
-        Ids already indexed are skipped; returns self."""
+        Ids already indexed are skipped; returns self.
+
+        Parameters
+        ----------
+        arch_ids : sequence of str
+            One architecture id per row of ``vectors``.
+        vectors : array of shape (n, dim)
+            The raw (not yet standardised) encodings, ``dim = space.encoding_size(kind)``.
+
+        Returns
+        -------
+        ArchIndex
+            This index (rebuilt as IVF when ``method="auto"`` crosses ``exact_max``).
+        """
         x = standardise(vectors, self.mean_, self.scale_, "ArchIndex.add_vectors")
         if len(arch_ids) != x.shape[0]:
             raise InvalidParameterError(f"ArchIndex.add_vectors: {len(arch_ids)} ids for {x.shape[0]} vectors.")
@@ -188,7 +226,18 @@ class ArchIndex:
         return self
 
     def remove(self, arch_ids: Iterable[str]) -> int:
-        """Drop architectures from the index; returns how many were there."""
+        """Drop architectures from the index; returns how many were there.
+
+        Parameters
+        ----------
+        arch_ids : iterable of str
+            Ids of the architectures to drop; ids not indexed are ignored.
+
+        Returns
+        -------
+        int
+            How many of them were indexed and are now removed (their int ids are never reused).
+        """
         import faiss
 
         gone = [self._pos.pop(str(a)) for a in arch_ids if str(a) in self._pos]
@@ -210,47 +259,21 @@ class ArchIndex:
             return self.method
         return "flat" if n <= self.exact_max else "ivf"
 
-    def _build(self, x: np.ndarray, ids: np.ndarray, kind: str) -> None:
-        import faiss
-
-        d = self.dim
-        index: Any
-        with faiss_threads(2):
-            if kind == "flat":
-                index = faiss.IndexIDMap2(faiss.IndexFlatL2(d))
-            elif kind == "hnsw":
-                index = faiss.IndexIDMap2(faiss.IndexHNSWFlat(d, 32))
-            else:
-                nlist = max(1, min(int(math.sqrt(len(x))), len(x) // 39))
-                index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist)
-                index.cp.seed, index.cp.niter = 0, 10
-                rng = np.random.default_rng(0)
-                train = x if len(x) <= 40 * nlist else x[rng.choice(len(x), 40 * nlist, replace=False)]
-                index.train(train)
-                index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
-            index.add_with_ids(x, ids)
-        self._index, self.kind_built_, self._trained_n = index, kind, len(x)
-
-    def _all_vectors(self, alive_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Every stored (standardised) vector and its int id, read back from FAISS."""
-        import faiss
-
-        if self._index is None or self._index.ntotal == 0:
-            return np.zeros((0, self.dim), dtype=np.float32), np.zeros(0, dtype=np.int64)
-        if self.kind_built_ in ("flat", "hnsw"):
-            ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-            x = self._index.index.reconstruct_n(0, self._index.ntotal)
-        else:
-            ids = np.asarray(sorted(self._pos.values()), dtype=np.int64)
-            x = self._index.reconstruct_batch(ids)
-        if alive_only:
-            alive = np.array([self.arch_ids[i] is not None for i in ids], dtype=bool)
-            x, ids = x[alive], ids[alive]
-        return np.ascontiguousarray(x, dtype=np.float32), ids
-
     # -- queries -----------------------------------------------------------------------------------------
     def vector(self, query: Architecture | Any) -> np.ndarray:
-        """The standardised (1, d) vector of an architecture or of a raw encoding."""
+        """The standardised (1, d) vector of an architecture or of a raw encoding.
+
+        Parameters
+        ----------
+        query : Architecture or array
+            An architecture of this index's space (its stored vector when indexed, else encoded), or
+            a raw encoding of length ``dim``.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 of shape ``(1, dim)``: ``(encoding - mean_) / scale_``.
+        """
         if isinstance(query, Architecture):
             self._check_arch_space(query, "similar")
             if query.id in self._pos and self._index is not None:
@@ -308,7 +331,28 @@ class ArchIndex:
 
     def search(self, vectors: Any, k: int, *, standardised: bool = False, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Batch search: ``(int ids, squared distances)`` of shape (n, k), -1 where fewer exist.
-        For benchmarks and bulk work; ``similar`` is the friendly form."""
+        For benchmarks and bulk work; ``similar`` is the friendly form.
+
+        Parameters
+        ----------
+        vectors : array of shape (n, dim)
+            The queries: raw encodings, or standardised ones with ``standardised=True``.
+        k : int >= 1
+            Neighbours per query (the query itself included when it is indexed).
+        standardised : bool, default False
+            True: ``vectors`` are already standardised (e.g. rows of :meth:`vector`).
+        threads : int, default 1
+            FAISS OpenMP threads for this search.
+
+        Returns
+        -------
+        ids : numpy.ndarray
+            int64 of shape (n, k): FAISS ids (:meth:`arch_id` names them), nearest first; -1 where
+            fewer than ``k`` exist.
+        distances : numpy.ndarray
+            float32 of shape (n, k): squared Euclidean distances between standardised vectors (inf
+            where the index is empty).
+        """
         check_int("ArchIndex.search", "k", k, minimum=1)
         x = np.ascontiguousarray(vectors, dtype=np.float32) if standardised else standardise(vectors, self.mean_, self.scale_)
         if self._index is None:
@@ -316,74 +360,6 @@ class ArchIndex:
         with faiss_threads(threads):
             dist, labels = self._index.search(x, k, params=self._params(None))
         return labels, dist
-
-    def _params(self, sel: Any, scale: int = 1) -> Any:
-        import faiss
-
-        if self.kind_built_ == "ivf":
-            nlist = self._index.nlist
-            nprobe = self.nprobe or DEFAULT_NPROBE
-            return faiss.SearchParametersIVF(sel=sel, nprobe=min(nlist, nprobe * scale))  # type: ignore[call-arg]
-        if self.kind_built_ == "hnsw":
-            return faiss.SearchParametersHNSW(sel=sel, efSearch=self.ef_search * scale)  # type: ignore[attr-defined]
-        return faiss.SearchParameters(sel=sel) if sel is not None else None  # type: ignore[call-arg]
-
-    def _exact_filter_max(self) -> int:
-        """Filters up to this size are searched exactly over their own vectors: reading them costs no
-        more than the vectors an approximate search would scan (IVF: ``nprobe / nlist`` of the index),
-        and an IVF search restricted to a small filter misses the filtered neighbours in unprobed lists."""
-        if self.kind_built_ == "ivf":
-            nlist = self._index.nlist
-            scanned = len(self) * min(nlist, self.nprobe or DEFAULT_NPROBE) / nlist
-            return max(EXACT_FILTER_MAX, int(2 * scanned))
-        return EXACT_FILTER_MAX
-
-    def _search(self, q: np.ndarray, want: int, cand: set[int] | None, skip_id: int) -> tuple[list[int], np.ndarray]:
-        import faiss
-
-        if cand is not None and len(cand) <= self._exact_filter_max():
-            return self._exact_subset(q, want, cand)
-        sel = None
-        if cand is not None:
-            sel = faiss.IDSelectorBatch(np.fromiter(cand, dtype=np.int64, count=len(cand)))
-        fetch = want + (1 if skip_id >= 0 and cand is None else 0)
-        for scale in (1, 4, 16):
-            with faiss_threads(1):
-                dist, labels = self._index.search(q, fetch, params=self._params(sel, scale))
-            found = [(int(i), float(d)) for i, d in zip(labels[0], dist[0]) if i >= 0 and i != skip_id]
-            if len(found) >= want:
-                found = found[:want]
-                return [i for i, _ in found], np.array([d for _, d in found])
-            if self.kind_built_ == "flat":
-                break
-        # an approximate search came back short (a restrictive filter): exact over the candidates
-        if cand is None:
-            cand = {i for i in self._pos.values() if i != skip_id}
-        return self._exact_subset(q, want, cand)
-
-    def _read(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of sorted int ids: a zero-copy view of flat storage (its rows follow the
-        ascending ids of ``id_map``), or the IVF direct map."""
-        import faiss
-
-        if self.kind_built_ == "ivf":
-            return np.asarray(self._index.reconstruct_batch(ids))
-        inner: Any = faiss.downcast_index(self._index.index)
-        flat: Any = faiss.downcast_index(inner.storage) if self.kind_built_ == "hnsw" else inner
-        xb = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim).reshape(flat.ntotal, self.dim)
-        rows = np.searchsorted(faiss.vector_to_array(self._index.id_map), ids)
-        return np.asarray(xb[rows])
-
-    def _exact_subset(self, q: np.ndarray, want: int, cand: set[int]) -> tuple[list[int], np.ndarray]:
-        ids = np.fromiter(cand, dtype=np.int64, count=len(cand))
-        ids.sort()
-        d2 = np.empty(len(ids))
-        for start in range(0, len(ids), 65536):
-            chunk = ids[start:start + 65536]
-            x = self._read(chunk)
-            d2[start:start + len(chunk)] = ((x - q) ** 2).sum(axis=1)
-        order = np.lexsort((ids, d2))[:want]
-        return ids[order].tolist(), d2[order]
 
     # -- checks ------------------------------------------------------------------------------------------
     def _need_space(self, method: str) -> SearchSpace:
@@ -404,7 +380,14 @@ class ArchIndex:
     # -- persistence -------------------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
         """The whole index as bytes (a header in JSON, then ``faiss.serialize_index``): store it in a
-        database blob or a sidecar file and read it back with :meth:`from_bytes`."""
+        database blob or a sidecar file and read it back with :meth:`from_bytes`.
+
+        Returns
+        -------
+        bytes
+            A magic prefix, the format and header length, the JSON header (space, encoding layout,
+            settings, standardisation, architecture ids), then the serialised FAISS index.
+        """
         import faiss
 
         header = {
@@ -421,7 +404,22 @@ class ArchIndex:
     @classmethod
     def from_bytes(cls, data: bytes, space: SearchSpace | None = None) -> ArchIndex:
         """Read :meth:`to_bytes` back. With ``space``, raise :class:`StaleIndexError` when the space
-        now encodes differently (another space, another encoding layout): rebuild then."""
+        now encodes differently (another space, another encoding layout): rebuild then.
+
+        Parameters
+        ----------
+        data : bytes
+            What :meth:`to_bytes` returned (bytes, bytearray or memoryview); anything else, or a
+            corrupt index, raises InvalidParameterError.
+        space : SearchSpace, optional
+            The index's space, checked against the stored layout; without it the index answers
+            queries by vector (:meth:`search`) but cannot add or encode architectures.
+
+        Returns
+        -------
+        ArchIndex
+            The index as it was saved.
+        """
         import faiss
 
         if not isinstance(data, (bytes, bytearray, memoryview)) or bytes(data[:6]) != _MAGIC:
@@ -464,5 +462,11 @@ class ArchIndex:
         return self
 
     def nbytes(self) -> int:
-        """Size of :meth:`to_bytes` (the index, its id mapping and header)."""
+        """Size of :meth:`to_bytes` (the index, its id mapping and header).
+
+        Returns
+        -------
+        int
+            The length in bytes.
+        """
         return len(self.to_bytes())

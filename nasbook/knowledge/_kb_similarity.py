@@ -117,20 +117,27 @@ class SimilarityMixin:
             out.append(sp.make(**rows.loc[arch_id, "arch"]))
         return out
 
-    def measure_landmarks(self, task: Task, n: int = 10, *, probes: Sequence[Architecture] | None = None) -> dict[str, float]:
+    def measure_landmarks(self, task: Task, n: int = 10, *, probes: Sequence[Architecture] | None = None,
+                          space: SearchSpace | str | None = None) -> dict[str, float]:
         """Evaluate the probe architectures on ``task`` and store them as the task's landmarks.
 
-        ``task.evaluate`` is a table lookup on a tabular task, a training run otherwise. The task's
-        meta-features are stored too, when none are and the task can describe itself.
+        ``task.evaluate`` is a table lookup on a tabular task, a training run otherwise: a training
+        task fixes no space, so each probe's network is built in ``space`` when given, else in the
+        space the base recorded the probe in (``kb.space(arch.space_id)``). The task's meta-features
+        are stored too, when none are and the task can describe itself.
 
         Parameters
         ----------
         task : Task
             The new task (it must have ``evaluate`` and ``space``).
         n : int, default 10
-            How many probes to pick with :meth:`probes` (in ``task.space``) when ``probes`` is None.
+            How many probes to pick with :meth:`probes` (in ``space``, else ``task.space``, else the
+            space with the most trials) when ``probes`` is None.
         probes : sequence of Architecture, optional
             The architectures to evaluate instead.
+        space : SearchSpace or str, optional
+            The space the probes belong to (or a recorded ``space_id``), passed to ``task.evaluate``;
+            default ``task.space`` (a tabular task's own), else each probe's recorded space.
 
         Returns
         -------
@@ -140,10 +147,19 @@ class SimilarityMixin:
         if not hasattr(task, "evaluate") or not hasattr(task, "space"):
             raise InvalidParameterTypeError(f"KnowledgeBase.measure_landmarks(task=...) must be a nasbook Task; got "
                                             f"{task!r:.80}.")
-        archs = list(probes) if probes is not None else self.probes(n, space=task.space)
+        if space is not None and not isinstance(space, str) and not hasattr(space, "space_id"):
+            raise InvalidParameterTypeError("KnowledgeBase.measure_landmarks(space=...) must be a SearchSpace, a "
+                                            f"recorded space_id or None; got {space!r:.80}.")
+        space_obj = self.space(space) if isinstance(space, str) else space
+        if space_obj is None:
+            space_obj = task.space
+        archs = list(probes) if probes is not None else self.probes(n, space=space_obj)
         marks: dict[str, float] = {}
+        spaces: dict[str, SearchSpace] = {}
         for arch in archs:
-            result = task.evaluate(arch, space=task.space)
+            if arch.space_id not in spaces:
+                spaces[arch.space_id] = self._probe_space(arch, space_obj, task)
+            result = task.evaluate(arch, space=spaces[arch.space_id])
             value = getattr(result, "value", None)
             if value is not None:
                 marks[arch.id] = float(value)
@@ -152,6 +168,19 @@ class SimilarityMixin:
         meta = None if self._stored_task(task).get("meta_features") else (task_meta_features(task) or None)
         self.add_task_meta(task, meta_features=meta, landmarks=marks)
         return marks
+
+    def _probe_space(self, arch: Architecture, space: SearchSpace | None, task: Task) -> SearchSpace:
+        """The space ``measure_landmarks`` evaluates probe ``arch`` in: ``space`` when given, else the
+        base's record of the probe's space."""
+        if space is not None:
+            return space
+        try:
+            return self.space(arch.space_id)
+        except InvalidParameterError:  # a space the base never saw
+            raise InvalidParameterError(
+                f"KnowledgeBase.measure_landmarks: {task.name!r} fixes no space and the space {arch.space_id!r} of "
+                f"probe {arch.id!r} is not recorded in this base; pass space=... (the SearchSpace to build the "
+                "probes' networks in).") from None
 
     # -- tasks -------------------------------------------------------------------------------------
     def similar_tasks(self, task: Task | str, k: int = 5, *, landmarks: Mapping[str, float] | None = None,

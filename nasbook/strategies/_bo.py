@@ -10,13 +10,20 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, SpaceExhausted, check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy
-from nasbook.strategies._bo_design import INITS, far_mask, kmeans_design, predictor_config, predictor_from_config
+from nasbook.strategies._bo_design import (
+    INITS,
+    default_predictor,
+    far_mask,
+    kmeans_design,
+    predictor_config,
+    predictor_from_config,
+)
 from nasbook.strategies._bo_regions import ball, basin_centres
 from nasbook.strategies._bo_warp import WARPS, warp_scores
 
 if TYPE_CHECKING:
     from nasbook.predictors import BasePredictor
-    from nasbook.space import Architecture, SearchSpace
+    from nasbook.space import Architecture
     from nasbook.trial import Trial
 
 ACQUISITIONS: tuple[str, ...] = ("ei", "ucb", "ts")
@@ -26,22 +33,6 @@ CANDIDATES: tuple[str, ...] = ("auto", "space", "pool", "local")
 MAX_ENUMERATED = 50_000
 #: the pool's mutations start from this many of the best architectures told
 N_PARENTS = 10
-
-
-#: the encodings of the default surrogate, where the space has them all (else the predictor's "auto")
-DEFAULT_FEATURES: tuple[str, ...] = ("graf", "adjacency")
-
-
-def default_predictor(space: SearchSpace | None = None) -> BasePredictor:
-    """The surrogate of ``BO(predictor="auto")``: a random forest of 50 trees, with the spread over its
-    trees as the uncertainty, uncalibrated, on the space's graph features plus its one-hot
-    adjacency (where it has both). A fit costs ~0.1 s at 100 trials, ~0.6 s at 1,000."""
-    from nasbook.predictors import RandomForest
-
-    feats: str | tuple[str, ...] = "auto"
-    if space is not None and all(k in getattr(space, "encodings", ()) for k in DEFAULT_FEATURES):
-        feats = DEFAULT_FEATURES
-    return RandomForest(n_estimators=50, calibration="none", features=feats)
 
 
 class BO(BaseStrategy):
@@ -433,8 +424,15 @@ class BO(BaseStrategy):
     def recommend(self) -> Architecture | None:
         """The told architecture with the best mean of a surrogate fitted on every score told (the
         "best posterior mean" recommendation of noisy Bayesian optimisation: one lucky evaluation
-        does not win on its own); None before two distinct scores. ``Search.best`` stays the best
-        evaluated trial."""
+        does not win on its own). ``Search.best`` stays the best evaluated trial.
+
+        Returns
+        -------
+        Architecture or None
+            The told architecture whose predicted mean (a fresh clone of ``predictor``, seed 0 unless
+            it has one, fitted on every score told after ``warp``) is highest; None before two distinct
+            scores are told.
+        """
         if len({s for _, s in self._told}) < 2:
             return None
         archs = [a for a, _ in self._told]

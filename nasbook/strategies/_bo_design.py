@@ -1,5 +1,5 @@
-"""Coverage helpers of :class:`~nasbook.strategies.BO`: a space-filling initial design and the
-far-from-evaluated filter of its exploration asks; its predictor as stored configuration."""
+"""Design helpers of :class:`~nasbook.strategies.BO`: its default surrogate, a space-filling initial
+design and the far-from-evaluated filter of its exploration asks; its predictor as stored configuration."""
 
 from __future__ import annotations
 
@@ -8,11 +8,28 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from nasbook.predictors import BasePredictor
     from nasbook.space import Architecture, SearchSpace
 
 INITS: tuple[str, ...] = ("random", "kmeans")
 #: the k-means design clusters at most this many architectures (a uniform sample of larger pools)
 MAX_DESIGN_POOL = 30_000
+
+
+#: the encodings of the default surrogate, where the space has them all (else the predictor's "auto")
+DEFAULT_FEATURES: tuple[str, ...] = ("graf", "adjacency")
+
+
+def default_predictor(space: SearchSpace | None = None) -> BasePredictor:
+    """The surrogate of ``BO(predictor="auto")``: a random forest of 50 trees, with the spread over its
+    trees as the uncertainty, uncalibrated, on the space's graph features plus its one-hot
+    adjacency (where it has both). A fit costs ~0.1 s at 100 trials, ~0.6 s at 1,000."""
+    from nasbook.predictors import RandomForest
+
+    feats: str | tuple[str, ...] = "auto"
+    if space is not None and all(k in getattr(space, "encodings", ()) for k in DEFAULT_FEATURES):
+        feats = DEFAULT_FEATURES
+    return RandomForest(n_estimators=50, calibration="none", features=feats)
 
 
 def design_kinds(space: SearchSpace) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nasbook._errors import InvalidParameterError, check_int, did_you_mean, unknown_choice
 from nasbook.tasks._base import Reporter, Result, Task
+from nasbook.tasks._training_data import load_data_info
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
@@ -240,60 +241,38 @@ class TrainingTask(Task):
 
         Raises :class:`~nasbook._errors.InvalidParameterError` naming the split when the
         training or validation split is empty.
-        """
-        if self._info is not None:
-            return self._info
-        from nasbook.training import first_batch, seeded, split_labels, split_loader, split_size
 
-        owner = type(self).__name__
-        dm = self.datamodule
-        dm_name = type(dm).__name__
-        with seeded(None):  # a shuffling loader draws from torch's generator: keep it untouched
-            dm.prepare_data()
-            dm.setup("fit")
-            sizes: dict[str, int | None] = {}
-            batch = None
-            for split in ("train", "val"):
-                loader = split_loader(dm, split)
-                if loader is None:
-                    if split == "train":
-                        raise InvalidParameterError(f"{owner}: {dm_name} defines no train_dataloader(); it has nothing to train on.")
-                    sizes[split] = None
-                    continue
-                n = split_size(loader)
-                got = first_batch(loader) if n != 0 else None
-                if n == 0 or got is None:
-                    raise InvalidParameterError(
-                        f"{owner}: the {split!r} split of {dm_name} is empty (0 samples); "
-                        f"{split}_dataloader() must yield at least one (x, y) batch."
-                    )
-                sizes[split] = n
-                if split == "train":
-                    batch = got
-            assert batch is not None
-            x, y = batch
-            labels = None
-            n_classes = getattr(dm, "n_classes", None) or getattr(dm, "num_classes", None)
-            if not (isinstance(n_classes, int) and n_classes >= 1):
-                labels = split_labels(split_loader(dm, "train"))  # type: ignore[arg-type]
-                n_classes = int(labels.max()) + 1
-            dm.setup("test")
-            test_loader = split_loader(dm, "test")
-            sizes["test"] = split_size(test_loader) if test_loader is not None else None
-        self._info = {
-            "input_shape": tuple(int(s) for s in x.shape[1:]),
-            "n_classes": int(n_classes),
-            "max_label": int(y.max()),
-            "n_train": sizes["train"],
-            "n_val": sizes["val"],
-            "n_test": sizes["test"],
-        }
+        Returns
+        -------
+        dict
+            ``input_shape`` (tuple of int: one sample's shape, batch axis dropped), ``n_classes``
+            (the datamodule's ``n_classes`` or ``num_classes``, else the largest training label + 1),
+            ``max_label`` (largest label of the first training batch), and the sample counts
+            ``n_train``, ``n_val``, ``n_test`` (None for a split the datamodule lacks or whose size is unknown).
+        """
+        if self._info is None:
+            self._info = load_data_info(self)
         return self._info
 
     def sample_batch(self, batch_size: int = 64, seed: int = 0) -> tuple[Any, Any]:
         """``(x, y)`` tensors: ``batch_size`` training samples drawn without replacement with
         ``numpy.random.default_rng(seed)`` (the whole split when smaller), e.g. for
-        :func:`nasbook.proxies.compute`. Loads the data (and Lightning) on first use."""
+        :func:`nasbook.proxies.compute`. Loads the data (and Lightning) on first use.
+
+        Parameters
+        ----------
+        batch_size : int >= 1, default 64
+            Samples wanted from the training split.
+        seed : int >= 0, default 0
+            Seeds the draw (the same seed gives the same samples); torch's global generator is left untouched.
+
+        Returns
+        -------
+        x : torch.Tensor
+            Inputs, shape ``(min(batch_size, n_train), *input_shape)``.
+        y : torch.Tensor
+            Their labels, shape ``(min(batch_size, n_train),)``.
+        """
         from nasbook.training import sample_split, seeded
 
         batch_size = check_int(f"{type(self).__name__}.sample_batch", "batch_size", batch_size, minimum=1)
@@ -309,6 +288,12 @@ class TrainingTask(Task):
         ``input_shape``, ``n_features`` (product of the input shape), ``class_entropy`` (entropy
         of the training labels divided by ``log(n_classes)``: 1 is perfectly balanced) and
         ``class_ratio`` (smallest over largest class count in the training split).
+
+        Returns
+        -------
+        dict
+            The keys above (``input_shape`` a list of int; ``input_shape`` and ``n_classes`` are the
+            task's own when it was given them, else read from the data).
         """
         from nasbook.training import split_labels, split_loader
 

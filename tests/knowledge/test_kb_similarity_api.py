@@ -158,3 +158,24 @@ def test_a_space_of_your_own_that_is_not_in_memory_is_an_error_that_says_to_crea
     gc.collect()
     with pytest.raises(NasbookError, match=r"'LabChains'.*create that space in this process first"):
         nasbook.KnowledgeBase(path).space(space_id)
+
+
+def test_landmarks_of_a_training_task_are_trained_in_the_probes_recorded_space():
+    # a training task fixes no space (Digits.space is None): the probes are built in the space the base
+    # recorded them in, or in space=...; a probe of a space the base never saw asks for space=
+    from nasbook.tasks import Digits, DigitsTable
+
+    kb = nasbook.KnowledgeBase(":memory:")
+    nasbook.Search(DigitsTable(), strategy="random", budget=12, seed=1, kb=kb, name="table").run(progress="none")
+    digits = Digits(max_epochs=1, batch_size=256)
+    assert digits.space is None
+    probes = kb.probes(2)
+    marks = kb.measure_landmarks(digits, probes=probes)
+    assert set(marks) == {a.id for a in probes} and all(0.0 <= v <= 1.0 for v in marks.values())
+    assert kb.landmarks(digits) == pytest.approx(marks)
+    assert kb.meta_features(digits)["n_classes"] == 10
+    again = kb.measure_landmarks(digits, probes=probes[:1], space=DigitsTable().space)  # the same space, given
+    assert again == pytest.approx({probes[0].id: marks[probes[0].id]})
+    foreign = NasBenchGraph("cora").space.sample(np.random.default_rng(100))
+    with pytest.raises(InvalidParameterError, match=r"not recorded in this base; pass space="):
+        kb.measure_landmarks(digits, probes=[foreign])
