@@ -7,7 +7,7 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import (
@@ -155,12 +155,16 @@ def rebuild_task(config: dict[str, Any]) -> Task:
     return cls(**_stored_params("task", cls, config))
 
 
-def rebuild_strategy(config: dict[str, Any]) -> BaseStrategy:
+def rebuild_strategy(config: dict[str, Any], restore: Callable[[BaseStrategy], None] | None = None) -> BaseStrategy:
+    """The stored strategy, rebuilt and validated; ``restore`` gives it back what was given at run time
+    (a BO's transfer prior from the knowledge base) before validation, which checks that it has it."""
     from nasbook.strategies import strategy_class
 
     try:
         cls = strategy_class(config.get("alias") or config["class"])
         strategy = cls.from_stored(_stored_params("strategy", cls, config))
+        if restore is not None:
+            restore(strategy)
         strategy._validate_params()  # resolves what it holds by name: a Portfolio's arms, a wrapper's base
         return strategy
     except InvalidParameterError as exc:  # a class of the user's (or a predictor of it) nasbook cannot find
@@ -264,8 +268,7 @@ def load_search(
             )
         changes.append({"what": "task", "from": config["task"], "to": _as_stored(task.to_config())})
     if strategy is None:
-        strategy = rebuild_strategy(config["strategy"])
-        _kb.restore_prior(strategy, config["strategy"], space, kb)
+        strategy = rebuild_strategy(config["strategy"], lambda st: _kb.restore_prior(st, config["strategy"], space, kb))
     if executor is None:
         executor = "local"
         _warn_if_moved_in_process(name, config, task)
