@@ -7,7 +7,7 @@ import hashlib
 import inspect
 import json
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -29,6 +29,7 @@ from nasbook.space._helpers import check_choice_list as check_choice_list
 from nasbook.space._helpers import check_int_range as check_int_range
 from nasbook.space._helpers import check_rng as check_rng
 from nasbook.space._helpers import randbelow as randbelow
+from nasbook.space._parameters import NamedParameters
 
 if TYPE_CHECKING:
     import torch
@@ -57,7 +58,7 @@ def stable_hash(payload: Any, n: int = 12) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:n]
 
 
-class SearchSpace(Params, Encodings, abc.ABC):
+class SearchSpace(Params, Encodings, NamedParameters, abc.ABC):
     """A set of architectures that strategies search over.
 
     Subclasses implement ``cardinality``, ``make`` (canonical spec -> ``Architecture(self.space_id,
@@ -371,6 +372,9 @@ class SearchSpace(Params, Encodings, abc.ABC):
             raise InvalidArchitectureError(f"Architecture {arch.id!r} has no neighbours in {self!r}.")
         return nbrs[int(rng.integers(len(nbrs)))]
 
+    # -- encodings: encodings, encode, encode_many, encoding_size, feature_names, encoding_version and the
+    # hooks _encode / _encoding_size come from Encodings (nasbook/space/_encoding.py)
+
     # -- enumeration ---------------------------------------------------------------------------
     def enumerate(self, limit: int = 100_000) -> list[Architecture]:
         """Every architecture of the space, in a fixed order (the same on every call and machine).
@@ -426,49 +430,8 @@ class SearchSpace(Params, Encodings, abc.ABC):
             "not built. Use CellSpace or ChainSpace to train networks."
         )
 
-    # -- named parameters (Optuna-style samplers; nasbook/space/_parameters.py) -------------------
-    def suggest(self, choose: Callable[[str, tuple[Any, ...]], Any]) -> Architecture:
-        """The architecture made of the values ``choose(name, choices)`` returns, asked parameter by
-        parameter in a fixed order (define-by-run: later parameters may depend on earlier values).
-
-        For Optuna: ``space.suggest(lambda name, choices: trial.suggest_categorical(name, choices))``.
-        Choices are str, int, float, bool or None. Raises InvalidArchitectureError when the values make
-        no member of the space (count it as a failed proposal and ask again). Third-party spaces
-        override it together with :meth:`parameters_of`.
-
-        Parameters
-        ----------
-        choose : callable
-            ``choose(name, choices) -> value``: ``name`` a str, ``choices`` a tuple of str, int,
-            float, bool or None; it returns one of ``choices``.
-
-        Returns
-        -------
-        Architecture
-            The member of this space that the chosen values describe.
-        """
-        from nasbook.space._parameters import suggest
-
-        return suggest(self, choose)
-
-    def parameters_of(self, arch: Architecture) -> dict[str, tuple[tuple[Any, ...], Any]]:
-        """``{name: (choices, value)}``: the parameters :meth:`suggest` asks for, with the values that
-        give ``arch`` (to tell a sampler about an architecture it did not propose).
-
-        Parameters
-        ----------
-        arch : Architecture
-            A member of this space.
-
-        Returns
-        -------
-        dict
-            ``{name: (choices, value)}`` in the order :meth:`suggest` asks for them; passing each
-            ``value`` back through ``suggest`` makes ``arch``.
-        """
-        from nasbook.space._parameters import parameters_of
-
-        return parameters_of(self, arch)
+    # -- named parameters (Optuna-style samplers): suggest and parameters_of come from NamedParameters
+    # (nasbook/space/_parameters.py)
 
 
 #: every SearchSpace in memory, weakly (an Architecture only knows its space's id)
