@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +12,8 @@ from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, Na
 from nasbook.knowledge import _frames, _parquet
 from nasbook.knowledge._ingest import ingest_trials
 from nasbook.knowledge._kb_similarity import SimilarityMixin
-from nasbook.storage import TABLES, Storage, dumps, insert_ignore, task_key
+from nasbook.knowledge._kb_tasks import TasksMixin
+from nasbook.storage import TABLES, Storage, task_key
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,7 +30,7 @@ FINISHED_OK = ("complete",)
 ALL_STATES = ("complete", "pruned", "failed", "diverged", "running", "queued")
 
 
-class KnowledgeBase(SimilarityMixin):
+class KnowledgeBase(TasksMixin, SimilarityMixin):
     """The memory of every search: trials by task and space, in the store searches commit to.
 
     Of a multi-fidelity search (ASHA, Hyperband, ...) only the trials at that search's most epochs
@@ -171,7 +171,24 @@ class KnowledgeBase(SimilarityMixin):
 
     def to_xarray(self, task: Any = None, space: Any = None, search: Any = None,
                   states: str | Iterable[str] | None = FINISHED_OK) -> xr.Dataset:
-        """:meth:`trials` as an ``xarray.Dataset`` over dim ``trial``; numeric metrics as ``metrics.<name>``."""
+        """:meth:`trials` as an ``xarray.Dataset`` over dim ``trial``; numeric metrics as ``metrics.<name>``.
+
+        Parameters
+        ----------
+        task, space, search : optional
+            Keep only these, as in :meth:`trials`: a Task, task key or task name; a SearchSpace or
+            ``space_id``; a search name or Search. Each may also be a list.
+        states : str, list of str or None
+            Trial states to keep (default: only ``"complete"``); None keeps every state.
+
+        Returns
+        -------
+        xarray.Dataset
+            One entry per trial (coordinate ``trial``: 0, 1, ...): the string columns of
+            :meth:`trials`, ``number``, ``value``, ``epochs`` (NaN when unknown), ``finished_at``
+            and a ``metrics.<name>`` variable per numeric metric (NaN where a trial lacks it);
+            attr ``knowledge_base``: :attr:`label`.
+        """
         return _frames.to_dataset(self.trials(task, space, search, states), self.label)
 
     # -- filters --------------------------------------------------------------------------------
@@ -206,7 +223,19 @@ class KnowledgeBase(SimilarityMixin):
         return where
 
     def task_keys(self, task: Any, *, _keys: dict[str, str] | None = None) -> list[str]:
-        """The stored task keys a Task, key or name (or a list of them) stands for; an error for an unknown one."""
+        """The stored task keys a Task, key or name (or a list of them) stands for; an error for an unknown one.
+
+        Parameters
+        ----------
+        task : Task, str or list of them
+            A Task, a task key or a task name; a task not stored here raises InvalidParameterError
+            (with the stored names and a close match), anything else InvalidParameterTypeError.
+
+        Returns
+        -------
+        list of str
+            The keys, in the order given; a name stands for every stored task of that name.
+        """
         keys = self._catalog()[0] if _keys is None else _keys
         out: list[str] = []
         for t in _many(task):
@@ -238,77 +267,42 @@ class KnowledgeBase(SimilarityMixin):
 
     @staticmethod
     def task_key(task: Task | Mapping[str, Any]) -> str:
-        """The stable key of a task (a hash of its configuration): the same for every run of that task."""
-        config = task if isinstance(task, Mapping) else task.to_config()
-        return task_key(_frames.as_stored(config))
-
-    # -- tasks ----------------------------------------------------------------------------------
-    def add_task(self, task: Task) -> str:
-        """Register a task (no trials needed); its key. Searches register theirs when created."""
-        if not hasattr(task, "to_config"):
-            raise InvalidParameterTypeError(f"KnowledgeBase.add_task(task=...) must be a nasbook Task; got {task!r:.80}.")
-        config = _frames.as_stored(task.to_config())
-        key, now = task_key(config), time.time()
-        row = {"key": key, "name": str(getattr(task, "name", type(task).__name__))[:255], "config": config,
-               "meta_features": None, "landmarks": None, "created_at": now, "updated_at": now}
-        self._write(lambda conn: insert_ignore(conn, _K, [row]))
-        return key
-
-    def add_task_meta(self, task: Task | str, meta_features: Mapping[str, Any] | None = None,
-                      landmarks: Mapping[str, float] | None = None) -> str:
-        """Store a task's meta-features and/or landmarks; its key.
+        """The stable key of a task (a hash of its configuration): the same for every run of that task.
 
         Parameters
         ----------
-        task : Task or str
-            A Task (registered if new), or the key or name of a stored one.
-        meta_features : dict, optional
-            Describes the data (sizes, classes, input shape, balance...). Omitted (with no
-            landmarks either): computed by ``task.meta_features()`` (``TrainingTask`` has it).
-        landmarks : dict, optional
-            ``{probe architecture id: score on this task}``: how a few probe architectures fare here.
+        task : Task or Mapping
+            A task, or its configuration (``task.to_config()``).
+
+        Returns
+        -------
+        str
+            16 hex digits of a SHA-256 of the canonical JSON of the configuration (as stored);
+            the task need not be in the knowledge base.
         """
-        if meta_features is None and landmarks is None:
-            compute = getattr(task, "meta_features", None)
-            if not callable(compute):
-                raise InvalidParameterError(
-                    f"KnowledgeBase.add_task_meta: {getattr(task, 'name', task)!r} cannot describe its data itself (it "
-                    "has no meta_features() method); pass meta_features={...} and/or landmarks={arch_id: score}.")
-            meta_features = compute()
-        meta = _check_mapping("meta_features", meta_features, numbers=False)
-        marks = _check_mapping("landmarks", landmarks, numbers=True)
-        key = self.add_task(task) if not isinstance(task, str) else self.task_keys(task)[0]
-        values: dict[str, Any] = {"updated_at": time.time()}
-        if meta is not None:
-            values["meta_features"] = meta
-        if marks is not None:
-            values["landmarks"] = marks
-        self._write(lambda conn: conn.execute(_K.update().where(_K.c.key == key).values(**values)))
-        return key
+        config = task if isinstance(task, Mapping) else task.to_config()
+        return task_key(_frames.as_stored(config))
 
-    def meta_features(self, task: Task | str) -> dict[str, Any]:
-        """The stored meta-features of a task; an error naming the task if it has none."""
-        return self._task_field(task, "meta_features", "meta_features={...} (or a task with meta_features())")
-
-    def landmarks(self, task: Task | str) -> dict[str, float]:
-        """The stored landmarks (``{probe architecture id: score}``) of a task; an error if it has none."""
-        return self._task_field(task, "landmarks", "landmarks={arch_id: score, ...}")
-
-    def _task_field(self, task: Any, field: str, how: str) -> Any:
-        key = self.task_keys(task)[0]
-        rows = self._rows(sa.select(_K.c.name, sa.type_coerce(_K.c[field], sa.Text)).where(_K.c.key == key))
-        name, text = rows[0]
-        value = _frames.load_json(text, f"the {field} of task {name!r}") if text is not None else None
-        if not value:
-            raise NasbookError(
-                f"task {name!r} (key {key}) has no {field.replace('_', '-')} in knowledge base {self.label!r}: expected a "
-                f"mapping, found none. Add them with kb.add_task_meta(task, {how}).")
-        return dict(value)
+    # registering tasks and their meta-features and landmarks (add_task, add_task_meta, meta_features,
+    # landmarks): TasksMixin (_kb_tasks.py).
 
     # -- spaces and architectures ---------------------------------------------------------------
     def space(self, space_id: str) -> SearchSpace:
         """The SearchSpace stored under ``space_id``: rebuilt from its configuration (built-in spaces), or the
-        space of that id in memory (a space of your own: build it in this process, e.g. to query ``similar``)."""
+        space of that id in memory (a space of your own: build it in this process, e.g. to query ``similar``).
+
+        Parameters
+        ----------
+        space_id : str
+            The ``space_id`` of a space with stored searches (the ``space_id`` column of
+            :meth:`trials`, the index of :attr:`spaces`); another raises InvalidParameterError.
+
+        Returns
+        -------
+        SearchSpace
+            A space equal to the one the trials ran in: ``arch.space_id == space_id`` for its
+            architectures. A space class nasbook cannot rebuild, not in memory, raises NasbookError.
+        """
         from nasbook import space as space_mod
 
         self._space_id(space_id, self._catalog()[1])
@@ -325,7 +319,22 @@ class KnowledgeBase(SimilarityMixin):
         return cls.from_config(config)
 
     def results_of(self, arch: Architecture, states: str | Iterable[str] | None = FINISHED_OK) -> pd.DataFrame:
-        """Every recorded trial of one architecture, on every task (the :meth:`trials` columns)."""
+        """Every recorded trial of one architecture, on every task (the :meth:`trials` columns).
+
+        Parameters
+        ----------
+        arch : Architecture
+            The architecture, matched by its ``space_id`` and ``id``; its space must have stored
+            searches here (else InvalidParameterError).
+        states : str, list of str or None
+            Trial states to keep (default: only ``"complete"``); None keeps every state.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per trial of ``arch`` (every task, search and rung), columns as :meth:`trials`;
+            empty when it was never evaluated.
+        """
         space_id, arch_id = getattr(arch, "space_id", None), getattr(arch, "id", None)
         if not isinstance(space_id, str) or not isinstance(arch_id, str):
             raise InvalidParameterTypeError(f"KnowledgeBase.results_of(arch=...) must be an Architecture; got {arch!r:.80}.")
@@ -449,7 +458,21 @@ class KnowledgeBase(SimilarityMixin):
 
     @classmethod
     def import_(cls, path: str | os.PathLike[str], into: str | os.PathLike[str] | Storage = ":memory:") -> KnowledgeBase:
-        """A knowledge base (``into``, in memory by default) holding the contents of an exported file."""
+        """A knowledge base (``into``, in memory by default) holding the contents of an exported file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A Parquet file :meth:`export` wrote.
+        into : str, path-like or Storage, default ":memory:"
+            Where to put them, as ``KnowledgeBase(path_or_url)`` takes it: a SQLite file (created
+            if missing), a database URL or a Storage; what it already holds stays.
+
+        Returns
+        -------
+        KnowledgeBase
+            The knowledge base on ``into``, with the file's searches, tasks, spaces and trials.
+        """
         kb = cls(into)
         kb.import_parquet(path)
         return kb
@@ -457,23 +480,3 @@ class KnowledgeBase(SimilarityMixin):
 
 def _many(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
-
-
-def _check_mapping(param: str, value: Any, *, numbers: bool) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise InvalidParameterTypeError(f"KnowledgeBase.add_task_meta({param}=...) must be a mapping with string keys; "
-                                        f"got {value!r:.80} of type {type(value).__name__}.")
-    out = dict(value)
-    if numbers:
-        bad = {k: v for k, v in out.items() if isinstance(v, bool) or not isinstance(v, (int, float))}
-        if bad:
-            raise InvalidParameterError(f"KnowledgeBase.add_task_meta(landmarks=...) maps probe architecture ids to "
-                                        f"scores (numbers); got {bad!r:.120}.")
-        out = {k: float(v) for k, v in out.items()}
-    try:
-        dumps(out)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"KnowledgeBase.add_task_meta({param}=...) cannot be stored as JSON: {exc}") from None
-    return out

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 
 from nasbook._errors import (
-    InvalidArchitectureError,
     InvalidParameterError,
     InvalidParameterTypeError,
     NotFittedError,
@@ -30,6 +29,7 @@ from nasbook._errors import (
 )
 from nasbook._params import Params, check_base_init
 from nasbook.predictors import _metrics
+from nasbook.predictors._checks import check_archs, check_scores
 from nasbook.space import Architecture, SearchSpace
 
 if TYPE_CHECKING:
@@ -67,70 +67,6 @@ def _one_thread() -> Any:
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(1)
-
-
-def live_space_of(owner: str, archs: Sequence[Architecture]) -> SearchSpace:
-    """The space in memory that ``archs`` belong to (an Architecture only knows its space's id)."""
-    from nasbook.space import live_space
-
-    found = live_space(archs[0].space_id)
-    if found is None:
-        raise InvalidParameterError(
-            f"{owner}: the space of these architectures ({archs[0].space_id!r}) is no longer in memory; "
-            "pass it as space=..."
-        )
-    return found
-
-
-def check_archs(owner: str, param: str, archs: object, space: SearchSpace | None) -> tuple[list[Architecture], SearchSpace]:
-    """A list of architectures of one space (``space``, or theirs), or a clear error naming ``param``."""
-    if isinstance(archs, (str, bytes, Architecture)) or not isinstance(archs, Sequence):
-        raise InvalidParameterTypeError(
-            f"{owner}({param}=...) must be a list of Architectures; got {archs!r:.80} of type {type(archs).__name__}."
-        )
-    out = list(archs)
-    for i, a in enumerate(out):
-        if not isinstance(a, Architecture):
-            raise InvalidParameterTypeError(
-                f"{owner}({param}=...) must hold Architectures (from space.sample or space.make); "
-                f"item {i} is {a!r:.60} of type {type(a).__name__}."
-            )
-    if not out:
-        return out, space if space is not None else None  # type: ignore[return-value]
-    if space is None:
-        space = live_space_of(f"{owner}({param}=...)", out)
-    for i, a in enumerate(out):
-        if a.space_id != space.space_id:
-            raise InvalidArchitectureError(
-                f"{owner}({param}=...): item {i} ({a.id!r}) belongs to space {a.space_id!r}, not to "
-                f"{type(space).__name__} {space.space_id!r}; every architecture must come from one space."
-            )
-    return out, space
-
-
-def check_scores(owner: str, scores: object, n: int) -> np.ndarray:
-    """Finite float scores, as many as the architectures, or a clear error naming ``scores``."""
-    if isinstance(scores, (str, bytes)):
-        raise InvalidParameterTypeError(f"{owner}(scores=...) must be a sequence of numbers; got {scores!r:.60}.")
-    try:
-        y = np.asarray(scores, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameterTypeError(
-            f"{owner}(scores=...) must be a sequence of numbers; got {scores!r:.80} of type {type(scores).__name__}."
-        ) from None
-    if y.ndim != 1:
-        raise InvalidParameterError(f"{owner}(scores=...) must be one-dimensional; got shape {y.shape}.")
-    if len(y) != n:
-        raise InvalidParameterError(
-            f"{owner}(archs=..., scores=...) must have the same length; got {n} architectures and {len(y)} scores."
-        )
-    bad = np.flatnonzero(~np.isfinite(y))
-    if bad.size:
-        raise InvalidParameterError(
-            f"{owner}(scores=...) must be finite; scores[{int(bad[0])}] is {y[bad[0]]!r} ({bad.size} not finite). "
-            "Drop failed or diverged trials first (Predictor.fit_search does)."
-        )
-    return y
 
 
 class BasePredictor(Params, abc.ABC):
@@ -416,7 +352,23 @@ class BasePredictor(Params, abc.ABC):
         return out
 
     def predict_mean_std(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """``(mean, std)`` as numpy arrays in the scores' units: the fast path under :meth:`predict`."""
+        """``(mean, std)`` as numpy arrays in the scores' units: the fast path under :meth:`predict`.
+
+        Parameters
+        ----------
+        archs : sequence of Architecture
+            Architectures of the space the predictor was fitted on (``space_``); another space's
+            raise InvalidArchitectureError, an empty list gives empty results.
+
+        Returns
+        -------
+        mean : numpy.ndarray
+            Predicted score of each architecture, float64, shape ``(len(archs),)``, in the units
+            of the fitted scores.
+        std : numpy.ndarray
+            Its calibrated uncertainty in the same units: half the width of the model's
+            one-sigma interval mapped back to scores, times ``score_std_scale_``.
+        """
         return self._mean_std(self._check_space("predict", archs))
 
     def _mean_std(self, archs: list[Architecture]) -> tuple[np.ndarray, np.ndarray]:
@@ -427,7 +379,23 @@ class BasePredictor(Params, abc.ABC):
 
     def predict_latent(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, std)`` in the model's own units (see ``target``): normal, calibrated, and
-        monotone in the score. Acquisition functions work here (see ``strategies.BO``)."""
+        monotone in the score. Acquisition functions work here (see ``strategies.BO``).
+
+        Parameters
+        ----------
+        archs : sequence of Architecture
+            Architectures of the space the predictor was fitted on (``space_``); another space's
+            raise InvalidArchitectureError, an empty list gives empty results.
+
+        Returns
+        -------
+        mean : numpy.ndarray
+            Predicted latent value of each architecture, float64, shape ``(len(archs),)``: the
+            normal score of its rank (``target="rank"``) or its standardised score
+            (``target="standard"``); higher means a higher score.
+        std : numpy.ndarray
+            The model's standard deviation in the same units, times ``std_scale_`` (calibrated).
+        """
         archs_ = self._check_space("predict", archs)
         if not archs_:
             return np.zeros(0), np.zeros(0)
@@ -448,7 +416,21 @@ class BasePredictor(Params, abc.ABC):
 
     def predict(self, archs: Sequence[Architecture]) -> xr.Dataset:
         """Predicted ``mean`` and ``std`` of each architecture's score: an xarray Dataset over dim
-        ``arch`` (coordinate: architecture ids)."""
+        ``arch`` (coordinate: architecture ids).
+
+        Parameters
+        ----------
+        archs : sequence of Architecture
+            Architectures of the space the predictor was fitted on (``space_``); another space's
+            raise InvalidArchitectureError, an empty list gives empty results.
+
+        Returns
+        -------
+        xarray.Dataset
+            Variables ``mean`` and ``std`` (as :meth:`predict_mean_std`, in the scores' units) over
+            dim ``arch``; attrs ``predictor`` (its repr), ``features`` and ``n_train``, and
+            ``metric`` when fitted with :meth:`fit_search`.
+        """
         import xarray as xr
 
         archs_ = self._check_space("predict", archs)
@@ -467,7 +449,27 @@ class BasePredictor(Params, abc.ABC):
 
     def score(self, archs: Sequence[Architecture], scores: Sequence[float], metric: str = "kendall_tau") -> float:
         """Kendall's tau (default) between ``scores`` and the predicted means; ``metric`` may be
-        any of :data:`nasbook.predictors.METRICS`. Every metric is kept in ``scores_``."""
+        any of :data:`nasbook.predictors.METRICS`. Every metric is kept in ``scores_``.
+
+        Parameters
+        ----------
+        archs : sequence of Architecture
+            Two or more architectures of the fitted space, usually ones it was not fitted on.
+        scores : sequence of float
+            Their true, finite scores, one per architecture (higher is better for
+            ``top_k_overlap``).
+        metric : str, default "kendall_tau"
+            The metric returned: ``"kendall_tau"``, ``"spearman"`` (rank correlations, in
+            [-1, 1]), ``"top_k_overlap"`` (share of the true top 1% among the predicted top 1%),
+            ``"coverage_68"``, ``"coverage_95"`` (share of true scores inside the central 68% or
+            95% predicted interval) or ``"nll"`` (mean negative log-likelihood, lower is better).
+
+        Returns
+        -------
+        float
+            The value of ``metric``; NaN for a rank correlation when the scores or the
+            predictions are constant.
+        """
         if metric not in _metrics.METRICS:
             raise unknown_choice(f"{type(self).__name__}.score(metric=...)", metric, _metrics.METRICS)
         archs_ = self._check_space("score", archs)

@@ -28,20 +28,20 @@ from nasbook._errors import (
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
 from nasbook.search import _checkpoints, _kb, _loop, _resume, _warm
+from nasbook.search._background import Background
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
 from nasbook.search._checks import check_epochs_task as _check_epochs_task
 from nasbook.search._checks import check_strategy_epochs as _check_strategy_epochs
 from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
+from nasbook.search._results import Results
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal, get_strategy
 from nasbook.tasks import Task
 from nasbook.trial import WAIT, Trial, TrialState, Wait
 
 if TYPE_CHECKING:
-    import pandas as pd
-    import xarray as xr
 
     from nasbook.knowledge import KnowledgeBase
     from nasbook.storage import Storage
@@ -58,7 +58,7 @@ class SearchState(str, Enum):
     DONE = "done"
 
 
-class Search:
+class Search(Background, Results):
     """A neural architecture search: a strategy over a space on a task, durable on disk.
 
     Every finished trial is committed to ``storage`` before the strategy hears of it, so a
@@ -225,6 +225,7 @@ class Search:
     # -- public read API -------------------------------------------------------------------------
     @property
     def storage(self) -> Storage:
+        """The :class:`~nasbook.storage.Storage` every trial is committed to (``storage=``, or the ``kb``'s store)."""
         return self._storage
 
     @property
@@ -234,6 +235,7 @@ class Search:
 
     @property
     def n_trials(self) -> int:
+        """Number of committed trials, of every state (``len(search.trials)``)."""
         return len(self._trials)
 
     @property
@@ -243,10 +245,12 @@ class Search:
 
     @property
     def metric(self) -> str:
+        """Name of the objective, the task's ``metric`` (e.g. ``"val_accuracy"``): what ``trial.value`` holds."""
         return self.task.metric
 
     @property
     def mode(self) -> str:
+        """``"max"`` or ``"min"``: whether a higher or a lower :attr:`metric` is better (the task's ``mode``)."""
         return self.task.mode
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
@@ -354,6 +358,12 @@ class Search:
         progress : {"auto", "none", "widget", "bar"} or bool
             ``"auto"`` (the default): a live widget in a notebook, a tqdm bar on stderr elsewhere (a
             script behaves like a notebook). ``"none"`` (or False) silences it.
+
+        Returns
+        -------
+        Search
+            ``self``, its state ``done`` (or ``interrupted`` after :meth:`stop`), so that
+            ``Search(...).run().best`` reads the best trial.
         """
         if self._thread is not None and self._thread.is_alive() and threading.current_thread() is not self._thread:
             raise NasbookError(f"Search {self.name!r} is running in the background (start()): wait() or stop() it first.")
@@ -395,54 +405,7 @@ class Search:
                 pass
         return self
 
-    @checked_signature
-    def start(self, *, progress: str | bool = "auto") -> Search:
-        """Run in a background thread and return at once; the notebook stays usable.
-
-        Look at ``search`` (its repr, ``trials``, ``best``, ``running``) while it runs;
-        :meth:`wait` blocks until it ends, :meth:`stop` ends it after the trials in flight.
-        """
-        if self._thread is not None and self._thread.is_alive():
-            raise NasbookError(f"Search {self.name!r} is already running in the background.")
-        self._stop_flag = False
-        self._bg_error = None
-
-        from nasbook.display import make_progress
-
-        # the widget is made here, in the notebook's own thread, so that the front-end hears of
-        # it with this cell's output; the background thread only updates it
-        view = make_progress(self, progress)
-
-        def target() -> None:
-            try:
-                self.run(progress=view if view is not None else "none")
-            except BaseException as exc:  # kept for wait(): a thread cannot raise into the notebook
-                self._bg_error = exc
-
-        self._thread = threading.Thread(target=target, name=f"nasbook-{self.name}", daemon=True)
-        self._thread.start()
-        return self
-
-    @checked_signature
-    def wait(self, timeout_s: float | None = None) -> Search:
-        """Block until a search started with :meth:`start` ends; re-raise its error, if any."""
-        if timeout_s is not None and (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float))
-                                      or not timeout_s >= 0):
-            raise InvalidParameterError(f"Search.wait(timeout_s=...) must be a number of seconds >= 0 or None; "
-                                        f"got {timeout_s!r}.")
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            if not self._thread.is_alive():
-                self._thread = None
-        if self._bg_error is not None:
-            err, self._bg_error = self._bg_error, None
-            raise err
-        return self
-
-    def stop(self) -> Search:
-        """Stop a running search after the trials in flight; it stays resumable."""
-        self._stop_flag = True
-        return self.wait()
+    # start, wait and stop (a search in a background thread): Background (_background.py)
 
     def _trial_by_number(self, number: int) -> Trial | None:
         trials = self._trials
@@ -472,7 +435,27 @@ class Search:
 
     @checked_signature
     def extend(self, trials: int | None = None, *, epochs: int | None = None, seconds: float | None = None) -> Search:
-        """Add budget (on top of the current one) to a search, e.g. a finished one. Returns self."""
+        """Add budget (on top of the current one) to a search, e.g. a finished one. Returns self.
+
+        Each increment adds to its own limit, and the limits still stop the search whichever comes
+        first: a search that spent its trials needs ``trials``. A limit the budget lacked is set to
+        the increment, counted from the search's start. The new budget is stored, so a resumed search
+        keeps it.
+
+        Parameters
+        ----------
+        trials : int, optional
+            More trials (> 0).
+        epochs : int, optional
+            More training epochs summed over trials (> 0); only for a task that trains for epochs.
+        seconds : float, optional
+            More run time in seconds (> 0). At least one of the three is given.
+
+        Returns
+        -------
+        Search
+            ``self``, with the larger budget; :meth:`run` (or :meth:`start`) spends it.
+        """
         b = self.budget
         Budget(trials=trials, epochs=epochs, seconds=seconds)  # validates the increments
         if epochs is not None:
@@ -483,17 +466,3 @@ class Search:
         self.budget = Budget(trials=add(b.trials, trials), epochs=add(b.epochs, epochs), seconds=add(b.seconds, seconds))
         self._storage.update_search(self._search_id, config=self._config())
         return self
-
-    # -- results ---------------------------------------------------------------------------------------
-    def to_dataframe(self) -> pd.DataFrame:
-        """One row per trial: number, arch_id, state, value, metrics, attrs, epochs, timing, reason."""
-        from nasbook.results import trials_dataframe
-
-        return trials_dataframe(self)
-
-    def to_xarray(self) -> xr.Dataset:
-        """The trials as an ``xarray.Dataset`` with dim ``trial``; see :mod:`nasbook.results`."""
-        from nasbook.results import trials_dataset
-
-        return _warm.with_summary(self, trials_dataset(self))
-

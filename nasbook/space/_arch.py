@@ -71,11 +71,25 @@ class Architecture:
         return {k: _thaw(v) for k, v in self._spec}
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable form; ``space.from_dict(arch.to_dict())`` gives it back."""
+        """JSON-serializable form; ``space.from_dict(arch.to_dict())`` gives it back.
+
+        Returns
+        -------
+        dict
+            The canonical spec as a fresh dict of lists, str, numbers and None (the same as
+            :attr:`spec`): the keyword arguments of its space's ``make``.
+        """
         return self.spec
 
     def to_json(self) -> str:
-        """Compact JSON of :meth:`to_dict` (computed once)."""
+        """Compact JSON of :meth:`to_dict` (computed once).
+
+        Returns
+        -------
+        str
+            ``json.dumps(arch.to_dict())`` without spaces, keys in spec order; the same string on
+            every call.
+        """
         if self._json is None:
             object.__setattr__(self, "_json", json.dumps(self.to_dict(), separators=(",", ":")))
         return self._json  # type: ignore[return-value]

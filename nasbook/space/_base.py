@@ -7,45 +7,58 @@ import hashlib
 import inspect
 import json
 import weakref
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from nasbook._errors import (
     InvalidArchitectureError,
     InvalidParameterError,
-    NasbookError,
     NotBuildableError,
     check_int,
-    unknown_choice,
 )
 from nasbook._params import Params  # also checks constructor keywords: CellSpace(n_node=5) suggests 'n_nodes'
 from nasbook.space._arch import Architecture as Architecture
+from nasbook.space._encoding import ENCODINGS as ENCODINGS
+from nasbook.space._encoding import EncodingKind as EncodingKind
+from nasbook.space._encoding import Encodings
 from nasbook.space._helpers import MAX_WIDTH as MAX_WIDTH
 from nasbook.space._helpers import _freeze, _thaw, enumerate_by_walking
 from nasbook.space._helpers import check_choice_list as check_choice_list
 from nasbook.space._helpers import check_int_range as check_int_range
 from nasbook.space._helpers import check_rng as check_rng
 from nasbook.space._helpers import randbelow as randbelow
+from nasbook.space._parameters import NamedParameters
 
 if TYPE_CHECKING:
     import torch
 
     from nasbook.display import Diagram, View
 
-EncodingKind = Literal["adjacency", "path", "graf"]
-#: the encodings every space supports by default (a space lists its own in ``space.encodings``)
-ENCODINGS: tuple[str, ...] = ("adjacency", "path")
-
 
 def stable_hash(payload: Any, n: int = 12) -> str:
-    """A short hex digest of the canonical JSON of ``payload``: stable across runs and machines."""
+    """A short hex digest of the canonical JSON of ``payload``: stable across runs and machines.
+
+    Parameters
+    ----------
+    payload : JSON-serializable
+        Dicts, lists, str, numbers, bool and None; dict keys are sorted first, so key order does
+        not change the digest.
+    n : int, default 12
+        Number of hex characters kept (at most 40, the length of a SHA-1 digest).
+
+    Returns
+    -------
+    str
+        The first ``n`` hex characters of the SHA-1 of the compact JSON: an architecture's ``id``
+        (``stable_hash(spec)``) or the hash in a ``space_id``.
+    """
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(text.encode()).hexdigest()[:n]
 
 
-class SearchSpace(Params, abc.ABC):
+class SearchSpace(Params, Encodings, NamedParameters, abc.ABC):
     """A set of architectures that strategies search over.
 
     Subclasses implement ``cardinality``, ``make`` (canonical spec -> ``Architecture(self.space_id,
@@ -87,7 +100,14 @@ class SearchSpace(Params, abc.ABC):
         return self.get_params()
 
     def to_config(self) -> dict[str, Any]:
-        """JSON description of the space, stored with every search."""
+        """JSON description of the space, stored with every search.
+
+        Returns
+        -------
+        dict
+            ``{"class": <class name>, "params": {<constructor argument>: <JSON value>}}``: what
+            :meth:`from_config` takes back.
+        """
         return {"class": type(self).__name__, "params": {k: _thaw(_freeze(v)) for k, v in self.get_params().items()}}
 
     @classmethod
@@ -96,6 +116,19 @@ class SearchSpace(Params, abc.ABC):
 
         Called on :class:`SearchSpace` itself, ``config["class"]`` names a built-in space of
         :mod:`nasbook.space`; called on a subclass, it must name that subclass.
+
+        Parameters
+        ----------
+        config : Mapping
+            ``{"class": str, "params": {...}}`` as :meth:`to_config` returns it (a stored search
+            holds one). Another class, or params that do not fit the class's constructor, raise
+            InvalidParameterError.
+
+        Returns
+        -------
+        SearchSpace
+            A new space of the named class built from the params, equal to the space that wrote
+            the config.
         """
         name = config.get("class") if isinstance(config, Mapping) else None
         params = config.get("params", {}) if isinstance(config, Mapping) else None
@@ -190,10 +223,36 @@ class SearchSpace(Params, abc.ABC):
     # -- membership ------------------------------------------------------------------------
     @abc.abstractmethod
     def make(self, **spec: Any) -> Architecture:
-        """Canonicalize and validate a description; raise InvalidArchitectureError if not a member."""
+        """Canonicalize and validate a description; raise InvalidArchitectureError if not a member.
+
+        Parameters
+        ----------
+        **spec
+            The space's own description of an architecture, e.g. ``edges=..., ops=...`` on
+            :class:`~nasbook.space.CellSpace`, ``layers=...`` on :class:`~nasbook.space.ChainSpace`;
+            each space documents its keys (``arch.spec`` of a member is a valid one).
+
+        Returns
+        -------
+        Architecture
+            The canonical architecture: two descriptions of the same network (e.g. isomorphic cells)
+            give the same ``id``.
+        """
 
     def from_dict(self, data: Mapping[str, Any]) -> Architecture:
-        """Rebuild an architecture from ``Architecture.to_dict()`` (re-validated)."""
+        """Rebuild an architecture from ``Architecture.to_dict()`` (re-validated).
+
+        Parameters
+        ----------
+        data : Mapping
+            The architecture's spec as ``arch.to_dict()`` returns it: the keyword arguments of
+            :meth:`make`. Anything else raises InvalidArchitectureError.
+
+        Returns
+        -------
+        Architecture
+            ``self.make(**data)``.
+        """
         if not isinstance(data, Mapping):
             raise InvalidArchitectureError(
                 f"{type(self).__name__}.from_dict() takes a mapping like arch.to_dict(); got {type(data).__name__}."
@@ -204,7 +263,19 @@ class SearchSpace(Params, abc.ABC):
         """Return ``arch`` if it belongs to this space, else raise InvalidArchitectureError.
 
         Default: ``arch`` carries this space's id and is what ``make(**arch.spec)`` gives (same id and spec;
-        each id is re-made once). A space with a faster test overrides it, calling :meth:`_check_space_id` first."""
+        each id is re-made once). A space with a faster test overrides it, calling :meth:`_check_space_id` first.
+
+        Parameters
+        ----------
+        arch : object
+            Anything; only an :class:`Architecture` carrying this space's ``space_id`` whose spec
+            is canonical for this space passes.
+
+        Returns
+        -------
+        Architecture
+            ``arch`` itself, unchanged.
+        """
         arch = self._check_space_id(arch)
         known = self.__dict__.setdefault("_validated", {})
         if known.get(arch.id) == arch._spec:
@@ -247,97 +318,62 @@ class SearchSpace(Params, abc.ABC):
     # -- moves -------------------------------------------------------------------------------
     @abc.abstractmethod
     def sample(self, rng: np.random.Generator) -> Architecture:
-        """A uniformly random architecture."""
+        """A uniformly random architecture.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The only source of randomness, so that a seeded search samples the same architectures
+            (the built-in spaces refuse anything else with InvalidParameterTypeError).
+
+        Returns
+        -------
+        Architecture
+            A member drawn uniformly over canonical architectures, not over raw encodings.
+        """
 
     @abc.abstractmethod
     def neighbours(self, arch: Architecture) -> list[Architecture]:
         """Every architecture one edit away from ``arch`` (without ``arch``), in a fixed order; a
-        non-member raises InvalidArchitectureError (start with ``arch = self.validate(arch)``)."""
+        non-member raises InvalidArchitectureError (start with ``arch = self.validate(arch)``).
+
+        Parameters
+        ----------
+        arch : Architecture
+            A member of this space.
+
+        Returns
+        -------
+        list of Architecture
+            Distinct architectures other than ``arch``, each one edit away (one op, one edge, one
+            layer: the space defines an edit), in the same order on every call; empty when the
+            space has a single member.
+        """
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
-        """A random neighbour of ``arch`` (never ``arch`` itself)."""
+        """A random neighbour of ``arch`` (never ``arch`` itself).
+
+        Parameters
+        ----------
+        arch : Architecture
+            A member of this space; one without neighbours raises InvalidArchitectureError.
+        rng : numpy.random.Generator
+            Picks the neighbour, uniformly over :meth:`neighbours` unless the space overrides it.
+
+        Returns
+        -------
+        Architecture
+            A member other than ``arch``: by default one of ``self.neighbours(arch)`` (a space
+            may say otherwise, as :meth:`CellSpace.mutate <nasbook.space.CellSpace.mutate>` does).
+        """
         check_rng(self, "mutate", rng)
         nbrs = self.neighbours(self.validate(arch))
         if not nbrs:
             raise InvalidArchitectureError(f"Architecture {arch.id!r} has no neighbours in {self!r}.")
         return nbrs[int(rng.integers(len(nbrs)))]
 
-    # -- encodings ---------------------------------------------------------------------------
-    #: the encoding kinds of this space and their layout versions: bump a kind's number whenever its
-    #: columns change meaning, so that :meth:`encoding_version` tells a stored model it is stale
-    ENCODING_VERSIONS: ClassVar[Mapping[str, int]] = {"adjacency": 1, "path": 1}
-
-    @property
-    def encodings(self) -> tuple[str, ...]:
-        """The kinds :meth:`encode` accepts on this space, e.g. ``("adjacency", "path", "graf")``."""
-        return tuple(self.ENCODING_VERSIONS)
-
-    def encoding_size(self, kind: str = "adjacency") -> int:
-        """Length of ``encode(arch, kind)``."""
-        self._check_encoding(kind, "encoding_size")
-        return int(self._encoding_size(kind))
-
-    def encode(self, arch: Architecture, kind: str = "adjacency") -> np.ndarray:
-        """A fixed-length float32 vector, one of :attr:`encodings`: ``"adjacency"`` (one-hot adjacency
-        and ops), ``"path"`` (one-hot op sequences of input-output paths) or, on built-in spaces,
-        ``"graf"`` (graph features: op counts, path lengths through op subsets, degrees; GRAF,
-        Kadlecová et al. 2024), described column by column by :meth:`feature_names`."""
-        self._check_encoding(kind, "encode")
-        return self._encoded(self.validate(arch), kind).copy()
-
-    def encode_many(self, archs: Sequence[Architecture], kind: str = "adjacency") -> np.ndarray:
-        """Stack ``encode`` over ``archs`` into a (n, encoding_size) array (vectors are cached by id)."""
-        self._check_encoding(kind, "encode_many")
-        out = np.zeros((len(archs), self._encoding_size(kind)), dtype=np.float32)
-        for i, a in enumerate(archs):
-            out[i] = self._encoded(self.validate(a), kind)
-        return out
-
-    def feature_names(self, kind: str = "adjacency") -> list[str]:
-        """One name per column of ``encode(arch, kind)``, e.g. ``"count[gcn]"`` (default ``"adjacency[3]"``)."""
-        self._check_encoding(kind, "feature_names")
-        names = [str(n) for n in self._feature_names(kind)]
-        if len(names) != self._encoding_size(kind):  # pragma: no cover - a space's bug, not the user's
-            raise NasbookError(f"{type(self).__name__}.feature_names({kind!r}) gives {len(names)} names for "
-                               f"{self._encoding_size(kind)} columns.")
-        return names
-
-    def _feature_names(self, kind: str) -> list[str]:
-        return [f"{kind}[{i}]" for i in range(self._encoding_size(kind))]
-
-    def encoding_version(self, kind: str = "adjacency") -> str:
-        """A stable string naming the layout of ``encode(arch, kind)`` on this space:
-        ``"{kind}/{version}:{size}:{space_id}"``, e.g. ``"graf/1:118:graph-1a2b3c4d"``.
-
-        Store it with anything fitted on these vectors: another kind, another layout version
-        (:attr:`ENCODING_VERSIONS`), another length or another space configuration give another string.
-        """
-        self._check_encoding(kind, "encoding_version")
-        return f"{kind}/{int(self.ENCODING_VERSIONS[kind])}:{self._encoding_size(kind)}:{self.space_id}"
-
-    def _check_encoding(self, kind: object, method: str = "encode") -> None:
-        if not isinstance(kind, str) or kind not in self.encodings:
-            raise unknown_choice(f"{type(self).__name__}.{method}(kind=...) encoding", kind, self.encodings,
-                                 hint="space.encodings lists the encodings this space can give.")
-
-    def _encoded(self, arch: Architecture, kind: str) -> np.ndarray:
-        """``_encode`` of a validated ``arch``, cached by id (at most ~16 MB of vectors per kind)."""
-        cache = self.__dict__.setdefault("_encoding_cache", {}).setdefault(kind, {})
-        vec = cache.get(arch.id)
-        if vec is None:
-            vec = np.asarray(self._encode(arch, kind), dtype=np.float32)
-            if len(cache) * max(vec.size, 1) >= 2**22:
-                cache.clear()
-            cache[arch.id] = vec
-        return vec
-
-    @abc.abstractmethod
-    def _encode(self, arch: Architecture, kind: str) -> np.ndarray:
-        """Hook: the ``kind`` vector of a validated ``arch`` (one of :attr:`encodings`), ``_encoding_size(kind)`` long."""
-
-    @abc.abstractmethod
-    def _encoding_size(self, kind: str) -> int:
-        """Hook: the length of every ``kind`` vector of this space."""
+    # -- encodings: encodings, encode, encode_many, encoding_size, feature_names, encoding_version and the
+    # hooks _encode / _encoding_size come from Encodings (nasbook/space/_encoding.py)
 
     # -- enumeration ---------------------------------------------------------------------------
     def enumerate(self, limit: int = 100_000) -> list[Architecture]:
@@ -345,6 +381,16 @@ class SearchSpace(Params, abc.ABC):
 
         Raises InvalidParameterError when :attr:`cardinality` exceeds ``limit`` (sample instead,
         or pass a larger ``limit``), and NotEnumerableError when the space cannot list its members.
+
+        Parameters
+        ----------
+        limit : int, default 100_000
+            The most architectures to list, >= 0: a guard against filling memory with a huge space.
+
+        Returns
+        -------
+        list of Architecture
+            All :attr:`cardinality` members, each once.
         """
         check_int(f"{type(self).__name__}.enumerate", "limit", limit, minimum=0)
         card = self.cardinality
@@ -361,32 +407,31 @@ class SearchSpace(Params, abc.ABC):
 
     # -- building ------------------------------------------------------------------------------
     def build(self, arch: Architecture, input_shape: Sequence[int], n_classes: int) -> torch.nn.Module:
-        """A ``torch.nn.Module`` for ``arch``. Tabular spaces have nothing to build."""
+        """A ``torch.nn.Module`` for ``arch``. Tabular spaces have nothing to build.
+
+        Parameters
+        ----------
+        arch : Architecture
+            A member of this space.
+        input_shape : sequence of int
+            Shape of one input example without the batch dimension, e.g. ``(40,)`` for a signal of
+            40 values or ``(1, 8, 8)`` for an 8x8 one-channel image.
+        n_classes : int
+            Number of output logits.
+
+        Returns
+        -------
+        torch.nn.Module
+            An untrained network mapping a batch of shape ``(n, *input_shape)`` to ``(n, n_classes)``
+            logits. This default raises NotBuildableError: a tabular space has no networks to build.
+        """
         raise NotBuildableError(
             f"{type(self).__name__} is a tabular benchmark space: its architectures are looked up, "
             "not built. Use CellSpace or ChainSpace to train networks."
         )
 
-    # -- named parameters (Optuna-style samplers; nasbook/space/_parameters.py) -------------------
-    def suggest(self, choose: Callable[[str, tuple[Any, ...]], Any]) -> Architecture:
-        """The architecture made of the values ``choose(name, choices)`` returns, asked parameter by
-        parameter in a fixed order (define-by-run: later parameters may depend on earlier values).
-
-        For Optuna: ``space.suggest(lambda name, choices: trial.suggest_categorical(name, choices))``.
-        Choices are str, int, float, bool or None. Raises InvalidArchitectureError when the values make
-        no member of the space (count it as a failed proposal and ask again). Third-party spaces
-        override it together with :meth:`parameters_of`.
-        """
-        from nasbook.space._parameters import suggest
-
-        return suggest(self, choose)
-
-    def parameters_of(self, arch: Architecture) -> dict[str, tuple[tuple[Any, ...], Any]]:
-        """``{name: (choices, value)}``: the parameters :meth:`suggest` asks for, with the values that
-        give ``arch`` (to tell a sampler about an architecture it did not propose)."""
-        from nasbook.space._parameters import parameters_of
-
-        return parameters_of(self, arch)
+    # -- named parameters (Optuna-style samplers): suggest and parameters_of come from NamedParameters
+    # (nasbook/space/_parameters.py)
 
 
 #: every SearchSpace in memory, weakly (an Architecture only knows its space's id)
@@ -394,7 +439,19 @@ _LIVE_SPACES: weakref.WeakValueDictionary[int, SearchSpace] = weakref.WeakValueD
 
 
 def live_space(space_id: str) -> SearchSpace | None:
-    """A space in memory whose ``space_id`` is ``space_id``, or None (spaces are held weakly)."""
+    """A space in memory whose ``space_id`` is ``space_id``, or None (spaces are held weakly).
+
+    Parameters
+    ----------
+    space_id : str
+        A :attr:`SearchSpace.space_id`, as an :class:`Architecture` carries it.
+
+    Returns
+    -------
+    SearchSpace or None
+        A live space with that id (an architecture's repr draws with it); None when none is in
+        memory.
+    """
     for space in list(_LIVE_SPACES.values()):
         try:
             if space.space_id == space_id:

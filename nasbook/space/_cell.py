@@ -24,6 +24,7 @@ from nasbook.space._base import (
     stable_hash,
 )
 from nasbook.space._cell_graph import Key
+from nasbook.space._cell_strings import NB201Strings
 
 if TYPE_CHECKING:
     import torch
@@ -49,7 +50,7 @@ MAX_CELLS = 64
 _CACHE_LIMIT = 200_000
 
 
-class CellSpace(SearchSpace):
+class CellSpace(NB201Strings, SearchSpace):
     """Cells of NAS-Bench-201: a DAG over ``n_nodes`` nodes with one op on every edge ``i -> j``, ``i < j``.
 
     Node 0 is the input, node ``n_nodes - 1`` the output, and every other node is the sum of its
@@ -421,24 +422,7 @@ class CellSpace(SearchSpace):
             if other != arch:
                 return other
 
-    # -- NAS-Bench-201 strings -------------------------------------------------------------------
-    def to_string(self, arch: Architecture) -> str:
-        """The NAS-Bench-201 string of ``arch``: ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``.
-
-        Examples
-        --------
-        >>> space = CellSpace()
-        >>> space.to_string(space.make(edges=["none", "none", "nor_conv_3x3", "none", "none", "none"]))
-        '|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|'
-        """
-        return graph.to_nb201(self.validate(arch)["edges"], self.n_nodes, self._edge_index)
-
-    def from_string(self, text: str) -> Architecture:
-        """Parse a NAS-Bench-201 string (``|op~0|+|op~0|op~1|+...``) into a canonical cell; a malformed
-        string, a wrong number of nodes or an unknown op raises InvalidArchitectureError."""
-        ops = graph.from_nb201(type(self).__name__, text, self.n_nodes)
-        return self.make(edges=[ops[e] for e in self._edges])
-
+    # -- NAS-Bench-201 strings: to_string / from_string come from NB201Strings (nasbook/space/_cell_strings.py) --
     # -- encodings and enumeration (in nasbook/space/_cell_features.py) --------------------------
     def _encoding_size(self, kind: str) -> int:
         return features.encoding_size(self, kind)

@@ -22,7 +22,7 @@ should count it as a failed proposal and ask again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from nasbook._errors import InvalidArchitectureError, NasbookError
 
@@ -184,4 +184,47 @@ def parameters_of(space: SearchSpace, arch: Architecture) -> Parameters:
     return out
 
 
-__all__ = ["Choose", "NoParametersError", "Parameters", "has_parameters", "parameters_of", "suggest"]
+class NamedParameters:
+    """Mixin of :class:`~nasbook.space.SearchSpace`: its architectures as named categorical parameters."""
+
+    def suggest(self, choose: Choose) -> Architecture:
+        """The architecture made of the values ``choose(name, choices)`` returns, asked parameter by
+        parameter in a fixed order (define-by-run: later parameters may depend on earlier values).
+
+        For Optuna: ``space.suggest(lambda name, choices: trial.suggest_categorical(name, choices))``.
+        Choices are str, int, float, bool or None. Raises InvalidArchitectureError when the values make
+        no member of the space (count it as a failed proposal and ask again). Third-party spaces
+        override it together with :meth:`parameters_of`.
+
+        Parameters
+        ----------
+        choose : callable
+            ``choose(name, choices) -> value``: ``name`` a str, ``choices`` a tuple of str, int,
+            float, bool or None; it returns one of ``choices``.
+
+        Returns
+        -------
+        Architecture
+            The member of this space that the chosen values describe.
+        """
+        return suggest(cast("SearchSpace", self), choose)  # the module's function
+
+    def parameters_of(self, arch: Architecture) -> Parameters:
+        """``{name: (choices, value)}``: the parameters :meth:`suggest` asks for, with the values that
+        give ``arch`` (to tell a sampler about an architecture it did not propose).
+
+        Parameters
+        ----------
+        arch : Architecture
+            A member of this space.
+
+        Returns
+        -------
+        dict
+            ``{name: (choices, value)}`` in the order :meth:`suggest` asks for them; passing each
+            ``value`` back through ``suggest`` makes ``arch``.
+        """
+        return parameters_of(cast("SearchSpace", self), arch)  # the module's function
+
+
+__all__ = ["Choose", "NamedParameters", "NoParametersError", "Parameters", "has_parameters", "parameters_of", "suggest"]

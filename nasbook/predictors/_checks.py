@@ -1,0 +1,77 @@
+"""Input checks of the predictors: architectures of one space and finite scores, or an error that names the argument.
+
+Used by :meth:`BasePredictor.fit <nasbook.predictors.BasePredictor.fit>`, ``predict`` and ``score``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, InvalidParameterTypeError
+from nasbook.space import Architecture, SearchSpace
+
+
+def live_space_of(owner: str, archs: Sequence[Architecture]) -> SearchSpace:
+    """The space in memory that ``archs`` belong to (an Architecture only knows its space's id)."""
+    from nasbook.space import live_space
+
+    found = live_space(archs[0].space_id)
+    if found is None:
+        raise InvalidParameterError(
+            f"{owner}: the space of these architectures ({archs[0].space_id!r}) is no longer in memory; "
+            "pass it as space=..."
+        )
+    return found
+
+
+def check_archs(owner: str, param: str, archs: object, space: SearchSpace | None) -> tuple[list[Architecture], SearchSpace]:
+    """A list of architectures of one space (``space``, or theirs), or a clear error naming ``param``."""
+    if isinstance(archs, (str, bytes, Architecture)) or not isinstance(archs, Sequence):
+        raise InvalidParameterTypeError(
+            f"{owner}({param}=...) must be a list of Architectures; got {archs!r:.80} of type {type(archs).__name__}."
+        )
+    out = list(archs)
+    for i, a in enumerate(out):
+        if not isinstance(a, Architecture):
+            raise InvalidParameterTypeError(
+                f"{owner}({param}=...) must hold Architectures (from space.sample or space.make); "
+                f"item {i} is {a!r:.60} of type {type(a).__name__}."
+            )
+    if not out:
+        return out, space if space is not None else None  # type: ignore[return-value]
+    if space is None:
+        space = live_space_of(f"{owner}({param}=...)", out)
+    for i, a in enumerate(out):
+        if a.space_id != space.space_id:
+            raise InvalidArchitectureError(
+                f"{owner}({param}=...): item {i} ({a.id!r}) belongs to space {a.space_id!r}, not to "
+                f"{type(space).__name__} {space.space_id!r}; every architecture must come from one space."
+            )
+    return out, space
+
+
+def check_scores(owner: str, scores: object, n: int) -> np.ndarray:
+    """Finite float scores, as many as the architectures, or a clear error naming ``scores``."""
+    if isinstance(scores, (str, bytes)):
+        raise InvalidParameterTypeError(f"{owner}(scores=...) must be a sequence of numbers; got {scores!r:.60}.")
+    try:
+        y = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterTypeError(
+            f"{owner}(scores=...) must be a sequence of numbers; got {scores!r:.80} of type {type(scores).__name__}."
+        ) from None
+    if y.ndim != 1:
+        raise InvalidParameterError(f"{owner}(scores=...) must be one-dimensional; got shape {y.shape}.")
+    if len(y) != n:
+        raise InvalidParameterError(
+            f"{owner}(archs=..., scores=...) must have the same length; got {n} architectures and {len(y)} scores."
+        )
+    bad = np.flatnonzero(~np.isfinite(y))
+    if bad.size:
+        raise InvalidParameterError(
+            f"{owner}(scores=...) must be finite; scores[{int(bad[0])}] is {y[bad[0]]!r} ({bad.size} not finite). "
+            "Drop failed or diverged trials first (Predictor.fit_search does)."
+        )
+    return y

@@ -1,0 +1,51 @@
+"""A :class:`~nasbook.search.Search`'s trials as tables: ``to_dataframe`` and ``to_xarray``.
+
+:class:`Results` is a mixin of ``Search``; the tables themselves are built by :mod:`nasbook.results`
+from the trials in memory (no storage is read).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from nasbook.search import _warm
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from nasbook.search._search import Search
+
+
+class Results:
+    """Mixin of :class:`~nasbook.search.Search`: its trials as a DataFrame or an xarray Dataset."""
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per trial: number, arch_id, state, value, metrics, attrs, epochs, timing, reason.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``number`` (trial-number order); columns ``arch_id``, ``state``, ``value``,
+            ``parent``, ``derived_from``, ``best_so_far``, ``duration_s``, ``epochs``,
+            ``started_at``, ``reason``, ``arch`` (the spec) and one per metric and per held-out
+            attribute (:func:`nasbook.results.trials_dataframe`).
+        """
+        from nasbook.results import trials_dataframe
+
+        return trials_dataframe(cast("Search", self))
+
+    def to_xarray(self) -> xr.Dataset:
+        """The trials as an ``xarray.Dataset`` with dim ``trial``; see :mod:`nasbook.results`.
+
+        Returns
+        -------
+        xarray.Dataset
+            The schema of :mod:`nasbook.results` (:func:`~nasbook.results.trials_dataset`): dim
+            ``trial``, and ``epoch`` for learning curves; a warm-started search adds
+            ``attrs["warm_start"]``, the JSON of each seed's id, provenance and score.
+        """
+        from nasbook.results import trials_dataset
+
+        search = cast("Search", self)
+        return _warm.with_summary(search, trials_dataset(search))
