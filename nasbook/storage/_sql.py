@@ -15,7 +15,6 @@ from __future__ import annotations
 import operator
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,24 +22,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from nasbook._errors import (
-    DuplicatedSearchError,
-    InvalidParameterError,
-    SearchNotFoundError,
-    StorageError,
-    did_you_mean,
-)
-from nasbook._version import __version__
-from nasbook.storage import _catalog, _engine, _lease, _stats
-from nasbook.storage._records import (
-    Damaged,
-    SearchRecord,
-    build_trial,
-    decode_trial_row,
-    search_record,
-    trial_values,
-)
-from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, dumps, init_schema, searches, trials
+from nasbook._errors import InvalidParameterError, StorageError
+from nasbook.storage import _catalog, _engine, _stats
+from nasbook.storage._records import Damaged, SearchRecord, build_trial, decode_trial_row, trial_values
+from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, init_schema, trials
+from nasbook.storage._searches import SearchRows
 
 if TYPE_CHECKING:
     from nasbook.space import SearchSpace
@@ -79,12 +65,13 @@ _INSERT, _UPDATE = _insert_stmt(), _update_stmt()
 #: the usual update: a row not complete yet (an overwritten complete trial is found by the row count, no SELECT)
 _UPDATE_FRESH = _Write(_UPDATE.named + " AND state <> 'complete'", _UPDATE.qmark + " AND state <> 'complete'", _UPDATE.order)
 _SELECT_SQL = "SELECT {} FROM nasbook_trials WHERE search_id = :search_id ORDER BY number".format(", ".join(TRIAL_COLUMNS))
-_SEARCH_COLS = "id, name, created_at, nasbook_version, state, config, elapsed_s"
 _UNFINISHED = ("running", "queued")
 
 
-class Storage:
+class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
     """A nasbook database: searches, their trials, and who is running each search.
+
+    Every write commits before it returns, so what a method stored survives a killed process.
 
     Parameters
     ----------
@@ -119,11 +106,17 @@ class Storage:
     # -- connection -----------------------------------------------------------------------------
     @property
     def conn(self) -> sa.Connection:
+        """The SQLAlchemy connection every method uses, opened on first use (and again after :meth:`close`)."""
         if self._conn is None or self._conn.closed:
             self._conn = self.engine.connect()
         return self._conn
 
     def close(self) -> None:
+        """Close the connection and the engine's pool (on SQLite, the last close folds the WAL into the file).
+
+        A file or server store can still be used afterwards: the next call connects again. A
+        ``":memory:"`` store is gone (its tables with it).
+        """
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -221,121 +214,57 @@ class Storage:
             raise
         return int(n)
 
-    def _search_name(self, search_id: int) -> str:
-        """The name of search ``search_id``; StorageError if there is none."""
-        name = self._names.get(search_id)
-        if name is None:
-            rows = self._read(sa.select(searches.c.name).where(searches.c.id == search_id))
-            if not rows:
-                raise StorageError(
-                    f"no search with id {search_id!r} in {self.label!r} (searches there: {self.search_names()[:10]!r})."
-                )
-            name = self._names[search_id] = str(rows[0][0])
-        return name
-
-    # -- searches --------------------------------------------------------------------------------
-    def create_search(self, name: str, config: dict[str, Any]) -> int:
-        """Store a new search; its id. DuplicatedSearchError if the name is taken."""
-        if not isinstance(name, str) or not name:
-            raise InvalidParameterError(f"a search name must be a non-empty string; got {name!r}.")
-        if not isinstance(config, dict):
-            raise InvalidParameterError(f"a search config must be a dict; got {type(config).__name__}.")
-        _check_json(config, f"the config of search {name!r}")
-        try:
-            now = time.time()
-            res = self.conn.execute(searches.insert().values(
-                name=name, created_at=now, nasbook_version=__version__, state="created",
-                config=config, elapsed_s=0.0, **_catalog.catalog_columns(config),
-            ))
-            _catalog.register(self.conn, config, now)  # its task and space join the knowledge base's catalogue
-            self.conn.commit()
-        except IntegrityError:
-            self._rollback_quietly()
-            raise DuplicatedSearchError(
-                f"A search named {name!r} already exists in {self.label!r}. Resume it with "
-                f"nasbook.load_search({name!r}, storage={self.label!r}), or pick another name."
-            ) from None
-        except (DatabaseError, OperationalError) as exc:
-            self._rollback_quietly()
-            raise self._wrap(exc) from None
-        pk = res.inserted_primary_key
-        assert pk is not None
-        self._names[int(pk[0])] = name
-        return int(pk[0])
-
-    def get_search(self, name: str) -> SearchRecord:
-        """The stored search ``name``; SearchNotFoundError if there is none."""
-        rows = self._read(sa.text(f"SELECT {_SEARCH_COLS} FROM nasbook_searches WHERE name = :name"), {"name": name})
-        if not rows:
-            names = self.search_names()
-            raise SearchNotFoundError(
-                f"No search named {name!r} in {self.label!r}. Searches there: {names[:10]!r}{did_you_mean(name, names)}."
-            )
-        return search_record(rows[0]._mapping, self.label)
-
-    def search_names(self) -> list[str]:
-        return [str(r[0]) for r in self._read(sa.select(searches.c.name).order_by(searches.c.id))]
-
-    def list_searches(self) -> list[SearchRecord]:
-        """Every stored search, oldest first, with ``n_trials`` and ``best_value`` filled in."""
-        t = trials.c
-        sub = (
-            sa.select(
-                t.search_id,
-                sa.func.count().label("n_trials"),
-                sa.func.max(sa.case((t.state == "complete", t.value))).label("best_max"),
-                sa.func.min(sa.case((t.state == "complete", t.value))).label("best_min"),
-            ).group_by(t.search_id).subquery()
-        )
-        s = searches.c
-        q = (
-            sa.select(
-                s.id, s.name, s.created_at, s.nasbook_version, s.state,
-                sa.type_coerce(s.config, sa.Text).label("config"), s.elapsed_s,
-                sub.c.n_trials, sub.c.best_max, sub.c.best_min,
-            ).outerjoin(sub, sub.c.search_id == s.id).order_by(s.id)
-        )
-        return [
-            search_record(r._mapping, self.label, int(r.n_trials or 0), (r.best_max, r.best_min)) for r in self._read(q)
-        ]
-
-    def update_search(self, search_id: int, *, state: str | None = None, config: dict[str, Any] | None = None,
-                      elapsed_s: float | None = None) -> None:
-        values: dict[str, Any] = {}
-        if state is not None:
-            values["state"] = state
-        if config is not None:
-            if not isinstance(config, dict):
-                raise InvalidParameterError(f"a search config must be a dict; got {type(config).__name__}.")
-            _check_json(config, f"the config of search id {search_id}")
-            values["config"] = config
-        if elapsed_s is not None:
-            values["elapsed_s"] = float(elapsed_s)
-        if not values:
-            return
-        if config is not None:
-            self._stat_keys.pop(search_id, None)  # its task may have changed (load_search(allow_changes=True))
-        try:
-            n = self.conn.execute(searches.update().where(searches.c.id == search_id).values(**values)).rowcount
-            self.conn.commit()
-        except (DatabaseError, OperationalError) as exc:
-            self._rollback_quietly()
-            raise self._wrap(exc) from None
-        if n == 0:
-            self._search_name(search_id)  # raises: no such search
-
     # -- trials ----------------------------------------------------------------------------------
     def add_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None) -> None:
         """Insert ``trial`` and COMMIT: durable when this returns.
 
-        StorageError if its number is already stored (is another process running this search?).
+        A COMPLETE trial also joins the warm-start aggregates of its task, in the same transaction.
+
+        Parameters
+        ----------
+        search_id : int
+            The id :meth:`create_search` returned.
+        trial : Trial
+            The trial to store, in any state; its ``number`` must be new to the search.
+        tell_seq : int, optional
+            When the strategy was told of this trial: 0 for the first finished trial it heard of,
+            1 for the next, ... (a resumed search tells them again in that order); None for a
+            trial not told yet (RUNNING, QUEUED).
+
+        Raises
+        ------
+        StorageError
+            Its number is already stored (is another process running this search?), no search has
+            id ``search_id``, its metrics, attrs or curves cannot be stored as JSON, or the
+            database failed; nothing is stored.
         """
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
         self._write_trial(_INSERT, values)
 
     def update_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None) -> None:
-        """Overwrite the stored row of ``trial.number`` (RUNNING -> COMPLETE, RUNNING -> QUEUED, ...) and COMMIT."""
+        """Overwrite the stored row of ``trial.number`` (RUNNING -> COMPLETE, RUNNING -> QUEUED, ...) and COMMIT.
+
+        Overwriting a trial stored COMPLETE recomputes its task's warm-start aggregates (its value
+        may have been the best) in the same transaction.
+
+        Parameters
+        ----------
+        search_id : int
+            The id :meth:`create_search` returned.
+        trial : Trial
+            The trial's new state; every stored column of that number is replaced.
+        tell_seq : int, optional
+            When the strategy was told of this trial: 0 for the first finished trial it heard of,
+            1 for the next, ... (a resumed search tells them again in that order); None for a
+            trial not told yet (RUNNING, QUEUED).
+
+        Raises
+        ------
+        StorageError
+            No trial of that number is stored (store it first with :meth:`add_trial`), no search
+            has id ``search_id``, a JSON field cannot be stored, or the database failed.
+        """
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
         if self._write_trial(_UPDATE_FRESH, values) == 1:  # the usual case: one statement
@@ -360,9 +289,25 @@ class Storage:
             raise self._wrap(exc) from None
 
     def add_trials(self, search_id: int, trials: Sequence[Trial], *, ignore_existing: bool = True) -> None:
-        """Insert many trials in one transaction and COMMIT. With ``ignore_existing`` (the default) a
-        trial whose number is stored already is skipped, so copying the same trials twice stores them
-        once (how a knowledge base mirrors a search kept elsewhere)."""
+        """Insert many trials in one transaction and COMMIT (all of them, or none).
+
+        Parameters
+        ----------
+        search_id : int
+            The id :meth:`create_search` returned.
+        trials : sequence of Trial
+            The trials, in any state; stored without a ``tell_seq``.
+        ignore_existing : bool, default True
+            Skip a trial whose number is stored already, so copying the same trials twice stores
+            them once (how a knowledge base mirrors a search kept elsewhere). With False such a
+            trial makes the whole call fail.
+
+        Raises
+        ------
+        StorageError
+            A number is stored already (``ignore_existing=False``), no search has id
+            ``search_id``, a JSON field cannot be stored, or the database failed; nothing is stored.
+        """
         rows = []
         for trial in trials:
             row = trial_values(trial, None)
@@ -371,10 +316,27 @@ class Storage:
         self.insert_trial_rows(rows, ignore_existing=ignore_existing)
 
     def insert_trial_rows(self, rows: Sequence[Any], *, ignore_existing: bool = False) -> None:
-        """Bulk insert of trial rows (dicts of every trial column and ``search_id``, or tuples in the order
-        ``("search_id", *TRIAL_COLUMNS)``; JSON columns as JSON text) in
-        one transaction, then COMMIT. The fast path of ``KnowledgeBase.ingest``: executemany on SQLite,
-        COPY on PostgreSQL (psycopg) unless ``ignore_existing``."""
+        """Bulk insert of ready-made trial rows in one transaction, then COMMIT (all of them, or none).
+
+        The fast path of ``KnowledgeBase.ingest``: executemany on SQLite, COPY on PostgreSQL
+        (psycopg) unless ``ignore_existing``. Rows are not checked: use :meth:`add_trials` for Trials.
+
+        Parameters
+        ----------
+        rows : sequence of dict or sequence of tuple
+            All dicts (every column of ``TRIAL_COLUMNS`` and ``search_id``) or all tuples (in the
+            order ``("search_id", *TRIAL_COLUMNS)``; the first row decides); the JSON columns
+            (arch, metrics, attrs, curves, lineage) as JSON text. Empty: nothing happens.
+        ignore_existing : bool, default False
+            Skip a row whose (search, number) is stored already (on SQLite, PostgreSQL and
+            MySQL/MariaDB); with False such a row makes the whole call fail.
+
+        Raises
+        ------
+        StorageError
+            A (search, number) is stored twice, a ``search_id`` does not exist, or the database
+            failed; nothing is stored.
+        """
         if not rows:
             return
         dialect, driver = self.engine.dialect.name, self.engine.dialect.driver
@@ -414,7 +376,21 @@ class Storage:
             raise self._wrap(exc) from None
 
     def delete_trials(self, search_id: int, numbers: Sequence[int]) -> None:
-        """Remove unfinished (RUNNING, QUEUED) trials among ``numbers`` and COMMIT; finished ones stay."""
+        """Remove unfinished (RUNNING, QUEUED) trials among ``numbers`` and COMMIT; finished ones stay.
+
+        Parameters
+        ----------
+        search_id : int
+            The id :meth:`create_search` returned.
+        numbers : sequence of int
+            Trial numbers; those not stored, or stored finished (COMPLETE, PRUNED, FAILED,
+            DIVERGED), are left alone without an error. Empty: nothing happens.
+
+        Raises
+        ------
+        StorageError
+            The database failed; nothing is removed.
+        """
         numbers = [int(n) for n in numbers]
         if not numbers:
             return
@@ -431,8 +407,26 @@ class Storage:
     def load_trials(self, search_id: int, space: SearchSpace) -> tuple[list[Trial], dict[int, int]]:
         """Trials of the search in number order, architectures rebuilt in ``space``, and ``{number: tell_seq}``.
 
-        StorageError naming the trial if a row is damaged or its architecture is not (any more) the
-        one stored in ``space``.
+        Parameters
+        ----------
+        search_id : int
+            The id :meth:`create_search` returned.
+        space : SearchSpace
+            The search's space, configured as when the trials were stored: each architecture is
+            rebuilt with ``space.from_dict`` and its id checked against the stored one.
+
+        Returns
+        -------
+        trials : list of Trial
+            Every stored trial of the search, in any state, by number.
+        tell_seq : dict of int to int
+            ``{number: tell_seq}`` for the trials stored with one (see :meth:`add_trial`).
+
+        Raises
+        ------
+        StorageError
+            No search has id ``search_id``; a row is damaged or its architecture is not (any
+            more) one of ``space`` (the message names the trial); or the database failed.
         """
         name = self._search_name(search_id)
         out: list[Trial] = []
@@ -449,44 +443,42 @@ class Storage:
                 tell_seq[trial.number] = values["tell_seq"]
         return out, tell_seq
 
-    # -- leases ----------------------------------------------------------------------------------
-    def acquire_lease(self, search_id: int, owner: str, *, ttl_s: float = 60.0) -> None:
-        """Claim the search for this process, or raise SearchLockedError at once.
-
-        Succeeds if no process holds it, ``owner`` holds it, its heartbeat is older than ``ttl_s``,
-        or its holder is a dead process on this host (so a killed run resumes at once).
-        """
-        _lease.check_args(owner, ttl_s)
-        name = self._search_name(search_id)
-        self._lease_call(_lease.acquire, search_id, owner, float(ttl_s), name)
-
-    def renew_lease(self, search_id: int, owner: str) -> None:
-        """Heartbeat. SearchLockedError if ``owner`` no longer holds the lease (taken over or released)."""
-        _lease.check_args(owner)
-        self._lease_call(_lease.renew, search_id, owner, self._search_name)
-
-    def release_lease(self, search_id: int, owner: str) -> None:
-        """Give the search up (no error if ``owner`` does not hold it)."""
-        _lease.check_args(owner)
-        self._lease_call(_lease.release, search_id, owner)
-
-    def _lease_call(self, fn: Any, *args: Any) -> None:
-        try:
-            fn(self.conn, *args)
-        except (DatabaseError, OperationalError) as exc:
-            self._rollback_quietly()
-            raise self._wrap(exc) from None
-
-
-def _check_json(obj: Any, what: str) -> None:
-    try:
-        dumps(obj)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise InvalidParameterError(f"{what} cannot be stored as JSON: {exc}") from None
-
 
 def open_storage(storage: Storage | str | os.PathLike[str] | None, *, create: bool = True) -> Storage:
-    """Return a :class:`Storage` for a path, ``":memory:"`` or a database URL (a Storage is returned as is)."""
+    """Return a :class:`Storage` for a path, ``":memory:"`` or a database URL (a Storage is returned as is).
+
+    Parameters
+    ----------
+    storage : Storage, str or path
+        A Storage (returned unchanged, ``create`` ignored); a SQLite file path; ``":memory:"``
+        for a throw-away store; or a SQLAlchemy URL (``"sqlite:///runs.db"``,
+        ``"postgresql://user@host/db"``). None is refused: nasbook keeps every trial durably.
+    create : bool, default True
+        Create a SQLite file that does not exist yet. With False a missing file raises
+        StorageError and nothing is created (for reading a search back).
+
+    Returns
+    -------
+    Storage
+        Connected, its tables created or migrated to the current schema.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``storage`` is None, or not a path, ``":memory:"``, URL or Storage.
+    StorageError
+        The file is missing (``create=False``), is not a nasbook database, or the server
+        refused the connection; the message says what to do.
+
+    Examples
+    --------
+    >>> st = open_storage(":memory:")
+    >>> search_id = st.create_search("demo", {"mode": "max"})
+    >>> st.search_names()
+    ['demo']
+    >>> open_storage(st) is st
+    True
+    """
     if isinstance(storage, Storage):
         return storage
     if storage is None:
