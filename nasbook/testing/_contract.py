@@ -17,11 +17,12 @@ from nasbook.trial import Trial, TrialState, Wait
 
 
 def _drive(strategy: BaseStrategy, space: SearchSpace, task: ToyTask, n: int, seed: int = 0,
-           mode: str = "max") -> list[tuple[str, int | None]]:
+           mode: str = "max", offset: float = 0.0) -> list[tuple[str, int | None]]:
     """ask/tell ``n`` times synchronously; return the proposals as (arch id, epochs).
 
     With ``mode="min"`` the strategy is told the negated objective, so a strategy that handles the
-    direction correctly proposes exactly what it proposes with ``mode="max"``.
+    direction correctly proposes exactly what it proposes with ``mode="max"``. ``offset`` is added
+    to every told value (and curve point): a history far better than the task's own.
     """
     strategy.setup(space, seed=seed, mode=mode)
     sign = -1.0 if mode == "min" else 1.0
@@ -31,8 +32,8 @@ def _drive(strategy: BaseStrategy, space: SearchSpace, task: ToyTask, n: int, se
         assert not isinstance(asked, Wait) and asked is not None, "a synchronous ask/tell loop never has to wait"
         p = asked if isinstance(asked, Proposal) else Proposal(asked)
         res = task.evaluate(p.arch, fidelity={"epochs": p.epochs} if p.epochs else None)
-        curves = {k: [sign * x for x in v] for k, v in res.curves.items()}
-        strategy.tell(Trial(number, p.arch, TrialState.COMPLETE, sign * res.value, epochs=res.epochs,
+        curves = {k: [sign * x + offset for x in v] for k, v in res.curves.items()}
+        strategy.tell(Trial(number, p.arch, TrialState.COMPLETE, sign * res.value + offset, epochs=res.epochs,
                             n_told_before=number, curves=curves, parent=p.parent, lineage=p.lineage))
         ids.append((p.arch.id, p.epochs))
     return ids
@@ -91,9 +92,14 @@ class StrategyContract:
 
     def test_setup_resets_learned_state(self, strategy: BaseStrategy, space: SearchSpace, task: ToyTask) -> None:
         """``setup`` resets everything learned (state made in ``__init__`` is not reset): a search that
-        runs again in the same process sets the same instance up again and replays its history."""
+        runs again in the same process sets the same instance up again and replays its history.
+
+        The instance first searches with another seed on values far above the task's (``offset``), so
+        an incumbent, population or model left over from it outranks everything the second search
+        sees and shows in its proposals; those must be a fresh instance's."""
         s = clone(strategy)
-        first = _drive(s, space, task, self.n_trials, seed=7)
+        _drive(s, space, task, self.n_trials, seed=11, offset=1e6)
+        first = _drive(clone(strategy), space, task, self.n_trials, seed=7)
         assert _drive(s, space, task, self.n_trials, seed=7) == first, (
             f"{type(strategy).__name__} proposes differently after a second setup(): reset what it learns in "
             "_setup(), not in __init__")

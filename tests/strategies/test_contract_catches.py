@@ -120,3 +120,44 @@ def test_contract_catches_a_constructor_argument_that_is_not_kept():
     with pytest.raises(AssertionError, match=r"HiddenParameter.__init__ takes \['restarts'\] but keeps no attribute"):
         StrategyContract().test_constructor_arguments_are_kept(HiddenParameter(restarts=5))
     StrategyContract().test_constructor_arguments_are_kept(RandomSearch(seed=3))
+
+
+class LeakyRestarts(BaseStrategy):
+    """Hill climbing with restarts whose incumbent is made in __init__ (tutorial 08's HillClimb with the
+    state in the wrong place). A restart sets the incumbent's score to -inf, so after a rerun on the same
+    history the stale incumbent is soon overwritten and the proposals can coincide: the contract's first
+    search runs on values far above the task's, which no later value overwrites."""
+
+    def __init__(self, n_init=10, seed=None, allow_duplicates=False):
+        super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self.n_init = n_init
+        self.current_ = None
+
+    def _setup(self):
+        pass
+
+    def _ask(self):
+        if self.current_ is None or self.n_told_ < self.n_init:
+            return self._sample_new()
+        unseen = [a for a in self.space_.neighbours(self.current_[1]) if self._is_new(a)]
+        if unseen:
+            return unseen[int(self.rng_.integers(len(unseen)))]
+        arch = self._sample_new()
+        self.current_ = (float("-inf"), arch)
+        return arch
+
+    def _tell(self, trial):
+        if self.current_ is None or self._score(trial) > self.current_[0]:
+            self.current_ = (self._score(trial), trial.arch)
+
+
+def test_contract_catches_stale_state_that_a_rerun_on_the_same_history_hides(space):
+    contract = StrategyContract()
+    task = contract.make_task(space)  # the contract's own task, on which a rerun with the same seed hid it
+    with pytest.raises(AssertionError, match="_setup"):
+        contract.test_setup_resets_learned_state(LeakyRestarts(), space, task)
+
+    def _setup(self):
+        self.current_ = None
+
+    contract.test_setup_resets_learned_state(type("Fixed", (LeakyRestarts,), {"_setup": _setup})(), space, task)
