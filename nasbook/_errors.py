@@ -30,6 +30,10 @@ class StorageError(NasbookError):
     """The storage cannot be opened or does not hold what was asked for."""
 
 
+class StorageNotFoundError(StorageError):
+    """The storage asked for (a SQLite file) does not exist, and nasbook was not asked to create it."""
+
+
 class DuplicatedSearchError(StorageError):
     """A search with that name already exists in the storage."""
 

@@ -333,8 +333,23 @@ def _failed_cell(executed: Path, index: int) -> str:
     return where + (f" ({first[:60]!r})" if first else "")
 
 
+def _stopped_cell(executed: Path) -> int:
+    """The index (as :func:`_failed_cell` counts) of the last cell that started: the one running when a cell
+    timed out or the kernel died, which papermill does not name (it records each cell's start time)."""
+    import nbformat
+
+    try:
+        cells = [c for c in nbformat.read(executed, as_version=4).cells
+                 if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    except Exception:  # noqa: BLE001 - the error message must not fail
+        return 0
+    started = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else 0
+
+
 class ReportFailedError(NasbookError):
-    """The notebook ran and a cell raised: the partial notebook is written (``nasbook report`` exits 1)."""
+    """The notebook ran and failed (a cell raised or timed out, or the kernel died): the partial notebook is
+    written (``nasbook report`` exits 1)."""
 
 
 def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = None, out_dir: str | Path = "reports",
@@ -342,6 +357,8 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
     """Execute ``notebook`` with ``parameters`` and write ``OUT/NAME.ipynb`` and ``OUT/NAME.html``."""
     import nbformat
     import papermill as pm
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbconvert import HTMLExporter
 
     src = Path(notebook)
@@ -351,6 +368,9 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
         raise InvalidParameterError(f"nasbook report takes a .ipynb notebook; got {str(src)!r}.")
     parameters = dict(parameters or {})
     nb = nbformat.read(src, as_version=4)
+    if kernel_name is None and not nb.metadata.get("kernelspec", {}).get("name"):
+        raise InvalidParameterError(f"nasbook report: {src.name} names no kernel in its metadata; pass one with -k "
+                                    "(e.g. -k python3; jupyter kernelspec list shows them).")
     declared = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if parameters and not declared:
         raise InvalidParameterError(f"{src.name} has no cell tagged 'parameters', so -p {sorted(parameters)} cannot apply.")
@@ -387,6 +407,18 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
     except pm.PapermillExecutionError as exc:
         raise ReportFailedError(f"nasbook report: {src.name} failed in {_failed_cell(ipynb, exc.cell_index)}: {exc.ename}: "
                            f"{exc.evalue} (the partial notebook is at {ipynb})") from exc
+    except CellTimeoutError:  # nbclient's, through papermill: a failed run as much as a cell that raised
+        limit = f"after {timeout_s:g} s, the limit per cell" if timeout_s is not None else "(nbclient's limit per cell)"
+        raise ReportFailedError(f"nasbook report: {src.name} timed out in {_failed_cell(ipynb, _stopped_cell(ipynb))} "
+                                f"{limit} (the partial notebook is at {ipynb})") from None
+    except DeadKernelError:
+        raise ReportFailedError(f"nasbook report: {src.name}: the kernel died in {_failed_cell(ipynb, _stopped_cell(ipynb))} "
+                                f"(out of memory, or the code ended the process; the partial notebook is at {ipynb})") from None
+    except NoSuchKernel as exc:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        raise InvalidParameterError(f"nasbook report: no Jupyter kernel named {exc.args[0]!r}; installed: "
+                                    f"{sorted(KernelSpecManager().find_kernel_specs())} (jupyter kernelspec list).") from None
     finally:
         staged.unlink(missing_ok=True)
     executed = nbformat.read(ipynb, as_version=4)

@@ -3,13 +3,17 @@
 ``nasbook search``: run (or resume) a search on a NAS-Bench-Graph table and print its result.
 ``nasbook show [NAME]``: print a stored search (without NAME: list them).
 ``nasbook list``: list the searches in a storage.
-``nasbook report NOTEBOOK [-p name value ...] [-o DIR]``: run a notebook as a report (papermill),
+``nasbook report NOTEBOOK [-p name value ...] [-o DIR] [-t SECONDS]``: run a notebook as a report (papermill),
 write the executed notebook and a self-contained HTML that renders offline.
 
-Exit status: 0 done; 1 ``nasbook report`` ran the notebook and a cell failed (the partial notebook is
-written; a script can tell it from a mistyped command); 2 a usage error: argparse's (an unknown
-option, a missing argument) and arguments nasbook refuses (a notebook that does not exist, an unknown
-``-p`` parameter, an unknown dataset or search); 130 interrupted (Ctrl-C).
+Exit status, the same for every command: 0 done; 1 it ran and failed: a cell of ``nasbook report``'s
+notebook raised or ran past ``--timeout``, or its kernel died (the partial notebook is written), a
+storage that cannot be read (not a database, damaged, locked by another run), or any other error
+while running; 2 a usage error: argparse's (an unknown option, a missing argument) and arguments
+nasbook refuses (a notebook or storage file that does not exist, an unknown ``-p`` parameter or
+kernel, an unknown dataset or search, a search name already taken); 130 interrupted (Ctrl-C). A
+script can so tell a mistyped command (2) from one that failed (1). Each error is one line on stderr,
+``nasbook: error: ...``, without Python's traceback (``--traceback`` shows it).
 """
 
 from __future__ import annotations
@@ -20,10 +24,21 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from nasbook._errors import InvalidParameterError, NasbookError
+from nasbook._errors import (
+    DuplicatedSearchError,
+    InvalidParameterError,
+    NasbookError,
+    SearchNotFoundError,
+    StorageNotFoundError,
+)
 
-#: exit status of a usage error (argparse's own) and of a notebook whose execution failed (``nasbook report``)
+#: exit status of a usage error (argparse's own, or arguments nasbook refuses) and of a command that ran and failed
 EXIT_USAGE, EXIT_FAILED = 2, 1
+#: the errors of arguments nasbook refuses before doing anything (exit 2); any other error is a failure (exit 1)
+USAGE_ERRORS = (InvalidParameterError, SearchNotFoundError, StorageNotFoundError, DuplicatedSearchError)
+_EPILOG = (f"exit status: 0 done; {EXIT_FAILED} it ran and failed (a notebook cell raised or timed out, its kernel died, "
+           f"a storage that cannot be read...); {EXIT_USAGE} bad arguments (usage, a missing file, an unknown -p "
+           "parameter, dataset or search); 130 interrupted")
 
 
 def _summary(search) -> str:  # type: ignore[no-untyped-def]
@@ -168,7 +183,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from nasbook._report import make_report, parse_value
 
     params = {name: parse_value(value) for name, value in (args.parameter or [])}
-    ipynb, html = make_report(args.notebook, params, args.output_dir, kernel_name=args.kernel)
+    ipynb, html = make_report(args.notebook, params, args.output_dir, kernel_name=args.kernel,
+                              timeout_s=args.timeout)
     print(f"wrote {ipynb}")
     print(f"wrote {html} (self-contained: opens offline)")
     return 0
@@ -177,8 +193,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from nasbook._version import __version__
 
-    parser = argparse.ArgumentParser(prog="nasbook", description="Neural architecture search in a notebook.")
+    parser = argparse.ArgumentParser(prog="nasbook", description="Neural architecture search in a notebook.",
+                                     epilog=_EPILOG)
     parser.add_argument("--version", action="version", version=f"nasbook {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="on an error, show Python's traceback too")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("search", help="run or resume a search on a NAS-Bench-Graph table")
     p.add_argument("--dataset", default=None, help="NAS-Bench-Graph dataset: cora, citeseer, pubmed, cs, physics, "
@@ -193,14 +211,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_search)
     r = sub.add_parser("report", help="execute a notebook with papermill and write it as .ipynb and offline HTML",
-                       epilog=f"exit status: 0 written; {EXIT_FAILED} a cell of the notebook failed (the partial notebook "
-                              f"is written); {EXIT_USAGE} bad arguments (usage, a missing notebook, an unknown -p "
-                              "parameter); 130 interrupted")
+                       epilog=f"exit status: 0 written; {EXIT_FAILED} the notebook failed: a cell raised or ran past "
+                              "--timeout, or the kernel died (the partial notebook is written); "
+                              f"{EXIT_USAGE} bad arguments (usage, a missing notebook, an unknown -p parameter or "
+                              "kernel); 130 interrupted")
     r.add_argument("notebook", help="the .ipynb to run (it needs a cell tagged 'parameters' for -p)")
     r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="set a parameter of the notebook's 'parameters' cell (repeatable)")
     r.add_argument("-o", "--output-dir", default="reports", help="where to write the report (default: reports/)")
     r.add_argument("-k", "--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
+    r.add_argument("-t", "--timeout", type=float, default=None, metavar="SECONDS",
+                   help="stop (and fail) a cell that runs longer (default: no limit)")
     r.set_defaults(func=_cmd_report)
     s = sub.add_parser("show", help="print a stored search (without NAME: list the searches)")
     s.add_argument("name", nargs="?", default=None, help="the search's name (default: list them all)")
@@ -216,17 +237,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except NasbookError as exc:
-        print(f"nasbook: error: {exc}", file=sys.stderr)
-        from nasbook._report import ReportFailedError
-
-        return EXIT_FAILED if isinstance(exc, ReportFailedError) else EXIT_USAGE
     except KeyboardInterrupt:  # e.g. while a table loads or a report runs: no traceback, the shell's code
         print("nasbook: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `nasbook show NAME | head`: the reader left; no traceback
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit: let it write nowhere
         return 141
+    except Exception as exc:  # one line, not a traceback wall; the status tells a refused command from a failed one
+        if args.traceback:
+            raise
+        if isinstance(exc, NasbookError):  # nasbook's own messages say what to do
+            print(f"nasbook: error: {exc}", file=sys.stderr)
+        else:  # a library's (nbclient, SQLAlchemy, OSError...): its type tells what it is
+            print(f"nasbook: error: {type(exc).__name__}: {' '.join(str(exc).split())} (--traceback shows where)",
+                  file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, USAGE_ERRORS) else EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from nasbook.cli import main
 
 
@@ -56,6 +58,30 @@ def test_cli_list_and_show_without_name_list_searches(tmp_path, capsys):
 def test_cli_list_of_a_missing_file_creates_nothing(tmp_path, capsys):
     assert main(["list", "--storage", str(tmp_path / "typo.db")]) == 2
     assert "typo.db" in capsys.readouterr().err and not (tmp_path / "typo.db").exists()
+
+
+def test_cli_runtime_errors_exit_1_in_one_line_and_usage_errors_2(tmp_path, capsys, monkeypatch):
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database")
+    for argv in (["show", "s", "--storage", str(junk)], ["list", "--storage", str(junk)]):
+        assert main(argv) == 1  # a StorageError: it ran and failed, not a mistyped command
+        err = capsys.readouterr().err
+        assert err.startswith("nasbook: error: storage") and "not a SQLite database" in err and err.count("\n") == 1
+    db = str(tmp_path / "ok.db")
+    assert main(["search", "--budget", "2", "--storage", db, "--name", "s", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["show", "typo", "--storage", db]) == 2  # an unknown search: an argument refused
+    assert main(["search", "--budget", "2", "--storage", db, "--name", "s", "--quiet"]) == 2  # a name taken
+    capsys.readouterr()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk on fire\nsecond line")
+
+    monkeypatch.setattr("nasbook.storage.open_storage", broken)
+    assert main(["list", "--storage", db]) == 1  # not nasbook's own error: its type, still one line
+    assert capsys.readouterr().err == "nasbook: error: OSError: disk on fire second line (--traceback shows where)\n"
+    with pytest.raises(OSError, match="disk on fire"):
+        main(["--traceback", "list", "--storage", db])
 
 
 def test_cli_ctrl_c_stops_with_a_resume_hint_not_a_traceback(tmp_path, capsys, monkeypatch):

@@ -214,7 +214,28 @@ def test_report_exit_status_tells_a_failed_notebook_from_bad_arguments(tmp_path,
     capsys.readouterr()
     with pytest.raises(SystemExit) as exc:
         main(["report", "--help"])
-    assert exc.value.code == 0 and "exit status: 0 written; 1 a cell of the notebook failed" in capsys.readouterr().out
+    assert exc.value.code == 0 and "exit status: 0 written; 1 the notebook failed" in capsys.readouterr().out
+
+
+@pytest.mark.notebook
+def test_report_a_cell_timeout_a_dead_kernel_and_a_missing_kernel_exit_like_a_failed_cell(tmp_path, capsys):
+    # nbclient raises CellTimeoutError and DeadKernelError, not papermill's PapermillExecutionError: they were
+    # escaped `nasbook report` as a traceback, although the notebook ran and failed like a cell that raised
+    from nasbook._report import ReportFailedError
+    from nasbook.cli import build_parser
+
+    slow = _notebook(tmp_path / "slow.ipynb", ["import time\ntime.sleep(60)"])
+    out = tmp_path / "o"
+    with pytest.raises(ReportFailedError, match=r"slow\.ipynb timed out in cell 2 \('import time'\) after 2 s"):
+        make_report(slow, {}, out, timeout_s=2)  # papermill's execution_timeout
+    assert (out / "slow.ipynb").is_file()  # the partial notebook
+    assert build_parser().parse_args(["report", str(slow), "-t", "2"]).timeout == 2.0  # nasbook report's --timeout
+    dead = _notebook(tmp_path / "dead.ipynb", ["x = 1", "import os\nos._exit(1)"])
+    assert main(["report", str(dead), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "the kernel died in cell 3 ('import os')" in err and "Traceback" not in err
+    assert main(["report", str(slow), "-k", "no-such-kernel", "-o", str(out)]) == 2  # refused before running
+    assert "no Jupyter kernel named 'no-such-kernel'" in capsys.readouterr().err
 
 
 def test_parameter_values():

@@ -22,6 +22,19 @@ def _hvplot() -> None:
         raise ImportError("nasbook.knowledge plots need hvplot: pip install hvplot") from err
 
 
+def _for_png(obj: Any, **by_type: dict[str, Any]) -> Any:
+    """``obj`` with matplotlib options per holoviews type as well: ``nasbook.viz.save`` draws a PNG with
+    holoviews' matplotlib backend, which ignores the bokeh options hvplot sets (the clusters' colours,
+    the title, where the labels sit); unchanged where matplotlib is missing."""
+    try:
+        import holoviews.plotting.mpl  # noqa: F401 - registers matplotlib's options; bokeh stays current
+    except ImportError:  # pragma: no cover - matplotlib is a dependency
+        return obj
+    import holoviews as hv
+
+    return obj.opts(*(getattr(hv.opts, name)(**options, backend="matplotlib") for name, options in by_type.items()))
+
+
 def _task_map_info(distances: Any, clusters: Any = None, method: str = "mds", seed: int = 0) -> Any:
     """A 2-D embedding of a task x task distance matrix (:func:`task_distances`).
 
@@ -97,7 +110,11 @@ def plot_task_map(distances: Any, clusters: Any = None, method: str = "mds", **o
                                  size=80, colorbar=False, xlabel="", ylabel="")
     labels = info.hvplot.labels(x="x", y="y", text="task", text_baseline="bottom", text_font_size="9pt")
     title = f"task map ({info.attrs['method'].upper()} of task distances, {len(info)} tasks)"
-    return (points * labels).opts(title=title, **opts)
+    import holoviews as hv
+
+    plot = _for_png(points * labels, Scatter={"color": hv.dim("cluster"), "cmap": "Category10", "s": 80},
+                    Labels={"verticalalignment": "bottom", "size": 9}, Overlay={"title": title, "xlabel": "", "ylabel": ""})
+    return plot.opts(**{"title": title, **opts})
 
 
 def _neighbourhood_info(neighbours: Any) -> Any:
@@ -142,5 +159,7 @@ def plot_neighbourhood(neighbours: Any, **opts: Any) -> Any:
     a = info.attrs
     where = f" on {a['task']}" if a.get("task") else ""
     title = f"neighbours of {a.get('query') or 'the query'}{where} ({a.get('kind', '')} encoding)"
-    return info.hvplot.scatter(x="distance", y="score", hover_cols=["arch_id"], xlabel="distance to the query",
-                               ylabel=a["score_name"], size=60).opts(title=title, **opts)
+    plot = info.hvplot.scatter(x="distance", y="score", hover_cols=["arch_id"], xlabel="distance to the query",
+                               ylabel=a["score_name"], size=60)
+    plot = _for_png(plot, Scatter={"title": title, "xlabel": "distance to the query", "ylabel": a["score_name"], "s": 60})
+    return plot.opts(**{"title": title, **opts})

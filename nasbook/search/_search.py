@@ -27,7 +27,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _checkpoints, _kb, _loop, _resume, _warm
+from nasbook.search import _checkpoints, _fresh, _kb, _loop, _resume, _warm
 from nasbook.search._background import Background
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
@@ -374,7 +374,7 @@ class Search(Background, Results):
         from nasbook.display import Progress, make_progress
 
         pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
-        self._storage.acquire_lease(self._search_id, self._owner, ttl_s=_loop.LEASE_TTL_S)
+        _fresh.acquire(self, _loop.LEASE_TTL_S)  # a stale object (trials stored since it read them) writes nothing
         t_start = time.monotonic()
         final = SearchState.INTERRUPTED
         try:

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-from nasbook._errors import InvalidParameterError, StorageError
+from nasbook._errors import InvalidParameterError, StorageError, StorageNotFoundError
 from nasbook.storage import _schema
 
 #: DBAPI driver (SQLAlchemy's name) -> what to pip install for it
@@ -120,7 +120,7 @@ def _sqlite_file(path: Path, label: str, create: bool) -> Target:
         )
     if not path.exists():
         if not create:
-            raise StorageError(
+            raise StorageNotFoundError(
                 f"storage {label!r} does not exist (no such file: {str(path)!r}); check the path, or create the "
                 "search first (nothing was created)."
             )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
 from nasbook.viz._info import HistoryX, _curves_info, _history_info, _op_frequency_info, _tradeoff_info
+from nasbook.viz._mpl import for_png
 
 if TYPE_CHECKING:
     from nasbook.search import Search
@@ -61,7 +62,10 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     label = ds[x].attrs["long_name"]
     best = df.hvplot.step(x=x, y="best_so_far", by="search", where="post", xlabel=label, ylabel=ds.attrs["metric"])
     dots = df.dropna(subset=["value"]).hvplot.scatter(x=x, y="value", by="search", alpha=0.35, legend=False)
-    return (dots * best).opts(title=f"best {ds.attrs['metric']} so far ({ds.attrs['mode']})", **opts)
+    title = f"best {ds.attrs['metric']} so far ({ds.attrs['mode']})"
+    plot = for_png(dots * best, opts, Scatter={"alpha": 0.35, "show_legend": False}, Curve={"interpolation": "steps-post"},
+                   Overlay={"title": title, "xlabel": label, "ylabel": ds.attrs["metric"]})
+    return plot.opts(**{"title": title, **opts})
 
 
 def plot_curves(search: Search, metric: str | None = None, top_k: int | None = None, **opts: Any) -> Any:
@@ -86,10 +90,9 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
     ds = _built("plot_curves", _curves_info, search, metric=metric, top_k=top_k)
     _hvplot()
     df = ds[["curve"]].to_dataframe().reset_index().dropna(subset=["curve"])
-    return df.hvplot.line(
-        x="epoch", y="curve", by="trial", ylabel=ds.attrs["metric"], legend=ds.sizes["trial"] <= 10,
-        title=f"{ds.attrs['metric']} per epoch" + (f" (top {top_k})" if top_k else ""),
-    ).opts(**opts)
+    title, legend = f"{ds.attrs['metric']} per epoch" + (f" (top {top_k})" if top_k else ""), ds.sizes["trial"] <= 10
+    plot = df.hvplot.line(x="epoch", y="curve", by="trial", ylabel=ds.attrs["metric"], legend=legend, title=title)
+    return for_png(plot, opts, NdOverlay={"title": title, "ylabel": ds.attrs["metric"], "show_legend": legend}).opts(**opts)
 
 
 def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts: Any) -> Any:
@@ -117,7 +120,9 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
     hover = list(dict.fromkeys(["trial", "arch_id", x, y]))
     points = df.hvplot.scatter(x=x, y=y, by="point", hover_cols=hover)
     front = df[df["on_front"]].sort_values([x, y]).hvplot.line(x=x, y=y, color="black", line_dash="dashed")
-    return (points * front).opts(title=f"{y} vs {x} ({int(ds['on_front'].sum())} on the front)", **opts)
+    title = f"{y} vs {x} ({int(ds['on_front'].sum())} on the front)"
+    plot = for_png(points * front, opts, Curve={"color": "black", "linestyle": "dashed"}, Overlay={"title": title})
+    return plot.opts(**{"title": title, **opts})
 
 
 def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> Any:
@@ -142,15 +147,19 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     _hvplot()
     df = ds["frequency"].to_dataframe().reset_index()
     df["group"] = df["group"].map({"top": f"top {ds.attrs['n_top']}", "all": f"all {ds.attrs['n_all']}"})
-    return df.hvplot.bar(x="op", y="frequency", by="group", ylabel="share of op slots", rot=45,
-                         title=f"ops among the best {ds.attrs['metric']}").opts(**opts)
+    title = f"ops among the best {ds.attrs['metric']}"
+    plot = df.hvplot.bar(x="op", y="frequency", by="group", ylabel="share of op slots", rot=45, title=title)
+    # matplotlib writes a second tick label per bar (the group) where bokeh nests them: a legend instead
+    return for_png(plot, opts, Bars={"title": title, "ylabel": "share of op slots", "xrotation": 45, "multi_level": False,
+                               "show_legend": True}).opts(**opts)
 
 
 def save(obj: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
     """Write a plot to ``.html`` (Bokeh, resources inlined: opens offline) or ``.png``.
 
     The PNG goes through holoviews' matplotlib backend, so it needs matplotlib but no
-    browser. Returns the path written.
+    browser; the ``plot_*`` functions set their styles (transparency, step and dashed lines, log
+    axes, legends, titles) for that backend too. Returns the path written.
 
     Parameters
     ----------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
+from nasbook.viz._mpl import for_png
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -154,7 +155,9 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
     if math.isfinite(ref):
         plot = plot * hv.HLine(ref).opts(color="gray", alpha=0.7)
         title += f" (grey: {'nominal' if metric in _NOMINAL else 'noise ceiling'} {ref:.2f})"
-    return plot.opts(title=title, **opts)
+    plot = for_png(plot, opts, Area={"alpha": 0.2, "linewidth": 0}, HLine={"color": "gray", "alpha": 0.7},
+                   Overlay={"title": title, "logx": True, "xlabel": "training architectures", "ylabel": label})
+    return plot.opts(**{"title": title, **opts})
 
 
 def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **opts: Any) -> Any:
@@ -188,4 +191,6 @@ def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **op
     diagonal = hv.Curve([(lo, lo), (hi, hi)]).opts(color="gray", alpha=0.7)
     tau = info.attrs.get("kendall_tau", math.nan)
     title = f"predicted vs true: {len(df)} architectures, Kendall tau {tau:.3f}"
-    return (points * diagonal).opts(title=title, **opts)
+    plot = for_png(points * diagonal, opts, Scatter={"alpha": 0.5}, Curve={"color": "gray", "alpha": 0.7},
+                   Overlay={"title": title})
+    return plot.opts(**{"title": title, **opts})
