@@ -246,20 +246,37 @@ def probe_sqlite_file(path: Path, label: str) -> None:
         )
     # A file without a -wal beside it is open nowhere and fully checkpointed: read it as immutable, so
     # probing a WAL-mode file refused here does not leave new -wal/-shm files next to it
-    flags = "mode=ro" if path.with_name(path.name + "-wal").exists() else "mode=ro&immutable=1"
+    immutable = not path.with_name(path.name + "-wal").exists()
     try:
-        con = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{flags}", uri=True, timeout=10)
-    except sqlite3.Error as exc:
-        raise StorageError(f"storage {label!r} cannot be opened as a database: {exc}") from None
+        found = _read_meta(path, immutable)
+    except sqlite3.Error as first:
+        if not immutable:
+            raise StorageError(f"storage {label!r} cannot be opened as a database: {first}") from None
+        # immutable promises that nobody writes the file; another process that began migrating or
+        # creating it after the -wal check breaks that promise ("database disk image is malformed"):
+        # read it again as an ordinary reader, which takes SQLite's locks
+        try:
+            found = _read_meta(path, immutable=False)
+        except sqlite3.Error as exc:
+            raise StorageError(f"storage {label!r} cannot be opened as a database: {exc}") from None
+    if found is None:
+        return
+    tables, rows = found
+    if "nasbook_meta" not in tables:
+        raise _schema.foreign_error(label, tables)
+    _schema.check_meta(rows, tables, label)
+
+
+def _read_meta(path: Path, immutable: bool) -> tuple[set[str], dict[str, str]] | None:
+    """The table names and ``nasbook_meta`` rows of a SQLite file, read-only (None: no tables)."""
+    flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+    con = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{flags}", uri=True, timeout=10)
     try:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = {str(r[0]) for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
-            return
+            return None
         if "nasbook_meta" not in tables:
-            raise _schema.foreign_error(label, tables)
-        rows = {str(k): str(v) for k, v in con.execute("SELECT key, value FROM nasbook_meta")}
-    except sqlite3.Error as exc:
-        raise StorageError(f"storage {label!r} cannot be opened as a database: {exc}") from None
+            return tables, {}
+        return tables, {str(k): str(v) for k, v in con.execute("SELECT key, value FROM nasbook_meta")}
     finally:
         con.close()
-    _schema.check_meta(rows, tables, label)

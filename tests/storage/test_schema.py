@@ -174,3 +174,27 @@ def test_a_version_2_file_is_migrated_and_joins_the_knowledge_base(tmp_path):
     assert len(kb.trials(task=nasbook.tasks.NasBenchGraph("proteins"))) == 4
     kb.close()
     assert nasbook.load_search("v2-run", path, budget=6).run(progress="none").n_trials == 6
+
+
+def test_a_file_another_process_starts_writing_while_it_is_probed_is_read_again_with_locks(tmp_path, monkeypatch):
+    # the probe reads a file with no -wal beside it as immutable (no -wal/-shm left behind); a process that
+    # begins migrating or creating it after that check breaks the promise, and SQLite reports the file
+    # malformed: one of 12 processes racing to migrate a version-1 file failed so under load
+    from nasbook.storage import _engine
+
+    path = _v1_file(tmp_path / "old.db")
+    real, uris = sqlite3.connect, []
+
+    def connect(database, *args, **kwargs):
+        uris.append(str(database))
+        if "immutable=1" in str(database):
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        return real(database, *args, **kwargs)
+
+    monkeypatch.setattr(_engine.sqlite3, "connect", connect)
+    _engine.probe_sqlite_file(path, "old.db")  # no error: read again as an ordinary reader
+    assert ["immutable=1" in u for u in uris] == [True, False]
+    monkeypatch.setattr(_engine.sqlite3, "connect", real)
+    st = Storage(path)
+    assert "old-run" in st.search_names()
+    st.close()
