@@ -42,7 +42,6 @@ import enum
 import functools
 import importlib
 import inspect
-import pathlib
 import textwrap
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -311,26 +310,11 @@ def find_problems() -> list[Problem]:
     return problems
 
 
-#: the gaps left when this test was written, one ``<name> <code>`` a line: a ratchet. A gap not in
-#: the file fails the test (no new undocumented API); a listed gap that is fixed fails it too, until
-#: its line is deleted, so the list only shrinks.
-GAPS = pathlib.Path(__file__).with_name("docstring_gaps.txt")
-
-
-def known_gaps() -> set[str]:
-    lines = GAPS.read_text(encoding="utf-8").splitlines() if GAPS.exists() else []
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-
-
 def test_public_docstrings_match_signatures():
     problems = find_problems()
-    known = known_gaps()
-    new = [p for p in problems if p.key not in known]
-    fixed = sorted(known - {p.key for p in problems})
-    report = "\n".join(map(str, new))
+    report = "\n".join(map(str, problems))
     print(report)
-    assert not new, f"{len(new)} docstring problems in the public API:\n{report}"
-    assert not fixed, f"fixed, so delete these lines from {GAPS.name}:\n" + "\n".join(fixed)
+    assert not problems, f"{len(problems)} docstring problems in the public API:\n{report}"
 
 
 def _with_doc(func: Callable, doc: str) -> Callable:
