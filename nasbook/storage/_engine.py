@@ -246,15 +246,16 @@ def probe_sqlite_file(path: Path, label: str) -> None:
         )
     # A file without a -wal beside it is open nowhere and fully checkpointed: read it as immutable, so
     # probing a WAL-mode file refused here does not leave new -wal/-shm files next to it
-    immutable = not path.with_name(path.name + "-wal").exists()
+    wal = path.with_name(path.name + "-wal")
+    immutable, before = not wal.exists(), _stamp(path)
     try:
         found = _read_meta(path, immutable)
     except sqlite3.Error as first:
-        if not immutable:
+        if not immutable or (_stamp(path) == before and not wal.exists()):  # the file itself is damaged
             raise StorageError(f"storage {label!r} cannot be opened as a database: {first}") from None
         # immutable promises that nobody writes the file; another process that began migrating or
-        # creating it after the -wal check breaks that promise ("database disk image is malformed"):
-        # read it again as an ordinary reader, which takes SQLite's locks
+        # creating it after the -wal check broke that promise ("database disk image is malformed"):
+        # read it again as an ordinary reader, which takes SQLite's locks (its -wal is that writer's)
         try:
             found = _read_meta(path, immutable=False)
         except sqlite3.Error as exc:
@@ -265,6 +266,12 @@ def probe_sqlite_file(path: Path, label: str) -> None:
     if "nasbook_meta" not in tables:
         raise _schema.foreign_error(label, tables)
     _schema.check_meta(rows, tables, label)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """Size and modification time (ns) of ``path``: whether another process wrote it meanwhile."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
 
 
 def _read_meta(path: Path, immutable: bool) -> tuple[set[str], dict[str, str]] | None:

@@ -187,7 +187,8 @@ def test_a_file_another_process_starts_writing_while_it_is_probed_is_read_again_
 
     def connect(database, *args, **kwargs):
         uris.append(str(database))
-        if "immutable=1" in str(database):
+        if "immutable=1" in str(database):  # another process writes the file while it is read
+            os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
             raise sqlite3.DatabaseError("database disk image is malformed")
         return real(database, *args, **kwargs)
 
@@ -198,3 +199,20 @@ def test_a_file_another_process_starts_writing_while_it_is_probed_is_read_again_
     st = Storage(path)
     assert "old-run" in st.search_names()
     st.close()
+
+
+def test_a_damaged_file_nobody_writes_is_not_read_again(tmp_path, monkeypatch):
+    # the second, locking read would leave a -wal beside a file a failed open must leave untouched
+    from nasbook.storage import _engine
+
+    path = _v1_file(tmp_path / "old.db")
+    uris = []
+
+    def connect(database, *args, **kwargs):
+        uris.append(str(database))
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(_engine.sqlite3, "connect", connect)
+    with pytest.raises(StorageError, match="malformed"):
+        _engine.probe_sqlite_file(path, "old.db")
+    assert len(uris) == 1
