@@ -433,6 +433,7 @@ def plot_compare(
     --------
     >>> nasbook.viz.plot_compare(*random_runs, *evolution_runs, logy=True)  # doctest: +SKIP
     """
+    from nasbook.viz._mpl import for_png
     from nasbook.viz._plots import _built, _hvplot
 
     ds = _built("plot_compare", _compare_info, *searches, by=by, x=x, y=y, stat=stat, interval=interval,
@@ -466,6 +467,8 @@ def plot_compare(
     pct = f"{100 * ds.attrs['confidence']:g}%"
     title = f"{stat} {yname.replace('_', ' ')} over seeds, {pct} {'t' if interval == 't' else 'bootstrap'} interval"
     overlay = hv.Overlay(layers)
-    for backend in ("bokeh", "matplotlib"):
-        overlay = overlay.opts(title=title, logy=logy, legend_position="top_right", backend=backend)
-    return overlay.opts(**opts)
+    overlay = overlay.opts(title=title, logy=logy, legend_position="top_right", backend="bokeh")
+    overlay = overlay.opts(title=title, logy=logy, backend="matplotlib").opts(**opts)
+    # the PNG takes the caller's width and height (else it is a 4-inch square) and their title, with the legend
+    # on the right: in a small figure, top-right put it over the bands
+    return for_png(overlay, opts)

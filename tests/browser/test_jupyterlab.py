@@ -1,4 +1,4 @@
-"""A real browser on JupyterLab: the live monitor, the Search repr and a plot render.
+"""A real browser on JupyterLab: the live monitor, the Search repr, a plot and plot_compare's bands render.
 
 JupyterLab runs on 127.0.0.1 with a random token; headless Chromium (Debian's package, driven
 by Playwright, never a downloaded browser) opens a notebook, runs it cell by cell and takes
@@ -36,7 +36,18 @@ CELLS = [
     "search.start(progress='widget')",
     "search.wait()\nsearch",
     "viz.plot_history(search)",
+    "runs = [nasbook.Search(space, ToyTask(space), strategy=s, budget=8, seed=k, storage=':memory:').run(progress='none')\n"
+    "        for s in ('random', 'evolution') for k in range(3)]\n"
+    "viz.plot_compare(*runs, width=500, height=300)",
 ]
+
+#: the fill alpha of every Patch drawn (plot_compare's bands) in the page's Bokeh documents
+BANDS_JS = (
+    "() => window.Bokeh ? window.Bokeh.documents.flatMap(d => [...d.all_models])"
+    ".filter(m => m.constructor.__name__ === 'GlyphRenderer' && m.glyph.constructor.__name__ === 'Patch')"
+    ".map(r => (typeof r.glyph.fill_alpha === 'object' && r.glyph.fill_alpha !== null"
+    " ? r.glyph.fill_alpha.value : r.glyph.fill_alpha)) : []"
+)
 
 
 def _free_port():
@@ -139,11 +150,17 @@ def test_monitor_repr_and_plot_render_in_jupyterlab(lab, tmp_path):
         page.wait_for_selector(".nb-wrap", timeout=60_000)
         _run_cell(page, 3)  # a plot
         page.wait_for_selector(".jp-Cell >> nth=3 >> canvas", timeout=60_000)
+        _run_cell(page, 4)  # plot_compare: a band (a see-through Patch) and a line per strategy
+        page.wait_for_selector(".jp-Cell >> nth=4 >> canvas", timeout=60_000)
+        page.wait_for_function(f"() => ({BANDS_JS})().length >= 2", timeout=60_000)
+        bands = page.evaluate(BANDS_JS)
         time.sleep(1.0)
+        page.locator(".jp-Cell >> nth=4").screenshot(path=str(art / "jupyterlab_plot_compare.png"))
         page.screenshot(path=str(art / "jupyterlab_finished.png"), full_page=True)
         text = page.inner_text(".jp-Notebook")
         assert "24 of 24 trials" in text and "done" in text
         assert "<img src=x onerror=alert(1)>" in text  # the name shows as text ...
         assert not dialogs  # ... and never runs
+        assert len(bands) == 2 and all(0 < float(a) < 1 for a in bands), bands  # two bands, see-through
         browser.close()
     assert (art / "jupyterlab_monitor_mid_search.png").stat().st_size > 10_000

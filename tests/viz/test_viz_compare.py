@@ -241,3 +241,21 @@ def test_epochs_curves_stop_where_a_seed_stops():
     assert (np.isfinite(ds["mean"].squeeze().values) == every_seed).all()
     assert not every_seed[-1]  # past the shorter search's end there is no mean
     assert ds["checkpoint"].values.tolist() == [min(ends)]  # the default test: the last x both reached
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hvplot") is None or importlib.util.find_spec("matplotlib") is None,
+                    reason="needs hvplot and matplotlib")
+def test_a_png_keeps_the_callers_size_and_title_with_the_legend_beside_the_bands(runs, tmp_path):
+    import holoviews as hv
+
+    rand, evo = runs
+    plot = plot_compare(*rand, *evo, width=650, height=350, title="two strategies")
+    assert nasbook.viz.save(plot, tmp_path / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    fig = hv.render(plot, backend="matplotlib")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert tuple(fig.get_size_inches()) == pytest.approx((6.5, 3.5))  # not matplotlib's 4-inch square
+    assert ax.get_title() == "two strategies"
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["random (3 seeds)", "evolution (3 seeds)"]
+    assert legend.get_window_extent().x0 >= ax.get_window_extent().x1  # beside the axes, not over the bands
