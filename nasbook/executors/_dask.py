@@ -21,6 +21,7 @@ from nasbook.executors._cluster import (
     _quiet_reconnect_noise,
     _spawn_can_rerun_main,
     check_scheduler_address,
+    gc_paused,
     local_cluster_problem,
     training_worker_config,
 )
@@ -220,7 +221,8 @@ class DaskExecutor(BaseExecutor):
             with dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures}):
                 self._cluster = self._make_cluster()
             try:
-                self._client = Client(self._cluster, set_as_default=False)
+                with gc_paused():
+                    self._client = Client(self._cluster, set_as_default=False)
             except BaseException:
                 self._cluster.close()
                 self._cluster = None
@@ -228,8 +230,9 @@ class DaskExecutor(BaseExecutor):
             self._owns = True
         elif isinstance(self.client, str):
             try:
-                self._client = Client(self.client, timeout=self.connect_timeout_s, set_as_default=False,
-                                      security=self.security if not isinstance(self.security, bool) else None)
+                with gc_paused():
+                    self._client = Client(self.client, timeout=self.connect_timeout_s, set_as_default=False,
+                                          security=self.security if not isinstance(self.security, bool) else None)
             except (OSError, TimeoutError) as exc:
                 raise ExecutorError(
                     f"DaskExecutor(client={self.client!r}): no dask scheduler answered within "

@@ -160,6 +160,25 @@ def test_scheduler_address_nobody_listens_on():
     assert time.monotonic() - t0 < 30
 
 
+def test_clients_are_made_with_garbage_collection_paused(monkeypatch):
+    # distributed's Client.__del__ takes LoopRunner's lock, which a Client's start holds: a collection inside
+    # that start that finalises an earlier, half-built client hangs the process for good (seen in CI)
+    import gc
+
+    import distributed
+
+    seen = []
+
+    def refused(*args, **kwargs):
+        seen.append(gc.isenabled())
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(distributed, "Client", refused)
+    with pytest.raises(ExecutorError, match="no dask scheduler answered"):
+        DaskExecutor("tcp://127.0.0.1:9", connect_timeout_s=1).start()
+    assert seen == [False] and gc.isenabled()
+
+
 def test_search_state_is_kept_when_the_executor_cannot_start(tmp_path):
     path = tmp_path / "keep.db"
     nasbook.Search(NasBenchGraph("cora"), budget=5, seed=0, storage=path, name="keep").run()

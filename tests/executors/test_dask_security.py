@@ -12,6 +12,7 @@ import pytest
 import nasbook
 from nasbook._errors import ExecutorError
 from nasbook.executors import DaskExecutor
+from nasbook.executors._cluster import gc_paused
 from nasbook.search import TrialState
 from nasbook.space import GraphSpace
 from nasbook.space._graph import PROTEINS_OPS
@@ -67,8 +68,10 @@ def test_the_local_cluster_accepts_only_its_own_clients(started):
     assert workers and all(w.startswith("tls://127.0.0.1:") for w in workers)
     def intrude(target, security):
         for _ in range(3):
-            try:
-                with Client(target, security=security, timeout=3, set_as_default=False) as intruder:
+            try:  # made with collections paused, as DaskExecutor does (gc_paused: a hang otherwise)
+                with gc_paused():
+                    intruder = Client(target, security=security, timeout=3, set_as_default=False)
+                with intruder:
                     intruder.run(os.getpid)  # would run code in the workers
             except AssertionError:  # distributed's client IO loop did not start within its 10 s (a busy
                 continue  # machine): no connection was even tried, so try again
