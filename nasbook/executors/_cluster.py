@@ -244,7 +244,7 @@ def _quiet_reconnect_noise() -> Iterator[None]:
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
-    """No automatic garbage collection while a ``distributed.Client`` is made.
+    """No automatic garbage collection while a ``distributed.Client`` (or a ``LocalCluster``) is made.
 
     ``Client.__del__`` closes a client's event loop under ``LoopRunner``'s lock, which every client
     shares and which is not re-entrant; a client's start holds it. A collection that runs inside that

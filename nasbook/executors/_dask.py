@@ -218,7 +218,7 @@ class DaskExecutor(BaseExecutor):
         if self.client is None:
             _spawn_can_rerun_main()
             # allowed-failures is the scheduler's own setting, read when it starts: set for it only
-            with dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures}):
+            with dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures}), gc_paused():
                 self._cluster = self._make_cluster()
             try:
                 with gc_paused():
