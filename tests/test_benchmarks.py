@@ -129,7 +129,7 @@ def test_growth_benchmark_smoke(tmp_path):
     pytest.importorskip("lightning")
     out = tmp_path / "g.json"
     res = _run("growth.py", "--task", "digits", "mnist1d", "--seeds", "1", "--trials", "4", "--population", "2",
-               "--sample-size", "2", "--epochs", "1", "--child-epochs", "1", "--max-depth", "2", "--json", str(out))
+               "--sample-size", "2", "--epochs", "1", "--child-epochs", "2", "--max-depth", "2", "--json", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
     assert "epochs to scratch's best" in res.stdout and "final best val acc" in res.stdout
     data = json.loads(out.read_text())
