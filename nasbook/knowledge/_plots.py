@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
+from nasbook._png import matplotlib_opts
 
 EMBEDDINGS: tuple[str, ...] = ("mds", "pca")
 
@@ -20,19 +21,6 @@ def _hvplot() -> None:
         import hvplot.pandas  # noqa: F401 - registers DataFrame.hvplot
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("nasbook.knowledge plots need hvplot: pip install hvplot") from err
-
-
-def _for_png(obj: Any, **by_type: dict[str, Any]) -> Any:
-    """``obj`` with matplotlib options per holoviews type as well: ``nasbook.viz.save`` draws a PNG with
-    holoviews' matplotlib backend, which ignores the bokeh options hvplot sets (the clusters' colours,
-    the title, where the labels sit); unchanged where matplotlib is missing."""
-    try:
-        import holoviews.plotting.mpl  # noqa: F401 - registers matplotlib's options; bokeh stays current
-    except ImportError:  # pragma: no cover - matplotlib is a dependency
-        return obj
-    import holoviews as hv
-
-    return obj.opts(*(getattr(hv.opts, name)(**options, backend="matplotlib") for name, options in by_type.items()))
 
 
 def _task_map_info(distances: Any, clusters: Any = None, method: str = "mds", seed: int = 0) -> Any:
@@ -112,7 +100,7 @@ def plot_task_map(distances: Any, clusters: Any = None, method: str = "mds", **o
     title = f"task map ({info.attrs['method'].upper()} of task distances, {len(info)} tasks)"
     import holoviews as hv
 
-    plot = _for_png(points * labels, Scatter={"color": hv.dim("cluster"), "cmap": "Category10", "s": 80},
+    plot = matplotlib_opts(points * labels, Scatter={"color": hv.dim("cluster"), "cmap": "Category10", "s": 80},
                     Labels={"verticalalignment": "bottom", "size": 9}, Overlay={"title": title, "xlabel": "", "ylabel": ""})
     return plot.opts(**{"title": title, **opts})
 
@@ -161,5 +149,5 @@ def plot_neighbourhood(neighbours: Any, **opts: Any) -> Any:
     title = f"neighbours of {a.get('query') or 'the query'}{where} ({a.get('kind', '')} encoding)"
     plot = info.hvplot.scatter(x="distance", y="score", hover_cols=["arch_id"], xlabel="distance to the query",
                                ylabel=a["score_name"], size=60)
-    plot = _for_png(plot, Scatter={"title": title, "xlabel": "distance to the query", "ylabel": a["score_name"], "s": 60})
+    plot = matplotlib_opts(plot, Scatter={"title": title, "xlabel": "distance to the query", "ylabel": a["score_name"], "s": 60})
     return plot.opts(**{"title": title, **opts})

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nasbook._png import matplotlib_opts
+
 #: options a caller's ``plot_*(..., **opts)`` may give that mean the same to both backends: passed on to
 #: matplotlib too (``width`` and ``height`` give the figure's shape; ``tools``... are bokeh's own and stay there)
 SHARED = ("title", "xlabel", "ylabel", "logx", "logy", "xlim", "ylim", "xrotation", "yrotation", "show_legend")
@@ -38,18 +40,12 @@ def for_png(obj: Any, user: dict[str, Any], **by_type: dict[str, Any]) -> Any:
     holoviews object
         ``obj`` with those options.
     """
-    try:
-        import holoviews.plotting.mpl  # noqa: F401 - registers matplotlib's options; bokeh stays current
-    except ImportError:  # pragma: no cover - matplotlib is a dependency; save() says how to install it
-        return obj
-    import holoviews as hv
-
     by_type = {name: dict(options) for name, options in by_type.items()}
     outer = by_type.setdefault(type(obj).__name__, {})
     outer.setdefault("legend_position", "right")  # as hvplot puts it: outside, not over the data
     outer.update({k: v for k, v in user.items() if k in SHARED})
     outer.update(_size(obj, user))
-    return obj.opts(*(getattr(hv.opts, name)(**options, backend="matplotlib") for name, options in by_type.items()))
+    return matplotlib_opts(obj, **by_type)
 
 
 def _size(obj: Any, user: dict[str, Any]) -> dict[str, Any]:
