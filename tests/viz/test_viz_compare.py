@@ -55,6 +55,7 @@ def test_values_match_a_hand_computation(task, runs):
         np.testing.assert_allclose(ds["mean"].sel(group=g).values, hand.mean(axis=0))
         np.testing.assert_allclose(ds["median"].sel(group=g).values, np.median(hand, axis=0))
         low, high = stats.t.interval(0.95, df=2, loc=hand.mean(axis=0), scale=stats.sem(hand, axis=0))
+        low = np.maximum(low, 0.0)  # cut at 0: the mean regret cannot be negative
         flat = hand.std(axis=0) == 0  # scipy's t.interval gives NaN for a zero scale: a zero-width interval here
         np.testing.assert_allclose(ds["low"].sel(group=g).values[~flat], low[~flat])
         np.testing.assert_allclose(ds["high"].sel(group=g).values[~flat], high[~flat])
@@ -63,6 +64,68 @@ def test_values_match_a_hand_computation(task, runs):
     assert (ds["regret"].values >= 0).all()
     # the final regret of each search is its best trial's gap to the optimum
     assert ds["regret"].sel(group="evolution").isel(step=-1).values.tolist() == [optimum - s.best.value for s in evo]
+
+
+def _t(a):
+    """Student-t 95% interval of the mean over axis 0, by hand."""
+    m, h = a.mean(axis=0), stats.t.ppf(0.975, len(a) - 1) * a.std(axis=0, ddof=1) / np.sqrt(len(a))
+    return m - h, m + h
+
+
+def test_the_t_band_of_regret_stays_at_or_above_zero(runs):
+    rand, evo = runs
+    ds = _compare_info(*rand, *evo)
+    assert ds.attrs["lower_bound"] == 0.0 and ds.attrs["upper_bound"] == np.inf
+    crossed = 0
+    for g in ("random", "evolution"):
+        low, high = _t(ds["regret"].sel(group=g).values)
+        crossed += int((low < 0).sum())
+        np.testing.assert_allclose(ds["low"].sel(group=g), np.maximum(low, 0.0))  # cut at 0 ...
+        np.testing.assert_allclose(ds["high"].sel(group=g), high)  # ... and nothing else changed
+    assert crossed, "the fixture should have a step where the uncut t interval goes below 0"
+    assert (ds["low"].values >= 0).all() and (ds["low"].values <= ds["mean"].values).all()
+
+
+def test_the_t_band_of_best_so_far_stays_at_or_below_the_optimum(task, runs):
+    rand, evo = runs
+    ds = _compare_info(*rand, *evo, y="best_so_far")
+    optimum = task.optimum()[1]
+    assert ds.attrs["upper_bound"] == optimum and ds.attrs["lower_bound"] == -np.inf
+    crossed = 0
+    for g in ("random", "evolution"):
+        low, high = _t(ds["best_so_far"].sel(group=g).values)
+        crossed += int((high > optimum).sum())
+        np.testing.assert_allclose(ds["high"].sel(group=g), np.minimum(high, optimum))
+        np.testing.assert_allclose(ds["low"].sel(group=g), low)
+    assert crossed, "the fixture should have a step where the uncut t interval passes the optimum"
+
+
+def test_an_unbounded_quantity_keeps_the_plain_t_interval(curves):
+    twin = nasbook.Search(curves.space, curves.task, strategy=curves.strategy, budget=30, seed=1, storage=":memory:").run(progress="none")
+    ds = _compare_info(curves, twin, by=lambda s: "sh", x="epochs", checkpoints=[])  # ToyTask knows no optimum
+    assert ds.attrs["lower_bound"] == -np.inf and ds.attrs["upper_bound"] == np.inf
+    a = ds["best_so_far"].squeeze("group").values
+    ok = np.isfinite(a).all(axis=0)
+    low, high = _t(a[:, ok])
+    np.testing.assert_allclose(ds["low"].squeeze().values[ok], low)
+    np.testing.assert_allclose(ds["high"].squeeze().values[ok], high)
+
+
+def test_no_bound_when_a_recorded_value_breaks_it():
+    from nasbook.viz._intervals import _interval, _support
+
+    regret = np.array([[0.0, -0.02], [0.1, 0.05]])  # a low-fidelity value beat the top-fidelity optimum
+    assert _support(regret, "regret", "max", 0.8) == (-np.inf, np.inf)
+    assert _support(np.abs(regret), "regret", "max", 0.8) == (0.0, np.inf)
+    assert _support(np.array([[0.7, 0.9]]), "best_so_far", "max", 0.8) == (-np.inf, np.inf)
+    assert _support(np.array([[0.9, 1.2]]), "best_so_far", "min", 0.8) == (0.8, np.inf)
+    assert _support(np.array([[0.9, 1.2]]), "best_so_far", "min", None) == (-np.inf, np.inf)
+    a = np.array([[0.0, 10.0], [0.0, 11.0], [0.3, 12.0]])
+    rng = np.random.default_rng(0)
+    low, high = _interval(a, "mean", "t", 0.95, rng)
+    cut_low, cut_high = _interval(a, "mean", "t", 0.95, rng, (0.0, np.inf))
+    assert low[0] < 0 and cut_low[0] == 0.0 and cut_low[1] == low[1] > 0
+    np.testing.assert_array_equal(cut_high, high)
 
 
 def test_wilcoxon_p_against_scipy(task, runs):
@@ -259,3 +322,22 @@ def test_a_png_keeps_the_callers_size_and_title_with_the_legend_beside_the_bands
     legend = ax.get_legend()
     assert [t.get_text() for t in legend.get_texts()] == ["random (3 seeds)", "evolution (3 seeds)"]
     assert legend.get_window_extent().x0 >= ax.get_window_extent().x1  # beside the axes, not over the bands
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hvplot") is None, reason="needs hvplot")
+def test_plot_says_what_it_shows_and_keeps_the_legend_off_the_curves(runs):
+    import holoviews as hv
+    from bokeh.models import Legend
+
+    rand, evo = runs
+    plot = plot_compare(*rand, *evo)
+    title = hv.Store.lookup_options("bokeh", plot, "plot").kwargs["title"]
+    assert title == "mean regret on nbg-cora (band: 95% t interval over seeds, cut at 0: regret >= 0)"
+    fig = hv.render(plot, backend="bokeh")
+    assert (fig.width, fig.height) == (700, 350)  # not bokeh's 300 x 300 square
+    assert any(isinstance(r, Legend) for r in fig.right) and not any(isinstance(r, Legend) for r in fig.center)
+    best = hv.Store.lookup_options("bokeh", plot_compare(*rand, *evo, y="best_so_far"), "plot").kwargs["title"]
+    assert best.startswith("mean best so far on nbg-cora") and best.endswith("cut at the optimum 0.8193)")
+    boot = hv.Store.lookup_options("bokeh", plot_compare(*rand, stat="median", interval="bootstrap"), "plot").kwargs["title"]
+    assert boot == "median regret on nbg-cora (band: 95% bootstrap interval over seeds)"  # within the seeds' range: nothing to cut
+    assert hv.render(plot_compare(*rand, *evo, width=500), backend="bokeh").width == 500
