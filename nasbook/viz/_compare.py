@@ -456,6 +456,8 @@ def plot_compare(
 def _title(ds: xr.Dataset, stat: str, interval: str) -> str:
     """What the plot shows: the statistic, the task, the band and, for a t band, the bound it is cut at."""
     yname = ds.attrs["y"].replace("_", " ")
+    if int(ds["n_seeds"].max()) < 2:
+        return f"{stat} {yname} on {ds.attrs['task']} (one seed: no interval)"
     band = f"{100 * ds.attrs['confidence']:g}% {'t' if interval == 't' else 'bootstrap'} interval over seeds"
     lower, upper = ds.attrs["lower_bound"], ds.attrs["upper_bound"]
     cut = ""

@@ -341,3 +341,5 @@ def test_plot_says_what_it_shows_and_keeps_the_legend_off_the_curves(runs):
     boot = hv.Store.lookup_options("bokeh", plot_compare(*rand, stat="median", interval="bootstrap"), "plot").kwargs["title"]
     assert boot == "median regret on nbg-cora (band: 95% bootstrap interval over seeds)"  # within the seeds' range: nothing to cut
     assert hv.render(plot_compare(*rand, *evo, width=500), backend="bokeh").width == 500
+    one = hv.Store.lookup_options("bokeh", plot_compare(rand[0]), "plot").kwargs["title"]
+    assert one == "mean regret on nbg-cora (one seed: no interval)"  # no band is drawn: the title names none
