@@ -94,15 +94,27 @@ def plot_task_map(distances: Any, clusters: Any = None, method: str = "mds", **o
     """
     info = _task_map_info(distances, clusters, method)
     _hvplot()
+    # names in black a little above their points (over the marker they hid it, in the cluster's blue they were
+    # hard to read), the plot wide enough and padded so that a name at the edge stays inside the axes
+    size = {"width": 600, "height": 420, "padding": 0.15}
     points = info.hvplot.scatter(x="x", y="y", c="cluster", cmap="Category10", hover_cols=["task", "nearest"],
-                                 size=80, colorbar=False, xlabel="", ylabel="")
-    labels = info.hvplot.labels(x="x", y="y", text="task", text_baseline="bottom", text_font_size="9pt")
-    title = f"task map ({info.attrs['method'].upper()} of task distances, {len(info)} tasks)"
+                                 size=80, colorbar=False, xlabel="", ylabel="", **size)
+    labels = info.hvplot.labels(x="x", y="y", text="task", text_baseline="bottom", text_font_size="9pt",
+                                text_color="black", **size)
+    title = f"task map ({info.attrs['method'].upper()} of task distances, {len(info)} tasks; near = alike)"
     import holoviews as hv
 
-    plot = matplotlib_opts(points * labels, Scatter={"color": hv.dim("cluster"), "cmap": "Category10", "s": 80},
-                    Labels={"verticalalignment": "bottom", "size": 9}, Overlay={"title": title, "xlabel": "", "ylabel": ""})
+    labels = labels.opts(yoffset=_offset(info["y"]), backend="bokeh")
+    plot = matplotlib_opts(points * labels, Scatter={"color": hv.dim("cluster"), "cmap": "Category10", "s": 80, "padding": 0.15},
+                           Labels={"verticalalignment": "bottom", "size": 9, "color": "black", "yoffset": _offset(info["y"])},
+                           Overlay={"title": title, "xlabel": "", "ylabel": "", "aspect": "auto", "fig_inches": (6, 4.2)})
     return plot.opts(**{"title": title, **opts})
+
+
+def _offset(y: Any) -> float:
+    """How far above its point a name sits: 3% of the y range (a marker's radius at the plot's height)."""
+    span = float(np.ptp(np.asarray(y, dtype=float)))
+    return 0.03 * (span if span > 0 else 1.0)
 
 
 def _neighbourhood_info(neighbours: Any) -> Any:
@@ -147,7 +159,10 @@ def plot_neighbourhood(neighbours: Any, **opts: Any) -> Any:
     a = info.attrs
     where = f" on {a['task']}" if a.get("task") else ""
     title = f"neighbours of {a.get('query') or 'the query'}{where} ({a.get('kind', '')} encoding)"
+    # a recorded value is the neighbour's mean over its trials on that task; the title is wider than a square plot
+    ylabel = f"mean value on {a['task']}" if a["score_name"] == "value" and a.get("task") else a["score_name"]
     plot = info.hvplot.scatter(x="distance", y="score", hover_cols=["arch_id"], xlabel="distance to the query",
-                               ylabel=a["score_name"], size=60)
-    plot = matplotlib_opts(plot, Scatter={"title": title, "xlabel": "distance to the query", "ylabel": a["score_name"], "s": 60})
+                               ylabel=ylabel, size=60, width=600, height=400)
+    plot = matplotlib_opts(plot, Scatter={"title": title, "xlabel": "distance to the query", "ylabel": ylabel, "s": 60,
+                                          "aspect": "auto", "fig_inches": (6, 4)})
     return plot.opts(**{"title": title, **opts})

@@ -8,6 +8,7 @@ into a slider widget).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,13 +60,32 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     ds = _built("plot_history", _history_info, *searches, x=x)
     _hvplot()
     df = ds.to_dataframe().reset_index().dropna(subset=[x])
+    df["search"] = df["search"].map(dict(zip(ds["search"].values, _legend_names(searches))))
     label = ds[x].attrs["long_name"]
     best = df.hvplot.step(x=x, y="best_so_far", by="search", where="post", xlabel=label, ylabel=ds.attrs["metric"])
     dots = df.dropna(subset=["value"]).hvplot.scatter(x=x, y="value", by="search", alpha=0.35, legend=False)
-    title = f"best {ds.attrs['metric']} so far ({ds.attrs['mode']})"
+    tasks = {s.task.name for s in searches}
+    where = f" on {tasks.pop()}" if len(tasks) == 1 else ""
+    title = f"best {ds.attrs['metric']} so far (line) and each trial's (dots){where}, {ds.attrs['mode']}imised"
     plot = for_png(dots * best, opts, Scatter={"alpha": 0.35, "show_legend": False}, Curve={"interpolation": "steps-post"},
                    Overlay={"title": title, "xlabel": label, "ylabel": ds.attrs["metric"]})
     return plot.opts(**{"title": title, **opts})
+
+
+_AUTO_NAME = re.compile(r"search-\d{8}-\d{6}-[0-9a-f]{6}")
+
+
+def _legend_names(searches: tuple[Search, ...]) -> list[str]:
+    """A search's name in a legend, unique; a name the search gave itself (``search-20261130-202541-2740cc``)
+    tells a reader nothing, so such a search shows as its strategy and seed (``random, seed 0``)."""
+    out: list[str] = []
+    for s in searches:
+        base = f"{s.strategy.alias or type(s.strategy).__name__}, seed {s.seed}" if _AUTO_NAME.fullmatch(s.name) else s.name
+        name, k = base, 2
+        while name in out:
+            name, k = f"{base} ({k})", k + 1
+        out.append(name)
+    return out
 
 
 def plot_curves(search: Search, metric: str | None = None, top_k: int | None = None, **opts: Any) -> Any:
@@ -90,9 +110,14 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
     ds = _built("plot_curves", _curves_info, search, metric=metric, top_k=top_k)
     _hvplot()
     df = ds[["curve"]].to_dataframe().reset_index().dropna(subset=["curve"])
-    title, legend = f"{ds.attrs['metric']} per epoch" + (f" (top {top_k})" if top_k else ""), ds.sizes["trial"] <= 10
-    plot = df.hvplot.line(x="epoch", y="curve", by="trial", ylabel=ds.attrs["metric"], legend=legend, title=title)
-    return for_png(plot, opts, NdOverlay={"title": title, "ylabel": ds.attrs["metric"], "show_legend": legend}).opts(**opts)
+    # the first value of a curve is the metric after one epoch: x counts epochs trained from 1, where a 0-based
+    # ``epoch`` read as a value before any training
+    df["epochs trained"] = df["epoch"] + 1
+    what = f"top {top_k} trials" if top_k else f"{ds.sizes['trial']} trials"
+    title, legend = f"{ds.attrs['metric']} per epoch ({what})", ds.sizes["trial"] <= 10
+    labels = {"xlabel": "epochs trained", "ylabel": ds.attrs["metric"]}
+    plot = df.hvplot.line(x="epochs trained", y="curve", by="trial", legend=legend, title=title, **labels)
+    return for_png(plot, opts, NdOverlay={"title": title, "show_legend": legend, **labels}).opts(**opts)
 
 
 def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts: Any) -> Any:
@@ -118,11 +143,28 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
     df = ds.reset_coords().to_dataframe().reset_index()
     df["point"] = df["on_front"].map({True: "Pareto front", False: "dominated"})
     hover = list(dict.fromkeys(["trial", "arch_id", x, y]))
-    points = df.hvplot.scatter(x=x, y=y, by="point", hover_cols=hover)
-    front = df[df["on_front"]].sort_values([x, y]).hvplot.line(x=x, y=y, color="black", line_dash="dashed")
-    title = f"{y} vs {x} ({int(ds['on_front'].sum())} on the front)"
-    plot = for_png(points * front, opts, Curve={"color": "black", "linestyle": "dashed"}, Overlay={"title": title})
-    return plot.opts(**{"title": title, **opts})
+    labels = {"xlabel": _label(x, ds.attrs["metric"]), "ylabel": _label(y, ds.attrs["metric"])}
+    points = df.hvplot.scatter(x=x, y=y, by="point", hover_cols=hover, **labels)
+    front = df[df["on_front"]].sort_values([x, y]).hvplot.line(x=x, y=y, color="black", line_dash="dashed", **labels)
+    title = f"{labels['ylabel']} vs {labels['xlabel']} ({int(ds['on_front'].sum())} of {ds.sizes['trial']} trials on the Pareto front)"
+    plot = for_png(points * front, opts, Curve={"color": "black", "linestyle": "dashed"}, Overlay={"title": title, **labels})
+    return plot.opts(**{"title": title, **labels, **opts})
+
+
+#: unit suffixes of per-trial numbers (``latency_ms``, ``params_m``, ``duration_s``), spelt out on an axis
+_UNITS = {"_ms": "ms", "_s": "s", "_m": "millions"}
+
+
+def _label(name: str, metric: str) -> str:
+    """An axis label for a per-trial number: the metric's name for ``value``, the unit spelt out for a suffix."""
+    if name == "value":
+        return metric
+    if name == "epochs":
+        return "epochs trained"
+    for suffix, unit in _UNITS.items():
+        if name.endswith(suffix):
+            return f"{name[: -len(suffix)].replace('_', ' ')} ({unit})"
+    return name
 
 
 def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> Any:
@@ -147,7 +189,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     _hvplot()
     df = ds["frequency"].to_dataframe().reset_index()
     df["group"] = df["group"].map({"top": f"top {ds.attrs['n_top']}", "all": f"all {ds.attrs['n_all']}"})
-    title = f"ops among the best {ds.attrs['metric']}"
+    title = f"ops of the {ds.attrs['n_top']} best architectures by {ds.attrs['metric']} vs all {ds.attrs['n_all']}"
     plot = df.hvplot.bar(x="op", y="frequency", by="group", ylabel="share of op slots", rot=45, title=title)
     # matplotlib writes a second tick label per bar (the group) where bokeh nests them: a legend instead
     return for_png(plot, opts, Bars={"title": title, "ylabel": "share of op slots", "xrotation": 45, "multi_level": False,

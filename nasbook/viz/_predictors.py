@@ -23,6 +23,11 @@ BANDS: tuple[str, ...] = ("ci95", "std", "none")
 _EVAL_DIMS = ("predictor", "n_train", "seed")
 #: the nominal level a coverage metric should reach
 _NOMINAL = {"coverage_68": 0.6827, "coverage_95": 0.95}
+#: the range a metric's mean over seeds lies within, to which its band is cut (a rank correlation cannot pass 1,
+#: a share cannot leave [0, 1], a time cannot be negative): the cut interval covers the mean whenever the uncut
+#: one does; metrics not listed (``nll``) are not cut
+_RANGE = {"kendall_tau": (-1.0, 1.0), "spearman": (-1.0, 1.0), "top_k_overlap": (0.0, 1.0), "coverage_68": (0.0, 1.0),
+          "coverage_95": (0.0, 1.0), "fit_s": (0.0, math.inf), "predict_s": (0.0, math.inf)}
 
 
 def _predictor_scores_info(ds: xr.Dataset, metric: str = "kendall_tau", band: Band = "ci95") -> xr.Dataset:
@@ -36,7 +41,10 @@ def _predictor_scores_info(ds: xr.Dataset, metric: str = "kendall_tau", band: Ba
         One of its variables, e.g. ``"kendall_tau"``, ``"spearman"``, ``"coverage_68"``, ``"fit_s"``.
     band : {"ci95", "std", "none"}
         ``"ci95"``: the 95% confidence interval of the mean over seeds (Student t);
-        ``"std"``: mean +- one standard deviation over seeds; ``"none"``: no band.
+        ``"std"``: mean +- one standard deviation over seeds; ``"none"``: no band. Either band is
+        cut to the metric's range (``[-1, 1]`` for rank correlations, ``[0, 1]`` for coverage and
+        top-k overlap, ``>= 0`` for times), which the mean lies within: a t interval cut so still
+        covers the mean whenever the uncut one does.
 
     Returns
     -------
@@ -76,8 +84,9 @@ def _predictor_scores_info(ds: xr.Dataset, metric: str = "kendall_tau", band: Ba
         reference = float(ds.attrs.get("noise_ceiling", math.nan))
     else:
         reference = math.nan
+    lower, upper = _RANGE.get(metric, (-math.inf, math.inf))
     return xr.Dataset(
-        {"mean": mean, "lo": mean - half, "hi": mean + half, "n_seeds": n},
+        {"mean": mean, "lo": (mean - half).clip(lower, upper), "hi": (mean + half).clip(lower, upper), "n_seeds": n},
         attrs={"metric": metric, "long_name": da.attrs.get("long_name", metric), "band": band,
                "task": ds.attrs.get("task", ""), "reference": reference},
     )
@@ -144,7 +153,8 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
 
     df = info.to_dataframe().reset_index().dropna(subset=["mean"])
     label = str(info.attrs["long_name"])
-    kw = dict(x="n_train", by="predictor", logx=True, xlabel="training architectures", ylabel=label)
+    ticks = sorted(int(v) for v in info["n_train"].values)  # the sizes measured, not 2x10^1, 3x10^1...
+    kw = dict(x="n_train", by="predictor", logx=True, xlabel="training architectures", ylabel=label, xticks=ticks)
     lines = df.hvplot.line(y="mean", **kw)
     dots = df.hvplot.scatter(y="mean", legend=False, **kw)
     plot = lines * dots
@@ -156,8 +166,19 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
         plot = plot * hv.HLine(ref).opts(color="gray", alpha=0.7)
         title += f" (grey: {'nominal' if metric in _NOMINAL else 'noise ceiling'} {ref:.2f})"
     plot = for_png(plot, opts, Area={"alpha": 0.2, "linewidth": 0}, HLine={"color": "gray", "alpha": 0.7},
-                   Overlay={"title": title, "logx": True, "xlabel": "training architectures", "ylabel": label})
+                   Overlay={"title": title, "logx": True, "xlabel": "training architectures", "ylabel": label,
+                            "xticks": ticks, "hooks": [_plain_log_ticks]})
     return plot.opts(**{"title": title, **opts})
+
+
+def _plain_log_ticks(plot: Any, element: Any) -> None:
+    """Matplotlib hook: the log x axis labels its ticks (the measured sizes) as plain numbers, and its minor
+    ticks not at all; matplotlib wrote 2x10^1, 3x10^1, 4x10^1... over a decade or two."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    axis = plot.handles["axis"].xaxis
+    axis.set_major_formatter(ScalarFormatter())
+    axis.set_minor_formatter(NullFormatter())
 
 
 def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **opts: Any) -> Any:
@@ -185,12 +206,15 @@ def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **op
     import holoviews as hv
 
     df = info.to_dataframe().reset_index()
-    points = df.hvplot.scatter(x="predicted", y="true", alpha=0.5, xlabel="predicted", ylabel="true")
     lo = float(min(df["predicted"].min(), df["true"].min()))
     hi = float(max(df["predicted"].max(), df["true"].max()))
+    pad = 0.05 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
+    # one scale on both axes, so that the grey diagonal is the 45-degree line and a spread reads the same either way
+    limits = {"xlim": (lo - pad, hi + pad), "ylim": (lo - pad, hi + pad), "xlabel": "predicted score", "ylabel": "true score"}
+    points = df.hvplot.scatter(x="predicted", y="true", alpha=0.5, width=450, height=450, **limits)
     diagonal = hv.Curve([(lo, lo), (hi, hi)]).opts(color="gray", alpha=0.7)
     tau = info.attrs.get("kendall_tau", math.nan)
-    title = f"predicted vs true: {len(df)} architectures, Kendall tau {tau:.3f}"
+    title = f"predicted vs true: {len(df)} architectures, Kendall tau {tau:.3f} (grey: perfect)"
     plot = for_png(points * diagonal, opts, Scatter={"alpha": 0.5}, Curve={"color": "gray", "alpha": 0.7},
-                   Overlay={"title": title})
+                   Overlay={"title": title, **limits})
     return plot.opts(**{"title": title, **opts})
