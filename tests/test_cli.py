@@ -148,3 +148,32 @@ def test_cli_show_a_search_whose_task_is_the_users(tmp_path, capsys):
     assert "search 'u' (done) on ToyTask" in out and "trials: 12 complete" in out
     assert f"best trial: #{s.best.number}, architecture {s.best.arch.id}" in out and f"score = {s.best.value:.4f}" in out
     assert "load_search('u'" in out and "task=..." in out
+
+
+def test_cli_name_taken_says_how_to_extend_it_from_the_shell(tmp_path, capsys):
+    db = str(tmp_path / "t.db")
+    assert main(["search", "--budget", "3", "--seed", "0", "--storage", db, "--name", "a", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["search", "--budget", "3", "--storage", db, "--name", "a", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    # a shell user is told the shell command, not Python's nasbook.load_search(...)
+    assert f"nasbook search --resume a --storage {db} --budget N" in err and "load_search" not in err
+
+
+@pytest.mark.parametrize("strategy", ["asha", "sh", "hyperband"])
+def test_cli_refuses_a_multi_fidelity_strategy_on_a_table_before_storing(tmp_path, capsys, strategy):
+    db = tmp_path / "mf.db"
+    assert main(["search", "--strategy", strategy, "--budget", "5", "--storage", str(db), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--strategy {strategy!r}" in err and "evolution" in err and "Traceback" not in err
+    assert not db.exists()  # refused before a search (an empty 'interrupted' one) was stored
+
+
+def test_cli_each_subcommand_help_states_its_exit_status():
+    from nasbook.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():
+        text = " ".join(p.format_help().split())
+        assert "exit status" in text and "130 interrupted" in text, f"`nasbook {name} --help` does not say its exit status"
