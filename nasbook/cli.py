@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      epilog=_EPILOG)
     parser.add_argument("--version", action="version", version=f"nasbook {__version__}")
     parser.add_argument("--traceback", action="store_true", help="on an error, show Python's traceback too")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command")  # none given: main prints this help (not "arguments are required")
     p = sub.add_parser("search", help="run or resume a search on a NAS-Bench-Graph table", epilog=_EPILOG_SEARCH)
     p.add_argument("--dataset", default=None, help="NAS-Bench-Graph dataset: cora, citeseer, pubmed, cs, physics, "
                    "photo, computers, arxiv or proteins (default: cora)")
@@ -272,8 +272,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The arguments; None when no command was given (the help is printed). A misspelt option gets a suggestion.
+
+    argparse reports an unknown option of a subcommand from the top-level parser, with the top-level
+    usage and no hint: ``nasbook search --budgte 5`` said only "unrecognized arguments: --budgte 5".
+    """
+    from nasbook._errors import did_you_mean
+
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return None
+    if extra:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
+        options = [o for a in sub._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
+        hint = did_you_mean(extra[0].split("=", 1)[0], options) if extra[0].startswith("-") else ""
+        sub.error(f"unrecognized arguments: {' '.join(extra)}{hint}")  # exits 2
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
+    if args is None:
+        return EXIT_USAGE
     try:
         return int(args.func(args))
     except KeyboardInterrupt:  # e.g. while a table loads or a report runs: no traceback, the shell's code

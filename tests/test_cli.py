@@ -177,3 +177,17 @@ def test_cli_each_subcommand_help_states_its_exit_status():
     for name, p in sub.choices.items():
         text = " ".join(p.format_help().split())
         assert "exit status" in text and "130 interrupted" in text, f"`nasbook {name} --help` does not say its exit status"
+
+
+def test_cli_a_misspelt_option_gets_a_suggestion_and_the_subcommand_usage(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["search", "--budgte", "5"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: nasbook search" in err and "unrecognized arguments: --budgte 5 (did you mean '--budget'?)" in err
+
+
+def test_cli_without_a_command_prints_the_help(capsys):
+    assert main([]) == 2  # was argparse's bare "the following arguments are required: command"
+    err = capsys.readouterr().err
+    assert "usage: nasbook" in err and "run or resume a search" in err and "exit status" in err
