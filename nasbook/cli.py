@@ -33,6 +33,8 @@ from nasbook._errors import (
     StorageNotFoundError,
 )
 
+#: the storage of every command that takes --storage, when none is given
+_DEFAULT_STORAGE = "nasbook.db"
 #: exit status of a usage error (argparse's own, or arguments nasbook refuses) and of a command that ran and failed
 EXIT_USAGE, EXIT_FAILED = 2, 1
 #: the errors of arguments nasbook refuses before doing anything (exit 2); any other error is a failure (exit 1)
@@ -244,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "portfolio (default: evolution)")
     p.add_argument("--budget", type=int, default=None, help="trials (default 100; with --resume: a new total)")
     p.add_argument("--seed", type=int, default=None, help="seeds the strategy (default: drawn and stored, so a resume reproduces)")
-    p.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
+    p.add_argument("--storage", default=_DEFAULT_STORAGE, help="SQLite file or database URL (default: nasbook.db)")
     p.add_argument("--name", default=None, help="search name (unique in the storage)")
     p.add_argument("--resume", metavar="NAME", default=None, help="resume (or extend) the stored search NAME")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -264,10 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_report)
     s = sub.add_parser("show", help="print a stored search (without NAME: list the searches)", epilog=_EPILOG_STORE)
     s.add_argument("name", nargs="?", default=None, help="the search's name (default: list them all)")
-    s.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
+    s.add_argument("--storage", default=_DEFAULT_STORAGE, help="SQLite file or database URL (default: nasbook.db)")
     s.set_defaults(func=_cmd_show)
     ls = sub.add_parser("list", help="list the searches in a storage", epilog=_EPILOG_STORE)
-    ls.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
+    ls.add_argument("--storage", default=_DEFAULT_STORAGE, help="SQLite file or database URL (default: nasbook.db)")
     ls.set_defaults(func=_cmd_list)
     return parser
 
@@ -309,7 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.traceback:
             raise
         if isinstance(exc, NasbookError):  # nasbook's own messages say what to do
-            print(f"nasbook: error: {exc}", file=sys.stderr)
+            hint = ""
+            if isinstance(exc, StorageNotFoundError) and getattr(args, "storage", None) == _DEFAULT_STORAGE:
+                # `nasbook show NAME` after Search(..., storage="runs.db") in Python: the default is the wrong file
+                hint = f" ({_DEFAULT_STORAGE} is --storage's default: name your file with --storage FILE)"
+            print(f"nasbook: error: {exc}{hint}", file=sys.stderr)
         else:  # a library's (nbclient, SQLAlchemy, OSError...): its type tells what it is
             print(f"nasbook: error: {type(exc).__name__}: {' '.join(str(exc).split())} (--traceback shows where)",
                   file=sys.stderr)

@@ -191,3 +191,13 @@ def test_cli_without_a_command_prints_the_help(capsys):
     assert main([]) == 2  # was argparse's bare "the following arguments are required: command"
     err = capsys.readouterr().err
     assert "usage: nasbook" in err and "run or resume a search" in err and "exit status" in err
+
+
+def test_cli_a_missing_default_storage_says_to_name_the_file(tmp_path, monkeypatch, capsys):
+    # a search made in Python with storage="runs.db", then `nasbook show NAME` without --storage
+    monkeypatch.chdir(tmp_path)
+    assert main(["show", "cora-evolution"]) == 2
+    err = capsys.readouterr().err
+    assert "'nasbook.db' does not exist" in err and "--storage FILE" in err
+    assert main(["list", "--storage", str(tmp_path / "typo.db")]) == 2
+    assert "--storage FILE" not in capsys.readouterr().err  # a file the user named: its path is the problem
