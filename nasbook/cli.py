@@ -312,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         if isinstance(exc, NasbookError):  # nasbook's own messages say what to do
             hint = ""
-            if isinstance(exc, StorageNotFoundError) and getattr(args, "storage", None) == _DEFAULT_STORAGE:
+            if isinstance(exc, (StorageNotFoundError, SearchNotFoundError)) and getattr(args, "storage", None) == _DEFAULT_STORAGE:
                 # `nasbook show NAME` after Search(..., storage="runs.db") in Python: the default is the wrong file
                 hint = f" ({_DEFAULT_STORAGE} is --storage's default: name your file with --storage FILE)"
             print(f"nasbook: error: {exc}{hint}", file=sys.stderr)

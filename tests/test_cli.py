@@ -201,3 +201,9 @@ def test_cli_a_missing_default_storage_says_to_name_the_file(tmp_path, monkeypat
     assert "'nasbook.db' does not exist" in err and "--storage FILE" in err
     assert main(["list", "--storage", str(tmp_path / "typo.db")]) == 2
     assert "--storage FILE" not in capsys.readouterr().err  # a file the user named: its path is the problem
+    db = tmp_path / "nasbook.db"  # the default storage exists, but the search is in another file
+    assert main(["search", "--budget", "2", "--storage", str(db), "--name", "other", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["show", "cora-evolution"]) == 2
+    err = capsys.readouterr().err
+    assert "No search named 'cora-evolution'" in err and "--storage FILE" in err
