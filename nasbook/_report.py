@@ -13,6 +13,7 @@ the ~3 MB library copy (the HTML has it).
 
 from __future__ import annotations
 
+import ast
 import base64
 import datetime as _dt
 import functools
@@ -53,6 +54,48 @@ def parse_value(text: str) -> Any:
         except json.JSONDecodeError:
             pass
     return text
+
+
+def check_parameter_types(notebook: str, source: str, parameters: Mapping[str, Any]) -> None:
+    """Refuse, before a kernel starts, a ``-p`` value that is text where the notebook's default is a number or a flag.
+
+    ``-p budget ten`` used to run the notebook and fail in a later cell (exit 1, "it ran and failed"),
+    with a message that did not say the value came from ``-p``.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's name, for the message.
+    source : str
+        The source of its cell tagged ``parameters``; defaults that are not literals are not checked.
+    parameters : mapping of str to object
+        The ``-p`` values, as :func:`parse_value` read them.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the parameter, the kind of value its default is, and the value received.
+    """
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:  # papermill reports a broken parameters cell itself
+        return
+    for node in body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        name = node.targets[0].id
+        if name not in parameters or not isinstance(parameters[name], str):
+            continue
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError:
+            continue
+        kind = ("true or false" if isinstance(default, bool) else "an int" if isinstance(default, int)
+                else "a number" if isinstance(default, float) else None)
+        if kind is not None:
+            raise InvalidParameterError(
+                f"-p {name} {parameters[name]!r}: {notebook}'s {name} must be {kind} (its default is {default!r}); "
+                f"got the text {parameters[name]!r}.")
 
 
 def provenance(namespace: Mapping[str, Any], parameters: Mapping[str, Any]) -> None:
@@ -384,6 +427,7 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
                 f"{src.name} has no parameter {unknown[0]!r}{did_you_mean(unknown[0], names)}; "
                 f"its parameters are {sorted(names)}."
             )
+        check_parameter_types(src.name, declared[0].source, parameters)
     cell = nbformat.v4.new_code_cell(
         "import json as _json\nimport nasbook._report as _nasbook_report\n\n"
         f"_nasbook_report.provenance(globals(), _json.loads({json.dumps(parameters, default=str)!r}))"

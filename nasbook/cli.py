@@ -23,6 +23,7 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from nasbook._errors import (
     DuplicatedSearchError,
@@ -32,6 +33,8 @@ from nasbook._errors import (
     StorageNotFoundError,
 )
 
+#: the storage of every command that takes --storage, when none is given
+_DEFAULT_STORAGE = "nasbook.db"
 #: exit status of a usage error (argparse's own, or arguments nasbook refuses) and of a command that ran and failed
 EXIT_USAGE, EXIT_FAILED = 2, 1
 #: the errors of arguments nasbook refuses before doing anything (exit 2); any other error is a failure (exit 1)
@@ -39,6 +42,13 @@ USAGE_ERRORS = (InvalidParameterError, SearchNotFoundError, StorageNotFoundError
 _EPILOG = (f"exit status: 0 done; {EXIT_FAILED} it ran and failed (a notebook cell raised or timed out, its kernel died, "
            f"a storage that cannot be read...); {EXIT_USAGE} bad arguments (usage, a missing file, an unknown -p "
            "parameter, dataset or search); 130 interrupted")
+#: each subcommand's --help says its own exit statuses too (`nasbook search --help` is where a script's author looks)
+_EPILOG_SEARCH = (f"exit status: 0 done; {EXIT_FAILED} it ran and failed (a storage that cannot be read or is locked by "
+                  f"another run); {EXIT_USAGE} bad arguments (an unknown dataset, strategy or search, a budget below "
+                  "1 or below what a resumed search has spent, a name already taken); 130 interrupted (what finished "
+                  "is stored: --resume NAME continues it)")
+_EPILOG_STORE = (f"exit status: 0 done; {EXIT_FAILED} a storage that cannot be read; {EXIT_USAGE} bad arguments (a "
+                 "storage file or a search that does not exist); 130 interrupted")
 
 
 def _summary(search) -> str:  # type: ignore[no-untyped-def]
@@ -86,10 +96,17 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 "its dataset, strategy, seed and name (only --budget, a new total, changes on a resume).")
         search = nasbook.load_search(args.resume, storage=args.storage, budget=args.budget)
     else:
-        search = nasbook.Search(
-            NasBenchGraph(args.dataset or "cora"), strategy=args.strategy or "evolution",
-            budget=100 if args.budget is None else args.budget, seed=args.seed, storage=args.storage, name=args.name,
-        )
+        strategy = _table_strategy(args.strategy or "evolution")
+        try:
+            search = nasbook.Search(
+                NasBenchGraph(args.dataset or "cora"), strategy=strategy,
+                budget=100 if args.budget is None else args.budget, seed=args.seed, storage=args.storage, name=args.name,
+            )
+        except DuplicatedSearchError:  # its message advises Python's load_search: say it in the shell's words
+            raise DuplicatedSearchError(
+                f"a search named {args.name!r} already exists in {args.storage!r}: extend it with "
+                f"nasbook search --resume {shlex.quote(str(args.name))} --storage {shlex.quote(args.storage)} --budget N, "
+                "or pick another --name.") from None
     try:
         search.run(progress="none" if args.quiet else "bar")
     except KeyboardInterrupt:
@@ -99,6 +116,30 @@ def _cmd_search(args: argparse.Namespace) -> int:
         return 130
     print(_summary(search))
     return 0
+
+
+def _table_strategy(name: str) -> Any:
+    """The strategy ``--strategy NAME`` makes, refused before anything is stored when it schedules epochs.
+
+    ``nasbook search`` runs on a NAS-Bench-Graph table, which holds final scores only: ASHA, successive
+    halving and Hyperband asked for 1 epoch at their first trial and failed there, after the search
+    had been stored (an empty 'interrupted' search left in the store).
+    """
+    from nasbook.strategies import ASHA, SuccessiveHalving, get_strategy
+
+    strategy = get_strategy(name)  # an unknown name: InvalidParameterError with the names and a suggestion
+    part: Any = strategy
+    seen: set[int] = set()
+    while part is not None and id(part) not in seen:
+        seen.add(id(part))
+        if isinstance(part, (ASHA, SuccessiveHalving)):
+            raise InvalidParameterError(
+                f"--strategy {name!r} trains trials for a few epochs and promotes the best, but nasbook search runs on "
+                "a NAS-Bench-Graph table, which holds final scores only (no epochs); use one of random, evolution, "
+                "local, bo, optuna or portfolio (multi-fidelity strategies run in Python on a task that trains "
+                "for epochs: Digits, DigitsTable, MNIST1DTable, see tutorials/03_multi_fidelity.ipynb).")
+        part = getattr(part, "base", None)
+    return strategy
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -197,15 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
                                      epilog=_EPILOG)
     parser.add_argument("--version", action="version", version=f"nasbook {__version__}")
     parser.add_argument("--traceback", action="store_true", help="on an error, show Python's traceback too")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("search", help="run or resume a search on a NAS-Bench-Graph table")
+    sub = parser.add_subparsers(dest="command")  # none given: main prints this help (not "arguments are required")
+    p = sub.add_parser("search", help="run or resume a search on a NAS-Bench-Graph table", epilog=_EPILOG_SEARCH)
     p.add_argument("--dataset", default=None, help="NAS-Bench-Graph dataset: cora, citeseer, pubmed, cs, physics, "
                    "photo, computers, arxiv or proteins (default: cora)")
     p.add_argument("--strategy", default=None, help="a strategy name, e.g. random, evolution, local, bo, optuna or "
                    "portfolio (default: evolution)")
     p.add_argument("--budget", type=int, default=None, help="trials (default 100; with --resume: a new total)")
     p.add_argument("--seed", type=int, default=None, help="seeds the strategy (default: drawn and stored, so a resume reproduces)")
-    p.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
+    p.add_argument("--storage", default=_DEFAULT_STORAGE, help="SQLite file or database URL (default: nasbook.db)")
     p.add_argument("--name", default=None, help="search name (unique in the storage)")
     p.add_argument("--resume", metavar="NAME", default=None, help="resume (or extend) the stored search NAME")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -223,18 +264,41 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-t", "--timeout", type=float, default=None, metavar="SECONDS",
                    help="stop (and fail) a cell that runs longer (default: no limit)")
     r.set_defaults(func=_cmd_report)
-    s = sub.add_parser("show", help="print a stored search (without NAME: list the searches)")
+    s = sub.add_parser("show", help="print a stored search (without NAME: list the searches)", epilog=_EPILOG_STORE)
     s.add_argument("name", nargs="?", default=None, help="the search's name (default: list them all)")
-    s.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
+    s.add_argument("--storage", default=_DEFAULT_STORAGE, help="SQLite file or database URL (default: nasbook.db)")
     s.set_defaults(func=_cmd_show)
-    ls = sub.add_parser("list", help="list the searches in a storage")
-    ls.add_argument("--storage", default="nasbook.db", help="SQLite file or database URL (default: nasbook.db)")
+    ls = sub.add_parser("list", help="list the searches in a storage", epilog=_EPILOG_STORE)
+    ls.add_argument("--storage", default=_DEFAULT_STORAGE, help="SQLite file or database URL (default: nasbook.db)")
     ls.set_defaults(func=_cmd_list)
     return parser
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The arguments; None when no command was given (the help is printed). A misspelt option gets a suggestion.
+
+    argparse reports an unknown option of a subcommand from the top-level parser, with the top-level
+    usage and no hint: ``nasbook search --budgte 5`` said only "unrecognized arguments: --budgte 5".
+    """
+    from nasbook._errors import did_you_mean
+
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return None
+    if extra:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[args.command]
+        options = [o for a in sub._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
+        hint = did_you_mean(extra[0].split("=", 1)[0], options) if extra[0].startswith("-") else ""
+        sub.error(f"unrecognized arguments: {' '.join(extra)}{hint}")  # exits 2
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
+    if args is None:
+        return EXIT_USAGE
     try:
         return int(args.func(args))
     except KeyboardInterrupt:  # e.g. while a table loads or a report runs: no traceback, the shell's code
@@ -247,7 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.traceback:
             raise
         if isinstance(exc, NasbookError):  # nasbook's own messages say what to do
-            print(f"nasbook: error: {exc}", file=sys.stderr)
+            hint = ""
+            if isinstance(exc, (StorageNotFoundError, SearchNotFoundError)) and getattr(args, "storage", None) == _DEFAULT_STORAGE:
+                # `nasbook show NAME` after Search(..., storage="runs.db") in Python: the default is the wrong file
+                hint = f" ({_DEFAULT_STORAGE} is --storage's default: name your file with --storage FILE)"
+            print(f"nasbook: error: {exc}{hint}", file=sys.stderr)
         else:  # a library's (nbclient, SQLAlchemy, OSError...): its type tells what it is
             print(f"nasbook: error: {type(exc).__name__}: {' '.join(str(exc).split())} (--traceback shows where)",
                   file=sys.stderr)

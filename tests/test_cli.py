@@ -148,3 +148,62 @@ def test_cli_show_a_search_whose_task_is_the_users(tmp_path, capsys):
     assert "search 'u' (done) on ToyTask" in out and "trials: 12 complete" in out
     assert f"best trial: #{s.best.number}, architecture {s.best.arch.id}" in out and f"score = {s.best.value:.4f}" in out
     assert "load_search('u'" in out and "task=..." in out
+
+
+def test_cli_name_taken_says_how_to_extend_it_from_the_shell(tmp_path, capsys):
+    db = str(tmp_path / "t.db")
+    assert main(["search", "--budget", "3", "--seed", "0", "--storage", db, "--name", "a", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["search", "--budget", "3", "--storage", db, "--name", "a", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    # a shell user is told the shell command, not Python's nasbook.load_search(...)
+    assert f"nasbook search --resume a --storage {db} --budget N" in err and "load_search" not in err
+
+
+@pytest.mark.parametrize("strategy", ["asha", "sh", "hyperband"])
+def test_cli_refuses_a_multi_fidelity_strategy_on_a_table_before_storing(tmp_path, capsys, strategy):
+    db = tmp_path / "mf.db"
+    assert main(["search", "--strategy", strategy, "--budget", "5", "--storage", str(db), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--strategy {strategy!r}" in err and "evolution" in err and "Traceback" not in err
+    assert not db.exists()  # refused before a search (an empty 'interrupted' one) was stored
+
+
+def test_cli_each_subcommand_help_states_its_exit_status():
+    from nasbook.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():
+        text = " ".join(p.format_help().split())
+        assert "exit status" in text and "130 interrupted" in text, f"`nasbook {name} --help` does not say its exit status"
+
+
+def test_cli_a_misspelt_option_gets_a_suggestion_and_the_subcommand_usage(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["search", "--budgte", "5"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: nasbook search" in err and "unrecognized arguments: --budgte 5 (did you mean '--budget'?)" in err
+
+
+def test_cli_without_a_command_prints_the_help(capsys):
+    assert main([]) == 2  # was argparse's bare "the following arguments are required: command"
+    err = capsys.readouterr().err
+    assert "usage: nasbook" in err and "run or resume a search" in err and "exit status" in err
+
+
+def test_cli_a_missing_default_storage_says_to_name_the_file(tmp_path, monkeypatch, capsys):
+    # a search made in Python with storage="runs.db", then `nasbook show NAME` without --storage
+    monkeypatch.chdir(tmp_path)
+    assert main(["show", "cora-evolution"]) == 2
+    err = capsys.readouterr().err
+    assert "'nasbook.db' does not exist" in err and "--storage FILE" in err
+    assert main(["list", "--storage", str(tmp_path / "typo.db")]) == 2
+    assert "--storage FILE" not in capsys.readouterr().err  # a file the user named: its path is the problem
+    db = tmp_path / "nasbook.db"  # the default storage exists, but the search is in another file
+    assert main(["search", "--budget", "2", "--storage", str(db), "--name", "other", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["show", "cora-evolution"]) == 2
+    err = capsys.readouterr().err
+    assert "No search named 'cora-evolution'" in err and "--storage FILE" in err

@@ -253,3 +253,21 @@ def test_report_names_the_failing_cell_the_same_with_or_without_parameters(tmp_p
             make_report(nb, params, tmp_path / "o")
     # nor does the kernel log a Ctrl-C nobody pressed (nbclient interrupts it before shutting it down)
     assert "KeyboardInterrupt" not in capfd.readouterr().err
+
+
+def test_report_refuses_text_where_the_notebook_takes_a_number_before_running(tmp_path, capsys):
+    # `-p budget ten` ran the notebook and failed in a later cell, exit 1 ("it ran and failed"), not 2
+    nb = _notebook(tmp_path / "p.ipynb", ["raise ValueError('the notebook ran')"])
+    book = nbformat.read(nb, as_version=4)
+    book.cells[0].source = "budget = 3\nverbose = False\nlr = 0.5\nname = 'default'"
+    nbformat.write(book, nb)
+    out = tmp_path / "o"
+    assert main(["report", str(nb), "-p", "budget", "ten", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "-p budget 'ten'" in err and "must be an int" in err and "default is 3" in err and "Traceback" not in err
+    assert not (out / "p.ipynb").exists()  # refused before a kernel started
+    with pytest.raises(InvalidParameterError, match=r"must be true or false \(its default is False\); got the text 'yes'"):
+        make_report(nb, {"verbose": "yes"}, out)
+    with pytest.raises(InvalidParameterError, match=r"must be a number \(its default is 0.5\)"):
+        make_report(nb, {"lr": "fast"}, out)
+    assert main(["report", str(nb), "-p", "name", "12", "-o", str(out)]) == 1  # a number for text: not refused, it ran

@@ -320,8 +320,12 @@ class Search(Background, Results):
         if proposal.arch.space_id != self.space.space_id:
             self.space.validate(proposal.arch)  # raises InvalidArchitectureError naming both spaces
         if proposal.epochs is not None and not self.task.has_epochs:
+            name = type(self.strategy).__name__
             raise InvalidParameterError(
-                f"{self.strategy!r} asked for {proposal.epochs} epochs, but {self.task!r} does not train for epochs."
+                f"{name} asked for a trial of {proposal.epochs} epoch{'s' if proposal.epochs != 1 else ''}, but "
+                f"{self.task!r} does not train for epochs: it looks final scores up. {name} needs a task that trains "
+                "for epochs (Digits, DigitsTable, MNIST1DTable, a TrainingTask); on this task use a strategy that "
+                "proposes architectures only, such as 'random', 'evolution', 'local', 'bo' or 'portfolio'."
             )
         return proposal
 

@@ -121,6 +121,10 @@ def _strategy_text(search: Search) -> str:
     return text
 
 
+#: the prefix of a run fingerprint's metrics (``nasbook.training.FINGERPRINT_KEYS``; not imported: Lightning)
+_FINGERPRINT = "fp_"
+
+
 def search_view(search: Search) -> View:
     """The repr of a :class:`~nasbook.Search`: overview, best trial, trials (capped)."""
     rows_cap = max_rows()
@@ -158,8 +162,13 @@ def search_view(search: Search) -> View:
         ]
         if best.epochs is not None:
             rows.append(("epochs", str(best.epochs)))
-        rows += mapping_rows(best.metrics)
+        # what a reader looks for first: the other metrics, then the held-out scores, size and FLOPs (attrs);
+        # a training run's fingerprint (fp_*, ten numbers for predictors) last, where the row cap folds it away
+        # (it came first and pushed flops into "… 5 more entries"); the objective is the value row already
+        metrics = {k: v for k, v in best.metrics.items() if not (k == metric and v == best.value)}
+        rows += mapping_rows({k: v for k, v in metrics.items() if not str(k).startswith(_FINGERPRINT)})
         rows += mapping_rows(best.attrs, skip=("traceback",))
+        rows += mapping_rows({k: v for k, v in metrics.items() if str(k).startswith(_FINGERPRINT)})
         drawn = architecture_parts(best.arch, getattr(search, "space", None), scale=0.8)
         sections.append(Section("Best trial", (fields(rows, rows_cap), *drawn)))
 

@@ -1,0 +1,17 @@
+"""The mistakes a student new to NAS makes first get a message that says what to do (task "newuser")."""
+
+import pytest
+
+import nasbook
+from nasbook import InvalidParameterError
+from nasbook.tasks import NasBenchGraph
+
+
+def test_a_multi_fidelity_strategy_on_a_table_of_final_scores_names_what_works():
+    search = nasbook.Search(NasBenchGraph("cora"), strategy="asha", budget=3, seed=0, storage=":memory:")
+    with pytest.raises(InvalidParameterError) as info:
+        search.run(progress="none")
+    msg = str(info.value)
+    assert msg.startswith("ASHA asked for a trial of 1 epoch,")
+    assert "seed=" not in msg  # not the strategy's whole repr: the parameter at fault is the strategy itself
+    assert "DigitsTable" in msg and "'evolution'" in msg
