@@ -172,6 +172,7 @@ class Search(Background, Results):
         self.name = name
         self.callbacks = _check_callbacks(callbacks)
         self.executor = resolve_executor(executor)
+        self._executor_config: str | None = None  # load_search without executor=: the stored one, kept
         self.trial_timeout_s = _check_timeout(trial_timeout_s)
         self._changes: list[dict[str, Any]] = []
         self._kb = None
@@ -213,7 +214,7 @@ class Search(Background, Results):
             "strategy": self.strategy.to_config(),
             "budget": self.budget.to_dict(),
             "seed": self.seed,
-            "executor": repr(self.executor),
+            "executor": self._executor_config if self._executor_config is not None else repr(self.executor),
             "metric": self.task.metric,
             "mode": self.task.mode,
             "nasbook_version": __version__,
