@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import numbers
 import os
 import threading
 import time
@@ -17,6 +18,7 @@ from nasbook.executors._base import Decide
 from nasbook.executors._cluster import (
     _quiet_reconnect_noise,
     _spawn_can_rerun_main,
+    check_memory_limit,
     check_scheduler_address,
     gc_paused,
     local_cluster_problem,
@@ -44,6 +46,14 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         with temporary credentials made for it: only this executor's client can connect to it.
     n_workers : int
         Workers of the LocalCluster started when ``client`` is None (default: CPU count, max 4).
+    memory_limit : int, str or None
+        The memory each worker of the LocalCluster started when ``client`` is None may use: a
+        number of bytes, or a string :func:`dask.utils.parse_bytes` reads (``"4GiB"``, ``"500MB"``);
+        ``"auto"`` (the default: the machine's memory shared among the workers); 0 or None: no
+        limit. By dask's defaults a worker past 80% of it pauses and one past 95% is restarted by
+        its nanny (the trial re-runs; after ``allowed_failures`` deaths it FAILS, naming them).
+        Shown in the repr, so stored with the search. Refused with ``client``: an existing
+        cluster's workers have their own (``dask worker --memory-limit``).
     torch_threads : int
         ``torch.set_num_threads`` in each trial (one per trial by default: several trials share
         the cores, and more threads per trial made small networks ten times slower here); 0 leaves
@@ -80,6 +90,7 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         client: Any = None,
         *,
         n_workers: int | None = None,
+        memory_limit: int | str | None = "auto",
         torch_threads: int = 1,
         connect_timeout_s: float = 10.0,
         no_workers_timeout_s: float | None = 60.0,
@@ -88,6 +99,8 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
     ):
         self.client = client
         self.n_workers = n_workers
+        self.memory_limit = int(memory_limit) if isinstance(memory_limit, numbers.Integral) and not isinstance(
+            memory_limit, bool) else memory_limit  # np.int64 -> int: the repr is stored
         self.torch_threads = torch_threads
         self.connect_timeout_s = connect_timeout_s
         self.no_workers_timeout_s = no_workers_timeout_s
@@ -116,6 +129,14 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         check_int(name, "torch_threads", self.torch_threads, minimum=0)
         check_int(name, "allowed_failures", self.allowed_failures, minimum=0)
         check_int(name, "n_workers", self.n_workers, minimum=1, allow_none=True)
+        check_memory_limit(name, self.memory_limit)
+        if self.client is not None and not (isinstance(self.memory_limit, str) and self.memory_limit == "auto"):
+            raise InvalidParameterError(
+                f"{name}(memory_limit={self.memory_limit!r}) sets the memory limit of the workers of the local "
+                f"cluster it starts (client=None); with client={self.client!r:.80} the workers are already "
+                "running with their own. Set it where they start (`dask worker ADDRESS --memory-limit 4GiB`, "
+                "LocalCluster(memory_limit=...)), or pass client=None."
+            )
         for param, allow_none in (("connect_timeout_s", False), ("no_workers_timeout_s", True)):
             value = getattr(self, param)
             if value is None and allow_none:
@@ -147,11 +168,13 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
 
     def __repr__(self) -> str:
         name = type(self).__name__
+        memory = "" if isinstance(self.memory_limit, str) and self.memory_limit == "auto" else (
+            f", memory_limit={self.memory_limit!r}")  # the workers' memory, as asked (stored with the search)
         if self._client is None:  # not started: what it will start or connect to; its capacity is not known yet
             if self.client is None:
-                return f"{name}(LocalCluster{'' if self.n_workers is None else f', n_workers={self.n_workers}'})"
+                return f"{name}(LocalCluster{'' if self.n_workers is None else f', n_workers={self.n_workers}'}{memory})"
             return f"{name}({self.client!r})"
-        return f"{name}({self._address() or 'LocalCluster'}, capacity={self.capacity})"
+        return f"{name}({self._address() or 'LocalCluster'}, capacity={self.capacity}{memory})"
 
     def _address(self) -> str | None:
         if self._client is not None:
@@ -199,6 +222,7 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
             return LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                memory_limit=check_memory_limit(type(self).__name__, self.memory_limit),
                 security=security, protocol="tls://" if security is not None else "tcp://",
             )
 
