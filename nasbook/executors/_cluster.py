@@ -259,3 +259,38 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def check_memory_limit(owner: str, value: Any) -> Any:
+    """What a local cluster's ``memory_limit`` (per worker) gets for ``value``: ``"auto"`` (distributed's
+    default, the machine's memory shared among the workers), None (no limit: ``value`` None or 0), or a
+    number of bytes (an int > 0, or a string :func:`dask.utils.parse_bytes` reads as one, e.g. ``"4GiB"``).
+    Anything else raises InvalidParameterError naming ``memory_limit``, what is allowed and what was given.
+
+    The bytes are passed on, not the string: distributed reads a string such as ``"0.5"`` as a fraction of
+    the machine's memory, :func:`~dask.utils.parse_bytes` as 0 bytes (refused here).
+    """
+    import numbers
+
+    allowed = ("a number of bytes per worker (an int >= 0, or a string such as '4GiB' or '500MB'), 'auto' "
+               "(the machine's memory shared among the workers, the default) or None (0 or None: no limit)")
+    if value is None or value == "auto" and isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if int(value) < 0:
+            raise InvalidParameterError(f"{owner}(memory_limit=...) must be {allowed}; got {value!r}, a negative number.")
+        return int(value) or None
+    if isinstance(value, str):
+        from dask.utils import parse_bytes
+
+        try:
+            n = parse_bytes(value)
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(f"{owner}(memory_limit=...) must be {allowed}; got {value!r}, which is not a "
+                                        f"size ({exc}).") from None
+        if n <= 0:
+            raise InvalidParameterError(f"{owner}(memory_limit=...) must be {allowed}; got {value!r}, which is "
+                                        f"{n} bytes.")
+        return int(n)
+    raise InvalidParameterError(f"{owner}(memory_limit=...) must be {allowed}; got {value!r} of type "
+                                f"{type(value).__name__}.")

@@ -3,43 +3,39 @@ or ``dask_cuda.LocalCUDACluster`` (one worker per GPU)."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import logging
+import numbers
 import os
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import ExecutorError, InvalidParameterError, InvalidParameterTypeError, check_int
-from nasbook.executors._base import BaseExecutor, Decide, ExecutorEvent
+from nasbook.executors._base import Decide
 from nasbook.executors._cluster import (
     _quiet_reconnect_noise,
     _spawn_can_rerun_main,
+    check_memory_limit,
     check_scheduler_address,
     gc_paused,
     local_cluster_problem,
     training_worker_config,
 )
+from nasbook.executors._dask_trials import DaskTrials
 from nasbook.executors._losses import WorkerLosses, free_topics
-from nasbook.executors._worker import _mark_stopped, _remote_trial
-from nasbook.trial import Outcome, TrialState
+from nasbook.trial import Outcome
 
 if TYPE_CHECKING:
     from distributed import Client, Future
-
-    from nasbook.space import Architecture, SearchSpace
-    from nasbook.tasks import Task
 
 
 _CHECK_EVERY_S = 1.0
 
 
-class DaskExecutor(BaseExecutor):
+class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, stop, cancel): _dask_trials.py
     """Run trials on a dask cluster.
 
     Parameters
@@ -50,6 +46,14 @@ class DaskExecutor(BaseExecutor):
         with temporary credentials made for it: only this executor's client can connect to it.
     n_workers : int
         Workers of the LocalCluster started when ``client`` is None (default: CPU count, max 4).
+    memory_limit : int, str or None
+        The memory each worker of the LocalCluster started when ``client`` is None may use: a
+        number of bytes, or a string :func:`dask.utils.parse_bytes` reads (``"4GiB"``, ``"500MB"``);
+        ``"auto"`` (the default: the machine's memory shared among the workers); 0 or None: no
+        limit. By dask's defaults a worker past 80% of it pauses and one past 95% is restarted by
+        its nanny (the trial re-runs; after ``allowed_failures`` deaths it FAILS, naming them).
+        Shown in the repr, so stored with the search. Refused with ``client``: an existing
+        cluster's workers have their own (``dask worker --memory-limit``).
     torch_threads : int
         ``torch.set_num_threads`` in each trial (one per trial by default: several trials share
         the cores, and more threads per trial made small networks ten times slower here); 0 leaves
@@ -86,6 +90,7 @@ class DaskExecutor(BaseExecutor):
         client: Any = None,
         *,
         n_workers: int | None = None,
+        memory_limit: int | str | None = "auto",
         torch_threads: int = 1,
         connect_timeout_s: float = 10.0,
         no_workers_timeout_s: float | None = 60.0,
@@ -94,6 +99,8 @@ class DaskExecutor(BaseExecutor):
     ):
         self.client = client
         self.n_workers = n_workers
+        self.memory_limit = int(memory_limit) if isinstance(memory_limit, numbers.Integral) and not isinstance(
+            memory_limit, bool) else memory_limit  # np.int64 -> int: the repr is stored
         self.torch_threads = torch_threads
         self.connect_timeout_s = connect_timeout_s
         self.no_workers_timeout_s = no_workers_timeout_s
@@ -122,6 +129,14 @@ class DaskExecutor(BaseExecutor):
         check_int(name, "torch_threads", self.torch_threads, minimum=0)
         check_int(name, "allowed_failures", self.allowed_failures, minimum=0)
         check_int(name, "n_workers", self.n_workers, minimum=1, allow_none=True)
+        check_memory_limit(name, self.memory_limit)
+        if self.client is not None and not (isinstance(self.memory_limit, str) and self.memory_limit == "auto"):
+            raise InvalidParameterError(
+                f"{name}(memory_limit={self.memory_limit!r}) sets the memory limit of the workers of the local "
+                f"cluster it starts (client=None); with client={self.client!r:.80} the workers are already "
+                "running with their own. Set it where they start (`dask worker ADDRESS --memory-limit 4GiB`, "
+                "LocalCluster(memory_limit=...)), or pass client=None."
+            )
         for param, allow_none in (("connect_timeout_s", False), ("no_workers_timeout_s", True)):
             value = getattr(self, param)
             if value is None and allow_none:
@@ -153,11 +168,13 @@ class DaskExecutor(BaseExecutor):
 
     def __repr__(self) -> str:
         name = type(self).__name__
+        memory = "" if isinstance(self.memory_limit, str) and self.memory_limit == "auto" else (
+            f", memory_limit={self.memory_limit!r}")  # the workers' memory, as asked (stored with the search)
         if self._client is None:  # not started: what it will start or connect to; its capacity is not known yet
             if self.client is None:
-                return f"{name}(LocalCluster{'' if self.n_workers is None else f', n_workers={self.n_workers}'})"
+                return f"{name}(LocalCluster{'' if self.n_workers is None else f', n_workers={self.n_workers}'}{memory})"
             return f"{name}({self.client!r})"
-        return f"{name}({self._address() or 'LocalCluster'}, capacity={self.capacity})"
+        return f"{name}({self._address() or 'LocalCluster'}, capacity={self.capacity}{memory})"
 
     def _address(self) -> str | None:
         if self._client is not None:
@@ -205,6 +222,7 @@ class DaskExecutor(BaseExecutor):
             return LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                memory_limit=check_memory_limit(type(self).__name__, self.memory_limit),
                 security=security, protocol="tls://" if security is not None else "tcp://",
             )
 
@@ -371,130 +389,3 @@ class DaskExecutor(BaseExecutor):
                         importlib.import_module(m)
 
             self.dask_client.register_plugin(_Imports(tuple(modules)), name="nasbook-imports-" + ",".join(sorted(modules)))
-
-    # -- trials ---------------------------------------------------------------------------------------
-    def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture, fidelity: Mapping[str, Any] | None = None) -> None:
-        client = self.dask_client
-        problem = self._lost_reason or (
-            f"lost its connection to the dask scheduler at {self._address()} (client {client.status})."
-            if client.status != "running" else None)
-        if problem is not None:
-            self._lost(problem)
-        token = uuid.uuid4().hex[:8]  # a fresh stop flag per submission: a re-run starts unstopped
-        self._tokens[number] = token
-        self._stopped.discard(number)
-        fut = client.submit(
-            _remote_trial, task, space, arch, number, fidelity, self._topic, token,
-            self.torch_threads, key=self._key(number, token), pure=False,
-        )
-        self._futures[number] = fut
-        loop = client.loop
-        assert loop is not None  # a started client always has its event loop
-        loop.add_callback(self._collect, client, number, token, fut)
-
-    async def _collect(self, client: Client, number: int, token: str, fut: Future) -> None:
-        # on the client's event loop: wait for the trial and fetch its outcome at once, while the
-        # notebook's thread goes on (fetching in poll() cost one more round trip per trial)
-        outcome: Outcome | None = None
-        error: BaseException | None = None
-        try:
-            outcome = (await client.gather([fut], asynchronous=True))[0]
-        except BaseException as exc:  # the trial's error, KilledWorker, or cancellation
-            error = exc
-        self._finished.append((number, token, outcome, error))
-        self._wake.set()
-
-    @property
-    def n_running(self) -> int:
-        return len(self._futures)
-
-    def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
-        # a finished trial (its _collect) or an epoch's report (event handler) wakes us at once;
-        # waiting costs no round trip to the scheduler
-        if self._lost_reason is not None:  # found by the last poll, which had outcomes to hand over first
-            self._lost(self._lost_reason)
-        if self._futures and not self._reports and not self._finished:
-            self._wake.wait(timeout_s)
-        self._wake.clear()
-        lost = self._connection_problem() if self._futures else None
-        events: list[ExecutorEvent] = []
-        restop: set[int] = set()
-        while self._reports:
-            item = self._reports.popleft()
-            number = int(item["number"])
-            if item.get("token") != self._tokens.get(number):
-                continue  # from an earlier submission of this number (cancelled, or its worker died)
-            if number in self._stopped:
-                restop.add(number)  # still reporting after STOP: e.g. re-run on a worker that joined later
-            events.append(ExecutorEvent("report", number, int(item["epoch"]), item["metrics"]))
-        if lost is None:
-            for number in restop:
-                self._send_stop(number)
-        while self._finished:
-            number, token, outcome, error = self._finished.popleft()
-            if self._tokens.get(number) != token or number not in self._futures:
-                continue  # cancelled, or an earlier submission of a re-submitted number
-            if isinstance(error, (concurrent.futures.CancelledError, asyncio.CancelledError)):
-                # not cancelled by us (that pops the number first): the scheduler forgot the trial, e.g.
-                # the client lost its connection (and maybe reconnected at once); it will not finish
-                lost = lost or f"the dask scheduler at {self._address()} dropped trial {number} ({error})."
-                continue
-            del self._futures[number]
-            self._stopped.discard(number)
-            self._tokens.pop(number, None)  # reports still in flight from it are dropped
-            key = self._key(number, token)
-            if error is not None:
-                outcome = self._failure(number, error, key)
-            elif outcome is not None and (deaths := self._losses.pop(key)):  # re-run by dask after a worker died
-                outcome.attempts, outcome.worker_deaths = len(deaths) + 1, tuple(deaths)
-            events.append(ExecutorEvent("done", number, outcome=outcome))
-        if lost is not None:
-            if any(e.kind == "done" for e in events):
-                self._lost_reason = lost  # hand over what finished; the next poll (or submit) raises
-                return events
-            self._lost(lost)
-        return events
-
-    def _key(self, number: int, token: str) -> str:
-        return f"nasbook-trial-{self._uid}-{number}-{token}"
-
-    def _failure(self, number: int, exc: BaseException, key: str) -> Outcome:
-        from distributed import KilledWorker
-
-        if isinstance(exc, KilledWorker):
-            try:
-                attempts = int(exc.allowed_failures) + 1  # the scheduler's own setting
-            except (AttributeError, IndexError, TypeError, ValueError):  # pragma: no cover - older distributed
-                attempts = self.allowed_failures + 1
-            if self._client is not None:  # the scheduler's log: which workers died, and which ran out of memory
-                self._losses.read(self._client, self.connect_timeout_s)
-            deaths = tuple(self._losses.pop(key))
-            how = f": {'; '.join(deaths)}" if deaths else ""
-            return Outcome(number, TrialState.FAILED, None,
-                           f"its worker died {'once' if attempts == 1 else f'{attempts} times'} while running it "
-                           f"(dask re-ran it on another worker each time){how}. KilledWorker: {exc}", attempts=attempts,
-                           worker_deaths=deaths)
-        if isinstance(exc, InvalidParameterError):
-            raise exc  # the user's set-up is wrong: stop the search with the task's message
-        return Outcome(number, TrialState.FAILED, None, f"{type(exc).__name__}: {exc}")
-
-    def stop(self, number: int) -> None:
-        if number in self._futures and number not in self._stopped:
-            self._stopped.add(number)
-            self._send_stop(number)
-
-    def _send_stop(self, number: int) -> None:
-        token, client = self._tokens.get(number), self._client
-        if token is not None and client is not None and client.status == "running":
-            # every worker gets the flag: cheaper than asking who runs the trial
-            client.run(_mark_stopped, token, wait=False, on_error="ignore")
-
-    def cancel(self, number: int) -> None:
-        fut = self._futures.pop(number, None)
-        self._stopped.discard(number)
-        if fut is not None:
-            self._send_stop(number)  # a running trial stops at its next report
-            fut.cancel()
-        token = self._tokens.pop(number, None)
-        if token is not None:
-            self._losses.forget(self._key(number, token))

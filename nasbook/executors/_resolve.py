@@ -7,7 +7,12 @@ from typing import Any
 
 from nasbook._errors import ExecutorError, InvalidParameterError
 from nasbook.executors._base import BaseExecutor
-from nasbook.executors._cluster import check_scheduler_address, local_cluster_problem, training_worker_config
+from nasbook.executors._cluster import (
+    check_memory_limit,
+    check_scheduler_address,
+    local_cluster_problem,
+    training_worker_config,
+)
 from nasbook.executors._dask import DaskExecutor
 
 
@@ -26,6 +31,9 @@ class DaskCudaExecutor(DaskExecutor):
         cluster is started), or None to start the ``LocalCUDACluster``.
     n_workers : int or None
         GPUs to use, the first ``min(n_workers, GPU count)``; None uses every GPU.
+    memory_limit : int, str or None
+        The host memory each GPU worker may use, as for :class:`DaskExecutor` (bytes, ``"4GiB"``,
+        ``"auto"``, 0 or None for no limit); refused with ``client``.
     torch_threads : int
         ``torch.set_num_threads`` in each trial (default 1); 0 leaves torch's own default.
     connect_timeout_s : float
@@ -52,6 +60,7 @@ class DaskCudaExecutor(DaskExecutor):
         if n_gpus == 0:
             raise ExecutorError("DaskCudaExecutor found no NVIDIA GPU on this machine; use DaskExecutor() (CPU) instead.")
         kwargs: dict[str, Any] = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0", "silence_logs": logging.ERROR}
+        kwargs["memory_limit"] = check_memory_limit(type(self).__name__, self.memory_limit)
         if self.n_workers is not None:
             kwargs["CUDA_VISIBLE_DEVICES"] = list(range(min(self.n_workers, n_gpus)))
         with training_worker_config():

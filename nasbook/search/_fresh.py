@@ -1,25 +1,41 @@
-"""Refuse, before anything is written, to run a Search object that another one has overtaken.
+"""Refuse to run a Search object that another one has overtaken, and never write over the other run.
 
 A Search object knows the trials it read or ran; another process (or another Search object on the
 same store) may have stored more since, and finished or interrupted the search. Running the stale
 object would propose trial numbers that are taken: the store refuses the first one ("trial N is
 already stored"), but only after the run had marked the search ``running`` and then, on its way out,
 ``interrupted``, with this object's elapsed time, although the other run may have completed it.
-:func:`acquire` takes the lease as ``run()`` does and then compares: when trials numbered from the
-object's next number on are stored, it gives the lease back and raises that StorageError, and the
-stored search (state, elapsed time, trials) is left as the other run left it. The object re-reads the
-store on its next ``run()``, as after any failed run.
+
+Two checks keep the stored search as the other run left it:
+
+* :func:`acquire` takes the lease as ``run()`` does and then compares: when trials numbered from the
+  object's next number on are stored, it gives the lease back and raises that StorageError before
+  anything is written.
+* :func:`overtaken` is asked when a run fails mid-loop (a trial number already stored, a heartbeat
+  refused because the lease was taken over, or any other error): when another process holds the
+  lease, or the lease is gone, or trials this object did not write are stored past its numbers, the
+  search was taken over. The run then writes nothing more (no QUEUED rows over trials the other run
+  may have finished, no state, no elapsed time) and raises :class:`SearchOvertaken`, which names what
+  happened and that ``nasbook.load_search`` gives a fresh object.
+
+Either way the object takes the stored state and elapsed time as its own and re-reads the store on its
+next ``run()``, as after any failed run.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
-from nasbook._errors import StorageError
-from nasbook.storage import trials_stored_from
+from nasbook._errors import SearchLockedError, StorageError
+from nasbook.storage import lease_holder, trials_stored_from
 
 if TYPE_CHECKING:
     from nasbook.search import Search
+
+
+class SearchOvertaken(SearchLockedError):
+    """Another process (or Search object) took the search over while this object was running it."""
 
 
 def acquire(s: Search, ttl_s: float) -> None:
@@ -35,9 +51,51 @@ def acquire(s: Search, ttl_s: float) -> None:
         return
     s._storage.release_lease(s._search_id, s._owner)
     s._stale = True  # the next run() starts from what the store holds
+    adopt_stored(s)
     raise StorageError(
         f"trial {lowest} of search {s.name!r} is already stored in {s._storage.label!r} ({count} trial"
         f"{'s' if count != 1 else ''} stored after this Search object read it): another process or Search object "
         "ran it since. Nothing was run or changed; load it again (nasbook.load_search), or call run() again, to "
         "continue from what is committed."
     )
+
+
+def overtaken(s: Search, committed: int) -> SearchOvertaken | None:
+    """After a run of ``s`` failed mid-loop: the error saying that another process took the search over
+    (it holds the lease, or let it go, or stored trials past this object's numbers), or None when ``s``
+    still owns it. ``committed``: trials this run committed (all kept). None too when the store cannot
+    be read (the original error stands)."""
+    st, sid = s._storage, s._search_id
+    try:
+        holder = lease_holder(st, sid)
+        count, lowest = trials_stored_from(st, sid, s._next_number)
+    except Exception:  # noqa: BLE001 - the store may be what failed: then nothing can be told
+        return None
+    ours = holder is not None and holder[0] == s._owner
+    if ours and not count:
+        return None
+    again = f"nasbook.load_search({s.name!r}, {st.label!r}).run()"
+    if holder is not None and not ours:
+        _, host, pid, heartbeat = holder
+        now = (f"it holds the search now (pid {pid} on host {host!r}, last heartbeat "
+               f"{max(0.0, time.time() - heartbeat):.0f} s ago)")
+        todo = f"Wait for it to finish (or stop it), then continue with a fresh object: {again}."
+    else:
+        stored = f"; {count} trial{'s' if count != 1 else ''} from trial {lowest} on are stored by it" if count else ""
+        now = f"it has run the search and let it go{stored}"
+        todo = f"Continue with a fresh object, {again} (or call run() again: this object re-reads the store first)."
+    return SearchOvertaken(
+        f"another process (or Search object) took search {s.name!r} over while this Search object was running it: "
+        f"{now}. This run stopped without writing over it: the search's state, elapsed time and trials are as the "
+        f"other run left them, and the {committed} trial{'s' if committed != 1 else ''} this run committed "
+        f"{'are' if committed != 1 else 'is'} stored. {todo}"
+    )
+
+
+def adopt_stored(s: Search) -> None:
+    """Take the stored state and elapsed time as ``s``'s own (another run wrote them), if they can be read."""
+    try:
+        record = s._storage.get_search(s.name)
+    except (StorageError, OSError):
+        return
+    s._attach(s._storage, s._search_id, record.state, record.elapsed_s)

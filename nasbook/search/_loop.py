@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import SearchInterrupted
-from nasbook.search import _checkpoints, _failfast, _warm
+from nasbook.search import _checkpoints, _failfast, _fresh, _warm
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -55,7 +55,8 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
 
     On any exception (Ctrl-C, a lost scheduler, a callback that raises) the trials in flight are
     cancelled and stored QUEUED, so the next ``run()`` re-runs them first; finished trials are
-    committed already.
+    committed already. When another process took the search over meanwhile (:func:`_fresh.overtaken`),
+    nothing more is written (its rows are the other run's now) and :class:`_fresh.SearchOvertaken` says so.
     """
     ex, strategy, live, storage, sid = s.executor, s.strategy, s._live, s._storage, s._search_id
     task, space = s.task, s.space
@@ -77,6 +78,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     watch = _failfast.FailureWatch(s.name)  # stops a run whose first trials all raise the same error
     exhausted = False
     last_renew = time.monotonic()
+    committed_before = len(s._trials)
     try:
         while True:
             while len(running) < ex.capacity and not s._spent(t_start, len(running)):
@@ -141,18 +143,24 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                 storage.renew_lease(sid, s._owner)
                 last_renew = now
     except BaseException as exc:
+        # taken over by another process (a trial number it stored, a heartbeat refused): write nothing more
+        s._overtaken = lost = _fresh.overtaken(s, len(s._trials) - committed_before)
         # nothing finished is lost; what was running is stored QUEUED and runs first next time
         for number, r in running.items():
             try:
                 ex.cancel(number)
             except Exception:  # noqa: BLE001 - the executor may be what failed
                 pass
+            if lost is not None:
+                continue  # the other run may have re-run and finished it: its row is not ours to write
             queued = running_trial(number, r.proposal, r.told, TrialState.QUEUED)
             try:
                 (storage.update_trial if r.stored else storage.add_trial)(sid, queued)
             except Exception:  # noqa: BLE001 - never hide the original error (the store may be what failed)
                 pass
         live.clear()
+        if lost is not None and not isinstance(exc, KeyboardInterrupt):
+            raise lost from exc
         if type(exc) is KeyboardInterrupt and in_ipython():  # Ctrl-C: say that it resumes, not where the loop was
             raise interrupted(s) from None
         raise  # a script keeps the plain KeyboardInterrupt: Python then exits as killed by SIGINT (130)

@@ -212,7 +212,9 @@ def load_search(
         Where the resumed trials run, as for :class:`~nasbook.Search`; default ``"local"``. The
         executor the search was created with is recorded in its configuration but not reused, so a
         search may resume on another machine or cluster; a training search that ran elsewhere and
-        is loaded without ``executor`` warns that it will now train in this process.
+        is loaded without ``executor`` warns that it will now train in this process. Without
+        ``executor`` the recorded one is kept (a new ``budget`` does not change it); one passed
+        here replaces it in the stored configuration.
     trial_timeout_s : float, optional
         A trial running longer is stopped and FAILS with a reason (executors with workers).
     allow_changes : bool
@@ -269,13 +271,17 @@ def load_search(
         changes.append({"what": "task", "from": config["task"], "to": _as_stored(task.to_config())})
     if strategy is None:
         strategy = rebuild_strategy(config["strategy"], lambda st: _kb.restore_prior(st, config["strategy"], space, kb))
+    stored_executor = None
     if executor is None:
         executor = "local"
         _warn_if_moved_in_process(name, config, task)
+        stored_executor = config.get("executor")
     self = Search.__new__(Search)
     self._configure(space, task, strategy=strategy,
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
                     name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s)
+    if isinstance(stored_executor, str):  # a new budget (or a later extend()) keeps what it ran on
+        self._executor_config = stored_executor
     set_seeds(self, from_config(config, space, name))
     self._attach(st, record.id, record.state, record.elapsed_s)
     read_trials(self)

@@ -172,6 +172,7 @@ class Search(Background, Results):
         self.name = name
         self.callbacks = _check_callbacks(callbacks)
         self.executor = resolve_executor(executor)
+        self._executor_config: str | None = None  # load_search without executor=: the stored one, kept
         self.trial_timeout_s = _check_timeout(trial_timeout_s)
         self._changes: list[dict[str, Any]] = []
         self._kb = None
@@ -202,6 +203,7 @@ class Search(Background, Results):
         self._next_number = 0
         self._ready = False  # strategy set up and history replayed
         self._stale = False  # a run ended by an exception: re-read the store before going on
+        self._overtaken: _fresh.SearchOvertaken | None = None  # another process took the search over mid-run
 
     def _config(self) -> dict[str, Any]:
         config = {
@@ -213,7 +215,7 @@ class Search(Background, Results):
             "strategy": self.strategy.to_config(),
             "budget": self.budget.to_dict(),
             "seed": self.seed,
-            "executor": repr(self.executor),
+            "executor": self._executor_config if self._executor_config is not None else repr(self.executor),
             "metric": self.task.metric,
             "mode": self.task.mode,
             "nasbook_version": __version__,
@@ -400,10 +402,13 @@ class Search(Background, Results):
             if pbar is not None:
                 pbar.close()
             try:
-                self._elapsed_before += time.monotonic() - t_start
-                self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before)
+                if self._overtaken is not None:  # the other run's state and elapsed time stand (_fresh.py)
+                    _fresh.adopt_stored(self)
+                else:
+                    self._elapsed_before += time.monotonic() - t_start
+                    self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before)
                 self._storage.release_lease(self._search_id, self._owner)
-                if self._kb is not None:
+                if self._kb is not None and self._overtaken is None:
                     self._kb.state(final.value, self._elapsed_before)
             except (StorageError, OSError):  # pragma: no cover - never hide the original error
                 pass

@@ -1,5 +1,6 @@
-"""Which trial numbers of a search are stored from a given number on: how a Search object tells that
-another process (or another Search object on the same store) stored trials after it read them."""
+"""Which trial numbers of a search are stored from a given number on, and who holds its lease: how a
+Search object tells that another process (or another Search object on the same store) stored trials
+after it read them, or took the search over while it ran."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from nasbook.storage._schema import leases as _L
 from nasbook.storage._schema import trials as _T
 
 
@@ -31,3 +33,27 @@ def trials_stored_from(st: Any, search_id: int, start: int) -> tuple[int, int | 
     q = sa.select(sa.func.count(), sa.func.min(_T.c.number)).where(_T.c.search_id == search_id, _T.c.number >= start)
     count, lowest = st._read(q)[0]  # noqa: SLF001 - the storage's read: errors wrapped, transaction ended
     return int(count or 0), None if lowest is None else int(lowest)
+
+
+def lease_holder(st: Any, search_id: int) -> tuple[str, str, int, float] | None:
+    """Who holds the lease on search ``search_id`` in ``st``: ``(owner, hostname, pid, heartbeat_at)``, or
+    None when no process holds it; one indexed read. How a run tells that another process took its search over.
+
+    Parameters
+    ----------
+    st : Storage
+        The store.
+    search_id : int
+        The search's id in it.
+
+    Returns
+    -------
+    tuple of (str, str, int, float) or None
+        The holder's owner token, host name, process id and last heartbeat (seconds since the epoch).
+    """
+    q = sa.select(_L.c.owner, _L.c.hostname, _L.c.pid, _L.c.heartbeat_at).where(_L.c.search_id == search_id)
+    rows = st._read(q)  # noqa: SLF001 - the storage's read: errors wrapped, transaction ended
+    if not rows:
+        return None
+    owner, hostname, pid, heartbeat_at = rows[0]
+    return str(owner), str(hostname), int(pid), float(heartbeat_at)

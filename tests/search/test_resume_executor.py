@@ -46,3 +46,33 @@ def test_a_table_search_or_one_run_locally_loads_silently(tmp_path):
         warnings.simplefilter("error")
         load_search("toy", path, task=ToyTask(space))  # answers from a table or a toy: nothing trains
         load_search("local", path)  # ran in-process, resumes in-process
+
+
+def _stored_executor(path, name):
+    with sqlite3.connect(path) as conn:
+        (raw,) = conn.execute("SELECT config FROM nasbook_searches WHERE name = ?", (name,)).fetchone()
+    return json.loads(raw)["executor"]
+
+
+def test_extending_the_budget_keeps_the_stored_executor(tmp_path):
+    path = tmp_path / "b.db"
+    space = GraphSpace()
+    Search(space, ToyTask(space), strategy="random", budget=2, storage=path, name="b").run(progress="none")
+    _ran_on(path, "b", "DaskExecutor('tcp://10.0.0.5:8786', capacity=8)")
+    loaded = load_search("b", path, task=ToyTask(space), budget=4)  # only the budget is extended
+    assert _stored_executor(path, "b") == "DaskExecutor('tcp://10.0.0.5:8786', capacity=8)"
+    loaded.run(progress="none")  # its remaining trials run here (no executor=...), the stored record is kept
+    loaded.extend(2)
+    assert _stored_executor(path, "b") == "DaskExecutor('tcp://10.0.0.5:8786', capacity=8)"
+    assert load_search("b", path, task=ToyTask(space)).budget.trials == 6
+
+
+def test_an_executor_passed_to_load_search_replaces_the_stored_one(tmp_path):
+    path = tmp_path / "e.db"
+    space = GraphSpace()
+    Search(space, ToyTask(space), strategy="random", budget=2, storage=path, name="e").run(progress="none")
+    _ran_on(path, "e", "DaskExecutor('tcp://10.0.0.5:8786', capacity=8)")
+    load_search("e", path, task=ToyTask(space), budget=4, executor="tcp://127.0.0.1:8786")
+    assert _stored_executor(path, "e") == "DaskExecutor('tcp://127.0.0.1:8786')"
+    load_search("e", path, task=ToyTask(space), budget=5, executor="local").run(progress="none")
+    assert _stored_executor(path, "e") == "LocalExecutor()"
