@@ -19,6 +19,7 @@ from nasbook._errors import (
     RepeatedTrialFailure,
     ReproducibilityWarning,
     SearchLockedError,
+    SearchOvertaken,
     SpaceExhausted,
     StorageError,
     TrialDiverged,
@@ -33,7 +34,7 @@ __all__ = [
     "Budget", "KnowledgeBase", "NasbookError", "Predictor", "RepeatedTrialFailure", "Search", "Trial", "TrialDiverged", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
     "set_options",
     "ExecutorError", "InvalidArchitectureError", "InvalidParameterError", "NasbookWarning", "NotEnumerableError", "NotFittedError",
-    "ReproducibilityWarning", "SearchLockedError", "SpaceExhausted", "StorageError",
+    "ReproducibilityWarning", "SearchLockedError", "SearchOvertaken", "SpaceExhausted", "StorageError",
 ]
 
 

@@ -42,6 +42,15 @@ class SearchLockedError(StorageError):
     """Another live process is running the search (it holds the search's lease)."""
 
 
+class SearchOvertaken(SearchLockedError):
+    """Another process (or Search object) took the search over while this object was running it.
+
+    Nothing more was written by the overtaken run: the trials it committed are stored, and the search's
+    state and elapsed time are the other run's. Continue with a fresh object from
+    ``nasbook.load_search(name, storage)``.
+    """
+
+
 class SearchNotFoundError(StorageError, KeyError):
     """No search with that name exists in the storage."""
 

@@ -27,15 +27,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from nasbook._errors import SearchLockedError, StorageError
+from nasbook._errors import SearchOvertaken, StorageError
 from nasbook.storage import lease_holder, trials_stored_from
 
 if TYPE_CHECKING:
     from nasbook.search import Search
-
-
-class SearchOvertaken(SearchLockedError):
-    """Another process (or Search object) took the search over while this object was running it."""
 
 
 def acquire(s: Search, ttl_s: float) -> None:

@@ -56,7 +56,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     On any exception (Ctrl-C, a lost scheduler, a callback that raises) the trials in flight are
     cancelled and stored QUEUED, so the next ``run()`` re-runs them first; finished trials are
     committed already. When another process took the search over meanwhile (:func:`_fresh.overtaken`),
-    nothing more is written (its rows are the other run's now) and :class:`_fresh.SearchOvertaken` says so.
+    nothing more is written (its rows are the other run's now) and :class:`SearchOvertaken` says so.
     """
     ex, strategy, live, storage, sid = s.executor, s.strategy, s._live, s._storage, s._search_id
     task, space = s.task, s.space

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from nasbook._errors import (
     InvalidParameterError,
     NasbookError,
+    SearchOvertaken,
     SpaceExhausted,
     StorageError,
     check_int,
@@ -203,7 +204,7 @@ class Search(Background, Results):
         self._next_number = 0
         self._ready = False  # strategy set up and history replayed
         self._stale = False  # a run ended by an exception: re-read the store before going on
-        self._overtaken: _fresh.SearchOvertaken | None = None  # another process took the search over mid-run
+        self._overtaken: SearchOvertaken | None = None  # another process took the search over mid-run
 
     def _config(self) -> dict[str, Any]:
         config = {

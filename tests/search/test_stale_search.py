@@ -114,7 +114,7 @@ def test_a_run_whose_lease_was_taken_over_stops_without_writing_its_state(tmp_pa
 
     mine = nasbook.load_search("s", storage=db, task=ToyTask(space), budget=10, callbacks=[cb])
     before_elapsed = _stored(db, "s")[1]
-    with pytest.raises(SearchLockedError, match=r"(?s)another process.*took.*over.*Wait for it.*load_search\('s', "):
+    with pytest.raises(nasbook.SearchOvertaken, match=r"(?s)another process.*took.*over.*Wait for it.*load_search\('s', "):
         mine.run(progress="none")
     state, elapsed, stored = _stored(db, "s")
     assert state == "running" and elapsed == before_elapsed  # the other holder runs it: nothing of ours written over
