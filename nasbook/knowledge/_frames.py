@@ -20,6 +20,29 @@ if TYPE_CHECKING:
 _S, _T, _K, _P = TABLES["searches"], TABLES["trials"], TABLES["tasks"], TABLES["spaces"]
 TRIAL_COLUMNS = ("task", "task_key", "search", "strategy", "space_id", "number", "state", "arch_id", "arch", "value",
                  "metrics", "metric", "mode", "epochs", "finished_at")
+#: the dtypes of an empty table: those of a filled one ("str": pandas' string dtype, object before pandas 3), so
+#: that code written against a filled table (``.str``, arithmetic, ``pd.concat``) also runs on an empty one
+_TEXT = "str"
+_EMPTY_DTYPES: dict[str, dict[str, str]] = {
+    "searches": {"search": _TEXT, "task": _TEXT, "task_key": _TEXT, "space_id": _TEXT, "strategy": _TEXT,
+                 "state": _TEXT, "n_trials": "int64", "best": "float64", "metric": _TEXT, "mode": _TEXT, "seed": "int64",
+                 "created_at": "datetime64[ns]", "elapsed_s": "float64", "nasbook_version": _TEXT},
+    "tasks": {"task": _TEXT, "class": _TEXT, "n_searches": "int64", "n_trials": "int64", "best": "float64",
+              "best_arch_id": _TEXT, "metric": _TEXT, "mode": _TEXT},
+    "spaces": {"class": _TEXT, "n_searches": "int64", "n_trials": "int64"},
+    "trials": {"task": _TEXT, "task_key": _TEXT, "search": _TEXT, "strategy": _TEXT, "space_id": _TEXT, "state": _TEXT,
+               "arch_id": _TEXT, "arch": "object", "metrics": "object", "metric": _TEXT, "mode": _TEXT},
+}
+
+
+def _typed(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``df``, with the dtypes of a filled table when it is empty (pandas infers float64 or object there)."""
+    if len(df):
+        return df
+    out = df.astype(_EMPTY_DTYPES[table])
+    if out.index.name is not None:
+        out.index = out.index.astype(_TEXT)
+    return out
 
 
 def as_stored(config: Any) -> Any:
@@ -67,7 +90,7 @@ def searches_frame(kb: KnowledgeBase) -> pd.DataFrame:
         })
     cols = ["search", "task", "task_key", "space_id", "strategy", "state", "n_trials", "best", "metric", "mode",
             "seed", "mirror_of", "created_at", "elapsed_s", "nasbook_version"]
-    return pd.DataFrame(rows, columns=cols)
+    return _typed(pd.DataFrame(rows, columns=cols), "searches")
 
 
 def _counts(kb: KnowledgeBase, by: Any) -> dict[str, tuple[int, int]]:
@@ -114,7 +137,7 @@ def tasks_frame(kb: KnowledgeBase) -> pd.DataFrame:
         })
     cols = ["task_key", "task", "class", "n_searches", "n_trials", "best", "best_arch_id", "metric", "mode",
             "meta_features", "landmarks"]
-    return pd.DataFrame(out, columns=cols).set_index("task_key")
+    return _typed(pd.DataFrame(out, columns=cols).set_index("task_key"), "tasks")
 
 
 def spaces_frame(kb: KnowledgeBase) -> pd.DataFrame:
@@ -128,7 +151,8 @@ def spaces_frame(kb: KnowledgeBase) -> pd.DataFrame:
         n_s, n_t = counts.get(str(space_id), (0, 0))
         out.append({"space_id": str(space_id), "class": config.get("class") if isinstance(config, dict) else None,
                     "n_searches": n_s, "n_trials": n_t, "config": config})
-    return pd.DataFrame(out, columns=["space_id", "class", "n_searches", "n_trials", "config"]).set_index("space_id")
+    return _typed(pd.DataFrame(out, columns=["space_id", "class", "n_searches", "n_trials", "config"]).set_index("space_id"),
+                  "spaces")
 
 
 def trials_frame(kb: KnowledgeBase, where: Sequence[Any]) -> pd.DataFrame:
@@ -165,7 +189,7 @@ def trials_frame(kb: KnowledgeBase, where: Sequence[Any]) -> pd.DataFrame:
     df["value"] = df["value"].astype("float64")
     df["epochs"] = df["epochs"].astype("Int64")
     df["finished_at"] = df["finished_at"].astype("float64")
-    return df
+    return _typed(df, "trials")
 
 
 def to_dataset(df: pd.DataFrame, label: str) -> xr.Dataset:

@@ -275,7 +275,8 @@ def _provenance(kb: KnowledgeBase, space: SearchSpace, chosen: list[tuple[Archit
             vmax, vmin, se = found[(k, arch.id)]
             here = [int(x) for x in se.split(",") if x]
             per_task[name] = {"quantile": round(float(ranks[k][1][j]), 4),
-                              "score": vmax if modes[k] == "max" else -vmin, "n": len(ranks[k][0]),
+                              "score": vmax if modes[k] == "max" else -vmin,
+                              "value": vmax if modes[k] == "max" else vmin, "n": len(ranks[k][0]),
                               "weight": float(weights[name]), "searches": sorted({names[i] for i in here if i in names})}
         out.append((arch, {"rank": rank, "score": round(s, 6), "n_tasks": len(per_task), "tasks": per_task}))
     return out

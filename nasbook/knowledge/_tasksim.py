@@ -340,8 +340,14 @@ def task_distances(tasks: Any, trials: Any, *, probes: Sequence[str] | None = No
     out = pd.DataFrame(0.0, index=pd.Index(names, name="task"), columns=pd.Index(names, name="other"))
     for t in names:
         lm = table.loc[t].dropna().to_dict() if t in table.index else {}
-        s = task_scores(metas.get(t, {}), lm, metas, table, weights=(wm, wl)).set_index("task")["distance"]
-        out.loc[t] = s.reindex(names).to_numpy()
+        # the others without t itself: t is the query, and counting it twice would skew the features' spread
+        # (similar_tasks leaves the query out the same way, so a row here is its answer for t)
+        others = {u: m for u, m in metas.items() if u != t}
+        scores = task_scores(metas.get(t, {}), lm, others, table[table.index != t], weights=(wm, wl))
+        if scores.empty:  # t is the only task: nothing else on its row (the diagonal is set below)
+            out.loc[t] = np.nan
+            continue
+        out.loc[t] = scores.set_index("task")["distance"].reindex(names).to_numpy()
     d = (out.to_numpy() + out.to_numpy().T) / 2.0
     np.fill_diagonal(d, 0.0)
     sym = pd.DataFrame(d, index=out.index, columns=out.columns)

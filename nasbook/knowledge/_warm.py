@@ -88,8 +88,9 @@ def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None
     Returns
     -------
     pandas.DataFrame
-        Columns ``task``, ``search``, ``arch_id`` (in ``space``), ``score`` (higher is better) and
-        the architecture itself in ``arch_obj``.
+        Columns ``task``, ``search``, ``arch_id`` (in ``space``), ``score`` (higher is better: the
+        value, negated where lower is better), ``value`` (as recorded) and the architecture itself in
+        ``arch_obj``.
     """
     import pandas as pd
 
@@ -146,17 +147,22 @@ def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None
         "search": search,
         "arch_id": [a.id for a in kept],  # type: ignore[union-attr]
         "score": (values * sign)[ok],
+        "value": values[ok],
         "arch_obj": kept,
     })
 
 
 def task_quantiles(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per (task, architecture): its best score on the task and that score's quantile among the task's
-    architectures, ``(rank - 1/2) / n`` (ties share their mean rank), and the searches that recorded it."""
+    """Per (task, architecture): its best score on the task, the value recorded with it, that score's quantile
+    among the task's architectures, ``(rank - 1/2) / n`` (ties share their mean rank), and the searches that
+    recorded it."""
     best = rows.groupby(["task", "arch_id"], sort=True).agg(
         score=("score", "max"), arch_obj=("arch_obj", "first"),
         searches=("search", lambda s: sorted(set(x for x in s if x))))
     best = best.reset_index()
+    if "value" in rows.columns:  # the recorded value of the best score (a loss, not its negation)
+        at = rows.loc[rows.groupby(["task", "arch_id"], sort=True)["score"].idxmax(), ["task", "arch_id", "value"]]
+        best = best.merge(at, on=["task", "arch_id"], how="left")
     best["quantile"] = best.groupby("task")["score"].transform(lambda s: (s.rank(method="average") - 0.5) / len(s))
     best["n_task"] = best.groupby("task")["score"].transform("size")
     return best
@@ -185,9 +191,10 @@ def _aggregate(q: pd.DataFrame, weights: dict[str, float]) -> list[_Candidate]:
             num += wi * qi
             den += wi
         score = (num + shrink * 0.5) / (den + shrink)
-        per_task = {str(t): {"quantile": round(float(qq), 4), "score": float(s), "n": int(n), "weight": float(ww),
-                             "searches": list(se)}
-                    for t, qq, s, n, ww, se in zip(g["task"], qs, g["score"], g["n_task"], w, g["searches"]) if ww > 0}
+        per_task = {str(t): {"quantile": round(float(qq), 4), "score": float(s), "value": float(v), "n": int(n),
+                             "weight": float(ww), "searches": list(se)}
+                    for t, qq, s, v, n, ww, se in zip(g["task"], qs, g["score"], g["value"], g["n_task"], w, g["searches"])
+                    if ww > 0}
         out.append(_Candidate(g["arch_obj"].iloc[0], score, per_task))
     out.sort(key=lambda c: (-c.score, -len(c.per_task), c.arch.id))
     return out
@@ -226,8 +233,9 @@ def select_warm_start(trials: pd.DataFrame, space: SearchSpace, n: int = 10, *,
     list of (Architecture, dict)
         Best first. The dict (the provenance, JSON-serializable) holds ``rank`` (0-based position),
         ``score`` (the aggregated quantile), ``n_tasks`` and ``tasks``: per past task its
-        ``quantile``, ``score``, the number ``n`` of architectures recorded there, its ``weight`` and
-        the ``searches`` that recorded it.
+        ``quantile``, ``score`` (its best value there oriented higher-is-better: a loss negated),
+        ``value`` (that value as recorded), the number ``n`` of architectures recorded there, its
+        ``weight`` and the ``searches`` that recorded it.
     """
     check_int("select_warm_start", "n", n, minimum=1)
     if not isinstance(diversify, bool):
