@@ -28,6 +28,7 @@ from nasbook._errors import (
     InvalidParameterError,
     InvalidParameterTypeError,
     check_int,
+    did_you_mean,
     unknown_choice,
 )
 from nasbook._params import Params, check_base_init
@@ -101,6 +102,59 @@ class BasePredictor(Predicting, Params, abc.ABC):
         self.target = target
         self.calibration = calibration
         self.seed = seed
+
+    # -- parameters (scikit-learn's protocol: sklearn.base.clone, GridSearchCV) -----------------
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        """Constructor arguments, read from the ``__init__`` signature (scikit-learn style).
+
+        Parameters
+        ----------
+        deep : bool, default False
+            Also list the parameters of a predictor given as a parameter (``Predictor(model=...)``)
+            as ``model__<name>``, as scikit-learn's ``get_params(deep=True)`` does. The default
+            gives the constructor arguments alone (what ``repr`` and :meth:`clone` use).
+
+        Returns
+        -------
+        dict
+            ``{parameter: value}``; ``sklearn.base.clone(predictor)`` works from it.
+        """
+        params = super().get_params()
+        if deep:
+            for name, value in list(params.items()):
+                if isinstance(value, BasePredictor):
+                    params.update({f"{name}__{k}": v for k, v in value.get_params(deep=True).items()})
+        return params
+
+    def set_params(self, **params: Any) -> BasePredictor:
+        """Set constructor arguments (``model__seed=...`` for a predictor given as ``model``), as
+        scikit-learn's ``set_params``; takes effect at the next ``fit``.
+
+        Parameters
+        ----------
+        **params
+            Parameter names of :meth:`get_params` (``deep=True`` names included) and their new values;
+            an unknown name raises InvalidParameterError with the valid ones.
+
+        Returns
+        -------
+        BasePredictor
+            ``self``.
+        """
+        valid = self.get_params(deep=True)
+        for key in params:
+            name, _, sub = key.partition("__")
+            if key not in valid or (sub and not isinstance(getattr(self, name, None), BasePredictor)):
+                raise InvalidParameterError(
+                    f"{type(self).__name__}.set_params(): no parameter {key!r}; valid: {sorted(valid)}"
+                    f"{did_you_mean(key, valid)}.")
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if sub:
+                getattr(self, name).set_params(**{sub: value})
+            else:
+                setattr(self, name, value)
+        return self
 
     # -- hooks ---------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -253,11 +307,17 @@ class BasePredictor(Predicting, Params, abc.ABC):
         """Factors that put the 68.27% quantile of out-of-fold ``|residual| / std`` at 1: in the
         model's latent units, and in the scores' units (where the spread is the half-width of the
         mapped-back interval, which a skewed score distribution stretches)."""
-        n = len(z)
+        # an architecture given more than once (two searches of one task, a repeated trial) stays in one fold:
+        # split across folds, its twin predicts it out of fold at no error and the spread is calibrated to zero;
+        # groups are numbered by first occurrence, so without repeats the folds are those of a plain permutation
+        _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+        order = np.empty(len(first), dtype=np.intp)
+        order[np.argsort(first)] = np.arange(len(first))
+        group, n = order[inverse.ravel()], len(first)  # n: distinct architectures
         if n < MIN_CV:
             return 1.0, 1.0
         n_folds = CV_FOLDS if n <= CV_FEWER_FOLDS else 3
-        folds = np.random.default_rng(self.seed).permutation(n) % n_folds
+        folds = np.random.default_rng(self.seed).permutation(n)[group] % n_folds
         latent, scores = [], []
         for k in range(n_folds):
             test = folds == k

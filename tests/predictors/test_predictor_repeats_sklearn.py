@@ -15,9 +15,6 @@ from nasbook._errors import InvalidParameterError
 from nasbook.predictors import ExtraTrees, GaussianProcess, Predictor
 from nasbook.space import GraphSpace
 
-PENDING = pytest.mark.xfail(strict=True, reason="needs the _base.py fix of the kbuser report (folds by architecture; "
-                                                "get_params(deep)/set_params)")
-
 
 def _score(arch):
     ops = list(arch["ops"])
@@ -33,7 +30,6 @@ def data():
     return archs, y, space
 
 
-@PENDING
 @pytest.mark.parametrize("make", [lambda: ExtraTrees(n_estimators=30, seed=0), lambda: GaussianProcess(seed=0)],
                          ids=["extra-trees", "gp"])
 def test_repeated_architectures_keep_a_calibrated_spread(data, make):
@@ -59,7 +55,6 @@ def test_same_seed_same_calibration(data):
     assert (p.std_scale_, p.score_std_scale_) == (q.std_scale_, q.score_std_scale_)
 
 
-@PENDING
 def test_sklearn_clone_and_set_params():
     sklearn_base = pytest.importorskip("sklearn.base")
     p = Predictor(model=GaussianProcess(nu=1.5), seed=3)
