@@ -155,9 +155,17 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
     if math.isfinite(ref):
         plot = plot * hv.HLine(ref).opts(color="gray", alpha=0.7)
         title += f" (grey: {'nominal' if metric in _NOMINAL else 'noise ceiling'} {ref:.2f})"
+    # the x axis ends a little beyond the smallest and largest training sets (padding is in log units on a
+    # log axis): without it the dots at both ends were cut in half by the frame, the legend beside the plot
+    # sat on the last ones, and the smallest size had no tick label
+    pad: dict[str, Any] = {"padding": (0.06, 0.05)}
+    if math.isfinite(ref):  # bokeh sets the y range from the data alone: a reference above it was not drawn
+        lo, hi = min(float(df["lo" if band != "none" else "mean"].min()), ref), max(float(df["hi" if band != "none" else "mean"].max()), ref)
+        margin = 0.05 * (hi - lo) if hi > lo else 0.05
+        pad["ylim"] = (lo - margin, hi + margin)
     plot = for_png(plot, opts, Area={"alpha": 0.2, "linewidth": 0}, HLine={"color": "gray", "alpha": 0.7},
-                   Overlay={"title": title, "logx": True, "xlabel": "training architectures", "ylabel": label})
-    return plot.opts(**{"title": title, **opts})
+                   Overlay={"title": title, "logx": True, "xlabel": "training architectures", "ylabel": label, **pad})
+    return plot.opts(**{"title": title, "legend_position": "right", **pad, **opts})
 
 
 def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **opts: Any) -> Any:
