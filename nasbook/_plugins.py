@@ -165,6 +165,8 @@ class Registry:
     # -- look-ups ----------------------------------------------------------------------------------------
     def find(self, name: str) -> type | None:
         """The class registered under ``name``, or whose class name is ``name`` (what a stored search records)."""
+        if not name:  # a stored config without an alias: never a class whose alias is ""
+            return None
         found = self.classes.get(name)
         if found is None:  # a stored class name, or an alias the class gives itself (a strategy's ``alias``)
             found = next((c for c in self.classes.values() if name in (c.__name__, getattr(c, "alias", None))), None)

@@ -294,3 +294,5 @@ def test_register_is_a_decorator_with_or_without_arguments_and_defaults_to_the_c
     assert strategy_class("Plain") is ns["Plain"] and strategy_class("Empty") is ns["Empty"]
     assert ns["same"] is ns["Aliased"] and strategy_class("aliased") is ns["Aliased"]  # its own alias, stored with it
     assert type(get_strategy("Plain", seed=3)) is ns["Plain"]
+    with pytest.raises(nasbook.InvalidParameterError, match=r"Unknown strategy ''"):
+        strategy_class("")  # an empty alias is nobody's, though Plain's alias is ""
