@@ -7,8 +7,8 @@
   :class:`PriorPredictor` (a surrogate corrected from a prior, e.g. past tasks').
 - :class:`OmniPredictor`: the encoding plus extra per-architecture columns (zero-cost proxies,
   early-curve values) in one model.
-- :class:`BasePredictor`: the plug-in point (``_fit`` / ``_predict`` on feature matrices); third
-  parties register under the entry-point group ``nasbook.predictors``.
+- :class:`BasePredictor`: the plug-in point (``_fit`` / ``_predict`` on feature matrices); :func:`register`
+  names a model in this process (a notebook cell's class), a package under the entry-point group ``nasbook.predictors``.
 - Metrics: :func:`kendall_tau`, :func:`spearman`, :func:`top_k_overlap` (its count: :func:`top_k_count`), :func:`coverage`.
 - Learning curves: :class:`LastValue`, :class:`ParametricCurves`, :class:`LearnedCurves` (plug-in
   point :class:`BaseCurvePredictor`): a running trial's final value from its first epochs.
@@ -34,11 +34,18 @@ from nasbook.predictors._mlp import MLPEnsemble
 from nasbook.predictors._models import ExtraTrees, GaussianProcess, GradientBoosting, RandomForest
 from nasbook.predictors._omni import OmniPredictor
 from nasbook.predictors._prior import PriorPredictor
-from nasbook.predictors._registry import ENTRY_POINT_GROUP, available_predictors, get_predictor, predictor_class
+from nasbook.predictors._registry import (
+    ENTRY_POINT_GROUP,
+    available_predictors,
+    get_predictor,
+    predictor_class,
+    register,
+    unregister,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP", "METRICS", "BasePredictor", "Ensemble", "ExtraTrees", "GaussianProcess", "GradientBoosting",
     "MLPEnsemble", "Predictor", "PriorPredictor", "RandomForest", "all_scores", "available_predictors", "coverage",
     "get_predictor", "kendall_tau", "nll", "OmniPredictor", "predictor_class", "spearman", "top_k_count", "top_k_overlap",
-    "evaluate", "FAMILIES", "BaseCurvePredictor", "LastValue", "LearnedCurves", "ParametricCurves", "get_curve_predictor",
+    "evaluate", "register", "unregister", "FAMILIES", "BaseCurvePredictor", "LastValue", "LearnedCurves", "ParametricCurves", "get_curve_predictor",
 ]

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from nasbook.search._search import Callback, Search
     from nasbook.storage import Storage
 
-#: tasks nasbook rebuilds from a stored configuration (others may hold user data: pass task=...)
-_REBUILDABLE_TASKS = frozenset({"NasBenchGraph", "Digits", "BreastCancer", "DigitsTable", "MNIST1D", "MNIST1DTable"})
 _CONFIG_KEYS = {"space": dict, "task": dict, "strategy": dict, "budget": dict, "seed": int}
 
 
@@ -118,12 +116,13 @@ def read_trials(s: Search) -> None:
 
 
 def rebuild_space(config: dict[str, Any]) -> SearchSpace:
-    from nasbook import space as space_mod
+    from nasbook.space._registry import space_class
 
-    cls = getattr(space_mod, str(config.get("class", "")), None)
-    if not (isinstance(cls, type) and issubclass(cls, SearchSpace)):
+    cls = space_class(str(config.get("class", "")))  # a built-in, or a class nasbook.space.register-ed here
+    if cls is None:
         raise InvalidParameterError(
-            f"the stored search uses space {config.get('class')!r}, which nasbook cannot rebuild; pass space=... to load_search."
+            f"the stored search uses space {config.get('class')!r}, which nasbook cannot rebuild; pass space=... to "
+            f"load_search, or register the class first: nasbook.space.register({config.get('class')})."
         )
     return cls.from_config({"class": cls.__name__, "params": _stored_params("space", cls, config)})
 
@@ -143,14 +142,14 @@ def _stored_params(what: str, cls: type, config: dict[str, Any]) -> dict[str, An
 
 
 def rebuild_task(config: dict[str, Any]) -> Task:
-    from nasbook import tasks as tasks_mod
+    from nasbook.tasks._registry import task_class
 
-    name = str(config.get("class", ""))
-    cls = getattr(tasks_mod, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Task)) or name not in _REBUILDABLE_TASKS:
+    cls = task_class(str(config.get("class", "")))  # a built-in that holds no user data, or one nasbook.tasks.register-ed
+    if cls is None:
         raise InvalidParameterError(
             f"the stored search evaluates on {config.get('class')!r}, which nasbook cannot rebuild from storage "
-            "(it may hold user data); pass task=... to load_search."
+            "(it may hold user data); pass task=... to load_search, or, for a task its stored parameters rebuild, "
+            f"register the class first: nasbook.tasks.register({config.get('class')})."
         )
     return cls(**_stored_params("task", cls, config))
 
@@ -169,7 +168,8 @@ def rebuild_strategy(config: dict[str, Any], restore: Callable[[BaseStrategy], N
         return strategy
     except InvalidParameterError as exc:  # a class of the user's (or a predictor of it) nasbook cannot find
         raise InvalidParameterError(f"the stored search uses strategy {config.get('class')!r}, which nasbook cannot "
-                                    f"rebuild ({exc}); pass strategy=... to load_search.") from None
+                                    f"rebuild ({exc}); pass strategy=... to load_search, or register the class first: "
+                                    f"nasbook.strategies.register({config.get('class')}).") from None
 
 
 
@@ -190,8 +190,9 @@ def load_search(
 ) -> Search:
     """Load a stored search to inspect, resume or extend it.
 
-    The space, task and strategy are rebuilt from the stored configuration (built-in ones; pass
-    your own for custom classes). Committed trials are read back and, at the next ``run()``,
+    The space, task and strategy are rebuilt from the stored configuration (built-in classes, and
+    those registered in this process with ``nasbook.strategies.register`` and the like; pass your
+    own instances otherwise). Committed trials are read back and, at the next ``run()``,
     replayed into a fresh strategy, so a seeded search goes on as if never interrupted.
 
     Parameters
@@ -202,7 +203,7 @@ def load_search(
         Where it is stored (default ``"nasbook.db"``, or the store of ``kb``). A path that does not
         exist is an error (no empty file is created).
     task, space, strategy : optional
-        Instead of the stored ones (needed for custom classes). A task or space whose configuration
+        Instead of the stored ones (needed for custom classes not registered). A task or space whose configuration
         differs from the stored one is refused unless ``allow_changes=True``.
     budget : optional
         A new *total* budget (e.g. larger, to extend a finished search); never less than what was spent.

@@ -1,11 +1,12 @@
-"""Resolve strategy names: built-ins plus the entry-point group ``nasbook.strategies``."""
+"""Resolve strategy names: built-ins, the entry-point group ``nasbook.strategies`` and the classes
+:func:`register`-ed in this process."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from nasbook._errors import InvalidParameterTypeError, unknown_choice
-from nasbook._plugins import by_class_name, registered
+from nasbook._plugins import Registry, by_class_name, registered
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo import BO
 from nasbook.strategies._curve_stopping import CurveStopping
@@ -37,16 +38,89 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
 ENTRY_POINT_GROUP = "nasbook.strategies"
 
 
+def _reserved() -> dict[str, type]:
+    """Every built-in name: the aliases and the class names of the strategies nasbook exports."""
+    import nasbook.strategies as package
+
+    classes = {n: c for n in package.__all__ if isinstance(c := getattr(package, n), type) and issubclass(c, BaseStrategy)}
+    return {**classes, **BUILTIN}
+
+
+_REGISTRY = Registry("strategy", "nasbook.strategies", BaseStrategy, _reserved, ENTRY_POINT_GROUP)
+_HINT = (f"Pass your own strategy as an instance (strategy=MyStrategy()), register its class in this process with "
+         f"nasbook.strategies.register(MyStrategy), or install it under entry-point group {ENTRY_POINT_GROUP!r}.")
+
+
+def register(plugin: type[BaseStrategy] | None = None, /, *, name: str | None = None) -> Any:
+    """Register a strategy class in this process, so that a name finds it as it finds a built-in.
+
+    ``Search(strategy=name)``, a Portfolio's arms and :func:`~nasbook.load_search` (which rebuilds a
+    stored search's strategy from its class name and constructor parameters, never from a pickle) then
+    find it: a class written in a notebook cell resumes like an installed plug-in, once its cell has
+    run. Usable as a decorator, ``@register`` or ``@register(name="mine")``. Running the cell again
+    (the class redefined, same module and name) replaces the old definition, with no error.
+
+    Parameters
+    ----------
+    plugin : type, optional
+        A :class:`BaseStrategy` subclass (the class, not an instance). Omitted: a decorator is returned.
+    name : str, optional
+        The name to use (``Search(strategy="mine")``); default the class's ``alias``, else its name. A built-in's name or an
+        installed plug-in's (entry point) is refused, and so is one this process gave another class
+        (:func:`unregister` it first). The class name too must differ from a built-in's: a search
+        stores the class name.
+
+    Returns
+    -------
+    type or callable
+        ``plugin``, unchanged; without it, a decorator that registers the class it is applied to.
+
+    Examples
+    --------
+    >>> import nasbook
+    >>> from nasbook.strategies import RandomSearch
+    >>> @nasbook.strategies.register(name="my-random")
+    ... class MyRandom(RandomSearch):
+    ...     pass
+    >>> type(nasbook.strategies.get_strategy("my-random")).__name__
+    'MyRandom'
+    >>> nasbook.strategies.unregister("my-random")
+    ['my-random']
+    """
+    if name is None and isinstance(plugin, type) and issubclass(plugin, BaseStrategy) and plugin.alias:
+        name = plugin.alias  # the class's own registered name, stored with its searches
+    return _REGISTRY.register(plugin, name)
+
+
+def unregister(name_or_class: str | type[BaseStrategy]) -> list[str]:
+    """Drop a strategy :func:`register` registered in this process.
+
+    Parameters
+    ----------
+    name_or_class : str or type
+        A name given to :func:`register`, or a class: every name of a class with that module and
+        qualified name is dropped. A name nothing holds drops nothing (so a cell may unregister before
+        it registers); a built-in's or an installed plug-in's name is an error.
+
+    Returns
+    -------
+    list of str
+        The names dropped.
+    """
+    return _REGISTRY.unregister(name_or_class)
+
+
 def available_strategies() -> dict[str, type[BaseStrategy]]:
-    """Built-in strategies and those third parties register under ``nasbook.strategies``.
+    """Built-in strategies, those third parties register under ``nasbook.strategies`` and those :func:`register`-ed.
 
     Returns
     -------
     dict
-        ``{alias: class}`` for built-ins; a third-party entry is its ``EntryPoint`` until
-        :func:`strategy_class` loads it. A built-in alias wins over an entry point of the same name (which warns).
+        ``{alias: class}`` for built-ins and classes registered in this process; an entry point is its
+        ``EntryPoint`` until :func:`strategy_class` loads it. A built-in alias wins over an entry point
+        of the same name (which warns).
     """
-    return registered(ENTRY_POINT_GROUP, BUILTIN)  # entry points are loaded lazily, in strategy_class
+    return {**registered(ENTRY_POINT_GROUP, BUILTIN), **_REGISTRY.classes}  # entry points load lazily, in strategy_class
 
 
 def strategy_class(name: str) -> type[BaseStrategy]:
@@ -55,10 +129,10 @@ def strategy_class(name: str) -> type[BaseStrategy]:
     Parameters
     ----------
     name : str
-        An alias (``"evolution"``), a built-in class name (``"RegularizedEvolution"``) or an entry
-        point registered under group ``nasbook.strategies``, or a plug-in's class name (what a stored search
-        records, so ``load_search`` finds a plug-in whose entry point is named otherwise). An unknown name raises an error that
-        lists the available ones and suggests the nearest.
+        An alias (``"evolution"``), a built-in class name (``"RegularizedEvolution"``), an entry
+        point registered under group ``nasbook.strategies``, a name given to :func:`register`, or a plug-in's
+        class name (what a stored search records, so ``load_search`` finds a plug-in registered under
+        another name). An unknown name raises an error that lists the available ones and suggests the nearest.
 
     Returns
     -------
@@ -67,12 +141,9 @@ def strategy_class(name: str) -> type[BaseStrategy]:
     """
     found = available_strategies()
     by_class = {cls.__name__: cls for cls in BUILTIN.values()}
-    cls: Any = found.get(name) or by_class.get(name) or by_class_name(ENTRY_POINT_GROUP, name)
+    cls: Any = found.get(name) or by_class.get(name) or _REGISTRY.find(name) or by_class_name(ENTRY_POINT_GROUP, name)
     if cls is None:
-        raise unknown_choice(
-            "strategy", name, found,
-            f"Third-party strategies register under entry-point group {ENTRY_POINT_GROUP!r}.",
-        )
+        raise unknown_choice("strategy", name, found, _HINT)
     if not isinstance(cls, type):
         cls = cls.load()
     return cls  # type: ignore[no-any-return]

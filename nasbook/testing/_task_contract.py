@@ -12,6 +12,7 @@ import pytest
 
 from nasbook.space import SearchSpace
 from nasbook.tasks import Task
+from nasbook.testing._params_check import assert_task_arguments_kept
 from nasbook.trial import Decision, Result
 
 
@@ -23,7 +24,9 @@ class TaskContract:
     configuration is JSON and stable; the task pickles (it travels to workers); the declared hooks
     agree (``has_epochs``, ``max_epochs``, ``worker_imports`` importable, ``check()`` passes);
     a task with epochs reports the metric once per epoch, honours ``fidelity["epochs"]`` and stops
-    after a ``Decision.STOP``.
+    after a ``Decision.STOP``; every constructor argument is kept under its own name and reaches the
+    stored configuration (an argument with a default may be left out only at its default), and the
+    stored parameters rebuild a task with the same configuration, as ``load_search`` rebuilds it.
     """
 
     #: the same architecture gives the same value twice (False for real training without seeds)
@@ -65,6 +68,9 @@ class TaskContract:
         text = json.dumps(config)
         assert json.loads(text)["class"] == type(task).__name__
         assert json.dumps(task.to_config()) == text, "to_config() changes between calls"
+
+    def test_constructor_arguments_are_kept(self, task: Task) -> None:
+        assert_task_arguments_kept(task)
 
     def test_pickles(self, task: Task) -> None:
         again = pickle.loads(pickle.dumps(task))

@@ -165,10 +165,19 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
     if math.isfinite(ref):
         plot = plot * hv.HLine(ref).opts(color="gray", alpha=0.7)
         title += f" (grey: {'nominal' if metric in _NOMINAL else 'noise ceiling'} {ref:.2f})"
+    # the x axis ends a little beyond the smallest and largest training sets (padding is in log units on a
+    # log axis): without it the dots at both ends were cut in half by the frame, the legend beside the plot
+    # sat on the last ones, and the smallest size had no tick label
+    pad: dict[str, Any] = {"padding": (0.06, 0.05)}
+    if math.isfinite(ref):  # bokeh sets the y range from the data alone: a reference above it was not drawn
+        drawn = df[["mean", "lo", "hi"] if band != "none" else ["mean"]].to_numpy(dtype=float)
+        lo, hi = min(float(np.nanmin(drawn)), ref), max(float(np.nanmax(drawn)), ref)  # a one-seed band is NaN
+        margin = 0.05 * (hi - lo) if hi > lo else 0.05
+        pad["ylim"] = (lo - margin, hi + margin)
     plot = for_png(plot, opts, Area={"alpha": 0.2, "linewidth": 0}, HLine={"color": "gray", "alpha": 0.7},
                    Overlay={"title": title, "logx": True, "xlabel": "training architectures", "ylabel": label,
-                            "xticks": ticks, "hooks": [_plain_log_ticks]})
-    return plot.opts(**{"title": title, **opts})
+                            "xticks": ticks, "hooks": [_plain_log_ticks], **pad})
+    return plot.opts(**{"title": title, "legend_position": "right", **pad, **opts})
 
 
 def _plain_log_ticks(plot: Any, element: Any) -> None:

@@ -98,3 +98,22 @@ def test_predictor_plots_build(scores_ds, scored):
     ):
         assert isinstance(obj, hv.core.Dimensioned)
         assert not isinstance(obj, hv.DynamicMap)
+
+
+@needs_hvplot
+def test_predictor_scores_keep_the_legend_off_the_data_and_draw_the_reference_line(scores_ds):
+    """In the notebook (bokeh) the legend sits beside the frame, the x axis reaches past the smallest and largest
+    training sets (the dots at both ends were cut in half, and the legend sat on the last ones), and the y axis
+    reaches the grey reference line the title names (bokeh ranged over the data alone, so it was not drawn)."""
+    import holoviews as hv
+
+    hv.extension("bokeh")
+    for metric, reference in (("coverage_68", 0.6827), ("kendall_tau", None)):
+        fig = hv.renderer("bokeh").get_plot(plot_predictor_scores(scores_ds, metric=metric)).state
+        assert [type(x).__name__ for x in fig.right] == ["Legend"], "the legend is beside the frame"
+        assert not [x for x in fig.center if type(x).__name__ == "Legend"], "no legend over the data"
+        assert fig.x_range.start < 10 and fig.x_range.end > 30, (fig.x_range.start, fig.x_range.end)
+        lo = float((scores_ds[metric].mean("seed")).min())
+        assert fig.y_range.start < lo
+        if reference is not None:
+            assert fig.y_range.start < reference < fig.y_range.end

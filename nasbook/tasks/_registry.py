@@ -1,0 +1,74 @@
+"""Resolve a stored task's class name: the tasks nasbook rebuilds, and those :func:`register`-ed in this process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nasbook._plugins import Registry
+from nasbook.tasks._base import Task
+
+#: built-in tasks nasbook rebuilds from a stored configuration (the others may hold user data: pass task=...)
+REBUILDABLE = frozenset({"NasBenchGraph", "Digits", "BreastCancer", "DigitsTable", "MNIST1D", "MNIST1DTable"})
+
+
+def _reserved() -> dict[str, type]:
+    """The tasks nasbook exports, by class name."""
+    import nasbook.tasks as package
+
+    return {n: c for n in package.__all__ if isinstance(c := getattr(package, n), type) and issubclass(c, Task)}
+
+
+_REGISTRY = Registry("task", "nasbook.tasks", Task, _reserved)
+
+
+def register(plugin: type[Task] | None = None, /, *, name: str | None = None) -> Any:
+    """Register a task class in this process, so that :func:`~nasbook.load_search` rebuilds it.
+
+    A search stores its task's class name and constructor parameters (``to_config()``), never a
+    pickle. ``load_search`` rebuilds only tasks whose parameters say everything they evaluate on (a
+    benchmark's dataset name, a path): a task holding data in memory needs ``task=...``. Registering
+    a task says it is of the first kind: its stored parameters rebuild it, so a task written in a
+    notebook cell resumes once its cell has run. Usable as a decorator, ``@register``. Running the
+    cell again (the class redefined, same module and name) replaces the old definition, with no error.
+
+    Parameters
+    ----------
+    plugin : type, optional
+        A :class:`Task` subclass (the class, not an instance). Omitted: a decorator is returned.
+    name : str, optional
+        A name to list it under; default the class name. Stored searches are found by the class name,
+        which must differ from a built-in task's; a name this process gave another class is refused
+        (:func:`unregister` it first).
+
+    Returns
+    -------
+    type or callable
+        ``plugin``, unchanged; without it, a decorator that registers the class it is applied to.
+    """
+    return _REGISTRY.register(plugin, name)
+
+
+def unregister(name_or_class: str | type[Task]) -> list[str]:
+    """Drop a task :func:`register` registered in this process.
+
+    Parameters
+    ----------
+    name_or_class : str or type
+        A name given to :func:`register`, or a class: every name of a class with that module and
+        qualified name is dropped. A name nothing holds drops nothing (so a cell may unregister before
+        it registers); a built-in task's name is an error.
+
+    Returns
+    -------
+    list of str
+        The names dropped.
+    """
+    return _REGISTRY.unregister(name_or_class)
+
+
+def task_class(name: str) -> type[Task] | None:
+    """The task class a stored configuration names, if nasbook may rebuild it from its parameters:
+    a built-in of :data:`REBUILDABLE`, or one registered here; else None."""
+    if name in REBUILDABLE:
+        return _reserved().get(name)
+    return _REGISTRY.find(name)
