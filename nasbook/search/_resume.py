@@ -116,7 +116,7 @@ def read_trials(s: Search) -> None:
 
 
 def rebuild_space(config: dict[str, Any]) -> SearchSpace:
-    from nasbook.space._registry import space_class
+    from nasbook.space import space_class
 
     cls = space_class(str(config.get("class", "")))  # a built-in, or a class nasbook.space.register-ed here
     if cls is None:
@@ -142,7 +142,7 @@ def _stored_params(what: str, cls: type, config: dict[str, Any]) -> dict[str, An
 
 
 def rebuild_task(config: dict[str, Any]) -> Task:
-    from nasbook.tasks._registry import task_class
+    from nasbook.tasks import task_class
 
     cls = task_class(str(config.get("class", "")))  # a built-in that holds no user data, or one nasbook.tasks.register-ed
     if cls is None:

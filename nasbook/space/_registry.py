@@ -64,7 +64,19 @@ def unregister(name_or_class: str | type[SearchSpace]) -> list[str]:
 
 
 def space_class(name: str) -> type[SearchSpace] | None:
-    """The space class a stored configuration names: a built-in, or one registered here; else None."""
+    """The space class a stored configuration names: a built-in, or one registered in this process.
+
+    Parameters
+    ----------
+    name : str
+        A built-in space's class name (``"GraphSpace"``), or a name or class name given to :func:`register`
+        (what a stored search records, so ``load_search`` rebuilds the space from its parameters).
+
+    Returns
+    -------
+    type or None
+        The :class:`SearchSpace` subclass, or None when no space of that name is known here.
+    """
     cls = _reserved().get(name)
     if cls is not None and not inspect.isabstract(cls):
         return cls

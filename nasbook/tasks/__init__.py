@@ -6,11 +6,11 @@ from nasbook.tasks._base import Decision, Reporter, Result, Task
 from nasbook.tasks._bundled import MNIST1D, BreastCancer, Digits
 from nasbook.tasks._mnist1d_table import MNIST1DTable
 from nasbook.tasks._nbg import NBG_DATASETS, NasBenchGraph
-from nasbook.tasks._registry import register, unregister
+from nasbook.tasks._registry import register, task_class, unregister
 from nasbook.tasks._table import CurveTable, CurveTableTask, DigitsTable, load_curve_table
 from nasbook.tasks._training import TrainingTask
 
 __all__ = [
     "MNIST1D", "MNIST1DTable", "NBG_DATASETS", "BreastCancer", "CurveTable", "CurveTableTask", "Decision", "Digits", "DigitsTable", "NasBenchGraph",
-    "Reporter", "Result", "Task", "TrainingTask", "load_curve_table", "register", "unregister",
+    "Reporter", "Result", "Task", "TrainingTask", "load_curve_table", "register", "task_class", "unregister",
 ]

@@ -67,8 +67,20 @@ def unregister(name_or_class: str | type[Task]) -> list[str]:
 
 
 def task_class(name: str) -> type[Task] | None:
-    """The task class a stored configuration names, if nasbook may rebuild it from its parameters:
-    a built-in of :data:`REBUILDABLE`, or one registered here; else None."""
+    """The task class a stored configuration names, if nasbook may rebuild it from its parameters.
+
+    Parameters
+    ----------
+    name : str
+        A built-in task's class name that holds no data of the user's (:data:`REBUILDABLE`: ``"NasBenchGraph"``,
+        ``"Digits"``...), or a name or class name given to :func:`register`.
+
+    Returns
+    -------
+    type or None
+        The :class:`Task` subclass, or None when nasbook cannot rebuild a task of that name from storage
+        (one that holds data in memory needs ``task=`` on resume).
+    """
     if name in REBUILDABLE:
         return _reserved().get(name)
     return _REGISTRY.find(name)
