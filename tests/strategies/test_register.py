@@ -296,3 +296,23 @@ def test_register_is_a_decorator_with_or_without_arguments_and_defaults_to_the_c
     assert type(get_strategy("Plain", seed=3)) is ns["Plain"]
     with pytest.raises(nasbook.InvalidParameterError, match=r"Unknown strategy ''"):
         strategy_class("")  # an empty alias is nobody's, though Plain's alias is ""
+
+
+def test_a_knowledge_base_rebuilds_a_registered_space_with_none_in_memory(tmp_path):
+    import gc
+
+    cell = run_cell()
+    kb = nasbook.KnowledgeBase(tmp_path / "kb.db")
+    space = cell["SmallGraph"](ops=PROTEINS_OPS)
+    search = nasbook.Search(space, cell["Weighted"](weight=1.5), strategy="random", budget=6, seed=0, kb=kb,
+                            storage=tmp_path / "runs.db", name="kb").run(progress=False)
+    space_id, first = space.space_id, search.trials[0].arch
+    del space, search
+    restart_kernel()
+    cell = run_cell()  # a new kernel: the class is registered again, but no SmallGraph object exists
+    gc.collect()
+    assert nasbook.space.live_space(space_id) is None
+    rebuilt = kb.space(space_id)
+    assert type(rebuilt) is cell["SmallGraph"] and rebuilt.space_id == space_id
+    near = kb.similar(first, k=3)  # needs the space's encoding: the query itself is left out
+    assert len(near) == 3 and first.id not in set(near["arch_id"]) and near["distance"].is_monotonic_increasing
