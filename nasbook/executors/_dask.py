@@ -14,6 +14,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import ExecutorError, InvalidParameterError, InvalidParameterTypeError, check_int
+from nasbook.executors import _quiet
 from nasbook.executors._base import Decide
 from nasbook.executors._cluster import (
     _quiet_reconnect_noise,
@@ -110,6 +111,7 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         self._client: Client | None = None
         self._cluster: Any = None
         self._owns = False
+        self._quieted = False  # holds _quiet's filter on distributed's logs while its local cluster lives
         self._futures: dict[int, Future] = {}
         self._tokens: dict[int, str] = {}
         self._wake = threading.Event()
@@ -234,18 +236,24 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         from distributed import Client
 
         if self.client is None:
+            if _quiet.exiting():  # a search left running in a thread, at interpreter exit
+                raise ExecutorError(f"{type(self).__name__}: the interpreter is exiting; no cluster starts now.")
             _spawn_can_rerun_main()
-            # allowed-failures is the scheduler's own setting, read when it starts: set for it only
-            with dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures}), gc_paused():
-                self._cluster = self._make_cluster()
+            _quiet.hold()  # distributed's INFO lines stay hidden until this cluster has closed
             try:
+                # allowed-failures is the scheduler's own setting, read when it starts: set for it only
+                with dask.config.set({"distributed.scheduler.allowed-failures": self.allowed_failures}), gc_paused():
+                    self._cluster = self._make_cluster()
                 with gc_paused():
                     self._client = Client(self._cluster, set_as_default=False)
             except BaseException:
-                self._cluster.close()
+                if self._cluster is not None:
+                    self._cluster.close()
                 self._cluster = None
+                _quiet.release()
                 raise
-            self._owns = True
+            self._owns = self._quieted = True
+            _quiet.register(self)  # closed at interpreter exit, before distributed's own hook, if still open
         elif isinstance(self.client, str):
             try:
                 with gc_paused():
@@ -316,6 +324,10 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         if cluster is not None:
             with contextlib.suppress(Exception):
                 cluster.close()
+        if self._quieted:
+            self._quieted = False
+            _quiet.unregister(self)
+            _quiet.release()
 
     def _lost(self, what: str) -> None:
         """Raise ExecutorError for a scheduler that is gone (or has no workers); forget the client."""

@@ -34,6 +34,7 @@ from nasbook.display import (
     short,
     view_of,
 )
+from nasbook.search._warm import describe as describe_warm
 from nasbook.space import architecture_parts
 
 if TYPE_CHECKING:
@@ -121,6 +122,59 @@ def _strategy_text(search: Search) -> str:
     return text
 
 
+def _names(names: Sequence[str], n: int = 4) -> str:
+    """``"a, b, c, d (+2)"``: the first ``n`` names and how many more."""
+    return ", ".join(names[:n]) + (f" (+{len(names) - n})" if len(names) > n else "")
+
+
+def _warm_seeds(search: Search) -> list[tuple[Any, Mapping[str, Any]]]:
+    seeds = getattr(search, "_warm", None) or []
+    return [(arch, prov if isinstance(prov, Mapping) else {}) for arch, prov in seeds]
+
+
+def _warm_text(seeds: Sequence[tuple[Any, Mapping[str, Any]]]) -> str:
+    """``"3 architectures from 2 past tasks (nbg-cora, nbg-citeseer), searches e-cora, e-citeseer"``, or
+    ``"3 architectures given"``: how many warm-start architectures and where they came from."""
+    tasks: dict[str, None] = {}
+    searches: dict[str, None] = {}
+    sources: dict[str, None] = {}
+    for _, prov in seeds:
+        per_task = prov.get("tasks")
+        if isinstance(per_task, Mapping) and per_task:
+            for task, info in per_task.items():
+                tasks[str(task)] = None
+                found = info.get("searches") if isinstance(info, Mapping) else None
+                for name in found if isinstance(found, (list, tuple)) else ():
+                    searches[str(name)] = None
+        else:
+            sources[str(prov.get("source", "given"))] = None
+    n = len(seeds)
+    parts = [f"{n} architecture{'s' if n != 1 else ''}"]
+    if tasks:
+        parts.append(f"from {len(tasks)} past task{'s' if len(tasks) != 1 else ''} ({_names(sorted(tasks))})")
+        if searches:
+            parts[-1] += f", search{'es' if len(searches) != 1 else ''} {_names(sorted(searches))}"
+    if sources:
+        parts.append(("and " if tasks else "") + " / ".join(sources))
+    return " ".join(parts)
+
+
+def _warm_section(seeds: Sequence[tuple[Any, Mapping[str, Any]]], trials: Sequence[Trial],
+                  rows_cap: int) -> Section:
+    """One row per warm-start architecture: its rank, id, where it came from, its score there, the trial that ran it."""
+    ran = {t.arch.id: t.number for t in trials}
+    rows: list[tuple[Cell, ...]] = []
+    for i, (arch, prov) in enumerate(seeds):
+        score = prov.get("score")
+        rows.append((str(prov.get("rank", i)), arch.id, describe_warm(prov),
+                     fmt_value(score) if isinstance(score, (int, float)) else MISSING,
+                     str(ran[arch.id]) if arch.id in ran else MISSING))
+    kept, n_more, split = cap(rows, rows_cap)
+    table = Table(("rank", "arch", "from", "score", "trial"), tuple(kept), n_more, split, "architectures",
+                  frozenset({0, 3, 4}), wrap=frozenset({2}))
+    return Section("Warm start", (table,), summary=str(len(seeds)))
+
+
 #: the prefix of a run fingerprint's metrics (``nasbook.training.FINGERPRINT_KEYS``; not imported: Lightning)
 _FINGERPRINT = "fp_"
 
@@ -146,6 +200,9 @@ def search_view(search: Search) -> View:
     executor = getattr(search, "executor", None)
     if executor is not None:  # the class only: an executor's repr may ask a dask scheduler
         overview = Fields(overview.rows + (("executor", type(executor).__name__),))
+    seeds = _warm_seeds(search)
+    if seeds:  # where the architectures it tried first came from (Search(kb=..., warm_start=...))
+        overview = Fields(overview.rows + (("warm start", _warm_text(seeds)),))
     running = _running(search)
     if running:
         overview = Fields(overview.rows + (("running now", running),))
@@ -172,11 +229,15 @@ def search_view(search: Search) -> View:
         drawn = architecture_parts(best.arch, getattr(search, "space", None), scale=0.8)
         sections.append(Section("Best trial", (fields(rows, rows_cap), *drawn)))
 
+    if seeds:
+        sections.append(_warm_section(seeds, trials, rows_cap))
+
     if not trials:
         sections.append(Section("Trials", (Note("No trials yet."),), summary="0"))
     else:
         kept, n_more, split = cap(trials, rows_cap)
         with_reason = any(t.reason for t in kept)  # no empty column for a search without failures
+        with_warm = any("warm_start_from" in t.attrs for t in kept)  # nor one for a search without warm start
         table_rows: list[tuple[Cell, ...]] = []
         for t in kept:
             row: tuple[Cell, ...] = (
@@ -187,15 +248,19 @@ def search_view(search: Search) -> View:
                 fmt_value(t.epochs),
                 fmt_duration(t.duration_s),
             )
+            if with_warm:
+                row += (short(str(t.attrs["warm_start_from"])) if "warm_start_from" in t.attrs else "",)
             table_rows.append(row + ((short(t.reason) if t.reason else "",) if with_reason else ()))
+        columns: tuple[str, ...] = ("#", "state", "arch", "value", "epochs", "duration")
+        columns += (("warm start from",) if with_warm else ()) + (("reason",) if with_reason else ())
         table = Table(
-            columns=("#", "state", "arch", "value", "epochs", "duration") + (("reason",) if with_reason else ()),
+            columns=columns,
             rows=tuple(table_rows),
             n_more=n_more,
             split=split,
             noun="trials",
             numeric=frozenset({0, 3, 4, 5}),
-            wrap=frozenset({6}),
+            wrap=frozenset(range(6, len(columns))),
         )
         sections.append(Section("Trials", (table,), summary=str(len(trials))))
     return View(
