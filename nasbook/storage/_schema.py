@@ -273,6 +273,8 @@ def _v4_to_v5(conn: sa.Connection) -> None:
     from alembic.operations import Operations
     from alembic.runtime.migration import MigrationContext
 
+    if "owner" in {c["name"] for c in sa.inspect(conn).get_columns("nasbook_trials")}:
+        return  # added already (a server without transactional DDL that stopped before the version was written)
     op = Operations(MigrationContext.configure(connection=conn))
     with op.batch_alter_table("nasbook_trials") as batch:  # SQLite: ADD COLUMN, no table copy
         batch.add_column(sa.Column("owner", sa.String(64), nullable=True))  # NULL: no run owns an old row
