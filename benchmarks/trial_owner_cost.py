@@ -8,9 +8,13 @@ Two executors: ``local`` (in process: one INSERT per trial, now with the owner c
 ``workers`` (a LocalExecutor that declares itself remote, so each trial is stored RUNNING first and
 then finished by an UPDATE, now the compare-and-set on the owner token).
 
+``--micro N`` also times this checkout's write of one worker trial alone (``add_trial`` RUNNING, then
+``update_trial`` COMPLETE, each a COMMIT) with ``owner=`` (the compare-and-set) against without (the
+statement the loop used before), N trials per repeat, alternating, into one fresh SQLite file each.
+
 Usage::
 
-    python benchmarks/trial_owner_cost.py --baseline-rev 9c03f3f --trials 300 --rounds 10
+    python benchmarks/trial_owner_cost.py --baseline-rev 9c03f3f --trials 300 --rounds 10 --micro 3000
 """
 
 from __future__ import annotations
@@ -62,12 +66,55 @@ def one(tree: Path, kind: str, n: int, seed: int) -> float:
     return float(out.strip().splitlines()[-1])
 
 
+MICRO = r"""
+import sys, time, tempfile, os
+import numpy as np
+from nasbook.space import GraphSpace
+from nasbook.storage import Storage
+from nasbook.trial import Trial, TrialState
+n, owned = int(sys.argv[1]), sys.argv[2] == "owner"
+space = GraphSpace()
+archs = [space.sample(np.random.default_rng(i)) for i in range(n)]
+with tempfile.TemporaryDirectory() as d:
+    st = Storage(os.path.join(d, "m.db")); sid = st.create_search("m", {})
+    kw = {"owner": "run-0123456789abcdef0123456789abcdef"} if owned else {}
+    t = time.perf_counter()
+    for i, a in enumerate(archs):
+        st.add_trial(sid, Trial(i, a, TrialState.RUNNING, None, {}, {}), **kw)
+        st.update_trial(sid, Trial(i, a, TrialState.COMPLETE, 0.5, {}, {"params_m": 0.3}), tell_seq=i, **kw)
+    dt = time.perf_counter() - t
+    st.close()
+print(dt / n * 1e6)
+"""
+
+
+def micro(n: int, repeats: int) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    us: dict[str, list[float]] = {"plain": [], "owner": []}
+    for r in range(repeats):
+        for side in (("plain", "owner") if r % 2 == 0 else ("owner", "plain")):
+            out = subprocess.run([sys.executable, "-c", MICRO, str(n), side], env=env, capture_output=True, text=True,
+                                 check=True).stdout
+            us[side].append(float(out.strip().splitlines()[-1]))
+    ratios = [o / p for o, p in zip(us["owner"], us["plain"])]
+    print(f"\nper worker trial (add_trial RUNNING + update_trial COMPLETE), {n} trials x {repeats} repeats:")
+    print("| write | median us/trial |\n|---|---|")
+    print(f"| without owner (before's statements) | {statistics.median(us['plain']):.1f} |")
+    print(f"| owner= (compare-and-set) | {statistics.median(us['owner']):.1f} |")
+    print(f"owner/plain: median of paired ratios {statistics.median(ratios):.3f} ({min(ratios):.3f}..{max(ratios):.3f})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline-rev", default="9c03f3f")
     ap.add_argument("--trials", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--micro", type=int, default=0, help="trials per repeat of the write micro-benchmark (0: none)")
     args = ap.parse_args()
+    if args.micro:
+        micro(args.micro, args.rounds)
+        if not args.trials:
+            return
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"before": extract(args.baseline_rev, Path(tmp)), "after": ROOT}
         print(f"before = {args.baseline_rev}, after = {ROOT} (HEAD "
