@@ -10,13 +10,18 @@ Two checks keep the stored search as the other run left it:
 
 * :func:`acquire` takes the lease as ``run()`` does and then compares: when trials numbered from the
   object's next number on are stored, it gives the lease back and raises that StorageError before
-  anything is written.
+  anything is written. It then takes the rows of the trials it will run again
+  (:func:`~nasbook.storage.claim_trials`): one finished by another run since the object read it is
+  stale too, and a run overtaken earlier, with those trials still in flight on its workers, can no
+  longer write them (every write of a trial row names its run's token: ``nasbook/storage/_owner.py``).
 * :func:`overtaken` is asked when a run fails mid-loop (a trial number already stored, a heartbeat
   refused because the lease was taken over, or any other error): when another process holds the
   lease, or the lease is gone, or trials this object did not write are stored past its numbers, the
   search was taken over. The run then writes nothing more (no QUEUED rows over trials the other run
   may have finished, no state, no elapsed time) and raises :class:`SearchOvertaken`, which names what
-  happened and that ``nasbook.load_search`` gives a fresh object.
+  happened and that ``nasbook.load_search`` gives a fresh object. A finished trial whose row the
+  store refused (:class:`~nasbook.storage.TrialTaken`: another run took it over) always ends there,
+  and its result, not stored, is named in the message and kept in ``SearchOvertaken.unstored``.
 
 Either way the object takes the stored state and elapsed time as its own and re-reads the store on its
 next ``run()``, as after any failed run.
@@ -25,50 +30,63 @@ next ``run()``, as after any failed run.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from nasbook._errors import SearchOvertaken, StorageError
-from nasbook.storage import lease_holder, trials_stored_from
+from nasbook.storage import TrialTaken, claim_trials, lease_holder, trials_stored_from
 
 if TYPE_CHECKING:
     from nasbook.search import Search
+    from nasbook.trial import Outcome, Trial
 
 
 def acquire(s: Search, ttl_s: float) -> None:
-    """Take the search's lease for ``s``; StorageError (lease given back, nothing written) if the store
-    holds trials that ``s`` has not read."""
+    """Take the search's lease for ``s`` and the rows of the trials it runs again; StorageError (lease given
+    back, nothing written) if the store holds trials that ``s`` has not read, or finished one of those."""
     s._storage.acquire_lease(s._search_id, s._owner, ttl_s=ttl_s)
+    again = [t.number for t in s._requeue]  # run again first: their rows become this run's
     try:
         count, lowest = trials_stored_from(s._storage, s._search_id, s._next_number)
+        # a row not taken: another run finished (or removed) that trial since this object read it
+        finished = not count and bool(again) and claim_trials(s._storage, s._search_id, again, s._owner) < len(again)
     except BaseException:
         s._storage.release_lease(s._search_id, s._owner)
         raise
-    if not count:
+    if not count and not finished:
         return
     s._storage.release_lease(s._search_id, s._owner)
     s._stale = True  # the next run() starts from what the store holds
     adopt_stored(s)
+    what = (f"trial {lowest} of search {s.name!r} is already stored in {s._storage.label!r} ({count} trial"
+            f"{'s' if count != 1 else ''} stored after this Search object read it)") if count else (
+            f"a trial of search {s.name!r} that this Search object would run again (of trials {again}) was finished "
+            f"in {s._storage.label!r} after it read them")
     raise StorageError(
-        f"trial {lowest} of search {s.name!r} is already stored in {s._storage.label!r} ({count} trial"
-        f"{'s' if count != 1 else ''} stored after this Search object read it): another process or Search object "
-        "ran it since. Nothing was run or changed; load it again (nasbook.load_search), or call run() again, to "
-        "continue from what is committed."
+        f"{what}: another process or Search object ran it since. Nothing was run or changed; load it again "
+        "(nasbook.load_search), or call run() again, to continue from what is committed."
     )
 
 
-def overtaken(s: Search, committed: int) -> SearchOvertaken | None:
-    """After a run of ``s`` failed mid-loop: the error saying that another process took the search over
-    (it holds the lease, or let it go, or stored trials past this object's numbers), or None when ``s``
-    still owns it. ``committed``: trials this run committed (all kept). None too when the store cannot
-    be read (the original error stands)."""
+def overtaken(s: Search, committed: int, exc: BaseException | None = None,
+              finished: Sequence[Outcome] = ()) -> SearchOvertaken | None:
+    """After a run of ``s`` failed mid-loop with ``exc``: the error saying that another process took the
+    search over (it holds the lease, or let it go, or stored trials past this object's numbers, or the
+    store refused a trial row as another run's: :class:`TrialTaken`), or None when ``s`` still owns it.
+    ``committed``: trials this run committed (all kept). ``finished``: outcomes received but not
+    committed yet, named in the message with the refused trial. None too when the store cannot be read
+    (the original error stands), unless the store refused a trial row."""
     st, sid = s._storage, s._search_id
+    refused = exc.trial if isinstance(exc, TrialTaken) else None
     try:
         holder = lease_holder(st, sid)
         count, lowest = trials_stored_from(st, sid, s._next_number)
     except Exception:  # noqa: BLE001 - the store may be what failed: then nothing can be told
-        return None
+        if refused is None:
+            return None
+        holder, count, lowest = None, 0, None
     ours = holder is not None and holder[0] == s._owner
-    if ours and not count:
+    if ours and not count and refused is None:
         return None
     again = f"nasbook.load_search({s.name!r}, {st.label!r}).run()"
     if holder is not None and not ours:
@@ -80,12 +98,32 @@ def overtaken(s: Search, committed: int) -> SearchOvertaken | None:
         stored = f"; {count} trial{'s' if count != 1 else ''} from trial {lowest} on are stored by it" if count else ""
         now = f"it has run the search and let it go{stored}"
         todo = f"Continue with a fresh object, {again} (or call run() again: this object re-reads the store first)."
-    return SearchOvertaken(
+    lost = _not_stored(refused, exc, finished)
+    error = SearchOvertaken(
         f"another process (or Search object) took search {s.name!r} over while this Search object was running it: "
         f"{now}. This run stopped without writing over it: the search's state, elapsed time and trials are as the "
         f"other run left them, and the {committed} trial{'s' if committed != 1 else ''} this run committed "
-        f"{'are' if committed != 1 else 'is'} stored. {todo}"
+        f"{'are' if committed != 1 else 'is'} stored.{lost} {todo}"
     )
+    error.unstored = ((refused,) if refused is not None else ()) + tuple(finished)  # type: ignore[attr-defined]
+    return error
+
+
+def _not_stored(refused: Trial | None, exc: BaseException | None, finished: Sequence[Outcome]) -> str:
+    """What this run finished but did not store (the other run's rows stand), for the message."""
+    def result(number: int, state: str, value: float | None) -> str:
+        return f"trial {number} ({state}{f', value {value!r}' if value is not None else ''})"
+
+    lost = [result(refused.number, refused.state.value, refused.value)] if refused is not None else []
+    lost += [result(o.number, o.state.value, o.result.value if o.result is not None else None) for o in finished]
+    if not lost:
+        return ""
+    held = ""
+    if isinstance(exc, TrialTaken) and exc.stored_state is not None:
+        held = f" (the store keeps the other run's trial {refused.number if refused else ''}: {exc.stored_state}" + (
+            f", value {exc.stored_value!r})" if exc.stored_value is not None else ")")
+    return (f" This run's result of {', '.join(lost)} was not stored: the other run took {'it' if len(lost) == 1 else 'them'} "
+            f"over{held}.")
 
 
 def adopt_stored(s: Search) -> None:

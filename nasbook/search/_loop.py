@@ -79,6 +79,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     exhausted = False
     last_renew = time.monotonic()
     committed_before = len(s._trials)
+    events: list[Any] = []  # polled, not handled yet: named in SearchOvertaken if the store refuses a row
     try:
         while True:
             while len(running) < ex.capacity and not s._spent(t_start, len(running)):
@@ -86,8 +87,8 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     queued = s._requeue.pop(0)
                     proposal = requeued_proposal(queued)
                     number, told, stored = queued.number, queued.n_told_before, True
-                    if store_running:
-                        storage.update_trial(sid, running_trial(number, proposal, told))
+                    if store_running:  # this run's row (claimed when the run took the lease): compare-and-set
+                        storage.update_trial(sid, running_trial(number, proposal, told), owner=s._owner)
                 else:
                     if exhausted:
                         break
@@ -103,14 +104,16 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     proposal, number, told = asked, s._take_number(), s._n_told  # type: ignore[assignment]
                     stored = store_running
                     if store_running:
-                        storage.add_trial(sid, running_trial(number, proposal, told))
+                        storage.add_trial(sid, running_trial(number, proposal, told), owner=s._owner)
                 strategy.on_start(number, proposal)  # which architecture this trial number trains
                 ex.submit(number, task, space, proposal.arch, fidelity(s, proposal))
                 running[number] = _Running(proposal, told, time.monotonic(), stored)
             if not running:
                 watch.at_end()
                 return
-            for event in ex.poll(0.05):
+            events = list(ex.poll(0.05))
+            while events:
+                event = events.pop(0)
                 r = running.get(event.number)
                 if r is None:
                     continue
@@ -144,7 +147,9 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                 last_renew = now
     except BaseException as exc:
         # taken over by another process (a trial number it stored, a heartbeat refused): write nothing more
-        s._overtaken = lost = _fresh.overtaken(s, len(s._trials) - committed_before)
+        # (or the store refused a finished trial's row as another run's: the result is named, not stored)
+        finished = [e.outcome for e in events if e.outcome is not None and e.number in running]
+        s._overtaken = lost = _fresh.overtaken(s, len(s._trials) - committed_before, exc, finished)
         # nothing finished is lost; what was running is stored QUEUED and runs first next time
         for number, r in running.items():
             try:
@@ -155,7 +160,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                 continue  # the other run may have re-run and finished it: its row is not ours to write
             queued = running_trial(number, r.proposal, r.told, TrialState.QUEUED)
             try:
-                (storage.update_trial if r.stored else storage.add_trial)(sid, queued)
+                (storage.update_trial if r.stored else storage.add_trial)(sid, queued, owner=s._owner)
             except Exception:  # noqa: BLE001 - never hide the original error (the store may be what failed)
                 pass
         live.clear()

@@ -335,9 +335,9 @@ class Search(Background, Results):
     def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:
         """Commit a finished trial (durable first), then record it, tell the strategy, call back."""
         if update:  # first stored RUNNING: overwrite that row
-            self._storage.update_trial(self._search_id, trial, tell_seq=self._n_told)
-        else:
-            self._storage.add_trial(self._search_id, trial, tell_seq=self._n_told)
+            self._storage.update_trial(self._search_id, trial, tell_seq=self._n_told, owner=self._owner)
+        else:  # owner: the row stays this run's; another run that takes it over makes its writes fail (TrialTaken)
+            self._storage.add_trial(self._search_id, trial, tell_seq=self._n_told, owner=self._owner)
         if self._kb is not None:  # a knowledge base kept elsewhere gets its copy (idempotent)
             self._kb.record(trial)
         self._record(trial)

@@ -15,6 +15,11 @@ Schema versions
          searches that recorded it) and ``nasbook_task_ranks`` (per space and task: a write counter and
          the task's ranks, recomputed on the first read after a write). The migration fills them from
          the stored trials.
+``"5"``  ``nasbook_trials.owner``: the lease owner token of the run that wrote a trial's row (RUNNING,
+         QUEUED, finished) or took it over to run it again (:func:`nasbook.storage.claim_trials`). A
+         run's later writes of that row apply only while it is still its own (a compare-and-set in the
+         UPDATE's WHERE), so a run that another process took over never writes over the other's row.
+         NULL on rows stored before, or without a run (a knowledge base's copies); nothing to fill.
 
 Creating and migrating run in one write transaction (``BEGIN IMMEDIATE`` on SQLite), so processes
 opening the same new or old file at once serialise: the first creates or migrates, the others then
@@ -39,7 +44,7 @@ from sqlalchemy.types import TypeDecorator
 from nasbook._errors import StorageError
 from nasbook._version import __version__
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 MAGIC = "nasbook"
 
 
@@ -161,6 +166,7 @@ trials = sa.Table(
     sa.Column("curves", _json(), nullable=False),
     sa.Column("parent", sa.Integer, nullable=True),
     sa.Column("lineage", _json(), nullable=False, server_default=sa.text("'[]'")),
+    sa.Column("owner", sa.String(64), nullable=True),  # schema 5: the run that wrote the row (a lease owner token)
     sa.UniqueConstraint("search_id", "number", name="uq_trial_number"),
 )
 leases = sa.Table(
@@ -263,9 +269,20 @@ def _v3_to_v4(conn: sa.Connection) -> None:
     _stats.backfill(conn)  # every stored finished trial joins the aggregates
 
 
+def _v4_to_v5(conn: sa.Connection) -> None:
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    if "owner" in {c["name"] for c in sa.inspect(conn).get_columns("nasbook_trials")}:
+        return  # added already (a server without transactional DDL that stopped before the version was written)
+    op = Operations(MigrationContext.configure(connection=conn))
+    with op.batch_alter_table("nasbook_trials") as batch:  # SQLite: ADD COLUMN, no table copy
+        batch.add_column(sa.Column("owner", sa.String(64), nullable=True))  # NULL: no run owns an old row
+
+
 #: from-version -> the step that upgrades it to the next version, in place, inside the open transaction
 MIGRATIONS: dict[str, tuple[str, Callable[[sa.Connection], None]]] = {
-    "1": ("2", _v1_to_v2), "2": ("3", _v2_to_v3), "3": ("4", _v3_to_v4)}
+    "1": ("2", _v1_to_v2), "2": ("3", _v2_to_v3), "3": ("4", _v3_to_v4), "4": ("5", _v4_to_v5)}
 
 
 def _version_number(version: str | None, label: str) -> int:

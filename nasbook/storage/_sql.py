@@ -12,58 +12,29 @@ exception set by SQLite itself: a REAL column has no NaN, so a NaN ``value`` rea
 
 from __future__ import annotations
 
-import operator
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from nasbook._errors import InvalidParameterError, StorageError
-from nasbook.storage import _catalog, _engine, _stats
+from nasbook.storage import _catalog, _engine, _owner, _stats
 from nasbook.storage._records import Damaged, SearchRecord, build_trial, decode_trial_row, trial_values
 from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, init_schema, trials
 from nasbook.storage._searches import SearchRows
+from nasbook.storage._writes import INSERT as _INSERT
+from nasbook.storage._writes import UPDATE as _UPDATE
+from nasbook.storage._writes import UPDATE_FRESH as _UPDATE_FRESH
+from nasbook.storage._writes import UPDATE_OWNED as _UPDATE_OWNED
+from nasbook.storage._writes import Write as _Write
 
 if TYPE_CHECKING:
     from nasbook.space import SearchSpace
     from nasbook.trial import Trial
 
-_COLS = ("search_id", *TRIAL_COLUMNS)
-_SET_COLS = tuple(c for c in TRIAL_COLUMNS if c != "number")
-
-
-@dataclass(frozen=True)
-class _Write:
-    """One write statement, from one column list, in two forms: named parameters for ``sa.text`` (any
-    database), and ``?`` placeholders plus an itemgetter for SQLite's DBAPI (the hot path: positional
-    parameters bind in about half the time of named ones)."""
-
-    named: str
-    qmark: str
-    order: Callable[[dict[str, Any]], tuple[Any, ...]]
-
-
-def _insert_stmt() -> _Write:
-    head = f"INSERT INTO nasbook_trials ({', '.join(_COLS)}) VALUES "
-    return _Write(head + f"({', '.join(':' + c for c in _COLS)})", head + f"({', '.join('?' * len(_COLS))})",
-                  operator.itemgetter(*_COLS))
-
-
-def _update_stmt() -> _Write:
-    where, params = " WHERE search_id = {} AND number = {}", (*_SET_COLS, "search_id", "number")
-    head = "UPDATE nasbook_trials SET "
-    return _Write(head + ", ".join(f"{c} = :{c}" for c in _SET_COLS) + where.format(":search_id", ":number"),
-                  head + ", ".join(f"{c} = ?" for c in _SET_COLS) + where.format("?", "?"),
-                  operator.itemgetter(*params))
-
-
-_INSERT, _UPDATE = _insert_stmt(), _update_stmt()
-#: the usual update: a row not complete yet (an overwritten complete trial is found by the row count, no SELECT)
-_UPDATE_FRESH = _Write(_UPDATE.named + " AND state <> 'complete'", _UPDATE.qmark + " AND state <> 'complete'", _UPDATE.order)
 _SELECT_SQL = "SELECT {} FROM nasbook_trials WHERE search_id = :search_id ORDER BY number".format(", ".join(TRIAL_COLUMNS))
 _UNFINISHED = ("running", "queued")
 
@@ -215,7 +186,7 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
         return int(n)
 
     # -- trials ----------------------------------------------------------------------------------
-    def add_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None) -> None:
+    def add_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None, owner: str | None = None) -> None:
         """Insert ``trial`` and COMMIT: durable when this returns.
 
         A COMPLETE trial also joins the warm-start aggregates of its task, in the same transaction.
@@ -230,6 +201,9 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
             When the strategy was told of this trial: 0 for the first finished trial it heard of,
             1 for the next, ... (a resumed search tells them again in that order); None for a
             trial not told yet (RUNNING, QUEUED).
+        owner : str, optional
+            The lease owner token of the run that stores it: its later :meth:`update_trial` calls
+            with the same ``owner`` apply only while the row is still that run's (``_owner.py``).
 
         Raises
         ------
@@ -239,10 +213,10 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
             database failed; nothing is stored.
         """
         values = trial_values(trial, tell_seq)
-        values["search_id"] = search_id
+        values["search_id"], values["owner"] = search_id, owner
         self._write_trial(_INSERT, values)
 
-    def update_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None) -> None:
+    def update_trial(self, search_id: int, trial: Trial, *, tell_seq: int | None = None, owner: str | None = None) -> None:
         """Overwrite the stored row of ``trial.number`` (RUNNING -> COMPLETE, RUNNING -> QUEUED, ...) and COMMIT.
 
         Overwriting a trial stored COMPLETE recomputes its task's warm-start aggregates (its value
@@ -258,15 +232,26 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
             When the strategy was told of this trial: 0 for the first finished trial it heard of,
             1 for the next, ... (a resumed search tells them again in that order); None for a
             trial not told yet (RUNNING, QUEUED).
+        owner : str, optional
+            A run's lease owner token: the row is written only if it is unfinished (RUNNING,
+            QUEUED) and that run's (stored with this ``owner``, or taken with ``claim_trials``), in
+            the same statement. None: written whatever it holds.
 
         Raises
         ------
+        TrialTaken
+            (a StorageError) ``owner`` given and the row is finished or another run's: nothing written.
         StorageError
             No trial of that number is stored (store it first with :meth:`add_trial`), no search
             has id ``search_id``, a JSON field cannot be stored, or the database failed.
         """
         values = trial_values(trial, tell_seq)
         values["search_id"] = search_id
+        if owner is not None:  # a run's own row: compare-and-set on its token, one statement
+            values["owner"] = owner
+            if self._write_trial(_UPDATE_OWNED, values) != 1:
+                raise _owner.taken(self, search_id, trial)
+            return
         if self._write_trial(_UPDATE_FRESH, values) == 1:  # the usual case: one statement
             return
         if not _stats.was_complete(self, search_id, trial.number):

@@ -133,3 +133,134 @@ def test_a_background_run_overtaken_mid_run_raises_at_wait(tmp_path):
         mine.wait(30)
     state, elapsed, stored = _stored(db, "s")
     assert state == "done" and len(stored) == 6 and mine.state.value == "done" and mine.elapsed_s == elapsed
+
+
+# -- the window closed by the trial rows' owner token (nasbook/storage/_owner.py): a trial held in flight -------
+import dataclasses  # noqa: E402
+
+import sqlalchemy as sa  # noqa: E402
+
+from nasbook._errors import SearchOvertaken  # noqa: E402
+from nasbook.storage import Storage, TrialTaken  # noqa: E402
+from nasbook.trial import Trial, TrialState  # noqa: E402
+
+
+def _age_lease(url):
+    """The running object's lease made to look like a dead one of another host's (any database)."""
+    st = Storage(url, create=False)
+    try:
+        assert st.conn.execute(sa.text("UPDATE nasbook_leases SET hostname = 'another-host', heartbeat_at = 0")).rowcount == 1
+        st.conn.commit()
+    finally:
+        st.close()
+
+
+def _rows(url, name="s"):
+    st = Storage(url, create=False)
+    try:
+        sid = st.get_search(name).id
+        return {t.number: (t.state.value, t.value, t.arch.id) for t in st.load_trials(sid, GraphSpace(ops=PROTEINS_OPS))[0]}
+    finally:
+        st.close()
+
+
+class _Held(_Workers):
+    """Workers (trials stored RUNNING first) that hold trial ``hold``'s outcome back until ``release`` is set; the
+    held result is made different (+1000), as a re-run of the same proposal may give another value."""
+
+    def __init__(self, hold):
+        super().__init__()
+        self.hold, self.release, self.held = hold, False, None
+
+    def poll(self, timeout_s=0.1):
+        held = [e for e in self._events if e.kind == "done" and e.number == self.hold]
+        if held:
+            self._events.remove(held[0])
+            res = held[0].outcome.result
+            held[0].outcome.result = dataclasses.replace(res, value=res.value + 1000.0)
+            self.held = held[0]
+        if self.release and self.held is not None:
+            self._events.append(self.held)
+            self.held = None
+        return super().poll(timeout_s)
+
+
+def test_a_trial_finishing_after_a_takeover_leaves_the_other_runs_row_and_is_named(store_url):
+    space = GraphSpace(ops=PROTEINS_OPS)
+    nasbook.Search(space, ToyTask(space), strategy="random", budget=3, seed=103, storage=store_url, name="s").run(progress="none")
+    ex = _Held(hold=3)  # trial 3 stays in flight on the "workers" while trial 4 finishes
+    taken = {}
+
+    def cb(search, trial):
+        if trial.number == 4:  # another process takes the search over and re-runs trial 3 (stored RUNNING: queued)
+            _age_lease(store_url)
+            other = nasbook.load_search("s", storage=store_url, task=ToyTask(space), budget=7)
+            other.run(progress="none")
+            other.storage.close()
+            taken.update(_rows(store_url))
+            ex.release = True  # ... and only then does this run's trial 3 finish
+
+    mine = nasbook.load_search("s", storage=store_url, task=ToyTask(space), budget=5, callbacks=[cb], executor=ex)
+    with pytest.raises(SearchOvertaken, match=r"(?s)took search 's' over.*result of trial 3 \(complete, value \S+\) "
+                       r"was not stored.*keeps the other run's trial 3: complete, value ") as info:
+        mine.run(progress="none")
+    assert isinstance(info.value.__cause__, TrialTaken)
+    (unstored,) = info.value.unstored  # the result is handed back, not dropped ...
+    assert f"trial 3 (complete, value {unstored.value!r}) was not stored" in str(info.value)  # ... and named
+    rows = _rows(store_url)
+    assert rows == taken  # the other run's rows: unchanged, trial 3 its own result, not this run's
+    assert unstored.number == 3 and unstored.state is TrialState.COMPLETE and unstored.value == taken[3][1] + 1000
+    assert unstored.arch.id == rows[3][2]  # the same proposal, run twice
+    assert mine.state.value == "done"  # the other run's state, read back
+
+
+def _fourth_arch(space, seed):
+    """What the seeded random strategy proposes as trial 3 (a killed run's RUNNING trial is one it proposed)."""
+    return nasbook.Search(space, ToyTask(space), strategy="random", budget=4, seed=seed, storage=":memory:",
+                          name="x").run(progress="none").trials[3].arch
+
+
+def test_a_trial_to_run_again_that_another_run_finished_after_loading_is_not_run_over(store_url):
+    space = GraphSpace(ops=PROTEINS_OPS)
+    first = nasbook.Search(space, ToyTask(space), strategy="random", budget=3, seed=104, storage=store_url, name="s")
+    first.run(progress="none")
+    st = Storage(store_url, create=False)
+    sid = st.get_search("s").id
+    arch = _fourth_arch(space, 104)
+    st.add_trial(sid, Trial(3, arch, TrialState.RUNNING, None, {}, {}, n_told_before=3), owner="a-run-on-another-host")
+    mine = nasbook.load_search("s", storage=store_url, task=ToyTask(space), budget=6)  # reads trial 3: to run again
+    # ... which the other run, alive after all, finishes before this object runs
+    st.update_trial(sid, Trial(3, arch, TrialState.COMPLETE, 0.25, {}, {}, n_told_before=3), tell_seq=3,
+                    owner="a-run-on-another-host")
+    before = _rows(store_url)
+    with pytest.raises(StorageError, match=r"would run again \(of trials \[3\]\) was finished.*Nothing was run"):
+        mine.run(progress="none")
+    assert _rows(store_url) == before and st.get_search("s").state == "done"
+    assert mine.run(progress="none").n_trials == 6  # re-reads the store: trial 3 is the other run's, kept
+    assert _rows(store_url)[3] == before[3]
+    st.close()
+
+
+def test_a_run_overtaken_before_its_requeued_trial_finishes_cannot_write_it(store_url):
+    """A killed run's RUNNING trial, run again by a resumed object that is itself overtaken mid-trial."""
+    space = GraphSpace(ops=PROTEINS_OPS)
+    first = nasbook.Search(space, ToyTask(space), strategy="random", budget=3, seed=105, storage=store_url, name="s")
+    first.run(progress="none")
+    st = Storage(store_url, create=False)
+    sid = st.get_search("s").id
+    # a killed run's trial 3, stored RUNNING without an owner (as by a nasbook before schema 5)
+    st.add_trial(sid, Trial(3, _fourth_arch(space, 105), TrialState.RUNNING, None, {}, {}, n_told_before=3))
+    ex, taken = _Held(hold=3), {}
+
+    def cb(search, trial):
+        if trial.number == 4:  # this object runs trial 3 again (claimed), held; another process takes over
+            _age_lease(store_url)
+            nasbook.load_search("s", storage=store_url, task=ToyTask(space), budget=6).run(progress="none")
+            taken.update(_rows(store_url))
+            ex.release = True
+
+    mine = nasbook.load_search("s", storage=store_url, task=ToyTask(space), budget=5, executor=ex, callbacks=[cb])
+    with pytest.raises(SearchOvertaken, match=r"result of trial 3 .*was not stored"):
+        mine.run(progress="none")
+    assert taken[3][0] == "complete" and _rows(store_url) == taken  # its trial 3 is the other run's result
+    st.close()
