@@ -48,7 +48,16 @@ class SearchOvertaken(SearchLockedError):
     Nothing more was written by the overtaken run: the trials it committed are stored, and the search's
     state and elapsed time are the other run's. Continue with a fresh object from
     ``nasbook.load_search(name, storage)``.
+
+    Attributes
+    ----------
+    unstored : tuple of Trial
+        Results this run had in hand but did not store, because the rows of those trial numbers are the
+        other run's (a trial that finished on a worker after the takeover, and any that finished with it);
+        empty when none.
     """
+
+    unstored: tuple[Any, ...] = ()
 
 
 class SearchNotFoundError(StorageError, KeyError):

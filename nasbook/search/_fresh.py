@@ -105,7 +105,7 @@ def overtaken(s: Search, committed: int, exc: BaseException | None = None,
         f"other run left them, and the {committed} trial{'s' if committed != 1 else ''} this run committed "
         f"{'are' if committed != 1 else 'is'} stored.{lost} {todo}"
     )
-    error.unstored = ((refused,) if refused is not None else ()) + tuple(finished)  # type: ignore[attr-defined]
+    error.unstored = ((refused,) if refused is not None else ()) + tuple(finished)
     return error
 
 
