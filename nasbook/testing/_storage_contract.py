@@ -239,6 +239,24 @@ class StorageContract:
         with pytest.raises(StorageError):
             storage.update_trial(sid, _trial(space, 99))
 
+    def test_a_runs_write_applies_only_to_its_own_unfinished_row(self, storage: Any, space: SearchSpace) -> None:
+        # the search loop passes its lease token as owner=: a run taken over by another process must not
+        # overwrite the other run's row of the same number (a custom storage that drops owner= fails here)
+        from nasbook.storage import TrialTaken, claim_trials
+
+        sid = storage.create_search("s", {})
+        storage.add_trial(sid, _trial(space, 0, TrialState.RUNNING), owner="run-a")
+        with pytest.raises(TrialTaken):
+            storage.update_trial(sid, _trial(space, 0, value=0.9), owner="run-b")
+        assert storage.load_trials(sid, space)[0][0].state is TrialState.RUNNING  # nothing written
+        assert claim_trials(storage, sid, [0], "run-b") == 1  # a resuming run takes the unfinished row
+        with pytest.raises(TrialTaken):
+            storage.update_trial(sid, _trial(space, 0, value=0.9), owner="run-a")  # the overtaken run, too late
+        storage.update_trial(sid, _trial(space, 0, value=0.4), tell_seq=0, owner="run-b")
+        with pytest.raises(TrialTaken):  # finished: never written again by a run
+            storage.update_trial(sid, _trial(space, 0, value=0.7), owner="run-b")
+        assert [(t.state, t.value) for t in storage.load_trials(sid, space)[0]] == [(TrialState.COMPLETE, 0.4)]
+
     def test_delete_trials_removes_only_unfinished_ones(self, storage: Any, space: SearchSpace) -> None:
         sid = storage.create_search("s", {})
         states = [TrialState.COMPLETE, TrialState.RUNNING, TrialState.QUEUED, TrialState.FAILED, TrialState.RUNNING]

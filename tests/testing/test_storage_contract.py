@@ -80,6 +80,11 @@ class DeletesFinishedTrials(Storage):
         self.conn.commit()
 
 
+class IgnoresOwner(Storage):  # a custom storage written before schema 5: writes whatever the row holds
+    def update_trial(self, search_id, trial, *, tell_seq=None, owner=None):
+        super().update_trial(search_id, trial, tell_seq=tell_seq)
+
+
 @pytest.mark.parametrize(
     ("broken", "contract_test"),
     [
@@ -93,6 +98,7 @@ class DeletesFinishedTrials(Storage):
         (LeaseNeverExpires, "test_an_expired_lease_is_taken_over"),
         (ForgetsOnClose, "test_committed_trials_survive_close_and_reopen"),
         (DeletesFinishedTrials, "test_delete_trials_removes_only_unfinished_ones"),
+        (IgnoresOwner, "test_a_runs_write_applies_only_to_its_own_unfinished_row"),
     ],
 )
 def test_the_contract_catches_a_broken_storage(tmp_path, monkeypatch, broken, contract_test):
