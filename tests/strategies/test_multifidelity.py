@@ -55,7 +55,7 @@ def test_hyperband_cycles_brackets():
 
 def test_multifidelity_needs_a_task_with_epochs():
     with pytest.raises(InvalidParameterError, match="does not train for epochs"):
-        nasbook.Search(NasBenchGraph("cora"), strategy="asha", budget=5, storage=":memory:").run()
+        nasbook.Search(NasBenchGraph("cora"), strategy="asha", budget=5, storage=":memory:")
 
 
 @pytest.mark.parametrize(
