@@ -65,7 +65,7 @@ def test_multifidelity_needs_a_task_with_epochs():
         ({"min_epochs": 0}, r"min_epochs=\.\.\.\) must be an int >= 1; got 0"),
         ({"min_epochs": 5, "max_epochs": 3}, r"max_epochs=\.\.\.\) must be >= min_epochs \(5\); got 3"),
         ({"base": ASHA()}, r"base=\.\.\.\) must be a proposing strategy"),
-        ({"base": "evoluton"}, r"Unknown strategy 'evoluton'"),
+        ({"base": "evoluton"}, r"ASHA\(base=\.\.\.\) must be a registered strategy name .* got 'evoluton'.*did you mean 'evolution'"),
     ],
 )
 def test_bad_parameters(kwargs, match):
