@@ -96,10 +96,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 "its dataset, strategy, seed and name (only --budget, a new total, changes on a resume).")
         search = nasbook.load_search(args.resume, storage=args.storage, budget=args.budget)
     else:
-        strategy = _table_strategy(args.strategy or "evolution")
+        task = NasBenchGraph(args.dataset or "cora")
+        strategy = _table_strategy(args.strategy or "evolution", task)
         try:
             search = nasbook.Search(
-                NasBenchGraph(args.dataset or "cora"), strategy=strategy,
+                task, strategy=strategy,
                 budget=100 if args.budget is None else args.budget, seed=args.seed, storage=args.storage, name=args.name,
             )
         except DuplicatedSearchError:  # its message advises Python's load_search: say it in the shell's words
@@ -118,27 +119,19 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _table_strategy(name: str) -> Any:
-    """The strategy ``--strategy NAME`` makes, refused before anything is stored when it schedules epochs.
+def _table_strategy(name: str, task: Any) -> Any:
+    """The strategy ``--strategy NAME`` makes, refused before anything is stored when its method needs epochs.
 
     ``nasbook search`` runs on a NAS-Bench-Graph table, which holds final scores only: ASHA, successive
     halving and Hyperband asked for 1 epoch at their first trial and failed there, after the search
-    had been stored (an empty 'interrupted' search left in the store).
+    had been stored; growth and the stopping rules ran as plain random search. ``Search`` refuses them
+    too (the same check); here the message names the option.
     """
-    from nasbook.strategies import ASHA, SuccessiveHalving, get_strategy
+    from nasbook.search._checks import check_strategy_task
+    from nasbook.strategies import get_strategy
 
     strategy = get_strategy(name)  # an unknown name: InvalidParameterError with the names and a suggestion
-    part: Any = strategy
-    seen: set[int] = set()
-    while part is not None and id(part) not in seen:
-        seen.add(id(part))
-        if isinstance(part, (ASHA, SuccessiveHalving)):
-            raise InvalidParameterError(
-                f"--strategy {name!r} trains trials for a few epochs and promotes the best, but nasbook search runs on "
-                "a NAS-Bench-Graph table, which holds final scores only (no epochs); use one of random, evolution, "
-                "local, bo, optuna or portfolio (multi-fidelity strategies run in Python on a task that trains "
-                "for epochs: Digits, DigitsTable, MNIST1DTable, see tutorials/03_multi_fidelity.ipynb).")
-        part = getattr(part, "base", None)
+    check_strategy_task(strategy, task, what=f"--strategy {name!r}")
     return strategy
 
 

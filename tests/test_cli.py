@@ -160,8 +160,9 @@ def test_cli_name_taken_says_how_to_extend_it_from_the_shell(tmp_path, capsys):
     assert f"nasbook search --resume a --storage {db} --budget N" in err and "load_search" not in err
 
 
-@pytest.mark.parametrize("strategy", ["asha", "sh", "hyperband"])
+@pytest.mark.parametrize("strategy", ["asha", "sh", "hyperband", "growth", "median-stopping", "curve-stopping"])
 def test_cli_refuses_a_multi_fidelity_strategy_on_a_table_before_storing(tmp_path, capsys, strategy):
+    # growth and the stopping rules ran as plain random search on the table (Search's own check now)
     db = tmp_path / "mf.db"
     assert main(["search", "--strategy", strategy, "--budget", "5", "--storage", str(db), "--quiet"]) == 2
     err = capsys.readouterr().err

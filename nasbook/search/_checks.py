@@ -118,3 +118,71 @@ def check_strategy_epochs(strategy: Any, task: Task) -> None:
                 f"{task.max_epochs} epochs per architecture; pass strategy={name}(max_epochs={task.max_epochs}, ...) "
                 "(the strategy's names use their default max_epochs).")
         strategy = getattr(strategy, "base", None)
+
+
+#: what a strategy that needs epochs can run on, and what runs on a table of final scores instead
+_EPOCH_TASKS = "a task that trains for epochs (Digits, MNIST1D, BreastCancer, a TrainingTask) or a table of learning curves (DigitsTable, MNIST1DTable)"
+_FINAL_SCORE_STRATEGIES = "'random', 'evolution', 'local', 'bo', 'optuna' or 'portfolio'"
+
+
+def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> None:
+    """Refuse, before anything is stored, a strategy whose method needs epochs on a task without them.
+
+    ``strategy="asha"`` on ``NasBenchGraph`` (final scores only) was stored and failed at its first
+    trial; ``"growth"``, ``"median-stopping"`` and ``"curve-stopping"`` ran silently as the random
+    search they wrap (growth leaving a ``.checkpoints`` directory next to the store). Every part of
+    the strategy is checked: a wrapper's ``base``, a Portfolio's arms, by instance, name or stored
+    configuration. The strategy's parameters must have been validated (names resolve).
+
+    Parameters
+    ----------
+    strategy : BaseStrategy
+        The search's strategy.
+    task : Task
+        The search's task.
+    what : str, optional
+        How the caller names the strategy (the CLI: ``"--strategy 'asha'"``); default: the class.
+    """
+    if task.has_epochs:
+        return
+    for cls, where in _strategy_parts(strategy, "", set()):
+        needs = getattr(cls, "needs_epochs", "")
+        if not needs:
+            continue
+        name = cls.__name__
+        said = what if what is not None and not where else name
+        raise InvalidParameterError(
+            f"{said}{where} {needs}, but {task!r} does not train for epochs: it looks final scores up, so "
+            f"{name} has nothing to work with. {name} needs {_EPOCH_TASKS}; on this task use a strategy that "
+            f"proposes architectures only: {_FINAL_SCORE_STRATEGIES}.")
+
+
+def _strategy_parts(part: Any, where: str, seen: set[int]) -> Any:
+    """``(class, where)`` of a strategy and of every strategy it holds (``base``, a Portfolio's ``strategies``)."""
+    from nasbook.strategies import BaseStrategy, strategy_class
+
+    if id(part) in seen:
+        return
+    seen.add(id(part))
+    params: Any = {}
+    if isinstance(part, BaseStrategy):
+        cls: Any = type(part)
+        params = {k: getattr(part, k) for k in ("base", "strategies") if hasattr(part, k)}
+    elif isinstance(part, (str, dict)):
+        name = part if isinstance(part, str) else part.get("alias") or part.get("class", "")
+        try:
+            cls = strategy_class(str(name))
+        except InvalidParameterError:  # refused, named, by the strategy's own checks
+            return
+        if isinstance(part, dict):
+            params = part.get("params", {}) or {}
+    else:
+        return
+    yield cls, where
+    owner = cls.__name__
+    if params.get("base") is not None:
+        yield from _strategy_parts(params["base"], f" (the base of {owner})", seen)
+    arms = params.get("strategies")
+    if isinstance(arms, Sequence) and not isinstance(arms, str):
+        for i, arm in enumerate(arms):
+            yield from _strategy_parts(arm, f" (arm {i} of {owner})", seen)

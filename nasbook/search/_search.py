@@ -34,6 +34,7 @@ from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
 from nasbook.search._checks import check_epochs_task as _check_epochs_task
 from nasbook.search._checks import check_strategy_epochs as _check_strategy_epochs
+from nasbook.search._checks import check_strategy_task as _check_strategy_task
 from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
 from nasbook.search._results import Results
@@ -141,6 +142,8 @@ class Search(Background, Results):
             name=name if name is not None else f"search-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
             callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s,
         )
+        # here, not in _configure: a search stored before this check must still load
+        _check_strategy_task(self.strategy, self.task)
         if kb is not None:
             _kb.check_kb(kb, "Search")
             _kb.give_prior(self, kb)

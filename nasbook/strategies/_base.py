@@ -52,6 +52,10 @@ class BaseStrategy(Params, abc.ABC):
 
     Attributes
     ----------
+    needs_epochs : str
+        Class attribute: empty, or what the strategy does with epochs (e.g. ``"stops running trials from their
+        per-epoch reports"``) when that is its method: ``Search`` then refuses it, before anything is stored,
+        on a task that does not train for epochs (``task.has_epochs`` False), where it would do nothing of it.
     tell_order_independent : bool
         Class attribute: True when the proposals after a batch of tells do not depend on the order of those tells.
     continues_trials : bool
@@ -64,6 +68,7 @@ class BaseStrategy(Params, abc.ABC):
     """
 
     tell_order_independent: ClassVar[bool] = False
+    needs_epochs: ClassVar[str] = ""
     continues_trials: ClassVar[bool] = False
     keeps_checkpoints: ClassVar[bool] = False
     #: name under which the strategy is registered ("random", "evolution", ...): stored with a search,
@@ -406,6 +411,26 @@ def clone(strategy: BaseStrategy) -> BaseStrategy:
     return strategy.clone()
 
 
+def validate_nested(param: str, strategy: BaseStrategy) -> None:
+    """Validate a strategy held by another (a wrapper's ``base``, a Portfolio's arm) with its holder's.
+
+    ``MedianStopping(base=RegularizedEvolution(population_size=0))`` passed ``Search()``'s checks (only
+    the outer strategy was validated) and failed when the search set the base up, after the search had
+    been stored; the error now names the parameter that holds it.
+
+    Parameters
+    ----------
+    param : str
+        The holder's parameter, e.g. ``"MedianStopping(base=...)"``.
+    strategy : BaseStrategy
+        The strategy it holds.
+    """
+    try:
+        strategy._validate_params()
+    except InvalidParameterError as exc:
+        raise type(exc)(f"{param}: {exc}") from None
+
+
 class WrapsBase(BaseStrategy):
     """A strategy that draws its architectures from another one, ``base`` (a name, an instance, or
     the configuration a stored search kept): the multi-fidelity schedulers and early stopping."""
@@ -414,7 +439,7 @@ class WrapsBase(BaseStrategy):
 
     def _check_base(self) -> None:
         """Refuse a scheduler or another wrapper as ``base`` (called by ``_validate_params``)."""
-        from nasbook.strategies._registry import strategy_class
+        from nasbook.strategies._registry import named_strategy
 
         base = self.base
         if not isinstance(base, (str, BaseStrategy, dict)):  # a dict: rebuilt from a stored configuration
@@ -422,12 +447,16 @@ class WrapsBase(BaseStrategy):
                 f"{type(self).__name__}(base=...) must be a strategy name such as 'random' or a BaseStrategy "
                 f"instance; got {base!r:.60} of type {type(base).__name__}."
             )
-        cls = type(base) if isinstance(base, BaseStrategy) else strategy_class(base) if isinstance(base, str) else None
+        param = f"{type(self).__name__}(base=...)"
+        cls = (type(base) if isinstance(base, BaseStrategy) else named_strategy(param, base, proposing=True)
+               if isinstance(base, str) else None)
         if cls is not None and issubclass(cls, WrapsBase):
             raise InvalidParameterError(
                 f"{type(self).__name__}(base=...) must be a proposing strategy, not a multi-fidelity scheduler "
                 f"or another wrapper; got {self.base!r}."
             )
+        if isinstance(base, BaseStrategy):
+            validate_nested(param, base)
 
     def to_config(self) -> dict[str, Any]:
         cfg = super().to_config()

@@ -12,7 +12,7 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int
 from nasbook.predictors import BaseCurvePredictor, LearnedCurves, get_curve_predictor
-from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
+from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase, validate_nested
 from nasbook.trial import WAIT, Decision, TrialState, Wait
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ class CurveStopping(WrapsBase):
     """
 
     alias: ClassVar[str] = "curve-stopping"
+    needs_epochs: ClassVar[str] = "stops running trials from their per-epoch learning curves"
 
     def __init__(self, base: str | BaseStrategy = "random", predictor: str | BaseCurvePredictor = "parametric",
                  k: int = 3, confidence: float = 0.95, min_epochs: int = 1, max_epochs: int | None = None,
@@ -131,9 +132,11 @@ class CurveStopping(WrapsBase):
                 f"instance; got {self.base!r:.60} of type {type(self.base).__name__}."
             )
         if isinstance(self.base, str):
-            from nasbook.strategies._registry import strategy_class
+            from nasbook.strategies._registry import named_strategy
 
-            strategy_class(self.base)
+            named_strategy(f"{type(self).__name__}(base=...)", self.base)
+        elif isinstance(self.base, BaseStrategy) and self.base is not self:
+            validate_nested(f"{type(self).__name__}(base=...)", self.base)
 
     def _validate_params(self) -> None:
         super()._validate_params()

@@ -192,6 +192,7 @@ class FingerprintStopping(WrapsBase):
     """
 
     alias: ClassVar[str] = "fingerprint-stopping"
+    needs_epochs: ClassVar[str] = "stops running trials from the fingerprints they report each epoch"
 
     def __init__(self, base: str | BaseStrategy = "random", past: Any = None, k: int = 5, threshold: float = 0.5,
                  min_epochs: int = 0, min_diverged: int = 1, seed: int | None = None):

@@ -162,6 +162,7 @@ class Growth(RegularizedEvolution):
     """
 
     alias: ClassVar[str] = "growth"
+    needs_epochs: ClassVar[str] = "grows children from their parents' trained weights and trains them for epochs"
     continues_trials: ClassVar[bool] = True
     keeps_checkpoints: ClassVar[bool] = True
 

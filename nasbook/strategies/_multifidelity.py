@@ -52,6 +52,7 @@ class _MultiFidelity(WrapsBase):
     """Shared parameters, validation and base-strategy plumbing."""
 
     continues_trials: ClassVar[bool] = True  # a promotion continues its parent's checkpoint
+    needs_epochs: ClassVar[str] = "trains trials for a few epochs and continues the best ones for more"
 
     def __init__(
         self,

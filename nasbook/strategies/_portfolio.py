@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, SpaceExhausted, unknown_choice
-from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase, clone
+from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase, clone, validate_nested
 from nasbook.strategies._portfolio_prior import portfolio_prior as portfolio_prior  # its old home: re-exported
 from nasbook.trial import WAIT, Wait
 
@@ -404,7 +404,7 @@ def _arm_seeds(seed: int | None, classes: Sequence[type], rng: np.random.Generat
 
 
 def _arm_names(arms: Sequence[Any]) -> list[str]:
-    from nasbook.strategies._registry import strategy_class
+    from nasbook.strategies._registry import named_strategy, strategy_class
 
     names: list[str] = []
     for i, spec in enumerate(arms):
@@ -412,11 +412,13 @@ def _arm_names(arms: Sequence[Any]) -> list[str]:
             cls = strategy_class(spec.get("alias") or spec["class"])
             base = spec.get("alias") or cls.alias or cls.__name__
         elif isinstance(spec, str):
-            cls = strategy_class(spec)  # an unknown name: a nasbook error listing the known ones
+            cls = named_strategy(f"Portfolio(strategies=...) entry {i}", spec, proposing=True)
             base = spec
         elif isinstance(spec, BaseStrategy):
             cls = type(spec)
             base = cls.alias or cls.__name__
+            if not issubclass(cls, WrapsBase):  # a wrapper is refused below
+                validate_nested(f"Portfolio(strategies=...) entry {i}", spec)
         else:
             raise InvalidParameterTypeError(
                 f"Portfolio(strategies=...) entry {i} must be a strategy name such as 'evolution' or a BaseStrategy "

@@ -44,6 +44,7 @@ class MedianStopping(WrapsBase):
     """
 
     alias: ClassVar[str] = "median-stopping"
+    needs_epochs: ClassVar[str] = "stops running trials from their per-epoch reports"
 
     def __init__(self, base: str | BaseStrategy = "random", min_epochs: int = 1, min_trials: int = 5,
                  seed: int | None = None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nasbook._errors import InvalidParameterTypeError, unknown_choice
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, did_you_mean, unknown_choice
 from nasbook._plugins import Registry, by_class_name, registered
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo import BO
@@ -147,6 +147,43 @@ def strategy_class(name: str) -> type[BaseStrategy]:
     if not isinstance(cls, type):
         cls = cls.load()
     return cls  # type: ignore[no-any-return]
+
+
+def named_strategy(param: str, name: str, *, proposing: bool = False) -> type[BaseStrategy]:
+    """The class a strategy parameter's name resolves to (:func:`strategy_class`), an unknown name refused naming the parameter.
+
+    ``ASHA(base="evolutoin")`` was refused as an unknown *strategy*, without saying which argument
+    held it; this names ``param`` (``"ASHA(base=...)"``), lists the names it takes and the nearest.
+
+    Parameters
+    ----------
+    param : str
+        The parameter as the user wrote it, e.g. ``"ASHA(base=...)"``.
+    name : str
+        The name given.
+    proposing : bool, default False
+        True when ``param`` takes proposing strategies only (a wrapper's ``base``, a Portfolio's arms):
+        the built-in schedulers and wrappers are left out of the names listed.
+
+    Returns
+    -------
+    type
+        The :class:`BaseStrategy` subclass.
+    """
+    try:
+        return strategy_class(name)
+    except InvalidParameterError:
+        if name in available_strategies():  # a registered entry point that failed to load: its own error
+            raise
+    from nasbook.strategies._base import WrapsBase
+
+    found = available_strategies()
+    allowed = sorted(k for k, v in found.items() if not (proposing and isinstance(v, type) and issubclass(v, WrapsBase)))
+    listed = ", ".join(repr(k) for k in allowed)
+    raise InvalidParameterError(
+        f"{param} must be a registered strategy name or a BaseStrategy instance; got {name!r}, which is not registered. "
+        f"Allowed names: {listed}{did_you_mean(str(name), allowed)}. Third-party strategies register under "
+        f"entry-point group {ENTRY_POINT_GROUP!r}.") from None
 
 
 def get_strategy(strategy: str | BaseStrategy, **params: Any) -> BaseStrategy:

@@ -45,6 +45,7 @@ class _BundledTask(TrainingTask):
         )
         self.batch_size = batch_size
         self.split_seed = split_seed
+        self._check_data_params()  # at once, like the training parameters (max_epochs=0 failed only at Search())
 
     @property
     def datamodule(self) -> pl.LightningDataModule:
@@ -60,6 +61,9 @@ class _BundledTask(TrainingTask):
 
     def check(self) -> None:
         super().check()
+        self._check_data_params()
+
+    def _check_data_params(self) -> None:
         owner = type(self).__name__
         self.batch_size = check_int(owner, "batch_size", self.batch_size, minimum=1)
         self.split_seed = check_int(owner, "split_seed", self.split_seed, minimum=0)

@@ -150,7 +150,10 @@ class TrainingTask(Task):
         self.health = health
         self.latency = latency
         self._info: dict[str, Any] | None = None
-        self._check_metric()  # at once: a misspelt metric would otherwise fail only after a trial trained
+        # at once: a misspelt metric failed only after a trial trained, max_epochs=0 only at Search()
+        self._check_metric()
+        self._check_datamodule()
+        self._check_training_params()
 
     @property
     def datamodule(self) -> pl.LightningDataModule:
@@ -163,9 +166,14 @@ class TrainingTask(Task):
 
         ``evaluate`` calls it first; a search may call it before submitting any trial.
         """
-        owner = type(self).__name__
         self._check_datamodule()
         self._check_metric()
+        self._check_training_params()
+
+    def _check_training_params(self) -> None:
+        """The training parameters (called by the constructor and by :meth:`check`: a parameter changed
+        after construction is checked again before a search stores the task)."""
+        owner = type(self).__name__
         if self.mode not in ("max", "min"):
             raise unknown_choice("mode", self.mode, ("max", "min"), f"{owner}(mode=...) says whether {self.metric!r} is maximised or minimised.")
         # ints are stored back as plain ints (np.int64 -> int): the config is the task's stored identity
