@@ -5,7 +5,9 @@ later proposal can continue it. One with ``keeps_checkpoints`` as well (:class:`
 whose parents have many children) gets them kept on disk next to a SQLite database, in
 ``<database>.checkpoints/search-<id>/``, so that a resumed search still finds them; the search
 deletes those the strategy no longer needs (``strategy.checkpoints_needed()``) after every tell.
-With ``":memory:"`` or a server database they stay in memory.
+With ``":memory:"`` or a server database they stay in memory, as long as the Search object: a
+``run()`` after an exception re-reads the store but keeps them (:func:`keep_held`), as a search on
+disk finds its folder again.
 """
 
 from __future__ import annotations
@@ -71,6 +73,21 @@ def store_path(s: Search) -> pathlib.Path | None:
     if path is None or getattr(target, "memory", False):
         return None
     return pathlib.Path(f"{path}.checkpoints") / f"search-{s._search_id}"
+
+
+def keep_held(s: Search, held: MutableMapping[int, bytes]) -> None:
+    """Give back, after the store was re-read (``run()`` after an exception), the checkpoints held in memory.
+
+    A search on disk finds its checkpoint folder again (:func:`open_store`); one in memory
+    (``":memory:"``, a server database) had only this object's dict, which the re-read emptied, so
+    its rerun grew children from scratch where the uninterrupted run grew them from their parents'
+    weights. Only the checkpoints of trials the store holds finished are kept: one written for a
+    trial whose commit failed belongs to no stored trial (the number is run again).
+    """
+    if isinstance(held, CheckpointDir):  # reopened from its path by open_store
+        return
+    finished = {t.number for t in s._trials}
+    s._checkpoints.update({n: data for n, data in held.items() if n in finished})
 
 
 def open_store(s: Search) -> None:

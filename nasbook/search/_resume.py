@@ -97,7 +97,9 @@ def replay(s: Search) -> None:
 
 def read_trials(s: Search) -> None:
     """(Re)load the committed trials from storage: finished ones into the history, the rest (running
-    when a process died, or interrupted) into the queue to run first."""
+    when a process died, or interrupted) into the queue to run first. Checkpoints this object holds
+    in memory stay (``_checkpoints.keep_held``)."""
+    held = getattr(s, "_checkpoints", {})
     s._reset_history()
     trials, tell_seq = s._storage.load_trials(s._search_id, s.space)
     top = -1
@@ -112,6 +114,7 @@ def read_trials(s: Search) -> None:
                                     epochs=trial.epochs, n_told_before=trial.n_told_before, parent=trial.parent,
                                     lineage=trial.lineage))
     s._next_number = top + 1
+    _checkpoints.keep_held(s, held)
     s._ready = False
 
 

@@ -83,3 +83,48 @@ def test_a_winner_that_cannot_grow_continues_from_its_own_checkpoint():
         parent = trials[t.parent]
         assert t.arch == parent.arch and t.arch["layers"][0][1] == 64
         assert t.epochs == parent.epochs + 1 and t.value is not None
+
+
+def test_a_memory_search_rerun_after_an_exception_still_grows_from_checkpoints_kept_before_it():
+    """A ``":memory:"`` search keeps its checkpoints in the object: the re-read of the store that a ``run()``
+    after an exception makes used to drop them, so its children grew from scratch where the uninterrupted
+    run grew them from their parents' weights (and the search departed from it)."""
+    from nasbook.testing import ToyTask
+
+    space = ChainSpace(kind="mlp", max_depth=3)
+
+    class Recording(ToyTask):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.grown_from: list[tuple[str, int | None]] = []  # (arch id, parent trial when given its checkpoint)
+
+        def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+            fid = fidelity or {}
+            ckpt = fid.get("checkpoint")
+            self.grown_from.append((arch.id, None if ckpt is None else len(ckpt)))
+            return super().evaluate(arch, space=space, fidelity=fidelity, report=report)
+
+    def strategy():
+        return Growth(population_size=5, sample_size=2, start_epochs=4, child_epochs=4, train_more=False)
+
+    full_task = Recording(space, epochs=4)
+    Search(space, full_task, strategy=strategy(), budget=30, seed=11, storage=":memory:").run(progress="none")
+
+    class Stop(Exception):
+        pass
+
+    def stop(search, trial):
+        if trial.number == 12:
+            raise Stop
+
+    task = Recording(space, epochs=4)
+    again = Search(space, task, strategy=strategy(), budget=30, seed=11, storage=":memory:", callbacks=[stop])
+    with pytest.raises(Stop):
+        again.run(progress="none")
+    held = dict(again._checkpoints)
+    assert held, "the population's checkpoints are held in memory"
+    again.run(progress="none")
+    assert task.grown_from == full_task.grown_from
+    after = [t for t in again.trials if t.number > 12 and t.attrs.get("grow", {}).get("from", 99) in held]
+    assert after, "children after the rerun grew from parents whose checkpoints were written before it"
+    assert all(task.grown_from[t.number][1] is not None for t in after)

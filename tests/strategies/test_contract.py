@@ -112,14 +112,6 @@ class TestGrowthOnChains(StrategyContract):
 
         return Growth(population_size=5, sample_size=2, start_epochs=4, child_epochs=4, train_more=False)
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "found when this contract started to run Growth on a task with epochs (before, on one without, Growth "
-        "never grew): the same Search object rerun after an exception on storage=':memory:' departs from the "
-        "uninterrupted run at trial 18 (with a file storage it matches): a :memory: search keeps its growth "
-        "checkpoints in memory only, and the rerun no longer has them. Search loop/checkpoints, not the strategy."))
-    def test_resume_replays_exactly(self, strategy, space, task, tmp_path):
-        super().test_resume_replays_exactly(strategy, space, task, tmp_path)
-
 
 class TestGrowthOnCells(StrategyContract):
     task_epochs = 4  # Growth trains for epochs: Search refuses it on a task without them (epochs fixed: the
