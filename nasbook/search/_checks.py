@@ -120,6 +120,50 @@ def check_strategy_epochs(strategy: Any, task: Task) -> None:
         strategy = getattr(strategy, "base", None)
 
 
+def _check_epoch_limits(strategy: Any, task: CurveTableTask) -> None:
+    """Refuse a strategy, or one it holds, that would ask a table for more epochs than it recorded.
+
+    A strategy with a ``check_epoch_limit(max_epochs, task)`` method checks itself (``Growth``: it
+    continued its members past the table, ``fidelity['epochs'] 18 > 9`` on ``DigitsTable``, trials into
+    the run). Only tables: a training task may train past its ``max_epochs``.
+    """
+    for part, where in _instances(strategy, "", set()):
+        check = getattr(part, "check_epoch_limit", None)
+        if not callable(check):
+            continue
+        try:
+            check(task.max_epochs, repr(task))
+        except InvalidParameterError as exc:
+            raise InvalidParameterError(f"{where.strip(' ()')}: {exc}" if where else str(exc)) from None
+
+
+def _instances(part: Any, where: str, seen: set[int]) -> Any:
+    """``(instance, where)`` of a strategy and of every strategy it holds, names and stored configurations
+    made into instances (one that cannot be made is refused, named, by the strategy's own checks)."""
+    from nasbook.strategies import BaseStrategy, strategy_class
+
+    if id(part) in seen:
+        return
+    seen.add(id(part))
+    if isinstance(part, (str, dict)):
+        name = part if isinstance(part, str) else part.get("alias") or part.get("class", "")
+        params = (part.get("params") or {}) if isinstance(part, dict) else {}
+        try:
+            part = strategy_class(str(name))(**params)
+        except (InvalidParameterError, TypeError):
+            return
+    if not isinstance(part, BaseStrategy):
+        return
+    yield part, where
+    owner = type(part).__name__
+    if getattr(part, "base", None) is not None:
+        yield from _instances(part.base, f" (the base of {owner})", seen)  # type: ignore[attr-defined]
+    arms = getattr(part, "strategies", None)
+    if isinstance(arms, Sequence) and not isinstance(arms, str):
+        for i, arm in enumerate(arms):
+            yield from _instances(arm, f" (arm {i} of {owner})", seen)
+
+
 #: what a strategy that needs epochs can run on, and what runs on a table of final scores instead
 _EPOCH_TASKS = "a task that trains for epochs (Digits, MNIST1D, BreastCancer, a TrainingTask) or a table of learning curves (DigitsTable, MNIST1DTable)"
 _FINAL_SCORE_STRATEGIES = "'random', 'evolution', 'local', 'bo', 'optuna' or 'portfolio'"
@@ -132,7 +176,10 @@ def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> N
     trial; ``"growth"``, ``"median-stopping"`` and ``"curve-stopping"`` ran silently as the random
     search they wrap (growth leaving a ``.checkpoints`` directory next to the store). Every part of
     the strategy is checked: a wrapper's ``base``, a Portfolio's arms, by instance, name or stored
-    configuration. The strategy's parameters must have been validated (names resolve).
+    configuration. The strategy's parameters must have been validated (names resolve). On a table of
+    learning curves, a strategy that would ask for more epochs than it recorded is refused too
+    (``Growth``'s ``check_epoch_limit``). Not run by ``load_search``: a search stored before these
+    checks still loads.
 
     Parameters
     ----------
@@ -143,6 +190,8 @@ def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> N
     what : str, optional
         How the caller names the strategy (the CLI: ``"--strategy 'asha'"``); default: the class.
     """
+    if isinstance(task, CurveTableTask):
+        _check_epoch_limits(strategy, task)
     if task.has_epochs:
         return
     for cls, where in _strategy_parts(strategy, "", set()):

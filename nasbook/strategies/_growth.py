@@ -117,6 +117,8 @@ class Growth(RegularizedEvolution):
         MNIST-1D) then needed more training on the same architecture, not a sibling grown from a
         weaker member (0.61-0.62) or a plain mutation trained from scratch (6 epochs each); the
         same winner-takes-the-tournament rule holds in both arms of the comparison.
+        On a table of learning curves (``DigitsTable``), which cannot train past the epochs it recorded,
+        ``Search`` refuses it with ``inherit=True`` (the continuations have no end): pass False there.
     lr_cycle : bool or dict, default True
         With ``inherit=True``: every grown child and every continued trial trains with one
         learning-rate cycle over its epochs, a linear warm-up from ``floor`` times the task's ``lr``
@@ -236,6 +238,35 @@ class Growth(RegularizedEvolution):
                                             f"{list(CYCLE_KEYS)!r}; got {self.lr_cycle!r}.")
         if isinstance(self.lr_cycle, dict):
             check_cycle(self.lr_cycle, f"{owner}(lr_cycle=...)")
+
+    def check_epoch_limit(self, max_epochs: int, task: str) -> None:
+        """Refuse settings that ask ``task`` (a table of ``max_epochs`` recorded epochs) for more epochs.
+
+        Called by ``Search`` before anything is stored (``nasbook.search._checks.check_strategy_task``),
+        for tables only: a training task may train past its ``max_epochs``. With ``train_more`` and
+        ``inherit`` a member that cannot grow is trained further from its own checkpoint, each time past
+        the epochs it holds, with no end, so no setting of the epochs keeps it within a table: such a
+        search used to fail mid-run (``fidelity['epochs'] 18 > 9`` on ``DigitsTable``). Capping the
+        continuation at the table's last epoch would train nothing (the table answers the same curve
+        point again) and spend trials on copies of the member.
+        """
+        owner = type(self).__name__
+        asked = [("start_epochs", self.start_epochs)] + ([("child_epochs", self.child_epochs)] if self.inherit else [])
+        for name, value in asked:
+            if value is not None and value > max_epochs:
+                raise InvalidParameterError(
+                    f"{owner}({name}={value}) trains trials for {value} epochs, but {task} recorded {max_epochs} epochs "
+                    f"per architecture; pass {name}<={max_epochs} (or None: the table's {max_epochs}).")
+        if self.train_more and self.inherit:
+            step = (f"continue_epochs={self.continue_epochs} more epochs" if self.continue_epochs is not None
+                    else f"child_epochs={self.child_epochs} more epochs" if self.child_epochs is not None
+                    else "as many epochs again as it holds")
+            raise InvalidParameterError(
+                f"{owner}(train_more=True, inherit=True) trains a member that cannot grow further from its own "
+                f"checkpoint, each time {step}, with no end, but {task} recorded "
+                f"{max_epochs} epochs per architecture and cannot train past them (lowering start_epochs, child_epochs "
+                "or continue_epochs only delays the failure). On a table pass train_more=False (a member that cannot "
+                "grow is then mutated) or inherit=False.")
 
     def _cycle(self) -> dict[str, float] | None:
         if self.lr_cycle is False or not self.inherit:
