@@ -249,6 +249,18 @@ class Growth(RegularizedEvolution):
         search used to fail mid-run (``fidelity['epochs'] 18 > 9`` on ``DigitsTable``). Capping the
         continuation at the table's last epoch would train nothing (the table answers the same curve
         point again) and spend trials on copies of the member.
+
+        Parameters
+        ----------
+        max_epochs : int
+            The epochs the table recorded per architecture.
+        task : str
+            How the error names the table (its repr).
+
+        Raises
+        ------
+        InvalidParameterError
+            For ``start_epochs`` or ``child_epochs`` above ``max_epochs``, or ``train_more`` with ``inherit``.
         """
         owner = type(self).__name__
         asked = [("start_epochs", self.start_epochs)] + ([("child_epochs", self.child_epochs)] if self.inherit else [])
