@@ -127,7 +127,7 @@ def _table_strategy(name: str, task: Any) -> Any:
     had been stored; growth and the stopping rules ran as plain random search. ``Search`` refuses them
     too (the same check); here the message names the option.
     """
-    from nasbook.search._checks import check_strategy_task
+    from nasbook.search import check_strategy_task
     from nasbook.strategies import get_strategy
 
     strategy = get_strategy(name)  # an unknown name: InvalidParameterError with the names and a suggestion

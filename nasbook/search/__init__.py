@@ -1,6 +1,7 @@
 """The search loop: :class:`Search`, budgets, resume (:func:`load_search`)."""
 
 from nasbook.search._budget import Budget
+from nasbook.search._checks import check_strategy_task as check_strategy_task  # for the CLI: refused before storing
 from nasbook.search._resume import load_search
 from nasbook.search._resume import rebuild_space as rebuild_space  # for the CLI: a stored configuration rebuilt
 from nasbook.search._resume import rebuild_task as rebuild_task
