@@ -203,8 +203,6 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
     res, proposal = outcome.result, r.proposal
     if res is not None and res.checkpoint is not None and s.strategy.continues_trials:
         s._checkpoints[outcome.number] = res.checkpoint  # ~1 MB for a small CNN: only when it may be used
-    if proposal.parent is not None:  # continued: the child's checkpoint supersedes the parent's
-        s._checkpoints.pop(proposal.parent, None)
     state = outcome.state
     attrs: dict[str, Any] = {**proposal.attrs, **(res.attrs if res is not None else {})}
     if s._warm_by_id:

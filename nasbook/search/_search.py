@@ -341,6 +341,8 @@ class Search(Background, Results):
             self._storage.update_trial(self._search_id, trial, tell_seq=self._n_told, owner=self._owner)
         else:  # owner: the row stays this run's; another run that takes it over makes its writes fail (TrialTaken)
             self._storage.add_trial(self._search_id, trial, tell_seq=self._n_told, owner=self._owner)
+        if trial.parent is not None:  # continued, and committed: the child's checkpoint supersedes the parent's
+            self._checkpoints.pop(trial.parent, None)  # (dropped before the commit, a failed one lost it)
         if self._kb is not None:  # a knowledge base kept elsewhere gets its copy (idempotent)
             self._kb.record(trial)
         self._record(trial)

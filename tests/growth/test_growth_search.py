@@ -128,3 +128,36 @@ def test_a_memory_search_rerun_after_an_exception_still_grows_from_checkpoints_k
     after = [t for t in again.trials if t.number > 12 and t.attrs.get("grow", {}).get("from", 99) in held]
     assert after, "children after the rerun grew from parents whose checkpoints were written before it"
     assert all(task.grown_from[t.number][1] is not None for t in after)
+
+
+def test_a_continued_trials_parent_checkpoint_outlives_a_commit_that_failed():
+    """The parent's checkpoint of a continued trial is dropped only once the continuation is committed: it was
+    dropped before, so a commit that failed (a full disk, a store taken over) left the parent with no weights
+    and the rerun continued it from scratch."""
+    from nasbook.testing import ToyTask
+
+    space = ChainSpace(kind="mlp", max_depth=3)
+    search = Search(space, ToyTask(space, epochs=4), budget=30, seed=5, storage=":memory:",
+                    strategy=Growth(population_size=4, sample_size=2, start_epochs=2, child_epochs=3))
+    add_trial = search._storage.add_trial
+
+    class Full(Exception):
+        pass
+
+    failed: list[int] = []
+
+    def fail_first_continuation(sid, trial, **kw):
+        if trial.parent is not None and not failed:
+            failed.append(trial.parent)
+            raise Full("disk full")
+        return add_trial(sid, trial, **kw)
+
+    search._storage.add_trial = fail_first_continuation
+    with pytest.raises(Full):
+        search.run(progress="none")
+    assert failed, "a trial continued its parent"
+    assert failed[0] in search._checkpoints, "the parent's weights are kept when its continuation was not stored"
+    search._storage.add_trial = add_trial
+    search.run(progress="none")
+    continued = [t for t in search.trials if t.parent is not None]
+    assert continued and all(t.parent not in search._checkpoints for t in continued)
