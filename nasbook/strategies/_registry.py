@@ -182,8 +182,7 @@ def named_strategy(param: str, name: str, *, proposing: bool = False) -> type[Ba
     listed = ", ".join(repr(k) for k in allowed)
     raise InvalidParameterError(
         f"{param} must be a registered strategy name or a BaseStrategy instance; got {name!r}, which is not registered. "
-        f"Allowed names: {listed}{did_you_mean(str(name), allowed)}. Third-party strategies register under "
-        f"entry-point group {ENTRY_POINT_GROUP!r}.") from None
+        f"Allowed names: {listed}{did_you_mean(str(name), allowed)}. {_HINT}") from None
 
 
 def get_strategy(strategy: str | BaseStrategy, **params: Any) -> BaseStrategy:
