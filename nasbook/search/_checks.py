@@ -127,41 +127,20 @@ def _check_epoch_limits(strategy: Any, task: CurveTableTask) -> None:
     continued its members past the table, ``fidelity['epochs'] 18 > 9`` on ``DigitsTable``, trials into
     the run). Only tables: a training task may train past its ``max_epochs``.
     """
-    for part, where in _instances(strategy, "", set()):
-        check = getattr(part, "check_epoch_limit", None)
-        if not callable(check):
+    from nasbook.strategies import BaseStrategy
+
+    for cls, part, where in _strategy_parts(strategy, "", set()):
+        if not callable(getattr(cls, "check_epoch_limit", None)):
             continue
+        if not isinstance(part, BaseStrategy):  # a name or a stored configuration: the instance it makes
+            try:
+                part = cls(**((part.get("params") or {}) if isinstance(part, dict) else {}))
+            except (InvalidParameterError, TypeError):  # refused, named, by the strategy's own checks
+                continue
         try:
-            check(task.max_epochs, repr(task))
+            part.check_epoch_limit(task.max_epochs, repr(task))
         except InvalidParameterError as exc:
             raise InvalidParameterError(f"{where.strip(' ()')}: {exc}" if where else str(exc)) from None
-
-
-def _instances(part: Any, where: str, seen: set[int]) -> Any:
-    """``(instance, where)`` of a strategy and of every strategy it holds, names and stored configurations
-    made into instances (one that cannot be made is refused, named, by the strategy's own checks)."""
-    from nasbook.strategies import BaseStrategy, strategy_class
-
-    if id(part) in seen:
-        return
-    seen.add(id(part))
-    if isinstance(part, (str, dict)):
-        name = part if isinstance(part, str) else part.get("alias") or part.get("class", "")
-        params = (part.get("params") or {}) if isinstance(part, dict) else {}
-        try:
-            part = strategy_class(str(name))(**params)
-        except (InvalidParameterError, TypeError):
-            return
-    if not isinstance(part, BaseStrategy):
-        return
-    yield part, where
-    owner = type(part).__name__
-    if getattr(part, "base", None) is not None:
-        yield from _instances(part.base, f" (the base of {owner})", seen)  # type: ignore[attr-defined]
-    arms = getattr(part, "strategies", None)
-    if isinstance(arms, Sequence) and not isinstance(arms, str):
-        for i, arm in enumerate(arms):
-            yield from _instances(arm, f" (arm {i} of {owner})", seen)
 
 
 #: what a strategy that needs epochs can run on, and what runs on a table of final scores instead
@@ -194,7 +173,7 @@ def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> N
         _check_epoch_limits(strategy, task)
     if task.has_epochs:
         return
-    for cls, where in _strategy_parts(strategy, "", set()):
+    for cls, _, where in _strategy_parts(strategy, "", set()):
         needs = getattr(cls, "needs_epochs", "")
         if not needs:
             continue
@@ -207,7 +186,8 @@ def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> N
 
 
 def _strategy_parts(part: Any, where: str, seen: set[int]) -> Any:
-    """``(class, where)`` of a strategy and of every strategy it holds (``base``, a Portfolio's ``strategies``)."""
+    """``(class, part, where)`` of a strategy and of every strategy it holds (``base``, a Portfolio's
+    ``strategies``): ``part`` as given (an instance, a name or a stored configuration)."""
     from nasbook.strategies import BaseStrategy, strategy_class
 
     if id(part) in seen:
@@ -227,7 +207,7 @@ def _strategy_parts(part: Any, where: str, seen: set[int]) -> Any:
             params = part.get("params", {}) or {}
     else:
         return
-    yield cls, where
+    yield cls, part, where
     owner = cls.__name__
     if params.get("base") is not None:
         yield from _strategy_parts(params["base"], f" (the base of {owner})", seen)
