@@ -289,7 +289,8 @@ def load_search(
     set_seeds(self, from_config(config, space, name))
     self._attach(st, record.id, record.state, record.elapsed_s)
     read_trials(self)
-    check_budget_covers_spent(self)
+    if budget is not None:  # the stored budget may be overshot by the last trial (epochs, seconds): it ran under it
+        check_budget_covers_spent(self)
     for change in changes:
         change["at"] = time.time()
     self._changes = [*config.get("changes", []), *changes]

@@ -119,6 +119,27 @@ def test_a_budget_below_what_is_spent_is_refused(store_url):
     assert nasbook.load_search("b", path, task=ToyTask(SPACE)).n_trials == 10  # nothing lost
 
 
+class Slow(ToyTask):
+    """Each evaluation takes 50 ms, so a search with a 10 ms budget ends past it."""
+
+    def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+        time.sleep(0.05)
+        return super().evaluate(arch, space=space, fidelity=fidelity, report=report)
+
+
+def test_a_finished_search_that_overshot_its_stored_budget_loads(tmp_path):
+    # a seconds (or epochs) budget is checked between trials, so the last trial always ends past
+    # it; loading the finished search with its own stored budget must not call that a smaller budget
+    path = tmp_path / "over.db"
+    done = nasbook.Search(SPACE, Slow(SPACE), budget={"seconds": 0.01}, seed=0, storage=path, name="over")
+    done.run(progress="none")
+    again = nasbook.load_search("over", path, task=Slow(SPACE))
+    assert again.n_trials == done.n_trials >= 1
+    assert again.run(progress="none").n_trials == done.n_trials  # finished: runs nothing more
+    with pytest.raises(InvalidParameterError, match="were spent"):  # a new budget below it is still refused
+        nasbook.load_search("over", path, task=Slow(SPACE), budget={"seconds": 0.01})
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"name": 3}, "name"),
     ({"storage": 3.5}, "storage"),
