@@ -7,7 +7,9 @@ Dims ``("trial",)``. Coordinates: ``trial`` (the trial number), ``arch_id`` (str
 (running best over trials in number order), ``duration_s``, ``epochs`` (NaN for look-ups),
 and one float variable per metric and per held-out attr (e.g. ``test_accuracy``,
 ``latency_ms``, ``params_m``). Attributes: ``name``, ``metric``, ``mode``, ``seed``,
-``space``, ``space_id``, ``task``, ``strategy``, ``nasbook_version``, ``schema_version``.
+``space``, ``space_id``, ``task``, ``strategy``, ``nasbook_version`` (of the nasbook that built the
+Dataset), ``schema_version``, and ``environment`` when the search recorded it (JSON text: the Python,
+platform and package versions, nasbook's included, of the process that created the search).
 When any trial has learning curves, an ``epoch`` dim (0-based) is added with one
 ``curve_<metric>(trial, epoch)`` variable per curve (NaN past a trial's last epoch), and
 ``parent`` (trial, -1 when none) records multi-fidelity continuations (the checkpoint a trial trained on
@@ -19,6 +21,7 @@ Importing this module registers the ``.nas`` accessor on Datasets:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -162,6 +165,9 @@ def trials_dataset(search: Search) -> xr.Dataset:
             "schema_version": SCHEMA_VERSION,
         },
     )
+    environment = getattr(search, "environment", None)
+    if environment is not None:  # where the search was created: Python, platform, package versions (JSON text)
+        ds.attrs["environment"] = json.dumps(environment, sort_keys=True)
     ds["value"].attrs["long_name"] = search.metric
     trials = sorted(search.trials, key=lambda t: t.number)
     ds["parent"] = ("trial", np.asarray([-1 if t.parent is None else t.parent for t in trials], dtype=np.int64))

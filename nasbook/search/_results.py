@@ -6,7 +6,8 @@ from the trials in memory (no storage is read).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import copy
+from typing import TYPE_CHECKING, Any, cast
 
 from nasbook.search import _warm
 
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
 
 class Results:
     """Mixin of :class:`~nasbook.search.Search`: its trials as a DataFrame or an xarray Dataset."""
+
+    @property
+    def environment(self) -> dict[str, Any] | None:
+        """Where the search was created: ``{"python", "platform", "packages": {name: version}}``.
+
+        Stored with the search (its configuration's ``environment``) and kept when it is loaded and
+        extended elsewhere; None for a search stored by a nasbook that did not record it.
+        """
+        env = getattr(self, "_environment", None)
+        return copy.deepcopy(env) if env is not None else None
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per trial: number, arch_id, state, value, metrics, attrs, epochs, timing, reason.
@@ -43,7 +54,8 @@ class Results:
         xarray.Dataset
             The schema of :mod:`nasbook.results` (:func:`~nasbook.results.trials_dataset`): dim
             ``trial``, and ``epoch`` for learning curves; a warm-started search adds
-            ``attrs["warm_start"]``, the JSON of each seed's id, provenance and score.
+            ``attrs["warm_start"]``, the JSON of each seed's id, provenance and score; ``attrs["environment"]``
+            is the JSON of :attr:`environment` when the search recorded it.
         """
         from nasbook.results import trials_dataset
 

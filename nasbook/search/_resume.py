@@ -286,6 +286,7 @@ def load_search(
                     name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s)
     if isinstance(stored_executor, str):  # a new budget (or a later extend()) keeps what it ran on
         self._executor_config = stored_executor
+    self._environment = config.get("environment")  # where it was created, kept when the config is rewritten
     set_seeds(self, from_config(config, space, name))
     self._attach(st, record.id, record.state, record.elapsed_s)
     read_trials(self)

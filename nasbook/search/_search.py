@@ -28,7 +28,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _checkpoints, _fresh, _kb, _loop, _resume, _warm
+from nasbook.search import _checkpoints, _fresh, _kb, _loop, _provenance, _resume, _warm
 from nasbook.search._background import Background
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
@@ -111,6 +111,7 @@ class Search(Background, Results):
 
     _warm: list[tuple[Any, dict[str, Any]]]  # warm-start architectures and provenance (search._warm)
     _warm_by_id: dict[str, dict[str, Any]]
+    _environment: dict[str, Any] | None  # where it was created (search._provenance), stored in its config
 
     @checked_signature
     def __init__(
@@ -153,6 +154,7 @@ class Search(Background, Results):
         self.task.check()  # cheap set-up checks (no training) before anything is stored
         self.executor.check()  # e.g. a script that cannot start worker processes
         storage_ = _kb.storage_for(storage, kb)
+        self._environment = _provenance.environment()
         self._attach(storage_, storage_.create_search(self.name, self._config()), SearchState.CREATED.value, 0.0)
         self._kb: _kb.KbLink | None = _kb.link(self, kb)
 
@@ -180,6 +182,7 @@ class Search(Background, Results):
         self.trial_timeout_s = _check_timeout(trial_timeout_s)
         self._changes: list[dict[str, Any]] = []
         self._kb = None
+        self._environment = None
         self._owner = uuid.uuid4().hex  # this object's lease on the search while it runs
         self._thread: threading.Thread | None = None
         self._bg_error: BaseException | None = None
@@ -226,6 +229,8 @@ class Search(Background, Results):
         }
         if self._changes:
             config["changes"] = self._changes
+        if self._environment is not None:  # where it was created (a store written before this records none)
+            config["environment"] = self._environment
         return _warm.with_config(self, config)
 
     # -- public read API -------------------------------------------------------------------------
