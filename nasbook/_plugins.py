@@ -1,10 +1,13 @@
-"""Plug-ins: registered under an entry-point group (``nasbook.strategies``, ``nasbook.predictors``) by an
-installed package, or in this process by ``register`` (:class:`Registry`: a class written in a notebook cell).
+"""Plug-ins: registered under an entry-point group by an installed package, or in this process by
+``register`` (:class:`Registry`: a class written in a notebook cell).
 
-One place for what the registries do with entry points: read the group with built-ins first (an entry point
-that reuses a built-in's name, or another plug-in's name for another object, is ignored with a
-warning that says so, rather than silently), and find a plug-in by the *class* name a stored search
-recorded (``to_config()`` stores ``type(obj).__name__``; the entry point's name may differ).
+The groups, one per kind, named after the kind in the plural: ``nasbook.strategies``,
+``nasbook.predictors``, ``nasbook.spaces`` and ``nasbook.tasks``. One place for what the registries do
+with them: read a group with built-ins first (an entry point that reuses a built-in's name or class
+name, or another plug-in's name for another object, is ignored with a warning that says so, rather
+than silently), find a plug-in by the *class* name a stored search recorded (``to_config()`` stores
+``type(obj).__name__``; the entry point's name may differ), and load it with an error that names the
+entry point and its package when it cannot be imported or is not a class of that kind.
 """
 
 from __future__ import annotations
@@ -15,32 +18,28 @@ from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookWarning
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, NasbookWarning
 
 
-def registered(group: str, builtin: dict[str, Any]) -> dict[str, Any]:
-    """``builtin`` plus the group's entry points not loaded yet (by name); clashes warn."""
+def registered(group: str, builtin: dict[str, Any], reserved: dict[str, type] | None = None) -> dict[str, Any]:
+    """``builtin`` plus the group's entry points not loaded yet (by name); clashes warn.
+
+    An entry point named like a key of ``builtin`` or of ``reserved`` (the built-ins' class names, what
+    a stored search records) is ignored, and so is a second one under a name another took."""
     found: dict[str, Any] = dict(builtin)
+    taken = {**(reserved or {}), **builtin}
     for ep in entry_points(group=group):
         known = found.get(ep.name)
-        if known is None:
+        if known is None and ep.name not in taken:
             found[ep.name] = ep
             continue
         if isinstance(known, EntryPoint) and known.value == ep.value:
             continue  # one distribution seen twice on the path
-        what = f"the built-in {known.__name__}" if ep.name in builtin else f"entry point {known.value!r}"
+        what = f"the built-in {taken[ep.name].__name__}" if ep.name in taken else f"entry point {getattr(known, 'value', known)!r}"
         warnings.warn(
             f"entry point {ep.name!r} = {ep.value!r} of group {group!r} is ignored: {ep.name!r} is already "
             f"{what}. Register the plug-in under another name.", NasbookWarning, stacklevel=3)
     return found
-
-
-def by_class_name(group: str, name: str) -> Any:
-    """The group's entry point whose object is named ``name`` (``module:Class`` ends in it), loaded; or None."""
-    for ep in entry_points(group=group):
-        if ep.attr is not None and ep.attr.rsplit(".", 1)[-1] == name:
-            return ep.load()
-    return None
 
 
 def qualified(cls: type) -> str:
@@ -62,6 +61,11 @@ class Registry:
     - the same class again (same module and qualified name: a notebook cell run again, a module
       reloaded) replaces the old definition under every name it had, with no error;
     - another class under a name this process registered is refused: :meth:`unregister` it first.
+
+    The entry points of ``group`` (an installed package's) follow the same rules when they are read
+    (:meth:`listed`) and loaded (:meth:`load`): a built-in's name or class name is never theirs, and a
+    class that is not of this kind, or is named like a built-in, is refused. :meth:`lookup` is the one
+    look-up every kind uses: its built-ins, this process's classes, then the installed plug-ins.
     """
 
     def __init__(self, kind: str, where: str, base: type, reserved: Callable[[], dict[str, type]],
@@ -171,3 +175,60 @@ class Registry:
         if found is None:  # a stored class name, or an alias the class gives itself (a strategy's ``alias``)
             found = next((c for c in self.classes.values() if name in (c.__name__, getattr(c, "alias", None))), None)
         return found
+
+    def listed(self, builtin: dict[str, Any]) -> dict[str, Any]:
+        """``builtin``, the group's entry points (not loaded yet) and the classes registered here, by name."""
+        found = registered(self.group, builtin, self._reserved()) if self.group else dict(builtin)
+        return {**found, **self.classes}
+
+    def lookup(self, name: str, builtin: dict[str, type]) -> type | None:
+        """``builtin[name]``, a class registered here (:meth:`find`), or an installed plug-in, loaded; None if none.
+
+        The one look-up of every kind: ``builtin`` holds the names it resolves itself (aliases, class
+        names). An entry point is found by its name or by its class's name (what a stored search records);
+        one named like a built-in is nobody's (reading the group warns about it), and two installed
+        classes sharing the stored name are an error: neither is guessed.
+        """
+        found = self.listed(builtin)
+        cls = found.get(name) or self.find(name) or self._by_class_name(found, name)
+        return cls if cls is None or isinstance(cls, type) else self.load(cls)
+
+    def _by_class_name(self, found: dict[str, Any], name: str) -> EntryPoint | None:
+        if not name:
+            return None
+        kept = {ep.value: ep for ep in found.values()
+                if isinstance(ep, EntryPoint) and ep.attr is not None and ep.attr.rsplit(".", 1)[-1] == name}
+        if len(kept) > 1:
+            listed = ", ".join(f"{ep.name!r} = {ep.value!r} ({_package(ep)})" for ep in kept.values())
+            raise NasbookError(f"{len(kept)} installed {self.kind} plug-ins of entry-point group {self.group!r} have "
+                               f"the class name {name!r}, which is all a stored search records: {listed}. Uninstall "
+                               f"one, or pass the {self.kind} to load_search.")
+        return next(iter(kept.values()), None)
+
+    def load(self, ep: EntryPoint) -> type:
+        """The entry point's class, imported and checked: a concrete subclass of ``base``, not named like a built-in.
+
+        A package that fails to import, or names something else, raises :class:`NasbookError` naming the
+        entry point and the package; nasbook never falls back to another class under that name."""
+        where = f"{self.kind} plug-in {ep.name!r} = {ep.value!r} (entry-point group {self.group!r}, package {_package(ep)})"
+        try:
+            cls = ep.load()
+        except Exception as exc:  # ImportError, a missing attribute, any error the module raises on import
+            raise NasbookError(f"The {where} failed to import: {type(exc).__name__}: {exc}. Fix or reinstall that "
+                               f"package, or uninstall it.") from exc
+        if not (isinstance(cls, type) and issubclass(cls, self.base)) or inspect.isabstract(cls):
+            raise NasbookError(f"The {where} is {cls!r:.80}, not a {self.kind} class: the entry point must name a "
+                               f"subclass of {self.where}.{self.base.__name__} that can be made. Fix the entry point in "
+                               f"that package's pyproject.toml.")
+        builtin = self._reserved().get(cls.__name__)
+        if builtin is not None and builtin is not cls:
+            raise NasbookError(f"The {where} is {qualified(cls)}, named like the built-in {self.kind} {cls.__name__}; a "
+                               f"search stores the class name, so load_search would rebuild the built-in in its place. "
+                               f"Rename the class in that package.")
+        return cls
+
+
+def _package(ep: EntryPoint) -> str:
+    """The distribution an entry point comes from, ``name version``, for messages."""
+    dist = getattr(ep, "dist", None)
+    return f"{dist.name} {dist.version}" if dist is not None else "unknown"

@@ -1,4 +1,6 @@
 import os
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -44,3 +46,43 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+# -- plug-in packages, installed as pip leaves them -----------------------------------------------------
+@pytest.fixture
+def install_plugin(tmp_path, monkeypatch):
+    """``install_plugin(module, source, entry_points)``: a plug-in package, installed as ``pip install`` leaves it.
+
+    Writes the package (``pyproject.toml`` with its ``[project.entry-points."<group>"]`` tables, and
+    ``<module>.py`` holding ``source``) in a folder, and beside them the ``<module>-0.1.dist-info``
+    (METADATA and the same entry points in ``entry_points.txt``) that an install writes, then puts the
+    folder first on ``sys.path``: ``importlib.metadata`` lists the entry points, so nasbook finds them,
+    and so does a fresh interpreter given ``sys.path`` as PYTHONPATH. ``entry_points`` maps a group to
+    ``{name: "module:Class"}``. Returns the dist-info folder (append to its entry_points.txt to add an
+    entry point by hand). The module is dropped from ``sys.modules`` afterwards, so another test can
+    install another module of that name.
+    """
+    modules = []
+
+    def install(module, source, entry_points):
+        dist = module.replace("_", "-")
+        root = tmp_path / f"{dist}-package"
+        root.mkdir()
+        (root / f"{module}.py").write_text(textwrap.dedent(source))
+        pyproject = f'[project]\nname = "{dist}"\nversion = "0.1"\n'
+        listed = ""
+        for group, eps in entry_points.items():
+            pyproject += f'\n[project.entry-points."{group}"]\n' + "".join(f'{n} = "{v}"\n' for n, v in eps.items())
+            listed += f"[{group}]\n" + "".join(f"{n} = {v}\n" for n, v in eps.items()) + "\n"
+        (root / "pyproject.toml").write_text(pyproject)
+        info = root / f"{module}-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+        (info / "entry_points.txt").write_text(listed)
+        monkeypatch.syspath_prepend(str(root))
+        modules.append(module)
+        return info
+
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)

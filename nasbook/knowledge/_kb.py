@@ -308,7 +308,7 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         self._space_id(space_id, self._catalog()[1])
         (text,) = self._rows(sa.select(sa.type_coerce(_P.c.config, sa.Text)).where(_P.c.space_id == space_id))[0]
         config = _frames.load_json(text, f"the configuration of space {space_id!r}")
-        cls = space_mod.space_class(str(config.get("class", "")))  # a built-in, or one nasbook.space.register-ed
+        cls = space_mod.space_class(str(config.get("class", "")))  # a built-in, a registered or an installed one
         if cls is None:
             live = space_mod.live_space(space_id)
             if live is not None:
@@ -316,7 +316,8 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
             raise NasbookError(f"space {space_id!r} in {self.label!r} is a {config.get('class')!r} (params "
                                f"{config.get('params')!r:.80}), a class nasbook cannot rebuild: create that space in "
                                f"this process first, and the knowledge base uses it, or register its class "
-                               f"(nasbook.space.register({config.get('class')})).")
+                               f"(nasbook.space.register({config.get('class')})), or install the package that lists "
+                               f"it under entry-point group 'nasbook.spaces'.")
         return cls.from_config({"class": cls.__name__, "params": config.get("params", {})})
 
     def results_of(self, arch: Architecture, states: str | Iterable[str] | None = FINISHED_OK) -> pd.DataFrame:

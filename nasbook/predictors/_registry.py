@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from nasbook._errors import InvalidParameterTypeError, unknown_choice
-from nasbook._plugins import Registry, by_class_name, registered
+from nasbook._plugins import Registry
 from nasbook.predictors._base import BasePredictor
 
 ENTRY_POINT_GROUP = "nasbook.predictors"
@@ -88,7 +88,7 @@ def available_predictors() -> dict[str, Any]:
         this process; an entry point is its ``EntryPoint`` until :func:`predictor_class` loads it. A
         built-in alias wins a clash (which warns).
     """
-    return {**registered(ENTRY_POINT_GROUP, _builtin()), **_REGISTRY.classes}  # entry points load lazily
+    return _REGISTRY.listed(_builtin())  # entry points load lazily, in predictor_class
 
 
 def predictor_class(name: str, *, kind: str = "predictor model", hint: str = "") -> type[BasePredictor]:
@@ -111,15 +111,11 @@ def predictor_class(name: str, *, kind: str = "predictor model", hint: str = "")
     type
         The :class:`BasePredictor` subclass (an entry point is loaded).
     """
-    found = available_predictors()
-    by_class = {cls.__name__: cls for cls in _builtin().values()}
-    cls: Any = (found.get(name) or by_class.get(name) or _REGISTRY.find(name)  # a stored class name
-                or by_class_name(ENTRY_POINT_GROUP, name))
+    builtin = _builtin()
+    cls = _REGISTRY.lookup(name, {**{c.__name__: c for c in builtin.values()}, **builtin})  # also a stored class name
     if cls is None:
-        raise unknown_choice(kind, name, found, f"{hint}{_HINT}")
-    if not isinstance(cls, type):
-        cls = cls.load()
-    return cls  # type: ignore[no-any-return]
+        raise unknown_choice(kind, name, available_predictors(), f"{hint}{_HINT}")
+    return cls
 
 
 def get_predictor(model: str | BasePredictor, **params: Any) -> BasePredictor:

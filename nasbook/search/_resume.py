@@ -121,11 +121,12 @@ def read_trials(s: Search) -> None:
 def rebuild_space(config: dict[str, Any]) -> SearchSpace:
     from nasbook.space import space_class
 
-    cls = space_class(str(config.get("class", "")))  # a built-in, or a class nasbook.space.register-ed here
+    cls = space_class(str(config.get("class", "")))  # a built-in, a nasbook.space.register-ed class, or an installed one
     if cls is None:
         raise InvalidParameterError(
             f"the stored search uses space {config.get('class')!r}, which nasbook cannot rebuild; pass space=... to "
-            f"load_search, or register the class first: nasbook.space.register({config.get('class')})."
+            f"load_search, or register the class first: nasbook.space.register({config.get('class')}) (a package "
+            f"installs it under entry-point group 'nasbook.spaces')."
         )
     return cls.from_config({"class": cls.__name__, "params": _stored_params("space", cls, config)})
 
@@ -147,12 +148,13 @@ def _stored_params(what: str, cls: type, config: dict[str, Any]) -> dict[str, An
 def rebuild_task(config: dict[str, Any]) -> Task:
     from nasbook.tasks import task_class
 
-    cls = task_class(str(config.get("class", "")))  # a built-in that holds no user data, or one nasbook.tasks.register-ed
+    cls = task_class(str(config.get("class", "")))  # a built-in holding no user data, a registered or installed one
     if cls is None:
         raise InvalidParameterError(
             f"the stored search evaluates on {config.get('class')!r}, which nasbook cannot rebuild from storage "
             "(it may hold user data); pass task=... to load_search, or, for a task its stored parameters rebuild, "
-            f"register the class first: nasbook.tasks.register({config.get('class')})."
+            f"register the class first: nasbook.tasks.register({config.get('class')}) (a package installs it under "
+            "entry-point group 'nasbook.tasks')."
         )
     return cls(**_stored_params("task", cls, config))
 
@@ -193,10 +195,12 @@ def load_search(
 ) -> Search:
     """Load a stored search to inspect, resume or extend it.
 
-    The space, task and strategy are rebuilt from the stored configuration (built-in classes, and
-    those registered in this process with ``nasbook.strategies.register`` and the like; pass your
-    own instances otherwise). Committed trials are read back and, at the next ``run()``,
-    replayed into a fresh strategy, so a seeded search goes on as if never interrupted.
+    The space, task and strategy are rebuilt from the stored configuration (built-in classes, those
+    registered in this process with ``nasbook.strategies.register`` and the like, and those an
+    installed package lists under the entry-point groups ``nasbook.strategies``, ``nasbook.predictors``,
+    ``nasbook.spaces`` and ``nasbook.tasks``; pass your own instances otherwise). Committed trials are
+    read back and, at the next ``run()``, replayed into a fresh strategy, so a seeded search goes on as
+    if never interrupted.
 
     Parameters
     ----------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, did_you_mean, unknown_choice
-from nasbook._plugins import Registry, by_class_name, registered
+from nasbook._plugins import Registry
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo import BO
 from nasbook.strategies._curve_stopping import CurveStopping
@@ -120,7 +120,7 @@ def available_strategies() -> dict[str, type[BaseStrategy]]:
         ``EntryPoint`` until :func:`strategy_class` loads it. A built-in alias wins over an entry point
         of the same name (which warns).
     """
-    return {**registered(ENTRY_POINT_GROUP, BUILTIN), **_REGISTRY.classes}  # entry points load lazily, in strategy_class
+    return _REGISTRY.listed(BUILTIN)  # entry points load lazily, in strategy_class
 
 
 def strategy_class(name: str) -> type[BaseStrategy]:
@@ -139,14 +139,10 @@ def strategy_class(name: str) -> type[BaseStrategy]:
     type
         The :class:`BaseStrategy` subclass (an entry point is loaded).
     """
-    found = available_strategies()
-    by_class = {cls.__name__: cls for cls in BUILTIN.values()}
-    cls: Any = found.get(name) or by_class.get(name) or _REGISTRY.find(name) or by_class_name(ENTRY_POINT_GROUP, name)
+    cls = _REGISTRY.lookup(name, {**{c.__name__: c for c in BUILTIN.values()}, **BUILTIN})
     if cls is None:
-        raise unknown_choice("strategy", name, found, _HINT)
-    if not isinstance(cls, type):
-        cls = cls.load()
-    return cls  # type: ignore[no-any-return]
+        raise unknown_choice("strategy", name, available_strategies(), _HINT)
+    return cls
 
 
 def named_strategy(param: str, name: str, *, proposing: bool = False) -> type[BaseStrategy]:

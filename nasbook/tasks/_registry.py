@@ -1,4 +1,5 @@
-"""Resolve a stored task's class name: the tasks nasbook rebuilds, and those :func:`register`-ed in this process."""
+"""Resolve a stored task's class name: the tasks nasbook rebuilds, those installed under the entry-point group
+``nasbook.tasks`` and those :func:`register`-ed in this process."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ def _reserved() -> dict[str, type]:
     return {n: c for n in package.__all__ if isinstance(c := getattr(package, n), type) and issubclass(c, Task)}
 
 
-_REGISTRY = Registry("task", "nasbook.tasks", Task, _reserved)
+#: where an installed package lists its tasks (``[project.entry-points."nasbook.tasks"]``), as ``nasbook.strategies``
+ENTRY_POINT_GROUP = "nasbook.tasks"
+
+_REGISTRY = Registry("task", "nasbook.tasks", Task, _reserved, ENTRY_POINT_GROUP)
 
 
 def register(plugin: type[Task] | None = None, /, *, name: str | None = None) -> Any:
@@ -28,8 +32,10 @@ def register(plugin: type[Task] | None = None, /, *, name: str | None = None) ->
     pickle. ``load_search`` rebuilds only tasks whose parameters say everything they evaluate on (a
     benchmark's dataset name, a path): a task holding data in memory needs ``task=...``. Registering
     a task says it is of the first kind: its stored parameters rebuild it, so a task written in a
-    notebook cell resumes once its cell has run. Usable as a decorator, ``@register``. Running the
-    cell again (the class redefined, same module and name) replaces the old definition, with no error.
+    notebook cell resumes once its cell has run (a task an installed package lists under the
+    entry-point group ``nasbook.tasks`` says the same, in every process). Usable as a decorator,
+    ``@register``. Running the cell again (the class redefined, same module and name) replaces the old
+    definition, with no error.
 
     Parameters
     ----------
@@ -37,8 +43,8 @@ def register(plugin: type[Task] | None = None, /, *, name: str | None = None) ->
         A :class:`Task` subclass (the class, not an instance). Omitted: a decorator is returned.
     name : str, optional
         A name to list it under; default the class name. Stored searches are found by the class name,
-        which must differ from a built-in task's; a name this process gave another class is refused
-        (:func:`unregister` it first).
+        which must differ from a built-in task's and an installed plug-in's; a name this process gave
+        another class, or an installed plug-in's name, is refused (:func:`unregister` it first).
 
     Returns
     -------
@@ -56,7 +62,7 @@ def unregister(name_or_class: str | type[Task]) -> list[str]:
     name_or_class : str or type
         A name given to :func:`register`, or a class: every name of a class with that module and
         qualified name is dropped. A name nothing holds drops nothing (so a cell may unregister before
-        it registers); a built-in task's name is an error.
+        it registers); a built-in task's or an installed plug-in's name is an error.
 
     Returns
     -------
@@ -73,14 +79,15 @@ def task_class(name: str) -> type[Task] | None:
     ----------
     name : str
         A built-in task's class name that holds no data of the user's (:data:`REBUILDABLE`: ``"NasBenchGraph"``,
-        ``"Digits"``...), or a name or class name given to :func:`register`.
+        ``"Digits"``...), a name or class name given to :func:`register`, or an entry point's name or class
+        name in group ``nasbook.tasks`` (an installed package's task).
 
     Returns
     -------
     type or None
-        The :class:`Task` subclass, or None when nasbook cannot rebuild a task of that name from storage
-        (one that holds data in memory needs ``task=`` on resume).
+        The :class:`Task` subclass (an entry point is imported), or None when nasbook cannot rebuild a task
+        of that name from storage (one that holds data in memory needs ``task=`` on resume). An installed
+        plug-in that fails to import raises :class:`~nasbook.NasbookError` naming the entry point and its package.
     """
-    if name in REBUILDABLE:
-        return _reserved().get(name)
-    return _REGISTRY.find(name)
+    builtin = {n: c for n, c in _reserved().items() if n in REBUILDABLE}
+    return _REGISTRY.lookup(name, builtin)  # a Task subclass: Registry.register and Registry.load check it

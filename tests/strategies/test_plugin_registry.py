@@ -2,7 +2,6 @@
 used by name, stored, and resumed by ``load_search`` without passing them again; a name that clashes
 with a built-in is refused with a warning instead of silently."""
 
-import textwrap
 import warnings
 
 import numpy as np
@@ -54,21 +53,10 @@ class Knn(BasePredictor):
 
 
 @pytest.fixture
-def installed(tmp_path, monkeypatch):
+def installed(install_plugin):
     """A package ``nb_extend_plugin`` installed with entry points, as ``pip install`` would leave it."""
-    (tmp_path / "nb_extend_plugin.py").write_text(PLUGIN)
-    dist = tmp_path / "nb_extend_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nb-extend-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(textwrap.dedent("""\
-        [nasbook.strategies]
-        greedy = nb_extend_plugin:Greedy
-
-        [nasbook.predictors]
-        knn = nb_extend_plugin:Knn
-        """))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return dist
+    return install_plugin("nb_extend_plugin", PLUGIN, {"nasbook.strategies": {"greedy": "nb_extend_plugin:Greedy"},
+                                                       "nasbook.predictors": {"knn": "nb_extend_plugin:Knn"}})
 
 
 @pytest.fixture
@@ -143,3 +131,20 @@ def test_load_search_of_a_portfolio_with_an_arm_of_your_own_says_to_pass_it(spac
                    name="p").run(progress=False)
     with pytest.raises(nasbook.InvalidParameterError, match=r"strategy 'Portfolio'.*'MyArm'.*pass strategy=\.\.\. to load_search"):
         nasbook.load_search("p", tmp_path / "p.db", task=task)
+
+
+def test_an_entry_point_named_like_a_builtin_class_is_ignored_and_a_broken_one_is_named(installed, install_plugin):
+    from nasbook.strategies import RandomSearch, strategy_class
+
+    with open(installed / "entry_points.txt", "a") as f:  # the class name a stored RandomSearch search records
+        f.write("\n[nasbook.strategies]\nRandomSearch = nb_extend_plugin:Greedy\n")
+    with pytest.warns(nasbook.NasbookWarning, match=r"'RandomSearch' = 'nb_extend_plugin:Greedy'.*is ignored.*built-in "
+                                                    r"RandomSearch"):
+        assert strategy_class("RandomSearch") is RandomSearch
+    install_plugin("nb_broken_strategy", "raise RuntimeError('half-installed')\n",
+                   {"nasbook.strategies": {"broken": "nb_broken_strategy:Broken"}})
+    with pytest.warns(nasbook.NasbookWarning), pytest.raises(
+            nasbook.NasbookError, match=r"The strategy plug-in 'broken' = 'nb_broken_strategy:Broken' \(entry-point group "
+                                        r"'nasbook\.strategies', package nb-broken-strategy 0\.1\) failed to import: "
+                                        r"RuntimeError: half-installed"):
+        get_strategy("broken")

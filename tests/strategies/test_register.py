@@ -201,14 +201,9 @@ def test_a_builtin_name_or_class_name_is_refused():
     assert strategy_class("evolution").__name__ == "RegularizedEvolution"
 
 
-def test_an_installed_plugins_name_or_class_name_is_refused(tmp_path, monkeypatch):
-    (tmp_path / "nb_reg_plugin.py").write_text("from nasbook.strategies import RandomSearch\n\n"
-                                               "class Greedy(RandomSearch):\n    pass\n")
-    dist = tmp_path / "nb_reg_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nb-reg-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[nasbook.strategies]\ngreedy = nb_reg_plugin:Greedy\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+def test_an_installed_plugins_name_or_class_name_is_refused(install_plugin):
+    install_plugin("nb_reg_plugin", "from nasbook.strategies import RandomSearch\n\nclass Greedy(RandomSearch):\n    pass\n",
+                   {"nasbook.strategies": {"greedy": "nb_reg_plugin:Greedy"}})
     with pytest.raises(nasbook.InvalidParameterError, match=r"the class name 'Greedy' is installed plug-in 'greedy' = "
                                                             r"'nb_reg_plugin:Greedy'.*rename the class"):
         run_cell()  # registers another class named Greedy, as "greedy-cell"
