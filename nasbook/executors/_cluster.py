@@ -30,6 +30,8 @@ def training_worker_config() -> Iterator[None]:
       a cost a Python-heavy training loop pays in full.
     * The workers ignore SIGINT (:mod:`nasbook.executors._nosigint`): Ctrl-C in a terminal reaches
       every process of the group; the search stops them itself, without their tracebacks.
+    * A worker's heartbeat cut short by its own close is not logged as an error
+      (:func:`nasbook.executors._quiet.dask_setup`).
 
     * The notebook's own environment is given back: a nanny copies its pre-spawn variables
       (``OMP_NUM_THREADS=1`` and friends) into *this* process's ``os.environ`` to hand them to the
@@ -45,7 +47,8 @@ def training_worker_config() -> Iterator[None]:
     held = os.environ.pop(key) if os.environ.get(key) == dask_value else None
     spawn_env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
     before = {name: os.environ.get(name) for name in spawn_env if name != key}
-    preload = [*(dask.config.get("distributed.worker.preload", None) or []), "nasbook.executors._nosigint"]
+    preload = [*(dask.config.get("distributed.worker.preload", None) or []), "nasbook.executors._nosigint",
+               "nasbook.executors._quiet"]
     try:
         with dask.config.set({f"distributed.nanny.pre-spawn-environ.{key}": None,
                               "distributed.worker.profile.enabled": False,

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError
+from nasbook.executors import _quiet
 from nasbook.executors._base import BaseExecutor, ExecutorEvent
 from nasbook.executors._worker import _mark_stopped, _remote_trial
 from nasbook.trial import Outcome, TrialState
@@ -178,6 +179,7 @@ class DaskTrials(BaseExecutor):
         self._stopped.discard(number)
         if fut is not None:
             self._send_stop(number)  # a running trial stops at its next report
+            _quiet.cancelled(str(fut.key))  # a gather of it in flight now fails, as meant: not an error to log
             fut.cancel()
         token = self._tokens.pop(number, None)
         if token is not None:

@@ -2,17 +2,113 @@
 
 :class:`Background` is a mixin of ``Search``; the thread calls ``Search.run`` itself, so a search
 started in the background commits, resumes and ends exactly as one run in the foreground.
+
+A script (or a kernel) may end while such a search runs, without ``wait()`` or ``stop()``. The
+thread is a daemon, so the interpreter does not wait for it, and Python ends a program in this
+order: (1) ``threading``'s own exit hooks run, last registered first; one of them is
+``concurrent.futures``' which shuts every ``ThreadPoolExecutor`` down, distributed's offload
+executor included; (2) non-daemon threads are joined; (3) ``atexit`` hooks run, last registered
+first (nasbook's closing of the clusters it started, then distributed's); (4) daemon threads are
+frozen where they are. The search's thread ran on through (1) to (3): every trial it submitted after
+(1) reached a scheduler (in this process, for a local cluster) that takes a submitted task in on that
+offload pool, now shut: it logged ``ERROR - cannot schedule new futures after shutdown`` and erred
+the task, so the trial was stored FAILED and lost to the budget (8 runs of 10 lost one or more; with
+a user's own ``Client``, which distributed closes last, dozens), the search stayed ``running``, and
+(3) closed its cluster under it.
+
+:func:`_stop_at_exit` is therefore a ``threading`` exit hook, registered after ``concurrent.futures``'
+(so it runs before it, while everything still works): it tells each background search to end
+(:class:`InterpreterExiting` is raised in its thread at the loop's next turn, or at a trial's next
+report in this process), and the run then ends as an interrupted one does: the trials in flight are
+cancelled and stored QUEUED, the search ``interrupted`` and its lease given back, so
+``nasbook.load_search(name, storage).run()`` re-runs them first and nothing committed is lost. The
+hook waits for the threads (at most :data:`EXIT_WAIT_S`), then closes each stopped search's
+executor as ``search.close()`` does: a cluster nasbook started is closed, a user's ``Client`` is not
+(distributed's own exit hook closes it, later). A search still in a trial that never reports after
+that wait is left to the old order.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 from nasbook._errors import InvalidParameterError, NasbookError, checked_signature
 
 if TYPE_CHECKING:
     from nasbook.search._search import Search
+
+
+#: the most seconds the interpreter's exit waits for the searches running in the background to end
+#: (a trial running in this process ends at its next epoch's report; a table look-up at once)
+EXIT_WAIT_S = 30.0
+
+_lock = threading.Lock()
+_running: set[Background] = set()  # searches whose thread runs now (the thread holds them anyway)
+_hooked = False
+
+
+class InterpreterExiting(BaseException):
+    """Raised in a background search's thread when the interpreter exits: ends the run as Ctrl-C does.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` on its way (a trial's
+    own error handling, Lightning's) turns it into a failed trial.
+    """
+
+
+def _track(search: Background) -> None:
+    global _hooked
+    with _lock:
+        _running.add(search)
+        if _hooked:
+            return
+        _hooked = True
+    # imported first, so that its exit hook (which shuts the thread pools down) is registered before
+    # ours: threading runs them last registered first, and ours must run while the pools still work
+    import concurrent.futures.thread  # noqa: F401
+
+    register = getattr(threading, "_register_atexit", None)  # CPython >= 3.9; private but what concurrent.futures uses
+    try:
+        if register is not None:
+            register(_stop_at_exit)
+        else:  # pragma: no cover - another interpreter: at least before distributed's atexit hooks
+            atexit.register(_stop_at_exit)
+    except RuntimeError:  # pragma: no cover - started while the interpreter is already exiting
+        pass
+
+
+def _untrack(search: Background) -> None:
+    with _lock:
+        _running.discard(search)
+
+
+def _stop_at_exit() -> None:
+    """End the searches still running in the background, store their state, then close their executors."""
+    with _lock:
+        searches = list(_running)
+    if not searches:
+        return
+    for s in searches:
+        s._exiting = True  # their threads raise InterpreterExiting at the loop's next turn
+    deadline = time.monotonic() + EXIT_WAIT_S
+    try:
+        for s in searches:
+            thread = s._thread
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+    except KeyboardInterrupt:  # Ctrl-C while waiting: exit now (what has not ended is left as it is)
+        pass
+    for s in searches:
+        thread = s._thread
+        if thread is not None and thread.is_alive():
+            continue  # still in a trial that does not report: its executor is not closed under it
+        try:  # in this order: the search has stored its state; now its workers go (a user's Client stays)
+            s.close()
+        except Exception:  # an exit hook must not raise (the hooks after it would not run): said, not hidden
+            logging.getLogger(__name__).exception("nasbook: closing the executor of search %r at exit failed", s.name)
 
 
 class Background:
@@ -23,8 +119,11 @@ class Background:
         _thread: threading.Thread | None
         _bg_error: BaseException | None
         _stop_flag: bool
+        _exiting: bool
 
         def run(self, *, progress: Any = "auto") -> Search: ...
+
+        def close(self) -> None: ...
 
     @checked_signature
     def start(self, *, progress: str | bool = "auto") -> Search:
@@ -32,6 +131,8 @@ class Background:
 
         Look at ``search`` (its repr, ``trials``, ``best``, ``running``) while it runs;
         :meth:`wait` blocks until it ends, :meth:`stop` ends it after the trials in flight.
+        A script (or kernel) that ends while it runs ends it too, as Ctrl-C would: the trials in
+        flight are stored QUEUED and ``nasbook.load_search(name, storage).run()`` goes on from there.
 
         Parameters
         ----------
@@ -47,6 +148,7 @@ class Background:
         if self._thread is not None and self._thread.is_alive():
             raise NasbookError(f"Search {self.name!r} is already running in the background.")
         self._stop_flag = False
+        self._exiting = False
         self._bg_error = None
 
         from nasbook.display import make_progress
@@ -60,9 +162,17 @@ class Background:
                 self.run(progress=view if view is not None else "none")
             except BaseException as exc:  # kept for wait(): a thread cannot raise into the notebook
                 self._bg_error = exc
+            finally:
+                _untrack(self)
 
+        # a daemon: the interpreter does not wait for it, but its exit hook ends it (_stop_at_exit)
         self._thread = threading.Thread(target=target, name=f"nasbook-{self.name}", daemon=True)
-        self._thread.start()
+        _track(self)
+        try:
+            self._thread.start()
+        except BaseException:
+            _untrack(self)
+            raise
         return cast("Search", self)
 
     @checked_signature

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import SearchInterrupted
 from nasbook.search import _checkpoints, _failfast, _fresh, _warm
+from nasbook.search._background import InterpreterExiting
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -62,10 +63,12 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     task, space = s.task, s.space
 
     def decide(number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        check_exit(s)  # a trial in this process ends at its next report when the interpreter exits
         live[number] = (epoch, dict(metrics))
         return strategy.on_report(number, epoch, metrics)
 
     described = repr(ex)  # what the stored config says it runs on (written before the executor started)
+    check_exit(s)
     ex.start(decide)
     s._executor_started = True
     capacity = ex.capacity
@@ -82,6 +85,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     events: list[Any] = []  # polled, not handled yet: named in SearchOvertaken if the store refuses a row
     try:
         while True:
+            check_exit(s)  # the interpreter exits: trials in flight are stored QUEUED below, as on Ctrl-C
             while len(running) < ex.capacity and not s._spent(t_start, len(running)):
                 if s._requeue:  # interrupted earlier: run again first, under the same number
                     queued = s._requeue.pop(0)
@@ -169,6 +173,13 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
         if type(exc) is KeyboardInterrupt and in_ipython():  # Ctrl-C: say that it resumes, not where the loop was
             raise interrupted(s) from None
         raise  # a script keeps the plain KeyboardInterrupt: Python then exits as killed by SIGINT (130)
+
+
+def check_exit(s: Search) -> None:
+    """Raise :class:`InterpreterExiting` in a background search's thread once the interpreter exits
+    (set by the exit hook in :mod:`nasbook.search._background`)."""
+    if s._exiting:
+        raise InterpreterExiting(f"Search {s.name!r}: the interpreter is exiting.")
 
 
 def record_executor(s: Search, stored: str) -> str:

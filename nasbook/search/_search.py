@@ -188,6 +188,7 @@ class Search(Background, Results):
         self._bg_error: BaseException | None = None
         self._executor_started = False
         self._stop_flag = False
+        self._exiting = False  # set at interpreter exit on a search running in the background (_background.py)
         self._reset_history()
         _warm.set_seeds(self, [])
 
