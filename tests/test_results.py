@@ -82,3 +82,23 @@ def test_integer_trial_attributes_stay_integers_in_the_dataframe():
     assert df["warm_start_rank"].iloc[:2].tolist() == [0, 1] and df["warm_start_rank"].iloc[2:].isna().all()
     assert isinstance(df["warm_start_rank"].dtype, pd.Int64Dtype)
     assert s.to_xarray()["warm_start_rank"].dtype == float
+
+
+
+def test_a_look_up_search_has_no_epochs_variable_and_a_search_that_trains_always_has_one(ds, tmp_path):
+    """epochs was an all-NaN variable on NAS-Bench-Graph (it only looks final scores up); it is kept on
+    a task with epochs even before any trial has them, so the variables do not change with the trials."""
+    from nasbook.strategies import ASHA
+    from nasbook.tasks import DigitsTable
+
+    assert "epochs" not in ds and ds.attrs["schema_version"] == 2
+    assert all(not np.isnan(ds[v].values).all() for v in ds.data_vars if ds[v].dtype.kind == "f")
+    assert {"value", "best_so_far", "duration_s", "parent", "derived_from", "reason"} <= set(ds.data_vars)
+    store = str(tmp_path / "s.db")
+    first = nasbook.Search(NasBenchGraph("cora"), strategy="random", budget=3, seed=0, storage=store, name="nbg").run()
+    resumed = nasbook.load_search("nbg", store).extend(3).run()  # resumed: the same variables
+    assert resumed.to_xarray().sizes["trial"] == 6 and set(resumed.to_xarray().data_vars) == set(first.to_xarray().data_vars)
+    assert "epochs" in first.to_dataframe().columns  # the flat table keeps its fixed columns
+    table = nasbook.Search(DigitsTable(), strategy=ASHA(max_epochs=9), budget=4, seed=0, storage=":memory:")
+    assert "epochs" in table.to_xarray() and table.to_xarray().sizes["trial"] == 0  # before any trial
+    assert np.isfinite(table.run().to_xarray()["epochs"].values).all()

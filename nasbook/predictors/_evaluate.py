@@ -221,7 +221,8 @@ def evaluate(
         (:func:`~nasbook.predictors.top_k_count`: 1% of 200 is 2, of 250 is 3); a fraction below
         half an architecture (``k * n_test < 0.5``) is refused rather than measured as the top 1.
         None: the top 1% counted the same way, at least 1 (at any ``n_test``). ``attrs["top_k"]``
-        says the count: a small one makes a coarse metric (top 2: 0, 0.5 or 1).
+        says the count: a small one makes a coarse metric (top 2: 0, 0.5 or 1, or between them where
+        scores tie at the k-th place: ties count fractionally, see :func:`~nasbook.predictors.top_k_overlap`).
     progress : {"auto", "widget", "bar", "none"} or bool
         A tqdm progress bar over the fits (``"auto"``: a widget in a notebook, text elsewhere).
 

@@ -100,8 +100,28 @@ def top_k_count(k: int | float | None, n: int, owner: str = "top_k_overlap") -> 
     return count
 
 
+def _top_k_weights(scores: np.ndarray, kk: int) -> np.ndarray:
+    """Each item's chance of being among the best ``kk`` of ``scores`` (higher is better, NaN last)
+    when ties are broken uniformly at random: 1 above the ``kk``-th value, the places left shared
+    equally among the items tied at it, 0 below."""
+    s = np.where(np.isnan(scores), -np.inf, scores)
+    kth = np.sort(s)[::-1][kk - 1]
+    above, tied = s > kth, s == kth
+    weights = above.astype(float)
+    weights[tied] = (kk - int(above.sum())) / int(tied.sum())
+    return weights
+
+
 def top_k_overlap(y: np.ndarray, mean: np.ndarray, k: int | float | None = None, mode: str = "max") -> float:
     """Fraction of the truly best ``k`` architectures among the predicted best ``k`` (NASLib's precision@k).
+
+    Ties at the ``k``-th place (in the truth or in the predictions) are counted fractionally: the
+    result is the expected overlap when each ranking's ties are broken uniformly at random,
+    independently. An architecture strictly above the ``k``-th value is in the top ``k``; the ``m``
+    places left are shared equally among the ``t`` tied at it (each is in with chance ``m / t``); the
+    overlap sums, over architectures, the product of their chances in the true and the predicted top
+    ``k``. So the value does not depend on the order of the architectures, and without ties it is the
+    plain share. NaN scores rank last.
 
     Parameters
     ----------
@@ -119,14 +139,23 @@ def top_k_overlap(y: np.ndarray, mean: np.ndarray, k: int | float | None = None,
     Returns
     -------
     float
-        In [0, 1]; ties are broken by position (stable sort).
+        In [0, 1] (with ties at the ``k``-th place, a value between the multiples of ``1 / k``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> top_k_overlap(np.array([1.0, 1.0, 0.0]), np.array([0.0, 1.0, 0.0]), k=1)  # one of two tied best
+    0.5
     """
-    n = len(y)
-    kk = top_k_count(k, n)
+    kk = top_k_count(k, len(y))
+    if kk < 1:  # k <= 0 or no architectures: there is no top set (it divided by zero)
+        from nasbook._errors import InvalidParameterError
+
+        raise InvalidParameterError(f"top_k_overlap(k={k!r}) must count at least one of the {len(y)} architectures.")
     sign = 1.0 if mode == "max" else -1.0
-    true_top = set(np.argsort(-sign * y, kind="stable")[:kk].tolist())
-    pred_top = set(np.argsort(-sign * mean, kind="stable")[:kk].tolist())
-    return len(true_top & pred_top) / kk
+    y_signed = sign * np.asarray(y, dtype=float)
+    mean_signed = sign * np.asarray(mean, dtype=float)
+    return float(np.dot(_top_k_weights(y_signed, kk), _top_k_weights(mean_signed, kk)) / kk)
 
 
 def coverage(y: np.ndarray, mean: np.ndarray, std: np.ndarray, level: float = 0.68) -> float:

@@ -1,18 +1,24 @@
 """Results as tables: ``Search.to_dataframe()`` and ``Search.to_xarray()``.
 
-The Dataset schema (version 1)
+The Dataset schema (version 2)
 ------------------------------
 Dims ``("trial",)``. Coordinates: ``trial`` (the trial number), ``arch_id`` (str),
 ``state`` (str). Variables: ``value`` (the objective, NaN unless complete), ``best_so_far``
-(running best over trials in number order), ``duration_s``, ``epochs`` (NaN for look-ups),
-and one float variable per metric and per held-out attr (e.g. ``test_accuracy``,
-``latency_ms``, ``params_m``). Attributes: ``name``, ``metric``, ``mode``, ``seed``,
-``space``, ``space_id``, ``task``, ``strategy``, ``nasbook_version`` (of the nasbook that built the
-Dataset), ``schema_version``, and ``environment`` when the search recorded it (JSON text: the Python,
-platform and package versions, nasbook's included, of the process that created the search).
+(running best over trials in number order), ``duration_s``, ``reason`` (str), ``epochs`` (for a
+task that trains for epochs, ``task.has_epochs``, or once a trial has epochs; NaN where a trial
+has none), and one float variable per metric and per held-out attr that some trial has (e.g.
+``test_accuracy``, ``latency_ms``, ``params_m``). Attributes: ``name``, ``metric``, ``mode``,
+``seed``, ``space``, ``space_id``, ``task``, ``strategy``, ``nasbook_version`` (of the nasbook that
+built the Dataset), ``schema_version``, and ``environment`` when the search recorded it (JSON text:
+the Python, platform and package versions, nasbook's included, of the process that created the search).
+No variable is made for what neither the task nor any trial has; the task, or a trial having the
+key, decides, never the values, so a resumed or extended search keeps its variables (a metric
+every trial recorded as NaN stays: NaN is its value). Version 1 had ``epochs`` always, all-NaN on
+a look-up task (NAS-Bench-Graph). ``to_dataframe()`` keeps an ``epochs`` column for every task
+(a fixed column set, which ``KnowledgeBase.ingest`` reads).
 When any trial has learning curves, an ``epoch`` dim (0-based) is added with one
-``curve_<metric>(trial, epoch)`` variable per curve (NaN past a trial's last epoch), and
-``parent`` (trial, -1 when none) records multi-fidelity continuations (the checkpoint a trial trained on
+``curve_<metric>(trial, epoch)`` variable per curve (NaN past a trial's last epoch). Always
+present: ``parent`` (trial, -1 when none) records multi-fidelity continuations (the checkpoint a trial trained on
 from); ``derived_from`` (trial, -1 when none) the trial an architecture was mutated from (its lineage).
 
 Importing this module registers the ``.nas`` accessor on Datasets:
@@ -35,7 +41,7 @@ if TYPE_CHECKING:
 
     from nasbook.search import Search
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _columns(search: Search) -> dict[str, list[Any]]:
@@ -149,6 +155,8 @@ def trials_dataset(search: Search) -> xr.Dataset:
     data_vars = {k: ("trial", np.asarray(v, dtype=object).astype(str) if k in text else np.asarray(v, dtype=float))
                  for k, v in cols.items()}
     data_vars["reason"] = ("trial", reason)
+    if not getattr(search.task, "has_epochs", False) and all(t.epochs is None for t in search.trials):
+        del data_vars["epochs"]  # a look-up: no trial trains for epochs (it was an all-NaN variable)
     ds = xr.Dataset(
         data_vars,
         coords={"trial": number, "arch_id": ("trial", arch_id), "state": ("trial", state)},

@@ -103,21 +103,33 @@ def check_strategy_epochs(strategy: Any, task: Task) -> None:
 
     ``strategy="asha"`` on ``DigitsTable()`` (9 epochs) is ``ASHA(max_epochs=27)``: it used to run
     until its first promotion to 27 epochs and fail there, mid-search. A training task may train
-    past its ``max_epochs``; a table cannot, so only tables are checked (wrapped strategies too).
+    past its ``max_epochs``; a table cannot, so only tables are checked. Every part of the strategy
+    is (:func:`_strategy_parts`): a wrapped one too, given as an instance, a name (its default
+    ``max_epochs``) or a stored configuration.
     """
     if not isinstance(task, CurveTableTask):
         return
-    seen = set()
-    while strategy is not None and id(strategy) not in seen:
-        seen.add(id(strategy))
-        top = getattr(strategy, "max_epochs", None)
+    for cls, part, _ in _strategy_parts(strategy, "", set()):
+        top = getattr(_instance(cls, part), "max_epochs", None)
         if isinstance(top, int) and not isinstance(top, bool) and top > task.max_epochs:
-            name = type(strategy).__name__
+            name = cls.__name__
             raise InvalidParameterError(
                 f"{name}(max_epochs=...) schedules trials of up to {top} epochs, but {task!r} recorded "
                 f"{task.max_epochs} epochs per architecture; pass strategy={name}(max_epochs={task.max_epochs}, ...) "
                 "(the strategy's names use their default max_epochs).")
-        strategy = getattr(strategy, "base", None)
+
+
+def _instance(cls: Any, part: Any) -> Any:
+    """The strategy a part of :func:`_strategy_parts` stands for: itself, or the instance its name or
+    stored configuration makes (None where that is refused: the strategy's own checks name it)."""
+    from nasbook.strategies import BaseStrategy
+
+    if isinstance(part, BaseStrategy):
+        return part
+    try:
+        return cls(**((part.get("params") or {}) if isinstance(part, dict) else {}))
+    except (InvalidParameterError, TypeError):
+        return None
 
 
 def _check_epoch_limits(strategy: Any, task: CurveTableTask) -> None:
@@ -127,18 +139,14 @@ def _check_epoch_limits(strategy: Any, task: CurveTableTask) -> None:
     continued its members past the table, ``fidelity['epochs'] 18 > 9`` on ``DigitsTable``, trials into
     the run). Only tables: a training task may train past its ``max_epochs``.
     """
-    from nasbook.strategies import BaseStrategy
-
     for cls, part, where in _strategy_parts(strategy, "", set()):
         if not callable(getattr(cls, "check_epoch_limit", None)):
             continue
-        if not isinstance(part, BaseStrategy):  # a name or a stored configuration: the instance it makes
-            try:
-                part = cls(**((part.get("params") or {}) if isinstance(part, dict) else {}))
-            except (InvalidParameterError, TypeError):  # refused, named, by the strategy's own checks
-                continue
+        made = _instance(cls, part)
+        if made is None:
+            continue
         try:
-            part.check_epoch_limit(task.max_epochs, repr(task))
+            made.check_epoch_limit(task.max_epochs, repr(task))
         except InvalidParameterError as exc:
             raise InvalidParameterError(f"{where.strip(' ()')}: {exc}" if where else str(exc)) from None
 

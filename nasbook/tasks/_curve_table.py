@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.space import SearchSpace, SubsetSpace
 
 #: The per-epoch curves a table holds, shape ``(n_archs, n_seeds, n_epochs)``.
@@ -133,17 +134,55 @@ def load_curve_table(npz: bytes | Path | str, doc: Mapping[str, Any] | Path | st
     )
 
 
+#: what writes a Digits table (named in errors)
+DIGITS_WRITER = "build_digits_table.py"
+
+
+def table_files(owner: str, path: Any, writer: str) -> tuple[Path, Path]:
+    """The ``.npz`` and ``.json`` files of the table at prefix ``path``, both existing.
+
+    Parameters
+    ----------
+    owner : str
+        The task class, named in the errors (``DigitsTable``).
+    path : str
+        The prefix given as ``owner(path=...)``.
+    writer : str
+        What writes such tables (named in the errors).
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        ``<path>.npz``, ``<path>.json``.
+
+    Raises
+    ------
+    InvalidParameterTypeError
+        ``path`` is not a str.
+    InvalidParameterError
+        A file is missing.
+    """
+    if not isinstance(path, str):
+        hint = f"; pass {owner}(path=str(path))" if isinstance(path, os.PathLike) else ""
+        raise InvalidParameterTypeError(
+            f"{owner}(path=...) must be a str, the prefix of a .npz/.json pair (as {writer} writes them), or None for "
+            f"the shipped table; got {path!r:.80} of type {type(path).__name__}{hint}.")
+    prefix = Path(path)
+    files = prefix.with_suffix(".npz"), prefix.with_suffix(".json")
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise InvalidParameterError(
+            f"{owner}(path={path!r}) must be the prefix of a .npz/.json pair (as {writer} writes them); "
+            f"no such file: {', '.join(repr(m) for m in missing)}."
+        )
+    return files
+
+
 @functools.cache
 def load_digits_table(path: str | None = None) -> CurveTable:
     """The shipped Digits table (once per process), or the table at ``path`` (``.npz``/``.json`` prefix)."""
     if path is None:
         files = resources.files("nasbook") / "_data"
         return load_curve_table((files / "digits_cells.npz").read_bytes(), json.loads((files / "digits_cells.json").read_text()))
-    prefix = Path(path)
-    missing = [str(f) for f in (prefix.with_suffix(".npz"), prefix.with_suffix(".json")) if not f.is_file()]
-    if missing:
-        raise InvalidParameterError(
-            f"DigitsTable(path={path!r}) must be the prefix of a .npz/.json pair (as build_digits_table.py writes "
-            f"them); no such file: {', '.join(repr(m) for m in missing)}."
-        )
-    return load_curve_table(prefix.with_suffix(".npz"), prefix.with_suffix(".json"))
+    return load_curve_table(*table_files("DigitsTable", path, DIGITS_WRITER))
+

@@ -11,14 +11,15 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
-from nasbook._errors import InvalidParameterError
 from nasbook.tasks._bundled import MNIST1D
+from nasbook.tasks._curve_table import table_files
 from nasbook.tasks._table import CurveTable, CurveTableTask, load_curve_table
 
 _STEM = "mnist1d_chains"
+#: what writes an MNIST-1D table (named in errors)
+_WRITER = "benchmarks/build_curve_table.py"
 
 
 @functools.cache
@@ -27,14 +28,7 @@ def load_mnist1d_table(path: str | None = None) -> CurveTable:
     if path is None:
         files = resources.files("nasbook") / "_data"
         return load_curve_table((files / f"{_STEM}.npz").read_bytes(), json.loads((files / f"{_STEM}.json").read_text()))
-    prefix = Path(path)
-    missing = [str(f) for f in (prefix.with_suffix(".npz"), prefix.with_suffix(".json")) if not f.is_file()]
-    if missing:
-        raise InvalidParameterError(
-            f"MNIST1DTable(path={path!r}) must be the prefix of a .npz/.json pair (as benchmarks/build_curve_table.py "
-            f"writes them); no such file: {', '.join(repr(m) for m in missing)}."
-        )
-    return load_curve_table(prefix.with_suffix(".npz"), prefix.with_suffix(".json"))
+    return load_curve_table(*table_files("MNIST1DTable", path, _WRITER))
 
 
 class MNIST1DTable(CurveTableTask):
@@ -51,10 +45,11 @@ class MNIST1DTable(CurveTableTask):
     Parameters
     ----------
     seed : int or "mean", default "mean"
-        Which training seed's curves to answer with, or their mean over the table's seeds.
+        Which training seed's curves to answer with, or their mean over the table's seeds; another
+        value is refused here, naming the table's seeds.
     path : str, optional
         Prefix of another table (``<path>.npz`` + ``<path>.json``, as written by
-        ``benchmarks/build_curve_table.py``); None: the shipped one.
+        ``benchmarks/build_curve_table.py``); None: the shipped one. Both files must exist.
 
     Examples
     --------
@@ -69,8 +64,9 @@ class MNIST1DTable(CurveTableTask):
     def __init__(self, seed: int | Literal["mean"] = "mean", path: str | None = None):
         super().__init__(seed)
         self.path = path
-        if path is not None and not isinstance(path, str):
-            raise InvalidParameterError(f"MNIST1DTable(path=...) must be a str prefix of a .npz/.json pair or None; got {path!r}.")
+        if path is not None:
+            table_files("MNIST1DTable", path, _WRITER)
+        self.check()  # at once: a seed the table lacks failed only at the first trial (the table is read once per process)
 
     @property
     def name(self) -> str:

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from nasbook._errors import InvalidArchitectureError, InvalidParameterError, did_you_mean
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, InvalidParameterTypeError, did_you_mean
 from nasbook.space import Architecture, SearchSpace, SubsetSpace
 from nasbook.tasks._base import Decision, Reporter, Result, Task
-from nasbook.tasks._curve_table import CURVE_NAMES, CurveTable, load_digits_table
+from nasbook.tasks._curve_table import CURVE_NAMES, DIGITS_WRITER, CurveTable, load_digits_table, table_files
 from nasbook.tasks._curve_table import load_curve_table as load_curve_table  # its old home: re-exported
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ class CurveTableTask(Task):
     ----------
     seed : int or "mean", default "mean"
         One of the table's training seeds, to see that run's curves, or ``"mean"`` for the mean
-        over the seeds (less noisy); another value is an error when the task is checked.
+        over the seeds (less noisy). Not ``"mean"`` or an int: refused when the task is made; an int
+        the table lacks: when it is checked (``DigitsTable`` and ``MNIST1DTable`` check at once).
     """
 
     has_epochs = True
@@ -62,6 +64,7 @@ class CurveTableTask(Task):
 
     def __init__(self, seed: int | Literal["mean"] = "mean"):
         self.seed = seed
+        self._check_seed_kind()  # which seeds the table has is checked by check() (a subclass's table may not be set yet)
 
     # -- the table -------------------------------------------------------------------------------
     @property
@@ -96,6 +99,17 @@ class CurveTableTask(Task):
             "implement training_task() in the subclass, or pass a batch (x, y) or a TrainingTask instead."
         )
 
+    def _check_seed_kind(self) -> None:
+        """``seed`` is ``"mean"`` or an int (numpy ints stored as plain ints: the config is the task's identity)."""
+        seed, owner = self.seed, type(self).__name__
+        allowed = "'mean' or an int, one of the table's training seeds"
+        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+            self.seed = int(seed)
+        elif isinstance(seed, str) and seed != "mean":
+            raise InvalidParameterError(f"{owner}(seed=...) must be {allowed}; got {seed!r:.80}{did_you_mean(seed, ['mean'])}.")
+        elif not isinstance(seed, str):
+            raise InvalidParameterTypeError(f"{owner}(seed=...) must be {allowed}; got {seed!r:.80} of type {type(seed).__name__}.")
+
     def _seed_index(self) -> int | None:
         table = self.table
         if isinstance(self.seed, str) and self.seed == "mean":
@@ -108,8 +122,7 @@ class CurveTableTask(Task):
 
     def check(self) -> None:
         """Validate the parameters (loads the table)."""
-        if isinstance(self.seed, np.integer):
-            self.seed = int(self.seed)  # np.int64 -> int: the config is the task's stored identity
+        self._check_seed_kind()
         self._seed_index()
 
     def curve(self, name: str = "val_accuracy") -> np.ndarray:
@@ -321,10 +334,11 @@ class DigitsTable(CurveTableTask):
     Parameters
     ----------
     seed : int or "mean", default "mean"
-        Which training seed's curves to answer with, or their mean over the table's seeds.
+        Which training seed's curves to answer with, or their mean over the table's seeds; another
+        value is refused here, naming the table's seeds.
     path : str, optional
         Prefix of another table (``<path>.npz`` + ``<path>.json``, as written by
-        ``benchmarks/build_digits_table.py``); None: the shipped one.
+        ``benchmarks/build_digits_table.py``); None: the shipped one. Both files must exist.
 
     Examples
     --------
@@ -337,8 +351,9 @@ class DigitsTable(CurveTableTask):
     def __init__(self, seed: int | Literal["mean"] = "mean", path: str | None = None):
         super().__init__(seed)
         self.path = path
-        if path is not None and not isinstance(path, str):
-            raise InvalidParameterError(f"DigitsTable(path=...) must be a str prefix of a .npz/.json pair or None; got {path!r}.")
+        if path is not None:
+            table_files("DigitsTable", path, DIGITS_WRITER)
+        self.check()  # at once: a seed the table lacks failed only at the first trial (the table is read once per process)
 
     @property
     def name(self) -> str:

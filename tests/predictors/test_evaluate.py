@@ -193,3 +193,31 @@ def test_a_fraction_k_is_the_nearest_count_halves_up_and_one_below_half_an_archi
     with pytest.raises(InvalidParameterError, match=r"top_k_overlap\(k=0\.001\).*0\.2 of one.*at least 0\.0025"):
         top_k_overlap(y, mean, 0.001)  # it was the top 1 (0.5%) reported as the top 0.1%
     assert top_k_count(0.0025, 200) == 1
+
+
+def test_top_k_overlap_counts_ties_at_the_kth_place_fractionally_whatever_the_order():
+    import itertools
+
+    # two truly best tie for the top 1; the prediction picks one of them: half of the true top 1 on average
+    y, mean = np.array([1.0, 1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0, 0.0])
+    for order in itertools.permutations(range(4)):  # by position it was 0 or 1, depending on the order
+        idx = list(order)
+        assert top_k_overlap(y[idx], mean[idx], 1) == pytest.approx(0.5)
+    # ties in both rankings at the k-th place: the expected overlap over independent random tie-breaks
+    y = np.array([5.0, 4.0, 4.0, 4.0, 1.0, 0.0])  # top 2: arch 0, and one of 1, 2, 3 (1/3 each)
+    mean = np.array([9.0, 3.0, 3.0, 8.0, 3.0, 0.0])  # top 2: archs 0 and 3
+    assert top_k_overlap(y, mean, 2) == pytest.approx((1 + 1 / 3) / 2)
+    rng = np.random.default_rng(100)
+    for _ in range(20):
+        idx = rng.permutation(6)
+        assert top_k_overlap(y[idx], mean[idx], 2) == pytest.approx((1 + 1 / 3) / 2)
+    mean = np.array([9.0, 3.0, 3.0, 3.0, 3.0, 0.0])  # predicted: arch 0 and one of 1..4 (1/4 each)
+    assert top_k_overlap(y, mean, 2) == pytest.approx((1 + 3 * (1 / 3) * (1 / 4)) / 2)
+    # the same for mode="min", and without ties it is the plain share
+    assert top_k_overlap(-y, -mean, 2, mode="min") == pytest.approx((1 + 1 / 4) / 2)
+    assert top_k_overlap(np.arange(10.0), np.arange(10.0)[::-1], 5) == 0.0
+    assert top_k_overlap(np.arange(10.0), np.arange(10.0), 3) == 1.0
+    # NaN ranks last, as before (a NaN prediction is never in the predicted top k)
+    assert top_k_overlap(np.array([3.0, 2.0, 1.0]), np.array([np.nan, 2.0, 1.0]), 1) == 0.0
+    with pytest.raises(InvalidParameterError, match=r"top_k_overlap\(k=0\) must count at least one of the 3"):
+        top_k_overlap(np.array([3.0, 2.0, 1.0]), np.array([3.0, 2.0, 1.0]), 0)

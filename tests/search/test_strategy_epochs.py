@@ -21,3 +21,14 @@ def test_a_schedule_past_the_tables_epochs_is_refused_before_any_trial(strategy,
 def test_a_schedule_within_the_tables_epochs_runs():
     search = nasbook.Search(DigitsTable(), strategy=ASHA(max_epochs=9), budget={"epochs": 60}, seed=0, storage=":memory:")
     assert max(t.epochs for t in search.run(progress="none").trials) <= 9
+
+
+@pytest.mark.parametrize("base", ["hyperband", {"alias": "asha"}, {"class": "ASHA", "params": {"max_epochs": 27}}])
+def test_a_wrapped_schedule_given_by_name_or_configuration_is_refused_too(base):
+    """Only a base given as an instance was checked: by name or stored configuration it ran until its
+    first promotion to 27 epochs and failed there (DigitsTable.evaluate(fidelity['epochs']=...))."""
+    with pytest.raises(InvalidParameterError, match=r"^(Hyperband|ASHA)\(max_epochs=\.\.\.\) schedules trials of up to 27 epochs, "
+                                                    r"but DigitsTable.* recorded 9 epochs.*max_epochs=9"):
+        nasbook.Search(DigitsTable(), strategy=CurveStopping(base=base), budget=5, seed=0, storage=":memory:")
+    ok = CurveStopping(base={"class": "ASHA", "params": {"max_epochs": 9}})
+    assert nasbook.Search(DigitsTable(), strategy=ok, budget=5, seed=0, storage=":memory:")

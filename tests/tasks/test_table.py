@@ -225,3 +225,33 @@ def test_hyperband_and_evolution_search(task):
     ev = Search(task, strategy=RegularizedEvolution(population_size=5, sample_size=2), budget=20, seed=2,
                 storage=":memory:").run()
     assert len({t.arch.id for t in ev.trials}) == 20 and all(t.epochs == E for t in ev.trials)
+
+
+@pytest.mark.parametrize("cls_name", ["DigitsTable", "MNIST1DTable"])
+def test_the_constructor_refuses_bad_parameters_naming_them(cls_name, tmp_path):
+    """A bad seed or path was accepted and failed only when a trial or Search checked the task."""
+    from nasbook._errors import InvalidParameterTypeError
+    from nasbook.tasks import MNIST1DTable
+
+    cls = {"DigitsTable": DigitsTable, "MNIST1DTable": MNIST1DTable}[cls_name]
+    seeds = cls().table.seeds
+    with pytest.raises(InvalidParameterError, match=rf"^{cls_name}\(seed=\.\.\.\) must be 'mean' or one of the table's training seeds \[0, 1\]; got 7\.$"):
+        cls(seed=7)
+    with pytest.raises(InvalidParameterError, match=rf"{cls_name}\(seed=\.\.\.\) must be 'mean' or an int.*got 'Mean' \(did you mean 'mean'\?\)"):
+        cls(seed="Mean")
+    with pytest.raises(InvalidParameterError, match=r"training seeds; got 'avg'\.$"):
+        cls(seed="avg")
+    for bad in (1.0, True, None, [0]):
+        with pytest.raises(InvalidParameterTypeError, match=rf"{cls_name}\(seed=\.\.\.\) must be 'mean' or an int.*got .* of type {type(bad).__name__}"):
+            cls(seed=bad)
+    with pytest.raises(InvalidParameterTypeError, match=rf"{cls_name}\(path=\.\.\.\) must be a str.*or None.*got 3 of type int"):
+        cls(path=3)
+    with pytest.raises(InvalidParameterError, match=rf"{cls_name}\(path=.*nothing'\) must be the prefix.*no such file: .*nothing\.npz"):
+        cls(path=str(tmp_path / "nothing"))
+    with pytest.raises(InvalidParameterTypeError, match=r"got an unexpected keyword argument 'sed' \(did you mean 'seed'\?\)"):
+        cls(sed=0)
+    task = cls(seed=np.int64(seeds[-1]))  # numpy ints are kept as plain ints: the config is the task's identity
+    assert type(task.seed) is int and task.seed == seeds[-1] and cls(seed="mean").seed == "mean"
+    task.seed = 99  # changed after construction: checked again
+    with pytest.raises(InvalidParameterError, match="training seeds"):
+        task.check()
