@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,8 +63,14 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     ex, strategy, live, storage, sid = s.executor, s.strategy, s._live, s._storage, s._search_id
     task, space = s.task, s.space
 
+    # held weakly: the executor keeps ``decide`` and the search keeps the executor, so a strong
+    # reference would make the search a cycle that outlives its last name until the collector runs
+    search_ref = weakref.ref(s)
+
     def decide(number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
-        check_exit(s)  # a trial in this process ends at its next report when the interpreter exits
+        held = search_ref()
+        if held is not None:
+            check_exit(held)  # a trial in this process ends at its next report when the interpreter exits
         live[number] = (epoch, dict(metrics))
         return strategy.on_report(number, epoch, metrics)
 
