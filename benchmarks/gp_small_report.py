@@ -63,14 +63,17 @@ def main(argv: list[str] | None = None) -> int:
                                 f"{np.std(a - b, ddof=1):.4f}", f"{int((a > b).sum())}/{int((a != b).sum())}"])
             for tag, name in (("old", old), ("new", new)):
                 fits = [(r["members"][name], r.get("nn", {}).get(view)) for _, r in both]
-                short = [f["ls"] < 0.5 * nn for f, nn in fits if nn]
+                # (a fit at the new lower bound sits at 0.5 nn up to rounding: 1% tolerance)
+                short = [f["ls"] < 0.5 * nn * 0.99 for f, nn in fits if nn]
                 rows_fit.append([
                     n, old, tag, f"{np.mean([f['tau'] for f, _ in fits]):.3f}",
                     f"{100 * np.mean(short):.0f}" if short else "-",
+                    f"{100 * np.mean([f['ls_lo'] for f, _ in fits]):.0f}",
                     f"{100 * np.mean([f['ls_hi'] for f, _ in fits]):.0f}",
                     f"{100 * np.mean([f['noise_share'] > 0.5 for f, _ in fits]):.0f}",
                     f"{100 * np.mean([f['amp_lo'] for f, _ in fits]):.0f}",
                     f"{100 * np.mean([f['noise_lo'] for f, _ in fits]):.0f}",
+                    f"{100 * np.mean([f['noise_hi'] for f, _ in fits]):.0f}",
                     f"{100 * np.mean([f['mean_sd'] < 0.01 for f, _ in fits]):.0f}",
                     f"{np.median([f['mean_sd'] for f, _ in fits]):.3f}",
                     f"{100 * np.mean([f['std_finite'] for f, _ in fits]):.0f}",
@@ -85,15 +88,44 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(["n_train", "pairs", "old", "new", "new - old", "sd", "new higher (of differing)"], rows_gp))
     print()
     print("## The fitted kernels (% of fits): length scale < half the median nearest-neighbour distance (correlation "
-          "with the nearest training architecture < 0.14), at its upper bound; noise > amplitude; amplitude / noise at "
-          "their lower bound; near-constant predictions (sd of the latent means < 0.01); median sd of latent means; "
-          "finite std")
-    print(format_table(["n_train", "GP", "bounds", "tau", "ls < nn/2", "ls at max", "noise > amp", "amp at min",
-                        "noise at min", "near-constant", "sd(means)", "std finite"], rows_fit))
+          "with the nearest training architecture < 0.14), at its lower / upper bound (old: 0.01 / 1e4; new: nn/2 / "
+          "1e4); noise > amplitude; amplitude at its lower bound (1e-3); noise at its lower (1e-6) / upper bound "
+          "(old: 10; new: half the targets' variance); near-constant predictions (sd of the latent means < 0.01); "
+          "median sd of latent means; finite std")
+    print(format_table(["n_train", "GP", "bounds", "tau", "ls < nn/2", "ls at min", "ls at max", "noise > amp",
+                        "amp at min", "noise at min", "noise at max", "near-constant", "sd(means)", "std finite"],
+                       rows_fit))
     print()
     print("## Predictor()'s four members (graf GP without level_count/link_pattern, adjacency GP, extra trees, "
           "quantile boosting), mean of their means: Kendall tau, old GPs vs new GPs, paired by (dataset, seed)")
     print(format_table(["n_train", "pairs", "old", "new", "new - old", "sd", "new higher (of differing)"], rows_mix))
+    small = [n for n in sizes if n <= 20]
+    if small:
+        rows = []
+        for d in sorted({p.split("/")[0] for p in pairs}):
+            row = [d]
+            for n in sizes:
+                recs = [r for p, r in ((p, doc.get(f"{p}/{n}")) for p in pairs if p.startswith(d + "/")) if r]
+                a = [r["members"]["gp_new"]["tau"] for r in recs if "gp_new" in r["members"] and "gp" in r["members"]]
+                b = [r["members"]["gp"]["tau"] for r in recs if "gp_new" in r["members"] and "gp" in r["members"]]
+                row.append(f"{np.mean(b):.3f} -> {np.mean(a):.3f}" if a else "-")
+            rows.append(row)
+        print()
+        print("## GP alone per dataset: old -> new Kendall tau, mean over the seeds")
+        print(format_table(["dataset", *(f"n={n}" for n in sizes)], rows))
+    rows = []
+    for d in sorted({p.split("/")[0] for p in pairs}):
+        row = [d]
+        for n in sizes:
+            recs = [(p, doc[f"{p}/{n}"]) for p in pairs if p.startswith(d + "/") and f"{p}/{n}" in doc]
+            recs = [(p, r) for p, r in recs if all(m in r["members"] for m in {*MIX_OLD, *MIX_NEW})]
+            a = [_tau_of_mix(r, MIX_NEW, y_test[p]) for p, r in recs]
+            b = [_tau_of_mix(r, MIX_OLD, y_test[p]) for p, r in recs]
+            row.append(f"{np.mean(b):.3f} -> {np.mean(a):.3f}" if a else "-")
+        rows.append(row)
+    print()
+    print("## Predictor()'s mixture per dataset: old -> new Kendall tau, mean over the seeds")
+    print(format_table(["dataset", *(f"n={n}" for n in sizes)], rows))
     return 0
 
 
