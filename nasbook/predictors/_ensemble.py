@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 #: not help: docs/benchmarks.md, section 1e-pred. Round 4: extra trees without the same columns
 #: (``ExtraTrees(drop=GP_DROP)``) and a squared-error mean for the booster
 #: (``GradientBoosting(center="mean")``) raised the probes by 0.004 (higher on 20 of 27) but the
-#: reporting seeds by 0.0007 only (0.516 both): not adopted, section 1f-pred)
+#: reporting seeds by 0.0007 only (0.516 both): not adopted, section 1f-pred. Round 6: both GPs'
+#: length scale bounded below by the training set's geometry and their noise capped
+#: (``GaussianProcess(length_scale_bound="neighbours")``, the default): +0.003 at 20, +0.000 at
+#: 100 on the reporting seeds, section 1p-pred)
 GP_DROP: tuple[str, ...] = ("level_count", "link_pattern")
 DEFAULT_MEMBERS: tuple[str | BasePredictor, ...] = (
     GaussianProcess(drop=GP_DROP), GaussianProcess(features="adjacency"), "extra-trees", "gbt")

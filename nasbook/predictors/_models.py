@@ -58,6 +58,31 @@ class _DropColumns(BasePredictor):
         return X[:, np.concatenate([self._keep, np.arange(self._n_encoded, X.shape[1])])]
 
 
+LENGTH_SCALE_BOUNDS: tuple[str, ...] = ("neighbours", "fixed")
+#: the length scale's bounds on standardised columns ("fixed"; "neighbours" raises the lower one)
+MIN_LENGTH_SCALE, MAX_LENGTH_SCALE = 1e-2, 1e4
+#: "neighbours": the length scale's lower bound as a fraction of the median nearest-neighbour distance
+#: (at twice the length scale the Matern kernels and the RBF correlate at 0.135-0.14)
+NEIGHBOUR_FRACTION = 0.5
+#: the noise level's bounds ("fixed"; "neighbours" caps it at NOISE_SHARE of the targets' variance)
+MIN_NOISE, MAX_NOISE = 1e-6, 1e1
+NOISE_SHARE = 0.5
+
+
+def _median_neighbour_distance(Xs: np.ndarray) -> float:
+    """The median over the rows of the Euclidean distance to the nearest other distinct row (0 when
+    fewer than two rows differ): how far apart the training architectures typically lie."""
+    from scipy.spatial.distance import pdist, squareform
+
+    if len(Xs) < 2:
+        return 0.0
+    D = squareform(pdist(Xs))
+    D[D <= 1e-12] = np.inf  # the row itself and exact repeats of it
+    nearest = D.min(axis=1)
+    nearest = nearest[np.isfinite(nearest)]
+    return float(np.median(nearest)) if len(nearest) else 0.0
+
+
 class GaussianProcess(_DropColumns):
     """A Gaussian process (scikit-learn) on standardised features.
 
@@ -83,6 +108,16 @@ class GaussianProcess(_DropColumns):
         column are ignored (so one setting serves every space). With one length scale over all
         columns, every column weighs in every distance: on NAS-Bench-Graph leaving out GRAF's 36
         per-depth op counts raised the GP's tau (``Predictor()``'s default does). Default none.
+    length_scale_bound : {"neighbours", "fixed"}
+        The lower bound of the length scale. ``"neighbours"``: half the median distance from a
+        training architecture to its nearest other one (standardised columns), below which each
+        architecture correlates at under 0.14 with its nearest neighbour (every Matern kernel and
+        the RBF at twice the length scale): the marginal likelihood of a few architectures then
+        often prefers that degenerate fit, which explains the targets as independent per-point
+        variation and predicts the mean everywhere else (on NAS-Bench-Graph at 10-20 training
+        architectures: near-constant predictions; docs/benchmarks.md, section 1p-pred). The bound
+        loosens as the training set grows and its architectures lie closer together.
+        ``"fixed"``: 0.01, whatever the data. Default ``"neighbours"``.
     features, target, calibration, seed
         See :class:`BasePredictor`.
     """
@@ -90,13 +125,14 @@ class GaussianProcess(_DropColumns):
     alias: ClassVar[str] = "gp"
 
     def __init__(self, nu: float = 2.5, n_restarts: int = 0, max_tune: int = 300, drop: Sequence[str] = (),
-                 features: str | Sequence[str] = "auto", target: Target = "rank", calibration: Calibration = "cv",
-                 seed: int | None = None):
+                 length_scale_bound: str = "neighbours", features: str | Sequence[str] = "auto",
+                 target: Target = "rank", calibration: Calibration = "cv", seed: int | None = None):
         super().__init__(features=features, target=target, calibration=calibration, seed=seed)
         self.nu = nu
         self.n_restarts = n_restarts
         self.max_tune = max_tune
         self.drop = tuple(drop) if isinstance(drop, list) else drop
+        self.length_scale_bound = length_scale_bound
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -104,6 +140,8 @@ class GaussianProcess(_DropColumns):
             raise unknown_choice("GaussianProcess(nu=...)", self.nu, ("0.5", "1.5", "2.5", "inf"))  # type: ignore[arg-type]
         check_int("GaussianProcess", "n_restarts", self.n_restarts, minimum=0)
         check_int("GaussianProcess", "max_tune", self.max_tune, minimum=2)
+        if self.length_scale_bound not in LENGTH_SCALE_BOUNDS:
+            raise unknown_choice("GaussianProcess(length_scale_bound=...)", self.length_scale_bound, LENGTH_SCALE_BOUNDS)
         self._validate_drop()
 
     def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
@@ -113,14 +151,24 @@ class GaussianProcess(_DropColumns):
 
         Xs, self._center, self._scale = _scaled(self._columns(X))
         d = max(1, Xs.shape[1])
-        base = RBF(np.sqrt(d), (1e-2, 1e4)) if self.nu == float("inf") else Matern(np.sqrt(d), (1e-2, 1e4), nu=self.nu)
-        kernel = ConstantKernel(1.0, (1e-3, 1e2)) * base + WhiteKernel(0.1, (1e-6, 1e1))
+        # marginal-likelihood tuning costs O(n^3) per optimiser step: above max_tune, tune on a random
+        # subset, then condition on every point with the kernel it found
+        pick = (np.random.default_rng(self.seed).choice(len(z), self.max_tune, replace=False)
+                if len(z) > self.max_tune else np.arange(len(z)))
+        low = MIN_LENGTH_SCALE
+        if self.length_scale_bound == "neighbours":
+            low = max(low, NEIGHBOUR_FRACTION * _median_neighbour_distance(Xs[pick]))
+        noise_max = MAX_NOISE
+        if self.length_scale_bound == "neighbours":
+            noise_max = max(10 * MIN_NOISE, NOISE_SHARE * float(np.var(z[pick])))
+        bounds = (low, max(MAX_LENGTH_SCALE, 10 * low))
+        start = min(max(np.sqrt(d), bounds[0]), bounds[1])
+        base = RBF(start, bounds) if self.nu == float("inf") else Matern(start, bounds, nu=self.nu)
+        kernel = (ConstantKernel(1.0, (1e-3, 1e2)) * base
+                  + WhiteKernel(min(0.1, noise_max / 2), (MIN_NOISE, noise_max)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             if len(z) > self.max_tune:
-                # marginal-likelihood tuning costs O(n^3) per optimiser step: tune on a random
-                # subset, then condition on every point with the kernel it found
-                pick = np.random.default_rng(self.seed).choice(len(z), self.max_tune, replace=False)
                 tuned = GaussianProcessRegressor(
                     kernel, n_restarts_optimizer=self.n_restarts, random_state=self.seed
                 ).fit(Xs[pick], z[pick])
