@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, ClassVar
 
-from nasbook._errors import InvalidParameterError, check_int, unknown_choice
+from nasbook._errors import InvalidParameterError, SpaceExhausted, check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
 from nasbook.trial import WAIT, Wait
 
@@ -279,7 +279,17 @@ class SuccessiveHalving(_MultiFidelity):
         while True:
             k = self.b_rung_
             if k == 0 and self.b_started_[0] < self.b_sizes_[0]:
-                arch = self._new_arch()
+                try:
+                    arch = self._new_arch()
+                except SpaceExhausted:
+                    if not self.b_started_[0]:
+                        raise
+                    # the space ran out mid-bracket: the bracket is the architectures it started, and its
+                    # best still go up the rungs (they stopped at the first rung: a table's last ones were
+                    # never trained beyond min_epochs)
+                    n = self.b_started_[0]
+                    self.b_sizes_ = [max(1, n // self.eta**j) for j in range(len(self.b_rungs_))]
+                    continue
                 self.b_started_[0] += 1
                 self.pending_[arch.id] = 0
                 return Proposal(arch, epochs=self.b_rungs_[0])
