@@ -188,7 +188,7 @@ class ASHA(_MultiFidelity):
         self.promoted_: list[set[str]] = [set() for _ in range(n)]
         self.pending_: dict[str, int] = {}
 
-    def _ask(self) -> Proposal:
+    def _ask(self) -> Proposal | Wait:
         for k in range(len(self.rungs_) - 2, -1, -1):
             results = self.results_[k]
             n_top = len(results) // self.eta
@@ -200,7 +200,12 @@ class ASHA(_MultiFidelity):
                     self.promoted_[k].add(arch_id)
                     self.pending_[arch_id] = k + 1
                     return Proposal(arch, epochs=self.rungs_[k + 1], parent=number)
-        arch = self._new_arch()
+        try:
+            arch = self._new_arch()
+        except SpaceExhausted:
+            if self.pending_:  # trials still running (a parallel executor) may yet earn a promotion
+                return WAIT
+            raise
         self.pending_[arch.id] = 0
         return Proposal(arch, epochs=self.rungs_[0])
 

@@ -25,3 +25,31 @@ def test_the_last_bracket_still_climbs_when_the_space_runs_out(cls):
     assert last.epochs == top
     started_last = max(t.number for t in fresh)
     assert any(t.epochs == top and t.number > started_last for t in s.trials)
+
+
+def test_asha_waits_for_running_trials_when_the_space_runs_out():
+    from nasbook.space import GraphSpace
+    from nasbook.space._graph import PROTEINS_OPS
+    from nasbook.strategies import ASHA
+    from nasbook.trial import WAIT, Trial, TrialState
+
+    space = GraphSpace(ops=PROTEINS_OPS)
+    asha = ASHA(min_epochs=1, max_epochs=9, eta=3).setup(space, seed=100)
+    number = 0
+
+    def tell(prop, value):
+        nonlocal number
+        asha.tell(Trial(number, prop.arch, TrialState.COMPLETE, value, epochs=prop.epochs, parent=prop.parent))
+        number += 1
+
+    # two trials in flight, as on DaskExecutor(n_workers=2): every architecture but the running one is told
+    running = asha.ask()
+    while True:
+        prop = asha.ask()
+        if prop is WAIT:
+            break
+        tell(prop, 0.1 + 1e-6 * (number % 7))
+    # before: the base's SpaceExhausted ended the search here, and the running trial was never promoted
+    tell(running, 0.99)  # it finishes, the best of its rung
+    promoted = asha.ask()
+    assert promoted is not WAIT and promoted.arch == running.arch and promoted.epochs == 3
