@@ -94,8 +94,13 @@ class GraphSpace(SearchSpace):
         self._ops  # noqa: B018 - checks ops now: a typo should fail here, not at the first sample
 
     def __getstate__(self) -> dict[str, Any]:
-        # caches of encodings are rebuilt on demand: a pickled space (sent to every worker) stays small
-        return {k: v for k, v in self.__dict__.items() if k not in ("_encoding_cache", "_graf_table")}
+        # caches are rebuilt on demand: a pickled space (sent with every trial to a dask worker) stays small. The
+        # architectures made so far go as an empty dict (_from_key fills it again): after BO had enumerated the
+        # 26,206 architectures, every trial pickled 1.4 MB of them (docs/benchmarks.md, outside-evaluator probe)
+        state = {k: v for k, v in super().__getstate__().items() if k not in ("_graf_table", "_keys_list", "_nbrs")}
+        if "_archs" in state:
+            state["_archs"] = {}
+        return state
 
     # -- helpers ---------------------------------------------------------------------------
     @property

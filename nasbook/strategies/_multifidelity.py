@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, ClassVar
 
-from nasbook._errors import InvalidParameterError, check_int, unknown_choice
+from nasbook._errors import InvalidParameterError, SpaceExhausted, check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
 from nasbook.trial import WAIT, Wait
 
@@ -188,7 +188,7 @@ class ASHA(_MultiFidelity):
         self.promoted_: list[set[str]] = [set() for _ in range(n)]
         self.pending_: dict[str, int] = {}
 
-    def _ask(self) -> Proposal:
+    def _ask(self) -> Proposal | Wait:
         for k in range(len(self.rungs_) - 2, -1, -1):
             results = self.results_[k]
             n_top = len(results) // self.eta
@@ -200,7 +200,12 @@ class ASHA(_MultiFidelity):
                     self.promoted_[k].add(arch_id)
                     self.pending_[arch_id] = k + 1
                     return Proposal(arch, epochs=self.rungs_[k + 1], parent=number)
-        arch = self._new_arch()
+        try:
+            arch = self._new_arch()
+        except SpaceExhausted:
+            if self.pending_:  # trials still running (a parallel executor) may yet earn a promotion
+                return WAIT
+            raise
         self.pending_[arch.id] = 0
         return Proposal(arch, epochs=self.rungs_[0])
 
@@ -279,7 +284,17 @@ class SuccessiveHalving(_MultiFidelity):
         while True:
             k = self.b_rung_
             if k == 0 and self.b_started_[0] < self.b_sizes_[0]:
-                arch = self._new_arch()
+                try:
+                    arch = self._new_arch()
+                except SpaceExhausted:
+                    if not self.b_started_[0]:
+                        raise
+                    # the space ran out mid-bracket: the bracket is the architectures it started, and its
+                    # best still go up the rungs (they stopped at the first rung: a table's last ones were
+                    # never trained beyond min_epochs)
+                    n = self.b_started_[0]
+                    self.b_sizes_ = [max(1, n // self.eta**j) for j in range(len(self.b_rungs_))]
+                    continue
                 self.b_started_[0] += 1
                 self.pending_[arch.id] = 0
                 return Proposal(arch, epochs=self.b_rungs_[0])
