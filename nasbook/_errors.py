@@ -10,8 +10,8 @@ import difflib
 import functools
 import inspect
 import numbers
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, overload
 
 
 class NasbookError(Exception):
@@ -162,12 +162,14 @@ class InvalidParameterTypeError(InvalidParameterError, TypeError):
     """A parameter has the wrong type (both a ValueError and a TypeError)."""
 
 
-def check_call(owner: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def check_call(owner: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+               hints: Mapping[str, str] | None = None) -> None:
     """Raise InvalidParameterTypeError when ``fn(*args, **kwargs)`` does not fit ``fn``'s signature.
 
     Python's own TypeError names the function but suggests nothing; this one names ``owner``,
     suggests the closest parameter for a misspelt keyword and lists the keyword-only parameters
-    when too many arguments were given by position.
+    when too many arguments were given by position. ``hints`` maps a keyword users bring from other
+    tools (``run(n_trials=...)``, Optuna's) to the sentence that says where it goes here.
     """
     try:
         sig = inspect.signature(fn)
@@ -183,6 +185,8 @@ def check_call(owner: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs
         if unknown:
             msg = (f"{owner}() got an unexpected keyword argument {unknown[0]!r}{did_you_mean(unknown[0], names)}. "
                    f"Its parameters: {', '.join(names) or '(none)'}.")
+            if hints and unknown[0] in hints:
+                msg += f" {hints[unknown[0]]}"
         elif "positional" in str(exc):
             kw_only = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
             if kw_only:
@@ -198,20 +202,37 @@ def check_call(owner: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def checked_signature(fn: _F) -> _F:
+@overload
+def checked_signature(fn: _F) -> _F: ...
+
+
+@overload
+def checked_signature(fn: None = None, *, hints: Mapping[str, str] | None = None,
+                      owner: str | None = None) -> Callable[[_F], _F]: ...
+
+
+def checked_signature(fn: _F | None = None, *, hints: Mapping[str, str] | None = None, owner: str | None = None) -> Any:
     """Decorate a public function or method so that a misspelt keyword or an extra positional
-    argument raises :func:`check_call`'s InvalidParameterTypeError (the signature is unchanged)."""
-    owner = fn.__qualname__.removesuffix(".__init__")
+    argument raises :func:`check_call`'s InvalidParameterTypeError (the signature is unchanged).
+
+    Used bare (``@checked_signature``) or with ``hints`` (``@checked_signature(hints={...})``): a
+    keyword from another tool mapped to the sentence that says where it goes here; ``owner``: the
+    name the message gives (default the qualified name: a mixin's method would name the mixin).
+    """
+    if fn is None:
+        return functools.partial(checked_signature, hints=hints, owner=owner)
+    if owner is None:
+        owner = fn.__qualname__.removesuffix(".__init__")
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except TypeError:
-            check_call(owner, fn, args, kwargs)  # raises if the call itself did not fit
+            check_call(owner, fn, args, kwargs, hints)  # raises if the call itself did not fit
             raise
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 class SearchInterrupted(KeyboardInterrupt):

@@ -15,3 +15,16 @@ def test_a_multi_fidelity_strategy_on_a_table_of_final_scores_names_what_works()
     assert msg.startswith("ASHA trains trials for a few epochs")
     assert "seed=" not in msg  # not the strategy's whole repr: the parameter at fault is the strategy itself
     assert "DigitsTable" in msg and "'evolution'" in msg
+
+
+@pytest.mark.parametrize("keyword", ["n_trials", "budget", "timeout"])
+@pytest.mark.parametrize("method", ["run", "start"])
+def test_a_budget_given_to_run_or_start_says_where_a_budget_goes(keyword, method):
+    """Optuna's ``study.optimize(n_trials=...)`` habit: the refusal names Search's own methods and extend()."""
+    search = nasbook.Search(NasBenchGraph("cora"), budget=3, storage=":memory:")
+    with pytest.raises(InvalidParameterError) as info:
+        getattr(search, method)(**{keyword: 5})
+    msg = str(info.value)
+    assert f"Search.{method}() got an unexpected keyword argument {keyword!r}" in msg
+    assert "Search(..., budget=100)" in msg and "search.extend(trials=50)" in msg
+    assert not search.trials  # nothing ran

@@ -37,6 +37,7 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 
 from nasbook._errors import InvalidParameterError, NasbookError, checked_signature
+from nasbook.search._budget import BUDGET_HINTS
 
 if TYPE_CHECKING:
     from nasbook.search._search import Search
@@ -125,7 +126,7 @@ class Background:
 
         def close(self) -> None: ...
 
-    @checked_signature
+    @checked_signature(hints=BUDGET_HINTS, owner="Search.start")
     def start(self, *, progress: str | bool = "auto") -> Search:
         """Run in a background thread and return at once; the notebook stays usable.
 
@@ -175,7 +176,7 @@ class Background:
             raise
         return cast("Search", self)
 
-    @checked_signature
+    @checked_signature(owner="Search.wait")
     def wait(self, timeout_s: float | None = None) -> Search:
         """Block until a search started with :meth:`start` ends; re-raise its error, if any.
 

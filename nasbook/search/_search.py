@@ -30,6 +30,7 @@ from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
 from nasbook.search import _checkpoints, _fresh, _kb, _loop, _provenance, _resume, _warm
 from nasbook.search._background import Background
+from nasbook.search._budget import BUDGET_HINTS as _BUDGET_HINTS
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
 from nasbook.search._checks import check_epochs_task as _check_epochs_task
@@ -361,7 +362,7 @@ class Search(Background, Results):
         if pbar is not None:
             pbar.trial_finished(trial)
 
-    @checked_signature
+    @checked_signature(hints=_BUDGET_HINTS)
     def run(self, *, progress: Any = "auto") -> Search:
         """Run until the budget is spent (or the strategy runs out of architectures). Returns self.
 
