@@ -21,6 +21,14 @@ from typing import Any
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, NasbookWarning
 
 
+def is_entry_point(obj: Any) -> bool:
+    """Whether ``obj`` is an entry point not loaded yet, of the standard library's ``importlib.metadata``
+    *or* of its backport ``importlib_metadata``: once anything imports the backport (torch's code
+    paths do), its path finder sits on ``sys.meta_path`` and the standard ``entry_points()`` returns
+    the backport's objects, which are no ``importlib.metadata.EntryPoint`` instances."""
+    return not isinstance(obj, type) and all(hasattr(obj, a) for a in ("load", "value", "attr", "group"))
+
+
 def registered(group: str, builtin: dict[str, Any], reserved: dict[str, type] | None = None) -> dict[str, Any]:
     """``builtin`` plus the group's entry points not loaded yet (by name); clashes warn.
 
@@ -33,7 +41,7 @@ def registered(group: str, builtin: dict[str, Any], reserved: dict[str, type] | 
         if known is None and ep.name not in taken:
             found[ep.name] = ep
             continue
-        if isinstance(known, EntryPoint) and known.value == ep.value:
+        if is_entry_point(known) and known.value == ep.value:
             continue  # one distribution seen twice on the path
         what = f"the built-in {taken[ep.name].__name__}" if ep.name in taken else f"entry point {getattr(known, 'value', known)!r}"
         warnings.warn(
@@ -197,7 +205,7 @@ class Registry:
         if not name:
             return None
         kept = {ep.value: ep for ep in found.values()
-                if isinstance(ep, EntryPoint) and ep.attr is not None and ep.attr.rsplit(".", 1)[-1] == name}
+                if is_entry_point(ep) and ep.attr is not None and ep.attr.rsplit(".", 1)[-1] == name}
         if len(kept) > 1:
             listed = ", ".join(f"{ep.name!r} = {ep.value!r} ({_package(ep)})" for ep in kept.values())
             raise NasbookError(f"{len(kept)} installed {self.kind} plug-ins of entry-point group {self.group!r} have "
