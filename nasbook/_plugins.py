@@ -41,7 +41,7 @@ def registered(group: str, builtin: dict[str, Any], reserved: dict[str, type] | 
         if known is None and ep.name not in taken:
             found[ep.name] = ep
             continue
-        if is_entry_point(known) and known.value == ep.value:
+        if known is not None and is_entry_point(known) and known.value == ep.value:
             continue  # one distribution seen twice on the path
         what = f"the built-in {taken[ep.name].__name__}" if ep.name in taken else f"entry point {getattr(known, 'value', known)!r}"
         warnings.warn(
