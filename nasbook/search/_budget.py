@@ -16,6 +16,15 @@ class Budget:
     Whichever comes first stops it. ``Search(budget=100)`` is ``Budget(trials=100)``; a dict such as
     ``{"seconds": 60}`` works too.
 
+    The budget stops the search from *starting* trials; trials already running finish. A trials budget
+    counts running trials, so it is never exceeded. An epochs or seconds budget can be overshot by the
+    trials in flight when it is spent. Epochs count when a trial finishes, so the trial that crosses an
+    epochs budget runs to its end: on the local executor the search spends less than the budget plus
+    that trial's epochs (a budget of 30 epochs for ``ASHA`` on ``MNIST1DTable`` spent 34), on a parallel
+    executor less than the budget plus the epochs of every trial in flight (up to ``capacity`` of them).
+    A seconds budget likewise waits for the running trials (``trial_timeout_s`` bounds each). Compare
+    searches at equal cost by ``search.epochs_spent`` or ``search.elapsed_s``, not by the budget alone.
+
     Parameters
     ----------
     trials : int, optional

@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import SearchInterrupted
+from nasbook._errors import SearchInterrupted, SpaceExhausted
 from nasbook.search import _checkpoints, _failfast, _fresh, _warm
 from nasbook.search._background import InterpreterExiting
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
@@ -86,7 +86,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     store_running = not ex.in_process  # a crash can leave a remote trial running: record it first
     timeout_s = s.trial_timeout_s
     watch = _failfast.FailureWatch(s.name)  # stops a run whose first trials all raise the same error
-    exhausted = False
+    exhausted_at: int | None = None  # the tells when the strategy last said SpaceExhausted with trials running
     last_renew = time.monotonic()
     committed_before = len(s._trials)
     events: list[Any] = []  # polled, not handled yet: named in SearchOvertaken if the store refuses a row
@@ -101,16 +101,21 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     if store_running:  # this run's row (claimed when the run took the lease): compare-and-set
                         storage.update_trial(sid, running_trial(number, proposal, told), owner=s._owner)
                 else:
-                    if exhausted:
-                        break
+                    if exhausted_at == s._n_told and running:
+                        break  # exhausted at this many tells: asked again once a running trial has finished
                     asked = s._ask()
+                    if isinstance(asked, SpaceExhausted) and running:
+                        # a running trial may yet let it propose (a promotion, a continuation): wait for it
+                        exhausted_at = s._n_told
+                        break
                     if asked is WAIT and running:
                         break  # the strategy waits for a running trial to finish
-                    if asked is None or asked is WAIT:
-                        if asked is WAIT:
-                            warnings.warn(f"Search {s.name!r} stopped: {strategy!r} waits for trials, but none is "
-                                          "running.", stacklevel=4)
-                        exhausted = True
+                    if isinstance(asked, SpaceExhausted):  # nothing running: nothing can change its answer
+                        warnings.warn(f"Search {s.name!r} stopped early: {asked}.", stacklevel=4)
+                        break
+                    if asked is WAIT:
+                        warnings.warn(f"Search {s.name!r} stopped: {strategy!r} waits for trials, but none is "
+                                      "running.", stacklevel=4)
                         break
                     proposal, number, told = asked, s._take_number(), s._n_told  # type: ignore[assignment]
                     stored = store_running

@@ -12,7 +12,6 @@ import secrets
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -320,13 +319,13 @@ class Search(Background, Results):
         self._next_number += 1
         return number
 
-    def _ask(self) -> Proposal | Wait | None:
-        """The next proposal, ``WAIT`` (the strategy waits for running trials) or None (exhausted)."""
+    def _ask(self) -> Proposal | Wait | SpaceExhausted:
+        """The next proposal, ``WAIT`` (the strategy waits for running trials) or the strategy's
+        ``SpaceExhausted`` (the loop waits for a running trial if there is one, else ends the run and warns)."""
         try:
             asked = self.strategy.ask()
         except SpaceExhausted as exc:
-            warnings.warn(f"Search {self.name!r} stopped early: {exc}.", stacklevel=5)
-            return None
+            return exc
         if asked is WAIT:
             return WAIT
         proposal = asked if isinstance(asked, Proposal) else Proposal(asked)  # type: ignore[arg-type]
