@@ -155,11 +155,9 @@ class GaussianProcess(_DropColumns):
         # subset, then condition on every point with the kernel it found
         pick = (np.random.default_rng(self.seed).choice(len(z), self.max_tune, replace=False)
                 if len(z) > self.max_tune else np.arange(len(z)))
-        low = MIN_LENGTH_SCALE
+        low, noise_max = MIN_LENGTH_SCALE, MAX_NOISE
         if self.length_scale_bound == "neighbours":
             low = max(low, NEIGHBOUR_FRACTION * _median_neighbour_distance(Xs[pick]))
-        noise_max = MAX_NOISE
-        if self.length_scale_bound == "neighbours":
             noise_max = max(10 * MIN_NOISE, NOISE_SHARE * float(np.var(z[pick])))
         bounds = (low, max(MAX_LENGTH_SCALE, 10 * low))
         start = min(max(np.sqrt(d), bounds[0]), bounds[1])
