@@ -35,6 +35,8 @@ from nasbook.space import CellSpace, ChainSpace
 _POOLS = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
 _PARAM = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+#: how widened units are initialised (``method=``): "zero" (new units' outgoing weights zero) or "net2net"
+#: (units copied and their outgoing weights split)
 METHODS: tuple[str, ...] = ("zero", "net2net")
 #: the widening used unless told otherwise (see the module docstring)
 DEFAULT_METHOD = "zero"

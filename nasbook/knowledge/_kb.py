@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _S, _T, _K, _P = TABLES["searches"], TABLES["trials"], TABLES["tasks"], TABLES["spaces"]
 #: the trial states :meth:`KnowledgeBase.trials` returns unless told otherwise
 FINISHED_OK = ("complete",)
+#: every trial state ``states=`` of :meth:`KnowledgeBase.trials` and ``to_xarray`` accepts
 ALL_STATES = ("complete", "pruned", "failed", "diverged", "running", "queued")
 
 

@@ -268,6 +268,7 @@ def _family_basis(name: str, x: np.ndarray) -> tuple[np.ndarray, bool]:
     raise unknown_choice("ParametricCurves(families=...)", name, FAMILIES)
 
 
+#: the parametric curve families :class:`ParametricCurves` fits (its ``families=`` default: all of them)
 FAMILIES: tuple[str, ...] = ("pow3", "exponential", "log-power", "janoschek", "mmf", "ilog2")
 
 

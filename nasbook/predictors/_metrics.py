@@ -13,6 +13,8 @@ import numpy as np
 #: two-sided normal quantiles of the central 68.27% and 95% intervals
 _Z = {0.68: 1.0, 0.95: 1.959963984540054}
 
+#: the metrics :func:`all_scores` returns, ``Predictor.score`` keeps in ``scores_`` (and takes as ``metric=``)
+#: and :func:`nasbook.predictors.evaluate` records beside its timings
 METRICS: tuple[str, ...] = ("kendall_tau", "spearman", "top_k_overlap", "coverage_68", "coverage_95", "nll")
 
 

@@ -9,6 +9,7 @@ from nasbook._errors import InvalidParameterTypeError, unknown_choice
 from nasbook._plugins import Registry
 from nasbook.predictors._base import BasePredictor
 
+#: where an installed package lists its predictors (``[project.entry-points."nasbook.predictors"]``), as ``nasbook.strategies``
 ENTRY_POINT_GROUP = "nasbook.predictors"
 
 

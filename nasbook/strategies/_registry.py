@@ -35,6 +35,7 @@ BUILTIN: dict[str, type[BaseStrategy]] = {
     "fingerprint-stopping": FingerprintStopping,
     "growth": Growth,
 }
+#: where an installed package lists its strategies (``[project.entry-points."nasbook.strategies"]``)
 ENTRY_POINT_GROUP = "nasbook.strategies"
 
 

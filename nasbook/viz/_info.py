@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from nasbook.trial import Trial
 
 HistoryX = Literal["trials", "epochs", "seconds"]
+#: what ``plot_history(..., x=...)`` puts on the x axis: trials, epochs spent, or seconds
 HISTORY_X: tuple[str, ...] = ("trials", "epochs", "seconds")
 _NOT_AN_AXIS = {"best_so_far"}  # per-trial floats that are not properties of a trial
 
