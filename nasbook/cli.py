@@ -3,7 +3,7 @@
 ``nasbook search``: run (or resume) a search on a NAS-Bench-Graph table and print its result.
 ``nasbook show [NAME]``: print a stored search (without NAME: list them).
 ``nasbook list``: list the searches in a storage.
-``nasbook report NOTEBOOK [-p name value ...] [-o DIR] [-t SECONDS]``: run a notebook as a report (papermill),
+``nasbook report NOTEBOOK [-p name value ...] [-o DIR] [-k KERNEL] [-t SECONDS]``: run a notebook as a report (papermill),
 write the executed notebook and a self-contained HTML that renders offline.
 
 Exit status, the same for every command: 0 done; 1 it ran and failed: a cell of ``nasbook report``'s
@@ -11,7 +11,8 @@ notebook raised or ran past ``--timeout``, or its kernel died (the partial noteb
 storage that cannot be read (not a database, damaged, locked by another run), or any other error
 while running; 2 a usage error: argparse's (an unknown option, a missing argument) and arguments
 nasbook refuses (a notebook or storage file that does not exist, an unknown ``-p`` parameter or
-kernel, an unknown dataset or search, a search name already taken); 130 interrupted (Ctrl-C). A
+kernel, an unknown dataset or search, a search name already taken); 130 interrupted (Ctrl-C); 141 the
+reader of its output went away (``nasbook show NAME | head``: a closed pipe, as SIGPIPE's 128 + 13). A
 script can so tell a mistyped command (2) from one that failed (1). Each error is one line on stderr,
 ``nasbook: error: ...``, without Python's traceback (``--traceback`` shows it).
 """
@@ -41,14 +42,14 @@ EXIT_USAGE, EXIT_FAILED = 2, 1
 USAGE_ERRORS = (InvalidParameterError, SearchNotFoundError, StorageNotFoundError, DuplicatedSearchError)
 _EPILOG = (f"exit status: 0 done; {EXIT_FAILED} it ran and failed (a notebook cell raised or timed out, its kernel died, "
            f"a storage that cannot be read...); {EXIT_USAGE} bad arguments (usage, a missing file, an unknown -p "
-           "parameter, dataset or search); 130 interrupted")
+           "parameter, dataset or search); 130 interrupted; 141 its output's reader went away (| head)")
 #: each subcommand's --help says its own exit statuses too (`nasbook search --help` is where a script's author looks)
 _EPILOG_SEARCH = (f"exit status: 0 done; {EXIT_FAILED} it ran and failed (a storage that cannot be read or is locked by "
                   f"another run); {EXIT_USAGE} bad arguments (an unknown dataset, strategy or search, a budget below "
                   "1 or below what a resumed search has spent, a name already taken); 130 interrupted (what finished "
                   "is stored: --resume NAME continues it)")
 _EPILOG_STORE = (f"exit status: 0 done; {EXIT_FAILED} a storage that cannot be read; {EXIT_USAGE} bad arguments (a "
-                 "storage file or a search that does not exist); 130 interrupted")
+                 "storage file or a search that does not exist); 130 interrupted; 141 its output's reader went away (| head)")
 
 
 def _summary(search) -> str:  # type: ignore[no-untyped-def]

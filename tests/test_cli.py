@@ -131,6 +131,7 @@ def test_cli_version_and_closed_pipe(tmp_path):
     err = proc.stderr.read().decode()
     proc.wait(60)
     assert "Traceback" not in err and "BrokenPipe" not in err
+    assert proc.returncode == 141  # the status README and `nasbook --help` give a closed pipe (128 + SIGPIPE)
 
 
 def test_cli_show_a_search_whose_task_is_the_users(tmp_path, capsys):
@@ -178,6 +179,9 @@ def test_cli_each_subcommand_help_states_its_exit_status():
     for name, p in sub.choices.items():
         text = " ".join(p.format_help().split())
         assert "exit status" in text and "130 interrupted" in text, f"`nasbook {name} --help` does not say its exit status"
+        if name in ("show", "list"):  # the commands whose output is piped into `head`
+            assert "141 its output's reader went away" in text, name
+    assert "141 its output's reader went away" in " ".join(parser.format_help().split())
 
 
 def test_cli_a_misspelt_option_gets_a_suggestion_and_the_subcommand_usage(capsys):
