@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 #: docs/benchmarks.md is a log of measurements: its blocks are the one-off probes that printed a
 #: section's figures (minutes each), and its sections are never edited after they are appended
 FILES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "benchmarks.md")]
-FENCE = re.compile(r"^```python\s*$")
-DIRECTIVE = re.compile(r"^<!--\s*docs-example:\s*(.*?)\s*-->\s*$")
+#: a fence may be indented (a block inside a list item); its body is read without that indentation
+FENCE = re.compile(r"^(\s*)```python\s*$")
+DIRECTIVE = re.compile(r"^\s*<!--\s*docs-example:\s*(.*?)\s*-->\s*$")
 
 
 def blocks(path: Path):
@@ -36,12 +37,13 @@ def blocks(path: Path):
     lines = path.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
-        if FENCE.match(lines[i]):
-            start = i
+        fence = FENCE.match(lines[i])
+        if fence:
+            start, indent = i, len(fence.group(1))
             i += 1
             body = []
-            while i < len(lines) and not lines[i].startswith("```"):
-                body.append(lines[i])
+            while i < len(lines) and not lines[i].lstrip().startswith("```"):
+                body.append(lines[i].lstrip() if lines[i][:indent].strip() else lines[i][indent:])
                 i += 1
             match = DIRECTIVE.match(lines[start - 1]) if start else None
             directives = [d.strip() for d in match.group(1).split(";") if d.strip()] if match else []
@@ -116,6 +118,10 @@ def test_directives_are_read(tmp_path):
     path.write_text(text)
     [(line, source, directives)] = list(blocks(path))
     assert (line, source, directives) == (3, "b = dict(budget=20)\n", ["slow", "replace budget=20 -> budget=2"])
+    # a block indented inside a list item is found too, and read without the indentation
+    path.write_text("- item:\n\n  ```python\n  if True:\n      x = 1\n  ```\n")
+    [(line, source, directives)] = list(blocks(path))
+    assert (line, source, directives) == (3, "if True:\n    x = 1\n", [])
 
 
 def test_a_block_continues_the_one_above(tmp_path, monkeypatch):
