@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, StorageError
 from nasbook._version import __version__
-from nasbook.storage import SCHEMA_VERSION, TABLES, TRIAL_COLUMNS, dumps, insert_ignore, loads
+from nasbook.storage import SCHEMA_VERSION, TABLES, TRIAL_COLUMNS, dumps, insert_ignore, loads, trial_row_problem
 
 if TYPE_CHECKING:
     from nasbook.knowledge._kb import KnowledgeBase
@@ -161,13 +161,11 @@ def _check_catalog(meta: dict[str, Any], path: Path) -> None:
 def _check_rows(pf: Any, path: Path, listed: set[str]) -> None:
     """Every trial row is one :func:`export` writes: of a listed search, once, with every column readable.
 
-    The checks that reading a stored trial back makes (:func:`~nasbook.storage._records.decode_trial_row`),
+    The checks that reading a stored trial back makes (:func:`~nasbook.storage.trial_row_problem`),
     made before anything is written: a row with an architecture that is not JSON, an unknown state or a
     value that is not a number would otherwise be stored, and break ``kb.trials()`` for every search. A
     batch is checked column by column (:func:`_batch_ok`); one that fails is read row by row, for the
     error that names the row."""
-    from nasbook.storage._records import Damaged, decode_trial_row
-
     seen: set[tuple[str, int]] = set()
     for batch in pf.iter_batches(batch_size=BATCH, columns=["search", *TRIAL_COLUMNS]):
         cols = batch.to_pydict()
@@ -176,10 +174,9 @@ def _check_rows(pf: Any, path: Path, listed: set[str]) -> None:
             raise _damaged(path, f"trials of searches {sorted(map(str, unknown))[:5]!r} that its metadata does not list")
         if not _batch_ok(batch, cols):
             for row in batch.to_pylist():
-                try:
-                    decode_trial_row(row)
-                except Damaged as exc:
-                    raise _damaged(path, f"trial {row['number']!r:.20} of search {row['search']!r}: {exc}") from None
+                problem = trial_row_problem(row)
+                if problem is not None:
+                    raise _damaged(path, f"trial {row['number']!r:.20} of search {row['search']!r}: {problem}")
         for key in zip(cols["search"], cols["number"]):
             if key in seen:
                 raise _damaged(path, f"trial {key[1]} of search {key[0]!r} appears twice")
@@ -190,7 +187,7 @@ _KINDS = {"arch": dict, "metrics": dict, "attrs": dict, "curves": dict, "lineage
 
 
 def _batch_ok(batch: Any, cols: dict[str, list[Any]]) -> bool:
-    """Whether every row of ``batch`` passes ``decode_trial_row`` (False: some row may not), by column."""
+    """Whether every row of ``batch`` passes ``trial_row_problem`` (False: some row may not), by column."""
     import pyarrow as pa
 
     from nasbook.trial import TrialState
