@@ -23,6 +23,7 @@ import argparse
 import os
 import shlex
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,6 +51,17 @@ _EPILOG_SEARCH = (f"exit status: 0 done; {EXIT_FAILED} it ran and failed (a stor
                   "is stored: --resume NAME continues it)")
 _EPILOG_STORE = (f"exit status: 0 done; {EXIT_FAILED} a storage that cannot be read; {EXIT_USAGE} bad arguments (a "
                  "storage file or a search that does not exist); 130 interrupted; 141 its output's reader went away (| head)")
+
+
+def _terminal_safe(text: str) -> str:
+    """``text`` with control and format characters (but newlines) escaped, as ``\\x1b``.
+
+    Search names, states and attributes printed here come from a storage file, maybe one someone else
+    wrote: an escape sequence in a name would otherwise reach the terminal and could retitle it, clear
+    or overwrite the lines printed before it, or (bidirectional overrides) show text other than what
+    is stored."""
+    return "".join(c if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf") else
+                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
 
 
 def _summary(search) -> str:  # type: ignore[no-untyped-def]
@@ -116,7 +128,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         resume = f"nasbook search --resume {shlex.quote(search.name)} --storage {shlex.quote(search.storage.label)}"
         print(f"nasbook: interrupted after {search.n_trials} trials; resume with: {resume}", file=sys.stderr)
         return 130
-    print(_summary(search))
+    print(_terminal_safe(_summary(search)))
     return 0
 
 
@@ -152,9 +164,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     try:
         rebuild_task(task_config)
     except NasbookError:  # a user's task (ToyTask, TrainingTask(datamodule)...): show what the store holds
-        print(_stored_summary(args.storage, args.name))
+        print(_terminal_safe(_stored_summary(args.storage, args.name)))
         return 0
-    print(_summary(nasbook.load_search(args.name, storage=args.storage)))
+    print(_terminal_safe(_summary(nasbook.load_search(args.name, storage=args.storage))))
     return 0
 
 
@@ -199,13 +211,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if not records:
         print(f"no searches in {st.label}")
         return 0
-    rows = [("name", "state", "trials", "best", "strategy", "task")]
+    rows: list[tuple[str, ...]] = [("name", "state", "trials", "best", "strategy", "task")]
     for r in records:
         cfg = r.config if isinstance(r.config, dict) else {}
         best = "" if r.best_value is None else f"{r.best_value:.4g}"
         strategy = cfg.get("strategy", {}).get("alias") or cfg.get("strategy", {}).get("class", "?") if isinstance(cfg.get("strategy"), dict) else "?"
         task = cfg.get("task_name") or (cfg.get("task", {}).get("class", "?") if isinstance(cfg.get("task"), dict) else "?")
-        rows.append((r.name, r.state, "" if r.n_trials is None else str(r.n_trials), best, str(strategy), str(task)))
+        rows.append(tuple(_terminal_safe(cell) for cell in (r.name, str(r.state), "" if r.n_trials is None else str(r.n_trials),
+                                                             best, str(strategy), str(task))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     print(f"{len(records)} search{'es' if len(records) != 1 else ''} in {st.label}:")
     for row in rows:
@@ -309,10 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if isinstance(exc, (StorageNotFoundError, SearchNotFoundError)) and getattr(args, "storage", None) == _DEFAULT_STORAGE:
                 # `nasbook show NAME` after Search(..., storage="runs.db") in Python: the default is the wrong file
                 hint = f" ({_DEFAULT_STORAGE} is --storage's default: name your file with --storage FILE)"
-            print(f"nasbook: error: {exc}{hint}", file=sys.stderr)
+            print(_terminal_safe(f"nasbook: error: {exc}{hint}"), file=sys.stderr)
         else:  # a library's (nbclient, SQLAlchemy, OSError...): its type tells what it is
-            print(f"nasbook: error: {type(exc).__name__}: {' '.join(str(exc).split())} (--traceback shows where)",
-                  file=sys.stderr)
+            print(_terminal_safe(f"nasbook: error: {type(exc).__name__}: {' '.join(str(exc).split())} (--traceback shows "
+                                 "where)"), file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, USAGE_ERRORS) else EXIT_FAILED
 
 

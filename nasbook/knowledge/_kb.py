@@ -443,7 +443,11 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         """Add the searches of a file from :meth:`export`; the names of the searches added or merged.
 
         Importing the same file twice stores its trials once. A search whose name is taken by a
-        different search is an error unless ``prefix`` renames the imported ones.
+        different search is an error unless ``prefix`` renames the imported ones. The file may come
+        from someone else: it is read as data (no pickle, no class it names is imported), and every
+        row and entry is checked before anything is written, so a damaged or crafted file raises
+        :class:`~nasbook.StorageError` naming the row and imports nothing (docs/search-loop.md, "Files
+        from someone else").
 
         Parameters
         ----------

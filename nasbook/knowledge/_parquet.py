@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, StorageError
 from nasbook._version import __version__
-from nasbook.storage import SCHEMA_VERSION, TABLES, TRIAL_COLUMNS, dumps, insert_ignore, loads
+from nasbook.storage import SCHEMA_VERSION, TABLES, TRIAL_COLUMNS, dumps, insert_ignore, loads, trial_row_problem
 
 if TYPE_CHECKING:
     from nasbook.knowledge._kb import KnowledgeBase
@@ -128,6 +128,92 @@ def _read_meta(path: Path) -> tuple[Any, dict[str, Any]]:
     return pf, meta
 
 
+def _damaged(path: Path, what: str) -> StorageError:
+    return StorageError(f"{str(path)!r} is a damaged knowledge-base export: {what}. Nothing was imported.")
+
+
+def _check_catalog(meta: dict[str, Any], path: Path) -> None:
+    """The metadata's searches, tasks and spaces are what :func:`export` writes, else StorageError.
+
+    The file may come from someone else: an entry of the wrong shape, written into the knowledge base,
+    would break every later read of it (``kb.tasks``, ``kb.space``), or fail half-way through the import."""
+    number, text = (int, float), (str, type(None))
+    for s in meta["searches"]:
+        if not (isinstance(s, dict) and isinstance(s.get("name"), str) and s["name"] and isinstance(s.get("config"), dict)
+                and isinstance(s.get("state"), text) and isinstance(s.get("elapsed_s"), (*number, type(None)))
+                and not isinstance(s.get("elapsed_s"), bool)):
+            raise _damaged(path, f"a search entry is {s!r:.80} (expected a name, a config object, a state and elapsed_s)")
+    for t in meta["tasks"]:
+        if not (isinstance(t, dict) and isinstance(t.get("key"), str) and t["key"] and isinstance(t.get("name"), text)
+                and isinstance(t.get("config"), (dict, type(None))) and isinstance(t.get("meta_features"), (dict, type(None)))
+                and isinstance(t.get("landmarks"), (dict, type(None)))):
+            raise _damaged(path, f"a task entry is {t!r:.80} (expected a key, a name, a config object, and "
+                                 "meta_features and landmarks objects or null)")
+        if t["landmarks"] is not None and not all(isinstance(v, number) and not isinstance(v, bool)
+                                                  for v in t["landmarks"].values()):
+            raise _damaged(path, f"the landmarks of task {t['key']!r:.40} are not all numbers")
+    for p in meta["spaces"]:
+        if not (isinstance(p, dict) and isinstance(p.get("space_id"), str) and p["space_id"]
+                and isinstance(p.get("config"), dict)):
+            raise _damaged(path, f"a space entry is {p!r:.80} (expected a space_id and a config object)")
+
+
+def _check_rows(pf: Any, path: Path, listed: set[str]) -> None:
+    """Every trial row is one :func:`export` writes: of a listed search, once, with every column readable.
+
+    The checks that reading a stored trial back makes (:func:`~nasbook.storage.trial_row_problem`),
+    made before anything is written: a row with an architecture that is not JSON, an unknown state or a
+    value that is not a number would otherwise be stored, and break ``kb.trials()`` for every search. A
+    batch is checked column by column (:func:`_batch_ok`); one that fails is read row by row, for the
+    error that names the row."""
+    seen: set[tuple[str, int]] = set()
+    for batch in pf.iter_batches(batch_size=BATCH, columns=["search", *TRIAL_COLUMNS]):
+        cols = batch.to_pydict()
+        unknown = set(cols["search"]) - listed
+        if unknown:
+            raise _damaged(path, f"trials of searches {sorted(map(str, unknown))[:5]!r} that its metadata does not list")
+        if not _batch_ok(batch, cols):
+            for row in batch.to_pylist():
+                problem = trial_row_problem(row)
+                if problem is not None:
+                    raise _damaged(path, f"trial {row['number']!r:.20} of search {row['search']!r}: {problem}")
+        for key in zip(cols["search"], cols["number"]):
+            if key in seen:
+                raise _damaged(path, f"trial {key[1]} of search {key[0]!r} appears twice")
+            seen.add(key)
+
+
+_KINDS = {"arch": dict, "metrics": dict, "attrs": dict, "curves": dict, "lineage": list}
+
+
+def _batch_ok(batch: Any, cols: dict[str, list[Any]]) -> bool:
+    """Whether every row of ``batch`` passes ``trial_row_problem`` (False: some row may not), by column."""
+    import pyarrow as pa
+
+    from nasbook.trial import TrialState
+
+    types = {f.name: f.type for f in batch.schema}
+    ints = all(pa.types.is_integer(types[c]) for c in _INT)
+    floats = all(pa.types.is_integer(types[c]) or pa.types.is_floating(types[c]) for c in _FLOAT)
+    texts = all(pa.types.is_string(types[c]) or pa.types.is_large_string(types[c]) for c in ("state", "arch_id", "reason", *_JSON))
+    if not (ints and floats and texts) or set(cols["state"]) - {s.value for s in TrialState}:
+        return False
+    if any(batch.column(c).null_count for c in ("number", "n_told_before", "arch_id", *_JSON)):
+        return False
+    for column, kind in _KINDS.items():
+        try:
+            values = [loads(v) for v in cols[column]]
+        except (ValueError, RecursionError):
+            return False
+        if not all(type(v) is kind for v in values):
+            return False
+        if column == "curves" and not all(type(x) is list for v in values for x in v.values()):
+            return False
+        if column == "lineage" and not all(type(x) is int for v in values for x in v):
+            return False
+    return True
+
+
 def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: str = "") -> list[str]:
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidParameterTypeError(f"KnowledgeBase.import_parquet(path=...) must be a file path; got {path!r:.80}.")
@@ -137,9 +223,8 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
     st = kb.storage
     existing = {r.name: r for r in st.list_searches()}
     plan: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]] = {}  # exported name -> (new name, search, match)
+    _check_catalog(meta, Path(path))
     for s in meta["searches"]:
-        if not isinstance(s, dict) or not isinstance(s.get("name"), str) or not isinstance(s.get("config"), dict):
-            raise StorageError(f"{str(path)!r} is a damaged knowledge-base export: a search entry is {s!r:.80}.")
         new = prefix + s["name"]
         old = existing.get(new)
         stored = dict(s["config"], name=new) if prefix else s["config"]
@@ -167,13 +252,7 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
                 if t[field] is not None:
                     conn.execute(_K.update().where(_K.c.key == t["key"], _K.c[field].is_(None)).values({field: t[field]}))
 
-    # every trial's search must be listed before anything is written (a damaged file changes nothing)
-    listed = set(plan)
-    for batch in pf.iter_batches(batch_size=BATCH, columns=["search"]):
-        unknown = set(batch.column(0).to_pylist()) - listed
-        if unknown:
-            raise StorageError(f"{str(path)!r} is a damaged knowledge-base export: trials of searches {sorted(map(str, unknown))[:5]!r} "
-                               "that its metadata does not list. Nothing was imported.")
+    _check_rows(pf, Path(path), set(plan))  # before anything is written: a damaged or crafted file changes nothing
     kb._write(catalog)
     ids: dict[str, int] = {}
     created: list[int] = []

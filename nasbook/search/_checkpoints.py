@@ -56,11 +56,17 @@ class CheckpointDir(MutableMapping[int, bytes]):
         except FileNotFoundError:
             raise KeyError(number) from None
 
+    def _numbers(self) -> list[int]:
+        """The trial numbers of the files named as :meth:`_file` names them; any other file (a copy,
+        ``trial-3 (1).ckpt``, a file dropped in the folder) is not a checkpoint of this store."""
+        found = (p.name[len("trial-"):-len(".ckpt")] for p in self.path.glob("trial-*.ckpt") if p.is_file())
+        return sorted(int(n) for n in found if n.isascii() and n.isdigit() and str(int(n)) == n)
+
     def __iter__(self) -> Iterator[int]:
-        return iter(sorted(int(p.stem.split("-", 1)[1]) for p in self.path.glob("trial-*.ckpt")))
+        return iter(self._numbers())
 
     def __len__(self) -> int:
-        return sum(1 for _ in self.path.glob("trial-*.ckpt"))
+        return len(self._numbers())
 
     def __repr__(self) -> str:
         return f"CheckpointDir({str(self.path)!r}, {len(self)} checkpoints)"

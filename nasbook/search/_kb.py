@@ -205,7 +205,12 @@ def restore_prior(strategy: Any, config: dict[str, Any], space: Any, kb: Knowled
     if kb is None or not (isinstance(prior, dict) and isinstance(prior.get("kb"), dict)):
         return
     provenance = prior["kb"]
-    wanted = {str(k): (int(v[0]), int(v[1])) for k, v in provenance["searches"].items()}
+    try:  # what the stored configuration says: from a file someone else may have written
+        wanted = {str(k): (int(v[0]), int(v[1])) for k, v in provenance["searches"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        raise StorageError(f"the stored transfer prior of this BO is damaged: its 'prior' parameter should record the "
+                           f"searches it was fitted on ({{'searches': {{name: [n_trials, last_number]}}}}); found "
+                           f"{provenance!r:.80}. Pass strategy=... to load_search.") from None
     trials = kb.trials()
     trials = trials[trials["search"].isin(list(wanted))]
     trials = trials[trials["number"] <= trials["search"].map({k: last for k, (_, last) in wanted.items()})]

@@ -237,7 +237,7 @@ def load_search(
     Search
         The search, with its committed trials loaded; ``run()`` resumes it.
     """
-    from nasbook.search._search import Search
+    from nasbook.search._search import Search, SearchState
     from nasbook.storage import Storage
 
     if not isinstance(name, str) or not name:
@@ -292,6 +292,9 @@ def load_search(
         self._executor_config = stored_executor
     self._environment = config.get("environment")  # where it was created, kept when the config is rewritten
     set_seeds(self, from_config(config, space, name))
+    if record.state not in {state.value for state in SearchState}:
+        raise StorageError(f"search {name!r} in {st.label!r} is damaged: its state {str(record.state)[:40]!r} is not one of "
+                           f"{sorted(state.value for state in SearchState)}. Nothing was changed.")
     self._attach(st, record.id, record.state, record.elapsed_s)
     read_trials(self)
     if budget is not None:  # the stored budget may be overshot by the last trial (epochs, seconds): it ran under it

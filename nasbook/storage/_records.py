@@ -207,6 +207,27 @@ def decode_trial_row(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def trial_row_problem(row: Mapping[str, Any]) -> str | None:
+    """What is wrong with a trial row read from a file, or None: the checks of reading a stored trial back.
+
+    Parameters
+    ----------
+    row : Mapping
+        Every column of ``TRIAL_COLUMNS``, the JSON columns as JSON text (as a Parquet export holds them).
+
+    Returns
+    -------
+    str or None
+        The problem (``"arch is not valid JSON (...)"``, ``"state 'x' is not one of [...]"``), or None when
+        the row reads back as a trial.
+    """
+    try:
+        decode_trial_row(row)
+    except Damaged as exc:
+        return str(exc)
+    return None
+
+
 def build_trial(values: dict[str, Any], space: SearchSpace) -> Trial:
     """A Trial from decoded values; the architecture rebuilt in ``space`` and its id checked. Raises Damaged."""
     from nasbook._errors import InvalidArchitectureError

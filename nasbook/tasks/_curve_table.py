@@ -99,11 +99,24 @@ def load_curve_table(npz: bytes | Path | str, doc: Mapping[str, Any] | Path | st
         The table; a missing array raises InvalidParameterError.
     """
     import io
+    import zipfile
 
-    meta: Mapping[str, Any] = doc if isinstance(doc, Mapping) else json.loads(Path(doc).read_text())
+    try:
+        meta: Mapping[str, Any] = doc if isinstance(doc, Mapping) else json.loads(Path(doc).read_text())
+    except (ValueError, RecursionError) as exc:
+        raise InvalidParameterError(f"curve table: {str(doc)!r} is not the table's JSON description ({exc}).") from None
     source = io.BytesIO(npz) if isinstance(npz, bytes) else npz
-    with np.load(source, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
+    where = "the .npz archive" if isinstance(npz, bytes) else repr(str(npz))
+    try:
+        with np.load(source, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except ValueError as exc:  # an object (pickled) array, refused by allow_pickle=False: never unpickled
+        raise InvalidParameterError(f"curve table: {where} was refused ({exc}): a curve table holds numeric arrays "
+                                    "only, and nasbook never unpickles one.") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise InvalidParameterError(f"curve table: {where} is not a readable .npz archive ({exc}).") from None
+    if not isinstance(meta, Mapping):
+        raise InvalidParameterError(f"curve table: the JSON description is a {type(meta).__name__}, not an object.")
     missing = [k for k in (*CURVE_NAMES, "test_accuracy", "train_time_s", "n_params", "flops") if k not in arrays]
     if missing:
         raise InvalidParameterError(f"curve table lacks array(s) {missing!r}")
