@@ -278,6 +278,7 @@ class BO(Acquisition, Candidates, BaseStrategy):
         self._all: list[Architecture] | None = None
         self._row: dict[str, int] | None = None
         self._X_all: dict[tuple[str, ...], np.ndarray] = {}
+        self._X_exact: set[tuple[str, ...]] = set()  # features whose float32 rows in _X_all are the encoding exactly
         self._design_seed: int | None = None  # the first ask's draw: the initial design is a function of it
         self._design: list[Architecture] | None = None
 
