@@ -136,3 +136,35 @@ def test_one_thread_limits_blas_and_openmp_and_restores_them(monkeypatch):
     with _threads._one_thread():
         pass
     assert _threads._controller is not kept
+
+
+def test_a_threaded_forest_builds_and_predicts_the_same_numbers(proteins):
+    from nasbook.predictors import ExtraTrees, RandomForest
+
+    archs = proteins.space.enumerate()[:400]
+    y = [proteins.evaluate(a).value for a in archs[:80]]
+    for cls in (RandomForest, ExtraTrees):
+        one = cls(n_estimators=16, seed=4).fit(archs[:80], y, space=proteins.space)
+        two = cls(n_estimators=16, seed=4, n_jobs=2).fit(archs[:80], y, space=proteins.space)
+        for a, b in zip(one.predict_latent(archs), two.predict_latent(archs)):
+            assert np.array_equal(a, b)
+        assert one.std_scale_ == two.std_scale_  # the calibration's cross-validation fits too
+
+
+def test_bo_with_a_threaded_surrogate_proposes_the_recorded_trials(proteins):
+    from nasbook.predictors import RandomForest
+
+    forest = RandomForest(n_estimators=50, calibration="none", features=("graf", "adjacency"), n_jobs=2)
+    assert _ids(proteins, BO(predictor=forest), 30, 3) == PROTEINS_SEED3
+
+
+@pytest.mark.parametrize("n_jobs", [0, 1.5, True, "2"])
+def test_forest_n_jobs_is_checked(n_jobs):
+    from nasbook._errors import InvalidParameterError
+    from nasbook.predictors import RandomForest
+    from nasbook.space import PROTEINS_OPS, GraphSpace
+
+    space = GraphSpace(ops=PROTEINS_OPS)
+    archs = space.enumerate()[:5]
+    with pytest.raises(InvalidParameterError, match=r"RandomForest\(n_jobs=...\) must be a non-zero int"):
+        RandomForest(n_jobs=n_jobs).fit(archs, [0.1, 0.2, 0.3, 0.4, 0.5], space=space)
