@@ -50,7 +50,11 @@ class BO(Acquisition, Candidates, BaseStrategy):
     they are never proposed again.
 
     **Cost.** ``timings_`` keeps ``(n_told, fit_s, acquisition_s)`` per model-based ask; ``repr``
-    shows the number of fits and the mean milliseconds per ask.
+    shows the number of fits and the mean milliseconds per ask. The default forest runs on one
+    thread; a forest of your own with ``n_jobs`` (``RandomForest(n_estimators=50,
+    calibration="none", features=("graf", "adjacency"), n_jobs=2)`` is the default on
+    NAS-Bench-Graph, threaded) fits and predicts on that many threads and proposes the same
+    architectures (docs/benchmarks.md, section 1r).
 
     **Resume.** All randomness of one ask comes from one integer drawn from the strategy's
     generator, and the model is fitted afresh at each ask, so on resume the stored history is
