@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -205,6 +206,14 @@ class GaussianProcess(_DropColumns):
         return mean, std
 
 
+def _n_threads(n_jobs: int | None, n_tasks: int) -> int:
+    """Threads for ``n_tasks`` with scikit-learn's ``n_jobs`` (None: 1; -1: every core; -2: all but one)."""
+    if n_jobs is None or n_jobs == 1:
+        return 1
+    cores = os.cpu_count() or 1
+    return max(1, min(n_tasks, n_jobs if n_jobs > 0 else cores + 1 + n_jobs))
+
+
 class _Forest(_DropColumns):
     """Shared code of the forests: the spread is the standard deviation over the trees."""
 
@@ -212,12 +221,13 @@ class _Forest(_DropColumns):
 
     def __init__(self, n_estimators: int = 200, min_samples_leaf: int = 1, max_features: float | str | None = 0.5,
                  drop: Sequence[str] = (), features: str | Sequence[str] = "auto", target: Target = "rank",
-                 calibration: Calibration = "cv", seed: int | None = None):
+                 calibration: Calibration = "cv", seed: int | None = None, n_jobs: int | None = 1):
         super().__init__(features=features, target=target, calibration=calibration, seed=seed)
         self.n_estimators = n_estimators
         self.min_samples_leaf = min_samples_leaf
         self.max_features = max_features
         self.drop = tuple(drop) if isinstance(drop, list) else drop
+        self.n_jobs = n_jobs
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -230,6 +240,9 @@ class _Forest(_DropColumns):
             raise InvalidParameterError(
                 f"{name}(max_features=...) must be a fraction in (0, 1], 'sqrt', 'log2' or None; got {mf!r}."
             )
+        nj = self.n_jobs
+        if nj is not None and (isinstance(nj, bool) or not isinstance(nj, (int, np.integer)) or nj == 0):
+            raise InvalidParameterError(f"{name}(n_jobs=...) must be a non-zero int (-1: every core) or None; got {nj!r}.")
         self._validate_drop()
 
     def _fit(self, X: np.ndarray, z: np.ndarray) -> None:
@@ -238,17 +251,33 @@ class _Forest(_DropColumns):
         cls = getattr(ensemble, self._estimator)
         self.model_ = cls(
             n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf, max_features=self.max_features,
-            random_state=self.seed, n_jobs=1,
+            random_state=self.seed, n_jobs=self.n_jobs,
         ).fit(self._columns(X), z)
 
     def _predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # each fitted tree's ``tree_.predict`` on one float32 C-ordered copy of X: the estimators'
         # own ``predict`` checks and converts X again per tree, which dominates on 26,000 rows
         X32 = np.ascontiguousarray(self._columns(X), dtype=np.float32)
-        per_tree = np.empty((len(self.model_.estimators_), len(X32)))
-        for i, tree in enumerate(self.model_.estimators_):
-            per_tree[i] = tree.tree_.predict(X32).reshape(len(X32), -1)[:, 0]
-        return per_tree.mean(axis=0), per_tree.std(axis=0)
+        trees = self.model_.estimators_
+        per_tree = np.empty((len(trees), len(X32)))
+
+        def predict(i: int) -> None:  # one tree's row of per_tree (scikit-learn walks the tree without the GIL)
+            per_tree[i] = trees[i].tree_.predict(X32).reshape(len(X32), -1)[:, 0]
+
+        jobs = _n_threads(self.n_jobs, len(trees))
+        if jobs == 1:
+            for i in range(len(trees)):
+                predict(i)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(jobs) as pool:
+                list(pool.map(predict, range(len(trees))))
+        # numpy's std(axis=0), in place and on the mean already taken (the same operations, the same numbers)
+        mean = per_tree.mean(axis=0)
+        per_tree -= mean
+        np.multiply(per_tree, per_tree, out=per_tree)
+        return mean, np.sqrt(per_tree.mean(axis=0))
 
 
 class RandomForest(_Forest):
@@ -265,6 +294,13 @@ class RandomForest(_Forest):
     drop : sequence of str
         Feature columns left out: those whose name (``space.feature_names(kind)``) starts with one
         of these prefixes (as :class:`GaussianProcess`'s ``drop``). Default none.
+    n_jobs : int or None
+        Threads that build the trees (scikit-learn's ``n_jobs``) and walk them to predict; -1:
+        every core. The trees and the predictions are the same for every value (each tree's seed
+        is drawn before the fit), only the time differs. Default 1: a fit runs beside the trials
+        of a parallel executor, whose workers have the cores (see ``docs/benchmarks.md`` 1r for
+        what threads gained on ``BO``'s surrogate, e.g.
+        ``BO(predictor=RandomForest(n_estimators=50, calibration="none", features=("graf", "adjacency"), n_jobs=2))``).
     features, target, calibration, seed
         See :class:`BasePredictor`.
     """
@@ -286,6 +322,8 @@ class ExtraTrees(_Forest):
         Features tried per split (a fraction, a rule, or all). Default 0.5.
     drop : sequence of str
         Feature columns left out, by name prefix (as :class:`RandomForest`'s ``drop``). Default none.
+    n_jobs : int or None
+        Threads that build and walk the trees (as :class:`RandomForest`'s ``n_jobs``). Default 1.
     features, target, calibration, seed
         See :class:`BasePredictor`.
     """

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+#: the threadpoolctl controller of the libraries loaded, and ``len(sys.modules)`` when it was built
+_controller: tuple[Any, int] | None = None
 
 
 def _one_thread() -> Any:
@@ -14,11 +18,17 @@ def _one_thread() -> Any:
     threads against 0.07 s with one, quantile boosting 63 s against 3.7 s. Parallelism belongs to
     the executor, one trial per core.
 
-    threadpoolctl limits only the libraries loaded when it is entered, so scikit-learn's models
-    (and with them its OpenMP runtime) are imported first.
+    threadpoolctl limits only the libraries loaded when its controller is built, so scikit-learn's
+    models (and with them its OpenMP runtime) are imported first. Building the controller scans
+    every loaded shared library (~8 ms; BO limits three times per ask), so it is kept and rebuilt
+    only when a module was imported since (a new native library comes with an import).
     """
+    global _controller
     import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the limit must see
     import sklearn.gaussian_process  # noqa: F401
-    from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(1)
+    if _controller is None or _controller[1] != len(sys.modules):
+        from threadpoolctl import ThreadpoolController
+
+        _controller = (ThreadpoolController(), len(sys.modules))
+    return _controller[0].limit(limits=1)

@@ -50,7 +50,11 @@ class BO(Acquisition, Candidates, BaseStrategy):
     they are never proposed again.
 
     **Cost.** ``timings_`` keeps ``(n_told, fit_s, acquisition_s)`` per model-based ask; ``repr``
-    shows the number of fits and the mean milliseconds per ask.
+    shows the number of fits and the mean milliseconds per ask. The default forest runs on one
+    thread; a forest of your own with ``n_jobs`` (``RandomForest(n_estimators=50,
+    calibration="none", features=("graf", "adjacency"), n_jobs=2)`` is the default on
+    NAS-Bench-Graph, threaded) fits and predicts on that many threads and proposes the same
+    architectures (docs/benchmarks.md, section 1r).
 
     **Resume.** All randomness of one ask comes from one integer drawn from the strategy's
     generator, and the model is fitted afresh at each ask, so on resume the stored history is
@@ -278,6 +282,7 @@ class BO(Acquisition, Candidates, BaseStrategy):
         self._all: list[Architecture] | None = None
         self._row: dict[str, int] | None = None
         self._X_all: dict[tuple[str, ...], np.ndarray] = {}
+        self._X_exact: set[tuple[str, ...]] = set()  # features whose float32 rows in _X_all are the encoding exactly
         self._design_seed: int | None = None  # the first ask's draw: the initial design is a function of it
         self._design: list[Architecture] | None = None
 

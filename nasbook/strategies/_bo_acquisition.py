@@ -44,6 +44,8 @@ class Acquisition:
 
         def _random_new(self, rng: np.random.Generator) -> Architecture: ...
 
+        def _encoded(self, model: BasePredictor, archs: list[Architecture]) -> np.ndarray: ...
+
     def _fit(self, archs: list[Architecture], scores: list[float], rng: np.random.Generator) -> BasePredictor:
         model = self._template.clone()
         if model.seed is None:
@@ -109,6 +111,6 @@ class Acquisition:
             return mean + std * rng.standard_normal(len(mean))  # type: ignore[no-any-return]
         from scipy.stats import norm
 
-        told_mean, _ = model._predict_latent_features(model._encode([a for a, _ in self._told]))
+        told_mean, _ = model._predict_latent_features(self._encoded(model, [a for a, _ in self._told]))
         z = (mean - float(np.max(told_mean))) / std
         return (mean - float(np.max(told_mean))) * norm.cdf(z) + std * norm.pdf(z)  # type: ignore[no-any-return]

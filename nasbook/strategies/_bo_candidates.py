@@ -48,6 +48,7 @@ class Candidates:
         _all: list[Architecture] | None
         _row: dict[str, int] | None
         _X_all: dict[tuple[str, ...], np.ndarray]
+        _X_exact: set[tuple[str, ...]]
         _design_seed: int | None
         _design: list[Architecture] | None
 
@@ -90,6 +91,44 @@ class Candidates:
             self._all = self.space_.enumerate(limit=max(MAX_ENUMERATED, self.space_.cardinality))
         return self._all
 
+    def _rows(self) -> dict[str, int]:
+        """Each enumerated architecture's row in ``_space_list()`` (and in ``_X_all``), by id."""
+        if self._row is None:
+            self._row = {a.id: i for i, a in enumerate(self._space_list())}
+        return self._row
+
+    def _space_X(self, model: BasePredictor) -> np.ndarray:
+        """The encodings of the enumerated space for ``model``'s features, computed once."""
+        X_all = self._X_all.get(model.features_)
+        if X_all is None:
+            X64 = model._encode(self._space_list())
+            # float32, C-ordered: what scikit-learn's trees predict on without a copy per tree
+            X_all = self._X_all[model.features_] = np.ascontiguousarray(X64, dtype=np.float32)
+            if np.array_equal(X_all, X64):
+                self._X_exact.add(model.features_)
+        return X_all
+
+    def _encoded(self, model: BasePredictor, archs: list[Architecture]) -> np.ndarray:
+        """``model._encode(archs)``: their rows of ``_X_all`` where the space is enumerated and its
+        float32 rows hold the encoding exactly (the same numbers, without encoding them again)."""
+        if self._use_space and model.features_ in self._X_exact:
+            row = self._rows()
+            idx = [row.get(a.id, -1) for a in archs]
+            if min(idx, default=0) >= 0:
+                return self._X_all[model.features_][np.asarray(idx, dtype=np.int64)].astype(np.float64)
+        return model._encode(archs)
+
+    def _unseen_rows(self) -> np.ndarray:
+        """The rows of the enumerated space not proposed yet (ascending): one lookup per seen
+        architecture rather than a set test per architecture of the space."""
+        allA, row = self._space_list(), self._rows()
+        seen = self.seen_
+        if len(row) != len(allA):  # ids repeated in the enumeration: test each one
+            return np.flatnonzero(np.fromiter((a.id not in seen for a in allA), dtype=bool, count=len(allA)))
+        mask = np.ones(len(allA), dtype=bool)
+        mask[np.fromiter((row[i] for i in seen if i in row), dtype=np.int64)] = False
+        return np.flatnonzero(mask)
+
     def _candidates(self, model: BasePredictor, rng: np.random.Generator) -> tuple[list[Architecture], np.ndarray]:
         region = self._region() if self.candidates == "local" else None
         slot = self.n_asked_ % self.regions
@@ -97,19 +136,14 @@ class Candidates:
             region = self._basin_region(slot) or region
         if self._use_space:
             allA = self._space_list()
-            X_all = self._X_all.get(model.features_)
-            if X_all is None:
-                # float32, C-ordered: what scikit-learn's trees predict on without a copy per tree
-                X_all = self._X_all[model.features_] = np.ascontiguousarray(model._encode(allA), dtype=np.float32)
+            X_all = self._space_X(model)
             if region:
-                if self._row is None:
-                    self._row = {a.id: i for i, a in enumerate(allA)}
-                idx = np.sort(np.fromiter((self._row[a.id] for a in region), dtype=np.int64, count=len(region)))
+                row = self._rows()
+                idx = np.sort(np.fromiter((row[a.id] for a in region), dtype=np.int64, count=len(region)))
             elif self.allow_duplicates:
                 idx = np.arange(len(allA))
             else:
-                seen = self.seen_
-                idx = np.flatnonzero(np.fromiter((a.id not in seen for a in allA), dtype=bool, count=len(allA)))
+                idx = self._unseen_rows()
             return [allA[i] for i in idx], X_all[idx]
         cands = region or self._pool(rng)
         X = model._encode(cands) if cands else np.zeros((0, model.n_features_in_))
