@@ -46,8 +46,12 @@ class Params:
         return self.get_params()
 
     def __repr__(self) -> str:
+        return self._format_repr(self._repr_params())
+
+    def _format_repr(self, params: dict[str, Any]) -> str:
+        """``Class(k=v, ...)`` of ``params`` (each value's repr cut at ``_repr_max_value``)."""
         parts = []
-        for k, v in self._repr_params().items():
+        for k, v in params.items():
             text = repr(v)
             if len(text) > self._repr_max_value:
                 text = text[: self._repr_max_value - 3] + "..."

@@ -8,7 +8,8 @@ Dims ``("trial",)``. Coordinates: ``trial`` (the trial number), ``arch_id`` (str
 task that trains for epochs, ``task.has_epochs``, or once a trial has epochs; NaN where a trial
 has none), and one float variable per metric and per held-out attr that some trial has (e.g.
 ``test_accuracy``, ``latency_ms``, ``params_m``). Attributes: ``name``, ``metric``, ``mode``,
-``seed``, ``space``, ``space_id``, ``task``, ``strategy``, ``nasbook_version`` (of the nasbook that
+``seed``, ``space``, ``space_id``, ``task``, ``strategy`` (its repr with the seed in effect: a search not
+yet run shows the seed ``run()`` gives it, not ``seed=None``), ``nasbook_version`` (of the nasbook that
 built the Dataset), ``schema_version``, and ``environment`` when the search recorded it (JSON text:
 the Python, platform and package versions, nasbook's included, of the process that created the search).
 No variable is made for what neither the task nor any trial has; the task, or a trial having the
@@ -168,7 +169,7 @@ def trials_dataset(search: Search) -> xr.Dataset:
             "space": repr(search.space),
             "space_id": search.space.space_id,
             "task": repr(search.task),
-            "strategy": repr(search.strategy),
+            "strategy": search.strategy._repr_seeded(search.seed),  # as run() seeds it, run or not
             "nasbook_version": __version__,
             "schema_version": SCHEMA_VERSION,
         },
