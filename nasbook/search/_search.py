@@ -183,6 +183,8 @@ class Search(Background, Results):
         self._changes: list[dict[str, Any]] = []
         self._kb = None
         self._environment = None
+        self._environment_history: list[dict[str, Any]] = []  # sessions run elsewhere (search._provenance)
+        self._session_entry: dict[str, Any] | None = None  # this object's entry there, if any
         self._owner = uuid.uuid4().hex  # this object's lease on the search while it runs
         self._thread: threading.Thread | None = None
         self._bg_error: BaseException | None = None
@@ -230,9 +232,7 @@ class Search(Background, Results):
         }
         if self._changes:
             config["changes"] = self._changes
-        if self._environment is not None:  # where it was created (a store written before this records none)
-            config["environment"] = self._environment
-        return _warm.with_config(self, config)
+        return _warm.with_config(self, _provenance.with_config(self, config))
 
     # -- public read API -------------------------------------------------------------------------
     @property
@@ -400,6 +400,7 @@ class Search(Background, Results):
                 _resume.replay(self)
             self.state = SearchState.RUNNING
             self._storage.update_search(self._search_id, state=self.state.value)
+            _provenance.note_and_store(self)  # a session in another environment than the last one recorded
             if self._kb is not None:
                 self._kb.state(self.state.value)
             _loop.run_trials(self, t_start, pbar)
@@ -418,7 +419,9 @@ class Search(Background, Results):
                     _fresh.adopt_stored(self)
                 else:
                     self._elapsed_before += time.monotonic() - t_start
-                    self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before)
+                    noted = _provenance.note_session(self)  # e.g. CUDA, once the session trained on a GPU
+                    self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before,
+                                                config=self._config() if noted else None)
                 self._storage.release_lease(self._search_id, self._owner)
                 if self._kb is not None and self._overtaken is None:
                     self._kb.state(final.value, self._elapsed_before)
