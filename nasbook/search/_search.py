@@ -39,6 +39,7 @@ from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
 from nasbook.search._results import Results
 from nasbook.space import SearchSpace
+from nasbook.storage._owner import owner_kwargs
 from nasbook.strategies import BaseStrategy, Proposal, get_strategy
 from nasbook.tasks import Task
 from nasbook.trial import WAIT, Trial, TrialState, Wait
@@ -196,6 +197,7 @@ class Search(Background, Results):
 
     def _attach(self, storage: Storage, search_id: int, state: str, elapsed_s: float) -> None:
         self._storage = storage
+        self._owned = owner_kwargs(storage, self._owner)  # {"owner": token}; {} for a storage without owner=
         self._search_id = search_id
         self.state = SearchState(state) if state != "running" else SearchState.INTERRUPTED
         self._elapsed_before = elapsed_s
@@ -344,9 +346,9 @@ class Search(Background, Results):
     def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:
         """Commit a finished trial (durable first), then record it, tell the strategy, call back."""
         if update:  # first stored RUNNING: overwrite that row
-            self._storage.update_trial(self._search_id, trial, tell_seq=self._n_told, owner=self._owner)
+            self._storage.update_trial(self._search_id, trial, tell_seq=self._n_told, **self._owned)
         else:  # owner: the row stays this run's; another run that takes it over makes its writes fail (TrialTaken)
-            self._storage.add_trial(self._search_id, trial, tell_seq=self._n_told, owner=self._owner)
+            self._storage.add_trial(self._search_id, trial, tell_seq=self._n_told, **self._owned)
         if trial.parent is not None:  # continued, and committed: the child's checkpoint supersedes the parent's
             self._checkpoints.pop(trial.parent, None)  # (dropped before the commit, a failed one lost it)
         if self._kb is not None:  # a knowledge base kept elsewhere gets its copy (idempotent)
