@@ -171,7 +171,7 @@ def trials_dataset(search: Search) -> xr.Dataset:
             "space": repr(search.space),
             "space_id": search.space.space_id,
             "task": repr(search.task),
-            "strategy": search.strategy._repr_seeded(search.seed),  # as run() seeds it, run or not
+            "strategy": search.strategy._repr_with(seed=search.seed),  # as run() seeds it, run or not
             "nasbook_version": __version__,
             "schema_version": SCHEMA_VERSION,
         },

@@ -107,14 +107,6 @@ class BaseStrategy(Params, abc.ABC):
             params["seed"] = seed
         return params
 
-    def _repr_seeded(self, seed: int | None) -> str:
-        """``repr`` with the seed ``setup(seed=seed)`` puts in effect: a search not yet run (created, or
-        loaded from storage) shows the seed its ``run()`` gives the strategy, not ``seed=None``."""
-        params = self._repr_params()
-        if "seed" in params and params["seed"] is None and seed is not None:
-            params["seed"] = seed
-        return self._format_repr(params)
-
     @classmethod
     def from_stored(cls, params: Mapping[str, Any]) -> BaseStrategy:
         """This strategy built from the ``params`` of a stored configuration (``to_config()``).
