@@ -39,7 +39,7 @@ from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
 from nasbook.search._results import Results
 from nasbook.space import SearchSpace
-from nasbook.storage._owner import owner_kwargs
+from nasbook.storage import owner_kwargs
 from nasbook.strategies import BaseStrategy, Proposal, get_strategy
 from nasbook.tasks import Task
 from nasbook.trial import WAIT, Trial, TrialState, Wait

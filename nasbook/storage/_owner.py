@@ -82,6 +82,18 @@ def owner_kwargs(st: Any, owner: str) -> dict[str, Any]:
     without ``owner=``: it still works, without the compare-and-set (``{}``: its rows are written
     unconditionally, so a run overtaken by another process could overwrite that run's row of the same
     number), and a :class:`~nasbook.NasbookWarning` says so once per class, naming what to add.
+
+    Parameters
+    ----------
+    st : Storage
+        The store a search writes its trials to (a :class:`Storage` or a subclass of one's own).
+    owner : str
+        The run's lease owner token.
+
+    Returns
+    -------
+    dict
+        The keyword arguments of the run's ``add_trial`` and ``update_trial`` calls.
     """
     cls = type(st)
     missing = [name for name in ("add_trial", "update_trial") if not _takes_owner(getattr(cls, name))]
