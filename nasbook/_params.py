@@ -46,8 +46,20 @@ class Params:
         return self.get_params()
 
     def __repr__(self) -> str:
+        return self._format_repr(self._repr_params())
+
+    def _repr_with(self, **effective: Any) -> str:
+        """``repr`` showing each parameter of ``effective`` that is None as the value given, the one that
+        will be in effect: a search not yet run shows ``strategy._repr_with(seed=search.seed)``, the seed
+        its ``run()`` gives an unseeded strategy (``setup``), not ``seed=None``."""
+        params = self._repr_params()
+        params.update({k: v for k, v in effective.items() if k in params and params[k] is None})
+        return self._format_repr(params)
+
+    def _format_repr(self, params: dict[str, Any]) -> str:
+        """``Class(k=v, ...)`` of ``params`` (each value's repr cut at ``_repr_max_value``)."""
         parts = []
-        for k, v in self._repr_params().items():
+        for k, v in params.items():
             text = repr(v)
             if len(text) > self._repr_max_value:
                 text = text[: self._repr_max_value - 3] + "..."

@@ -8,11 +8,19 @@ name, or another plug-in's name for another object, is ignored with a warning th
 than silently), find a plug-in by the *class* name a stored search recorded (``to_config()`` stores
 ``type(obj).__name__``; the entry point's name may differ), and load it with an error that names the
 entry point and its package when it cannot be imported or is not a class of that kind.
+
+A group's entry points are read once and kept (reading them parses every installed distribution's
+``entry_points.txt``: milliseconds, at every look-up by name). They are read again when the places
+``importlib.metadata`` discovers distributions in change (``sys.path``, the modification times of its
+folders, which installing or removing a package updates, ``sys.meta_path`` and the working folder), and
+when a look-up finds no such name (an entry point added by hand to an installed ``entry_points.txt``).
 """
 
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 import warnings
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
@@ -29,14 +37,48 @@ def is_entry_point(obj: Any) -> bool:
     return not isinstance(obj, type) and all(hasattr(obj, a) for a in ("load", "value", "attr", "group"))
 
 
-def registered(group: str, builtin: dict[str, Any], reserved: dict[str, type] | None = None) -> dict[str, Any]:
+#: group -> (the state of distribution discovery when read, its entry points)
+_READ: dict[str, tuple[tuple[Any, ...], tuple[EntryPoint, ...]]] = {}
+
+
+def _discovery_state() -> tuple[Any, ...]:
+    """What decides which distributions ``importlib.metadata`` finds (its own caches key on the folders'
+    modification times too): a package installed or removed since changes it."""
+    paths = tuple(sys.path)
+    times: list[int | None] = []
+    for p in paths:
+        try:
+            times.append(os.stat(p or ".").st_mtime_ns)
+        except (OSError, TypeError, ValueError):  # gone, or not a folder path (a zip is stat-ed as a file)
+            times.append(None)
+    try:
+        cwd = os.getcwd()  # "" on sys.path is the working folder
+    except OSError:
+        cwd = None
+    return paths, tuple(times), tuple(id(f) for f in sys.meta_path), cwd
+
+
+def group_entry_points(group: str, *, fresh: bool = False) -> tuple[EntryPoint, ...]:
+    """The group's entry points: read again only when distribution discovery changed, or ``fresh``."""
+    state = _discovery_state()
+    kept = _READ.get(group)
+    if not fresh and kept is not None and kept[0] == state:
+        return kept[1]
+    eps = tuple(entry_points(group=group))
+    _READ[group] = (state, eps)
+    return eps
+
+
+def registered(group: str, builtin: dict[str, Any], reserved: dict[str, type] | None = None, *,
+               fresh: bool = False) -> dict[str, Any]:
     """``builtin`` plus the group's entry points not loaded yet (by name); clashes warn.
 
     An entry point named like a key of ``builtin`` or of ``reserved`` (the built-ins' class names, what
-    a stored search records) is ignored, and so is a second one under a name another took."""
+    a stored search records) is ignored, and so is a second one under a name another took. ``fresh``
+    reads the group again even if nothing seems installed since (:func:`group_entry_points`)."""
     found: dict[str, Any] = dict(builtin)
     taken = {**(reserved or {}), **builtin}
-    for ep in entry_points(group=group):
+    for ep in group_entry_points(group, fresh=fresh):
         known = found.get(ep.name)
         if known is None and ep.name not in taken:
             found[ep.name] = ep
@@ -152,8 +194,8 @@ class Registry:
                     f"{qualified(cls)}; a search stores the class name, so load_search could not tell them apart. "
                     f"Rename one, or call {self.where}.unregister({known!r}) first.")
 
-    def _entry_points(self) -> list[EntryPoint]:
-        return list(entry_points(group=self.group)) if self.group else []
+    def _entry_points(self) -> tuple[EntryPoint, ...]:
+        return group_entry_points(self.group) if self.group else ()
 
     def unregister(self, what: Any) -> list[str]:
         """Drop a name (a str), or every name of a class (by its qualified name); the names dropped."""
@@ -184,9 +226,10 @@ class Registry:
             found = next((c for c in self.classes.values() if name in (c.__name__, getattr(c, "alias", None))), None)
         return found
 
-    def listed(self, builtin: dict[str, Any]) -> dict[str, Any]:
-        """``builtin``, the group's entry points (not loaded yet) and the classes registered here, by name."""
-        found = registered(self.group, builtin, self._reserved()) if self.group else dict(builtin)
+    def listed(self, builtin: dict[str, Any], *, fresh: bool = False) -> dict[str, Any]:
+        """``builtin``, the group's entry points (not loaded yet) and the classes registered here, by name
+        (``fresh``: the group read again, :func:`group_entry_points`)."""
+        found = registered(self.group, builtin, self._reserved(), fresh=fresh) if self.group else dict(builtin)
         return {**found, **self.classes}
 
     def lookup(self, name: str, builtin: dict[str, type]) -> type | None:
@@ -199,6 +242,9 @@ class Registry:
         """
         found = self.listed(builtin)
         cls = found.get(name) or self.find(name) or self._by_class_name(found, name)
+        if cls is None and self.group:  # not known: read the group again (an entry point added by hand since)
+            found = self.listed(builtin, fresh=True)
+            cls = found.get(name) or self._by_class_name(found, name)
         return cls if cls is None or isinstance(cls, type) else self.load(cls)
 
     def _by_class_name(self, found: dict[str, Any], name: str) -> EntryPoint | None:

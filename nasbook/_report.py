@@ -121,7 +121,7 @@ def provenance(namespace: Mapping[str, Any], parameters: Mapping[str, Any]) -> N
             ("  seed", str(s.seed)),
             ("  space", repr(s.space)),
             ("  task", repr(s.task)),
-            ("  strategy", repr(s.strategy)),
+            ("  strategy", s.strategy._repr_with(seed=s.seed)),
         ]
     import html
 

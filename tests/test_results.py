@@ -102,3 +102,22 @@ def test_a_look_up_search_has_no_epochs_variable_and_a_search_that_trains_always
     table = nasbook.Search(DigitsTable(), strategy=ASHA(max_epochs=9), budget=4, seed=0, storage=":memory:")
     assert "epochs" in table.to_xarray() and table.to_xarray().sizes["trial"] == 0  # before any trial
     assert np.isfinite(table.run().to_xarray()["epochs"].values).all()
+
+
+def test_the_strategy_attr_shows_the_seed_run_gives_it_before_the_search_runs(tmp_path):
+    # created or loaded and exported before run(): the strategy attr said seed=None while attrs["seed"] said 100
+    space = GraphSpace(ops=PROTEINS_OPS)
+    path = tmp_path / "seeded.db"
+    created = nasbook.Search(space, ToyTask(space), strategy="evolution", budget=3, seed=100, storage=path, name="s")
+    assert "seed=100" in created.to_xarray().attrs["strategy"]
+    created.run(progress="none")
+    ran = created.to_xarray().attrs["strategy"]
+    loaded = nasbook.load_search("s", path, task=ToyTask(space))
+    ds = loaded.to_xarray()
+    assert ds.attrs["seed"] == 100
+    assert ds.attrs["strategy"] == ran  # what the search that ran showed: seed=100
+    assert "seed=None" not in ds.attrs["strategy"]
+    assert repr(loaded.strategy).count("seed=None") == 1  # the object itself is left as stored (not set up)
+    own = nasbook.Search(space, ToyTask(space), strategy=nasbook.strategies.RandomSearch(seed=7), budget=2, seed=100,
+                         storage=":memory:")
+    assert "seed=7" in own.to_xarray().attrs["strategy"]  # a strategy's own seed wins, as in setup

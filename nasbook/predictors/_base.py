@@ -89,6 +89,8 @@ class BasePredictor(Predicting, Params, abc.ABC):
         Factors the calibration applies to the model's spread, in its latent units
         (:meth:`predict_latent`) and in the scores' units (:meth:`predict`).
     fit_time_s_ : float
+    seed_ : int or None
+        The seed the last fit used: ``seed``, or the search's for :meth:`fit_search` when ``seed`` is None.
     scores_ : dict
         Metrics of the last ``score`` call (empty before).
     """
@@ -248,6 +250,7 @@ class BasePredictor(Predicting, Params, abc.ABC):
         self.feature_versions_ = self._versions(space_, self.features_)
         X = self._encode(archs_)
         self.n_train_ = len(y)
+        self.seed_ = self.seed  # the seed in effect (fit_search: the search's when seed is None)
         self.metric_: str | None = None  # fit_search names it; scores given to fit() carry no name
         self.n_features_in_ = X.shape[1]
         z = self._fit_target(y)
@@ -345,6 +348,11 @@ class BasePredictor(Predicting, Params, abc.ABC):
         epochs count: a value after a low rung's epoch or two is not the architecture's final
         quality, and the same architecture would come twice with two different scores.
 
+        A predictor without a seed (``seed=None``, the default) is fitted with the search's seed, so
+        ``Predictor().fit_search(search)`` gives the same predictions each time it is run on the same
+        search (a search always has a seed: drawn and stored when omitted). Its ``seed`` parameter is
+        left as given (``get_params()``, ``clone``, ``repr``); ``seed_`` is the seed the fit used.
+
         Parameters
         ----------
         search : Search
@@ -371,7 +379,13 @@ class BasePredictor(Predicting, Params, abc.ABC):
                 f"{type(self).__name__}.fit_search(search=...) needs at least 2 completed trials with values; "
                 f"search {getattr(search, 'name', '?')!r} has {len(final)}{at}."
             )
-        self.fit([t.arch for t in final], [float(t.value) for t in final], space=space)  # type: ignore[arg-type]
+        own = self.seed
+        if own is None:  # reproducible by default: the search's seed, the user's parameter left as given
+            self.seed = getattr(search, "seed", None)
+        try:
+            self.fit([t.arch for t in final], [float(t.value) for t in final], space=space)  # type: ignore[arg-type]
+        finally:
+            self.seed = own
         self.metric_ = getattr(search, "metric", None)
         return self
 

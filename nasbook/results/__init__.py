@@ -8,9 +8,12 @@ Dims ``("trial",)``. Coordinates: ``trial`` (the trial number), ``arch_id`` (str
 task that trains for epochs, ``task.has_epochs``, or once a trial has epochs; NaN where a trial
 has none), and one float variable per metric and per held-out attr that some trial has (e.g.
 ``test_accuracy``, ``latency_ms``, ``params_m``). Attributes: ``name``, ``metric``, ``mode``,
-``seed``, ``space``, ``space_id``, ``task``, ``strategy``, ``nasbook_version`` (of the nasbook that
+``seed``, ``space``, ``space_id``, ``task``, ``strategy`` (its repr with the seed in effect: a search not
+yet run shows the seed ``run()`` gives it, not ``seed=None``), ``nasbook_version`` (of the nasbook that
 built the Dataset), ``schema_version``, and ``environment`` when the search recorded it (JSON text:
-the Python, platform and package versions, nasbook's included, of the process that created the search).
+the Python, platform and package versions, nasbook's included, of the process that created the search), and
+``environment_history`` when a later ``run()`` session ran in another environment (JSON text of
+``Search.environment_history``: each such session's time, environment and what changed).
 No variable is made for what neither the task nor any trial has; the task, or a trial having the
 key, decides, never the values, so a resumed or extended search keeps its variables (a metric
 every trial recorded as NaN stays: NaN is its value). Version 1 had ``epochs`` always, all-NaN on
@@ -168,7 +171,7 @@ def trials_dataset(search: Search) -> xr.Dataset:
             "space": repr(search.space),
             "space_id": search.space.space_id,
             "task": repr(search.task),
-            "strategy": repr(search.strategy),
+            "strategy": search.strategy._repr_with(seed=search.seed),  # as run() seeds it, run or not
             "nasbook_version": __version__,
             "schema_version": SCHEMA_VERSION,
         },
@@ -176,6 +179,9 @@ def trials_dataset(search: Search) -> xr.Dataset:
     environment = getattr(search, "environment", None)
     if environment is not None:  # where the search was created: Python, platform, package versions (JSON text)
         ds.attrs["environment"] = json.dumps(environment, sort_keys=True)
+    history = getattr(search, "environment_history", None)
+    if history:  # the run() sessions in another environment: when, what, and what changed (JSON text)
+        ds.attrs["environment_history"] = json.dumps(history, sort_keys=True)
     ds["value"].attrs["long_name"] = search.metric
     trials = sorted(search.trials, key=lambda t: t.number)
     ds["parent"] = ("trial", np.asarray([-1 if t.parent is None else t.parent for t in trials], dtype=np.int64))

@@ -99,7 +99,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     proposal = requeued_proposal(queued)
                     number, told, stored = queued.number, queued.n_told_before, True
                     if store_running:  # this run's row (claimed when the run took the lease): compare-and-set
-                        storage.update_trial(sid, running_trial(number, proposal, told), owner=s._owner)
+                        storage.update_trial(sid, running_trial(number, proposal, told), **s._owned)
                 else:
                     if exhausted_at == s._n_told and running:
                         break  # exhausted at this many tells: asked again once a running trial has finished
@@ -120,7 +120,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     proposal, number, told = asked, s._take_number(), s._n_told  # type: ignore[assignment]
                     stored = store_running
                     if store_running:
-                        storage.add_trial(sid, running_trial(number, proposal, told), owner=s._owner)
+                        storage.add_trial(sid, running_trial(number, proposal, told), **s._owned)
                 strategy.on_start(number, proposal)  # which architecture this trial number trains
                 ex.submit(number, task, space, proposal.arch, fidelity(s, proposal))
                 running[number] = _Running(proposal, told, time.monotonic(), stored)
@@ -176,7 +176,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                 continue  # the other run may have re-run and finished it: its row is not ours to write
             queued = running_trial(number, r.proposal, r.told, TrialState.QUEUED)
             try:
-                (storage.update_trial if r.stored else storage.add_trial)(sid, queued, owner=s._owner)
+                (storage.update_trial if r.stored else storage.add_trial)(sid, queued, **s._owned)
             except Exception:  # noqa: BLE001 - never hide the original error (the store may be what failed)
                 pass
         live.clear()

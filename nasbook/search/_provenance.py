@@ -1,18 +1,37 @@
-"""Where a search was created: Python, platform and the versions of the packages its trials ran on.
+"""Where a search was created and where it ran since: Python, platform, package versions, CUDA.
 
-Stored once in the search's configuration (``config["environment"]``, a JSON column: no schema
-change) when the search is created, kept as it is when the search is loaded and extended, and
-written into ``Search.to_xarray().attrs["environment"]`` (as JSON text, which a netCDF attribute
-can hold). Versions come from the installed distributions' metadata, so nothing is imported.
+Stored in the search's configuration (a JSON column: no schema change):
+
+* ``config["environment"]``: the environment of the process that created the search, recorded once
+  and kept as it is when the search is loaded and extended (:attr:`Search.environment`).
+* ``config["environment_history"]``: one entry per ``run()`` session (the first ``run()`` of a created
+  or loaded search object) whose environment differs from the last one recorded (the creation one,
+  or the previous entry): ``{"at": <unix time>, "environment": {...}, "changed": {field: [old, new]}}``.
+  A resume in an identical environment adds nothing, so the list stays empty for a search that always
+  ran where it was created (:attr:`Search.environment_history`). The session's environment is taken
+  when ``run()`` starts and again when it ends, so CUDA facts appear once the session trained on a GPU;
+  both land in one entry per session.
+
+Both are written into ``Search.to_xarray().attrs`` as JSON text (which a netCDF attribute can hold).
+Versions come from the installed distributions' metadata, so nothing is imported. CUDA facts
+(``{"cuda": {"version", "cudnn", "devices"}}``) are recorded only for a process where torch is imported
+and has initialised CUDA (it trained on a GPU): asking torch for device names would otherwise
+initialise CUDA here, which a forked worker process could then no longer use. The environment is the
+one of the process that runs the loop: workers of a dask executor are not described.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-from typing import Any
+import sys
+import time
+from typing import TYPE_CHECKING, Any
 
 from nasbook._version import __version__
+
+if TYPE_CHECKING:
+    from nasbook.search._search import Search
 
 #: the distributions whose versions decide what a search computes: the loop, the predictors and
 #: strategies, and training (torch, Lightning) on the workers
@@ -34,13 +53,88 @@ def _environment() -> dict[str, Any]:
     return {"python": platform.python_version(), "platform": platform.platform(), "packages": packages}
 
 
+def cuda() -> dict[str, Any] | None:
+    """``{"version": torch.version.cuda, "cudnn": ..., "devices": [name, ...]}`` when torch in this
+    process has initialised CUDA; None otherwise (torch not imported, no GPU, or not used yet)."""
+    torch = sys.modules.get("torch")
+    if torch is None:  # never import torch here: a look-up search does not need it
+        return None
+    try:
+        if not torch.cuda.is_available() or not torch.cuda.is_initialized():
+            return None
+        return {"version": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
+                "devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]}
+    except Exception:  # a broken CUDA install must not stop a search; its absence is recorded
+        return None
+
+
 def environment() -> dict[str, Any]:
-    """This process's environment, as stored with a search it creates (a fresh copy each call).
+    """This process's environment, as stored with a search it creates or runs (a fresh copy each call).
 
     Returns
     -------
     dict
         ``{"python": "3.11.9", "platform": "Linux-...", "packages": {"nasbook": ..., "torch": ..., ...}}``:
-        the installed packages of :data:`PACKAGES`, the ones not installed left out.
+        the installed packages of :data:`PACKAGES`, the ones not installed left out; plus ``"cuda"``
+        (:func:`cuda`) when this process trained on a GPU.
     """
-    return copy.deepcopy(_environment())
+    env = copy.deepcopy(_environment())
+    facts = cuda()
+    if facts is not None:
+        env["cuda"] = facts
+    return env
+
+
+def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` of what differs (``packages`` compared package by package, as
+    ``"packages.torch"``; None for a value one side lacks)."""
+    def flat(env: dict[str, Any] | None) -> dict[str, Any]:
+        env = env or {}
+        out = {k: v for k, v in env.items() if k != "packages"}
+        out.update({f"packages.{k}": v for k, v in dict(env.get("packages") or {}).items()})
+        return out
+
+    a, b = flat(old), flat(new)
+    return {k: [a.get(k), b.get(k)] for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+
+
+def note_session(s: Search) -> bool:
+    """Record this session's environment in ``s`` when it differs from the last one recorded; True
+    when something was recorded (the caller stores the configuration). One entry per session: a
+    second call in the same session (at the end of ``run()``) updates that session's entry."""
+    history: list[dict[str, Any]] = s._environment_history
+    env = environment()
+    mine = s._session_entry
+    before = [e for e in history if e is not mine]
+    last = before[-1]["environment"] if before else s._environment
+    if mine is not None and mine["environment"] == env:
+        return False
+    if mine is None and env == last:
+        return False
+    if mine is not None and env == last:  # back to what was recorded before (not expected): drop the entry
+        history.remove(mine)
+        s._session_entry = None
+        return True
+    entry = {"at": time.time() if mine is None else mine["at"], "environment": env, "changed": changes(last, env)}
+    if mine is None:
+        history.append(entry)
+    else:
+        history[history.index(mine)] = entry
+    s._session_entry = entry
+    return True
+
+
+def note_and_store(s: Search) -> None:
+    """:func:`note_session`, and the configuration stored when it recorded something."""
+    if note_session(s):
+        s._storage.update_search(s._search_id, config=s._config())
+
+
+def with_config(s: Search, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with ``environment`` (where the search was created; a store written before nasbook
+    recorded it has none) and ``environment_history`` (when a session ran elsewhere)."""
+    if s._environment is not None:
+        config["environment"] = s._environment
+    if s._environment_history:
+        config["environment_history"] = s._environment_history
+    return config

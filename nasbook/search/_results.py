@@ -31,6 +31,18 @@ class Results:
         env = getattr(self, "_environment", None)
         return copy.deepcopy(env) if env is not None else None
 
+    @property
+    def environment_history(self) -> list[dict[str, Any]]:
+        """The ``run()`` sessions that ran in another environment than the last one recorded.
+
+        One entry per such session, oldest first: ``{"at": <unix time the session started>,
+        "environment": {...} (as :attr:`environment`, plus ``"cuda"`` when it trained on a GPU),
+        "changed": {field: [old, new]}}`` (e.g. ``"packages.torch": ["2.3.0", "2.5.1"]``). A resume in an
+        identical environment adds nothing: empty for a search that always ran where it was created.
+        Stored in its configuration (``environment_history``); see :mod:`nasbook.search._provenance`.
+        """
+        return copy.deepcopy(list(getattr(self, "_environment_history", None) or []))
+
     def to_dataframe(self) -> pd.DataFrame:
         """One row per trial: number, arch_id, state, value, metrics, attrs, epochs, timing, reason.
 
@@ -55,7 +67,8 @@ class Results:
             The schema of :mod:`nasbook.results` (:func:`~nasbook.results.trials_dataset`): dim
             ``trial``, and ``epoch`` for learning curves; a warm-started search adds
             ``attrs["warm_start"]``, the JSON of each seed's id, provenance and score; ``attrs["environment"]``
-            is the JSON of :attr:`environment` when the search recorded it.
+            is the JSON of :attr:`environment` when the search recorded it, and ``attrs["environment_history"]``
+            the JSON of :attr:`environment_history` when a session ran in another environment.
         """
         from nasbook.results import trials_dataset
 

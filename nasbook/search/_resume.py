@@ -291,6 +291,7 @@ def load_search(
     if isinstance(stored_executor, str):  # a new budget (or a later extend()) keeps what it ran on
         self._executor_config = stored_executor
     self._environment = config.get("environment")  # where it was created, kept when the config is rewritten
+    self._environment_history = list(config.get("environment_history") or [])  # sessions run elsewhere
     set_seeds(self, from_config(config, space, name))
     if record.state not in {state.value for state in SearchState}:
         raise StorageError(f"search {name!r} in {st.label!r} is damaged: its state {str(record.state)[:40]!r} is not one of "

@@ -39,6 +39,7 @@ from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
 from nasbook.search._results import Results
 from nasbook.space import SearchSpace
+from nasbook.storage import owner_kwargs
 from nasbook.strategies import BaseStrategy, Proposal, get_strategy
 from nasbook.tasks import Task
 from nasbook.trial import WAIT, Trial, TrialState, Wait
@@ -183,6 +184,8 @@ class Search(Background, Results):
         self._changes: list[dict[str, Any]] = []
         self._kb = None
         self._environment = None
+        self._environment_history: list[dict[str, Any]] = []  # sessions run elsewhere (search._provenance)
+        self._session_entry: dict[str, Any] | None = None  # this object's entry there, if any
         self._owner = uuid.uuid4().hex  # this object's lease on the search while it runs
         self._thread: threading.Thread | None = None
         self._bg_error: BaseException | None = None
@@ -194,6 +197,7 @@ class Search(Background, Results):
 
     def _attach(self, storage: Storage, search_id: int, state: str, elapsed_s: float) -> None:
         self._storage = storage
+        self._owned = owner_kwargs(storage, self._owner)  # {"owner": token}; {} for a storage without owner=
         self._search_id = search_id
         self.state = SearchState(state) if state != "running" else SearchState.INTERRUPTED
         self._elapsed_before = elapsed_s
@@ -230,9 +234,7 @@ class Search(Background, Results):
         }
         if self._changes:
             config["changes"] = self._changes
-        if self._environment is not None:  # where it was created (a store written before this records none)
-            config["environment"] = self._environment
-        return _warm.with_config(self, config)
+        return _warm.with_config(self, _provenance.with_config(self, config))
 
     # -- public read API -------------------------------------------------------------------------
     @property
@@ -344,9 +346,9 @@ class Search(Background, Results):
     def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:
         """Commit a finished trial (durable first), then record it, tell the strategy, call back."""
         if update:  # first stored RUNNING: overwrite that row
-            self._storage.update_trial(self._search_id, trial, tell_seq=self._n_told, owner=self._owner)
+            self._storage.update_trial(self._search_id, trial, tell_seq=self._n_told, **self._owned)
         else:  # owner: the row stays this run's; another run that takes it over makes its writes fail (TrialTaken)
-            self._storage.add_trial(self._search_id, trial, tell_seq=self._n_told, owner=self._owner)
+            self._storage.add_trial(self._search_id, trial, tell_seq=self._n_told, **self._owned)
         if trial.parent is not None:  # continued, and committed: the child's checkpoint supersedes the parent's
             self._checkpoints.pop(trial.parent, None)  # (dropped before the commit, a failed one lost it)
         if self._kb is not None:  # a knowledge base kept elsewhere gets its copy (idempotent)
@@ -400,6 +402,7 @@ class Search(Background, Results):
                 _resume.replay(self)
             self.state = SearchState.RUNNING
             self._storage.update_search(self._search_id, state=self.state.value)
+            _provenance.note_and_store(self)  # a session in another environment than the last one recorded
             if self._kb is not None:
                 self._kb.state(self.state.value)
             _loop.run_trials(self, t_start, pbar)
@@ -418,7 +421,9 @@ class Search(Background, Results):
                     _fresh.adopt_stored(self)
                 else:
                     self._elapsed_before += time.monotonic() - t_start
-                    self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before)
+                    noted = _provenance.note_session(self)  # e.g. CUDA, once the session trained on a GPU
+                    self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before,
+                                                config=self._config() if noted else None)
                 self._storage.release_lease(self._search_id, self._owner)
                 if self._kb is not None and self._overtaken is None:
                     self._kb.state(final.value, self._elapsed_before)

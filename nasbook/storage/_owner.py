@@ -14,15 +14,22 @@ are to run again; a trial's own writes cost nothing more (the check is in the sa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import functools
+import inspect
+import os
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
-from nasbook._errors import StorageError
+from nasbook._errors import NasbookWarning, StorageError
 from nasbook.storage._schema import trials as _T
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from nasbook.trial import Trial
 
 #: the states a run may still write over: a trial it stored and has not finished
@@ -54,6 +61,63 @@ class TrialTaken(StorageError):
         self.trial = trial
         self.stored_state = stored_state
         self.stored_value = stored_value
+
+
+_WARNED: set[type] = set()  # Storage subclasses already warned about (once per class and process)
+
+
+@functools.lru_cache(maxsize=64)
+def _takes_owner(method: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):  # no signature to read (a C method): assume it does
+        return True
+    return "owner" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def owner_kwargs(st: Any, owner: str) -> dict[str, Any]:
+    """What a run passes to ``st.add_trial`` and ``st.update_trial`` besides the trial: ``{"owner": owner}``.
+
+    A ``Storage`` subclass written before the owner token (schema 5) may override those methods
+    without ``owner=``: it still works, without the compare-and-set (``{}``: its rows are written
+    unconditionally, so a run overtaken by another process could overwrite that run's row of the same
+    number), and a :class:`~nasbook.NasbookWarning` says so once per class, naming what to add.
+
+    Parameters
+    ----------
+    st : Storage
+        The store a search writes its trials to (a :class:`Storage` or a subclass of one's own).
+    owner : str
+        The run's lease owner token.
+
+    Returns
+    -------
+    dict
+        The keyword arguments of the run's ``add_trial`` and ``update_trial`` calls.
+    """
+    cls = type(st)
+    missing = [name for name in ("add_trial", "update_trial") if not _takes_owner(getattr(cls, name))]
+    if not missing:
+        return {"owner": owner}
+    if cls not in _WARNED:
+        _WARNED.add(cls)
+        methods = " and ".join(f"{cls.__name__}.{name}" for name in missing)
+        warnings.warn(
+            f"{methods} {'takes' if len(missing) == 1 else 'take'} no owner= argument, so a search stored in {cls.__name__} writes its trial rows without "
+            "the run's lease token: a run overtaken by another process could overwrite that run's trials. Add "
+            "`owner=None` to their keyword arguments and pass it on (e.g. `def add_trial(self, search_id, trial, *, "
+            "tell_seq=None, owner=None): ... super().add_trial(search_id, trial, tell_seq=tell_seq, owner=owner)`); "
+            "nasbook.testing.StorageContract checks it.", NasbookWarning, stacklevel=_caller_outside_nasbook())
+    return {}
+
+
+def _caller_outside_nasbook() -> int:
+    """The ``stacklevel`` of the first caller outside the nasbook package (the user's Search() or load_search)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    level, frame = 2, cast("FrameType | None", sys._getframe(2))  # the caller of owner_kwargs: stacklevel 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def taken(st: Any, search_id: int, trial: Trial) -> StorageError:

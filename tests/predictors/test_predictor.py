@@ -203,6 +203,31 @@ def test_fit_search_uses_completed_trials():
     assert "metric" not in p.predict([search.trials[0].arch, search.trials[1].arch]).attrs
 
 
+def test_fit_search_without_a_seed_is_seeded_by_the_search_and_repeats():
+    # Predictor() has seed=None (scikit-learn's convention): the README's Predictor().fit_search(search) gave
+    # other predictions on each run; it now fits with the search's seed, the user's parameter left as given
+    from nasbook.tasks import NasBenchGraph
+
+    search = nasbook.Search(NasBenchGraph("cora"), strategy="random", budget=25, seed=100, storage=":memory:")
+    search.run(progress="none")
+    seen = {t.arch.id for t in search.trials}
+    archs = [a for a in search.space.enumerate()[:60] if a.id not in seen][:5]  # not trained on
+
+    def unseeded(seed=None):  # the README's Predictor(), with a cheaper model: both unseeded by default
+        return Predictor(model=ExtraTrees(n_estimators=30), seed=seed)
+
+    first, second = unseeded().fit_search(search), unseeded().fit_search(search)
+    a, b = first.predict(archs), second.predict(archs)
+    np.testing.assert_array_equal(a["mean"].values, b["mean"].values)
+    np.testing.assert_array_equal(a["std"].values, b["std"].values)
+    assert first.seed is None and first.get_params()["seed"] is None and first.seed_ == 100
+    done = [t for t in search.trials if t.state is nasbook.TrialState.COMPLETE]
+    same = unseeded(100).fit([t.arch for t in done], [t.value for t in done]).predict(archs)
+    np.testing.assert_array_equal(a["mean"].values, same["mean"].values)  # exactly the search's seed
+    own = unseeded(7).fit_search(search)  # a predictor's own seed wins
+    assert own.seed == 7 and own.seed_ == 7
+
+
 def test_fit_search_of_a_multi_fidelity_search_learns_final_values_only():
     # ASHA's rung-1 values (Digits table: Spearman 0.27 with the final ranking) are not an
     # architecture's quality, and a promoted architecture would come twice with two scores

@@ -92,3 +92,56 @@ def test_a_schema_4_file_gains_the_owner_column_and_its_running_trial_is_claimed
     st.update_trial(sid, _trial(0, TrialState.COMPLETE, 0.4), tell_seq=0, owner="run-a")
     assert _row(st, sid, 0) == ("complete", 0.4, "run-a")
     st.close()
+
+
+# -- a Storage subclass of one's own, written without owner= ------------------------------------------------
+def _owners(st, name):
+    sid = st.get_search(name).id
+    rows = st.conn.execute(sa.text("SELECT owner FROM nasbook_trials WHERE search_id = :s ORDER BY number"),
+                           {"s": sid}).scalars().all()
+    st.conn.commit()
+    return rows
+
+
+def test_a_storage_subclass_without_owner_runs_with_a_warning_that_says_what_to_add(tmp_path):
+    import nasbook
+    from nasbook.testing import ToyTask
+
+    class Logged(Storage):  # written before schema 5: no owner= (it failed with a TypeError at the first trial)
+        added: list[int] = []
+
+        def add_trial(self, search_id, trial, *, tell_seq=None):
+            self.added.append(trial.number)
+            super().add_trial(search_id, trial, tell_seq=tell_seq)
+
+    st = Logged(tmp_path / "logged.db")
+    with pytest.warns(nasbook.NasbookWarning, match=r"Logged\.add_trial takes no owner=.*owner=None") as caught:
+        s = nasbook.Search(SPACE, ToyTask(SPACE), budget=3, seed=100, storage=st, name="a").run(progress="none")
+    assert caught[0].filename == __file__  # points at the user's Search(...)
+    assert s.n_trials == 3 and Logged.added == [0, 1, 2]
+    assert _owners(st, "a") == [None, None, None]  # written without the token: no compare-and-set
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per class
+        nasbook.load_search("a", st, task=ToyTask(SPACE), budget=4).run(progress="none")
+    assert Logged.added == [0, 1, 2, 3]
+    st.close()
+
+
+def test_a_storage_subclass_that_takes_owner_or_kwargs_gets_the_token(tmp_path):
+    import warnings
+
+    import nasbook
+    from nasbook.testing import ToyTask
+
+    class Passing(Storage):
+        def add_trial(self, search_id, trial, **kwargs):
+            super().add_trial(search_id, trial, **kwargs)
+
+    st = Passing(tmp_path / "passing.db")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = nasbook.Search(SPACE, ToyTask(SPACE), budget=2, seed=100, storage=st, name="b").run(progress="none")
+    assert _owners(st, "b") == [s._owner] * 2
+    st.close()

@@ -148,3 +148,41 @@ def test_an_entry_point_named_like_a_builtin_class_is_ignored_and_a_broken_one_i
                                         r"'nasbook\.strategies', package nb-broken-strategy 0\.1\) failed to import: "
                                         r"RuntimeError: half-installed"):
         get_strategy("broken")
+
+
+# -- the entry points are read once, and again when something may have been installed -------------------
+def test_name_look_ups_read_the_entry_points_once_yet_see_a_plugin_installed_since(install_plugin, monkeypatch):
+    import importlib.metadata
+
+    from nasbook import _plugins
+    from nasbook.strategies import strategy_class
+
+    reads = []
+
+    def counted(**kw):
+        reads.append(kw.get("group"))
+        return importlib.metadata.entry_points(**kw)
+
+    monkeypatch.setattr(_plugins, "entry_points", counted)
+    strategy_class("evolution")
+    reads.clear()
+    for _ in range(5):  # each look-up read every installed distribution's entry_points.txt (~3 ms)
+        strategy_class("evolution")
+        strategy_class("RandomSearch")
+    assert reads == []
+    # installed during the session (a folder put on sys.path): seen at the next look-up
+    info = install_plugin("nb_cached_plugin", PLUGIN, {"nasbook.strategies": {"greedy": "nb_cached_plugin:Greedy"}})
+    assert strategy_class("greedy").__module__ == "nb_cached_plugin"
+    assert reads == ["nasbook.strategies"]
+    # an entry point added by hand to an installed package (nothing else changed): found when looked up
+    with open(info / "entry_points.txt", "a") as f:
+        f.write("\n[nasbook.strategies]\ngreedier = nb_cached_plugin:Greedy\n")
+    assert strategy_class("greedier").__name__ == "Greedy"
+    # another package installed into a folder already on sys.path (its modification time changes): seen
+    # even by a look-up of a built-in's name (an entry point that reuses it warns)
+    other = info.parent / "nb_second_plugin-0.1.dist-info"
+    other.mkdir()
+    (other / "METADATA").write_text("Metadata-Version: 2.1\nName: nb-second-plugin\nVersion: 0.1\n")
+    (other / "entry_points.txt").write_text("[nasbook.strategies]\nevolution = nb_cached_plugin:Greedy\n")
+    with pytest.warns(nasbook.NasbookWarning, match=r"'evolution' = 'nb_cached_plugin:Greedy'.*is ignored"):
+        assert strategy_class("evolution").__name__ == "RegularizedEvolution"
