@@ -253,10 +253,18 @@ def _register_accessor() -> None:
                 raise InvalidParameterError("pareto_front needs at least one objective in minimize or maximize.")
             x = np.stack(cols, axis=1)  # all minimised
             x = np.where(np.isnan(x), np.inf, x)
-            keep = np.ones(len(x), dtype=bool)
-            for i in range(len(x)):
-                dominated = np.all(x <= x[i], axis=1) & np.any(x < x[i], axis=1)
-                keep[i] = not dominated.any()
+            # a trial that dominates another comes before it in lexicographic order, and whatever is dominated is
+            # dominated by a trial of the front: in that order, each trial is checked against the front found so
+            # far only (n times the front's size, not n^2: 10,000 trials took seconds)
+            keep = np.zeros(len(x), dtype=bool)
+            front = np.empty_like(x)
+            m = 0
+            for i in np.lexsort(x.T[::-1]):
+                f, p = front[:m], x[i]
+                if not (np.all(f <= p, axis=1) & np.any(f < p, axis=1)).any():
+                    keep[i] = True
+                    front[m] = p
+                    m += 1
             return ds.isel(trial=np.flatnonzero(keep))
 
 

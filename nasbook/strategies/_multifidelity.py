@@ -8,6 +8,7 @@ training task resumes from that trial's checkpoint instead of retraining from sc
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import TYPE_CHECKING, ClassVar
 
@@ -187,6 +188,28 @@ class ASHA(_MultiFidelity):
         self.results_: list[dict[str, tuple[float, int, Architecture]]] = [{} for _ in range(n)]
         self.promoted_: list[set[str]] = [set() for _ in range(n)]
         self.pending_: dict[str, int] = {}
+        # each rung's order kept as results arrive (``_ranked``'s order, unless rank_by="blend", whose ranks
+        # move with every result): the keys of all its results, and of those not promoted yet, sorted. An ask
+        # then costs a bisect instead of sorting every rung (which made a search quadratic in its trials).
+        self.order_: list[list[tuple[float, int, str]]] = [[] for _ in range(n)]
+        self.open_: list[list[tuple[float, int, str]]] = [[] for _ in range(n)]
+
+    def _index(self, k: int, arch_id: str, stale: tuple[float, int, Architecture] | None) -> None:
+        """Put rung ``k``'s new result of ``arch_id`` in its sorted keys (``stale``: the result it replaces)."""
+        score, number, _ = self.results_[k][arch_id]
+        for keys in (self.order_[k], self.open_[k]):
+            if stale is not None:  # the same architecture again (allow_duplicates): its newer result counts
+                old = (-stale[0], stale[1], arch_id)
+                i = bisect.bisect_left(keys, old)
+                if i < len(keys) and keys[i] == old:
+                    del keys[i]
+            if keys is self.order_[k] or arch_id not in self.promoted_[k]:
+                bisect.insort(keys, (-score, number, arch_id))
+
+    def _promote(self, k: int, arch_id: str, number: int, arch: Architecture) -> Proposal:
+        self.promoted_[k].add(arch_id)
+        self.pending_[arch_id] = k + 1
+        return Proposal(arch, epochs=self.rungs_[k + 1], parent=number)
 
     def _ask(self) -> Proposal | Wait:
         for k in range(len(self.rungs_) - 2, -1, -1):
@@ -194,12 +217,21 @@ class ASHA(_MultiFidelity):
             n_top = len(results) // self.eta
             if n_top == 0:
                 continue
+            if self.rank_by != "blend":
+                # the best-ranked result not promoted and not running: promoted if it is in the top 1/eta
+                for i, key in enumerate(self.open_[k]):
+                    if key[2] in self.pending_:
+                        continue
+                    if bisect.bisect_left(self.order_[k], key) < n_top:
+                        del self.open_[k][i]
+                        _, number, arch = results[key[2]]
+                        return self._promote(k, key[2], number, arch)
+                    break
+                continue
             top = self._ranked(results)[:n_top]
             for arch_id, (_, number, arch) in top:
                 if arch_id not in self.promoted_[k] and arch_id not in self.pending_:
-                    self.promoted_[k].add(arch_id)
-                    self.pending_[arch_id] = k + 1
-                    return Proposal(arch, epochs=self.rungs_[k + 1], parent=number)
+                    return self._promote(k, arch_id, number, arch)
         try:
             arch = self._new_arch()
         except SpaceExhausted:
@@ -216,7 +248,10 @@ class ASHA(_MultiFidelity):
                 return
             k = self.rungs_.index(trial.epochs)
         if trial.value is not None:
+            stale = self.results_[k].get(trial.arch.id)
             self._record(self.results_[k], trial)
+            if self.rank_by != "blend":
+                self._index(k, trial.arch.id, stale)
         if k == 0:
             self.base_.tell(trial)
 
