@@ -293,6 +293,7 @@ def load_search(
     self._environment = config.get("environment")  # where it was created, kept when the config is rewritten
     set_seeds(self, from_config(config, space, name))
     self._attach(st, record.id, record.state, record.elapsed_s)
+    self._owns_storage = _kb.opened_for(st, storage, kb)
     read_trials(self)
     if budget is not None:  # the stored budget may be overshot by the last trial (epochs, seconds): it ran under it
         check_budget_covers_spent(self)
