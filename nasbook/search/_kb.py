@@ -43,6 +43,12 @@ def storage_for(storage: Any, kb: Any, owner: str = "Search", *, create: bool = 
     return open_storage(storage, create=create)
 
 
+def opened_for(st: Storage, storage: Any, kb: Any) -> bool:
+    """Whether :func:`storage_for` opened ``st`` for the search (so the search closes it), rather than
+    returning the ``Storage`` or the kb's store it was given; a ``":memory:"`` store is never closed (it would be lost)."""
+    return st is not storage and (kb is None or st is not kb.storage) and st.url != "sqlite://"
+
+
 def check_kb(kb: Any, owner: str) -> None:
     from nasbook.knowledge import KnowledgeBase
 

@@ -297,6 +297,7 @@ def load_search(
         raise StorageError(f"search {name!r} in {st.label!r} is damaged: its state {str(record.state)[:40]!r} is not one of "
                            f"{sorted(state.value for state in SearchState)}. Nothing was changed.")
     self._attach(st, record.id, record.state, record.elapsed_s)
+    self._owns_storage = _kb.opened_for(st, storage, kb)
     read_trials(self)
     if budget is not None:  # the stored budget may be overshot by the last trial (epochs, seconds): it ran under it
         check_budget_covers_spent(self)

@@ -157,6 +157,7 @@ class Search(Background, Results):
         storage_ = _kb.storage_for(storage, kb)
         self._environment = _provenance.environment()
         self._attach(storage_, storage_.create_search(self.name, self._config()), SearchState.CREATED.value, 0.0)
+        self._owns_storage = _kb.opened_for(storage_, storage, kb)
         self._kb: _kb.KbLink | None = _kb.link(self, kb)
 
     # -- construction, shared by __init__ and load_search ------------------------------------------
@@ -454,10 +455,18 @@ class Search(Background, Results):
         return dict(self._live)
 
     def close(self) -> None:
-        """Release the executor's workers (a LocalCluster it started)."""
+        """Release the executor's workers (a LocalCluster it started) and close the store it opened.
+
+        The store is closed only when the search opened it from a path or URL (not a ``Storage`` or a
+        knowledge base's store given to it, nor ``":memory:"``): on SQLite, closing folds the WAL into
+        the file, so no ``-wal``/``-shm`` files stay next to it. The search can still be read (and
+        run) afterwards: the store connects again on its next use.
+        """
         if getattr(self, "_executor_started", False):
             self.executor.close()
             self._executor_started = False
+        if getattr(self, "_owns_storage", False):
+            self._storage.close()
 
     @checked_signature
     def extend(self, trials: int | None = None, *, epochs: int | None = None, seconds: float | None = None) -> Search:

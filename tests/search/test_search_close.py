@@ -1,0 +1,44 @@
+"""``Search.close()`` closes a store the search opened, so a tutorial leaves one SQLite file, not three."""
+
+import nasbook
+from nasbook.space import ChainSpace
+from nasbook.storage import open_storage
+from nasbook.testing import ToyTask
+
+SPACE = ChainSpace(kind="mlp")
+
+
+def _wal_files(path):
+    return sorted(p.name for p in path.parent.glob(path.name + "-*"))
+
+
+def test_close_folds_the_wal_of_a_store_the_search_opened(tmp_path):
+    path = tmp_path / "run.db"
+    search = nasbook.Search(SPACE, ToyTask(SPACE), budget=3, seed=0, storage=str(path)).run(progress="none")
+    assert _wal_files(path) == ["run.db-shm", "run.db-wal"]  # open while the search holds it
+    search.close()
+    assert _wal_files(path) == []
+    assert search.best is not None and len(search.trials) == 3
+    # the search stays usable: its store connects again
+    search.extend(trials=1).run(progress="none")
+    assert nasbook.load_search(search.name, str(path), task=ToyTask(SPACE)).n_trials == 4
+
+
+def test_close_leaves_a_store_it_was_given_open(tmp_path):
+    store = open_storage(tmp_path / "given.db")
+    search = nasbook.Search(SPACE, ToyTask(SPACE), budget=2, seed=0, storage=store).run(progress="none")
+    search.close()
+    assert not store.conn.closed and store.search_names() == [search.name]
+    memory = nasbook.Search(SPACE, ToyTask(SPACE), budget=2, seed=0, storage=":memory:").run(progress="none")
+    memory.close()  # a ":memory:" store would be lost: it is not closed
+    assert memory.storage.search_names() == [memory.name]
+
+
+def test_close_of_a_loaded_search_closes_the_store_it_opened(tmp_path):
+    path = tmp_path / "run.db"
+    first = nasbook.Search(SPACE, ToyTask(SPACE), budget=2, seed=0, storage=str(path), name="s").run(progress="none")
+    first.close()
+    again = nasbook.load_search("s", str(path), task=ToyTask(SPACE))
+    assert len(again.trials) == 2
+    again.close()
+    assert _wal_files(path) == []
