@@ -28,7 +28,7 @@ from nasbook._errors import (
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
 from nasbook.search import _checkpoints, _fresh, _kb, _loop, _provenance, _resume, _warm
-from nasbook.search._background import Background
+from nasbook.search._background import Background  # start, wait and stop: a search in a background thread
 from nasbook.search._budget import BUDGET_HINTS as _BUDGET_HINTS
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_callbacks as _check_callbacks
@@ -422,17 +422,14 @@ class Search(Background, Results):
                     _fresh.adopt_stored(self)
                 else:
                     self._elapsed_before += time.monotonic() - t_start
-                    noted = _provenance.note_session(self)  # e.g. CUDA, once the session trained on a GPU
-                    self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before,
-                                                config=self._config() if noted else None)
+                    config = self._config() if _provenance.note_session(self) else None  # e.g. CUDA, once it trained on a GPU
+                    self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before, config=config)
                 self._storage.release_lease(self._search_id, self._owner)
                 if self._kb is not None and self._overtaken is None:
                     self._kb.state(final.value, self._elapsed_before)
             except (StorageError, OSError):  # pragma: no cover - never hide the original error
                 pass
         return self
-
-    # start, wait and stop (a search in a background thread): Background (_background.py)
 
     def _trial_by_number(self, number: int) -> Trial | None:
         trials = self._trials
@@ -457,10 +454,9 @@ class Search(Background, Results):
     def close(self) -> None:
         """Release the executor's workers (a LocalCluster it started) and close the store it opened.
 
-        The store is closed only when the search opened it from a path or URL (not a ``Storage`` or a
-        knowledge base's store given to it, nor ``":memory:"``): on SQLite, closing folds the WAL into
-        the file, so no ``-wal``/``-shm`` files stay next to it. The search can still be read (and
-        run) afterwards: the store connects again on its next use.
+        Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
+        base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
+        no ``-wal``/``-shm`` files stay. The search can still be read and run: the store reconnects.
         """
         if getattr(self, "_executor_started", False):
             self.executor.close()
