@@ -25,9 +25,9 @@ class DaskCudaExecutor(DaskExecutor):
     that the worker's own GPU comes first (worker 1 of 4: ``"1,2,3,0"``). A trial's Trainer uses
     one device (``devices=1``), the first visible one, so a task with ``accelerator="auto"`` (or
     ``"gpu"``) trains on its worker's own GPU; a task left at ``accelerator="cpu"`` (the default)
-    trains on the CPU. Needs dask-cuda (``pip install 'nasbook[gpu]'``; see the README's "GPU
-    machines") and an NVIDIA GPU. Its cluster listens on 127.0.0.1 over plain TCP (``security`` is not used
-    here yet: dask-cuda's TLS set-up is untested).
+    trains on the CPU. Needs dask-cuda (``pip install 'nasbook[gpu-cu12]'``, or ``gpu-cu13``; see
+    the README's "GPU machines") and an NVIDIA GPU. Its cluster listens on 127.0.0.1 over plain
+    TCP (``security`` is not used here yet: dask-cuda's TLS set-up is untested).
 
     Parameters
     ----------
@@ -62,8 +62,8 @@ class DaskCudaExecutor(DaskExecutor):
             installed = _installed("dask_cuda")
             what = (f"dask-cuda is installed but cannot be imported ({type(exc).__name__}: {exc}); with pip, install "
                     "the extra matching your torch's CUDA major version: pip install 'dask-cuda[cu12]' (or [cu13])"
-                    if installed else "DaskCudaExecutor needs dask-cuda: pip install 'nasbook[gpu]' 'dask-cuda[cu12]' "
-                    "(cu13 for a CUDA 13 torch)")
+                    if installed else "DaskCudaExecutor needs dask-cuda: pip install 'nasbook[gpu-cu12]' (gpu-cu13 for "
+                    "a CUDA 13 torch)")
             raise ExecutorError(f"{what}, or conda install -c rapidsai -c conda-forge dask-cuda. "
                                 "See the README, 'GPU machines'.") from exc
         n_gpus = _count_gpus()

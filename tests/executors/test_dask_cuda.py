@@ -91,7 +91,7 @@ def test_n_workers_takes_the_gpus_this_process_was_given_not_gpus_0_and_1(monkey
 def test_a_dask_cuda_that_cannot_be_imported_is_told_apart_from_a_missing_one(monkeypatch):
     _gpus(monkeypatch, 1)
     monkeypatch.setitem(sys.modules, "dask_cuda", None)  # not installed
-    with pytest.raises(ExecutorError, match=r"needs dask-cuda: pip install 'nasbook\[gpu\]' 'dask-cuda\[cu12\]'"):
+    with pytest.raises(ExecutorError, match=r"needs dask-cuda: pip install 'nasbook\[gpu-cu12\]' \(gpu-cu13"):
         DaskCudaExecutor()._make_cluster()
     broken = types.ModuleType("dask_cuda")  # installed, but its import fails (cuda.core without cuda-bindings)
     broken.__spec__ = importlib.machinery.ModuleSpec("dask_cuda", None)
