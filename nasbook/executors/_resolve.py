@@ -76,6 +76,12 @@ class DaskCudaExecutor(DaskExecutor):
             # CUDA_VISIBLE_DEVICES this process has (indices or UUIDs), not physical GPUs 0, 1, ...
             kwargs["n_workers"] = min(self.n_workers, n_gpus)
         with training_worker_config():
+            # dask-cuda gives its workers preload=[..., "dask_cuda.initialize"] itself, and a worker (its nanny)
+            # given a preload list ignores the config's distributed.worker.preload: nasbook's preloads (SIGINT
+            # ignored, quiet shutdown) and the user's go in that list (their dask_setup ignores dask-cuda's argv)
+            import dask
+
+            kwargs["preload"] = list(dask.config.get("distributed.worker.preload", None) or [])
             return LocalCUDACluster(**kwargs)
 
 

@@ -35,7 +35,10 @@ def _fake_dask_cuda(monkeypatch, seen):
             n = len(visible) if n_workers is None else n_workers
             if n > len(visible):
                 raise ValueError("Can not scale beyond visible devices")
-            seen.update(kwargs, workers=[",".join(visible[i:] + visible[:i]) for i in range(n)])
+            options = dict(kwargs)  # as dask-cuda sets its workers' options: its own preload, with argv
+            options["preload"] = options.get("preload", []) + ["dask_cuda.initialize"]
+            options["preload_argv"] = options.get("preload_argv", []) + ["--create-cuda-context", "--protocol", "tcp"]
+            seen.update(kwargs, workers=[",".join(visible[i:] + visible[:i]) for i in range(n)], options=options)
 
     module = types.ModuleType("dask_cuda")
     module.LocalCUDACluster = LocalCUDACluster  # type: ignore[attr-defined]
@@ -86,6 +89,24 @@ def test_n_workers_takes_the_gpus_this_process_was_given_not_gpus_0_and_1(monkey
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-aaaa,GPU-bbbb")  # UUIDs (MIG slices, shared nodes)
     DaskCudaExecutor(n_workers=1)._make_cluster()
     assert seen["workers"] == ["GPU-aaaa,GPU-bbbb"]
+
+
+def test_gpu_workers_load_nasbooks_preloads_too(monkeypatch):
+    # a nanny given a preload list (dask-cuda's) ignores distributed.worker.preload: nasbook's preloads
+    # (workers ignore Ctrl-C, a quiet shutdown) were lost on GPU workers
+    from distributed import Nanny
+
+    seen: dict = {}
+    _fake_dask_cuda(monkeypatch, seen)
+    _gpus(monkeypatch, 1)
+    DaskCudaExecutor()._make_cluster()
+    opts = seen["options"]
+    nanny = Nanny("tcp://127.0.0.1:1", preload=opts["preload"], preload_argv=opts["preload_argv"])  # not started
+    assert {"nasbook.executors._nosigint", "nasbook.executors._quiet", "dask_cuda.initialize"} <= set(nanny.preload)
+    from distributed.preloading import process_preloads
+
+    mods = process_preloads(nanny, [p for p in nanny.preload if p.startswith("nasbook.")], nanny.preload_argv)
+    assert [m.name for m in mods] == ["nasbook.executors._nosigint", "nasbook.executors._quiet"]  # dask-cuda's argv: fine
 
 
 def test_a_dask_cuda_that_cannot_be_imported_is_told_apart_from_a_missing_one(monkeypatch):
