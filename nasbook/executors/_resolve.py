@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 from typing import Any
 
 from nasbook._errors import ExecutorError, InvalidParameterError
@@ -19,10 +21,13 @@ from nasbook.executors._dask import DaskExecutor
 class DaskCudaExecutor(DaskExecutor):
     """One dask worker per GPU (``dask_cuda.LocalCUDACluster``), one trial per GPU.
 
-    Each worker sees only its GPU through ``CUDA_VISIBLE_DEVICES``, so a trial's
-    ``accelerator="auto"`` lands on it. Needs the ``gpu`` extra (``pip install 'nasbook[gpu]'``)
-    and an NVIDIA GPU. Its cluster listens on 127.0.0.1 over plain TCP (``security`` is not used
-    here yet: dask-cuda's TLS set-up is untested).
+    dask-cuda gives each worker its own ``CUDA_VISIBLE_DEVICES``: every GPU of the list, rotated so
+    that the worker's own GPU comes first (worker 1 of 4: ``"1,2,3,0"``). A trial's Trainer uses
+    one device (``devices=1``), the first visible one, so a task with ``accelerator="auto"`` (or
+    ``"gpu"``) trains on its worker's own GPU; a task left at ``accelerator="cpu"`` (the default)
+    trains on the CPU. Needs dask-cuda (``pip install 'nasbook[gpu-cu12]'``, or ``gpu-cu13``; see
+    the README's "GPU machines") and an NVIDIA GPU. Its cluster listens on 127.0.0.1 over plain
+    TCP (``security`` is not used here yet: dask-cuda's TLS set-up is untested).
 
     Parameters
     ----------
@@ -30,7 +35,8 @@ class DaskCudaExecutor(DaskExecutor):
         As for :class:`DaskExecutor`: an existing client or scheduler address (then no GPU
         cluster is started), or None to start the ``LocalCUDACluster``.
     n_workers : int or None
-        GPUs to use, the first ``min(n_workers, GPU count)``; None uses every GPU.
+        GPUs to use, the first ``min(n_workers, GPU count)`` of those this process sees (a
+        ``CUDA_VISIBLE_DEVICES`` set before the search is respected); None uses every one.
     memory_limit : int, str or None
         The host memory each GPU worker may use, as for :class:`DaskExecutor` (bytes, ``"4GiB"``,
         ``"auto"``, 0 or None for no limit); refused with ``client``.
@@ -52,26 +58,53 @@ class DaskCudaExecutor(DaskExecutor):
         try:
             from dask_cuda import LocalCUDACluster
         except ImportError as exc:
-            raise ExecutorError(
-                "DaskCudaExecutor needs dask-cuda: pip install 'nasbook[gpu]' (or conda install -c rapidsai "
-                "-c conda-forge dask-cuda)."
-            ) from exc
+            # dask-cuda >= 25.10 imports cuda.core, which needs cuda-bindings: only its cu12 / cu13 extra installs them
+            installed = _installed("dask_cuda")
+            what = (f"dask-cuda is installed but cannot be imported ({type(exc).__name__}: {exc}); with pip, install "
+                    "the extra matching your torch's CUDA major version: pip install 'dask-cuda[cu12]' (or [cu13])"
+                    if installed else "DaskCudaExecutor needs dask-cuda: pip install 'nasbook[gpu-cu12]' (gpu-cu13 for "
+                    "a CUDA 13 torch)")
+            raise ExecutorError(f"{what}, or conda install -c rapidsai -c conda-forge dask-cuda. "
+                                "See the README, 'GPU machines'.") from exc
         n_gpus = _count_gpus()
         if n_gpus == 0:
             raise ExecutorError("DaskCudaExecutor found no NVIDIA GPU on this machine; use DaskExecutor() (CPU) instead.")
         kwargs: dict[str, Any] = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0", "silence_logs": logging.ERROR}
         kwargs["memory_limit"] = check_memory_limit(type(self).__name__, self.memory_limit)
         if self.n_workers is not None:
-            kwargs["CUDA_VISIBLE_DEVICES"] = list(range(min(self.n_workers, n_gpus)))
+            # n_workers, not CUDA_VISIBLE_DEVICES=[0, 1, ...]: dask-cuda then takes the first GPUs of the
+            # CUDA_VISIBLE_DEVICES this process has (indices or UUIDs), not physical GPUs 0, 1, ...
+            kwargs["n_workers"] = min(self.n_workers, n_gpus)
         with training_worker_config():
+            # dask-cuda gives its workers preload=[..., "dask_cuda.initialize"] itself, and a worker (its nanny)
+            # given a preload list ignores the config's distributed.worker.preload: nasbook's preloads (SIGINT
+            # ignored, quiet shutdown) and the user's go in that list (their dask_setup ignores dask-cuda's argv)
+            import dask
+
+            kwargs["preload"] = list(dask.config.get("distributed.worker.preload", None) or [])
             return LocalCUDACluster(**kwargs)
 
 
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ValueError, ImportError):  # a module in sys.modules without a spec
+        return name in sys.modules and sys.modules[name] is not None
+
+
 def _count_gpus() -> int:
+    """The CUDA GPUs this process sees, counted without initialising CUDA here.
+
+    ``torch.cuda.device_count()`` asks NVML (it respects ``CUDA_VISIBLE_DEVICES``), where
+    ``torch.cuda.is_available()`` would call ``cudaGetDeviceCount`` and so ``cuInit``: a process
+    that has initialised CUDA cannot fork children that use it (dask's
+    ``multiprocessing-method: fork``), and the notebook process never trains on a GPU for dask.
+    A CPU-only torch build counts 0.
+    """
     try:
         import torch
 
-        return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
+        return int(torch.cuda.device_count())
     except Exception:  # pragma: no cover
         return 0
 

@@ -243,7 +243,8 @@ def score(net: nn.Module, x: Any, y: Any, names: str | Sequence[str] | None = No
           jacobian_batch: str = "halves") -> dict[str, float]:
     """Proxies of one network on one batch: ``{name: value}`` (higher = predicted better).
 
-    ``net`` is left as it was (weights, BatchNorm statistics, train/eval flags, gradients).
+    ``net`` is left as it was (weights, BatchNorm statistics, train/eval flags, gradients). The
+    batch is moved to the device of ``net``'s parameters (a network on a GPU is scored there).
 
     Parameters
     ----------
@@ -269,6 +270,9 @@ def score(net: nn.Module, x: Any, y: Any, names: str | Sequence[str] | None = No
     wanted = check_names("proxies.score", names)
     check_jacobian_batch("proxies.score", jacobian_batch)
     x_, y_ = check_batch("proxies.score", (x, y))
+    param = next(net.parameters(), None)
+    if param is not None:  # a network on a GPU: the batch goes there (its proxies' own tensors follow the batch)
+        x_, y_ = x_.to(param.device), y_.to(param.device)
     with seeded(seed):
         return _score_checked("proxies.score", net, x_, y_, wanted, "the network", jacobian_batch)
 

@@ -253,7 +253,7 @@ def _agreements(codes: list[torch.Tensor], n: int) -> torch.Tensor:
     Over a group of units, K = c c^T + (1 - c)(1 - c)^T = units - |c_i| - |c_j| + 2 c_i.c_j: whole
     numbers, computed exactly by one float32 matrix product per group of codes under 2**23 units
     (every partial result stays under 2**24), in float64 for a larger code."""
-    kmat = torch.zeros(n, n, dtype=torch.float64)
+    kmat = torch.zeros(n, n, dtype=torch.float64, device=codes[0].device if codes else None)
     groups: list[list[torch.Tensor]] = []
     size = 0
     for c in codes:
@@ -381,7 +381,7 @@ def _synflow(net: nn.Module, x: torch.Tensor, trainable: set[str], flops: list[f
     try:
         for m, _ in epsilons:
             m.eps = 0.0
-        out = functional_call(net, {**tensors, **leaves}, (torch.ones((1, *x.shape[1:]), dtype=torch.float64),))
+        out = functional_call(net, {**tensors, **leaves}, (torch.ones((1, *x.shape[1:]), dtype=torch.float64, device=x.device),))
     finally:
         for m, eps in epsilons:
             m.eps = eps

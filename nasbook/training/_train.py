@@ -15,6 +15,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from torch import nn
 
 from nasbook._errors import InvalidParameterError, TrialDiverged, check_int
@@ -54,7 +55,9 @@ def make_trainer(
     """A ``lightning.Trainer`` that writes nothing and prints nothing.
 
     No checkpoints, no logger (so no ``lightning_logs/``), no progress bar or model summary, no
-    sanity validation, one device (a dask-cuda worker sees only its own GPU). ``kwargs`` go to
+    sanity validation, one device: the first one visible, which on a dask-cuda worker is the
+    worker's own GPU (dask-cuda lists it first in the worker's ``CUDA_VISIBLE_DEVICES``; the others
+    follow, so ``devices="auto"`` would take every GPU of the machine). ``kwargs`` go to
     ``lightning.Trainer`` and override these defaults.
 
     Parameters
@@ -64,7 +67,9 @@ def make_trainer(
     callbacks : sequence of lightning.Callback, default ()
         Callbacks for the trainer (nasbook's reporter and health checks, your own).
     accelerator : str, default "cpu"
-        Lightning's accelerator (``"cpu"``, ``"gpu"``, ``"auto"``, ...); always one device.
+        Lightning's accelerator (``"cpu"``, ``"gpu"``, ``"auto"``, ...); always one device. A GPU
+        accelerator where this process sees none raises RuntimeError saying why (a CPU-only torch
+        build, or no GPU visible) instead of Lightning's bare "No supported gpu backend found!".
     **kwargs
         Any other ``lightning.Trainer`` argument; these override the defaults above.
 
@@ -92,7 +97,33 @@ def make_trainer(
         "num_sanity_val_steps": 0,
     }
     options.update(kwargs)
-    return pl.Trainer(**options)
+    try:
+        return pl.Trainer(**options)
+    except MisconfigurationException as exc:
+        if not _gpu_missing(str(options["accelerator"])):  # another misconfiguration: Lightning's message says it
+            raise
+        raise RuntimeError(no_gpu_message(str(options["accelerator"]), exc)) from exc
+
+
+def _gpu_missing(accelerator: str) -> bool:
+    mps = bool(torch.backends.mps.is_available())
+    cuda = torch.cuda.device_count() > 0
+    return {"mps": not mps, "cuda": not cuda, "gpu": not (cuda or mps)}.get(accelerator, False)
+
+
+def no_gpu_message(accelerator: str, exc: BaseException) -> str:
+    """Why ``accelerator`` cannot run here. The same text on every worker (no host or process id), so
+    that a search whose first trials all fail this way stops with it once (``stop_after_failures``)."""
+    if accelerator == "mps":
+        why = "torch sees no Apple MPS device here"
+    elif torch.version.cuda is None:
+        why = (f"torch {torch.__version__} is a CPU-only build (torch.version.cuda is None): install a CUDA "
+               "build of torch (README, 'GPU machines')")
+    else:
+        why = (f"torch {torch.__version__} is built for CUDA {torch.version.cuda} but sees no GPU "
+               "(torch.cuda.device_count() == 0: no NVIDIA GPU or driver, or CUDA_VISIBLE_DEVICES hides them)")
+    return (f"accelerator={accelerator!r} cannot train here: {why}. accelerator='auto' trains on a GPU where there "
+            f"is one and on the CPU elsewhere. (Lightning: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
 
 
 

@@ -192,7 +192,7 @@ def test_dask_cuda_executor_explains_what_is_missing():
     try:
         import dask_cuda  # noqa: F401
     except ImportError:
-        with pytest.raises(ExecutorError, match=r"pip install 'nasbook\[gpu\]'"):
+        with pytest.raises(ExecutorError, match=r"pip install 'nasbook\[gpu-cu12\]'"):
             DaskCudaExecutor().start()
     else:  # pragma: no cover - GPU machines
         import torch

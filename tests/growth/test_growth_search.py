@@ -161,3 +161,23 @@ def test_a_continued_trials_parent_checkpoint_outlives_a_commit_that_failed():
     search.run(progress="none")
     continued = [t for t in search.trials if t.parent is not None]
     assert continued and all(t.parent not in search._checkpoints for t in continued)
+
+
+@pytest.mark.gpu
+def test_growth_trains_on_a_gpu():
+    # parents trained on the GPU leave CPU checkpoints; children grown from them (weights moved on the CPU,
+    # seeds' optimizers made once Lightning has moved the network) train on the GPU with their seeds
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    from nasbook.tasks import Digits
+    from nasbook.trial import TrialState
+
+    space, _ = _setup()
+    strategy = Growth(population_size=2, sample_size=2, child_epochs=2, patience=1, blend_length=4, gate_tolerance=0.5)
+    search = Search(space, Digits(max_epochs=2, lr=1e-2, accelerator="cuda"), strategy=strategy, budget=6, seed=1,
+                    storage=":memory:")
+    search.run(progress="none")
+    assert not [t.attrs.get("traceback") for t in search.trials if t.state is TrialState.FAILED]
+    grown = [t for t in search.trials if "growth_ready" in t.metrics]  # children that trained with their seeds
+    assert grown and all(t.epochs == 2 for t in grown)

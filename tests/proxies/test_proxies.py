@@ -219,3 +219,21 @@ def test_a_training_task_records_latency_as_a_metric():
     assert res.metrics["latency_ms"] > 0 and res.attrs["latency_p95_ms"] >= res.metrics["latency_ms"]
     with pytest.raises(InvalidParameterError, match=r"latency=...\) must be True or False; got 'yes'"):
         Digits(latency="yes").check()
+
+
+@pytest.mark.gpu
+def test_a_network_on_a_gpu_is_scored_there_as_on_the_cpu(torch, proxies):
+    # the batch follows the network to its device; naswot's K and synflow's all-ones input follow the batch
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    from nasbook.space import CellSpace
+
+    space = CellSpace()
+    net = space.build(space.sample(np.random.default_rng(0)), (1, 8, 8), 10)
+    x, y = _images(torch)
+    on_cpu = proxies.score(net, x, y)
+    on_gpu = proxies.score(net.cuda(), x, y)  # a CPU batch, a GPU network
+    assert next(net.parameters()).device.type == "cuda"  # left where it was
+    for name in GRADIENT_PROXIES:
+        assert math.isfinite(on_gpu[name]), name
+        assert on_gpu[name] == pytest.approx(on_cpu[name], rel=1e-3, abs=1e-6), name

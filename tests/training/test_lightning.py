@@ -287,6 +287,35 @@ def test_trains_on_a_gpu_and_continues_on_cpu():
     assert cont["epochs"] == 3 and cont["epochs_run"] == 1
 
 
+def test_a_gpu_accelerator_without_a_gpu_says_why(monkeypatch):
+    if torch.cuda.device_count() > 0:
+        pytest.skip("this machine has a GPU")
+    lightning_said = r"\(Lightning: No supported gpu backend found!\)"
+    with pytest.raises(RuntimeError, match=r"accelerator='gpu' cannot train here: torch .* is a CPU-only build "
+                       r".*install a CUDA build of torch \(README, 'GPU machines'\)\. accelerator='auto' trains on "
+                       r"a GPU where there is one and on the CPU elsewhere\. " + lightning_said):
+        train(mlp(4, 3), Blobs(), max_epochs=1, accelerator="gpu")
+    monkeypatch.setattr(torch.version, "cuda", "12.6")  # a CUDA build on a machine (or slice) without a GPU
+    with pytest.raises(RuntimeError, match=r"accelerator='cuda' cannot train here: torch .* is built for CUDA 12\.6 "
+                       r"but sees no GPU \(torch.cuda.device_count\(\) == 0: .*CUDA_VISIBLE_DEVICES"):
+        make_trainer(1, accelerator="cuda")
+
+
+def test_a_search_on_a_gpu_accelerator_without_a_gpu_stops_once_with_the_reason():
+    import nasbook
+    from nasbook.space import ChainSpace
+    from nasbook.tasks import Digits
+
+    if torch.cuda.device_count() > 0:
+        pytest.skip("this machine has a GPU")
+    s = nasbook.Search(ChainSpace(kind="mlp", max_depth=1), Digits(max_epochs=1, accelerator="gpu"), budget=20,
+                       seed=100, storage=":memory:")
+    with pytest.raises(nasbook.RepeatedTrialFailure) as info:  # the same message from every trial: one stop
+        s.run(progress="none")
+    assert str(info.value).count("accelerator='gpu' cannot train here: torch") == 1
+    assert "CPU-only build" in str(info.value) and s.n_trials == 5
+
+
 def test_ctrl_c_stays_a_keyboard_interrupt():
     import signal
 
