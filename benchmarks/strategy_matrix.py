@@ -1,7 +1,7 @@
 """Audit matrix: every built-in strategy x task x executor x (run to budget, interrupted and resumed).
 
     python benchmarks/strategy_matrix.py [--tasks nbg,curve,digits,mnist1d] [--executors local,dask]
-        [--modes run,kbint,stop,bgstop] [--strategies random,...] [--kb] [--wrappers] [--json bench-results/matrix.json]
+        [--modes run,kbint,stop,bgstop,swap] [--strategies random,...] [--kb] [--wrappers] [--json bench-results/matrix.json]
 
 Strategies: every name of ``nasbook.strategies``' registry (``available_strategies()``), made small
 for tiny budgets (a population of 3, 3 initial trials, ``max_epochs`` = the task's). Tasks: ``nbg``
@@ -21,6 +21,9 @@ Modes (each cell runs in its own store):
   whichever results have arrived, so two fresh runs may differ: ``differs (dask)``, not a defect).
 - ``stop``: a callback calls ``search.stop()`` after the 2nd trial of ``search.run()``, then
   ``load_search(...).run()``; compared as ``kbint``.
+- ``swap`` (not in the default modes): a stored random search of 2 trials is resumed with
+  ``load_search(name, storage, strategy=X, budget=6)``; where ``Search(strategy=X)`` refuses X,
+  ``load_search`` must refuse it as well, before storing it, and the search must still resume plainly.
 - ``bgstop``: as ``stop``, but the search runs in the background (``search.start()``, then
   ``search.wait()``).
 
@@ -292,6 +295,81 @@ def run_cell(strategy: str, task_kind: str, executor: str, mode: str, tmp: str, 
             "seconds": round(time.time() - t0, 1)}
 
 
+def swap_cell(strategy: str, task_kind: str, executor: str, tmp: str) -> dict[str, Any]:
+    """Mode ``swap``: a stored random search of CUT trials, resumed with ``load_search(name, storage,
+    strategy=X, budget=6)``. Where ``Search(strategy=X)`` refuses X, ``load_search`` must refuse it too,
+    before storing it (the search then still loads and resumes as random); elsewhere it runs to the budget."""
+    import nasbook
+    from nasbook.strategies import BaseStrategy, strategy_class
+
+    space, task = make_task(task_kind)
+    args = (task,) if space is None else (space, task)
+    name = f"{strategy}-{task_kind}-{executor}-swap"
+    db = os.path.join(tmp, name + ".db")
+    problems: list[str] = []
+    status, info, lines = "ok", "", []
+    t0 = time.time()
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(LIMITS[task_kind])
+
+    def made() -> Any:
+        st = make_strategy(strategy, task)
+        return st if isinstance(st, BaseStrategy) else strategy_class(st)()
+
+    try:
+        with captured(lines), warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            try:
+                nasbook.Search(*args, strategy=made(), budget=N_TRIALS, seed=SEED, storage=":memory:")
+                search_refuses = False
+            except nasbook.InvalidParameterError:
+                search_refuses = True
+            first = nasbook.Search(*args, strategy="random", budget=CUT, seed=SEED, storage=db, name=name,
+                                   executor=make_executor(executor))
+            first.run(progress="none")
+            first.close()
+            kw = {"executor": make_executor("dask")} if executor == "dask" else {}
+            try:
+                swapped = nasbook.load_search(name, db, strategy=made(), budget=N_TRIALS, **kw)
+            except nasbook.InvalidParameterError as exc:
+                status, info = "refused", str(exc)
+                if not search_refuses:
+                    problems.append("UNCLEAR: load_search refuses a strategy that Search() accepts")
+                again = nasbook.load_search(name, db, budget=N_TRIALS, **kw)
+                if type(again.strategy).__name__ != "RandomSearch":
+                    problems.append(f"STATE: the refused strategy was stored ({type(again.strategy).__name__})")
+                again.run(progress="none")
+                again.close()
+            else:
+                try:
+                    swapped.run(progress="none")
+                    info = f"{len(swapped.trials)} trials after the swap"
+                    if search_refuses:
+                        problems.append("STATE: load_search accepted a strategy that Search() refuses (it ran)")
+                except nasbook.InvalidParameterError as exc:
+                    problems.append(f"STATE: load_search accepted a strategy that Search() refuses; run() failed: {str(exc)[:160]}")
+                    try:
+                        nasbook.load_search(name, db, **kw).run(progress="none")
+                    except nasbook.InvalidParameterError:
+                        problems.append("STATE: the plain resume (load_search(name, storage).run()) fails too")
+                finally:
+                    swapped.close()
+    except CellTimeout:
+        problems.append(f"HANG: over {LIMITS[task_kind]} s")
+    except BaseException as exc:  # noqa: BLE001 - the matrix records it
+        problems.append(f"ERROR: {type(exc).__name__}: {str(exc)[:300]}")
+        info = traceback.format_exc()[-1500:]
+    finally:
+        signal.alarm(0)
+    noisy = [ln for ln in lines if ln.strip()]
+    if noisy:
+        problems.append(f"NOISY: {len(noisy)} lines, first: {noisy[0][:160]}")
+    if problems:
+        status = problems[0].split(":")[0]
+    return {"strategy": strategy, "task": task_kind, "executor": executor, "mode": "swap", "kb": False,
+            "status": status, "problems": problems, "info": info[:2000], "warnings": [], "seconds": round(time.time() - t0, 1)}
+
+
 def past_kb(task_kind: str, tmp: str) -> str:
     """A knowledge base holding one past random search of 6 trials on the task."""
     import nasbook
@@ -330,10 +408,13 @@ def main() -> None:
         for executor in (["local"] if args.kb else args.executors.split(",")):
             for strategy in (KB_STRATEGIES if args.kb else args.strategies.split(",")):
                 for mode in modes:
-                    if mode != "run" and (strategy, task_kind, executor, args.kb) not in refs and "run" in modes:
+                    if mode not in ("run", "swap") and (strategy, task_kind, executor, args.kb) not in refs and "run" in modes:
                         if rows and rows[-1]["status"] == "refused":  # refused at run: the same refusal
                             continue
-                    row = run_cell(strategy, task_kind, executor, mode, tmp, refs, kb_src)
+                    if mode == "swap":
+                        row = swap_cell(strategy, task_kind, executor, tmp)
+                    else:
+                        row = run_cell(strategy, task_kind, executor, mode, tmp, refs, kb_src)
                     rows.append(row)
                     print(f"{task_kind:8s} {executor:6s} {strategy:21s} {mode:6s} {'kb ' if row['kb'] else ''}{row['status']:8s} "
                           f"{row['seconds']:6.1f}s  {'; '.join(row['problems'])[:300] or row['info'][:200]}", flush=True)
