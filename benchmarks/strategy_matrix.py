@@ -395,7 +395,15 @@ def main() -> None:
     ap.add_argument("--kb", action="store_true", help="the knowledge-base cells (local executor) only")
     ap.add_argument("--wrappers", action="store_true", help="compositions (a scheduler or stopping rule over another strategy)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--table", nargs="+", default=None, metavar="JSON", help="print one matrix of these runs' JSON files; run nothing")
     args = ap.parse_args()
+    if args.table:
+        merged: list[dict[str, Any]] = []
+        for path in args.table:
+            with open(path) as f:
+                merged += json.load(f)
+        table(merged)
+        return
     if args.wrappers:
         args.strategies = ",".join(WRAPPERS)
     tmp = tempfile.mkdtemp(prefix="strategy-matrix-")
@@ -427,9 +435,9 @@ def main() -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def table(rows: list[dict[str, Any]], modes: list[str]) -> None:
-    """A markdown matrix: one row per (strategy, kb), one column per (task, executor); a cell lists the
-    modes' statuses (refused once for all modes)."""
+def table(rows: list[dict[str, Any]], modes: list[str] | None = None) -> None:
+    """A markdown matrix: one row per (strategy, kb), one column per (task, executor); a cell says
+    ``ok`` and the modes when every mode is ok, ``refused`` when Search() refused, else each mode's status."""
     cols = sorted({(r["task"], r["executor"]) for r in rows}, key=lambda c: (["nbg", "curve", "digits", "mnist1d"].index(c[0]), c[1]))
     strat = list(dict.fromkeys((r["strategy"], r["kb"]) for r in rows))
     print("| strategy | " + " | ".join(f"{t} / {e}" for t, e in cols) + " |")
@@ -442,6 +450,8 @@ def table(rows: list[dict[str, Any]], modes: list[str]) -> None:
                 cells.append("")
             elif all(r["status"] == "refused" for r in got):
                 cells.append("refused")
+            elif all(r["status"] == "ok" for r in got):
+                cells.append("ok (" + "/".join(r["mode"] for r in got) + ")")
             else:
                 cells.append(", ".join(f"{r['mode']}: {r['status']}" for r in got))
         print(f"| {s}{' (kb, warm_start=3)' if kb else ''} | " + " | ".join(cells) + " |")
