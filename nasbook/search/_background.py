@@ -196,6 +196,9 @@ class Background:
                                       or not timeout_s >= 0):
             raise InvalidParameterError(f"Search.wait(timeout_s=...) must be a number of seconds >= 0 or None; "
                                         f"got {timeout_s!r}.")
+        if self._thread is not None and self._thread is threading.current_thread():
+            raise NasbookError(f"Search {self.name!r}: wait() was called from its own background run (a callback), "
+                               "which would wait for itself; call search.stop() there to end the run.")
         if self._thread is not None:
             self._thread.join(timeout_s)
             if not self._thread.is_alive():
@@ -208,11 +211,17 @@ class Background:
     def stop(self) -> Search:
         """Stop a running search after the trials in flight; it stays resumable.
 
+        Called from a callback (``fn(search, trial)``), of a foreground or a background run, it
+        returns at once and the run ends after the trials in flight.
+
         Returns
         -------
         Search
-            ``self``, once the background run has ended (at once when none runs): a stopped search
-            is ``interrupted`` and resumable, and :meth:`run` or :meth:`start` goes on from there.
+            ``self``, once the background run has ended (at once when none runs, or when called
+            from the run's own thread): a stopped search is ``interrupted`` and resumable, and
+            :meth:`run` or :meth:`start` goes on from there.
         """
         self._stop_flag = True
+        if self._thread is not None and self._thread is threading.current_thread():
+            return cast("Search", self)  # a callback of the background run: it cannot wait for itself
         return self.wait()

@@ -165,8 +165,8 @@ def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> N
     the strategy is checked: a wrapper's ``base``, a Portfolio's arms, by instance, name or stored
     configuration. The strategy's parameters must have been validated (names resolve). On a table of
     learning curves, a strategy that would ask for more epochs than it recorded is refused too
-    (``Growth``'s ``check_epoch_limit``). Not run by ``load_search``: a search stored before these
-    checks still loads.
+    (``Growth``'s ``check_epoch_limit``). ``load_search`` runs it only for a strategy or task given to
+    it: a search stored before these checks still loads.
 
     Parameters
     ----------

@@ -21,6 +21,7 @@ from nasbook._errors import (
 )
 from nasbook.search import _checkpoints, _kb
 from nasbook.search._budget import Budget
+from nasbook.search._checks import check_strategy_task
 from nasbook.search._warm import from_config, set_seeds
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal
@@ -211,7 +212,9 @@ def load_search(
         exist is an error (no empty file is created).
     task, space, strategy : optional
         Instead of the stored ones (needed for custom classes not registered). A task or space whose configuration
-        differs from the stored one is refused unless ``allow_changes=True``.
+        differs from the stored one is refused unless ``allow_changes=True``. A strategy given here
+        (or a task that replaces the stored one) is checked as :class:`~nasbook.Search` checks it, before
+        anything is stored: e.g. ``ASHA`` on a task that does not train for epochs is refused.
     budget : optional
         A new *total* budget (e.g. larger, to extend a finished search); never less than what was spent.
     callbacks : list of callables, optional
@@ -277,6 +280,7 @@ def load_search(
                 "stored task, or allow_changes=True to continue on another one (recorded in the search's configuration)."
             )
         changes.append({"what": "task", "from": config["task"], "to": _as_stored(task.to_config())})
+    given_strategy = strategy is not None
     if strategy is None:
         strategy = rebuild_strategy(config["strategy"], lambda st: _kb.restore_prior(st, config["strategy"], space, kb))
     stored_executor = None
@@ -288,6 +292,11 @@ def load_search(
     self._configure(space, task, strategy=strategy,
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
                     name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s)
+    if given_strategy or any(c["what"] == "task" for c in changes):
+        # a strategy or task given here is checked as Search() checks it, before it is stored: ASHA on a
+        # NAS-Bench-Graph search was stored and failed at its first ask, and every later plain resume
+        # failed too. A stored pair is not: a search stored before these checks still loads.
+        check_strategy_task(self.strategy, self.task)
     if isinstance(stored_executor, str):  # a new budget (or a later extend()) keeps what it ran on
         self._executor_config = stored_executor
     self._environment = config.get("environment")  # where it was created, kept when the config is rewritten

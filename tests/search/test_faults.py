@@ -233,6 +233,32 @@ def test_background_run_and_foreground_run_share_nothing_stale(tmp_path):
     assert s.n_trials == 20 and [t.number for t in s.trials] == list(range(20))
 
 
+def test_stop_from_a_callback_of_a_background_run_stops_it_and_it_resumes(tmp_path):
+    # stop() joined the background thread from inside it: wait() raised "RuntimeError: cannot join
+    # current thread" (the run ended with that error instead of stopping)
+    path = tmp_path / "cbstop.db"
+
+    def stop_after_two(search, trial):
+        if search.n_trials == 2:
+            search.stop()
+
+    s = nasbook.Search(SPACE, ToyTask(SPACE), budget=6, seed=0, storage=path, name="cb", callbacks=[stop_after_two])
+    s.start(progress="none")
+    s.wait(timeout_s=30)
+    assert s.state.value == "interrupted" and s.n_trials == 2
+    assert nasbook.load_search("cb", path, task=ToyTask(SPACE)).run(progress="none").n_trials == 6
+
+
+def test_wait_from_a_callback_of_a_background_run_is_refused_by_name(tmp_path):
+    def waits(search, trial):
+        search.wait()
+
+    s = nasbook.Search(SPACE, ToyTask(SPACE), budget=3, seed=0, storage=tmp_path / "w.db", name="w", callbacks=[waits])
+    s.start(progress="none")
+    with pytest.raises(NasbookError, match=r"wait\(\) was called from its own background run"):
+        s.wait(timeout_s=30)
+
+
 @pytest.mark.parametrize("where", ["file", "memory"])
 def test_run_while_the_search_runs_in_the_background_is_refused(tmp_path, where):
     # with a file the foreground run() used to drive the same strategy from a second thread, with

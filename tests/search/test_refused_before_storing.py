@@ -119,3 +119,30 @@ def test_a_search_stored_before_the_check_still_loads(tmp_path, monkeypatch):
         m.setattr(search_mod, "_check_strategy_task", lambda *a, **k: None)  # what Search() did before
         nasbook.Search(NasBenchGraph("cora"), strategy="median-stopping", budget=2, seed=0, storage=path, name="old")
     assert nasbook.load_search("old", path).strategy.alias == "median-stopping"
+
+
+@pytest.mark.parametrize("strategy, match", [
+    (lambda: ASHA(max_epochs=3), "ASHA .*NasBenchGraph\\(dataset='cora'\\) does not train for epochs"),
+    (lambda: MedianStopping(base=RegularizedEvolution(population_size=3, sample_size=2)), "MedianStopping .*does not train"),
+])
+def test_a_strategy_given_to_load_search_is_checked_before_it_is_stored(tmp_path, strategy, match):
+    # before: load_search(name, storage, strategy=ASHA(...)) of a NAS-Bench-Graph search stored ASHA
+    # (with budget=...), failed at its first ask, and every later load_search(name, storage).run() failed too
+    path = str(tmp_path / "s.db")
+    nasbook.Search(NasBenchGraph("cora"), strategy="random", budget=3, seed=0, storage=path, name="x").run(progress="none")
+    with pytest.raises(InvalidParameterError, match=match):
+        nasbook.load_search("x", path, strategy=strategy(), budget=6)
+    again = nasbook.load_search("x", path)
+    assert isinstance(again.strategy, RandomSearch) and again.budget.trials == 3
+    assert again.extend(3).run(progress="none").n_trials == 6
+
+
+def test_growth_given_to_load_search_on_a_table_is_refused_naming_train_more(tmp_path):
+    # before: Growth(train_more=True) was accepted on DigitsTable by load_search (Search() refuses it)
+    # and failed once a member outgrew the table's 9 epochs
+    path = str(tmp_path / "s.db")
+    nasbook.Search(DigitsTable(), strategy="random", budget=3, seed=0, storage=path, name="y").run(progress="none")
+    with pytest.raises(InvalidParameterError, match="train_more=False"):
+        nasbook.load_search("y", path, strategy=Growth(), budget=6)
+    grown = nasbook.load_search("y", path, strategy=Growth(population_size=3, sample_size=2, train_more=False), budget=6)
+    assert grown.run(progress="none").n_trials == 6
