@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 from _common import format_table
-from gp_small_report import _tau_of_mix
+from gp_small_report import _tau_of_mix, held_out_scores
 from scipy import stats
 
 BASE = "new"  # gp_small_probe.py's names of the default GPs: gp_nolink_new, gp_adj_new
@@ -45,17 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = json.loads(open(args.json).read())
     sizes = sorted({int(k.split("/")[2]) for k in doc})
     pairs = sorted({"/".join(k.split("/")[:2]) for k in doc})
-    from nasbook.tasks import NasBenchGraph
-
-    y_test = {}
-    for d in sorted({p.split("/")[0] for p in pairs}):
-        gt = NasBenchGraph(d).ground_truth()
-        y_all = np.asarray(gt["value"].values, dtype=np.float64)
-        y_all = y_all[np.isfinite(y_all)]
-        n_test = min(2000, len(y_all) - 1000)
-        for p in pairs:
-            if p.startswith(d + "/"):
-                y_test[p] = y_all[np.random.default_rng(int(p.split("/")[1])).permutation(len(y_all))[:n_test]]
+    y_test = held_out_scores(pairs)
 
     def fit_s(r: dict, names: tuple[str, ...]) -> float:
         return float(sum(r["members"][m].get("fit_only_s", r["members"][m]["fit_s"]) for m in names))

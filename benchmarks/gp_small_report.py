@@ -27,14 +27,8 @@ def _tau_of_mix(rec: dict, names: tuple[str, ...], y_test: np.ndarray) -> float:
     return float(t) if np.isfinite(t) else 0.0
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", required=True)
-    args = ap.parse_args(argv)
-    doc = json.loads(open(args.json).read())
-    sizes = sorted({int(k.split("/")[2]) for k in doc})
-    pairs = sorted({"/".join(k.split("/")[:2]) for k in doc})
-    # the held-out scores: the probe's split, re-read from the tables
+def held_out_scores(pairs: list[str]) -> dict[str, np.ndarray]:
+    """The held-out scores of each ``"dataset/seed"`` pair: the probe's split, re-read from the tables."""
     from nasbook.tasks import NasBenchGraph
 
     y_test = {}
@@ -47,6 +41,17 @@ def main(argv: list[str] | None = None) -> int:
             if p.startswith(d + "/"):
                 seed = int(p.split("/")[1])
                 y_test[p] = y_all[np.random.default_rng(seed).permutation(len(y_all))[:n_test]]
+    return y_test
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--json", required=True)
+    args = ap.parse_args(argv)
+    doc = json.loads(open(args.json).read())
+    sizes = sorted({int(k.split("/")[2]) for k in doc})
+    pairs = sorted({"/".join(k.split("/")[:2]) for k in doc})
+    y_test = held_out_scores(pairs)
 
     rows_gp, rows_fit, rows_mix = [], [], []
     for n in sizes:
