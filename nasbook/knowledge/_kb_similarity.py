@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int
+from nasbook.knowledge._index import ArchIndex
 from nasbook.knowledge._meta import task_meta_features
-from nasbook.knowledge._similar import similar_archs, sync_index
+from nasbook.knowledge._similar import ArchSummary, space_rows, sync_index
 from nasbook.knowledge._tasksim import WEIGHTS, cluster_tasks, pick_probes, similar_tasks, task_distances
 
 if TYPE_CHECKING:
@@ -26,8 +27,10 @@ class SimilarityMixin:
     if TYPE_CHECKING:  # what the mixin reads from KnowledgeBase
         tasks: pd.DataFrame
 
+        def _write(self, fn: Any) -> Any: ...
+        def _catalog(self) -> tuple[dict[str, str], set[str], list[str]]: ...
         def trials(self, task: Any = None, space: Any = None, search: Any = None, states: Any = ...) -> pd.DataFrame: ...
-        def task_keys(self, task: Any) -> list[str]: ...
+        def task_keys(self, task: Any, *, _keys: dict[str, str] | None = None) -> list[str]: ...
         def space(self, space_id: str) -> SearchSpace: ...
         def add_task_meta(self, task: Any, meta_features: Any = None, landmarks: Any = None) -> str: ...
 
@@ -70,23 +73,50 @@ class SimilarityMixin:
                                             f"of type {type(arch).__name__}.{hint}")
         check_int("KnowledgeBase.similar", "k", k, minimum=1)
         space = self.space(space_id)  # a space the base has never seen: a clear error naming the known ones
-        trials = self.trials(space=space_id)
-        if trials.empty:
+        summary, index = self._arch_summary(space, kind)
+        if summary is None:
             raise InvalidParameterError(f"KnowledgeBase.similar: no completed trial is recorded in space {space_id!r}; "
                                         "nothing to compare with yet.")
         task_name = self._task_name(task, "similar") if task is not None else None
-        cache = self.__dict__.setdefault("_indexes", {})
-        index, _ = sync_index(trials, space, cache.get((space_id, kind)), kind=kind)
-        cache[(space_id, kind)] = index
-        return similar_archs(trials, space, arch, k, task_name, index=index, kind=kind)
+        summary.check_task(task_name, space)
+        return summary.answer(index, space, arch, k, task_name)
+
+    def _arch_summary(self, space: SearchSpace, kind: str | None) -> tuple[ArchSummary | None, ArchIndex]:
+        """The space's :class:`ArchSummary` (None: no completed trial) and its synced index, kept on this object
+        (``_indexes``, ``_summaries``) with the store's change token (:func:`nasbook.storage.trials_token`) they were read at;
+        recomputed from ``trials(space=...)`` when the token differs (or cannot be read)."""
+        key = (space.space_id, kind)
+        indexes, summaries = self.__dict__.setdefault("_indexes", {}), self.__dict__.setdefault("_summaries", {})
+        token = self._similar_token(space.space_id)  # read before the trials: a write in between changes the next one
+        hit = summaries.get(key)
+        index = indexes.get(key)
+        if (token is not None and hit is not None and hit[0] == token and index is not None
+                and not index.is_stale(space)):
+            index.space = space
+            return hit[1], index
+        trials = self.trials(space=space.space_id)
+        if trials.empty:
+            summaries.pop(key, None)
+            return None, index
+        summary = ArchSummary(space_rows("KnowledgeBase.similar", trials, space))
+        index, _ = sync_index(summary.archs, space, index, kind=kind)
+        indexes[key] = index
+        summaries[key] = (token, summary)
+        return summary, index
+
+    def _similar_token(self, space_id: str) -> Any:
+        """:func:`nasbook.storage.trials_token` of the space (None on a database without the aggregates)."""
+        from nasbook.storage import trials_token
+
+        return self._write(lambda conn: trials_token(conn, space_id))
 
     def _task_name(self, task: Any, owner: str) -> str:
-        keys = self.task_keys(task)
-        tasks = self.tasks
-        names = {str(tasks.loc[key, "task"]) for key in keys if key in tasks.index}
+        stored = self._catalog()[0]  # task key -> name: the tasks table (kb.tasks' index and names, without its counts)
+        keys = self.task_keys(task, _keys=stored)
+        names = {str(stored[key]) for key in keys if key in stored}
         if len(names) != 1:
             raise InvalidParameterError(f"KnowledgeBase.{owner}(task=...): {task!r:.60} names no single recorded task; "
-                                        f"known: {sorted(map(str, tasks['task']))}.")
+                                        f"known: {sorted(map(str, stored.values()))}.")
         return names.pop()
 
     # -- landmarks ---------------------------------------------------------------------------------

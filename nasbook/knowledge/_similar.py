@@ -168,7 +168,6 @@ def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: 
           carry the values ``task=name`` gives those neighbours (``task=name`` searches that task's
           architectures only, so its ``k`` neighbours may be others).
     """
-    import pandas as pd
 
     check_trials("similar_archs", trials)
     space = check_space("similar_archs", space)
@@ -179,37 +178,74 @@ def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: 
             f"space passed ({space.space_id!r}); pass its own space."
         )
     rows = space_rows("similar_archs", trials, space)
-    if task is not None:
-        tasks = sorted(map(str, rows["task"].unique()))
-        if task not in tasks:
-            raise unknown_choice(f"task of similar_archs(task=...) in space {space.space_id!r}", task, tasks)
-    idx, _ = sync_index(rows, space, index, kind=kind)
-    filt = rows.loc[rows["task"] == task, "arch_id"].astype(str).unique() if task is not None else None
-    near = idx.similar(arch, k, filter=filt)
-    per = task_quantiles(rows)  # quantiles need every architecture of each task, not only the neighbours
-    per = per[per["arch_id"].astype(str).isin(set(near["arch_id"]))]
-    per = per.assign(arch_id=per["arch_id"].astype(str))
-    by = per.groupby("arch_id", sort=False)
-    specs = rows.drop_duplicates("arch_id").assign(arch_id=lambda d: d["arch_id"].astype(str)).set_index("arch_id")["arch"]
-    out = near.copy()
-    out["n_trials"] = out["arch_id"].map(by["n_trials"].sum()).fillna(0).astype(int)
-    out["n_tasks"] = out["arch_id"].map(by.size()).fillna(0).astype(int)
-    out["quantile"] = out["arch_id"].map(by["quantile"].mean())
-    scores = {a: dict(zip(g["task"], g["value"])) for a, g in by}
-    out["scores"] = out["arch_id"].map(lambda a: scores.get(a, {}))
-    if task is not None:
-        on_task = per[per["task"] == task].set_index("arch_id")
-        out["task"] = task
-        out["value"] = out["arch_id"].map(on_task["value"])
-        out["quantile"] = out["arch_id"].map(on_task["quantile"])
-    else:  # long form: one row per (neighbour, task), nearest first, then by task name
-        out = out.drop(columns=["quantile", "n_trials"]).assign(order=np.arange(len(out)))
-        per_task = per[["arch_id", "task", "value", "quantile", "n_trials"]].astype({"task": object})
-        out = out.merge(per_task, on="arch_id", how="left").sort_values(["order", "task"], kind="stable")
-        out["n_trials"] = out["n_trials"].fillna(0).astype(int)
-    out["arch"] = out["arch_id"].map(specs)
-    cols = ["arch_id", "distance", "task", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"]
-    result = pd.DataFrame(out[cols]).reset_index(drop=True)
-    result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
-                         "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
-    return result
+    summary = ArchSummary(rows)
+    summary.check_task(task, space)
+    idx, _ = sync_index(summary.archs, space, index, kind=kind)
+    return summary.answer(idx, space, arch, k, task)
+
+
+class ArchSummary:
+    """What :func:`similar_archs` reads of one space's trials, computed once: each architecture's spec
+    (first recorded order), each task's architectures, and :func:`task_quantiles`. ``KnowledgeBase.similar``
+    keeps one per space until the store changes, so a repeated query reads no trial; the answer is that
+    of :func:`similar_archs` over the same trials (which builds one per call).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        ``kb.trials()`` rows of one space (task, space_id, arch_id, arch, value, mode, ...).
+    """
+
+    def __init__(self, rows: Any) -> None:
+        self.n_rows = len(rows)
+        #: one row per architecture, in first-recorded order: what sync_index indexes
+        self.archs = rows.drop_duplicates("arch_id")[["space_id", "arch_id", "arch"]]
+        #: the recorded task names (``str`` of each), sorted: the choices of ``task=``
+        self.tasks = sorted(map(str, rows["task"].unique()))
+        ids = rows["arch_id"].astype(str)
+        self._filters = ids.groupby(rows["task"], sort=False).unique().to_dict()
+        per = task_quantiles(rows)  # quantiles need every architecture of each task, not only the neighbours
+        self.per = per.assign(arch_id=per["arch_id"].astype(str))
+        self._rows_of = {str(a): np.asarray(i) for a, i in self.per.groupby("arch_id", sort=False).indices.items()}
+        self.specs = self.archs.assign(arch_id=self.archs["arch_id"].astype(str)).set_index("arch_id")["arch"]
+
+    def check_task(self, task: str | None, space: SearchSpace) -> None:
+        """Raise the error :func:`similar_archs` gives for a ``task`` with no trial in the space."""
+        if task is not None and task not in self.tasks:
+            raise unknown_choice(f"task of similar_archs(task=...) in space {space.space_id!r}", task, self.tasks)
+
+    def answer(self, idx: ArchIndex, space: SearchSpace, arch: Architecture | Any, k: int, task: str | None) -> Any:
+        """:func:`similar_archs`'s answer, with ``idx`` already synced to these trials."""
+        import pandas as pd
+
+        filt = None
+        if task is not None:
+            filt = self._filters.get(task)
+            if filt is None:  # a task whose name is not the str of its key (none recorded under it)
+                filt = np.array([], dtype=object)
+        near = idx.similar(arch, k, filter=filt)
+        hits = [self._rows_of[a] for a in dict.fromkeys(near["arch_id"]) if a in self._rows_of]
+        per = self.per.iloc[np.sort(np.concatenate(hits))] if hits else self.per.iloc[:0]
+        by = per.groupby("arch_id", sort=False)
+        out = near.copy()
+        out["n_trials"] = out["arch_id"].map(by["n_trials"].sum()).fillna(0).astype(int)
+        out["n_tasks"] = out["arch_id"].map(by.size()).fillna(0).astype(int)
+        out["quantile"] = out["arch_id"].map(by["quantile"].mean())
+        scores = {a: dict(zip(g["task"], g["value"])) for a, g in by}
+        out["scores"] = out["arch_id"].map(lambda a: scores.get(a, {}))
+        if task is not None:
+            on_task = per[per["task"] == task].set_index("arch_id")
+            out["task"] = task
+            out["value"] = out["arch_id"].map(on_task["value"])
+            out["quantile"] = out["arch_id"].map(on_task["quantile"])
+        else:  # long form: one row per (neighbour, task), nearest first, then by task name
+            out = out.drop(columns=["quantile", "n_trials"]).assign(order=np.arange(len(out)))
+            per_task = per[["arch_id", "task", "value", "quantile", "n_trials"]].astype({"task": object})
+            out = out.merge(per_task, on="arch_id", how="left").sort_values(["order", "task"], kind="stable")
+            out["n_trials"] = out["n_trials"].fillna(0).astype(int)
+        out["arch"] = out["arch_id"].map(self.specs)
+        cols = ["arch_id", "distance", "task", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"]
+        result = pd.DataFrame(out[cols]).reset_index(drop=True)
+        result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
+                             "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
+        return result
