@@ -79,7 +79,7 @@ class SimilarityMixin:
                                         "nothing to compare with yet.")
         task_name = self._task_name(task, "similar") if task is not None else None
         summary.check_task(task_name, space)
-        return summary.answer(index, space, arch, k, task_name)
+        return summary.answer_fast(index, space, arch, k, task_name)
 
     def _arch_summary(self, space: SearchSpace, kind: str | None) -> tuple[ArchSummary | None, ArchIndex]:
         """The space's :class:`ArchSummary` (None: no completed trial) and its synced index, kept on this object

@@ -208,22 +208,88 @@ class ArchSummary:
         self.per = per.assign(arch_id=per["arch_id"].astype(str))
         self._rows_of = {str(a): np.asarray(i) for a, i in self.per.groupby("arch_id", sort=False).indices.items()}
         self.specs = self.archs.assign(arch_id=self.archs["arch_id"].astype(str)).set_index("arch_id")["arch"]
+        self._fast: tuple[Any, ...] | None = None
+
+    def _fast_tables(self) -> tuple[Any, ...]:
+        """Per architecture, what :meth:`answer` computes from its rows of ``per``, by the same pandas
+        operations (a group's sum and mean depend on its own rows only), for :meth:`answer_fast`."""
+        if self._fast is None:
+            by = self.per.groupby("arch_id", sort=False)
+            self._fast = (by["n_trials"].sum().to_dict(), by.size().to_dict(), by["quantile"].mean().to_dict(),
+                          self.per["task"].to_numpy(dtype=object), self.per["value"].to_numpy(dtype=np.float64),
+                          self.per["quantile"].to_numpy(dtype=np.float64), self.per["n_trials"].to_numpy(dtype=np.int64),
+                          self.specs.to_dict())
+        return self._fast
+
+    def answer_fast(self, idx: ArchIndex, space: SearchSpace, arch: Architecture | Any, k: int, task: str | None) -> Any:
+        """:meth:`answer` for a knowledge base's repeated queries: the same frame, assembled from per-architecture
+        tables (:meth:`_fast_tables`) for the ``k`` neighbours instead of grouping and merging frames."""
+        import pandas as pd
+
+        near = idx.similar(arch, k, filter=self._filter(task))
+        if near.empty:
+            return self.answer(idx, space, arch, k, task, near=near)
+        n_sum, n_size, q_mean, tasks, values, quants, counts, specs = self._fast_tables()
+        ids = near["arch_id"].tolist()
+        pos = [self._rows_of.get(a) for a in ids]
+        nan = float("nan")
+        scores = [dict(zip(tasks[p].tolist(), values[p].tolist())) if p is not None else {} for p in pos]
+        n_tasks = [int(n_size.get(a, 0)) for a in ids]
+        if task is not None:
+            on_task = [next((int(i) for i in p if tasks[i] == task), None) if p is not None else None for p in pos]
+            result = pd.DataFrame({
+                "arch_id": near["arch_id"].array, "distance": near["distance"].to_numpy(dtype=np.float64),
+                "task": [task] * len(ids),  # inferred as pandas infers the scalar answer() assigns
+                "value": np.array([values[i] if i is not None else nan for i in on_task], dtype=np.float64),
+                "quantile": np.array([quants[i] if i is not None else nan for i in on_task], dtype=np.float64),
+                "n_trials": np.array([int(n_sum.get(a, 0)) for a in ids], dtype=np.int64),
+                "n_tasks": np.array(n_tasks, dtype=np.int64), "scores": _objects(scores),
+                "arch": _objects([specs.get(a, nan) for a in ids])})
+        else:  # long form: one row per (neighbour, task), nearest first, then by task name
+            dist = near["distance"].to_numpy(dtype=np.float64)
+            c: dict[str, list[Any]] = {name: [] for name in ("arch_id", "distance", "task", "value", "quantile",
+                                                            "n_trials", "n_tasks", "scores", "arch")}
+            for j, (a, p) in enumerate(zip(ids, pos)):
+                rows = sorted(p.tolist(), key=lambda i: tasks[i]) if p is not None else [None]
+                for i in rows:
+                    c["arch_id"].append(a)
+                    c["distance"].append(dist[j])
+                    c["task"].append(tasks[i] if i is not None else nan)
+                    c["value"].append(values[i] if i is not None else nan)
+                    c["quantile"].append(quants[i] if i is not None else nan)
+                    c["n_trials"].append(counts[i] if i is not None else 0)
+                    c["n_tasks"].append(n_tasks[j])
+                    c["scores"].append(scores[j])
+                    c["arch"].append(specs.get(a, nan))
+            result = pd.DataFrame({
+                "arch_id": pd.array(c["arch_id"], dtype=near["arch_id"].dtype),
+                "distance": np.array(c["distance"], dtype=np.float64),
+                "task": pd.Series(c["task"], dtype=object), "value": np.array(c["value"], dtype=np.float64),
+                "quantile": np.array(c["quantile"], dtype=np.float64),
+                "n_trials": np.array(c["n_trials"], dtype=np.int64), "n_tasks": np.array(c["n_tasks"], dtype=np.int64),
+                "scores": _objects(c["scores"]), "arch": _objects(c["arch"])})
+        result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
+                             "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
+        return result
+
+    def _filter(self, task: str | None) -> Any:
+        if task is None:
+            return None
+        filt = self._filters.get(task)
+        return np.array([], dtype=object) if filt is None else filt  # a task none is recorded under: no candidate
 
     def check_task(self, task: str | None, space: SearchSpace) -> None:
         """Raise the error :func:`similar_archs` gives for a ``task`` with no trial in the space."""
         if task is not None and task not in self.tasks:
             raise unknown_choice(f"task of similar_archs(task=...) in space {space.space_id!r}", task, self.tasks)
 
-    def answer(self, idx: ArchIndex, space: SearchSpace, arch: Architecture | Any, k: int, task: str | None) -> Any:
+    def answer(self, idx: ArchIndex, space: SearchSpace, arch: Architecture | Any, k: int, task: str | None, *,
+               near: Any = None) -> Any:
         """:func:`similar_archs`'s answer, with ``idx`` already synced to these trials."""
         import pandas as pd
 
-        filt = None
-        if task is not None:
-            filt = self._filters.get(task)
-            if filt is None:  # a task whose name is not the str of its key (none recorded under it)
-                filt = np.array([], dtype=object)
-        near = idx.similar(arch, k, filter=filt)
+        if near is None:
+            near = idx.similar(arch, k, filter=self._filter(task))
         hits = [self._rows_of[a] for a in dict.fromkeys(near["arch_id"]) if a in self._rows_of]
         per = self.per.iloc[np.sort(np.concatenate(hits))] if hits else self.per.iloc[:0]
         by = per.groupby("arch_id", sort=False)
@@ -249,3 +315,10 @@ class ArchSummary:
         result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
                              "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
         return result
+
+
+def _objects(items: list[Any]) -> Any:
+    """An object array of ``items`` (dicts stay whole)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
