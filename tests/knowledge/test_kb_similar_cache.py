@@ -153,3 +153,17 @@ def test_a_repeated_similar_runs_as_many_statements_at_any_number_of_trials(url)
             assert first > counts[-1][0]  # a write in between: the trials are read again
     assert counts[0] == counts[1], counts
     assert max(counts[0]) <= 12, counts
+
+
+def test_neighbours_with_only_low_rungs_or_ties_answer_as_similar_archs(url):
+    rng = np.random.default_rng(105)
+    archs = _archs(60, 105)
+    with nasbook.KnowledgeBase(url) as kb:
+        # a multi-fidelity search: most architectures stopped after 1 epoch (no value that counts), some at 9
+        rows = [{"arch": a, "value": float(rng.random()), "epochs": 1} for a in archs[:40]]
+        rows += [{"arch": a, "value": 0.5, "epochs": 9} for a in archs[16:28]]  # ties at the top rung
+        kb.ingest(rows, task="t-zasha", space=SPACE, name="asha")
+        kb.ingest(_rows(archs[20:], rng, 80), task="t-b", space=SPACE, mode="min", name="b1")
+        wants = _same(kb, [archs[0], archs[30], _archs(1, 106)[0]], cached=True)  # t-zasha first: not name order
+        long = [w for _, k, t, w in wants if k == 500 and t is None][0]
+        assert long["task"].isna().any()  # the low-rung-only neighbours keep one row without a task
