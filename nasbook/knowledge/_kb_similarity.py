@@ -28,6 +28,8 @@ class SimilarityMixin:
         tasks: pd.DataFrame
 
         def _write(self, fn: Any) -> Any: ...
+        def _rows(self, stmt: Any, params: Any = None) -> Any: ...
+        def _where(self, task: Any, space: Any, search: Any, states: Any) -> list[Any]: ...
         def _catalog(self) -> tuple[dict[str, str], set[str], list[str]]: ...
         def trials(self, task: Any = None, space: Any = None, search: Any = None, states: Any = ...) -> pd.DataFrame: ...
         def task_keys(self, task: Any, *, _keys: dict[str, str] | None = None) -> list[str]: ...
@@ -94,7 +96,7 @@ class SimilarityMixin:
                 and not index.is_stale(space)):
             index.space = space
             return hit[1], index
-        trials = self.trials(space=space.space_id)
+        trials = self._space_trials(space.space_id)
         if trials.empty:
             summaries.pop(key, None)
             return None, index
@@ -103,6 +105,43 @@ class SimilarityMixin:
         indexes[key] = index
         summaries[key] = (token, summary)
         return summary, index
+
+    def _space_trials(self, space_id: str) -> pd.DataFrame:
+        """``trials(space=space_id)``'s columns that :class:`ArchSummary` reads, built as it builds them, without
+        decoding what it does not read (metrics) and decoding each distinct spec text once."""
+        import pandas as pd
+        import sqlalchemy as sa
+
+        from nasbook.knowledge import _frames
+        from nasbook.storage import TABLES
+
+        _S, _T, _K = TABLES["searches"], TABLES["trials"], TABLES["tasks"]
+        q = (sa.select(_S.c.id, _K.c.name, _S.c.name, _S.c.space_id, _T.c.state, _T.c.arch_id,
+                       sa.type_coerce(_T.c.arch, sa.Text), _T.c.value, _T.c.epochs, _T.c.number)
+             .select_from(_T.join(_S, _S.c.id == _T.c.search_id).outerjoin(_K, _K.c.key == _S.c.task_key))
+             .where(*self._where(None, space_id, None, ("complete",))).order_by(_S.c.id, _T.c.number))
+        rows = self._rows(q)
+        configs = _frames._search_configs(self) if rows else {}  # type: ignore[arg-type]
+        specs: dict[Any, Any] = {}
+        cols: dict[str, list[Any]] = {c: [] for c in ("task", "search", "space_id", "state", "arch_id", "arch", "value",
+                                                      "mode", "epochs")}
+        for sid, task, search, sp, state, arch_id, arch, value, epochs, number in rows:
+            spec = specs.get(arch)
+            if spec is None:
+                spec = specs[arch] = _frames.load_json(arch, f"the architecture of trial {number} of search {search!r}")
+            cols["task"].append(task)
+            cols["search"].append(search)
+            cols["space_id"].append(sp)
+            cols["state"].append(state)
+            cols["arch_id"].append(arch_id)
+            cols["arch"].append(spec)
+            cols["value"].append(value)
+            cols["mode"].append(configs.get(int(sid), {}).get("mode", "max"))
+            cols["epochs"].append(epochs)
+        df = pd.DataFrame(cols, columns=list(cols))
+        df["value"] = df["value"].astype("float64")
+        df["epochs"] = df["epochs"].astype("Int64")
+        return df
 
     def _similar_token(self, space_id: str) -> Any:
         """:func:`nasbook.storage.trials_token` of the space (None on a database without the aggregates)."""

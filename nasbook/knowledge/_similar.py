@@ -3,6 +3,7 @@ their recorded scores out. Pure functions over ``kb.trials()``'s frame, so they 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -244,7 +245,7 @@ class ArchSummary:
                 "quantile": np.array([quants[i] if i is not None else nan for i in on_task], dtype=np.float64),
                 "n_trials": np.array([int(n_sum.get(a, 0)) for a in ids], dtype=np.int64),
                 "n_tasks": np.array(n_tasks, dtype=np.int64), "scores": _objects(scores),
-                "arch": _objects([specs.get(a, nan) for a in ids])})
+                "arch": _objects([copy.deepcopy(specs.get(a, nan)) for a in ids])})
         else:  # long form: one row per (neighbour, task), nearest first, then by task name
             dist = near["distance"].to_numpy(dtype=np.float64)
             c: dict[str, list[Any]] = {name: [] for name in ("arch_id", "distance", "task", "value", "quantile",
@@ -260,7 +261,7 @@ class ArchSummary:
                     c["n_trials"].append(counts[i] if i is not None else 0)
                     c["n_tasks"].append(n_tasks[j])
                     c["scores"].append(scores[j])
-                    c["arch"].append(specs.get(a, nan))
+                    c["arch"].append(copy.deepcopy(specs.get(a, nan)))  # the caller's own: the summary is kept
             result = pd.DataFrame({
                 "arch_id": pd.array(c["arch_id"], dtype=near["arch_id"].dtype),
                 "distance": np.array(c["distance"], dtype=np.float64),

@@ -167,3 +167,9 @@ def test_neighbours_with_only_low_rungs_or_ties_answer_as_similar_archs(url):
         wants = _same(kb, [archs[0], archs[30], _archs(1, 106)[0]], cached=True)  # t-zasha first: not name order
         long = [w for _, k, t, w in wants if k == 500 and t is None][0]
         assert long["task"].isna().any()  # the low-rung-only neighbours keep one row without a task
+        # the caller's frame is its own: changing its specs and scores changes no later answer
+        got = kb.similar(archs[0], 5)
+        got["arch"][0]["changed"] = True
+        got["scores"][0]["changed"] = 1.0
+        want = similar_archs(kb.trials(space=SPACE.space_id), SPACE, archs[0], 5)
+        pd.testing.assert_frame_equal(kb.similar(archs[0], 5), want)
