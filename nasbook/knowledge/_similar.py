@@ -248,6 +248,7 @@ class ArchSummary:
                 "arch": _objects([copy.deepcopy(specs.get(a, nan)) for a in ids])})
         else:  # long form: one row per (neighbour, task), nearest first, then by task name
             dist = near["distance"].to_numpy(dtype=np.float64)
+            own = [copy.deepcopy(specs.get(a, nan)) for a in ids]  # the caller's own (the summary is kept), one per neighbour
             c: dict[str, list[Any]] = {name: [] for name in ("arch_id", "distance", "task", "value", "quantile",
                                                             "n_trials", "n_tasks", "scores", "arch")}
             for j, (a, p) in enumerate(zip(ids, pos)):
@@ -261,7 +262,7 @@ class ArchSummary:
                     c["n_trials"].append(counts[i] if i is not None else 0)
                     c["n_tasks"].append(n_tasks[j])
                     c["scores"].append(scores[j])
-                    c["arch"].append(copy.deepcopy(specs.get(a, nan)))  # the caller's own: the summary is kept
+                    c["arch"].append(own[j])
             result = pd.DataFrame({
                 "arch_id": pd.array(c["arch_id"], dtype=near["arch_id"].dtype),
                 "distance": np.array(c["distance"], dtype=np.float64),
