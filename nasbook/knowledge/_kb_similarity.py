@@ -45,7 +45,11 @@ class SimilarityMixin:
         after the ``task`` filter: one row each with ``task``; without it one row per (neighbour, task it
         has a value on), since values of different tasks are not comparable. The FAISS index (:class:`ArchIndex`: exact up to 50,000 architectures, IVF
         above) is built on first use, kept with this object and brought up to date with the trials
-        recorded since; an encoding version change rebuilds it rather than mixing two layouts.
+        recorded since; an encoding version change rebuilds it rather than mixing two layouts. What the
+        answer needs of the space's trials (specs, per-task mean values and quantiles) is kept with it,
+        with the store's change token (:func:`nasbook.storage.trials_token`): while nothing is written
+        a call reads no trial (a few small queries and the index search); the first call after a write
+        (by any process) reads the space's trials again.
 
         Parameters
         ----------
