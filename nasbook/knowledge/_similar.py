@@ -204,7 +204,7 @@ class ArchSummary:
         #: the recorded task names (``str`` of each), sorted: the choices of ``task=``
         self.tasks = sorted(map(str, rows["task"].unique()))
         ids = rows["arch_id"].astype(str)
-        self._filters = ids.groupby(rows["task"], sort=False).unique().to_dict()
+        self._filters = {t: frozenset(a) for t, a in ids.groupby(rows["task"], sort=False).unique().items()}
         per = task_quantiles(rows)  # quantiles need every architecture of each task, not only the neighbours
         self.per = per.assign(arch_id=per["arch_id"].astype(str))
         self._rows_of = {str(a): np.asarray(i) for a, i in self.per.groupby("arch_id", sort=False).indices.items()}
@@ -278,7 +278,7 @@ class ArchSummary:
         if task is None:
             return None
         filt = self._filters.get(task)
-        return np.array([], dtype=object) if filt is None else filt  # a task none is recorded under: no candidate
+        return frozenset() if filt is None else filt  # a task none is recorded under: no candidate
 
     def check_task(self, task: str | None, space: SearchSpace) -> None:
         """Raise the error :func:`similar_archs` gives for a ``task`` with no trial in the space."""

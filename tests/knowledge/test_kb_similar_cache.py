@@ -173,3 +173,28 @@ def test_neighbours_with_only_low_rungs_or_ties_answer_as_similar_archs(url):
         got["scores"][0]["changed"] = 1.0
         want = similar_archs(kb.trials(space=SPACE.space_id), SPACE, archs[0], 5)
         pd.testing.assert_frame_equal(kb.similar(archs[0], 5), want)
+
+
+def test_a_kept_frozenset_filter_follows_adds_and_removes_of_the_index():
+    from nasbook.knowledge import ArchIndex
+
+    archs = _archs(80, 107)
+    idx = ArchIndex(SPACE, "graf").add(archs[:60])
+    allowed = frozenset(a.id for a in archs[10:70])  # some not indexed yet
+    query = archs[0]
+
+    def exact():  # the same search with a fresh list of ids (no kept candidates)
+        return idx.similar(query, 100, filter=list(allowed))
+
+    pd.testing.assert_frame_equal(idx.similar(query, 100, filter=allowed), exact())
+    idx.remove([archs[20].id, archs[30].id])
+    got = idx.similar(query, 100, filter=allowed)
+    assert archs[20].id not in set(got["arch_id"])
+    pd.testing.assert_frame_equal(got, exact())
+    idx.add(archs[60:] + [archs[20]])
+    got = idx.similar(query, 100, filter=allowed)
+    assert {archs[20].id, archs[65].id} <= set(got["arch_id"]) and archs[75].id not in set(got["arch_id"])
+    pd.testing.assert_frame_equal(got, exact())
+    inside = frozenset(a.id for a in archs[:40])  # the query itself among the allowed: left out, the set kept whole
+    assert query.id not in set(idx.similar(query, 100, filter=inside)["arch_id"])
+    assert len(idx.similar(archs[1], 100, filter=inside)) == len(inside - {archs[1].id, archs[20].id, archs[30].id}) + 1
