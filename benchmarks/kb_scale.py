@@ -8,7 +8,9 @@
   bytes per vector, serialise/deserialise, and IVF (``--nprobe``) beside HNSW (``--ef``) at ``--hnsw-n``;
 * ``warm``: warm-start selection from the ranks the store keeps, over ``--trials`` trials of ``--tasks``
   tasks and ``--archs`` real cells (``kb_warm.py``; ``--warm-check`` compares it with the query-time path);
-* ``warm-synthetic``: the earlier in-memory variants of the warm-start aggregation (pandas, numpy).
+* ``warm-synthetic``: the earlier in-memory variants of the warm-start aggregation (pandas, numpy);
+* ``kb-similar``: ``KnowledgeBase.similar`` end to end (first call and repeated calls) on stores of
+  ``--sim-sizes`` trials (``kb_similar_e2e.py``; the stores are kept in ``--cache``).
 
 Vectors (``--source``):
 
@@ -353,6 +355,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--asha-tasks", type=int, default=0,
                     help="warm stage: the first K tasks' searches are multi-fidelity (ASHA-shaped, rungs 1/3/9)")
     ap.add_argument("--method", choices=("auto", "flat", "ivf", "hnsw"), default="auto", help="the 10^6 index's method")
+    ap.add_argument("--sim-sizes", default="10000,100000", help="kb-similar stage: store sizes in trials")
+    ap.add_argument("--sim-repeats", type=int, default=20, help="kb-similar stage: timed repeated calls of each form")
+    ap.add_argument("--sim-writes", type=int, default=3, help="kb-similar stage: calls timed each after a one-trial write")
+    ap.add_argument("--sim-check", action="store_true", help="kb-similar stage: compare answers with similar_archs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
@@ -378,6 +384,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         import kb_warm
 
         res["warm"] = kb_warm.warm_stage(args)
+        if args.json:
+            write_json(args.json, res)
+    if "kb-similar" in stages:
+        import kb_similar_e2e
+
+        res["kb_similar"] = kb_similar_e2e.kb_similar_stage(args)
         if args.json:
             write_json(args.json, res)
     if "warm-synthetic" in stages:
@@ -416,6 +428,11 @@ def report(res: dict[str, Any]) -> None:
         print(format_table(["measure", "value", "goal"], kb_warm.report_rows(res["warm"]), "lrl"))
     if "warm_start" in res:
         report_warm(res)
+    if "kb_similar" in res:
+        import kb_similar_e2e
+
+        print("\n## KnowledgeBase.similar end to end (a fresh KnowledgeBase object; k=10)")
+        print(format_table(kb_similar_e2e.REPORT_HEADER, kb_similar_e2e.report_rows(res["kb_similar"]), "rrrrrrrl"))
 
 
 def report_warm(res: dict[str, Any]) -> None:

@@ -310,14 +310,15 @@ class ArchIndex(FaissStore):
             if isinstance(filter, str):
                 raise InvalidParameterTypeError("ArchIndex.similar(filter=...) takes a collection of architecture "
                                                 f"ids, not one string; got {filter!r}.")
-            cand = {self._pos[a] for a in map(str, filter) if a in self._pos}
+            cand = self._candidates(filter)
         else:
             cand = None
         if skip is not None and skip in self._pos:
             if cand is None:
                 cand_n = len(self) - 1
             else:
-                cand.discard(self._pos[skip])
+                if self._pos[skip] in cand:  # a copy: a kept candidate set stays whole
+                    cand = cand - {self._pos[skip]}
                 cand_n = len(cand)
         else:
             cand_n = len(self) if cand is None else len(cand)
@@ -328,6 +329,21 @@ class ArchIndex(FaissStore):
         labels, dist = self._search(q, want, cand, skip_id)
         names = np.array([self.arch_ids[i] for i in labels], dtype=object)
         return pd.DataFrame({"arch_id": names, "distance": np.sqrt(np.maximum(dist, 0.0))})
+
+    def _candidates(self, ids: Iterable[str]) -> set[int]:
+        """The int ids of the indexed ``ids``. For a frozenset (immutable: ``KnowledgeBase.similar`` passes one per
+        task) kept until an add or a remove (which change ``(len(arch_ids), len(self))``: ids are never reused)."""
+        key = (len(self.arch_ids), len(self._pos))
+        memo: dict[int, tuple[Any, tuple[int, int], set[int]]] = self.__dict__.setdefault("_cand_memo", {})
+        hit = memo.get(id(ids)) if isinstance(ids, frozenset) else None
+        if hit is not None and hit[0] is ids and hit[1] == key:
+            return hit[2]
+        cand = {self._pos[a] for a in map(str, ids) if a in self._pos}
+        if isinstance(ids, frozenset):
+            if len(memo) >= 32:
+                memo.clear()
+            memo[id(ids)] = (ids, key, cand)  # the set itself is held: its id is not reused while kept
+        return cand
 
     def search(self, vectors: Any, k: int, *, standardised: bool = False, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Batch search: ``(int ids, squared distances)`` of shape (n, k), -1 where fewer exist.

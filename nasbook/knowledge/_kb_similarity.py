@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int
+from nasbook.knowledge._index import ArchIndex
 from nasbook.knowledge._meta import task_meta_features
-from nasbook.knowledge._similar import similar_archs, sync_index
+from nasbook.knowledge._similar import ArchSummary, space_rows, sync_index
 from nasbook.knowledge._tasksim import WEIGHTS, cluster_tasks, pick_probes, similar_tasks, task_distances
 
 if TYPE_CHECKING:
@@ -26,8 +27,12 @@ class SimilarityMixin:
     if TYPE_CHECKING:  # what the mixin reads from KnowledgeBase
         tasks: pd.DataFrame
 
+        def _write(self, fn: Any) -> Any: ...
+        def _rows(self, stmt: Any, params: Any = None) -> Any: ...
+        def _where(self, task: Any, space: Any, search: Any, states: Any) -> list[Any]: ...
+        def _catalog(self) -> tuple[dict[str, str], set[str], list[str]]: ...
         def trials(self, task: Any = None, space: Any = None, search: Any = None, states: Any = ...) -> pd.DataFrame: ...
-        def task_keys(self, task: Any) -> list[str]: ...
+        def task_keys(self, task: Any, *, _keys: dict[str, str] | None = None) -> list[str]: ...
         def space(self, space_id: str) -> SearchSpace: ...
         def add_task_meta(self, task: Any, meta_features: Any = None, landmarks: Any = None) -> str: ...
 
@@ -40,7 +45,11 @@ class SimilarityMixin:
         after the ``task`` filter: one row each with ``task``; without it one row per (neighbour, task it
         has a value on), since values of different tasks are not comparable. The FAISS index (:class:`ArchIndex`: exact up to 50,000 architectures, IVF
         above) is built on first use, kept with this object and brought up to date with the trials
-        recorded since; an encoding version change rebuilds it rather than mixing two layouts.
+        recorded since; an encoding version change rebuilds it rather than mixing two layouts. What the
+        answer needs of the space's trials (specs, per-task mean values and quantiles) is kept with it,
+        with the store's change token (:func:`nasbook.storage.trials_token`): while nothing is written
+        a call reads no trial (a few small queries and the index search); the first call after a write
+        (by any process) reads the space's trials again.
 
         Parameters
         ----------
@@ -70,23 +79,87 @@ class SimilarityMixin:
                                             f"of type {type(arch).__name__}.{hint}")
         check_int("KnowledgeBase.similar", "k", k, minimum=1)
         space = self.space(space_id)  # a space the base has never seen: a clear error naming the known ones
-        trials = self.trials(space=space_id)
-        if trials.empty:
+        summary, index = self._arch_summary(space, kind)
+        if summary is None:
             raise InvalidParameterError(f"KnowledgeBase.similar: no completed trial is recorded in space {space_id!r}; "
                                         "nothing to compare with yet.")
         task_name = self._task_name(task, "similar") if task is not None else None
-        cache = self.__dict__.setdefault("_indexes", {})
-        index, _ = sync_index(trials, space, cache.get((space_id, kind)), kind=kind)
-        cache[(space_id, kind)] = index
-        return similar_archs(trials, space, arch, k, task_name, index=index, kind=kind)
+        summary.check_task(task_name, space)
+        return summary.answer_fast(index, space, arch, k, task_name)
+
+    def _arch_summary(self, space: SearchSpace, kind: str | None) -> tuple[ArchSummary | None, ArchIndex]:
+        """The space's :class:`ArchSummary` (None: no completed trial) and its synced index, kept on this object
+        (``_indexes``, ``_summaries``) with the store's change token (:func:`nasbook.storage.trials_token`) they were read at;
+        recomputed from ``trials(space=...)`` when the token differs (or cannot be read)."""
+        key = (space.space_id, kind)
+        indexes, summaries = self.__dict__.setdefault("_indexes", {}), self.__dict__.setdefault("_summaries", {})
+        token = self._similar_token(space.space_id)  # read before the trials: a write in between changes the next one
+        hit = summaries.get(key)
+        index = indexes.get(key)
+        if (token is not None and hit is not None and hit[0] == token and index is not None
+                and not index.is_stale(space)):
+            index.space = space
+            return hit[1], index
+        trials = self._space_trials(space.space_id)
+        if trials.empty:
+            summaries.pop(key, None)
+            return None, index
+        summary = ArchSummary(space_rows("KnowledgeBase.similar", trials, space))
+        index, _ = sync_index(summary.archs, space, index, kind=kind)
+        indexes[key] = index
+        summaries[key] = (token, summary)
+        return summary, index
+
+    def _space_trials(self, space_id: str) -> pd.DataFrame:
+        """``trials(space=space_id)``'s columns that :class:`ArchSummary` reads, built as it builds them, without
+        decoding what it does not read (metrics) and decoding each distinct spec text once."""
+        import pandas as pd
+        import sqlalchemy as sa
+
+        from nasbook.knowledge import _frames
+        from nasbook.storage import TABLES
+
+        _S, _T, _K = TABLES["searches"], TABLES["trials"], TABLES["tasks"]
+        q = (sa.select(_S.c.id, _K.c.name, _S.c.name, _S.c.space_id, _T.c.state, _T.c.arch_id,
+                       sa.type_coerce(_T.c.arch, sa.Text), _T.c.value, _T.c.epochs, _T.c.number)
+             .select_from(_T.join(_S, _S.c.id == _T.c.search_id).outerjoin(_K, _K.c.key == _S.c.task_key))
+             .where(*self._where(None, space_id, None, ("complete",))).order_by(_S.c.id, _T.c.number))
+        rows = self._rows(q)
+        configs = _frames._search_configs(self) if rows else {}  # type: ignore[arg-type]
+        specs: dict[Any, Any] = {}
+        cols: dict[str, list[Any]] = {c: [] for c in ("task", "search", "space_id", "state", "arch_id", "arch", "value",
+                                                      "mode", "epochs")}
+        for sid, task, search, sp, state, arch_id, arch, value, epochs, number in rows:
+            spec = specs.get(arch)
+            if spec is None:
+                spec = specs[arch] = _frames.load_json(arch, f"the architecture of trial {number} of search {search!r}")
+            cols["task"].append(task)
+            cols["search"].append(search)
+            cols["space_id"].append(sp)
+            cols["state"].append(state)
+            cols["arch_id"].append(arch_id)
+            cols["arch"].append(spec)
+            cols["value"].append(value)
+            cols["mode"].append(configs.get(int(sid), {}).get("mode", "max"))
+            cols["epochs"].append(epochs)
+        df = pd.DataFrame(cols, columns=list(cols))
+        df["value"] = df["value"].astype("float64")
+        df["epochs"] = df["epochs"].astype("Int64")
+        return df
+
+    def _similar_token(self, space_id: str) -> Any:
+        """:func:`nasbook.storage.trials_token` of the space (None on a database without the aggregates)."""
+        from nasbook.storage import trials_token
+
+        return self._write(lambda conn: trials_token(conn, space_id))
 
     def _task_name(self, task: Any, owner: str) -> str:
-        keys = self.task_keys(task)
-        tasks = self.tasks
-        names = {str(tasks.loc[key, "task"]) for key in keys if key in tasks.index}
+        stored = self._catalog()[0]  # task key -> name: the tasks table (kb.tasks' index and names, without its counts)
+        keys = self.task_keys(task, _keys=stored)
+        names = {str(stored[key]) for key in keys if key in stored}
         if len(names) != 1:
             raise InvalidParameterError(f"KnowledgeBase.{owner}(task=...): {task!r:.60} names no single recorded task; "
-                                        f"known: {sorted(map(str, tasks['task']))}.")
+                                        f"known: {sorted(map(str, stored.values()))}.")
         return names.pop()
 
     # -- landmarks ---------------------------------------------------------------------------------

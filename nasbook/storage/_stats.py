@@ -32,6 +32,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from nasbook.storage._schema import searches as _S
+from nasbook.storage._schema import tasks as _K
 from nasbook.storage._schema import trials
 
 #: a finite float (NaN is larger than every number on PostgreSQL and NULL on SQLite: both fail this)
@@ -123,9 +124,11 @@ def record_rows(execute: Execute, executemany: Execute, dialect: str, rows: Sequ
     inf = float("inf")
     for r in rows:
         v = r[5]
-        if r[2] != "complete" or v is None or not (-inf < v < inf):
+        if r[2] != "complete":
             continue
-        agg = by_search.setdefault(r[0], {})
+        agg = by_search.setdefault(r[0], {})  # a complete trial without a finite value bumps its task's counter only
+        if v is None or not (-inf < v < inf):
+            continue
         cell = agg.get(r[3])
         if cell is None:
             agg[r[3]] = [v, v, r[4]]
@@ -145,6 +148,9 @@ def record_rows(execute: Execute, executemany: Execute, dialect: str, rows: Sequ
             continue
         sp, tk = found
         se = f",{sid},"
+        if not agg:  # only trials without a finite value: nothing to aggregate, but the task's trials changed
+            execute(_bump_only(dialect, pyformat), {"sp": sp, "tk": tk})
+            continue
         if len(agg) == 1:  # one trial (a search recording as it goes): plain statements
             ((a, c),) = agg.items()
             execute(archs_sql, {"sp": sp, "a": a, "spec": c[2]})
@@ -154,6 +160,12 @@ def record_rows(execute: Execute, executemany: Execute, dialect: str, rows: Sequ
             executemany(stats_sql, [{"sp": sp, "tk": tk, "a": a, "vmax": c[0], "vmin": c[1], "se": se}
                                     for a, c in agg.items()])
         execute(bump, {"sp": sp, "tk": tk})
+
+
+def _bump_only(dialect: str, pyformat: bool) -> str:
+    """The task counter bump of a task that has one (a task with no finite value keeps no ranks row)."""
+    sql = "UPDATE nasbook_task_ranks SET changed = changed + 1 WHERE space_id = :sp AND task_key = :tk"
+    return re.sub(r":(\w+)", r"%(\1)s", sql) if pyformat else sql
 
 
 def sa_execute(conn: sa.Connection) -> Execute:
@@ -333,3 +345,36 @@ def ranked_tasks(conn: sa.Connection, space_id: str) -> dict[str, int]:
     rows = conn.execute(sa.text("SELECT task_key, n FROM nasbook_task_ranks WHERE space_id = :sp AND n > 0"),
                         {"sp": space_id}).all()
     return {str(k): int(n) for k, n in rows}
+
+
+def trials_token(conn: sa.Connection, space_id: str) -> tuple[Any, ...] | None:
+    """A value that changes with every committed write that can change the complete trials of ``space_id``
+    as ``KnowledgeBase.trials(space=...)`` reads them (what ``KnowledgeBase.similar`` caches by).
+
+    Three small reads, none over the trials: the space's task counters (``nasbook_task_ranks.changed``,
+    bumped by every write of a complete trial and every rebuild of a task), the space's searches (id,
+    name, task, task name, configuration: the ``search``, ``task`` and ``mode`` columns), and the
+    largest trial id (a complete trial inserted where no counter is kept: a search without a task).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store.
+    space_id : str
+        The space.
+
+    Returns
+    -------
+    tuple or None
+        Equal tokens: no such write committed between the two reads. None on a database without
+        the aggregates (:func:`supported`): compare nothing then.
+    """
+    if not supported(conn.dialect.name):
+        return None
+    counters = conn.execute(sa.text("SELECT task_key, changed FROM nasbook_task_ranks WHERE space_id = :sp "
+                                    "ORDER BY task_key"), {"sp": space_id}).all()
+    cat = conn.execute(sa.select(_S.c.id, _S.c.name, _S.c.task_key, _K.c.name, sa.type_coerce(_S.c.config, sa.Text))
+                       .select_from(_S.outerjoin(_K, _K.c.key == _S.c.task_key))
+                       .where(_S.c.space_id == space_id).order_by(_S.c.id)).all()
+    top = conn.execute(sa.select(sa.func.max(trials.c.id))).scalar()
+    return tuple(map(tuple, counters)), tuple(map(tuple, cat)), top
