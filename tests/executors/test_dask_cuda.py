@@ -16,7 +16,17 @@ from nasbook._errors import ExecutorError
 from nasbook.executors import DaskCudaExecutor, DaskExecutor, resolve_executor
 from nasbook.trial import TrialState
 
-torch = pytest.importorskip("torch")
+
+class _LazyTorch:
+    """torch, imported on first use: collecting the suite imports no heavy library (tests/test_collection.py)."""
+
+    def __getattr__(self, name):
+        if name.startswith("_"):  # pytest's collection probes attributes (__test__, _pytestfixturefunction...)
+            raise AttributeError(name)
+        return getattr(pytest.importorskip("torch"), name)
+
+
+torch = _LazyTorch()
 
 
 def _fake_dask_cuda(monkeypatch, seen):
