@@ -28,13 +28,6 @@ def _asha_rows(archs):
     return [{"arch": a, "epochs": e, "value": v} for a, e, v in rows]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "kb.db")
-    return request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
 def asha_kb(url):
     archs = _archs(6)

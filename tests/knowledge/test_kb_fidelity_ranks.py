@@ -14,13 +14,6 @@ from nasbook.trial import Trial, TrialState
 SPACE = GraphSpace()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "kb.db")
-    return request.getfixturevalue("postgres_url")
-
-
 def _archs(n, seed=100):
     rng = np.random.default_rng(seed)
     return list({a.id: a for a in (SPACE.sample(rng) for _ in range(4 * n))}.values())[:n]

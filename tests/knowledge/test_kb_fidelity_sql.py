@@ -22,13 +22,6 @@ def _archs(n):
     return list({a.id: a for a in (SPACE.sample(rng) for _ in range(4 * n))}.values())[:n]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "kb.db")
-    return request.getfixturevalue("postgres_url")
-
-
 def _rows(archs, spec):
     return [{"arch": archs[i], "epochs": e, "value": v} for i, e, v in spec]
 

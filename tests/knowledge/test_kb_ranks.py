@@ -43,13 +43,6 @@ def _same(kb, space, **kw):
     return got
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return str(tmp_path / "kb.db")
-    return request.getfixturevalue("postgres_url")
-
-
 def test_stored_ranks_give_the_same_warm_start_as_ranking_every_trial(url):
     space = GraphSpace()
     rng = np.random.default_rng(0)
