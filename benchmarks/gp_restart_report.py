@@ -8,13 +8,11 @@ signed-rank test (zero differences dropped), fit seconds and the adoption bar's 
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 
 import numpy as np
 from _common import format_table
-from gp_small_report import _tau_of_mix, held_out_scores
+from gp_small_report import _tau_of_mix, read_probe
 from scipy import stats
 
 BASE = "new"  # gp_small_probe.py's names of the default GPs: gp_nolink_new, gp_adj_new
@@ -39,13 +37,7 @@ def _paired_row(n: int, label: str, a: np.ndarray, b: np.ndarray, extra: list) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", required=True)
-    args = ap.parse_args(argv)
-    doc = json.loads(open(args.json).read())
-    sizes = sorted({int(k.split("/")[2]) for k in doc})
-    pairs = sorted({"/".join(k.split("/")[:2]) for k in doc})
-    y_test = held_out_scores(pairs)
+    doc, sizes, pairs, y_test = read_probe(argv, __doc__)
 
     def fit_s(r: dict, names: tuple[str, ...]) -> float:
         return float(sum(r["members"][m].get("fit_only_s", r["members"][m]["fit_s"]) for m in names))

@@ -44,14 +44,19 @@ def held_out_scores(pairs: list[str]) -> dict[str, np.ndarray]:
     return y_test
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def read_probe(argv: list[str] | None, doc: str | None) -> tuple[dict, list[int], list[str], dict[str, np.ndarray]]:
+    """``--json FILE`` of a GP probe: its records, training sizes, "dataset/seed" pairs and their held-out scores."""
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     ap.add_argument("--json", required=True)
     args = ap.parse_args(argv)
-    doc = json.loads(open(args.json).read())
-    sizes = sorted({int(k.split("/")[2]) for k in doc})
-    pairs = sorted({"/".join(k.split("/")[:2]) for k in doc})
-    y_test = held_out_scores(pairs)
+    records = json.loads(open(args.json).read())
+    sizes = sorted({int(k.split("/")[2]) for k in records})
+    pairs = sorted({"/".join(k.split("/")[:2]) for k in records})
+    return records, sizes, pairs, held_out_scores(pairs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    doc, sizes, pairs, y_test = read_probe(argv, __doc__)
 
     rows_gp, rows_fit, rows_mix = [], [], []
     for n in sizes:
