@@ -166,12 +166,17 @@ def _cmd_show(args: argparse.Namespace) -> int:
     except NasbookError:  # a user's task (ToyTask, TrainingTask(datamodule)...): show what the store holds
         print(_terminal_safe(_stored_summary(args.storage, args.name)))
         return 0
-    print(_terminal_safe(_summary(nasbook.load_search(args.name, storage=args.storage))))
+    try:
+        search = nasbook.load_search(args.name, storage=args.storage)
+    except InvalidParameterError:  # a strategy not rebuilt from storage (an Optuna sampler instance, a user's class)
+        print(_terminal_safe(_stored_summary(args.storage, args.name, missing="strategy")))
+        return 0
+    print(_terminal_safe(_summary(search)))
     return 0
 
 
-def _stored_summary(storage: str, name: str) -> str:
-    """A search whose task cannot be rebuilt from the store, from its rows alone (no task needed)."""
+def _stored_summary(storage: str, name: str, missing: str = "task") -> str:
+    """A search whose task (or strategy) cannot be rebuilt from the store, from its rows alone."""
     from nasbook.search import rebuild_space
     from nasbook.storage import open_storage
 
@@ -195,8 +200,9 @@ def _stored_summary(storage: str, name: str) -> str:
         lines.append(f"  {cfg.get('metric', 'value')} = {best.value:.4f}")
     else:
         lines.append("no completed trial")
-    lines.append(f"(its task, {task}, is not rebuilt from storage: in Python, "
-                 f"nasbook.load_search({name!r}, {st.label!r}, task=...) loads the search itself)")
+    what = task if missing == "task" else cfg.get("strategy", {}).get("class", "?")
+    lines.append(f"(its {missing}, {what}, is not rebuilt from storage: in Python, "
+                 f"nasbook.load_search({name!r}, {st.label!r}, {missing}=...) loads the search itself)")
     return "\n".join(lines)
 
 

@@ -212,3 +212,21 @@ def test_cli_a_missing_default_storage_says_to_name_the_file(tmp_path, monkeypat
     assert main(["show", "cora-evolution"]) == 2
     err = capsys.readouterr().err
     assert "No search named 'cora-evolution'" in err and "--storage FILE" in err
+
+
+def test_cli_show_a_search_whose_strategy_is_a_sampler_instance(tmp_path, capsys):
+    # outside probe 2: a search run with OptunaSampler(TPESampler(...)) is listed by `nasbook list`, but
+    # `nasbook show NAME` exited 2 ("bad arguments") with "pass strategy=... to load_search"
+    optuna = pytest.importorskip("optuna")
+    import nasbook
+    from nasbook.strategies import OptunaSampler
+    from nasbook.tasks import NasBenchGraph
+
+    db = str(tmp_path / "t.db")
+    s = nasbook.Search(NasBenchGraph("cora"), strategy=OptunaSampler(optuna.samplers.TPESampler(seed=3)), budget=6,
+                       seed=3, storage=db, name="t").run(progress="none")
+    assert main(["show", "t", "--storage", db]) == 0
+    out = capsys.readouterr().out
+    assert "search 't' (done) on" in out and "trials: 6 complete" in out
+    assert f"best trial: #{s.best.number}, architecture {s.best.arch.id}" in out
+    assert "load_search('t'" in out and "strategy=..." in out

@@ -165,17 +165,21 @@ def rebuild_strategy(config: dict[str, Any], restore: Callable[[BaseStrategy], N
     (a BO's transfer prior from the knowledge base) before validation, which checks that it has it."""
     from nasbook.strategies import strategy_class
 
+    found = False
     try:
         cls = strategy_class(config.get("alias") or config["class"])
+        found = True
         strategy = cls.from_stored(_stored_params("strategy", cls, config))
         if restore is not None:
             restore(strategy)
         strategy._validate_params()  # resolves what it holds by name: a Portfolio's arms, a wrapper's base
         return strategy
     except InvalidParameterError as exc:  # a class of the user's (or a predictor of it) nasbook cannot find
+        # a class found (a built-in: OptunaSampler of a sampler instance, a Portfolio with an arm of the user's)
+        # is not the one to register, and register() refuses a built-in's name; the inner message names the fix
+        hint = "" if found else f", or register the class first: nasbook.strategies.register({config.get('class')})"
         raise InvalidParameterError(f"the stored search uses strategy {config.get('class')!r}, which nasbook cannot "
-                                    f"rebuild ({exc}); pass strategy=... to load_search, or register the class first: "
-                                    f"nasbook.strategies.register({config.get('class')}).") from None
+                                    f"rebuild ({exc}); pass strategy=... to load_search{hint}.") from None
 
 
 
