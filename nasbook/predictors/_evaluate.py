@@ -281,6 +281,11 @@ def evaluate(
     else:
         check_int("evaluate", "n_test", int(n_test) if isinstance(n_test, np.integer) else n_test, minimum=2, allow_none=True)
         n_test_ = int(n_test)
+    if n_all - largest < 2:  # no n_test can help: "Lower n_test to at most -2700" said nothing useful
+        raise InvalidParameterError(
+            f"evaluate(n_train=...): the largest training set (n_train={largest}) leaves fewer than 2 of "
+            f"{task.name}'s {n_all} architectures with a finite score to hold out; lower n_train to at most {n_all - 2}."
+        )
     if n_test_ < 2 or largest + n_test_ > n_all:
         raise InvalidParameterError(
             f"evaluate(n_train=..., n_test=...): the largest training set (n_train={largest}) plus the held-out set "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -41,6 +42,10 @@ class Budget:
     seconds: float | None = None
 
     def __post_init__(self) -> None:
+        for name in ("trials", "epochs", "seconds"):  # numpy scalars (np.int64(20), np.float32) as plain numbers
+            v = getattr(self, name)
+            if isinstance(v, numbers.Real) and not isinstance(v, (bool, int, float)):
+                object.__setattr__(self, name, int(v) if isinstance(v, numbers.Integral) else float(v))
         for name in ("trials", "epochs"):
             v = getattr(self, name)
             if v is None:
@@ -77,7 +82,8 @@ class Budget:
             return budget
         if isinstance(budget, bool):
             raise InvalidParameterTypeError(f"budget must be a positive int (trials), a dict or a Budget; got {budget!r}.")
-        if isinstance(budget, int):
+        if isinstance(budget, numbers.Integral):  # bool was refused above; np.bool_ is not Integral
+            budget = int(budget)  # np.int64(20): what a loop over np.array([20, 60, 150]) gives
             if budget <= 0:
                 raise InvalidParameterError(f"budget must be a positive number of trials (> 0); got {budget!r}.")
             return cls(trials=budget)

@@ -4,6 +4,7 @@ came from, and how that is stored (so a resumed search serves them again, exactl
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ def resolve(warm_start: object, space: SearchSpace, source: Source | None = None
     ``n``: ``source(n)`` (a knowledge base's selection)."""
     if warm_start is None or warm_start is False:
         return []
-    if warm_start is True or (isinstance(warm_start, int) and not isinstance(warm_start, bool)):
+    if warm_start is True or (isinstance(warm_start, numbers.Integral) and not isinstance(warm_start, bool)):  # np.int64 too
         n = DEFAULT_N if warm_start is True else int(warm_start)  # type: ignore[call-overload]
         if n < 1:
             raise InvalidParameterError(f"Search(warm_start=...) must be True, a number of architectures >= 1, or a list "

@@ -221,3 +221,15 @@ def test_top_k_overlap_counts_ties_at_the_kth_place_fractionally_whatever_the_or
     assert top_k_overlap(np.array([3.0, 2.0, 1.0]), np.array([np.nan, 2.0, 1.0]), 1) == 0.0
     with pytest.raises(InvalidParameterError, match=r"top_k_overlap\(k=0\) must count at least one of the 3"):
         top_k_overlap(np.array([3.0, 2.0, 1.0]), np.array([3.0, 2.0, 1.0]), 0)
+
+
+@pytest.mark.parametrize("n_test", [None, 50])
+@pytest.mark.parametrize("largest", [299, 3000])
+def test_a_training_set_that_leaves_too_few_to_hold_out_says_to_lower_n_train(task, n_test, largest):
+    # outside probe 2: evaluate(n_train=[3000], n_test=None) on the 300 architectures of DigitsTable said
+    # "(n_test=-2700) ... Lower n_test to at most -2700"; with n_test=50 and n_train=[299], "at most 1", below its minimum 2
+    with pytest.raises(InvalidParameterError) as info:
+        evaluate(Spy(), task, n_train=[10, largest], seeds=1, n_test=n_test, baselines=False, progress=False)
+    msg = str(info.value)
+    assert f"n_train={largest}" in msg and "at most 298" in msg and "-" not in msg.split("n_train")[-1]
+    assert "Lower n_test" not in msg
