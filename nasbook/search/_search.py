@@ -78,7 +78,7 @@ class Search(Background, Results):
     strategy : str or BaseStrategy
         ``"random"``, ``"evolution"``, ``"local"``, another registered name, or an instance.
     budget : int, dict or Budget
-        Number of trials, or ``{"trials": ..., "epochs": ..., "seconds": ...}``.
+        Number of trials (numpy integers too), or ``{"trials": ..., "epochs": ..., "seconds": ...}``.
     seed : int, optional
         Seeds the strategy (numpy integers too). Drawn at random (and stored) when omitted, so resumes reproduce.
     storage : str, path or Storage, optional
