@@ -418,6 +418,8 @@ def main() -> None:
             Path(a.json).write_text(json.dumps({"calls": res}, indent=1, default=str))
         return
     lo, hi = (int(x) for x in a.seeds.split("-"))
+    if lo < 100:
+        ap.error("--seeds: a probe uses seeds >= 100 (0..9 are the reporting seeds)")
     recs: list[dict[str, Any]] = []
     prev = json.loads(Path(a.json).read_text())["compare"] if a.json and Path(a.json).exists() else []
     done = {(r["dataset"], r["method"], r["budget"], r["seed"]) for r in prev}
