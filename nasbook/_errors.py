@@ -169,7 +169,8 @@ def check_call(owner: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs
     Python's own TypeError names the function but suggests nothing; this one names ``owner``,
     suggests the closest parameter for a misspelt keyword and lists the keyword-only parameters
     when too many arguments were given by position. ``hints`` maps a keyword users bring from other
-    tools (``run(n_trials=...)``, Optuna's) to the sentence that says where it goes here.
+    tools (``run(n_trials=...)``, Optuna's) to the sentence that says where it goes here; its key
+    ``"*"`` gives the sentence for arguments given by position beyond the signature (``run(10)``).
     """
     try:
         sig = inspect.signature(fn)
@@ -196,6 +197,8 @@ def check_call(owner: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs
             n_pos = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in sig.parameters.values())
             extra = ", ".join(repr(a) for a in args[n_pos:])
             msg += f"; got {extra[:80]} by position." if extra else "."
+            if hints and "*" in hints:  # what an extra positional usually meant: run(10) for a budget
+                msg += f" {hints['*']}"
         raise InvalidParameterTypeError(msg) from None
 
 

@@ -28,3 +28,14 @@ def test_a_budget_given_to_run_or_start_says_where_a_budget_goes(keyword, method
     assert f"Search.{method}() got an unexpected keyword argument {keyword!r}" in msg
     assert "Search(..., budget=100)" in msg and "search.extend(trials=50)" in msg
     assert not search.trials  # nothing ran
+
+
+@pytest.mark.parametrize("method", ["run", "start"])
+def test_a_budget_given_by_position_to_run_or_start_says_where_a_budget_goes(method):
+    """``search.run(10)`` (outside probe 2) said only "Pass these by name: progress=...; got 10 by position"."""
+    search = nasbook.Search(NasBenchGraph("cora"), budget=3, storage=":memory:")
+    with pytest.raises(InvalidParameterError) as info:
+        getattr(search, method)(10)
+    msg = str(info.value)
+    assert "got 10 by position" in msg and "search.extend(trials=50)" in msg
+    assert not search.trials

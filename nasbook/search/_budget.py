@@ -127,5 +127,5 @@ _MORE = ("A search's budget is set when it is made, Search(..., budget=100) or b
          "add to it with search.extend(trials=50) (or epochs=, seconds=), then run() again.")
 #: keywords users bring to run()/start() from other tools (Optuna's optimize(n_trials=...)), and
 #: where they go in nasbook
-BUDGET_HINTS = {name: _MORE for name in ("n_trials", "trials", "budget", "timeout", "max_trials", "n_iter", "epochs")}
+BUDGET_HINTS = {name: _MORE for name in ("n_trials", "trials", "budget", "timeout", "max_trials", "n_iter", "epochs", "*")}
 
