@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, checked_signature
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, checked_signature, did_you_mean
+
+# Keys a user may write for a wall-clock limit: each is pointed to "seconds".
+_TIME_WORDS = frozenset({"time", "timeout", "max_time", "time_limit", "walltime", "wall_time", "duration", "secs", "sec"})
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,11 @@ class Budget:
         if isinstance(budget, Mapping):
             unknown = set(budget) - {"trials", "epochs", "seconds"}
             if unknown:
+                first = sorted(map(str, unknown))[0]
+                hint = (" (did you mean 'seconds'? a time limit is given in seconds)"
+                        if first.lower() in _TIME_WORDS else did_you_mean(first, ("trials", "epochs", "seconds")))
                 raise InvalidParameterError(
-                    f"budget keys must be among 'trials', 'epochs', 'seconds'; got {sorted(map(str, unknown))!r}."
+                    f"budget keys must be among 'trials', 'epochs', 'seconds'; got {sorted(map(str, unknown))!r}{hint}."
                 )
             return cls(**dict(budget))
         raise InvalidParameterTypeError(
