@@ -179,7 +179,8 @@ def rebuild_strategy(config: dict[str, Any], restore: Callable[[BaseStrategy], N
         # is not the one to register, and register() refuses a built-in's name; the inner message names the fix
         hint = "" if found else f", or register the class first: nasbook.strategies.register({config.get('class')})"
         raise InvalidParameterError(f"the stored search uses strategy {config.get('class')!r}, which nasbook cannot "
-                                    f"rebuild ({exc}); pass strategy=... to load_search{hint}.") from None
+                                    f"rebuild ({exc}); pass strategy=... to load_search{hint}. Its trials can be read without "
+                                    f"resuming it: nasbook.KnowledgeBase(<the storage>).trials(search=<its name>).") from None
 
 
 

@@ -23,6 +23,8 @@ def test_a_builtin_that_cannot_be_rebuilt_is_not_advised_to_be_registered(tmp_pa
         with pytest.raises(nasbook.InvalidParameterError, match=r"pass strategy=\.\.\. to load_search") as info:
             nasbook.load_search(name, db, task=task)
         assert f"register({type(strategy).__name__})" not in str(info.value)
+        assert "KnowledgeBase(<the storage>).trials(search=<its name>)" in str(info.value)
+        assert len(nasbook.KnowledgeBase(db).trials(search=name)) == 3  # what the message offers works
     with pytest.raises(nasbook.InvalidParameterError, match=r"register\(MyArm\)|register\(MyStrategy\)"):
         nasbook.load_search("pf", db, task=task)  # the arm's own hint stays
 
