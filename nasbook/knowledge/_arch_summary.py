@@ -134,6 +134,69 @@ class ArchSummary:
         if table is not None:
             self._tab[task] = table
 
+    # -- as arrays (what a persisted summary holds: no pickle) ----------------------------------------------
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The summary as plain arrays (numbers and unicode): :meth:`from_arrays` reads them back."""
+        import json
+
+        import pandas as pd
+
+        raw = pd.concat(list(self._raw.values()), ignore_index=True) if self._raw else None
+        ids = list(self._specs)
+        code = {a: i for i, a in enumerate(ids)}
+        out: dict[str, np.ndarray] = {
+            "arch_ids": np.array(ids, dtype=str),
+            "specs": np.array([s if isinstance(s, str) else json.dumps(s) for s in self._specs.values()], dtype=str),
+            "task_names": np.array(sorted(self._task_names), dtype=str), "n_rows": np.array([self.n_rows])}
+        if raw is not None:
+            for c in ("task", "search", "mode", "state"):
+                if c in raw.columns:
+                    out[f"raw_{c}"] = raw[c].astype(str).to_numpy(dtype=str)
+            out["raw_arch"] = np.array([code[a] for a in raw["arch_id"].astype(str)], dtype=np.int64)
+            out["raw_value"] = raw["value"].to_numpy(dtype=np.float64)
+            out["raw_epochs"] = pd.to_numeric(raw["epochs"]).astype("float64").to_numpy(na_value=np.nan)
+            out["raw_sid"] = raw["_sid"].to_numpy(dtype=np.int64)
+            out["raw_num"] = raw["_num"].to_numpy(dtype=np.int64)
+        tabs = list(self._tab.items())
+        out["tab_task"] = np.array([t for t, tab in tabs for _ in tab.ids], dtype=str)
+        out["tab_arch"] = np.array([code[a] for _, tab in tabs for a in tab.ids], dtype=np.int64)
+        for name in ("value", "quantile", "n"):
+            parts = [getattr(tab, name) for _, tab in tabs]
+            out[f"tab_{name}"] = np.concatenate(parts) if parts else np.zeros(0, np.int64 if name == "n" else np.float64)
+        return out
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray], space_id: str) -> ArchSummary:
+        """:meth:`to_arrays` read back (the arrays are trusted: check them before, e.g. by a digest)."""
+        import pandas as pd
+
+        self = cls.__new__(cls)
+        self.space_id, self.n_rows = space_id, int(a["n_rows"][0])
+        ids = a["arch_ids"].tolist()
+        self._specs = dict(zip(ids, a["specs"].tolist()))
+        self._task_names = set(a["task_names"].tolist())
+        self._raw, self._filters, self._tab, self._arch_tasks = {}, {}, {}, {}
+        if "raw_task" in a:
+            names = np.array(ids, dtype=object)
+            frame = pd.DataFrame({"task": a["raw_task"].astype(object), "search": a["raw_search"].astype(object),
+                                  "arch_id": names[a["raw_arch"]], "value": a["raw_value"],
+                                  "mode": a["raw_mode"].astype(object),
+                                  "epochs": pd.array(a["raw_epochs"], dtype="Float64").astype("Int64"),
+                                  **({"state": a["raw_state"].astype(object)} if "raw_state" in a else {}),
+                                  "_sid": a["raw_sid"], "_num": a["raw_num"]})
+            for task, part in frame.groupby("task", sort=False):
+                part = part.reset_index(drop=True)
+                self._raw[task] = part
+                self._filters[task] = frozenset(part["arch_id"].unique().tolist())
+        tasks = a["tab_task"]
+        if len(tasks):
+            cut = np.flatnonzero(np.r_[True, tasks[1:] != tasks[:-1], True])
+            for lo, hi in zip(cut[:-1], cut[1:]):
+                table = TaskTable([ids[i] for i in a["tab_arch"][lo:hi]], a["tab_value"][lo:hi].copy(),
+                                  a["tab_quantile"][lo:hi].copy(), a["tab_n"][lo:hi].astype(np.int64))
+                self._set_table(str(tasks[lo]), table)
+        return self
+
     # -- what the index and the checks read --------------------------------------------------------------
     @property
     def tasks(self) -> list[str]:

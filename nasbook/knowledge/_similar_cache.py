@@ -16,6 +16,10 @@ On a call the token is read (a few small queries, none over the trials):
   lower id can commit after a higher one, the rows per search up to the new top are counted too, and a
   count that differs from what was read means a full read;
 * anything else (or no token: a database without the aggregates): the space's trials are read again.
+
+A new ``KnowledgeBase`` object over a SQLite file starts from what an earlier one saved next to it
+(:mod:`._similar_store`), brought up to the current token the same way; a full read saves it again, and so
+does a merge once the summary holds 10% more rows than saved.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from nasbook.knowledge import _similar_store
 from nasbook.knowledge._arch_summary import ArchSummary
 from nasbook.knowledge._index import ArchIndex
 from nasbook.knowledge._vectors import check_kind
@@ -32,6 +37,8 @@ if TYPE_CHECKING:
 
 #: ids per ``IN (...)`` list of pending trials
 CHUNK = 500
+#: a merged summary is saved again (next to a SQLite file) once it holds this many times the rows last saved
+SAVE_GROWTH = 1.1
 
 
 @dataclass
@@ -42,8 +49,10 @@ class Kept:
     top: int
     pending: set[int] = field(default_factory=set)
     counts: dict[int, int] = field(default_factory=dict)
-    #: how the last call got its summary: "kept", "merged" or "read" (tests, benchmarks)
+    #: how the last call got its summary: "kept", "merged", "loaded" or "read" (tests, benchmarks)
     how: str = "read"
+    #: the summary's rows when it was last saved (:mod:`._similar_store`)
+    saved_rows: int = 0
 
 
 def _select(space_id: str) -> Any:
@@ -109,20 +118,34 @@ def summary_for(kb: Any, space: SearchSpace, kind: str | None) -> tuple[ArchSumm
     kept_all: dict[Any, Kept] = kb.__dict__.setdefault("_similar_kept", {})
     token = kb._similar_token(space.space_id)  # read before the trials: a write in between changes the next one
     kept = kept_all.get(key)
+    path = _similar_store.path_for(kb, space.space_id, kind) if token is not None else None
+    if kept is None and path is not None:  # a new object: what an earlier one saved, if it checks out
+        kept = _similar_store.load(path, space, kind)
     if kept is not None and not kept.index.is_stale(space) and token is not None:
         kept.index.space = space
         if kept.token == token:
-            kept.how = "kept"
+            kept.how = "kept" if kept_all.get(key) is kept else "loaded"
+            kept_all[key] = kept
             return kept.summary, kept.index
         if _merge(kb, kept, token, space):
             kept.how = "merged"
+            kept_all[key] = kept
+            if path is not None and kept.summary.n_rows > SAVE_GROWTH * kept.saved_rows:
+                _save(path, kept, space.space_id, kind)
             return kept.summary, kept.index
     fresh = _read(kb, space, kind, token, kept.index if kept is not None else None)
     if fresh is None:
         kept_all.pop(key, None)
         return None, None
     kept_all[key] = fresh
+    if path is not None:
+        _save(path, fresh, space.space_id, kind)
     return fresh.summary, fresh.index
+
+
+def _save(path: Any, kept: Kept, space_id: str, kind: str | None) -> None:
+    if _similar_store.save(path, kept, space_id, kind):
+        kept.saved_rows = kept.summary.n_rows
 
 
 def _read(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: ArchIndex | None) -> Kept | None:

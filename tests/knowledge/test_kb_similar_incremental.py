@@ -200,3 +200,89 @@ def test_the_one_answer_assembly_equals_the_former_pandas_one(seed):
                 if q is archs[59] and t == "t-one":
                     assert got.empty  # the only architecture of the task is the query: an empty answer
                 pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+# -- the summary kept next to a SQLite file ---------------------------------------------------------------------
+def _fresh_call(path, query, *, how, monkeypatch=None):
+    """A new KnowledgeBase object's first similar() call: its summary came by ``how``; equal to similar_archs."""
+    with nasbook.KnowledgeBase(path) as kb:
+        got = kb.similar(query, 500)
+        assert _kept(kb).how == how
+        trials = kb.trials(space=SPACE.space_id)
+        pd.testing.assert_frame_equal(got, similar_archs(trials, SPACE, query, 500), check_exact=True)
+        for t in sorted(set(trials["task"])):
+            pd.testing.assert_frame_equal(kb.similar(query, 500, task=t), similar_archs(trials, SPACE, query, 500, t),
+                                          check_exact=True)
+        return _kept(kb)
+
+
+def test_a_new_object_starts_from_the_saved_summary_and_follows_writes_since(tmp_path, monkeypatch):
+    from nasbook.knowledge import _similar_cache, _similar_store
+
+    rng = np.random.default_rng(130)
+    archs = _archs(90, 130)
+    path = str(tmp_path / "kb.db")
+    with nasbook.KnowledgeBase(path) as kb:
+        kb.ingest(_rows(archs[:60], rng, 150), task="t-a", space=SPACE, name="a1")
+        kb.ingest(_rows(archs[30:], rng, 150), task="t-b", space=SPACE, mode="min", name="b1")
+        kb.similar(archs[0], 5)
+        saved = _similar_store.path_for(kb, SPACE.space_id, None)
+    assert saved is not None and saved.is_file() and saved.parent == tmp_path / "kb.db.similar"
+    with monkeypatch.context() as m:  # nothing written since: the space's trials are not read
+        m.setattr(_similar_cache, "_read", lambda *a, **k: pytest.fail("the saved summary should answer"))
+        _fresh_call(path, archs[0], how="loaded")
+    with nasbook.KnowledgeBase(path) as kb:  # appended since it was saved: merged into the loaded one
+        kb.ingest(_rows(archs[50:], rng, 40), task="t-c", space=SPACE, name="c1")
+    kept = _fresh_call(path, archs[0], how="merged")
+    scratch = _tables(_read(nasbook.KnowledgeBase(path), SPACE, None, kept.token, None).summary)
+    assert _tables(kept.summary) == scratch
+    with nasbook.KnowledgeBase(path) as kb:  # overwritten since: everything read again (and saved)
+        st = kb.storage
+        rec = st.get_search("a1")
+        loaded, _ = st.load_trials(rec.id, SPACE)
+        st.update_trial(rec.id, dataclasses.replace(loaded[0], value=-1.0))
+    _fresh_call(path, archs[1], how="read")
+    _fresh_call(path, archs[1], how="loaded")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "garbage", "other encoding", "other store"])
+def test_a_damaged_or_stale_saved_summary_is_read_again_not_trusted(tmp_path, monkeypatch, damage):
+    import shutil
+
+    from nasbook.knowledge import _similar_store
+
+    rng = np.random.default_rng(131)
+    archs = _archs(60, 131)
+    path = str(tmp_path / "kb.db")
+    with nasbook.KnowledgeBase(path) as kb:
+        kb.ingest(_rows(archs, rng, 120), task="t-a", space=SPACE, name="a1")
+        kb.similar(archs[0], 5)
+        saved = _similar_store.path_for(kb, SPACE.space_id, None)
+    data = saved.read_bytes()
+    if damage == "truncated":
+        saved.write_bytes(data[: len(data) // 2])
+    elif damage == "flipped":  # one byte of the stored values (the zip stores arrays uncompressed)
+        at = data.index(np.float64(0.5).tobytes()) if np.float64(0.5).tobytes() in data else len(data) // 2
+        saved.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
+    elif damage == "garbage":
+        saved.write_bytes(b"not an npz at all")
+    elif damage == "other encoding":
+        monkeypatch.setattr(type(SPACE), "encoding_version", lambda self, kind=None: "graf-v999")
+    else:  # a summary saved next to another store with the same space (copied over): its token differs
+        other = str(tmp_path / "other.db")
+        with nasbook.KnowledgeBase(other) as kb:
+            kb.ingest(_rows(archs[:30], rng, 50), task="t-z", space=SPACE, name="z1")
+            kb.similar(archs[0], 5)
+        shutil.copyfile(_similar_store.path_for(kb, SPACE.space_id, None), saved)
+    _fresh_call(path, archs[0], how="read")
+    assert _similar_store.load(saved, SPACE, None) is not None  # replaced by a good one
+
+
+def test_only_a_sqlite_file_keeps_a_summary_on_disk(url):
+    from nasbook.knowledge import _similar_store
+
+    with nasbook.KnowledgeBase(url) as kb:
+        where = _similar_store.path_for(kb, SPACE.space_id, "graf")
+        assert (where is None) == url.startswith("postgresql")
+    with nasbook.KnowledgeBase(":memory:") as kb:
+        assert _similar_store.path_for(kb, SPACE.space_id, None) is None
