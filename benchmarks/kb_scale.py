@@ -433,7 +433,7 @@ def report(res: dict[str, Any]) -> None:
         import kb_similar_e2e
 
         print("\n## KnowledgeBase.similar end to end (a fresh KnowledgeBase object; k=10)")
-        print(format_table(kb_similar_e2e.REPORT_HEADER, kb_similar_e2e.report_rows(res["kb_similar"]), "rrrrrrrl"))
+        print(format_table(kb_similar_e2e.REPORT_HEADER, kb_similar_e2e.report_rows(res["kb_similar"]), "rrrrrrrrl"))
 
 
 def report_warm(res: dict[str, Any]) -> None:

@@ -136,7 +136,8 @@ class ArchSummary:
 
     # -- as arrays (what a persisted summary holds: no pickle) ----------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The summary as plain arrays (numbers and unicode): :meth:`from_arrays` reads them back."""
+        """The summary as plain arrays (numbers, and text as UTF-8 bytes with offsets): :meth:`from_arrays`
+        reads them back."""
         import json
 
         import pandas as pd
@@ -144,21 +145,24 @@ class ArchSummary:
         raw = pd.concat(list(self._raw.values()), ignore_index=True) if self._raw else None
         ids = list(self._specs)
         code = {a: i for i, a in enumerate(ids)}
-        out: dict[str, np.ndarray] = {
-            "arch_ids": np.array(ids, dtype=str),
-            "specs": np.array([s if isinstance(s, str) else json.dumps(s) for s in self._specs.values()], dtype=str),
-            "task_names": np.array(sorted(self._task_names), dtype=str), "n_rows": np.array([self.n_rows])}
+        out: dict[str, np.ndarray] = {"n_rows": np.array([self.n_rows], dtype=np.int64)}
+        _pack(out, "arch_ids", ids)
+        _pack(out, "specs", [s if isinstance(s, str) else json.dumps(s) for s in self._specs.values()])
+        _pack(out, "task_names", sorted(self._task_names))
         if raw is not None:
             for c in ("task", "search", "mode", "state"):
                 if c in raw.columns:
-                    out[f"raw_{c}"] = raw[c].astype(str).to_numpy(dtype=str)
+                    codes, names = pd.factorize(raw[c].astype(str))
+                    out[f"raw_{c}"] = codes.astype(np.int32)
+                    _pack(out, f"raw_{c}_names", [str(n) for n in names])
             out["raw_arch"] = np.array([code[a] for a in raw["arch_id"].astype(str)], dtype=np.int64)
             out["raw_value"] = raw["value"].to_numpy(dtype=np.float64)
             out["raw_epochs"] = pd.to_numeric(raw["epochs"]).astype("float64").to_numpy(na_value=np.nan)
             out["raw_sid"] = raw["_sid"].to_numpy(dtype=np.int64)
             out["raw_num"] = raw["_num"].to_numpy(dtype=np.int64)
         tabs = list(self._tab.items())
-        out["tab_task"] = np.array([t for t, tab in tabs for _ in tab.ids], dtype=str)
+        _pack(out, "tab_tasks", [str(t) for t, _ in tabs])
+        out["tab_len"] = np.array([len(tab.ids) for _, tab in tabs], dtype=np.int64)
         out["tab_arch"] = np.array([code[a] for _, tab in tabs for a in tab.ids], dtype=np.int64)
         for name in ("value", "quantile", "n"):
             parts = [getattr(tab, name) for _, tab in tabs]
@@ -172,29 +176,27 @@ class ArchSummary:
 
         self = cls.__new__(cls)
         self.space_id, self.n_rows = space_id, int(a["n_rows"][0])
-        ids = a["arch_ids"].tolist()
-        self._specs = dict(zip(ids, a["specs"].tolist()))
-        self._task_names = set(a["task_names"].tolist())
+        ids = _unpack(a, "arch_ids")
+        self._specs = dict(zip(ids, _unpack(a, "specs"), strict=True))
+        self._task_names = set(_unpack(a, "task_names"))
         self._raw, self._filters, self._tab, self._arch_tasks = {}, {}, {}, {}
         if "raw_task" in a:
             names = np.array(ids, dtype=object)
-            frame = pd.DataFrame({"task": a["raw_task"].astype(object), "search": a["raw_search"].astype(object),
-                                  "arch_id": names[a["raw_arch"]], "value": a["raw_value"],
-                                  "mode": a["raw_mode"].astype(object),
+            cols = {c: np.array(_unpack(a, f"raw_{c}_names"), dtype=object)[a[f"raw_{c}"]]
+                    for c in ("task", "search", "mode", "state") if f"raw_{c}" in a}
+            frame = pd.DataFrame({"task": cols["task"], "search": cols["search"], "arch_id": names[a["raw_arch"]],
+                                  "value": a["raw_value"], "mode": cols["mode"],
                                   "epochs": pd.array(a["raw_epochs"], dtype="Float64").astype("Int64"),
-                                  **({"state": a["raw_state"].astype(object)} if "raw_state" in a else {}),
+                                  **({"state": cols["state"]} if "state" in cols else {}),
                                   "_sid": a["raw_sid"], "_num": a["raw_num"]})
             for task, part in frame.groupby("task", sort=False):
                 part = part.reset_index(drop=True)
                 self._raw[task] = part
                 self._filters[task] = frozenset(part["arch_id"].unique().tolist())
-        tasks = a["tab_task"]
-        if len(tasks):
-            cut = np.flatnonzero(np.r_[True, tasks[1:] != tasks[:-1], True])
-            for lo, hi in zip(cut[:-1], cut[1:]):
-                table = TaskTable([ids[i] for i in a["tab_arch"][lo:hi]], a["tab_value"][lo:hi].copy(),
-                                  a["tab_quantile"][lo:hi].copy(), a["tab_n"][lo:hi].astype(np.int64))
-                self._set_table(str(tasks[lo]), table)
+        cut = np.r_[0, np.cumsum(a["tab_len"])]
+        for task, lo, hi in zip(_unpack(a, "tab_tasks"), cut[:-1], cut[1:], strict=True):
+            self._set_table(task, TaskTable([ids[i] for i in a["tab_arch"][lo:hi]], a["tab_value"][lo:hi].copy(),
+                                            a["tab_quantile"][lo:hi].copy(), a["tab_n"][lo:hi].astype(np.int64)))
         return self
 
     # -- what the index and the checks read --------------------------------------------------------------
@@ -285,12 +287,26 @@ class ArchSummary:
                     "n_trials": np.array(c["n_trials"], dtype=np.int64),
                     "n_tasks": np.array(c["n_tasks"], dtype=np.int64),
                     "scores": _objects(c["scores"]), "arch": _objects(c["arch"])}
+        if task is not None and ids:
+            cols = {**dict(list(cols.items())[:2]), "task": [task] * len(ids), **dict(list(cols.items())[2:])}
         result = pd.DataFrame(cols)
-        if task is not None:
-            result.insert(2, "task", task)  # the dtype pandas gives a scalar column (also when empty)
+        if task is not None and not ids:
+            result.insert(2, "task", task)  # the dtype pandas gives a scalar column when empty (not a list's)
         result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
                              "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
         return result
+
+
+def _pack(out: dict[str, np.ndarray], name: str, texts: list[str]) -> None:
+    """``texts`` as ``name`` (their UTF-8 bytes, one after the other) and ``name + "_end"`` (where each ends)."""
+    data = [t.encode() for t in texts]
+    out[name] = np.frombuffer(b"".join(data), dtype=np.uint8)
+    out[name + "_end"] = np.cumsum([len(d) for d in data], dtype=np.int64)
+
+
+def _unpack(a: dict[str, np.ndarray], name: str) -> list[str]:
+    blob, ends = a[name].tobytes(), a[name + "_end"].tolist()
+    return [blob[lo:hi].decode() for lo, hi in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _objects(items: list[Any]) -> Any:
