@@ -32,7 +32,7 @@ class TaskTable:
 
     def __init__(self, ids: list[str], value: np.ndarray, quantile: np.ndarray, n: np.ndarray) -> None:
         self.ids, self.value, self.quantile, self.n = ids, value, quantile, n
-        self.pos = {a: i for i, a in enumerate(ids)}
+        self.pos = dict(zip(ids, range(len(ids))))
 
 
 class ArchSummary:
@@ -53,10 +53,10 @@ class ArchSummary:
         self.n_rows = 0
         self._specs: dict[str, Any] = {}  # arch id -> spec, in first-recorded order (the index's insertion order)
         self._task_names: set[str] = set()
-        self._raw: dict[Any, Any] = {}  # task -> its rows (KEPT + ORDER), ordered by ORDER
-        self._filters: dict[Any, frozenset[str]] = {}
+        self._raw: dict[Any, Any] = {}  # task -> its rows (KEPT + ORDER), ordered by ORDER (or, loaded, row numbers)
+        self._filters: dict[Any, frozenset[str]] = {}  # task -> its architectures (built on first use when loaded)
         self._tab: dict[Any, TaskTable] = {}
-        self._arch_tasks: dict[str, set[Any]] = {}
+        self._loaded: Any = None  # the saved rows (from_arrays), made into a task's frame when it is needed
         self.merge(rows)
 
     # -- building ----------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ class ArchSummary:
         self.n_rows += len(rows)
         first = rows.drop_duplicates("arch_id")
         new = []
-        for a, spec in zip(first["arch_id"].astype(str), first["arch"]):
+        for a, spec in zip(_strs(first["arch_id"]), first["arch"]):
             if a not in self._specs:
                 self._specs[a] = spec
                 new.append(a)
@@ -91,15 +91,14 @@ class ArchSummary:
         cols = [c for c in KEPT + ORDER if c in rows.columns]
         touched = {}
         for task, part in rows[cols].groupby("task", sort=False):  # a row without a task is in no task's aggregates
-            kept = self._raw.get(task)
+            kept = self._raw_of(task)
             if kept is not None:
                 part = pd.concat([kept, part], ignore_index=True)
                 later = np.lexsort((part["_num"].to_numpy(), part["_sid"].to_numpy()))
                 if (later != np.arange(len(part))).any():
                     part = part.iloc[later].reset_index(drop=True)
             touched[task] = part
-            ids = frozenset(part["arch_id"].astype(str).unique())
-            self._filters[task] = ids
+            self._filters[task] = frozenset(_strs(part["arch_id"]))
         self._raw.update(touched)
         self._recompute(touched)
         return new
@@ -115,24 +114,22 @@ class ArchSummary:
                              else next(iter(touched.values())))
         tables = {}
         for task, g in per.groupby("task", sort=False, observed=True):
-            tables[task] = TaskTable(g["arch_id"].astype(str).tolist(), g["value"].to_numpy(dtype=np.float64),
+            tables[task] = TaskTable(_strs(g["arch_id"]), g["value"].to_numpy(dtype=np.float64),
                                      g["quantile"].to_numpy(dtype=np.float64), g["n_trials"].to_numpy(dtype=np.int64))
         for task in touched:
             self._set_table(task, tables.get(task))
 
     def _set_table(self, task: Any, table: TaskTable | None) -> None:
-        old = self._tab.pop(task, None)
-        before = set(old.ids) if old is not None else set()
-        after = set(table.ids) if table is not None else set()
-        for a in before - after:
-            have = self._arch_tasks[a]
-            have.discard(task)
-            if not have:
-                del self._arch_tasks[a]
-        for a in after - before:
-            self._arch_tasks.setdefault(a, set()).add(task)
+        self._tab.pop(task, None)
         if table is not None:
             self._tab[task] = table
+
+    def _raw_of(self, task: Any) -> Any:
+        """The kept rows of ``task`` (None: none yet); a loaded summary's are made into a frame here, once."""
+        part = self._raw.get(task)
+        if isinstance(part, np.ndarray):
+            part = self._raw[task] = self._loaded.iloc[part].reset_index(drop=True)
+        return part
 
     # -- as arrays (what a persisted summary holds: no pickle) ----------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -142,9 +139,9 @@ class ArchSummary:
 
         import pandas as pd
 
-        raw = pd.concat(list(self._raw.values()), ignore_index=True) if self._raw else None
+        raw = pd.concat([self._raw_of(t) for t in self._raw], ignore_index=True) if self._raw else None
         ids = list(self._specs)
-        code = {a: i for i, a in enumerate(ids)}
+        code = pd.Index(ids, dtype=object)
         out: dict[str, np.ndarray] = {"n_rows": np.array([self.n_rows], dtype=np.int64)}
         _pack(out, "arch_ids", ids)
         _pack(out, "specs", [s if isinstance(s, str) else json.dumps(s) for s in self._specs.values()])
@@ -155,7 +152,7 @@ class ArchSummary:
                     codes, names = pd.factorize(raw[c].astype(str))
                     out[f"raw_{c}"] = codes.astype(np.int32)
                     _pack(out, f"raw_{c}_names", [str(n) for n in names])
-            out["raw_arch"] = np.array([code[a] for a in raw["arch_id"].astype(str)], dtype=np.int64)
+            out["raw_arch"] = code.get_indexer(pd.Index(_strs(raw["arch_id"]), dtype=object)).astype(np.int64)
             out["raw_value"] = raw["value"].to_numpy(dtype=np.float64)
             out["raw_epochs"] = pd.to_numeric(raw["epochs"]).astype("float64").to_numpy(na_value=np.nan)
             out["raw_sid"] = raw["_sid"].to_numpy(dtype=np.int64)
@@ -163,7 +160,7 @@ class ArchSummary:
         tabs = list(self._tab.items())
         _pack(out, "tab_tasks", [str(t) for t, _ in tabs])
         out["tab_len"] = np.array([len(tab.ids) for _, tab in tabs], dtype=np.int64)
-        out["tab_arch"] = np.array([code[a] for _, tab in tabs for a in tab.ids], dtype=np.int64)
+        out["tab_arch"] = code.get_indexer(pd.Index([a for _, tab in tabs for a in tab.ids], dtype=object)).astype(np.int64)
         for name in ("value", "quantile", "n"):
             parts = [getattr(tab, name) for _, tab in tabs]
             out[f"tab_{name}"] = np.concatenate(parts) if parts else np.zeros(0, np.int64 if name == "n" else np.float64)
@@ -179,7 +176,7 @@ class ArchSummary:
         ids = _unpack(a, "arch_ids")
         self._specs = dict(zip(ids, _unpack(a, "specs"), strict=True))
         self._task_names = set(_unpack(a, "task_names"))
-        self._raw, self._filters, self._tab, self._arch_tasks = {}, {}, {}, {}
+        self._raw, self._filters, self._tab, self._loaded = {}, {}, {}, None
         if "raw_task" in a:
             names = np.array(ids, dtype=object)
             cols = {c: np.array(_unpack(a, f"raw_{c}_names"), dtype=object)[a[f"raw_{c}"]]
@@ -189,13 +186,12 @@ class ArchSummary:
                                   "epochs": pd.array(a["raw_epochs"], dtype="Float64").astype("Int64"),
                                   **({"state": cols["state"]} if "state" in cols else {}),
                                   "_sid": a["raw_sid"], "_num": a["raw_num"]})
-            for task, part in frame.groupby("task", sort=False):
-                part = part.reset_index(drop=True)
-                self._raw[task] = part
-                self._filters[task] = frozenset(part["arch_id"].unique().tolist())
+            self._loaded = frame
+            self._raw = dict(frame.groupby("task", sort=False).indices)  # row numbers: frames made when needed
+        names = np.array(ids, dtype=object)
         cut = np.r_[0, np.cumsum(a["tab_len"])]
         for task, lo, hi in zip(_unpack(a, "tab_tasks"), cut[:-1], cut[1:], strict=True):
-            self._set_table(task, TaskTable([ids[i] for i in a["tab_arch"][lo:hi]], a["tab_value"][lo:hi].copy(),
+            self._set_table(task, TaskTable(names[a["tab_arch"][lo:hi]].tolist(), a["tab_value"][lo:hi].copy(),
                                             a["tab_quantile"][lo:hi].copy(), a["tab_n"][lo:hi].astype(np.int64)))
         return self
 
@@ -241,6 +237,8 @@ class ArchSummary:
         if task is None:
             return None
         filt = self._filters.get(task)
+        if filt is None and task in self._raw:  # a loaded summary: made on first use
+            filt = self._filters[task] = frozenset(_strs(self._raw_of(task)["arch_id"]))
         return frozenset() if filt is None else filt  # a task none is recorded under: no candidate
 
     # -- the answer ----------------------------------------------------------------------------------
@@ -253,8 +251,8 @@ class ArchSummary:
         ids = near["arch_id"].tolist()
         dist = near["distance"].to_numpy(dtype=np.float64)
         nan = float("nan")
-        mine = [sorted(((t, self._tab[t], self._tab[t].pos[a]) for t in self._arch_tasks.get(a, ())),
-                       key=lambda c: c[0]) for a in ids]  # each neighbour's (task, table, row), by task name
+        tabs = sorted(self._tab.items(), key=lambda c: c[0])  # each neighbour's (task, table, row), by task name
+        mine = [[(t, tab, i) for t, tab in tabs if (i := tab.pos.get(a)) is not None] for a in ids]
         scores = [{t: float(tab.value[i]) for t, tab, i in cells} for cells in mine]
         n_sum = [int(sum(int(tab.n[i]) for _, tab, i in cells)) for cells in mine]
         n_tasks = [len(cells) for cells in mine]
@@ -295,6 +293,12 @@ class ArchSummary:
         result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
                              "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
         return result
+
+
+def _strs(col: Any) -> list[str]:
+    """A column's values as a list of ``str`` (arch ids: already ``str`` from a store, converted otherwise)."""
+    vals = col.tolist()
+    return vals if all(type(v) is str for v in vals) else [str(v) for v in vals]
 
 
 def _pack(out: dict[str, np.ndarray], name: str, texts: list[str]) -> None:

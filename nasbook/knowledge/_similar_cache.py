@@ -104,7 +104,7 @@ def _frame(rows: Any, modes: dict[int, str], space_id: str, pending: set[int], c
         cols["epochs"].append(epochs)
         cols["_sid"].append(sid)
         cols["_num"].append(number)
-    df = pd.DataFrame(cols, columns=list(cols))
+    df = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in cols.items()})  # text as Python str: no Arrow copies
     df["value"] = df["value"].astype("float64")
     df["epochs"] = df["epochs"].astype("Int64")
     df["_sid"] = df["_sid"].astype("int64")

@@ -36,7 +36,7 @@ def _tables(summary):
     """Everything a summary answers from, in comparable form (floats by their bits)."""
     tabs = {t: (tab.ids, tab.value.tobytes(), tab.quantile.tobytes(), tab.n.tolist()) for t, tab in summary._tab.items()}
     specs = {a: summary.spec(a) for a in summary.arch_ids()}
-    return tabs, dict(summary._filters), {a: set(t) for a, t in summary._arch_tasks.items()}, specs, summary.tasks
+    return tabs, {t: summary._filter(t) for t in summary.tasks}, specs, summary.tasks
 
 
 def _check(kb, how, queries):
