@@ -200,7 +200,7 @@ def _merge(kb: Any, kept: Kept, token: Any, space: SearchSpace) -> bool:
     fresh = [r for r in rows if r[0] > kept.top]
     for r in fresh:
         counts[r[1]] = counts.get(r[1], 0) + 1
-    if kb.storage.engine.dialect.name != "sqlite" and top > kept.top:  # rows of lower ids committed since: read all
+    if kb.storage.engine.dialect.name != "sqlite":  # a row of a lower id committed after a higher one: read all
         ids = sorted(int(r[0]) for r in token[1])
         stored = dict(kb._rows(sa.select(_T.c.search_id, sa.func.count()).where(_T.c.search_id.in_(ids), _T.c.id <= top)
                                .group_by(_T.c.search_id))) if ids else {}
