@@ -126,9 +126,16 @@ class ArchSummary:
 
     def _raw_of(self, task: Any) -> Any:
         """The kept rows of ``task`` (None: none yet); a loaded summary's are made into a frame here, once."""
+        import pandas as pd
+
         part = self._raw.get(task)
-        if isinstance(part, np.ndarray):
-            part = self._raw[task] = self._loaded.iloc[part].reset_index(drop=True)
+        if isinstance(part, np.ndarray):  # row numbers of a loaded summary (ascending: first-recorded order)
+            c = self._loaded
+            frame = {k: pd.Series(c[k][part], dtype=object) for k in ("task", "search", "arch_id", "mode", "state")
+                     if k in c}
+            part = self._raw[task] = pd.DataFrame({
+                **frame, "value": c["value"][part], "epochs": pd.array(c["epochs"][part], dtype="Float64").astype("Int64"),
+                "_sid": c["_sid"][part], "_num": c["_num"][part]})[[k for k in (*KEPT, *ORDER) if k in c]]
         return part
 
     # -- as arrays (what a persisted summary holds: no pickle) ----------------------------------------------
@@ -169,7 +176,6 @@ class ArchSummary:
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray], space_id: str) -> ArchSummary:
         """:meth:`to_arrays` read back (the arrays are trusted: check them before, e.g. by a digest)."""
-        import pandas as pd
 
         self = cls.__new__(cls)
         self.space_id, self.n_rows = space_id, int(a["n_rows"][0])
@@ -180,14 +186,14 @@ class ArchSummary:
         if "raw_task" in a:
             names = np.array(ids, dtype=object)
             cols = {c: np.array(_unpack(a, f"raw_{c}_names"), dtype=object)[a[f"raw_{c}"]]
-                    for c in ("task", "search", "mode", "state") if f"raw_{c}" in a}
-            frame = pd.DataFrame({"task": cols["task"], "search": cols["search"], "arch_id": names[a["raw_arch"]],
-                                  "value": a["raw_value"], "mode": cols["mode"],
-                                  "epochs": pd.array(a["raw_epochs"], dtype="Float64").astype("Int64"),
-                                  **({"state": cols["state"]} if "state" in cols else {}),
-                                  "_sid": a["raw_sid"], "_num": a["raw_num"]})
-            self._loaded = frame
-            self._raw = dict(frame.groupby("task", sort=False).indices)  # row numbers: frames made when needed
+                    for c in ("search", "mode", "state") if f"raw_{c}" in a}
+            task_names = np.array(_unpack(a, "raw_task_names"), dtype=object)
+            cols.update(task=task_names[a["raw_task"]], arch_id=names[a["raw_arch"]], value=a["raw_value"],
+                        epochs=a["raw_epochs"], _sid=a["raw_sid"], _num=a["raw_num"])
+            self._loaded = cols  # made into a task's frame when it is needed (_raw_of)
+            order = np.argsort(a["raw_task"], kind="stable")
+            cut = np.flatnonzero(np.r_[True, np.diff(a["raw_task"][order]) != 0, True])
+            self._raw = {task_names[a["raw_task"][order[lo]]]: order[lo:hi] for lo, hi in zip(cut[:-1], cut[1:])}
         names = np.array(ids, dtype=object)
         cut = np.r_[0, np.cumsum(a["tab_len"])]
         for task, lo, hi in zip(_unpack(a, "tab_tasks"), cut[:-1], cut[1:], strict=True):

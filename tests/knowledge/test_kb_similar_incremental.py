@@ -233,6 +233,7 @@ def test_a_new_object_starts_from_the_saved_summary_and_follows_writes_since(tmp
         _fresh_call(path, archs[0], how="loaded")
     with nasbook.KnowledgeBase(path) as kb:  # appended since it was saved: merged into the loaded one
         kb.ingest(_rows(archs[50:], rng, 40), task="t-c", space=SPACE, name="c1")
+        kb.ingest(_rows(archs[:20], rng, 30), task="t-b", space=SPACE, mode="min", name="b2")  # into a loaded task
     kept = _fresh_call(path, archs[0], how="merged")
     scratch = _tables(_read(nasbook.KnowledgeBase(path), SPACE, None, kept.token, None).summary)
     assert _tables(kept.summary) == scratch
