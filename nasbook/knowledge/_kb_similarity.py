@@ -48,8 +48,10 @@ class SimilarityMixin:
         recorded since; an encoding version change rebuilds it rather than mixing two layouts. What the
         answer needs of the space's trials (specs, per-task mean values and quantiles) is kept with it,
         with the store's change token (:func:`nasbook.storage.trials_token`): while nothing is written
-        a call reads no trial (a few small queries and the index search); the first call after a write
-        (by any process) reads the space's trials again.
+        a call reads no trial (a few small queries and the index search); after new trials (by any
+        process) it reads only those and recomputes their tasks, and after any other change (a trial
+        overwritten or removed) the space's trials again. Next to a SQLite file store the summary and
+        index are also saved (``<file>.similar/``), so a new process starts from them.
 
         Parameters
         ----------
