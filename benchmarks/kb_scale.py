@@ -358,6 +358,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--sim-sizes", default="10000,100000", help="kb-similar stage: store sizes in trials")
     ap.add_argument("--sim-repeats", type=int, default=20, help="kb-similar stage: timed repeated calls of each form")
     ap.add_argument("--sim-writes", type=int, default=3, help="kb-similar stage: calls timed each after a one-trial write")
+    ap.add_argument("--sim-batch", type=int, default=1, help="kb-similar stage: trials per write (one ingested search)")
     ap.add_argument("--sim-check", action="store_true", help="kb-similar stage: compare answers with similar_archs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=None)
@@ -432,7 +433,7 @@ def report(res: dict[str, Any]) -> None:
         import kb_similar_e2e
 
         print("\n## KnowledgeBase.similar end to end (a fresh KnowledgeBase object; k=10)")
-        print(format_table(kb_similar_e2e.REPORT_HEADER, kb_similar_e2e.report_rows(res["kb_similar"]), "rrrrrrrl"))
+        print(format_table(kb_similar_e2e.REPORT_HEADER, kb_similar_e2e.report_rows(res["kb_similar"]), "rrrrrrrrl"))
 
 
 def report_warm(res: dict[str, Any]) -> None:

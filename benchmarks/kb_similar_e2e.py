@@ -7,7 +7,8 @@ code time the same file: run the script with ``PYTHONPATH`` at each checkout). T
 KnowledgeBase object: the first ``kb.similar(arch, 10)`` (reads the trials, builds the index), the first
 ``kb.similar(arch, 10, task=...)``, then the median over ``--sim-repeats`` fresh query cells of each
 (what a notebook pays per call while nothing is written), then the median over ``--sim-writes`` calls
-each after a one-trial ingest (the summary is rebuilt, the index only synced). The timed store is a copy
+each after an ingest of ``--sim-batch`` trials (one search; default 1) on task-00 (old code: the summary is
+rebuilt, the index only synced; since 11s-kb2 the new rows are merged). The timed store is a copy
 of the kept file (the writes change it). ``check``: the answers of the repeated calls
 equal ``similar_archs(kb.trials(space=...), ...)`` for the first queries (over a fresh index).
 """
@@ -91,13 +92,20 @@ def _measure(n: int, args: Any, path: Path, queries: list[Any]) -> dict[str, Any
     on_task = [_timed(lambda q=q: kb.similar(q, 10, task=task))[0] for q in queries[2 + reps:2 + 2 * reps]]
     out.update(repeats=reps, median_ms=statistics.median(plain), median_task_ms=statistics.median(on_task),
                max_ms=max(plain), max_task_ms=max(on_task))
-    after = []
-    for i in range(args.sim_writes):
-        kb.ingest([{"arch": queries[100 + i], "value": 0.5}], task=task, space=kb.space(queries[0].space_id),
+    after, hows = [], []
+    batch = int(getattr(args, "sim_batch", 1) or 1)
+    wrng = np.random.default_rng(args.seed + 2000)
+    space = kb.space(queries[0].space_id)
+    for i in range(args.sim_writes):  # one search of `batch` trials (fresh cells) on task-00, then one call
+        cells = [queries[100 + i]] + [space.sample(wrng) for _ in range(batch - 1)]
+        kb.ingest([{"arch": a, "value": float(wrng.random())} for a in cells], task=task, space=space,
                   name=f"one-more-{i}")
         after.append(_timed(lambda i=i: kb.similar(queries[150 + i], 10))[0])
+        kept = getattr(kb, "_similar_kept", {}).get((space.space_id, None))
+        hows.append(getattr(kept, "how", "read"))
     if after:
-        out.update(writes=len(after), after_write_ms=statistics.median(after))
+        out.update(writes=len(after), batch=batch, after_write_ms=statistics.median(after), after_write_all_ms=after,
+                   after_write_how=hows)
     if args.sim_check:
         trials = kb.trials(space=queries[0].space_id)
         space = kb.space(queries[0].space_id)
@@ -111,10 +119,46 @@ def _measure(n: int, args: Any, path: Path, queries: list[Any]) -> dict[str, Any
                     same = False
         out["check"] = same
     kb.close()
+    out["fresh_process_ms"], out["fresh_process_how"] = _fresh_process(path, queries[199])
+    print(f"# kb-similar {n:,}: a new process's first call {out['fresh_process_ms']:.0f} ms "
+          f"({out['fresh_process_how']})", flush=True)
+    print(f"# kb-similar {n:,}: writes of {out.get('batch', 1)} trials ({out.get('after_write_how')}): "
+          f"{[round(x, 1) for x in out.get('after_write_all_ms', [])]} ms", flush=True)
     print(f"# kb-similar {n:,}: first {out['first_ms']:.0f} ms, first task= {out['first_task_ms']:.0f} ms, "
           f"repeated median {out['median_ms']:.2f} ms, task= {out['median_task_ms']:.2f} ms, "
           f"after a write {out.get('after_write_ms', float('nan')):.0f} ms", flush=True)
     return out
+
+
+_CHILD = """
+import json, sys, time
+import nasbook
+from nasbook.space import CellSpace
+arch = CellSpace(n_nodes=5).make(**json.loads(sys.argv[2]))
+kb = nasbook.KnowledgeBase(sys.argv[1])
+t0 = time.perf_counter()
+kb.similar(arch, 10)
+ms = (time.perf_counter() - t0) * 1000
+kept = getattr(kb, "_similar_kept", {}).get((arch.space_id, None))
+print(json.dumps({"ms": ms, "how": getattr(kept, "how", "read")}))
+"""
+
+
+def _fresh_process(path: Path, query: Any) -> tuple[float, str]:
+    """The first ``kb.similar(arch, 10)`` of a new Python process on the store (imports not timed): what a
+    notebook restarted after the writes pays (since 11s-kb2 it loads what the last object saved next to a
+    SQLite file, and merges the trials written since)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(path), json.dumps(query.spec)], capture_output=True,
+                          text=True, timeout=1800, env=os.environ.copy())
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(got["ms"]), str(got["how"])
 
 
 def kb_similar_stage(args: Any) -> list[dict[str, Any]]:
@@ -124,9 +168,10 @@ def kb_similar_stage(args: Any) -> list[dict[str, Any]]:
 def report_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
     return [[f"{r['n_trials']:,}", f"{r['first_ms']:.0f}", f"{r['first_task_ms']:.0f}",
              f"{r['median_ms']:.2f} (max {r['max_ms']:.1f})", f"{r['median_task_ms']:.2f} (max {r['max_task_ms']:.1f})",
-             f"{r['after_write_ms']:.0f}" if "after_write_ms" in r else "-", str(r["repeats"]),
+             f"{r['after_write_ms']:.1f}" if "after_write_ms" in r else "-",
+             f"{r['fresh_process_ms']:.0f} ({r['fresh_process_how']})" if "fresh_process_ms" in r else "-", str(r["repeats"]),
              str(r.get("check", "-"))] for r in rows]
 
 
 REPORT_HEADER = ["trials", "first similar(a,10) ms", "first task= ms", "repeated median ms", "repeated task= median ms",
-                 "after a write ms", "repeats", "same as similar_archs"]
+                 "after a write ms", "new process first ms", "repeats", "same as similar_archs"]

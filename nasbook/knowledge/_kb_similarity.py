@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int
+from nasbook.knowledge._arch_summary import ArchSummary
 from nasbook.knowledge._index import ArchIndex
 from nasbook.knowledge._meta import task_meta_features
-from nasbook.knowledge._similar import ArchSummary, space_rows, sync_index
 from nasbook.knowledge._tasksim import WEIGHTS, cluster_tasks, pick_probes, similar_tasks, task_distances
 
 if TYPE_CHECKING:
@@ -48,8 +48,10 @@ class SimilarityMixin:
         recorded since; an encoding version change rebuilds it rather than mixing two layouts. What the
         answer needs of the space's trials (specs, per-task mean values and quantiles) is kept with it,
         with the store's change token (:func:`nasbook.storage.trials_token`): while nothing is written
-        a call reads no trial (a few small queries and the index search); the first call after a write
-        (by any process) reads the space's trials again.
+        a call reads no trial (a few small queries and the index search); after new trials (by any
+        process) it reads only those and recomputes their tasks, and after any other change (a trial
+        overwritten or removed) the space's trials again. Next to a SQLite file store the summary and
+        index are also saved (``<file>.similar/``), so a new process starts from them.
 
         Parameters
         ----------
@@ -85,67 +87,15 @@ class SimilarityMixin:
                                         "nothing to compare with yet.")
         task_name = self._task_name(task, "similar") if task is not None else None
         summary.check_task(task_name, space)
-        return summary.answer_fast(index, space, arch, k, task_name)
+        return summary.answer(index, space, arch, k, task_name)
 
-    def _arch_summary(self, space: SearchSpace, kind: str | None) -> tuple[ArchSummary | None, ArchIndex]:
+    def _arch_summary(self, space: SearchSpace, kind: str | None) -> tuple[ArchSummary | None, ArchIndex | None]:
         """The space's :class:`ArchSummary` (None: no completed trial) and its synced index, kept on this object
-        (``_indexes``, ``_summaries``) with the store's change token (:func:`nasbook.storage.trials_token`) they were read at;
-        recomputed from ``trials(space=...)`` when the token differs (or cannot be read)."""
-        key = (space.space_id, kind)
-        indexes, summaries = self.__dict__.setdefault("_indexes", {}), self.__dict__.setdefault("_summaries", {})
-        token = self._similar_token(space.space_id)  # read before the trials: a write in between changes the next one
-        hit = summaries.get(key)
-        index = indexes.get(key)
-        if (token is not None and hit is not None and hit[0] == token and index is not None
-                and not index.is_stale(space)):
-            index.space = space
-            return hit[1], index
-        trials = self._space_trials(space.space_id)
-        if trials.empty:
-            summaries.pop(key, None)
-            return None, index
-        summary = ArchSummary(space_rows("KnowledgeBase.similar", trials, space))
-        index, _ = sync_index(summary.archs, space, index, kind=kind)
-        indexes[key] = index
-        summaries[key] = (token, summary)
-        return summary, index
+        with the store's change token they were read at, and brought up to date by reading only new and
+        completed rows where that suffices (:mod:`nasbook.knowledge._similar_cache`)."""
+        from nasbook.knowledge._similar_cache import summary_for
 
-    def _space_trials(self, space_id: str) -> pd.DataFrame:
-        """``trials(space=space_id)``'s columns that :class:`ArchSummary` reads, built as it builds them, without
-        decoding what it does not read (metrics) and decoding each distinct spec text once."""
-        import pandas as pd
-        import sqlalchemy as sa
-
-        from nasbook.knowledge import _frames
-        from nasbook.storage import TABLES
-
-        _S, _T, _K = TABLES["searches"], TABLES["trials"], TABLES["tasks"]
-        q = (sa.select(_S.c.id, _K.c.name, _S.c.name, _S.c.space_id, _T.c.state, _T.c.arch_id,
-                       sa.type_coerce(_T.c.arch, sa.Text), _T.c.value, _T.c.epochs, _T.c.number)
-             .select_from(_T.join(_S, _S.c.id == _T.c.search_id).outerjoin(_K, _K.c.key == _S.c.task_key))
-             .where(*self._where(None, space_id, None, ("complete",))).order_by(_S.c.id, _T.c.number))
-        rows = self._rows(q)
-        configs = _frames._search_configs(self) if rows else {}  # type: ignore[arg-type]
-        specs: dict[Any, Any] = {}
-        cols: dict[str, list[Any]] = {c: [] for c in ("task", "search", "space_id", "state", "arch_id", "arch", "value",
-                                                      "mode", "epochs")}
-        for sid, task, search, sp, state, arch_id, arch, value, epochs, number in rows:
-            spec = specs.get(arch)
-            if spec is None:
-                spec = specs[arch] = _frames.load_json(arch, f"the architecture of trial {number} of search {search!r}")
-            cols["task"].append(task)
-            cols["search"].append(search)
-            cols["space_id"].append(sp)
-            cols["state"].append(state)
-            cols["arch_id"].append(arch_id)
-            cols["arch"].append(spec)
-            cols["value"].append(value)
-            cols["mode"].append(configs.get(int(sid), {}).get("mode", "max"))
-            cols["epochs"].append(epochs)
-        df = pd.DataFrame(cols, columns=list(cols))
-        df["value"] = df["value"].astype("float64")
-        df["epochs"] = df["epochs"].astype("Int64")
-        return df
+        return summary_for(self, space, kind)
 
     def _similar_token(self, space_id: str) -> Any:
         """:func:`nasbook.storage.trials_token` of the space (None on a database without the aggregates)."""

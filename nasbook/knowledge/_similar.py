@@ -3,13 +3,13 @@ their recorded scores out. Pure functions over ``kb.trials()``'s frame, so they 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, unknown_choice
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int
+from nasbook.knowledge._arch_summary import ArchSummary as ArchSummary
 from nasbook.knowledge._index import ArchIndex, StaleIndexError
 from nasbook.knowledge._vectors import check_kind, check_space
 from nasbook.space import Architecture, SearchSpace
@@ -183,144 +183,3 @@ def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: 
     summary.check_task(task, space)
     idx, _ = sync_index(summary.archs, space, index, kind=kind)
     return summary.answer(idx, space, arch, k, task)
-
-
-class ArchSummary:
-    """What :func:`similar_archs` reads of one space's trials, computed once: each architecture's spec
-    (first recorded order), each task's architectures, and :func:`task_quantiles`. ``KnowledgeBase.similar``
-    keeps one per space until the store changes, so a repeated query reads no trial; the answer is that
-    of :func:`similar_archs` over the same trials (which builds one per call).
-
-    Parameters
-    ----------
-    rows : pandas.DataFrame
-        ``kb.trials()`` rows of one space (task, space_id, arch_id, arch, value, mode, ...).
-    """
-
-    def __init__(self, rows: Any) -> None:
-        self.n_rows = len(rows)
-        #: one row per architecture, in first-recorded order: what sync_index indexes
-        self.archs = rows.drop_duplicates("arch_id")[["space_id", "arch_id", "arch"]]
-        #: the recorded task names (``str`` of each), sorted: the choices of ``task=``
-        self.tasks = sorted(map(str, rows["task"].unique()))
-        ids = rows["arch_id"].astype(str)
-        self._filters = {t: frozenset(a) for t, a in ids.groupby(rows["task"], sort=False).unique().items()}
-        per = task_quantiles(rows)  # quantiles need every architecture of each task, not only the neighbours
-        self.per = per.assign(arch_id=per["arch_id"].astype(str))
-        self._rows_of = {str(a): np.asarray(i) for a, i in self.per.groupby("arch_id", sort=False).indices.items()}
-        self.specs = self.archs.assign(arch_id=self.archs["arch_id"].astype(str)).set_index("arch_id")["arch"]
-        self._fast: tuple[Any, ...] | None = None
-
-    def _fast_tables(self) -> tuple[Any, ...]:
-        """Per architecture, what :meth:`answer` computes from its rows of ``per``, by the same pandas
-        operations (a group's sum and mean depend on its own rows only), for :meth:`answer_fast`."""
-        if self._fast is None:
-            by = self.per.groupby("arch_id", sort=False)
-            self._fast = (by["n_trials"].sum().to_dict(), by.size().to_dict(), by["quantile"].mean().to_dict(),
-                          self.per["task"].to_numpy(dtype=object), self.per["value"].to_numpy(dtype=np.float64),
-                          self.per["quantile"].to_numpy(dtype=np.float64), self.per["n_trials"].to_numpy(dtype=np.int64),
-                          self.specs.to_dict())
-        return self._fast
-
-    def answer_fast(self, idx: ArchIndex, space: SearchSpace, arch: Architecture | Any, k: int, task: str | None) -> Any:
-        """:meth:`answer` for a knowledge base's repeated queries: the same frame, assembled from per-architecture
-        tables (:meth:`_fast_tables`) for the ``k`` neighbours instead of grouping and merging frames."""
-        import pandas as pd
-
-        near = idx.similar(arch, k, filter=self._filter(task))
-        if near.empty:
-            return self.answer(idx, space, arch, k, task, near=near)
-        n_sum, n_size, q_mean, tasks, values, quants, counts, specs = self._fast_tables()
-        ids = near["arch_id"].tolist()
-        pos = [self._rows_of.get(a) for a in ids]
-        nan = float("nan")
-        scores = [dict(zip(tasks[p].tolist(), values[p].tolist())) if p is not None else {} for p in pos]
-        n_tasks = [int(n_size.get(a, 0)) for a in ids]
-        if task is not None:
-            on_task = [next((int(i) for i in p if tasks[i] == task), None) if p is not None else None for p in pos]
-            result = pd.DataFrame({
-                "arch_id": near["arch_id"].array, "distance": near["distance"].to_numpy(dtype=np.float64),
-                "task": [task] * len(ids),  # inferred as pandas infers the scalar answer() assigns
-                "value": np.array([values[i] if i is not None else nan for i in on_task], dtype=np.float64),
-                "quantile": np.array([quants[i] if i is not None else nan for i in on_task], dtype=np.float64),
-                "n_trials": np.array([int(n_sum.get(a, 0)) for a in ids], dtype=np.int64),
-                "n_tasks": np.array(n_tasks, dtype=np.int64), "scores": _objects(scores),
-                "arch": _objects([copy.deepcopy(specs.get(a, nan)) for a in ids])})
-        else:  # long form: one row per (neighbour, task), nearest first, then by task name
-            dist = near["distance"].to_numpy(dtype=np.float64)
-            own = [copy.deepcopy(specs.get(a, nan)) for a in ids]  # the caller's own (the summary is kept), one per neighbour
-            c: dict[str, list[Any]] = {name: [] for name in ("arch_id", "distance", "task", "value", "quantile",
-                                                            "n_trials", "n_tasks", "scores", "arch")}
-            for j, (a, p) in enumerate(zip(ids, pos)):
-                rows = sorted(p.tolist(), key=lambda i: tasks[i]) if p is not None else [None]
-                for i in rows:
-                    c["arch_id"].append(a)
-                    c["distance"].append(dist[j])
-                    c["task"].append(tasks[i] if i is not None else nan)
-                    c["value"].append(values[i] if i is not None else nan)
-                    c["quantile"].append(quants[i] if i is not None else nan)
-                    c["n_trials"].append(counts[i] if i is not None else 0)
-                    c["n_tasks"].append(n_tasks[j])
-                    c["scores"].append(scores[j])
-                    c["arch"].append(own[j])
-            result = pd.DataFrame({
-                "arch_id": pd.array(c["arch_id"], dtype=near["arch_id"].dtype),
-                "distance": np.array(c["distance"], dtype=np.float64),
-                "task": pd.Series(c["task"], dtype=object), "value": np.array(c["value"], dtype=np.float64),
-                "quantile": np.array(c["quantile"], dtype=np.float64),
-                "n_trials": np.array(c["n_trials"], dtype=np.int64), "n_tasks": np.array(c["n_tasks"], dtype=np.int64),
-                "scores": _objects(c["scores"]), "arch": _objects(c["arch"])})
-        result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
-                             "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
-        return result
-
-    def _filter(self, task: str | None) -> Any:
-        if task is None:
-            return None
-        filt = self._filters.get(task)
-        return frozenset() if filt is None else filt  # a task none is recorded under: no candidate
-
-    def check_task(self, task: str | None, space: SearchSpace) -> None:
-        """Raise the error :func:`similar_archs` gives for a ``task`` with no trial in the space."""
-        if task is not None and task not in self.tasks:
-            raise unknown_choice(f"task of similar_archs(task=...) in space {space.space_id!r}", task, self.tasks)
-
-    def answer(self, idx: ArchIndex, space: SearchSpace, arch: Architecture | Any, k: int, task: str | None, *,
-               near: Any = None) -> Any:
-        """:func:`similar_archs`'s answer, with ``idx`` already synced to these trials."""
-        import pandas as pd
-
-        if near is None:
-            near = idx.similar(arch, k, filter=self._filter(task))
-        hits = [self._rows_of[a] for a in dict.fromkeys(near["arch_id"]) if a in self._rows_of]
-        per = self.per.iloc[np.sort(np.concatenate(hits))] if hits else self.per.iloc[:0]
-        by = per.groupby("arch_id", sort=False)
-        out = near.copy()
-        out["n_trials"] = out["arch_id"].map(by["n_trials"].sum()).fillna(0).astype(int)
-        out["n_tasks"] = out["arch_id"].map(by.size()).fillna(0).astype(int)
-        out["quantile"] = out["arch_id"].map(by["quantile"].mean())
-        scores = {a: dict(zip(g["task"], g["value"])) for a, g in by}
-        out["scores"] = out["arch_id"].map(lambda a: scores.get(a, {}))
-        if task is not None:
-            on_task = per[per["task"] == task].set_index("arch_id")
-            out["task"] = task
-            out["value"] = out["arch_id"].map(on_task["value"])
-            out["quantile"] = out["arch_id"].map(on_task["quantile"])
-        else:  # long form: one row per (neighbour, task), nearest first, then by task name
-            out = out.drop(columns=["quantile", "n_trials"]).assign(order=np.arange(len(out)))
-            per_task = per[["arch_id", "task", "value", "quantile", "n_trials"]].astype({"task": object})
-            out = out.merge(per_task, on="arch_id", how="left").sort_values(["order", "task"], kind="stable")
-            out["n_trials"] = out["n_trials"].fillna(0).astype(int)
-        out["arch"] = out["arch_id"].map(self.specs)
-        cols = ["arch_id", "distance", "task", "value", "quantile", "n_trials", "n_tasks", "scores", "arch"]
-        result = pd.DataFrame(out[cols]).reset_index(drop=True)
-        result.attrs.update({"space_id": space.space_id, "kind": idx.kind, "encoding_version": idx.encoding_version,
-                             "task": task, "query": getattr(arch, "id", None), "index": idx.kind_built_})
-        return result
-
-
-def _objects(items: list[Any]) -> Any:
-    """An object array of ``items`` (dicts stay whole)."""
-    out = np.empty(len(items), dtype=object)
-    out[:] = items
-    return out

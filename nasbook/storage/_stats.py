@@ -144,12 +144,16 @@ def record_rows(execute: Execute, executemany: Execute, dialect: str, rows: Sequ
             found = execute(f"SELECT space_id, task_key FROM nasbook_searches WHERE id = {ph}", {"sid": sid}).fetchone()
             if found is not None and keys is not None:
                 keys[sid] = tuple(found)
-        if found is None or found[0] is None or found[1] is None:
+        if found is None or found[0] is None:
+            continue
+        if found[1] is None:  # a search without a task keeps no counter: its space's trials changed all the same
+            mark_rewritten(execute, dialect, pyformat=pyformat)
             continue
         sp, tk = found
         se = f",{sid},"
         if not agg:  # only trials without a finite value: nothing to aggregate, but the task's trials changed
-            execute(_bump_only(dialect, pyformat), {"sp": sp, "tk": tk})
+            if getattr(execute(_bump_only(dialect, pyformat), {"sp": sp, "tk": tk}), "rowcount", 1) == 0:
+                mark_rewritten(execute, dialect, pyformat=pyformat)  # no counter row to bump (no finite value yet)
             continue
         if len(agg) == 1:  # one trial (a search recording as it goes): plain statements
             ((a, c),) = agg.items()
@@ -166,6 +170,24 @@ def _bump_only(dialect: str, pyformat: bool) -> str:
     """The task counter bump of a task that has one (a task with no finite value keeps no ranks row)."""
     sql = "UPDATE nasbook_task_ranks SET changed = changed + 1 WHERE space_id = :sp AND task_key = :tk"
     return re.sub(r":(\w+)", r"%(\1)s", sql) if pyformat else sql
+
+
+#: the ``nasbook_meta`` key of the store's rewrite counter (:func:`mark_rewritten`)
+REWRITTEN = "trials_rewritten"
+
+
+def mark_rewritten(execute: Execute, dialect: str, *, pyformat: bool = False) -> None:
+    """Bump the store-wide rewrite counter (``nasbook_meta``, key :data:`REWRITTEN`), in the caller's transaction.
+
+    Called where the complete trials change other than by new rows that bump a task counter: a task's
+    aggregates rebuilt (a complete trial overwritten or removed: :func:`rebuild`), and a trial completed
+    where no counter is kept (a task without a finite value yet, a search without a task). Readers that
+    follow the trials by appended ids (``KnowledgeBase.similar``) read everything again when it moves."""
+    if not supported(dialect):
+        return
+    sql = ("INSERT INTO nasbook_meta (key, value) VALUES (:k, '1') ON CONFLICT (key) DO UPDATE SET "
+           "value = CAST(CAST(nasbook_meta.value AS INTEGER) + 1 AS TEXT)")
+    execute(re.sub(r":(\w+)", r"%(\1)s", sql) if pyformat else sql, {"k": REWRITTEN})
 
 
 def sa_execute(conn: sa.Connection) -> Execute:
@@ -195,6 +217,7 @@ def rebuild(conn: sa.Connection, space_id: str | None, task_key: str | None) -> 
         record(sa_execute(conn), dialect, int(sid), -big, big)
     conn.execute(sa.text("UPDATE nasbook_task_ranks SET changed = changed + 1 WHERE space_id = :sp AND task_key = :tk"),
                  {"sp": space_id, "tk": task_key})
+    mark_rewritten(sa_execute(conn), dialect)
 
 
 def row_of(values: dict[str, Any]) -> tuple[Any, ...]:
@@ -351,10 +374,14 @@ def trials_token(conn: sa.Connection, space_id: str) -> tuple[Any, ...] | None:
     """A value that changes with every committed write that can change the complete trials of ``space_id``
     as ``KnowledgeBase.trials(space=...)`` reads them (what ``KnowledgeBase.similar`` caches by).
 
-    Three small reads, none over the trials: the space's task counters (``nasbook_task_ranks.changed``,
-    bumped by every write of a complete trial and every rebuild of a task), the space's searches (id,
-    name, task, task name, configuration: the ``search``, ``task`` and ``mode`` columns), and the
-    largest trial id (a complete trial inserted where no counter is kept: a search without a task).
+    Four small reads, none over the trials, in this order in the tuple: the space's task counters
+    (``nasbook_task_ranks.changed``, bumped by every write of a complete trial and every rebuild of a
+    task), the space's searches (id, name, task, task name, configuration: the ``search``, ``task`` and
+    ``mode`` columns), the largest trial id (store-wide: any insert moves it), and the store's rewrite
+    counter (:func:`mark_rewritten`: a complete trial overwritten or removed, or completed where no task
+    counter is kept). A reader that keeps what it read may, when only the counters and the largest id
+    moved and no search row changed or went, read just the rows above the largest id it saw and the
+    unfinished rows it saw (completed in place since); anything else changed the trials otherwise.
 
     Parameters
     ----------
@@ -377,4 +404,5 @@ def trials_token(conn: sa.Connection, space_id: str) -> tuple[Any, ...] | None:
                        .select_from(_S.outerjoin(_K, _K.c.key == _S.c.task_key))
                        .where(_S.c.space_id == space_id).order_by(_S.c.id)).all()
     top = conn.execute(sa.select(sa.func.max(trials.c.id))).scalar()
-    return tuple(map(tuple, counters)), tuple(map(tuple, cat)), top
+    rewritten = conn.execute(sa.text("SELECT value FROM nasbook_meta WHERE key = :k"), {"k": REWRITTEN}).scalar()
+    return tuple(map(tuple, counters)), tuple(map(tuple, cat)), top, rewritten

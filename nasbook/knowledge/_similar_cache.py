@@ -1,0 +1,216 @@
+"""What ``KnowledgeBase.similar`` keeps per (space, encoding) between calls, and how it follows the store.
+
+Kept: the space's :class:`~nasbook.knowledge._arch_summary.ArchSummary`, its :class:`ArchIndex`, the store's
+change token (:func:`nasbook.storage.trials_token`) they were read at, the largest trial id read (``top``),
+the ids of the space's trials that were not complete then (``pending``) and, per search, how many rows
+(any state) it had up to ``top`` (``counts``).
+
+On a call the token is read (a few small queries, none over the trials):
+
+* equal: the kept summary and index answer (no trial read);
+* only appended or completed in place: the task counters or the largest id moved, and no search row
+  changed or went and the rewrite counter did not move (:func:`nasbook.storage.mark_rewritten`: a complete
+  trial overwritten or removed, a completion where no counter is kept): read the rows with ids in
+  ``(top, new top]`` (by primary key) and the ``pending`` ones now complete, merge them into the summary
+  (their tasks recomputed) and add their new architectures to the index. On PostgreSQL, where a row of a
+  lower id can commit after a higher one, the rows per search up to the new top are counted too, and a
+  count that differs from what was read means a full read;
+* anything else (or no token: a database without the aggregates): the space's trials are read again.
+
+A new ``KnowledgeBase`` object over a SQLite file starts from what an earlier one saved next to it
+(:mod:`._similar_store`), brought up to the current token the same way; a full read saves it again, and so
+does a merge once the summary holds 10% more rows than saved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nasbook.knowledge import _similar_store
+from nasbook.knowledge._arch_summary import ArchSummary
+from nasbook.knowledge._index import ArchIndex
+from nasbook.knowledge._vectors import check_kind
+
+if TYPE_CHECKING:
+    from nasbook.space import SearchSpace
+
+#: ids per ``IN (...)`` list of pending trials
+CHUNK = 500
+#: a merged summary is saved again (next to a SQLite file) once it holds this many times the rows last saved
+SAVE_GROWTH = 1.1
+
+
+@dataclass
+class Kept:
+    token: Any
+    summary: ArchSummary
+    index: ArchIndex
+    top: int
+    pending: set[int] = field(default_factory=set)
+    counts: dict[int, int] = field(default_factory=dict)
+    #: how the last call got its summary: "kept", "merged", "loaded" or "read" (tests, benchmarks)
+    how: str = "read"
+    #: the summary's rows when it was last saved (:mod:`._similar_store`)
+    saved_rows: int = 0
+
+
+def _select(space_id: str) -> Any:
+    import sqlalchemy as sa
+
+    from nasbook.storage import TABLES
+
+    _S, _T, _K = TABLES["searches"], TABLES["trials"], TABLES["tasks"]
+    return (sa.select(_T.c.id, _S.c.id, _K.c.name, _S.c.name, _T.c.state, _T.c.arch_id, sa.type_coerce(_T.c.arch, sa.Text),
+                      _T.c.value, _T.c.epochs, _T.c.number)
+            .select_from(_T.join(_S, _S.c.id == _T.c.search_id).outerjoin(_K, _K.c.key == _S.c.task_key))
+            .where(_S.c.space_id == space_id))
+
+
+def _modes(kb: Any, token: Any) -> dict[int, str]:
+    """Each search's ``mode`` (its configuration's; "max" unless told), from the token's catalogue rows."""
+    from nasbook.knowledge import _frames
+
+    if token is None:
+        return {sid: str(c.get("mode", "max")) for sid, c in _frames._search_configs(kb).items()}
+    out = {}
+    for sid, name, _key, _task, text in token[1]:
+        config = _frames.load_json(text, f"the configuration of search {name!r}")
+        out[int(sid)] = str(config.get("mode", "max")) if isinstance(config, dict) else "max"
+    return out
+
+
+def _frame(rows: Any, modes: dict[int, str], space_id: str, pending: set[int], counts: dict[int, int] | None) -> Any:
+    """The complete rows of ``rows`` (``_select``'s columns) as a summary reads them; the others' ids go to
+    ``pending``, every row counts in ``counts`` (when given)."""
+    import pandas as pd
+
+    cols: dict[str, list[Any]] = {c: [] for c in ("task", "search", "space_id", "state", "arch_id", "arch", "value",
+                                                  "mode", "epochs", "_sid", "_num")}
+    for tid, sid, task, search, state, arch_id, arch, value, epochs, number in rows:
+        if counts is not None:
+            counts[sid] = counts.get(sid, 0) + 1
+        if state != "complete":
+            pending.add(int(tid))
+            continue
+        cols["task"].append(task)
+        cols["search"].append(search)
+        cols["space_id"].append(space_id)
+        cols["state"].append(state)
+        cols["arch_id"].append(arch_id)
+        cols["arch"].append(arch)  # JSON text, decoded when shown (ArchSummary.spec)
+        cols["value"].append(value)
+        cols["mode"].append(modes.get(int(sid), "max"))
+        cols["epochs"].append(epochs)
+        cols["_sid"].append(sid)
+        cols["_num"].append(number)
+    df = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in cols.items()})  # text as Python str: no Arrow copies
+    df["value"] = df["value"].astype("float64")
+    df["epochs"] = df["epochs"].astype("Int64")
+    df["_sid"] = df["_sid"].astype("int64")
+    df["_num"] = df["_num"].astype("int64")
+    return df
+
+
+def summary_for(kb: Any, space: SearchSpace, kind: str | None) -> tuple[ArchSummary | None, ArchIndex | None]:
+    """The space's summary (None: no complete trial) and its synced index, kept on ``kb`` (``_similar_kept``)."""
+    key = (space.space_id, kind)
+    kept_all: dict[Any, Kept] = kb.__dict__.setdefault("_similar_kept", {})
+    token = kb._similar_token(space.space_id)  # read before the trials: a write in between changes the next one
+    kept = kept_all.get(key)
+    path = _similar_store.path_for(kb, space.space_id, kind) if token is not None else None
+    if kept is None and path is not None:  # a new object: what an earlier one saved, if it checks out
+        kept = _similar_store.load(path, space, kind)
+    if kept is not None and not kept.index.is_stale(space) and token is not None:
+        kept.index.space = space
+        if kept.token == token:
+            kept.how = "kept" if kept_all.get(key) is kept else "loaded"
+            kept_all[key] = kept
+            return kept.summary, kept.index
+        if _merge(kb, kept, token, space):
+            kept.how = "merged"
+            kept_all[key] = kept
+            if path is not None and kept.summary.n_rows > SAVE_GROWTH * kept.saved_rows:
+                _save(path, kept, space.space_id, kind)
+            return kept.summary, kept.index
+    fresh = _read(kb, space, kind, token, kept.index if kept is not None else None)
+    if fresh is None:
+        kept_all.pop(key, None)
+        return None, None
+    kept_all[key] = fresh
+    if path is not None:
+        _save(path, fresh, space.space_id, kind)
+    return fresh.summary, fresh.index
+
+
+def _save(path: Any, kept: Kept, space_id: str, kind: str | None) -> None:
+    if _similar_store.save(path, kept, space_id, kind):
+        kept.saved_rows = kept.summary.n_rows
+
+
+def _read(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: ArchIndex | None) -> Kept | None:
+    """Everything read again: the space's trials up to the token's largest id (all of them without a token)."""
+    from nasbook.storage import TABLES
+
+    top = int(token[2] or 0) if token is not None else 0
+    stmt = _select(space.space_id)
+    if token is not None:
+        stmt = stmt.where(TABLES["trials"].c.id <= top)
+    rows = kb._rows(stmt.order_by(TABLES["searches"].c.id, TABLES["trials"].c.number))
+    pending: set[int] = set()
+    counts: dict[int, int] = {}
+    frame = _frame(rows, _modes(kb, token) if rows else {}, space.space_id, pending, counts)
+    if frame.empty:
+        return None
+    summary = ArchSummary(frame)
+    want = check_kind("KnowledgeBase.similar", space, kind if kind is not None else (index.kind if index is not None else None))
+    if index is None or index.is_stale(space) or index.kind != want:
+        index = ArchIndex(space, want)
+    index.space = space
+    known = set(summary.arch_ids())
+    gone = [a for a in index._pos if a not in known]
+    if gone:
+        index.remove(gone)
+    index.add(summary.architectures([a for a in summary.arch_ids() if a not in index._pos]))
+    return Kept(token, summary, index, top, pending, counts, "read")
+
+
+def _merge(kb: Any, kept: Kept, token: Any, space: SearchSpace) -> bool:
+    """Bring ``kept`` up to ``token`` by reading only new and completed rows; False when that cannot be done."""
+    import sqlalchemy as sa
+
+    from nasbook.storage import TABLES
+
+    old = kept.token
+    if old is None or token[3] != old[3]:
+        return False  # a complete trial overwritten or removed, or completed where no counter is kept
+    now = {r[0]: r for r in token[1]}
+    if any(now.get(r[0]) != r for r in old[1]):
+        return False  # a search renamed, moved, reconfigured or removed
+    top = int(token[2] or 0)
+    if top < kept.top:
+        return False
+    _T = TABLES["trials"]
+    base = _select(space.space_id)
+    rows = list(kb._rows(base.where(_T.c.id > kept.top, _T.c.id <= top).order_by(_T.c.id))) if top > kept.top else []
+    waiting = sorted(kept.pending)
+    for start in range(0, len(waiting), CHUNK):
+        rows += kb._rows(base.where(_T.c.id.in_(waiting[start:start + CHUNK]), _T.c.state == "complete"))
+    counts = dict(kept.counts)
+    fresh = [r for r in rows if r[0] > kept.top]
+    for r in fresh:
+        counts[r[1]] = counts.get(r[1], 0) + 1
+    if kb.storage.engine.dialect.name != "sqlite":  # a row of a lower id committed after a higher one: read all
+        ids = sorted(int(r[0]) for r in token[1])
+        stored = dict(kb._rows(sa.select(_T.c.search_id, sa.func.count()).where(_T.c.search_id.in_(ids), _T.c.id <= top)
+                               .group_by(_T.c.search_id))) if ids else {}
+        if {int(k): int(v) for k, v in stored.items()} != {int(k): int(v) for k, v in counts.items() if v}:
+            return False
+    pending = set(kept.pending)
+    frame = _frame(rows, _modes(kb, token), space.space_id, pending, None)
+    pending -= {int(r[0]) for r in rows if r[4] == "complete"}
+    new = kept.summary.merge(frame)
+    if new:
+        kept.index.add(kept.summary.architectures([a for a in new if a not in kept.index._pos]))
+    kept.token, kept.top, kept.pending, kept.counts = token, top, pending, counts
+    return True

@@ -1,0 +1,104 @@
+"""``KnowledgeBase.similar``'s kept summary and index on disk, so that the first call in a new process reads
+neither the trials nor encodes every architecture again.
+
+Next to a SQLite file store only (``<file>.similar/<space>.<kind>.npz``; other stores keep nothing on disk):
+one ``.npz`` of plain arrays (numbers and unicode, read with ``allow_pickle=False``), written to a temporary
+file and renamed over the old one. It holds the summary's arrays (:meth:`ArchSummary.to_arrays`), the index
+(:meth:`ArchIndex.to_bytes`: a JSON header and FAISS's own serialisation), the pending trial ids and row
+counts, and a JSON header: format, space, encoding kind and version, the store's change token the contents
+were read at, and a BLAKE2b digest of every array. A file whose format, space, encoding or digest does not
+match, or that cannot be read at all, is ignored (and replaced by the next save); one that matches is brought
+up to the store's current token as a kept summary is (merged, or everything read again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nasbook.knowledge._arch_summary import ArchSummary
+from nasbook.knowledge._index import ArchIndex
+
+if TYPE_CHECKING:
+    from nasbook.knowledge._similar_cache import Kept
+    from nasbook.space import SearchSpace
+
+FORMAT = 1
+
+
+def path_for(kb: Any, space_id: str, kind: str | None) -> Path | None:
+    """Where the summary of ``(space_id, kind)`` is kept for ``kb``; None for a store that is not a SQLite file."""
+    url = kb.storage.engine.url
+    db = url.database
+    if url.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:") or url.query.get("uri"):
+        return None
+    file = Path(db).expanduser()
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{space_id}.{kind or 'default'}")
+    return file.with_name(file.name + ".similar") / f"{name}.npz"
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.blake2b(digest_size=32)
+    for key in sorted(arrays):
+        a = np.ascontiguousarray(arrays[key])
+        h.update(f"{key}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _tuples(x: Any) -> Any:
+    return tuple(_tuples(v) for v in x) if isinstance(x, list) else x
+
+
+def save(path: Path, kept: Kept, space_id: str, kind: str | None) -> bool:
+    """Write ``kept`` to ``path`` (atomically); False when the file cannot be written (nothing is kept then)."""
+    arrays = kept.summary.to_arrays()
+    arrays["index"] = np.frombuffer(kept.index.to_bytes(), dtype=np.uint8)
+    arrays["pending"] = np.array(sorted(kept.pending), dtype=np.int64)
+    arrays["counts"] = np.array(sorted(kept.counts.items()), dtype=np.int64).reshape(-1, 2)
+    header = {"format": FORMAT, "space_id": space_id, "kind": kind, "index_kind": kept.index.kind,
+              "encoding_version": kept.index.encoding_version, "token": kept.token, "top": kept.top,
+              "digest": _digest(arrays)}
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            named: dict[str, Any] = {"header": np.array(json.dumps(header)), **arrays}
+            np.savez(f, **named)
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):  # a read-only directory, a full disk, a token JSON cannot hold
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def load(path: Path | None, space: SearchSpace, kind: str | None) -> Kept | None:
+    """The kept state saved at ``path``, or None when there is none or it does not check out."""
+    from nasbook.knowledge._similar_cache import Kept
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        header = json.loads(str(arrays.pop("header")))
+        if (not isinstance(header, dict) or header.get("format") != FORMAT or header.get("space_id") != space.space_id
+                or header.get("kind") != kind or header.get("digest") != _digest(arrays)):
+            return None
+        index = ArchIndex.from_bytes(arrays.pop("index").tobytes(), space)  # another encoding layout: StaleIndexError
+        if index.kind != header["index_kind"] or index.encoding_version != header["encoding_version"]:
+            return None
+        pending, counts = arrays.pop("pending"), arrays.pop("counts")
+        summary = ArchSummary.from_arrays(arrays, space.space_id)
+        if set(index._pos) != set(summary.arch_ids()):
+            return None
+        return Kept(_tuples(header["token"]), summary, index, int(header["top"]), {int(i) for i in pending},
+                    {int(s): int(n) for s, n in counts}, "loaded", summary.n_rows)
+    except Exception:  # noqa: BLE001 - any damage (truncated zip, bad JSON, wrong shapes, a stale index): rebuild
+        return None
