@@ -184,7 +184,7 @@ class ArchIndex(FaissStore):
             self.add_vectors([a.id for a in new], encode_archs(space, new, self.kind))
         return self
 
-    def add_vectors(self, arch_ids: Sequence[str], vectors: Any) -> ArchIndex:
+    def add_vectors(self, arch_ids: Sequence[str], vectors: Any, *, standardised: bool = False) -> ArchIndex:
         """Index raw encodings (rows of ``space.encode_many(archs, kind)``) under ``arch_ids``.
         Ids already indexed are skipped; returns self.
 
@@ -194,13 +194,17 @@ class ArchIndex(FaissStore):
             One architecture id per row of ``vectors``.
         vectors : array of shape (n, dim)
             The raw (not yet standardised) encodings, ``dim = space.encoding_size(kind)``.
+        standardised : bool, default False
+            True when ``vectors`` are already standardised (as :meth:`stored_vectors` returns them).
 
         Returns
         -------
         ArchIndex
             This index (rebuilt as IVF when ``method="auto"`` crosses ``exact_max``).
         """
-        x = standardise(vectors, self.mean_, self.scale_, "ArchIndex.add_vectors")
+        zero = np.zeros_like(self.mean_)
+        x = (standardise(vectors, zero, np.ones_like(self.mean_), "ArchIndex.add_vectors") if standardised
+             else standardise(vectors, self.mean_, self.scale_, "ArchIndex.add_vectors"))
         if len(arch_ids) != x.shape[0]:
             raise InvalidParameterError(f"ArchIndex.add_vectors: {len(arch_ids)} ids for {x.shape[0]} vectors.")
         keep, ids = [], []

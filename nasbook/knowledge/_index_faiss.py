@@ -87,6 +87,18 @@ class FaissStore:
             x, ids = x[alive], ids[alive]
         return np.ascontiguousarray(x, dtype=np.float32), ids
 
+    def stored_vectors(self) -> tuple[list[str], np.ndarray]:
+        """The indexed architectures' ids and standardised vectors, in index order: plain data from
+        which ``ArchIndex(space, kind).add_vectors(ids, x, standardised=True)`` builds the same index.
+
+        Returns
+        -------
+        tuple of (list of str, numpy.ndarray)
+            The architecture ids and a float32 array of shape ``(len(self), dim)``.
+        """
+        x, ids = self._all_vectors(alive_only=True)
+        return [str(self.arch_ids[i]) for i in ids], x
+
     def _params(self, sel: Any, scale: int = 1) -> Any:
         import faiss
 

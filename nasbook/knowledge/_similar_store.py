@@ -3,10 +3,12 @@ neither the trials nor encodes every architecture again.
 
 Next to a SQLite file store only (``<file>.similar/<space>.<kind>.npz``; other stores keep nothing on disk):
 one ``.npz`` of plain arrays (numbers and unicode, read with ``allow_pickle=False``), written to a temporary
-file and renamed over the old one. It holds the summary's arrays (:meth:`ArchSummary.to_arrays`), the index
-(:meth:`ArchIndex.to_bytes`: a JSON header and FAISS's own serialisation), the pending trial ids and row
-counts, and a JSON header: format, space, encoding kind and version, the store's change token the contents
-were read at, and a BLAKE2b digest of every array. A file whose format, space, encoding or digest does not
+file and renamed over the old one. It holds the summary's arrays (:meth:`ArchSummary.to_arrays`), the index's
+architecture ids and standardised vectors (:meth:`ArchIndex.stored_vectors`; the FAISS index is built again
+from them with FAISS's constructors: a file found next to a store is never deserialised by FAISS, whose
+reader is not made for bytes someone else wrote), the pending trial ids and row counts, and a JSON header:
+format, space, encoding kind and version, the index's settings, the store's change token the contents were
+read at, and a BLAKE2b digest of every array. A file whose format, space, encoding or digest does not
 match, or that cannot be read at all, is ignored (and replaced by the next save); one that matches is brought
 up to the store's current token as a kept summary is (merged, or everything read again).
 """
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from nasbook.knowledge._similar_cache import Kept
     from nasbook.space import SearchSpace
 
-FORMAT = 1
+FORMAT = 2  # 1 held FAISS's serialisation of the index; such files are read again, never loaded
 
 
 def path_for(kb: Any, space_id: str, kind: str | None) -> Path | None:
@@ -59,11 +61,13 @@ def _tuples(x: Any) -> Any:
 def save(path: Path, kept: Kept, space_id: str, kind: str | None) -> bool:
     """Write ``kept`` to ``path`` (atomically); False when the file cannot be written (nothing is kept then)."""
     arrays = kept.summary.to_arrays()
-    arrays["index"] = np.frombuffer(kept.index.to_bytes(), dtype=np.uint8)
+    ids, vectors = kept.index.stored_vectors()
+    arrays["index_ids"], arrays["index_vectors"] = np.array(ids, dtype=str), vectors
     arrays["pending"] = np.array(sorted(kept.pending), dtype=np.int64)
     arrays["counts"] = np.array(sorted(kept.counts.items()), dtype=np.int64).reshape(-1, 2)
     header = {"format": FORMAT, "space_id": space_id, "kind": kind, "index_kind": kept.index.kind,
-              "encoding_version": kept.index.encoding_version, "token": kept.token, "top": kept.top,
+              "encoding_version": kept.index.encoding_version, "method": kept.index.method,
+              "exact_max": kept.index.exact_max, "nprobe": kept.index.nprobe, "ef_search": kept.index.ef_search, "token": kept.token, "top": kept.top,
               "digest": _digest(arrays)}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
@@ -91,9 +95,11 @@ def load(path: Path | None, space: SearchSpace, kind: str | None) -> Kept | None
         if (not isinstance(header, dict) or header.get("format") != FORMAT or header.get("space_id") != space.space_id
                 or header.get("kind") != kind or header.get("digest") != _digest(arrays)):
             return None
-        index = ArchIndex.from_bytes(arrays.pop("index").tobytes(), space)  # another encoding layout: StaleIndexError
+        index = ArchIndex(space, header["index_kind"], method=header["method"], exact_max=header["exact_max"],
+                          nprobe=header["nprobe"], ef_search=header["ef_search"])
         if index.kind != header["index_kind"] or index.encoding_version != header["encoding_version"]:
             return None
+        index.add_vectors([str(a) for a in arrays.pop("index_ids")], arrays.pop("index_vectors"), standardised=True)
         pending, counts = arrays.pop("pending"), arrays.pop("counts")
         summary = ArchSummary.from_arrays(arrays, space.space_id)
         if set(index._pos) != set(summary.arch_ids()):

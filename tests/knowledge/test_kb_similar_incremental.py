@@ -229,8 +229,13 @@ def test_a_new_object_starts_from_the_saved_summary_and_follows_writes_since(tmp
         saved = _similar_store.path_for(kb, SPACE.space_id, None)
     assert saved is not None and saved.is_file() and saved.parent == tmp_path / "kb.db.similar"
     with monkeypatch.context() as m:  # nothing written since: the space's trials are not read
+        import faiss
+
         m.setattr(_similar_cache, "_read", lambda *a, **k: pytest.fail("the saved summary should answer"))
-        _fresh_call(path, archs[0], how="loaded")
+        # a file found next to a store is never handed to FAISS's reader: the index is built from plain vectors
+        m.setattr(faiss, "deserialize_index", lambda *a, **k: pytest.fail("FAISS deserialised a file"))
+        m.setattr(faiss, "read_index", lambda *a, **k: pytest.fail("FAISS read a file"))
+        _fresh_call(path, archs[0], how="loaded")  # its answers equal similar_archs' exact ones
     with nasbook.KnowledgeBase(path) as kb:  # appended since it was saved: merged into the loaded one
         kb.ingest(_rows(archs[50:], rng, 40), task="t-c", space=SPACE, name="c1")
         kb.ingest(_rows(archs[:20], rng, 30), task="t-b", space=SPACE, mode="min", name="b2")  # into a loaded task
