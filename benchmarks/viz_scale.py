@@ -5,7 +5,8 @@ this script times what a notebook user waits for on ``display(plot)``: the ``plo
 and ``holoviews.render(plot, backend="bokeh")`` (the Bokeh model the notebook front end receives).
 
 * ``plot_curves``: ``Search(ToyTask(CellSpace(), epochs=9), strategy="random", budget=N, seed=100)``
-  (every trial has a 9-epoch curve), all N curves, and ``top_k=10``.
+  (every trial has a 9-epoch curve; the space has 8,764 architectures, so N=10,000 gives 8,764 curves),
+  all curves, and ``top_k=10``.
 * ``plot_history``, ``plot_tradeoff``, ``plot_op_frequency``: ``Search(NasBenchGraph("cora"),
   strategy="random", budget=N, seed=100)``.
 * ``plot_compare``: 2 strategies x 3 seeds of N trials each on cora (``x="trials"``).
@@ -111,6 +112,24 @@ def one(n: int, limit_s: int) -> dict[str, Any]:
     return out
 
 
+def curves_build(n: int) -> None:
+    """Print the seconds of one ``plot_curves`` call (build, no render) on the ``plot_curves`` search of size ``n``."""
+    import warnings
+
+    import nasbook
+    import nasbook.viz as viz
+    from nasbook.space import CellSpace
+    from nasbook.testing import ToyTask
+
+    warnings.simplefilter("ignore")
+    space = CellSpace()
+    search = nasbook.Search(space, ToyTask(space, epochs=9), strategy="random", budget=n, seed=SEED, storage=":memory:").run(progress="none")
+    viz.plot_curves(nasbook.Search(space, ToyTask(space, epochs=9), strategy="random", budget=20, seed=SEED,
+                                   storage=":memory:").run(progress="none"))  # warm-up
+    seconds, plot = _timed(lambda: viz.plot_curves(search))
+    print(f"{nasbook.__file__}: N={n}, {search.n_trials} trials, plot_curves build {seconds:.3f} s, {len(plot)} elements")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trees", nargs="+", required=False, default=[])
@@ -119,12 +138,24 @@ def main() -> None:
     ap.add_argument("--limit-s", type=int, default=120, help="stop a plot call (build + render) after this long")
     ap.add_argument("--json")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--curves-build", type=int, metavar="N",
+                    help="time plot_curves' build alone, once, at N trials, in this process (the tree on PYTHONPATH)")
+    ap.add_argument("--table", metavar="JSON", help="print the table of a finished (or stopped) run's JSON")
     args = ap.parse_args()
     if args.one:
         print(json.dumps(one(args.one, args.limit_s)))
         return
+    if args.curves_build:
+        curves_build(args.curves_build)
+        return
     sys.path.insert(0, os.path.dirname(__file__))
-    from _common import format_table, metadata, write_json
+    from _common import metadata, write_json
+
+    if args.table:
+        data = json.loads(open(args.table).read())
+        trees = list(next(iter(data["runs"].values())))
+        print(table(data["runs"], trees, args.limit_s))
+        return
 
     runs: dict[str, Any] = {}
     meta = metadata()
@@ -142,31 +173,38 @@ def main() -> None:
                     write_json(args.json, {"meta": meta, "runs": runs})
                 print(f"n={n} rep={rep} {tree}: " + ", ".join(
                     f"{k} {v[0]:.2f}+{v[1]:.2f}s" if isinstance(v, list) else f"{k} {v}" for k, v in r.items()), flush=True)
+    print(table(runs, args.trees, args.limit_s))
+    if args.json:
+        write_json(args.json, {"meta": meta, "runs": runs})
+
+
+def table(runs: dict[str, Any], trees: list[str], limit_s: int) -> str:
+    """Medians per (size, plot, tree) of build and build + render seconds, and new/old when two trees."""
+    from _common import format_table
+
     rows = []
     for n, by_tree in runs.items():
         names = list(next(iter(by_tree.values()))[0])
         for name in names:
             row = [n, name]
-            meds = []
-            for tree in args.trees:
+            meds: list[float | None] = []
+            for tree in trees:
                 vals = [r[name] for r in by_tree.get(tree, []) if isinstance(r.get(name), list)]
+                stopped = sum(not isinstance(r.get(name), list) for r in by_tree.get(tree, []))
                 if not vals:
-                    row += [f"> {args.limit_s}", f"> {args.limit_s}"]
+                    row += [f"> {limit_s} (all {stopped} stopped)", f"> {limit_s}"]
                     meds.append(None)
                     continue
-                b = statistics.median(v[0] for v in vals)
-                t = statistics.median(v[0] + v[1] for v in vals)
-                row += [f"{b:.3f}", f"{t:.3f}"]
-                meds.append(t)
-            if len(meds) == 2 and all(meds):
-                row.append(f"{meds[1] / meds[0]:.3f}")  # type: ignore[operator]
+                row += [f"{statistics.median(v[0] for v in vals):.3f}", f"{statistics.median(v[0] + v[1] for v in vals):.3f}"]
+                meds.append(statistics.median(v[0] + v[1] for v in vals))
+            if len(trees) == 2:
+                old, new = meds
+                row.append(f"{new / old:.3f}" if old and new else f"< {new / limit_s:.4f}" if new else "")
             rows.append(row)
-    heads = ["N", "plot"] + [f"{os.path.basename(t.rstrip('/'))} {w}" for t in args.trees for w in ("build s", "build+render s")]
-    if len(args.trees) == 2:
+    heads = ["N", "plot"] + [f"{os.path.basename(t.rstrip('/'))} {w}" for t in trees for w in ("build s", "build+render s")]
+    if len(trees) == 2:
         heads.append("new/old (build+render)")
-    print(format_table(heads, rows))
-    if args.json:
-        write_json(args.json, {"meta": meta, "runs": runs})
+    return format_table(heads, rows)
 
 
 if __name__ == "__main__":

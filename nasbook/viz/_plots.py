@@ -94,9 +94,9 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
     Trials take the colours of holoviews' default cycle in trial-number order (the 13th trial the
     first trial's colour again), with a legend of trial numbers when there are 10 or fewer; hovering
     a line shows its trial, epochs trained and value. The trials that share a colour are drawn as one
-    line broken by NaN between trials, so a search of 10,000 curves draws 12 lines, not 10,000 (one
-    holoviews element and one Bokeh renderer per trial took 11.6 s at 1,000 curves and grew
-    quadratically; docs/benchmarks.md, "nasbook.viz at 10,000 trials").
+    line broken by NaN between trials, so thousands of curves draw 12 lines (one holoviews element and
+    one Bokeh renderer per trial took 60 s to build and render at 1,000 curves on a loaded 2-core
+    machine, over 120 s at 8,764; now 0.6 and 0.4 s: docs/benchmarks.md, "nasbook.viz at 10,000 trials").
 
     Parameters
     ----------
