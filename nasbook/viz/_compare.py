@@ -1,6 +1,6 @@
 """Strategies compared over seeds: anytime curves aggregated per group, and a paired test.
 
-:func:`_compare_info` is the data (an ``xarray.Dataset``, what the tests check and what a
+:func:`compare_info` is the data (an ``xarray.Dataset``, what the tests check and what a
 results table starts from); :func:`plot_compare` draws it. A *group* is a set of searches that
 differ only by their seed (by default: one strategy); the seeds pair the groups, so the test at a
 checkpoint is a paired one (Wilcoxon signed-rank over seeds, two-sided).
@@ -32,7 +32,7 @@ COMPARE_Y: tuple[str, ...] = ("auto", "regret", "best_so_far")
 Stat = Literal["mean", "median"]
 Interval = Literal["t", "bootstrap"]
 GroupBy = str | Callable[[Any], Any] | Mapping[Any, Any]
-_OWNER = "_compare_info"
+_OWNER = "compare_info"
 
 
 def _choice(param: str, value: object, choices: Sequence[str]) -> None:
@@ -149,7 +149,7 @@ def _checkpoints(checkpoints: Sequence[Real] | None, grid: np.ndarray, ends: lis
     return np.asarray(sorted({float(c) for c in checkpoints}), dtype=float)
 
 
-def _compare_info(
+def compare_info(
     *searches: Search,
     by: GroupBy = "strategy",
     x: CompareX = "trials",
@@ -249,7 +249,7 @@ def _compare_info(
     >>> task = NasBenchGraph("cora")
     >>> runs = [nasbook.Search(task, strategy=s, budget=15, seed=seed, storage=":memory:").run(progress="none")
     ...         for s in ("random", "evolution") for seed in range(3)]
-    >>> ds = _compare_info(*runs, reference="random")
+    >>> ds = compare_info(*runs, reference="random")
     >>> ds["regret"].dims
     ('group', 'seed', 'step')
     >>> ds["p_value"].sel(group="evolution").item() <= 1.0
@@ -373,7 +373,7 @@ def plot_compare(
 ) -> Any:
     """Anytime curves of searches grouped over seeds: the mean (or median) line of each group and its interval as a band.
 
-    The data is :func:`_compare_info` (with no test: seeds need not pair here). A group of one seed
+    The data is :func:`compare_info` (with no test: seeds need not pair here). A group of one seed
     has no interval: it is drawn as a line without a band, and its legend entry says so.
 
     Parameters
@@ -382,7 +382,7 @@ def plot_compare(
         Searches with at least one completed trial, one per (group, seed), on one task.
     by : "strategy", callable or mapping, default "strategy"
         How to form groups: by strategy alias, by a callable ``search -> label``, or a mapping
-        ``label -> searches`` given instead of positional searches (see :func:`_compare_info`).
+        ``label -> searches`` given instead of positional searches (see :func:`compare_info`).
     x : {"trials", "epochs"}, default "trials"
         The budget axis.
     y : {"auto", "regret", "best_so_far"}, default "auto"
@@ -392,7 +392,7 @@ def plot_compare(
     interval : {"t", "bootstrap"}, default "t"
         A Student's t interval of the mean, cut at the bounds the mean lies within (regret >= 0; a
         best value cannot pass the task's optimum; the title says so), or a percentile bootstrap of
-        ``stat`` (which ``stat="median"`` needs). See :func:`_compare_info` for why t is the default.
+        ``stat`` (which ``stat="median"`` needs). See :func:`compare_info` for why t is the default.
     confidence : float, default 0.95
         The band's confidence level.
     logy : bool, default False
@@ -415,7 +415,7 @@ def plot_compare(
     from nasbook.viz._mpl import for_png
     from nasbook.viz._plots import _built, _hvplot
 
-    ds = _built("plot_compare", _compare_info, *searches, by=by, x=x, y=y, stat=stat, interval=interval,
+    ds = _built("plot_compare", compare_info, *searches, by=by, x=x, y=y, stat=stat, interval=interval,
                 confidence=confidence, checkpoints=[])
     if not isinstance(logy, bool):
         raise InvalidParameterTypeError(f"plot_compare(logy=...) must be True or False; got {logy!r} of type {type(logy).__name__}.")

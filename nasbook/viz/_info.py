@@ -173,7 +173,7 @@ def _history_info(*searches: Search, x: HistoryX = "trials") -> xr.Dataset:
 
 
 # -- learning curves -----------------------------------------------------------------------------
-def _curves_info(search: Search, metric: str | None = None, top_k: int | None = None) -> xr.Dataset:
+def curves_info(search: Search, metric: str | None = None, top_k: int | None = None) -> xr.Dataset:
     """Learning curves of one metric, one row per trial.
 
     A trial that was continued by another (a multi-fidelity promotion) is left out: its curve is
@@ -197,10 +197,23 @@ def _curves_info(search: Search, metric: str | None = None, top_k: int | None = 
         (the trial's objective, NaN unless complete), ``epochs(trial)`` (length of its curve).
         Attributes: ``name``, ``metric`` (the curve's), ``objective`` (the search's metric),
         ``mode``, ``top_k``.
+
+    Examples
+    --------
+    >>> import nasbook
+    >>> from nasbook.space import CellSpace
+    >>> from nasbook.testing import ToyTask
+    >>> space = CellSpace()
+    >>> search = nasbook.Search(space, ToyTask(space, epochs=5), budget=8, seed=0, storage=":memory:").run(progress="none")
+    >>> ds = curves_info(search, top_k=3)
+    >>> ds["curve"].dims, ds.sizes["trial"]
+    (('trial', 'epoch'), 3)
+    >>> float(ds["value"][0]) == search.best.value  # best first
+    True
     """
     import xarray as xr
 
-    owner = "_curves_info"
+    owner = "curves_info"
     _check_search(owner, search)
     check_int(owner, "top_k", top_k, minimum=1, allow_none=True)
     trials = search.trials

@@ -1,4 +1,4 @@
-"""The statistics behind :func:`nasbook.viz._compare_info`: intervals over seeds, their support, the paired test.
+"""The statistics behind :func:`nasbook.viz.compare_info`: intervals over seeds, their support, the paired test.
 
 Regret is >= 0 by construction and a best-so-far value cannot pass the task's optimum, so the mean
 over seeds lies within those bounds too; a Student-t interval (symmetric, mean +- t * sd / sqrt(n))

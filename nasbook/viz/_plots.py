@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
-from nasbook.viz._info import HistoryX, _curves_info, _history_info, _op_frequency_info, _tradeoff_info
+from nasbook.viz._info import HistoryX, _history_info, _op_frequency_info, _tradeoff_info, curves_info
 from nasbook.viz._mpl import for_png
 
 if TYPE_CHECKING:
@@ -89,7 +89,14 @@ def _legend_names(searches: tuple[Search, ...]) -> list[str]:
 
 
 def plot_curves(search: Search, metric: str | None = None, top_k: int | None = None, **opts: Any) -> Any:
-    """Learning curves (metric against epoch), one line per trial; see :func:`_curves_info`.
+    """Learning curves (metric against epoch), one line per trial; see :func:`curves_info`.
+
+    Trials take the colours of holoviews' default cycle in trial-number order (the 13th trial the
+    first trial's colour again), with a legend of trial numbers when there are 10 or fewer; hovering
+    a line shows its trial, epochs trained and value. The trials that share a colour are drawn as one
+    line broken by NaN between trials, so thousands of curves draw 12 lines (one holoviews element and
+    one Bokeh renderer per trial took 60 s to build and render at 1,000 curves on a loaded 2-core
+    machine, over 120 s at 8,764; now 0.6 and 0.4 s: docs/benchmarks.md, "nasbook.viz at 10,000 trials").
 
     Parameters
     ----------
@@ -105,19 +112,49 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
     Returns
     -------
     holoviews.NdOverlay
-        One curve per trial.
+        One ``Curve`` per colour, keyed by trial number when each trial has its own colour (12 trials
+        or fewer) and by colour otherwise; each has value dimensions ``curve`` and ``trial``.
     """
-    ds = _built("plot_curves", _curves_info, search, metric=metric, top_k=top_k)
+    ds = _built("plot_curves", curves_info, search, metric=metric, top_k=top_k)
     _hvplot()
-    df = ds[["curve"]].to_dataframe().reset_index().dropna(subset=["curve"])
+    import holoviews as hv
+    import numpy as np
+
+    order = np.argsort(ds["trial"].values, kind="stable")  # colours go by trial number, as hvplot's by="trial" gave them
+    curves, numbers = ds["curve"].values[order], ds["trial"].values[order]
+    colours = hv.Cycle.default_cycles["default_colors"]
+    n, n_epochs = curves.shape
     # the first value of a curve is the metric after one epoch: x counts epochs trained from 1, where a 0-based
     # ``epoch`` read as a value before any training
-    df["epochs trained"] = df["epoch"] + 1
-    what = f"top {top_k} trials" if top_k else f"{ds.sizes['trial']} trials"
-    title, legend = f"{ds.attrs['metric']} per epoch ({what})", ds.sizes["trial"] <= 10
+    xdim, ydim = hv.Dimension("epochs trained"), hv.Dimension("curve", label=ds.attrs["metric"])
+    x = np.arange(1, n_epochs + 2, dtype=float)
+    x[-1] = np.nan  # one column of NaN after every trial: the line breaks there, in Bokeh and matplotlib alike
+    lines: dict[int, Any] = {}
+    for slot in range(min(n, len(colours))):
+        rows = np.arange(slot, n, len(colours))
+        y = np.concatenate([curves[rows], np.full((len(rows), 1), np.nan)], axis=1).ravel()
+        keep = ~np.isnan(y) | np.isnan(np.tile(x, len(rows)))  # a curve's own NaN (past its last epoch) goes
+        keep[-1] = False  # and so does the break after the last trial
+        data = {xdim.name: np.tile(x, len(rows))[keep], ydim.name: y[keep],
+                "trial": np.repeat(numbers[rows], n_epochs + 1)[keep]}
+        lines[int(numbers[slot]) if n <= len(colours) else slot] = hv.Curve(data, kdims=[xdim], vdims=[ydim, "trial"])
+    key = "trial" if n <= len(colours) else "colour"
+    what = f"top {top_k} trials" if top_k else f"{n} trials"
+    title, legend = f"{ds.attrs['metric']} per epoch ({what})", n <= 10
     labels = {"xlabel": "epochs trained", "ylabel": ds.attrs["metric"]}
-    plot = df.hvplot.line(x="epochs trained", y="curve", by="trial", legend=legend, title=title, **labels)
+    plot = hv.NdOverlay(lines, kdims=[key]).opts(
+        hv.opts.Curve(color=hv.Cycle(colours), line_width=2, tools=[_curve_hover()], width=700, height=300),
+        # unbatched: holoviews would merge the lines into one multi-line glyph, whose hover cannot tell the epoch
+        hv.opts.NdOverlay(title=title, show_legend=legend, legend_position="right", batched=False, **labels))
     return for_png(plot, opts, NdOverlay={"title": title, "show_legend": legend, **labels}).opts(**opts)
+
+
+def _curve_hover() -> Any:
+    """The hover of a learning curve: its trial, then the point's epoch and value (what hvplot's
+    ``by="trial"`` showed), whichever key the overlay has."""
+    from bokeh.models import HoverTool
+
+    return HoverTool(tooltips=[("trial", "@{trial}"), ("epochs trained", "@{epochs_trained}"), ("curve", "@{curve}")])
 
 
 def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts: Any) -> Any:

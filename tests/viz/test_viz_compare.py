@@ -1,4 +1,4 @@
-"""_compare_info / plot_compare: strategies aggregated over seeds, checked against a hand computation."""
+"""compare_info / plot_compare: strategies aggregated over seeds, checked against a hand computation."""
 
 import importlib.util
 
@@ -12,7 +12,7 @@ from nasbook.space import PROTEINS_OPS, GraphSpace
 from nasbook.strategies import RegularizedEvolution
 from nasbook.tasks import NasBenchGraph
 from nasbook.testing import ToyTask
-from nasbook.viz import _compare_info, plot_compare
+from nasbook.viz import compare_info, plot_compare
 
 BUDGET = 15
 SEEDS = (0, 1, 2)
@@ -42,7 +42,7 @@ def _by_hand(search, optimum):
 
 def test_values_match_a_hand_computation(task, runs):
     rand, evo = runs
-    ds = _compare_info(*rand, *evo)
+    ds = compare_info(*rand, *evo)
     optimum = task.optimum()[1]
     assert ds.attrs["y"] == "regret" and ds.attrs["optimum"] == optimum and ds.attrs["reference"] == "random"
     assert list(ds["group"].values) == ["random", "evolution"]
@@ -74,7 +74,7 @@ def _t(a):
 
 def test_the_t_band_of_regret_stays_at_or_above_zero(runs):
     rand, evo = runs
-    ds = _compare_info(*rand, *evo)
+    ds = compare_info(*rand, *evo)
     assert ds.attrs["lower_bound"] == 0.0 and ds.attrs["upper_bound"] == np.inf
     crossed = 0
     for g in ("random", "evolution"):
@@ -88,7 +88,7 @@ def test_the_t_band_of_regret_stays_at_or_above_zero(runs):
 
 def test_the_t_band_of_best_so_far_stays_at_or_below_the_optimum(task, runs):
     rand, evo = runs
-    ds = _compare_info(*rand, *evo, y="best_so_far")
+    ds = compare_info(*rand, *evo, y="best_so_far")
     optimum = task.optimum()[1]
     assert ds.attrs["upper_bound"] == optimum and ds.attrs["lower_bound"] == -np.inf
     crossed = 0
@@ -102,7 +102,7 @@ def test_the_t_band_of_best_so_far_stays_at_or_below_the_optimum(task, runs):
 
 def test_an_unbounded_quantity_keeps_the_plain_t_interval(curves):
     twin = nasbook.Search(curves.space, curves.task, strategy=curves.strategy, budget=30, seed=1, storage=":memory:").run(progress="none")
-    ds = _compare_info(curves, twin, by=lambda s: "sh", x="epochs", checkpoints=[])  # ToyTask knows no optimum
+    ds = compare_info(curves, twin, by=lambda s: "sh", x="epochs", checkpoints=[])  # ToyTask knows no optimum
     assert ds.attrs["lower_bound"] == -np.inf and ds.attrs["upper_bound"] == np.inf
     a = ds["best_so_far"].squeeze("group").values
     ok = np.isfinite(a).all(axis=0)
@@ -131,7 +131,7 @@ def test_no_bound_when_a_recorded_value_breaks_it():
 def test_wilcoxon_p_against_scipy(task, runs):
     rand, evo = runs
     optimum = task.optimum()[1]
-    ds = _compare_info(*rand, *evo, checkpoints=[5, 10, 15])
+    ds = compare_info(*rand, *evo, checkpoints=[5, 10, 15])
     assert list(ds["checkpoint"].values) == [5, 10, 15]
     for k, c in enumerate((5, 10, 15)):
         a = np.array([_by_hand(s, optimum)[c - 1] for s in evo])
@@ -143,22 +143,22 @@ def test_wilcoxon_p_against_scipy(task, runs):
     assert np.isnan(ds["p_value"].sel(group="random").values).all()  # the reference is not tested against itself
     assert not np.all(ds["diff"].sel(group="evolution").values == 0), "the fixture should give a non-trivial test"
     # against the other reference the differences flip sign and the p-values stay
-    flipped = _compare_info(*rand, *evo, checkpoints=[5, 10, 15], reference="evolution")
+    flipped = compare_info(*rand, *evo, checkpoints=[5, 10, 15], reference="evolution")
     np.testing.assert_allclose(flipped["diff"].sel(group="random"), -ds["diff"].sel(group="evolution"))
     np.testing.assert_allclose(flipped["p_value"].sel(group="random"), ds["p_value"].sel(group="evolution"))
 
 
 def test_all_equal_differences_give_p_one(runs):
     rand, _ = runs
-    ds = _compare_info(by={"a": rand, "b": rand})  # the same searches twice: every difference is 0
+    ds = compare_info(by={"a": rand, "b": rand})  # the same searches twice: every difference is 0
     assert ds["p_value"].sel(group="b").item() == 1.0
     assert ds["diff"].sel(group="b").item() == 0.0
 
 
 def test_grouping_by_callable_and_mapping(runs):
     rand, evo = runs
-    by_call = _compare_info(*rand, *evo, by=lambda s: "R" if s in rand else "E")
-    by_map = _compare_info(by={"R": rand, "E": evo})
+    by_call = compare_info(*rand, *evo, by=lambda s: "R" if s in rand else "E")
+    by_map = compare_info(by={"R": rand, "E": evo})
     assert list(by_call["group"].values) == ["R", "E"] == list(by_map["group"].values)
     np.testing.assert_allclose(by_call["mean"], by_map["mean"])
     np.testing.assert_allclose(by_call["p_value"].sel(group="E"), by_map["p_value"].sel(group="E"))
@@ -166,8 +166,8 @@ def test_grouping_by_callable_and_mapping(runs):
 
 def test_bootstrap_interval_of_the_median(runs):
     rand, evo = runs
-    ds = _compare_info(*rand, *evo, stat="median", interval="bootstrap")
-    again = _compare_info(*rand, *evo, stat="median", interval="bootstrap")
+    ds = compare_info(*rand, *evo, stat="median", interval="bootstrap")
+    again = compare_info(*rand, *evo, stat="median", interval="bootstrap")
     np.testing.assert_array_equal(ds["low"], again["low"])  # random_state makes it reproducible
     med, low, high = ds["median"].values, ds["low"].values, ds["high"].values
     assert (low <= med + 1e-12).all() and (med <= high + 1e-12).all()
@@ -177,7 +177,7 @@ def test_bootstrap_interval_of_the_median(runs):
 
 def test_one_seed_group_has_no_interval(runs):
     rand, evo = runs
-    ds = _compare_info(*rand, evo[0], checkpoints=[])
+    ds = compare_info(*rand, evo[0], checkpoints=[])
     assert int(ds["n_seeds"].sel(group="evolution")) == 1
     assert np.isnan(ds["low"].sel(group="evolution")).all() and np.isnan(ds["high"].sel(group="evolution")).all()
     np.testing.assert_allclose(ds["mean"].sel(group="evolution"), ds["regret"].sel(group="evolution", seed=0))
@@ -185,13 +185,13 @@ def test_one_seed_group_has_no_interval(runs):
 
 
 def test_best_so_far_without_an_optimum_and_epochs(curves):
-    ds = _compare_info(curves, x="epochs")  # ToyTask knows no optimum: the best value itself
+    ds = compare_info(curves, x="epochs")  # ToyTask knows no optimum: the best value itself
     assert ds.attrs["y"] == "best_so_far" and "regret" not in ds and "optimum" not in ds.attrs
     assert np.all(np.diff(ds["epochs"].values) > 0)
     assert ds["mean"].isel(step=-1).item() == curves.best.value
     assert ds["epochs"].values[-1] == curves.epochs_spent
-    with pytest.raises(InvalidParameterError, match=r"_compare_info\(y='regret'\).*optimum"):
-        _compare_info(curves, y="regret")
+    with pytest.raises(InvalidParameterError, match=r"compare_info\(y='regret'\).*optimum"):
+        compare_info(curves, y="regret")
 
 
 class MinToyWithOptimum(ToyTask):
@@ -208,7 +208,7 @@ def test_minimised_regret_is_best_minus_optimum():
     task = MinToyWithOptimum(space)
     searches = [nasbook.Search(space, task, strategy="random", budget=5, seed=s, storage=":memory:").run(progress="none")
                 for s in (0, 1)]
-    ds = _compare_info(*searches)
+    ds = compare_info(*searches)
     assert ds.attrs["y"] == "regret" and ds.attrs["mode"] == "min"
     np.testing.assert_allclose(ds["regret"], ds["best_so_far"] + 1.0)
     values = np.array([t.value for t in searches[0].trials])
@@ -217,7 +217,7 @@ def test_minimised_regret_is_best_minus_optimum():
 
 def test_y_best_so_far_on_a_task_with_an_optimum(runs):
     rand, _ = runs
-    ds = _compare_info(*rand, y="best_so_far")
+    ds = compare_info(*rand, y="best_so_far")
     assert ds.attrs["y"] == "best_so_far" and "regret" not in ds
     np.testing.assert_allclose(ds["mean"].squeeze(), ds["best_so_far"].mean("seed").squeeze())
 
@@ -225,38 +225,38 @@ def test_y_best_so_far_on_a_task_with_an_optimum(runs):
 def test_errors_name_the_parameter_and_what_was_given(runs, task, cora, minimised):
     rand, evo = runs
     with pytest.raises(InvalidParameterError, match=r"needs at least one search.*got none"):
-        _compare_info()
+        compare_info()
     with pytest.raises(InvalidParameterError, match=r"share one mode.*\(max\).*\(min\)"):
-        _compare_info(rand[0], minimised)
+        compare_info(rand[0], minimised)
     proteins = _run(NasBenchGraph("proteins"), "random", 0, budget=3)
     with pytest.raises(InvalidParameterError, match=r"share one metric.*val_accuracy.*val_roc_auc"):
-        _compare_info(rand[0], proteins)
+        compare_info(rand[0], proteins)
     citeseer = _run(NasBenchGraph("citeseer"), "random", 0, budget=3)
     with pytest.raises(InvalidParameterError, match=r"share one task.*nbg-cora.*nbg-citeseer"):
-        _compare_info(rand[0], citeseer)
+        compare_info(rand[0], citeseer)
     with pytest.raises(InvalidParameterError, match=r"group 'random' has two searches with seed 0"):
-        _compare_info(*rand, cora)
+        compare_info(*rand, cora)
     with pytest.raises(InvalidParameterError, match=r"same seeds to be paired; seeds \[2\] are only in 'random'.*checkpoints=\[\]"):
-        _compare_info(*rand, *evo[:2])
-    assert _compare_info(*rand, *evo[:2], checkpoints=[])["checkpoint"].size == 0  # curves without a test
-    with pytest.raises(InvalidParameterError, match=r"_compare_info\(x=\.\.\.\) must be one of 'trials', 'epochs'; got 'seconds'"):
-        _compare_info(*rand, x="seconds")
+        compare_info(*rand, *evo[:2])
+    assert compare_info(*rand, *evo[:2], checkpoints=[])["checkpoint"].size == 0  # curves without a test
+    with pytest.raises(InvalidParameterError, match=r"compare_info\(x=\.\.\.\) must be one of 'trials', 'epochs'; got 'seconds'"):
+        compare_info(*rand, x="seconds")
     with pytest.raises(InvalidParameterError, match=r"interval='t'\) is an interval of the mean; got stat='median'"):
-        _compare_info(*rand, stat="median")
+        compare_info(*rand, stat="median")
     with pytest.raises(InvalidParameterError, match=r"reference=\.\.\.\) must be one of the groups 'random', 'evolution'; got 'evo'"):
-        _compare_info(*rand, *evo, reference="evo")
+        compare_info(*rand, *evo, reference="evo")
     with pytest.raises(InvalidParameterError, match=r"checkpoints=\.\.\.\) must be trials counts from 1 to 15; got \[0, 20\]"):
-        _compare_info(*rand, *evo, checkpoints=[0, 20])
+        compare_info(*rand, *evo, checkpoints=[0, 20])
     with pytest.raises(InvalidParameterError, match=r"confidence=\.\.\.\) must be a number in \(0, 1\)"):
-        _compare_info(*rand, confidence=95)
+        compare_info(*rand, confidence=95)
     with pytest.raises(InvalidParameterError, match=r"by=\.\.\.\) must be 'strategy', a callable"):
-        _compare_info(*rand, by="seed")
+        compare_info(*rand, by="seed")
     with pytest.raises(InvalidParameterError, match=r"pass none positionally"):
-        _compare_info(*rand, by={"a": evo})
+        compare_info(*rand, by={"a": evo})
     with pytest.raises(InvalidParameterError, match=r"group 'evolution' mixes strategy configurations"):
-        _compare_info(evo[0], _run(task, "evolution", 5, budget=3))
+        compare_info(evo[0], _run(task, "evolution", 5, budget=3))
     with pytest.raises(InvalidParameterError, match=r"searches=\.\.\.\) must be a nasbook Search; got 3"):
-        _compare_info(rand[0], 3)
+        compare_info(rand[0], 3)
 
 
 def test_a_mixed_space_is_refused():
@@ -264,7 +264,7 @@ def test_a_mixed_space_is_refused():
     one = nasbook.Search(a, ToyTask(a), strategy="random", budget=3, seed=0, storage=":memory:").run(progress="none")
     two = nasbook.Search(b, ToyTask(b), strategy="random", budget=3, seed=1, storage=":memory:").run(progress="none")
     with pytest.raises(InvalidParameterError, match=r"must share one (task|search space) to be compared"):
-        _compare_info(one, two, checkpoints=[])
+        compare_info(one, two, checkpoints=[])
 
 
 @pytest.mark.skipif(importlib.util.find_spec("hvplot") is None, reason="needs hvplot")
@@ -297,7 +297,7 @@ def test_epochs_curves_stop_where_a_seed_stops():
     task = ToyTask(space, epochs=5)
     searches = [nasbook.Search(space, task, strategy=SuccessiveHalving(max_epochs=9, n_initial=9), budget=b, seed=s,
                                storage=":memory:").run(progress="none") for s, b in ((0, 12), (1, 16))]
-    ds = _compare_info(*searches, x="epochs")
+    ds = compare_info(*searches, x="epochs")
     ends = [s.epochs_spent for s in searches]
     assert ends[0] != ends[1] and ds["epochs"].values[-1] == max(ends)
     every_seed = np.isfinite(ds["best_so_far"]).all("seed").squeeze().values

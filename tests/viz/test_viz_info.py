@@ -9,7 +9,7 @@ import nasbook
 from nasbook._errors import InvalidParameterError
 from nasbook.tasks import NasBenchGraph
 from nasbook.testing import ToyTask
-from nasbook.viz import _curves_info, _history_info, _op_frequency_info, _tradeoff_info
+from nasbook.viz import _history_info, _op_frequency_info, _tradeoff_info, curves_info
 
 
 def _running_best(values, mode):
@@ -108,7 +108,7 @@ def test_history_errors_name_the_parameter(cora):
 
 # -- curves ---------------------------------------------------------------------------------------
 def test_curves_by_hand(curves):
-    ds = _curves_info(curves)
+    ds = curves_info(curves)
     continued = {t.parent for t in curves.trials if t.parent is not None}
     kept = [t for t in curves.trials if t.number not in continued]
     assert ds.attrs["metric"] == "score" == curves.metric
@@ -123,7 +123,7 @@ def test_curves_by_hand(curves):
 
 
 def test_curves_top_k_best_first(curves):
-    ds = _curves_info(curves, top_k=3)
+    ds = curves_info(curves, top_k=3)
     continued = {t.parent for t in curves.trials if t.parent is not None}
     ranked = sorted((t for t in curves.trials if t.number not in continued), key=lambda t: -t.value)
     assert list(ds["trial"].values) == [t.number for t in ranked[:3]]
@@ -132,11 +132,11 @@ def test_curves_top_k_best_first(curves):
 
 def test_curves_errors(curves, cora):
     with pytest.raises(InvalidParameterError, match=r"metric=\.\.\.\) must be one of 'score'; got 'scor'"):
-        _curves_info(curves, metric="scor")
+        curves_info(curves, metric="scor")
     with pytest.raises(InvalidParameterError, match="no learning curves"):
-        _curves_info(cora)
+        curves_info(cora)
     with pytest.raises(InvalidParameterError, match="top_k"):
-        _curves_info(curves, top_k=0)
+        curves_info(curves, top_k=0)
 
 
 # -- trade-off ------------------------------------------------------------------------------------
