@@ -292,8 +292,9 @@ def _trials_frame(kb: KnowledgeBase, where: Sequence[Any], columns: Any) -> pd.D
     # number always (it names a damaged row; an int per row), the other per-trial columns when asked for
     per_trial = [c for c in _PER_TRIAL if c in want or c == "number"]
     sql = {"arch": sa.type_coerce(_T.c.arch, sa.Text), "metrics": sa.type_coerce(_T.c.metrics, sa.Text)}
-    q = (sa.select(_T.c.search_id, *[sql.get(c, _T.c[c]) for c in per_trial])
-         .select_from(_T.join(_S, _S.c.id == _T.c.search_id)).where(*where).order_by(_T.c.search_id, _T.c.number))
+    source, conditions = _trial_filter(where)
+    q = (sa.select(_T.c.search_id, *[sql.get(c, _T.c[c]) for c in per_trial]).select_from(source).where(*conditions)
+         .order_by(_T.c.search_id, _T.c.number))
     rows = _fetch(kb, q)
     n = len(rows)
     got: dict[str, Sequence[Any]] = dict(zip(("search_id", *per_trial), zip(*rows)))
@@ -326,6 +327,20 @@ def _trials_frame(kb: KnowledgeBase, where: Sequence[Any], columns: Any) -> pd.D
         if col in want:
             df[col] = df[col].astype(dtype)
     return _typed(df, "trials")
+
+
+def _trial_filter(where: Sequence[Any]) -> tuple[Any, list[Any]]:
+    """``(FROM, WHERE)`` for the trials ``where`` selects: its conditions on the searches as ``search_id IN
+    (SELECT id ...)``, so SQLite reads each search's trials through the ``(search_id, number)`` index, already
+    in order (a join sorted a task's or a space's trials, arch and metrics texts included, in a temporary B-tree)."""
+    from sqlalchemy.sql.util import find_tables
+
+    tables = [set(find_tables(w, check_columns=True)) for w in where]
+    if any(not t or t - {_S, _T} or t == {_S, _T} for t in tables):  # a condition on both, or on another table
+        return _T.join(_S, _S.c.id == _T.c.search_id), list(where)
+    on_s = [w for w, t in zip(where, tables) if t == {_S}]
+    on_t = [w for w, t in zip(where, tables) if t == {_T}]
+    return _T, [*on_t, _T.c.search_id.in_(sa.select(_S.c.id).where(*on_s))]  # as the join: trials of a search
 
 
 def _fetch(kb: KnowledgeBase, stmt: Any) -> Sequence[Any]:

@@ -222,3 +222,17 @@ def test_tasks_and_searches_keep_their_columns(kb):
     for key, row in tasks.iterrows():
         assert row["n_trials"] == (complete["task_key"] == key).sum()
     assert json.dumps(sorted(kb.searches["search"])) == json.dumps(sorted(complete["search"].unique()))
+
+
+def test_the_garbage_collector_is_left_as_found(kb):
+    import gc
+
+    assert gc.isenabled()
+    kb.trials()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        kb.trials(columns=["value"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
