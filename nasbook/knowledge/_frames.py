@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import json.scanner
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from nasbook._errors import StorageError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, StorageError, did_you_mean
 from nasbook.storage import TABLES, best_counted, loads
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ def _typed(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """``df``, with the dtypes of a filled table when it is empty (pandas infers float64 or object there)."""
     if len(df):
         return df
-    out = df.astype(_EMPTY_DTYPES[table])
+    out = df.astype({c: t for c, t in _EMPTY_DTYPES[table].items() if c in df.columns})
     if out.index.name is not None:
         out.index = out.index.astype(_TEXT)
     return out
@@ -113,31 +115,66 @@ def best_per_task(kb: KnowledgeBase, keys: Sequence[str], modes: dict[str, str])
     return out
 
 
-def tasks_frame(kb: KnowledgeBase) -> pd.DataFrame:
-    import pandas as pd
-
+def _task_rows(kb: KnowledgeBase) -> list[tuple[str, Any, dict[str, Any], Any, Any]]:
+    """``(key, name, config, meta-features, landmarks)`` per stored task, oldest first, JSON decoded (every
+    configuration first, then each task's meta-features and landmarks: a damaged one raises)."""
     rows = kb._rows(sa.select(_K.c.key, _K.c.name, sa.type_coerce(_K.c.config, sa.Text),
                               sa.type_coerce(_K.c.meta_features, sa.Text), sa.type_coerce(_K.c.landmarks, sa.Text))
                     .order_by(_K.c.created_at, _K.c.key))
-    counts = _counts(kb, _S.c.task_key)
     configs = {str(r[0]): load_json(r[2], f"the configuration of task {r[1]!r}") for r in rows}
-    modes = {k: str(c.get("mode", "max")) if isinstance(c, dict) else "max" for k, c in configs.items()}
-    best = best_per_task(kb, list(configs), modes)
+    return [(str(key), name, configs[str(key)] if isinstance(configs[str(key)], dict) else {},
+             load_json(meta, f"the meta-features of task {name!r}") if meta is not None else None,
+             load_json(marks, f"the landmarks of task {name!r}") if marks is not None else None)
+            for key, name, _, meta, marks in rows]
+
+
+def tasks_frame(kb: KnowledgeBase) -> pd.DataFrame:
+    import pandas as pd
+
+    counts = _counts(kb, _S.c.task_key)
+    tasks = _task_rows(kb)
+    modes = {key: str(config.get("mode", "max")) for key, _, config, _, _ in tasks}
+    best = best_per_task(kb, list(modes), modes)
     out = []
-    for key, name, _, meta, marks in rows:
-        config = configs[str(key)] if isinstance(configs[str(key)], dict) else {}
-        n_s, n_t = counts.get(str(key), (0, 0))
-        b = best.get(str(key))
+    for key, name, config, meta, marks in tasks:
+        n_s, n_t = counts.get(key, (0, 0))
+        b = best.get(key)
         out.append({
-            "task_key": str(key), "task": name, "class": config.get("class"), "n_searches": n_s, "n_trials": n_t,
+            "task_key": key, "task": name, "class": config.get("class"), "n_searches": n_s, "n_trials": n_t,
             "best": b[0] if b else None, "best_arch_id": b[1] if b else None, "metric": config.get("metric"),
-            "mode": config.get("mode", "max"),
-            "meta_features": load_json(meta, f"the meta-features of task {name!r}") if meta is not None else None,
-            "landmarks": load_json(marks, f"the landmarks of task {name!r}") if marks is not None else None,
+            "mode": config.get("mode", "max"), "meta_features": meta, "landmarks": marks,
         })
     cols = ["task_key", "task", "class", "n_searches", "n_trials", "best", "best_arch_id", "metric", "mode",
             "meta_features", "landmarks"]
     return _typed(pd.DataFrame(out, columns=cols).set_index("task_key"), "tasks")
+
+
+def summary(kb: KnowledgeBase) -> str:
+    """``kb_summary``'s text (the repr) from :func:`summary_counts`: ``kb.tasks``' best per task was 80% of it."""
+    from nasbook.display import attempt
+    from nasbook.knowledge._views import _count, _n
+
+    def count() -> str:
+        n_tasks, n_spaces, n_searches, n_trials = summary_counts(kb)
+        return (f"{_count(n_tasks, 'task')}, {_count(n_spaces, 'space')}, {_count(n_searches, 'search', 'searches')}, "
+                f"{_n(n_trials)} complete trial{'' if n_trials == 1 else 's'}")
+
+    text, error = attempt(count)
+    return text if error is None else str(error)
+
+
+def summary_counts(kb: KnowledgeBase) -> tuple[int, int, int, int]:
+    """``(tasks, spaces, searches, complete trials)`` as ``len(kb.tasks)``, ``len(kb.spaces)`` and the sums of
+    ``kb.tasks``' ``n_searches`` and ``n_trials`` give them (the repr), without the best per task (most of
+    ``kb.tasks``' time: one top-fidelity query per task); a damaged row raises as those tables raise."""
+    tasks = _task_rows(kb)
+    counts = _counts(kb, _S.c.task_key)
+    spaces = kb._rows(sa.select(_P.c.space_id, sa.type_coerce(_P.c.config, sa.Text)).order_by(_P.c.created_at, _P.c.space_id))
+    for space_id, text in spaces:
+        load_json(text, f"the configuration of space {space_id!r}")
+    n_searches = sum(counts.get(key, (0, 0))[0] for key, *_ in tasks)
+    n_trials = sum(counts.get(key, (0, 0))[1] for key, *_ in tasks)
+    return len(tasks), len(spaces), n_searches, n_trials
 
 
 def spaces_frame(kb: KnowledgeBase) -> pd.DataFrame:
@@ -155,41 +192,186 @@ def spaces_frame(kb: KnowledgeBase) -> pd.DataFrame:
                   "spaces")
 
 
-def trials_frame(kb: KnowledgeBase, where: Sequence[Any]) -> pd.DataFrame:
+#: the columns ``trials_frame`` reads per trial, in the order of the statement (after ``search_id``)
+_PER_TRIAL = ("number", "state", "arch_id", "arch", "value", "metrics", "epochs", "finished_at")
+#: the columns that are the same for every trial of a search: read once per search, repeated per row
+_PER_SEARCH = ("task", "task_key", "search", "strategy", "space_id", "metric", "mode")
+#: a C JSON scanner, json.loads's own: ``loads`` without the wrapper calls (a third of a decode at 10^6 trials)
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def trial_columns(columns: Any, owner: str = "KnowledgeBase.trials") -> tuple[str, ...]:
+    """``columns=`` of :meth:`KnowledgeBase.trials` checked: the names, in the order given (None: all)."""
+    if columns is None:
+        return TRIAL_COLUMNS
+    if isinstance(columns, (str, bytes)) or not isinstance(columns, (list, tuple, set, frozenset)) and not (
+            hasattr(columns, "__iter__") and hasattr(columns, "__len__")):
+        hint = f" (a list: columns=[{columns!r}])" if isinstance(columns, str) else ""
+        raise InvalidParameterTypeError(f"{owner}(columns=...) must be a list of column names among {list(TRIAL_COLUMNS)} "
+                                        f"or None for all; got {columns!r:.80} of type {type(columns).__name__}{hint}.")
+    names = list(columns)
+    for name in names:
+        if not isinstance(name, str) or name not in TRIAL_COLUMNS:
+            raise InvalidParameterError(f"{owner}(columns=...) takes column names among {list(TRIAL_COLUMNS)} (or None "
+                                        f"for all); got {name!r:.80} in {names!r:.200}{did_you_mean(str(name), TRIAL_COLUMNS)}.")
+    if len(set(names)) < len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidParameterError(f"{owner}(columns=...) names {twice!r} more than once; got {names!r}.")
+    return tuple(names)
+
+
+def _decode(texts: Sequence[Any], what: Any) -> list[Any]:
+    """``load_json`` of each text (``what(i)`` names row i in an error), through the C scanner where it can."""
+    out: list[Any] = []
+    append, scan = out.append, _SCAN
+    for i, text in enumerate(texts):
+        try:
+            value, end = scan(text, 0)
+            if end == len(text):
+                append(value)
+                continue
+        except (StopIteration, TypeError, ValueError, RecursionError):
+            pass
+        append(load_json(text, what(i)))  # whitespace, bytes, a driver's object, or damage (raises as before)
+    return out
+
+
+def _decode_distinct(texts: Sequence[Any], what: Any) -> list[Any]:
+    """``_decode`` of each distinct text once; rows of one text share one object."""
+    try:
+        keys = list(dict.fromkeys(texts))  # first-seen order: the first damaged key is the first damaged row's
+    except TypeError:  # a driver's decoded (unhashable) objects
+        return _decode(texts, what)
+    if not all(isinstance(t, str) for t in keys):
+        return _decode(texts, what)
+    values = _decode(keys, lambda j: what(texts.index(keys[j])))
+    lookup = dict(zip(keys, values))
+    return [lookup[t] for t in texts]
+
+
+def _repeated(values: list[Any], lengths: list[int]) -> Any:
+    """``values[i]`` repeated ``lengths[i]`` times, as pandas would hold that list: its dtype inferred from
+    ``values`` (the same values, so the same dtype), then repeated by ``take`` (no per-row conversion)."""
+    import numpy as np
     import pandas as pd
 
-    q = (sa.select(_S.c.id, _K.c.name, _S.c.task_key, _S.c.name, _S.c.strategy, _S.c.space_id, _T.c.number,
-                   _T.c.state, _T.c.arch_id, sa.type_coerce(_T.c.arch, sa.Text), _T.c.value,
-                   sa.type_coerce(_T.c.metrics, sa.Text), _T.c.epochs, _T.c.finished_at)
-         .select_from(_T.join(_S, _S.c.id == _T.c.search_id).outerjoin(_K, _K.c.key == _S.c.task_key))
-         .where(*where).order_by(_S.c.id, _T.c.number))
-    rows = kb._rows(q)
-    configs = _search_configs(kb) if rows else {}
-    cols: dict[str, list[Any]] = {c: [] for c in TRIAL_COLUMNS}
-    for sid, task, key, search, strategy, space_id, number, state, arch_id, arch, value, metrics, epochs, fin in rows:
-        config = configs.get(int(sid), {})
-        what = f"trial {number} of search {search!r}"
-        cols["task"].append(task)
-        cols["task_key"].append(key)
-        cols["search"].append(search)
-        cols["strategy"].append(strategy)
-        cols["space_id"].append(space_id)
-        cols["number"].append(number)
-        cols["state"].append(state)
-        cols["arch_id"].append(arch_id)
-        cols["arch"].append(load_json(arch, f"the architecture of {what}"))
-        cols["value"].append(value)
-        cols["metrics"].append(load_json(metrics, f"the metrics of {what}"))
-        cols["metric"].append(config.get("metric"))
-        cols["mode"].append(config.get("mode", "max"))
-        cols["epochs"].append(epochs)
-        cols["finished_at"].append(fin)
-    df = pd.DataFrame(cols, columns=list(TRIAL_COLUMNS))
-    df["number"] = df["number"].astype("int64")
-    df["value"] = df["value"].astype("float64")
-    df["epochs"] = df["epochs"].astype("Int64")
-    df["finished_at"] = df["finished_at"].astype("float64")
+    return pd.Series(values).array.take(np.repeat(np.arange(len(values)), lengths))
+
+
+def _runs(sids: Sequence[Any]) -> tuple[list[int], list[int]]:
+    """The search ids of the rows (ordered by search) as runs: ``(ids, lengths)``."""
+    import numpy as np
+
+    arr = np.asarray(sids, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, arr[1:] != arr[:-1]])
+    lengths = np.diff(np.r_[starts, len(arr)])
+    return arr[starts].tolist(), lengths.tolist()
+
+
+def trials_frame(kb: KnowledgeBase, where: Sequence[Any], columns: Any = None) -> pd.DataFrame:
+    """The trials ``where`` selects as :meth:`KnowledgeBase.trials` returns them (``columns``: a checked subset).
+
+    One statement over the trials (their search's catalogue row joined for ``where`` only; ordered by the
+    ``(search_id, number)`` index, so no sort); what is the same for every trial of a search (task, search,
+    strategy, space, metric, mode) is read once per search and repeated; each distinct architecture spec
+    text is decoded once (rows of one architecture share its dict); metrics are decoded only when asked for.
+    """
+    enabled = gc.isenabled()
+    gc.disable()  # millions of new tuples, strings and dicts: collections found no garbage and took up to half the time
+    try:
+        return _trials_frame(kb, where, columns)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _trials_frame(kb: KnowledgeBase, where: Sequence[Any], columns: Any) -> pd.DataFrame:
+    import pandas as pd
+
+    want = trial_columns(columns)
+    # number always (it names a damaged row; an int per row), the other per-trial columns when asked for
+    per_trial = [c for c in _PER_TRIAL if c in want or c == "number"]
+    sql = {"arch": sa.type_coerce(_T.c.arch, sa.Text), "metrics": sa.type_coerce(_T.c.metrics, sa.Text)}
+    source, conditions = _trial_filter(where)
+    q = (sa.select(_T.c.search_id, *[sql.get(c, _T.c[c]) for c in per_trial]).select_from(source).where(*conditions)
+         .order_by(_T.c.search_id, _T.c.number))
+    rows = _fetch(kb, q)
+    n = len(rows)
+    got: dict[str, Sequence[Any]] = dict(zip(("search_id", *per_trial), zip(*rows)))
+    del rows  # the row tuples: the columns hold their values
+    cols: dict[str, Any] = {c: list(got.get(c, ())) for c in per_trial if c in want and c not in ("arch", "metrics")}
+    if n:
+        catalog = _search_catalog(kb, "metric" in want or "mode" in want)
+        ids, lengths = _runs(got["search_id"])
+        for c in _PER_SEARCH:
+            if c in want:
+                cols[c] = _repeated([catalog[sid][c] for sid in ids], lengths)
+
+        def what(kind: str) -> Any:
+            return lambda i: f"the {kind} of trial {got['number'][i]} of search {catalog[got['search_id'][i]]['search']!r}"
+
+        try:
+            if "arch" in want:
+                cols["arch"] = _decode_distinct(got["arch"], what("architecture"))
+            if "metrics" in want:
+                cols["metrics"] = _decode(got["metrics"], what("metrics"))
+        except StorageError:
+            if "arch" in want and "metrics" in want:  # name the first damaged row, arch before metrics, as ever
+                for i, (arch, metrics) in enumerate(zip(got["arch"], got["metrics"])):
+                    load_json(arch, what("architecture")(i))
+                    load_json(metrics, what("metrics")(i))
+            raise
+    names = pd.Index(list(want), dtype=pd.Index(list(TRIAL_COLUMNS)).dtype)  # no columns: still the str dtype
+    df = pd.DataFrame(cols, index=pd.RangeIndex(n), columns=names)
+    for col, dtype in (("number", "int64"), ("value", "float64"), ("epochs", "Int64"), ("finished_at", "float64")):
+        if col in want:
+            df[col] = df[col].astype(dtype)
     return _typed(df, "trials")
+
+
+def _trial_filter(where: Sequence[Any]) -> tuple[Any, list[Any]]:
+    """``(FROM, WHERE)`` for the trials ``where`` selects: its conditions on the searches as ``search_id IN
+    (SELECT id ...)``, so SQLite reads each search's trials through the ``(search_id, number)`` index, already
+    in order (a join sorted a task's or a space's trials, arch and metrics texts included, in a temporary B-tree)."""
+    from sqlalchemy.sql.util import find_tables
+
+    tables = [set(find_tables(w, check_columns=True)) for w in where]
+    if any(not t or t - {_S, _T} or t == {_S, _T} for t in tables):  # a condition on both, or on another table
+        return _T.join(_S, _S.c.id == _T.c.search_id), list(where)
+    on_s = [w for w, t in zip(where, tables) if t == {_S}]
+    on_t = [w for w, t in zip(where, tables) if t == {_T}]
+    return _T, [*on_t, _T.c.search_id.in_(sa.select(_S.c.id).where(*on_s))]  # as the join: trials of a search
+
+
+def _fetch(kb: KnowledgeBase, stmt: Any) -> Sequence[Any]:
+    """``kb._rows(stmt)`` as the driver's tuples where SQLAlchemy would only wrap them (no result processor,
+    nothing buffered): its Row objects cost as much as the fetch itself at 10^6 trials, and again in ``zip``."""
+    conn = kb.storage.conn
+    try:
+        result = conn.execute(stmt)
+        plain = (type(getattr(result, "cursor_strategy", None)).__name__ == "CursorFetchStrategy"
+                 and all(p is None for p in getattr(getattr(result, "_metadata", None), "_processors", [0])))
+        rows = result.cursor.fetchall() if plain else result.all()
+        result.close()
+        conn.commit()
+    except (sa.exc.DatabaseError, sa.exc.OperationalError) as exc:
+        conn.rollback()
+        raise StorageError(f"knowledge base {kb.label!r} failed: {getattr(exc, 'orig', exc)}") from None
+    return rows
+
+
+def _search_catalog(kb: KnowledgeBase, configs: bool) -> dict[int, dict[str, Any]]:
+    """``{search id: its task, task_key, search, strategy, space_id, metric, mode}`` (metric and mode from its
+    configuration, read when ``configs``: every search's, as a damaged one raised before)."""
+    q = (sa.select(_S.c.id, _K.c.name, _S.c.task_key, _S.c.name, _S.c.strategy, _S.c.space_id)
+         .select_from(_S.outerjoin(_K, _K.c.key == _S.c.task_key)))
+    conf = _search_configs(kb) if configs else {}
+    out = {}
+    for sid, task, key, name, strategy, space_id in kb._rows(q):
+        config = conf.get(int(sid), {})
+        out[int(sid)] = {"task": task, "task_key": key, "search": name, "strategy": strategy, "space_id": space_id,
+                         "metric": config.get("metric"), "mode": config.get("mode", "max")}
+    return out
 
 
 def to_dataset(df: pd.DataFrame, label: str) -> xr.Dataset:

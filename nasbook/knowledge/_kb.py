@@ -94,9 +94,7 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         self.close()
 
     def __repr__(self) -> str:
-        from nasbook.knowledge._views import kb_summary
-
-        return f"<KnowledgeBase {self.label!r}: {kb_summary(self)}>"
+        return f"<KnowledgeBase {self.label!r}: {_frames.summary(self)}>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from nasbook.display import view_mimebundle
@@ -147,7 +145,7 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         return _frames.spaces_frame(self)
 
     def trials(self, task: Any = None, space: Any = None, search: Any = None,
-               states: str | Iterable[str] | None = FINISHED_OK) -> pd.DataFrame:
+               states: str | Iterable[str] | None = FINISHED_OK, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Trials as a DataFrame, one row each, oldest search first and in trial-number order.
 
         Columns: task, task_key, search, strategy, space_id, number, state, arch_id, arch (the
@@ -162,13 +160,25 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
             name or Search. Each may also be a list.
         states : str, list of str or None
             Trial states to keep (default: only ``"complete"``); None keeps every state.
+        columns : list of str, optional
+            Read only these columns, in this order (default: all): ``kb.trials(columns=c)`` equals
+            ``kb.trials()[c]``; leaving out ``metrics`` and ``arch`` skips decoding their JSON, most of
+            the time at scale (docs/benchmarks.md, section 11t).
 
         Returns
         -------
         pandas.DataFrame
-            The columns above, one row per trial.
+            The columns above, one row per trial. The rows of one architecture share one ``arch``
+            dict (each distinct spec is decoded once): copy it before editing it in place.
+
+        Examples
+        --------
+        >>> kb = KnowledgeBase(":memory:")
+        >>> kb.trials(columns=["task", "arch_id", "value"]).columns.tolist()
+        ['task', 'arch_id', 'value']
         """
-        return _frames.trials_frame(self, self._where(task, space, search, states))
+        want = _frames.trial_columns(columns)  # checked before the store is read
+        return _frames.trials_frame(self, self._where(task, space, search, states), want)
 
     def to_xarray(self, task: Any = None, space: Any = None, search: Any = None,
                   states: str | Iterable[str] | None = FINISHED_OK) -> xr.Dataset:
