@@ -200,7 +200,8 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
             and a ``metrics.<name>`` variable per numeric metric (NaN where a trial lacks it);
             attr ``knowledge_base``: :attr:`label`.
         """
-        return _frames.to_dataset(self.trials(task, space, search, states), self.label)
+        cols = [c for c in _frames.TRIAL_COLUMNS if c != "arch"]  # no arch spec in the Dataset: none decoded
+        return _frames.to_dataset(self.trials(task, space, search, states, columns=cols), self.label)
 
     # -- filters --------------------------------------------------------------------------------
     def _catalog(self) -> tuple[dict[str, str], set[str], list[str]]:

@@ -236,3 +236,14 @@ def test_the_garbage_collector_is_left_as_found(kb):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_to_xarray_equals_the_dataset_of_every_column(kb):
+    # to_xarray reads the trials without their arch specs (the Dataset has none); the same Dataset as from them all
+    import xarray as xr
+
+    for kw in FILTERS:
+        want = _frames.to_dataset(kb.trials(**kw), kb.label)
+        got = kb.to_xarray(**kw)
+        xr.testing.assert_identical(got, want)
+        assert got.sizes["trial"] == len(kb.trials(**kw))
