@@ -124,7 +124,10 @@ def prune(s: Search) -> None:
     held = s._checkpoints
     numbers = held.held() if isinstance(held, CheckpointDir) else held.keys()
     for number in numbers - needed:
-        held.pop(number, None)
+        try:
+            del held[number]  # (not pop: a CheckpointDir's pop reads the file it deletes)
+        except KeyError:
+            pass
 
 
 def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:
