@@ -2,12 +2,14 @@
 
 A strategy with ``continues_trials`` gets each finished trial's checkpoint kept (in memory) so a
 later proposal can continue it. One with ``keeps_checkpoints`` as well (:class:`~nasbook.strategies.Growth`,
-whose parents have many children) gets them kept on disk next to a SQLite database, in
-``<database>.checkpoints/search-<id>/``, so that a resumed search still finds them; the search
-deletes those the strategy no longer needs (``strategy.checkpoints_needed()``) after every tell.
-With ``":memory:"`` or a server database they stay in memory, as long as the Search object: a
+whose parents have many children; the multi-fidelity schedulers ASHA, successive halving and Hyperband,
+whose promotions continue trials run many tells earlier) gets them kept on disk next to a SQLite database, in
+``<database>.checkpoints/search-<id>/``, so that a resumed search (after Ctrl-C, or in a new process) still
+finds them; the search deletes those the strategy no longer needs (``strategy.checkpoints_needed()``) after
+every tell. With ``":memory:"`` or a server database they stay in memory, as long as the Search object: a
 ``run()`` after an exception re-reads the store but keeps them (:func:`keep_held`), as a search on
-disk finds its folder again.
+disk finds its folder again; a new process has none, and a promotion there trains from scratch (its
+``epochs_run`` says so).
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ class CheckpointDir(MutableMapping[int, bytes]):
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create the checkpoint folder {str(self.path)!r}: {exc}") from exc
+        self._held = set(self._numbers())  # what this object wrote and found: prune reads no folder per tell
+
+    def held(self) -> set[int]:
+        """The trial numbers found in the folder when it was opened, plus those written since, less those deleted."""
+        return set(self._held)
 
     def _file(self, number: int) -> pathlib.Path:
         return self.path / f"trial-{int(number)}.ckpt"
@@ -49,8 +56,10 @@ class CheckpointDir(MutableMapping[int, bytes]):
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, self._file(number))
+        self._held.add(int(number))
 
     def __delitem__(self, number: int) -> None:
+        self._held.discard(int(number))
         try:
             self._file(number).unlink()
         except FileNotFoundError:
@@ -108,13 +117,17 @@ def open_store(s: Search) -> None:
 
 
 def prune(s: Search) -> None:
-    """Drop the checkpoints the strategy no longer needs."""
+    """Drop the checkpoints the strategy no longer needs (after every tell: a set difference, no folder read)."""
     needed = getattr(s.strategy, "checkpoints_needed", lambda: None)()
     if needed is None:
         return
-    for number in list(s._checkpoints):
-        if number not in needed:
-            s._checkpoints.pop(number, None)
+    held = s._checkpoints
+    numbers = held.held() if isinstance(held, CheckpointDir) else held.keys()
+    for number in numbers - needed:
+        try:
+            del held[number]  # (not pop: a CheckpointDir's pop reads the file it deletes)
+        except KeyError:
+            pass
 
 
 def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:

@@ -10,7 +10,8 @@ Stored in the search's configuration (a JSON column: no schema change):
   A resume in an identical environment adds nothing, so the list stays empty for a search that always
   ran where it was created (:attr:`Search.environment_history`). The session's environment is taken
   when ``run()`` starts and again when it ends, so CUDA facts appear once the session trained on a GPU;
-  both land in one entry per session.
+  both land in one entry per session. Every configuration write first merges the entries another object of
+  the same search (another process) stored meanwhile (:func:`merge_stored`), so no session's entry is lost.
 
 Both are written into ``Search.to_xarray().attrs`` as JSON text (which a netCDF attribute can hold).
 Versions come from the installed distributions' metadata, so nothing is imported. CUDA facts
@@ -102,7 +103,7 @@ def note_session(s: Search) -> bool:
     """Record this session's environment in ``s`` when it differs from the last one recorded; True
     when something was recorded (the caller stores the configuration). One entry per session: a
     second call in the same session (at the end of ``run()``) updates that session's entry."""
-    history: list[dict[str, Any]] = s._environment_history
+    history: list[dict[str, Any]] = merge_stored(s)
     env = environment()
     mine = s._session_entry
     before = [e for e in history if e is not mine]
@@ -114,6 +115,7 @@ def note_session(s: Search) -> bool:
     if mine is not None and env == last:  # back to what was recorded before (not expected): drop the entry
         history.remove(mine)
         s._session_entry = None
+        s.__dict__.setdefault("_dropped_sessions", set()).add(mine["at"])  # not merged back from the store
         return True
     entry = {"at": time.time() if mine is None else mine["at"], "environment": env, "changed": changes(last, env)}
     if mine is None:
@@ -122,6 +124,28 @@ def note_session(s: Search) -> bool:
         history[history.index(mine)] = entry
     s._session_entry = entry
     return True
+
+
+def merge_stored(s: Search) -> list[dict[str, Any]]:
+    """``s``'s history with the entries another object of the same search (another process) stored since this
+    one read it, in time order: a configuration written from this object then keeps them (it was
+    last-writer-wins). Entries are told apart by their ``at``; this object's own stay the same dicts."""
+    history: list[dict[str, Any]] = s._environment_history
+    storage, sid = getattr(s, "_storage", None), getattr(s, "_search_id", None)
+    if storage is None or sid is None:  # being created: nothing stored yet
+        return history
+    from nasbook._errors import SearchNotFoundError, StorageError
+
+    try:
+        stored = storage.get_search(s.name).config.get("environment_history") or []
+    except (SearchNotFoundError, StorageError):  # a damaged or unreadable row: write what this object knows
+        return history
+    known = {e.get("at") for e in history} | s.__dict__.get("_dropped_sessions", set())
+    extra = [e for e in stored if isinstance(e, dict) and isinstance(e.get("at"), (int, float)) and e["at"] not in known]
+    if extra:
+        history.extend(extra)
+        history.sort(key=lambda e: float(e.get("at") or 0.0))
+    return history
 
 
 def note_and_store(s: Search) -> None:
@@ -135,6 +159,6 @@ def with_config(s: Search, config: dict[str, Any]) -> dict[str, Any]:
     recorded it has none) and ``environment_history`` (when a session ran elsewhere)."""
     if s._environment is not None:
         config["environment"] = s._environment
-    if s._environment_history:
+    if merge_stored(s):
         config["environment_history"] = s._environment_history
     return config

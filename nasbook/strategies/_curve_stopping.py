@@ -111,19 +111,30 @@ class CurveStopping(WrapsBase):
         self.features = features
         self.prior_quantile = prior_quantile
 
-    @property
-    def continues_trials(self) -> bool:  # type: ignore[override]  # follows the base
+    def _base_says(self, flag: str) -> bool:  # the base's class attribute (continues_trials, keeps_checkpoints)
         from nasbook.strategies._registry import strategy_class
 
         base = self.base
         if isinstance(base, BaseStrategy):
-            return bool(base.continues_trials)
+            return bool(getattr(base, flag))
         if isinstance(base, dict):
             base = base.get("alias") or base.get("class", "")
         try:
-            return bool(strategy_class(str(base)).continues_trials)
-        except InvalidParameterError:
+            return bool(getattr(strategy_class(str(base)), flag))
+        except InvalidParameterError:  # pragma: no cover - refused by _check_base
             return False
+
+    @property
+    def continues_trials(self) -> bool:  # type: ignore[override]  # follows the base
+        return self._base_says("continues_trials")
+
+    @property
+    def keeps_checkpoints(self) -> bool:  # type: ignore[override]  # follows the base (ASHA: on disk)
+        return self._base_says("keeps_checkpoints")
+
+    def checkpoints_needed(self) -> set[int] | None:  # the base's: those its promotions may still continue
+        base = getattr(self, "base_", None)
+        return base.checkpoints_needed() if isinstance(base, BaseStrategy) else None
 
     def _check_base(self) -> None:
         if not isinstance(self.base, (str, BaseStrategy, dict)):
@@ -161,10 +172,8 @@ class CurveStopping(WrapsBase):
         self._check_base()
 
     def to_config(self) -> dict[str, Any]:
-        cfg = super().to_config()
-        p = self.predictor
+        cfg, p, f = super().to_config(), self.predictor, self.fallback
         cfg["params"]["predictor"] = p if isinstance(p, str) else repr(p)
-        f = self.fallback
         cfg["params"]["fallback"] = f if f is None or isinstance(f, str) else repr(f)
         return cfg
 

@@ -53,6 +53,9 @@ class _MultiFidelity(WrapsBase):
     """Shared parameters, validation and base-strategy plumbing."""
 
     continues_trials: ClassVar[bool] = True  # a promotion continues its parent's checkpoint
+    # ... kept on disk next to a SQLite store (found again by a resumed search), and only while the trial may
+    # still be promoted (checkpoints_needed): in memory, a search of thousands of trials held ~1 MB per trial
+    keeps_checkpoints: ClassVar[bool] = True
     needs_epochs: ClassVar[str] = "trains trials for a few epochs and continues the best ones for more"
 
     def __init__(
@@ -193,6 +196,8 @@ class ASHA(_MultiFidelity):
         # then costs a bisect instead of sorting every rung (which made a search quadratic in its trials).
         self.order_: list[list[tuple[float, int, str]]] = [[] for _ in range(n)]
         self.open_: list[list[tuple[float, int, str]]] = [[] for _ in range(n)]
+        # trials whose checkpoint a promotion may still continue (checkpoints_needed), kept as results arrive
+        self.needed_: set[int] = set()
 
     def _index(self, k: int, arch_id: str, stale: tuple[float, int, Architecture] | None) -> None:
         """Put rung ``k``'s new result of ``arch_id`` in its sorted keys (``stale``: the result it replaces)."""
@@ -247,13 +252,31 @@ class ASHA(_MultiFidelity):
             if trial.epochs not in self.rungs_:
                 return
             k = self.rungs_.index(trial.epochs)
+        if trial.parent is not None:  # a promotion told: its parent's checkpoint is continued (or lost)
+            self.needed_.discard(trial.parent)
         if trial.value is not None:
             stale = self.results_[k].get(trial.arch.id)
             self._record(self.results_[k], trial)
             if self.rank_by != "blend":
                 self._index(k, trial.arch.id, stale)
+            if k + 1 < len(self.rungs_) and trial.arch.id not in self.promoted_[k]:
+                if stale is not None:  # the same architecture again (allow_duplicates): its newer result counts
+                    self.needed_.discard(stale[1])
+                self.needed_.add(trial.number)
         if k == 0:
             self.base_.tell(trial)
+
+    def checkpoints_needed(self) -> set[int]:
+        """The trials a promotion may still continue: each result below the top rung not promoted yet (as
+        results arrive, any of them may rise into the top ``1/eta``), and the parents of promotions not told
+        yet. The top rung's trials, the promoted ones and the failed ones are let go.
+
+        Returns
+        -------
+        set of int
+            Trial numbers (the strategy's own set, kept as results arrive: read it, do not change it).
+        """
+        return self.needed_
 
 
 class SuccessiveHalving(_MultiFidelity):
@@ -304,6 +327,7 @@ class SuccessiveHalving(_MultiFidelity):
         self.bracket_index_ = -1
         self._next_bracket()
         self.pending_: dict[str, int] = {}
+        self.continuing_: set[int] = set()  # parents of promotions asked and not told yet
 
     def _next_bracket(self) -> None:
         self.bracket_index_ += 1
@@ -335,6 +359,7 @@ class SuccessiveHalving(_MultiFidelity):
                 return Proposal(arch, epochs=self.b_rungs_[0])
             if self.b_queue_:
                 arch, parent = self.b_queue_.pop(0)
+                self.continuing_.add(parent)
                 self.b_started_[k] += 1
                 self.pending_[arch.id] = k
                 return Proposal(arch, epochs=self.b_rungs_[k], parent=parent)
@@ -352,7 +377,26 @@ class SuccessiveHalving(_MultiFidelity):
     def _lost(self, k: int) -> int:
         return getattr(self, "_failed", {}).get((self.bracket_index_, k), 0)
 
+    def checkpoints_needed(self) -> set[int]:
+        """The trials a promotion may still continue: the results of the bracket's rung being filled (below
+        its top rung), the promotions queued and those asked but not told yet. A rung's decision is final
+        (the next bracket starts afresh), so a bracket holds at most its rung's architectures.
+
+        Returns
+        -------
+        set of int
+            Trial numbers.
+        """
+        k = self.b_rung_
+        needed = set(self.continuing_)
+        needed.update(parent for _, parent in self.b_queue_)
+        if k + 1 < len(self.b_rungs_):
+            needed.update(number for _, number, _ in self.b_results_[k].values())
+        return needed
+
     def _tell(self, trial: Trial) -> None:
+        if trial.parent is not None:
+            self.continuing_.discard(trial.parent)
         k = self.pending_.pop(trial.arch.id, None)
         if k is None:
             return  # not part of the current bracket (e.g. a warm start)

@@ -266,7 +266,8 @@ def train(
     """Train ``net`` on ``datamodule`` until ``max_epochs`` epochs in all; return what happened.
 
     With a ``checkpoint`` (a previous run's ``"checkpoint"`` bytes), the network weights,
-    optimizer state, curves, epoch and step counters and torch's random state are restored, and
+    optimizer state, curves, epoch and step counters and torch's random state (CPU, and CUDA's when
+    CUDA was used and the same number of GPUs is visible) are restored, and
     only ``max_epochs - checkpoint epochs`` more epochs are trained. On CPU with the same
     ``num_threads`` this continues exactly as an uninterrupted run would have.
 
@@ -380,6 +381,8 @@ def train(
             warnings.filterwarnings("ignore", message=pattern)
         if state is not None and isinstance(state.get("rng"), torch.Tensor):
             torch.set_rng_state(state["rng"])
+        if state is not None:
+            _set_cuda_rng(state.get("cuda_rng"))
         t0 = time.perf_counter()
         if max_epochs > done:
             try:
@@ -390,7 +393,7 @@ def train(
                                  metrics=printer.features() if printer is not None else {})
                 raise
         fit_s = time.perf_counter() - t0
-        rng = torch.get_rng_state()
+        rng, cuda_rng = torch.get_rng_state(), _cuda_rng()
         steps_run = int(trainer.global_step)
         tested: dict[str, float] = {}
         if test and _has_test_split(datamodule):
@@ -408,6 +411,7 @@ def train(
         "steps": steps_before + steps_run,
         "curves": recorder.curves,
         "rng": rng,
+        **({"cuda_rng": cuda_rng} if cuda_rng is not None else {}),
         "train_time_total_s": total_s,
         "extra": {**(extra or {}), **{k: v for cb in cbs if hasattr(cb, "checkpoint_extra")
                                        for k, v in cb.checkpoint_extra().items()}},
@@ -426,6 +430,18 @@ def train(
         "fingerprint": printer.features() if printer is not None else {},
         "checkpoint": save_checkpoint(new_state),
     }
+
+
+def _cuda_rng() -> list[torch.Tensor] | None:
+    """The CUDA generators' states when CUDA was used in this process (GPU dropout draws from them), else None."""
+    return list(torch.cuda.get_rng_state_all()) if torch.cuda.is_initialized() else None
+
+
+def _set_cuda_rng(states: Any) -> None:
+    """Restore :func:`_cuda_rng`'s states, when this process sees as many GPUs (else they cannot be continued)."""
+    if isinstance(states, list) and states and all(isinstance(t, torch.Tensor) for t in states) \
+            and torch.cuda.device_count() == len(states):
+        torch.cuda.set_rng_state_all(states)
 
 
 def _interruptible(trainer_fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -153,3 +153,24 @@ def test_cuda_first_used_during_a_run_is_recorded_at_its_end_in_one_entry(tmp_pa
     s.extend(2).run(progress="none")  # the same session (object, process): no second entry
     assert s.environment_history == [entry]
     assert _stored_config(path, "env")["environment_history"] == [entry]
+
+
+def test_sessions_of_one_search_in_two_processes_both_stay_recorded(tmp_path):
+    """Two objects of one stored search (two processes) each run a session in its own environment: the second
+    one's config write keeps the first one's entry (it was last-writer-wins: the history it loaded was written back)."""
+    path = tmp_path / "env.db"
+    created = nasbook.Search(SPACE, ToyTask(SPACE), budget=2, seed=100, storage=path, name="env").run(progress="none")
+    first = nasbook.load_search("env", path, task=ToyTask(SPACE), budget=4)
+    second = nasbook.load_search("env", path, task=ToyTask(SPACE), budget=6)  # loaded before the first one ran
+    with pytest.MonkeyPatch.context() as m:
+        a = _elsewhere(m, torch="8.8.8")
+        first.run(progress="none")
+    with pytest.MonkeyPatch.context() as m:
+        b = _elsewhere(m, torch="9.9.9")
+        with pytest.raises(nasbook.StorageError, match="another process or Search object ran it"):
+            second.run(progress="none")
+        second.run(progress="none")  # goes on from what is committed
+    stored = _stored_config(path, "env")["environment_history"]
+    assert [e["environment"] for e in stored] == [a, b]
+    assert stored[1]["changed"] == {"packages.torch": ["8.8.8", "9.9.9"]}  # against the session before it
+    assert second.environment_history == stored and created.environment not in [e["environment"] for e in stored]
