@@ -60,11 +60,13 @@ class BaseStrategy(Params, abc.ABC):
         Class attribute: True when the proposals after a batch of tells do not depend on the order of those tells.
     continues_trials : bool
         Class attribute: True when proposals may continue a finished trial (``Proposal(parent=...)``): the search
-        then keeps each trial's checkpoint in memory; otherwise it drops them at once.
+        then keeps each trial's checkpoint (in memory, or on disk with ``keeps_checkpoints``); otherwise it drops
+        them at once.
     keeps_checkpoints : bool
-        Class attribute: True (with ``continues_trials``) when checkpoints are reused many times
-        (``Proposal(grow=...)``): the search keeps them in the run's storage area on disk and drops
-        those :meth:`checkpoints_needed` no longer lists.
+        Class attribute: True (with ``continues_trials``) when checkpoints must outlive the process: a resumed
+        search continues from them (the multi-fidelity schedulers' promotions, ``Proposal(grow=...)``). Next to a
+        SQLite file the search keeps them on disk (``<file>.checkpoints/search-<id>/``); elsewhere in memory.
+        Either way it drops those :meth:`checkpoints_needed` no longer lists.
     """
 
     tell_order_independent: ClassVar[bool] = False
