@@ -14,6 +14,7 @@ disk finds its folder again; a new process has none, and a promotion there train
 
 from __future__ import annotations
 
+import numbers
 import os
 import pathlib
 import tempfile
@@ -21,7 +22,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import StorageError
-from nasbook.trial import Proposal
+from nasbook.trial import Proposal, Trial
 
 if TYPE_CHECKING:
     from nasbook.search._search import Search
@@ -155,3 +156,14 @@ def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:
                           "not set the class attribute continues_trials = True, so no checkpoint was kept: "
                           "they train from scratch.", stacklevel=6)
     return out
+
+
+def epochs_trained(trial: Trial, parent_epochs: int) -> int:
+    """Epochs this evaluation of ``trial`` trained (what ``budget={"epochs": ...}`` counts): the task's own
+    count (``epochs_run``, in ``attrs`` as nasbook's tasks record it, or in ``metrics``), which is honest when a
+    continued trial's checkpoint was gone and it trained from scratch (a resume on a store that keeps none),
+    else its epochs beyond its parent's."""
+    ran = trial.attrs.get("epochs_run", trial.metrics.get("epochs_run"))
+    if isinstance(ran, numbers.Integral) and not isinstance(ran, bool) and 0 <= int(ran) <= (trial.epochs or 0):
+        return int(ran)
+    return max(0, (trial.epochs or 0) - parent_epochs)

@@ -291,11 +291,8 @@ class Search(Background, Results):
 
     def _record(self, trial: Trial) -> None:
         if trial.epochs:
-            before = 0
-            if trial.parent is not None:
-                parent = self._trial_by_number(trial.parent)
-                before = parent.epochs or 0 if parent is not None else 0
-            self._epochs_spent += max(0, trial.epochs - before)
+            parent = self._trial_by_number(trial.parent) if trial.parent is not None else None
+            self._epochs_spent += _checkpoints.epochs_trained(trial, parent.epochs or 0 if parent is not None else 0)
         trials = self._trials
         if not trials or trials[-1].number < trial.number:
             trials.append(trial)

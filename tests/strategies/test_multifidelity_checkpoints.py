@@ -106,3 +106,37 @@ def test_a_checkpoint_dir_prunes_without_reading_its_folder(tmp_path, monkeypatc
     del again[1]
     again[3] = b"c"
     assert again.held() == {2, 3}
+
+
+def test_epochs_spent_counts_promotions_that_lost_their_checkpoint_as_trained_from_scratch(tmp_path):
+    """A store that keeps no checkpoint for a resumed search (its folder gone, as on a server database): the
+    promotions of trials finished before the resume train from scratch, and the epoch budget counts what they trained."""
+    import shutil
+
+    task, path = ToyTask(SPACE, epochs=9), tmp_path / "a.db"
+
+    class Stop(Exception):
+        pass
+
+    def stop(search, trial):
+        if trial.number == 40:
+            raise Stop
+
+    cut = nasbook.Search(SPACE, task, strategy=ASHA(**KW), budget=120, seed=5, storage=path, name="a", callbacks=[stop])
+    with pytest.raises(Stop):
+        cut.run(progress="none")
+    folder = cut._checkpoints.path
+    cut.close()
+    shutil.rmtree(folder)
+    resumed = nasbook.load_search("a", path, task=task, space=SPACE)
+    resumed.run(progress="none")
+    by = {t.number: t for t in resumed.trials}
+    scratch = [t for t in resumed.trials if t.parent is not None and t.metrics["epochs_run"] == t.epochs]
+    assert scratch and all(by[t.parent].epochs for t in scratch), "no promotion trained from scratch after the resume"
+    assert resumed.epochs_spent == sum(t.metrics["epochs_run"] for t in resumed.trials)
+    assert resumed.epochs_spent > sum(t.epochs - (by[t.parent].epochs if t.parent is not None else 0)
+                                      for t in resumed.trials)  # what the parents' epochs alone would say
+    reread = nasbook.load_search("a", path, task=task, space=SPACE)  # the count replayed from the store agrees
+    assert reread.epochs_spent == resumed.epochs_spent
+    resumed.close()
+    reread.close()
