@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import json.scanner
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, StorageError, did_you_mean
-from nasbook.storage import TABLES, best_counted, loads
+from nasbook.storage import TABLES, best_counted, loads, top_fidelity_trials
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,9 +105,36 @@ def _counts(kb: KnowledgeBase, by: Any) -> dict[str, tuple[int, int]]:
     return {str(k): (int(a), int(b)) for k, a, b in kb._rows(q) if k is not None}
 
 
-def best_per_task(kb: KnowledgeBase, keys: Sequence[str], modes: dict[str, str]) -> dict[str, tuple[float, str, str]]:
+@functools.cache
+def _best_all() -> sa.Select[Any]:
+    """The best trial that counts of every task in one statement: :func:`nasbook.storage.best_counted`'s order
+    (the value, descending for a max-mode task, ascending for a task bound in ``:mins``; then the trial written
+    first) as ``ROW_NUMBER() OVER (PARTITION BY task ORDER BY +-value, id)``. The values are finite (the rule's
+    bounds), so ``-value`` orders exactly as ``value DESC``. Built once."""
+    sub = top_fidelity_trials()
+    key = sa.case((sub.c.task_key.in_(sa.bindparam("mins", expanding=True)), sub.c.value), else_=-sub.c.value)
+    rank = sa.func.row_number().over(partition_by=sub.c.task_key, order_by=(key, sub.c.id)).label("rank")
+    ranked = sa.select(sub.c.task_key, sub.c.value, sub.c.arch_id, sub.c.search, rank).subquery("ranked")
+    return sa.select(ranked.c.task_key, ranked.c.value, ranked.c.arch_id, ranked.c.search).where(ranked.c.rank == 1)
+
+
+def best_per_task(kb: KnowledgeBase, keys: Sequence[str], modes: dict[str, str],
+                  window: bool | None = None) -> dict[str, tuple[float, str, str]]:
     """``{task key: (best value, its arch_id, its search)}`` under each task's mode over the trials that count
-    by the top-fidelity rule (:func:`nasbook.storage.top_fidelity_trials`, the one the ranks use)."""
+    by the top-fidelity rule (:func:`nasbook.storage.top_fidelity_trials`, the one the ranks use).
+
+    ``window`` (default: all but SQLite) reads every task in one window statement (:func:`_best_all`), else one
+    top-1 query per task (:func:`nasbook.storage.best_counted`); the answers are the same (test). On SQLite a
+    statement costs microseconds and the window's sort of every counted trial cost 2-3x the per-task queries
+    even at 1,000 tasks; on PostgreSQL a round trip per task cost 5x the window at 1,000 tasks
+    (docs/benchmarks.md, section 11t-tasks)."""
+    if window is None:
+        window = kb.storage.conn.dialect.name != "sqlite"
+    if window:
+        mins = [key for key in keys if modes.get(key) == "min"]
+        want = set(keys)
+        return {str(k): (float(v), str(a), str(s)) for k, v, a, s in kb._rows(_best_all(), {"mins": mins})
+                if str(k) in want}
     out = {}
     for key in keys:
         rows = kb._rows(best_counted("min" if modes.get(key) == "min" else "max"), {"tk": key})

@@ -1,0 +1,135 @@
+"""``kb.tasks``' best per task: one top-1 query per task (``nasbook.storage.best_counted``) against one window
+statement for all tasks (``ROW_NUMBER() OVER (PARTITION BY task ORDER BY ...)``), same store, same process.
+
+Stores: the ``kb_trials_scale.py`` ones (8 tasks, 10^5 or 10^6 trials; ``--db``), or ``build`` here: many
+tasks of few trials each (``--tasks`` x ``--per``; one task in five in min mode, one search in four
+multi-fidelity, ~5% failed, ties on purpose: values rounded to 2 decimals), where the statement count matters.
+
+``compare`` alternates the two forms ``--rounds`` times (after one untimed call each) and checks that every
+round's answers are equal (``{task key: (value, arch_id, search)}``).
+
+Usage::
+
+    python benchmarks/kb_tasks_best.py build --tasks 1000 --per 100 --out bench-results/kb_tasks_1000x100.db
+    python benchmarks/kb_tasks_best.py compare --db bench-results/kb_trials_cache/kb_trials_1000000_0.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+
+def window_statement() -> sa.Select[Any]:
+    """The best of every task in one statement: the window form (mode by a bound list of min-mode tasks)."""
+    from nasbook.storage import top_fidelity_trials
+
+    sub = top_fidelity_trials()
+    key = sa.case((sub.c.task_key.in_(sa.bindparam("mins", expanding=True)), sub.c.value), else_=-sub.c.value)
+    rn = sa.func.row_number().over(partition_by=sub.c.task_key, order_by=(key, sub.c.id)).label("rn")
+    inner = sa.select(sub.c.task_key, sub.c.value, sub.c.arch_id, sub.c.search, rn).subquery()
+    return sa.select(inner.c.task_key, inner.c.value, inner.c.arch_id, inner.c.search).where(inner.c.rn == 1)
+
+
+def build(tasks: int, per: int, out: Path | str, seed: int = 0) -> None:
+    from nasbook import KnowledgeBase
+    from nasbook.space import CellSpace
+
+    rng = np.random.default_rng(seed + 57)
+    space = CellSpace(n_nodes=5)
+    pool = list({repr(p): p for p in (space.sample(rng).to_dict() for _ in range(2000))}.values())
+    if isinstance(out, Path):
+        out.unlink(missing_ok=True)
+    kb = KnowledgeBase(str(out))
+    t0 = time.perf_counter()
+    for i in range(tasks):
+        idx = rng.integers(0, len(pool), per)
+        u = rng.random(per)
+        rows = [{"arch": pool[j], "value": float("nan") if u[n] < 0.05 else round(float(rng.uniform(0.5, 0.9)), 2),
+                 "state": "failed" if u[n] < 0.05 else "complete", "number": n} for n, j in enumerate(idx)]
+        if i % 4 == 1:
+            for r in rows:
+                r["epochs"] = int(rng.choice([1, 3, 9]))
+        kb.ingest(rows, task=f"task-{i}", space=space, name=f"run-{i}", mode="min" if i % 5 == 2 else None)
+    kb.close()
+    print(f"# built {out}: {tasks} tasks x {per} trials in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def compare(db: Path | str, rounds: int) -> None:
+    from nasbook import KnowledgeBase
+    from nasbook.knowledge import _frames
+
+    kb = KnowledgeBase(str(db))
+    tasks = _frames._task_rows(kb)
+    modes = {k: str(c.get("mode", "max")) for k, _, c, _, _ in tasks}
+    mins = [k for k, m in modes.items() if m == "min"]
+    stmt = window_statement()
+
+    def per_task() -> dict[str, Any]:
+        return _frames.best_per_task(kb, list(modes), modes)
+
+    def window() -> dict[str, Any]:
+        return {str(k): (float(v), str(a), str(s)) for k, v, a, s in kb._rows(stmt, {"mins": mins}) if str(k) in modes}
+
+    times: dict[str, list[float]] = {"per_task": [], "window": []}
+    per_task(), window()
+    for _ in range(rounds):
+        got = {}
+        for name, f in (("per_task", per_task), ("window", window)):
+            t0 = time.perf_counter()
+            got[name] = f()
+            times[name].append((time.perf_counter() - t0) * 1000)
+        assert got["per_task"] == got["window"], "the two forms disagree"
+    n = kb._rows(sa.select(sa.func.count()).select_from(sa.table("nasbook_trials")))
+    print(f"{Path(str(db)).name}: {len(modes)} tasks, {n[0][0]:,} trials, load {os.getloadavg()[0]:.1f}; equal in every round")
+    for name, ts in times.items():
+        print(f"| {name} | {statistics.median(ts):,.0f} | {min(ts):,.0f} | {' / '.join(f'{t:.0f}' for t in ts)} |")
+    kb.close()
+
+
+def postgres(shapes: list[tuple[int, int]], rounds: int) -> None:
+    """Each ``(tasks, per)`` store built in a fresh database of a throwaway PostgreSQL server, ANALYZEd, compared."""
+    from nasbook.testing._postgres import find_postgres, fresh_database, postgres_server
+
+    with postgres_server(find_postgres()) as server:
+        for tasks, per in shapes:
+            url = fresh_database(server)
+            build(tasks, per, url)
+            with sa.create_engine(url).connect() as conn:
+                conn.execute(sa.text("ANALYZE"))
+                conn.commit()
+            print(f"PostgreSQL, {tasks} x {per}:")
+            compare(url, rounds)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--tasks", type=int, default=1000)
+    b.add_argument("--per", type=int, default=100)
+    b.add_argument("--out", type=Path, required=True)
+    c = sub.add_parser("compare")
+    c.add_argument("--db", type=Path, required=True)
+    c.add_argument("--rounds", type=int, default=5)
+    g = sub.add_parser("postgres")
+    g.add_argument("--shapes", default="8x12500,1000x100", help="tasks x trials per task, comma-separated")
+    g.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    if args.cmd == "postgres":
+        postgres([(int(a), int(b)) for a, b in (s.split("x") for s in args.shapes.split(","))], args.rounds)
+    elif args.cmd == "build":
+        build(args.tasks, args.per, args.out)
+    else:
+        compare(args.db, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""``kb.tasks``' best per task read in one window statement for all tasks (the default off SQLite) equals the
+one-query-per-task code before it (kept below as the reference), and both equal the top-fidelity rule applied
+to ``kb.trials()`` in pandas: several tasks, min- and max-mode, multi-fidelity (ASHA-like) searches, ties
+within and across searches (the trial written first wins), NaN and +-inf values, failed and pruned trials, a
+task with nothing that counts; on SQLite and PostgreSQL (``url``)."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nasbook import KnowledgeBase
+from nasbook.knowledge import _frames, top_fidelity
+from nasbook.knowledge._frames import _counts, _task_rows, _typed
+from nasbook.space import CellSpace, GraphSpace
+from nasbook.storage import TABLES, best_counted
+
+_S, _T = TABLES["searches"], TABLES["trials"]
+GRAPH, CELL = GraphSpace(), CellSpace(n_nodes=4)
+
+
+def _old_best_per_task(kb, keys, modes):
+    """``best_per_task`` as it was before (commit 054b5ff): one top-1 query per task."""
+    out = {}
+    for key in keys:
+        rows = kb._rows(best_counted("min" if modes.get(key) == "min" else "max"), {"tk": key})
+        if rows:
+            out[key] = (float(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
+    return out
+
+
+def _old_tasks_frame(kb):
+    """``tasks_frame`` as it was before (commit 054b5ff), over ``_old_best_per_task``."""
+    counts = _counts(kb, _S.c.task_key)
+    tasks = _task_rows(kb)
+    modes = {key: str(config.get("mode", "max")) for key, _, config, _, _ in tasks}
+    best = _old_best_per_task(kb, list(modes), modes)
+    out = []
+    for key, name, config, meta, marks in tasks:
+        n_s, n_t = counts.get(key, (0, 0))
+        b = best.get(key)
+        out.append({
+            "task_key": key, "task": name, "class": config.get("class"), "n_searches": n_s, "n_trials": n_t,
+            "best": b[0] if b else None, "best_arch_id": b[1] if b else None, "metric": config.get("metric"),
+            "mode": config.get("mode", "max"), "meta_features": meta, "landmarks": marks,
+        })
+    cols = ["task_key", "task", "class", "n_searches", "n_trials", "best", "best_arch_id", "metric", "mode",
+            "meta_features", "landmarks"]
+    return _typed(pd.DataFrame(out, columns=cols).set_index("task_key"), "tasks")
+
+
+def _pool(space, n, seed):
+    rng = np.random.default_rng(seed)
+    return list({a.id: a for a in (space.sample(rng) for _ in range(4 * n))}.values())[:n]
+
+
+def _random(archs, n, seed, *, fidelity=False):
+    """Values rounded to 1 decimal (ties everywhere), ~10% failed and ~5% pruned (NaN), ~5% inf or -inf."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        u = rng.random()
+        value = round(float(rng.uniform(0, 1)), 1)
+        state = "failed" if u < 0.1 else "pruned" if u < 0.15 else "complete"
+        if 0.15 <= u < 0.2:
+            value = [math.inf, -math.inf][i % 2]
+        row = {"arch": archs[int(rng.integers(len(archs)))], "value": math.nan if state != "complete" else value,
+               "state": state, "number": i}
+        if fidelity:
+            row["epochs"] = int(rng.choice([1, 3, 9]))
+        rows.append(row)
+    return rows
+
+
+@pytest.fixture
+def kb(url):
+    g, c = _pool(GRAPH, 30, 101), _pool(CELL, 20, 102)
+    with KnowledgeBase(url) as kb:
+        for i in range(12):  # 6 random tasks, two searches each; task r-2 and r-5 in min mode
+            kb.ingest(_random(g if i % 3 else c, 60, 110 + i, fidelity=i % 4 == 1), task=f"r-{i % 6}",
+                      space=GRAPH if i % 3 else CELL, name=f"rand-{i}", mode="min" if i % 6 in (2, 5) else None)
+        # ASHA: the 0.99 at 1 epoch and the 0.95 at 3 must not count; the top rung's 0.7 ties a plain search's
+        # 0.7 written later (the ASHA one was written first and wins), and a trial without epochs counts
+        kb.ingest([{"arch": g[0], "epochs": 1, "value": 0.99}, {"arch": g[1], "epochs": 3, "value": 0.95},
+                   {"arch": g[2], "epochs": 9, "value": 0.7}, {"arch": g[3], "epochs": 9, "value": 0.6},
+                   {"arch": g[4], "epochs": 9, "value": math.inf}, {"arch": g[5], "value": 0.65}],
+                  task="asha", space=GRAPH, name="asha")
+        kb.ingest([{"arch": g[6], "value": 0.7}, {"arch": g[7], "value": 0.1}], task="asha", space=GRAPH,
+                  name="asha-plain")
+        # min mode: -inf and NaN do not count, a failed trial's value does not count, the tie goes to the first
+        kb.ingest([{"arch": g[8], "value": -math.inf}, {"arch": g[9], "value": math.nan, "state": "pruned"},
+                   {"arch": g[10], "value": 0.2}, {"arch": g[11], "value": 0.2},
+                   {"arch": g[12], "value": 0.05, "state": "failed"}], task="min-ties", space=GRAPH,
+                  name="min-ties", mode="min")
+        # a later search's better value at the same value as an earlier one's: the earlier trial wins
+        kb.ingest([{"arch": g[14], "value": 0.3}, {"arch": g[13], "value": 0.3}], task="min-ties", space=GRAPH,
+                  name="min-ties-2", mode="min")
+        # signed zeros tie: the first written wins in both modes
+        kb.ingest([{"arch": g[15], "value": -0.0}, {"arch": g[16], "value": 0.0}], task="zeros", space=GRAPH,
+                  name="zeros")
+        kb.ingest([{"arch": g[17], "value": 0.0}, {"arch": g[18], "value": -0.0}], task="zeros-min", space=GRAPH,
+                  name="zeros-min", mode="min")
+        # nothing counts: only failed, inf and NaN
+        kb.ingest([{"arch": g[19], "value": math.inf}, {"arch": g[22], "value": 0.4}, {"arch": g[20], "value": math.nan, "state": "pruned"},
+                   {"arch": g[21], "value": 0.5, "state": "failed"}], task="none", space=GRAPH, name="none")
+        # a complete trial whose value became NaN in the store (NULL on SQLite, NaN on PostgreSQL) never counts:
+        # not the 0.4 of task "none", not the first 0.2 of "min-ties"
+        conn = kb.storage.conn
+        conn.execute(_T.update().where(_T.c.arch_id.in_([g[22].id, g[10].id])).values(value=math.nan))
+        conn.commit()
+        yield kb
+
+
+def _modes(kb):
+    return {key: str(config.get("mode", "max")) for key, _, config, _, _ in _task_rows(kb)}
+
+
+@pytest.mark.parametrize("window", [True, False, None])
+def test_best_per_task_equals_the_per_task_queries(kb, window):
+    modes = _modes(kb)
+    want = _old_best_per_task(kb, list(modes), modes)
+    assert _frames.best_per_task(kb, list(modes), modes, window=window) == want
+    # a subset of the tasks gets only those
+    some = list(modes)[::3]
+    assert _frames.best_per_task(kb, some, modes, window=window) == _old_best_per_task(kb, some, modes)
+
+
+def test_kb_tasks_equals_the_old_frame(kb):
+    pd.testing.assert_frame_equal(kb.tasks, _old_tasks_frame(kb), check_exact=True)
+
+
+def test_the_best_is_the_top_fidelity_rule_in_pandas(kb):
+    """Against the rule on the raw trials: best value under the mode, ties to the trial written first."""
+    modes = _modes(kb)
+    best = _frames.best_per_task(kb, list(modes), modes, window=True)
+    trials = kb.trials(states=None).reset_index(drop=True)  # oldest search first, in number order: write order
+    counted = top_fidelity(trials)
+    counted = counted[np.isfinite(counted["value"].astype(float)) & (counted["state"] == "complete")]
+    for key, mode in modes.items():
+        rows = counted[counted["task_key"] == key]
+        if rows.empty:
+            assert key not in best
+            continue
+        values = rows["value"].astype(float)
+        top = values.min() if mode == "min" else values.max()
+        first = rows[values == top].iloc[0]
+        assert best[key] == (float(first["value"]), first["arch_id"], first["search"])
+    keys = {name: key for key, name in kb.tasks["task"].items()}
+    assert best[keys["asha"]] == (0.7, str(trials["arch_id"][(trials["search"] == "asha")].iloc[2]), "asha")
+    assert best[keys["min-ties"]][0] == 0.2 and best[keys["min-ties"]][2] == "min-ties"
+    assert best[keys["zeros-min"]][0] == 0.0 and best[keys["zeros"]][0] == 0.0
+    by_name = kb.tasks.set_index("task")
+    assert pd.isna(by_name.loc["none", "best"]) and pd.isna(by_name.loc["none", "best_arch_id"])
+
+
+def test_a_store_with_no_task_has_no_best(url):
+    with KnowledgeBase(url) as kb:
+        assert _frames.best_per_task(kb, [], {}, window=True) == {}
+        assert kb.tasks.empty
