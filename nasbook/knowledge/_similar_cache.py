@@ -24,6 +24,7 @@ does a merge once the summary holds 10% more rows than saved.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -203,7 +204,21 @@ def _save(path: Any, kept: Kept, space_id: str, kind: str | None) -> None:
 
 
 def _read(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: ArchIndex | None) -> Kept | None:
-    """Everything read again: the space's trials up to the token's largest id (all of them without a token)."""
+    """Everything read again: the space's trials up to the token's largest id (all of them without a token).
+
+    The garbage collector is off meanwhile (restored as found): its passes over the millions of new tuples,
+    strings and arrays a large space's read makes found nothing to free, and cost as much as building the frame
+    (docs/benchmarks.md 11s-kb3)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_all(kb, space, kind, token, index)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_all(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: ArchIndex | None) -> Kept | None:
     from nasbook.storage import TABLES
 
     top = int(token[2] or 0) if token is not None else 0
@@ -215,6 +230,7 @@ def _read(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: Arch
     counts: dict[int, int] = {}
     catalog = _catalog(kb, space.space_id) if rows else {}  # after the trials: each one's search is there
     frame = _frame(rows, _modes(kb, token) if rows else {}, space.space_id, pending, counts, catalog)
+    del rows  # the driver's tuples: not kept while the summary and the index are built
     if frame.empty:
         return None
     summary = ArchSummary(frame)

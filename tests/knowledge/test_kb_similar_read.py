@@ -142,3 +142,30 @@ def test_rows_of_a_search_gone_between_the_reads_are_left_out_as_the_join_left_t
     assert got["arch_id"].tolist() == ["y"] and got["mode"].tolist() == ["min"] and got["task"].tolist() == ["t"]
     assert got["epochs"].dtype == "Int64" and got["epochs"].tolist() == [3]
     assert pending == {3} and counts == {8: 2}
+
+
+def test_the_read_leaves_the_garbage_collector_as_found(tmp_path):
+    import gc
+
+    with nasbook.KnowledgeBase(str(tmp_path / "kb.db")) as kb:
+        _store(kb, np.random.default_rng(122))
+        token = kb._similar_token(SPACE.space_id)
+        seen = []
+        former = sc._read_all
+
+        def spy(*args):
+            seen.append(gc.isenabled())
+            return former(*args)
+
+        sc._read_all = spy
+        try:
+            for enabled in (True, False):
+                (gc.enable if enabled else gc.disable)()
+                try:
+                    assert sc._read(kb, SPACE, None, token, None) is not None
+                    assert gc.isenabled() is enabled
+                finally:
+                    gc.enable()
+        finally:
+            sc._read_all = former
+        assert seen == [False, False]  # off while reading
