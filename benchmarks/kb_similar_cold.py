@@ -40,6 +40,7 @@ def worker(db: str, profile: bool) -> None:
         copy = Path(tmp) / Path(db).name
         shutil.copyfile(db, copy)
         kb = nasbook.KnowledgeBase(str(copy))
+        phases = _time_phases()
         if profile:
             import cProfile
             import pstats
@@ -63,9 +64,33 @@ def worker(db: str, profile: bool) -> None:
         h.update(repr(kept.index._pos).encode() if hasattr(kept.index, "_pos") else b"")
         a = hashlib.blake2b(pd.util.hash_pandas_object(ans.drop(columns=["scores", "arch"]), index=True).to_numpy()
                             .tobytes() + repr(ans.to_dict("list")).encode(), digest_size=16).hexdigest()
-        print(json.dumps({"ms": ms, "summary": h.hexdigest(), "answer": a, "rows": kept.summary.n_rows,
+        print(json.dumps({"ms": ms, **{f"{k}_ms": v for k, v in phases.items()}, "summary": h.hexdigest(), "answer": a, "rows": kept.summary.n_rows,
                           "how": kept.how, "nasbook": str(Path(nasbook.__file__).parent)}), flush=True)
         kb.close()
+
+
+def _time_phases() -> dict[str, float]:
+    """Wrap the index's ``add`` (encoding and FAISS) and the saving of the summary file with timers: the rest of the
+    first call is the read (fetch, frame, summary), the part this benchmark's change is about."""
+    from nasbook.knowledge import _index, _similar_store
+
+    phases = {"index": 0.0, "save": 0.0}
+
+    def timed(owner: object, name: str, phase: str) -> None:
+        fn = getattr(owner, name)
+
+        def wrapper(*a: object, **k: object) -> object:
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                phases[phase] += (time.perf_counter() - t0) * 1000
+
+        setattr(owner, name, wrapper)
+
+    timed(_index.ArchIndex, "add", "index")
+    timed(_similar_store, "save", "save")
+    return phases
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -83,11 +108,18 @@ def compare(args: argparse.Namespace) -> None:
                 got = json.loads(out.stdout.strip().splitlines()[-1])
                 got["load"] = load
                 res[code].append(got)
-                print(f"# {Path(db).name} round {r} {code}: {got['ms']:.0f} ms (load {load:.1f}) {got['nasbook']}",
+                print(f"# {Path(db).name} round {r} {code}: {got['ms']:.0f} ms (index {got['index_ms']:.0f}, save "
+                      f"{got['save_ms']:.0f}) (load {load:.1f}) {got['nasbook']}",
                       flush=True)
         old, new = res["old"], res["new"]
         same = all(o["summary"] == new[0]["summary"] and o["answer"] == new[0]["answer"] for o in old + new)
         ratios = " / ".join(f"{o['ms'] / n['ms']:.1f}" for o, n in zip(old, new))
+        for o in old + new:
+            o["read_ms"] = o["ms"] - o["index_ms"] - o["save_ms"]
+        for ph in ("read", "index", "save"):
+            print(f"|   {ph} | | {statistics.median(o[ph + '_ms'] for o in old):,.0f} | "
+                  f"{statistics.median(n[ph + '_ms'] for n in new):,.0f} | "
+                  + " / ".join(f"{o[ph + '_ms'] / n[ph + '_ms']:.1f}" for o, n in zip(old, new)) + " | | |", flush=True)
         print(f"| {Path(db).name} | {new[0]['rows']} | {statistics.median(o['ms'] for o in old):,.0f} | "
               f"{statistics.median(n['ms'] for n in new):,.0f} | {ratios} | "
               f"{min(x['load'] for x in old + new):.1f}-{max(x['load'] for x in old + new):.1f} | {same} |", flush=True)

@@ -144,7 +144,7 @@ def test_rows_of_a_search_gone_between_the_reads_are_left_out_as_the_join_left_t
     assert pending == {3} and counts == {8: 2}
 
 
-def test_the_read_leaves_the_garbage_collector_as_found(tmp_path):
+def test_the_read_leaves_the_garbage_collector_as_found(tmp_path, monkeypatch):
     import gc
 
     with nasbook.KnowledgeBase(str(tmp_path / "kb.db")) as kb:
@@ -152,20 +152,38 @@ def test_the_read_leaves_the_garbage_collector_as_found(tmp_path):
         token = kb._similar_token(SPACE.space_id)
         seen = []
         former = sc._read_all
-
-        def spy(*args):
-            seen.append(gc.isenabled())
-            return former(*args)
-
-        sc._read_all = spy
-        try:
-            for enabled in (True, False):
-                (gc.enable if enabled else gc.disable)()
-                try:
-                    assert sc._read(kb, SPACE, None, token, None) is not None
-                    assert gc.isenabled() is enabled
-                finally:
-                    gc.enable()
-        finally:
-            sc._read_all = former
+        monkeypatch.setattr(sc, "_read_all", lambda *args: seen.append(gc.isenabled()) or former(*args))
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            try:
+                assert sc._read(kb, SPACE, None, token, None) is not None
+                assert gc.isenabled() is enabled
+            finally:
+                gc.enable()
         assert seen == [False, False]  # off while reading
+
+
+def test_architectures_decode_each_kept_spec_as_spec_does():
+    import pytest
+
+    from nasbook._errors import StorageError
+
+    rng = np.random.default_rng(123)
+    archs = list({a.id: a for a in (SPACE.sample(rng) for _ in range(8))}.values())
+    assert len(archs) > 3
+    texts = [a.to_json() for a in archs]
+    texts[1] = "  " + texts[1] + "\n"  # whitespace around: json.loads takes it
+    frame = pd.DataFrame({"task": "t", "search": "s", "space_id": SPACE.space_id, "state": "complete",
+                          "arch_id": [a.id for a in archs], "value": 0.5, "mode": "max", "epochs": None,
+                          "arch": pd.Series([*texts[:-1], archs[-1].spec], dtype=object)})  # the last one decoded
+    summary = ArchSummary(frame)
+    got = summary.architectures([a.id for a in archs])
+    assert [(g.space_id, g.id, g.spec) for g in got] == [(SPACE.space_id, a.id, summary.spec(a.id)) for a in archs]
+    assert [g.spec for g in got] == [a.spec for a in archs]
+    assert got[-1].spec is not summary._specs[archs[-1].id]  # a kept object is copied, as spec() does
+    summary._specs[archs[0].id] = texts[0][:-3]  # damaged
+    with pytest.raises(StorageError, match="architecture .* is damaged"):
+        summary.architectures([archs[0].id])
+    summary._specs[archs[0].id] = texts[0] + " x"  # trailing text
+    with pytest.raises(StorageError, match="is damaged"):
+        summary.architectures([archs[0].id])
