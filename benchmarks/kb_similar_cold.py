@@ -95,6 +95,7 @@ def _time_phases() -> dict[str, float]:
 
 def compare(args: argparse.Namespace) -> None:
     here = Path(__file__).resolve()
+    every: dict[str, dict] = {}
     for db in args.dbs.split(","):
         res: dict[str, list[dict]] = {"old": [], "new": []}
         for r in range(args.rounds):
@@ -123,8 +124,9 @@ def compare(args: argparse.Namespace) -> None:
         print(f"| {Path(db).name} | {new[0]['rows']} | {statistics.median(o['ms'] for o in old):,.0f} | "
               f"{statistics.median(n['ms'] for n in new):,.0f} | {ratios} | "
               f"{min(x['load'] for x in old + new):.1f}-{max(x['load'] for x in old + new):.1f} | {same} |", flush=True)
+        every[Path(db).name] = res
         if args.json:
-            Path(args.json).write_text(json.dumps(res, indent=1))
+            Path(args.json).write_text(json.dumps(every, indent=1))
 
 
 def main() -> None:
