@@ -24,8 +24,11 @@ does a merge once the summary holds 10% more rows than saved.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from nasbook.knowledge import _similar_store
 from nasbook.knowledge._arch_summary import ArchSummary
@@ -56,15 +59,50 @@ class Kept:
 
 
 def _select(space_id: str) -> Any:
+    """The space's trials, trial columns only (``COLUMNS``): the per-search ones (task, search, mode) are read
+    once per search (:func:`_catalog`), and ``search_id IN (SELECT ...)`` rather than a join lets SQLite read
+    each search's trials through the ``(search_id, number)`` index, already in the order a full read wants."""
     import sqlalchemy as sa
 
     from nasbook.storage import TABLES
 
-    _S, _T, _K = TABLES["searches"], TABLES["trials"], TABLES["tasks"]
-    return (sa.select(_T.c.id, _S.c.id, _K.c.name, _S.c.name, _T.c.state, _T.c.arch_id, sa.type_coerce(_T.c.arch, sa.Text),
+    _S, _T = TABLES["searches"], TABLES["trials"]
+    return (sa.select(_T.c.id, _T.c.search_id, _T.c.state, _T.c.arch_id, sa.type_coerce(_T.c.arch, sa.Text),
                       _T.c.value, _T.c.epochs, _T.c.number)
-            .select_from(_T.join(_S, _S.c.id == _T.c.search_id).outerjoin(_K, _K.c.key == _S.c.task_key))
-            .where(_S.c.space_id == space_id))
+            .where(_T.c.search_id.in_(sa.select(_S.c.id).where(_S.c.space_id == space_id))))
+
+
+def _fetch(kb: Any, stmt: Any) -> list[Any]:
+    """``kb._rows(stmt)`` as the driver's tuples where SQLAlchemy's Rows would only wrap them (no result
+    processor, nothing buffered: as ``kb.trials`` reads them), else its Rows (tuples too)."""
+    import sqlalchemy as sa
+
+    from nasbook._errors import StorageError
+
+    conn = kb.storage.conn
+    try:
+        result = conn.execute(stmt)
+        plain = (type(getattr(result, "cursor_strategy", None)).__name__ == "CursorFetchStrategy"
+                 and all(p is None for p in getattr(getattr(result, "_metadata", None), "_processors", [0])))
+        rows = result.cursor.fetchall() if plain else result.all()
+        result.close()
+        conn.commit()
+    except (sa.exc.DatabaseError, sa.exc.OperationalError) as exc:
+        conn.rollback()
+        raise StorageError(f"knowledge base {kb.label!r} failed: {getattr(exc, 'orig', exc)}") from None
+    return list(rows)
+
+
+def _catalog(kb: Any, space_id: str) -> dict[int, tuple[Any, Any]]:
+    """``{search id: (task name, search name)}`` of the space's searches (the task None where none is stored)."""
+    import sqlalchemy as sa
+
+    from nasbook.storage import TABLES
+
+    _S, _K = TABLES["searches"], TABLES["tasks"]
+    q = (sa.select(_S.c.id, _K.c.name, _S.c.name).select_from(_S.outerjoin(_K, _K.c.key == _S.c.task_key))
+         .where(_S.c.space_id == space_id))
+    return {int(sid): (task, name) for sid, task, name in kb._rows(q)}
 
 
 def _modes(kb: Any, token: Any) -> dict[int, str]:
@@ -80,35 +118,52 @@ def _modes(kb: Any, token: Any) -> dict[int, str]:
     return out
 
 
-def _frame(rows: Any, modes: dict[int, str], space_id: str, pending: set[int], counts: dict[int, int] | None) -> Any:
+def _objects(values: Any) -> Any:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _frame(rows: Any, modes: dict[int, str], space_id: str, pending: set[int], counts: dict[int, int] | None,
+           catalog: dict[int, tuple[Any, Any]]) -> Any:
     """The complete rows of ``rows`` (``_select``'s columns) as a summary reads them; the others' ids go to
-    ``pending``, every row counts in ``counts`` (when given)."""
+    ``pending``, every row counts in ``counts`` (when given). Rows of a search not in ``catalog`` (removed
+    since) are left out, as the join with the searches left them out. Built column by column (numpy, pandas'
+    hash tables): the same frame, dtypes and Python objects as a loop over the rows gave (tests)."""
     import pandas as pd
 
-    cols: dict[str, list[Any]] = {c: [] for c in ("task", "search", "space_id", "state", "arch_id", "arch", "value",
-                                                  "mode", "epochs", "_sid", "_num")}
-    for tid, sid, task, search, state, arch_id, arch, value, epochs, number in rows:
-        if counts is not None:
-            counts[sid] = counts.get(sid, 0) + 1
-        if state != "complete":
-            pending.add(int(tid))
-            continue
-        cols["task"].append(task)
-        cols["search"].append(search)
-        cols["space_id"].append(space_id)
-        cols["state"].append(state)
-        cols["arch_id"].append(arch_id)
-        cols["arch"].append(arch)  # JSON text, decoded when shown (ArchSummary.spec)
-        cols["value"].append(value)
-        cols["mode"].append(modes.get(int(sid), "max"))
-        cols["epochs"].append(epochs)
-        cols["_sid"].append(sid)
-        cols["_num"].append(number)
-    df = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in cols.items()})  # text as Python str: no Arrow copies
-    df["value"] = df["value"].astype("float64")
-    df["epochs"] = df["epochs"].astype("Int64")
-    df["_sid"] = df["_sid"].astype("int64")
-    df["_num"] = df["_num"].astype("int64")
+    names = ("tid", "sid", "state", "arch_id", "arch", "value", "epochs", "number")
+    n = len(rows)
+    col = dict(zip(names, (_objects(c) for c in zip(*rows)))) if n else {c: _objects([]) for c in names}
+    sid = col["sid"].astype(np.int64)
+    codes, uniq = pd.factorize(sid)
+    known = np.array([int(s) in catalog for s in uniq], dtype=bool)
+    keep = known[codes] if n and not known.all() else None
+    if keep is not None:  # a search removed between the reads: as the inner join did, its rows are not there
+        col = {c: v[keep] for c, v in col.items()}
+        sid, codes = sid[keep], pd.factorize(sid[keep])[0]
+        uniq = pd.unique(sid)
+    if counts is not None:
+        for s, c in zip(*np.unique(sid, return_counts=True)):
+            counts[int(s)] = counts.get(int(s), 0) + int(c)
+    done = col["state"] == "complete"
+    if not done.all():
+        pending.update(col["tid"][~done].astype(np.int64).tolist())
+        col = {c: v[done] for c, v in col.items()}
+        codes = codes[done]
+    per = [catalog[int(s)] for s in uniq]
+    task = _objects([t for t, _ in per])[codes]
+    search = _objects([s for _, s in per])[codes]
+    mode = _objects([modes.get(int(s), "max") for s in uniq])[codes]
+    m = len(codes)
+    df = pd.DataFrame({"task": pd.Series(task, dtype=object), "search": pd.Series(search, dtype=object),
+                       "space_id": pd.Series(_objects([space_id] * m), dtype=object),
+                       "state": pd.Series(col["state"], dtype=object), "arch_id": pd.Series(col["arch_id"], dtype=object),
+                       "arch": pd.Series(col["arch"], dtype=object),  # JSON text, decoded when shown (ArchSummary.spec)
+                       "value": pd.Series(col["value"], dtype=object).astype("float64"),
+                       "mode": pd.Series(mode, dtype=object),
+                       "epochs": pd.Series(col["epochs"], dtype=object).astype("Int64"),
+                       "_sid": col["sid"].astype(np.int64), "_num": col["number"].astype(np.int64)})
     return df
 
 
@@ -149,17 +204,33 @@ def _save(path: Any, kept: Kept, space_id: str, kind: str | None) -> None:
 
 
 def _read(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: ArchIndex | None) -> Kept | None:
-    """Everything read again: the space's trials up to the token's largest id (all of them without a token)."""
+    """Everything read again: the space's trials up to the token's largest id (all of them without a token).
+
+    The garbage collector is off meanwhile (restored as found): its passes over the millions of new tuples,
+    strings and arrays a large space's read makes found nothing to free, and cost as much as building the frame
+    (docs/benchmarks.md 11s-kb3)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_all(kb, space, kind, token, index)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_all(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: ArchIndex | None) -> Kept | None:
     from nasbook.storage import TABLES
 
     top = int(token[2] or 0) if token is not None else 0
     stmt = _select(space.space_id)
     if token is not None:
         stmt = stmt.where(TABLES["trials"].c.id <= top)
-    rows = kb._rows(stmt.order_by(TABLES["searches"].c.id, TABLES["trials"].c.number))
+    rows = _fetch(kb, stmt.order_by(TABLES["trials"].c.search_id, TABLES["trials"].c.number))
     pending: set[int] = set()
     counts: dict[int, int] = {}
-    frame = _frame(rows, _modes(kb, token) if rows else {}, space.space_id, pending, counts)
+    catalog = _catalog(kb, space.space_id) if rows else {}  # after the trials: each one's search is there
+    frame = _frame(rows, _modes(kb, token) if rows else {}, space.space_id, pending, counts, catalog)
+    del rows  # the driver's tuples: not kept while the summary and the index are built
     if frame.empty:
         return None
     summary = ArchSummary(frame)
@@ -192,10 +263,12 @@ def _merge(kb: Any, kept: Kept, token: Any, space: SearchSpace) -> bool:
         return False
     _T = TABLES["trials"]
     base = _select(space.space_id)
-    rows = list(kb._rows(base.where(_T.c.id > kept.top, _T.c.id <= top).order_by(_T.c.id))) if top > kept.top else []
+    rows = _fetch(kb, base.where(_T.c.id > kept.top, _T.c.id <= top).order_by(_T.c.id)) if top > kept.top else []
     waiting = sorted(kept.pending)
     for start in range(0, len(waiting), CHUNK):
-        rows += kb._rows(base.where(_T.c.id.in_(waiting[start:start + CHUNK]), _T.c.state == "complete"))
+        rows += _fetch(kb, base.where(_T.c.id.in_(waiting[start:start + CHUNK]), _T.c.state == "complete"))
+    catalog = _catalog(kb, space.space_id) if rows else {}
+    rows = [r for r in rows if int(r[1]) in catalog]  # as the join with the searches: a removed search's rows go
     counts = dict(kept.counts)
     fresh = [r for r in rows if r[0] > kept.top]
     for r in fresh:
@@ -207,8 +280,8 @@ def _merge(kb: Any, kept: Kept, token: Any, space: SearchSpace) -> bool:
         if {int(k): int(v) for k, v in stored.items()} != {int(k): int(v) for k, v in counts.items() if v}:
             return False
     pending = set(kept.pending)
-    frame = _frame(rows, _modes(kb, token), space.space_id, pending, None)
-    pending -= {int(r[0]) for r in rows if r[4] == "complete"}
+    frame = _frame(rows, _modes(kb, token), space.space_id, pending, None, catalog)
+    pending -= {int(r[0]) for r in rows if r[2] == "complete"}
     new = kept.summary.merge(frame)
     if new:
         kept.index.add(kept.summary.architectures([a for a in new if a not in kept.index._pos]))
