@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import json
 import json.scanner
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -304,10 +305,18 @@ def trials_frame(kb: KnowledgeBase, where: Sequence[Any], columns: Any = None) -
     strategy, space, metric, mode) is read once per search and repeated; each distinct architecture spec
     text is decoded once (rows of one architecture share its dict); metrics are decoded only when asked for.
     """
-    enabled = gc.isenabled()
-    gc.disable()  # millions of new tuples, strings and dicts: collections found no garbage and took up to half the time
-    try:
+    with gc_paused():  # millions of new tuples, strings and dicts: collections found no garbage and took up to half the time
         return _trials_frame(kb, where, columns)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The garbage collector off meanwhile, then as it was found: for reads that build millions of new
+    objects and no garbage (``kb.trials``, ``kb.similar``'s read of a space; docs/benchmarks.md 11t, 11s-kb3)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if enabled:
             gc.enable()
@@ -323,7 +332,7 @@ def _trials_frame(kb: KnowledgeBase, where: Sequence[Any], columns: Any) -> pd.D
     source, conditions = _trial_filter(where)
     q = (sa.select(_T.c.search_id, *[sql.get(c, _T.c[c]) for c in per_trial]).select_from(source).where(*conditions)
          .order_by(_T.c.search_id, _T.c.number))
-    rows = _fetch(kb, q)
+    rows = fetch_tuples(kb, q)
     n = len(rows)
     got: dict[str, Sequence[Any]] = dict(zip(("search_id", *per_trial), zip(*rows)))
     del rows  # the row tuples: the columns hold their values
@@ -371,9 +380,10 @@ def _trial_filter(where: Sequence[Any]) -> tuple[Any, list[Any]]:
     return _T, [*on_t, _T.c.search_id.in_(sa.select(_S.c.id).where(*on_s))]  # as the join: trials of a search
 
 
-def _fetch(kb: KnowledgeBase, stmt: Any) -> Sequence[Any]:
+def fetch_tuples(kb: Any, stmt: Any) -> Sequence[Any]:
     """``kb._rows(stmt)`` as the driver's tuples where SQLAlchemy would only wrap them (no result processor,
-    nothing buffered): its Row objects cost as much as the fetch itself at 10^6 trials, and again in ``zip``."""
+    nothing buffered), else its Rows (tuples too): Row objects cost as much as the fetch itself at 10^6 trials,
+    and again in ``zip``. ``kb.trials`` and ``kb.similar``'s read of a space both fetch through it."""
     conn = kb.storage.conn
     try:
         result = conn.execute(stmt)

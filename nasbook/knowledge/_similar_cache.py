@@ -24,13 +24,12 @@ does a merge once the summary holds 10% more rows than saved.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nasbook.knowledge import _similar_store
+from nasbook.knowledge import _frames, _similar_store
 from nasbook.knowledge._arch_summary import ArchSummary
 from nasbook.knowledge._index import ArchIndex
 from nasbook.knowledge._vectors import check_kind
@@ -72,27 +71,6 @@ def _select(space_id: str) -> Any:
             .where(_T.c.search_id.in_(sa.select(_S.c.id).where(_S.c.space_id == space_id))))
 
 
-def _fetch(kb: Any, stmt: Any) -> list[Any]:
-    """``kb._rows(stmt)`` as the driver's tuples where SQLAlchemy's Rows would only wrap them (no result
-    processor, nothing buffered: as ``kb.trials`` reads them), else its Rows (tuples too)."""
-    import sqlalchemy as sa
-
-    from nasbook._errors import StorageError
-
-    conn = kb.storage.conn
-    try:
-        result = conn.execute(stmt)
-        plain = (type(getattr(result, "cursor_strategy", None)).__name__ == "CursorFetchStrategy"
-                 and all(p is None for p in getattr(getattr(result, "_metadata", None), "_processors", [0])))
-        rows = result.cursor.fetchall() if plain else result.all()
-        result.close()
-        conn.commit()
-    except (sa.exc.DatabaseError, sa.exc.OperationalError) as exc:
-        conn.rollback()
-        raise StorageError(f"knowledge base {kb.label!r} failed: {getattr(exc, 'orig', exc)}") from None
-    return list(rows)
-
-
 def _catalog(kb: Any, space_id: str) -> dict[int, tuple[Any, Any]]:
     """``{search id: (task name, search name)}`` of the space's searches (the task None where none is stored)."""
     import sqlalchemy as sa
@@ -107,8 +85,6 @@ def _catalog(kb: Any, space_id: str) -> dict[int, tuple[Any, Any]]:
 
 def _modes(kb: Any, token: Any) -> dict[int, str]:
     """Each search's ``mode`` (its configuration's; "max" unless told), from the token's catalogue rows."""
-    from nasbook.knowledge import _frames
-
     if token is None:
         return {sid: str(c.get("mode", "max")) for sid, c in _frames._search_configs(kb).items()}
     out = {}
@@ -209,13 +185,8 @@ def _read(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: Arch
     The garbage collector is off meanwhile (restored as found): its passes over the millions of new tuples,
     strings and arrays a large space's read makes found nothing to free, and cost as much as building the frame
     (docs/benchmarks.md 11s-kb3)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _frames.gc_paused():
         return _read_all(kb, space, kind, token, index)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_all(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: ArchIndex | None) -> Kept | None:
@@ -225,7 +196,7 @@ def _read_all(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: 
     stmt = _select(space.space_id)
     if token is not None:
         stmt = stmt.where(TABLES["trials"].c.id <= top)
-    rows = _fetch(kb, stmt.order_by(TABLES["trials"].c.search_id, TABLES["trials"].c.number))
+    rows = _frames.fetch_tuples(kb, stmt.order_by(TABLES["trials"].c.search_id, TABLES["trials"].c.number))
     pending: set[int] = set()
     counts: dict[int, int] = {}
     catalog = _catalog(kb, space.space_id) if rows else {}  # after the trials: each one's search is there
@@ -263,10 +234,10 @@ def _merge(kb: Any, kept: Kept, token: Any, space: SearchSpace) -> bool:
         return False
     _T = TABLES["trials"]
     base = _select(space.space_id)
-    rows = _fetch(kb, base.where(_T.c.id > kept.top, _T.c.id <= top).order_by(_T.c.id)) if top > kept.top else []
+    rows = list(_frames.fetch_tuples(kb, base.where(_T.c.id > kept.top, _T.c.id <= top).order_by(_T.c.id))) if top > kept.top else []
     waiting = sorted(kept.pending)
     for start in range(0, len(waiting), CHUNK):
-        rows += _fetch(kb, base.where(_T.c.id.in_(waiting[start:start + CHUNK]), _T.c.state == "complete"))
+        rows += _frames.fetch_tuples(kb, base.where(_T.c.id.in_(waiting[start:start + CHUNK]), _T.c.state == "complete"))
     catalog = _catalog(kb, space.space_id) if rows else {}
     rows = [r for r in rows if int(r[1]) in catalog]  # as the join with the searches: a removed search's rows go
     counts = dict(kept.counts)

@@ -57,7 +57,7 @@ def _former(kb, space_id, token):
 def _new(kb, space_id, token):
     top = int(token[2] or 0)
     stmt = sc._select(space_id).where(TABLES["trials"].c.id <= top)
-    rows = sc._fetch(kb, stmt.order_by(TABLES["trials"].c.search_id, TABLES["trials"].c.number))
+    rows = sc._frames.fetch_tuples(kb, stmt.order_by(TABLES["trials"].c.search_id, TABLES["trials"].c.number))
     pending, counts = set(), {}
     frame = sc._frame(rows, sc._modes(kb, token), space_id, pending, counts, sc._catalog(kb, space_id))
     return frame, pending, counts
