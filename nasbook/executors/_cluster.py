@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import sys
@@ -243,25 +242,6 @@ def _quiet_reconnect_noise() -> Iterator[None]:
 
 
 #: how often poll() asks the scheduler how many workers it has, while trials are in flight
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No automatic garbage collection while a ``distributed.Client`` (or a ``LocalCluster``) is made.
-
-    ``Client.__del__`` closes a client's event loop under ``LoopRunner``'s lock, which every client
-    shares and which is not re-entrant; a client's start holds it. A collection that runs inside that
-    start and finalises an earlier, half-built client (a connection that failed) waits on the lock
-    forever: the process hangs (seen in CI, where pytest's timeout could not end it, its exception
-    being swallowed by ``__del__``). Collections wait until the client is made.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def check_memory_limit(owner: str, value: Any) -> Any:

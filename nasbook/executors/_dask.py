@@ -14,6 +14,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import ExecutorError, InvalidParameterError, InvalidParameterTypeError, check_int
+from nasbook._gc import gc_paused
 from nasbook.executors import _quiet
 from nasbook.executors._base import Decide
 from nasbook.executors._cluster import (
@@ -21,7 +22,6 @@ from nasbook.executors._cluster import (
     _spawn_can_rerun_main,
     check_memory_limit,
     check_scheduler_address,
-    gc_paused,
     local_cluster_problem,
     training_worker_config,
 )

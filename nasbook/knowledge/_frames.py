@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import json
 import json.scanner
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, StorageError, did_you_mean
+from nasbook._gc import gc_paused
 from nasbook.storage import TABLES, best_counted, loads, top_fidelity_trials
 
 if TYPE_CHECKING:
@@ -307,19 +306,6 @@ def trials_frame(kb: KnowledgeBase, where: Sequence[Any], columns: Any = None) -
     """
     with gc_paused():  # millions of new tuples, strings and dicts: collections found no garbage and took up to half the time
         return _trials_frame(kb, where, columns)
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """The garbage collector off meanwhile, then as it was found: for reads that build millions of new
-    objects and no garbage (``kb.trials``, ``kb.similar``'s read of a space; docs/benchmarks.md 11t, 11s-kb3)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _trials_frame(kb: KnowledgeBase, where: Sequence[Any], columns: Any) -> pd.DataFrame:

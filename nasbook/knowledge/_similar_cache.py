@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nasbook._gc import gc_paused
 from nasbook.knowledge import _frames, _similar_store
 from nasbook.knowledge._arch_summary import ArchSummary
 from nasbook.knowledge._index import ArchIndex
@@ -185,7 +186,7 @@ def _read(kb: Any, space: SearchSpace, kind: str | None, token: Any, index: Arch
     The garbage collector is off meanwhile (restored as found): its passes over the millions of new tuples,
     strings and arrays a large space's read makes found nothing to free, and cost as much as building the frame
     (docs/benchmarks.md 11s-kb3)."""
-    with _frames.gc_paused():
+    with gc_paused():
         return _read_all(kb, space, kind, token, index)
 
 

@@ -11,8 +11,8 @@ import pytest
 
 import nasbook
 from nasbook._errors import ExecutorError
+from nasbook._gc import gc_paused
 from nasbook.executors import DaskExecutor
-from nasbook.executors._cluster import gc_paused
 from nasbook.search import TrialState
 from nasbook.space import GraphSpace
 from nasbook.space._graph import PROTEINS_OPS

@@ -31,6 +31,24 @@ def _continued(s):
     return all(t.metrics["epochs_run"] == t.epochs - by[t.parent].epochs for t in promoted)
 
 
+class _Stop(Exception):
+    pass
+
+
+def _cut_at_40(path):
+    """An ASHA search of 120 trials on ``path``, interrupted after trial 40 (as Ctrl-C would)."""
+    task = ToyTask(SPACE, epochs=9)
+
+    def stop(search, trial):
+        if trial.number == 40:
+            raise _Stop
+
+    cut = nasbook.Search(SPACE, task, strategy=ASHA(**KW), budget=120, seed=5, storage=path, name="a", callbacks=[stop])
+    with pytest.raises(_Stop):
+        cut.run(progress="none")
+    return task, cut
+
+
 @pytest.mark.parametrize("kind", sorted(STRATEGIES))
 def test_the_same_trials_as_keeping_every_checkpoint_and_only_the_promotable_ones_held(kind, monkeypatch):
     task = ToyTask(SPACE, epochs=9)
@@ -70,18 +88,8 @@ def test_curve_stopping_keeps_checkpoints_as_its_base_does():
 def test_asha_resumed_in_a_new_process_continues_the_checkpoints_written_before(tmp_path):
     """The checkpoints live next to the SQLite file: a ``load_search`` (a new process) finds them, so a promotion
     of a trial finished before the interruption continues it instead of training from scratch."""
-    task, path = ToyTask(SPACE, epochs=9), tmp_path / "a.db"
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == 40:
-            raise Stop
-
-    cut = nasbook.Search(SPACE, task, strategy=ASHA(**KW), budget=120, seed=5, storage=path, name="a", callbacks=[stop])
-    with pytest.raises(Stop):
-        cut.run(progress="none")
+    path = tmp_path / "a.db"
+    task, cut = _cut_at_40(path)
     assert isinstance(cut._checkpoints, CheckpointDir)
     on_disk = set(cut._checkpoints)
     assert on_disk and on_disk == cut.strategy.checkpoints_needed()
@@ -113,18 +121,8 @@ def test_epochs_spent_counts_promotions_that_lost_their_checkpoint_as_trained_fr
     promotions of trials finished before the resume train from scratch, and the epoch budget counts what they trained."""
     import shutil
 
-    task, path = ToyTask(SPACE, epochs=9), tmp_path / "a.db"
-
-    class Stop(Exception):
-        pass
-
-    def stop(search, trial):
-        if trial.number == 40:
-            raise Stop
-
-    cut = nasbook.Search(SPACE, task, strategy=ASHA(**KW), budget=120, seed=5, storage=path, name="a", callbacks=[stop])
-    with pytest.raises(Stop):
-        cut.run(progress="none")
+    path = tmp_path / "a.db"
+    task, cut = _cut_at_40(path)
     folder = cut._checkpoints.path
     cut.close()
     shutil.rmtree(folder)
