@@ -121,8 +121,8 @@ class NasBenchGraph(Task):
     """
 
     def __init__(self, dataset: str = "cora"):
-        self.dataset = dataset
         check_type("NasBenchGraph", "dataset", dataset, str, "a dataset name (str)")
+        self.dataset = str(dataset)  # np.str_('cora') (a loop over an array of names) shows and stores as 'cora'
         if dataset not in NBG_DATASETS:
             raise unknown_choice(
                 "NAS-Bench-Graph dataset", dataset, NBG_DATASETS,

@@ -76,3 +76,10 @@ def test_restricted_unpickler_refuses_code():
 
 def test_space_is_fixed_by_the_task():
     assert NasBenchGraph("proteins").space == GraphSpace(ops=("gcn", "sage", "arma", "fc", "skip"))
+
+
+def test_a_numpy_string_name_is_held_as_a_plain_str():
+    # outside probe 2: a loop over np.array(["cora", ...]) gave NasBenchGraph(dataset=np.str_('cora')) in reprs
+    task = NasBenchGraph(np.array(["cora", "pubmed"])[0])
+    assert type(task.dataset) is str and repr(task) == "NasBenchGraph(dataset='cora')"
+    assert task.name == NasBenchGraph("cora").name
