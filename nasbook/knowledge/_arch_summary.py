@@ -286,7 +286,7 @@ class ArchSummary:
                 "value": np.array([c[0].value[c[1]] if c is not None else nan for c in on], dtype=np.float64),
                 "quantile": np.array([c[0].quantile[c[1]] if c is not None else nan for c in on], dtype=np.float64),
                 "n_trials": np.array(n_sum, dtype=np.int64), "n_tasks": np.array(n_tasks, dtype=np.int64),
-                "scores": _objects(scores), "arch": _objects(specs)}
+                "scores": object_array(scores), "arch": object_array(specs)}
         else:  # long form: one row per (neighbour, task), nearest first, then by task name
             c: dict[str, list[Any]] = {name: [] for name in ANSWER_COLUMNS}
             for j, (a, cells) in enumerate(zip(ids, mine)):
@@ -306,7 +306,7 @@ class ArchSummary:
                     "quantile": np.array(c["quantile"], dtype=np.float64),
                     "n_trials": np.array(c["n_trials"], dtype=np.int64),
                     "n_tasks": np.array(c["n_tasks"], dtype=np.int64),
-                    "scores": _objects(c["scores"]), "arch": _objects(c["arch"])}
+                    "scores": object_array(c["scores"]), "arch": object_array(c["arch"])}
         if task is not None and ids:
             cols = {**dict(list(cols.items())[:2]), "task": [task] * len(ids), **dict(list(cols.items())[2:])}
         result = pd.DataFrame(cols)
@@ -335,8 +335,8 @@ def _unpack(a: dict[str, np.ndarray], name: str) -> list[str]:
     return [blob[lo:hi].decode() for lo, hi in zip([0, *ends[:-1]], ends, strict=True)]
 
 
-def _objects(items: list[Any]) -> Any:
-    """An object array of ``items`` (dicts stay whole)."""
+def object_array(items: Any) -> Any:
+    """An object array of ``items`` (dicts and tuples stay whole elements)."""
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out

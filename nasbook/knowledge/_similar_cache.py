@@ -31,7 +31,7 @@ import numpy as np
 
 from nasbook._gc import gc_paused
 from nasbook.knowledge import _frames, _similar_store
-from nasbook.knowledge._arch_summary import ArchSummary
+from nasbook.knowledge._arch_summary import ArchSummary, object_array
 from nasbook.knowledge._index import ArchIndex
 from nasbook.knowledge._vectors import check_kind
 
@@ -95,12 +95,6 @@ def _modes(kb: Any, token: Any) -> dict[int, str]:
     return out
 
 
-def _objects(values: Any) -> Any:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
 def _frame(rows: Any, modes: dict[int, str], space_id: str, pending: set[int], counts: dict[int, int] | None,
            catalog: dict[int, tuple[Any, Any]]) -> Any:
     """The complete rows of ``rows`` (``_select``'s columns) as a summary reads them; the others' ids go to
@@ -111,7 +105,7 @@ def _frame(rows: Any, modes: dict[int, str], space_id: str, pending: set[int], c
 
     names = ("tid", "sid", "state", "arch_id", "arch", "value", "epochs", "number")
     n = len(rows)
-    col = dict(zip(names, (_objects(c) for c in zip(*rows)))) if n else {c: _objects([]) for c in names}
+    col = dict(zip(names, (object_array(c) for c in zip(*rows)))) if n else {c: object_array([]) for c in names}
     sid = col["sid"].astype(np.int64)
     codes, uniq = pd.factorize(sid)
     known = np.array([int(s) in catalog for s in uniq], dtype=bool)
@@ -129,12 +123,12 @@ def _frame(rows: Any, modes: dict[int, str], space_id: str, pending: set[int], c
         col = {c: v[done] for c, v in col.items()}
         codes = codes[done]
     per = [catalog[int(s)] for s in uniq]
-    task = _objects([t for t, _ in per])[codes]
-    search = _objects([s for _, s in per])[codes]
-    mode = _objects([modes.get(int(s), "max") for s in uniq])[codes]
+    task = object_array([t for t, _ in per])[codes]
+    search = object_array([s for _, s in per])[codes]
+    mode = object_array([modes.get(int(s), "max") for s in uniq])[codes]
     m = len(codes)
     df = pd.DataFrame({"task": pd.Series(task, dtype=object), "search": pd.Series(search, dtype=object),
-                       "space_id": pd.Series(_objects([space_id] * m), dtype=object),
+                       "space_id": pd.Series(object_array([space_id] * m), dtype=object),
                        "state": pd.Series(col["state"], dtype=object), "arch_id": pd.Series(col["arch_id"], dtype=object),
                        "arch": pd.Series(col["arch"], dtype=object),  # JSON text, decoded when shown (ArchSummary.spec)
                        "value": pd.Series(col["value"], dtype=object).astype("float64"),
