@@ -12,23 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from _kb_samples import SPACE
+from _kb_samples import archs as _archs
+from _kb_samples import rows as _rows
 
 import nasbook
 from nasbook.knowledge import similar_archs
-from nasbook.space import GraphSpace
 from nasbook.trial import TrialState
-
-SPACE = GraphSpace()
-
-
-def _archs(n, seed):
-    rng = np.random.default_rng(seed)
-    return list({a.id: a for a in (SPACE.sample(rng) for _ in range(n))}.values())
-
-
-def _rows(archs, rng, n, **extra):
-    picks = rng.integers(0, len(archs), n)
-    return [{"arch": archs[i], "value": float(v), **extra} for i, v in zip(picks, np.round(rng.random(n), 2))]
 
 
 def _same(kb, queries, *, cached):
