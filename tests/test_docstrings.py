@@ -93,7 +93,7 @@ def public_objects() -> Iterator[tuple[str, object]]:
         module = importlib.import_module(package)
         for name in module.__all__:
             if name.startswith("_"):
-                continue  # ``__version__`` and the plot-data builders (``viz._history_info``) are private by name
+                continue  # ``__version__`` and the old names of the plot-data builders (``viz._history_info``)
             obj = getattr(module, name)
             if inspect.ismodule(obj) or not callable(obj) or not _is_nasbook(obj) or id(obj) in seen:
                 continue

@@ -2,13 +2,15 @@
 
 Each plot is a pair: a builder returns an ``xarray.Dataset`` (what the tests check, and what to
 use for a table or a plot of your own) and ``plot_*`` draws it with a few lines of hvplot or
-holoviews. :func:`compare_info` and :func:`plot_compare` compare strategies over seeds: best so far
-(or regret) aggregated per group with an interval, and a paired Wilcoxon test by seed;
-:func:`curves_info` and :func:`plot_curves` show learning curves. Those two builders are public
-(the tutorials read their numbers); the builders of the other plots (``_history_info``,
-``_tradeoff_info``, ``_op_frequency_info``, ``_predictions_info``, ``_predictor_scores_info``) are
-private by name for now. Importing this module is light: hvplot, holoviews, bokeh and matplotlib
-are imported only when a ``plot_*`` function or :func:`save` is called.
+holoviews: :func:`history_info` / :func:`plot_history` (best so far against trials, epochs or
+seconds), :func:`compare_info` / :func:`plot_compare` (strategies over seeds: best so far or regret
+per group with an interval, and a paired Wilcoxon test by seed), :func:`curves_info` /
+:func:`plot_curves` (learning curves), :func:`tradeoff_info` / :func:`plot_tradeoff` (value against
+size or latency, with the Pareto front), :func:`op_frequency_info` / :func:`plot_op_frequency` (ops
+of the best architectures), :func:`predictor_scores_info` / :func:`plot_predictor_scores` and
+:func:`predictions_info` / :func:`plot_predictions` (predictors). Importing this module is light:
+hvplot, holoviews, bokeh and matplotlib are imported only when a ``plot_*`` function or
+:func:`save` is called.
 
 Examples
 --------
@@ -21,29 +23,25 @@ Examples
 """
 
 from nasbook.viz._compare import compare_info, plot_compare
-from nasbook.viz._info import (
-    HISTORY_X,
-    _history_info,
-    _op_frequency_info,
-    _tradeoff_info,
-    curves_info,
-)
+from nasbook.viz._info import HISTORY_X, curves_info, history_info, op_frequency_info, tradeoff_info
 from nasbook.viz._plots import plot_curves, plot_history, plot_op_frequency, plot_tradeoff, save
-from nasbook.viz._predictors import _predictions_info, _predictor_scores_info, plot_predictions, plot_predictor_scores
+from nasbook.viz._predictors import plot_predictions, plot_predictor_scores, predictions_info, predictor_scores_info
 
-# the names these two had before they were public, for code written against them
+# the names the builders had before they were public, for code written against them
 _compare_info = compare_info
 _curves_info = curves_info
+_history_info = history_info
+_op_frequency_info = op_frequency_info
+_tradeoff_info = tradeoff_info
+_predictions_info = predictions_info
+_predictor_scores_info = predictor_scores_info
 
 __all__ = [
     "HISTORY_X",
-    "_history_info",
-    "_op_frequency_info",
-    "_predictions_info",
-    "_predictor_scores_info",
-    "_tradeoff_info",
     "compare_info",
     "curves_info",
+    "history_info",
+    "op_frequency_info",
     "plot_compare",
     "plot_curves",
     "plot_history",
@@ -51,5 +49,8 @@ __all__ = [
     "plot_predictions",
     "plot_predictor_scores",
     "plot_tradeoff",
+    "predictions_info",
+    "predictor_scores_info",
     "save",
+    "tradeoff_info",
 ]

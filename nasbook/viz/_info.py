@@ -61,7 +61,7 @@ def _ranked(trials: Sequence[Trial], mode: str) -> list[Trial]:
 # -- history ----------------------------------------------------------------------------------------
 def _one_history(search: Search, x: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x values, values, trial numbers) in the order the best-so-far runs over."""
-    owner = "_history_info"
+    owner = "history_info"
     trials = [t for t in search.trials if t.state.is_finished]
     if x == "seconds":
         trials = [t for t in trials if t.started_at is not None and t.finished_at is not None]
@@ -97,7 +97,7 @@ def _best_so_far(values: np.ndarray, mode: str) -> np.ndarray:
     return np.where(np.isinf(best), np.nan, sign * best)
 
 
-def _history_info(*searches: Search, x: HistoryX = "trials") -> xr.Dataset:
+def history_info(*searches: Search, x: HistoryX = "trials") -> xr.Dataset:
     """Best value so far of one or more searches, against trials, epochs or seconds.
 
     Parameters
@@ -124,12 +124,12 @@ def _history_info(*searches: Search, x: HistoryX = "trials") -> xr.Dataset:
 
     Examples
     --------
-    >>> ds = _history_info(search_a, search_b, x="trials")  # doctest: +SKIP
+    >>> ds = history_info(search_a, search_b, x="trials")  # doctest: +SKIP
     >>> float(ds["best_so_far"].sel(search=search_a.name).dropna("step")[-1]) == search_a.best.value  # doctest: +SKIP
     """
     import xarray as xr
 
-    owner = "_history_info"
+    owner = "history_info"
     if x not in HISTORY_X:
         raise _bad_choice(owner, "x", x, HISTORY_X)
     if not searches:
@@ -256,7 +256,7 @@ def curves_info(search: Search, metric: str | None = None, top_k: int | None = N
 
 
 # -- trade-off -------------------------------------------------------------------------------------
-def _tradeoff_info(search: Search, x: str = "params_m", y: str = "value") -> xr.Dataset:
+def tradeoff_info(search: Search, x: str = "params_m", y: str = "value") -> xr.Dataset:
     """Completed trials as points (x, y), flagged when on the Pareto front.
 
     The front is ``ds.nas.pareto_front``'s: ``x`` is minimised (a cost: ``params_m``,
@@ -280,7 +280,7 @@ def _tradeoff_info(search: Search, x: str = "params_m", y: str = "value") -> xr.
     """
     import nasbook.results  # noqa: F401 - registers the .nas accessor
 
-    owner = "_tradeoff_info"
+    owner = "tradeoff_info"
     _check_search(owner, search)
     full = search.to_xarray()
     allowed = sorted(
@@ -315,12 +315,12 @@ def _ops_of(spec: dict[str, Any]) -> list[str]:
     if "layers" in spec:  # ChainSpace [[op, width], ...]: widths ignored
         return [str(layer[0]) for layer in spec["layers"]]
     raise InvalidParameterError(
-        f"_op_frequency_info: cannot find ops in an architecture spec with keys {sorted(spec)!r}; "
+        f"op_frequency_info: cannot find ops in an architecture spec with keys {sorted(spec)!r}; "
         "supported: GraphSpace ('ops'), CellSpace ('edges'), ChainSpace ('layers')."
     )
 
 
-def _op_frequency_info(search: Search, top: float | int = 0.1) -> xr.Dataset:
+def op_frequency_info(search: Search, top: float | int = 0.1) -> xr.Dataset:
     """How often each op appears among the best architectures compared with all of them.
 
     Architectures are the distinct ``arch_id`` of completed trials (an architecture trained at
@@ -346,7 +346,7 @@ def _op_frequency_info(search: Search, top: float | int = 0.1) -> xr.Dataset:
     """
     import xarray as xr
 
-    owner = "_op_frequency_info"
+    owner = "op_frequency_info"
     _check_search(owner, search)
     if isinstance(top, bool) or not isinstance(top, (int, float)):
         raise InvalidParameterTypeError(f"{owner}(top=...) must be a float in (0, 1] or an int >= 1; got {top!r}.")

@@ -1,4 +1,4 @@
-"""hvplot renderers over the ``_*_info`` builders, and :func:`save` for offline files.
+"""hvplot renderers over the ``*_info`` builders, and :func:`save` for offline files.
 
 hvplot and holoviews are imported inside the functions, so ``import nasbook.viz`` stays light.
 Each renderer goes through a tidy DataFrame (hvplot on a Dataset would turn leftover dims
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
-from nasbook.viz._info import HistoryX, _history_info, _op_frequency_info, _tradeoff_info, curves_info
+from nasbook.viz._info import HistoryX, curves_info, history_info, op_frequency_info, tradeoff_info
 from nasbook.viz._mpl import for_png
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ _INSTALL = "pip install hvplot matplotlib  (or: conda install -c conda-forge hvp
 
 def _built(plot: str, builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``builder(*args, **kwargs)``, its errors naming the plot the user called (``plot_history(x=...)``)
-    rather than the private builder behind it (``_history_info(x=...)``)."""
+    rather than the builder behind it (``history_info(x=...)``)."""
     try:
         return builder(*args, **kwargs)
     except NasbookError as exc:
@@ -48,7 +48,7 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     *searches : Search
         One or more searches with a completed trial, sharing one ``mode``, overlaid.
     x : {"trials", "epochs", "seconds"}
-        See :func:`nasbook.viz._history_info`.
+        See :func:`nasbook.viz.history_info`.
     **opts
         holoviews options applied to the overlay (``width``, ``height``, ``title``...).
 
@@ -57,7 +57,7 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     holoviews.Overlay
         The best-so-far step lines over the trials' dots.
     """
-    ds = _built("plot_history", _history_info, *searches, x=x)
+    ds = _built("plot_history", history_info, *searches, x=x)
     _hvplot()
     df = ds.to_dataframe().reset_index().dropna(subset=[x])
     df["search"] = df["search"].map(dict(zip(ds["search"].values, _legend_names(searches))))
@@ -166,7 +166,7 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
         A search with completed trials.
     x, y : str, default "params_m" and "value"
         Per-trial numbers of ``search.to_xarray()``; ``x`` is minimised (a cost), ``y`` follows the
-        search's mode (see :func:`_tradeoff_info`).
+        search's mode (see :func:`tradeoff_info`).
     **opts
         holoviews options (``width``, ``height``, ``title``...).
 
@@ -175,7 +175,7 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
     holoviews.Overlay
         The trials' points, with the Pareto front joined on top.
     """
-    ds = _built("plot_tradeoff", _tradeoff_info, search, x=x, y=y)
+    ds = _built("plot_tradeoff", tradeoff_info, search, x=x, y=y)
     _hvplot()
     df = ds.reset_coords().to_dataframe().reset_index()
     df["point"] = df["on_front"].map({True: "Pareto front", False: "dominated"})
@@ -213,7 +213,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
         A search with completed trials.
     top : float or int, default 0.1
         A float in (0, 1]: that fraction of the architectures; an int >= 1: that many (see
-        :func:`_op_frequency_info`).
+        :func:`op_frequency_info`).
     **opts
         holoviews options (``width``, ``height``, ``title``...).
 
@@ -222,7 +222,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     holoviews.Bars
         Two bars per op: its share among the top architectures and among all.
     """
-    ds = _built("plot_op_frequency", _op_frequency_info, search, top=top)
+    ds = _built("plot_op_frequency", op_frequency_info, search, top=top)
     _hvplot()
     df = ds["frequency"].to_dataframe().reset_index()
     df["group"] = df["group"].map({"top": f"top {ds.attrs['n_top']}", "all": f"all {ds.attrs['n_all']}"})

@@ -1,6 +1,6 @@
 """Plots of predictors: scores against training-set size (``predictors.evaluate``), predicted vs true.
 
-Each plot is a pair, as in ``_plots.py``: a ``_*_info`` builder returns the xarray Dataset that is
+Each plot is a pair, as in ``_plots.py``: a ``*_info`` builder returns the xarray Dataset that is
 drawn (what tests check), and a ``plot_*`` renderer draws it with hvplot, imported inside.
 Predictors are duck-typed (``scored_``, ``score``), so viz imports nothing from ``predictors``.
 """
@@ -30,7 +30,7 @@ _RANGE = {"kendall_tau": (-1.0, 1.0), "spearman": (-1.0, 1.0), "top_k_overlap": 
           "coverage_95": (0.0, 1.0), "fit_s": (0.0, math.inf), "predict_s": (0.0, math.inf)}
 
 
-def _predictor_scores_info(ds: xr.Dataset, metric: str = "kendall_tau", band: Band = "ci95") -> xr.Dataset:
+def predictor_scores_info(ds: xr.Dataset, metric: str = "kendall_tau", band: Band = "ci95") -> xr.Dataset:
     """Mean over seeds of one metric of :func:`nasbook.predictors.evaluate`'s result, with a band.
 
     Parameters
@@ -57,14 +57,14 @@ def _predictor_scores_info(ds: xr.Dataset, metric: str = "kendall_tau", band: Ba
 
     if not isinstance(ds, xr.Dataset) or any(d not in ds.dims for d in _EVAL_DIMS):
         raise InvalidParameterTypeError(
-            "plot_predictor_scores(ds=...) must be the Dataset that nasbook.predictors.evaluate returned (dims "
+            "predictor_scores_info(ds=...) must be the Dataset that nasbook.predictors.evaluate returned (dims "
             f"{', '.join(_EVAL_DIMS)}); got {type(ds).__name__} with dims {list(getattr(ds, 'dims', []))}."
         )
     metrics = [str(v) for v in ds.data_vars if ds[v].dims == _EVAL_DIMS]
     if metric not in metrics:
-        raise unknown_choice("metric for plot_predictor_scores(metric=...)", metric, metrics)
+        raise unknown_choice("metric for predictor_scores_info(metric=...)", metric, metrics)
     if band not in BANDS:
-        raise unknown_choice("plot_predictor_scores(band=...)", band, BANDS)
+        raise unknown_choice("predictor_scores_info(band=...)", band, BANDS)
     da = ds[metric]
     n = da.notnull().sum("seed")
     mean = da.mean("seed", skipna=True)
@@ -92,30 +92,51 @@ def _predictor_scores_info(ds: xr.Dataset, metric: str = "kendall_tau", band: Ba
     )
 
 
-def _predictions_info(predictor: Any, archs: Any = None, scores: Any = None) -> xr.Dataset:
+def predictions_info(predictor: Any, archs: Any = None, scores: Any = None) -> xr.Dataset:
     """Predicted and true scores of a predictor's last ``score`` call (or of ``score(archs, scores)``
     when they are given).
+
+    Parameters
+    ----------
+    predictor : Predictor
+        A fitted nasbook predictor; unless ``archs`` and ``scores`` are given it must have been
+        scored (``predictor.score(archs, scores)``).
+    archs : sequence of Architecture, optional
+        Architectures to score the predictor on first (with ``scores``).
+    scores : sequence of float, optional
+        Their true scores (with ``archs``).
 
     Returns
     -------
     xarray.Dataset
         Dim ``point``; variables ``predicted``, ``true``; attrs ``predictor`` (repr) and the last
         scores (``kendall_tau``, ``spearman``, ``coverage_68``...).
+
+    Examples
+    --------
+    >>> from nasbook.predictors import RandomForest
+    >>> from nasbook.tasks import DigitsTable
+    >>> table = DigitsTable()
+    >>> archs, scores = table.space.enumerate(), table.values()
+    >>> model = RandomForest(n_estimators=20).fit(archs[:100], scores[:100])
+    >>> ds = predictions_info(model, archs[100:], scores[100:])
+    >>> ds["predicted"].dims, ds.sizes["point"]
+    (('point',), 200)
     """
     import xarray as xr
 
     if not hasattr(predictor, "score") or not hasattr(predictor, "fit"):
         raise InvalidParameterTypeError(
-            f"plot_predictions(predictor=...) must be a nasbook predictor; got {predictor!r:.60} of type {type(predictor).__name__}."
+            f"predictions_info(predictor=...) must be a nasbook predictor; got {predictor!r:.60} of type {type(predictor).__name__}."
         )
     if (archs is None) != (scores is None):
-        raise InvalidParameterError("plot_predictions(archs=..., scores=...) takes both or neither.")
+        raise InvalidParameterError("predictions_info(archs=..., scores=...) takes both or neither.")
     if archs is not None:
         predictor.score(archs, scores)
     scored = getattr(predictor, "scored_", None)
     if scored is None:
         raise InvalidParameterError(
-            f"plot_predictions(predictor=...): this {type(predictor).__name__} has not been scored yet; call "
+            f"predictions_info(predictor=...): this {type(predictor).__name__} has not been scored yet; call "
             "predictor.score(archs, scores) first, or pass archs=... and scores=... with the true scores."
         )
     y, mean = (np.asarray(a, dtype=np.float64) for a in scored)
@@ -127,7 +148,7 @@ def _predictions_info(predictor: Any, archs: Any = None, scores: Any = None) -> 
 def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Band = "ci95", **opts: Any) -> Any:
     """One metric of :func:`nasbook.predictors.evaluate` against training-set size (log axis): a
     line per predictor (mean over seeds) with a band; the task's noise ceiling (Kendall tau) or
-    the nominal level (coverage) as a grey line. See :func:`_predictor_scores_info`.
+    the nominal level (coverage) as a grey line. See :func:`predictor_scores_info`.
 
     Parameters
     ----------
@@ -145,9 +166,9 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
     holoviews.Overlay
         A line (and band) per predictor, with the grey reference line.
     """
-    from nasbook.viz._plots import _hvplot
+    from nasbook.viz._plots import _built, _hvplot
 
-    info = _predictor_scores_info(ds, metric=metric, band=band)
+    info = _built("plot_predictor_scores", predictor_scores_info, ds, metric=metric, band=band)
     _hvplot()
     import holoviews as hv
 
@@ -192,7 +213,7 @@ def _plain_log_ticks(plot: Any, element: Any) -> None:
 
 def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **opts: Any) -> Any:
     """Predicted (x) against true (y) scores of the predictor's last ``score`` call, with the
-    diagonal; with ``archs`` and ``scores``, scores them first. See :func:`_predictions_info`.
+    diagonal; with ``archs`` and ``scores``, scores them first. See :func:`predictions_info`.
 
     Parameters
     ----------
@@ -208,9 +229,9 @@ def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **op
     holoviews.Overlay
         The points and the diagonal (a perfect prediction).
     """
-    from nasbook.viz._plots import _hvplot
+    from nasbook.viz._plots import _built, _hvplot
 
-    info = _predictions_info(predictor, archs, scores)
+    info = _built("plot_predictions", predictions_info, predictor, archs, scores)
     _hvplot()
     import holoviews as hv
 

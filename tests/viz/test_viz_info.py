@@ -9,7 +9,7 @@ import nasbook
 from nasbook._errors import InvalidParameterError
 from nasbook.tasks import NasBenchGraph
 from nasbook.testing import ToyTask
-from nasbook.viz import _history_info, _op_frequency_info, _tradeoff_info, curves_info
+from nasbook.viz import curves_info, history_info, op_frequency_info, tradeoff_info
 
 
 def _running_best(values, mode):
@@ -23,7 +23,7 @@ def _running_best(values, mode):
 
 # -- history ------------------------------------------------------------------------------------
 def test_history_trials_by_hand(cora):
-    ds = _history_info(cora)
+    ds = history_info(cora)
     assert ds["best_so_far"].dims == ("search", "step")
     assert list(ds["search"].values) == [cora.name]
     assert ds.attrs == {"x": "trials", "metric": "val_accuracy", "mode": "max"}
@@ -37,7 +37,7 @@ def test_history_trials_by_hand(cora):
 
 
 def test_history_respects_min_mode(minimised):
-    ds = _history_info(minimised)
+    ds = history_info(minimised)
     best = ds["best_so_far"].values[0]
     assert ds.attrs["mode"] == "min"
     assert (np.diff(best) <= 0).all()
@@ -46,29 +46,29 @@ def test_history_respects_min_mode(minimised):
 
 
 def test_history_overlays_two_searches(cora, cora_evo):
-    ds = _history_info(cora, cora_evo)
+    ds = history_info(cora, cora_evo)
     assert list(ds["search"].values) == [cora.name, cora_evo.name]
     assert ds.sizes == {"search": 2, "step": 30}
     evo = ds.sel(search=cora_evo.name)
     assert np.isnan(evo["trials"].values[20:]).all() and (evo["trial"].values[20:] == -1).all()
-    alone = _history_info(cora_evo)
+    alone = history_info(cora_evo)
     np.testing.assert_array_equal(evo["best_so_far"].values[:20], alone["best_so_far"].values[0])
-    np.testing.assert_array_equal(ds.sel(search=cora.name)["best_so_far"].values, _history_info(cora)["best_so_far"].values[0])
+    np.testing.assert_array_equal(ds.sel(search=cora.name)["best_so_far"].values, history_info(cora)["best_so_far"].values[0])
 
 
 def test_history_same_names_are_made_unique(cora):
     a = nasbook.Search(NasBenchGraph("cora"), budget=3, seed=0, storage=":memory:", name="same").run()
     b = nasbook.Search(NasBenchGraph("cora"), budget=4, seed=1, storage=":memory:", name="same").run()
-    assert list(_history_info(a, b)["search"].values) == ["same", "same (2)"]
+    assert list(history_info(a, b)["search"].values) == ["same", "same (2)"]
 
 
 def test_history_refuses_mixed_modes(cora, minimised):
     with pytest.raises(InvalidParameterError, match="share a mode"):
-        _history_info(cora, minimised)
+        history_info(cora, minimised)
 
 
 def test_history_epochs_counts_only_extra_epochs(curves):
-    ds = _history_info(curves, x="epochs")
+    ds = history_info(curves, x="epochs")
     by_number = {t.number: t for t in curves.trials}
     spent, expected = 0, []
     for t in curves.trials:
@@ -81,11 +81,11 @@ def test_history_epochs_counts_only_extra_epochs(curves):
 
 def test_history_epochs_needs_training(cora):
     with pytest.raises(InvalidParameterError, match=r"x='epochs'.*x='trials'"):
-        _history_info(cora, x="epochs")
+        history_info(cora, x="epochs")
 
 
 def test_history_seconds(cora):
-    ds = _history_info(cora, x="seconds")
+    ds = history_info(cora, x="seconds")
     trials = sorted(cora.trials, key=lambda t: (t.finished_at, t.number))
     t0 = min(t.started_at for t in cora.trials)
     np.testing.assert_allclose(ds["seconds"].values[0], [t.finished_at - t0 for t in trials])
@@ -95,15 +95,15 @@ def test_history_seconds(cora):
 
 def test_history_errors_name_the_parameter(cora):
     with pytest.raises(InvalidParameterError, match=r"x=\.\.\.\) must be one of 'trials', 'epochs', 'seconds'; got 'trial'") as e:
-        _history_info(cora, x="trial")
+        history_info(cora, x="trial")
     assert "did you mean 'trials'" in str(e.value)
     empty = nasbook.Search(NasBenchGraph("cora"), budget=5, seed=0, storage=":memory:")
     with pytest.raises(InvalidParameterError, match="no completed trials"):
-        _history_info(cora, empty)
+        history_info(cora, empty)
     with pytest.raises(InvalidParameterError, match="at least one search"):
-        _history_info()
+        history_info()
     with pytest.raises(TypeError, match="must be a nasbook Search"):
-        _history_info(cora.to_xarray())
+        history_info(cora.to_xarray())
 
 
 # -- curves ---------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def _brute_front(xs, ys, mode):
 
 @pytest.mark.parametrize(("x", "y"), [("params_m", "value"), ("latency_ms", "value"), ("latency_ms", "test_accuracy")])
 def test_tradeoff_front_vs_brute_force(cora, x, y):
-    ds = _tradeoff_info(cora, x=x, y=y)
+    ds = tradeoff_info(cora, x=x, y=y)
     assert ds.sizes["trial"] == 30
     xs = [t.attrs[x] for t in cora.trials]
     ys = [t.value if y == "value" else t.attrs[y] for t in cora.trials]
@@ -164,7 +164,7 @@ def test_tradeoff_front_vs_brute_force(cora, x, y):
 
 
 def test_tradeoff_min_mode(minimised):
-    ds = _tradeoff_info(minimised, x="test_score", y="value")
+    ds = tradeoff_info(minimised, x="test_score", y="value")
     xs = [t.attrs["test_score"] for t in minimised.trials]
     ys = [t.value for t in minimised.trials]
     assert list(ds["on_front"].values) == _brute_front(xs, ys, "min")
@@ -172,17 +172,17 @@ def test_tradeoff_min_mode(minimised):
 
 def test_tradeoff_errors(cora):
     with pytest.raises(InvalidParameterError, match=r"x=\.\.\.\) must be one of .*'params_m'.*; got 'params'") as e:
-        _tradeoff_info(cora, x="params")
+        tradeoff_info(cora, x="params")
     assert "did you mean 'params_m'" in str(e.value)
     with pytest.raises(InvalidParameterError, match=r"y=\.\.\.\)"):
-        _tradeoff_info(cora, y="best_so_far")
+        tradeoff_info(cora, y="best_so_far")
     with pytest.raises(InvalidParameterError, match="must differ"):
-        _tradeoff_info(cora, x="value", y="value")
+        tradeoff_info(cora, x="value", y="value")
 
 
 # -- op frequency ---------------------------------------------------------------------------------
 def test_op_frequency_graph_by_hand(cora):
-    ds = _op_frequency_info(cora, top=0.1)
+    ds = op_frequency_info(cora, top=0.1)
     ranked = sorted(cora.trials, key=lambda t: (-t.value, t.number))
     assert ds.attrs["n_top"] == 3 and ds.attrs["n_all"] == 30
     assert list(ds["op"].values) == list(cora.space._ops)
@@ -196,7 +196,7 @@ def test_op_frequency_graph_by_hand(cora):
 
 
 def test_op_frequency_top_k_and_dedup(curves):
-    ds = _op_frequency_info(curves, top=5)
+    ds = op_frequency_info(curves, top=5)
     n_archs = len({t.arch.id for t in curves.trials})
     assert ds.attrs["n_top"] == 5 and ds.attrs["n_all"] == n_archs < curves.n_trials
     assert ds["count"].sel(group="top").sum() == 5 * 4
@@ -207,7 +207,7 @@ def test_op_frequency_top_k_and_dedup(curves):
 def test_op_frequency_other_spaces(kind):
     space = getattr(nasbook.space, kind)()
     search = nasbook.Search(space, ToyTask(space), budget=12, seed=0, storage=":memory:").run()
-    ds = _op_frequency_info(search, top=0.25)
+    ds = op_frequency_info(search, top=0.25)
     key = "edges" if kind == "CellSpace" else "layers"
     ops = [o if key == "edges" else o[0] for t in search.trials for o in t.arch.spec[key]]
     assert ds.attrs["n_top"] == 3
@@ -221,4 +221,4 @@ def test_op_frequency_other_spaces(kind):
 @pytest.mark.parametrize("top", [0, 0.0, 1.5, -2, True, "10%"])
 def test_op_frequency_bad_top(cora, top):
     with pytest.raises(InvalidParameterError, match=r"top=\.\.\.\) must be a float in \(0, 1\] or an int >= 1"):
-        _op_frequency_info(cora, top=top)
+        op_frequency_info(cora, top=top)

@@ -157,7 +157,7 @@ def test_knowledge_plots_keep_cluster_colours_labels_and_titles(tmp_path):
 
 
 def test_predictor_scores_tick_the_measured_sizes_and_keep_bands_in_the_metric_range(scores_ds, tmp_path):
-    from nasbook.viz import _predictor_scores_info
+    from nasbook.viz import predictor_scores_info
 
     ax = _axes(plot_predictor_scores(scores_ds), tmp_path, "scores_ticks")
     assert list(ax.get_xticks()) == [10, 30]  # the training-set sizes, not 10^1, 2x10^1, 3x10^1
@@ -165,11 +165,11 @@ def test_predictor_scores_tick_the_measured_sizes_and_keep_bands_in_the_metric_r
     assert not any(t.get_text() for t in ax.get_xticklabels(minor=True))
     for metric, (lower, upper) in (("kendall_tau", (-1, 1)), ("coverage_68", (0, 1)), ("fit_s", (0, np.inf))):
         for band in ("ci95", "std"):
-            info = _predictor_scores_info(scores_ds, metric=metric, band=band)
+            info = predictor_scores_info(scores_ds, metric=metric, band=band)
             lo, hi = info["lo"].values, info["hi"].values
             assert np.all(lo[np.isfinite(lo)] >= lower) and np.all(hi[np.isfinite(hi)] <= upper)
     # a band that would leave [0, 1] is cut there, and only there
-    info = _predictor_scores_info(scores_ds, metric="coverage_68")
+    info = predictor_scores_info(scores_ds, metric="coverage_68")
     da = scores_ds["coverage_68"]
     from scipy import stats
 

@@ -11,7 +11,7 @@ from scipy import stats
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors import RandomForest, evaluate
 from nasbook.tasks import DigitsTable
-from nasbook.viz import _predictions_info, _predictor_scores_info, plot_predictions, plot_predictor_scores
+from nasbook.viz import plot_predictions, plot_predictor_scores, predictions_info, predictor_scores_info
 
 needs_hvplot = pytest.mark.skipif(importlib.util.find_spec("hvplot") is None, reason="needs hvplot")
 
@@ -37,19 +37,19 @@ def scored():
 
 
 def test_scores_info_mean_and_bands(scores_ds):
-    info = _predictor_scores_info(scores_ds)
+    info = predictor_scores_info(scores_ds)
     assert info["mean"].dims == ("predictor", "n_train")
     tau = scores_ds["kendall_tau"].sel(predictor="forest", n_train=30).values
     assert info["mean"].sel(predictor="forest", n_train=30) == pytest.approx(tau.mean())
     half = stats.t.ppf(0.975, 2) * tau.std(ddof=1) / np.sqrt(3)
     assert info["hi"].sel(predictor="forest", n_train=30) == pytest.approx(tau.mean() + half)
-    std = _predictor_scores_info(scores_ds, band="std")
+    std = predictor_scores_info(scores_ds, band="std")
     assert std["lo"].sel(predictor="forest", n_train=30) == pytest.approx(tau.mean() - tau.std(ddof=1))
     assert info.attrs["reference"] == scores_ds.attrs["noise_ceiling"]
 
 
 def test_scores_info_of_coverage_has_the_nominal_level_and_nan_baselines(scores_ds):
-    info = _predictor_scores_info(scores_ds, metric="coverage_68", band="none")
+    info = predictor_scores_info(scores_ds, metric="coverage_68", band="none")
     assert info.attrs["reference"] == pytest.approx(0.6827)
     assert np.isnan(info["mean"].sel(predictor="#params")).all()
     assert (info["n_seeds"].sel(predictor="forest") == 3).all()
@@ -58,20 +58,20 @@ def test_scores_info_of_coverage_has_the_nominal_level_and_nan_baselines(scores_
 
 def test_scores_info_errors(scores_ds):
     with pytest.raises(InvalidParameterError, match="did you mean 'kendall_tau'"):
-        _predictor_scores_info(scores_ds, metric="kendal_tau")
+        predictor_scores_info(scores_ds, metric="kendal_tau")
     with pytest.raises(InvalidParameterError, match="band"):
-        _predictor_scores_info(scores_ds, band="iqr")
+        predictor_scores_info(scores_ds, band="iqr")
     with pytest.raises(InvalidParameterTypeError, match="evaluate returned"):
-        _predictor_scores_info(scores_ds.isel(seed=0, drop=True))
+        predictor_scores_info(scores_ds.isel(seed=0, drop=True))
 
 
 def test_predictions_info(scored):
     p, archs, y = scored
-    info = _predictions_info(p)
+    info = predictions_info(p)
     assert info.sizes["point"] == 60
     np.testing.assert_array_equal(info["true"].values, y[40:100])
     assert info.attrs["kendall_tau"] == pytest.approx(p.scores_["kendall_tau"])
-    again = _predictions_info(p, archs[100:130], y[100:130])  # scores them first
+    again = predictions_info(p, archs[100:130], y[100:130])  # scores them first
     assert again.sizes["point"] == 30
 
 
@@ -79,11 +79,11 @@ def test_predictions_info_errors(scored):
     _, archs, y = scored
     unscored = _forest().fit(archs[:20], y[:20])
     with pytest.raises(InvalidParameterError, match=r"call predictor.score\(archs, scores\) first"):
-        _predictions_info(unscored)
+        predictions_info(unscored)
     with pytest.raises(InvalidParameterError, match="both or neither"):
-        _predictions_info(unscored, archs[:5])
+        predictions_info(unscored, archs[:5])
     with pytest.raises(InvalidParameterTypeError, match="nasbook predictor"):
-        _predictions_info("gp")
+        predictions_info("gp")
 
 
 @needs_hvplot
