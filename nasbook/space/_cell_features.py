@@ -127,7 +127,7 @@ class _Tables:
         nodes = np.arange(n)
         self.into = (np.array([j for _, j in pairs])[None, :] == nodes[:, None]).astype(np.int64)  # (node, edge)
         self.out_of = (np.array([i for i, _ in pairs])[None, :] == nodes[:, None]).astype(np.int64)
-        self.n, self.k, self.n_edges = n, k, len(pairs)
+        self.n, self.k, self.n_edges, self.size = n, k, len(pairs), len(graf_names(live_ops))
 
 
 @functools.cache
@@ -135,45 +135,51 @@ def _tables(n: int, pairs: tuple[tuple[int, int], ...], live_ops: tuple[str, ...
     return _Tables(n, pairs, live_ops)
 
 
-def _path_stats(valid: np.ndarray, length: np.ndarray, lo_none: float, hi_none: float) -> tuple[np.ndarray, np.ndarray]:
-    """(fewest, most) of ``length`` over the ``valid`` paths (last axis); ``lo_none`` / ``hi_none`` where there is none."""
-    valid = np.broadcast_to(valid, np.broadcast_shapes(valid.shape, length.shape))
-    lo = np.where(valid, length, np.iinfo(np.int64).max).min(axis=-1).astype(np.float64)
-    hi = np.where(valid, length, np.iinfo(np.int64).min).max(axis=-1).astype(np.float64)
+_LO, _HI = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+
+
+def _path_stats(valid: np.ndarray, length: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo_none: float, hi_none: float) -> None:
+    """Writes into ``lo`` / ``hi`` the fewest / most ``length`` over the ``valid`` paths (last axis), and ``lo_none`` /
+    ``hi_none`` where there is none."""
+    lo[...] = np.where(valid, length, _LO).min(axis=-1)
+    hi[...] = np.where(valid, length, _HI).max(axis=-1)
     none = ~valid.any(axis=-1)
     lo[none], hi[none] = lo_none, hi_none
-    return lo, hi
 
 
-def _graf_block(codes: np.ndarray, t: _Tables) -> np.ndarray:
-    """The ``graf`` rows (float64) of cells given as op codes (cells, edges); code ``t.k`` is ``"none"``."""
-    n, k = t.n, t.k
+def _graf_block(codes: np.ndarray, t: _Tables, out: np.ndarray) -> None:
+    """Writes into ``out`` (cells, columns) the ``graf`` rows of cells given as op codes (cells, edges); code ``t.k``
+    is ``"none"``. Values are computed as integers or float64 and rounded to ``out``'s float32 once."""
+    n, k, m = t.n, t.k, len(codes)
+    s, g = t.subsets.shape[1], t.groups.shape[1]
     onehot = (codes[:, :, None] == np.arange(k)).astype(np.int64)  # (cell, edge, op)
     op_mask = (onehot * t.bits[None, :, None]).sum(axis=1)  # (cell, op): bit mask of the edges with the op
-    cols: list[np.ndarray] = [onehot.sum(axis=1)]  # count[op]
+    out[:, :k] = onehot.sum(axis=1)  # count[op]
     # min_path / max_path / n_paths of every op subset: over the paths all of whose edges have ops in it
-    allowed = (op_mask @ t.subsets)[:, :, None]  # (cell, subset, 1)
-    valid = (allowed & t.path_mask) == t.path_mask  # (cell, subset, path)
-    lo, hi = _path_stats(valid, t.path_len, 0.0, 0.0)
-    cols.append(np.stack([lo, hi, valid.sum(axis=-1)], axis=-1).reshape(len(codes), -1))
+    per_subset = out[:, k:k + 3 * s].reshape(m, s, 3)
+    valid = ((op_mask @ t.subsets)[:, :, None] & t.path_mask) == t.path_mask  # (cell, subset, path)
+    _path_stats(valid, t.path_len, per_subset[:, :, 0], per_subset[:, :, 1], 0.0, 0.0)
+    per_subset[:, :, 2] = valid.sum(axis=-1)
     # min_hops / max_hops: the group's edges on the paths of edges in use (inf / -inf where there is none)
-    present = op_mask.sum(axis=1)[:, None]  # the edge masks of different ops are disjoint
-    on = (present & t.path_mask) == t.path_mask  # (cell, path)
+    at = k + 3 * s
+    per_group = out[:, at:at + 2 * g].reshape(m, g, 2)
+    on = (op_mask.sum(axis=1)[:, None] & t.path_mask) == t.path_mask  # (cell, path); the ops' masks are disjoint
     hops = t.popcount[(op_mask @ t.groups)[:, :, None] & t.path_mask]  # (cell, group, path)
-    lo, hi = _path_stats(on[:, None, :], hops, np.inf, -np.inf)
-    cols.append(np.stack([lo, hi], axis=-1).reshape(len(codes), -1))
+    _path_stats(np.broadcast_to(on[:, None, :], hops.shape), hops, per_group[:, :, 0], per_group[:, :, 1], np.inf, -np.inf)
+    # per op: the six degree features
+    at += 2 * g
+    per_op = out[:, at:at + 6 * k].reshape(m, k, 6)
     ins = np.matmul(t.into, onehot)  # (cell, node, op): edges with that op entering / leaving the node
     outs = np.matmul(t.out_of, onehot)
     n_used = ((ins[:, 1:n - 1] + outs[:, 1:n - 1]).sum(axis=2) > 0).sum(axis=1)  # intermediate nodes in use
-    stats = [outs[:, 0], ins[:, n - 1]]
-    for deg in (ins[:, 1:n - 1], outs[:, 1:n - 1]):  # an unused node has degree 0: the mean over the used ones
+    per_op[:, :, 0], per_op[:, :, 1] = outs[:, 0], ins[:, n - 1]
+    for c, deg in ((2, ins[:, 1:n - 1]), (4, outs[:, 1:n - 1])):  # an unused node has degree 0: the mean over the used
         total = deg.sum(axis=1).astype(np.float64)
-        mean = np.divide(total, n_used[:, None], out=np.zeros_like(total), where=n_used[:, None] > 0)
-        stats += [mean, deg.max(axis=1, initial=0)]
-    cols.append(np.stack(stats, axis=-1).reshape(len(codes), -1))  # per op: the six degree features
-    depth = _path_stats(on, t.path_len, 0.0, 0.0)[1]  # the longest path of edges in use (0 when there is none)
-    cols.append(np.stack([depth, np.count_nonzero(codes < k, axis=1), n_used], axis=-1))
-    return np.concatenate([c.astype(np.float64) for c in cols], axis=1)
+        per_op[:, :, c] = np.divide(total, n_used[:, None], out=np.zeros_like(total), where=n_used[:, None] > 0)
+        per_op[:, :, c + 1] = deg.max(axis=1, initial=0)
+    depth = np.empty(m)  # the longest path of edges in use (0 when there is none)
+    _path_stats(on, t.path_len, np.empty(m), depth, 0.0, 0.0)
+    out[:, -3], out[:, -2], out[:, -1] = depth, np.count_nonzero(codes < k, axis=1), n_used
 
 
 _BLOCK = 4096  # cells per block of array operations (bounds the temporaries: tens of MB for 6-node cells)
@@ -183,12 +189,12 @@ def graf_many(keys: Sequence[Key], n: int, pairs: Sequence[tuple[int, int]], liv
     """The ``graf`` rows of cells given as op tuples (one op per pair, ``"none"``: no edge), float32, in the
     order of :func:`graf_names`. Computed over blocks of cells with array operations."""
     t = _tables(n, tuple(pairs), live_ops)
-    out = np.empty((len(keys), len(graf_names(live_ops))), dtype=np.float32)
+    out = np.empty((len(keys), t.size), dtype=np.float32)
     for start in range(0, len(keys), _BLOCK):
         block = keys[start:start + _BLOCK]
         codes = np.fromiter(map(t.index.__getitem__, itertools.chain.from_iterable(block)), dtype=np.int64,
                             count=len(block) * t.n_edges).reshape(len(block), t.n_edges)
-        out[start:start + len(block)] = _graf_block(codes, t)
+        _graf_block(codes, t, out[start:start + len(block)])
     return out
 
 
