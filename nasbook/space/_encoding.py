@@ -3,7 +3,8 @@
 :class:`Encodings` is a mixin of :class:`~nasbook.space.SearchSpace` (re-exported from
 :mod:`nasbook.space._base`): the public methods (:meth:`~Encodings.encode`,
 :meth:`~Encodings.encode_many`, :meth:`~Encodings.feature_names`, ...) check the kind, validate
-and cache; a space implements the hooks ``_encode(arch, kind)`` and ``_encoding_size(kind)``.
+and cache; a space implements the hooks ``_encode(arch, kind)`` and ``_encoding_size(kind)``, and may override
+``_encode_many(archs, kind)`` to encode many validated architectures at once (``CellSpace``'s ``graf`` does).
 """
 
 from __future__ import annotations
