@@ -431,6 +431,13 @@ class CellSpace(NB201Strings, SearchSpace):
         """``adjacency``, ``path`` (BANANAS) or ``graf`` (graph features): see :mod:`nasbook.space._cell_features`."""
         return features.encode(self, arch["edges"], kind)
 
+    def _encode_many(self, archs: Sequence[Architecture], kind: str) -> np.ndarray:
+        """``graf``: the cells not cached in one :func:`~nasbook.space._cell_features.graf_many` call."""
+        if kind != "graf":
+            return super()._encode_many(archs, kind)
+        return self._encoded_batch(archs, kind, lambda todo: features.graf_many(
+            [a["edges"] for a in todo], self.n_nodes, self._edges, self._live_ops))
+
     def _feature_names(self, kind: str) -> list[str]:
         return features.feature_names(self, kind)
 

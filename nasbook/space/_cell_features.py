@@ -27,6 +27,10 @@ A cell is a DAG over nodes ``0`` (input) to ``n - 1`` (output) with one op per e
 
 Groups and subsets with no op of the space, or equal to an earlier one, are left out, so the
 length depends on ``ops`` and ``n_nodes`` only.
+
+:func:`graf_many` computes them for many cells at once with array operations over blocks of cells (every
+input->output path of the layout is a bit mask of edge positions, enumerated once per layout); one cell's
+vector (:func:`graf`) is the same call on a block of one.
 """
 
 from __future__ import annotations
@@ -91,55 +95,112 @@ def graf_names(live_ops: tuple[str, ...]) -> list[str]:
     return [*names, "depth", "n_edges", "n_nodes_used"]
 
 
-def _paths(n: int, edges: list[tuple[int, int, str]], allowed: frozenset[str]) -> tuple[float, float, float]:
-    """(fewest edges, most edges, number) of input->output paths through edges with ops in ``allowed``."""
-    lo = [np.inf] * n
-    hi = [-np.inf] * n
-    count = [0] * n
-    lo[0], hi[0], count[0] = 0, 0, 1
-    for i, j, op in edges:  # lexicographic order: every edge into i comes before every edge out of i
-        if op in allowed and count[i]:
-            lo[j] = min(lo[j], lo[i] + 1)
-            hi[j] = max(hi[j], hi[i] + 1)
-            count[j] += count[i]
-    if not count[n - 1]:
-        return 0.0, 0.0, 0.0
-    return float(lo[n - 1]), float(hi[n - 1]), float(count[n - 1])
+class _Tables:
+    """What the ``graf`` features of every cell of one layout (nodes, edges, ops) share, computed once.
+
+    Edges and paths are bit masks over the edge positions: bit ``e`` is edge ``pairs[e]``. A path
+    (a sequence of edges from the input to the output) exists in a cell through the op subset ``S``
+    when every one of its bits is among the cell's edges whose op is in ``S``.
+    """
+
+    def __init__(self, n: int, pairs: tuple[tuple[int, int], ...], live_ops: tuple[str, ...]):
+        k = len(live_ops)
+        self.index = {o: a for a, o in enumerate(live_ops)} | {"none": k}  # "none": a column dropped below
+        bit = {e: 1 << b for b, e in enumerate(pairs)}
+        paths: list[tuple[int, int]] = []  # (mask, length) of every input->output path over `pairs`
+        stack = [(0, 0, 0)]
+        while stack:
+            node, mask, length = stack.pop()
+            if node == n - 1:
+                paths.append((mask, length))
+                continue
+            stack.extend((j, mask | bit[(i, j)], length + 1) for i, j in pairs if i == node)
+        self.path_mask = np.array([m for m, _ in paths], dtype=np.int64)
+        self.path_len = np.array([length for _, length in paths], dtype=np.int64)
+        self.bits = np.array([bit[e] for e in pairs], dtype=np.int64)
+        member = np.array([[o in s for o in live_ops] for _, s in op_subsets(live_ops)], dtype=np.int64)
+        self.subsets = member.reshape(-1, k).T  # (op, subset): op masks @ subsets = the subsets' edge masks
+        self.groups = np.array([[o in g for o in live_ops] for _, g in hop_groups(live_ops)], dtype=np.int64).reshape(-1, k).T
+        self.popcount = np.zeros(1 << len(pairs), dtype=np.int64)
+        for b in range(len(pairs)):
+            self.popcount += (np.arange(1 << len(pairs)) >> b) & 1
+        nodes = np.arange(n)
+        self.into = (np.array([j for _, j in pairs])[None, :] == nodes[:, None]).astype(np.int64)  # (node, edge)
+        self.out_of = (np.array([i for i, _ in pairs])[None, :] == nodes[:, None]).astype(np.int64)
+        self.n, self.k, self.n_edges, self.size = n, k, len(pairs), len(graf_names(live_ops))
 
 
-def _hops(n: int, edges: list[tuple[int, int, str]], group: frozenset[str]) -> tuple[float, float]:
-    """Fewest and most edges of ``group`` on an input->output path (all edges of a pruned cell are on one)."""
-    lo = [np.inf] * n
-    hi = [-np.inf] * n
-    lo[0] = hi[0] = 0
-    for i, j, op in edges:
-        w = op in group
-        lo[j] = min(lo[j], lo[i] + w)
-        hi[j] = max(hi[j], hi[i] + w)
-    return float(lo[n - 1]), float(hi[n - 1])
+@functools.cache
+def _tables(n: int, pairs: tuple[tuple[int, int], ...], live_ops: tuple[str, ...]) -> _Tables:
+    return _Tables(n, pairs, live_ops)
+
+
+_LO, _HI = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+
+
+def _path_stats(valid: np.ndarray, length: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo_none: float, hi_none: float) -> None:
+    """Writes into ``lo`` / ``hi`` the fewest / most ``length`` over the ``valid`` paths (last axis), and ``lo_none`` /
+    ``hi_none`` where there is none."""
+    lo[...] = np.where(valid, length, _LO).min(axis=-1)
+    hi[...] = np.where(valid, length, _HI).max(axis=-1)
+    none = ~valid.any(axis=-1)
+    lo[none], hi[none] = lo_none, hi_none
+
+
+def _graf_block(codes: np.ndarray, t: _Tables, out: np.ndarray) -> None:
+    """Writes into ``out`` (cells, columns) the ``graf`` rows of cells given as op codes (cells, edges); code ``t.k``
+    is ``"none"``. Values are computed as integers or float64 and rounded to ``out``'s float32 once."""
+    n, k, m = t.n, t.k, len(codes)
+    s, g = t.subsets.shape[1], t.groups.shape[1]
+    onehot = (codes[:, :, None] == np.arange(k)).astype(np.int64)  # (cell, edge, op)
+    op_mask = (onehot * t.bits[None, :, None]).sum(axis=1)  # (cell, op): bit mask of the edges with the op
+    out[:, :k] = onehot.sum(axis=1)  # count[op]
+    # min_path / max_path / n_paths of every op subset: over the paths all of whose edges have ops in it
+    per_subset = out[:, k:k + 3 * s].reshape(m, s, 3)
+    valid = ((op_mask @ t.subsets)[:, :, None] & t.path_mask) == t.path_mask  # (cell, subset, path)
+    _path_stats(valid, t.path_len, per_subset[:, :, 0], per_subset[:, :, 1], 0.0, 0.0)
+    per_subset[:, :, 2] = valid.sum(axis=-1)
+    # min_hops / max_hops: the group's edges on the paths of edges in use (inf / -inf where there is none)
+    at = k + 3 * s
+    per_group = out[:, at:at + 2 * g].reshape(m, g, 2)
+    on = (op_mask.sum(axis=1)[:, None] & t.path_mask) == t.path_mask  # (cell, path); the ops' masks are disjoint
+    hops = t.popcount[(op_mask @ t.groups)[:, :, None] & t.path_mask]  # (cell, group, path)
+    _path_stats(np.broadcast_to(on[:, None, :], hops.shape), hops, per_group[:, :, 0], per_group[:, :, 1], np.inf, -np.inf)
+    # per op: the six degree features
+    at += 2 * g
+    per_op = out[:, at:at + 6 * k].reshape(m, k, 6)
+    ins = np.matmul(t.into, onehot)  # (cell, node, op): edges with that op entering / leaving the node
+    outs = np.matmul(t.out_of, onehot)
+    n_used = ((ins[:, 1:n - 1] + outs[:, 1:n - 1]).sum(axis=2) > 0).sum(axis=1)  # intermediate nodes in use
+    per_op[:, :, 0], per_op[:, :, 1] = outs[:, 0], ins[:, n - 1]
+    for c, deg in ((2, ins[:, 1:n - 1]), (4, outs[:, 1:n - 1])):  # an unused node has degree 0: the mean over the used
+        total = deg.sum(axis=1).astype(np.float64)
+        per_op[:, :, c] = np.divide(total, n_used[:, None], out=np.zeros_like(total), where=n_used[:, None] > 0)
+        per_op[:, :, c + 1] = deg.max(axis=1, initial=0)
+    depth = np.empty(m)  # the longest path of edges in use (0 when there is none)
+    _path_stats(on, t.path_len, np.empty(m), depth, 0.0, 0.0)
+    out[:, -3], out[:, -2], out[:, -1] = depth, np.count_nonzero(codes < k, axis=1), n_used
+
+
+_BLOCK = 4096  # cells per block of array operations (bounds the temporaries: tens of MB for 6-node cells)
+
+
+def graf_many(keys: Sequence[Key], n: int, pairs: Sequence[tuple[int, int]], live_ops: tuple[str, ...]) -> np.ndarray:
+    """The ``graf`` rows of cells given as op tuples (one op per pair, ``"none"``: no edge), float32, in the
+    order of :func:`graf_names`. Computed over blocks of cells with array operations."""
+    t = _tables(n, tuple(pairs), live_ops)
+    out = np.empty((len(keys), t.size), dtype=np.float32)
+    for start in range(0, len(keys), _BLOCK):
+        block = keys[start:start + _BLOCK]
+        codes = np.fromiter(map(t.index.__getitem__, itertools.chain.from_iterable(block)), dtype=np.int64,
+                            count=len(block) * t.n_edges).reshape(len(block), t.n_edges)
+        _graf_block(codes, t, out[start:start + len(block)])
+    return out
 
 
 def graf(key: Key, n: int, pairs: Sequence[tuple[int, int]], live_ops: tuple[str, ...]) -> np.ndarray:
-    """The ``graf`` vector of a canonical (pruned) cell, in the order of :func:`graf_names`."""
-    edges = [(i, j, op) for (i, j), op in zip(pairs, key) if op != "none"]
-    out: list[float] = [float(sum(op == o for _, _, op in edges)) for o in live_ops]
-    for _, subset in op_subsets(live_ops):
-        out.extend(_paths(n, edges, subset))
-    for _, group in hop_groups(live_ops):
-        out.extend(_hops(n, edges, group))
-    used = sorted({v for i, j, _ in edges for v in (i, j)} - {0, n - 1})
-    k = len(live_ops)
-    index = {o: a for a, o in enumerate(live_ops)}
-    ins, outs = np.zeros((n, k)), np.zeros((n, k))  # (node, op): edges with that op entering / leaving it
-    for i, j, op in edges:
-        outs[i, index[op]] += 1
-        ins[j, index[op]] += 1
-    inner_in, inner_out = (ins[used], outs[used]) if used else (np.zeros((1, k)), np.zeros((1, k)))
-    out += np.column_stack([
-        outs[0], ins[n - 1], inner_in.mean(axis=0), inner_in.max(axis=0), inner_out.mean(axis=0), inner_out.max(axis=0),
-    ]).ravel().tolist()
-    out += [_paths(n, edges, frozenset(live_ops))[1], len(edges), len(used)]
-    return np.asarray(out, dtype=np.float32)
+    """The ``graf`` vector of one cell: :func:`graf_many` of it alone."""
+    return graf_many([key], n, pairs, live_ops)[0]
 
 
 # -- what CellSpace calls ------------------------------------------------------------------------------------
