@@ -112,6 +112,7 @@ class TrainingTask(Task):
         (``accumulate_grad_batches``, ``limit_train_batches``...): plain values, checked against its signature
         when the task is built (importing Lightning). Those nasbook sets (``max_epochs``, ``callbacks``,
         ``devices``, ``logger``...) are refused, naming what to use instead. In the task's key.
+
     Examples
     --------
     >>> from nasbook.space import ChainSpace

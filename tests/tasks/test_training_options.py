@@ -203,14 +203,13 @@ def test_options_survive_repr_clone_and_pickle():
 def test_deterministic_training_on_cuda_repeats_bit_for_bit():
     import torch
 
-    from nasbook.tasks import Digits
-    from nasbook.training import load_checkpoint
+    from nasbook.training import DigitsDataModule, load_checkpoint
 
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
     cell = CellSpace()  # convolutions (cuDNN), batch norm, pooling and a linear head (cuBLAS)
     conv = cell.make(edges=["nor_conv_3x3", "none", "nor_conv_1x1", "avg_pool_3x3", "none", "nor_conv_3x3"])
-    task = TrainingTask(Digits(batch_size=64).datamodule, max_epochs=2, accelerator="cuda", deterministic=True)
+    task = TrainingTask(DigitsDataModule(batch_size=64), max_epochs=2, accelerator="cuda", deterministic=True)
     runs = [task.evaluate(conv, space=cell) for _ in range(2)]
     assert runs[0].curves == runs[1].curves and runs[0].attrs["test_loss"] == runs[1].attrs["test_loss"]
     first, second = (load_checkpoint(r.checkpoint)["model"] for r in runs)
