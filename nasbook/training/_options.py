@@ -184,3 +184,57 @@ def torch_flags_kept() -> Iterator[None]:
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
         else:
             os.environ["CUBLAS_WORKSPACE_CONFIG"] = cublas
+
+
+_GLOBAL_POOLS: dict[type, int] = {torch.nn.AdaptiveAvgPool1d: 1, torch.nn.AdaptiveAvgPool2d: 2, torch.nn.AdaptiveAvgPool3d: 3}
+
+
+def _is_global(module: torch.nn.Module) -> bool:
+    size = getattr(module, "output_size", None)
+    sizes = size if isinstance(size, (tuple, list)) else (size,)
+    return all(s == 1 for s in sizes)
+
+
+@contextlib.contextmanager
+def deterministic_pools(net: torch.nn.Module, enabled: bool = True) -> Iterator[None]:
+    """Global average pools that torch's deterministic mode accepts on CUDA, while the block runs.
+
+    ``nn.AdaptiveAvgPool1d/2d/3d`` have no deterministic CUDA backward: in deterministic mode torch raises
+    at the first backward pass, and every CNN of nasbook's spaces ends with ``AdaptiveAvgPool(1)``. With
+    ``enabled``, each such pool with output size 1 takes the mean over its spatial dims instead (the same
+    function, whose backward is deterministic), only on CUDA tensors in deterministic mode: on the CPU, and
+    outside deterministic mode, the pool runs as before. The pools are given back on exit.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The network to train.
+    enabled : bool, default True
+        False changes nothing.
+
+    Yields
+    ------
+    None
+        Control to the block.
+    """
+    patched = []
+    if enabled:
+        for module in net.modules():
+            dims = _GLOBAL_POOLS.get(type(module))
+            if dims is not None and _is_global(module) and "forward" not in vars(module):
+                module.forward = _mean_or(module.forward, dims)  # type: ignore[method-assign]
+                patched.append(module)
+    try:
+        yield
+    finally:
+        for module in patched:
+            del module.forward
+
+
+def _mean_or(pool: Any, dims: int) -> Any:
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        if x.is_cuda and torch.are_deterministic_algorithms_enabled():
+            return x.mean(dim=tuple(range(-dims, 0)), keepdim=True)
+        return pool(x)
+
+    return forward

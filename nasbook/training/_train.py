@@ -23,7 +23,7 @@ from nasbook._seeding import seeded
 from nasbook.training._callbacks import HealthCheck, NasbookCallback
 from nasbook.training._fingerprint import RunFingerprint
 from nasbook.training._module import ArchModule
-from nasbook.training._options import check_deterministic, check_trainer_options, torch_flags_kept
+from nasbook.training._options import check_deterministic, check_trainer_options, deterministic_pools, torch_flags_kept
 from nasbook.trial import Reporter
 
 #: Accelerators :func:`train` accepts (passed on to ``lightning.Trainer``).
@@ -302,8 +302,8 @@ def train(
     deterministic : {False, True, "warn"}, default False
         ``lightning.Trainer(deterministic=...)``: True makes torch use deterministic algorithms
         (``torch.use_deterministic_algorithms``, cuDNN's benchmark off, ``CUBLAS_WORKSPACE_CONFIG=:4096:8``)
-        and raise on an op that has none; "warn" only warns there. The process's settings are restored
-        afterwards. False leaves torch's settings as they are.
+        and raise on an op that has none; "warn" only warns there. Global average pools run as a mean on
+        CUDA (torch has no deterministic CUDA backward for them). The process's settings are restored afterwards. False leaves torch's settings as they are.
     trainer : dict, optional
         More ``lightning.Trainer`` arguments (``precision``, ``gradient_clip_val``,
         ``accumulate_grad_batches``, ``limit_train_batches``...), checked by
@@ -387,7 +387,8 @@ def train(
         cbs.insert(0, checker)
     if printer is not None:
         cbs.insert(0, printer)  # before the health check: it records the step that fails
-    with torch_flags_kept(), seeded(seed if state is None else None, num_threads), warnings.catch_warnings():
+    with torch_flags_kept(), deterministic_pools(net, bool(deterministic)), \
+            seeded(seed if state is None else None, num_threads), warnings.catch_warnings():
         pl_trainer = _trainer(max_epochs - done, cbs, accelerator, deterministic, options)
         for pattern in _QUIET:
             warnings.filterwarnings("ignore", message=pattern)

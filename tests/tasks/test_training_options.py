@@ -107,6 +107,45 @@ def test_deterministic_training_repeats_exactly_on_cpu_and_equals_the_default():
         assert all(first[k].equal(second[k]) for k in first)
 
 
+def test_global_pools_become_a_mean_only_on_cuda_in_deterministic_mode():
+    import torch
+
+    from nasbook.training._options import _mean_or, deterministic_pools
+
+    net = CellSpace().build(CellSpace().make(edges=["none", "none", "nor_conv_3x3", "none", "none", "none"]), (1, 8, 8), 10)
+    pools = [m for m in net.modules() if isinstance(m, torch.nn.AdaptiveAvgPool2d)]
+    x = torch.randn(4, 3, 5, 5)
+    assert pools
+    with deterministic_pools(net), torch.random.fork_rng(devices=[]):
+        assert all("forward" in vars(p) for p in pools)
+        torch.use_deterministic_algorithms(True)
+        try:
+            assert pools[0](x).equal(torch.nn.AdaptiveAvgPool2d(1)(x))  # a CPU tensor: torch's own pool, same bits
+        finally:
+            torch.use_deterministic_algorithms(False)
+    assert all("forward" not in vars(p) for p in pools)  # given back
+    with deterministic_pools(net, enabled=False):
+        assert all("forward" not in vars(p) for p in pools)
+
+    class OnCuda(torch.Tensor):  # what the pool sees on a GPU, as far as the switch is concerned
+        is_cuda = property(lambda self: True)
+
+    def pool_called(_):
+        return "torch's pool"
+
+    fake, pool = x.as_subclass(OnCuda), torch.nn.AdaptiveAvgPool2d(1)
+    assert _mean_or(pool_called, 2)(fake) == "torch's pool"  # on CUDA outside deterministic mode: the pool
+    torch.use_deterministic_algorithms(True)
+    try:
+        assert _mean_or(pool_called, 2)(x) == "torch's pool"  # deterministic on the CPU: the pool
+        mean = _mean_or(pool_called, 2)(fake.requires_grad_())  # deterministic on CUDA: the mean
+        mean.sum().backward()
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert mean.shape == (4, 3, 1, 1) and torch.allclose(mean.as_subclass(torch.Tensor), pool(x), atol=1e-6)
+    assert torch.allclose(fake.grad, torch.full_like(x, 1 / 25))
+
+
 @pytest.mark.parametrize("bad", ["yes", 1, None, 0.0])
 def test_deterministic_must_be_false_true_or_warn(bad):
     with pytest.raises(InvalidParameterTypeError, match=r"TrainingTask\(deterministic=\.\.\.\) must be False, True or "
