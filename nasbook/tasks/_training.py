@@ -225,7 +225,7 @@ class TrainingTask(Task):
         if not (isinstance(det, bool) or det == "warn"):
             raise InvalidParameterTypeError(f"{owner}(deterministic=...) must be False, True or 'warn'; got {det!r} of type "
                                             f"{type(det).__name__}.")
-        if getattr(self, "trainer", None) is not None:
+        if getattr(self, "trainer", None) is not None and self.trainer != {}:  # {}: nothing to check, no Lightning
             from nasbook.training import check_trainer_options  # imports Lightning: only for a task that has options
 
             self.trainer = check_trainer_options(self.trainer, owner)
