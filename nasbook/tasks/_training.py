@@ -10,9 +10,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from nasbook._errors import InvalidParameterError, check_int, did_you_mean, unknown_choice
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, did_you_mean, unknown_choice
 from nasbook.tasks._base import Reporter, Result, Task
-from nasbook.tasks._training_data import load_data_info
+from nasbook.tasks._training_data import load_data_info, meta_features
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
@@ -102,6 +102,16 @@ class TrainingTask(Task):
         True times the trained network's forward pass on one sample
         (:func:`nasbook.proxies.latency`, ``num_threads`` threads) and records its median as the
         metric ``latency_ms`` (a second objective) and its p95 as the attribute ``latency_p95_ms``.
+    deterministic : {False, True, "warn"}, default False
+        True: ``lightning.Trainer(deterministic=True)``, torch's deterministic algorithms (cuDNN benchmark
+        off, ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` set in the trial's process), so that a seeded GPU training
+        repeats bit for bit; an op without a deterministic version raises (``"warn"``: warns). Restored
+        after each trial. Not in the task's key: on the CPU results are the same either way (docs/executors.md).
+    trainer : dict, optional
+        More ``lightning.Trainer`` arguments, e.g. ``{"precision": "bf16-mixed", "gradient_clip_val": 1.0}``
+        (``accumulate_grad_batches``, ``limit_train_batches``...): plain values, checked against its signature
+        when the task is built (importing Lightning). Those nasbook sets (``max_epochs``, ``callbacks``,
+        ``devices``, ``logger``...) are refused, naming what to use instead. In the task's key.
 
     Examples
     --------
@@ -134,6 +144,8 @@ class TrainingTask(Task):
         num_threads: int | None = 1,
         health: bool | Mapping[str, float] = True,
         latency: bool = False,
+        deterministic: bool | Literal["warn"] = False,
+        trainer: Mapping[str, Any] | None = None,
     ):
         self._datamodule = datamodule
         self.metric = metric
@@ -149,6 +161,8 @@ class TrainingTask(Task):
         self.num_threads = num_threads
         self.health = health
         self.latency = latency
+        self.deterministic = deterministic
+        self.trainer = trainer
         self._info: dict[str, Any] | None = None
         # at once: a misspelt metric failed only after a trial trained, max_epochs=0 only at Search()
         self._check_metric()
@@ -207,6 +221,14 @@ class TrainingTask(Task):
             )
         if not isinstance(getattr(self, "latency", False), bool):
             raise InvalidParameterError(f"{owner}(latency=...) must be True or False; got {self.latency!r}.")
+        det = self.deterministic = getattr(self, "deterministic", False)
+        if not (isinstance(det, bool) or det == "warn"):
+            raise InvalidParameterTypeError(f"{owner}(deterministic=...) must be False, True or 'warn'; got {det!r} of type "
+                                            f"{type(det).__name__}.")
+        if getattr(self, "trainer", None) is not None and self.trainer != {}:  # {}: nothing to check, no Lightning
+            from nasbook.training import check_trainer_options  # imports Lightning: only for a task that has options
+
+            self.trainer = check_trainer_options(self.trainer, owner)
 
     def _check_metric(self) -> None:
         owner = type(self).__name__
@@ -303,26 +325,7 @@ class TrainingTask(Task):
             The keys above (``input_shape`` a list of int; ``input_shape`` and ``n_classes`` are the
             task's own when it was given them, else read from the data).
         """
-        from nasbook.training import split_labels, split_loader
-
-        info = self.data_info()
-        shape = tuple(self.input_shape) if self.input_shape is not None else info["input_shape"]
-        n_classes = int(self.n_classes) if self.n_classes is not None else info["n_classes"]
-        labels = split_labels(split_loader(self.datamodule, "train"))  # type: ignore[arg-type]
-        counts = [int(c) for c in labels.bincount(minlength=n_classes).tolist()]
-        total = sum(counts)
-        probs = [c / total for c in counts if c > 0]
-        entropy = -sum(p * math.log(p) for p in probs)
-        return {
-            "n_train": info["n_train"],
-            "n_val": info["n_val"],
-            "n_test": info["n_test"],
-            "n_classes": n_classes,
-            "input_shape": list(shape),
-            "n_features": math.prod(shape),
-            "class_entropy": entropy / math.log(n_classes) if n_classes > 1 else 0.0,
-            "class_ratio": min(counts) / max(counts) if max(counts) > 0 else 0.0,
-        }
+        return meta_features(self)
 
     # -- evaluation --------------------------------------------------------------------------------
     def evaluate(
@@ -425,6 +428,8 @@ class TrainingTask(Task):
                 accelerator=self.accelerator,
                 num_threads=self.num_threads,
                 health=health,
+                deterministic=getattr(self, "deterministic", False),
+                trainer=getattr(self, "trainer", None),
                 extra={"arch_id": arch.id, "space_id": arch.space_id},
             )
         curves: dict[str, list[float]] = out["curves"]
@@ -470,6 +475,9 @@ class TrainingTask(Task):
             "num_threads": self.num_threads,
             "health": health,
             **({"latency": True} if getattr(self, "latency", False) else {}),  # configs without it stay as they were
+            # Trainer options change what is trained (precision, clipping...): the key holds them, when there are
+            # any. deterministic does not (docs/executors.md), so neither it nor an empty dict changes the key.
+            **({"trainer": dict(self.trainer or {})} if getattr(self, "trainer", None) else {}),
         }
 
     def to_config(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterError
@@ -58,4 +59,28 @@ def load_data_info(task: TrainingTask) -> dict[str, Any]:
         "n_train": sizes["train"],
         "n_val": sizes["val"],
         "n_test": sizes["test"],
+    }
+
+
+def meta_features(task: TrainingTask) -> dict[str, Any]:
+    """What :meth:`TrainingTask.meta_features <nasbook.tasks.TrainingTask.meta_features>` returns."""
+    from nasbook.training import split_labels, split_loader
+
+    info = task.data_info()
+    shape = tuple(task.input_shape) if task.input_shape is not None else info["input_shape"]
+    n_classes = int(task.n_classes) if task.n_classes is not None else info["n_classes"]
+    labels = split_labels(split_loader(task.datamodule, "train"))  # type: ignore[arg-type]
+    counts = [int(c) for c in labels.bincount(minlength=n_classes).tolist()]
+    total = sum(counts)
+    probs = [c / total for c in counts if c > 0]
+    entropy = -sum(p * math.log(p) for p in probs)
+    return {
+        "n_train": info["n_train"],
+        "n_val": info["n_val"],
+        "n_test": info["n_test"],
+        "n_classes": n_classes,
+        "input_shape": list(shape),
+        "n_features": math.prod(shape),
+        "class_entropy": entropy / math.log(n_classes) if n_classes > 1 else 0.0,
+        "class_ratio": min(counts) / max(counts) if max(counts) > 0 else 0.0,
     }

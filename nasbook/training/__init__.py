@@ -12,7 +12,8 @@ architecture. Executors can import it once per worker to pay that cost before th
 - :class:`HealthCheck`: NaN loss, divergence, exploding/vanishing gradients, collapse to one
   class -> :class:`~nasbook._errors.TrialDiverged`.
 - :func:`make_trainer`, :func:`train`, :func:`seeded`, :func:`profile`,
-  :func:`save_checkpoint` / :func:`load_checkpoint`.
+  :func:`save_checkpoint` / :func:`load_checkpoint`; :func:`check_trainer_options` (a training task's
+  ``trainer=...``; :data:`TRAINER_OWNED`: the ``Trainer`` arguments nasbook sets itself).
 - Bundled data: :class:`DigitsDataModule`, :class:`BreastCancerDataModule`, :class:`MNIST1DDataModule`.
 """
 
@@ -30,6 +31,7 @@ from nasbook.training._data import (
 )
 from nasbook.training._fingerprint import FINGERPRINT_KEYS, RunFingerprint, fingerprint
 from nasbook.training._module import OPTIMIZERS, ArchModule
+from nasbook.training._options import TRAINER_OWNED, check_trainer_options
 from nasbook.training._train import (
     ACCELERATORS,
     CHECKPOINT_FORMAT,
@@ -53,8 +55,10 @@ __all__ = [
     "FINGERPRINT_KEYS",
     "HealthCheck",
     "MNIST1DDataModule",
+    "TRAINER_OWNED",
     "NasbookCallback",
     "RunFingerprint",
+    "check_trainer_options",
     "fingerprint",
     "first_batch",
     "load_checkpoint",

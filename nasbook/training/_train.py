@@ -23,6 +23,7 @@ from nasbook._seeding import seeded
 from nasbook.training._callbacks import HealthCheck, NasbookCallback
 from nasbook.training._fingerprint import RunFingerprint
 from nasbook.training._module import ArchModule
+from nasbook.training._options import check_deterministic, check_trainer_options, deterministic_pools, torch_flags_kept
 from nasbook.trial import Reporter
 
 #: Accelerators :func:`train` accepts (passed on to ``lightning.Trainer``).
@@ -124,8 +125,6 @@ def no_gpu_message(accelerator: str, exc: BaseException) -> str:
                "(torch.cuda.device_count() == 0: no NVIDIA GPU or driver, or CUDA_VISIBLE_DEVICES hides them)")
     return (f"accelerator={accelerator!r} cannot train here: {why}. accelerator='auto' trains on a GPU where there "
             f"is one and on the CPU elsewhere. (Lightning: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
-
-
 
 
 def profile(net: nn.Module, x: torch.Tensor) -> dict[str, int | None]:
@@ -258,6 +257,8 @@ def train(
     accelerator: str = "cpu",
     num_threads: int | None = 1,
     health: HealthCheck | Mapping[str, Any] | bool = True,
+    deterministic: bool | str = False,
+    trainer: Mapping[str, Any] | None = None,
     test: bool = True,
     extra: Mapping[str, Any] | None = None,
     fingerprint: bool = True,
@@ -298,6 +299,15 @@ def train(
         torch intra-op threads while training (restored afterwards); None leaves them alone.
     health : HealthCheck, dict or bool, default True
         True: a default :class:`HealthCheck`; a dict: its keyword arguments; False: none.
+    deterministic : {False, True, "warn"}, default False
+        ``lightning.Trainer(deterministic=...)``: True makes torch use deterministic algorithms
+        (``torch.use_deterministic_algorithms``, cuDNN's benchmark off, ``CUBLAS_WORKSPACE_CONFIG=:4096:8``)
+        and raise on an op that has none; "warn" only warns there. Global average pools run as a mean on
+        CUDA (torch has no deterministic CUDA backward for them). The process's settings are restored afterwards. False leaves torch's settings as they are.
+    trainer : dict, optional
+        More ``lightning.Trainer`` arguments (``precision``, ``gradient_clip_val``,
+        ``accumulate_grad_batches``, ``limit_train_batches``...), checked by
+        :func:`check_trainer_options`: not those nasbook sets itself.
     test : bool, default True
         Evaluate the final network on the test split when the datamodule has one.
     extra : dict, optional
@@ -327,6 +337,8 @@ def train(
         For a bad setting, an unreadable checkpoint or a ``monitor`` that is never logged.
     """
     check_int("train", "max_epochs", max_epochs, minimum=1)
+    deterministic = check_deterministic(deterministic, "train")
+    options = check_trainer_options(trainer, "train")
     if accelerator not in ACCELERATORS:
         raise InvalidParameterError(
             f"accelerator must be one of {', '.join(map(repr, ACCELERATORS))}; got {accelerator!r}."
@@ -375,8 +387,9 @@ def train(
         cbs.insert(0, checker)
     if printer is not None:
         cbs.insert(0, printer)  # before the health check: it records the step that fails
-    trainer = make_trainer(max_epochs - done, callbacks=cbs, accelerator=accelerator)
-    with seeded(seed if state is None else None, num_threads), warnings.catch_warnings():
+    with torch_flags_kept(), deterministic_pools(net, bool(deterministic)), \
+            seeded(seed if state is None else None, num_threads), warnings.catch_warnings():
+        pl_trainer = _trainer(max_epochs - done, cbs, accelerator, deterministic, options)
         for pattern in _QUIET:
             warnings.filterwarnings("ignore", message=pattern)
         if state is not None and isinstance(state.get("rng"), torch.Tensor):
@@ -386,7 +399,7 @@ def train(
         t0 = time.perf_counter()
         if max_epochs > done:
             try:
-                _interruptible(trainer.fit, module, datamodule=datamodule)
+                _interruptible(pl_trainer.fit, module, datamodule=datamodule)
             except TrialDiverged as exc:
                 # what was reached before the failure, for the record (plain data: it pickles)
                 vars(exc).update(epochs=recorder.epochs, curves={k: list(v) for k, v in recorder.curves.items()},
@@ -394,14 +407,14 @@ def train(
                 raise
         fit_s = time.perf_counter() - t0
         rng, cuda_rng = torch.get_rng_state(), _cuda_rng()
-        steps_run = int(trainer.global_step)
+        steps_run = int(pl_trainer.global_step)
         tested: dict[str, float] = {}
         if test and _has_test_split(datamodule):
-            out = _interruptible(trainer.test, module, datamodule=datamodule, verbose=False)
+            out = _interruptible(pl_trainer.test, module, datamodule=datamodule, verbose=False)
             tested = {k: float(v) for k, v in (out[0] if out else {}).items()}
     opt_state = module.optimizer_state
-    if trainer.optimizers:
-        opt_state = trainer.optimizers[0].state_dict()
+    if pl_trainer.optimizers:
+        opt_state = pl_trainer.optimizers[0].state_dict()
     total_s = float(state.get("train_time_total_s", 0.0)) + fit_s if state else fit_s
     new_state = {
         "model": net.state_dict(),
@@ -430,6 +443,22 @@ def train(
         "fingerprint": printer.features() if printer is not None else {},
         "checkpoint": save_checkpoint(new_state),
     }
+
+
+def _trainer(epochs: int, cbs: list[pl.Callback], accelerator: str, deterministic: bool | str,
+             options: dict[str, Any]) -> pl.Trainer:
+    """:func:`make_trainer` with the task's options; a value Lightning refuses is the task's mistake
+    (InvalidParameterError, which stops a search) rather than one failed trial after another."""
+    if deterministic:
+        options = {**options, "deterministic": deterministic}  # False: Lightning leaves torch's settings alone
+    try:
+        return make_trainer(epochs, callbacks=cbs, accelerator=accelerator, **options)
+    except (MisconfigurationException, ValueError, TypeError) as exc:
+        if not options or isinstance(exc, InvalidParameterError):
+            raise
+        raise InvalidParameterError(
+            f"lightning.Trainer refused the options trainer={options!r} with accelerator={accelerator!r}: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
 
 
 def _cuda_rng() -> list[torch.Tensor] | None:
