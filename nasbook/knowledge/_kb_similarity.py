@@ -79,7 +79,7 @@ class SimilarityMixin:
                     if isinstance(arch, Mapping) else "")
             raise InvalidParameterTypeError(f"KnowledgeBase.similar(arch=...) must be an Architecture; got {arch!r:.80} "
                                             f"of type {type(arch).__name__}.{hint}")
-        check_int("KnowledgeBase.similar", "k", k, minimum=1)
+        k = check_int("KnowledgeBase.similar", "k", k, minimum=1)
         space = self.space(space_id)  # a space the base has never seen: a clear error naming the known ones
         summary, index = self._arch_summary(space, kind)
         if summary is None:
