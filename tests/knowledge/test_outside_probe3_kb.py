@@ -71,3 +71,10 @@ def test_a_portfolio_prior_from_the_kb_keeps_saying_so_in_the_repr():
     assert "prior={'evolution': 0.9443, 'random': 0.6389, 'bo': 1.0} (from kb)" in text
     p.prior = {f"arm{i}": 1.0 / (i + 3) for i in range(9)}  # longer than the repr's room: cut, but the source stays
     assert "...} (from kb)" not in repr(p) and "... (from kb)" in repr(p)
+
+
+@pytest.mark.parametrize("method", ["cluster_tasks", "plot_task_map", "task_distances", "probes"])
+def test_an_empty_base_names_the_method_called_not_an_inner_one(method):
+    # before: "pick_probes: no trials recorded; ..." for kb.cluster_tasks() and the rest
+    with pytest.raises(InvalidParameterError, match=rf"^KnowledgeBase\.{method}: no completed trial is recorded .*Search\(\.\.\., kb=kb\)"):
+        getattr(nasbook.KnowledgeBase(":memory:"), method)()
