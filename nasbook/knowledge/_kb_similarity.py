@@ -336,8 +336,14 @@ class SimilarityMixin:
         """
         from nasbook.knowledge._plots import plot_task_map
 
+        import numpy as np
+
+        from nasbook.knowledge._tasksim import incomparable
+
         self._recorded("plot_task_map")
         dist = self.task_distances(n_probes=n_probes)
+        if len(dist) >= 2 and not np.isfinite(dist.to_numpy(dtype=float)).all():  # before cluster_tasks says it
+            raise InvalidParameterError(f"plot_task_map: {incomparable(dist)}")
         clusters = self.cluster_tasks(n_probes=n_probes) if len(dist) >= 3 else None
         return plot_task_map(dist, clusters, method=method)
 

@@ -47,6 +47,15 @@ def test_task_map_and_clusters_of_incomparable_tasks_name_the_pair_and_the_fix(k
             call()
 
 
+def test_the_task_map_of_three_tasks_names_itself_not_cluster_tasks(kb):
+    three = nasbook.KnowledgeBase(":memory:")
+    three.import_parquet(kb.export(__import__("tempfile").mkdtemp() + "/kb.parquet"))
+    nasbook.Search(NasBenchGraph("photo"), strategy="random", budget=12, seed=312, kb=three).run(progress="none")
+    # before: from three tasks on, plot_task_map clustered them first and the error began "cluster_tasks: ..."
+    with pytest.raises(InvalidParameterError, match=r"^plot_task_map: 3 of the 3 pairs"):
+        three.plot_task_map()
+
+
 def test_task_map_of_comparable_tasks_still_draws():
     kb = nasbook.KnowledgeBase(":memory:")
     for d in ("cora", "citeseer", "photo"):
