@@ -334,10 +334,9 @@ class SimilarityMixin:
         holoviews.Overlay
             The map (clusters from three tasks on).
         """
-        from nasbook.knowledge._plots import plot_task_map
-
         import numpy as np
 
+        from nasbook.knowledge._plots import plot_task_map
         from nasbook.knowledge._tasksim import incomparable
 
         self._recorded("plot_task_map")
