@@ -307,7 +307,7 @@ class ArchIndex(FaissStore):
         """
         import pandas as pd
 
-        check_int("ArchIndex.similar", "k", k, minimum=1)
+        k = check_int("ArchIndex.similar", "k", k, minimum=1)
         q = self.vector(query)
         skip = query.id if isinstance(query, Architecture) and exclude_self else None
         if filter is not None:
@@ -373,7 +373,7 @@ class ArchIndex(FaissStore):
             float32 of shape (n, k): squared Euclidean distances between standardised vectors (inf
             where the index is empty).
         """
-        check_int("ArchIndex.search", "k", k, minimum=1)
+        k = check_int("ArchIndex.search", "k", k, minimum=1)
         x = np.ascontiguousarray(vectors, dtype=np.float32) if standardised else standardise(vectors, self.mean_, self.scale_)
         if self._index is None:
             return np.full((len(x), k), -1, dtype=np.int64), np.full((len(x), k), np.inf, dtype=np.float32)

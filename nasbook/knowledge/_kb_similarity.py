@@ -26,6 +26,8 @@ class SimilarityMixin:
 
     if TYPE_CHECKING:  # what the mixin reads from KnowledgeBase
         tasks: pd.DataFrame
+        @property
+        def label(self) -> str: ...
 
         def _write(self, fn: Any) -> Any: ...
         def _rows(self, stmt: Any, params: Any = None) -> Any: ...
@@ -79,7 +81,7 @@ class SimilarityMixin:
                     if isinstance(arch, Mapping) else "")
             raise InvalidParameterTypeError(f"KnowledgeBase.similar(arch=...) must be an Architecture; got {arch!r:.80} "
                                             f"of type {type(arch).__name__}.{hint}")
-        check_int("KnowledgeBase.similar", "k", k, minimum=1)
+        k = check_int("KnowledgeBase.similar", "k", k, minimum=1)
         space = self.space(space_id)  # a space the base has never seen: a clear error naming the known ones
         summary, index = self._arch_summary(space, kind)
         if summary is None:
@@ -131,7 +133,7 @@ class SimilarityMixin:
             At most ``n`` recorded architectures, best stratum first.
         """
         space_obj = self.space(space) if isinstance(space, str) else space
-        trials = self.trials(space=space_obj.space_id if space_obj is not None else None)
+        trials = self._recorded("probes", space_obj.space_id if space_obj is not None else None)
         ids = pick_probes(trials, n, space=space_obj)
         rows = trials.drop_duplicates("arch_id").set_index("arch_id")
         out = []
@@ -283,7 +285,7 @@ class SimilarityMixin:
         pandas.DataFrame
             Square, index and columns the recorded task names.
         """
-        return task_distances(self.tasks.reset_index(), self.trials(), n_probes=n_probes,
+        return task_distances(self.tasks.reset_index(), self._recorded("task_distances"), n_probes=n_probes,
                               weights=weights)
 
     def cluster_tasks(self, n_clusters: int | None = None, *, n_probes: int = 10,
@@ -304,8 +306,19 @@ class SimilarityMixin:
         pandas.DataFrame
             ``task``, ``cluster``, ``silhouette``.
         """
-        return cluster_tasks(self.tasks.reset_index(), self.trials(), n_clusters,
+        return cluster_tasks(self.tasks.reset_index(), self._recorded("cluster_tasks"), n_clusters,
                              n_probes=n_probes, weights=weights)
+
+    def _recorded(self, method: str, space_id: str | None = None) -> pd.DataFrame:
+        """:meth:`trials` (of ``space_id``), or an error naming ``method`` when none is recorded yet: before, the
+        message came from the inner ``pick_probes``, which a user of this object never called."""
+        trials = self.trials(space=space_id)
+        if trials.empty:
+            raise InvalidParameterError(
+                f"KnowledgeBase.{method}: no completed trial is recorded in {self.label!r}"
+                f"{f' in space {space_id!r}' if space_id else ''} yet; task distances, clusters and probes compare "
+                "past trials. Run Search(..., kb=kb) on some tasks, or kb.ingest(...) their trials, first.")
+        return trials
 
     # -- plots -------------------------------------------------------------------------------------
     def plot_task_map(self, *, method: str = "mds", n_probes: int = 10) -> Any:
@@ -323,9 +336,15 @@ class SimilarityMixin:
         holoviews.Overlay
             The map (clusters from three tasks on).
         """
-        from nasbook.knowledge._plots import plot_task_map
+        import numpy as np
 
+        from nasbook.knowledge._plots import plot_task_map
+        from nasbook.knowledge._tasksim import incomparable
+
+        self._recorded("plot_task_map")
         dist = self.task_distances(n_probes=n_probes)
+        if len(dist) >= 2 and not np.isfinite(dist.to_numpy(dtype=float)).all():  # before cluster_tasks says it
+            raise InvalidParameterError(f"plot_task_map: {incomparable(dist)}")
         clusters = self.cluster_tasks(n_probes=n_probes) if len(dist) >= 3 else None
         return plot_task_map(dist, clusters, method=method)
 

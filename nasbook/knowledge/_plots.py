@@ -40,8 +40,12 @@ def _task_map_info(distances: Any, clusters: Any = None, method: str = "mds", se
         raise unknown_choice("plot_task_map(method=...) embedding", method, EMBEDDINGS)
     d = distances.to_numpy(dtype=float)
     n = len(d)
-    if n < 2 or not np.isfinite(d).all():
-        raise InvalidParameterError(f"plot_task_map: needs at least 2 tasks with finite distances; got {n} tasks.")
+    if n < 2:
+        raise InvalidParameterError(f"plot_task_map: needs at least 2 recorded tasks; got {n}.")
+    if not np.isfinite(d).all():
+        from nasbook.knowledge._tasksim import incomparable
+
+        raise InvalidParameterError(f"plot_task_map: {incomparable(distances)}")
     attrs: dict[str, Any] = {"method": method}
     if method == "mds":
         import warnings

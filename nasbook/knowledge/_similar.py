@@ -172,7 +172,7 @@ def similar_archs(trials: Any, space: SearchSpace, arch: Architecture | Any, k: 
 
     check_trials("similar_archs", trials)
     space = check_space("similar_archs", space)
-    check_int("similar_archs", "k", k, minimum=1)
+    k = check_int("similar_archs", "k", k, minimum=1)
     if isinstance(arch, Architecture) and arch.space_id != space.space_id:
         raise InvalidParameterError(
             f"similar_archs(arch=...): architecture {arch.id!r} belongs to space {arch.space_id!r}, not to the "

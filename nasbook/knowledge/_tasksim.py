@@ -288,11 +288,14 @@ def similar_tasks(tasks: Any, trials: Any, query_meta: Mapping[str, Any] | None 
     table = landmark_table(trials, probes) if probes else landmark_table(trials, []).iloc[:, :0]
     table = with_stored_landmarks(table, tasks, probes) if probes else table
     drop = {exclude} if isinstance(exclude, str) else set(exclude or ())
+    recorded = sorted(set(metas) | set(table.index))
     metas = {t: m for t, m in metas.items() if t not in drop}
     table = table[~table.index.isin(drop)]
     if not metas and table.empty:
-        raise InvalidParameterError("similar_tasks: no recorded task to compare with (tasks and trials are empty "
-                                    "after exclude).")
+        said = (f"the only recorded task{'s' if len(recorded) > 1 else ''} ({', '.join(map(repr, recorded))}) "
+                "is the query itself, left out of its own answer" if recorded else "no task is recorded yet")
+        raise InvalidParameterError(f"similar_tasks: no other recorded task to compare with: {said}. Record searches "
+                                    "on other tasks first (Search(..., kb=kb)).")
     qland = {str(a): float(v) * (-1.0 if query_mode == "min" else 1.0) for a, v in (query_landmarks or {}).items()}
     scores = task_scores(meta_vector(query_meta), qland, metas, table, weights=(wm, wl))
     scores = scores[np.isfinite(scores["distance"])].sort_values(["distance", "task"]).head(k).reset_index(drop=True)
@@ -355,6 +358,17 @@ def task_distances(tasks: Any, trials: Any, *, probes: Sequence[str] | None = No
     return sym
 
 
+def incomparable(dist: Any) -> str:
+    """Why a task x task distance matrix has gaps: the pairs without a distance, and how to give them one."""
+    names = list(dist.index)
+    bad = [(names[i], names[j]) for i, j in np.argwhere(~np.isfinite(dist.to_numpy(dtype=float))) if i < j]
+    first = ", ".join(f"{a!r} and {b!r}" for a, b in bad[:3]) + (f" (and {len(bad) - 3} more pairs)" if len(bad) > 3 else "")
+    return (f"{len(bad)} of the {len(names) * (len(names) - 1) // 2} pairs of recorded tasks cannot be compared "
+            f"({first}): they share neither meta-features nor 3 probe architectures with landmarks. Store the "
+            "meta-features of every task (kb.add_task_meta(task, meta_features=...)) or measure landmarks on every "
+            "task (kb.measure_landmarks(task)).")
+
+
 def cluster_tasks(tasks: Any, trials: Any, n_clusters: int | None = None, *, probes: Sequence[str] | None = None,
                   n_probes: int = 10, space: SearchSpace | None = None, weights: Sequence[float] = WEIGHTS) -> Any:
     """Group the recorded tasks by :func:`task_distances` (average-linkage hierarchical clustering, scipy).
@@ -394,8 +408,7 @@ def cluster_tasks(tasks: Any, trials: Any, n_clusters: int | None = None, *, pro
         raise InvalidParameterError(f"cluster_tasks: {n} task(s) recorded; clustering needs at least 2.")
     d = dist.to_numpy()
     if not np.isfinite(d).all():
-        raise InvalidParameterError("cluster_tasks: some pairs of tasks share neither meta-features nor 3 probes; "
-                                    "record the probes (pick_probes) on every task or give meta-features.")
+        raise InvalidParameterError(f"cluster_tasks: {incomparable(dist)}")
     if n_clusters is not None and n_clusters > n:
         raise InvalidParameterError(f"cluster_tasks(n_clusters=...) must be at most the {n} recorded tasks; got {n_clusters}.")
     from sklearn.metrics import silhouette_samples, silhouette_score

@@ -225,7 +225,7 @@ class BasePredictor(Predicting, Params, abc.ABC):
         Parameters
         ----------
         archs : list of Architecture
-            Two or more architectures of one space.
+            Two or more architectures of one space (a list or tuple, or a 1-D numpy array or pandas Series of them).
         scores : sequence of float
             Their finite scores, one per architecture.
         space : SearchSpace, optional
@@ -374,7 +374,7 @@ class BasePredictor(Predicting, Params, abc.ABC):
         top = max((t.epochs for t in done if t.epochs is not None), default=None)
         final = [t for t in done if t.epochs is None or t.epochs == top]
         if len(final) < 2:
-            at = f" at its most epochs ({top}; {len(done)} at any)" if len(final) < len(done) else ""
+            at = f" at its most epochs, {top} ({len(done)} completed at any epochs)" if len(final) < len(done) else ""
             raise InvalidParameterError(
                 f"{type(self).__name__}.fit_search(search=...) needs at least 2 completed trials with values; "
                 f"search {getattr(search, 'name', '?')!r} has {len(final)}{at}."

@@ -5,6 +5,7 @@ Used by :meth:`BasePredictor.fit <nasbook.predictors.BasePredictor.fit>`, ``pred
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,10 +28,17 @@ def live_space_of(owner: str, archs: Sequence[Architecture]) -> SearchSpace:
 
 
 def check_archs(owner: str, param: str, archs: object, space: SearchSpace | None) -> tuple[list[Architecture], SearchSpace]:
-    """A list of architectures of one space (``space``, or theirs), or a clear error naming ``param``."""
+    """A list of architectures of one space (``space``, or theirs), or a clear error naming ``param``.
+
+    A list or tuple, or a one-dimensional numpy array or pandas Series of them (a column of a frame,
+    ``np.array(archs, dtype=object)[idx]``), in its order."""
+    pd = sys.modules.get("pandas")  # a frame's column; pandas is imported where one exists
+    if (isinstance(archs, np.ndarray) and archs.ndim == 1) or (pd is not None and isinstance(archs, (pd.Series, pd.Index))):
+        archs = list(archs)
     if isinstance(archs, (str, bytes, Architecture)) or not isinstance(archs, Sequence):
+        got = " ".join(repr(archs).split())  # one line: a frame's repr spans several
         raise InvalidParameterTypeError(
-            f"{owner}({param}=...) must be a list of Architectures; got {archs!r:.80} of type {type(archs).__name__}."
+            f"{owner}({param}=...) must be a list of Architectures; got {got:.80} of type {type(archs).__name__}."
         )
     out = list(archs)
     for i, a in enumerate(out):

@@ -137,7 +137,8 @@ class SearchRows:
         if not rows:
             names = self.search_names()
             raise SearchNotFoundError(
-                f"No search named {name!r} in {self.label!r}. Searches there: {names[:10]!r}{did_you_mean(name, names)}."
+                f"No search named {name!r} in {self.label!r}. Searches there: {names[:10]!r}"
+                f"{f' and {len(names) - 10} more' if len(names) > 10 else ''}{did_you_mean(name, names)}."
             )
         return search_record(rows[0]._mapping, self.label)
 

@@ -202,7 +202,10 @@ class Portfolio(BaseStrategy):
         params = super()._repr_params()
         params["strategies"] = list(getattr(self, "_arm_names", None) or self.strategies)
         if getattr(self, "prior_from_", None):  # e.g. "kb": Search(kb=...) gave the prior
-            params["prior"] = _Shown(f"{dict(params['prior'] or {})!r} (from {self.prior_from_})")
+            # 4 significant digits, and the dict cut here rather than by the repr's cut, so "(from kb)" stays
+            shown, said = repr({k: float(f"{v:.4g}") for k, v in (params["prior"] or {}).items()}), f" (from {self.prior_from_})"
+            room = self._repr_max_value - len(said)
+            params["prior"] = _Shown((shown if len(shown) <= room else shown[: room - 3] + "...") + said)
         if hasattr(self, "arm_counts_"):
             params["arm_counts"] = dict(self.arm_counts_)
         return params

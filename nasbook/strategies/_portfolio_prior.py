@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,8 +74,7 @@ def portfolio_prior(trials: pd.DataFrame, *, arms: Sequence[str] | None = None, 
             f"portfolio_prior(trials=...) needs columns task, search, strategy, value and mode; missing {missing}; "
             f"found {list(trials.columns)}."
         )
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
-        raise InvalidParameterError(f"portfolio_prior(budget=...) must be an int >= 1 or None; got {budget!r}.")
+    budget = check_int("portfolio_prior", "budget", budget, minimum=1, allow_none=True)  # np.int64 too
     if arms is not None:
         trials = trials[trials["strategy"].isin(list(arms))]
     wins: dict[str, float] = {}

@@ -256,7 +256,7 @@ def curves_info(search: Search, metric: str | None = None, top_k: int | None = N
 
 
 # -- trade-off -------------------------------------------------------------------------------------
-def tradeoff_info(search: Search, x: str = "params_m", y: str = "value") -> xr.Dataset:
+def tradeoff_info(search: Search, x: str = "auto", y: str = "value") -> xr.Dataset:
     """Completed trials as points (x, y), flagged when on the Pareto front.
 
     The front is ``ds.nas.pareto_front``'s: ``x`` is minimised (a cost: ``params_m``,
@@ -269,7 +269,9 @@ def tradeoff_info(search: Search, x: str = "params_m", y: str = "value") -> xr.D
         A search with completed trials.
     x, y : str
         Per-trial numbers of ``search.to_xarray()``: ``value``, metrics and held-out attrs
-        (``test_accuracy``, ``latency_ms``, ``params_m``...), ``duration_s``, ``epochs``.
+        (``test_accuracy``, ``latency_ms``, ``params_m``...), ``duration_s``, ``epochs``. ``x="auto"``:
+        the size the task reports, ``params_m`` (NAS-Bench-Graph) or else ``n_params`` (training tasks,
+        the curve tables), else an error listing the numbers there are.
 
     Returns
     -------
@@ -287,6 +289,8 @@ def tradeoff_info(search: Search, x: str = "params_m", y: str = "value") -> xr.D
         str(v) for v in full.data_vars
         if full[v].dims == ("trial",) and full[v].dtype.kind == "f" and v not in _NOT_AN_AXIS
     )
+    if x == "auto":  # the size, by the name the task reports it under
+        x = next((n for n in ("params_m", "n_params") if n in allowed), "params_m")
     for param, name in (("x", x), ("y", y)):
         if name not in allowed:
             raise _bad_choice(owner, param, name, allowed, hint=f"(the per-trial numbers of search {search.name!r})")

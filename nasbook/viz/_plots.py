@@ -157,16 +157,17 @@ def _curve_hover() -> Any:
     return HoverTool(tooltips=[("trial", "@{trial}"), ("epochs trained", "@{epochs_trained}"), ("curve", "@{curve}")])
 
 
-def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts: Any) -> Any:
+def plot_tradeoff(search: Search, x: str = "auto", y: str = "value", **opts: Any) -> Any:
     """Every completed trial as a point of (x, y), the Pareto front highlighted and joined.
 
     Parameters
     ----------
     search : Search
         A search with completed trials.
-    x, y : str, default "params_m" and "value"
+    x, y : str, default "auto" and "value"
         Per-trial numbers of ``search.to_xarray()``; ``x`` is minimised (a cost), ``y`` follows the
-        search's mode (see :func:`tradeoff_info`).
+        search's mode (see :func:`tradeoff_info`). ``x="auto"``: the architecture's size, ``params_m``
+        on NAS-Bench-Graph, ``n_params`` where the task reports that (training tasks, ``DigitsTable``).
     **opts
         holoviews options (``width``, ``height``, ``title``...).
 
@@ -176,6 +177,7 @@ def plot_tradeoff(search: Search, x: str = "params_m", y: str = "value", **opts:
         The trials' points, with the Pareto front joined on top.
     """
     ds = _built("plot_tradeoff", tradeoff_info, search, x=x, y=y)
+    x = ds.attrs["x"]  # "auto" resolved
     _hvplot()
     df = ds.reset_coords().to_dataframe().reset_index()
     df["point"] = df["on_front"].map({True: "Pareto front", False: "dominated"})

@@ -241,7 +241,7 @@ def test_fit_search_of_a_multi_fidelity_search_learns_final_values_only():
     assert 2 <= len(final) < len(done)
     p = Predictor(model=cheap("extra-trees")).fit_search(search)
     assert p.n_train_ == len(final)
-    with pytest.raises(InvalidParameterError, match=r"has 1 at its most epochs \(9; \d+ at any\)"):
+    with pytest.raises(InvalidParameterError, match=r"has 1 at its most epochs, 9 \(\d+ completed at any epochs\)"):
         Predictor().fit_search(_OneFinal(search, final[0]))
 
 
