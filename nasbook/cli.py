@@ -89,7 +89,7 @@ def _summary(search) -> str:  # type: ignore[no-untyped-def]
             f"{100 * (opt - best.value):.2f} pp"
         )
     resume = f"nasbook search --resume {shlex.quote(search.name)} --storage {shlex.quote(search.storage.label)}"
-    if isinstance(task, NasBenchGraph):
+    if isinstance(task, NasBenchGraph) and search.resumable:  # read-only (its strategy not rebuilt): the repr says why
         lines.append(f"storage: {search.storage.label} (extend with: {resume} --budget N)")
     else:
         lines.append(f"storage: {search.storage.label}")
@@ -166,17 +166,17 @@ def _cmd_show(args: argparse.Namespace) -> int:
     except NasbookError:  # a user's task (ToyTask, TrainingTask(datamodule)...): show what the store holds
         print(_terminal_safe(_stored_summary(args.storage, args.name)))
         return 0
+    # a strategy not rebuilt here (an Optuna sampler instance, a user's class) loads read-only: its repr says so
+    search = nasbook.load_search(args.name, storage=args.storage)
     try:
-        search = nasbook.load_search(args.name, storage=args.storage)
-    except InvalidParameterError:  # a strategy not rebuilt from storage (an Optuna sampler instance, a user's class)
-        print(_terminal_safe(_stored_summary(args.storage, args.name, missing="strategy")))
-        return 0
-    print(_terminal_safe(_summary(search)))
+        print(_terminal_safe(_summary(search)))
+    finally:
+        search.close()
     return 0
 
 
-def _stored_summary(storage: str, name: str, missing: str = "task") -> str:
-    """A search whose task (or strategy) cannot be rebuilt from the store, from its rows alone."""
+def _stored_summary(storage: str, name: str) -> str:
+    """A search whose task cannot be rebuilt from the store, from its rows alone."""
     from nasbook.search import rebuild_space
     from nasbook.storage import open_storage
 
@@ -200,9 +200,8 @@ def _stored_summary(storage: str, name: str, missing: str = "task") -> str:
         lines.append(f"  {cfg.get('metric', 'value')} = {best.value:.4f}")
     else:
         lines.append("no completed trial")
-    what = task if missing == "task" else cfg.get("strategy", {}).get("class", "?")
-    lines.append(f"(its {missing}, {what}, is not rebuilt from storage: in Python, "
-                 f"nasbook.load_search({name!r}, {st.label!r}, {missing}=...) loads the search itself)")
+    lines.append(f"(its task, {task}, is not rebuilt from storage: in Python, "
+                 f"nasbook.load_search({name!r}, {st.label!r}, task=...) loads the search itself)")
     return "\n".join(lines)
 
 

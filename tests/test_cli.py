@@ -1,5 +1,7 @@
+import hashlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -225,8 +227,19 @@ def test_cli_show_a_search_whose_strategy_is_a_sampler_instance(tmp_path, capsys
     db = str(tmp_path / "t.db")
     s = nasbook.Search(NasBenchGraph("cora"), strategy=OptunaSampler(optuna.samplers.TPESampler(seed=3)), budget=6,
                        seed=3, storage=db, name="t").run(progress="none")
+    s.close()
+    before = hashlib.sha256(Path(db).read_bytes()).hexdigest()
     assert main(["show", "t", "--storage", db]) == 0
     out = capsys.readouterr().out
-    assert "search 't' (done) on" in out and "trials: 6 complete" in out
+    # the search itself, loaded read-only (its repr says so, why and how to resume it in Python)
+    assert out.startswith("<Search 't' done: 6 of 6 trials, optuna on nbg-cora") and "trials: 6 complete" in out
+    assert "read-only: its strategy OptunaSampler cannot be rebuilt" in out
+    assert f"nasbook.load_search('t', {db!r}, strategy=...)" in out
     assert f"best trial: #{s.best.number}, architecture {s.best.arch.id}" in out
-    assert "load_search('t'" in out and "strategy=..." in out
+    assert "regret vs the table's best" in out
+    assert "extend with" not in out  # it cannot be extended from the shell
+    assert main(["search", "--resume", "t", "--storage", db, "--budget", "8", "--quiet"]) == 2  # refused, as before
+    assert "nasbook: error: load_search('t', budget=...): search 't' is read-only" in capsys.readouterr().err
+    assert main(["search", "--resume", "t", "--storage", db, "--quiet"]) == 2
+    assert "nasbook: error: run(): search 't' is read-only" in capsys.readouterr().err
+    assert hashlib.sha256(Path(db).read_bytes()).hexdigest() == before  # showing it and the refusals wrote nothing

@@ -126,6 +126,8 @@ class Background:
 
         def close(self) -> None: ...
 
+        def _check_resumable(self, what: str) -> None: ...
+
     @checked_signature(hints=BUDGET_HINTS, owner="Search.start")
     def start(self, *, progress: str | bool = "auto") -> Search:
         """Run in a background thread and return at once; the notebook stays usable.
@@ -148,6 +150,7 @@ class Background:
         """
         if self._thread is not None and self._thread.is_alive():
             raise NasbookError(f"Search {self.name!r} is already running in the background.")
+        self._check_resumable("start()")  # loaded read-only: refused here, not later in wait()
         self._stop_flag = False
         self._exiting = False
         self._bg_error = None

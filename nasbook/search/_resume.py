@@ -22,6 +22,7 @@ from nasbook._errors import (
 from nasbook.search import _checkpoints, _kb
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_strategy_task
+from nasbook.search._readonly import NotRebuilt, refusal, unrebuilt
 from nasbook.search._warm import from_config, set_seeds
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal
@@ -163,6 +164,19 @@ def rebuild_task(config: dict[str, Any]) -> Task:
 def rebuild_strategy(config: dict[str, Any], restore: Callable[[BaseStrategy], None] | None = None) -> BaseStrategy:
     """The stored strategy, rebuilt and validated; ``restore`` gives it back what was given at run time
     (a BO's transfer prior from the knowledge base) before validation, which checks that it has it."""
+    strategy = strategy_or_why(config, restore)
+    if isinstance(strategy, NotRebuilt):
+        # a class found (a built-in: OptunaSampler of a sampler instance, a Portfolio with an arm of the user's)
+        # is not the one to register, and register() refuses a built-in's name; the inner message names the fix
+        hint = "" if strategy.found else f", or register the class first: nasbook.strategies.register({strategy.cls})"
+        raise InvalidParameterError(f"the stored search uses strategy {strategy.cls!r}, which nasbook cannot rebuild "
+                                    f"({strategy.detail}); pass strategy=... to load_search{hint}.")
+    return strategy
+
+
+def strategy_or_why(config: dict[str, Any], restore: Callable[[BaseStrategy], None] | None = None) -> BaseStrategy | NotRebuilt:
+    """:func:`rebuild_strategy`'s strategy, or why nasbook cannot rebuild it (a class of the user's not
+    registered here, a sampler instance, a prior not stored); a damaged configuration raises StorageError."""
     from nasbook.strategies import strategy_class
 
     found = False
@@ -175,13 +189,7 @@ def rebuild_strategy(config: dict[str, Any], restore: Callable[[BaseStrategy], N
         strategy._validate_params()  # resolves what it holds by name: a Portfolio's arms, a wrapper's base
         return strategy
     except InvalidParameterError as exc:  # a class of the user's (or a predictor of it) nasbook cannot find
-        # a class found (a built-in: OptunaSampler of a sampler instance, a Portfolio with an arm of the user's)
-        # is not the one to register, and register() refuses a built-in's name; the inner message names the fix
-        hint = "" if found else f", or register the class first: nasbook.strategies.register({config.get('class')})"
-        raise InvalidParameterError(f"the stored search uses strategy {config.get('class')!r}, which nasbook cannot "
-                                    f"rebuild ({exc}); pass strategy=... to load_search{hint}. Its trials can be read without "
-                                    f"resuming it: nasbook.KnowledgeBase(<the storage>).trials(search=<its name>).") from None
-
+        return NotRebuilt(str(config.get("class", "")), found, str(exc))
 
 
 @checked_signature
@@ -208,6 +216,15 @@ def load_search(
     read back and, at the next ``run()``, replayed into a fresh strategy, so a seeded search goes on as
     if never interrupted.
 
+    A search whose strategy cannot be rebuilt here (a class of your own not registered in this
+    process, an ``OptunaSampler`` around a sampler instance, a ``Portfolio`` with such an arm, a BO
+    whose transfer prior came from a knowledge base not given) still loads, read-only: everything
+    that reads it works (``trials``, ``best``, ``to_dataframe``, ``to_xarray``, :mod:`nasbook.viz`,
+    the reprs, which say it is read-only and why), ``search.resumable`` is False, and ``run``,
+    ``start``, ``extend`` (and a ``budget`` given here) raise
+    :class:`~nasbook.search.SearchNotResumableError` saying how to resume it: load it again with
+    ``strategy=...``, or register the class first. Loading it writes nothing to the store.
+
     Parameters
     ----------
     name : str
@@ -216,12 +233,14 @@ def load_search(
         Where it is stored (default ``"nasbook.db"``, or the store of ``kb``). A path that does not
         exist is an error (no empty file is created).
     task, space, strategy : optional
-        Instead of the stored ones (needed for custom classes not registered). A task or space whose configuration
+        Instead of the stored ones (needed for custom classes not registered; without ``strategy`` such
+        a search loads read-only). A task or space whose configuration
         differs from the stored one is refused unless ``allow_changes=True``. A strategy given here
         (or a task that replaces the stored one) is checked as :class:`~nasbook.Search` checks it, before
         anything is stored: e.g. ``ASHA`` on a task that does not train for epochs is refused.
     budget : optional
         A new *total* budget (e.g. larger, to extend a finished search); never less than what was spent.
+        Refused for a search that would load read-only (it cannot run), before anything is stored.
     callbacks : list of callables, optional
         ``fn(search, trial)`` after each committed trial from now on (callbacks are not stored).
     executor : str or executor, optional
@@ -243,7 +262,8 @@ def load_search(
     Returns
     -------
     Search
-        The search, with its committed trials loaded; ``run()`` resumes it.
+        The search, with its committed trials loaded; ``run()`` resumes it (unless it loaded read-only:
+        ``search.resumable`` says which).
     """
     from nasbook.search._search import Search, SearchState
     from nasbook.storage import Storage
@@ -286,12 +306,23 @@ def load_search(
             )
         changes.append({"what": "task", "from": config["task"], "to": _as_stored(task.to_config())})
     given_strategy = strategy is not None
+    not_rebuilt = None
     if strategy is None:
-        strategy = rebuild_strategy(config["strategy"], lambda st: _kb.restore_prior(st, config["strategy"], space, kb))
+        rebuilt = strategy_or_why(config["strategy"], lambda st: _kb.restore_prior(st, config["strategy"], space, kb))
+        if isinstance(rebuilt, NotRebuilt):  # loaded read-only (search._readonly): readable, not resumable
+            not_rebuilt = rebuilt
+            if budget is not None or changes:  # both are stored for a run it cannot make: refused, nothing written
+                if _kb.opened_for(st, storage, kb):
+                    st.close()
+                what = "budget=..." if budget is not None else f"allow_changes=True with another {changes[0]['what']}"
+                raise refusal(rebuilt, f"load_search({name!r}, {what})", name, st.label)
+            rebuilt = unrebuilt(config["strategy"], rebuilt)
+        strategy = rebuilt
     stored_executor = None
     if executor is None:
         executor = "local"
-        _warn_if_moved_in_process(name, config, task)
+        if not_rebuilt is None:  # it will not train anything here
+            _warn_if_moved_in_process(name, config, task)
         stored_executor = config.get("executor")
     self = Search.__new__(Search)
     self._configure(space, task, strategy=strategy,
@@ -311,6 +342,7 @@ def load_search(
         raise StorageError(f"search {name!r} in {st.label!r} is damaged: its state {str(record.state)[:40]!r} is not one of "
                            f"{sorted(state.value for state in SearchState)}. Nothing was changed.")
     self._attach(st, record.id, record.state, record.elapsed_s)
+    self._not_rebuilt = not_rebuilt
     self._owns_storage = _kb.opened_for(st, storage, kb)
     read_trials(self)
     if budget is not None:  # the stored budget may be overshot by the last trial (epochs, seconds): it ran under it
@@ -320,7 +352,7 @@ def load_search(
     self._changes = [*config.get("changes", []), *changes]
     if changes or budget is not None:
         st.update_search(record.id, config=self._config())
-    self._kb = _kb.link(self, kb)
+    self._kb = _kb.link(self, kb) if not_rebuilt is None else None  # a read-only search records nothing there
     return self
 
 

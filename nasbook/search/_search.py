@@ -37,6 +37,7 @@ from nasbook.search._checks import check_strategy_epochs as _check_strategy_epoc
 from nasbook.search._checks import check_strategy_task as _check_strategy_task
 from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
+from nasbook.search._readonly import ReadOnly  # a search loaded read-only: resumable, and the refusal
 from nasbook.search._results import Results
 from nasbook.space import SearchSpace
 from nasbook.storage import owner_kwargs
@@ -61,7 +62,7 @@ class SearchState(str, Enum):
     DONE = "done"
 
 
-class Search(Background, Results):
+class Search(Background, Results, ReadOnly):
     """A neural architecture search: a strategy over a space on a task, durable on disk.
 
     Every finished trial is committed to ``storage`` before the strategy hears of it, so a
@@ -282,7 +283,7 @@ class Search(Background, Results):
         warm = f", warm-started with {len(self._warm)}" if self._warm else ""
         return (
             f"<Search {self.name!r} {self.state.value}: {used}, "
-            f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{warm}{best}>"
+            f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{warm}{best}{self._read_only_note()}>"
         )
 
     # -- the loop --------------------------------------------------------------------------------------
@@ -385,6 +386,7 @@ class Search(Background, Results):
         """
         if self._thread is not None and self._thread.is_alive() and threading.current_thread() is not self._thread:
             raise NasbookError(f"Search {self.name!r} is running in the background (start()): wait() or stop() it first.")
+        self._check_resumable("run()")  # loaded read-only (its strategy not rebuilt): refused before any write
         if self._stale:
             _resume.read_trials(self)
         if threading.current_thread() is not self._thread:
@@ -484,6 +486,7 @@ class Search(Background, Results):
         Search
             ``self``, with the larger budget; :meth:`run` (or :meth:`start`) spends it.
         """
+        self._check_resumable("extend()")
         b = self.budget
         Budget(trials=trials, epochs=epochs, seconds=seconds)  # validates the increments
         if epochs is not None:

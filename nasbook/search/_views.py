@@ -34,6 +34,7 @@ from nasbook.display import (
     short,
     view_of,
 )
+from nasbook.search._readonly import view_text
 from nasbook.search._warm import describe as describe_warm
 from nasbook.space import architecture_parts
 
@@ -117,7 +118,8 @@ def _strategy_text(search: Search) -> str:
     strategy = getattr(search, "strategy", None)
     text = short(repr(strategy), _REPR_CHARS)
     seed = getattr(search, "seed", None)
-    if seed is not None and getattr(strategy, "seed", 0) is None and getattr(strategy, "seed_", None) is None:
+    if (seed is not None and getattr(strategy, "seed", 0) is None and getattr(strategy, "seed_", None) is None
+            and getattr(search, "resumable", True)):  # a read-only search never runs
         text += f"; run() seeds it with the search's seed {seed}"
     return text
 
@@ -206,6 +208,9 @@ def search_view(search: Search) -> View:
     running = _running(search)
     if running:
         overview = Fields(overview.rows + (("running now", running),))
+    read_only = view_text(search)
+    if read_only:  # loaded without its strategy (search._readonly): say so first, with how to resume it
+        overview = Fields((("read-only", read_only),) + overview.rows)
     sections = [Section("Overview", (overview,))]
 
     if best is None:

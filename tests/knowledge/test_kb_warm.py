@@ -53,8 +53,10 @@ def test_a_bo_search_with_a_kb_prior_resumes_exactly_from_the_same_past_trials(k
     assert [t.arch.id for t in part.trials] == [t.arch.id for t in whole.trials[:12]]
     # kb_b gains trials (another search) before the resume: the rebuilt prior must not see them
     nasbook.Search(NasBenchGraph("computers"), strategy="random", budget=15, seed=4, kb=kb_b, name="later").run(progress="none")
+    without_kb = nasbook.load_search("bo-r", tmp_path / "b.db", task=task)  # read-only: its prior is not rebuilt
+    assert not without_kb.resumable and without_kb.trials == part.trials
     with pytest.raises(nasbook.NasbookError, match="transfer prior from a knowledge base; pass the same kb"):
-        nasbook.load_search("bo-r", tmp_path / "b.db", task=task)
+        without_kb.run(progress="none")
     resumed = nasbook.load_search("bo-r", tmp_path / "b.db", task=task, kb=kb_b, budget=14).run(progress="none")
     assert resumed.strategy.prior.kb_provenance == part.strategy.prior.kb_provenance
     assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in whole.trials]

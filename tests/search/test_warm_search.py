@@ -148,8 +148,10 @@ def test_bo_with_a_prior_is_stored_as_unstored_and_resumes_when_given_again(tmp_
     s = nasbook.Search(task, strategy=cheap_bo(prior=prior), budget=8, seed=2, storage=path, name="bo",
                        warm_start=seeds[:3]).run(progress="none")
     assert type(s.strategy.predictor_).__name__ == "PriorPredictor"
+    read_only = nasbook.load_search("bo", path)  # reads, without its prior: not resumable
+    assert not read_only.resumable and read_only.trials == s.trials
     with pytest.raises(InvalidParameterError, match="prior .* not stored"):
-        nasbook.load_search("bo", path)
+        read_only.run(progress="none")
     again = nasbook.load_search("bo", path, strategy=cheap_bo(prior=prior), budget=10).run(progress="none")
     assert again.n_trials == 10 and [t.arch.id for t in again.trials[:3]] == [a.id for a in seeds[:3]]
     with pytest.raises(InvalidParameterTypeError, match="prior"):
