@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from test_multifidelity_checkpoints import KW, SPACE, _continued, _cut_at_40, _decisions
+from test_multifidelity_checkpoints import KW, SPACE, _continued, _cut_at_40, _decisions, _Stop
 
 import nasbook
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookWarning, StorageError
@@ -251,3 +251,41 @@ def test_an_unwritable_folder_is_refused():
     finally:
         os.chmod(folder, 0o755)
         shutil.rmtree(top, ignore_errors=True)
+
+
+def test_growth_on_memory_with_a_folder_grows_from_it_and_a_rerun_after_an_exception_finds_it(tmp_path):
+    """Growth keeps its parents' checkpoints in the folder too; a ``run()`` after an exception (which re-reads the
+    store) reopens the same folder of its own, so its children grow from their parents' weights as in an
+    uninterrupted run."""
+    from nasbook.space import ChainSpace
+    from nasbook.strategies import Growth
+
+    space = ChainSpace(kind="mlp", max_depth=3)
+
+    class Recording(ToyTask):
+        def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+            self.given.append((arch.id, (fidelity or {}).get("checkpoint") is not None))
+            return super().evaluate(arch, space=space, fidelity=fidelity, report=report)
+
+    def search(**kw):
+        task = Recording(space, epochs=4)
+        task.given = []
+        return nasbook.Search(space, task, budget=30, seed=11, storage=":memory:", strategy=Growth(
+            population_size=5, sample_size=2, start_epochs=4, child_epochs=4, train_more=False), **kw)
+
+    full = search().run(progress="none")
+
+    def stop(s, trial):
+        if trial.number == 12:
+            raise _Stop
+
+    again = search(checkpoints=tmp_path, callbacks=[stop])
+    with pytest.raises(_Stop):
+        again.run(progress="none")
+    folder = again._checkpoints.path
+    assert isinstance(again._checkpoints, CheckpointDir) and set(again._checkpoints)
+    again.run(progress="none")
+    assert again._checkpoints.path == folder and folder.parent == tmp_path
+    assert again.task.given == full.task.given
+    after = [t for t in again.trials if t.number > 12 and t.attrs.get("grow", {}).get("from", 99) <= 12]
+    assert after and all(again.task.given[t.number][1] for t in after)
