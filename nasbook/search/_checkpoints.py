@@ -180,7 +180,7 @@ def on_load(s: Search, config: dict[str, Any], value: Any) -> None:
         problem = "is not an absolute path"
     else:
         problem = _unwritable(pathlib.Path(folder), create=False)
-    if problem:
+    if problem and getattr(s.strategy, "keeps_checkpoints", False):  # (a random search keeps none: nothing to say)
         warnings.warn(f"search {s.name!r} keeps its checkpoints in the folder {folder!r} (stored with it), which "
                       f"{problem.removeprefix('which ')}: this session keeps them in memory, and a promotion of a trial "
                       "finished before it trains from scratch (epochs_spent counts it). Pass load_search(..., checkpoints="

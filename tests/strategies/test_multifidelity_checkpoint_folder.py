@@ -178,6 +178,11 @@ def test_the_folder_is_stored_absolute(tmp_path, monkeypatch):
     s = nasbook.Search(NasBenchGraph("cora"), budget=2, seed=0, storage=":memory:", checkpoints="rel/ck")
     assert s.storage.get_search(s.name).config["checkpoints"]["folder"] == str(tmp_path / "rel" / "ck")
     assert not (tmp_path / "rel").exists()  # nothing made until a strategy keeps checkpoints there
+    path = tmp_path / "s.db"
+    nasbook.Search(NasBenchGraph("cora"), budget=2, seed=0, storage=path, name="s", checkpoints="gone").run(progress="none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a strategy that keeps no checkpoints: a missing folder is not worth a warning
+        assert nasbook.load_search("s", path).run(progress="none").n_trials == 2
 
 
 @pytest.mark.parametrize("value, kind, words", [
