@@ -5,7 +5,8 @@ Each configuration runs in a fresh subprocess (its peak RSS is its own):
 * ``fake``: ``ToyTask(CellSpace(), epochs=9)`` whose checkpoints carry ``--mb`` MB of padding (a small CNN
   with its optimizer state: 0.5-2 MB on Digits), under ``ASHA``, ``SuccessiveHalving``, ``Hyperband`` and
   ``CurveStopping(base=ASHA)`` (all ``min_epochs=1, max_epochs=9, eta=3``), on ``":memory:"`` and on a
-  SQLite file.
+  SQLite file; ``--storages`` adds ``postgresql`` (a throwaway server, ``nasbook.testing._postgres``, a fresh
+  database per configuration), and ``memory-dir`` / ``postgresql-dir`` (the same with ``checkpoints=<a folder>``).
 * ``digits``: ``ASHA(min_epochs=1, max_epochs=9, eta=3)`` on ``Digits()`` over ``CellSpace()``: real
   networks trained with Lightning (checkpoints with Adam's state).
 
@@ -100,10 +101,16 @@ def one(kind: str, task_kind: str, storage: str, trials: int, mb: float, every: 
                             "rss_mb": round(_rss_mb(), 1)})
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = ":memory:" if storage == "memory" else str(Path(tmp) / "s.db")
+        if storage.startswith("postgresql"):
+            from nasbook.testing._postgres import fresh_database
+
+            store = fresh_database(os.environ["NASBOOK_BENCH_PG"])
+        else:
+            store = ":memory:" if storage.startswith("memory") else str(Path(tmp) / "s.db")
+        folder = {"checkpoints": str(Path(tmp) / "ck")} if storage.endswith("-dir") else {}
         t0 = time.perf_counter()
         s = nasbook.Search(space, task, strategy=_strategy(kind), budget=trials, seed=SEED, storage=store,
-                           name="ckpt", callbacks=[watch]).run(progress="none")
+                           name="ckpt", callbacks=[watch], **folder).run(progress="none")
         run_s = time.perf_counter() - t0
         n, mem, disk = _held(s)
         decisions = [(t.number, t.arch.id, t.epochs, t.parent, (t.attrs.get("epochs_run") or t.metrics.get("epochs_run")))
@@ -119,6 +126,15 @@ def one(kind: str, task_kind: str, storage: str, trials: int, mb: float, every: 
 
 
 def _run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if any(st.startswith("postgresql") for st in args.storages) and "NASBOOK_BENCH_PG" not in os.environ:
+        from nasbook.testing._postgres import postgres_server
+
+        with postgres_server() as url:
+            os.environ["NASBOOK_BENCH_PG"] = url  # the subprocesses inherit it
+            try:
+                return _run_all(args)
+            finally:
+                del os.environ["NASBOOK_BENCH_PG"]
     jobs = [(k, "fake", st, args.trials) for k in args.kinds for st in args.storages]
     if args.digits:
         jobs.append(("asha", "digits", "sqlite", args.digits))
@@ -130,7 +146,7 @@ def _run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
             print(proc.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"{kind}/{task_kind}/{storage} failed")
         rec = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"{kind:10s} {task_kind:6s} {storage:6s} trials={rec['trials']} held={rec['held']} mem={rec['mem_mb']} MB "
+        print(f"{kind:10s} {task_kind:6s} {storage:14s} trials={rec['trials']} held={rec['held']} mem={rec['mem_mb']} MB "
               f"disk={rec['disk_mb']} MB peak RSS={rec['peak_rss_mb']} MB run={rec['run_s']} s", flush=True)
         out.append(rec)
     return out

@@ -341,3 +341,21 @@ def test_dependencies_exclude_the_versions_that_run_a_crafted_file():
     deps = {r.name: r.specifier for r in map(Requirement, tomllib.loads(pyproject.read_text())["project"]["dependencies"])}
     assert not deps["torch"].contains("2.5.1") and deps["torch"].contains("2.6.0")
     assert not deps["pyarrow"].contains("14.0.0") and deps["pyarrow"].contains("14.0.1")
+
+
+@pytest.mark.parametrize("entry", ["folder-missing", "relative", {"folder": 3, "key": "0" * 32}, "just text",
+                                   {"folder": "/tmp", "key": "../../etc"}])
+def test_a_stored_checkpoint_folder_is_never_created_and_a_damaged_one_never_crashes(stored, tmp_path, entry,
+                                                                                     monkeypatch):
+    """``config["checkpoints"]`` names a folder (``Search(checkpoints=...)``): a store from someone else decides it.
+    A folder missing here is not created (that session keeps checkpoints in memory), a damaged entry is ignored."""
+    target = tmp_path / "elsewhere" / "ck"
+    value = ({"folder": str(target), "key": "a" * 32} if entry == "folder-missing" else
+             {"folder": "rel/ck", "key": "a" * 32} if entry == "relative" else entry)
+    path = _crafted(stored, tmp_path, lambda c: c.update(checkpoints=value))
+    monkeypatch.chdir(tmp_path)
+    s = nasbook.load_search("s", str(path), budget=4)
+    assert s.run(progress="none").n_trials == 4
+    assert s._ckpt is None or not s._ckpt.usable
+    assert not (tmp_path / "elsewhere").exists() and not (tmp_path / "rel").exists()
+    s.close()

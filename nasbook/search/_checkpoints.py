@@ -10,18 +10,34 @@ every tell. With ``":memory:"`` or a server database they stay in memory, as lon
 ``run()`` after an exception re-reads the store but keeps them (:func:`keep_held`), as a search on
 disk finds its folder again; a new process has none, and a promotion there trains from scratch (its
 ``epochs_run`` says so).
+
+``Search(..., checkpoints="folder")`` (:class:`Folder`) puts them in ``folder/search-<id>/`` instead, for any
+store: the folder is stored with the search (``config["checkpoints"]``), so ``load_search`` in another process
+finds it; ``load_search(..., checkpoints=...)`` names another one (a teammate's folder mounted elsewhere), and a
+stored folder missing on this machine is never created: that session keeps them in memory, with a warning. Two
+stores (two PostgreSQL databases) may both number a search 1, so ``search-<id>/`` holds a marker
+(:data:`MARKER`) naming its search by a key kept in the configuration; a folder marked for another search is
+refused, never read. A ``":memory:"`` store (its ids start at 1 in every process, and it cannot be resumed) gets
+a folder of its own, ``search-<id>-<random>/``, deleted with the Search object (or at exit).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import numbers
 import os
 import pathlib
+import re
+import shutil
 import tempfile
+import uuid
+import warnings
+import weakref
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import StorageError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookWarning, StorageError
 from nasbook.trial import Proposal, Trial
 
 if TYPE_CHECKING:
@@ -82,8 +98,156 @@ class CheckpointDir(MutableMapping[int, bytes]):
         return f"CheckpointDir({str(self.path)!r}, {len(self)} checkpoints)"
 
 
+#: the file in a given folder's ``search-<id>/`` naming the search whose checkpoints it holds (JSON, compared only)
+MARKER = "search.json"
+
+
+@dataclasses.dataclass
+class Folder:
+    """A folder given as ``checkpoints=`` (or stored with the search) and the key that names the search in it."""
+
+    folder: str  # absolute, as given (or as stored)
+    key: str  # 32 hex digits, kept in the search's configuration and in the marker of its ``search-<id>/``
+    usable: bool = True  # False: a stored folder missing (or not writable) here: memory for this session
+    own: pathlib.Path | None = None  # a ":memory:" store's folder of its own, once made
+
+
+def check_folder(owner: str, value: Any) -> pathlib.Path | None:
+    """``checkpoints=``: None, or a folder this process can write (created at the first run if missing),
+    made absolute. Nothing is created: a probe file is written and removed in the nearest existing folder."""
+    if value is None:
+        return None
+    raw = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(raw, str):
+        raise InvalidParameterTypeError(f"{owner}(checkpoints=...) must be a folder path (a str or os.PathLike) or None; "
+                                        f"got {value!r:.80} of type {type(value).__name__}.")
+    if not raw.strip() or raw == ":memory:" or "://" in raw:
+        raise InvalidParameterError(f"{owner}(checkpoints=...) must be a folder path for checkpoint files (not a store: "
+                                    f"that is storage=...); got {raw!r:.120}.")
+    path = pathlib.Path(os.path.abspath(os.path.expanduser(raw)))
+    problem = _unwritable(path, create=True)
+    if problem:
+        raise InvalidParameterError(f"{owner}(checkpoints=...) must be a folder this process can write (created if "
+                                    f"missing); got {raw!r:.120}, {problem}.")
+    return path
+
+
+def _unwritable(path: pathlib.Path, *, create: bool) -> str:
+    """Why checkpoints cannot be written under ``path`` ('' when they can); with ``create`` a missing folder
+    counts when its nearest existing parent is a folder this process can write."""
+    probe = path
+    try:
+        while create and not probe.exists() and probe.parent != probe:
+            probe = probe.parent
+        if not probe.exists():
+            return "which does not exist on this machine"
+        if not probe.is_dir():
+            return f"which is a file, not a folder ({str(probe)!r})" if probe == path else f"but {str(probe)!r} is a file"
+    except OSError as exc:  # e.g. a parent this process may not enter
+        return f"which this process cannot reach ({exc.strerror or exc})"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".nasbook-probe-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        return f"which this process cannot write in ({str(probe)!r}: {exc.strerror or exc})"
+    return ""
+
+
+def given(owner: str, value: Any) -> Folder | None:
+    """``Search(checkpoints=...)``, checked: the search's :class:`Folder` with a new key, or None (the default)."""
+    path = check_folder(owner, value)
+    return None if path is None else Folder(str(path), uuid.uuid4().hex)
+
+
+def on_load(s: Search, config: dict[str, Any], value: Any) -> None:
+    """``load_search``: the folder given (checked; it replaces the stored one in the configuration, the key is
+    kept), else the stored one when this machine has it; else memory for this session, with a warning."""
+    stored = config.get("checkpoints")
+    key = stored.get("key") if isinstance(stored, dict) else None
+    key = key if isinstance(key, str) and re.fullmatch(r"[0-9a-f]{32}", key) else None
+    path = check_folder("load_search", value)
+    if path is not None:
+        s._ckpt = Folder(str(path), key or uuid.uuid4().hex)
+        return
+    s._ckpt = None
+    if stored is None:
+        return
+    folder = stored.get("folder") if isinstance(stored, dict) else None
+    if not isinstance(folder, str) or key is None:
+        problem, folder = "is damaged in the store", repr(stored)[:120]
+    elif not os.path.isabs(folder):
+        problem = "is not an absolute path"
+    else:
+        problem = _unwritable(pathlib.Path(folder), create=False)
+    if problem and getattr(s.strategy, "keeps_checkpoints", False):  # (a random search keeps none: nothing to say)
+        warnings.warn(f"search {s.name!r} keeps its checkpoints in the folder {folder!r} (stored with it), which "
+                      f"{problem.removeprefix('which ')}: this session keeps them in memory, and a promotion of a trial "
+                      "finished before it trains from scratch (epochs_spent counts it). Pass load_search(..., checkpoints="
+                      "'<folder>') to use that folder as it is reached from this machine, or another one (it replaces "
+                      "the stored folder).", NasbookWarning, stacklevel=4)
+    if key is not None and isinstance(folder, str):  # kept in the configuration as it was
+        s._ckpt = Folder(folder, key, usable=not problem)
+
+
+def with_config(s: Search, config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration with the folder given as ``checkpoints=`` and the search's key in it (if any)."""
+    ck = getattr(s, "_ckpt", None)
+    if ck is not None:
+        config["checkpoints"] = {"folder": ck.folder, "key": ck.key}
+    return config
+
+
+def _memory(s: Search) -> bool:
+    return bool(getattr(getattr(s.storage, "_target", None), "memory", False))
+
+
+def _given_path(s: Search, ck: Folder) -> pathlib.Path | None:
+    """The ``search-<id>/`` folder of a search given a folder (made, and marked as the search's), or None."""
+    if not ck.usable:
+        return None
+    root = pathlib.Path(ck.folder)
+    if _memory(s):  # its ids start at 1 in every process, and it cannot be resumed: a folder of its own
+        if ck.own is None:
+            root.mkdir(parents=True, exist_ok=True)
+            ck.own = pathlib.Path(tempfile.mkdtemp(prefix=f"search-{s._search_id}-", dir=root))
+            weakref.finalize(s, shutil.rmtree, ck.own, True)
+        return ck.own
+    path = root / f"search-{s._search_id}"
+    marker = path / MARKER
+    try:
+        found: Any = json.loads(marker.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        found = None
+    except (OSError, ValueError) as exc:
+        found = {"error": str(exc)[:80]}
+    if found is not None and not (isinstance(found, dict) and found.get("key") == ck.key):
+        other = (f"search {str(found.get('search'))[:80]!r} of {str(found.get('store'))[:120]!r}"
+                 if isinstance(found, dict) and "key" in found else "a marker this search cannot read")
+        raise StorageError(
+            f"the checkpoint folder {str(path)!r} holds the checkpoints of another search ({other}, says its "
+            f"{MARKER}): two stores keep checkpoints in {ck.folder!r} and both have a search numbered "
+            f"{s._search_id}. Nothing was run and those files were not touched. Give search {s.name!r} a folder "
+            f"of its own: nasbook.load_search({s.name!r}, <its storage>, checkpoints='<another folder>'), or "
+            "delete that folder if its search is gone.")
+    if found is None:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path, suffix=".part")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"key": ck.key, "search": s.name, "store": s.storage.label}, f)
+            os.replace(tmp, marker)
+        except OSError as exc:
+            raise StorageError(f"cannot create the checkpoint folder {str(path)!r}: {exc}") from exc
+    return path
+
+
 def store_path(s: Search) -> pathlib.Path | None:
-    """Where a search keeps checkpoints on disk: next to its SQLite file; None for other storage."""
+    """Where a search keeps checkpoints on disk: in the folder given as ``checkpoints=``, else next to its
+    SQLite file; None for other storage (or a stored folder this machine lacks)."""
+    ck = getattr(s, "_ckpt", None)
+    if ck is not None:
+        return _given_path(s, ck)
     target = getattr(s.storage, "_target", None)
     path = getattr(target, "path", None)
     if path is None or getattr(target, "memory", False):

@@ -56,6 +56,19 @@ def _can_build(space: SearchSpace) -> bool:
     return type(space).build is not SearchSpace.build
 
 
+#: longest search name (the storage's ``name`` column is VARCHAR(255) on every database)
+MAX_NAME = 255
+
+
+def check_name(name: Any) -> None:
+    """``Search(name=...)``: None, or a non-empty string a database column holds."""
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise InvalidParameterError(f"Search(name=...) must be a non-empty string; got {name!r}.")
+    if name is not None and len(name) > MAX_NAME:
+        raise InvalidParameterError(f"Search(name=...) must be at most {MAX_NAME} characters (a database column "
+                                    f"holds it); got {len(name)}: {name[:40]!r}...")
+
+
 def check_timeout(value: Any) -> float | None:
     if value is None:
         return None

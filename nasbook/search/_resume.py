@@ -206,6 +206,7 @@ def load_search(
     trial_timeout_s: float | None = None,
     allow_changes: bool = False,
     kb: KnowledgeBase | None = None,
+    checkpoints: str | os.PathLike[str] | None = None,
 ) -> Search:
     """Load a stored search to inspect, resume or extend it.
 
@@ -258,6 +259,10 @@ def load_search(
     kb : KnowledgeBase, optional
         Record the search there from now on; a copy kept there is first caught up with every
         committed trial it lacks.
+    checkpoints : str or path, optional
+        A folder for the search's checkpoints (see :class:`~nasbook.Search`), e.g. the stored one as this machine
+        reaches it; it replaces the stored folder. Without it the stored folder is used, or, missing here, memory
+        (with a warning: promotions of trials finished before train from scratch).
 
     Returns
     -------
@@ -328,6 +333,7 @@ def load_search(
     self._configure(space, task, strategy=strategy,
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
                     name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s)
+    _checkpoints.on_load(self, config, checkpoints)  # checked, before anything is stored
     if given_strategy or any(c["what"] == "task" for c in changes):
         # a strategy or task given here is checked as Search() checks it, before it is stored: ASHA on a
         # NAS-Bench-Graph search was stored and failed at its first ask, and every later plain resume
@@ -350,7 +356,7 @@ def load_search(
     for change in changes:
         change["at"] = time.time()
     self._changes = [*config.get("changes", []), *changes]
-    if changes or budget is not None:
+    if changes or budget is not None or checkpoints is not None:
         st.update_search(record.id, config=self._config())
     self._kb = _kb.link(self, kb) if not_rebuilt is None else None  # a read-only search records nothing there
     return self

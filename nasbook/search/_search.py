@@ -27,7 +27,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _checkpoints, _fresh, _kb, _loop, _provenance, _resume, _warm
+from nasbook.search import _checkpoints, _checks, _fresh, _kb, _loop, _provenance, _resume, _warm
 from nasbook.search._background import Background  # start, wait and stop: a search in a background thread
 from nasbook.search._budget import BUDGET_HINTS as _BUDGET_HINTS
 from nasbook.search._budget import Budget
@@ -51,8 +51,6 @@ if TYPE_CHECKING:
     from nasbook.storage import Storage
 
 Callback = Callable[["Search", Trial], None]
-#: longest search name (the storage's ``name`` column is VARCHAR(255) on every database)
-MAX_NAME = 255
 
 
 class SearchState(str, Enum):
@@ -102,6 +100,10 @@ class Search(Background, Results, ReadOnly):
     warm_start : bool, int or list, optional
         Architectures proposed first, each trial recording where it came from: a list (of them, or of
         ``(arch, provenance)`` from ``knowledge.select_warm_start``), or True (10) / ``n`` from ``kb``.
+    checkpoints : str or path, optional
+        A folder for the training checkpoints that ASHA, successive halving, Hyperband and Growth continue from
+        (``search-<id>/`` in it), instead of memory (``":memory:"``, a database URL) or ``<file>.checkpoints/``
+        beside a SQLite file. Stored with the search, so :func:`~nasbook.load_search` finds it again.
 
     Examples
     --------
@@ -114,6 +116,7 @@ class Search(Background, Results, ReadOnly):
     _warm: list[tuple[Any, dict[str, Any]]]  # warm-start architectures and provenance (search._warm)
     _warm_by_id: dict[str, dict[str, Any]]
     _environment: dict[str, Any] | None  # where it was created (search._provenance), stored in its config
+    _ckpt: _checkpoints.Folder | None  # the folder given as checkpoints= (search._checkpoints), stored in its config
 
     @checked_signature
     def __init__(
@@ -131,13 +134,10 @@ class Search(Background, Results, ReadOnly):
         trial_timeout_s: float | None = None,
         kb: KnowledgeBase | None = None,
         warm_start: bool | int | Sequence[Any] | None = None,
+        checkpoints: str | os.PathLike[str] | None = None,
     ):
         space, task = _space_and_task(space, task)
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise InvalidParameterError(f"Search(name=...) must be a non-empty string; got {name!r}.")
-        if name is not None and len(name) > MAX_NAME:
-            raise InvalidParameterError(f"Search(name=...) must be at most {MAX_NAME} characters (a database column "
-                                        f"holds it); got {len(name)}: {name[:40]!r}...")
+        _checks.check_name(name)
         seed = check_int("Search", "seed", seed, minimum=0, allow_none=True)  # np.int64 -> int
         self._configure(
             space, task, strategy=strategy, budget=budget,
@@ -147,6 +147,7 @@ class Search(Background, Results, ReadOnly):
         )
         # here, not in _configure: a search stored before this check must still load
         _check_strategy_task(self.strategy, self.task)
+        self._ckpt = _checkpoints.given("Search", checkpoints)  # checked (no file made) before anything is stored
         if kb is not None:
             _kb.check_kb(kb, "Search")
             _kb.give_prior(self, kb)
@@ -236,7 +237,7 @@ class Search(Background, Results, ReadOnly):
         }
         if self._changes:
             config["changes"] = self._changes
-        return _warm.with_config(self, _provenance.with_config(self, config))
+        return _checkpoints.with_config(self, _warm.with_config(self, _provenance.with_config(self, config)))
 
     # -- public read API -------------------------------------------------------------------------
     @property

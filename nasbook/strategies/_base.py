@@ -64,8 +64,9 @@ class BaseStrategy(Params, abc.ABC):
         them at once.
     keeps_checkpoints : bool
         Class attribute: True (with ``continues_trials``) when checkpoints must outlive the process: a resumed
-        search continues from them (the multi-fidelity schedulers' promotions, ``Proposal(grow=...)``). Next to a
-        SQLite file the search keeps them on disk (``<file>.checkpoints/search-<id>/``); elsewhere in memory.
+        search continues from them (the multi-fidelity schedulers' promotions, ``Proposal(grow=...)``). The search
+        keeps them on disk in ``<folder>/search-<id>/`` for ``Search(..., checkpoints=<folder>)``, else next to a
+        SQLite file (``<file>.checkpoints/search-<id>/``); elsewhere (``":memory:"``, a database URL) in memory.
         Either way it drops those :meth:`checkpoints_needed` no longer lists.
     """
 

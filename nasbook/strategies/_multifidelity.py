@@ -53,8 +53,9 @@ class _MultiFidelity(WrapsBase):
     """Shared parameters, validation and base-strategy plumbing."""
 
     continues_trials: ClassVar[bool] = True  # a promotion continues its parent's checkpoint
-    # ... kept on disk next to a SQLite store (found again by a resumed search), and only while the trial may
-    # still be promoted (checkpoints_needed): in memory, a search of thousands of trials held ~1 MB per trial
+    # ... kept on disk next to a SQLite store or in Search(checkpoints=...) (found again by a resumed search), and
+    # only while the trial may still be promoted (checkpoints_needed): in memory, a search of thousands of trials
+    # held ~1 MB per trial
     keeps_checkpoints: ClassVar[bool] = True
     needs_epochs: ClassVar[str] = "trains trials for a few epochs and continues the best ones for more"
 

@@ -35,15 +35,15 @@ class _Stop(Exception):
     pass
 
 
-def _cut_at_40(path):
-    """An ASHA search of 120 trials on ``path``, interrupted after trial 40 (as Ctrl-C would)."""
+def _cut_at_40(path, **kw):
+    """An ASHA search of 120 trials on ``path``, interrupted after trial 40 (as Ctrl-C would); ``kw`` to Search."""
     task = ToyTask(SPACE, epochs=9)
 
     def stop(search, trial):
         if trial.number == 40:
             raise _Stop
 
-    cut = nasbook.Search(SPACE, task, strategy=ASHA(**KW), budget=120, seed=5, storage=path, name="a", callbacks=[stop])
+    cut = nasbook.Search(SPACE, task, strategy=ASHA(**KW), budget=120, seed=5, storage=path, name="a", callbacks=[stop], **kw)
     with pytest.raises(_Stop):
         cut.run(progress="none")
     return task, cut

@@ -13,7 +13,7 @@ def test_the_default_x_is_the_size_the_task_reports(task, size):
     # before: the default x="params_m" refused every search whose task reports n_params (DigitsTable,
     # Digits, MNIST1D...): "plot_tradeoff(x=...) must be one of ...; got 'params_m' (did you mean 'n_params'?)"
     s = nasbook.Search(task, strategy="random", budget=6, seed=300, storage=":memory:").run(progress="none")
-    info = viz._tradeoff_info(s)
+    info = viz.tradeoff_info(s)
     assert info.attrs["x"] == size
     plot = viz.plot_tradeoff(s)
     assert size in str(plot)
