@@ -308,7 +308,8 @@ def load_search(
     elif (given := _as_stored(task.to_config())) != config["task"]:
         (stored_id, stored_run), (given_id, given_run) = split_config(config["task"]), split_config(given)
         if given_id == stored_id:  # only how trials run differs (deterministic...): the same task, resumed as asked
-            changes.append({"what": "run_params", "from": stored_run, "to": given_run})
+            if given_run != stored_run:  # (equal: a config stored in an older form, run-only options in the key)
+                changes.append({"what": "run_params", "from": stored_run, "to": given_run})
         elif not allow_changes:
             raise InvalidParameterError(
                 f"search {name!r} was run on {_describe(config['task'])}; the task given is {task!r:.120}. Pass the "

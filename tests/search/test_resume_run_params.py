@@ -113,3 +113,21 @@ def test_a_read_only_search_takes_a_run_params_change_without_writing(tmp_path):
     assert not s.resumable and s.n_trials == 1
     s.close()
     assert path.read_bytes() == before  # it cannot run: nothing recorded
+
+
+@needs_lightning
+def test_a_search_stored_with_run_only_options_in_its_key_resumes_with_the_same_task(tmp_path):
+    """A config written before run-only options left the key (``params["trainer"]`` held them) is the same task."""
+    path = tmp_path / "s.db"
+    task = BreastCancer(max_epochs=1, trainer={"detect_anomaly": True})
+    nasbook.Search(MLP, task, strategy="random", budget=1, storage=path, name="s", seed=0)
+    with sqlite3.connect(path) as con:  # the config as h-determ stored it
+        config = json.loads(con.execute("select config from nasbook_searches").fetchone()[0])
+        config["task"].pop("run_params")
+        config["task"]["params"]["trainer"] = {"detect_anomaly": True}
+        con.execute("update nasbook_searches set config = ?", (json.dumps(config),))
+    s = nasbook.load_search("s", path, task=BreastCancer(max_epochs=1, trainer={"detect_anomaly": True}))  # not refused
+    assert s.task.trainer == {"detect_anomaly": True} and "changes" not in _config(path, "s")  # nothing changed
+    nasbook.load_search("s", path, task=BreastCancer(max_epochs=1))
+    change = _config(path, "s")["changes"][-1]
+    assert (change["what"], change["from"], change["to"]) == ("run_params", {"trainer": {"detect_anomaly": True}}, {})

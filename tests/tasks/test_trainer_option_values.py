@@ -115,3 +115,14 @@ def test_a_subclass_inheriting_a_constructor_is_named_in_signature_errors():
     with pytest.raises(InvalidParameterTypeError, match=r"^Digits\(\) got an unexpected keyword argument 'determinstic' \(did "
                        r"you mean 'deterministic'\?\)"):
         Digits(determinstic=True)
+
+
+def test_a_bundled_tasks_options_reach_the_training():
+    from nasbook.space import ChainSpace
+
+    mlp = ChainSpace(kind="mlp", max_depth=1)
+    arch = mlp.make(layers=[["relu", 32]])
+    short = BreastCancer(max_epochs=1, trainer={"limit_train_batches": 2}).evaluate(arch, space=mlp)
+    assert short.attrs["steps_run"] == 2
+    plain, det = (BreastCancer(max_epochs=1, deterministic=d).evaluate(arch, space=mlp) for d in (False, True))
+    assert plain.attrs["steps_run"] > 2 and det.curves == plain.curves  # on the CPU, bit for bit
