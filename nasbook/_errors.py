@@ -128,6 +128,15 @@ def unknown_choice(kind: str, name: object, choices: Iterable[str], hint: str = 
     return InvalidParameterError(msg)
 
 
+def plain_scalar(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (``np.float64(0.5)`` -> 0.5, ``np.bool_(True)`` -> True,
+    ``np.str_("x")`` -> "x"); anything else unchanged. Configurations are stored as JSON: they hold plain values."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        item = value.item()
+        return item if isinstance(item, (bool, int, float, complex, str, bytes)) else value  # not a datetime64's
+    return value
+
+
 def check_type(owner: str, param: str, value: object, types: type | tuple[type, ...], allowed: str) -> None:
     """Raise a TypeError naming ``owner(param=...)`` when ``value`` is not of ``types``."""
     if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
@@ -224,15 +233,20 @@ def checked_signature(fn: _F | None = None, *, hints: Mapping[str, str] | None =
     """
     if fn is None:
         return functools.partial(checked_signature, hints=hints, owner=owner)
+    named = owner is not None
     if owner is None:
         owner = fn.__qualname__.removesuffix(".__init__")
+    init = fn.__name__ == "__init__"
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except TypeError:
-            check_call(owner, fn, args, kwargs, hints)  # raises if the call itself did not fit
+            # a constructor inherited by a subclass: name the class called (MyDigits(...)), not the one defining it
+            cls = type(args[0]) if init and args and not named else None
+            who = owner if cls is None or f"{cls.__qualname__}.__init__" == fn.__qualname__ else cls.__name__
+            check_call(who, fn, args, kwargs, hints)  # raises if the call itself did not fit
             raise
 
     return wrapper

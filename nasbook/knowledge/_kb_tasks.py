@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
 from nasbook.knowledge import _frames
-from nasbook.storage import TABLES, dumps, insert_ignore, task_key
+from nasbook.storage import TABLES, dumps, insert_ignore, task_identity, task_key
 
 if TYPE_CHECKING:
     from nasbook.tasks import Task
@@ -56,7 +56,7 @@ class TasksMixin:
             raise InvalidParameterTypeError(f"KnowledgeBase.add_task(task=...) must be a nasbook Task; got {task!r:.80}.")
         config = _frames.as_stored(task.to_config())
         key, now = task_key(config), time.time()
-        row = {"key": key, "name": str(getattr(task, "name", type(task).__name__))[:255], "config": config,
+        row = {"key": key, "name": str(getattr(task, "name", type(task).__name__))[:255], "config": task_identity(config),
                "meta_features": None, "landmarks": None, "created_at": now, "updated_at": now}
         self._write(lambda conn: insert_ignore(conn, _K, [row]))
         return key

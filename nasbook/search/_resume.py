@@ -26,7 +26,7 @@ from nasbook.search._readonly import NotRebuilt, refusal, unrebuilt
 from nasbook.search._warm import from_config, set_seeds
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal
-from nasbook.tasks import Task
+from nasbook.tasks import Task, constructor_params, split_config
 from nasbook.trial import Trial, TrialState
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def rebuild_task(config: dict[str, Any]) -> Task:
             f"register the class first: nasbook.tasks.register({config.get('class')}) (a package installs it under "
             "entry-point group 'nasbook.tasks')."
         )
-    return cls(**_stored_params("task", cls, config))
+    return cls(**_stored_params("task", cls, {**config, "params": constructor_params(config)}))
 
 
 def rebuild_strategy(config: dict[str, Any], restore: Callable[[BaseStrategy], None] | None = None) -> BaseStrategy:
@@ -255,7 +255,9 @@ def load_search(
         A trial running longer is stopped and FAILS with a reason (executors with workers).
     allow_changes : bool
         Accept a task or space other than the stored one; the change is recorded in the search's
-        configuration (``config["changes"]``).
+        configuration (``config["changes"]``). Not needed for a task that differs only in run-only
+        settings (``deterministic``, ``trainer={"benchmark": ...}``: its config's ``run_params``, out of its
+        key): it is accepted, and the change recorded as ``{"what": "run_params", "from": ..., "to": ..., "at": ...}``.
     kb : KnowledgeBase, optional
         Record the search there from now on; a copy kept there is first caught up with every
         committed trial it lacks.
@@ -303,19 +305,25 @@ def load_search(
         changes.append({"what": "space", "from": config.get("space_id"), "to": space.space_id})
     if task is None:
         task = rebuild_task(config["task"])
-    elif _as_stored(task.to_config()) != config["task"]:
-        if not allow_changes:
+    elif (given := _as_stored(task.to_config())) != config["task"]:
+        (stored_id, stored_run), (given_id, given_run) = split_config(config["task"]), split_config(given)
+        if given_id == stored_id:  # only how trials run differs (deterministic...): the same task, resumed as asked
+            if given_run != stored_run:  # (equal: a config stored in an older form, run-only options in the key)
+                changes.append({"what": "run_params", "from": stored_run, "to": given_run})
+        elif not allow_changes:
             raise InvalidParameterError(
                 f"search {name!r} was run on {_describe(config['task'])}; the task given is {task!r:.120}. Pass the "
                 "stored task, or allow_changes=True to continue on another one (recorded in the search's configuration)."
             )
-        changes.append({"what": "task", "from": config["task"], "to": _as_stored(task.to_config())})
+        else:
+            changes.append({"what": "task", "from": config["task"], "to": given})
     given_strategy = strategy is not None
     not_rebuilt = None
     if strategy is None:
         rebuilt = strategy_or_why(config["strategy"], lambda st: _kb.restore_prior(st, config["strategy"], space, kb))
         if isinstance(rebuilt, NotRebuilt):  # loaded read-only (search._readonly): readable, not resumable
             not_rebuilt = rebuilt
+            changes = [c for c in changes if c["what"] != "run_params"]  # how trials would run: none will, none stored
             if budget is not None or changes:  # both are stored for a run it cannot make: refused, nothing written
                 if _kb.opened_for(st, storage, kb):
                     st.close()

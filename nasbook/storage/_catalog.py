@@ -25,8 +25,32 @@ from nasbook.storage._schema import TRIAL_COLUMNS, searches, spaces, tasks
 _TRIAL_COLS = ("search_id", *TRIAL_COLUMNS)
 
 
+#: the part of a task configuration that is no part of its identity: settings of how its trials run
+#: (``deterministic``, run-only Lightning options), which a search may change when it resumes
+RUN_PARAMS = "run_params"
+
+
+def task_identity(task_config: Mapping[str, Any]) -> dict[str, Any]:
+    """A task configuration without its run-only settings (``"run_params"``): what its key hashes.
+
+    Parameters
+    ----------
+    task_config : Mapping
+        ``task.to_config()``.
+
+    Returns
+    -------
+    dict
+        The configuration, ``run_params`` left out.
+    """
+    return {k: v for k, v in task_config.items() if k != RUN_PARAMS}
+
+
 def task_key(task_config: Mapping[str, Any]) -> str:
     """The stable key of a task configuration (16 hex digits of a SHA-256 of its canonical JSON).
+
+    Run-only settings (``task_config["run_params"]``: ``deterministic``...) are left out
+    (:func:`task_identity`): trials of a task run with them changed are the same task's.
 
     Parameters
     ----------
@@ -36,9 +60,9 @@ def task_key(task_config: Mapping[str, Any]) -> str:
     Returns
     -------
     str
-        The same for equal configurations, on every machine.
+        The same for configurations of equal identity, on every machine.
     """
-    text = json.dumps(task_config, sort_keys=True, separators=(",", ":"), default=repr, allow_nan=True)
+    text = json.dumps(task_identity(task_config), sort_keys=True, separators=(",", ":"), default=repr, allow_nan=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -115,7 +139,7 @@ def register(conn: sa.Connection, config: Mapping[str, Any], now: float | None =
     if isinstance(task, dict):
         name = config.get("task_name")
         name = str(name)[:255] if isinstance(name, str) and name else describe_task(task)
-        insert_ignore(conn, tasks, [{"key": task_key(task), "name": name, "config": task, "meta_features": None,
+        insert_ignore(conn, tasks, [{"key": task_key(task), "name": name, "config": task_identity(task), "meta_features": None,
                                      "landmarks": None, "created_at": now, "updated_at": now}])
     space_id, space = config.get("space_id"), config.get("space")
     if isinstance(space_id, str) and isinstance(space, dict):

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from nasbook.space import Architecture, SearchSpace
 
-__all__ = ["Decision", "Reporter", "Result", "Task"]
+__all__ = ["Decision", "Reporter", "Result", "Task", "stored_class"]
 
 
 class Task(Params, abc.ABC):
@@ -115,4 +115,36 @@ class Task(Params, abc.ABC):
             ``{"class": <class name>, "params": get_params(), "metric": ..., "mode": ...}``; its hash is
             the task's key in a knowledge base.
         """
-        return {"class": type(self).__name__, "params": self.get_params(), "metric": self.metric, "mode": self.mode}
+        return {"class": stored_class(type(self)), "params": self.get_params(), "metric": self.metric, "mode": self.mode}
+
+
+def stored_class(task_type: type) -> str:
+    """The class name a task's stored configuration records (``"class"``), which ``load_search`` rebuilds it by.
+
+    One rule for every task:
+
+    - a built-in task (``nasbook.tasks``): its class name, e.g. ``"Digits"``;
+    - a class of the user's named like a built-in: ``"module.QualName"``, so that it is never rebuilt (nor
+      counted by a knowledge base) as the built-in;
+    - a subclass of :class:`~nasbook.tasks.NasBenchGraph`: ``"<Class>-NasBenchGraph"`` (``<Class>`` as above):
+      it looks results up in the stock tables, but its ``evaluate`` may differ, so it is another task;
+    - any other class: its class name, e.g. ``"MyTask"`` (what :func:`nasbook.tasks.register` finds it by).
+
+    Parameters
+    ----------
+    task_type : type
+        A :class:`Task` subclass.
+
+    Returns
+    -------
+    str
+        The name to store.
+    """
+    from nasbook.tasks._nbg import NasBenchGraph
+    from nasbook.tasks._registry import builtin_tasks
+
+    builtins = builtin_tasks()
+    if builtins.get(task_type.__name__) is task_type:
+        return task_type.__name__
+    name = f"{task_type.__module__}.{task_type.__qualname__}" if task_type.__name__ in builtins else task_type.__name__
+    return f"{name}-NasBenchGraph" if issubclass(task_type, NasBenchGraph) else name

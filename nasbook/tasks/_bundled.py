@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from nasbook._errors import check_int
+from nasbook.tasks._base import stored_class
+from nasbook.tasks._run_params import split_trainer, with_run_params
 from nasbook.tasks._training import TrainingTask
 
 if TYPE_CHECKING:
@@ -36,12 +38,14 @@ class _BundledTask(TrainingTask):
         health: bool | Mapping[str, float] = True,
         split_seed: int = 0,
         latency: bool = False,
+        deterministic: bool | Literal["warn"] = False,
+        trainer: Mapping[str, Any] | None = None,
     ):
         super().__init__(
             None,  # type: ignore[arg-type]  # created on first use, in the process that trains
             metric=metric, mode=mode, max_epochs=max_epochs, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay, seed=seed, accelerator=accelerator, num_threads=num_threads, health=health,
-            latency=latency,
+            latency=latency, deterministic=deterministic, trainer=trainer,
         )
         self.batch_size = batch_size
         self.split_seed = split_seed
@@ -72,12 +76,19 @@ class _BundledTask(TrainingTask):
         params = super().get_params()  # the constructor's arguments, in its order
         if isinstance(self.health, Mapping):
             params["health"] = {str(k): float(v) for k, v in self.health.items()}
-        if not params.get("latency"):
-            params.pop("latency", None)  # configs written before the option stay as they were
+        for name in ("latency", "deterministic", "trainer"):  # at their defaults: reprs and configs stay as they were
+            if not params.get(name):
+                params.pop(name, None)
         return params
 
     def to_config(self) -> dict[str, Any]:
-        return {"class": type(self).__name__, "params": self.get_params(), "metric": self.metric, "mode": self.mode}
+        params = self.get_params()
+        params.pop("deterministic", None)  # run-only: the config's run_params, out of the key (_run_params.py)
+        kept = split_trainer(params.pop("trainer", None))[0]
+        if kept:  # options that change results are in the key, as TrainingTask's
+            params["trainer"] = kept
+        return with_run_params({"class": stored_class(type(self)), "params": params, "metric": self.metric,
+                                "mode": self.mode}, self)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -123,6 +134,12 @@ class Digits(_BundledTask):
     latency : bool, default False
         True records the trained network's median forward time on one sample as metric
         ``latency_ms`` (see :class:`TrainingTask`).
+    deterministic : {False, True, "warn"}, default False
+        True: torch's deterministic algorithms while training, so a seeded GPU run repeats bit for bit
+        (see :class:`TrainingTask`). Run-only: not in the task's key, so a search resumes with it changed.
+    trainer : dict, optional
+        More ``lightning.Trainer`` arguments, e.g. ``{"gradient_clip_val": 1.0}``, checked as
+        :class:`TrainingTask` checks them. In the task's key, except run-only ones such as ``benchmark``.
 
     Examples
     --------
@@ -177,6 +194,12 @@ class BreastCancer(_BundledTask):
     latency : bool, default False
         True records the trained network's median forward time on one sample as metric
         ``latency_ms`` (see :class:`TrainingTask`).
+    deterministic : {False, True, "warn"}, default False
+        True: torch's deterministic algorithms while training, so a seeded GPU run repeats bit for bit
+        (see :class:`TrainingTask`). Run-only: not in the task's key, so a search resumes with it changed.
+    trainer : dict, optional
+        More ``lightning.Trainer`` arguments, e.g. ``{"gradient_clip_val": 1.0}``, checked as
+        :class:`TrainingTask` checks them. In the task's key, except run-only ones such as ``benchmark``.
     """
 
     _dm_class = "BreastCancerDataModule"
@@ -196,11 +219,13 @@ class BreastCancer(_BundledTask):
         health: bool | Mapping[str, float] = True,
         split_seed: int = 0,
         latency: bool = False,
+        deterministic: bool | Literal["warn"] = False,
+        trainer: Mapping[str, Any] | None = None,
     ):
         super().__init__(
             max_epochs=max_epochs, batch_size=batch_size, seed=seed, metric=metric, mode=mode, optimizer=optimizer,
             lr=lr, weight_decay=weight_decay, accelerator=accelerator, num_threads=num_threads, health=health,
-            split_seed=split_seed, latency=latency,
+            split_seed=split_seed, latency=latency, deterministic=deterministic, trainer=trainer,
         )
 
     @property
@@ -251,6 +276,12 @@ class MNIST1D(_BundledTask):
     latency : bool, default False
         True records the trained network's median forward time on one sample as metric
         ``latency_ms`` (see :class:`TrainingTask`).
+    deterministic : {False, True, "warn"}, default False
+        True: torch's deterministic algorithms while training, so a seeded GPU run repeats bit for bit
+        (see :class:`TrainingTask`). Run-only: not in the task's key, so a search resumes with it changed.
+    trainer : dict, optional
+        More ``lightning.Trainer`` arguments, e.g. ``{"gradient_clip_val": 1.0}``, checked as
+        :class:`TrainingTask` checks them. In the task's key, except run-only ones such as ``benchmark``.
 
     Examples
     --------

@@ -14,7 +14,7 @@ import numpy as np
 
 from nasbook._errors import TrialFailed, check_type, unknown_choice
 from nasbook.space import GNN_OPS, PROTEINS_OPS, Architecture, GraphSpace, SearchSpace
-from nasbook.tasks._base import Reporter, Result, Task
+from nasbook.tasks._base import Reporter, Result, Task, stored_class
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -211,4 +211,4 @@ class NasBenchGraph(Task):
         return nbg_ground_truth(self)
 
     def to_config(self) -> dict[str, Any]:
-        return {"class": "NasBenchGraph", "params": {"dataset": self.dataset}, "metric": self.metric, "mode": self.mode}
+        return {"class": stored_class(type(self)), "params": {"dataset": self.dataset}, "metric": self.metric, "mode": self.mode}

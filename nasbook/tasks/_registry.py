@@ -12,11 +12,16 @@ from nasbook.tasks._base import Task
 REBUILDABLE = frozenset({"NasBenchGraph", "Digits", "BreastCancer", "DigitsTable", "MNIST1D", "MNIST1DTable"})
 
 
-def _reserved() -> dict[str, type]:
+def builtin_tasks() -> dict[str, type]:
     """The tasks nasbook exports, by class name."""
     import nasbook.tasks as package
 
     return {n: c for n in package.__all__ if isinstance(c := getattr(package, n), type) and issubclass(c, Task)}
+
+
+_reserved = builtin_tasks
+#: how a stored configuration names a subclass of NasBenchGraph (``stored_class``): ``<Class>-NasBenchGraph``
+_NBG_SUFFIX = "-NasBenchGraph"
 
 
 #: where an installed package lists its tasks (``[project.entry-points."nasbook.tasks"]``), as ``nasbook.strategies``
@@ -90,4 +95,9 @@ def task_class(name: str) -> type[Task] | None:
         plug-in that fails to import raises :class:`~nasbook.NasbookError` naming the entry point and its package.
     """
     builtin = {n: c for n, c in _reserved().items() if n in REBUILDABLE}
+    if name.endswith(_NBG_SUFFIX) and len(name) > len(_NBG_SUFFIX):  # a subclass of NasBenchGraph, by its own name
+        from nasbook.tasks._nbg import NasBenchGraph
+
+        cls = _REGISTRY.lookup(name[: -len(_NBG_SUFFIX)], {})
+        return cls if cls is not None and issubclass(cls, NasBenchGraph) else None
     return _REGISTRY.lookup(name, builtin)  # a Task subclass: Registry.register and Registry.load check it

@@ -10,8 +10,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, did_you_mean, unknown_choice
-from nasbook.tasks._base import Reporter, Result, Task
+from nasbook._errors import InvalidParameterError, check_int, did_you_mean, unknown_choice
+from nasbook.tasks._base import Reporter, Result, Task, stored_class
+from nasbook.tasks._run_params import check_run_settings, split_trainer, with_run_params
 from nasbook.tasks._training_data import load_data_info, meta_features
 
 if TYPE_CHECKING:
@@ -106,12 +107,15 @@ class TrainingTask(Task):
         True: ``lightning.Trainer(deterministic=True)``, torch's deterministic algorithms (cuDNN benchmark
         off, ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` set in the trial's process), so that a seeded GPU training
         repeats bit for bit; an op without a deterministic version raises (``"warn"``: warns). Restored
-        after each trial. Not in the task's key: on the CPU results are the same either way (docs/executors.md).
+        after each trial. A run-only setting: stored in the config's ``run_params``, not in the task's key (on
+        the CPU results are the same either way, docs/executors.md), so a search resumes with it changed.
     trainer : dict, optional
         More ``lightning.Trainer`` arguments, e.g. ``{"precision": "bf16-mixed", "gradient_clip_val": 1.0}``
         (``accumulate_grad_batches``, ``limit_train_batches``...): plain values, checked against its signature
         when the task is built (importing Lightning). Those nasbook sets (``max_epochs``, ``callbacks``,
-        ``devices``, ``logger``...) are refused, naming what to use instead. In the task's key.
+        ``devices``, ``logger``...) are refused, naming what to use instead, and so are NaN, a batch limit of 0,
+        ``accumulate_grad_batches < 1`` and ``benchmark=True`` with ``deterministic``. In the task's key, except
+        the run-only ``benchmark``, ``detect_anomaly``, ``inference_mode``, ``log_every_n_steps``... (``run_params``).
 
     Examples
     --------
@@ -221,14 +225,7 @@ class TrainingTask(Task):
             )
         if not isinstance(getattr(self, "latency", False), bool):
             raise InvalidParameterError(f"{owner}(latency=...) must be True or False; got {self.latency!r}.")
-        det = self.deterministic = getattr(self, "deterministic", False)
-        if not (isinstance(det, bool) or det == "warn"):
-            raise InvalidParameterTypeError(f"{owner}(deterministic=...) must be False, True or 'warn'; got {det!r} of type "
-                                            f"{type(det).__name__}.")
-        if getattr(self, "trainer", None) is not None and self.trainer != {}:  # {}: nothing to check, no Lightning
-            from nasbook.training import check_trainer_options  # imports Lightning: only for a task that has options
-
-            self.trainer = check_trainer_options(self.trainer, owner)
+        check_run_settings(self)  # deterministic and trainer (Lightning imported only for trainer options)
 
     def _check_metric(self) -> None:
         owner = type(self).__name__
@@ -475,9 +472,9 @@ class TrainingTask(Task):
             "num_threads": self.num_threads,
             "health": health,
             **({"latency": True} if getattr(self, "latency", False) else {}),  # configs without it stay as they were
-            # Trainer options change what is trained (precision, clipping...): the key holds them, when there are
-            # any. deterministic does not (docs/executors.md), so neither it nor an empty dict changes the key.
-            **({"trainer": dict(self.trainer or {})} if getattr(self, "trainer", None) else {}),
+            # Trainer options that change what is trained (precision, clipping...): the key holds them, when there
+            # are any. deterministic and run-only options do not: they are the config's run_params (_run_params.py).
+            **({"trainer": kept} if (kept := split_trainer(getattr(self, "trainer", None))[0]) else {}),
         }
 
     def to_config(self) -> dict[str, Any]:
@@ -490,10 +487,10 @@ class TrainingTask(Task):
         for k, v in dict(getattr(dm, "hparams", {}) or {}).items():
             if v is None or isinstance(v, (bool, int, float, str)):
                 hparams[str(k)] = v
-        return {
-            "class": type(self).__name__,
+        return with_run_params({
+            "class": stored_class(type(self)),
             "params": self._train_params(),
             "datamodule": {"class": f"{type(dm).__module__}.{type(dm).__qualname__}", "hparams": hparams},
             "metric": self.metric,
             "mode": self.mode,
-        }
+        }, self)

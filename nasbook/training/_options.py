@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import math
 import os
 import types
 import typing
@@ -17,7 +18,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, did_you_mean
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, did_you_mean, plain_scalar
 
 #: values of ``deterministic`` (Lightning's ``Trainer(deterministic=...)``; False: torch's settings are left alone)
 DETERMINISTIC: tuple[Any, ...] = (False, True, "warn")
@@ -52,6 +53,10 @@ TRAINER_OWNED: dict[str, str] = {
 }
 
 _PLAIN = (type(None), bool, int, float, str)
+
+#: batches per epoch: an int >= 1 (batches) or a float in (0, 1] (a fraction of the split); 0 would train or
+#: validate nothing and leave every trial without its metric
+_LIMITS = ("limit_train_batches", "limit_val_batches", "limit_test_batches", "limit_predict_batches")
 
 
 def trainer_parameters() -> dict[str, inspect.Parameter]:
@@ -95,7 +100,27 @@ def _allowed(annotation: Any) -> str:
     return " or ".join(kinds)
 
 
-def check_trainer_options(options: object, owner: str = "TrainingTask") -> dict[str, Any]:
+def _check_value(owner: str, name: str, value: Any, deterministic: object) -> None:
+    """What the signature cannot say: finite numbers, batch limits that train something, no cuDNN benchmark in
+    deterministic mode."""
+    where = f"{owner}(trainer=...): lightning.Trainer's {name!r}"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidParameterError(f"{where} must be a finite number; got {value!r}.")
+    if name in _LIMITS and value is not None and not isinstance(value, bool) and not (
+            (isinstance(value, int) and value >= 1) or (isinstance(value, float) and 0.0 < value <= 1.0)):
+        raise InvalidParameterError(
+            f"{where} takes an int >= 1 (batches per epoch) or a float in (0, 1] (a fraction of the split), or None "
+            f"for all; got {value!r} of type {type(value).__name__}"
+            + (": 0 runs no batch, so no trial would have its metrics." if value == 0 else "."))
+    if name == "accumulate_grad_batches" and isinstance(value, int) and not isinstance(value, bool) and value < 1:
+        raise InvalidParameterError(f"{where} must be an int >= 1 (batches per optimizer step); got {value!r}.")
+    if name == "benchmark" and value is True and deterministic not in (False, None):
+        raise InvalidParameterError(
+            f"{where} is True but {owner}(deterministic={deterministic!r}): cuDNN's benchmark picks algorithms by "
+            "timing them, which repeats no run bit for bit. Drop 'benchmark' or pass deterministic=False.")
+
+
+def check_trainer_options(options: object, owner: str = "TrainingTask", deterministic: object = False) -> dict[str, Any]:
     """Check ``trainer=...`` options against ``lightning.Trainer``'s signature; return them as a plain dict.
 
     Parameters
@@ -105,17 +130,20 @@ def check_trainer_options(options: object, owner: str = "TrainingTask") -> dict[
         with plain values (None, bool, int, float, str: they are stored as JSON with the search).
     owner : str, default "TrainingTask"
         Who takes them, as the errors name it.
+    deterministic : {False, True, "warn"}, default False
+        The task's ``deterministic``: ``benchmark=True`` is refused with it.
 
     Returns
     -------
     dict
-        The options, keys sorted; ``{}`` for None.
+        The options, keys sorted, numpy scalars as plain Python values; ``{}`` for None.
 
     Raises
     ------
     InvalidParameterError
         Naming the option, what it takes and what it got: an unknown name (with the closest one), one
-        nasbook sets itself (with the parameter to use instead), a value of the wrong kind.
+        nasbook sets itself (with the parameter to use instead), a value of the wrong kind, NaN or infinity,
+        a batch limit of 0, ``accumulate_grad_batches < 1``, ``benchmark=True`` with ``deterministic``.
     """
     if options is None:
         return {}
@@ -127,7 +155,7 @@ def check_trainer_options(options: object, owner: str = "TrainingTask") -> dict[
     passable = sorted(n for n in params if n not in TRAINER_OWNED)
     out: dict[str, Any] = {}
     for name in sorted(options, key=str):
-        value = options[name]
+        value = plain_scalar(options[name])
         if not isinstance(name, str) or name not in params:
             raise InvalidParameterError(
                 f"{owner}(trainer=...): {name!r} is not an argument of lightning.Trainer {pl.__version__}"
@@ -146,12 +174,14 @@ def check_trainer_options(options: object, owner: str = "TrainingTask") -> dict[
             raise InvalidParameterError(
                 f"{owner}(trainer=...): lightning.Trainer's {name!r} takes {wanted}; got {value!r} of type "
                 f"{type(value).__name__}{why}.")
-        out[name] = value
+        _check_value(owner, name, value, deterministic)
+        out[str(name)] = value  # np.str_ too
     return out
 
 
 def check_deterministic(value: object, owner: str = "TrainingTask") -> Any:
-    """``value`` if it is False, True or "warn"; else InvalidParameterTypeError."""
+    """``value`` if it is False, True or "warn" (a numpy bool as a bool); else InvalidParameterTypeError."""
+    value = plain_scalar(value)
     if not (isinstance(value, bool) or value == "warn"):
         raise InvalidParameterTypeError(
             f"{owner}(deterministic=...) must be False, True or 'warn' (deterministic algorithms, 'warn': only "

@@ -338,7 +338,7 @@ def train(
     """
     check_int("train", "max_epochs", max_epochs, minimum=1)
     deterministic = check_deterministic(deterministic, "train")
-    options = check_trainer_options(trainer, "train")
+    options = check_trainer_options(trainer, "train", deterministic)
     if accelerator not in ACCELERATORS:
         raise InvalidParameterError(
             f"accelerator must be one of {', '.join(map(repr, ACCELERATORS))}; got {accelerator!r}."

@@ -84,3 +84,15 @@ def test_a_bad_value_changes_nothing():
     with pytest.raises(InvalidParameterError):
         set_options(display_max_rows=5, display_style="nope")
     assert get_options() == {"display_style": "html", "display_max_rows": 20, "stop_after_failures": 5}
+
+
+def test_numpy_scalars_are_accepted_as_the_plain_values_they_hold():
+    import numpy as np
+
+    with set_options(display_max_rows=np.int64(7), stop_after_failures=np.uint8(0), display_style=np.str_("text")):
+        opts = get_options()
+        assert opts == {"display_style": "text", "display_max_rows": 7, "stop_after_failures": 0}
+        assert type(opts["display_max_rows"]) is int and type(opts["display_style"]) is str
+    for bad in (np.float64("nan"), np.bool_(True), np.float64(3.0)):
+        with pytest.raises(InvalidParameterError, match=r"set_options\(display_max_rows=\.\.\.\) must be an int >= 1; got"):
+            set_options(display_max_rows=bad)

@@ -211,9 +211,11 @@ def test_an_option_lightning_refuses_stops_the_search_rather_than_failing_the_tr
 def test_defaults_keep_the_key_and_config_of_tasks_stored_before_the_options():
     old = TrainingTask(_dm())
     assert old.to_config()["params"] == OLD_DEFAULT_PARAMS and task_key(old.to_config()) == OLD_DEFAULT_KEY
-    for same in (TrainingTask(_dm(), trainer={}), TrainingTask(_dm(), trainer=None),
-                 TrainingTask(_dm(), deterministic=True), TrainingTask(_dm(), deterministic="warn")):
+    for same in (TrainingTask(_dm(), trainer={}), TrainingTask(_dm(), trainer=None)):
         assert same.to_config() == old.to_config()  # what load_search compares: a stored search resumes with it
+    for det in (True, "warn"):  # run-only: beside the identity, under run_params, out of the key
+        config = TrainingTask(_dm(), deterministic=det).to_config()
+        assert config.pop("run_params") == {"deterministic": det} and config == old.to_config()
     tuned = dict(max_epochs=3, seed=7, lr=0.01, latency=True, health={"max_grad_norm": 1e5})
     assert task_key(TrainingTask(_dm(), **tuned).to_config()) == OLD_TUNED_KEY
     assert task_key(TrainingTask(_dm(), deterministic=True, trainer={}, **tuned).to_config()) == OLD_TUNED_KEY
