@@ -123,7 +123,8 @@ def _digest(*arrays):
     return hashlib.sha256(b"".join(np.ascontiguousarray(a, dtype=np.float64).tobytes() for a in arrays)).hexdigest()[:16]
 
 
-@pytest.mark.parametrize(("model", "scores"), sorted(PINNED))
+@pytest.mark.parametrize(("model", "scores"), [pytest.param(*k, marks=pytest.mark.slow) if k[0] == "auto" else k
+                                               for k in sorted(PINNED)])
 def test_predictions_on_scores_that_spread_are_bit_identical_to_before(pin_data, model, scores):
     archs, y = pin_data
     fit_on = y[:36] if scores == "normal" else 0.5 + 1e-6 * y[:36]  # near-equal: a real spread, however small
