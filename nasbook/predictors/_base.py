@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -27,6 +28,7 @@ import numpy as np
 from nasbook._errors import (
     InvalidParameterError,
     InvalidParameterTypeError,
+    NasbookWarning,
     check_int,
     did_you_mean,
     unknown_choice,
@@ -51,6 +53,14 @@ CV_FEWER_FOLDS = 300
 #: the smallest training set on which the spread is calibrated by cross-validation
 MIN_CV = 10
 _FLOAT_MAX = float(np.finfo(float).max)
+#: scores whose standard deviation is at most this fraction of their magnitude differ by rounding alone
+#: (``0.1 + 0.2`` and ``0.3`` by 6e-17 of it): they have no spread, as equal scores have none
+NO_SPREAD_RTOL = 1e-12
+#: with no spread, the predicted std in the scores' units is this fraction of their magnitude (their
+#: absolute value; 1 when they are all 0, which carry no unit to be relative to) ...
+NO_SPREAD_STD = 0.1
+#: ... and in the latent units the model learns, one standardised unit: the spread before any data
+NO_SPREAD_LATENT_STD = 1.0
 
 
 class BasePredictor(Predicting, Params, abc.ABC):
@@ -88,6 +98,10 @@ class BasePredictor(Predicting, Params, abc.ABC):
     std_scale_, score_std_scale_ : float
         Factors the calibration applies to the model's spread, in its latent units
         (:meth:`predict_latent`) and in the scores' units (:meth:`predict`).
+    std_floor_ : float
+        The least latent std predicted: 0, or, when the training scores have no spread (all
+        equal, up to rounding), 1 standardised unit, which maps back to ``NO_SPREAD_STD`` (10%)
+        of the scores' magnitude; such a fit warns (NasbookWarning) and is not calibrated.
     fit_time_s_ : float
     seed_ : int or None
         The seed the last fit used: ``seed``, or the search's for :meth:`fit_search` when ``seed`` is None.
@@ -255,7 +269,8 @@ class BasePredictor(Predicting, Params, abc.ABC):
         self.n_features_in_ = X.shape[1]
         z = self._fit_target(y)
         with _one_thread():
-            self.std_scale_, self.score_std_scale_ = self._calibrate(X, z, y) if self.calibration == "cv" else (1.0, 1.0)
+            calibrate = self.calibration == "cv" and not self.std_floor_  # no spread: no residual to calibrate on
+            self.std_scale_, self.score_std_scale_ = self._calibrate(X, z, y) if calibrate else (1.0, 1.0)
             self._fit(X, z)
         self.fit_time_s_ = time.perf_counter() - t0
         self.scores_: dict[str, float] = {}
@@ -273,10 +288,13 @@ class BasePredictor(Predicting, Params, abc.ABC):
         if not (math.isfinite(mean) and math.isfinite(sd)):
             s = float(np.max(np.abs(y)))
             mean, sd = float((y / s).mean()), float((y / s).std())
+        if sd <= NO_SPREAD_RTOL * abs(mean):  # all equal, up to rounding: nothing to standardise by
+            return self._no_spread(y)
+        self.std_floor_ = 0.0
         self.y_mean_ = mean * s
-        self.y_scale_ = min(sd * s, _FLOAT_MAX) if sd > 0 else 1.0
+        self.y_scale_ = min(sd * s, _FLOAT_MAX)
         if self.target == "standard":
-            return (y / s - mean) / (sd if sd > 0 else 1.0 / s)
+            return (y / s - mean) / sd
         from scipy import stats
 
         z = stats.norm.ppf((stats.rankdata(y) - 0.5) / len(y))
@@ -286,6 +304,27 @@ class BasePredictor(Predicting, Params, abc.ABC):
         self._quantiles = (zq, yq)
         return z  # type: ignore[no-any-return]
 
+    def _no_spread(self, y: np.ndarray) -> np.ndarray:
+        """Latent targets (all 0) of scores with no spread, with a spread relative to their magnitude, and a warning.
+
+        Standardising divides by the scores' spread: with none, the model learns a constant with no
+        spread and each std it predicts would be 0 (or undefined), in any units. The spread is floored
+        instead at one latent unit (``NO_SPREAD_LATENT_STD``), mapped to ``NO_SPREAD_STD`` of the
+        scores' magnitude (``y_scale_``), so that an interval, a likelihood or an acquisition stays
+        defined and scales with the scores' units."""
+        center = float(np.sort(y)[len(y) // 2])  # one of the scores (a mean of 1e308s would overflow)
+        self.y_mean_ = center
+        self.y_scale_ = NO_SPREAD_STD * (abs(center) if center != 0 else 1.0)
+        self.std_floor_ = NO_SPREAD_LATENT_STD
+        self._quantiles = (np.zeros(1), np.array([center]))
+        warnings.warn(
+            f"{type(self).__name__}.fit(scores=...): the {len(y)} scores have no spread (all {center:.6g}), so "
+            f"nothing tells the architectures apart: every prediction is {center:.6g}, with a std of "
+            f"{NO_SPREAD_STD:.0%} of the scores' magnitude ({self.y_scale_:.3g}), not calibrated. Fit on scores "
+            "that differ; silence with warnings.filterwarnings('ignore', message='.*have no spread').",
+            NasbookWarning, stacklevel=4)
+        return np.zeros(len(y))
+
     def _inverse(self, z: np.ndarray) -> np.ndarray:
         """Latent values back in the scores' units (monotone; linear beyond the training range; never
         beyond the largest finite float)."""
@@ -293,8 +332,8 @@ class BasePredictor(Predicting, Params, abc.ABC):
             if self.target == "standard":
                 return np.clip(z * self.y_scale_ + self.y_mean_, -_FLOAT_MAX, _FLOAT_MAX)  # type: ignore[no-any-return]
             zq, yq = self._quantiles
-            if len(zq) < 2:
-                return np.full_like(z, yq[0] if len(yq) else self.y_mean_)
+            if len(zq) < 2:  # scores with no spread (_no_spread): linear, at the floor's scale
+                return np.clip(yq[0] + z * self.y_scale_, -_FLOAT_MAX, _FLOAT_MAX)  # type: ignore[no-any-return]
             out = np.interp(z, zq, yq)
             k = min(5, len(zq) - 1)
             lo, hi = z < zq[0], z > zq[-1]

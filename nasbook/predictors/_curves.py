@@ -132,6 +132,9 @@ class BaseCurvePredictor(Params, abc.ABC):
 
     #: the fewest epochs a curve must have
     min_length: ClassVar[int] = 1
+    #: the fewest epochs whose own changes give the predicted spread; a shorter curve gets a wide, generic
+    #: one (LastValue's one-epoch curves), which CurveStopping never stops a trial on
+    min_spread_length: ClassVar[int] = 1
     alias: ClassVar[str] = ""
 
     def __init__(self, mode: Mode = "max"):
@@ -227,16 +230,20 @@ class LastValue(BaseCurvePredictor):
     """The last observed value, as the prediction of the final one.
 
     The standard deviation is the root-mean-square change between the last (up to four) epochs
-    times ``sqrt(target_epoch - L)`` (a random walk), NaN for a one-epoch curve (unknown).
+    times ``sqrt(target_epoch - L)`` (a random walk). A one-epoch curve has no change to measure:
+    its step is taken as large as its value (``|value|``; 1 for a value of 0), so the spread is
+    wide, finite, and in the curve's own units.
     """
 
     alias: ClassVar[str] = "last-value"
+    min_spread_length: ClassVar[int] = 2
 
     def _predict_block(self, Y: np.ndarray, target_epoch: int, covariates: dict[str, np.ndarray],
                        features: np.ndarray | None = None) -> Arrays:
         L = Y.shape[1]
         if L == 1:
-            return Y[:, -1].copy(), np.full(len(Y), np.nan)
+            step = np.abs(Y[:, -1])
+            return Y[:, -1].copy(), np.where(step > 0, step, 1.0) * math.sqrt(target_epoch - 1)
         step = np.sqrt(np.mean(np.diff(Y[:, -4:], axis=1) ** 2, axis=1))
         return Y[:, -1].copy(), step * math.sqrt(target_epoch - L)
 

@@ -35,6 +35,7 @@ class Predicting:
         n_train_: int
         std_scale_: float
         score_std_scale_: float
+        std_floor_: float
         scores_: dict[str, float]
         scored_: tuple[np.ndarray, np.ndarray] | None
 
@@ -118,13 +119,20 @@ class Predicting:
     def _predict_latent_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with _one_thread():
             mean, std = self._predict(X)
-        return np.asarray(mean, dtype=np.float64), np.maximum(np.asarray(std, dtype=np.float64), 0.0) * self.std_scale_
+        std = np.maximum(np.asarray(std, dtype=np.float64), 0.0) * self.std_scale_
+        return self._floored(np.asarray(mean, dtype=np.float64), std)
+
+    def _floored(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Latent ``(mean, std)`` as predicted; where the fit saw no spread (``std_floor_`` > 0) the mean is
+        the scores' one value (latent 0: what the model made of constant targets is noise) and the std at
+        least the floor (a NaN too)."""
+        floor = getattr(self, "std_floor_", 0.0)  # a predictor pickled before the floor existed has none
+        return (np.zeros_like(mean), np.fmax(std, floor)) if floor else (mean, std)
 
     def _predict_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with _one_thread():
             mean, std = self._predict(X)
-        mean = np.asarray(mean, dtype=np.float64)
-        std = np.maximum(np.asarray(std, dtype=np.float64), 0.0)
+        mean, std = self._floored(np.asarray(mean, dtype=np.float64), np.maximum(np.asarray(std, dtype=np.float64), 0.0))
         lo, mid, hi = self._inverse(mean - std), self._inverse(mean), self._inverse(mean + std)
         return mid, np.abs(hi - lo) / 2 * self.score_std_scale_
 

@@ -73,7 +73,9 @@ class BO(Acquisition, Candidates, BaseStrategy):
     acquisition : {"ei", "ucb", "ts"}
         Expected improvement over the best predicted mean among the trials told (default), the
         upper confidence bound ``mean + kappa * std``, or Thompson sampling (one independent normal
-        draw per candidate).
+        draw per candidate). Where the acquisition is flat (every candidate equal: a surrogate that
+        tells them apart not at all), the candidate is drawn at random from the ask's seeded
+        generator, not the first listed (:func:`~nasbook.strategies._bo_acquisition.best_candidate`).
     kappa : float
         Weight of the spread in ``"ucb"``. Default 2.
     n_initial : int

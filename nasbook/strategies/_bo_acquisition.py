@@ -3,7 +3,7 @@
 :class:`Acquisition` is a mixin of ``BO``: a model-based ask fits the surrogate on the scores told
 (pending trials with a lie), predicts the candidates (:mod:`._bo_candidates`) in its latent
 units and proposes the one with the highest expected improvement, upper confidence bound or
-Thompson draw; :meth:`recommend` is the told architecture with the best fitted mean.
+Thompson draw (:func:`best_candidate`: a random one where the acquisition is flat); :meth:`recommend` is the told architecture with the best fitted mean.
 """
 
 from __future__ import annotations
@@ -18,6 +18,25 @@ from nasbook.strategies._bo_warp import warp_scores
 if TYPE_CHECKING:
     from nasbook.predictors import BasePredictor
     from nasbook.space import Architecture, SearchSpace
+
+
+def best_candidate(acq: np.ndarray, rng: np.random.Generator) -> int:
+    """The index of the highest acquisition (the first of tied maxima, as ``argmax``; NaN is never a maximum).
+
+    A flat acquisition (every finite value equal, or none finite) says the surrogate tells the candidates
+    apart not at all (e.g. one fitted on scores with no spread): ``argmax`` would then propose the first
+    candidate listed, ask after ask, so the pick is a random one of them, drawn from the ask's own
+    generator (seeded by one draw a resume replays), deterministic and exact on resume. An acquisition
+    with a maximum draws nothing: its asks propose what they proposed before.
+    """
+    finite = np.isfinite(acq)
+    if len(acq) < 2 or (finite.all() and acq.min() < acq.max()):
+        return int(np.argmax(acq))
+    valid = np.where(finite, acq, -np.inf)
+    if finite.any() and (valid[finite] < valid.max()).any():
+        return int(np.argmax(valid))
+    pool = np.flatnonzero(finite) if finite.any() else np.arange(len(acq))
+    return int(pool[rng.integers(len(pool))])
 
 
 class Acquisition:
@@ -75,8 +94,7 @@ class Acquisition:
             arch = self._random_new(rng)
         else:
             mean, std = model._predict_latent_features(X)
-            acq = self._acquire(mean, std, model, rng)
-            arch = cands[int(np.argmax(acq))]
+            arch = cands[best_candidate(self._acquire(mean, std, model, rng), rng)]
         self.timings_.append((len(self._told), t1 - t0, time.perf_counter() - t1))
         return arch
 

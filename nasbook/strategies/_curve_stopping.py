@@ -403,8 +403,8 @@ class CurveStopping(WrapsBase):
                 feats = self.encoded_[number][None, :]
         mean_a, std_a = pred.predict_arrays([curve], target, covariates, feats)
         mean, std = float(mean_a[0]), float(std_a[0])
-        # predicted even before there is a reference: the monitor shows it, ASHA(rank_by="prediction") ranks by it
-        p_ref = self._p_reaches(mean, std, ref) if ref is not None else None
+        # predicted before a reference exists too (monitor, ASHA(rank_by="prediction")); a generic spread never stops
+        p_ref = None if ref is None else 1.0 if n < pred.min_spread_length else self._p_reaches(mean, std, ref)
         stop = p_ref is not None and p_ref < 1.0 - self.confidence
         weight = None  # only a base that ranks its rungs by blend asks for it, and only at a rung's epoch
         if (pred is self.predictor_ and self.prior_ is not None and getattr(self.base_, "rank_by", None) == "blend"

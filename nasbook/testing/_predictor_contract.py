@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nasbook._errors import InvalidArchitectureError, InvalidParameterError, NotFittedError
+from nasbook._errors import InvalidArchitectureError, InvalidParameterError, NasbookWarning, NotFittedError
 from nasbook.predictors import BasePredictor, kendall_tau
 from nasbook.space import Architecture, CellSpace, GraphSpace
 from nasbook.testing._params_check import assert_constructor_arguments_kept
@@ -46,6 +46,8 @@ class PredictorContract:
     - a second ``fit`` forgets the first: refitted, it predicts what a fresh fit on the second
       data predicts (BO and ``evaluate`` refit one instance's clones, a notebook refits in place);
     - scores' direction and scale do not matter: fitting ``a * y + b`` (``a > 0``) ranks alike;
+    - scores with no spread (all equal) give one NasbookWarning and a finite, positive std everywhere,
+      in the scores' units and in the latent ones (an interval, a likelihood, an acquisition stay defined);
     - it pickles, fitted, and predicts the same after unpickling;
     - use before ``fit`` raises NotFittedError; architectures of another space raise
       InvalidArchitectureError; fewer than two architectures, or NaN scores, InvalidParameterError.
@@ -124,6 +126,15 @@ class PredictorContract:
         a, _ = predictor.fit(archs[:n], y[:n]).predict_mean_std(archs[n:])
         b, _ = twin.fit(archs[:n], 1000.0 * y[:n] - 7.0).predict_mean_std(archs[n:])
         assert kendall_tau(a, b) > 0.95
+
+    def test_scores_with_no_spread_give_a_positive_spread_and_one_warning(self, predictor: BasePredictor,
+                                                                          data: Any) -> None:
+        archs, _ = data
+        with pytest.warns(NasbookWarning, match="no spread") as caught:
+            predictor.fit(archs[:12], [0.5] * 12)
+        assert sum(issubclass(w.category, NasbookWarning) for w in caught) == 1
+        for mean, std in (predictor.predict_mean_std(archs[-20:]), predictor.predict_latent(archs[-20:])):
+            assert np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all()
 
     def test_pickles_fitted(self, predictor: BasePredictor, data: Any) -> None:
         archs, _ = data

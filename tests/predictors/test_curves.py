@@ -59,10 +59,20 @@ def test_bounds_keep_an_accuracy_below_one():
 def test_last_value_ragged_batches_and_the_dataset():
     ds = LastValue().predict([[0.1, 0.2], [0.3], [0.5, 0.6, 0.65]], 5)
     np.testing.assert_allclose(ds["mean"], [0.2, 0.3, 0.65])
-    assert np.isnan(ds["std"][1]) and ds["std"][0] > 0
+    assert np.isfinite(ds["std"]).all() and (ds["std"] > 0).all()
     assert list(ds["n_epochs"].values) == [2, 1, 3] and ds.attrs["target_epoch"] == 5
     done = LastValue().predict_arrays([[0.1, 0.2, 0.3]], 3)  # already at the target: its last value, surely
     assert done[0][0] == 0.3 and done[1][0] == 0
+
+
+def test_last_value_from_one_epoch_has_a_finite_spread_that_grows_with_the_distance():
+    mean, std = LastValue().predict_arrays([[0.4], [80.0], [0.0]], 5)
+    assert np.isfinite(std).all() and (std > 0).all()
+    np.testing.assert_allclose(std[1] / std[0], 200.0)  # relative to the value: the same in any units
+    far = LastValue().predict_arrays([[0.4]], 17)[1]
+    np.testing.assert_allclose(far / std[0], 2.0)  # a random walk: sqrt(16 / 4) as wide
+    low = LastValue(mode="min").predict_arrays([[0.4]], 5)
+    np.testing.assert_array_equal(low[1], std[:1])
 
 
 def _table(n=120, e=8, seed=0):

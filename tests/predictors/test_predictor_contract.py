@@ -71,6 +71,14 @@ class _Constant(RandomForest):
         return np.zeros(len(X)), np.ones(len(X))
 
 
+class _OwnScaling(RandomForest):
+    """Maps its spread back to scores itself, past the base class's floor: equal scores give std 0."""
+
+    def _predict_features(self, X):
+        mean, std = self._predict(X)
+        return self._inverse(mean), std * self.y_scale_
+
+
 class _OrderDependent(RandomForest):
     def _predict(self, X):
         mean, std = super()._predict(X)
@@ -103,6 +111,7 @@ class _HiddenDepth(RandomForest):
         (_Unseeded, "test_same_seed_same_predictions"),
         (_Constant, "test_it_learns"),
         (_OrderDependent, "test_predict_gives_mean_and_std_over_arch"),
+        (_OwnScaling, "test_scores_with_no_spread_give_a_positive_spread_and_one_warning"),
     ],
 )
 def test_the_contract_catches_broken_predictors(broken, check):
