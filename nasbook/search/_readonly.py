@@ -19,20 +19,11 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from nasbook._errors import InvalidParameterError
+from nasbook._errors import SearchNotResumableError
 from nasbook.strategies import BaseStrategy
 
 if TYPE_CHECKING:
     from nasbook.search._search import Search
-
-
-class SearchNotResumableError(InvalidParameterError):
-    """A search loaded read-only (its stored strategy could not be rebuilt) was asked to run or be extended.
-
-    Raised by ``run``, ``start``, ``extend`` and ``load_search(..., budget=...)`` of such a search,
-    before anything is stored; the message says why the strategy was not rebuilt and how to resume
-    (``load_search(name, storage, strategy=...)``, or register the class first).
-    """
 
 
 @dataclass(frozen=True)
