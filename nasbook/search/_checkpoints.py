@@ -249,7 +249,7 @@ def on_load(s: Search, config: dict[str, Any], value: Any) -> None:
                       f"{problem.removeprefix('which ')}: this session keeps them in memory, and a promotion of a trial "
                       "finished before it trains from scratch (epochs_spent counts it). Pass load_search(..., checkpoints="
                       "'<folder>') to use that folder as it is reached from this machine, or another one (it replaces "
-                      "the stored folder).", NasbookWarning, stacklevel=4)
+                      "the stored folder).", NasbookWarning, stacklevel=stacklevel_outside_nasbook())
     if key is not None and isinstance(folder, str):  # kept in the configuration as it was
         s._ckpt = Folder(folder, key, usable=not problem)
 
@@ -426,7 +426,7 @@ def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:
             s._warned_parent = True
             warnings.warn(f"{type(s.strategy).__name__} proposes continuations (Proposal(parent=...)) but does "
                           "not set the class attribute continues_trials = True, so no checkpoint was kept: "
-                          "they train from scratch.", stacklevel=6)
+                          "they train from scratch.", stacklevel=stacklevel_outside_nasbook())
     return out
 
 

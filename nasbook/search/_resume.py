@@ -18,6 +18,7 @@ from nasbook._errors import (
     SpaceExhausted,
     StorageError,
     checked_signature,
+    stacklevel_outside_nasbook,
 )
 from nasbook.search import _checkpoints, _kb
 from nasbook.search._budget import Budget
@@ -91,7 +92,7 @@ def replay(s: Search) -> None:
             f"{strategy!r} proposes with seed {s.seed}; the strategy was told the stored "
             "history, but later proposals may differ from an uninterrupted run.",
             ReproducibilityWarning,
-            stacklevel=4,
+            stacklevel=stacklevel_outside_nasbook(),
         )
     _checkpoints.open_store(s)
     s._ready = True
@@ -413,7 +414,8 @@ def _warn_if_moved_in_process(name: str, config: dict[str, Any], task: Task) -> 
     if ran_on and not ran_on.startswith("LocalExecutor") and isinstance(task, TrainingTask):
         warnings.warn(f"search {name!r} ran on {ran_on}; loaded without executor=..., its remaining trials train in "
                       "this process, one at a time. Pass load_search(..., executor='dask') (or your executor) to "
-                      "train them on workers again.", NasbookWarning, stacklevel=3)
+                      "train them on workers again.", NasbookWarning,
+                      stacklevel=stacklevel_outside_nasbook())
 
 
 def check_budget_covers_spent(self: Search) -> None:
