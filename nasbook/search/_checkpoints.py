@@ -17,8 +17,11 @@ finds it; ``load_search(..., checkpoints=...)`` names another one (a teammate's 
 stored folder missing on this machine is never created: that session keeps them in memory, with a warning. Two
 stores (two PostgreSQL databases) may both number a search 1, so ``search-<id>/`` holds a marker
 (:data:`MARKER`) naming its search by a key kept in the configuration; a folder marked for another search is
-refused, never read. A ``":memory:"`` store (its ids start at 1 in every process, and it cannot be resumed) gets
-a folder of its own, ``search-<id>-<random>/``, deleted with the Search object (or at exit).
+refused, never read. Beside a SQLite file the marker names the search by its creation time in the store: a
+database deleted and made again numbers from 1 again, and a folder marked for another search is deleted (with a
+:class:`~nasbook.StaleCheckpointsWarning`), never continued. A ``":memory:"`` store (its ids start at 1 in every
+process, and it cannot be resumed) gets a folder of its own (:mod:`nasbook.search._ownfolder`), deleted with the
+Search object (or at exit), or by a later process once its own was killed.
 """
 
 from __future__ import annotations
