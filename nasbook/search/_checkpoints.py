@@ -308,14 +308,19 @@ def store_path(s: Search) -> pathlib.Path | None:
     return _beside(s, pathlib.Path(f"{path}.checkpoints") / f"search-{s._search_id}")
 
 
+#: how much older than the search an unmarked folder must be to count as another search's
+_CLOCK_SLACK_S = 2.0
+
+
 def _beside(s: Search, path: pathlib.Path) -> pathlib.Path:
     """The ``search-<id>/`` folder beside a SQLite file, marked with the search's creation time in the store.
 
     A database deleted and made again numbers its searches from 1 again, so an earlier search's folder (the
     same name, the same number) would be read as this one's: its checkpoints continued by promotions of
     trials they never belonged to. A folder marked for another creation time, or unmarked (made before
-    folders were marked) and last written before this search was created, is deleted with a
-    :class:`~nasbook.StaleCheckpointsWarning`; an unmarked one written since is this search's and is marked."""
+    folders were marked) and last written before this search was created (by more than
+    :data:`_CLOCK_SLACK_S`), is deleted with a :class:`~nasbook.StaleCheckpointsWarning`; an unmarked one
+    written since is this search's and is marked."""
     try:
         created = float(s.storage.get_search(s.name).created_at)
     except (StorageError, OSError, AttributeError, TypeError, ValueError):  # a store that cannot tell: as before
@@ -323,7 +328,8 @@ def _beside(s: Search, path: pathlib.Path) -> pathlib.Path:
     mine = {"created_at": created, "search": s.name, "store": s.storage.label}
     found: dict[str, Any] | None = None
     try:
-        if path.is_dir() and not (path / MARKER).exists() and path.stat().st_mtime < created:
+        # (a file system's clock is coarser than time.time(): a folder made just after the search may read older)
+        if path.is_dir() and not (path / MARKER).exists() and path.stat().st_mtime < created - _CLOCK_SLACK_S:
             found = {"search": "?", "created_at": "before markers, last written " + _when(path.stat().st_mtime)}
     except OSError:
         pass

@@ -215,6 +215,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._tell_seq: dict[int, int] = {}  # number -> order in which the strategy was told
         self._checkpoints: dict[int, bytes] = {}  # number -> state to continue from (in memory only)
         self._warned_parent = False
+        self._unwritten: StorageError | None = None  # a checkpoint write that failed, raised once its trial is stored
         self._epochs_spent = 0
         self._next_number = 0
         self._ready = False  # strategy set up and history replayed
@@ -363,6 +364,9 @@ class Search(Background, Extend, Results, ReadOnly):
             cb(self, trial)
         if pbar is not None:
             pbar.trial_finished(trial)
+        unwritten, self._unwritten = self._unwritten, None
+        if unwritten is not None:  # its checkpoint could not be written (_loop.trial_from): stop, the trial is stored
+            raise unwritten
 
     @checked_signature(hints=_BUDGET_HINTS)
     def run(self, *, progress: Any = "auto") -> Search:

@@ -255,3 +255,31 @@ def test_a_non_path_checkpoints_names_the_parameter(value, tmp_path):
         _asha(tmp_path / "s.db", checkpoints=value)
     assert isinstance(err.value, TypeError) and type(value).__name__ in str(err.value)
     assert not (tmp_path / "s.db").exists()
+
+
+def test_a_full_disk_mid_run_stores_the_trial_whose_checkpoint_failed_and_the_search_resumes(tmp_path, monkeypatch):
+    """The checkpoint is written before the trial is committed: a failed write used to lose the trial's result
+    with it. Now the trial is committed first, then the StorageError (naming the file) stops the run."""
+    db = tmp_path / "s.db"
+    real = _checkpoints._write_atomically
+    calls = {"n": 0}
+
+    def fill_up(target, data):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise OSError(28, "No space left on device")
+        return real(target, data)
+
+    monkeypatch.setattr(_checkpoints, "_write_atomically", fill_up)
+    s = _asha(db, budget=30)
+    with pytest.raises(StorageError, match=r"cannot write the checkpoint of trial (\d+) to '.*search-1/trial-\1\.ckpt'") as info:
+        s.run(progress="none")
+    failed = int(str(info.value).split("trial ")[1].split(" ")[0])
+    assert failed in {t.number for t in s.trials}  # its result is stored, not lost with the checkpoint
+    assert not list((tmp_path / "s.db.checkpoints" / "search-1").glob("*.part"))
+    s.close()
+    monkeypatch.setattr(_checkpoints, "_write_atomically", real)
+    again = nasbook.load_search("a", db, task=ToyTask(SPACE, epochs=9), space=SPACE)
+    assert failed in {t.number for t in again.trials}
+    assert again.run(progress="none").n_trials == 30
+    again.close()
