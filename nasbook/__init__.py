@@ -19,8 +19,10 @@ from nasbook._errors import (
     RepeatedTrialFailure,
     ReproducibilityWarning,
     SearchLockedError,
+    SearchNotResumableError,
     SearchOvertaken,
     SpaceExhausted,
+    StaleCheckpointsWarning,
     StorageError,
     TrialDiverged,
     TrialFailed,
@@ -34,7 +36,7 @@ __all__ = [
     "Budget", "KnowledgeBase", "NasbookError", "Predictor", "RepeatedTrialFailure", "Search", "Trial", "TrialDiverged", "TrialFailed", "TrialState", "__version__", "get_options", "load_search",
     "set_options",
     "ExecutorError", "InvalidArchitectureError", "InvalidParameterError", "NasbookWarning", "NotEnumerableError", "NotFittedError",
-    "ReproducibilityWarning", "SearchLockedError", "SearchOvertaken", "SpaceExhausted", "StorageError",
+    "ReproducibilityWarning", "SearchLockedError", "SearchNotResumableError", "SearchOvertaken", "SpaceExhausted", "StaleCheckpointsWarning", "StorageError",
 ]
 
 

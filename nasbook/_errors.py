@@ -10,6 +10,8 @@ import difflib
 import functools
 import inspect
 import numbers
+import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
@@ -67,6 +69,16 @@ class SearchNotFoundError(StorageError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class SearchNotResumableError(InvalidParameterError):
+    """A search loaded read-only (its stored strategy or task could not be rebuilt) was asked to run or be extended.
+
+    Raised by ``run``, ``start``, ``extend`` and ``load_search(..., budget=...)`` of such a search,
+    before anything is stored; the message says what was not rebuilt and how to resume
+    (``load_search(name, storage, strategy=...)`` or ``task=...``, or register the class first).
+    Exported as ``nasbook.SearchNotResumableError`` (and, as before, ``nasbook.search.SearchNotResumableError``).
+    """
+
+
 class NotFittedError(NasbookError, ValueError, AttributeError):
     """A predictor was used before ``fit`` (like scikit-learn's ``NotFittedError``)."""
 
@@ -110,6 +122,24 @@ class ReproducibilityWarning(NasbookWarning):
 
     Silence with ``warnings.filterwarnings("ignore", category=ReproducibilityWarning)``.
     """
+
+
+class StaleCheckpointsWarning(NasbookWarning):
+    """A checkpoint folder beside a SQLite file belonged to an earlier search of the same name and number
+    (the database was deleted and made again), so it was deleted and the search started without it.
+
+    Silence with ``warnings.filterwarnings("ignore", category=nasbook.StaleCheckpointsWarning)``.
+    """
+
+
+def stacklevel_outside_nasbook() -> int:
+    """The ``stacklevel`` that makes ``warnings.warn``, called by the caller of this function, name the first
+    frame outside the nasbook package (the user's ``search.run()`` line), however deep inside nasbook it is."""
+    root = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

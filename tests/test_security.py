@@ -92,7 +92,7 @@ def test_a_stored_class_name_never_imports_or_calls_anything(stored, tmp_path, e
     # process and installed entry points only: never by importing the module a name spells out
     name = name.format(mod=evil_module)
     path = _crafted(stored, tmp_path, lambda c: _PARTS[part](c, name))
-    if part in ("strategy", "bo-surrogate"):  # the search loads read-only (its strategy is not needed to read it)
+    if part in ("strategy", "bo-surrogate", "task"):  # loads read-only (neither is needed to read it)
         search = nasbook.load_search("s", str(path))
         assert not search.resumable and search.n_trials == 3
         with pytest.raises(InvalidParameterError, match="is read-only") as info:

@@ -17,12 +17,16 @@ finds it; ``load_search(..., checkpoints=...)`` names another one (a teammate's 
 stored folder missing on this machine is never created: that session keeps them in memory, with a warning. Two
 stores (two PostgreSQL databases) may both number a search 1, so ``search-<id>/`` holds a marker
 (:data:`MARKER`) naming its search by a key kept in the configuration; a folder marked for another search is
-refused, never read. A ``":memory:"`` store (its ids start at 1 in every process, and it cannot be resumed) gets
-a folder of its own, ``search-<id>-<random>/``, deleted with the Search object (or at exit).
+refused, never read. Beside a SQLite file the marker names the search by its creation time in the store: a
+database deleted and made again numbers from 1 again, and a folder marked for another search is deleted (with a
+:class:`~nasbook.StaleCheckpointsWarning`), never continued. A ``":memory:"`` store (its ids start at 1 in every
+process, and it cannot be resumed) gets a folder of its own (:mod:`nasbook.search._ownfolder`), deleted with the
+Search object (or at exit), or by a later process once its own was killed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import numbers
@@ -31,13 +35,21 @@ import pathlib
 import re
 import shutil
 import tempfile
+import time
 import uuid
 import warnings
-import weakref
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookWarning, StorageError
+from nasbook._errors import (
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    NasbookWarning,
+    StaleCheckpointsWarning,
+    StorageError,
+    stacklevel_outside_nasbook,
+)
+from nasbook.search import _ownfolder
 from nasbook.trial import Proposal, Trial
 
 if TYPE_CHECKING:
@@ -69,10 +81,13 @@ class CheckpointDir(MutableMapping[int, bytes]):
             raise KeyError(number) from None
 
     def __setitem__(self, number: int, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path, suffix=".part")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, self._file(number))
+        target = self._file(number)
+        try:
+            _write_atomically(target, data)
+        except OSError as exc:
+            raise StorageError(f"cannot write the checkpoint of trial {int(number)} to {str(target)!r}: "
+                               f"{exc.strerror or exc}. Nothing was left half-written there; free space (or make "
+                               "the folder writable) and run the search again: its trials are stored.") from exc
         self._held.add(int(number))
 
     def __delitem__(self, number: int) -> None:
@@ -98,8 +113,60 @@ class CheckpointDir(MutableMapping[int, bytes]):
         return f"CheckpointDir({str(self.path)!r}, {len(self)} checkpoints)"
 
 
-#: the file in a given folder's ``search-<id>/`` naming the search whose checkpoints it holds (JSON, compared only)
+def _write_atomically(target: pathlib.Path, data: bytes) -> None:
+    """Write ``target`` through a ``.part`` file beside it, renamed over it when complete; on any failure
+    (a full disk) the ``.part`` file is removed and the error raised: ``target`` is whole or as it was."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+#: the file in a ``search-<id>/`` folder naming the search whose checkpoints it holds (JSON, compared only): by
+#: the key kept in its configuration in a given folder, by its creation time in the store beside a SQLite file
 MARKER = "search.json"
+
+
+def _read_marker(marker: pathlib.Path) -> dict[str, Any] | None:
+    """The marker's content; None when there is none; ``{"error": ...}`` when it cannot be read."""
+    try:
+        found: Any = json.loads(marker.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return {"error": str(exc)[:80]}
+    return found if isinstance(found, dict) else {"error": f"not a JSON object: {found!r:.40}"}
+
+
+def _claim(path: pathlib.Path, mine: dict[str, Any]) -> dict[str, Any]:
+    """Make ``path`` and mark it as ``mine`` unless it is marked already; returns its marker's content.
+
+    Race-safe between processes: the marker is written whole to a temporary file, then linked to its name
+    (``os.link`` fails if the name exists), so two processes claiming a folder at once read the same winner."""
+    marker = path / MARKER
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        found = _read_marker(marker)
+        if found is not None:
+            return found
+        fd, tmp = tempfile.mkstemp(dir=path, prefix=f".{MARKER}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(mine, f)
+            os.link(tmp, marker)
+        except FileExistsError:  # another process marked it first: its marker stands
+            return _read_marker(marker) or {"error": "vanished while read"}
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    except OSError as exc:
+        raise StorageError(f"cannot create the checkpoint folder {str(path)!r}: {exc}") from exc
+    return mine
 
 
 @dataclasses.dataclass
@@ -185,7 +252,7 @@ def on_load(s: Search, config: dict[str, Any], value: Any) -> None:
                       f"{problem.removeprefix('which ')}: this session keeps them in memory, and a promotion of a trial "
                       "finished before it trains from scratch (epochs_spent counts it). Pass load_search(..., checkpoints="
                       "'<folder>') to use that folder as it is reached from this machine, or another one (it replaces "
-                      "the stored folder).", NasbookWarning, stacklevel=4)
+                      "the stored folder).", NasbookWarning, stacklevel=stacklevel_outside_nasbook())
     if key is not None and isinstance(folder, str):  # kept in the configuration as it was
         s._ckpt = Folder(folder, key, usable=not problem)
 
@@ -209,36 +276,22 @@ def _given_path(s: Search, ck: Folder) -> pathlib.Path | None:
     root = pathlib.Path(ck.folder)
     if _memory(s):  # its ids start at 1 in every process, and it cannot be resumed: a folder of its own
         if ck.own is None:
-            root.mkdir(parents=True, exist_ok=True)
-            ck.own = pathlib.Path(tempfile.mkdtemp(prefix=f"search-{s._search_id}-", dir=root))
-            weakref.finalize(s, shutil.rmtree, ck.own, True)
+            try:
+                ck.own = _ownfolder.make(s, root, f"search-{s._search_id}")
+            except OSError as exc:
+                raise StorageError(f"cannot create a checkpoint folder in {str(root)!r}: {exc}") from exc
         return ck.own
     path = root / f"search-{s._search_id}"
-    marker = path / MARKER
-    try:
-        found: Any = json.loads(marker.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        found = None
-    except (OSError, ValueError) as exc:
-        found = {"error": str(exc)[:80]}
-    if found is not None and not (isinstance(found, dict) and found.get("key") == ck.key):
+    found = _claim(path, {"key": ck.key, "search": s.name, "store": s.storage.label})
+    if found.get("key") != ck.key:
         other = (f"search {str(found.get('search'))[:80]!r} of {str(found.get('store'))[:120]!r}"
-                 if isinstance(found, dict) and "key" in found else "a marker this search cannot read")
+                 if "key" in found else "a marker this search cannot read")
         raise StorageError(
             f"the checkpoint folder {str(path)!r} holds the checkpoints of another search ({other}, says its "
             f"{MARKER}): two stores keep checkpoints in {ck.folder!r} and both have a search numbered "
             f"{s._search_id}. Nothing was run and those files were not touched. Give search {s.name!r} a folder "
             f"of its own: nasbook.load_search({s.name!r}, <its storage>, checkpoints='<another folder>'), or "
             "delete that folder if its search is gone.")
-    if found is None:
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path, suffix=".part")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"key": ck.key, "search": s.name, "store": s.storage.label}, f)
-            os.replace(tmp, marker)
-        except OSError as exc:
-            raise StorageError(f"cannot create the checkpoint folder {str(path)!r}: {exc}") from exc
     return path
 
 
@@ -252,7 +305,71 @@ def store_path(s: Search) -> pathlib.Path | None:
     path = getattr(target, "path", None)
     if path is None or getattr(target, "memory", False):
         return None
-    return pathlib.Path(f"{path}.checkpoints") / f"search-{s._search_id}"
+    return _beside(s, pathlib.Path(f"{path}.checkpoints") / f"search-{s._search_id}")
+
+
+#: how much older than the search an unmarked folder must be to count as another search's
+_CLOCK_SLACK_S = 2.0
+
+
+def _beside(s: Search, path: pathlib.Path) -> pathlib.Path:
+    """The ``search-<id>/`` folder beside a SQLite file, marked with the search's creation time in the store.
+
+    A database deleted and made again numbers its searches from 1 again, so an earlier search's folder (the
+    same name, the same number) would be read as this one's: its checkpoints continued by promotions of
+    trials they never belonged to. A folder marked for another creation time, or unmarked (made before
+    folders were marked) and last written before this search was created (by more than
+    :data:`_CLOCK_SLACK_S`), is deleted with a :class:`~nasbook.StaleCheckpointsWarning`; an unmarked one
+    written since is this search's and is marked."""
+    try:
+        created = float(s.storage.get_search(s.name).created_at)
+    except (StorageError, OSError, AttributeError, TypeError, ValueError):  # a store that cannot tell: as before
+        return path
+    mine = {"created_at": created, "search": s.name, "store": s.storage.label}
+    found: dict[str, Any] | None = None
+    try:
+        # (a file system's clock is coarser than time.time(): a folder made just after the search may read older)
+        if path.is_dir() and not (path / MARKER).exists() and path.stat().st_mtime < created - _CLOCK_SLACK_S:
+            found = {"search": "?", "created_at": "before markers, last written " + _when(path.stat().st_mtime)}
+    except OSError:
+        pass
+    if found is None:
+        found = _claim(path, mine)
+        if found.get("created_at") == created:
+            return path
+    when = found.get("created_at")
+    other = (f"another search {str(found.get('search'))[:80]!r} (created "
+             f"{_when(when) if isinstance(when, float) else str(when)[:80]})" if "created_at" in found else
+             f"another search (its {MARKER} cannot be read: {str(found.get('error', found))[:80]})")
+    warnings.warn(
+        f"the checkpoint folder {str(path)!r} belonged to {other}, not to search {s.name!r} created "
+        f"{_when(created)} in {s.storage.label!r}: the database was deleted and made again, and its search "
+        f"{s._search_id} was another one. That folder was deleted (its checkpoints fit no trial stored here); this "
+        "search keeps its own there from now on. Silence with warnings.filterwarnings('ignore', "
+        "category=nasbook.StaleCheckpointsWarning).", StaleCheckpointsWarning, stacklevel=stacklevel_outside_nasbook())
+    _discard(path)
+    found = _claim(path, mine)
+    if found.get("created_at") != created:
+        raise StorageError(f"the checkpoint folder {str(path)!r} was marked for another search while search "
+                           f"{s.name!r} deleted its stale copy; nothing was run. Run it again.")
+    return path
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def _discard(path: pathlib.Path) -> None:
+    """Delete a stale folder: renamed out of the way first (atomic), so it is never half there under its name."""
+    gone = path.with_name(f".{path.name}.stale-{uuid.uuid4().hex[:8]}")
+    try:
+        os.rename(path, gone)
+    except FileNotFoundError:  # another process discarded it already
+        return
+    except OSError as exc:
+        raise StorageError(f"cannot delete the stale checkpoint folder {str(path)!r}: {exc}. Delete it by hand, "
+                           "then run the search again; nothing was run.") from exc
+    shutil.rmtree(gone, ignore_errors=True)
 
 
 def keep_held(s: Search, held: MutableMapping[int, bytes]) -> None:
@@ -318,7 +435,7 @@ def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:
             s._warned_parent = True
             warnings.warn(f"{type(s.strategy).__name__} proposes continuations (Proposal(parent=...)) but does "
                           "not set the class attribute continues_trials = True, so no checkpoint was kept: "
-                          "they train from scratch.", stacklevel=6)
+                          "they train from scratch.", stacklevel=stacklevel_outside_nasbook())
     return out
 
 

@@ -22,7 +22,7 @@ import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import InvalidParameterTypeError, NasbookWarning, StorageError
+from nasbook._errors import InvalidParameterTypeError, NasbookWarning, StorageError, stacklevel_outside_nasbook
 
 if TYPE_CHECKING:
     from nasbook.knowledge import KnowledgeBase
@@ -225,7 +225,8 @@ def restore_prior(strategy: Any, config: dict[str, Any], space: Any, kb: Knowled
     if changed:
         warnings.warn(f"knowledge base {kb.label!r} no longer holds exactly the trials this search's transfer prior "
                       f"was fitted on (searches {changed[:5]!r}); the prior is rebuilt from what it holds, so proposals "
-                      "may differ from the original run's.", NasbookWarning, stacklevel=4)
+                      "may differ from the original run's.", NasbookWarning,
+                      stacklevel=stacklevel_outside_nasbook())
     rebuilt = TransferPrior(trials, space, task_weights=provenance.get("task_weights"), mode=provenance.get("mode"))
     rebuilt.kb_provenance = provenance
     strategy.prior = rebuilt

@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import SearchInterrupted, SpaceExhausted
+from nasbook._errors import SearchInterrupted, SpaceExhausted, StorageError
 from nasbook.search import _checkpoints, _failfast, _fresh, _warm
 from nasbook.search._background import InterpreterExiting
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
@@ -225,7 +225,10 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
     """The trial to commit for an outcome: its result, and the proposal it answered."""
     res, proposal = outcome.result, r.proposal
     if res is not None and res.checkpoint is not None and s.strategy.continues_trials:
-        s._checkpoints[outcome.number] = res.checkpoint  # ~1 MB for a small CNN: only when it may be used
+        try:
+            s._checkpoints[outcome.number] = res.checkpoint  # ~1 MB for a small CNN: only when it may be used
+        except StorageError as exc:  # (a full disk) raised by _finish once the trial is committed: its result is kept
+            s._unwritten = exc
     state = outcome.state
     attrs: dict[str, Any] = {**proposal.attrs, **(res.attrs if res is not None else {})}
     if s._warm_by_id:

@@ -11,6 +11,11 @@ place: it shows the stored class and parameters and raises :class:`SearchNotResu
 asked to propose. :attr:`ReadOnly.resumable` is False, the reprs say why and how to resume it, and
 ``run``, ``start``, ``extend`` and ``load_search(..., budget=...)`` raise that error before anything
 is written: a read of a shared file changes nothing in it.
+
+A stored *task* nasbook cannot rebuild (a class of the user's not importable or registered here, a task
+holding data in memory) loads the same way, with :class:`UnrebuiltTask` in its place: it keeps the stored
+name, metric, mode and configuration (what every reader needs) and refuses to evaluate. When both are
+missing, the task is named first (given ``task=...``, the strategy then is).
 """
 
 from __future__ import annotations
@@ -19,43 +24,43 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from nasbook._errors import InvalidParameterError
+from nasbook._errors import SearchNotResumableError
 from nasbook.strategies import BaseStrategy
+from nasbook.tasks import Task
 
 if TYPE_CHECKING:
     from nasbook.search._search import Search
 
 
-class SearchNotResumableError(InvalidParameterError):
-    """A search loaded read-only (its stored strategy could not be rebuilt) was asked to run or be extended.
-
-    Raised by ``run``, ``start``, ``extend`` and ``load_search(..., budget=...)`` of such a search,
-    before anything is stored; the message says why the strategy was not rebuilt and how to resume
-    (``load_search(name, storage, strategy=...)``, or register the class first).
-    """
-
-
 @dataclass(frozen=True)
 class NotRebuilt:
-    """Why a stored strategy was not rebuilt: its stored class name, whether nasbook found that class
-    (a built-in whose stored parameters cannot be rebuilt) or not (a class of the user's), and nasbook's message."""
+    """Why a stored strategy (or task) was not rebuilt: its stored class name, whether nasbook found that class
+    (a built-in whose stored parameters cannot be rebuilt) or not (a class of the user's), nasbook's message,
+    and which it is (``"strategy"`` or ``"task"``)."""
 
     cls: str
     found: bool
     detail: str
+    what: str = "strategy"
 
     @property
     def why(self) -> str:
         """One clause: ``its strategy class 'Mine' is not registered in this process``; nasbook's own message
         (a built-in's: ``this search ran with an Optuna sampler instance...``) is :attr:`detail`."""
         if not self.found:
-            return f"its strategy class {self.cls!r} is not registered in this process"
-        return f"its strategy {self.cls} cannot be rebuilt from the stored configuration"
+            return f"its {self.what} class {self.cls!r} is not registered in this process"
+        return f"its {self.what} {self.cls} cannot be rebuilt from the stored configuration"
+
+    @property
+    def does(self) -> str:
+        """What the search cannot do without it: ``propose trials`` (a strategy), ``evaluate trials`` (a task)."""
+        return "evaluate trials" if self.what == "task" else "propose trials"
 
     def fix(self, name: str, label: str) -> str:
-        """How to make it resumable: load it again with the strategy (or after registering the class)."""
-        again = f"nasbook.load_search({name!r}, {label!r}, strategy=...)"
-        return f"to resume it: {again}" + ("" if self.found else f", or nasbook.strategies.register({self.cls}) first "
+        """How to make it resumable: load it again with the strategy or task (or after registering the class)."""
+        again = f"nasbook.load_search({name!r}, {label!r}, {self.what}=...)"
+        package = "tasks" if self.what == "task" else "strategies"
+        return f"to resume it: {again}" + ("" if self.found else f", or nasbook.{package}.register({self.cls}) first "
                                                                  "and load it again")
 
 
@@ -116,6 +121,55 @@ def unrebuilt(config: dict[str, Any], reason: NotRebuilt) -> UnrebuiltStrategy:
     return cast("type[UnrebuiltStrategy]", cls)(config, reason)
 
 
+class UnrebuiltTask(Task):
+    """The place of a stored task nasbook could not rebuild (a class of the user's not importable here, a task
+    holding data in memory), in a search loaded read-only.
+
+    It says what the task was: ``name``, ``metric``, ``mode`` and ``to_config()`` are the stored ones, so the
+    trials, ``best``, ``to_xarray`` and the reprs read as the original search's; ``stored_class`` names the
+    class. ``evaluate`` and ``check`` raise :class:`SearchNotResumableError`: load the search again with
+    ``task=...`` to run it.
+    """
+
+    def __init__(self, config: dict[str, Any], reason: NotRebuilt, *, name: str | None = None, metric: Any = None,
+                 mode: Any = None, has_epochs: bool = False):
+        params = config.get("params")
+        self._stored = copy.deepcopy(config)
+        self._params = dict(params) if isinstance(params, dict) else {}
+        self._reason = reason
+        self.stored_class = reason.cls
+        self._name = name if isinstance(name, str) and name else reason.cls or "UnrebuiltTask"
+        metric = metric if isinstance(metric, str) else config.get("metric")
+        self.metric = metric if isinstance(metric, str) and metric else "value"
+        mode = mode if mode in ("max", "min") else config.get("mode")
+        self.mode = mode if mode in ("max", "min") else "max"
+        self.has_epochs = bool(has_epochs)  # a stored budget in epochs still loads
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def get_params(self) -> dict[str, Any]:
+        return copy.deepcopy(self._params)
+
+    def to_config(self) -> dict[str, Any]:
+        return copy.deepcopy(self._stored)
+
+    def __repr__(self) -> str:
+        stored = self.stored_class + self._format_repr(self._params)[len(type(self).__name__):]  # as the original's repr
+        return f"UnrebuiltTask(stored {stored}: {self._reason.why})"
+
+    def _refuse(self) -> SearchNotResumableError:
+        return SearchNotResumableError(f"the task {self.stored_class} was not rebuilt from storage ({self._reason.why}): "
+                                       "it cannot evaluate. Load the search again with task=... to resume it.")
+
+    def evaluate(self, arch: Any, *, space: Any = None, fidelity: Any = None, report: Any = None) -> Any:
+        raise self._refuse()
+
+    def check(self) -> None:
+        raise self._refuse()
+
+
 class ReadOnly:
     """Mixin of :class:`~nasbook.search.Search`: whether it can be resumed, and the refusal when not."""
 
@@ -152,7 +206,7 @@ def refusal(reason: NotRebuilt, what: str, name: str, label: str) -> SearchNotRe
     """The error of ``what`` on a search loaded read-only: why, that nothing was changed, how to resume."""
     fix = reason.fix(name, label)
     detail = f" Why nasbook could not rebuild it: {reason.detail}" if reason.found else ""
-    return SearchNotResumableError(f"{what}: search {name!r} is read-only: {reason.why}, so it cannot propose trials; "
+    return SearchNotResumableError(f"{what}: search {name!r} is read-only: {reason.why}, so it cannot {reason.does}; "
                                    f"nothing was run or stored. {fix[0].upper()}{fix[1:]}.{detail}")
 
 

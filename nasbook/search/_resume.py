@@ -18,11 +18,12 @@ from nasbook._errors import (
     SpaceExhausted,
     StorageError,
     checked_signature,
+    stacklevel_outside_nasbook,
 )
 from nasbook.search import _checkpoints, _kb
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_strategy_task
-from nasbook.search._readonly import NotRebuilt, refusal, unrebuilt
+from nasbook.search._readonly import NotRebuilt, UnrebuiltTask, refusal, unrebuilt
 from nasbook.search._warm import from_config, set_seeds
 from nasbook.space import SearchSpace
 from nasbook.strategies import BaseStrategy, Proposal
@@ -91,7 +92,7 @@ def replay(s: Search) -> None:
             f"{strategy!r} proposes with seed {s.seed}; the strategy was told the stored "
             "history, but later proposals may differ from an uninterrupted run.",
             ReproducibilityWarning,
-            stacklevel=4,
+            stacklevel=stacklevel_outside_nasbook(),
         )
     _checkpoints.open_store(s)
     s._ready = True
@@ -148,17 +149,32 @@ def _stored_params(what: str, cls: type, config: dict[str, Any]) -> dict[str, An
 
 
 def rebuild_task(config: dict[str, Any]) -> Task:
+    task = task_or_why(config)
+    if isinstance(task, NotRebuilt):
+        raise InvalidParameterError(task.detail)
+    return task
+
+
+def task_or_why(config: dict[str, Any]) -> Task | NotRebuilt:
+    """The stored task, rebuilt, or why nasbook cannot rebuild it (a class of the user's not registered here, a
+    built-in holding data of the user's, or a constructor refusing the stored parameters); a damaged configuration
+    raises StorageError."""
+    import nasbook.tasks
     from nasbook.tasks import task_class
 
-    cls = task_class(str(config.get("class", "")))  # a built-in holding no user data, a registered or installed one
+    name = str(config.get("class", ""))
+    cls = task_class(name)  # a built-in holding no user data, a registered or installed one
     if cls is None:
-        raise InvalidParameterError(
+        return NotRebuilt(name, hasattr(nasbook.tasks, name), (
             f"the stored search evaluates on {config.get('class')!r}, which nasbook cannot rebuild from storage "
             "(it may hold user data); pass task=... to load_search, or, for a task its stored parameters rebuild, "
             f"register the class first: nasbook.tasks.register({config.get('class')}) (a package installs it under "
-            "entry-point group 'nasbook.tasks')."
-        )
-    return cls(**_stored_params("task", cls, {**config, "params": constructor_params(config)}))
+            "entry-point group 'nasbook.tasks')."), "task")
+    params = _stored_params("task", cls, {**config, "params": constructor_params(config)})
+    try:
+        return cls(**params)
+    except InvalidParameterError as exc:
+        return NotRebuilt(name, True, str(exc), "task")
 
 
 def rebuild_strategy(config: dict[str, Any], restore: Callable[[BaseStrategy], None] | None = None) -> BaseStrategy:
@@ -224,7 +240,11 @@ def load_search(
     the reprs, which say it is read-only and why), ``search.resumable`` is False, and ``run``,
     ``start``, ``extend`` (and a ``budget`` given here) raise
     :class:`~nasbook.search.SearchNotResumableError` saying how to resume it: load it again with
-    ``strategy=...``, or register the class first. Loading it writes nothing to the store.
+    ``strategy=...``, or register the class first. Loading it writes nothing to the store. A search whose
+    task cannot be rebuilt (a class of your own not importable or registered here, a task holding data)
+    loads read-only the same way, with a :class:`~nasbook.search._readonly.UnrebuiltTask` that keeps the
+    stored name, metric and mode; ``task=...`` resumes it. ``checkpoints=...`` is refused for a search that
+    loads read-only, and a refused ``load_search`` closes the store it opened.
 
     Parameters
     ----------
@@ -272,7 +292,6 @@ def load_search(
         The search, with its committed trials loaded; ``run()`` resumes it (unless it loaded read-only:
         ``search.resumable`` says which).
     """
-    from nasbook.search._search import Search, SearchState
     from nasbook.storage import Storage
 
     if not isinstance(name, str) or not name:
@@ -288,6 +307,22 @@ def load_search(
     if not isinstance(allow_changes, bool):
         raise InvalidParameterTypeError(f"load_search(allow_changes=...) must be True or False; got {allow_changes!r}.")
     st = _kb.storage_for(storage, kb, "load_search", create=False)
+    try:
+        return _open(st, name, storage, task=task, space=space, strategy=strategy, budget=budget, callbacks=callbacks,
+                     executor=executor, trial_timeout_s=trial_timeout_s, allow_changes=allow_changes, kb=kb,
+                     checkpoints=checkpoints)
+    except BaseException:  # refused: the store it opened is closed (no connection or file handle left open)
+        if _kb.opened_for(st, storage, kb):
+            st.close()
+        raise
+
+
+def _open(st: Storage, name: str, storage: Any, *, task: Task | None, space: SearchSpace | None,
+          strategy: BaseStrategy | None, budget: Any, callbacks: Sequence[Callback] | None, executor: Any,
+          trial_timeout_s: float | None, allow_changes: bool, kb: KnowledgeBase | None, checkpoints: Any) -> Search:
+    """:func:`load_search` on the store it opened (``st``)."""
+    from nasbook.search._search import Search, SearchState
+
     record = st.get_search(name)
     for key, kind in _CONFIG_KEYS.items():  # a StorageError naming the search if one is missing or damaged
         record.require(key, kind)
@@ -303,8 +338,16 @@ def load_search(
                 "to continue over another one (recorded)."
             )
         changes.append({"what": "space", "from": config.get("space_id"), "to": space.space_id})
+    not_rebuilt = None
     if task is None:
-        task = rebuild_task(config["task"])
+        rebuilt_task = task_or_why(config["task"])
+        if isinstance(rebuilt_task, NotRebuilt):  # loaded read-only (search._readonly) with a placeholder task
+            not_rebuilt = rebuilt_task
+            stored_budget = config["budget"]
+            rebuilt_task = UnrebuiltTask(config["task"], rebuilt_task, name=config.get("task_name"),
+                                         metric=config.get("metric"), mode=config.get("mode"),
+                                         has_epochs=stored_budget.get("epochs") is not None)
+        task = rebuilt_task
     elif (given := _as_stored(task.to_config())) != config["task"]:
         (stored_id, stored_run), (given_id, given_run) = split_config(config["task"]), split_config(given)
         if given_id == stored_id:  # only how trials run differs (deterministic...): the same task, resumed as asked
@@ -318,19 +361,20 @@ def load_search(
         else:
             changes.append({"what": "task", "from": config["task"], "to": given})
     given_strategy = strategy is not None
-    not_rebuilt = None
     if strategy is None:
         rebuilt = strategy_or_why(config["strategy"], lambda st: _kb.restore_prior(st, config["strategy"], space, kb))
         if isinstance(rebuilt, NotRebuilt):  # loaded read-only (search._readonly): readable, not resumable
-            not_rebuilt = rebuilt
-            changes = [c for c in changes if c["what"] != "run_params"]  # how trials would run: none will, none stored
-            if budget is not None or changes:  # both are stored for a run it cannot make: refused, nothing written
-                if _kb.opened_for(st, storage, kb):
-                    st.close()
-                what = "budget=..." if budget is not None else f"allow_changes=True with another {changes[0]['what']}"
-                raise refusal(rebuilt, f"load_search({name!r}, {what})", name, st.label)
+            not_rebuilt = not_rebuilt or rebuilt  # (a task not rebuilt is named first: give it, and this shows)
             rebuilt = unrebuilt(config["strategy"], rebuilt)
         strategy = rebuilt
+    if not_rebuilt is not None:  # how trials would run: none will, so none is stored
+        changes = [c for c in changes if c["what"] != "run_params"]
+    if not_rebuilt is not None and (budget is not None or changes or checkpoints is not None):
+        _checkpoints.check_folder("load_search", checkpoints)  # a bad value is named as such first
+        # each is stored for a run it cannot make: refused, nothing written
+        what = ("budget=..." if budget is not None else "checkpoints=..." if checkpoints is not None
+                else f"allow_changes=True with another {changes[0]['what']}")
+        raise refusal(not_rebuilt, f"load_search({name!r}, {what})", name, st.label)
     stored_executor = None
     if executor is None:
         executor = "local"
@@ -379,7 +423,8 @@ def _warn_if_moved_in_process(name: str, config: dict[str, Any], task: Task) -> 
     if ran_on and not ran_on.startswith("LocalExecutor") and isinstance(task, TrainingTask):
         warnings.warn(f"search {name!r} ran on {ran_on}; loaded without executor=..., its remaining trials train in "
                       "this process, one at a time. Pass load_search(..., executor='dask') (or your executor) to "
-                      "train them on workers again.", NasbookWarning, stacklevel=3)
+                      "train them on workers again.", NasbookWarning,
+                      stacklevel=stacklevel_outside_nasbook())
 
 
 def check_budget_covers_spent(self: Search) -> None:

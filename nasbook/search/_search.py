@@ -37,6 +37,7 @@ from nasbook.search._checks import check_strategy_epochs as _check_strategy_epoc
 from nasbook.search._checks import check_strategy_task as _check_strategy_task
 from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
+from nasbook.search._extend import Extend  # extend(): more budget
 from nasbook.search._readonly import ReadOnly  # a search loaded read-only: resumable, and the refusal
 from nasbook.search._results import Results
 from nasbook.space import SearchSpace
@@ -60,7 +61,7 @@ class SearchState(str, Enum):
     DONE = "done"
 
 
-class Search(Background, Results, ReadOnly):
+class Search(Background, Extend, Results, ReadOnly):
     """A neural architecture search: a strategy over a space on a task, durable on disk.
 
     Every finished trial is committed to ``storage`` before the strategy hears of it, so a
@@ -214,6 +215,7 @@ class Search(Background, Results, ReadOnly):
         self._tell_seq: dict[int, int] = {}  # number -> order in which the strategy was told
         self._checkpoints: dict[int, bytes] = {}  # number -> state to continue from (in memory only)
         self._warned_parent = False
+        self._unwritten: StorageError | None = None  # a checkpoint write that failed, raised once its trial is stored
         self._epochs_spent = 0
         self._next_number = 0
         self._ready = False  # strategy set up and history replayed
@@ -362,6 +364,9 @@ class Search(Background, Results, ReadOnly):
             cb(self, trial)
         if pbar is not None:
             pbar.trial_finished(trial)
+        unwritten, self._unwritten = self._unwritten, None
+        if unwritten is not None:  # its checkpoint could not be written (_loop.trial_from): stop, the trial is stored
+            raise unwritten
 
     @checked_signature(hints=_BUDGET_HINTS)
     def run(self, *, progress: Any = "auto") -> Search:
@@ -463,38 +468,3 @@ class Search(Background, Results, ReadOnly):
             self._executor_started = False
         if getattr(self, "_owns_storage", False):
             self._storage.close()
-
-    @checked_signature
-    def extend(self, trials: int | None = None, *, epochs: int | None = None, seconds: float | None = None) -> Search:
-        """Add budget (on top of the current one) to a search, e.g. a finished one. Returns self.
-
-        Each increment adds to its own limit, and the limits still stop the search whichever comes
-        first: a search that spent its trials needs ``trials``. A limit the budget lacked is set to
-        the increment, counted from the search's start. The new budget is stored, so a resumed search
-        keeps it.
-
-        Parameters
-        ----------
-        trials : int, optional
-            More trials (> 0).
-        epochs : int, optional
-            More training epochs summed over trials (> 0); only for a task that trains for epochs.
-        seconds : float, optional
-            More run time in seconds (> 0). At least one of the three is given.
-
-        Returns
-        -------
-        Search
-            ``self``, with the larger budget; :meth:`run` (or :meth:`start`) spends it.
-        """
-        self._check_resumable("extend()")
-        b = self.budget
-        Budget(trials=trials, epochs=epochs, seconds=seconds)  # validates the increments
-        if epochs is not None:
-            _check_epochs_task(self.task, f"Search.extend(epochs={epochs!r})")
-        def add(a: float | None, b: float | None) -> Any:
-            return None if a is None and b is None else (a or 0) + (b or 0)
-
-        self.budget = Budget(trials=add(b.trials, trials), epochs=add(b.epochs, epochs), seconds=add(b.seconds, seconds))
-        self._storage.update_search(self._search_id, config=self._config())
-        return self

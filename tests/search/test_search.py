@@ -272,8 +272,11 @@ def test_custom_tasks_must_be_passed_back_on_load(tmp_path):
     space = GraphSpace(ops=PROTEINS_OPS)
     path = tmp_path / "t.db"
     nasbook.Search(space, ToyTask(space), budget=5, seed=0, storage=path, name="toy").run()
-    with pytest.raises(InvalidParameterError, match="pass task=... to load_search"):
-        nasbook.load_search("toy", path)
+    read_only = nasbook.load_search("toy", path)  # readable without the task (tests/search/test_read_only_task.py)
+    assert read_only.n_trials == 5 and not read_only.resumable
+    with pytest.raises(InvalidParameterError, match=r"task=\.\.\."):
+        read_only.run()
+    read_only.close()
     assert nasbook.load_search("toy", path, task=ToyTask(space)).n_trials == 5
 
 

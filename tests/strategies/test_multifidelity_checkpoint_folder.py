@@ -63,7 +63,7 @@ def test_asha_keeps_its_checkpoints_in_the_folder_not_in_memory(where, tmp_path,
     assert _decisions(same) == _decisions(s)
     if where == "memory":  # a folder of its own (ids start at 1 in every :memory: store), gone with the search
         own = s._checkpoints.path
-        assert own.name.startswith("search-1-") and not (own / MARKER).exists()
+        assert own.name.startswith("nasbook-memory-search-1-") and not (own / MARKER).exists()
         del s, same
         gc.collect()
         assert not own.exists() and (tmp_path / "ck").is_dir()

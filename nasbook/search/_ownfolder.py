@@ -1,0 +1,96 @@
+"""Folders of their own for searches on a ``":memory:"`` store, and sweeping up those a killed process left.
+
+A ``":memory:"`` search given ``checkpoints=`` keeps them in a folder of its own under it (its ids start at 1
+in every process and it cannot be resumed), deleted with the Search object or at exit. A process killed with
+SIGKILL (the out-of-memory killer, a cluster's time limit, a kernel restart) runs neither, and its folder stayed
+behind, a checkpoint per pending promotion, forever. So each such folder holds a lock file that its process
+keeps ``fcntl.flock``-ed while the folder is in use (the kernel releases it when the process dies, however it
+dies), and the next process that makes one in the same place first deletes every folder of that kind whose lock
+it can take. Only folders named as nasbook names them (:data:`PREFIX`) and holding a lock file are considered:
+a folder is born with its lock held (made under a temporary name, locked, then renamed), so one being made or
+used by a live process is never taken for a leftover, and nothing else in the folder is ever touched.
+
+Where ``fcntl`` is missing (Windows), folders are still deleted with the Search object or at exit, and none is swept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import shutil
+import tempfile
+import uuid
+import weakref
+from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+#: how the folders of ``":memory:"`` searches are named (and recognised when swept): ``nasbook-memory-search-<id>-<random>``
+PREFIX = "nasbook-memory-"
+#: the file in such a folder that its live process keeps locked
+LOCK = ".nasbook-lock"
+
+
+def make(owner: Any, root: pathlib.Path, label: str) -> pathlib.Path:
+    """A new folder ``root/nasbook-memory-<label>-<random>/`` held by this process until ``owner`` is collected
+    (or the interpreter exits), then deleted; leftovers of dead processes in ``root`` are deleted first."""
+    root.mkdir(parents=True, exist_ok=True)
+    sweep(root)
+    making = pathlib.Path(tempfile.mkdtemp(prefix=".nasbook-making-", dir=root))  # not PREFIX: never swept
+    try:
+        fd = os.open(making / LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError:
+        shutil.rmtree(making, ignore_errors=True)
+        raise
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody else knows the folder yet
+        folder = root / f"{PREFIX}{label}-{uuid.uuid4().hex[:12]}"
+        os.rename(making, folder)  # born locked under its final name
+    except BaseException:
+        os.close(fd)
+        shutil.rmtree(making, ignore_errors=True)
+        raise
+    weakref.finalize(owner, _release, fd, folder)
+    return folder
+
+
+def _release(fd: int, folder: pathlib.Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)  # deleted while still held: no sweeper deletes it under us
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def sweep(root: pathlib.Path) -> list[pathlib.Path]:
+    """Delete the folders in ``root`` that a dead process made (named :data:`PREFIX`..., their lock free);
+    returns them. A folder whose lock a live process holds, or without a lock file, is left alone."""
+    if fcntl is None:  # pragma: no cover - Windows: no way to tell a live folder from a leftover
+        return []
+    swept = []
+    try:
+        candidates = [p for p in root.iterdir() if p.name.startswith(PREFIX)]
+    except OSError:
+        return []
+    for folder in candidates:
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        try:
+            fd = os.open(folder / LOCK, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:  # no lock file: not one of ours as made here, or already gone
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # a live process holds it
+                continue
+            if os.fstat(fd).st_nlink == 0:  # another sweeper deleted it between our open and our lock
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(folder)
+        finally:
+            os.close(fd)
+    return swept
