@@ -125,9 +125,12 @@ print(json.dumps({"many_us": many, "single_us": one, "digest": _digest(x), "dige
 
 
 def _worker(path: Path, name: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One measurement in a fresh process importing the nasbook under ``path``. It runs in ``path``: ``python -c``
+    puts its working folder first on ``sys.path``, so started from the repository root the old-code worker
+    imported this checkout (and failed the check below) instead of the archive on its ``PYTHONPATH``."""
     env = dict(os.environ, PYTHONPATH=str(path))
-    res = subprocess.run([sys.executable, "-c", _WORKER, str(Path(__file__).parent), name, str(size), str(args.seed),
-                          str(args.single)], env=env, check=True, capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-c", _WORKER, str(Path(__file__).resolve().parent), name, str(size), str(args.seed),
+                          str(args.single)], env=env, cwd=path, check=True, capture_output=True, text=True)
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert str(path) in out["nasbook"], (path, out["nasbook"])
     return out

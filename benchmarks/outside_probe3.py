@@ -207,7 +207,9 @@ def part_evaluate() -> None:
     check(E, "['gp', 'gp'] (labels made unique)", lambda: evaluate(["gp", "gp"], d, n_train=[10], seeds=[300], n_test=50, **kw)["predictor"].values.tolist())
     check(E, "[GaussianProcess(), GaussianProcess(nu=1.5), GaussianProcess()]",
           lambda: evaluate([GaussianProcess(), GaussianProcess(nu=1.5), GaussianProcess()], d, n_train=[10], seeds=[300], n_test=50, **kw)["predictor"].values.tolist())
-    check(E, "n_train=[10, 10] (one size)", lambda: evaluate("gp", d, n_train=[10, 10], seeds=[300], n_test=50, **kw)["n_train"].values.tolist())
+    check(E, "n_train=[10, 10] (a repeated size)", lambda: evaluate("gp", d, n_train=[10, 10], seeds=[300], n_test=50, **kw), "refused")
+    check(E, "baselines=['#params', '#params']",
+          lambda: evaluate("gp", d, n_train=[10], seeds=[300], n_test=50, progress=False, baselines=["#params", "#params"]), "refused")
     check(E, "n_train=[20, 10] (sorted)", lambda: evaluate("gp", d, n_train=[20, 10], seeds=[300], n_test=50, **kw)["n_train"].values.tolist())
     check(E, "seeds=[300, 300]", lambda: evaluate("gp", d, n_train=[10], seeds=[300, 300], n_test=50, **kw), "refused")
     check(E, "n_train=np.array([10.0])", lambda: evaluate("gp", d, n_train=np.array([10.0]), seeds=[300], n_test=50, **kw), "refused")
@@ -215,10 +217,12 @@ def part_evaluate() -> None:
           lambda: evaluate("gp", d, n_train=np.array([10, 20]), seeds=np.arange(300, 302), n_test=50, **kw)["kendall_tau"].shape)
     check(E, "baselines=['params']", lambda: evaluate("gp", d, n_train=[10], seeds=[300], n_test=50, progress=False, baselines=["params"]), "refused")
     check(E, "predictor=[]", lambda: evaluate([], d, n_train=[10], seeds=[300], n_test=50, **kw), "refused")
-    for k in (5, 0.1, 1.0, 100):
+    for k in (5, 0.1, np.int64(5)):
         check(E, f"k={k!r} with n_test=50: attrs top_k, overlap",
               lambda k=k: (lambda r: (r.attrs["top_k"], float(r["top_k_overlap"].values.ravel()[0])))(
                   evaluate("gp", d, n_train=[10], seeds=[300], n_test=50, k=k, **kw)))
+    for k in (1.0, 50, 100):  # 1.0 (a fraction: all of it, or the top 1?) and k >= n_test overlap fully whatever the ranking
+        check(E, f"k={k!r} with n_test=50", lambda k=k: evaluate("gp", d, n_train=[10], seeds=[300], n_test=50, k=k, **kw), "refused")
     check(E, "k=0", lambda: evaluate("gp", d, n_train=[10], seeds=[300], n_test=50, k=0, **kw), "refused")
     check(E, "a training task (Digits)", lambda: evaluate("gp", Digits(), n_train=[10], seeds=[300], n_test=50, **kw), "refused")
 

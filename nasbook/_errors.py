@@ -179,6 +179,19 @@ def check_type(owner: str, param: str, value: object, types: type | tuple[type, 
         )
 
 
+def plain_number(value: Any) -> Any:
+    """``value`` with a numpy integer or float scalar (``np.int64(3)``, ``np.float32(0.5)``) as the Python
+    number it equals; anything else unchanged (:func:`plain_scalar` restricted to numbers).
+
+    Parameters feed ``repr``, stored configurations (JSON) and task keys (hashes of that JSON): a numpy
+    scalar there showed as ``np.int64(3)`` and hashed apart from ``3``. Bools (numpy's too) and other
+    types are left for the validators to refuse.
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return plain_scalar(value)
+    return value
+
+
 def check_int(owner: str, param: str, value: object, *, minimum: int | None = None, allow_none: bool = False) -> Any:
     """Check that ``value`` is an int (not a bool) and at least ``minimum``; return it as a plain int.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, TypeVar
 
-from nasbook._errors import InvalidParameterTypeError, checked_signature
+from nasbook._errors import InvalidParameterTypeError, checked_signature, plain_number
 
 _T = TypeVar("_T", bound="Params")
 
@@ -36,7 +36,7 @@ class Params:
         """
         sig = inspect.signature(type(self).__init__)
         return {
-            name: getattr(self, name)
+            name: plain_number(getattr(self, name))
             for name, p in sig.parameters.items()
             if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and hasattr(self, name)
         }

@@ -128,9 +128,9 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
 
     def _check_params(self) -> None:
         name = type(self).__name__
-        check_int(name, "torch_threads", self.torch_threads, minimum=0)
-        check_int(name, "allowed_failures", self.allowed_failures, minimum=0)
-        check_int(name, "n_workers", self.n_workers, minimum=1, allow_none=True)
+        self.torch_threads = check_int(name, "torch_threads", self.torch_threads, minimum=0)
+        self.allowed_failures = check_int(name, "allowed_failures", self.allowed_failures, minimum=0)
+        self.n_workers = check_int(name, "n_workers", self.n_workers, minimum=1, allow_none=True)
         check_memory_limit(name, self.memory_limit)
         if self.client is not None and not (isinstance(self.memory_limit, str) and self.memory_limit == "auto"):
             raise InvalidParameterError(

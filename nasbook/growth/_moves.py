@@ -10,7 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nasbook._errors import InvalidArchitectureError, InvalidParameterError, InvalidParameterTypeError, unknown_choice
+from nasbook._errors import (
+    InvalidArchitectureError,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    plain_number,
+    unknown_choice,
+)
 from nasbook.space import Architecture, CellSpace, ChainSpace, SearchSpace
 
 #: the moves: ``deepen`` and ``widen`` grow a ChainSpace chain, ``add_edge`` a CellSpace cell
@@ -116,6 +122,7 @@ def deepen(space: ChainSpace, arch: Architecture, position: int, op: str | None 
     layers = [(str(o), int(w)) for o, w in _check_arch(space, arch, owner)["layers"]]
     if len(layers) >= space.max_depth:
         raise InvalidParameterError(f"{owner}: the chain already has max_depth={space.max_depth} layers; it cannot deepen.")
+    position = plain_number(position)  # np.int64 from rng.integers: a plain int
     if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= len(layers):
         raise InvalidParameterError(
             f"{owner}(position=...) must be an int from 1 to {len(layers)} (after an existing layer, whose width "
@@ -159,6 +166,7 @@ def widen(space: ChainSpace, arch: Architecture, layer: int, width: int | None =
             "the space (use add_edge)."
         )
     layers = [(str(o), int(w)) for o, w in _check_arch(space, arch, owner)["layers"]]
+    layer = plain_number(layer)  # np.int64 from rng.integers: a plain int
     if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < len(layers):
         raise InvalidParameterError(
             f"{owner}(layer=...) must be the index of an existing layer, 0 to {len(layers) - 1}; got {layer!r}."
@@ -250,6 +258,7 @@ def add_edge(space: CellSpace, arch: Architecture, edge: int | tuple[int, int], 
         if edge not in space.edges:
             raise InvalidParameterError(f"{owner}(edge=...) must be one of the cell's edges {list(space.edges)!r}; got {edge!r}.")
         edge = space.edges.index(edge)
+    edge = plain_number(edge)  # np.int64 from rng.integers: a plain int
     if isinstance(edge, bool) or not isinstance(edge, int) or not 0 <= edge < space.n_edges:
         raise InvalidParameterError(
             f"{owner}(edge=...) must be an edge position 0 to {space.n_edges - 1} or an (i, j) pair; got {edge!r}."

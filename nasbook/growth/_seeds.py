@@ -268,8 +268,8 @@ class SeedController(pl.Callback):
 
     def __init__(self, seeds: Sequence[Seed], *, lr: float = 1e-3, gate_tolerance: float = 0.05, patience: int = 3,
                  delay_epochs: int = 0, cycle: dict[str, float] | None = None):
-        check_int("SeedController", "patience", patience, minimum=1)
-        check_int("SeedController", "delay_epochs", delay_epochs, minimum=0)
+        patience = check_int("SeedController", "patience", patience, minimum=1)
+        delay_epochs = check_int("SeedController", "delay_epochs", delay_epochs, minimum=0)
         if not isinstance(gate_tolerance, (int, float)) or not math.isfinite(gate_tolerance) or gate_tolerance < 0:
             raise InvalidParameterError(f"SeedController(gate_tolerance=...) must be a finite number >= 0; got {gate_tolerance!r}.")
         self.seeds = list(seeds)

@@ -64,7 +64,7 @@ class AlphaSchedule:
 
     def __init__(self, shape: str | Callable[[float], float] = "linear", length: int = 20, every: str = "step"):
         owner = "AlphaSchedule"
-        check_int(owner, "length", length, minimum=1)
+        length = check_int(owner, "length", length, minimum=1)
         if every not in EVERY:
             raise unknown_choice(f"{owner}(every=...)", every, EVERY)
         if isinstance(shape, str):

@@ -79,9 +79,9 @@ class ArchIndex(FaissStore):
         self.kind = check_kind("ArchIndex", space, kind)
         if method not in METHODS:
             raise unknown_choice("ArchIndex(method=...) index method", method, METHODS)
-        check_int("ArchIndex", "exact_max", exact_max, minimum=1)
-        check_int("ArchIndex", "nprobe", nprobe, minimum=1, allow_none=True)
-        check_int("ArchIndex", "ef_search", ef_search, minimum=1)
+        exact_max = check_int("ArchIndex", "exact_max", exact_max, minimum=1)
+        nprobe = check_int("ArchIndex", "nprobe", nprobe, minimum=1, allow_none=True)
+        ef_search = check_int("ArchIndex", "ef_search", ef_search, minimum=1)
         self.method, self.exact_max, self.nprobe, self.ef_search = method, exact_max, nprobe, ef_search
         self.space_id = space.space_id
         self.encoding_version = space.encoding_version(self.kind)

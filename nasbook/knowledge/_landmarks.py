@@ -147,8 +147,8 @@ def select_landmarks(prior: Any, n: int = 20, *, by: str = "predictions", candid
         ``n`` distinct architectures of the space, largest cluster first.
     """
     owner = "select_landmarks"
-    check_int(owner, "n", n, minimum=1)
-    check_int(owner, "seed", seed, minimum=0)
+    n = check_int(owner, "n", n, minimum=1)
+    seed = check_int(owner, "seed", seed, minimum=0)
     if by not in BYS:
         raise unknown_choice(f"{owner}(by=...) landmark choice", by, BYS)
     if pick not in PICKS:

@@ -151,7 +151,7 @@ def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
     from the stored ranks; None where they cannot give that answer (see the module docstring)."""
     from nasbook.storage import _stats
 
-    check_int("select_warm_start", "n", n, minimum=1)
+    n = check_int("select_warm_start", "n", n, minimum=1)
     if not isinstance(diversify, bool):
         raise InvalidParameterTypeError(f"select_warm_start(diversify=...) must be True or False; got {diversify!r}.")
     if not isinstance(space, SearchSpace):

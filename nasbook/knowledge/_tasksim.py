@@ -76,7 +76,7 @@ def pick_probes(trials: Any, n: int = 10, *, space: SearchSpace | None = None, k
         At most ``n`` architecture ids, best stratum first.
     """
     check_trials("pick_probes", trials, ("task", "space_id", "arch_id", "value", "mode"))
-    check_int("pick_probes", "n", n, minimum=1)
+    n = check_int("pick_probes", "n", n, minimum=1)
     if trials.empty:
         raise InvalidParameterError("pick_probes: no trials recorded; landmarks need past trials on other tasks.")
     sid = space.space_id if space is not None else trials["space_id"].value_counts().index[0]
@@ -272,7 +272,7 @@ def similar_tasks(tasks: Any, trials: Any, query_meta: Mapping[str, Any] | None 
         ``meta_distance``, ``n_meta``, ``meta:<feature>`` (each feature's share of the meta distance),
         ``why`` (a sentence).
     """
-    check_int("similar_tasks", "k", k, minimum=1)
+    k = check_int("similar_tasks", "k", k, minimum=1)
     check_trials("similar_tasks", trials, ("task", "arch_id", "value", "mode"))
     if query_mode not in ("max", "min"):
         raise InvalidParameterError(f"similar_tasks(query_mode=...) must be 'max' or 'min'; got {query_mode!r}.")
@@ -401,7 +401,7 @@ def cluster_tasks(tasks: Any, trials: Any, n_clusters: int | None = None, *, pro
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 
-    check_int("cluster_tasks", "n_clusters", n_clusters, minimum=1, allow_none=True)
+    n_clusters = check_int("cluster_tasks", "n_clusters", n_clusters, minimum=1, allow_none=True)
     dist = task_distances(tasks, trials, probes=probes, n_probes=n_probes, space=space, weights=weights)
     n = len(dist)
     if n < 2:

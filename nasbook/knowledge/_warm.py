@@ -237,7 +237,7 @@ def select_warm_start(trials: pd.DataFrame, space: SearchSpace, n: int = 10, *,
         ``value`` (that value as recorded), the number ``n`` of architectures recorded there, its
         ``weight`` and the ``searches`` that recorded it.
     """
-    check_int("select_warm_start", "n", n, minimum=1)
+    n = check_int("select_warm_start", "n", n, minimum=1)
     if not isinstance(diversify, bool):
         raise InvalidParameterTypeError(f"select_warm_start(diversify=...) must be True or False; got {diversify!r}.")
     rows = past_trials("select_warm_start", trials, space, mode)
@@ -298,8 +298,8 @@ class TransferPrior:
                  mode: str | None = None, model: BasePredictor | None = None, min_trials: int = 5, seed: int = 0):
         from nasbook.predictors import BasePredictor, RandomForest
 
-        check_int("TransferPrior", "min_trials", min_trials, minimum=2)
-        check_int("TransferPrior", "seed", seed, minimum=0)
+        min_trials = check_int("TransferPrior", "min_trials", min_trials, minimum=2)
+        seed = check_int("TransferPrior", "seed", seed, minimum=0)
         if model is not None and not isinstance(model, BasePredictor):
             raise InvalidParameterTypeError(f"TransferPrior(model=...) must be a BasePredictor or None; got {model!r:.60}.")
         rows = past_trials("TransferPrior", trials, space, mode)

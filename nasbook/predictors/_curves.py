@@ -70,7 +70,7 @@ def _as_curves(owner: str, param: str, curves: object, min_length: int) -> list[
 
 
 def _check_target(owner: str, target_epoch: object, lengths: Sequence[int]) -> int:
-    check_int(owner, "target_epoch", target_epoch, minimum=1)
+    target_epoch = check_int(owner, "target_epoch", target_epoch, minimum=1)
     t = int(target_epoch)  # type: ignore[call-overload]
     if lengths and max(lengths) > t:
         i = int(np.argmax(lengths))

@@ -98,7 +98,7 @@ class LearnedCurves(BaseCurvePredictor):
         """
         owner = f"{type(self).__name__}.fit"
         self._validate_params()
-        check_int(type(self).__name__, "min_curves", self.min_curves, minimum=3)
+        self.min_curves = check_int(type(self).__name__, "min_curves", self.min_curves, minimum=3)
         rows = _as_curves(owner, "curves", curves, 2)
         covs = _check_covariates(owner, covariates, rows)
         feats = _check_features(owner, features, len(rows))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, unknown_choice
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, plain_number, unknown_choice
 from nasbook.predictors import _metrics
 from nasbook.predictors._base import BasePredictor
 from nasbook.predictors._registry import available_predictors, get_predictor
@@ -110,21 +110,22 @@ def _ints(owner: str, param: str, value: object, minimum: int) -> list[int]:
         raise InvalidParameterTypeError(
             f"{owner}({param}=...) must be an int or a non-empty list of ints; got {value!r:.60} of type {type(value).__name__}."
         )
-    out = []
-    for v in vals:
-        v = int(v) if isinstance(v, np.integer) else v
-        check_int(owner, param, v, minimum=minimum)
-        out.append(int(v))
-    return out
+    return [check_int(owner, param, v, minimum=minimum) for v in vals]
 
 
-def _check_k(k: object) -> None:
-    ok = k is None or (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1) or (isinstance(k, float) and 0 < k <= 1)
-    if not ok:
-        raise InvalidParameterError(
-            f"evaluate(k=...) must be an int >= 1 (architectures), a float in (0, 1] (a fraction of the held-out set) or "
-            f"None (the top 1%, at least 1); got {k!r}."
-        )
+def _check_k(k: object) -> int | float | None:
+    """``k`` as a plain int (a count), a plain float in (0, 1) (a fraction) or None; refuse anything else.
+
+    A float is always a fraction: 1.0 (all of the held-out set, where every ranking overlaps fully) is
+    refused rather than read as the top 1, which is ``k=1``.
+    """
+    k = plain_number(k)  # np.int64(5) a count, np.float32(0.1) a fraction: stored plain in attrs
+    allowed = ("an int >= 1 (architectures), a float strictly between 0 and 1 (a fraction of the held-out set) or "
+               "None (the top 1%, at least 1)")
+    if k is None or (isinstance(k, int) and not isinstance(k, bool) and k >= 1) or (isinstance(k, float) and 0 < k < 1):
+        return k
+    hint = " A float is a fraction: 1.0 would be the whole held-out set; for the top 1 pass k=1." if k == 1.0 and isinstance(k, float) else ""
+    raise InvalidParameterError(f"evaluate(k=...) must be {allowed}; got {k!r}.{hint}")
 
 
 def _make_progress(progress: object, total: int) -> Any:
@@ -204,7 +205,7 @@ def evaluate(
     task : Task
         A tabular task (``task.ground_truth()``), e.g. ``NasBenchGraph("cora")`` or ``DigitsTable()``.
     n_train : int or sequence of int
-        Training-set sizes, each >= 2.
+        Training-set sizes, each >= 2 and each once (in any order: they are sorted).
     seeds : int or sequence of int
         Splits: ``10`` means seeds 0..9.
     n_test : int or None
@@ -214,12 +215,14 @@ def evaluate(
         Add :data:`BASELINES` (True), none (False) or those named: ``"#params"`` ranks by
         parameter count (it does not train; no uncertainty, so coverage and NLL are NaN; needs
         ``params`` in the ground truth) and ``"onehot-gbt"`` is
-        ``GradientBoosting(features="adjacency", target="standard")``.
+        ``GradientBoosting(features="adjacency", target="standard")``. Each named once.
     k : int, float or None, default None
-        The top-k of ``top_k_overlap`` (precision@k): a count, or a fraction of ``n_test``,
-        counted as the nearest whole number of architectures, halves up
+        The top-k of ``top_k_overlap`` (precision@k): a count (an int, below ``n_test``), or a
+        fraction of ``n_test`` (a float strictly between 0 and 1; ``1.0`` is refused, not read as
+        the top 1), counted as the nearest whole number of architectures, halves up
         (:func:`~nasbook.predictors.top_k_count`: 1% of 200 is 2, of 250 is 3); a fraction below
-        half an architecture (``k * n_test < 0.5``) is refused rather than measured as the top 1.
+        half an architecture (``k * n_test < 0.5``) is refused rather than measured as the top 1,
+        and a ``k`` that counts all ``n_test`` held-out architectures (every ranking would score 1) too.
         None: the top 1% counted the same way, at least 1 (at any ``n_test``). ``attrs["top_k"]``
         says the count: a small one makes a coarse metric (top 2: 0, 0.5 or 1, or between them where
         scores tie at the k-th place: ties count fractionally, see :func:`~nasbook.predictors.top_k_overlap`).
@@ -251,21 +254,26 @@ def evaluate(
             f"evaluate(task=...) must be a nasbook Task with a table of scores (ground_truth()), such as "
             f"NasBenchGraph('cora') or DigitsTable(); got {task!r:.60} of type {type(task).__name__}."
         )
-    sizes = sorted(set(_ints("evaluate", "n_train", n_train, 2)))
+    sizes = _ints("evaluate", "n_train", n_train, 2)
+    if len(set(sizes)) != len(sizes):  # [10, 10] was quietly one size: a typo for [10, 100] went unseen
+        raise InvalidParameterError(f"evaluate(n_train=...) must not repeat a size; got {sizes!r:.80}.")
+    sizes = sorted(sizes)
     seed_list = list(range(_ints("evaluate", "seeds", seeds, 1)[0])) if isinstance(seeds, (int, np.integer)) \
         else _ints("evaluate", "seeds", seeds, 0)
     if len(set(seed_list)) != len(seed_list):
         raise InvalidParameterError(f"evaluate(seeds=...) must not repeat a seed; got {list(seeds)!r:.80}.")  # type: ignore[arg-type]
-    _check_k(k)
+    k = _check_k(k)
     if isinstance(baselines, bool):
         base_names = list(BASELINES) if baselines else []
     elif isinstance(baselines, (str, bytes)) or not isinstance(baselines, Sequence):
         raise InvalidParameterTypeError(f"evaluate(baselines=...) must be True, False or a list of {list(BASELINES)}; got {baselines!r:.60}.")
     else:
-        base_names = list(dict.fromkeys(baselines))
+        base_names = list(baselines)
         for b in base_names:
             if b not in BASELINES:
                 raise unknown_choice("baseline for evaluate(baselines=...)", b, BASELINES)
+        if len(set(base_names)) != len(base_names):
+            raise InvalidParameterError(f"evaluate(baselines=...) must not repeat a baseline; got {base_names!r}.")
 
     gt = task.ground_truth()  # a task that trains raises here, naming itself
     space = task.space
@@ -279,8 +287,7 @@ def evaluate(
     if n_test is None:
         n_test_ = n_all - largest
     else:
-        check_int("evaluate", "n_test", int(n_test) if isinstance(n_test, np.integer) else n_test, minimum=2, allow_none=True)
-        n_test_ = int(n_test)
+        n_test_ = check_int("evaluate", "n_test", n_test, minimum=2)
     if n_all - largest < 2:  # no n_test can help: "Lower n_test to at most -2700" said nothing useful
         raise InvalidParameterError(
             f"evaluate(n_train=...): the largest training set (n_train={largest}) leaves fewer than 2 of "
@@ -302,6 +309,11 @@ def evaluate(
         models[b] = _onehot_gbt() if b == "onehot-gbt" else None
     labels = list(models)
     top_k = _metrics.top_k_count(k, n_test_, "evaluate")  # a fraction of under half an architecture is refused
+    if top_k >= n_test_:  # the top n_test of n_test: every predictor scores 1, whatever it ranks
+        raise InvalidParameterError(
+            f"evaluate(k=...): the top {top_k} of the n_test={n_test_} held-out architectures is all of them, so "
+            f"top_k_overlap would be 1 for any ranking; pass a count below {n_test_} or a smaller fraction; got k={k!r}."
+        )
 
     out = {v: np.full((len(labels), len(sizes), len(seed_list)), np.nan) for v in VARIABLES}
     used = np.unique(np.concatenate([np.random.default_rng(s).permutation(n_all)[: n_test_ + largest] for s in seed_list]))

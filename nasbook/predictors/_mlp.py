@@ -47,9 +47,9 @@ class MLPEnsemble(BasePredictor):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int("MLPEnsemble", "n_members", self.n_members, minimum=2)
-        check_int("MLPEnsemble", "hidden", self.hidden, minimum=1)
-        check_int("MLPEnsemble", "epochs", self.epochs, minimum=1)
+        self.n_members = check_int("MLPEnsemble", "n_members", self.n_members, minimum=2)
+        self.hidden = check_int("MLPEnsemble", "hidden", self.hidden, minimum=1)
+        self.epochs = check_int("MLPEnsemble", "epochs", self.epochs, minimum=1)
         for name in ("lr", "weight_decay"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0 or (name == "weight_decay" and v == 0)):

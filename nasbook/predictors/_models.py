@@ -157,8 +157,8 @@ class GaussianProcess(_DropColumns):
         super()._validate_params()
         if self.nu not in (0.5, 1.5, 2.5, float("inf")):
             raise unknown_choice("GaussianProcess(nu=...)", self.nu, ("0.5", "1.5", "2.5", "inf"))  # type: ignore[arg-type]
-        check_int("GaussianProcess", "n_restarts", self.n_restarts, minimum=0)
-        check_int("GaussianProcess", "max_tune", self.max_tune, minimum=2)
+        self.n_restarts = check_int("GaussianProcess", "n_restarts", self.n_restarts, minimum=0)
+        self.max_tune = check_int("GaussianProcess", "max_tune", self.max_tune, minimum=2)
         if self.length_scale_bound not in LENGTH_SCALE_BOUNDS:
             raise unknown_choice("GaussianProcess(length_scale_bound=...)", self.length_scale_bound, LENGTH_SCALE_BOUNDS)
         if not isinstance(self.hyperprior, str) or self.hyperprior not in HYPERPRIORS:
@@ -232,8 +232,8 @@ class _Forest(_DropColumns):
     def _validate_params(self) -> None:
         super()._validate_params()
         name = type(self).__name__
-        check_int(name, "n_estimators", self.n_estimators, minimum=2)
-        check_int(name, "min_samples_leaf", self.min_samples_leaf, minimum=1)
+        self.n_estimators = check_int(name, "n_estimators", self.n_estimators, minimum=2)
+        self.min_samples_leaf = check_int(name, "min_samples_leaf", self.min_samples_leaf, minimum=1)
         mf = self.max_features
         ok = mf is None or mf in ("sqrt", "log2") or (isinstance(mf, float) and 0 < mf <= 1)
         if not ok:
@@ -373,8 +373,8 @@ class GradientBoosting(BasePredictor):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int("GradientBoosting", "max_iter", self.max_iter, minimum=1)
-        check_int("GradientBoosting", "max_leaf_nodes", self.max_leaf_nodes, minimum=2)
+        self.max_iter = check_int("GradientBoosting", "max_iter", self.max_iter, minimum=1)
+        self.max_leaf_nodes = check_int("GradientBoosting", "max_leaf_nodes", self.max_leaf_nodes, minimum=2)
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr <= 1:
             raise InvalidParameterError(f"GradientBoosting(learning_rate=...) must be a number in (0, 1]; got {lr!r}.")

@@ -90,10 +90,10 @@ def latency(
         or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in input_shape)
     ):
         raise InvalidParameterError(f"{owner}(input_shape=...) must be the shape of one sample, positive ints such as (1, 8, 8); got {input_shape!r}.")
-    check_int(owner, "batch_size", batch_size, minimum=1)
-    check_int(owner, "warmup", warmup, minimum=0)
-    check_int(owner, "repeats", repeats, minimum=1)
-    check_int(owner, "num_threads", num_threads, minimum=1, allow_none=True)
+    batch_size = check_int(owner, "batch_size", batch_size, minimum=1)
+    warmup = check_int(owner, "warmup", warmup, minimum=0)
+    repeats = check_int(owner, "repeats", repeats, minimum=1)
+    num_threads = check_int(owner, "num_threads", num_threads, minimum=1, allow_none=True)
     param = next(model.parameters(), None)
     x = torch.zeros((batch_size, *(int(s) for s in input_shape)),
                     dtype=param.dtype if param is not None else torch.float32,

@@ -221,7 +221,7 @@ def _register_accessor() -> None:
             """The ``k`` best trials with a value, best first (by ``attrs['mode']``)."""
             from nasbook._errors import check_int
 
-            check_int("ds.nas.best", "k", k, minimum=1)
+            k = check_int("ds.nas.best", "k", k, minimum=1)
             ds = self._ok()
             values = ds["value"].values
             order = np.argsort(-values if self._ds.attrs.get("mode", "max") == "max" else values, kind="stable")

@@ -392,7 +392,7 @@ class SearchSpace(Params, Encodings, NamedParameters, abc.ABC):
         list of Architecture
             All :attr:`cardinality` members, each once.
         """
-        check_int(f"{type(self).__name__}.enumerate", "limit", limit, minimum=0)
+        limit = check_int(f"{type(self).__name__}.enumerate", "limit", limit, minimum=0)
         card = self.cardinality
         if card > limit:
             raise InvalidParameterError(

@@ -135,16 +135,16 @@ class CellSpace(NB201Strings, SearchSpace):
         self.n_stages = n_stages
         owner = type(self).__name__
         why = "Larger cells make canonicalization (all relabellings of the nodes) too slow."
-        check_int_range(owner, "n_nodes", n_nodes, 2, MAX_NODES, why)
+        n_nodes = check_int_range(owner, "n_nodes", n_nodes, 2, MAX_NODES, why)
         self._ops = check_choice_list(owner, "ops", ops, allowed=CELL_OPS)
         if all(op == "none" for op in self._ops):
             raise InvalidParameterError(
                 f"{owner}(ops=...) needs at least one op other than 'none', or no cell connects its "
                 f"input to its output; got {list(self._ops)!r}."
             )
-        check_int_range(owner, "channels", channels, 1, MAX_WIDTH, "A 3x3 convolution that wide already holds 38 billion weights.")
-        check_int_range(owner, "n_cells", n_cells, 1, MAX_CELLS, "NAS-Bench-201 stacks 15 cells, DARTS 20.")
-        check_int(owner, "n_stages", n_stages, minimum=1)
+        channels = check_int_range(owner, "channels", channels, 1, MAX_WIDTH, "A 3x3 convolution that wide already holds 38 billion weights.")
+        n_cells = check_int_range(owner, "n_cells", n_cells, 1, MAX_CELLS, "NAS-Bench-201 stacks 15 cells, DARTS 20.")
+        n_stages = check_int(owner, "n_stages", n_stages, minimum=1)
         if n_stages > n_cells:
             raise InvalidParameterError(
                 f"{owner}(n_stages=...) must be at most n_cells={n_cells!r} (every stage holds at "
@@ -157,6 +157,7 @@ class CellSpace(NB201Strings, SearchSpace):
                 f"the channels, and the last stage may have at most {MAX_WIDTH}; got n_stages={n_stages!r} "
                 f"({channels * 2 ** (n_stages - 1)} channels)."
             )
+        self.n_nodes, self.channels, self.n_cells, self.n_stages = n_nodes, channels, n_cells, n_stages  # plain ints
         self._setup()
 
     # -- internal tables ------------------------------------------------------------------
@@ -469,7 +470,7 @@ class CellSpace(NB201Strings, SearchSpace):
         """
         edges = self.validate(arch)["edges"]
         owner = type(self).__name__
-        check_int(f"{owner}.build", "n_classes", n_classes, minimum=1)
+        n_classes = check_int(f"{owner}.build", "n_classes", n_classes, minimum=1)
         cell_edges = tuple((i, j, op) for (i, j), op in zip(self._edges, edges) if op != "none")
         per_stage = [self.n_cells // self.n_stages + (s < self.n_cells % self.n_stages) for s in range(self.n_stages)]
         from nasbook.space._torch import build_cell_network

@@ -120,12 +120,13 @@ class ChainSpace(SearchSpace):
         if not isinstance(kind, str) or kind not in KINDS:
             raise unknown_choice(f"{owner}(kind=...)", kind, KINDS)
         why = "Plain chains this deep train worse than shallow ones; for skip connections use CellSpace."
-        check_int_range(owner, "min_depth", min_depth, 1, MAX_DEPTH, why)
-        check_int_range(owner, "max_depth", max_depth, 1, MAX_DEPTH, why)
+        min_depth = check_int_range(owner, "min_depth", min_depth, 1, MAX_DEPTH, why)
+        max_depth = check_int_range(owner, "max_depth", max_depth, 1, MAX_DEPTH, why)
         if max_depth < min_depth:
             raise InvalidParameterError(
                 f"{owner}(max_depth=...) must be at least min_depth={min_depth!r}; got {max_depth!r}."
             )
+        self.min_depth, self.max_depth = min_depth, max_depth  # plain ints (np.int64 -> int)
         self._ops = (
             DEFAULT_OPS[kind]
             if ops is None
@@ -406,7 +407,7 @@ class ChainSpace(SearchSpace):
         """
         layers = [(op, int(w)) for op, w in self.validate(arch)["layers"]]
         owner = type(self).__name__
-        check_int(f"{owner}.build", "n_classes", n_classes, minimum=1)
+        n_classes = check_int(f"{owner}.build", "n_classes", n_classes, minimum=1)
         from nasbook.space._torch import build_chain
 
         return build_chain(owner, self.kind, layers, input_shape, int(n_classes))

@@ -129,10 +129,10 @@ class ConvDenseSpace(SearchSpace):
         dense_widths: Sequence[int] = DEFAULT_DENSE_WIDTHS,
     ):
         owner = type(self).__name__
-        check_int_range(owner, "min_conv", min_conv, 0, MAX_CONV)
-        check_int_range(owner, "max_conv", max_conv, 0, MAX_CONV)
-        check_int_range(owner, "min_dense", min_dense, 0, MAX_DENSE)
-        check_int_range(owner, "max_dense", max_dense, 0, MAX_DENSE)
+        min_conv = check_int_range(owner, "min_conv", min_conv, 0, MAX_CONV)
+        max_conv = check_int_range(owner, "max_conv", max_conv, 0, MAX_CONV)
+        min_dense = check_int_range(owner, "min_dense", min_dense, 0, MAX_DENSE)
+        max_dense = check_int_range(owner, "max_dense", max_dense, 0, MAX_DENSE)
         for lo_name, lo, hi_name, hi in (("min_conv", min_conv, "max_conv", max_conv), ("min_dense", min_dense, "max_dense", max_dense)):
             if hi < lo:
                 raise InvalidParameterError(f"{owner}({hi_name}=...) must be at least {lo_name}={lo!r}; got {hi!r}.")
@@ -380,7 +380,7 @@ class ConvDenseSpace(SearchSpace):
         with ReLU, a linear head. Networks without convolutions take any sample shape."""
         conv, dense = self._key(arch)
         owner = type(self).__name__
-        check_int(f"{owner}.build", "n_classes", n_classes, minimum=1)
+        n_classes = check_int(f"{owner}.build", "n_classes", n_classes, minimum=1)
         from nasbook.space._torch import build_conv_dense
 
         return build_conv_dense(owner, conv, dense, input_shape, int(n_classes))

@@ -183,12 +183,12 @@ class BO(Acquisition, Candidates, BaseStrategy):
             raise unknown_choice("BO(liar=...)", self.liar, LIARS)
         if self.candidates not in CANDIDATES:
             raise unknown_choice("BO(candidates=...)", self.candidates, CANDIDATES)
-        check_int("BO", "n_initial", self.n_initial, minimum=1)
-        check_int("BO", "n_candidates", self.n_candidates, minimum=1)
-        check_int("BO", "radius", self.radius, minimum=1)
-        check_int("BO", "n_parents", self.n_parents, minimum=1)
-        check_int("BO", "explore_every", self.explore_every, minimum=0)
-        check_int("BO", "regions", self.regions, minimum=1)
+        self.n_initial = check_int("BO", "n_initial", self.n_initial, minimum=1)
+        self.n_candidates = check_int("BO", "n_candidates", self.n_candidates, minimum=1)
+        self.radius = check_int("BO", "radius", self.radius, minimum=1)
+        self.n_parents = check_int("BO", "n_parents", self.n_parents, minimum=1)
+        self.explore_every = check_int("BO", "explore_every", self.explore_every, minimum=0)
+        self.regions = check_int("BO", "regions", self.regions, minimum=1)
         if self.init not in INITS:
             raise unknown_choice("BO(init=...)", self.init, INITS)
         if self.warp not in WARPS:

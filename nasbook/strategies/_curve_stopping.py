@@ -152,9 +152,9 @@ class CurveStopping(WrapsBase):
     def _validate_params(self) -> None:
         super()._validate_params()
         name = type(self).__name__
-        check_int(name, "k", self.k, minimum=1)
-        check_int(name, "min_epochs", self.min_epochs, minimum=1)
-        check_int(name, "max_epochs", self.max_epochs, minimum=2, allow_none=True)
+        self.k = check_int(name, "k", self.k, minimum=1)
+        self.min_epochs = check_int(name, "min_epochs", self.min_epochs, minimum=1)
+        self.max_epochs = check_int(name, "max_epochs", self.max_epochs, minimum=2, allow_none=True)
         c = self.confidence
         if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.5 <= c < 1:
             raise InvalidParameterError(f"{name}(confidence=...) must be a number in [0.5, 1); got {c!r}.")

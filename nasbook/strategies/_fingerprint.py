@@ -116,7 +116,7 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
     >>> divergence_risk({"fp_loss_peak": 7.5}, past, k=2)
     1.0
     """
-    check_int("divergence_risk", "k", k, minimum=1)
+    k = check_int("divergence_risk", "k", k, minimum=1)
     if not isinstance(fingerprint, Mapping):
         raise InvalidParameterTypeError(
             f"divergence_risk(fingerprint=...) must map fp_* names to numbers (a trial's metrics); got "
@@ -207,9 +207,9 @@ class FingerprintStopping(WrapsBase):
     def _validate_params(self) -> None:
         super()._validate_params()
         name = type(self).__name__
-        check_int(name, "k", self.k, minimum=1)
-        check_int(name, "min_epochs", self.min_epochs, minimum=0)
-        check_int(name, "min_diverged", self.min_diverged, minimum=1)
+        self.k = check_int(name, "k", self.k, minimum=1)
+        self.min_epochs = check_int(name, "min_epochs", self.min_epochs, minimum=0)
+        self.min_diverged = check_int(name, "min_diverged", self.min_diverged, minimum=1)
         t = self.threshold
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not (0 < t <= 1):
             raise InvalidParameterError(f"{name}(threshold=...) must be a number in (0, 1]; got {t!r}.")

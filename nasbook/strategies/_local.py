@@ -38,7 +38,7 @@ class LocalSearch(BaseStrategy):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int("LocalSearch", "n_initial", self.n_initial, minimum=1)
+        self.n_initial = check_int("LocalSearch", "n_initial", self.n_initial, minimum=1)
         if self.improvement not in ("first", "best"):
             raise unknown_choice("LocalSearch(improvement=...) value", self.improvement, ("first", "best"))
 

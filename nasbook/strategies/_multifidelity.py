@@ -79,9 +79,9 @@ class _MultiFidelity(WrapsBase):
     def _validate_params(self) -> None:
         super()._validate_params()
         name = type(self).__name__
-        check_int(name, "min_epochs", self.min_epochs, minimum=1)
-        check_int(name, "max_epochs", self.max_epochs, minimum=1)
-        check_int(name, "eta", self.eta, minimum=2)
+        self.min_epochs = check_int(name, "min_epochs", self.min_epochs, minimum=1)
+        self.max_epochs = check_int(name, "max_epochs", self.max_epochs, minimum=1)
+        self.eta = check_int(name, "eta", self.eta, minimum=2)
         if self.max_epochs < self.min_epochs:
             raise InvalidParameterError(
                 f"{name}(max_epochs=...) must be >= min_epochs ({self.min_epochs}); got {self.max_epochs}."
@@ -314,7 +314,7 @@ class SuccessiveHalving(_MultiFidelity):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int(type(self).__name__, "n_initial", self.n_initial, minimum=1, allow_none=True)
+        self.n_initial = check_int(type(self).__name__, "n_initial", self.n_initial, minimum=1, allow_none=True)
 
     def _brackets(self) -> list[tuple[int, list[int]]]:
         """(architectures, rung epochs) of each bracket in the cycle."""

@@ -213,7 +213,7 @@ class OptunaSampler(BaseStrategy):
     # -- configuration --------------------------------------------------------------------------
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int("OptunaSampler", "max_retries", self.max_retries, minimum=0)
+        self.max_retries = check_int("OptunaSampler", "max_retries", self.max_retries, minimum=0)
         for name in ("project", "project_unseen"):
             value = getattr(self, name)
             if not isinstance(value, bool):

@@ -56,8 +56,8 @@ class MedianStopping(WrapsBase):
     def _validate_params(self) -> None:
         super()._validate_params()
         name = type(self).__name__
-        check_int(name, "min_epochs", self.min_epochs, minimum=0)
-        check_int(name, "min_trials", self.min_trials, minimum=1)
+        self.min_epochs = check_int(name, "min_epochs", self.min_epochs, minimum=0)
+        self.min_trials = check_int(name, "min_trials", self.min_trials, minimum=1)
         self._check_base()
 
     def _setup(self) -> None:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from nasbook._errors import check_int, check_type
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, check_type, plain_number
 from nasbook.space import Architecture, SearchSpace, stable_hash
 from nasbook.tasks import Reporter, Result, Task
 
@@ -38,12 +39,22 @@ class ToyTask(Task):
 
     def __init__(self, space: SearchSpace, seed: int = 0, fail_ids: tuple[str, ...] = (), epochs: int = 0, epoch_s: float = 0.0):
         check_type("ToyTask", "space", space, SearchSpace, "a SearchSpace")
-        check_int("ToyTask", "epochs", epochs, minimum=0)
+        # plain ints: the parameters are the task's identity (its key hashes them) and np.int64(3) hashed apart from 3
+        seed = check_int("ToyTask", "seed", seed, minimum=0)
+        epochs = check_int("ToyTask", "epochs", epochs, minimum=0)
+        if isinstance(fail_ids, str) or not isinstance(fail_ids, Iterable):  # a bare id failed each of its letters
+            raise InvalidParameterTypeError(f"ToyTask(fail_ids=...) must be a collection of architecture ids; got {fail_ids!r:.60}.")
+        fail_ids = tuple(fail_ids)
+        if not all(isinstance(i, str) for i in fail_ids):
+            raise InvalidParameterTypeError(f"ToyTask(fail_ids=...) must hold architecture ids (str); got {list(fail_ids)!r:.80}.")
+        epoch_s = plain_number(epoch_s)  # np.float32(0.1): a plain float
+        if isinstance(epoch_s, bool) or not isinstance(epoch_s, (int, float)) or not math.isfinite(epoch_s) or epoch_s < 0:
+            raise InvalidParameterError(f"ToyTask(epoch_s=...) must be a finite number of seconds >= 0; got {epoch_s!r}.")
         self.space_ = space
         self.seed = seed
-        self.fail_ids = tuple(fail_ids)
+        self.fail_ids = fail_ids
         self.epochs = epochs
-        self.epoch_s = epoch_s
+        self.epoch_s = epoch_s  # not float(): epoch_s=0 keeps the key it always had
         self.has_epochs = epochs > 0
         rng = np.random.default_rng(seed)
         self._w = rng.normal(size=space.encoding_size("adjacency")).astype(np.float64)

@@ -98,7 +98,7 @@ class RunFingerprint(pl.Callback):
     """
 
     def __init__(self, steps: int = 50, state: Mapping[str, Any] | None = None):
-        check_int("RunFingerprint", "steps", steps, minimum=1)
+        steps = check_int("RunFingerprint", "steps", steps, minimum=1)
         self.steps = int(steps)
         self.losses: list[float] = [float(x) for x in (state or {}).get("losses", [])]
         self.grad_norms: list[float] = [float(x) for x in (state or {}).get("grad_norms", [])]

@@ -336,7 +336,7 @@ def train(
     InvalidParameterError
         For a bad setting, an unreadable checkpoint or a ``monitor`` that is never logged.
     """
-    check_int("train", "max_epochs", max_epochs, minimum=1)
+    max_epochs = check_int("train", "max_epochs", max_epochs, minimum=1)
     deterministic = check_deterministic(deterministic, "train")
     options = check_trainer_options(trainer, "train", deterministic)
     if accelerator not in ACCELERATORS:

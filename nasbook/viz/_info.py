@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, did_you_mean
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, did_you_mean, plain_number
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -215,7 +215,7 @@ def curves_info(search: Search, metric: str | None = None, top_k: int | None = N
 
     owner = "curves_info"
     _check_search(owner, search)
-    check_int(owner, "top_k", top_k, minimum=1, allow_none=True)
+    top_k = check_int(owner, "top_k", top_k, minimum=1, allow_none=True)
     trials = search.trials
     names = sorted({k for t in trials for k, v in t.curves.items() if v})
     if not names:
@@ -352,6 +352,7 @@ def op_frequency_info(search: Search, top: float | int = 0.1) -> xr.Dataset:
 
     owner = "op_frequency_info"
     _check_search(owner, search)
+    top = plain_number(top)  # np.int64 / np.float32 as the plain number
     if isinstance(top, bool) or not isinstance(top, (int, float)):
         raise InvalidParameterTypeError(f"{owner}(top=...) must be a float in (0, 1] or an int >= 1; got {top!r}.")
     if isinstance(top, float) and not 0.0 < top <= 1.0 or isinstance(top, int) and top < 1:
