@@ -16,20 +16,16 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from nasbook._errors import NasbookWarning, StorageError
+from nasbook._errors import NasbookWarning, StorageError, stacklevel_outside_nasbook
 from nasbook.storage._schema import trials as _T
 
 if TYPE_CHECKING:
-    from types import FrameType
-
     from nasbook.trial import Trial
 
 #: the states a run may still write over: a trial it stored and has not finished
@@ -107,17 +103,8 @@ def owner_kwargs(st: Any, owner: str) -> dict[str, Any]:
             "the run's lease token: a run overtaken by another process could overwrite that run's trials. Add "
             "`owner=None` to their keyword arguments and pass it on (e.g. `def add_trial(self, search_id, trial, *, "
             "tell_seq=None, owner=None): ... super().add_trial(search_id, trial, tell_seq=tell_seq, owner=owner)`); "
-            "nasbook.testing.StorageContract checks it.", NasbookWarning, stacklevel=_caller_outside_nasbook())
+            "nasbook.testing.StorageContract checks it.", NasbookWarning, stacklevel=stacklevel_outside_nasbook())
     return {}
-
-
-def _caller_outside_nasbook() -> int:
-    """The ``stacklevel`` of the first caller outside the nasbook package (the user's Search() or load_search)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    level, frame = 2, cast("FrameType | None", sys._getframe(2))  # the caller of owner_kwargs: stacklevel 2
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root + os.sep):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def taken(st: Any, search_id: int, trial: Trial) -> StorageError:
