@@ -73,7 +73,9 @@ def test_a_registered_subclass_of_nas_bench_graph_is_rebuilt_by_load_search(tmp_
         assert type(again.task) is Noisy and again.task.dataset == "cora" and again.n_trials == 3
     finally:
         nasbook.tasks.unregister(Noisy)
-    assert task_class("Noisy-NasBenchGraph") is None  # not registered: load_search asks for task=..., never the stock task
-    with pytest.raises(nasbook.InvalidParameterError, match=r"evaluates on 'Noisy-NasBenchGraph', which nasbook cannot "
-                       r"rebuild.*pass task=\.\.\. to load_search"):
-        nasbook.load_search("noisy", path)
+    assert task_class("Noisy-NasBenchGraph") is None  # not registered: never rebuilt as the stock task
+    loaded = nasbook.load_search("noisy", path)  # read-only (search._readonly), its trials readable
+    assert not loaded.resumable and loaded.n_trials == 3 and type(loaded.task).__name__ == "UnrebuiltTask"
+    assert loaded.task.stored_class == "Noisy-NasBenchGraph"
+    with pytest.raises(nasbook.SearchNotResumableError, match=r"task=\.\.\."):
+        loaded.run()
