@@ -488,7 +488,7 @@ class Search(Background, Results, ReadOnly):
             ``self``, with the larger budget; :meth:`run` (or :meth:`start`) spends it.
         """
         self._check_resumable("extend()")
-        b = self.budget
+        b = _fresh.stored_budget(self)  # not self.budget: another object or process may have extended it
         Budget(trials=trials, epochs=epochs, seconds=seconds)  # validates the increments
         if epochs is not None:
             _check_epochs_task(self.task, f"Search.extend(epochs={epochs!r})")
