@@ -40,8 +40,8 @@ class RegularizedEvolution(BaseStrategy):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        check_int("RegularizedEvolution", "population_size", self.population_size, minimum=2)
-        check_int("RegularizedEvolution", "sample_size", self.sample_size, minimum=1)
+        self.population_size = check_int("RegularizedEvolution", "population_size", self.population_size, minimum=2)  # np.int64 -> int:
+        self.sample_size = check_int("RegularizedEvolution", "sample_size", self.sample_size, minimum=1)  # deque(maxlen=) refuses numpy
         if self.sample_size > self.population_size:
             raise InvalidParameterError(
                 f"RegularizedEvolution(sample_size=...) must be <= population_size ({self.population_size}); "
