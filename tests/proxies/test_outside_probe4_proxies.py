@@ -4,8 +4,7 @@ of 1.5 or -1 was taken, an Architecture for ``net`` raised AttributeError)."""
 import numpy as np
 import pytest
 
-from nasbook import InvalidParameterError
-from nasbook import proxies
+from nasbook import InvalidParameterError, proxies
 from nasbook.space import ChainSpace
 
 SPACE = ChainSpace(kind="mlp", max_depth=1, widths=(8,), ops=("relu",))
