@@ -23,6 +23,7 @@ import argparse
 import os
 import shlex
 import sys
+import traceback
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -51,6 +52,16 @@ _EPILOG_SEARCH = (f"exit status: 0 done; {EXIT_FAILED} it ran and failed (a stor
                   "is stored: --resume NAME continues it)")
 _EPILOG_STORE = (f"exit status: 0 done; {EXIT_FAILED} a storage that cannot be read; {EXIT_USAGE} bad arguments (a "
                  "storage file or a search that does not exist); 130 interrupted; 141 its output's reader went away (| head)")
+
+
+#: what a store named ``:memory:`` (or its URLs) is, said where a command would otherwise advise resuming or showing it
+_MEMORY_HINT = (":memory: is a store in memory, new and empty in each command: searches run there are not kept "
+                "(--storage FILE keeps them)")
+
+
+def _in_memory(storage: object) -> bool:
+    """Whether ``--storage`` names a store that lives only as long as this command."""
+    return str(storage) in (":memory:", "sqlite://", "sqlite:///:memory:")
 
 
 def _terminal_safe(text: str) -> str:
@@ -89,7 +100,9 @@ def _summary(search) -> str:  # type: ignore[no-untyped-def]
             f"{100 * (opt - best.value):.2f} pp"
         )
     resume = f"nasbook search --resume {shlex.quote(search.name)} --storage {shlex.quote(search.storage.label)}"
-    if isinstance(task, NasBenchGraph) and search.resumable:  # read-only (its strategy not rebuilt): the repr says why
+    if _in_memory(search.storage.label):  # gone when this command ends: no resume to advise
+        lines.append(f"storage: {search.storage.label} (in memory: not kept after this command; --storage FILE keeps a search)")
+    elif isinstance(task, NasBenchGraph) and search.resumable:  # read-only (its strategy not rebuilt): the repr says why
         lines.append(f"storage: {search.storage.label} (extend with: {resume} --budget N)")
     else:
         lines.append(f"storage: {search.storage.label}")
@@ -126,6 +139,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         # finished trials are stored and the ones in flight re-run first: say how, not a traceback
         resume = f"nasbook search --resume {shlex.quote(search.name)} --storage {shlex.quote(search.storage.label)}"
+        if _in_memory(search.storage.label):  # nothing to resume: the store goes with this process
+            resume = "nothing (the store was in memory and is not kept; run with --storage FILE to resume later)"
         print(f"nasbook: interrupted after {search.n_trials} trials; resume with: {resume}", file=sys.stderr)
         return 130
     print(_terminal_safe(_summary(search)))
@@ -214,7 +229,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     finally:
         st.close()
     if not records:
-        print(f"no searches in {st.label}")
+        print(f"no searches in {st.label}" + (f" ({_MEMORY_HINT})" if _in_memory(args.storage) else ""))
         return 0
     rows: list[tuple[str, ...]] = [("name", "state", "trials", "best", "strategy", "task")]
     for r in records:
@@ -235,6 +250,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from nasbook._report import make_report, parse_value
 
+    if args.timeout is not None and not args.timeout > 0:  # -t -5 ran the notebook with no limit (nbclient's "none")
+        raise InvalidParameterError(f"nasbook report --timeout must be seconds > 0 (omit it for no limit); got {args.timeout:g}.")
     params = {name: parse_value(value) for name, value in (args.parameter or [])}
     ipynb, html = make_report(args.notebook, params, args.output_dir, kernel_name=args.kernel,
                               timeout_s=args.timeout)
@@ -283,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list the searches in a storage", epilog=_EPILOG_STORE)
     ls.add_argument("--storage", default=_DEFAULT_STORAGE, help="SQLite file or database URL (default: nasbook.db)")
     ls.set_defaults(func=_cmd_list)
+    for command in (p, r, s, ls):  # `nasbook show NAME --traceback`, where the error message's advice leads
+        command.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help="on an error, show Python's traceback too")
     return parser
 
 
@@ -320,17 +339,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit: let it write nowhere
         return 141
     except Exception as exc:  # one line, not a traceback wall; the status tells a refused command from a failed one
-        if args.traceback:
-            raise
+        if args.traceback:  # the traceback, then the same line and status as without (a script's `--traceback` rerun)
+            traceback.print_exc(file=sys.stderr)
         if isinstance(exc, NasbookError):  # nasbook's own messages say what to do
             hint = ""
             if isinstance(exc, (StorageNotFoundError, SearchNotFoundError)) and getattr(args, "storage", None) == _DEFAULT_STORAGE:
                 # `nasbook show NAME` after Search(..., storage="runs.db") in Python: the default is the wrong file
                 hint = f" ({_DEFAULT_STORAGE} is --storage's default: name your file with --storage FILE)"
+            elif isinstance(exc, SearchNotFoundError) and _in_memory(getattr(args, "storage", None)):
+                hint = f" ({_MEMORY_HINT})"
             print(_terminal_safe(f"nasbook: error: {exc}{hint}"), file=sys.stderr)
         else:  # a library's (nbclient, SQLAlchemy, OSError...): its type tells what it is
-            print(_terminal_safe(f"nasbook: error: {type(exc).__name__}: {' '.join(str(exc).split())} (--traceback shows "
-                                 "where)"), file=sys.stderr)
+            where = "" if args.traceback else " (--traceback shows where)"
+            print(_terminal_safe(f"nasbook: error: {type(exc).__name__}: {' '.join(str(exc).split())}{where}"), file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, USAGE_ERRORS) else EXIT_FAILED
 
 

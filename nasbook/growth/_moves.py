@@ -6,6 +6,7 @@ what was added. The weights follow in :mod:`nasbook.growth._weights`.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,6 @@ from nasbook._errors import (
     InvalidArchitectureError,
     InvalidParameterError,
     InvalidParameterTypeError,
-    plain_number,
     unknown_choice,
 )
 from nasbook.space import Architecture, CellSpace, ChainSpace, SearchSpace
@@ -82,6 +82,12 @@ def _check_space(space: object, owner: str) -> ChainSpace | CellSpace:
     return space
 
 
+def _as_int(value: object) -> int | None:
+    """``value`` as a plain int when it is an integer (numpy's too: a move's fields from ``np.arange`` or a
+    stored proposal), else None (a bool, a float, a string)."""
+    return int(value) if isinstance(value, numbers.Integral) and not isinstance(value, bool) else None  # type: ignore[call-overload]
+
+
 def _check_arch(space: SearchSpace, arch: object, owner: str) -> Architecture:
     try:
         return space.validate(arch)
@@ -122,11 +128,11 @@ def deepen(space: ChainSpace, arch: Architecture, position: int, op: str | None 
     layers = [(str(o), int(w)) for o, w in _check_arch(space, arch, owner)["layers"]]
     if len(layers) >= space.max_depth:
         raise InvalidParameterError(f"{owner}: the chain already has max_depth={space.max_depth} layers; it cannot deepen.")
-    position = plain_number(position)  # np.int64 from rng.integers: a plain int
-    if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= len(layers):
+    given, position = position, _as_int(position)  # type: ignore[assignment]
+    if position is None or not 1 <= position <= len(layers):
         raise InvalidParameterError(
             f"{owner}(position=...) must be an int from 1 to {len(layers)} (after an existing layer, whose width "
-            f"the new layer keeps); got {position!r}."
+            f"the new layer keeps); got {given!r}."
         )
     allowed = [o for o in _chain_ops(space) if o not in _RESIZING]
     if op is None:
@@ -166,10 +172,10 @@ def widen(space: ChainSpace, arch: Architecture, layer: int, width: int | None =
             "the space (use add_edge)."
         )
     layers = [(str(o), int(w)) for o, w in _check_arch(space, arch, owner)["layers"]]
-    layer = plain_number(layer)  # np.int64 from rng.integers: a plain int
-    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < len(layers):
+    given, layer = layer, _as_int(layer)  # type: ignore[assignment]
+    if layer is None or not 0 <= layer < len(layers):
         raise InvalidParameterError(
-            f"{owner}(layer=...) must be the index of an existing layer, 0 to {len(layers) - 1}; got {layer!r}."
+            f"{owner}(layer=...) must be the index of an existing layer, 0 to {len(layers) - 1}; got {given!r}."
         )
     current = layers[layer][1]
     wider = sorted(w for w in _chain_widths(space) if w > current)
@@ -177,7 +183,7 @@ def widen(space: ChainSpace, arch: Architecture, layer: int, width: int | None =
         if not wider:
             raise InvalidParameterError(f"{owner}: layer {layer} already has the largest width {current}.")
         width = wider[0]
-    if width not in wider:
+    if _as_int(width) not in wider:
         raise InvalidParameterError(
             f"{owner}(width=...) must be an allowed width above layer {layer}'s {current}: {wider!r}; got {width!r}."
         )
@@ -211,7 +217,7 @@ def widen_all(space: ChainSpace, arch: Architecture, width: int | None = None) -
         raise InvalidParameterError(f"{owner}: widen grows a ChainSpace chain; {space!r} is a CellSpace (use add_edge).")
     widths = _chain_widths(space)
     width = max(widths) if width is None else width
-    if width not in widths:
+    if _as_int(width) not in widths:
         raise InvalidParameterError(f"{owner}(width=...) must be one of the space's widths {sorted(widths)!r}; got {width!r}.")
     path: list[GrowthMove] = []
     current = _check_arch(space, arch, owner)
@@ -254,14 +260,15 @@ def add_edge(space: CellSpace, arch: Architecture, edge: int | tuple[int, int], 
     if not isinstance(space, CellSpace):
         raise InvalidParameterError(f"{owner}: add_edge grows a CellSpace cell; {space!r} is a ChainSpace (use deepen or widen).")
     edges = list(_check_arch(space, arch, owner)["edges"])
-    if isinstance(edge, tuple):
-        if edge not in space.edges:
+    if isinstance(edge, (tuple, list)):  # an (i, j) pair; a list is what JSON gives back
+        pair = tuple(_as_int(v) for v in edge)
+        if pair not in space.edges:
             raise InvalidParameterError(f"{owner}(edge=...) must be one of the cell's edges {list(space.edges)!r}; got {edge!r}.")
-        edge = space.edges.index(edge)
-    edge = plain_number(edge)  # np.int64 from rng.integers: a plain int
-    if isinstance(edge, bool) or not isinstance(edge, int) or not 0 <= edge < space.n_edges:
+        edge = space.edges.index(pair)
+    given, edge = edge, _as_int(edge)  # type: ignore[assignment]
+    if edge is None or not 0 <= edge < space.n_edges:
         raise InvalidParameterError(
-            f"{owner}(edge=...) must be an edge position 0 to {space.n_edges - 1} or an (i, j) pair; got {edge!r}."
+            f"{owner}(edge=...) must be an edge position 0 to {space.n_edges - 1} or an (i, j) pair; got {given!r}."
         )
     if edges[edge] != "none":
         raise InvalidParameterError(f"{owner}: edge {edge} {space.edges[edge]} already carries {edges[edge]!r}.")

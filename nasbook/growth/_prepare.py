@@ -8,10 +8,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from nasbook._errors import InvalidParameterError
+from nasbook._errors import InvalidParameterError, check_int
 from nasbook.growth._moves import GrowthMove, make_path
 from nasbook.growth._seeds import Seed, SeedController
-from nasbook.growth._stages import AlphaSchedule
+from nasbook.growth._stages import AlphaSchedule, check_schedule
 from nasbook.growth._weights import DEFAULT_METHOD, transfer
 from nasbook.space import Architecture, SearchSpace
 
@@ -58,10 +58,13 @@ def grow_network(space: SearchSpace, move: GrowthMove, parent_net: nn.Module, in
     if not isinstance(move, GrowthMove):
         raise InvalidParameterError(f"grow_network(move=...) must be a GrowthMove (from growth_moves, deepen, widen or "
                                     f"add_edge); got {type(move).__name__}.")
+    seed = check_int("grow_network", "seed", seed, minimum=0)
+    if schedule is not None:  # (a widen adds no seed: its schedule was never looked at)
+        check_schedule("grow_network", schedule)
     space.validate(move.parent)
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
+        torch.manual_seed(seed)
         child = space.build(move.child, input_shape, n_classes)
     child.train(parent_net.training)
     sites = transfer(space, move, parent_net, child, method=method, generator=gen)

@@ -14,6 +14,7 @@ So the output is continuous at every stage change: stages only change while alph
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nasbook._errors import InvalidParameterError, check_int
+from nasbook._errors import InvalidParameterError, check_int, unknown_choice
 from nasbook.growth._stages import AlphaSchedule, Lifecycle, Stage, check_cycle, cycle_factor, settle_epochs
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
@@ -48,7 +49,11 @@ def blend(x: torch.Tensor, gx: torch.Tensor, alpha: float | torch.Tensor, mode: 
     torch.Tensor
         ``x`` itself at alpha 0 in ``lerp`` mode, ``gx`` itself at alpha 1.
     """
+    if mode not in MODES:  # an unknown mode blended as "add", silently
+        raise unknown_choice("growth.blend(mode=...)", mode, MODES)
     if not isinstance(alpha, torch.Tensor):
+        if not (isinstance(alpha, (int, float, numbers.Real)) and 0.0 <= alpha <= 1.0):
+            raise InvalidParameterError(f"growth.blend(alpha=...) must be a number from 0 to 1; got {alpha!r:.40}.")
         if alpha == 1.0:
             return gx
         if alpha == 0.0 and mode == "lerp":
@@ -270,7 +275,9 @@ class SeedController(pl.Callback):
                  delay_epochs: int = 0, cycle: dict[str, float] | None = None):
         patience = check_int("SeedController", "patience", patience, minimum=1)
         delay_epochs = check_int("SeedController", "delay_epochs", delay_epochs, minimum=0)
-        if not isinstance(gate_tolerance, (int, float)) or not math.isfinite(gate_tolerance) or gate_tolerance < 0:
+        if not isinstance(lr, (int, float, numbers.Real)) or isinstance(lr, bool) or not math.isfinite(lr) or lr <= 0:
+            raise InvalidParameterError(f"SeedController(lr=...) must be a finite number > 0; got {lr!r:.40}.")
+        if not isinstance(gate_tolerance, (int, float, numbers.Real)) or not math.isfinite(gate_tolerance) or gate_tolerance < 0:
             raise InvalidParameterError(f"SeedController(gate_tolerance=...) must be a finite number >= 0; got {gate_tolerance!r}.")
         self.seeds = list(seeds)
         self.lr, self.gate_tolerance, self.patience, self.delay_epochs = float(lr), float(gate_tolerance), patience, delay_epochs

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import enum
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, NasbookError, check_int, unknown_choice
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int, unknown_choice
 
 
 class Stage(enum.IntEnum):
@@ -154,7 +155,18 @@ def settle_epochs(patience: int, schedule: AlphaSchedule, delay_epochs: int = 0)
         ``delay_epochs + patience + 1`` for a per-step ramp (alpha > 0 at the end, at ``length``
         steps it is 1), ``delay_epochs + patience + length`` for a per-epoch ramp (the seed is ACTIVE).
     """
-    return int(delay_epochs) + int(patience) + (schedule.length if schedule.every == "epoch" else 1)
+    owner = "growth.settle_epochs"
+    patience = check_int(owner, "patience", patience, minimum=1)  # a wrong bound made SeedController accept too few epochs
+    delay_epochs = check_int(owner, "delay_epochs", delay_epochs, minimum=0)
+    check_schedule(owner, schedule)
+    return delay_epochs + patience + (schedule.length if schedule.every == "epoch" else 1)
+
+
+def check_schedule(owner: str, schedule: object) -> None:
+    """Refuse a ``schedule`` that is not an :class:`AlphaSchedule` (a shape name is one of its arguments)."""
+    if not isinstance(schedule, AlphaSchedule):
+        raise InvalidParameterTypeError(f"{owner}(schedule=...) must be an AlphaSchedule, e.g. AlphaSchedule({schedule!r:.40}) "
+                                        f"for a shape name; got {schedule!r:.60} of type {type(schedule).__name__}.")
 
 
 class Lifecycle:
@@ -171,9 +183,12 @@ class Lifecycle:
     """
 
     def __init__(self, schedule: AlphaSchedule, stage: Stage = Stage.DORMANT, updates: int = 0):
+        check_schedule("Lifecycle", schedule)
+        if stage not in set(Stage):
+            raise unknown_choice("Lifecycle(stage=...)", stage, [s.name for s in Stage], "Pass a Stage, e.g. Stage.TRAINING.")
         self.schedule = schedule
         self.stage = Stage(stage)
-        self.updates = int(updates)  # alpha updates made while BLENDING
+        self.updates = check_int("Lifecycle", "updates", updates, minimum=0)  # alpha updates made while BLENDING
         self.history: list[tuple[str, str]] = []
 
     @property
@@ -236,7 +251,7 @@ def check_cycle(cycle: Any, where: str = "SeedController(cycle=...)") -> dict[st
     if cycle is None:
         return None
     ok = isinstance(cycle, dict) and not set(cycle) - set(CYCLE_KEYS) and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in cycle.values())
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in cycle.values())  # numpy's too
     out = {**CYCLE_KEYS, **{k: float(v) for k, v in cycle.items()}} if ok else {}
     if not ok or not 0 <= out["warmup"] < 1 or not 0 <= out["floor"] <= 1:
         raise InvalidParameterError(f"{where} must be None or a dict with keys from {list(CYCLE_KEYS)!r}, warmup in "

@@ -491,9 +491,7 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         KnowledgeBase
             The knowledge base on ``into``, with the file's searches, tasks, spaces and trials.
         """
-        kb = cls(into)
-        kb.import_parquet(path)
-        return kb
+        return _parquet.import_into(cls, path, into)  # the file checked before into is opened
 
 
 def _many(value: Any) -> list[Any]:

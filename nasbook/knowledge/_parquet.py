@@ -101,6 +101,9 @@ def _read_meta(path: Path) -> tuple[Any, dict[str, Any]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if path.is_dir():  # "no such file" for a folder that exists misled
+        raise InvalidParameterError(f"KnowledgeBase.import_parquet(path=...) is a folder, {str(path)!r}; give the file "
+                                    f"KnowledgeBase.export wrote, such as {str(path / 'kb.parquet')!r}.")
     if not path.is_file():
         raise StorageError(f"KnowledgeBase.import_parquet: no such file {str(path)!r} (expected a file written by "
                            "KnowledgeBase.export).")
@@ -126,6 +129,23 @@ def _read_meta(path: Path) -> tuple[Any, dict[str, Any]]:
         raise StorageError(f"{str(path)!r} is a damaged knowledge-base export: columns {sorted(missing)!r} or its "
                            "searches/tasks/spaces lists are missing. Nothing was imported.")
     return pf, meta
+
+
+def import_into(cls: type[KnowledgeBase], path: str | os.PathLike[str], into: Any) -> KnowledgeBase:
+    """:meth:`KnowledgeBase.import_`: the file is checked before ``into`` is opened, so a refused import
+    leaves no new store behind (``import_("missing.parquet", into="copy.db")`` created an empty copy.db)."""
+    from nasbook.storage import Storage
+
+    if not isinstance(into, (str, os.PathLike, Storage)):
+        hint = " (to add to a KnowledgeBase you have, call its import_parquet(path))" if isinstance(into, cls) else ""
+        raise InvalidParameterTypeError(f"KnowledgeBase.import_(into=...) must be a file path, ':memory:', a database URL "
+                                        f"or a Storage{hint}; got {into!r:.60} of type {type(into).__name__}.")
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterTypeError(f"KnowledgeBase.import_(path=...) must be a file path; got {path!r:.80}.")
+    _check_catalog(_read_meta(Path(path))[1], Path(path))
+    kb = cls(into)
+    kb.import_parquet(path)
+    return kb
 
 
 def _damaged(path: Path, what: str) -> StorageError:

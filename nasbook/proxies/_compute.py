@@ -70,11 +70,13 @@ def check_batch(owner: str, batch: object, input_shape: Sequence[int] | None = N
             f"{owner}: the batch must be an (x, y) pair of tensors or arrays (x: (n, *input_shape), y: (n,) integer "
             f"labels), a TrainingTask or a CurveTableTask; got {batch!r:.80} of type {type(batch).__name__}."
         )
-    try:
-        x = torch.as_tensor(np.asarray(batch[0]) if not isinstance(batch[0], torch.Tensor) else batch[0]).float()
-        y = torch.as_tensor(np.asarray(batch[1]) if not isinstance(batch[1], torch.Tensor) else batch[1])
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise InvalidParameterTypeError(f"{owner}: batch (x, y) must hold numbers; {exc}") from None
+    tensors = []
+    for part, what in zip(batch, ("x must hold numbers", "y must hold integer labels")):
+        try:
+            tensors.append(torch.as_tensor(np.asarray(part) if not isinstance(part, torch.Tensor) else part))
+        except (TypeError, ValueError, RuntimeError) as exc:  # (strings: named as the labels or inputs they are)
+            raise InvalidParameterTypeError(f"{owner}: batch {what}; {' '.join(str(exc).split())[:160]}") from None
+    x, y = tensors[0].float(), tensors[1]
     if x.dim() < 2 or x.shape[0] < 2:
         raise InvalidParameterError(
             f"{owner}: batch x must have shape (n, *input_shape) with n >= 2 samples; got shape {tuple(x.shape)}."
@@ -91,6 +93,8 @@ def check_batch(owner: str, batch: object, input_shape: Sequence[int] | None = N
         )
     if not torch.isfinite(x).all():
         raise InvalidParameterError(f"{owner}: batch x holds NaN or infinite values.")
+    if y.numel() and int(y.min()) < 0:  # cross-entropy's IndexError, raw, before
+        raise InvalidParameterError(f"{owner}: batch labels must be class indices >= 0; got labels {int(y.min())}..{int(y.max())}.")
     return x, y.long()
 
 
@@ -232,6 +236,11 @@ def _score_checked(owner: str, net: nn.Module, x: torch.Tensor, y: torch.Tensor,
                    jacobian_batch: str = "halves") -> dict[str, float]:
     try:
         return score_network(net, x, y, names, jacobian_batch=jacobian_batch)
+    except IndexError as exc:  # cross-entropy: "Target 3 is out of bounds", a label past the network's outputs
+        raise InvalidParameterError(
+            f"{owner}: batch labels must lie in [0, the number of outputs of {what}); got labels {int(y.min())}..{int(y.max())} "
+            f"({str(exc).splitlines()[0]})."
+        ) from exc
     except (RuntimeError, ValueError) as exc:
         raise InvalidParameterError(
             f"{owner}: {what} does not fit the batch: a pass on x of shape {tuple(x.shape)} failed "
@@ -267,6 +276,10 @@ def score(net: nn.Module, x: Any, y: Any, names: str | Sequence[str] | None = No
     dict of str to float
         One value per name, oriented so that higher is predicted better.
     """
+    if not isinstance(net, torch.nn.Module):
+        raise InvalidParameterTypeError(f"proxies.score(net=...) must be a torch.nn.Module (space.build(arch, input_shape, "
+                                        f"n_classes) makes one); got {net!r:.60} of type {type(net).__name__}.")
+    seed = check_int("proxies.score", "seed", seed, minimum=0, allow_none=True)
     wanted = check_names("proxies.score", names)
     check_jacobian_batch("proxies.score", jacobian_batch)
     x_, y_ = check_batch("proxies.score", (x, y))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from nasbook._errors import checked_signature
+from nasbook.search import _fresh
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_epochs_task
 
@@ -40,7 +41,7 @@ class Extend:
         """
         s = cast("Search", self)
         s._check_resumable("extend()")
-        b = s.budget
+        b = _fresh.stored_budget(s)  # not s.budget: another object or process may have extended it
         Budget(trials=trials, epochs=epochs, seconds=seconds)  # validates the increments
         if epochs is not None:
             check_epochs_task(s.task, f"Search.extend(epochs={epochs!r})")

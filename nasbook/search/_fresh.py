@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from nasbook._errors import SearchOvertaken, StorageError
+from nasbook.search._budget import Budget
 from nasbook.storage import TrialTaken, claim_trials, lease_holder, trials_stored_from
 
 if TYPE_CHECKING:
@@ -133,3 +134,16 @@ def adopt_stored(s: Search) -> None:
     except (StorageError, OSError):
         return
     s._attach(s._storage, s._search_id, record.state, record.elapsed_s)
+
+
+def stored_budget(s: Search) -> Budget:
+    """The budget stored for ``s`` now, what :meth:`Search.extend` adds to.
+
+    Another Search object or process may have extended the search since ``s`` read it: adding to
+    ``s.budget`` lost that extension (two objects loaded at once, each ``extend(10)`` on a budget of 5,
+    stored 15, not 25: outside probe 4). A budget ``s`` was given and has not stored is not possible:
+    ``load_search(budget=...)`` and ``extend`` store theirs at once.
+    """
+    stored = s._storage.get_search(s.name).config.get("budget")
+    return s.budget if stored is None else Budget.coerce(stored)
+

@@ -237,13 +237,6 @@ def probe_sqlite_file(path: Path, label: str) -> None:
     check_writable(path, label)
     if not path.exists() or path.stat().st_size == 0:
         return
-    with open(path, "rb") as fh:
-        head = fh.read(16)
-    if head != b"SQLite format 3\x00":
-        raise StorageError(
-            f"storage {label!r} is not a SQLite database (it starts with {head[:16]!r}); "
-            "nasbook will not overwrite it. Give a new file path or a database URL."
-        )
     # A file without a -wal beside it is open nowhere and fully checkpointed: read it as immutable, so
     # probing a WAL-mode file refused here does not leave new -wal/-shm files next to it
     wal = path.with_name(path.name + "-wal")
@@ -251,6 +244,7 @@ def probe_sqlite_file(path: Path, label: str) -> None:
     try:
         found = _read_meta(path, immutable)
     except sqlite3.Error as first:
+        _check_header(path, label)  # only now: see _check_header
         if not immutable or (_stamp(path) == before and not wal.exists()):  # the file itself is damaged
             raise StorageError(f"storage {label!r} cannot be opened as a database: {first}") from None
         # immutable promises that nobody writes the file; another process that began migrating or
@@ -266,6 +260,25 @@ def probe_sqlite_file(path: Path, label: str) -> None:
     if "nasbook_meta" not in tables:
         raise _schema.foreign_error(label, tables)
     _schema.check_meta(rows, tables, label)
+
+
+def _check_header(path: Path, label: str) -> None:
+    """Refuse a file that does not start as a SQLite database does.
+
+    Called only for a file SQLite failed to read: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, the SQLite connections' too, so reading the header of a store this
+    process has open (a second ``load_search`` of it) let another process take itself for the last
+    one open and delete the -wal and -shm files under them: this process's next query failed with
+    "disk I/O error" (docs/benchmarks.md, "Outside-evaluator probe 4"). SQLite's own connections
+    share their descriptors and never do this.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head != b"SQLite format 3\x00":
+        raise StorageError(
+            f"storage {label!r} is not a SQLite database (it starts with {head[:16]!r}); "
+            "nasbook will not overwrite it. Give a new file path or a database URL."
+        )
 
 
 def _stamp(path: Path) -> tuple[int, int]:

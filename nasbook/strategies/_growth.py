@@ -197,10 +197,13 @@ class Growth(RegularizedEvolution):
     def _validate_params(self) -> None:
         super()._validate_params()
         owner = type(self).__name__
-        self.child_epochs = check_int(owner, "child_epochs", self.child_epochs, minimum=1, allow_none=True)
+        self.child_epochs = check_int(owner, "child_epochs", self.child_epochs, minimum=1, allow_none=True)  # np.int64 -> int
         self.start_epochs = check_int(owner, "start_epochs", self.start_epochs, minimum=1, allow_none=True)
         self.continue_epochs = check_int(owner, "continue_epochs", self.continue_epochs, minimum=1, allow_none=True)
         self.patience = check_int(owner, "patience", self.patience, minimum=1)
+        self.blend_length = check_int(owner, "blend_length", self.blend_length, minimum=1)  # named as given, not AlphaSchedule's
+        if self.blend_every not in ("step", "epoch"):
+            raise unknown_choice(f"{owner}(blend_every=...)", self.blend_every, ("step", "epoch"))
         if not isinstance(self.train_more, bool):
             raise InvalidParameterTypeError(f"{owner}(train_more=...) must be True or False; got {self.train_more!r}.")
         if self.exploit not in EXPLOITS:
