@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 
-from nasbook._errors import NasbookWarning, RepeatedTrialFailure
+from nasbook._errors import NasbookWarning, RepeatedTrialFailure, stacklevel_outside_nasbook
 from nasbook._options import OPTIONS
 from nasbook.trial import Trial, TrialState
 
@@ -67,7 +67,7 @@ class FailureWatch:
         """Warn when the run ended (its budget spent) with every trial failed with the same error."""
         if self.active and self.numbers:
             warnings.warn(f"Search {self.name!r}: all {len(self.numbers)} trials of this run failed with the same "
-                          f"error, likely the set-up: {self.reason}", NasbookWarning, stacklevel=5)
+                          f"error, likely the set-up: {self.reason}", NasbookWarning, stacklevel=stacklevel_outside_nasbook())
 
 
 def _error(trial: Trial) -> tuple[str, str] | None:

@@ -120,7 +120,7 @@ class KbLink:
             warnings.warn(f"Search {self.search.name!r}: knowledge base {self.kb.label!r} could not record trials "
                           f"({exc}); the search goes on (its own store has them) and the knowledge base is "
                           "caught up on the next trial or when the search is loaded again.", NasbookWarning,
-                          stacklevel=5)
+                          stacklevel=stacklevel_outside_nasbook())
 
     def _write(self, trials: list[Trial]) -> None:
         assert self.kb_id is not None

@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import SearchInterrupted, SpaceExhausted, StorageError
+from nasbook._errors import NasbookWarning, SearchInterrupted, SpaceExhausted, StorageError, stacklevel_outside_nasbook
 from nasbook.search import _checkpoints, _failfast, _fresh, _warm
 from nasbook.search._background import InterpreterExiting
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
@@ -111,11 +111,12 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     if asked is WAIT and running:
                         break  # the strategy waits for a running trial to finish
                     if isinstance(asked, SpaceExhausted):  # nothing running: nothing can change its answer
-                        warnings.warn(f"Search {s.name!r} stopped early: {asked}.", stacklevel=4)
+                        warnings.warn(f"Search {s.name!r} stopped early: {asked}.", NasbookWarning,
+                                      stacklevel=stacklevel_outside_nasbook())
                         break
                     if asked is WAIT:
                         warnings.warn(f"Search {s.name!r} stopped: {strategy!r} waits for trials, but none is "
-                                      "running.", stacklevel=4)
+                                      "running.", NasbookWarning, stacklevel=stacklevel_outside_nasbook())
                         break
                     proposal, number, told = asked, s._take_number(), s._n_told  # type: ignore[assignment]
                     stored = store_running

@@ -90,3 +90,16 @@ def test_the_budget_still_stops_a_run_that_waits_on_exhaustion():
     strategy = AfterEachResult(extra=5)
     s, stopped = _run(strategy, _Workers(), budget=3)
     assert s.n_trials == 3 and stopped == []  # spent, not exhausted: no warning
+
+
+def test_the_exhaustion_warning_is_nasbooks_and_points_at_the_callers_line():
+    # a NasbookWarning (filtered with nasbook's others), attributed to the user's run() line, not to the loop
+    space = GraphSpace(ops=PROTEINS_OPS)
+    s = nasbook.Search(space, ToyTask(space), strategy=AfterEachResult(extra=0), budget=3, seed=100,
+                       storage=":memory:")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s.run(progress="none")
+    stopped = [w for w in caught if "stopped early" in str(w.message)]
+    assert len(stopped) == 1 and issubclass(stopped[0].category, nasbook.NasbookWarning)
+    assert stopped[0].filename == __file__
