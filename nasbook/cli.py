@@ -168,56 +168,14 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     if args.name is None:
         return _cmd_list(args)
-    from nasbook.search import rebuild_task
-    from nasbook.storage import open_storage
-
-    st = open_storage(args.storage, create=False)
-    try:
-        task_config = st.get_search(args.name).config.get("task", {})
-    finally:
-        st.close()
-    try:
-        rebuild_task(task_config)
-    except NasbookError:  # a user's task (ToyTask, TrainingTask(datamodule)...): show what the store holds
-        print(_terminal_safe(_stored_summary(args.storage, args.name)))
-        return 0
-    # a strategy not rebuilt here (an Optuna sampler instance, a user's class) loads read-only: its repr says so
+    # a task or strategy not rebuilt here (a user's class, an Optuna sampler instance, a task holding data) loads
+    # read-only: its repr says so, and how to resume it
     search = nasbook.load_search(args.name, storage=args.storage)
     try:
         print(_terminal_safe(_summary(search)))
     finally:
         search.close()
     return 0
-
-
-def _stored_summary(storage: str, name: str) -> str:
-    """A search whose task cannot be rebuilt from the store, from its rows alone."""
-    from nasbook.search import rebuild_space
-    from nasbook.storage import open_storage
-
-    st = open_storage(storage, create=False)
-    try:
-        rec = st.get_search(name)
-        trials, _ = st.load_trials(rec.id, rebuild_space(rec.config["space"]))
-    finally:
-        st.close()
-    cfg = rec.config
-    task = cfg.get("task_name") or cfg.get("task", {}).get("class", "?")
-    lines = [f"search {rec.name!r} ({rec.state}) on {task}, stored in {st.label}"]
-    states: dict[str, int] = {}
-    for t in trials:
-        states[t.state.value] = states.get(t.state.value, 0) + 1
-    lines.append("trials: " + (", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "none"))
-    done = [t for t in trials if t.value is not None and t.state.value == "complete"]
-    if done:
-        best = (min if cfg.get("mode") == "min" else max)(done, key=lambda t: t.value)  # type: ignore[arg-type,return-value]
-        lines.append(f"best trial: #{best.number}, architecture {best.arch.id}: {best.arch.spec}")
-        lines.append(f"  {cfg.get('metric', 'value')} = {best.value:.4f}")
-    else:
-        lines.append("no completed trial")
-    lines.append(f"(its task, {task}, is not rebuilt from storage: in Python, "
-                 f"nasbook.load_search({name!r}, {st.label!r}, task=...) loads the search itself)")
-    return "\n".join(lines)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

@@ -149,7 +149,7 @@ def test_cli_show_a_search_whose_task_is_the_users(tmp_path, capsys):
     s = nasbook.Search(space, ToyTask(space, fail_ids=()), budget=12, seed=0, storage=db, name="u").run(progress="none")
     assert main(["show", "u", "--storage", db]) == 0
     out = capsys.readouterr().out
-    assert "search 'u' (done) on ToyTask" in out and "trials: 12 complete" in out
+    assert "<Search 'u' done: 12 of 12 trials" in out and "on ToyTask" in out and "trials: 12 complete" in out
     assert f"best trial: #{s.best.number}, architecture {s.best.arch.id}" in out and f"score = {s.best.value:.4f}" in out
     assert "load_search('u'" in out and "task=..." in out
 
