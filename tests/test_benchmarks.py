@@ -27,6 +27,15 @@ def test_strategies_benchmark_smoke(tmp_path):
     assert "proteins" in json.dumps(data)
 
 
+def test_import_time_benchmark_smoke(tmp_path):
+    out = tmp_path / "i.json"
+    res = _run("import_time.py", "--rounds", "1", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert set(data["median_s"]) == {"bare", "numpy+sqlalchemy", "nasbook"} and data["nasbook_over_deps"] > 0
+    assert "nasbook / numpy+sqlalchemy" in res.stdout
+
+
 def test_overhead_benchmark_smoke(tmp_path):
     pytest.importorskip("optuna")
     out = tmp_path / "o.json"

@@ -3,19 +3,21 @@ import subprocess
 import sys
 
 HEAVY = ("lightning", "dask", "distributed", "hvplot", "faiss", "torch", "pandas", "xarray", "optuna")
+# what `import nasbook` may load besides the standard library: everything else waits for first use, so the
+# import stays light (its time is measured in benchmarks/import_time.py, never here: a timed test fails
+# on a loaded machine, not on a heavier import)
+ALLOWED = {"nasbook", "numpy", "sqlalchemy", "typing_extensions", "cython_runtime"}
 
 
-def test_import_is_light_and_fast():
+def test_import_is_light():
     code = (
-        "import time, sys, json; t = time.perf_counter(); import nasbook; dt = time.perf_counter() - t; "
-        f"print(json.dumps({{'dt': dt, 'heavy': [m for m in {HEAVY!r} if m in sys.modules]}}))"
+        "import sys, json; before = set(sys.modules); import nasbook; "
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}; "
+        "print(json.dumps(sorted(m for m in new if m not in sys.stdlib_module_names and not m.startswith('_'))))"
     )
-    best = None
-    for _ in range(3):  # best of three: the machine is shared
-        out = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-        assert out["heavy"] == [], f"import nasbook pulled in {out['heavy']}"
-        best = out["dt"] if best is None else min(best, out["dt"])
-    assert best < 1.0, f"import nasbook took {best:.2f} s"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert not set(loaded) & set(HEAVY), f"import nasbook pulled in {sorted(set(loaded) & set(HEAVY))}"
+    assert set(loaded) <= ALLOWED, f"import nasbook now also loads {sorted(set(loaded) - ALLOWED)}: import it on first use"
 
 
 def test_public_front_door():
