@@ -147,3 +147,24 @@ def stored_budget(s: Search) -> Budget:
     stored = s._storage.get_search(s.name).config.get("budget")
     return s.budget if stored is None else Budget.coerce(stored)
 
+
+def keep_stored_budget(s: Search) -> None:
+    """Before ``s`` writes its configuration: adopt the budget stored now when another Search object or process
+    changed it since ``s`` last read or wrote it, and ``s`` did not.
+
+    Every configuration write stores ``s.budget``: an object loaded before another one's ``extend(10)`` put the
+    old budget back when it next wrote (a resume in a new environment, the executor it started), and the
+    extension was lost. A budget ``s`` changed itself (``extend``, ``load_search(budget=...)``) is written as is.
+    """
+    seen = s.__dict__.get("_budget_seen")
+    if seen is None or getattr(s, "_storage", None) is None or getattr(s, "_search_id", None) is None:
+        return  # being created, or a store written by an older nasbook: nothing to compare with
+    from nasbook._errors import InvalidParameterError, SearchNotFoundError
+
+    try:
+        stored = Budget.coerce(s._storage.get_search(s.name).config.get("budget")).to_dict()
+    except (SearchNotFoundError, StorageError, InvalidParameterError, TypeError):  # unreadable: write what s knows
+        return
+    if stored != seen and s.budget.to_dict() == seen:
+        s.budget = Budget.coerce(stored)
+

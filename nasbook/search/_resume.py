@@ -386,6 +386,7 @@ def _open(st: Storage, name: str, storage: Any, *, task: Task | None, space: Sea
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
                     name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s)
     _checkpoints.on_load(self, config, checkpoints)  # checked, before anything is stored
+    self._budget_seen = Budget.coerce(config["budget"]).to_dict()  # what another object may change (_fresh)
     if given_strategy or any(c["what"] == "task" for c in changes):
         # a strategy or task given here is checked as Search() checks it, before it is stored: ASHA on a
         # NAS-Bench-Graph search was stored and failed at its first ask, and every later plain resume

@@ -223,6 +223,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._overtaken: SearchOvertaken | None = None  # another process took the search over mid-run
 
     def _config(self) -> dict[str, Any]:
+        _fresh.keep_stored_budget(self)  # another object's extend() since this one read it is kept
         config = {
             "name": self.name,
             "space": self.space.to_config(),
@@ -239,6 +240,7 @@ class Search(Background, Extend, Results, ReadOnly):
         }
         if self._changes:
             config["changes"] = self._changes
+        self._budget_seen = config["budget"]
         return _checkpoints.with_config(self, _warm.with_config(self, _provenance.with_config(self, config)))
 
     # -- public read API -------------------------------------------------------------------------
