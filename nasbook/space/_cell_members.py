@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -74,25 +75,26 @@ def proven_members(space: CellSpace, archs: Sequence[object]) -> np.ndarray:
         return ok
     lay = _layout(space._ops, space._relabellings)
     rank, quoted, sid, n_edges = lay.rank, lay.quoted, space.space_id, space.n_edges
-    rows: list[tuple[int, ...]] = []
+    kept: list[tuple[str, ...]] = []
     where: list[int] = []
     sha1 = hashlib.sha1
     for i, a in enumerate(archs):
         if not isinstance(a, Architecture) or a.space_id != sid:
             continue
-        edges = frozen_edges(a)
+        spec = a._spec
+        edges = spec[0][1] if len(spec) == 1 and spec[0][0] == "edges" else frozen_edges(a)
         if type(edges) is not tuple or len(edges) != n_edges:
             continue
         try:
-            row = tuple(map(rank.__getitem__, edges))
+            text = '{"edges":[' + ",".join(map(quoted.__getitem__, edges)) + "]}"
         except (KeyError, TypeError):  # an op the space does not have, or an unhashable item
             continue
-        text = '{"edges":[' + ",".join(map(quoted.__getitem__, edges)) + "]}"
         if sha1(text.encode()).hexdigest()[:12] == a.id:
-            rows.append(row)
+            kept.append(edges)
             where.append(i)
-    if rows:
-        codes = np.array(rows, dtype=np.int64).reshape(len(rows), n_edges)
+    if kept:
+        codes = np.fromiter(map(rank.__getitem__, itertools.chain.from_iterable(kept)), dtype=np.int64,
+                            count=len(kept) * n_edges).reshape(len(kept), n_edges)
         ok[np.asarray(where, dtype=np.intp)[_canonical(codes, space.n_nodes, space.edges, lay)]] = True
     return ok
 

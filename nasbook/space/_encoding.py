@@ -177,13 +177,19 @@ class Encodings(abc.ABC):
             if vec is None and a.id not in todo:
                 todo[a.id] = a
         if not todo:
-            return np.array(got, dtype=np.float32).reshape(len(archs), self._encoding_size(kind))
+            if not got:
+                return np.zeros((0, self._encoding_size(kind)), dtype=np.float32)
+            return np.stack(got)  # type: ignore[arg-type]
         rows = np.asarray(compute(list(todo.values())), dtype=np.float32)  # a new array (compute's contract)
         kept = rows.copy()  # the cache's own: the caller may change what is returned
-        for key, row in zip(todo, kept):  # as _encoded caches them
-            if len(cache) * max(row.size, 1) >= 2**22:
+        # as _encoded caches them, one at a time: emptied when it holds 2**22 floats, then filled again
+        keys, cap, start = list(todo), -(-(2**22) // max(rows.shape[1], 1)), 0
+        while start < len(keys):
+            if len(cache) >= cap:
                 cache.clear()
-            cache[key] = row
+            stop = start + cap - len(cache)
+            cache.update(zip(keys[start:stop], kept[start:stop]))
+            start = stop
         if len(todo) == len(archs):  # every one new and distinct: compute's rows, in order
             return rows
         out = np.empty((len(archs), rows.shape[1]), dtype=np.float32)
