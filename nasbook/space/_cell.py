@@ -312,6 +312,8 @@ class CellSpace(NB201Strings, SearchSpace):
     def _validate_many(self, archs: Sequence[object]) -> list[Architecture]:
         """:meth:`validate` of each, in order; the members proven together (:mod:`~nasbook.space._cell_members`)
         skip it, the others go through it one by one (a non-member raises its error)."""
+        if len(archs) < members.MANY:
+            return super()._validate_many(archs)
         proven = members.proven_members(self, archs).tolist()
         return [cast(Architecture, a) if ok else self.validate(a) for a, ok in zip(archs, proven)]
 

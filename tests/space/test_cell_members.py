@@ -81,6 +81,9 @@ def test_proven_members_are_exactly_what_validate_passes(kw):
     expected = np.array([passes(CellSpace(**kw), a) for a in archs])
     assert proven.dtype == bool and proven.shape == (len(archs),)
     np.testing.assert_array_equal(proven, expected)
+    np.testing.assert_array_equal(proven_members(space, archs), expected)  # the space that made the members
+    made = [space.sample(np.random.default_rng(70)) for _ in range(5)]  # the very objects it made
+    assert proven_members(space, made).all()
     assert expected.sum() >= 3 * 60 and (~expected).sum() >= 11  # both kinds are there
 
 
@@ -99,11 +102,11 @@ def _error(fn, *args):
     return str(info.value)
 
 
-@pytest.mark.parametrize("where", [0, 37, 99])
-def test_a_non_member_in_a_batch_raises_validates_error_naming_it(where):
+@pytest.mark.parametrize(("where", "size"), [(0, 100), (37, 100), (99, 100), (0, 1), (2, 3)])  # small: one by one
+def test_a_non_member_in_a_batch_raises_validates_error_naming_it(where, size):
     space = CellSpace(n_nodes=5)
     rng = np.random.default_rng(3)
-    archs = [Architecture(a.space_id, a.id, a.spec) for a in (space.sample(rng) for _ in range(100))]
+    archs = [Architecture(a.space_id, a.id, a.spec) for a in (space.sample(rng) for _ in range(size))]
     good = archs[where]
     other = space._relabellings[-1]
     key = tuple(good["edges"])
