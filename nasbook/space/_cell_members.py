@@ -88,11 +88,11 @@ def proven_members(space: CellSpace, archs: Sequence[object]) -> np.ndarray:
         edges = spec[0][1] if len(spec) == 1 and spec[0][0] == "edges" else frozen_edges(a)
         if type(edges) is not tuple or len(edges) != n_edges:
             continue
-        known = made.get(edges)
-        if known is not None and known == a:  # validate's own shortcut: a cell the space made, under its id
-            ok[i] = True
-            continue
         try:
+            known = made.get(edges)
+            if known is not None and known == a:  # validate's own shortcut: a cell the space made, under its id
+                ok[i] = True
+                continue
             text = '{"edges":[' + ",".join(map(quoted.__getitem__, edges)) + "]}"
         except (KeyError, TypeError):  # an op the space does not have, or an unhashable item
             continue
