@@ -4,7 +4,8 @@ against new code, interleaved in fresh worker processes (issue 11, docs/benchmar
 ``worker``: one process (``PYTHONPATH`` at one checkout) copies the store to a temporary folder (no
 ``.similar`` file next to it), imports pandas, faiss and nasbook, then times the first call on a fresh
 ``KnowledgeBase``; prints a JSON line with the time and a digest of the summary's arrays (``to_arrays``) and
-of the answer (its repr), so old and new can be compared bit for bit. ``--profile`` runs it under cProfile.
+of the answer (its repr), so old and new can be compared bit for bit. ``--profile`` runs it under cProfile. The
+time is wall-clock (``ms``) and the process's CPU time (``cpu_ms``, all its threads: steadier on a shared machine).
 
 ``compare``: alternates workers (old, new, old, new, ...) ``--rounds`` times per store and prints a table: medians,
 the old/new ratio of each round, the phases, and the digests (one value when old and new agree in every round).
@@ -53,9 +54,9 @@ def worker(db: str, profile: bool) -> None:
 
             pr = cProfile.Profile()
             pr.enable()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ans = kb.similar(query, 10)
-        ms = (time.perf_counter() - t0) * 1000
+        ms, cpu_ms = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
         if profile:
             pr.disable()
             pstats.Stats(pr, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
@@ -70,7 +71,7 @@ def worker(db: str, profile: bool) -> None:
         h.update(repr(kept.index._pos).encode() if hasattr(kept.index, "_pos") else b"")
         a = hashlib.blake2b(pd.util.hash_pandas_object(ans.drop(columns=["scores", "arch"]), index=True).to_numpy()
                             .tobytes() + repr(ans.to_dict("list")).encode(), digest_size=16).hexdigest()
-        print(json.dumps({"ms": ms, **{f"{k}_ms": v for k, v in phases.items()}, "summary": h.hexdigest(), "answer": a, "rows": kept.summary.n_rows,
+        print(json.dumps({"ms": ms, "cpu_ms": cpu_ms, **{f"{k}_ms": v for k, v in phases.items()}, "summary": h.hexdigest(), "answer": a, "rows": kept.summary.n_rows,
                           "how": kept.how, "nasbook": str(Path(nasbook.__file__).parent)}), flush=True)
         kb.close()
 
@@ -80,17 +81,18 @@ def _time_phases() -> dict[str, float]:
     first call is the read (fetch, frame, summary), the part this benchmark's change is about."""
     from nasbook.knowledge import _index, _similar_store
 
-    phases = {"index": 0.0, "save": 0.0}
+    phases = {"index": 0.0, "save": 0.0, "index_cpu": 0.0, "save_cpu": 0.0}
 
     def timed(owner: object, name: str, phase: str) -> None:
         fn = getattr(owner, name)
 
         def wrapper(*a: object, **k: object) -> object:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return fn(*a, **k)
             finally:
                 phases[phase] += (time.perf_counter() - t0) * 1000
+                phases[phase + "_cpu"] += (time.process_time() - c0) * 1000
 
         setattr(owner, name, wrapper)
 
@@ -162,11 +164,12 @@ def compare(args: argparse.Namespace) -> None:
         ratios = " / ".join(f"{o['ms'] / n['ms']:.1f}" for o, n in zip(old, new))
         for o in old + new:
             o["read_ms"] = o["ms"] - o["index_ms"] - o["save_ms"]
+            o["read_cpu_ms"] = o["cpu_ms"] - o["index_cpu_ms"] - o["save_cpu_ms"]
         print("| store | rows | old ms | new ms | old/new per round | load | same |")
         print(f"| {Path(db).name} | {new[0]['rows']} | {statistics.median(o['ms'] for o in old):,.0f} | "
               f"{statistics.median(n['ms'] for n in new):,.0f} | {ratios} | "
               f"{min(x['load'] for x in old + new):.1f}-{max(x['load'] for x in old + new):.1f} | {same} |", flush=True)
-        for ph in ("read", "index", "save"):
+        for ph in ("read", "index", "save", "cpu", "read_cpu", "index_cpu", "save_cpu"):
             print(f"|   {ph} | | {statistics.median(o[ph + '_ms'] for o in old):,.0f} | "
                   f"{statistics.median(n[ph + '_ms'] for n in new):,.0f} | "
                   + " / ".join(f"{o[ph + '_ms'] / n[ph + '_ms']:.1f}" for o, n in zip(old, new)) + " | | |", flush=True)
