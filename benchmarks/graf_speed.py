@@ -127,7 +127,8 @@ print(json.dumps({"many_us": many, "single_us": one, "digest": _digest(x), "dige
 def _worker(path: Path, name: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(path))
     res = subprocess.run([sys.executable, "-c", _WORKER, str(Path(__file__).parent), name, str(size), str(args.seed),
-                          str(args.single)], env=env, check=True, capture_output=True, text=True)
+                          str(args.single)], env=env, check=True, capture_output=True, text=True,
+                         cwd=tempfile.gettempdir())  # python -c puts the folder it runs in first on sys.path
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert str(path) in out["nasbook"], (path, out["nasbook"])
     return out
