@@ -145,6 +145,15 @@ def _run_worker(db: str, folder: Path) -> dict:
 
 def compare(args: argparse.Namespace) -> None:
     codes = {which: _code(which, getattr(args, which)) for which in ("old", "new")}
+    try:
+        _compare(args, codes)
+    finally:  # the folders git archive filled for this run
+        for folder, name in codes.values():
+            if name.startswith("commit "):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _compare(args: argparse.Namespace, codes: dict[str, tuple[Path, str]]) -> None:
     for which, (folder, name) in codes.items():
         print(f"# {which}: {name} (PYTHONPATH={folder})", flush=True)
     every: dict[str, dict] = {"code": {w: name for w, (_, name) in codes.items()}}
