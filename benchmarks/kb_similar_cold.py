@@ -1,13 +1,20 @@
 """The first ``kb.similar(arch, 10)`` on a SQLite store with no saved summary (a full read of the space), old
-against new code, interleaved in fresh worker processes (issue 11, docs/benchmarks.md 11s-kb3).
+against new code, interleaved in fresh worker processes (issue 11, docs/benchmarks.md 11s-kb3, 11s-cold).
 
 ``worker``: one process (``PYTHONPATH`` at one checkout) copies the store to a temporary folder (no
 ``.similar`` file next to it), imports pandas, faiss and nasbook, then times the first call on a fresh
 ``KnowledgeBase``; prints a JSON line with the time and a digest of the summary's arrays (``to_arrays``) and
-of the answer (its repr), so old and new can be compared bit for bit. ``--profile`` runs it under cProfile.
+of the answer (its repr), so old and new can be compared bit for bit. ``--profile`` runs it under cProfile. The
+time is wall-clock (``ms``) and the process's CPU time (``cpu_ms``, all its threads: steadier on a shared machine).
 
-``compare``: alternates workers (old, new, old, new, ...) ``--rounds`` times per store and prints a table.
+``compare``: alternates workers (old, new, old, new, ...) ``--rounds`` times per store and prints a table: medians,
+the old/new ratio of each round, the phases, and the digests (one value when old and new agree in every round).
+``--old`` is a commit (its ``nasbook/`` is extracted with ``git archive`` into a temporary folder) or a folder
+holding a ``nasbook/`` package; ``--new`` the same, default this checkout. Each worker reports the folder its
+``nasbook`` was imported from, and the run stops if it is not the one asked for (an old worker that picked up the
+checkout or the installed copy would compare the new code with itself).
 
+    python kb_similar_cold.py compare --dbs ../bench-results/cache/kb_similar_100000_20_0.db --rounds 3 --old 8bfe9fa
     python kb_similar_cold.py compare --dbs ../bench-results/cache/kb_similar_100000_20_0.db --rounds 3 \
         --old /tmp/kbcold_old --new /work/wt/kbcold
 """
@@ -47,9 +54,9 @@ def worker(db: str, profile: bool) -> None:
 
             pr = cProfile.Profile()
             pr.enable()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ans = kb.similar(query, 10)
-        ms = (time.perf_counter() - t0) * 1000
+        ms, cpu_ms = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
         if profile:
             pr.disable()
             pstats.Stats(pr, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
@@ -64,7 +71,7 @@ def worker(db: str, profile: bool) -> None:
         h.update(repr(kept.index._pos).encode() if hasattr(kept.index, "_pos") else b"")
         a = hashlib.blake2b(pd.util.hash_pandas_object(ans.drop(columns=["scores", "arch"]), index=True).to_numpy()
                             .tobytes() + repr(ans.to_dict("list")).encode(), digest_size=16).hexdigest()
-        print(json.dumps({"ms": ms, **{f"{k}_ms": v for k, v in phases.items()}, "summary": h.hexdigest(), "answer": a, "rows": kept.summary.n_rows,
+        print(json.dumps({"ms": ms, "cpu_ms": cpu_ms, **{f"{k}_ms": v for k, v in phases.items()}, "summary": h.hexdigest(), "answer": a, "rows": kept.summary.n_rows,
                           "how": kept.how, "nasbook": str(Path(nasbook.__file__).parent)}), flush=True)
         kb.close()
 
@@ -74,17 +81,18 @@ def _time_phases() -> dict[str, float]:
     first call is the read (fetch, frame, summary), the part this benchmark's change is about."""
     from nasbook.knowledge import _index, _similar_store
 
-    phases = {"index": 0.0, "save": 0.0}
+    phases = {"index": 0.0, "save": 0.0, "index_cpu": 0.0, "save_cpu": 0.0}
 
     def timed(owner: object, name: str, phase: str) -> None:
         fn = getattr(owner, name)
 
         def wrapper(*a: object, **k: object) -> object:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 return fn(*a, **k)
             finally:
                 phases[phase] += (time.perf_counter() - t0) * 1000
+                phases[phase + "_cpu"] += (time.process_time() - c0) * 1000
 
         setattr(owner, name, wrapper)
 
@@ -93,37 +101,90 @@ def _time_phases() -> dict[str, float]:
     return phases
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _code(which: str, given: str | None) -> tuple[Path, str]:
+    """The folder to put on ``PYTHONPATH`` for ``--old`` / ``--new`` and how to name it: a folder as given, or a
+    commit's ``nasbook/`` (``git archive``) in a new temporary folder."""
+    if given is None:
+        if which == "old":
+            raise SystemExit("compare needs --old: a commit (e.g. main's) or a folder holding its nasbook/")
+        return ROOT, f"this checkout ({_head(ROOT)})"
+    if Path(given, "nasbook", "__init__.py").is_file():
+        return Path(given).resolve(), given
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{given}^{{commit}}"],
+                            capture_output=True, text=True)
+    if commit.returncode:
+        raise SystemExit(f"--{which} {given!r} is neither a folder holding nasbook/ nor a commit of {ROOT}")
+    folder = Path(tempfile.mkdtemp(prefix=f"kbcold_{which}_"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit.stdout.strip(), "nasbook"], check=True,
+                             capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder, f"commit {commit.stdout.strip()[:10]}"
+
+
+def _head(root: Path) -> str:
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "nasbook"], capture_output=True,
+                           text=True)
+    return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
+
+
+def _run_worker(db: str, folder: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(folder)}
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "worker", "--db", db], env=env,
+                         capture_output=True, text=True, timeout=3600, cwd=tempfile.gettempdir())
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    if Path(got["nasbook"]).resolve() != (folder / "nasbook").resolve():  # not the code asked for: stop
+        raise RuntimeError(f"the worker imported nasbook from {got['nasbook']}, not from {folder}/nasbook")
+    return got
+
+
 def compare(args: argparse.Namespace) -> None:
-    here = Path(__file__).resolve()
-    every: dict[str, dict] = {}
-    for db in args.dbs.split(","):
+    codes = {which: _code(which, getattr(args, which)) for which in ("old", "new")}
+    try:
+        _compare(args, codes)
+    finally:  # the folders git archive filled for this run
+        for folder, name in codes.values():
+            if name.startswith("commit "):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _compare(args: argparse.Namespace, codes: dict[str, tuple[Path, str]]) -> None:
+    for which, (folder, name) in codes.items():
+        print(f"# {which}: {name} (PYTHONPATH={folder})", flush=True)
+    every: dict[str, dict] = {"code": {w: name for w, (_, name) in codes.items()}}
+    for db in (str(Path(d).resolve()) for d in args.dbs.split(",")):
         res: dict[str, list[dict]] = {"old": [], "new": []}
         for r in range(args.rounds):
             for code in ("old", "new"):
-                env = {**os.environ, "PYTHONPATH": getattr(args, code)}
                 load = os.getloadavg()[0]
-                out = subprocess.run([sys.executable, str(here), "worker", "--db", db], env=env, capture_output=True,
-                                     text=True, timeout=3600)
-                if out.returncode:
-                    raise RuntimeError(out.stderr[-3000:])
-                got = json.loads(out.stdout.strip().splitlines()[-1])
+                got = _run_worker(db, codes[code][0])
                 got["load"] = load
                 res[code].append(got)
                 print(f"# {Path(db).name} round {r} {code}: {got['ms']:.0f} ms (index {got['index_ms']:.0f}, save "
-                      f"{got['save_ms']:.0f}) (load {load:.1f}) {got['nasbook']}",
-                      flush=True)
+                      f"{got['save_ms']:.0f}) (load {load:.1f}) summary {got['summary'][:12]} answer "
+                      f"{got['answer'][:12]} {got['nasbook']}", flush=True)
         old, new = res["old"], res["new"]
         same = all(o["summary"] == new[0]["summary"] and o["answer"] == new[0]["answer"] for o in old + new)
         ratios = " / ".join(f"{o['ms'] / n['ms']:.1f}" for o, n in zip(old, new))
         for o in old + new:
             o["read_ms"] = o["ms"] - o["index_ms"] - o["save_ms"]
-        for ph in ("read", "index", "save"):
-            print(f"|   {ph} | | {statistics.median(o[ph + '_ms'] for o in old):,.0f} | "
-                  f"{statistics.median(n[ph + '_ms'] for n in new):,.0f} | "
-                  + " / ".join(f"{o[ph + '_ms'] / n[ph + '_ms']:.1f}" for o, n in zip(old, new)) + " | | |", flush=True)
+            o["read_cpu_ms"] = o["cpu_ms"] - o["index_cpu_ms"] - o["save_cpu_ms"]
+        print("| store | rows | old ms | new ms | old/new per round | load | same |")
         print(f"| {Path(db).name} | {new[0]['rows']} | {statistics.median(o['ms'] for o in old):,.0f} | "
               f"{statistics.median(n['ms'] for n in new):,.0f} | {ratios} | "
               f"{min(x['load'] for x in old + new):.1f}-{max(x['load'] for x in old + new):.1f} | {same} |", flush=True)
+        for ph in ("read", "index", "save", "cpu", "read_cpu", "index_cpu", "save_cpu"):
+            print(f"|   {ph} | | {statistics.median(o[ph + '_ms'] for o in old):,.0f} | "
+                  f"{statistics.median(n[ph + '_ms'] for n in new):,.0f} | "
+                  + " / ".join(f"{o[ph + '_ms'] / n[ph + '_ms']:.1f}" for o, n in zip(old, new)) + " | | |", flush=True)
+        for what in ("summary", "answer"):
+            print(f"# {what} digests: old {sorted({o[what] for o in old})}, new {sorted({n[what] for n in new})}",
+                  flush=True)
         every[Path(db).name] = res
         if args.json:
             Path(args.json).write_text(json.dumps(every, indent=1))

@@ -218,12 +218,13 @@ class ArchIndex(FaissStore):
             keep.append(row)
         if not keep:
             return self
-        x, labels = x[keep], np.asarray(ids, dtype=np.int64)
+        x, labels = (x[keep] if len(keep) < len(x) else x), np.asarray(ids, dtype=np.int64)  # no copy of all rows
         target = self._target_kind(len(self))
         grown = self.kind_built_ == "ivf" and len(self) > 4 * self._trained_n
         if self._index is None or target != self.kind_built_ or grown:
             old_x, old_ids = self._all_vectors()
-            self._build(np.concatenate([old_x, x]), np.concatenate([old_ids, labels]), target)
+            self._build(np.concatenate([old_x, x]) if len(old_x) else x,
+                        np.concatenate([old_ids, labels]) if len(old_ids) else labels, target)
         else:
             with faiss_threads(2):
                 self._index.add_with_ids(x, labels)

@@ -6,13 +6,14 @@ import bisect
 import functools
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, check_int
 from nasbook.space import _cell_features as features
 from nasbook.space import _cell_graph as graph
+from nasbook.space import _cell_members as members
 from nasbook.space._base import (
     MAX_WIDTH,
     Architecture,
@@ -309,6 +310,14 @@ class CellSpace(NB201Strings, SearchSpace):
                 )
         return arch
 
+    def _validate_many(self, archs: Sequence[object]) -> list[Architecture]:
+        """:meth:`validate` of each, in order; the members proven together (:mod:`~nasbook.space._cell_members`)
+        skip it, the others go through it one by one (a non-member raises its error)."""
+        if len(archs) < members.MANY:
+            return super()._validate_many(archs)
+        proven = members.proven_members(self, archs).tolist()
+        return [cast(Architecture, a) if ok else self.validate(a) for a, ok in zip(archs, proven)]
+
     # -- counting and sampling ---------------------------------------------------------------
     @functools.cached_property
     def _classes(self) -> tuple[graph.ShapeClass, ...]:
@@ -437,7 +446,7 @@ class CellSpace(NB201Strings, SearchSpace):
         if kind != "graf":
             return super()._encode_many(archs, kind)
         return self._encoded_batch(archs, kind, lambda todo: features.graf_many(
-            [a["edges"] for a in todo], self.n_nodes, self._edges, self._live_ops))
+            [members.frozen_edges(a) for a in todo], self.n_nodes, self._edges, self._live_ops))
 
     def _feature_names(self, kind: str) -> list[str]:
         return features.feature_names(self, kind)

@@ -39,6 +39,8 @@ class Encodings(abc.ABC):
 
         def validate(self, arch: object) -> Architecture: ...
 
+        def _validate_many(self, archs: Sequence[object]) -> list[Architecture]: ...
+
     @property
     def encodings(self) -> tuple[str, ...]:
         """The kinds :meth:`encode` accepts on this space, e.g. ``("adjacency", "path", "graf")``."""
@@ -102,7 +104,7 @@ class Encodings(abc.ABC):
             order of ``archs``; a new array.
         """
         self._check_encoding(kind, "encode_many")
-        return self._encode_many([self.validate(a) for a in archs], kind)
+        return self._encode_many(self._validate_many(archs), kind)
 
     def feature_names(self, kind: str = "adjacency") -> list[str]:
         """One name per column of ``encode(arch, kind)``, e.g. ``"count[gcn]"`` (default ``"adjacency[3]"``).
@@ -164,31 +166,39 @@ class Encodings(abc.ABC):
     def _encoded_batch(self, archs: Sequence[Architecture], kind: str,
                        compute: Callable[[list[Architecture]], np.ndarray]) -> np.ndarray:
         """Stacked vectors of validated ``archs`` through the cache of :meth:`_encoded`: ``compute`` gives the rows
-        of the distinct architectures not cached, all at once (for a space that encodes many faster than one by one)."""
+        of the distinct architectures not cached, all at once, as a new array (for a space that encodes many faster
+        than one by one). The cache keeps views of one copy of those rows; when every architecture is new and
+        distinct, ``compute``'s array itself is returned (no second copy)."""
         cache = self.__dict__.setdefault("_encoding_cache", {}).setdefault(kind, {})
-        out = np.zeros((len(archs), self._encoding_size(kind)), dtype=np.float32)
-        row_of: dict[str, int] = {}  # id -> row of compute's answer, for the architectures not cached
-        first: list[Architecture] = []
-        take = [-1] * len(archs)
-        for i, a in enumerate(archs):
-            vec = cache.get(a.id)
-            if vec is not None:
-                out[i] = vec
-                continue
-            j = row_of.get(a.id)
-            if j is None:
-                j = row_of[a.id] = len(first)
-                first.append(a)
-            take[i] = j
-        if not first:
-            return out
-        rows = np.asarray(compute(first), dtype=np.float32)
-        at = np.asarray(take, dtype=np.intp)
-        out[at >= 0] = rows[at[at >= 0]]
-        for key, row in zip(row_of, rows):  # as _encoded caches them
-            if len(cache) * max(row.size, 1) >= 2**22:
+        ids = [a.id for a in archs]
+        got = list(map(cache.get, ids))
+        todo: dict[str, Architecture] = {}  # id -> architecture, the ones not cached, first occurrence first
+        for a, vec in zip(archs, got):
+            if vec is None and a.id not in todo:
+                todo[a.id] = a
+        if not todo:
+            if not got:
+                return np.zeros((0, self._encoding_size(kind)), dtype=np.float32)
+            return np.stack(got)  # type: ignore[arg-type]
+        rows = np.asarray(compute(list(todo.values())), dtype=np.float32)  # a new array (compute's contract)
+        kept = rows.copy()  # the cache's own: the caller may change what is returned
+        # as _encoded caches them, one at a time: emptied when it holds 2**22 floats, then filled again
+        keys, cap, start = list(todo), -(-(2**22) // max(rows.shape[1], 1)), 0
+        while start < len(keys):
+            if len(cache) >= cap:
                 cache.clear()
-            cache[key] = row.copy()
+            stop = start + cap - len(cache)
+            cache.update(zip(keys[start:stop], kept[start:stop]))
+            start = stop
+        if len(todo) == len(archs):  # every one new and distinct: compute's rows, in order
+            return rows
+        out = np.empty((len(archs), rows.shape[1]), dtype=np.float32)
+        at = {key: j for j, key in enumerate(todo)}
+        hit = [i for i, vec in enumerate(got) if vec is not None]
+        miss = [i for i, vec in enumerate(got) if vec is None]
+        if hit:
+            out[hit] = np.stack([got[i] for i in hit])
+        out[miss] = rows[[at[ids[i]] for i in miss]]
         return out
 
     def _encoded(self, arch: Architecture, kind: str) -> np.ndarray:
