@@ -464,7 +464,11 @@ class Search(Background, Extend, Results, ReadOnly):
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
         no ``-wal``/``-shm`` files stay. The search can still be read and run: the store reconnects.
+        On ``":memory:"`` or a server database without ``checkpoints=``, the temporary folder holding the
+        multi-fidelity (or Growth) checkpoints is deleted: a later ``run()`` trains the promotions of trials
+        finished before it from scratch (their ``epochs_run`` says so).
         """
+        _checkpoints.release(self)
         if getattr(self, "_executor_started", False):
             self.executor.close()
             self._executor_started = False
