@@ -103,8 +103,10 @@ class Search(Background, Extend, Results, ReadOnly):
         ``(arch, provenance)`` from ``knowledge.select_warm_start``), or True (10) / ``n`` from ``kb``.
     checkpoints : str or path, optional
         A folder for the training checkpoints that ASHA, successive halving, Hyperband and Growth continue from
-        (``search-<id>/`` in it), instead of memory (``":memory:"``, a database URL) or ``<file>.checkpoints/``
-        beside a SQLite file. Stored with the search, so :func:`~nasbook.load_search` finds it again.
+        (``search-<id>/`` in it), instead of ``<file>.checkpoints/`` beside a SQLite file or, for ``":memory:"``
+        and a database URL, a temporary folder deleted by :meth:`close` (a resume in another process then
+        trains the promotions of earlier trials from scratch). Stored with the search, so
+        :func:`~nasbook.load_search` finds it again.
 
     Examples
     --------
