@@ -7,6 +7,8 @@ Each configuration runs in a fresh subprocess (its peak RSS is its own):
   ``CurveStopping(base=ASHA)`` (all ``min_epochs=1, max_epochs=9, eta=3``), on ``":memory:"`` and on a
   SQLite file; ``--storages`` adds ``postgresql`` (a throwaway server, ``nasbook.testing._postgres``, a fresh
   database per configuration), and ``memory-dir`` / ``postgresql-dir`` (the same with ``checkpoints=<a folder>``).
+  Without a folder, ``memory`` and ``postgresql`` held them in memory; since h-memckpt they go to a temporary
+  folder of the search's own (``TMPDIR``), which ``held``/``disk_mb`` count.
 * ``digits``: ``ASHA(min_epochs=1, max_epochs=9, eta=3)`` on ``Digits()`` over ``CellSpace()``: real
   networks trained with Lightning (checkpoints with Adam's state).
 
@@ -53,10 +55,10 @@ def _held(s: Any) -> tuple[int, float, float]:
     from nasbook.search._checkpoints import CheckpointDir
 
     held = s._checkpoints
-    if isinstance(held, CheckpointDir):
-        size = sum(p.stat().st_size for p in held.path.glob("trial-*.ckpt"))
-        return len(held), 0.0, size / 2**20
-    return len(held), sum(len(v) for v in held.values()) / 2**20, 0.0
+    folder = getattr(held, "path", None)  # a CheckpointDir, or (newer trees) a TempCheckpoints once it made one
+    in_memory = held if not isinstance(held, CheckpointDir) and folder is None else getattr(held, "memory", {})
+    size = sum(p.stat().st_size for p in folder.glob("trial-*.ckpt")) if folder is not None else 0
+    return len(held), sum(len(v) for v in in_memory.values()) / 2**20, size / 2**20
 
 
 def _strategy(kind: str) -> Any:

@@ -6,10 +6,11 @@ whose parents have many children; the multi-fidelity schedulers ASHA, successive
 whose promotions continue trials run many tells earlier) gets them kept on disk next to a SQLite database, in
 ``<database>.checkpoints/search-<id>/``, so that a resumed search (after Ctrl-C, or in a new process) still
 finds them; the search deletes those the strategy no longer needs (``strategy.checkpoints_needed()``) after
-every tell. With ``":memory:"`` or a server database they stay in memory, as long as the Search object: a
-``run()`` after an exception re-reads the store but keeps them (:func:`keep_held`), as a search on
-disk finds its folder again; a new process has none, and a promotion there trains from scratch (its
-``epochs_run`` says so).
+every tell. With ``":memory:"`` or a server database they go to a temporary folder of the search's own
+(:class:`~nasbook.search._tempckpt.TempCheckpoints`; in memory where it cannot be written), as long as the Search
+object or until ``close()``: a ``run()`` after an exception re-reads the store but keeps them (:func:`keep_held`),
+as a search on disk finds its folder again; a new process has none, and a promotion there trains from scratch
+(its ``epochs_run`` says so).
 
 ``Search(..., checkpoints="folder")`` (:class:`Folder`) puts them in ``folder/search-<id>/`` instead, for any
 store: the folder is stored with the search (``config["checkpoints"]``), so ``load_search`` in another process
@@ -50,6 +51,7 @@ from nasbook._errors import (
     stacklevel_outside_nasbook,
 )
 from nasbook.search import _ownfolder
+from nasbook.search._tempckpt import TempCheckpoints
 from nasbook.trial import Proposal, Trial
 
 if TYPE_CHECKING:
@@ -384,18 +386,32 @@ def keep_held(s: Search, held: MutableMapping[int, bytes]) -> None:
     if isinstance(held, CheckpointDir):  # reopened from its path by open_store
         return
     finished = {t.number for t in s._trials}
+    if isinstance(held, TempCheckpoints):  # its folder is this object's: kept, less what fits no stored trial
+        for number in held.held() - finished:
+            del held[number]
+        s._checkpoints = held  # type: ignore[assignment]
+        return
     s._checkpoints.update({n: data for n, data in held.items() if n in finished})
 
 
 def open_store(s: Search) -> None:
     """Give the search the checkpoint store its strategy asks for (after the strategy is set up)."""
-    if getattr(s.strategy, "keeps_checkpoints", False) and not isinstance(s._checkpoints, CheckpointDir):
+    if getattr(s.strategy, "keeps_checkpoints", False) and not isinstance(s._checkpoints, (CheckpointDir, TempCheckpoints)):
         path = store_path(s)
+        held = dict(s._checkpoints)
         if path is not None:
-            held = dict(s._checkpoints)
             s._checkpoints = CheckpointDir(path)  # type: ignore[assignment]
-            s._checkpoints.update(held)
+        elif getattr(s, "_ckpt", None) is None:  # no folder given, none beside the store: a temporary one
+            s._checkpoints = TempCheckpoints(s.name, f"search-{s._search_id}", CheckpointDir)  # type: ignore[assignment]
+        s._checkpoints.update(held)
     prune(s)
+
+
+def release(s: Search) -> None:
+    """``Search.close()``: delete the temporary folder of a search that has one (a later run makes another)."""
+    held = getattr(s, "_checkpoints", None)
+    if isinstance(held, TempCheckpoints):
+        held.release()
 
 
 def prune(s: Search) -> None:
@@ -404,7 +420,7 @@ def prune(s: Search) -> None:
     if needed is None:
         return
     held = s._checkpoints
-    numbers = held.held() if isinstance(held, CheckpointDir) else held.keys()
+    numbers = held.held() if isinstance(held, (CheckpointDir, TempCheckpoints)) else held.keys()
     for number in numbers - needed:
         try:
             del held[number]  # (not pop: a CheckpointDir's pop reads the file it deletes)

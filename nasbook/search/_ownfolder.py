@@ -1,7 +1,9 @@
 """Folders of their own for searches on a ``":memory:"`` store, and sweeping up those a killed process left.
 
 A ``":memory:"`` search given ``checkpoints=`` keeps them in a folder of its own under it (its ids start at 1
-in every process and it cannot be resumed), deleted with the Search object or at exit. A process killed with
+in every process and it cannot be resumed), deleted with the Search object or at exit. One given no folder on a
+store with no disk beside it (``":memory:"``, a server database) keeps them in such a folder in the system's
+temporary folder (:mod:`nasbook.search._tempckpt`), deleted by ``Search.close()`` as well. A process killed with
 SIGKILL (the out-of-memory killer, a cluster's time limit, a kernel restart) runs neither, and its folder stayed
 behind, a checkpoint per pending promotion, forever. So each such folder holds a lock file that its process
 keeps ``fcntl.flock``-ed while the folder is in use (the kernel releases it when the process dies, however it
@@ -55,11 +57,23 @@ def make(owner: Any, root: pathlib.Path, label: str) -> pathlib.Path:
         os.close(fd)
         shutil.rmtree(making, ignore_errors=True)
         raise
-    weakref.finalize(owner, _release, fd, folder)
+    _finalizers[folder] = weakref.finalize(owner, _release, fd, folder)
     return folder
 
 
+#: the folders this process holds, by path: their finalizers (run at collection, at exit, or by :func:`release`)
+_finalizers: dict[pathlib.Path, weakref.finalize] = {}
+
+
+def release(folder: pathlib.Path) -> None:
+    """Delete a folder :func:`make` made now (``Search.close()``), not when its owner is collected; once only."""
+    finalizer = _finalizers.pop(folder, None)
+    if finalizer is not None:
+        finalizer()
+
+
 def _release(fd: int, folder: pathlib.Path) -> None:
+    _finalizers.pop(folder, None)
     shutil.rmtree(folder, ignore_errors=True)  # deleted while still held: no sweeper deletes it under us
     with contextlib.suppress(OSError):
         os.close(fd)

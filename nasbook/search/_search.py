@@ -103,8 +103,10 @@ class Search(Background, Extend, Results, ReadOnly):
         ``(arch, provenance)`` from ``knowledge.select_warm_start``), or True (10) / ``n`` from ``kb``.
     checkpoints : str or path, optional
         A folder for the training checkpoints that ASHA, successive halving, Hyperband and Growth continue from
-        (``search-<id>/`` in it), instead of memory (``":memory:"``, a database URL) or ``<file>.checkpoints/``
-        beside a SQLite file. Stored with the search, so :func:`~nasbook.load_search` finds it again.
+        (``search-<id>/`` in it), instead of ``<file>.checkpoints/`` beside a SQLite file or, for ``":memory:"``
+        and a database URL, a temporary folder deleted by :meth:`close` (a resume in another process then
+        trains the promotions of earlier trials from scratch). Stored with the search, so
+        :func:`~nasbook.load_search` finds it again.
 
     Examples
     --------
@@ -464,7 +466,11 @@ class Search(Background, Extend, Results, ReadOnly):
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
         no ``-wal``/``-shm`` files stay. The search can still be read and run: the store reconnects.
+        On ``":memory:"`` or a server database without ``checkpoints=``, the temporary folder holding the
+        multi-fidelity (or Growth) checkpoints is deleted: a later ``run()`` trains the promotions of trials
+        finished before it from scratch (their ``epochs_run`` says so).
         """
+        _checkpoints.release(self)
         if getattr(self, "_executor_started", False):
             self.executor.close()
             self._executor_started = False

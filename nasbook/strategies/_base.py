@@ -66,7 +66,8 @@ class BaseStrategy(Params, abc.ABC):
         Class attribute: True (with ``continues_trials``) when checkpoints must outlive the process: a resumed
         search continues from them (the multi-fidelity schedulers' promotions, ``Proposal(grow=...)``). The search
         keeps them on disk in ``<folder>/search-<id>/`` for ``Search(..., checkpoints=<folder>)``, else next to a
-        SQLite file (``<file>.checkpoints/search-<id>/``); elsewhere (``":memory:"``, a database URL) in memory.
+        SQLite file (``<file>.checkpoints/search-<id>/``); elsewhere (``":memory:"``, a database URL) in a
+        temporary folder of the search's own, deleted by ``Search.close()`` (in memory if it cannot be written).
         Either way it drops those :meth:`checkpoints_needed` no longer lists.
     """
 

@@ -53,7 +53,8 @@ class _MultiFidelity(WrapsBase):
     """Shared parameters, validation and base-strategy plumbing."""
 
     continues_trials: ClassVar[bool] = True  # a promotion continues its parent's checkpoint
-    # ... kept on disk next to a SQLite store or in Search(checkpoints=...) (found again by a resumed search), and
+    # ... kept on disk next to a SQLite store or in Search(checkpoints=...) (found again by a resumed search), else
+    # in a temporary folder of the search's own (search/_tempckpt.py), and
     # only while the trial may still be promoted (checkpoints_needed): in memory, a search of thousands of trials
     # held ~1 MB per trial
     keeps_checkpoints: ClassVar[bool] = True

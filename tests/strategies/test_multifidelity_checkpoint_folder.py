@@ -20,6 +20,7 @@ from test_multifidelity_checkpoints import KW, SPACE, _continued, _cut_at_40, _d
 import nasbook
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookWarning, StorageError
 from nasbook.search._checkpoints import MARKER, CheckpointDir
+from nasbook.search._tempckpt import TempCheckpoints
 from nasbook.storage import open_storage
 from nasbook.strategies import ASHA
 from nasbook.tasks import NasBenchGraph
@@ -31,6 +32,9 @@ def _watch(log):
     """A callback recording, after every trial, the checkpoints held in memory and those on disk."""
     def watch(s, trial):
         held = s._checkpoints
+        if isinstance(held, TempCheckpoints):
+            log.append((len(held.memory), len(held.held()) - len(held.memory)))
+            return
         on_disk = isinstance(held, CheckpointDir)
         log.append((0 if on_disk else len(held), len(held.held()) if on_disk else 0))
     return watch
@@ -45,7 +49,7 @@ def _stored(storage, name):
 
 
 @pytest.mark.parametrize("where", ["postgresql", "memory"])
-def test_asha_keeps_its_checkpoints_in_the_folder_not_in_memory(where, tmp_path, request):
+def test_asha_keeps_its_checkpoints_in_the_folder_not_in_memory(where, tmp_path, request, monkeypatch):
     storage = request.getfixturevalue("postgres_url") if where == "postgresql" else ":memory:"
     task = ToyTask(SPACE, epochs=9)
     log, plain = [], []
@@ -56,10 +60,13 @@ def test_asha_keeps_its_checkpoints_in_the_folder_not_in_memory(where, tmp_path,
     assert isinstance(s._checkpoints, CheckpointDir) and s._checkpoints.path.parent == tmp_path / "ck"
     assert set(s._checkpoints) == s.strategy.checkpoints_needed()  # pruned after every tell, as on SQLite
     assert _continued(s)
-    # the same search without the folder holds them in memory, and decides the same
+    # the same search without the folder keeps them in a temporary folder of its own (no longer in memory), and
+    # decides the same
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     same = nasbook.Search(SPACE, task, strategy=ASHA(**KW), budget=150, seed=3, storage=storage,
                           callbacks=[_watch(plain)]).run(progress="none")
-    assert max(mem for mem, _ in plain) > 20 and not isinstance(same._checkpoints, CheckpointDir)
+    assert max(mem for mem, _ in plain) == 0 and max(disk for _, disk in plain) > 20
+    assert isinstance(same._checkpoints, TempCheckpoints) and same._checkpoints.path.parent == tmp_path / "tmp"
     assert _decisions(same) == _decisions(s)
     if where == "memory":  # a folder of its own (ids start at 1 in every :memory: store), gone with the search
         own = s._checkpoints.path
@@ -102,7 +109,7 @@ def test_asha_on_postgresql_resumed_in_a_new_process_continues_from_the_folder(t
     resumed.close()
 
     other = fresh_database(postgres_server)
-    _, cut = _cut_at_40(other)  # no folder: in memory, lost with the process
+    _, cut = _cut_at_40(other)  # no folder: a temporary one of its own, deleted by close(), never found again
     cut.close()
     again = nasbook.load_search("a", other, task=task, space=SPACE).run(progress="none")
     assert not _continued(again)
