@@ -21,7 +21,16 @@ import sqlalchemy as sa
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, StorageError
 from nasbook._version import __version__
-from nasbook.storage import SCHEMA_VERSION, TABLES, TRIAL_COLUMNS, dumps, insert_ignore, loads, trial_row_problem
+from nasbook.storage import (
+    SCHEMA_VERSION,
+    TABLES,
+    TRIAL_COLUMNS,
+    dumps,
+    insert_ignore,
+    loads,
+    rekeyed_task_rows,
+    trial_row_problem,
+)
 
 if TYPE_CHECKING:
     from nasbook.knowledge._kb import KnowledgeBase
@@ -258,9 +267,12 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
         t = row.get("created_at")
         return float(t) if isinstance(t, (int, float)) and not isinstance(t, bool) else now
 
-    task_rows = [{"key": str(t["key"]), "name": str(t.get("name") or t["key"])[:255], "config": t.get("config") or {},
-                  "meta_features": t.get("meta_features"), "landmarks": t.get("landmarks"), "created_at": when(t),
-                  "updated_at": now} for t in meta["tasks"] if isinstance(t, dict) and t.get("key")]
+    # a task exported before run-only options left its key is filed under the key its configuration has now,
+    # as create_search files its searches; rows that now share a key are one (rekeyed_task_rows)
+    task_rows = rekeyed_task_rows([
+        {"key": str(t["key"]), "name": str(t.get("name") or t["key"])[:255], "config": t.get("config") or {},
+         "meta_features": t.get("meta_features"), "landmarks": t.get("landmarks"), "created_at": when(t),
+         "updated_at": now} for t in meta["tasks"] if isinstance(t, dict) and t.get("key")])
     space_rows = [{"space_id": str(p["space_id"]), "config": p.get("config") or {}, "created_at": when(p)}
                   for p in meta["spaces"] if isinstance(p, dict) and p.get("space_id")]
 

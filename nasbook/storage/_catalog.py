@@ -20,18 +20,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from nasbook._run_only import split_config
 from nasbook.storage._schema import TRIAL_COLUMNS, searches, spaces, tasks
 
 _TRIAL_COLS = ("search_id", *TRIAL_COLUMNS)
 
 
-#: the part of a task configuration that is no part of its identity: settings of how its trials run
-#: (``deterministic``, run-only Lightning options), which a search may change when it resumes
-RUN_PARAMS = "run_params"
-
-
 def task_identity(task_config: Mapping[str, Any]) -> dict[str, Any]:
-    """A task configuration without its run-only settings (``"run_params"``): what its key hashes.
+    """A task configuration without its run-only settings: what its key hashes.
+
+    ``"run_params"`` is left out, and so are the run-only Lightning options (``benchmark``...) that a
+    configuration stored before they left the key holds in ``params["trainer"]``, so both forms of one task
+    have one identity (the rule: :func:`nasbook._run_only.split_config`).
 
     Parameters
     ----------
@@ -41,16 +41,17 @@ def task_identity(task_config: Mapping[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        The configuration, ``run_params`` left out.
+        The configuration, run-only settings left out.
     """
-    return {k: v for k, v in task_config.items() if k != RUN_PARAMS}
+    return split_config(task_config)[0]
 
 
 def task_key(task_config: Mapping[str, Any]) -> str:
     """The stable key of a task configuration (16 hex digits of a SHA-256 of its canonical JSON).
 
-    Run-only settings (``task_config["run_params"]``: ``deterministic``...) are left out
-    (:func:`task_identity`): trials of a task run with them changed are the same task's.
+    Run-only settings (``task_config["run_params"]``: ``deterministic``...; in a configuration stored before
+    they left the key, the run-only options in ``params["trainer"]``) are left out (:func:`task_identity`):
+    trials of a task run with them changed are the same task's.
 
     Parameters
     ----------

@@ -20,6 +20,11 @@ Schema versions
          run's later writes of that row apply only while it is still its own (a compare-and-set in the
          UPDATE's WHERE), so a run that another process took over never writes over the other's row.
          NULL on rows stored before, or without a run (a knowledge base's copies); nothing to fill.
+``"6"``  no new column: task keys follow the identity rule of :func:`nasbook.storage.task_identity`, which
+         leaves out the run-only Lightning options (``benchmark``...) that searches stored before they left
+         the key hold in ``params["trainer"]``. The migration files such searches, their task rows and
+         their aggregates under the key their task has now (:mod:`nasbook.storage._rekey`), so a knowledge
+         base counts them as the same task as the same task stored since.
 
 Creating and migrating run in one write transaction (``BEGIN IMMEDIATE`` on SQLite), so processes
 opening the same new or old file at once serialise: the first creates or migrates, the others then
@@ -44,7 +49,7 @@ from sqlalchemy.types import TypeDecorator
 from nasbook._errors import StorageError
 from nasbook._version import __version__
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 MAGIC = "nasbook"
 
 
@@ -280,9 +285,16 @@ def _v4_to_v5(conn: sa.Connection) -> None:
         batch.add_column(sa.Column("owner", sa.String(64), nullable=True))  # NULL: no run owns an old row
 
 
+def _v5_to_v6(conn: sa.Connection) -> None:
+    from nasbook.storage._rekey import rekey
+
+    rekey(conn)  # searches, task rows and aggregates under the keys their configurations have now
+
+
 #: from-version -> the step that upgrades it to the next version, in place, inside the open transaction
 MIGRATIONS: dict[str, tuple[str, Callable[[sa.Connection], None]]] = {
-    "1": ("2", _v1_to_v2), "2": ("3", _v2_to_v3), "3": ("4", _v3_to_v4), "4": ("5", _v4_to_v5)}
+    "1": ("2", _v1_to_v2), "2": ("3", _v2_to_v3), "3": ("4", _v3_to_v4), "4": ("5", _v4_to_v5),
+    "5": ("6", _v5_to_v6)}
 
 
 def _version_number(version: str | None, label: str) -> int:

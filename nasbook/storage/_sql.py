@@ -138,6 +138,10 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
                 raise StorageError(
                     f"storage {self.label!r} cannot be opened as a database: {self._target.scrub(str(getattr(exc, 'orig', exc)))}"
                 ) from None
+            except BaseException:  # anything else half-way through a migration (a bug, Ctrl-C): nothing it did stays
+                self._rollback_quietly()
+                self.close()
+                raise
 
     def _rollback_quietly(self) -> None:
         try:

@@ -14,13 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from nasbook._errors import InvalidParameterTypeError, plain_scalar
+from nasbook._run_only import RUN_ONLY_TRAINER, RUN_PARAMS, split_config, split_trainer
 
-#: the configuration's key for run-only settings, out of the task's key
-RUN_PARAMS = "run_params"
-
-#: ``lightning.Trainer`` options that change how a trial runs (speed, checks, logging), not what it computes
-RUN_ONLY_TRAINER: frozenset[str] = frozenset({"benchmark", "detect_anomaly", "inference_mode", "limit_predict_batches",
-                                              "log_every_n_steps", "use_distributed_sampler"})
+__all__ = ["RUN_ONLY_TRAINER", "RUN_PARAMS", "check_run_settings", "constructor_params", "run_params", "split_config",
+           "split_trainer", "with_run_params"]  # the rule itself lives in nasbook._run_only (the store uses it too)
 
 
 def check_run_settings(task: Any) -> None:
@@ -41,13 +38,6 @@ def check_run_settings(task: Any) -> None:
         task.trainer = check_trainer_options(trainer, owner, det)
 
 
-def split_trainer(trainer: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(options in the key, run-only options)`` of checked ``trainer=...`` options."""
-    options = dict(trainer or {})
-    return ({k: v for k, v in options.items() if k not in RUN_ONLY_TRAINER},
-            {k: v for k, v in options.items() if k in RUN_ONLY_TRAINER})
-
-
 def run_params(task: Any) -> dict[str, Any]:
     """The task's run-only settings that differ from the defaults (``{}``: the configuration has no ``run_params``)."""
     out: dict[str, Any] = {}
@@ -64,38 +54,6 @@ def with_run_params(config: dict[str, Any], task: Any) -> dict[str, Any]:
     """``config`` with the task's ``run_params`` added (none when they are the defaults: the config stays as it was)."""
     extra = run_params(task)
     return {**config, RUN_PARAMS: extra} if extra else config
-
-
-def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(identity, run_params)`` of a stored task configuration: what ``load_search`` compares, apart.
-
-    The identity is what the task's key hashes: the configuration without ``run_params``, and without the run-only
-    options a configuration stored before they left the key holds in ``params["trainer"]`` (they are moved to the
-    run parameters, so such a search resumes with the same task).
-
-    Parameters
-    ----------
-    config : Mapping
-        ``task.to_config()``, as stored.
-
-    Returns
-    -------
-    identity : dict
-        The configuration without run-only settings.
-    run_params : dict
-        The run-only settings (``{}`` when none).
-    """
-    identity = {k: v for k, v in config.items() if k != RUN_PARAMS}
-    run = dict(config.get(RUN_PARAMS) or {})
-    params = identity.get("params")
-    if isinstance(params, Mapping) and isinstance(params.get("trainer"), Mapping):
-        kept, moved = split_trainer(params["trainer"])
-        if moved:
-            run["trainer"] = {**moved, **dict(run.get("trainer") or {})}
-            identity["params"] = {k: v for k, v in params.items() if k != "trainer"}
-            if kept:
-                identity["params"]["trainer"] = kept
-    return identity, run
 
 
 def constructor_params(config: Mapping[str, Any]) -> Any:

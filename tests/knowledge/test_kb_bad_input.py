@@ -59,7 +59,7 @@ def test_a_newer_schema_is_refused_untouched(tmp_path):
     with sqlite3.connect(path) as con:
         con.execute("UPDATE nasbook_meta SET value = '99' WHERE key = 'schema_version'")
     con.close()
-    _refused(path, r"written by a newer nasbook \(schema version '99'; this nasbook .* reads schema versions up to '5'\)")
+    _refused(path, r"written by a newer nasbook \(schema version '99'; this nasbook .* reads schema versions up to '6'\)")
 
 
 def test_a_missing_file_with_create_false_creates_nothing(tmp_path):

@@ -37,8 +37,8 @@ def _columns(path, table):
         return [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
 
 
-def test_schema_version_is_5():
-    assert SCHEMA_VERSION == "5"
+def test_schema_version_is_6():
+    assert SCHEMA_VERSION == "6"
 
 
 def test_a_version_1_file_is_migrated_in_place_and_its_trials_load(tmp_path):
@@ -83,10 +83,10 @@ def test_a_file_from_a_newer_nasbook_is_refused_and_left_unchanged(tmp_path):
     st.create_search("s", {})
     st.close()
     with sqlite3.connect(path) as con:
-        con.execute("UPDATE nasbook_meta SET value = '6' WHERE key = 'schema_version'")
+        con.execute("UPDATE nasbook_meta SET value = '7' WHERE key = 'schema_version'")
     before = path.read_bytes()
     files = sorted(p.name for p in tmp_path.iterdir())
-    with pytest.raises(StorageError, match=r"written by a newer nasbook.*schema version '6'.*upgrade") as info:
+    with pytest.raises(StorageError, match=r"written by a newer nasbook.*schema version '7'.*upgrade") as info:
         Storage(path)
     assert info.value.__cause__ is None
     assert path.read_bytes() == before

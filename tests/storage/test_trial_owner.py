@@ -83,7 +83,7 @@ def test_a_schema_4_file_gains_the_owner_column_and_its_running_trial_is_claimed
         con.execute("UPDATE nasbook_meta SET value = '4' WHERE key = 'schema_version'")
     st = Storage(path, create=False)
     with sqlite3.connect(path) as con:
-        assert dict(con.execute("SELECT key, value FROM nasbook_meta"))["schema_version"] == SCHEMA_VERSION == "5"
+        assert dict(con.execute("SELECT key, value FROM nasbook_meta"))["schema_version"] == SCHEMA_VERSION
         assert [r[1] for r in con.execute("PRAGMA table_info(nasbook_trials)")][-1] == "owner"
     assert _row(st, sid, 0) == ("running", None, None)
     with pytest.raises(TrialTaken):  # no run owns it until one claims it

@@ -40,3 +40,21 @@ def test_training_task_with_result_changing_trainer_options_keeps_its_key():
 
     task = TrainingTask(BreastCancerDataModule(batch_size=32), trainer={"precision": "bf16-mixed", "gradient_clip_val": 1.0})
     assert task_key(task.to_config()) == "3d5e2a16738934d8"
+
+
+def test_a_config_stored_with_run_only_options_in_params_trainer_has_the_key_of_the_task_stored_now():
+    # the first trainer= version kept run-only options in params["trainer"] (in the key); the key now leaves
+    # them out of that form too, so both forms of one task are one task in a knowledge base
+    from nasbook.storage import task_identity
+    from nasbook.tasks import split_config
+
+    now = Digits().to_config()
+    now["params"]["trainer"] = {"gradient_clip_val": 1.0}
+    now["run_params"] = {"trainer": {"benchmark": True, "log_every_n_steps": 5}}
+    old = {k: v for k, v in now.items() if k != "run_params"}
+    old["params"] = {**now["params"], "trainer": {"gradient_clip_val": 1.0, "benchmark": True, "log_every_n_steps": 5}}
+    assert task_key(old) == task_key(now) == task_key(task_identity(now))
+    assert task_identity(old) == split_config(old)[0] == split_config(now)[0]
+    only_run = {**old, "params": {**old["params"], "trainer": {"benchmark": True}}}
+    assert "trainer" not in task_identity(only_run)["params"]  # an emptied trainer goes, as a task stored now has none
+    assert task_key(only_run) == task_key(Digits().to_config()) == "219455c70f6dfbaf"
