@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, checked_signature, plain_number, unknown_choice
+from nasbook._errors import InvalidParameterError, checked_signature, plain_scalar, unknown_choice
 
 DISPLAY_STYLES: tuple[str, ...] = ("html", "text")
 
@@ -78,7 +78,7 @@ class set_options:  # noqa: N801 - a function-like name, as in xarray
 
     @checked_signature
     def __init__(self, **kwargs: Any):
-        kwargs = {name: plain_number(value) for name, value in kwargs.items()}  # np.int64(50): a plain 50
+        kwargs = {name: plain_scalar(value) for name, value in kwargs.items()}  # np.int64(50), np.str_("text"): plain
         for name, value in kwargs.items():  # check everything before changing anything
             if name not in _VALIDATORS:
                 raise unknown_choice("option", name, _VALIDATORS, hint="See help(nasbook.set_options).")
