@@ -386,9 +386,9 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
             Best first, each with its provenance, as :func:`~nasbook.knowledge.select_warm_start` gives.
         """
         from nasbook.knowledge._ranks import past_task_names, stored_warm_start
-        from nasbook.knowledge._warm import select_warm_start
+        from nasbook.knowledge._warm import check_space, select_warm_start
 
-        names = past_task_names(self, space)
+        names = past_task_names(self, check_space("KnowledgeBase.warm_start", space))
         if names is not None:
             weights = task_weights(names) if callable(task_weights) else task_weights
             out = stored_warm_start(self, space, n, task_weights=weights, diversify=diversify, mode=mode, exclude=exclude)

@@ -200,6 +200,14 @@ def _aggregate(q: pd.DataFrame, weights: dict[str, float]) -> list[_Candidate]:
     return out
 
 
+def check_space(owner: str, space: Any) -> SearchSpace:
+    """``space`` when it is a SearchSpace, else an error naming ``owner(space=...)`` (not an AttributeError later)."""
+    if not isinstance(space, SearchSpace):
+        raise InvalidParameterTypeError(f"{owner}(space=...) must be a SearchSpace, e.g. task.space; got {space!r:.80} "
+                                        f"of type {type(space).__name__}.")
+    return space
+
+
 def select_warm_start(trials: pd.DataFrame, space: SearchSpace, n: int = 10, *,
                       task_weights: Mapping[str, float] | None = None, diversify: bool = True,
                       mode: str | None = None) -> list[tuple[Architecture, dict[str, Any]]]:
@@ -238,6 +246,7 @@ def select_warm_start(trials: pd.DataFrame, space: SearchSpace, n: int = 10, *,
         ``weight`` and the ``searches`` that recorded it.
     """
     n = check_int("select_warm_start", "n", n, minimum=1)
+    space = check_space("select_warm_start", space)
     if not isinstance(diversify, bool):
         raise InvalidParameterTypeError(f"select_warm_start(diversify=...) must be True or False; got {diversify!r}.")
     rows = past_trials("select_warm_start", trials, space, mode)
