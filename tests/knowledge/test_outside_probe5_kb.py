@@ -39,3 +39,18 @@ def test_warm_start_refuses_a_space_that_is_not_one(kb, bad):
     with pytest.raises(nasbook.InvalidParameterError, match=r"warm_start\(space=\.\.\.\) must be a SearchSpace"):
         kb.warm_start(bad)
     assert len(kb.warm_start(NasBenchGraph("cora").space, n=2)) == 2
+
+
+@pytest.mark.parametrize("kw", [{"n": 0}, {"n": 2.5}, {"mode": "bogus"}, {"diversify": "no"}, {"task_weights": "nbg-cora"},
+                                {"task_weights": {"nope": 1.0}}, {"task_weights": {"nbg-cora": -1.0}}])
+def test_warm_start_errors_name_warm_start_not_the_inner_select_warm_start(kb, kw):
+    with pytest.raises(nasbook.InvalidParameterError, match=r"^KnowledgeBase\.warm_start\(") as info:
+        kb.warm_start(NasBenchGraph("cora").space, **kw)
+    assert "select_warm_start" not in str(info.value)
+
+
+def test_select_warm_start_still_names_itself(kb):
+    from nasbook.knowledge import select_warm_start
+
+    with pytest.raises(nasbook.InvalidParameterError, match=r"^select_warm_start\(n=\.\.\.\)"):
+        select_warm_start(kb.trials(), NasBenchGraph("cora").space, n=0)
