@@ -60,6 +60,9 @@ RESULTS: dict[str, dict[str, Any]] = {}
 KNOWN: dict[str, str] = {
     "search: callbacks=[print] (a builtin)": "a callable without a signature cannot be checked before the run (documented); "
                                              "its own TypeError reaches run()'s caller, the trial stored",
+    "strategies: OptunaSampler(sampler=optuna.samplers.GridSampler({'x': [0, 1]})) on 6 architectures":
+        "the user's own sampler instance raises Optuna's ValueError at the first ask, naming the parameter its grid "
+        "lacks; nothing recorded is lost",
     "strategies: Search(SubsetSpace(cora.space, 6 archs), cora) (a subset of the table's space)":
         "refused in one line naming both spaces: a task evaluates its own space; searching a table's subset is a feature to add",
 }
@@ -276,6 +279,11 @@ def part_viz(workdir: Path) -> None:
     check(V, "DigitsTable: tradeoff_info() (default x)", lambda: viz.tradeoff_info(dt).attrs.get("x"))
     check(V, "DigitsTable: to_xarray attrs JSON-parsable", lambda: _attrs_json(dt.to_xarray()))
     check(V, "DigitsTable: compare_info(dt, cora) (two tasks)", lambda: viz.compare_info(dt, cora), "either", ("task",))
+    check(V, "plot_compare(logy='yes')", lambda: viz.plot_compare(cora, logy="yes"), "refused", ("logy",))
+    check(V, "plot_compare(logy=True) on values in (0, 1]", lambda: type(viz.plot_compare(cora, logy=True)).__name__)
+    check(V, "save(plot, 'h.html', title=3)", lambda: viz.save(viz.plot_history(cora), workdir / "t.html", title=3), "refused", ("title",))
+    check(V, "history_info(s, s) (the same search twice)", lambda: dict(viz.history_info(cora, cora).sizes), "either", ("search",))
+    check(V, "compare_info(by='seed')", lambda: dict(viz.compare_info(cora, by="seed").sizes), "either", ("by",))
     check(V, "plot_history(cora, width='wide') (a bad hvplot option)", lambda: viz.plot_history(cora, width="wide"), "either")
 
 
@@ -446,6 +454,10 @@ def part_strategies(workdir: Path) -> None:
         label = ", ".join(f"{k}={v!r}" for k, v in kw.items())
         check(P, f"Portfolio({label}) on 6 architectures: 6 trials, none twice", lambda kw=kw: on_small(S.Portfolio(**kw)))
     check(P, "Portfolio() on 6 architectures: 6 trials, none twice", lambda: on_small(S.Portfolio(seed=632)))
+    for bandit in ("ucb", "ts"):
+        check(P, f"Portfolio(bandit={bandit!r}) on 6 architectures: 6 trials, none twice", lambda bandit=bandit: on_small(S.Portfolio(bandit=bandit, seed=633)))
+    check(P, "Portfolio(reward='top', hedge_distinct=True, hedge_reward='round') on 6 architectures",
+          lambda: on_small(S.Portfolio(reward="top", hedge_distinct=True, hedge_reward="round", seed=634)))
     check(P, "Portfolio(strategies=(Portfolio(), 'random')) (nested)", lambda: on_small(S.Portfolio(strategies=(S.Portfolio(), "random"))), "either")
     for name in ("random", "evolution", "local", "bo"):
         check(P, f"strategy={name!r} on 6 architectures: 6 trials, none twice", lambda name=name: on_small(name))
@@ -467,6 +479,14 @@ def part_strategies(workdir: Path) -> None:
                {"max_retries": np.int64(3), "seed": 636}, {"seed": np.int64(637)}, {"sampler": "tpe", "sampler_params": {"n_startup_trials": 2}, "seed": 638}):
         label = ", ".join(f"{k}={v!r}" for k, v in kw.items())
         check(P, f"OptunaSampler({label}) on 6 architectures: 6 trials, none twice", lambda kw=kw: on_small(S.OptunaSampler(**kw)))
+    for label, make in (("QMCSampler(seed=641)", lambda: optuna.samplers.QMCSampler(seed=641)),
+                        ("CmaEsSampler(seed=642)", lambda: optuna.samplers.CmaEsSampler(seed=642)),
+                        ("NSGAIISampler(seed=643)", lambda: optuna.samplers.NSGAIISampler(seed=643)),
+                        ("GPSampler(seed=644)", lambda: optuna.samplers.GPSampler(seed=644)),
+                        ("GridSampler({'x': [0, 1]})", lambda: optuna.samplers.GridSampler({"x": [0, 1]}))):
+        check(P, f"OptunaSampler(sampler=optuna.samplers.{label}) on 6 architectures", lambda make=make: on_small(S.OptunaSampler(sampler=make())), "either", ("sampler",))
+    for name in ("qmc", "cmaes", "nsgaii", "gp", "grid", "bogus"):
+        check(P, f"OptunaSampler(sampler={name!r}) on 6 architectures", lambda name=name: on_small(S.OptunaSampler(sampler=name, seed=645)), "either", ("sampler",))
     check(P, "OptunaSampler(allow_duplicates=True) on 6 architectures, budget 8", lambda: nasbook.Search(
         small, strategy=S.OptunaSampler(allow_duplicates=True, seed=639), budget=8, seed=639, storage=":memory:").run(progress="none").n_trials)
     check(P, "OptunaSampler(sampler=TPESampler(seed=1), seed=2) (two seeds)",
@@ -527,6 +547,16 @@ def part_search(workdir: Path) -> None:
     check(P, "callbacks=[lambda s, t, x: None] (three)", lambda: nasbook.Search(cora, budget=2, storage=":memory:", callbacks=[lambda s, t, x: None]),
           "refused", ("callbacks",))
     check(P, "callbacks=[print] (a builtin)", lambda: _search(cora, 2, 641, callbacks=[lambda s, t: None, len.__call__]).n_trials, "either")
+    class Counter:
+        def __init__(self) -> None:
+            self.n = 0
+
+        def __call__(self, search: Any, trial: Any) -> None:
+            self.n += 1
+    counter = Counter()
+    check(P, "callbacks=[a callable object]: called once a trial", lambda: (_search(cora, 3, 657, callbacks=[counter]), same(counter.n, 3))[1])
+    check(P, "callbacks=[Counter] (the class, not an instance)", lambda: nasbook.Search(cora, budget=2, storage=":memory:", callbacks=[Counter]),
+          "refused", ("callbacks",))
     check(P, "callbacks=(fn,) (a tuple)", lambda: _search(cora, 2, 642, callbacks=(lambda s, t: None,)).n_trials)
     check(P, "callbacks=[] ", lambda: _search(cora, 2, 643, callbacks=[]).n_trials)
     seen: list[str] = []
