@@ -435,7 +435,11 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
     cell.metadata["tags"] = [PROVENANCE_TAG]
     nb.cells.append(cell)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a file at -o or above it: raw OSError, exit 1, before
+        raise InvalidParameterError(f"nasbook report --output-dir {str(out)!r} must be a folder (made if missing); "
+                                    "it, or a folder above it, is a file.") from None
     staged = out / f".{src.stem}.input.ipynb"
     nbformat.write(nb, staged)
     ipynb = out / f"{src.stem}.ipynb"

@@ -386,12 +386,13 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
             Best first, each with its provenance, as :func:`~nasbook.knowledge.select_warm_start` gives.
         """
         from nasbook.knowledge._ranks import past_task_names, stored_warm_start
-        from nasbook.knowledge._warm import select_warm_start
+        from nasbook.knowledge._warm import check_space, select_warm_start
 
-        names = past_task_names(self, space)
+        names = past_task_names(self, check_space("KnowledgeBase.warm_start", space))
         if names is not None:
             weights = task_weights(names) if callable(task_weights) else task_weights
-            out = stored_warm_start(self, space, n, task_weights=weights, diversify=diversify, mode=mode, exclude=exclude)
+            out = stored_warm_start(self, space, n, task_weights=weights, diversify=diversify, mode=mode, exclude=exclude,
+                                    owner="KnowledgeBase.warm_start")
             if out is not None:
                 return out
         trials = self.trials()
@@ -399,7 +400,8 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
             trials = trials[trials["search"] != exclude]
         if callable(task_weights):
             task_weights = task_weights(sorted(set(map(str, trials["task"]))))
-        return select_warm_start(trials, space, n, task_weights=task_weights, diversify=diversify, mode=mode)
+        return select_warm_start(trials, space, n, task_weights=task_weights, diversify=diversify, mode=mode,
+                                 _owner="KnowledgeBase.warm_start")
 
     # similarity over architectures (similar), over tasks (similar_tasks, task_distances, cluster_tasks),
     # landmarks (probes, measure_landmarks) and their plots: SimilarityMixin (_kb_similarity.py).

@@ -249,6 +249,10 @@ class SimilarityMixin:
     def _near_tasks(self, task: Task | str, k: int, *, landmarks: Mapping[str, float] | None = None,
                     weights: Sequence[float] = WEIGHTS) -> pd.DataFrame:
         """:meth:`similar_tasks`, empty when no recorded task can be compared with ``task``."""
+        if landmarks is not None and not isinstance(landmarks, Mapping):
+            raise InvalidParameterTypeError(
+                "KnowledgeBase.similar_tasks(landmarks=...) must map architecture ids to scores, e.g. "
+                f"{{'87072': 0.81}}, or be None; got {landmarks!r:.80} of type {type(landmarks).__name__}.")
         stored = self._stored_task(task)
         meta = stored.get("meta_features") or (task_meta_features(task) if not isinstance(task, str) else None)
         marks = landmarks if landmarks is not None else stored.get("landmarks")
@@ -285,6 +289,7 @@ class SimilarityMixin:
         pandas.DataFrame
             Square, index and columns the recorded task names.
         """
+        n_probes = check_int("KnowledgeBase.task_distances", "n_probes", n_probes, minimum=1)
         return task_distances(self.tasks.reset_index(), self._recorded("task_distances"), n_probes=n_probes,
                               weights=weights)
 
@@ -306,6 +311,7 @@ class SimilarityMixin:
         pandas.DataFrame
             ``task``, ``cluster``, ``silhouette``.
         """
+        n_probes = check_int("KnowledgeBase.cluster_tasks", "n_probes", n_probes, minimum=1)
         return cluster_tasks(self.tasks.reset_index(), self._recorded("cluster_tasks"), n_clusters,
                              n_probes=n_probes, weights=weights)
 
@@ -342,6 +348,7 @@ class SimilarityMixin:
         from nasbook.knowledge._tasksim import incomparable
 
         self._recorded("plot_task_map")
+        n_probes = check_int("KnowledgeBase.plot_task_map", "n_probes", n_probes, minimum=1)
         dist = self.task_distances(n_probes=n_probes)
         if len(dist) >= 2 and not np.isfinite(dist.to_numpy(dtype=float)).all():  # before cluster_tasks says it
             raise InvalidParameterError(f"plot_task_map: {incomparable(dist)}")

@@ -146,16 +146,17 @@ def past_task_names(kb: KnowledgeBase, space: SearchSpace) -> list[str] | None:
 
 def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
                       task_weights: Mapping[str, float] | None = None, diversify: bool = True,
-                      mode: str | None = None, exclude: str | None = None) -> list[tuple[Architecture, dict[str, Any]]] | None:
+                      mode: str | None = None, exclude: str | None = None,
+                      owner: str = "select_warm_start") -> list[tuple[Architecture, dict[str, Any]]] | None:
     """``select_warm_start(kb.trials(), space, n, ...)`` (less the trials of search ``exclude``)
     from the stored ranks; None where they cannot give that answer (see the module docstring)."""
     from nasbook.storage import _stats
 
-    n = check_int("select_warm_start", "n", n, minimum=1)
+    n = check_int(owner, "n", n, minimum=1)
     if not isinstance(diversify, bool):
-        raise InvalidParameterTypeError(f"select_warm_start(diversify=...) must be True or False; got {diversify!r}.")
+        raise InvalidParameterTypeError(f"{owner}(diversify=...) must be True or False; got {diversify!r}.")
     if not isinstance(space, SearchSpace):
-        raise InvalidParameterTypeError(f"select_warm_start(space=...) must be a SearchSpace; got {space!r:.60}.")
+        raise InvalidParameterTypeError(f"{owner}(space=...) must be a SearchSpace; got {space!r:.60}.")
     conn = kb.storage.conn
     if not _stats.supported(conn.dialect.name):
         return None
@@ -164,7 +165,7 @@ def stored_warm_start(kb: KnowledgeBase, space: SearchSpace, n: int = 10, *,
         return None
     counts, tasks, cells = state
     order = sorted(counts, key=lambda k: tasks[k][0])  # tasks by name, as select_warm_start groups them
-    weights = _check_weights("select_warm_start", task_weights, sorted(tasks[k][0] for k in order))
+    weights = _check_weights(owner, task_weights, sorted(tasks[k][0] for k in order))
     w_mean = float(np.mean([w for w in weights.values() if w > 0]))
     shrink = SHRINK_TASKS * w_mean
     used = [k for k in order if weights[tasks[k][0]] > 0]

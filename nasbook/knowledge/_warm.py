@@ -200,9 +200,17 @@ def _aggregate(q: pd.DataFrame, weights: dict[str, float]) -> list[_Candidate]:
     return out
 
 
+def check_space(owner: str, space: Any) -> SearchSpace:
+    """``space`` when it is a SearchSpace, else an error naming ``owner(space=...)`` (not an AttributeError later)."""
+    if not isinstance(space, SearchSpace):
+        raise InvalidParameterTypeError(f"{owner}(space=...) must be a SearchSpace, e.g. task.space; got {space!r:.80} "
+                                        f"of type {type(space).__name__}.")
+    return space
+
+
 def select_warm_start(trials: pd.DataFrame, space: SearchSpace, n: int = 10, *,
                       task_weights: Mapping[str, float] | None = None, diversify: bool = True,
-                      mode: str | None = None) -> list[tuple[Architecture, dict[str, Any]]]:
+                      mode: str | None = None, _owner: str = "select_warm_start") -> list[tuple[Architecture, dict[str, Any]]]:
     """The ``n`` architectures of ``space`` to try first on a new task, from past trials on others.
 
     Each past task's scores become quantiles of that task (best = near 1); an architecture's
@@ -237,11 +245,12 @@ def select_warm_start(trials: pd.DataFrame, space: SearchSpace, n: int = 10, *,
         ``value`` (that value as recorded), the number ``n`` of architectures recorded there, its
         ``weight`` and the ``searches`` that recorded it.
     """
-    n = check_int("select_warm_start", "n", n, minimum=1)
+    n = check_int(_owner, "n", n, minimum=1)
+    space = check_space(_owner, space)
     if not isinstance(diversify, bool):
-        raise InvalidParameterTypeError(f"select_warm_start(diversify=...) must be True or False; got {diversify!r}.")
-    rows = past_trials("select_warm_start", trials, space, mode)
-    weights = _check_weights("select_warm_start", task_weights, sorted(rows["task"].unique()))
+        raise InvalidParameterTypeError(f"{_owner}(diversify=...) must be True or False; got {diversify!r}.")
+    rows = past_trials(_owner, trials, space, mode)
+    weights = _check_weights(_owner, task_weights, sorted(rows["task"].unique()))
     cands = _aggregate(task_quantiles(rows), weights)
     chosen: list[_Candidate] = []
     blocked: set[str] = set()

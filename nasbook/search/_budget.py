@@ -63,6 +63,9 @@ class Budget:
                 raise InvalidParameterTypeError(f"budget seconds must be a positive number; got {s!r} of type {type(s).__name__}.")
             if not s > 0:
                 raise InvalidParameterError(f"budget seconds must be > 0; got {s!r}.")
+            if s == float("inf"):  # taken before: a search with no end, and Infinity in the stored JSON config
+                raise InvalidParameterError("budget seconds must be a finite number > 0 (leave seconds out for no "
+                                            "time limit); got inf.")
         if self.trials is None and self.epochs is None and self.seconds is None:
             raise InvalidParameterError("budget needs at least one of trials, epochs or seconds; got none.")
 

@@ -146,6 +146,8 @@ class Portfolio(BaseStrategy):
     def _validate_params(self) -> None:
         super()._validate_params()
         arms = self.strategies
+        if isinstance(arms, np.ndarray) and arms.ndim == 1:  # np.array(['random', 'bo']): refused before
+            self.strategies = arms = [str(a) if isinstance(a, str) else a for a in arms.tolist()]
         if isinstance(arms, (str, BaseStrategy)) or not isinstance(arms, Sequence):
             raise InvalidParameterTypeError(
                 f"Portfolio(strategies=...) must be a list of strategy names or BaseStrategy instances; got "

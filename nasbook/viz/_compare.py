@@ -137,6 +137,8 @@ def _on_grid(xs: np.ndarray, best: np.ndarray, grid: np.ndarray) -> np.ndarray:
 def _checkpoints(checkpoints: Sequence[Real] | None, grid: np.ndarray, ends: list[float], x: str) -> np.ndarray:
     if checkpoints is None:
         return np.asarray([min(ends)], dtype=float)
+    if isinstance(checkpoints, np.ndarray) and checkpoints.ndim == 1:  # np.arange(10, 51, 10): refused before
+        checkpoints = checkpoints.tolist()
     if isinstance(checkpoints, (str, bytes)) or not isinstance(checkpoints, Sequence):
         raise InvalidParameterTypeError(
             f"{_OWNER}(checkpoints=...) must be a list of {x} counts (or None: the last one every search reached; [] for no test); "

@@ -260,6 +260,9 @@ def save(obj: Any, path: str | os.PathLike[str], *, title: str | None = None) ->
     suffix = p.suffix.lower()
     if suffix not in (".html", ".png"):
         raise InvalidParameterError(f"save(path=...) must end in '.html' or '.png'; got {os.fspath(path)!r}.")
+    if title is not None and not isinstance(title, str):  # title=3 was written as the page's title, unchecked
+        raise InvalidParameterTypeError(f"save(title=...) must be a str (the HTML page title) or None; got {title!r:.60} "
+                                        f"of type {type(title).__name__}.")
     try:
         import holoviews as hv
     except ImportError as err:  # pragma: no cover
