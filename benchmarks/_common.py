@@ -145,3 +145,26 @@ def write_json(path: str | os.PathLike[str], obj: Any) -> None:
         json.dump(obj, fh, indent=1, allow_nan=True)
         fh.write("\n")
     os.replace(tmp, p)
+
+
+def probe_summary(results: dict[str, dict[str, Any]], parts: Sequence[str], seconds: dict[str, float],
+                  total: float, meta: dict[str, Any], json_path: str | None) -> dict[str, int]:
+    """An outside probe's ending (outside_probe4.py, outside_probe5.py): the table of ok / defect / known per part,
+    every check that is not ok in one line, and, with ``json_path``, every check's record; returns the counts."""
+    kinds = ("ok", "defect", "known")
+    counts = {k: sum(1 for r in results.values() if r["status"] == k) for k in kinds}
+    print("\n| part | checks | ok | defect | known | seconds |\n|---|---|---|---|---|---|")
+    for part in parts:
+        recs = [r for k, r in results.items() if k.startswith(part + ": ")]
+        c = {k: sum(1 for r in recs if r["status"] == k) for k in kinds}
+        print(f"| {part} | {len(recs)} | {c['ok']} | {c['defect']} | {c['known']} | {seconds.get(part, '')} |")
+    print(f"| all | {len(results)} | {counts['ok']} | {counts['defect']} | {counts['known']} | {total} |", flush=True)
+    for k, r in results.items():
+        if r["status"] != "ok":
+            print(f"#   {r['status'].upper()}: {k}: {r['why']}: {r.get('error') or r.get('saw')}")
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps({"meta": meta, "counts": counts, "seconds": seconds, "total_s": total,
+                                               "checks": results}, indent=1, default=str))
+        print(f"# wrote {json_path}")
+    return counts

@@ -772,7 +772,7 @@ def main() -> None:
         ap.error(f"--seeds must be A-B with 400 <= A <= B (the probe's seeds start at 400); got {args.seeds!r}")
     SEEDS = range(int(lo), int(hi or lo) + 1)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata
+    from _common import metadata, probe_summary
 
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(PARTS))
@@ -795,21 +795,7 @@ def main() -> None:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     total = round(time.perf_counter() - t0, 1)
-    counts = {k: sum(1 for r in RESULTS.values() if r["status"] == k) for k in ("ok", "defect", "known")}
-    print("\n| part | checks | ok | defect | known | seconds |\n|---|---|---|---|---|---|")
-    for part in parts:
-        recs = [r for k, r in RESULTS.items() if k.startswith(part + ": ")]
-        c = {k: sum(1 for r in recs if r["status"] == k) for k in ("ok", "defect", "known")}
-        print(f"| {part} | {len(recs)} | {c['ok']} | {c['defect']} | {c['known']} | {seconds.get(part, '')} |")
-    print(f"| all | {len(RESULTS)} | {counts['ok']} | {counts['defect']} | {counts['known']} | {total} |", flush=True)
-    for k, r in RESULTS.items():
-        if r["status"] != "ok":
-            print(f"#   {r['status'].upper()}: {k}: {r['why']}: {r.get('error') or r.get('saw')}")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"meta": meta, "counts": counts, "seconds": seconds, "total_s": total,
-                                               "checks": RESULTS}, indent=1, default=str))
-        print(f"# wrote {args.json}")
+    probe_summary(RESULTS, parts, seconds, total, meta, args.json)
 
 
 if __name__ == "__main__":
