@@ -33,8 +33,12 @@ def test_memory_stores_are_said_to_keep_nothing(capsys):
 
 
 def test_ctrl_c_on_a_memory_store_names_no_resume():
+    # Ctrl-C as in a terminal: SIGINT at its default, which Python turns into KeyboardInterrupt. A process started
+    # in the background by a non-interactive shell (CI's runner, nohup) inherits SIGINT ignored, and so would
+    # this child: it then ran all 26,206 architectures and exited 0.
     p = subprocess.Popen([sys.executable, "-m", "nasbook", "search", "--storage", ":memory:", "--budget", "100000",
-                          "--strategy", "random", "--seed", "437"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          "--strategy", "random", "--seed", "437"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = b""
     while b"trial" not in seen:  # the progress bar's first draw: the search runs
         chunk = os.read(p.stderr.fileno(), 1024)
