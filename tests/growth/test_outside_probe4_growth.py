@@ -1,27 +1,12 @@
 """Growth's public functions take numpy integers as they take ints, and refuse what they silently misused
-(outside probe 4: ``benchmarks/outside_probe4.py``, parts growth and settle)."""
+(outside probe 4: ``benchmarks/outside_probe4.py``, parts growth and settle). torch and nasbook.growth are
+imported in the tests, not at collection (tests/test_collection.py)."""
 import json
 
 import numpy as np
 import pytest
-import torch
 
 from nasbook import InvalidParameterError
-from nasbook.growth import (
-    AlphaSchedule,
-    Lifecycle,
-    Seed,
-    SeedController,
-    Stage,
-    add_edge,
-    blend,
-    deepen,
-    grow_network,
-    growth_moves,
-    make_move,
-    settle_epochs,
-    widen,
-)
 from nasbook.space import CellSpace, ChainSpace
 
 CNN = ChainSpace(kind="cnn", max_depth=4, widths=(8, 16, 32), ops=("conv3x3", "conv1x1"))
@@ -29,6 +14,8 @@ CELL = CellSpace(n_nodes=4, channels=4, n_cells=1, n_stages=1)
 
 
 def test_moves_take_numpy_ints_and_store_plain_ones():
+    from nasbook.growth import add_edge, deepen, growth_moves, make_move, widen
+
     a = CNN.make(layers=[["conv3x3", 8], ["conv1x1", 16]])
     assert deepen(CNN, a, np.int64(1)).child == deepen(CNN, a, 1).child
     assert widen(CNN, a, np.int64(0), np.int64(32)).child == widen(CNN, a, 0, 32).child
@@ -48,6 +35,8 @@ def test_moves_take_numpy_ints_and_store_plain_ones():
 
 
 def test_moves_refuse_a_float_width_as_they_refuse_a_float_position():
+    from nasbook.growth import deepen, widen
+
     a = CNN.make(layers=[["conv3x3", 8]])
     with pytest.raises(InvalidParameterError, match="width"):
         widen(CNN, a, 0, 32.0)
@@ -56,6 +45,10 @@ def test_moves_refuse_a_float_width_as_they_refuse_a_float_position():
 
 
 def test_blend_refuses_an_unknown_mode_and_an_alpha_outside_0_1():
+    import torch
+
+    from nasbook.growth import blend
+
     x, gx = torch.randn(2, 3), torch.randn(2, 3)
     with pytest.raises(InvalidParameterError, match=r"blend\(mode=...\) 'sum'"):
         blend(x, gx, 0.5, "sum")  # it blended as 'add', silently
@@ -66,6 +59,8 @@ def test_blend_refuses_an_unknown_mode_and_an_alpha_outside_0_1():
 
 
 def test_settle_epochs_checks_its_arguments():
+    from nasbook.growth import AlphaSchedule, settle_epochs
+
     sched = AlphaSchedule("linear", 3, "epoch")
     assert settle_epochs(np.int64(2), sched, np.int64(1)) == 6
     for args, word in (((0, sched), "patience"), ((-2, sched), "patience"), ((2.5, sched), "patience"),
@@ -75,6 +70,8 @@ def test_settle_epochs_checks_its_arguments():
 
 
 def test_seed_lifecycle_and_controller_check_their_arguments():
+    from nasbook.growth import AlphaSchedule, Lifecycle, Seed, SeedController, Stage
+
     site = [{"mode": "lerp", "first": "0", "last": "0"}]
     with pytest.raises(InvalidParameterError, match="schedule"):
         Seed("s", site, "linear")
@@ -92,6 +89,10 @@ def test_seed_lifecycle_and_controller_check_their_arguments():
 
 
 def test_grow_network_checks_its_seed_and_schedule():
+    import torch
+
+    from nasbook.growth import deepen, grow_network
+
     space = ChainSpace(kind="mlp", max_depth=2, widths=(8,), ops=("relu",))
     arch = space.make(layers=[["relu", 8]])
     parent = space.build(arch, (4,), 3)
