@@ -168,3 +168,33 @@ def probe_summary(results: dict[str, dict[str, Any]], parts: Sequence[str], seco
                                                "checks": results}, indent=1, default=str))
         print(f"# wrote {json_path}")
     return counts
+
+
+def probe_args(doc: str | None, parts: Sequence[str], seeds: range, seeds_of: str, prefix: str,
+               argv: Sequence[str] | None = None) -> tuple[Any, list[str], range, Path]:
+    """An outside probe's command line (outside_probe4.py, outside_probe5.py): ``--parts`` (comma-separated, of
+    ``parts``; default all), ``--seeds A-B`` (within ``seeds``' start and up; default all of ``seeds``, which
+    ``seeds_of`` names the parts of), ``--json`` and ``--workdir``. A wrong part or seed range exits with
+    argparse's usage error (status 2). Returns the parsed arguments, the parts in the order given, the seeds
+    and the work folder, created (``--workdir``, kept; else a new temporary folder named ``prefix...``, which
+    the caller removes when ``args.workdir`` is None)."""
+    import argparse
+    import tempfile
+
+    first, last = seeds.start, seeds.stop - 1
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--parts", default=",".join(parts), help=f"comma-separated, of {', '.join(parts)}")
+    ap.add_argument("--json", help="write every check's record here")
+    ap.add_argument("--workdir", help="keep the stores and files here (default: a temporary folder, removed)")
+    ap.add_argument("--seeds", default=f"{first}-{last}", help=f"probe seeds A-B of {seeds_of} (default {first}-{last})")
+    args = ap.parse_args(argv)
+    lo, _, hi = args.seeds.partition("-")
+    if not (lo.isdigit() and (hi or lo).isdigit() and first <= int(lo) <= int(hi or lo)):
+        ap.error(f"--seeds must be A-B with {first} <= A <= B (the probe's seeds start at {first}); got {args.seeds!r}")
+    chosen = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = sorted(set(chosen) - set(parts))
+    if unknown:
+        ap.error(f"unknown parts {unknown}; choose among {', '.join(parts)}")
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix=prefix))
+    workdir.mkdir(parents=True, exist_ok=True)
+    return args, chosen, range(int(lo), int(hi or lo) + 1), workdir

@@ -39,7 +39,6 @@ Parts (all by default; ``--parts growth,settle,cli,proxies,extend,kb,strategies`
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -49,7 +48,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -760,26 +758,11 @@ def _stored_config(db: str, name: str) -> Any:
 
 # ---------------------------------------------------------------------------------------- main
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
-    ap.add_argument("--json", help="write every check's record here")
-    ap.add_argument("--workdir", help="keep the stores and files here (default: a temporary folder, removed)")
-    ap.add_argument("--seeds", default="400-535", help="probe seeds A-B of the growth and settle parts (default 400-535)")
-    args = ap.parse_args()
-    global SEEDS
-    lo, _, hi = args.seeds.partition("-")
-    if not (lo.isdigit() and (hi or lo).isdigit() and 400 <= int(lo) <= int(hi or lo)):
-        ap.error(f"--seeds must be A-B with 400 <= A <= B (the probe's seeds start at 400); got {args.seeds!r}")
-    SEEDS = range(int(lo), int(hi or lo) + 1)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata, probe_summary
+    from _common import metadata, probe_args, probe_summary
 
-    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    unknown = sorted(set(parts) - set(PARTS))
-    if unknown:
-        ap.error(f"unknown parts {unknown}; choose among {', '.join(PARTS)}")
-    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="nasbook-probe4-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    global SEEDS
+    args, parts, SEEDS, workdir = probe_args(__doc__, PARTS, SEEDS, "the growth and settle parts", "nasbook-probe4-")
     meta = metadata()
     print(f"# {meta['command']}\n# {meta['date_utc']}; nasbook at {meta['package']}; load average {meta['machine']['loadavg_at_start']}", flush=True)
     t0 = time.perf_counter()

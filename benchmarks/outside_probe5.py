@@ -37,13 +37,11 @@ Parts (all by default; ``--parts viz,results,kb,strategies,search,options,report
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -737,26 +735,11 @@ def part_report(workdir: Path) -> None:
 
 # ---------------------------------------------------------------------------------------- main
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
-    ap.add_argument("--json", help="write every check's record here")
-    ap.add_argument("--workdir", help="keep the stores and files here (default: a temporary folder, removed)")
-    ap.add_argument("--seeds", default="600-735", help="probe seeds A-B of the viz part (default 600-735)")
-    args = ap.parse_args()
-    global SEEDS
-    lo, _, hi = args.seeds.partition("-")
-    if not (lo.isdigit() and (hi or lo).isdigit() and 600 <= int(lo) <= int(hi or lo)):
-        ap.error(f"--seeds must be A-B with 600 <= A <= B (the probe's seeds start at 600); got {args.seeds!r}")
-    SEEDS = range(int(lo), int(hi or lo) + 1)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata, probe_summary
+    from _common import metadata, probe_args, probe_summary
 
-    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    unknown = sorted(set(parts) - set(PARTS))
-    if unknown:
-        ap.error(f"unknown parts {unknown}; choose among {', '.join(PARTS)}")
-    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="nasbook-probe5-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    global SEEDS
+    args, parts, SEEDS, workdir = probe_args(__doc__, PARTS, SEEDS, "the viz part", "nasbook-probe5-")
     meta = metadata()
     print(f"# {meta['command']}\n# {meta['date_utc']}; nasbook at {meta['package']}; load average {meta['machine']['loadavg_at_start']}", flush=True)
     t0 = time.perf_counter()

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, StorageError, did_you_mean
-from nasbook.knowledge import _frames, _parquet
+from nasbook._errors import InvalidParameterTypeError, NasbookError, StorageError
+from nasbook.knowledge import _frames, _kb_filters, _parquet
 from nasbook.knowledge._ingest import ingest_trials
 from nasbook.knowledge._kb_similarity import SimilarityMixin
 from nasbook.knowledge._kb_tasks import TasksMixin
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from nasbook.space import Architecture, SearchSpace
     from nasbook.tasks import Task
 
-_S, _T, _K, _P = TABLES["searches"], TABLES["trials"], TABLES["tasks"], TABLES["spaces"]
+_T, _P = TABLES["trials"], TABLES["spaces"]
 #: the trial states :meth:`KnowledgeBase.trials` returns unless told otherwise
 FINISHED_OK = ("complete",)
 #: every trial state ``states=`` of :meth:`KnowledgeBase.trials` and ``to_xarray`` accepts
@@ -206,33 +206,10 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
     # -- filters --------------------------------------------------------------------------------
     def _catalog(self) -> tuple[dict[str, str], set[str], list[str]]:
         """(task key -> name, space ids, search names)."""
-        keys = {str(k): str(n) for k, n in self._rows(sa.select(_K.c.key, _K.c.name))}
-        spaces = {str(r[0]) for r in self._rows(sa.select(_P.c.space_id))}
-        names = [str(r[0]) for r in self._rows(sa.select(_S.c.name).order_by(_S.c.id))]
-        return keys, spaces, names
+        return _kb_filters.catalog(self)
 
     def _where(self, task: Any, space: Any, search: Any, states: Any) -> list[Any]:
-        keys, spaces, names = self._catalog()
-        where: list[Any] = []
-        if task is not None:
-            where.append(_S.c.task_key.in_(self.task_keys(task, _keys=keys)))
-        if space is not None:
-            where.append(_S.c.space_id.in_([self._space_id(s, spaces) for s in _many(space)]))
-        if search is not None:
-            wanted = [s if isinstance(s, str) else getattr(s, "name", s) for s in _many(search)]
-            for name in wanted:
-                if name not in names:
-                    raise InvalidParameterError(f"KnowledgeBase.trials(search=...): no search named {name!r} in "
-                                                f"{self.label!r}; searches there: {names[:10]!r}{did_you_mean(str(name), names)}.")
-            where.append(_S.c.name.in_(wanted))
-        if states is not None:
-            states = [states] if isinstance(states, str) else list(states)
-            bad = [s for s in states if s not in ALL_STATES]
-            if bad:
-                raise InvalidParameterError(f"KnowledgeBase.trials(states=...) takes trial states among {list(ALL_STATES)} "
-                                            f"(or None for all); got {bad!r}.")
-            where.append(_T.c.state.in_(states))
-        return where
+        return _kb_filters.where(self, task, space, search, states)
 
     def task_keys(self, task: Any, *, _keys: dict[str, str] | None = None) -> list[str]:
         """The stored task keys a Task, key or name (or a list of them) stands for; an error for an unknown one.
@@ -248,34 +225,10 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         list of str
             The keys, in the order given; a name stands for every stored task of that name.
         """
-        keys = self._catalog()[0] if _keys is None else _keys
-        out: list[str] = []
-        for t in _many(task):
-            if isinstance(t, str):
-                found = [t] if t in keys else [k for k, n in keys.items() if n == t]
-            elif hasattr(t, "to_config"):
-                found = [self.task_key(t)]
-                found = found if found[0] in keys else []
-            else:
-                raise InvalidParameterTypeError(f"a task filter must be a Task, a task key or a task name; got {t!r:.80} "
-                                                f"of type {type(t).__name__}.")
-            if not found:
-                names = sorted(set(keys.values()))
-                raise InvalidParameterError(
-                    f"task {getattr(t, 'name', t)!r} is not in knowledge base {self.label!r}; tasks there: {names[:10]!r}"
-                    f"{did_you_mean(str(getattr(t, 'name', t)), names)}. Run a Search(..., kb=kb) on it or kb.ingest(...) its trials.")
-            out += found
-        return out
+        return _kb_filters.task_keys(self, task, _keys)
 
     def _space_id(self, space: Any, known: set[str]) -> str:
-        space_id = space if isinstance(space, str) else getattr(space, "space_id", None)
-        if not isinstance(space_id, str):
-            raise InvalidParameterTypeError(f"a space filter must be a SearchSpace or a space_id; got {space!r:.80}.")
-        if space_id not in known:
-            raise InvalidParameterError(
-                f"space {space_id!r} has never been seen by knowledge base {self.label!r}; spaces there: "
-                f"{sorted(known)[:10]!r}. Its architectures have no recorded trials here.")
-        return space_id
+        return _kb_filters.space_id(self, space, known)
 
     @staticmethod
     def task_key(task: Task | Mapping[str, Any]) -> str:
@@ -494,7 +447,3 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
             The knowledge base on ``into``, with the file's searches, tasks, spaces and trials.
         """
         return _parquet.import_into(cls, path, into)  # the file checked before into is opened
-
-
-def _many(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]

@@ -60,6 +60,29 @@ class InterpreterExiting(BaseException):
     """
 
 
+def check_not_running(s: Background, what: str) -> None:
+    """Raise NasbookError for ``what`` (``"run()"``, ``"start()"``) while this object's ``run()`` is in progress.
+
+    A ``run()`` from a callback of its own run (the same thread) ran a second loop inside the first: it
+    ran the rest of the budget, stored the search ``done``, gave its lease back and added its time to
+    ``elapsed_s``; the outer run then went on without the lease and added that time again (4 trials of
+    0.1 s: 0.66 s counted in 0.46 s). On an executor with trials in flight, the inner loop would poll
+    their results and skip them, as trials it had not submitted. From another thread it is a second
+    runner of one object.
+    """
+    thread = s._run_thread
+    if thread is None:
+        return
+    if thread is threading.current_thread():
+        raise NasbookError(
+            f"Search {s.name!r}: {what} was called from inside its own run() (a callback, or the task or strategy "
+            "it runs), which would start a second loop over the same trials, executor and lease; nothing was run. "
+            "In a callback, search.stop() ends the run and search.extend(...) makes it go on; call run() again "
+            "after it has returned.")
+    raise NasbookError(f"Search {s.name!r}: {what} was called from another thread while its run() is in progress "
+                       f"(in thread {thread.name!r}); wait for that run() to return, or call search.stop() first.")
+
+
 def _track(search: Background) -> None:
     global _hooked
     with _lock:
@@ -121,6 +144,7 @@ class Background:
         _bg_error: BaseException | None
         _stop_flag: bool
         _exiting: bool
+        _run_thread: threading.Thread | None
 
         def run(self, *, progress: Any = "auto") -> Search: ...
 
@@ -150,6 +174,7 @@ class Background:
         """
         if self._thread is not None and self._thread.is_alive():
             raise NasbookError(f"Search {self.name!r} is already running in the background.")
+        check_not_running(self, "start()")  # a foreground run() in progress: its callback, or another thread
         self._check_resumable("start()")  # loaded read-only: refused here, not later in wait()
         self._stop_flag = False
         self._exiting = False

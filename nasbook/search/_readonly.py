@@ -128,7 +128,29 @@ class UnrebuiltTask(Task):
     It says what the task was: ``name``, ``metric``, ``mode`` and ``to_config()`` are the stored ones, so the
     trials, ``best``, ``to_xarray`` and the reprs read as the original search's; ``stored_class`` names the
     class. ``evaluate`` and ``check`` raise :class:`SearchNotResumableError`: load the search again with
-    ``task=...`` to run it.
+    ``task=...`` to run it. ``load_search`` makes it; test for it with
+    ``isinstance(search.task, nasbook.search.UnrebuiltTask)``.
+
+    Parameters
+    ----------
+    config : dict
+        The stored task configuration (``{"class": ..., "params": {...}}``): what ``to_config()`` returns.
+    reason : NotRebuilt
+        Why the task was not rebuilt (its stored class, and nasbook's message): what the reprs and the
+        refusals say.
+    name : str, optional
+        The stored task name; default the stored class name.
+    metric : str, optional
+        The stored objective; default the configuration's ``metric``, else ``"value"``.
+    mode : {"max", "min"}, optional
+        The stored direction; default the configuration's ``mode``, else ``"max"``.
+    has_epochs : bool, default False
+        Whether the stored task trained for epochs (a stored budget in epochs still loads).
+
+    Attributes
+    ----------
+    stored_class : str
+        The name of the stored task class.
     """
 
     def __init__(self, config: dict[str, Any], reason: NotRebuilt, *, name: str | None = None, metric: Any = None,

@@ -242,7 +242,7 @@ def load_search(
     :class:`~nasbook.search.SearchNotResumableError` saying how to resume it: load it again with
     ``strategy=...``, or register the class first. Loading it writes nothing to the store. A search whose
     task cannot be rebuilt (a class of your own not importable or registered here, a task holding data)
-    loads read-only the same way, with a :class:`~nasbook.search._readonly.UnrebuiltTask` that keeps the
+    loads read-only the same way, with a :class:`~nasbook.search.UnrebuiltTask` that keeps the
     stored name, metric and mode; ``task=...`` resumes it. ``checkpoints=...`` is refused for a search that
     loads read-only, and a refused ``load_search`` closes the store it opened.
 

@@ -27,7 +27,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _checkpoints, _checks, _fresh, _kb, _loop, _provenance, _resume, _warm
+from nasbook.search import _background, _checkpoints, _checks, _fresh, _kb, _loop, _provenance, _resume, _warm
 from nasbook.search._background import Background  # start, wait and stop: a search in a background thread
 from nasbook.search._budget import BUDGET_HINTS as _BUDGET_HINTS
 from nasbook.search._budget import Budget
@@ -194,6 +194,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._session_entry: dict[str, Any] | None = None  # this object's entry there, if any
         self._owner = uuid.uuid4().hex  # this object's lease on the search while it runs
         self._thread: threading.Thread | None = None
+        self._run_thread: threading.Thread | None = None  # the thread of the run() in progress, if any
         self._bg_error: BaseException | None = None
         self._executor_started = False
         self._stop_flag = False
@@ -377,6 +378,9 @@ class Search(Background, Extend, Results, ReadOnly):
         """Run until the budget is spent (or the strategy runs out of architectures). Returns self.
 
         Safe to call again: a finished search returns at once; after :meth:`extend` it goes on.
+        Not re-entrant: called while this object's run is in progress, from one of its callbacks
+        (or the task or strategy it runs) or from another thread, it raises NasbookError and runs
+        nothing; in a callback, :meth:`stop` ends the run and :meth:`extend` makes it go on.
         Interrupting (Ctrl-C) stops after committing what finished and leaves the search
         resumable: trials still running are stored QUEUED, and the next ``run()`` (in this process
         or another, via :func:`load_search`) re-reads the store, replays it into a fresh strategy
@@ -396,6 +400,7 @@ class Search(Background, Extend, Results, ReadOnly):
         """
         if self._thread is not None and self._thread.is_alive() and threading.current_thread() is not self._thread:
             raise NasbookError(f"Search {self.name!r} is running in the background (start()): wait() or stop() it first.")
+        _background.check_not_running(self, "run()")  # a callback of this run, or another thread during it
         self._check_resumable("run()")  # loaded read-only (its strategy not rebuilt): refused before any write
         if self._stale:
             _resume.read_trials(self)
@@ -406,6 +411,7 @@ class Search(Background, Extend, Results, ReadOnly):
         pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
         _fresh.acquire(self, _loop.LEASE_TTL_S)  # a stale object (trials stored since it read them) writes nothing
         t_start = time.monotonic()
+        self._run_thread = threading.current_thread()
         final = SearchState.INTERRUPTED
         try:
             if not self._ready:
@@ -421,6 +427,7 @@ class Search(Background, Extend, Results, ReadOnly):
             self._stale = True  # the next run() starts from what the store holds, like a resume
             raise
         finally:
+            self._run_thread = None
             if final is SearchState.DONE and self._stop_flag:
                 final = SearchState.INTERRUPTED  # stopped with stop(): resumable, not finished
             self.state = final

@@ -10,7 +10,9 @@ size or latency, with the Pareto front), :func:`op_frequency_info` / :func:`plot
 of the best architectures), :func:`predictor_scores_info` / :func:`plot_predictor_scores` and
 :func:`predictions_info` / :func:`plot_predictions` (predictors). Importing this module is light:
 hvplot, holoviews, bokeh and matplotlib are imported only when a ``plot_*`` function or
-:func:`save` is called.
+:func:`save` is called. The size options every ``plot_*`` function takes in ``**opts`` (``width``,
+``height``, and their ``frame_``, ``min_`` and ``max_`` forms) are whole numbers of pixels >= 1, checked
+when it is called.
 
 Examples
 --------

@@ -415,8 +415,9 @@ def plot_compare(
     >>> nasbook.viz.plot_compare(*random_runs, *evolution_runs, logy=True)  # doctest: +SKIP
     """
     from nasbook.viz._mpl import for_png
-    from nasbook.viz._plots import _built, _hvplot
+    from nasbook.viz._plots import _built, _hvplot, _sized
 
+    opts = _sized("plot_compare", opts)
     ds = _built("plot_compare", compare_info, *searches, by=by, x=x, y=y, stat=stat, interval=interval,
                 confidence=confidence, checkpoints=[])
     if not isinstance(logy, bool):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int
 from nasbook.viz._info import HistoryX, curves_info, history_info, op_frequency_info, tradeoff_info
 from nasbook.viz._mpl import for_png
 
@@ -31,6 +31,18 @@ def _built(plot: str, builder: Callable[..., Any], *args: Any, **kwargs: Any) ->
     except NasbookError as exc:
         exc.args = tuple(a.replace(builder.__name__, plot) if isinstance(a, str) else a for a in exc.args)
         raise
+
+
+#: the holoviews options of a plot's size, in pixels: each a whole number >= 1 (or None, holoviews' own default)
+SIZES = ("width", "height", "frame_width", "frame_height", "min_width", "min_height", "max_width", "max_height")
+
+
+def _sized(plot: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """``opts`` with its size options (:data:`SIZES`) checked, numpy integers as plain ints; an
+    InvalidParameterError naming ``plot(width=...)`` otherwise. holoviews took ``width="wide"`` (or a
+    float, or a negative height) into the plot and failed only when it was drawn, in the notebook's
+    display or in :func:`save`, far from the call; ``width=True`` drew a plot 1 pixel wide."""
+    return {k: check_int(plot, k, v, minimum=1, allow_none=True) if k in SIZES else v for k, v in opts.items()}
 
 
 def _hvplot() -> None:
@@ -57,6 +69,7 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     holoviews.Overlay
         The best-so-far step lines over the trials' dots.
     """
+    opts = _sized("plot_history", opts)
     ds = _built("plot_history", history_info, *searches, x=x)
     _hvplot()
     df = ds.to_dataframe().reset_index().dropna(subset=[x])
@@ -115,6 +128,7 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
         One ``Curve`` per colour, keyed by trial number when each trial has its own colour (12 trials
         or fewer) and by colour otherwise; each has value dimensions ``curve`` and ``trial``.
     """
+    opts = _sized("plot_curves", opts)
     ds = _built("plot_curves", curves_info, search, metric=metric, top_k=top_k)
     _hvplot()
     import holoviews as hv
@@ -176,6 +190,7 @@ def plot_tradeoff(search: Search, x: str = "auto", y: str = "value", **opts: Any
     holoviews.Overlay
         The trials' points, with the Pareto front joined on top.
     """
+    opts = _sized("plot_tradeoff", opts)
     ds = _built("plot_tradeoff", tradeoff_info, search, x=x, y=y)
     x = ds.attrs["x"]  # "auto" resolved
     _hvplot()
@@ -224,6 +239,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     holoviews.Bars
         Two bars per op: its share among the top architectures and among all.
     """
+    opts = _sized("plot_op_frequency", opts)
     ds = _built("plot_op_frequency", op_frequency_info, search, top=top)
     _hvplot()
     df = ds["frequency"].to_dataframe().reset_index()

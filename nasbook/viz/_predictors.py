@@ -166,8 +166,9 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
     holoviews.Overlay
         A line (and band) per predictor, with the grey reference line.
     """
-    from nasbook.viz._plots import _built, _hvplot
+    from nasbook.viz._plots import _built, _hvplot, _sized
 
+    opts = _sized("plot_predictor_scores", opts)
     info = _built("plot_predictor_scores", predictor_scores_info, ds, metric=metric, band=band)
     _hvplot()
     import holoviews as hv
@@ -229,8 +230,9 @@ def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **op
     holoviews.Overlay
         The points and the diagonal (a perfect prediction).
     """
-    from nasbook.viz._plots import _built, _hvplot
+    from nasbook.viz._plots import _built, _hvplot, _sized
 
+    opts = _sized("plot_predictions", opts)
     info = _built("plot_predictions", predictions_info, predictor, archs, scores)
     _hvplot()
     import holoviews as hv

@@ -119,22 +119,46 @@ def test_a_budget_below_what_is_spent_is_refused(store_url):
     assert nasbook.load_search("b", path, task=ToyTask(SPACE)).n_trials == 10  # nothing lost
 
 
+class RunClock:
+    """The monotonic clock a seconds budget reads (``time`` in nasbook.search._search), moved only by
+    :class:`Slow`: the run's own work (storage writes, replay, starting the executor) takes no time on it,
+    however loaded the machine is. On the real clock that work took over 10 ms under load, the budget
+    was spent before the first trial and the search finished with none (``done.n_trials >= 1`` failed)."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def monotonic(self):
+        return self.now
+
+    def __getattr__(self, name):  # time.time, time.strftime, ... as they are
+        return getattr(time, name)
+
+
 class Slow(ToyTask):
-    """Each evaluation takes 50 ms, so a search with a 10 ms budget ends past it."""
+    """Each evaluation takes 50 ms on ``clock``, so a search with a 10 ms budget ends past it."""
+
+    clock: RunClock
 
     def evaluate(self, arch, *, space=None, fidelity=None, report=None):
-        time.sleep(0.05)
+        self.clock.now += 0.05
         return super().evaluate(arch, space=space, fidelity=fidelity, report=report)
 
 
-def test_a_finished_search_that_overshot_its_stored_budget_loads(tmp_path):
+def test_a_finished_search_that_overshot_its_stored_budget_loads(tmp_path, monkeypatch):
     # a seconds (or epochs) budget is checked between trials, so the last trial always ends past
     # it; loading the finished search with its own stored budget must not call that a smaller budget
+    from nasbook.search import _search
+
+    clock = RunClock()
+    monkeypatch.setattr(_search, "time", clock)
+    monkeypatch.setattr(Slow, "clock", clock, raising=False)
     path = tmp_path / "over.db"
     done = nasbook.Search(SPACE, Slow(SPACE), budget={"seconds": 0.01}, seed=0, storage=path, name="over")
     done.run(progress="none")
+    assert done.n_trials == 1 and done.elapsed_s == pytest.approx(0.05)  # one trial, 40 ms past the budget
     again = nasbook.load_search("over", path, task=Slow(SPACE))
-    assert again.n_trials == done.n_trials >= 1
+    assert again.n_trials == done.n_trials and again.elapsed_s == done.elapsed_s
     assert again.run(progress="none").n_trials == done.n_trials  # finished: runs nothing more
     with pytest.raises(InvalidParameterError, match="were spent"):  # a new budget below it is still refused
         nasbook.load_search("over", path, task=Slow(SPACE), budget={"seconds": 0.01})

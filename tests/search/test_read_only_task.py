@@ -19,7 +19,7 @@ import xarray as xr
 
 import nasbook
 from nasbook.display import repr_mimebundle
-from nasbook.search._readonly import UnrebuiltTask
+from nasbook.search import UnrebuiltTask
 from nasbook.space import GraphSpace
 from nasbook.testing import ToyTask
 
@@ -52,6 +52,15 @@ def stored(tmp_path):
                               name="s").run(progress="none")
     original.close()
     return original, path
+
+
+def test_unrebuilt_task_is_public_where_load_search_is():
+    # what load_search puts in a task's place is tested for with isinstance: before, only the private
+    # nasbook.search._readonly held it
+    from nasbook.search import _readonly
+
+    assert nasbook.search.UnrebuiltTask is _readonly.UnrebuiltTask and "UnrebuiltTask" in nasbook.search.__all__
+    assert issubclass(UnrebuiltTask, nasbook.tasks.Task)
 
 
 def test_it_loads_read_only_and_reads_as_the_original(stored):
