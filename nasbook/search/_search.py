@@ -106,7 +106,9 @@ class Search(Background, Extend, Results, ReadOnly):
         (``search-<id>/`` in it), instead of ``<file>.checkpoints/`` beside a SQLite file or, for ``":memory:"``
         and a database URL, a temporary folder deleted by :meth:`close` (a resume in another process then
         trains the promotions of earlier trials from scratch). Stored with the search, so
-        :func:`~nasbook.load_search` finds it again.
+        :func:`~nasbook.load_search` finds it again (and makes it again, with a warning, if it was deleted).
+        A ``":memory:"`` search, which cannot be resumed once its process ends, keeps a folder of its own in it
+        (``nasbook-memory-search-<id>-<random>/``), deleted by :meth:`close` as the temporary one is.
 
     Examples
     --------
