@@ -27,7 +27,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _checkpoints, _checks, _fresh, _kb, _loop, _provenance, _resume, _warm
+from nasbook.search import _background, _checkpoints, _checks, _fresh, _kb, _loop, _provenance, _resume, _warm
 from nasbook.search._background import Background  # start, wait and stop: a search in a background thread
 from nasbook.search._budget import BUDGET_HINTS as _BUDGET_HINTS
 from nasbook.search._budget import Budget
@@ -200,6 +200,9 @@ class Search(Background, Extend, Results, ReadOnly):
         self._executor_started = False
         self._stop_flag = False
         self._exiting = False  # set at interpreter exit on a search running in the background (_background.py)
+        self._run_thread: threading.Thread | None = None  # the thread in run() now, if any (close() waits for it)
+        self._run_idle = threading.Event()  # set while no run() runs
+        self._run_idle.set()
         self._reset_history()
         _warm.set_seeds(self, [])
 
@@ -409,6 +412,7 @@ class Search(Background, Extend, Results, ReadOnly):
         _fresh.acquire(self, _loop.LEASE_TTL_S)  # a stale object (trials stored since it read them) writes nothing
         t_start = time.monotonic()
         final = SearchState.INTERRUPTED
+        _background.began(self)  # a close() from another thread now stops this run and waits for it
         try:
             if not self._ready:
                 _resume.replay(self)
@@ -423,23 +427,26 @@ class Search(Background, Extend, Results, ReadOnly):
             self._stale = True  # the next run() starts from what the store holds, like a resume
             raise
         finally:
-            if final is SearchState.DONE and self._stop_flag:
-                final = SearchState.INTERRUPTED  # stopped with stop(): resumable, not finished
-            self.state = final
-            if pbar is not None:
-                pbar.close()
             try:
-                if self._overtaken is not None:  # the other run's state and elapsed time stand (_fresh.py)
-                    _fresh.adopt_stored(self)
-                else:
-                    self._elapsed_before += time.monotonic() - t_start
-                    config = self._config() if _provenance.note_session(self) else None  # e.g. CUDA, once it trained on a GPU
-                    self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before, config=config)
-                self._storage.release_lease(self._search_id, self._owner)
-                if self._kb is not None and self._overtaken is None:
-                    self._kb.state(final.value, self._elapsed_before)
-            except (StorageError, OSError):  # pragma: no cover - never hide the original error
-                pass
+                if final is SearchState.DONE and self._stop_flag:
+                    final = SearchState.INTERRUPTED  # stopped with stop(): resumable, not finished
+                self.state = final
+                if pbar is not None:
+                    pbar.close()
+                try:
+                    if self._overtaken is not None:  # the other run's state and elapsed time stand (_fresh.py)
+                        _fresh.adopt_stored(self)
+                    else:
+                        self._elapsed_before += time.monotonic() - t_start
+                        config = self._config() if _provenance.note_session(self) else None  # e.g. CUDA, once it trained on a GPU
+                        self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before, config=config)
+                    self._storage.release_lease(self._search_id, self._owner)
+                    if self._kb is not None and self._overtaken is None:
+                        self._kb.state(final.value, self._elapsed_before)
+                except (StorageError, OSError):  # pragma: no cover - never hide the original error
+                    pass
+            finally:
+                _background.ended(self)
         return self
 
     def _trial_by_number(self, number: int) -> Trial | None:
@@ -465,13 +472,19 @@ class Search(Background, Extend, Results, ReadOnly):
     def close(self) -> None:
         """Release the executor's workers (a LocalCluster it started) and close the store it opened.
 
+        A run in another thread (:meth:`start`, or a user's thread) is stopped as :meth:`stop` does and waited
+        for (its trials in flight stored, the search ``interrupted`` and resumable; its error stays for
+        :meth:`wait`), then released. From the run's own thread (a callback) it raises NasbookError: stop() there.
+
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
         no ``-wal``/``-shm`` files stay. The search can still be read and run: the store reconnects.
         On ``":memory:"`` or a server database without ``checkpoints=``, the temporary folder holding the
         multi-fidelity (or Growth) checkpoints is deleted: a later ``run()`` trains the promotions of trials
-        finished before it from scratch (their ``epochs_run`` says so).
+        finished before it from scratch (their ``epochs_run`` says so); so is a ``":memory:"`` search's own
+        folder in the one given as ``checkpoints=``.
         """
+        _background.end_for_close(self)
         _checkpoints.release(self)
         if getattr(self, "_executor_started", False):
             self.executor.close()

@@ -3,8 +3,9 @@
 A stored ``checkpoints=`` folder that was deleted is made again at the next run (one warning at load_search: the
 checkpoints of trials finished before are gone, their promotions train from scratch); one this machine cannot reach
 is never created, and that session's go to a temporary folder of its own: never in memory. A ``":memory:"`` search's
-folder of its own in the folder given is deleted by ``close()``, like its temporary one. A ``.nasbook-making-*``
-folder left by a process killed while making a folder is swept once it is old and unlocked.
+folder of its own in the folder given is deleted by ``close()``, like its temporary one. ``close()`` from another
+thread stops a running search and waits for it before releasing anything; from the run's own thread it is refused.
+A ``.nasbook-making-*`` folder left by a process killed while making a folder is swept once it is old and unlocked.
 """
 
 import json
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -22,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import nasbook
-from nasbook._errors import NasbookWarning
+from nasbook._errors import NasbookError, NasbookWarning
 from nasbook.search import _ownfolder
 from nasbook.search._checkpoints import MARKER, CheckpointDir
 from nasbook.search._tempckpt import TempCheckpoints
@@ -143,6 +145,98 @@ def test_close_deletes_the_folder_of_its_own_of_a_memory_search_given_a_folder(t
     assert new is not None and new != own and new.parent == ck and new.is_dir()
     s.close()
     assert not list(ck.iterdir())
+
+
+class _Gate(ToyTask):
+    """A ToyTask whose 6th evaluation waits (in flight) until the test lets it go."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.calls, self.entered, self.go = 0, threading.Event(), threading.Event()
+
+    def evaluate(self, arch, **kw):
+        self.calls += 1
+        if self.calls == 6:
+            self.entered.set()
+            assert self.go.wait(60)
+        return super().evaluate(arch, **kw)
+
+
+class _SeenWaiting(threading.Event):
+    """The search's run-idle event, telling the test when close() starts waiting on it."""
+
+    def __init__(self, seen):
+        super().__init__()
+        self.seen = seen
+
+    def wait(self, timeout=None):
+        self.seen("close() waits for the run")
+        return super().wait(timeout)
+
+
+@pytest.mark.parametrize("how", ["start", "thread"])
+@pytest.mark.parametrize("where", ["memory", "sqlite"])
+def test_close_from_another_thread_stops_the_run_and_waits_for_its_trial_in_flight(how, where, tmp_path, tmp_root):
+    db = tmp_path / "a.db"
+    task = _Gate(SPACE, epochs=9)
+    s = nasbook.Search(SPACE, task, strategy=ASHA(**KW), budget=400, seed=3, name="a",
+                       storage=":memory:" if where == "memory" else db)
+    order, first = [], threading.Event()
+
+    def seen(what):
+        order.append(what)
+        first.set()
+
+    s._run_idle = _SeenWaiting(seen)
+    s._run_idle.set()
+    runner = s.start(progress="none")._thread if how == "start" else threading.Thread(target=s.run, kwargs={"progress": "none"})
+    if how == "thread":
+        runner.start()
+    assert task.entered.wait(60)  # the 6th trial is in flight
+    folder = s._checkpoints.path if where == "memory" else None
+    closer = threading.Thread(target=lambda: (s.close(), seen("close() returned")))
+    closer.start()
+    assert first.wait(60)
+    assert order == ["close() waits for the run"]  # (it returned at once, the run going on under a closed search)
+    assert folder is None or folder.is_dir()  # nothing released under the trial in flight
+    task.go.set()
+    closer.join(60)
+    assert not closer.is_alive() and not runner.is_alive() and order[-1] == "close() returned"
+    assert s.state.value == "interrupted" and not s.running
+    assert task.calls == 6 and [t.state.value for t in s.trials] == ["complete"] * 6  # the one in flight stored
+    if where == "memory":
+        assert s._checkpoints.path is None and not list(tmp_root.iterdir())  # released after the run, none made since
+    else:
+        stored = open_storage(db, create=False)
+        try:
+            assert stored.get_search("a").state == "interrupted"
+            trials, _ = stored.load_trials(s._search_id, SPACE)
+            assert [t.state.value for t in trials] == ["complete"] * 6
+        finally:
+            stored.close()
+    resumed = s.run(progress="none")  # resumable: it goes on where it stopped
+    assert resumed.state.value == "done" and len(resumed.trials) == 400
+    s.close()
+
+
+@pytest.mark.parametrize("how", ["start", "run"])
+def test_close_from_the_runs_own_callback_is_refused_and_releases_nothing(how, tmp_root):
+    refused = []
+
+    def close_here(s, trial):
+        if trial.number == 10:
+            folder = s._checkpoints.path
+            with pytest.raises(NasbookError, match=r"own run.*search\.stop\(\)"):
+                s.close()
+            refused.append(folder.is_dir())
+            s.stop()
+
+    s = nasbook.Search(SPACE, ToyTask(SPACE, epochs=9), strategy=ASHA(**KW), budget=60, seed=3, storage=":memory:",
+                       callbacks=[close_here])
+    s.start(progress="none").wait() if how == "start" else s.run(progress="none")
+    assert refused == [True] and s.state.value == "interrupted" and s._checkpoints.path.is_dir()
+    s.close()
+    assert not list(tmp_root.iterdir())
 
 
 MAKER = textwrap.dedent("""
