@@ -4,9 +4,8 @@ A ``":memory:"`` search given ``checkpoints=`` keeps them in a folder of its own
 in every process and it cannot be resumed once its process ends). One given no folder on a store with no disk
 beside it (``":memory:"``, a server database) keeps them in such a folder in the system's temporary folder. Both
 are :class:`~nasbook.search._tempckpt.TempCheckpoints`, deleted by ``Search.close()``, with the Search object or at
-exit. A process killed with
-SIGKILL (the out-of-memory killer, a cluster's time limit, a kernel restart) runs neither, and its folder stayed
-behind, a checkpoint per pending promotion, forever. So each such folder holds a lock file that its process
+exit. A process killed with SIGKILL (the out-of-memory killer, a cluster's time limit, a kernel restart) runs
+none of these, and its folder stayed behind, a checkpoint per pending promotion, forever. So each such folder holds a lock file that its process
 keeps ``fcntl.flock``-ed while the folder is in use (the kernel releases it when the process dies, however it
 dies), and the next process that makes one in the same place first deletes every folder of that kind whose lock
 it can take. Only folders named as nasbook names them (:data:`PREFIX`) and holding a lock file are considered:

@@ -35,9 +35,10 @@ from nasbook.search import _ownfolder
 
 
 class TempCheckpoints(MutableMapping[int, bytes]):
-    """``trial number -> checkpoint bytes`` in a temporary folder made at the first write (``open_dir(folder)``
-    gives the mapping of its files, a :class:`~nasbook.search._checkpoints.CheckpointDir`); in memory from the
-    first write that fails there on."""
+    """``trial number -> checkpoint bytes`` in a folder of its own made at the first write, in the system's
+    temporary folder or in ``root`` (``open_dir(folder)`` gives the mapping of its files, a
+    :class:`~nasbook.search._checkpoints.CheckpointDir`); in memory from the first write that fails in a
+    temporary folder on (one failing in ``root`` raises StorageError)."""
 
     def __init__(self, search: str, label: str, open_dir: Callable[[pathlib.Path], Any], root: pathlib.Path | None = None):
         self.search = search  # its name, for the warning

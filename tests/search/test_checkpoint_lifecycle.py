@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import nasbook
-from nasbook._errors import NasbookError, NasbookWarning
+from nasbook._errors import NasbookError, NasbookWarning, StorageError
 from nasbook.search import _ownfolder
 from nasbook.search._checkpoints import MARKER, CheckpointDir
 from nasbook.search._tempckpt import TempCheckpoints
@@ -145,6 +145,21 @@ def test_close_deletes_the_folder_of_its_own_of_a_memory_search_given_a_folder(t
     assert new is not None and new != own and new.parent == ck and new.is_dir()
     s.close()
     assert not list(ck.iterdir())
+
+
+def test_a_memory_search_whose_given_folder_cannot_be_written_raises_not_memory(tmp_path, monkeypatch):
+    """The folder was the user's choice: a write failing there stops the run with StorageError naming it (its
+    trial stored), as in a ``search-<id>/`` folder; no silent fall-back to memory as for a temporary folder."""
+    def full(owner, root, label):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_ownfolder, "make", full)
+    s = nasbook.Search(SPACE, ToyTask(SPACE, epochs=9), strategy=ASHA(**KW), budget=30, seed=3, storage=":memory:",
+                       checkpoints=tmp_path / "ck")
+    with pytest.raises(StorageError, match=r"No space left on device") as caught:
+        s.run(progress="none")
+    assert str(tmp_path / "ck") in str(caught.value)
+    assert s.n_trials == 1 and not s._checkpoints.memory
 
 
 class _Gate(ToyTask):
