@@ -348,7 +348,8 @@ def test_dependencies_exclude_the_versions_that_run_a_crafted_file():
 def test_a_stored_checkpoint_folder_is_never_created_and_a_damaged_one_never_crashes(stored, tmp_path, entry,
                                                                                      monkeypatch):
     """``config["checkpoints"]`` names a folder (``Search(checkpoints=...)``): a store from someone else decides it.
-    A folder missing here is not created (that session keeps checkpoints in memory), a damaged entry is ignored."""
+    A folder missing here with no parent here either is not created (its session would keep checkpoints in a
+    temporary folder; only a deleted folder whose parent is still there is made again), a damaged entry is ignored."""
     target = tmp_path / "elsewhere" / "ck"
     value = ({"folder": str(target), "key": "a" * 32} if entry == "folder-missing" else
              {"folder": "rel/ck", "key": "a" * 32} if entry == "relative" else entry)

@@ -135,6 +135,38 @@ def _stop_at_exit() -> None:
             logging.getLogger(__name__).exception("nasbook: closing the executor of search %r at exit failed", s.name)
 
 
+def began(s: Background) -> None:
+    """``run()`` begins in this thread: a ``close()`` from another one now stops it and waits (:func:`end_for_close`)."""
+    s._run_idle.clear()
+    s._run_thread = threading.current_thread()
+
+
+def ended(s: Background) -> None:
+    """``run()`` has stored its state and given its lease back: a ``close()`` waiting for it goes on."""
+    s._run_thread = None
+    s._run_idle.set()
+
+
+def end_for_close(s: Background) -> None:
+    """``close()``: stop a run in another thread (``start()``'s, or ``run()`` in a user's thread) as :meth:`stop`
+    does and wait for it, so its folder, workers and store are not released under the trials in flight (the
+    run deleted its checkpoints' folder under them, then wrote new ones in a folder nothing deleted, and ran
+    on to the end of its budget on a closed store). Refused from the run's own thread: it cannot wait for itself."""
+    here = threading.current_thread()
+    runner, bg = getattr(s, "_run_thread", None), s._thread
+    if here is runner or here is bg:
+        raise NasbookError(f"Search {s.name!r}: close() was called from its own run (a callback), which would release "
+                           "its checkpoints, workers and store under it; call search.stop() there, and close() once "
+                           "the run has returned. Nothing was released.")
+    if runner is None and (bg is None or not bg.is_alive()):
+        return
+    s._stop_flag = True  # the run ends after the trials in flight, as with stop(): interrupted, resumable
+    if runner is not None:
+        s._run_idle.wait()
+    if bg is not None:
+        bg.join()  # (its error, if any, stays for wait())
+
+
 class Background:
     """Mixin of :class:`~nasbook.search.Search`: run it in a thread while the notebook stays usable."""
 
@@ -145,6 +177,7 @@ class Background:
         _stop_flag: bool
         _exiting: bool
         _run_thread: threading.Thread | None
+        _run_idle: threading.Event
 
         def run(self, *, progress: Any = "auto") -> Search: ...
 

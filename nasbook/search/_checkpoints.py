@@ -14,15 +14,19 @@ as a search on disk finds its folder again; a new process has none, and a promot
 
 ``Search(..., checkpoints="folder")`` (:class:`Folder`) puts them in ``folder/search-<id>/`` instead, for any
 store: the folder is stored with the search (``config["checkpoints"]``), so ``load_search`` in another process
-finds it; ``load_search(..., checkpoints=...)`` names another one (a teammate's folder mounted elsewhere), and a
-stored folder missing on this machine is never created: that session keeps them in memory, with a warning. Two
+finds it; ``load_search(..., checkpoints=...)`` names another one (a teammate's folder mounted elsewhere). A stored
+folder that is gone (deleted, or moved) where its parent folder still is, is made again when the search runs, and
+its checkpoints go there; one this machine cannot reach (no such parent: a teammate's path) is never created, and
+that session keeps them in a temporary folder of its own. Both warn once, at ``load_search``: the checkpoints of
+trials finished before are gone, so their promotions train from scratch (``epochs_run`` says so). Two
 stores (two PostgreSQL databases) may both number a search 1, so ``search-<id>/`` holds a marker
 (:data:`MARKER`) naming its search by a key kept in the configuration; a folder marked for another search is
 refused, never read. Beside a SQLite file the marker names the search by its creation time in the store: a
 database deleted and made again numbers from 1 again, and a folder marked for another search is deleted (with a
 :class:`~nasbook.StaleCheckpointsWarning`), never continued. A ``":memory:"`` store (its ids start at 1 in every
-process, and it cannot be resumed) gets a folder of its own (:mod:`nasbook.search._ownfolder`), deleted with the
-Search object (or at exit), or by a later process once its own was killed.
+process, and it cannot be resumed once its process ends) gets a folder of its own in the folder given
+(:class:`~nasbook.search._tempckpt.TempCheckpoints` rooted there), deleted by ``close()`` as a temporary folder is,
+with the Search object (or at exit), or by a later process once its own was killed.
 """
 
 from __future__ import annotations
@@ -50,7 +54,6 @@ from nasbook._errors import (
     StorageError,
     stacklevel_outside_nasbook,
 )
-from nasbook.search import _ownfolder
 from nasbook.search._tempckpt import TempCheckpoints
 from nasbook.trial import Proposal, Trial
 
@@ -177,8 +180,7 @@ class Folder:
 
     folder: str  # absolute, as given (or as stored)
     key: str  # 32 hex digits, kept in the search's configuration and in the marker of its ``search-<id>/``
-    usable: bool = True  # False: a stored folder missing (or not writable) here: memory for this session
-    own: pathlib.Path | None = None  # a ":memory:" store's folder of its own, once made
+    usable: bool = True  # False: a stored folder this machine cannot reach: a temporary folder for this session
 
 
 def check_folder(owner: str, value: Any) -> pathlib.Path | None:
@@ -249,14 +251,26 @@ def on_load(s: Search, config: dict[str, Any], value: Any) -> None:
         problem = "is not an absolute path"
     else:
         problem = _unwritable(pathlib.Path(folder), create=False)
+    gone = bool(problem) and isinstance(folder, str) and key is not None and os.path.isabs(folder) and _gone(folder)
     if problem and getattr(s.strategy, "keeps_checkpoints", False):  # (a random search keeps none: nothing to say)
-        warnings.warn(f"search {s.name!r} keeps its checkpoints in the folder {folder!r} (stored with it), which "
-                      f"{problem.removeprefix('which ')}: this session keeps them in memory, and a promotion of a trial "
-                      "finished before it trains from scratch (epochs_spent counts it). Pass load_search(..., checkpoints="
-                      "'<folder>') to use that folder as it is reached from this machine, or another one (it replaces "
-                      "the stored folder).", NasbookWarning, stacklevel=stacklevel_outside_nasbook())
+        where = ("which is gone (deleted or moved): it is made again when the search runs and this session's go there"
+                 if gone else f"{problem.removeprefix('which ')}: this session keeps them in a temporary folder of its own "
+                 "(deleted by close())")
+        warnings.warn(f"search {s.name!r} keeps its checkpoints in the folder {folder!r} (stored with it), {where}. "
+                      "The checkpoints of trials finished before are not there, so a promotion of such a trial trains "
+                      "from scratch (its epochs_run, and epochs_spent, count it). Pass load_search(..., checkpoints="
+                      "'<folder>') to use that folder as it is reached from this machine (where it was moved to), or "
+                      "another one (it replaces the stored folder).", NasbookWarning, stacklevel=stacklevel_outside_nasbook())
+    problem = "" if gone else problem
     if key is not None and isinstance(folder, str):  # kept in the configuration as it was
         s._ckpt = Folder(folder, key, usable=not problem)
+
+
+def _gone(folder: str) -> bool:
+    """A stored folder missing where its parent folder is (and this process can write there): deleted or moved,
+    to be made again; not a path this machine lacks altogether (a teammate's), which is never created."""
+    path = pathlib.Path(folder)
+    return not os.path.lexists(path) and path.parent.is_dir() and not _unwritable(path, create=True)
 
 
 def with_config(s: Search, config: dict[str, Any]) -> dict[str, Any]:
@@ -273,17 +287,9 @@ def _memory(s: Search) -> bool:
 
 def _given_path(s: Search, ck: Folder) -> pathlib.Path | None:
     """The ``search-<id>/`` folder of a search given a folder (made, and marked as the search's), or None."""
-    if not ck.usable:
+    if not ck.usable or _memory(s):  # (":memory:": a folder of its own in it, made by open_store)
         return None
-    root = pathlib.Path(ck.folder)
-    if _memory(s):  # its ids start at 1 in every process, and it cannot be resumed: a folder of its own
-        if ck.own is None:
-            try:
-                ck.own = _ownfolder.make(s, root, f"search-{s._search_id}")
-            except OSError as exc:
-                raise StorageError(f"cannot create a checkpoint folder in {str(root)!r}: {exc}") from exc
-        return ck.own
-    path = root / f"search-{s._search_id}"
+    path = pathlib.Path(ck.folder) / f"search-{s._search_id}"
     found = _claim(path, {"key": ck.key, "search": s.name, "store": s.storage.label})
     if found.get("key") != ck.key:
         other = (f"search {str(found.get('search'))[:80]!r} of {str(found.get('store'))[:120]!r}"
@@ -399,16 +405,19 @@ def open_store(s: Search) -> None:
     if getattr(s.strategy, "keeps_checkpoints", False) and not isinstance(s._checkpoints, (CheckpointDir, TempCheckpoints)):
         path = store_path(s)
         held = dict(s._checkpoints)
+        ck = getattr(s, "_ckpt", None)
         if path is not None:
             s._checkpoints = CheckpointDir(path)  # type: ignore[assignment]
-        elif getattr(s, "_ckpt", None) is None:  # no folder given, none beside the store: a temporary one
-            s._checkpoints = TempCheckpoints(s.name, f"search-{s._search_id}", CheckpointDir)  # type: ignore[assignment]
+        else:  # none beside the store: a temporary folder, or one of its own in the folder given (":memory:")
+            root = pathlib.Path(ck.folder) if ck is not None and ck.usable else None
+            s._checkpoints = TempCheckpoints(s.name, f"search-{s._search_id}", CheckpointDir, root)  # type: ignore[assignment]
         s._checkpoints.update(held)
     prune(s)
 
 
 def release(s: Search) -> None:
-    """``Search.close()``: delete the temporary folder of a search that has one (a later run makes another)."""
+    """``Search.close()``: delete the folder of its own of a search that has one, temporary or in the folder given
+    to a ``":memory:"`` search (a later run makes another)."""
     held = getattr(s, "_checkpoints", None)
     if isinstance(held, TempCheckpoints):
         held.release()

@@ -1,16 +1,21 @@
 """Folders of their own for searches on a ``":memory:"`` store, and sweeping up those a killed process left.
 
 A ``":memory:"`` search given ``checkpoints=`` keeps them in a folder of its own under it (its ids start at 1
-in every process and it cannot be resumed), deleted with the Search object or at exit. One given no folder on a
-store with no disk beside it (``":memory:"``, a server database) keeps them in such a folder in the system's
-temporary folder (:mod:`nasbook.search._tempckpt`), deleted by ``Search.close()`` as well. A process killed with
-SIGKILL (the out-of-memory killer, a cluster's time limit, a kernel restart) runs neither, and its folder stayed
-behind, a checkpoint per pending promotion, forever. So each such folder holds a lock file that its process
+in every process and it cannot be resumed once its process ends). One given no folder on a store with no disk
+beside it (``":memory:"``, a server database) keeps them in such a folder in the system's temporary folder. Both
+are :class:`~nasbook.search._tempckpt.TempCheckpoints`, deleted by ``Search.close()``, with the Search object or at
+exit. A process killed with SIGKILL (the out-of-memory killer, a cluster's time limit, a kernel restart) runs
+none of these, and its folder stayed behind, a checkpoint per pending promotion, forever. So each such folder holds a lock file that its process
 keeps ``fcntl.flock``-ed while the folder is in use (the kernel releases it when the process dies, however it
 dies), and the next process that makes one in the same place first deletes every folder of that kind whose lock
 it can take. Only folders named as nasbook names them (:data:`PREFIX`) and holding a lock file are considered:
 a folder is born with its lock held (made under a temporary name, locked, then renamed), so one being made or
 used by a live process is never taken for a leftover, and nothing else in the folder is ever touched.
+
+A process killed while it made one (between ``mkdtemp`` and the rename) left a ``.nasbook-making-<random>/``
+folder (:data:`MAKING`) instead, also never deleted. The sweep deletes those too, only when their lock file is
+free (or missing: killed before it was made) and the folder is older than :data:`MAKING_GRACE_S`: a live process
+holds the lock from a few microseconds after ``mkdtemp`` until the rename, and the grace covers that window.
 
 Where ``fcntl`` is missing (Windows), folders are still deleted with the Search object or at exit, and none is swept.
 """
@@ -22,6 +27,7 @@ import os
 import pathlib
 import shutil
 import tempfile
+import time
 import uuid
 import weakref
 from typing import Any
@@ -35,6 +41,10 @@ except ImportError:  # pragma: no cover - Windows
 PREFIX = "nasbook-memory-"
 #: the file in such a folder that its live process keeps locked
 LOCK = ".nasbook-lock"
+#: how a folder is named while :func:`make` makes it (swept once its maker is dead, :func:`sweep`)
+MAKING = ".nasbook-making-"
+#: how old (seconds since made) an unlocked :data:`MAKING` folder must be to be taken for a dead maker's
+MAKING_GRACE_S = 60.0
 
 
 def make(owner: Any, root: pathlib.Path, label: str) -> pathlib.Path:
@@ -42,7 +52,7 @@ def make(owner: Any, root: pathlib.Path, label: str) -> pathlib.Path:
     (or the interpreter exits), then deleted; leftovers of dead processes in ``root`` are deleted first."""
     root.mkdir(parents=True, exist_ok=True)
     sweep(root)
-    making = pathlib.Path(tempfile.mkdtemp(prefix=".nasbook-making-", dir=root))  # not PREFIX: never swept
+    making = pathlib.Path(tempfile.mkdtemp(prefix=MAKING, dir=root))  # swept only once its lock is free and it is old
     try:
         fd = os.open(making / LOCK, os.O_CREAT | os.O_RDWR, 0o600)
     except OSError:
@@ -80,21 +90,34 @@ def _release(fd: int, folder: pathlib.Path) -> None:
 
 
 def sweep(root: pathlib.Path) -> list[pathlib.Path]:
-    """Delete the folders in ``root`` that a dead process made (named :data:`PREFIX`..., their lock free);
-    returns them. A folder whose lock a live process holds, or without a lock file, is left alone."""
+    """Delete the folders in ``root`` that a dead process made (named :data:`PREFIX`..., their lock free), and
+    those a process killed while making one left (:data:`MAKING`..., lock free or missing, older than
+    :data:`MAKING_GRACE_S`); returns them. A folder whose lock a live process holds is left alone, and so is a
+    :data:`PREFIX` one without a lock file."""
     if fcntl is None:  # pragma: no cover - Windows: no way to tell a live folder from a leftover
         return []
     swept = []
     try:
-        candidates = [p for p in root.iterdir() if p.name.startswith(PREFIX)]
+        candidates = [p for p in root.iterdir() if p.name.startswith((PREFIX, MAKING))]
     except OSError:
         return []
     for folder in candidates:
-        if folder.is_symlink() or not folder.is_dir():
+        making = folder.name.startswith(MAKING)
+        try:
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            if making and time.time() - folder.stat().st_mtime < MAKING_GRACE_S:  # perhaps being made now
+                continue
+        except OSError:  # gone meanwhile
             continue
         try:
             fd = os.open(folder / LOCK, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:  # no lock file: not one of ours as made here, or already gone
+        except FileNotFoundError:  # no lock file: not one of ours as made here (or gone); a maker killed before it
+            if making:
+                shutil.rmtree(folder, ignore_errors=True)
+                swept.append(folder)
+            continue
+        except OSError:
             continue
         try:
             try:

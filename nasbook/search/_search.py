@@ -106,7 +106,9 @@ class Search(Background, Extend, Results, ReadOnly):
         (``search-<id>/`` in it), instead of ``<file>.checkpoints/`` beside a SQLite file or, for ``":memory:"``
         and a database URL, a temporary folder deleted by :meth:`close` (a resume in another process then
         trains the promotions of earlier trials from scratch). Stored with the search, so
-        :func:`~nasbook.load_search` finds it again.
+        :func:`~nasbook.load_search` finds it again (and makes it again, with a warning, if it was deleted).
+        A ``":memory:"`` search, which cannot be resumed once its process ends, keeps a folder of its own in it
+        (``nasbook-memory-search-<id>-<random>/``), deleted by :meth:`close` as the temporary one is.
 
     Examples
     --------
@@ -194,11 +196,13 @@ class Search(Background, Extend, Results, ReadOnly):
         self._session_entry: dict[str, Any] | None = None  # this object's entry there, if any
         self._owner = uuid.uuid4().hex  # this object's lease on the search while it runs
         self._thread: threading.Thread | None = None
-        self._run_thread: threading.Thread | None = None  # the thread of the run() in progress, if any
         self._bg_error: BaseException | None = None
         self._executor_started = False
         self._stop_flag = False
         self._exiting = False  # set at interpreter exit on a search running in the background (_background.py)
+        self._run_thread: threading.Thread | None = None  # the thread in run() now, if any (close() waits for it)
+        self._run_idle = threading.Event()  # set while no run() runs
+        self._run_idle.set()
         self._reset_history()
         _warm.set_seeds(self, [])
 
@@ -411,8 +415,8 @@ class Search(Background, Extend, Results, ReadOnly):
         pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
         _fresh.acquire(self, _loop.LEASE_TTL_S)  # a stale object (trials stored since it read them) writes nothing
         t_start = time.monotonic()
-        self._run_thread = threading.current_thread()
         final = SearchState.INTERRUPTED
+        _background.began(self)  # a close() from another thread now stops this run and waits for it
         try:
             if not self._ready:
                 _resume.replay(self)
@@ -427,24 +431,26 @@ class Search(Background, Extend, Results, ReadOnly):
             self._stale = True  # the next run() starts from what the store holds, like a resume
             raise
         finally:
-            self._run_thread = None
-            if final is SearchState.DONE and self._stop_flag:
-                final = SearchState.INTERRUPTED  # stopped with stop(): resumable, not finished
-            self.state = final
-            if pbar is not None:
-                pbar.close()
             try:
-                if self._overtaken is not None:  # the other run's state and elapsed time stand (_fresh.py)
-                    _fresh.adopt_stored(self)
-                else:
-                    self._elapsed_before += time.monotonic() - t_start
-                    config = self._config() if _provenance.note_session(self) else None  # e.g. CUDA, once it trained on a GPU
-                    self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before, config=config)
-                self._storage.release_lease(self._search_id, self._owner)
-                if self._kb is not None and self._overtaken is None:
-                    self._kb.state(final.value, self._elapsed_before)
-            except (StorageError, OSError):  # pragma: no cover - never hide the original error
-                pass
+                if final is SearchState.DONE and self._stop_flag:
+                    final = SearchState.INTERRUPTED  # stopped with stop(): resumable, not finished
+                self.state = final
+                if pbar is not None:
+                    pbar.close()
+                try:
+                    if self._overtaken is not None:  # the other run's state and elapsed time stand (_fresh.py)
+                        _fresh.adopt_stored(self)
+                    else:
+                        self._elapsed_before += time.monotonic() - t_start
+                        config = self._config() if _provenance.note_session(self) else None  # e.g. CUDA, once it trained on a GPU
+                        self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before, config=config)
+                    self._storage.release_lease(self._search_id, self._owner)
+                    if self._kb is not None and self._overtaken is None:
+                        self._kb.state(final.value, self._elapsed_before)
+                except (StorageError, OSError):  # pragma: no cover - never hide the original error
+                    pass
+            finally:
+                _background.ended(self)
         return self
 
     def _trial_by_number(self, number: int) -> Trial | None:
@@ -470,13 +476,19 @@ class Search(Background, Extend, Results, ReadOnly):
     def close(self) -> None:
         """Release the executor's workers (a LocalCluster it started) and close the store it opened.
 
+        A run in another thread (:meth:`start`, or a user's thread) is stopped as :meth:`stop` does and waited
+        for (its trials in flight stored, the search ``interrupted`` and resumable; its error stays for
+        :meth:`wait`), then released. From the run's own thread (a callback) it raises NasbookError: stop() there.
+
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
         no ``-wal``/``-shm`` files stay. The search can still be read and run: the store reconnects.
         On ``":memory:"`` or a server database without ``checkpoints=``, the temporary folder holding the
         multi-fidelity (or Growth) checkpoints is deleted: a later ``run()`` trains the promotions of trials
-        finished before it from scratch (their ``epochs_run`` says so).
+        finished before it from scratch (their ``epochs_run`` says so); so is a ``":memory:"`` search's own
+        folder in the one given as ``checkpoints=``.
         """
+        _background.end_for_close(self)
         _checkpoints.release(self)
         if getattr(self, "_executor_started", False):
             self.executor.close()

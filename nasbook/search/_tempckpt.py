@@ -15,6 +15,11 @@ those held in memory: a ``":memory:"`` store dies with its process anyway, and a
 resumed elsewhere re-trains the promotions of earlier trials from scratch (``epochs_run`` says so) unless it was
 given ``checkpoints=``. Where the temporary folder cannot be written (read-only, full), the checkpoints stay in
 memory as before, with one :class:`~nasbook.NasbookWarning`.
+
+A ``":memory:"`` search given ``checkpoints=`` keeps them the same way in a folder of its own in that folder
+(``root``): it cannot be resumed once its process ends, so its folder too is deleted by ``close()`` (a later
+``run()`` makes a new one), with the object, at exit, or by a later process. A write failing there raises (the
+folder was the user's choice), as one in a ``search-<id>/`` folder does, instead of falling back to memory.
 """
 
 from __future__ import annotations
@@ -30,14 +35,16 @@ from nasbook.search import _ownfolder
 
 
 class TempCheckpoints(MutableMapping[int, bytes]):
-    """``trial number -> checkpoint bytes`` in a temporary folder made at the first write (``open_dir(folder)``
-    gives the mapping of its files, a :class:`~nasbook.search._checkpoints.CheckpointDir`); in memory from the
-    first write that fails there on."""
+    """``trial number -> checkpoint bytes`` in a folder of its own made at the first write, in the system's
+    temporary folder or in ``root`` (``open_dir(folder)`` gives the mapping of its files, a
+    :class:`~nasbook.search._checkpoints.CheckpointDir`); in memory from the first write that fails in a
+    temporary folder on (one failing in ``root`` raises StorageError)."""
 
-    def __init__(self, search: str, label: str, open_dir: Callable[[pathlib.Path], Any]):
+    def __init__(self, search: str, label: str, open_dir: Callable[[pathlib.Path], Any], root: pathlib.Path | None = None):
         self.search = search  # its name, for the warning
         self.label = label  # "search-<id>": the folder is nasbook-memory-<label>-<random>
         self._open_dir = open_dir
+        self.root = root  # the folder given as checkpoints= (a write there that fails raises); None: the temporary one
         self._dir: Any = None  # the CheckpointDir, once made
         self.memory: dict[int, bytes] = {}  # where checkpoints go once the folder cannot be written
         self._fallen_back = False
@@ -61,13 +68,20 @@ class TempCheckpoints(MutableMapping[int, bytes]):
 
     def __setitem__(self, number: int, data: bytes) -> None:
         if not self._fallen_back:
-            root = pathlib.Path(tempfile.gettempdir())
+            root = self.root if self.root is not None else pathlib.Path(tempfile.gettempdir())
             try:
                 if self._dir is None:
                     self._dir = self._open_dir(_ownfolder.make(self, root, self.label))
                 self._dir[number] = data
                 return
-            except (OSError, StorageError) as exc:
+            except OSError as exc:
+                if self.root is None:
+                    self._fall_back(root, exc)
+                else:
+                    raise StorageError(f"cannot create a checkpoint folder in {str(root)!r}: {exc}") from exc
+            except StorageError as exc:
+                if self.root is not None:
+                    raise
                 self._fall_back(root, exc)
         if self._dir is not None and int(number) in self._dir.held():  # an older copy on disk: this one wins
             del self._dir[number]

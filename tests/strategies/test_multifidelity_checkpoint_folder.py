@@ -57,7 +57,8 @@ def test_asha_keeps_its_checkpoints_in_the_folder_not_in_memory(where, tmp_path,
                        checkpoints=tmp_path / "ck", callbacks=[_watch(log)]).run(progress="none")
     assert max(mem for mem, _ in log) == 0  # none held in memory at any point, as next to a SQLite file
     assert max(disk for _, disk in log) > 20
-    assert isinstance(s._checkpoints, CheckpointDir) and s._checkpoints.path.parent == tmp_path / "ck"
+    mine = TempCheckpoints if where == "memory" else CheckpointDir  # (":memory:": a folder of its own, close() deletes)
+    assert isinstance(s._checkpoints, mine) and s._checkpoints.path.parent == tmp_path / "ck"
     assert set(s._checkpoints) == s.strategy.checkpoints_needed()  # pruned after every tell, as on SQLite
     assert _continued(s)
     # the same search without the folder keeps them in a temporary folder of its own (no longer in memory), and
@@ -117,20 +118,25 @@ def test_asha_on_postgresql_resumed_in_a_new_process_continues_from_the_folder(t
 
 
 def test_a_stored_folder_missing_on_this_machine_warns_and_trains_from_scratch(tmp_path, postgres_url, postgres_server):
-    """A teammate loads the search on a machine without the stored folder: a warning naming it and the fix, the
-    checkpoints of this session in memory, nothing created at the stored path; naming the folder as this machine
-    reaches it (here: a copy) continues from the checkpoints and is recorded."""
+    """The stored folder was moved away (its parent folder is still there): a warning naming it and the fix, the
+    folder made again (marked) and this session's checkpoints written there, not held in memory; naming the folder
+    as this machine reaches it (here: a copy) continues from the checkpoints and is recorded. (A path this machine
+    lacks altogether: tests/search/test_checkpoint_lifecycle.py.)"""
     task, cut = _cut_at_40(postgres_url, checkpoints=tmp_path / "alice")
     cut.close()
     (tmp_path / "alice").rename(tmp_path / "mounted")  # the same files, under another path on "this machine"
+    log = []
     with pytest.warns(NasbookWarning) as caught:
-        bob = nasbook.load_search("a", postgres_url, task=task, space=SPACE)
+        bob = nasbook.load_search("a", postgres_url, task=task, space=SPACE, callbacks=[_watch(log)])
     message = str(caught[0].message)
-    assert str(tmp_path / "alice") in message and "does not exist on this machine" in message
-    assert "in memory" in message and "checkpoints=" in message
+    assert str(tmp_path / "alice") in message and "gone (deleted or moved)" in message
+    assert "made again" in message and "from scratch" in message and "checkpoints=" in message
     assert Path(caught[0].filename).name == Path(__file__).name  # points at the caller's line
+    assert not (tmp_path / "alice").exists()  # (made when it runs, not by a load that may only read)
     assert bob.run(progress="none").state.value == "done"
-    assert not isinstance(bob._checkpoints, CheckpointDir) and not (tmp_path / "alice").exists()
+    assert isinstance(bob._checkpoints, CheckpointDir) and bob._checkpoints.path.parent == tmp_path / "alice"
+    assert json.loads((bob._checkpoints.path / MARKER).read_text())["key"] == _stored(postgres_url, "a")["key"]
+    assert max(mem for mem, _ in log) == 0 and max(disk for _, disk in log) > 0
     assert not _continued(bob)  # trained from scratch, and counted so
     assert bob.epochs_spent == sum(t.metrics["epochs_run"] for t in bob.trials)
     assert _stored(postgres_url, "a")["folder"] == str(tmp_path / "alice")  # alice's path stays stored
@@ -295,7 +301,7 @@ def test_growth_on_memory_with_a_folder_grows_from_it_and_a_rerun_after_an_excep
     with pytest.raises(_Stop):
         again.run(progress="none")
     folder = again._checkpoints.path
-    assert isinstance(again._checkpoints, CheckpointDir) and set(again._checkpoints)
+    assert isinstance(again._checkpoints, TempCheckpoints) and set(again._checkpoints)
     again.run(progress="none")
     assert again._checkpoints.path == folder and folder.parent == tmp_path
     assert again.task.given == full.task.given
