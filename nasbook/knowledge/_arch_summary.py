@@ -332,7 +332,11 @@ def _pack(out: dict[str, np.ndarray], name: str, texts: list[str]) -> None:
 
 def _unpack(a: dict[str, np.ndarray], name: str) -> list[str]:
     blob, ends = a[name].tobytes(), a[name + "_end"].tolist()
-    return [blob[lo:hi].decode() for lo, hi in zip([0, *ends[:-1]], ends, strict=True)]
+    starts = [0, *ends[:-1]] if ends else []  # none packed (e.g. no task table): none read back
+    if blob.isascii():  # one decode, then str slices (byte offsets are character offsets): ids and specs
+        text = blob.decode()
+        return [text[lo:hi] for lo, hi in zip(starts, ends, strict=True)]
+    return [blob[lo:hi].decode() for lo, hi in zip(starts, ends, strict=True)]
 
 
 def object_array(items: Any) -> Any:

@@ -56,7 +56,7 @@ def _digest(arrays: dict[str, np.ndarray]) -> str:
     for key in sorted(arrays):
         a = np.ascontiguousarray(arrays[key])
         h.update(f"{key}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(a.tobytes())
+        h.update(a.reshape(-1).view(np.uint8).data if a.dtype.itemsize else b"")  # a.tobytes(), not copied
     return h.hexdigest()
 
 
@@ -137,7 +137,7 @@ def _index_arrays(index: ArchIndex) -> dict[str, np.ndarray]:
 
 def _load_index(index: ArchIndex, arrays: dict[str, np.ndarray], header: dict[str, Any]) -> bool:
     """Fill the new ``index`` from ``_index_arrays``' arrays (popped); False when they do not fit together."""
-    ids, x = [str(a) for a in arrays.pop("index_ids")], arrays.pop("index_vectors")
+    ids, x = list(map(str, arrays.pop("index_ids").tolist())), arrays.pop("index_vectors")
     if "index_centroids" not in arrays:
         index.add_vectors(ids, x, standardised=True)
         return True

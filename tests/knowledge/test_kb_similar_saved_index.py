@@ -191,3 +191,12 @@ def test_an_index_refuses_a_reference_that_does_not_fit(reference):
         reference = (np.zeros(d), np.full(d, np.inf))
     with pytest.raises(nasbook.InvalidParameterError, match=r"ArchIndex\(reference=\.\.\.\)"):
         ArchIndex(SPACE, "graf", reference=reference)
+
+
+@pytest.mark.parametrize("texts", [["a1", "", '{"edges": [1]}', "z"], ["tâche", "", "任务", "plain"], []])
+def test_packed_texts_read_back_as_written(texts):
+    from nasbook.knowledge._arch_summary import _pack, _unpack
+
+    out = {}
+    _pack(out, "t", texts)
+    assert _unpack(out, "t") == texts and all(type(t) is str for t in _unpack(out, "t"))
