@@ -69,6 +69,12 @@ def test_an_ivf_index_is_loaded_as_saved_not_trained_again(tmp_path, monkeypatch
         assert _neighbours(loaded, queries) == before  # the same neighbours, distances bit for bit
         for q, want in zip(queries[::8], answers):
             assert kb.similar(q, 20).equals(want)
+        gone = [a.id for a in archs[10:40]]  # removing and adding work on the loaded index as on the saving one
+        extra = _archs(30, 148)
+        assert loaded.remove(gone) == saver.remove(gone) > 0
+        saver.add(extra)
+        loaded.add(extra)
+        assert _neighbours(loaded, queries) == _neighbours(saver, queries)
     # the standardisation it came with is reference_stats' own, bit for bit
     mean, scale = _vectors._reference_stats_cached.__wrapped__(SPACE, "graf", SPACE.encoding_version("graf"))
     assert loaded.mean_.tobytes() == mean.tobytes() and loaded.scale_.tobytes() == scale.tobytes()
