@@ -17,6 +17,12 @@ checkout or the installed copy would compare the new code with itself).
     python kb_similar_cold.py compare --dbs ../bench-results/cache/kb_similar_100000_20_0.db --rounds 3 --old 8bfe9fa
     python kb_similar_cold.py compare --dbs ../bench-results/cache/kb_similar_100000_20_0.db --rounds 3 \
         --old /tmp/kbcold_old --new /work/wt/kbcold
+
+``--saved``: the first call of a new process on a store *whose summary was saved* (``<db>.similar/``, what any
+earlier process's first call leaves next to a SQLite file) instead: per store and code, one ``prepare`` worker
+copies the store into a temporary folder and makes the first call there (each code saves its own file format);
+every timed worker then copies the store and that ``.similar`` folder. Phase ``load`` is the time inside
+``_similar_store.load`` (the file read, checked, and the index made from it).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import time
 from pathlib import Path
 
 
-def worker(db: str, profile: bool) -> None:
+def worker(db: str, profile: bool, saved: bool = False, prepare: str | None = None) -> None:
     import faiss  # noqa: F401
     import numpy as np
     import pandas as pd  # noqa: F401
@@ -43,9 +49,18 @@ def worker(db: str, profile: bool) -> None:
     from nasbook.space import CellSpace
 
     query = CellSpace(n_nodes=5).sample(np.random.default_rng(1000))
+    if prepare:  # the store and the summary file this code saves at its first call, for --saved workers
+        copy = Path(prepare) / Path(db).name
+        shutil.copyfile(db, copy)
+        with nasbook.KnowledgeBase(str(copy)) as kb:
+            kb.similar(query, 10)
+        print(json.dumps({"prepared": str(copy), "nasbook": str(Path(nasbook.__file__).parent)}), flush=True)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / Path(db).name
         shutil.copyfile(db, copy)
+        if saved:
+            shutil.copytree(f"{db}.similar", f"{copy}.similar")
         kb = nasbook.KnowledgeBase(str(copy))
         phases = _time_phases()
         if profile:
@@ -81,7 +96,7 @@ def _time_phases() -> dict[str, float]:
     first call is the read (fetch, frame, summary), the part this benchmark's change is about."""
     from nasbook.knowledge import _index, _similar_store
 
-    phases = {"index": 0.0, "save": 0.0, "index_cpu": 0.0, "save_cpu": 0.0}
+    phases = {"index": 0.0, "save": 0.0, "load": 0.0, "index_cpu": 0.0, "save_cpu": 0.0, "load_cpu": 0.0}
 
     def timed(owner: object, name: str, phase: str) -> None:
         fn = getattr(owner, name)
@@ -98,6 +113,7 @@ def _time_phases() -> dict[str, float]:
 
     timed(_index.ArchIndex, "add", "index")
     timed(_similar_store, "save", "save")
+    timed(_similar_store, "load", "load")
     return phases
 
 
@@ -131,9 +147,9 @@ def _head(root: Path) -> str:
     return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
-def _run_worker(db: str, folder: Path) -> dict:
+def _run_worker(db: str, folder: Path, *extra: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(folder)}
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "worker", "--db", db], env=env,
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "worker", "--db", db, *extra], env=env,
                          capture_output=True, text=True, timeout=3600, cwd=tempfile.gettempdir())
     if out.returncode:
         raise RuntimeError(out.stderr[-3000:])
@@ -157,31 +173,40 @@ def _compare(args: argparse.Namespace, codes: dict[str, tuple[Path, str]]) -> No
     for which, (folder, name) in codes.items():
         print(f"# {which}: {name} (PYTHONPATH={folder})", flush=True)
     every: dict[str, dict] = {"code": {w: name for w, (_, name) in codes.items()}}
-    for db in (str(Path(d).resolve()) for d in args.dbs.split(",")):
+    for store in (str(Path(d).resolve()) for d in args.dbs.split(",")):
         res: dict[str, list[dict]] = {"old": [], "new": []}
+        dbs, extra = {"old": store, "new": store}, []
+        if args.saved:  # each code's own summary file, saved once by its first call
+            extra = ["--saved"]
+            for code in ("old", "new"):
+                folder = tempfile.mkdtemp(prefix=f"kbcold_saved_{code}_", dir=args.tmp)
+                dbs[code] = _run_worker(store, codes[code][0], "--prepare", folder)["prepared"]
+        db = store
         for r in range(args.rounds):
             for code in ("old", "new"):
                 load = os.getloadavg()[0]
-                got = _run_worker(db, codes[code][0])
+                got = _run_worker(dbs[code], codes[code][0], *extra)
                 got["load"] = load
                 res[code].append(got)
                 print(f"# {Path(db).name} round {r} {code}: {got['ms']:.0f} ms (index {got['index_ms']:.0f}, save "
-                      f"{got['save_ms']:.0f}) (load {load:.1f}) summary {got['summary'][:12]} answer "
+                      f"{got['save_ms']:.0f}, file load {got['load_ms']:.0f}, how {got['how']}) (load {load:.1f}) summary {got['summary'][:12]} answer "
                       f"{got['answer'][:12]} {got['nasbook']}", flush=True)
+        for code in ("old", "new") if args.saved else ():
+            shutil.rmtree(Path(dbs[code]).parent, ignore_errors=True)
         old, new = res["old"], res["new"]
         same = all(o["summary"] == new[0]["summary"] and o["answer"] == new[0]["answer"] for o in old + new)
         ratios = " / ".join(f"{o['ms'] / n['ms']:.1f}" for o, n in zip(old, new))
         for o in old + new:
-            o["read_ms"] = o["ms"] - o["index_ms"] - o["save_ms"]
-            o["read_cpu_ms"] = o["cpu_ms"] - o["index_cpu_ms"] - o["save_cpu_ms"]
+            o["read_ms"] = o["ms"] - o["index_ms"] - o["save_ms"] - o["load_ms"]
+            o["read_cpu_ms"] = o["cpu_ms"] - o["index_cpu_ms"] - o["save_cpu_ms"] - o["load_cpu_ms"]
         print("| store | rows | old ms | new ms | old/new per round | load | same |")
         print(f"| {Path(db).name} | {new[0]['rows']} | {statistics.median(o['ms'] for o in old):,.0f} | "
               f"{statistics.median(n['ms'] for n in new):,.0f} | {ratios} | "
               f"{min(x['load'] for x in old + new):.1f}-{max(x['load'] for x in old + new):.1f} | {same} |", flush=True)
-        for ph in ("read", "index", "save", "cpu", "read_cpu", "index_cpu", "save_cpu"):
+        for ph in ("read", "index", "save", "load", "cpu", "read_cpu", "index_cpu", "save_cpu", "load_cpu"):
             print(f"|   {ph} | | {statistics.median(o[ph + '_ms'] for o in old):,.0f} | "
                   f"{statistics.median(n[ph + '_ms'] for n in new):,.0f} | "
-                  + " / ".join(f"{o[ph + '_ms'] / n[ph + '_ms']:.1f}" for o, n in zip(old, new)) + " | | |", flush=True)
+                  + " / ".join(f"{o[ph + '_ms'] / n[ph + '_ms']:.1f}" if n[ph + '_ms'] else "-" for o, n in zip(old, new)) + " | | |", flush=True)
         for what in ("summary", "answer"):
             print(f"# {what} digests: old {sorted({o[what] for o in old})}, new {sorted({n[what] for n in new})}",
                   flush=True)
@@ -196,13 +221,16 @@ def main() -> None:
     p.add_argument("--db")
     p.add_argument("--dbs")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--saved", action="store_true", help="time a store whose summary was saved (see the docstring)")
+    p.add_argument("--prepare", help="(worker) save the store's summary in this folder, time nothing")
+    p.add_argument("--tmp", help="(compare --saved) where the prepared copies go (default: the system's)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--old")
     p.add_argument("--new")
     p.add_argument("--json")
     args = p.parse_args()
     if args.mode == "worker":
-        worker(args.db, args.profile)
+        worker(args.db, args.profile, args.saved, args.prepare)
     else:
         compare(args)
 

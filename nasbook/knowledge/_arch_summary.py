@@ -134,12 +134,11 @@ class ArchSummary:
 
         part = self._raw.get(task)
         if isinstance(part, np.ndarray):  # row numbers of a loaded summary (ascending: first-recorded order)
-            c = self._loaded
-            frame = {k: pd.Series(c[k][part], dtype=object) for k in ("task", "search", "arch_id", "mode", "state")
-                     if k in c}
+            c = {k: (v[0][v[1][part]] if isinstance(v, tuple) else v[part]) for k, v in self._loaded.items()}
+            frame = {k: pd.Series(c[k], dtype=object) for k in ("task", "search", "arch_id", "mode", "state") if k in c}
             part = self._raw[task] = pd.DataFrame({
-                **frame, "value": c["value"][part], "epochs": pd.array(c["epochs"][part], dtype="Float64").astype("Int64"),
-                "_sid": c["_sid"][part], "_num": c["_num"][part]})[[k for k in (*KEPT, *ORDER) if k in c]]
+                **frame, "value": c["value"], "epochs": pd.array(c["epochs"], dtype="Float64").astype("Int64"),
+                "_sid": c["_sid"], "_num": c["_num"]})[[k for k in (*KEPT, *ORDER) if k in c]]
         return part
 
     # -- as arrays (what a persisted summary holds: no pickle) ----------------------------------------------
@@ -185,18 +184,17 @@ class ArchSummary:
         self._specs = dict(zip(ids, _unpack(a, "specs"), strict=True))
         self._task_names = set(_unpack(a, "task_names"))
         self._raw, self._filters, self._tab, self._loaded = {}, {}, {}, None
-        if "raw_task" in a:
-            names = np.array(ids, dtype=object)
-            cols = {c: np.array(_unpack(a, f"raw_{c}_names"), dtype=object)[a[f"raw_{c}"]]
-                    for c in ("search", "mode", "state") if f"raw_{c}" in a}
+        names = np.array(ids, dtype=object)
+        if "raw_task" in a:  # text columns as (names, codes): a task's values are taken when it is needed (_raw_of)
+            cols: dict[str, Any] = {c: (np.array(_unpack(a, f"raw_{c}_names"), dtype=object), a[f"raw_{c}"])
+                                    for c in ("search", "mode", "state") if f"raw_{c}" in a}
             task_names = np.array(_unpack(a, "raw_task_names"), dtype=object)
-            cols.update(task=task_names[a["raw_task"]], arch_id=names[a["raw_arch"]], value=a["raw_value"],
+            cols.update(task=(task_names, a["raw_task"]), arch_id=(names, a["raw_arch"]), value=a["raw_value"],
                         epochs=a["raw_epochs"], _sid=a["raw_sid"], _num=a["raw_num"])
-            self._loaded = cols  # made into a task's frame when it is needed (_raw_of)
+            self._loaded = cols
             order = np.argsort(a["raw_task"], kind="stable")
             cut = np.flatnonzero(np.r_[True, np.diff(a["raw_task"][order]) != 0, True])
             self._raw = {task_names[a["raw_task"][order[lo]]]: order[lo:hi] for lo, hi in zip(cut[:-1], cut[1:])}
-        names = np.array(ids, dtype=object)
         cut = np.r_[0, np.cumsum(a["tab_len"])]
         for task, lo, hi in zip(_unpack(a, "tab_tasks"), cut[:-1], cut[1:], strict=True):
             self._set_table(task, TaskTable(names[a["tab_arch"][lo:hi]].tolist(), a["tab_value"][lo:hi].copy(),
@@ -332,7 +330,11 @@ def _pack(out: dict[str, np.ndarray], name: str, texts: list[str]) -> None:
 
 def _unpack(a: dict[str, np.ndarray], name: str) -> list[str]:
     blob, ends = a[name].tobytes(), a[name + "_end"].tolist()
-    return [blob[lo:hi].decode() for lo, hi in zip([0, *ends[:-1]], ends, strict=True)]
+    starts = [0, *ends[:-1]] if ends else []  # none packed (e.g. no task table): none read back
+    if blob.isascii():  # one decode, then str slices (byte offsets are character offsets): ids and specs
+        text = blob.decode()
+        return [text[lo:hi] for lo, hi in zip(starts, ends, strict=True)]
+    return [blob[lo:hi].decode() for lo, hi in zip(starts, ends, strict=True)]
 
 
 def object_array(items: Any) -> Any:

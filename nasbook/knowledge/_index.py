@@ -26,7 +26,7 @@ from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, Na
 from nasbook.knowledge._index_faiss import DEFAULT_NPROBE as DEFAULT_NPROBE
 from nasbook.knowledge._index_faiss import EXACT_FILTER_MAX as EXACT_FILTER_MAX
 from nasbook.knowledge._index_faiss import FaissStore, faiss_threads
-from nasbook.knowledge._vectors import check_kind, check_space, encode_archs, reference_stats, standardise
+from nasbook.knowledge._vectors import check_kind, check_space, encode_archs, given_stats, reference_stats, standardise
 from nasbook.space import Architecture, SearchSpace
 
 #: above this many vectors "auto" leaves exact search for IVF (docs/benchmarks.md, "KB similarity at scale":
@@ -61,6 +61,9 @@ class ArchIndex(FaissStore):
         at 2x10^5 real cells, 0.976 at 10^6).
     ef_search : int
         HNSW's search breadth.
+    reference : tuple of (array, array), optional
+        The ``(mean, scale)`` that standardises vectors; default ``reference_stats(space, kind)``, the same in every
+        process (a saved index passes its own, so as not to encode the 2,048 reference cells again).
 
     Examples
     --------
@@ -74,7 +77,7 @@ class ArchIndex(FaissStore):
     """
 
     def __init__(self, space: SearchSpace, kind: str | None = None, *, method: str = "auto",
-                 exact_max: int = EXACT_MAX, nprobe: int | None = None, ef_search: int = 128):
+                 exact_max: int = EXACT_MAX, nprobe: int | None = None, ef_search: int = 128, reference: Any = None):
         self.space: SearchSpace | None = check_space("ArchIndex", space)
         self.kind = check_kind("ArchIndex", space, kind)
         if method not in METHODS:
@@ -85,7 +88,8 @@ class ArchIndex(FaissStore):
         self.method, self.exact_max, self.nprobe, self.ef_search = method, exact_max, nprobe, ef_search
         self.space_id = space.space_id
         self.encoding_version = space.encoding_version(self.kind)
-        self.mean_, self.scale_ = reference_stats(space, self.kind)
+        self.mean_, self.scale_ = (reference_stats(space, self.kind) if reference is None
+                                   else given_stats(space, self.kind, reference))
         self.arch_ids: list[str | None] = []
         self._pos: dict[str, int] = {}
         self._index: Any = None

@@ -99,6 +99,53 @@ class FaissStore:
         x, ids = self._all_vectors(alive_only=True)
         return [str(self.arch_ids[i]) for i in ids], x
 
+    def _ivf_lists(self) -> dict[str, np.ndarray] | None:
+        """An IVF index as plain arrays (None for flat and HNSW, which are rebuilt from :meth:`stored_vectors`):
+        its trained centroids, and its inverted lists in their own order (each list's size, the int ids and the
+        standardised vectors one list after the other). :meth:`_restore_ivf` makes the same index from them
+        with no training and no assignment of the vectors to lists: what a new process's first
+        ``KnowledgeBase.similar`` loads (docs/benchmarks.md 11s-kbload)."""
+        import faiss
+
+        if self.kind_built_ != "ivf" or self._index is None:
+            return None
+        index, d = self._index, self.dim
+        lists = index.invlists
+        sizes = np.array([lists.list_size(i) for i in range(index.nlist)], dtype=np.int64)
+        ids, x = np.empty(int(sizes.sum()), dtype=np.int64), np.empty((int(sizes.sum()), d), dtype=np.float32)
+        at = 0
+        for i in np.flatnonzero(sizes).tolist():
+            n = int(sizes[i])
+            ids[at:at + n] = faiss.rev_swig_ptr(lists.get_ids(i), n)
+            x[at:at + n] = faiss.rev_swig_ptr(lists.get_codes(i), n * d * 4).view(np.float32).reshape(n, d)
+            at += n
+        centroids = np.ascontiguousarray(index.quantizer.reconstruct_n(0, index.nlist), dtype=np.float32)
+        return {"centroids": centroids, "sizes": sizes, "ids": ids, "vectors": x}
+
+    def _restore_ivf(self, centroids: np.ndarray, sizes: np.ndarray, ids: np.ndarray, x: np.ndarray,
+                     trained_n: int) -> None:
+        """The IVF index :meth:`_ivf_lists` gave, from its arrays (checked by the caller: shapes, ids, finite
+        values): the centroids into a flat quantiser, each list's entries copied as they were
+        (``InvertedLists.add_entries``), the hash-table direct map filled from the lists. No FAISS reader sees
+        a byte of a file, and the neighbours are the saved index's (same centroids, lists and order)."""
+        import faiss
+
+        nlist, d = centroids.shape
+        quantizer = faiss.IndexFlatL2(d)
+        quantizer.add(np.ascontiguousarray(centroids, dtype=np.float32))
+        index: Any = faiss.IndexIVFFlat(quantizer, d, nlist)
+        index.is_trained = True
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        codes = np.ascontiguousarray(x, dtype=np.float32).view(np.uint8)
+        at = 0
+        for i in np.flatnonzero(sizes).tolist():
+            n = int(sizes[i])
+            index.invlists.add_entries(i, n, faiss.swig_ptr(ids[at:at + n]), faiss.swig_ptr(codes[at:at + n]))
+            at += n
+        index.ntotal = len(ids)
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+        self._index, self.kind_built_, self._trained_n = index, "ivf", int(trained_n)
+
     def _params(self, sel: Any, scale: int = 1) -> Any:
         import faiss
 

@@ -4,13 +4,17 @@ neither the trials nor encodes every architecture again.
 Next to a SQLite file store only (``<file>.similar/<space>.<kind>.npz``; other stores keep nothing on disk):
 one ``.npz`` of plain arrays (numbers and unicode, read with ``allow_pickle=False``), written to a temporary
 file and renamed over the old one. It holds the summary's arrays (:meth:`ArchSummary.to_arrays`), the index's
-architecture ids and standardised vectors (:meth:`ArchIndex.stored_vectors`; the FAISS index is built again
-from them with FAISS's constructors: a file found next to a store is never deserialised by FAISS, whose
-reader is not made for bytes someone else wrote), the pending trial ids and row counts, and a JSON header:
-format, space, encoding kind and version, the index's settings, the store's change token the contents were
-read at, and a BLAKE2b digest of every array. A file whose format, space, encoding or digest does not
-match, or that cannot be read at all, is ignored (and replaced by the next save); one that matches is brought
-up to the store's current token as a kept summary is (merged, or everything read again).
+architecture ids, its standardisation (``mean``, ``scale``) and its standardised vectors: of a flat index in
+id order (:meth:`ArchIndex.stored_vectors`: FAISS's constructors add them again, a copy), of an IVF index
+its trained centroids and inverted lists as they were (``ArchIndex._ivf_lists``: copied back into the
+lists, so a new process neither trains nor assigns the vectors, and gets the saved index's neighbours). A file
+found next to a store is never deserialised by FAISS, whose reader is not made for bytes someone else wrote:
+every array is checked (shapes, ids, finite values) and handed to FAISS as plain numbers. Also the pending
+trial ids and row counts, and a JSON header: format, space, encoding kind and version, the index's settings,
+the store's change token the contents were read at, and a BLAKE2b digest of every array. A file whose format,
+space, encoding, digest or arrays do not match, or that cannot be read at all, is ignored (and replaced by
+the next save); one that matches is brought up to the store's current token as a kept summary is (merged, or
+everything read again).
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ if TYPE_CHECKING:
     from nasbook.knowledge._similar_cache import Kept
     from nasbook.space import SearchSpace
 
-FORMAT = 2  # 1 held FAISS's serialisation of the index; such files are read again, never loaded
+#: 1 held FAISS's serialisation of the index (such files are read again, never loaded); 2 the vectors only (the
+#: standardisation drawn again and an IVF index trained again in every new process: read again too)
+FORMAT = 3
 
 
 def path_for(kb: Any, space_id: str, kind: str | None) -> Path | None:
@@ -50,7 +56,7 @@ def _digest(arrays: dict[str, np.ndarray]) -> str:
     for key in sorted(arrays):
         a = np.ascontiguousarray(arrays[key])
         h.update(f"{key}|{a.dtype.str}|{a.shape}|".encode())
-        h.update(a.tobytes())
+        h.update(a.reshape(-1).view(np.uint8).data if a.dtype.itemsize else b"")  # a.tobytes(), not copied
     return h.hexdigest()
 
 
@@ -61,13 +67,13 @@ def _tuples(x: Any) -> Any:
 def save(path: Path, kept: Kept, space_id: str, kind: str | None) -> bool:
     """Write ``kept`` to ``path`` (atomically); False when the file cannot be written (nothing is kept then)."""
     arrays = kept.summary.to_arrays()
-    ids, vectors = kept.index.stored_vectors()
-    arrays["index_ids"], arrays["index_vectors"] = np.array(ids, dtype=str), vectors
+    arrays.update(_index_arrays(kept.index))
     arrays["pending"] = np.array(sorted(kept.pending), dtype=np.int64)
     arrays["counts"] = np.array(sorted(kept.counts.items()), dtype=np.int64).reshape(-1, 2)
     header = {"format": FORMAT, "space_id": space_id, "kind": kind, "index_kind": kept.index.kind,
               "encoding_version": kept.index.encoding_version, "method": kept.index.method,
-              "exact_max": kept.index.exact_max, "nprobe": kept.index.nprobe, "ef_search": kept.index.ef_search, "token": kept.token, "top": kept.top,
+              "exact_max": kept.index.exact_max, "nprobe": kept.index.nprobe, "ef_search": kept.index.ef_search,
+              "trained_n": kept.index._trained_n, "token": kept.token, "top": kept.top,
               "digest": _digest(arrays)}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
@@ -95,11 +101,13 @@ def load(path: Path | None, space: SearchSpace, kind: str | None) -> Kept | None
         if (not isinstance(header, dict) or header.get("format") != FORMAT or header.get("space_id") != space.space_id
                 or header.get("kind") != kind or header.get("digest") != _digest(arrays)):
             return None
-        index = ArchIndex(space, header["index_kind"], method=header["method"], exact_max=header["exact_max"],
-                          nprobe=header["nprobe"], ef_search=header["ef_search"])
-        if index.kind != header["index_kind"] or index.encoding_version != header["encoding_version"]:
+        if header["encoding_version"] != space.encoding_version(header["index_kind"]):
             return None
-        index.add_vectors([str(a) for a in arrays.pop("index_ids")], arrays.pop("index_vectors"), standardised=True)
+        index = ArchIndex(space, header["index_kind"], method=header["method"], exact_max=header["exact_max"],
+                          nprobe=header["nprobe"], ef_search=header["ef_search"],
+                          reference=(arrays.pop("index_mean"), arrays.pop("index_scale")))
+        if index.kind != header["index_kind"] or not _load_index(index, arrays, header):
+            return None
         pending, counts = arrays.pop("pending"), arrays.pop("counts")
         summary = ArchSummary.from_arrays(arrays, space.space_id)
         if set(index._pos) != set(summary.arch_ids()):
@@ -108,3 +116,40 @@ def load(path: Path | None, space: SearchSpace, kind: str | None) -> Kept | None
                     {int(s): int(n) for s, n in counts}, "loaded", summary.n_rows)
     except Exception:  # noqa: BLE001 - any damage (truncated zip, bad JSON, wrong shapes, a stale index): rebuild
         return None
+
+
+def _index_arrays(index: ArchIndex) -> dict[str, np.ndarray]:
+    """The index as ``save`` writes it: ids (in int-id order, renumbered 0..n-1 on load), mean and scale, then
+    a flat index's vectors in that order, or an IVF index's centroids, list sizes, and per list entry its row
+    in the ids and its vector."""
+    out = {"index_mean": index.mean_, "index_scale": index.scale_}
+    lists = index._ivf_lists()
+    if lists is None:
+        ids, vectors = index.stored_vectors()
+        out["index_ids"], out["index_vectors"] = np.array(ids, dtype=str), vectors
+        return out
+    alive = np.array(sorted(index._pos.values()), dtype=np.int64)
+    out["index_ids"] = np.array([index.arch_ids[i] for i in alive.tolist()], dtype=str)
+    out["index_vectors"], out["index_sizes"], out["index_centroids"] = lists["vectors"], lists["sizes"], lists["centroids"]
+    out["index_rows"] = np.searchsorted(alive, lists["ids"]).astype(np.int64)  # ascending: ties keep their order
+    return out
+
+
+def _load_index(index: ArchIndex, arrays: dict[str, np.ndarray], header: dict[str, Any]) -> bool:
+    """Fill the new ``index`` from ``_index_arrays``' arrays (popped); False when they do not fit together."""
+    ids, x = list(map(str, arrays.pop("index_ids").tolist())), arrays.pop("index_vectors")
+    if "index_centroids" not in arrays:
+        index.add_vectors(ids, x, standardised=True)
+        return True
+    centroids, sizes, rows = arrays.pop("index_centroids"), arrays.pop("index_sizes"), arrays.pop("index_rows")
+    n, d = len(ids), index.dim
+    trained = header.get("trained_n")
+    if (centroids.ndim != 2 or centroids.shape[1] != d or len(centroids) < 1 or sizes.shape != (len(centroids),)
+            or sizes.dtype != np.int64 or rows.dtype != np.int64 or rows.shape != (n,) or x.shape != (n, d)
+            or x.dtype != np.float32 or (sizes < 0).any() or int(sizes.sum()) != n or len(set(ids)) != n
+            or not (np.bincount(rows, minlength=n) == 1).all() or not np.isfinite(centroids).all()
+            or not np.isfinite(x).all() or type(trained) is not int or trained < 1):
+        return False  # (bincount raises on a negative row, caught by load: every row is one of the ids, once)
+    index.arch_ids, index._pos = list(ids), dict(zip(ids, range(n)))
+    index._restore_ivf(centroids, sizes, rows, x, trained)
+    return True
