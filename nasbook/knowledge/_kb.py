@@ -226,12 +226,7 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
                                                 f"{self.label!r}; searches there: {names[:10]!r}{did_you_mean(str(name), names)}.")
             where.append(_S.c.name.in_(wanted))
         if states is not None:
-            states = [states] if isinstance(states, str) else list(states)
-            bad = [s for s in states if s not in ALL_STATES]
-            if bad:
-                raise InvalidParameterError(f"KnowledgeBase.trials(states=...) takes trial states among {list(ALL_STATES)} "
-                                            f"(or None for all); got {bad!r}.")
-            where.append(_T.c.state.in_(states))
+            where.append(_T.c.state.in_(_frames.trial_states(states, ALL_STATES)))
         return where
 
     def task_keys(self, task: Any, *, _keys: dict[str, str] | None = None) -> list[str]:
@@ -496,5 +491,4 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         return _parquet.import_into(cls, path, into)  # the file checked before into is opened
 
 
-def _many(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+_many = _frames.many
