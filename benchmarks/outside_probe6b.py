@@ -574,7 +574,7 @@ def part_fingerprint(workdir: Path) -> None:
     import nasbook
     from nasbook import KnowledgeBase
     from nasbook.space import ChainSpace
-    from nasbook.strategies import FingerprintStopping, divergence_risk, fingerprint_frame
+    from nasbook.strategies import FingerprintStopping, divergence_risk, fingerprint_frame, flag_divergence
     from nasbook.tasks import Digits, DigitsTable
 
     G = "fingerprint"
@@ -603,7 +603,15 @@ def part_fingerprint(workdir: Path) -> None:
                                             for p in past], k=2), 1.0))
     check(G, "divergence_risk(features=['fp_bogus'])", lambda: divergence_risk(fp, past, features=["fp_bogus"]), "either", ("features",))
     check(G, "divergence_risk(features=None)", lambda: same(divergence_risk(fp, past, k=2, features=None), 1.0))
-    check(G, "divergence_risk(features='fp_loss_peak') (a str)", lambda: divergence_risk(fp, past, k=2, features="fp_loss_peak"), "either", ("features",))
+    check(G, "divergence_risk(features='fp_loss') (a str: a name, or letters matched inside names?)",
+          lambda: divergence_risk(fp, past, k=2, features="fp_loss"), "refused", ("features",))
+    check(G, "divergence_risk(features=('fp_loss_peak',)) (a tuple)", lambda: same(divergence_risk(fp, past, k=2, features=("fp_loss_peak",)), 1.0))
+    check(G, "divergence_risk({'fp_loss_peak': 'x'}, past)", lambda: divergence_risk({"fp_loss_peak": "x"}, past), "refused", ("fingerprint",))
+    for th, label in ((0, "0"), (1.5, "1.5"), (float("nan"), "nan"), ("0.5", "'0.5'"), (None, "None"), (True, "True"), (-1, "-1")):
+        check(G, f"flag_divergence(threshold={label})", lambda th=th: flag_divergence(fp, past, k=2, threshold=th), "refused", ("threshold",))
+    check(G, "flag_divergence(threshold=np.float64(0.5))", lambda: same(flag_divergence(fp, past, k=2, threshold=np.float64(0.5)), True))
+    check(G, "flag_divergence(threshold=1)", lambda: same(flag_divergence(fp, past, k=2, threshold=1), True))
+    check(G, "flag_divergence(k=0)", lambda: flag_divergence(fp, past, k=0), "refused", ("k",))
     check(G, "divergence_risk(past='x')", lambda: divergence_risk(fp, "x"), "refused", ("past",))
     check(G, "divergence_risk(past with a NaN feature)",
           lambda: divergence_risk(fp, past + [{"fp_loss_peak": float("nan"), "diverged": True}], k=2), "either", ("past",))

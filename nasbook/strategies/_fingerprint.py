@@ -76,10 +76,10 @@ def _from_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([rows.drop(columns=["metrics"]), pd.DataFrame([fps[i] for i in keep])], axis=1)
 
 
-def _finite(X: np.ndarray, x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def _finite(X: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """NaN as 0; +-inf as one spread beyond the largest / smallest finite value of its entry (past and ``x``):
     a run whose loss peak is infinite lies beyond every finite one, nearest the worst past runs."""
-    both = X if x is None else np.vstack([X, x[None, :]])
+    both = np.vstack([X, x[None, :]])
     finite = np.where(np.isfinite(both), both, np.nan)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an entry with no finite value
@@ -90,7 +90,7 @@ def _finite(X: np.ndarray, x: np.ndarray | None = None) -> tuple[np.ndarray, np.
     def fix(a: np.ndarray) -> np.ndarray:
         a = np.where(np.isposinf(a), hi, a)
         return np.nan_to_num(np.where(np.isneginf(a), lo, a), nan=0.0)
-    return fix(X), None if x is None else fix(x)
+    return fix(X), fix(x)
 
 
 def _as_arrays(past: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -122,6 +122,13 @@ def _as_arrays(past: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
         div = np.zeros(0, dtype=bool)
     X = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float) if cols else np.zeros((len(frame), 0))
     return cols, X, div
+
+
+def _check_threshold(owner: str, t: Any) -> float:
+    """``threshold`` as a plain float in (0, 1], or InvalidParameterError naming ``owner(threshold=...)``."""
+    if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, float, np.integer, np.floating)) or not (0 < t <= 1):
+        raise InvalidParameterError(f"{owner}(threshold=...) must be a number in (0, 1]; got {t!r}.")
+    return float(t)
 
 
 def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
@@ -163,11 +170,22 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
             f"divergence_risk(fingerprint=...) must map fp_* names to numbers (a trial's metrics); got "
             f"{type(fingerprint).__name__}."
         )
+    if features is not None and (isinstance(features, (str, bytes)) or not isinstance(features, Iterable)):
+        raise InvalidParameterTypeError(
+            f"divergence_risk(features=...) must be a list of fp_* names or None; got {features!r:.80}"
+            + (f" (a list: features=[{features!r}])." if isinstance(features, str) else ".")
+        )
+    wanted = None if features is None else set(features)
     cols, X, div = _as_arrays(past)
-    cols_in = [i for i, c in enumerate(cols) if c in fingerprint and (features is None or c in features)]
+    cols_in = [i for i, c in enumerate(cols) if c in fingerprint and (wanted is None or c in wanted)]
     if not len(X) or not cols_in:
         return math.nan
-    X, x = _finite(X[:, cols_in], np.asarray([float(fingerprint[cols[i]]) for i in cols_in]))
+    try:
+        x = np.asarray([float(fingerprint[cols[i]]) for i in cols_in])
+    except (TypeError, ValueError):
+        bad = {cols[i]: fingerprint[cols[i]] for i in cols_in}
+        raise InvalidParameterTypeError(f"divergence_risk(fingerprint=...) must map fp_* names to numbers; got {bad!r:.200}.") from None
+    X, x = _finite(X[:, cols_in], x)
     # each entry scaled by its spread among the past runs, but never below SCALE_FLOOR: fingerprint entries
     # are logs and fractions, and an entry that hardly varies among a few past runs must not dominate
     scale = np.maximum(X.std(axis=0), SCALE_FLOOR)
@@ -198,6 +216,7 @@ def flag_divergence(fingerprint: Mapping[str, float], past: Any, k: int = 5, thr
     bool
         Whether the run looks like one that will diverge.
     """
+    threshold = _check_threshold("flag_divergence", threshold)
     risk = divergence_risk(fingerprint, past, k, features)
     return risk == risk and risk >= threshold
 
@@ -249,9 +268,7 @@ class FingerprintStopping(WrapsBase):
         self.k = check_int(name, "k", self.k, minimum=1)
         self.min_epochs = check_int(name, "min_epochs", self.min_epochs, minimum=0)
         self.min_diverged = check_int(name, "min_diverged", self.min_diverged, minimum=1)
-        t = self.threshold
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not (0 < t <= 1):
-            raise InvalidParameterError(f"{name}(threshold=...) must be a number in (0, 1]; got {t!r}.")
+        self.threshold = _check_threshold(name, self.threshold)
         try:
             _as_arrays(self.past)  # a str or records without fp_* or outcomes: refused here, not at the first report
         except (InvalidParameterError, InvalidParameterTypeError) as exc:

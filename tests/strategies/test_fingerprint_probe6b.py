@@ -76,3 +76,30 @@ def test_a_dataframe_past_prints_as_its_shape_on_one_line():
 
 def test_nan_entries_still_count_as_zero():
     assert math.isclose(divergence_risk({"fp_loss_peak": float("nan")}, PAST, k=2), 0.0)
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, float("nan"), "0.5", None, True, -1])
+def test_flag_divergence_refuses_a_threshold_outside_0_1(bad):
+    from nasbook.strategies import flag_divergence
+
+    with pytest.raises(nasbook.InvalidParameterError, match=r"flag_divergence\(threshold=\.\.\.\) must be a number in \(0, 1\]"):
+        flag_divergence({"fp_loss_peak": 7.5}, PAST, k=2, threshold=bad)
+
+
+def test_flag_divergence_takes_a_numpy_threshold():
+    import numpy as np
+
+    from nasbook.strategies import flag_divergence
+
+    assert flag_divergence({"fp_loss_peak": 7.5}, PAST, k=2, threshold=np.float64(0.5)) is True
+
+
+def test_features_as_a_str_is_refused_not_matched_inside_names():
+    with pytest.raises(nasbook.InvalidParameterError, match=r"features=\.\.\.\) must be a list of fp_\* names or None.*features=\['fp_loss'\]"):
+        divergence_risk({"fp_loss_peak": 7.5}, PAST, k=2, features="fp_loss")
+    assert divergence_risk({"fp_loss_peak": 7.5}, PAST, k=2, features=("fp_loss_peak",)) == 1.0
+
+
+def test_a_fingerprint_entry_that_is_not_a_number_is_refused():
+    with pytest.raises(nasbook.InvalidParameterError, match=r"divergence_risk\(fingerprint=\.\.\.\) must map fp_\* names to numbers"):
+        divergence_risk({"fp_loss_peak": "x"}, PAST)
