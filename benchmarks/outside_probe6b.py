@@ -360,6 +360,21 @@ def part_parquet(workdir: Path) -> None:
     check(Q, "ingest a complete trial of value NaN", lambda: inf.ingest([{"arch": space.sample(np.random.default_rng(2)), "value": float("nan")}],
                                                                           task="nan-task", space=space), "either", ("value",))
     check(Q, "... whatever was stored survives the round trip", lambda: _kb_equal(inf, KnowledgeBase.import_(inf.export(workdir / "inf.parquet"))))
+    import datetime as dt
+
+    def ingest_one(**row: Any) -> Any:
+        k_ = KnowledgeBase(":memory:")
+        name = k_.ingest([{"arch": space.sample(np.random.default_rng(4)), "value": 0.5, **row}], task="one", space=space)
+        return k_.trials(search=name)[["number", "epochs", "finished_at"]].iloc[0].tolist()
+    for label, row in (("epochs=2.5", {"epochs": 2.5}), ("epochs=-1", {"epochs": -1}), ("epochs=True", {"epochs": True}),
+                       ("number=1.5", {"number": 1.5}), ("finished_at='yesterday'", {"finished_at": "yesterday"}),
+                       ("finished_at=inf", {"finished_at": float("inf")})):
+        word = "epochs" if "epochs" in label else "number" if "number" in label else "finished_at"
+        check(Q, f"ingest a trial with {label}", lambda row=row: ingest_one(**row), "refused", (word,))
+    for label, row in (("epochs=3.0", {"epochs": 3.0}), ("epochs=np.int64(3)", {"epochs": np.int64(3)}), ("number=np.int64(7)", {"number": np.int64(7)}),
+                       ("finished_at=a datetime", {"finished_at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)}),
+                       ("finished_at=a pandas Timestamp", {"finished_at": pd.Timestamp("2026-01-01", tz="UTC")}), ("finished_at=pd.NaT", {"finished_at": pd.NaT})):
+        check(Q, f"ingest a trial with {label}", lambda row=row: ingest_one(**row))
     odd = KnowledgeBase(":memory:")
     check(Q, "ingest metrics holding a str, a list and None", lambda: odd.ingest(
         [{"arch": space.sample(np.random.default_rng(3)), "value": 0.5, "metrics": {"note": "ok", "curve": [0.1, 0.2], "none": None}}],
