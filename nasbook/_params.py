@@ -61,6 +61,9 @@ class Params:
         parts = []
         for k, v in params.items():
             text = repr(v)
+            if "\n" in text:  # a DataFrame or an array: its shape, not a table inside the constructor call
+                shape = getattr(v, "shape", None)
+                text = f"<{type(v).__name__} of shape {tuple(shape)}>" if shape is not None else " ".join(text.split())
             if len(text) > self._repr_max_value:
                 text = text[: self._repr_max_value - 3] + "..."
             parts.append(f"{k}={text}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import json.scanner
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -226,6 +226,29 @@ _PER_TRIAL = ("number", "state", "arch_id", "arch", "value", "metrics", "epochs"
 _PER_SEARCH = ("task", "task_key", "search", "strategy", "space_id", "metric", "mode")
 #: a C JSON scanner, json.loads's own: ``loads`` without the wrapper calls (a third of a decode at 10^6 trials)
 _SCAN = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def many(value: Any) -> list[Any]:
+    """A filter's values as a list: a list, tuple, set or 1-D array (numpy, pandas) is its items, else one value."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    if getattr(value, "ndim", None) == 1 and hasattr(value, "tolist"):  # np.array(["cora"]), a Series of names
+        return list(value.tolist())
+    return [value]
+
+
+def trial_states(states: Any, allowed: Sequence[str], owner: str = "KnowledgeBase.trials") -> list[str]:
+    """``states=`` of :meth:`KnowledgeBase.trials` checked: a state, or a list (tuple, set, 1-D array) of them."""
+    not_a_list = not isinstance(states, str) and getattr(states, "ndim", 1) != 1  # a 0-d or 2-d array
+    if not_a_list or isinstance(states, (bytes, Mapping)) or not isinstance(states, (str, Iterable)):
+        raise InvalidParameterTypeError(f"{owner}(states=...) must be a trial state or a list of them, among "
+                                        f"{list(allowed)} (or None for all); got {states!r:.80} of type {type(states).__name__}.")
+    states = [states] if isinstance(states, str) else many(states)
+    bad = [s for s in states if s not in allowed]
+    if bad:
+        raise InvalidParameterError(f"{owner}(states=...) takes trial states among {list(allowed)} "
+                                    f"(or None for all); got {bad!r}.")
+    return states
 
 
 def trial_columns(columns: Any, owner: str = "KnowledgeBase.trials") -> tuple[str, ...]:

@@ -149,11 +149,57 @@ def _numbers(lo: int, numbers: list[Any]) -> list[int]:
             number = lo + j
         elif type(number) is not int:
             try:
-                number = int(number)  # numpy integers
-            except (TypeError, ValueError):
+                number = int(number) if float(number) == int(number) else None  # numpy integers; 3.0, not 1.5
+            except (TypeError, ValueError, OverflowError):
+                number = None
+            if number is None or isinstance(numbers[j], bool):
                 raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j}'s number should be an int; got "
-                                            f"{number!r:.40}.") from None
+                                            f"{numbers[j]!r:.40}.")
         out.append(number)
+    return out
+
+
+def _epochs(lo: int, epochs: list[Any]) -> list[int | None]:
+    """Whole numbers >= 0 (a float column's 3.0 is 3; NaN or None: unknown); 2.5 or -1 is an error, not truncated."""
+    if all(e is None or (type(e) is int and e >= 0) for e in epochs):  # the usual column, at C speed
+        return epochs
+    out: list[int | None] = []
+    for j, e in enumerate(epochs):
+        if e is None or (isinstance(e, float) and e != e):
+            out.append(None)
+            continue
+        try:
+            ok = not isinstance(e, bool) and float(e) == int(e) and int(e) >= 0
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j}'s epochs should be a whole number >= 0 "
+                                        f"(or None); got {e!r:.40}.")
+        out.append(int(e))
+    return out
+
+
+def _finished(lo: int, finished: list[Any], now: float) -> list[float]:
+    """Seconds since the epoch (a number, a datetime or a pandas Timestamp); None or NaN: now."""
+    if all(f is None for f in finished):
+        return [now] * len(finished)
+    if all(type(f) is float and math.isfinite(f) for f in finished):
+        return finished
+    out = []
+    for j, f in enumerate(finished):
+        if hasattr(f, "timestamp") and not isinstance(f, (int, float)):
+            try:
+                f = f.timestamp()  # datetime, pandas Timestamp
+            except (ValueError, OverflowError):
+                f = None  # pandas NaT: a missing time
+        try:
+            v = now if f is None or f != f else float(f)
+        except (TypeError, ValueError):
+            v = math.nan
+        if isinstance(f, bool) or not math.isfinite(v):
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j}'s finished_at should be a time in seconds "
+                                        f"since the epoch or a datetime (or None); got {f!r:.40}.")
+        out.append(v)
     return out
 
 
@@ -202,8 +248,8 @@ def _rows(sid: int, lo: int, cols: dict[str, list[Any]], arch: _Arch, now: float
     states = _states(lo, cols["state"])
     values = _values(lo, cols["value"], states)
     metrics = _metrics(lo, cols["metrics"])
-    epochs = [None if e is None or (isinstance(e, float) and e != e) else int(e) for e in cols["epochs"]]
-    finished = [now if f is None or f != f else float(f) for f in cols["finished_at"]]
+    epochs = _epochs(lo, cols["epochs"])
+    finished = _finished(lo, cols["finished_at"], now)
     k = len(ids)
     # search_id, number, state, arch_id, arch, value, metrics, attrs, epochs, n_told_before, tell_seq,
     # started_at, finished_at, reason, curves, parent, lineage

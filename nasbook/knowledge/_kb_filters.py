@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, did_you_mean
+from nasbook.knowledge import _frames
 from nasbook.storage import TABLES
 
 if TYPE_CHECKING:
     from nasbook.knowledge._kb import KnowledgeBase
 
+many = _frames.many  # a filter's values as a list (numpy arrays and Series of names too)
 _S, _T, _K, _P = TABLES["searches"], TABLES["trials"], TABLES["tasks"], TABLES["spaces"]
 
 
@@ -46,12 +48,7 @@ def where(kb: KnowledgeBase, task: Any, space: Any, search: Any, states: Any) ->
                                             f"{kb.label!r}; searches there: {names[:10]!r}{did_you_mean(str(name), names)}.")
         where.append(_S.c.name.in_(wanted))
     if states is not None:
-        states = [states] if isinstance(states, str) else list(states)
-        bad = [s for s in states if s not in ALL_STATES]
-        if bad:
-            raise InvalidParameterError(f"KnowledgeBase.trials(states=...) takes trial states among {list(ALL_STATES)} "
-                                        f"(or None for all); got {bad!r}.")
-        where.append(_T.c.state.in_(states))
+        where.append(_T.c.state.in_(_frames.trial_states(states, ALL_STATES)))
     return where
 
 
@@ -88,7 +85,3 @@ def space_id(kb: KnowledgeBase, space: Any, known: set[str]) -> str:
             f"{sorted(known)[:10]!r}. Its architectures have no recorded trials here.")
     return sid
 
-
-def many(value: Any) -> list[Any]:
-    """``value`` as a list: a list, tuple or set as its items, anything else as itself alone."""
-    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]

@@ -243,6 +243,22 @@ def _batch_ok(batch: Any, cols: dict[str, list[Any]]) -> bool:
     return True
 
 
+def _same_but_budget(ours: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """Whether two configurations of a search differ at most in their budget (``Search.extend`` changed one)."""
+    return ({k: v for k, v in ours.items() if k != "budget"} == {k: v for k, v in theirs.items() if k != "budget"}
+            and all(isinstance(b, dict) for b in (ours.get("budget"), theirs.get("budget"))))
+
+
+def _later_budget(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """The budget of a search extended in either copy: every limit either has, at the larger value."""
+    out = dict(ours)
+    for key, value in theirs.items():
+        mine = out.get(key)
+        both_numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (mine, value))
+        out[key] = max(mine, value) if both_numbers else (value if mine is None else mine)
+    return out
+
+
 def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: str = "") -> list[str]:
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidParameterTypeError(f"KnowledgeBase.import_parquet(path=...) must be a file path; got {path!r:.80}.")
@@ -257,11 +273,14 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
         new = prefix + s["name"]
         old = existing.get(new)
         stored = dict(s["config"], name=new) if prefix else s["config"]
-        if old is not None and old.config != stored:
+        budget = None
+        if old is not None and old.config != stored and _same_but_budget(old.config, stored):
+            budget = _later_budget(old.config["budget"], stored["budget"])  # the same search, extended since
+        elif old is not None and old.config != stored:
             raise StorageError(
                 f"knowledge base {kb.label!r} already has a different search named {new!r}; import with a prefix, "
                 f"e.g. kb.import_parquet({str(path)!r}, prefix='shared/'). Nothing was imported.")
-        plan[s["name"]] = (new, s, None if old is None else {"id": old.id})
+        plan[s["name"]] = (new, s, None if old is None else {"id": old.id, "config": old.config, "budget": budget})
     now = time.time()
     def when(row: dict[str, Any]) -> float:  # first recorded there (kb.tasks and kb.spaces list in that order)
         t = row.get("created_at")
@@ -292,6 +311,8 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
         for exported, (new, s, match) in plan.items():
             if match is not None:
                 ids[exported] = match["id"]
+                if match["budget"] is not None and match["budget"] != match["config"].get("budget"):
+                    st.update_search(match["id"], config=dict(match["config"], budget=match["budget"]))
                 continue
             sid = st.create_search(new, dict(s["config"], name=new) if prefix else s["config"])
             created.append(sid)

@@ -9,6 +9,7 @@ training until the health checks end it.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,6 +51,10 @@ def fingerprint_frame(trials: Iterable[Trial]) -> pd.DataFrame:
     """
     import pandas as pd
 
+    if isinstance(trials, (str, bytes, Mapping)) or not isinstance(trials, Iterable):
+        raise InvalidParameterTypeError(
+            f"fingerprint_frame(trials=...) must be an iterable of Trial (e.g. search.trials); got {type(trials).__name__}."
+        )
     rows = []
     for t in trials:
         fp = {k: float(v) for k, v in (t.metrics or {}).items() if k.startswith(PREFIX)}
@@ -58,13 +63,49 @@ def fingerprint_frame(trials: Iterable[Trial]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _from_metrics(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the ``fp_*`` entries of its ``metrics`` dicts as columns (rows of ``kb.trials()``)."""
+    import pandas as pd
+
+    if "metrics" not in frame.columns or any(str(c).startswith(PREFIX) for c in frame.columns):
+        return frame
+    fps = [{k: v for k, v in m.items() if str(k).startswith(PREFIX)} if isinstance(m, Mapping) else {}
+           for m in frame["metrics"]]
+    keep = [i for i, fp in enumerate(fps) if fp]  # a tabular task's trials have no fingerprint
+    rows = frame.iloc[keep].reset_index(drop=True)
+    return pd.concat([rows.drop(columns=["metrics"]), pd.DataFrame([fps[i] for i in keep])], axis=1)
+
+
+def _finite(X: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NaN as 0; +-inf as one spread beyond the largest / smallest finite value of its entry (past and ``x``):
+    a run whose loss peak is infinite lies beyond every finite one, nearest the worst past runs."""
+    both = np.vstack([X, x[None, :]])
+    finite = np.where(np.isfinite(both), both, np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an entry with no finite value
+        hi, lo = np.nanmax(finite, axis=0), np.nanmin(finite, axis=0)
+        spread = np.maximum(np.nan_to_num(np.nanstd(finite, axis=0)), SCALE_FLOOR)
+    hi, lo = np.nan_to_num(hi) + spread, np.nan_to_num(lo) - spread
+
+    def fix(a: np.ndarray) -> np.ndarray:
+        a = np.where(np.isposinf(a), hi, a)
+        return np.nan_to_num(np.where(np.isneginf(a), lo, a), nan=0.0)
+    return fix(X), fix(x)
+
+
 def _as_arrays(past: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(fp columns, X, diverged) of a DataFrame or a list of records with ``fp_*`` and ``diverged`` or ``state``."""
+    """(fp columns, X, diverged) of a DataFrame or a list of records with ``fp_*`` and ``diverged`` or ``state``
+    (or with ``metrics`` dicts holding the ``fp_*``: :meth:`KnowledgeBase.trials` rows)."""
     import pandas as pd
 
     if past is None:
         return [], np.zeros((0, 0)), np.zeros(0, dtype=bool)
-    frame = past if isinstance(past, pd.DataFrame) else pd.DataFrame(list(past))
+    if isinstance(past, (str, bytes, Mapping)) or not isinstance(past, (pd.DataFrame, Iterable)):
+        raise InvalidParameterTypeError(
+            f"past fingerprints must be a DataFrame or a list of records with fp_* and 'diverged' or 'state' "
+            f"(fingerprint_frame(search.trials), or kb.trials(states=None)); got {type(past).__name__}."
+        )
+    frame = _from_metrics(past if isinstance(past, pd.DataFrame) else pd.DataFrame(list(past)))
     cols = sorted(c for c in frame.columns if str(c).startswith(PREFIX) and c not in IGNORED)
     if len(frame) and not cols:
         raise InvalidParameterError(
@@ -80,7 +121,14 @@ def _as_arrays(past: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
     else:
         div = np.zeros(0, dtype=bool)
     X = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float) if cols else np.zeros((len(frame), 0))
-    return cols, np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0), div
+    return cols, X, div
+
+
+def _check_threshold(owner: str, t: Any) -> float:
+    """``threshold`` as a plain float in (0, 1], or InvalidParameterError naming ``owner(threshold=...)``."""
+    if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, float, np.integer, np.floating)) or not (0 < t <= 1):
+        raise InvalidParameterError(f"{owner}(threshold=...) must be a number in (0, 1]; got {t!r}.")
+    return float(t)
 
 
 def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
@@ -122,13 +170,22 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
             f"divergence_risk(fingerprint=...) must map fp_* names to numbers (a trial's metrics); got "
             f"{type(fingerprint).__name__}."
         )
+    if features is not None and (isinstance(features, (str, bytes)) or not isinstance(features, Iterable)):
+        raise InvalidParameterTypeError(
+            f"divergence_risk(features=...) must be a list of fp_* names or None; got {features!r:.80}"
+            + (f" (a list: features=[{features!r}])." if isinstance(features, str) else ".")
+        )
+    wanted = None if features is None else set(features)
     cols, X, div = _as_arrays(past)
-    cols_in = [i for i, c in enumerate(cols) if c in fingerprint and (features is None or c in features)]
+    cols_in = [i for i, c in enumerate(cols) if c in fingerprint and (wanted is None or c in wanted)]
     if not len(X) or not cols_in:
         return math.nan
-    X = X[:, cols_in]
-    x = np.asarray([float(fingerprint[cols[i]]) for i in cols_in])
-    x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+    try:
+        x = np.asarray([float(fingerprint[cols[i]]) for i in cols_in])
+    except (TypeError, ValueError):
+        bad = {cols[i]: fingerprint[cols[i]] for i in cols_in}
+        raise InvalidParameterTypeError(f"divergence_risk(fingerprint=...) must map fp_* names to numbers; got {bad!r:.200}.") from None
+    X, x = _finite(X[:, cols_in], x)
     # each entry scaled by its spread among the past runs, but never below SCALE_FLOOR: fingerprint entries
     # are logs and fractions, and an entry that hardly varies among a few past runs must not dominate
     scale = np.maximum(X.std(axis=0), SCALE_FLOOR)
@@ -159,6 +216,7 @@ def flag_divergence(fingerprint: Mapping[str, float], past: Any, k: int = 5, thr
     bool
         Whether the run looks like one that will diverge.
     """
+    threshold = _check_threshold("flag_divergence", threshold)
     risk = divergence_risk(fingerprint, past, k, features)
     return risk == risk and risk >= threshold
 
@@ -210,21 +268,18 @@ class FingerprintStopping(WrapsBase):
         self.k = check_int(name, "k", self.k, minimum=1)
         self.min_epochs = check_int(name, "min_epochs", self.min_epochs, minimum=0)
         self.min_diverged = check_int(name, "min_diverged", self.min_diverged, minimum=1)
-        t = self.threshold
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not (0 < t <= 1):
-            raise InvalidParameterError(f"{name}(threshold=...) must be a number in (0, 1]; got {t!r}.")
-        if self.past is not None and not hasattr(self.past, "columns") and not isinstance(self.past, Sequence):
-            raise InvalidParameterTypeError(
-                f"{name}(past=...) must be a DataFrame or a list of records with fp_* and 'diverged'; got "
-                f"{type(self.past).__name__}."
-            )
+        self.threshold = _check_threshold(name, self.threshold)
+        try:
+            _as_arrays(self.past)  # a str or records without fp_* or outcomes: refused here, not at the first report
+        except (InvalidParameterError, InvalidParameterTypeError) as exc:
+            raise type(exc)(f"{name}(past=...): {exc}") from None
         self._check_base()
 
     def to_config(self) -> dict[str, Any]:
         cfg = super().to_config()
         past = self.past
         if past is not None and hasattr(past, "to_dict"):
-            cfg["params"]["past"] = past.to_dict(orient="records")
+            cfg["params"]["past"] = _from_metrics(past).to_dict(orient="records")  # kb.trials rows: their fp_* only
         return cfg
 
     def _setup(self) -> None:
