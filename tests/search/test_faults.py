@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from run_clock import RunClock, patch_run_clock
 
 import nasbook
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, StorageError
@@ -119,40 +120,21 @@ def test_a_budget_below_what_is_spent_is_refused(store_url):
     assert nasbook.load_search("b", path, task=ToyTask(SPACE)).n_trials == 10  # nothing lost
 
 
-class RunClock:
-    """The monotonic clock a seconds budget reads (``time`` in nasbook.search._search), moved only by
-    :class:`Slow`: the run's own work (storage writes, replay, starting the executor) takes no time on it,
-    however loaded the machine is. On the real clock that work took over 10 ms under load, the budget
-    was spent before the first trial and the search finished with none (``done.n_trials >= 1`` failed)."""
-
-    def __init__(self):
-        self.now = 100.0
-
-    def monotonic(self):
-        return self.now
-
-    def __getattr__(self, name):  # time.time, time.strftime, ... as they are
-        return getattr(time, name)
-
-
 class Slow(ToyTask):
-    """Each evaluation takes 50 ms on ``clock``, so a search with a 10 ms budget ends past it."""
+    """Each evaluation takes 50 ms on ``clock`` (a :class:`RunClock`: the run's own set-up takes none, however
+    loaded the machine), so a search with a 10 ms budget runs one trial and ends past it."""
 
     clock: RunClock
 
     def evaluate(self, arch, *, space=None, fidelity=None, report=None):
-        self.clock.now += 0.05
+        self.clock.advance(0.05)
         return super().evaluate(arch, space=space, fidelity=fidelity, report=report)
 
 
 def test_a_finished_search_that_overshot_its_stored_budget_loads(tmp_path, monkeypatch):
     # a seconds (or epochs) budget is checked between trials, so the last trial always ends past
     # it; loading the finished search with its own stored budget must not call that a smaller budget
-    from nasbook.search import _search
-
-    clock = RunClock()
-    monkeypatch.setattr(_search, "time", clock)
-    monkeypatch.setattr(Slow, "clock", clock, raising=False)
+    monkeypatch.setattr(Slow, "clock", patch_run_clock(monkeypatch), raising=False)
     path = tmp_path / "over.db"
     done = nasbook.Search(SPACE, Slow(SPACE), budget={"seconds": 0.01}, seed=0, storage=path, name="over")
     done.run(progress="none")
