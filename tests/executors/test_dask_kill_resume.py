@@ -74,6 +74,7 @@ def test_sigkill_of_a_dask_search_then_resume(store_url, tmp_path):
         workers = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        proc.kill()  # killed already, unless the wait above failed: then no child is left holding for 600 s
         proc.wait(timeout=30)
     assert workers
     gone = time.monotonic() + 15  # the nannies see their parent gone and take their workers with them

@@ -65,6 +65,7 @@ def test_sigkill_mid_run_then_resume(tmp_path, strategy, kill_at):
             time.sleep(0.005)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        proc.kill()  # killed already, unless the wait above failed: then no child is left holding for 600 s
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     committed = _count(path)
