@@ -85,9 +85,11 @@ def test_start_runs_in_the_background_and_stop_leaves_it_resumable(tmp_path):
     s = nasbook.Search(SPACE, task, budget=200, seed=0, storage=tmp_path / "bg.db", name="bg",
                        callbacks=[hold_after_three])
     s.start(progress="none")
-    assert reached.wait(120), "the background run never finished three trials"
-    assert s.state is SearchState.RUNNING and s.n_trials == 3  # usable mid-run
-    s.stop()
+    try:
+        assert reached.wait(120), "the background run never finished three trials"
+        assert s.state is SearchState.RUNNING and s.n_trials == 3  # usable mid-run
+    finally:
+        s.stop()
     assert s.state is SearchState.INTERRUPTED and s.n_trials == 3  # no trial was in flight
     again = nasbook.load_search("bg", tmp_path / "bg.db", task=task).run()
     assert again.n_trials == 200 and again.state is SearchState.DONE
