@@ -70,7 +70,17 @@ class UnrebuiltStrategy(BaseStrategy):
     ``load_search`` makes a subclass of it named after the stored class, with the stored alias, so
     that every reader (``repr``, ``search.strategy.to_config()``, the plots' labels, the xarray
     attrs) shows the stored strategy as it was recorded. It holds the stored configuration only:
-    ``setup``, ``ask`` and ``tell`` raise :class:`SearchNotResumableError`.
+    ``setup``, ``ask`` and ``tell`` raise :class:`SearchNotResumableError`: load the search again with
+    ``strategy=...`` to run it. Test for it with ``isinstance(search.strategy, nasbook.search.UnrebuiltStrategy)``
+    (``type(search.strategy).__name__`` is the stored class name).
+
+    Parameters
+    ----------
+    config : dict
+        The stored strategy configuration (``{"class": ..., "params": {...}, "alias": ...}``): what
+        ``to_config()`` returns; ``get_params()`` returns its ``params``.
+    reason : NotRebuilt
+        Why the strategy was not rebuilt (its stored class, and nasbook's message): what the refusals say.
     """
 
     def __init__(self, config: dict[str, Any], reason: NotRebuilt):

@@ -237,7 +237,8 @@ def load_search(
     process, an ``OptunaSampler`` around a sampler instance, a ``Portfolio`` with such an arm, a BO
     whose transfer prior came from a knowledge base not given) still loads, read-only: everything
     that reads it works (``trials``, ``best``, ``to_dataframe``, ``to_xarray``, :mod:`nasbook.viz`,
-    the reprs, which say it is read-only and why), ``search.resumable`` is False, and ``run``,
+    the reprs, which say it is read-only and why), its strategy is a :class:`~nasbook.search.UnrebuiltStrategy`
+    named after the stored class, ``search.resumable`` is False, and ``run``,
     ``start``, ``extend`` (and a ``budget`` given here) raise
     :class:`~nasbook.search.SearchNotResumableError` saying how to resume it: load it again with
     ``strategy=...``, or register the class first. Loading it writes nothing to the store. A search whose

@@ -68,15 +68,29 @@ def test_progress_choices():
 
 
 def test_start_runs_in_the_background_and_stop_leaves_it_resumable(tmp_path):
+    # the run holds after its third trial until stop() is called: mid-run whatever the load (running
+    # freely, 3 s in all, a stall of the test's thread let it finish before stop() and the asserts)
+    import threading
+
+    reached = threading.Event()
+
+    def hold_after_three(search, trial):
+        if search.n_trials == 3:
+            reached.set()
+            deadline = time.monotonic() + 120  # a safety net: stop() comes at once
+            while not search._stop_flag and time.monotonic() < deadline:
+                time.sleep(0.001)
+
     task = ToyTask(SPACE, epochs=3, epoch_s=0.005)
-    s = nasbook.Search(SPACE, task, budget=200, seed=0, storage=tmp_path / "bg.db", name="bg")
+    s = nasbook.Search(SPACE, task, budget=200, seed=0, storage=tmp_path / "bg.db", name="bg",
+                       callbacks=[hold_after_three])
     s.start(progress="none")
-    deadline = time.monotonic() + 30
-    while s.n_trials < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert s.state is SearchState.RUNNING and 0 < s.n_trials < 200  # usable mid-run
-    s.stop()
-    assert s.state is SearchState.INTERRUPTED and s.n_trials < 200
+    try:
+        assert reached.wait(120), "the background run never finished three trials"
+        assert s.state is SearchState.RUNNING and s.n_trials == 3  # usable mid-run
+    finally:
+        s.stop()
+    assert s.state is SearchState.INTERRUPTED and s.n_trials == 3  # no trial was in flight
     again = nasbook.load_search("bg", tmp_path / "bg.db", task=task).run()
     assert again.n_trials == 200 and again.state is SearchState.DONE
 

@@ -64,16 +64,21 @@ def test_reports_stream_back_and_stop_reaches_running_trials(executor):
     s.run()
     assert all(t.state is TrialState.COMPLETE and t.epochs == 6 and len(t.curves["score"]) == 6 for t in s.trials)
     assert any(seen), "no per-epoch report reached the notebook process while trials ran"
-    # STOP: a trial asked to stop ends early, PRUNED, with what it reached
-    executor.submit(999, task, SPACE, SPACE.sample(__import__("numpy").random.default_rng(0)))
-    time.sleep(0.2)
-    executor.stop(999)
+    # STOP: a trial asked to stop ends early, PRUNED, with what it reached. It is stopped once it has reported
+    # (it runs then), and it is long (60 s): a stall here cannot let it finish first (a 0.9 s trial stopped
+    # 0.2 s after its submission finished first under a 1 s stall)
+    long = ToyTask(SPACE, epochs=400, epoch_s=0.15)
+    executor.submit(999, long, SPACE, SPACE.sample(__import__("numpy").random.default_rng(0)))
     events = []
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # safety nets: a report comes within a second, the end within a few
+    while not any(e.kind == "report" and e.number == 999 for e in events) and time.monotonic() < deadline:
+        events += executor.poll(0.2)
+    assert any(e.kind == "report" for e in events), "trial 999 never reported"
+    executor.stop(999)
     while not any(e.kind == "done" for e in events) and time.monotonic() < deadline:
         events += executor.poll(0.2)
     done = next(e for e in events if e.kind == "done")
-    assert done.outcome.state == "pruned" and done.outcome.result.epochs < 6
+    assert done.outcome.state == "pruned" and done.outcome.result.epochs < 400
 
 
 def test_trial_timeout(executor, tmp_path):
@@ -85,21 +90,29 @@ def test_trial_timeout(executor, tmp_path):
 
 
 class Recorder(ToyTask):
-    """Writes a file per attempt, so a test can see a trial run twice."""
+    """Writes a file per attempt, so a test can see a trial run twice. The first attempt at ``victim`` then
+    holds until a ``killed`` file appears: the test kills its worker while it surely runs, however loaded
+    the machine (it used to kill 0.3 s into a 2 s trial, and a stall let the trial finish first)."""
 
-    def __init__(self, space, folder, **kw):
+    def __init__(self, space, folder, victim=None, **kw):
         super().__init__(space, **kw)
         self.folder = str(folder)
+        self.victim = victim
 
     def evaluate(self, arch, *, space=None, fidelity=None, report=None):
         Path(self.folder, f"{arch.id}-{os.getpid()}-{time.time_ns()}").touch()
+        killed = Path(self.folder).parent / "killed"
+        deadline = time.monotonic() + 120  # a safety net: the kill comes at once
+        while arch.id == self.victim and not killed.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         return super().evaluate(arch, space=space, fidelity=fidelity, report=report)
 
 
 def test_a_killed_worker_is_survived_and_its_trial_rerun(tmp_path):
     attempts = tmp_path / "attempts"
     attempts.mkdir()
-    task = Recorder(SPACE, attempts, epochs=10, epoch_s=0.2)
+    victim = nasbook.Search(SPACE, ToyTask(SPACE), budget=1, seed=0, storage=":memory:").run().trials[0].arch.id
+    task = Recorder(SPACE, attempts, victim=victim, epochs=10, epoch_s=0.2)
     with DaskExecutor(n_workers=2) as ex:
         killed = []
         s = nasbook.Search(SPACE, task, budget=4, seed=0, storage=tmp_path / "k.db", executor=ex)
@@ -107,16 +120,15 @@ def test_a_killed_worker_is_survived_and_its_trial_rerun(tmp_path):
         import threading
 
         def killer():
-            # kill (SIGKILL) the worker process of a trial that has started but not finished
-            deadline = time.monotonic() + 30
+            # kill (SIGKILL) the worker process of the victim's first attempt: it holds until the kill
+            deadline = time.monotonic() + 120  # a safety net: the first trial starts within seconds
             while time.monotonic() < deadline and not killed:
-                done = {t.arch.id for t in s.trials}
                 for f in sorted(attempts.iterdir()):
                     arch_id, pid = f.name.split("-")[:2]
-                    if arch_id not in done:
-                        time.sleep(0.3)  # well inside its 2 s of "training"
+                    if arch_id == victim:
                         os.kill(int(pid), signal.SIGKILL)
                         killed.append(arch_id)
+                        (tmp_path / "killed").touch()  # its re-run goes through
                         break
                 time.sleep(0.02)
 
@@ -124,7 +136,7 @@ def test_a_killed_worker_is_survived_and_its_trial_rerun(tmp_path):
         t.start()
         s.run()
         t.join()
-    assert killed
+    assert killed == [victim]
     assert s.n_trials == 4 and all(t.state is TrialState.COMPLETE for t in s.trials)
     per_arch = {}
     for f in attempts.iterdir():

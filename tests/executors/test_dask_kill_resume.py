@@ -23,19 +23,27 @@ pytest.importorskip("distributed")
 
 SPACE = GraphSpace(ops=PROTEINS_OPS)
 BUDGET = 14
+# the child holds after this many trials, so a stall of the test's process (which let the child finish the
+# other ~2 s of its trials before the kill, leaving nothing RUNNING) cannot change what the kill finds
+HOLD_AT = 6
 CHILD = textwrap.dedent(
     f"""
-    import sys
+    import sys, time
     import nasbook
     from nasbook.executors import DaskExecutor
     from nasbook.space import GraphSpace
     from nasbook.space._graph import PROTEINS_OPS
     from nasbook.testing import ToyTask
 
+    def hold(search, trial):  # killed here at the latest, its other trial stored RUNNING: it cannot finish first
+        if search.n_trials == {HOLD_AT}:
+            time.sleep(600)
+
     if __name__ == "__main__":
         space = GraphSpace(ops=PROTEINS_OPS)
         nasbook.Search(space, ToyTask(space, epochs=4, epoch_s=0.1), strategy="evolution", budget={BUDGET}, seed=3,
-                       storage=sys.argv[1], name="dk", executor=DaskExecutor(n_workers=2)).run(progress="none")
+                       storage=sys.argv[1], name="dk", executor=DaskExecutor(n_workers=2),
+                       callbacks=[hold]).run(progress="none")
     """
 )
 
@@ -66,6 +74,7 @@ def test_sigkill_of_a_dask_search_then_resume(store_url, tmp_path):
         workers = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        proc.kill()  # killed already, unless the wait above failed: then no child is left holding for 600 s
         proc.wait(timeout=30)
     assert workers
     gone = time.monotonic() + 15  # the nannies see their parent gone and take their workers with them

@@ -11,6 +11,7 @@ and the search stayed ``running``.
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -117,55 +118,100 @@ def test_a_script_that_ends_while_a_search_runs_in_the_background_exits_quietly_
         _check_store_then_resume(path, kind)
 
 
-def test_the_exit_hook_stops_a_search_on_a_users_client_and_leaves_the_client_open(tmp_path):
+class HeldAfterTheFirstEpoch(ToyTask):
+    """Each trial reports its first epoch, then holds until the test sets :attr:`release` (a class attribute:
+    the class travels to the in-process dask workers by reference). Trials that cannot end by themselves, so
+    the exit hook returning with them QUEUED shows it did not wait for them, whatever the load (they used to
+    run 2.5 s freely, a 2.5 s stall let them finish, and the hook had a wall-clock bound of 10 s)."""
+
+    release = threading.Event()
+
+    def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+        def held(epoch, **metrics):
+            decision = report(epoch, **metrics)
+            if epoch == 0:
+                type(self).release.wait(120)  # a safety net: the test releases them at its end
+            return decision
+
+        return super().evaluate(arch, space=space, fidelity=fidelity, report=held)
+
+
+def test_the_exit_hook_stops_a_search_on_a_users_client_and_leaves_the_client_open(tmp_path, monkeypatch):
     """What the hook does at exit, in this process: the search stops with its trials in flight QUEUED;
     the user's own Client (and its cluster) stays open: it is the user's to close."""
     distributed = pytest.importorskip("distributed")
     from nasbook.executors import DaskExecutor
 
+    monkeypatch.setattr(HeldAfterTheFirstEpoch, "release", threading.Event())
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, silence_logs=40,
                                        dashboard_address=None)
     client = distributed.Client(cluster, set_as_default=False)
     try:
         space = GraphSpace(ops=PROTEINS_OPS)
         path = tmp_path / "user.db"
-        search = nasbook.Search(space, ToyTask(space, epochs=50, epoch_s=0.05), budget=6, seed=100,
+        search = nasbook.Search(space, HeldAfterTheFirstEpoch(space, epochs=3), budget=6, seed=100,
                                 storage=str(path), name="bg", executor=DaskExecutor(client))
         search.start(progress="none")
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a safety net: both trials report their first epoch at once
         while len(search.running) < 2 and time.monotonic() < deadline:  # two trials reporting epochs
             time.sleep(0.01)
         assert len(search.running) == 2
-        t0 = time.monotonic()
-        _background._stop_at_exit()
-        assert time.monotonic() - t0 < 10  # it did not wait for the 2.5 s trials to finish
-        assert not search._thread.is_alive()
+        _background._stop_at_exit()  # waits for the search's thread (at most EXIT_WAIT_S), not for its trials
+        assert not search._thread.is_alive()  # it ended with both trials still held on the worker
         assert client.status == "running" and cluster.status.name == "running"
         state, rows = _rows(path)
         assert state == "interrupted"
         assert sorted(t.state.value for t in rows) == ["queued", "queued"]
         assert not _background._running
     finally:
+        HeldAfterTheFirstEpoch.release.set()
         client.close()
         cluster.close()
 
 
+class HoldsAfterItsFirstReport(ToyTask):
+    """Pretends to train 100 epochs; while :attr:`search` is set, a trial holds after its first report until
+    the exit hook has told that search to end. The hook then finds a trial that could not have ended on its
+    own, whatever the load (it used to run freely: a 1 s trial, and a wall-clock bound of 0.5 s on the hook)."""
+
+    search = None
+
+    def __init__(self, space, **kw):
+        super().__init__(space, **kw)
+        self.reported = []
+        self.holding = threading.Event()
+
+    def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+        def held(epoch, **metrics):
+            self.reported.append(epoch)
+            decision = report(epoch, **metrics)  # raises InterpreterExiting once the hook has run
+            if self.search is not None and epoch == 0:
+                self.holding.set()
+                deadline = time.monotonic() + 120  # a safety net: the hook comes at once
+                while not self.search._exiting and time.monotonic() < deadline:
+                    time.sleep(0.001)
+            return decision
+
+        return super().evaluate(arch, space=space, fidelity=fidelity, report=held)
+
+
 def test_the_exit_hook_ends_a_trial_in_this_process_at_its_next_report_and_the_search_resumes(tmp_path):
     space = GraphSpace(ops=PROTEINS_OPS)
-    task = ToyTask(space, epochs=100, epoch_s=0.01)  # one second a trial, a report every 10 ms
+    task = HoldsAfterItsFirstReport(space, epochs=100)
     path = str(tmp_path / "local.db")
-    search = nasbook.Search(space, task, budget=2, seed=100, storage=path, name="bg").start(progress="none")
-    deadline = time.monotonic() + 30
-    while not search.running and time.monotonic() < deadline:
-        time.sleep(0.005)
-    t0 = time.monotonic()
-    _background._stop_at_exit()
-    assert time.monotonic() - t0 < 0.5  # at the trial's next report, not at its end
+    search = nasbook.Search(space, task, budget=2, seed=100, storage=path, name="bg")
+    task.search = search
+    search.start(progress="none")
+    assert task.holding.wait(120), "the first trial never reported"
+    _background._stop_at_exit()  # waits for the thread (at most EXIT_WAIT_S)
+    assert not search._thread.is_alive()
+    assert task.reported == [0, 1]  # ended at its next report (epoch 1), not at its end (epoch 99)
     with pytest.raises(_background.InterpreterExiting):
         search.wait()
     assert search.state.value == "interrupted" and search.n_trials == 0  # a trial cut short is not stored
     state, rows = _rows(path)
     assert state == "interrupted" and rows == []
+    task.search = None  # no more holding: the resumed run and the reference run freely
     resumed = nasbook.load_search("bg", path, task=task, space=space).run(progress="none")
     reference = nasbook.Search(space, task, budget=2, seed=100, storage=":memory:").run(progress="none")
     assert [(t.arch.id, t.value, t.state) for t in resumed.trials] == [

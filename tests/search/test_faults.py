@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from run_clock import RunClock, patch_run_clock
 
 import nasbook
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, StorageError
@@ -66,20 +67,34 @@ def test_ctrl_c_then_run_again_continues_exactly(store_url, strategy):
     assert [t.arch.id for t in again.trials] == [t.arch.id for t in full.trials]
 
 
+class Held(ToyTask):
+    """Its trials start (:attr:`started` is set), then wait until the test sets :attr:`release`: a search in the
+    background that cannot end, or even finish a trial, before the test is done with it, however loaded the
+    machine (a freely running one finished early under a stall, and the test then checked nothing)."""
+
+    def __init__(self, space, **kw):
+        super().__init__(space, **kw)
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+        self.started.set()
+        self.release.wait(120)  # a safety net: the test releases it
+        return super().evaluate(arch, space=space, fidelity=fidelity, report=report)
+
+
 def test_a_second_runner_of_the_same_search_is_refused_at_start(store_url):
     path = store_url
-    slow = ToyTask(SPACE, epochs=2, epoch_s=0.05)
+    slow = Held(SPACE, epochs=2, epoch_s=0.05)
     first = nasbook.Search(SPACE, slow, budget=200, seed=0, storage=path, name="shared")
     first.start(progress="none")
     try:
-        deadline = time.monotonic() + 10
-        while first.n_trials == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        assert slow.started.wait(120), "the first run never started a trial"  # it holds the search's lease
         second = nasbook.load_search("shared", path, task=slow)
         with pytest.raises(StorageError, match="another process|being run"):
             second.run(progress="none")
-        assert second.n_trials <= first.n_trials  # refused before it ran a trial
+        assert second.n_trials == first.n_trials == 0  # refused before it ran a trial (the first's is held)
     finally:
+        slow.release.set()
         first.stop()
     n = first.n_trials
     # once the first has stopped, the second may go on
@@ -119,40 +134,21 @@ def test_a_budget_below_what_is_spent_is_refused(store_url):
     assert nasbook.load_search("b", path, task=ToyTask(SPACE)).n_trials == 10  # nothing lost
 
 
-class RunClock:
-    """The monotonic clock a seconds budget reads (``time`` in nasbook.search._search), moved only by
-    :class:`Slow`: the run's own work (storage writes, replay, starting the executor) takes no time on it,
-    however loaded the machine is. On the real clock that work took over 10 ms under load, the budget
-    was spent before the first trial and the search finished with none (``done.n_trials >= 1`` failed)."""
-
-    def __init__(self):
-        self.now = 100.0
-
-    def monotonic(self):
-        return self.now
-
-    def __getattr__(self, name):  # time.time, time.strftime, ... as they are
-        return getattr(time, name)
-
-
 class Slow(ToyTask):
-    """Each evaluation takes 50 ms on ``clock``, so a search with a 10 ms budget ends past it."""
+    """Each evaluation takes 50 ms on ``clock`` (a :class:`RunClock`: the run's own set-up takes none, however
+    loaded the machine), so a search with a 10 ms budget runs one trial and ends past it."""
 
     clock: RunClock
 
     def evaluate(self, arch, *, space=None, fidelity=None, report=None):
-        self.clock.now += 0.05
+        self.clock.advance(0.05)
         return super().evaluate(arch, space=space, fidelity=fidelity, report=report)
 
 
 def test_a_finished_search_that_overshot_its_stored_budget_loads(tmp_path, monkeypatch):
     # a seconds (or epochs) budget is checked between trials, so the last trial always ends past
     # it; loading the finished search with its own stored budget must not call that a smaller budget
-    from nasbook.search import _search
-
-    clock = RunClock()
-    monkeypatch.setattr(_search, "time", clock)
-    monkeypatch.setattr(Slow, "clock", clock, raising=False)
+    monkeypatch.setattr(Slow, "clock", patch_run_clock(monkeypatch), raising=False)
     path = tmp_path / "over.db"
     done = nasbook.Search(SPACE, Slow(SPACE), budget={"seconds": 0.01}, seed=0, storage=path, name="over")
     done.run(progress="none")
@@ -288,12 +284,14 @@ def test_run_while_the_search_runs_in_the_background_is_refused(tmp_path, where)
     # with a file the foreground run() used to drive the same strategy from a second thread, with
     # ':memory:' it failed with "cannot start a transaction within a transaction"
     storage = tmp_path / "bg2.db" if where == "file" else ":memory:"
-    s = nasbook.Search(SPACE, ToyTask(SPACE, epochs=2, epoch_s=0.01), budget=40, seed=0, storage=storage, name="bg2")
+    task = Held(SPACE, epochs=2, epoch_s=0.01)  # still running when run() is called, whatever the load
+    s = nasbook.Search(SPACE, task, budget=40, seed=0, storage=storage, name="bg2")
     s.start(progress="none")
     try:
         with pytest.raises(nasbook.NasbookError, match=r"running in the background \(start\(\)\): wait\(\) or stop\(\)"):
             s.run(progress="none")
     finally:
+        task.release.set()
         s.stop()
     assert [t.number for t in s.trials] == list(range(s.n_trials))
     assert s.run(progress="none").n_trials == 40

@@ -19,8 +19,13 @@ CHILD = textwrap.dedent(
     import nasbook
     from nasbook.tasks import NasBenchGraph
 
-    path, budget, strategy = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    slow = lambda search, trial: time.sleep(0.002)  # widen the window between commits
+    path, budget, strategy, hold_at = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+
+    def slow(search, trial):
+        time.sleep(0.002)  # widen the window between commits
+        if search.n_trials >= hold_at:
+            time.sleep(600)  # killed here at the latest: the run cannot finish first, however slow the killer
+
     nasbook.Search(NasBenchGraph("cora"), strategy=strategy, budget=budget, seed=7, storage=path,
                    name="killme", callbacks=[slow]).run()
     """
@@ -49,7 +54,9 @@ def test_sigkill_mid_run_then_resume(tmp_path, strategy, kill_at):
     path = tmp_path / "killed.db"
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    proc = subprocess.Popen([sys.executable, str(script), str(path), str(budget), strategy])
+    # the child holds after kill_at + 5 trials: the kill lands within those 5 (mid-commit or between commits),
+    # never after the last (a stall of this process let the child finish 500 trials before the kill)
+    proc = subprocess.Popen([sys.executable, str(script), str(path), str(budget), strategy, str(kill_at + 5)])
     deadline = time.monotonic() + 120
     try:
         while _count(path) < kill_at:
@@ -58,10 +65,11 @@ def test_sigkill_mid_run_then_resume(tmp_path, strategy, kill_at):
             time.sleep(0.005)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
+        proc.kill()  # killed already, unless the wait above failed: then no child is left holding for 600 s
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     committed = _count(path)
-    assert kill_at <= committed < budget
+    assert kill_at <= committed <= kill_at + 5
 
     before = nasbook.load_search("killme", path)
     assert before.n_trials == committed

@@ -20,7 +20,7 @@ import xarray as xr
 
 import nasbook
 from nasbook.display import repr_mimebundle
-from nasbook.search import SearchNotResumableError
+from nasbook.search import SearchNotResumableError, UnrebuiltStrategy
 from nasbook.space import GraphSpace
 from nasbook.strategies import Portfolio, RandomSearch
 from nasbook.testing import ToyTask
@@ -72,6 +72,20 @@ def stored(request, tmp_path):
     original = nasbook.Search(SPACE, task, strategy=make(), budget=5, seed=3, storage=path, name="s").run(progress="none")
     original.close()
     return original, path, task, make, why, registrable
+
+
+def test_unrebuilt_strategy_is_public_where_load_search_is(stored):
+    # what load_search puts in a strategy's place is tested for with isinstance: before, only the private
+    # nasbook.search._readonly held it
+    from nasbook.search import _readonly
+
+    assert nasbook.search.UnrebuiltStrategy is _readonly.UnrebuiltStrategy and "UnrebuiltStrategy" in nasbook.search.__all__
+    assert issubclass(UnrebuiltStrategy, nasbook.strategies.BaseStrategy)
+    original, path, task, *_ = stored
+    loaded = nasbook.load_search("s", path, task=task)
+    assert isinstance(loaded.strategy, UnrebuiltStrategy) and not isinstance(original.strategy, UnrebuiltStrategy)
+    assert type(loaded.strategy).__name__ == type(original.strategy).__name__  # named after the stored class
+    loaded.close()
 
 
 def test_it_loads_and_reads_as_the_original_search(stored):

@@ -3,6 +3,7 @@ import sqlite3
 
 import numpy as np
 import pytest
+from run_clock import patch_run_clock
 
 import nasbook
 from nasbook._errors import InvalidParameterError, ReproducibilityWarning
@@ -163,9 +164,20 @@ def test_minimisation_picks_the_smallest():
     assert np.all(np.diff(ds.best_so_far.values) <= 0)
 
 
-def test_budget_in_seconds(cora):
+def test_budget_in_seconds(cora, monkeypatch):
+    # the seconds are read on a fake clock that only the trials move (1/16 s each, exact in binary): on the real one, a loaded
+    # machine spent the 0.2 s in run()'s own set-up and the search ended with no trial (0 < n_trials failed)
+    clock = patch_run_clock(monkeypatch)
+    evaluate = cora.evaluate
+
+    def sixteenth_s(arch, **kw):
+        clock.advance(0.0625)
+        return evaluate(arch, **kw)
+
+    monkeypatch.setattr(cora, "evaluate", sixteenth_s)
     s = nasbook.Search(cora, budget={"seconds": 0.2}, seed=0, storage=":memory:").run()
-    assert 0 < s.n_trials < cora.space.cardinality
+    assert s.n_trials == 4 and s.elapsed_s == 0.25  # checked between trials: the 4th (0.25 s >= 0.2 s) spends it
+    assert s.state is SearchState.DONE
     assert str(Budget(trials=5, seconds=2)) == "5 trials / 2 s"
 
 
