@@ -80,7 +80,7 @@ def cache_root() -> Path | None:
         from platformdirs import user_cache_dir  # jupyter_core's dependency
 
         return Path(user_cache_dir("nasbook", appauthor=False))
-    except ImportError:  # pragma: no cover - platformdirs comes with Jupyter
+    except ImportError:  # platformdirs comes with Jupyter: not declared by nasbook itself
         pass
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     try:

@@ -187,3 +187,22 @@ def test_a_file_where_a_sqlite_files_summary_folder_would_be_is_harmless(tmp_pat
     _fill(path, 169)
     Path(path + ".similar").write_text("not a folder")  # the save's clean-up raised NotADirectoryError here
     assert [_child(tmp_path, path, 169)["how"] for _ in range(2)] == ["read", "read"]
+
+
+def test_the_cache_folder_option_then_environment_then_user_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _similar_store.cache_root() == tmp_path / "nasbook-cache"  # $NASBOOK_CACHE_DIR (tests/conftest.py)
+    with nasbook.set_options(cache_dir=str(tmp_path / "opt")):
+        assert _similar_store.cache_root() == tmp_path / "opt"
+    monkeypatch.setenv("NASBOOK_CACHE_DIR", "OFF")
+    assert _similar_store.cache_root() is None
+    with nasbook.set_options(cache_dir=tmp_path / "opt"):  # the option comes first
+        assert _similar_store.cache_root() == tmp_path / "opt"
+    monkeypatch.delenv("NASBOOK_CACHE_DIR")
+    if sys.platform.startswith("linux"):
+        assert _similar_store.cache_root() == tmp_path / "xdg" / "nasbook"
+        monkeypatch.setitem(sys.modules, "platformdirs", None)  # without platformdirs: the same folder
+        assert _similar_store.cache_root() == tmp_path / "xdg" / "nasbook"
+        monkeypatch.delenv("XDG_CACHE_HOME")
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        assert _similar_store.cache_root() == tmp_path / "home" / ".cache" / "nasbook"
