@@ -206,3 +206,22 @@ def test_the_cache_folder_option_then_environment_then_user_cache(tmp_path, monk
         monkeypatch.delenv("XDG_CACHE_HOME")
         monkeypatch.setenv("HOME", str(tmp_path / "home"))
         assert _similar_store.cache_root() == tmp_path / "home" / ".cache" / "nasbook"
+
+
+def test_a_role_that_cannot_write_the_store_id_gets_answers_and_no_cache(postgres_url, tmp_path):
+    _fill(postgres_url, 170)
+    role = "reader_" + sa.make_url(postgres_url).database  # roles are the server's: one per test database
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as con:  # an older build's store, opened by a role that may only read it
+        con.execute(sa.text("DELETE FROM nasbook_meta WHERE key = 'store_id'"))
+        con.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+        con.execute(sa.text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
+    reader = sa.make_url(postgres_url).set(username=role).render_as_string(hide_password=False)
+    assert [_child(tmp_path, reader, 170)["how"] for _ in range(2)] == ["read", "read"]
+    assert _files(tmp_path / "nasbook-cache") == []
+    with engine.connect() as con:
+        assert con.execute(sa.text("SELECT value FROM nasbook_meta WHERE key = 'store_id'")).scalar() is None
+    engine.dispose()
+    assert _child(tmp_path, postgres_url, 170)["how"] == "read"  # the owner writes the id: now the reader reads it
+    assert [_child(tmp_path, reader, 170)["how"] for _ in range(2)] == ["read", "loaded"]
+    assert len(_files(tmp_path / "nasbook-cache")) == 2  # the owner's and the reader's (the user is in the key)
