@@ -23,6 +23,14 @@ earlier process's first call leaves next to a SQLite file) instead: per store an
 copies the store into a temporary folder and makes the first call there (each code saves its own file format);
 every timed worker then copies the store and that ``.similar`` folder. Phase ``load`` is the time inside
 ``_similar_store.load`` (the file read, checked, and the index made from it).
+
+``--pg N[,N...]``: the same on PostgreSQL (a throwaway server, ``nasbook.testing._postgres``), one database per
+size filled as ``kb_similar_e2e.py`` fills its SQLite files (N trials over 20 tasks, N // 10 cells): per round an
+old worker (no summary saved for a server database before issue 11's cache folder: a full read), a new worker
+with the cache off (``NASBOOK_CACHE_DIR=off``: a full read), and a new worker whose summary the first new worker
+saved in a cache folder of this run (``NASBOOK_CACHE_DIR``).
+
+    python kb_similar_cold.py compare --pg 100000 --rounds 3 --old main
 """
 
 from __future__ import annotations
@@ -58,10 +66,11 @@ def worker(db: str, profile: bool, saved: bool = False, prepare: str | None = No
         return
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / Path(db).name
-        shutil.copyfile(db, copy)
+        if "://" not in db:  # a SQLite file; a server database (--pg) is used as it is
+            shutil.copyfile(db, copy)
         if saved:
             shutil.copytree(f"{db}.similar", f"{copy}.similar")
-        kb = nasbook.KnowledgeBase(str(copy))
+        kb = nasbook.KnowledgeBase(db if "://" in db else str(copy))
         phases = _time_phases()
         if profile:
             import cProfile
@@ -147,8 +156,8 @@ def _head(root: Path) -> str:
     return head.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
-def _run_worker(db: str, folder: Path, *extra: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(folder)}
+def _run_worker(db: str, folder: Path, *extra: str, cache: str | None = None) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(folder), **({"NASBOOK_CACHE_DIR": cache} if cache else {})}
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "worker", "--db", db, *extra], env=env,
                          capture_output=True, text=True, timeout=3600, cwd=tempfile.gettempdir())
     if out.returncode:
@@ -162,7 +171,7 @@ def _run_worker(db: str, folder: Path, *extra: str) -> dict:
 def compare(args: argparse.Namespace) -> None:
     codes = {which: _code(which, getattr(args, which)) for which in ("old", "new")}
     try:
-        _compare(args, codes)
+        _compare_pg(args, codes) if args.pg else _compare(args, codes)
     finally:  # the folders git archive filled for this run
         for folder, name in codes.values():
             if name.startswith("commit "):
@@ -215,6 +224,65 @@ def _compare(args: argparse.Namespace, codes: dict[str, tuple[Path, str]]) -> No
             Path(args.json).write_text(json.dumps(every, indent=1))
 
 
+def _fill_pg(url: str, n: int, tasks: int = 20, seed: int = 0) -> None:
+    """``n`` trials over ``tasks`` tasks of ``n // 10`` cells, as ``kb_similar_e2e._store`` fills a SQLite file."""
+    import numpy as np
+    import pandas as pd
+
+    from nasbook import KnowledgeBase
+    from nasbook.space import CellSpace
+
+    space, rng = CellSpace(n_nodes=5), np.random.default_rng(seed + 21)
+    seen: dict = {}
+    while len(seen) < max(10, min(100_000, n // 10)):
+        a = space.sample(rng)
+        seen.setdefault(a.id, a)
+    archs = list(seen.values())
+    with KnowledgeBase(url) as kb:
+        for t in range(tasks):
+            idx = rng.integers(0, len(archs), n // tasks)
+            kb.ingest(pd.DataFrame({"arch": [archs[i] for i in idx], "value": rng.random(len(idx))}),
+                      task=f"task-{t:02d}", space=space, name=f"run-{t:02d}", validate=False)
+
+
+def _compare_pg(args: argparse.Namespace, codes: dict[str, tuple[Path, str]]) -> None:
+    from nasbook.testing._postgres import fresh_database, postgres_server
+
+    for which, (folder, name) in codes.items():
+        print(f"# {which}: {name} (PYTHONPATH={folder})", flush=True)
+    every: dict[str, dict] = {"code": {w: name for w, (_, name) in codes.items()}}
+    with postgres_server() as server, tempfile.TemporaryDirectory(dir=args.tmp) as cache:
+        for n in (int(x) for x in args.pg.split(",")):
+            url = fresh_database(server)
+            t0 = time.perf_counter()
+            _fill_pg(url, n)
+            print(f"# filled {n:,} trials in {time.perf_counter() - t0:.1f} s", flush=True)
+            runs = {"old": (codes["old"][0], "off"), "new, cache off": (codes["new"][0], "off"),
+                    "new, saved": (codes["new"][0], cache)}
+            first = _run_worker(url, codes["new"][0], cache=cache)  # the new code's first call saves the summary
+            print(f"# new, first call (saves): {first['ms']:.0f} ms, cpu {first['cpu_ms']:.0f} ms, save "
+                  f"{first['save_ms']:.0f} ms, how {first['how']}", flush=True)
+            res: dict[str, list[dict]] = {k: [] for k in runs}
+            for r in range(args.rounds):
+                for code, (folder, where) in runs.items():
+                    load = os.getloadavg()[0]
+                    got = {**_run_worker(url, folder, cache=where), "load": load}
+                    res[code].append(got)
+                    print(f"# {n} round {r} {code}: {got['ms']:.0f} ms, cpu {got['cpu_ms']:.0f} ms (file load "
+                          f"{got['load_ms']:.0f}, how {got['how']}) (load {load:.1f}) summary {got['summary'][:12]} "
+                          f"answer {got['answer'][:12]}", flush=True)
+            print("| trials | code | how | ms (median) | cpu ms (median) | per round ms | load avg | summary, answer |")
+            for code, got in res.items():
+                print(f"| {n:,} | {code} | {got[0]['how']} | {statistics.median(g['ms'] for g in got):,.0f} | "
+                      f"{statistics.median(g['cpu_ms'] for g in got):,.0f} | "
+                      f"{' / '.join(format(g['ms'], ',.0f') for g in got)} | "
+                      f"{min(g['load'] for g in got):.1f}-{max(g['load'] for g in got):.1f} | "
+                      f"{sorted({g['summary'][:8] + ',' + g['answer'][:8] for g in got})} |", flush=True)
+            every[str(n)] = {"first": first, **res}
+            if args.json:
+                Path(args.json).write_text(json.dumps(every, indent=1))
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("mode", choices=["worker", "compare"])
@@ -228,6 +296,7 @@ def main() -> None:
     p.add_argument("--old")
     p.add_argument("--new")
     p.add_argument("--json")
+    p.add_argument("--pg", help="compare on PostgreSQL databases of these trial counts (comma-separated)")
     args = p.parse_args()
     if args.mode == "worker":
         worker(args.db, args.profile, args.saved, args.prepare)

@@ -1,7 +1,8 @@
-"""Global options (display; when a search stops on failing trials): :func:`set_options` and :func:`get_options` (xarray style)."""
+"""Global options (display; when a search stops on failing trials; where summaries are cached): :func:`set_options` and :func:`get_options` (xarray style)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,7 @@ _DEFAULTS: dict[str, Any] = {
     "display_style": "html",
     "display_max_rows": 20,
     "stop_after_failures": 5,
+    "cache_dir": None,
 }
 
 OPTIONS: dict[str, Any] = dict(_DEFAULTS)
@@ -40,10 +42,20 @@ def _check_stop_after_failures(value: object) -> None:
         )
 
 
+def _check_cache_dir(value: object) -> None:
+    if value is None or value is False or (isinstance(value, (str, os.PathLike)) and os.fspath(value) != ""):
+        return
+    raise InvalidParameterError(
+        f"set_options(cache_dir=...) must be a folder (str or path), None (the default: $NASBOOK_CACHE_DIR, else "
+        f"the user cache folder) or False (nothing cached); got {value!r} of type {type(value).__name__}."
+    )
+
+
 _VALIDATORS: dict[str, Callable[[object], None]] = {
     "display_style": _check_display_style,
     "display_max_rows": _check_display_max_rows,
     "stop_after_failures": _check_stop_after_failures,
+    "cache_dir": _check_cache_dir,
 }
 
 
@@ -63,6 +75,12 @@ class set_options:  # noqa: N801 - a function-like name, as in xarray
         trials of a ``run()`` all raised the same exception (type and message), e.g. a training task
         asked for a GPU the machine does not have; 0 never stops. Failures that differ, or any trial
         that does not fail, let the search go on as before (a failing trial is recorded FAILED).
+    cache_dir : str, path, None or False, default None
+        Where ``KnowledgeBase.similar`` saves its summary of a server database's trials (PostgreSQL), so that
+        the first call in a new process does not read and encode them all again; a SQLite file keeps its own
+        next to it (``<file>.similar``). None: the environment variable ``NASBOOK_CACHE_DIR`` when set
+        (``off`` for nothing), else the user cache folder (``~/.cache/nasbook`` on Linux, honouring
+        ``XDG_CACHE_HOME``). False: nothing is saved or read there.
 
     Examples
     --------

@@ -8,8 +8,10 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _isolated_cwd(tmp_path, monkeypatch):
-    """Tests run in a temporary folder, so the default 'nasbook.db' never lands in the repo."""
+    """Tests run in a temporary folder, so the default 'nasbook.db' never lands in the repo, nor a server
+    database's saved kb.similar summary in the user cache folder (NASBOOK_CACHE_DIR)."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NASBOOK_CACHE_DIR", os.fspath(tmp_path / "nasbook-cache"))
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         monkeypatch.setenv(var, os.fspath(tmp_path / var.lower()))
 

@@ -52,8 +52,10 @@ class SimilarityMixin:
         with the store's change token (:func:`nasbook.storage.trials_token`): while nothing is written
         a call reads no trial (a few small queries and the index search); after new trials (by any
         process) it reads only those and recomputes their tasks, and after any other change (a trial
-        overwritten or removed) the space's trials again. Next to a SQLite file store the summary and
-        index are also saved (``<file>.similar/``), so a new process starts from them.
+        overwritten or removed) the space's trials again. The summary and index are also saved, so a
+        new process starts from them: next to a SQLite file store (``<file>.similar/``), and for a server
+        database (PostgreSQL) in this user's cache folder (``set_options(cache_dir=...)``; see
+        :func:`nasbook.set_options`), keyed by the store's id and URL (never its password).
 
         Parameters
         ----------

@@ -17,9 +17,9 @@ On a call the token is read (a few small queries, none over the trials):
   count that differs from what was read means a full read;
 * anything else (or no token: a database without the aggregates): the space's trials are read again.
 
-A new ``KnowledgeBase`` object over a SQLite file starts from what an earlier one saved next to it
-(:mod:`._similar_store`), brought up to the current token the same way; a full read saves it again, and so
-does a merge once the summary holds 10% more rows than saved.
+A new ``KnowledgeBase`` object starts from what an earlier one saved (:mod:`._similar_store`: next to a SQLite
+file, in this user's cache folder for a server database), brought up to the current token the same way; a full
+read saves it again, and so does a merge once the summary holds 10% more rows than saved.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 #: ids per ``IN (...)`` list of pending trials
 CHUNK = 500
-#: a merged summary is saved again (next to a SQLite file) once it holds this many times the rows last saved
+#: a merged summary is saved again (:mod:`._similar_store`) once it holds this many times the rows last saved
 SAVE_GROWTH = 1.1
 
 
@@ -145,8 +145,9 @@ def summary_for(kb: Any, space: SearchSpace, kind: str | None) -> tuple[ArchSumm
     token = kb._similar_token(space.space_id)  # read before the trials: a write in between changes the next one
     kept = kept_all.get(key)
     path = _similar_store.path_for(kb, space.space_id, kind) if token is not None else None
+    store = _similar_store.store_of(kb) if path is not None else None
     if kept is None and path is not None:  # a new object: what an earlier one saved, if it checks out
-        kept = _similar_store.load(path, space, kind)
+        kept = _similar_store.load(path, space, kind, store)
     if kept is not None and not kept.index.is_stale(space) and token is not None:
         kept.index.space = space
         if kept.token == token:
@@ -157,7 +158,7 @@ def summary_for(kb: Any, space: SearchSpace, kind: str | None) -> tuple[ArchSumm
             kept.how = "merged"
             kept_all[key] = kept
             if path is not None and kept.summary.n_rows > SAVE_GROWTH * kept.saved_rows:
-                _save(path, kept, space.space_id, kind)
+                _save(path, kept, space.space_id, kind, store)
             return kept.summary, kept.index
     fresh = _read(kb, space, kind, token, kept.index if kept is not None else None)
     if fresh is None:
@@ -165,12 +166,12 @@ def summary_for(kb: Any, space: SearchSpace, kind: str | None) -> tuple[ArchSumm
         return None, None
     kept_all[key] = fresh
     if path is not None:
-        _save(path, fresh, space.space_id, kind)
+        _save(path, fresh, space.space_id, kind, store)
     return fresh.summary, fresh.index
 
 
-def _save(path: Any, kept: Kept, space_id: str, kind: str | None) -> None:
-    if _similar_store.save(path, kept, space_id, kind):
+def _save(path: Any, kept: Kept, space_id: str, kind: str | None, store: str | None) -> None:
+    if _similar_store.save(path, kept, space_id, kind, store):
         kept.saved_rows = kept.summary.n_rows
 
 

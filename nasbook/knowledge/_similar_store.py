@@ -1,24 +1,34 @@
 """``KnowledgeBase.similar``'s kept summary and index on disk, so that the first call in a new process reads
 neither the trials nor encodes every architecture again.
 
-Next to a SQLite file store only (``<file>.similar/<space>.<kind>.npz``; other stores keep nothing on disk):
-one ``.npz`` of plain arrays (numbers and unicode, read with ``allow_pickle=False``), written to a temporary
+Where: next to a SQLite file store (``<file>.similar/<space>.<kind>.npz``); for a server database (PostgreSQL)
+in this user's cache folder on this machine (``<cache>/similar/<database>-<key>/<space>.<kind>.npz``, the cache
+folder from ``set_options(cache_dir=...)``, else ``$NASBOOK_CACHE_DIR``, else the user cache folder:
+:func:`cache_root`). The key is a digest of the URL's backend, host, port, database and user (never its
+password or query: no credential reaches a file name, or the file) and of the store's id (``nasbook_meta``'s
+``store_id``, a random id every new store gets: :func:`nasbook.storage.store_id`), so a database dropped and
+created again at the same URL is another store, with another file. The id is also in every file's header,
+SQLite's included, and a file whose id is not the store's is ignored (a SQLite file deleted and made again at
+the same path). In-memory stores, a SQLite ``file:`` URI and a cache turned off keep nothing on disk.
+
+What: one ``.npz`` of plain arrays (numbers and unicode, read with ``allow_pickle=False``), written to a temporary
 file and renamed over the old one. It holds the summary's arrays (:meth:`ArchSummary.to_arrays`), the index's
 architecture ids, its standardisation (``mean``, ``scale``) and its standardised vectors: of a flat index in
 id order (:meth:`ArchIndex.stored_vectors`: FAISS's constructors add them again, a copy), of an IVF index
 its trained centroids and inverted lists as they were (``ArchIndex._ivf_lists``: copied back into the
 lists, so a new process neither trains nor assigns the vectors, and gets the saved index's neighbours). A file
-found next to a store is never deserialised by FAISS, whose reader is not made for bytes someone else wrote:
+found on disk is never deserialised by FAISS, whose reader is not made for bytes someone else wrote:
 every array is checked (shapes, ids, finite values) and handed to FAISS as plain numbers. Also the pending
-trial ids and row counts, and a JSON header: format, space, encoding kind and version, the index's settings,
-the store's change token the contents were read at, and a BLAKE2b digest of every array. A file whose format,
-space, encoding, digest or arrays do not match, or that cannot be read at all, is ignored (and replaced by
-the next save); one that matches is brought up to the store's current token as a kept summary is (merged, or
-everything read again).
+trial ids and row counts, and a JSON header: format, space, encoding kind and version, the store's id, the
+index's settings, the store's change token the contents were read at, and a BLAKE2b digest of every array. A
+file whose format, space, encoding, store, digest or arrays do not match, or that cannot be read at all, is
+ignored (and replaced by the next save); one that matches is brought up to the store's current token as a kept
+summary is (merged, or everything read again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -40,15 +50,78 @@ if TYPE_CHECKING:
 FORMAT = 3
 
 
+#: the environment variable naming the cache folder (``off``: none), read when ``set_options(cache_dir=None)``
+CACHE_ENV = "NASBOOK_CACHE_DIR"
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
+
+
+def cache_root() -> Path | None:
+    """The folder server databases' summaries go under (:func:`path_for`); None when caching is turned off.
+
+    ``set_options(cache_dir=...)`` when not None (False: off), else ``$NASBOOK_CACHE_DIR`` when set and not empty
+    (``off``: off), else platformdirs' user cache folder for nasbook (``~/.cache/nasbook`` on Linux, honouring
+    ``XDG_CACHE_HOME``), or that path itself where platformdirs is missing; None when there is no home folder."""
+    from nasbook._options import OPTIONS
+
+    chosen = OPTIONS["cache_dir"]
+    if chosen is False:
+        return None
+    if chosen is not None:
+        return Path(chosen).expanduser()
+    env = os.environ.get(CACHE_ENV, "")
+    if env.strip().lower() == "off":
+        return None
+    if env:
+        return Path(env).expanduser()
+    try:
+        from platformdirs import user_cache_dir  # jupyter_core's dependency
+
+        return Path(user_cache_dir("nasbook", appauthor=False))
+    except ImportError:  # platformdirs comes with Jupyter: not declared by nasbook itself
+        pass
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    try:
+        return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "nasbook"
+    except RuntimeError:  # no home folder to be found
+        return None
+
+
+def store_of(kb: Any) -> str | None:
+    """The store's id (:func:`nasbook.storage.store_id`, read once per ``kb``); None where none can be read or
+    written (a database that has none and refuses the write: nothing is kept on disk for it then)."""
+    if "_store_id" not in kb.__dict__:
+        from nasbook._errors import StorageError
+        from nasbook.storage import store_id
+
+        try:
+            kb.__dict__["_store_id"] = kb._write(store_id)
+        except StorageError:
+            kb.__dict__["_store_id"] = None
+    found: str | None = kb.__dict__["_store_id"]
+    return found
+
+
 def path_for(kb: Any, space_id: str, kind: str | None) -> Path | None:
-    """Where the summary of ``(space_id, kind)`` is kept for ``kb``; None for a store that is not a SQLite file."""
+    """Where the summary of ``(space_id, kind)`` is kept for ``kb``: next to a SQLite file, in :func:`cache_root`
+    for a server database with a store id; None for an in-memory store, a SQLite URI, or caching turned off."""
     url = kb.storage.engine.url
     db = url.database
-    if url.get_backend_name() != "sqlite" or not db or db == ":memory:" or db.startswith("file:") or url.query.get("uri"):
+    name = _safe(f"{space_id}.{kind or 'default'}") + ".npz"
+    if url.get_backend_name() == "sqlite":
+        if not db or db == ":memory:" or db.startswith("file:") or url.query.get("uri"):
+            return None
+        file = Path(db).expanduser()
+        return file.with_name(file.name + ".similar") / name
+    root = cache_root()
+    sid = store_of(kb) if root is not None else None
+    if root is None or sid is None:
         return None
-    file = Path(db).expanduser()
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{space_id}.{kind or 'default'}")
-    return file.with_name(file.name + ".similar") / f"{name}.npz"
+    where = json.dumps([url.get_backend_name(), url.host, url.port, db, url.username, sid])  # no password, no query
+    key = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
+    return root / "similar" / f"{_safe(str(db or ''))[:40]}-{key}" / name
 
 
 def _digest(arrays: dict[str, np.ndarray]) -> str:
@@ -64,8 +137,9 @@ def _tuples(x: Any) -> Any:
     return tuple(_tuples(v) for v in x) if isinstance(x, list) else x
 
 
-def save(path: Path, kept: Kept, space_id: str, kind: str | None) -> bool:
-    """Write ``kept`` to ``path`` (atomically); False when the file cannot be written (nothing is kept then)."""
+def save(path: Path, kept: Kept, space_id: str, kind: str | None, store: str | None = None) -> bool:
+    """Write ``kept`` to ``path`` (atomically), for the store of id ``store``; False when the file cannot be
+    written (nothing is kept then). A folder made in the cache folder is this user's only (mode 0o700)."""
     arrays = kept.summary.to_arrays()
     arrays.update(_index_arrays(kept.index))
     arrays["pending"] = np.array(sorted(kept.pending), dtype=np.int64)
@@ -74,22 +148,25 @@ def save(path: Path, kept: Kept, space_id: str, kind: str | None) -> bool:
               "encoding_version": kept.index.encoding_version, "method": kept.index.method,
               "exact_max": kept.index.exact_max, "nprobe": kept.index.nprobe, "ef_search": kept.index.ef_search,
               "trained_n": kept.index._trained_n, "token": kept.token, "top": kept.top,
-              "digest": _digest(arrays)}
+              "store": store, "digest": _digest(arrays)}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private = not path.parent.name.endswith(".similar")  # a cache folder's (``<database>-<key>``), not a file's
+        path.parent.mkdir(mode=0o700 if private else 0o777, parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             named: dict[str, Any] = {"header": np.array(json.dumps(header)), **arrays}
             np.savez(f, **named)
         os.replace(tmp, path)
     except (OSError, TypeError, ValueError):  # a read-only directory, a full disk, a token JSON cannot hold
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # (a file where the folder would be: not there to remove either)
+            tmp.unlink(missing_ok=True)
         return False
     return True
 
 
-def load(path: Path | None, space: SearchSpace, kind: str | None) -> Kept | None:
-    """The kept state saved at ``path``, or None when there is none or it does not check out."""
+def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | None = None) -> Kept | None:
+    """The kept state saved at ``path`` for the store of id ``store``, or None when there is none or it does not
+    check out."""
     from nasbook.knowledge._similar_cache import Kept
 
     if path is None or not path.is_file():
@@ -99,7 +176,7 @@ def load(path: Path | None, space: SearchSpace, kind: str | None) -> Kept | None
             arrays = {k: z[k] for k in z.files}
         header = json.loads(str(arrays.pop("header")))
         if (not isinstance(header, dict) or header.get("format") != FORMAT or header.get("space_id") != space.space_id
-                or header.get("kind") != kind or header.get("digest") != _digest(arrays)):
+                or header.get("kind") != kind or header.get("store") != store or header.get("digest") != _digest(arrays)):
             return None
         if header["encoding_version"] != space.encoding_version(header["index_kind"]):
             return None

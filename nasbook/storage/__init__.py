@@ -16,7 +16,7 @@ from nasbook.storage._records import SearchRecord, trial_row_problem
 from nasbook.storage._rekey import rekeyed_task_rows
 from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, dumps, loads, searches, spaces, tasks, trials
 from nasbook.storage._sql import Storage, open_storage
-from nasbook.storage._stats import quantiles, ranked_tasks, read_ranks, refresh_ranks, trials_token
+from nasbook.storage._stats import quantiles, ranked_tasks, read_ranks, refresh_ranks, store_id, trials_token
 from nasbook.storage._stats import rebuild as rebuild_stats
 
 #: the knowledge base's tables by short name (read-only mapping of SQLAlchemy tables)
@@ -25,6 +25,6 @@ TABLES = MappingProxyType({"searches": searches, "trials": trials, "tasks": task
 __all__ = [
     "SCHEMA_VERSION", "TABLES", "TRIAL_COLUMNS", "SearchLockedError", "SearchRecord", "Storage", "TrialTaken", "best_counted",
     "claim_trials", "describe_task", "dumps", "insert_ignore", "lease_holder", "loads", "mixed_fidelity_tasks", "open_storage", "owner_kwargs", "quantiles", "ranked_tasks",
-    "read_ranks", "rebuild_stats", "rekeyed_task_rows", "refresh_ranks", "task_identity", "task_key", "top_fidelity_cells", "top_fidelity_trials",
+    "read_ranks", "rebuild_stats", "rekeyed_task_rows", "refresh_ranks", "store_id", "task_identity", "task_key", "top_fidelity_cells", "top_fidelity_trials",
     "trial_row_problem", "trials_stored_from", "trials_token",
 ]

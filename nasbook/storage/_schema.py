@@ -40,6 +40,7 @@ switched off, which SQLite cannot do inside the single transaction that keeps mi
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,10 @@ from nasbook._version import __version__
 
 SCHEMA_VERSION = "6"
 MAGIC = "nasbook"
+#: the ``nasbook_meta`` key of the store's identity: a random id written when the store is created (or, in a store
+#: an older nasbook created, by the first :func:`nasbook.storage._stats.store_id` that asks); a meta row, no new
+#: column or table, so that older builds still open the store
+STORE_ID = "store_id"
 
 
 # -- JSON ------------------------------------------------------------------------------------------------
@@ -351,6 +356,7 @@ def init_schema(conn: sa.Connection, label: str) -> None:
             {"key": "magic", "value": MAGIC},
             {"key": "schema_version", "value": SCHEMA_VERSION},
             {"key": "created_by", "value": __version__},
+            {"key": STORE_ID, "value": uuid.uuid4().hex},
         ])
         return
     rows = {str(k): str(v) for k, v in conn.execute(sa.select(meta.c.key, meta.c.value)).all()}

@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from nasbook.storage._schema import STORE_ID, trials
 from nasbook.storage._schema import searches as _S
 from nasbook.storage._schema import tasks as _K
-from nasbook.storage._schema import trials
 
 #: a finite float (NaN is larger than every number on PostgreSQL and NULL on SQLite: both fail this)
 _FINITE = "t.value >= -1.7976931348623157e308 AND t.value <= 1.7976931348623157e308"
@@ -406,3 +406,31 @@ def trials_token(conn: sa.Connection, space_id: str) -> tuple[Any, ...] | None:
     top = conn.execute(sa.select(sa.func.max(trials.c.id))).scalar()
     rewritten = conn.execute(sa.text("SELECT value FROM nasbook_meta WHERE key = :k"), {"k": REWRITTEN}).scalar()
     return tuple(map(tuple, counters)), tuple(map(tuple, cat)), top, rewritten
+
+
+def store_id(conn: sa.Connection) -> str | None:
+    """The store's identity (``nasbook_meta``, key ``store_id``): a random id, different for every store created,
+    so a database dropped and created again at the same URL is another store. A store an older nasbook created
+    has none: it is written here (in the caller's transaction; two processes asking at once agree on the first).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store.
+
+    Returns
+    -------
+    str or None
+        The id; None on a database without the aggregates (:func:`supported`).
+    """
+    if not supported(conn.dialect.name):
+        return None
+    read = sa.text("SELECT value FROM nasbook_meta WHERE key = :k")
+    found = conn.execute(read, {"k": STORE_ID}).scalar()
+    if found is None:
+        import uuid
+
+        conn.execute(sa.text("INSERT INTO nasbook_meta (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING"),
+                     {"k": STORE_ID, "v": uuid.uuid4().hex})
+        found = conn.execute(read, {"k": STORE_ID}).scalar()
+    return None if found is None else str(found)

@@ -253,7 +253,7 @@ def test_a_damaged_or_stale_saved_summary_is_read_again_not_trusted(tmp_path, mo
     with nasbook.KnowledgeBase(path) as kb:
         kb.ingest(_rows(archs, rng, 120), task="t-a", space=SPACE, name="a1")
         kb.similar(archs[0], 5)
-        saved = _similar_store.path_for(kb, SPACE.space_id, None)
+        saved, store = _similar_store.path_for(kb, SPACE.space_id, None), _similar_store.store_of(kb)
     data = saved.read_bytes()
     if damage == "truncated":
         saved.write_bytes(data[: len(data) // 2])
@@ -271,14 +271,4 @@ def test_a_damaged_or_stale_saved_summary_is_read_again_not_trusted(tmp_path, mo
             kb.similar(archs[0], 5)
         shutil.copyfile(_similar_store.path_for(kb, SPACE.space_id, None), saved)
     _fresh_call(path, archs[0], how="read")
-    assert _similar_store.load(saved, SPACE, None) is not None  # replaced by a good one
-
-
-def test_only_a_sqlite_file_keeps_a_summary_on_disk(url):
-    from nasbook.knowledge import _similar_store
-
-    with nasbook.KnowledgeBase(url) as kb:
-        where = _similar_store.path_for(kb, SPACE.space_id, "graf")
-        assert (where is None) == url.startswith("postgresql")
-    with nasbook.KnowledgeBase(":memory:") as kb:
-        assert _similar_store.path_for(kb, SPACE.space_id, None) is None
+    assert _similar_store.load(saved, SPACE, None, store) is not None  # replaced by a good one

@@ -143,12 +143,12 @@ def test_saved_index_arrays_that_do_not_fit_are_read_again(tmp_path, monkeypatch
     path, archs = _store(tmp_path, n=200, seed=145)
     with nasbook.KnowledgeBase(path) as kb:
         want = kb.similar(archs[0], 30)
-        saved = _similar_store.path_for(kb, SPACE.space_id, None)
+        saved, store = _similar_store.path_for(kb, SPACE.space_id, None), _similar_store.store_of(kb)
     _rewrite(saved, BAD[damage])
     with nasbook.KnowledgeBase(path) as kb:
         assert kb.similar(archs[0], 30).equals(want)  # no error: read again from the store
         assert _kept(kb).how == "read"
-    assert _similar_store.load(saved, SPACE, None) is not None  # and saved again, whole
+    assert _similar_store.load(saved, SPACE, None, store) is not None  # and saved again, whole
 
 
 def test_a_flat_index_keeps_its_standardisation_and_vectors(tmp_path, monkeypatch):
