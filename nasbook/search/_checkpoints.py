@@ -18,7 +18,8 @@ finds it; ``load_search(..., checkpoints=...)`` names another one (a teammate's 
 folder that is gone (deleted, or moved) where its parent folder still is, is made again when the search runs, and
 its checkpoints go there; one this machine cannot reach (no such parent: a teammate's path) is never created, and
 that session keeps them in a temporary folder of its own. Both warn once, at ``load_search``: the checkpoints of
-trials finished before are gone, so their promotions train from scratch (``epochs_run`` says so). Two
+trials finished before are gone, so their promotions train from scratch (``epochs_run`` says so); a SQLite
+database moved without its ``<database>.checkpoints/`` folder warns at its next run (:mod:`._ckptlost`). Two
 stores (two PostgreSQL databases) may both number a search 1, so ``search-<id>/`` holds a marker
 (:data:`MARKER`) naming its search by a key kept in the configuration; a folder marked for another search is
 refused, never read. Beside a SQLite file the marker names the search by its creation time in the store: a
@@ -54,6 +55,7 @@ from nasbook._errors import (
     StorageError,
     stacklevel_outside_nasbook,
 )
+from nasbook.search import _ckptlost
 from nasbook.search._tempckpt import TempCheckpoints
 from nasbook.trial import Proposal, Trial
 
@@ -403,11 +405,14 @@ def keep_held(s: Search, held: MutableMapping[int, bytes]) -> None:
 def open_store(s: Search) -> None:
     """Give the search the checkpoint store its strategy asks for (after the strategy is set up)."""
     if getattr(s.strategy, "keeps_checkpoints", False) and not isinstance(s._checkpoints, (CheckpointDir, TempCheckpoints)):
-        path = store_path(s)
         held = dict(s._checkpoints)
         ck = getattr(s, "_ckpt", None)
+        lost = _ckptlost.missing(s)  # (before store_path makes it)
+        path = store_path(s)
         if path is not None:
             s._checkpoints = CheckpointDir(path)  # type: ignore[assignment]
+            if lost is not None:
+                _ckptlost.warn(s, lost)
         else:  # none beside the store: a temporary folder, or one of its own in the folder given (":memory:")
             root = pathlib.Path(ck.folder) if ck is not None and ck.usable else None
             s._checkpoints = TempCheckpoints(s.name, f"search-{s._search_id}", CheckpointDir, root)  # type: ignore[assignment]
