@@ -55,7 +55,7 @@ from nasbook._errors import (
     StorageError,
     stacklevel_outside_nasbook,
 )
-from nasbook.search import _ckptlost
+from nasbook.search import _ckptlost, _ownfolder
 from nasbook.search._tempckpt import TempCheckpoints
 from nasbook.trial import Proposal, Trial
 
@@ -224,6 +224,7 @@ def _unwritable(path: pathlib.Path, *, create: bool) -> str:
         os.unlink(tmp)
     except OSError as exc:
         return f"which this process cannot write in ({str(probe)!r}: {exc.strerror or exc})"
+    _ownfolder.sweep_probes(probe)  # those of a process killed here
     return ""
 
 
@@ -309,13 +310,17 @@ def store_path(s: Search) -> pathlib.Path | None:
     """Where a search keeps checkpoints on disk: in the folder given as ``checkpoints=``, else next to its
     SQLite file; None for other storage (or a stored folder this machine lacks)."""
     ck = getattr(s, "_ckpt", None)
-    if ck is not None:
-        return _given_path(s, ck)
     target = getattr(s.storage, "_target", None)
     path = getattr(target, "path", None)
-    if path is None or getattr(target, "memory", False):
+    if ck is not None:
+        found = _given_path(s, ck)
+    elif path is None or getattr(target, "memory", False):
         return None
-    return _beside(s, pathlib.Path(f"{path}.checkpoints") / f"search-{s._search_id}")
+    else:
+        found = _beside(s, pathlib.Path(f"{path}.checkpoints") / f"search-{s._search_id}")
+    if found is not None:  # (this run holds the search's lease: no other run writes there)
+        _ownfolder.sweep_writes(found)
+    return found
 
 
 #: how much older than the search an unmarked folder must be to count as another search's

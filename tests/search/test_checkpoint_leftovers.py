@@ -1,6 +1,15 @@
-"""A SQLite database moved or copied without its ``<db>.checkpoints/`` folder warns once, when it runs."""
+"""Checkpoint folders that go missing or are left behind: a SQLite database moved without its ``<db>.checkpoints/``
+folder warns once; what a process killed mid-write leaves (``.part`` files, probes, ``.stale-`` folders) is swept once
+its writer is gone.
+"""
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -8,6 +17,7 @@ import pytest
 
 import nasbook
 from nasbook._errors import NasbookWarning
+from nasbook.search import _ownfolder
 from nasbook.search._checkpoints import CheckpointDir
 from nasbook.space import CellSpace
 from nasbook.strategies import ASHA
@@ -15,6 +25,7 @@ from nasbook.testing import ToyTask
 
 SPACE = CellSpace()
 KW = {"min_epochs": 1, "max_epochs": 9, "eta": 3}
+ENV = dict(os.environ, PYTHONPATH=str(Path(nasbook.__file__).resolve().parents[1]), OMP_NUM_THREADS="1")
 
 
 class _Stop(Exception):
@@ -78,4 +89,95 @@ def test_no_warning_when_no_stored_checkpoint_is_missing(case, tmp_path):
     if case == "with its folder":
         old = [t for t in again.trials if t.number > 40 and t.parent is not None and t.parent <= 40]
         assert old and all(t.metrics["epochs_run"] < t.epochs for t in old)  # continued from the copied folder
+    again.close()
+
+
+KILLED = textwrap.dedent("""
+    import os, pathlib, shutil, sys, time
+    import nasbook
+    from nasbook.search import _checkpoints
+    from nasbook.space import CellSpace
+    from nasbook.strategies import ASHA
+    from nasbook.testing import ToyTask
+
+    def hang(path):  # SIGKILLed here, in the middle of the write
+        print(path, flush=True)
+        time.sleep(600)
+
+    how, db, ck = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+    space = CellSpace()
+    if how == "part":  # a checkpoint written to its .part file, not renamed yet
+        real, n = os.replace, []
+        def replace(src, dst):
+            n.append(dst)
+            if len(n) == 5:
+                hang(src)
+            return real(src, dst)
+        os.replace = replace
+        nasbook.Search(space, ToyTask(space, epochs=9), strategy=ASHA(min_epochs=1, max_epochs=9, eta=3), budget=30,
+                       seed=5, storage=db, name="a").run(progress="none")
+    elif how == "probe":  # a folder's probe made, not deleted yet
+        real_unlink = os.unlink
+        def unlink(path, *a, **kw):
+            if os.path.basename(path).startswith(".nasbook-probe-"):
+                hang(path)
+            return real_unlink(path, *a, **kw)
+        os.unlink = unlink
+        nasbook.Search(space, ToyTask(space, epochs=9), strategy="asha", storage=":memory:", checkpoints=ck)
+    else:  # a stale search-<id>/ folder renamed out of the way, not deleted yet
+        stale = pathlib.Path(f"{db}.checkpoints") / "search-9"
+        stale.mkdir(parents=True)
+        (stale / "trial-1.ckpt").write_bytes(b"old")
+        shutil.rmtree = lambda path, **kw: hang(path)
+        _checkpoints._discard(stale)
+""")
+
+
+def _killed_mid_write(tmp_path, how, db, ck):
+    """What a process SIGKILLed in the middle of a write of kind ``how`` left (its path)."""
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    proc = subprocess.Popen([sys.executable, str(script), how, str(db), str(ck)], stdout=subprocess.PIPE, text=True,
+                            env=ENV)
+    try:
+        left = Path(proc.stdout.readline().strip())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        proc.stdout.close()
+    assert left.name and os.path.lexists(left), f"{how}: nothing left ({left})"
+    old = time.time() - 2 * _ownfolder.MAKING_GRACE_S
+    os.utime(left, (old, old))  # not written for a while: its writer is gone
+    return left
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_what_a_process_killed_mid_write_left_is_swept_once_its_writer_is_gone(tmp_path):
+    db, ck = tmp_path / "a.db", tmp_path / "ck"
+    ck.mkdir()
+    part = _killed_mid_write(tmp_path, "part", db, ck)
+    probe = _killed_mid_write(tmp_path, "probe", db, ck)
+    stale = _killed_mid_write(tmp_path, "stale", db, ck)
+    folder = Path(f"{db}.checkpoints") / "search-1"
+    assert part.parent == folder and part.name.startswith(".trial-") and part.name.endswith(".part")
+    assert probe.parent == ck and probe.name.startswith(".nasbook-probe-")
+    assert stale.parent == folder.parent and stale.name.startswith(".search-9.stale-") and stale.is_dir()
+    young_part = folder / ".trial-77.ckpt.abcd1234.part"  # being written now, by a live writer
+    young_part.write_bytes(b"half")
+    young_probe = ck / ".nasbook-probe-abcd1234"
+    young_probe.touch()
+    mine = [folder / "notes.part", ck / ".nasbook-probe-mine.txt", folder.parent / ".search-9.stale-mine"]
+    mine[0].write_bytes(b"a user's")  # not named as nasbook names them: never touched
+    mine[1].touch()
+    mine[2].mkdir()
+    for p in mine:
+        os.utime(p, (time.time() - 1000, time.time() - 1000))
+    s = nasbook.Search(SPACE, ToyTask(SPACE, epochs=9), strategy=ASHA(**KW), storage=":memory:", checkpoints=ck)
+    assert not os.path.lexists(probe) and young_probe.exists()  # probing the folder swept the dead one's probe
+    s.storage.close()
+    again = _load(db)
+    again.run(progress="none")  # opening its folder swept the dead writer's .part, and the stale folder
+    assert not os.path.lexists(part) and not os.path.lexists(stale)
+    assert young_part.exists() and all(os.path.lexists(p) for p in mine)
+    assert list(folder.glob("trial-*.ckpt"))
     again.close()
