@@ -17,6 +17,10 @@ folder (:data:`MAKING`) instead, also never deleted. The sweep deletes those too
 free (or missing: killed before it was made) and the folder is older than :data:`MAKING_GRACE_S`: a live process
 holds the lock from a few microseconds after ``mkdtemp`` until the rename, and the grace covers that window.
 
+A folder whose run is still going at the interpreter's exit (a background search the exit hook could not stop:
+:mod:`nasbook.search._background`) is not deleted at exit (:func:`keep_at_exit`): deleted under the run, its next
+write failed. It stays locked until the process is gone, then the next process's sweep deletes it.
+
 Writes left half-done by a killed process are swept too (:func:`sweep_writes`, :func:`sweep_probes`): a checkpoint
 or a marker is written to a ``.<name>.<random>.part`` file renamed over its name when whole, a folder's writability is
 probed with an empty ``.nasbook-probe-<random>`` file deleted at once, and a stale ``search-<id>/`` folder is renamed
@@ -89,6 +93,14 @@ def release(folder: pathlib.Path) -> None:
     finalizer = _finalizers.pop(folder, None)
     if finalizer is not None:
         finalizer()
+
+
+def keep_at_exit(folder: pathlib.Path) -> None:
+    """Leave ``folder`` at the interpreter's exit (a run still writing there: a search the exit hook could not stop),
+    held locked until the process is gone, then swept by the next process that makes a folder in the same place."""
+    finalizer = _finalizers.get(folder)
+    if finalizer is not None:
+        finalizer.atexit = False
 
 
 def _release(fd: int, folder: pathlib.Path) -> None:

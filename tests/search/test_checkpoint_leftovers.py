@@ -1,6 +1,7 @@
 """Checkpoint folders that go missing or are left behind: a SQLite database moved without its ``<db>.checkpoints/``
 folder warns once; what a process killed mid-write leaves (``.part`` files, probes, ``.stale-`` folders) is swept once
-its writer is gone.
+its writer is gone; a search still running at the interpreter's exit keeps its temporary folder (a later process
+sweeps it) instead of having it deleted under the run.
 """
 
 import os
@@ -181,3 +182,47 @@ def test_what_a_process_killed_mid_write_left_is_swept_once_its_writer_is_gone(t
     assert young_part.exists() and all(os.path.lexists(p) for p in mine)
     assert list(folder.glob("trial-*.ckpt"))
     again.close()
+
+
+EXITS = textwrap.dedent("""
+    import sys, threading
+    import nasbook
+    from nasbook.search import _background
+    from nasbook.space import CellSpace
+    from nasbook.strategies import ASHA
+    from nasbook.testing import ToyTask
+
+    class Hangs(ToyTask):  # its 8th trial never reports: the exit hook cannot stop the search
+        calls = 0
+        entered = threading.Event()
+
+        def evaluate(self, arch, **kw):
+            Hangs.calls += 1
+            if Hangs.calls == 8:
+                Hangs.entered.set()
+                threading.Event().wait()
+            return super().evaluate(arch, **kw)
+
+    _background.EXIT_WAIT_S = 0.2  # (30 s in use)
+    space = CellSpace()
+    s = nasbook.Search(space, Hangs(space, epochs=9), strategy=ASHA(min_epochs=1, max_epochs=9, eta=3), budget=100,
+                       seed=3, storage=":memory:", checkpoints=sys.argv[1])
+    s.start(progress="none")
+    assert Hangs.entered.wait(120)
+    print(s._checkpoints.path, flush=True)
+    # the script ends here, the search still in its trial
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fcntl.flock")
+def test_a_search_still_running_at_exit_keeps_its_folder_which_a_later_process_sweeps(tmp_path):
+    root = tmp_path / "ck"
+    root.mkdir()
+    script = tmp_path / "exits.py"
+    script.write_text(EXITS)
+    r = subprocess.run([sys.executable, str(script), str(root)], capture_output=True, text=True, timeout=180, env=ENV)
+    assert r.returncode == 0, r.stderr
+    folder = Path(r.stdout.strip())
+    assert folder.parent == root and folder.name.startswith(_ownfolder.PREFIX)
+    assert folder.is_dir() and list(folder.glob("trial-*.ckpt"))  # not deleted under the run still in its trial
+    assert _ownfolder.sweep(root) == [folder] and not folder.exists()  # its process is gone: the next one sweeps it
