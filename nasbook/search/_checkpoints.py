@@ -237,6 +237,7 @@ def given(owner: str, value: Any) -> Folder | None:
 def on_load(s: Search, config: dict[str, Any], value: Any) -> None:
     """``load_search``: the folder given (checked; it replaces the stored one in the configuration, the key is
     kept), else the stored one when this machine has it; else memory for this session, with a warning."""
+    _ckptlost.note_stored(s, config)  # (the SQLite-side folder's warning, at the run)
     stored = config.get("checkpoints")
     key = stored.get("key") if isinstance(stored, dict) else None
     key = key if isinstance(key, str) and re.fullmatch(r"[0-9a-f]{32}", key) else None

@@ -6,20 +6,39 @@ the folder was made again, empty, and the promotions of the trials finished befo
 word, where a search given ``checkpoints=`` whose folder is gone warns once at ``load_search``. The store records no
 checkpoint itself, only the trials; so the run that opens the folder (:func:`missing`, before it is made) warns once
 when it was not there and the strategy, told the stored history, still needs the checkpoints of finished trials
-(``checkpoints_needed()``): a fresh search, a strategy that keeps none, or one whose stored trials it will not
-continue, is not warned about.
+(``checkpoints_needed()``) and the strategy the stored trials ran under (the stored one, :func:`note_stored`) kept
+checkpoints too: a fresh search, a strategy that keeps none, one whose stored trials it will not continue, or a
+random search loaded with ASHA or Growth (its trials never had a checkpoint kept), is not warned about.
 """
 
 from __future__ import annotations
 
 import pathlib
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import NasbookWarning, stacklevel_outside_nasbook
 
 if TYPE_CHECKING:
     from nasbook.search._search import Search
+
+
+def note_stored(s: Search, config: dict[str, Any]) -> None:
+    """``load_search``: note whether the strategy the stored trials ran under (``config["strategy"]``, before a
+    strategy given here replaces it) kept checkpoints; one nasbook cannot rebuild here counts as keeping none."""
+    stored = config.get("strategy")
+    kept = False
+    if isinstance(stored, dict) and stored.get("class") == type(s.strategy).__name__:
+        kept = bool(getattr(s.strategy, "keeps_checkpoints", False))  # (the same class: as the search's own)
+    elif isinstance(stored, dict):
+        from nasbook.search._resume import strategy_or_why
+
+        try:
+            rebuilt = strategy_or_why(stored)
+        except Exception:  # a damaged configuration: cannot tell, say nothing
+            rebuilt = None
+        kept = bool(getattr(rebuilt, "keeps_checkpoints", False))  # (False for a NotRebuilt)
+    setattr(s, "_ckpt_kept_before", kept)  # noqa: B010  (read by warn(); no attribute of Search's own)
 
 
 def missing(s: Search) -> pathlib.Path | None:
@@ -40,6 +59,8 @@ def missing(s: Search) -> pathlib.Path | None:
 
 def warn(s: Search, folder: pathlib.Path) -> None:
     """Warn once that ``folder`` (made again now) lacks the checkpoints the strategy needs of finished trials."""
+    if not getattr(s, "_ckpt_kept_before", True):  # (a Search() made here: its own strategy's)
+        return
     needed = s.strategy.checkpoints_needed()
     finished = {t.number for t in s._trials if t.state.has_value}
     lost = finished if needed is None else finished & set(needed)

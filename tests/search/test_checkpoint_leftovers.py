@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import nasbook
-from nasbook._errors import NasbookWarning
+from nasbook._errors import NasbookWarning, ReproducibilityWarning
 from nasbook.search import _ownfolder
 from nasbook.search._checkpoints import CheckpointDir
 from nasbook.space import CellSpace
@@ -70,14 +70,14 @@ def test_a_sqlite_database_moved_without_its_checkpoint_folder_warns_once_when_i
     again.close()
 
 
-@pytest.mark.parametrize("case", ["with its folder", "fresh", "keeps none"])
+@pytest.mark.parametrize("case", ["with its folder", "fresh", "keeps none", "kept none, loaded with ASHA"])
 def test_no_warning_when_no_stored_checkpoint_is_missing(case, tmp_path):
     db, moved = tmp_path / "a.db", tmp_path / "moved" / "a.db"
     moved.parent.mkdir()
     if case == "fresh":  # created, never run: no trial had a checkpoint
         nasbook.Search(SPACE, ToyTask(SPACE, epochs=9), strategy=ASHA(**KW), budget=30, seed=5, storage=db,
                        name="a").storage.close()
-    elif case == "keeps none":  # a random search continues no trial
+    elif case.startswith("ke"):  # a random search continues no trial, and kept no checkpoint
         _cut(db, strategy="random")
     else:
         _cut(db)
@@ -85,12 +85,32 @@ def test_no_warning_when_no_stored_checkpoint_is_missing(case, tmp_path):
     shutil.copy(db, moved)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        again = _load(moved)
+        if case.endswith("ASHA"):  # its stored trials never had a checkpoint: none is missing
+            warnings.filterwarnings("ignore", category=ReproducibilityWarning)  # (another strategy: said, not this)
+            again = nasbook.load_search("a", moved, task=ToyTask(SPACE, epochs=9), space=SPACE, strategy=ASHA(**KW))
+        else:
+            again = _load(moved)
         again.run(progress="none")
     if case == "with its folder":
         old = [t for t in again.trials if t.number > 40 and t.parent is not None and t.parent <= 40]
         assert old and all(t.metrics["epochs_run"] < t.epochs for t in old)  # continued from the copied folder
     again.close()
+
+
+def test_no_warning_for_a_random_search_loaded_with_growth_whose_trials_never_had_a_checkpoint(tmp_path):
+    """Growth continues its population's trials, the random search's among them; but the stored strategy kept no
+    checkpoint, so none is missing (the folder was never made, the database not moved)."""
+    from nasbook.strategies import Growth
+    from nasbook.tasks import DigitsTable
+
+    db = str(tmp_path / "s.db")
+    nasbook.Search(DigitsTable(), strategy="random", budget=3, seed=0, storage=db, name="y").run(progress="none").close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grown = nasbook.load_search("y", db, strategy=Growth(population_size=3, sample_size=2, train_more=False), budget=6)
+        assert grown.run(progress="none").n_trials == 6
+    assert Path(f"{db}.checkpoints", "search-1").is_dir()  # made now, for Growth's own checkpoints
+    grown.close()
 
 
 KILLED = textwrap.dedent("""
