@@ -25,7 +25,9 @@ cancelled and stored QUEUED, the search ``interrupted`` and its lease given back
 hook waits for the threads (at most :data:`EXIT_WAIT_S`), then closes each stopped search's
 executor as ``search.close()`` does: a cluster nasbook started is closed, a user's ``Client`` is not
 (distributed's own exit hook closes it, later). A search still in a trial that never reports after
-that wait is left to the old order.
+that wait is left to the old order, and so is its temporary checkpoint folder (``":memory:"``, a server
+database): the exit finalizer that deletes it is turned off (deleted under the run, its next checkpoint
+write failed), and the next process that makes such a folder there sweeps it once this one is gone.
 """
 
 from __future__ import annotations
@@ -127,8 +129,11 @@ def _stop_at_exit() -> None:
         pass
     for s in searches:
         thread = s._thread
-        if thread is not None and thread.is_alive():
-            continue  # still in a trial that does not report: its executor is not closed under it
+        if thread is not None and thread.is_alive():  # still in a trial that does not report: its executor is not
+            keep = getattr(getattr(s, "_checkpoints", None), "keep_at_exit", None)  # closed under it, nor its
+            if keep is not None:  # temporary checkpoint folder deleted (by its exit finalizer; swept by a later process)
+                keep()
+            continue
         try:  # in this order: the search has stored its state; now its workers go (a user's Client stays)
             s.close()
         except Exception:  # an exit hook must not raise (the hooks after it would not run): said, not hidden

@@ -18,7 +18,8 @@ finds it; ``load_search(..., checkpoints=...)`` names another one (a teammate's 
 folder that is gone (deleted, or moved) where its parent folder still is, is made again when the search runs, and
 its checkpoints go there; one this machine cannot reach (no such parent: a teammate's path) is never created, and
 that session keeps them in a temporary folder of its own. Both warn once, at ``load_search``: the checkpoints of
-trials finished before are gone, so their promotions train from scratch (``epochs_run`` says so). Two
+trials finished before are gone, so their promotions train from scratch (``epochs_run`` says so); a SQLite
+database moved without its ``<database>.checkpoints/`` folder warns at its next run (:mod:`._ckptlost`). Two
 stores (two PostgreSQL databases) may both number a search 1, so ``search-<id>/`` holds a marker
 (:data:`MARKER`) naming its search by a key kept in the configuration; a folder marked for another search is
 refused, never read. Beside a SQLite file the marker names the search by its creation time in the store: a
@@ -54,6 +55,7 @@ from nasbook._errors import (
     StorageError,
     stacklevel_outside_nasbook,
 )
+from nasbook.search import _ckptlost, _ownfolder
 from nasbook.search._tempckpt import TempCheckpoints
 from nasbook.trial import Proposal, Trial
 
@@ -222,6 +224,7 @@ def _unwritable(path: pathlib.Path, *, create: bool) -> str:
         os.unlink(tmp)
     except OSError as exc:
         return f"which this process cannot write in ({str(probe)!r}: {exc.strerror or exc})"
+    _ownfolder.sweep_probes(probe)  # those of a process killed here
     return ""
 
 
@@ -234,6 +237,7 @@ def given(owner: str, value: Any) -> Folder | None:
 def on_load(s: Search, config: dict[str, Any], value: Any) -> None:
     """``load_search``: the folder given (checked; it replaces the stored one in the configuration, the key is
     kept), else the stored one when this machine has it; else memory for this session, with a warning."""
+    _ckptlost.note_stored(s, config)  # (the SQLite-side folder's warning, at the run)
     stored = config.get("checkpoints")
     key = stored.get("key") if isinstance(stored, dict) else None
     key = key if isinstance(key, str) and re.fullmatch(r"[0-9a-f]{32}", key) else None
@@ -307,13 +311,17 @@ def store_path(s: Search) -> pathlib.Path | None:
     """Where a search keeps checkpoints on disk: in the folder given as ``checkpoints=``, else next to its
     SQLite file; None for other storage (or a stored folder this machine lacks)."""
     ck = getattr(s, "_ckpt", None)
-    if ck is not None:
-        return _given_path(s, ck)
     target = getattr(s.storage, "_target", None)
     path = getattr(target, "path", None)
-    if path is None or getattr(target, "memory", False):
+    if ck is not None:
+        found = _given_path(s, ck)
+    elif path is None or getattr(target, "memory", False):
         return None
-    return _beside(s, pathlib.Path(f"{path}.checkpoints") / f"search-{s._search_id}")
+    else:
+        found = _beside(s, pathlib.Path(f"{path}.checkpoints") / f"search-{s._search_id}")
+    if found is not None:  # (this run holds the search's lease: no other run writes there)
+        _ownfolder.sweep_writes(found)
+    return found
 
 
 #: how much older than the search an unmarked folder must be to count as another search's
@@ -403,11 +411,14 @@ def keep_held(s: Search, held: MutableMapping[int, bytes]) -> None:
 def open_store(s: Search) -> None:
     """Give the search the checkpoint store its strategy asks for (after the strategy is set up)."""
     if getattr(s.strategy, "keeps_checkpoints", False) and not isinstance(s._checkpoints, (CheckpointDir, TempCheckpoints)):
-        path = store_path(s)
         held = dict(s._checkpoints)
         ck = getattr(s, "_ckpt", None)
+        lost = _ckptlost.missing(s)  # (before store_path makes it)
+        path = store_path(s)
         if path is not None:
             s._checkpoints = CheckpointDir(path)  # type: ignore[assignment]
+            if lost is not None:
+                _ckptlost.warn(s, lost)
         else:  # none beside the store: a temporary folder, or one of its own in the folder given (":memory:")
             root = pathlib.Path(ck.folder) if ck is not None and ck.usable else None
             s._checkpoints = TempCheckpoints(s.name, f"search-{s._search_id}", CheckpointDir, root)  # type: ignore[assignment]

@@ -17,6 +17,18 @@ folder (:data:`MAKING`) instead, also never deleted. The sweep deletes those too
 free (or missing: killed before it was made) and the folder is older than :data:`MAKING_GRACE_S`: a live process
 holds the lock from a few microseconds after ``mkdtemp`` until the rename, and the grace covers that window.
 
+A folder whose run is still going at the interpreter's exit (a background search the exit hook could not stop:
+:mod:`nasbook.search._background`) is not deleted at exit (:func:`keep_at_exit`): deleted under the run, its next
+write failed. It stays locked until the process is gone, then the next process's sweep deletes it.
+
+Writes left half-done by a killed process are swept too (:func:`sweep_writes`, :func:`sweep_probes`): a checkpoint
+or a marker is written to a ``.<name>.<random>.part`` file renamed over its name when whole, a folder's writability is
+probed with an empty ``.nasbook-probe-<random>`` file deleted at once, and a stale ``search-<id>/`` folder is renamed
+``.search-<id>.stale-<hex>/`` then deleted; a SIGKILL in between left them forever. Each is taken for a dead writer's
+once not modified for :data:`MAKING_GRACE_S` (a live writer writes a checkpoint in one go, a probe lives microseconds);
+``.part`` files only in a ``search-<id>/`` folder opened by the run holding the search's lease (no other run writes
+there), and a ``.stale-`` folder is garbage from its rename on (two deleting it at once do no harm).
+
 Where ``fcntl`` is missing (Windows), folders are still deleted with the Search object or at exit, and none is swept.
 """
 
@@ -25,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import re
 import shutil
 import tempfile
 import time
@@ -82,6 +95,14 @@ def release(folder: pathlib.Path) -> None:
         finalizer()
 
 
+def keep_at_exit(folder: pathlib.Path) -> None:
+    """Leave ``folder`` at the interpreter's exit (a run still writing there: a search the exit hook could not stop),
+    held locked until the process is gone, then swept by the next process that makes a folder in the same place."""
+    finalizer = _finalizers.get(folder)
+    if finalizer is not None:
+        finalizer.atexit = False
+
+
 def _release(fd: int, folder: pathlib.Path) -> None:
     _finalizers.pop(folder, None)
     shutil.rmtree(folder, ignore_errors=True)  # deleted while still held: no sweeper deletes it under us
@@ -130,4 +151,55 @@ def sweep(root: pathlib.Path) -> list[pathlib.Path]:
             swept.append(folder)
         finally:
             os.close(fd)
+    return swept
+
+
+#: a dead writer's leftovers, by name: a checkpoint's or marker's ``.part`` file, a probe, a stale folder being deleted
+_PART = re.compile(r"\.(trial-\d+\.ckpt|search\.json)\.[a-z0-9_]{8}\.part")
+_PROBE = re.compile(r"\.nasbook-probe-[a-z0-9_]{8}")
+_STALE = re.compile(r"\.search-\d+\.stale-[0-9a-f]{8}")
+
+
+def _old(entry: os.DirEntry[str], *, folder: bool) -> bool:
+    """``entry`` is a plain file (``folder``: a folder), no link, not modified for :data:`MAKING_GRACE_S`."""
+    try:
+        if entry.is_symlink() or not (entry.is_dir() if folder else entry.is_file()):
+            return False
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime >= MAKING_GRACE_S
+    except OSError:  # gone meanwhile
+        return False
+
+
+def sweep_writes(folder: pathlib.Path) -> list[pathlib.Path]:
+    """Delete the ``.part`` files a dead writer left in a ``search-<id>/`` folder (its run holds the search's lease)
+    and the ``.search-<id>.stale-<hex>/`` folders a dead process left beside it, once old; returns them."""
+    swept = []
+    for where, pattern, is_dir in ((folder, _PART, False), (folder.parent, _STALE, True)):
+        try:
+            entries = [e for e in os.scandir(where) if pattern.fullmatch(e.name) and _old(e, folder=is_dir)]
+        except OSError:
+            continue
+        for entry in entries:
+            path = pathlib.Path(entry.path)
+            if is_dir:
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            swept.append(path)
+    return swept
+
+
+def sweep_probes(folder: pathlib.Path) -> list[pathlib.Path]:
+    """Delete the empty ``.nasbook-probe-*`` files a process killed while probing ``folder`` left, once old."""
+    try:
+        entries = [e for e in os.scandir(folder) if _PROBE.fullmatch(e.name) and _old(e, folder=False)]
+    except OSError:
+        return []
+    swept = []
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            if entry.stat(follow_symlinks=False).st_size == 0:  # a probe is never written to
+                os.unlink(entry.path)
+                swept.append(pathlib.Path(entry.path))
     return swept

@@ -48,6 +48,7 @@ class TempCheckpoints(MutableMapping[int, bytes]):
         self._dir: Any = None  # the CheckpointDir, once made
         self.memory: dict[int, bytes] = {}  # where checkpoints go once the folder cannot be written
         self._fallen_back = False
+        self._kept = False  # keep_at_exit() was called
 
     @property
     def path(self) -> pathlib.Path | None:
@@ -72,6 +73,8 @@ class TempCheckpoints(MutableMapping[int, bytes]):
             try:
                 if self._dir is None:
                     self._dir = self._open_dir(_ownfolder.make(self, root, self.label))
+                    if self._kept:
+                        _ownfolder.keep_at_exit(self._dir.path)
                 self._dir[number] = data
                 return
             except OSError as exc:
@@ -119,6 +122,13 @@ class TempCheckpoints(MutableMapping[int, bytes]):
         self._dir = None
         self.memory.clear()
         self._fallen_back = False
+
+    def keep_at_exit(self) -> None:
+        """Leave the folder (and one made later) at the interpreter's exit, its run still going in a daemon thread:
+        deleted under it, the run's next write failed; the next process's sweep deletes it once this one is gone."""
+        self._kept = True
+        if self._dir is not None:
+            _ownfolder.keep_at_exit(self._dir.path)
 
     def __repr__(self) -> str:
         where = str(self.path) if self.path is not None else "no folder yet"
