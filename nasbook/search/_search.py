@@ -17,6 +17,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import (
+    InvalidArchitectureError,
     InvalidParameterError,
     NasbookError,
     SearchOvertaken,
@@ -121,7 +122,8 @@ class Search(Background, Extend, Results, ReadOnly):
     _environment: dict[str, Any] | None  # where it was created (search._provenance), stored in its config
     _ckpt: _checkpoints.Folder | None  # the folder given as checkpoints= (search._checkpoints), stored in its config
 
-    @checked_signature
+    @checked_signature(hints={"twice": "Search(space, task, ...) takes the space first (Search(CellSpace(), Digits()) or "
+                                       "Search(space=..., task=...)); Search(task, ...) only for a task that fixes its space."})
     def __init__(
         self,
         space: SearchSpace | Task | None = None,
@@ -337,8 +339,11 @@ class Search(Background, Extend, Results, ReadOnly):
         if asked is WAIT:
             return WAIT
         proposal = asked if isinstance(asked, Proposal) else Proposal(asked)  # type: ignore[arg-type]
-        if proposal.arch.space_id != self.space.space_id:
-            self.space.validate(proposal.arch)  # raises InvalidArchitectureError naming both spaces
+        try:  # every proposal: a forged one (this space's id, a spec no member has) never reaches the task
+            self.space.validate(proposal.arch)  # cached per id: a look-up after the first time
+        except InvalidArchitectureError as exc:
+            raise InvalidArchitectureError(f"{type(self.strategy).__name__} proposed an architecture that is not a member "
+                                           f"of the search's space: {exc}") from None
         if proposal.epochs is not None and not self.task.has_epochs:
             name = type(self.strategy).__name__
             raise InvalidParameterError(
