@@ -176,7 +176,9 @@ def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> N
     trial; ``"growth"``, ``"median-stopping"`` and ``"curve-stopping"`` ran silently as the random
     search they wrap (growth leaving a ``.checkpoints`` directory next to the store). Every part of
     the strategy is checked: a wrapper's ``base``, a Portfolio's arms, by instance, name or stored
-    configuration. The strategy's parameters must have been validated (names resolve). On a table of
+    configuration. The strategy's parameters must have been validated (names resolve). A scheduler that ranks its
+    rungs by predictions (``ASHA(rank_by="prediction")``, ``"blend"``) without a ``CurveStopping`` around it, which
+    makes them, is refused: it would rank by the observed values, silently. On a table of
     learning curves, a strategy that would ask for more epochs than it recorded is refused too
     (``Growth``'s ``check_epoch_limit``). ``load_search`` runs it only for a strategy or task given to
     it: a search stored before these checks still loads.
@@ -193,6 +195,7 @@ def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> N
     if isinstance(task, CurveTableTask):
         _check_epoch_limits(strategy, task)
     if task.has_epochs:
+        _check_rank_by(strategy, what)
         return
     for cls, _, where in _strategy_parts(strategy, "", set()):
         needs = getattr(cls, "needs_epochs", "")
@@ -236,3 +239,22 @@ def _strategy_parts(part: Any, where: str, seen: set[int]) -> Any:
     if isinstance(arms, Sequence) and not isinstance(arms, str):
         for i, arm in enumerate(arms):
             yield from _strategy_parts(arm, f" (arm {i} of {owner})", seen)
+
+
+def _check_rank_by(strategy: Any, what: str | None) -> None:
+    """Refuse a multi-fidelity scheduler ranking its rungs by predictions (``rank_by="prediction"`` or ``"blend"``)
+    in a strategy without a CurveStopping: only CurveStopping predicts, so it would rank by the observed values
+    without a word (``ASHA(rank_by="prediction")`` ran as ``ASHA()``). Any CurveStopping in the strategy will do
+    (a wrapper between them may pass its predictions on)."""
+    parts = list(_strategy_parts(strategy, "", set()))
+    if any(cls.__name__ == "CurveStopping" for cls, _, _ in parts):
+        return
+    for cls, part, where in parts:
+        rank_by = (part.get("params") or {}).get("rank_by") if isinstance(part, dict) else getattr(part, "rank_by", None)
+        if rank_by in ("prediction", "blend"):
+            name = cls.__name__
+            said = what if what is not None and not where else name
+            raise InvalidParameterError(
+                f"{said}{where} has rank_by={rank_by!r}: its rungs rank by the final values a wrapping CurveStopping "
+                f"predicts, but no CurveStopping wraps it, so it would rank by the observed values. Wrap it, "
+                f"CurveStopping(base={name}(rank_by={rank_by!r}, ...), predictor=...), or use rank_by='value'.")
