@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
+from nasbook._errors import (
+    InvalidArchitectureError,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    check_int,
+    unknown_choice,
+)
 from nasbook.space import SearchSpace, SubsetSpace
 from nasbook.tasks import CurveTableTask, Task, TrainingTask
+from nasbook.trial import Proposal
 
 
 def space_and_task(space: Any, task: Any) -> tuple[SearchSpace, Task]:
@@ -258,3 +266,30 @@ def _check_rank_by(strategy: Any, what: str | None) -> None:
                 f"{said}{where} has rank_by={rank_by!r}: its rungs rank by the final values a wrapping CurveStopping "
                 f"predicts, but no CurveStopping wraps it, so it would rank by the observed values. Wrap it, "
                 f"CurveStopping(base={name}(rank_by={rank_by!r}, ...), predictor=...), or use rank_by='value'.")
+
+
+def check_proposal(search: Any, proposal: Proposal) -> Proposal:
+    """A strategy's proposal as the loop runs it, or an error naming the strategy (outside probe 6a): a member of
+    the search's space (a forged one, the space's id on a spec no member has, reached the task), epochs an int
+    >= 1 (0, -1, 2.5 and '2' were passed on to the task; numpy ints made plain), a ``parent`` that is a finished
+    trial of the same architecture (another number trained from scratch without a word)."""
+    name = type(search.strategy).__name__
+    try:  # cached per id by the space: a look-up after the first time
+        search.space.validate(proposal.arch)
+    except InvalidArchitectureError as exc:
+        raise InvalidArchitectureError(f"{name} proposed an architecture that is not a member of the search's space: {exc}") from None
+    if proposal.epochs is not None:
+        epochs = check_int(f"{name}'s Proposal", "epochs", proposal.epochs, minimum=1)
+        if epochs is not proposal.epochs:
+            proposal = dataclasses.replace(proposal, epochs=epochs)
+    if proposal.parent is not None:
+        number = check_int(f"{name}'s Proposal", "parent", proposal.parent, minimum=0)
+        if number is not proposal.parent:
+            proposal = dataclasses.replace(proposal, parent=number)
+        parent = search._trial_by_number(number)
+        if parent is None or parent.arch.id != proposal.arch.id:
+            what = "no finished trial of this search" if parent is None else f"a trial of another architecture ({parent.arch.id})"
+            raise InvalidParameterError(
+                f"{name} proposed Proposal(parent={proposal.parent!r}) for architecture {proposal.arch.id}, but that is "
+                f"{what}; parent= continues a finished trial of the same architecture from its checkpoint.")
+    return proposal

@@ -17,7 +17,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import (
-    InvalidArchitectureError,
     InvalidParameterError,
     NasbookError,
     SearchOvertaken,
@@ -338,12 +337,7 @@ class Search(Background, Extend, Results, ReadOnly):
             return exc
         if asked is WAIT:
             return WAIT
-        proposal = asked if isinstance(asked, Proposal) else Proposal(asked)  # type: ignore[arg-type]
-        try:  # every proposal: a forged one (this space's id, a spec no member has) never reaches the task
-            self.space.validate(proposal.arch)  # cached per id: a look-up after the first time
-        except InvalidArchitectureError as exc:
-            raise InvalidArchitectureError(f"{type(self.strategy).__name__} proposed an architecture that is not a member "
-                                           f"of the search's space: {exc}") from None
+        proposal = _checks.check_proposal(self, asked if isinstance(asked, Proposal) else Proposal(asked))  # type: ignore[arg-type]
         if proposal.epochs is not None and not self.task.has_epochs:
             name = type(self.strategy).__name__
             raise InvalidParameterError(

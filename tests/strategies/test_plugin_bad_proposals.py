@@ -60,6 +60,7 @@ def test_an_ask_returning_no_architecture_is_a_nasbook_type_error_naming_ask(cls
 
 def test_a_forged_architecture_is_refused_before_the_task_sees_it():
     task = _CountingTask(SPACE)
+    _CountingTask.calls = 0
     search = nasbook.Search(SPACE, task, strategy=_AsksForged(), budget=6, seed=0, storage=":memory:")
     with pytest.raises(InvalidArchitectureError) as err:
         search.run(progress="none")
@@ -72,3 +73,50 @@ def test_a_forged_architecture_is_refused_before_the_task_sees_it():
 def test_members_of_the_space_still_run():
     search = nasbook.Search(SPACE, ToyTask(SPACE), strategy="evolution", budget=5, seed=0, storage=":memory:")
     assert search.run(progress="none").n_trials == 5
+
+
+class _Epochs(BaseStrategy):
+    def __init__(self, epochs=2, parent=None, seed=None, allow_duplicates=False):
+        super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self.epochs, self.parent = epochs, parent
+
+    def _ask(self):
+        from nasbook.trial import Proposal
+
+        return Proposal(self._sample_new(), epochs=self.epochs, parent=self.parent)
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 2.5, "2"])
+def test_a_proposal_of_bad_epochs_is_refused_before_the_task_sees_it(epochs):
+    task = _CountingTask(SPACE, epochs=4)
+    _CountingTask.calls = 0
+    search = nasbook.Search(SPACE, task, strategy=_Epochs(epochs), budget=3, seed=0, storage=":memory:")
+    with pytest.raises(NasbookError, match=r"_Epochs's Proposal\(epochs=\.\.\.\) must be an int >= 1"):
+        search.run(progress="none")
+    assert _CountingTask.calls == 0
+
+
+def test_a_proposal_continuing_a_trial_that_does_not_exist_is_refused():
+    search = nasbook.Search(SPACE, ToyTask(SPACE, epochs=4), strategy=_Epochs(3, parent=99), budget=3, seed=0, storage=":memory:")
+    with pytest.raises(NasbookError, match=r"Proposal\(parent=99\) for architecture \w+, but that is no finished trial"):
+        search.run(progress="none")
+
+
+def test_numpy_epochs_run_as_plain_ints():
+    import numpy as np
+
+    search = nasbook.Search(SPACE, ToyTask(SPACE, epochs=4), strategy=_Epochs(np.int64(2)), budget=2, seed=0, storage=":memory:")
+    assert [t.epochs for t in search.run(progress="none").trials] == [2, 2]
+
+
+def test_a_proposal_continuing_another_architecture_is_refused():
+    from nasbook.trial import Proposal
+
+    class Other(BaseStrategy):
+        def _ask(self):
+            return Proposal(self._sample_new(), epochs=3, parent=0 if self.n_told_ else None)
+
+    search = nasbook.Search(SPACE, ToyTask(SPACE, epochs=4), strategy=Other(), budget=3, seed=0, storage=":memory:")
+    with pytest.raises(NasbookError, match=r"Proposal\(parent=0\) for architecture \w+, but that is a trial of another architecture"):
+        search.run(progress="none")
+    assert search.n_trials == 1
