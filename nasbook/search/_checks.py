@@ -16,7 +16,7 @@ from nasbook._errors import (
 )
 from nasbook.space import SearchSpace, SubsetSpace
 from nasbook.tasks import CurveTableTask, Task, TrainingTask
-from nasbook.trial import Proposal
+from nasbook.trial import Decision, Proposal
 
 
 def space_and_task(space: Any, task: Any) -> tuple[SearchSpace, Task]:
@@ -293,3 +293,18 @@ def check_proposal(search: Any, proposal: Proposal) -> Proposal:
                 f"{name} proposed Proposal(parent={proposal.parent!r}) for architecture {proposal.arch.id}, but that is "
                 f"{what}; parent= continues a finished trial of the same architecture from its checkpoint.")
     return proposal
+
+
+def decision_of(strategy: Any, answer: object) -> Decision:
+    """A strategy's ``on_report`` answer as a Decision: None (a hook that returns nothing) continues, and the
+    Decision's own values ``"stop"`` / ``"continue"`` are taken; anything else is refused naming the hook (outside
+    probe 6a: ``"stop"`` and ``True`` let the trial run on without a word)."""
+    if isinstance(answer, Decision):
+        return answer
+    if answer is None:
+        return Decision.CONTINUE
+    if isinstance(answer, str) and answer.lower() in ("stop", "continue"):
+        return Decision(answer.lower())
+    raise InvalidParameterTypeError(
+        f"{type(strategy).__name__}.on_report() must return Decision.CONTINUE or Decision.STOP (from nasbook.trial; None "
+        f"continues); got {answer!r:.60} of type {type(answer).__name__}.")
