@@ -439,3 +439,23 @@ class Hoarder(KNN):
         self.all_X_ = np.vstack([getattr(self, "all_X_", np.zeros((0, X.shape[1]))), X])
         self.all_z_ = np.concatenate([getattr(self, "all_z_", np.zeros(0)), z])
         super()._fit(self.all_X_, self.all_z_)
+
+
+class StopAfter(BaseStrategy):
+    """Random proposals; ``on_report`` answers ``answer`` from epoch ``after`` on (an early-stopping rule of one's own)."""
+
+    needs_epochs = "stops running trials from their per-epoch reports"
+
+    def __init__(self, after=1, answer="STOP", seed=None, allow_duplicates=False):
+        super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self.after, self.answer = after, answer
+
+    def _ask(self):
+        return self._sample_new()
+
+    def on_report(self, number, epoch, metrics):
+        from nasbook.trial import Decision
+
+        if epoch < self.after:
+            return Decision.CONTINUE
+        return {"STOP": Decision.STOP, "none": None, "str": "stop", "true": True}[self.answer]

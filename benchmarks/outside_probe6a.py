@@ -817,6 +817,19 @@ def part_training(workdir: Path) -> None:
           lambda: _raises(nasbook.RepeatedTrialFailure, lambda: _search(Digits(max_epochs=1, accelerator="gpu"), 7, 844, space=sp["mlp"]),
                           "first 5 trials", "accelerator='gpu'"))
 
+    def own_stopping(answer: str = "STOP", want: tuple[str, int] = ("pruned", 2)) -> Any:
+        r = _search(Digits(max_epochs=3), 3, 845, space=sp["mlp"], strategy=M.StopAfter(after=1, answer=answer))
+        got = {t.number: (t.state.value, t.epochs) for t in r.trials}
+        if any(v != want for v in got.values()):
+            raise Wrong(f"trials {got}, expected every one {want[0]} after {want[1]} epochs")
+        return got
+    check(T, "a strategy of one's own whose on_report answers STOP after epoch 1: trials PRUNED at 2 epochs", own_stopping)
+    check(T, "on_report answering None (a hook returning nothing): trials run on, COMPLETE at 3 epochs",
+          lambda: own_stopping("none", ("complete", 3)))
+    for answer, label in (("str", "'stop'"), ("true", "True")):
+        check(T, f"on_report answering {label} (not a Decision): stops the trial or is refused", lambda answer=answer: own_stopping(answer),
+              "either", ("on_report",))
+
     # failing and diverging trials
     def raising() -> Any:
         with nasbook.set_options(stop_after_failures=0):
@@ -923,6 +936,12 @@ def part_dask(workdir: Path) -> None:
             return _states(r)
         check(D, "a dask search stopped by a callback at 2, load_search(executor=...).run() completes 4", interrupted_resume, "either",
               ("executor",))
+        check(D, "a strategy of one's own whose on_report answers STOP after epoch 1, on dask: PRUNED at 2 epochs",
+              lambda: {t.number: (t.state.value, t.epochs) for t in _search(Digits(max_epochs=3), 3, 854, space=sp["mlp"],
+                                                                            strategy=M.StopAfter(after=1), executor=ex).trials}
+              if all((t.state.value, t.epochs) == ("pruned", 2) for t in _search(Digits(max_epochs=3), 3, 854, space=sp["mlp"],
+                                                                                 strategy=M.StopAfter(after=1), executor=ex).trials)
+              else (_ for _ in ()).throw(Wrong("not every trial pruned at 2 epochs")))
         check(D, "a task and space of one's own (Quadratic on WidthChain) on dask workers, HillClimb",
               lambda: _states(_search(M.Quadratic(), 6, 852, space=M.WidthChain(), strategy=M.HillClimb(n_init=2), executor=ex)))
         check(D, "EpochTask (reports per epoch) with MedianStopping(min_trials=2) on dask",
