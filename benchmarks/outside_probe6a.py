@@ -936,12 +936,13 @@ def part_dask(workdir: Path) -> None:
             return _states(r)
         check(D, "a dask search stopped by a callback at 2, load_search(executor=...).run() completes 4", interrupted_resume, "either",
               ("executor",))
-        check(D, "a strategy of one's own whose on_report answers STOP after epoch 1, on dask: PRUNED at 2 epochs",
-              lambda: {t.number: (t.state.value, t.epochs) for t in _search(Digits(max_epochs=3), 3, 854, space=sp["mlp"],
-                                                                            strategy=M.StopAfter(after=1), executor=ex).trials}
-              if all((t.state.value, t.epochs) == ("pruned", 2) for t in _search(Digits(max_epochs=3), 3, 854, space=sp["mlp"],
-                                                                                 strategy=M.StopAfter(after=1), executor=ex).trials)
-              else (_ for _ in ()).throw(Wrong("not every trial pruned at 2 epochs")))
+        def own_stopping_on_dask() -> Any:  # the STOP reaches a trial after its current epoch (docs): 2 epochs or a few more
+            r = _search(Digits(max_epochs=8), 3, 854, space=sp["mlp"], strategy=M.StopAfter(after=1), executor=ex)
+            got = {t.number: (t.state.value, t.epochs) for t in r.trials}
+            if any(state != "pruned" or not 2 <= epochs < 8 for state, epochs in got.values()):
+                raise Wrong(f"trials {got}, expected every one pruned after 2 epochs or a few more")
+            return got
+        check(D, "a strategy of one's own whose on_report answers STOP after epoch 1, on dask: PRUNED before epoch 8", own_stopping_on_dask)
         check(D, "a task and space of one's own (Quadratic on WidthChain) on dask workers, HillClimb",
               lambda: _states(_search(M.Quadratic(), 6, 852, space=M.WidthChain(), strategy=M.HillClimb(n_init=2), executor=ex)))
         check(D, "EpochTask (reports per epoch) with MedianStopping(min_trials=2) on dask",
