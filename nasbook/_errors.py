@@ -222,7 +222,8 @@ def check_call(owner: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs
     suggests the closest parameter for a misspelt keyword and lists the keyword-only parameters
     when too many arguments were given by position. ``hints`` maps a keyword users bring from other
     tools (``run(n_trials=...)``, Optuna's) to the sentence that says where it goes here; its key
-    ``"*"`` gives the sentence for arguments given by position beyond the signature (``run(10)``).
+    ``"*"`` gives the sentence for arguments given by position beyond the signature (``run(10)``), and
+    ``"twice"`` the one for an argument given both by position and by name (``Search(task, space=...)``).
     """
     try:
         sig = inspect.signature(fn)
@@ -240,6 +241,18 @@ def check_call(owner: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs
                    f"Its parameters: {', '.join(names) or '(none)'}.")
             if hints and unknown[0] in hints:
                 msg += f" {hints[unknown[0]]}"
+        elif twice := next((n for n in kwargs if f"multiple values for argument {n!r}" in str(exc)), None):
+            pos = [p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            at = pos.index(twice)  # in the signature's order, self included: the index into args
+            pos = [n for n in pos if n != "self"]
+            given = args[at] if at < len(args) else None
+            def short(v: Any) -> str:
+                r = repr(v)
+                return r if len(r) <= 50 else f"{type(v).__name__}(...)"
+            msg = (f"{owner}(): {twice!r} was given twice, by position ({short(given)}) and by name ({short(kwargs[twice])}). "
+                   f"Its parameters by position: {', '.join(pos) or '(none)'}.")
+            if hints and "twice" in hints:
+                msg += f" {hints['twice']}"
         elif "positional" in str(exc):
             kw_only = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
             if kw_only:

@@ -34,7 +34,7 @@ from nasbook._errors import (
     unknown_choice,
 )
 from nasbook._params import Params, check_base_init
-from nasbook.predictors._checks import check_archs, check_scores
+from nasbook.predictors._checks import check_archs, check_scores, model_output
 from nasbook.predictors._predicting import Predicting
 from nasbook.predictors._threads import _one_thread
 from nasbook.space import Architecture, SearchSpace
@@ -364,8 +364,8 @@ class BasePredictor(Predicting, Params, abc.ABC):
         for k in range(n_folds):
             test = folds == k
             self._fit(X[~test], z[~test])
-            mean, std = self._predict(X[test])
-            std = np.maximum(np.asarray(std, dtype=np.float64), 1e-9)
+            mean, std = model_output(type(self).__name__, self._predict(X[test]), int(test.sum()))
+            std = np.maximum(std, 1e-9)
             latent.append(np.abs(z[test] - mean) / std)
             with np.errstate(over="ignore", invalid="ignore"):  # inf ratios are left out by factor() below
                 half = np.abs(self._inverse(mean + std) / 2 - self._inverse(mean - std) / 2)

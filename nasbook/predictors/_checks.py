@@ -83,3 +83,31 @@ def check_scores(owner: str, scores: object, n: int) -> np.ndarray:
             "Drop failed or diverged trials first (Predictor.fit_search does)."
         )
     return y
+
+
+def model_output(owner: str, out: object, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A model's ``_predict(X)`` answer as float arrays ``(mean, std)`` of one value per row of ``X`` (``n``), or an
+    error naming the hook: a plug-in returning the mean alone, a row too few or a string failed deep inside the
+    calibration with numpy's own message."""
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise InvalidParameterTypeError(
+            f"{owner}._predict(X) must return (mean, std), two arrays of one value per row of X ({n}); got "
+            f"{type(out).__name__}" + (f" of shape {np.shape(out)}" if isinstance(out, np.ndarray) else "") + ".")
+    try:
+        mean, std = (np.asarray(v, dtype=np.float64) for v in out)
+    except (TypeError, ValueError):
+        raise InvalidParameterTypeError(f"{owner}._predict(X) must return (mean, std) of numbers; got "
+                                        f"{type(out[0]).__name__} and {type(out[1]).__name__}.") from None
+    if mean.shape != (n,) or std.shape != (n,):
+        raise InvalidParameterError(f"{owner}._predict(X) must return (mean, std) of shape ({n},), one value per row of X; "
+                                    f"got shapes {mean.shape} and {std.shape}.")
+    return mean, std
+
+
+def finite_mean(owner: str, mean: np.ndarray) -> np.ndarray:
+    """``mean``, or an error naming ``_predict`` when some of it is NaN or infinite (a prediction nothing can rank)."""
+    bad = int(np.count_nonzero(~np.isfinite(mean)))
+    if bad:
+        raise InvalidParameterError(f"{owner}._predict(X) returned a mean that is not finite for {bad} of {len(mean)} "
+                                    "architectures; a predictor must predict a number for each.")
+    return mean

@@ -16,7 +16,7 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, NotFittedError, unknown_choice
 from nasbook.predictors import _metrics
-from nasbook.predictors._checks import check_archs, check_scores
+from nasbook.predictors._checks import check_archs, check_scores, finite_mean, model_output
 from nasbook.predictors._threads import _one_thread
 
 if TYPE_CHECKING:
@@ -118,9 +118,9 @@ class Predicting:
 
     def _predict_latent_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with _one_thread():
-            mean, std = self._predict(X)
-        std = np.maximum(np.asarray(std, dtype=np.float64), 0.0) * self.std_scale_
-        return self._floored(np.asarray(mean, dtype=np.float64), std)
+            mean, std = model_output(type(self).__name__, self._predict(X), len(X))
+        mean, std = self._floored(mean, np.maximum(std, 0.0) * self.std_scale_)
+        return finite_mean(type(self).__name__, mean), std
 
     def _floored(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Latent ``(mean, std)`` as predicted; where the fit saw no spread (``std_floor_`` > 0) the mean is
@@ -131,8 +131,9 @@ class Predicting:
 
     def _predict_features(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with _one_thread():
-            mean, std = self._predict(X)
-        mean, std = self._floored(np.asarray(mean, dtype=np.float64), np.maximum(np.asarray(std, dtype=np.float64), 0.0))
+            mean, std = model_output(type(self).__name__, self._predict(X), len(X))
+        mean, std = self._floored(mean, np.maximum(std, 0.0))
+        finite_mean(type(self).__name__, mean)
         lo, mid, hi = self._inverse(mean - std), self._inverse(mean), self._inverse(mean + std)
         return mid, np.abs(hi - lo) / 2 * self.score_std_scale_
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, unknown_choice
+from nasbook._errors import (
+    InvalidArchitectureError,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    check_int,
+    unknown_choice,
+)
 from nasbook.space import SearchSpace, SubsetSpace
 from nasbook.tasks import CurveTableTask, Task, TrainingTask
+from nasbook.trial import Decision, Proposal
 
 
 def space_and_task(space: Any, task: Any) -> tuple[SearchSpace, Task]:
@@ -176,7 +184,9 @@ def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> N
     trial; ``"growth"``, ``"median-stopping"`` and ``"curve-stopping"`` ran silently as the random
     search they wrap (growth leaving a ``.checkpoints`` directory next to the store). Every part of
     the strategy is checked: a wrapper's ``base``, a Portfolio's arms, by instance, name or stored
-    configuration. The strategy's parameters must have been validated (names resolve). On a table of
+    configuration. The strategy's parameters must have been validated (names resolve). A scheduler that ranks its
+    rungs by predictions (``ASHA(rank_by="prediction")``, ``"blend"``) without a ``CurveStopping`` around it, which
+    makes them, is refused: it would rank by the observed values, silently. On a table of
     learning curves, a strategy that would ask for more epochs than it recorded is refused too
     (``Growth``'s ``check_epoch_limit``). ``load_search`` runs it only for a strategy or task given to
     it: a search stored before these checks still loads.
@@ -193,6 +203,7 @@ def check_strategy_task(strategy: Any, task: Task, what: str | None = None) -> N
     if isinstance(task, CurveTableTask):
         _check_epoch_limits(strategy, task)
     if task.has_epochs:
+        _check_rank_by(strategy, what)
         return
     for cls, _, where in _strategy_parts(strategy, "", set()):
         needs = getattr(cls, "needs_epochs", "")
@@ -236,3 +247,64 @@ def _strategy_parts(part: Any, where: str, seen: set[int]) -> Any:
     if isinstance(arms, Sequence) and not isinstance(arms, str):
         for i, arm in enumerate(arms):
             yield from _strategy_parts(arm, f" (arm {i} of {owner})", seen)
+
+
+def _check_rank_by(strategy: Any, what: str | None) -> None:
+    """Refuse a multi-fidelity scheduler ranking its rungs by predictions (``rank_by="prediction"`` or ``"blend"``)
+    in a strategy without a CurveStopping: only CurveStopping predicts, so it would rank by the observed values
+    without a word (``ASHA(rank_by="prediction")`` ran as ``ASHA()``). Any CurveStopping in the strategy will do
+    (a wrapper between them may pass its predictions on)."""
+    parts = list(_strategy_parts(strategy, "", set()))
+    if any(cls.__name__ == "CurveStopping" for cls, _, _ in parts):
+        return
+    for cls, part, where in parts:
+        rank_by = (part.get("params") or {}).get("rank_by") if isinstance(part, dict) else getattr(part, "rank_by", None)
+        if rank_by in ("prediction", "blend"):
+            name = cls.__name__
+            said = what if what is not None and not where else name
+            raise InvalidParameterError(
+                f"{said}{where} has rank_by={rank_by!r}: its rungs rank by the final values a wrapping CurveStopping "
+                f"predicts, but no CurveStopping wraps it, so it would rank by the observed values. Wrap it, "
+                f"CurveStopping(base={name}(rank_by={rank_by!r}, ...), predictor=...), or use rank_by='value'.")
+
+
+def check_proposal(search: Any, proposal: Proposal) -> Proposal:
+    """A strategy's proposal as the loop runs it, or an error naming the strategy (outside probe 6a): a member of
+    the search's space (a forged one, the space's id on a spec no member has, reached the task), epochs an int
+    >= 1 (0, -1, 2.5 and '2' were passed on to the task; numpy ints made plain), a ``parent`` that is a finished
+    trial of the same architecture (another number trained from scratch without a word)."""
+    name = type(search.strategy).__name__
+    try:  # cached per id by the space: a look-up after the first time
+        search.space.validate(proposal.arch)
+    except InvalidArchitectureError as exc:
+        raise InvalidArchitectureError(f"{name} proposed an architecture that is not a member of the search's space: {exc}") from None
+    if proposal.epochs is not None:
+        epochs = check_int(f"{name}'s Proposal", "epochs", proposal.epochs, minimum=1)
+        if epochs is not proposal.epochs:
+            proposal = dataclasses.replace(proposal, epochs=epochs)
+    if proposal.parent is not None:
+        number = check_int(f"{name}'s Proposal", "parent", proposal.parent, minimum=0)
+        if number is not proposal.parent:
+            proposal = dataclasses.replace(proposal, parent=number)
+        parent = search._trial_by_number(number)
+        if parent is None or parent.arch.id != proposal.arch.id:
+            what = "no finished trial of this search" if parent is None else f"a trial of another architecture ({parent.arch.id})"
+            raise InvalidParameterError(
+                f"{name} proposed Proposal(parent={proposal.parent!r}) for architecture {proposal.arch.id}, but that is "
+                f"{what}; parent= continues a finished trial of the same architecture from its checkpoint.")
+    return proposal
+
+
+def decision_of(strategy: Any, answer: object) -> Decision:
+    """A strategy's ``on_report`` answer as a Decision: None (a hook that returns nothing) continues, and the
+    Decision's own values ``"stop"`` / ``"continue"`` are taken; anything else is refused naming the hook (outside
+    probe 6a: ``"stop"`` and ``True`` let the trial run on without a word)."""
+    if isinstance(answer, Decision):
+        return answer
+    if answer is None:
+        return Decision.CONTINUE
+    if isinstance(answer, str) and answer.lower() in ("stop", "continue"):
+        return Decision(answer.lower())
+    raise InvalidParameterTypeError(
+        f"{type(strategy).__name__}.on_report() must return Decision.CONTINUE or Decision.STOP (from nasbook.trial; None "
+        f"continues); got {answer!r:.60} of type {type(answer).__name__}.")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from nasbook._errors import checked_signature
+from nasbook._errors import InvalidParameterTypeError, checked_signature
 from nasbook.search import _fresh
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_epochs_task
@@ -42,6 +43,11 @@ class Extend:
         s = cast("Search", self)
         s._check_resumable("extend()")
         b = _fresh.stored_budget(s)  # not s.budget: another object or process may have extended it
+        if isinstance(trials, (Mapping, Budget)):  # extend({"epochs": 4}): a budget's form, given where trials go
+            given = dict(trials) if isinstance(trials, Mapping) else {k: v for k, v in vars(trials).items() if v is not None}
+            raise InvalidParameterTypeError(
+                f"Search.extend(trials=...) takes a number of trials; got {trials!r:.80}. Pass each increment by name: "
+                f"extend({', '.join(f'{k}={v!r}' for k, v in given.items()) or 'trials=10'}).")
         Budget(trials=trials, epochs=epochs, seconds=seconds)  # validates the increments
         if epochs is not None:
             check_epochs_task(s.task, f"Search.extend(epochs={epochs!r})")

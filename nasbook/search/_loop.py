@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from nasbook._errors import NasbookWarning, SearchInterrupted, SpaceExhausted, StorageError, stacklevel_outside_nasbook
 from nasbook.search import _checkpoints, _failfast, _fresh, _warm
 from nasbook.search._background import InterpreterExiting
+from nasbook.search._checks import decision_of
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
         if held is not None:
             check_exit(held)  # a trial in this process ends at its next report when the interpreter exits
         live[number] = (epoch, dict(metrics))
-        return strategy.on_report(number, epoch, metrics)
+        return decision_of(strategy, strategy.on_report(number, epoch, metrics))
 
     described = repr(ex)  # what the stored config says it runs on (written before the executor started)
     check_exit(s)
@@ -136,8 +137,8 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     continue
                 if event.kind == "report":
                     live[event.number] = (event.epoch or 0, dict(event.metrics))
-                    if event.decision is None and strategy.on_report(
-                            event.number, event.epoch or 0, event.metrics) is Decision.STOP:
+                    if event.decision is None and decision_of(strategy, strategy.on_report(
+                            event.number, event.epoch or 0, event.metrics)) is Decision.STOP:
                         ex.stop(event.number)  # reaches the trial after its current epoch
                 elif event.outcome is not None:
                     del running[event.number]

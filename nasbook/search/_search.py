@@ -123,7 +123,8 @@ class Search(Background, Extend, Results, ReadOnly):
     _environment: dict[str, Any] | None  # where it was created (search._provenance), stored in its config
     _ckpt: _checkpoints.Folder | None  # the folder given as checkpoints= (search._checkpoints), stored in its config
 
-    @checked_signature
+    @checked_signature(hints={"twice": "Search(space, task, ...) takes the space first (Search(CellSpace(), Digits()) or "
+                                       "Search(space=..., task=...)); Search(task, ...) only for a task that fixes its space."})
     def __init__(
         self,
         space: SearchSpace | Task | None = None,
@@ -341,9 +342,7 @@ class Search(Background, Extend, Results, ReadOnly):
             return exc
         if asked is WAIT:
             return WAIT
-        proposal = asked if isinstance(asked, Proposal) else Proposal(asked)  # type: ignore[arg-type]
-        if proposal.arch.space_id != self.space.space_id:
-            self.space.validate(proposal.arch)  # raises InvalidArchitectureError naming both spaces
+        proposal = _checks.check_proposal(self, asked if isinstance(asked, Proposal) else Proposal(asked))  # type: ignore[arg-type]
         if proposal.epochs is not None and not self.task.has_epochs:
             name = type(self.strategy).__name__
             raise InvalidParameterError(

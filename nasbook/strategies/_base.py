@@ -249,10 +249,10 @@ class BaseStrategy(Params, abc.ABC):
             self.seen_.add(asked.arch.id)
         elif isinstance(asked, Architecture):
             self.seen_.add(asked.id)
-        else:
-            raise TypeError(
+        else:  # a plug-in's bug: a nasbook error (and still a TypeError) that says what _ask may return
+            raise InvalidParameterTypeError(
                 f"{type(self).__name__}._ask() must return an Architecture, a Proposal or nasbook.trial.WAIT; "
-                f"got {asked!r} of type {type(asked).__name__}."
+                f"got {asked!r:.80} of type {type(asked).__name__}."
             )
         return asked
 

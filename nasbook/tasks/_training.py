@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from nasbook._errors import InvalidParameterError, check_int, did_you_mean, unknown_choice
+from nasbook._errors import InvalidParameterError, check_int, did_you_mean, plain_number, unknown_choice
 from nasbook.tasks._base import Reporter, Result, Task, stored_class
 from nasbook.tasks._run_params import check_run_settings, split_trainer, with_run_params
 from nasbook.tasks._training_data import load_data_info, meta_features
@@ -211,6 +211,7 @@ class TrainingTask(Task):
         self.n_classes = check_int(owner, "n_classes", self.n_classes, minimum=2, allow_none=True)
         if self.optimizer not in _OPTIMIZERS:
             raise unknown_choice("optimizer", self.optimizer, _OPTIMIZERS, f"Pass {owner}(optimizer=...) one of them.")
+        self.lr, self.weight_decay = plain_number(self.lr), plain_number(self.weight_decay)  # np.float32(1e-4) too
         if not _is_number(self.lr) or not self.lr > 0:
             raise InvalidParameterError(f"{owner}(lr=...) must be a finite number > 0; got {self.lr!r}.")
         if not _is_number(self.weight_decay) or self.weight_decay < 0:

@@ -144,9 +144,10 @@ def test_checkpoints_are_kept_only_for_strategies_that_continue_trials():
 
     class Continues(BaseStrategy):  # a user strategy that forgot to declare it
         def _ask(self):
-            if self.seen_:
-                return Proposal(self.space_.sample(self.rng_), epochs=9, parent=0)
-            return Proposal(self.space_.sample(self.rng_), epochs=3)
+            if self.seen_:  # continues trial 0: the same architecture (another one is refused, tests/strategies/test_plugin_bad_proposals.py)
+                return Proposal(self.first_, epochs=9, parent=0)
+            self.first_ = self.space_.sample(self.rng_)
+            return Proposal(self.first_, epochs=3)
 
     with pytest.warns(UserWarning, match="continues_trials = True"):
         nasbook.Search(space, task, strategy=Continues(), budget=2, seed=0, storage=":memory:").run()
