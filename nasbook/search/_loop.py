@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import NasbookWarning, SearchInterrupted, SpaceExhausted, StorageError, stacklevel_outside_nasbook
-from nasbook.search import _checkpoints, _failfast, _fresh, _warm
+from nasbook.search import _budget, _checkpoints, _failfast, _fresh, _warm
 from nasbook.search._background import InterpreterExiting
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 
@@ -89,11 +89,12 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     exhausted_at: int | None = None  # the tells when the strategy last said SpaceExhausted with trials running
     last_renew = time.monotonic()
     committed_before = len(s._trials)
+    spent = False  # the last look at the budget found it spent
     events: list[Any] = []  # polled, not handled yet: named in SearchOvertaken if the store refuses a row
     try:
         while True:
             check_exit(s)  # the interpreter exits: trials in flight are stored QUEUED below, as on Ctrl-C
-            while len(running) < ex.capacity and not s._spent(t_start, len(running)):
+            while len(running) < ex.capacity and not (spent := s._spent(t_start, len(running))):
                 if s._requeue:  # interrupted earlier: run again first, under the same number
                     queued = s._requeue.pop(0)
                     proposal = requeued_proposal(queued)
@@ -127,6 +128,8 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                 running[number] = _Running(proposal, told, time.monotonic(), stored)
             if not running:
                 watch.at_end()
+                if spent and len(s._trials) == committed_before:  # no trial: the budget went on the set-up
+                    _budget.warn_spent_on_setup(s, t_start)
                 return
             events = list(ex.poll(0.05))
             while events:
