@@ -166,7 +166,7 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
         A run's ``fp_*`` metrics so far (a trial's metrics from
         :class:`nasbook.training.RunFingerprint`).
     past : pandas.DataFrame or list of dict
-        Past runs with ``fp_*`` columns and ``diverged`` (bool) or ``state``, e.g.
+        Past runs with ``fp_*`` columns and ``diverged`` (bool, or 1/0) or ``state``, e.g.
         :func:`fingerprint_frame` of earlier searches, or the knowledge base's trials.
     k : int, default 5
         Number of nearest past runs that vote (fewer when fewer exist).
