@@ -83,13 +83,13 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     if task.worker_imports:
         ex.warm_up(tuple(task.worker_imports))  # every worker imports at once, not trial by trial
     running: dict[int, _Running] = {}
+    spent = False  # the last look at the budget found it spent
     store_running = not ex.in_process  # a crash can leave a remote trial running: record it first
     timeout_s = s.trial_timeout_s
     watch = _failfast.FailureWatch(s.name)  # stops a run whose first trials all raise the same error
     exhausted_at: int | None = None  # the tells when the strategy last said SpaceExhausted with trials running
     last_renew = time.monotonic()
     committed_before = len(s._trials)
-    spent = False  # the last look at the budget found it spent
     events: list[Any] = []  # polled, not handled yet: named in SearchOvertaken if the store refuses a row
     try:
         while True:
