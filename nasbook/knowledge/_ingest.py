@@ -9,6 +9,7 @@ All or nothing: a row that fails a check, or a failed insert, removes the partia
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -131,32 +132,62 @@ class _Arch:
 def _float(i: int, v: Any) -> float | None:
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        try:
-            v = float(v)  # numpy scalars
-        except (TypeError, ValueError):
-            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s value should be a number; got {v!r:.40}.") from None
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):  # numpy numbers are Real; "0.5" and np.bool_ are not
+        raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s value should be a number (or None); got "
+                                    f"{v!r:.40} of type {type(v).__name__}.")
     v = float(v)
     return None if math.isnan(v) else v
 
 
-def _numbers(lo: int, numbers: list[Any]) -> list[int]:
-    if all(v is None for v in numbers):
-        return list(range(lo, lo + len(numbers)))
-    out = []
-    for j, number in enumerate(numbers):
-        if number is None:
-            number = lo + j
-        elif type(number) is not int:
-            try:
-                number = int(number) if float(number) == int(number) else None  # numpy integers; 3.0, not 1.5
-            except (TypeError, ValueError, OverflowError):
-                number = None
-            if number is None or isinstance(numbers[j], bool):
-                raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j}'s number should be an int; got "
-                                            f"{numbers[j]!r:.40}.")
-        out.append(number)
-    return out
+class _Numbers:
+    """Trial numbers, checked across chunks: whole numbers >= 0, each used once in the search (a missing one
+    is the row's index). Read at C speed when a chunk's numbers are all missing or all plain ints."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        self.rows: dict[int, int] = {}  # number -> row, for rows that gave one (a missing number is the row's index)
+
+    def __call__(self, lo: int, column: list[Any]) -> list[int]:
+        k = len(column)
+        given = not all(v is None for v in column)
+        if not given:
+            out: list[int] = list(range(lo, lo + k))
+        elif all(type(v) is int for v in column) and min(column) >= 0:  # the usual column, at C speed
+            out = column
+        else:
+            out = [self._one(lo + j, v) for j, v in enumerate(column)]
+        chunk = set(out)
+        if len(chunk) != k or not self.seen.isdisjoint(chunk):
+            self._duplicate(lo, out)
+        self.seen |= chunk
+        if given:
+            self.rows.update(zip(out, range(lo, lo + k)))
+        return out
+
+    @staticmethod
+    def _one(i: int, given: Any) -> int:
+        if given is None:
+            return i
+        number = None
+        if isinstance(given, numbers.Integral) and not isinstance(given, bool):  # numpy integers (not np.bool_)
+            number = int(given)
+        elif isinstance(given, numbers.Real) and not isinstance(given, bool) and float(given).is_integer():
+            number = int(float(given))  # a float column's 3.0; not 1.5, inf or NaN
+        if number is None or number < 0:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s number should be an int >= 0 (or None: "
+                                        f"the row's index); got {given!r:.40}.")
+        return number
+
+    def _duplicate(self, lo: int, out: list[int]) -> None:
+        here: dict[int, int] = {}
+        for j, number in enumerate(out):
+            first = self.rows.get(number, number) if number in self.seen else here.get(number)
+            if first is not None:
+                raise InvalidParameterError(
+                    f"KnowledgeBase.ingest: trials {first} and {lo + j} both have number {number}; each trial of a "
+                    f"search needs its own number (leave 'number' out to number the rows 0, 1, 2, ...). Nothing "
+                    f"was recorded.")
+            here[number] = lo + j
 
 
 def _epochs(lo: int, epochs: list[Any]) -> list[int | None]:
@@ -237,14 +268,14 @@ def _metrics(lo: int, metrics: list[Any]) -> list[str]:
     return out
 
 
-def _rows(sid: int, lo: int, cols: dict[str, list[Any]], arch: _Arch, now: float) -> list[tuple[Any, ...]]:
+def _rows(sid: int, lo: int, cols: dict[str, list[Any]], arch: _Arch, numbered: _Numbers, now: float) -> list[tuple[Any, ...]]:
     """The chunk's rows in the store's column order, checked column by column."""
     ids, specs = [], []
     for j, (a, given) in enumerate(zip(cols["arch"], cols["arch_id"])):
         arch_id, arch_json = arch(lo + j, a, given)
         ids.append(arch_id)
         specs.append(arch_json)
-    numbers = _numbers(lo, cols["number"])
+    trial_numbers = numbered(lo, cols["number"])
     states = _states(lo, cols["state"])
     values = _values(lo, cols["value"], states)
     metrics = _metrics(lo, cols["metrics"])
@@ -253,8 +284,8 @@ def _rows(sid: int, lo: int, cols: dict[str, list[Any]], arch: _Arch, now: float
     k = len(ids)
     # search_id, number, state, arch_id, arch, value, metrics, attrs, epochs, n_told_before, tell_seq,
     # started_at, finished_at, reason, curves, parent, lineage
-    return list(zip([sid] * k, numbers, states, ids, specs, values, metrics, ["{}"] * k, epochs, numbers, numbers,
-                    [None] * k, finished, [None] * k, ["{}"] * k, [None] * k, ["[]"] * k))
+    return list(zip([sid] * k, trial_numbers, states, ids, specs, values, metrics, ["{}"] * k, epochs, trial_numbers,
+                    trial_numbers, [None] * k, finished, [None] * k, ["{}"] * k, [None] * k, ["[]"] * k))
 
 
 def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name: str | None, strategy: str,
@@ -278,10 +309,10 @@ def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name
     }
     st = kb.storage
     sid = st.create_search(name, config)
-    arch, now, n = _Arch(space, validate), time.time(), 0
+    arch, numbered, now, n = _Arch(space, validate), _Numbers(), time.time(), 0
     try:
         for lo, cols in _chunks(trials, CHUNK):
-            rows = _rows(sid, lo, cols, arch, now)
+            rows = _rows(sid, lo, cols, arch, numbered, now)
             st.insert_trial_rows(rows)
             n += len(rows)
         if n == 0:  # an empty search would only add a name that every listing shows with no trials

@@ -368,9 +368,10 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         Parameters
         ----------
         trials : DataFrame or iterable of mappings
-            One row per trial: ``arch`` (an Architecture or its spec, a dict) and ``value``; optional
-            ``number``, ``state`` (default ``"complete"``), ``metrics`` (a dict), ``epochs``,
-            ``finished_at``. With ``validate=False`` also ``arch_id``, trusted as given.
+            One row per trial: ``arch`` (an Architecture or its spec, a dict) and ``value`` (a number);
+            optional ``number`` (an int >= 0, each used once; default the row's index), ``state``
+            (default ``"complete"``), ``metrics`` (a dict), ``epochs``, ``finished_at``. With
+            ``validate=False`` also ``arch_id``, trusted as given. A refused row records nothing.
         task : Task or str
             The task they ran on: a Task, or a name for a task nasbook does not know.
         space : SearchSpace

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, checked_signature, did_you_mean
+from nasbook._errors import (
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    NasbookWarning,
+    checked_signature,
+    did_you_mean,
+    stacklevel_outside_nasbook,
+)
+
+if TYPE_CHECKING:
+    from nasbook.search._search import Search
 
 # Keys a user may write for a wall-clock limit: each is pointed to "seconds".
 _TIME_WORDS = frozenset({"time", "timeout", "max_time", "time_limit", "walltime", "wall_time", "duration", "secs", "sec"})
@@ -37,7 +48,10 @@ class Budget:
         Training epochs summed over trials (> 0; a continuation counts only its extra epochs), for
         multi-fidelity searches where trials differ in length; None: no limit.
     seconds : float, optional
-        Run time in seconds (> 0); None: no limit. At least one of the three is set.
+        Run time in seconds (> 0); None: no limit. At least one of the three is set. It counts
+        ``run()``'s own set-up too (the lease, replaying stored trials, starting the executor: a dask
+        cluster takes seconds), as ``Search.elapsed_s`` does; a run whose set-up spends it runs no
+        trial and says so in a NasbookWarning.
     """
 
     trials: int | None = None
@@ -138,3 +152,26 @@ _MORE = ("A search's budget is set when it is made, Search(..., budget=100) or b
 #: where they go in nasbook
 BUDGET_HINTS = {name: _MORE for name in ("n_trials", "trials", "budget", "timeout", "max_trials", "n_iter", "epochs", "*")}
 
+
+
+def warn_spent_on_setup(s: Search, t_start: float) -> None:
+    """Warn that a run ended with no new trial because its seconds budget, which had time left when
+    ``run()`` began (``t_start``), was spent on ``run()``'s own set-up. Called by the loop only when it
+    stopped on a spent budget before any trial; silent after :meth:`Search.stop` and for a search whose
+    budget was spent before this run (a finished search run again). Epochs and trials count only when
+    a trial runs, so set-up spends nothing else."""
+    from nasbook.search import _search  # the clock Search._spent reads (a fake one in tests)
+
+    b = s.budget
+    if s._stop_flag or b.seconds is None or s._elapsed_before >= b.seconds:
+        return
+    if (b.trials is not None and len(s._trials) >= b.trials) or (b.epochs is not None and s._epochs_spent >= b.epochs):
+        return  # spent before this run, not by its set-up
+    setup = _search.time.monotonic() - t_start
+    before = f", {s._elapsed_before:.3g} s of it by earlier runs," if s._elapsed_before else ""
+    warnings.warn(
+        f"Search {s.name!r} ran no trial: its budget of {b.seconds:g} s{before} was spent on run()'s set-up "
+        f"({setup:.3g} s: the lease, replaying stored trials, starting the executor) before the first trial. "
+        f"Give it more time (search.extend(seconds=...), then run() again), or pass an executor that is already "
+        f"started (e.g. DaskExecutor(client=...) on a running cluster), whose start-up is then not counted.",
+        NasbookWarning, stacklevel=stacklevel_outside_nasbook())

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import NasbookWarning, SearchInterrupted, SpaceExhausted, StorageError, stacklevel_outside_nasbook
-from nasbook.search import _checkpoints, _failfast, _fresh, _warm
+from nasbook.search import _budget, _checkpoints, _failfast, _fresh, _warm
 from nasbook.search._background import InterpreterExiting
 from nasbook.search._checks import decision_of
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
@@ -84,6 +84,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     if task.worker_imports:
         ex.warm_up(tuple(task.worker_imports))  # every worker imports at once, not trial by trial
     running: dict[int, _Running] = {}
+    spent = False  # the last look at the budget found it spent
     store_running = not ex.in_process  # a crash can leave a remote trial running: record it first
     timeout_s = s.trial_timeout_s
     watch = _failfast.FailureWatch(s.name)  # stops a run whose first trials all raise the same error
@@ -94,7 +95,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     try:
         while True:
             check_exit(s)  # the interpreter exits: trials in flight are stored QUEUED below, as on Ctrl-C
-            while len(running) < ex.capacity and not s._spent(t_start, len(running)):
+            while len(running) < ex.capacity and not (spent := s._spent(t_start, len(running))):
                 if s._requeue:  # interrupted earlier: run again first, under the same number
                     queued = s._requeue.pop(0)
                     proposal = requeued_proposal(queued)
@@ -128,6 +129,8 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                 running[number] = _Running(proposal, told, time.monotonic(), stored)
             if not running:
                 watch.at_end()
+                if spent and len(s._trials) == committed_before:  # no trial: the budget went on the set-up
+                    _budget.warn_spent_on_setup(s, t_start)
                 return
             events = list(ex.poll(0.05))
             while events:

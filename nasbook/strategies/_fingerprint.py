@@ -9,13 +9,14 @@ training until the health checks end it.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, plain_scalar
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
 from nasbook.trial import Decision, Trial, TrialState, Wait
 
@@ -113,7 +114,7 @@ def _as_arrays(past: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
             f"{list(frame.columns)[:12]}. Build them with fingerprint_frame(search.trials)."
         )
     if "diverged" in frame.columns:
-        div = frame["diverged"].astype(bool).to_numpy()
+        div = _diverged(frame["diverged"])
     elif "state" in frame.columns:
         div = frame["state"].astype(str).str.lower().isin(["diverged", "trialstate.diverged"]).to_numpy()
     elif len(frame):
@@ -122,6 +123,27 @@ def _as_arrays(past: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
         div = np.zeros(0, dtype=bool)
     X = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float) if cols else np.zeros((len(frame), 0))
     return cols, X, div
+
+
+def _diverged(column: pd.Series) -> np.ndarray:
+    """The ``diverged`` column as bools: True/False (numpy's too) or 1/0. Anything else is refused, not read by
+    its truthiness (``"no"`` was a diverged run, as was NaN)."""
+    values = column.to_numpy()
+    if values.dtype == bool:
+        return values
+    if values.dtype.kind in "iuf":
+        ok = np.isin(values, (0, 1))  # NaN is neither
+    else:
+        ok = np.fromiter((isinstance(v, (bool, np.bool_)) or (isinstance(v, numbers.Real) and v in (0, 1))
+                          for v in values), dtype=bool, count=len(values))
+    if not ok.all():
+        i = int(np.argmin(ok))
+        bad = plain_scalar(values[i])  # np.int64(2) shown as 2
+        raise InvalidParameterError(
+            f"past fingerprints' 'diverged' column must hold True/False (or 1/0) for each run; row {i} holds "
+            f"{bad!r} of type {type(bad).__name__}. Map it first, e.g. past['diverged'] == 'yes', or give a 'state' "
+            "column instead.")
+    return values.astype(bool)
 
 
 def _check_threshold(owner: str, t: Any) -> float:
@@ -144,7 +166,7 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
         A run's ``fp_*`` metrics so far (a trial's metrics from
         :class:`nasbook.training.RunFingerprint`).
     past : pandas.DataFrame or list of dict
-        Past runs with ``fp_*`` columns and ``diverged`` (bool) or ``state``, e.g.
+        Past runs with ``fp_*`` columns and ``diverged`` (bool, or 1/0) or ``state``, e.g.
         :func:`fingerprint_frame` of earlier searches, or the knowledge base's trials.
     k : int, default 5
         Number of nearest past runs that vote (fewer when fewer exist).
@@ -176,7 +198,10 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
             + (f" (a list: features=[{features!r}])." if isinstance(features, str) else ".")
         )
     wanted = None if features is None else set(features)
-    cols, X, div = _as_arrays(past)
+    try:
+        cols, X, div = _as_arrays(past)
+    except (InvalidParameterError, InvalidParameterTypeError) as exc:
+        raise type(exc)(f"divergence_risk(past=...): {exc}") from None
     cols_in = [i for i, c in enumerate(cols) if c in fingerprint and (wanted is None or c in wanted)]
     if not len(X) or not cols_in:
         return math.nan
