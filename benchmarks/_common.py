@@ -198,3 +198,66 @@ def probe_args(doc: str | None, parts: Sequence[str], seeds: range, seeds_of: st
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix=prefix))
     workdir.mkdir(parents=True, exist_ok=True)
     return args, chosen, range(int(lo), int(hi or lo) + 1), workdir
+
+
+class Wrong(AssertionError):
+    """An outside probe's answer that is not what a user should get (raised by a check's function)."""
+
+
+def same(a: Any, b: Any, what: str = "") -> bool:
+    """True, or :class:`Wrong` naming both values."""
+    if a != b:
+        raise Wrong(f"{what + ': ' if what else ''}{a!r:.150} != {b!r:.150}")
+    return True
+
+
+def make_check(results: dict[str, dict[str, Any]], known: dict[str, str]) -> Any:
+    """The ``check`` of an outside probe (outside_probe4.py .. outside_probe6b.py) recording into ``results``, with
+    ``known`` the checks judged out of scope (key ``"part: name"`` -> the reason).
+
+    ``check(part, name, fn, expect="ok", says=())`` runs ``fn``, records its outcome and classifies it ok / defect /
+    known. ``expect``: "ok" (an answer; ``fn`` raises :class:`Wrong` for a wrong one), "refused" (a one-line
+    NasbookError, whose message holds every word of ``says``, case-insensitive) or "either". Returns ``fn``'s value
+    (None when it raised).
+    """
+    import time
+    import warnings
+
+    def check(part: str, name: str, fn: Any, expect: str = "ok", says: tuple[str, ...] = ()) -> Any:
+        from nasbook import NasbookError
+
+        key = f"{part}: {name}"
+        t0 = time.perf_counter()
+        value, why = None, ""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = fn()
+                rec: dict[str, Any] = {"outcome": "ok", "saw": " ".join(repr(value).split())[:300]}
+            except Wrong as exc:
+                rec = {"outcome": "wrong", "error": str(exc)[:400]}
+                why = "wrong answer"
+            except Exception as exc:  # noqa: BLE001 - the probe records every failure
+                text = str(exc)
+                rec = {"outcome": "refused", "error": f"{type(exc).__name__}: {text[:400]}"}
+                if not isinstance(exc, NasbookError):
+                    why = "not a nasbook error"
+                elif len(text.strip().splitlines()) > 1:
+                    why = "message spans lines"
+                elif missing := [w for w in says if w.lower() not in text.lower()]:
+                    why = f"message lacks {missing}"
+        if not why and expect != "either" and rec["outcome"] != expect:
+            why = f"expected {expect}"
+        rec["expect"] = expect
+        rec["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught
+                                  if not issubclass(w.category, (DeprecationWarning, FutureWarning))})
+        rec["wall_s"] = round(time.perf_counter() - t0, 3)
+        rec["status"] = "ok" if not why else ("known" if key in known else "defect")
+        rec["why"] = why if not why or key not in known else f"{why}; known: {known[key]}"
+        results[key] = rec
+        said = rec.get("saw") if rec["outcome"] == "ok" else rec["error"]
+        flag = "" if rec["status"] == "ok" else f" {rec['status'].upper()} ({rec['why']})"
+        print(f"[{part}] {name}: {rec['outcome']}{flag} {said[:200]}", flush=True)
+        return value
+
+    return check

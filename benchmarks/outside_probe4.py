@@ -49,12 +49,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import Wrong, make_check, same
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("growth", "settle", "cli", "proxies", "extend", "kb", "strategies")
@@ -67,58 +67,7 @@ KNOWN: dict[str, str] = {
 }
 
 
-class Wrong(AssertionError):
-    """An answer that is not what a user should get (raised by a check's function)."""
-
-
-def same(a: Any, b: Any, what: str = "") -> bool:
-    """True, or Wrong naming both values."""
-    if a != b:
-        raise Wrong(f"{what + ': ' if what else ''}{a!r:.150} != {b!r:.150}")
-    return True
-
-
-def check(part: str, name: str, fn: Callable[[], Any], expect: str = "ok", says: tuple[str, ...] = ()) -> Any:
-    """Run ``fn``; record its outcome, and classify it ok / defect / known.
-
-    ``expect``: "ok" (an answer; ``fn`` raises :class:`Wrong` for a wrong one) or "refused" (a one-line
-    NasbookError, whose message holds every word of ``says``, case-insensitive).
-    """
-    from nasbook import NasbookError
-
-    key = f"{part}: {name}"
-    t0 = time.perf_counter()
-    value, why = None, ""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            value = fn()
-            rec: dict[str, Any] = {"outcome": "ok", "saw": " ".join(repr(value).split())[:300]}
-        except Wrong as exc:
-            rec = {"outcome": "wrong", "error": str(exc)[:400]}
-            why = "wrong answer"
-        except Exception as exc:  # noqa: BLE001 - the probe records every failure
-            text = str(exc)
-            rec = {"outcome": "refused", "error": f"{type(exc).__name__}: {text[:400]}"}
-            if not isinstance(exc, NasbookError):
-                why = "not a nasbook error"
-            elif len(text.strip().splitlines()) > 1:
-                why = "message spans lines"
-            elif missing := [w for w in says if w.lower() not in text.lower()]:
-                why = f"message lacks {missing}"
-    if not why and rec["outcome"] != expect:
-        why = f"expected {expect}"
-    rec["expect"] = expect
-    rec["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:120]}" for w in caught
-                              if not issubclass(w.category, (DeprecationWarning, FutureWarning))})
-    rec["wall_s"] = round(time.perf_counter() - t0, 3)
-    rec["status"] = "ok" if not why else ("known" if key in KNOWN else "defect")
-    rec["why"] = why if not why or key not in KNOWN else f"{why}; known: {KNOWN[key]}"
-    RESULTS[key] = rec
-    said = rec.get("saw") if rec["outcome"] == "ok" else rec["error"]
-    flag = "" if rec["status"] == "ok" else f" {rec['status'].upper()} ({rec['why']})"
-    print(f"[{part}] {name}: {rec['outcome']}{flag} {said[:200]}", flush=True)
-    return value
+check = make_check(RESULTS, KNOWN)
 
 
 def _int64(d: dict[str, Any]) -> dict[str, Any]:

@@ -43,13 +43,11 @@ Parts (all by default; ``--parts plugins,contracts,training,dask,fidelity``):
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 import xml.etree.ElementTree as ET
@@ -58,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import Wrong, make_check, same
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("plugins", "contracts", "training", "dask", "fidelity")
@@ -71,58 +70,7 @@ KNOWN: dict[str, str] = {
 }
 
 
-class Wrong(AssertionError):
-    """An answer that is not what a user should get (raised by a check's function)."""
-
-
-def same(a: Any, b: Any, what: str = "") -> bool:
-    """True, or Wrong naming both values."""
-    if a != b:
-        raise Wrong(f"{what + ': ' if what else ''}{a!r:.150} != {b!r:.150}")
-    return True
-
-
-def check(part: str, name: str, fn: Callable[[], Any], expect: str = "ok", says: tuple[str, ...] = ()) -> Any:
-    """Run ``fn``; record its outcome, and classify it ok / defect / known.
-
-    ``expect``: "ok" (an answer; ``fn`` raises :class:`Wrong` for a wrong one), "refused" (a one-line
-    NasbookError, whose message holds every word of ``says``, case-insensitive) or "either".
-    """
-    from nasbook import NasbookError
-
-    key = f"{part}: {name}"
-    t0 = time.perf_counter()
-    value, why = None, ""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            value = fn()
-            rec: dict[str, Any] = {"outcome": "ok", "saw": " ".join(repr(value).split())[:300]}
-        except Wrong as exc:
-            rec = {"outcome": "wrong", "error": str(exc)[:400]}
-            why = "wrong answer"
-        except Exception as exc:  # noqa: BLE001 - the probe records every failure
-            text = str(exc)
-            rec = {"outcome": "refused", "error": f"{type(exc).__name__}: {text[:400]}"}
-            if not isinstance(exc, NasbookError):
-                why = "not a nasbook error"
-            elif len(text.strip().splitlines()) > 1:
-                why = "message spans lines"
-            elif missing := [w for w in says if w.lower() not in text.lower()]:
-                why = f"message lacks {missing}"
-    if not why and expect != "either" and rec["outcome"] != expect:
-        why = f"expected {expect}"
-    rec["expect"] = expect
-    rec["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught
-                              if not issubclass(w.category, (DeprecationWarning, FutureWarning))})
-    rec["wall_s"] = round(time.perf_counter() - t0, 3)
-    rec["status"] = "ok" if not why else ("known" if key in KNOWN else "defect")
-    rec["why"] = why if not why or key not in KNOWN else f"{why}; known: {KNOWN[key]}"
-    RESULTS[key] = rec
-    said = rec.get("saw") if rec["outcome"] == "ok" else rec["error"]
-    flag = "" if rec["status"] == "ok" else f" {rec['status'].upper()} ({rec['why']})"
-    print(f"[{part}] {name}: {rec['outcome']}{flag} {said[:200]}", flush=True)
-    return value
+check = make_check(RESULTS, KNOWN)
 
 
 def _raises(kind: type[BaseException], fn: Callable[[], Any], *words: str) -> str:
@@ -1098,26 +1046,11 @@ def part_fidelity(workdir: Path) -> None:
 
 # ---------------------------------------------------------------------------------------- main
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
-    ap.add_argument("--json", help="write every check's record here")
-    ap.add_argument("--workdir", help="keep the stores and files here (default: a temporary folder, removed)")
-    ap.add_argument("--seeds", default="800-835", help="probe seeds A-B of the plugins part (default 800-835)")
-    args = ap.parse_args()
-    global SEEDS
-    lo, _, hi = args.seeds.partition("-")
-    if not (lo.isdigit() and (hi or lo).isdigit() and 800 <= int(lo) <= int(hi or lo)):
-        ap.error(f"--seeds must be A-B with 800 <= A <= B (the probe's seeds start at 800); got {args.seeds!r}")
-    SEEDS = range(int(lo), int(hi or lo) + 1)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata, probe_summary
+    from _common import metadata, probe_args, probe_summary
 
-    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    unknown = sorted(set(parts) - set(PARTS))
-    if unknown:
-        ap.error(f"unknown parts {unknown}; choose among {', '.join(PARTS)}")
-    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="nasbook-probe6a-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    global SEEDS
+    args, parts, SEEDS, workdir = probe_args(__doc__, PARTS, SEEDS, "the plugins part", "nasbook-probe6a-")
     meta = metadata()
     print(f"# {meta['command']}\n# {meta['date_utc']}; nasbook at {meta['package']}; load average {meta['machine']['loadavg_at_start']}", flush=True)
     t0 = time.perf_counter()
