@@ -84,7 +84,7 @@ def clock(monkeypatch):
     return ahead
 
 
-@pytest.mark.parametrize("how", ["run", "start"])
+@pytest.mark.parametrize("how", ["run", "start", "a slow callback"])
 def test_a_trial_longer_than_the_lease_ttl_keeps_the_search_from_another_host(store_url, clock, monkeypatch, how):
     monkeypatch.setattr(_loop, "HEARTBEAT_S", 0.01, raising=False)
     seen = {}
@@ -109,9 +109,11 @@ def test_a_trial_longer_than_the_lease_ttl_keeps_the_search_from_another_host(st
         finally:
             watcher.close()
 
-    task = _During(SPACE, during=during)
-    first = nasbook.Search(SPACE, task, budget=3, seed=0, storage=store_url, name="s")
-    if how == "run":
+    # "a slow callback": the loop held outside any trial (as by a dask cluster starting, or a long replay)
+    task = _During(SPACE, during=during if how != "a slow callback" else None)
+    callbacks = [lambda search, trial: during() if trial.number == 0 else None] if how == "a slow callback" else []
+    first = nasbook.Search(SPACE, task, budget=3, seed=0, storage=store_url, name="s", callbacks=callbacks)
+    if how != "start":
         first.run(progress="none")
     else:
         first.start(progress="none").wait()
