@@ -47,8 +47,13 @@ class Heartbeat:
         self.lost: SearchLockedError | None = None  # the lease was found gone or another owner's
         self._thread: threading.Thread | None = None
         if renews_lease_apart(st):
-            self._thread = threading.Thread(target=self._beat, name=f"nasbook-lease-{name}", daemon=True)
-            self._thread.start()
+            thread = threading.Thread(target=self._beat, name=f"nasbook-lease-{name}", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError as exc:  # "can't start new thread": the loop still renews between its polls
+                _log.warning("nasbook: search %r runs without a lease heartbeat thread: %s", name, exc)
+            else:
+                self._thread = thread
 
     def _beat(self) -> None:
         while not self._done.wait(self._interval):

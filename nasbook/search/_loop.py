@@ -100,6 +100,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
     try:
         while True:
             check_exit(s)  # the interpreter exits: trials in flight are stored QUEUED below, as on Ctrl-C
+            beat.check()  # taken over while the loop was held (a cluster starting, a callback): submit nothing
             while len(running) < ex.capacity and not s._spent(t_start, len(running)):
                 if s._requeue:  # interrupted earlier: run again first, under the same number
                     queued = s._requeue.pop(0)
