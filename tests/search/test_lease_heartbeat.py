@@ -130,19 +130,40 @@ def test_a_trial_longer_than_the_lease_ttl_keeps_the_search_from_another_host(st
     first.close()
 
 
+def _taken_over_here(store_url):
+    """A process on another host takes the search over; returns once the run's heartbeat thread has found it."""
+    watcher = _Watcher(store_url)
+    try:
+        assert watcher.sql("UPDATE nasbook_leases SET owner = 'teammate', hostname = 'another-host', "
+                           "heartbeat_at = :now", now=time.time()) == 1
+        assert _until(lambda: not _heartbeats()), "the heartbeat never found the lease taken over"
+    finally:
+        watcher.close()
+
+
+def test_a_run_that_lost_its_lease_in_a_slow_callback_runs_no_further_trial(tmp_path, monkeypatch):
+    monkeypatch.setattr(_loop, "HEARTBEAT_S", 0.01, raising=False)
+    db = str(tmp_path / "cb.db")
+    task = _During(SPACE)
+    first = nasbook.Search(SPACE, task, budget=3, seed=0, storage=db, name="s",
+                           callbacks=[lambda search, trial: _taken_over_here(db) if trial.number == 0 else None])
+    with pytest.raises(SearchOvertaken, match=r"(?s)took search 's' over.*the 1 trial this run committed is stored"):
+        first.run(progress="none")
+    assert task.calls == 1  # trial 1 was never trained
+    watcher = _Watcher(db)
+    try:
+        assert watcher.trials() == [(0, "complete", first._owner)]
+    finally:
+        watcher.close()
+    assert not _heartbeats()
+    first.close()
+
+
 def test_a_run_that_lost_its_lease_during_a_trial_stops_before_storing_it(store_url, monkeypatch):
     monkeypatch.setattr(_loop, "HEARTBEAT_S", 0.01, raising=False)
     monkeypatch.setattr(_loop, "LEASE_RENEW_S", 0.0)  # the loop renews too, after every poll
 
-    def during():  # a process on another host takes the search over while trial 0 trains here
-        watcher = _Watcher(store_url)
-        try:
-            assert watcher.sql("UPDATE nasbook_leases SET owner = 'teammate', hostname = 'another-host', "
-                               "heartbeat_at = :now", now=time.time()) == 1
-            assert _until(lambda: not _heartbeats()), "the heartbeat never found the lease taken over"
-        finally:
-            watcher.close()
-
+    during = lambda: _taken_over_here(store_url)  # noqa: E731 - while trial 0 trains here
     first = nasbook.Search(SPACE, _During(SPACE, during=during), budget=3, seed=0, storage=store_url, name="s")
     with pytest.raises(SearchOvertaken, match=r"(?s)took search 's' over.*trial 0 \(complete.*was not stored") as info:
         first.run(progress="none")
