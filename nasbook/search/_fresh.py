@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from nasbook._errors import SearchOvertaken, StorageError
 from nasbook.search._budget import Budget
+from nasbook.search._heartbeat import Heartbeat
 from nasbook.storage import TrialTaken, claim_trials, lease_holder, trials_stored_from
 
 if TYPE_CHECKING:
@@ -42,9 +43,10 @@ if TYPE_CHECKING:
     from nasbook.trial import Outcome, Trial
 
 
-def acquire(s: Search, ttl_s: float) -> None:
+def acquire(s: Search, ttl_s: float, heartbeat_s: float) -> Heartbeat:
     """Take the search's lease for ``s`` and the rows of the trials it runs again; StorageError (lease given
-    back, nothing written) if the store holds trials that ``s`` has not read, or finished one of those."""
+    back, nothing written) if the store holds trials that ``s`` has not read, or finished one of those.
+    Returns the :class:`Heartbeat` that renews the lease every ``heartbeat_s`` until ``run()`` stops it."""
     s._storage.acquire_lease(s._search_id, s._owner, ttl_s=ttl_s)
     again = [t.number for t in s._requeue]  # run again first: their rows become this run's
     try:
@@ -55,7 +57,7 @@ def acquire(s: Search, ttl_s: float) -> None:
         s._storage.release_lease(s._search_id, s._owner)
         raise
     if not count and not finished:
-        return
+        return Heartbeat(s._storage, s._search_id, s._owner, s.name, heartbeat_s)
     s._storage.release_lease(s._search_id, s._owner)
     s._stale = True  # the next run() starts from what the store holds
     adopt_stored(s)

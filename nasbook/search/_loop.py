@@ -23,11 +23,16 @@ from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from nasbook.search._heartbeat import Heartbeat
     from nasbook.search._search import Search
 
-#: a run renews its lease on the search this often (the lease expires after LEASE_TTL_S without one)
+#: the loop renews its lease on the search this often between polls (the lease expires after LEASE_TTL_S
+#: without one; on SQLite each renewal also checkpoints the WAL into the file)
 LEASE_RENEW_S = 10.0
 LEASE_TTL_S = 60.0
+#: and a heartbeat thread renews it this often whatever the loop is doing (an in-process trial that trains
+#: for minutes holds the loop in ``submit``): :mod:`._heartbeat`
+HEARTBEAT_S = 10.0
 
 
 @dataclass
@@ -53,13 +58,15 @@ def requeued_proposal(queued: Trial) -> Proposal:
     return Proposal(queued.arch, queued.epochs, queued.parent, queued.lineage, attrs, grow)
 
 
-def run_trials(s: Search, t_start: float, pbar: Any) -> None:
+def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
     """Run trials until the budget is spent or the strategy has nothing left to propose.
 
     On any exception (Ctrl-C, a lost scheduler, a callback that raises) the trials in flight are
     cancelled and stored QUEUED, so the next ``run()`` re-runs them first; finished trials are
     committed already. When another process took the search over meanwhile (:func:`_fresh.overtaken`),
-    nothing more is written (its rows are the other run's now) and :class:`SearchOvertaken` says so.
+    nothing more is written (its rows are the other run's now) and :class:`SearchOvertaken` says so; a
+    takeover that ``beat`` (the lease's heartbeat thread) found is raised at the next poll, before the
+    outcomes it returned are stored.
     """
     ex, strategy, live, storage, sid = s.executor, s.strategy, s._live, s._storage, s._search_id
     task, space = s.task, s.space
@@ -95,6 +102,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
     try:
         while True:
             check_exit(s)  # the interpreter exits: trials in flight are stored QUEUED below, as on Ctrl-C
+            beat.check()  # taken over while the loop was held (a cluster starting, a callback): submit nothing
             while len(running) < ex.capacity and not (spent := s._spent(t_start, len(running))):
                 if s._requeue:  # interrupted earlier: run again first, under the same number
                     queued = s._requeue.pop(0)
@@ -133,6 +141,7 @@ def run_trials(s: Search, t_start: float, pbar: Any) -> None:
                     _budget.warn_spent_on_setup(s, t_start)
                 return
             events = list(ex.poll(0.05))
+            beat.check()  # the heartbeat found the search taken over: these outcomes are not ours to store
             while events:
                 event = events.pop(0)
                 r = running.get(event.number)

@@ -412,7 +412,7 @@ class Search(Background, Extend, Results, ReadOnly):
         from nasbook.display import Progress, make_progress
 
         pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
-        _fresh.acquire(self, _loop.LEASE_TTL_S)  # a stale object (trials stored since it read them) writes nothing
+        beat = _fresh.acquire(self, _loop.LEASE_TTL_S, _loop.HEARTBEAT_S)  # refused to a stale object; renewed by a thread
         t_start = time.monotonic()
         final = SearchState.INTERRUPTED
         _background.began(self)  # a close() from another thread now stops this run and waits for it
@@ -424,12 +424,13 @@ class Search(Background, Extend, Results, ReadOnly):
             _provenance.note_and_store(self)  # a session in another environment than the last one recorded
             if self._kb is not None:
                 self._kb.state(self.state.value)
-            _loop.run_trials(self, t_start, pbar)
+            _loop.run_trials(self, t_start, pbar, beat)
             final = SearchState.DONE
         except BaseException:
             self._stale = True  # the next run() starts from what the store holds, like a resume
             raise
         finally:
+            beat.stop()  # before the lease is given back: no heartbeat thread outlives the run
             try:
                 if final is SearchState.DONE and self._stop_flag:
                     final = SearchState.INTERRUPTED  # stopped with stop(): resumable, not finished

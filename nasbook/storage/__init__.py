@@ -10,6 +10,8 @@ from types import MappingProxyType
 from nasbook._errors import SearchLockedError
 from nasbook.storage._catalog import describe_task, insert_ignore, task_identity, task_key
 from nasbook.storage._fidelity import best_counted, mixed_fidelity_tasks, top_fidelity_cells, top_fidelity_trials
+from nasbook.storage._lease import renew_apart as renew_lease_apart
+from nasbook.storage._lease import renews_apart as renews_lease_apart
 from nasbook.storage._numbers import lease_holder, trials_stored_from
 from nasbook.storage._owner import TrialTaken, claim_trials, owner_kwargs
 from nasbook.storage._records import SearchRecord, trial_row_problem
@@ -25,6 +27,7 @@ TABLES = MappingProxyType({"searches": searches, "trials": trials, "tasks": task
 __all__ = [
     "SCHEMA_VERSION", "TABLES", "TRIAL_COLUMNS", "SearchLockedError", "SearchRecord", "Storage", "TrialTaken", "best_counted",
     "claim_trials", "describe_task", "dumps", "insert_ignore", "lease_holder", "loads", "mixed_fidelity_tasks", "open_storage", "owner_kwargs", "quantiles", "ranked_tasks",
-    "read_ranks", "rebuild_stats", "rekeyed_task_rows", "refresh_ranks", "store_id", "task_identity", "task_key", "top_fidelity_cells", "top_fidelity_trials",
+    "read_ranks", "rebuild_stats", "rekeyed_task_rows", "refresh_ranks", "renew_lease_apart", "renews_lease_apart", "store_id",
+    "task_identity", "task_key", "top_fidelity_cells", "top_fidelity_trials",
     "trial_row_problem", "trials_stored_from", "trials_token",
 ]

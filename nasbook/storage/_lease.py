@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from nasbook._errors import InvalidParameterError, SearchLockedError
 from nasbook.storage._schema import leases
@@ -66,8 +66,9 @@ def holder(conn: sa.Connection, search_id: int) -> Holder | None:
     return None if row is None else Holder(str(row.owner), str(row.hostname), int(row.pid), float(row.heartbeat_at))
 
 
-#: a live process on this host keeps its lease however old its heartbeat (an in-process trial that
-#: trains for an hour renews nothing meanwhile); past this age the pid is taken to be reused
+#: a live process on this host keeps its lease however old its heartbeat (a run's heartbeat thread
+#: renews it, but a process stopped in a debugger or by SIGSTOP renews nothing); past this age the
+#: pid is taken to be reused
 SAME_HOST_MAX_AGE_S = 24 * 3600.0
 
 
@@ -128,6 +129,58 @@ def renew(conn: sa.Connection, search_id: int, owner: str, name_of: Callable[[in
         conn.commit()
         raise locked_error(name_of(search_id), h)
     checkpoint(conn)
+
+
+def renew_apart(st: Any, search_id: int, owner: str, name: str) -> None:
+    """Heartbeat of ``owner``'s lease on search ``search_id`` of ``st``, from a thread other than the one using
+    ``st.conn``: on a connection of its own, checked out of ``st``'s engine and given back.
+
+    A SQLAlchemy connection belongs to one thread at a time, and a run's thread may be in the middle of a
+    write on ``st.conn``; the engine's pool hands this call another connection (SQLite waits for the run's
+    write under its busy timeout; PostgreSQL locks only the lease row, which the run does not hold). Not
+    for an in-memory store, whose one connection is shared by every checkout (:func:`renews_apart`).
+
+    Parameters
+    ----------
+    st : Storage
+        The store.
+    search_id : int
+        The search's id in it.
+    owner : str
+        The token given to ``acquire_lease``.
+    name : str
+        The search's name, for the message (``st`` is not asked: that would use ``st.conn``).
+
+    Raises
+    ------
+    SearchLockedError
+        ``owner`` no longer holds the lease (another process took it over, or it was released).
+    StorageError
+        The database failed (busy past its timeout, unreachable); the lease is as it was.
+    """
+    check_args(owner)
+    try:
+        with st.engine.connect() as conn:
+            renew(conn, search_id, owner, lambda _sid: name)
+    except (DatabaseError, OperationalError) as exc:
+        raise st._wrap(exc) from None  # noqa: SLF001 - the storage's own wording, password masked
+
+
+def renews_apart(st: Any) -> bool:
+    """Whether :func:`renew_apart` can renew a lease in ``st`` from another thread: not in an in-memory
+    store (its one connection is shared by every checkout, and no other process can reach it anyway).
+
+    Parameters
+    ----------
+    st : Storage
+        The store.
+
+    Returns
+    -------
+    bool
+        True for a SQLite file or a database server.
+    """
+    return not st._target.memory  # noqa: SLF001
 
 
 def release(conn: sa.Connection, search_id: int, owner: str) -> None:

@@ -43,6 +43,14 @@ from nasbook.executors import LocalExecutor  # noqa: E402
 from nasbook.search import _loop  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _no_heartbeat_between(monkeypatch):
+    """These tests make a running search's lease look like a dead one (heartbeat 0, another host) for "another
+    process" to take it over: the run's heartbeat thread must not renew it in between (every 10 s, so on a loaded
+    machine it could: the takeover was then refused). The loop's own renewal (LEASE_RENEW_S) stays as it is."""
+    monkeypatch.setattr(_loop, "HEARTBEAT_S", 1e6)
+
+
 def _lease_from_another_host(db):
     """Make the running object's lease look like a dead one of another host's: the next process takes it over."""
     con = sqlite3.connect(db, timeout=10)
