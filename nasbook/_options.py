@@ -16,6 +16,7 @@ _DEFAULTS: dict[str, Any] = {
     "display_max_rows": 20,
     "stop_after_failures": 5,
     "cache_dir": None,
+    "cache_max_bytes": None,
 }
 
 OPTIONS: dict[str, Any] = dict(_DEFAULTS)
@@ -51,11 +52,21 @@ def _check_cache_dir(value: object) -> None:
     )
 
 
+def _check_cache_max_bytes(value: object) -> None:
+    if value is None or value is False or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return
+    raise InvalidParameterError(
+        f"set_options(cache_max_bytes=...) must be an int >= 0 (bytes), None (the default: $NASBOOK_CACHE_MAX_BYTES, "
+        f"else 2 GiB) or False (no cap); got {value!r} of type {type(value).__name__}."
+    )
+
+
 _VALIDATORS: dict[str, Callable[[object], None]] = {
     "display_style": _check_display_style,
     "display_max_rows": _check_display_max_rows,
     "stop_after_failures": _check_stop_after_failures,
     "cache_dir": _check_cache_dir,
+    "cache_max_bytes": _check_cache_max_bytes,
 }
 
 
@@ -81,6 +92,12 @@ class set_options:  # noqa: N801 - a function-like name, as in xarray
         next to it (``<file>.similar``). None: the environment variable ``NASBOOK_CACHE_DIR`` when set
         (``off`` for nothing), else the user cache folder (``~/.cache/nasbook`` on Linux, honouring
         ``XDG_CACHE_HOME``). False: nothing is saved or read there.
+    cache_max_bytes : int >= 0, None or False, default None
+        The most bytes the cache folder's summaries (``<cache>/similar``) may take: after each save there, the
+        least recently used (saved or loaded) go first, never the one just saved; a SQLite file's own
+        ``<file>.similar`` is not bounded. None: the environment variable ``NASBOOK_CACHE_MAX_BYTES`` when set
+        (bytes, or e.g. ``500M``, ``4G``; ``none`` for no cap), else 2 GiB (some fifteen summaries of 10^6
+        trials). False: no cap. ``nasbook.knowledge.clear_cache()`` removes them all.
 
     Examples
     --------

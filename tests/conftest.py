@@ -12,6 +12,7 @@ def _isolated_cwd(tmp_path, monkeypatch):
     database's saved kb.similar summary in the user cache folder (NASBOOK_CACHE_DIR)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NASBOOK_CACHE_DIR", os.fspath(tmp_path / "nasbook-cache"))
+    monkeypatch.delenv("NASBOOK_CACHE_MAX_BYTES", raising=False)  # the cap: its default (2 GiB)
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         monkeypatch.setenv(var, os.fspath(tmp_path / var.lower()))
 

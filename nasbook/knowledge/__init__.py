@@ -16,8 +16,12 @@ provenance) and :class:`TransferPrior` (a prior score for every architecture fro
 surrogates, for :class:`nasbook.predictors.PriorPredictor` and ``strategies.BO(prior=...)``), and
 :func:`select_landmarks` / :meth:`TransferPrior.landmarks` (the architectures to measure first on a
 new task so that such a predictor learns most from them: k-means over what the past tasks predict).
+
+:func:`clear_cache` removes the ``kb.similar`` summaries saved for server databases in this user's cache folder
+(bounded anyway by ``set_options(cache_max_bytes=...)``).
 """
 
+from nasbook.knowledge._cache_prune import clear_cache
 from nasbook.knowledge._fidelity import top_fidelity
 from nasbook.knowledge._index import EXACT_MAX, ArchIndex, StaleIndexError
 from nasbook.knowledge._kb import ALL_STATES, KnowledgeBase
@@ -36,7 +40,7 @@ from nasbook.knowledge._warm import REQUIRED_COLUMNS, TransferPrior, past_trials
 
 __all__ = [
     "ALL_STATES", "EXACT_MAX", "REQUIRED_COLUMNS", "ArchIndex", "KnowledgeBase", "StaleIndexError", "TransferPrior", "_neighbourhood_info", "_task_map_info",
-    "cluster_tasks", "landmark_table", "meta_vector", "nbg_meta_features", "past_trials", "pick_probes", "plot_neighbourhood",
+    "clear_cache", "cluster_tasks", "landmark_table", "meta_vector", "nbg_meta_features", "past_trials", "pick_probes", "plot_neighbourhood",
     "plot_task_map", "select_landmarks", "select_warm_start", "similar_archs", "similar_tasks", "sync_index", "task_distances", "task_meta_features",
     "task_quantiles", "top_fidelity",
 ]

@@ -55,7 +55,8 @@ class SimilarityMixin:
         overwritten or removed) the space's trials again. The summary and index are also saved, so a
         new process starts from them: next to a SQLite file store (``<file>.similar/``), and for a server
         database (PostgreSQL) in this user's cache folder (``set_options(cache_dir=...)``; see
-        :func:`nasbook.set_options`), keyed by the store's id and URL (never its password).
+        :func:`nasbook.set_options`), keyed by the store's id and URL (never its password), least
+        recently used removed first beyond ``set_options(cache_max_bytes=...)`` (2 GiB by default).
 
         Parameters
         ----------

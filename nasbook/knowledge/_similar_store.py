@@ -23,7 +23,10 @@ trial ids and row counts, and a JSON header: format, space, encoding kind and ve
 index's settings, the store's change token the contents were read at, and a BLAKE2b digest of every array. A
 file whose format, space, encoding, store, digest or arrays do not match, or that cannot be read at all, is
 ignored (and replaced by the next save); one that matches is brought up to the store's current token as a kept
-summary is (merged, or everything read again).
+summary is (merged, or everything read again), and touched (its modification time is its last use).
+
+The cache folder's ``similar/`` is bounded (``set_options(cache_max_bytes=...)``, 2 GiB by default): after each
+save there the least recently used files are removed (:mod:`._cache_prune`); a SQLite file's are not.
 """
 
 from __future__ import annotations
@@ -161,7 +164,21 @@ def save(path: Path, kept: Kept, space_id: str, kind: str | None, store: str | N
         with contextlib.suppress(OSError):  # (a file where the folder would be: not there to remove either)
             tmp.unlink(missing_ok=True)
         return False
+    _prune_after(path)
     return True
+
+
+def _prune_after(path: Path) -> None:
+    """Bound the cache folder's ``similar/`` once ``path`` was saved there (:mod:`._cache_prune`; never a SQLite
+    file's ``<file>.similar``): never fails the save."""
+    from nasbook.knowledge import _cache_prune
+
+    try:
+        root = cache_root()
+        if root is not None and path.parent.parent == root / "similar":
+            _cache_prune.prune(path.parent.parent, _cache_prune.max_bytes(), keep=path)
+    except Exception:  # noqa: BLE001, S110 - housekeeping only: kb.similar's answer does not depend on it
+        pass
 
 
 def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | None = None) -> Kept | None:
@@ -189,6 +206,8 @@ def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | N
         summary = ArchSummary.from_arrays(arrays, space.space_id)
         if set(index._pos) != set(summary.arch_ids()):
             return None
+        with contextlib.suppress(OSError):  # used now: the cache's prune removes least recently used files first
+            os.utime(path)
         return Kept(_tuples(header["token"]), summary, index, int(header["top"]), {int(i) for i in pending},
                     {int(s): int(n) for s, n in counts}, "loaded", summary.n_rows)
     except Exception:  # noqa: BLE001 - any damage (truncated zip, bad JSON, wrong shapes, a stale index): rebuild

@@ -12,7 +12,7 @@ def arch():
 
 
 def test_defaults():
-    assert get_options() == {"display_style": "html", "display_max_rows": 20, "stop_after_failures": 5, "cache_dir": None}
+    assert get_options() == {"display_style": "html", "display_max_rows": 20, "stop_after_failures": 5, "cache_dir": None, "cache_max_bytes": None}
 
 
 def test_get_options_is_a_copy():
@@ -24,11 +24,11 @@ def test_get_options_is_a_copy():
 def test_text_style_gives_text_only_and_the_context_manager_restores(arch):
     assert set(arch._repr_mimebundle_()) == {"text/plain", "text/html"}
     with set_options(display_style="text", display_max_rows=3) as opts:
-        assert get_options() == {"display_style": "text", "display_max_rows": 3, "stop_after_failures": 5, "cache_dir": None}
+        assert get_options() == {"display_style": "text", "display_max_rows": 3, "stop_after_failures": 5, "cache_dir": None, "cache_max_bytes": None}
         assert arch._repr_mimebundle_() == {"text/plain": display.architecture_text(arch)}
         assert set(display.repr_mimebundle(ChainSpace())) == {"text/plain"}
         assert "display_style='text'" in repr(opts)
-    assert get_options() == {"display_style": "html", "display_max_rows": 20, "stop_after_failures": 5, "cache_dir": None}
+    assert get_options() == {"display_style": "html", "display_max_rows": 20, "stop_after_failures": 5, "cache_dir": None, "cache_max_bytes": None}
     assert set(arch._repr_mimebundle_()) == {"text/plain", "text/html"}
 
 
@@ -83,7 +83,7 @@ def test_bad_display_max_rows(value):
 def test_a_bad_value_changes_nothing():
     with pytest.raises(InvalidParameterError):
         set_options(display_max_rows=5, display_style="nope")
-    assert get_options() == {"display_style": "html", "display_max_rows": 20, "stop_after_failures": 5, "cache_dir": None}
+    assert get_options() == {"display_style": "html", "display_max_rows": 20, "stop_after_failures": 5, "cache_dir": None, "cache_max_bytes": None}
 
 
 def test_numpy_scalars_are_accepted_as_the_plain_values_they_hold():
@@ -91,7 +91,7 @@ def test_numpy_scalars_are_accepted_as_the_plain_values_they_hold():
 
     with set_options(display_max_rows=np.int64(7), stop_after_failures=np.uint8(0), display_style=np.str_("text")):
         opts = get_options()
-        assert opts == {"display_style": "text", "display_max_rows": 7, "stop_after_failures": 0, "cache_dir": None}
+        assert opts == {"display_style": "text", "display_max_rows": 7, "stop_after_failures": 0, "cache_dir": None, "cache_max_bytes": None}
         assert type(opts["display_max_rows"]) is int and type(opts["display_style"]) is str
     for bad in (np.float64("nan"), np.bool_(True), np.float64(3.0)):
         with pytest.raises(InvalidParameterError, match=r"set_options\(display_max_rows=\.\.\.\) must be an int >= 1; got"):
