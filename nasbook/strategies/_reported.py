@@ -26,11 +26,13 @@ class ReportedNames:
         self.found = False
         self.warned = False
 
-    def saw(self, metric: str | None, metrics: Mapping[str, float]) -> None:
-        """Remember a report's names (nothing once the metric was seen)."""
+    def saw(self, metric: str | None, metrics: Mapping[str, float]) -> bool:
+        """Remember a report's names (nothing once the metric was seen); whether this report has ``metric``."""
+        has = metric is not None and metric in metrics
         if not self.found:
-            self.found = metric is not None and metric in metrics
+            self.found = has
             self.names.update(str(k) for k in metrics)
+        return has
 
     def check(self, metric: str | None) -> None:
         """Warn once if trials reported, but never under ``metric``."""
