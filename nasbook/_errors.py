@@ -158,6 +158,16 @@ def unknown_choice(kind: str, name: object, choices: Iterable[str], hint: str = 
     return InvalidParameterError(msg)
 
 
+def class_given(value: object, base: type, names: Callable[[], Mapping[str, Any]] | None = None) -> str:
+    """For a ``base`` subclass given where an instance (or a name) is expected (``model=GaussianProcess``), the
+    end of the error that says what to pass instead: ``" (a class: pass GaussianProcess(...) or its name 'gp')"``,
+    the name looked up in ``names()`` (``{registered name: class}``); ``""`` for anything else."""
+    if not (isinstance(value, type) and issubclass(value, base)):
+        return ""
+    named = sorted(n for n, c in names().items() if c is value) if names is not None else []
+    return f" (a class: pass {value.__name__}(...)" + (f" or its name {named[0]!r})" if named else ")")
+
+
 def plain_scalar(value: Any) -> Any:
     """A numpy scalar as the Python value it holds (``np.float64(0.5)`` -> 0.5, ``np.bool_(True)`` -> True,
     ``np.str_("x")`` -> "x"); anything else unchanged. Configurations are stored as JSON: they hold plain values."""

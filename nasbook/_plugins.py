@@ -37,6 +37,12 @@ def is_entry_point(obj: Any) -> bool:
     return not isinstance(obj, type) and all(hasattr(obj, a) for a in ("load", "value", "attr", "group"))
 
 
+def is_plugin_name(name: str) -> bool:
+    """Whether ``name`` has the form of a registry name: an identifier in which '-' may stand for '_'
+    (``"median-stopping"``, ``"random-forest"``, a class name); no spaces, dots, or leading '-' or digit."""
+    return not name.startswith("-") and name.replace("-", "_").isidentifier()
+
+
 #: group -> (the state of distribution discovery when read, its entry points)
 _READ: dict[str, tuple[tuple[Any, ...], tuple[EntryPoint, ...]]] = {}
 
@@ -139,10 +145,16 @@ class Registry:
         self._check_class(cls)
         if name is None:
             name = cls.__name__
-        if not isinstance(name, str) or not name or name != name.strip():
-            raise InvalidParameterTypeError(f"{self.where}.register(name=...) must be a non-empty str without surrounding "
-                                            f"spaces (the name to use, e.g. {self.kind}={cls.__name__!r}), or None for "
-                                            f"the class name; got {name!r} of type {type(name).__name__}.")
+        if not isinstance(name, str):
+            raise InvalidParameterTypeError(f"{self.where}.register(name=...) must be a non-empty str (the name to use, "
+                                            f"e.g. {self.kind}={cls.__name__!r}), or None for the class name; got "
+                                            f"{name!r} of type {type(name).__name__}.")
+        if not is_plugin_name(name):
+            fixed = "-".join(name.split())
+            raise InvalidParameterError(
+                f"{self.where}.register(name=...) must be a non-empty str of letters, digits, '_' and '-', not starting "
+                f"with a digit or '-', like the built-in names ('median-stopping') and class names: it is typed as "
+                f"{self.kind}='...'; got {name!r}" + (f" (did you mean {fixed!r}?)." if is_plugin_name(fixed) else "."))
         self._check_names(cls, name)
         for known, old in list(self.classes.items()):  # a redefinition replaces the stale class everywhere
             if qualified(old) == qualified(cls):

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, class_given
 from nasbook.predictors._base import BasePredictor, Calibration, Target
 from nasbook.predictors._models import GaussianProcess
-from nasbook.predictors._registry import predictor_class
+from nasbook.predictors._registry import available_predictors, predictor_class
 
 if TYPE_CHECKING:
     from nasbook.space import SearchSpace
@@ -51,7 +51,7 @@ def _member(owner: str, spec: object, seed: int | None) -> BasePredictor:
     else:
         raise InvalidParameterTypeError(
             f"{owner} must be a predictor name such as 'gp' or a BasePredictor instance; got {spec!r:.60} "
-            f"of type {type(spec).__name__}."
+            f"of type {type(spec).__name__}{class_given(spec, BasePredictor, available_predictors)}."
         )
     if model.seed is None:
         model.seed = seed

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, plain_number, unknown_choice
+from nasbook._errors import (
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    check_int,
+    class_given,
+    plain_number,
+    unknown_choice,
+)
 from nasbook.predictors import _metrics
 from nasbook.predictors._base import BasePredictor
 from nasbook.predictors._registry import available_predictors, get_predictor
@@ -74,7 +81,7 @@ def _resolve_predictors(spec: object) -> dict[str, BasePredictor]:
             return get_predictor(s)
         raise InvalidParameterTypeError(
             f"{owner} must be a predictor name such as 'gp' or a BasePredictor instance; got {s!r:.60} "
-            f"of type {type(s).__name__}."
+            f"of type {type(s).__name__}{class_given(s, BasePredictor, available_predictors)}."
         )
 
     if isinstance(spec, Mapping):

@@ -12,15 +12,34 @@ from nasbook._errors import (
     InvalidParameterError,
     InvalidParameterTypeError,
     check_int,
+    class_given,
     unknown_choice,
 )
 from nasbook.space import SearchSpace, SubsetSpace
+from nasbook.strategies import BaseStrategy, available_strategies, get_strategy
 from nasbook.tasks import CurveTableTask, Task, TrainingTask
 from nasbook.trial import Decision, Proposal
 
 
+def not_a_class(param: str, value: Any, base: type, names: Callable[[], dict[str, Any]] | None = None) -> None:
+    """Refuse a ``base`` subclass given where an instance is expected (``Search(strategy=HillClimb)``), saying
+    to pass ``HillClimb(...)`` or its registered name (:func:`~nasbook._errors.class_given`)."""
+    if isinstance(value, type) and issubclass(value, base):
+        raise InvalidParameterTypeError(f"Search({param}=...) must be a {base.__name__} instance"
+                                        f"{' or a registered name' if names else ''}; got {value!r}{class_given(value, base, names)}.")
+
+
+def strategy_instance(strategy: Any) -> BaseStrategy:
+    """``Search(strategy=...)``: an instance, or a name :func:`~nasbook.strategies.get_strategy` resolves; a class refused."""
+    not_a_class("strategy", strategy, BaseStrategy, available_strategies)
+    return get_strategy(strategy)
+
+
 def space_and_task(space: Any, task: Any) -> tuple[SearchSpace, Task]:
     """Accept ``Search(space, task)`` and ``Search(task)`` for a task that fixes its space."""
+    not_a_class("task", task, Task)
+    not_a_class("task" if task is None else "space", space, Task)  # Search(ToyTask): the task, given first
+    not_a_class("space", space, SearchSpace)
     if isinstance(space, Task) and task is None:
         space, task = None, space
     if task is None:

@@ -42,7 +42,7 @@ from nasbook.search._readonly import ReadOnly  # a search loaded read-only: resu
 from nasbook.search._results import Results
 from nasbook.space import SearchSpace
 from nasbook.storage import owner_kwargs
-from nasbook.strategies import BaseStrategy, Proposal, get_strategy
+from nasbook.strategies import BaseStrategy, Proposal
 from nasbook.tasks import Task
 from nasbook.trial import WAIT, Trial, TrialState, Wait
 
@@ -178,7 +178,7 @@ class Search(Background, Extend, Results, ReadOnly):
             )
         self.space = space
         self.task = task
-        self.strategy = get_strategy(strategy)
+        self.strategy = _checks.strategy_instance(strategy)  # a class refused, naming strategy=
         self.strategy._validate_params()
         _check_strategy_epochs(self.strategy, task)
         self.budget = Budget.coerce(budget)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, unknown_choice
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, class_given, unknown_choice
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo_acquisition import Acquisition
 from nasbook.strategies._bo_candidates import MAX_ENUMERATED, N_PARENTS, Candidates
@@ -242,7 +242,7 @@ class BO(Acquisition, Candidates, BaseStrategy):
         else:
             raise InvalidParameterTypeError(
                 f"BO(predictor=...) must be 'auto', a predictor name such as 'gp' or a BasePredictor instance; "
-                f"got {spec!r:.60} of type {type(spec).__name__}."
+                f"got {spec!r:.60} of type {type(spec).__name__}{class_given(spec, BasePredictor, available_predictors)}."
             )
         built._validate_params()
         return built

@@ -13,11 +13,11 @@ import numpy as np
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int
 from nasbook.predictors import BaseCurvePredictor, LearnedCurves, get_curve_predictor
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase, validate_nested
-from nasbook.trial import WAIT, Decision, TrialState, Wait
+from nasbook.strategies._reported import ReportedNames
+from nasbook.trial import WAIT, Decision, Trial, TrialState, Wait
 
 if TYPE_CHECKING:
     from nasbook.space import Architecture
-    from nasbook.trial import Trial
 
 #: trial attrs this strategy records (the last prediction made while the trial ran)
 ATTRS = ("predicted_final", "predicted_final_std", "predicted_at_epoch", "predicted_reference", "predicted_p_reference",
@@ -208,7 +208,7 @@ class CurveStopping(WrapsBase):
         self.pending_: list[int] = []  # parents of continuations asked and not yet told
         self.history_: dict[int, dict[str, list[float]] | None] = {}  # running trials' curves (None: no prefix)
         self.predictions_: dict[int, dict[str, Any]] = {}
-        self.n_stopped_ = 0
+        self.n_stopped_, self.reported_ = 0, ReportedNames(type(self).__name__)  # warns if no report has the metric
         self.n_fitted_ = 0
         self.encoded_: dict[int, Any] = {}  # running trial number -> its architecture's features
         self.full_features_: list[Any] = []  # features of full_curves_ (None: not encoded)
@@ -303,9 +303,9 @@ class CurveStopping(WrapsBase):
 
     def _tell(self, trial: Trial) -> None:
         self.base_.tell(trial)
-        self.history_.pop(trial.number, None)
-        self.predictions_.pop(trial.number, None)
-        self.encoded_.pop(trial.number, None)
+        self.reported_.check(self.metric_)
+        for running in (self.history_, self.predictions_, self.encoded_):
+            running.pop(trial.number, None)
         if trial.parent is not None and trial.parent in self.pending_:
             self.pending_.remove(trial.parent)
         curves = {k: list(v) for k, v in (trial.curves or {}).items()}
@@ -371,14 +371,14 @@ class CurveStopping(WrapsBase):
     def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         if self.base_.on_report(number, epoch, metrics) is Decision.STOP:
             return Decision.STOP
-        if self.metric_ is None or self.metric_ not in metrics:
+        if not self.reported_.saw(self.metric_, metrics):  # no metric to extrapolate
             return Decision.CONTINUE
         hist = self._history(number, epoch)
         if hist is None:
             return Decision.CONTINUE
         for k, v in metrics.items():
             hist.setdefault(k, []).append(float(v))
-        curve = hist[self.metric_]
+        curve = hist[self.metric_ or ""]  # saw it
         if len(curve) != epoch + 1:  # a gap in the reports: no honest prefix
             self.history_[number] = None
             return Decision.CONTINUE

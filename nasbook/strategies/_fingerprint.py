@@ -186,22 +186,27 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
     >>> divergence_risk({"fp_loss_peak": 7.5}, past, k=2)
     1.0
     """
-    k = check_int("divergence_risk", "k", k, minimum=1)
+    return _risk("divergence_risk", fingerprint, past, k, features)
+
+
+def _risk(owner: str, fingerprint: Mapping[str, float], past: Any, k: int, features: Sequence[str] | None) -> float:
+    """:func:`divergence_risk`, its errors naming ``owner(param=...)`` (the public function the user called)."""
+    k = check_int(owner, "k", k, minimum=1)
     if not isinstance(fingerprint, Mapping):
         raise InvalidParameterTypeError(
-            f"divergence_risk(fingerprint=...) must map fp_* names to numbers (a trial's metrics); got "
+            f"{owner}(fingerprint=...) must map fp_* names to numbers (a trial's metrics); got "
             f"{type(fingerprint).__name__}."
         )
     if features is not None and (isinstance(features, (str, bytes)) or not isinstance(features, Iterable)):
         raise InvalidParameterTypeError(
-            f"divergence_risk(features=...) must be a list of fp_* names or None; got {features!r:.80}"
+            f"{owner}(features=...) must be a list of fp_* names or None; got {features!r:.80}"
             + (f" (a list: features=[{features!r}])." if isinstance(features, str) else ".")
         )
     wanted = None if features is None else set(features)
     try:
         cols, X, div = _as_arrays(past)
     except (InvalidParameterError, InvalidParameterTypeError) as exc:
-        raise type(exc)(f"divergence_risk(past=...): {exc}") from None
+        raise type(exc)(f"{owner}(past=...): {exc}") from None
     cols_in = [i for i, c in enumerate(cols) if c in fingerprint and (wanted is None or c in wanted)]
     if not len(X) or not cols_in:
         return math.nan
@@ -209,7 +214,7 @@ def divergence_risk(fingerprint: Mapping[str, float], past: Any, k: int = 5,
         x = np.asarray([float(fingerprint[cols[i]]) for i in cols_in])
     except (TypeError, ValueError):
         bad = {cols[i]: fingerprint[cols[i]] for i in cols_in}
-        raise InvalidParameterTypeError(f"divergence_risk(fingerprint=...) must map fp_* names to numbers; got {bad!r:.200}.") from None
+        raise InvalidParameterTypeError(f"{owner}(fingerprint=...) must map fp_* names to numbers; got {bad!r:.200}.") from None
     X, x = _finite(X[:, cols_in], x)
     # each entry scaled by its spread among the past runs, but never below SCALE_FLOOR: fingerprint entries
     # are logs and fractions, and an entry that hardly varies among a few past runs must not dominate
@@ -242,7 +247,7 @@ def flag_divergence(fingerprint: Mapping[str, float], past: Any, k: int = 5, thr
         Whether the run looks like one that will diverge.
     """
     threshold = _check_threshold("flag_divergence", threshold)
-    risk = divergence_risk(fingerprint, past, k, features)
+    risk = _risk("flag_divergence", fingerprint, past, k, features)  # its errors name flag_divergence
     return risk == risk and risk >= threshold
 
 

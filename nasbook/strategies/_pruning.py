@@ -9,6 +9,7 @@ import numpy as np
 
 from nasbook._errors import check_int
 from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
+from nasbook.strategies._reported import ReportedNames
 from nasbook.trial import Decision, TrialState, Wait
 
 if TYPE_CHECKING:
@@ -65,12 +66,14 @@ class MedianStopping(WrapsBase):
         #: at_epoch_[e]: the objective at epoch e of every completed trial that reached it (NaN left out)
         self.at_epoch_: list[list[float]] = []
         self.n_stopped_ = 0
+        self.reported_ = ReportedNames(type(self).__name__)  # warns when no report carries the metric
 
     def _ask(self) -> Architecture | Proposal | Wait:
         return self.base_.ask()
 
     def _tell(self, trial: Trial) -> None:
         self.base_.tell(trial)
+        self.reported_.check(self.metric_)
         curve = trial.curves.get(self.metric_ or "", []) if trial.curves else []
         if trial.state is TrialState.COMPLETE and curve:
             while len(self.at_epoch_) < len(curve):
@@ -98,6 +101,7 @@ class MedianStopping(WrapsBase):
         return (float(np.median(vals)) if vals else float("nan")), len(vals)
 
     def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        self.reported_.saw(self.metric_, metrics)
         if self.metric_ is None or epoch < self.min_epochs:
             return Decision.CONTINUE
         value = metrics.get(self.metric_)

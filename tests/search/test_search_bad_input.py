@@ -4,6 +4,7 @@
 import json
 import sqlite3
 
+import numpy as np
 import pytest
 
 import nasbook
@@ -141,3 +142,42 @@ def test_cli_budget_zero_is_refused_not_replaced_by_the_default(tmp_path, capsys
 
 def test_errors_are_nasbook_errors():
     assert issubclass(InvalidParameterTypeError, NasbookError)
+
+
+class _HillClimb(nasbook.strategies.RandomSearch):
+    """A user's strategy, with parameters of its own."""
+
+    def __init__(self, steps=3, seed=None, allow_duplicates=False):
+        super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        self.steps = steps
+
+
+@pytest.mark.parametrize("call, param, cls, instead", [
+    (lambda: nasbook.Search(GraphSpace(), ToyTask(GraphSpace()), strategy=_HillClimb, storage=":memory:"),
+     "strategy", "_HillClimb", r"_HillClimb\(\.\.\.\)\)\."),
+    (lambda: nasbook.Search(GraphSpace(), ToyTask(GraphSpace()), strategy=nasbook.strategies.RandomSearch,
+                            storage=":memory:"), "strategy", "RandomSearch", r"RandomSearch\(\.\.\.\) or its name 'random'\)"),
+    (lambda: nasbook.Search(GraphSpace(), ToyTask, storage=":memory:"), "task", "ToyTask", r"ToyTask\(\.\.\.\)\)"),
+    (lambda: nasbook.Search(NasBenchGraph, storage=":memory:"), "task", "NasBenchGraph", r"NasBenchGraph\(\.\.\.\)\)"),
+    (lambda: nasbook.Search(GraphSpace, ToyTask(GraphSpace()), storage=":memory:"), "space", "GraphSpace",
+     r"GraphSpace\(\.\.\.\)\)"),
+])
+def test_a_class_given_for_an_instance_is_refused_saying_to_make_one(call, param, cls, instead):
+    # Search(strategy=HillClimb) was taken and made HillClimb() with its defaults (not the steps the user meant to
+    # choose); a task or space class was refused without saying that an instance was wanted
+    with pytest.raises(InvalidParameterTypeError, match=rf"Search\({param}=\.\.\.\) must be a \w+ instance.*; got "
+                                                        rf"<class '[\w.]+\.{cls}'> \(a class: pass {instead}"):
+        call()
+
+
+def test_a_predictor_class_given_for_an_instance_is_refused_saying_to_make_one():
+    from nasbook.predictors import GaussianProcess, Predictor
+    from nasbook.strategies import BO
+
+    space = GraphSpace()
+    archs = [space.sample(np.random.default_rng(i)) for i in range(6)]
+    with pytest.raises(InvalidParameterTypeError, match=r"Predictor\(model=\.\.\.\).*\(a class: pass "
+                                                        r"GaussianProcess\(\.\.\.\) or its name 'gp'\)"):
+        Predictor(model=GaussianProcess).fit(archs, list(range(6)), space=space)
+    with pytest.raises(InvalidParameterTypeError, match=r"BO\(predictor=\.\.\.\).*\(a class: pass GaussianProcess"):
+        nasbook.Search(space, ToyTask(space), strategy=BO(predictor=GaussianProcess), storage=":memory:")

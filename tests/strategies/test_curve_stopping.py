@@ -12,7 +12,7 @@ from nasbook.space._graph import PROTEINS_OPS
 from nasbook.strategies import ASHA, CurveStopping, MedianStopping, get_strategy
 from nasbook.tasks import Decision
 from nasbook.tasks._table import DigitsTable
-from nasbook.testing import StrategyContract
+from nasbook.testing import StrategyContract, ToyTask
 
 SPACE = GraphSpace(ops=PROTEINS_OPS)
 
@@ -165,3 +165,23 @@ def test_a_learned_predictor_lets_its_fallback_decide_until_it_is_fitted():
     quiet = _fed(predictor="learned", fallback=None)
     assert _report(quiet, 9, [0.2, 0.3, 0.31, 0.32]) == (Decision.CONTINUE, 3)
     assert CurveStopping(predictor="learned").to_config()["params"]["fallback"] == "parametric"
+
+
+class _Renamed(ToyTask):
+    """Reports its curve as 'val_acc', while the search's metric is 'score'."""
+
+    def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+        inner = None if report is None else (lambda epoch, **m: report(epoch, val_acc=m["score"]))
+        return super().evaluate(arch, space=space, fidelity=fidelity, report=inner)
+
+
+def test_reports_never_under_the_metric_warn_once_naming_it_and_the_names_seen():
+    # the rule extrapolated only the metric's curve, so a task reporting 'val_acc' to a search of 'score' was never
+    # stopped, without a word; the searches above (the normal case) warn nothing under pytest's error filter
+    rule = CurveStopping(predictor="last-value", k=2, max_epochs=6)
+    s = nasbook.Search(SPACE, _Renamed(SPACE, epochs=6), strategy=rule, budget=6, seed=0, storage=":memory:")
+    with pytest.warns(nasbook.NasbookWarning, match=r"CurveStopping reads the search's metric 'score' .* reported only "
+                                                    r"'val_acc': it stops no trial") as seen:
+        s.run(progress=False)
+    assert len(seen) == 1 and seen[0].filename == __file__
+    assert rule.n_stopped_ == 0

@@ -121,3 +121,20 @@ def test_digits_runs_a_too_high_lr_is_fingerprinted_flagged_and_stopped():
     pruned = [t for t in stopped.trials if t.state is TrialState.PRUNED]
     assert pruned and len(stopped.strategy.stopped_) == len(pruned)
     assert all(t.epochs == 1 for t in pruned)  # stopped after epoch 0, before a collapse at epoch 2
+
+
+@pytest.mark.parametrize("args, kwargs, param", [
+    (({"fp_loss_peak": 1.0}, "runs.csv"), {}, "past"),
+    (({"fp_loss_peak": 1.0}, None), {"k": 0}, "k"),
+    (([("fp_loss_peak", 1.0)], None), {}, "fingerprint"),
+    (({"fp_loss_peak": 1.0}, None), {"features": "fp_loss_peak"}, "features"),
+    (({"fp_loss_peak": "high"}, None), {}, "fingerprint"),
+])
+def test_errors_raised_through_flag_divergence_name_flag_divergence(args, kwargs, param):
+    # flag_divergence calls divergence_risk, whose errors named divergence_risk(past=...): a call the user never made
+    fingerprint, past = args
+    past = _past() if past is None else past
+    with pytest.raises(InvalidParameterError, match=rf"^flag_divergence\({param}=\.\.\.\)"):
+        flag_divergence(fingerprint, past, **kwargs)
+    with pytest.raises(InvalidParameterError, match=rf"^divergence_risk\({param}=\.\.\.\)"):
+        divergence_risk(fingerprint, past, **kwargs)

@@ -99,3 +99,33 @@ def test_a_wrapper_is_refused_as_base_by_name_or_instance():
             ASHA(base=base).setup(SPACE)
     with pytest.raises(InvalidParameterError, match=r"did you mean 'evolution'"):
         MedianStopping(base="evolutoin").setup(SPACE)
+
+
+class _Renamed(ToyTask):
+    """Reports its curve as 'val_acc', while the search's metric is 'score'."""
+
+    def evaluate(self, arch, *, space=None, fidelity=None, report=None):
+        inner = None if report is None else (lambda epoch, **m: report(epoch, val_acc=m["score"]))
+        return super().evaluate(arch, space=space, fidelity=fidelity, report=inner)
+
+
+def test_reports_never_under_the_metric_warn_once_naming_it_and_the_names_seen():
+    # the rule read only the metric's name, so a task reporting 'val_acc' to a search of 'score' was never stopped,
+    # without a word; the normal case (test_stop_reaches_running_trials_on_every_executor) warns nothing
+    s = nasbook.Search(SPACE, _Renamed(SPACE, epochs=6), strategy=MedianStopping(min_trials=3), budget=8, seed=0,
+                       storage=":memory:")
+    with pytest.warns(nasbook.NasbookWarning, match=r"MedianStopping reads the search's metric 'score' .* reported only "
+                                                    r"'val_acc': it stops no trial") as seen:
+        s.run(progress=False)
+    assert len(seen) == 1 and seen[0].filename == __file__  # once, at the user's line
+    assert not any(t.state is TrialState.PRUNED for t in s.trials)
+
+
+def test_a_report_without_the_metric_after_one_with_it_warns_nothing():
+    from nasbook.search import Trial
+
+    rule = _fed(min_trials=3)
+    assert rule.on_report(9, 0, {"acc": 1.0, "loss": 0.5}) is Decision.CONTINUE
+    assert rule.on_report(9, 1, {"loss": 0.4}) is Decision.CONTINUE
+    arch = rule.ask()
+    rule.tell(Trial(9, arch, TrialState.COMPLETE, 2.0, curves={"acc": [1.0, 2.0]}))  # no warning (an error here)

@@ -3,13 +3,14 @@ tasks), as a researcher registers a class written in a notebook cell: used by na
 ``load_search`` from the stored class name and parameters (never a pickle) in the same kernel or in a
 restarted one once the cell has run again. Re-running the cell just works; clashes are refused."""
 
+import re
 import textwrap
 
 import numpy as np
 import pytest
 
 import nasbook
-from nasbook._errors import InvalidParameterTypeError
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors import Predictor, available_predictors, predictor_class
 from nasbook.space import PROTEINS_OPS, GraphSpace
 from nasbook.strategies import BO, RandomSearch, available_strategies, get_strategy, strategy_class
@@ -247,6 +248,23 @@ def test_what_is_not_a_plugin_class_is_refused_naming_the_parameter():
         nasbook.strategies.register(cell["Greedy"], name=3)
     with pytest.raises(InvalidParameterTypeError, match=r"unregister\(name_or_class=\.\.\.\) must be"):
         nasbook.strategies.unregister(3)
+
+
+@pytest.mark.parametrize("name", ["hill climb", " greedy", "", "a.b", "-greedy", "2greedy", "greedy!"])
+def test_a_name_users_could_not_type_like_a_builtin_is_refused_naming_name(name):
+    # "hill climb" was registered, and Search(strategy="hill climb") looked it up: a registry name has the built-ins'
+    # form (an identifier, '-' for '_': "median-stopping", "random-forest", a class name), in every registry
+    cell = run_cell(CELL.replace('@nasbook.strategies.register(name="greedy-cell")', "").replace(
+        '@nasbook.predictors.register(name="knn-cell")', ""))
+    for register, cls in ((nasbook.strategies.register, cell["Greedy"]), (nasbook.predictors.register, cell["Knn"])):
+        with pytest.raises(InvalidParameterError, match=r"register\(name=\.\.\.\) must be a non-empty str of letters, "
+                                                        r"digits, '_' and '-'.*got " + re.escape(repr(name))):
+            register(cls, name=name)
+    assert "hill climb" not in available_strategies() and "hill climb" not in available_predictors()
+    if name == "hill climb":
+        with pytest.raises(InvalidParameterError, match="did you mean 'hill-climb'"):
+            nasbook.strategies.register(cell["Greedy"], name=name)
+    assert nasbook.strategies.register(cell["Greedy"], name="hill_climb-2") is cell["Greedy"]  # the allowed form
 
 
 def test_another_class_under_a_taken_name_is_refused_until_unregistered():
