@@ -35,21 +35,26 @@ def _as_curves(owner: str, param: str, curves: object, min_length: int) -> list[
     """The curves as a list of finite 1-D float arrays of length >= ``min_length``, or a clear error."""
     allowed = "a 2-D array (n_curves, n_epochs) or a sequence of 1-D curves"
     if isinstance(curves, (str, bytes, Mapping)) or curves is None:
-        raise InvalidParameterTypeError(f"{owner}({param}=...) must be {allowed}; got {curves!r:.60} of type {type(curves).__name__}.")
+        raise InvalidParameterTypeError(f"{owner}({param}=...) must be {allowed}; got {_brief(curves)} of type {type(curves).__name__}.")
+    if not isinstance(curves, (np.ndarray, Sequence)) and hasattr(curves, "__array__"):
+        curves = np.asarray(curves)  # a pandas DataFrame (one row per curve), an xarray DataArray, a torch tensor
     if isinstance(curves, np.ndarray):
         if curves.ndim != 2:
             raise InvalidParameterError(f"{owner}({param}=...) must be {allowed}; got an array of shape {curves.shape}. "
                                         "Wrap one curve as [curve].")
-        rows = [np.asarray(r, dtype=np.float64) for r in curves]
+        try:
+            rows = [np.asarray(r, dtype=np.float64) for r in curves]
+        except (TypeError, ValueError):
+            raise InvalidParameterTypeError(f"{owner}({param}=...) must hold numbers; got {_brief(curves)}.") from None
     else:
         if not isinstance(curves, Sequence):
-            raise InvalidParameterTypeError(f"{owner}({param}=...) must be {allowed}; got {curves!r:.60} of type {type(curves).__name__}.")
+            raise InvalidParameterTypeError(f"{owner}({param}=...) must be {allowed}; got {_brief(curves)} of type {type(curves).__name__}.")
         rows = []
         for i, c in enumerate(curves):
             try:
                 r = np.asarray(c, dtype=np.float64)
             except (TypeError, ValueError):
-                raise InvalidParameterTypeError(f"{owner}({param}=...): {param}[{i}] must be a sequence of numbers; got {c!r:.60}.") from None
+                raise InvalidParameterTypeError(f"{owner}({param}=...): {param}[{i}] must be a sequence of numbers; got {_brief(c)}.") from None
             if r.ndim != 1:
                 raise InvalidParameterError(f"{owner}({param}=...) must be {allowed}; {param}[{i}] has shape {r.shape}"
                                             + (" (one curve is passed as [curve], not as a list of numbers)." if r.ndim == 0 else "."))
@@ -67,6 +72,11 @@ def _as_curves(owner: str, param: str, curves: object, min_length: int) -> list[
                 "(a diverged trial has no curve to extrapolate: drop it first)."
             )
     return rows
+
+
+def _brief(value: object) -> str:
+    """``repr(value)`` on one line (a DataFrame's repr spans many), at most 60 characters."""
+    return " ".join(repr(value).split())[:60]
 
 
 def _check_target(owner: str, target_epoch: object, lengths: Sequence[int]) -> int:
@@ -390,7 +400,7 @@ class ParametricCurves(BaseCurvePredictor):
         return mean, np.sqrt(var + sigma2)
 
 
-def get_curve_predictor(predictor: str | BaseCurvePredictor, **params: Any) -> BaseCurvePredictor:
+def get_curve_predictor(predictor: str | BaseCurvePredictor, *, owner: str = "predictor", **params: Any) -> BaseCurvePredictor:
     """A curve predictor from an instance or a name.
 
     Parameters
@@ -398,6 +408,8 @@ def get_curve_predictor(predictor: str | BaseCurvePredictor, **params: Any) -> B
     predictor : str or BaseCurvePredictor
         An instance (returned as is, ``params`` ignored), or ``"last-value"``, ``"parametric"``,
         ``"pow3"`` (a parametric predictor of the pow3 family alone) or ``"learned"``.
+    owner : str, default "predictor"
+        What the errors name, e.g. ``"CurveStopping(fallback=...)"``.
     **params
         Constructor arguments for a named predictor.
 
@@ -413,8 +425,8 @@ def get_curve_predictor(predictor: str | BaseCurvePredictor, **params: Any) -> B
     known: dict[str, Any] = {"last-value": LastValue, "parametric": ParametricCurves, "learned": LearnedCurves,
                              "pow3": lambda **kw: ParametricCurves(families=("pow3",), **kw)}
     if not isinstance(predictor, str):
-        raise InvalidParameterTypeError(f"predictor must be a curve predictor name ({', '.join(map(repr, known))}) or a "
+        raise InvalidParameterTypeError(f"{owner} must be a curve predictor name ({', '.join(map(repr, known))}) or a "
                                         f"BaseCurvePredictor; got {predictor!r:.60} of type {type(predictor).__name__}.")
     if predictor not in known:
-        raise unknown_choice("curve predictor", predictor, tuple(known))
+        raise unknown_choice("curve predictor", predictor, tuple(known), hint=f"Given as {owner}.")
     return known[predictor](**params)  # type: ignore[no-any-return]

@@ -94,7 +94,7 @@ def check_batch(owner: str, batch: object, input_shape: Sequence[int] | None = N
     if not torch.isfinite(x).all():
         raise InvalidParameterError(f"{owner}: batch x holds NaN or infinite values.")
     if y.numel() and int(y.min()) < 0:  # cross-entropy's IndexError, raw, before
-        raise InvalidParameterError(f"{owner}: batch labels must be class indices >= 0; got labels {int(y.min())}..{int(y.max())}.")
+        raise InvalidParameterError(f"{owner}: batch labels y must be class indices >= 0; got labels {int(y.min())}..{int(y.max())}.")
     return x, y.long()
 
 
@@ -200,10 +200,10 @@ def compute(
     n_classes = check_int(owner, "n_classes", n_classes, minimum=2, allow_none=True)
     check_jacobian_batch(owner, jacobian_batch)
     archs_ = _check_space(owner, space, archs)
-    x, y, task_classes = resolve_batch(owner, task_or_batch, batch_size, seed)
+    x, y, task_classes = resolve_batch(f"{owner}(task_or_batch=...)", task_or_batch, batch_size, seed)
     k = n_classes or task_classes or int(y.max()) + 1
     if int(y.max()) >= k or int(y.min()) < 0:
-        raise InvalidParameterError(f"{owner}: batch labels must lie in [0, n_classes={k}); got labels {int(y.min())}..{int(y.max())}.")
+        raise InvalidParameterError(f"{owner}(task_or_batch=...): batch labels y must lie in [0, n_classes={k}); got labels {int(y.min())}..{int(y.max())}.")
     shape = tuple(int(s) for s in x.shape[1:])
     values = np.full((len(wanted), len(archs_)), np.nan)
     ms = np.zeros(len(archs_))

@@ -75,7 +75,7 @@ class CurveStopping(WrapsBase):
         A trial is stopped when ``P(final >= k-th best) < 1 - confidence`` under the predictor's
         normal predictive distribution.
     min_epochs : int, default 1
-        Never stop before this many epochs (nor before the predictor's shortest curve).
+        Never stop before this many epochs (nor before the predictor's shortest curve); below ``max_epochs``.
     fallback : str or BaseCurvePredictor or None, default "parametric"
         Predicts while a ``LearnedCurves`` predictor has too few full curves to be fitted.
     max_epochs : int, optional
@@ -155,14 +155,14 @@ class CurveStopping(WrapsBase):
         self.k = check_int(name, "k", self.k, minimum=1)
         self.min_epochs = check_int(name, "min_epochs", self.min_epochs, minimum=1)
         self.max_epochs = check_int(name, "max_epochs", self.max_epochs, minimum=2, allow_none=True)
-        c = self.confidence
-        if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.5 <= c < 1:
+        if self.max_epochs is not None and self.min_epochs >= self.max_epochs:  # no trial would ever be predicted, nor stopped
+            raise InvalidParameterError(f"{name}(min_epochs=...) must be below max_epochs={self.max_epochs}; got {self.min_epochs}.")
+        if isinstance(c := self.confidence, bool) or not isinstance(c, (int, float)) or not 0.5 <= c < 1:
             raise InvalidParameterError(f"{name}(confidence=...) must be a number in [0.5, 1); got {c!r}.")
-        get_curve_predictor(self.predictor)
-        if self.fallback is not None:
-            if isinstance(get_curve_predictor(self.fallback), LearnedCurves):
-                raise InvalidParameterError(f"{name}(fallback=...) must predict without training (e.g. 'parametric', "
-                                            f"'last-value') or be None; got {self.fallback!r}.")
+        get_curve_predictor(self.predictor, owner=f"{name}(predictor=...)")
+        if self.fallback is not None and isinstance(get_curve_predictor(self.fallback, owner=f"{name}(fallback=...)"), LearnedCurves):
+            raise InvalidParameterError(f"{name}(fallback=...) must predict without training (e.g. 'parametric', "
+                                        f"'last-value') or be None; got {self.fallback!r}.")
         q = self.prior_quantile
         if q is not None and (isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 1):
             raise InvalidParameterError(f"{name}(prior_quantile=...) must be a number in [0, 1] or None; got {q!r}.")
