@@ -261,3 +261,27 @@ def make_check(results: dict[str, dict[str, Any]], known: dict[str, str]) -> Any
         return value
 
     return check
+
+
+def run_probe(results: dict[str, dict[str, Any]], args: Any, parts: Sequence[str], workdir: Path,
+              funcs: dict[str, Any]) -> None:
+    """An outside probe's run: print where it runs, call ``funcs[part](workdir)`` for each part in turn (timed),
+    remove ``workdir`` unless ``--workdir`` kept it, and end with :func:`probe_summary` of ``results``."""
+    import shutil
+    import time
+
+    meta = metadata()
+    print(f"# {meta['command']}\n# {meta['date_utc']}; nasbook at {meta['package']}; load average "
+          f"{meta['machine']['loadavg_at_start']}", flush=True)
+    t0 = time.perf_counter()
+    seconds: dict[str, float] = {}
+    try:
+        for part in parts:
+            t = time.perf_counter()
+            funcs[part](workdir)
+            seconds[part] = round(time.perf_counter() - t, 1)
+            print(f"# part {part}: {seconds[part]} s", flush=True)
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    probe_summary(results, parts, seconds, round(time.perf_counter() - t0, 1), meta, args.json)

@@ -43,7 +43,6 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -708,26 +707,13 @@ def _stored_config(db: str, name: str) -> Any:
 # ---------------------------------------------------------------------------------------- main
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata, probe_args, probe_summary
+    from _common import probe_args, run_probe
 
     global SEEDS
     args, parts, SEEDS, workdir = probe_args(__doc__, PARTS, SEEDS, "the growth and settle parts", "nasbook-probe4-")
-    meta = metadata()
-    print(f"# {meta['command']}\n# {meta['date_utc']}; nasbook at {meta['package']}; load average {meta['machine']['loadavg_at_start']}", flush=True)
-    t0 = time.perf_counter()
-    seconds: dict[str, float] = {}
-    try:
-        for part in parts:
-            t = time.perf_counter()
-            {"growth": part_growth, "settle": part_settle, "proxies": part_proxies}.get(part, lambda: None)()
-            {"cli": part_cli, "extend": part_extend, "kb": part_kb, "strategies": part_strategies}.get(part, lambda w: None)(workdir)
-            seconds[part] = round(time.perf_counter() - t, 1)
-            print(f"# part {part}: {seconds[part]} s", flush=True)
-    finally:
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-    total = round(time.perf_counter() - t0, 1)
-    probe_summary(RESULTS, parts, seconds, total, meta, args.json)
+    funcs = {"growth": lambda w: part_growth(), "settle": lambda w: part_settle(), "proxies": lambda w: part_proxies(),
+             "cli": part_cli, "extend": part_extend, "kb": part_kb, "strategies": part_strategies}
+    run_probe(RESULTS, args, parts, workdir, funcs)
 
 
 if __name__ == "__main__":

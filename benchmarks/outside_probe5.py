@@ -39,10 +39,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -685,27 +683,12 @@ def part_report(workdir: Path) -> None:
 # ---------------------------------------------------------------------------------------- main
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata, probe_args, probe_summary
+    from _common import probe_args, run_probe
 
     global SEEDS
     args, parts, SEEDS, workdir = probe_args(__doc__, PARTS, SEEDS, "the viz part", "nasbook-probe5-")
-    meta = metadata()
-    print(f"# {meta['command']}\n# {meta['date_utc']}; nasbook at {meta['package']}; load average {meta['machine']['loadavg_at_start']}", flush=True)
-    t0 = time.perf_counter()
-    seconds: dict[str, float] = {}
-    funcs = {"viz": part_viz, "results": part_results, "kb": part_kb, "strategies": part_strategies, "search": part_search,
-             "options": part_options, "report": part_report}
-    try:
-        for part in parts:
-            t = time.perf_counter()
-            funcs[part](workdir)
-            seconds[part] = round(time.perf_counter() - t, 1)
-            print(f"# part {part}: {seconds[part]} s", flush=True)
-    finally:
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-    total = round(time.perf_counter() - t0, 1)
-    probe_summary(RESULTS, parts, seconds, total, meta, args.json)
+    run_probe(RESULTS, args, parts, workdir, {"viz": part_viz, "results": part_results, "kb": part_kb, "strategies": part_strategies, "search": part_search,
+             "options": part_options, "report": part_report})
 
 
 if __name__ == "__main__":

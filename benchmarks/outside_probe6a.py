@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -1047,26 +1046,11 @@ def part_fidelity(workdir: Path) -> None:
 # ---------------------------------------------------------------------------------------- main
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata, probe_args, probe_summary
+    from _common import probe_args, run_probe
 
     global SEEDS
     args, parts, SEEDS, workdir = probe_args(__doc__, PARTS, SEEDS, "the plugins part", "nasbook-probe6a-")
-    meta = metadata()
-    print(f"# {meta['command']}\n# {meta['date_utc']}; nasbook at {meta['package']}; load average {meta['machine']['loadavg_at_start']}", flush=True)
-    t0 = time.perf_counter()
-    seconds: dict[str, float] = {}
-    funcs = {"plugins": part_plugins, "contracts": part_contracts, "training": part_training, "dask": part_dask, "fidelity": part_fidelity}
-    try:
-        for part in parts:
-            t = time.perf_counter()
-            funcs[part](workdir)
-            seconds[part] = round(time.perf_counter() - t, 1)
-            print(f"# part {part}: {seconds[part]} s", flush=True)
-    finally:
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-    total = round(time.perf_counter() - t0, 1)
-    probe_summary(RESULTS, parts, seconds, total, meta, args.json)
+    run_probe(RESULTS, args, parts, workdir, {"plugins": part_plugins, "contracts": part_contracts, "training": part_training, "dask": part_dask, "fidelity": part_fidelity})
 
 
 if __name__ == "__main__":

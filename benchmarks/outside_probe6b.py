@@ -40,7 +40,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -952,27 +951,12 @@ def part_viz(workdir: Path) -> None:
 # ---------------------------------------------------------------------------------------- main
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata, probe_args, probe_summary
+    from _common import probe_args, run_probe
 
     global SEEDS
     args, parts, SEEDS, workdir = probe_args(__doc__, PARTS, SEEDS, "the parquet part", "nasbook-probe6b-")
-    meta = metadata()
-    print(f"# {meta['command']}\n# {meta['date_utc']}; nasbook at {meta['package']}; load average {meta['machine']['loadavg_at_start']}", flush=True)
-    t0 = time.perf_counter()
-    seconds: dict[str, float] = {}
-    funcs = {"parquet": part_parquet, "filters": part_filters, "fingerprint": part_fingerprint, "postgres": part_postgres,
-             "display": part_display, "viz": part_viz}
-    try:
-        for part in parts:
-            t = time.perf_counter()
-            funcs[part](workdir)
-            seconds[part] = round(time.perf_counter() - t, 1)
-            print(f"# part {part}: {seconds[part]} s", flush=True)
-    finally:
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-    total = round(time.perf_counter() - t0, 1)
-    probe_summary(RESULTS, parts, seconds, total, meta, args.json)
+    run_probe(RESULTS, args, parts, workdir, {"parquet": part_parquet, "filters": part_filters, "fingerprint": part_fingerprint, "postgres": part_postgres,
+             "display": part_display, "viz": part_viz})
 
 
 if __name__ == "__main__":

@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -447,26 +445,11 @@ def _resume(workdir: Path, task: Any, kb: Any) -> str:
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata, probe_args, probe_summary
+    from _common import probe_args, run_probe
 
     global SEEDS
     args, parts, SEEDS, workdir = probe_args(__doc__, PARTS, SEEDS, "the curves part", "nasbook-probe7-")
-    meta = metadata()
-    print(f"# {meta['command']}\n# {meta['date_utc']}; nasbook at {meta['package']}; load average {meta['machine']['loadavg_at_start']}", flush=True)
-    t0 = time.perf_counter()
-    seconds: dict[str, float] = {}
-    funcs = {"curves": part_curves, "proxies": part_proxies, "warm": part_warm}
-    try:
-        for part in parts:
-            t = time.perf_counter()
-            funcs[part](workdir)
-            seconds[part] = round(time.perf_counter() - t, 1)
-            print(f"# part {part}: {seconds[part]} s", flush=True)
-    finally:
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-    total = round(time.perf_counter() - t0, 1)
-    probe_summary(RESULTS, parts, seconds, total, meta, args.json)
+    run_probe(RESULTS, args, parts, workdir, {"curves": part_curves, "proxies": part_proxies, "warm": part_warm})
 
 
 if __name__ == "__main__":
