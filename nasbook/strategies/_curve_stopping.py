@@ -13,8 +13,9 @@ import numpy as np
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int
 from nasbook.predictors import BaseCurvePredictor, LearnedCurves, get_curve_predictor
 from nasbook.strategies import _curve_prior
-from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase, validate_nested
+from nasbook.strategies._base import BaseStrategy, Proposal, validate_nested
 from nasbook.strategies._reported import ReportedNames
+from nasbook.strategies._wraps import WrapsBase
 from nasbook.trial import WAIT, Decision, Trial, TrialState, Wait
 
 if TYPE_CHECKING:
