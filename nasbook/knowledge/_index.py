@@ -15,14 +15,13 @@ Architecture ids are strings; FAISS ids are int64 positions in :attr:`ArchIndex.
 
 from __future__ import annotations
 
-import json
-import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, NasbookError, check_int, unknown_choice
+from nasbook.knowledge import _index_bytes
 from nasbook.knowledge._index_faiss import DEFAULT_NPROBE as DEFAULT_NPROBE
 from nasbook.knowledge._index_faiss import EXACT_FILTER_MAX as EXACT_FILTER_MAX
 from nasbook.knowledge._index_faiss import FaissStore, faiss_threads
@@ -35,8 +34,6 @@ from nasbook.space import Architecture, SearchSpace
 #: architectures) always stay exact.
 EXACT_MAX = 50_000
 METHODS: tuple[str, ...] = ("auto", "flat", "ivf", "hnsw")
-_MAGIC = b"NBKIDX"
-_FORMAT = 1
 
 
 class StaleIndexError(NasbookError):
@@ -413,18 +410,7 @@ class ArchIndex(FaissStore):
             A magic prefix, the format and header length, the JSON header (space, encoding layout,
             settings, standardisation, architecture ids), then the serialised FAISS index.
         """
-        import faiss
-
-        header = {
-            "format": _FORMAT, "space_id": self.space_id, "kind": self.kind,
-            "encoding_version": self.encoding_version, "method": self.method, "exact_max": self.exact_max,
-            "nprobe": self.nprobe, "ef_search": self.ef_search, "built": self.kind_built_,
-            "trained_n": self._trained_n, "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
-            "arch_ids": self.arch_ids,
-        }
-        head = json.dumps(header, separators=(",", ":")).encode()
-        body = b"" if self._index is None else faiss.serialize_index(self._index).tobytes()
-        return _MAGIC + struct.pack("<IQ", _FORMAT, len(head)) + head + body
+        return _index_bytes.to_bytes(self)
 
     @classmethod
     def from_bytes(cls, data: bytes, space: SearchSpace | None = None) -> ArchIndex:
@@ -445,46 +431,7 @@ class ArchIndex(FaissStore):
         ArchIndex
             The index as it was saved.
         """
-        import faiss
-
-        if not isinstance(data, (bytes, bytearray, memoryview)) or bytes(data[:6]) != _MAGIC:
-            raise InvalidParameterError("ArchIndex.from_bytes(data=...) takes what ArchIndex.to_bytes() returned; "
-                                        "these bytes are not an architecture index.")
-        data = bytes(data)
-        try:
-            fmt, n_head = struct.unpack("<IQ", data[6:18])
-            header = json.loads(data[18:18 + n_head])
-        except (struct.error, ValueError) as exc:
-            raise InvalidParameterError(f"ArchIndex.from_bytes: a corrupt index header ({exc}); rebuild the index.") from None
-        if fmt != _FORMAT:
-            raise StaleIndexError(f"ArchIndex.from_bytes: index format {fmt}, this nasbook reads {_FORMAT}; rebuild it.")
-        if space is not None:
-            check_space("ArchIndex.from_bytes", space)
-            have = space.encoding_version(header["kind"]) if header["kind"] in space.encodings else None
-            if space.space_id != header["space_id"] or have != header["encoding_version"]:
-                raise StaleIndexError(
-                    f"ArchIndex.from_bytes: the index was built over {header['encoding_version']!r}, but the space "
-                    f"now encodes as {have!r}; rebuild it from the recorded architectures (sync_index does)."
-                )
-        self = cls.__new__(cls)
-        self.space = space
-        self.kind, self.method, self.exact_max = header["kind"], header["method"], header["exact_max"]
-        self.nprobe, self.ef_search = header["nprobe"], header["ef_search"]
-        self.space_id, self.encoding_version = header["space_id"], header["encoding_version"]
-        self.mean_ = np.asarray(header["mean"], dtype=np.float32)
-        self.scale_ = np.asarray(header["scale"], dtype=np.float32)
-        self.arch_ids = header["arch_ids"]
-        self._pos = {a: i for i, a in enumerate(self.arch_ids) if a is not None}
-        self.kind_built_, self._trained_n = header["built"], header["trained_n"]
-        body = data[18 + n_head:]
-        try:
-            self._index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8)) if body else None
-        except RuntimeError as exc:
-            raise InvalidParameterError(f"ArchIndex.from_bytes: a corrupt FAISS index ({exc}); rebuild it.") from None
-        if self._index is not None and self._index.ntotal != len(self._pos):
-            raise InvalidParameterError(f"ArchIndex.from_bytes: the FAISS index holds {self._index.ntotal} vectors but "
-                                        f"the header names {len(self._pos)}; rebuild it.")
-        return self
+        return _index_bytes.from_bytes(cls, data, space)
 
     def nbytes(self) -> int:
         """Size of :meth:`to_bytes` (the index, its id mapping and header).

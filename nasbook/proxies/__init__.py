@@ -38,8 +38,9 @@ from nasbook.proxies._compute import (
     synflow,
     zico,
 )
+from nasbook.proxies._flops import count_flops
 from nasbook.proxies._latency import Latency, latency
-from nasbook.proxies._zc import DESCRIPTIONS, PROXIES, count_flops, preserved
+from nasbook.proxies._zc import DESCRIPTIONS, PROXIES, preserved
 
 __all__ = [
     "DESCRIPTIONS", "PROXIES", "Latency", "check_batch", "compute", "count_flops", "fisher", "grad_norm", "jacov",

@@ -27,6 +27,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasbook.proxies._flops import count_flops
+from nasbook.proxies._flops import flop_hook as _flop_hook
+from nasbook.proxies._flops import weight as _weight
+from nasbook.proxies._flops import weighted as _weighted
+
 #: proxies in the order :func:`nasbook.proxies.compute` reports them
 PROXIES: tuple[str, ...] = ("synflow", "snip", "grad_norm", "fisher", "jacov", "naswot", "zico", "meco", "params", "flops")
 
@@ -53,7 +58,6 @@ DESCRIPTIONS: dict[str, str] = {
     "flops": "forward FLOPs of one sample (torch.utils.flop_counter; a multiply-add counts 2). Larger = predicted better.",
 }
 
-_WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 #: NASWOT's agreement counts are summed in float32 over at most this many units at a time (exact)
 _EXACT_UNITS = 2**23
 _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ELU, nn.Tanh, nn.Sigmoid, nn.Hardswish, nn.Mish)
@@ -99,16 +103,6 @@ def preserved(net: nn.Module, parameters: bool = True) -> Iterator[None]:
             p.grad = grad
         if any(p._version != v for p, v in versions.items()):
             raise RuntimeError("preserved(parameters=False): a parameter was written to in place and cannot be restored")
-
-
-def _weighted(net: nn.Module) -> list[nn.Module]:
-    return [m for m in net.modules() if isinstance(m, _WEIGHTED)]
-
-
-def _weight(m: nn.Module) -> torch.Tensor:
-    w = m.weight
-    assert isinstance(w, torch.Tensor)
-    return w
 
 
 # -- two half-batch cross-entropy passes: grad_norm, snip, fisher, zico (and by default jacov, naswot, meco) ------
@@ -393,46 +387,6 @@ def _synflow(net: nn.Module, x: torch.Tensor, trainable: set[str], flops: list[f
     got = torch.autograd.grad(out.sum(), [leaves[k] for k in names], allow_unused=True)
     with torch.no_grad():
         return _total([(leaves[k] * g).abs().sum() for k, g in zip(names, got) if g is not None])
-
-
-def _flop_hook(acc: list[float]) -> Callable[[nn.Module, object, torch.Tensor], None]:
-    def hook(m: nn.Module, _i: object, out: torch.Tensor) -> None:
-        w = _weight(m)
-        acc[0] += 2.0 * out.numel() * (w.shape[1] if isinstance(m, nn.Linear) else math.prod(w.shape[1:]))
-
-    return hook
-
-
-def count_flops(net: nn.Module, x: torch.Tensor) -> float:
-    """Forward FLOPs of one sample of ``x``, counted as ``torch.utils.flop_counter`` counts them.
-
-    Convolutions and matrix products count (a multiply-add is 2); pooling, normalisation and
-    activations count 0. Read from forward hooks on the conv/linear layers: ten times faster on small networks.
-
-    Parameters
-    ----------
-    net : torch.nn.Module
-        The network (run once in eval mode; its mode is restored).
-    x : torch.Tensor
-        A batch; only its first sample is run.
-
-    Returns
-    -------
-    float
-        FLOPs of one forward pass of one sample.
-    """
-    total = [0.0]
-    handles = [m.register_forward_hook(_flop_hook(total)) for m in _weighted(net)]
-    was = net.training
-    net.eval()
-    try:
-        with torch.no_grad():
-            net(x[:1])
-    finally:
-        net.train(was)
-        for h in handles:
-            h.remove()
-    return total[0]
 
 
 #: where jacov, naswot and meco come from (see :func:`score_network`)

@@ -7,6 +7,7 @@ its end (``in_process = True``, so the trial is stored once, when it has finishe
 
 from __future__ import annotations
 
+import bisect
 import sys
 import time
 import warnings
@@ -14,8 +15,15 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nasbook._errors import NasbookWarning, SearchInterrupted, SpaceExhausted, StorageError, stacklevel_outside_nasbook
-from nasbook.search import _budget, _checkpoints, _failfast, _fresh, _warm
+from nasbook._errors import (
+    InvalidParameterError,
+    NasbookWarning,
+    SearchInterrupted,
+    SpaceExhausted,
+    StorageError,
+    stacklevel_outside_nasbook,
+)
+from nasbook.search import _budget, _checkpoints, _checks, _failfast, _fresh, _resume, _warm
 from nasbook.search._background import InterpreterExiting
 from nasbook.search._checks import decision_of
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
@@ -25,6 +33,7 @@ if TYPE_CHECKING:
 
     from nasbook.search._heartbeat import Heartbeat
     from nasbook.search._search import Search
+    from nasbook.trial import Wait
 
 #: the loop renews its lease on the search this often between polls (the lease expires after LEASE_TTL_S
 #: without one; on SQLite each renewal also checkpoints the WAL into the file)
@@ -264,3 +273,64 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
         {k: [float(x) for x in v] for k, v in res.curves.items()} if res is not None and res.curves else {},
         proposal.parent, proposal.lineage,
     )
+
+
+# -- the steps of a trial: Search._ask, _finish and _record (kept there) ---------------------------
+def ask(s: Search) -> Proposal | Wait | SpaceExhausted:
+    """The body of ``Search._ask``: the strategy's next proposal, checked, ``WAIT`` or its ``SpaceExhausted``."""
+    try:
+        asked = s.strategy.ask()
+    except SpaceExhausted as exc:
+        return exc
+    if asked is WAIT:
+        return WAIT
+    proposal = _checks.check_proposal(s, asked if isinstance(asked, Proposal) else Proposal(asked))  # type: ignore[arg-type]
+    if proposal.epochs is not None and not s.task.has_epochs:
+        name = type(s.strategy).__name__
+        raise InvalidParameterError(
+            f"{name} asked for a trial of {proposal.epochs} epoch{'s' if proposal.epochs != 1 else ''}, but "
+            f"{s.task!r} does not train for epochs: it looks final scores up. {name} needs a task that trains "
+            "for epochs (Digits, DigitsTable, MNIST1DTable, a TrainingTask); on this task use a strategy that "
+            "proposes architectures only, such as 'random', 'evolution', 'local', 'bo' or 'portfolio'."
+        )
+    return proposal
+
+
+def finish(s: Search, trial: Trial, pbar: Any, *, update: bool = False) -> None:
+    """The body of ``Search._finish``: commit a finished trial (durable first), then record it, tell the
+    strategy, call back."""
+    if update:  # first stored RUNNING: overwrite that row
+        s._storage.update_trial(s._search_id, trial, tell_seq=s._n_told, **s._owned)
+    else:  # owner: the row stays this run's; another run that takes it over makes its writes fail (TrialTaken)
+        s._storage.add_trial(s._search_id, trial, tell_seq=s._n_told, **s._owned)
+    if trial.parent is not None:  # continued, and committed: the child's checkpoint supersedes the parent's
+        s._checkpoints.pop(trial.parent, None)  # (dropped before the commit, a failed one lost it)
+    if s._kb is not None:  # a knowledge base kept elsewhere gets its copy (idempotent)
+        s._kb.record(trial)
+    s._record(trial)
+    s.strategy.tell(_resume.blind(trial))  # ... then the strategy hears of it
+    _checkpoints.prune(s)
+    s._tell_seq[trial.number] = s._n_told
+    s._n_told += 1
+    for cb in s.callbacks:
+        cb(s, trial)
+    if pbar is not None:
+        pbar.trial_finished(trial)
+    unwritten, s._unwritten = s._unwritten, None
+    if unwritten is not None:  # its checkpoint could not be written (_loop.trial_from): stop, the trial is stored
+        raise unwritten
+
+
+def record(s: Search, trial: Trial) -> None:
+    """The body of ``Search._record``: count its epochs, keep trial-number order, update the best."""
+    if trial.epochs:
+        parent = s._trial_by_number(trial.parent) if trial.parent is not None else None
+        s._epochs_spent += _checkpoints.epochs_trained(trial, parent.epochs or 0 if parent is not None else 0)
+    trials = s._trials
+    if not trials or trials[-1].number < trial.number:
+        trials.append(trial)
+    else:  # finished out of order (parallel workers): keep trial-number order
+        bisect.insort(trials, trial, key=lambda t: t.number)
+    if trial.state is TrialState.COMPLETE and trial.value is not None and trial.value == trial.value:
+        if s._best is None or s._better(trial.value, s._best.value):  # type: ignore[arg-type]
+            s._best = trial

@@ -44,7 +44,7 @@ from nasbook.space import SearchSpace
 from nasbook.storage import owner_kwargs
 from nasbook.strategies import BaseStrategy, Proposal
 from nasbook.tasks import Task
-from nasbook.trial import WAIT, Trial, TrialState, Wait
+from nasbook.trial import Trial, Wait
 
 if TYPE_CHECKING:
 
@@ -304,17 +304,7 @@ class Search(Background, Extend, Results, ReadOnly):
         return a > b if self.task.mode == "max" else a < b
 
     def _record(self, trial: Trial) -> None:
-        if trial.epochs:
-            parent = self._trial_by_number(trial.parent) if trial.parent is not None else None
-            self._epochs_spent += _checkpoints.epochs_trained(trial, parent.epochs or 0 if parent is not None else 0)
-        trials = self._trials
-        if not trials or trials[-1].number < trial.number:
-            trials.append(trial)
-        else:  # finished out of order (parallel workers): keep trial-number order
-            bisect.insort(trials, trial, key=lambda t: t.number)
-        if trial.state is TrialState.COMPLETE and trial.value is not None and trial.value == trial.value:
-            if self._best is None or self._better(trial.value, self._best.value):  # type: ignore[arg-type]
-                self._best = trial
+        _loop.record(self, trial)
 
     def _spent(self, t_start: float, n_running: int = 0) -> bool:
         if self._stop_flag:
@@ -336,45 +326,11 @@ class Search(Background, Extend, Results, ReadOnly):
     def _ask(self) -> Proposal | Wait | SpaceExhausted:
         """The next proposal, ``WAIT`` (the strategy waits for running trials) or the strategy's
         ``SpaceExhausted`` (the loop waits for a running trial if there is one, else ends the run and warns)."""
-        try:
-            asked = self.strategy.ask()
-        except SpaceExhausted as exc:
-            return exc
-        if asked is WAIT:
-            return WAIT
-        proposal = _checks.check_proposal(self, asked if isinstance(asked, Proposal) else Proposal(asked))  # type: ignore[arg-type]
-        if proposal.epochs is not None and not self.task.has_epochs:
-            name = type(self.strategy).__name__
-            raise InvalidParameterError(
-                f"{name} asked for a trial of {proposal.epochs} epoch{'s' if proposal.epochs != 1 else ''}, but "
-                f"{self.task!r} does not train for epochs: it looks final scores up. {name} needs a task that trains "
-                "for epochs (Digits, DigitsTable, MNIST1DTable, a TrainingTask); on this task use a strategy that "
-                "proposes architectures only, such as 'random', 'evolution', 'local', 'bo' or 'portfolio'."
-            )
-        return proposal
+        return _loop.ask(self)
 
     def _finish(self, trial: Trial, pbar: Any, *, update: bool = False) -> None:
         """Commit a finished trial (durable first), then record it, tell the strategy, call back."""
-        if update:  # first stored RUNNING: overwrite that row
-            self._storage.update_trial(self._search_id, trial, tell_seq=self._n_told, **self._owned)
-        else:  # owner: the row stays this run's; another run that takes it over makes its writes fail (TrialTaken)
-            self._storage.add_trial(self._search_id, trial, tell_seq=self._n_told, **self._owned)
-        if trial.parent is not None:  # continued, and committed: the child's checkpoint supersedes the parent's
-            self._checkpoints.pop(trial.parent, None)  # (dropped before the commit, a failed one lost it)
-        if self._kb is not None:  # a knowledge base kept elsewhere gets its copy (idempotent)
-            self._kb.record(trial)
-        self._record(trial)
-        self.strategy.tell(_resume.blind(trial))  # ... then the strategy hears of it
-        _checkpoints.prune(self)
-        self._tell_seq[trial.number] = self._n_told
-        self._n_told += 1
-        for cb in self.callbacks:
-            cb(self, trial)
-        if pbar is not None:
-            pbar.trial_finished(trial)
-        unwritten, self._unwritten = self._unwritten, None
-        if unwritten is not None:  # its checkpoint could not be written (_loop.trial_from): stop, the trial is stored
-            raise unwritten
+        _loop.finish(self, trial, pbar, update=update)
 
     @checked_signature(hints=_BUDGET_HINTS)
     def run(self, *, progress: Any = "auto") -> Search:

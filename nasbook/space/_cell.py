@@ -14,6 +14,7 @@ from nasbook._errors import InvalidArchitectureError, InvalidParameterError, che
 from nasbook.space import _cell_features as features
 from nasbook.space import _cell_graph as graph
 from nasbook.space import _cell_members as members
+from nasbook.space import _cell_moves as moves
 from nasbook.space._base import (
     MAX_WIDTH,
     Architecture,
@@ -375,31 +376,7 @@ class CellSpace(NB201Strings, SearchSpace):
 
     # -- moves --------------------------------------------------------------------------------
     def _neighbour_keys(self, key: Key) -> tuple[Key, ...]:
-        cached = self._nbrs.get(key)
-        if cached is None:
-            seen = {key}
-            out = []
-            # edit every labelling of the cell, not only the canonical one: which edges can be
-            # added between intermediate nodes depends on how they are numbered
-            live = [k for k, op in enumerate(key) if op != "none"]
-            labellings = {key: None}
-            for emap in self._relabellings:
-                relabelled = graph.relabel(key, emap, live)
-                if relabelled is not None:
-                    labellings[relabelled] = None
-            for lab in labellings:
-                for k in range(self.n_edges):
-                    for op in self._ops:
-                        if op == lab[k]:
-                            continue
-                        cand = self._canonical((*lab[:k], op, *lab[k + 1 :]))
-                        if cand is not None and cand not in seen:
-                            seen.add(cand)
-                            out.append(cand)
-            if len(self._nbrs) > _CACHE_LIMIT:
-                self._nbrs.clear()
-            cached = self._nbrs[key] = tuple(out)
-        return cached
+        return moves.neighbour_keys(self, key)
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
         """Every cell one op change away: one edge set to another op in some labelling of ``arch``.
@@ -419,18 +396,7 @@ class CellSpace(NB201Strings, SearchSpace):
 
         With pruning, a few cells of spaces without two non-``none`` ops have no neighbour
         (e.g. a single ``0 -> n-1`` edge when the only other op is ``none``)."""
-        check_rng(self, "mutate", rng)
-        keys = self._neighbour_keys(tuple(self.validate(arch)["edges"]))
-        if keys:
-            return self._arch(keys[int(rng.integers(len(keys)))])
-        if self.cardinality < 2:
-            raise InvalidArchitectureError(
-                f"Architecture {arch.id!r} has no neighbours in {self!r}: it is its only cell."
-            )
-        while True:
-            other = self.sample(rng)
-            if other != arch:
-                return other
+        return moves.mutate(self, arch, rng)
 
     # -- NAS-Bench-201 strings: to_string / from_string come from NB201Strings (nasbook/space/_cell_strings.py) --
     # -- encodings and enumeration (in nasbook/space/_cell_features.py) --------------------------

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from nasbook._errors import InvalidParameterError, StorageError
-from nasbook.storage import _catalog, _engine, _owner, _stats
+from nasbook.storage import _bulk, _engine, _owner, _stats
 from nasbook.storage._records import Damaged, SearchRecord, build_trial, decode_trial_row, trial_values
 from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, init_schema, trials
 from nasbook.storage._searches import SearchRows
@@ -326,43 +326,7 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
             A (search, number) is stored twice, a ``search_id`` does not exist, or the database
             failed; nothing is stored.
         """
-        if not rows:
-            return
-        dialect, driver = self.engine.dialect.name, self.engine.dialect.driver
-        conn = self.conn
-        try:
-            if (self._sqlite or (dialect == "postgresql" and driver == "psycopg")) and not conn.in_transaction():
-                dbapi: Any = conn.connection.dbapi_connection
-                try:
-                    if self._sqlite:
-                        sql = _catalog.trial_insert_sql(dialect, ignore=ignore_existing, qmark=True)
-                        dbapi.executemany(sql, _catalog.trial_rows(rows))
-                        _stats.record_rows(dbapi.execute, dbapi.executemany, dialect, rows)
-                    else:
-                        _catalog.pg_insert(dbapi, rows, ignore=ignore_existing)
-                        with dbapi.cursor() as cur:
-                            _stats.record_rows(lambda q, p: cur.execute(q, p), lambda q, p: cur.executemany(q, p),
-                                               dialect, rows, pyformat=True)
-                    dbapi.commit()
-                except BaseException:
-                    dbapi.rollback()
-                    raise
-                return
-            sql = _catalog.trial_insert_sql(dialect, ignore=ignore_existing, qmark=False)
-            try:
-                conn.execute(sa.text(sql), _catalog.trial_dicts(rows))
-                _stats.record_rows(_stats.sa_execute(conn), _stats.sa_execute(conn), dialect, rows)
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
-        except (IntegrityError, sqlite3.IntegrityError) as exc:
-            raise StorageError(
-                f"storage {self.label!r} refused the trials: {self._target.scrub(str(getattr(exc, 'orig', exc)))} "
-                "(a trial number stored twice for one search, or a search that does not exist). Nothing was stored."
-            ) from None
-        except (DatabaseError, OperationalError, sqlite3.Error) as exc:
-            raise self._wrap(exc) from None
+        _bulk.insert_trial_rows(self, rows, ignore_existing=ignore_existing)
 
     def delete_trials(self, search_id: int, numbers: Sequence[int]) -> None:
         """Remove unfinished (RUNNING, QUEUED) trials among ``numbers`` and COMMIT; finished ones stay.

@@ -12,8 +12,10 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int
 from nasbook.predictors import BaseCurvePredictor, LearnedCurves, get_curve_predictor
-from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase, validate_nested
+from nasbook.strategies import _curve_prior
+from nasbook.strategies._base import BaseStrategy, Proposal, validate_nested
 from nasbook.strategies._reported import ReportedNames
+from nasbook.strategies._wraps import WrapsBase
 from nasbook.trial import WAIT, Decision, Trial, TrialState, Wait
 
 if TYPE_CHECKING:
@@ -186,7 +188,7 @@ class CurveStopping(WrapsBase):
         self.prior_: dict[str, Any] | None = None
         pred: BaseCurvePredictor
         if isinstance(given, LearnedCurves) and hasattr(given, "models_"):  # fitted: an informed start
-            self.prior_ = _prior_of(given)
+            self.prior_ = _curve_prior.prior_of(given)
             pred = copy.deepcopy(given)
             if pred.mode != self.mode_:  # refit in this search's direction
                 pred.mode = self.mode_  # type: ignore[assignment]
@@ -215,22 +217,7 @@ class CurveStopping(WrapsBase):
         self.value_weights_: dict[tuple[int, int], float | None] = {}  # (epoch, target) -> value weight
 
     def _check_features(self, pred: BaseCurvePredictor) -> None:
-        width = getattr(pred, "n_features_", 0) if self.prior_ is not None else 0
-        if self.features is None:
-            if width:
-                raise InvalidParameterError(
-                    f"{type(self).__name__}(predictor=...) was fitted with {width} static features per curve; pass the "
-                    "encoding it was fitted with as features=... (e.g. features='graf').")
-            return
-        if self.prior_ is not None and not width:
-            raise InvalidParameterError(
-                f"{type(self).__name__}(features={self.features!r}): the fitted predictor learned without static "
-                "features; fit it with features=space.encode_many(archs, ...) too, or pass features=None.")
-        enc = self._encode(self.space_.sample(np.random.default_rng(0)))
-        if width and enc.shape[0] != width:
-            raise InvalidParameterError(
-                f"{type(self).__name__}(features={self.features!r}) encodes an architecture of this space in "
-                f"{enc.shape[0]} numbers, but the predictor was fitted with {width} features per curve.")
+        _curve_prior.check_features(self, pred)
 
     def _encode(self, arch: Architecture) -> np.ndarray:
         return np.asarray(self.space_.encode_many([arch], self.features or ""), dtype=np.float64)[0]
@@ -447,33 +434,7 @@ class CurveStopping(WrapsBase):
         return self.value_weights_[key]
 
     def _value_weight(self, epoch: int, target: int) -> float | None:
-        from nasbook.predictors import kendall_tau
-
-        prior = self.prior_
-        if prior is None or not isinstance(self.predictor_, LearnedCurves):
-            return None
-        sign = 1.0 if self.mode_ == "max" else -1.0
-        idx = [i for i, c in enumerate(prior["curves"]) if len(c) >= target]
-        if len(idx) < 10:
-            return None
-        curves = np.stack([np.asarray(prior["curves"][i][:target], dtype=np.float64) for i in idx])
-        covs = {k: np.stack([np.asarray(v[i][:target], dtype=np.float64) for i in idx]) for k, v in prior["covariates"].items()}
-        feats = None if prior["features"] is None else np.asarray(prior["features"])[idx]
-        final = sign * curves[:, -1]
-        folds = np.random.default_rng(0).permutation(len(idx)) % 5
-        pred = np.zeros(len(idx))
-        for k in range(5):
-            tr, te = folds != k, folds == k
-            model = self.predictor_.clone()
-            model.mode = self.mode_  # type: ignore[assignment]
-            model.min_curves = min(model.min_curves, int(tr.sum()))
-            model.fit(curves[tr], {c: v[tr] for c, v in covs.items()}, None if feats is None else feats[tr])
-            got, _ = model.predict_arrays(curves[te, :epoch], target, {c: v[te, :epoch] for c, v in covs.items()},
-                                          None if feats is None else feats[te])
-            pred[te] = sign * got
-        tv, tp = kendall_tau(final, sign * curves[:, epoch - 1]), kendall_tau(final, pred)
-        tv, tp = (max(0.0, t) if t == t else 0.0 for t in (tv, tp))
-        return float(tv**2 / (tv**2 + tp**2)) if tv + tp > 0 else 0.0
+        return _curve_prior.value_weight(self, epoch, target)
 
     def _p_reaches(self, mean: float, std: float, ref: float) -> float:
         """P(final >= ref) (<= when minimising) for a normal(mean, std); a NaN std: 1 (never stop blind)."""
@@ -490,11 +451,3 @@ class CurveStopping(WrapsBase):
         out = dict(self.base_.trial_attrs(number)) if hasattr(self, "base_") else {}
         out.update(getattr(self, "predictions_", {}).get(number, {}))
         return out
-
-
-def _prior_of(pred: LearnedCurves) -> dict[str, Any]:
-    """The curves a fitted ``LearnedCurves`` learned from, in the task's own direction."""
-    sign = 1.0 if pred.mode == "max" else -1.0
-    return {"curves": [np.asarray(r) * sign for r in pred.curves_],
-            "covariates": {k: list(v) for k, v in pred.covariates_.items()},
-            "features": None if pred.features_ is None else np.asarray(pred.features_)}

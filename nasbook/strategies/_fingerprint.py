@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, plain_scalar
-from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
+from nasbook.strategies._base import BaseStrategy, Proposal
+from nasbook.strategies._wraps import WrapsBase
 from nasbook.trial import Decision, Trial, TrialState, Wait
 
 if TYPE_CHECKING:

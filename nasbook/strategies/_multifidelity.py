@@ -13,7 +13,8 @@ import math
 from typing import TYPE_CHECKING, ClassVar
 
 from nasbook._errors import InvalidParameterError, SpaceExhausted, check_int, unknown_choice
-from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
+from nasbook.strategies._base import BaseStrategy, Proposal
+from nasbook.strategies._wraps import WrapsBase
 from nasbook.trial import WAIT, Wait
 
 if TYPE_CHECKING:

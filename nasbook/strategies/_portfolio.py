@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, SpaceExhausted, unknown_choice
-from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase, clone, validate_nested
+from nasbook.strategies._base import BaseStrategy, Proposal, clone, validate_nested
 from nasbook.strategies._portfolio_prior import portfolio_prior as portfolio_prior  # its old home: re-exported
+from nasbook.strategies._wraps import WrapsBase
 from nasbook.trial import WAIT, Wait
 
 if TYPE_CHECKING:

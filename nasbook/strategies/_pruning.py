@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from nasbook._errors import check_int
-from nasbook.strategies._base import BaseStrategy, Proposal, WrapsBase
+from nasbook.strategies._base import BaseStrategy, Proposal
 from nasbook.strategies._reported import ReportedNames
+from nasbook.strategies._wraps import WrapsBase
 from nasbook.trial import Decision, TrialState, Wait
 
 if TYPE_CHECKING:

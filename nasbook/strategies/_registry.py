@@ -172,7 +172,7 @@ def named_strategy(param: str, name: str, *, proposing: bool = False) -> type[Ba
     except InvalidParameterError:
         if name in available_strategies():  # a registered entry point that failed to load: its own error
             raise
-    from nasbook.strategies._base import WrapsBase
+    from nasbook.strategies._wraps import WrapsBase
 
     found = available_strategies()
     allowed = sorted(k for k, v in found.items() if not (proposing and isinstance(v, type) and issubclass(v, WrapsBase)))

@@ -10,9 +10,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from nasbook._errors import InvalidParameterError, check_int, did_you_mean, plain_number, unknown_choice
+from nasbook._errors import InvalidParameterError, check_int, did_you_mean, unknown_choice
+from nasbook.tasks import _training_checks
 from nasbook.tasks._base import Reporter, Result, Task, stored_class
-from nasbook.tasks._run_params import check_run_settings, split_trainer, with_run_params
+from nasbook.tasks._run_params import split_trainer, with_run_params
 from nasbook.tasks._training_data import load_data_info, meta_features
 
 if TYPE_CHECKING:
@@ -20,13 +21,7 @@ if TYPE_CHECKING:
 
     from nasbook.space import Architecture, SearchSpace
 
-_OPTIMIZERS = ("adam", "adamw", "sgd")
-_ACCELERATORS = ("auto", "cpu", "cuda", "gpu", "mps")
 _FIDELITY_KEYS = ("checkpoint", "epochs", "grow")
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class TrainingTask(Task):
@@ -191,42 +186,7 @@ class TrainingTask(Task):
     def _check_training_params(self) -> None:
         """The training parameters (called by the constructor and by :meth:`check`: a parameter changed
         after construction is checked again before a search stores the task)."""
-        owner = type(self).__name__
-        if self.mode not in ("max", "min"):
-            raise unknown_choice("mode", self.mode, ("max", "min"), f"{owner}(mode=...) says whether {self.metric!r} is maximised or minimised.")
-        # ints are stored back as plain ints (np.int64 -> int): the config is the task's stored identity
-        self.max_epochs = check_int(owner, "max_epochs", self.max_epochs, minimum=1)
-        if self.input_shape is not None:
-            shape = self.input_shape
-            if (
-                not isinstance(shape, Sequence)
-                or isinstance(shape, str)
-                or not shape
-                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape)
-            ):
-                raise InvalidParameterError(
-                    f"{owner}(input_shape=...) must be the shape of one sample, positive ints such as (1, 8, 8) "
-                    f"or (30,), or None to infer it from the data; got {shape!r}."
-                )
-        self.n_classes = check_int(owner, "n_classes", self.n_classes, minimum=2, allow_none=True)
-        if self.optimizer not in _OPTIMIZERS:
-            raise unknown_choice("optimizer", self.optimizer, _OPTIMIZERS, f"Pass {owner}(optimizer=...) one of them.")
-        self.lr, self.weight_decay = plain_number(self.lr), plain_number(self.weight_decay)  # np.float32(1e-4) too
-        if not _is_number(self.lr) or not self.lr > 0:
-            raise InvalidParameterError(f"{owner}(lr=...) must be a finite number > 0; got {self.lr!r}.")
-        if not _is_number(self.weight_decay) or self.weight_decay < 0:
-            raise InvalidParameterError(f"{owner}(weight_decay=...) must be a finite number >= 0; got {self.weight_decay!r}.")
-        self.seed = check_int(owner, "seed", self.seed, minimum=0)
-        if self.accelerator not in _ACCELERATORS:
-            raise unknown_choice("accelerator", self.accelerator, _ACCELERATORS, f"Pass {owner}(accelerator=...) one of them.")
-        self.num_threads = check_int(owner, "num_threads", self.num_threads, minimum=1, allow_none=True)
-        if not isinstance(self.health, (bool, Mapping)):
-            raise InvalidParameterError(
-                f"{owner}(health=...) must be True, False or a dict of HealthCheck thresholds; got {self.health!r}."
-            )
-        if not isinstance(getattr(self, "latency", False), bool):
-            raise InvalidParameterError(f"{owner}(latency=...) must be True or False; got {self.latency!r}.")
-        check_run_settings(self)  # deterministic and trainer (Lightning imported only for trainer options)
+        _training_checks.check_training_params(self)
 
     def _check_metric(self) -> None:
         owner = type(self).__name__

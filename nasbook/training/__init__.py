@@ -18,6 +18,7 @@ architecture. Executors can import it once per worker to pay that cost before th
 """
 
 from nasbook.training._callbacks import HealthCheck, NasbookCallback
+from nasbook.training._checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from nasbook.training._data import (
     ArrayDataModule,
     BreastCancerDataModule,
@@ -34,12 +35,9 @@ from nasbook.training._module import OPTIMIZERS, ArchModule
 from nasbook.training._options import TRAINER_OWNED, check_trainer_options
 from nasbook.training._train import (
     ACCELERATORS,
-    CHECKPOINT_FORMAT,
-    load_checkpoint,
     make_trainer,
     profile,
     quiet_lightning,
-    save_checkpoint,
     seeded,
     train,
 )

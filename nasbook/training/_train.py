@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import math
-import pickle
 import signal
 import threading
 import time
@@ -21,6 +19,8 @@ from torch import nn
 from nasbook._errors import InvalidParameterError, TrialDiverged, check_int
 from nasbook._seeding import seeded
 from nasbook.training._callbacks import HealthCheck, NasbookCallback
+from nasbook.training._checkpoint import CHECKPOINT_FORMAT as CHECKPOINT_FORMAT  # re-exported: its home before
+from nasbook.training._checkpoint import load_checkpoint, save_checkpoint
 from nasbook.training._fingerprint import RunFingerprint
 from nasbook.training._module import ArchModule
 from nasbook.training._options import check_deterministic, check_trainer_options, deterministic_pools, torch_flags_kept
@@ -28,8 +28,6 @@ from nasbook.trial import Reporter
 
 #: Accelerators :func:`train` accepts (passed on to ``lightning.Trainer``).
 ACCELERATORS: tuple[str, ...] = ("auto", "cpu", "cuda", "gpu", "mps")
-#: Written into every checkpoint; a checkpoint of another format is refused.
-CHECKPOINT_FORMAT = "nasbook-checkpoint-1"
 
 # lightning's messages that say nothing useful about a small in-memory dataset, and one
 # deprecation lightning triggers itself with recent torch
@@ -169,77 +167,6 @@ def profile(net: nn.Module, x: torch.Tensor) -> dict[str, int | None]:
         net.train(was_training)
     n_outputs = int(out[0].numel()) if isinstance(out, torch.Tensor) and out.dim() >= 1 else None
     return {"n_params": int(n_params), "flops": flops, "n_outputs": n_outputs}
-
-
-def _to_cpu(obj: Any) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu()
-    if isinstance(obj, Mapping):
-        return {k: _to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_cpu(v) for v in obj)
-    return obj
-
-
-def save_checkpoint(state: Mapping[str, Any]) -> bytes:
-    """``torch.save`` ``state`` (tensors moved to CPU) to bytes, tagged with the checkpoint format.
-
-    Parameters
-    ----------
-    state : Mapping
-        Tensors, numbers, strings and containers of them (weights, optimizer state, curves, random
-        state); anything else could not be read back by :func:`load_checkpoint`.
-
-    Returns
-    -------
-    bytes
-        The checkpoint, with ``"format": CHECKPOINT_FORMAT`` added.
-    """
-    buf = io.BytesIO()
-    torch.save({"format": CHECKPOINT_FORMAT, **_to_cpu(state)}, buf)
-    return buf.getvalue()
-
-
-def load_checkpoint(data: object, owner: str = "train") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`, with ``torch.load(weights_only=True)``.
-
-    Only tensors, numbers, strings and containers can come back: a file that holds anything
-    else (an arbitrary pickled object) is refused, not executed.
-
-    Parameters
-    ----------
-    data : bytes
-        The checkpoint (``Result.checkpoint``); bytearray and memoryview work too. Anything else, or
-        bytes of another format, raises InvalidParameterError.
-    owner : str, default "train"
-        Who reads it, as the errors name it.
-
-    Returns
-    -------
-    dict
-        The saved state, tensors on CPU, with its ``"format"`` key.
-    """
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise InvalidParameterError(
-            f"{owner}: fidelity['checkpoint'] must be the bytes of a previous Result.checkpoint; "
-            f"got {type(data).__name__}."
-        )
-    try:
-        with warnings.catch_warnings():  # "Detected pickle protocol 4": a foreign file, refused below anyway
-            warnings.filterwarnings("ignore", message=r".*pickle protocol.*")
-            state = torch.load(io.BytesIO(bytes(data)), map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, TypeError) as exc:
-        raise InvalidParameterError(
-            f"{owner}: fidelity['checkpoint'] is not a nasbook checkpoint (torch.load with weights_only=True "
-            f"refused it: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__})."
-        ) from exc
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        fmt = state.get("format") if isinstance(state, dict) else type(state).__name__
-        raise InvalidParameterError(
-            f"{owner}: fidelity['checkpoint'] has format {fmt!r}; expected {CHECKPOINT_FORMAT!r}, "
-            "the Result.checkpoint of a TrainingTask evaluation."
-        )
-    return state
 
 
 def train(
