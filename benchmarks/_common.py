@@ -221,6 +221,7 @@ def make_check(results: dict[str, dict[str, Any]], known: dict[str, str]) -> Any
     (None when it raised).
     """
     import time
+    import traceback
     import warnings
 
     def check(part: str, name: str, fn: Any, expect: str = "ok", says: tuple[str, ...] = ()) -> Any:
@@ -242,6 +243,7 @@ def make_check(results: dict[str, dict[str, Any]], known: dict[str, str]) -> Any
                 rec = {"outcome": "refused", "error": f"{type(exc).__name__}: {text[:400]}"}
                 if not isinstance(exc, NasbookError):
                     why = "not a nasbook error"
+                    rec["traceback"] = traceback.format_exc(limit=-12)[-4000:]  # where a raw error came from
                 elif len(text.strip().splitlines()) > 1:
                     why = "message spans lines"
                 elif missing := [w for w in says if w.lower() not in text.lower()]:

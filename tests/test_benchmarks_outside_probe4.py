@@ -21,7 +21,7 @@ def _run(tmp_path, parts, seeds="400-402"):
 def test_outside_probe4_settle_proxies_kb_have_no_defect(tmp_path):
     rec = _run(tmp_path, "settle,proxies,kb")
     checks = rec["checks"]
-    assert len(checks) > 60 and rec["counts"]["defect"] == 0, {k: r for k, r in checks.items() if r["status"] == "defect"}
+    assert len(checks) > 60 and rec["counts"]["defect"] == 0, "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
     assert sum(1 for k in checks if k.startswith("settle: seed ")) == 3  # --seeds 400-402
     assert checks["settle: settle_epochs(patience=-2)"]["outcome"] == "refused"
     assert checks["proxies: score(labels with -1)"]["status"] == "ok"
@@ -32,7 +32,7 @@ def test_outside_probe4_settle_proxies_kb_have_no_defect(tmp_path):
 def test_outside_probe4_growth_and_extend_have_no_defect(tmp_path):
     rec = _run(tmp_path, "growth,extend")
     checks = rec["checks"]
-    assert len(checks) > 100 and rec["counts"]["defect"] == 0, {k: r for k, r in checks.items() if r["status"] == "defect"}
+    assert len(checks) > 100 and rec["counts"]["defect"] == 0, "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
     assert checks["growth: deepen(position=np.int64(1))"]["status"] == "ok"
     assert checks["growth: blend(mode='sum')"]["outcome"] == "refused"
 

@@ -21,7 +21,7 @@ def _run(tmp_path, parts, seeds="600-602"):
 def test_outside_probe5_kb_strategies_search_options_have_no_defect(tmp_path):
     rec = _run(tmp_path, "kb,strategies,search,options")
     checks = rec["checks"]
-    assert len(checks) > 150 and rec["counts"]["defect"] == 0, {k: r for k, r in checks.items() if r["status"] == "defect"}
+    assert len(checks) > 150 and rec["counts"]["defect"] == 0, "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
     assert checks["kb: cluster_tasks(n_probes=0)"]["status"] == "ok"
     assert checks["kb: warm_start(None)"]["outcome"] == "refused"
     assert checks["search: budget={'seconds': inf}"]["outcome"] == "refused"
@@ -32,7 +32,7 @@ def test_outside_probe5_kb_strategies_search_options_have_no_defect(tmp_path):
 def test_outside_probe5_viz_results_report_have_no_defect(tmp_path):
     rec = _run(tmp_path, "viz,results,report")
     checks = rec["checks"]
-    assert len(checks) > 100 and rec["counts"]["defect"] == 0, {k: r for k, r in checks.items() if r["status"] == "defect"}
+    assert len(checks) > 100 and rec["counts"]["defect"] == 0, "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
     assert sum(1 for k in checks if k.startswith("viz: seed ")) == 9  # 3 checks on each of --seeds 600-602
     assert checks["viz: compare_info(checkpoints=array([2, 5]))"]["status"] == "ok"
     assert checks["report: -o a file (not a folder): exit 2 before a kernel starts"]["status"] == "ok"

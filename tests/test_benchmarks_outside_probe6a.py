@@ -21,7 +21,7 @@ def _run(tmp_path, parts, seeds="800-802"):
 def test_outside_probe6a_plugins_and_contracts_have_no_defect(tmp_path):
     rec = _run(tmp_path, "plugins,contracts")
     checks = rec["checks"]
-    assert len(checks) > 120 and rec["counts"]["defect"] == 0, {k: r for k, r in checks.items() if r["status"] == "defect"}
+    assert len(checks) > 120 and rec["counts"]["defect"] == 0, "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
     assert sum(1 for k in checks if k.startswith("plugins: seed ")) == 3
     assert checks["plugins: a strategy whose _ask returns forged"]["outcome"] == "refused"
     assert checks["plugins: a predictor NaNPredict: fit and predict"]["outcome"] == "refused"
@@ -33,7 +33,7 @@ def test_outside_probe6a_plugins_and_contracts_have_no_defect(tmp_path):
 def test_outside_probe6a_training_dask_fidelity_have_no_defect(tmp_path):
     rec = _run(tmp_path, "training,dask,fidelity")
     checks = rec["checks"]
-    assert len(checks) > 150 and rec["counts"]["defect"] == 0, {k: r for k, r in checks.items() if r["status"] == "defect"}
+    assert len(checks) > 150 and rec["counts"]["defect"] == 0, "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
     assert checks["training: Digits(weight_decay=np.float32(1e-04)): a 1-trial search"]["outcome"] == "ok"
     assert checks["fidelity: ASHA(rank_by='prediction') without CurveStopping in a search"]["outcome"] == "refused"
     assert checks["dask: ... each architecture's value equals the local training's (a seeded CPU training)"]["status"] == "ok"

@@ -21,7 +21,7 @@ def _run(tmp_path, parts, seeds="800-800"):
 def test_outside_probe6b_parquet_and_filters_have_no_defect(tmp_path):
     rec = _run(tmp_path, "parquet,filters")
     checks = rec["checks"]
-    assert len(checks) > 100 and rec["counts"]["defect"] == 0, {k: r for k, r in checks.items() if r["status"] == "defect"}
+    assert len(checks) > 100 and rec["counts"]["defect"] == 0, "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
     assert sum(1 for k in checks if k.startswith("parquet: seed ")) == 5  # 5 checks on --seeds 800-800
     assert checks["filters: states=3"]["outcome"] == "refused"
     assert checks["filters: task=np.array(['ext'])"]["status"] == "ok"
@@ -32,7 +32,7 @@ def test_outside_probe6b_parquet_and_filters_have_no_defect(tmp_path):
 def test_outside_probe6b_fingerprint_postgres_display_viz_have_no_defect(tmp_path):
     rec = _run(tmp_path, "fingerprint,postgres,display,viz")
     checks = rec["checks"]
-    assert len(checks) > 200 and rec["counts"]["defect"] == 0, {k: r for k, r in checks.items() if r["status"] == "defect"}
+    assert len(checks) > 200 and rec["counts"]["defect"] == 0, "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
     assert checks["fingerprint: divergence_risk({'fp_loss_peak': inf}, past): the diverged side"]["status"] == "ok"
     assert checks["fingerprint: FingerprintStopping(past=a DataFrame): repr one line"]["status"] == "ok"
     assert checks["display: Search, 0 trials, <script> name: repr, _repr_mimebundle_, HTML escaped"]["outcome"] == "ok"

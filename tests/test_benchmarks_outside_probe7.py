@@ -18,7 +18,7 @@ def _run(tmp_path, parts, seeds="900-900"):
 def test_outside_probe7_has_no_defect(tmp_path):
     rec = _run(tmp_path, "curves,proxies,warm")
     checks = rec["checks"]
-    assert len(checks) > 150 and rec["counts"]["defect"] == 0, {k: r for k, r in checks.items() if r["status"] == "defect"}
+    assert len(checks) > 150 and rec["counts"]["defect"] == 0, "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
     assert checks["curves: digits: LastValue pandas DataFrame of curves"]["outcome"] == "ok"
     assert checks["curves: Search(DigitsTable(), CurveStopping({'fallback': 'nope'}))"]["outcome"] == "refused"
     assert checks["proxies: compute(task_or_batch=42)"]["status"] == "ok"
