@@ -6,6 +6,7 @@ import contextlib
 import copy
 import json
 import math
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -93,6 +94,37 @@ def _default_settings(cls: type) -> dict[str, Any]:
             found = {}
         _DEFAULTS[cls] = found
     return found
+
+
+#: a lock's type -> how to make a new one (the C types cannot be called)
+_LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+
+
+def _copy_sampler(sampler: Any) -> Any:
+    """A deep copy of an Optuna sampler whose locks are new locks of the same kind.
+
+    Optuna 5.1's ``NSGAIISampler`` (and any sampler of a user's) keeps a ``threading.Lock`` among its
+    attributes, which ``copy.deepcopy`` cannot copy ("cannot pickle '_thread.lock' object"); a lock guards
+    one instance's state, so the copy gets a fresh one, as a new sampler would.
+    """
+    memo: dict[int, Any] = {}
+    seen: set[int] = set()
+    todo: list[tuple[Any, int]] = [(sampler, 0)]
+    while todo:
+        obj, depth = todo.pop()
+        if id(obj) in seen or depth > 6:
+            continue
+        seen.add(id(obj))
+        if type(obj) in _LOCKS:
+            memo[id(obj)] = _LOCKS[type(obj)]()
+            continue
+        if isinstance(obj, dict):
+            todo += [(v, depth + 1) for v in obj.values()]
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            todo += [(v, depth + 1) for v in obj]
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+            todo += [(v, depth + 1) for v in vars(obj).values()]
+    return copy.deepcopy(sampler, memo)
 
 
 def _seed_unseeded(sampler: Any, seed: int, lazy_cls: Any, base_cls: type, depth: int = 0) -> None:
@@ -320,7 +352,7 @@ class OptunaSampler(BaseStrategy):
                 raise InvalidParameterError(
                     f"OptunaSampler(sampler_params=...) do not fit optuna.samplers.{cls.__name__}: {exc}; got "
                     f"{kwargs!r:.80}.") from None
-        built = copy.deepcopy(sampler)  # the user's instance stays pristine for the next setup
+        built = _copy_sampler(sampler)  # the user's instance stays pristine for the next setup
         if self.seed_ is not None:
             from optuna.samplers._lazy_random_state import LazyRandomState
 

@@ -137,6 +137,32 @@ def test_the_users_sampler_is_never_used_itself():
     assert pickle.dumps(sampler) == state
 
 
+def test_a_sampler_holding_a_lock_is_copied_with_a_new_lock():
+    # Optuna 5.1's NSGAIISampler keeps a threading.Lock among its attributes: copy.deepcopy of it raised
+    # "cannot pickle '_thread.lock' object" at the search's first setup (CI, probe 5)
+    import threading
+
+    optuna = _optuna()
+
+    class Locked(optuna.samplers.RandomSampler):
+        def __init__(self, seed=None):
+            super().__init__(seed=seed)
+            self._thread_lock = threading.Lock()
+            self._nested = {"guard": [threading.RLock()]}
+
+    sampler = Locked(seed=3)
+    strategy = OptunaSampler(sampler)
+    space = GraphSpace(ops=PROTEINS_OPS)
+    task = ToyTask(space, seed=3)
+    proposed = _drive(strategy, space, task, 10, seed=5)
+    assert len(set(proposed)) == 10
+    built = strategy.sampler_
+    assert built is not sampler and built._thread_lock is not sampler._thread_lock
+    assert isinstance(built._thread_lock, type(threading.Lock()))
+    assert built._nested["guard"][0] is not sampler._nested["guard"][0]
+    assert _drive(OptunaSampler(Locked(seed=3)), space, task, 10, seed=5) == proposed  # the same as a fresh copy
+
+
 def _cut_and_full(tmp_path, strategy, n_cut=15, budget=35, space=None):
     """An uninterrupted search and one stopped after ``n_cut`` trials (stored as "cut" in a file)."""
     space = GraphSpace(ops=PROTEINS_OPS) if space is None else space
