@@ -5,7 +5,6 @@ bad batch or labels did not name task_or_batch / y."""
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 import xarray as xr
 
 from nasbook import InvalidParameterError, NasbookError
@@ -18,7 +17,7 @@ CURVES = np.array([[0.2, 0.4, 0.5], [0.1, 0.3, 0.45], [0.3, 0.5, 0.55]])
 
 @pytest.mark.parametrize("pred", [LastValue(), ParametricCurves()])
 @pytest.mark.parametrize("wrap", [lambda c: pd.DataFrame(c, columns=[1, 2, 3]), lambda c: xr.DataArray(c, dims=("curve", "epoch")),
-                                  torch.tensor], ids=["DataFrame", "DataArray", "tensor"])
+                                  lambda c: __import__("torch").tensor(c)], ids=["DataFrame", "DataArray", "tensor"])
 def test_curves_as_a_dataframe_are_predicted_like_the_array(pred, wrap):
     got = pred.predict_arrays(wrap(CURVES), 9)
     want = pred.predict_arrays(CURVES, 9)
