@@ -27,7 +27,10 @@ executor as ``search.close()`` does: a cluster nasbook started is closed, a user
 (distributed's own exit hook closes it, later). A search still in a trial that never reports after
 that wait is left to the old order, and so is its temporary checkpoint folder (``":memory:"``, a server
 database): the exit finalizer that deletes it is turned off (deleted under the run, its next checkpoint
-write failed), and the next process that makes such a folder there sweeps it once this one is gone.
+write failed), and the next process that makes such a folder there sweeps it once this one is gone. The same
+holds for a ``run()`` in a user's own daemon thread (``threading.Thread(target=search.run, daemon=True)``): every
+run is tracked from :func:`began` to :func:`ended`, whatever its thread, and the hook keeps the folder of each one
+still going in a daemon thread (it is not stopped: the thread is the user's; a non-daemon one is joined first).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ EXIT_WAIT_S = 30.0
 
 _lock = threading.Lock()
 _running: set[Background] = set()  # searches whose thread runs now (the thread holds them anyway)
+_runs: set[Background] = set()  # searches whose run() is in progress, in any thread (began() to ended())
 _hooked = False
 
 
@@ -86,9 +90,15 @@ def check_not_running(s: Background, what: str) -> None:
 
 
 def _track(search: Background) -> None:
-    global _hooked
     with _lock:
         _running.add(search)
+    _hook()
+
+
+def _hook() -> None:
+    """Register :func:`_stop_at_exit` as a ``threading`` exit hook, once (at the first ``start()`` or ``run()``)."""
+    global _hooked
+    with _lock:
         if _hooked:
             return
         _hooked = True
@@ -111,11 +121,30 @@ def _untrack(search: Background) -> None:
         _running.discard(search)
 
 
+def _keep_folders_of_daemon_runs() -> None:
+    """Turn off the exit finalizer of the temporary checkpoint folder of every run still going in a daemon thread
+    (``start()``'s that did not end in time, or ``run()`` in a user's own ``Thread(daemon=True)``): the interpreter
+    does not wait for such a thread, and the folder deleted at exit under it failed its next checkpoint write. A run
+    in a non-daemon thread is joined before the exit finalizers run: its folder is deleted as usual."""
+    here = threading.current_thread()
+    with _lock:
+        runs = list(_runs | _running)
+    for s in runs:
+        thread = s._run_thread or s._thread
+        if thread is None or thread is here or not thread.daemon or not thread.is_alive():
+            continue
+        keep = getattr(getattr(s, "_checkpoints", None), "keep_at_exit", None)
+        if keep is not None:  # swept by a later process once this one is gone
+            keep()
+
+
 def _stop_at_exit() -> None:
-    """End the searches still running in the background, store their state, then close their executors."""
+    """End the searches still running in the background, store their state, then close their executors; keep the
+    temporary checkpoint folders of the runs still going in a daemon thread (:func:`_keep_folders_of_daemon_runs`)."""
     with _lock:
         searches = list(_running)
     if not searches:
+        _keep_folders_of_daemon_runs()
         return
     for s in searches:
         s._exiting = True  # their threads raise InterpreterExiting at the loop's next turn
@@ -130,25 +159,28 @@ def _stop_at_exit() -> None:
     for s in searches:
         thread = s._thread
         if thread is not None and thread.is_alive():  # still in a trial that does not report: its executor is not
-            keep = getattr(getattr(s, "_checkpoints", None), "keep_at_exit", None)  # closed under it, nor its
-            if keep is not None:  # temporary checkpoint folder deleted (by its exit finalizer; swept by a later process)
-                keep()
-            continue
+            continue  # closed under it, nor its temporary checkpoint folder deleted (below)
         try:  # in this order: the search has stored its state; now its workers go (a user's Client stays)
             s.close()
         except Exception:  # an exit hook must not raise (the hooks after it would not run): said, not hidden
             logging.getLogger(__name__).exception("nasbook: closing the executor of search %r at exit failed", s.name)
+    _keep_folders_of_daemon_runs()
 
 
 def began(s: Background) -> None:
     """``run()`` begins in this thread: a ``close()`` from another one now stops it and waits (:func:`end_for_close`)."""
     s._run_idle.clear()
     s._run_thread = threading.current_thread()
+    with _lock:
+        _runs.add(s)
+    _hook()  # (a run in a user's daemon thread keeps its temporary folder at exit, as start()'s does)
 
 
 def ended(s: Background) -> None:
     """``run()`` has stored its state and given its lease back: a ``close()`` waiting for it goes on."""
     s._run_thread = None
+    with _lock:
+        _runs.discard(s)
     s._run_idle.set()
 
 

@@ -9,10 +9,20 @@ when it was not there and the strategy, told the stored history, still needs the
 (``checkpoints_needed()``) and the strategy the stored trials ran under (the stored one, :func:`note_stored`) kept
 checkpoints too: a fresh search, a strategy that keeps none, one whose stored trials it will not continue, or a
 random search loaded with ASHA or Growth (its trials never had a checkpoint kept), is not warned about.
+
+``load_search(..., checkpoints=<another folder>)`` replaces the stored folder (the one given as ``checkpoints=``
+before, or the one beside the SQLite file). Given a folder whose ``search-<id>/`` holds no checkpoint while the
+old one holds some, the search started there empty, silently, and the promotions of the trials finished before
+trained from scratch. Nothing is moved or copied (the old folder may be a teammate's, or still in use by another
+copy of the store): :func:`warn_relocated` warns once, at ``load_search``, naming both folders and how to keep
+them (copy ``search-<id>/`` over, or pass the old folder). An old folder this machine cannot reach is warned
+about when the store holds finished trials (it cannot be told whether it held checkpoints); one it reaches and
+finds without checkpoints is not.
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -73,3 +83,43 @@ def warn(s: Search, folder: pathlib.Path) -> None:
                   "it). To keep them, stop the search and copy the old database's <database>.checkpoints/"
                   f"{folder.name}/ over the new one before running it again.", NasbookWarning,
                   stacklevel=stacklevel_outside_nasbook())
+
+
+def _ckpt_files(folder: pathlib.Path) -> int | None:
+    """How many checkpoint files ``folder`` holds (0 when it is missing); None when this process cannot look."""
+    try:
+        return sum(1 for p in folder.glob("trial-*.ckpt") if p.is_file()) if folder.is_dir() else 0
+    except OSError:
+        return None
+
+
+def warn_relocated(s: Search, config: dict[str, Any]) -> None:
+    """``load_search(..., checkpoints=...)`` (after the search is attached): warn once when the folder given holds
+    no checkpoint of the search while the one it replaces (stored, or beside the SQLite file) holds some."""
+    ck = getattr(s, "_ckpt", None)
+    if ck is None or not getattr(s.strategy, "keeps_checkpoints", False) or not getattr(s, "_ckpt_kept_before", False):
+        return
+    label = f"search-{s._search_id}"
+    stored = config.get("checkpoints")
+    old: str | None
+    if isinstance(stored, dict):
+        old = stored.get("folder") if isinstance(stored.get("folder"), str) else None
+    else:
+        target = getattr(s.storage, "_target", None)
+        path = getattr(target, "path", None)
+        old = None if path is None or getattr(target, "memory", False) else f"{path}.checkpoints"
+    if old is None or not os.path.isabs(old) or os.path.normpath(old) == os.path.normpath(ck.folder):
+        return  # (a server database given no folder: a temporary one, gone with its process)
+    if _ckpt_files(pathlib.Path(ck.folder) / label):  # the old folder as mounted here, or a copy of it
+        return
+    held = _ckpt_files(pathlib.Path(old) / label)
+    finished = sum(1 for t in s._trials if t.state.has_value)
+    if held == 0 or not finished:
+        return
+    what = f"{held} checkpoint files" if held is not None else "the checkpoints (this process cannot look there)"
+    warnings.warn(f"search {s.name!r} kept its checkpoints in {str(pathlib.Path(old) / label)!r}, which holds {what}; "
+                  f"the folder given, {ck.folder!r}, replaces it and holds none of them ({label}/ is empty or missing). "
+                  f"Nothing was moved: run as it is, a promotion of one of the {finished} trials finished before trains "
+                  "from scratch (its epochs_run, and epochs_spent, count it). To continue them, copy (or move) "
+                  f"{str(pathlib.Path(old) / label)!r} to {str(pathlib.Path(ck.folder) / label)!r} before running it, "
+                  f"or pass load_search(..., checkpoints={old!r}).", NasbookWarning, stacklevel=stacklevel_outside_nasbook())

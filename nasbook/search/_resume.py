@@ -20,7 +20,7 @@ from nasbook._errors import (
     checked_signature,
     stacklevel_outside_nasbook,
 )
-from nasbook.search import _checkpoints, _kb
+from nasbook.search import _checkpoints, _ckptlost, _kb
 from nasbook.search._budget import Budget
 from nasbook.search._checks import check_strategy_task
 from nasbook.search._readonly import NotRebuilt, UnrebuiltTask, refusal, unrebuilt
@@ -405,6 +405,8 @@ def _open(st: Storage, name: str, storage: Any, *, task: Task | None, space: Sea
     self._not_rebuilt = not_rebuilt
     self._owns_storage = _kb.opened_for(st, storage, kb)
     read_trials(self)
+    if checkpoints is not None:  # another folder than the stored one, which holds the checkpoints: said
+        _ckptlost.warn_relocated(self, config)
     if budget is not None:  # the stored budget may be overshot by the last trial (epochs, seconds): it ran under it
         check_budget_covers_spent(self)
     for change in changes:

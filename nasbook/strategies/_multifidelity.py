@@ -133,6 +133,8 @@ class _MultiFidelity(WrapsBase):
         return [items[i] for i in order]
 
     def _record(self, results: dict[str, tuple[float, int, Architecture]], trial: Trial) -> None:
+        if trial.arch.id in results:  # a result replaced (allow_duplicates): another's rank may rise, none is lost
+            self.ranks_final_ = False
         results[trial.arch.id] = (self._rung_score(trial), trial.number, trial.arch)
         w = self._value_weight(trial)
         if w is not None:
@@ -142,6 +144,10 @@ class _MultiFidelity(WrapsBase):
         self.base_ = self._setup_base()
         self.rungs_ = rung_epochs(self.min_epochs, self.max_epochs, self.eta)
         self.blend_: dict[int, tuple[float, float]] = {}  # rank_by="blend": trial number -> (value score, its weight)
+        # a rung's result only falls in its ranking as results arrive (ties: the earlier trial first), so one ranked
+        # out of what its rung can ever promote is let go for good; not with rank_by="blend" (its ranks move with
+        # every result), nor where one may be replaced (its architecture again) or placed above rung 0 by a warm start
+        self.ranks_final_ = self.rank_by != "blend" and not getattr(self.base_, "allow_duplicates", True)
 
     def _new_arch(self) -> Architecture:
         asked = self.base_.ask()
@@ -201,6 +207,11 @@ class ASHA(_MultiFidelity):
         self.open_: list[list[tuple[float, int, str]]] = [[] for _ in range(n)]
         # trials whose checkpoint a promotion may still continue (checkpoints_needed), kept as results arrive
         self.needed_: set[int] = set()
+        self.lost_at_: list[tuple[float, int, str] | None] = [None] * n  # rung k's results from this key on: lost
+        try:  # the most architectures rung 0 can ever hold (a table's rows); None: unbounded or unknown
+            self.n_archs_: int | None = int(self.space_.cardinality)
+        except Exception:  # noqa: BLE001  (a space that cannot tell: nothing is ever let go by rank)
+            self.n_archs_ = None
 
     def _index(self, k: int, arch_id: str, stale: tuple[float, int, Architecture] | None) -> None:
         """Put rung ``k``'s new result of ``arch_id`` in its sorted keys (``stale``: the result it replaces)."""
@@ -255,6 +266,7 @@ class ASHA(_MultiFidelity):
             if trial.epochs not in self.rungs_:
                 return
             k = self.rungs_.index(trial.epochs)
+            self.ranks_final_ = self.ranks_final_ and k == 0  # (above rung 0: an architecture no promotion brought)
         if trial.parent is not None:  # a promotion told: its parent's checkpoint is continued (or lost)
             self.needed_.discard(trial.parent)
         if trial.value is not None:
@@ -268,11 +280,37 @@ class ASHA(_MultiFidelity):
                 self.needed_.add(trial.number)
         if k == 0:
             self.base_.tell(trial)
+        if self.ranks_final_ and self.n_archs_ is not None:
+            entry = self.results_[k].get(trial.arch.id)
+            told = (-entry[0], entry[1], trial.arch.id) if entry is not None and entry[1] == trial.number else None
+            self._let_lost_go(self.n_archs_, k, told)
+
+    def _let_lost_go(self, n_max: int, told_rung: int, told: tuple[float, int, str] | None) -> None:
+        """Let go the results no promotion can ever continue: rung ``k`` holds at most ``n_k`` architectures
+        (``n_0``: the space's, a table's rows), so one ranked ``n_k // eta`` or lower among its results now is never
+        in its top ``1/eta`` (ranks only fall); ``n_{k+1}`` is ``n_k`` less rung ``k``'s unpromoted ones lost so.
+        A rung's bound only falls, so each lost result is met once: amortised ``O(rungs * log n)`` a tell."""
+        for k in range(len(self.rungs_) - 1):
+            order, open_, old = self.order_[k], self.open_[k], self.lost_at_[k]
+            cut = n_max // self.eta
+            if cut < len(order) and (old is None or order[cut] < old):
+                start = bisect.bisect_left(open_, order[cut])
+                stop = len(open_) if old is None else bisect.bisect_left(open_, old)
+                self.needed_.difference_update(key[1] for key in open_[start:stop])
+                old = self.lost_at_[k] = order[cut]
+            if old is None:
+                continue
+            if k == told_rung and told is not None and told >= old:  # the result told now, ranked among the lost
+                self.needed_.discard(told[1])
+            n_max -= len(open_) - bisect.bisect_left(open_, old)
 
     def checkpoints_needed(self) -> set[int]:
         """The trials a promotion may still continue: each result below the top rung not promoted yet (as
         results arrive, any of them may rise into the top ``1/eta``), and the parents of promotions not told
-        yet. The top rung's trials, the promoted ones and the failed ones are let go.
+        yet. The top rung's trials, the promoted ones and the failed ones are let go, and so is a result ranked
+        out of its rung's top ``1/eta`` for good: in a space of ``n`` architectures (a table), one ranked
+        ``n // eta`` or lower at rung 0 can never rise into it, even after an ``extend`` (not with
+        ``rank_by="blend"``, whose ranks move with every result, nor once an architecture was run twice).
 
         Returns
         -------
@@ -383,7 +421,10 @@ class SuccessiveHalving(_MultiFidelity):
     def checkpoints_needed(self) -> set[int]:
         """The trials a promotion may still continue: the results of the bracket's rung being filled (below
         its top rung), the promotions queued and those asked but not told yet. A rung's decision is final
-        (the next bracket starts afresh), so a bracket holds at most its rung's architectures.
+        (the next bracket starts afresh), so a bracket holds at most its rung's architectures; and as the rung
+        continues only its best ``b_sizes_[k + 1]`` and a result's rank only falls as results arrive, one ranked
+        below them is let go at once, even while the rung is filled (not with ``rank_by="blend"``, whose ranks
+        move with every result, nor where ``base`` may propose an architecture twice).
 
         Returns
         -------
@@ -394,7 +435,10 @@ class SuccessiveHalving(_MultiFidelity):
         needed = set(self.continuing_)
         needed.update(parent for _, parent in self.b_queue_)
         if k + 1 < len(self.b_rungs_):
-            needed.update(number for _, number, _ in self.b_results_[k].values())
+            results = self.b_results_[k]
+            if self.ranks_final_ and len(results) > self.b_sizes_[k + 1]:  # the rung continues only its best
+                results = dict(self._ranked(results)[: self.b_sizes_[k + 1]])
+            needed.update(number for _, number, _ in results.values())
         return needed
 
     def _tell(self, trial: Trial) -> None:
