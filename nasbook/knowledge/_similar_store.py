@@ -80,10 +80,10 @@ def cache_root() -> Path | None:
     if env:
         return Path(env).expanduser()
     try:
-        from platformdirs import user_cache_dir  # jupyter_core's dependency
+        from platformdirs import user_cache_dir  # declared (pyproject.toml)
 
         return Path(user_cache_dir("nasbook", appauthor=False))
-    except ImportError:  # platformdirs comes with Jupyter: not declared by nasbook itself
+    except ImportError:  # an install without nasbook's dependencies (--no-deps): the Linux folder
         pass
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     try:
