@@ -124,3 +124,20 @@ def test_the_largest_number_and_epochs_the_store_holds_are_stored(url):
     row = kb.trials(search=name).iloc[0]
     assert (row["number"], row["epochs"]) == (top, top)
     kb.close()
+
+
+@pytest.mark.parametrize("column", ["number", "epochs"])
+def test_importing_a_file_with_a_number_postgresql_cannot_hold_is_refused_naming_it(postgres_url, tmp_path, column):
+    """A file exported from SQLite (64-bit INTEGER) with number or epochs 2**40, imported into PostgreSQL (32-bit):
+    psycopg's NumericValueOutOfRange reached the user unwrapped; now a clear error before anything is written."""
+    with KnowledgeBase(str(tmp_path / "kb.db")) as src:
+        src.ingest([{"arch": ARCH, "value": 0.5, "number": 3, "epochs": 2}, {"arch": ARCH, "value": 0.6, "number": 4,
+                    column: 2**40}], task="t", space=SPACE, name="big")
+        src.export(tmp_path / "kb.parquet")
+    with KnowledgeBase(postgres_url) as kb:
+        with pytest.raises(nasbook.InvalidParameterError,
+                           match=rf"import_parquet\(path=...\): trial {2**40 if column == 'number' else 4} of search 'big' "
+                                 rf"in .* has {column} {2**40}; this store holds whole numbers from -2147483648 to "
+                                 rf"2147483647 \(the largest a PostgreSQL INTEGER holds\)\. Nothing was imported\."):
+            kb.import_parquet(tmp_path / "kb.parquet")
+        assert len(kb.searches) == 0 and len(kb.trials(states=None)) == 0
