@@ -374,7 +374,9 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         trials : DataFrame or iterable of mappings
             One row per trial: ``arch`` (an Architecture or its spec, a dict) and ``value`` (a number);
             optional ``number`` (an int >= 0, each used once; default the row's index), ``state``
-            (default ``"complete"``), ``metrics`` (a dict), ``epochs``, ``finished_at``. With
+            (default ``"complete"``), ``metrics`` (a dict), ``epochs``, ``finished_at``. ``number``
+            and ``epochs`` must fit the store's INTEGER (up to 2**63 - 1 on SQLite, 2**31 - 1 on
+            PostgreSQL; a larger one is refused naming the trial). With
             ``validate=False`` also ``arch_id``, trusted as given. A refused row records nothing.
         task : Task or str
             The task they ran on: a Task, or a name for a task nasbook does not know.
