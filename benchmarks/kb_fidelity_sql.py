@@ -77,7 +77,7 @@ def old_best(conn: sa.Connection, key: str, mode: str) -> Any:
 
 
 def new_best(conn: sa.Connection, key: str, mode: str) -> Any:
-    return tuple(conn.execute(best_counted(mode), {"tk": key}).first() or ())
+    return tuple(conn.execute(best_counted(mode), {"tk": key}).first() or ())[:3]  # (value, arch_id, search): not the epochs
 
 
 def build(url: str, frames: list[Any], space: CellSpace) -> KnowledgeBase:

@@ -6,12 +6,17 @@ tasks of few trials each (``--tasks`` x ``--per``; one task in five in min mode,
 multi-fidelity, ~5% failed, ties on purpose: values rounded to 2 decimals), where the statement count matters.
 
 ``compare`` alternates the two forms ``--rounds`` times (after one untimed call each) and checks that every
-round's answers are equal (``{task key: (value, arch_id, search)}``).
+round's answers are equal (``{task key: (value, arch_id, search, epochs)}``; without the epochs on a package
+from before they were shown).
+
+``frames`` times the public tables, ``kb.tasks`` and ``kb.searches``, end to end (``--rounds`` times each, after
+one untimed call each, alternating): run it with ``PYTHONPATH`` at two checkouts to compare packages.
 
 Usage::
 
     python benchmarks/kb_tasks_best.py build --tasks 1000 --per 100 --out bench-results/kb_tasks_1000x100.db
     python benchmarks/kb_tasks_best.py compare --db bench-results/kb_trials_cache/kb_trials_1000000_0.db
+    python benchmarks/kb_tasks_best.py frames --db bench-results/kb_tasks_1000x100.db --rounds 9
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ def window_statement() -> sa.Select[Any]:
     sub = top_fidelity_trials()
     key = sa.case((sub.c.task_key.in_(sa.bindparam("mins", expanding=True)), sub.c.value), else_=-sub.c.value)
     rn = sa.func.row_number().over(partition_by=sub.c.task_key, order_by=(key, sub.c.id)).label("rn")
-    inner = sa.select(sub.c.task_key, sub.c.value, sub.c.arch_id, sub.c.search, rn).subquery()
-    return sa.select(inner.c.task_key, inner.c.value, inner.c.arch_id, inner.c.search).where(inner.c.rn == 1)
+    inner = sa.select(sub.c.task_key, sub.c.value, sub.c.arch_id, sub.c.search, sub.c.epochs, rn).subquery()
+    return (sa.select(inner.c.task_key, inner.c.value, inner.c.arch_id, inner.c.search, inner.c.epochs)
+            .where(inner.c.rn == 1))
 
 
 def build(tasks: int, per: int, out: Path | str, seed: int = 0) -> None:
@@ -75,8 +81,11 @@ def compare(db: Path | str, rounds: int) -> None:
     def per_task() -> dict[str, Any]:
         return _frames.best_per_task(kb, list(modes), modes)
 
+    width = len(next(iter(per_task().values()), (0, 0, 0, 0)))  # 3 on a package from before the epochs were shown
+
     def window() -> dict[str, Any]:
-        return {str(k): (float(v), str(a), str(s)) for k, v, a, s in kb._rows(stmt, {"mins": mins}) if str(k) in modes}
+        return {str(k): (float(v), str(a), str(s), None if e is None else int(e))[:width]
+                for k, v, a, s, e in kb._rows(stmt, {"mins": mins}) if str(k) in modes}
 
     times: dict[str, list[float]] = {"per_task": [], "window": []}
     per_task(), window()
@@ -89,6 +98,28 @@ def compare(db: Path | str, rounds: int) -> None:
         assert got["per_task"] == got["window"], "the two forms disagree"
     n = kb._rows(sa.select(sa.func.count()).select_from(sa.table("nasbook_trials")))
     print(f"{Path(str(db)).name}: {len(modes)} tasks, {n[0][0]:,} trials, load {os.getloadavg()[0]:.1f}; equal in every round")
+    for name, ts in times.items():
+        print(f"| {name} | {statistics.median(ts):,.0f} | {min(ts):,.0f} | {' / '.join(f'{t:.0f}' for t in ts)} |")
+    kb.close()
+
+
+def frames(db: Path | str, rounds: int) -> None:
+    """``kb.tasks`` and ``kb.searches`` end to end, alternately, on one store and object."""
+    import nasbook
+    from nasbook import KnowledgeBase
+
+    kb = KnowledgeBase(str(db))
+    times: dict[str, list[float]] = {"kb.tasks": [], "kb.searches": []}
+    fns = {"kb.tasks": lambda: kb.tasks, "kb.searches": lambda: kb.searches}
+    shapes = {name: f().shape for name, f in fns.items()}
+    for _ in range(rounds):
+        for name, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            times[name].append((time.perf_counter() - t0) * 1000)
+    n = kb._rows(sa.select(sa.func.count()).select_from(sa.table("nasbook_trials")))
+    print(f"{Path(str(db)).name}: nasbook at {Path(nasbook.__file__).parent.parent}, {n[0][0]:,} trials, "
+          f"shapes {shapes}, load {os.getloadavg()[0]:.1f}")
     for name, ts in times.items():
         print(f"| {name} | {statistics.median(ts):,.0f} | {min(ts):,.0f} | {' / '.join(f'{t:.0f}' for t in ts)} |")
     kb.close()
@@ -107,6 +138,7 @@ def postgres(shapes: list[tuple[int, int]], rounds: int) -> None:
                 conn.commit()
             print(f"PostgreSQL, {tasks} x {per}:")
             compare(url, rounds)
+            frames(url, rounds)
 
 
 def main() -> None:
@@ -119,12 +151,17 @@ def main() -> None:
     c = sub.add_parser("compare")
     c.add_argument("--db", type=Path, required=True)
     c.add_argument("--rounds", type=int, default=5)
+    f = sub.add_parser("frames")
+    f.add_argument("--db", type=Path, required=True)
+    f.add_argument("--rounds", type=int, default=5)
     g = sub.add_parser("postgres")
     g.add_argument("--shapes", default="8x12500,1000x100", help="tasks x trials per task, comma-separated")
     g.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     if args.cmd == "postgres":
         postgres([(int(a), int(b)) for a, b in (s.split("x") for s in args.shapes.split(","))], args.rounds)
+    elif args.cmd == "frames":
+        frames(args.db, args.rounds)
     elif args.cmd == "build":
         build(args.tasks, args.per, args.out)
     else:

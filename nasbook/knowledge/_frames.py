@@ -28,10 +28,11 @@ TRIAL_COLUMNS = ("task", "task_key", "search", "strategy", "space_id", "number",
 _TEXT = "str"
 _EMPTY_DTYPES: dict[str, dict[str, str]] = {
     "searches": {"search": _TEXT, "task": _TEXT, "task_key": _TEXT, "space_id": _TEXT, "strategy": _TEXT,
-                 "state": _TEXT, "n_trials": "int64", "best": "float64", "metric": _TEXT, "mode": _TEXT, "seed": "int64",
+                 "state": _TEXT, "n_trials": "int64", "best": "float64", "best_arch_id": _TEXT, "best_epochs": "Int64",
+                 "metric": _TEXT, "mode": _TEXT, "seed": "int64",
                  "created_at": "datetime64[ns]", "elapsed_s": "float64", "nasbook_version": _TEXT},
     "tasks": {"task": _TEXT, "class": _TEXT, "n_searches": "int64", "n_trials": "int64", "best": "float64",
-              "best_arch_id": _TEXT, "metric": _TEXT, "mode": _TEXT},
+              "best_arch_id": _TEXT, "best_epochs": "Int64", "metric": _TEXT, "mode": _TEXT},
     "spaces": {"class": _TEXT, "n_searches": "int64", "n_trials": "int64"},
     "trials": {"task": _TEXT, "task_key": _TEXT, "search": _TEXT, "strategy": _TEXT, "space_id": _TEXT, "state": _TEXT,
                "arch_id": _TEXT, "arch": "object", "metrics": "object", "metric": _TEXT, "mode": _TEXT},
@@ -77,23 +78,27 @@ def searches_frame(kb: KnowledgeBase) -> pd.DataFrame:
     import pandas as pd
 
     records = kb.storage.list_searches()
+    best = best_per_search(kb, {rec.id: str(rec.config.get("mode", "max")) for rec in records})
     cat = {int(r.id): r for r in kb._rows(
         sa.select(_S.c.id, _S.c.task_key, _S.c.space_id, _S.c.strategy, _K.c.name.label("task"))
         .select_from(_S.outerjoin(_K, _K.c.key == _S.c.task_key)))}
     rows = []
     for rec in records:
-        c = cat.get(rec.id)
+        c, b = cat.get(rec.id), best.get(rec.id)
         rows.append({
             "search": rec.name, "task": c.task if c else None, "task_key": c.task_key if c else None,
             "space_id": c.space_id if c else None, "strategy": c.strategy if c else None, "state": rec.state,
-            "n_trials": rec.n_trials, "best": rec.best_value, "metric": rec.config.get("metric"),
+            "n_trials": rec.n_trials, "best": b[0] if b else None, "best_arch_id": b[1] if b else None,
+            "best_epochs": b[2] if b else None, "metric": rec.config.get("metric"),
             "mode": rec.config.get("mode", "max"), "seed": rec.config.get("seed"),
             "mirror_of": rec.config.get("mirror_of"), "created_at": pd.Timestamp(rec.created_at, unit="s"),
             "elapsed_s": rec.elapsed_s, "nasbook_version": rec.nasbook_version,
         })
-    cols = ["search", "task", "task_key", "space_id", "strategy", "state", "n_trials", "best", "metric", "mode",
-            "seed", "mirror_of", "created_at", "elapsed_s", "nasbook_version"]
-    return _typed(pd.DataFrame(rows, columns=cols), "searches")
+    cols = ["search", "task", "task_key", "space_id", "strategy", "state", "n_trials", "best", "best_arch_id",
+            "best_epochs", "metric", "mode", "seed", "mirror_of", "created_at", "elapsed_s", "nasbook_version"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["best_epochs"] = df["best_epochs"].astype("Int64")  # None where no epochs were recorded (or no best)
+    return _typed(df, "searches")
 
 
 def _counts(kb: KnowledgeBase, by: Any) -> dict[str, tuple[int, int]]:
@@ -111,17 +116,59 @@ def _best_all() -> sa.Select[Any]:
     (the value, descending for a max-mode task, ascending for a task bound in ``:mins``; then the trial written
     first) as ``ROW_NUMBER() OVER (PARTITION BY task ORDER BY +-value, id)``. The values are finite (the rule's
     bounds), so ``-value`` orders exactly as ``value DESC``. Built once."""
-    sub = top_fidelity_trials()
-    key = sa.case((sub.c.task_key.in_(sa.bindparam("mins", expanding=True)), sub.c.value), else_=-sub.c.value)
-    rank = sa.func.row_number().over(partition_by=sub.c.task_key, order_by=(key, sub.c.id)).label("rank")
-    ranked = sa.select(sub.c.task_key, sub.c.value, sub.c.arch_id, sub.c.search, rank).subquery("ranked")
-    return sa.select(ranked.c.task_key, ranked.c.value, ranked.c.arch_id, ranked.c.search).where(ranked.c.rank == 1)
+    return _ranked_best(top_fidelity_trials(), "task_key")
+
+
+def _ranked_best(sub: Any, by: str) -> sa.Select[Any]:
+    """Per ``sub.c[by]`` (a task key, a search id) the first row of ``sub`` (top-fidelity trials) ordered by
+    value (descending, ascending where ``by`` is bound in ``:mins``) then id: ``(by, value, arch_id, search,
+    epochs)``."""
+    part = sub.c[by]
+    key = sa.case((part.in_(sa.bindparam("mins", expanding=True)), sub.c.value), else_=-sub.c.value)
+    rank = sa.func.row_number().over(partition_by=part, order_by=(key, sub.c.id)).label("rank")
+    ranked = sa.select(part, sub.c.value, sub.c.arch_id, sub.c.search, sub.c.epochs, rank).subquery("ranked")
+    r = ranked.c
+    return sa.select(r[by], r.value, r.arch_id, r.search, r.epochs).where(r.rank == 1)
+
+
+@functools.cache
+def _best_by_search() -> sa.Select[Any]:
+    """The best trial of every search by the same rule and order as :func:`_best_all` (a search without a task
+    or a space included: its own best needs neither), in one statement. Built once."""
+    return _ranked_best(top_fidelity_trials(catalogued=False), "search_id")
+
+
+@functools.cache
+def _best_of_search(mode: str) -> sa.Select[Any]:
+    """The best trial of the search bound as ``:sid`` by the same rule and order (one top-1 query). Built once."""
+    sub = top_fidelity_trials(_T.c.search_id == sa.bindparam("sid"), catalogued=False)
+    order = sub.c.value.desc() if mode == "max" else sub.c.value.asc()
+    return sa.select(sub.c.search_id, sub.c.value, sub.c.arch_id, sub.c.search, sub.c.epochs).order_by(order, sub.c.id).limit(1)
+
+
+def best_per_search(kb: KnowledgeBase, modes: dict[int, str],
+                    window: bool | None = None) -> dict[int, tuple[float, str, int | None]]:
+    """``{search id: (best value, its arch_id, its epochs)}`` under each search's mode (``modes``: "min" or
+    "max" by search id) over its trials that count by the top-fidelity rule, as :func:`best_per_task` counts
+    them: ``kb.searches``' best agrees with ``kb.tasks``' (a trial scored after 1 epoch of an ASHA search does
+    not beat the top rung). A search with nothing that counts is not in it. ``window`` as in
+    :func:`best_per_task` (one window statement, default off SQLite, where one top-1 query per search through
+    the ``(search_id, number)`` index took 0.1-0.2 of the window's time: docs/benchmarks.md, kb-best)."""
+    if window is None:
+        window = kb.storage.conn.dialect.name != "sqlite"
+    if window:
+        mins = [sid for sid, mode in modes.items() if mode == "min"]
+        rows: Iterable[Any] = kb._rows(_best_by_search(), {"mins": mins})
+    else:  # one transaction for them all (a commit per query was a third of the time at 1,000 small searches)
+        rows = kb._write(lambda conn: [r for sid, mode in modes.items() for r in conn.execute(
+            _best_of_search("min" if mode == "min" else "max"), {"sid": sid}).all()])
+    return {int(sid): (float(v), str(a), None if e is None else int(e)) for sid, v, a, _, e in rows}
 
 
 def best_per_task(kb: KnowledgeBase, keys: Sequence[str], modes: dict[str, str],
-                  window: bool | None = None) -> dict[str, tuple[float, str, str]]:
-    """``{task key: (best value, its arch_id, its search)}`` under each task's mode over the trials that count
-    by the top-fidelity rule (:func:`nasbook.storage.top_fidelity_trials`, the one the ranks use).
+                  window: bool | None = None) -> dict[str, tuple[float, str, str, int | None]]:
+    """``{task key: (best value, its arch_id, its search, its epochs)}`` under each task's mode over the trials
+    that count by the top-fidelity rule (:func:`nasbook.storage.top_fidelity_trials`, the one the ranks use).
 
     ``window`` (default: all but SQLite) reads every task in one window statement (:func:`_best_all`), else one
     top-1 query per task (:func:`nasbook.storage.best_counted`); the answers are the same (test). On SQLite a
@@ -133,13 +180,14 @@ def best_per_task(kb: KnowledgeBase, keys: Sequence[str], modes: dict[str, str],
     if window:
         mins = [key for key in keys if modes.get(key) == "min"]
         want = set(keys)
-        return {str(k): (float(v), str(a), str(s)) for k, v, a, s in kb._rows(_best_all(), {"mins": mins})
-                if str(k) in want}
+        return {str(k): (float(v), str(a), str(s), None if e is None else int(e))
+                for k, v, a, s, e in kb._rows(_best_all(), {"mins": mins}) if str(k) in want}
     out = {}
     for key in keys:
         rows = kb._rows(best_counted("min" if modes.get(key) == "min" else "max"), {"tk": key})
         if rows:
-            out[key] = (float(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
+            v, a, s, e = rows[0]
+            out[key] = (float(v), str(a), str(s), None if e is None else int(e))
     return out
 
 
@@ -169,12 +217,14 @@ def tasks_frame(kb: KnowledgeBase) -> pd.DataFrame:
         b = best.get(key)
         out.append({
             "task_key": key, "task": name, "class": config.get("class"), "n_searches": n_s, "n_trials": n_t,
-            "best": b[0] if b else None, "best_arch_id": b[1] if b else None, "metric": config.get("metric"),
-            "mode": config.get("mode", "max"), "meta_features": meta, "landmarks": marks,
+            "best": b[0] if b else None, "best_arch_id": b[1] if b else None, "best_epochs": b[3] if b else None,
+            "metric": config.get("metric"), "mode": config.get("mode", "max"), "meta_features": meta, "landmarks": marks,
         })
-    cols = ["task_key", "task", "class", "n_searches", "n_trials", "best", "best_arch_id", "metric", "mode",
-            "meta_features", "landmarks"]
-    return _typed(pd.DataFrame(out, columns=cols).set_index("task_key"), "tasks")
+    cols = ["task_key", "task", "class", "n_searches", "n_trials", "best", "best_arch_id", "best_epochs", "metric",
+            "mode", "meta_features", "landmarks"]
+    df = pd.DataFrame(out, columns=cols).set_index("task_key")
+    df["best_epochs"] = df["best_epochs"].astype("Int64")  # None where no epochs were recorded (or no best)
+    return _typed(df, "tasks")
 
 
 def summary(kb: KnowledgeBase) -> str:

@@ -33,6 +33,15 @@ _S, _T = TABLES["searches"], TABLES["trials"]
 _COLUMNS = ("arch", "arch_id", "value", "number", "state", "metrics", "epochs", "finished_at")
 
 
+def int_limit(dialect: str) -> tuple[int, str]:
+    """The largest whole number the store's integer columns (``number``, ``epochs``) hold, and why: SQLite's
+    INTEGER is 64-bit, PostgreSQL's (and other servers') 32-bit. A larger one raised the driver's error (an
+    OverflowError on SQLite, a StorageError on PostgreSQL) part-way through the insert."""
+    if dialect == "sqlite":
+        return 2**63 - 1, "the largest a SQLite INTEGER holds"
+    return 2**31 - 1, f"the largest a {'PostgreSQL' if dialect == 'postgresql' else dialect} INTEGER holds"
+
+
 def _chunks(trials: Any, size: int) -> Iterator[tuple[int, dict[str, list[Any]]]]:
     """``(index of the first row, {column: values})`` chunk by chunk, read column-wise."""
     if hasattr(trials, "columns") and hasattr(trials, "iloc"):  # a DataFrame
@@ -143,7 +152,8 @@ class _Numbers:
     """Trial numbers, checked across chunks: whole numbers >= 0, each used once in the search (a missing one
     is the row's index). Read at C speed when a chunk's numbers are all missing or all plain ints."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: tuple[int, str] = (2**63 - 1, "")) -> None:
+        self.limit = limit
         self.seen: set[int] = set()
         self.rows: dict[int, int] = {}  # number -> row, for rows that gave one (a missing number is the row's index)
 
@@ -152,10 +162,10 @@ class _Numbers:
         given = not all(v is None for v in column)
         if not given:
             out: list[int] = list(range(lo, lo + k))
-        elif all(type(v) is int for v in column) and min(column) >= 0:  # the usual column, at C speed
+        elif all(type(v) is int for v in column) and min(column) >= 0 and max(column) <= self.limit[0]:  # at C speed
             out = column
         else:
-            out = [self._one(lo + j, v) for j, v in enumerate(column)]
+            out = [self._one(lo + j, v, self.limit) for j, v in enumerate(column)]
         chunk = set(out)
         if len(chunk) != k or not self.seen.isdisjoint(chunk):
             self._duplicate(lo, out)
@@ -165,7 +175,7 @@ class _Numbers:
         return out
 
     @staticmethod
-    def _one(i: int, given: Any) -> int:
+    def _one(i: int, given: Any, limit: tuple[int, str]) -> int:
         if given is None:
             return i
         number = None
@@ -176,6 +186,9 @@ class _Numbers:
         if number is None or number < 0:
             raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s number should be an int >= 0 (or None: "
                                         f"the row's index); got {given!r:.40}.")
+        if number > limit[0]:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {i}'s number should be an int from 0 to {limit[0]} "
+                                        f"({limit[1]}); got {given!r:.40}. Nothing was recorded.")
         return number
 
     def _duplicate(self, lo: int, out: list[int]) -> None:
@@ -190,9 +203,11 @@ class _Numbers:
             here[number] = lo + j
 
 
-def _epochs(lo: int, epochs: list[Any]) -> list[int | None]:
-    """Whole numbers >= 0 (a float column's 3.0 is 3; NaN or None: unknown); 2.5 or -1 is an error, not truncated."""
-    if all(e is None or (type(e) is int and e >= 0) for e in epochs):  # the usual column, at C speed
+def _epochs(lo: int, epochs: list[Any], limit: tuple[int, str] = (2**63 - 1, "")) -> list[int | None]:
+    """Whole numbers from 0 to ``limit`` (a float column's 3.0 is 3; NaN or None: unknown); 2.5, -1 or one the
+    store cannot hold is an error, not truncated."""
+    top = limit[0]
+    if all(e is None or (type(e) is int and 0 <= e <= top) for e in epochs):  # the usual column, at C speed
         return epochs
     out: list[int | None] = []
     for j, e in enumerate(epochs):
@@ -206,6 +221,9 @@ def _epochs(lo: int, epochs: list[Any]) -> list[int | None]:
         if not ok:
             raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j}'s epochs should be a whole number >= 0 "
                                         f"(or None); got {e!r:.40}.")
+        if int(e) > top:
+            raise InvalidParameterError(f"KnowledgeBase.ingest: trial {lo + j}'s epochs should be a whole number from 0 "
+                                        f"to {top} ({limit[1]}) or None; got {e!r:.40}. Nothing was recorded.")
         out.append(int(e))
     return out
 
@@ -279,7 +297,7 @@ def _rows(sid: int, lo: int, cols: dict[str, list[Any]], arch: _Arch, numbered: 
     states = _states(lo, cols["state"])
     values = _values(lo, cols["value"], states)
     metrics = _metrics(lo, cols["metrics"])
-    epochs = _epochs(lo, cols["epochs"])
+    epochs = _epochs(lo, cols["epochs"], numbered.limit)
     finished = _finished(lo, cols["finished_at"], now)
     k = len(ids)
     # search_id, number, state, arch_id, arch, value, metrics, attrs, epochs, n_told_before, tell_seq,
@@ -309,7 +327,8 @@ def ingest_trials(kb: KnowledgeBase, trials: Any, *, task: Any, space: Any, name
     }
     st = kb.storage
     sid = st.create_search(name, config)
-    arch, numbered, now, n = _Arch(space, validate), _Numbers(), time.time(), 0
+    arch, now, n = _Arch(space, validate), time.time(), 0
+    numbered = _Numbers(int_limit(st.engine.dialect.name))
     try:
         for lo, cols in _chunks(trials, CHUNK):
             rows = _rows(sid, lo, cols, arch, numbered, now)

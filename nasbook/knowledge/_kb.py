@@ -36,7 +36,8 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
 
     Of a multi-fidelity search (ASHA, Hyperband, ...) only the trials at that search's most epochs
     count for quality (warm starts, the transfer prior, ``similar``, task similarity, the best per
-    task); :meth:`trials` keeps every rung. The rule: :func:`~nasbook.knowledge.top_fidelity`.
+    task and per search, with its epochs); :meth:`trials` keeps every rung. The rule:
+    :func:`~nasbook.knowledge.top_fidelity`.
 
     Parameters
     ----------
@@ -131,12 +132,15 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
     # -- tables ---------------------------------------------------------------------------------
     @property
     def searches(self) -> pd.DataFrame:
-        """One row per search: search, task, task_key, space_id, strategy, state, n_trials, best, metric, mode, ..."""
+        """One row per search: search, task, task_key, space_id, strategy, state, n_trials, best, best_arch_id,
+        best_epochs, metric, mode, ... (n_trials: every state; best: of its trials at its most epochs, the rule
+        of :attr:`tasks`' best, so a 1-epoch score of an ASHA search never beats its top rung)."""
         return _frames.searches_frame(self)
 
     @property
     def tasks(self) -> pd.DataFrame:
-        """One row per task (index ``task_key``): name, n_searches, n_trials, best, metric, mode, meta-features, landmarks."""
+        """One row per task (index ``task_key``): name, n_searches, n_trials, best, best_arch_id, best_epochs, metric,
+        mode, meta-features, landmarks (best: of each search's trials at its most epochs, as :attr:`searches`')."""
         return _frames.tasks_frame(self)
 
     @property
@@ -370,7 +374,9 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         trials : DataFrame or iterable of mappings
             One row per trial: ``arch`` (an Architecture or its spec, a dict) and ``value`` (a number);
             optional ``number`` (an int >= 0, each used once; default the row's index), ``state``
-            (default ``"complete"``), ``metrics`` (a dict), ``epochs``, ``finished_at``. With
+            (default ``"complete"``), ``metrics`` (a dict), ``epochs``, ``finished_at``. ``number``
+            and ``epochs`` must fit the store's INTEGER (up to 2**63 - 1 on SQLite, 2**31 - 1 on
+            PostgreSQL; a larger one is refused naming the trial). With
             ``validate=False`` also ``arch_id``, trusted as given. A refused row records nothing.
         task : Task or str
             The task they ran on: a Task, or a name for a task nasbook does not know.

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, StorageError
 from nasbook._version import __version__
+from nasbook.knowledge._ingest import int_limit
 from nasbook.storage import (
     SCHEMA_VERSION,
     TABLES,
@@ -187,7 +188,7 @@ def _check_catalog(meta: dict[str, Any], path: Path) -> None:
             raise _damaged(path, f"a space entry is {p!r:.80} (expected a space_id and a config object)")
 
 
-def _check_rows(pf: Any, path: Path, listed: set[str]) -> None:
+def _check_rows(pf: Any, path: Path, listed: set[str], limit: tuple[int, str] = (2**63 - 1, "")) -> None:
     """Every trial row is one :func:`export` writes: of a listed search, once, with every column readable.
 
     The checks that reading a stored trial back makes (:func:`~nasbook.storage.trial_row_problem`),
@@ -206,10 +207,28 @@ def _check_rows(pf: Any, path: Path, listed: set[str]) -> None:
                 problem = trial_row_problem(row)
                 if problem is not None:
                     raise _damaged(path, f"trial {row['number']!r:.20} of search {row['search']!r}: {problem}")
+        _check_range(batch, cols, path, limit)
         for key in zip(cols["search"], cols["number"]):
             if key in seen:
                 raise _damaged(path, f"trial {key[1]} of search {key[0]!r} appears twice")
             seen.add(key)
+
+
+def _check_range(batch: Any, cols: dict[str, list[Any]], path: Path, limit: tuple[int, str]) -> None:
+    """Every integer column within what the store's INTEGER holds (``limit``: :func:`._ingest.int_limit`); a
+    number above 2**31 - 1 raised the driver's error from PostgreSQL's INSERT."""
+    import pyarrow.compute as pc
+
+    for c in _INT:
+        lo_hi = pc.min_max(batch.column(c)).as_py() if batch.num_rows else {"min": None, "max": None}
+        if all(v is None or (isinstance(v, int) and -limit[0] - 1 <= v <= limit[0]) for v in lo_hi.values()):
+            continue
+        for i, v in enumerate(cols[c]):
+            if isinstance(v, int) and not -limit[0] - 1 <= v <= limit[0]:
+                raise InvalidParameterError(
+                    f"KnowledgeBase.import_parquet(path=...): trial {cols['number'][i]!r:.20} of search "
+                    f"{cols['search'][i]!r} in {str(path)!r} has {c} {v}; this store holds whole numbers from "
+                    f"{-limit[0] - 1} to {limit[0]} ({limit[1]}). Nothing was imported.")
 
 
 _KINDS = {"arch": dict, "metrics": dict, "attrs": dict, "curves": dict, "lineage": list}
@@ -303,7 +322,7 @@ def import_parquet(kb: KnowledgeBase, path: str | os.PathLike[str], *, prefix: s
                 if t[field] is not None:
                     conn.execute(_K.update().where(_K.c.key == t["key"], _K.c[field].is_(None)).values({field: t[field]}))
 
-    _check_rows(pf, Path(path), set(plan))  # before anything is written: a damaged or crafted file changes nothing
+    _check_rows(pf, Path(path), set(plan), int_limit(st.engine.dialect.name))  # before anything is written: a damaged or crafted file changes nothing
     kb._write(catalog)
     ids: dict[str, int] = {}
     created: list[int] = []

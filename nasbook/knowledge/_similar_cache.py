@@ -147,7 +147,7 @@ def summary_for(kb: Any, space: SearchSpace, kind: str | None) -> tuple[ArchSumm
     path = _similar_store.path_for(kb, space.space_id, kind) if token is not None else None
     store = _similar_store.store_of(kb) if path is not None else None
     if kept is None and path is not None:  # a new object: what an earlier one saved, if it checks out
-        kept = _similar_store.load(path, space, kind, store)
+        kept = _similar_store.load(path, space, kind, store, lambda top: _similar_store.anchor(kb, top))
     if kept is not None and not kept.index.is_stale(space) and token is not None:
         kept.index.space = space
         if kept.token == token:
@@ -158,7 +158,7 @@ def summary_for(kb: Any, space: SearchSpace, kind: str | None) -> tuple[ArchSumm
             kept.how = "merged"
             kept_all[key] = kept
             if path is not None and kept.summary.n_rows > SAVE_GROWTH * kept.saved_rows:
-                _save(path, kept, space.space_id, kind, store)
+                _save(kb, path, kept, space.space_id, kind, store)
             return kept.summary, kept.index
     fresh = _read(kb, space, kind, token, kept.index if kept is not None else None)
     if fresh is None:
@@ -166,12 +166,12 @@ def summary_for(kb: Any, space: SearchSpace, kind: str | None) -> tuple[ArchSumm
         return None, None
     kept_all[key] = fresh
     if path is not None:
-        _save(path, fresh, space.space_id, kind, store)
+        _save(kb, path, fresh, space.space_id, kind, store)
     return fresh.summary, fresh.index
 
 
-def _save(path: Any, kept: Kept, space_id: str, kind: str | None, store: str | None) -> None:
-    if _similar_store.save(path, kept, space_id, kind, store):
+def _save(kb: Any, path: Any, kept: Kept, space_id: str, kind: str | None, store: str | None) -> None:
+    if _similar_store.save(path, kept, space_id, kind, store, _similar_store.anchor(kb, kept.top)):
         kept.saved_rows = kept.summary.n_rows
 
 

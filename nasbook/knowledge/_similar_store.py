@@ -20,10 +20,20 @@ lists, so a new process neither trains nor assigns the vectors, and gets the sav
 found on disk is never deserialised by FAISS, whose reader is not made for bytes someone else wrote:
 every array is checked (shapes, ids, finite values) and handed to FAISS as plain numbers. Also the pending
 trial ids and row counts, and a JSON header: format, space, encoding kind and version, the store's id, the
-index's settings, the store's change token the contents were read at, and a BLAKE2b digest of every array. A
-file whose format, space, encoding, store, digest or arrays do not match, or that cannot be read at all, is
-ignored (and replaced by the next save); one that matches is brought up to the store's current token as a kept
-summary is (merged, or everything read again), and touched (its modification time is its last use).
+index's settings, the store's change token the contents were read at, the anchor (below), and a BLAKE2b digest
+of every array. A file whose format, space, encoding, store, anchor, digest or arrays do not match, or that
+cannot be read at all, is ignored (and replaced by the next save); one that matches is brought up to the store's
+current token as a kept summary is (merged, or everything read again), and touched (its modification time is
+its last use).
+
+The anchor (:func:`anchor`): who wrote the trial row of the largest id the summary was read up to (its search,
+number and architecture, and the lease token of the run that wrote it, a random id per ``Search`` object; for a
+row no run wrote, an ingested or imported one, its times). The store id alone does not tell two databases
+restored from one dump (or a file put back from a backup) apart: both have the dump's id, and after they
+diverge each can have the same searches, counts and largest id, so one was served the other's summary (kept,
+or merged from the wrong rows). The rows they wrote after the dump are different writes, so the row at the
+saved largest id is another one there: one read by primary key when a file is loaded. Ignored in vain (a file
+read again) only where that row was changed in place since: a queued trial started, or one run taken over.
 
 The cache folder's ``similar/`` is bounded (``set_options(cache_max_bytes=...)``, 2 GiB by default): after each
 save there the least recently used files are removed (:mod:`._cache_prune`); a SQLite file's are not.
@@ -36,6 +46,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +60,9 @@ if TYPE_CHECKING:
     from nasbook.space import SearchSpace
 
 #: 1 held FAISS's serialisation of the index (such files are read again, never loaded); 2 the vectors only (the
-#: standardisation drawn again and an IVF index trained again in every new process: read again too)
-FORMAT = 3
+#: standardisation drawn again and an IVF index trained again in every new process: read again too); 3 no anchor
+#: (:func:`anchor`: read again once)
+FORMAT = 4
 
 
 #: the environment variable naming the cache folder (``off``: none), read when ``set_options(cache_dir=None)``
@@ -80,10 +92,10 @@ def cache_root() -> Path | None:
     if env:
         return Path(env).expanduser()
     try:
-        from platformdirs import user_cache_dir  # jupyter_core's dependency
+        from platformdirs import user_cache_dir  # declared (pyproject.toml)
 
         return Path(user_cache_dir("nasbook", appauthor=False))
-    except ImportError:  # platformdirs comes with Jupyter: not declared by nasbook itself
+    except ImportError:  # an install without nasbook's dependencies (--no-deps): the Linux folder
         pass
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     try:
@@ -127,6 +139,24 @@ def path_for(kb: Any, space_id: str, kind: str | None) -> Path | None:
     return root / "similar" / f"{_safe(str(db or ''))[:40]}-{key}" / name
 
 
+def anchor(kb: Any, top: int) -> list[Any] | None:
+    """What identifies the write of the trial row of id ``top`` (the largest a summary was read up to), as JSON:
+    ``[search_id, number, arch_id, owner, started_at, finished_at]``, the times only for a row no run owns (an
+    ingested, imported or mirrored one: written finished, once); None when there is no such row. One read by
+    primary key."""
+    import sqlalchemy as sa
+
+    from nasbook.storage import TABLES
+
+    t = TABLES["trials"].c
+    rows = kb._rows(sa.select(t.search_id, t.number, t.arch_id, t.owner, t.started_at, t.finished_at).where(t.id == top))
+    if not rows:
+        return None
+    sid, number, arch_id, owner, started, finished = rows[0]
+    times = [None, None] if owner is not None else [None if x is None else float(x) for x in (started, finished)]
+    return [int(sid), int(number), str(arch_id), None if owner is None else str(owner), *times]
+
+
 def _digest(arrays: dict[str, np.ndarray]) -> str:
     h = hashlib.blake2b(digest_size=32)
     for key in sorted(arrays):
@@ -140,9 +170,11 @@ def _tuples(x: Any) -> Any:
     return tuple(_tuples(v) for v in x) if isinstance(x, list) else x
 
 
-def save(path: Path, kept: Kept, space_id: str, kind: str | None, store: str | None = None) -> bool:
-    """Write ``kept`` to ``path`` (atomically), for the store of id ``store``; False when the file cannot be
-    written (nothing is kept then). A folder made in the cache folder is this user's only (mode 0o700)."""
+def save(path: Path, kept: Kept, space_id: str, kind: str | None, store: str | None = None,
+         anchored: list[Any] | None = None) -> bool:
+    """Write ``kept`` to ``path`` (atomically), for the store of id ``store`` whose row at ``kept.top`` is
+    ``anchored`` (:func:`anchor`); False when the file cannot be written (nothing is kept then). A folder made in
+    the cache folder is this user's only (mode 0o700)."""
     arrays = kept.summary.to_arrays()
     arrays.update(_index_arrays(kept.index))
     arrays["pending"] = np.array(sorted(kept.pending), dtype=np.int64)
@@ -151,7 +183,7 @@ def save(path: Path, kept: Kept, space_id: str, kind: str | None, store: str | N
               "encoding_version": kept.index.encoding_version, "method": kept.index.method,
               "exact_max": kept.index.exact_max, "nprobe": kept.index.nprobe, "ef_search": kept.index.ef_search,
               "trained_n": kept.index._trained_n, "token": kept.token, "top": kept.top,
-              "store": store, "digest": _digest(arrays)}
+              "store": store, "anchor": anchored, "digest": _digest(arrays)}
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         private = not path.parent.name.endswith(".similar")  # a cache folder's (``<database>-<key>``), not a file's
@@ -181,9 +213,11 @@ def _prune_after(path: Path) -> None:
         pass
 
 
-def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | None = None) -> Kept | None:
+def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | None = None,
+         anchor_of: Callable[[int], Any] | None = None) -> Kept | None:
     """The kept state saved at ``path`` for the store of id ``store``, or None when there is none or it does not
-    check out."""
+    check out: with ``anchor_of`` (the store's :func:`anchor` at an id), also when the store's row at the saved
+    largest id is not the one the file was read with (another database restored from the same dump)."""
     from nasbook.knowledge._similar_cache import Kept
 
     if path is None or not path.is_file():
@@ -197,6 +231,8 @@ def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | N
             return None
         if header["encoding_version"] != space.encoding_version(header["index_kind"]):
             return None
+        if anchor_of is not None and header.get("anchor") != anchor_of(int(header["top"])):
+            return None  # not the store the summary was read from, though it has its id (a restored dump)
         index = ArchIndex(space, header["index_kind"], method=header["method"], exact_max=header["exact_max"],
                           nprobe=header["nprobe"], ef_search=header["ef_search"],
                           reference=(arrays.pop("index_mean"), arrays.pop("index_scale")))

@@ -26,20 +26,25 @@ from nasbook.storage._schema import trials as _T
 _BIG = 1.7976931348623157e308
 
 
-def counts(*where: Any) -> sa.ColumnElement[bool]:
+def counts(*where: Any, catalogued: bool = True) -> sa.ColumnElement[bool]:
     """The condition on ``nasbook_trials JOIN nasbook_searches`` of a trial that may count: complete, a
-    finite value, a search with a task and a space; and ``where``."""
+    finite value, a search with a task and a space (unless ``catalogued`` is False: a search's own best, in
+    ``KnowledgeBase.searches``, needs neither); and ``where``."""
+    known = (_S.c.task_key.is_not(None), _S.c.space_id.is_not(None)) if catalogued else ()
     return sa.and_(_T.c.state == "complete", _T.c.value.is_not(None), _T.c.value >= -_BIG, _T.c.value <= _BIG,
-                   _S.c.task_key.is_not(None), _S.c.space_id.is_not(None), *where)
+                   *known, *where)
 
 
-def top_fidelity_trials(*where: Any) -> sa.Subquery:
+def top_fidelity_trials(*where: Any, catalogued: bool = True) -> sa.Subquery:
     """The trials that count by the top-fidelity rule among those ``where`` selects.
 
     Parameters
     ----------
     *where : sqlalchemy.ColumnElement
         Conditions on the trials and searches tables (a task, a space), added to :func:`counts`.
+    catalogued : bool, default True
+        Only searches with a task and a space (every quality aggregate); False also counts the others (a
+        search's own best).
 
     Returns
     -------
@@ -48,7 +53,7 @@ def top_fidelity_trials(*where: Any) -> sa.Subquery:
         ``value``, ``epochs``.
     """
     joined = _T.join(_S, _S.c.id == _T.c.search_id)
-    ok = counts(*where)
+    ok = counts(*where, catalogued=catalogued)
     top = (sa.select(_T.c.search_id, sa.func.max(_T.c.epochs).label("top")).select_from(joined).where(ok)
            .group_by(_T.c.search_id).subquery("fidelity_top"))
     return (sa.select(_T.c.id, _T.c.search_id, _S.c.name.label("search"), _S.c.task_key, _S.c.space_id, _T.c.arch_id,
@@ -133,9 +138,9 @@ def best_counted(mode: str) -> sa.Select[Any]:
     Returns
     -------
     sqlalchemy.Select
-        Selects ``(value, arch_id, search)`` of the best trial of the task bound as ``:tk``; ties go to
-        the trial written first. Built once per mode.
+        Selects ``(value, arch_id, search, epochs)`` of the best trial of the task bound as ``:tk``; ties
+        go to the trial written first. Built once per mode.
     """
     sub = top_fidelity_trials(_S.c.task_key == sa.bindparam("tk"))
     order = sub.c.value.desc() if mode == "max" else sub.c.value.asc()
-    return sa.select(sub.c.value, sub.c.arch_id, sub.c.search).order_by(order, sub.c.id).limit(1)
+    return sa.select(sub.c.value, sub.c.arch_id, sub.c.search, sub.c.epochs).order_by(order, sub.c.id).limit(1)

@@ -60,6 +60,16 @@ def test_best_per_task_is_the_best_top_rung_value(asha_kb):
     assert "0.9" in text and "0.99" not in text
 
 
+def test_kb_searches_best_is_the_top_rung_as_kb_tasks_with_its_epochs(asha_kb):
+    """``kb.searches`` showed R1's 0.99 (one epoch) as the ASHA search's best, ``kb.tasks`` Q's 0.90 (9 epochs)."""
+    kb, (p, q, *_) = asha_kb
+    search = kb.searches.set_index("search").loc["asha-1"]
+    task = kb.tasks.set_index("task").loc["t-asha"]
+    assert search["best"] == task["best"] == 0.90  # was 0.99 for the search
+    assert (search["best_arch_id"], search["best_epochs"]) == (q.id, 9)
+    assert (task["best"], task["best_arch_id"], task["best_epochs"]) == (0.90, q.id, 9)
+
+
 def test_task_quantiles_count_only_the_top_rung(asha_kb):
     kb, (p, q, *_) = asha_kb
     per = task_quantiles(kb.trials())

@@ -25,8 +25,8 @@ def _old_best_per_task(kb, keys, modes):
     out = {}
     for key in keys:
         rows = kb._rows(best_counted("min" if modes.get(key) == "min" else "max"), {"tk": key})
-        if rows:
-            out[key] = (float(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
+        if rows:  # (value, arch_id, search) then, since also its epochs
+            out[key] = (float(rows[0][0]), str(rows[0][1]), str(rows[0][2]), None if rows[0][3] is None else int(rows[0][3]))
     return out
 
 
@@ -47,7 +47,7 @@ def _old_tasks_frame(kb):
         })
     cols = ["task_key", "task", "class", "n_searches", "n_trials", "best", "best_arch_id", "metric", "mode",
             "meta_features", "landmarks"]
-    return _typed(pd.DataFrame(out, columns=cols).set_index("task_key"), "tasks")
+    return _typed(pd.DataFrame(out, columns=cols).set_index("task_key"), "tasks")  # (no best_epochs then)
 
 
 def _pool(space, n, seed):
@@ -127,7 +127,7 @@ def test_best_per_task_equals_the_per_task_queries(kb, window):
 
 
 def test_kb_tasks_equals_the_old_frame(kb):
-    pd.testing.assert_frame_equal(kb.tasks, _old_tasks_frame(kb), check_exact=True)
+    pd.testing.assert_frame_equal(kb.tasks.drop(columns="best_epochs"), _old_tasks_frame(kb), check_exact=True)
 
 
 def test_the_best_is_the_top_fidelity_rule_in_pandas(kb):
@@ -145,9 +145,11 @@ def test_the_best_is_the_top_fidelity_rule_in_pandas(kb):
         values = rows["value"].astype(float)
         top = values.min() if mode == "min" else values.max()
         first = rows[values == top].iloc[0]
-        assert best[key] == (float(first["value"]), first["arch_id"], first["search"])
+        epochs = None if pd.isna(first["epochs"]) else int(first["epochs"])
+        assert best[key] == (float(first["value"]), first["arch_id"], first["search"], epochs)
     keys = {name: key for key, name in kb.tasks["task"].items()}
-    assert best[keys["asha"]] == (0.7, str(trials["arch_id"][(trials["search"] == "asha")].iloc[2]), "asha")
+    assert best[keys["asha"]] == (0.7, str(trials["arch_id"][(trials["search"] == "asha")].iloc[2]), "asha", 9)
+    assert kb.tasks.loc[keys["asha"], "best_epochs"] == 9 and pd.isna(kb.tasks.loc[keys["zeros"], "best_epochs"])
     assert best[keys["min-ties"]][0] == 0.2 and best[keys["min-ties"]][2] == "min-ties"
     assert best[keys["zeros-min"]][0] == 0.0 and best[keys["zeros"]][0] == 0.0
     by_name = kb.tasks.set_index("task")
@@ -158,3 +160,54 @@ def test_a_store_with_no_task_has_no_best(url):
     with KnowledgeBase(url) as kb:
         assert _frames.best_per_task(kb, [], {}, window=True) == {}
         assert kb.tasks.empty
+
+
+def test_kb_searches_best_is_the_top_fidelity_rule_in_pandas_and_agrees_with_kb_tasks(kb):
+    """``kb.searches``' best was the max (min) of every complete trial's value, every rung of a multi-fidelity
+    search and +-inf included, while ``kb.tasks``' counts only the top rung: the two differed for one search.
+    Now one rule, per search: its best (value, arch_id, epochs) is the top-fidelity rule applied to its trials."""
+    searches = kb.searches.set_index("search")
+    trials = kb.trials(states=None).reset_index(drop=True)
+    counted = top_fidelity(trials)
+    counted = counted[np.isfinite(counted["value"].astype(float)) & (counted["state"] == "complete")]
+    for name, row in searches.iterrows():
+        mine = counted[counted["search"] == name]
+        if mine.empty:
+            assert pd.isna(row["best"]) and pd.isna(row["best_arch_id"]) and pd.isna(row["best_epochs"]), name
+            continue
+        values = mine["value"].astype(float)
+        first = mine[values == (values.min() if row["mode"] == "min" else values.max())].iloc[0]
+        assert (row["best"], row["best_arch_id"]) == (first["value"], first["arch_id"]), name
+        assert (pd.isna(row["best_epochs"]) and pd.isna(first["epochs"])) or row["best_epochs"] == first["epochs"], name
+    # a task's best is the best of its searches' bests, from the search kb.tasks names
+    modes = _modes(kb)
+    for key, (value, arch_id, search, epochs) in _frames.best_per_task(kb, list(modes), modes).items():
+        row = searches.loc[search]
+        assert (row["best"], row["best_arch_id"]) == (value, arch_id)
+        assert (pd.isna(row["best_epochs"]) and epochs is None) or row["best_epochs"] == epochs
+        of_task = searches[searches["task_key"] == key]["best"]
+        assert value == (of_task.min() if modes[key] == "min" else of_task.max())
+    assert (searches.loc["asha", "best"], searches.loc["asha", "best_epochs"]) == (0.7, 9)  # not the 0.99 at 1 epoch
+    assert pd.isna(searches.loc["none", "best"])  # inf, NaN and a failed trial's value: nothing counts
+    assert searches.loc["min-ties", "best"] == 0.2
+
+
+def test_a_search_without_a_task_has_its_own_best(url):
+    """``kb.tasks``' rule needs a task and a space; a search's own best (``kb.searches``) needs neither."""
+    with KnowledgeBase(url) as kb:
+        sid = kb.storage.create_search("bare", {"name": "bare", "mode": "min"})
+        conn = kb.storage.conn
+        base = {"search_id": sid, "state": "complete", "arch": "{}", "metrics": "{}", "attrs": "{}", "curves": "{}",
+                "lineage": "[]"}
+        conn.execute(_T.insert(), [{**base, "number": n, "n_told_before": n, "arch_id": a, "value": v, "epochs": e}
+                                   for n, (a, v, e) in enumerate([("a", 0.1, 1), ("b", 0.4, 3), ("c", 0.3, 3)])])
+        conn.commit()
+        row = kb.searches.set_index("search").loc["bare"]
+        assert (row["best"], row["best_arch_id"], row["best_epochs"]) == (0.3, "c", 3) and pd.isna(row["task"])
+        assert kb.tasks.empty
+
+
+def test_best_per_search_is_the_same_in_one_window_statement_and_per_search(kb):
+    modes = {r.id: str(r.config.get("mode", "max")) for r in kb.storage.list_searches()}
+    window = _frames.best_per_search(kb, modes, window=True)
+    assert window == _frames.best_per_search(kb, modes, window=False) and len(window) == len(modes) - 1  # not "none"

@@ -215,8 +215,8 @@ def test_repr_of_a_damaged_task_shows_the_error_as_before(url):
 
 def test_tasks_and_searches_keep_their_columns(kb):
     tasks = kb.tasks
-    assert list(tasks.columns) == ["task", "class", "n_searches", "n_trials", "best", "best_arch_id", "metric", "mode",
-                                   "meta_features", "landmarks"]
+    assert list(tasks.columns) == ["task", "class", "n_searches", "n_trials", "best", "best_arch_id", "best_epochs",
+                                   "metric", "mode", "meta_features", "landmarks"]
     assert tasks.index.name == "task_key" and tasks.loc[tasks["task"] == "gamma", "mode"].item() == "min"
     complete = kb.trials()
     for key, row in tasks.iterrows():
