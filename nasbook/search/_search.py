@@ -426,9 +426,12 @@ class Search(Background, Extend, Results, ReadOnly):
     def close(self) -> None:
         """Release the executor's workers (a LocalCluster it started) and close the store it opened.
 
-        A run in another thread (:meth:`start`, or a user's thread) is stopped as :meth:`stop` does and waited
-        for (its trials in flight stored, the search ``interrupted`` and resumable; its error stays for
-        :meth:`wait`), then released. From the run's own thread (a callback) it raises NasbookError: stop() there.
+        A run in another thread (:meth:`start`, or a user's thread) is stopped and waited for, then released: the
+        search ends ``interrupted`` and resumable, as after :meth:`stop` (an error of the run stays for
+        :meth:`wait`), but its trials in flight are not trained to their end: one training in this process stops
+        at its next report (an epoch) and is run again by the next ``run()``, one on a worker is cancelled and
+        stored QUEUED (run first next time); a trial that never reports is waited for and stored. From the run's
+        own thread (a callback) it raises NasbookError: stop() there.
 
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
