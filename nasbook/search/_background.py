@@ -66,6 +66,14 @@ class InterpreterExiting(BaseException):
     """
 
 
+class Closing(BaseException):
+    """Raised in a run's thread when ``close()`` is called from another thread (:func:`end_for_close`): at the
+    loop's next turn, or at the next report of a trial training in the run's process, which stops there. The
+    loop then ends as after Ctrl-C (trials in flight on workers cancelled and stored QUEUED) but returns, the
+    search ``interrupted`` as after :meth:`~Background.stop`. A BaseException for the reason
+    :class:`InterpreterExiting` is one."""
+
+
 def check_not_running(s: Background, what: str) -> None:
     """Raise NasbookError for ``what`` (``"run()"``, ``"start()"``) while this object's ``run()`` is in progress.
 
@@ -185,10 +193,15 @@ def ended(s: Background) -> None:
 
 
 def end_for_close(s: Background) -> None:
-    """``close()``: stop a run in another thread (``start()``'s, or ``run()`` in a user's thread) as :meth:`stop`
-    does and wait for it, so its folder, workers and store are not released under the trials in flight (the
-    run deleted its checkpoints' folder under them, then wrote new ones in a folder nothing deleted, and ran
-    on to the end of its budget on a closed store). Refused from the run's own thread: it cannot wait for itself."""
+    """``close()``: stop a run in another thread (``start()``'s, or ``run()`` in a user's thread) and wait for it,
+    so its folder, workers and store are not released under the trials in flight (the run deleted its
+    checkpoints' folder under them, then wrote new ones in a folder nothing deleted, and ran on to the end of
+    its budget on a closed store). It ends as :meth:`stop` makes it, interrupted and resumable, but without
+    training its trials in flight to their end (:class:`Closing`), as Ctrl-C ends a run: one training in the
+    run's process stops at its next report (not stored: the next ``run()`` replays the strategy, which proposes
+    it again), one on a worker is cancelled at the loop's next turn and stored QUEUED (run first next time).
+    One that never reports is waited for, and stored. Refused from the run's own thread: it cannot wait for
+    itself."""
     here = threading.current_thread()
     runner, bg = getattr(s, "_run_thread", None), s._thread
     if here is runner or here is bg:
@@ -197,11 +210,15 @@ def end_for_close(s: Background) -> None:
                            "the run has returned. Nothing was released.")
     if runner is None and (bg is None or not bg.is_alive()):
         return
-    s._stop_flag = True  # the run ends after the trials in flight, as with stop(): interrupted, resumable
-    if runner is not None:
-        s._run_idle.wait()
-    if bg is not None:
-        bg.join()  # (its error, if any, stays for wait())
+    s._stop_flag = True  # the run ends as with stop(): interrupted, resumable, ...
+    s._closing = True  # ... without waiting for its trials in flight: stopped at their next report (Closing)
+    try:
+        if runner is not None:
+            s._run_idle.wait()
+        if bg is not None:
+            bg.join()  # (its error, if any, stays for wait())
+    finally:
+        s._closing = False  # the search can run again after close()
 
 
 class Background:
@@ -213,6 +230,7 @@ class Background:
         _bg_error: BaseException | None
         _stop_flag: bool
         _exiting: bool
+        _closing: bool
         _run_thread: threading.Thread | None
         _run_idle: threading.Event
 

@@ -14,10 +14,18 @@ thread's at a time); :meth:`Heartbeat.stop` (first in ``run()``'s ``finally``) e
 so no thread outlives the run and none renews a lease given back. A renewal that fails (the database busy
 or unreachable for a moment) is logged and tried again at the next beat: the lease is taken over only
 after ``LEASE_TTL_S`` without one. A renewal that finds the lease gone or another owner's ends the thread
-and keeps the :class:`~nasbook.SearchLockedError`; :meth:`Heartbeat.check`, at the loop's next poll,
-raises it, and the run stops as an overtaken one does (:mod:`._fresh`): nothing more is written, and a
-trial that finished meanwhile is named in :class:`~nasbook.SearchOvertaken`, not stored over the other
-run's rows.
+and keeps the :class:`~nasbook.SearchLockedError`; :meth:`Heartbeat.check`, before the run's next write (each
+of its set-up's writes, :func:`._loop.set_up`, and the loop's next poll), raises it, and the run stops as an
+overtaken one does (:mod:`._fresh`): nothing more is written, and a trial that finished meanwhile is named
+in :class:`~nasbook.SearchOvertaken`, not stored over the other run's rows. A trial training in the run's
+process (``executor="local"``, which holds the loop in ``submit``) is stopped at its next report
+(:meth:`Heartbeat.stop_trial` raises :class:`LeaseLost` there, as the interpreter's exit does; Lightning
+passes it on), so the run ends within an epoch instead of training on for a result that is not stored; a
+trial that never reports trains to its end, and its result is named, not stored.
+
+Each renewal calls the store's own :meth:`~nasbook.storage.Storage.renew_lease`, so a subclass that overrides
+it is heard at every beat, as it is in the loop; in the heartbeat's thread its ``self.conn`` is a connection
+of that thread's own (:func:`~nasbook.storage.renew_lease_apart`).
 
 An in-memory store gets no thread: no other process reaches it, and its one connection cannot be shared.
 """
@@ -35,6 +43,21 @@ _log = logging.getLogger(__name__)
 #: the most seconds :meth:`Heartbeat.stop` waits for a renewal in progress (the database's own timeouts,
 #: SQLite's busy timeout and the server connect timeout, are 10 s each); the thread is a daemon either way
 JOIN_S = 30.0
+
+
+class LeaseLost(BaseException):
+    """Raised in a trial training in the run's process, at its next report, once the heartbeat found the
+    search's lease taken over (:meth:`Heartbeat.stop_trial`): the trial stops there instead of training to its
+    end for a result that is not stored, and the loop ends the run with :class:`~nasbook.SearchOvertaken`.
+
+    A BaseException, like :class:`~._background.InterpreterExiting`, so that no ``except Exception`` on its way
+    (the trial's own error handling, Lightning's) turns it into a failed trial. ``error``: the heartbeat's
+    :class:`~nasbook.SearchLockedError`.
+    """
+
+    def __init__(self, error: SearchLockedError):
+        super().__init__(str(error))
+        self.error = error
 
 
 class Heartbeat:
@@ -71,6 +94,12 @@ class Heartbeat:
         """Raise the :class:`~nasbook.SearchLockedError` of a renewal that found the lease taken over, if any."""
         if self.lost is not None:
             raise self.lost
+
+    def stop_trial(self) -> None:
+        """Raise :class:`LeaseLost` if a renewal found the lease taken over: called at each report of a trial that
+        trains in the run's process (``decide`` in :func:`._loop.run_trials`), which then stops there."""
+        if self.lost is not None:
+            raise LeaseLost(self.lost)
 
     def stop(self) -> None:
         """End the thread and wait for it (at most :data:`JOIN_S`); never raises."""

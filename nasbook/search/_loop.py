@@ -23,9 +23,10 @@ from nasbook._errors import (
     StorageError,
     stacklevel_outside_nasbook,
 )
-from nasbook.search import _budget, _checkpoints, _checks, _failfast, _fresh, _resume, _warm
-from nasbook.search._background import InterpreterExiting
+from nasbook.search import _budget, _checkpoints, _checks, _failfast, _fresh, _provenance, _resume, _warm
+from nasbook.search._background import Closing, InterpreterExiting
 from nasbook.search._checks import decision_of
+from nasbook.search._heartbeat import LeaseLost
 from nasbook.trial import WAIT, Decision, Outcome, Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -68,14 +69,18 @@ def requeued_proposal(queued: Trial) -> Proposal:
 
 
 def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
-    """Run trials until the budget is spent or the strategy has nothing left to propose.
+    """Set the run up (:func:`set_up`), start the executor, then run trials until the budget is spent or the
+    strategy has nothing left to propose.
 
     On any exception (Ctrl-C, a lost scheduler, a callback that raises) the trials in flight are
     cancelled and stored QUEUED, so the next ``run()`` re-runs them first; finished trials are
     committed already. When another process took the search over meanwhile (:func:`_fresh.overtaken`),
     nothing more is written (its rows are the other run's now) and :class:`SearchOvertaken` says so; a
-    takeover that ``beat`` (the lease's heartbeat thread) found is raised at the next poll, before the
-    outcomes it returned are stored.
+    takeover that ``beat`` (the lease's heartbeat thread) found is raised before the next write: at the
+    set-up's writes, at the next poll (before the outcomes it returned are stored), and at the next report
+    of a trial training in this process (:class:`~._heartbeat.LeaseLost`: it stops there). A ``close()``
+    from another thread (:class:`~._background.Closing`) ends the run as Ctrl-C does, at the loop's next turn
+    or that report, and returns.
     """
     ex, strategy, live, storage, sid = s.executor, s.strategy, s._live, s._storage, s._search_id
     task, space = s.task, s.space
@@ -87,28 +92,31 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
     def decide(number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         held = search_ref()
         if held is not None:
-            check_exit(held)  # a trial in this process ends at its next report when the interpreter exits
+            check_exit(held)  # a trial in this process ends at its next report when the interpreter exits, or on close()
+        beat.stop_trial()  # ... or once the heartbeat found the search taken over: its result is not ours to store
         live[number] = (epoch, dict(metrics))
         return decision_of(strategy, strategy.on_report(number, epoch, metrics))
 
-    described = repr(ex)  # what the stored config says it runs on (written before the executor started)
-    check_exit(s)
-    ex.start(decide)
-    s._executor_started = True
-    capacity = ex.capacity
-    described = record_executor(s, described)
-    if task.worker_imports:
-        ex.warm_up(tuple(task.worker_imports))  # every worker imports at once, not trial by trial
     running: dict[int, _Running] = {}
     spent = False  # the last look at the budget found it spent
     store_running = not ex.in_process  # a crash can leave a remote trial running: record it first
     timeout_s = s.trial_timeout_s
     watch = _failfast.FailureWatch(s.name)  # stops a run whose first trials all raise the same error
     exhausted_at: int | None = None  # the tells when the strategy last said SpaceExhausted with trials running
-    last_renew = time.monotonic()
     committed_before = len(s._trials)
     events: list[Any] = []  # polled, not handled yet: named in SearchOvertaken if the store refuses a row
     try:
+        set_up(s, beat)
+        described = repr(ex)  # what the stored config says it runs on (written before the executor started)
+        check_exit(s)
+        ex.start(decide)
+        s._executor_started = True
+        capacity = ex.capacity
+        beat.check()  # a cluster that took long to start: the search may be another run's now
+        described = record_executor(s, described)
+        if task.worker_imports:
+            ex.warm_up(tuple(task.worker_imports))  # every worker imports at once, not trial by trial
+        last_renew = time.monotonic()
         while True:
             check_exit(s)  # the interpreter exits: trials in flight are stored QUEUED below, as on Ctrl-C
             beat.check()  # taken over while the loop was held (a cluster starting, a callback): submit nothing
@@ -195,7 +203,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                 ex.cancel(number)
             except Exception:  # noqa: BLE001 - the executor may be what failed
                 pass
-            if lost is not None:
+            if lost is not None or isinstance(exc, LeaseLost):
                 continue  # the other run may have re-run and finished it: its row is not ours to write
             queued = running_trial(number, r.proposal, r.told, TrialState.QUEUED)
             try:
@@ -205,6 +213,11 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
         live.clear()
         if lost is not None and not isinstance(exc, KeyboardInterrupt):
             raise lost from exc
+        if isinstance(exc, LeaseLost):  # the store cannot say who holds it now: the heartbeat's refusal stands
+            raise exc.error from None
+        if isinstance(exc, Closing):  # close() from another thread: stopped, as stop() does; its QUEUED rows are
+            s._stale = True  # re-read (and run first) by the next run()
+            return
         if type(exc) is KeyboardInterrupt and in_ipython():  # Ctrl-C: say that it resumes, not where the loop was
             raise interrupted(s) from None
         raise  # a script keeps the plain KeyboardInterrupt: Python then exits as killed by SIGINT (130)
@@ -212,9 +225,32 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
 
 def check_exit(s: Search) -> None:
     """Raise :class:`InterpreterExiting` in a background search's thread once the interpreter exits
-    (set by the exit hook in :mod:`nasbook.search._background`)."""
+    (set by the exit hook in :mod:`nasbook.search._background`), or :class:`Closing` in a run's thread
+    once ``close()`` was called from another one (:func:`._background.end_for_close`)."""
     if s._exiting:
         raise InterpreterExiting(f"Search {s.name!r}: the interpreter is exiting.")
+    if s._closing:
+        raise Closing(f"Search {s.name!r}: close() was called from another thread.")
+
+
+def set_up(s: Search, beat: Heartbeat) -> None:
+    """What ``run()`` does once it holds the lease, before its executor starts: set the strategy up and replay the
+    stored history into it (a long search takes a while), mark the search running, record a new environment,
+    tell the knowledge base. Each write is checked against the lease first (``beat.check()``), as the loop's
+    are: a run whose search was taken over meanwhile (a replay or a store slower than the lease's TTL, its
+    heartbeat refused) writes nothing over the other run's search and stops with :class:`SearchOvertaken`."""
+    from nasbook.search._search import SearchState
+
+    if not s._ready:
+        _resume.replay(s)
+    beat.check()
+    s.state = SearchState.RUNNING
+    s._storage.update_search(s._search_id, state=s.state.value)
+    beat.check()
+    _provenance.note_and_store(s)  # a session in another environment than the last one recorded
+    if s._kb is not None:
+        beat.check()
+        s._kb.state(s.state.value)
 
 
 def record_executor(s: Search, stored: str) -> str:

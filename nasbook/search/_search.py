@@ -201,6 +201,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._executor_started = False
         self._stop_flag = False
         self._exiting = False  # set at interpreter exit on a search running in the background (_background.py)
+        self._closing = False  # set by close() from another thread while this object's run() runs (_background.py)
         self._run_thread: threading.Thread | None = None  # the thread in run() now, if any (close() waits for it)
         self._run_idle = threading.Event()  # set while no run() runs
         self._run_idle.set()
@@ -373,14 +374,7 @@ class Search(Background, Extend, Results, ReadOnly):
         final = SearchState.INTERRUPTED
         _background.began(self)  # a close() from another thread now stops this run and waits for it
         try:
-            if not self._ready:
-                _resume.replay(self)
-            self.state = SearchState.RUNNING
-            self._storage.update_search(self._search_id, state=self.state.value)
-            _provenance.note_and_store(self)  # a session in another environment than the last one recorded
-            if self._kb is not None:
-                self._kb.state(self.state.value)
-            _loop.run_trials(self, t_start, pbar, beat)
+            _loop.run_trials(self, t_start, pbar, beat)  # its set-up (replay, state) too: _loop.set_up
             final = SearchState.DONE
         except BaseException:
             self._stale = True  # the next run() starts from what the store holds, like a resume
@@ -432,9 +426,12 @@ class Search(Background, Extend, Results, ReadOnly):
     def close(self) -> None:
         """Release the executor's workers (a LocalCluster it started) and close the store it opened.
 
-        A run in another thread (:meth:`start`, or a user's thread) is stopped as :meth:`stop` does and waited
-        for (its trials in flight stored, the search ``interrupted`` and resumable; its error stays for
-        :meth:`wait`), then released. From the run's own thread (a callback) it raises NasbookError: stop() there.
+        A run in another thread (:meth:`start`, or a user's thread) is stopped and waited for, then released: the
+        search ends ``interrupted`` and resumable, as after :meth:`stop` (an error of the run stays for
+        :meth:`wait`), but its trials in flight are not trained to their end: one training in this process stops
+        at its next report (an epoch) and is run again by the next ``run()``, one on a worker is cancelled and
+        stored QUEUED (run first next time); a trial that never reports is waited for and stored. From the run's
+        own thread (a callback) it raises NasbookError: stop() there.
 
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so

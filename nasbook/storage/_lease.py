@@ -133,12 +133,16 @@ def renew(conn: sa.Connection, search_id: int, owner: str, name_of: Callable[[in
 
 def renew_apart(st: Any, search_id: int, owner: str, name: str) -> None:
     """Heartbeat of ``owner``'s lease on search ``search_id`` of ``st``, from a thread other than the one using
-    ``st.conn``: on a connection of its own, checked out of ``st``'s engine and given back.
+    ``st.conn``: ``st.renew_lease(search_id, owner)``, called with ``st.conn`` in this thread being a connection
+    of its own, checked out of ``st``'s engine and given back (``Storage._own_connection``).
 
+    The storage's public method, so a :class:`~nasbook.storage.Storage` subclass that overrides
+    ``renew_lease`` (to log heartbeats, or to renew something of its own with the lease) is heard at every
+    heartbeat, as in the loop; it runs in the heartbeat's thread, where ``self.conn`` is that thread's own.
     A SQLAlchemy connection belongs to one thread at a time, and a run's thread may be in the middle of a
-    write on ``st.conn``; the engine's pool hands this call another connection (SQLite waits for the run's
-    write under its busy timeout; PostgreSQL locks only the lease row, which the run does not hold). Not
-    for an in-memory store, whose one connection is shared by every checkout (:func:`renews_apart`).
+    write on the shared one; the engine's pool hands this call another connection (SQLite waits for the
+    run's write under its busy timeout; PostgreSQL locks only the lease row, which the run does not hold).
+    Not for an in-memory store, whose one connection is shared by every checkout (:func:`renews_apart`).
 
     Parameters
     ----------
@@ -149,7 +153,7 @@ def renew_apart(st: Any, search_id: int, owner: str, name: str) -> None:
     owner : str
         The token given to ``acquire_lease``.
     name : str
-        The search's name, for the message (``st`` is not asked: that would use ``st.conn``).
+        The search's name (unused: ``renew_lease`` names it in its own messages; kept for callers).
 
     Raises
     ------
@@ -160,9 +164,9 @@ def renew_apart(st: Any, search_id: int, owner: str, name: str) -> None:
     """
     check_args(owner)
     try:
-        with st.engine.connect() as conn:
-            renew(conn, search_id, owner, lambda _sid: name)
-    except (DatabaseError, OperationalError) as exc:
+        with st._own_connection():  # noqa: SLF001 - the storage's own, for its own method
+            st.renew_lease(search_id, owner)
+    except (DatabaseError, OperationalError) as exc:  # checking a connection out (renew_lease wraps its own)
         raise st._wrap(exc) from None  # noqa: SLF001 - the storage's own wording, password masked
 
 

@@ -271,6 +271,10 @@ class SearchRows:
         On SQLite it also checkpoints the write-ahead log into the database file, so a copy of the
         ``.db`` file alone holds what was committed up to the last heartbeat.
 
+        A search's ``run()`` calls it from its loop and from its heartbeat thread (every 10 s, whatever the
+        loop is doing); there, :attr:`conn` is a connection of that thread's own, so an override in a
+        subclass that renews through ``super()`` or uses ``self.conn`` runs safely beside the run's writes.
+
         Parameters
         ----------
         search_id : int

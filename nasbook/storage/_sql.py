@@ -12,9 +12,11 @@ exception set by SQLite itself: a REAL column has no NaN, so a NaN ``value`` rea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -72,15 +74,40 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
         self._sqlite = self.engine.dialect.name == "sqlite" and self.engine.dialect.driver == "pysqlite"
         self._names: dict[int, str] = {}
         self._stat_keys: dict[int, tuple[Any, Any]] = {}  # search id -> (space_id, task_key), for the aggregates
+        self._apart = threading.local()  # a thread's connection of its own while in _own_connection()
         self._init_schema()
 
     # -- connection -----------------------------------------------------------------------------
     @property
     def conn(self) -> sa.Connection:
-        """The SQLAlchemy connection every method uses, opened on first use (and again after :meth:`close`)."""
+        """The SQLAlchemy connection every method uses, opened on first use (and again after :meth:`close`).
+
+        In a thread inside :meth:`_own_connection` (a run's lease heartbeat), that thread's connection instead."""
+        own = getattr(getattr(self, "_apart", None), "conn", None)
+        if own is not None:
+            return own  # type: ignore[no-any-return]
         if self._conn is None or self._conn.closed:
             self._conn = self.engine.connect()
         return self._conn
+
+    @contextlib.contextmanager
+    def _own_connection(self) -> Iterator[sa.Connection]:
+        """In this block, every method called from this thread uses a connection of its own (:attr:`conn`),
+        checked out of the engine's pool and given back at the end; other threads keep the shared one.
+
+        How a run's lease heartbeat calls :meth:`renew_lease` (a subclass's override included) from its
+        thread while the run's thread writes on the shared connection: a SQLAlchemy connection is one
+        thread's at a time. Not for a ``":memory:"`` store, whose pool holds one connection.
+        """
+        local = self.__dict__.get("_apart")
+        if local is None:  # a subclass whose __init__ did not call Storage's
+            local = self.__dict__.setdefault("_apart", threading.local())
+        with self.engine.connect() as conn:
+            local.conn = conn
+            try:
+                yield conn
+            finally:
+                local.conn = None
 
     def close(self) -> None:
         """Close the connection and the engine's pool (on SQLite, the last close folds the WAL into the file).

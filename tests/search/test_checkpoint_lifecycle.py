@@ -163,18 +163,23 @@ def test_a_memory_search_whose_given_folder_cannot_be_written_raises_not_memory(
 
 
 class _Gate(ToyTask):
-    """A ToyTask whose 6th evaluation waits (in flight) until the test lets it go."""
+    """A ToyTask whose 6th evaluation waits (in flight) until the test lets it go; counts the reports it makes."""
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.calls, self.entered, self.go = 0, threading.Event(), threading.Event()
+        self.calls, self.reports, self.entered, self.go = 0, 0, threading.Event(), threading.Event()
 
-    def evaluate(self, arch, **kw):
+    def evaluate(self, arch, *, report=None, **kw):
         self.calls += 1
         if self.calls == 6:
             self.entered.set()
             assert self.go.wait(60)
-        return super().evaluate(arch, **kw)
+
+        def counted(epoch, **metrics):
+            self.reports += 1
+            return report(epoch, **metrics)
+
+        return super().evaluate(arch, report=counted if report is not None else None, **kw)
 
 
 class _SeenWaiting(threading.Event):
@@ -190,12 +195,15 @@ class _SeenWaiting(threading.Event):
 
 
 @pytest.mark.parametrize("how", ["start", "thread"])
-@pytest.mark.parametrize("where", ["memory", "sqlite"])
-def test_close_from_another_thread_stops_the_run_and_waits_for_its_trial_in_flight(how, where, tmp_path, tmp_root):
+@pytest.mark.parametrize("where", ["memory", "sqlite", "sqlite, a trial without reports"])
+def test_close_from_another_thread_stops_the_run_and_its_trial_in_flight_at_its_next_report(how, where, tmp_path, tmp_root):
+    """close() used to wait for the trial in flight to train to its end (minutes of Lightning); it now stops it at
+    its next report, as the interpreter's exit does: not stored, and the next run() runs it again."""
     db = tmp_path / "a.db"
-    task = _Gate(SPACE, epochs=9)
-    s = nasbook.Search(SPACE, task, strategy=ASHA(**KW), budget=400, seed=3, name="a",
-                       storage=":memory:" if where == "memory" else db)
+    reports = where != "sqlite, a trial without reports"
+    task = _Gate(SPACE, epochs=9 if reports else 0)
+    s = nasbook.Search(SPACE, task, strategy=ASHA(**KW) if reports else "random", budget=400 if reports else 20, seed=3,
+                       name="a", storage=":memory:" if where == "memory" else db)
     order, first = [], threading.Event()
 
     def seen(what):
@@ -208,6 +216,7 @@ def test_close_from_another_thread_stops_the_run_and_waits_for_its_trial_in_flig
     if how == "thread":
         runner.start()
     assert task.entered.wait(60)  # the 6th trial is in flight
+    reported = task.reports
     folder = s._checkpoints.path if where == "memory" else None
     closer = threading.Thread(target=lambda: (s.close(), seen("close() returned")))
     closer.start()
@@ -217,8 +226,11 @@ def test_close_from_another_thread_stops_the_run_and_waits_for_its_trial_in_flig
     task.go.set()
     closer.join(60)
     assert not closer.is_alive() and not runner.is_alive() and order[-1] == "close() returned"
-    assert s.state.value == "interrupted" and not s.running
-    assert task.calls == 6 and [t.state.value for t in s.trials] == ["complete"] * 6  # the one in flight stored
+    assert s.state.value == "interrupted" and not s.running and s.wait() is s  # no error kept for wait()
+    # with reports, the trial in flight stopped at its first one (of 9) and is not stored; without, it finished
+    done = 5 if reports else 6
+    assert task.calls == 6 and [t.state.value for t in s.trials] == ["complete"] * done
+    assert task.reports - reported == (1 if reports else 0)
     if where == "memory":
         assert s._checkpoints.path is None and not list(tmp_root.iterdir())  # released after the run, none made since
     else:
@@ -226,11 +238,12 @@ def test_close_from_another_thread_stops_the_run_and_waits_for_its_trial_in_flig
         try:
             assert stored.get_search("a").state == "interrupted"
             trials, _ = stored.load_trials(s._search_id, SPACE)
-            assert [t.state.value for t in trials] == ["complete"] * 6
+            assert [t.state.value for t in trials] == ["complete"] * done
         finally:
             stored.close()
-    resumed = s.run(progress="none")  # resumable: it goes on where it stopped
-    assert resumed.state.value == "done" and len(resumed.trials) == 400
+    resumed = s.run(progress="none")  # resumable: it goes on where it stopped, the trial stopped run again
+    assert resumed.state.value == "done" and len(resumed.trials) == (400 if reports else 20)
+    assert [t.number for t in resumed.trials] == list(range(len(resumed.trials)))
     s.close()
 
 
