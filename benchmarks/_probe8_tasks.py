@@ -311,6 +311,12 @@ def part_tasks(check: Any, workdir: Path) -> None:
     if rm is not None:
         check(Q, "MNIST1D same seed twice: the same score", lambda: _same_run(rm, MNIST1D(max_epochs=1, batch_size=256).evaluate(cda, space=cd), "MNIST1D seed 0 twice"))
         check(Q, "MNIST1D split_seed=3: another validation score", lambda: _differs(rm, MNIST1D(max_epochs=1, batch_size=256, split_seed=3).evaluate(cda, space=cd)))
+    wide = ChainSpace(kind="mlp", max_depth=1, widths=(64,))
+    wa = wide.make(layers=[["relu", 64]])
+    check(Q, "Digits learns: MLP 64, 2 epochs, batch 32: validation and test accuracy > 0.5 (chance 0.1)",
+          lambda: _learns(Digits(max_epochs=2, batch_size=32).evaluate(wa, space=wide), 0.5))
+    check(Q, "MNIST1D learns: ConvDense conv5_s2 x16 + dense 64, 2 epochs, batch 64: accuracy > 0.2 (chance 0.1)",
+          lambda: _learns(MNIST1D(max_epochs=2, batch_size=64).evaluate(ConvDenseSpace().make(conv=[["conv5_s2", 16]], dense=[64]), space=ConvDenseSpace()), 0.2))
     check(Q, "MNIST1D logistic regression (no layer)", lambda: _chk(m1.evaluate(cd.make(conv=[], dense=[]), space=cd), 1))
     check(Q, "MNIST1D with CellSpace (Conv1d cells)", lambda: _chk(m1.evaluate(ca, space=cell), 1))
     check(Q, "MNIST1D with ChainSpace(kind='mlp')", lambda: _chk(m1.evaluate(ma, space=mlp), 1))
@@ -547,3 +553,10 @@ def _splits_bc() -> str:
     ys = Counter(int(v) for d in parts.values() for v in d.tensors[1])
     same(dict(sorted(ys.items())), dict(sorted(Counter(y.tolist()).items())), "labels of the splits = the data's")
     return f"{[len(d) for d in parts.values()]}"
+
+
+def _learns(r: Any, floor: float) -> str:
+    _result(r, r.epochs)
+    if not (r.value > floor and r.attrs["test_accuracy"] > floor):
+        raise Wrong(f"val {r.value:.3f}, test {r.attrs['test_accuracy']:.3f}: not above {floor}")
+    return f"val {r.value:.3f}, test {r.attrs['test_accuracy']:.3f}"
