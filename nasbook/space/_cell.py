@@ -261,10 +261,12 @@ class CellSpace(NB201Strings, SearchSpace):
                 f"(i, j) in lexicographic order); got {what}."
             )
         edges = spec["edges"]
+        if isinstance(edges, np.ndarray) and edges.ndim == 1:
+            edges = edges.tolist()  # an array of op names, e.g. a table's column
         if isinstance(edges, str) or not isinstance(edges, Sequence):
             raise InvalidArchitectureError(
-                f"{owner}.make(edges=...) must be a list of {self.n_edges} op names; got {edges!r} "
-                f"of type {type(edges).__name__}."
+                f"{owner}.make(edges=...) must be a list of {self.n_edges} op names; got "
+                f"{' '.join(repr(edges).split())[:200]} of type {type(edges).__name__}."  # one line (a 2-D array's repr spans several)
             )
         raw = tuple(edges)
         if len(raw) != self.n_edges:

@@ -122,7 +122,8 @@ def from_nb201(owner: str, text: object, n: int) -> dict[tuple[int, int], str]:
     """Parse a NAS-Bench-201 string into ``{(i, j): op}``; raise InvalidArchitectureError if malformed."""
     form = "'|op~0|+|op~0|op~1|+...', node j listing its inputs 0..j-1"
     if not isinstance(text, str):
-        raise InvalidArchitectureError(f"{owner}.from_string() takes a string like {form}; got {text!r}.")
+        raise InvalidArchitectureError(f"{owner}.from_string(text=...) takes a string like {form}; got {text!r:.120} "
+                                       f"of type {type(text).__name__}.")
     nodes = text.strip().split("+")
     if len(nodes) != n - 1:
         raise InvalidArchitectureError(

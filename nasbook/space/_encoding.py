@@ -10,12 +10,12 @@ and cache; a space implements the hooks ``_encode(arch, kind)`` and ``_encoding_
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from nasbook._errors import NasbookError, unknown_choice
+from nasbook._errors import InvalidParameterTypeError, NasbookError, unknown_choice
 
 if TYPE_CHECKING:
     from nasbook.space._arch import Architecture
@@ -92,8 +92,9 @@ class Encodings(abc.ABC):
 
         Parameters
         ----------
-        archs : sequence of Architecture
-            Members of this space (each validated); may be empty.
+        archs : sequence (or other iterable) of Architecture
+            Members of this space (each validated); may be empty. One architecture, a string, a
+            mapping or None raise InvalidParameterTypeError (pass ``[arch]`` for one).
         kind : str, default "adjacency"
             One of :attr:`encodings`; another raises an error that lists them.
 
@@ -104,7 +105,21 @@ class Encodings(abc.ABC):
             order of ``archs``; a new array.
         """
         self._check_encoding(kind, "encode_many")
-        return self._encode_many(self._validate_many(archs), kind)
+        return self._encode_many(self._validate_many(self._arch_list(archs, "encode_many")), kind)
+
+    def _arch_list(self, archs: object, method: str) -> Sequence[Architecture]:
+        """``archs`` as a sequence: a list or tuple as it is, another iterable listed; one architecture, a string, a
+        mapping or a non-iterable refused (a raw TypeError or KeyError came from deep inside a space before)."""
+        from nasbook.space._arch import Architecture
+
+        if isinstance(archs, (list, tuple)):
+            return archs
+        if isinstance(archs, (str, bytes, Mapping, Architecture)) or not isinstance(archs, Iterable):
+            hint = " Pass [arch] for one architecture." if isinstance(archs, Architecture) else ""
+            raise InvalidParameterTypeError(
+                f"{type(self).__name__}.{method}(archs=...) must be a list of architectures of this space; "
+                f"got {' '.join(repr(archs).split())[:120]} of type {type(archs).__name__}.{hint}")
+        return list(archs)
 
     def feature_names(self, kind: str = "adjacency") -> list[str]:
         """One name per column of ``encode(arch, kind)``, e.g. ``"count[gcn]"`` (default ``"adjacency[3]"``).

@@ -93,6 +93,11 @@ class GraphSpace(SearchSpace):
         self.ops = tuple(ops) if isinstance(ops, (list, tuple)) else ops
         self._ops  # noqa: B018 - checks ops now: a typo should fail here, not at the first sample
 
+    def _identity_params(self) -> dict[str, Any]:
+        # the ops in the benchmark's order, as encodings and ids use them: GraphSpace(ops=["gcn", "gat"]) and
+        # GraphSpace(ops=["gat", "gcn"]) are one space (their space_id differed, so neither held the other's archs)
+        return {**self.get_params(), "ops": list(self._ops)}
+
     def __getstate__(self) -> dict[str, Any]:
         # caches are rebuilt on demand: a pickled space (sent with every trial to a dask worker) stays small. The
         # architectures made so far go as an empty dict (_from_key fills it again): after BO had enumerated the
@@ -216,6 +221,14 @@ class GraphSpace(SearchSpace):
         return arch if arch is not None else self._from_key(key)
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
+        """Every architecture one edit of ``arch``'s canonical ``(link, ops)`` away: one node's op changed, or
+        the link replaced by any of the 24 raw links (ops kept), each canonicalized; ``arch`` and repeats dropped.
+
+        The edit acts on the canonical form only, so the relation is not symmetric: ``b`` in
+        ``neighbours(a)`` does not imply ``a`` in ``neighbours(b)`` when ``a`` is reached from ``b`` only by
+        editing another raw form of ``b`` (7% of sampled pairs with all nine ops, 20-24% with the proteins ops;
+        docs/benchmarks.md, outside-evaluator probe 8).
+        """
         self.validate(arch)
         cached = self.__dict__.setdefault("_nbrs", {}).get(arch.id)
         if cached is not None:
@@ -303,6 +316,8 @@ class GraphSpace(SearchSpace):
         """Stack ``encode`` over ``archs``; ``graf`` rows come from one table of the whole space."""
         if kind != "graf":
             return super().encode_many(archs, kind)
+        self._check_encoding(kind, "encode_many")
+        archs = self._arch_list(archs, "encode_many")
         table = self._graf()[1]
         keys = np.fromiter((int(self.validate(a).id) for a in archs), dtype=np.int64, count=len(archs))
         return table[np.searchsorted(self.keys, keys)]

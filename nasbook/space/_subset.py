@@ -180,6 +180,10 @@ class SubsetSpace(SearchSpace):
         int
             Its index in :attr:`members`.
         """
+        if not isinstance(arch, (str, Architecture)):
+            raise InvalidParameterError(
+                f"SubsetSpace.index(arch=...) takes an architecture of this space or of its parent, or an id; "
+                f"got {' '.join(repr(arch).split())[:80]} of type {type(arch).__name__}.")
         arch_id = arch if isinstance(arch, str) else arch.id
         i = self._index.get(arch_id)
         if i is None:
@@ -405,6 +409,7 @@ class SubsetSpace(SearchSpace):
     def encode_many(self, archs: Sequence[Architecture], kind: str = "adjacency") -> np.ndarray:
         """The parent's ``encode_many`` of the members' parent versions."""
         self._check_encoding(kind, "encode_many")
+        archs = self._arch_list(archs, "encode_many")
         return self.space.encode_many([self._parent_archs[self._index[self.validate(a).id]] for a in archs], kind)
 
     def _encoding_size(self, kind: str) -> int:

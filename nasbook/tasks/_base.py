@@ -17,6 +17,25 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "Reporter", "Result", "Task", "stored_class"]
 
 
+def check_reporter(owner: str, report: object) -> None:
+    """Refuse a ``report`` that is neither None nor callable, naming the parameter (it failed with a raw TypeError
+    after the first epoch had trained).
+
+    Parameters
+    ----------
+    owner : str
+        What the message names, e.g. ``"Digits.evaluate"``.
+    report : object
+        The ``report`` argument of ``Task.evaluate``: None or ``report(epoch, **metrics) -> Decision``.
+    """
+    if report is not None and not callable(report):
+        from nasbook._errors import InvalidParameterTypeError
+
+        raise InvalidParameterTypeError(
+            f"{owner}(report=...) must be None or a function report(epoch, **metrics) returning a Decision; "
+            f"got {' '.join(repr(report).split())[:80]} of type {type(report).__name__}.")
+
+
 class Task(Params, abc.ABC):
     """What architectures are evaluated on: data, a metric to optimise and its direction.
 

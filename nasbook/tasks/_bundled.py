@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from nasbook._errors import check_int
+from nasbook._errors import InvalidParameterError, check_int
 from nasbook.tasks._base import stored_class
 from nasbook.tasks._run_params import split_trainer, with_run_params
 from nasbook.tasks._training import TrainingTask
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
+
+
+#: the largest split_seed: scikit-learn's train_test_split takes random_state in [0, 2**32 - 1]
+_MAX_SPLIT_SEED = 2**32 - 1
 
 
 class _BundledTask(TrainingTask):
@@ -71,6 +75,10 @@ class _BundledTask(TrainingTask):
         owner = type(self).__name__
         self.batch_size = check_int(owner, "batch_size", self.batch_size, minimum=1)
         self.split_seed = check_int(owner, "split_seed", self.split_seed, minimum=0)
+        if self.split_seed > _MAX_SPLIT_SEED:  # scikit-learn's random_state range: larger failed at the first trial
+            raise InvalidParameterError(
+                f"{owner}(split_seed=...) must be an int from 0 to 2**32 - 1 = {_MAX_SPLIT_SEED} (scikit-learn's "
+                f"random_state range, which splits the data); got {self.split_seed}.")
 
     def get_params(self) -> dict[str, Any]:
         params = super().get_params()  # the constructor's arguments, in its order
@@ -130,7 +138,7 @@ class Digits(_BundledTask):
         False turns the training-health checks off; a dict sets
         :class:`~nasbook.training.HealthCheck`'s thresholds, e.g. ``{"max_grad_norm": 1e5}``.
     split_seed : int, default 0
-        Seeds the one stratified train/validation(/test) split.
+        Seeds the one stratified train/validation(/test) split: 0 to 2**32 - 1 (scikit-learn's range).
     latency : bool, default False
         True records the trained network's median forward time on one sample as metric
         ``latency_ms`` (see :class:`TrainingTask`).
@@ -190,7 +198,7 @@ class BreastCancer(_BundledTask):
         False turns the training-health checks off; a dict sets
         :class:`~nasbook.training.HealthCheck`'s thresholds, e.g. ``{"max_grad_norm": 1e5}``.
     split_seed : int, default 0
-        Seeds the one stratified train/validation(/test) split.
+        Seeds the one stratified train/validation(/test) split: 0 to 2**32 - 1 (scikit-learn's range).
     latency : bool, default False
         True records the trained network's median forward time on one sample as metric
         ``latency_ms`` (see :class:`TrainingTask`).
@@ -272,7 +280,7 @@ class MNIST1D(_BundledTask):
         False turns the training-health checks off; a dict sets
         :class:`~nasbook.training.HealthCheck`'s thresholds, e.g. ``{"max_grad_norm": 1e5}``.
     split_seed : int, default 0
-        Seeds the one stratified train/validation(/test) split.
+        Seeds the one stratified train/validation(/test) split: 0 to 2**32 - 1 (scikit-learn's range).
     latency : bool, default False
         True records the trained network's median forward time on one sample as metric
         ``latency_ms`` (see :class:`TrainingTask`).

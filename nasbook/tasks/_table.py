@@ -20,7 +20,7 @@ import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError, InvalidParameterTypeError, did_you_mean
 from nasbook.space import Architecture, SearchSpace, SubsetSpace
-from nasbook.tasks._base import Decision, Reporter, Result, Task
+from nasbook.tasks._base import Decision, Reporter, Result, Task, check_reporter
 from nasbook.tasks._curve_table import CURVE_NAMES, DIGITS_WRITER, CurveTable, load_digits_table, table_files
 from nasbook.tasks._curve_table import load_curve_table as load_curve_table  # its old home: re-exported
 
@@ -278,6 +278,7 @@ class CurveTableTask(Task):
     ) -> Result:
         table = self.table
         self.check()
+        check_reporter(f"{type(self).__name__}.evaluate", report)
         i = self._row(arch)
         epochs, start = self._fidelity(arch, fidelity)
         j = self._seed_index()

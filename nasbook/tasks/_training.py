@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nasbook._errors import InvalidParameterError, check_int, did_you_mean, unknown_choice
 from nasbook.tasks import _training_checks
-from nasbook.tasks._base import Reporter, Result, Task, stored_class
+from nasbook.tasks._base import Reporter, Result, Task, check_reporter, stored_class
 from nasbook.tasks._run_params import split_trainer, with_run_params
 from nasbook.tasks._training_data import load_data_info, meta_features
 
@@ -296,6 +296,7 @@ class TrainingTask(Task):
     ) -> Result:
         self.check()
         owner = type(self).__name__
+        check_reporter(f"{owner}.evaluate", report)
         if space is None:
             raise InvalidParameterError(
                 f"{owner}.evaluate(space=...) needs the SearchSpace that architecture {arch.id!r} belongs to, "
