@@ -23,6 +23,11 @@ Two checks keep the stored search as the other run left it:
   store refused (:class:`~nasbook.storage.TrialTaken`: another run took it over) always ends there,
   and its result, not stored, is named in the message and kept in ``SearchOvertaken.unstored``.
 
+* The run's writes of the search's row (its state, elapsed time, configuration) name its lease token
+  (``update_search(owner=...)``: a compare-and-set on the lease in the UPDATE itself), so a takeover its
+  heartbeat has not noticed yet is not written over either: the set-up's write ends in the loop's handler
+  above, the write as ``run()`` ends in :func:`refused_end`.
+
 Either way the object takes the stored state and elapsed time as its own and re-reads the store on its
 next ``run()``, as after any failed run.
 """
