@@ -23,6 +23,11 @@ Two checks keep the stored search as the other run left it:
   store refused (:class:`~nasbook.storage.TrialTaken`: another run took it over) always ends there,
   and its result, not stored, is named in the message and kept in ``SearchOvertaken.unstored``.
 
+* The run's writes of the search's row (its state, elapsed time, configuration) name its lease token
+  (``update_search(owner=...)``: a compare-and-set on the lease in the UPDATE itself), so a takeover its
+  heartbeat has not noticed yet is not written over either: the set-up's write ends in the loop's handler
+  above, the write as ``run()`` ends in :func:`refused_end`.
+
 Either way the object takes the stored state and elapsed time as its own and re-reads the store on its
 next ``run()``, as after any failed run.
 """
@@ -33,7 +38,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from nasbook._errors import SearchOvertaken, StorageError
+from nasbook._errors import SearchLockedError, SearchOvertaken, StorageError
 from nasbook.search._budget import Budget
 from nasbook.search._heartbeat import Heartbeat
 from nasbook.storage import TrialTaken, claim_trials, lease_holder, trials_stored_from
@@ -110,6 +115,19 @@ def overtaken(s: Search, committed: int, exc: BaseException | None = None,
     )
     error.unstored = ((refused,) if refused is not None else ()) + tuple(finished)
     return error
+
+
+def refused_end(s: Search, committed: int, exc: SearchLockedError) -> SearchOvertaken:
+    """After the store refused the state and elapsed time that ``run()`` of ``s`` writes as it ends (its
+    ``update_search`` names the lease token: ``exc`` says another process holds the lease, or it is gone): the
+    :class:`SearchOvertaken` to raise, the run having written nothing over the other run's search row; ``s``
+    takes the stored state and elapsed time as its own and re-reads the store on its next ``run()``.
+    ``committed``: trials this run committed."""
+    lost = overtaken(s, committed, exc) or SearchOvertaken(str(exc))  # the store unreadable: the refusal says it
+    s._overtaken = lost
+    s._stale = True
+    adopt_stored(s)
+    return lost
 
 
 def _not_stored(refused: Trial | None, exc: BaseException | None, finished: Sequence[Outcome]) -> str:

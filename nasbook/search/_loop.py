@@ -245,7 +245,7 @@ def set_up(s: Search, beat: Heartbeat) -> None:
         _resume.replay(s)
     beat.check()
     s.state = SearchState.RUNNING
-    s._storage.update_search(s._search_id, state=s.state.value)
+    s._storage.update_search(s._search_id, state=s.state.value, **s._owned_search)  # a compare-and-set on the lease
     beat.check()
     _provenance.note_and_store(s)  # a session in another environment than the last one recorded
     if s._kb is not None:
@@ -258,7 +258,7 @@ def record_executor(s: Search, stored: str) -> str:
     trials it runs at once), if it differs from ``stored``, the description stored before; returns it."""
     now = repr(s.executor)
     if now != stored:
-        s._storage.update_search(s._search_id, config=s._config())
+        s._storage.update_search(s._search_id, config=s._config(), **s._owned_search)
     return now
 
 

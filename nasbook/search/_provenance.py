@@ -150,8 +150,8 @@ def merge_stored(s: Search) -> list[dict[str, Any]]:
 
 def note_and_store(s: Search) -> None:
     """:func:`note_session`, and the configuration stored when it recorded something."""
-    if note_session(s):
-        s._storage.update_search(s._search_id, config=s._config())
+    if note_session(s):  # in run()'s set-up: only while the run holds the lease
+        s._storage.update_search(s._search_id, config=s._config(), **s._owned_search)
 
 
 def with_config(s: Search, config: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from nasbook._errors import (
     InvalidParameterError,
     NasbookError,
+    SearchLockedError,
     SearchOvertaken,
     SpaceExhausted,
     StorageError,
@@ -41,7 +42,7 @@ from nasbook.search._extend import Extend  # extend(): more budget
 from nasbook.search._readonly import ReadOnly  # a search loaded read-only: resumable, and the refusal
 from nasbook.search._results import Results
 from nasbook.space import SearchSpace
-from nasbook.storage import owner_kwargs
+from nasbook.storage import owner_kwargs, search_owner_kwargs
 from nasbook.strategies import BaseStrategy, Proposal
 from nasbook.tasks import Task
 from nasbook.trial import Trial, Wait
@@ -211,6 +212,7 @@ class Search(Background, Extend, Results, ReadOnly):
     def _attach(self, storage: Storage, search_id: int, state: str, elapsed_s: float) -> None:
         self._storage = storage
         self._owned = owner_kwargs(storage, self._owner)  # {"owner": token}; {} for a storage without owner=
+        self._owned_search = search_owner_kwargs(storage, self._owner)  # a run's update_search: only while it holds the lease
         self._search_id = search_id
         self.state = SearchState(state) if state != "running" else SearchState.INTERRUPTED
         self._elapsed_before = elapsed_s
@@ -371,7 +373,7 @@ class Search(Background, Extend, Results, ReadOnly):
         pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
         beat = _fresh.acquire(self, _loop.LEASE_TTL_S, _loop.HEARTBEAT_S)  # refused to a stale object; renewed by a thread
         t_start = time.monotonic()
-        final = SearchState.INTERRUPTED
+        final, refused, n_before = SearchState.INTERRUPTED, None, len(self._trials)
         _background.began(self)  # a close() from another thread now stops this run and waits for it
         try:
             _loop.run_trials(self, t_start, pbar, beat)  # its set-up (replay, state) too: _loop.set_up
@@ -393,14 +395,19 @@ class Search(Background, Extend, Results, ReadOnly):
                     else:
                         self._elapsed_before += time.monotonic() - t_start
                         config = self._config() if _provenance.note_session(self) else None  # e.g. CUDA, once it trained on a GPU
-                        self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before, config=config)
+                        self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before,
+                                                    config=config, **self._owned_search)  # only while the lease is ours
                     self._storage.release_lease(self._search_id, self._owner)
                     if self._kb is not None and self._overtaken is None:
                         self._kb.state(final.value, self._elapsed_before)
+                except SearchLockedError as exc:  # taken over before the heartbeat saw it: the other run's row stands
+                    refused = _fresh.refused_end(self, len(self._trials) - n_before, exc)
                 except (StorageError, OSError):  # pragma: no cover - never hide the original error
                     pass
             finally:
                 _background.ended(self)
+        if refused is not None:  # the run itself ended well (an error of its own propagates, and stays the one raised)
+            raise refused
         return self
 
     def _trial_by_number(self, number: int) -> Trial | None:

@@ -13,7 +13,7 @@ from nasbook.storage._fidelity import best_counted, mixed_fidelity_tasks, top_fi
 from nasbook.storage._lease import renew_apart as renew_lease_apart
 from nasbook.storage._lease import renews_apart as renews_lease_apart
 from nasbook.storage._numbers import lease_holder, trials_stored_from
-from nasbook.storage._owner import TrialTaken, claim_trials, owner_kwargs
+from nasbook.storage._owner import TrialTaken, claim_trials, owner_kwargs, search_owner_kwargs
 from nasbook.storage._records import SearchRecord, trial_row_problem
 from nasbook.storage._rekey import rekeyed_task_rows
 from nasbook.storage._schema import SCHEMA_VERSION, TRIAL_COLUMNS, dumps, loads, searches, spaces, tasks, trials
@@ -27,7 +27,7 @@ TABLES = MappingProxyType({"searches": searches, "trials": trials, "tasks": task
 __all__ = [
     "SCHEMA_VERSION", "TABLES", "TRIAL_COLUMNS", "SearchLockedError", "SearchRecord", "Storage", "TrialTaken", "best_counted",
     "claim_trials", "describe_task", "dumps", "insert_ignore", "lease_holder", "loads", "mixed_fidelity_tasks", "open_storage", "owner_kwargs", "quantiles", "ranked_tasks",
-    "read_ranks", "rebuild_stats", "rekeyed_task_rows", "refresh_ranks", "renew_lease_apart", "renews_lease_apart", "store_id",
+    "read_ranks", "rebuild_stats", "rekeyed_task_rows", "refresh_ranks", "renew_lease_apart", "renews_lease_apart", "search_owner_kwargs", "store_id",
     "task_identity", "task_key", "top_fidelity_cells", "top_fidelity_trials",
     "trial_row_problem", "trials_stored_from", "trials_token",
 ]

@@ -119,6 +119,16 @@ def acquire(conn: sa.Connection, search_id: int, owner: str, ttl_s: float, name:
     raise locked_error(name, holder(conn, search_id), ttl_s)
 
 
+def held_by(search_id: int, owner: str) -> sa.ColumnElement[bool]:
+    """The condition "``owner`` holds the lease on search ``search_id``", for the WHERE of a run's UPDATE of its
+    search's row (a compare-and-set: a run taken over writes nothing). On PostgreSQL the lease row is locked
+    FOR SHARE until the write commits, so a takeover committed while the UPDATE ran is seen (read committed
+    re-reads a locked row), and one that comes later waits for it; SQLite writes one transaction at a time."""
+    return sa.exists(
+        sa.select(_L.search_id).where(_L.search_id == search_id, _L.owner == owner).with_for_update(read=True)
+    )
+
+
 def renew(conn: sa.Connection, search_id: int, owner: str, name_of: Callable[[int], str]) -> None:
     res = conn.execute(
         leases.update().where(_L.search_id == search_id, _L.owner == owner).values(heartbeat_at=time.time())

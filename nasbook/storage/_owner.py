@@ -107,6 +107,43 @@ def owner_kwargs(st: Any, owner: str) -> dict[str, Any]:
     return {}
 
 
+def search_owner_kwargs(st: Any, owner: str) -> dict[str, Any]:
+    """What a run passes to ``st.update_search`` besides the fields: ``{"owner": owner}`` (the write is then a
+    compare-and-set on the search's lease: a run taken over writes nothing over the other run's search row).
+
+    A ``Storage`` subclass that overrides ``update_search`` without ``owner=`` still works, its search row
+    written unconditionally (``{}``), and a :class:`~nasbook.NasbookWarning` says so once per class.
+
+    Parameters
+    ----------
+    st : Storage
+        The store a search is stored in.
+    owner : str
+        The run's lease owner token.
+
+    Returns
+    -------
+    dict
+        The keyword arguments of the run's ``update_search`` calls.
+    """
+    cls = type(st)
+    if _takes_owner(cls.update_search):
+        return {"owner": owner}
+    if cls not in _WARNED_SEARCH:
+        _WARNED_SEARCH.add(cls)
+        warnings.warn(
+            f"{cls.__name__}.update_search takes no owner= argument, so a search stored in {cls.__name__} writes its "
+            "state and elapsed time without checking the run's lease: a run overtaken by another process could "
+            "overwrite that run's search row. Add `owner=None` to its keyword arguments and pass it on (`def "
+            "update_search(self, search_id, *, state=None, config=None, elapsed_s=None, owner=None): ... "
+            "super().update_search(search_id, state=state, config=config, elapsed_s=elapsed_s, owner=owner)`).",
+            NasbookWarning, stacklevel=stacklevel_outside_nasbook())
+    return {}
+
+
+_WARNED_SEARCH: set[type] = set()  # Storage subclasses already warned about (update_search)
+
+
 def taken(st: Any, search_id: int, trial: Trial) -> StorageError:
     """The error for a conditional write of ``trial`` that changed no row: :class:`TrialTaken` when a row
     of that number is stored (another run's, or finished), a plain StorageError when none is."""

@@ -184,10 +184,14 @@ class SearchRows:
         ]
 
     def update_search(self, search_id: int, *, state: str | None = None, config: dict[str, Any] | None = None,
-                      elapsed_s: float | None = None) -> None:
+                      elapsed_s: float | None = None, owner: str | None = None) -> None:
         """Overwrite some of a stored search's fields and COMMIT; those left None stay as stored.
 
-        With every field None nothing is written (nor checked).
+        With every field None nothing is written (nor checked). With ``owner`` (what a search's ``run()``
+        passes: its lease token) the write is a compare-and-set on the search's lease, in the UPDATE itself: it
+        changes the row only while ``owner`` holds the lease, so a run whose search was taken over (before its
+        heartbeat noticed) writes nothing over the other run's state, elapsed time or configuration. Without it
+        (an edit outside a run: ``load_search``, ``extend``) the row is written whoever holds the lease.
 
         Parameters
         ----------
@@ -201,11 +205,16 @@ class SearchRows:
             The catalogue columns (task key, space id, strategy) keep their values from creation.
         elapsed_s : float, optional
             The run time so far, in seconds (replaces the stored total, it is not added to it).
+        owner : str, optional
+            The token given to :meth:`acquire_lease`: write only while it holds the search's lease.
 
         Raises
         ------
+        SearchLockedError
+            ``owner`` was given and no longer holds the lease (another process took it over, or it was
+            released); nothing is changed.
         InvalidParameterError
-            ``config`` is not a dict or cannot be stored as JSON.
+            ``config`` is not a dict or cannot be stored as JSON, or ``owner`` is not a lease token.
         StorageError
             No search has id ``search_id``, or the database failed (nothing is changed).
         """
@@ -219,13 +228,23 @@ class SearchRows:
             values["config"] = config
         if elapsed_s is not None:
             values["elapsed_s"] = float(elapsed_s)
+        if owner is not None:
+            _lease.check_args(owner)
         if not values:
             return
         if config is not None:
             self._stat_keys.pop(search_id, None)  # its task may have changed (load_search(allow_changes=True))
+        stmt = searches.update().where(searches.c.id == search_id).values(**values)
+        if owner is not None:
+            stmt = stmt.where(_lease.held_by(search_id, owner))
         try:
-            n = self.conn.execute(searches.update().where(searches.c.id == search_id).values(**values)).rowcount
+            n = self.conn.execute(stmt).rowcount
             self.conn.commit()
+            if n == 0 and owner is not None:
+                name = self._search_name(search_id)  # raises: no such search
+                h = _lease.holder(self.conn, search_id)
+                self.conn.commit()
+                raise _lease.locked_error(name, h)
         except (DatabaseError, OperationalError) as exc:
             self._rollback_quietly()
             raise self._wrap(exc) from None
