@@ -215,7 +215,7 @@ def get_strategy(strategy: str | BaseStrategy, **params: Any) -> BaseStrategy:
     refuse_class("get_strategy(strategy=...)", strategy)
     if not isinstance(strategy, str):
         raise InvalidParameterTypeError(
-            f"get_strategy(strategy=...) must be a name such as 'evolution' or a BaseStrategy instance; got "
-            f"{strategy!r:.80} of type {type(strategy).__name__}."
+            f"strategy must be a name such as 'evolution' or a BaseStrategy instance; got {strategy!r:.80} "
+            f"of type {type(strategy).__name__}."
         )
     return strategy_class(strategy)(**params)
