@@ -19,6 +19,7 @@ from nasbook._errors import (
 
 if TYPE_CHECKING:
     from nasbook.search._search import Search
+    from nasbook.trial import Proposal
 
 # Keys a user may write for a wall-clock limit: each is pointed to "seconds".
 _TIME_WORDS = frozenset({"time", "timeout", "max_time", "time_limit", "walltime", "wall_time", "duration", "secs", "sec"})
@@ -32,13 +33,18 @@ class Budget:
     ``{"seconds": 60}`` works too.
 
     The budget stops the search from *starting* trials; trials already running finish. A trials budget
-    counts running trials, so it is never exceeded. An epochs or seconds budget can be overshot by the
-    trials in flight when it is spent. Epochs count when a trial finishes, so the trial that crosses an
-    epochs budget runs to its end: on the local executor the search spends less than the budget plus
-    that trial's epochs (a budget of 30 epochs for ``ASHA`` on ``MNIST1DTable`` spent 34), on a parallel
-    executor less than the budget plus the epochs of every trial in flight (up to ``capacity`` of them).
-    A seconds budget likewise waits for the running trials (``trial_timeout_s`` bounds each). Compare
-    searches at equal cost by ``search.epochs_spent`` or ``search.elapsed_s``, not by the budget alone.
+    counts running trials, so it is never exceeded. Nor is an epochs budget, on any executor: a trial
+    starts only if the epochs trained so far, the most the running trials may still train (the epochs
+    each asked for, less those it continues from its parent's checkpoint) and its own all fit in it. The
+    next trial that does not fit (a 6-epoch promotion with 4 epochs left) waits while trials run, since
+    one may stop early; with none running the run ends, the budget not quite spent (by less than that
+    trial's epochs), and the trial, already proposed, is stored QUEUED: it runs first after
+    ``search.extend(epochs=...)`` (or a larger budget given to ``load_search``), as it would have in one
+    longer run. A run that starts no trial that way (a budget smaller than one trial) says so in a
+    NasbookWarning. This holds as long as the task trains at most the epochs it is asked for, as
+    nasbook's tasks do. A seconds budget is overshot by the trials in flight when it runs out: they
+    finish (``trial_timeout_s`` bounds each), but none starts after it. Compare searches at equal cost by
+    ``search.epochs_spent`` or ``search.elapsed_s``, not by the budget alone.
 
     Parameters
     ----------
@@ -174,4 +180,45 @@ def warn_spent_on_setup(s: Search, t_start: float) -> None:
         f"({setup:.3g} s: the lease, replaying stored trials, starting the executor) before the first trial. "
         f"Give it more time (search.extend(seconds=...), then run() again), or pass an executor that is already "
         f"started (e.g. DaskExecutor(client=...) on a running cluster), whose start-up is then not counted.",
+        NasbookWarning, stacklevel=stacklevel_outside_nasbook())
+
+
+def epochs_cost(s: Search, proposal: Proposal, fidelity: Mapping[str, Any] | None) -> int:
+    """The most epochs a trial of ``proposal`` trains, as an epochs budget counts them
+    (:func:`~nasbook.search._checkpoints.epochs_trained`): the epochs it asks for (the task's ``max_epochs``
+    when it names none), less its parent's when it continues the parent's checkpoint (``"checkpoint"`` in
+    ``fidelity``, what the task gets); a continuation whose checkpoint is gone trains from scratch."""
+    epochs = proposal.epochs if proposal.epochs is not None else s.task.max_epochs
+    if not epochs:
+        return 0
+    if fidelity and fidelity.get("checkpoint") is not None and proposal.grow is None and proposal.parent is not None:
+        parent = s._trial_by_number(proposal.parent)
+        if parent is not None and parent.epochs:
+            epochs -= parent.epochs
+    return max(0, int(epochs))
+
+
+def fits(s: Search, cost: int, reserved: int) -> bool:
+    """Whether a trial of ``cost`` epochs may start with ``reserved`` epochs held by the trials running: an
+    epochs budget is never exceeded, so it starts only if the epochs trained, those of the running trials
+    and its own all fit in it."""
+    b = s.budget
+    return b.epochs is None or s._epochs_spent + reserved + cost <= b.epochs
+
+
+def warn_unfit(s: Search, number: int, cost: int, reserved: int) -> None:
+    """Warn that a run started no trial because the next one (trial ``number``, ``cost`` epochs) does not fit
+    in what the epochs budget has left; it is kept QUEUED and runs first once the budget has room. Said once per
+    budget and state: a finished search run again in the same session stays silent."""
+    b = s.budget
+    seen = (b.epochs, s._epochs_spent, number)
+    if s._unfit_seen == seen:
+        return
+    s._unfit_seen = seen
+    left = (b.epochs or 0) - s._epochs_spent - reserved
+    warnings.warn(
+        f"Search {s.name!r} ran no trial: its next trial ({number}) trains {cost} epoch{'s' if cost != 1 else ''}, "
+        f"but {left} of its budget of {b.epochs} epochs {'is' if left == 1 else 'are'} left, and an epochs budget is "
+        f"never exceeded. The trial is stored queued and runs first after search.extend(epochs={cost - left}) (or "
+        "more) and run() again.",
         NasbookWarning, stacklevel=stacklevel_outside_nasbook())

@@ -21,12 +21,15 @@ from nasbook.tasks import CurveTableTask, Task, TrainingTask
 from nasbook.trial import Decision, Proposal
 
 
-def not_a_class(param: str, value: Any, base: type, names: Callable[[], dict[str, Any]] | None = None) -> None:
+def not_a_class(param: str, value: Any, base: type, names: Callable[[], dict[str, Any]] | None = None,
+                owner: str = "Search", *, none_ok: bool = False) -> None:
     """Refuse a ``base`` subclass given where an instance is expected (``Search(strategy=HillClimb)``), saying
-    to pass ``HillClimb(...)`` or its registered name (:func:`~nasbook._errors.class_given`)."""
+    to pass ``HillClimb(...)`` or its registered name (:func:`~nasbook._errors.class_given`); ``owner`` is the
+    function the parameter belongs to (``"load_search"``), ``none_ok`` adds None to what it takes."""
     if isinstance(value, type) and issubclass(value, base):
-        raise InvalidParameterTypeError(f"Search({param}=...) must be a {base.__name__} instance"
-                                        f"{' or a registered name' if names else ''}; got {value!r}{class_given(value, base, names)}.")
+        named = " or a registered name" if names else ""
+        raise InvalidParameterTypeError(f"{owner}({param}=...) must be a {base.__name__} instance{named}"
+                                        f"{' or None' if none_ok else ''}; got {value!r}{class_given(value, base, names)}.")
 
 
 def strategy_instance(strategy: Any) -> BaseStrategy:

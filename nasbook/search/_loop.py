@@ -51,6 +51,7 @@ class _Running:
     told: int  # trials the strategy had been told when it proposed this one
     t0: float  # time.monotonic() at submission
     stored: bool  # a row (RUNNING or QUEUED) exists: finishing overwrites it
+    cost: int = 0  # the most epochs it trains: held against an epochs budget while it runs (_budget.fits)
 
 
 def running_trial(number: int, proposal: Proposal, told: int, state: TrialState = TrialState.RUNNING) -> Trial:
@@ -98,6 +99,9 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
         return decision_of(strategy, strategy.on_report(number, epoch, metrics))
 
     running: dict[int, _Running] = {}
+    reserved = 0  # epochs the running trials may train (their costs): an epochs budget holds them (_budget.fits)
+    unfit: tuple[int, int] | None = None  # (number, epochs) of the next trial, when it did not fit the budget
+    waiting: tuple[Any, ...] = ()  # and what the budget held then: it is looked at again once that changes
     spent = False  # the last look at the budget found it spent
     store_running = not ex.in_process  # a crash can leave a remote trial running: record it first
     timeout_s = s.trial_timeout_s
@@ -120,10 +124,18 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
         while True:
             check_exit(s)  # the interpreter exits: trials in flight are stored QUEUED below, as on Ctrl-C
             beat.check()  # taken over while the loop was held (a cluster starting, a callback): submit nothing
-            while len(running) < ex.capacity and not (spent := s._spent(t_start, len(running))):
-                if s._requeue:  # interrupted earlier: run again first, under the same number
-                    queued = s._requeue.pop(0)
+            while len(running) < ex.capacity and not (spent := s._spent(t_start, len(running), reserved)):
+                if s._requeue:  # interrupted earlier (or did not fit the budget): run again first, same number
+                    queued = s._requeue[0]
+                    if unfit is not None and waiting == (queued.number, s._epochs_spent, reserved, s.budget.epochs):
+                        break  # still no room for it (nothing finished): not its checkpoint read again at every poll
                     proposal = requeued_proposal(queued)
+                    fid = fidelity(s, proposal)
+                    cost = _budget.epochs_cost(s, proposal, fid)
+                    if not _budget.fits(s, cost, reserved):  # a running trial may end early and leave room
+                        unfit, waiting = (queued.number, cost), (queued.number, s._epochs_spent, reserved, s.budget.epochs)
+                        break
+                    s._requeue.pop(0)
                     number, told, stored = queued.number, queued.n_told_before, True
                     if store_running:  # this run's row (claimed when the run took the lease): compare-and-set
                         storage.update_trial(sid, running_trial(number, proposal, told), **s._owned)
@@ -146,16 +158,30 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                                       "running.", NasbookWarning, stacklevel=stacklevel_outside_nasbook())
                         break
                     proposal, number, told = asked, s._take_number(), s._n_told  # type: ignore[assignment]
+                    fid = fidelity(s, proposal)
+                    cost = _budget.epochs_cost(s, proposal, fid)
+                    if not _budget.fits(s, cost, reserved):
+                        # asked, so the strategy counts on it: stored QUEUED, first to run once it fits
+                        queued = running_trial(number, proposal, told, TrialState.QUEUED)
+                        storage.add_trial(sid, queued, **s._owned)
+                        s._requeue.insert(0, queued)
+                        unfit, waiting = (number, cost), (number, s._epochs_spent, reserved, s.budget.epochs)
+                        break
                     stored = store_running
                     if store_running:
                         storage.add_trial(sid, running_trial(number, proposal, told), **s._owned)
+                unfit = None
                 strategy.on_start(number, proposal)  # which architecture this trial number trains
-                ex.submit(number, task, space, proposal.arch, fidelity(s, proposal))
-                running[number] = _Running(proposal, told, time.monotonic(), stored)
+                ex.submit(number, task, space, proposal.arch, fid)
+                running[number] = _Running(proposal, told, time.monotonic(), stored, cost)
+                reserved += cost
             if not running:
                 watch.at_end()
-                if spent and len(s._trials) == committed_before:  # no trial: the budget went on the set-up
-                    _budget.warn_spent_on_setup(s, t_start)
+                if len(s._trials) == committed_before:  # no trial ran
+                    if spent:  # the budget went on the set-up
+                        _budget.warn_spent_on_setup(s, t_start)
+                    elif unfit is not None:  # the next trial needs more epochs than the budget has left
+                        _budget.warn_unfit(s, *unfit, reserved)
                 return
             events = list(ex.poll(0.05))
             beat.check()  # the heartbeat found the search taken over: these outcomes are not ours to store
@@ -170,7 +196,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                             event.number, event.epoch or 0, event.metrics)) is Decision.STOP:
                         ex.stop(event.number)  # reaches the trial after its current epoch
                 elif event.outcome is not None:
-                    del running[event.number]
+                    reserved -= running.pop(event.number).cost
                     live.pop(event.number, None)
                     trial = trial_from(s, event.outcome, r)
                     s._finish(trial, pbar, update=r.stored)
@@ -180,7 +206,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                 for number, r in list(running.items()):
                     if now - r.t0 > timeout_s:
                         ex.cancel(number)
-                        del running[number]
+                        reserved -= running.pop(number).cost
                         live.pop(number, None)
                         outcome = Outcome(number, TrialState.FAILED, None, f"timed out after {timeout_s:g} s "
                                           "(trial_timeout_s)", started_at=time.time() - (now - r.t0),

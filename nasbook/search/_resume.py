@@ -22,7 +22,7 @@ from nasbook._errors import (
 )
 from nasbook.search import _checkpoints, _ckptlost, _kb
 from nasbook.search._budget import Budget
-from nasbook.search._checks import check_strategy_task
+from nasbook.search._checks import check_strategy_task, not_a_class
 from nasbook.search._readonly import NotRebuilt, UnrebuiltTask, refusal, unrebuilt
 from nasbook.search._warm import from_config, set_seeds
 from nasbook.space import SearchSpace
@@ -302,6 +302,7 @@ def load_search(
             f"load_search(storage=...) must be a file path, a database URL or a Storage; got {storage!r} of type "
             f"{type(storage).__name__}.")
     for param, value, typ in (("task", task, Task), ("space", space, SearchSpace), ("strategy", strategy, BaseStrategy)):
+        not_a_class(param, value, typ, None, "load_search", none_ok=True)  # a class: "pass RandomSearch(...)"
         if value is not None and not isinstance(value, typ):
             raise InvalidParameterTypeError(f"load_search({param}=...) must be a {typ.__name__} or None; got {value!r:.80} "
                                             f"of type {type(value).__name__}.")

@@ -201,6 +201,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._bg_error: BaseException | None = None
         self._executor_started = False
         self._stop_flag = False
+        self._unfit_seen: tuple[Any, ...] | None = None  # what _budget.warn_unfit last warned of
         self._exiting = False  # set at interpreter exit on a search running in the background (_background.py)
         self._closing = False  # set by close() from another thread while this object's run() runs (_background.py)
         self._run_thread: threading.Thread | None = None  # the thread in run() now, if any (close() waits for it)
@@ -309,13 +310,13 @@ class Search(Background, Extend, Results, ReadOnly):
     def _record(self, trial: Trial) -> None:
         _loop.record(self, trial)
 
-    def _spent(self, t_start: float, n_running: int = 0) -> bool:
+    def _spent(self, t_start: float, n_running: int = 0, epochs_running: int = 0) -> bool:
         if self._stop_flag:
             return True
         b = self.budget
         if b.trials is not None and len(self._trials) + n_running >= b.trials:
             return True
-        if b.epochs is not None and self._epochs_spent >= b.epochs:
+        if b.epochs is not None and self._epochs_spent + epochs_running >= b.epochs:
             return True
         if b.seconds is not None and self._elapsed_before + (time.monotonic() - t_start) >= b.seconds:
             return True

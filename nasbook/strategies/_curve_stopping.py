@@ -15,7 +15,7 @@ from nasbook.predictors import BaseCurvePredictor, LearnedCurves, get_curve_pred
 from nasbook.strategies import _curve_prior
 from nasbook.strategies._base import BaseStrategy, Proposal, validate_nested
 from nasbook.strategies._reported import ReportedNames
-from nasbook.strategies._wraps import WrapsBase
+from nasbook.strategies._wraps import WrapsBase, refuse_base_class
 from nasbook.trial import WAIT, Decision, Trial, TrialState, Wait
 
 if TYPE_CHECKING:
@@ -103,6 +103,7 @@ class CurveStopping(WrapsBase):
                  seed: int | None = None, fallback: str | BaseCurvePredictor | None = "parametric",
                  features: str | None = None, prior_quantile: float | None = None):
         super().__init__(seed=seed)
+        refuse_base_class(self, base)  # at once, as Search(strategy=RandomSearch) is refused
         self.base = base
         self.predictor = predictor
         self.k = k
@@ -139,6 +140,9 @@ class CurveStopping(WrapsBase):
         return base.checkpoints_needed() if isinstance(base, BaseStrategy) else None
 
     def _check_base(self) -> None:
+        from nasbook.strategies._registry import refuse_class
+
+        refuse_class(f"{type(self).__name__}(base=...)", self.base)  # as Search(strategy=RandomSearch) is refused
         if not isinstance(self.base, (str, BaseStrategy, dict)):
             raise InvalidParameterTypeError(
                 f"{type(self).__name__}(base=...) must be a strategy name such as 'random' or 'asha' or a BaseStrategy "

@@ -18,7 +18,7 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, plain_scalar
 from nasbook.strategies._base import BaseStrategy, Proposal
-from nasbook.strategies._wraps import WrapsBase
+from nasbook.strategies._wraps import WrapsBase, refuse_base_class
 from nasbook.trial import Decision, Trial, TrialState, Wait
 
 if TYPE_CHECKING:
@@ -286,6 +286,7 @@ class FingerprintStopping(WrapsBase):
     def __init__(self, base: str | BaseStrategy = "random", past: Any = None, k: int = 5, threshold: float = 0.5,
                  min_epochs: int = 0, min_diverged: int = 1, seed: int | None = None):
         super().__init__(seed=seed)
+        refuse_base_class(self, base)  # at once, as Search(strategy=RandomSearch) is refused
         self.base = base
         self.past = past
         self.k = k

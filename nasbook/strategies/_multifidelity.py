@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from nasbook._errors import InvalidParameterError, SpaceExhausted, check_int, unknown_choice
 from nasbook.strategies._base import BaseStrategy, Proposal
-from nasbook.strategies._wraps import WrapsBase
+from nasbook.strategies._wraps import WrapsBase, refuse_base_class
 from nasbook.trial import WAIT, Wait
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class _MultiFidelity(WrapsBase):
         rank_by: str = "value",
     ):
         super().__init__(seed=seed, allow_duplicates=allow_duplicates)
+        refuse_base_class(self, base)  # at once, as Search(strategy=RandomSearch) is refused
         self.base = base
         self.min_epochs = min_epochs
         self.max_epochs = max_epochs

@@ -132,6 +132,11 @@ class Portfolio(BaseStrategy):
                  reward: str = "rank", discount_prior: bool = True, seed: int | None = None, eta: float = 1.0,
                  hedge_distinct: bool = False, hedge_reward: str = "told"):
         super().__init__(seed=seed)
+        if isinstance(strategies, Sequence) and not isinstance(strategies, str):  # at once, as Search() refuses one
+            from nasbook.strategies._registry import refuse_class
+
+            for i, spec in enumerate(strategies):
+                refuse_class(f"Portfolio(strategies=...) entry {i}", spec)
         self.strategies = strategies
         self.bandit = bandit
         self.discount = discount
@@ -410,10 +415,11 @@ def _arm_seeds(seed: int | None, classes: Sequence[type], rng: np.random.Generat
 
 
 def _arm_names(arms: Sequence[Any]) -> list[str]:
-    from nasbook.strategies._registry import named_strategy, strategy_class
+    from nasbook.strategies._registry import named_strategy, refuse_class, strategy_class
 
     names: list[str] = []
     for i, spec in enumerate(arms):
+        refuse_class(f"Portfolio(strategies=...) entry {i}", spec)  # as Search(strategy=RandomSearch) is refused
         if isinstance(spec, dict) and ("alias" in spec or "class" in spec):
             cls = strategy_class(spec.get("alias") or spec["class"])
             base = spec.get("alias") or cls.alias or cls.__name__

@@ -10,7 +10,7 @@ import numpy as np
 from nasbook._errors import check_int
 from nasbook.strategies._base import BaseStrategy, Proposal
 from nasbook.strategies._reported import ReportedNames
-from nasbook.strategies._wraps import WrapsBase
+from nasbook.strategies._wraps import WrapsBase, refuse_base_class
 from nasbook.trial import Decision, TrialState, Wait
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class MedianStopping(WrapsBase):
     def __init__(self, base: str | BaseStrategy = "random", min_epochs: int = 1, min_trials: int = 5,
                  seed: int | None = None):
         super().__init__(seed=seed)
+        refuse_base_class(self, base)  # at once, as Search(strategy=RandomSearch) is refused
         self.base = base
         self.min_epochs = min_epochs
         self.min_trials = min_trials

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, did_you_mean, unknown_choice
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, class_given, did_you_mean, unknown_choice
 from nasbook._plugins import Registry
 from nasbook.strategies._base import BaseStrategy
 from nasbook.strategies._bo import BO
@@ -182,16 +182,28 @@ def named_strategy(param: str, name: str, *, proposing: bool = False) -> type[Ba
         f"Allowed names: {listed}{did_you_mean(str(name), allowed)}. {_HINT}") from None
 
 
+def refuse_class(param: str, value: Any) -> None:
+    """Refuse a strategy class given where a strategy is expected (``ASHA(base=RandomSearch)``), as
+    ``Search(strategy=RandomSearch)`` is refused: ``param`` (``"ASHA(base=...)"``) takes a registered name or
+    an instance, and the error says to pass ``RandomSearch(...)`` or its name (``'random'``)."""
+    if isinstance(value, type) and issubclass(value, BaseStrategy):
+        raise InvalidParameterTypeError(f"{param} must be a registered strategy name or a BaseStrategy instance; got "
+                                        f"{value!r}{class_given(value, BaseStrategy, available_strategies)}.")
+
+
 def get_strategy(strategy: str | BaseStrategy, **params: Any) -> BaseStrategy:
     """Return a strategy instance from an instance or a registered name (with ``params``).
 
+    A strategy class is refused, as everywhere a strategy is taken (``Search(strategy=...)``, a wrapper's
+    ``base``, a Portfolio's arms): call it instead, ``RandomSearch(seed=3)``, or pass its name.
+
     Parameters
     ----------
-    strategy : str, BaseStrategy or type
-        An instance (returned as is, ``params`` ignored), a subclass, or a name that
-        :func:`strategy_class` resolves.
+    strategy : str or BaseStrategy
+        An instance (returned as is, ``params`` ignored) or a name that :func:`strategy_class` resolves
+        (``"random"``, a class name such as ``"RandomSearch"``, or a name :func:`register` gave).
     **params
-        Constructor arguments for a class or a name.
+        Constructor arguments for a name.
 
     Returns
     -------
@@ -200,11 +212,10 @@ def get_strategy(strategy: str | BaseStrategy, **params: Any) -> BaseStrategy:
     """
     if isinstance(strategy, BaseStrategy):
         return strategy
-    if isinstance(strategy, type) and issubclass(strategy, BaseStrategy):
-        return strategy(**params)
+    refuse_class("get_strategy(strategy=...)", strategy)
     if not isinstance(strategy, str):
         raise InvalidParameterTypeError(
-            f"strategy must be a name such as 'evolution' or a BaseStrategy instance; got {strategy!r} "
+            f"strategy must be a name such as 'evolution' or a BaseStrategy instance; got {strategy!r:.80} "
             f"of type {type(strategy).__name__}."
         )
     return strategy_class(strategy)(**params)

@@ -14,6 +14,14 @@ from nasbook.trial import Proposal
 __all__ = ["WrapsBase"]
 
 
+def refuse_base_class(owner: BaseStrategy, base: Any) -> None:
+    """Refuse a strategy class as ``base`` when the wrapper is made (``ASHA(base=RandomSearch)``), as
+    ``Search(strategy=RandomSearch)`` is refused: pass ``RandomSearch(...)`` or its name."""
+    from nasbook.strategies._registry import refuse_class
+
+    refuse_class(f"{type(owner).__name__}(base=...)", base)
+
+
 class WrapsBase(BaseStrategy):
     """A strategy that draws its architectures from another one, ``base`` (a name, an instance, or
     the configuration a stored search kept): the multi-fidelity schedulers and early stopping."""
@@ -22,9 +30,10 @@ class WrapsBase(BaseStrategy):
 
     def _check_base(self) -> None:
         """Refuse a scheduler or another wrapper as ``base`` (called by ``_validate_params``)."""
-        from nasbook.strategies._registry import named_strategy
+        from nasbook.strategies._registry import named_strategy, refuse_class
 
         base = self.base
+        refuse_class(f"{type(self).__name__}(base=...)", base)  # as Search(strategy=RandomSearch) is refused
         if not isinstance(base, (str, BaseStrategy, dict)):  # a dict: rebuilt from a stored configuration
             raise InvalidParameterTypeError(
                 f"{type(self).__name__}(base=...) must be a strategy name such as 'random' or a BaseStrategy "

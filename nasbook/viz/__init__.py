@@ -10,9 +10,14 @@ size or latency, with the Pareto front), :func:`op_frequency_info` / :func:`plot
 of the best architectures), :func:`predictor_scores_info` / :func:`plot_predictor_scores` and
 :func:`predictions_info` / :func:`plot_predictions` (predictors). Importing this module is light:
 hvplot, holoviews, bokeh and matplotlib are imported only when a ``plot_*`` function or
-:func:`save` is called. The size options every ``plot_*`` function takes in ``**opts`` (``width``,
-``height``, and their ``frame_``, ``min_`` and ``max_`` forms) are whole numbers of pixels >= 1, checked
-when it is called.
+:func:`save` is called. The holoviews options every ``plot_*`` function takes in ``**opts`` are checked
+when it is called, not when the plot is drawn: the sizes (``width``, ``height``, and their ``frame_``,
+``min_`` and ``max_`` forms) are whole numbers of pixels >= 1; every other option the plot's bokeh renderer
+declares (``title`` a str, ``logy`` True or False, ``legend_position`` one of its places, ``xrotation`` from
+0 to 360...) is checked against that declaration, ``aspect`` is a number > 0, ``'square'`` or ``'equal'``,
+``fontsize`` a font size or a dict of them, ``xlim``/``ylim`` two numbers (or None), and ``alpha``-like
+style options are from 0 to 1. A wrong one raises an error naming the function, the option, what it takes
+and what it got; an option holoviews does not know is refused by holoviews, naming similar ones.
 
 Examples
 --------

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, did_you_mean
+from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, check_int, did_you_mean, plain_scalar
 from nasbook.viz._info import _best_so_far, _check_search, _one_history
 from nasbook.viz._intervals import _interval, _support, _wilcoxon
 
@@ -417,9 +417,10 @@ def plot_compare(
     from nasbook.viz._mpl import for_png
     from nasbook.viz._plots import _built, _hvplot, _sized
 
-    opts = _sized("plot_compare", opts)
+    opts = _sized("plot_compare", opts, "Overlay")
     ds = _built("plot_compare", compare_info, *searches, by=by, x=x, y=y, stat=stat, interval=interval,
                 confidence=confidence, checkpoints=[])
+    logy = plain_scalar(logy)  # np.bool_(True), as checked **opts take it
     if not isinstance(logy, bool):
         raise InvalidParameterTypeError(f"plot_compare(logy=...) must be True or False; got {logy!r} of type {type(logy).__name__}.")
     _hvplot()  # loads holoviews' bokeh backend, so .opts below apply

@@ -37,12 +37,19 @@ def _built(plot: str, builder: Callable[..., Any], *args: Any, **kwargs: Any) ->
 SIZES = ("width", "height", "frame_width", "frame_height", "min_width", "min_height", "max_width", "max_height")
 
 
-def _sized(plot: str, opts: dict[str, Any]) -> dict[str, Any]:
-    """``opts`` with its size options (:data:`SIZES`) checked, numpy integers as plain ints; an
-    InvalidParameterError naming ``plot(width=...)`` otherwise. holoviews took ``width="wide"`` (or a
-    float, or a negative height) into the plot and failed only when it was drawn, in the notebook's
-    display or in :func:`save`, far from the call; ``width=True`` drew a plot 1 pixel wide."""
-    return {k: check_int(plot, k, v, minimum=1, allow_none=True) if k in SIZES else v for k, v in opts.items()}
+def _sized(plot: str, opts: dict[str, Any], kind: str) -> dict[str, Any]:
+    """``opts`` with its size options (:data:`SIZES`) checked, numpy integers as plain ints, and every
+    other option checked for the holoviews type ``kind`` the plot applies them to (:func:`._opts.check_opts`);
+    an InvalidParameterError naming ``plot(width=...)`` otherwise. holoviews took ``width="wide"`` (or a
+    float, or a negative height), ``title=3`` or ``aspect="wide"`` into the plot and failed only when it was
+    drawn, in the notebook's display or in :func:`save`, far from the call; ``width=True`` drew a plot 1 pixel wide."""
+    sized = {k: check_int(plot, k, v, minimum=1, allow_none=True) if k in SIZES else v for k, v in opts.items()}
+    if any(k not in SIZES for k in sized):
+        from nasbook.viz._opts import check_opts
+
+        _hvplot()  # holoviews' bokeh backend, whose plot classes declare the options
+        sized = check_opts(plot, sized, kind)
+    return sized
 
 
 def _hvplot() -> None:
@@ -69,7 +76,7 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     holoviews.Overlay
         The best-so-far step lines over the trials' dots.
     """
-    opts = _sized("plot_history", opts)
+    opts = _sized("plot_history", opts, "Overlay")
     ds = _built("plot_history", history_info, *searches, x=x)
     _hvplot()
     df = ds.to_dataframe().reset_index().dropna(subset=[x])
@@ -128,7 +135,7 @@ def plot_curves(search: Search, metric: str | None = None, top_k: int | None = N
         One ``Curve`` per colour, keyed by trial number when each trial has its own colour (12 trials
         or fewer) and by colour otherwise; each has value dimensions ``curve`` and ``trial``.
     """
-    opts = _sized("plot_curves", opts)
+    opts = _sized("plot_curves", opts, "NdOverlay")
     ds = _built("plot_curves", curves_info, search, metric=metric, top_k=top_k)
     _hvplot()
     import holoviews as hv
@@ -190,7 +197,7 @@ def plot_tradeoff(search: Search, x: str = "auto", y: str = "value", **opts: Any
     holoviews.Overlay
         The trials' points, with the Pareto front joined on top.
     """
-    opts = _sized("plot_tradeoff", opts)
+    opts = _sized("plot_tradeoff", opts, "Overlay")
     ds = _built("plot_tradeoff", tradeoff_info, search, x=x, y=y)
     x = ds.attrs["x"]  # "auto" resolved
     _hvplot()
@@ -239,7 +246,7 @@ def plot_op_frequency(search: Search, top: float | int = 0.1, **opts: Any) -> An
     holoviews.Bars
         Two bars per op: its share among the top architectures and among all.
     """
-    opts = _sized("plot_op_frequency", opts)
+    opts = _sized("plot_op_frequency", opts, "Bars")
     ds = _built("plot_op_frequency", op_frequency_info, search, top=top)
     _hvplot()
     df = ds["frequency"].to_dataframe().reset_index()

@@ -168,7 +168,7 @@ def plot_predictor_scores(ds: xr.Dataset, metric: str = "kendall_tau", band: Ban
     """
     from nasbook.viz._plots import _built, _hvplot, _sized
 
-    opts = _sized("plot_predictor_scores", opts)
+    opts = _sized("plot_predictor_scores", opts, "Overlay")
     info = _built("plot_predictor_scores", predictor_scores_info, ds, metric=metric, band=band)
     _hvplot()
     import holoviews as hv
@@ -232,7 +232,7 @@ def plot_predictions(predictor: Any, archs: Any = None, scores: Any = None, **op
     """
     from nasbook.viz._plots import _built, _hvplot, _sized
 
-    opts = _sized("plot_predictions", opts)
+    opts = _sized("plot_predictions", opts, "Overlay")
     info = _built("plot_predictions", predictions_info, predictor, archs, scores)
     _hvplot()
     import holoviews as hv

@@ -164,6 +164,20 @@ def test_interrupt_marks_running_trials_queued_and_resume_reruns_them(executor, 
     assert {r[1] for r in _rows(path)} == {"complete"}
 
 
+@pytest.mark.parametrize("strategy, epochs", [("asha", 10), ("asha", 25), ("sh", 10), ("hyperband", 25)])
+def test_an_epochs_budget_is_not_exceeded_by_trials_in_flight_on_two_workers(executor, strategy, epochs):
+    # before: ASHA with budget={"epochs": 10} on these two workers spent 12 or 13 epochs, Hyperband with 25 spent
+    # 30: the loop started trials while the epochs of those in flight were not counted yet
+    from nasbook.strategies import ASHA, Hyperband, SuccessiveHalving
+    from nasbook.tasks import DigitsTable
+
+    make = {"asha": ASHA, "sh": SuccessiveHalving, "hyperband": Hyperband}[strategy]
+    s = nasbook.Search(DigitsTable(), strategy=make(min_epochs=1, max_epochs=9, eta=3), budget={"epochs": epochs},
+                       seed=0, storage=":memory:", executor=executor).run(progress="none")
+    assert s.epochs_spent == sum(t.attrs["epochs_run"] for t in s.trials) <= epochs
+    assert s.epochs_spent > epochs - 9 and {t.state for t in s.trials} == {TrialState.COMPLETE}  # 9: the most one trial costs
+
+
 def test_scheduler_address_nobody_listens_on():
     ex = DaskExecutor("tcp://127.0.0.1:9", connect_timeout_s=1)
     t0 = time.monotonic()
