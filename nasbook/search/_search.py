@@ -94,7 +94,8 @@ class Search(Background, Extend, Results, ReadOnly):
         per GPU), ``"auto"`` (dask-cuda when GPUs exist, else a CPU cluster), a scheduler address,
         a ``distributed.Client``, or an executor from :mod:`nasbook.executors`.
     trial_timeout_s : float, optional
-        A trial running longer is stopped and FAILS with a reason (executors with workers).
+        A trial running longer is stopped and FAILS with a reason; with ``executor="local"`` it is stopped at
+        its first epoch report past the limit (a trial that never reports is failed once it ends).
     kb : KnowledgeBase, optional
         Record the search in this knowledge base; with a ``storage`` of its own, each committed
         trial is also copied there (see :mod:`nasbook.search._kb`).
@@ -349,7 +350,9 @@ class Search(Background, Extend, Results, ReadOnly):
         ----------
         progress : {"auto", "none", "widget", "bar"} or bool
             ``"auto"`` (the default): a live widget in a notebook, a tqdm bar on stderr elsewhere (a
-            script behaves like a notebook). ``"none"`` (or False) silences it.
+            script behaves like a notebook). ``"widget"`` asks for the widget; where none can render (a
+            script, a terminal IPython) it prints a one-line summary when the run starts and ends instead of
+            the widget's markup. ``"none"`` (or False) silences it.
 
         Returns
         -------
