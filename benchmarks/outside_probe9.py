@@ -174,7 +174,17 @@ def part_storage(workdir: Path) -> None:
               lambda: _line_break(names), "either", ("name",))
         check(Q, "a refused Search (bad strategy) on an existing store adds no search",
               lambda: _unchanged(names, lambda: Search(_digits(), strategy="nope", budget=2, storage=str(names), name="new")), "refused", ("strategy",))
+        check(Q, "KnowledgeBase(missing file, create=False): refused, no file made",
+              lambda: _unchanged(workdir / "kbmissing.db", lambda: KnowledgeBase(str(workdir / "kbmissing.db"), create=False)), "refused", ("kbmissing.db",))
+        check(Q, "KnowledgeBase(a path in a missing folder)", lambda: KnowledgeBase(str(workdir / "nofolder" / "kb.db")), "refused", ("nofolder",))
+        check(Q, "load_search(budget below what was spent): refused, the stored budget unchanged",
+              lambda: _lower_budget(str(workdir / "abs.db")), "refused", ("budget",))
+        for argv, rc, says in ((["list", "--storage", str(txt)], (1, 2), "notes.txt"), (["show", "abs", "--storage", str(workdir / "gone.db")], (2,), "gone.db"),
+                               (["show", "nope", "--storage", str(workdir / "abs.db")], (2,), "nope"), (["list", "--storage", "   "], (2,), "storage")):
+            check(Q, f"nasbook {' '.join(a if len(a) < 30 else '...' + a[-12:] for a in argv)}: exit {rc}, one line, no traceback",
+                  lambda a=argv, r=rc, w=says: _cli_refused(a, r, w, workdir))
         check(Q, "a Storage the user opened is not closed by search.close()", lambda: _own_storage(open_storage, workdir))
+        check(Q, "a Storage the user opened is not closed by load_search(...).close()", lambda: _own_storage_loaded(open_storage, workdir))
         check(Q, "two searches in one Storage object: both load back", lambda: _two_in_one(open_storage, workdir))
     finally:
         os.chdir(old_cwd)
@@ -288,6 +298,41 @@ def _line_break(path: Path) -> str:
     if len(rows) != 1:
         raise Wrong(f"nasbook list shows the name on {len(rows)} lines: {rows}")
     return rows[0]
+
+
+def _lower_budget(path: str) -> Any:
+    from nasbook import load_search
+
+    try:
+        load_search("abs", path, budget=1)
+    finally:
+        s = load_search("abs", path)
+        same((s.budget.trials, s.n_trials), (3, 3), "the stored budget and trials after a refused load_search")
+        s.close()
+
+
+def _cli_refused(argv: list[str], rcs: tuple[int, ...], says: str, workdir: Path) -> str:
+    p = subprocess.run([sys.executable, "-m", "nasbook", *argv], capture_output=True, text=True, timeout=120, cwd=workdir,
+                       env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+    err = p.stderr.strip()
+    if p.returncode not in rcs or "Traceback" in err or says not in err or len(err.splitlines()) > 2:
+        raise Wrong(f"rc {p.returncode}, stderr {err[-400:]!r}")
+    if "gone.db" in " ".join(argv) and (workdir / "gone.db").exists():
+        raise Wrong("nasbook show made the missing file")
+    return f"rc {p.returncode}: {err[:120]}"
+
+
+def _own_storage_loaded(open_storage: Any, workdir: Path) -> str:
+    from nasbook import load_search
+
+    st = open_storage(str(workdir / "own.db"))
+    try:
+        s = load_search("own1", st)
+        s.close()
+        same(sorted(st.search_names()), ["own1", "own2"], "the user's Storage after a loaded search's close()")
+    finally:
+        st.close()
+    return "still open"
 
 
 def _own_storage(open_storage: Any, workdir: Path) -> str:
@@ -449,16 +494,22 @@ def part_executors(workdir: Path) -> None:
               lambda: _user_cluster(cluster.scheduler_address, cluster, client))
         check(Q, "DaskExecutor(the user's Client) shared by two searches, executor.close() leaves the client",
               lambda: _shared_executor(DaskExecutor(client), cluster, client))
+        check(Q, "one DaskExecutor(the user's Client) given to two searches started at once: the second refused or both run",
+              lambda: _two_at_once(DaskExecutor(client)), "either", ("executor", "one search at a time"))
+        check(Q, "executor=the user's Client given to two searches started at once: both run", lambda: _two_at_once(client))
         check(Q, "memory_limit with a scheduler address: refused", lambda: DaskExecutor(cluster.scheduler_address, memory_limit="1GiB"),
               "refused", ("memory_limit",))
     finally:
         client.close()
         cluster.close()
+    check(Q, "one LocalExecutor() given to two searches started at once: the second refused or both run",
+          lambda: _two_at_once(__import__("nasbook.executors", fromlist=["LocalExecutor"]).LocalExecutor()), "either",
+          ("executor", "one search at a time"))
     check(Q, "executor=a LocalCluster object (not a Client): runs or refused naming executor",
           lambda: _cluster_object(LocalCluster), "either", ("executor", "Client"))
     check(Q, "executor='127.0.0.1:1' (an address without tcp://)", lambda: Search(_digits(), budget=2, storage=":memory:", executor="127.0.0.1:1"),
           "either", ("executor",))
-    check(Q, "trial_timeout_s=5 with executor='local': runs or refused, not silently ignored without a word",
+    check(Q, "trial_timeout_s=0.3 with executor='local': trials of 6 epochs of 0.25 s FAIL, timed out (or refused)",
           lambda: _local_timeout(), "either", ("trial_timeout_s",))
     gone_cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
     gone = Client(gone_cluster)
@@ -479,6 +530,34 @@ def part_executors(workdir: Path) -> None:
     ex.close()
 
 
+def _two_at_once(ex: Any) -> str:
+    from nasbook import Search
+    from nasbook.space import ChainSpace
+    from nasbook.testing import ToyTask
+
+    space = ChainSpace(kind="mlp")
+    a = Search(space, ToyTask(space, epochs=3, epoch_s=0.05), budget=20, seed=0, storage=":memory:", name="first", executor=ex)
+    b = Search(space, ToyTask(space, epochs=3, epoch_s=0.05), budget=4, seed=1, storage=":memory:", name="second", executor=ex)
+    a.start(progress="none")
+    try:
+        deadline = time.monotonic() + 30
+        while not a.running and a.n_trials == 0 and time.monotonic() < deadline:  # a's run holds the executor
+            time.sleep(0.01)
+        b.start(progress="none")
+        b.wait(timeout_s=30)
+        if b._thread is not None and b._thread.is_alive():
+            b.stop()
+            raise Wrong(f"the second search still waits after 30 s ({b.n_trials} trials): the two runs took each other's results")
+        a.wait(timeout_s=30)
+        if a._thread is not None and a._thread.is_alive():
+            raise Wrong(f"the first search still waits after 30 s ({a.n_trials} of 20 trials)")
+        same((a.n_trials, b.n_trials), (20, 4), "trials of the two searches")
+        return "both ran"
+    finally:
+        a.stop()
+        a.wait(timeout_s=30)
+
+
 def _cluster_object(LocalCluster: Any) -> str:
     cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
     try:
@@ -492,13 +571,19 @@ def _cluster_object(LocalCluster: Any) -> str:
 
 
 def _local_timeout() -> str:
-    import warnings
+    from nasbook import Search
+    from nasbook.space import ChainSpace
+    from nasbook.testing import ToyTask
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        s = _run(":memory:", budget=2, executor="local", trial_timeout_s=5)
-    said = [str(w.message) for w in caught if "trial_timeout_s" in str(w.message)]
-    return f"{s.n_trials} trials; warned: {said[:1]}"
+    space = ChainSpace(kind="mlp")
+    t0 = time.perf_counter()
+    s = Search(space, ToyTask(space, epochs=6, epoch_s=0.25), budget=2, seed=0, storage=":memory:", executor="local",
+               trial_timeout_s=0.3).run(progress="none")
+    took = time.perf_counter() - t0
+    states = [(t.state.value, t.reason) for t in s.trials]
+    if any(st != "failed" or "trial_timeout_s" not in (r or "") for st, r in states):
+        raise Wrong(f"the limit was not applied: {states} in {took:.1f} s (each trial 1.5 s)")
+    return f"{states[0]}, {took:.1f} s for both"
 
 
 def _user_cluster(executor: Any, cluster: Any, client: Any) -> str:
@@ -544,6 +629,9 @@ def part_widget(workdir: Path) -> None:
         check(Q, f"a script's run(progress={mode!r}): progress visible, no markup or traceback", lambda m=mode: _script(workdir, m))
         check(Q, f"a script's start(progress={mode!r}).wait(): progress visible, no markup or traceback",
               lambda m=mode: _script(workdir, m, background=True))
+    for mode in ("widget", "bar"):
+        check(Q, f"a callback stops the run, progress={mode!r} in a script: the last line says interrupted",
+              lambda m=mode: _script(workdir, m, "stopper", stop=True))
     check(Q, "run(progress='nope')", lambda: _run(":memory:").run(progress="nope"), "refused", ("progress", "nope"))
     check(Q, "run(progress=1)", lambda: _run(":memory:").run(progress=1), "either", ("progress",))
     fresh = Search(_digits(), budget=5, seed=0, storage=":memory:", name="fresh")
@@ -579,6 +667,12 @@ import nasbook
 from nasbook.tasks import DigitsTable
 mode, name, how = sys.argv[1:4]
 s = nasbook.Search(DigitsTable(), budget=30, seed=0, storage=":memory:", name=name)
+if how == "stop":
+    s = nasbook.Search(DigitsTable(), budget=30, seed=0, storage=":memory:", name=name,
+                       callbacks=[lambda search, trial: search.stop() if trial.number == 4 else None])
+    s.run(progress=mode)
+    print("END", s.n_trials, s.state.value)
+    sys.exit(0)
 if how == "bg":
     s.start(progress=mode).wait()
 else:
@@ -613,10 +707,10 @@ def _refused_fit() -> Any:
     return p
 
 
-def _script(workdir: Path, mode: str, name: str = "scripted", background: bool = False, again: bool = False) -> str:
+def _script(workdir: Path, mode: str, name: str = "scripted", background: bool = False, again: bool = False, stop: bool = False) -> str:
     path = workdir / "script_progress.py"
     path.write_text(SCRIPT)
-    how = "bg" if background else "again" if again else "run"
+    how = "stop" if stop else "bg" if background else "again" if again else "run"
     p = subprocess.run([sys.executable, str(path), mode, name, how], capture_output=True, text=True, timeout=300)
     out, err = p.stdout, p.stderr
     both = (out + err).replace(name, "NAME")
@@ -625,6 +719,11 @@ def _script(workdir: Path, mode: str, name: str = "scripted", background: bool =
     for bad in ("VBox(", "IntProgress(", "<svg", "<div", "<span"):
         if bad in both:
             raise Wrong(f"widget markup on the terminal ({bad!r}, {len(both)} characters): {both[:200]!r}")
+    if stop:
+        last = [ln for ln in both.splitlines() if ln.startswith("NAME") or "\r" in ln]
+        if not last or "interrupted" not in last[-1].split("\r")[-1]:
+            raise Wrong(f"the last progress line does not say interrupted: {both[-300:]!r}")
+        return last[-1]
     if "40" not in both.replace("END 40", "") or "NAME" not in both:
         raise Wrong(f"the progress does not show the search and its 40 trials: {both[-300:]!r}")
     if len(both) > 5000:

@@ -116,3 +116,37 @@ def test_the_local_executor_alone_has_no_limit():
     assert LocalExecutor().trial_timeout_s is None
     with pytest.raises(NasbookError):  # unchanged: the parameter is still checked
         nasbook.Search(DigitsTable(), budget=2, storage=":memory:", trial_timeout_s=-1)
+
+
+@pytest.mark.timeout(120)  # the old code hung here
+def test_one_executor_object_runs_one_search_at_a_time():
+    # two searches started at once on one LocalExecutor() (or DaskExecutor(client)) took each other's results and
+    # both waited forever; the second is now refused before it runs anything, and may run once the first is done
+    import threading
+
+    from nasbook import ExecutorError
+    from nasbook.executors import LocalExecutor
+
+    space = ChainSpace(kind="mlp")
+    entered, gate = threading.Event(), threading.Event()
+
+    class Gated(ToyTask):
+        def evaluate(self, arch, **kw):
+            entered.set()
+            gate.wait(60)
+            return super().evaluate(arch, **kw)
+
+    ex = LocalExecutor()
+    a = nasbook.Search(space, Gated(space), budget=2, seed=0, storage=":memory:", name="a", executor=ex).start(progress="none")
+    b = nasbook.Search(space, ToyTask(space), budget=2, seed=0, storage=":memory:", name="b", executor=ex)
+    try:
+        assert entered.wait(60)  # a's run holds the executor now
+        for call in (lambda: b.run(progress="none"), lambda: b.start(progress="none")):
+            with pytest.raises(ExecutorError, match="is running search 'a' now.*one search at a time"):
+                call()
+        assert b.n_trials == 0 and b.state.value == "created"
+    finally:
+        gate.set()
+        a.wait(timeout_s=60)
+    assert a.n_trials == 2
+    assert b.run(progress="none").n_trials == 2  # the executor is free again

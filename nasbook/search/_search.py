@@ -370,8 +370,13 @@ class Search(Background, Extend, Results, ReadOnly):
             self._stop_flag = False  # a fresh run() in the foreground clears an earlier stop()
         from nasbook.display import Progress, make_progress
 
-        pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
-        beat = _fresh.acquire(self, _loop.LEASE_TTL_S, _loop.HEARTBEAT_S)  # refused to a stale object; renewed by a thread
+        claim = _background.claim_executor(self)  # another search runs on this executor object now: refused
+        try:
+            pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
+            beat = _fresh.acquire(self, _loop.LEASE_TTL_S, _loop.HEARTBEAT_S)  # refused to a stale object; renewed by a thread
+        except BaseException:
+            _background.release_executor(claim)
+            raise
         t_start = time.monotonic()
         final = SearchState.INTERRUPTED
         _background.began(self)  # a close() from another thread now stops this run and waits for it
@@ -409,6 +414,7 @@ class Search(Background, Extend, Results, ReadOnly):
                 except (StorageError, OSError):  # pragma: no cover - never hide the original error
                     pass
             finally:
+                _background.release_executor(claim)
                 _background.ended(self)
         return self
 
