@@ -528,6 +528,34 @@ def part_executors(workdir: Path) -> None:
     check(Q, "the same DaskExecutor after a search closed it: a second search runs (a new cluster) or is refused clearly",
           lambda: _run(":memory:", budget=2, executor=ex).n_trials, "either", ("closed",))
     ex.close()
+    check(Q, "DaskExecutor(n_workers=1) shared in turn: closing the first search while the second runs leaves its cluster",
+          lambda: _close_under(DaskExecutor(n_workers=1)))
+
+
+def _close_under(ex: Any) -> str:
+    from nasbook import Search
+    from nasbook.space import ChainSpace
+    from nasbook.testing import ToyTask
+
+    space = ChainSpace(kind="mlp")
+    a = Search(space, ToyTask(space), budget=3, seed=0, storage=":memory:", name="a", executor=ex).run(progress="none")
+    b = Search(space, ToyTask(space, epochs=4, epoch_s=0.2), budget=6, seed=1, storage=":memory:", name="b", executor=ex)
+    b.start(progress="none")
+    try:
+        deadline = time.monotonic() + 30
+        while not b.running and time.monotonic() < deadline:  # b's trials are on the workers
+            time.sleep(0.01)
+        a.close()
+        b.wait(timeout_s=60)
+        if b._thread is not None and b._thread.is_alive():
+            raise Wrong(f"the second search waits forever after the first one's close() ({b.n_trials} of 6 trials)")
+        same([t.state.value for t in b.trials], ["complete"] * 6, "the second search's trials")
+        return "b ran to its end"
+    finally:
+        b.stop()
+        b.wait(timeout_s=10)
+        b.close()
+        ex.close()
 
 
 def _two_at_once(ex: Any) -> str:

@@ -150,3 +150,41 @@ def test_one_executor_object_runs_one_search_at_a_time():
         a.wait(timeout_s=60)
     assert a.n_trials == 2
     assert b.run(progress="none").n_trials == 2  # the executor is free again
+
+
+@pytest.mark.timeout(120)
+def test_closing_a_search_leaves_open_the_executor_another_search_runs_on():
+    # a.close() closed the executor object b was running on (a DaskExecutor's cluster went away under b's trials,
+    # and b waited forever); it is now left to b's own close()
+    import threading
+
+    from nasbook.executors import LocalExecutor
+
+    class Closable(LocalExecutor):
+        closed = 0
+
+        def close(self):
+            self.closed += 1
+
+    space = ChainSpace(kind="mlp")
+    entered, gate = threading.Event(), threading.Event()
+
+    class Gated(ToyTask):
+        def evaluate(self, arch, **kw):
+            entered.set()
+            gate.wait(60)
+            return super().evaluate(arch, **kw)
+
+    ex = Closable()
+    a = nasbook.Search(space, ToyTask(space), budget=2, seed=0, storage=":memory:", name="a", executor=ex).run(progress="none")
+    b = nasbook.Search(space, Gated(space), budget=2, seed=1, storage=":memory:", name="b", executor=ex).start(progress="none")
+    try:
+        assert entered.wait(60)
+        a.close()
+        assert ex.closed == 0
+    finally:
+        gate.set()
+        b.wait(timeout_s=60)
+    assert b.n_trials == 2
+    b.close()
+    assert ex.closed == 1

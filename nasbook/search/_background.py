@@ -107,6 +107,14 @@ def claim_executor(s: Background, claim: bool = True) -> int:
     return id(ex)
 
 
+def executor_in_use(s: Background) -> bool:
+    """True while another search's run uses ``s``'s executor object (``s.close()`` then leaves it open: closing
+    a search that ran on it earlier shut the workers under the running one, which then waited forever)."""
+    with _lock:
+        other = _executors.get(id(s.executor))
+    return other is not None and other[0] != id(s)
+
+
 def release_executor(key: int | None) -> None:
     """The run that :func:`claim_executor` noted has ended (safe to call twice, or with None)."""
     with _lock:

@@ -444,6 +444,7 @@ class Search(Background, Extend, Results, ReadOnly):
         A run in another thread (:meth:`start`, or a user's thread) is stopped as :meth:`stop` does and waited
         for (its trials in flight stored, the search ``interrupted`` and resumable; its error stays for
         :meth:`wait`), then released. From the run's own thread (a callback) it raises NasbookError: stop() there.
+        An executor object that another search is running on now is left open for that search's ``close()``.
 
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
@@ -456,7 +457,8 @@ class Search(Background, Extend, Results, ReadOnly):
         _background.end_for_close(self)
         _checkpoints.release(self)
         if getattr(self, "_executor_started", False):
-            self.executor.close()
+            if not _background.executor_in_use(self):  # another search runs on it now: its own close() releases it
+                self.executor.close()
             self._executor_started = False
         if getattr(self, "_owns_storage", False):
             self._storage.close()
