@@ -541,21 +541,22 @@ def _close_under(ex: Any) -> str:
     a = Search(space, ToyTask(space), budget=3, seed=0, storage=":memory:", name="a", executor=ex).run(progress="none")
     b = Search(space, ToyTask(space, epochs=4, epoch_s=0.2), budget=6, seed=1, storage=":memory:", name="b", executor=ex)
     b.start(progress="none")
+    hung = False
     try:
         deadline = time.monotonic() + 30
         while not b.running and time.monotonic() < deadline:  # b's trials are on the workers
             time.sleep(0.01)
         a.close()
-        b.wait(timeout_s=60)
+        b.wait(timeout_s=45)
         if b._thread is not None and b._thread.is_alive():
-            raise Wrong(f"the second search waits forever after the first one's close() ({b.n_trials} of 6 trials)")
+            hung = True
+            raise Wrong(f"the second search still waits 45 s after the first one's close() ({b.n_trials} of 6 trials)")
         same([t.state.value for t in b.trials], ["complete"] * 6, "the second search's trials")
         return "b ran to its end"
     finally:
-        b.stop()
-        b.wait(timeout_s=10)
-        b.close()
-        ex.close()
+        if not hung:  # (a hung run is left to its daemon thread: close() would wait for it forever)
+            b.close()
+            ex.close()
 
 
 def _two_at_once(ex: Any) -> str:
@@ -567,6 +568,7 @@ def _two_at_once(ex: Any) -> str:
     a = Search(space, ToyTask(space, epochs=3, epoch_s=0.05), budget=20, seed=0, storage=":memory:", name="first", executor=ex)
     b = Search(space, ToyTask(space, epochs=3, epoch_s=0.05), budget=4, seed=1, storage=":memory:", name="second", executor=ex)
     a.start(progress="none")
+    hung = False  # a hung run is left to its daemon thread: stop() and close() would wait for it forever
     try:
         deadline = time.monotonic() + 30
         while not a.running and a.n_trials == 0 and time.monotonic() < deadline:  # a's run holds the executor
@@ -574,16 +576,17 @@ def _two_at_once(ex: Any) -> str:
         b.start(progress="none")
         b.wait(timeout_s=30)
         if b._thread is not None and b._thread.is_alive():
-            b.stop()
+            hung = True
             raise Wrong(f"the second search still waits after 30 s ({b.n_trials} trials): the two runs took each other's results")
         a.wait(timeout_s=30)
         if a._thread is not None and a._thread.is_alive():
+            hung = True
             raise Wrong(f"the first search still waits after 30 s ({a.n_trials} of 20 trials)")
         same((a.n_trials, b.n_trials), (20, 4), "trials of the two searches")
         return "both ran"
     finally:
-        a.stop()
-        a.wait(timeout_s=30)
+        if not hung:
+            a.stop()
 
 
 def _cluster_object(LocalCluster: Any) -> str:
