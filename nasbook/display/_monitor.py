@@ -28,6 +28,15 @@ def in_notebook() -> bool:
     return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
+def _shell() -> bool:
+    """True when an IPython shell (a kernel or a terminal IPython) displays outputs; False in a plain interpreter."""
+    try:
+        from IPython.core.interactiveshell import InteractiveShell
+    except ImportError:
+        return False
+    return bool(InteractiveShell.initialized())
+
+
 def progress_mode(progress: object, param: str = "progress") -> str | None:
     """``progress`` as one of ``"auto"``, ``"widget"``, ``"bar"``, or None for no progress.
 
@@ -239,7 +248,14 @@ class WidgetProgress(Progress):
         self.box = widgets.VBox([widgets.HBox([self.bar, self.label]), self.body])
         self.box.add_class("nasbook-monitor")
         self.refresh()
-        self.handle = display(self.box, display_id=True)
+        self.handle = None
+        if _shell():  # a kernel renders the widget; a terminal IPython shows the bundle's text, not the widget's markup
+            self.handle = display(self._bundle(), raw=True, display_id=True)
+        else:  # a plain interpreter (a script): display() would print the widget's repr, a wall of markup
+            print(self.summary_text(), flush=True)
+
+    def _bundle(self) -> dict[str, object]:
+        return {**self.box._repr_mimebundle_(), "text/plain": self.summary_text()}
 
     def state_html(self) -> str:
         s = self.search
@@ -281,7 +297,10 @@ class WidgetProgress(Progress):
     def summary_text(self) -> str:
         s = self.search
         best = f", best {s.metric} {s.best.value:.4g} (arch {s.best.arch.id})" if s.best is not None else ""
-        return f"{s.name}: {s.state.value}, {_done(s, self.unit)} {self.unit}{best}"
+        total = self.bar.max if s.budget.trials is not None or s.budget.epochs is not None else None
+        failed = sum(t.state.value in _FAILED for t in s.trials)
+        return (f"{s.name}: {s.state.value}, {_done(s, self.unit)}{f' of {total}' if total else ''} {self.unit}{best}"
+                + (f", {failed} failed" if failed else ""))
 
     def close(self) -> None:
         """Replace the live widget by static output (HTML + text) that reads well anywhere.
@@ -295,4 +314,6 @@ class WidgetProgress(Progress):
         bundle = {"text/plain": self.summary_text(), "text/html": html_out}
         if self.handle is not None:
             self.handle.update(bundle, raw=True)
+        elif not _shell():  # a script: the final state, one line, as the bar's last line is
+            print(self.summary_text(), flush=True)
         self.box.close()

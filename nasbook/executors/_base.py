@@ -309,6 +309,9 @@ class LocalExecutor(BaseExecutor):
         self._events: list[ExecutorEvent] = []
         self._stop: set[int] = set()
         self._decide: Decide | None = None
+        #: the search's ``trial_timeout_s`` (set by its loop): a trial here cannot be interrupted, so it is stopped
+        #: at its first report past the limit (one that never reports runs to its end) and FAILS as on a worker
+        self.trial_timeout_s: float | None = None
 
     def __repr__(self) -> str:
         return "LocalExecutor()"
@@ -318,16 +321,20 @@ class LocalExecutor(BaseExecutor):
 
     def submit(self, number: int, task: Task, space: SearchSpace, arch: Architecture,
                fidelity: Mapping[str, Any] | None = None) -> None:
-        events, decide, stops = self._events, self._decide, self._stop
+        events, decide, stops, limit = self._events, self._decide, self._stop, self.trial_timeout_s
+        t0 = time.monotonic()
 
         def report(epoch: int, **metrics: float) -> Decision:
             decision = decide(number, epoch, metrics) if decide is not None else Decision.CONTINUE
-            if number in stops:
+            if number in stops or (limit is not None and time.monotonic() - t0 > limit):
                 decision = Decision.STOP
             events.append(ExecutorEvent("report", number, epoch, metrics, decision=decision))
             return decision
 
         outcome = evaluate_trial(task, space, arch, number, fidelity, report)
+        if limit is not None and time.monotonic() - t0 > limit:  # what the loop does to a worker's trial past it
+            outcome = Outcome(number, TrialState.FAILED, None, f"timed out after {limit:g} s (trial_timeout_s)",
+                              started_at=outcome.started_at, finished_at=outcome.finished_at)
         stops.discard(number)
         events.append(ExecutorEvent("done", number, outcome=outcome))
 

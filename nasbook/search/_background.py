@@ -41,7 +41,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-from nasbook._errors import InvalidParameterError, NasbookError, checked_signature
+from nasbook._errors import ExecutorError, InvalidParameterError, NasbookError, checked_signature
 from nasbook.search._budget import BUDGET_HINTS
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ _lock = threading.Lock()
 _running: set[Background] = set()  # searches whose thread runs now (the thread holds them anyway)
 _runs: set[Background] = set()  # searches whose run() is in progress, in any thread (began() to ended())
 _hooked = False
+_executors: dict[int, tuple[int, str]] = {}  # id() of an executor object -> (id, name) of the search whose run() uses it
 
 
 class InterpreterExiting(BaseException):
@@ -95,6 +96,41 @@ def check_not_running(s: Background, what: str) -> None:
             "after it has returned.")
     raise NasbookError(f"Search {s.name!r}: {what} was called from another thread while its run() is in progress "
                        f"(in thread {thread.name!r}); wait for that run() to return, or call search.stop() first.")
+
+
+def claim_executor(s: Background, claim: bool = True) -> int:
+    """Note that ``s``'s run uses its executor object (``claim=False``: only check that none does); returns the key
+    :func:`release_executor` takes.
+
+    One executor object serves one run at a time: it holds that run's events and trial numbers, so two searches
+    running at once on it (``start()`` twice with one ``LocalExecutor()`` or ``DaskExecutor(client)``) took each
+    other's results and both waited forever. Refused with :class:`~nasbook.ExecutorError` before anything runs.
+    """
+    ex = s.executor
+    with _lock:
+        other = _executors.get(id(ex))
+        if other is not None and other[0] != id(s):
+            raise ExecutorError(
+                f"Search {s.name!r}: executor={ex!r} is running search {other[1]!r} now, and one executor object runs "
+                "one search at a time (two would take each other's results); nothing was run. Give each search its "
+                "own: executor='local', or DaskExecutor(client) / executor=client for the same dask cluster.")
+        if claim:
+            _executors[id(ex)] = (id(s), s.name)
+    return id(ex)
+
+
+def executor_in_use(s: Background) -> bool:
+    """True while another search's run uses ``s``'s executor object (``s.close()`` then leaves it open: closing
+    a search that ran on it earlier shut the workers under the running one, which then waited forever)."""
+    with _lock:
+        other = _executors.get(id(s.executor))
+    return other is not None and other[0] != id(s)
+
+
+def release_executor(key: int | None) -> None:
+    """The run that :func:`claim_executor` noted has ended (safe to call twice, or with None)."""
+    with _lock:
+        _executors.pop(key, None)  # type: ignore[arg-type]
 
 
 def _track(search: Background) -> None:
@@ -226,6 +262,7 @@ class Background:
 
     if TYPE_CHECKING:  # set by Search
         name: str
+        executor: Any
         _thread: threading.Thread | None
         _bg_error: BaseException | None
         _stop_flag: bool
@@ -264,6 +301,7 @@ class Background:
             raise NasbookError(f"Search {self.name!r} is already running in the background.")
         check_not_running(self, "start()")  # a foreground run() in progress: its callback, or another thread
         self._check_resumable("start()")  # loaded read-only: refused here, not later in wait()
+        claim_executor(self, claim=False)  # its executor runs another search now: refused here, not in wait()
         self._stop_flag = False
         self._exiting = False
         self._bg_error = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -97,6 +98,9 @@ def check_name(name: Any) -> None:
     if name is not None and len(name) > MAX_NAME:
         raise InvalidParameterError(f"Search(name=...) must be at most {MAX_NAME} characters (a database column "
                                     f"holds it); got {len(name)}: {name[:40]!r}...")
+    if name is not None and any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):  # split list's rows
+        raise InvalidParameterError(f"Search(name=...) must hold no line breaks, tabs or other control characters "
+                                    f"(it is shown in one-line listings); got {name!r:.80}.")
 
 
 def check_timeout(value: Any) -> float | None:

@@ -23,6 +23,7 @@ from nasbook._errors import (
     StorageError,
     stacklevel_outside_nasbook,
 )
+from nasbook.executors import LocalExecutor
 from nasbook.search import _budget, _checkpoints, _checks, _failfast, _fresh, _provenance, _resume, _warm
 from nasbook.search._background import Closing, InterpreterExiting
 from nasbook.search._checks import decision_of
@@ -113,6 +114,8 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
         set_up(s, beat)
         described = repr(ex)  # what the stored config says it runs on (written before the executor started)
         check_exit(s)
+        if isinstance(ex, LocalExecutor):  # trials in this process: the executor applies the limit at their reports
+            ex.trial_timeout_s = s.trial_timeout_s
         ex.start(decide)
         s._executor_started = True
         capacity = ex.capacity

@@ -273,7 +273,8 @@ def load_search(
         ``executor`` the recorded one is kept (a new ``budget`` does not change it); one passed
         here replaces it in the stored configuration.
     trial_timeout_s : float, optional
-        A trial running longer is stopped and FAILS with a reason (executors with workers).
+        A trial running longer is stopped and FAILS with a reason; with ``executor="local"`` it is stopped at
+        its first epoch report past the limit (a trial that never reports is failed once it ends).
     allow_changes : bool
         Accept a task or space other than the stored one; the change is recorded in the search's
         configuration (``config["changes"]``). Not needed for a task that differs only in run-only

@@ -95,7 +95,8 @@ class Search(Background, Extend, Results, ReadOnly):
         per GPU), ``"auto"`` (dask-cuda when GPUs exist, else a CPU cluster), a scheduler address,
         a ``distributed.Client``, or an executor from :mod:`nasbook.executors`.
     trial_timeout_s : float, optional
-        A trial running longer is stopped and FAILS with a reason (executors with workers).
+        A trial running longer is stopped and FAILS with a reason; with ``executor="local"`` it is stopped at
+        its first epoch report past the limit (a trial that never reports is failed once it ends).
     kb : KnowledgeBase, optional
         Record the search in this knowledge base; with a ``storage`` of its own, each committed
         trial is also copied there (see :mod:`nasbook.search._kb`).
@@ -353,7 +354,9 @@ class Search(Background, Extend, Results, ReadOnly):
         ----------
         progress : {"auto", "none", "widget", "bar"} or bool
             ``"auto"`` (the default): a live widget in a notebook, a tqdm bar on stderr elsewhere (a
-            script behaves like a notebook). ``"none"`` (or False) silences it.
+            script behaves like a notebook). ``"widget"`` asks for the widget; where none can render (a
+            script, a terminal IPython) it prints a one-line summary when the run starts and ends instead of
+            the widget's markup. ``"none"`` (or False) silences it.
 
         Returns
         -------
@@ -371,8 +374,13 @@ class Search(Background, Extend, Results, ReadOnly):
             self._stop_flag = False  # a fresh run() in the foreground clears an earlier stop()
         from nasbook.display import Progress, make_progress
 
-        pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
-        beat = _fresh.acquire(self, _loop.LEASE_TTL_S, _loop.HEARTBEAT_S)  # refused to a stale object; renewed by a thread
+        claim = _background.claim_executor(self)  # another search runs on this executor object now: refused
+        try:
+            pbar = progress if isinstance(progress, Progress) else make_progress(self, progress)
+            beat = _fresh.acquire(self, _loop.LEASE_TTL_S, _loop.HEARTBEAT_S)  # refused to a stale object; renewed by a thread
+        except BaseException:
+            _background.release_executor(claim)
+            raise
         t_start = time.monotonic()
         final, refused, n_before = SearchState.INTERRUPTED, None, len(self._trials)
         _background.began(self)  # a close() from another thread now stops this run and waits for it
@@ -406,6 +414,7 @@ class Search(Background, Extend, Results, ReadOnly):
                 except (StorageError, OSError):  # pragma: no cover - never hide the original error
                     pass
             finally:
+                _background.release_executor(claim)
                 _background.ended(self)
         if refused is not None:  # the run itself ended well (an error of its own propagates, and stays the one raised)
             raise refused
@@ -440,6 +449,7 @@ class Search(Background, Extend, Results, ReadOnly):
         at its next report (an epoch) and is run again by the next ``run()``, one on a worker is cancelled and
         stored QUEUED (run first next time); a trial that never reports is waited for and stored. From the run's
         own thread (a callback) it raises NasbookError: stop() there.
+        An executor object that another search is running on now is left open for that search's ``close()``.
 
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
@@ -452,7 +462,8 @@ class Search(Background, Extend, Results, ReadOnly):
         _background.end_for_close(self)
         _checkpoints.release(self)
         if getattr(self, "_executor_started", False):
-            self.executor.close()
+            if not _background.executor_in_use(self):  # another search runs on it now: its own close() releases it
+                self.executor.close()
             self._executor_started = False
         if getattr(self, "_owns_storage", False):
             self._storage.close()

@@ -65,18 +65,19 @@ class Target:
         return self.url == "sqlite://"
 
     def scrub(self, text: str) -> str:
-        """``text`` with the URL's password (also URL-quoted) masked."""
+        """``text`` with the URL's password (also URL-quoted) masked, on one line (a driver's message, such as
+        libpq's "Is the server running on that host...?" hint, spans lines; errors are one line)."""
         if self.password:
             for secret in {self.password, quote(self.password, safe="")}:
                 text = text.replace(secret, "***")
-        return text
+        return " ".join(text.split())
 
 
 def resolve(storage: Any, *, create: bool) -> Target:
     """Check ``storage`` (a path, ':memory:' or a URL) and say where it lives."""
     if isinstance(storage, os.PathLike):
         storage = os.fspath(storage)
-    if not isinstance(storage, str) or not storage:
+    if not isinstance(storage, str) or not storage.strip():  # "   " would be a file named by blanks
         raise InvalidParameterError(
             f"storage must be a file path, ':memory:', a database URL such as 'sqlite:///runs.db' or "
             f"'postgresql://host/db', or a nasbook Storage; got {storage!r}."
