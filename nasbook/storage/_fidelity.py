@@ -256,7 +256,24 @@ def fidelity_groups() -> sa.Select[Any]:
             .where(_finite_complete()).group_by(_T.c.search_id))
 
 
-def search_bests(read: Callable[[Any], Iterable[Any]], modes: Mapping[int, str],
+def _pairs_in(a: Any, b: Any, kind: Any, pairs: Sequence[tuple[Any, Any]], dialect: str) -> sa.ColumnElement[bool]:
+    """``(a, b) IN ((..), ...)`` on SQLite (an ephemeral index; a VALUES CTE took 1.5x as long), elsewhere
+    ``(a, b) IN (SELECT ... FROM <pairs as a VALUES CTE>)``: a hashed semi-join on PostgreSQL, where the literal
+    list was checked pair by pair on every row (10x slower at 1,000 searches)."""
+    if dialect == "sqlite":
+        return sa.tuple_(a, b).in_(list(pairs))
+    if dialect == "postgresql":  # two arrays bound, not a parameter per value
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        xs = sa.cast(sa.bindparam("px", [int(x) for x, _ in pairs]), ARRAY(sa.Integer))
+        ys = sa.cast(sa.bindparam("py", [y for _, y in pairs]), ARRAY(kind))
+        u = sa.func.unnest(xs, ys).table_valued("x", "y").render_derived(name="pairs")
+        return sa.tuple_(a, b).in_(sa.select(u.c.x, u.c.y))
+    w = sa.values(sa.column("x", sa.Integer), sa.column("y", kind), name="pairs").data(list(pairs)).cte("pairs")
+    return sa.tuple_(a, b).in_(sa.select(w.c.x, w.c.y))
+
+
+def search_bests(read: Callable[[Any], Iterable[Any]], modes: Mapping[int, str], dialect: str = "sqlite",
                  chunk: int = 5000) -> dict[int, tuple[int, TopFidelityBest]]:
     """``{search id: (n_trials, its TopFidelityBest)}`` for every search with trials: its best value by the
     top-fidelity rule (``rule.value``, None when nothing counts; ``rule.top`` its most epochs), as
@@ -273,6 +290,8 @@ def search_bests(read: Callable[[Any], Iterable[Any]], modes: Mapping[int, str],
         Executes a statement and returns its rows (``Storage._read``, ``conn.execute(q).all()``).
     modes : mapping of int to str
         "min" or "max" by search id (max if missing).
+    dialect : str, default "sqlite"
+        The store's SQLAlchemy dialect name (how a list of pairs is matched, :func:`_pairs_in`).
     chunk : int, default 5000
         Searches per statement of the second GROUP BY (two bound values each).
 
@@ -295,7 +314,7 @@ def search_bests(read: Callable[[Any], Iterable[Any]], modes: Mapping[int, str],
     for i in range(0, len(mixed), chunk):
         ok = _finite_complete()
         q = (sa.select(_T.c.search_id, _T.c.epochs, sa.func.max(_T.c.value), sa.func.min(_T.c.value))
-             .where(ok, sa.tuple_(_T.c.search_id, _T.c.epochs).in_(mixed[i:i + chunk]))
+             .where(ok, _pairs_in(_T.c.search_id, _T.c.epochs, sa.Integer, mixed[i:i + chunk], dialect))
              .group_by(_T.c.search_id, _T.c.epochs))
         for sid, top, best_max, best_min in read(q):
             rule = out[int(sid)][1]
@@ -330,13 +349,13 @@ def best_of_searches(conn: sa.Connection, modes: Mapping[int, str], chunk: int =
         ``{search id: (value, arch_id, search name, epochs)}``; a search with no trial that counts is not in it.
     """
     if bests is None:
-        bests = {sid: rule for sid, (_, rule) in search_bests(lambda q: conn.execute(q).all(), modes).items()}
+        bests = {sid: rule for sid, (_, rule) in search_bests(lambda q: conn.execute(q).all(), modes, conn.dialect.name).items()}
     bests = {sid: rule for sid, rule in bests.items() if sid in modes and rule.value is not None}
     pairs = [(sid, rule.value) for sid, rule in bests.items()]
     first: dict[int, int] = {}
     for i in range(0, len(pairs), chunk):
         q = (sa.select(_T.c.search_id, _T.c.epochs, sa.func.min(_T.c.id))
-             .where(_T.c.state == "complete", sa.tuple_(_T.c.search_id, _T.c.value).in_(pairs[i:i + chunk]))
+             .where(_T.c.state == "complete", _pairs_in(_T.c.search_id, _T.c.value, sa.Float, pairs[i:i + chunk], conn.dialect.name))
              .group_by(_T.c.search_id, _T.c.epochs))
         for sid, epochs, tid in conn.execute(q):  # the best value at the top, or with no epochs: both count
             if epochs is None or epochs == bests[int(sid)].top:

@@ -183,7 +183,8 @@ class SearchRows:
         q = sa.select(s.id, s.name, s.created_at, s.nasbook_version, s.state,
                       sa.type_coerce(s.config, sa.Text).label("config"), s.elapsed_s).order_by(s.id)
         records = [search_record(r._mapping, self.label) for r in self._read(q)]
-        bests = search_bests(self._read, {r.id: str(r.config.get("mode", "max")) for r in records})
+        bests = search_bests(self._read, {r.id: str(r.config.get("mode", "max")) for r in records},
+                             self.conn.dialect.name)
         out = []
         for rec in records:  # one GROUP BY over the trials, one more over the multi-fidelity searches' top rungs
             n, rule = bests.get(rec.id, (0, None))
