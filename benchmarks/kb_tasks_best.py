@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 
@@ -103,15 +104,19 @@ def compare(db: Path | str, rounds: int) -> None:
     kb.close()
 
 
-def frames(db: Path | str, rounds: int) -> None:
-    """``kb.tasks`` and ``kb.searches`` end to end, alternately, on one store and object."""
+def frames(db: Path | str, rounds: int, save: Path | None = None) -> None:
+    """``kb.tasks`` and ``kb.searches`` end to end, alternately, on one store and object; ``save``: pickle both
+    frames there (to check two packages give equal frames)."""
     import nasbook
     from nasbook import KnowledgeBase
 
     kb = KnowledgeBase(str(db))
     times: dict[str, list[float]] = {"kb.tasks": [], "kb.searches": []}
     fns = {"kb.tasks": lambda: kb.tasks, "kb.searches": lambda: kb.searches}
-    shapes = {name: f().shape for name, f in fns.items()}
+    first = {name: f() for name, f in fns.items()}
+    shapes = {name: df.shape for name, df in first.items()}
+    if save is not None:
+        pd.to_pickle(first, save)
     for _ in range(rounds):
         for name, f in fns.items():
             t0 = time.perf_counter()
@@ -154,6 +159,7 @@ def main() -> None:
     f = sub.add_parser("frames")
     f.add_argument("--db", type=Path, required=True)
     f.add_argument("--rounds", type=int, default=5)
+    f.add_argument("--save", type=Path, default=None, help="pickle {'kb.tasks': ..., 'kb.searches': ...} there")
     g = sub.add_parser("postgres")
     g.add_argument("--shapes", default="8x12500,1000x100", help="tasks x trials per task, comma-separated")
     g.add_argument("--rounds", type=int, default=5)
@@ -161,7 +167,7 @@ def main() -> None:
     if args.cmd == "postgres":
         postgres([(int(a), int(b)) for a, b in (s.split("x") for s in args.shapes.split(","))], args.rounds)
     elif args.cmd == "frames":
-        frames(args.db, args.rounds)
+        frames(args.db, args.rounds, args.save)
     elif args.cmd == "build":
         build(args.tasks, args.per, args.out)
     else:

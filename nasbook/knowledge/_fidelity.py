@@ -16,7 +16,9 @@ Every quality aggregate of the knowledge base goes through it: warm starts
 (:func:`~nasbook.knowledge.select_warm_start`, ``kb.warm_start``), the transfer prior
 (:class:`~nasbook.knowledge.TransferPrior`), per-task quantiles
 (:func:`~nasbook.knowledge.task_quantiles`: ``kb.similar``, task similarity, probes) and the best
-per task and per search (``kb.tasks``, ``kb.searches``, each with the epochs of that best; the repr).
+per task and per search (``kb.tasks``, ``kb.searches``, each with the epochs of that best; the repr), and
+a search's own best (``Search.best``, ``nasbook list``, ``Storage.list_searches``:
+:class:`nasbook.storage.TopFidelityBest`).
 ``kb.trials()`` is the raw record and keeps every trial.
 
 Why not "each architecture at the most epochs it reached" instead: that keeps rung-1 values of the

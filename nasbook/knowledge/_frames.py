@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError, StorageError, did_you_mean
 from nasbook._gc import gc_paused
-from nasbook.storage import TABLES, best_counted, loads, top_fidelity_trials
+from nasbook.storage import TABLES, best_counted, best_of_searches, loads, top_fidelity_trials
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,8 +77,8 @@ def _search_configs(kb: KnowledgeBase) -> dict[int, dict[str, Any]]:
 def searches_frame(kb: KnowledgeBase) -> pd.DataFrame:
     import pandas as pd
 
-    records = kb.storage.list_searches()
-    best = best_per_search(kb, {rec.id: str(rec.config.get("mode", "max")) for rec in records})
+    records, rules = kb.storage.list_searches_with_bests()
+    best = best_per_search(kb, {rec.id: str(rec.config.get("mode", "max")) for rec in records}, rules)
     cat = {int(r.id): r for r in kb._rows(
         sa.select(_S.c.id, _S.c.task_key, _S.c.space_id, _S.c.strategy, _K.c.name.label("task"))
         .select_from(_S.outerjoin(_K, _K.c.key == _S.c.task_key)))}
@@ -131,38 +131,17 @@ def _ranked_best(sub: Any, by: str) -> sa.Select[Any]:
     return sa.select(r[by], r.value, r.arch_id, r.search, r.epochs).where(r.rank == 1)
 
 
-@functools.cache
-def _best_by_search() -> sa.Select[Any]:
-    """The best trial of every search by the same rule and order as :func:`_best_all` (a search without a task
-    or a space included: its own best needs neither), in one statement. Built once."""
-    return _ranked_best(top_fidelity_trials(catalogued=False), "search_id")
-
-
-@functools.cache
-def _best_of_search(mode: str) -> sa.Select[Any]:
-    """The best trial of the search bound as ``:sid`` by the same rule and order (one top-1 query). Built once."""
-    sub = top_fidelity_trials(_T.c.search_id == sa.bindparam("sid"), catalogued=False)
-    order = sub.c.value.desc() if mode == "max" else sub.c.value.asc()
-    return sa.select(sub.c.search_id, sub.c.value, sub.c.arch_id, sub.c.search, sub.c.epochs).order_by(order, sub.c.id).limit(1)
-
-
 def best_per_search(kb: KnowledgeBase, modes: dict[int, str],
-                    window: bool | None = None) -> dict[int, tuple[float, str, int | None]]:
+                    rules: Mapping[int, Any] | None = None) -> dict[int, tuple[float, str, int | None]]:
     """``{search id: (best value, its arch_id, its epochs)}`` under each search's mode (``modes``: "min" or
     "max" by search id) over its trials that count by the top-fidelity rule, as :func:`best_per_task` counts
-    them: ``kb.searches``' best agrees with ``kb.tasks``' (a trial scored after 1 epoch of an ASHA search does
-    not beat the top rung). A search with nothing that counts is not in it. ``window`` as in
-    :func:`best_per_task` (one window statement, default off SQLite, where one top-1 query per search through
-    the ``(search_id, number)`` index took 0.1-0.2 of the window's time: docs/benchmarks.md, kb-best)."""
-    if window is None:
-        window = kb.storage.conn.dialect.name != "sqlite"
-    if window:
-        mins = [sid for sid, mode in modes.items() if mode == "min"]
-        rows: Iterable[Any] = kb._rows(_best_by_search(), {"mins": mins})
-    else:  # one transaction for them all (a commit per query was a third of the time at 1,000 small searches)
-        rows = kb._write(lambda conn: [r for sid, mode in modes.items() for r in conn.execute(
-            _best_of_search("min" if mode == "min" else "max"), {"sid": sid}).all()])
-    return {int(sid): (float(v), str(a), None if e is None else int(e)) for sid, v, a, _, e in rows}
+    them and ``Search.best`` keeps them: ``kb.searches``' best agrees with ``kb.tasks``', ``nasbook list`` and
+    the search's own (a trial scored after 1 epoch of an ASHA search does not beat the top rung). A search with
+    nothing that counts is not in it. :func:`nasbook.storage.best_of_searches`: one GROUP BY over the trials,
+    then the first trial at each best value, not a rank of every trial (docs/benchmarks.md, lsbest); ``rules``:
+    that GROUP BY's answer already read (``Storage.list_searches_with_bests``)."""
+    got = kb._write(lambda conn: best_of_searches(conn, modes, bests=rules))  # one transaction for both statements
+    return {sid: (v, a, e) for sid, (v, a, _, e) in got.items()}
 
 
 def best_per_task(kb: KnowledgeBase, keys: Sequence[str], modes: dict[str, str],

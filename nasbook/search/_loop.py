@@ -387,7 +387,8 @@ def finish(s: Search, trial: Trial, pbar: Any, *, update: bool = False) -> None:
 
 
 def record(s: Search, trial: Trial) -> None:
-    """The body of ``Search._record``: count its epochs, keep trial-number order, update the best."""
+    """The body of ``Search._record``: count its epochs, keep trial-number order, update the best (the rule of
+    ``Storage.list_searches`` and ``KnowledgeBase.searches``: :class:`nasbook.storage.TopFidelityBest`)."""
     if trial.epochs:
         parent = s._trial_by_number(trial.parent) if trial.parent is not None else None
         s._epochs_spent += _checkpoints.epochs_trained(trial, parent.epochs or 0 if parent is not None else 0)
@@ -396,6 +397,4 @@ def record(s: Search, trial: Trial) -> None:
         trials.append(trial)
     else:  # finished out of order (parallel workers): keep trial-number order
         bisect.insort(trials, trial, key=lambda t: t.number)
-    if trial.state is TrialState.COMPLETE and trial.value is not None and trial.value == trial.value:
-        if s._best is None or s._better(trial.value, s._best.value):  # type: ignore[arg-type]
-            s._best = trial
+    s._best = s._best_rule.add(trial)  # the top-fidelity rule: an ASHA search's best is at its highest rung

@@ -42,7 +42,7 @@ from nasbook.search._extend import Extend  # extend(): more budget
 from nasbook.search._readonly import ReadOnly  # a search loaded read-only: resumable, and the refusal
 from nasbook.search._results import Results
 from nasbook.space import SearchSpace
-from nasbook.storage import owner_kwargs, search_owner_kwargs
+from nasbook.storage import TopFidelityBest, owner_kwargs, search_owner_kwargs
 from nasbook.strategies import BaseStrategy, Proposal
 from nasbook.tasks import Task
 from nasbook.trial import Trial, Wait
@@ -222,6 +222,7 @@ class Search(Background, Extend, Results, ReadOnly):
     def _reset_history(self) -> None:
         self._trials: list[Trial] = []
         self._best: Trial | None = None
+        self._best_rule = TopFidelityBest(self.task.mode)
         self._n_told = 0
         self._requeue: list[Trial] = []
         self._live: dict[int, tuple[int, dict[str, float]]] = {}
@@ -274,7 +275,13 @@ class Search(Background, Extend, Results, ReadOnly):
 
     @property
     def best(self) -> Trial | None:
-        """The best COMPLETE trial by the task's objective (None before any)."""
+        """The best COMPLETE trial by the task's objective (None before any) at the most epochs trained.
+
+        Of a multi-fidelity search (ASHA, Hyperband, ...) only the complete trials with a finite value at the
+        most epochs reached so far count (and those with no epochs recorded), so a lucky 1-epoch score never
+        beats the top rung; ties go to the trial recorded first. The same rule gives ``nasbook list``,
+        :meth:`Storage.list_searches <nasbook.storage.Storage.list_searches>` and ``KnowledgeBase.searches``
+        (:class:`nasbook.storage.TopFidelityBest`). A single-fidelity search: its best complete trial."""
         return self._best
 
     @property

@@ -9,7 +9,16 @@ from types import MappingProxyType
 
 from nasbook._errors import SearchLockedError
 from nasbook.storage._catalog import describe_task, insert_ignore, task_identity, task_key
-from nasbook.storage._fidelity import best_counted, mixed_fidelity_tasks, top_fidelity_cells, top_fidelity_trials
+from nasbook.storage._fidelity import (
+    TopFidelityBest,
+    best_counted,
+    best_of_searches,
+    fidelity_groups,
+    mixed_fidelity_tasks,
+    search_bests,
+    top_fidelity_cells,
+    top_fidelity_trials,
+)
 from nasbook.storage._lease import renew_apart as renew_lease_apart
 from nasbook.storage._lease import renews_apart as renews_lease_apart
 from nasbook.storage._numbers import lease_holder, trials_stored_from
@@ -25,9 +34,11 @@ from nasbook.storage._stats import rebuild as rebuild_stats
 TABLES = MappingProxyType({"searches": searches, "trials": trials, "tasks": tasks, "spaces": spaces})
 
 __all__ = [
-    "SCHEMA_VERSION", "TABLES", "TRIAL_COLUMNS", "SearchLockedError", "SearchRecord", "Storage", "TrialTaken", "best_counted",
+    "SCHEMA_VERSION", "TABLES", "TRIAL_COLUMNS", "SearchLockedError", "SearchRecord", "Storage", "TopFidelityBest", "TrialTaken",
+    "best_counted", "best_of_searches", "fidelity_groups",
     "claim_trials", "describe_task", "dumps", "insert_ignore", "lease_holder", "loads", "mixed_fidelity_tasks", "open_storage", "owner_kwargs", "quantiles", "ranked_tasks",
-    "read_ranks", "rebuild_stats", "rekeyed_task_rows", "refresh_ranks", "renew_lease_apart", "renews_lease_apart", "search_owner_kwargs", "store_id",
+    "read_ranks", "rebuild_stats", "rekeyed_task_rows", "refresh_ranks", "renew_lease_apart", "renews_lease_apart", "search_bests",
+    "search_owner_kwargs", "store_id",
     "task_identity", "task_key", "top_fidelity_cells", "top_fidelity_trials",
     "trial_row_problem", "trials_stored_from", "trials_token",
 ]

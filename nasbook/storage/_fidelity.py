@@ -5,7 +5,9 @@ when it is complete with a finite value, in a catalogued search (its task and sp
 within its search, was trained for that search's most epochs among such trials, or has no
 ``epochs`` recorded. :func:`top_fidelity_trials` is that rule as a subquery; the stored warm-start
 ranks (:func:`top_fidelity_cells`), the multi-fidelity check (:func:`mixed_fidelity_tasks`) and the
-best per task (``KnowledgeBase.tasks``, :func:`best_counted`) all read it; their statements are built once,
+best per task (``KnowledgeBase.tasks``, :func:`best_counted`) and per search (``Storage.list_searches``, ``nasbook
+list``, ``KnowledgeBase.searches``: :func:`best_of_searches`) all read it; :class:`TopFidelityBest` is the same rule
+kept as trials arrive (``Search.best``, its repr and views), so every "best" of a search is the same trial; their statements are built once,
 with bound parameters (building one per call cost more than running it on a small task), so SQLite and PostgreSQL answer alike: NaN is
 NULL on SQLite and above every number on PostgreSQL, and the finite bounds drop it on both.
 """
@@ -13,14 +15,18 @@ NULL on SQLite and above every number on PostgreSQL, and the finite bounds drop 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import Any
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from nasbook.storage._schema import searches as _S
 from nasbook.storage._schema import space_archs as _A
 from nasbook.storage._schema import trials as _T
+
+if TYPE_CHECKING:
+    from nasbook.trial import Trial
 
 #: the largest finite float: a value within +-it is finite (NaN and the infinities fail, on both backends)
 _BIG = 1.7976931348623157e308
@@ -144,3 +150,221 @@ def best_counted(mode: str) -> sa.Select[Any]:
     sub = top_fidelity_trials(_S.c.task_key == sa.bindparam("tk"))
     order = sub.c.value.desc() if mode == "max" else sub.c.value.asc()
     return sa.select(sub.c.value, sub.c.arch_id, sub.c.search, sub.c.epochs).order_by(order, sub.c.id).limit(1)
+
+
+class TopFidelityBest:
+    """The best trial of one search by the top-fidelity rule, kept as its trials arrive (``Search.best``).
+
+    A trial counts when it is complete with a finite value and was trained for the most epochs among the
+    trials that count so far, or has no ``epochs`` recorded; the best is the highest (``mode="min"``: lowest)
+    value among them, ties to the trial added first. So an ASHA search's best is its best trial at the
+    highest rung reached, never a lucky 1-epoch score. O(1) per trial. :func:`search_bests` and
+    :func:`best_of_searches` apply it to the stored trials of every search.
+
+    Parameters
+    ----------
+    mode : {"max", "min"}
+        Whether the objective is maximised or minimised.
+    trials : iterable of Trial, optional
+        Trials to add at once, in the order they were written.
+    """
+
+    __slots__ = ("_free", "_min", "best", "top", "value")
+
+    def __init__(self, mode: str, trials: Iterable[Trial] = ()) -> None:
+        self._min = mode == "min"
+        self.top: int | None = None  # the most epochs among the trials that count
+        self.best: Any = None  # the best trial (or what offer() was given)
+        self.value: float | None = None  # its value
+        self._free: tuple[float, Any] | None = None  # the best of those without epochs (they count at every top)
+        for trial in trials:
+            self.add(trial)
+
+    def _beats(self, a: float, b: float) -> bool:
+        return a < b if self._min else a > b
+
+    def offer(self, value: float, epochs: int | None, item: Any) -> None:
+        """Count ``item`` with this finite ``value`` and ``epochs`` by the rule.
+
+        Parameters
+        ----------
+        value : float
+            Its finite value.
+        epochs : int or None
+            Its epochs (None: it counts at every top).
+        item : object
+            The trial, or what stands for it (``best`` is the best one's).
+        """
+        if epochs is None:
+            if self._free is None or self._beats(value, self._free[0]):
+                self._free = (value, item)
+        elif self.top is None or epochs > self.top:  # a higher rung: the lower rungs no longer count
+            self.top, self.value, self.best = epochs, value, item
+            if self._free is not None and not self._beats(value, self._free[0]):  # ties: the free one came first
+                self.value, self.best = self._free
+            return
+        elif epochs < self.top:
+            return
+        if self.value is None or self._beats(value, self.value):
+            self.value, self.best = value, item
+
+    def add(self, trial: Trial) -> Trial | None:
+        """Count ``trial`` if it may (complete, a finite value).
+
+        Parameters
+        ----------
+        trial : Trial
+            The next trial of the search, in the order they were written.
+
+        Returns
+        -------
+        Trial or None
+            The best so far.
+        """
+        v = trial.value
+        if trial.state.value == "complete" and isinstance(v, (int, float)) and math.isfinite(v):
+            self.offer(float(v), trial.epochs, trial)
+        return self.best  # type: ignore[no-any-return]
+
+
+def _finite_complete() -> sa.ColumnElement[bool]:
+    return sa.and_(_T.c.state == "complete", _T.c.value.is_not(None), _T.c.value >= -_BIG, _T.c.value <= _BIG)
+
+
+@functools.cache
+def _counts_statement() -> sa.Select[Any]:
+    return sa.select(_T.c.search_id, sa.func.count()).group_by(_T.c.search_id)  # from the index alone
+
+
+@functools.cache
+def fidelity_groups() -> sa.Select[Any]:
+    """The statement of one GROUP BY search over the complete trials with a finite value (in the
+    ``search_id`` index's order, no sort): ``(search_id, top, low, best_max, best_min, free_max, free_min)``:
+    ``top`` / ``low`` the most / fewest epochs recorded, ``best_max`` / ``best_min`` the extreme values,
+    ``free_max`` / ``free_min`` those of the trials without epochs. Where ``low == top`` (a single-fidelity
+    search) the best is ``best_max`` / ``best_min``; :func:`search_bests` reads the others' top rungs.
+
+    Returns
+    -------
+    sqlalchemy.Select
+        The statement, built once.
+    """
+    free = _T.c.epochs.is_(None)
+    return (sa.select(_T.c.search_id, sa.func.max(_T.c.epochs), sa.func.min(_T.c.epochs), sa.func.max(_T.c.value),
+                      sa.func.min(_T.c.value), sa.func.max(sa.case((free, _T.c.value))),
+                      sa.func.min(sa.case((free, _T.c.value))))
+            .where(_finite_complete()).group_by(_T.c.search_id))
+
+
+def _pairs_in(a: Any, b: Any, kind: Any, pairs: Sequence[tuple[Any, Any]], dialect: str) -> sa.ColumnElement[bool]:
+    """``(a, b) IN ((..), ...)`` on SQLite (an ephemeral index; a VALUES CTE took 1.5x as long), elsewhere
+    ``(a, b) IN (SELECT ... FROM <pairs as a VALUES CTE>)``: a hashed semi-join on PostgreSQL, where the literal
+    list was checked pair by pair on every row (10x slower at 1,000 searches)."""
+    if dialect == "sqlite":
+        return sa.tuple_(a, b).in_(list(pairs))
+    if dialect == "postgresql":  # two arrays bound, not a parameter per value
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        xs = sa.cast(sa.bindparam("px", [int(x) for x, _ in pairs]), ARRAY(sa.Integer))
+        ys = sa.cast(sa.bindparam("py", [y for _, y in pairs]), ARRAY(kind))
+        u = sa.func.unnest(xs, ys).table_valued("x", "y").render_derived(name="pairs")
+        return sa.tuple_(a, b).in_(sa.select(u.c.x, u.c.y))
+    w = sa.values(sa.column("x", sa.Integer), sa.column("y", kind), name="pairs").data(list(pairs)).cte("pairs")
+    return sa.tuple_(a, b).in_(sa.select(w.c.x, w.c.y))
+
+
+def search_bests(read: Callable[[Any], Iterable[Any]], modes: Mapping[int, str], dialect: str = "sqlite",
+                 chunk: int = 5000) -> dict[int, tuple[int, TopFidelityBest]]:
+    """``{search id: (n_trials, its TopFidelityBest)}`` for every search with trials: its best value by the
+    top-fidelity rule (``rule.value``, None when nothing counts; ``rule.top`` its most epochs), as
+    :class:`TopFidelityBest` keeps it for ``Search.best``.
+
+    A count per search (from the ``search_id`` index alone) and one GROUP BY over the trials that may count
+    (:func:`fidelity_groups`) answer every single-fidelity search; the
+    extremes of the multi-fidelity ones' top rungs come from one more GROUP BY over their trials only
+    (``(search_id, epochs) IN (...)``, per ``chunk`` searches).
+
+    Parameters
+    ----------
+    read : callable
+        Executes a statement and returns its rows (``Storage._read``, ``conn.execute(q).all()``).
+    modes : mapping of int to str
+        "min" or "max" by search id (max if missing).
+    dialect : str, default "sqlite"
+        The store's SQLAlchemy dialect name (how a list of pairs is matched, :func:`_pairs_in`).
+    chunk : int, default 5000
+        Searches per statement of the second GROUP BY (two bound values each).
+
+    Returns
+    -------
+    dict
+        ``{search id: (n_trials, TopFidelityBest)}`` for every search with trials.
+    """
+    out = {int(sid): (int(n), TopFidelityBest(modes.get(int(sid), "max"))) for sid, n in read(_counts_statement())}
+    mixed: list[tuple[int, int]] = []
+    for sid, top, low, best_max, best_min, free_max, free_min in read(fidelity_groups()):
+        rule = out[int(sid)][1]
+        free = free_min if rule._min else free_max
+        if free is not None:
+            rule.offer(float(free), None, None)
+        if top is not None and low == top:  # one fidelity: every trial that may count does
+            rule.offer(float(best_min if rule._min else best_max), int(top), None)
+        elif top is not None:
+            mixed.append((int(sid), int(top)))
+    for i in range(0, len(mixed), chunk):
+        ok = _finite_complete()
+        q = (sa.select(_T.c.search_id, _T.c.epochs, sa.func.max(_T.c.value), sa.func.min(_T.c.value))
+             .where(ok, _pairs_in(_T.c.search_id, _T.c.epochs, sa.Integer, mixed[i:i + chunk], dialect))
+             .group_by(_T.c.search_id, _T.c.epochs))
+        for sid, top, best_max, best_min in read(q):
+            rule = out[int(sid)][1]
+            rule.offer(float(best_min if rule._min else best_max), int(top), None)
+    return out
+
+
+def best_of_searches(conn: sa.Connection, modes: Mapping[int, str], chunk: int = 5000,
+                     bests: Mapping[int, TopFidelityBest] | None = None) -> dict[int, tuple[float, str, str, int | None]]:
+    """The best trial of every search that has one, by the top-fidelity rule (``Search.best``'s).
+
+    :func:`search_bests` gives each search's best value and most epochs; one scan then finds the first trial (by id) of each search at its
+    best value (``(search_id, value) IN (...)``, per ``chunk`` searches) among those that count, and the
+    winners' rows are read by id. No ranking of every trial: a ``ROW_NUMBER`` window, or a top-1 query per
+    search, cost 2-6x as much at 10^5 trials (docs/benchmarks.md, kb-best and lsbest).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        A connection to the store.
+    modes : mapping of int to str
+        "min" or "max" by search id; the searches to answer for.
+    chunk : int, default 5000
+        Searches per statement (two bound values each: SQLite allows 32766).
+    bests : mapping of int to TopFidelityBest, optional
+        Each search's rule from :func:`search_bests` already (``Storage.list_searches_with_bests``): its
+        GROUP BYs are not run again.
+
+    Returns
+    -------
+    dict
+        ``{search id: (value, arch_id, search name, epochs)}``; a search with no trial that counts is not in it.
+    """
+    if bests is None:
+        bests = {sid: rule for sid, (_, rule) in search_bests(lambda q: conn.execute(q).all(), modes, conn.dialect.name).items()}
+    bests = {sid: rule for sid, rule in bests.items() if sid in modes and rule.value is not None}
+    pairs = [(sid, rule.value) for sid, rule in bests.items()]
+    first: dict[int, int] = {}
+    for i in range(0, len(pairs), chunk):
+        q = (sa.select(_T.c.search_id, _T.c.epochs, sa.func.min(_T.c.id))
+             .where(_T.c.state == "complete", _pairs_in(_T.c.search_id, _T.c.value, sa.Float, pairs[i:i + chunk], conn.dialect.name))
+             .group_by(_T.c.search_id, _T.c.epochs))
+        for sid, epochs, tid in conn.execute(q):  # the best value at the top, or with no epochs: both count
+            if epochs is None or epochs == bests[int(sid)].top:
+                first[int(sid)] = min(int(tid), first.get(int(sid), int(tid)))
+    ids = sorted(first.values())
+    out: dict[int, tuple[float, str, str, int | None]] = {}
+    for i in range(0, len(ids), chunk):
+        rows = conn.execute(sa.select(_T.c.search_id, _T.c.value, _T.c.arch_id, _S.c.name, _T.c.epochs)
+                            .select_from(_T.join(_S, _S.c.id == _T.c.search_id)).where(_T.c.id.in_(ids[i:i + chunk])))
+        for sid, v, a, name, e in rows:
+            out[int(sid)] = (float(v), str(a), str(name), None if e is None else int(e))
+    return out

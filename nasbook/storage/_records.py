@@ -45,8 +45,8 @@ class SearchRecord:
     n_trials : int or None
         Stored trials; filled by :meth:`Storage.list_searches` only.
     best_value : float or None
-        The best COMPLETE trial's value under the config's ``"mode"`` (``"max"`` unless it says
-        ``"min"``); filled by :meth:`Storage.list_searches` only.
+        The value of the search's best trial under the config's ``"mode"`` (``"max"`` unless it says
+        ``"min"``) by the top-fidelity rule, as ``Search.best``; filled by :meth:`Storage.list_searches` only.
     label : str
         The store's label (path, or URL with the password masked), for error messages.
     """

@@ -7,6 +7,7 @@ and giving up the lease (:mod:`._lease`) that lets one process at a time run a s
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,8 +24,9 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.storage import _catalog, _lease
+from nasbook.storage._fidelity import TopFidelityBest, search_bests
 from nasbook.storage._records import SearchRecord, search_record
-from nasbook.storage._schema import dumps, searches, trials
+from nasbook.storage._schema import dumps, searches
 
 _SEARCH_COLS = "id, name, created_at, nasbook_version, state, config, elapsed_s"
 
@@ -158,30 +160,36 @@ class SearchRows:
         Returns
         -------
         list of SearchRecord
-            One per search: ``n_trials`` counts its stored trials in every state, ``best_value`` is
-            the max (the min when its config's ``"mode"`` is ``"min"``) of its COMPLETE trials'
-            values, None when it has none. StorageError if a row is damaged.
+            One per search: ``n_trials`` counts its stored trials in every state, ``best_value`` is the
+            value of its best trial by the top-fidelity rule (the one ``Search.best`` and
+            ``KnowledgeBase.searches`` follow, :class:`nasbook.storage.TopFidelityBest`): the max (the min
+            when its config's ``"mode"`` is ``"min"``) of its COMPLETE trials with a finite value at the most
+            epochs among them (and those with no epochs recorded), so a 1-epoch score of an ASHA search
+            never beats its top rung; None when it has none. StorageError if a row is damaged.
         """
-        t = trials.c
-        sub = (
-            sa.select(
-                t.search_id,
-                sa.func.count().label("n_trials"),
-                sa.func.max(sa.case((t.state == "complete", t.value))).label("best_max"),
-                sa.func.min(sa.case((t.state == "complete", t.value))).label("best_min"),
-            ).group_by(t.search_id).subquery()
-        )
+        return self.list_searches_with_bests()[0]
+
+    def list_searches_with_bests(self) -> tuple[list[SearchRecord], dict[int, TopFidelityBest]]:
+        """:meth:`list_searches` and, by search id, the :class:`~nasbook.storage.TopFidelityBest` its
+        ``best_value`` comes from (its ``value`` and ``top``, the most epochs among the trials that count), for
+        :func:`~nasbook.storage.best_of_searches` (``KnowledgeBase.searches``) without a second pass.
+
+        Returns
+        -------
+        tuple
+            ``(records, {search id: rule})``; a search without trials has no rule.
+        """
         s = searches.c
-        q = (
-            sa.select(
-                s.id, s.name, s.created_at, s.nasbook_version, s.state,
-                sa.type_coerce(s.config, sa.Text).label("config"), s.elapsed_s,
-                sub.c.n_trials, sub.c.best_max, sub.c.best_min,
-            ).outerjoin(sub, sub.c.search_id == s.id).order_by(s.id)
-        )
-        return [
-            search_record(r._mapping, self.label, int(r.n_trials or 0), (r.best_max, r.best_min)) for r in self._read(q)
-        ]
+        q = sa.select(s.id, s.name, s.created_at, s.nasbook_version, s.state,
+                      sa.type_coerce(s.config, sa.Text).label("config"), s.elapsed_s).order_by(s.id)
+        records = [search_record(r._mapping, self.label) for r in self._read(q)]
+        bests = search_bests(self._read, {r.id: str(r.config.get("mode", "max")) for r in records},
+                             self.conn.dialect.name)
+        out = []
+        for rec in records:  # one GROUP BY over the trials, one more over the multi-fidelity searches' top rungs
+            n, rule = bests.get(rec.id, (0, None))
+            out.append(dataclasses.replace(rec, n_trials=n, best_value=None if rule is None else rule.value))
+        return out, {sid: rule for sid, (_, rule) in bests.items()}
 
     def update_search(self, search_id: int, *, state: str | None = None, config: dict[str, Any] | None = None,
                       elapsed_s: float | None = None, owner: str | None = None) -> None:

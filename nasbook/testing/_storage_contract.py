@@ -158,6 +158,21 @@ class StorageContract:
         assert recs["a"].best_value == pytest.approx(0.1)
         assert recs["b"].best_value is None
 
+    def test_list_searches_best_value_is_at_the_most_epochs(self, storage: Any, space: SearchSpace) -> None:
+        """A multi-fidelity (ASHA) search's best_value is its best trial at its most epochs, as ``Search.best``:
+        a lucky 1-epoch score (0.99) does not beat the top rung (0.9); +-inf and NaN never count."""
+        a = storage.create_search("asha", {"mode": "max"})
+        rows = [(1, 0.3), (1, 0.99), (1, float("inf")), (3, 0.6), (9, 0.7), (9, 0.9), (9, float("nan"))]
+        for i, (e, v) in enumerate(rows):
+            storage.add_trial(a, _trial(space, i, value=v, epochs=e), tell_seq=i)
+        m = storage.create_search("loss", {"mode": "min"})
+        loss: list[tuple[int | None, float]] = [(1, 0.05), (2, 0.4), (2, 0.3), (None, 0.35)]
+        for i, (ep, v) in enumerate(loss):
+            storage.add_trial(m, _trial(space, i, value=v, epochs=ep), tell_seq=i)
+        recs = {r.name: r for r in storage.list_searches()}
+        assert recs["asha"].best_value == pytest.approx(0.9)  # was 0.99 (then inf) at one epoch
+        assert recs["loss"].best_value == pytest.approx(0.3)  # no-epochs trials count beside the top
+
     def test_duplicate_search_name_is_refused(self, storage: Any) -> None:
         storage.create_search("a", {})
         with pytest.raises(DuplicatedSearchError, match="'a'"):

@@ -70,6 +70,23 @@ def test_kb_searches_best_is_the_top_rung_as_kb_tasks_with_its_epochs(asha_kb):
     assert (task["best"], task["best_arch_id"], task["best_epochs"]) == (0.90, q.id, 9)
 
 
+def test_every_best_of_an_asha_search_is_its_top_rung_as_kb_searches(asha_kb, url, capsys):
+    """``nasbook list``, ``Storage.list_searches``' best_value, ``Search.best`` and the search's repr showed R1's
+    0.99 (one epoch) while ``kb.searches`` showed Q's 0.90 (9 epochs): one rule now gives every one of them."""
+    from nasbook.cli import main
+
+    kb, (p, q, *_) = asha_kb
+    assert kb.searches.set_index("search").loc["asha-1", "best"] == 0.90
+    assert [(r.name, r.best_value) for r in kb.storage.list_searches()] == [("asha-1", 0.90)]
+    search = nasbook.load_search("asha-1", storage=url)
+    assert (search.best.value, search.best.arch.id, search.best.epochs) == (0.90, q.id, 9)
+    assert "best 0.9 (" in repr(search) and "0.99" not in repr(search)
+    capsys.readouterr()
+    assert main(["list", "--storage", url]) == 0
+    row = next(line.split() for line in capsys.readouterr().out.splitlines() if "asha-1" in line)
+    assert row[3] == "0.9"  # name, state, trials, best
+
+
 def test_task_quantiles_count_only_the_top_rung(asha_kb):
     kb, (p, q, *_) = asha_kb
     per = task_quantiles(kb.trials())

@@ -9,12 +9,14 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from nasbook import KnowledgeBase
 from nasbook.knowledge import _frames, top_fidelity
 from nasbook.knowledge._frames import _counts, _task_rows, _typed
 from nasbook.space import CellSpace, GraphSpace
-from nasbook.storage import TABLES, best_counted
+from nasbook.storage import TABLES, TopFidelityBest, best_counted, top_fidelity_trials
+from nasbook.trial import TrialState
 
 _S, _T = TABLES["searches"], TABLES["trials"]
 GRAPH, CELL = GraphSpace(), CellSpace(n_nodes=4)
@@ -207,7 +209,51 @@ def test_a_search_without_a_task_has_its_own_best(url):
         assert kb.tasks.empty
 
 
-def test_best_per_search_is_the_same_in_one_window_statement_and_per_search(kb):
+def _window_best_per_search(kb, modes):
+    """``best_per_search`` as it was before (h-kbmisc, 44d3665): every search's counted trials ranked by a
+    ``ROW_NUMBER`` window (value, then id), the first of each kept."""
+    stmt = _frames._ranked_best(top_fidelity_trials(catalogued=False), "search_id")
+    mins = [sid for sid, mode in modes.items() if mode == "min"]
+    return {int(sid): (float(v), str(a), None if e is None else int(e))
+            for sid, v, a, _, e in kb._rows(stmt, {"mins": mins})}
+
+
+def test_best_per_search_in_two_group_bys_equals_the_window_ranking_and_the_in_memory_rule(kb):
+    """The GROUP BY form (best value, then the first trial at it) gives the same (value, arch, epochs) as the
+    window ranking it replaced, and as ``TopFidelityBest`` (``Search.best``'s rule) over the trials in id order."""
     modes = {r.id: str(r.config.get("mode", "max")) for r in kb.storage.list_searches()}
-    window = _frames.best_per_search(kb, modes, window=True)
-    assert window == _frames.best_per_search(kb, modes, window=False) and len(window) == len(modes) - 1  # not "none"
+    got = _frames.best_per_search(kb, modes)
+    assert got == _window_best_per_search(kb, modes) and len(got) == len(modes) - 1  # not "none"
+    records = {r.id: r for r in kb.storage.list_searches()}
+    for sid, mode in modes.items():
+        rows = kb._rows(sa.select(_T.c.id, _T.c.state, _T.c.value, _T.c.epochs, _T.c.arch_id)
+                        .where(_T.c.search_id == sid).order_by(_T.c.id))
+        rule = TopFidelityBest(mode)
+        for _, state, value, epochs, arch_id in rows:
+            rule.add(_Row(TrialState(state), value, epochs, arch_id))
+        want = None if rule.best is None else (rule.best.value, rule.best.arch_id, rule.best.epochs)
+        assert got.get(sid) == want, records[sid].name
+        assert records[sid].best_value == (None if want is None else want[0]), records[sid].name  # list_searches
+
+
+def test_kb_searches_frame_is_the_window_rankings_frame(kb):
+    """The frame itself: every search's best, best_arch_id and best_epochs are the window ranking's (h-kbmisc),
+    and its best is ``list_searches``' best_value (``nasbook list``)."""
+    records = kb.storage.list_searches()
+    want = _window_best_per_search(kb, {r.id: str(r.config.get("mode", "max")) for r in records})
+    frame = kb.searches.set_index("search")
+    for rec in records:
+        row, w = frame.loc[rec.name], want.get(rec.id)
+        if w is None:
+            assert pd.isna(row["best"]) and pd.isna(row["best_arch_id"]) and pd.isna(row["best_epochs"]), rec.name
+            assert rec.best_value is None
+            continue
+        assert (row["best"], row["best_arch_id"]) == (w[0], w[1]) == (rec.best_value, w[1]), rec.name
+        assert (pd.isna(row["best_epochs"]) and w[2] is None) or row["best_epochs"] == w[2], rec.name
+
+
+class _Row:
+    """The fields of a Trial that ``TopFidelityBest`` reads."""
+
+    def __init__(self, state, value, epochs, arch_id):
+        self.state, self.value, self.epochs, self.arch_id = state, value, epochs, arch_id
