@@ -172,15 +172,17 @@ class Search(Background, Extend, Results, ReadOnly):
 
     # -- construction, shared by __init__ and load_search ------------------------------------------
     def _configure(self, space: SearchSpace, task: Task, *, strategy: Any, budget: Any, seed: int, name: str,
-                   callbacks: Sequence[Callback] | None, executor: Any, trial_timeout_s: Any) -> None:
-        """Validate and set the configuration (no I/O)."""
+                   callbacks: Sequence[Callback] | None, executor: Any, trial_timeout_s: Any,
+                   owner: str = "Search") -> None:
+        """Validate and set the configuration (no I/O); an error names ``owner``'s parameter
+        (``load_search`` passes its parameters through)."""
         if task.space is not None and task.space != space:
             raise InvalidParameterError(
                 f"{task!r} is a benchmark over {task.space!r}; it cannot evaluate architectures of {space!r}."
             )
         self.space = space
         self.task = task
-        self.strategy = _checks.strategy_instance(strategy)  # a class refused, naming strategy=
+        self.strategy = _checks.strategy_instance(strategy, owner)  # a class refused, naming strategy=
         self.strategy._validate_params()
         _check_strategy_epochs(self.strategy, task)
         self.budget = Budget.coerce(budget)
@@ -188,7 +190,7 @@ class Search(Background, Extend, Results, ReadOnly):
             _check_epochs_task(task, "budget in epochs")
         self.seed = seed
         self.name = name
-        self.callbacks = _check_callbacks(callbacks)
+        self.callbacks = _check_callbacks(callbacks, owner)
         self.executor = resolve_executor(executor)
         self._executor_config: str | None = None  # load_search without executor=: the stored one, kept
         self.trial_timeout_s = _check_timeout(trial_timeout_s)
