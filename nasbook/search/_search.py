@@ -210,6 +210,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._run_thread: threading.Thread | None = None  # the thread in run() now, if any (close() waits for it)
         self._run_idle = threading.Event()  # set while no run() runs
         self._run_idle.set()
+        self._closed = False  # close() released it; the reprs say so until run() or start() reopens it
         self._reset_history()
         _warm.set_seeds(self, [])
 
@@ -309,7 +310,7 @@ class Search(Background, Extend, Results, ReadOnly):
                 f"{len(self._trials)} trials in {self._elapsed_before:.0f} of {b.seconds:g} s")
         warm = f", warm-started with {len(self._warm)}" if self._warm else ""
         return (
-            f"<Search {self.name!r} {self.state.value}: {used}, "
+            f"<Search {self.name!r} {self.state.value}{', closed' if self._closed else ''}: {used}, "
             f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{warm}{best}{self._read_only_note()}>"
         )
 
@@ -377,6 +378,7 @@ class Search(Background, Extend, Results, ReadOnly):
             raise NasbookError(f"Search {self.name!r} is running in the background (start()): wait() or stop() it first.")
         _background.check_not_running(self, "run()")  # a callback of this run, or another thread during it
         self._check_resumable("run()")  # loaded read-only (its strategy not rebuilt): refused before any write
+        self._closed = False  # used again: the store reconnects, the executor starts again
         if self._stale:
             _resume.read_trials(self)
         if threading.current_thread() is not self._thread:
@@ -462,7 +464,8 @@ class Search(Background, Extend, Results, ReadOnly):
 
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
-        no ``-wal``/``-shm`` files stay. The search can still be read and run: the store reconnects.
+        no ``-wal``/``-shm`` files stay. The search can still be read and run: the store reconnects. Its reprs
+        say ``closed`` until :meth:`run` or :meth:`start` uses it again.
         On ``":memory:"`` or a server database without ``checkpoints=``, the temporary folder holding the
         multi-fidelity (or Growth) checkpoints is deleted: a later ``run()`` trains the promotions of trials
         finished before it from scratch (their ``epochs_run`` says so); so is a ``":memory:"`` search's own
@@ -476,3 +479,4 @@ class Search(Background, Extend, Results, ReadOnly):
             self._executor_started = False
         if getattr(self, "_owns_storage", False):
             self._storage.close()
+        self._closed = True
