@@ -268,6 +268,7 @@ class Background:
         _stop_flag: bool
         _exiting: bool
         _closing: bool
+        _closed: bool
         _run_thread: threading.Thread | None
         _run_idle: threading.Event
 
@@ -302,6 +303,7 @@ class Background:
         check_not_running(self, "start()")  # a foreground run() in progress: its callback, or another thread
         self._check_resumable("start()")  # loaded read-only: refused here, not later in wait()
         claim_executor(self, claim=False)  # its executor runs another search now: refused here, not in wait()
+        self._closed = False  # used again: a repr in this cell no longer says closed
         self._stop_flag = False
         self._exiting = False
         self._bg_error = None

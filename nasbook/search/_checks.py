@@ -33,9 +33,10 @@ def not_a_class(param: str, value: Any, base: type, names: Callable[[], dict[str
                                         f"{' or None' if none_ok else ''}; got {value!r}{class_given(value, base, names)}.")
 
 
-def strategy_instance(strategy: Any) -> BaseStrategy:
-    """``Search(strategy=...)``: an instance, or a name :func:`~nasbook.strategies.get_strategy` resolves; a class refused."""
-    not_a_class("strategy", strategy, BaseStrategy, available_strategies)
+def strategy_instance(strategy: Any, owner: str = "Search") -> BaseStrategy:
+    """``Search(strategy=...)``: an instance, or a name :func:`~nasbook.strategies.get_strategy` resolves; a class
+    refused, the error naming ``owner``'s parameter (``"load_search"``)."""
+    not_a_class("strategy", strategy, BaseStrategy, available_strategies, owner)
     return get_strategy(strategy)
 
 
@@ -111,19 +112,22 @@ def check_timeout(value: Any) -> float | None:
     return float(value)
 
 
-def check_callbacks(callbacks: Any) -> list[Callable[..., Any]]:
-    """A list of callables that can be called as ``fn(search, trial)``."""
+def check_callbacks(callbacks: Any, owner: str = "Search") -> list[Callable[..., Any]]:
+    """A list of callables that can be called as ``fn(search, trial)``; an error names ``owner``'s
+    parameter (``load_search(callbacks=...)`` passes its own through)."""
     if callbacks is not None and (isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence)):
-        raise InvalidParameterTypeError(f"Search(callbacks=...) must be a list of callables fn(search, trial); got {callbacks!r}.")
+        raise InvalidParameterTypeError(f"{owner}(callbacks=...) must be a list of callables fn(search, trial); "
+                                        f"got {callbacks!r:.80} of type {type(callbacks).__name__}.")
     out = list(callbacks or [])
     for cb in out:
         if not callable(cb):
-            raise InvalidParameterTypeError(f"Search(callbacks=...) must hold callables fn(search, trial); got {cb!r}.")
-        _check_callback(cb)
+            raise InvalidParameterTypeError(f"{owner}(callbacks=...) must hold callables fn(search, trial); "
+                                            f"got {cb!r:.80} of type {type(cb).__name__}.")
+        _check_callback(cb, owner)
     return out
 
 
-def _check_callback(cb: Callable[..., Any]) -> None:
+def _check_callback(cb: Callable[..., Any], owner: str) -> None:
     """Refuse a callback that cannot be called as ``fn(search, trial)`` (checked before anything runs)."""
     try:
         sig = inspect.signature(cb)
@@ -133,7 +137,7 @@ def _check_callback(cb: Callable[..., Any]) -> None:
         sig.bind(None, None)
     except TypeError as exc:
         raise InvalidParameterTypeError(
-            f"Search(callbacks=...): every callback is called as fn(search, trial), but {cb!r:.80} takes {sig} "
+            f"{owner}(callbacks=...): every callback is called as fn(search, trial), but {cb!r:.80} takes {sig} "
             f"({exc})."
         ) from None
 

@@ -387,7 +387,8 @@ def _open(st: Storage, name: str, storage: Any, *, task: Task | None, space: Sea
     self = Search.__new__(Search)
     self._configure(space, task, strategy=strategy,
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
-                    name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s)
+                    name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s,
+                    owner="load_search")
     _checkpoints.on_load(self, config, checkpoints)  # checked, before anything is stored
     self._budget_seen = Budget.coerce(config["budget"]).to_dict()  # what another object may change (_fresh)
     if given_strategy or any(c["what"] == "task" for c in changes):

@@ -172,15 +172,17 @@ class Search(Background, Extend, Results, ReadOnly):
 
     # -- construction, shared by __init__ and load_search ------------------------------------------
     def _configure(self, space: SearchSpace, task: Task, *, strategy: Any, budget: Any, seed: int, name: str,
-                   callbacks: Sequence[Callback] | None, executor: Any, trial_timeout_s: Any) -> None:
-        """Validate and set the configuration (no I/O)."""
+                   callbacks: Sequence[Callback] | None, executor: Any, trial_timeout_s: Any,
+                   owner: str = "Search") -> None:
+        """Validate and set the configuration (no I/O); an error names ``owner``'s parameter
+        (``load_search`` passes its parameters through)."""
         if task.space is not None and task.space != space:
             raise InvalidParameterError(
                 f"{task!r} is a benchmark over {task.space!r}; it cannot evaluate architectures of {space!r}."
             )
         self.space = space
         self.task = task
-        self.strategy = _checks.strategy_instance(strategy)  # a class refused, naming strategy=
+        self.strategy = _checks.strategy_instance(strategy, owner)  # a class refused, naming strategy=
         self.strategy._validate_params()
         _check_strategy_epochs(self.strategy, task)
         self.budget = Budget.coerce(budget)
@@ -188,7 +190,7 @@ class Search(Background, Extend, Results, ReadOnly):
             _check_epochs_task(task, "budget in epochs")
         self.seed = seed
         self.name = name
-        self.callbacks = _check_callbacks(callbacks)
+        self.callbacks = _check_callbacks(callbacks, owner)
         self.executor = resolve_executor(executor)
         self._executor_config: str | None = None  # load_search without executor=: the stored one, kept
         self.trial_timeout_s = _check_timeout(trial_timeout_s)
@@ -208,6 +210,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._run_thread: threading.Thread | None = None  # the thread in run() now, if any (close() waits for it)
         self._run_idle = threading.Event()  # set while no run() runs
         self._run_idle.set()
+        self._closed = False  # close() released it; the reprs say so until run() or start() reopens it
         self._reset_history()
         _warm.set_seeds(self, [])
 
@@ -307,7 +310,7 @@ class Search(Background, Extend, Results, ReadOnly):
                 f"{len(self._trials)} trials in {self._elapsed_before:.0f} of {b.seconds:g} s")
         warm = f", warm-started with {len(self._warm)}" if self._warm else ""
         return (
-            f"<Search {self.name!r} {self.state.value}: {used}, "
+            f"<Search {self.name!r} {self.state.value}{', closed' if self._closed else ''}: {used}, "
             f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{warm}{best}{self._read_only_note()}>"
         )
 
@@ -375,6 +378,7 @@ class Search(Background, Extend, Results, ReadOnly):
             raise NasbookError(f"Search {self.name!r} is running in the background (start()): wait() or stop() it first.")
         _background.check_not_running(self, "run()")  # a callback of this run, or another thread during it
         self._check_resumable("run()")  # loaded read-only (its strategy not rebuilt): refused before any write
+        self._closed = False  # used again: the store reconnects, the executor starts again
         if self._stale:
             _resume.read_trials(self)
         if threading.current_thread() is not self._thread:
@@ -460,7 +464,8 @@ class Search(Background, Extend, Results, ReadOnly):
 
         Only a store the search opened from a path or URL is closed (not a ``Storage`` or a knowledge
         base's store given to it, nor ``":memory:"``): on SQLite that folds the WAL into the file, so
-        no ``-wal``/``-shm`` files stay. The search can still be read and run: the store reconnects.
+        no ``-wal``/``-shm`` files stay. The search can still be read and run: the store reconnects. Its reprs
+        say ``closed`` until :meth:`run` or :meth:`start` uses it again.
         On ``":memory:"`` or a server database without ``checkpoints=``, the temporary folder holding the
         multi-fidelity (or Growth) checkpoints is deleted: a later ``run()`` trains the promotions of trials
         finished before it from scratch (their ``epochs_run`` says so); so is a ``":memory:"`` search's own
@@ -474,3 +479,4 @@ class Search(Background, Extend, Results, ReadOnly):
             self._executor_started = False
         if getattr(self, "_owns_storage", False):
             self._storage.close()
+        self._closed = True

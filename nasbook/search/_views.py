@@ -272,6 +272,7 @@ def search_view(search: Search) -> View:
         "Search",
         name=str(search.name),
         badge=_state(search),
+        subtitle="closed" if getattr(search, "_closed", False) else "",  # close() released it; run() reopens it
         sections=tuple(sections),
         kind="search",
         quote_name=True,

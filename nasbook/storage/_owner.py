@@ -136,7 +136,8 @@ def search_owner_kwargs(st: Any, owner: str) -> dict[str, Any]:
             "state and elapsed time without checking the run's lease: a run overtaken by another process could "
             "overwrite that run's search row. Add `owner=None` to its keyword arguments and pass it on (`def "
             "update_search(self, search_id, *, state=None, config=None, elapsed_s=None, owner=None): ... "
-            "super().update_search(search_id, state=state, config=config, elapsed_s=elapsed_s, owner=owner)`).",
+            "super().update_search(search_id, state=state, config=config, elapsed_s=elapsed_s, owner=owner)`); "
+            "nasbook.testing.StorageContract checks it.",
             NasbookWarning, stacklevel=stacklevel_outside_nasbook())
     return {}
 

@@ -272,6 +272,27 @@ class StorageContract:
             storage.update_trial(sid, _trial(space, 0, value=0.7), owner="run-b")
         assert [(t.state, t.value) for t in storage.load_trials(sid, space)[0]] == [(TrialState.COMPLETE, 0.4)]
 
+    def test_a_runs_search_write_applies_only_while_it_holds_the_lease(self, storage: Any) -> None:
+        # the search loop passes its lease token to update_search as owner= (nasbook.storage.search_owner_kwargs):
+        # a run whose search was taken over must not write its state, elapsed time or configuration over the
+        # other run's (a custom storage whose update_search takes no owner=, or drops it, fails here)
+        sid = storage.create_search("s", {"a": 1})
+        with pytest.raises(SearchLockedError):
+            storage.update_search(sid, state="running", owner="run-a")  # no lease held at all
+        storage.acquire_lease(sid, "run-a")
+        storage.update_search(sid, state="running", elapsed_s=1.0, owner="run-a")
+        assert (storage.get_search("s").state, storage.get_search("s").elapsed_s) == ("running", 1.0)
+        storage.release_lease(sid, "run-a")
+        storage.acquire_lease(sid, "run-b")  # another run took it over
+        with pytest.raises(SearchLockedError):
+            storage.update_search(sid, state="done", elapsed_s=9.0, config={"b": 2}, owner="run-a")
+        record = storage.get_search("s")
+        assert (record.state, record.elapsed_s, record.config) == ("running", 1.0, {"a": 1})  # nothing written
+        storage.update_search(sid, state="done", elapsed_s=2.0, owner="run-b")
+        storage.update_search(sid, config={"b": 2})  # no owner (an edit outside a run): written whoever holds it
+        record = storage.get_search("s")
+        assert (record.state, record.elapsed_s, record.config) == ("done", 2.0, {"b": 2})
+
     def test_delete_trials_removes_only_unfinished_ones(self, storage: Any, space: SearchSpace) -> None:
         sid = storage.create_search("s", {})
         states = [TrialState.COMPLETE, TrialState.RUNNING, TrialState.QUEUED, TrialState.FAILED, TrialState.RUNNING]

@@ -79,6 +79,22 @@ def test_a_callback_that_cannot_take_search_and_trial_is_refused_before_running(
         nasbook.Search(nbg(), budget=2, callbacks=[callback], storage=":memory:")
 
 
+@pytest.mark.parametrize("callbacks, match", [
+    ("x", r" must be a list of callables fn\(search, trial\); got 'x' of type str"),
+    ([1], r" must hold callables fn\(search, trial\); got 1 of type int"),
+    ([lambda: None], r": every callback is called as fn\(search, trial\)"),
+])
+def test_load_search_names_its_own_callbacks_parameter(stored, callbacks, match):
+    # load_search passes callbacks= through to Search's checks, whose errors said "Search(callbacks=...)"
+    # to a user who never called Search; they name load_search, as load_search(strategy=<class>) does
+    before = _rows(stored)
+    with pytest.raises(InvalidParameterTypeError, match=r"^load_search\(callbacks=\.\.\.\)" + match):
+        nasbook.load_search("s", stored, callbacks=callbacks)
+    assert _rows(stored) == before
+    with pytest.raises(InvalidParameterTypeError, match=r"^Search\(callbacks=\.\.\.\)" + match):
+        nasbook.Search(nbg(), budget=2, callbacks=callbacks, storage=":memory:")
+
+
 def test_wait_refuses_a_timeout_that_is_not_a_number():
     s = nasbook.Search(nbg(), budget=2, storage=":memory:")
     with pytest.raises(InvalidParameterError, match="timeout_s"):

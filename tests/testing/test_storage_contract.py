@@ -85,6 +85,16 @@ class IgnoresOwner(Storage):  # a custom storage written before schema 5: writes
         super().update_trial(search_id, trial, tell_seq=tell_seq)
 
 
+class UpdateSearchWithoutOwner(Storage):  # written before update_search took owner= (a run only warns)
+    def update_search(self, search_id, *, state=None, config=None, elapsed_s=None):
+        super().update_search(search_id, state=state, config=config, elapsed_s=elapsed_s)
+
+
+class UpdateSearchDropsOwner(Storage):  # takes owner=, so no warning, but writes over another run's lease
+    def update_search(self, search_id, *, state=None, config=None, elapsed_s=None, owner=None):
+        super().update_search(search_id, state=state, config=config, elapsed_s=elapsed_s)
+
+
 @pytest.mark.parametrize(
     ("broken", "contract_test"),
     [
@@ -99,6 +109,8 @@ class IgnoresOwner(Storage):  # a custom storage written before schema 5: writes
         (ForgetsOnClose, "test_committed_trials_survive_close_and_reopen"),
         (DeletesFinishedTrials, "test_delete_trials_removes_only_unfinished_ones"),
         (IgnoresOwner, "test_a_runs_write_applies_only_to_its_own_unfinished_row"),
+        (UpdateSearchWithoutOwner, "test_a_runs_search_write_applies_only_while_it_holds_the_lease"),
+        (UpdateSearchDropsOwner, "test_a_runs_search_write_applies_only_while_it_holds_the_lease"),
     ],
 )
 def test_the_contract_catches_a_broken_storage(tmp_path, monkeypatch, broken, contract_test):
