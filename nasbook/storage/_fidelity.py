@@ -315,7 +315,7 @@ def search_bests(read: Callable[..., Iterable[Any]], modes: Mapping[int, str], d
     :class:`TopFidelityBest` keeps it for ``Search.best``; on PostgreSQL also ``rule.best``, the id of its best
     trial (the first written at that value, as :func:`best_of_searches` finds it).
 
-    On PostgreSQL one hashed GROUP BY over the trials answers (:func:`_one_pass`; main's passes cost 1.5-2x
+    On PostgreSQL one hashed GROUP BY over the trials answers (:func:`_one_pass`; main's passes cost 1.6-2.4x
     as much, docs/benchmarks.md, kbfast). Elsewhere a count per search (from the ``search_id`` index alone),
     one GROUP BY over the trials that may count (:func:`fidelity_groups`) answer every single-fidelity
     search, and the extremes of the multi-fidelity ones' top rungs come from one more GROUP BY over their
