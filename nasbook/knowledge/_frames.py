@@ -137,9 +137,10 @@ def best_per_search(kb: KnowledgeBase, modes: dict[int, str],
     "max" by search id) over its trials that count by the top-fidelity rule, as :func:`best_per_task` counts
     them and ``Search.best`` keeps them: ``kb.searches``' best agrees with ``kb.tasks``', ``nasbook list`` and
     the search's own (a trial scored after 1 epoch of an ASHA search does not beat the top rung). A search with
-    nothing that counts is not in it. :func:`nasbook.storage.best_of_searches`: one GROUP BY over the trials,
-    then the first trial at each best value, not a rank of every trial (docs/benchmarks.md, lsbest); ``rules``:
-    that GROUP BY's answer already read (``Storage.list_searches_with_bests``)."""
+    nothing that counts is not in it. :func:`nasbook.storage.best_of_searches`: GROUP BYs over the trials
+    (on PostgreSQL one, which finds each search's first trial at its best value too), then the first trial at
+    each best value, not a rank of every trial (docs/benchmarks.md, lsbest and kbfast); ``rules``: those GROUP
+    BYs' answer already read (``Storage.list_searches_with_bests``)."""
     got = kb._write(lambda conn: best_of_searches(conn, modes, bests=rules))  # one transaction for both statements
     return {sid: (v, a, e) for sid, (v, a, _, e) in got.items()}
 

@@ -273,33 +273,75 @@ def _pairs_in(a: Any, b: Any, kind: Any, pairs: Sequence[tuple[Any, Any]], diale
     return sa.tuple_(a, b).in_(sa.select(w.c.x, w.c.y))
 
 
-def search_bests(read: Callable[[Any], Iterable[Any]], modes: Mapping[int, str], dialect: str = "sqlite",
+@functools.cache
+def _one_pass() -> sa.Select[Any]:
+    """PostgreSQL: every search's trial count and its best trial by the rule in one hashed GROUP BY search over
+    the trials: ``(search_id, n, top, free)``, ``top`` the lexicographic max of ``ARRAY[epochs, k, -id]`` over
+    its trials that count with epochs (the most epochs, then the best value, then the first written), ``free``
+    that of ``ARRAY[k, -id]`` over those without; ``k`` is the value, negated for the searches bound in
+    ``:mins`` (min mode). Floats hold the ids and epochs exactly (below 2**53)."""
+    from sqlalchemy.dialects.postgresql import ARRAY, array
+
+    ok = _finite_complete()
+    mins = sa.cast(sa.bindparam("mins", type_=ARRAY(sa.Integer)), ARRAY(sa.Integer))
+    k = sa.case((_T.c.search_id == sa.func.any(mins), -_T.c.value), else_=_T.c.value)
+    first = -sa.cast(_T.c.id, sa.Float(53))
+    top = sa.func.max(array([sa.cast(_T.c.epochs, sa.Float(53)), k, first])).filter(ok, _T.c.epochs.is_not(None))
+    free = sa.func.max(array([k, first])).filter(ok, _T.c.epochs.is_(None))
+    return sa.select(_T.c.search_id, sa.func.count(), top, free).group_by(_T.c.search_id)
+
+
+def _one_pass_bests(read: Callable[..., Iterable[Any]], modes: Mapping[int, str]) -> dict[int, tuple[int, TopFidelityBest]]:
+    """:func:`search_bests` on PostgreSQL, from :func:`_one_pass`; ``rule.best`` is the best trial's id."""
+    out = {}
+    for sid, n, top, free in read(_one_pass(), {"mins": [s for s, m in modes.items() if m == "min"]}):
+        rule = TopFidelityBest(modes.get(int(sid), "max"))
+        sign = -1.0 if rule._min else 1.0
+        if free is not None:
+            rule.offer(sign * free[0], None, None)
+        if top is not None:
+            rule.offer(sign * top[1], int(top[0]), None)
+        cands = [c for c in (None if top is None else top[1:], free) if c is not None]
+        if cands:  # the largest k, then the first written (-id largest), at the top or without epochs
+            rule.best = -int(max((c[0], c[1]) for c in cands)[1])
+        out[int(sid)] = (int(n), rule)
+    return out
+
+
+def search_bests(read: Callable[..., Iterable[Any]], modes: Mapping[int, str], dialect: str = "sqlite",
                  chunk: int = 5000) -> dict[int, tuple[int, TopFidelityBest]]:
     """``{search id: (n_trials, its TopFidelityBest)}`` for every search with trials: its best value by the
     top-fidelity rule (``rule.value``, None when nothing counts; ``rule.top`` its most epochs), as
-    :class:`TopFidelityBest` keeps it for ``Search.best``.
+    :class:`TopFidelityBest` keeps it for ``Search.best``; on PostgreSQL also ``rule.best``, the id of its best
+    trial (the first written at that value, as :func:`best_of_searches` finds it).
 
-    A count per search (from the ``search_id`` index alone) and one GROUP BY over the trials that may count
-    (:func:`fidelity_groups`) answer every single-fidelity search; the
-    extremes of the multi-fidelity ones' top rungs come from one more GROUP BY over their trials only
-    (``(search_id, epochs) IN (...)``, per ``chunk`` searches).
+    On PostgreSQL one hashed GROUP BY over the trials answers (:func:`_one_pass`; main's passes cost 1.6-2.4x
+    as much, docs/benchmarks.md, kbfast). Elsewhere a count per search (from the ``search_id`` index alone),
+    one GROUP BY over the trials that may count (:func:`fidelity_groups`) answer every single-fidelity
+    search, and the extremes of the multi-fidelity ones' top rungs come from one more GROUP BY over their
+    trials only (``(search_id, epochs) IN (...)``, per ``chunk`` searches); ``rule.best`` is None. On SQLite,
+    which streams a GROUP BY search along that index but sorts any other, one pass (GROUP BY search, epochs,
+    value, then its max per (search, epochs)) cost more than these passes (kbfast).
 
     Parameters
     ----------
     read : callable
-        Executes a statement and returns its rows (``Storage._read``, ``conn.execute(q).all()``).
+        Executes a statement (with optional parameters) and returns its rows (``Storage._read``,
+        ``conn.execute(q, p).all()``).
     modes : mapping of int to str
         "min" or "max" by search id (max if missing).
     dialect : str, default "sqlite"
-        The store's SQLAlchemy dialect name (how a list of pairs is matched, :func:`_pairs_in`).
+        The store's SQLAlchemy dialect name.
     chunk : int, default 5000
-        Searches per statement of the second GROUP BY (two bound values each).
+        Searches per statement of the second GROUP BY (two bound values each), but on PostgreSQL.
 
     Returns
     -------
     dict
         ``{search id: (n_trials, TopFidelityBest)}`` for every search with trials.
     """
+    if dialect == "postgresql":
+        return _one_pass_bests(read, modes)
     out = {int(sid): (int(n), TopFidelityBest(modes.get(int(sid), "max"))) for sid, n in read(_counts_statement())}
     mixed: list[tuple[int, int]] = []
     for sid, top, low, best_max, best_min, free_max, free_min in read(fidelity_groups()):
@@ -326,10 +368,11 @@ def best_of_searches(conn: sa.Connection, modes: Mapping[int, str], chunk: int =
                      bests: Mapping[int, TopFidelityBest] | None = None) -> dict[int, tuple[float, str, str, int | None]]:
     """The best trial of every search that has one, by the top-fidelity rule (``Search.best``'s).
 
-    :func:`search_bests` gives each search's best value and most epochs; one scan then finds the first trial (by id) of each search at its
-    best value (``(search_id, value) IN (...)``, per ``chunk`` searches) among those that count, and the
-    winners' rows are read by id. No ranking of every trial: a ``ROW_NUMBER`` window, or a top-1 query per
-    search, cost 2-6x as much at 10^5 trials (docs/benchmarks.md, kb-best and lsbest).
+    :func:`search_bests` gives each search's best value and most epochs, and on PostgreSQL the id of its
+    first trial at that value among those that count; elsewhere one scan finds that trial (``(search_id,
+    value) IN (...)``, per ``chunk`` searches). The winners' rows are then read by id. No ranking of every
+    trial: a ``ROW_NUMBER`` window, or a top-1 query per search, cost 2-6x as much at 10^5 trials
+    (docs/benchmarks.md, kb-best and lsbest).
 
     Parameters
     ----------
@@ -349,10 +392,11 @@ def best_of_searches(conn: sa.Connection, modes: Mapping[int, str], chunk: int =
         ``{search id: (value, arch_id, search name, epochs)}``; a search with no trial that counts is not in it.
     """
     if bests is None:
-        bests = {sid: rule for sid, (_, rule) in search_bests(lambda q: conn.execute(q).all(), modes, conn.dialect.name).items()}
+        bests = {sid: rule for sid, (_, rule) in
+                 search_bests(lambda q, p=None: conn.execute(q, p).all(), modes, conn.dialect.name).items()}
     bests = {sid: rule for sid, rule in bests.items() if sid in modes and rule.value is not None}
-    pairs = [(sid, rule.value) for sid, rule in bests.items()]
-    first: dict[int, int] = {}
+    first = {sid: int(rule.best) for sid, rule in bests.items() if isinstance(rule.best, int)}  # one pass found it
+    pairs = [(sid, rule.value) for sid, rule in bests.items() if sid not in first]
     for i in range(0, len(pairs), chunk):
         q = (sa.select(_T.c.search_id, _T.c.epochs, sa.func.min(_T.c.id))
              .where(_T.c.state == "complete", _pairs_in(_T.c.search_id, _T.c.value, sa.Float, pairs[i:i + chunk], conn.dialect.name))

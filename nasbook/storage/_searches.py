@@ -186,7 +186,7 @@ class SearchRows:
         bests = search_bests(self._read, {r.id: str(r.config.get("mode", "max")) for r in records},
                              self.conn.dialect.name)
         out = []
-        for rec in records:  # one GROUP BY over the trials, one more over the multi-fidelity searches' top rungs
+        for rec in records:  # PostgreSQL: one GROUP BY over the trials; SQLite: two, and one over the top rungs
             n, rule = bests.get(rec.id, (0, None))
             out.append(dataclasses.replace(rec, n_trials=n, best_value=None if rule is None else rule.value))
         return out, {sid: rule for sid, (_, rule) in bests.items()}
