@@ -261,15 +261,15 @@ def part_results(workdir: Path) -> dict[str, str]:
     one = nasbook.Search(_nbg("citeseer"), strategy="random", budget=1, seed=312, storage=db, name="one-trial").run(progress="none")
     asha = nasbook.Search(DigitsTable(), strategy=ASHA(base="random", max_epochs=9), budget={"epochs": 60}, seed=313,
                           storage=db, name="asha").run(progress="none")
-    asha_small = nasbook.Search(DigitsTable(), strategy=ASHA(base="random", max_epochs=9), budget={"epochs": 12}, seed=303,
-                                storage=db, name="asha-12").run(progress="none")
+    asha_small = nasbook.Search(DigitsTable(), strategy=ASHA(base="random", max_epochs=9), budget={"epochs": 20}, seed=303,
+                                storage=db, name="asha-20").run(progress="none")
     _search_views(R, "15 trials, some failed", flaky, "ok", "ok")
     _search_views(R, "4 trials, all failed", none, "refused", "refused", "refused")
     _search_views(R, "1 completed trial", one, "refused", "ok")
     _search_views(R, "ASHA on DigitsTable, 60 epochs", asha, "ok", "ok")
     check(R, "ASHA 60 epochs: trials per epoch count", lambda: asha.to_dataframe()["epochs"].value_counts().sort_index().to_dict())
     check(R, "ASHA 60 epochs: viz.plot_curves", lambda: type(viz.plot_curves(asha)).__name__)
-    check(R, "ASHA 12 epochs: fit_search (1 trial at 9 epochs)", lambda: nasbook.Predictor().fit_search(asha_small), "refused")
+    check(R, "ASHA 20 epochs: fit_search (1 trial at 9 epochs)", lambda: nasbook.Predictor().fit_search(asha_small), "refused")
     check(R, "15 trials, some failed: viz.plot_curves (a table without curves)", lambda: viz.plot_curves(flaky), "refused")
     check(R, "a NasBenchGraph subclass (Flaky) has NasBenchGraph's config and task key",
           lambda: (Flaky("cora").to_config()["class"], nasbook.KnowledgeBase.task_key(Flaky("cora")) == nasbook.KnowledgeBase.task_key(_nbg("cora"))))

@@ -40,12 +40,18 @@ def test_widget_progress_in_a_script_prints_summary_lines_not_the_widget_markup(
 
 def test_widget_progress_in_a_terminal_ipython_shows_its_text(capsys):
     pytest.importorskip("ipywidgets")
-    from IPython.core.interactiveshell import InteractiveShell
+    import atexit
 
-    shell = InteractiveShell.instance()
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database: its exit hook failed on it at the end of a CI run
+    shell = InteractiveShell.instance(config=config)
     try:
         s = nasbook.Search(DigitsTable(), budget=5, seed=0, storage=":memory:", name="shelled").run(progress="widget")
     finally:
+        atexit.unregister(shell.atexit_operations)  # the shell is gone with this test: nothing of it runs at exit
         InteractiveShell.clear_instance()
         del shell
     out = capsys.readouterr().out
