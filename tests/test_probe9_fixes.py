@@ -124,16 +124,10 @@ def test_the_local_executor_alone_has_no_limit():
         nasbook.Search(DigitsTable(), budget=2, storage=":memory:", trial_timeout_s=-1)
 
 
-@pytest.mark.timeout(120)  # the old code hung here
-def test_one_executor_object_runs_one_search_at_a_time():
-    # two searches started at once on one LocalExecutor() (or DaskExecutor(client)) took each other's results and
-    # both waited forever; the second is now refused before it runs anything, and may run once the first is done
+def _gated():
+    """(entered, gate, Gated): a ToyTask class whose trials set ``entered``, then wait for ``gate``."""
     import threading
 
-    from nasbook import ExecutorError
-    from nasbook.executors import LocalExecutor
-
-    space = ChainSpace(kind="mlp")
     entered, gate = threading.Event(), threading.Event()
 
     class Gated(ToyTask):
@@ -141,6 +135,19 @@ def test_one_executor_object_runs_one_search_at_a_time():
             entered.set()
             gate.wait(60)
             return super().evaluate(arch, **kw)
+
+    return entered, gate, Gated
+
+
+@pytest.mark.timeout(120)  # the old code hung here
+def test_one_executor_object_runs_one_search_at_a_time():
+    # two searches started at once on one LocalExecutor() (or DaskExecutor(client)) took each other's results and
+    # both waited forever; the second is now refused before it runs anything, and may run once the first is done
+    from nasbook import ExecutorError
+    from nasbook.executors import LocalExecutor
+
+    space = ChainSpace(kind="mlp")
+    entered, gate, Gated = _gated()
 
     ex = LocalExecutor()
     a = nasbook.Search(space, Gated(space), budget=2, seed=0, storage=":memory:", name="a", executor=ex).start(progress="none")
@@ -162,8 +169,6 @@ def test_one_executor_object_runs_one_search_at_a_time():
 def test_closing_a_search_leaves_open_the_executor_another_search_runs_on():
     # a.close() closed the executor object b was running on (a DaskExecutor's cluster went away under b's trials,
     # and b waited forever); it is now left to b's own close()
-    import threading
-
     from nasbook.executors import LocalExecutor
 
     class Closable(LocalExecutor):
@@ -173,13 +178,7 @@ def test_closing_a_search_leaves_open_the_executor_another_search_runs_on():
             self.closed += 1
 
     space = ChainSpace(kind="mlp")
-    entered, gate = threading.Event(), threading.Event()
-
-    class Gated(ToyTask):
-        def evaluate(self, arch, **kw):
-            entered.set()
-            gate.wait(60)
-            return super().evaluate(arch, **kw)
+    entered, gate, Gated = _gated()
 
     ex = Closable()
     a = nasbook.Search(space, ToyTask(space), budget=2, seed=0, storage=":memory:", name="a", executor=ex).run(progress="none")
