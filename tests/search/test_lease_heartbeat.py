@@ -226,8 +226,11 @@ def test_the_heartbeat_runs_while_run_runs_and_ends_with_it(tmp_path, ending):
         task.during = lambda: (running.append(len(_heartbeats())), go.wait(SAFETY_S))
         s.start(progress="none")
         assert _until(lambda: running), "the background run never started a trial"
-        s.stop()
-        go.set()
+        stopper = threading.Thread(target=s.stop)  # stop() waits for the trial in flight: from a thread
+        stopper.start()
+        assert _until(lambda: s._stop_flag), "stop() never asked the run to end"
+        go.set()  # the trial ends once the run knows it must stop: no second trial starts
+        stopper.join(SAFETY_S)
         s.wait()
         assert s.state.value == "interrupted"
     assert running == [1]  # one heartbeat thread while the trial trained
