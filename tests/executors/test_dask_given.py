@@ -126,6 +126,11 @@ def test_closed_client_and_cluster_are_refused_before_anything_is_stored(tmp_pat
     with pytest.raises(ExecutorError, match=r"^DaskExecutor\(client=LocalCluster at .*\): the cluster .* is closed"):
         DaskExecutor(own).start()
     assert not path.exists() or Storage(path).search_names() == []
+    nasbook.Search(NasBenchGraph("cora"), budget=2, storage=path, name="kept").run(progress="none")
+    for closed in (client, own):  # load_search(executor=...) refuses them as Search() does, not at run()
+        with pytest.raises(ExecutorError, match=r"^executor=.* is closed"):
+            nasbook.load_search("kept", path, budget=4, executor=closed)
+    assert nasbook.load_search("kept", path).n_trials == 2
 
 
 def test_a_host_port_nobody_answers_is_named_as_given(monkeypatch):
