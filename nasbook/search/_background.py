@@ -113,7 +113,8 @@ def claim_executor(s: Background, claim: bool = True) -> int:
             raise ExecutorError(
                 f"Search {s.name!r}: executor={ex!r} is running search {other[1]!r} now, and one executor object runs "
                 "one search at a time (two would take each other's results); nothing was run. Give each search its "
-                "own: executor='local', or DaskExecutor(client) / executor=client for the same dask cluster.")
+                "own: executor='local', or executor=client (a distributed.Client), executor=cluster (a cluster object) or a "
+                "DaskExecutor(...) each for the same dask cluster.")
         if claim:
             _executors[id(ex)] = (id(s), s.name)
     return id(ex)

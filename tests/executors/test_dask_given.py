@@ -66,6 +66,21 @@ def test_a_users_cluster_object_runs_the_search_and_stays_open(cluster, form):
     _still_open(cluster)
 
 
+def test_two_searches_side_by_side_on_one_cluster_object(cluster):
+    # each Search(executor=cluster) gets its own DaskExecutor and client: both run at once
+    searches = [nasbook.Search(NasBenchGraph("cora"), budget=4, seed=seed, storage=":memory:", executor=cluster)
+                for seed in (0, 1)]
+    for s in searches:
+        s.start(progress="none")
+    for s in searches:
+        s.wait(timeout_s=120)
+        assert s.n_trials == 4 and {t.state for t in s.trials} == {TrialState.COMPLETE}
+    assert searches[0].executor is not searches[1].executor
+    for s in searches:
+        s.close()
+    _still_open(cluster)
+
+
 def test_a_cluster_objects_repr_before_start_says_what_it_is():
     class FakeCluster:  # what distributed.Client(cluster) itself accepts: a string scheduler_address
         scheduler_address = "tcp://10.0.0.5:8786"
