@@ -131,7 +131,7 @@ def closed_problem(client: Any) -> str | None:
     if status not in ("closing", "closed", "closing_gracefully", "failed"):
         return None
     if is_dask_cluster(client):
-        return (f"the cluster {describe_cluster(client)} is {status}. Pass a running cluster (or its Client), or "
+        return (f"the cluster is {status}. Pass a running cluster (or its Client), or "
                 "executor='dask' for a local cluster nasbook starts and closes itself.")
     return (f"the distributed.Client is {status}. Pass an open Client (or the cluster object, or the scheduler's "
             "address), or executor='dask' for a local cluster nasbook starts and closes itself.")
