@@ -1,5 +1,5 @@
 """Executors: where trials run. ``LocalExecutor`` (in-process), ``DaskExecutor`` (a CPU
-``LocalCluster``, any ``distributed.Client`` or scheduler address), ``DaskCudaExecutor`` (one
+``LocalCluster``, any ``distributed.Client``, cluster object or scheduler address), ``DaskCudaExecutor`` (one
 worker per GPU). dask is imported only when a dask executor starts."""
 
 from nasbook.executors._base import BaseExecutor, ExecutorEvent, LocalExecutor, Outcome, evaluate_trial

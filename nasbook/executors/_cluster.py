@@ -64,15 +64,18 @@ def training_worker_config() -> Iterator[None]:
 
 
 # -- checks before anything starts ------------------------------------------------------------------------
-def check_scheduler_address(address: str, param: str = "DaskExecutor(client=...)") -> None:
+def check_scheduler_address(address: str, param: str = "DaskExecutor(client=...)", also: str = "") -> None:
     """Raise :class:`InvalidParameterError` naming ``param`` unless ``address`` is a dask scheduler
-    address (``"tcp://host:port"``, ``"tls://host:port"``; distributed parses it)."""
+    address as ``distributed.Client(address)`` reads it: ``"tcp://host:port"``, ``"tls://host:port"``,
+    or ``"host:port"`` (dask's default scheme, tcp). ``also`` ends the message (the other values
+    ``param`` takes)."""
     from distributed.comm.addressing import parse_address, parse_host_port
     from distributed.comm.registry import get_backend
 
     def bad(why: str) -> InvalidParameterError:
         return InvalidParameterError(
-            f"{param} must be a dask scheduler address such as 'tcp://127.0.0.1:8786'; got {address!r} ({why})."
+            f"{param} must be a dask scheduler address such as 'tcp://127.0.0.1:8786' or '127.0.0.1:8786'{also}; "
+            f"got {address!r} ({why})."
         )
 
     try:
@@ -93,6 +96,45 @@ def check_scheduler_address(address: str, param: str = "DaskExecutor(client=...)
         raise bad(f"host {host!r} is not a host name")
     if not 0 < int(port) < 65536:
         raise bad(f"port {port} is outside 1..65535")
+
+
+def is_dask_cluster(value: Any) -> bool:
+    """Whether ``value`` is a dask cluster object: a ``distributed.deploy.Cluster`` (``LocalCluster``,
+    ``dask_cuda.LocalCUDACluster``, ``SpecCluster``, dask-jobqueue's, ...) or, by the rule
+    ``distributed.Client(cluster)`` itself applies, any object with a string ``scheduler_address``.
+    Imports nothing: an object of a module not yet imported cannot be one."""
+    if isinstance(value, (str, bytes)) or value is None:
+        return False
+    cluster_module = sys.modules.get("distributed.deploy.cluster")
+    if cluster_module is not None and isinstance(value, cluster_module.Cluster):
+        return True
+    try:
+        return isinstance(getattr(value, "scheduler_address", None), str)
+    except Exception:  # noqa: BLE001 - a property that fails: not a cluster we can use
+        return False
+
+
+def describe_cluster(cluster: Any) -> str:
+    """``"LocalCluster at tcp://127.0.0.1:40123"``: what a repr says a cluster object is."""
+    try:
+        address = str(cluster.scheduler_address)
+    except Exception:  # noqa: BLE001 - a closed or broken cluster
+        address = "an unknown address"
+    return f"{type(cluster).__name__} at {address}"
+
+
+def closed_problem(client: Any) -> str | None:
+    """Why a ``distributed.Client`` or cluster object given by the user cannot be used at all (it is
+    closed or closing; a Client reconnecting by itself is not refused here), or None."""
+    status = getattr(client, "status", None)
+    status = getattr(status, "name", status)  # a cluster's Status enum; a Client's string
+    if status not in ("closing", "closed", "closing_gracefully", "failed"):
+        return None
+    if is_dask_cluster(client):
+        return (f"the cluster is {status}. Pass a running cluster (or its Client), or "
+                "executor='dask' for a local cluster nasbook starts and closes itself.")
+    return (f"the distributed.Client is {status}. Pass an open Client (or the cluster object, or the scheduler's "
+            "address), or executor='dask' for a local cluster nasbook starts and closes itself.")
 
 
 _GUARD = 'if __name__ == "__main__":'

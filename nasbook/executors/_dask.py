@@ -1,5 +1,5 @@
-"""Trials on a dask cluster: a CPU ``LocalCluster``, any ``distributed.Client`` or scheduler address,
-or ``dask_cuda.LocalCUDACluster`` (one worker per GPU)."""
+"""Trials on a dask cluster: a CPU ``LocalCluster``, any ``distributed.Client``, cluster object or
+scheduler address, or ``dask_cuda.LocalCUDACluster`` (one worker per GPU)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ from nasbook.executors._cluster import (
     _spawn_can_rerun_main,
     check_memory_limit,
     check_scheduler_address,
+    closed_problem,
+    describe_cluster,
+    is_dask_cluster,
     local_cluster_problem,
     training_worker_config,
 )
@@ -41,10 +44,15 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
 
     Parameters
     ----------
-    client : distributed.Client, str or None
-        An existing client, a scheduler address (``"tcp://host:8786"``), or None to start a CPU
-        ``LocalCluster`` on 127.0.0.1 (closed again by :meth:`close`). That cluster speaks TLS
-        with temporary credentials made for it: only this executor's client can connect to it.
+    client : distributed.Client, cluster object, str or None
+        An existing client; a dask cluster object you started (any ``distributed.deploy.Cluster``:
+        ``LocalCluster``, ``dask_cuda.LocalCUDACluster``, ``SpecCluster``, dask-jobqueue's
+        ``SLURMCluster``, ...), to which this executor opens a client of its own and closes it
+        again in :meth:`close`, leaving the cluster running; a scheduler address as dask reads it
+        (``"tcp://host:8786"``, ``"tls://host:8786"``, or ``"host:8786"``: tcp); or None to start a
+        CPU ``LocalCluster`` on 127.0.0.1 (closed again by :meth:`close`). That cluster speaks TLS
+        with temporary credentials made for it: only this executor's client can connect to it. A
+        closed client or cluster is refused by :meth:`check` (``Search()`` calls it).
     n_workers : int
         Workers of the LocalCluster started when ``client`` is None (default: CPU count, max 4).
     memory_limit : int, str or None
@@ -60,8 +68,10 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         the cores, and more threads per trial made small networks ten times slower here); 0 leaves
         torch's own default.
     connect_timeout_s : float
-        How long to wait for a scheduler address to answer (and for the scheduler to answer a
-        question while trials run).
+        How long to wait for a scheduler address or a cluster's scheduler to answer (and for the
+        scheduler to answer a question while trials run): a scheduler that is not running fails
+        the search's ``run()`` with :class:`~nasbook.ExecutorError` after this (dask itself retries
+        for 30 s).
     no_workers_timeout_s : float or None
         How long trials may wait while the scheduler has no worker at all before the search
         stops with :class:`~nasbook.ExecutorError` (None: wait for workers forever, e.g. for a
@@ -74,7 +84,8 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         For ``client=None``: None (default) or True makes temporary TLS credentials for the
         cluster, a ``Security`` is used as given, False starts it without TLS (any local user
         could then run code in its workers). For a scheduler address: the credentials to connect
-        with (None: dask's configuration). Ignored for a ``distributed.Client``.
+        with (None: dask's configuration). Ignored for a ``distributed.Client`` and for a cluster
+        object (its own ``security`` is used).
 
     Notes
     -----
@@ -107,6 +118,7 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         self.no_workers_timeout_s = no_workers_timeout_s
         self.allowed_failures = allowed_failures
         self.security = security
+        self._given_as: str | None = None  # "executor": Search(executor=...) made it, and errors name that parameter
         self._check_params()
         self._client: Client | None = None
         self._cluster: Any = None
@@ -149,15 +161,17 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
                 )
         if isinstance(self.client, str):
             check_scheduler_address(self.client, f"{name}(client=...)")
-        elif self.client is not None:
+        elif self.client is not None and not is_dask_cluster(self.client):
             try:
                 from distributed import Client
             except ImportError:  # pragma: no cover
                 Client = ()  # type: ignore[assignment,misc]
             if not isinstance(self.client, Client):
                 raise InvalidParameterTypeError(
-                    f"{name}(client=...) must be a distributed.Client, a scheduler address such as "
-                    f"'tcp://127.0.0.1:8786' or None; got {self.client!r} of type {type(self.client).__name__}."
+                    f"{name}(client=...) must be a distributed.Client, a dask cluster object (LocalCluster, "
+                    f"SpecCluster, ...: any distributed.deploy.Cluster), a scheduler address such as "
+                    f"'tcp://127.0.0.1:8786' or '127.0.0.1:8786', or None; got {self.client!r} of type "
+                    f"{type(self.client).__name__}."
                 )
         if self.security is not None and not isinstance(self.security, bool):
             from distributed.security import Security
@@ -175,8 +189,19 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         if self._client is None:  # not started: what it will start or connect to; its capacity is not known yet
             if self.client is None:
                 return f"{name}(LocalCluster{'' if self.n_workers is None else f', n_workers={self.n_workers}'}{memory})"
+            if is_dask_cluster(self.client):  # the user's cluster: its kind and address
+                return f"{name}({describe_cluster(self.client)})"
             return f"{name}({self.client!r})"
-        return f"{name}({self._address() or 'LocalCluster'}, capacity={self.capacity}{memory})"
+        where = self._address() or "LocalCluster"
+        if is_dask_cluster(self.client):
+            where = f"{type(self.client).__name__} at {where}"
+        return f"{name}({where}, capacity={self.capacity}{memory})"
+
+    def _named(self) -> str:
+        """How errors name what this executor was given: ``executor='127.0.0.1:8786'`` for one that
+        ``Search(executor=...)`` made, else ``DaskExecutor(client='127.0.0.1:8786')``."""
+        value = describe_cluster(self.client) if is_dask_cluster(self.client) else f"{self.client!r:.100}"
+        return f"executor={value}" if self._given_as == "executor" else f"{type(self).__name__}(client={value})"
 
     def _address(self) -> str | None:
         if self._client is not None:
@@ -191,11 +216,18 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         """Raise :class:`~nasbook.ExecutorError` now if :meth:`start` could not start its cluster here.
 
         For a LocalCluster (``client=None``): a script must start it under ``if __name__ ==
-        "__main__":`` (see :func:`check_can_start_local_cluster`). Cheap, starts nothing: the
-        search calls it before it stores anything.
+        "__main__":`` (see :func:`check_can_start_local_cluster`). A ``distributed.Client`` or
+        cluster object given must not be closed. Cheap, starts nothing: the search calls it before
+        it stores anything.
         """
         self._check_params()
-        problem = local_cluster_problem() if self.client is None else None
+        if self.client is None:
+            problem = local_cluster_problem()
+        elif self._client is None and not isinstance(self.client, str):
+            problem = closed_problem(self.client)
+            problem = problem and f"{self._named()}: {problem}"
+        else:
+            problem = None
         if problem is not None:
             raise ExecutorError(problem)
 
@@ -260,11 +292,24 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
                     self._client = Client(self.client, timeout=self.connect_timeout_s, set_as_default=False,
                                           security=self.security if not isinstance(self.security, bool) else None)
             except (OSError, TimeoutError) as exc:
+                local = "executor='dask'" if self._given_as == "executor" else "client=None"
                 raise ExecutorError(
-                    f"DaskExecutor(client={self.client!r}): no dask scheduler answered within "
-                    f"{self.connect_timeout_s:g} s ({type(exc).__name__}: {exc}). Start one with "
-                    "`dask scheduler` (and `dask worker ADDRESS`), or pass client=None for a local cluster."
+                    f"{self._named()}: no dask scheduler answered within {self.connect_timeout_s:g} s "
+                    f"({type(exc).__name__}: {exc}). Start one with `dask scheduler` (and `dask worker ADDRESS`), "
+                    f"or pass {local} for a local cluster."
                 ) from None  # the message carries the connection error; its 3-deep traceback would not help
+            self._owns = True
+        elif is_dask_cluster(self.client):
+            # a client of its own on the user's cluster (with the cluster's security): closed by close(),
+            # which leaves the cluster alone (distributed closes a cluster only for a Client that made it)
+            try:
+                with gc_paused():
+                    self._client = Client(self.client, timeout=self.connect_timeout_s, set_as_default=False)
+            except (OSError, TimeoutError, RuntimeError) as exc:
+                raise ExecutorError(
+                    f"{self._named()}: its scheduler did not answer within {self.connect_timeout_s:g} s "
+                    f"({type(exc).__name__}: {exc}). Pass a running cluster."
+                ) from None
             self._owns = True
         else:
             client = self.client
@@ -273,7 +318,7 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
                 time.sleep(0.05)  # the client reconnects by itself after losing its scheduler
             if client.status != "running":
                 raise ExecutorError(
-                    f"{type(self).__name__}: the distributed.Client passed is {client.status!r}, not connected to "
+                    f"{self._named()}: the distributed.Client is {client.status!r}, not connected to "
                     f"a scheduler. Pass a new Client, or the scheduler's address (it reconnects by itself)."
                 )
             self._client = client

@@ -1,4 +1,5 @@
-"""``DaskCudaExecutor`` (one worker per GPU) and :func:`resolve_executor` (names, addresses, clients)."""
+"""``DaskCudaExecutor`` (one worker per GPU) and :func:`resolve_executor` (names, addresses, clients,
+cluster objects)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from nasbook.executors._base import BaseExecutor
 from nasbook.executors._cluster import (
     check_memory_limit,
     check_scheduler_address,
+    is_dask_cluster,
     local_cluster_problem,
     training_worker_config,
 )
@@ -31,9 +33,10 @@ class DaskCudaExecutor(DaskExecutor):
 
     Parameters
     ----------
-    client : distributed.Client, str or None
-        As for :class:`DaskExecutor`: an existing client or scheduler address (then no GPU
-        cluster is started), or None to start the ``LocalCUDACluster``.
+    client : distributed.Client, cluster object, str or None
+        As for :class:`DaskExecutor`: an existing client, cluster object (a
+        ``LocalCUDACluster`` you started, say) or scheduler address (then no GPU cluster is
+        started), or None to start the ``LocalCUDACluster``.
     n_workers : int or None
         GPUs to use, the first ``min(n_workers, GPU count)`` of those this process sees (a
         ``CUDA_VISIBLE_DEVICES`` set before the search is respected); None uses every one.
@@ -117,11 +120,15 @@ def resolve_executor(executor: Any) -> BaseExecutor:
 
     Parameters
     ----------
-    executor : str, distributed.Client, BaseExecutor or None
+    executor : str, distributed.Client, cluster object, BaseExecutor or None
         ``"local"`` or None (in-process), ``"dask"`` (a CPU ``LocalCluster``), ``"dask-cuda"``,
-        ``"auto"`` (dask-cuda when GPUs exist, else a CPU cluster), a scheduler address such as
-        ``"tcp://host:8786"``, a ``distributed.Client``, or an executor instance (returned as is).
-        Anything else raises InvalidParameterError naming what is allowed.
+        ``"auto"`` (dask-cuda when GPUs exist, else a CPU cluster), a scheduler address as dask
+        reads it (``"tcp://host:8786"``, ``"tls://host:8786"``, or ``"host:8786"``: tcp; a name
+        above is never read as a host), a ``distributed.Client``, a dask cluster object (any
+        ``distributed.deploy.Cluster``: ``LocalCluster``, ``LocalCUDACluster``, dask-jobqueue's,
+        ...; it stays yours: the executor closes only the client it opens on it), or an executor
+        instance (returned as is). Anything else raises InvalidParameterError naming what is
+        allowed.
 
     Returns
     -------
@@ -150,18 +157,29 @@ def _resolve(executor: Any) -> BaseExecutor:
             return DaskCudaExecutor()
         if executor == "auto":
             return DaskCudaExecutor() if _count_gpus() > 0 else DaskExecutor()
-        if "://" in executor:
-            check_scheduler_address(executor, "executor")
-            return DaskExecutor(executor)
+        if ":" in executor:  # an address, as dask reads it: "tcp://host:8786", or "host:8786" (tcp)
+            check_scheduler_address(executor, "executor", "" if "://" in executor else f", or one of {_NAMES}")
+            return _given_to_search(DaskExecutor(executor))
         raise unknown_choice("executor", executor, ("local", "dask", "dask-cuda", "auto"),
-                             "A scheduler address such as 'tcp://127.0.0.1:8786' works too.")
+                             "A scheduler address works too, with its port: 'tcp://127.0.0.1:8786' or "
+                             "'127.0.0.1:8786'.")
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover
         Client = ()  # type: ignore[assignment,misc]
-    if isinstance(executor, Client):
-        return DaskExecutor(executor)
+    if isinstance(executor, Client) or is_dask_cluster(executor):
+        return _given_to_search(DaskExecutor(executor))
     raise InvalidParameterError(
-        f"executor must be 'local', 'dask', 'dask-cuda', 'auto', a scheduler address, a distributed.Client "
-        f"or an executor instance; got {executor!r} of type {type(executor).__name__}."
+        f"executor must be 'local', 'dask', 'dask-cuda', 'auto', a scheduler address, a distributed.Client, "
+        f"a dask cluster object (LocalCluster, SpecCluster, ...: any distributed.deploy.Cluster) or an executor "
+        f"instance; got {executor!r} of type {type(executor).__name__}."
     )
+
+
+_NAMES = "'local', 'dask', 'dask-cuda', 'auto'"
+
+
+def _given_to_search(executor: DaskExecutor) -> DaskExecutor:
+    """``executor`` with its errors naming ``executor=...``, the parameter the user passed."""
+    executor._given_as = "executor"
+    return executor

@@ -23,9 +23,9 @@ report in this process), and the run then ends as an interrupted one does: the t
 cancelled and stored QUEUED, the search ``interrupted`` and its lease given back, so
 ``nasbook.load_search(name, storage).run()`` re-runs them first and nothing committed is lost. The
 hook waits for the threads (at most :data:`EXIT_WAIT_S`), then closes each stopped search's
-executor as ``search.close()`` does: a cluster nasbook started is closed, a user's ``Client`` is not
-(distributed's own exit hook closes it, later). A search still in a trial that never reports after
-that wait is left to the old order, and so is its temporary checkpoint folder (``":memory:"``, a server
+executor as ``search.close()`` does: a cluster nasbook started is closed (and the client it opened on a
+user's cluster object), a user's ``Client`` or cluster is not (distributed's own exit hook closes it, later).
+A search still in a trial that never reports after that wait is left to the old order, and so is its temporary checkpoint folder (``":memory:"``, a server
 database): the exit finalizer that deletes it is turned off (deleted under the run, its next checkpoint
 write failed), and the next process that makes such a folder there sweeps it once this one is gone. The same
 holds for a ``run()`` in a user's own daemon thread (``threading.Thread(target=search.run, daemon=True)``): every
@@ -113,7 +113,8 @@ def claim_executor(s: Background, claim: bool = True) -> int:
             raise ExecutorError(
                 f"Search {s.name!r}: executor={ex!r} is running search {other[1]!r} now, and one executor object runs "
                 "one search at a time (two would take each other's results); nothing was run. Give each search its "
-                "own: executor='local', or DaskExecutor(client) / executor=client for the same dask cluster.")
+                "own: executor='local', or executor=client (a distributed.Client), executor=cluster (a cluster object) or a "
+                "DaskExecutor(...) each for the same dask cluster.")
         if claim:
             _executors[id(ex)] = (id(s), s.name)
     return id(ex)

@@ -389,6 +389,7 @@ def _open(st: Storage, name: str, storage: Any, *, task: Task | None, space: Sea
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
                     name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s,
                     owner="load_search")
+    self.executor.check()  # as Search() does: a closed Client or cluster is refused here, not at run()
     _checkpoints.on_load(self, config, checkpoints)  # checked, before anything is stored
     self._budget_seen = Budget.coerce(config["budget"]).to_dict()  # what another object may change (_fresh)
     if given_strategy or any(c["what"] == "task" for c in changes):

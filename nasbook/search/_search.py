@@ -92,8 +92,10 @@ class Search(Background, Extend, Results, ReadOnly):
     executor : str or executor
         Where trials run: ``"local"`` (in this process, the default: right for tabular
         benchmarks), ``"dask"`` (a CPU ``LocalCluster`` on 127.0.0.1), ``"dask-cuda"`` (one worker
-        per GPU), ``"auto"`` (dask-cuda when GPUs exist, else a CPU cluster), a scheduler address,
-        a ``distributed.Client``, or an executor from :mod:`nasbook.executors`.
+        per GPU), ``"auto"`` (dask-cuda when GPUs exist, else a CPU cluster), a scheduler address
+        (``"tcp://host:8786"``, or ``"host:8786"`` as dask reads it), a ``distributed.Client``, a dask
+        cluster object (``LocalCluster``, ``LocalCUDACluster``, dask-jobqueue's, ...: left running by
+        :meth:`close`), or an executor from :mod:`nasbook.executors`.
     trial_timeout_s : float, optional
         A trial running longer is stopped and FAILS with a reason; with ``executor="local"`` it is stopped at
         its first epoch report past the limit (a trial that never reports is failed once it ends).
