@@ -206,6 +206,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._stop_flag = False
         self._unfit_seen: tuple[Any, ...] | None = None  # what _budget.warn_unfit last warned of
         self._exiting = False  # set at interpreter exit on a search running in the background (_background.py)
+        self._keep_folder = False  # its temporary checkpoint folder outlives the interpreter's exit (_background.py)
         self._closing = False  # set by close() from another thread while this object's run() runs (_background.py)
         self._run_thread: threading.Thread | None = None  # the thread in run() now, if any (close() waits for it)
         self._run_idle = threading.Event()  # set while no run() runs
@@ -398,8 +399,10 @@ class Search(Background, Extend, Results, ReadOnly):
         try:
             _loop.run_trials(self, t_start, pbar, beat)  # its set-up (replay, state) too: _loop.set_up
             final = SearchState.DONE
-        except BaseException:
+        except BaseException as exc:
             self._stale = True  # the next run() starts from what the store holds, like a resume
+            if isinstance(exc, _background.InterpreterExiting) and threading.current_thread() is not self._thread:
+                raise SystemExit(str(exc)) from None  # ended at exit in a user's daemon thread: quietly, as sys.exit()
             raise
         finally:
             beat.stop()  # before the lease is given back: no heartbeat thread outlives the run
