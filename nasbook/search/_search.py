@@ -413,16 +413,19 @@ class Search(Background, Extend, Results, ReadOnly):
                 if pbar is not None:
                     pbar.close()
                 try:
-                    if self._overtaken is not None:  # the other run's state and elapsed time stand (_fresh.py)
-                        _fresh.adopt_stored(self)
-                    else:
+                    if self._overtaken is None:
                         self._elapsed_before += time.monotonic() - t_start
                         config = self._config() if _provenance.note_session(self) else None  # e.g. CUDA, once it trained on a GPU
                         self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before,
                                                     config=config, **self._owned_search)  # only while the lease is ours
-                        if self._kb is not None:  # its mirror too, before the lease goes: a run that takes it next
-                            self._kb.state(final.value, self._elapsed_before)  # writes its state after this one
-                    self._storage.release_lease(self._search_id, self._owner)
+                        try:  # its mirror too, before the lease goes: a run that takes it next writes after this
+                            if self._kb is not None:
+                                self._kb.state(final.value, self._elapsed_before)
+                        finally:  # (whatever the kb's store did, the lease goes)
+                            self._storage.release_lease(self._search_id, self._owner)
+                    else:  # the other run's state and elapsed time stand (_fresh.py)
+                        _fresh.adopt_stored(self)
+                        self._storage.release_lease(self._search_id, self._owner)
                 except SearchLockedError as exc:  # taken over before the heartbeat saw it: the other run's row stands
                     refused = _fresh.refused_end(self, len(self._trials) - n_before, exc)
                 except (StorageError, OSError):  # pragma: no cover - never hide the original error
