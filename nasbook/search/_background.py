@@ -29,8 +29,13 @@ A search still in a trial that never reports after that wait is left to the old 
 database): the exit finalizer that deletes it is turned off (deleted under the run, its next checkpoint
 write failed), and the next process that makes such a folder there sweeps it once this one is gone. The same
 holds for a ``run()`` in a user's own daemon thread (``threading.Thread(target=search.run, daemon=True)``): every
-run is tracked from :func:`began` to :func:`ended`, whatever its thread, and the hook keeps the folder of each one
-still going in a daemon thread (it is not stopped: the thread is the user's; a non-daemon one is joined first).
+run is tracked from :func:`began` to :func:`ended`, whatever its thread, and the hook ends each one still going in
+a daemon thread as it ends ``start()``'s (the interpreter would freeze it mid-run, its search left ``running`` in
+the store with a lease that only expires), waits for it, closes it, and keeps the folder of one still going after
+that wait; its ``run()`` raises ``SystemExit`` there, so the user's thread ends quietly. A run in a non-daemon
+thread is left alone: the interpreter joins it after the hook.
+A run still in its set-up when the hook comes (its folder not made or not handed to the search yet) keeps the
+folder made later (:func:`keep_folder`).
 """
 
 from __future__ import annotations
@@ -60,10 +65,12 @@ _executors: dict[int, tuple[int, str]] = {}  # id() of an executor object -> (id
 
 
 class InterpreterExiting(BaseException):
-    """Raised in a background search's thread when the interpreter exits: ends the run as Ctrl-C does.
+    """Raised in the thread of a search running in a daemon thread (``start()``'s, or a user's
+    ``Thread(target=search.run, daemon=True)``) when the interpreter exits: ends the run as Ctrl-C does.
 
     A BaseException, like KeyboardInterrupt, so that no ``except Exception`` on its way (a trial's
-    own error handling, Lightning's) turns it into a failed trial.
+    own error handling, Lightning's) turns it into a failed trial. ``run()`` in a user's thread raises it on as
+    a plain ``SystemExit``, so that the thread ends quietly (``threading`` prints a traceback for anything else).
     """
 
 
@@ -166,32 +173,48 @@ def _untrack(search: Background) -> None:
         _running.discard(search)
 
 
+def _in_daemon_run(s: Background, here: threading.Thread) -> threading.Thread | None:
+    """The daemon thread (not ``here``) in which ``s``'s run is still going, if any."""
+    thread = s._run_thread or s._thread
+    if thread is None or thread is here or not thread.daemon or not thread.is_alive():
+        return None
+    return thread
+
+
+def keep_folder(s: Any) -> None:
+    """Keep the temporary checkpoint folder of ``s`` at the interpreter's exit, the one it holds now and one it makes
+    later (a run still in its set-up: :func:`nasbook.search._checkpoints.open_store` hands it the folder then)."""
+    s._keep_folder = True
+    keep = getattr(getattr(s, "_checkpoints", None), "keep_at_exit", None)
+    if keep is not None:  # swept by a later process once this one is gone
+        keep()
+
+
 def _keep_folders_of_daemon_runs() -> None:
     """Turn off the exit finalizer of the temporary checkpoint folder of every run still going in a daemon thread
-    (``start()``'s that did not end in time, or ``run()`` in a user's own ``Thread(daemon=True)``): the interpreter
+    (``start()``'s or ``run()`` in a user's own ``Thread(daemon=True)`` that did not end in time): the interpreter
     does not wait for such a thread, and the folder deleted at exit under it failed its next checkpoint write. A run
     in a non-daemon thread is joined before the exit finalizers run: its folder is deleted as usual."""
     here = threading.current_thread()
     with _lock:
         runs = list(_runs | _running)
     for s in runs:
-        thread = s._run_thread or s._thread
-        if thread is None or thread is here or not thread.daemon or not thread.is_alive():
-            continue
-        keep = getattr(getattr(s, "_checkpoints", None), "keep_at_exit", None)
-        if keep is not None:  # swept by a later process once this one is gone
-            keep()
+        if _in_daemon_run(s, here) is not None:
+            keep_folder(s)
 
 
 def _stop_at_exit() -> None:
-    """End the searches still running in the background, store their state, then close their executors; keep the
-    temporary checkpoint folders of the runs still going in a daemon thread (:func:`_keep_folders_of_daemon_runs`)."""
+    """End the searches still running in a daemon thread (``start()``'s, and ``run()`` in a user's daemon thread),
+    store their state, then close them; keep the temporary checkpoint folders of the runs still going after the wait
+    (:func:`_keep_folders_of_daemon_runs`)."""
+    here = threading.current_thread()
     with _lock:
         searches = list(_running)
-    if not searches:
+        runs = [s for s in _runs if s not in _running and _in_daemon_run(s, here) is not None]  # a user's thread
+    if not searches and not runs:
         _keep_folders_of_daemon_runs()
         return
-    for s in searches:
+    for s in searches + runs:
         s._exiting = True  # their threads raise InterpreterExiting at the loop's next turn
     deadline = time.monotonic() + EXIT_WAIT_S
     try:
@@ -199,12 +222,16 @@ def _stop_at_exit() -> None:
             thread = s._thread
             if thread is not None:
                 thread.join(max(0.0, deadline - time.monotonic()))
+        for s in runs:  # the user's thread is the user's: wait for its run() to end, not for the thread
+            s._run_idle.wait(max(0.0, deadline - time.monotonic()))
     except KeyboardInterrupt:  # Ctrl-C while waiting: exit now (what has not ended is left as it is)
         pass
-    for s in searches:
+    for s in searches + runs:
         thread = s._thread
-        if thread is not None and thread.is_alive():  # still in a trial that does not report: its executor is not
-            continue  # closed under it, nor its temporary checkpoint folder deleted (below)
+        if s in runs and not s._run_idle.is_set():
+            continue  # still in a trial that does not report: not closed under it, its folder kept (below)
+        if s not in runs and thread is not None and thread.is_alive():  # still in a trial that does not report:
+            continue  # its executor is not closed under it, nor its temporary checkpoint folder deleted (below)
         try:  # in this order: the search has stored its state; now its workers go (a user's Client stays)
             s.close()
         except Exception:  # an exit hook must not raise (the hooks after it would not run): said, not hidden
@@ -218,7 +245,7 @@ def began(s: Background) -> None:
     s._run_thread = threading.current_thread()
     with _lock:
         _runs.add(s)
-    _hook()  # (a run in a user's daemon thread keeps its temporary folder at exit, as start()'s does)
+    _hook()  # (a run in a user's daemon thread is ended at exit, as start()'s is)
 
 
 def ended(s: Background) -> None:

@@ -380,7 +380,10 @@ def open_store(s: Search) -> None:
                 _ckptlost.warn(s, lost)
         else:  # none beside the store: a temporary folder, or one of its own in the folder given (":memory:")
             root = pathlib.Path(ck.folder) if ck is not None and ck.usable else None
-            s._checkpoints = TempCheckpoints(s.name, f"search-{s._search_id}", CheckpointDir, root)  # type: ignore[assignment]
+            temp = TempCheckpoints(s.name, f"search-{s._search_id}", CheckpointDir, root)
+            if getattr(s, "_keep_folder", False):  # made in a set-up the exit hook found still going (_background)
+                temp.keep_at_exit()
+            s._checkpoints = temp  # type: ignore[assignment]
         s._checkpoints.update(held)
     prune(s)
 

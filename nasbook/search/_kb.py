@@ -106,7 +106,11 @@ class KbLink:
 
     def state(self, state: str, elapsed_s: float | None = None) -> None:
         """The search's state (and run time) changed in its own store: the mirror row says the same, so
-        the kb's ``searches`` never shows a finished search as "created" (mirror only; a failed write warns)."""
+        the kb's ``searches`` never shows a finished search as "created" (mirror only; a failed write warns).
+
+        Called by a run right after its own compare-and-set write of that state succeeded, and before it gives
+        its lease back: a run that takes the search next writes its state after this one (the mirror is in
+        another database, so the write itself cannot be conditional on the lease)."""
         if not self.mirror or self.kb_id is None:
             return
         try:

@@ -270,6 +270,7 @@ def set_up(s: Search, beat: Heartbeat) -> None:
     heartbeat refused) writes nothing over the other run's search and stops with :class:`SearchOvertaken`."""
     from nasbook.search._search import SearchState
 
+    check_exit(s)  # the interpreter exits (or close()): no replay, no executor started; stored interrupted
     if not s._ready:
         _resume.replay(s)
     beat.check()

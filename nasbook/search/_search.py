@@ -208,6 +208,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._stop_flag = False
         self._unfit_seen: tuple[Any, ...] | None = None  # what _budget.warn_unfit last warned of
         self._exiting = False  # set at interpreter exit on a search running in the background (_background.py)
+        self._keep_folder = False  # its temporary checkpoint folder outlives the interpreter's exit (_background.py)
         self._closing = False  # set by close() from another thread while this object's run() runs (_background.py)
         self._run_thread: threading.Thread | None = None  # the thread in run() now, if any (close() waits for it)
         self._run_idle = threading.Event()  # set while no run() runs
@@ -400,8 +401,10 @@ class Search(Background, Extend, Results, ReadOnly):
         try:
             _loop.run_trials(self, t_start, pbar, beat)  # its set-up (replay, state) too: _loop.set_up
             final = SearchState.DONE
-        except BaseException:
+        except BaseException as exc:
             self._stale = True  # the next run() starts from what the store holds, like a resume
+            if isinstance(exc, _background.InterpreterExiting) and threading.current_thread() is not self._thread:
+                raise SystemExit(str(exc)) from None  # ended at exit in a user's daemon thread: quietly, as sys.exit()
             raise
         finally:
             beat.stop()  # before the lease is given back: no heartbeat thread outlives the run
@@ -412,16 +415,19 @@ class Search(Background, Extend, Results, ReadOnly):
                 if pbar is not None:
                     pbar.close()
                 try:
-                    if self._overtaken is not None:  # the other run's state and elapsed time stand (_fresh.py)
-                        _fresh.adopt_stored(self)
-                    else:
+                    if self._overtaken is None:
                         self._elapsed_before += time.monotonic() - t_start
                         config = self._config() if _provenance.note_session(self) else None  # e.g. CUDA, once it trained on a GPU
                         self._storage.update_search(self._search_id, state=final.value, elapsed_s=self._elapsed_before,
                                                     config=config, **self._owned_search)  # only while the lease is ours
-                    self._storage.release_lease(self._search_id, self._owner)
-                    if self._kb is not None and self._overtaken is None:
-                        self._kb.state(final.value, self._elapsed_before)
+                        try:  # its mirror too, before the lease goes: a run that takes it next writes after this
+                            if self._kb is not None:
+                                self._kb.state(final.value, self._elapsed_before)
+                        finally:  # (whatever the kb's store did, the lease goes)
+                            self._storage.release_lease(self._search_id, self._owner)
+                    else:  # the other run's state and elapsed time stand (_fresh.py)
+                        _fresh.adopt_stored(self)
+                        self._storage.release_lease(self._search_id, self._owner)
                 except SearchLockedError as exc:  # taken over before the heartbeat saw it: the other run's row stands
                     refused = _fresh.refused_end(self, len(self._trials) - n_before, exc)
                 except (StorageError, OSError):  # pragma: no cover - never hide the original error

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from nasbook._errors import NasbookWarning, StorageError, stacklevel_outside_nasbook
+from nasbook.storage import _lease
 from nasbook.storage._schema import trials as _T
 
 if TYPE_CHECKING:
@@ -167,6 +168,11 @@ def claim_trials(st: Any, search_id: int, numbers: Sequence[int], owner: str) ->
     row finished (or removed) by another run since the caller read it is not taken, so fewer than
     ``len(numbers)`` tells the caller that its reading is stale.
 
+    A compare-and-set on the lease, as ``update_search(owner=...)`` is (in the UPDATE itself): a run whose lease
+    was taken over before it claimed (it stalled longer than the lease's TTL between the two) takes nothing and
+    gets :class:`~nasbook.SearchLockedError`; it used to take the new holder's rows, whose own writes were then
+    refused (:class:`TrialTaken`) as if it had lost them.
+
     Parameters
     ----------
     st : Storage
@@ -182,16 +188,27 @@ def claim_trials(st: Any, search_id: int, numbers: Sequence[int], owner: str) ->
     -------
     int
         The number of rows taken.
+
+    Raises
+    ------
+    SearchLockedError
+        ``owner`` does not hold the search's lease (nothing was taken).
     """
     numbers = sorted({int(n) for n in numbers})
     if not numbers:
         return 0
-    stmt = (_T.update().where(_T.c.search_id == search_id, _T.c.number.in_(numbers), _T.c.state.in_(UNFINISHED))
+    stmt = (_T.update().where(_T.c.search_id == search_id, _T.c.number.in_(numbers), _T.c.state.in_(UNFINISHED),
+                              _lease.held_by(search_id, owner))
             .values(owner=owner))
     conn = st.conn
     try:
         n = conn.execute(stmt).rowcount
         conn.commit()
+        if n < len(numbers):  # rows finished meanwhile, or none taken: the lease is not ours
+            h = _lease.holder(conn, search_id)
+            conn.commit()
+            if h is None or h.owner != owner:
+                raise _lease.locked_error(st._search_name(search_id), h)  # noqa: SLF001
     except (sa.exc.DatabaseError, sa.exc.OperationalError) as exc:
         st._rollback_quietly()  # noqa: SLF001
         raise st._wrap(exc) from None  # noqa: SLF001

@@ -264,7 +264,8 @@ class StorageContract:
         with pytest.raises(TrialTaken):
             storage.update_trial(sid, _trial(space, 0, value=0.9), owner="run-b")
         assert storage.load_trials(sid, space)[0][0].state is TrialState.RUNNING  # nothing written
-        assert claim_trials(storage, sid, [0], "run-b") == 1  # a resuming run takes the unfinished row
+        storage.acquire_lease(sid, "run-b")  # a resuming run, holding the search's lease (the claim checks it) ...
+        assert claim_trials(storage, sid, [0], "run-b") == 1  # ... takes the unfinished row
         with pytest.raises(TrialTaken):
             storage.update_trial(sid, _trial(space, 0, value=0.9), owner="run-a")  # the overtaken run, too late
         storage.update_trial(sid, _trial(space, 0, value=0.4), tell_seq=0, owner="run-b")

@@ -46,6 +46,8 @@ class HeldInItsSecondTrial(ToyTask):
 
 
 if __name__ == "__main__":
+    from nasbook.search import _background
+    _background.EXIT_WAIT_S = 1.0  # the exit hook waits this long for the held trial (it never reports again)
     space = GraphSpace(ops=PROTEINS_OPS)
     search = nasbook.Search(space, HeldInItsSecondTrial(space, epochs=3), strategy=ASHA(min_epochs=1, max_epochs=9),
                             budget=10, seed=100, storage=":memory:", name="daemon")

@@ -61,6 +61,7 @@ def test_a_claim_takes_unfinished_rows_only_and_shuts_their_old_run_out(st):
     st.add_trial(sid, _trial(1, TrialState.QUEUED), owner="run-a")
     st.add_trial(sid, _trial(2, TrialState.COMPLETE, 0.3), tell_seq=0, owner="run-a")
     st.add_trial(sid, _trial(3))  # no owner: stored by a nasbook before schema 5
+    st.acquire_lease(sid, "run-b")  # a claim is made holding the search's lease (test_lease_mirror_claim.py)
     assert claim_trials(st, sid, [0, 1, 2, 3, 9], "run-b") == 3  # 2 is finished, 9 is not stored
     assert [_row(st, sid, n)[2] for n in range(4)] == ["run-b", "run-b", "run-a", "run-b"]
     with pytest.raises(TrialTaken):
@@ -88,6 +89,7 @@ def test_a_schema_4_file_gains_the_owner_column_and_its_running_trial_is_claimed
     assert _row(st, sid, 0) == ("running", None, None)
     with pytest.raises(TrialTaken):  # no run owns it until one claims it
         st.update_trial(sid, _trial(0, TrialState.COMPLETE, 0.4), owner="run-a")
+    st.acquire_lease(sid, "run-a")
     assert claim_trials(st, sid, [0], "run-a") == 1
     st.update_trial(sid, _trial(0, TrialState.COMPLETE, 0.4), tell_seq=0, owner="run-a")
     assert _row(st, sid, 0) == ("complete", 0.4, "run-a")
