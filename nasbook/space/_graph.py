@@ -30,12 +30,17 @@ RAW_LINKS: tuple[tuple[int, ...], ...] = tuple(itertools.product(range(1), range
 _N_NODES = 4
 
 
-@functools.cache
-def _benchmark_key(link: tuple[int, ...], ops: tuple[str, ...]) -> int:
-    """NAS-Bench-Graph's own canonical hash (``Arch(link, ops).valid_hash()``), memoised."""
+def _benchmark_key_uncached(link: tuple[int, ...], ops: tuple[str, ...]) -> int:
+    """NAS-Bench-Graph's own canonical hash (``Arch(link, ops).valid_hash()``)."""
     from nas_bench_graph.architecture import Arch  # pure Python, no pickles
 
     return int(Arch(list(link), list(ops)).valid_hash())
+
+
+@functools.cache
+def _benchmark_key(link: tuple[int, ...], ops: tuple[str, ...]) -> int:
+    """:func:`_benchmark_key_uncached`, memoised."""
+    return _benchmark_key_uncached(link, ops)
 
 
 def _decode_key(key: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -46,6 +51,33 @@ def _decode_key(key: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
         digits.append(k % 10)
         k //= 10
     return LINKS[k], tuple(GNN_OPS[d] for d in reversed(digits))
+
+
+@functools.cache
+def _link_after(link: tuple[int, ...], skips: tuple[bool, ...]) -> int:
+    """The canonical link pattern (index in :data:`LINKS`) of a raw cell with ``link`` and skips where ``skips``
+    says: the benchmark's canonicalisation moves nodes by the link and by which ops are ``skip`` only."""
+    return _benchmark_key_uncached(link, tuple("skip" if s else "gcn" for s in skips)) // 10**_N_NODES
+
+
+@functools.lru_cache(maxsize=4096)
+def _raw_forms(link: tuple[int, ...], ops: tuple[str, ...]) -> tuple[tuple[tuple[int, ...], tuple[str, ...]], ...]:
+    """Every raw ``(link, ops)`` with the benchmark key of the canonical ``(link, ops)``, that form first.
+
+    The benchmark's canonicalisation only renumbers nodes (it permutes the ops), so the raw forms are among
+    the 24 raw links times the distinct orders of ``ops`` (1 to 164 forms per class); those whose link
+    pattern cannot come out as ``link`` are not hashed.
+    """
+    key = _benchmark_key(link, ops)
+    pattern = LINKS.index(link)
+    forms = [(link, ops)]
+    for lk in RAW_LINKS:
+        for perm in sorted(set(itertools.permutations(ops))):
+            if (lk, perm) == (link, ops) or _link_after(lk, tuple(o == "skip" for o in perm)) != pattern:
+                continue
+            if _benchmark_key_uncached(lk, perm) == key:
+                forms.append((lk, perm))
+    return tuple(forms)
 
 
 @functools.lru_cache(maxsize=8)
@@ -221,45 +253,48 @@ class GraphSpace(SearchSpace):
         return arch if arch is not None else self._from_key(key)
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
-        """Every architecture one edit of ``arch``'s canonical ``(link, ops)`` away: one node's op changed, or
-        the link replaced by any of the 24 raw links (ops kept), each canonicalized; ``arch`` and repeats dropped.
+        """Every architecture one edit of some raw form of ``arch`` away: one node's op changed, or the link
+        replaced by any of the 24 raw links (ops kept), each canonicalized; ``arch`` and repeats dropped.
 
-        The edit acts on the canonical form only, so the relation is not symmetric: ``b`` in
-        ``neighbours(a)`` does not imply ``a`` in ``neighbours(b)`` when ``a`` is reached from ``b`` only by
-        editing another raw form of ``b`` (7% of sampled pairs with all nine ops, 20-24% with the proteins ops;
-        docs/benchmarks.md, outside-evaluator probe 8).
+        The raw forms are every ``(link, ops)`` that :meth:`make` maps to ``arch`` (its canonical form and, e.g.,
+        the same cell with its nodes numbered otherwise); editing all of them makes the relation symmetric:
+        ``b`` is in ``neighbours(a)`` exactly when ``a`` is in ``neighbours(b)``. The canonical form's edits
+        come first (ops node by node, then links), then each other raw form's in a fixed order.
         """
         self.validate(arch)
         cached = self.__dict__.setdefault("_nbrs", {}).get(arch.id)
         if cached is not None:
             return list(cached)
-        link, ops = tuple(arch["link"]), tuple(arch["ops"])
         seen = {arch.id}
+        raw_seen: set[tuple[tuple[int, ...], tuple[str, ...]]] = set()  # raw forms sharing ops share link edits
         out: list[Architecture] = []
 
         def add(lk: tuple[int, ...], op: tuple[str, ...]) -> None:
-            if all(o == "skip" for o in op):
+            if all(o == "skip" for o in op) or (lk, op) in raw_seen:
                 return
+            raw_seen.add((lk, op))
             a = self._from_key(_benchmark_key(lk, op))
             if a.id not in seen:
                 seen.add(a.id)
                 out.append(a)
 
-        for i in range(_N_NODES):
-            for o in self._ops:
-                if o != ops[i]:
-                    add(link, ops[:i] + (o,) + ops[i + 1 :])
-        for lk in RAW_LINKS:
-            if lk != link:
-                add(lk, ops)
+        for link, ops in _raw_forms(tuple(arch["link"]), tuple(arch["ops"])):
+            for i in range(_N_NODES):
+                for o in self._ops:
+                    if o != ops[i]:
+                        add(link, ops[:i] + (o,) + ops[i + 1 :])
+            for lk in RAW_LINKS:
+                if lk != link:
+                    add(lk, ops)
         self.__dict__["_nbrs"][arch.id] = tuple(out)
         return list(out)
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
-        """One random edit: a new op on one node, or (with probability 1/2) a new link pattern.
+        """One random edit of the canonical form: a new op on one node, or (with probability 1/2) a new link.
 
         Edits that land on the same canonical architecture are retried, so the result always
-        differs from ``arch``.
+        differs from ``arch``. The result is one of :meth:`neighbours` (its leading part: the canonical
+        form's edits); the other raw forms' edits are not drawn, so evolution's children are drawn as before.
         """
         check_rng(self, "mutate", rng)
         self.validate(arch)
