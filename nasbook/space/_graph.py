@@ -120,6 +120,10 @@ class GraphSpace(SearchSpace):
 
     name = "graph"
     ENCODING_VERSIONS: ClassVar[dict[str, int]] = {"adjacency": 1, "path": 1, "graf": 1}
+    #: What :meth:`neighbours` edits: ``"every_form"`` (default) every raw form of a cell, a symmetric relation;
+    #: ``"canonical"`` its canonical form only (nasbook before 2026-12-02; not symmetric). Not part of the space's
+    #: identity: set ``GraphSpace.edits = "canonical"`` to continue exactly a local search stored before then.
+    edits: ClassVar[str] = "every_form"
 
     def __init__(self, ops: Sequence[str] = GNN_OPS):
         self.ops = tuple(ops) if isinstance(ops, (list, tuple)) else ops
@@ -259,10 +263,16 @@ class GraphSpace(SearchSpace):
         The raw forms are every ``(link, ops)`` that :meth:`make` maps to ``arch`` (its canonical form and, e.g.,
         the same cell with its nodes numbered otherwise); editing all of them makes the relation symmetric:
         ``b`` is in ``neighbours(a)`` exactly when ``a`` is in ``neighbours(b)``. The canonical form's edits
-        come first (ops node by node, then links), then each other raw form's in a fixed order.
+        come first (ops node by node, then links), then each other raw form's in a fixed order. With
+        :attr:`edits` ``= "canonical"``, the canonical form's edits only (the relation before 2026-12-02).
         """
         self.validate(arch)
-        cached = self.__dict__.setdefault("_nbrs", {}).get(arch.id)
+        edits = type(self).edits
+        if edits not in ("every_form", "canonical"):
+            raise InvalidParameterError(
+                f"GraphSpace.edits must be 'every_form' or 'canonical' (what neighbours() edits); got {edits!r}."
+            )
+        cached = self.__dict__.setdefault("_nbrs", {}).get((edits, arch.id))
         if cached is not None:
             return list(cached)
         seen = {arch.id}
@@ -278,7 +288,8 @@ class GraphSpace(SearchSpace):
                 seen.add(a.id)
                 out.append(a)
 
-        for link, ops in _raw_forms(tuple(arch["link"]), tuple(arch["ops"])):
+        canonical = (tuple(arch["link"]), tuple(arch["ops"]))
+        for link, ops in _raw_forms(*canonical) if edits == "every_form" else (canonical,):
             for i in range(_N_NODES):
                 for o in self._ops:
                     if o != ops[i]:
@@ -286,7 +297,7 @@ class GraphSpace(SearchSpace):
             for lk in RAW_LINKS:
                 if lk != link:
                     add(lk, ops)
-        self.__dict__["_nbrs"][arch.id] = tuple(out)
+        self.__dict__["_nbrs"][edits, arch.id] = tuple(out)
         return list(out)
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:

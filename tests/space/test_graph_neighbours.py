@@ -10,6 +10,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
+from nasbook._errors import InvalidParameterError
 from nasbook.space import PROTEINS_OPS, GraphSpace
 from nasbook.space._graph import _N_NODES, RAW_LINKS
 
@@ -99,3 +100,35 @@ def test_every_proteins_cell_has_the_oracle_neighbourhood(proteins_graph):
     s = GraphSpace(ops=PROTEINS_OPS)
     for a in s.enumerate():
         assert {int(b.id) for b in s.neighbours(a)} == proteins_graph[int(a.id)]
+
+
+def test_a_stored_local_search_resumes_exactly(tmp_path):
+    # replaying the stored history rebuilds local search's neighbour queues: the same proposals, no warning
+    import warnings
+
+    import nasbook
+    from nasbook.tasks import NasBenchGraph
+
+    task, path = NasBenchGraph("proteins"), tmp_path / "l.db"
+    nasbook.Search(task, strategy="local", budget=30, seed=4, storage=path, name="l").run(progress="none")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ReproducibilityWarning fails the test
+        resumed = nasbook.load_search("l", path, budget=60).run(progress="none")
+    full = nasbook.Search(task, strategy="local", budget=60, seed=4, storage=":memory:").run(progress="none")
+    assert [t.arch.id for t in resumed.trials] == [t.arch.id for t in full.trials]
+
+
+def test_edits_canonical_gives_the_old_neighbourhood_for_exact_resumes(monkeypatch):
+    # GraphSpace.edits = "canonical": the canonical form's edits only, as before (a stored local search continues
+    # exactly); the id and the architectures do not change with it
+    s = GraphSpace()
+    a = s.make(link=[0, 0, 1, 1], ops=["fc", "sage", "gat", "sage"])
+    b = s.make(link=[0, 0, 0, 0], ops=["gat", "sage", "sage", "fc"])
+    every = s.neighbours(b)
+    monkeypatch.setattr(GraphSpace, "edits", "canonical")
+    old = s.neighbours(b)
+    assert a in every and a not in old and every[: len(old)] == old and len(old) < len(every)
+    assert s.space_id == "graph-70c5b6f2"
+    monkeypatch.setattr(GraphSpace, "edits", "raw")
+    with pytest.raises(InvalidParameterError, match="GraphSpace.edits must be 'every_form' or 'canonical'.*'raw'"):
+        s.neighbours(b)
