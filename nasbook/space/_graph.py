@@ -70,12 +70,13 @@ def _raw_forms(link: tuple[int, ...], ops: tuple[str, ...]) -> tuple[tuple[tuple
     """
     key = _benchmark_key(link, ops)
     pattern = LINKS.index(link)
+    perms = [(perm, tuple(o == "skip" for o in perm)) for perm in sorted(set(itertools.permutations(ops)))]
     forms = [(link, ops)]
     for lk in RAW_LINKS:
-        for perm in sorted(set(itertools.permutations(ops))):
-            if (lk, perm) == (link, ops) or _link_after(lk, tuple(o == "skip" for o in perm)) != pattern:
+        for perm, skips in perms:
+            if (lk, perm) == (link, ops) or _link_after(lk, skips) != pattern:
                 continue
-            if _benchmark_key_uncached(lk, perm) == key:
+            if _benchmark_key(lk, perm) == key:
                 forms.append((lk, perm))
     return tuple(forms)
 
@@ -280,7 +281,7 @@ class GraphSpace(SearchSpace):
         out: list[Architecture] = []
 
         def add(lk: tuple[int, ...], op: tuple[str, ...]) -> None:
-            if all(o == "skip" for o in op) or (lk, op) in raw_seen:
+            if (lk, op) in raw_seen or op.count("skip") == _N_NODES:
                 return
             raw_seen.add((lk, op))
             a = self._from_key(_benchmark_key(lk, op))
