@@ -30,12 +30,17 @@ RAW_LINKS: tuple[tuple[int, ...], ...] = tuple(itertools.product(range(1), range
 _N_NODES = 4
 
 
-@functools.cache
-def _benchmark_key(link: tuple[int, ...], ops: tuple[str, ...]) -> int:
-    """NAS-Bench-Graph's own canonical hash (``Arch(link, ops).valid_hash()``), memoised."""
+def _benchmark_key_uncached(link: tuple[int, ...], ops: tuple[str, ...]) -> int:
+    """NAS-Bench-Graph's own canonical hash (``Arch(link, ops).valid_hash()``)."""
     from nas_bench_graph.architecture import Arch  # pure Python, no pickles
 
     return int(Arch(list(link), list(ops)).valid_hash())
+
+
+@functools.cache
+def _benchmark_key(link: tuple[int, ...], ops: tuple[str, ...]) -> int:
+    """:func:`_benchmark_key_uncached`, memoised."""
+    return _benchmark_key_uncached(link, ops)
 
 
 def _decode_key(key: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -46,6 +51,34 @@ def _decode_key(key: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
         digits.append(k % 10)
         k //= 10
     return LINKS[k], tuple(GNN_OPS[d] for d in reversed(digits))
+
+
+@functools.cache
+def _link_after(link: tuple[int, ...], skips: tuple[bool, ...]) -> int:
+    """The canonical link pattern (index in :data:`LINKS`) of a raw cell with ``link`` and skips where ``skips``
+    says: the benchmark's canonicalisation moves nodes by the link and by which ops are ``skip`` only."""
+    return _benchmark_key_uncached(link, tuple("skip" if s else "gcn" for s in skips)) // 10**_N_NODES
+
+
+@functools.lru_cache(maxsize=4096)
+def _raw_forms(link: tuple[int, ...], ops: tuple[str, ...]) -> tuple[tuple[tuple[int, ...], tuple[str, ...]], ...]:
+    """Every raw ``(link, ops)`` with the benchmark key of the canonical ``(link, ops)``, that form first.
+
+    The benchmark's canonicalisation only renumbers nodes (it permutes the ops), so the raw forms are among
+    the 24 raw links times the distinct orders of ``ops`` (1 to 164 forms per class); those whose link
+    pattern cannot come out as ``link`` are not hashed.
+    """
+    key = _benchmark_key(link, ops)
+    pattern = LINKS.index(link)
+    perms = [(perm, tuple(o == "skip" for o in perm)) for perm in sorted(set(itertools.permutations(ops)))]
+    forms = [(link, ops)]
+    for lk in RAW_LINKS:
+        for perm, skips in perms:
+            if (lk, perm) == (link, ops) or _link_after(lk, skips) != pattern:
+                continue
+            if _benchmark_key(lk, perm) == key:
+                forms.append((lk, perm))
+    return tuple(forms)
 
 
 @functools.lru_cache(maxsize=8)
@@ -88,6 +121,10 @@ class GraphSpace(SearchSpace):
 
     name = "graph"
     ENCODING_VERSIONS: ClassVar[dict[str, int]] = {"adjacency": 1, "path": 1, "graf": 1}
+    #: What :meth:`neighbours` edits: ``"every_form"`` (default) every raw form of a cell, a symmetric relation;
+    #: ``"canonical"`` its canonical form only (nasbook before 2026-12-02; not symmetric). Not part of the space's
+    #: identity: set ``GraphSpace.edits = "canonical"`` to continue exactly a local search stored before then.
+    edits: ClassVar[str] = "every_form"
 
     def __init__(self, ops: Sequence[str] = GNN_OPS):
         self.ops = tuple(ops) if isinstance(ops, (list, tuple)) else ops
@@ -221,45 +258,55 @@ class GraphSpace(SearchSpace):
         return arch if arch is not None else self._from_key(key)
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
-        """Every architecture one edit of ``arch``'s canonical ``(link, ops)`` away: one node's op changed, or
-        the link replaced by any of the 24 raw links (ops kept), each canonicalized; ``arch`` and repeats dropped.
+        """Every architecture one edit of some raw form of ``arch`` away: one node's op changed, or the link
+        replaced by any of the 24 raw links (ops kept), each canonicalized; ``arch`` and repeats dropped.
 
-        The edit acts on the canonical form only, so the relation is not symmetric: ``b`` in
-        ``neighbours(a)`` does not imply ``a`` in ``neighbours(b)`` when ``a`` is reached from ``b`` only by
-        editing another raw form of ``b`` (7% of sampled pairs with all nine ops, 20-24% with the proteins ops;
-        docs/benchmarks.md, outside-evaluator probe 8).
+        The raw forms are every ``(link, ops)`` that :meth:`make` maps to ``arch`` (its canonical form and, e.g.,
+        the same cell with its nodes numbered otherwise); editing all of them makes the relation symmetric:
+        ``b`` is in ``neighbours(a)`` exactly when ``a`` is in ``neighbours(b)``. The canonical form's edits
+        come first (ops node by node, then links), then each other raw form's in a fixed order. With
+        :attr:`edits` ``= "canonical"``, the canonical form's edits only (the relation before 2026-12-02).
         """
         self.validate(arch)
-        cached = self.__dict__.setdefault("_nbrs", {}).get(arch.id)
+        edits = type(self).edits
+        if edits not in ("every_form", "canonical"):
+            raise InvalidParameterError(
+                f"GraphSpace.edits must be 'every_form' or 'canonical' (what neighbours() edits); got {edits!r}."
+            )
+        cached = self.__dict__.setdefault("_nbrs", {}).get((edits, arch.id))
         if cached is not None:
             return list(cached)
-        link, ops = tuple(arch["link"]), tuple(arch["ops"])
         seen = {arch.id}
+        raw_seen: set[tuple[tuple[int, ...], tuple[str, ...]]] = set()  # raw forms sharing ops share link edits
         out: list[Architecture] = []
 
         def add(lk: tuple[int, ...], op: tuple[str, ...]) -> None:
-            if all(o == "skip" for o in op):
+            if (lk, op) in raw_seen or op.count("skip") == _N_NODES:
                 return
+            raw_seen.add((lk, op))
             a = self._from_key(_benchmark_key(lk, op))
             if a.id not in seen:
                 seen.add(a.id)
                 out.append(a)
 
-        for i in range(_N_NODES):
-            for o in self._ops:
-                if o != ops[i]:
-                    add(link, ops[:i] + (o,) + ops[i + 1 :])
-        for lk in RAW_LINKS:
-            if lk != link:
-                add(lk, ops)
-        self.__dict__["_nbrs"][arch.id] = tuple(out)
+        canonical = (tuple(arch["link"]), tuple(arch["ops"]))
+        for link, ops in _raw_forms(*canonical) if edits == "every_form" else (canonical,):
+            for i in range(_N_NODES):
+                for o in self._ops:
+                    if o != ops[i]:
+                        add(link, ops[:i] + (o,) + ops[i + 1 :])
+            for lk in RAW_LINKS:
+                if lk != link:
+                    add(lk, ops)
+        self.__dict__["_nbrs"][edits, arch.id] = tuple(out)
         return list(out)
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
-        """One random edit: a new op on one node, or (with probability 1/2) a new link pattern.
+        """One random edit of the canonical form: a new op on one node, or (with probability 1/2) a new link.
 
         Edits that land on the same canonical architecture are retried, so the result always
-        differs from ``arch``.
+        differs from ``arch``. The result is one of :meth:`neighbours` (its leading part: the canonical
+        form's edits); the other raw forms' edits are not drawn, so evolution's children are drawn as before.
         """
         check_rng(self, "mutate", rng)
         self.validate(arch)
