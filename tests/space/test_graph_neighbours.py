@@ -1,7 +1,8 @@
-"""GraphSpace's neighbourhood: one edit of any raw form of a cell, so the relation is symmetric.
+"""GraphSpace's neighbourhood: by default one edit of the canonical (link, ops), as mutate draws; with
+``GraphSpace.edits = "every_form"`` one edit of any raw form of a cell, so the relation is symmetric.
 
-On the old code an edit acted on the canonical (link, ops) only: b in neighbours(a) did not imply a in
-neighbours(b) (7% of sampled pairs with all nine ops, 20-24% with the proteins ops).
+Before ``edits`` existed b in neighbours(a) did not imply a in neighbours(b) (7% of sampled pairs with all nine
+ops, 20-24% with the proteins ops) and no setting gave the symmetric relation.
 """
 
 import itertools
@@ -40,7 +41,21 @@ def proteins_graph():
     return edit_graph(PROTEINS_OPS)
 
 
-def test_the_reported_pair_is_symmetric():
+@pytest.fixture
+def every_form(monkeypatch):
+    monkeypatch.setattr(GraphSpace, "edits", "every_form")
+
+
+def test_the_default_edits_the_canonical_form_only():
+    # the default is the canonical form's edits (measured: the symmetric relation made local search no better)
+    s = GraphSpace()
+    a = s.make(link=[0, 0, 1, 1], ops=["fc", "sage", "gat", "sage"])
+    b = s.make(link=[0, 0, 0, 0], ops=["gat", "sage", "sage", "fc"])
+    assert GraphSpace.edits == "canonical"
+    assert b in s.neighbours(a) and a not in s.neighbours(b)
+
+
+def test_the_reported_pair_is_symmetric(every_form):
     s = GraphSpace()
     a = s.make(link=[0, 0, 1, 1], ops=["fc", "sage", "gat", "sage"])
     b = s.make(link=[0, 0, 0, 0], ops=["gat", "sage", "sage", "fc"])
@@ -48,7 +63,7 @@ def test_the_reported_pair_is_symmetric():
     assert a in s.neighbours(b)  # failed: b's canonical form has no edit giving a
 
 
-def test_neighbours_are_the_edits_of_every_raw_form(proteins_graph):
+def test_neighbours_are_the_edits_of_every_raw_form(proteins_graph, every_form):
     s = GraphSpace(ops=PROTEINS_OPS)
     rng = np.random.default_rng(3)
     for _ in range(40):
@@ -59,7 +74,7 @@ def test_neighbours_are_the_edits_of_every_raw_form(proteins_graph):
 
 
 @pytest.mark.parametrize("ops", [None, PROTEINS_OPS], ids=["all-ops", "proteins-ops"])
-def test_neighbours_are_symmetric(ops):
+def test_neighbours_are_symmetric(ops, every_form):
     s = GraphSpace() if ops is None else GraphSpace(ops=ops)
     rng = np.random.default_rng(7)
     for _ in range(3 if ops is None else 6):  # ~70 / ~45 neighbours each
@@ -68,7 +83,7 @@ def test_neighbours_are_symmetric(ops):
             assert a in s.neighbours(b), (a.spec, b.spec)
 
 
-def test_canonical_edits_come_first_and_mutate_stays_inside():
+def test_canonical_edits_come_first_and_mutate_stays_inside(every_form):
     # the canonical form's edits (what neighbours held before) lead, in their old order; mutate edits the canonical
     # form only, as before, so evolution draws what it drew: its children are neighbours
     s = GraphSpace()
@@ -96,13 +111,15 @@ def test_space_ids_unchanged():
 
 
 @pytest.mark.slow
-def test_every_proteins_cell_has_the_oracle_neighbourhood(proteins_graph):
+def test_every_proteins_cell_has_the_oracle_neighbourhood(proteins_graph, every_form):
     s = GraphSpace(ops=PROTEINS_OPS)
     for a in s.enumerate():
         assert {int(b.id) for b in s.neighbours(a)} == proteins_graph[int(a.id)]
 
 
-def test_a_stored_local_search_resumes_exactly(tmp_path):
+@pytest.mark.parametrize("edits", ["canonical", "every_form"])
+def test_a_stored_local_search_resumes_exactly(tmp_path, monkeypatch, edits):
+    monkeypatch.setattr(GraphSpace, "edits", edits)
     # replaying the stored history rebuilds local search's neighbour queues: the same proposals, no warning
     import warnings
 
@@ -124,6 +141,7 @@ def test_edits_canonical_gives_the_old_neighbourhood_for_exact_resumes(monkeypat
     s = GraphSpace()
     a = s.make(link=[0, 0, 1, 1], ops=["fc", "sage", "gat", "sage"])
     b = s.make(link=[0, 0, 0, 0], ops=["gat", "sage", "sage", "fc"])
+    monkeypatch.setattr(GraphSpace, "edits", "every_form")
     every = s.neighbours(b)
     monkeypatch.setattr(GraphSpace, "edits", "canonical")
     old = s.neighbours(b)
