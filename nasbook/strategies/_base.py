@@ -301,7 +301,7 @@ class BaseStrategy(Params, abc.ABC):
 
         A trial's epochs are then the most it trains, not what it is likely to: at the end of an epochs budget
         the search starts the next trial with only the epochs left (stopped there, PRUNED ``stopped_by="budget"``)
-        rather than keeping it queued for ``extend``.
+        rather than keeping it queued for ``extend``. A strategy whose ``on_report`` only watches may say False.
         """
         return type(self).on_report is not BaseStrategy.on_report
 

@@ -89,3 +89,11 @@ def test_a_stopping_rule_on_two_dask_workers_spends_its_budget_and_never_more(bu
         ex.close()
     assert s.epochs_spent == budget and not s._requeue
     assert [t.attrs.get("stopped_by") for t in s.trials].count("budget") <= 1
+
+
+def test_which_strategies_stop_trials_early():
+    from nasbook.strategies import ASHA, CurveStopping, FingerprintStopping, Hyperband, RandomSearch
+
+    assert all(s.stops_trials for s in (MedianStopping(), CurveStopping(), FingerprintStopping(),
+                                         CurveStopping(base=ASHA())))
+    assert not any(s.stops_trials for s in (RandomSearch(), ASHA(), SuccessiveHalving(), Hyperband()))
