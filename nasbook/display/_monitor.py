@@ -105,6 +105,12 @@ def _done(search: Search, unit: str) -> int:
     return search.epochs_spent if unit == "epochs" else search.n_trials
 
 
+def _queued(search: Search) -> str:
+    """What a finished search left queued for ``extend()`` (its epochs budget had no room), or ""."""
+    note = getattr(search, "_queued_note", None)
+    return note() if callable(note) else ""
+
+
 #: trial states that count as failures in the progress views
 _FAILED = ("failed", "diverged")
 
@@ -172,6 +178,8 @@ class BarProgress(Progress):
             post.append(f"{self.n_failed} failed")
         if end and s.state.value == "interrupted":  # stopped or Ctrl-C: the last line says it can go on
             post.append("interrupted, resumable")
+        if end and (queued := _queued(s)):  # the budget's end: what it could not run is not lost silently
+            post.append(queued)
         self.bar.set_postfix_str(", ".join(post), refresh=False)
 
     def refresh(self) -> None:
@@ -290,8 +298,9 @@ class WidgetProgress(Progress):
         self.bar.value = min(done, self.bar.max)
         total = self.bar.max if s.budget.trials is not None or s.budget.epochs is not None else None
         of = f" of {total}" if total else ""
+        queued = _queued(s)
         self.label.value = (f"<span>{html.escape(s.name)}: <b>{html.escape(s.state.value)}</b>, "
-                            f"{done}{of} {self.unit}</span>")
+                            f"{done}{of} {self.unit}{', ' + html.escape(queued) if queued else ''}</span>")
         self.body.value = self.state_html()
 
     def summary_text(self) -> str:
@@ -299,8 +308,9 @@ class WidgetProgress(Progress):
         best = f", best {s.metric} {s.best.value:.4g} (arch {s.best.arch.id})" if s.best is not None else ""
         total = self.bar.max if s.budget.trials is not None or s.budget.epochs is not None else None
         failed = sum(t.state.value in _FAILED for t in s.trials)
+        queued = _queued(s)
         return (f"{s.name}: {s.state.value}, {_done(s, self.unit)}{f' of {total}' if total else ''} {self.unit}{best}"
-                + (f", {failed} failed" if failed else ""))
+                + (f", {failed} failed" if failed else "") + (f", {queued}" if queued else ""))
 
     def close(self) -> None:
         """Replace the live widget by static output (HTML + text) that reads well anywhere.

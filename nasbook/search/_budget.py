@@ -37,14 +37,20 @@ class Budget:
     starts only if the epochs trained so far, the most the running trials may still train (the epochs
     each asked for, less those it continues from its parent's checkpoint) and its own all fit in it. The
     next trial that does not fit (a 6-epoch promotion with 4 epochs left) waits while trials run, since
-    one may stop early; with none running the run ends, the budget not quite spent (by less than that
-    trial's epochs), and the trial, already proposed, is stored QUEUED: it runs first after
-    ``search.extend(epochs=...)`` (or a larger budget given to ``load_search``), as it would have in one
-    longer run. A run that starts no trial that way (a budget smaller than one trial) says so in a
+    one may stop early. With none running, a strategy that stops trials early (``MedianStopping``,
+    ``CurveStopping``, ``FingerprintStopping``: ``strategy.stops_trials``) starts it with only the epochs
+    left: it is stopped there and stored PRUNED, ``attrs["stopped_by"] == "budget"`` and its reason saying
+    so, never a complete (best-of) result; the budget is then spent to its last epoch. Any other strategy's
+    run ends, the budget not quite spent (by less than that trial's epochs: a rung's or a full trial cut
+    short would be worth nothing to it), and the trial, already proposed, is stored QUEUED: the search's
+    repr and the run's progress say so (``57 of 60 epochs, 1 trial queued for extend()``), and it runs first
+    after ``search.extend(epochs=...)`` (or a larger budget given to ``load_search``), as it would have in
+    one longer run. A run that starts no trial that way (a budget smaller than one trial) says so in a
     NasbookWarning. This holds as long as the task trains at most the epochs it is asked for, as
-    nasbook's tasks do. A seconds budget is overshot by the trials in flight when it runs out: they
-    finish (``trial_timeout_s`` bounds each), but none starts after it. Compare searches at equal cost by
-    ``search.epochs_spent`` or ``search.elapsed_s``, not by the budget alone.
+    nasbook's tasks do (a trial cut by the budget is also stopped at that epoch's report). A seconds
+    budget is overshot by the trials in flight when it runs out: they finish (``trial_timeout_s`` bounds
+    each), but none starts after it. Compare searches at equal cost by ``search.epochs_spent`` or
+    ``search.elapsed_s``, not by the budget alone.
 
     Parameters
     ----------
@@ -204,6 +210,46 @@ def fits(s: Search, cost: int, reserved: int) -> bool:
     and its own all fit in it."""
     b = s.budget
     return b.epochs is None or s._epochs_spent + reserved + cost <= b.epochs
+
+
+def allowed(s: Search, cost: int, reserved: int, n_running: int) -> int | None:
+    """The epochs a trial of ``cost`` epochs may train now, or None: it waits (or is kept QUEUED).
+
+    ``cost`` when it fits (:func:`fits`). Otherwise, for a strategy that stops trials early
+    (``strategy.stops_trials``: its trials' epochs are the most they train, seldom what they do) and with no
+    trial running, the epochs left: the last trial starts with only those and is stopped there
+    (:func:`limited`). Run to its end once the budget has room it would rarely have needed them; a
+    multi-fidelity scheduler's trial (its rung's epochs, exactly what it trains) or a plain strategy's, cut
+    short, would be worth nothing to it, so those stay QUEUED for ``extend``, as :func:`queued_note` says.
+    """
+    if fits(s, cost, reserved):
+        return cost
+    left = (s.budget.epochs or 0) - s._epochs_spent - reserved
+    if n_running or left < 1 or not s.strategy.stops_trials:
+        return None
+    return left
+
+
+def limited(s: Search, proposal: Proposal, fidelity: dict[str, Any] | None, cost: int,
+            allowed: int) -> tuple[dict[str, Any] | None, int | None]:
+    """What ``task.evaluate`` gets for a trial allowed ``allowed`` of its ``cost`` epochs, and the epochs (in all,
+    a continuation's parent's included) it is stopped at, None when it is allowed them all: ``fidelity['epochs']``
+    is lowered to those (a task trains at most the epochs it is asked for), and the loop stops it at that
+    epoch's report too (a task that reports each epoch but reads no fidelity)."""
+    if allowed >= cost:
+        return fidelity, None
+    epochs = (proposal.epochs if proposal.epochs is not None else s.task.max_epochs) or 0
+    until = epochs - (cost - allowed)
+    return {**(fidelity or {}), "epochs": until}, until
+
+
+def queued_note(s: Search) -> str:
+    """``"1 trial queued for extend()"`` for a search that ended (``done``) with proposals stored QUEUED, which
+    the budget had no room for (run first after ``extend``); empty otherwise. Said by its repr and progress."""
+    n = len(s._requeue)
+    if not n or s.state.value != "done":
+        return ""
+    return f"{n} trial{'s' if n != 1 else ''} queued for extend()"
 
 
 def warn_unfit(s: Search, number: int, cost: int, reserved: int) -> None:

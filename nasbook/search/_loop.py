@@ -53,6 +53,7 @@ class _Running:
     t0: float  # time.monotonic() at submission
     stored: bool  # a row (RUNNING or QUEUED) exists: finishing overwrites it
     cost: int = 0  # the most epochs it trains: held against an epochs budget while it runs (_budget.fits)
+    until: int | None = None  # the epochs (in all) it is stopped at: the last trial of an epochs budget (_budget.limited)
 
 
 def running_trial(number: int, proposal: Proposal, told: int, state: TrialState = TrialState.RUNNING) -> Trial:
@@ -97,9 +98,11 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
             check_exit(held)  # a trial in this process ends at its next report when the interpreter exits, or on close()
         beat.stop_trial()  # ... or once the heartbeat found the search taken over: its result is not ours to store
         live[number] = (epoch, dict(metrics))
-        return decision_of(strategy, strategy.on_report(number, epoch, metrics))
+        decision = decision_of(strategy, strategy.on_report(number, epoch, metrics))
+        return Decision.STOP if at_limit(limits.get(number), epoch) else decision
 
     running: dict[int, _Running] = {}
+    limits: dict[int, int] = {}  # trial -> the epochs it is stopped at (its _Running.until), read by decide
     reserved = 0  # epochs the running trials may train (their costs): an epochs budget holds them (_budget.fits)
     unfit: tuple[int, int] | None = None  # (number, epochs) of the next trial, when it did not fit the budget
     waiting: tuple[Any, ...] = ()  # and what the budget held then: it is looked at again once that changes
@@ -135,9 +138,9 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                     proposal = requeued_proposal(queued)
                     fid = fidelity(s, proposal)
                     cost = _budget.epochs_cost(s, proposal, fid)
-                    if not _budget.fits(s, cost, reserved):  # a running trial may end early and leave room
+                    if (allowed := _budget.allowed(s, cost, reserved, len(running))) is None:  # a running trial
                         unfit, waiting = (queued.number, cost), (queued.number, s._epochs_spent, reserved, s.budget.epochs)
-                        break
+                        break  # may end early and leave room
                     s._requeue.pop(0)
                     number, told, stored = queued.number, queued.n_told_before, True
                     if store_running:  # this run's row (claimed when the run took the lease): compare-and-set
@@ -163,7 +166,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                     proposal, number, told = asked, s._take_number(), s._n_told  # type: ignore[assignment]
                     fid = fidelity(s, proposal)
                     cost = _budget.epochs_cost(s, proposal, fid)
-                    if not _budget.fits(s, cost, reserved):
+                    if (allowed := _budget.allowed(s, cost, reserved, len(running))) is None:
                         # asked, so the strategy counts on it: stored QUEUED, first to run once it fits
                         queued = running_trial(number, proposal, told, TrialState.QUEUED)
                         storage.add_trial(sid, queued, **s._owned)
@@ -174,10 +177,13 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                     if store_running:
                         storage.add_trial(sid, running_trial(number, proposal, told), **s._owned)
                 unfit = None
+                fid, until = _budget.limited(s, proposal, fid, cost, allowed)  # the budget's last epochs
                 strategy.on_start(number, proposal)  # which architecture this trial number trains
+                if until is not None:
+                    limits[number] = until
                 ex.submit(number, task, space, proposal.arch, fid)
-                running[number] = _Running(proposal, told, time.monotonic(), stored, cost)
-                reserved += cost
+                running[number] = _Running(proposal, told, time.monotonic(), stored, allowed, until)
+                reserved += allowed
             if not running:
                 watch.at_end()
                 if len(s._trials) == committed_before:  # no trial ran
@@ -195,11 +201,13 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                     continue
                 if event.kind == "report":
                     live[event.number] = (event.epoch or 0, dict(event.metrics))
-                    if event.decision is None and decision_of(strategy, strategy.on_report(
-                            event.number, event.epoch or 0, event.metrics)) is Decision.STOP:
+                    if event.decision is None and (decision_of(strategy, strategy.on_report(
+                            event.number, event.epoch or 0, event.metrics)) is Decision.STOP
+                            or at_limit(r.until, event.epoch or 0)):
                         ex.stop(event.number)  # reaches the trial after its current epoch
                 elif event.outcome is not None:
                     reserved -= running.pop(event.number).cost
+                    limits.pop(event.number, None)
                     live.pop(event.number, None)
                     trial = trial_from(s, event.outcome, r)
                     s._finish(trial, pbar, update=r.stored)
@@ -210,6 +218,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                     if now - r.t0 > timeout_s:
                         ex.cancel(number)
                         reserved -= running.pop(number).cost
+                        limits.pop(number, None)
                         live.pop(number, None)
                         outcome = Outcome(number, TrialState.FAILED, None, f"timed out after {timeout_s:g} s "
                                           "(trial_timeout_s)", started_at=time.time() - (now - r.t0),
@@ -250,6 +259,11 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
         if type(exc) is KeyboardInterrupt and in_ipython():  # Ctrl-C: say that it resumes, not where the loop was
             raise interrupted(s) from None
         raise  # a script keeps the plain KeyboardInterrupt: Python then exits as killed by SIGINT (130)
+
+
+def at_limit(until: int | None, epoch: int) -> bool:
+    """Whether a trial that reported ``epoch`` (0-based) has trained the epochs its budget allows (``until``)."""
+    return until is not None and epoch + 1 >= until
 
 
 def check_exit(s: Search) -> None:
@@ -330,12 +344,18 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
         attrs["attempts"] = outcome.attempts
         attrs["worker_deaths"] = "; ".join(outcome.worker_deaths)
     attrs.update(s.strategy.trial_attrs(outcome.number))  # e.g. a stopping rule's last prediction
+    reason = outcome.reason
+    if (r.until is not None and res is not None and res.epochs is not None and res.epochs >= r.until
+            and state in (TrialState.COMPLETE, TrialState.PRUNED)):  # cut short by the budget: never a full result
+        state, attrs["stopped_by"] = TrialState.PRUNED, "budget"
+        reason = (f"stopped by the epochs budget after {res.epochs} of its "
+                  f"{proposal.epochs if proposal.epochs is not None else s.task.max_epochs} epochs")
     value = float(res.value) if res is not None and state.has_value else None
     return Trial(
         outcome.number, proposal.arch, state, value,
         dict(res.metrics) if res is not None else {}, attrs,
         res.epochs if res is not None else None,
-        outcome.started_at, outcome.finished_at, outcome.reason, r.told,
+        outcome.started_at, outcome.finished_at, reason, r.told,
         {k: [float(x) for x in v] for k, v in res.curves.items()} if res is not None and res.curves else {},
         proposal.parent, proposal.lineage,
     )

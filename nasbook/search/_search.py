@@ -28,7 +28,7 @@ from nasbook._errors import (
 )
 from nasbook._version import __version__
 from nasbook.executors import BaseExecutor, resolve_executor
-from nasbook.search import _background, _checkpoints, _checks, _fresh, _kb, _loop, _provenance, _resume, _warm
+from nasbook.search import _background, _budget, _checkpoints, _checks, _fresh, _kb, _loop, _provenance, _resume, _warm
 from nasbook.search._background import Background  # start, wait and stop: a search in a background thread
 from nasbook.search._budget import BUDGET_HINTS as _BUDGET_HINTS
 from nasbook.search._budget import Budget
@@ -311,11 +311,16 @@ class Search(Background, Extend, Results, ReadOnly):
         used = (f"{len(self._trials)} of {b.trials} trials" if b.trials is not None else
                 f"{self._epochs_spent} of {b.epochs} epochs" if b.epochs is not None else
                 f"{len(self._trials)} trials in {self._elapsed_before:.0f} of {b.seconds:g} s")
+        queued = self._queued_note()
+        used += f", {queued}" if queued else ""
         warm = f", warm-started with {len(self._warm)}" if self._warm else ""
         return (
             f"<Search {self.name!r} {self.state.value}{', closed' if self._closed else ''}: {used}, "
             f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{warm}{best}{self._read_only_note()}>"
         )
+
+    def _queued_note(self) -> str:  # proposals the budget had no room for, run after extend(): repr and progress
+        return _budget.queued_note(self)
 
     # -- the loop --------------------------------------------------------------------------------------
     def _better(self, a: float, b: float) -> bool:

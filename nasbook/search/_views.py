@@ -34,6 +34,7 @@ from nasbook.display import (
     short,
     view_of,
 )
+from nasbook.search._budget import queued_note
 from nasbook.search._readonly import view_text
 from nasbook.search._warm import describe as describe_warm
 from nasbook.space import architecture_parts
@@ -66,6 +67,9 @@ def _budget_used(search: Search, trials: Sequence[Trial]) -> str:
         if spent is None:
             spent = sum(t.epochs or 0 for t in trials)
         parts.append(f"{spent} of {budget.epochs} epochs")
+        queued = queued_note(search) if hasattr(search, "_requeue") else ""
+        if queued:  # proposals the budget had no room for: run after extend()
+            parts[-1] += f" ({queued})"
     if getattr(budget, "seconds", None) is not None:
         elapsed = getattr(search, "elapsed_s", None)
         parts.append(f"{fmt_duration(elapsed)} of {budget.seconds:g} s" if elapsed is not None else f"{budget.seconds:g} s")

@@ -295,6 +295,16 @@ class BaseStrategy(Params, abc.ABC):
             What the trial runs: ``arch``, ``fidelity`` (e.g. ``{"epochs": 3}``), ``parent``.
         """
 
+    @property
+    def stops_trials(self) -> bool:
+        """Whether :meth:`on_report` may stop running trials early (a stopping rule: its class overrides it).
+
+        A trial's epochs are then the most it trains, not what it is likely to: at the end of an epochs budget
+        the search starts the next trial with only the epochs left (stopped there, PRUNED ``stopped_by="budget"``)
+        rather than keeping it queued for ``extend``. A strategy whose ``on_report`` only watches may say False.
+        """
+        return type(self).on_report is not BaseStrategy.on_report
+
     def on_report(self, number: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         """A running trial's metrics after ``epoch`` (counted from 0); ``Decision.STOP`` prunes it.
 
