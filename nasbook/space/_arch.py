@@ -14,9 +14,26 @@ if TYPE_CHECKING:
     from nasbook.display import View
     from nasbook.space._base import SearchSpace
 
-#: the space in memory of each ``space_id`` its space has computed, weakly (SearchSpace.space_id fills it): what an
-#: Architecture built from a bare ``space_id`` keeps (a space of your own makes ``Architecture(self.space_id, ...)``)
-SPACES_BY_ID: weakref.WeakValueDictionary[str, SearchSpace] = weakref.WeakValueDictionary()
+#: ``space_id`` -> a weak reference to a space in memory with that id (:func:`register_space` fills it, the reference's
+#: callback empties it): what an Architecture built from a bare ``space_id`` keeps (a space of your own makes
+#: ``Architecture(self.space_id, ...)``); a plain dict, read inline by ``Architecture.__init__``
+_SPACE_REFS: dict[str, weakref.ref[SearchSpace]] = {}
+
+
+def register_space(space: SearchSpace, space_id: str) -> None:
+    """Let architectures built from ``space_id`` alone keep ``space`` (the latest space with that id wins)."""
+
+    def gone(ref: weakref.ref[SearchSpace], space_id: str = space_id, refs: dict[str, Any] = _SPACE_REFS) -> None:
+        if refs.get(space_id) is ref:
+            refs.pop(space_id, None)
+
+    _SPACE_REFS[space_id] = weakref.ref(space, gone)
+
+
+def space_with_id(space_id: str) -> SearchSpace | None:
+    """The space :func:`register_space` holds under ``space_id`` if it is still in memory, else None."""
+    ref = _SPACE_REFS.get(space_id)
+    return ref() if ref is not None else None
 
 
 class Architecture:
@@ -59,7 +76,14 @@ class Architecture:
         object.__setattr__(self, "_spec", tuple((str(k), _freeze(v)) for k, v in spec.items()))
         object.__setattr__(self, "_hash", hash((self.space_id, self.id)))
         object.__setattr__(self, "_json", None)
-        object.__setattr__(self, "_space", _checked_space(self.space_id, space))
+        if space is None:
+            ref = _SPACE_REFS.get(self.space_id)
+            space = ref() if ref is not None else None
+        elif getattr(space, "space_id", None) != self.space_id:
+            raise InvalidParameterError(
+                f"Architecture(space=...) must be the space whose space_id is {self.space_id!r} (the space making it); "
+                f"got {space!r:.80} with space_id {getattr(space, 'space_id', None)!r}.")
+        object.__setattr__(self, "_space", space)
 
     @classmethod
     def _trusted(cls, space_id: str, id: str, frozen_spec: tuple[tuple[str, Any], ...],
@@ -151,13 +175,3 @@ class Architecture:
 
         return architecture_view(self, space)
 
-
-def _checked_space(space_id: str, space: SearchSpace | None) -> SearchSpace | None:
-    """``space`` (``Architecture(space=...)``) if it has ``space_id``, or the space in memory with that id."""
-    if space is None:
-        return SPACES_BY_ID.get(space_id)
-    if getattr(space, "space_id", None) != space_id:
-        raise InvalidParameterError(
-            f"Architecture(space=...) must be the space whose space_id is {space_id!r} (the space making it); got "
-            f"{space!r:.80} with space_id {getattr(space, 'space_id', None)!r}.")
-    return space

@@ -19,8 +19,8 @@ from nasbook._errors import (
     check_int,
 )
 from nasbook._params import Params  # also checks constructor keywords: CellSpace(n_node=5) suggests 'n_nodes'
-from nasbook.space._arch import SPACES_BY_ID
 from nasbook.space._arch import Architecture as Architecture
+from nasbook.space._arch import register_space, space_with_id
 from nasbook.space._encoding import ENCODINGS as ENCODINGS
 from nasbook.space._encoding import EncodingKind as EncodingKind
 from nasbook.space._encoding import Encodings
@@ -94,7 +94,7 @@ class SearchSpace(Params, Encodings, NamedParameters, abc.ABC):
             params = {k: _thaw(_freeze(v)) for k, v in self._identity_params().items()}
             cached = f"{self.name}-{stable_hash(params, 8)}"
             self.__dict__["_space_id"] = cached
-            SPACES_BY_ID[cached] = self  # what Architecture(self.space_id, ...) keeps
+            register_space(self, cached)  # what Architecture(self.space_id, ...) keeps
         return cached
 
     def _identity_params(self) -> dict[str, Any]:
@@ -174,7 +174,7 @@ class SearchSpace(Params, Encodings, NamedParameters, abc.ABC):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         if isinstance(state.get("_space_id"), str):  # its cached id came along: architectures made here keep it
-            SPACES_BY_ID[state["_space_id"]] = self
+            register_space(self, state["_space_id"])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SearchSpace) and self.space_id == other.space_id
@@ -471,7 +471,7 @@ def live_space(space_id: str | Architecture) -> SearchSpace | None:
         if space_id._space is not None:
             return space_id._space
         space_id = space_id.space_id
-    found = SPACES_BY_ID.get(space_id)
+    found = space_with_id(space_id)
     if found is not None:
         return found
     for space in list(_LIVE_SPACES.values()):

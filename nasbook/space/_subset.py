@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError
-from nasbook.space._arch import SPACES_BY_ID
+from nasbook.space._arch import register_space
 from nasbook.space._base import Architecture, SearchSpace, check_rng, stable_hash
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class SubsetSpace(SearchSpace):
         if cached is None:
             cached = f"{self.name}-{stable_hash(self._identity_params(), 8)}"
             self.__dict__["_space_id"] = cached
-            SPACES_BY_ID[cached] = self  # as SearchSpace.space_id does
+            register_space(self, cached)  # as SearchSpace.space_id does
         return cached
 
     def to_config(self) -> dict[str, Any]:
