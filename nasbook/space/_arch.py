@@ -174,4 +174,3 @@ class Architecture:
         from nasbook.space._views import architecture_view
 
         return architecture_view(self, space)
-
