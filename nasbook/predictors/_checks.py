@@ -15,14 +15,15 @@ from nasbook.space import Architecture, SearchSpace
 
 
 def live_space_of(owner: str, archs: Sequence[Architecture]) -> SearchSpace:
-    """The space in memory that ``archs`` belong to (an Architecture only knows its space's id)."""
+    """The space that ``archs`` belong to: the one the first keeps (the space that made it), else a space in memory
+    with its id (an architecture rebuilt from a pickle or storage keeps none)."""
     from nasbook.space import live_space
 
-    found = live_space(archs[0].space_id)
+    found = live_space(archs[0])
     if found is None:
         raise InvalidParameterError(
-            f"{owner}: the space of these architectures ({archs[0].space_id!r}) is no longer in memory; "
-            "pass it as space=..."
+            f"{owner}: the space of these architectures ({archs[0].space_id!r}) is not in memory (architectures "
+            "rebuilt from a pickle or from storage keep no space); pass it as space=..."
         )
     return found
 

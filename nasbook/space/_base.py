@@ -20,6 +20,7 @@ from nasbook._errors import (
 )
 from nasbook._params import Params  # also checks constructor keywords: CellSpace(n_node=5) suggests 'n_nodes'
 from nasbook.space._arch import Architecture as Architecture
+from nasbook.space._arch import register_space, space_with_id
 from nasbook.space._encoding import ENCODINGS as ENCODINGS
 from nasbook.space._encoding import EncodingKind as EncodingKind
 from nasbook.space._encoding import Encodings
@@ -93,6 +94,7 @@ class SearchSpace(Params, Encodings, NamedParameters, abc.ABC):
             params = {k: _thaw(_freeze(v)) for k, v in self._identity_params().items()}
             cached = f"{self.name}-{stable_hash(params, 8)}"
             self.__dict__["_space_id"] = cached
+            register_space(self, cached)  # what Architecture(self.space_id, ...) keeps
         return cached
 
     def _identity_params(self) -> dict[str, Any]:
@@ -168,6 +170,11 @@ class SearchSpace(Params, Encodings, NamedParameters, abc.ABC):
     def __getstate__(self) -> dict[str, Any]:
         # cached encodings are recomputed on demand: a pickled space (sent to every worker) stays small
         return {k: v for k, v in self.__dict__.items() if k not in ("_encoding_cache", "_validated")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if isinstance(state.get("_space_id"), str):  # its cached id came along: architectures made here keep it
+            register_space(self, state["_space_id"])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SearchSpace) and self.space_id == other.space_id
@@ -439,24 +446,34 @@ class SearchSpace(Params, Encodings, NamedParameters, abc.ABC):
     # (nasbook/space/_parameters.py)
 
 
-#: every SearchSpace in memory, weakly (an Architecture only knows its space's id)
+#: every SearchSpace in memory, weakly (an Architecture keeps the space that made it; one rebuilt from its
+#: pickle or its stored form finds an equal space here)
 _LIVE_SPACES: weakref.WeakValueDictionary[int, SearchSpace] = weakref.WeakValueDictionary()
 
 
-def live_space(space_id: str) -> SearchSpace | None:
-    """A space in memory whose ``space_id`` is ``space_id``, or None (spaces are held weakly).
+def live_space(space_id: str | Architecture) -> SearchSpace | None:
+    """The space of an architecture, or a space in memory whose ``space_id`` is ``space_id``, or None.
 
     Parameters
     ----------
-    space_id : str
-        A :attr:`SearchSpace.space_id`, as an :class:`Architecture` carries it.
+    space_id : str or Architecture
+        A :attr:`SearchSpace.space_id`, as an :class:`Architecture` carries it; or an
+        architecture: the space that made it (it keeps it), else a space in memory with its id.
 
     Returns
     -------
     SearchSpace or None
-        A live space with that id (an architecture's repr draws with it); None when none is in
-        memory.
+        That space (an architecture's repr draws with it; predictors encode with it); None when
+        the architecture keeps none (rebuilt from a pickle or storage) and no space with that id
+        is in memory (spaces are held weakly).
     """
+    if isinstance(space_id, Architecture):
+        if space_id._space is not None:
+            return space_id._space
+        space_id = space_id.space_id
+    found = space_with_id(space_id)
+    if found is not None:
+        return found
     for space in list(_LIVE_SPACES.values()):
         try:
             if space.space_id == space_id:

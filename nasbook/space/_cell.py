@@ -182,7 +182,7 @@ class CellSpace(NB201Strings, SearchSpace):
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        super().__setstate__(state)
         self._ops = tuple(self.ops)
         self._setup()
 
@@ -226,7 +226,7 @@ class CellSpace(NB201Strings, SearchSpace):
         arch = self._archs.get(key)
         if arch is None:
             spec = {"edges": list(key)}
-            arch = Architecture(self.space_id, stable_hash(spec), spec)
+            arch = Architecture(self.space_id, stable_hash(spec), spec, space=self)
             if len(self._archs) > _CACHE_LIMIT:
                 self._archs.clear()
             self._archs[key] = arch

@@ -151,7 +151,7 @@ class ChainSpace(SearchSpace):
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        super().__setstate__(state)
         self._ops = DEFAULT_OPS[self.kind] if self.ops is None else tuple(self.ops)
         self._widths = DEFAULT_WIDTHS[self.kind] if self.widths is None else tuple(int(w) for w in self.widths)
         self._setup()
@@ -165,7 +165,7 @@ class ChainSpace(SearchSpace):
         arch = self._archs.get(key)
         if arch is None:
             spec = {"layers": [[op, w] for op, w in key]}
-            arch = Architecture(self.space_id, stable_hash(spec), spec)
+            arch = Architecture(self.space_id, stable_hash(spec), spec, space=self)
             if len(self._archs) > _CACHE_LIMIT:
                 self._archs.clear()
             self._archs[key] = arch

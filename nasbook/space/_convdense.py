@@ -153,14 +153,14 @@ class ConvDenseSpace(SearchSpace):
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        super().__setstate__(state)
         self._setup()
 
     def _arch(self, key: Key) -> Architecture:
         arch = self._archs.get(key)
         if arch is None:
             spec = {"conv": [[o, w] for o, w in key[0]], "dense": list(key[1])}
-            arch = Architecture(self.space_id, stable_hash(spec), spec)
+            arch = Architecture(self.space_id, stable_hash(spec), spec, space=self)
             if len(self._archs) > 200_000:
                 self._archs.clear()
             self._archs[key] = arch

@@ -176,7 +176,7 @@ class GraphSpace(SearchSpace):
         arch = archs.get(key)
         if arch is None:
             link, ops = _decode_key(key)
-            arch = Architecture._trusted(self.space_id, str(key), (("link", link), ("ops", ops)))
+            arch = Architecture._trusted(self.space_id, str(key), (("link", link), ("ops", ops)), self)
             archs[key] = arch
         return arch
 

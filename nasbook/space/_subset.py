@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from nasbook._errors import InvalidArchitectureError, InvalidParameterError
+from nasbook.space._arch import register_space
 from nasbook.space._base import Architecture, SearchSpace, check_rng, stable_hash
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class SubsetSpace(SearchSpace):
 
     def _setup(self) -> None:
         sid = self.space_id
-        self._members = [Architecture._trusted(sid, a.id, a._spec) for a in self._parent_archs]
+        self._members = [Architecture._trusted(sid, a.id, a._spec, self) for a in self._parent_archs]
         self._index = {a.id: i for i, a in enumerate(self._members)}
         self._nbrs: dict[str, list[Architecture]] = {}
         self._proj: dict[int, list[list[int]]] = {}
@@ -122,7 +123,7 @@ class SubsetSpace(SearchSpace):
                 "_space_id": self.__dict__.get("_space_id")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        super().__setstate__(state)
         if self.__dict__.get("_space_id") is None:
             self.__dict__.pop("_space_id", None)
         self._setup()
@@ -137,6 +138,7 @@ class SubsetSpace(SearchSpace):
         if cached is None:
             cached = f"{self.name}-{stable_hash(self._identity_params(), 8)}"
             self.__dict__["_space_id"] = cached
+            register_space(self, cached)  # as SearchSpace.space_id does
         return cached
 
     def to_config(self) -> dict[str, Any]:

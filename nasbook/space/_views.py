@@ -1,7 +1,8 @@
 """Notebook views of :class:`Architecture` and :class:`SearchSpace` (rendered by :mod:`nasbook.display`).
 
 An architecture is drawn by its space's :meth:`~SearchSpace.draw` hook: the space given, else the
-space in memory with the architecture's ``space_id`` (:func:`~nasbook.space._base.live_space`).
+space that made it (it keeps it), else a space in memory with its ``space_id``
+(:func:`~nasbook.space._base.live_space`).
 Without one, or when the hook returns None, the spec is shown as text.
 """
 
@@ -38,7 +39,7 @@ def spec_text(arch: Architecture) -> str:
 def diagram_of(arch: Architecture, space: SearchSpace | None = None) -> tuple[Diagram | None, str | None]:
     """``(diagram, None)`` from the space's :meth:`~SearchSpace.draw`, or ``(None, why not)`` if it failed."""
     if space is None:
-        space = live_space(arch.space_id)
+        space = live_space(arch)
     if space is None:
         return None, None
     d, err = attempt(lambda: space.draw(arch))
@@ -65,7 +66,8 @@ def architecture_parts(arch: Architecture, space: SearchSpace | None = None, *, 
     arch : Architecture
         The architecture.
     space : SearchSpace, optional
-        The space that draws it; None: the space in memory with its ``space_id``, if any.
+        The space that draws it; None: the space that made it, else one in memory with its
+        ``space_id``, if any.
     scale : float, default 1.0
         Size factor of the SVG.
 

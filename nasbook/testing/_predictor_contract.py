@@ -22,7 +22,7 @@ def _signal(arch: Architecture) -> float:
     return float(sum(weights.get(o, 0.0) for o in arch["ops"]) + 0.2 * len(set(arch["link"])))
 
 
-_SPACE = GraphSpace()  # held here: architectures find their space in memory, weakly
+_SPACE = GraphSpace()  # one space for every cached architecture (each keeps the space that made it)
 
 
 @functools.cache

@@ -1,6 +1,7 @@
 """A third-party space draws its architectures through ``SearchSpace.draw``; nasbook.display renders it."""
 
 import gc
+import pickle
 import re
 import xml.etree.ElementTree as ET
 from html import unescape
@@ -137,14 +138,19 @@ def test_a_failing_or_wrong_hook_is_reported_not_raised():
         assert "order: ['pca']" in text  # the spec instead
 
 
-def test_an_architecture_is_drawn_by_its_space_while_that_space_is_in_memory():
+def test_an_architecture_is_drawn_by_the_space_it_keeps_and_a_rebuilt_one_by_a_space_in_memory():
     space = PipelineSpace()
     arch = space.make(order=["pca"])
     assert "data -> pca #0" in display.architecture_text(arch)
+    blob = pickle.dumps(arch)  # a pickle carries the spec, not the space
     del space
     gc.collect()
-    assert "data -> pca #0" not in display.architecture_text(arch)  # spaces are held weakly
-    assert "order: ['pca']" in display.architecture_text(arch)
+    assert "data -> pca #0" in display.architecture_text(arch)  # the space that made it lives on with it
+    del arch
+    gc.collect()
+    rebuilt = pickle.loads(blob)
+    assert "data -> pca #0" not in display.architecture_text(rebuilt)  # no space in memory: the spec as text
+    assert "order: ['pca']" in display.architecture_text(rebuilt)
     other = PipelineSpace()  # an equal space (same space_id) draws it again
-    assert "data -> pca #0" in display.architecture_text(arch)
+    assert "data -> pca #0" in display.architecture_text(rebuilt)
     assert other.drawn == 1
