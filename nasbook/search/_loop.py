@@ -251,7 +251,10 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
         if type(exc) is KeyboardInterrupt and in_ipython():  # Ctrl-C: say that it resumes, not where the loop was
             raise interrupted(s) from None
         if type(exc) is KeyboardInterrupt:  # a script keeps the plain KeyboardInterrupt (Python then exits as killed
-            interrupt_in_one_line(exc, str(interrupted(s)))  # by SIGINT, 130), saying the same, in one line
+            said = str(interrupted(s)) if s.storage.label != ":memory:" else (  # by SIGINT, 130), saying so in one line
+                f"Search {s.name!r} interrupted after {s.n_trials} trials, kept in memory only (storage=':memory:'): "
+                "they end with this process.")
+            interrupt_in_one_line(exc, said)
         raise
 
 

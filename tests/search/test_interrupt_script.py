@@ -59,6 +59,15 @@ def test_ctrl_c_in_a_script_says_one_line_and_exits_as_interrupted(tmp_path):
     assert [t.number for t in resumed.trials] == list(range(8))
 
 
+def test_ctrl_c_in_a_script_on_a_memory_store_says_nothing_is_kept(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    proc = subprocess.run([sys.executable, str(script), ":memory:", "default"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGINT
+    assert proc.stderr.strip() == ("KeyboardInterrupt: Search 'cc' interrupted after 3 trials, kept in memory only "
+                                   "(storage=':memory:'): they end with this process.")
+
+
 def test_a_hook_the_script_set_is_left_alone(tmp_path):
     proc, _ = _run(tmp_path, "own-hook")
     assert proc.returncode == -signal.SIGINT
