@@ -318,6 +318,24 @@ def checked_signature(fn: _F | None = None, *, hints: Mapping[str, str] | None =
     return wrapper
 
 
+def interrupt_in_one_line(exc: KeyboardInterrupt, message: str) -> None:
+    """A script's Ctrl-C in ``Search.run()``: ``exc`` stays a plain ``KeyboardInterrupt`` (Python exits as killed by
+    SIGINT, status 130, only for that exact type) but says ``message``, and left uncaught it prints as that one line,
+    not as the wall of frames from inside the loop (Python's default ``sys.excepthook`` only: one set by the user or
+    another tool is left alone). IPython gets :class:`SearchInterrupted` instead."""
+    exc.args = (message,)
+    exc.nasbook_one_line = True  # type: ignore[attr-defined]
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _one_line_hook
+
+
+def _one_line_hook(tp: type[BaseException], value: BaseException, tb: Any) -> None:
+    if tp is KeyboardInterrupt and getattr(value, "nasbook_one_line", False):
+        print(f"KeyboardInterrupt: {value}", file=sys.stderr, flush=True)
+    else:
+        sys.__excepthook__(tp, value, tb)
+
+
 class SearchInterrupted(KeyboardInterrupt):
     """Ctrl-C (a kernel interrupt) stopped ``Search.run()``; what finished is stored and it resumes.
 

@@ -21,6 +21,7 @@ from nasbook._errors import (
     SearchInterrupted,
     SpaceExhausted,
     StorageError,
+    interrupt_in_one_line,
     stacklevel_outside_nasbook,
 )
 from nasbook.executors import LocalExecutor
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 #: the loop renews its lease on the search this often between polls (the lease expires after LEASE_TTL_S
 #: without one; on SQLite each renewal also checkpoints the WAL into the file)
 LEASE_RENEW_S = 10.0
-LEASE_TTL_S = 60.0
+LEASE_TTL_S = 60.0  # nasbook.storage._lease.RUN_TTL_S: how long nasbook list takes a silent run on another host to live
 #: and a heartbeat thread renews it this often whatever the loop is doing (an in-process trial that trains
 #: for minutes holds the loop in ``submit``): :mod:`._heartbeat`
 HEARTBEAT_S = 10.0
@@ -258,7 +259,12 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
             return
         if type(exc) is KeyboardInterrupt and in_ipython():  # Ctrl-C: say that it resumes, not where the loop was
             raise interrupted(s) from None
-        raise  # a script keeps the plain KeyboardInterrupt: Python then exits as killed by SIGINT (130)
+        if type(exc) is KeyboardInterrupt:  # a script keeps the plain KeyboardInterrupt (Python then exits as killed
+            said = str(interrupted(s)) if s.storage.label != ":memory:" else (  # by SIGINT, 130), saying so in one line
+                f"Search {s.name!r} interrupted after {s.n_trials} trials, kept in memory only (storage=':memory:'): "
+                "they end with this process.")
+            interrupt_in_one_line(exc, said)
+        raise
 
 
 def at_limit(until: int | None, epoch: int) -> bool:

@@ -274,7 +274,8 @@ def load_search(
         here replaces it in the stored configuration.
     trial_timeout_s : float, optional
         A trial running longer is stopped and FAILS with a reason; with ``executor="local"`` it is stopped at
-        its first epoch report past the limit (a trial that never reports is failed once it ends).
+        its first epoch report past the limit (a trial that never reports is failed once it ends). Without it
+        the stored one is kept (``Search(trial_timeout_s=...)``); one passed here replaces it.
     allow_changes : bool
         Accept a task or space other than the stored one; the change is recorded in the search's
         configuration (``config["changes"]``). Not needed for a task that differs only in run-only
@@ -387,8 +388,8 @@ def _open(st: Storage, name: str, storage: Any, *, task: Task | None, space: Sea
     self = Search.__new__(Search)
     self._configure(space, task, strategy=strategy,
                     budget=budget if budget is not None else config["budget"], seed=int(config["seed"]),
-                    name=name, callbacks=callbacks, executor=executor, trial_timeout_s=trial_timeout_s,
-                    owner="load_search")
+                    name=name, callbacks=callbacks, executor=executor, owner="load_search",
+                    trial_timeout_s=trial_timeout_s if trial_timeout_s is not None else config.get("trial_timeout_s"))
     self.executor.check()  # as Search() does: a closed Client or cluster is refused here, not at run()
     _checkpoints.on_load(self, config, checkpoints)  # checked, before anything is stored
     self._budget_seen = Budget.coerce(config["budget"]).to_dict()  # what another object may change (_fresh)

@@ -98,7 +98,8 @@ class Search(Background, Extend, Results, ReadOnly):
         :meth:`close`), or an executor from :mod:`nasbook.executors`.
     trial_timeout_s : float, optional
         A trial running longer is stopped and FAILS with a reason; with ``executor="local"`` it is stopped at
-        its first epoch report past the limit (a trial that never reports is failed once it ends).
+        its first epoch report past the limit (a trial that never reports is failed once it ends). Stored with
+        the search: a resumed search keeps it.
     kb : KnowledgeBase, optional
         Record the search in this knowledge base; with a ``storage`` of its own, each committed
         trial is also copied there (see :mod:`nasbook.search._kb`).
@@ -258,6 +259,8 @@ class Search(Background, Extend, Results, ReadOnly):
             "mode": self.task.mode,
             "nasbook_version": __version__,
         }
+        if self.trial_timeout_s is not None:  # load_search keeps it (a resumed search's hung trials are stopped too)
+            config["trial_timeout_s"] = self.trial_timeout_s
         if self._changes:
             config["changes"] = self._changes
         self._budget_seen = config["budget"]

@@ -72,6 +72,22 @@ def holder(conn: sa.Connection, search_id: int) -> Holder | None:
 SAME_HOST_MAX_AGE_S = 24 * 3600.0
 
 
+#: the lease's time to live for a run (``nasbook.search._loop.LEASE_TTL_S``; a run renews it every 10 s)
+RUN_TTL_S = 60.0
+
+
+def running_now(read: Callable[[Any], Any], search_ids: list[int]) -> set[int]:
+    """Which of ``search_ids`` a process still runs (``read``: the storage's read of a statement's rows): held by a
+    live process on this host, or, from another host, a heartbeat within :data:`RUN_TTL_S` (the rule a run taking
+    the lease over applies)."""
+    if not search_ids:
+        return set()
+    rows = read(sa.select(_L.search_id, _L.owner, _L.hostname, _L.pid, _L.heartbeat_at).where(_L.search_id.in_(search_ids)))
+    now = time.time()
+    return {int(r.search_id) for r in rows
+            if not _stale(Holder(str(r.owner), str(r.hostname), int(r.pid), float(r.heartbeat_at)), "", RUN_TTL_S, now)}
+
+
 def _stale(h: Holder, owner: str, ttl_s: float, now: float) -> bool:
     if h.owner == owner:
         return True

@@ -35,7 +35,9 @@ class SearchRecord:
         Its stored configuration: task, space, strategy, budget, seed, ...
     state : str
         The search's last recorded :class:`~nasbook.search.SearchState` value: ``"created"``, ``"running"``,
-        ``"interrupted"`` or ``"done"``.
+        ``"interrupted"`` or ``"done"``. :meth:`Storage.list_searches` says ``"running"`` only while a process
+        holds the search's lease: a run whose process died (killed, the machine lost) reads ``"interrupted"``, as
+        ``load_search`` reads it.
     elapsed_s : float
         Run time recorded so far, in seconds.
     created_at : float

@@ -183,6 +183,10 @@ class SearchRows:
         q = sa.select(s.id, s.name, s.created_at, s.nasbook_version, s.state,
                       sa.type_coerce(s.config, sa.Text).label("config"), s.elapsed_s).order_by(s.id)
         records = [search_record(r._mapping, self.label) for r in self._read(q)]
+        if claimed := [r.id for r in records if r.state == "running"]:  # its run killed: interrupted, as load_search says
+            live = _lease.running_now(self._read, claimed)
+            records = [dataclasses.replace(r, state="interrupted") if r.state == "running" and r.id not in live else r
+                       for r in records]
         bests = search_bests(self._read, {r.id: str(r.config.get("mode", "max")) for r in records},
                              self.conn.dialect.name)
         out = []
