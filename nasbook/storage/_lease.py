@@ -77,15 +77,18 @@ RUN_TTL_S = 60.0
 
 
 def running_now(read: Callable[[Any], Any], search_ids: list[int]) -> set[int]:
-    """Which of ``search_ids`` a process still runs (``read``: the storage's read of a statement's rows): held by a
-    live process on this host, or, from another host, a heartbeat within :data:`RUN_TTL_S` (the rule a run taking
-    the lease over applies)."""
+    """Which of ``search_ids`` (stored as running) may still be running (``read``: the storage's read of a statement's
+    rows): all but those whose lease a run would take over as its holder's (a process on this host that is gone, or
+    from another host no heartbeat within :data:`RUN_TTL_S`). A search with no lease row here is kept: a knowledge
+    base's mirror of a search run in its own store holds no lease, so this store cannot tell (a run stores its end
+    before it releases its lease, so a run of this store killed in between reads as it stored)."""
     if not search_ids:
         return set()
     rows = read(sa.select(_L.search_id, _L.owner, _L.hostname, _L.pid, _L.heartbeat_at).where(_L.search_id.in_(search_ids)))
     now = time.time()
-    return {int(r.search_id) for r in rows
-            if not _stale(Holder(str(r.owner), str(r.hostname), int(r.pid), float(r.heartbeat_at)), "", RUN_TTL_S, now)}
+    dead = {int(r.search_id) for r in rows
+            if _stale(Holder(str(r.owner), str(r.hostname), int(r.pid), float(r.heartbeat_at)), "", RUN_TTL_S, now)}
+    return set(search_ids) - dead
 
 
 def _stale(h: Holder, owner: str, ttl_s: float, now: float) -> bool:
