@@ -266,9 +266,10 @@ def make_check(results: dict[str, dict[str, Any]], known: dict[str, str]) -> Any
 
 
 def run_probe(results: dict[str, dict[str, Any]], args: Any, parts: Sequence[str], workdir: Path,
-              funcs: dict[str, Any]) -> None:
+              funcs: dict[str, Any], figures: dict[str, Any] | None = None) -> None:
     """An outside probe's run: print where it runs, call ``funcs[part](workdir)`` for each part in turn (timed),
-    remove ``workdir`` unless ``--workdir`` kept it, and end with :func:`probe_summary` of ``results``."""
+    remove ``workdir`` unless ``--workdir`` kept it, and end with :func:`probe_summary` of ``results`` (with
+    ``figures``, the probe's measured numbers, printed and written beside them when given)."""
     import shutil
     import time
 
@@ -286,4 +287,7 @@ def run_probe(results: dict[str, dict[str, Any]], args: Any, parts: Sequence[str
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+    if figures is not None:
+        print("# figures: " + json.dumps(figures, default=str)[:4000])
+        meta["figures"] = figures
     probe_summary(results, parts, seconds, round(time.perf_counter() - t0, 1), meta, args.json)

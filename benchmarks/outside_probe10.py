@@ -741,11 +741,10 @@ ARGS: Any = None
 
 def main() -> None:
     import argparse
-    import shutil
     import tempfile
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _common import metadata, probe_summary
+    from _common import run_probe
 
     global ARGS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -770,23 +769,8 @@ def main() -> None:
                                                           ARGS.pg_strategies.split(","))
     workdir = Path(ARGS.workdir) if ARGS.workdir else Path(tempfile.mkdtemp(prefix="nasbook-probe10-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    meta = metadata()
-    print(f"# {meta['command']}\n# {meta['date_utc']}; load average {meta['machine']['loadavg_at_start']}", flush=True)
     funcs = {"kill": part_kill, "sigint": part_sigint, "dask": part_dask, "faults": part_faults, "readers": part_readers}
-    t0 = time.perf_counter()
-    seconds: dict[str, float] = {}
-    try:
-        for part in parts:
-            t = time.perf_counter()
-            funcs[part](workdir)
-            seconds[part] = round(time.perf_counter() - t, 1)
-            print(f"# part {part}: {seconds[part]} s", flush=True)
-    finally:
-        if not ARGS.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print("# figures: " + json.dumps(FIGURES, default=str)[:4000])
-    meta["figures"] = FIGURES
-    probe_summary(RESULTS, parts, seconds, round(time.perf_counter() - t0, 1), meta, ARGS.json)
+    run_probe(RESULTS, ARGS, parts, workdir, funcs, figures=FIGURES)
 
 
 if __name__ == "__main__":
