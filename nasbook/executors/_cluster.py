@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -64,6 +65,9 @@ def training_worker_config() -> Iterator[None]:
 
 
 # -- checks before anything starts ------------------------------------------------------------------------
+# a host name (RFC 1123 letters, digits, '-', '.'; '_' as some resolvers accept), an IPv4 address, or an
+# IPv6 address (hex digits, ':' and an optional '%zone'): "tcp//host" (a scheme missing its colon) is none
+_HOST = re.compile(r"[A-Za-z0-9_.-]+|[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?")
 def check_scheduler_address(address: str, param: str = "DaskExecutor(client=...)", also: str = "") -> None:
     """Raise :class:`InvalidParameterError` naming ``param`` unless ``address`` is a dask scheduler
     address as ``distributed.Client(address)`` reads it: ``"tcp://host:port"``, ``"tls://host:port"``,
@@ -92,8 +96,8 @@ def check_scheduler_address(address: str, param: str = "DaskExecutor(client=...)
         host, port = parse_host_port(location)
     except (TypeError, ValueError) as exc:
         raise bad(f"no valid port number: {exc}") from None
-    if not host or any(c.isspace() for c in host):
-        raise bad(f"host {host!r} is not a host name")
+    if not host or not _HOST.fullmatch(host.strip("[]")):
+        raise bad(f"host {host!r} is not a host name or IP address")
     if not 0 < int(port) < 65536:
         raise bad(f"port {port} is outside 1..65535")
 

@@ -120,6 +120,10 @@ def test_names_and_host_port_addresses_resolve(name, kind):
     ("dask:cuda", r"^executor must be a dask scheduler address.*got 'dask:cuda'"),
     ("127.0.0.1:0", r"^executor must be .*got '127.0.0.1:0' \(port 0 is outside 1..65535\)"),
     ("::1", r"^executor must be .*ipv6 needs brackets"),
+    # a scheme missing its colon read as a host with a slash in it: was accepted, then hung at run()
+    ("tcp//127.0.0.1:8786", r"^executor must be .*got 'tcp//127.0.0.1:8786' \(host 'tcp//127.0.0.1' is not a host name"),
+    ("tcp:/127.0.0.1:8786", r"^executor must be .*got 'tcp:/127.0.0.1:8786'"),
+    ("my host:8786", r"^executor must be .*got 'my host:8786' \(host 'my host' is not a host name"),
 ])
 def test_nonsense_strings_are_refused_naming_executor(text, match, tmp_path):
     path = tmp_path / "bad.db"
