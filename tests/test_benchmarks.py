@@ -45,6 +45,7 @@ def test_overhead_benchmark_smoke(tmp_path):
     assert json.loads(out.read_text())
 
 
+@pytest.mark.slow  # ~46 s: two benchmark processes
 def test_predictors_benchmark_smoke(tmp_path):
     out = tmp_path / "p.json"
     res = _run("predictors_nbg.py", "--datasets", "proteins", "--seeds", "1", "--sizes", "20,50", "--n-test", "100",

@@ -104,7 +104,7 @@ def _check_store_then_resume(path, kind):
     resumed.storage.close()
 
 
-@pytest.mark.parametrize("kind", ["dask", "local"])
+@pytest.mark.parametrize("kind", [pytest.param("dask", marks=pytest.mark.slow), "local"])  # dask: ~100 s (five scripts)
 def test_a_script_that_ends_while_a_search_runs_in_the_background_exits_quietly_and_resumes(tmp_path, kind):
     pytest.importorskip("distributed")
     # before the fix, this script printed the scheduler's error in 9 runs of 10 and lost trials (stored

@@ -19,6 +19,7 @@ def _prior(task, rows, features=True):
     return LearnedCurves().fit(task.curve("val_accuracy")[rows], covs, features=graf[rows] if features else None)
 
 
+@pytest.mark.slow  # ~115 s under load: a 60-trial search with a learned-curve prior
 def test_a_prior_decides_from_the_first_trial_with_the_architectures_features():
     task = DigitsTable()
     prior = _prior(task, np.arange(0, 300, 2))

@@ -22,6 +22,10 @@ class TestPortfolioContract(StrategyContract):
     def strategy(self):
         return Portfolio(["random", "evolution", "local"])
 
+    @pytest.mark.slow  # ~50 s: the whole toy space drawn through three arms; the UCB contract below keeps it fast
+    def test_no_duplicate_proposals(self, strategy, space, task):
+        super().test_no_duplicate_proposals(strategy, space, task)
+
 
 class TestPortfolioUCBContract(StrategyContract):
     @pytest.fixture
