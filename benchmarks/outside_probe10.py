@@ -431,7 +431,8 @@ def part_sigint(workdir: Path) -> None:
 
         def interrupt(delay: float = delay) -> str:
             proc = subprocess.Popen([PY, str(script), path, str(budget)], env=ENV, text=True, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
+                                    stderr=subprocess.PIPE,  # SIGINT as a terminal leaves it (not ignored, as under nohup)
+                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
             try:
                 assert proc.stdout is not None
                 line = proc.stdout.readline()  # "ready": imported, the search opened (Ctrl-C in imports is Python's)

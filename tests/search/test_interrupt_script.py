@@ -36,11 +36,19 @@ CHILD = textwrap.dedent(
 )
 
 
+def _terminal_sigint() -> None:
+    # Ctrl-C as in a terminal: SIGINT at its default, which Python turns into KeyboardInterrupt. A process started in
+    # the background by a non-interactive shell (a CI runner, nohup ... &) inherits SIGINT ignored, and its child
+    # Python would then ignore the os.kill below and run to the end (exit 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run(tmp_path, hook="default"):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     path = tmp_path / "cc.db"
-    proc = subprocess.run([sys.executable, str(script), str(path), hook], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, str(script), str(path), hook], capture_output=True, text=True, timeout=120,
+                          preexec_fn=_terminal_sigint)
     return proc, path
 
 
@@ -62,7 +70,8 @@ def test_ctrl_c_in_a_script_says_one_line_and_exits_as_interrupted(tmp_path):
 def test_ctrl_c_in_a_script_on_a_memory_store_says_nothing_is_kept(tmp_path):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    proc = subprocess.run([sys.executable, str(script), ":memory:", "default"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, str(script), ":memory:", "default"], capture_output=True, text=True, timeout=120,
+                          preexec_fn=_terminal_sigint)
     assert proc.returncode == -signal.SIGINT
     assert proc.stderr.strip() == ("KeyboardInterrupt: Search 'cc' interrupted after 3 trials, kept in memory only "
                                    "(storage=':memory:'): they end with this process.")
