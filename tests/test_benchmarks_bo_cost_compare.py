@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -16,6 +18,7 @@ def _run(*args):
                           capture_output=True, text=True, timeout=300, env=env)
 
 
+@pytest.mark.slow  # 10-26 s: a probe/benchmark process (keeps the default run under 20 min)
 def test_two_versions_timed_side_by_side_with_their_proposals_compared(tmp_path):
     out = tmp_path / "c.json"
     # the checkout against itself, and against itself with other BO parameters: same / different proposals

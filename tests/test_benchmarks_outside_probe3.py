@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "outside_probe3.py"
 
 
+@pytest.mark.slow  # 10-26 s: a probe/benchmark process (keeps the default run under 20 min)
 def test_outside_probe3_results_and_kb_parts_have_no_mismatch(tmp_path):
     out = tmp_path / "p3.json"
     subprocess.run([sys.executable, str(SCRIPT), "--parts", "results,kb", "--workdir", str(tmp_path / "w"), "--json", str(out)],

@@ -18,6 +18,7 @@ def _run(tmp_path, parts, seeds="400-402"):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow  # 10-26 s: a probe/benchmark process (keeps the default run under 20 min)
 def test_outside_probe4_settle_proxies_kb_have_no_defect(tmp_path):
     rec = _run(tmp_path, "settle,proxies,kb")
     checks = rec["checks"]

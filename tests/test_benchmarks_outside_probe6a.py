@@ -18,6 +18,7 @@ def _run(tmp_path, parts, seeds="800-802"):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow  # 10-26 s: a probe/benchmark process (keeps the default run under 20 min)
 def test_outside_probe6a_plugins_and_contracts_have_no_defect(tmp_path):
     rec = _run(tmp_path, "plugins,contracts")
     checks = rec["checks"]

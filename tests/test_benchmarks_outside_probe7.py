@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "outside_probe7.py"
 
 
@@ -15,6 +17,7 @@ def _run(tmp_path, parts, seeds="900-900"):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow  # 10-26 s: a probe/benchmark process (keeps the default run under 20 min)
 def test_outside_probe7_has_no_defect(tmp_path):
     rec = _run(tmp_path, "curves,proxies,warm")
     checks = rec["checks"]

@@ -22,6 +22,7 @@ def _defects(checks):
     return "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
 
 
+@pytest.mark.slow  # 10-26 s: a probe/benchmark process (keeps the default run under 20 min)
 def test_outside_probe9_storage_and_widget_have_no_defect(tmp_path):
     rec = _run(tmp_path, "storage,widget")
     checks = rec["checks"]

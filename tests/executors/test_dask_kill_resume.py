@@ -59,6 +59,7 @@ def _rows(url):
         engine.dispose()
 
 
+@pytest.mark.slow  # 10-26 s: a probe/benchmark process (keeps the default run under 20 min)
 def test_sigkill_of_a_dask_search_then_resume(store_url, tmp_path):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
