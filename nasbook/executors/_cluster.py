@@ -68,6 +68,8 @@ def training_worker_config() -> Iterator[None]:
 # a host name (RFC 1123 letters, digits, '-', '.'; '_' as some resolvers accept), an IPv4 address, or an
 # IPv6 address (hex digits, ':' and an optional '%zone'): "tcp//host" (a scheme missing its colon) is none
 _HOST = re.compile(r"[A-Za-z0-9_.-]+|[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?")
+
+
 def check_scheduler_address(address: str, param: str = "DaskExecutor(client=...)", also: str = "") -> None:
     """Raise :class:`InvalidParameterError` naming ``param`` unless ``address`` is a dask scheduler
     address as ``distributed.Client(address)`` reads it: ``"tcp://host:port"``, ``"tls://host:port"``,
