@@ -185,6 +185,10 @@ class Outcome:
         What happened to each worker that died while it ran, from distributed's event log: its
         address and "ran out of memory (...)" or "died (...)". Stored in
         ``trial.attrs["worker_deaths"]``.
+    lost_attempt_epochs : int, default 0
+        Epochs those lost attempts had trained (each epoch one reported, before its worker died; on a
+        FAILED trial, every attempt's). Not in ``result.epochs``, the successful attempt's: stored in
+        ``trial.attrs["lost_attempt_epochs"]`` and counted by ``search.epochs_spent`` and an epochs budget.
     """
 
     number: int
@@ -196,6 +200,7 @@ class Outcome:
     finished_at: float = 0.0
     attempts: int = 1
     worker_deaths: tuple[str, ...] = ()
+    lost_attempt_epochs: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +249,15 @@ class Trial:
     curves: dict[str, list[float]] = field(default_factory=dict)
     parent: int | None = None
     lineage: tuple[int, ...] = ()
+
+    @property
+    def lost_attempt_epochs(self) -> int:
+        """Epochs trained by attempts of this trial lost with their dask worker (dask ran it again
+        elsewhere), stored in ``attrs["lost_attempt_epochs"]``; 0 when none. Not in ``epochs``, its
+        successful attempt's: ``search.epochs_spent``, an epochs budget and ``plot_history(x="epochs")``
+        add them."""
+        n = self.attrs.get("lost_attempt_epochs")
+        return int(n) if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
 
     @property
     def duration_s(self) -> float | None:

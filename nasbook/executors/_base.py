@@ -274,6 +274,23 @@ class BaseExecutor(abc.ABC):
         """Number of trials submitted whose outcome has not been polled yet (0 when idle)."""
         return 0
 
+    def lost_epochs(self, number: int) -> int:
+        """Epochs a running trial has trained in attempts lost so far, with a dask worker that died while
+        running it (dask runs it again elsewhere). An epochs budget holds them while it runs; its
+        outcome's ``lost_attempt_epochs`` has the final count.
+
+        Parameters
+        ----------
+        number : int
+            The running trial's number.
+
+        Returns
+        -------
+        int
+            The epochs its lost attempts reported; 0 here (an in-process trial is never re-run).
+        """
+        return 0
+
     def close(self) -> None:
         """Release workers this executor started."""
 

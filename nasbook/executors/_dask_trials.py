@@ -93,6 +93,10 @@ class DaskTrials(BaseExecutor):
     def n_running(self) -> int:
         return len(self._futures)
 
+    def lost_epochs(self, number: int) -> int:
+        token = self._tokens.get(number)
+        return 0 if token is None or number not in self._futures else self._losses.lost_epochs(self._key(number, token))
+
     def poll(self, timeout_s: float = 0.1) -> list[ExecutorEvent]:
         # a finished trial (its _collect) or an epoch's report (event handler) wakes us at once;
         # waiting costs no round trip to the scheduler
@@ -111,6 +115,7 @@ class DaskTrials(BaseExecutor):
                 continue  # from an earlier submission of this number (cancelled, or its worker died)
             if number in self._stopped:
                 restop.add(number)  # still reporting after STOP: e.g. re-run on a worker that joined later
+            self._losses.on_report(self._key(number, item["token"]), item)  # which attempt trained it
             events.append(ExecutorEvent("report", number, int(item["epoch"]), item["metrics"]))
         if lost is None:
             for number in restop:
@@ -130,8 +135,10 @@ class DaskTrials(BaseExecutor):
             key = self._key(number, token)
             if error is not None:
                 outcome = self._failure(number, error, key)
-            elif outcome is not None and (deaths := self._losses.pop(key)):  # re-run by dask after a worker died
-                outcome.attempts, outcome.worker_deaths = len(deaths) + 1, tuple(deaths)
+            elif outcome is not None:
+                outcome.lost_attempt_epochs = self._losses.lost_epochs(key)  # trained by attempts lost with a worker
+                if deaths := self._losses.pop(key):  # re-run by dask after a worker died
+                    outcome.attempts, outcome.worker_deaths = len(deaths) + 1, tuple(deaths)
             events.append(ExecutorEvent("done", number, outcome=outcome))
         if lost is not None:
             if any(e.kind == "done" for e in events):
@@ -153,12 +160,13 @@ class DaskTrials(BaseExecutor):
                 attempts = self.allowed_failures + 1
             if self._client is not None:  # the scheduler's log: which workers died, and which ran out of memory
                 self._losses.read(self._client, self.connect_timeout_s)
+            lost = self._losses.lost_epochs(key)  # every attempt's: each worker died
             deaths = tuple(self._losses.pop(key))
             how = f": {'; '.join(deaths)}" if deaths else ""
             return Outcome(number, TrialState.FAILED, None,
                            f"its worker died {'once' if attempts == 1 else f'{attempts} times'} while running it "
                            f"(dask re-ran it on another worker each time){how}. KilledWorker: {exc}", attempts=attempts,
-                           worker_deaths=deaths)
+                           worker_deaths=deaths, lost_attempt_epochs=lost)
         if isinstance(exc, InvalidParameterError):
             raise exc  # the user's set-up is wrong: stop the search with the task's message
         return Outcome(number, TrialState.FAILED, None, f"{type(exc).__name__}: {exc}")

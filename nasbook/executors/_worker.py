@@ -41,8 +41,12 @@ def _remote_trial(
 
     Reports go out as dask events (``Worker.log_event``: batched, no round trip, the trial never
     waits for the notebook); a STOP arrives as a flag set on the worker by ``Client.run``, so
-    asking "should I stop?" after each epoch costs a set look-up.
+    asking "should I stop?" after each epoch costs a set look-up. Each report names this attempt
+    (a fresh id) and its worker: dask re-runs the trial, under the same key and token, when its
+    worker dies, and the client counts the epochs a lost attempt trained
+    (:meth:`~nasbook.executors._losses.WorkerLosses.lost_epochs`).
     """
+    import uuid
 
     from distributed import get_worker
 
@@ -51,10 +55,11 @@ def _remote_trial(
 
         torch.set_num_threads(torch_threads)
     worker = get_worker()
+    attempt = uuid.uuid4().hex[:8]
 
     def report(epoch: int, **metrics: float) -> Decision:
-        worker.log_event(topic, {"number": number, "token": token, "epoch": int(epoch),
-                                 "metrics": {k: float(v) for k, v in metrics.items()}})
+        worker.log_event(topic, {"number": number, "token": token, "epoch": int(epoch), "attempt": attempt,
+                                 "worker": worker.address, "metrics": {k: float(v) for k, v in metrics.items()}})
         return Decision.STOP if token in _STOPPED else Decision.CONTINUE
 
     try:

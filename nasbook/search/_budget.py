@@ -47,7 +47,11 @@ class Budget:
     after ``search.extend(epochs=...)`` (or a larger budget given to ``load_search``), as it would have in
     one longer run. A run that starts no trial that way (a budget smaller than one trial) says so in a
     NasbookWarning. This holds as long as the task trains at most the epochs it is asked for, as
-    nasbook's tasks do (a trial cut by the budget is also stopped at that epoch's report). A seconds
+    nasbook's tasks do (a trial cut by the budget is also stopped at that epoch's report). Epochs trained
+    by an attempt lost with its dask worker (a process killed or out of memory mid-trial; dask runs the
+    trial again elsewhere) count as spent (``trial.lost_attempt_epochs``) from the poll that finds the loss:
+    no trial starts beyond the budget after it, but the trials already running finish, so such a loss
+    overshoots the budget by at most the epochs the lost attempts trained. A seconds
     budget is overshot by the trials in flight when it runs out: they finish (``trial_timeout_s`` bounds
     each), but none starts after it. Compare searches at equal cost by ``search.epochs_spent`` or
     ``search.elapsed_s``, not by the budget alone.

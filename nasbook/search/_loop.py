@@ -55,6 +55,7 @@ class _Running:
     stored: bool  # a row (RUNNING or QUEUED) exists: finishing overwrites it
     cost: int = 0  # the most epochs it trains: held against an epochs budget while it runs (_budget.fits)
     until: int | None = None  # the epochs (in all) it is stopped at: the last trial of an epochs budget (_budget.limited)
+    lost: int = 0  # epochs its attempts lost with a dask worker trained: held too, as spent (executor.lost_epochs)
 
 
 def running_trial(number: int, proposal: Proposal, told: int, state: TrialState = TrialState.RUNNING) -> Trial:
@@ -207,23 +208,26 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                             or at_limit(r.until, event.epoch or 0)):
                         ex.stop(event.number)  # reaches the trial after its current epoch
                 elif event.outcome is not None:
-                    reserved -= running.pop(event.number).cost
+                    reserved -= r.cost + running.pop(event.number).lost  # the trial's record counts them now
                     limits.pop(event.number, None)
                     live.pop(event.number, None)
                     trial = trial_from(s, event.outcome, r)
                     s._finish(trial, pbar, update=r.stored)
                     watch.see(trial)
+            for number, r in running.items():  # a dask worker died running it: what it trained there is spent
+                if (lost := ex.lost_epochs(number)) != r.lost:
+                    reserved, r.lost = reserved + lost - r.lost, lost
             now = time.monotonic()
             if timeout_s is not None:
                 for number, r in list(running.items()):
                     if now - r.t0 > timeout_s:
                         ex.cancel(number)
-                        reserved -= running.pop(number).cost
+                        reserved -= r.cost + running.pop(number).lost
                         limits.pop(number, None)
                         live.pop(number, None)
                         outcome = Outcome(number, TrialState.FAILED, None, f"timed out after {timeout_s:g} s "
                                           "(trial_timeout_s)", started_at=time.time() - (now - r.t0),
-                                          finished_at=time.time())
+                                          finished_at=time.time(), lost_attempt_epochs=r.lost)
                         s._finish(trial_from(s, outcome, r), pbar, update=r.stored)
             if ex.capacity > capacity:  # workers joined: the stored record says the most that ran at once
                 capacity = ex.capacity
@@ -349,6 +353,8 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
     if outcome.worker_deaths:  # dask re-ran it after its worker died (out of memory, killed)
         attrs["attempts"] = outcome.attempts
         attrs["worker_deaths"] = "; ".join(outcome.worker_deaths)
+    if outcome.lost_attempt_epochs:  # ... and what the lost attempts trained: epochs_spent counts them
+        attrs["lost_attempt_epochs"] = int(outcome.lost_attempt_epochs)
     attrs.update(s.strategy.trial_attrs(outcome.number))  # e.g. a stopping rule's last prediction
     reason = outcome.reason
     if (r.until is not None and res is not None and res.epochs is not None and res.epochs >= r.until
@@ -414,11 +420,12 @@ def finish(s: Search, trial: Trial, pbar: Any, *, update: bool = False) -> None:
 
 
 def record(s: Search, trial: Trial) -> None:
-    """The body of ``Search._record``: count its epochs, keep trial-number order, update the best (the rule of
-    ``Storage.list_searches`` and ``KnowledgeBase.searches``: :class:`nasbook.storage.TopFidelityBest`)."""
+    """The body of ``Search._record``: count its epochs (and its lost attempts'), keep trial-number order, update
+    the best (the rule of ``Storage.list_searches`` and ``KnowledgeBase.searches``: :class:`nasbook.storage.TopFidelityBest`)."""
     if trial.epochs:
         parent = s._trial_by_number(trial.parent) if trial.parent is not None else None
         s._epochs_spent += _checkpoints.epochs_trained(trial, parent.epochs or 0 if parent is not None else 0)
+    s._epochs_spent += trial.lost_attempt_epochs  # trained by attempts lost with a dask worker (a FAILED trial's too)
     trials = s._trials
     if not trials or trials[-1].number < trial.number:
         trials.append(trial)

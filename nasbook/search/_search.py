@@ -459,7 +459,9 @@ class Search(Background, Extend, Results, ReadOnly):
 
     @property
     def epochs_spent(self) -> int:
-        """Epochs trained over all trials (a continuation counts only its extra epochs)."""
+        """Epochs trained over all trials (a continuation counts only its extra epochs), including those
+        trained by attempts lost with a dask worker that died mid-trial (``trial.lost_attempt_epochs``:
+        dask ran the trial again elsewhere, and ``trial.epochs`` is the successful attempt's)."""
         return self._epochs_spent
 
     @property

@@ -82,7 +82,7 @@ def _one_history(search: Search, x: str) -> tuple[np.ndarray, np.ndarray, np.nda
             before = 0
             if t.parent is not None and t.parent in by_number:
                 before = by_number[t.parent].epochs or 0
-            spent += max(0, (t.epochs or 0) - before)
+            spent += max(0, (t.epochs or 0) - before) + t.lost_attempt_epochs  # and what lost dask attempts trained
             xs.append(float(spent))
     else:
         xs = [float(i + 1) for i in range(len(trials))]
@@ -108,7 +108,8 @@ def history_info(*searches: Search, x: HistoryX = "trials") -> xr.Dataset:
     x : {"trials", "epochs", "seconds"}
         ``"trials"``: finished trials, in trial-number order (1, 2, ...). ``"epochs"``: cumulative
         epochs trained, in trial-number order (a multi-fidelity continuation counts only its
-        extra epochs, as ``search.epochs_spent`` does). ``"seconds"``: seconds from the first
+        extra epochs, and the epochs its attempts lost with a dask worker trained count too, as
+        ``search.epochs_spent`` does). ``"seconds"``: seconds from the first
         trial's start to each trial's finish, in finishing order (wall clock, so time a resumed
         search spent stopped is included).
 
