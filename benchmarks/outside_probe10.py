@@ -20,7 +20,8 @@ Parts (all by default; ``--parts kill,sigint,dask,faults,readers``):
              status 130 (or killed by SIGINT), and the search resumes to the unkilled result.
 ``dask``     a dask worker process SIGKILLed from outside at seeded moments while a ``DaskExecutor(n_workers=2)``
              search runs a ToyTask that trains for epochs: each trial completes (retried) or fails naming its
-             worker, the search goes on to its budget (trials; epochs), and resumes with ``extend``. A trial that
+             worker, the search goes on to its budget (trials; epochs), every epoch trained (by a killed attempt
+             too: ``trial.lost_attempt_epochs``) is in ``epochs_spent``, and resumes with ``extend``. A trial that
              hangs without reporting (``trial_timeout_s``) fails with a reason and the search goes on.
 ``faults``   a task whose training raises, returns NaN, or hangs past ``trial_timeout_s`` (local executor): each
              recorded with a reason, the search goes on, and resumes (``load_search`` keeps the timeout).
@@ -581,17 +582,33 @@ def part_dask(workdir: Path) -> None:
 
         def outcome() -> str:
             rs = rows(path, "dk")
-            said = f"{contiguous(rs, 12)}, {epochs_spent(path, 'dk', 50)}"
+            loaded = nasbook.load_search("dk", path)
+            try:
+                spent, lost = loaded.epochs_spent, sum(getattr(t, "lost_attempt_epochs", 0) for t in loaded.trials)
+            finally:
+                loaded.close()
+            trained = len(Path(log).read_text().splitlines()) if Path(log).exists() else 0
+            FIGURES["dask kills"].update({"epochs trained (killed attempts too)": trained, "epochs_spent": spent,
+                                          "lost attempts' epochs": lost})
+            said = f"{contiguous(rs, 12)}, {spent} epochs spent ({lost} by lost attempts), {trained} trained in all"
+            # lost epochs count from the poll that finds the loss: the trials then running may finish past it
+            if spent > 50 + lost:
+                raise Wrong(f"{said}: over the budget of 50 epochs by more than the lost attempts' epochs")
+            # every epoch trained is counted, but one a killed worker trained without sending its report yet
+            if not spent <= trained <= spent + len(killed):
+                raise Wrong(f"{said}: {trained - spent} epochs trained but not counted in epochs_spent")
+            # a trial the budget had no room for is kept QUEUED for extend() (Budget's docstring): the last ones only
+            queued = [r.number for r in rs if r.state == "queued"]
             bad = [(r.number, r.state, r.reason) for r in rs if r.state not in ("complete",) and
-                   not (r.state == "failed" and r.reason and "worker" in r.reason)]
+                   not (r.state == "failed" and r.reason and "worker" in r.reason) and
+                   not (r.state == "queued" and r.number >= len(rs) - len(queued))]
             if bad:
                 raise Wrong(f"trials neither complete nor failed naming the worker: {bad[:3]}")
             failed = [r.number for r in rs if r.state == "failed"]
-            trained = len(Path(log).read_text().splitlines()) if Path(log).exists() else 0
-            FIGURES["dask kills"]["epochs trained (killed attempts too)"] = trained
-            return f"{said}; failed {failed}; {trained} epochs trained in all"
+            return f"{said}; failed {failed}; queued for extend {queued}"
 
-        check(Q, "each trial complete (retried) or failed naming its worker; trials 0..n-1; budget kept", outcome)
+        check(Q, "each trial complete (retried) or failed naming its worker; trials 0..n-1; every epoch trained "
+                 "(lost attempts' too) in epochs_spent; budget kept", outcome)
 
         def extend() -> str:
             s2 = nasbook.load_search("dk", path, task=task, executor=ex)
