@@ -14,7 +14,7 @@ import pytest
 
 import nasbook
 import nasbook.viz
-from nasbook.executors import DaskExecutor
+from nasbook.executors import DaskExecutor, LocalExecutor
 from nasbook.search import TrialState
 from nasbook.space import GraphSpace
 from nasbook.space._graph import PROTEINS_OPS
@@ -86,3 +86,61 @@ def test_epochs_of_an_attempt_lost_with_its_worker_count_against_the_epochs_budg
         assert float(nasbook.viz.history_info(loaded, x="epochs")["epochs"].max()) == s.epochs_spent
     finally:
         loaded.close()
+
+
+def test_worker_losses_count_each_lost_attempts_epochs_once_and_never_the_successful_attempts():
+    from nasbook.executors._losses import WorkerLosses
+
+    losses, key = WorkerLosses("k-"), "k-1"
+
+    def report(attempt, worker, epoch):
+        losses.on_report(key, {"attempt": attempt, "worker": worker, "epoch": epoch})
+
+    for epoch in (0, 1, 1, 2):  # a repeated report of an epoch counts once
+        report("a", "tls://w1", epoch)
+    assert losses.lost_epochs(key) == 0  # running, its worker alive
+    losses.on_event((0.0, {"action": "remove-worker", "worker": "tls://w1", "processing-tasks": [key]}))
+    assert losses.lost_epochs(key) == 3  # its worker died: known before the re-run reports
+    report("b", "tls://w2", 0)
+    report("b", "tls://w2", 1)
+    assert losses.lost_epochs(key) == 3  # the re-run's epochs are its own
+    losses.on_report(key, {"epoch": 5})  # a report naming no attempt (an older worker's): not counted
+    assert losses.lost_epochs(key) == 3
+    other = "k-2"  # no death seen yet, but a later attempt reported: the earlier one was lost
+    losses.on_report(other, {"attempt": "c", "worker": "tls://w3", "epoch": 0})
+    losses.on_report(other, {"attempt": "d", "worker": "tls://w4", "epoch": 0})
+    assert losses.lost_epochs(other) == 1
+    assert losses.pop(key) and losses.lost_epochs(key) == 0  # forgotten with the trial
+    losses.on_report(key, {"attempt": "e", "worker": "tls://w1", "epoch": 0})  # late, after its end: ignored
+    assert losses.lost_epochs(key) == 0
+
+
+class LosesTrialZero(LocalExecutor):
+    """Two trials at once, outcomes one per poll, latest first; trial 0 lost ``LOST`` epochs with a worker while it
+    ran (as a dask executor says it, live, then in its outcome): the smallest deterministic stand-in for dask."""
+
+    in_process = False
+    capacity = 2
+
+    def poll(self, timeout_s=0.1):
+        done = [e for e in self._events if e.kind == "done"][-1:]
+        self._events = [e for e in self._events if e not in done]
+        for e in done:
+            if e.number == 0:
+                e.outcome.attempts, e.outcome.lost_attempt_epochs = 2, LOST
+        return done
+
+    def lost_epochs(self, number):
+        return LOST if number == 0 and any(e.number == 0 for e in self._events) else 0
+
+
+def test_the_budget_holds_a_running_trials_lost_epochs_from_the_poll_that_finds_them():
+    s = nasbook.Search(SPACE, ToyTask(SPACE, epochs=5), strategy="random", budget={"epochs": 20}, seed=0,
+                       storage=":memory:", executor=LosesTrialZero())
+    s.run(progress="none")
+    done = [t for t in s.trials if t.state.is_finished]
+    # trials 0 and 1 start (10 held); 1 ends (5 spent) and 0's 3 lost epochs are held: 2 starts (18 <= 20); 2 ends:
+    # 3 would make 23, so it waits, then stays QUEUED. Before: 3 started too (20 counted, 23 trained).
+    assert [t.number for t in done] == [0, 1, 2] and done[0].lost_attempt_epochs == LOST
+    assert s.epochs_spent == 5 * 3 + LOST == 18 and s.epochs_spent <= 20
+    assert [t.number for t in s._requeue] == [3] and "1 trial queued for extend()" in repr(s)
