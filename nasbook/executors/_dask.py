@@ -217,8 +217,9 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
 
         For a LocalCluster (``client=None``): a script must start it under ``if __name__ ==
         "__main__":`` (see :func:`check_can_start_local_cluster`). A ``distributed.Client`` or
-        cluster object given must not be closed. Cheap, starts nothing: the search calls it before
-        it stores anything.
+        cluster object given must not be closed, nor asynchronous on this thread's event loop (``await
+        Client(asynchronous=True)`` in a notebook). Cheap, starts nothing: the search calls it before it
+        stores anything.
         """
         self._check_params()
         if self.client is None:
