@@ -131,16 +131,34 @@ def describe_cluster(cluster: Any) -> str:
 
 def closed_problem(client: Any) -> str | None:
     """Why a ``distributed.Client`` or cluster object given by the user cannot be used at all (it is
-    closed or closing; a Client reconnecting by itself is not refused here), or None."""
+    closed or closing, or asynchronous on this thread's event loop; a Client reconnecting by itself is not
+    refused here), or None."""
     status = getattr(client, "status", None)
     status = getattr(status, "name", status)  # a cluster's Status enum; a Client's string
     if status not in ("closing", "closed", "closing_gracefully", "failed"):
-        return None
+        return _asynchronous_problem(client)
     if is_dask_cluster(client):
         return (f"the cluster is {status}. Pass a running cluster (or its Client), or "
                 "executor='dask' for a local cluster nasbook starts and closes itself.")
     return (f"the distributed.Client is {status}. Pass an open Client (or the cluster object, or the scheduler's "
             "address), or executor='dask' for a local cluster nasbook starts and closes itself.")
+
+
+def _asynchronous_problem(client: Any) -> str | None:
+    """An ``asynchronous=True`` Client or cluster whose event loop is this thread's (``await Client(
+    asynchronous=True)`` in a notebook, or inside ``async def``): nasbook's blocking calls on it return
+    coroutines (an AttributeError at ``run()``, the search already stored). dask's own ``asynchronous``
+    property says so; one whose loop runs in another thread answers blocking calls, and is not refused."""
+    try:
+        asynchronous = client.asynchronous is True
+    except Exception:  # noqa: BLE001 - an object without it (or a broken one): not refused here
+        return None
+    if not asynchronous:
+        return None
+    kind = "cluster" if is_dask_cluster(client) else "distributed.Client"
+    return (f"the {kind} is asynchronous (made with asynchronous=True, its event loop running in this thread), and "
+            "nasbook calls dask synchronously. Pass a synchronous Client or cluster (made without asynchronous=True), "
+            "the scheduler's address ('tcp://host:8786'), or executor='dask' for a local cluster nasbook starts itself.")
 
 
 _GUARD = 'if __name__ == "__main__":'

@@ -29,6 +29,7 @@ from nasbook.executors._cluster import (
     training_worker_config,
 )
 from nasbook.executors._dask_trials import DaskTrials
+from nasbook.executors._hung import HungTrials
 from nasbook.executors._losses import WorkerLosses, free_topics
 from nasbook.trial import Outcome
 
@@ -136,6 +137,7 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         self._uid = uuid.uuid4().hex[:10]
         self._topic = f"nasbook-reports-{self._uid}"
         self._losses = WorkerLosses(f"nasbook-trial-{self._uid}-")
+        self._hung = HungTrials()  # cancelled trials that may still hold a worker's thread (_hung.py)
         self._loss_topics: list[str] = []  # the scheduler's topics this executor subscribed to
 
     def _check_params(self) -> None:
@@ -217,8 +219,9 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
 
         For a LocalCluster (``client=None``): a script must start it under ``if __name__ ==
         "__main__":`` (see :func:`check_can_start_local_cluster`). A ``distributed.Client`` or
-        cluster object given must not be closed. Cheap, starts nothing: the search calls it before
-        it stores anything.
+        cluster object given must not be closed, nor asynchronous on this thread's event loop (``await
+        Client(asynchronous=True)`` in a notebook). Cheap, starts nothing: the search calls it before it
+        stores anything.
         """
         self._check_params()
         if self.client is None:
@@ -362,6 +365,7 @@ class DaskExecutor(DaskTrials):  # a BaseExecutor; its trials (submit, poll, sto
         self._stopped.clear()
         self._reports.clear()
         self._finished.clear()
+        self._hung.clear()
         self._lost_reason = None
         if owns and client is not None:
             with contextlib.suppress(Exception), _quiet_reconnect_noise():

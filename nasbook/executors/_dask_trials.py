@@ -24,6 +24,7 @@ from nasbook.trial import Outcome, TrialState
 if TYPE_CHECKING:
     from distributed import Client, Future
 
+    from nasbook.executors._hung import HungTrials
     from nasbook.executors._losses import WorkerLosses
     from nasbook.space import Architecture, SearchSpace
     from nasbook.tasks import Task
@@ -48,6 +49,7 @@ class DaskTrials(BaseExecutor):
         _uid: str
         _topic: str
         _losses: WorkerLosses
+        _hung: HungTrials
 
         @property
         def dask_client(self) -> Client: ...
@@ -65,6 +67,7 @@ class DaskTrials(BaseExecutor):
             if client.status != "running" else None)
         if problem is not None:
             self._lost(problem)
+        self._hung.free(client)  # a worker that only a timed-out trial's hung thread holds is restarted (_hung.py)
         token = uuid.uuid4().hex[:8]  # a fresh stop flag per submission: a re-run starts unstopped
         self._tokens[number] = token
         self._stopped.discard(number)
@@ -189,6 +192,7 @@ class DaskTrials(BaseExecutor):
             self._send_stop(number)  # a running trial stops at its next report
             _quiet.cancelled(str(fut.key))  # a gather of it in flight now fails, as meant: not an error to log
             fut.cancel()
+            self._hung.add(str(fut.key), number)  # it may hold its thread on: looked at before the next submit
         token = self._tokens.pop(number, None)
         if token is not None:
             self._losses.forget(self._key(number, token))

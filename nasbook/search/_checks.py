@@ -104,12 +104,15 @@ def check_name(name: Any) -> None:
                                     f"(it is shown in one-line listings); got {name!r:.80}.")
 
 
-def check_timeout(value: Any) -> float | None:
+def check_timeout(value: Any, owner: str = "Search") -> float | None:
+    """``trial_timeout_s``: seconds > 0, or None / ``math.inf`` for no limit (inf is kept as None: it is how
+    ``load_search(trial_timeout_s=math.inf)`` removes a stored limit, None there keeping it)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise InvalidParameterError(f"trial_timeout_s must be a number of seconds > 0 or None; got {value!r}.")
-    return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:  # NaN is not > 0
+        raise InvalidParameterError(f"{owner}(trial_timeout_s=...) must be a number of seconds > 0, math.inf (no limit) "
+                                    f"or None; got {value!r:.80} of type {type(value).__name__}.")
+    return None if value == float("inf") else float(value)
 
 
 def check_callbacks(callbacks: Any, owner: str = "Search") -> list[Callable[..., Any]]:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from nasbook._errors import SearchLockedError
 from nasbook.storage import Storage, renew_lease_apart, renews_lease_apart
@@ -69,6 +70,7 @@ class Heartbeat:
         self._done = threading.Event()
         self.lost: SearchLockedError | None = None  # the lease was found gone or another owner's
         self._thread: threading.Thread | None = None
+        self._also: list[Callable[[], None]] = []  # renewed at each beat too, best effort (a kb mirror's lease)
         if renews_lease_apart(st):
             thread = threading.Thread(target=self._beat, name=f"nasbook-lease-{name}", daemon=True)
             try:
@@ -89,6 +91,15 @@ class Heartbeat:
                 _log.warning("nasbook: renewing the lease of search %r failed (tried again in %g s; another "
                              "host takes the search over after its lease TTL without one): %s",
                              self._name, self._interval, exc)
+            for renew in list(self._also):  # after the search's own lease: a slow kb never delays it
+                try:
+                    renew()
+                except Exception as exc:  # noqa: BLE001 - never into the run, never the search's own lease
+                    _log.debug("nasbook: a heartbeat's extra renewal of search %r failed: %s", self._name, exc)
+
+    def also(self, renew: Callable[[], None]) -> None:
+        """Call ``renew`` at each beat too (a knowledge base mirror's lease): best effort, its errors only logged."""
+        self._also.append(renew)
 
     def check(self) -> None:
         """Raise the :class:`~nasbook.SearchLockedError` of a renewal that found the lease taken over, if any."""

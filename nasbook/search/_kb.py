@@ -14,15 +14,25 @@ Two cases:
   commits leaves (or a kb that was unreachable for a while: a warning, not a failed search) is
   filled by a full re-sync whenever the search is attached again (``load_search(..., kb=kb)``)
   and before the next trial after a failed write.
+
+  While a run holds the search's lease, the mirror row holds a lease of its own in the kb's store (same
+  owner token; :meth:`KbLink.hold`), renewed with it (the heartbeat thread and the loop) and given back with
+  the run's last state write. The kb's ``searches`` (``list_searches``) then reads a mirror whose run was
+  killed as interrupted by the rule ``nasbook list`` applies to the search's own store (a dead process on this
+  host, or no heartbeat for 60 s from another), instead of ``running`` until a later run took the search over.
+  The search's own lease stays the authority: a run takes the mirror's lease over from whoever held it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import InvalidParameterTypeError, NasbookWarning, StorageError, stacklevel_outside_nasbook
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from nasbook.knowledge import KnowledgeBase
@@ -69,6 +79,7 @@ class KbLink:
         self.kb_id: int | None = None
         self.dirty = False
         self._warned = False
+        self.owner: str | None = None  # the run's lease token, while the mirror row holds a lease with it (hold)
         if self.mirror:
             self.kb_id = self._mirror_row()
             self.sync()
@@ -104,6 +115,42 @@ class KbLink:
         else:
             self._write([trial])
 
+    def hold(self, owner: str, ttl_s: float) -> None:
+        """A run holding the search's lease (token ``owner``) takes the mirror row's lease in the kb's store,
+        from whoever held it (a killed run's, or one taken over: the search's own lease decides who runs).
+        Best effort: a kb that refuses it (unreachable, a store without leases) leaves the row as before."""
+        if not self.mirror or self.kb_id is None:
+            return
+        from nasbook.storage import lease_holder
+
+        st = self.kb.storage
+        try:
+            held = lease_holder(st, self.kb_id)
+            if held is not None and held[0] != owner:
+                st.release_lease(self.kb_id, held[0])
+            st.acquire_lease(self.kb_id, owner, ttl_s=ttl_s)
+            self.owner = owner
+        except Exception as exc:  # noqa: BLE001 - never into the run: the mirror row keeps its stored state
+            self.owner = None
+            _log.warning("nasbook: search %r: knowledge base %r: its mirror's lease was not taken (%s)",
+                         self.search.name, self.kb.label, exc)
+
+    def renew(self, apart: bool = False) -> None:
+        """Renew the mirror's lease (``apart``: from the heartbeat's thread, on a connection of its own). Best effort."""
+        owner = self.owner
+        if owner is None or self.kb_id is None:
+            return
+        from nasbook.storage import renew_lease_apart, renews_lease_apart
+
+        st = self.kb.storage
+        try:
+            if not apart:
+                st.renew_lease(self.kb_id, owner)
+            elif renews_lease_apart(st):  # an in-memory kb: the loop renews it (and no other process reads it)
+                renew_lease_apart(st, self.kb_id, owner, self.search.name)
+        except Exception as exc:  # noqa: BLE001 - taken over or unreachable: the search's own lease decides
+            _log.debug("nasbook: renewing the mirror lease of search %r failed: %s", self.search.name, exc)
+
     def state(self, state: str, elapsed_s: float | None = None) -> None:
         """The search's state (and run time) changed in its own store: the mirror row says the same, so
         the kb's ``searches`` never shows a finished search as "created" (mirror only; a failed write warns).
@@ -117,6 +164,12 @@ class KbLink:
             self.kb.storage.update_search(self.kb_id, state=state, elapsed_s=elapsed_s)
         except StorageError as exc:
             self._warn(exc)
+        if state != "running" and self.owner is not None:  # the run's end: the mirror's lease goes with the search's
+            owner, self.owner = self.owner, None
+            try:
+                self.kb.storage.release_lease(self.kb_id, owner)
+            except Exception as exc:  # noqa: BLE001 - a stale row reads as the run's end anyway
+                _log.debug("nasbook: giving back the mirror lease of search %r failed: %s", self.search.name, exc)
 
     def _warn(self, exc: BaseException) -> None:
         if not self._warned:

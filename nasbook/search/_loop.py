@@ -234,6 +234,8 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                 described = record_executor(s, described)
             if now - last_renew > LEASE_RENEW_S:
                 storage.renew_lease(sid, s._owner)
+                if s._kb is not None:
+                    s._kb.renew()
                 last_renew = now
     except BaseException as exc:
         # taken over by another process (a trial number it stored, a heartbeat refused): write nothing more
@@ -304,6 +306,8 @@ def set_up(s: Search, beat: Heartbeat) -> None:
     _provenance.note_and_store(s)  # a session in another environment than the last one recorded
     if s._kb is not None:
         beat.check()
+        s._kb.hold(s._owner, LEASE_TTL_S)  # a mirror's row: a lease of its own, so the kb can tell a killed run
+        beat.also(lambda: s._kb.renew(apart=True) if s._kb is not None else None)
         s._kb.state(s.state.value)
 
 

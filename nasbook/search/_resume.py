@@ -275,7 +275,8 @@ def load_search(
     trial_timeout_s : float, optional
         A trial running longer is stopped and FAILS with a reason; with ``executor="local"`` it is stopped at
         its first epoch report past the limit (a trial that never reports is failed once it ends). Without it
-        the stored one is kept (``Search(trial_timeout_s=...)``); one passed here replaces it.
+        (None) the stored one is kept (``Search(trial_timeout_s=...)``); one passed here replaces it, and
+        ``math.inf`` removes it: no limit from now on. Refused (before anything is stored) unless > 0.
     allow_changes : bool
         Accept a task or space other than the stored one; the change is recorded in the search's
         configuration (``config["changes"]``). Not needed for a task that differs only in run-only

@@ -97,9 +97,9 @@ class Search(Background, Extend, Results, ReadOnly):
         cluster object (``LocalCluster``, ``LocalCUDACluster``, dask-jobqueue's, ...: left running by
         :meth:`close`), or an executor from :mod:`nasbook.executors`.
     trial_timeout_s : float, optional
-        A trial running longer is stopped and FAILS with a reason; with ``executor="local"`` it is stopped at
-        its first epoch report past the limit (a trial that never reports is failed once it ends). Stored with
-        the search: a resumed search keeps it.
+        A trial running longer is stopped and FAILS with a reason; with ``executor="local"`` it is stopped at its
+        first epoch report past the limit (a trial that never reports is failed once it ends). None or ``math.inf``:
+        no limit. Stored with the search: a resumed search keeps it (``load_search(trial_timeout_s=math.inf)`` drops it).
     kb : KnowledgeBase, optional
         Record the search in this knowledge base; with a ``storage`` of its own, each committed
         trial is also copied there (see :mod:`nasbook.search._kb`).
@@ -196,7 +196,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self.callbacks = _check_callbacks(callbacks, owner)
         self.executor = resolve_executor(executor)
         self._executor_config: str | None = None  # load_search without executor=: the stored one, kept
-        self.trial_timeout_s = _check_timeout(trial_timeout_s)
+        self.trial_timeout_s = _check_timeout(trial_timeout_s, owner)
         self._changes: list[dict[str, Any]] = []
         self._kb = None
         self._environment = None

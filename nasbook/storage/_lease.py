@@ -80,7 +80,7 @@ def running_now(read: Callable[[Any], Any], search_ids: list[int]) -> set[int]:
     """Which of ``search_ids`` (stored as running) may still be running (``read``: the storage's read of a statement's
     rows): all but those whose lease a run would take over as its holder's (a process on this host that is gone, or
     from another host no heartbeat within :data:`RUN_TTL_S`). A search with no lease row here is kept: a knowledge
-    base's mirror of a search run in its own store holds no lease, so this store cannot tell (a run stores its end
+    base's mirror whose run could not take the mirror's lease holds none, so this store cannot tell (a run stores its end
     before it releases its lease, so a run of this store killed in between reads as it stored)."""
     if not search_ids:
         return set()

@@ -234,7 +234,7 @@ def test_resolve_executor_names():
     assert isinstance(resolve_executor("tcp://127.0.0.1:8786"), DaskExecutor)
     with pytest.raises(InvalidParameterError, match=r"Unknown executor 'dsak'.*did you mean 'dask'"):
         resolve_executor("dsak")
-    with pytest.raises(InvalidParameterError, match=r"trial_timeout_s must be a number of seconds > 0"):
+    with pytest.raises(InvalidParameterError, match=r"trial_timeout_s=...\) must be a number of seconds > 0"):
         nasbook.Search(NasBenchGraph("cora"), storage=":memory:", trial_timeout_s=0)
 
 

@@ -177,3 +177,57 @@ def test_a_host_port_nobody_listens_on_fails_within_connect_timeout():
     with pytest.raises(ExecutorError, match=r"^DaskExecutor\(client='127.0.0.1:\d+'\): no dask scheduler answered "
                                             r"within 1 s"):
         DaskExecutor(f"127.0.0.1:{_free_port()}", connect_timeout_s=1).start()
+
+
+def test_an_asynchronous_client_or_cluster_is_refused_before_anything_is_stored(tmp_path):
+    """``await Client(asynchronous=True)`` (a notebook, an ``async def``) was taken: ``run()`` then failed with
+    "AttributeError: 'coroutine' object has no attribute 'values'" (the cluster: "'NoneType' object has no
+    attribute 'ncores'"), the search already stored (h-execdur (b))."""
+    import asyncio
+
+    path = tmp_path / "async.db"
+    nasbook.Search(NasBenchGraph("cora"), budget=2, storage=path, name="kept").run(progress="none")
+    seen = []
+
+    async def main():
+        async with distributed.LocalCluster(n_workers=1, processes=False, asynchronous=True,
+                                            dashboard_address="127.0.0.1:0") as own:
+            async with distributed.Client(own, asynchronous=True) as client:
+                for given, what, kind in ((client, r"<Client: .*>", r"distributed\.Client"), (own, r"LocalCluster at \S+", "cluster")):
+                    problem = (rf"the {kind} is asynchronous \(made with asynchronous=True, its event loop running in "
+                               r"this thread\), and nasbook calls dask synchronously\. Pass a synchronous Client or cluster")
+                    with pytest.raises(ExecutorError, match=rf"^executor={what}: {problem}"):
+                        nasbook.Search(NasBenchGraph("cora"), budget=2, storage=path, name="new", executor=given)
+                    with pytest.raises(ExecutorError, match=rf"^executor={what}: {problem}"):
+                        nasbook.load_search("kept", path, budget=4, executor=given)
+                    with pytest.raises(ExecutorError, match=rf"^DaskExecutor\(client={what}\): {problem}"):
+                        nasbook.Search(NasBenchGraph("cora"), budget=2, storage=path, name="new", executor=DaskExecutor(given))
+                    seen.append(kind)
+
+    asyncio.run(main())
+    assert len(seen) == 2
+    assert Storage(path).search_names() == ["kept"] and nasbook.load_search("kept", path).budget.trials == 2
+
+
+def test_an_asynchronous_client_on_another_threads_loop_is_accepted():
+    """One whose event loop runs in another thread answers blocking calls (a search runs on it): not refused."""
+    import asyncio
+    import threading
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def make():
+        own = await distributed.LocalCluster(n_workers=1, processes=False, asynchronous=True, dashboard_address="127.0.0.1:0")
+        return own, await distributed.Client(own, asynchronous=True)
+
+    own, client = asyncio.run_coroutine_threadsafe(make(), loop).result(60)
+    try:
+        for given in (client, own):
+            nasbook.Search(NasBenchGraph("cora"), budget=2, storage=":memory:", executor=given).close()
+    finally:
+        client.close()  # blocking calls from this thread, as nasbook's
+        own.close()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
