@@ -59,46 +59,64 @@ def parse_value(text: str) -> Any:
     return text
 
 
-def check_parameter_types(notebook: str, source: str, parameters: Mapping[str, Any]) -> None:
-    """Refuse, before a kernel starts, a ``-p`` value that is text where the notebook's default is a number or a flag.
+def check_parameter_types(notebook: str, source: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Refuse, before a kernel starts, a ``-p`` value whose type does not fit the default of the notebook's parameter.
 
-    ``-p budget ten`` used to run the notebook and fail in a later cell (exit 1, "it ran and failed"),
-    with a message that did not say the value came from ``-p``.
+    ``-p budget ten`` and ``-p budget 12.5`` used to run the notebook and fail in a later cell (exit 1, "it ran
+    and failed"), with a message that did not say the value came from ``-p``. An int default takes an int (a
+    whole float such as ``12.0`` is read as the int), a float default an int or a float, a bool default true or
+    false, a list default a JSON list and a dict default a JSON object; a str or None default, a default that is
+    not a literal, and ``-p name none`` are not checked.
 
     Parameters
     ----------
     notebook : str
         The notebook's name, for the message.
     source : str
-        The source of its cell tagged ``parameters``; defaults that are not literals are not checked.
+        The source of its cell tagged ``parameters``.
     parameters : mapping of str to object
         The ``-p`` values, as :func:`parse_value` read them.
+
+    Returns
+    -------
+    dict of str to object
+        ``parameters``, a whole float given for an int default as the int.
 
     Raises
     ------
     InvalidParameterError
         Naming the parameter, the kind of value its default is, and the value received.
     """
+    checked = dict(parameters)
     try:
         body = ast.parse(source).body
     except SyntaxError:  # papermill reports a broken parameters cell itself
-        return
+        return checked
     for node in body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
             continue
         name = node.targets[0].id
-        if name not in parameters or not isinstance(parameters[name], str):
+        if name not in checked or checked[name] is None:
             continue
         try:
             default = ast.literal_eval(node.value)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             continue
-        kind = ("true or false" if isinstance(default, bool) else "an int" if isinstance(default, int)
-                else "a number" if isinstance(default, float) else None)
-        if kind is not None:
+        value = checked[name]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float) and value.is_integer():
+            checked[name] = value = int(value)  # -p budget 12.0
+        kind, fits = {bool: ("true or false", isinstance(value, bool)),
+                      int: ("an int", number and isinstance(value, int)), float: ("a number", number),
+                      list: ("a JSON list such as [1, 2]", isinstance(value, list)),
+                      tuple: ("a JSON list such as [1, 2]", isinstance(value, list)),
+                      dict: ('a JSON object such as {"a": 1}', isinstance(value, dict))}.get(type(default), ("", True))
+        if not fits:
+            shown = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+            got = f"the text {shown}" if isinstance(value, str) else f"{shown} ({type(value).__name__})"
             raise InvalidParameterError(
-                f"-p {name} {parameters[name]!r}: {notebook}'s {name} must be {kind} (its default is {default!r}); "
-                f"got the text {parameters[name]!r}.")
+                f"-p {name} {shown}: {notebook}'s {name} must be {kind} (its default is {default!r}); got {got}.")
+    return checked
 
 
 def provenance(namespace: Mapping[str, Any], parameters: Mapping[str, Any]) -> None:
@@ -384,7 +402,7 @@ def make_report(notebook: str | Path, parameters: Mapping[str, Any] | None = Non
                 f"{src.name} has no parameter {unknown[0]!r}{did_you_mean(unknown[0], names)}; "
                 f"its parameters are {sorted(names)}."
             )
-        check_parameter_types(src.name, declared[0].source, parameters)
+        parameters = check_parameter_types(src.name, declared[0].source, parameters)
     cell = nbformat.v4.new_code_cell(
         "import json as _json\nimport nasbook._report as _nasbook_report\n\n"
         f"_nasbook_report.provenance(globals(), _json.loads({json.dumps(parameters, default=str)!r}))"

@@ -10,10 +10,11 @@ Exit status, the same for every command: 0 done; 1 it ran and failed: a cell of 
 notebook raised or ran past ``--timeout``, or its kernel died (the partial notebook is written), a
 storage that cannot be read (not a database, damaged, locked by another run), or any other error
 while running; 2 a usage error: argparse's (an unknown option, a missing argument) and arguments
-nasbook refuses (a notebook or storage file that does not exist, an unknown ``-p`` parameter or
-kernel, an unknown dataset or search, a search name already taken); 130 interrupted (Ctrl-C); 141 the
-reader of its output went away (``nasbook show NAME | head``: a closed pipe, as SIGPIPE's 128 + 13). A
-script can so tell a mistyped command (2) from one that failed (1). Each error is one line on stderr,
+nasbook refuses (a notebook or storage file that does not exist, an unknown ``-p`` parameter, a
+``-p`` value whose type does not fit the parameter's default, an unknown kernel, an unknown dataset
+or search, a search name already taken); 130 interrupted (Ctrl-C); 141 the reader of its output
+went away (``nasbook show NAME | head``: a closed pipe, as SIGPIPE's 128 + 13). A script can so
+tell a mistyped command (2) from one that failed (1). Each error is one line on stderr,
 ``nasbook: error: ...``, without Python's traceback (``--traceback`` shows it).
 """
 
@@ -241,8 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="execute a notebook with papermill and write it as .ipynb and offline HTML",
                        epilog=f"exit status: 0 written; {EXIT_FAILED} the notebook failed: a cell raised or ran past "
                               "--timeout, or the kernel died (the partial notebook is written); "
-                              f"{EXIT_USAGE} bad arguments (usage, a missing notebook, an unknown -p parameter or "
-                              "kernel); 130 interrupted")
+                              f"{EXIT_USAGE} bad arguments (usage, a missing notebook, an unknown -p parameter, a -p value "
+                              "whose type does not fit its default, an unknown kernel); 130 interrupted")
     r.add_argument("notebook", help="the .ipynb to run (it needs a cell tagged 'parameters' for -p)")
     r.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="set a parameter of the notebook's 'parameters' cell (repeatable)")

@@ -42,6 +42,9 @@ def rung_epochs(min_epochs: int, max_epochs: int, eta: int) -> list[int]:
     list of int
         Increasing epoch counts, e.g. ``rung_epochs(1, 27, 3) == [1, 3, 9, 27]``.
     """
+    fn = "rung_epochs"
+    min_epochs, eta = check_int(fn, "min_epochs", min_epochs, minimum=1), check_int(fn, "eta", eta, minimum=2)
+    max_epochs = check_int(fn, "max_epochs", max_epochs, minimum=min_epochs)  # eta=1 looped for ever
     rungs = [min_epochs]
     while rungs[-1] * eta < max_epochs:
         rungs.append(rungs[-1] * eta)

@@ -100,3 +100,24 @@ def test_hyperband_refuses_n_initial_its_brackets_would_ignore():
     with pytest.raises(InvalidParameterError, match=r"Hyperband\(n_initial=...\) must be None.*got 5"):
         Hyperband(n_initial=5).setup(SPACE, seed=0)
     Hyperband(n_initial=None).setup(SPACE, seed=0)  # the default is fine
+
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ((1, 9, 1), "rung_epochs(eta=...) must be an int >= 2; got 1."),
+    ((0, 9, 3), "rung_epochs(min_epochs=...) must be an int >= 1; got 0."),
+    ((5, 3, 3), "rung_epochs(max_epochs=...) must be an int >= 5; got 3."),
+    ((1, 9.5, 3), "rung_epochs(max_epochs=...) must be an int >= 1; got 9.5 of type float."),
+])
+def test_rung_epochs_refuses_bad_arguments_naming_them(args, says):
+    # tutorial 03 with `eta = 1` hung its kernel in rung_epochs(1, 9, 1) until memory ran out, as min_epochs=0 did. In
+    # a subprocess with 512 MB more address space than after its imports: the old code ends in a MemoryError
+    import subprocess
+    import sys
+
+    code = ("import re, resource\nfrom nasbook.strategies import rung_epochs\n"
+            "vm = int(re.search(r'VmSize:\\s+(\\d+)', open('/proc/self/status').read()).group(1)) * 1024\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (vm + 2**29, resource.getrlimit(resource.RLIMIT_AS)[1]))\n"
+            f"try:\n    rung_epochs{args}\nexcept ValueError as e:\n    print(e)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == says, done.stderr[-500:]
