@@ -241,14 +241,14 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
         # taken over by another process (a trial number it stored, a heartbeat refused): write nothing more
         # (or the store refused a finished trial's row as another run's: the result is named, not stored)
         finished = [e.outcome for e in events if e.outcome is not None and e.number in running]
-        s._overtaken = lost = _fresh.overtaken(s, len(s._trials) - committed_before, exc, finished)
+        s._overtaken = taken = _fresh.overtaken(s, len(s._trials) - committed_before, exc, finished)
         # nothing finished is lost; what was running is stored QUEUED and runs first next time
         for number, r in running.items():
             try:
                 ex.cancel(number)
             except Exception:  # noqa: BLE001 - the executor may be what failed
                 pass
-            if lost is not None or isinstance(exc, LeaseLost):
+            if taken is not None or isinstance(exc, LeaseLost):
                 continue  # the other run may have re-run and finished it: its row is not ours to write
             queued = running_trial(number, r.proposal, r.told, TrialState.QUEUED)
             try:
@@ -256,8 +256,8 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
             except Exception:  # noqa: BLE001 - never hide the original error (the store may be what failed)
                 pass
         live.clear()
-        if lost is not None and not isinstance(exc, KeyboardInterrupt):
-            raise lost from exc
+        if taken is not None and not isinstance(exc, KeyboardInterrupt):
+            raise taken from exc
         if isinstance(exc, LeaseLost):  # the store cannot say who holds it now: the heartbeat's refusal stands
             raise exc.error from None
         if isinstance(exc, Closing):  # close() from another thread: stopped, as stop() does; its QUEUED rows are

@@ -1,7 +1,9 @@
 """``Search``: a strategy over a space on a task, durable in a SQLAlchemy store.
 
-Construction and the public API live here; the loop is in :mod:`nasbook.search._loop`, resume and
-replay in :mod:`nasbook.search._resume`.
+``Search()`` and the public API live here; the configuration, store attachment and in-memory history
+that ``Search()`` and :func:`~nasbook.load_search` share are in :mod:`nasbook.search._construct`
+(``SearchState`` and ``Callback`` too, importable from here as before), the loop is in
+:mod:`nasbook.search._loop`, resume and replay in :mod:`nasbook.search._resume`.
 """
 
 from __future__ import annotations
@@ -12,37 +14,29 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from enum import Enum
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from nasbook._errors import (
-    InvalidParameterError,
     NasbookError,
     SearchLockedError,
-    SearchOvertaken,
     SpaceExhausted,
     StorageError,
     check_int,
     checked_signature,
 )
-from nasbook._version import __version__
-from nasbook.executors import BaseExecutor, resolve_executor
+from nasbook.executors import BaseExecutor
 from nasbook.search import _background, _budget, _checkpoints, _checks, _fresh, _kb, _loop, _provenance, _resume, _warm
 from nasbook.search._background import Background  # start, wait and stop: a search in a background thread
 from nasbook.search._budget import BUDGET_HINTS as _BUDGET_HINTS
 from nasbook.search._budget import Budget
-from nasbook.search._checks import check_callbacks as _check_callbacks
-from nasbook.search._checks import check_epochs_task as _check_epochs_task
-from nasbook.search._checks import check_strategy_epochs as _check_strategy_epochs
 from nasbook.search._checks import check_strategy_task as _check_strategy_task
-from nasbook.search._checks import check_timeout as _check_timeout
 from nasbook.search._checks import space_and_task as _space_and_task
+from nasbook.search._construct import Callback, Construct, SearchState  # configuration, store row, history
 from nasbook.search._extend import Extend  # extend(): more budget
 from nasbook.search._readonly import ReadOnly  # a search loaded read-only: resumable, and the refusal
 from nasbook.search._results import Results
 from nasbook.space import SearchSpace
-from nasbook.storage import TopFidelityBest, owner_kwargs, search_owner_kwargs
 from nasbook.strategies import BaseStrategy, Proposal
 from nasbook.tasks import Task
 from nasbook.trial import Trial, Wait
@@ -52,17 +46,7 @@ if TYPE_CHECKING:
     from nasbook.knowledge import KnowledgeBase
     from nasbook.storage import Storage
 
-Callback = Callable[["Search", Trial], None]
-
-
-class SearchState(str, Enum):
-    CREATED = "created"
-    RUNNING = "running"
-    INTERRUPTED = "interrupted"
-    DONE = "done"
-
-
-class Search(Background, Extend, Results, ReadOnly):
+class Search(Construct, Background, Extend, Results, ReadOnly):
     """A neural architecture search: a strategy over a space on a task, durable on disk.
 
     Every finished trial is committed to ``storage`` before the strategy hears of it, so a
@@ -123,11 +107,6 @@ class Search(Background, Extend, Results, ReadOnly):
     True
     """
 
-    _warm: list[tuple[Any, dict[str, Any]]]  # warm-start architectures and provenance (search._warm)
-    _warm_by_id: dict[str, dict[str, Any]]
-    _environment: dict[str, Any] | None  # where it was created (search._provenance), stored in its config
-    _ckpt: _checkpoints.Folder | None  # the folder given as checkpoints= (search._checkpoints), stored in its config
-
     @checked_signature(hints={"twice": "Search(space, task, ...) takes the space first (Search(CellSpace(), Digits()) or "
                                        "Search(space=..., task=...)); Search(task, ...) only for a task that fixes its space."})
     def __init__(
@@ -171,100 +150,7 @@ class Search(Background, Extend, Results, ReadOnly):
         self._environment = _provenance.environment()
         self._attach(storage_, storage_.create_search(self.name, self._config()), SearchState.CREATED.value, 0.0)
         self._owns_storage = _kb.opened_for(storage_, storage, kb)
-        self._kb: _kb.KbLink | None = _kb.link(self, kb)
-
-    # -- construction, shared by __init__ and load_search ------------------------------------------
-    def _configure(self, space: SearchSpace, task: Task, *, strategy: Any, budget: Any, seed: int, name: str,
-                   callbacks: Sequence[Callback] | None, executor: Any, trial_timeout_s: Any,
-                   owner: str = "Search") -> None:
-        """Validate and set the configuration (no I/O); an error names ``owner``'s parameter
-        (``load_search`` passes its parameters through)."""
-        if task.space is not None and task.space != space:
-            raise InvalidParameterError(
-                f"{task!r} is a benchmark over {task.space!r}; it cannot evaluate architectures of {space!r}."
-            )
-        self.space = space
-        self.task = task
-        self.strategy = _checks.strategy_instance(strategy, owner)  # a class refused, naming strategy=
-        self.strategy._validate_params()
-        _check_strategy_epochs(self.strategy, task)
-        self.budget = Budget.coerce(budget)
-        if self.budget.epochs is not None:
-            _check_epochs_task(task, "budget in epochs")
-        self.seed = seed
-        self.name = name
-        self.callbacks = _check_callbacks(callbacks, owner)
-        self.executor = resolve_executor(executor)
-        self._executor_config: str | None = None  # load_search without executor=: the stored one, kept
-        self.trial_timeout_s = _check_timeout(trial_timeout_s, owner)
-        self._changes: list[dict[str, Any]] = []
-        self._kb = None
-        self._environment = None
-        self._environment_history: list[dict[str, Any]] = []  # sessions run elsewhere (search._provenance)
-        self._session_entry: dict[str, Any] | None = None  # this object's entry there, if any
-        self._owner = uuid.uuid4().hex  # this object's lease on the search while it runs
-        self._thread: threading.Thread | None = None
-        self._bg_error: BaseException | None = None
-        self._executor_started = False
-        self._stop_flag = False
-        self._unfit_seen: tuple[Any, ...] | None = None  # what _budget.warn_unfit last warned of
-        self._exiting = False  # set at interpreter exit on a search running in the background (_background.py)
-        self._keep_folder = False  # its temporary checkpoint folder outlives the interpreter's exit (_background.py)
-        self._closing = False  # set by close() from another thread while this object's run() runs (_background.py)
-        self._run_thread: threading.Thread | None = None  # the thread in run() now, if any (close() waits for it)
-        self._run_idle = threading.Event()  # set while no run() runs
-        self._run_idle.set()
-        self._closed = False  # close() released it; the reprs say so until run() or start() reopens it
-        self._reset_history()
-        _warm.set_seeds(self, [])
-
-    def _attach(self, storage: Storage, search_id: int, state: str, elapsed_s: float) -> None:
-        self._storage = storage
-        self._owned = owner_kwargs(storage, self._owner)  # {"owner": token}; {} for a storage without owner=
-        self._owned_search = search_owner_kwargs(storage, self._owner)  # a run's update_search: only while it holds the lease
-        self._search_id = search_id
-        self.state = SearchState(state) if state != "running" else SearchState.INTERRUPTED
-        self._elapsed_before = elapsed_s
-
-    def _reset_history(self) -> None:
-        self._trials: list[Trial] = []
-        self._best: Trial | None = None
-        self._best_rule = TopFidelityBest(self.task.mode)
-        self._n_told = 0
-        self._requeue: list[Trial] = []
-        self._live: dict[int, tuple[int, dict[str, float]]] = {}
-        self._tell_seq: dict[int, int] = {}  # number -> order in which the strategy was told
-        self._checkpoints: dict[int, bytes] = {}  # number -> state to continue from (in memory only)
-        self._warned_parent = False
-        self._unwritten: StorageError | None = None  # a checkpoint write that failed, raised once its trial is stored
-        self._epochs_spent = 0
-        self._next_number = 0
-        self._ready = False  # strategy set up and history replayed
-        self._stale = False  # a run ended by an exception: re-read the store before going on
-        self._overtaken: SearchOvertaken | None = None  # another process took the search over mid-run
-
-    def _config(self) -> dict[str, Any]:
-        _fresh.keep_stored_budget(self)  # another object's extend() since this one read it is kept
-        config = {
-            "name": self.name,
-            "space": self.space.to_config(),
-            "space_id": self.space.space_id,
-            "task": self.task.to_config(),
-            "task_name": self.task.name,
-            "strategy": self.strategy.to_config(),
-            "budget": self.budget.to_dict(),
-            "seed": self.seed,
-            "executor": self._executor_config if self._executor_config is not None else repr(self.executor),
-            "metric": self.task.metric,
-            "mode": self.task.mode,
-            "nasbook_version": __version__,
-        }
-        if self.trial_timeout_s is not None:  # load_search keeps it (a resumed search's hung trials are stopped too)
-            config["trial_timeout_s"] = self.trial_timeout_s
-        if self._changes:
-            config["changes"] = self._changes
-        self._budget_seen = config["budget"]
-        return _checkpoints.with_config(self, _warm.with_config(self, _provenance.with_config(self, config)))
+        self._kb = _kb.link(self, kb)
 
     # -- public read API -------------------------------------------------------------------------
     @property
