@@ -18,6 +18,7 @@ modules.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -258,6 +259,32 @@ class Trial:
         add them."""
         n = self.attrs.get("lost_attempt_epochs")
         return int(n) if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
+
+    def epochs_trained(self, parent: Trial | None = None) -> int:
+        """Epochs this trial cost: what ``search.epochs_spent``, an epochs budget and ``plot_history(x="epochs")``
+        count for it (one function for all three).
+
+        The task's own count of the epochs this evaluation trained (``epochs_run``, in ``attrs`` as nasbook's tasks
+        record it, or in ``metrics``) when it gives one within ``epochs``: honest when a continuation's checkpoint
+        was gone and it trained from scratch. Else its epochs beyond ``parent``'s (a continuation trains only
+        those). Plus :attr:`lost_attempt_epochs`, trained by attempts lost with a dask worker.
+
+        Parameters
+        ----------
+        parent : Trial, optional
+            The trial it continued (``trial.parent``'s), when it is one; None for a trial trained from scratch.
+
+        Returns
+        -------
+        int
+            Epochs trained, 0 for a table look-up (``epochs`` None).
+        """
+        ran = self.attrs.get("epochs_run", self.metrics.get("epochs_run"))
+        if isinstance(ran, numbers.Integral) and not isinstance(ran, bool) and 0 <= int(ran) <= (self.epochs or 0):
+            own = int(ran)
+        else:
+            own = max(0, (self.epochs or 0) - ((parent.epochs or 0) if parent is not None else 0))
+        return own + self.lost_attempt_epochs
 
     @property
     def duration_s(self) -> float | None:

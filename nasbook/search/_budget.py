@@ -195,7 +195,7 @@ def warn_spent_on_setup(s: Search, t_start: float) -> None:
 
 def epochs_cost(s: Search, proposal: Proposal, fidelity: Mapping[str, Any] | None) -> int:
     """The most epochs a trial of ``proposal`` trains, as an epochs budget counts them
-    (:func:`~nasbook.search._checkpoints.epochs_trained`): the epochs it asks for (the task's ``max_epochs``
+    (:meth:`Trial.epochs_trained <nasbook.trial.Trial.epochs_trained>`): the epochs it asks for (the task's ``max_epochs``
     when it names none), less its parent's when it continues the parent's checkpoint (``"checkpoint"`` in
     ``fidelity``, what the task gets); a continuation whose checkpoint is gone trains from scratch."""
     epochs = proposal.epochs if proposal.epochs is not None else s.task.max_epochs

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import numbers
 import os
 import pathlib
 import re
@@ -58,7 +57,7 @@ from nasbook.search import _ckptlost, _ownfolder
 from nasbook.search._ckptmarker import MARKER as MARKER  # (tests and the folder checks read it here)
 from nasbook.search._ckptmarker import claim as _claim
 from nasbook.search._tempckpt import TempCheckpoints
-from nasbook.trial import Proposal, Trial
+from nasbook.trial import Proposal
 
 if TYPE_CHECKING:
     from nasbook.search._search import Search
@@ -436,13 +435,3 @@ def fidelity(s: Search, proposal: Proposal) -> dict[str, Any] | None:
                           "they train from scratch.", stacklevel=stacklevel_outside_nasbook())
     return out
 
-
-def epochs_trained(trial: Trial, parent_epochs: int) -> int:
-    """Epochs this evaluation of ``trial`` trained (what ``budget={"epochs": ...}`` counts): the task's own
-    count (``epochs_run``, in ``attrs`` as nasbook's tasks record it, or in ``metrics``), which is honest when a
-    continued trial's checkpoint was gone and it trained from scratch (a resume on a store that keeps none),
-    else its epochs beyond its parent's."""
-    ran = trial.attrs.get("epochs_run", trial.metrics.get("epochs_run"))
-    if isinstance(ran, numbers.Integral) and not isinstance(ran, bool) and 0 <= int(ran) <= (trial.epochs or 0):
-        return int(ran)
-    return max(0, (trial.epochs or 0) - parent_epochs)

@@ -426,10 +426,10 @@ def finish(s: Search, trial: Trial, pbar: Any, *, update: bool = False) -> None:
 def record(s: Search, trial: Trial) -> None:
     """The body of ``Search._record``: count its epochs (and its lost attempts'), keep trial-number order, update
     the best (the rule of ``Storage.list_searches`` and ``KnowledgeBase.searches``: :class:`nasbook.storage.TopFidelityBest`)."""
-    if trial.epochs:
-        parent = s._trial_by_number(trial.parent) if trial.parent is not None else None
-        s._epochs_spent += _checkpoints.epochs_trained(trial, parent.epochs or 0 if parent is not None else 0)
-    s._epochs_spent += trial.lost_attempt_epochs  # trained by attempts lost with a dask worker (a FAILED trial's too)
+    parent = s._trial_by_number(trial.parent) if trial.parent is not None else None
+    # what it trained (epochs_run, or its epochs beyond its parent's) and its attempts lost with a dask worker (a
+    # FAILED trial's too): Trial.epochs_trained, as plot_history(x="epochs") counts it
+    s._epochs_spent += trial.epochs_trained(parent)
     trials = s._trials
     if not trials or trials[-1].number < trial.number:
         trials.append(trial)

@@ -345,9 +345,11 @@ class Search(Construct, Background, Extend, Results, ReadOnly):
 
     @property
     def epochs_spent(self) -> int:
-        """Epochs trained over all trials (a continuation counts only its extra epochs), including those
-        trained by attempts lost with a dask worker that died mid-trial (``trial.lost_attempt_epochs``:
-        dask ran the trial again elsewhere, and ``trial.epochs`` is the successful attempt's)."""
+        """Epochs trained over all trials, each counted by :meth:`Trial.epochs_trained <nasbook.trial.Trial.epochs_trained>`
+        as ``plot_history(x="epochs")`` counts it (a continuation only its extra epochs, unless its task says it trained
+        from scratch), including those trained by attempts lost with a dask worker that died mid-trial
+        (``trial.lost_attempt_epochs``: dask ran the trial again elsewhere, and ``trial.epochs`` is the successful
+        attempt's)."""
         return self._epochs_spent
 
     @property

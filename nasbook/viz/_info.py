@@ -78,11 +78,9 @@ def _one_history(search: Search, x: str) -> tuple[np.ndarray, np.ndarray, np.nda
             )
         by_number = {t.number: t for t in trials}
         spent, xs = 0, []
-        for t in trials:  # a continuation (multi-fidelity promotion) counts only its extra epochs
-            before = 0
-            if t.parent is not None and t.parent in by_number:
-                before = by_number[t.parent].epochs or 0
-            spent += max(0, (t.epochs or 0) - before) + t.lost_attempt_epochs  # and what lost dask attempts trained
+        for t in trials:  # counted as search.epochs_spent counts them: a continuation (multi-fidelity promotion)
+            # only its extra epochs, unless its task says it trained from scratch (epochs_run); plus lost dask attempts'
+            spent += t.epochs_trained(by_number.get(t.parent) if t.parent is not None else None)
             xs.append(float(spent))
     else:
         xs = [float(i + 1) for i in range(len(trials))]
@@ -107,9 +105,10 @@ def history_info(*searches: Search, x: HistoryX = "trials") -> xr.Dataset:
         ``mode`` (min or max).
     x : {"trials", "epochs", "seconds"}
         ``"trials"``: finished trials, in trial-number order (1, 2, ...). ``"epochs"``: cumulative
-        epochs trained, in trial-number order (a multi-fidelity continuation counts only its
-        extra epochs, and the epochs its attempts lost with a dask worker trained count too, as
-        ``search.epochs_spent`` does). ``"seconds"``: seconds from the first
+        epochs trained, in trial-number order, each trial counted as ``search.epochs_spent`` counts it
+        (:meth:`Trial.epochs_trained <nasbook.trial.Trial.epochs_trained>`: a multi-fidelity continuation
+        only its extra epochs, unless its task says it trained from scratch; plus the epochs its attempts
+        lost with a dask worker trained). ``"seconds"``: seconds from the first
         trial's start to each trial's finish, in finishing order (wall clock, so time a resumed
         search spent stopped is included).
 
