@@ -256,7 +256,8 @@ class Trial:
         """Epochs trained by attempts of this trial lost with their dask worker (dask ran it again
         elsewhere), stored in ``attrs["lost_attempt_epochs"]``; 0 when none. Not in ``epochs``, its
         successful attempt's: ``search.epochs_spent``, an epochs budget and ``plot_history(x="epochs")``
-        add them."""
+        add them. A trial interrupted while it ran is stored QUEUED with them (``epochs_spent`` counts them
+        then too), and its record, once it has run again, holds every run's."""
         n = self.attrs.get("lost_attempt_epochs")
         return int(n) if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
 

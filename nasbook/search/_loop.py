@@ -56,6 +56,7 @@ class _Running:
     cost: int = 0  # the most epochs it trains: held against an epochs budget while it runs (_budget.fits)
     until: int | None = None  # the epochs (in all) it is stopped at: the last trial of an epochs budget (_budget.limited)
     lost: int = 0  # epochs its attempts lost with a dask worker trained: held too, as spent (executor.lost_epochs)
+    carried: int = 0  # epochs its attempts in an earlier, interrupted run lost: in s._epochs_spent since (its QUEUED row)
 
 
 def running_trial(number: int, proposal: Proposal, told: int, state: TrialState = TrialState.RUNNING) -> Trial:
@@ -67,9 +68,11 @@ def running_trial(number: int, proposal: Proposal, told: int, state: TrialState 
 
 
 def requeued_proposal(queued: Trial) -> Proposal:
-    """The proposal of a trial stored QUEUED or RUNNING (:func:`running_trial`), to run again."""
+    """The proposal of a trial stored QUEUED or RUNNING (:func:`running_trial`), to run again (without the epochs
+    its lost attempts trained: its :class:`_Running` carries them, and the trial's record gets them once it ends)."""
     attrs = dict(queued.attrs)
     grow = attrs.pop("grow", None)
+    attrs.pop("lost_attempt_epochs", None)
     return Proposal(queued.arch, queued.epochs, queued.parent, queued.lineage, attrs, grow)
 
 
@@ -144,7 +147,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                         unfit, waiting = (queued.number, cost), (queued.number, s._epochs_spent, reserved, s.budget.epochs)
                         break  # may end early and leave room
                     s._requeue.pop(0)
-                    number, told, stored = queued.number, queued.n_told_before, True
+                    number, told, stored, carried = queued.number, queued.n_told_before, True, queued.lost_attempt_epochs
                     if store_running:  # this run's row (claimed when the run took the lease): compare-and-set
                         storage.update_trial(sid, running_trial(number, proposal, told), **s._owned)
                 else:
@@ -165,7 +168,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                         warnings.warn(f"Search {s.name!r} stopped: {strategy!r} waits for trials, but none is "
                                       "running.", NasbookWarning, stacklevel=stacklevel_outside_nasbook())
                         break
-                    proposal, number, told = asked, s._take_number(), s._n_told  # type: ignore[assignment]
+                    proposal, number, told, carried = asked, s._take_number(), s._n_told, 0  # type: ignore[assignment]
                     fid = fidelity(s, proposal)
                     cost = _budget.epochs_cost(s, proposal, fid)
                     if (allowed := _budget.allowed(s, cost, reserved, len(running))) is None:
@@ -184,7 +187,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                 if until is not None:
                     limits[number] = until
                 ex.submit(number, task, space, proposal.arch, fid)
-                running[number] = _Running(proposal, told, time.monotonic(), stored, allowed, until)
+                running[number] = _Running(proposal, told, time.monotonic(), stored, allowed, until, carried=carried)
                 reserved += allowed
             if not running:
                 watch.at_end()
@@ -212,6 +215,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                     limits.pop(event.number, None)
                     live.pop(event.number, None)
                     trial = trial_from(s, event.outcome, r)
+                    s._epochs_spent -= r.carried  # counted again with the trial's record (its lost_attempt_epochs)
                     s._finish(trial, pbar, update=r.stored)
                     watch.see(trial)
             for number, r in running.items():  # a dask worker died running it: what it trained there is spent
@@ -228,6 +232,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                         outcome = Outcome(number, TrialState.FAILED, None, f"timed out after {timeout_s:g} s "
                                           "(trial_timeout_s)", started_at=time.time() - (now - r.t0),
                                           finished_at=time.time(), lost_attempt_epochs=r.lost)
+                        s._epochs_spent -= r.carried
                         s._finish(trial_from(s, outcome, r), pbar, update=r.stored)
             if ex.capacity > capacity:  # workers joined: the stored record says the most that ran at once
                 capacity = ex.capacity
@@ -245,16 +250,23 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
         # nothing finished is lost; what was running is stored QUEUED and runs first next time
         for number, r in running.items():
             try:
-                ex.cancel(number)
+                r.lost = max(r.lost, ex.lost_epochs(number))  # a worker that died since the last poll (before cancel forgets)
             except Exception:  # noqa: BLE001 - the executor may be what failed
+                pass
+            try:
+                ex.cancel(number)
+            except Exception:  # noqa: BLE001
                 pass
             if taken is not None or isinstance(exc, LeaseLost):
                 continue  # the other run may have re-run and finished it: its row is not ours to write
             queued = running_trial(number, r.proposal, r.told, TrialState.QUEUED)
+            if r.carried + r.lost:  # what its lost attempts trained stays spent: its row keeps it for load_search
+                queued.attrs["lost_attempt_epochs"] = r.carried + r.lost
             try:
                 (storage.update_trial if r.stored else storage.add_trial)(sid, queued, **s._owned)
             except Exception:  # noqa: BLE001 - never hide the original error (the store may be what failed)
-                pass
+                continue
+            s._epochs_spent += r.lost  # (r.carried is counted already); the next run() re-reads the row (_stale)
         live.clear()
         if taken is not None and not isinstance(exc, KeyboardInterrupt):
             raise taken from exc
@@ -357,8 +369,8 @@ def trial_from(s: Search, outcome: Outcome, r: _Running) -> Trial:
     if outcome.worker_deaths:  # dask re-ran it after its worker died (out of memory, killed)
         attrs["attempts"] = outcome.attempts
         attrs["worker_deaths"] = "; ".join(outcome.worker_deaths)
-    if outcome.lost_attempt_epochs:  # ... and what the lost attempts trained: epochs_spent counts them
-        attrs["lost_attempt_epochs"] = int(outcome.lost_attempt_epochs)
+    if lost := r.carried + int(outcome.lost_attempt_epochs):  # ... and what the lost attempts trained (an interrupted
+        attrs["lost_attempt_epochs"] = lost  # run's too): epochs_spent counts them
     attrs.update(s.strategy.trial_attrs(outcome.number))  # e.g. a stopping rule's last prediction
     reason = outcome.reason
     if (r.until is not None and res is not None and res.epochs is not None and res.epochs >= r.until

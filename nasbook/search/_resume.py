@@ -116,6 +116,7 @@ def read_trials(s: Search) -> None:
             s._requeue.append(Trial(trial.number, trial.arch, TrialState.QUEUED, None, {}, dict(trial.attrs),
                                     epochs=trial.epochs, n_told_before=trial.n_told_before, parent=trial.parent,
                                     lineage=trial.lineage))
+            s._epochs_spent += trial.lost_attempt_epochs  # its attempts lost before an interrupted run stored it QUEUED
     s._next_number = top + 1
     _checkpoints.keep_held(s, held)
     s._ready = False

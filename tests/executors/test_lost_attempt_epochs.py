@@ -144,3 +144,46 @@ def test_the_budget_holds_a_running_trials_lost_epochs_from_the_poll_that_finds_
     assert [t.number for t in done] == [0, 1, 2] and done[0].lost_attempt_epochs == LOST
     assert s.epochs_spent == 5 * 3 + LOST == 18 and s.epochs_spent <= 20
     assert [t.number for t in s._requeue] == [3] and "1 trial queued for extend()" in repr(s)
+
+
+class _Interrupt(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stop", [_Interrupt, KeyboardInterrupt])
+def test_a_running_trials_lost_epochs_survive_an_interrupted_run_and_load_search(tmp_path, stop):
+    """Interrupted while trial 0 (whose worker died, losing ``LOST`` epochs) still runs: trial 0 is stored QUEUED with
+    its lost epochs, which ``epochs_spent`` counts at once, after ``load_search`` and once it has run again (not twice);
+    the budget holds them, and ``plot_history(x="epochs")`` counts them with the trial that lost them."""
+    path = tmp_path / "cut.db"
+
+    def interrupt(search, trial):
+        if trial.number == 2:  # trials 1 and 2 finished; 0 runs, its lost epochs known since trial 1's poll
+            raise stop
+
+    task = ToyTask(SPACE, epochs=5)
+    cut = nasbook.Search(SPACE, task, strategy="random", budget={"epochs": 40}, seed=0,
+                         storage=path, name="cut", executor=LosesTrialZero(), callbacks=[interrupt])
+    with pytest.raises(stop):
+        cut.run(progress="none")
+    assert [t.number for t in cut.trials] == [1, 2]
+    assert cut.epochs_spent == 2 * 5 + LOST  # before: 10, the lost epochs forgotten with the interrupted trial
+    stored = {t.number: t for t in cut.storage.load_trials(cut._search_id, SPACE)[0]}
+    assert stored[0].state is TrialState.QUEUED and stored[0].lost_attempt_epochs == LOST
+    cut.close()
+
+    loaded = nasbook.load_search("cut", path, task=task, executor="local")
+    try:
+        assert loaded.epochs_spent == 2 * 5 + LOST  # before: 10
+        assert "13 of 40 epochs" in repr(loaded)
+        loaded.run(progress="none")  # trial 0 first (its epochs now lost no more), then as many as fit
+        done = [t for t in loaded.trials if t.state.is_finished]
+        assert done[0].number == 0 and done[0].lost_attempt_epochs == LOST and done[0].epochs == 5
+        assert loaded.epochs_spent == 5 * len(done) + LOST <= 40  # counted once: 7 trials, 38 epochs
+        assert len(done) == 7  # before: 8 trials (40 epochs counted, 43 trained)
+        assert float(nasbook.viz.history_info(loaded, x="epochs")["epochs"].max()) == loaded.epochs_spent
+        again = nasbook.load_search("cut", path, task=task)  # replayed from the store: the same count
+        assert again.epochs_spent == loaded.epochs_spent and again.trials[0].lost_attempt_epochs == LOST
+        again.close()
+    finally:
+        loaded.close()
