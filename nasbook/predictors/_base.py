@@ -34,7 +34,7 @@ from nasbook._errors import (
     unknown_choice,
 )
 from nasbook._params import Params, check_base_init
-from nasbook.predictors._checks import check_archs, check_scores, model_output
+from nasbook.predictors._checks import check_archs, check_scores, kept_on_failure, model_output
 from nasbook.predictors._predicting import Predicting
 from nasbook.predictors._threads import _one_thread
 from nasbook.space import Architecture, SearchSpace
@@ -196,6 +196,8 @@ class BasePredictor(Predicting, Params, abc.ABC):
                 f"{name}(features=...) must be 'auto', an encoding name or a non-empty list of them; "
                 f"got {feats!r:.60} of type {type(feats).__name__}."
             )
+        if not isinstance(feats, str) and len(set(feats)) < len(feats):  # ("graf", "graf") fitted each column twice
+            raise InvalidParameterError(f"{name}(features=...) must not repeat an encoding; got {tuple(feats)!r:.80}.")
 
     # -- features -----------------------------------------------------------------------------
     def _resolve_features(self, space: SearchSpace) -> tuple[str, ...]:
@@ -250,6 +252,10 @@ class BasePredictor(Predicting, Params, abc.ABC):
         BasePredictor
             ``self``, fitted: ``Predictor().fit(archs, scores).predict(others)``.
         """
+        with kept_on_failure(self):  # a refused or failed fit leaves a fitted predictor as it was
+            return self._fit_checked(archs, scores, space)
+
+    def _fit_checked(self, archs: Sequence[Architecture], scores: Sequence[float], space: SearchSpace | None) -> BasePredictor:
         name = f"{type(self).__name__}.fit"
         self._validate_params()
         archs_, space_ = check_archs(name, "archs", archs, space)

@@ -5,8 +5,10 @@ Used by :meth:`BasePredictor.fit <nasbook.predictors.BasePredictor.fit>`, ``pred
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -71,6 +73,11 @@ def check_scores(owner: str, scores: object, n: int) -> np.ndarray:
         raise InvalidParameterTypeError(
             f"{owner}(scores=...) must be a sequence of numbers; got {scores!r:.80} of type {type(scores).__name__}."
         ) from None
+    if y.ndim == 0:  # None or one number: "got shape ()" named neither what was given nor what is wanted
+        raise InvalidParameterTypeError(
+            f"{owner}(scores=...) must be a sequence of numbers, one per architecture; got {scores!r:.60} of type "
+            f"{type(scores).__name__}."
+        )
     if y.ndim != 1:
         raise InvalidParameterError(f"{owner}(scores=...) must be one-dimensional; got shape {y.shape}.")
     if len(y) != n:
@@ -112,3 +119,17 @@ def finite_mean(owner: str, mean: np.ndarray) -> np.ndarray:
         raise InvalidParameterError(f"{owner}._predict(X) returned a mean that is not finite for {bad} of {len(mean)} "
                                     "architectures; a predictor must predict a number for each.")
     return mean
+
+
+@contextlib.contextmanager
+def kept_on_failure(obj: Any) -> Iterator[None]:
+    """Put back ``obj``'s attributes as they were when the block raises: a refused ``fit`` (another space's
+    architectures, an encoding the space lacks, a NaN score) leaves a fitted predictor predicting as before,
+    where it used to keep the new space and features and refuse its own architectures afterwards."""
+    kept = dict(obj.__dict__)
+    try:
+        yield
+    except BaseException:
+        obj.__dict__.clear()
+        obj.__dict__.update(kept)
+        raise

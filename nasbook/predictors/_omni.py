@@ -14,6 +14,7 @@ import numpy as np
 
 from nasbook._errors import InvalidParameterError, InvalidParameterTypeError
 from nasbook.predictors._base import BasePredictor, Calibration, Target
+from nasbook.predictors._checks import kept_on_failure
 from nasbook.predictors._ensemble import Predictor
 from nasbook.space import Architecture, SearchSpace
 
@@ -118,8 +119,9 @@ class OmniPredictor(Predictor):
         self._lookup, self._matrix, self.extra_names_ = extra_table(type(self).__name__, self.extra)
 
     def fit(self, archs: Sequence[Architecture], scores: Sequence[float], *, space: SearchSpace | None = None) -> OmniPredictor:
-        self._extra_stats: tuple[np.ndarray, ...] | None = None  # set from the training rows by the first _encode
-        super().fit(archs, scores, space=space)
+        with kept_on_failure(self):  # a refused fit keeps the fitted columns' statistics
+            self._extra_stats: tuple[np.ndarray, ...] | None = None  # set from the training rows by the first _encode
+            super().fit(archs, scores, space=space)
         return self
 
     def _all_features(self, space: SearchSpace) -> tuple[str, ...]:
