@@ -35,6 +35,8 @@ VARIABLES: tuple[str, ...] = (
 )
 #: the baselines :func:`evaluate` adds: rank by parameter count; gradient-boosted trees on the one-hot adjacency
 BASELINES: tuple[str, ...] = ("#params", "onehot-gbt")
+#: the held-out architectures of ``evaluate(n_test="auto")`` where the task has room (NASLib's and GRAF's studies)
+AUTO_N_TEST = 2000
 _LONG_NAMES = {
     "kendall_tau": "Kendall tau", "spearman": "Spearman", "top_k_overlap": "precision@k (top-k overlap)",
     "coverage_68": "68% interval coverage", "coverage_95": "95% interval coverage", "nll": "NLL",
@@ -188,7 +190,7 @@ def evaluate(
     *,
     n_train: int | Sequence[int] = (20, 50, 100, 200, 1000),
     seeds: int | Sequence[int] = 10,
-    n_test: int | None = 2000,
+    n_test: int | str | None = "auto",
     baselines: bool | Sequence[str] = True,
     k: int | float | None = None,
     progress: str | bool = "auto",
@@ -215,9 +217,12 @@ def evaluate(
         Training-set sizes, each >= 2 and each once (in any order: they are sorted).
     seeds : int or sequence of int
         Splits: ``10`` means seeds 0..9.
-    n_test : int or None
+    n_test : int, "auto" or None
         Held-out architectures per seed (>= 2); None holds out all those outside the largest
-        training set. ``max(n_train) + n_test`` must not exceed the task's architectures.
+        training set; ``"auto"`` (default) holds out 2,000, or all those outside the largest
+        training set on a task with fewer (the 300 architectures of ``DigitsTable``).
+        ``attrs["n_test"]`` says how many were held out. An int must leave room:
+        ``max(n_train) + n_test`` must not exceed the task's architectures.
     baselines : bool or sequence of str
         Add :data:`BASELINES` (True), none (False) or those named: ``"#params"`` ranks by
         parameter count (it does not train; no uncertainty, so coverage and NLL are NaN; needs
@@ -293,6 +298,11 @@ def evaluate(
     n_all, largest = len(y), sizes[-1]
     if n_test is None:
         n_test_ = n_all - largest
+    elif isinstance(n_test, str):
+        if n_test != "auto":
+            raise InvalidParameterError(
+                f'evaluate(n_test=...) must be an int >= 2, "auto" or None; got {n_test!r}.')
+        n_test_ = min(AUTO_N_TEST, n_all - largest)
     else:
         n_test_ = check_int("evaluate", "n_test", n_test, minimum=2)
     if n_all - largest < 2:  # no n_test can help: "Lower n_test to at most -2700" said nothing useful

@@ -143,6 +143,20 @@ def test_nas_bench_graph_with_a_named_model():
     assert np.isfinite(ds["kendall_tau"]).all() and ds.attrs["top_k"] == 3
 
 
+def test_the_default_n_test_holds_out_2000_or_all_the_rest_of_a_small_table(task):
+    # DigitsTable has 300 architectures: the default (2,000, as for NAS-Bench-Graph) used to refuse every call
+    ds = evaluate(Spy(), task, n_train=[10, 40], seeds=1, baselines=False, progress=False)
+    assert ds.attrs["n_test"] == 260
+    ds = evaluate(Spy(), NasBenchGraph("proteins"), n_train=[10], seeds=1, baselines=False, progress=False)
+    assert ds.attrs["n_test"] == 2000 and ds.attrs["n_archs"] == 2021
+
+
+@pytest.mark.parametrize("bad", ["all", "", "2000"])
+def test_an_n_test_string_other_than_auto_is_refused_naming_what_is_allowed(task, bad):
+    with pytest.raises(InvalidParameterError, match=r'evaluate\(n_test=\.\.\.\) must be an int >= 2, "auto" or None; got'):
+        evaluate(Spy(), task, n_train=[10], seeds=1, n_test=bad, baselines=False, progress=False)
+
+
 def test_n_test_none_holds_out_the_rest(task):
     ds = evaluate(Spy(), task, n_train=np.array([10, 50]), seeds=np.array([4]), n_test=None, baselines=False,
                   progress=False)
