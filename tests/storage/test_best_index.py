@@ -110,3 +110,20 @@ def test_a_migrated_version_1_file_has_the_index(tmp_path):
     with sqlite3.connect(path) as con:
         names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert INDEX in names
+
+
+def test_a_store_where_the_index_cannot_be_made_still_opens(tmp_path, monkeypatch):
+
+    path = tmp_path / "kb.db"
+    with nasbook.KnowledgeBase(path) as kb:
+        _fill(kb, seed=5)
+        before = kb.searches
+    _drop_index(f"sqlite:///{path}")
+
+    def refused(self, bind, checkfirst=False):
+        raise sa.exc.OperationalError("CREATE INDEX", {}, Exception("permission denied"))
+
+    monkeypatch.setattr(sa.Index, "create", refused)
+    with nasbook.KnowledgeBase(path) as kb:  # as a role that may not create indexes: opens, the same answers
+        pd.testing.assert_frame_equal(kb.searches, before)
+    assert not _has_index(f"sqlite:///{path}")
