@@ -94,6 +94,7 @@ def compare(args: Any) -> dict[str, Any]:
 
     res: dict[str, Any] = {"meta": metadata(), "old": str(args.old), "new": str(args.new), "sizes": {}}
     for n in (int(s) for s in args.sizes.split(",")):
+        Path(args.cache).mkdir(parents=True, exist_ok=True)
         db = build(n, Path(args.cache))
         runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
         for r in range(args.rounds):
