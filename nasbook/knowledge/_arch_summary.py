@@ -30,13 +30,49 @@ ANSWER_COLUMNS = ("arch_id", "distance", "task", "value", "quantile", "n_trials"
 
 
 class TaskTable:
-    """One task's :func:`task_quantiles` rows: architecture ids, mean values, quantiles, trial counts."""
+    """One task's :func:`task_quantiles` rows: architecture ids, mean values, quantiles, trial counts.
 
-    __slots__ = ("ids", "value", "quantile", "n", "pos")
+    A loaded table (``codes``: each row's number among the summary's architectures, ``names`` those ids) makes
+    its list of ids and its id -> row dict only when asked (:attr:`ids`, :attr:`pos`): an answer finds its rows
+    by number (:meth:`rows_of`), so a new process's first answer builds no dict per task."""
 
-    def __init__(self, ids: list[str], value: np.ndarray, quantile: np.ndarray, n: np.ndarray) -> None:
-        self.ids, self.value, self.quantile, self.n = ids, value, quantile, n
-        self.pos = dict(zip(ids, range(len(ids))))
+    __slots__ = ("_ids", "value", "quantile", "n", "_pos", "_codes", "_names", "_inv")
+
+    def __init__(self, ids: list[str] | None, value: np.ndarray, quantile: np.ndarray, n: np.ndarray,
+                 codes: np.ndarray | None = None, names: np.ndarray | None = None) -> None:
+        self._ids, self.value, self.quantile, self.n = ids, value, quantile, n
+        self._codes, self._names = codes, names
+        self._pos: dict[str, int] | None = None
+        self._inv: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    @property
+    def ids(self) -> list[str]:
+        """The rows' architecture ids."""
+        if self._ids is None:
+            assert self._names is not None and self._codes is not None
+            self._ids = self._names[self._codes].tolist()
+        return self._ids
+
+    @property
+    def pos(self) -> dict[str, int]:
+        """Architecture id -> row."""
+        if self._pos is None:
+            self._pos = dict(zip(self.ids, range(len(self.value))))
+        return self._pos
+
+    def rows_of(self, ids: list[str], codes: list[int] | None, names: Any) -> list[int | None]:
+        """The row of each of ``ids`` (None: not in this task); ``codes``: their numbers among ``names``, the
+        architectures this table was loaded with (then no dict is built), else None."""
+        if codes is None or names is not self._names or self._codes is None:
+            return [self.pos.get(a) for a in ids]
+        if self._inv is None:  # number -> row (-1: none), one array per table
+            self._inv = np.full(len(self._names), -1, dtype=np.int64)
+            self._inv[self._codes] = np.arange(len(self._codes))
+        rows = self._inv[np.array(codes, dtype=np.int64)].tolist() if codes else []
+        return [None if r < 0 else int(r) for r in rows]
 
 
 class ArchSummary:
@@ -61,6 +97,9 @@ class ArchSummary:
         self._filters: dict[Any, frozenset[str]] = {}  # task -> its architectures (built on first use when loaded)
         self._tab: dict[Any, TaskTable] = {}
         self._loaded: Any = None  # the saved rows (from_arrays), made into a task's frame when it is needed
+        self._names: Any = None  # a loaded summary's architecture ids as saved (its tables' rows are numbers in it)
+        self._spec_blob: Any = None  # a loaded summary's spec texts (bytes, ends) while _specs holds their numbers
+        self._code: dict[str, int] | None = None  # id -> number in _names (made on first use)
         self.merge(rows)
 
     # -- building ----------------------------------------------------------------------------------
@@ -147,6 +186,7 @@ class ArchSummary:
         reads them back."""
         import pandas as pd
 
+        self._decode_all()
         raw = pd.concat([self._raw_of(t) for t in self._raw], ignore_index=True) if self._raw else None
         ids = list(self._specs)
         code = pd.Index(ids, dtype=object)
@@ -167,7 +207,7 @@ class ArchSummary:
             out["raw_num"] = raw["_num"].to_numpy(dtype=np.int64)
         tabs = list(self._tab.items())
         _pack(out, "tab_tasks", [str(t) for t, _ in tabs])
-        out["tab_len"] = np.array([len(tab.ids) for _, tab in tabs], dtype=np.int64)
+        out["tab_len"] = np.array([len(tab) for _, tab in tabs], dtype=np.int64)
         out["tab_arch"] = code.get_indexer(pd.Index([a for _, tab in tabs for a in tab.ids], dtype=object)).astype(np.int64)
         for name in ("value", "quantile", "n"):
             parts = [getattr(tab, name) for _, tab in tabs]
@@ -181,7 +221,11 @@ class ArchSummary:
         self = cls.__new__(cls)
         self.space_id, self.n_rows = space_id, int(a["n_rows"][0])
         ids = _unpack(a, "arch_ids")
-        self._specs = dict(zip(ids, _unpack(a, "specs"), strict=True))
+        if len(a["specs_end"]) != len(ids):
+            raise ValueError("specs and ids differ in number")
+        self._specs = dict(zip(ids, range(len(ids))))  # numbers: the texts are decoded when asked for (_text)
+        self._code = self._specs  # id -> number in _names while it is this dict (a later merge's ids: not ints)
+        self._spec_blob = (a["specs"], a["specs_end"])
         self._task_names = set(_unpack(a, "task_names"))
         self._raw, self._filters, self._tab, self._loaded = {}, {}, {}, None
         names = np.array(ids, dtype=object)
@@ -197,8 +241,9 @@ class ArchSummary:
             self._raw = {task_names[a["raw_task"][order[lo]]]: order[lo:hi] for lo, hi in zip(cut[:-1], cut[1:])}
         cut = np.r_[0, np.cumsum(a["tab_len"])]
         for task, lo, hi in zip(_unpack(a, "tab_tasks"), cut[:-1], cut[1:], strict=True):
-            self._set_table(task, TaskTable(names[a["tab_arch"][lo:hi]].tolist(), a["tab_value"][lo:hi].copy(),
-                                            a["tab_quantile"][lo:hi].copy(), a["tab_n"][lo:hi].astype(np.int64)))
+            self._set_table(task, TaskTable(None, a["tab_value"][lo:hi].copy(), a["tab_quantile"][lo:hi].copy(),
+                                            a["tab_n"][lo:hi].astype(np.int64), codes=a["tab_arch"][lo:hi], names=names))
+        self._names = names
         return self
 
     # -- what the index and the checks read --------------------------------------------------------------
@@ -212,6 +257,7 @@ class ArchSummary:
         """One row per architecture (space_id, arch_id, arch), in first-recorded order: what sync_index indexes."""
         import pandas as pd
 
+        self._decode_all()
         ids = list(self._specs)
         return pd.DataFrame({"space_id": [self.space_id] * len(ids), "arch_id": ids,
                              "arch": [self.spec(a) for a in ids]})
@@ -221,6 +267,7 @@ class ArchSummary:
         is decoded by ``json``'s own C scanner (what ``json.loads`` runs, without its wrappers and the error text
         :meth:`spec` prepares per call: a third of this at 10^5 architectures); anything else through :meth:`spec`."""
         space_id, out, scan = str(self.space_id), [], _SCAN
+        self._decode_all()
         for a in ids:
             text = self._specs.get(a)
             if type(text) is str:
@@ -234,6 +281,21 @@ class ArchSummary:
             out.append(Architecture(space_id, a, self.spec(a)))  # whitespace, damage (raises), a decoded spec
         return out
 
+    def _text(self, arch_id: str) -> Any:
+        """The kept spec of ``arch_id`` (a loaded one's JSON text decoded from the saved bytes here)."""
+        spec = self._specs[arch_id]
+        if type(spec) is int and self._spec_blob is not None:
+            blob, ends = self._spec_blob
+            spec = bytes(blob[int(ends[spec - 1]) if spec else 0:int(ends[spec])]).decode()
+        return spec
+
+    def _decode_all(self) -> None:
+        """Every loaded spec text decoded (at once: what a save or indexing them all reads)."""
+        if self._spec_blob is not None:
+            texts = _unpack({"specs": self._spec_blob[0], "specs_end": self._spec_blob[1]}, "specs")
+            self._specs = {a: texts[v] if type(v) is int else v for a, v in self._specs.items()}
+            self._spec_blob = None
+
     def arch_ids(self) -> list[str]:
         """Every kept architecture id, in first-recorded order."""
         return list(self._specs)
@@ -243,7 +305,7 @@ class ArchSummary:
         here, since most are never shown): the caller's own copy."""
         from nasbook.knowledge._frames import load_json
 
-        spec = self._specs.get(arch_id, float("nan"))
+        spec = self._text(arch_id) if arch_id in self._specs else float("nan")
         if isinstance(spec, (str, bytes)):  # as stored (JSON text): decoded when an answer shows it
             return load_json(str(spec), f"the architecture {arch_id!r}")
         return copy.deepcopy(spec)
@@ -261,6 +323,16 @@ class ArchSummary:
             filt = self._filters[task] = frozenset(_strs(self._raw_of(task)["arch_id"]))
         return frozenset() if filt is None else filt  # a task none is recorded under: no candidate
 
+    def _codes_of(self, ids: list[str]) -> list[int] | None:
+        """The numbers of ``ids`` among the architectures a loaded summary's tables were saved with (``_names``;
+        its id -> number dict made on first use); None for a summary not loaded."""
+        if self._names is None:
+            return None
+        if self._code is None:
+            self._code = dict(zip(self._names.tolist(), range(len(self._names))))
+        codes = [self._code.get(a) for a in ids]
+        return codes if all(type(c) is int for c in codes) else None  # type: ignore[return-value]  # merged: by id
+
     # -- the answer ----------------------------------------------------------------------------------
     def answer(self, idx: Any, space: SearchSpace, arch: Architecture | Any, k: int, task: str | None) -> Any:
         """:func:`similar_archs`'s answer, with ``idx`` already synced to these trials: the ``k`` neighbours'
@@ -272,7 +344,9 @@ class ArchSummary:
         dist = near["distance"].to_numpy(dtype=np.float64)
         nan = float("nan")
         tabs = sorted(self._tab.items(), key=lambda c: c[0])  # each neighbour's (task, table, row), by task name
-        mine = [[(t, tab, i) for t, tab in tabs if (i := tab.pos.get(a)) is not None] for a in ids]
+        codes = self._codes_of(ids)
+        rows = [tab.rows_of(ids, codes, self._names) for _, tab in tabs]
+        mine = [[(t, tab, r[j]) for (t, tab), r in zip(tabs, rows) if r[j] is not None] for j in range(len(ids))]
         scores = [{t: float(tab.value[i]) for t, tab, i in cells} for cells in mine]
         n_sum = [int(sum(int(tab.n[i]) for _, tab, i in cells)) for cells in mine]
         n_tasks = [len(cells) for cells in mine]

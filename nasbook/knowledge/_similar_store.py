@@ -48,7 +48,9 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from struct import error as struct_error
 from typing import TYPE_CHECKING, Any
+from zipfile import BadZipFile as zipfile_error
 
 import numpy as np
 
@@ -166,6 +168,37 @@ def _digest(arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
+class _Digest:
+    """:func:`_digest` of ``arrays`` (a copy of the dict: the caller pops from its own), computed on a thread
+    while the caller builds the summary and the index from the same arrays (nothing is returned before
+    :meth:`result` agreed with the header, so nothing built from damaged arrays is used)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        import threading
+
+        self._arrays, self._out = dict(arrays), ""
+        self._thread = threading.Thread(target=self._run, name="nasbook-similar-digest", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self._out = _digest(self._arrays)
+
+    def result(self) -> str:
+        self._thread.join()
+        return self._out
+
+
+def _read(path: Path) -> dict[str, np.ndarray]:
+    """The file's arrays: by one read (:func:`._npz_read.read_npz`), else by ``np.load`` (which reports damage)."""
+    from nasbook.knowledge._npz_read import read_npz
+
+    try:
+        return read_npz(path)
+    except (ValueError, OSError, struct_error, zipfile_error):
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+
+
 def _tuples(x: Any) -> Any:
     return tuple(_tuples(v) for v in x) if isinstance(x, list) else x
 
@@ -217,18 +250,22 @@ def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | N
          anchor_of: Callable[[int], Any] | None = None) -> Kept | None:
     """The kept state saved at ``path`` for the store of id ``store``, or None when there is none or it does not
     check out: with ``anchor_of`` (the store's :func:`anchor` at an id), also when the store's row at the saved
-    largest id is not the one the file was read with (another database restored from the same dump)."""
+    largest id is not the one the file was read with (another database restored from the same dump).
+
+    The file is read member by member straight into its arrays (:func:`._npz_read.read_npz`; ``np.load`` for
+    anything else), and its digest is computed on a thread while the index and summary are made from the same
+    arrays: nothing made is returned unless the digest agrees (docs/benchmarks.md, kbperf)."""
     from nasbook.knowledge._similar_cache import Kept
 
     if path is None or not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+        arrays = _read(path)
         header = json.loads(str(arrays.pop("header")))
         if (not isinstance(header, dict) or header.get("format") != FORMAT or header.get("space_id") != space.space_id
-                or header.get("kind") != kind or header.get("store") != store or header.get("digest") != _digest(arrays)):
+                or header.get("kind") != kind or header.get("store") != store):
             return None
+        digest = _Digest(arrays)  # hashed on another thread meanwhile (hashlib lets go of the GIL); awaited below
         if header["encoding_version"] != space.encoding_version(header["index_kind"]):
             return None
         if anchor_of is not None and header.get("anchor") != anchor_of(int(header["top"])):
@@ -240,7 +277,8 @@ def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | N
             return None
         pending, counts = arrays.pop("pending"), arrays.pop("counts")
         summary = ArchSummary.from_arrays(arrays, space.space_id)
-        if set(index._pos) != set(summary.arch_ids()):
+        kept = summary._specs  # the same ids as the index's (distinct, as many: then each one is kept)
+        if len(kept) != len(index._pos) or not index._pos.keys() <= kept.keys() or digest.result() != header.get("digest"):
             return None
         with contextlib.suppress(OSError):  # used now: the cache's prune removes least recently used files first
             os.utime(path)
@@ -269,7 +307,8 @@ def _index_arrays(index: ArchIndex) -> dict[str, np.ndarray]:
 
 def _load_index(index: ArchIndex, arrays: dict[str, np.ndarray], header: dict[str, Any]) -> bool:
     """Fill the new ``index`` from ``_index_arrays``' arrays (popped); False when they do not fit together."""
-    ids, x = list(map(str, arrays.pop("index_ids").tolist())), arrays.pop("index_vectors")
+    saved, x = arrays.pop("index_ids"), arrays.pop("index_vectors")
+    ids = saved.tolist() if saved.dtype.kind == "U" else list(map(str, saved.tolist()))  # "U": already str
     if "index_centroids" not in arrays:
         index.add_vectors(ids, x, standardised=True)
         return True
@@ -278,10 +317,10 @@ def _load_index(index: ArchIndex, arrays: dict[str, np.ndarray], header: dict[st
     trained = header.get("trained_n")
     if (centroids.ndim != 2 or centroids.shape[1] != d or len(centroids) < 1 or sizes.shape != (len(centroids),)
             or sizes.dtype != np.int64 or rows.dtype != np.int64 or rows.shape != (n,) or x.shape != (n, d)
-            or x.dtype != np.float32 or (sizes < 0).any() or int(sizes.sum()) != n or len(set(ids)) != n
+            or x.dtype != np.float32 or (sizes < 0).any() or int(sizes.sum()) != n or len(pos := dict(zip(ids, range(n)))) != n
             or not (np.bincount(rows, minlength=n) == 1).all() or not np.isfinite(centroids).all()
             or not np.isfinite(x).all() or type(trained) is not int or trained < 1):
         return False  # (bincount raises on a negative row, caught by load: every row is one of the ids, once)
-    index.arch_ids, index._pos = list(ids), dict(zip(ids, range(n)))
+    index.arch_ids, index._pos = ids, pos
     index._restore_ivf(centroids, sizes, rows, x, trained)
     return True

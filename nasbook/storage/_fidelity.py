@@ -256,6 +256,57 @@ def fidelity_groups() -> sa.Select[Any]:
             .where(_finite_complete()).group_by(_T.c.search_id))
 
 
+def _finite(at: Any) -> tuple[sa.ColumnElement[bool], ...]:
+    """A complete trial of search ``at`` with a finite value (NaN is NULL on SQLite, outside the bounds)."""
+    return _T.c.search_id == at, _T.c.state == "complete", _T.c.value >= -_BIG, _T.c.value <= _BIG
+
+
+@functools.cache
+def _seek_statement() -> sa.Select[Any]:
+    """SQLite: every search's best by seeks in the ``(search_id, state, epochs, value)`` index
+    (``ix_nasbook_trials_best``), not a pass over its trials: ``(search_id, top, top_max, top_min, free_max,
+    free_min)`` then the id of the first trial at each of these four values. ``top`` is the most epochs among
+    the complete trials with a finite value (the first entry in the index's descending order), the extremes
+    the ends of the value range at ``top`` epochs and at NULL epochs (SQLite's min/max optimisation), and a
+    first id the least rowid among the index entries at one value (the rowid ends every index entry). Each
+    subquery reads a few index entries; NaN is NULL on SQLite, outside the finite bounds."""
+    top = (sa.select(_T.c.epochs).where(*_finite(_S.c.id), _T.c.epochs.is_not(None))
+           .order_by(_T.c.epochs.desc()).limit(1).scalar_subquery())
+    tops = sa.select(_S.c.id.label("sid"), top.label("top")).subquery("tops")
+    at_top, free = _T.c.epochs == tops.c.top, _T.c.epochs.is_(None)
+
+    def extreme(fn: Any, at: sa.ColumnElement[bool]) -> Any:
+        return sa.select(fn(_T.c.value)).where(*_finite(tops.c.sid), at).scalar_subquery()
+
+    ext = sa.select(tops.c.sid, tops.c.top, extreme(sa.func.max, at_top).label("tmax"),
+                    extreme(sa.func.min, at_top).label("tmin"), extreme(sa.func.max, free).label("fmax"),
+                    extreme(sa.func.min, free).label("fmin")).subquery("extremes")
+
+    def first(at: sa.ColumnElement[bool], value: Any) -> Any:
+        return (sa.select(sa.func.min(_T.c.id))
+                .where(_T.c.search_id == ext.c.sid, _T.c.state == "complete", at, _T.c.value == value).scalar_subquery())
+
+    e_top, e_free = _T.c.epochs == ext.c.top, _T.c.epochs.is_(None)
+    return sa.select(ext.c.sid, ext.c.top, ext.c.tmax, ext.c.tmin, ext.c.fmax, ext.c.fmin,
+                     first(e_top, ext.c.tmax), first(e_top, ext.c.tmin), first(e_free, ext.c.fmax),
+                     first(e_free, ext.c.fmin))
+
+
+def _seek_bests(read: Callable[..., Iterable[Any]], out: dict[int, tuple[int, TopFidelityBest]]) -> None:
+    """:func:`search_bests` on SQLite from :func:`_seek_statement`: ``rule.best`` is the best trial's id."""
+    for sid, top, tmax, tmin, fmax, fmin, id_tmax, id_tmin, id_fmax, id_fmin in read(_seek_statement()):
+        if int(sid) not in out:
+            continue
+        rule = out[int(sid)][1]
+        at_top, at_free = (tmin, id_tmin) if rule._min else (tmax, id_tmax), (fmin, id_fmin) if rule._min else (fmax, id_fmax)
+        if at_free[0] is not None:
+            rule.offer(float(at_free[0]), None, None)
+        if top is not None and at_top[0] is not None:
+            rule.offer(float(at_top[0]), int(top), None)
+        ids = [int(i) for v, i in (at_top, at_free) if v is not None and i is not None and float(v) == rule.value]
+        rule.best = min(ids) if ids else None  # the first written at the best value, at the top or without epochs
+
+
 def _pairs_in(a: Any, b: Any, kind: Any, pairs: Sequence[tuple[Any, Any]], dialect: str) -> sa.ColumnElement[bool]:
     """``(a, b) IN ((..), ...)`` on SQLite (an ephemeral index; a VALUES CTE took 1.5x as long), elsewhere
     ``(a, b) IN (SELECT ... FROM <pairs as a VALUES CTE>)``: a hashed semi-join on PostgreSQL, where the literal
@@ -312,16 +363,16 @@ def search_bests(read: Callable[..., Iterable[Any]], modes: Mapping[int, str], d
                  chunk: int = 5000) -> dict[int, tuple[int, TopFidelityBest]]:
     """``{search id: (n_trials, its TopFidelityBest)}`` for every search with trials: its best value by the
     top-fidelity rule (``rule.value``, None when nothing counts; ``rule.top`` its most epochs), as
-    :class:`TopFidelityBest` keeps it for ``Search.best``; on PostgreSQL also ``rule.best``, the id of its best
-    trial (the first written at that value, as :func:`best_of_searches` finds it).
+    :class:`TopFidelityBest` keeps it for ``Search.best``; on PostgreSQL and SQLite also ``rule.best``, the id of
+    its best trial (the first written at that value, as :func:`best_of_searches` finds it).
 
     On PostgreSQL one hashed GROUP BY over the trials answers (:func:`_one_pass`; main's passes cost 1.6-2.4x
-    as much, docs/benchmarks.md, kbfast). Elsewhere a count per search (from the ``search_id`` index alone),
-    one GROUP BY over the trials that may count (:func:`fidelity_groups`) answer every single-fidelity
-    search, and the extremes of the multi-fidelity ones' top rungs come from one more GROUP BY over their
-    trials only (``(search_id, epochs) IN (...)``, per ``chunk`` searches); ``rule.best`` is None. On SQLite,
-    which streams a GROUP BY search along that index but sorts any other, one pass (GROUP BY search, epochs,
-    value, then its max per (search, epochs)) cost more than these passes (kbfast).
+    as much, docs/benchmarks.md, kbfast). On SQLite a count per search (from the ``search_id`` index alone) and
+    one statement of seeks in ``ix_nasbook_trials_best`` (:func:`_seek_statement`: a few index entries per
+    search, not a pass over its trials; docs/benchmarks.md, kbperf). Elsewhere the count, one GROUP BY over the
+    trials that may count (:func:`fidelity_groups`) answer every single-fidelity search, and the extremes of
+    the multi-fidelity ones' top rungs come from one more GROUP BY over their trials only (``(search_id,
+    epochs) IN (...)``, per ``chunk`` searches); ``rule.best`` is None there.
 
     Parameters
     ----------
@@ -333,7 +384,7 @@ def search_bests(read: Callable[..., Iterable[Any]], modes: Mapping[int, str], d
     dialect : str, default "sqlite"
         The store's SQLAlchemy dialect name.
     chunk : int, default 5000
-        Searches per statement of the second GROUP BY (two bound values each), but on PostgreSQL.
+        Searches per statement of the second GROUP BY (two bound values each), but on PostgreSQL and SQLite.
 
     Returns
     -------
@@ -343,6 +394,9 @@ def search_bests(read: Callable[..., Iterable[Any]], modes: Mapping[int, str], d
     if dialect == "postgresql":
         return _one_pass_bests(read, modes)
     out = {int(sid): (int(n), TopFidelityBest(modes.get(int(sid), "max"))) for sid, n in read(_counts_statement())}
+    if dialect == "sqlite":
+        _seek_bests(read, out)
+        return out
     mixed: list[tuple[int, int]] = []
     for sid, top, low, best_max, best_min, free_max, free_min in read(fidelity_groups()):
         rule = out[int(sid)][1]

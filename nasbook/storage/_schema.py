@@ -26,6 +26,12 @@ Schema versions
          their aggregates under the key their task has now (:mod:`nasbook.storage._rekey`), so a knowledge
          base counts them as the same task as the same task stored since.
 
+BEST_INDEX: ``ix_nasbook_trials_best`` on ``nasbook_trials (search_id, state, epochs, value)`` is not a schema
+version: :func:`init_schema` makes it in a store that lacks it (one pass over the trials, once), and an older
+nasbook still opens such a store, its writes keeping the index as the database keeps every index. Every
+search's best by the top-fidelity rule is read from it by seeks (``Storage.list_searches``,
+``KnowledgeBase.searches``: :func:`nasbook.storage.search_bests`); without it the answers are the same, slower.
+
 Creating and migrating run in one write transaction (``BEGIN IMMEDIATE`` on SQLite), so processes
 opening the same new or old file at once serialise: the first creates or migrates, the others then
 find the current schema. Migrations use Alembic's ``Operations`` API programmatically (no
@@ -178,6 +184,9 @@ trials = sa.Table(
     sa.Column("lineage", _json(), nullable=False, server_default=sa.text("'[]'")),
     sa.Column("owner", sa.String(64), nullable=True),  # schema 5: the run that wrote the row (a lease owner token)
     sa.UniqueConstraint("search_id", "number", name="uq_trial_number"),
+    # every search's best by the top-fidelity rule by index seeks (nasbook.storage.search_bests): no version
+    # of its own, made by init_schema where missing (BEST_INDEX)
+    sa.Index("ix_nasbook_trials_best", "search_id", "state", "epochs", "value"),
 )
 leases = sa.Table(
     "nasbook_leases", metadata,
@@ -314,6 +323,22 @@ def _version_number(version: str | None, label: str) -> int:
     return n
 
 
+def best_index() -> sa.Index:
+    """``ix_nasbook_trials_best``, ``(search_id, state, epochs, value)`` on the trials (BEST_INDEX)."""
+    return next(ix for ix in trials.indexes if ix.name == "ix_nasbook_trials_best")
+
+
+def _ensure_best_index(conn: sa.Connection) -> None:
+    """Make ``ix_nasbook_trials_best`` in a store made before it (once: BEST_INDEX), in a savepoint: a role that
+    may not create indexes (a read-only server account) still opens the store, whose answers are the same without
+    it, slower."""
+    try:
+        with conn.begin_nested():
+            best_index().create(conn, checkfirst=True)
+    except sa.exc.DBAPIError:
+        pass
+
+
 def check_meta(rows: dict[str, str], tables: set[str], label: str) -> str:
     """Validate nasbook_meta's rows; return the stored schema version (raises for foreign/newer files)."""
     if rows.get("magic") != MAGIC:
@@ -366,6 +391,7 @@ def init_schema(conn: sa.Connection, label: str) -> None:
         version, step = MIGRATIONS[version]
         step(conn)
         migrated = True
+    _ensure_best_index(conn)
     if migrated:
         conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=SCHEMA_VERSION))
         conn.execute(meta.delete().where(meta.c.key == "migrated_by"))
