@@ -1,6 +1,6 @@
 """benchmarks/outside_probe5.py: its kb, strategies, search and options parts, and the viz part on 3 seeds, end
 with every check as a user should get it (the defects the probe found stay fixed); its results part and the
-report part (two notebook runs) too (slow)."""
+report part (two notebook runs) too (all slow: probe processes)."""
 import json
 import subprocess
 import sys
@@ -18,6 +18,7 @@ def _run(tmp_path, parts, seeds="600-602"):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow  # 12-15 s: a probe process; its defects keep their own regression tests in the default run
 def test_outside_probe5_kb_strategies_search_options_have_no_defect(tmp_path):
     rec = _run(tmp_path, "kb,strategies,search,options")
     checks = rec["checks"]

@@ -1,6 +1,6 @@
 """benchmarks/outside_probe8.py: its encodings, identity and bad parts (on one seed) end with every check as a user
 should get it (the defects the probe found stay fixed); its spaces (sampling, moves) and tasks (tiny Digits and
-MNIST-1D trainings) parts too (slow)."""
+MNIST-1D trainings) parts too (all slow: probe processes)."""
 import json
 import subprocess
 import sys
@@ -22,6 +22,7 @@ def _defects(checks):
     return "\n".join(f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
 
 
+@pytest.mark.slow  # 12-15 s: a probe process; its defects keep their own regression tests in the default run
 def test_outside_probe8_encodings_identity_bad_have_no_defect(tmp_path):
     rec = _run(tmp_path, "encodings,identity,bad")
     checks = rec["checks"]

@@ -26,6 +26,34 @@ class TestPortfolioContract(StrategyContract):
     def test_no_duplicate_proposals(self, strategy, space, task):
         super().test_no_duplicate_proposals(strategy, space, task)
 
+    # 5-18 s each (~70 s of the default run): the hedge bandit fits its own forest at every ask. The same
+    # contract on the hedge bandit runs in the default run as test_portfolio_hedge.py::TestHedgeContract
+    # (~2 s each), and the portfolio's own forest in the tests below (test_discounting_..., test_every_arm_...);
+    # these stay in the slow job, which CI runs too
+    @pytest.mark.slow
+    def test_proposals_are_members(self, strategy, space, task):
+        super().test_proposals_are_members(strategy, space, task)
+
+    @pytest.mark.slow
+    def test_deterministic_under_seed(self, strategy, space, task):
+        super().test_deterministic_under_seed(strategy, space, task)
+
+    @pytest.mark.slow
+    def test_setup_resets_learned_state(self, strategy, space, task):
+        super().test_setup_resets_learned_state(strategy, space, task)
+
+    @pytest.mark.slow
+    def test_seed_matters(self, strategy, space, task):
+        super().test_seed_matters(strategy, space, task)
+
+    @pytest.mark.slow
+    def test_minimisation(self, strategy, space, task):
+        super().test_minimisation(strategy, space, task)
+
+    @pytest.mark.slow
+    def test_resume_replays_exactly(self, strategy, space, task, tmp_path):
+        super().test_resume_replays_exactly(strategy, space, task, tmp_path)
+
 
 class TestPortfolioUCBContract(StrategyContract):
     @pytest.fixture

@@ -45,8 +45,10 @@ def predictor_data():
     from nasbook.tasks import DigitsTable
 
     task = DigitsTable()
+    # one baseline, '#params' (instant): the default's 'onehot-gbt' fits calibrated boosted trees (~10 s) and these
+    # scores only carry the plot options under test (test_viz_png's scores_ds draws both baselines)
     scores = evaluate({"forest": RandomForest(n_estimators=5, calibration="none")}, task, n_train=[10, 20], seeds=2,
-                      n_test=30, progress=False)
+                      n_test=30, baselines=["#params"], progress=False)
     archs, y = task.space.enumerate(), task.values()
     predictor = RandomForest(n_estimators=5, calibration="none").fit(archs[:30], y[:30])
     predictor.score(archs[30:60], y[30:60])
