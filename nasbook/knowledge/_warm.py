@@ -136,8 +136,11 @@ def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None
     ok = np.array([a is not None for a in archs], dtype=bool) & np.isfinite(values)
     if not ok.any():
         spaces = sorted(table["space_id"].astype(str).unique().tolist())
+        # a KnowledgeBase method has no trials= parameter: name the one the user gave (its space), and its trials
+        what = (f"{owner}(space=...): none of the knowledge base's {len(table)} complete trials" if owner.startswith("KnowledgeBase.")
+                else f"{owner}(trials=...): none of the {len(table)} past trials")
         raise InvalidParameterError(
-            f"{owner}(trials=...): none of the {len(table)} past trials has a finite value and an architecture of "
+            f"{what} has a finite value and an architecture of "
             f"{type(space).__name__} {space.space_id!r}; they come from the spaces {spaces[:5]!r}. Warm starts and "
             "transfer priors need past trials of the same space (or one whose architectures it contains).")
     kept = [a for a, k in zip(archs, ok) if k]
