@@ -229,6 +229,15 @@ def check_writable(path: Path, label: str) -> None:
     )
 
 
+def mode_writable(path: Path | None) -> bool:
+    """False for a SQLite file whose mode has no write bit (chmod 444): a process that may write it anyway
+    (root) still opens it without adding to it what only speeds it up (the best-trial index)."""
+    try:
+        return path is None or not path.exists() or bool(path.stat().st_mode & 0o222)
+    except OSError:
+        return True
+
+
 def probe_sqlite_file(path: Path, label: str) -> None:
     """Refuse, without writing a byte, a file that is not SQLite, not nasbook's, or from a newer nasbook.
 

@@ -27,7 +27,8 @@ Schema versions
          base counts them as the same task as the same task stored since.
 
 BEST_INDEX: ``ix_nasbook_trials_best`` on ``nasbook_trials (search_id, state, epochs, value)`` is not a schema
-version: :func:`init_schema` makes it in a store that lacks it (one pass over the trials, once), and an older
+version: :func:`init_schema` makes it in a store that lacks it (one pass over the trials, once; not in a file
+whose mode has no write bit, which opening leaves as it was even for root), and an older
 nasbook still opens such a store, its writes keeping the index as the database keeps every index. Every
 search's best by the top-fidelity rule is read from it by seeks (``Storage.list_searches``,
 ``KnowledgeBase.searches``: :func:`nasbook.storage.search_bests`); without it the answers are the same, slower.
@@ -367,10 +368,12 @@ def foreign_error(label: str, tables: set[str]) -> StorageError:
     )
 
 
-def init_schema(conn: sa.Connection, label: str) -> None:
+def init_schema(conn: sa.Connection, label: str, *, make_index: bool = True) -> None:
     """Create the tables in an empty database, or check (and migrate) a nasbook one.
 
-    Runs inside the caller's open write transaction and leaves committing to the caller.
+    Runs inside the caller's open write transaction and leaves committing to the caller. ``make_index``
+    False leaves a missing BEST_INDEX missing (a file whose mode has no write bit: root may write it,
+    but opening it to read must not change it).
     """
     tables = set(sa.inspect(conn).get_table_names())
     if tables and "nasbook_meta" not in tables:
@@ -391,7 +394,8 @@ def init_schema(conn: sa.Connection, label: str) -> None:
         version, step = MIGRATIONS[version]
         step(conn)
         migrated = True
-    _ensure_best_index(conn)
+    if make_index:
+        _ensure_best_index(conn)
     if migrated:
         conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=SCHEMA_VERSION))
         conn.execute(meta.delete().where(meta.c.key == "migrated_by"))

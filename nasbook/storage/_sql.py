@@ -149,7 +149,7 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
                     # one writer at a time: processes opening a new (or old) file at once take turns,
                     # the first creates (or migrates) the tables, the others find them
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
-                init_schema(conn, self.label)
+                init_schema(conn, self.label, make_index=_engine.mode_writable(self._target.path))
                 conn.commit()
                 return
             except StorageError:
