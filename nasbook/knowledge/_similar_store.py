@@ -48,9 +48,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from struct import error as struct_error
 from typing import TYPE_CHECKING, Any
-from zipfile import BadZipFile as zipfile_error
 
 import numpy as np
 
@@ -189,14 +187,9 @@ class _Digest:
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
-    """The file's arrays: by one read (:func:`._npz_read.read_npz`), else by ``np.load`` (which reports damage)."""
-    from nasbook.knowledge._npz_read import read_npz
-
-    try:
-        return read_npz(path)
-    except (ValueError, OSError, struct_error, zipfile_error):
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+    """The file's arrays, by ``np.load`` (plain arrays only: ``allow_pickle=False``)."""
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
 
 
 def _tuples(x: Any) -> Any:
@@ -252,8 +245,7 @@ def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | N
     check out: with ``anchor_of`` (the store's :func:`anchor` at an id), also when the store's row at the saved
     largest id is not the one the file was read with (another database restored from the same dump).
 
-    The file is read member by member straight into its arrays (:func:`._npz_read.read_npz`; ``np.load`` for
-    anything else), and its digest is computed on a thread while the index and summary are made from the same
+    The file is read by ``np.load``, and its digest is computed on a thread while the index and summary are made from the same
     arrays: nothing made is returned unless the digest agrees (docs/benchmarks.md, kbperf)."""
     from nasbook.knowledge._similar_cache import Kept
 
