@@ -252,7 +252,7 @@ class BasePredictor(Predicting, Params, abc.ABC):
         BasePredictor
             ``self``, fitted: ``Predictor().fit(archs, scores).predict(others)``.
         """
-        with kept_on_failure(self):  # a refused or failed fit leaves a fitted predictor as it was
+        with kept_on_failure(self):  # a refused fit (its checks, the encoding) leaves a fitted predictor as it was
             return self._fit_checked(archs, scores, space)
 
     def _fit_checked(self, archs: Sequence[Architecture], scores: Sequence[float], space: SearchSpace | None) -> BasePredictor:

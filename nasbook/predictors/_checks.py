@@ -125,7 +125,9 @@ def finite_mean(owner: str, mean: np.ndarray) -> np.ndarray:
 def kept_on_failure(obj: Any) -> Iterator[None]:
     """Put back ``obj``'s attributes as they were when the block raises: a refused ``fit`` (another space's
     architectures, an encoding the space lacks, a NaN score) leaves a fitted predictor predicting as before,
-    where it used to keep the new space and features and refuse its own architectures afterwards."""
+    where it used to keep the new space and features and refuse its own architectures afterwards. The copy is
+    shallow: objects the block changed in place stay changed (an ensemble's members, once its model fitting has
+    begun), so it covers what ``fit`` refuses before fitting, not a model that fails halfway."""
     kept = dict(obj.__dict__)
     try:
         yield
