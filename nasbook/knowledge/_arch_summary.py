@@ -224,7 +224,7 @@ class ArchSummary:
         if len(a["specs_end"]) != len(ids):
             raise ValueError("specs and ids differ in number")
         self._specs = dict(zip(ids, range(len(ids))))  # numbers: the texts are decoded when asked for (_text)
-        self._code = self._specs  # id -> number in _names while it is this dict (a later merge's ids: not ints)
+        self._code = None  # id -> number in _names: made from _names on first use (_codes_of)
         self._spec_blob = (a["specs"], a["specs_end"])
         self._task_names = set(_unpack(a, "task_names"))
         self._raw, self._filters, self._tab, self._loaded = {}, {}, {}, None

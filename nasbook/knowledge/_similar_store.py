@@ -186,12 +186,6 @@ class _Digest:
         return self._out
 
 
-def _read(path: Path) -> dict[str, np.ndarray]:
-    """The file's arrays, by ``np.load`` (plain arrays only: ``allow_pickle=False``)."""
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
 def _tuples(x: Any) -> Any:
     return tuple(_tuples(v) for v in x) if isinstance(x, list) else x
 
@@ -252,7 +246,8 @@ def load(path: Path | None, space: SearchSpace, kind: str | None, store: str | N
     if path is None or not path.is_file():
         return None
     try:
-        arrays = _read(path)
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
         header = json.loads(str(arrays.pop("header")))
         if (not isinstance(header, dict) or header.get("format") != FORMAT or header.get("space_id") != space.space_id
                 or header.get("kind") != kind or header.get("store") != store):
