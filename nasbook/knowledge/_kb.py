@@ -358,7 +358,7 @@ class KnowledgeBase(TasksMixin, SimilarityMixin):
         if callable(task_weights):
             task_weights = task_weights(sorted(set(map(str, trials["task"]))))
         return select_warm_start(trials, space, n, task_weights=task_weights, diversify=diversify, mode=mode,
-                                 _owner="KnowledgeBase.warm_start")
+                                 _owner="KnowledgeBase.warm_start", _from_store=True)
 
     # similarity over architectures (similar), over tasks (similar_tasks, task_distances, cluster_tasks),
     # landmarks (probes, measure_landmarks) and their plots: SimilarityMixin (_kb_similarity.py).

@@ -65,7 +65,8 @@ def _check_weights(owner: str, task_weights: Mapping[str, float] | None, tasks: 
     return out
 
 
-def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None = None) -> pd.DataFrame:
+def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None = None, *,
+                from_store: bool = False) -> pd.DataFrame:
     """The past trials that fit ``space``, scored so that higher is better.
 
     A row of another space is translated through its spec (``space.from_dict``) when ``space``
@@ -84,6 +85,9 @@ def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None
         The space the rows must fit.
     mode : {"max", "min"}, optional
         How to orient every value; None reads each row's ``mode`` column (else ``"max"``).
+    from_store : bool
+        The caller read ``trials`` from a knowledge base itself (its user gave only ``space``), so an
+        error about them names ``space=`` and the knowledge base, not a ``trials=`` the user never passed.
 
     Returns
     -------
@@ -136,8 +140,7 @@ def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None
     ok = np.array([a is not None for a in archs], dtype=bool) & np.isfinite(values)
     if not ok.any():
         spaces = sorted(table["space_id"].astype(str).unique().tolist())
-        # a KnowledgeBase method has no trials= parameter: name the one the user gave (its space), and its trials
-        what = (f"{owner}(space=...): none of the knowledge base's {len(table)} complete trials" if owner.startswith("KnowledgeBase.")
+        what = (f"{owner}(space=...): none of the knowledge base's {len(table)} complete trials" if from_store
                 else f"{owner}(trials=...): none of the {len(table)} past trials")
         raise InvalidParameterError(
             f"{what} has a finite value and an architecture of "
@@ -213,7 +216,8 @@ def check_space(owner: str, space: Any) -> SearchSpace:
 
 def select_warm_start(trials: pd.DataFrame, space: SearchSpace, n: int = 10, *,
                       task_weights: Mapping[str, float] | None = None, diversify: bool = True,
-                      mode: str | None = None, _owner: str = "select_warm_start") -> list[tuple[Architecture, dict[str, Any]]]:
+                      mode: str | None = None, _owner: str = "select_warm_start",
+                      _from_store: bool = False) -> list[tuple[Architecture, dict[str, Any]]]:
     """The ``n`` architectures of ``space`` to try first on a new task, from past trials on others.
 
     Each past task's scores become quantiles of that task (best = near 1); an architecture's
@@ -252,7 +256,7 @@ def select_warm_start(trials: pd.DataFrame, space: SearchSpace, n: int = 10, *,
     space = check_space(_owner, space)
     if not isinstance(diversify, bool):
         raise InvalidParameterTypeError(f"{_owner}(diversify=...) must be True or False; got {diversify!r}.")
-    rows = past_trials(_owner, trials, space, mode)
+    rows = past_trials(_owner, trials, space, mode, from_store=_from_store)
     weights = _check_weights(_owner, task_weights, sorted(rows["task"].unique()))
     cands = _aggregate(task_quantiles(rows), weights)
     chosen: list[_Candidate] = []
