@@ -415,6 +415,37 @@ def _driver(a):  # type: ignore[no-untyped-def]
     return ok, str(out)
 
 
+@check("i8", "a dask scheduler with no workers: run() raises ExecutorError within no_workers_timeout_s; the search resumes on a cluster with one")
+def _no_workers(a):  # type: ignore[no-untyped-def]
+    import logging
+
+    from distributed import LocalCluster
+
+    import nasbook
+    from nasbook.executors import DaskExecutor
+    from nasbook.space import ChainSpace
+    from nasbook.testing import ToyTask
+    sp = ChainSpace(kind="mlp", max_depth=2, widths=(8, 16), ops=("relu", "tanh"))
+    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)  # the empty scheduler's own complaints, not nasbook's
+    with tempfile.TemporaryDirectory() as d, LocalCluster(n_workers=0, dashboard_address=":0") as empty:
+        t0, named = time.perf_counter(), False
+        s = nasbook.Search(sp, ToyTask(sp), strategy="random", budget=4, seed=181, storage=f"{d}/s.db", name="nw",
+                           executor=DaskExecutor(empty.scheduler_address, no_workers_timeout_s=2))
+        try:
+            s.run(progress="none")
+            got = "ran"
+        except nasbook.ExecutorError as e:
+            got = f"ExecutorError after {time.perf_counter() - t0:.1f} s"
+            named = "no_workers_timeout_s" in str(e)
+        stuck = [t.state.name for t in s.trials if t.state in (nasbook.TrialState.FAILED, nasbook.TrialState.RUNNING)]
+        with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as full:
+            r = nasbook.load_search("nw", f"{d}/s.db", task=ToyTask(sp), executor=DaskExecutor(full.scheduler_address))
+            r.run(progress="none")
+            done = [t.state.name for t in r.trials]
+    ok = got.startswith("ExecutorError") and named and float(got.split()[2]) < 10 and not stuck and done == ["COMPLETE"] * 4
+    return ok, f"{got} (names the timeout: {named}); failed/running left: {stuck}; after resume: {done}"
+
+
 @check("i8", "CLI: every option of every command has help")
 def _cli_help(a):  # type: ignore[no-untyped-def]
     import argparse as ap_
