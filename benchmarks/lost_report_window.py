@@ -4,9 +4,9 @@ A trial on a ``DaskExecutor`` reports each epoch with ``Worker.log_event`` (batc
 every 2 ms, no round trip). Measured here, on a ``LocalCluster`` of nanny-managed worker processes:
 
 ``window``  a task logs one report and SIGKILLs its own worker at once (the worst moment: within the batching
-            interval; allowed-failures 0, so no re-run); how many of ``--kills`` reports reached the scheduler's event log. An epoch's report sent
-            earlier than ~2 ms before the kill has left the worker; the probability a kill lands in that window
-            is about 2 ms / the epoch's length.
+            interval; allowed-failures 0, so no re-run); how many of ``--kills`` reports reached the scheduler's
+            event log. An epoch's report sent earlier than ~2 ms before the kill has left the worker; the
+            probability a kill lands in that window is about 2 ms / the epoch's length.
 ``cost``    per report, on one worker: ``Worker.log_event`` (what nasbook does) against a synchronous
             ``distributed.Variable.set`` (a round trip to the scheduler that would close the window, blocking
             training each epoch), ``--reports`` times each.
