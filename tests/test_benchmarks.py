@@ -361,3 +361,15 @@ def test_nbg_needles_counts_the_architectures_near_the_best_and_the_searches_tha
         assert 1 <= w["0"] <= w["0.35"] <= w["0.5"] <= w["1"] <= data[d]["n"]  # nested, the best itself counted
         assert data[d]["share_of_searches_within_goal"] == {"bo": 1.0, "local": 0.0}
     assert data["citeseer"]["n"] == 26206 and data["proteins"]["n"] == 2021
+
+
+@pytest.mark.slow  # a 2-worker LocalCluster whose workers are SIGKILLed: ~10 s
+def test_lost_report_window_benchmark_smoke(tmp_path):
+    pytest.importorskip("distributed")
+    out = tmp_path / "w.json"
+    res = _run("lost_report_window.py", "--kills", "2", "--reports", "20", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data["window"]["kills"] == 2 and 0 <= data["window"]["reports_reached"] <= 2
+    assert data["cost_variable"]["median_ms"] > 0 and data["store"]["median_ms"] > 0
+    assert "reports sent right before a SIGKILL reached the scheduler" in res.stdout

@@ -26,6 +26,22 @@ def test_outside_probe10_has_no_defect(tmp_path):
     assert checks["faults: raises / NaN / hangs (trial_timeout_s=0.5): each recorded with a reason, the search goes on"]["status"] == "ok"
 
 
+@pytest.mark.slow  # ~17 s on a loaded 2-core machine: a 2-worker dask cluster, two workers SIGKILLed mid-search
+def test_outside_probe10_dask_part_has_no_defect(tmp_path):
+    out = tmp_path / "p10d.json"
+    subprocess.run([sys.executable, str(SCRIPT), "--parts", "dask", "--kills", "2", "--backends", "sqlite",
+                    "--workdir", str(tmp_path / "w"), "--json", str(out)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    rec = json.loads(out.read_text())
+    checks = rec["checks"]
+    assert len(checks) == 4 and rec["counts"]["defect"] == 0, "\n".join(
+        f"{k}: {r.get('error', r.get('saw'))}\n{r.get('traceback', '')}" for k, r in checks.items() if r["status"] == "defect")
+    lost = [k for k in checks if "every epoch trained (lost attempts' too) in epochs_spent" in k]
+    assert len(lost) == 1 and checks[lost[0]]["status"] == "ok"
+    figures = rec["meta"]["figures"]["dask kills"]  # workers were killed, and the epochs they trained counted
+    assert figures["killed (s, pid)"] and figures["epochs_spent"] >= figures["lost attempts' epochs"]
+
+
 def test_outside_probe10_refuses_unknown_parts_and_no_kills():
     p = subprocess.run([sys.executable, str(SCRIPT), "--parts", "kill,nope"], capture_output=True, text=True)
     assert p.returncode == 2 and "unknown parts ['nope']" in p.stderr

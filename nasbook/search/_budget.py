@@ -49,7 +49,8 @@ class Budget:
     NasbookWarning. This holds as long as the task trains at most the epochs it is asked for, as
     nasbook's tasks do (a trial cut by the budget is also stopped at that epoch's report). Epochs trained
     by an attempt lost with its dask worker (a process killed or out of memory mid-trial; dask runs the
-    trial again elsewhere) count as spent (``trial.lost_attempt_epochs``) from the poll that finds the loss:
+    trial again elsewhere) count as spent (``trial.lost_attempt_epochs``) from the poll that finds the loss
+    (which stores them in the trial's row: a process that dies then keeps them for ``load_search``):
     no trial starts beyond the budget after it, but the trials already running finish, so such a loss
     overshoots the budget by at most the epochs the lost attempts trained. A seconds
     budget is overshot by the trials in flight when it runs out: they finish (``trial_timeout_s`` bounds

@@ -59,11 +59,15 @@ class _Running:
     carried: int = 0  # epochs its attempts in an earlier, interrupted run lost: in s._epochs_spent since (its QUEUED row)
 
 
-def running_trial(number: int, proposal: Proposal, told: int, state: TrialState = TrialState.RUNNING) -> Trial:
-    # the proposal's attrs and what it grows from are stored with it, so a re-queued trial is the same proposal
+def running_trial(number: int, proposal: Proposal, told: int, state: TrialState = TrialState.RUNNING, *, lost: int = 0,
+                  started_at: float | None = None) -> Trial:
+    # the proposal's attrs and what it grows from are stored with it, so a re-queued trial is the same proposal;
+    # and the epochs its lost attempts trained, so a crashed process's row keeps them (load_search counts them)
     attrs = {**proposal.attrs, **({"grow": dict(proposal.grow)} if proposal.grow is not None else {})}
+    if lost:
+        attrs["lost_attempt_epochs"] = lost
     return Trial(number, proposal.arch, state, None, {}, attrs, epochs=proposal.epochs,
-                 started_at=time.time() if state is TrialState.RUNNING else None,
+                 started_at=(started_at or time.time()) if state is TrialState.RUNNING else None,
                  n_told_before=told, parent=proposal.parent, lineage=proposal.lineage)
 
 
@@ -149,7 +153,7 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                     s._requeue.pop(0)
                     number, told, stored, carried = queued.number, queued.n_told_before, True, queued.lost_attempt_epochs
                     if store_running:  # this run's row (claimed when the run took the lease): compare-and-set
-                        storage.update_trial(sid, running_trial(number, proposal, told), **s._owned)
+                        storage.update_trial(sid, running_trial(number, proposal, told, lost=carried), **s._owned)
                 else:
                     if exhausted_at == s._n_told and running:
                         break  # exhausted at this many tells: asked again once a running trial has finished
@@ -221,6 +225,10 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
             for number, r in running.items():  # a dask worker died running it: what it trained there is spent
                 if (lost := ex.lost_epochs(number)) != r.lost:
                     reserved, r.lost = reserved + lost - r.lost, lost
+                    if r.stored:  # durable at once (one write per loss found): a process killed now leaves them in
+                        storage.update_trial(sid, running_trial(  # its RUNNING row, which load_search counts
+                            number, r.proposal, r.told, lost=r.carried + lost,
+                            started_at=time.time() - (time.monotonic() - r.t0)), **s._owned)
             now = time.monotonic()
             if timeout_s is not None:
                 for number, r in list(running.items()):
@@ -259,9 +267,8 @@ def run_trials(s: Search, t_start: float, pbar: Any, beat: Heartbeat) -> None:
                 pass
             if taken is not None or isinstance(exc, LeaseLost):
                 continue  # the other run may have re-run and finished it: its row is not ours to write
-            queued = running_trial(number, r.proposal, r.told, TrialState.QUEUED)
-            if r.carried + r.lost:  # what its lost attempts trained stays spent: its row keeps it for load_search
-                queued.attrs["lost_attempt_epochs"] = r.carried + r.lost
+            # what its lost attempts trained stays spent: its row keeps it for load_search
+            queued = running_trial(number, r.proposal, r.told, TrialState.QUEUED, lost=r.carried + r.lost)
             try:
                 (storage.update_trial if r.stored else storage.add_trial)(sid, queued, **s._owned)
             except Exception:  # noqa: BLE001 - never hide the original error (the store may be what failed)

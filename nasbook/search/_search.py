@@ -349,7 +349,8 @@ class Search(Construct, Background, Extend, Results, ReadOnly):
         as ``plot_history(x="epochs")`` counts it (a continuation only its extra epochs, unless its task says it trained
         from scratch), including those trained by attempts lost with a dask worker that died mid-trial
         (``trial.lost_attempt_epochs``: dask ran the trial again elsewhere, and ``trial.epochs`` is the successful
-        attempt's), also of a trial interrupted while it ran (stored QUEUED with them, run again first)."""
+        attempt's), also of a trial interrupted while it ran (stored QUEUED with them, run again first) or running when
+        the process died (its RUNNING row has them from the poll that found the loss)."""
         return self._epochs_spent
 
     @property

@@ -85,7 +85,16 @@ def _one_history(search: Search, x: str) -> tuple[np.ndarray, np.ndarray, np.nda
     else:
         xs = [float(i + 1) for i in range(len(trials))]
     values = [float(t.value) if _is_complete(t) else math.nan for t in trials]  # type: ignore[arg-type]
-    return np.asarray(xs, dtype=float), np.asarray(values, dtype=float), np.asarray([t.number for t in trials], dtype=np.int64)
+    numbers = [t.number for t in trials]
+    if x == "epochs" and no_result_epochs(search, xs):  # spent by trials with no result yet: a last step
+        xs, values, numbers = [*xs, float(search.epochs_spent)], [*values, math.nan], [*numbers, -1]
+    return np.asarray(xs, dtype=float), np.asarray(values, dtype=float), np.asarray(numbers, dtype=np.int64)
+
+
+def no_result_epochs(search: Search, xs: list[float]) -> int:
+    """Epochs ``search.epochs_spent`` counts that no finished trial holds: those its lost dask attempts trained of a
+    trial re-queued (interrupted, or running when the process died), which has no result yet."""
+    return max(0, int(search.epochs_spent) - (int(xs[-1]) if xs else 0))
 
 
 def _best_so_far(values: np.ndarray, mode: str) -> np.ndarray:
@@ -108,7 +117,10 @@ def history_info(*searches: Search, x: HistoryX = "trials") -> xr.Dataset:
         epochs trained, in trial-number order, each trial counted as ``search.epochs_spent`` counts it
         (:meth:`Trial.epochs_trained <nasbook.trial.Trial.epochs_trained>`: a multi-fidelity continuation
         only its extra epochs, unless its task says it trained from scratch; plus the epochs its attempts
-        lost with a dask worker trained). ``"seconds"``: seconds from the first
+        lost with a dask worker trained). A trial re-queued after such a loss (an interrupted run, or a process
+        that died while it ran) has no result yet, but its lost epochs are spent: a last step (``trial`` -1,
+        ``value`` NaN, ``best_so_far`` unchanged) ends the history at ``search.epochs_spent``, and the variable
+        ``epochs_no_result`` says how many epochs that step holds (0: none). ``"seconds"``: seconds from the first
         trial's start to each trial's finish, in finishing order (wall clock, so time a resumed
         search spent stopped is included).
 
@@ -167,6 +179,9 @@ def history_info(*searches: Search, x: HistoryX = "trials") -> xr.Dataset:
         coords={"search": labels, "step": np.arange(n)},
         attrs={"x": x, "metric": ", ".join(metrics), "mode": mode},
     )
+    if x == "epochs":  # the last step's epochs, spent by trials with no result yet (0: no such step)
+        ds["epochs_no_result"] = ("search", np.asarray([no_result_epochs(s, list(p[0][p[2] >= 0]))
+                                                        for s, p in zip(searches, parts, strict=True)], dtype=np.int64))
     ds["best_so_far"].attrs["long_name"] = f"best {ds.attrs['metric']} so far"
     ds[x].attrs["long_name"] = {"trials": "trials", "epochs": "epochs trained", "seconds": "elapsed (s)"}[x]
     return ds

@@ -87,6 +87,8 @@ def plot_history(*searches: Search, x: HistoryX = "trials", **opts: Any) -> Any:
     tasks = {s.task.name for s in searches}
     where = f" on {tasks.pop()}" if len(tasks) == 1 else ""
     title = f"best {ds.attrs['metric']} so far (line) and each trial's (dots){where}, {ds.attrs['mode']}imised"
+    if x == "epochs" and (waiting := int(ds["epochs_no_result"].sum())):  # the line's last step: no trial's point
+        title += f"; its last {waiting} epochs trained by lost attempts of trials with no result yet"
     plot = for_png(dots * best, opts, Scatter={"alpha": 0.35, "show_legend": False}, Curve={"interpolation": "steps-post"},
                    Overlay={"title": title, "xlabel": label, "ylabel": ds.attrs["metric"]})
     return plot.opts(**{"title": title, **opts})

@@ -68,3 +68,32 @@ def test_epochs_trained_reads_the_tasks_count_then_the_parents_epochs_and_adds_l
     assert trial(9, attrs={"epochs_run": 12}, parent=0).epochs_trained(parent) == 6  # not believed past its epochs
     assert trial(5, attrs={"lost_attempt_epochs": 3}).epochs_trained() == 8  # and what lost attempts trained
     assert trial(None).epochs_trained() == 0
+
+
+def test_history_in_epochs_ends_at_epochs_spent_while_a_trial_that_lost_epochs_waits(tmp_path):
+    """A trial re-queued with epochs its lost dask attempts trained has no result, so no point; the history ends at
+    ``epochs_spent`` with a last step (trial -1, value NaN, the best unchanged) that holds them, and says so."""
+    pytest.importorskip("hvplot")
+    path, task = tmp_path / "w.db", ToyTask(SPACE, epochs=5)
+    s = nasbook.Search(SPACE, task, strategy="random", budget=3, seed=0, storage=path, name="w")
+    s.run(progress="none")
+    arch = SPACE.sample(np.random.default_rng(1))  # a trial running when its process died, 3 epochs lost with a worker
+    s.storage.add_trial(s._search_id, Trial(3, arch, TrialState.RUNNING, None, {}, {"lost_attempt_epochs": 3}, epochs=5,
+                                            n_told_before=3))
+    s.close()
+    loaded = nasbook.load_search("w", path, task=task)
+    try:
+        assert loaded.epochs_spent == 15 + 3
+        ds = nasbook.viz.history_info(loaded, x="epochs")
+        xs = ds["epochs"].values[0]
+        assert list(xs) == [5.0, 10.0, 15.0, 18.0] and float(xs[-1]) == loaded.epochs_spent  # before: ended at 15
+        assert list(ds["trial"].values[0]) == [0, 1, 2, -1] and np.isnan(ds["value"].values[0][-1])
+        assert ds["best_so_far"].values[0][-1] == ds["best_so_far"].values[0][-2]
+        assert int(ds["epochs_no_result"].sel(search="w")) == 3
+        assert nasbook.viz.history_info(s, x="epochs")["epochs_no_result"].values.tolist() == [0]
+        by_trials = nasbook.viz.history_info(loaded)  # other axes: no such step
+        assert list(by_trials["trial"].values[0]) == [0, 1, 2] and "epochs_no_result" not in by_trials
+        title = nasbook.viz.plot_history(loaded, x="epochs").opts.get().kwargs["title"]
+        assert "last 3 epochs trained by lost attempts of trials with no result yet" in title
+    finally:
+        loaded.close()
