@@ -31,3 +31,23 @@ def test_repr_unchanged_when_every_warm_start_ran():
     s.run(progress="none")
     assert "warm-started with 4," in repr(s) and "tried" not in repr(s)
     assert "of them tried" not in s._repr_mimebundle_()["text/plain"]
+
+
+def test_search_warm_start_without_past_trials_of_its_space_names_the_search_parameter():
+    """It named ``KnowledgeBase.warm_start(space=...)``, a method the user had not called, and said nothing of what to
+    do; it names ``Search(kb=..., warm_start=...)`` now, says how to start cold, and stores nothing."""
+    import pytest
+
+    from nasbook import InvalidParameterError
+    from nasbook.tasks import DigitsTable
+
+    for kb in (nasbook.KnowledgeBase(":memory:"), _kb()):  # empty, and only trials of another space
+        n = len(kb.searches)
+        with pytest.raises(InvalidParameterError) as info:
+            nasbook.Search(DigitsTable(), strategy="random", budget=3, seed=0, kb=kb, warm_start=True, name="cold")
+        text = str(info.value)
+        assert text.startswith("Search(kb=..., warm_start=...)") and "KnowledgeBase.warm_start" not in text
+        assert "Leave warm_start out for a cold start" in text and "subset-" in text and "\n" not in text
+        assert len(kb.searches) == n
+        s = nasbook.Search(DigitsTable(), strategy="random", budget=2, seed=0, kb=kb, name="cold").run(progress="none")
+        assert s.n_trials == 2
