@@ -787,6 +787,21 @@ def part_kb(workdir: Path) -> None:
         return "; ".join(out)
     check(K, "Portfolio(bandit='ts' / 'hedge'): rewards finite and in [0, 1]", portfolio_bandits)
 
+    def cold_refusal() -> str:
+        from nasbook.tasks import DigitsTable
+
+        try:
+            nasbook.Search(DigitsTable(), strategy="random", budget=3, seed=0, kb=kb, warm_start=True, name="digits-warm")
+        except nasbook.NasbookError as exc:
+            text = str(exc)
+            need(text.startswith("Search(") and "warm_start" in text.split(":")[0], f"names another call: {text[:120]}")
+            need("cold start" in text and "\n" not in text, f"says not what to do: {text[-160:]}")
+            need("digits-warm" not in set(kb.searches["search"]), "the refused search was stored")
+            return text[:160]
+        raise Wrong("a warm start from a kb without trials of the space was accepted")
+    check(K, "Search(DigitsTable, kb=kb of NAS-Bench-Graph only, warm_start=True): refused naming Search's "
+             "warm_start, saying how to start cold, nothing stored", cold_refusal)
+
     def given() -> str:
         archs = [new_task.space.sample(np.random.default_rng(i)) for i in range(3)]
         s = nasbook.Search(new_task, strategy="evolution", budget=5, seed=0, storage=":memory:", warm_start=archs).run(progress="none")
