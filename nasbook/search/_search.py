@@ -202,7 +202,10 @@ class Search(Construct, Background, Extend, Results, ReadOnly):
                 f"{len(self._trials)} trials in {self._elapsed_before:.0f} of {b.seconds:g} s")
         queued = self._queued_note()
         used += f", {queued}" if queued else ""
-        warm = f", warm-started with {len(self._warm)}" if self._warm else ""
+        warm = ""
+        if self._warm:  # seeded, and how many of them ran (a budget smaller than warm_start runs only the first)
+            tried = sum(1 for t in self._trials if "warm_start_rank" in t.attrs)
+            warm = f", warm-started with {len(self._warm)}" + (f" ({tried} tried)" if tried < len(self._warm) else "")
         return (
             f"<Search {self.name!r} {self.state.value}{', closed' if self._closed else ''}: {used}, "
             f"{self.strategy.alias or type(self.strategy).__name__} on {self.task.name}{warm}{best}{self._read_only_note()}>"

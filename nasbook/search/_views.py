@@ -208,7 +208,9 @@ def search_view(search: Search) -> View:
         overview = Fields(overview.rows + (("executor", type(executor).__name__),))
     seeds = _warm_seeds(search)
     if seeds:  # where the architectures it tried first came from (Search(kb=..., warm_start=...))
-        overview = Fields(overview.rows + (("warm start", _warm_text(seeds)),))
+        tried = sum(1 for t in trials if "warm_start_rank" in t.attrs)
+        text = _warm_text(seeds) + (f"; {tried} of them tried" if tried < len(seeds) else "")
+        overview = Fields(overview.rows + (("warm start", text),))
     running = _running(search)
     if running:
         overview = Fields(overview.rows + (("running now", running),))
