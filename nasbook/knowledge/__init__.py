@@ -36,10 +36,10 @@ from nasbook.knowledge._tasksim import (
     similar_tasks,
     task_distances,
 )
-from nasbook.knowledge._warm import REQUIRED_COLUMNS, TransferPrior, past_trials, select_warm_start
+from nasbook.knowledge._warm import REQUIRED_COLUMNS, NoPastTrialsError, TransferPrior, past_trials, select_warm_start
 
 __all__ = [
-    "ALL_STATES", "EXACT_MAX", "REQUIRED_COLUMNS", "ArchIndex", "KnowledgeBase", "StaleIndexError", "TransferPrior", "_neighbourhood_info", "_task_map_info",
+    "ALL_STATES", "EXACT_MAX", "REQUIRED_COLUMNS", "ArchIndex", "KnowledgeBase", "NoPastTrialsError", "StaleIndexError", "TransferPrior", "_neighbourhood_info", "_task_map_info",
     "clear_cache", "cluster_tasks", "landmark_table", "meta_vector", "nbg_meta_features", "past_trials", "pick_probes", "plot_neighbourhood",
     "plot_task_map", "select_landmarks", "select_warm_start", "similar_archs", "similar_tasks", "sync_index", "task_distances", "task_meta_features",
     "task_quantiles", "top_fidelity",

@@ -65,6 +65,23 @@ def _check_weights(owner: str, task_weights: Mapping[str, float] | None, tasks: 
     return out
 
 
+class NoPastTrialsError(InvalidParameterError):
+    """No past trial fits the space asked for (:func:`past_trials`).
+
+    Parameters
+    ----------
+    message : str
+        The whole message, naming the caller and its parameter.
+    reason : str
+        The message without the caller's name, for a caller that says it of its own parameter
+        (``Search(kb=..., warm_start=...)``); default the whole message.
+    """
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or message  # (an unpickled copy gets the whole message)
+
+
 def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None = None, *,
                 from_store: bool = False) -> pd.DataFrame:
     """The past trials that fit ``space``, scored so that higher is better.
@@ -140,12 +157,12 @@ def past_trials(owner: str, trials: object, space: SearchSpace, mode: str | None
     ok = np.array([a is not None for a in archs], dtype=bool) & np.isfinite(values)
     if not ok.any():
         spaces = sorted(table["space_id"].astype(str).unique().tolist())
-        what = (f"{owner}(space=...): none of the knowledge base's {len(table)} complete trials" if from_store
-                else f"{owner}(trials=...): none of the {len(table)} past trials")
-        raise InvalidParameterError(
-            f"{what} has a finite value and an architecture of "
-            f"{type(space).__name__} {space.space_id!r}; they come from the spaces {spaces[:5]!r}. Warm starts and "
-            "transfer priors need past trials of the same space (or one whose architectures it contains).")
+        what = (f"none of the knowledge base's {len(table)} complete trials" if from_store
+                else f"none of the {len(table)} past trials")
+        reason = (f"{what} has a finite value and an architecture of "
+                  f"{type(space).__name__} {space.space_id!r}; they come from the spaces {spaces[:5]!r}. Warm starts and "
+                  "transfer priors need past trials of the same space (or one whose architectures it contains).")
+        raise NoPastTrialsError(f"{owner}({'space' if from_store else 'trials'}=...): {reason}", reason)
     kept = [a for a, k in zip(archs, ok) if k]
     search = table["search"].astype(str).to_numpy()[ok] if "search" in table.columns else np.full(int(ok.sum()), "")
     return pd.DataFrame({

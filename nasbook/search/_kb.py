@@ -226,17 +226,14 @@ def warm_source(search: Search, kb: KnowledgeBase) -> Any:
     over the kb's past trials, weighted by task similarity."""
     def source(n: int) -> Any:
         from nasbook._errors import InvalidParameterError
+        from nasbook.knowledge import NoPastTrialsError
 
         try:
             return kb.warm_start(search.space, n, task_weights=lambda names: weights_of(search, kb, names),
                                  mode=search.task.mode, exclude=search.name)
-        except InvalidParameterError as exc:  # say it of the parameter the user passed, and what to do instead
-            prefix = "KnowledgeBase.warm_start(space=...): "
-            text = str(exc)
-            if not text.startswith(prefix):
-                raise
+        except NoPastTrialsError as exc:  # say it of the parameter the user passed, and what to do instead
             raise InvalidParameterError(
-                f"Search(kb=..., warm_start=...): no warm start for this search's space: {text[len(prefix):]} "
+                f"Search(kb=..., warm_start=...): no warm start for this search's space: {exc.reason} "
                 "Leave warm_start out for a cold start (kb= still records the search), or pass a list of "
                 "architectures.") from exc
     return source

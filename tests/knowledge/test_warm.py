@@ -192,3 +192,22 @@ def test_prior_predictor_refuses_a_missing_or_broken_prior(space, archs):
         PriorPredictor(lambda a: [float("nan")] * len(a)).fit(archs[:5], [1, 2, 3, 4, 5], space=space)
     with pytest.raises(InvalidParameterError, match="how"):
         PriorPredictor(lambda a: [0.0] * len(a), how="sum").fit(archs[:5], [1, 2, 3, 4, 5], space=space)
+
+
+def test_no_past_trials_of_the_space_is_a_typed_error_with_the_reason_apart(space, archs):
+    """A caller that says the refusal of its own parameter (``Search(kb=..., warm_start=...)``) takes ``reason``
+    from the exception, not by cutting a known prefix off its text; a pickled copy still reads."""
+    import pickle
+
+    from nasbook.knowledge import NoPastTrialsError
+
+    other = CellSpace()
+    df = table([("x", other.sample(np.random.default_rng(1)), 0.5)])
+    with pytest.raises(NoPastTrialsError) as info:
+        select_warm_start(df, space, 3)
+    err = info.value
+    assert isinstance(err, InvalidParameterError)
+    assert str(err).startswith("select_warm_start(trials=...): ") and str(err).endswith(err.reason)
+    assert err.reason.startswith("none of the 1 past trials") and "select_warm_start" not in err.reason
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is NoPastTrialsError and str(again) == str(err)
