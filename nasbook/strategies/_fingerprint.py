@@ -4,6 +4,10 @@ A training trial's metrics hold its early fingerprint (``fp_*``, written by
 ``nasbook.training.RunFingerprint``, reported with every epoch). A new trial whose fingerprint lies
 among those of past runs that DIVERGED is likely to diverge too: it can be stopped at once instead of
 training until the health checks end it.
+
+A past run counts as DIVERGED by the state it was stored with: trials stored before ``HealthCheck``'s
+divergence reference became the loss before the first optimizer step (2026-12-03) are not relabelled, so
+a run that blew up inside its first epoch may be among them as COMPLETE (docs/search-loop.md).
 """
 
 from __future__ import annotations

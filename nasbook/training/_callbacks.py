@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -104,9 +105,14 @@ class HealthCheck(pl.Callback):
     - **Vanishing gradients**: the total gradient norm stays below ``min_grad_norm`` for every
       step of an epoch while that epoch's mean training loss is above ``min_loss`` (a model
       that has fit its data perfectly may have no gradient left; that is not an error).
-    - **Divergence**: an epoch's mean training loss exceeds *both* ``divergence_factor`` times
-      the first epoch's mean training loss and that loss plus ``divergence_margin``. The
-      margin keeps a small first loss (0.05, say) from flagging ordinary noise (0.5 would be
+    - **Divergence**: an epoch's mean training loss (the first epoch's included) exceeds *both*
+      ``divergence_factor`` times the *reference loss* and that loss plus ``divergence_margin``.
+      The reference is the median of the training losses computed before the first optimizer
+      step (one batch, or ``accumulate_grad_batches`` of them): the untrained network's loss,
+      which a blow-up inside the first epoch cannot have raised (the first epoch's mean, the
+      reference before, could: a run at ``lr=1e3`` ended 3.8e4 times its first loss unflagged).
+      Trials stored before that change keep the state they were stored with (no migration).
+      The margin keeps a small first loss (0.05, say) from flagging ordinary noise (0.5 would be
       ten times it); the factor keeps a large first loss from needing a huge absolute jump.
     - **Collapse to one class**: from epoch ``collapse_after_epoch`` on, one class is
       predicted for at least ``collapse_fraction`` of the validation samples although the
@@ -116,9 +122,9 @@ class HealthCheck(pl.Callback):
     Parameters
     ----------
     divergence_factor : float, default 10.0
-        Divergence: an epoch's mean loss above this many times the first epoch's (and above the margin).
+        Divergence: an epoch's mean loss above this many times the reference loss (and above the margin).
     divergence_margin : float, default 1.0
-        Divergence also needs the loss above the first epoch's mean loss plus this, in loss units.
+        Divergence also needs the loss above the reference loss plus this, in loss units.
     max_grad_norm : float, default 1e4
         Exploding gradients: a total gradient L2 norm above this.
     min_grad_norm : float, default 1e-12
@@ -136,7 +142,8 @@ class HealthCheck(pl.Callback):
     epoch_offset, step_offset : int, default 0
         Epochs and optimizer steps trained before this fit (continuing from a checkpoint).
     reference_loss : float, optional
-        The first epoch's mean training loss when it was trained in an earlier fit.
+        The reference loss when the run began in an earlier fit (``train`` keeps it in the
+        checkpoint); None measures it in this fit.
     """
 
     def __init__(
@@ -167,6 +174,7 @@ class HealthCheck(pl.Callback):
         self.epoch_offset = int(epoch_offset)
         self.step_offset = int(step_offset)
         self.reference_loss = None if reference_loss is None or not math.isfinite(reference_loss) else float(reference_loss)
+        self._init_losses: list[float] = []  # losses before the first optimizer step: the reference
         self._reset_epoch()
         self._reset_val()
 
@@ -199,8 +207,15 @@ class HealthCheck(pl.Callback):
             raise TrialDiverged(f"training loss became {_name(value)} at {self._where(trainer)}")
         self._loss_sum += value
         self._loss_n += 1
+        if self.reference_loss is None and len(self._init_losses) < _MAX_INIT_LOSSES:
+            self._init_losses.append(value)
+
+    def _fix_reference(self) -> None:
+        if self.reference_loss is None and self._init_losses:
+            self.reference_loss = float(statistics.median(self._init_losses))
 
     def on_before_optimizer_step(self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any) -> None:
+        self._fix_reference()  # before this step the losses were the untrained network's
         grads = [p.grad for p in pl_module.parameters() if p.grad is not None]
         if not grads:
             return
@@ -224,15 +239,16 @@ class HealthCheck(pl.Callback):
                 f"gradients vanished: the gradient norm stayed below {self.min_grad_norm:g} for all "
                 f"{self._n_norms} steps of epoch {epoch} while the training loss was {mean:.4g}"
             )
-        if self.reference_loss is None:
-            self.reference_loss = mean
-            return
+        self._fix_reference()  # no optimizer step in the epoch: the median of its losses
         ref = self.reference_loss
+        if ref is None:
+            return
         limit = max(self.divergence_factor * ref, ref + self.divergence_margin)
         if mean > limit:
             raise TrialDiverged(
                 f"training diverged: mean training loss {mean:.4g} at epoch {epoch} exceeds {limit:.4g} "
-                f"(the first epoch's {ref:.4g} times divergence_factor={self.divergence_factor:g}, "
+                f"(the reference loss before the first optimizer step, {ref:.4g}, "
+                f"times divergence_factor={self.divergence_factor:g}, "
                 f"and plus divergence_margin={self.divergence_margin:g})"
             )
 
@@ -270,6 +286,10 @@ class HealthCheck(pl.Callback):
                 f"predictions collapsed to one class: class {top} for {share:.1%} of {n} validation samples "
                 f"at epoch {epoch} (the most common true class is {majority:.1%} of them)"
             )
+
+
+#: at most this many losses before the first optimizer step make the reference (their median)
+_MAX_INIT_LOSSES = 64
 
 
 def _add_counts(counts: torch.Tensor | None, labels: torch.Tensor) -> torch.Tensor:

@@ -302,15 +302,14 @@ def train(
                                extra=printer.features if printer is not None else None)
     cbs: list[pl.Callback] = [*callbacks, recorder]
     steps_before = int(state.get("steps", 0)) if state else 0
+    checker: HealthCheck | None = None
     if health is not False:
         if isinstance(health, HealthCheck):
             checker = health
         else:
             checker = HealthCheck(**(dict(health) if isinstance(health, Mapping) else {}))
         checker.epoch_offset, checker.step_offset = done, steps_before
-        first = curves.get("train_loss", [])
-        if checker.reference_loss is None and first and math.isfinite(first[0]):
-            checker.reference_loss = float(first[0])
+        checker.reference_loss = _health_reference(checker.reference_loss, state)
         cbs.insert(0, checker)
     if printer is not None:
         cbs.insert(0, printer)  # before the health check: it records the step that fails
@@ -356,6 +355,7 @@ def train(
         "extra": {**(extra or {}), **{k: v for cb in cbs if hasattr(cb, "checkpoint_extra")
                                        for k, v in cb.checkpoint_extra().items()}},
         "fingerprint": printer.state if printer is not None else {},
+        "health_reference": checker.reference_loss if checker is not None else None,
     }
     return {
         "curves": recorder.curves,
@@ -370,6 +370,18 @@ def train(
         "fingerprint": printer.features() if printer is not None else {},
         "checkpoint": save_checkpoint(new_state),
     }
+
+
+def _health_reference(given: float | None, state: Mapping[str, Any] | None) -> float | None:
+    """HealthCheck's divergence reference for a fit continuing ``state``: the one the checkpoint keeps;
+    from an older checkpoint, its fingerprint's first step loss, else its first epoch's mean loss."""
+    if given is not None or not state:
+        return given
+    for value in (state.get("health_reference"), *(state.get("fingerprint") or {}).get("losses", [])[:1],
+                  *state.get("curves", {}).get("train_loss", [])[:1]):
+        if value is not None and math.isfinite(value):
+            return float(value)
+    return None
 
 
 def _trainer(epochs: int, cbs: list[pl.Callback], accelerator: str, deterministic: bool | str,

@@ -166,7 +166,8 @@ def test_divergence_needs_both_factor_and_margin():
     check = HealthCheck()
     _epoch(check, [2.3, 2.2], 0)  # reference: 2.25
     _epoch(check, [20.0, 22.0], 1)  # 21 < 22.5 = 10 x 2.25
-    with pytest.raises(TrialDiverged, match=r"mean training loss 23 at epoch 2 exceeds 22.5 \(the first epoch's 2.25"):
+    with pytest.raises(TrialDiverged, match=r"mean training loss 23 at epoch 2 exceeds 22.5 "
+                       r"\(the reference loss before the first optimizer step, 2.25"):
         _epoch(check, [23.0], 2)
 
     small = HealthCheck()
