@@ -46,13 +46,11 @@ PARTS = ("predictor", "bo", "kb", "fingerprint", "display")
 RESULTS: dict[str, dict[str, Any]] = {}
 QUICK = False
 #: checks that fail for a reason judged a design change, left as found (docs/benchmarks.md, probe 14's section)
-KNOWN = {
-    "fingerprint: divergence_risk / flag_divergence: runs at lr=1e3 that diverged score above the healthy ones":
-        "all three lr=1e3 runs are DIVERGED now (HealthCheck's reference is the loss before the first optimizer "
-        "step), but the one that blew up over 17 steps has a fingerprint nearer the healthy runs than the two "
-        "stopped at step 1: divergence_risk scales each entry by its std among the past runs, which those two runs' "
-        "huge peaks inflate (a distance question in nasbook/strategies/_fingerprint.py, not the labels)",
-}
+KNOWN: dict[str, str] = {}
+# Until branch h-fprisk "fingerprint: divergence_risk / flag_divergence: runs at lr=1e3 that diverged score above the
+# healthy ones" was KNOWN here: divergence_risk scaled each entry by its std among all past runs, which the two runs
+# stopped at step 1 (loss peaks 18 and 39) inflated, so the run that blew up over 17 steps lay nearer the healthy
+# ones. Entries are now compressed (sign * log1p) and scaled by the runs that did not diverge; it passes.
 # Until branch h-health a second check was KNOWN here, "a COMPLETE run's training loss ended below 10 times its first
 # step's": HealthCheck's reference was the first epoch's mean loss, which held a blow-up inside epoch 0. It passes.
 ROOT = Path(__file__).resolve().parent.parent
