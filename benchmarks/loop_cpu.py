@@ -97,7 +97,8 @@ def instructions_per_trial(code_root: Path, drop_index: bool, budgets: tuple[int
     for n in budgets:
         with tempfile.TemporaryDirectory() as cwd:
             out = Path(cwd) / "cg.out"
-            env = {**os.environ, "PYTHONPATH": str(code_root), "LOOPCPU_DROP_BEST_INDEX": "1" if drop_index else "0"}
+            env = {**os.environ, "PYTHONPATH": str(code_root), "LOOPCPU_DROP_BEST_INDEX": "1" if drop_index else "0",
+                   "PYTHONHASHSEED": "0"}  # a random one moves the set-up's count by ~10k instructions per trial
             subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
                             sys.executable, "-c", _RUN, str(n), "1", "0"], env=env, cwd=cwd, capture_output=True,
                            check=True, timeout=1200)
@@ -159,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n## Durable loop, {args.trials} trials, median of {args.repeats} (ratios to {base})")
     print(format_table(["revision", "CPU us/trial", "CPU range", "CPU ratio", "user", "sys", "wall us/trial", "trials/s",
                         "wall ratio"], rows))
+    if instructions:
+        print("\n## Instructions per trial (cachegrind, user space; load-independent)")
+        print(format_table(["revision", "k instructions/trial", "ratio"],
+                           [[r, f"{instructions[r] / 1e3:,.1f}", f"{instructions[r] / instructions[base]:.3f}"]
+                            for r in revs]))
     if audits:
         kinds = sorted({k for a in audits.values() for k in a})
         print(f"\n## SQL statements per trial ({args.audit_trials}-trial run, traced, untimed)")
