@@ -281,7 +281,8 @@ class Trial:
             Epochs trained, 0 for a table look-up (``epochs`` None).
         """
         ran = self.attrs.get("epochs_run", self.metrics.get("epochs_run"))
-        if isinstance(ran, numbers.Integral) and not isinstance(ran, bool) and 0 <= int(ran) <= (self.epochs or 0):
+        if (ran is not None and isinstance(ran, numbers.Integral) and not isinstance(ran, bool)  # (None: no ABC check,
+                and 0 <= int(ran) <= (self.epochs or 0)):  # once per trial in the loop)
             own = int(ran)
         else:
             own = max(0, (self.epochs or 0) - ((parent.epochs or 0) if parent is not None else 0))

@@ -306,11 +306,14 @@ def check_proposal(search: Any, proposal: Proposal) -> Proposal:
     the search's space (a forged one, the space's id on a spec no member has, reached the task), epochs an int
     >= 1 (0, -1, 2.5 and '2' were passed on to the task; numpy ints made plain), a ``parent`` that is a finished
     trial of the same architecture (another number trained from scratch without a word)."""
-    name = type(search.strategy).__name__
     try:  # cached per id by the space: a look-up after the first time
         search.space.validate(proposal.arch)
     except InvalidArchitectureError as exc:
+        name = type(search.strategy).__name__
         raise InvalidArchitectureError(f"{name} proposed an architecture that is not a member of the search's space: {exc}") from None
+    if proposal.epochs is None and proposal.parent is None:  # an architecture alone (a table look-up's search)
+        return proposal
+    name = type(search.strategy).__name__
     if proposal.epochs is not None:
         epochs = check_int(f"{name}'s Proposal", "epochs", proposal.epochs, minimum=1)
         if epochs is not proposal.epochs:

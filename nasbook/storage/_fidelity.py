@@ -222,7 +222,7 @@ class TopFidelityBest:
             The best so far.
         """
         v = trial.value
-        if trial.state.value == "complete" and isinstance(v, (int, float)) and math.isfinite(v):
+        if trial.state == "complete" and isinstance(v, (int, float)) and math.isfinite(v):  # (a str enum: no .value)
             self.offer(float(v), trial.epochs, trial)
         return self.best  # type: ignore[no-any-return]
 

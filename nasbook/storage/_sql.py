@@ -41,6 +41,14 @@ _SELECT_SQL = "SELECT {} FROM nasbook_trials WHERE search_id = :search_id ORDER 
 _UNFINISHED = ("running", "queued")
 
 
+class _Apart(threading.local):
+    """A thread's own connection (:meth:`Storage._own_connection`); None in a thread without one, read as a
+    class attribute: the loop reads ``conn`` once per trial, and a plain ``threading.local`` without the
+    attribute answers ``getattr(..., None)`` through an AttributeError (0.4 us a call)."""
+
+    conn: sa.Connection | None = None
+
+
 class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
     """A nasbook database: searches, their trials, and who is running each search.
 
@@ -74,7 +82,7 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
         self._sqlite = self.engine.dialect.name == "sqlite" and self.engine.dialect.driver == "pysqlite"
         self._names: dict[int, str] = {}
         self._stat_keys: dict[int, tuple[Any, Any]] = {}  # search id -> (space_id, task_key), for the aggregates
-        self._apart = threading.local()  # a thread's connection of its own while in _own_connection()
+        self._apart = _Apart()  # a thread's connection of its own while in _own_connection()
         self._init_schema()
 
     # -- connection -----------------------------------------------------------------------------
@@ -101,7 +109,7 @@ class Storage(SearchRows):  # the searches' and leases' methods: _searches.py
         """
         local = self.__dict__.get("_apart")
         if local is None:  # a subclass whose __init__ did not call Storage's
-            local = self.__dict__.setdefault("_apart", threading.local())
+            local = self.__dict__.setdefault("_apart", _Apart())
         with self.engine.connect() as conn:
             local.conn = conn
             try:
