@@ -175,3 +175,11 @@ def report_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
 
 REPORT_HEADER = ["trials", "first similar(a,10) ms", "first task= ms", "repeated median ms", "repeated task= median ms",
                  "after a write ms", "new process first ms", "repeats", "same as similar_archs"]
+
+
+if __name__ == "__main__":  # the stage runs from kb_scale.py (its options); this is `kb_scale.py --stages kb-similar`
+    import sys
+
+    import kb_scale
+
+    kb_scale.main(["--stages", "kb-similar", *sys.argv[1:]])

@@ -6,9 +6,9 @@ run once per checkout (``PYTHONPATH``), alternating, to compare two versions' pe
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -43,4 +43,9 @@ def main(store: str, n: int, label: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("store", help="a kb_similar_e2e store (copied; the copy is timed)")
+    ap.add_argument("n", type=int, help="timed calls of each form")
+    ap.add_argument("label", help="printed first on the result line")
+    args = ap.parse_args()
+    main(args.store, args.n, args.label)

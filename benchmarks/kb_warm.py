@@ -148,3 +148,11 @@ def report_rows(w: dict[str, Any]) -> list[list[str]]:
                      f"{w['check_read_s']:.1f} + {w['check_select_s']:.1f} s",
                      f"same answer: {w['same_as_query_time']}"])
     return rows
+
+
+if __name__ == "__main__":  # the stage runs from kb_scale.py (its options); this is `kb_scale.py --stages warm`
+    import sys
+
+    import kb_scale
+
+    kb_scale.main(["--stages", "warm", *sys.argv[1:]])

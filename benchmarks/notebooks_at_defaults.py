@@ -19,6 +19,7 @@ stops a notebook that runs longer.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -62,9 +63,11 @@ def run_one(rel: str, base: Path, timeout: int) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) < 2:
-        sys.exit(__doc__)
-    tag, notebooks = argv[0], argv[1:]
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("tag", help="bench-results/notebooks/TAG/ receives the runs")
+    ap.add_argument("notebooks", nargs="+", help="notebook paths relative to the repository root")
+    args = ap.parse_args(argv)
+    tag, notebooks = args.tag, args.notebooks
     base = ROOT / "bench-results" / "notebooks" / tag
     base.mkdir(parents=True, exist_ok=True)
     timeout = int(os.environ.get("NB_TIMEOUT", "1200"))
