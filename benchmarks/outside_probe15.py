@@ -4,7 +4,10 @@ Not bad input (probes 1-13 did that): whether each promised capability exists on
 end through the public API a new user reads (docstrings, README, tutorials 03, 05, 07, notebooks/), and says what
 it promises. Tiny sizes: NAS-Bench-Graph tables (``nasbook.tasks.NasBenchGraph``), the Digits and MNIST-1D curve
 tables, real Lightning training at 1-2 epochs on Digits / MNIST-1D, ``executor="local"`` unless the item is about
-dask (then a 1-worker ``LocalCluster``). Each check prints ``PASS`` or ``FAIL`` with the figure it saw.
+dask (then a 1-worker ``LocalCluster``). Each check prints ``PASS``, ``FAIL`` or ``SLOW`` with the figure it saw:
+``FAIL`` when the behaviour is wrong, ``SLOW`` when it is right but a timing figure (ms per curve, ms per arch, seconds
+to refuse) misses the bar the issue set. A timing figure depends on the machine and its load, so ``SLOW`` is printed
+and counted apart; the exit status is 1 only when a check FAILs.
 
 Parts (all by default; ``--parts i8,i10,i12``):
 
@@ -44,6 +47,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,7 +55,22 @@ ROOT = Path(__file__).resolve().parents[1]
 #: left out by --quick (the smoke test): the whole-table proxy harness (~35 s) and the dask Growth search (Lightning on a worker)
 SLOW = {"proxies as Predictor features, evaluated with the harness: evaluate() of OmniPredictor vs Predictor on DigitsTable",
         "Growth on dask (1-worker LocalCluster): grown children start from their parents' checkpoints on the worker"}
-CHECKS: list[tuple[str, str, Callable[[argparse.Namespace], tuple[bool, str]]]] = []
+
+
+class Verdict(NamedTuple):
+    """A check's answer: ``ok`` (the behaviour it checks), ``figure`` (what it saw) and ``fast`` (its timing figures
+    met their bars; True for a check that times nothing). A check returns a Verdict or a plain ``(ok, figure)``."""
+    ok: bool
+    figure: str
+    fast: bool = True
+
+    @property
+    def result(self) -> str:
+        """FAIL (the behaviour is wrong), SLOW (right, but a timing figure missed its bar) or PASS."""
+        return "FAIL" if not self.ok else "SLOW" if not self.fast else "PASS"
+
+
+CHECKS: list[tuple[str, str, Callable[[argparse.Namespace], tuple[bool, str] | Verdict]]] = []
 
 
 def check(part: str, name: str):  # type: ignore[no-untyped-def]
@@ -428,22 +447,24 @@ def _no_workers(a):  # type: ignore[no-untyped-def]
     sp = ChainSpace(kind="mlp", max_depth=2, widths=(8, 16), ops=("relu", "tanh"))
     logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)  # the empty scheduler's own complaints, not nasbook's
     with tempfile.TemporaryDirectory() as d, LocalCluster(n_workers=0, dashboard_address=":0") as empty:
-        t0, named = time.perf_counter(), False
+        t0, named, took = time.perf_counter(), False, None
         s = nasbook.Search(sp, ToyTask(sp), strategy="random", budget=4, seed=181, storage=f"{d}/s.db", name="nw",
                            executor=DaskExecutor(empty.scheduler_address, no_workers_timeout_s=2))
         try:
             s.run(progress="none")
             got = "ran"
         except nasbook.ExecutorError as e:
-            got = f"ExecutorError after {time.perf_counter() - t0:.1f} s"
+            took = time.perf_counter() - t0
+            got = f"ExecutorError after {took:.1f} s"
             named = "no_workers_timeout_s" in str(e)
         stuck = [t.state.name for t in s.trials if t.state in (nasbook.TrialState.FAILED, nasbook.TrialState.RUNNING)]
         with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as full:
             r = nasbook.load_search("nw", f"{d}/s.db", task=ToyTask(sp), executor=DaskExecutor(full.scheduler_address))
             r.run(progress="none")
             done = [t.state.name for t in r.trials]
-    ok = got.startswith("ExecutorError") and named and float(got.split()[2]) < 10 and not stuck and done == ["COMPLETE"] * 4
-    return ok, f"{got} (names the timeout: {named}); failed/running left: {stuck}; after resume: {done}"
+    ok = took is not None and named and not stuck and done == ["COMPLETE"] * 4
+    return Verdict(ok, f"{got} (names the timeout: {named}; bar 10 s); failed/running left: {stuck}; after resume: {done}",
+                   fast=took is not None and took < 10)
 
 
 @check("i8", "CLI: every option of every command has help")
@@ -610,8 +631,9 @@ def _curves(a):  # type: ignore[no-untyped-def]
     lv = LastValue().predict(acc[:, :3], t.max_epochs)
     m, s = ds["mean"].values, ds["std"].values
     tp, tl = kendall_tau(final, m), kendall_tau(final, lv["mean"].values)
-    ok = need <= set(FAMILIES) and m.shape == (len(acc),) and np.all(np.isfinite(m)) and np.all(s > 0) and ms <= 5.0
-    return ok, f"families={list(FAMILIES)} ms/curve={ms:.2f} tau parametric={tp:.3f} last-value={tl:.3f}"
+    ok = need <= set(FAMILIES) and m.shape == (len(acc),) and bool(np.all(np.isfinite(m))) and bool(np.all(s > 0))
+    return Verdict(ok, f"families={list(FAMILIES)} ms/curve={ms:.2f} (bar 5) tau parametric={tp:.3f} last-value={tl:.3f}",
+                   fast=ms <= 5.0)
 
 
 @check("i10", "LearnedCurves: trained on half the table's runs with losses, ranks the other half from 2 epochs")
@@ -680,8 +702,8 @@ def _cs_bases(a):  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     m.predict_arrays(runs[105:, :3], E)
     again = 1e3 * (time.perf_counter() - t0) / 105
-    figs["learned ms/curve"] = f"first {first:.2f}, again {again:.2f}"
-    return bool(ok) and again <= 5.0, str(figs)
+    figs["learned ms/curve"] = f"first {first:.2f}, again {again:.2f} (bar 5)"
+    return Verdict(bool(ok), str(figs), fast=again <= 5.0)
 
 
 @check("i10", "CurveStopping informed start: a LearnedCurves fitted on earlier curves decides from trial 0; resume asks for strategy= clearly")
@@ -733,7 +755,7 @@ def _proxies(a):  # type: ignore[no-untyped-def]
     from nasbook import proxies
     from nasbook.tasks import DigitsTable, MNIST1DTable
     want = {"synflow", "snip", "grad_norm", "jacov", "naswot", "fisher", "zico", "meco", "params", "flops"}
-    figs, ok = {}, True
+    figs, ok, fast = {}, True, True
     for T in (MNIST1DTable, DigitsTable):
         t = T()
         archs = [t.space.members[i] for i in (0, 7, 30, 60, 90)]
@@ -743,9 +765,10 @@ def _proxies(a):  # type: ignore[no-untyped-def]
         ms = float(np.median(px["ms"].values))
         fin = all(np.isfinite(px[n].values).all() or n == "naswot" for n in want & names)
         figs[T.__name__] = f"{len(names & want)}/10 finite={fin} described={described} median {ms:.0f} ms"
-        ok &= want <= names and described and fin and ms <= 250  # promised <= 50 ms (Digits): printed, judged loosely on a shared core
+        ok &= want <= names and described and fin
+        fast &= ms <= 250  # promised <= 50 ms (Digits): the bar is loose for a shared core
     ok &= set(proxies.PROXIES) >= want - {"params", "flops"}
-    return bool(ok), str(figs)
+    return Verdict(bool(ok), str(figs) + " (bar 250 ms)", fast=bool(fast))
 
 
 @check("i10", "a proxy on a space that cannot build (NAS-Bench-Graph) is a clear nasbook error")
@@ -1209,18 +1232,18 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                ok, fig = fn(a)
+                v = Verdict(*fn(a))
         except Exception as e:  # noqa: BLE001  (a probe records whatever comes back)
-            ok, fig = False, f"raised {_first_line(e)[:200]} | {traceback.format_exc().splitlines()[-3].strip()[:120]}"
+            v = Verdict(False, f"raised {_first_line(e)[:200]} | {traceback.format_exc().splitlines()[-3].strip()[:120]}")
         dt = time.perf_counter() - t0
-        rows.append({"part": part, "check": name, "result": "PASS" if ok else "FAIL", "figure": fig, "seconds": round(dt, 1)})
-        print(f"{'PASS' if ok else 'FAIL'}  [{part}] {name}  ({dt:.1f} s)\n      {fig}", flush=True)
-    n_fail = sum(r["result"] == "FAIL" for r in rows)
-    print(f"\n{len(rows)} checks: {len(rows) - n_fail} PASS, {n_fail} FAIL")
+        rows.append({"part": part, "check": name, "result": v.result, "figure": v.figure, "seconds": round(dt, 1)})
+        print(f"{v.result}  [{part}] {name}  ({dt:.1f} s)\n      {v.figure}", flush=True)
+    n = {k: sum(r["result"] == k for r in rows) for k in ("PASS", "SLOW", "FAIL")}
+    print(f"\n{len(rows)} checks: {n['PASS']} PASS, {n['SLOW']} SLOW (behaviour right, a timing figure over its bar), {n['FAIL']} FAIL")
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.json).write_text(json.dumps({"checks": rows, "n": len(rows), "fail": n_fail}, indent=1))
-    return 1 if n_fail else 0
+        Path(a.json).write_text(json.dumps({"checks": rows, "n": len(rows), "fail": n["FAIL"], "slow": n["SLOW"]}, indent=1))
+    return 1 if n["FAIL"] else 0
 
 
 if __name__ == "__main__":
