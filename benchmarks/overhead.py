@@ -254,11 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     nasbook.Search(task, strategy="random", budget=100, seed=0, storage=":memory:").run(progress="none")
     one_time["first_search_100_trials_s"] = time.perf_counter() - t0
-    run_nasbook(200, 0, str(d / "warm-nb.db"))
-    run_nasbook(200, 0, ":memory:")
-    run_optuna(100, 0, _optuna_rdb(f"sqlite:///{d / 'warm-op.db'}", wal=False))
-    run_optuna(100, 0, _optuna_rdb(f"sqlite:///{d / 'warm-opw.db'}", wal=True))
-    run_optuna(200, 0, None)
+    warm, warm_optuna = min(200, args.trials), min(100, args.optuna_trials)  # never longer than the timed runs
+    run_nasbook(warm, 0, str(d / "warm-nb.db"))
+    run_nasbook(warm, 0, ":memory:")
+    run_optuna(warm_optuna, 0, _optuna_rdb(f"sqlite:///{d / 'warm-op.db'}", wal=False))
+    run_optuna(warm_optuna, 0, _optuna_rdb(f"sqlite:///{d / 'warm-opw.db'}", wal=True))
+    run_optuna(warm, 0, None)
     print(f"one-time cost (excluded below): table load {one_time['table_load_s']:.2f} s, key enumeration "
           f"{one_time['key_enumeration_s']:.2f} s, first 100-trial search {one_time['first_search_100_trials_s']:.2f} s")
 

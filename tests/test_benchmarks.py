@@ -39,7 +39,7 @@ def test_import_time_benchmark_smoke(tmp_path):
 def test_overhead_benchmark_smoke(tmp_path):
     pytest.importorskip("optuna")
     out = tmp_path / "o.json"
-    res = _run("overhead.py", "--trials", "200", "--optuna-trials", "10", "--repeats", "1", "--audit-trials", "20", "--json", str(out))
+    res = _run("overhead.py", "--trials", "40", "--optuna-trials", "10", "--repeats", "1", "--audit-trials", "20", "--json", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
     assert "trials/s" in res.stdout and "one commit per trial" in res.stdout
     assert json.loads(out.read_text())
