@@ -46,7 +46,7 @@ def predictor_data():
 
     task = DigitsTable()
     # one baseline, '#params' (instant): the default's 'onehot-gbt' fits calibrated boosted trees (~10 s) and these
-    # scores only carry the plot options under test (test_viz_png's scores_ds draws both baselines)
+    # scores only carry the plot options under test
     scores = evaluate({"forest": RandomForest(n_estimators=5, calibration="none")}, task, n_train=[10, 20], seeds=2,
                       n_test=30, baselines=["#params"], progress=False)
     archs, y = task.space.enumerate(), task.values()
