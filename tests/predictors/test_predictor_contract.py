@@ -33,7 +33,7 @@ class TestExtraTrees(PredictorContract):
 class TestGradientBoosting(PredictorContract):
     @pytest.fixture
     def predictor(self):
-        return GradientBoosting(max_iter=60, seed=0)
+        return GradientBoosting(max_iter=25, seed=0)
 
 
 @pytest.mark.slow
