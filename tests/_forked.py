@@ -14,6 +14,7 @@ import signal
 import sys
 import traceback
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 
 FORKSERVER = "forkserver" in multiprocessing.get_all_start_methods()
 
@@ -31,12 +32,28 @@ def _guarded(timeout, env, cwd, fn, args):
     return fn(*args)
 
 
+def _start_server():
+    """Start the fork server (once) with this process's ``sys.path``, so that it preloads the modules this process
+    would import: Python 3.11 starts it with the default path only (its ``sys_path`` argument is unused), without
+    the tests folders, and with an installed nasbook before the checkout's one on ``PYTHONPATH``."""
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p or os.curdir for p in sys.path)
+    try:
+        forkserver.ensure_running()
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
 def call(fn, *args, env=None, timeout=300):
     """``fn(*args)`` in a new process forked from the fork server, with the caller's working folder and environment
     (or ``env``): its return value, or its exception raised here (``fn`` and its arguments are pickled: a
     module-level function the server can import)."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)  # read when the server starts: the first call of the test run
+    _start_server()
     env = dict(os.environ if env is None else env)
     with ProcessPoolExecutor(max_workers=1, mp_context=ctx, max_tasks_per_child=1) as pool:
         return pool.submit(_guarded, timeout, env, os.getcwd(), fn, args).result(timeout=timeout + 60)
