@@ -2,7 +2,8 @@
 interpreter (imported as a plain module: pytest puts the tests folder on ``sys.path``).
 
 The fork server imports nasbook and the libraries the tests' children load (``PRELOAD``) once per test run and
-does nothing else: no store opened, no thread started, no test code run. Each ``call`` is a new process forked
+does nothing else: no store opened, no client or cluster made, no test code run (its one other thread is the
+allocator's that importing pandas starts, jemalloc's, which handles fork). Each ``call`` is a new process forked
 from it (a ``ProcessPoolExecutor`` whose one worker runs one task), so it starts as a fresh interpreter would
 after those imports, without paying ~1 s of interpreter start and imports. Where the fork server is unavailable
 (Windows), ``FORKSERVER`` is false and callers start a new interpreter, as before."""
@@ -35,7 +36,8 @@ def _guarded(timeout, env, cwd, fn, args):
 def _start_server():
     """Start the fork server (once) with this process's ``sys.path``, so that it preloads the modules this process
     would import: Python 3.11 starts it with the default path only (its ``sys_path`` argument is unused), without
-    the tests folders, and with an installed nasbook before the checkout's one on ``PYTHONPATH``."""
+    the folders pytest added (the tests folders), so its preload of ``_forked`` and ``_kb_samples`` failed and
+    could take another nasbook than this process's."""
     before = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p or os.curdir for p in sys.path)
     try:
