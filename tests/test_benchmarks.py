@@ -1,18 +1,33 @@
 """The benchmark scripts run end to end with tiny parameters (their figures are recorded in
-docs/benchmarks.md from full runs; nothing here checks speed)."""
+docs/benchmarks.md from full runs; nothing here checks speed).
+
+Each run is a new process, as ``python benchmarks/SCRIPT ARGS`` starts it (``__main__``, its argv, environment,
+folder, exit status, stdout and stderr), forked from the fork server of ``_forked`` that has imported nasbook
+and the libraries most scripts load: an interpreter start and those imports (~1 s) paid once, not ~25 times.
+The fork server keeps its thread pools, so a script that sets ``OMP_NUM_THREADS`` before it imports numpy runs
+here with the test run's setting (its figures are not checked)."""
 
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import _forked
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(script, *args):
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True, text=True, timeout=300)
+    """``python benchmarks/SCRIPT ARGS``: its exit status, stdout and stderr (a ``CompletedProcess``)."""
+    argv = [str(ROOT / "benchmarks" / script), *args]
+    if not _forked.FORKSERVER:  # (Windows) a new interpreter
+        return subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=300)
+    with tempfile.TemporaryDirectory() as folder:  # not the test's folder: a script may list that one
+        out, err = Path(folder, "stdout"), Path(folder, "stderr")
+        code = _forked.call(_forked.run_script, argv, str(out), str(err), timeout=300)
+        return subprocess.CompletedProcess([sys.executable, *argv], code, out.read_text(), err.read_text())
 
 
 def test_strategies_benchmark_smoke(tmp_path):

@@ -11,40 +11,33 @@ import subprocess
 import sys
 from pathlib import Path
 
+import _forked
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from _kb_samples import SPACE
+from _kb_samples import SPACE, first_similar
 from _kb_samples import archs as _archs
 from _kb_samples import rows as _rows
 
 import nasbook
 from nasbook.knowledge import _similar_store, similar_archs
 
-CHILD = """
-import json, sys
-sys.path.insert(0, {here!r})
-import nasbook
-from _kb_samples import SPACE, archs
-from nasbook.knowledge import similar_archs
-url, seed = sys.argv[1], int(sys.argv[2])
-q = archs(90, seed)[0]
-with nasbook.KnowledgeBase(url) as kb:
-    got = kb.similar(q, 500)
-    how = kb._similar_kept[(SPACE.space_id, None)].how
-    rebuilt = similar_archs(kb.trials(space=SPACE.space_id), SPACE, q, 500)
-print(json.dumps({{"how": how, "same": bool(got.equals(rebuilt)), "got": got.to_json(orient="split", double_precision=15)}}))
-"""
+HERE = str(Path(__file__).parent)
 
 
 def _child(tmp_path, url, seed, **env):
-    """A new process's first ``kb.similar`` on ``url``: how it got its summary, and whether it equals a rebuild."""
-    script = tmp_path / "child.py"
-    script.write_text(CHILD.format(here=str(Path(__file__).parent)))
-    res = subprocess.run([sys.executable, str(script), url, str(seed)], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, **env})
-    assert res.returncode == 0, res.stderr[-3000:]
-    out = json.loads(res.stdout.strip().splitlines()[-1])
+    """A new process's first ``kb.similar`` on ``url`` (``_kb_samples.first_similar``), with this environment and
+    ``env`` over it: how it got its summary, and whether it equals a rebuild. It is forked from ``_forked``'s
+    fork server (nasbook imported, no store opened) or, without one, a new interpreter."""
+    env = {**os.environ, **env}
+    if _forked.FORKSERVER:
+        out = _forked.call(first_similar, url, seed, env=env, timeout=300)
+    else:
+        code = f"import json, sys; sys.path.insert(0, {HERE!r}); from _kb_samples import first_similar; " \
+               f"print(json.dumps(first_similar({url!r}, {seed!r})))"
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+        assert res.returncode == 0, res.stderr[-3000:]
+        out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["same"], "the loaded summary answered otherwise than a rebuild"
     return out
 
